@@ -1,0 +1,51 @@
+/* gradproof/activation.h: sigmoid, softmax and friends (SPEC "Network").
+ *
+ * Vectors are GSL vectors; matrix forms act column by column (samples as columns).
+ * Every function returns a GSL status (GSL_SUCCESS = 0) or raises GSL_EBADLEN when
+ * lengths differ. In-place use (a == z) is allowed everywhere. */
+#ifndef GRADPROOF_ACTIVATION_H
+#define GRADPROOF_ACTIVATION_H
+
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_vector.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The activation that takes z^L to a^L. Hidden layers are always sigmoid. */
+typedef enum {
+    GP_OUTPUT_SIGMOID, /* a = sigma(z) */
+    GP_OUTPUT_SOFTMAX, /* a_j = e^{z_j} / sum_k e^{z_k}  [78] */
+    GP_OUTPUT_LINEAR   /* a = z */
+} gp_output;
+
+/* sigma(z) = 1/(1+e^{-z}), evaluated without overflow for any z. */
+double gp_sigmoid(double z);
+/* sigma'(z) = sigma(z)(1 - sigma(z)); SPEC identity 1, proofs/Sigmoid.v. */
+double gp_sigmoid_prime(double z);
+/* softplus(z) = ln(1 + e^z), finite and accurate for all finite z. */
+double gp_softplus(double z);
+
+int gp_sigmoid_vector(const gsl_vector *z, gsl_vector *a);
+/* Softmax [78] with the maximum subtracted, so no e^{z} overflows. */
+int gp_softmax(const gsl_vector *z, gsl_vector *a);
+/* ln softmax(z)_j = z_j - logsumexp(z), stable for any finite z. */
+int gp_log_softmax(const gsl_vector *z, gsl_vector *out);
+/* ln sum_k e^{z_k}, with the maximum subtracted. */
+double gp_log_sum_exp(const gsl_vector *z);
+/* Softmax with temperature c > 0: a_j = e^{c z_j} / sum_k e^{c z_k} (SPEC identity 10).
+ * GSL_EDOM if c <= 0 or c is not finite. */
+int gp_softmax_temp(const gsl_vector *z, double c, gsl_vector *a);
+
+/* Output activation of kind `out` on one vector, or on every column of a matrix. */
+int gp_activate(gp_output out, const gsl_vector *z, gsl_vector *a);
+int gp_activate_matrix(gp_output out, const gsl_matrix *z, gsl_matrix *a);
+
+/* Name of an output kind ("sigmoid", "softmax", "linear"). */
+const char *gp_output_name(gp_output out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,73 @@
+/* gradproof/backprop.h: feedforward, backpropagation and total cost (SPEC "Backpropagation").
+ *
+ * Mini-batches are matrices whose columns are samples: X is n_0 x m, Y is n_L x m.
+ * (The _rows variants take X as m x n_0, one sample per row, the layout of a data set.)
+ * The hot paths allocate nothing: they take a workspace sized for a largest batch. */
+#ifndef GRADPROOF_BACKPROP_H
+#define GRADPROOF_BACKPROP_H
+
+#include <gradproof/network.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Per-layer state of the last batch. Transparent so that tests and the oracle can read
+ * z^l, a^l and delta^l: entry [l-1] is layer l (1..L), n_l x max_batch, of which the
+ * first m columns hold the current batch. delta[l-1] column i is dC_x/dz^l for sample i
+ * (not divided by m). */
+typedef struct {
+    size_t L;
+    size_t max_batch;
+    size_t m; /* columns valid in z, a, delta */
+    gsl_matrix **z;
+    gsl_matrix **a;
+    gsl_matrix **delta;
+    gsl_vector *ones; /* max_batch ones, for column sums by dgemv */
+} gp_backprop_workspace;
+
+gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net, size_t max_batch);
+void gp_backprop_workspace_free(gp_backprop_workspace *w);
+
+/* Regularisation of the total cost: L2 (lambda/2n) sum w^2, L1 (lambda_1/n) sum |w|,
+ * weights only. n = 0 means n is the number of samples in the call; training passes
+ * the training-set size while the batch has m samples. */
+typedef struct {
+    double lambda; /* L2 strength, >= 0 */
+    double l1;     /* L1 strength, >= 0 */
+    size_t n;
+} gp_regularization;
+
+/* z^l and a^l for every layer, for the m = X->size2 <= max_batch columns of X. */
+int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w);
+int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w);
+
+/* Backpropagation (BP1-BP4) of the batch cost C = (1/m) sum_x C_x, unregularised:
+ * grad = column mean of the per-sample gradients. Fills w (z, a, delta) too. */
+int gp_backprop_batch(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                      gp_backprop_workspace *w, gp_gradient *grad);
+int gp_backprop_batch_rows(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                           gp_backprop_workspace *w, gp_gradient *grad);
+/* One sample: x has n_0 entries, y has n_L. */
+int gp_backprop(const gp_network *net, const gsl_vector *x, const gsl_vector *y,
+                gp_backprop_workspace *w, gp_gradient *grad);
+
+/* Regularisation term of the cost, and its gradient added into grad:
+ * + (lambda/n) w + (lambda_1/n) sgn(w), with sgn(0) = 0 (network2.py uses np.sign). */
+double gp_regularization_cost(const gp_network *net, const gp_regularization *reg, size_t n);
+int gp_regularization_gradient(const gp_network *net, const gp_regularization *reg, size_t n,
+                               gp_gradient *grad);
+
+/* Total cost C = (1/n) sum_x C_x + regularisation over the columns of X (any number;
+ * processed max_batch at a time). C_x is the cost's stable fn_z. */
+int gp_total_cost(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                  const gp_regularization *reg, gp_backprop_workspace *w, double *cost);
+/* Its gradient: mean of per-sample gradients plus the regularisation gradient. */
+int gp_total_gradient(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                      const gp_regularization *reg, gp_backprop_workspace *w,
+                      gp_gradient *grad);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

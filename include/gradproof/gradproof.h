@@ -1,0 +1,22 @@
+/* gradproof/gradproof.h: the whole public API. */
+#ifndef GRADPROOF_GRADPROOF_H
+#define GRADPROOF_GRADPROOF_H
+
+#include <gradproof/activation.h>
+#include <gradproof/backprop.h>
+#include <gradproof/cost.h>
+#include <gradproof/gradcheck.h>
+#include <gradproof/network.h>
+#include <gradproof/neuron.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library's version string, e.g. "0.1.0". */
+const char *gp_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

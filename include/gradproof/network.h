@@ -1,0 +1,73 @@
+/* gradproof/network.h: fully connected sigmoid networks (SPEC "Network").
+ *
+ * Layer sizes n_0 .. n_L. The C arrays are 0-based: w[l-1] is the book's W^l
+ * (n_l x n_{l-1}) and b[l-1] is b^l, for l = 1..L. All weights and biases live in one
+ * contiguous block, W^1, b^1, W^2, b^2, ..., so that an optimiser or a gradient checker
+ * can treat them as one parameter vector `params` of length n_params. */
+#ifndef GRADPROOF_NETWORK_H
+#define GRADPROOF_NETWORK_H
+
+#include <stddef.h>
+#include <gsl/gsl_rng.h>
+#include <gradproof/cost.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The most layers and the widest layer gp_network_alloc accepts. */
+#define GP_MAX_LAYERS 64
+#define GP_MAX_WIDTH 1000000
+
+/* Parameters of a network, or a gradient with the same layout. */
+typedef struct {
+    size_t L;          /* number of weight layers (the book's num_layers - 1) */
+    size_t *sizes;     /* L + 1 entries, n_0 .. n_L */
+    size_t n_params;   /* total number of weights and biases */
+    gsl_vector *params;/* all parameters, contiguous: W^1, b^1, W^2, b^2, ... */
+    gsl_matrix **w;    /* w[l-1] = W^l, a view into params */
+    gsl_vector **b;    /* b[l-1] = b^l, a view into params */
+} gp_params;
+
+typedef struct {
+    gp_params p;               /* weights and biases */
+    const gp_cost_type *cost;  /* cost, which also fixes the output activation */
+} gp_network;
+
+/* A gradient has the layout of the network's parameters: nabla_w, nabla_b. */
+typedef gp_params gp_gradient;
+
+typedef enum {
+    GP_INIT_LARGE,  /* weights and biases N(0,1) (network2.py large_weight_initializer) */
+    GP_INIT_DEFAULT /* weights N(0,1/n_in), biases N(0,1) (network2.py default) */
+} gp_init;
+
+/* Allocate a network with L+1 layer sizes (n_layers = L + 1 >= 2), parameters zero.
+ * NULL (GSL_EINVAL) for zero or absurd sizes, a NULL cost, or when the
+ * parameter count would overflow; GSL_ENOMEM when memory runs out. */
+gp_network *gp_network_alloc(size_t n_layers, const size_t *sizes, const gp_cost_type *cost);
+void gp_network_free(gp_network *net);
+/* A deep copy. */
+gp_network *gp_network_clone(const gp_network *net);
+
+/* Gradient with the network's layout, zeroed. */
+gp_gradient *gp_gradient_alloc(const gp_network *net);
+void gp_gradient_free(gp_gradient *g);
+
+/* Parameter sets in general (used by both of the above). */
+int gp_params_init(gp_params *p, size_t n_layers, const size_t *sizes);
+void gp_params_clear(gp_params *p);
+/* Which tensor and index parameter i is: layer l (1-based), is_weight, row j, column k
+ * (k = 0 for biases). GSL_EINVAL if i >= n_params. */
+int gp_params_locate(const gp_params *p, size_t i, size_t *l, int *is_weight, size_t *j,
+                     size_t *k);
+/* Offset in params of W^l (is_weight) or b^l. */
+size_t gp_params_offset(const gp_params *p, size_t l, int is_weight);
+
+/* Initialise from a seeded generator, as network2.py does. */
+int gp_network_init(gp_network *net, gp_init kind, gsl_rng *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
