@@ -226,3 +226,16 @@ Proof.
   apply (is_derive_Rcomp (fun u => c * u) f x c d); [|exact H].
   auto_derive; [exact I|ring].
 Qed.
+
+(** Changing one coordinate [j] of [z] inside [sum_i c_i f(z_i)] adds
+    [c_j (f t - f z_j)]. *)
+Lemma fsum_upd_map n (c : nat -> R) (f : R -> R) (z : nat -> R) j t :
+  (j < n)%nat ->
+  fsum n (fun i => c i * f (upd z j t i))
+  = fsum n (fun i => c i * f (z i)) + c j * (f t - f (z j)).
+Proof.
+  intros Hj.
+  rewrite <- (fsum_kron n j (fun _ => c j * (f t - f (z j))) Hj), <- fsum_plus.
+  apply fsum_ext. intros i _. unfold upd, kron.
+  destruct (Nat.eqb i j) eqn:E; [apply Nat.eqb_eq in E; subst; ring|ring].
+Qed.

@@ -124,11 +124,12 @@ int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X, gp_backprop_
  *   T.b^l <- beta_b T.b^l + alpha sum_x delta^l_x                    (BP3)
  * alpha = 1/m, beta = 0 gives the batch gradient; alpha = -eta/m, beta_w = 1 - eta
  * lambda/n, beta_b = 1 with T = the network's own parameters is one fused SGD step
- * (network2.py update_mini_batch). delta^{l-1} is computed before W^l is written, so
- * T may alias the network. */
+ * (network2.py update_mini_batch). shrink != 0 first subtracts shrink sgn(T.W^l)
+ * (the L1 step, divided by beta_w so that it survives the scaling). delta^{l-1} is
+ * computed before W^l is written, so T may alias the network. */
 int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows,
                             const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T,
-                            double alpha, double beta_w, double beta_b) {
+                            double alpha, double beta_w, double beta_b, double shrink) {
     size_t L = net->p.L;
     int status = feedforward(net, X, rows, w);
     if (status)
@@ -168,6 +169,14 @@ int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows
                     dr[i] *= ar[i] * (1.0 - ar[i]);
             }
         }
+        if (shrink != 0) {
+            gsl_matrix *TW = T->w[l - 1];
+            for (size_t j = 0; j < TW->size1; j++)
+                for (size_t k = 0; k < TW->size2; k++) {
+                    double *x = gsl_matrix_ptr(TW, j, k);
+                    *x -= shrink * ((*x > 0) - (*x < 0));
+                }
+        }
         /* BP4 and BP3, summed over the batch by one dgemm and one dgemv. */
         if (l == 1)
             gsl_blas_dgemm(CblasNoTrans, rows ? CblasNoTrans : CblasTrans, alpha, &D.matrix,
@@ -188,7 +197,7 @@ static int backprop_mean(const gp_network *net, const gsl_matrix *X, int rows,
     if (m == 0)
         GSL_ERROR("empty batch", GSL_EBADLEN);
     /* The batch cost is the mean of C_x, so its gradient is the column mean. */
-    return gpi_backprop_accumulate(net, X, rows, Y, w, grad, 1.0 / (double)m, 0.0, 0.0);
+    return gpi_backprop_accumulate(net, X, rows, Y, w, grad, 1.0 / (double)m, 0.0, 0.0, 0.0);
 }
 
 int gp_backprop_batch(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
@@ -299,9 +308,25 @@ int gp_total_gradient(const gp_network *net, const gsl_matrix *X, const gsl_matr
         gsl_matrix_const_view Yc = gsl_matrix_const_submatrix(Y, 0, start, Y->size1, m);
         double beta = start == 0 ? 0.0 : 1.0;
         status = gpi_backprop_accumulate(net, &Xc.matrix, 0, &Yc.matrix, w, grad,
-                                         1.0 / (double)n, beta, beta);
+                                         1.0 / (double)n, beta, beta, 0.0);
         if (status)
             return status;
     }
     return gp_regularization_gradient(net, reg, n, grad);
+}
+
+int gp_sgd_step(gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
+                const gp_sgd_params *p, gp_backprop_workspace *w) {
+    if (!(p->eta > 0) || !isfinite(p->eta) || !(p->lambda >= 0) || !isfinite(p->lambda) ||
+        !(p->l1 >= 0) || !isfinite(p->l1) || p->n == 0)
+        GSL_ERROR("SGD needs eta > 0, lambda >= 0, l1 >= 0 and n > 0", GSL_EDOM);
+    double decay = 1.0 - p->eta * p->lambda / (double)p->n;
+    if (!(decay > 0))
+        GSL_ERROR("eta lambda / n must be below 1", GSL_EDOM);
+    size_t m = rows ? X->size1 : X->size2;
+    if (m == 0)
+        GSL_ERROR("empty batch", GSL_EBADLEN);
+    double shrink = p->eta * p->l1 / (double)p->n / decay;
+    return gpi_backprop_accumulate(net, X, rows, Y, w, &net->p, -p->eta / (double)m, decay,
+                                   1.0, shrink);
 }

@@ -18,9 +18,10 @@ double gpi_cost_column(const gp_cost_type *cost, const gsl_matrix *Z, const gsl_
                        size_t i);
 
 /* The backward pass accumulating into T (see backprop.c): T.W = beta_w T.W + alpha
- * sum_x dC_x/dW, T.b = beta_b T.b + alpha sum_x dC_x/db. rows: X holds samples as rows. */
+ * sum_x dC_x/dW, T.b = beta_b T.b + alpha sum_x dC_x/db, after T.W -= shrink sgn(T.W).
+ * rows: X holds samples as rows. */
 int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows,
                             const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T,
-                            double alpha, double beta_w, double beta_b);
+                            double alpha, double beta_w, double beta_b, double shrink);
 
 #endif

@@ -8,6 +8,7 @@
 #include <gradproof/gradcheck.h>
 #include <gradproof/network.h>
 #include <gradproof/neuron.h>
+#include <gradproof/sgd.h>
 
 #ifdef __cplusplus
 extern "C" {
