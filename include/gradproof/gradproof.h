@@ -9,6 +9,7 @@
 #include <gradproof/network.h>
 #include <gradproof/neuron.h>
 #include <gradproof/sgd.h>
+#include <gradproof/train.h>
 
 #ifdef __cplusplus
 extern "C" {

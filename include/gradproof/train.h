@@ -1,0 +1,95 @@
+/* gradproof/train.h: network2.py's SGD loop and its evaluation helpers (SPEC "MNIST").
+ *
+ * The trainer runs epochs of shuffled mini-batches through gp_sgd_step; the caller
+ * evaluates between epochs (gp_evaluate) and reports the evaluation accuracy back
+ * (gp_trainer_observe), which drives early stopping and Nielsen's learning-rate
+ * schedule. The library never prints: the caller owns the per-epoch report. */
+#ifndef GRADPROOF_TRAIN_H
+#define GRADPROOF_TRAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <gradproof/sgd.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A labelled data set of n samples, borrowed (the trainer copies nothing): sample i is
+ * the dim bytes x[i*dim .. i*dim+dim-1], each scaled by 1/255 to give the network's
+ * input (MNIST pixels), and its class is labels[i], 0 <= labels[i] < n_L. The target
+ * of sample i is the one-hot e_{labels[i]} (network.py vectorized_result), used as is
+ * by every cost, including quadratic-linear. */
+typedef struct {
+    size_t n, dim;
+    const uint8_t *x;
+    const uint8_t *labels;
+} gp_dataset;
+
+typedef struct {
+    size_t batch;         /* mini-batch size m [10] */
+    double eta;           /* learning rate eta_0, > 0 [0.5] */
+    double lambda;        /* L2 strength, >= 0 [0] */
+    double l1;            /* L1 strength, >= 0 [0] */
+    unsigned long seed;   /* seed of the shuffling generator (gsl_rng_mt19937) [1] */
+    size_t early_stop;    /* stop after this many epochs without a better evaluation
+                             accuracy (network2.py early_stopping_n); 0 = off [0] */
+    size_t schedule;      /* halve eta after this many epochs without improvement, stop
+                             once eta has dropped to eta_0/128 (Nielsen ch. 3); 0 = off */
+} gp_train_opts;
+
+void gp_train_opts_default(gp_train_opts *opts);
+
+/* Opaque: the network and data it trains (borrowed), the RNG, the index permutation,
+ * the batch buffers and the stopping state. */
+typedef struct gp_trainer gp_trainer;
+
+/* A trainer for net on data. The network is borrowed and updated in place; it and the
+ * data must outlive the trainer. NULL with GSL_EINVAL for bad options (batch 0, eta
+ * <= 0, lambda or l1 < 0, eta lambda/n >= 1, empty data), GSL_EBADLEN when data->dim
+ * is not n_0, GSL_ENOMEM when memory runs out. Labels are checked by each epoch. */
+gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
+                             const gp_train_opts *opts);
+void gp_trainer_free(gp_trainer *t);
+
+/* One epoch: shuffle the sample order (Fisher-Yates, gsl_ran_shuffle), then one
+ * gp_sgd_step per consecutive batch of m samples of that order (the last batch may be
+ * smaller, as in network2.py), with lambda/n over the whole training-set size n.
+ * GSL_EINVAL if a label is >= n_L; any status of gp_sgd_step. */
+int gp_trainer_epoch(gp_trainer *t);
+
+/* Report the evaluation accuracy (a fraction, or a count: only comparisons are made) of
+ * the epoch just run. Updates the best value and the epochs-without-improvement
+ * counters, halves eta on the schedule, and sets *stop to 1 when training should end
+ * (early stopping, or eta <= eta_0/128); else 0. An improvement is a strict increase. */
+int gp_trainer_observe(gp_trainer *t, double accuracy, int *stop);
+
+/* Current state. Epochs run so far; the learning rate the next epoch will use; the best
+ * accuracy observed (-inf before any) and the epoch (1-based) it was seen in (0 before). */
+size_t gp_trainer_epochs(const gp_trainer *t);
+double gp_trainer_eta(const gp_trainer *t);
+double gp_trainer_best(const gp_trainer *t, size_t *epoch);
+/* The permutation used by the last epoch (n entries, a borrowed array: do not free). */
+const size_t *gp_trainer_order(const gp_trainer *t);
+
+/* Result of an evaluation on a data set. */
+typedef struct {
+    size_t n;       /* samples evaluated */
+    size_t correct; /* samples whose arg max_j a^L_j (first maximum) is the label */
+    double cost;    /* (1/n) sum_x C_x + L2 (lambda/2n) sum w^2 + L1 (l1/n) sum |w| with
+                       n the evaluated set's size (network2.py total_cost), C_x in the
+                       cost's stable form, targets one-hot */
+} gp_eval_result;
+
+/* Evaluate net on data, feeding `chunk` samples at a time through gp_feedforward_rows
+ * (0 means 1000). reg may be NULL (no regularisation term; its n is ignored: n is
+ * data->n). confusion may be NULL, or n_L x n_L counts, row = label, column =
+ * prediction; it is overwritten. GSL_EBADLEN if data->dim is not n_0, GSL_EINVAL for
+ * an empty set or a label >= n_L, GSL_ENOMEM. */
+int gp_evaluate(const gp_network *net, const gp_dataset *data, const gp_regularization *reg,
+                size_t chunk, size_t *confusion, gp_eval_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

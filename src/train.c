@@ -1,0 +1,253 @@
+/* train.c: network2.py's SGD (epochs of shuffled mini-batches), evaluation, early
+ * stopping and Nielsen's learning-rate schedule. */
+#include <config.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include <gradproof/train.h>
+
+#include "internal.h"
+
+struct gp_trainer {
+    gp_network *net; /* borrowed, updated in place */
+    gp_dataset data; /* borrowed arrays */
+    gp_train_opts opts;
+    gsl_rng *rng;
+    size_t *order;             /* sample order of the current epoch */
+    gsl_matrix *X;             /* batch x n_0, one sample per row */
+    gsl_matrix *Y;             /* n_L x batch, one-hot columns */
+    gp_backprop_workspace *w;  /* sized for one batch */
+    double eta;                /* current learning rate */
+    size_t epochs;             /* epochs run */
+    double best;               /* best observed accuracy */
+    size_t best_epoch;         /* epoch of best, 0 if none */
+    size_t since_best;         /* epochs since the last improvement (early stopping) */
+    size_t since_halving;      /* epochs without improvement since eta last changed */
+    double pixel[256];         /* byte -> input value */
+};
+
+/* x/255 for every byte, so that gathering a batch is a table lookup (and the value is
+ * the correctly rounded quotient, as numpy's x / 255.0 gives). */
+static void pixel_table(double pixel[256]) {
+    for (int v = 0; v < 256; v++)
+        pixel[v] = (double)v / 255.0;
+}
+
+void gp_train_opts_default(gp_train_opts *opts) {
+    opts->batch = 10;
+    opts->eta = 0.5;
+    opts->lambda = 0;
+    opts->l1 = 0;
+    opts->seed = 1;
+    opts->early_stop = 0;
+    opts->schedule = 0;
+}
+
+void gp_trainer_free(gp_trainer *t) {
+    if (t == NULL)
+        return;
+    gsl_rng_free(t->rng);
+    free(t->order);
+    gsl_matrix_free(t->X);
+    gsl_matrix_free(t->Y);
+    gp_backprop_workspace_free(t->w);
+    free(t);
+}
+
+gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
+                             const gp_train_opts *opts) {
+    if (net == NULL || data == NULL || opts == NULL || data->n == 0 || data->x == NULL ||
+        data->labels == NULL)
+        GSL_ERROR_NULL("trainer needs a network and a non-empty data set", GSL_EINVAL);
+    if (data->dim != net->p.sizes[0])
+        GSL_ERROR_NULL("data dimension differs from the network's n_0", GSL_EBADLEN);
+    /* The same conditions gp_sgd_step enforces, refused up front. */
+    if (opts->batch == 0 || !(opts->eta > 0) || !isfinite(opts->eta) ||
+        !(opts->lambda >= 0) || !isfinite(opts->lambda) || !(opts->l1 >= 0) ||
+        !isfinite(opts->l1) || !(opts->eta * opts->lambda / (double)data->n < 1))
+        GSL_ERROR_NULL("trainer needs batch > 0, eta > 0, lambda, l1 >= 0 and "
+                       "eta lambda/n < 1",
+                       GSL_EINVAL);
+    gp_trainer *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    size_t m = opts->batch < data->n ? opts->batch : data->n;
+    t->net = net;
+    t->data = *data;
+    t->opts = *opts;
+    t->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    t->order = malloc(data->n * sizeof *t->order);
+    t->X = gsl_matrix_alloc(m, data->dim);
+    t->Y = gsl_matrix_alloc(net->p.sizes[net->p.L], m);
+    t->w = gp_backprop_workspace_alloc(net, m);
+    if (!t->rng || !t->order || !t->X || !t->Y || !t->w) {
+        gp_trainer_free(t);
+        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    }
+    gsl_rng_set(t->rng, opts->seed);
+    /* Identity order; each epoch shuffles the previous one, like random.shuffle on
+     * network2.py's training_data list. */
+    for (size_t i = 0; i < data->n; i++)
+        t->order[i] = i;
+    pixel_table(t->pixel);
+    t->eta = opts->eta;
+    t->best = -INFINITY;
+    return t;
+}
+
+/* Rows of X and one-hot columns of Y for samples idx[0..m-1]. */
+static int gather(const gp_dataset *d, const double *pixel, const size_t *idx, size_t m,
+                  gsl_matrix *X, gsl_matrix *Y) {
+    size_t n_out = Y->size1;
+    for (size_t i = 0; i < m; i++) {
+        const uint8_t *src = d->x + idx[i] * d->dim;
+        double *dst = gsl_matrix_ptr(X, i, 0);
+        for (size_t k = 0; k < d->dim; k++)
+            dst[k] = pixel[src[k]];
+        size_t label = d->labels[idx[i]];
+        if (label >= n_out)
+            GSL_ERROR("label out of range of the output layer", GSL_EINVAL);
+        for (size_t j = 0; j < n_out; j++)
+            gsl_matrix_set(Y, j, i, j == label ? 1.0 : 0.0);
+    }
+    return GSL_SUCCESS;
+}
+
+int gp_trainer_epoch(gp_trainer *t) {
+    size_t n = t->data.n, bs = t->X->size1;
+    gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, n};
+    gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
+    for (size_t k = 0; k < n; k += bs) {
+        size_t m = n - k < bs ? n - k : bs;
+        int status = gather(&t->data, t->pixel, t->order + k, m, t->X, t->Y);
+        if (status)
+            return status;
+        gsl_matrix_view X = gsl_matrix_submatrix(t->X, 0, 0, m, t->X->size2);
+        gsl_matrix_view Y = gsl_matrix_submatrix(t->Y, 0, 0, t->Y->size1, m);
+        status = gp_sgd_step(t->net, &X.matrix, 1, &Y.matrix, &p, t->w);
+        if (status)
+            return status;
+    }
+    t->epochs++;
+    return GSL_SUCCESS;
+}
+
+int gp_trainer_observe(gp_trainer *t, double accuracy, int *stop) {
+    *stop = 0;
+    if (isnan(accuracy))
+        GSL_ERROR("accuracy is NaN", GSL_EDOM);
+    if (accuracy > t->best) {
+        t->best = accuracy;
+        t->best_epoch = t->epochs;
+        t->since_best = 0;
+        t->since_halving = 0;
+    } else {
+        t->since_best++;
+        t->since_halving++;
+    }
+    if (t->opts.early_stop && t->since_best >= t->opts.early_stop)
+        *stop = 1;
+    /* Nielsen ch. 3: halve eta whenever the no-improvement-in-N rule fires, and end when
+     * eta has dropped to eta_0/128 (seven halvings; exact in binary floating point). */
+    if (t->opts.schedule && t->since_halving >= t->opts.schedule) {
+        t->eta /= 2;
+        t->since_halving = 0;
+        if (t->eta <= t->opts.eta / 128)
+            *stop = 1;
+    }
+    return GSL_SUCCESS;
+}
+
+size_t gp_trainer_epochs(const gp_trainer *t) {
+    return t->epochs;
+}
+
+double gp_trainer_eta(const gp_trainer *t) {
+    return t->eta;
+}
+
+double gp_trainer_best(const gp_trainer *t, size_t *epoch) {
+    if (epoch)
+        *epoch = t->best_epoch;
+    return t->best;
+}
+
+const size_t *gp_trainer_order(const gp_trainer *t) {
+    return t->order;
+}
+
+int gp_evaluate(const gp_network *net, const gp_dataset *data, const gp_regularization *reg,
+                size_t chunk, size_t *confusion, gp_eval_result *result) {
+    size_t L = net->p.L, n_out = net->p.sizes[L];
+    if (data->n == 0)
+        GSL_ERROR("empty data set", GSL_EINVAL);
+    if (data->dim != net->p.sizes[0])
+        GSL_ERROR("data dimension differs from the network's n_0", GSL_EBADLEN);
+    if (chunk == 0)
+        chunk = 1000;
+    if (chunk > data->n)
+        chunk = data->n;
+    double pixel[256];
+    pixel_table(pixel);
+    int status = GSL_ENOMEM;
+    size_t *idx = malloc(chunk * sizeof *idx);
+    gsl_matrix *X = gsl_matrix_alloc(chunk, data->dim);
+    gsl_matrix *Y = gsl_matrix_alloc(n_out, chunk);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, chunk);
+    if (!idx || !X || !Y || !w) {
+        gsl_error("out of memory", __FILE__, __LINE__, GSL_ENOMEM);
+        goto done;
+    }
+    if (confusion)
+        memset(confusion, 0, n_out * n_out * sizeof *confusion);
+    size_t correct = 0;
+    double sum = 0;
+    for (size_t start = 0; start < data->n; start += chunk) {
+        size_t m = data->n - start < chunk ? data->n - start : chunk;
+        for (size_t i = 0; i < m; i++)
+            idx[i] = start + i;
+        status = gather(data, pixel, idx, m, X, Y);
+        if (status)
+            goto done;
+        gsl_matrix_view Xm = gsl_matrix_submatrix(X, 0, 0, m, X->size2);
+        gsl_matrix_view Ym = gsl_matrix_submatrix(Y, 0, 0, n_out, m);
+        status = gp_feedforward_rows(net, &Xm.matrix, w);
+        if (status)
+            goto done;
+        const gsl_matrix *A = w->a[L - 1];
+        for (size_t i = 0; i < m; i++) {
+            /* Prediction: the first maximum of a^L (np.argmax). The cost comes from z^L
+             * in the stable form, finite even where a^L rounds to 0 or 1. */
+            size_t best = 0;
+            for (size_t j = 1; j < n_out; j++)
+                if (gsl_matrix_get(A, j, i) > gsl_matrix_get(A, best, i))
+                    best = j;
+            size_t label = data->labels[start + i];
+            correct += best == label;
+            if (confusion)
+                confusion[label * n_out + best]++;
+            sum += gpi_cost_column(net->cost, w->z[L - 1], &Ym.matrix, i);
+        }
+    }
+    result->n = data->n;
+    result->correct = correct;
+    /* network2.py total_cost: the regularisation term uses the evaluated set's size. */
+    result->cost = sum / (double)data->n;
+    if (reg) {
+        gp_regularization r = *reg;
+        r.n = data->n;
+        result->cost += gp_regularization_cost(net, &r, data->n);
+    }
+    status = GSL_SUCCESS;
+done:
+    free(idx);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gp_backprop_workspace_free(w);
+    return status;
+}
