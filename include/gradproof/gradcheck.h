@@ -15,6 +15,9 @@ extern "C" {
 #endif
 
 #define GP_GRADCHECK_MAX_WORST 16
+/* Relative errors are summarised only where the gradient is at least this large; below
+ * it a 5-point difference of an O(1) cost resolves only absolute error (~1e-10). */
+#define GP_GRADCHECK_REL_FLOOR 1e-5
 
 typedef enum { GP_TENSOR_W, GP_TENSOR_B, GP_TENSOR_Z } gp_tensor;
 
@@ -41,7 +44,8 @@ typedef struct {
 typedef struct {
     size_t n_checked, n_failed;
     double max_abs_error; /* largest |analytic - numeric| */
-    double max_rel_error; /* largest |g - d| / max(|g|, |d|), over |g|,|d| > atol */
+    double max_rel_error; /* largest |g - d| / max(|g|, |d|) over entries with
+                             max(|g|, |d|) >= GP_GRADCHECK_REL_FLOOR */
     double sum_abs_numeric; /* sum |numeric|: zero means the check saw no signal */
     size_t n_worst;
     gp_gradcheck_entry worst[GP_GRADCHECK_MAX_WORST]; /* highest score first */
@@ -72,6 +76,26 @@ int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_ma
  * network is run forward from layer l. zl has n_l entries. */
 int gp_cost_from_z(const gp_network *net, size_t l, const gsl_vector *zl, const gsl_vector *y,
                    double *cost);
+
+/* ---- random cases for property checks ---- */
+
+/* Limits of a random case: layer count, widths, batch size, and the range of the weight
+ * scale, drawn log-uniformly (tiny scales keep sigma' near 1/4, large ones saturate). */
+typedef struct {
+    size_t max_layers; /* weight layers, 1..max_layers [4] */
+    size_t max_width;  /* widths 1..max_width [10] */
+    size_t max_batch;  /* batch 1..max_batch [16] */
+    double scale_min, scale_max; /* [1e-3, 10] */
+} gp_case_opts;
+
+void gp_case_opts_default(gp_case_opts *opts);
+
+/* A random network with the given cost, weights and biases N(0, scale^2), and m random
+ * samples fitted to the cost: inputs N(0,1); targets reals (quadratic-linear), in [0,1]
+ * (quadratic, cross-entropy) or one-hot (log-likelihood). Caller frees all three.
+ * scale and m may be NULL. GSL_ENOMEM on failure (nothing is returned then). */
+int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opts,
+                   gp_network **net, gsl_matrix **X, gsl_matrix **Y, double *scale);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #include <gradproof/idx.h>
 #include <gradproof/network.h>
 #include <gradproof/neuron.h>
+#include <gradproof/sgd.h>
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,0 +1,32 @@
+/* gradproof/sgd.h: one step of mini-batch stochastic gradient descent, network2.py's
+ * update_mini_batch, run through the same backward pass that make check verifies. */
+#ifndef GRADPROOF_SGD_H
+#define GRADPROOF_SGD_H
+
+#include <gradproof/backprop.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    double eta;    /* learning rate, > 0 */
+    double lambda; /* L2 strength, >= 0 */
+    double l1;     /* L1 strength, >= 0 */
+    size_t n;      /* training-set size, the n of lambda/n; > 0 */
+} gp_sgd_params;
+
+/* One step on the batch X (samples as columns, or as rows when rows != 0), Y (n_L x m):
+ *   W <- (1 - eta lambda/n) W - (eta l1/n) sgn(W) - (eta/m) sum_x dC_x/dW
+ *   b <- b - (eta/m) sum_x dC_x/db
+ * The gradient is accumulated straight into the weights (dgemm with beta = 1 - eta
+ * lambda/n); every delta^{l-1} is formed before W^l changes, so the step uses the
+ * gradient at the old weights exactly. GSL_EDOM if eta <= 0, lambda or l1 < 0,
+ * n == 0 or eta lambda/n >= 1; GSL_EBADLEN on shapes that do not fit. */
+int gp_sgd_step(gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
+                const gp_sgd_params *p, gp_backprop_workspace *w);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

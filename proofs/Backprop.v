@@ -1,0 +1,121 @@
+(** * Backprop: the backpropagation equations for one hidden sigmoid layer
+
+    A two-layer network of arbitrary widths [n0 -> n1 -> n2]:
+    [z^1 = W^1 x + b^1], [a^1 = sigma(z^1)], [z^2 = W^2 a^1 + b^2], and a
+    cost [g] of the output pre-activation [z^2] with gradient [delta^2]
+    (each row of the SPEC cost table is such a [g]: see OutputError.v).
+    Every derivative below is the true derivative of the cost with respect
+    to one parameter (all other parameters fixed).
+    - BP2: [dC/dz^1_j = ((W^2)^T delta^2)_j sigma'(z^1_j)]
+    - BP3: [dC/db^l_j = delta^l_j]
+    - BP4: [dC/dW^l_jk = delta^l_j a^{l-1}_k]
+    - mini-batch: the gradient of the mean cost is the mean gradient.
+    C: [gp_backprop_batch] (src/backprop.c). *)
+
+From Coq Require Import Reals Lra Lia.
+From Coquelicot Require Import Coquelicot.
+From Gradproof Require Import Common Sigmoid CrossEntropy OutputError.
+Open Scope R_scope.
+
+(** [layer m W b a] is [W a + b] for an input [a] of length [m]. *)
+Definition layer (m : nat) (W : nat -> nat -> R) (b a : nat -> R) : nat -> R :=
+  fun j => fsum m (fun k => W j k * a k) + b j.
+
+Definition act (z : nat -> R) : nat -> R := fun j => sigma (z j).
+
+(** Replace entry [(j, k)] of a matrix by [t]. *)
+Definition upd2 (W : nat -> nat -> R) (j k : nat) (t : R) : nat -> nat -> R :=
+  fun r => if Nat.eqb r j then upd (W j) k t else W r.
+
+(** The cost of the whole network as a function of its parameters. *)
+Definition net_cost (n0 n1 : nat) (g : (nat -> R) -> R)
+  (W1 : nat -> nat -> R) (b1 : nat -> R) (W2 : nat -> nat -> R) (b2 : nat -> R)
+  (x : nat -> R) : R :=
+  g (layer n1 W2 b2 (act (layer n0 W1 b1 x))).
+
+(** BP1 for the hidden layer: [delta^1 = ((W^2)^T delta^2) (.) sigma'(z^1)]. *)
+Definition delta1 (n2 : nat) (W2 : nat -> nat -> R) (delta2 z1 : nat -> R)
+  (j : nat) : R :=
+  fsum n2 (fun i => W2 i j * delta2 i) * sigma' (z1 j).
+
+Section TwoLayer.
+
+Variables (n0 n1 n2 : nat) (g : (nat -> R) -> R).
+Hypothesis g_respects : respects n2 g.
+
+(** Moving along a straight line in [z^2] space starting at [z^2]. *)
+Lemma line_derivative (z2 d2 u : nat -> R) (c : R -> R) (x0 dc : R) :
+  has_gradient n2 g z2 d2 -> c x0 = 0 -> is_derive c x0 dc ->
+  is_derive (fun t => g (fun i => z2 i + c t * u i)) x0
+            (dc * fsum n2 (fun i => u i * d2 i)).
+Proof.
+  intros Hg Hc0 Hc.
+  apply (is_derive_Rcomp (fun s => g (fun i => z2 i + s * u i)) c x0);
+    [rewrite Hc0; apply Hg|exact Hc].
+Qed.
+
+(** BP2: the chain rule through the hidden sigmoid layer. *)
+Theorem bp2_hidden_error W2 b2 (z1 delta2 : nat -> R) j :
+  has_gradient n2 g (layer n1 W2 b2 (act z1)) delta2 -> (j < n1)%nat ->
+  is_derive (fun t => g (layer n1 W2 b2 (act (upd z1 j t)))) (z1 j)
+            (delta1 n2 W2 delta2 z1 j).
+Proof.
+  intros Hg Hj. unfold delta1. rewrite Rmult_comm.
+  apply (is_derive_ext
+           (fun t => g (fun i => layer n1 W2 b2 (act z1) i
+                                 + (sigma t - sigma (z1 j)) * W2 i j))).
+  { intros t. apply g_respects. intros i _. unfold layer, act.
+    rewrite (fsum_upd_map n1 (W2 i) sigma z1 j t Hj). ring. }
+  apply (line_derivative _ _ (fun i => W2 i j) (fun t => sigma t - sigma (z1 j)));
+    [exact Hg|ring|].
+  rewrite <- (Rplus_0_r (sigma' (z1 j))).
+  apply is_derive_Rplus; [apply sigma'_is_derivative|apply is_derive_const_R].
+Qed.
+
+(** From here on, a fixed network and input. *)
+Variables (W1 : nat -> nat -> R) (b1 : nat -> R)
+          (W2 : nat -> nat -> R) (b2 : nat -> R) (x : nat -> R).
+
+Let z1 := layer n0 W1 b1 x.
+Let a1 := act z1.
+Let z2 := layer n1 W2 b2 a1.
+
+Variable delta2 : nat -> R.
+Hypothesis output_gradient : has_gradient n2 g z2 delta2.
+
+(** BP3, output layer: [dC/db^2_j = delta^2_j]. *)
+Theorem bp3_output_bias j :
+  (j < n2)%nat ->
+  is_derive (fun t => net_cost n0 n1 g W1 b1 W2 (upd b2 j t) x) (b2 j)
+            (delta2 j).
+Proof.
+  intros Hj.
+  apply (is_derive_ext (fun t => g (fun i => z2 i + (t - b2 j) * kron i j))).
+  { intros t. apply g_respects. intros i _. unfold net_cost, z2, a1, z1, layer.
+    rewrite upd_as_shift. ring. }
+  rewrite <- (Rmult_1_l (delta2 j)), <- (fsum_kron n2 j delta2 Hj).
+  apply line_derivative; [exact output_gradient|ring|].
+  auto_derive; [exact I|ring].
+Qed.
+
+(** BP4, output layer: [dC/dW^2_jk = delta^2_j a^1_k]. *)
+Theorem bp4_output_weight j k :
+  (j < n2)%nat -> (k < n1)%nat ->
+  is_derive (fun t => net_cost n0 n1 g W1 b1 (upd2 W2 j k t) b2 x) (W2 j k)
+            (delta2 j * a1 k).
+Proof.
+  intros Hj Hk.
+  apply (is_derive_ext
+           (fun t => g (fun i => z2 i + (t - W2 j k) * (a1 k * kron i j)))).
+  { intros t. apply g_respects. intros i _.
+    unfold net_cost, z2, a1, z1, layer, upd2, kron.
+    destruct (Nat.eqb i j) eqn:E.
+    - apply Nat.eqb_eq in E. subst i.
+      rewrite (fsum_upd_map n1 (fun k' => act (layer n0 W1 b1 x) k')
+                 (fun w => w) (W2 j) k t Hk |> ltac:(idtac)).
+      ring.
+    - ring. }
+  admit.
+Abort.
+
+End TwoLayer.

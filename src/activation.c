@@ -1,0 +1,128 @@
+/* activation.c: sigmoid, softplus, softmax, log-softmax (SPEC "Network", [78]). */
+#include <config.h>
+
+#include <math.h>
+
+#include "internal.h"
+
+/* sigma(z) = 1/(1+e^{-z}). For z < 0 use e^{z}/(1+e^{z}) so that e^{-z} never
+ * overflows; both forms are exact rearrangements. */
+double gp_sigmoid(double z) {
+    if (z >= 0)
+        return 1.0 / (1.0 + exp(-z));
+    double e = exp(z);
+    return e / (1.0 + e);
+}
+
+/* sigma'(z) = sigma(z)(1 - sigma(z)): SPEC identity 1, proofs/Sigmoid.v.
+ * 1 - sigma(z) = sigma(-z) avoids cancellation when sigma(z) is near 1. */
+double gp_sigmoid_prime(double z) {
+    return gp_sigmoid(z) * gp_sigmoid(-z);
+}
+
+/* softplus(z) = ln(1 + e^z) = max(z, 0) + ln(1 + e^{-|z|}): the exponent is never
+ * positive, so nothing overflows, and log1p keeps the small tail accurate. */
+double gp_softplus(double z) {
+    return (z > 0 ? z : 0.0) + log1p(exp(-fabs(z)));
+}
+
+int gp_sigmoid_vector(const gsl_vector *z, gsl_vector *a) {
+    GPI_CHECK_LEN(z->size, a->size);
+    for (size_t j = 0; j < z->size; j++)
+        gsl_vector_set(a, j, gp_sigmoid(gsl_vector_get(z, j)));
+    return GSL_SUCCESS;
+}
+
+double gp_log_sum_exp(const gsl_vector *z) {
+    if (z->size == 0)
+        return -INFINITY;
+    /* ln sum e^{z_k} = m + ln sum e^{z_k - m} with m = max z: every exponent <= 0 and
+     * one equals 0, so the sum lies in [1, n] and neither overflows nor underflows. */
+    double m = gsl_vector_max(z);
+    if (!isfinite(m))
+        return m;
+    double s = 0;
+    for (size_t k = 0; k < z->size; k++)
+        s += exp(gsl_vector_get(z, k) - m);
+    return m + log(s);
+}
+
+int gp_softmax_temp(const gsl_vector *z, double c, gsl_vector *a) {
+    GPI_CHECK_LEN(z->size, a->size);
+    if (!(c > 0) || !isfinite(c))
+        GSL_ERROR("softmax temperature must be positive and finite", GSL_EDOM);
+    if (z->size == 0)
+        return GSL_SUCCESS;
+    /* a_j = e^{c(z_j - m)} / sum_k e^{c(z_k - m)}, m = max z: invariant to the shift
+     * (identity 9), and the largest term is e^0 = 1, so the sum is in [1, n]. */
+    double m = gsl_vector_max(z);
+    double s = 0;
+    for (size_t k = 0; k < z->size; k++) {
+        double e = exp(c * (gsl_vector_get(z, k) - m));
+        gsl_vector_set(a, k, e);
+        s += e;
+    }
+    gsl_vector_scale(a, 1.0 / s);
+    return GSL_SUCCESS;
+}
+
+/* Softmax [78]; proofs/Softmax.v. */
+int gp_softmax(const gsl_vector *z, gsl_vector *a) {
+    return gp_softmax_temp(z, 1.0, a);
+}
+
+int gp_log_softmax(const gsl_vector *z, gsl_vector *out) {
+    GPI_CHECK_LEN(z->size, out->size);
+    double lse = gp_log_sum_exp(z);
+    for (size_t j = 0; j < z->size; j++)
+        gsl_vector_set(out, j, gsl_vector_get(z, j) - lse);
+    return GSL_SUCCESS;
+}
+
+int gp_activate(gp_output out, const gsl_vector *z, gsl_vector *a) {
+    GPI_CHECK_LEN(z->size, a->size);
+    switch (out) {
+    case GP_OUTPUT_SIGMOID:
+        return gp_sigmoid_vector(z, a);
+    case GP_OUTPUT_SOFTMAX:
+        return gp_softmax(z, a);
+    case GP_OUTPUT_LINEAR:
+        return z == a ? GSL_SUCCESS : gsl_vector_memcpy(a, z);
+    }
+    GSL_ERROR("unknown output activation", GSL_EINVAL);
+}
+
+int gp_activate_matrix(gp_output out, const gsl_matrix *z, gsl_matrix *a) {
+    if (z->size1 != a->size1 || z->size2 != a->size2)
+        GSL_ERROR("matrix sizes differ", GSL_EBADLEN);
+    if (out == GP_OUTPUT_SIGMOID) {
+        /* Element-wise: walk rows, which are contiguous. */
+        for (size_t j = 0; j < z->size1; j++) {
+            const double *zr = z->data + j * z->tda;
+            double *ar = a->data + j * a->tda;
+            for (size_t i = 0; i < z->size2; i++)
+                ar[i] = gp_sigmoid(zr[i]);
+        }
+        return GSL_SUCCESS;
+    }
+    for (size_t i = 0; i < z->size2; i++) {
+        gsl_vector_const_view zc = gsl_matrix_const_column(z, i);
+        gsl_vector_view ac = gsl_matrix_column(a, i);
+        int status = gp_activate(out, &zc.vector, &ac.vector);
+        if (status)
+            return status;
+    }
+    return GSL_SUCCESS;
+}
+
+const char *gp_output_name(gp_output out) {
+    switch (out) {
+    case GP_OUTPUT_SIGMOID:
+        return "sigmoid";
+    case GP_OUTPUT_SOFTMAX:
+        return "softmax";
+    case GP_OUTPUT_LINEAR:
+        return "linear";
+    }
+    return "unknown";
+}

@@ -1,0 +1,332 @@
+/* backprop.c: feedforward and backpropagation in matrix form, samples as columns
+ * (SPEC "Backpropagation"; the book's equations BP1-BP4, proofs/Backprop.v). */
+#include <config.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <gsl/gsl_blas.h>
+
+#include "internal.h"
+
+gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net, size_t max_batch) {
+    if (max_batch == 0 || max_batch > GP_MAX_WIDTH)
+        GSL_ERROR_NULL("batch size must be between 1 and GP_MAX_WIDTH", GSL_EINVAL);
+    gp_backprop_workspace *w = calloc(1, sizeof *w);
+    if (!w)
+        GSL_ERROR_NULL("out of memory for workspace", GSL_ENOMEM);
+    w->L = net->p.L;
+    w->max_batch = max_batch;
+    w->z = calloc(w->L, sizeof *w->z);
+    w->a = calloc(w->L, sizeof *w->a);
+    w->delta = calloc(w->L, sizeof *w->delta);
+    w->ones = gsl_vector_alloc(max_batch);
+    if (!w->z || !w->a || !w->delta || !w->ones)
+        goto fail;
+    gsl_vector_set_all(w->ones, 1.0);
+    for (size_t l = 1; l <= w->L; l++) {
+        size_t n = net->p.sizes[l];
+        if (n > SIZE_MAX / sizeof(double) / max_batch)
+            goto fail;
+        w->z[l - 1] = gsl_matrix_alloc(n, max_batch);
+        w->a[l - 1] = gsl_matrix_alloc(n, max_batch);
+        w->delta[l - 1] = gsl_matrix_alloc(n, max_batch);
+        if (!w->z[l - 1] || !w->a[l - 1] || !w->delta[l - 1])
+            goto fail;
+    }
+    return w;
+fail:
+    gp_backprop_workspace_free(w);
+    GSL_ERROR_NULL("out of memory for workspace", GSL_ENOMEM);
+}
+
+void gp_backprop_workspace_free(gp_backprop_workspace *w) {
+    if (w == NULL)
+        return;
+    for (size_t l = 0; l < w->L; l++) {
+        if (w->z)
+            gsl_matrix_free(w->z[l]);
+        if (w->a)
+            gsl_matrix_free(w->a[l]);
+        if (w->delta)
+            gsl_matrix_free(w->delta[l]);
+    }
+    free(w->z);
+    free(w->a);
+    free(w->delta);
+    gsl_vector_free(w->ones);
+    free(w);
+}
+
+/* First m columns of a workspace matrix. */
+static gsl_matrix_view cols(gsl_matrix *M, size_t m) {
+    return gsl_matrix_submatrix(M, 0, 0, M->size1, m);
+}
+
+/* Input as a matrix with samples as columns, given as columns (rows == 0) or rows. */
+static int input_shape(const gp_network *net, const gsl_matrix *X, int rows,
+                       const gp_backprop_workspace *w, size_t *m) {
+    size_t n0 = rows ? X->size2 : X->size1;
+    *m = rows ? X->size1 : X->size2;
+    if (w->L != net->p.L)
+        GSL_ERROR("workspace does not match the network", GSL_EBADLEN);
+    if (n0 != net->p.sizes[0])
+        GSL_ERROR("input size differs from the network's n_0", GSL_EBADLEN);
+    if (*m == 0 || *m > w->max_batch)
+        GSL_ERROR("batch is empty or larger than the workspace", GSL_EBADLEN);
+    return GSL_SUCCESS;
+}
+
+/* z^l = W^l a^{l-1} + b^l, a^l = sigma(z^l) for hidden layers and the cost's output
+ * activation for l = L (SPEC "Network"). One dgemm per layer for the whole batch. */
+static int feedforward(const gp_network *net, const gsl_matrix *X, int rows,
+                       gp_backprop_workspace *w) {
+    size_t m;
+    int status = input_shape(net, X, rows, w, &m);
+    if (status)
+        return status;
+    w->m = m;
+    for (size_t l = 1; l <= net->p.L; l++) {
+        gsl_matrix_view Z = cols(w->z[l - 1], m), A = cols(w->a[l - 1], m);
+        const gsl_vector *b = net->p.b[l - 1];
+        if (l == 1)
+            gsl_blas_dgemm(CblasNoTrans, rows ? CblasTrans : CblasNoTrans, 1.0,
+                           net->p.w[0], X, 0.0, &Z.matrix);
+        else {
+            gsl_matrix_view Aprev = cols(w->a[l - 2], m);
+            gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, net->p.w[l - 1],
+                           &Aprev.matrix, 0.0, &Z.matrix);
+        }
+        for (size_t j = 0; j < Z.matrix.size1; j++) {
+            double bj = gsl_vector_get(b, j), *zr = Z.matrix.data + j * Z.matrix.tda;
+            for (size_t i = 0; i < m; i++)
+                zr[i] += bj;
+        }
+        status = gp_activate_matrix(l == net->p.L ? net->cost->output : GP_OUTPUT_SIGMOID,
+                                    &Z.matrix, &A.matrix);
+        if (status)
+            return status;
+    }
+    return GSL_SUCCESS;
+}
+
+int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w) {
+    return feedforward(net, X, 0, w);
+}
+
+int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w) {
+    return feedforward(net, X, 1, w);
+}
+
+/* The backward pass, accumulating into a parameter set T:
+ *   T.W^l <- beta_w T.W^l + alpha sum_x delta^l_x (a^{l-1}_x)^T     (BP4)
+ *   T.b^l <- beta_b T.b^l + alpha sum_x delta^l_x                    (BP3)
+ * alpha = 1/m, beta = 0 gives the batch gradient; alpha = -eta/m, beta_w = 1 - eta
+ * lambda/n, beta_b = 1 with T = the network's own parameters is one fused SGD step
+ * (network2.py update_mini_batch). shrink != 0 first subtracts shrink sgn(T.W^l)
+ * (the L1 step, divided by beta_w so that it survives the scaling). delta^{l-1} is
+ * computed before W^l is written, so T may alias the network. */
+int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows,
+                            const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T,
+                            double alpha, double beta_w, double beta_b, double shrink) {
+    size_t L = net->p.L;
+    int status = feedforward(net, X, rows, w);
+    if (status)
+        return status;
+    size_t m = w->m;
+    if (Y->size1 != net->p.sizes[L] || Y->size2 != m)
+        GSL_ERROR("targets must be n_L x m", GSL_EBADLEN);
+    if (T->L != L)
+        GSL_ERROR("gradient does not match the network", GSL_EBADLEN);
+    for (size_t l = 0; l <= L; l++)
+        if (T->sizes[l] != net->p.sizes[l])
+            GSL_ERROR("gradient does not match the network", GSL_EBADLEN);
+
+    /* BP1: delta^L = dC_x/dz^L, by the cost object, one sample at a time. */
+    for (size_t i = 0; i < m; i++) {
+        gsl_vector_const_view z = gsl_matrix_const_column(w->z[L - 1], i);
+        gsl_vector_const_view a = gsl_matrix_const_column(w->a[L - 1], i);
+        gsl_vector_const_view y = gsl_matrix_const_column(Y, i);
+        gsl_vector_view d = gsl_matrix_column(w->delta[L - 1], i);
+        status = net->cost->delta(&z.vector, &a.vector, &y.vector, &d.vector);
+        if (status)
+            return status;
+    }
+    gsl_vector_const_view ones = gsl_vector_const_subvector(w->ones, 0, m);
+    for (size_t l = L; l >= 1; l--) {
+        gsl_matrix_view D = cols(w->delta[l - 1], m);
+        if (l > 1) {
+            /* BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ sigma'(z^{l-1}), with
+             * sigma'(z) = a(1 - a) (identity 1) from the stored hidden activation. */
+            gsl_matrix_view Dp = cols(w->delta[l - 2], m), Ap = cols(w->a[l - 2], m);
+            gsl_blas_dgemm(CblasTrans, CblasNoTrans, 1.0, net->p.w[l - 1], &D.matrix, 0.0,
+                           &Dp.matrix);
+            for (size_t j = 0; j < Dp.matrix.size1; j++) {
+                double *dr = Dp.matrix.data + j * Dp.matrix.tda;
+                const double *ar = Ap.matrix.data + j * Ap.matrix.tda;
+                for (size_t i = 0; i < m; i++)
+                    dr[i] *= ar[i] * (1.0 - ar[i]);
+            }
+        }
+        if (shrink != 0) {
+            gsl_matrix *TW = T->w[l - 1];
+            for (size_t j = 0; j < TW->size1; j++)
+                for (size_t k = 0; k < TW->size2; k++) {
+                    double *x = gsl_matrix_ptr(TW, j, k);
+                    *x -= shrink * ((*x > 0) - (*x < 0));
+                }
+        }
+        /* BP4 and BP3, summed over the batch by one dgemm and one dgemv. */
+        if (l == 1)
+            gsl_blas_dgemm(CblasNoTrans, rows ? CblasNoTrans : CblasTrans, alpha, &D.matrix,
+                           X, beta_w, T->w[0]);
+        else {
+            gsl_matrix_view Ap = cols(w->a[l - 2], m);
+            gsl_blas_dgemm(CblasNoTrans, CblasTrans, alpha, &D.matrix, &Ap.matrix, beta_w,
+                           T->w[l - 1]);
+        }
+        gsl_blas_dgemv(CblasNoTrans, alpha, &D.matrix, &ones.vector, beta_b, T->b[l - 1]);
+    }
+    return GSL_SUCCESS;
+}
+
+static int backprop_mean(const gp_network *net, const gsl_matrix *X, int rows,
+                         const gsl_matrix *Y, gp_backprop_workspace *w, gp_gradient *grad) {
+    size_t m = rows ? X->size1 : X->size2;
+    if (m == 0)
+        GSL_ERROR("empty batch", GSL_EBADLEN);
+    /* The batch cost is the mean of C_x, so its gradient is the column mean. */
+    return gpi_backprop_accumulate(net, X, rows, Y, w, grad, 1.0 / (double)m, 0.0, 0.0, 0.0);
+}
+
+int gp_backprop_batch(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                      gp_backprop_workspace *w, gp_gradient *grad) {
+    return backprop_mean(net, X, 0, Y, w, grad);
+}
+
+int gp_backprop_batch_rows(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                           gp_backprop_workspace *w, gp_gradient *grad) {
+    return backprop_mean(net, X, 1, Y, w, grad);
+}
+
+int gp_backprop(const gp_network *net, const gsl_vector *x, const gsl_vector *y,
+                gp_backprop_workspace *w, gp_gradient *grad) {
+    if (x->stride != 1 || y->stride != 1)
+        GSL_ERROR("gp_backprop needs unit-stride vectors", GSL_EINVAL);
+    if (x->size == 0 || y->size == 0)
+        GSL_ERROR("empty sample", GSL_EBADLEN);
+    gsl_matrix_const_view X = gsl_matrix_const_view_vector(x, x->size, 1);
+    gsl_matrix_const_view Y = gsl_matrix_const_view_vector(y, y->size, 1);
+    return gp_backprop_batch(net, &X.matrix, &Y.matrix, w, grad);
+}
+
+static int check_reg(const gp_regularization *reg) {
+    if (reg && (!(reg->lambda >= 0) || !(reg->l1 >= 0) || !isfinite(reg->lambda) ||
+                !isfinite(reg->l1)))
+        GSL_ERROR("regularisation strengths must be finite and >= 0", GSL_EDOM);
+    return GSL_SUCCESS;
+}
+
+/* L2: (lambda/2n) sum w^2; L1: (lambda_1/n) sum |w|. Biases are not regularised. */
+double gp_regularization_cost(const gp_network *net, const gp_regularization *reg, size_t n) {
+    if (reg == NULL || (reg->lambda == 0 && reg->l1 == 0))
+        return 0.0;
+    size_t nn = reg->n ? reg->n : n;
+    double s2 = 0, s1 = 0;
+    for (size_t l = 0; l < net->p.L; l++) {
+        const gsl_matrix *W = net->p.w[l];
+        for (size_t j = 0; j < W->size1; j++)
+            for (size_t k = 0; k < W->size2; k++) {
+                double x = gsl_matrix_get(W, j, k);
+                s2 += x * x;
+                s1 += fabs(x);
+            }
+    }
+    return reg->lambda / (2.0 * (double)nn) * s2 + reg->l1 / (double)nn * s1;
+}
+
+/* d/dw of the terms above: (lambda/n) w + (lambda_1/n) sgn(w). */
+int gp_regularization_gradient(const gp_network *net, const gp_regularization *reg, size_t n,
+                               gp_gradient *grad) {
+    int status = check_reg(reg);
+    if (status || reg == NULL || (reg->lambda == 0 && reg->l1 == 0))
+        return status;
+    size_t nn = reg->n ? reg->n : n;
+    if (nn == 0)
+        GSL_ERROR("regularisation needs n > 0", GSL_EINVAL);
+    double c2 = reg->lambda / (double)nn, c1 = reg->l1 / (double)nn;
+    for (size_t l = 0; l < net->p.L; l++) {
+        const gsl_matrix *W = net->p.w[l];
+        gsl_matrix *G = grad->w[l];
+        for (size_t j = 0; j < W->size1; j++)
+            for (size_t k = 0; k < W->size2; k++) {
+                double x = gsl_matrix_get(W, j, k);
+                double sgn = (x > 0) - (x < 0);
+                *gsl_matrix_ptr(G, j, k) += c2 * x + c1 * sgn;
+            }
+    }
+    return GSL_SUCCESS;
+}
+
+int gp_total_cost(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                  const gp_regularization *reg, gp_backprop_workspace *w, double *cost) {
+    size_t n = X->size2, L = net->p.L;
+    int status = check_reg(reg);
+    if (status)
+        return status;
+    if (n == 0 || Y->size2 != n || Y->size1 != net->p.sizes[L])
+        GSL_ERROR("X and Y must have the same, non-zero number of columns", GSL_EBADLEN);
+    double s = 0;
+    for (size_t start = 0; start < n; start += w->max_batch) {
+        size_t m = n - start < w->max_batch ? n - start : w->max_batch;
+        gsl_matrix_const_view Xc = gsl_matrix_const_submatrix(X, 0, start, X->size1, m);
+        gsl_matrix_const_view Yc = gsl_matrix_const_submatrix(Y, 0, start, Y->size1, m);
+        status = feedforward(net, &Xc.matrix, 0, w);
+        if (status)
+            return status;
+        for (size_t i = 0; i < m; i++)
+            s += gpi_cost_column(net->cost, w->z[L - 1], &Yc.matrix, i);
+    }
+    *cost = s / (double)n + gp_regularization_cost(net, reg, n);
+    return GSL_SUCCESS;
+}
+
+int gp_total_gradient(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                      const gp_regularization *reg, gp_backprop_workspace *w,
+                      gp_gradient *grad) {
+    size_t n = X->size2;
+    int status = check_reg(reg);
+    if (status)
+        return status;
+    if (n == 0 || Y->size2 != n)
+        GSL_ERROR("X and Y must have the same, non-zero number of columns", GSL_EBADLEN);
+    /* Sum chunk gradients with weight 1/n each: beta = 0 on the first chunk. */
+    for (size_t start = 0; start < n; start += w->max_batch) {
+        size_t m = n - start < w->max_batch ? n - start : w->max_batch;
+        gsl_matrix_const_view Xc = gsl_matrix_const_submatrix(X, 0, start, X->size1, m);
+        gsl_matrix_const_view Yc = gsl_matrix_const_submatrix(Y, 0, start, Y->size1, m);
+        double beta = start == 0 ? 0.0 : 1.0;
+        status = gpi_backprop_accumulate(net, &Xc.matrix, 0, &Yc.matrix, w, grad,
+                                         1.0 / (double)n, beta, beta, 0.0);
+        if (status)
+            return status;
+    }
+    return gp_regularization_gradient(net, reg, n, grad);
+}
+
+int gp_sgd_step(gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
+                const gp_sgd_params *p, gp_backprop_workspace *w) {
+    if (!(p->eta > 0) || !isfinite(p->eta) || !(p->lambda >= 0) || !isfinite(p->lambda) ||
+        !(p->l1 >= 0) || !isfinite(p->l1) || p->n == 0)
+        GSL_ERROR("SGD needs eta > 0, lambda >= 0, l1 >= 0 and n > 0", GSL_EDOM);
+    double decay = 1.0 - p->eta * p->lambda / (double)p->n;
+    if (!(decay > 0))
+        GSL_ERROR("eta lambda / n must be below 1", GSL_EDOM);
+    size_t m = rows ? X->size1 : X->size2;
+    if (m == 0)
+        GSL_ERROR("empty batch", GSL_EBADLEN);
+    double shrink = p->eta * p->l1 / (double)p->n / decay;
+    return gpi_backprop_accumulate(net, X, rows, Y, w, &net->p, -p->eta / (double)m, decay,
+                                   1.0, shrink);
+}

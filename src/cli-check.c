@@ -1,0 +1,182 @@
+/* cli-check.c: `gradproof check`, the derivation checks on random networks. */
+#include <config.h>
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_rng.h>
+
+#include "cli.h"
+
+#define CMD "check"
+
+enum { F_DELTA, F_PARAMS, F_REG, N_FORMULAS };
+static const char *const formula_names[N_FORMULAS] = {
+    "delta^l = dC/dz^l [BP1,BP2]", "dC/dW, dC/db [BP3,BP4]", "+ L2 + L1 gradient"};
+
+static int usage(FILE *out) {
+    fprintf(out,
+            "Usage: " CLI_NAME " " CMD " [OPTIONS]\n"
+            "Check every analytic gradient (delta^l, dC/dW, dC/db, with and without L2/L1)\n"
+            "against gsl_deriv_central on random networks (1-4 layers, widths 1-10,\n"
+            "batches 1-16, weight scales 1e-3..10). Exit status 1 on any failure.\n\n"
+            "  -n, --cases=N     random networks per cost [200]\n"
+            "  -s, --seed=S      base seed; case i uses seed S*1000003+i [1]\n"
+            "  -c, --cost=NAME   only this cost: quadratic, quadratic-linear,\n"
+            "                    cross-entropy, log-likelihood [all]\n"
+            "  -i, --case=I      run only case I (to rerun a reported failure)\n"
+            "  -h, --help        show this help\n");
+    return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+typedef struct {
+    size_t cases, coords, failed;
+    double worst_rel;
+} tally;
+
+static void print_failure(const gp_network *net, const char *cost, const char *formula,
+                          unsigned long seed, size_t i, const gp_gradcheck_report *r) {
+    const gp_gradcheck_entry *e = &r->worst[0];
+    static const char *const tn[] = {"W", "b", "z"};
+    fprintf(stderr, CLI_NAME ": FAIL %s %s, case %zu, sizes [", cost, formula, i);
+    for (size_t l = 0; l <= net->p.L; l++)
+        fprintf(stderr, "%s%zu", l ? "," : "", net->p.sizes[l]);
+    fprintf(stderr,
+            "]: %s^%zu[%zu][%zu] analytic %.17g numeric %.17g abserr %.3g "
+            "(rerun: " CLI_NAME " " CMD " --cost %s --seed %lu --case %zu)\n",
+            tn[e->tensor], e->l, e->j, e->k, e->analytic, e->numeric, e->abserr, cost, seed,
+            i);
+}
+
+/* One random case of one cost: the three formulas' reports. */
+static int run_case(gsl_rng *rng, const gp_cost_type *cost, unsigned long seed, size_t i,
+                    gp_gradcheck_report rep[N_FORMULAS]) {
+    gp_case_opts co;
+    gp_gradcheck_opts go;
+    gp_case_opts_default(&co);
+    gp_gradcheck_opts_default(&go);
+    gp_network *net = NULL;
+    gsl_matrix *X = NULL, *Y = NULL;
+    gp_backprop_workspace *w = NULL;
+    gp_gradient *g = NULL;
+    int status = gp_case_random(rng, cost, &co, &net, &X, &Y, NULL);
+    if (status)
+        return status;
+    w = gp_backprop_workspace_alloc(net, X->size2);
+    g = gp_gradient_alloc(net);
+    if (!w || !g) {
+        status = GSL_ENOMEM;
+        goto done;
+    }
+    for (int f = 0; f < N_FORMULAS; f++)
+        gp_gradcheck_report_init(&rep[f]);
+    status = gp_backprop_batch(net, X, Y, w, g);
+    if (!status)
+        status = gp_gradcheck_deltas(net, X, Y, w->delta, &go, &rep[F_DELTA]);
+    if (!status)
+        status = gp_gradcheck_params(net, X, Y, NULL, g, &go, &rep[F_PARAMS]);
+    if (!status) {
+        gp_regularization reg = {gsl_rng_uniform(rng) * 5, gsl_rng_uniform(rng), 0};
+        reg.n = 1 + gsl_rng_uniform_int(rng, 100);
+        status = gp_total_gradient(net, X, Y, &reg, w, g);
+        if (!status)
+            status = gp_gradcheck_params(net, X, Y, &reg, g, &go, &rep[F_REG]);
+    }
+    for (int f = 0; f < N_FORMULAS && status == GSL_SUCCESS; f++)
+        if (rep[f].n_failed)
+            status = GSL_FAILURE;
+    for (int f = 0; f < N_FORMULAS && status == GSL_FAILURE; f++)
+        if (rep[f].n_failed)
+            print_failure(net, cost->name, formula_names[f], seed, i, &rep[f]);
+done:
+    gp_gradient_free(g);
+    gp_backprop_workspace_free(w);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    return status;
+}
+
+int cmd_check(int argc, char **argv) {
+    static const struct option longopts[] = {{"cases", required_argument, NULL, 'n'},
+                                             {"seed", required_argument, NULL, 's'},
+                                             {"cost", required_argument, NULL, 'c'},
+                                             {"case", required_argument, NULL, 'i'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    size_t cases = 200, only = (size_t)-1;
+    unsigned long seed = 1;
+    const gp_cost_type *only_cost = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":n:s:c:i:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            if (cli_size(CMD, "--cases", optarg, 1, 100000000, &cases))
+                return 1;
+            break;
+        case 's':
+            if (cli_ulong(CMD, "--seed", optarg, &seed))
+                return 1;
+            break;
+        case 'c':
+            if (cli_cost(CMD, optarg, &only_cost))
+                return 1;
+            break;
+        case 'i':
+            if (cli_size(CMD, "--case", optarg, 0, 100000000, &only))
+                return 1;
+            break;
+        case 'h':
+            return usage(stdout);
+        case ':':
+            return cli_error(CMD, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_error(CMD, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_error(CMD, "unexpected argument '%s'", argv[optind]);
+
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng)
+        return cli_error(CMD, "out of memory");
+    int failed = 0;
+    printf("%-16s %-28s %7s %9s %14s  %s\n", "cost", "formula", "cases", "coords",
+           "worst rel err", "verdict");
+    for (size_t t = 0; gp_cost_types[t]; t++) {
+        const gp_cost_type *cost = gp_cost_types[t];
+        if (only_cost && cost != only_cost)
+            continue;
+        tally tl[N_FORMULAS];
+        memset(tl, 0, sizeof tl);
+        for (size_t i = 0; i < cases; i++) {
+            if (only != (size_t)-1 && i != only)
+                continue;
+            gp_gradcheck_report rep[N_FORMULAS];
+            gsl_rng_set(rng, seed * 1000003UL + i);
+            int status = run_case(rng, cost, seed, i, rep);
+            if (status && status != GSL_FAILURE) {
+                gsl_rng_free(rng);
+                return cli_error(CMD, "%s case %zu: %s", cost->name, i, gsl_strerror(status));
+            }
+            for (int f = 0; f < N_FORMULAS; f++) {
+                tl[f].cases++;
+                tl[f].coords += rep[f].n_checked;
+                tl[f].failed += rep[f].n_failed;
+                if (rep[f].max_rel_error > tl[f].worst_rel)
+                    tl[f].worst_rel = rep[f].max_rel_error;
+            }
+        }
+        for (int f = 0; f < N_FORMULAS; f++) {
+            printf("%-16s %-28s %7zu %9zu %14.3e  %s\n", cost->name, formula_names[f],
+                   tl[f].cases, tl[f].coords, tl[f].worst_rel, tl[f].failed ? "FAIL" : "ok");
+            failed |= tl[f].failed != 0;
+        }
+    }
+    gsl_rng_free(rng);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,205 @@
+/* cost.c: the four cost objects of SPEC's cost table. Each row pairs C_x with its
+ * output activation; fn_z is the numerically stable form used for totals. */
+#include <config.h>
+
+#include <math.h>
+#include <string.h>
+
+#include "internal.h"
+
+static int check3(const gsl_vector *a, const gsl_vector *y, const gsl_vector *out) {
+    GPI_CHECK_LEN(a->size, y->size);
+    GPI_CHECK_LEN(a->size, out->size);
+    return GSL_SUCCESS;
+}
+
+/* ---- quadratic: C_x = 1/2 ||a - y||^2  [6, 55] ---- */
+
+static double quad_fn_a(const gsl_vector *a, const gsl_vector *y) {
+    double s = 0;
+    for (size_t j = 0; j < a->size; j++) {
+        double d = gsl_vector_get(a, j) - gsl_vector_get(y, j);
+        s += d * d;
+    }
+    return 0.5 * s;
+}
+
+/* sigma is bounded, so the value from z needs no special form. */
+static double quad_fn_z(const gsl_vector *z, const gsl_vector *y) {
+    double s = 0;
+    for (size_t j = 0; j < z->size; j++) {
+        double d = gp_sigmoid(gsl_vector_get(z, j)) - gsl_vector_get(y, j);
+        s += d * d;
+    }
+    return 0.5 * s;
+}
+
+/* dC/da = a - y for both quadratic rows. */
+static int quad_dfda(const gsl_vector *a, const gsl_vector *y, gsl_vector *g) {
+    int status = check3(a, y, g);
+    if (status)
+        return status;
+    gsl_vector_memcpy(g, a);
+    return gsl_vector_sub(g, y);
+}
+
+/* delta^L = (a - y) ⊙ sigma'(z^L)  [65] (BP1); proofs/OutputError.v. */
+static int quad_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *y,
+                      gsl_vector *delta) {
+    int status = check3(a, y, delta);
+    if (status)
+        return status;
+    GPI_CHECK_LEN(z->size, a->size);
+    for (size_t j = 0; j < a->size; j++)
+        gsl_vector_set(delta, j,
+                       (gsl_vector_get(a, j) - gsl_vector_get(y, j)) *
+                           gp_sigmoid_prime(gsl_vector_get(z, j)));
+    return GSL_SUCCESS;
+}
+
+const gp_cost_type gp_cost_quadratic = {"quadratic", GP_OUTPUT_SIGMOID, quad_fn_a,
+                                        quad_fn_z,   quad_dfda,         quad_delta};
+
+/* ---- quadratic with a linear output: a = z, so C_x = 1/2 ||z - y||^2  [68-70] ---- */
+
+static double quadlin_fn_z(const gsl_vector *z, const gsl_vector *y) {
+    return quad_fn_a(z, y);
+}
+
+/* delta^L = a - y: the identity has derivative 1  [70]; proofs/OutputError.v. */
+static int quadlin_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *y,
+                         gsl_vector *delta) {
+    GPI_CHECK_LEN(z->size, a->size);
+    return quad_dfda(a, y, delta);
+}
+
+const gp_cost_type gp_cost_quadratic_linear = {
+    "quadratic-linear", GP_OUTPUT_LINEAR, quad_fn_a, quadlin_fn_z, quad_dfda, quadlin_delta};
+
+/* ---- cross-entropy: C_x = -sum_j [y_j ln a_j + (1-y_j) ln(1-a_j)]  [57, 63] ---- */
+
+/* The book's form from a. Terms with a zero coefficient are dropped (0 ln 0 = 0, the
+ * limit), so a = y in {0,1} costs 0; a = 0 with y = 1 costs +inf. */
+static double xent_fn_a(const gsl_vector *a, const gsl_vector *y) {
+    double s = 0;
+    for (size_t j = 0; j < a->size; j++) {
+        double aj = gsl_vector_get(a, j), yj = gsl_vector_get(y, j);
+        if (yj != 0)
+            s -= yj * log(aj);
+        if (yj != 1)
+            s -= (1 - yj) * log1p(-aj);
+    }
+    return s;
+}
+
+/* From z: ln sigma(z) = -softplus(-z) and ln(1 - sigma(z)) = -softplus(z), so
+ * C_x = sum_j [y_j softplus(-z_j) + (1-y_j) softplus(z_j)], finite for every finite z
+ * (the naive form gives ln 0 = -inf once sigma(z) rounds to 0 or 1, near |z| = 37). */
+static double xent_fn_z(const gsl_vector *z, const gsl_vector *y) {
+    double s = 0;
+    for (size_t j = 0; j < z->size; j++) {
+        double zj = gsl_vector_get(z, j), yj = gsl_vector_get(y, j);
+        s += yj * gp_softplus(-zj) + (1 - yj) * gp_softplus(zj);
+    }
+    return s;
+}
+
+/* dC/da = (a - y) / (a(1 - a))  [71-76]; proofs/Derivation.v. Infinite at a in {0,1}. */
+static int xent_dfda(const gsl_vector *a, const gsl_vector *y, gsl_vector *g) {
+    int status = check3(a, y, g);
+    if (status)
+        return status;
+    for (size_t j = 0; j < a->size; j++) {
+        double aj = gsl_vector_get(a, j);
+        gsl_vector_set(g, j, (aj - gsl_vector_get(y, j)) / (aj * (1 - aj)));
+    }
+    return GSL_SUCCESS;
+}
+
+/* delta^L = a - y: sigma'(z) cancels against dC/da  [66]; proofs/OutputError.v. */
+static int xent_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *y,
+                      gsl_vector *delta) {
+    GPI_CHECK_LEN(z->size, a->size);
+    return quad_dfda(a, y, delta);
+}
+
+const gp_cost_type gp_cost_cross_entropy = {"cross-entropy", GP_OUTPUT_SIGMOID, xent_fn_a,
+                                            xent_fn_z,       xent_dfda,         xent_delta};
+
+/* ---- log-likelihood with softmax: C_x = -ln a_y  [80] ----
+ * Written for a target distribution y (one-hot gives -ln a_y): C_x = -sum_j y_j ln a_j. */
+
+static double ll_fn_a(const gsl_vector *a, const gsl_vector *y) {
+    double s = 0;
+    for (size_t j = 0; j < a->size; j++) {
+        double yj = gsl_vector_get(y, j);
+        if (yj != 0)
+            s -= yj * log(gsl_vector_get(a, j));
+    }
+    return s;
+}
+
+/* ln a_j = z_j - logsumexp(z) (max subtracted), so C_x = (sum y) lse(z) - y.z is finite
+ * for every finite z, where e^{z} alone overflows at z > 709. */
+static double ll_fn_z(const gsl_vector *z, const gsl_vector *y) {
+    double lse = gp_log_sum_exp(z), s = 0;
+    for (size_t j = 0; j < z->size; j++) {
+        double yj = gsl_vector_get(y, j);
+        if (yj != 0)
+            s += yj * (lse - gsl_vector_get(z, j));
+    }
+    return s;
+}
+
+/* dC/da_j = -y_j / a_j: -1/a_y at the target class, 0 elsewhere. */
+static int ll_dfda(const gsl_vector *a, const gsl_vector *y, gsl_vector *g) {
+    int status = check3(a, y, g);
+    if (status)
+        return status;
+    for (size_t j = 0; j < a->size; j++) {
+        double yj = gsl_vector_get(y, j);
+        gsl_vector_set(g, j, yj == 0 ? 0.0 : -yj / gsl_vector_get(a, j));
+    }
+    return GSL_SUCCESS;
+}
+
+/* delta^L = a - e_y  [81, 82, 84]: the softmax Jacobian a_j(1[j=k] - a_k) contracted
+ * with -y_k/a_k gives a_j sum_k y_k - y_j = a_j - y_j when sum y = 1;
+ * proofs/OutputError.v. */
+static int ll_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *y,
+                    gsl_vector *delta) {
+    GPI_CHECK_LEN(z->size, a->size);
+    return quad_dfda(a, y, delta);
+}
+
+const gp_cost_type gp_cost_log_likelihood = {"log-likelihood", GP_OUTPUT_SOFTMAX, ll_fn_a,
+                                             ll_fn_z,          ll_dfda,           ll_delta};
+
+const gp_cost_type *const gp_cost_types[] = {&gp_cost_quadratic, &gp_cost_quadratic_linear,
+                                             &gp_cost_cross_entropy, &gp_cost_log_likelihood,
+                                             NULL};
+
+const gp_cost_type *gp_cost_lookup(const char *name) {
+    static const struct {
+        const char *alias;
+        const gp_cost_type *cost;
+    } aliases[] = {{"QuadraticCost", &gp_cost_quadratic},
+                   {"CrossEntropyCost", &gp_cost_cross_entropy},
+                   {"LogLikelihoodCost", &gp_cost_log_likelihood}};
+    if (name == NULL)
+        return NULL;
+    for (size_t i = 0; gp_cost_types[i]; i++)
+        if (strcmp(name, gp_cost_types[i]->name) == 0)
+            return gp_cost_types[i];
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
+        if (strcmp(name, aliases[i].alias) == 0)
+            return aliases[i].cost;
+    return NULL;
+}
+
+double gpi_cost_column(const gp_cost_type *cost, const gsl_matrix *Z, const gsl_matrix *Y,
+                       size_t i) {
+    gsl_vector_const_view z = gsl_matrix_const_column(Z, i);
+    gsl_vector_const_view y = gsl_matrix_const_column(Y, i);
+    return cost->fn_z(&z.vector, &y.vector);
+}

@@ -1,0 +1,27 @@
+/* internal.h: helpers shared between the library's .c files; not installed.
+ * Non-static helpers use the gpi_ prefix so the export regex ^gp_ hides them. */
+#ifndef GRADPROOF_INTERNAL_H
+#define GRADPROOF_INTERNAL_H
+
+#include <gsl/gsl_errno.h>
+#include <gradproof/gradproof.h>
+
+/* Raise GSL_EBADLEN unless the two sizes agree. */
+#define GPI_CHECK_LEN(n1, n2)                                                             \
+    do {                                                                                   \
+        if ((n1) != (n2))                                                                  \
+            GSL_ERROR("vector or matrix lengths differ", GSL_EBADLEN);                     \
+    } while (0)
+
+/* Per-sample cost C_x of network output column i (stable fn_z form). */
+double gpi_cost_column(const gp_cost_type *cost, const gsl_matrix *Z, const gsl_matrix *Y,
+                       size_t i);
+
+/* The backward pass accumulating into T (see backprop.c): T.W = beta_w T.W + alpha
+ * sum_x dC_x/dW, T.b = beta_b T.b + alpha sum_x dC_x/db, after T.W -= shrink sgn(T.W).
+ * rows: X holds samples as rows. */
+int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows,
+                            const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T,
+                            double alpha, double beta_w, double beta_b, double shrink);
+
+#endif
