@@ -6,6 +6,7 @@
 #include <gradproof/backprop.h>
 #include <gradproof/cost.h>
 #include <gradproof/gradcheck.h>
+#include <gradproof/idx.h>
 #include <gradproof/network.h>
 #include <gradproof/neuron.h>
 #include <gradproof/sgd.h>
