@@ -28,7 +28,35 @@ int cli_sizes(const char *cmd, const char *opt, const char *s, size_t *sizes, si
 /* --cost NAME, through gp_cost_lookup. */
 int cli_cost(const char *cmd, const char *s, const gp_cost_type **out);
 
+/* An output file written atomically: everything goes to a temporary file next to the
+ * target (path.tmpXXXXXX), renamed over it only by cli_file_commit, so a failed or
+ * interrupted run leaves an existing file untouched. opt names the option in errors. */
+typedef struct {
+    FILE *fp;
+    char *tmp;
+    const char *path;
+} cli_file;
+int cli_file_open(const char *cmd, const char *opt, const char *path, cli_file *f);
+int cli_file_commit(const char *cmd, const char *opt, cli_file *f);
+void cli_file_abort(cli_file *f);
+/* Fail early (before hours of training) when path's directory is not writable. */
+int cli_probe_writable(const char *cmd, const char *opt, const char *path);
+
+/* OpenBLAS threads: 0 on success, -1 if n > 1 and the CBLAS is not OpenBLAS. */
+int cli_set_threads(size_t n);
+int cli_get_threads(void);
+
+/* gp_mnist_load with its message turned into a CLI error. */
+int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, gp_mnist **out);
+/* The trainer's view of an IDX range (borrows the pixels and labels). */
+gp_dataset cli_dataset(const gp_idx_view *v);
+/* Monotonic seconds. */
+double cli_now(void);
+
 /* Subcommands: each parses its own options and returns the exit status. */
 int cmd_check(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_evaluate(int argc, char **argv);
+int cmd_slowdown(int argc, char **argv);
 
 #endif

@@ -1,0 +1,270 @@
+/* cli-slowdown.c: `gradproof slowdown`, the learning-slowdown experiment of the book's
+ * chapter 3 (SPEC "Experiments"): one sigmoid neuron, input x = 1, target y = 0, plain
+ * gradient descent, started far from (w = b = 2) and near (w = 0.6, b = 0.9) the goal. */
+#include <config.h>
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "cli.h"
+
+#define CMD "slowdown"
+#define N_RUNS 4
+
+static int usage(FILE *out) {
+    fprintf(out,
+            "Usage: " CLI_NAME " " CMD " [OPTIONS]\n"
+            "One sigmoid neuron, input x = 1, target y = 0, plain gradient descent:\n"
+            "quadratic cost (eta 0.15) and cross-entropy (eta 0.005), each started at\n"
+            "w = 0.6, b = 0.9 and at w = b = 2. Prints the output a = sigma(w + b) and the\n"
+            "cost C per epoch for the four runs, then the epoch of each run's steepest\n"
+            "fall and the share of its decrease made in the first tenth of the epochs.\n"
+            "With w = b = 2 the quadratic cost learns slowly at first (its gradient\n"
+            "carries sigma'(z), tiny at z = 4); the cross-entropy does not.\n\n"
+            "      --epochs=E        epochs of gradient descent [300]\n"
+            "      --every=K         print every K-th epoch (and the last) [1]\n"
+            "      --csv=FILE        write every epoch as CSV: epoch, then output and\n"
+            "                        cost of each run [none]\n"
+            "      --plot=FILE.png   plot cost and output per epoch with gnuplot [none]\n"
+            "  -h, --help            show this help\n");
+    return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+typedef struct {
+    const gp_cost_type *cost;
+    double w0, b0, eta;
+} run_spec;
+
+static const run_spec *runs(void) {
+    static run_spec r[N_RUNS];
+    r[0] = (run_spec){&gp_cost_quadratic, 0.6, 0.9, 0.15};
+    r[1] = (run_spec){&gp_cost_quadratic, 2.0, 2.0, 0.15};
+    r[2] = (run_spec){&gp_cost_cross_entropy, 0.6, 0.9, 0.005};
+    r[3] = (run_spec){&gp_cost_cross_entropy, 2.0, 2.0, 0.005};
+    return r;
+}
+
+/* Run gradient descent for every run: out[(e * N_RUNS + r) * 2] = output a after e
+ * epochs, [.. + 1] = cost C, for e = 0..epochs. */
+static int simulate(size_t epochs, double *out) {
+    const run_spec *rs = runs();
+    gsl_matrix *X = gsl_matrix_alloc(1, 1);
+    gsl_vector *y = gsl_vector_calloc(1), *w = gsl_vector_alloc(1), *dw = gsl_vector_alloc(1);
+    int status = GSL_ENOMEM;
+    if (!X || !y || !w || !dw)
+        goto done;
+    gsl_matrix_set(X, 0, 0, 1.0); /* x = 1; y = 0 */
+    for (size_t r = 0; r < N_RUNS; r++) {
+        gsl_vector_set(w, 0, rs[r].w0);
+        double b = rs[r].b0;
+        for (size_t e = 0;; e++) {
+            double cost, db;
+            /* The output and the cost of the same objects the backprop checks use. */
+            status = gp_neuron_cost(rs[r].cost, w, b, X, y, &cost);
+            if (status)
+                goto done;
+            double *o = out + (e * N_RUNS + r) * 2;
+            double z = gsl_vector_get(w, 0) + b;
+            o[0] = 1.0 / (1.0 + exp(-z));
+            o[1] = cost;
+            if (e == epochs)
+                break;
+            status = gp_neuron_gradient(rs[r].cost, w, b, X, y, dw, &db);
+            if (status)
+                goto done;
+            gsl_vector_set(w, 0, gsl_vector_get(w, 0) - rs[r].eta * gsl_vector_get(dw, 0));
+            b -= rs[r].eta * db;
+        }
+    }
+    status = GSL_SUCCESS;
+done:
+    gsl_matrix_free(X);
+    gsl_vector_free(y);
+    gsl_vector_free(w);
+    gsl_vector_free(dw);
+    return status;
+}
+
+static void write_table(FILE *fp, const double *out, size_t epochs, size_t every,
+                        const char *sep) {
+    for (size_t e = 0; e <= epochs; e++) {
+        if (e % every && e != epochs)
+            continue;
+        fprintf(fp, "%zu", e);
+        for (size_t r = 0; r < N_RUNS; r++) {
+            const double *o = out + (e * N_RUNS + r) * 2;
+            fprintf(fp, "%s%.10g%s%.10g", sep, o[0], sep, o[1]);
+        }
+        fprintf(fp, "\n");
+    }
+}
+
+/* gnuplot: data file in the temporary directory, PNG written to a temporary name next
+ * to the target and renamed there only when gnuplot succeeds. */
+static int plot(const char *path, const double *out, size_t epochs) {
+    if (strchr(path, '\'') || strchr(path, '\n'))
+        return cli_error(CMD, "invalid --plot '%s': the name must not contain ' or a "
+                              "newline",
+                         path);
+    char data[] = "/tmp/gradproof-slowdown-XXXXXX";
+    int fd = mkstemp(data);
+    if (fd < 0)
+        return cli_error(CMD, "cannot create a temporary file for --plot");
+    FILE *df = fdopen(fd, "w");
+    if (!df) {
+        close(fd);
+        remove(data);
+        return cli_error(CMD, "cannot create a temporary file for --plot");
+    }
+    write_table(df, out, epochs, 1, " ");
+    int bad = fclose(df) != 0;
+    cli_file png;
+    if (bad || cli_file_open(CMD, "--plot", path, &png)) {
+        remove(data);
+        return bad ? cli_error(CMD, "cannot write a temporary file for --plot") : 1;
+    }
+    /* gnuplot opens the temporary name itself; our stream stays empty. */
+    FILE *gp = popen("gnuplot 2>&1", "w");
+    if (!gp) {
+        cli_file_abort(&png);
+        remove(data);
+        return cli_error(CMD, "cannot run gnuplot for --plot");
+    }
+    const run_spec *rs = runs();
+    fprintf(gp,
+            "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) "
+            "{ set terminal pngcairo size 900,800 } else { set terminal png size 900,800 }\n"
+            "set output '%s'\n"
+            "set multiplot layout 2,1 title 'Learning slowdown: one sigmoid neuron, x = 1, "
+            "y = 0'\n"
+            "set xlabel 'epoch'\nset grid\nset key top right\n",
+            png.tmp);
+    for (int panel = 0; panel < 2; panel++) {
+        fprintf(gp, "set ylabel '%s'\nset key %s\nplot ", panel ? "output a" : "cost C",
+                panel ? "bottom left" : "top right");
+        for (size_t r = 0; r < N_RUNS; r++)
+            fprintf(gp, "%s'%s' using 1:%zu with lines lw 2 title '%s, w=%g b=%g, eta=%g'",
+                    r ? ", " : "", data, 2 + 2 * r + (panel ? 0 : 1), rs[r].cost->name,
+                    rs[r].w0, rs[r].b0, rs[r].eta);
+        fprintf(gp, "\n");
+    }
+    fprintf(gp, "unset multiplot\nset output\n");
+    int st = pclose(gp);
+    remove(data);
+    if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        cli_file_abort(&png);
+        return cli_error(CMD, "gnuplot failed (status %d) writing --plot '%s'",
+                         st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1, path);
+    }
+    return cli_file_commit(CMD, "--plot", &png);
+}
+
+int cmd_slowdown(int argc, char **argv) {
+    static const struct option longopts[] = {{"epochs", required_argument, NULL, 'e'},
+                                             {"every", required_argument, NULL, 'k'},
+                                             {"csv", required_argument, NULL, 'c'},
+                                             {"plot", required_argument, NULL, 'p'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    size_t epochs = 300, every = 1;
+    const char *csv = NULL, *png = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            if (cli_size(CMD, "--epochs", optarg, 1, 10000000, &epochs))
+                return 1;
+            break;
+        case 'k':
+            if (cli_size(CMD, "--every", optarg, 1, 10000000, &every))
+                return 1;
+            break;
+        case 'c':
+            csv = optarg;
+            break;
+        case 'p':
+            png = optarg;
+            break;
+        case 'h':
+            return usage(stdout);
+        case ':':
+            return cli_error(CMD, "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_error(CMD, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_error(CMD, "unexpected argument '%s'", argv[optind]);
+
+    double *out = malloc((epochs + 1) * N_RUNS * 2 * sizeof *out);
+    if (!out)
+        return cli_error(CMD, "out of memory");
+    int st = simulate(epochs, out);
+    if (st) {
+        free(out);
+        return cli_error(CMD, "gradient descent failed: %s", gsl_strerror(st));
+    }
+    const run_spec *rs = runs();
+    for (size_t r = 0; r < N_RUNS; r++)
+        printf("# run %zu: %-13s w = %g, b = %g, eta = %g\n", r + 1, rs[r].cost->name,
+               rs[r].w0, rs[r].b0, rs[r].eta);
+    printf("%5s", "epoch");
+    for (size_t r = 0; r < N_RUNS; r++)
+        printf("  %10s%zu %10s%zu", "output", r + 1, "cost", r + 1);
+    printf("\n");
+    for (size_t e = 0; e <= epochs; e++) {
+        if (e % every && e != epochs)
+            continue;
+        printf("%5zu", e);
+        for (size_t r = 0; r < N_RUNS; r++) {
+            const double *o = out + (e * N_RUNS + r) * 2;
+            printf("  %11.6f %11.6f", o[0], o[1]);
+        }
+        printf("\n");
+    }
+    /* The book's point in two numbers per run: the epoch in which the cost fell the most
+     * (the steepest point of the curve; 1 when learning is fastest at the start), and the
+     * share of the whole decrease made in the first tenth of the epochs. */
+    for (size_t r = 0; r < N_RUNS; r++) {
+        size_t steepest = 1, tenth = epochs / 10 ? epochs / 10 : 1;
+        double c0 = out[r * 2 + 1], cend = out[(epochs * N_RUNS + r) * 2 + 1], drop = 0;
+        for (size_t e = 1; e <= epochs; e++) {
+            double d = out[((e - 1) * N_RUNS + r) * 2 + 1] - out[(e * N_RUNS + r) * 2 + 1];
+            if (d > drop) {
+                drop = d;
+                steepest = e;
+            }
+        }
+        double early = c0 - out[(tenth * N_RUNS + r) * 2 + 1];
+        printf("# run %zu (%s, w = %g, b = %g): steepest fall in epoch %zu; first %zu "
+               "epochs made %.1f%% of the total decrease\n",
+               r + 1, rs[r].cost->name, rs[r].w0, rs[r].b0, steepest, tenth,
+               c0 > cend ? 100.0 * early / (c0 - cend) : 0.0);
+    }
+    int status = 0;
+    if (csv) {
+        cli_file f;
+        if (cli_file_open(CMD, "--csv", csv, &f))
+            status = 1;
+        else {
+            fprintf(f.fp, "epoch");
+            for (size_t r = 0; r < N_RUNS; r++)
+                fprintf(f.fp, ",output%zu,cost%zu", r + 1, r + 1);
+            fprintf(f.fp, "\n");
+            write_table(f.fp, out, epochs, 1, ",");
+            status = cli_file_commit(CMD, "--csv", &f);
+        }
+    }
+    if (!status && png)
+        status = plot(png, out, epochs);
+    free(out);
+    return status;
+}

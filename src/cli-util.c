@@ -1,0 +1,128 @@
+/* cli-util.c: pieces shared by the train, evaluate and slowdown subcommands: atomic
+ * output files, OpenBLAS threads, loading MNIST, clocks. */
+#include <config.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "cli.h"
+
+int cli_file_open(const char *cmd, const char *opt, const char *path, cli_file *f) {
+    static const char suffix[] = ".tmpXXXXXX";
+    size_t len = strlen(path);
+    f->fp = NULL;
+    f->path = path;
+    f->tmp = malloc(len + sizeof suffix);
+    if (f->tmp == NULL)
+        return cli_error(cmd, "out of memory");
+    memcpy(f->tmp, path, len);
+    memcpy(f->tmp + len, suffix, sizeof suffix);
+    /* The temporary file lives next to the target so that rename() is atomic. */
+    int fd = mkstemp(f->tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(f->tmp);
+        f->tmp = NULL;
+        return cli_error(cmd, "cannot write %s '%s': %s", opt, path, strerror(e));
+    }
+    /* mkstemp creates mode 0600; give the file the mode a plain fopen would. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        int e = errno;
+        close(fd);
+        cli_file_abort(f);
+        return cli_error(cmd, "cannot write %s '%s': %s", opt, path, strerror(e));
+    }
+    f->fp = fdopen(fd, "w");
+    if (f->fp == NULL) {
+        int e = errno;
+        close(fd);
+        cli_file_abort(f);
+        return cli_error(cmd, "cannot write %s '%s': %s", opt, path, strerror(e));
+    }
+    return 0;
+}
+
+int cli_file_commit(const char *cmd, const char *opt, cli_file *f) {
+    int bad = ferror(f->fp) != 0;
+    bad |= fflush(f->fp) != 0;
+    bad |= fsync(fileno(f->fp)) != 0;
+    int e = errno;
+    bad |= fclose(f->fp) != 0;
+    f->fp = NULL;
+    if (!bad && rename(f->tmp, f->path) == 0) {
+        free(f->tmp);
+        f->tmp = NULL;
+        return 0;
+    }
+    if (!bad)
+        e = errno;
+    cli_file_abort(f);
+    return cli_error(cmd, "cannot write %s '%s': %s", opt, f->path, strerror(e));
+}
+
+void cli_file_abort(cli_file *f) {
+    if (f->fp)
+        fclose(f->fp);
+    f->fp = NULL;
+    if (f->tmp) {
+        remove(f->tmp);
+        free(f->tmp);
+    }
+    f->tmp = NULL;
+}
+
+int cli_probe_writable(const char *cmd, const char *opt, const char *path) {
+    cli_file f;
+    if (cli_file_open(cmd, opt, path, &f))
+        return 1;
+    cli_file_abort(&f);
+    return 0;
+}
+
+/* OpenBLAS reads OPENBLAS_NUM_THREADS when the library is loaded, before main(), so
+ * setenv() comes too late; its own call does work at any time. A weak reference keeps
+ * the program linkable against another CBLAS (gslcblas is single-threaded). */
+extern void openblas_set_num_threads(int n) __attribute__((weak));
+extern int openblas_get_num_threads(void) __attribute__((weak));
+
+int cli_set_threads(size_t n) {
+    if (openblas_set_num_threads == NULL)
+        return n == 1 ? 0 : -1;
+    openblas_set_num_threads((int)n);
+    return 0;
+}
+
+int cli_get_threads(void) {
+    return openblas_get_num_threads ? openblas_get_num_threads() : 1;
+}
+
+int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, gp_mnist **out) {
+    char err[GP_IDX_ERRLEN];
+    int status = gp_mnist_load(dir, n_validation, out, err, sizeof err);
+    if (status)
+        return cli_error(cmd, "cannot load MNIST from --data '%s': %s", dir, err);
+    return 0;
+}
+
+gp_dataset cli_dataset(const gp_idx_view *v) {
+    gp_dataset d;
+    d.dim = v->images->rows * v->images->cols;
+    d.n = v->n;
+    d.x = v->images->pixels + v->first * d.dim;
+    d.labels = v->labels->labels + v->first;
+    return d;
+}
+
+double cli_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

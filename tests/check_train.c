@@ -1,0 +1,482 @@
+/* check_train.c: the trainer (train.h): it learns, its SGD step is the numerical
+ * gradient step, its epochs are shuffled permutations, and its stopping rules fire when
+ * they should. */
+#include <config.h>
+
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_deriv.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include <gradproof/gradproof.h>
+
+/* ---- synthetic data ---- */
+
+/* n samples of dim bytes in k classes: class c has pixels j with j % k == c around 170,
+ * the others around 70, plus N(0, 70^2) noise clipped to 0..255. For k = 3 and dim = 24
+ * the class means are 400 apart against noise 70 (d' = 5.7): a Bayes error near 0.5 %,
+ * while one pixel alone is a poor guide. */
+typedef struct {
+    gp_dataset d;
+    uint8_t *x, *labels;
+} blobs;
+
+static void blobs_make(blobs *b, size_t n, size_t dim, size_t k, unsigned long seed) {
+    const double noise = 70;
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    b->x = malloc(n * dim);
+    b->labels = malloc(n);
+    ck_assert(b->x && b->labels);
+    for (size_t i = 0; i < n; i++) {
+        size_t c = gsl_rng_uniform_int(r, k);
+        b->labels[i] = (uint8_t)c;
+        for (size_t j = 0; j < dim; j++) {
+            double v = (j % k == c ? 170 : 70) + gsl_ran_gaussian(r, noise);
+            b->x[i * dim + j] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : lround(v));
+        }
+    }
+    b->d = (gp_dataset){n, dim, b->x, b->labels};
+    gsl_rng_free(r);
+}
+
+static void blobs_free(blobs *b) {
+    free(b->x);
+    free(b->labels);
+}
+
+/* The data set's inputs as columns (x/255) and one-hot targets, for gp_total_cost. */
+static void dataset_columns(const gp_dataset *d, size_t n_out, gsl_matrix **X, gsl_matrix **Y) {
+    *X = gsl_matrix_alloc(d->dim, d->n);
+    *Y = gsl_matrix_calloc(n_out, d->n);
+    for (size_t i = 0; i < d->n; i++) {
+        for (size_t j = 0; j < d->dim; j++)
+            gsl_matrix_set(*X, j, i, d->x[i * d->dim + j] / 255.0);
+        gsl_matrix_set(*Y, d->labels[i], i, 1.0);
+    }
+}
+
+/* ---- Core ---- */
+
+/* Each cost learns 3 noisy blobs to >= 95 % held-out accuracy in 10 epochs. */
+static const struct {
+    const gp_cost_type *cost;
+    double eta;
+} learners[] = {{&gp_cost_cross_entropy, 0.5},
+                {&gp_cost_log_likelihood, 0.5},
+                {&gp_cost_quadratic, 3.0},
+                {&gp_cost_quadratic_linear, 0.05}};
+
+START_TEST(test_trainer_learns_separable_blobs) {
+    blobs tr, te;
+    blobs_make(&tr, 600, 24, 3, 11);
+    blobs_make(&te, 300, 24, 3, 12);
+    size_t sizes[] = {24, 8, 3};
+    gp_network *net = gp_network_alloc(3, sizes, learners[_i].cost);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 100 + _i);
+    ck_assert_int_eq(gp_network_init(net, GP_INIT_DEFAULT, r), GSL_SUCCESS);
+    gp_train_opts o;
+    gp_train_opts_default(&o);
+    o.eta = learners[_i].eta;
+    gp_trainer *t = gp_trainer_alloc(net, &tr.d, &o);
+    ck_assert_ptr_nonnull(t);
+    gp_eval_result before, after;
+    ck_assert_int_eq(gp_evaluate(net, &te.d, NULL, 0, NULL, &before), GSL_SUCCESS);
+    for (int e = 0; e < 10; e++)
+        ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
+    ck_assert_uint_eq(gp_trainer_epochs(t), 10);
+    ck_assert_int_eq(gp_evaluate(net, &te.d, NULL, 0, NULL, &after), GSL_SUCCESS);
+    ck_assert_uint_eq(after.n, 300);
+    ck_assert_msg(after.correct >= 285, "%s: %zu/300 correct after 10 epochs",
+                  learners[_i].cost->name, after.correct);
+    ck_assert_msg(after.cost < before.cost, "%s: cost %g -> %g", learners[_i].cost->name,
+                  before.cost, after.cost);
+    gp_trainer_free(t);
+    gp_network_free(net);
+    gsl_rng_free(r);
+    blobs_free(&tr);
+    blobs_free(&te);
+}
+END_TEST
+
+/* Accuracy, confusion and cost against a direct computation, with chunks that do not
+ * divide n: cost = gp_total_cost on the same samples (regularisation over n = the
+ * evaluated set's size), correct = trace of the confusion matrix. */
+START_TEST(test_evaluate_matches_total_cost_and_argmax) {
+    const gp_cost_type *cost = gp_cost_types[_i];
+    blobs b;
+    blobs_make(&b, 53, 6, 4, 21 + _i);
+    size_t sizes[] = {6, 5, 4};
+    gp_network *net = gp_network_alloc(3, sizes, cost);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 7 + _i);
+    gp_network_init(net, GP_INIT_LARGE, r);
+    gp_regularization reg = {0.3817, 0.1234, 999 /* ignored: n is the set's size */};
+    size_t conf[16];
+    gp_eval_result res;
+    ck_assert_int_eq(gp_evaluate(net, &b.d, &reg, 7, conf, &res), GSL_SUCCESS);
+
+    gsl_matrix *X, *Y;
+    dataset_columns(&b.d, 4, &X, &Y);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, 53);
+    gp_regularization reg_n = {reg.lambda, reg.l1, 53};
+    double expect;
+    ck_assert_int_eq(gp_total_cost(net, X, Y, &reg_n, w, &expect), GSL_SUCCESS);
+    ck_assert_double_eq_tol(res.cost, expect, 1e-12 * fabs(expect));
+    /* Argmax by hand from the same forward pass. */
+    gp_feedforward(net, X, w);
+    size_t correct = 0, total = 0, trace = 0;
+    for (size_t i = 0; i < 53; i++) {
+        gsl_vector_view a = gsl_matrix_column(w->a[1], i);
+        correct += gsl_vector_max_index(&a.vector) == b.labels[i];
+    }
+    for (size_t j = 0; j < 4; j++)
+        for (size_t k = 0; k < 4; k++) {
+            total += conf[j * 4 + k];
+            trace += j == k ? conf[j * 4 + k] : 0;
+        }
+    ck_assert_uint_eq(res.n, 53);
+    ck_assert_uint_eq(res.correct, correct);
+    ck_assert_uint_eq(trace, correct);
+    ck_assert_uint_eq(total, 53);
+    gp_backprop_workspace_free(w);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gp_network_free(net);
+    gsl_rng_free(r);
+    blobs_free(&b);
+}
+END_TEST
+
+/* ---- Properties: one SGD step is the gradient step of the regularised cost ---- */
+
+typedef struct {
+    gp_network *net; /* a copy whose parameter i is varied */
+    const gsl_matrix *X, *Y;
+    gp_backprop_workspace *w;
+    size_t i;
+} param_fn;
+
+/* The unregularised batch cost (1/m) sum_x C_x as a function of parameter i. */
+static double cost_of_param(double v, void *p) {
+    param_fn *f = p;
+    double saved = gsl_vector_get(f->net->p.params, f->i), c;
+    gsl_vector_set(f->net->p.params, f->i, v);
+    int st = gp_total_cost(f->net, f->X, f->Y, NULL, f->w, &c);
+    gsl_vector_set(f->net->p.params, f->i, saved);
+    return st ? GSL_NAN : c;
+}
+
+/* gp_sgd_step (rows = _i % 2) against theta - eta dC/dtheta (gsl_deriv_central)
+ * - (eta lambda/n) w - (eta l1/n) sgn(w) on random networks of every cost. */
+START_TEST(test_sgd_step_is_numeric_gradient_step) {
+    int rows = _i % 2;
+    const gp_cost_type *cost = gp_cost_types[(_i / 2) % 4];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 4242 + (unsigned long)_i);
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    co.scale_max = 3; /* keep the numerical derivative well conditioned */
+    gp_network *net;
+    gsl_matrix *X, *Y;
+    ck_assert_int_eq(gp_case_random(r, cost, &co, &net, &X, &Y, NULL), GSL_SUCCESS);
+    size_t m = X->size2;
+    gp_sgd_params p = {0.05 + gsl_rng_uniform(r), 0, 0, 0};
+    p.n = m + gsl_rng_uniform_int(r, 100);
+    if (_i % 4 >= 2) { /* half the cases regularised */
+        p.lambda = 3 * gsl_rng_uniform(r);
+        p.l1 = gsl_rng_uniform(r);
+    }
+    gp_network *copy = gp_network_clone(net), *stepped = gp_network_clone(net);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, m);
+    gsl_matrix *Xt = gsl_matrix_alloc(m, X->size1);
+    gsl_matrix_transpose_memcpy(Xt, X);
+    ck_assert_int_eq(gp_sgd_step(stepped, rows ? Xt : X, rows, Y, &p, w), GSL_SUCCESS);
+
+    param_fn f = {copy, X, Y, w, 0};
+    gsl_function F = {cost_of_param, &f};
+    double sum_abs = 0;
+    for (size_t i = 0; i < net->p.n_params; i++) {
+        size_t l, j, k;
+        int is_w;
+        gp_params_locate(&net->p, i, &l, &is_w, &j, &k);
+        double theta = gsl_vector_get(net->p.params, i), g, abserr;
+        f.i = i;
+        gsl_deriv_central(&F, theta, 1e-4, &g, &abserr);
+        sum_abs += fabs(g);
+        double expect = theta - p.eta * g;
+        if (is_w) {
+            double sgn = (theta > 0) - (theta < 0);
+            expect -= p.eta * (p.lambda / (double)p.n * theta + p.l1 / (double)p.n * sgn);
+        }
+        double got = gsl_vector_get(stepped->p.params, i);
+        double tol = p.eta * (4 * abserr + 1e-8 + 1e-6 * fabs(g)) + 1e-13 * fabs(theta);
+        ck_assert_msg(fabs(got - expect) <= tol,
+                      "%s rows=%d case %d: %s^%zu[%zu][%zu]: step gives %.17g, numeric %.17g "
+                      "(tol %.3g)",
+                      cost->name, rows, _i, is_w ? "W" : "b", l, j, k, got, expect, tol);
+    }
+    ck_assert(sum_abs > 0); /* an all-zero gradient cannot pass */
+    gsl_matrix_free(Xt);
+    gp_backprop_workspace_free(w);
+    gp_network_free(stepped);
+    gp_network_free(copy);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* ---- Shuffling ---- */
+
+static int is_permutation(const size_t *a, size_t n) {
+    char *seen = calloc(n, 1);
+    int ok = 1;
+    for (size_t i = 0; i < n && ok; i++) {
+        ok = a[i] < n && !seen[a[i]];
+        if (ok)
+            seen[a[i]] = 1;
+    }
+    free(seen);
+    return ok;
+}
+
+/* Every epoch is a fresh permutation of 0..n-1, reproducible from the seed. */
+START_TEST(test_epoch_order_is_seeded_permutation) {
+    blobs b;
+    blobs_make(&b, 37, 4, 2, 5);
+    size_t sizes[] = {4, 2};
+    gp_network *n1 = gp_network_alloc(2, sizes, &gp_cost_cross_entropy);
+    gp_network *n2 = gp_network_alloc(2, sizes, &gp_cost_cross_entropy);
+    gp_network *n3 = gp_network_alloc(2, sizes, &gp_cost_cross_entropy);
+    gp_train_opts o;
+    gp_train_opts_default(&o);
+    gp_trainer *t1 = gp_trainer_alloc(n1, &b.d, &o), *t2 = gp_trainer_alloc(n2, &b.d, &o);
+    o.seed = 2;
+    gp_trainer *t3 = gp_trainer_alloc(n3, &b.d, &o);
+    size_t first[37];
+    for (int e = 0; e < 3; e++) {
+        gp_trainer_epoch(t1);
+        gp_trainer_epoch(t2);
+        gp_trainer_epoch(t3);
+        ck_assert(is_permutation(gp_trainer_order(t1), 37));
+        ck_assert_mem_eq(gp_trainer_order(t1), gp_trainer_order(t2), sizeof first);
+        ck_assert(memcmp(gp_trainer_order(t1), gp_trainer_order(t3), sizeof first) != 0);
+        if (e == 0)
+            memcpy(first, gp_trainer_order(t1), sizeof first);
+        else
+            ck_assert(memcmp(first, gp_trainer_order(t1), sizeof first) != 0);
+    }
+    /* Same seed, same data: the same weights, bit for bit. */
+    ck_assert_mem_eq(n1->p.params->data, n2->p.params->data,
+                     n1->p.n_params * sizeof(double));
+    gp_trainer_free(t1);
+    gp_trainer_free(t2);
+    gp_trainer_free(t3);
+    gp_network_free(n1);
+    gp_network_free(n2);
+    gp_network_free(n3);
+    blobs_free(&b);
+}
+END_TEST
+
+/* An epoch is exactly gp_sgd_step over consecutive batches of its order, the last one
+ * short (37 = 3 * 10 + 7), with lambda/n over the whole set. */
+START_TEST(test_epoch_is_sgd_steps_over_its_order) {
+    blobs b;
+    blobs_make(&b, 37, 5, 3, 8);
+    size_t sizes[] = {5, 4, 3};
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_log_likelihood);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gp_network_init(net, GP_INIT_DEFAULT, r);
+    gp_network *ref = gp_network_clone(net);
+    gp_train_opts o;
+    gp_train_opts_default(&o);
+    o.lambda = 2.5;
+    o.l1 = 0.5;
+    gp_trainer *t = gp_trainer_alloc(net, &b.d, &o);
+    ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
+    const size_t *order = gp_trainer_order(t);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(ref, 10);
+    gsl_matrix *X = gsl_matrix_alloc(10, 5), *Y = gsl_matrix_alloc(3, 10);
+    gp_sgd_params p = {o.eta, o.lambda, o.l1, 37};
+    for (size_t k = 0; k < 37; k += 10) {
+        size_t m = 37 - k < 10 ? 37 - k : 10;
+        gsl_matrix_set_zero(Y);
+        for (size_t i = 0; i < m; i++) {
+            for (size_t j = 0; j < 5; j++)
+                gsl_matrix_set(X, i, j, b.x[order[k + i] * 5 + j] / 255.0);
+            gsl_matrix_set(Y, b.labels[order[k + i]], i, 1.0);
+        }
+        gsl_matrix_view Xm = gsl_matrix_submatrix(X, 0, 0, m, 5);
+        gsl_matrix_view Ym = gsl_matrix_submatrix(Y, 0, 0, 3, m);
+        ck_assert_int_eq(gp_sgd_step(ref, &Xm.matrix, 1, &Ym.matrix, &p, w), GSL_SUCCESS);
+    }
+    ck_assert_mem_eq(net->p.params->data, ref->p.params->data,
+                     net->p.n_params * sizeof(double));
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gp_backprop_workspace_free(w);
+    gp_trainer_free(t);
+    gp_network_free(ref);
+    gp_network_free(net);
+    gsl_rng_free(r);
+    blobs_free(&b);
+}
+END_TEST
+
+/* ---- Stopping rules ---- */
+
+static gp_trainer *stub_trainer(gp_network **net, blobs *b, size_t early, size_t schedule) {
+    size_t sizes[] = {3, 2};
+    blobs_make(b, 4, 3, 2, 1);
+    *net = gp_network_alloc(2, sizes, &gp_cost_cross_entropy);
+    gp_train_opts o;
+    gp_train_opts_default(&o);
+    o.eta = 0.8;
+    o.early_stop = early;
+    o.schedule = schedule;
+    return gp_trainer_alloc(*net, &b->d, &o);
+}
+
+/* network2.py early_stopping_n = 3: accuracies 50 60 60 55 60 stop at the fifth epoch
+ * (three epochs without beating 60); ties are not improvements. */
+START_TEST(test_early_stop_after_n_epochs_without_improvement) {
+    gp_network *net;
+    blobs b;
+    gp_trainer *t = stub_trainer(&net, &b, 3, 0);
+    const double acc[] = {50, 60, 60, 55, 60};
+    for (int e = 0; e < 5; e++) {
+        int stop;
+        gp_trainer_epoch(t);
+        ck_assert_int_eq(gp_trainer_observe(t, acc[e], &stop), GSL_SUCCESS);
+        ck_assert_int_eq(stop, e == 4);
+    }
+    size_t best_epoch;
+    ck_assert_double_eq(gp_trainer_best(t, &best_epoch), 60);
+    ck_assert_uint_eq(best_epoch, 2);
+    ck_assert_double_eq(gp_trainer_eta(t), 0.8); /* no schedule: eta unchanged */
+    gp_trainer_free(t);
+    gp_network_free(net);
+    blobs_free(&b);
+}
+END_TEST
+
+/* Schedule N = 2: eta halves after every 2 epochs without improvement (an improvement
+ * resets the count) and training ends when eta reaches eta_0/128, the seventh halving. */
+START_TEST(test_schedule_halves_eta_and_stops_at_1_128) {
+    gp_network *net;
+    blobs b;
+    gp_trainer *t = stub_trainer(&net, &b, 0, 2);
+    int stop;
+    gp_trainer_observe(t, 10, &stop); /* improvement */
+    gp_trainer_observe(t, 10, &stop);
+    ck_assert_double_eq(gp_trainer_eta(t), 0.8);
+    gp_trainer_observe(t, 11, &stop); /* improvement resets the count */
+    gp_trainer_observe(t, 11, &stop);
+    ck_assert_double_eq(gp_trainer_eta(t), 0.8);
+    gp_trainer_observe(t, 9, &stop);
+    ck_assert_double_eq(gp_trainer_eta(t), 0.4);
+    ck_assert_int_eq(stop, 0);
+    int halvings = 1, observations = 0;
+    while (!stop && observations < 100) {
+        gp_trainer_observe(t, 9, &stop);
+        observations++;
+        if (observations % 2 == 0)
+            halvings++;
+        ck_assert_double_eq(gp_trainer_eta(t), 0.8 / (1 << halvings));
+    }
+    ck_assert_int_eq(stop, 1);
+    ck_assert_int_eq(halvings, 7);
+    ck_assert_double_eq(gp_trainer_eta(t), 0.8 / 128);
+    gp_trainer_free(t);
+    gp_network_free(net);
+    blobs_free(&b);
+}
+END_TEST
+
+/* ---- Errors ---- */
+
+START_TEST(test_trainer_rejects_bad_options_and_labels) {
+    blobs b;
+    blobs_make(&b, 20, 4, 3, 3);
+    size_t sizes[] = {4, 3}, wrong[] = {5, 3}, narrow[] = {4, 2};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_cross_entropy);
+    gp_network *bad_in = gp_network_alloc(2, wrong, &gp_cost_cross_entropy);
+    gp_network *two = gp_network_alloc(2, narrow, &gp_cost_cross_entropy);
+    gp_train_opts o;
+    gp_train_opts_default(&o);
+    o.batch = 0;
+    ck_assert_ptr_null(gp_trainer_alloc(net, &b.d, &o));
+    gp_train_opts_default(&o);
+    o.eta = 0;
+    ck_assert_ptr_null(gp_trainer_alloc(net, &b.d, &o));
+    o.eta = NAN;
+    ck_assert_ptr_null(gp_trainer_alloc(net, &b.d, &o));
+    gp_train_opts_default(&o);
+    o.lambda = -1;
+    ck_assert_ptr_null(gp_trainer_alloc(net, &b.d, &o));
+    o.lambda = 40; /* eta lambda / n = 0.5 * 40 / 20 = 1: the decay factor would be 0 */
+    ck_assert_ptr_null(gp_trainer_alloc(net, &b.d, &o));
+    gp_train_opts_default(&o);
+    ck_assert_ptr_null(gp_trainer_alloc(bad_in, &b.d, &o));
+    gp_dataset empty = b.d;
+    empty.n = 0;
+    ck_assert_ptr_null(gp_trainer_alloc(net, &empty, &o));
+
+    gp_eval_result res;
+    ck_assert_int_eq(gp_evaluate(bad_in, &b.d, NULL, 0, NULL, &res), GSL_EBADLEN);
+    ck_assert_int_eq(gp_evaluate(net, &empty, NULL, 0, NULL, &res), GSL_EINVAL);
+    /* Labels 0..2 do not fit a 2-neuron output layer. */
+    ck_assert_int_eq(gp_evaluate(two, &b.d, NULL, 0, NULL, &res), GSL_EINVAL);
+    gp_trainer *t = gp_trainer_alloc(two, &b.d, &o);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
+    int stop;
+    ck_assert_int_eq(gp_trainer_observe(t, NAN, &stop), GSL_EDOM);
+    gp_trainer_free(t);
+    gp_trainer_free(NULL);
+    gp_network_free(net);
+    gp_network_free(bad_in);
+    gp_network_free(two);
+    blobs_free(&b);
+}
+END_TEST
+
+static Suite *make_train_suite(void) {
+    Suite *s = suite_create("train");
+    TCase *core = tcase_create("Core"), *prop = tcase_create("Properties"),
+          *err = tcase_create("Errors");
+    tcase_set_timeout(core, 60);
+    tcase_set_timeout(prop, 120);
+    tcase_add_loop_test(core, test_trainer_learns_separable_blobs, 0,
+                        sizeof learners / sizeof learners[0]);
+    tcase_add_loop_test(core, test_evaluate_matches_total_cost_and_argmax, 0, 4);
+    tcase_add_loop_test(prop, test_sgd_step_is_numeric_gradient_step, 0, 64);
+    tcase_add_test(prop, test_epoch_order_is_seeded_permutation);
+    tcase_add_test(prop, test_epoch_is_sgd_steps_over_its_order);
+    tcase_add_test(prop, test_early_stop_after_n_epochs_without_improvement);
+    tcase_add_test(prop, test_schedule_halves_eta_and_stops_at_1_128);
+    tcase_add_test(err, test_trainer_rejects_bad_options_and_labels);
+    suite_add_tcase(s, core);
+    suite_add_tcase(s, prop);
+    suite_add_tcase(s, err);
+    return s;
+}
+
+int main(void) {
+    /* Errors are asserted through status codes; GSL's default handler would abort. */
+    gsl_set_error_handler_off();
+    SRunner *sr = srunner_create(make_train_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
