@@ -1,0 +1,49 @@
+#!/bin/sh
+# CLI tests of `gradproof slowdown`: the book's qualitative result, CSV and PNG outputs,
+# option errors.
+set -u
+GP=${top_builddir:-.}/src/gradproof
+fail=0
+ok() { printf 'ok - %s\n' "$1"; }
+bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-slowdown.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+out=$("$GP" slowdown --csv "$tmp/s.csv"); st=$?
+[ $st -eq 0 ] && ok "slowdown exits 0" || bad "slowdown exits 0 (status $st)"
+# 4 run descriptions, a header, epochs 0..300, 4 summary lines.
+[ "$(printf '%s\n' "$out" | grep -c '^ *[0-9]* ')" -eq 301 ] && ok "301 epoch rows" || bad "epoch rows"
+# Epoch 0: a = sigma(1.5) = 0.817574 and sigma(4) = 0.982014; quadratic costs
+# (a^2)/2 = 0.334214 and 0.482176; cross-entropy -ln(1-a) = 1.701413 and 4.018150.
+printf '%s\n' "$out" | grep -q '^    0     0.817574    0.334214     0.982014    0.482176     0.817574    1.701413     0.982014    4.018150$' &&
+    ok "epoch 0 outputs and costs are the closed forms" || bad "epoch 0 row"
+# The book's point: started at w = b = 2 the quadratic cost's steepest fall comes late
+# (sigma'(4) ~ 0.018 stalls it); the cross-entropy's comes at once.
+q=$(printf '%s\n' "$out" | sed -n 's/^# run 2 (quadratic, w = 2, b = 2): steepest fall in epoch \([0-9]*\);.*/\1/p')
+x=$(printf '%s\n' "$out" | sed -n 's/^# run 4 (cross-entropy, w = 2, b = 2): steepest fall in epoch \([0-9]*\);.*/\1/p')
+[ "${q:-0}" -gt 100 ] && [ "${x:-0}" -eq 1 ] &&
+    ok "quadratic from w=b=2 learns slowly at first (steepest at epoch $q), cross-entropy does not (epoch $x)" ||
+    bad "slowdown not shown: quadratic steepest at '$q', cross-entropy at '$x'"
+[ "$(wc -l < "$tmp/s.csv")" -eq 302 ] && head -1 "$tmp/s.csv" | grep -q '^epoch,output1,cost1,' &&
+    ok "--csv: header + 301 rows" || bad "--csv"
+[ "$("$GP" slowdown --every 100 | grep -c '^ *[0-9]* ')" -eq 4 ] && ok "--every 100: epochs 0,100,200,300" ||
+    bad "--every"
+if command -v gnuplot >/dev/null 2>&1; then
+    "$GP" slowdown --every 300 --plot "$tmp/s.png" > /dev/null &&
+        [ "$(head -c 4 "$tmp/s.png" | od -An -c | tr -d ' ')" = '211PNG' ] &&
+        ok "--plot writes a PNG" || bad "--plot"
+else
+    ok "# SKIP --plot: gnuplot not installed"
+fi
+expect_error() { # pattern args...
+    pat=$1; shift
+    err=$("$GP" "$@" 2>&1 >/dev/null); st=$?
+    first=$(printf '%s\n' "$err" | head -n 1)
+    if [ "$st" -eq 1 ] && printf '%s' "$first" | grep -q -- "$pat"; then ok "$* -> $first"
+    else bad "$* (status $st, said: $first)"; fi
+}
+expect_error "invalid --every '0'" slowdown --every 0
+expect_error "invalid --epochs 'x'" slowdown --epochs x
+expect_error "cannot write --csv '$tmp/no/s.csv'" slowdown --csv "$tmp/no/s.csv"
+expect_error "unknown option '--bogus'" slowdown --bogus
+exit $fail

@@ -1,0 +1,181 @@
+#!/bin/sh
+# CLI tests of `gradproof train` and `gradproof evaluate` on a tiny synthetic MNIST that
+# this script writes itself (no network, no real MNIST): option errors, an end-to-end
+# run, save -> load -> evaluate, a hand-written network2.py JSON file, atomic outputs.
+set -u
+GP=${top_builddir:-.}/src/gradproof
+case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
+fail=0
+ok() { printf 'ok - %s\n' "$1"; }
+bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-train.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT INT TERM
+cd "$tmp" || exit 99
+
+# ---- synthetic IDX files: digit c lights the 78-pixel band c at 255, 215 or 175
+# (three variants) and a faint second band (value 60) at c+v+1, so no single
+# pixel decides and the classes are still linearly separable. ----
+be32() { # big-endian 32-bit integer as raw bytes
+    printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))"
+    printf "\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"
+}
+bytes() { # count value: `count` copies of the byte `value`
+    head -c "$1" /dev/zero | tr '\000' "\\$(printf %03o "$2")"
+}
+for c in 0 1 2 3 4 5 6 7 8 9; do
+    for v in 0 1 2; do
+        f=$(( (c + v + 1) % 10 ))
+        : > "img$c$v"
+        for band in 0 1 2 3 4 5 6 7 8 9; do
+            if [ $band -eq $c ]; then bytes 78 $((255 - 40 * v)) >> "img$c$v"
+            elif [ $band -eq $f ]; then bytes 78 60 >> "img$c$v"
+            else bytes 78 0 >> "img$c$v"; fi
+        done
+        bytes 4 0 >> "img$c$v" # 10 * 78 + 4 = 784 pixels
+    done
+done
+make_set() { # name n: images c = i % 10, variant (i / 10) % 3
+    { printf '\000\000\010\003'; be32 "$2"; be32 28; be32 28; } > "$1-images-idx3-ubyte"
+    { printf '\000\000\010\001'; be32 "$2"; } > "$1-labels-idx1-ubyte"
+    i=0
+    while [ $i -lt "$2" ]; do
+        c=$((i % 10)); v=$((i / 10 % 3))
+        cat "img$c$v" >> "$1-images-idx3-ubyte"
+        printf "\\$(printf %03o $c)" >> "$1-labels-idx1-ubyte"
+        i=$((i + 1))
+    done
+}
+mkdir d && make_set d/train 360 && make_set d/t10k 60 || exit 99
+[ "$(wc -c < d/train-images-idx3-ubyte)" -eq $((16 + 360 * 784)) ] &&
+    ok "synthetic IDX files written" || bad "synthetic IDX files written"
+D="--data d --validation 60"
+
+# ---- --help lists every option with its default ----
+help=$("$GP" train --help)
+for o in '--data=DIR' '--validation=N' '--sizes=N0' '--cost=NAME' '--init=KIND' '--load=FILE' \
+         '--seed=S' '--eta=REAL' '--lambda=REAL' '--l1=REAL' '--batch=M' '--epochs=E' \
+         '--early-stop=N' '--schedule=N' '--eval=SET' '--monitor-eval-accuracy' \
+         '--monitor-eval-cost' '--monitor-train-accuracy' '--monitor-train-cost' \
+         '--metrics=FILE' '--save=FILE' '--threads=N'; do
+    printf '%s\n' "$help" | grep -q -- "$o" || bad "train --help lacks $o"
+done
+printf '%s\n' "$help" | grep -q '\[784,30,10\]' && printf '%s\n' "$help" | grep -q '\[cross-entropy\]' &&
+    ok "train --help lists options and defaults" || bad "train --help defaults"
+"$GP" evaluate --help | grep -q -- '--load=FILE' && ok "evaluate --help" || bad "evaluate --help"
+
+# ---- bad input: exit 1, a first stderr line naming the problem, --save untouched ----
+echo keep > kept.json
+expect_error() { # pattern args...
+    pat=$1; shift
+    err=$("$GP" "$@" 2>&1 >/dev/null); st=$?
+    first=$(printf '%s\n' "$err" | head -n 1)
+    if [ "$st" -eq 1 ] && printf '%s' "$first" | grep -q -- "$pat" &&
+        [ "$(cat kept.json)" = keep ]; then ok "$* -> $first"
+    else bad "$* (status $st, said: $first)"; fi
+}
+S="--save kept.json"
+expect_error "invalid --eta '-1'" train $D $S --eta -1
+expect_error "invalid --eta '0'" train $D $S --eta 0
+expect_error "invalid --eta 'abc'" train $D $S --eta abc
+expect_error "invalid --eta 'inf'" train $D $S --eta inf
+expect_error "invalid --sizes '784,,10'" train $D $S --sizes 784,,10
+expect_error "invalid --sizes '784,30,'" train $D $S --sizes 784,30,
+expect_error "invalid --sizes '784'" train $D $S --sizes 784
+expect_error "invalid --sizes '784,-3,10'" train $D $S --sizes 784,-3,10
+expect_error "invalid --batch '0'" train $D $S --batch 0
+expect_error "invalid --batch '2.5'" train $D $S --batch 2.5
+expect_error "invalid --epochs '0'" train $D $S --epochs 0
+expect_error "invalid --lambda '-0.1'" train $D $S --lambda -0.1
+expect_error "invalid --l1 'x'" train $D $S --l1 x
+expect_error "invalid --seed '-1'" train $D $S --seed -1
+expect_error "invalid --cost 'hinge'" train $D $S --cost hinge
+expect_error "invalid --init 'small'" train $D $S --init small
+expect_error "invalid --eval 'train'" train $D $S --eval train
+expect_error "invalid --threads '0'" train $D $S --threads 0
+expect_error "invalid --early-stop 'x'" train $D $S --early-stop x
+expect_error "invalid --metrics 'm.txt'" train $D $S --metrics m.txt
+expect_error "unknown option '--bogus'" train $D $S --bogus
+expect_error "option '--eta' needs a value" train $D $S --eta
+expect_error "unexpected argument 'extra'" train $D $S extra
+expect_error "--sizes '784,30,9': .*output layer 10" train $D $S --sizes 784,30,9
+expect_error "--sizes '100,10': the input layer must have 784" train $D $S --sizes 100,10
+expect_error "cannot load MNIST from --data 'nowhere'" train --data nowhere $S
+expect_error "cannot load MNIST from --data 'd'" train --data d $S # 10000 > 360 images
+expect_error "weight decay factor" train $D $S --eta 1 --lambda 300
+expect_error "cannot write --save 'no/such/dir/n.json'" train $D --save no/such/dir/n.json
+expect_error "cannot load --load 'missing.json'" train $D $S --load missing.json
+expect_error "--sizes cannot be combined with --load" train $D $S --load kept.json --sizes 784,10
+expect_error "missing --load" evaluate $D
+expect_error "invalid --eval 'all'" evaluate $D --eval all --load kept.json
+# A corrupt (truncated) image file and a corrupt network file.
+mkdir bad && cp d/* bad/ && head -c 5000 d/t10k-images-idx3-ubyte > bad/t10k-images-idx3-ubyte
+expect_error "cannot load MNIST from --data 'bad'.*truncated" train --data bad --validation 60 $S
+printf '{"sizes": [784, 10], "weights": [[1, 2]' > broken.json
+expect_error "cannot load --load 'broken.json'" train $D $S --load broken.json
+expect_error "cannot load --load 'broken.json'" evaluate $D --load broken.json
+expect_error "cannot load --load 'kept.json'" evaluate $D --load kept.json
+[ -z "$(ls | grep '\.tmp')" ] && ok "no temporary files left by failures" ||
+    bad "temporary files left: $(ls | grep '\.tmp')"
+
+# ---- end to end: train, save, metrics ----
+out=$("$GP" train $D --sizes 784,20,10 --epochs 4 --batch 10 --eta 0.5 --seed 3 \
+    --monitor-eval-cost --monitor-train-accuracy --monitor-train-cost \
+    --save net.json --metrics m.csv 2>&1); st=$?
+printf '%s\n' "$out" | sed 's/^/# /'
+[ $st -eq 0 ] && ok "train exits 0" || bad "train exits 0 (status $st)"
+[ "$(printf '%s\n' "$out" | grep -c '^epoch [1-4]/4  test accuracy [0-9]*/60 (.*%)  test cost .*  training accuracy [0-9]*/300 .*  training cost .* s$')" -eq 4 ] &&
+    ok "one progress line per epoch" || bad "one progress line per epoch"
+last=$(printf '%s\n' "$out" | grep '^epoch 4/4' | sed 's/.*test accuracy \([0-9]*\)\/60.*/\1/')
+[ "${last:-0}" -ge 54 ] && ok "synthetic digits learnt: $last/60 >= 90 %" || bad "accuracy $last/60 < 90 %"
+[ -s net.json ] && grep -q '"sizes"' net.json && ok "--save wrote network2.py JSON" || bad "--save"
+[ "$(wc -l < m.csv)" -eq 5 ] && head -1 m.csv | grep -q '^epoch,eta,seconds,eval_correct' &&
+    ok "--metrics CSV: header + 4 rows" || bad "--metrics CSV"
+
+# ---- save -> load -> evaluate round trip ----
+ev=$("$GP" evaluate $D --load net.json); st=$?
+[ $st -eq 0 ] && printf '%s\n' "$ev" | head -1 | grep -q "^test accuracy $last/60 " &&
+    ok "evaluate reproduces the last epoch's accuracy ($last/60)" || bad "evaluate: $ev"
+[ "$(printf '%s\n' "$ev" | grep -c '^     [0-9] ')" -eq 10 ] && ok "evaluate prints a 10x10 confusion matrix" ||
+    bad "confusion matrix"
+trace=$(printf '%s\n' "$ev" | awk '/^     [0-9] /{ s += $($1 + 2) } END { print s }')
+[ "$trace" = "$last" ] && ok "confusion trace = correct count" || bad "trace $trace != $last"
+"$GP" train $D --load net.json --epochs 1 --save net2.json --metrics m.jsonl > /dev/null &&
+    grep -q '^{"epoch": 1, "eta": 0.5' m.jsonl && [ -s net2.json ] &&
+    ok "--load continues training; JSON lines metrics" || bad "--load continue"
+# Same seed, same data: the same numbers.
+out2=$("$GP" train $D --sizes 784,20,10 --epochs 4 --seed 3 2>&1)
+r2=$(printf '%s\n' "$out2" | grep '^epoch 4/4' | sed 's/ *[0-9.]* s$//')
+[ -n "$r2" ] && [ "$r2" = \
+  "$(printf '%s\n' "$out" | grep '^epoch 4/4' | sed 's/  test cost.*//')" ] &&
+    ok "runs are reproducible from --seed" || bad "runs are not reproducible"
+
+# ---- a hand-written network2.py save() file: [784, 1, 10], all weights 0, output bias 5
+# on digit 3, so every image is classified as 3 (6 of the 60 test images are 3s). ----
+zeros=$(awk 'BEGIN { for (i = 0; i < 784; i++) printf "%s0.0", i ? ", " : ""; }')
+cat > hand.json <<EOF
+{"sizes": [784, 1, 10],
+ "weights": [[[$zeros]], [[0.0], [0.0], [0.0], [0.0], [0.0], [0.0], [0.0], [0.0], [0.0], [0.0]]],
+ "biases": [[[0.0]], [[0.0], [0.0], [0.0], [5.0], [0.0], [0.0], [0.0], [0.0], [0.0], [0.0]]],
+ "cost": "CrossEntropyCost"}
+EOF
+ev=$("$GP" evaluate $D --load hand.json); st=$?
+[ $st -eq 0 ] && printf '%s\n' "$ev" | head -1 | grep -q '^test accuracy 6/60 (10.00%)' &&
+    ok "network2.py JSON loads and predicts 3 everywhere" || bad "hand-written JSON: $ev"
+col3=$(printf '%s\n' "$ev" | awk '/^     [0-9] /{ s += $5 } END { print s }')
+[ "$col3" = 60 ] && ok "confusion column 3 holds all 60" || bad "column 3 = $col3"
+"$GP" train $D --load hand.json --epochs 2 --eta 0.5 > /dev/null && ok "train --load hand.json" ||
+    bad "train --load hand.json"
+cp hand.json hand784.json
+sed 's/"sizes": \[784, 1, 10\]/"sizes": [784, 1, 9]/' hand.json > hand9.json
+err=$("$GP" evaluate $D --load hand9.json 2>&1); [ $? -eq 1 ] && ok "inconsistent JSON rejected: $(printf '%s' "$err" | head -1)" ||
+    bad "inconsistent JSON accepted"
+
+# ---- early stopping and the schedule stop a run early ----
+out=$("$GP" train $D --sizes 784,10 --epochs 50 --early-stop 2 --eta 0.5)
+n=$(printf '%s\n' "$out" | grep -c '^epoch ')
+[ "$n" -lt 50 ] && printf '%s\n' "$out" | grep -q '^stopping after epoch' &&
+    ok "--early-stop 2 stops after $n epochs" || bad "--early-stop did not stop"
+out=$("$GP" train $D --sizes 784,10 --epochs 200 --schedule 1 --eta 0.5)
+printf '%s\n' "$out" | grep -q 'eta 0.25' && printf '%s\n' "$out" | grep -q 'eta has dropped to eta/128' &&
+    ok "--schedule halves eta and stops at eta/128" || bad "--schedule"
+exit $fail
