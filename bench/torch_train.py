@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+"""PyTorch peer of `gradproof train` for scripts/bench-train.sh.
+
+The same problem as gradproof's: float64, a [784,30,10] sigmoid network with network2.py's
+default initialisation (weights N(0, 1/n_in), biases N(0, 1)), mini-batch SGD with batch
+10 and eta 0.5 on the first 50,000 training images (pixels / 255, read from the same IDX
+files), cross-entropy = BCE-with-logits summed over the 10 outputs and averaged over the
+batch (network2.py's CrossEntropyCost), evaluated by arg max on the 10,000 test images.
+
+Prints one JSON object per line: {"epoch", "seconds", "accuracy"} per epoch, then
+{"eval_seconds", "accuracy"} for a timed evaluation of the test set.
+
+Usage: torch_train.py DATA_DIR [--epochs E] [--threads N] [--seed S]
+"""
+import argparse
+import gzip
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+
+def read_idx(path):
+    """An IDX file (raw or .gz) as a numpy uint8 array of its declared shape."""
+    if not os.path.exists(path) and os.path.exists(path + ".gz"):
+        path += ".gz"
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    magic = int.from_bytes(raw[0:4], "big")
+    if magic >> 8 != 0x08:
+        sys.exit(f"torch_train: {path}: not an unsigned-byte IDX file")
+    ndim = magic & 0xFF
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        sys.exit(f"torch_train: {path}: size does not match the header")
+    return data.reshape(dims)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("data")
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--batch", type=int, default=10)
+    ap.add_argument("--eta", type=float, default=0.5)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    dt = torch.float64
+
+    images = read_idx(os.path.join(args.data, "train-images-idx3-ubyte"))
+    labels = read_idx(os.path.join(args.data, "train-labels-idx1-ubyte"))
+    timages = read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte"))
+    tlabels = read_idx(os.path.join(args.data, "t10k-labels-idx1-ubyte"))
+    n = images.shape[0] - 10000  # Nielsen's split: the last 10,000 are validation
+    x = torch.from_numpy(images[:n].reshape(n, -1).astype(np.float64) / 255.0)
+    y = torch.nn.functional.one_hot(torch.from_numpy(labels[:n].astype(np.int64)), 10).to(dt)
+    tx = torch.from_numpy(timages.reshape(timages.shape[0], -1).astype(np.float64) / 255.0)
+    ty = torch.from_numpy(tlabels.astype(np.int64))
+
+    sizes = [784, 30, 10]
+    layers = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        lin = torch.nn.Linear(n_in, n_out, dtype=dt)
+        with torch.no_grad():
+            lin.weight.normal_(0.0, 1.0 / np.sqrt(n_in))
+            lin.bias.normal_(0.0, 1.0)
+        layers.append(lin)
+    # Hidden sigmoid; the output sigmoid lives inside BCEWithLogits (stable softplus form).
+    model = torch.nn.Sequential(layers[0], torch.nn.Sigmoid(), layers[1])
+    opt = torch.optim.SGD(model.parameters(), lr=args.eta)
+    bce = torch.nn.BCEWithLogitsLoss(reduction="sum")
+
+    def accuracy():
+        with torch.no_grad():
+            return int((model(tx).argmax(dim=1) == ty).sum())
+
+    m = args.batch
+    for epoch in range(1, args.epochs + 1):
+        t0 = time.perf_counter()
+        perm = torch.randperm(n)
+        for k in range(0, n, m):
+            idx = perm[k:k + m]
+            xb, yb = x[idx], y[idx]
+            opt.zero_grad(set_to_none=True)
+            loss = bce(model(xb), yb) / xb.shape[0]
+            loss.backward()
+            opt.step()
+        secs = time.perf_counter() - t0
+        print(json.dumps({"epoch": epoch, "seconds": secs, "accuracy": accuracy()}), flush=True)
+    t0 = time.perf_counter()
+    acc = accuracy()
+    print(json.dumps({"eval_seconds": time.perf_counter() - t0, "accuracy": acc}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
