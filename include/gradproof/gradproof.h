@@ -8,6 +8,7 @@
 #include <gradproof/gradcheck.h>
 #include <gradproof/idx.h>
 #include <gradproof/netio.h>
+#include <gradproof/npy.h>
 #include <gradproof/network.h>
 #include <gradproof/neuron.h>
 #include <gradproof/sgd.h>
