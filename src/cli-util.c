@@ -91,17 +91,12 @@ int cli_probe_writable(const char *cmd, const char *opt, const char *path) {
  * setenv() comes too late; its own call does work at any time. A weak reference keeps
  * the program linkable against another CBLAS (gslcblas is single-threaded). */
 extern void openblas_set_num_threads(int n) __attribute__((weak));
-extern int openblas_get_num_threads(void) __attribute__((weak));
 
 int cli_set_threads(size_t n) {
     if (openblas_set_num_threads == NULL)
         return n == 1 ? 0 : -1;
     openblas_set_num_threads((int)n);
     return 0;
-}
-
-int cli_get_threads(void) {
-    return openblas_get_num_threads ? openblas_get_num_threads() : 1;
 }
 
 int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, gp_mnist **out) {

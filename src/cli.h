@@ -44,7 +44,6 @@ int cli_probe_writable(const char *cmd, const char *opt, const char *path);
 
 /* OpenBLAS threads: 0 on success, -1 if n > 1 and the CBLAS is not OpenBLAS. */
 int cli_set_threads(size_t n);
-int cli_get_threads(void);
 
 /* gp_mnist_load with its message turned into a CLI error. */
 int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, gp_mnist **out);
