@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,40 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
+
+/* Temporary files in flight, removed by the signal handler so that an interrupted run
+ * (Ctrl-C during training) leaves neither a partial output nor a stray temporary. */
+#define MAX_PENDING 8
+static char *volatile pending[MAX_PENDING];
+
+static void on_signal(int sig) {
+    for (int i = 0; i < MAX_PENDING; i++)
+        if (pending[i])
+            unlink(pending[i]); /* async-signal-safe, unlike remove() */
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void track(char *tmp) {
+    static int installed;
+    if (!installed) {
+        signal(SIGINT, on_signal);
+        signal(SIGTERM, on_signal);
+        signal(SIGHUP, on_signal);
+        installed = 1;
+    }
+    for (int i = 0; i < MAX_PENDING; i++)
+        if (pending[i] == NULL) {
+            pending[i] = tmp;
+            return;
+        }
+}
+
+static void untrack(const char *tmp) {
+    for (int i = 0; i < MAX_PENDING; i++)
+        if (pending[i] == tmp)
+            pending[i] = NULL;
+}
 
 int cli_file_open(const char *cmd, const char *opt, const char *path, cli_file *f) {
     static const char suffix[] = ".tmpXXXXXX";
@@ -31,6 +66,7 @@ int cli_file_open(const char *cmd, const char *opt, const char *path, cli_file *
         f->tmp = NULL;
         return cli_error(cmd, "cannot write %s '%s': %s", opt, path, strerror(e));
     }
+    track(f->tmp);
     /* mkstemp creates mode 0600; give the file the mode a plain fopen would. */
     mode_t mask = umask(0);
     umask(mask);
@@ -58,6 +94,7 @@ int cli_file_commit(const char *cmd, const char *opt, cli_file *f) {
     bad |= fclose(f->fp) != 0;
     f->fp = NULL;
     if (!bad && rename(f->tmp, f->path) == 0) {
+        untrack(f->tmp);
         free(f->tmp);
         f->tmp = NULL;
         return 0;
@@ -74,6 +111,7 @@ void cli_file_abort(cli_file *f) {
     f->fp = NULL;
     if (f->tmp) {
         remove(f->tmp);
+        untrack(f->tmp);
         free(f->tmp);
     }
     f->tmp = NULL;
