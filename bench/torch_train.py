@@ -8,7 +8,7 @@ files), cross-entropy = BCE-with-logits summed over the 10 outputs and averaged 
 batch (network2.py's CrossEntropyCost), evaluated by arg max on the 10,000 test images.
 
 Prints one JSON object per line: {"epoch", "seconds", "accuracy"} per epoch, then
-{"eval_seconds", "accuracy"} for a timed evaluation of the test set.
+{"eval_seconds", "accuracy"}: the fastest of three timed evaluations of the test set.
 
 Usage: torch_train.py DATA_DIR [--epochs E] [--threads N] [--seed S]
 """
@@ -94,9 +94,12 @@ def main():
             opt.step()
         secs = time.perf_counter() - t0
         print(json.dumps({"epoch": epoch, "seconds": secs, "accuracy": accuracy()}), flush=True)
-    t0 = time.perf_counter()
-    acc = accuracy()
-    print(json.dumps({"eval_seconds": time.perf_counter() - t0, "accuracy": acc}), flush=True)
+    best = float("inf")
+    for _ in range(3):  # the fastest of three timed evaluations
+        t0 = time.perf_counter()
+        acc = accuracy()
+        best = min(best, time.perf_counter() - t0)
+    print(json.dumps({"eval_seconds": best, "accuracy": acc}), flush=True)
 
 
 if __name__ == "__main__":

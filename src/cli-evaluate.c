@@ -127,7 +127,7 @@ int cmd_evaluate(int argc, char **argv) {
         cli_error(CMD, "evaluation failed: %s", gsl_strerror(st));
         goto done;
     }
-    printf("%s accuracy %zu/%zu (%.2f%%)  cost %.6g  %.2f s\n", set, r.correct, r.n,
+    printf("%s accuracy %zu/%zu (%.2f%%)  cost %.6g  %.4f s\n", set, r.correct, r.n,
            100.0 * (double)r.correct / (double)r.n, r.cost, secs);
     printf("confusion matrix (rows: true digit, columns: predicted digit)\n      ");
     for (size_t k = 0; k < 10; k++)
