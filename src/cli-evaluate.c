@@ -1,4 +1,5 @@
-/* cli-evaluate.c: `gradproof evaluate`, accuracy and confusion matrix of a saved network. */
+/* cli-evaluate.c: `gradproof evaluate`, accuracy and confusion matrix of a saved network.
+ */
 #include <config.h>
 
 #include <getopt.h>
@@ -14,19 +15,20 @@
 #define CMD "evaluate"
 
 static int usage(FILE *out) {
-    fprintf(out,
-            "Usage: " CLI_NAME " " CMD " --load=FILE [OPTIONS]\n"
-            "Classify an MNIST set with a saved network (network2.py save() JSON) and print\n"
-            "its accuracy, total cost and 10x10 confusion matrix.\n\n"
-            "      --load=FILE        the network (required)\n"
-            "      --data=DIR         directory with the four MNIST IDX files [data]\n"
-            "      --eval=SET         test, validation or training [test]\n"
-            "      --validation=N     last N training-file images form the validation\n"
-            "                         set; the rest is the training set [10000]\n"
-            "      --lambda=REAL      L2 term added to the printed cost [0]\n"
-            "      --l1=REAL          L1 term added to the printed cost [0]\n"
-            "      --threads=N        OpenBLAS threads [1]\n"
-            "  -h, --help             show this help\n");
+    fprintf(
+        out,
+        "Usage: " CLI_NAME " " CMD " --load=FILE [OPTIONS]\n"
+        "Classify an MNIST set with a saved network (network2.py save() JSON) and print\n"
+        "its accuracy, total cost and 10x10 confusion matrix.\n\n"
+        "      --load=FILE        the network (required)\n"
+        "      --data=DIR         directory with the four MNIST IDX files [data]\n"
+        "      --eval=SET         test, validation or training [test]\n"
+        "      --validation=N     last N training-file images form the validation\n"
+        "                         set; the rest is the training set [10000]\n"
+        "      --lambda=REAL      L2 term added to the printed cost [0]\n"
+        "      --l1=REAL          L1 term added to the printed cost [0]\n"
+        "      --threads=N        OpenBLAS threads [1]\n"
+        "  -h, --help             show this help\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
@@ -60,9 +62,9 @@ int cmd_evaluate(int argc, char **argv) {
         case O_EVAL:
             if (strcmp(optarg, "test") && strcmp(optarg, "validation") &&
                 strcmp(optarg, "training"))
-                return cli_error(CMD,
-                                 "invalid --eval '%s': expected test, validation or training",
-                                 optarg);
+                return cli_error(
+                    CMD, "invalid --eval '%s': expected test, validation or training",
+                    optarg);
             set = optarg;
             break;
         case O_VALIDATION:
@@ -94,8 +96,9 @@ int cmd_evaluate(int argc, char **argv) {
     if (!load)
         return cli_error(CMD, "missing --load FILE: the network to evaluate");
     if (cli_set_threads(threads))
-        return cli_error(CMD, "invalid --threads '%zu': this build's CBLAS is not "
-                              "OpenBLAS and runs one thread",
+        return cli_error(CMD,
+                         "invalid --threads '%zu': this build's CBLAS is not "
+                         "OpenBLAS and runs one thread",
                          threads);
 
     int status = 1;

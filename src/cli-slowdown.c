@@ -18,21 +18,22 @@
 #define N_RUNS 4
 
 static int usage(FILE *out) {
-    fprintf(out,
-            "Usage: " CLI_NAME " " CMD " [OPTIONS]\n"
-            "One sigmoid neuron, input x = 1, target y = 0, plain gradient descent:\n"
-            "quadratic cost (eta 0.15) and cross-entropy (eta 0.005), each started at\n"
-            "w = 0.6, b = 0.9 and at w = b = 2. Prints the output a = sigma(w + b) and the\n"
-            "cost C per epoch for the four runs, then the epoch of each run's steepest\n"
-            "fall and the share of its decrease made in the first tenth of the epochs.\n"
-            "With w = b = 2 the quadratic cost learns slowly at first (its gradient\n"
-            "carries sigma'(z), tiny at z = 4); the cross-entropy does not.\n\n"
-            "      --epochs=E        epochs of gradient descent [300]\n"
-            "      --every=K         print every K-th epoch (and the last) [1]\n"
-            "      --csv=FILE        write every epoch as CSV: epoch, then output and\n"
-            "                        cost of each run [none]\n"
-            "      --plot=FILE.png   plot cost and output per epoch with gnuplot [none]\n"
-            "  -h, --help            show this help\n");
+    fprintf(
+        out,
+        "Usage: " CLI_NAME " " CMD " [OPTIONS]\n"
+        "One sigmoid neuron, input x = 1, target y = 0, plain gradient descent:\n"
+        "quadratic cost (eta 0.15) and cross-entropy (eta 0.005), each started at\n"
+        "w = 0.6, b = 0.9 and at w = b = 2. Prints the output a = sigma(w + b) and the\n"
+        "cost C per epoch for the four runs, then the epoch of each run's steepest\n"
+        "fall and the share of its decrease made in the first tenth of the epochs.\n"
+        "With w = b = 2 the quadratic cost learns slowly at first (its gradient\n"
+        "carries sigma'(z), tiny at z = 4); the cross-entropy does not.\n\n"
+        "      --epochs=E        epochs of gradient descent [300]\n"
+        "      --every=K         print every K-th epoch (and the last) [1]\n"
+        "      --csv=FILE        write every epoch as CSV: epoch, then output and\n"
+        "                        cost of each run [none]\n"
+        "      --plot=FILE.png   plot cost and output per epoch with gnuplot [none]\n"
+        "  -h, --help            show this help\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
@@ -55,7 +56,8 @@ static const run_spec *runs(void) {
 static int simulate(size_t epochs, double *out) {
     const run_spec *rs = runs();
     gsl_matrix *X = gsl_matrix_alloc(1, 1);
-    gsl_vector *y = gsl_vector_calloc(1), *w = gsl_vector_alloc(1), *dw = gsl_vector_alloc(1);
+    gsl_vector *y = gsl_vector_calloc(1), *w = gsl_vector_alloc(1),
+               *dw = gsl_vector_alloc(1);
     int status = GSL_ENOMEM;
     if (!X || !y || !w || !dw)
         goto done;
@@ -78,7 +80,8 @@ static int simulate(size_t epochs, double *out) {
             status = gp_neuron_gradient(rs[r].cost, w, b, X, y, dw, &db);
             if (status)
                 goto done;
-            gsl_vector_set(w, 0, gsl_vector_get(w, 0) - rs[r].eta * gsl_vector_get(dw, 0));
+            gsl_vector_set(w, 0,
+                           gsl_vector_get(w, 0) - rs[r].eta * gsl_vector_get(dw, 0));
             b -= rs[r].eta * db;
         }
     }
@@ -109,8 +112,9 @@ static void write_table(FILE *fp, const double *out, size_t epochs, size_t every
  * to the target and renamed there only when gnuplot succeeds. */
 static int plot(const char *path, const double *out, size_t epochs) {
     if (strchr(path, '\'') || strchr(path, '\n'))
-        return cli_error(CMD, "invalid --plot '%s': the name must not contain ' or a "
-                              "newline",
+        return cli_error(CMD,
+                         "invalid --plot '%s': the name must not contain ' or a "
+                         "newline",
                          path);
     char data[] = "/tmp/gradproof-slowdown-XXXXXX";
     int fd = mkstemp(data);
@@ -137,19 +141,21 @@ static int plot(const char *path, const double *out, size_t epochs) {
         return cli_error(CMD, "cannot run gnuplot for --plot");
     }
     const run_spec *rs = runs();
-    fprintf(gp,
-            "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) "
-            "{ set terminal pngcairo size 900,800 } else { set terminal png size 900,800 }\n"
-            "set output '%s'\n"
-            "set multiplot layout 2,1 title 'Learning slowdown: one sigmoid neuron, x = 1, "
-            "y = 0'\n"
-            "set xlabel 'epoch'\nset grid\nset key top right\n",
-            png.tmp);
+    fprintf(
+        gp,
+        "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) "
+        "{ set terminal pngcairo size 900,800 } else { set terminal png size 900,800 }\n"
+        "set output '%s'\n"
+        "set multiplot layout 2,1 title 'Learning slowdown: one sigmoid neuron, x = 1, "
+        "y = 0'\n"
+        "set xlabel 'epoch'\nset grid\nset key top right\n",
+        png.tmp);
     for (int panel = 0; panel < 2; panel++) {
         fprintf(gp, "set ylabel '%s'\nset key %s\nplot ", panel ? "output a" : "cost C",
                 panel ? "bottom left" : "top right");
         for (size_t r = 0; r < N_RUNS; r++)
-            fprintf(gp, "%s'%s' using 1:%zu with lines lw 2 title '%s, w=%g b=%g, eta=%g'",
+            fprintf(gp,
+                    "%s'%s' using 1:%zu with lines lw 2 title '%s, w=%g b=%g, eta=%g'",
                     r ? ", " : "", data, 2 + 2 * r + (panel ? 0 : 1), rs[r].cost->name,
                     rs[r].w0, rs[r].b0, rs[r].eta);
         fprintf(gp, "\n");
@@ -166,12 +172,10 @@ static int plot(const char *path, const double *out, size_t epochs) {
 }
 
 int cmd_slowdown(int argc, char **argv) {
-    static const struct option longopts[] = {{"epochs", required_argument, NULL, 'e'},
-                                             {"every", required_argument, NULL, 'k'},
-                                             {"csv", required_argument, NULL, 'c'},
-                                             {"plot", required_argument, NULL, 'p'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"epochs", required_argument, NULL, 'e'}, {"every", required_argument, NULL, 'k'},
+        {"csv", required_argument, NULL, 'c'},    {"plot", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     size_t epochs = 300, every = 1;
     const char *csv = NULL, *png = NULL;
     int c;
@@ -237,7 +241,8 @@ int cmd_slowdown(int argc, char **argv) {
         size_t steepest = 1, tenth = epochs / 10 ? epochs / 10 : 1;
         double c0 = out[r * 2 + 1], cend = out[(epochs * N_RUNS + r) * 2 + 1], drop = 0;
         for (size_t e = 1; e <= epochs; e++) {
-            double d = out[((e - 1) * N_RUNS + r) * 2 + 1] - out[(e * N_RUNS + r) * 2 + 1];
+            double d =
+                out[((e - 1) * N_RUNS + r) * 2 + 1] - out[(e * N_RUNS + r) * 2 + 1];
             if (d > drop) {
                 drop = d;
                 steepest = e;

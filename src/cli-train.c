@@ -16,51 +16,72 @@
 #define CMD "train"
 
 static int usage(FILE *out) {
-    fprintf(out,
-            "Usage: " CLI_NAME " " CMD " [OPTIONS]\n"
-            "Train a network on MNIST with mini-batch SGD, as network2.py's\n"
-            "Network(sizes, cost).SGD(...) does, printing one line per epoch.\n\n"
-            "Network:\n"
-            "      --data=DIR         directory with the four MNIST IDX files [data]\n"
-            "      --validation=N     last N training-file images form the validation\n"
-            "                         set; the rest is the training set [10000]\n"
-            "      --sizes=N0,..,NL   layer sizes; N0 = pixels per image, NL = 10 [784,30,10]\n"
-            "      --cost=NAME        quadratic, cross-entropy, log-likelihood (softmax\n"
-            "                         output) or quadratic-linear [cross-entropy]\n"
-            "      --init=KIND        large: weights and biases N(0,1); default: weights\n"
-            "                         N(0,1/n_in), biases N(0,1) [default]\n"
-            "      --load=FILE        start from a saved network (network2.py save() JSON);\n"
-            "                         not with --sizes, --cost or --init\n"
-            "      --seed=S           initialisation uses seed 2S, shuffling 2S+1 [1]\n"
-            "SGD:\n"
-            "      --eta=REAL         learning rate [0.5]\n"
-            "      --lambda=REAL      L2 regularisation strength (lambda/2n sum w^2) [0]\n"
-            "      --l1=REAL          L1 regularisation strength (lambda/n sum |w|) [0]\n"
-            "      --batch=M          mini-batch size [10]\n"
-            "      --epochs=E         epochs [30]\n"
-            "      --early-stop=N     stop after N epochs without a better evaluation\n"
-            "                         accuracy; 0 = never [0]\n"
-            "      --schedule=N       halve eta after N epochs without improvement, stop\n"
-            "                         when eta has dropped to eta/128; 0 = off [0]\n"
-            "Monitoring:\n"
-            "      --eval=SET         evaluation set: test or validation [test]\n"
-            "      --monitor-eval-accuracy   accuracy on the evaluation set [always shown]\n"
-            "      --monitor-eval-cost       total cost on the evaluation set [off]\n"
-            "      --monitor-train-accuracy  accuracy on the training set [off]\n"
-            "      --monitor-train-cost      total cost on the training set [off]\n"
-            "      --metrics=FILE     every epoch's figures, CSV (FILE.csv) or JSON lines\n"
-            "                         (FILE.jsonl); written atomically at the end [none]\n"
-            "      --save=FILE        save the final network (network2.py JSON), atomically\n"
-            "                         [none]\n"
-            "      --threads=N        OpenBLAS threads [1]\n"
-            "  -h, --help             show this help\n");
+    fprintf(
+        out,
+        "Usage: " CLI_NAME " " CMD " [OPTIONS]\n"
+        "Train a network on MNIST with mini-batch SGD, as network2.py's\n"
+        "Network(sizes, cost).SGD(...) does, printing one line per epoch.\n\n"
+        "Network:\n"
+        "      --data=DIR         directory with the four MNIST IDX files [data]\n"
+        "      --validation=N     last N training-file images form the validation\n"
+        "                         set; the rest is the training set [10000]\n"
+        "      --sizes=N0,..,NL   layer sizes; N0 = pixels per image, NL = 10 "
+        "[784,30,10]\n"
+        "      --cost=NAME        quadratic, cross-entropy, log-likelihood (softmax\n"
+        "                         output) or quadratic-linear [cross-entropy]\n"
+        "      --init=KIND        large: weights and biases N(0,1); default: weights\n"
+        "                         N(0,1/n_in), biases N(0,1) [default]\n"
+        "      --load=FILE        start from a saved network (network2.py save() JSON);\n"
+        "                         not with --sizes, --cost or --init\n"
+        "      --seed=S           initialisation uses seed 2S, shuffling 2S+1 [1]\n"
+        "SGD:\n"
+        "      --eta=REAL         learning rate [0.5]\n"
+        "      --lambda=REAL      L2 regularisation strength (lambda/2n sum w^2) [0]\n"
+        "      --l1=REAL          L1 regularisation strength (lambda/n sum |w|) [0]\n"
+        "      --batch=M          mini-batch size [10]\n"
+        "      --epochs=E         epochs [30]\n"
+        "      --early-stop=N     stop after N epochs without a better evaluation\n"
+        "                         accuracy; 0 = never [0]\n"
+        "      --schedule=N       halve eta after N epochs without improvement, stop\n"
+        "                         when eta has dropped to eta/128; 0 = off [0]\n"
+        "Monitoring:\n"
+        "      --eval=SET         evaluation set: test or validation [test]\n"
+        "      --monitor-eval-accuracy   accuracy on the evaluation set [always shown]\n"
+        "      --monitor-eval-cost       total cost on the evaluation set [off]\n"
+        "      --monitor-train-accuracy  accuracy on the training set [off]\n"
+        "      --monitor-train-cost      total cost on the training set [off]\n"
+        "      --metrics=FILE     every epoch's figures, CSV (FILE.csv) or JSON lines\n"
+        "                         (FILE.jsonl); written atomically at the end [none]\n"
+        "      --save=FILE        save the final network (network2.py JSON), atomically\n"
+        "                         [none]\n"
+        "      --threads=N        OpenBLAS threads [1]\n"
+        "  -h, --help             show this help\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 enum {
-    O_DATA = 256, O_VALIDATION, O_SIZES, O_COST, O_INIT, O_LOAD, O_SEED, O_ETA, O_LAMBDA,
-    O_L1, O_BATCH, O_EPOCHS, O_EARLY, O_SCHEDULE, O_EVAL, O_MEA, O_MEC, O_MTA, O_MTC,
-    O_METRICS, O_SAVE, O_THREADS
+    O_DATA = 256,
+    O_VALIDATION,
+    O_SIZES,
+    O_COST,
+    O_INIT,
+    O_LOAD,
+    O_SEED,
+    O_ETA,
+    O_LAMBDA,
+    O_L1,
+    O_BATCH,
+    O_EPOCHS,
+    O_EARLY,
+    O_SCHEDULE,
+    O_EVAL,
+    O_MEA,
+    O_MEC,
+    O_MTA,
+    O_MTC,
+    O_METRICS,
+    O_SAVE,
+    O_THREADS
 };
 
 /* Figures of one evaluation; n == 0 when it was not asked for. */
@@ -151,7 +172,8 @@ int cmd_train(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *data_dir = "data", *load = NULL, *metrics = NULL, *save = NULL;
-    size_t sizes[GP_MAX_LAYERS] = {784, 30, 10}, n_sizes = 3, n_validation = GP_MNIST_VALIDATION;
+    size_t sizes[GP_MAX_LAYERS] = {784, 30, 10}, n_sizes = 3,
+           n_validation = GP_MNIST_VALIDATION;
     size_t epochs = 30, threads = 1;
     const char *sizes_arg = "784,30,10";
     int sizes_set = 0, cost_set = 0, init_set = 0, use_validation = 0;
@@ -256,8 +278,9 @@ int cmd_train(int argc, char **argv) {
         case O_METRICS:
             metrics = optarg;
             if (!ends_with(metrics, ".csv") && !ends_with(metrics, ".jsonl"))
-                return cli_error(CMD, "invalid --metrics '%s': the name must end in .csv "
-                                      "or .jsonl",
+                return cli_error(CMD,
+                                 "invalid --metrics '%s': the name must end in .csv "
+                                 "or .jsonl",
                                  optarg);
             break;
         case O_SAVE:
@@ -278,12 +301,16 @@ int cmd_train(int argc, char **argv) {
     if (optind < argc)
         return cli_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (load && (sizes_set || cost_set || init_set))
-        return cli_error(CMD, "--%s cannot be combined with --load: the network file "
-                              "fixes it",
-                         sizes_set ? "sizes" : cost_set ? "cost" : "init");
+        return cli_error(CMD,
+                         "--%s cannot be combined with --load: the network file "
+                         "fixes it",
+                         sizes_set  ? "sizes"
+                         : cost_set ? "cost"
+                                    : "init");
     if (cli_set_threads(threads))
-        return cli_error(CMD, "invalid --threads '%zu': this build's CBLAS is not "
-                              "OpenBLAS and runs one thread",
+        return cli_error(CMD,
+                         "invalid --threads '%zu': this build's CBLAS is not "
+                         "OpenBLAS and runs one thread",
                          threads);
     /* Fail before training, not after it, when an output cannot be written. */
     if (save && cli_probe_writable(CMD, "--save", save))
@@ -312,11 +339,12 @@ int cmd_train(int argc, char **argv) {
     gp_dataset train = cli_dataset(&mnist->training);
     gp_dataset eval = cli_dataset(use_validation ? &mnist->validation : &mnist->test);
     if (sizes[0] != train.dim || sizes[n_sizes - 1] != 10) {
-        cli_error(CMD,
-                  "%s '%s': the input layer must have %zu neurons (one per pixel) and the "
-                  "output layer 10 (one per digit), got %zu and %zu",
-                  load ? "network of --load" : "--sizes", load ? load : sizes_arg,
-                  train.dim, sizes[0], sizes[n_sizes - 1]);
+        cli_error(
+            CMD,
+            "%s '%s': the input layer must have %zu neurons (one per pixel) and the "
+            "output layer 10 (one per digit), got %zu and %zu",
+            load ? "network of --load" : "--sizes", load ? load : sizes_arg, train.dim,
+            sizes[0], sizes[n_sizes - 1]);
         goto done;
     }
     if (!(opts.eta * opts.lambda / (double)train.n < 1)) {

@@ -137,7 +137,8 @@ int cli_set_threads(size_t n) {
     return 0;
 }
 
-int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, gp_mnist **out) {
+int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation,
+                   gp_mnist **out) {
     char err[GP_IDX_ERRLEN];
     int status = gp_mnist_load(dir, n_validation, out, err, sizeof err);
     if (status)

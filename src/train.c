@@ -18,17 +18,17 @@ struct gp_trainer {
     gp_dataset data; /* borrowed arrays */
     gp_train_opts opts;
     gsl_rng *rng;
-    size_t *order;             /* sample order of the current epoch */
-    gsl_matrix *X;             /* batch x n_0, one sample per row */
-    gsl_matrix *Y;             /* n_L x batch, one-hot columns */
-    gp_backprop_workspace *w;  /* sized for one batch */
-    double eta;                /* current learning rate */
-    size_t epochs;             /* epochs run */
-    double best;               /* best observed accuracy */
-    size_t best_epoch;         /* epoch of best, 0 if none */
-    size_t since_best;         /* epochs since the last improvement (early stopping) */
-    size_t since_halving;      /* epochs without improvement since eta last changed */
-    double pixel[256];         /* byte -> input value */
+    size_t *order;            /* sample order of the current epoch */
+    gsl_matrix *X;            /* batch x n_0, one sample per row */
+    gsl_matrix *Y;            /* n_L x batch, one-hot columns */
+    gp_backprop_workspace *w; /* sized for one batch */
+    double eta;               /* current learning rate */
+    size_t epochs;            /* epochs run */
+    double best;              /* best observed accuracy */
+    size_t best_epoch;        /* epoch of best, 0 if none */
+    size_t since_best;        /* epochs since the last improvement (early stopping) */
+    size_t since_halving;     /* epochs without improvement since eta last changed */
+    double pixel[256];        /* byte -> input value */
 };
 
 /* x/255 for every byte, so that gathering a batch is a table lookup (and the value is
@@ -181,8 +181,9 @@ const size_t *gp_trainer_order(const gp_trainer *t) {
     return t->order;
 }
 
-int gp_evaluate(const gp_network *net, const gp_dataset *data, const gp_regularization *reg,
-                size_t chunk, size_t *confusion, gp_eval_result *result) {
+int gp_evaluate(const gp_network *net, const gp_dataset *data,
+                const gp_regularization *reg, size_t chunk, size_t *confusion,
+                gp_eval_result *result) {
     size_t L = net->p.L, n_out = net->p.sizes[L];
     if (data->n == 0)
         GSL_ERROR("empty data set", GSL_EINVAL);

@@ -51,7 +51,8 @@ static void blobs_free(blobs *b) {
 }
 
 /* The data set's inputs as columns (x/255) and one-hot targets, for gp_total_cost. */
-static void dataset_columns(const gp_dataset *d, size_t n_out, gsl_matrix **X, gsl_matrix **Y) {
+static void dataset_columns(const gp_dataset *d, size_t n_out, gsl_matrix **X,
+                            gsl_matrix **Y) {
     *X = gsl_matrix_alloc(d->dim, d->n);
     *Y = gsl_matrix_calloc(n_out, d->n);
     for (size_t i = 0; i < d->n; i++) {
@@ -217,10 +218,11 @@ START_TEST(test_sgd_step_is_numeric_gradient_step) {
         }
         double got = gsl_vector_get(stepped->p.params, i);
         double tol = p.eta * (4 * abserr + 1e-8 + 1e-6 * fabs(g)) + 1e-13 * fabs(theta);
-        ck_assert_msg(fabs(got - expect) <= tol,
-                      "%s rows=%d case %d: %s^%zu[%zu][%zu]: step gives %.17g, numeric %.17g "
-                      "(tol %.3g)",
-                      cost->name, rows, _i, is_w ? "W" : "b", l, j, k, got, expect, tol);
+        ck_assert_msg(
+            fabs(got - expect) <= tol,
+            "%s rows=%d case %d: %s^%zu[%zu][%zu]: step gives %.17g, numeric %.17g "
+            "(tol %.3g)",
+            cost->name, rows, _i, is_w ? "W" : "b", l, j, k, got, expect, tol);
     }
     ck_assert(sum_abs > 0); /* an all-zero gradient cannot pass */
     gsl_matrix_free(Xt);
@@ -334,7 +336,8 @@ END_TEST
 
 /* ---- Stopping rules ---- */
 
-static gp_trainer *stub_trainer(gp_network **net, blobs *b, size_t early, size_t schedule) {
+static gp_trainer *stub_trainer(gp_network **net, blobs *b, size_t early,
+                                size_t schedule) {
     size_t sizes[] = {3, 2};
     blobs_make(b, 4, 3, 2, 1);
     *net = gp_network_alloc(2, sizes, &gp_cost_cross_entropy);

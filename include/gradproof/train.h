@@ -7,9 +7,9 @@
 #ifndef GRADPROOF_TRAIN_H
 #define GRADPROOF_TRAIN_H
 
+#include <gradproof/sgd.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <gradproof/sgd.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,15 +27,15 @@ typedef struct {
 } gp_dataset;
 
 typedef struct {
-    size_t batch;         /* mini-batch size m [10] */
-    double eta;           /* learning rate eta_0, > 0 [0.5] */
-    double lambda;        /* L2 strength, >= 0 [0] */
-    double l1;            /* L1 strength, >= 0 [0] */
-    unsigned long seed;   /* seed of the shuffling generator (gsl_rng_mt19937) [1] */
-    size_t early_stop;    /* stop after this many epochs without a better evaluation
-                             accuracy (network2.py early_stopping_n); 0 = off [0] */
-    size_t schedule;      /* halve eta after this many epochs without improvement, stop
-                             once eta has dropped to eta_0/128 (Nielsen ch. 3); 0 = off */
+    size_t batch;       /* mini-batch size m [10] */
+    double eta;         /* learning rate eta_0, > 0 [0.5] */
+    double lambda;      /* L2 strength, >= 0 [0] */
+    double l1;          /* L1 strength, >= 0 [0] */
+    unsigned long seed; /* seed of the shuffling generator (gsl_rng_mt19937) [1] */
+    size_t early_stop;  /* stop after this many epochs without a better evaluation
+                           accuracy (network2.py early_stopping_n); 0 = off [0] */
+    size_t schedule;    /* halve eta after this many epochs without improvement, stop
+                           once eta has dropped to eta_0/128 (Nielsen ch. 3); 0 = off */
 } gp_train_opts;
 
 void gp_train_opts_default(gp_train_opts *opts);
@@ -65,7 +65,8 @@ int gp_trainer_epoch(gp_trainer *t);
 int gp_trainer_observe(gp_trainer *t, double accuracy, int *stop);
 
 /* Current state. Epochs run so far; the learning rate the next epoch will use; the best
- * accuracy observed (-inf before any) and the epoch (1-based) it was seen in (0 before). */
+ * accuracy observed (-inf before any) and the epoch (1-based) it was seen in (0 before).
+ */
 size_t gp_trainer_epochs(const gp_trainer *t);
 double gp_trainer_eta(const gp_trainer *t);
 double gp_trainer_best(const gp_trainer *t, size_t *epoch);
@@ -86,8 +87,9 @@ typedef struct {
  * data->n). confusion may be NULL, or n_L x n_L counts, row = label, column =
  * prediction; it is overwritten. GSL_EBADLEN if data->dim is not n_0, GSL_EINVAL for
  * an empty set or a label >= n_L, GSL_ENOMEM. */
-int gp_evaluate(const gp_network *net, const gp_dataset *data, const gp_regularization *reg,
-                size_t chunk, size_t *confusion, gp_eval_result *result);
+int gp_evaluate(const gp_network *net, const gp_dataset *data,
+                const gp_regularization *reg, size_t chunk, size_t *confusion,
+                gp_eval_result *result);
 
 #ifdef __cplusplus
 }
