@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_blas.h>
 #include <gsl/gsl_randist.h>
 
 /* Parse an unsigned environment variable; `dflt` when unset, empty or malformed. */
@@ -253,6 +254,61 @@ size_t tu_n_costs(void) {
     while (gp_cost_types[n] != NULL)
         n++;
     return n;
+}
+
+int tu_manual_backprop(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                       int flags, gp_gradient *grad) {
+    size_t L = net->p.L, m = X->size2, l, i, j;
+    gsl_matrix *Z[GP_MAX_LAYERS], *A[GP_MAX_LAYERS], *D[GP_MAX_LAYERS];
+    gsl_vector *ones = gsl_vector_alloc(m);
+    double scale = (flags & TU_BP_SUM) ? 1.0 : 1.0 / (double)m;
+    int status = GSL_SUCCESS;
+    gsl_vector_set_all(ones, 1.0);
+    for (l = 1; l <= L; l++) {
+        const gsl_matrix *Aprev = l == 1 ? X : A[l - 2];
+        Z[l - 1] = gsl_matrix_alloc(net->p.sizes[l], m);
+        A[l - 1] = gsl_matrix_alloc(net->p.sizes[l], m);
+        D[l - 1] = gsl_matrix_alloc(net->p.sizes[l], m);
+        /* z^l = W^l a^{l-1} + b^l 1^T */
+        for (i = 0; i < m; i++) {
+            gsl_vector_view zc = gsl_matrix_column(Z[l - 1], i);
+            gsl_vector_memcpy(&zc.vector, net->p.b[l - 1]);
+        }
+        gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, net->p.w[l - 1], Aprev, 1.0, Z[l - 1]);
+        gp_activate_matrix(l == L ? net->cost->output : GP_OUTPUT_SIGMOID, Z[l - 1], A[l - 1]);
+    }
+    for (i = 0; i < m && !status; i++) {
+        gsl_vector_const_view z = gsl_matrix_const_column(Z[L - 1], i);
+        gsl_vector_const_view a = gsl_matrix_const_column(A[L - 1], i);
+        gsl_vector_const_view y = gsl_matrix_const_column(Y, i);
+        gsl_vector_view d = gsl_matrix_column(D[L - 1], i);
+        status = net->cost->delta(&z.vector, &a.vector, &y.vector, &d.vector);
+    }
+    for (l = L; l-- > 1;) { /* delta^l from delta^{l+1}, l = L-1 .. 1 */
+        gsl_matrix *Dl = D[l - 1];
+        if (flags & TU_BP_NO_TRANSPOSE)
+            gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, net->p.w[l], D[l], 0.0, Dl);
+        else
+            gsl_blas_dgemm(CblasTrans, CblasNoTrans, 1.0, net->p.w[l], D[l], 0.0, Dl);
+        for (j = 0; j < Dl->size1; j++)
+            for (i = 0; i < m; i++) {
+                double z = gsl_matrix_get(Z[l - 1], j, i);
+                double f = (flags & TU_BP_SIGMA_NOT_PRIME) ? gp_sigmoid(z) : gp_sigmoid_prime(z);
+                *gsl_matrix_ptr(Dl, j, i) *= f;
+            }
+    }
+    for (l = 1; l <= L; l++) {
+        const gsl_matrix *Aprev = l == 1 ? X : A[l - 2];
+        gsl_blas_dgemm(CblasNoTrans, CblasTrans, scale, D[l - 1], Aprev, 0.0, grad->w[l - 1]);
+        gsl_blas_dgemv(CblasNoTrans, scale, D[l - 1], ones, 0.0, grad->b[l - 1]);
+    }
+    for (l = 0; l < L; l++) {
+        gsl_matrix_free(Z[l]);
+        gsl_matrix_free(A[l]);
+        gsl_matrix_free(D[l]);
+    }
+    gsl_vector_free(ones);
+    return status;
 }
 
 int tu_run_suite(Suite *suite) {

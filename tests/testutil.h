@@ -108,6 +108,16 @@ double tu_rel_err(double a, double b);
 /* The cost table as an array (gp_cost_types without the terminator) and its length. */
 size_t tu_n_costs(void);
 
+/* An independent backpropagation written in the test (plain BLAS over the batch), used
+ * as a control and, with flags, to build deliberately wrong formulas (mutants):
+ *   TU_BP_NO_TRANSPOSE  hidden delta with W^{l+1} instead of (W^{l+1})^T (square layers)
+ *   TU_BP_SIGMA_NOT_PRIME hidden delta with sigma(z) instead of sigma'(z)
+ *   TU_BP_SUM           batch gradient summed over samples instead of averaged
+ * The output error comes from net->cost->delta. grad must have the network's layout. */
+enum { TU_BP_NO_TRANSPOSE = 1, TU_BP_SIGMA_NOT_PRIME = 2, TU_BP_SUM = 4 };
+int tu_manual_backprop(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                       int flags, gp_gradient *grad);
+
 /* Run a suite with a runner; returns EXIT_SUCCESS or EXIT_FAILURE. */
 int tu_run_suite(Suite *suite);
 
