@@ -385,9 +385,21 @@ START_TEST(test_cost_fn_z_stable_for_large_z) {
                 zmax = fmax(zmax, gsl_vector_get(z, j));
             for (j = 0; j < len; j++)
                 s += exp(gsl_vector_get(z, j) - zmax);
+            /* -ln a_y; when z_y is the maximum, log1p of the other terms keeps relative
+             * accuracy (e.g. e^{-700}, which the difference form rounds to 0). */
             for (j = 0; j < len; j++)
-                if (gsl_vector_get(y, j) == 1.0)
-                    ref = zmax + log(s) - gsl_vector_get(z, j);
+                if (gsl_vector_get(y, j) == 1.0) {
+                    double zy = gsl_vector_get(z, j), t = 0.0;
+                    size_t k;
+                    if (zy < zmax) {
+                        ref = zmax + log(s) - zy;
+                        continue;
+                    }
+                    for (k = 0; k < len; k++)
+                        if (k != j)
+                            t += exp(gsl_vector_get(z, k) - zy);
+                    ref = log1p(t);
+                }
         } else {
             for (j = 0; j < len; j++) {
                 double zj = gsl_vector_get(z, j);

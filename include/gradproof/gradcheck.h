@@ -90,10 +90,11 @@ typedef struct {
 
 void gp_case_opts_default(gp_case_opts *opts);
 
-/* A random network with the given cost, weights and biases N(0, scale^2), and m random
- * samples fitted to the cost: inputs N(0,1); targets reals (quadratic-linear), in [0,1]
- * (quadratic, cross-entropy) or one-hot (log-likelihood). Caller frees all three.
- * scale and m may be NULL. GSL_ENOMEM on failure (nothing is returned then). */
+/* A random network with the given cost, weights and biases N(0, scale^2), and a batch of
+ * m random samples (m = X->size2): inputs N(0,1); targets reals (quadratic-linear), in
+ * [0,1] (quadratic, cross-entropy) or one-hot (log-likelihood). Caller frees all three.
+ * scale may be NULL. GSL_EINVAL for bad limits, GSL_ENOMEM when memory runs out (nothing
+ * is returned then). */
 int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opts,
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, double *scale);
 
