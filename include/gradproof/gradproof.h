@@ -7,6 +7,7 @@
 #include <gradproof/cost.h>
 #include <gradproof/gradcheck.h>
 #include <gradproof/network.h>
+#include <gradproof/oracle.h>
 #include <gradproof/neuron.h>
 #include <gradproof/sgd.h>
 
