@@ -110,12 +110,98 @@ Proof.
   { intros t. apply g_respects. intros i _.
     unfold net_cost, z2, a1, z1, layer, upd2, kron.
     destruct (Nat.eqb i j) eqn:E.
-    - apply Nat.eqb_eq in E. subst i.
-      rewrite (fsum_upd_map n1 (fun k' => act (layer n0 W1 b1 x) k')
-                 (fun w => w) (W2 j) k t Hk |> ltac:(idtac)).
-      ring.
+    - apply Nat.eqb_eq in E. subst i. rewrite fsum_upd_dot by exact Hk. ring.
     - ring. }
-  admit.
-Abort.
+  replace (delta2 j * a1 k) with (1 * fsum n2 (fun i => a1 k * kron i j * delta2 i)).
+  - apply line_derivative; [exact output_gradient|ring|].
+    auto_derive; [exact I|ring].
+  - rewrite (fsum_ext _ _ (fun i => kron i j * (a1 k * delta2 i)))
+      by (intros; ring).
+    rewrite fsum_kron by exact Hj. ring.
+Qed.
+
+(** The hidden error [delta^1] of this network. *)
+Let d1 := delta1 n2 W2 delta2 z1.
+
+(** Moving one parameter of the first layer moves only [z^1_j], along an
+    affine path [u]: the cost is the cost of [upd z1 j (u t)]. *)
+Lemma first_layer_path j (u : R -> R) (t0 du : R) (C : R -> R) :
+  (j < n1)%nat -> u t0 = z1 j -> is_derive u t0 du ->
+  (forall t, g (layer n1 W2 b2 (act (upd z1 j (u t)))) = C t) ->
+  is_derive C t0 (du * d1 j).
+Proof.
+  intros Hj Hu0 Hu HC.
+  apply (is_derive_ext _ _ _ _ HC).
+  apply (is_derive_Rcomp (fun s => g (layer n1 W2 b2 (act (upd z1 j s)))) u t0);
+    [|exact Hu].
+  rewrite Hu0. apply bp2_hidden_error; [exact output_gradient|exact Hj].
+Qed.
+
+(** BP3, hidden layer: [dC/db^1_j = delta^1_j]. *)
+Theorem bp3_hidden_bias j :
+  (j < n1)%nat ->
+  is_derive (fun t => net_cost n0 n1 g W1 (upd b1 j t) W2 b2 x) (b1 j) (d1 j).
+Proof.
+  intros Hj. rewrite <- (Rmult_1_l (d1 j)).
+  apply (first_layer_path j (fun t => z1 j + (t - b1 j))); [exact Hj|ring| |].
+  - auto_derive; [exact I|ring].
+  - intros t. unfold net_cost. apply g_respects. intros i _.
+    unfold layer at 1 2. apply Rplus_eq_compat_r. apply fsum_ext.
+    intros r _. apply Rmult_eq_compat_l. unfold act.
+    destruct (Nat.eq_dec r j) as [->|Hne].
+    + rewrite upd_same. unfold z1, layer. rewrite upd_same. f_equal. ring.
+    + rewrite upd_other by exact Hne. unfold z1, layer.
+      rewrite upd_other by exact Hne. reflexivity.
+Qed.
+
+(** BP4, hidden layer: [dC/dW^1_jk = delta^1_j x_k]. *)
+Theorem bp4_hidden_weight j k :
+  (j < n1)%nat -> (k < n0)%nat ->
+  is_derive (fun t => net_cost n0 n1 g (upd2 W1 j k t) b1 W2 b2 x) (W1 j k)
+            (d1 j * x k).
+Proof.
+  intros Hj Hk. rewrite Rmult_comm.
+  apply (first_layer_path j (fun t => z1 j + (t - W1 j k) * x k));
+    [exact Hj|ring| |].
+  - auto_derive; [exact I|ring].
+  - intros t. unfold net_cost. apply g_respects. intros i _.
+    unfold layer at 1 2. apply Rplus_eq_compat_r. apply fsum_ext.
+    intros r _. apply Rmult_eq_compat_l. unfold act.
+    destruct (Nat.eq_dec r j) as [->|Hne].
+    + rewrite upd_same. unfold z1, layer, upd2. rewrite Nat.eqb_refl.
+      rewrite fsum_upd_dot by exact Hk. f_equal. ring.
+    + rewrite upd_other by exact Hne. unfold z1, layer, upd2.
+      apply Nat.eqb_neq in Hne. rewrite Hne. reflexivity.
+Qed.
 
 End TwoLayer.
+
+(** A concrete instance: cross-entropy with sigmoid outputs
+    ([delta^2 = a^2 - y], eq. 66), first-layer weight gradient
+    [dC/dW^1_jk = (sum_i W^2_ij (a^2_i - y_i)) sigma'(z^1_j) x_k]. *)
+Corollary backprop_xent_hidden_weight n0 n1 n2 W1 b1 W2 b2 x (y : nat -> R) j k :
+  (j < n1)%nat -> (k < n0)%nat ->
+  let z1 := layer n0 W1 b1 x in
+  let z2 := layer n1 W2 b2 (act z1) in
+  is_derive (fun t => net_cost n0 n1 (cost_xent_sigmoid n2 y)
+                        (upd2 W1 j k t) b1 W2 b2 x) (W1 j k)
+            (fsum n2 (fun i => W2 i j * (sigma (z2 i) - y i))
+             * sigma' (z1 j) * x k).
+Proof.
+  intros Hj Hk z1 z2.
+  apply (bp4_hidden_weight n0 n1 n2 (cost_xent_sigmoid n2 y)); [| |exact Hj|exact Hk].
+  - intros u v H. unfold cost_xent_sigmoid. apply fsum_ext. intros i Hi.
+    now rewrite H.
+  - apply output_error_xent_sigmoid.
+Qed.
+
+(** Mini-batch: the derivative of the mean of [N] per-sample costs is the
+    mean of their derivatives (the column mean of the batch gradient). *)
+Theorem minibatch_gradient_is_mean (N : nat) (C : nat -> R -> R) (d : nat -> R)
+  (p : R) :
+  (forall s, (s < N)%nat -> is_derive (C s) p (d s)) ->
+  is_derive (fun t => / INR N * fsum N (fun s => C s t)) p
+            (/ INR N * fsum N d).
+Proof.
+  intros H. apply is_derive_Rscal. apply is_derive_fsum. exact H.
+Qed.

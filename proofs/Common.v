@@ -239,3 +239,14 @@ Proof.
   apply fsum_ext. intros i _. unfold upd, kron.
   destruct (Nat.eqb i j) eqn:E; [apply Nat.eqb_eq in E; subst; ring|ring].
 Qed.
+
+Lemma fsum_upd_dot n (w c : nat -> R) k t :
+  (k < n)%nat ->
+  fsum n (fun i => upd w k t i * c i)
+  = fsum n (fun i => w i * c i) + (t - w k) * c k.
+Proof.
+  intros Hk.
+  rewrite <- (fsum_kron n k (fun i => (t - w k) * c i) Hk), <- fsum_plus.
+  apply fsum_ext. intros i _. rewrite upd_as_shift. unfold kron.
+  destruct (Nat.eqb i k) eqn:E; [apply Nat.eqb_eq in E; subst; ring|ring].
+Qed.
