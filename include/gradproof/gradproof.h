@@ -6,6 +6,9 @@
 #include <gradproof/backprop.h>
 #include <gradproof/cost.h>
 #include <gradproof/gradcheck.h>
+#include <gradproof/idx.h>
+#include <gradproof/netio.h>
+#include <gradproof/npy.h>
 #include <gradproof/network.h>
 #include <gradproof/oracle.h>
 #include <gradproof/neuron.h>

@@ -1,0 +1,53 @@
+/* gradproof/netio.h: networks as JSON in network2.py's save() format.
+ *
+ *   {"sizes": [784, 30, 10],
+ *    "weights": [W^1 as n_1 lists of n_0 numbers, W^2, ...],
+ *    "biases": [b^1 as n_1 one-element lists [[b_1], [b_2], ...], b^2, ...],
+ *    "cost": "CrossEntropyCost"}
+ *
+ * so that a network trained by network2.py loads here (and the other way round).
+ *
+ * Errors: both functions return a GSL status and, when errbuf is not NULL, write a
+ * one-line message naming the file and the problem into errbuf (at most errlen bytes,
+ * NUL-terminated), e.g. "net.json: weights[1] has 9 rows, expected 10 (sizes[2])":
+ *   GSL_EFAILED  I/O error (cannot open, write, fsync or rename); errno kept,
+ *   GSL_EINVAL   not JSON, or JSON that does not describe a valid network, or a network
+ *                with a non-finite parameter on save,
+ *   GSL_ENOMEM   out of memory. */
+#ifndef GRADPROOF_NETIO_H
+#define GRADPROOF_NETIO_H
+
+#include <stddef.h>
+#include <gradproof/network.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Read a network from a JSON file. Checked: "sizes" is a list of 2..GP_MAX_LAYERS
+ * integers in 1..GP_MAX_WIDTH; "weights" and "biases" have one entry per layer
+ * l = 1..L with exactly the shapes n_l x n_{l-1} and n_l x 1 (a bias may also be a
+ * bare number instead of a one-element list); every parameter is a finite number;
+ * "cost" is a network2.py class name ("QuadraticCost", "CrossEntropyCost") or anything
+ * else gp_cost_lookup knows ("cross-entropy", "log-likelihood", ...); duplicate keys are
+ * rejected; other keys are ignored. On success *out is a new network the caller frees
+ * with gp_network_free; on failure *out is NULL. */
+int gp_netio_load(const char *path, gp_network **out, char *errbuf, size_t errlen);
+
+/* Write net to path atomically: a temporary file in the same directory is written,
+ * flushed, fsynced and renamed over path, so readers see the old file or the whole new
+ * one; on failure the temporary file is removed and path is untouched. Numbers are
+ * written with 17 significant digits, so gp_netio_load returns them bit for bit. The
+ * cost is written as gp_netio_cost_name(net->cost). GSL_EINVAL if a parameter is NaN
+ * or infinite (JSON cannot hold it). */
+int gp_netio_save(const gp_network *net, const char *path, char *errbuf, size_t errlen);
+
+/* The name save writes for a cost: network2.py's class name when network2.py has the
+ * same cost ("QuadraticCost" for gp_cost_quadratic, "CrossEntropyCost" for
+ * gp_cost_cross_entropy), else the gradproof name (cost->name). Static; do not free. */
+const char *gp_netio_cost_name(const gp_cost_type *cost);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,481 @@
+/* src/idx.c: IDX image and label files, raw or gzip-compressed, and the MNIST loader.
+ *
+ * zlib's gzopen/gzread read both raw and gzip files (a raw IDX file starts with a zero
+ * byte, never the gzip magic 1f 8b), so there is one code path. The header's
+ * dimensions are not trusted: the pixel buffer grows geometrically as data actually
+ * arrives, so a 100-byte file that claims 2^32 images costs no more than 100 bytes
+ * before it is rejected as truncated. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <gsl/gsl_errno.h>
+#include <zlib.h>
+
+#include <gradproof/idx.h>
+
+#include "ioutil.h"
+
+/* Largest single gzread request (gzread takes an unsigned and returns an int). */
+#define CHUNK ((size_t)1 << 20)
+
+gp_idx_images *gp_idx_images_alloc(size_t n, size_t rows, size_t cols) {
+    gp_idx_images *im;
+    if (n == 0 || rows == 0 || cols == 0)
+        GSL_ERROR_NULL("image set dimensions must be positive", GSL_EINVAL);
+    if (rows > SIZE_MAX / cols || n > SIZE_MAX / (rows * cols))
+        GSL_ERROR_NULL("image set size overflows", GSL_EINVAL);
+    im = malloc(sizeof *im);
+    if (im == NULL)
+        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    im->pixels = calloc(n * rows * cols, 1);
+    if (im->pixels == NULL) {
+        free(im);
+        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    }
+    im->n = n;
+    im->rows = rows;
+    im->cols = cols;
+    return im;
+}
+
+gp_idx_labels *gp_idx_labels_alloc(size_t n) {
+    gp_idx_labels *lb;
+    if (n == 0)
+        GSL_ERROR_NULL("label set size must be positive", GSL_EINVAL);
+    lb = malloc(sizeof *lb);
+    if (lb == NULL)
+        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    lb->labels = calloc(n, 1);
+    if (lb->labels == NULL) {
+        free(lb);
+        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    }
+    lb->n = n;
+    return lb;
+}
+
+void gp_idx_images_free(gp_idx_images *im) {
+    if (im == NULL)
+        return;
+    free(im->pixels);
+    free(im);
+}
+
+void gp_idx_labels_free(gp_idx_labels *lb) {
+    if (lb == NULL)
+        return;
+    free(lb->labels);
+    free(lb);
+}
+
+/* Translate a failed or short gzread into a status. A gzip stream cut short reports
+ * Z_BUF_ERROR ("unexpected end of file"): that is truncation, like a short raw file. */
+static int gz_status(gzFile f, const char *path, char *errbuf, size_t errlen,
+                     int *truncated) {
+    int zerr = Z_OK;
+    const char *msg = gzerror(f, &zerr);
+    *truncated = 0;
+    if (zerr == Z_OK || zerr == Z_BUF_ERROR) {
+        *truncated = 1;
+        return GSL_EOF;
+    }
+    if (zerr == Z_ERRNO)
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: read error: %s", path,
+                        strerror(errno));
+    if (zerr == Z_MEM_ERROR)
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
+    return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: corrupt gzip data: %s", path,
+                    msg != NULL ? msg : "unknown zlib error");
+}
+
+/* Read up to len bytes; *got is how many arrived. GSL_SUCCESS when all len arrived,
+ * GSL_EOF (no message yet) when the file ended first, else an error with message. */
+static int read_bytes(gzFile f, const char *path, uint8_t *buf, size_t len, size_t *got,
+                      char *errbuf, size_t errlen) {
+    *got = 0;
+    while (*got < len) {
+        size_t want = len - *got < CHUNK ? len - *got : CHUNK;
+        int r = gzread(f, buf + *got, (unsigned)want);
+        if (r <= 0) {
+            int truncated;
+            int status = gz_status(f, path, errbuf, errlen, &truncated);
+            return truncated ? GSL_EOF : status;
+        }
+        *got += (size_t)r;
+    }
+    return GSL_SUCCESS;
+}
+
+static uint32_t be32(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) |
+           (uint32_t)p[3];
+}
+
+/* Open an IDX file and check its header: the magic number and ndims big-endian
+ * dimensions. */
+static int open_header(const char *path, uint32_t magic, const char *kind, size_t ndims,
+                       gzFile *fp, size_t *dims, char *errbuf, size_t errlen) {
+    uint8_t hdr[16];
+    size_t hlen = 4 + 4 * ndims, got, i;
+    uint32_t m;
+    int status;
+    gzFile f;
+
+    *fp = NULL;
+    errno = 0;
+    f = gzopen(path, "rb");
+    if (f == NULL) {
+        if (errno == 0)
+            return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: cannot open: out of memory",
+                            path);
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: cannot open: %s", path,
+                        strerror(errno));
+    }
+    gzbuffer(f, 1u << 17);
+    status = read_bytes(f, path, hdr, 4, &got, errbuf, errlen);
+    if (status == GSL_SUCCESS) {
+        m = be32(hdr);
+        if (m != magic) {
+            const char *hint = "";
+            if (m == GP_IDX_IMAGES_MAGIC)
+                hint = " (this is an idx3 image file)";
+            else if (m == GP_IDX_LABELS_MAGIC)
+                hint = " (this is an idx1 label file)";
+            status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                              "%s: bad magic number 0x%08lx, expected 0x%08lx for %s%s",
+                              path, (unsigned long)m, (unsigned long)magic, kind, hint);
+            goto fail;
+        }
+        status = read_bytes(f, path, hdr + 4, hlen - 4, &got, errbuf, errlen);
+        got += 4;
+    }
+    if (status == GSL_EOF) {
+        status = GPI_FAIL(errbuf, errlen, GSL_EOF,
+                          "%s: truncated: header needs %zu bytes, got %zu", path, hlen,
+                          got);
+    }
+    if (status != GSL_SUCCESS)
+        goto fail;
+    for (i = 0; i < ndims; i++) {
+        dims[i] = be32(hdr + 4 + 4 * i);
+        if (dims[i] == 0) {
+            status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: dimension %zu is zero", path,
+                              i + 1);
+            goto fail;
+        }
+    }
+    *fp = f;
+    return GSL_SUCCESS;
+fail:
+    gzclose(f);
+    return status;
+}
+
+/* Read exactly len payload bytes into a new buffer, then insist on end of file. The
+ * buffer grows with the data so that a lying header cannot force a huge allocation. */
+static int read_payload(gzFile f, const char *path, size_t len, const char *unit,
+                        uint8_t **out, char *errbuf, size_t errlen) {
+    size_t cap = len < CHUNK ? len : CHUNK, got = 0, extra = 0;
+    uint8_t *buf = malloc(cap), scratch[4096];
+    int status = GSL_SUCCESS;
+
+    *out = NULL;
+    if (buf == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
+    while (got < len) {
+        size_t part;
+        if (got == cap) {
+            size_t ncap = cap > len / 2 ? len : 2 * cap;
+            uint8_t *nbuf = realloc(buf, ncap);
+            if (nbuf == NULL) {
+                status = GPI_FAIL(errbuf, errlen, GSL_ENOMEM,
+                                  "%s: out of memory for %zu %s bytes", path, len, unit);
+                goto fail;
+            }
+            buf = nbuf;
+            cap = ncap;
+        }
+        status = read_bytes(f, path, buf + got, cap - got, &part, errbuf, errlen);
+        got += part;
+        if (status == GSL_EOF) {
+            status = GPI_FAIL(errbuf, errlen, GSL_EOF,
+                              "%s: truncated: expected %zu %s bytes, got %zu", path, len,
+                              unit, got);
+            goto fail;
+        }
+        if (status != GSL_SUCCESS)
+            goto fail;
+    }
+    /* The declared contents are all here; anything after them means the header does
+     * not describe the file (or two files were concatenated). Reading on also makes
+     * zlib verify the gzip trailer's CRC and length. */
+    for (;;) {
+        int r = gzread(f, scratch, sizeof scratch);
+        int zerr = Z_OK, truncated;
+        if (r > 0) {
+            extra += (size_t)r;
+            continue;
+        }
+        if (r == 0) {
+            gzerror(f, &zerr);
+            if (zerr == Z_OK)
+                break; /* a clean end of file */
+        }
+        /* A read error, a corrupt stream, or a gzip stream cut short. */
+        status = gz_status(f, path, errbuf, errlen, &truncated);
+        if (truncated)
+            status = GPI_FAIL(errbuf, errlen, GSL_EOF,
+                              "%s: truncated gzip stream after the %zu %s bytes", path,
+                              len, unit);
+        goto fail;
+    }
+    if (extra > 0) {
+        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                          "%s: %zu bytes of trailing data after the %zu %s bytes the "
+                          "header declares",
+                          path, extra, len, unit);
+        goto fail;
+    }
+    *out = buf;
+    return GSL_SUCCESS;
+fail:
+    free(buf);
+    return status;
+}
+
+int gp_idx_read_images(const char *path, gp_idx_images **out, char *errbuf,
+                       size_t errlen) {
+    size_t dims[3], len;
+    gp_idx_images *im;
+    gzFile f;
+    int status;
+
+    *out = NULL;
+    if (path == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no image file name given");
+    status = open_header(path, GP_IDX_IMAGES_MAGIC, "idx3 unsigned-byte images", 3, &f,
+                         dims, errbuf, errlen);
+    if (status != GSL_SUCCESS)
+        return status;
+    if (dims[1] > SIZE_MAX / dims[2] || dims[0] > SIZE_MAX / (dims[1] * dims[2])) {
+        gzclose(f);
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: absurd dimensions %zu x %zu x %zu overflow the address space",
+                        path, dims[0], dims[1], dims[2]);
+    }
+    len = dims[0] * dims[1] * dims[2];
+    im = malloc(sizeof *im);
+    if (im == NULL) {
+        gzclose(f);
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
+    }
+    status = read_payload(f, path, len, "pixel", &im->pixels, errbuf, errlen);
+    gzclose(f);
+    if (status != GSL_SUCCESS) {
+        free(im);
+        return status;
+    }
+    im->n = dims[0];
+    im->rows = dims[1];
+    im->cols = dims[2];
+    *out = im;
+    return GSL_SUCCESS;
+}
+
+int gp_idx_read_labels(const char *path, size_t max_label, gp_idx_labels **out,
+                       char *errbuf, size_t errlen) {
+    size_t n, i;
+    gp_idx_labels *lb;
+    gzFile f;
+    int status;
+
+    *out = NULL;
+    if (path == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no label file name given");
+    status = open_header(path, GP_IDX_LABELS_MAGIC, "idx1 unsigned-byte labels", 1, &f,
+                         &n, errbuf, errlen);
+    if (status != GSL_SUCCESS)
+        return status;
+    lb = malloc(sizeof *lb);
+    if (lb == NULL) {
+        gzclose(f);
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
+    }
+    status = read_payload(f, path, n, "label", &lb->labels, errbuf, errlen);
+    gzclose(f);
+    if (status != GSL_SUCCESS) {
+        free(lb);
+        return status;
+    }
+    lb->n = n;
+    for (i = 0; i < n; i++) {
+        if (lb->labels[i] > max_label) {
+            status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                              "%s: label %u at index %zu is out of range 0..%zu", path,
+                              (unsigned)lb->labels[i], i, max_label);
+            gp_idx_labels_free(lb);
+            return status;
+        }
+    }
+    *out = lb;
+    return GSL_SUCCESS;
+}
+
+int gp_idx_images_to_matrix(const gp_idx_images *im, size_t first, gsl_matrix *m) {
+    size_t npix, s, k;
+    if (im == NULL || m == NULL)
+        GSL_ERROR("null argument", GSL_EINVAL);
+    npix = im->rows * im->cols;
+    if (m->size2 != npix)
+        GSL_ERROR("matrix columns differ from pixels per image", GSL_EBADLEN);
+    if (first > im->n || m->size1 > im->n - first)
+        GSL_ERROR("image range runs past the last image", GSL_EINVAL);
+    for (s = 0; s < m->size1; s++) {
+        const uint8_t *src = im->pixels + (first + s) * npix;
+        double *dst = m->data + s * m->tda;
+        for (k = 0; k < npix; k++)
+            dst[k] = src[k] / 255.0;
+    }
+    return GSL_SUCCESS;
+}
+
+int gp_idx_image_to_vector(const gp_idx_images *im, size_t i, gsl_vector *x) {
+    size_t npix, k;
+    const uint8_t *src;
+    if (im == NULL || x == NULL)
+        GSL_ERROR("null argument", GSL_EINVAL);
+    npix = im->rows * im->cols;
+    if (x->size != npix)
+        GSL_ERROR("vector length differs from pixels per image", GSL_EBADLEN);
+    if (i >= im->n)
+        GSL_ERROR("image index out of range", GSL_EINVAL);
+    src = im->pixels + i * npix;
+    for (k = 0; k < npix; k++)
+        x->data[k * x->stride] = src[k] / 255.0;
+    return GSL_SUCCESS;
+}
+
+int gp_idx_labels_to_onehot(const gp_idx_labels *lb, size_t first, gsl_matrix *y) {
+    size_t s;
+    if (lb == NULL || y == NULL)
+        GSL_ERROR("null argument", GSL_EINVAL);
+    if (first > lb->n || y->size1 > lb->n - first)
+        GSL_ERROR("label range runs past the last label", GSL_EINVAL);
+    for (s = 0; s < y->size1; s++)
+        if (lb->labels[first + s] >= y->size2)
+            GSL_ERROR("label does not fit the one-hot width", GSL_EBADLEN);
+    gsl_matrix_set_zero(y);
+    for (s = 0; s < y->size1; s++)
+        gsl_matrix_set(y, s, lb->labels[first + s], 1.0);
+    return GSL_SUCCESS;
+}
+
+/* dir/name if it exists, else dir/name.gz if that exists. New string in *out, or
+ * GSL_EFAILED (errno ENOENT or whatever stat said) naming both candidates. */
+static int find_file(const char *dir, const char *name, char **out, char *errbuf,
+                     size_t errlen) {
+    size_t len = strlen(dir) + 1 + strlen(name) + sizeof ".gz";
+    char *path = malloc(len);
+    struct stat st;
+    *out = NULL;
+    if (path == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "out of memory");
+    snprintf(path, len, "%s/%s", dir, name);
+    if (stat(path, &st) == 0) {
+        *out = path;
+        return GSL_SUCCESS;
+    }
+    snprintf(path, len, "%s/%s.gz", dir, name);
+    if (stat(path, &st) == 0) {
+        *out = path;
+        return GSL_SUCCESS;
+    }
+    free(path);
+    return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: neither %s nor %s.gz found: %s", dir,
+                    name, name, strerror(errno));
+}
+
+static int load_pair(const char *dir, const char *images, const char *labels,
+                     gp_idx_images **im, gp_idx_labels **lb, char *errbuf,
+                     size_t errlen) {
+    char *ipath = NULL, *lpath = NULL;
+    int status = find_file(dir, images, &ipath, errbuf, errlen);
+    if (status == GSL_SUCCESS)
+        status = find_file(dir, labels, &lpath, errbuf, errlen);
+    if (status == GSL_SUCCESS)
+        status = gp_idx_read_images(ipath, im, errbuf, errlen);
+    if (status == GSL_SUCCESS)
+        status = gp_idx_read_labels(lpath, 9, lb, errbuf, errlen);
+    if (status == GSL_SUCCESS && (*im)->n != (*lb)->n)
+        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s has %zu images but %s has %zu labels",
+                          ipath, (*im)->n, lpath, (*lb)->n);
+    free(ipath);
+    free(lpath);
+    return status;
+}
+
+int gp_mnist_load(const char *dir, size_t n_validation, gp_mnist **out, char *errbuf,
+                  size_t errlen) {
+    gp_mnist *m;
+    int status;
+
+    *out = NULL;
+    if (dir == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no data directory given");
+    m = calloc(1, sizeof *m);
+    if (m == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "out of memory");
+    status = load_pair(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                       &m->train_images, &m->train_labels, errbuf, errlen);
+    if (status == GSL_SUCCESS)
+        status = load_pair(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+                           &m->test_images, &m->test_labels, errbuf, errlen);
+    if (status != GSL_SUCCESS)
+        goto fail;
+    if (m->train_images->rows != m->test_images->rows ||
+        m->train_images->cols != m->test_images->cols) {
+        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                          "%s: training images are %zu x %zu but test images are %zu x %zu",
+                          dir, m->train_images->rows, m->train_images->cols,
+                          m->test_images->rows, m->test_images->cols);
+        goto fail;
+    }
+    if (m->train_images->n <= n_validation) {
+        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                          "%s: %zu training images leave none after a validation set of %zu",
+                          dir, m->train_images->n, n_validation);
+        goto fail;
+    }
+    /* mnist_loader.py: training_data = tr_d[:50000], validation_data = tr_d[50000:]. */
+    m->training.images = m->validation.images = m->train_images;
+    m->training.labels = m->validation.labels = m->train_labels;
+    m->training.first = 0;
+    m->training.n = m->train_images->n - n_validation;
+    m->validation.first = m->training.n;
+    m->validation.n = n_validation;
+    m->test.images = m->test_images;
+    m->test.labels = m->test_labels;
+    m->test.first = 0;
+    m->test.n = m->test_images->n;
+    *out = m;
+    return GSL_SUCCESS;
+fail:
+    gp_mnist_free(m);
+    return status;
+}
+
+void gp_mnist_free(gp_mnist *m) {
+    if (m == NULL)
+        return;
+    gp_idx_images_free(m->train_images);
+    gp_idx_labels_free(m->train_labels);
+    gp_idx_images_free(m->test_images);
+    gp_idx_labels_free(m->test_labels);
+    free(m);
+}

@@ -1,0 +1,548 @@
+/* tests/check_idx.c: IDX reader and MNIST loader, on small files written here. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <gsl/gsl_errno.h>
+#include <zlib.h>
+
+#include <gradproof/idx.h>
+
+static char tmpdir[256];
+static char eb[GP_IDX_ERRLEN];
+
+static void setup(void) {
+    const char *base = getenv("TMPDIR");
+    gsl_set_error_handler_off();
+    snprintf(tmpdir, sizeof tmpdir, "%s/check_idx.XXXXXX", base ? base : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    eb[0] = '\0';
+}
+
+static void teardown(void) {
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    char p[512];
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(tmpdir);
+}
+
+static const char *tpath(const char *name) {
+    static char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static size_t put32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+    return 4;
+}
+
+/* Write len bytes to tmpdir/name, raw or gzip-compressed. */
+static void write_file(const char *name, const uint8_t *buf, size_t len, int gz) {
+    if (gz) {
+        gzFile f = gzopen(tpath(name), "wb");
+        ck_assert_ptr_nonnull(f);
+        if (len > 0)
+            ck_assert_int_eq(gzwrite(f, buf, (unsigned)len), (int)len);
+        ck_assert_int_eq(gzclose(f), Z_OK);
+    } else {
+        FILE *f = fopen(tpath(name), "wb");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+        ck_assert_int_eq(fclose(f), 0);
+    }
+}
+
+/* An idx3 file of n images rows x cols with pixel (i,k) = (7*i + k) % 256, with
+ * `drop` bytes cut from the end or `extra` bytes appended. */
+static void write_images(const char *name, uint32_t magic, uint32_t n, uint32_t rows,
+                         uint32_t cols, size_t drop, size_t extra, int gz) {
+    size_t npix = (size_t)n * rows * cols, len = 16 + npix + extra, i;
+    uint8_t *buf = malloc(len);
+    size_t o = 0;
+    ck_assert_ptr_nonnull(buf);
+    o += put32(buf + o, magic);
+    o += put32(buf + o, n);
+    o += put32(buf + o, rows);
+    o += put32(buf + o, cols);
+    for (i = 0; i < npix + extra; i++)
+        buf[o + i] = (uint8_t)((7 * (i / (rows * cols)) + i % (rows * cols)) % 256);
+    write_file(name, buf, len - drop, gz);
+    free(buf);
+}
+
+static void write_labels(const char *name, uint32_t n, const uint8_t *labels, int gz) {
+    uint8_t *buf = malloc(8 + n);
+    ck_assert_ptr_nonnull(buf);
+    put32(buf, GP_IDX_LABELS_MAGIC);
+    put32(buf + 4, n);
+    memcpy(buf + 8, labels, n);
+    write_file(name, buf, 8 + n, gz);
+    free(buf);
+}
+
+static const uint8_t five_labels[5] = {3, 1, 4, 1, 5};
+
+static void check_images_content(const gp_idx_images *im, size_t n, size_t rows,
+                                 size_t cols) {
+    size_t i, k;
+    ck_assert_uint_eq(im->n, n);
+    ck_assert_uint_eq(im->rows, rows);
+    ck_assert_uint_eq(im->cols, cols);
+    for (i = 0; i < n; i++)
+        for (k = 0; k < rows * cols; k++)
+            ck_assert_uint_eq(im->pixels[i * rows * cols + k], (7 * i + k) % 256);
+}
+
+/* ---- Core ---- */
+
+START_TEST(test_idx_reads_raw_images) {
+    gp_idx_images *im = NULL;
+    write_images("img", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 0);
+    ck_assert_int_eq(gp_idx_read_images(tpath("img"), &im, eb, sizeof eb), GSL_SUCCESS);
+    check_images_content(im, 3, 2, 5);
+    gp_idx_images_free(im);
+}
+END_TEST
+
+START_TEST(test_idx_reads_gzip_images) {
+    gp_idx_images *im = NULL;
+    /* Larger than one read chunk, so the growing buffer is exercised. */
+    write_images("img.gz", GP_IDX_IMAGES_MAGIC, 1500, 28, 28, 0, 0, 1);
+    ck_assert_int_eq(gp_idx_read_images(tpath("img.gz"), &im, NULL, 0), GSL_SUCCESS);
+    check_images_content(im, 1500, 28, 28);
+    gp_idx_images_free(im);
+}
+END_TEST
+
+START_TEST(test_idx_reads_raw_and_gzip_labels) {
+    gp_idx_labels *lb = NULL;
+    int gz;
+    for (gz = 0; gz < 2; gz++) {
+        write_labels("lab", 5, five_labels, gz);
+        ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 9, &lb, eb, sizeof eb),
+                         GSL_SUCCESS);
+        ck_assert_uint_eq(lb->n, 5);
+        ck_assert_mem_eq(lb->labels, five_labels, 5);
+        gp_idx_labels_free(lb);
+    }
+}
+END_TEST
+
+START_TEST(test_idx_images_to_matrix_scales_by_1_over_255) {
+    gp_idx_images *im = gp_idx_images_alloc(4, 1, 3);
+    gsl_matrix *m = gsl_matrix_alloc(2, 3);
+    size_t k;
+    for (k = 0; k < 12; k++)
+        im->pixels[k] = (uint8_t)(k * 23);
+    ck_assert_int_eq(gp_idx_images_to_matrix(im, 1, m), GSL_SUCCESS);
+    ck_assert_double_eq(gsl_matrix_get(m, 0, 0), 69 / 255.0);
+    ck_assert_double_eq(gsl_matrix_get(m, 1, 2), 184 / 255.0); /* pixel 8 */
+    ck_assert_int_eq(gp_idx_images_to_matrix(im, 2, m), GSL_SUCCESS);
+    ck_assert_int_eq(gp_idx_images_to_matrix(im, 3, m), GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_images_to_matrix(im, (size_t)-1, m), GSL_EINVAL);
+    gsl_matrix_free(m);
+    m = gsl_matrix_alloc(2, 4);
+    ck_assert_int_eq(gp_idx_images_to_matrix(im, 0, m), GSL_EBADLEN);
+    gsl_matrix_free(m);
+    gp_idx_images_free(im);
+}
+END_TEST
+
+START_TEST(test_idx_image_to_vector_and_onehot) {
+    gp_idx_images *im = gp_idx_images_alloc(2, 2, 2);
+    gp_idx_labels *lb = gp_idx_labels_alloc(3);
+    gsl_vector *x = gsl_vector_alloc(4);
+    gsl_matrix *y = gsl_matrix_alloc(2, 10);
+    im->pixels[4] = 255;
+    im->pixels[7] = 51;
+    ck_assert_int_eq(gp_idx_image_to_vector(im, 1, x), GSL_SUCCESS);
+    ck_assert_double_eq(gsl_vector_get(x, 0), 1.0);
+    ck_assert_double_eq(gsl_vector_get(x, 3), 0.2);
+    ck_assert_int_eq(gp_idx_image_to_vector(im, 2, x), GSL_EINVAL);
+    lb->labels[1] = 7;
+    lb->labels[2] = 0;
+    ck_assert_int_eq(gp_idx_labels_to_onehot(lb, 1, y), GSL_SUCCESS);
+    ck_assert_double_eq(gsl_matrix_get(y, 0, 7), 1.0);
+    ck_assert_double_eq(gsl_matrix_get(y, 1, 0), 1.0);
+    ck_assert_double_eq(gsl_matrix_get(y, 0, 0) + gsl_matrix_get(y, 1, 7), 0.0);
+    ck_assert_int_eq(gp_idx_labels_to_onehot(lb, 2, y), GSL_EINVAL);
+    gsl_matrix_free(y);
+    y = gsl_matrix_alloc(2, 5);
+    ck_assert_int_eq(gp_idx_labels_to_onehot(lb, 1, y), GSL_EBADLEN);
+    gsl_matrix_free(y);
+    gsl_vector_free(x);
+    gp_idx_labels_free(lb);
+    gp_idx_images_free(im);
+}
+END_TEST
+
+START_TEST(test_idx_free_null_is_noop) {
+    gp_idx_images_free(NULL);
+    gp_idx_labels_free(NULL);
+    gp_mnist_free(NULL);
+    ck_assert_ptr_null(gp_idx_images_alloc(0, 28, 28));
+    ck_assert_ptr_null(gp_idx_images_alloc(SIZE_MAX / 2, 28, 28));
+    ck_assert_ptr_null(gp_idx_labels_alloc(0));
+}
+END_TEST
+
+/* ---- Errors ---- */
+
+/* Expect status and a message containing `needle`; *out must be NULL. */
+#define EXPECT_IMAGES(name, status, needle)                                             \
+    do {                                                                                \
+        gp_idx_images *im_ = (gp_idx_images *)1;                                        \
+        ck_assert_int_eq(gp_idx_read_images(tpath(name), &im_, eb, sizeof eb), status); \
+        ck_assert_ptr_null(im_);                                                        \
+        ck_assert_msg(strstr(eb, needle) != NULL, "message '%s' lacks '%s'", eb, needle); \
+        ck_assert_msg(strstr(eb, name) != NULL, "message '%s' lacks the file name", eb); \
+    } while (0)
+
+START_TEST(test_idx_rejects_truncated_images) {
+    write_images("img", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 25, 0, 0);
+    EXPECT_IMAGES("img", GSL_EOF, "truncated: expected 30 pixel bytes, got 5");
+}
+END_TEST
+
+START_TEST(test_idx_rejects_truncated_header) {
+    write_images("img", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 30 + 6, 0, 0);
+    EXPECT_IMAGES("img", GSL_EOF, "truncated: header needs 16 bytes, got 10");
+    write_file("empty", (const uint8_t *)"", 0, 0);
+    EXPECT_IMAGES("empty", GSL_EOF, "truncated: header needs 16 bytes, got 0");
+}
+END_TEST
+
+START_TEST(test_idx_rejects_truncated_gzip) {
+    /* A whole gzip file of a truncated IDX, and a gzip stream itself cut short. */
+    FILE *f;
+    long size;
+    write_images("a.gz", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 25, 0, 1);
+    EXPECT_IMAGES("a.gz", GSL_EOF, "truncated: expected 30 pixel bytes, got 5");
+    write_images("b.gz", GP_IDX_IMAGES_MAGIC, 100, 28, 28, 0, 0, 1);
+    f = fopen(tpath("b.gz"), "r+b");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fclose(f);
+    ck_assert_int_eq(truncate(tpath("b.gz"), size / 2), 0);
+    EXPECT_IMAGES("b.gz", GSL_EOF, "truncated");
+    /* Only the 8-byte gzip trailer missing: the data is complete, the stream is not. */
+    write_images("c.gz", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 1);
+    f = fopen(tpath("c.gz"), "rb");
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fclose(f);
+    ck_assert_int_eq(truncate(tpath("c.gz"), size - 8), 0);
+    EXPECT_IMAGES("c.gz", GSL_EOF, "truncated gzip stream");
+}
+END_TEST
+
+START_TEST(test_idx_rejects_corrupt_gzip) {
+    FILE *f;
+    int c;
+    write_images("img.gz", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 1);
+    /* Flip a bit of the CRC-32 in the trailer (8 bytes from the end). */
+    f = fopen(tpath("img.gz"), "r+b");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, -8, SEEK_END);
+    c = fgetc(f);
+    fseek(f, -8, SEEK_END);
+    fputc(c ^ 0x10, f);
+    fclose(f);
+    EXPECT_IMAGES("img.gz", GSL_EINVAL, "corrupt gzip data");
+}
+END_TEST
+
+START_TEST(test_idx_rejects_trailing_bytes) {
+    write_images("img", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 7, 0);
+    EXPECT_IMAGES("img", GSL_EINVAL, "7 bytes of trailing data after the 30 pixel bytes");
+    write_images("img.gz", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 1, 1);
+    EXPECT_IMAGES("img.gz", GSL_EINVAL, "1 bytes of trailing data");
+}
+END_TEST
+
+START_TEST(test_idx_rejects_bad_magic) {
+    gp_idx_labels *lb = (gp_idx_labels *)1;
+    write_images("img", 0x00000804u, 3, 2, 5, 0, 0, 0);
+    EXPECT_IMAGES("img", GSL_EINVAL, "bad magic number 0x00000804, expected 0x00000803");
+    /* A label file passed as images, and images passed as labels, say so. */
+    write_labels("lab", 5, five_labels, 0);
+    EXPECT_IMAGES("lab", GSL_EINVAL, "this is an idx1 label file");
+    write_images("img", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 0);
+    ck_assert_int_eq(gp_idx_read_labels(tpath("img"), 9, &lb, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_ptr_null(lb);
+    ck_assert_ptr_nonnull(strstr(eb, "this is an idx3 image file"));
+    /* Little-endian magic, the classic mistake of a hand-written writer. */
+    write_images("img", 0x03080000u, 3, 2, 5, 0, 0, 0);
+    EXPECT_IMAGES("img", GSL_EINVAL, "bad magic number 0x03080000");
+}
+END_TEST
+
+START_TEST(test_idx_rejects_absurd_dims) {
+    uint8_t buf[16 + 8];
+    memset(buf, 0, sizeof buf);
+    put32(buf, GP_IDX_IMAGES_MAGIC);
+    put32(buf + 4, 0xFFFFFFFFu);
+    put32(buf + 8, 0xFFFFFFFFu);
+    put32(buf + 12, 0xFFFFFFFFu);
+    write_file("huge", buf, sizeof buf, 0);
+    EXPECT_IMAGES("huge", GSL_EINVAL, "absurd dimensions 4294967295 x 4294967295");
+    /* Large but representable: must fail as truncated without allocating 3 TB. */
+    put32(buf + 8, 28);
+    put32(buf + 12, 28);
+    write_file("big", buf, sizeof buf, 0);
+    EXPECT_IMAGES("big", GSL_EOF, "truncated: expected 3367254359280 pixel bytes, got 8");
+    put32(buf + 8, 0);
+    write_file("zero", buf, sizeof buf, 0);
+    EXPECT_IMAGES("zero", GSL_EINVAL, "dimension 2 is zero");
+}
+END_TEST
+
+START_TEST(test_idx_rejects_missing_file) {
+    gp_idx_labels *lb = (gp_idx_labels *)1;
+    EXPECT_IMAGES("nope", GSL_EFAILED, "cannot open: No such file or directory");
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_int_eq(gp_idx_read_labels(tpath("nope"), 9, &lb, NULL, 0), GSL_EFAILED);
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_ptr_null(lb);
+}
+END_TEST
+
+START_TEST(test_idx_rejects_directory) {
+    gp_idx_images *im = (gp_idx_images *)1;
+    int status = gp_idx_read_images(tmpdir, &im, eb, sizeof eb);
+    ck_assert_int_eq(status, GSL_EFAILED);
+    ck_assert_ptr_null(im);
+    ck_assert_ptr_nonnull(strstr(eb, tmpdir));
+}
+END_TEST
+
+START_TEST(test_idx_rejects_label_out_of_range) {
+    static const uint8_t bad[4] = {0, 9, 10, 2};
+    gp_idx_labels *lb = (gp_idx_labels *)1;
+    write_labels("lab", 4, bad, 0);
+    ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 9, &lb, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_ptr_null(lb);
+    ck_assert_msg(strstr(eb, "label 10 at index 2 is out of range 0..9") != NULL, "%s", eb);
+    /* A caller-given maximum class: 10 is fine for max 10, 9 is not for max 8. */
+    ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 10, &lb, eb, sizeof eb), GSL_SUCCESS);
+    gp_idx_labels_free(lb);
+    ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 8, &lb, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_msg(strstr(eb, "label 9 at index 1 is out of range 0..8") != NULL, "%s", eb);
+}
+END_TEST
+
+START_TEST(test_idx_rejects_truncated_labels) {
+    uint8_t buf[8 + 2];
+    gp_idx_labels *lb = (gp_idx_labels *)1;
+    put32(buf, GP_IDX_LABELS_MAGIC);
+    put32(buf + 4, 5);
+    buf[8] = buf[9] = 1;
+    write_file("lab", buf, sizeof buf, 0);
+    ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 9, &lb, eb, sizeof eb), GSL_EOF);
+    ck_assert_ptr_null(lb);
+    ck_assert_msg(strstr(eb, "truncated: expected 5 label bytes, got 2") != NULL, "%s", eb);
+}
+END_TEST
+
+START_TEST(test_idx_short_errbuf_is_terminated) {
+    char small[8];
+    gp_idx_images *im;
+    memset(small, 'x', sizeof small);
+    ck_assert_int_eq(gp_idx_read_images(tpath("nope"), &im, small, sizeof small),
+                     GSL_EFAILED);
+    ck_assert_uint_eq(strlen(small), sizeof small - 1);
+}
+END_TEST
+
+/* ---- MNIST loader ---- */
+
+/* A miniature MNIST: n_train training and n_test test images of 2 x 3 pixels. */
+static void write_mnist(size_t n_train, size_t n_test, int gz) {
+    uint8_t lab[64];
+    size_t i;
+    for (i = 0; i < sizeof lab; i++)
+        lab[i] = (uint8_t)(i % 10);
+    write_images(gz ? "train-images-idx3-ubyte.gz" : "train-images-idx3-ubyte",
+                 GP_IDX_IMAGES_MAGIC, (uint32_t)n_train, 2, 3, 0, 0, gz);
+    write_labels(gz ? "train-labels-idx1-ubyte.gz" : "train-labels-idx1-ubyte",
+                 (uint32_t)n_train, lab, gz);
+    write_images(gz ? "t10k-images-idx3-ubyte.gz" : "t10k-images-idx3-ubyte",
+                 GP_IDX_IMAGES_MAGIC, (uint32_t)n_test, 2, 3, 0, 0, gz);
+    write_labels(gz ? "t10k-labels-idx1-ubyte.gz" : "t10k-labels-idx1-ubyte",
+                 (uint32_t)n_test, lab, gz);
+}
+
+START_TEST(test_mnist_load_splits_as_nielsen) {
+    gp_mnist *m = NULL;
+    int gz = _i;
+    write_mnist(12, 5, gz);
+    ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_uint_eq(m->train_images->n, 12);
+    ck_assert_ptr_eq(m->training.images, m->train_images);
+    ck_assert_ptr_eq(m->validation.images, m->train_images);
+    ck_assert_ptr_eq(m->training.labels, m->train_labels);
+    ck_assert_uint_eq(m->training.first, 0);
+    ck_assert_uint_eq(m->training.n, 8);
+    ck_assert_uint_eq(m->validation.first, 8);
+    ck_assert_uint_eq(m->validation.n, 4);
+    ck_assert_ptr_eq(m->test.images, m->test_images);
+    ck_assert_ptr_eq(m->test.labels, m->test_labels);
+    ck_assert_uint_eq(m->test.first, 0);
+    ck_assert_uint_eq(m->test.n, 5);
+    ck_assert_uint_eq(m->validation.labels->labels[m->validation.first], 8);
+    ck_assert_uint_eq(m->test_images->rows * m->test_images->cols, 6);
+    gp_mnist_free(m);
+}
+END_TEST
+
+START_TEST(test_mnist_load_rejects_count_mismatch) {
+    gp_mnist *m = (gp_mnist *)1;
+    static const uint8_t lab[4] = {1, 2, 3, 4};
+    write_mnist(12, 5, 0);
+    write_labels("t10k-labels-idx1-ubyte", 4, lab, 0);
+    ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(eb, "t10k-images-idx3-ubyte has 5 images but") != NULL, "%s", eb);
+    ck_assert_msg(strstr(eb, "t10k-labels-idx1-ubyte has 4 labels") != NULL, "%s", eb);
+}
+END_TEST
+
+START_TEST(test_mnist_load_rejects_shape_mismatch) {
+    gp_mnist *m = (gp_mnist *)1;
+    write_mnist(12, 5, 0);
+    write_images("t10k-images-idx3-ubyte", GP_IDX_IMAGES_MAGIC, 5, 3, 2, 0, 0, 0);
+    ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(eb, "training images are 2 x 3 but test images are 3 x 2") != NULL,
+                  "%s", eb);
+}
+END_TEST
+
+START_TEST(test_mnist_load_rejects_small_training_set) {
+    gp_mnist *m = (gp_mnist *)1;
+    write_mnist(12, 5, 0);
+    ck_assert_int_eq(gp_mnist_load(tmpdir, 12, &m, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(eb, "12 training images leave none") != NULL, "%s", eb);
+}
+END_TEST
+
+START_TEST(test_mnist_load_rejects_missing_file) {
+    gp_mnist *m = (gp_mnist *)1;
+    write_mnist(12, 5, 1);
+    ck_assert_int_eq(unlink(tpath("t10k-labels-idx1-ubyte.gz")), 0);
+    ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_EFAILED);
+    ck_assert_ptr_null(m);
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_msg(
+        strstr(eb, "neither t10k-labels-idx1-ubyte nor t10k-labels-idx1-ubyte.gz") != NULL,
+        "%s", eb);
+}
+END_TEST
+
+START_TEST(test_mnist_load_reports_bad_member) {
+    gp_mnist *m = (gp_mnist *)1;
+    write_mnist(12, 5, 0);
+    write_images("train-images-idx3-ubyte", GP_IDX_IMAGES_MAGIC, 12, 2, 3, 1, 0, 0);
+    ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_EOF);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(eb, "train-images-idx3-ubyte: truncated: expected 72 pixel bytes, "
+                             "got 71") != NULL,
+                  "%s", eb);
+}
+END_TEST
+
+/* The real data sets when they are present (GP_MNIST_DIR, e.g. after
+ * scripts/fetch-mnist.sh; the Debian Fashion-MNIST package's directory); else nothing. */
+START_TEST(test_mnist_load_real_data_if_present) {
+    const char *dirs[2];
+    size_t d;
+    dirs[0] = getenv("GP_MNIST_DIR");
+    dirs[1] = "/usr/share/datasets/fashion-mnist";
+    for (d = 0; d < 2; d++) {
+        gp_mnist *m = NULL;
+        if (dirs[d] == NULL || access(dirs[d], R_OK) != 0)
+            continue;
+        ck_assert_msg(gp_mnist_load(dirs[d], GP_MNIST_VALIDATION, &m, eb, sizeof eb) ==
+                          GSL_SUCCESS,
+                      "%s", eb);
+        ck_assert_uint_eq(m->train_images->n, 60000);
+        ck_assert_uint_eq(m->train_images->rows, 28);
+        ck_assert_uint_eq(m->train_images->cols, 28);
+        ck_assert_uint_eq(m->training.n, 50000);
+        ck_assert_uint_eq(m->validation.first, 50000);
+        ck_assert_uint_eq(m->validation.n, 10000);
+        ck_assert_uint_eq(m->test.n, 10000);
+        gp_mnist_free(m);
+    }
+}
+END_TEST
+
+static Suite *make_idx_suite(void) {
+    Suite *s = suite_create("idx");
+    TCase *core = tcase_create("Core");
+    TCase *errs = tcase_create("Errors");
+    TCase *mnist = tcase_create("MNIST");
+    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_add_test(core, test_idx_reads_raw_images);
+    tcase_add_test(core, test_idx_reads_gzip_images);
+    tcase_add_test(core, test_idx_reads_raw_and_gzip_labels);
+    tcase_add_test(core, test_idx_images_to_matrix_scales_by_1_over_255);
+    tcase_add_test(core, test_idx_image_to_vector_and_onehot);
+    tcase_add_test(core, test_idx_free_null_is_noop);
+    suite_add_tcase(s, core);
+    tcase_add_checked_fixture(errs, setup, teardown);
+    tcase_add_test(errs, test_idx_rejects_truncated_images);
+    tcase_add_test(errs, test_idx_rejects_truncated_header);
+    tcase_add_test(errs, test_idx_rejects_truncated_gzip);
+    tcase_add_test(errs, test_idx_rejects_corrupt_gzip);
+    tcase_add_test(errs, test_idx_rejects_trailing_bytes);
+    tcase_add_test(errs, test_idx_rejects_bad_magic);
+    tcase_add_test(errs, test_idx_rejects_absurd_dims);
+    tcase_add_test(errs, test_idx_rejects_missing_file);
+    tcase_add_test(errs, test_idx_rejects_directory);
+    tcase_add_test(errs, test_idx_rejects_label_out_of_range);
+    tcase_add_test(errs, test_idx_rejects_truncated_labels);
+    tcase_add_test(errs, test_idx_short_errbuf_is_terminated);
+    suite_add_tcase(s, errs);
+    tcase_add_checked_fixture(mnist, setup, teardown);
+    tcase_add_loop_test(mnist, test_mnist_load_splits_as_nielsen, 0, 2);
+    tcase_add_test(mnist, test_mnist_load_rejects_count_mismatch);
+    tcase_add_test(mnist, test_mnist_load_rejects_shape_mismatch);
+    tcase_add_test(mnist, test_mnist_load_rejects_small_training_set);
+    tcase_add_test(mnist, test_mnist_load_rejects_missing_file);
+    tcase_add_test(mnist, test_mnist_load_reports_bad_member);
+    tcase_add_test(mnist, test_mnist_load_real_data_if_present);
+    tcase_set_timeout(mnist, 60);
+    suite_add_tcase(s, mnist);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(make_idx_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

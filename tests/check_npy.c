@@ -1,0 +1,452 @@
+/* tests/check_npy.c: .npy read/write, with hand-built files for every bad case. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <gsl/gsl_errno.h>
+
+#include <gradproof/npy.h>
+
+static char tmpdir[256];
+static char eb[512];
+
+static void setup(void) {
+    const char *base = getenv("TMPDIR");
+    gsl_set_error_handler_off();
+    snprintf(tmpdir, sizeof tmpdir, "%s/check_npy.XXXXXX", base ? base : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    eb[0] = '\0';
+}
+
+static size_t count_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = 0;
+    if (d == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void teardown(void) {
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    char p[512];
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(tmpdir);
+}
+
+static const char *tpath(const char *name) {
+    static char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    return p;
+}
+
+static void write_bytes(const char *name, const void *buf, size_t len) {
+    FILE *f = fopen(tpath(name), "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* An .npy file of format `major`.0 with the given dict text (padded to 64 bytes as
+ * numpy does) followed by datalen bytes of data. */
+static void write_npy(const char *name, int major, const char *dict, const void *data,
+                      size_t datalen) {
+    unsigned char buf[4096];
+    size_t lenbytes = major == 1 ? 2 : 4, pre = 8 + lenbytes, hlen = strlen(dict), o;
+    memcpy(buf, "\x93NUMPY", 6);
+    buf[6] = (unsigned char)major;
+    buf[7] = 0;
+    memcpy(buf + pre, dict, hlen);
+    while ((pre + hlen + 1) % 64 != 0)
+        buf[pre + hlen++] = ' ';
+    buf[pre + hlen++] = '\n';
+    buf[8] = (unsigned char)(hlen & 0xff);
+    buf[9] = (unsigned char)(hlen >> 8);
+    if (lenbytes == 4)
+        buf[10] = buf[11] = 0;
+    o = pre + hlen;
+    ck_assert_uint_le(o + datalen, sizeof buf);
+    if (datalen > 0)
+        memcpy(buf + o, data, datalen);
+    write_bytes(name, buf, o + datalen);
+}
+
+/* Little-endian encodings, built byte by byte so the test is host-independent. */
+static void le_f8(unsigned char *p, double x) {
+    uint64_t u;
+    int k;
+    memcpy(&u, &x, sizeof u);
+    for (k = 0; k < 8; k++, u >>= 8)
+        p[k] = (unsigned char)(u & 0xff);
+}
+
+static void le_f4(unsigned char *p, float x) {
+    uint32_t u;
+    int k;
+    memcpy(&u, &x, sizeof u);
+    for (k = 0; k < 4; k++, u >>= 8)
+        p[k] = (unsigned char)(u & 0xff);
+}
+
+/* ---- Core ---- */
+
+START_TEST(test_npy_matrix_round_trip_is_bit_exact) {
+    /* A submatrix view (tda > size2) with awkward values, NaN and infinities. */
+    gsl_matrix *big = gsl_matrix_alloc(4, 7), *back = NULL;
+    gsl_matrix_view v = gsl_matrix_submatrix(big, 1, 2, 3, 4);
+    size_t i, j, ndim = 99;
+    for (i = 0; i < 4; i++)
+        for (j = 0; j < 7; j++)
+            gsl_matrix_set(big, i, j, (i * 7.0 + j + 0.3817) / 3.0 * pow(10.0, (double)j - 3));
+    gsl_matrix_set(&v.matrix, 0, 0, -0.0);
+    gsl_matrix_set(&v.matrix, 1, 1, NAN);
+    gsl_matrix_set(&v.matrix, 2, 3, -INFINITY);
+    gsl_matrix_set(&v.matrix, 2, 2, 4.9406564584124654e-324);
+    ck_assert_int_eq(gp_npy_write_matrix(tpath("m.npy"), &v.matrix, eb, sizeof eb),
+                     GSL_SUCCESS);
+    ck_assert_msg(gp_npy_read(tpath("m.npy"), 0, &back, &ndim, eb, sizeof eb) == GSL_SUCCESS,
+                  "%s", eb);
+    ck_assert_uint_eq(ndim, 2);
+    ck_assert_uint_eq(back->size1, 3);
+    ck_assert_uint_eq(back->size2, 4);
+    for (i = 0; i < 3; i++)
+        for (j = 0; j < 4; j++)
+            ck_assert_mem_eq(gsl_matrix_const_ptr(back, i, j),
+                             gsl_matrix_const_ptr(&v.matrix, i, j), sizeof(double));
+    ck_assert_uint_eq(count_dir(tmpdir), 1);
+    gsl_matrix_free(back);
+    gsl_matrix_free(big);
+}
+END_TEST
+
+START_TEST(test_npy_vector_round_trip_is_1d) {
+    /* A strided vector: a column of a matrix. */
+    gsl_matrix *a = gsl_matrix_alloc(5, 3), *back = NULL;
+    gsl_vector_view col = gsl_matrix_column(a, 1);
+    gsl_vector *vb = NULL;
+    size_t i, ndim = 99;
+    for (i = 0; i < 15; i++)
+        a->data[i] = 0.1 * (double)i - 0.7;
+    ck_assert_int_eq(gp_npy_write_vector(tpath("v.npy"), &col.vector, eb, sizeof eb),
+                     GSL_SUCCESS);
+    ck_assert_int_eq(gp_npy_read(tpath("v.npy"), 0, &back, &ndim, eb, sizeof eb),
+                     GSL_SUCCESS);
+    ck_assert_uint_eq(ndim, 1);
+    ck_assert_uint_eq(back->size1, 5); /* (n,) reads as an n x 1 column */
+    ck_assert_uint_eq(back->size2, 1);
+    ck_assert_int_eq(gp_npy_read_vector(tpath("v.npy"), GP_NPY_FINITE, &vb, eb, sizeof eb),
+                     GSL_SUCCESS);
+    for (i = 0; i < 5; i++) {
+        ck_assert_double_eq(gsl_matrix_get(back, i, 0), gsl_vector_get(&col.vector, i));
+        ck_assert_double_eq(gsl_vector_get(vb, i), gsl_vector_get(&col.vector, i));
+    }
+    gsl_vector_free(vb);
+    gsl_matrix_free(back);
+    gsl_matrix_free(a);
+}
+END_TEST
+
+START_TEST(test_npy_scalar_round_trip_and_exact_header) {
+    static const char expect[] =
+        "\x93NUMPY\x01\x00\x76\x00{'descr': '<f8', 'fortran_order': False, 'shape': (), }";
+    unsigned char file[200];
+    double x = 0.0;
+    size_t ndim = 99, n, k;
+    gsl_matrix *m = NULL;
+    FILE *f;
+    ck_assert_int_eq(gp_npy_write_scalar(tpath("s.npy"), 2.0 / 3.0, eb, sizeof eb),
+                     GSL_SUCCESS);
+    f = fopen(tpath("s.npy"), "rb");
+    n = fread(file, 1, sizeof file, f);
+    fclose(f);
+    /* numpy's layout: 10-byte preamble + header padded with spaces + '\n' = 128. */
+    ck_assert_uint_eq(n, 128 + 8);
+    ck_assert_mem_eq(file, expect, sizeof expect - 1);
+    for (k = sizeof expect - 1; k < 127; k++)
+        ck_assert_int_eq(file[k], ' ');
+    ck_assert_int_eq(file[127], '\n');
+    ck_assert_int_eq(gp_npy_read_scalar(tpath("s.npy"), GP_NPY_FINITE, &x, eb, sizeof eb),
+                     GSL_SUCCESS);
+    ck_assert_double_eq(x, 2.0 / 3.0);
+    ck_assert_int_eq(gp_npy_read(tpath("s.npy"), 0, &m, &ndim, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_uint_eq(ndim, 0);
+    ck_assert_uint_eq(m->size1 * m->size2, 1);
+    gsl_matrix_free(m);
+}
+END_TEST
+
+START_TEST(test_npy_reads_v2_f4_and_v3_u1) {
+    unsigned char data[6 * 4];
+    static const unsigned char bytes[6] = {0, 1, 127, 128, 254, 255};
+    gsl_matrix *m = NULL;
+    size_t k;
+    for (k = 0; k < 6; k++)
+        le_f4(data + 4 * k, (float)k * 0.25f - 0.5f);
+    write_npy("f4.npy", 2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }",
+              data, sizeof data);
+    ck_assert_msg(gp_npy_read(tpath("f4.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
+                  "%s", eb);
+    ck_assert_double_eq(gsl_matrix_get(m, 0, 0), -0.5);
+    ck_assert_double_eq(gsl_matrix_get(m, 1, 2), 0.75);
+    gsl_matrix_free(m);
+    write_npy("u1.npy", 3, "{'descr': '|u1', 'fortran_order': False, 'shape': (6,), }", bytes,
+              6);
+    ck_assert_msg(gp_npy_read(tpath("u1.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
+                  "%s", eb);
+    ck_assert_double_eq(gsl_matrix_get(m, 2, 0), 127.0);
+    ck_assert_double_eq(gsl_matrix_get(m, 5, 0), 255.0);
+    gsl_matrix_free(m);
+}
+END_TEST
+
+START_TEST(test_npy_fortran_order_is_transposed_on_read) {
+    /* a = [[1, 2, 3], [4, 5, 6]] in column-major order is 1 4 2 5 3 6. */
+    static const double col_major[6] = {1, 4, 2, 5, 3, 6};
+    unsigned char data[48];
+    gsl_matrix *m = NULL;
+    size_t k;
+    for (k = 0; k < 6; k++)
+        le_f8(data + 8 * k, col_major[k]);
+    write_npy("f.npy", 1, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", data,
+              sizeof data);
+    ck_assert_int_eq(gp_npy_read(tpath("f.npy"), 0, &m, NULL, eb, sizeof eb), GSL_SUCCESS);
+    for (k = 0; k < 6; k++)
+        ck_assert_double_eq(gsl_matrix_get(m, k / 3, k % 3), (double)(k + 1));
+    gsl_matrix_free(m);
+}
+END_TEST
+
+START_TEST(test_npy_header_variants_accepted) {
+    /* Reordered keys, double quotes, no trailing comma, Python 2 longs, extra spaces. */
+    unsigned char data[16];
+    gsl_matrix *m = NULL;
+    gsl_vector *v = NULL;
+    le_f8(data, 1.5);
+    le_f8(data + 8, -2.5);
+    write_npy("a.npy", 1, "{\"shape\": (1L,  2L), \"fortran_order\": False, \"descr\": \"<f8\"}",
+              data, sizeof data);
+    ck_assert_msg(gp_npy_read(tpath("a.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
+                  "%s", eb);
+    ck_assert_uint_eq(m->size1, 1);
+    ck_assert_uint_eq(m->size2, 2);
+    gsl_matrix_free(m);
+    /* (1, n) and (n, 1) are vectors too. */
+    ck_assert_int_eq(gp_npy_read_vector(tpath("a.npy"), 0, &v, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_double_eq(gsl_vector_get(v, 1), -2.5);
+    gsl_vector_free(v);
+    write_npy("b.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1), }", data,
+              sizeof data);
+    ck_assert_int_eq(gp_npy_read_vector(tpath("b.npy"), 0, &v, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_double_eq(gsl_vector_get(v, 0), 1.5);
+    gsl_vector_free(v);
+}
+END_TEST
+
+/* ---- Errors ---- */
+
+#define EXPECT_READ(name, flags, status, needle)                                         \
+    do {                                                                                 \
+        gsl_matrix *m_ = (gsl_matrix *)1;                                                \
+        ck_assert_int_eq(gp_npy_read(tpath(name), flags, &m_, NULL, eb, sizeof eb),      \
+                         status);                                                        \
+        ck_assert_ptr_null(m_);                                                          \
+        ck_assert_msg(strstr(eb, needle) != NULL, "message '%s' lacks '%s'", eb, needle); \
+        ck_assert_msg(strstr(eb, name) != NULL, "message '%s' lacks the file name", eb); \
+    } while (0)
+
+static const struct {
+    const char *dict;
+    const char *needle;
+} bad_headers[] = {
+    {"{'descr': '<f8', 'fortran_order': False}", "missing 'shape'"},
+    {"{'descr': '<f8', 'shape': (2,)}", "missing 'fortran_order'"},
+    {"{'fortran_order': False, 'shape': (2,)}", "missing 'descr'"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'x': 1}", "unknown key 'x'"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2)}", "lacks its comma"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': [2]}", "shape is not a tuple"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (-2,)}", "not a non-negative integer"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999,)}",
+     "overflows"},
+    {"{'descr': '<f8', 'fortran_order': 0, 'shape': (2,)}", "not True or False"},
+    {"{'descr' '<f8', 'fortran_order': False, 'shape': (2,)}", "expected ':'"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,)} x", "text after the closing"},
+    {"'descr': '<f8'", "does not start with '{'"},
+    {"{'descr': '<f8' 'fortran_order': False, 'shape': (2,)}", "expected ',' or '}'"},
+    {"{'descr': '<i8', 'fortran_order': False, 'shape': (2,)}", "unsupported dtype '<i8'"},
+    {"{'descr': '>f8', 'fortran_order': False, 'shape': (2,)}", "big-endian dtype '>f8'"},
+    {"{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (2,)}",
+     "unsupported dtype (structured"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1, 1)}", "3 dimensions"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (0, 3)}", "empty array"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (3, 0)}", "empty array"},
+};
+
+START_TEST(test_npy_rejects_bad_header) {
+    unsigned char data[16] = {0};
+    write_npy("bad.npy", 1, bad_headers[_i].dict, data, sizeof data);
+    EXPECT_READ("bad.npy", 0, GSL_EINVAL, bad_headers[_i].needle);
+}
+END_TEST
+
+START_TEST(test_npy_rejects_bad_magic_and_version) {
+    unsigned char data[8] = {0};
+    write_bytes("x.npy", "PK\x03\x04 a zip, perhaps an .npz", 30);
+    EXPECT_READ("x.npy", 0, GSL_EINVAL, "not an .npy file (bad magic string)");
+    write_bytes("y.npy", "\x93NUMPX\x01\x00", 8);
+    EXPECT_READ("y.npy", 0, GSL_EINVAL, "bad magic");
+    write_npy("v.npy", 4, "{'descr': '<f8', 'fortran_order': False, 'shape': (1,)}", data, 8);
+    EXPECT_READ("v.npy", 0, GSL_EINVAL, "unsupported .npy format version 4.0");
+    /* v2 header length 0xffffffff: refused, not allocated. */
+    write_bytes("h.npy", "\x93NUMPY\x02\x00\xff\xff\xff\xff{", 13);
+    EXPECT_READ("h.npy", 0, GSL_EINVAL, "header length 4294967295 is absurd");
+}
+END_TEST
+
+START_TEST(test_npy_rejects_truncated) {
+    unsigned char data[48] = {0};
+    write_bytes("e.npy", "", 0);
+    EXPECT_READ("e.npy", 0, GSL_EOF, "truncated");
+    write_bytes("p.npy", "\x93NUM", 4);
+    EXPECT_READ("p.npy", 0, GSL_EOF, "truncated");
+    write_bytes("h.npy", "\x93NUMPY\x01\x00\x76\x00{'descr'", 17);
+    EXPECT_READ("h.npy", 0, GSL_EOF, "truncated: expected 118 header bytes, got 7");
+    write_npy("d.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", data,
+              40);
+    EXPECT_READ("d.npy", 0, GSL_EOF, "truncated: expected 48 data bytes, got 40");
+    /* A huge shape on a tiny file fails cheaply, before any allocation. */
+    write_npy("big.npy", 1,
+              "{'descr': '<f8', 'fortran_order': False, 'shape': (100000000, 100000), }", data,
+              8);
+    EXPECT_READ("big.npy", 0, GSL_EOF, "expected 80000000000000 data bytes, got 8");
+    write_npy("abs.npy", 1,
+              "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+              data, 8);
+    EXPECT_READ("abs.npy", 0, GSL_EINVAL, "absurd shape");
+}
+END_TEST
+
+START_TEST(test_npy_rejects_trailing_data) {
+    unsigned char data[56] = {0};
+    write_npy("t.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", data,
+              56);
+    EXPECT_READ("t.npy", 0, GSL_EINVAL, "8 bytes of trailing data after the 48 data bytes");
+}
+END_TEST
+
+START_TEST(test_npy_rejects_nonfinite_when_asked) {
+    unsigned char data[48] = {0};
+    gsl_matrix *m = NULL;
+    double x;
+    le_f8(data + 5 * 8, NAN);
+    write_npy("n.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", data,
+              48);
+    /* Allowed by default ... */
+    ck_assert_int_eq(gp_npy_read(tpath("n.npy"), 0, &m, NULL, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert(isnan(gsl_matrix_get(m, 1, 2)));
+    gsl_matrix_free(m);
+    /* ... refused with GP_NPY_FINITE, naming the element. */
+    EXPECT_READ("n.npy", GP_NPY_FINITE, GSL_EINVAL, "element [1, 2] is NaN");
+    le_f8(data, -INFINITY);
+    write_npy("i.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }", data,
+              48);
+    EXPECT_READ("i.npy", GP_NPY_FINITE, GSL_EINVAL, "element [0] is infinite");
+    ck_assert_int_eq(gp_npy_write_scalar(tpath("s.npy"), INFINITY, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_npy_read_scalar(tpath("s.npy"), GP_NPY_FINITE, &x, eb, sizeof eb),
+                     GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "the scalar is infinite"));
+    ck_assert_int_eq(gp_npy_read_scalar(tpath("s.npy"), 0, &x, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert(isinf(x) && x > 0);
+}
+END_TEST
+
+START_TEST(test_npy_rejects_wrong_shape_for_vector_and_scalar) {
+    unsigned char data[48] = {0};
+    gsl_vector *v = (gsl_vector *)1;
+    double x = 0;
+    write_npy("m.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", data,
+              48);
+    ck_assert_int_eq(gp_npy_read_vector(tpath("m.npy"), 0, &v, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_ptr_null(v);
+    ck_assert_ptr_nonnull(strstr(eb, "shape (2, 3) is not a vector"));
+    ck_assert_int_eq(gp_npy_read_scalar(tpath("m.npy"), 0, &x, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "expected a single value, found 2 x 3"));
+}
+END_TEST
+
+START_TEST(test_npy_io_errors) {
+    gsl_matrix *m = (gsl_matrix *)1;
+    gsl_vector *v = gsl_vector_alloc(3);
+    char path[512];
+    gsl_vector_set_zero(v);
+    ck_assert_int_eq(gp_npy_read(tpath("nope.npy"), 0, &m, NULL, eb, sizeof eb), GSL_EFAILED);
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(eb, "nope.npy: cannot open"));
+    /* Writing into a missing directory fails and leaves nothing anywhere. */
+    snprintf(path, sizeof path, "%s/missing/v.npy", tmpdir);
+    ck_assert_int_eq(gp_npy_write_vector(path, v, eb, sizeof eb), GSL_EFAILED);
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_uint_eq(count_dir(tmpdir), 0);
+    ck_assert_int_eq(gp_npy_write_matrix(tpath("n.npy"), NULL, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_npy_write_vector(tpath("n.npy"), NULL, NULL, 0), GSL_EINVAL);
+    ck_assert_uint_eq(count_dir(tmpdir), 0);
+    /* A directory is not an .npy file. */
+    ck_assert_int_ne(gp_npy_read(tmpdir, 0, &m, NULL, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_ptr_null(m);
+    gsl_vector_free(v);
+}
+END_TEST
+
+static Suite *make_npy_suite(void) {
+    Suite *s = suite_create("npy");
+    TCase *core = tcase_create("Core");
+    TCase *errs = tcase_create("Errors");
+    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_add_test(core, test_npy_matrix_round_trip_is_bit_exact);
+    tcase_add_test(core, test_npy_vector_round_trip_is_1d);
+    tcase_add_test(core, test_npy_scalar_round_trip_and_exact_header);
+    tcase_add_test(core, test_npy_reads_v2_f4_and_v3_u1);
+    tcase_add_test(core, test_npy_fortran_order_is_transposed_on_read);
+    tcase_add_test(core, test_npy_header_variants_accepted);
+    suite_add_tcase(s, core);
+    tcase_add_checked_fixture(errs, setup, teardown);
+    tcase_add_loop_test(errs, test_npy_rejects_bad_header, 0,
+                        (int)(sizeof bad_headers / sizeof bad_headers[0]));
+    tcase_add_test(errs, test_npy_rejects_bad_magic_and_version);
+    tcase_add_test(errs, test_npy_rejects_truncated);
+    tcase_add_test(errs, test_npy_rejects_trailing_data);
+    tcase_add_test(errs, test_npy_rejects_nonfinite_when_asked);
+    tcase_add_test(errs, test_npy_rejects_wrong_shape_for_vector_and_scalar);
+    tcase_add_test(errs, test_npy_io_errors);
+    suite_add_tcase(s, errs);
+    return s;
+}
+
+int main(void) {
+    SRunner *sr = srunner_create(make_npy_suite());
+    int failed;
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
