@@ -125,7 +125,7 @@ static int replay_compare(const char *path, const json_t *rec, const gp_network 
     if (dump_compute(net, X, Y, reg, &d))
         return bad_record(path, "the oracle could not be computed");
     gp_fcheck_opts opts;
-    gp_fcheck_opts_default(&opts, prec);
+    gp_fcheck_opts_compare(&opts, prec);
     opts.n_worst = GP_GRADCHECK_MAX_WORST;
     size_t nf = json_array_size(fs);
     gp_tensor_range *t = calloc(nf, sizeof *t);

@@ -327,6 +327,14 @@ void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
     }
 }
 
+void gp_fcheck_opts_compare(gp_fcheck_opts *opts, gp_precision p) {
+    double eps = precision_eps(p);
+    gp_fcheck_opts_default(opts, p);
+    opts->atol = 8 * eps;
+    opts->rtol = 4 * sqrt(eps);
+    opts->stol = 64 * eps;
+}
+
 gp_fcheck_report *gp_fcheck_report_alloc(const gp_tensor_range *t, size_t n_tensors) {
     gp_fcheck_report *r = calloc(1, sizeof *r);
     size_t nt = t ? n_tensors : 1;

@@ -126,6 +126,12 @@ typedef struct {
  *            rtol 4 sqrt(eps) = 1.4e-3 (float32 loses about half its digits in
  *            1 - a of saturated sigmoids), stol 64 eps = 7.6e-6. */
 void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p);
+/* Tolerances for comparing a candidate with exact reference values (no numerical
+ * derivative in between, abserr = 0), the same formulas for both precisions:
+ * atol 8 eps, rtol 4 sqrt(eps), stol 64 eps; float64: 1.8e-15, 6.0e-8, 1.4e-14;
+ * float32: 9.5e-7, 1.4e-3, 7.6e-6. rtol covers the cancellation in 1 - a of
+ * saturated sigmoids (relative error eps / (1 - a)) down to 1 - a = sqrt(eps) / 4. */
+void gp_fcheck_opts_compare(gp_fcheck_opts *opts, gp_precision p);
 
 /* The tensor index of directional entries. */
 #define GP_FCHECK_DIRECTIONS ((size_t)-1)
