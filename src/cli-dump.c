@@ -268,6 +268,8 @@ static int is_npy(const char *path) {
 
 int matrix_read(const char *path, gsl_matrix **out, char *err, size_t errlen) {
     *out = NULL;
+    if (access(path, R_OK) != 0)
+        return fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
     if (is_npy(path)) {
         size_t ndim;
         if (gp_npy_read(path, GP_NPY_FINITE, out, &ndim, err, errlen)) {
