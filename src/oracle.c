@@ -360,3 +360,226 @@ void gp_oracle_opts_default(gp_fcheck_opts *opts, gp_precision p) {
     if (p == GP_FLOAT64)
         opts->h = 2e-6;
 }
+
+/* ---- shrinking ---- */
+
+typedef struct {
+    gp_network *net;
+    gsl_matrix *X, *Y;
+} shrink_case;
+
+static void case_free(shrink_case *c) {
+    gp_network_free(c->net);
+    gsl_matrix_free(c->X);
+    gsl_matrix_free(c->Y);
+    c->net = NULL;
+    c->X = c->Y = NULL;
+}
+
+/* Copy of A without row `dr` and column `dc` ((size_t)-1: none), or NULL. */
+static gsl_matrix *drop(const gsl_matrix *A, size_t dr, size_t dc) {
+    size_t r = A->size1 - (dr < A->size1), c = A->size2 - (dc < A->size2);
+    if (r == 0 || c == 0)
+        return NULL;
+    gsl_matrix *B = gsl_matrix_alloc(r, c);
+    for (size_t i = 0, ii = 0; B && i < A->size1; i++) {
+        if (i == dr)
+            continue;
+        for (size_t j = 0, jj = 0; j < A->size2; j++)
+            if (j != dc)
+                gsl_matrix_set(B, ii, jj++, gsl_matrix_get(A, i, j));
+        ii++;
+    }
+    return B;
+}
+
+/* The case without sample i. */
+static int without_sample(const shrink_case *c, size_t i, shrink_case *out) {
+    out->net = gp_network_clone(c->net);
+    out->X = drop(c->X, (size_t)-1, i);
+    out->Y = drop(c->Y, (size_t)-1, i);
+    return out->net && out->X && out->Y ? 0 : GSL_ENOMEM;
+}
+
+/* The case without neuron j of layer l (0 = an input, L = an output). */
+static int without_neuron(const shrink_case *c, size_t l, size_t j, shrink_case *out) {
+    const gp_params *p = &c->net->p;
+    size_t L = p->L, sizes[GP_MAX_LAYERS + 1];
+    memcpy(sizes, p->sizes, (L + 1) * sizeof *sizes);
+    sizes[l]--;
+    out->net = gp_network_alloc(L + 1, sizes, c->net->cost);
+    out->X = l == 0 ? drop(c->X, j, (size_t)-1) : gsl_matrix_alloc(c->X->size1, c->X->size2);
+    out->Y = l == L ? drop(c->Y, j, (size_t)-1) : gsl_matrix_alloc(c->Y->size1, c->Y->size2);
+    if (!out->net || !out->X || !out->Y)
+        return GSL_ENOMEM;
+    if (l != 0)
+        gsl_matrix_memcpy(out->X, c->X);
+    if (l != L)
+        gsl_matrix_memcpy(out->Y, c->Y);
+    for (size_t q = 1; q <= L; q++) {
+        size_t dr = q == l ? j : (size_t)-1, dc = q == l + 1 ? j : (size_t)-1;
+        gsl_matrix *W = drop(p->w[q - 1], dr, dc);
+        if (!W)
+            return GSL_ENOMEM;
+        gsl_matrix_memcpy(out->net->p.w[q - 1], W);
+        gsl_matrix_free(W);
+        for (size_t k = 0, kk = 0; k < p->sizes[q]; k++)
+            if (k != dr)
+                gsl_vector_set(out->net->p.b[q - 1], kk++, gsl_vector_get(p->b[q - 1], k));
+    }
+    return GSL_SUCCESS;
+}
+
+/* The case without hidden layer l (1 <= l < L): W^{l+1} cut or zero-padded to
+ * n_{l+1} x n_{l-1}. */
+static int without_layer(const shrink_case *c, size_t l, shrink_case *out) {
+    const gp_params *p = &c->net->p;
+    size_t L = p->L, sizes[GP_MAX_LAYERS + 1], n = 0;
+    for (size_t q = 0; q <= L; q++)
+        if (q != l)
+            sizes[n++] = p->sizes[q];
+    out->net = gp_network_alloc(n, sizes, c->net->cost);
+    out->X = gsl_matrix_alloc(c->X->size1, c->X->size2);
+    out->Y = gsl_matrix_alloc(c->Y->size1, c->Y->size2);
+    if (!out->net || !out->X || !out->Y)
+        return GSL_ENOMEM;
+    gsl_matrix_memcpy(out->X, c->X);
+    gsl_matrix_memcpy(out->Y, c->Y);
+    for (size_t q = 1, qq = 1; q <= L; q++) {
+        if (q == l)
+            continue;
+        gsl_matrix *Wn = out->net->p.w[qq - 1];
+        const gsl_matrix *W = p->w[q - 1];
+        gsl_matrix_set_zero(Wn);
+        for (size_t i = 0; i < Wn->size1 && i < W->size1; i++)
+            for (size_t k = 0; k < Wn->size2 && k < W->size2; k++)
+                gsl_matrix_set(Wn, i, k, gsl_matrix_get(W, i, k));
+        gsl_vector_memcpy(out->net->p.b[qq - 1], p->b[q - 1]);
+        qq++;
+    }
+    return GSL_SUCCESS;
+}
+
+typedef struct {
+    gp_case_property prop;
+    void *params;
+    size_t evals, max_evals, steps;
+    int error;
+} shrinker;
+
+/* Try a candidate: keep it (freeing the current case) if it still fails. */
+static int try_case(shrinker *s, shrink_case *cur, shrink_case *cand, int status) {
+    if (status || s->evals >= s->max_evals) {
+        case_free(cand);
+        return 0;
+    }
+    s->evals++;
+    int r = s->prop(cand->net, cand->X, cand->Y, s->params);
+    if (r < 0)
+        s->error = 1;
+    if (r == 1) {
+        case_free(cur);
+        *cur = *cand;
+        s->steps++;
+        return 1;
+    }
+    case_free(cand);
+    return 0;
+}
+
+/* Simpler values for x: 0, the nearest integer, one decimal (those that differ). */
+static size_t simpler(double x, double out[3]) {
+    size_t n = 0;
+    double c[3] = {0.0, round(x), round(10 * x) / 10};
+    for (int i = 0; i < 3; i++)
+        if (c[i] != x && (n == 0 || c[i] != out[n - 1]))
+            out[n++] = c[i];
+    return n;
+}
+
+int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals, gp_network **net,
+                   gsl_matrix **X, gsl_matrix **Y, size_t *steps) {
+    shrinker s = {prop, params, 0, max_evals, 0, 0};
+    shrink_case cur = {*net, *X, *Y};
+    int r0 = prop(cur.net, cur.X, cur.Y, params);
+    if (r0 < 0)
+        GSL_ERROR("the property failed to run", GSL_EFAILED);
+    if (r0 != 1)
+        GSL_ERROR("the case to shrink does not fail", GSL_EINVAL);
+    int changed = 1;
+    while (changed && s.evals < max_evals && !s.error) {
+        changed = 0;
+        /* Fewer samples. */
+        for (size_t i = cur.X->size2; i-- > 0 && cur.X->size2 > 1;) {
+            shrink_case cand = {NULL, NULL, NULL};
+            changed |= try_case(&s, &cur, &cand, without_sample(&cur, i, &cand));
+        }
+        /* Fewer hidden layers. */
+        for (size_t l = cur.net->p.L; l-- > 1;) {
+            shrink_case cand = {NULL, NULL, NULL};
+            changed |= try_case(&s, &cur, &cand, without_layer(&cur, l, &cand));
+        }
+        /* Narrower layers. */
+        for (size_t l = 0; l <= cur.net->p.L; l++) {
+            for (size_t j = cur.net->p.sizes[l]; j-- > 0;) {
+                size_t L = cur.net->p.L, n = cur.net->p.sizes[l];
+                if (l > L || j >= cur.net->p.sizes[l] || n < 2)
+                    continue;
+                if (l == L && cur.net->cost->output == GP_OUTPUT_SOFTMAX) {
+                    int used = n <= 2;
+                    for (size_t i = 0; i < cur.Y->size2; i++)
+                        used |= gsl_matrix_get(cur.Y, j, i) != 0;
+                    if (used)
+                        continue;
+                }
+                shrink_case cand = {NULL, NULL, NULL};
+                changed |= try_case(&s, &cur, &cand, without_neuron(&cur, l, j, &cand));
+            }
+        }
+        /* Simpler values: parameters, then inputs. */
+        gsl_vector *pv = cur.net->p.params;
+        for (size_t i = 0; i < pv->size && s.evals < max_evals; i++) {
+            double *slot = gsl_vector_ptr(pv, i), x = *slot, cands[3];
+            size_t n = simpler(x, cands);
+            for (size_t q = 0; q < n && s.evals < max_evals; q++) {
+                *slot = cands[q];
+                s.evals++;
+                int r = prop(cur.net, cur.X, cur.Y, params);
+                if (r < 0)
+                    s.error = 1;
+                if (r == 1) {
+                    s.steps++;
+                    changed = 1;
+                    break;
+                }
+                *slot = x;
+            }
+        }
+        for (size_t i = 0; i < cur.X->size1 * cur.X->size2 && s.evals < max_evals; i++) {
+            double *slot = gsl_matrix_ptr(cur.X, i / cur.X->size2, i % cur.X->size2), x = *slot,
+                   cands[3];
+            size_t n = simpler(x, cands);
+            for (size_t q = 0; q < n && s.evals < max_evals; q++) {
+                *slot = cands[q];
+                s.evals++;
+                int r = prop(cur.net, cur.X, cur.Y, params);
+                if (r < 0)
+                    s.error = 1;
+                if (r == 1) {
+                    s.steps++;
+                    changed = 1;
+                    break;
+                }
+                *slot = x;
+            }
+        }
+    }
+    *net = cur.net;
+    *X = cur.X;
+    *Y = cur.Y;
+    if (steps)
+        *steps = s.steps;
+    if (s.error)
+        GSL_ERROR("the property failed to run", GSL_EFAILED);
+    return GSL_SUCCESS;
+}

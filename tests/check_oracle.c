@@ -425,6 +425,81 @@ START_TEST(test_compare_names_tensor) {
 }
 END_TEST
 
+/* ---- shrinking ---- */
+
+/* The classic mistake as a gradient function: quadratic cost, but delta^L = a - y
+ * (sigma'(z^L) forgotten), i.e. backprop run with the cross-entropy cost object. The
+ * property fails when the oracle's full check rejects that gradient. */
+static int forgot_sigma_prime_fails(const gp_network *net, const gsl_matrix *X,
+                                    const gsl_matrix *Y, void *params) {
+    size_t *calls = params;
+    (*calls)++;
+    gp_network *wrong = gp_network_clone(net);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
+    gp_gradient *g = gp_gradient_alloc(net);
+    gp_fcheck_report *r = gp_oracle_report_alloc(net);
+    gp_fcheck_opts opts;
+    gp_oracle_opts_default(&opts, GP_FLOAT64);
+    int result = -1;
+    if (wrong && w && g && r) {
+        wrong->cost = &gp_cost_cross_entropy;
+        if (!gp_backprop_batch(wrong, X, Y, w, g) &&
+            !gp_oracle_check_network(net, X, Y, NULL, g, &opts, r))
+            result = r->n_failed > 0;
+    }
+    gp_fcheck_report_free(r);
+    gp_gradient_free(g);
+    gp_backprop_workspace_free(w);
+    gp_network_free(wrong);
+    return result;
+}
+
+START_TEST(test_shrink_finds_minimal_case) {
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    gp_network *net = NULL;
+    gsl_matrix *X = NULL, *Y = NULL;
+    size_t calls = 0, steps = 0;
+    /* A failing case with at least two layers and several samples. */
+    for (unsigned long seed = 11000 + 100 * (unsigned long)_i;; seed++) {
+        gsl_rng_set(rng, seed);
+        ck_assert_int_eq(gp_case_random(rng, &gp_cost_quadratic, &co, &net, &X, &Y, NULL), 0);
+        if (net->p.L >= 2 && X->size2 >= 3 && forgot_sigma_prime_fails(net, X, Y, &calls) == 1)
+            break;
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+    }
+    ck_assert_int_eq(gp_shrink_case(forgot_sigma_prime_fails, &calls, 5000, &net, &X, &Y, &steps),
+                     0);
+    ck_assert_uint_gt(steps, 0);
+    /* Minimal: one weight layer [1,1], one sample, and still failing. */
+    ck_assert_uint_eq(net->p.L, 1);
+    ck_assert_uint_eq(net->p.sizes[0], 1);
+    ck_assert_uint_eq(net->p.sizes[1], 1);
+    ck_assert_uint_eq(X->size2, 1);
+    ck_assert_int_eq(forgot_sigma_prime_fails(net, X, Y, &calls), 1);
+    /* Simple values: every parameter and input has at most one decimal. */
+    for (size_t i = 0; i < net->p.n_params; i++) {
+        double v = gsl_vector_get(net->p.params, i);
+        ck_assert_double_eq_tol(v, round(10 * v) / 10, 1e-12);
+    }
+    ck_assert_double_eq_tol(gsl_matrix_get(X, 0, 0), round(10 * gsl_matrix_get(X, 0, 0)) / 10,
+                            1e-12);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+static int never_fails(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                       void *params) {
+    (void)net, (void)X, (void)Y, (void)params;
+    return 0;
+}
+
 /* ---- errors ---- */
 
 static void errors_setup(void) {
@@ -469,6 +544,17 @@ START_TEST(test_fcheck_rejects_range_outside_x) {
 }
 END_TEST
 
+START_TEST(test_shrink_rejects_passing_case) {
+    size_t sizes[] = {2, 1};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
+    gsl_matrix *X = gsl_matrix_calloc(2, 1), *Y = gsl_matrix_calloc(1, 1);
+    ck_assert_int_eq(gp_shrink_case(never_fails, NULL, 100, &net, &X, &Y, NULL), GSL_EINVAL);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+}
+END_TEST
+
 static Suite *make_oracle_suite(void) {
     Suite *s = suite_create("oracle");
     TCase *core = tcase_create("Core");
@@ -486,11 +572,13 @@ static Suite *make_oracle_suite(void) {
     tcase_add_loop_test(props, test_sampled_check_visits_every_tensor, 0, 2 * N_COSTS);
     tcase_add_loop_test(props, test_directional_check_right_and_wrong, 0, 2 * N_COSTS);
     tcase_add_loop_test(props, test_taylor_order_two_for_right_one_for_wrong, 0, 4 * N_COSTS);
+    tcase_add_loop_test(props, test_shrink_finds_minimal_case, 0, 5);
     suite_add_tcase(s, props);
     TCase *errors = tcase_create("Errors");
     tcase_add_unchecked_fixture(errors, errors_setup, NULL);
     tcase_add_test(errors, test_oracle_rejects_bad_shapes);
     tcase_add_test(errors, test_fcheck_rejects_range_outside_x);
+    tcase_add_test(errors, test_shrink_rejects_passing_case);
     suite_add_tcase(s, errors);
     return s;
 }

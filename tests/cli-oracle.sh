@@ -91,6 +91,33 @@ expect_input_error "record version 99" none replay "$T/rec.json"
 echo '[1, 2' >"$T/rec2.json"
 expect_input_error "rec2.json: not JSON" none replay "$T/rec2.json"
 
+# Records: a doctored candidate fails, its record replays as failing; with the value put
+# right the record replays as passing; a check record replays gradproof's own formulas.
+mkdir -p "$T/doc"
+cp "$T/o/"*.npy "$T/doc/"
+/usr/bin/python3 -c 'import numpy as np, sys; a = np.load(sys.argv[1]); a[1, 0] += 0.01; np.save(sys.argv[1], a)' "$T/doc/dW2.npy"
+out=$("$GP" compare "$T/o" "$T/doc" --record "$T/rec.compare.json"); st=$?
+[ $st -eq 1 ] && echo "$out" | grep -q 'dW2\[1\]\[0\]' && ok "doctored dW2[1][0] caught and named" || bad "doctored dW2[1][0] (status $st)"
+"$GP" replay "$T/rec.compare.json" >/dev/null; st=$?
+[ $st -eq 1 ] && ok "replay: still fails (exit 1)" || bad "replay of a failing record (status $st)"
+/usr/bin/python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["format"] == "gradproof-record" and r["version"] == 1 and r["kind"] == "compare"
+assert r["network"]["sizes"] == [3, 2, 2] and r["failures"][0]["tensor"] == "dW2"
+for f in r["failures"]:
+    f["actual"] = f["expected"]
+json.dump(r, open(sys.argv[1], "w"))' "$T/rec.compare.json" && ok "record is self-contained and versioned" || bad "record contents"
+"$GP" replay "$T/rec.compare.json" >/dev/null; st=$?
+[ $st -eq 0 ] && ok "replay: now passes (exit 0)" || bad "replay of a fixed record (status $st)"
+cat >"$T/rec.check.json" <<'J'
+{"format": "gradproof-record", "version": 1, "gradproof": "0.1.0", "kind": "check", "formula": "params",
+ "network": {"sizes": [1, 1], "weights": [[[0.5]]], "biases": [[[0.0]]], "cost": "QuadraticCost"},
+ "x": [[1.0]], "y": [[0.0]], "lambda": 0.5, "l1": 0.1, "n": 3, "precision": "float64", "seed": 1, "case": 0,
+ "failures": [{"tensor": "W1", "row": 0, "col": 0, "analytic": 1.0, "numeric": 0.5, "error_estimate": 1e-10}]}
+J
+"$GP" replay "$T/rec.check.json" | grep -q 'now passes' && ok "check record replays gradproof's formulas" || bad "check record replay"
+
 # Usage errors: exit 1.
 "$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" 2>/dev/null; [ $? -eq 1 ] && ok "no --out: exit 1" || bad "no --out"
 "$GP" compare --precision float16 a b 2>&1 | grep -q "invalid --precision 'float16'" && ok "bad --precision" || bad "bad --precision"

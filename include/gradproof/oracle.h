@@ -63,6 +63,26 @@ int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X, const gs
  * gsl_deriv_central takes 4 evaluations instead of 8. */
 void gp_oracle_opts_default(gp_fcheck_opts *opts, gp_precision p);
 
+/* ---- shrinking failing cases ---- */
+
+/* A property of a case (network, inputs X n_0 x m, targets Y n_L x m): 1 if the case
+ * fails (shows the bug), 0 if the property holds, negative on error. */
+typedef int (*gp_case_property)(const gp_network *net, const gsl_matrix *X,
+                                const gsl_matrix *Y, void *params);
+
+/* Shrink a failing case to a minimal one that still fails, greedily, as QuickCheck and
+ * theft do: repeatedly try fewer samples, fewer hidden layers (layer l dropped; W^{l+1}
+ * cut or padded with zeros to n_{l+1} x n_{l-1}), narrower layers (one neuron of any
+ * layer removed, with its rows and columns of W, b, X or Y; softmax keeps 2 outputs and
+ * every one-hot target), then simpler values (each weight, bias and input tried at 0,
+ * then rounded to an integer, then to one decimal), keeping every change after which
+ * prop still returns 1, until a whole pass changes nothing or max_evals calls of prop
+ * were made. *net, *X and *Y must fail on entry (else GSL_EINVAL); they are replaced by
+ * the shrunk case (the old ones are freed). *steps (if not NULL) receives the number of
+ * accepted changes. Returns a GSL status (GSL_EFAILED if prop returned < 0). */
+int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals, gp_network **net,
+                   gsl_matrix **X, gsl_matrix **Y, size_t *steps);
+
 #ifdef __cplusplus
 }
 #endif
