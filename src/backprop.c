@@ -212,12 +212,14 @@ int gp_backprop_batch_rows(const gp_network *net, const gsl_matrix *X, const gsl
 
 int gp_backprop(const gp_network *net, const gsl_vector *x, const gsl_vector *y,
                 gp_backprop_workspace *w, gp_gradient *grad) {
-    if (x->stride != 1 || y->stride != 1)
-        GSL_ERROR("gp_backprop needs unit-stride vectors", GSL_EINVAL);
     if (x->size == 0 || y->size == 0)
         GSL_ERROR("empty sample", GSL_EBADLEN);
-    gsl_matrix_const_view X = gsl_matrix_const_view_vector(x, x->size, 1);
-    gsl_matrix_const_view Y = gsl_matrix_const_view_vector(y, y->size, 1);
+    /* An n x 1 matrix whose row stride (tda) is the vector's stride, so that a column
+     * of a data matrix (stride m) works as well as a contiguous vector. */
+    gsl_matrix_const_view X =
+        gsl_matrix_const_view_array_with_tda(x->data, x->size, 1, x->stride);
+    gsl_matrix_const_view Y =
+        gsl_matrix_const_view_array_with_tda(y->data, y->size, 1, y->stride);
     return gp_backprop_batch(net, &X.matrix, &Y.matrix, w, grad);
 }
 

@@ -156,17 +156,17 @@ static int open_header(const char *path, uint32_t magic, const char *kind, size_
         got += 4;
     }
     if (status == GSL_EOF) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EOF,
-                          "%s: truncated: header needs %zu bytes, got %zu", path, hlen,
-                          got);
+        status =
+            GPI_FAIL(errbuf, errlen, GSL_EOF,
+                     "%s: truncated: header needs %zu bytes, got %zu", path, hlen, got);
     }
     if (status != GSL_SUCCESS)
         goto fail;
     for (i = 0; i < ndims; i++) {
         dims[i] = be32(hdr + 4 + 4 * i);
         if (dims[i] == 0) {
-            status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: dimension %zu is zero", path,
-                              i + 1);
+            status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: dimension %zu is zero",
+                              path, i + 1);
             goto fail;
         }
     }
@@ -256,6 +256,8 @@ int gp_idx_read_images(const char *path, gp_idx_images **out, char *errbuf,
     gzFile f;
     int status;
 
+    if (out == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the images given");
     *out = NULL;
     if (path == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no image file name given");
@@ -265,9 +267,10 @@ int gp_idx_read_images(const char *path, gp_idx_images **out, char *errbuf,
         return status;
     if (dims[1] > SIZE_MAX / dims[2] || dims[0] > SIZE_MAX / (dims[1] * dims[2])) {
         gzclose(f);
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                        "%s: absurd dimensions %zu x %zu x %zu overflow the address space",
-                        path, dims[0], dims[1], dims[2]);
+        return GPI_FAIL(
+            errbuf, errlen, GSL_EINVAL,
+            "%s: absurd dimensions %zu x %zu x %zu overflow the address space", path,
+            dims[0], dims[1], dims[2]);
     }
     len = dims[0] * dims[1] * dims[2];
     im = malloc(sizeof *im);
@@ -295,6 +298,8 @@ int gp_idx_read_labels(const char *path, size_t max_label, gp_idx_labels **out,
     gzFile f;
     int status;
 
+    if (out == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the labels given");
     *out = NULL;
     if (path == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no label file name given");
@@ -397,8 +402,8 @@ static int find_file(const char *dir, const char *name, char **out, char *errbuf
         return GSL_SUCCESS;
     }
     free(path);
-    return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: neither %s nor %s.gz found: %s", dir,
-                    name, name, strerror(errno));
+    return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: neither %s nor %s.gz found: %s",
+                    dir, name, name, strerror(errno));
 }
 
 static int load_pair(const char *dir, const char *images, const char *labels,
@@ -413,8 +418,9 @@ static int load_pair(const char *dir, const char *images, const char *labels,
     if (status == GSL_SUCCESS)
         status = gp_idx_read_labels(lpath, 9, lb, errbuf, errlen);
     if (status == GSL_SUCCESS && (*im)->n != (*lb)->n)
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s has %zu images but %s has %zu labels",
-                          ipath, (*im)->n, lpath, (*lb)->n);
+        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                          "%s has %zu images but %s has %zu labels", ipath, (*im)->n,
+                          lpath, (*lb)->n);
     free(ipath);
     free(lpath);
     return status;
@@ -425,6 +431,8 @@ int gp_mnist_load(const char *dir, size_t n_validation, gp_mnist **out, char *er
     gp_mnist *m;
     int status;
 
+    if (out == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the data set given");
     *out = NULL;
     if (dir == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no data directory given");
@@ -440,16 +448,18 @@ int gp_mnist_load(const char *dir, size_t n_validation, gp_mnist **out, char *er
         goto fail;
     if (m->train_images->rows != m->test_images->rows ||
         m->train_images->cols != m->test_images->cols) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                          "%s: training images are %zu x %zu but test images are %zu x %zu",
-                          dir, m->train_images->rows, m->train_images->cols,
-                          m->test_images->rows, m->test_images->cols);
+        status =
+            GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                     "%s: training images are %zu x %zu but test images are %zu x %zu",
+                     dir, m->train_images->rows, m->train_images->cols,
+                     m->test_images->rows, m->test_images->cols);
         goto fail;
     }
     if (m->train_images->n <= n_validation) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                          "%s: %zu training images leave none after a validation set of %zu",
-                          dir, m->train_images->n, n_validation);
+        status =
+            GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                     "%s: %zu training images leave none after a validation set of %zu",
+                     dir, m->train_images->n, n_validation);
         goto fail;
     }
     /* mnist_loader.py: training_data = tr_d[:50000], validation_data = tr_d[50000:]. */

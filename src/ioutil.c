@@ -46,8 +46,8 @@ int gpi_atomic_open(const char *path, gpi_atomic *a, char *errbuf, size_t errlen
         free(a->tmppath);
         a->tmppath = NULL;
         errno = e;
-        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: cannot create temporary file: %s",
-                        path, strerror(e));
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED,
+                        "%s: cannot create temporary file: %s", path, strerror(e));
     }
     /* mkstemp makes the file 0600; a saved model or array is ordinary data. */
     (void)fchmod(fd, 0644);

@@ -39,63 +39,66 @@ static int walk_params(const char *path, const json_t *weights, const json_t *bi
     size_t l, j, k;
     double x;
     if (!json_is_array(weights))
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: \"weights\" is missing or not a list",
-                        path);
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: \"weights\" is missing or not a list", path);
     if (!json_is_array(biases))
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: \"biases\" is missing or not a list",
-                        path);
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: \"biases\" is missing or not a list", path);
     if (json_array_size(weights) != L)
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                        "%s: \"weights\" has %zu matrices, expected %zu (one per layer after "
-                        "the input)",
-                        path, json_array_size(weights), L);
+        return GPI_FAIL(
+            errbuf, errlen, GSL_EINVAL,
+            "%s: \"weights\" has %zu matrices, expected %zu (one per layer after "
+            "the input)",
+            path, json_array_size(weights), L);
     if (json_array_size(biases) != L)
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                        "%s: \"biases\" has %zu vectors, expected %zu (one per layer after "
-                        "the input)",
-                        path, json_array_size(biases), L);
+        return GPI_FAIL(
+            errbuf, errlen, GSL_EINVAL,
+            "%s: \"biases\" has %zu vectors, expected %zu (one per layer after "
+            "the input)",
+            path, json_array_size(biases), L);
     for (l = 1; l <= L; l++) {
         const json_t *W = json_array_get(weights, l - 1);
         const json_t *b = json_array_get(biases, l - 1);
         size_t n = sizes[l], m = sizes[l - 1];
         if (!json_is_array(W) || json_array_size(W) != n)
             return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                            "%s: weights[%zu] has %zu rows, expected %zu (sizes[%zu])", path,
-                            l - 1, json_is_array(W) ? json_array_size(W) : 0, n, l);
+                            "%s: weights[%zu] has %zu rows, expected %zu (sizes[%zu])",
+                            path, l - 1, json_is_array(W) ? json_array_size(W) : 0, n, l);
         for (j = 0; j < n; j++) {
             const json_t *row = json_array_get(W, j);
             if (!json_is_array(row) || json_array_size(row) != m)
                 return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                                 "%s: weights[%zu][%zu] has %zu entries, expected %zu "
                                 "(sizes[%zu])",
-                                path, l - 1, j, json_is_array(row) ? json_array_size(row) : 0,
-                                m, l - 1);
+                                path, l - 1, j,
+                                json_is_array(row) ? json_array_size(row) : 0, m, l - 1);
             for (k = 0; k < m; k++) {
                 if (!number(json_array_get(row, k), &x))
                     return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                                    "%s: weights[%zu][%zu][%zu] is not a finite number", path,
-                                    l - 1, j, k);
+                                    "%s: weights[%zu][%zu][%zu] is not a finite number",
+                                    path, l - 1, j, k);
                 if (net != NULL)
                     gsl_matrix_set(net->p.w[l - 1], j, k, x);
             }
         }
         if (!json_is_array(b) || json_array_size(b) != n)
             return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                            "%s: biases[%zu] has %zu rows, expected %zu (sizes[%zu])", path,
-                            l - 1, json_is_array(b) ? json_array_size(b) : 0, n, l);
+                            "%s: biases[%zu] has %zu rows, expected %zu (sizes[%zu])",
+                            path, l - 1, json_is_array(b) ? json_array_size(b) : 0, n, l);
         for (j = 0; j < n; j++) {
             const json_t *e = json_array_get(b, j);
             /* network2.py stores b^l as an n_l x 1 column: [[b_1], [b_2], ...]. */
             if (json_is_array(e)) {
                 if (json_array_size(e) != 1)
                     return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                                    "%s: biases[%zu][%zu] has %zu entries, expected 1", path,
-                                    l - 1, j, json_array_size(e));
+                                    "%s: biases[%zu][%zu] has %zu entries, expected 1",
+                                    path, l - 1, j, json_array_size(e));
                 e = json_array_get(e, 0);
             }
             if (!number(e, &x))
                 return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                                "%s: biases[%zu][%zu] is not a finite number", path, l - 1, j);
+                                "%s: biases[%zu][%zu] is not a finite number", path,
+                                l - 1, j);
             if (net != NULL)
                 gsl_vector_set(net->p.b[l - 1], j, x);
         }
@@ -112,6 +115,8 @@ int gp_netio_load(const char *path, gp_network **out, char *errbuf, size_t errle
     gp_network *net = NULL;
     int status;
 
+    if (out == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the network given");
     *out = NULL;
     if (path == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no network file name given");
@@ -132,8 +137,8 @@ int gp_netio_load(const char *path, gp_network **out, char *errbuf, size_t errle
     }
     jsizes = json_object_get(root, "sizes");
     if (!json_is_array(jsizes)) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: \"sizes\" is missing or not a list",
-                          path);
+        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                          "%s: \"sizes\" is missing or not a list", path);
         goto done;
     }
     n_layers = json_array_size(jsizes);
@@ -161,8 +166,8 @@ int gp_netio_load(const char *path, gp_network **out, char *errbuf, size_t errle
     }
     jcost = json_object_get(root, "cost");
     if (!json_is_string(jcost)) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: \"cost\" is missing or not a string",
-                          path);
+        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                          "%s: \"cost\" is missing or not a string", path);
         goto done;
     }
     cost = gp_cost_lookup(json_string_value(jcost));
@@ -173,7 +178,8 @@ int gp_netio_load(const char *path, gp_network **out, char *errbuf, size_t errle
     }
     weights = json_object_get(root, "weights");
     biases = json_object_get(root, "biases");
-    status = walk_params(path, weights, biases, sizes, n_layers - 1, NULL, errbuf, errlen);
+    status =
+        walk_params(path, weights, biases, sizes, n_layers - 1, NULL, errbuf, errlen);
     if (status != GSL_SUCCESS)
         goto done;
     net = gp_network_alloc(n_layers, sizes, cost);
@@ -256,7 +262,8 @@ int gp_netio_save(const gp_network *net, const char *path, char *errbuf, size_t 
 built:
     if (bad) {
         json_decref(root);
-        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory building JSON", path);
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory building JSON",
+                        path);
     }
     status = gpi_atomic_open(path, &a, errbuf, errlen);
     if (status != GSL_SUCCESS) {
@@ -264,7 +271,8 @@ built:
         return status;
     }
     /* 17 significant digits round-trip every double exactly. */
-    if (json_dumpf(root, a.fp, JSON_REAL_PRECISION(17)) != 0 || fputc('\n', a.fp) == EOF) {
+    if (json_dumpf(root, a.fp, JSON_REAL_PRECISION(17)) != 0 ||
+        fputc('\n', a.fp) == EOF) {
         int e = errno;
         json_decref(root);
         gpi_atomic_abort(&a);

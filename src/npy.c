@@ -47,7 +47,8 @@ typedef struct {
 } cursor;
 
 static void skip_ws(cursor *c) {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+    while (c->p < c->end &&
+           (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
         c->p++;
 }
 
@@ -186,8 +187,8 @@ static int parse_header(const char *path, const char *text, size_t len, npy_head
                 goto malformed;
             have_shape = 1;
         } else {
-            return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: malformed header: unknown key '%s'",
-                            path, key);
+            return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                            "%s: malformed header: unknown key '%s'", path, key);
         }
         skip_ws(&c);
         if (c.p < c.end && *c.p == ',') {
@@ -204,9 +205,11 @@ static int parse_header(const char *path, const char *text, size_t len, npy_head
         goto malformed;
     }
     if (!have_descr || !have_order || !have_shape)
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                        "%s: malformed header: missing '%s'", path,
-                        !have_descr ? "descr" : !have_order ? "fortran_order" : "shape");
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: malformed header: missing '%s'",
+                        path,
+                        !have_descr   ? "descr"
+                        : !have_order ? "fortran_order"
+                                      : "shape");
     if (strcmp(descr, "<f8") == 0) {
         h->dt = DT_F8;
         h->itemsize = 8;
@@ -224,13 +227,13 @@ static int parse_header(const char *path, const char *text, size_t len, npy_head
                         path, descr);
     } else {
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                        "%s: unsupported dtype '%s'; expected '<f8', '<f4' or '|u1'", path,
-                        descr);
+                        "%s: unsupported dtype '%s'; expected '<f8', '<f4' or '|u1'",
+                        path, descr);
     }
     if (ndim > 2)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                        "%s: array has %zu dimensions; only 0, 1 or 2 are supported", path,
-                        ndim);
+                        "%s: array has %zu dimensions; only 0, 1 or 2 are supported",
+                        path, ndim);
     h->ndim = ndim;
     if ((ndim >= 1 && h->shape[0] == 0) || (ndim == 2 && h->shape[1] == 0))
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
@@ -270,8 +273,9 @@ static int read_fail(FILE *f, const char *path, const char *what, size_t want, s
     if (ferror(f))
         return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: read error: %s", path,
                         strerror(errno));
-    return GPI_FAIL(errbuf, errlen, GSL_EOF, "%s: truncated: expected %zu %s bytes, got %zu",
-                    path, want, what, got);
+    return GPI_FAIL(errbuf, errlen, GSL_EOF,
+                    "%s: truncated: expected %zu %s bytes, got %zu", path, want, what,
+                    got);
 }
 
 int gp_npy_read(const char *path, unsigned flags, gsl_matrix **out, size_t *ndim,
@@ -285,6 +289,8 @@ int gp_npy_read(const char *path, unsigned flags, gsl_matrix **out, size_t *ndim
     FILE *f;
     int status;
 
+    if (out == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the array given");
     *out = NULL;
     if (path == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no .npy file name given");
@@ -293,7 +299,8 @@ int gp_npy_read(const char *path, unsigned flags, gsl_matrix **out, size_t *ndim
         return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: cannot open: %s", path,
                         strerror(errno));
     got = fread(pre, 1, 8, f);
-    if (got < MAGIC_LEN ? memcmp(pre, MAGIC, got) != 0 : memcmp(pre, MAGIC, MAGIC_LEN) != 0) {
+    if (got < MAGIC_LEN ? memcmp(pre, MAGIC, got) != 0
+                        : memcmp(pre, MAGIC, MAGIC_LEN) != 0) {
         status = ferror(f) ? read_fail(f, path, "", 0, 0, errbuf, errlen)
                            : GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                                       "%s: not an .npy file (bad magic string)", path);
@@ -319,8 +326,8 @@ int gp_npy_read(const char *path, unsigned flags, gsl_matrix **out, size_t *ndim
     if (lenbytes == 4)
         hlen |= (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
     if (hlen > MAX_HEADER) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: header length %zu is absurd", path,
-                          hlen);
+        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: header length %zu is absurd",
+                          path, hlen);
         goto done;
     }
     text = malloc(hlen + 1);
@@ -353,21 +360,21 @@ int gp_npy_read(const char *path, unsigned flags, gsl_matrix **out, size_t *ndim
         have = (size_t)st.st_size > start ? (size_t)st.st_size - start : 0;
         if (have < nbytes) {
             status = GPI_FAIL(errbuf, errlen, GSL_EOF,
-                              "%s: truncated: expected %zu data bytes, got %zu", path, nbytes,
-                              have);
+                              "%s: truncated: expected %zu data bytes, got %zu", path,
+                              nbytes, have);
             goto done;
         }
         if (have > nbytes) {
             status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                              "%s: %zu bytes of trailing data after the %zu data bytes", path,
-                              have - nbytes, nbytes);
+                              "%s: %zu bytes of trailing data after the %zu data bytes",
+                              path, have - nbytes, nbytes);
             goto done;
         }
     }
     m = gsl_matrix_alloc(rows, cols);
     if (m == NULL) {
-        status = GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory for %zu x %zu", path,
-                          rows, cols);
+        status = GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory for %zu x %zu",
+                          path, rows, cols);
         goto done;
     }
     for (done = 0; done < nelem;) {
@@ -386,8 +393,8 @@ int gp_npy_read(const char *path, unsigned flags, gsl_matrix **out, size_t *ndim
                     status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                                       "%s: element [%zu, %zu] is %s", path, i, j, what);
                 else if (h.ndim == 1)
-                    status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: element [%zu] is %s",
-                                      path, i, what);
+                    status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                                      "%s: element [%zu] is %s", path, i, what);
                 else
                     status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: the scalar is %s",
                                       path, what);
@@ -396,7 +403,8 @@ int gp_npy_read(const char *path, unsigned flags, gsl_matrix **out, size_t *ndim
             m->data[i * m->tda + j] = x;
         }
         if (n < want) {
-            status = read_fail(f, path, "data", nbytes, done * h.itemsize, errbuf, errlen);
+            status =
+                read_fail(f, path, "data", nbytes, done * h.itemsize, errbuf, errlen);
             goto done;
         }
     }
@@ -424,13 +432,17 @@ int gp_npy_read_vector(const char *path, unsigned flags, gsl_vector **out, char 
     gsl_matrix *m;
     gsl_vector *v;
     size_t ndim, n, k;
-    int status = gp_npy_read(path, flags, &m, &ndim, errbuf, errlen);
+    int status;
+    if (out == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the vector given");
     *out = NULL;
+    status = gp_npy_read(path, flags, &m, &ndim, errbuf, errlen);
     if (status != GSL_SUCCESS)
         return status;
     if (m->size1 != 1 && m->size2 != 1) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                          "%s: shape (%zu, %zu) is not a vector", path, m->size1, m->size2);
+        status =
+            GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: shape (%zu, %zu) is not a vector",
+                     path, m->size1, m->size2);
         gsl_matrix_free(m);
         return status;
     }
@@ -450,7 +462,10 @@ int gp_npy_read_vector(const char *path, unsigned flags, gsl_vector **out, char 
 int gp_npy_read_scalar(const char *path, unsigned flags, double *result, char *errbuf,
                        size_t errlen) {
     gsl_matrix *m;
-    int status = gp_npy_read(path, flags, &m, NULL, errbuf, errlen);
+    int status;
+    if (result == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the scalar given");
+    status = gp_npy_read(path, flags, &m, NULL, errbuf, errlen);
     if (status != GSL_SUCCESS)
         return status;
     if (m->size1 != 1 || m->size2 != 1) {
@@ -489,7 +504,8 @@ static int write_npy(const char *path, size_t ndim, size_t rows, size_t cols,
     else
         snprintf(shape, sizeof shape, "(%zu, %zu)", rows, cols);
     hlen = (size_t)snprintf(header, sizeof header,
-                            "{'descr': '<f8', 'fortran_order': False, 'shape': %s, }", shape);
+                            "{'descr': '<f8', 'fortran_order': False, 'shape': %s, }",
+                            shape);
     /* Pad with spaces so that magic + version + length + header + '\n' is a multiple
      * of 64 bytes (numpy aligns the data the same way). */
     total = 10 + hlen + 1;
@@ -532,13 +548,15 @@ static int write_npy(const char *path, size_t ndim, size_t rows, size_t cols,
     return gpi_atomic_commit(&a, path, errbuf, errlen);
 }
 
-int gp_npy_write_matrix(const char *path, const gsl_matrix *m, char *errbuf, size_t errlen) {
+int gp_npy_write_matrix(const char *path, const gsl_matrix *m, char *errbuf,
+                        size_t errlen) {
     if (m == NULL)
         return write_npy(path, 2, 0, 0, NULL, 0, 0, errbuf, errlen);
     return write_npy(path, 2, m->size1, m->size2, m->data, m->tda, 1, errbuf, errlen);
 }
 
-int gp_npy_write_vector(const char *path, const gsl_vector *v, char *errbuf, size_t errlen) {
+int gp_npy_write_vector(const char *path, const gsl_vector *v, char *errbuf,
+                        size_t errlen) {
     if (v == NULL)
         return write_npy(path, 1, 0, 0, NULL, 0, 0, errbuf, errlen);
     return write_npy(path, 1, v->size, 1, v->data, v->stride, 0, errbuf, errlen);

@@ -208,12 +208,13 @@ END_TEST
 /* ---- Errors ---- */
 
 /* Expect status and a message containing `needle`; *out must be NULL. */
-#define EXPECT_IMAGES(name, status, needle)                                             \
-    do {                                                                                \
-        gp_idx_images *im_ = (gp_idx_images *)1;                                        \
-        ck_assert_int_eq(gp_idx_read_images(tpath(name), &im_, eb, sizeof eb), status); \
-        ck_assert_ptr_null(im_);                                                        \
-        ck_assert_msg(strstr(eb, needle) != NULL, "message '%s' lacks '%s'", eb, needle); \
+#define EXPECT_IMAGES(name, status, needle)                                              \
+    do {                                                                                 \
+        gp_idx_images *im_ = (gp_idx_images *)1;                                         \
+        ck_assert_int_eq(gp_idx_read_images(tpath(name), &im_, eb, sizeof eb), status);  \
+        ck_assert_ptr_null(im_);                                                         \
+        ck_assert_msg(strstr(eb, needle) != NULL, "message '%s' lacks '%s'", eb,         \
+                      needle);                                                           \
         ck_assert_msg(strstr(eb, name) != NULL, "message '%s' lacks the file name", eb); \
     } while (0)
 
@@ -324,6 +325,16 @@ START_TEST(test_idx_rejects_missing_file) {
     ck_assert_int_eq(gp_idx_read_labels(tpath("nope"), 9, &lb, NULL, 0), GSL_EFAILED);
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_ptr_null(lb);
+    /* NULL arguments are refused, not dereferenced. */
+    ck_assert_int_eq(gp_idx_read_images(tpath("nope"), NULL, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_read_labels(tpath("nope"), 9, NULL, NULL, 0), GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_read_labels(NULL, 9, &lb, NULL, 0), GSL_EINVAL);
+    {
+        gp_mnist *m = (gp_mnist *)1;
+        ck_assert_int_eq(gp_mnist_load(NULL, 10, &m, eb, sizeof eb), GSL_EINVAL);
+        ck_assert_ptr_null(m);
+        ck_assert_int_eq(gp_mnist_load(tmpdir, 10, NULL, eb, sizeof eb), GSL_EINVAL);
+    }
 }
 END_TEST
 
@@ -342,12 +353,15 @@ START_TEST(test_idx_rejects_label_out_of_range) {
     write_labels("lab", 4, bad, 0);
     ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 9, &lb, eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_null(lb);
-    ck_assert_msg(strstr(eb, "label 10 at index 2 is out of range 0..9") != NULL, "%s", eb);
+    ck_assert_msg(strstr(eb, "label 10 at index 2 is out of range 0..9") != NULL, "%s",
+                  eb);
     /* A caller-given maximum class: 10 is fine for max 10, 9 is not for max 8. */
-    ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 10, &lb, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 10, &lb, eb, sizeof eb),
+                     GSL_SUCCESS);
     gp_idx_labels_free(lb);
     ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 8, &lb, eb, sizeof eb), GSL_EINVAL);
-    ck_assert_msg(strstr(eb, "label 9 at index 1 is out of range 0..8") != NULL, "%s", eb);
+    ck_assert_msg(strstr(eb, "label 9 at index 1 is out of range 0..8") != NULL, "%s",
+                  eb);
 }
 END_TEST
 
@@ -360,7 +374,8 @@ START_TEST(test_idx_rejects_truncated_labels) {
     write_file("lab", buf, sizeof buf, 0);
     ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 9, &lb, eb, sizeof eb), GSL_EOF);
     ck_assert_ptr_null(lb);
-    ck_assert_msg(strstr(eb, "truncated: expected 5 label bytes, got 2") != NULL, "%s", eb);
+    ck_assert_msg(strstr(eb, "truncated: expected 5 label bytes, got 2") != NULL, "%s",
+                  eb);
 }
 END_TEST
 
@@ -422,7 +437,8 @@ START_TEST(test_mnist_load_rejects_count_mismatch) {
     write_labels("t10k-labels-idx1-ubyte", 4, lab, 0);
     ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_null(m);
-    ck_assert_msg(strstr(eb, "t10k-images-idx3-ubyte has 5 images but") != NULL, "%s", eb);
+    ck_assert_msg(strstr(eb, "t10k-images-idx3-ubyte has 5 images but") != NULL, "%s",
+                  eb);
     ck_assert_msg(strstr(eb, "t10k-labels-idx1-ubyte has 4 labels") != NULL, "%s", eb);
 }
 END_TEST
@@ -433,7 +449,8 @@ START_TEST(test_mnist_load_rejects_shape_mismatch) {
     write_images("t10k-images-idx3-ubyte", GP_IDX_IMAGES_MAGIC, 5, 3, 2, 0, 0, 0);
     ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_null(m);
-    ck_assert_msg(strstr(eb, "training images are 2 x 3 but test images are 3 x 2") != NULL,
+    ck_assert_msg(strstr(eb, "training images are 2 x 3 but test images are 3 x 2") !=
+                      NULL,
                   "%s", eb);
 }
 END_TEST
@@ -455,7 +472,8 @@ START_TEST(test_mnist_load_rejects_missing_file) {
     ck_assert_ptr_null(m);
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_msg(
-        strstr(eb, "neither t10k-labels-idx1-ubyte nor t10k-labels-idx1-ubyte.gz") != NULL,
+        strstr(eb, "neither t10k-labels-idx1-ubyte nor t10k-labels-idx1-ubyte.gz") !=
+            NULL,
         "%s", eb);
 }
 END_TEST
@@ -466,8 +484,9 @@ START_TEST(test_mnist_load_reports_bad_member) {
     write_images("train-images-idx3-ubyte", GP_IDX_IMAGES_MAGIC, 12, 2, 3, 1, 0, 0);
     ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_EOF);
     ck_assert_ptr_null(m);
-    ck_assert_msg(strstr(eb, "train-images-idx3-ubyte: truncated: expected 72 pixel bytes, "
-                             "got 71") != NULL,
+    ck_assert_msg(strstr(eb,
+                         "train-images-idx3-ubyte: truncated: expected 72 pixel bytes, "
+                         "got 71") != NULL,
                   "%s", eb);
 }
 END_TEST

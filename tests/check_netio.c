@@ -104,8 +104,8 @@ START_TEST(test_netio_round_trip_is_bit_exact) {
     const gp_cost_type *cost = gp_cost_types[_i];
     gp_network *net = awkward_network(cost, 1000 + (unsigned long)_i), *back = NULL;
     ck_assert_int_eq(gp_netio_save(net, tpath("net.json"), eb, sizeof eb), GSL_SUCCESS);
-    ck_assert_msg(gp_netio_load(tpath("net.json"), &back, eb, sizeof eb) == GSL_SUCCESS, "%s",
-                  eb);
+    ck_assert_msg(gp_netio_load(tpath("net.json"), &back, eb, sizeof eb) == GSL_SUCCESS,
+                  "%s", eb);
     ck_assert_ptr_eq(back->cost, cost);
     ck_assert_uint_eq(back->p.L, 3);
     ck_assert_mem_eq(back->p.sizes, net->p.sizes, 4 * sizeof(size_t));
@@ -128,14 +128,17 @@ START_TEST(test_netio_saves_network2_layout) {
     ck_assert_int_eq(gp_netio_save(net, tpath("n.json"), eb, sizeof eb), GSL_SUCCESS);
     root = json_load_file(tpath("n.json"), 0, &jerr);
     ck_assert_ptr_nonnull(root);
-    ck_assert_str_eq(json_string_value(json_object_get(root, "cost")), "CrossEntropyCost");
-    ck_assert_int_eq(json_integer_value(json_array_get(json_object_get(root, "sizes"), 2)), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(root, "cost")),
+                     "CrossEntropyCost");
+    ck_assert_int_eq(
+        json_integer_value(json_array_get(json_object_get(root, "sizes"), 2)), 1);
     /* Biases as n x 1 columns: biases[0][2] == [0.25]. */
     b = json_array_get(json_array_get(json_object_get(root, "biases"), 0), 2);
     ck_assert(json_is_array(b) && json_array_size(b) == 1);
     ck_assert_double_eq(json_real_value(json_array_get(b, 0)), 0.25);
     /* W^1 is 3 rows of 2. */
-    ck_assert_uint_eq(json_array_size(json_array_get(json_object_get(root, "weights"), 0)), 3);
+    ck_assert_uint_eq(
+        json_array_size(json_array_get(json_object_get(root, "weights"), 0)), 3);
     json_decref(root);
     /* The file is ordinary data (0644), and no temporary file is left. */
     {
@@ -165,7 +168,8 @@ static const char network2_file[] =
 START_TEST(test_netio_loads_network2_file) {
     gp_network *net = NULL;
     write_text("network2.json", network2_file);
-    ck_assert_msg(gp_netio_load(tpath("network2.json"), &net, eb, sizeof eb) == GSL_SUCCESS,
+    ck_assert_msg(gp_netio_load(tpath("network2.json"), &net, eb, sizeof eb) ==
+                      GSL_SUCCESS,
                   "%s", eb);
     ck_assert_ptr_eq(net->cost, &gp_cost_cross_entropy);
     ck_assert_uint_eq(net->p.L, 2);
@@ -236,11 +240,14 @@ static const struct {
     {"{\"sizes\": [2, 1], \"sizes\": [2, 1]}", "duplicate object key"},
     {"{\"weights\": [], \"biases\": [], \"cost\": \"QuadraticCost\"}",
      "\"sizes\" is missing or not a list"},
-    {"{\"sizes\": [784], \"cost\": \"QuadraticCost\"}", "\"sizes\" has 1 layers, expected 2.."},
-    {"{\"sizes\": [2, 0], \"cost\": \"QuadraticCost\"}", "sizes[1] is not an integer in 1.."},
+    {"{\"sizes\": [784], \"cost\": \"QuadraticCost\"}",
+     "\"sizes\" has 1 layers, expected 2.."},
+    {"{\"sizes\": [2, 0], \"cost\": \"QuadraticCost\"}",
+     "sizes[1] is not an integer in 1.."},
     {"{\"sizes\": [2, -3], \"cost\": \"QuadraticCost\"}", "sizes[1] is not an integer"},
     {"{\"sizes\": [2, 1.5], \"cost\": \"QuadraticCost\"}", "sizes[1] is not an integer"},
-    {"{\"sizes\": [\"2\", 1], \"cost\": \"QuadraticCost\"}", "sizes[0] is not an integer"},
+    {"{\"sizes\": [\"2\", 1], \"cost\": \"QuadraticCost\"}",
+     "sizes[0] is not an integer"},
     {"{\"sizes\": [2, 99999999999], \"cost\": \"QuadraticCost\"}",
      "sizes[1] is not an integer"},
     {"{\"sizes\": [2, 1], \"weights\": [[[1, 2]]], \"biases\": [[[0]]]}",
@@ -259,7 +266,8 @@ static const struct {
     {"{\"sizes\": [2, 1], \"weights\": [[[1, 2]]], \"biases\": [], \"cost\": "
      "\"QuadraticCost\"}",
      "\"biases\" has 0 vectors, expected 1"},
-    {"{\"sizes\": [2, 3], \"weights\": [[[1, 2], [3, 4]]], \"biases\": [[[0], [0], [0]]], "
+    {"{\"sizes\": [2, 3], \"weights\": [[[1, 2], [3, 4]]], \"biases\": [[[0], [0], "
+     "[0]]], "
      "\"cost\": \"QuadraticCost\"}",
      "weights[0] has 2 rows, expected 3 (sizes[1])"},
     {"{\"sizes\": [2, 2], \"weights\": [[[1, 2], [3]]], \"biases\": [[[0], [0]]], "
@@ -274,7 +282,8 @@ static const struct {
     {"{\"sizes\": [2, 1], \"weights\": [[[1, null]]], \"biases\": [[[0]]], \"cost\": "
      "\"QuadraticCost\"}",
      "weights[0][0][1] is not a finite number"},
-    {"{\"sizes\": [2, 2], \"weights\": [[[1, 2], [3, 4]]], \"biases\": [[[0]]], \"cost\": "
+    {"{\"sizes\": [2, 2], \"weights\": [[[1, 2], [3, 4]]], \"biases\": [[[0]]], "
+     "\"cost\": "
      "\"QuadraticCost\"}",
      "biases[0] has 1 rows, expected 2 (sizes[1])"},
     {"{\"sizes\": [2, 1], \"weights\": [[[1, 2]]], \"biases\": [[[0, 1]]], \"cost\": "
@@ -297,8 +306,8 @@ START_TEST(test_netio_rejects_malformed) {
     write_text("bad.json", malformed[_i].text);
     ck_assert_int_eq(gp_netio_load(tpath("bad.json"), &net, eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_null(net);
-    ck_assert_msg(strstr(eb, malformed[_i].needle) != NULL, "case %d: '%s' lacks '%s'", _i,
-                  eb, malformed[_i].needle);
+    ck_assert_msg(strstr(eb, malformed[_i].needle) != NULL, "case %d: '%s' lacks '%s'",
+                  _i, eb, malformed[_i].needle);
     ck_assert_msg(strstr(eb, "bad.json") != NULL, "message '%s' lacks the file name", eb);
 }
 END_TEST
@@ -309,6 +318,9 @@ START_TEST(test_netio_rejects_missing_file) {
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_ptr_null(net);
     ck_assert_ptr_nonnull(strstr(eb, "nope.json: cannot open"));
+    ck_assert_int_eq(gp_netio_load(tpath("nope.json"), NULL, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_netio_load(NULL, &net, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_ptr_null(gp_netio_cost_name(NULL));
 }
 END_TEST
 

@@ -117,14 +117,16 @@ START_TEST(test_npy_matrix_round_trip_is_bit_exact) {
     size_t i, j, ndim = 99;
     for (i = 0; i < 4; i++)
         for (j = 0; j < 7; j++)
-            gsl_matrix_set(big, i, j, (i * 7.0 + j + 0.3817) / 3.0 * pow(10.0, (double)j - 3));
+            gsl_matrix_set(big, i, j,
+                           (i * 7.0 + j + 0.3817) / 3.0 * pow(10.0, (double)j - 3));
     gsl_matrix_set(&v.matrix, 0, 0, -0.0);
     gsl_matrix_set(&v.matrix, 1, 1, NAN);
     gsl_matrix_set(&v.matrix, 2, 3, -INFINITY);
     gsl_matrix_set(&v.matrix, 2, 2, 4.9406564584124654e-324);
     ck_assert_int_eq(gp_npy_write_matrix(tpath("m.npy"), &v.matrix, eb, sizeof eb),
                      GSL_SUCCESS);
-    ck_assert_msg(gp_npy_read(tpath("m.npy"), 0, &back, &ndim, eb, sizeof eb) == GSL_SUCCESS,
+    ck_assert_msg(gp_npy_read(tpath("m.npy"), 0, &back, &ndim, eb, sizeof eb) ==
+                      GSL_SUCCESS,
                   "%s", eb);
     ck_assert_uint_eq(ndim, 2);
     ck_assert_uint_eq(back->size1, 3);
@@ -154,8 +156,9 @@ START_TEST(test_npy_vector_round_trip_is_1d) {
     ck_assert_uint_eq(ndim, 1);
     ck_assert_uint_eq(back->size1, 5); /* (n,) reads as an n x 1 column */
     ck_assert_uint_eq(back->size2, 1);
-    ck_assert_int_eq(gp_npy_read_vector(tpath("v.npy"), GP_NPY_FINITE, &vb, eb, sizeof eb),
-                     GSL_SUCCESS);
+    ck_assert_int_eq(
+        gp_npy_read_vector(tpath("v.npy"), GP_NPY_FINITE, &vb, eb, sizeof eb),
+        GSL_SUCCESS);
     for (i = 0; i < 5; i++) {
         ck_assert_double_eq(gsl_matrix_get(back, i, 0), gsl_vector_get(&col.vector, i));
         ck_assert_double_eq(gsl_vector_get(vb, i), gsl_vector_get(&col.vector, i));
@@ -167,8 +170,8 @@ START_TEST(test_npy_vector_round_trip_is_1d) {
 END_TEST
 
 START_TEST(test_npy_scalar_round_trip_and_exact_header) {
-    static const char expect[] =
-        "\x93NUMPY\x01\x00\x76\x00{'descr': '<f8', 'fortran_order': False, 'shape': (), }";
+    static const char expect[] = "\x93NUMPY\x01\x00\x76\x00{'descr': '<f8', "
+                                 "'fortran_order': False, 'shape': (), }";
     unsigned char file[200];
     double x = 0.0;
     size_t ndim = 99, n, k;
@@ -188,7 +191,8 @@ START_TEST(test_npy_scalar_round_trip_and_exact_header) {
     ck_assert_int_eq(gp_npy_read_scalar(tpath("s.npy"), GP_NPY_FINITE, &x, eb, sizeof eb),
                      GSL_SUCCESS);
     ck_assert_double_eq(x, 2.0 / 3.0);
-    ck_assert_int_eq(gp_npy_read(tpath("s.npy"), 0, &m, &ndim, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_npy_read(tpath("s.npy"), 0, &m, &ndim, eb, sizeof eb),
+                     GSL_SUCCESS);
     ck_assert_uint_eq(ndim, 0);
     ck_assert_uint_eq(m->size1 * m->size2, 1);
     gsl_matrix_free(m);
@@ -209,8 +213,8 @@ START_TEST(test_npy_reads_v2_f4_and_v3_u1) {
     ck_assert_double_eq(gsl_matrix_get(m, 0, 0), -0.5);
     ck_assert_double_eq(gsl_matrix_get(m, 1, 2), 0.75);
     gsl_matrix_free(m);
-    write_npy("u1.npy", 3, "{'descr': '|u1', 'fortran_order': False, 'shape': (6,), }", bytes,
-              6);
+    write_npy("u1.npy", 3, "{'descr': '|u1', 'fortran_order': False, 'shape': (6,), }",
+              bytes, 6);
     ck_assert_msg(gp_npy_read(tpath("u1.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
                   "%s", eb);
     ck_assert_double_eq(gsl_matrix_get(m, 2, 0), 127.0);
@@ -227,9 +231,10 @@ START_TEST(test_npy_fortran_order_is_transposed_on_read) {
     size_t k;
     for (k = 0; k < 6; k++)
         le_f8(data + 8 * k, col_major[k]);
-    write_npy("f.npy", 1, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }", data,
-              sizeof data);
-    ck_assert_int_eq(gp_npy_read(tpath("f.npy"), 0, &m, NULL, eb, sizeof eb), GSL_SUCCESS);
+    write_npy("f.npy", 1, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }",
+              data, sizeof data);
+    ck_assert_int_eq(gp_npy_read(tpath("f.npy"), 0, &m, NULL, eb, sizeof eb),
+                     GSL_SUCCESS);
     for (k = 0; k < 6; k++)
         ck_assert_double_eq(gsl_matrix_get(m, k / 3, k % 3), (double)(k + 1));
     gsl_matrix_free(m);
@@ -243,7 +248,8 @@ START_TEST(test_npy_header_variants_accepted) {
     gsl_vector *v = NULL;
     le_f8(data, 1.5);
     le_f8(data + 8, -2.5);
-    write_npy("a.npy", 1, "{\"shape\": (1L,  2L), \"fortran_order\": False, \"descr\": \"<f8\"}",
+    write_npy("a.npy", 1,
+              "{\"shape\": (1L,  2L), \"fortran_order\": False, \"descr\": \"<f8\"}",
               data, sizeof data);
     ck_assert_msg(gp_npy_read(tpath("a.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
                   "%s", eb);
@@ -251,12 +257,14 @@ START_TEST(test_npy_header_variants_accepted) {
     ck_assert_uint_eq(m->size2, 2);
     gsl_matrix_free(m);
     /* (1, n) and (n, 1) are vectors too. */
-    ck_assert_int_eq(gp_npy_read_vector(tpath("a.npy"), 0, &v, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_npy_read_vector(tpath("a.npy"), 0, &v, eb, sizeof eb),
+                     GSL_SUCCESS);
     ck_assert_double_eq(gsl_vector_get(v, 1), -2.5);
     gsl_vector_free(v);
-    write_npy("b.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1), }", data,
-              sizeof data);
-    ck_assert_int_eq(gp_npy_read_vector(tpath("b.npy"), 0, &v, eb, sizeof eb), GSL_SUCCESS);
+    write_npy("b.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1), }",
+              data, sizeof data);
+    ck_assert_int_eq(gp_npy_read_vector(tpath("b.npy"), 0, &v, eb, sizeof eb),
+                     GSL_SUCCESS);
     ck_assert_double_eq(gsl_vector_get(v, 0), 1.5);
     gsl_vector_free(v);
 }
@@ -270,7 +278,8 @@ END_TEST
         ck_assert_int_eq(gp_npy_read(tpath(name), flags, &m_, NULL, eb, sizeof eb),      \
                          status);                                                        \
         ck_assert_ptr_null(m_);                                                          \
-        ck_assert_msg(strstr(eb, needle) != NULL, "message '%s' lacks '%s'", eb, needle); \
+        ck_assert_msg(strstr(eb, needle) != NULL, "message '%s' lacks '%s'", eb,         \
+                      needle);                                                           \
         ck_assert_msg(strstr(eb, name) != NULL, "message '%s' lacks the file name", eb); \
     } while (0)
 
@@ -281,18 +290,22 @@ static const struct {
     {"{'descr': '<f8', 'fortran_order': False}", "missing 'shape'"},
     {"{'descr': '<f8', 'shape': (2,)}", "missing 'fortran_order'"},
     {"{'fortran_order': False, 'shape': (2,)}", "missing 'descr'"},
-    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'x': 1}", "unknown key 'x'"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'x': 1}",
+     "unknown key 'x'"},
     {"{'descr': '<f8', 'fortran_order': False, 'shape': (2)}", "lacks its comma"},
     {"{'descr': '<f8', 'fortran_order': False, 'shape': [2]}", "shape is not a tuple"},
-    {"{'descr': '<f8', 'fortran_order': False, 'shape': (-2,)}", "not a non-negative integer"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (-2,)}",
+     "not a non-negative integer"},
     {"{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999999,)}",
      "overflows"},
     {"{'descr': '<f8', 'fortran_order': 0, 'shape': (2,)}", "not True or False"},
     {"{'descr' '<f8', 'fortran_order': False, 'shape': (2,)}", "expected ':'"},
-    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,)} x", "text after the closing"},
+    {"{'descr': '<f8', 'fortran_order': False, 'shape': (2,)} x",
+     "text after the closing"},
     {"'descr': '<f8'", "does not start with '{'"},
     {"{'descr': '<f8' 'fortran_order': False, 'shape': (2,)}", "expected ',' or '}'"},
-    {"{'descr': '<i8', 'fortran_order': False, 'shape': (2,)}", "unsupported dtype '<i8'"},
+    {"{'descr': '<i8', 'fortran_order': False, 'shape': (2,)}",
+     "unsupported dtype '<i8'"},
     {"{'descr': '>f8', 'fortran_order': False, 'shape': (2,)}", "big-endian dtype '>f8'"},
     {"{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (2,)}",
      "unsupported dtype (structured"},
@@ -314,7 +327,8 @@ START_TEST(test_npy_rejects_bad_magic_and_version) {
     EXPECT_READ("x.npy", 0, GSL_EINVAL, "not an .npy file (bad magic string)");
     write_bytes("y.npy", "\x93NUMPX\x01\x00", 8);
     EXPECT_READ("y.npy", 0, GSL_EINVAL, "bad magic");
-    write_npy("v.npy", 4, "{'descr': '<f8', 'fortran_order': False, 'shape': (1,)}", data, 8);
+    write_npy("v.npy", 4, "{'descr': '<f8', 'fortran_order': False, 'shape': (1,)}", data,
+              8);
     EXPECT_READ("v.npy", 0, GSL_EINVAL, "unsupported .npy format version 4.0");
     /* v2 header length 0xffffffff: refused, not allocated. */
     write_bytes("h.npy", "\x93NUMPY\x02\x00\xff\xff\xff\xff{", 13);
@@ -330,26 +344,28 @@ START_TEST(test_npy_rejects_truncated) {
     EXPECT_READ("p.npy", 0, GSL_EOF, "truncated");
     write_bytes("h.npy", "\x93NUMPY\x01\x00\x76\x00{'descr'", 17);
     EXPECT_READ("h.npy", 0, GSL_EOF, "truncated: expected 118 header bytes, got 7");
-    write_npy("d.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", data,
-              40);
+    write_npy("d.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
+              data, 40);
     EXPECT_READ("d.npy", 0, GSL_EOF, "truncated: expected 48 data bytes, got 40");
     /* A huge shape on a tiny file fails cheaply, before any allocation. */
     write_npy("big.npy", 1,
-              "{'descr': '<f8', 'fortran_order': False, 'shape': (100000000, 100000), }", data,
-              8);
-    EXPECT_READ("big.npy", 0, GSL_EOF, "expected 80000000000000 data bytes, got 8");
-    write_npy("abs.npy", 1,
-              "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+              "{'descr': '<f8', 'fortran_order': False, 'shape': (100000000, 100000), }",
               data, 8);
+    EXPECT_READ("big.npy", 0, GSL_EOF, "expected 80000000000000 data bytes, got 8");
+    write_npy(
+        "abs.npy", 1,
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }",
+        data, 8);
     EXPECT_READ("abs.npy", 0, GSL_EINVAL, "absurd shape");
 }
 END_TEST
 
 START_TEST(test_npy_rejects_trailing_data) {
     unsigned char data[56] = {0};
-    write_npy("t.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", data,
-              56);
-    EXPECT_READ("t.npy", 0, GSL_EINVAL, "8 bytes of trailing data after the 48 data bytes");
+    write_npy("t.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
+              data, 56);
+    EXPECT_READ("t.npy", 0, GSL_EINVAL,
+                "8 bytes of trailing data after the 48 data bytes");
 }
 END_TEST
 
@@ -358,23 +374,26 @@ START_TEST(test_npy_rejects_nonfinite_when_asked) {
     gsl_matrix *m = NULL;
     double x;
     le_f8(data + 5 * 8, NAN);
-    write_npy("n.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", data,
-              48);
+    write_npy("n.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
+              data, 48);
     /* Allowed by default ... */
-    ck_assert_int_eq(gp_npy_read(tpath("n.npy"), 0, &m, NULL, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_npy_read(tpath("n.npy"), 0, &m, NULL, eb, sizeof eb),
+                     GSL_SUCCESS);
     ck_assert(isnan(gsl_matrix_get(m, 1, 2)));
     gsl_matrix_free(m);
     /* ... refused with GP_NPY_FINITE, naming the element. */
     EXPECT_READ("n.npy", GP_NPY_FINITE, GSL_EINVAL, "element [1, 2] is NaN");
     le_f8(data, -INFINITY);
-    write_npy("i.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }", data,
-              48);
+    write_npy("i.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }",
+              data, 48);
     EXPECT_READ("i.npy", GP_NPY_FINITE, GSL_EINVAL, "element [0] is infinite");
-    ck_assert_int_eq(gp_npy_write_scalar(tpath("s.npy"), INFINITY, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_npy_write_scalar(tpath("s.npy"), INFINITY, eb, sizeof eb),
+                     GSL_SUCCESS);
     ck_assert_int_eq(gp_npy_read_scalar(tpath("s.npy"), GP_NPY_FINITE, &x, eb, sizeof eb),
                      GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(eb, "the scalar is infinite"));
-    ck_assert_int_eq(gp_npy_read_scalar(tpath("s.npy"), 0, &x, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_npy_read_scalar(tpath("s.npy"), 0, &x, eb, sizeof eb),
+                     GSL_SUCCESS);
     ck_assert(isinf(x) && x > 0);
 }
 END_TEST
@@ -383,12 +402,14 @@ START_TEST(test_npy_rejects_wrong_shape_for_vector_and_scalar) {
     unsigned char data[48] = {0};
     gsl_vector *v = (gsl_vector *)1;
     double x = 0;
-    write_npy("m.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }", data,
-              48);
-    ck_assert_int_eq(gp_npy_read_vector(tpath("m.npy"), 0, &v, eb, sizeof eb), GSL_EINVAL);
+    write_npy("m.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
+              data, 48);
+    ck_assert_int_eq(gp_npy_read_vector(tpath("m.npy"), 0, &v, eb, sizeof eb),
+                     GSL_EINVAL);
     ck_assert_ptr_null(v);
     ck_assert_ptr_nonnull(strstr(eb, "shape (2, 3) is not a vector"));
-    ck_assert_int_eq(gp_npy_read_scalar(tpath("m.npy"), 0, &x, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_npy_read_scalar(tpath("m.npy"), 0, &x, eb, sizeof eb),
+                     GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(eb, "expected a single value, found 2 x 3"));
 }
 END_TEST
@@ -398,16 +419,25 @@ START_TEST(test_npy_io_errors) {
     gsl_vector *v = gsl_vector_alloc(3);
     char path[512];
     gsl_vector_set_zero(v);
-    ck_assert_int_eq(gp_npy_read(tpath("nope.npy"), 0, &m, NULL, eb, sizeof eb), GSL_EFAILED);
+    ck_assert_int_eq(gp_npy_read(tpath("nope.npy"), 0, &m, NULL, eb, sizeof eb),
+                     GSL_EFAILED);
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_ptr_null(m);
     ck_assert_ptr_nonnull(strstr(eb, "nope.npy: cannot open"));
+    ck_assert_int_eq(gp_npy_read(tpath("nope.npy"), 0, NULL, NULL, eb, sizeof eb),
+                     GSL_EINVAL);
+    ck_assert_int_eq(gp_npy_read(NULL, 0, &m, NULL, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_npy_read_vector(tpath("nope.npy"), 0, NULL, eb, sizeof eb),
+                     GSL_EINVAL);
+    ck_assert_int_eq(gp_npy_read_scalar(tpath("nope.npy"), 0, NULL, eb, sizeof eb),
+                     GSL_EINVAL);
     /* Writing into a missing directory fails and leaves nothing anywhere. */
     snprintf(path, sizeof path, "%s/missing/v.npy", tmpdir);
     ck_assert_int_eq(gp_npy_write_vector(path, v, eb, sizeof eb), GSL_EFAILED);
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_uint_eq(count_dir(tmpdir), 0);
-    ck_assert_int_eq(gp_npy_write_matrix(tpath("n.npy"), NULL, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_npy_write_matrix(tpath("n.npy"), NULL, eb, sizeof eb),
+                     GSL_EINVAL);
     ck_assert_int_eq(gp_npy_write_vector(tpath("n.npy"), NULL, NULL, 0), GSL_EINVAL);
     ck_assert_uint_eq(count_dir(tmpdir), 0);
     /* A directory is not an .npy file. */

@@ -22,7 +22,8 @@ int main(int argc, char **argv) {
     size_t i, j;
     gsl_set_error_handler_off();
     if (argc != 3) {
-        fprintf(stderr, "usage: npy_tool write-matrix|write-vector|write-scalar|print FILE\n");
+        fprintf(stderr,
+                "usage: npy_tool write-matrix|write-vector|write-scalar|print FILE\n");
         return 2;
     }
     if (strcmp(argv[1], "write-matrix") == 0) {

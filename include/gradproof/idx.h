@@ -20,10 +20,10 @@
 #ifndef GRADPROOF_IDX_H
 #define GRADPROOF_IDX_H
 
-#include <stddef.h>
-#include <stdint.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_vector.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,7 +48,7 @@ typedef struct {
 } gp_idx_labels;
 
 /* Zero-filled image and label sets, for building data in memory. NULL (GSL_EINVAL)
- * when a size is zero or n*rows*cols overflows; NULL (GSL_ENOMEM) when memory runs out. */
+ * when a size is zero or n*rows*cols overflows; NULL (GSL_ENOMEM) without memory. */
 gp_idx_images *gp_idx_images_alloc(size_t n, size_t rows, size_t cols);
 gp_idx_labels *gp_idx_labels_alloc(size_t n);
 /* Release a set; NULL does nothing. */
@@ -90,7 +90,7 @@ typedef struct {
 typedef struct {
     gp_idx_images *train_images; /* all training-file images (60,000), owned */
     gp_idx_labels *train_labels;
-    gp_idx_images *test_images;  /* the t10k images (10,000), owned */
+    gp_idx_images *test_images; /* the t10k images (10,000), owned */
     gp_idx_labels *test_labels;
     gp_idx_view training;   /* the first n_train - n_validation training images */
     gp_idx_view validation; /* the last n_validation training images */

@@ -17,8 +17,8 @@
 #ifndef GRADPROOF_NETIO_H
 #define GRADPROOF_NETIO_H
 
-#include <stddef.h>
 #include <gradproof/network.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {

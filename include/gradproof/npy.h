@@ -24,9 +24,9 @@
 #ifndef GRADPROOF_NPY_H
 #define GRADPROOF_NPY_H
 
-#include <stddef.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_vector.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,9 +53,11 @@ int gp_npy_read_scalar(const char *path, unsigned flags, double *result, char *e
 /* Write m as a '<f8' array of shape (size1, size2), atomically (temporary file in the
  * same directory, fsync, rename; removed on failure). NaN and infinities are written
  * as they are. */
-int gp_npy_write_matrix(const char *path, const gsl_matrix *m, char *errbuf, size_t errlen);
+int gp_npy_write_matrix(const char *path, const gsl_matrix *m, char *errbuf,
+                        size_t errlen);
 /* Write v as a '<f8' array of shape (size,), atomically. */
-int gp_npy_write_vector(const char *path, const gsl_vector *v, char *errbuf, size_t errlen);
+int gp_npy_write_vector(const char *path, const gsl_vector *v, char *errbuf,
+                        size_t errlen);
 /* Write x as a '<f8' array of shape (), atomically. */
 int gp_npy_write_scalar(const char *path, double x, char *errbuf, size_t errlen);
 
