@@ -86,11 +86,12 @@ static int formula_fails(const gp_network *net, const gsl_matrix *X, const gsl_m
 
 /* Shrink a failing case and write it as a record. */
 static void record_failure(const char *path, int formula, const gp_regularization *reg,
-                           const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                           unsigned long seed, size_t i) {
+                           const gp_network *net, const gsl_matrix *X,
+                           const gsl_matrix *Y, unsigned long seed, size_t i) {
     formula_prop p = {formula, reg ? *reg : (gp_regularization){0, 0, 0}, {0}};
     gp_network *n = gp_network_clone(net);
-    gsl_matrix *Xs = gsl_matrix_alloc(X->size1, X->size2), *Ys = gsl_matrix_alloc(Y->size1, Y->size2);
+    gsl_matrix *Xs = gsl_matrix_alloc(X->size1, X->size2),
+               *Ys = gsl_matrix_alloc(Y->size1, Y->size2);
     char err[GP_IDX_ERRLEN];
     size_t steps = 0;
     if (!n || !Xs || !Ys) {
@@ -105,7 +106,8 @@ static void record_failure(const char *path, int formula, const gp_regularizatio
         goto done;
     }
     if (record_write_check(path, formula == F_DELTA ? "delta" : "params", n, Xs, Ys,
-                           formula == F_REG ? &p.reg : NULL, seed, i, &p.rep, err, sizeof err))
+                           formula == F_REG ? &p.reg : NULL, seed, i, &p.rep, err,
+                           sizeof err))
         fprintf(stderr, CLI_NAME ": %s\n", err);
     else {
         fprintf(stderr, CLI_NAME ": shrunk in %zu steps to sizes [", steps);

@@ -163,7 +163,8 @@ int matrix_from_json(const json_t *v, const char *what, gsl_matrix **out, char *
         return fail(err, errlen, "%s: out of memory", what);
     for (size_t i = 0; i < r; i++) {
         const json_t *row = json_array_get(v, i);
-        if (flat ? !json_is_number(row) : !json_is_array(row) || json_array_size(row) != c) {
+        if (flat ? !json_is_number(row)
+                 : !json_is_array(row) || json_array_size(row) != c) {
             gsl_matrix_free(m);
             return fail(err, errlen, "%s: row %zu is not %s", what, i,
                         flat ? "a number" : "a list of the same length as row 0");
@@ -297,14 +298,14 @@ static json_t *json_inputs(json_t *o, const gp_network *net, const gsl_matrix *X
     json_object_set_new(o, "y", json_matrix(Y));
     json_object_set_new(o, "lambda", json_real(reg ? reg->lambda : 0));
     json_object_set_new(o, "l1", json_real(reg ? reg->l1 : 0));
-    json_object_set_new(o, "n", json_integer(reg && reg->n ? (json_int_t)reg->n
-                                                           : (json_int_t)X->size2));
+    json_object_set_new(
+        o, "n", json_integer(reg && reg->n ? (json_int_t)reg->n : (json_int_t)X->size2));
     return o;
 }
 
 int dump_write_json(const char *path, const cli_dump *d, const gp_network *net,
-                    const gsl_matrix *X, const gsl_matrix *Y, const gp_regularization *reg,
-                    char *err, size_t errlen) {
+                    const gsl_matrix *X, const gsl_matrix *Y,
+                    const gp_regularization *reg, char *err, size_t errlen) {
     json_t *o = json_object();
     json_object_set_new(o, "format", json_string("gradproof-oracle"));
     json_object_set_new(o, "version", json_integer(1));
@@ -314,7 +315,8 @@ int dump_write_json(const char *path, const cli_dump *d, const gp_network *net,
         if (!strcmp(d->name[i], "cost"))
             json_object_set_new(o, "cost", json_real(gsl_matrix_get(d->t[i], 0, 0)));
         else if (!strncmp(d->name[i], "db", 2)) {
-            gsl_matrix_const_view c = gsl_matrix_const_submatrix(d->t[i], 0, 0, d->t[i]->size1, 1);
+            gsl_matrix_const_view c =
+                gsl_matrix_const_submatrix(d->t[i], 0, 0, d->t[i]->size1, 1);
             json_t *flat = json_array();
             for (size_t j = 0; j < c.matrix.size1; j++)
                 json_array_append_new(flat, json_real(gsl_matrix_get(&c.matrix, j, 0)));
@@ -390,8 +392,9 @@ int dump_write_dir(const char *dir, const cli_dump *d, const gp_network *net,
         json_object_set_new(meta, "gradproof", json_string(gp_version()));
         json_object_set_new(meta, "lambda", json_real(reg ? reg->lambda : 0));
         json_object_set_new(meta, "l1", json_real(reg ? reg->l1 : 0));
-        json_object_set_new(meta, "n", json_integer(reg && reg->n ? (json_int_t)reg->n
-                                                                  : (json_int_t)X->size2));
+        json_object_set_new(
+            meta, "n",
+            json_integer(reg && reg->n ? (json_int_t)reg->n : (json_int_t)X->size2));
         snprintf(p, sizeof p, "%s/meta.json", tmp);
         r = json_write_atomic(meta, p, e2, sizeof e2);
         json_decref(meta);
@@ -420,7 +423,8 @@ int dump_write_dir(const char *dir, const cli_dump *d, const gp_network *net,
         if (foreign) {
             remove_tree(tmp);
             free(tmp);
-            return fail(err, errlen, "%s: exists and holds files that are not a dump", dir);
+            return fail(err, errlen, "%s: exists and holds files that are not a dump",
+                        dir);
         }
         remove_tree(dir);
     }
@@ -546,10 +550,12 @@ int dump_read(const char *path, const cli_dump *like, cli_dump *d, char *err,
         return fail(err, errlen, "%s: no dW1: not a gradproof dump", path);
     }
     dump_names(d, L);
-    int r = dir ? read_dir(path, like, d, err, errlen) : read_json(path, like, d, err, errlen);
+    int r = dir ? read_dir(path, like, d, err, errlen)
+                : read_json(path, like, d, err, errlen);
     if (!r) {
         for (size_t i = 0; i < d->n && !r; i++)
-            if (!d->t[i] && (!strncmp(d->name[i], "dW", 2) || !strncmp(d->name[i], "db", 2)))
+            if (!d->t[i] &&
+                (!strncmp(d->name[i], "dW", 2) || !strncmp(d->name[i], "db", 2)))
                 r = fail(err, errlen, "%s: %s is missing", path, d->name[i]);
     }
     if (!r && !like) {
@@ -564,7 +570,8 @@ int dump_read(const char *path, const cli_dump *like, cli_dump *d, char *err,
         d->f32 = 1;
         for (size_t i = 0; i < d->n; i++)
             for (size_t k = 0; d->t[i] && k < d->t[i]->size1 * d->t[i]->size2; k++) {
-                double v = gsl_matrix_get(d->t[i], k / d->t[i]->size2, k % d->t[i]->size2);
+                double v =
+                    gsl_matrix_get(d->t[i], k / d->t[i]->size2, k % d->t[i]->size2);
                 if ((double)(float)v != v)
                     d->f32 = 0;
             }

@@ -15,10 +15,10 @@
  * db1 (backprop order, so the first disagreement is where a wrong formula starts). */
 typedef struct {
     size_t L, m;
-    size_t n;                          /* tensors present */
+    size_t n; /* tensors present */
     char name[DUMP_MAX_TENSORS][32];
-    gsl_matrix *t[DUMP_MAX_TENSORS];   /* NULL when absent (candidate dumps) */
-    int f32;                           /* every value is a float32 value */
+    gsl_matrix *t[DUMP_MAX_TENSORS]; /* NULL when absent (candidate dumps) */
+    int f32;                         /* every value is a float32 value */
 } cli_dump;
 
 /* The oracle's dump of net on X (n_0 x m), Y, with regularisation reg (may be NULL). */
@@ -30,13 +30,14 @@ void dump_names(cli_dump *d, size_t L);
 /* Read a dump from a JSON file or a directory of .npy files. With `like` (the oracle's
  * dump) the names and shapes are those of `like`; dW/db must be present, others may be
  * missing. Errors: one line in err, return 1. */
-int dump_read(const char *path, const cli_dump *like, cli_dump *d, char *err, size_t errlen);
+int dump_read(const char *path, const cli_dump *like, cli_dump *d, char *err,
+              size_t errlen);
 
 /* Write the dump, the network and the inputs: a JSON document (atomically) or a
  * directory (built as DIR.tmpXXXXXX, then renamed). */
 int dump_write_json(const char *path, const cli_dump *d, const gp_network *net,
-                    const gsl_matrix *X, const gsl_matrix *Y, const gp_regularization *reg,
-                    char *err, size_t errlen);
+                    const gsl_matrix *X, const gsl_matrix *Y,
+                    const gp_regularization *reg, char *err, size_t errlen);
 int dump_write_dir(const char *dir, const cli_dump *d, const gp_network *net,
                    const gsl_matrix *X, const gsl_matrix *Y, const gp_regularization *reg,
                    char *err, size_t errlen);

@@ -18,34 +18,42 @@
 /* ---- oracle ---- */
 
 static int oracle_usage(FILE *out) {
-    fprintf(out,
-            "Usage: " CLI_NAME " oracle --net NET.json (--x X --y Y | --idx-images F\n"
-            "         --idx-labels F --range A:B) (--out FILE.json | --out-dir DIR) [OPTIONS]\n"
-            "Write the reference values of a network on a batch of m samples, in float64:\n"
-            "the cost C = (1/m) sum_x C_x (+ L2/L1 terms) and, for every layer l = 1..L\n"
-            "(1-based, as in the book), z^l, a^l and delta^l = dC_x/dz^l (n_l x m, one\n"
-            "column per sample, delta not divided by m), dC/dW^l (n_l x n_{l-1}) and dC/db^l\n"
-            "(n_l), the gradient of C.\n\n"
-            "  --net=FILE          network in network2.py's JSON (sizes, weights, biases,\n"
-            "                      cost: QuadraticCost, CrossEntropyCost or a gradproof name)\n"
-            "  --x=FILE, --y=FILE  inputs (n_0 x m) and targets (n_L x m), samples as columns:\n"
-            "                      .npy (float64, float32 or uint8) or JSON nested lists\n"
-            "  --rows              --x/--y hold one sample per row (m x n) instead\n"
-            "  --idx-images=FILE, --idx-labels=FILE, --range=A:B\n"
-            "                      samples A..B-1 of MNIST-style IDX files (pixels / 255,\n"
-            "                      one-hot targets)\n"
-            "  --lambda=REAL       L2 strength [0]      --l1=REAL  L1 strength [0]\n"
-            "  --n=N               n of the regularisation terms [m]\n"
-            "  --out=FILE.json     one JSON object: cost, z1, a1, delta1, dW1, db1, ...\n"
-            "                      (db flat lists), and the inputs: network, x, y, lambda, l1, n\n"
-            "  --out-dir=DIR       one .npy file per tensor: cost.npy (shape ()), z1.npy,\n"
-            "                      a1.npy, delta1.npy, dW1.npy, db1.npy (shape (n_1,)), z2.npy,\n"
-            "                      ..., plus network.json, x.npy, y.npy and meta.json\n"
-            "  --self-check        also check the dump's gradient against gsl_deriv_central\n"
-            "                      (every parameter; exit status 1 if it fails)\n"
-            "  -h, --help          show this help\n"
-            "Files are written to a temporary name and renamed: no partial output is left.\n"
-            "Exit status: 0 written, 1 usage error or failed self-check, 2 unusable input.\n");
+    fprintf(
+        out,
+        "Usage: " CLI_NAME " oracle --net NET.json (--x X --y Y | --idx-images F\n"
+        "         --idx-labels F --range A:B) (--out FILE.json | --out-dir DIR) "
+        "[OPTIONS]\n"
+        "Write the reference values of a network on a batch of m samples, in float64:\n"
+        "the cost C = (1/m) sum_x C_x (+ L2/L1 terms) and, for every layer l = 1..L\n"
+        "(1-based, as in the book), z^l, a^l and delta^l = dC_x/dz^l (n_l x m, one\n"
+        "column per sample, delta not divided by m), dC/dW^l (n_l x n_{l-1}) and "
+        "dC/db^l\n"
+        "(n_l), the gradient of C.\n\n"
+        "  --net=FILE          network in network2.py's JSON (sizes, weights, biases,\n"
+        "                      cost: QuadraticCost, CrossEntropyCost or a gradproof "
+        "name)\n"
+        "  --x=FILE, --y=FILE  inputs (n_0 x m) and targets (n_L x m), samples as "
+        "columns:\n"
+        "                      .npy (float64, float32 or uint8) or JSON nested lists\n"
+        "  --rows              --x/--y hold one sample per row (m x n) instead\n"
+        "  --idx-images=FILE, --idx-labels=FILE, --range=A:B\n"
+        "                      samples A..B-1 of MNIST-style IDX files (pixels / 255,\n"
+        "                      one-hot targets)\n"
+        "  --lambda=REAL       L2 strength [0]      --l1=REAL  L1 strength [0]\n"
+        "  --n=N               n of the regularisation terms [m]\n"
+        "  --out=FILE.json     one JSON object: cost, z1, a1, delta1, dW1, db1, ...\n"
+        "                      (db flat lists), and the inputs: network, x, y, lambda, "
+        "l1, n\n"
+        "  --out-dir=DIR       one .npy file per tensor: cost.npy (shape ()), z1.npy,\n"
+        "                      a1.npy, delta1.npy, dW1.npy, db1.npy (shape (n_1,)), "
+        "z2.npy,\n"
+        "                      ..., plus network.json, x.npy, y.npy and meta.json\n"
+        "  --self-check        also check the dump's gradient against gsl_deriv_central\n"
+        "                      (every parameter; exit status 1 if it fails)\n"
+        "  -h, --help          show this help\n"
+        "Files are written to a temporary name and renamed: no partial output is left.\n"
+        "Exit status: 0 written, 1 usage error or failed self-check, 2 unusable "
+        "input.\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
@@ -98,8 +106,8 @@ static int load_idx(const char *images, const char *labels, size_t first, size_t
             r = input_error("out of memory");
         else if (gp_idx_images_to_matrix(im, first, rowsX) ||
                  gp_idx_labels_to_onehot(lb, first, rowsY)) {
-            snprintf(err, sizeof err, "%s: a label in %zu:%zu is not below n_L = %zu", labels,
-                     first, last, nL);
+            snprintf(err, sizeof err, "%s: a label in %zu:%zu is not below n_L = %zu",
+                     labels, first, last, nL);
             r = input_error(err);
         }
         if (!r) {
@@ -116,18 +124,23 @@ static int load_idx(const char *images, const char *labels, size_t first, size_t
 }
 
 int cmd_oracle(int argc, char **argv) {
-    static const struct option longopts[] = {
-        {"net", required_argument, NULL, 'N'},     {"x", required_argument, NULL, 'x'},
-        {"y", required_argument, NULL, 'y'},       {"rows", no_argument, NULL, 'R'},
-        {"idx-images", required_argument, NULL, 'I'},
-        {"idx-labels", required_argument, NULL, 'J'},
-        {"range", required_argument, NULL, 'r'},   {"lambda", required_argument, NULL, 'l'},
-        {"l1", required_argument, NULL, '1'},      {"n", required_argument, NULL, 'n'},
-        {"out", required_argument, NULL, 'o'},     {"out-dir", required_argument, NULL, 'd'},
-        {"self-check", no_argument, NULL, 'S'},    {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *netpath = NULL, *xpath = NULL, *ypath = NULL, *images = NULL, *labels = NULL,
-               *out = NULL, *outdir = NULL;
+    static const struct option longopts[] = {{"net", required_argument, NULL, 'N'},
+                                             {"x", required_argument, NULL, 'x'},
+                                             {"y", required_argument, NULL, 'y'},
+                                             {"rows", no_argument, NULL, 'R'},
+                                             {"idx-images", required_argument, NULL, 'I'},
+                                             {"idx-labels", required_argument, NULL, 'J'},
+                                             {"range", required_argument, NULL, 'r'},
+                                             {"lambda", required_argument, NULL, 'l'},
+                                             {"l1", required_argument, NULL, '1'},
+                                             {"n", required_argument, NULL, 'n'},
+                                             {"out", required_argument, NULL, 'o'},
+                                             {"out-dir", required_argument, NULL, 'd'},
+                                             {"self-check", no_argument, NULL, 'S'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *netpath = NULL, *xpath = NULL, *ypath = NULL, *images = NULL,
+               *labels = NULL, *out = NULL, *outdir = NULL;
     size_t first = 0, last = 0;
     int rows = 0, self_check = 0, have_range = 0, c;
     gp_regularization reg = {0, 0, 0};
@@ -135,16 +148,28 @@ int cmd_oracle(int argc, char **argv) {
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'N': netpath = optarg; break;
-        case 'x': xpath = optarg; break;
-        case 'y': ypath = optarg; break;
-        case 'R': rows = 1; break;
-        case 'I': images = optarg; break;
-        case 'J': labels = optarg; break;
+        case 'N':
+            netpath = optarg;
+            break;
+        case 'x':
+            xpath = optarg;
+            break;
+        case 'y':
+            ypath = optarg;
+            break;
+        case 'R':
+            rows = 1;
+            break;
+        case 'I':
+            images = optarg;
+            break;
+        case 'J':
+            labels = optarg;
+            break;
         case 'r':
             if (parse_range(optarg, &first, &last))
-                return cli_error("oracle", "invalid --range '%s': expected A:B with A < B",
-                                 optarg);
+                return cli_error("oracle",
+                                 "invalid --range '%s': expected A:B with A < B", optarg);
             have_range = 1;
             break;
         case 'l':
@@ -159,12 +184,21 @@ int cmd_oracle(int argc, char **argv) {
             if (cli_size("oracle", "--n", optarg, 1, 1000000000, &reg.n))
                 return 1;
             break;
-        case 'o': out = optarg; break;
-        case 'd': outdir = optarg; break;
-        case 'S': self_check = 1; break;
-        case 'h': return oracle_usage(stdout);
-        case ':': return cli_error("oracle", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_error("oracle", "unknown option '%s'", argv[optind - 1]);
+        case 'o':
+            out = optarg;
+            break;
+        case 'd':
+            outdir = optarg;
+            break;
+        case 'S':
+            self_check = 1;
+            break;
+        case 'h':
+            return oracle_usage(stdout);
+        case ':':
+            return cli_error("oracle", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_error("oracle", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
@@ -189,7 +223,8 @@ int cmd_oracle(int argc, char **argv) {
     size_t n0 = net->p.sizes[0], nL = net->p.sizes[net->p.L];
     if (use_idx)
         status = load_idx(images, labels, first, last, nL, &X, &Y);
-    else if (matrix_read(xpath, &X, err, sizeof err) || matrix_read(ypath, &Y, err, sizeof err))
+    else if (matrix_read(xpath, &X, err, sizeof err) ||
+             matrix_read(ypath, &Y, err, sizeof err))
         status = input_error(err);
     else if (rows) {
         X = transposed(X);
@@ -257,24 +292,27 @@ int cmd_oracle(int argc, char **argv) {
 /* ---- compare ---- */
 
 static int compare_usage(FILE *out) {
-    fprintf(out,
-            "Usage: " CLI_NAME " compare ORACLE CANDIDATE [OPTIONS]\n"
-            "Compare a candidate's dump with the oracle's (both a JSON file or a directory of\n"
-            ".npy files in the layout of '" CLI_NAME " oracle'), tensor by tensor. dW and db\n"
-            "of every layer are required; cost, z, a and delta are compared when present.\n"
-            "An entry agrees when |candidate - oracle| <= atol + rtol max(|c|, |o|) +\n"
-            "stol scale, scale = max |oracle| over its tensor, with atol = 8 eps,\n"
-            "rtol = 4 sqrt(eps), stol = 64 eps for the unit roundoff eps of the precision\n"
-            "(float64: 1.8e-15, 6.0e-8, 1.4e-14; float32: 9.5e-7, 1.4e-3, 7.6e-6).\n\n"
-            "  --precision=P   float32 or float64 [inferred: float32 when every candidate\n"
-            "                  value is a float32 value, as from a float32 array]\n"
-            "  --worst=N       worst offenders to list [10]\n"
-            "  --report=FILE   also write the verdict, per-tensor summary and worst\n"
-            "                  offenders as JSON\n"
-            "  --record=FILE   on disagreement, write a self-contained failure record\n"
-            "                  ('" CLI_NAME " replay FILE' reproduces the verdict)\n"
-            "  -h, --help      show this help\n"
-            "Exit status: 0 agreement, 1 disagreement, 2 unusable input.\n");
+    fprintf(
+        out,
+        "Usage: " CLI_NAME " compare ORACLE CANDIDATE [OPTIONS]\n"
+        "Compare a candidate's dump with the oracle's (both a JSON file or a directory "
+        "of\n"
+        ".npy files in the layout of '" CLI_NAME
+        " oracle'), tensor by tensor. dW and db\n"
+        "of every layer are required; cost, z, a and delta are compared when present.\n"
+        "An entry agrees when |candidate - oracle| <= atol + rtol max(|c|, |o|) +\n"
+        "stol scale, scale = max |oracle| over its tensor, with atol = 8 eps,\n"
+        "rtol = 4 sqrt(eps), stol = 64 eps for the unit roundoff eps of the precision\n"
+        "(float64: 1.8e-15, 6.0e-8, 1.4e-14; float32: 9.5e-7, 1.4e-3, 7.6e-6).\n\n"
+        "  --precision=P   float32 or float64 [inferred: float32 when every candidate\n"
+        "                  value is a float32 value, as from a float32 array]\n"
+        "  --worst=N       worst offenders to list [10]\n"
+        "  --report=FILE   also write the verdict, per-tensor summary and worst\n"
+        "                  offenders as JSON\n"
+        "  --record=FILE   on disagreement, write a self-contained failure record\n"
+        "                  ('" CLI_NAME " replay FILE' reproduces the verdict)\n"
+        "  -h, --help      show this help\n"
+        "Exit status: 0 agreement, 1 disagreement, 2 unusable input.\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
@@ -310,7 +348,8 @@ void entry_position(const gp_fcheck_report *r, const gp_fcheck_entry *e, char *b
                     size_t len) {
     const gp_fcheck_tensor *t = &r->tensors[e->tensor];
     if (t->cols)
-        snprintf(buf, len, "%s[%zu][%zu]", t->name, e->index / t->cols, e->index % t->cols);
+        snprintf(buf, len, "%s[%zu][%zu]", t->name, e->index / t->cols,
+                 e->index % t->cols);
     else if (t->length == 1)
         snprintf(buf, len, "%s", t->name);
     else
@@ -331,8 +370,8 @@ void print_report(FILE *f, const gp_fcheck_report *r, const char *ref_name,
             first = s->name;
     }
     if (r->n_worst && r->worst[0].score > 1) {
-        fprintf(f, "worst offenders:\n  %-16s %24s %24s %10s %10s %10s\n", "entry", ref_name,
-                cand_name, "abs err", "rel err", "allowed");
+        fprintf(f, "worst offenders:\n  %-16s %24s %24s %10s %10s %10s\n", "entry",
+                ref_name, cand_name, "abs err", "rel err", "allowed");
         for (size_t q = 0; q < r->n_worst && r->worst[q].score > 1; q++) {
             const gp_fcheck_entry *e = &r->worst[q];
             char pos[64];
@@ -350,28 +389,32 @@ json_t *json_report(const gp_fcheck_report *r) {
     for (size_t t = 0; t < r->n_tensors; t++) {
         const gp_fcheck_tensor *s = &r->tensors[t];
         json_array_append_new(
-            ts, json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:b}", "tensor", s->name, "entries",
-                          (json_int_t)s->n_checked, "failed", (json_int_t)s->n_failed,
-                          "max_abs_error", s->max_abs_error, "max_rel_error",
-                          isfinite(s->max_rel_error) ? s->max_rel_error : -1.0, "scale",
-                          s->scale, "ok", s->n_failed == 0));
+            ts,
+            json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:b}", "tensor", s->name, "entries",
+                      (json_int_t)s->n_checked, "failed", (json_int_t)s->n_failed,
+                      "max_abs_error", s->max_abs_error, "max_rel_error",
+                      isfinite(s->max_rel_error) ? s->max_rel_error : -1.0, "scale",
+                      s->scale, "ok", s->n_failed == 0));
     }
     for (size_t q = 0; q < r->n_worst; q++) {
         const gp_fcheck_entry *e = &r->worst[q];
         const gp_fcheck_tensor *s = &r->tensors[e->tensor];
-        json_t *w = json_pack("{s:s, s:I}", "tensor", s->name, "index", (json_int_t)e->index);
+        json_t *w =
+            json_pack("{s:s, s:I}", "tensor", s->name, "index", (json_int_t)e->index);
         if (s->cols) {
             json_object_set_new(w, "row", json_integer((json_int_t)(e->index / s->cols)));
             json_object_set_new(w, "col", json_integer((json_int_t)(e->index % s->cols)));
         }
         /* JSON has no NaN: non-finite values are written as strings. */
-        double vals[6] = {e->numeric, e->analytic, e->error, e->rel_error, e->allowed, e->abserr};
-        const char *keys[6] = {"expected", "actual", "abs_error", "rel_error", "allowed",
-                               "error_estimate"};
+        double vals[6] = {e->numeric,   e->analytic, e->error,
+                          e->rel_error, e->allowed,  e->abserr};
+        const char *keys[6] = {"expected",  "actual",  "abs_error",
+                               "rel_error", "allowed", "error_estimate"};
         for (int k = 0; k < 6; k++) {
             char b[32];
             snprintf(b, sizeof b, "%g", vals[k]);
-            json_object_set_new(w, keys[k], isfinite(vals[k]) ? json_real(vals[k]) : json_string(b));
+            json_object_set_new(w, keys[k],
+                                isfinite(vals[k]) ? json_real(vals[k]) : json_string(b));
         }
         json_object_set_new(w, "failed", json_boolean(e->score > 1));
         json_array_append_new(ws, w);
@@ -415,11 +458,18 @@ int cmd_compare(int argc, char **argv) {
             if (cli_size("compare", "--worst", optarg, 1, GP_GRADCHECK_MAX_WORST, &worst))
                 return 1;
             break;
-        case 'r': report = optarg; break;
-        case 'R': record = optarg; break;
-        case 'h': return compare_usage(stdout);
-        case ':': return cli_error("compare", "option '%s' needs a value", argv[optind - 1]);
-        default: return cli_error("compare", "unknown option '%s'", argv[optind - 1]);
+        case 'r':
+            report = optarg;
+            break;
+        case 'R':
+            record = optarg;
+            break;
+        case 'h':
+            return compare_usage(stdout);
+        case ':':
+            return cli_error("compare", "option '%s' needs a value", argv[optind - 1]);
+        default:
+            return cli_error("compare", "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (argc - optind != 2)
@@ -444,9 +494,10 @@ int cmd_compare(int argc, char **argv) {
     if (status)
         input_error("compare: out of memory");
     else {
-        printf("compare %s (oracle) with %s: %s tolerances%s, %zu values in %zu tensors\n",
-               opath, cpath, gp_precision_name(prec), have_prec ? "" : " (inferred)",
-               r->n_checked, r->n_tensors);
+        printf(
+            "compare %s (oracle) with %s: %s tolerances%s, %zu values in %zu tensors\n",
+            opath, cpath, gp_precision_name(prec), have_prec ? "" : " (inferred)",
+            r->n_checked, r->n_tensors);
         print_report(stdout, r, "oracle", "candidate");
         printf("%s\n", r->n_failed ? "DISAGREE" : "agree");
         status = r->n_failed ? 1 : 0;

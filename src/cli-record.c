@@ -1,4 +1,5 @@
-/* cli-record.c: failure records (versioned JSON, self-contained) and `gradproof replay`. */
+/* cli-record.c: failure records (versioned JSON, self-contained) and `gradproof replay`.
+ */
 #include <config.h>
 
 #include <getopt.h>
@@ -22,8 +23,8 @@ static json_t *record_base(const char *kind, const gp_network *net, const gsl_ma
     json_object_set_new(o, "y", json_matrix(Y));
     json_object_set_new(o, "lambda", json_real(reg ? reg->lambda : 0));
     json_object_set_new(o, "l1", json_real(reg ? reg->l1 : 0));
-    json_object_set_new(o, "n", json_integer(reg && reg->n ? (json_int_t)reg->n
-                                                           : (json_int_t)X->size2));
+    json_object_set_new(
+        o, "n", json_integer(reg && reg->n ? (json_int_t)reg->n : (json_int_t)X->size2));
     return o;
 }
 
@@ -52,7 +53,8 @@ int record_write_compare(const char *path, const char *oracle, gp_precision prec
     for (size_t q = 0; q < r->n_worst && r->worst[q].score > 1; q++) {
         const gp_fcheck_entry *e = &r->worst[q];
         const gp_fcheck_tensor *t = &r->tensors[e->tensor];
-        json_t *f = json_pack("{s:s, s:I}", "tensor", t->name, "index", (json_int_t)e->index);
+        json_t *f =
+            json_pack("{s:s, s:I}", "tensor", t->name, "index", (json_int_t)e->index);
         json_object_set_new(f, "expected", num(e->numeric));
         json_object_set_new(f, "actual", num(e->analytic));
         json_object_set_new(f, "abs_error", num(e->error));
@@ -69,21 +71,24 @@ int record_write_compare(const char *path, const char *oracle, gp_precision prec
 }
 
 int record_write_check(const char *path, const char *formula, const gp_network *net,
-                       const gsl_matrix *X, const gsl_matrix *Y, const gp_regularization *reg,
-                       unsigned long seed, size_t case_index, const gp_gradcheck_report *r,
-                       char *err, size_t errlen) {
+                       const gsl_matrix *X, const gsl_matrix *Y,
+                       const gp_regularization *reg, unsigned long seed,
+                       size_t case_index, const gp_gradcheck_report *r, char *err,
+                       size_t errlen) {
     static const char *const tn[] = {"W", "b", "z"};
     json_t *o = record_base("check", net, X, Y, reg), *fs = json_array();
     json_object_set_new(o, "formula", json_string(formula));
     json_object_set_new(o, "precision", json_string("float64"));
     json_object_set_new(o, "seed", json_integer((json_int_t)seed));
     json_object_set_new(o, "case", json_integer((json_int_t)case_index));
-    for (size_t q = 0; q < r->n_worst && !(r->worst[q].error <= r->worst[q].allowed); q++) {
+    for (size_t q = 0; q < r->n_worst && !(r->worst[q].error <= r->worst[q].allowed);
+         q++) {
         const gp_gradcheck_entry *e = &r->worst[q];
         char name[24];
         snprintf(name, sizeof name, "%s%zu", tn[e->tensor], e->l);
-        json_t *f = json_pack("{s:s, s:I, s:I}", "tensor", name, "row", (json_int_t)e->j,
-                              e->tensor == GP_TENSOR_Z ? "sample" : "col", (json_int_t)e->k);
+        json_t *f =
+            json_pack("{s:s, s:I, s:I}", "tensor", name, "row", (json_int_t)e->j,
+                      e->tensor == GP_TENSOR_Z ? "sample" : "col", (json_int_t)e->k);
         json_object_set_new(f, "analytic", num(e->analytic));
         json_object_set_new(f, "numeric", num(e->numeric));
         json_object_set_new(f, "error_estimate", num(e->abserr));
@@ -98,12 +103,13 @@ int record_write_check(const char *path, const char *formula, const gp_network *
 /* ---- replay ---- */
 
 static int replay_usage(FILE *out) {
-    fprintf(out,
-            "Usage: " CLI_NAME " replay RECORD\n"
-            "Reproduce the verdict of a failure record written by 'compare --record' or\n"
-            "'check --record': the oracle (or the checked formula) is recomputed from the\n"
-            "record's network and samples and the recorded entries are judged again.\n"
-            "Exit status: 1 if it still fails, 0 if it now passes, 2 unusable record.\n");
+    fprintf(
+        out,
+        "Usage: " CLI_NAME " replay RECORD\n"
+        "Reproduce the verdict of a failure record written by 'compare --record' or\n"
+        "'check --record': the oracle (or the checked formula) is recomputed from the\n"
+        "record's network and samples and the recorded entries are judged again.\n"
+        "Exit status: 1 if it still fails, 0 if it now passes, 2 unusable record.\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
@@ -118,7 +124,8 @@ static int replay_compare(const char *path, const json_t *rec, const gp_network 
                           const gp_regularization *reg) {
     gp_precision prec;
     const json_t *fs = json_object_get(rec, "failures");
-    if (gp_precision_lookup(json_string_value(json_object_get(rec, "precision")), &prec) ||
+    if (gp_precision_lookup(json_string_value(json_object_get(rec, "precision")),
+                            &prec) ||
         !json_is_array(fs) || json_array_size(fs) == 0)
         return bad_record(path, "no precision or no failures");
     cli_dump d;
@@ -157,7 +164,8 @@ static int replay_compare(const char *path, const json_t *rec, const gp_network 
     for (size_t q = 0; r && q < nf; q++) {
         const json_t *f = json_array_get(fs, q);
         const gsl_matrix *M = d.t[which[q]];
-        size_t idx = (size_t)json_integer_value(json_object_get(f, "index")), cols = M->size2;
+        size_t idx = (size_t)json_integer_value(json_object_get(f, "index")),
+               cols = M->size2;
         double scale = 0;
         for (size_t k = 0; k < M->size1 * cols; k++)
             scale = fmax(scale, fabs(gsl_matrix_get(M, k / cols, k % cols)));
@@ -209,8 +217,8 @@ static int replay_check(const char *path, const json_t *rec, const gp_network *n
     gp_backprop_workspace_free(w);
     if (s)
         return bad_record(path, gsl_strerror(s));
-    printf("replay %s: check record (%s), %zu entries checked, %zu failed\n", path, formula,
-           r.n_checked, r.n_failed);
+    printf("replay %s: check record (%s), %zu entries checked, %zu failed\n", path,
+           formula, r.n_checked, r.n_failed);
     if (r.n_failed) {
         static const char *const tn[] = {"W", "b", "z"};
         const gp_gradcheck_entry *e = &r.worst[0];

@@ -13,9 +13,10 @@ int record_write_compare(const char *path, const char *oracle, gp_precision prec
                          const gp_fcheck_report *r, char *err, size_t errlen);
 /* A failed `check` formula on a (shrunk) random case. formula is "delta" or "params". */
 int record_write_check(const char *path, const char *formula, const gp_network *net,
-                       const gsl_matrix *X, const gsl_matrix *Y, const gp_regularization *reg,
-                       unsigned long seed, size_t case_index, const gp_gradcheck_report *r,
-                       char *err, size_t errlen);
+                       const gsl_matrix *X, const gsl_matrix *Y,
+                       const gp_regularization *reg, unsigned long seed,
+                       size_t case_index, const gp_gradcheck_report *r, char *err,
+                       size_t errlen);
 
 /* Shared by compare and replay (cli-oracle.c). */
 int compare_dumps(const cli_dump *o, const cli_dump *cd, const gp_fcheck_opts *opts,

@@ -422,7 +422,8 @@ int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor
     if (!(e.score <= s->max_score))
         s->max_score = e.score;
     /* Keep the n_worst highest scores, highest first (insertion into a short list). */
-    size_t cap = opts->n_worst < GP_GRADCHECK_MAX_WORST ? opts->n_worst : GP_GRADCHECK_MAX_WORST;
+    size_t cap =
+        opts->n_worst < GP_GRADCHECK_MAX_WORST ? opts->n_worst : GP_GRADCHECK_MAX_WORST;
     size_t pos = r->n_worst;
     while (pos > 0 && !(r->worst[pos - 1].score >= e.score))
         pos--;
@@ -490,8 +491,8 @@ static void deriv_central_eps(const gsl_function *f, double x, double h, double 
     *abserr = error;
 }
 
-void gpi_deriv(const gsl_function *f, double x, const gp_fcheck_opts *opts, double *result,
-               double *abserr) {
+void gpi_deriv(const gsl_function *f, double x, const gp_fcheck_opts *opts,
+               double *result, double *abserr) {
     if (opts->precision == GP_FLOAT32)
         deriv_central_eps(f, x, opts->h, FLT_EPSILON, result, abserr);
     else
@@ -522,8 +523,8 @@ static int check_ranges(const gp_fcheck_report *r, size_t n) {
 }
 
 /* Shared setup of the coordinate checks: the claimed gradient g at x, a scratch copy. */
-static int fcheck_setup(const gp_function_fdf *F, const gsl_vector *x, gp_fcheck_report *r,
-                        gsl_vector **g, gsl_vector **xs) {
+static int fcheck_setup(const gp_function_fdf *F, const gsl_vector *x,
+                        gp_fcheck_report *r, gsl_vector **g, gsl_vector **xs) {
     *g = *xs = NULL;
     if (x->size != F->n)
         GSL_ERROR("x does not have F->n entries", GSL_EBADLEN);
@@ -575,8 +576,8 @@ static int check_indices(const gp_function_fdf *F, const gsl_vector *x, gsl_vect
     return GSL_SUCCESS;
 }
 
-int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x, const gp_fcheck_opts *opts,
-                   gp_fcheck_report *r) {
+int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x,
+                   const gp_fcheck_opts *opts, gp_fcheck_report *r) {
     gsl_vector *g, *xs;
     int status = fcheck_setup(F, x, r, &g, &xs);
     for (size_t t = 0; t < r->n_tensors && !status; t++)
@@ -587,7 +588,8 @@ int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x, const gp_fchec
 }
 
 int gp_fcheck_sampled(const gp_function_fdf *F, const gsl_vector *x, size_t budget,
-                      unsigned long seed, const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+                      unsigned long seed, const gp_fcheck_opts *opts,
+                      gp_fcheck_report *r) {
     gsl_vector *g, *xs;
     int status = fcheck_setup(F, x, r, &g, &xs);
     if (status)
@@ -609,8 +611,9 @@ int gp_fcheck_sampled(const gp_function_fdf *F, const gsl_vector *x, size_t budg
         size_t len = r->tensors[t].length;
         if (len == 0)
             continue;
-        size_t k = budget >= total ? len
-                                   : 1 + (size_t)((double)spare * (double)len / (double)total);
+        size_t k = budget >= total
+                       ? len
+                       : 1 + (size_t)((double)spare * (double)len / (double)total);
         if (k > len)
             k = len;
         free(src);
@@ -710,7 +713,8 @@ int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned lon
     gsl_ran_dir_nd(rng, F->n, d->data);
     double gd, f0 = F->f(x, F->params), gx = 0;
     gsl_blas_ddot(g, d, &gd);
-    /* Rounding of x + h d moves the point by about eps |x_i|: f moves by sum |g_i x_i|. */
+    /* Rounding of x + h d moves the point by about eps |x_i|: f moves by sum |g_i x_i|.
+     */
     for (size_t i = 0; i < F->n; i++)
         gx += fabs(gsl_vector_get(g, i) * gsl_vector_get(x, i));
     dir_fn p = {F, x, d, xs};

@@ -13,15 +13,15 @@
 #include "internal.h"
 
 struct gp_oracle {
-    gp_network *net; /* a private copy */
+    gp_network *net;        /* a private copy */
     size_t L, m, n0, width; /* width: the widest layer */
     gp_regularization reg;
-    size_t reg_n;  /* the n of the regularisation terms */
-    double *X;     /* n_0 x m, row-major: row k is input k over the samples */
-    double *YT;    /* m x n_L: sample i's target contiguous */
-    double **z;    /* z[l-1]: n_l x m, row-major */
-    double **a;    /* a[l-1]: n_l x m (hidden layers) */
-    double *c;     /* per-sample cost C_x */
+    size_t reg_n; /* the n of the regularisation terms */
+    double *X;    /* n_0 x m, row-major: row k is input k over the samples */
+    double *YT;   /* m x n_L: sample i's target contiguous */
+    double **z;   /* z[l-1]: n_l x m, row-major */
+    double **a;   /* a[l-1]: n_l x m (hidden layers) */
+    double *c;    /* per-sample cost C_x */
     double data_cost, reg_cost;
     double *zz, *zz2, *da; /* scratch, width entries each */
     double *ones;          /* m ones: the "input" of a bias */
@@ -47,8 +47,8 @@ void gp_oracle_free(gp_oracle *o) {
     free(o);
 }
 
-gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                           const gp_regularization *reg) {
+gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
+                           const gsl_matrix *Y, const gp_regularization *reg) {
     size_t L = net->p.L, m = X->size2;
     if (m == 0 || X->size1 != net->p.sizes[0] || Y->size1 != net->p.sizes[L] ||
         Y->size2 != m)
@@ -140,7 +140,8 @@ static double sample_cost(const gp_cost_type *cost, const double *z, const doubl
         /* y softplus(-z) + (1-y) softplus(z): both softplus share ln(1 + e^{-|z|}). */
         for (size_t q = 0; q < n; q++) {
             double t = log1p(exp(-fabs(z[q])));
-            s += y[q] * ((z[q] < 0 ? -z[q] : 0.0) + t) + (1 - y[q]) * ((z[q] > 0 ? z[q] : 0.0) + t);
+            s += y[q] * ((z[q] < 0 ? -z[q] : 0.0) + t) +
+                 (1 - y[q]) * ((z[q] > 0 ? z[q] : 0.0) + t);
         }
     } else if (cost == &gp_cost_quadratic) {
         for (size_t q = 0; q < n; q++) {
@@ -241,7 +242,8 @@ static double slot_cost(const param_slot *s, double t) {
     }
     double c = o->data_cost + sum / (double)m + o->reg_cost;
     if (s->is_w && (o->reg.lambda != 0 || o->reg.l1 != 0)) {
-        /* L2 and L1 terms of this one weight: (lambda/2n)(t^2 - w0^2) + (l1/n)(|t| - |w0|). */
+        /* L2 and L1 terms of this one weight: (lambda/2n)(t^2 - w0^2) + (l1/n)(|t| -
+         * |w0|). */
         double n = (double)o->reg_n;
         c += o->reg.lambda / (2 * n) * (t - s->w0) * (t + s->w0) +
              o->reg.l1 / n * (fabs(t) - fabs(s->w0));
@@ -301,8 +303,8 @@ static double eval_slot(double t, void *vp) {
     return slot_cost(f->s, t);
 }
 
-int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate, const gp_fcheck_opts *opts,
-                    gp_fcheck_report *r, size_t *n_evals) {
+int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate,
+                    const gp_fcheck_opts *opts, gp_fcheck_report *r, size_t *n_evals) {
     const gp_params *p = &o->net->p;
     if (candidate->n_params != p->n_params || candidate->L != p->L)
         GSL_ERROR("candidate does not match the network", GSL_EBADLEN);
@@ -344,9 +346,10 @@ int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate, const gp_fcheck_
     return GSL_SUCCESS;
 }
 
-int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                            const gp_regularization *reg, const gp_gradient *candidate,
-                            const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X,
+                            const gsl_matrix *Y, const gp_regularization *reg,
+                            const gp_gradient *candidate, const gp_fcheck_opts *opts,
+                            gp_fcheck_report *r) {
     gp_oracle *o = gp_oracle_alloc(net, X, Y, reg);
     if (!o)
         return GSL_EFAILED;
@@ -408,8 +411,10 @@ static int without_neuron(const shrink_case *c, size_t l, size_t j, shrink_case 
     memcpy(sizes, p->sizes, (L + 1) * sizeof *sizes);
     sizes[l]--;
     out->net = gp_network_alloc(L + 1, sizes, c->net->cost);
-    out->X = l == 0 ? drop(c->X, j, (size_t)-1) : gsl_matrix_alloc(c->X->size1, c->X->size2);
-    out->Y = l == L ? drop(c->Y, j, (size_t)-1) : gsl_matrix_alloc(c->Y->size1, c->Y->size2);
+    out->X =
+        l == 0 ? drop(c->X, j, (size_t)-1) : gsl_matrix_alloc(c->X->size1, c->X->size2);
+    out->Y =
+        l == L ? drop(c->Y, j, (size_t)-1) : gsl_matrix_alloc(c->Y->size1, c->Y->size2);
     if (!out->net || !out->X || !out->Y)
         return GSL_ENOMEM;
     if (l != 0)
@@ -425,7 +430,8 @@ static int without_neuron(const shrink_case *c, size_t l, size_t j, shrink_case 
         gsl_matrix_free(W);
         for (size_t k = 0, kk = 0; k < p->sizes[q]; k++)
             if (k != dr)
-                gsl_vector_set(out->net->p.b[q - 1], kk++, gsl_vector_get(p->b[q - 1], k));
+                gsl_vector_set(out->net->p.b[q - 1], kk++,
+                               gsl_vector_get(p->b[q - 1], k));
     }
     return GSL_SUCCESS;
 }
@@ -497,8 +503,8 @@ static size_t simpler(double x, double out[3]) {
     return n;
 }
 
-int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals, gp_network **net,
-                   gsl_matrix **X, gsl_matrix **Y, size_t *steps) {
+int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals,
+                   gp_network **net, gsl_matrix **X, gsl_matrix **Y, size_t *steps) {
     shrinker s = {prop, params, 0, max_evals, 0, 0};
     shrink_case cur = {*net, *X, *Y};
     int r0 = prop(cur.net, cur.X, cur.Y, params);
@@ -556,8 +562,8 @@ int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals, gp_net
             }
         }
         for (size_t i = 0; i < cur.X->size1 * cur.X->size2 && s.evals < max_evals; i++) {
-            double *slot = gsl_matrix_ptr(cur.X, i / cur.X->size2, i % cur.X->size2), x = *slot,
-                   cands[3];
+            double *slot = gsl_matrix_ptr(cur.X, i / cur.X->size2, i % cur.X->size2),
+                   x = *slot, cands[3];
             size_t n = simpler(x, cands);
             for (size_t q = 0; q < n && s.evals < max_evals; q++) {
                 *slot = cands[q];

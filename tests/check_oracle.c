@@ -41,8 +41,8 @@ static int net_df(const gsl_vector *x, void *vp, gsl_vector *g) {
     gsl_vector_memcpy(p->net->p.params, x);
     int status = gp_total_gradient(p->net, p->X, p->Y, p->reg, p->w, p->g);
     gsl_vector_memcpy(g, p->g->params);
-    gsl_vector_view b = gsl_vector_subvector(g, gp_params_offset(&p->net->p, p->net->p.L, 0),
-                                             p->net->p.sizes[p->net->p.L]);
+    gsl_vector_view b = gsl_vector_subvector(
+        g, gp_params_offset(&p->net->p, p->net->p.L, 0), p->net->p.sizes[p->net->p.L]);
     gsl_vector_add_constant(&b.vector, p->wrong);
     return status;
 }
@@ -125,8 +125,9 @@ START_TEST(test_oracle_check_passes_right_gradient) {
     gp_fcheck_report *r = gp_oracle_report_alloc(c.net);
     ck_assert_int_eq(gp_oracle_check_network(c.net, c.X, c.Y, &c.reg, c.g, &opts, r), 0);
     ck_assert_uint_eq(r->n_checked, c.net->p.n_params);
-    ck_assert_msg(r->n_failed == 0, "%zu failed; worst %s[%zu] analytic %.17g numeric %.17g",
-                  r->n_failed, r->tensors[r->worst[0].tensor].name, r->worst[0].index,
+    ck_assert_msg(r->n_failed == 0,
+                  "%zu failed; worst %s[%zu] analytic %.17g numeric %.17g", r->n_failed,
+                  r->tensors[r->worst[0].tensor].name, r->worst[0].index,
                   r->worst[0].analytic, r->worst[0].numeric);
     ck_assert_double_gt(r->sum_abs_numeric, 0);
     gp_fcheck_report_free(r);
@@ -172,14 +173,16 @@ START_TEST(test_oracle_agrees_with_generic_full_check) {
     gp_total_gradient(c.net, c.X, c.Y, &c.reg, c.w, c.g);
     gp_fcheck_opts opts;
     gp_fcheck_opts_default(&opts, GP_FLOAT64);
-    gp_fcheck_report *r1 = gp_oracle_report_alloc(c.net), *r2 = gp_oracle_report_alloc(c.net);
+    gp_fcheck_report *r1 = gp_oracle_report_alloc(c.net),
+                     *r2 = gp_oracle_report_alloc(c.net);
     ck_assert_int_eq(gp_oracle_check_network(c.net, c.X, c.Y, &c.reg, c.g, &opts, r1), 0);
     gp_network *copy = gp_network_clone(c.net);
     net_fn p = {copy, c.X, c.Y, &c.reg, c.w, gp_gradient_alloc(c.net), 0};
     gp_function_fdf F = {c.net->p.n_params, net_f, net_df, &p};
     ck_assert_int_eq(gp_fcheck_full(&F, c.net->p.params, &opts, r2), 0);
     ck_assert_uint_eq(r1->n_failed, 0);
-    ck_assert_msg(r2->n_failed == 0, "%zu failed; worst %s[%zu] analytic %.17g numeric %.17g abserr %g",
+    ck_assert_msg(r2->n_failed == 0,
+                  "%zu failed; worst %s[%zu] analytic %.17g numeric %.17g abserr %g",
                   r2->n_failed, r2->tensors[r2->worst[0].tensor].name, r2->worst[0].index,
                   r2->worst[0].analytic, r2->worst[0].numeric, r2->worst[0].abserr);
     for (size_t t = 0; t < r1->n_tensors; t++)
@@ -222,7 +225,8 @@ START_TEST(test_sampled_check_visits_every_tensor) {
     net_fdf(&c, &p, &F, 0);
     gp_fcheck_opts opts;
     gp_fcheck_opts_default(&opts, GP_FLOAT64);
-    gp_fcheck_report *r = gp_oracle_report_alloc(c.net), *r2 = gp_oracle_report_alloc(c.net);
+    gp_fcheck_report *r = gp_oracle_report_alloc(c.net),
+                     *r2 = gp_oracle_report_alloc(c.net);
     size_t budget = 3;
     ck_assert_int_eq(gp_fcheck_sampled(&F, c.net->p.params, budget, 42, &opts, r), 0);
     for (size_t t = 0; t < r->n_tensors; t++)
@@ -299,7 +303,8 @@ END_TEST
 
 /* ---- a function of known gradient; float32 awareness ---- */
 
-/* f(x) = sum_i sin(x_i) x_{i+1} + 0.5 x_i^2; g is rounded to float when params says so. */
+/* f(x) = sum_i sin(x_i) x_{i+1} + 0.5 x_i^2; g is rounded to float when params says so.
+ */
 typedef struct {
     int as_float;
     size_t bad;   /* coordinate made wrong, or (size_t)-1 */
@@ -464,15 +469,17 @@ START_TEST(test_shrink_finds_minimal_case) {
     /* A failing case with at least two layers and several samples. */
     for (unsigned long seed = 11000 + 100 * (unsigned long)_i;; seed++) {
         gsl_rng_set(rng, seed);
-        ck_assert_int_eq(gp_case_random(rng, &gp_cost_quadratic, &co, &net, &X, &Y, NULL), 0);
-        if (net->p.L >= 2 && X->size2 >= 3 && forgot_sigma_prime_fails(net, X, Y, &calls) == 1)
+        ck_assert_int_eq(gp_case_random(rng, &gp_cost_quadratic, &co, &net, &X, &Y, NULL),
+                         0);
+        if (net->p.L >= 2 && X->size2 >= 3 &&
+            forgot_sigma_prime_fails(net, X, Y, &calls) == 1)
             break;
         gp_network_free(net);
         gsl_matrix_free(X);
         gsl_matrix_free(Y);
     }
-    ck_assert_int_eq(gp_shrink_case(forgot_sigma_prime_fails, &calls, 5000, &net, &X, &Y, &steps),
-                     0);
+    ck_assert_int_eq(
+        gp_shrink_case(forgot_sigma_prime_fails, &calls, 5000, &net, &X, &Y, &steps), 0);
     ck_assert_uint_gt(steps, 0);
     /* Minimal: one weight layer [1,1], one sample, and still failing. */
     ck_assert_uint_eq(net->p.L, 1);
@@ -485,8 +492,8 @@ START_TEST(test_shrink_finds_minimal_case) {
         double v = gsl_vector_get(net->p.params, i);
         ck_assert_double_eq_tol(v, round(10 * v) / 10, 1e-12);
     }
-    ck_assert_double_eq_tol(gsl_matrix_get(X, 0, 0), round(10 * gsl_matrix_get(X, 0, 0)) / 10,
-                            1e-12);
+    ck_assert_double_eq_tol(gsl_matrix_get(X, 0, 0),
+                            round(10 * gsl_matrix_get(X, 0, 0)) / 10, 1e-12);
     gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
@@ -548,7 +555,8 @@ START_TEST(test_shrink_rejects_passing_case) {
     size_t sizes[] = {2, 1};
     gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
     gsl_matrix *X = gsl_matrix_calloc(2, 1), *Y = gsl_matrix_calloc(1, 1);
-    ck_assert_int_eq(gp_shrink_case(never_fails, NULL, 100, &net, &X, &Y, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_shrink_case(never_fails, NULL, 100, &net, &X, &Y, NULL),
+                     GSL_EINVAL);
     gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
@@ -568,10 +576,12 @@ static Suite *make_oracle_suite(void) {
     tcase_add_loop_test(props, test_oracle_perturbed_cost_equals_total_cost, 0, n);
     tcase_add_loop_test(props, test_oracle_check_passes_right_gradient, 0, n);
     tcase_add_loop_test(props, test_oracle_check_names_wrong_entry, 0, n);
-    tcase_add_loop_test(props, test_oracle_agrees_with_generic_full_check, 0, 2 * N_COSTS);
+    tcase_add_loop_test(props, test_oracle_agrees_with_generic_full_check, 0,
+                        2 * N_COSTS);
     tcase_add_loop_test(props, test_sampled_check_visits_every_tensor, 0, 2 * N_COSTS);
     tcase_add_loop_test(props, test_directional_check_right_and_wrong, 0, 2 * N_COSTS);
-    tcase_add_loop_test(props, test_taylor_order_two_for_right_one_for_wrong, 0, 4 * N_COSTS);
+    tcase_add_loop_test(props, test_taylor_order_two_for_right_one_for_wrong, 0,
+                        4 * N_COSTS);
     tcase_add_loop_test(props, test_shrink_finds_minimal_case, 0, 5);
     suite_add_tcase(s, props);
     TCase *errors = tcase_create("Errors");

@@ -93,7 +93,8 @@ const char *gp_precision_name(gp_precision p);
 int gp_precision_lookup(const char *name, gp_precision *p);
 
 /* f and its claimed gradient, with a user pointer (the shape of GSL's
- * gsl_multimin_function_fdf). f returns NaN to signal failure; df returns a GSL status. */
+ * gsl_multimin_function_fdf). f returns NaN to signal failure; df returns a GSL status.
+ */
 typedef struct {
     size_t n;
     double (*f)(const gsl_vector *x, void *params);
@@ -137,17 +138,17 @@ void gp_fcheck_opts_compare(gp_fcheck_opts *opts, gp_precision p);
 #define GP_FCHECK_DIRECTIONS ((size_t)-1)
 
 typedef struct {
-    size_t tensor;   /* index into report->tensors, or GP_FCHECK_DIRECTIONS */
-    size_t index;    /* flat index in the tensor (row index / cols, index % cols), or
-                        the direction number */
-    size_t coord;    /* coordinate of x (offset + index); 0 for directions */
-    double analytic; /* the candidate's value */
-    double numeric;  /* the reference: a numerical derivative or an oracle's value */
-    double abserr;   /* error estimate of the reference (0 for exact references) */
-    double error;    /* |analytic - numeric| */
-    double rel_error;/* error / max(|analytic|, |numeric|) (0 when both are 0) */
-    double allowed;  /* right-hand side of the pass rule */
-    double score;    /* error / allowed: > 1 fails; inf for NaN */
+    size_t tensor;    /* index into report->tensors, or GP_FCHECK_DIRECTIONS */
+    size_t index;     /* flat index in the tensor (row index / cols, index % cols), or
+                         the direction number */
+    size_t coord;     /* coordinate of x (offset + index); 0 for directions */
+    double analytic;  /* the candidate's value */
+    double numeric;   /* the reference: a numerical derivative or an oracle's value */
+    double abserr;    /* error estimate of the reference (0 for exact references) */
+    double error;     /* |analytic - numeric| */
+    double rel_error; /* error / max(|analytic|, |numeric|) (0 when both are 0) */
+    double allowed;   /* right-hand side of the pass rule */
+    double score;     /* error / allowed: > 1 fails; inf for NaN */
 } gp_fcheck_entry;
 
 /* Per-tensor summary. */
@@ -161,9 +162,9 @@ typedef struct {
 
 typedef struct {
     size_t n_tensors;
-    gp_fcheck_tensor *tensors;  /* n_tensors summaries, in the order given */
-    gp_fcheck_tensor directions;/* directional checks ("directions") */
-    size_t n_checked, n_failed; /* over everything above */
+    gp_fcheck_tensor *tensors;   /* n_tensors summaries, in the order given */
+    gp_fcheck_tensor directions; /* directional checks ("directions") */
+    size_t n_checked, n_failed;  /* over everything above */
     double max_abs_error, max_rel_error;
     double sum_abs_numeric; /* zero means the check saw no signal */
     size_t n_worst;
@@ -188,15 +189,17 @@ int gp_fcheck_compare(const double *cand, const double *ref, const gp_fcheck_opt
 
 /* (a) Every coordinate in the report's ranges: the claimed g_i against the 5-point
  * numerical derivative (gsl_deriv_central for float64; for float32 the same algorithm
- * with FLT_EPSILON in its rounding estimate, so its step refinement stays honest). Returns a GSL status (of df,
- * or GSL_EBADLEN for ranges outside x); the verdict is report->n_failed == 0. */
-int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x, const gp_fcheck_opts *opts,
-                   gp_fcheck_report *r);
+ * with FLT_EPSILON in its rounding estimate, so that its step refinement stays honest).
+ * Returns a GSL status (of df, or GSL_EBADLEN for ranges outside x); the verdict is
+ * report->n_failed == 0. */
+int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x,
+                   const gp_fcheck_opts *opts, gp_fcheck_report *r);
 /* (b) A budget of coordinates, stratified: every tensor gets at least one, the rest in
  * proportion to length, each drawn without replacement (gsl_ran_choose) from an MT19937
  * seeded with `seed`. budget >= length checks everything. */
 int gp_fcheck_sampled(const gp_function_fdf *F, const gsl_vector *x, size_t budget,
-                      unsigned long seed, const gp_fcheck_opts *opts, gp_fcheck_report *r);
+                      unsigned long seed, const gp_fcheck_opts *opts,
+                      gp_fcheck_report *r);
 /* (c) n_dirs random unit vectors d (seeded): the numerical derivative of
  * t -> f(x + t d) at 0 against <g, d>. Entries go to r->directions. */
 int gp_fcheck_directional(const gp_function_fdf *F, const gsl_vector *x, size_t n_dirs,
@@ -215,11 +218,11 @@ int gp_fcheck_directional(const gp_function_fdf *F, const gsl_vector *x, size_t 
 #define GP_TAYLOR_MAX 40
 typedef enum { GP_TAYLOR_PASS, GP_TAYLOR_FAIL, GP_TAYLOR_FLAT } gp_taylor_verdict;
 typedef struct {
-    size_t n;                   /* sweep points */
+    size_t n; /* sweep points */
     double h[GP_TAYLOR_MAX];
     double remainder[GP_TAYLOR_MAX];
-    int used[GP_TAYLOR_MAX];    /* 1 where the point entered the fit */
-    double order;               /* fitted slope (NaN for FLAT) */
+    int used[GP_TAYLOR_MAX]; /* 1 where the point entered the fit */
+    double order;            /* fitted slope (NaN for FLAT) */
     gp_taylor_verdict verdict;
 } gp_taylor_result;
 int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned long seed,
@@ -230,9 +233,9 @@ int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned lon
 /* Limits of a random case: layer count, widths, batch size, and the range of the weight
  * scale, drawn log-uniformly (tiny scales keep sigma' near 1/4, large ones saturate). */
 typedef struct {
-    size_t max_layers; /* weight layers, 1..max_layers [4] */
-    size_t max_width;  /* widths 1..max_width [10] */
-    size_t max_batch;  /* batch 1..max_batch [16] */
+    size_t max_layers;           /* weight layers, 1..max_layers [4] */
+    size_t max_width;            /* widths 1..max_width [10] */
+    size_t max_batch;            /* batch 1..max_batch [16] */
     double scale_min, scale_max; /* [1e-3, 10] */
 } gp_case_opts;
 

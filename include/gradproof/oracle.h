@@ -26,8 +26,8 @@ typedef struct gp_oracle gp_oracle;
  * (n_L x m) and optional regularisation (reg->n = 0 means n = m). The network and data
  * are copied: later changes to them are not seen. NULL on GSL_EBADLEN (shapes),
  * GSL_EDOM (bad regularisation) or GSL_ENOMEM. */
-gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                           const gp_regularization *reg);
+gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
+                           const gsl_matrix *Y, const gp_regularization *reg);
 void gp_oracle_free(gp_oracle *o);
 
 /* The total cost C (as gp_total_cost) at the cached parameters. */
@@ -49,13 +49,14 @@ gp_fcheck_report *gp_oracle_report_alloc(const gp_network *net);
  * gsl_deriv_central of the cached cost, with opts->h as the initial step. Counts of
  * cost evaluations are added to *n_evals when it is not NULL. Returns a GSL status;
  * the verdict is r->n_failed == 0. */
-int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate, const gp_fcheck_opts *opts,
-                    gp_fcheck_report *r, size_t *n_evals);
+int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate,
+                    const gp_fcheck_opts *opts, gp_fcheck_report *r, size_t *n_evals);
 
 /* Convenience: allocate an oracle, check, free. */
-int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                            const gp_regularization *reg, const gp_gradient *candidate,
-                            const gp_fcheck_opts *opts, gp_fcheck_report *r);
+int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X,
+                            const gsl_matrix *Y, const gp_regularization *reg,
+                            const gp_gradient *candidate, const gp_fcheck_opts *opts,
+                            gp_fcheck_report *r);
 
 /* Default options of the oracle's full check: gp_fcheck_opts_default, with the initial
  * step for float64 lowered to 2e-6 (near the 3-point rule's optimum eps^(1/3)), where
@@ -80,8 +81,8 @@ typedef int (*gp_case_property)(const gp_network *net, const gsl_matrix *X,
  * were made. *net, *X and *Y must fail on entry (else GSL_EINVAL); they are replaced by
  * the shrunk case (the old ones are freed). *steps (if not NULL) receives the number of
  * accepted changes. Returns a GSL status (GSL_EFAILED if prop returned < 0). */
-int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals, gp_network **net,
-                   gsl_matrix **X, gsl_matrix **Y, size_t *steps);
+int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals,
+                   gp_network **net, gsl_matrix **X, gsl_matrix **Y, size_t *steps);
 
 #ifdef __cplusplus
 }
