@@ -30,5 +30,8 @@ int cli_cost(const char *cmd, const char *s, const gp_cost_type **out);
 
 /* Subcommands: each parses its own options and returns the exit status. */
 int cmd_check(int argc, char **argv);
+int cmd_oracle(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif
