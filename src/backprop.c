@@ -21,8 +21,9 @@ gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net, size_t
     w->z = calloc(w->L, sizeof *w->z);
     w->a = calloc(w->L, sizeof *w->a);
     w->delta = calloc(w->L, sizeof *w->delta);
+    w->sp = calloc(w->L, sizeof *w->sp);
     w->ones = gsl_vector_alloc(max_batch);
-    if (!w->z || !w->a || !w->delta || !w->ones)
+    if (!w->z || !w->a || !w->delta || !w->sp || !w->ones)
         goto fail;
     gsl_vector_set_all(w->ones, 1.0);
     for (size_t l = 1; l <= w->L; l++) {
@@ -33,6 +34,8 @@ gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net, size_t
         w->a[l - 1] = gsl_matrix_alloc(n, max_batch);
         w->delta[l - 1] = gsl_matrix_alloc(n, max_batch);
         if (!w->z[l - 1] || !w->a[l - 1] || !w->delta[l - 1])
+            goto fail;
+        if (l < w->L && !(w->sp[l - 1] = gsl_matrix_alloc(n, max_batch)))
             goto fail;
     }
     return w;
@@ -51,7 +54,10 @@ void gp_backprop_workspace_free(gp_backprop_workspace *w) {
             gsl_matrix_free(w->a[l]);
         if (w->delta)
             gsl_matrix_free(w->delta[l]);
+        if (w->sp)
+            gsl_matrix_free(w->sp[l]);
     }
+    free(w->sp);
     free(w->z);
     free(w->a);
     free(w->delta);
@@ -76,6 +82,22 @@ static int input_shape(const gp_network *net, const gsl_matrix *X, int rows,
     if (*m == 0 || *m > w->max_batch)
         GSL_ERROR("batch is empty or larger than the workspace", GSL_EBADLEN);
     return GSL_SUCCESS;
+}
+
+/* Hidden layer: a = sigma(z) and sigma'(z) from one exponential. With e = e^{-|z|} and
+ * d = 1 + e: sigma(z) = 1/d (z >= 0) or e/d (z < 0), exactly as gp_sigmoid, and
+ * sigma'(z) = e/d^2 (identity 1, symmetric in z). Unlike a(1 - a), this keeps full
+ * relative accuracy where the neuron saturates. */
+static void sigmoid_and_prime(const gsl_matrix *Z, gsl_matrix *A, gsl_matrix *S) {
+    for (size_t j = 0; j < Z->size1; j++) {
+        const double *zr = Z->data + j * Z->tda;
+        double *ar = A->data + j * A->tda, *sr = S->data + j * S->tda;
+        for (size_t i = 0; i < Z->size2; i++) {
+            double e = exp(-fabs(zr[i])), d = 1.0 + e;
+            ar[i] = zr[i] >= 0 ? 1.0 / d : e / d;
+            sr[i] = e / (d * d);
+        }
+    }
 }
 
 /* z^l = W^l a^{l-1} + b^l, a^l = sigma(z^l) for hidden layers and the cost's output
@@ -103,9 +125,10 @@ static int feedforward(const gp_network *net, const gsl_matrix *X, int rows,
             for (size_t i = 0; i < m; i++)
                 zr[i] += bj;
         }
-        status = gp_activate_matrix(l == net->p.L ? net->cost->output : GP_OUTPUT_SIGMOID,
-                                    &Z.matrix, &A.matrix);
-        if (status)
+        if (l < net->p.L) {
+            gsl_matrix_view S = cols(w->sp[l - 1], m);
+            sigmoid_and_prime(&Z.matrix, &A.matrix, &S.matrix);
+        } else if ((status = gp_activate_matrix(net->cost->output, &Z.matrix, &A.matrix)))
             return status;
     }
     return GSL_SUCCESS;
@@ -157,16 +180,15 @@ int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows
     for (size_t l = L; l >= 1; l--) {
         gsl_matrix_view D = cols(w->delta[l - 1], m);
         if (l > 1) {
-            /* BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ sigma'(z^{l-1}), with
-             * sigma'(z) = a(1 - a) (identity 1) from the stored hidden activation. */
-            gsl_matrix_view Dp = cols(w->delta[l - 2], m), Ap = cols(w->a[l - 2], m);
+            /* BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ sigma'(z^{l-1}). */
+            gsl_matrix_view Dp = cols(w->delta[l - 2], m), Sp = cols(w->sp[l - 2], m);
             gsl_blas_dgemm(CblasTrans, CblasNoTrans, 1.0, net->p.w[l - 1], &D.matrix, 0.0,
                            &Dp.matrix);
             for (size_t j = 0; j < Dp.matrix.size1; j++) {
                 double *dr = Dp.matrix.data + j * Dp.matrix.tda;
-                const double *ar = Ap.matrix.data + j * Ap.matrix.tda;
+                const double *sr = Sp.matrix.data + j * Sp.matrix.tda;
                 for (size_t i = 0; i < m; i++)
-                    dr[i] *= ar[i] * (1.0 - ar[i]);
+                    dr[i] *= sr[i];
             }
         }
         if (shrink != 0) {
@@ -212,12 +234,14 @@ int gp_backprop_batch_rows(const gp_network *net, const gsl_matrix *X, const gsl
 
 int gp_backprop(const gp_network *net, const gsl_vector *x, const gsl_vector *y,
                 gp_backprop_workspace *w, gp_gradient *grad) {
-    if (x->stride != 1 || y->stride != 1)
-        GSL_ERROR("gp_backprop needs unit-stride vectors", GSL_EINVAL);
     if (x->size == 0 || y->size == 0)
         GSL_ERROR("empty sample", GSL_EBADLEN);
-    gsl_matrix_const_view X = gsl_matrix_const_view_vector(x, x->size, 1);
-    gsl_matrix_const_view Y = gsl_matrix_const_view_vector(y, y->size, 1);
+    /* An n x 1 matrix whose row stride (tda) is the vector's stride, so that a column
+     * of a data matrix (stride m) works as well as a contiguous vector. */
+    gsl_matrix_const_view X =
+        gsl_matrix_const_view_array_with_tda(x->data, x->size, 1, x->stride);
+    gsl_matrix_const_view Y =
+        gsl_matrix_const_view_array_with_tda(y->data, y->size, 1, y->stride);
     return gp_backprop_batch(net, &X.matrix, &Y.matrix, w, grad);
 }
 
@@ -233,6 +257,8 @@ double gp_regularization_cost(const gp_network *net, const gp_regularization *re
     if (reg == NULL || (reg->lambda == 0 && reg->l1 == 0))
         return 0.0;
     size_t nn = reg->n ? reg->n : n;
+    if (nn == 0)
+        return NAN; /* no n to divide by: documented as undefined */
     double s2 = 0, s1 = 0;
     for (size_t l = 0; l < net->p.L; l++) {
         const gsl_matrix *W = net->p.w[l];

@@ -8,7 +8,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
 
-#include "cli.h"
+#include "cli-record.h"
 
 #define CMD "check"
 
@@ -27,6 +27,9 @@ static int usage(FILE *out) {
             "  -c, --cost=NAME   only this cost: quadratic, quadratic-linear,\n"
             "                    cross-entropy, log-likelihood [all]\n"
             "  -i, --case=I      run only case I (to rerun a reported failure)\n"
+            "  -r, --record=FILE on the first failure, shrink the case (fewer layers,\n"
+            "                    narrower layers, fewer samples, simpler values) and write it\n"
+            "                    as a failure record ('" CLI_NAME " replay FILE' reruns it)\n"
             "  -h, --help        show this help\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
@@ -50,9 +53,77 @@ static void print_failure(const gp_network *net, const char *cost, const char *f
             i);
 }
 
+/* One formula's check on one case, as a property for gp_shrink_case: 1 if it fails. */
+typedef struct {
+    int formula;
+    gp_regularization reg;
+    gp_gradcheck_report rep;
+} formula_prop;
+
+static int formula_fails(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                         void *params) {
+    formula_prop *p = params;
+    gp_gradcheck_opts go;
+    gp_gradcheck_opts_default(&go);
+    gp_gradcheck_report_init(&p->rep);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
+    gp_gradient *g = gp_gradient_alloc(net);
+    int status = !w || !g ? GSL_ENOMEM : GSL_SUCCESS;
+    if (!status && p->formula == F_DELTA) {
+        status = gp_backprop_batch(net, X, Y, w, g);
+        if (!status)
+            status = gp_gradcheck_deltas(net, X, Y, w->delta, &go, &p->rep);
+    } else if (!status) {
+        const gp_regularization *reg = p->formula == F_REG ? &p->reg : NULL;
+        status = gp_total_gradient(net, X, Y, reg, w, g);
+        if (!status)
+            status = gp_gradcheck_params(net, X, Y, reg, g, &go, &p->rep);
+    }
+    gp_gradient_free(g);
+    gp_backprop_workspace_free(w);
+    return status ? -1 : p->rep.n_failed > 0;
+}
+
+/* Shrink a failing case and write it as a record. */
+static void record_failure(const char *path, int formula, const gp_regularization *reg,
+                           const gp_network *net, const gsl_matrix *X,
+                           const gsl_matrix *Y, unsigned long seed, size_t i) {
+    formula_prop p = {formula, reg ? *reg : (gp_regularization){0, 0, 0}, {0}};
+    gp_network *n = gp_network_clone(net);
+    gsl_matrix *Xs = gsl_matrix_alloc(X->size1, X->size2),
+               *Ys = gsl_matrix_alloc(Y->size1, Y->size2);
+    char err[GP_IDX_ERRLEN];
+    size_t steps = 0;
+    if (!n || !Xs || !Ys) {
+        fprintf(stderr, CLI_NAME ": --record: out of memory\n");
+        goto done;
+    }
+    gsl_matrix_memcpy(Xs, X);
+    gsl_matrix_memcpy(Ys, Y);
+    if (gp_shrink_case(formula_fails, &p, 2000, &n, &Xs, &Ys, &steps) ||
+        formula_fails(n, Xs, Ys, &p) != 1) {
+        fprintf(stderr, CLI_NAME ": --record: the failure did not reproduce\n");
+        goto done;
+    }
+    if (record_write_check(path, formula == F_DELTA ? "delta" : "params", n, Xs, Ys,
+                           formula == F_REG ? &p.reg : NULL, seed, i, &p.rep, err,
+                           sizeof err))
+        fprintf(stderr, CLI_NAME ": %s\n", err);
+    else {
+        fprintf(stderr, CLI_NAME ": shrunk in %zu steps to sizes [", steps);
+        for (size_t l = 0; l <= n->p.L; l++)
+            fprintf(stderr, "%s%zu", l ? "," : "", n->p.sizes[l]);
+        fprintf(stderr, "], %zu samples; recorded in %s\n", Xs->size2, path);
+    }
+done:
+    gp_network_free(n);
+    gsl_matrix_free(Xs);
+    gsl_matrix_free(Ys);
+}
+
 /* One random case of one cost: the three formulas' reports. */
 static int run_case(gsl_rng *rng, const gp_cost_type *cost, unsigned long seed, size_t i,
-                    gp_gradcheck_report rep[N_FORMULAS]) {
+                    gp_gradcheck_report rep[N_FORMULAS], const char **record) {
     gp_case_opts co;
     gp_gradcheck_opts go;
     gp_case_opts_default(&co);
@@ -77,8 +148,10 @@ static int run_case(gsl_rng *rng, const gp_cost_type *cost, unsigned long seed, 
         status = gp_gradcheck_deltas(net, X, Y, w->delta, &go, &rep[F_DELTA]);
     if (!status)
         status = gp_gradcheck_params(net, X, Y, NULL, g, &go, &rep[F_PARAMS]);
+    gp_regularization reg = {0, 0, 0};
     if (!status) {
-        gp_regularization reg = {gsl_rng_uniform(rng) * 5, gsl_rng_uniform(rng), 0};
+        reg.lambda = gsl_rng_uniform(rng) * 5;
+        reg.l1 = gsl_rng_uniform(rng);
         reg.n = 1 + gsl_rng_uniform_int(rng, 100);
         status = gp_total_gradient(net, X, Y, &reg, w, g);
         if (!status)
@@ -88,8 +161,13 @@ static int run_case(gsl_rng *rng, const gp_cost_type *cost, unsigned long seed, 
         if (rep[f].n_failed)
             status = GSL_FAILURE;
     for (int f = 0; f < N_FORMULAS && status == GSL_FAILURE; f++)
-        if (rep[f].n_failed)
+        if (rep[f].n_failed) {
             print_failure(net, cost->name, formula_names[f], seed, i, &rep[f]);
+            if (*record) {
+                record_failure(*record, f, &reg, net, X, Y, seed, i);
+                *record = NULL; /* one record: the first failure */
+            }
+        }
 done:
     gp_gradient_free(g);
     gp_backprop_workspace_free(w);
@@ -104,15 +182,17 @@ int cmd_check(int argc, char **argv) {
                                              {"seed", required_argument, NULL, 's'},
                                              {"cost", required_argument, NULL, 'c'},
                                              {"case", required_argument, NULL, 'i'},
+                                             {"record", required_argument, NULL, 'r'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     size_t cases = 200, only = (size_t)-1;
     unsigned long seed = 1;
     const gp_cost_type *only_cost = NULL;
+    const char *record = NULL;
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":n:s:c:i:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":n:s:c:i:r:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'n':
             if (cli_size(CMD, "--cases", optarg, 1, 100000000, &cases))
@@ -129,6 +209,9 @@ int cmd_check(int argc, char **argv) {
         case 'i':
             if (cli_size(CMD, "--case", optarg, 0, 100000000, &only))
                 return 1;
+            break;
+        case 'r':
+            record = optarg;
             break;
         case 'h':
             return usage(stdout);
@@ -158,7 +241,7 @@ int cmd_check(int argc, char **argv) {
                 continue;
             gp_gradcheck_report rep[N_FORMULAS];
             gsl_rng_set(rng, seed * 1000003UL + i);
-            int status = run_case(rng, cost, seed, i, rep);
+            int status = run_case(rng, cost, seed, i, rep, &record);
             if (status && status != GSL_FAILURE) {
                 gsl_rng_free(rng);
                 return cli_error(CMD, "%s case %zu: %s", cost->name, i, gsl_strerror(status));

@@ -56,6 +56,9 @@ double cli_now(void);
 
 /* Subcommands: each parses its own options and returns the exit status. */
 int cmd_check(int argc, char **argv);
+int cmd_oracle(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_slowdown(int argc, char **argv);

@@ -139,14 +139,27 @@ static double ll_fn_a(const gsl_vector *a, const gsl_vector *y) {
     return s;
 }
 
-/* ln a_j = z_j - logsumexp(z) (max subtracted), so C_x = (sum y) lse(z) - y.z is finite
- * for every finite z, where e^{z} alone overflows at z > 709. */
+/* -ln a_j = logsumexp(z) - z_j, finite for every finite z (e^{z} alone overflows at
+ * z > 709). When z_j is the maximum, -ln a_j = log1p(sum_{k != j} e^{z_k - z_j}) keeps
+ * full relative accuracy for a confident, correct output (the difference form would
+ * round e^{-700} to 0); otherwise every term is at least of order z_max - z_j. */
+static double neg_log_softmax(const gsl_vector *z, size_t j, double zmax, double lse) {
+    double zj = gsl_vector_get(z, j);
+    if (zj < zmax)
+        return lse - zj;
+    double s = 0;
+    for (size_t k = 0; k < z->size; k++)
+        if (k != j)
+            s += exp(gsl_vector_get(z, k) - zj);
+    return log1p(s);
+}
+
 static double ll_fn_z(const gsl_vector *z, const gsl_vector *y) {
-    double lse = gp_log_sum_exp(z), s = 0;
+    double lse = gp_log_sum_exp(z), zmax = gsl_vector_max(z), s = 0;
     for (size_t j = 0; j < z->size; j++) {
         double yj = gsl_vector_get(y, j);
         if (yj != 0)
-            s += yj * (lse - gsl_vector_get(z, j));
+            s += yj * neg_log_softmax(z, j, zmax, lse);
     }
     return s;
 }

@@ -1,7 +1,9 @@
 /* gradcheck.c: analytic gradients against gsl_deriv_central (GSL's 5-point rule). */
 #include <config.h>
 
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,4 +288,468 @@ int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opt
     if (scale)
         *scale = s;
     return GSL_SUCCESS;
+}
+
+/* ---- any function f: R^n -> R ---- */
+
+const char *gp_precision_name(gp_precision p) {
+    return p == GP_FLOAT32 ? "float32" : "float64";
+}
+
+int gp_precision_lookup(const char *name, gp_precision *p) {
+    if (name && !strcmp(name, "float64"))
+        *p = GP_FLOAT64;
+    else if (name && !strcmp(name, "float32"))
+        *p = GP_FLOAT32;
+    else
+        GSL_ERROR("precision must be float64 or float32", GSL_EINVAL);
+    return GSL_SUCCESS;
+}
+
+static double precision_eps(gp_precision p) {
+    return p == GP_FLOAT32 ? FLT_EPSILON : DBL_EPSILON;
+}
+
+void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
+    double eps = precision_eps(p);
+    opts->precision = p;
+    opts->abserr_factor = 4.0;
+    opts->n_worst = 5;
+    opts->stol = 64 * eps;
+    if (p == GP_FLOAT32) {
+        opts->h = 1e-2;
+        opts->atol = 8 * eps;
+        opts->rtol = 4 * sqrt(eps);
+    } else {
+        opts->h = 1e-4;
+        opts->atol = 1e-8;
+        opts->rtol = 1e-6;
+    }
+}
+
+void gp_fcheck_opts_compare(gp_fcheck_opts *opts, gp_precision p) {
+    double eps = precision_eps(p);
+    gp_fcheck_opts_default(opts, p);
+    opts->atol = 8 * eps;
+    opts->rtol = 4 * sqrt(eps);
+    opts->stol = 64 * eps;
+}
+
+gp_fcheck_report *gp_fcheck_report_alloc(const gp_tensor_range *t, size_t n_tensors) {
+    gp_fcheck_report *r = calloc(1, sizeof *r);
+    size_t nt = t ? n_tensors : 1;
+    if (r)
+        r->tensors = calloc(nt ? nt : 1, sizeof *r->tensors);
+    if (!r || !r->tensors) {
+        gp_fcheck_report_free(r);
+        GSL_ERROR_NULL("out of memory for a report", GSL_ENOMEM);
+    }
+    r->n_tensors = nt;
+    for (size_t i = 0; i < nt; i++) {
+        gp_fcheck_tensor *s = &r->tensors[i];
+        const char *name = t ? t[i].name : "x";
+        snprintf(s->name, sizeof s->name, "%s", name ? name : "?");
+        s->offset = t ? t[i].offset : 0;
+        s->length = t ? t[i].length : n_tensors;
+        s->cols = t ? t[i].cols : 0;
+    }
+    snprintf(r->directions.name, sizeof r->directions.name, "directions");
+    return r;
+}
+
+void gp_fcheck_report_free(gp_fcheck_report *r) {
+    if (!r)
+        return;
+    free(r->tensors);
+    free(r);
+}
+
+static void tensor_reset(gp_fcheck_tensor *s) {
+    s->n_checked = s->n_failed = 0;
+    s->scale = s->max_abs_error = s->max_rel_error = s->max_score = 0;
+}
+
+void gp_fcheck_report_reset(gp_fcheck_report *r) {
+    for (size_t i = 0; i < r->n_tensors; i++)
+        tensor_reset(&r->tensors[i]);
+    tensor_reset(&r->directions);
+    r->n_checked = r->n_failed = r->n_worst = 0;
+    r->max_abs_error = r->max_rel_error = r->sum_abs_numeric = 0;
+}
+
+static gp_fcheck_tensor *tensor_of(gp_fcheck_report *r, size_t tensor) {
+    return tensor == GP_FCHECK_DIRECTIONS ? &r->directions : &r->tensors[tensor];
+}
+
+void gp_fcheck_set_scale(gp_fcheck_report *r, size_t tensor, double scale) {
+    tensor_of(r, tensor)->scale = scale;
+}
+
+int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor,
+                  size_t index, double analytic, double numeric, double abserr) {
+    gp_fcheck_tensor *s = tensor_of(r, tensor);
+    gp_fcheck_entry e;
+    double big = fmax(fabs(analytic), fabs(numeric));
+    e.tensor = tensor;
+    e.index = index;
+    e.coord = tensor == GP_FCHECK_DIRECTIONS ? 0 : s->offset + index;
+    e.analytic = analytic;
+    e.numeric = numeric;
+    e.abserr = abserr;
+    e.error = fabs(analytic - numeric);
+    e.rel_error = big > 0 ? e.error / big : e.error;
+    e.allowed = opts->abserr_factor * abserr + opts->atol + opts->rtol * big +
+                opts->stol * s->scale;
+    /* NaN anywhere fails: every comparison with NaN is false. */
+    int pass = e.error <= e.allowed;
+    e.score = isnan(e.error) || isnan(e.allowed) ? INFINITY : e.error / e.allowed;
+    r->n_checked++;
+    r->n_failed += !pass;
+    s->n_checked++;
+    s->n_failed += !pass;
+    if (isfinite(numeric))
+        r->sum_abs_numeric += fabs(numeric);
+    if (!(e.error <= r->max_abs_error))
+        r->max_abs_error = e.error;
+    if (!(e.error <= s->max_abs_error))
+        s->max_abs_error = e.error;
+    if (big >= GP_GRADCHECK_REL_FLOOR || !pass) {
+        if (!(e.rel_error <= r->max_rel_error))
+            r->max_rel_error = e.rel_error;
+        if (!(e.rel_error <= s->max_rel_error))
+            s->max_rel_error = e.rel_error;
+    }
+    if (!(e.score <= s->max_score))
+        s->max_score = e.score;
+    /* Keep the n_worst highest scores, highest first (insertion into a short list). */
+    size_t cap =
+        opts->n_worst < GP_GRADCHECK_MAX_WORST ? opts->n_worst : GP_GRADCHECK_MAX_WORST;
+    size_t pos = r->n_worst;
+    while (pos > 0 && !(r->worst[pos - 1].score >= e.score))
+        pos--;
+    if (pos < cap) {
+        size_t last = r->n_worst < cap ? r->n_worst : cap - 1;
+        memmove(&r->worst[pos + 1], &r->worst[pos], (last - pos) * sizeof e);
+        r->worst[pos] = e;
+        if (r->n_worst < cap)
+            r->n_worst++;
+    }
+    return pass;
+}
+
+int gp_fcheck_compare(const double *cand, const double *ref, const gp_fcheck_opts *opts,
+                      gp_fcheck_report *r) {
+    for (size_t t = 0; t < r->n_tensors; t++) {
+        const gp_fcheck_tensor *s = &r->tensors[t];
+        double scale = 0;
+        for (size_t i = 0; i < s->length; i++)
+            if (isfinite(ref[s->offset + i]))
+                scale = fmax(scale, fabs(ref[s->offset + i]));
+        gp_fcheck_set_scale(r, t, scale);
+        for (size_t i = 0; i < s->length; i++)
+            gp_fcheck_add(r, opts, t, i, cand[s->offset + i], ref[s->offset + i], 0.0);
+    }
+    return GSL_SUCCESS;
+}
+
+/* GSL's central_deriv (deriv/deriv.c) with the unit roundoff as a parameter: the
+ * 5-point rule on x +- h, x +- h/2, its truncation error estimated by the difference
+ * from the 3-point rule, its rounding error by eps |f| / h. */
+static void central_deriv_eps(const gsl_function *f, double x, double h, double eps,
+                              double *result, double *round, double *trunc) {
+    double fm1 = GSL_FN_EVAL(f, x - h), fp1 = GSL_FN_EVAL(f, x + h);
+    double fmh = GSL_FN_EVAL(f, x - h / 2), fph = GSL_FN_EVAL(f, x + h / 2);
+    double r3 = 0.5 * (fp1 - fm1);
+    double r5 = (4.0 / 3.0) * (fph - fmh) - (1.0 / 3.0) * r3;
+    double e3 = (fabs(fp1) + fabs(fm1)) * eps;
+    double e5 = 2.0 * (fabs(fph) + fabs(fmh)) * eps + e3;
+    /* x + h itself is rounded: an error of eps |x| in the step. */
+    double dy = fmax(fabs(r3 / h), fabs(r5 / h)) * (fabs(x) / h) * eps;
+    *result = r5 / h;
+    *trunc = fabs((r5 - r3) / h);
+    *round = fabs(e5 / h) + dy;
+}
+
+/* gsl_deriv_central's step refinement, for any eps: one retry at the step that
+ * balances the O(h^2) truncation against the O(1/h) rounding. */
+static void deriv_central_eps(const gsl_function *f, double x, double h, double eps,
+                              double *result, double *abserr) {
+    double r0, round, trunc;
+    central_deriv_eps(f, x, h, eps, &r0, &round, &trunc);
+    double error = round + trunc;
+    if (round < trunc && round > 0 && trunc > 0) {
+        double r_opt, round_opt, trunc_opt;
+        double h_opt = h * pow(round / (2.0 * trunc), 1.0 / 3.0);
+        central_deriv_eps(f, x, h_opt, eps, &r_opt, &round_opt, &trunc_opt);
+        double error_opt = round_opt + trunc_opt;
+        if (error_opt < error && fabs(r_opt - r0) < 4.0 * error) {
+            r0 = r_opt;
+            error = error_opt;
+        }
+    }
+    *result = r0;
+    *abserr = error;
+}
+
+void gpi_deriv(const gsl_function *f, double x, const gp_fcheck_opts *opts,
+               double *result, double *abserr) {
+    if (opts->precision == GP_FLOAT32)
+        deriv_central_eps(f, x, opts->h, FLT_EPSILON, result, abserr);
+    else
+        gsl_deriv_central(f, x, opts->h, result, abserr);
+}
+
+/* f with coordinate i of a scratch copy of x replaced by t. */
+typedef struct {
+    const gp_function_fdf *F;
+    gsl_vector *x;
+    size_t i;
+} coord_fn;
+
+static double eval_coord(double t, void *vp) {
+    coord_fn *c = vp;
+    double *slot = gsl_vector_ptr(c->x, c->i), saved = *slot;
+    *slot = t;
+    double v = c->F->f(c->x, c->F->params);
+    *slot = saved;
+    return v;
+}
+
+static int check_ranges(const gp_fcheck_report *r, size_t n) {
+    for (size_t t = 0; t < r->n_tensors; t++)
+        if (r->tensors[t].offset > n || r->tensors[t].length > n - r->tensors[t].offset)
+            GSL_ERROR("a tensor range lies outside x", GSL_EBADLEN);
+    return GSL_SUCCESS;
+}
+
+/* Shared setup of the coordinate checks: the claimed gradient g at x, a scratch copy. */
+static int fcheck_setup(const gp_function_fdf *F, const gsl_vector *x,
+                        gp_fcheck_report *r, gsl_vector **g, gsl_vector **xs) {
+    *g = *xs = NULL;
+    if (x->size != F->n)
+        GSL_ERROR("x does not have F->n entries", GSL_EBADLEN);
+    int status = check_ranges(r, x->size);
+    if (status)
+        return status;
+    *g = gsl_vector_alloc(F->n);
+    *xs = gsl_vector_alloc(F->n);
+    if (!*g || !*xs) {
+        gsl_vector_free(*g);
+        gsl_vector_free(*xs);
+        *g = *xs = NULL;
+        GSL_ERROR("out of memory", GSL_ENOMEM);
+    }
+    gsl_vector_memcpy(*xs, x);
+    status = F->df(x, F->params, *g);
+    if (status) {
+        gsl_vector_free(*g);
+        gsl_vector_free(*xs);
+        *g = *xs = NULL;
+    }
+    return status;
+}
+
+/* Numerical derivatives at the chosen indices of tensor t, then the verdicts: the
+ * tensor's scale is known only once all its references are. */
+static int check_indices(const gp_function_fdf *F, const gsl_vector *x, gsl_vector *xs,
+                         const gsl_vector *g, size_t t, const size_t *idx, size_t k,
+                         const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+    const gp_fcheck_tensor *s = &r->tensors[t];
+    double *num = malloc((k ? k : 1) * 2 * sizeof *num), scale = 0;
+    if (!num)
+        GSL_ERROR("out of memory", GSL_ENOMEM);
+    coord_fn c = {F, xs, 0};
+    gsl_function fn = {eval_coord, &c};
+    for (size_t q = 0; q < k; q++) {
+        c.i = s->offset + (idx ? idx[q] : q);
+        gpi_deriv(&fn, gsl_vector_get(x, c.i), opts, &num[2 * q], &num[2 * q + 1]);
+        if (isfinite(num[2 * q]))
+            scale = fmax(scale, fabs(num[2 * q]));
+    }
+    gp_fcheck_set_scale(r, t, scale);
+    for (size_t q = 0; q < k; q++) {
+        size_t i = idx ? idx[q] : q;
+        gp_fcheck_add(r, opts, t, i, gsl_vector_get(g, s->offset + i), num[2 * q],
+                      num[2 * q + 1]);
+    }
+    free(num);
+    return GSL_SUCCESS;
+}
+
+int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x,
+                   const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+    gsl_vector *g, *xs;
+    int status = fcheck_setup(F, x, r, &g, &xs);
+    for (size_t t = 0; t < r->n_tensors && !status; t++)
+        status = check_indices(F, x, xs, g, t, NULL, r->tensors[t].length, opts, r);
+    gsl_vector_free(g);
+    gsl_vector_free(xs);
+    return status;
+}
+
+int gp_fcheck_sampled(const gp_function_fdf *F, const gsl_vector *x, size_t budget,
+                      unsigned long seed, const gp_fcheck_opts *opts,
+                      gp_fcheck_report *r) {
+    gsl_vector *g, *xs;
+    int status = fcheck_setup(F, x, r, &g, &xs);
+    if (status)
+        return status;
+    size_t total = 0, nt = r->n_tensors;
+    for (size_t t = 0; t < nt; t++)
+        total += r->tensors[t].length;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    size_t *src = NULL, *dst = NULL;
+    if (!rng) {
+        status = GSL_ENOMEM;
+        goto done;
+    }
+    gsl_rng_set(rng, seed);
+    /* Stratified: one coordinate per tensor first, the rest of the budget shared in
+     * proportion to the tensors' lengths. */
+    size_t spare = budget > nt ? budget - nt : 0;
+    for (size_t t = 0; t < nt && !status; t++) {
+        size_t len = r->tensors[t].length;
+        if (len == 0)
+            continue;
+        size_t k = budget >= total
+                       ? len
+                       : 1 + (size_t)((double)spare * (double)len / (double)total);
+        if (k > len)
+            k = len;
+        free(src);
+        free(dst);
+        src = malloc(len * sizeof *src);
+        dst = malloc(k * sizeof *dst);
+        if (!src || !dst) {
+            status = GSL_ENOMEM;
+            break;
+        }
+        for (size_t i = 0; i < len; i++)
+            src[i] = i;
+        gsl_ran_choose(rng, dst, k, src, len, sizeof *src);
+        status = check_indices(F, x, xs, g, t, dst, k, opts, r);
+    }
+done:
+    if (status == GSL_ENOMEM)
+        gsl_error("out of memory", __FILE__, __LINE__, status);
+    free(src);
+    free(dst);
+    gsl_rng_free(rng);
+    gsl_vector_free(g);
+    gsl_vector_free(xs);
+    return status;
+}
+
+/* f(x + t d). */
+typedef struct {
+    const gp_function_fdf *F;
+    const gsl_vector *x, *d;
+    gsl_vector *xs;
+} dir_fn;
+
+static double eval_dir(double t, void *vp) {
+    dir_fn *p = vp;
+    gsl_vector_memcpy(p->xs, p->x);
+    gsl_blas_daxpy(t, p->d, p->xs);
+    return p->F->f(p->xs, p->F->params);
+}
+
+int gp_fcheck_directional(const gp_function_fdf *F, const gsl_vector *x, size_t n_dirs,
+                          unsigned long seed, const gp_fcheck_opts *opts,
+                          gp_fcheck_report *r) {
+    gsl_vector *g, *xs;
+    int status = fcheck_setup(F, x, r, &g, &xs);
+    if (status)
+        return status;
+    gsl_vector *d = gsl_vector_alloc(F->n);
+    double *res = malloc((n_dirs ? n_dirs : 1) * 3 * sizeof *res), scale = 0;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!d || !res || !rng) {
+        status = GSL_ENOMEM;
+        gsl_error("out of memory", __FILE__, __LINE__, status);
+        goto done;
+    }
+    gsl_rng_set(rng, seed);
+    dir_fn p = {F, x, d, xs};
+    gsl_function fn = {eval_dir, &p};
+    for (size_t q = 0; q < n_dirs; q++) {
+        gsl_ran_dir_nd(rng, F->n, d->data); /* uniform on the unit sphere */
+        gsl_blas_ddot(g, d, &res[3 * q]);
+        gpi_deriv(&fn, 0.0, opts, &res[3 * q + 1], &res[3 * q + 2]);
+        if (isfinite(res[3 * q + 1]))
+            scale = fmax(scale, fabs(res[3 * q + 1]));
+    }
+    gp_fcheck_set_scale(r, GP_FCHECK_DIRECTIONS, scale);
+    for (size_t q = 0; q < n_dirs; q++)
+        gp_fcheck_add(r, opts, GP_FCHECK_DIRECTIONS, q, res[3 * q], res[3 * q + 1],
+                      res[3 * q + 2]);
+done:
+    gsl_rng_free(rng);
+    free(res);
+    gsl_vector_free(d);
+    gsl_vector_free(g);
+    gsl_vector_free(xs);
+    return status;
+}
+
+int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned long seed,
+                     const gp_fcheck_opts *opts, gp_taylor_result *res) {
+    if (x->size != F->n)
+        GSL_ERROR("x does not have F->n entries", GSL_EBADLEN);
+    double eps = precision_eps(opts->precision);
+    gsl_vector *g = gsl_vector_alloc(F->n), *d = gsl_vector_alloc(F->n),
+               *xs = gsl_vector_alloc(F->n);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    int status = GSL_SUCCESS;
+    if (!g || !d || !xs || !rng) {
+        status = GSL_ENOMEM;
+        gsl_error("out of memory", __FILE__, __LINE__, status);
+        goto done;
+    }
+    status = F->df(x, F->params, g);
+    if (status)
+        goto done;
+    gsl_rng_set(rng, seed);
+    gsl_ran_dir_nd(rng, F->n, d->data);
+    double gd, f0 = F->f(x, F->params), gx = 0;
+    gsl_blas_ddot(g, d, &gd);
+    /* Rounding of x + h d moves the point by about eps |x_i|: f moves by sum |g_i x_i|.
+     */
+    for (size_t i = 0; i < F->n; i++)
+        gx += fabs(gsl_vector_get(g, i) * gsl_vector_get(x, i));
+    dir_fn p = {F, x, d, xs};
+    res->n = GP_TAYLOR_MAX;
+    size_t kept[GP_TAYLOR_MAX], nk = 0;
+    for (size_t k = 0; k < res->n; k++) {
+        double h = ldexp(1.0, -(int)k), fh = eval_dir(h, &p);
+        double rem = fabs(fh - f0 - h * gd);
+        double noise = 8 * eps * (fabs(f0) + fabs(fh) + h * fabs(gd) + gx);
+        res->h[k] = h;
+        res->remainder[k] = rem;
+        res->used[k] = 0;
+        if (isfinite(rem) && rem > 100 * noise)
+            kept[nk++] = k;
+    }
+    if (nk < 3) {
+        res->order = NAN;
+        res->verdict = GP_TAYLOR_FLAT;
+        goto done;
+    }
+    /* Least squares over the smallest-h window of up to 6 qualifying points: the
+     * asymptotic regime, before rounding takes over. */
+    size_t first = nk > 6 ? nk - 6 : 0, n = nk - first;
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (size_t q = first; q < nk; q++) {
+        double lx = log(res->h[kept[q]]), ly = log(res->remainder[kept[q]]);
+        res->used[kept[q]] = 1;
+        sx += lx, sy += ly, sxx += lx * lx, sxy += lx * ly;
+    }
+    res->order = ((double)n * sxy - sx * sy) / ((double)n * sxx - sx * sx);
+    res->verdict = res->order > 1.5 ? GP_TAYLOR_PASS : GP_TAYLOR_FAIL;
+done:
+    gsl_rng_free(rng);
+    gsl_vector_free(g);
+    gsl_vector_free(d);
+    gsl_vector_free(xs);
+    return status;
 }

@@ -24,4 +24,10 @@ int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows
                             const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T,
                             double alpha, double beta_w, double beta_b, double shrink);
 
+/* The 5-point numerical derivative for a precision: gsl_deriv_central for float64, the
+ * same algorithm with FLT_EPSILON in its rounding estimate for float32. */
+#include <gsl/gsl_math.h>
+void gpi_deriv(const gsl_function *f, double x, const gp_fcheck_opts *opts, double *result,
+               double *abserr);
+
 #endif

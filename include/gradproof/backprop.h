@@ -23,6 +23,7 @@ typedef struct {
     gsl_matrix **z;
     gsl_matrix **a;
     gsl_matrix **delta;
+    gsl_matrix **sp;  /* sp[l-1] = sigma'(z^l) for hidden layers l < L (BP2) */
     gsl_vector *ones; /* max_batch ones, for column sums by dgemv */
 } gp_backprop_workspace;
 
@@ -52,7 +53,8 @@ int gp_backprop_batch_rows(const gp_network *net, const gsl_matrix *X, const gsl
 int gp_backprop(const gp_network *net, const gsl_vector *x, const gsl_vector *y,
                 gp_backprop_workspace *w, gp_gradient *grad);
 
-/* Regularisation term of the cost, and its gradient added into grad:
+/* Regularisation term of the cost (NaN if reg->n and n are both 0), and its gradient
+ * added into grad (GSL_EINVAL then):
  * + (lambda/n) w + (lambda_1/n) sgn(w), with sgn(0) = 0 (network2.py uses np.sign). */
 double gp_regularization_cost(const gp_network *net, const gp_regularization *reg, size_t n);
 int gp_regularization_gradient(const gp_network *net, const gp_regularization *reg, size_t n,

@@ -77,23 +77,175 @@ int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_ma
 int gp_cost_from_z(const gp_network *net, size_t l, const gsl_vector *zl, const gsl_vector *y,
                    double *cost);
 
+/* ---- any function f: R^n -> R with a claimed gradient ----
+ *
+ * The same pass rule, with two additions: tolerances follow the precision the
+ * candidate declares, and a floor stol * scale relative to each tensor's scale (the
+ * largest |reference| in it) absorbs the cancellation error of entries much smaller
+ * than their neighbours:
+ *     |g - d| <= abserr_factor * abserr + atol + rtol * max(|g|, |d|) + stol * scale. */
+
+/* Arithmetic of a candidate: float32 candidates get float32-aware bounds. */
+typedef enum { GP_FLOAT64, GP_FLOAT32 } gp_precision;
+
+/* "float64" / "float32"; gp_precision_lookup returns 0 and sets *p, or GSL_EINVAL. */
+const char *gp_precision_name(gp_precision p);
+int gp_precision_lookup(const char *name, gp_precision *p);
+
+/* f and its claimed gradient, with a user pointer (the shape of GSL's
+ * gsl_multimin_function_fdf). f returns NaN to signal failure; df returns a GSL status.
+ */
+typedef struct {
+    size_t n;
+    double (*f)(const gsl_vector *x, void *params);
+    int (*df)(const gsl_vector *x, void *params, gsl_vector *g);
+    void *params;
+} gp_function_fdf;
+
+/* A named slice x[offset .. offset+length) of the argument: one parameter tensor.
+ * cols > 1 marks a row-major matrix, so that reports can say W1[j][k]. */
+typedef struct {
+    const char *name; /* copied into reports (at most 15 characters kept) */
+    size_t offset, length;
+    size_t cols;
+} gp_tensor_range;
+
+typedef struct {
+    gp_precision precision;
+    double h;             /* initial step of the 5-point rule */
+    double abserr_factor; /* weight of the numerical error estimate */
+    double atol, rtol;    /* absolute and relative floors */
+    double stol;          /* floor per unit of the tensor's scale */
+    size_t n_worst;       /* worst offenders kept, <= GP_GRADCHECK_MAX_WORST */
+} gp_fcheck_opts;
+
+/* Defaults for a precision with unit roundoff eps (DBL_EPSILON or FLT_EPSILON):
+ *   float64: h 1e-4, abserr_factor 4, atol 1e-8, rtol 1e-6, stol 64 eps (tight: these
+ *            are gp_gradcheck_opts_default's);
+ *   float32: h 1e-2 (about eps^(1/5), the step where the 5-point rule's h^4 truncation
+ *            meets its eps/h rounding), abserr_factor 4, atol 8 eps = 9.5e-7,
+ *            rtol 4 sqrt(eps) = 1.4e-3 (float32 loses about half its digits in
+ *            1 - a of saturated sigmoids), stol 64 eps = 7.6e-6. */
+void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p);
+/* Tolerances for comparing a candidate with exact reference values (no numerical
+ * derivative in between, abserr = 0), the same formulas for both precisions:
+ * atol 8 eps, rtol 4 sqrt(eps), stol 64 eps; float64: 1.8e-15, 6.0e-8, 1.4e-14;
+ * float32: 9.5e-7, 1.4e-3, 7.6e-6. rtol covers the cancellation in 1 - a of
+ * saturated sigmoids (relative error eps / (1 - a)) down to 1 - a = sqrt(eps) / 4. */
+void gp_fcheck_opts_compare(gp_fcheck_opts *opts, gp_precision p);
+
+/* The tensor index of directional entries. */
+#define GP_FCHECK_DIRECTIONS ((size_t)-1)
+
+typedef struct {
+    size_t tensor;    /* index into report->tensors, or GP_FCHECK_DIRECTIONS */
+    size_t index;     /* flat index in the tensor (row index / cols, index % cols), or
+                         the direction number */
+    size_t coord;     /* coordinate of x (offset + index); 0 for directions */
+    double analytic;  /* the candidate's value */
+    double numeric;   /* the reference: a numerical derivative or an oracle's value */
+    double abserr;    /* error estimate of the reference (0 for exact references) */
+    double error;     /* |analytic - numeric| */
+    double rel_error; /* error / max(|analytic|, |numeric|) (0 when both are 0) */
+    double allowed;   /* right-hand side of the pass rule */
+    double score;     /* error / allowed: > 1 fails; inf for NaN */
+} gp_fcheck_entry;
+
+/* Per-tensor summary. */
+typedef struct {
+    char name[16];
+    size_t offset, length, cols;
+    size_t n_checked, n_failed;
+    double scale; /* max |reference| over the tensor */
+    double max_abs_error, max_rel_error, max_score;
+} gp_fcheck_tensor;
+
+typedef struct {
+    size_t n_tensors;
+    gp_fcheck_tensor *tensors;   /* n_tensors summaries, in the order given */
+    gp_fcheck_tensor directions; /* directional checks ("directions") */
+    size_t n_checked, n_failed;  /* over everything above */
+    double max_abs_error, max_rel_error;
+    double sum_abs_numeric; /* zero means the check saw no signal */
+    size_t n_worst;
+    gp_fcheck_entry worst[GP_GRADCHECK_MAX_WORST]; /* highest score first */
+} gp_fcheck_report;
+
+/* A report for these tensors (ranges are copied). t == NULL means one tensor "x" of
+ * length n_tensors. NULL on GSL_ENOMEM. */
+gp_fcheck_report *gp_fcheck_report_alloc(const gp_tensor_range *t, size_t n_tensors);
+void gp_fcheck_report_free(gp_fcheck_report *r);
+/* Zero every tally (keeps the tensors). */
+void gp_fcheck_report_reset(gp_fcheck_report *r);
+/* Set a tensor's scale (max |reference| over it) before adding its entries. */
+void gp_fcheck_set_scale(gp_fcheck_report *r, size_t tensor, double scale);
+/* Fold one comparison into the report; returns 1 if it passed, 0 if not. */
+int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor,
+                  size_t index, double analytic, double numeric, double abserr);
+/* Compare a candidate with exact reference values, tensor by tensor: cand and ref are
+ * laid out as the report's ranges describe. Each tensor's scale is max |ref| over it. */
+int gp_fcheck_compare(const double *cand, const double *ref, const gp_fcheck_opts *opts,
+                      gp_fcheck_report *r);
+
+/* (a) Every coordinate in the report's ranges: the claimed g_i against the 5-point
+ * numerical derivative (gsl_deriv_central for float64; for float32 the same algorithm
+ * with FLT_EPSILON in its rounding estimate, so that its step refinement stays honest).
+ * Returns a GSL status (of df, or GSL_EBADLEN for ranges outside x); the verdict is
+ * report->n_failed == 0. */
+int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x,
+                   const gp_fcheck_opts *opts, gp_fcheck_report *r);
+/* (b) A budget of coordinates, stratified: every tensor gets at least one, the rest in
+ * proportion to length, each drawn without replacement (gsl_ran_choose) from an MT19937
+ * seeded with `seed`. budget >= length checks everything. */
+int gp_fcheck_sampled(const gp_function_fdf *F, const gsl_vector *x, size_t budget,
+                      unsigned long seed, const gp_fcheck_opts *opts,
+                      gp_fcheck_report *r);
+/* (c) n_dirs random unit vectors d (seeded): the numerical derivative of
+ * t -> f(x + t d) at 0 against <g, d>. Entries go to r->directions. */
+int gp_fcheck_directional(const gp_function_fdf *F, const gsl_vector *x, size_t n_dirs,
+                          unsigned long seed, const gp_fcheck_opts *opts,
+                          gp_fcheck_report *r);
+
+/* (d) Taylor remainder along a random unit direction d:
+ *     r(h) = |f(x + h d) - f(x) - h <g, d>|
+ * is O(h^2) when g is the gradient and O(h) when it is not. Over h = 2^0 .. 2^-(n-1)
+ * the points where r(h) stands 100x above its rounding level (eps of the declared
+ * precision times |f| and h|<g,d>|) are kept; the least-squares slope of ln r against
+ * ln h over the smallest-h window of up to 6 of them is the observed order. Verdict
+ * without a tolerance: pass iff order > 1.5 (between the two outcomes). If fewer than 3
+ * points qualify, r stayed at rounding level: f is affine along d and <g,d> is right
+ * (GP_TAYLOR_FLAT, a pass). */
+#define GP_TAYLOR_MAX 40
+typedef enum { GP_TAYLOR_PASS, GP_TAYLOR_FAIL, GP_TAYLOR_FLAT } gp_taylor_verdict;
+typedef struct {
+    size_t n; /* sweep points */
+    double h[GP_TAYLOR_MAX];
+    double remainder[GP_TAYLOR_MAX];
+    int used[GP_TAYLOR_MAX]; /* 1 where the point entered the fit */
+    double order;            /* fitted slope (NaN for FLAT) */
+    gp_taylor_verdict verdict;
+} gp_taylor_result;
+int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned long seed,
+                     const gp_fcheck_opts *opts, gp_taylor_result *res);
+
 /* ---- random cases for property checks ---- */
 
 /* Limits of a random case: layer count, widths, batch size, and the range of the weight
  * scale, drawn log-uniformly (tiny scales keep sigma' near 1/4, large ones saturate). */
 typedef struct {
-    size_t max_layers; /* weight layers, 1..max_layers [4] */
-    size_t max_width;  /* widths 1..max_width [10] */
-    size_t max_batch;  /* batch 1..max_batch [16] */
+    size_t max_layers;           /* weight layers, 1..max_layers [4] */
+    size_t max_width;            /* widths 1..max_width [10] */
+    size_t max_batch;            /* batch 1..max_batch [16] */
     double scale_min, scale_max; /* [1e-3, 10] */
 } gp_case_opts;
 
 void gp_case_opts_default(gp_case_opts *opts);
 
-/* A random network with the given cost, weights and biases N(0, scale^2), and m random
- * samples fitted to the cost: inputs N(0,1); targets reals (quadratic-linear), in [0,1]
- * (quadratic, cross-entropy) or one-hot (log-likelihood). Caller frees all three.
- * scale and m may be NULL. GSL_ENOMEM on failure (nothing is returned then). */
+/* A random network with the given cost, weights and biases N(0, scale^2), and a batch of
+ * m random samples (m = X->size2): inputs N(0,1); targets reals (quadratic-linear), in
+ * [0,1] (quadratic, cross-entropy) or one-hot (log-likelihood). Caller frees all three.
+ * scale may be NULL. GSL_EINVAL for bad limits, GSL_ENOMEM when memory runs out (nothing
+ * is returned then). */
 int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opts,
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, double *scale);
 

@@ -10,6 +10,7 @@
 #include <gradproof/netio.h>
 #include <gradproof/npy.h>
 #include <gradproof/network.h>
+#include <gradproof/oracle.h>
 #include <gradproof/neuron.h>
 #include <gradproof/sgd.h>
 #include <gradproof/train.h>

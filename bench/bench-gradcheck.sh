@@ -1,0 +1,22 @@
+#!/bin/sh
+# Full gradient check of all 23,860 parameters of [784,30,10] on a batch of 10, side by
+# side: gradproof's oracle (5-point gsl_deriv_central, incremental re-evaluation) and
+# torch.autograd.gradcheck (2-point, full forward passes); then the mean time of a full
+# check of small random MLPs. Run from the top of a configured build tree:
+#   sh bench/bench-gradcheck.sh [REPS]
+set -eu
+REPS=${1:-5}
+top=$(cd "$(dirname "$0")/.." && pwd)
+make -s -C "$top" bench/bench_gradcheck >/dev/null
+out=$("$top/bench/bench_gradcheck" "$REPS")
+echo "$out"
+gp=$(echo "$out" | sed -n 's/.*gradproof \[784.*best of [0-9]*: \([0-9.]*\) s.*/\1/p')
+PY=/usr/bin/python3
+if "$PY" -c 'import torch' 2>/dev/null; then
+    tout=$("$PY" "$top/bench/torch_gradcheck.py" "$REPS")
+    echo "$tout"
+    tt=$(echo "$tout" | sed -n 's/.*best of [0-9]*: \([0-9.]*\) s.*/\1/p')
+    awk -v a="$gp" -v b="$tt" 'BEGIN { printf "ratio: torch gradcheck / gradproof oracle = %.1fx\n", b / a }'
+else
+    echo "torch not found for $PY: no comparison"
+fi

@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""A peer implementation in PyTorch: the same network as nn.Linear layers, gradients by
+autograd, dumped in the oracle's layout (a directory of .npy files).
+
+    torch_peer.py DUMP_DIR OUT_DIR [--dtype float64|float32]
+
+Reads network.json, x.npy, y.npy and meta.json from an oracle dump and writes cost.npy,
+z1.npy, a1.npy, delta1.npy (dC_x/dz^l per sample: autograd's dC/dz^l times m), dW1.npy,
+db1.npy, ... computed in the given dtype."""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+
+def main(argv):
+    src, out = argv[1], argv[2]
+    dtype = torch.float32 if "--dtype" in argv and argv[argv.index("--dtype") + 1] == "float32" else torch.float64
+    net = json.load(open(os.path.join(src, "network.json")))
+    meta = json.load(open(os.path.join(src, "meta.json")))
+    cost = net["cost"]
+    lmbda, l1, n = meta["lambda"], meta["l1"], meta["n"]
+    x = torch.tensor(np.load(os.path.join(src, "x.npy")).T, dtype=dtype)  # m x n_0
+    y = torch.tensor(np.load(os.path.join(src, "y.npy")).T, dtype=dtype)
+    m = x.shape[0]
+    layers = []
+    for w, b in zip(net["weights"], net["biases"]):
+        lin = torch.nn.Linear(len(w[0]), len(w)).to(dtype)
+        with torch.no_grad():
+            lin.weight.copy_(torch.tensor(w, dtype=dtype))
+            lin.bias.copy_(torch.tensor(b, dtype=dtype).reshape(-1))
+        layers.append(lin)
+    zs, acts = [], []
+    a = x
+    for l, lin in enumerate(layers):
+        z = lin(a)
+        z.retain_grad()
+        zs.append(z)
+        last = l == len(layers) - 1
+        if not last or cost in ("QuadraticCost", "CrossEntropyCost", "quadratic", "cross-entropy"):
+            a = torch.sigmoid(z)
+        elif cost == "log-likelihood":
+            a = torch.softmax(z, dim=1)
+        else:
+            a = z
+        acts.append(a)
+    z = zs[-1]
+    if cost in ("QuadraticCost", "quadratic", "quadratic-linear"):
+        c = 0.5 * ((a - y) ** 2).sum() / m
+    elif cost in ("CrossEntropyCost", "cross-entropy"):
+        c = torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction="sum") / m
+    else:
+        c = -(y * torch.log_softmax(z, dim=1)).sum() / m
+    for lin in layers:
+        c = c + lmbda / (2 * n) * (lin.weight ** 2).sum() + l1 / n * lin.weight.abs().sum()
+    c.backward()
+    os.makedirs(out, exist_ok=True)
+    np.save(os.path.join(out, "cost.npy"), c.detach().numpy())
+    for l, lin in enumerate(layers):
+        k = l + 1
+        np.save(os.path.join(out, "z%d.npy" % k), zs[l].detach().numpy().T)
+        np.save(os.path.join(out, "a%d.npy" % k), acts[l].detach().numpy().T)
+        np.save(os.path.join(out, "delta%d.npy" % k), (zs[l].grad * m).numpy().T)
+        np.save(os.path.join(out, "dW%d.npy" % k), lin.weight.grad.numpy())
+        np.save(os.path.join(out, "db%d.npy" % k), lin.bias.grad.numpy())
+
+
+if __name__ == "__main__":
+    main(sys.argv)

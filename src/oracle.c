@@ -1,0 +1,591 @@
+/* oracle.c: the full gradient check of a network by incremental re-evaluation
+ * (see oracle.h for the idea). */
+#include <config.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_deriv.h>
+
+#include "internal.h"
+
+struct gp_oracle {
+    gp_network *net;        /* a private copy */
+    size_t L, m, n0, width; /* width: the widest layer */
+    gp_regularization reg;
+    size_t reg_n; /* the n of the regularisation terms */
+    double *X;    /* n_0 x m, row-major: row k is input k over the samples */
+    double *YT;   /* m x n_L: sample i's target contiguous */
+    double **z;   /* z[l-1]: n_l x m, row-major */
+    double **a;   /* a[l-1]: n_l x m (hidden layers) */
+    double *c;    /* per-sample cost C_x */
+    double data_cost, reg_cost;
+    double *zz, *zz2, *da; /* scratch, width entries each */
+    double *ones;          /* m ones: the "input" of a bias */
+};
+
+void gp_oracle_free(gp_oracle *o) {
+    if (!o)
+        return;
+    for (size_t l = 0; o->z && l < o->L; l++)
+        free(o->z[l]);
+    for (size_t l = 0; o->a && l < o->L; l++)
+        free(o->a[l]);
+    free(o->z);
+    free(o->a);
+    free(o->X);
+    free(o->YT);
+    free(o->c);
+    free(o->zz);
+    free(o->zz2);
+    free(o->da);
+    free(o->ones);
+    gp_network_free(o->net);
+    free(o);
+}
+
+gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
+                           const gsl_matrix *Y, const gp_regularization *reg) {
+    size_t L = net->p.L, m = X->size2;
+    if (m == 0 || X->size1 != net->p.sizes[0] || Y->size1 != net->p.sizes[L] ||
+        Y->size2 != m)
+        GSL_ERROR_NULL("X, Y and the network disagree in shape", GSL_EBADLEN);
+    if (reg && (!(reg->lambda >= 0) || !(reg->l1 >= 0) || !isfinite(reg->lambda) ||
+                !isfinite(reg->l1)))
+        GSL_ERROR_NULL("regularisation strengths must be finite and >= 0", GSL_EDOM);
+    gp_oracle *o = calloc(1, sizeof *o);
+    gp_backprop_workspace *w = NULL;
+    if (!o)
+        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    o->L = L;
+    o->m = m;
+    o->n0 = net->p.sizes[0];
+    if (reg)
+        o->reg = *reg;
+    o->reg_n = o->reg.n ? o->reg.n : m;
+    for (size_t l = 0; l <= L; l++)
+        if (net->p.sizes[l] > o->width)
+            o->width = net->p.sizes[l];
+    size_t nL = net->p.sizes[L];
+    o->net = gp_network_clone(net);
+    o->z = calloc(L, sizeof *o->z);
+    o->a = calloc(L, sizeof *o->a);
+    o->X = malloc(o->n0 * m * sizeof *o->X);
+    o->YT = malloc(nL * m * sizeof *o->YT);
+    o->c = malloc(m * sizeof *o->c);
+    o->zz = malloc(o->width * sizeof *o->zz);
+    o->zz2 = malloc(o->width * sizeof *o->zz2);
+    o->da = malloc(o->width * sizeof *o->da);
+    o->ones = malloc(m * sizeof *o->ones);
+    w = gp_backprop_workspace_alloc(net, m);
+    if (!o->net || !o->z || !o->a || !o->X || !o->YT || !o->c || !o->zz || !o->zz2 ||
+        !o->da || !o->ones || !w)
+        goto nomem;
+    for (size_t l = 0; l < L; l++) {
+        o->z[l] = malloc(net->p.sizes[l + 1] * m * sizeof(double));
+        o->a[l] = malloc(net->p.sizes[l + 1] * m * sizeof(double));
+        if (!o->z[l] || !o->a[l])
+            goto nomem;
+    }
+    int status = gp_feedforward(net, X, w);
+    if (status) {
+        gp_backprop_workspace_free(w);
+        gp_oracle_free(o);
+        GSL_ERROR_NULL("forward pass failed", status);
+    }
+    for (size_t k = 0; k < o->n0; k++)
+        for (size_t i = 0; i < m; i++)
+            o->X[k * m + i] = gsl_matrix_get(X, k, i);
+    for (size_t i = 0; i < m; i++) {
+        o->ones[i] = 1.0;
+        for (size_t j = 0; j < nL; j++)
+            o->YT[i * nL + j] = gsl_matrix_get(Y, j, i);
+    }
+    for (size_t l = 0; l < L; l++)
+        for (size_t j = 0; j < net->p.sizes[l + 1]; j++)
+            for (size_t i = 0; i < m; i++) {
+                o->z[l][j * m + i] = gsl_matrix_get(w->z[l], j, i);
+                o->a[l][j * m + i] = gsl_matrix_get(w->a[l], j, i);
+            }
+    /* Per-sample costs, summed in the order gp_total_cost sums them. */
+    double s = 0;
+    for (size_t i = 0; i < m; i++) {
+        gsl_matrix_const_view Z = gsl_matrix_const_submatrix(w->z[L - 1], 0, 0, nL, m);
+        o->c[i] = gpi_cost_column(net->cost, &Z.matrix, Y, i);
+        s += o->c[i];
+    }
+    o->data_cost = s / (double)m;
+    o->reg_cost = gp_regularization_cost(net, reg, m);
+    gp_backprop_workspace_free(w);
+    return o;
+nomem:
+    gp_backprop_workspace_free(w);
+    gp_oracle_free(o);
+    GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+}
+
+double gp_oracle_cost(const gp_oracle *o) {
+    return o->data_cost + o->reg_cost;
+}
+
+/* C_x from z^L, the built-in costs written out for speed with the values of their fn_z
+ * (cost.c); any other cost object goes through fn_z. */
+static double sample_cost(const gp_cost_type *cost, const double *z, const double *y,
+                          size_t n) {
+    double s = 0;
+    if (cost == &gp_cost_cross_entropy) {
+        /* y softplus(-z) + (1-y) softplus(z): both softplus share ln(1 + e^{-|z|}). */
+        for (size_t q = 0; q < n; q++) {
+            double t = log1p(exp(-fabs(z[q])));
+            s += y[q] * ((z[q] < 0 ? -z[q] : 0.0) + t) +
+                 (1 - y[q]) * ((z[q] > 0 ? z[q] : 0.0) + t);
+        }
+    } else if (cost == &gp_cost_quadratic) {
+        for (size_t q = 0; q < n; q++) {
+            double d = gp_sigmoid(z[q]) - y[q];
+            s += d * d;
+        }
+        s *= 0.5;
+    } else if (cost == &gp_cost_quadratic_linear) {
+        for (size_t q = 0; q < n; q++)
+            s += (z[q] - y[q]) * (z[q] - y[q]);
+        s *= 0.5;
+    } else if (cost == &gp_cost_log_likelihood) {
+        /* (sum y) lse(z) - y.z with the maximum subtracted in lse. */
+        double mx = z[0], e = 0;
+        for (size_t q = 1; q < n; q++)
+            mx = z[q] > mx ? z[q] : mx;
+        if (!isfinite(mx))
+            return NAN;
+        for (size_t q = 0; q < n; q++)
+            e += exp(z[q] - mx);
+        double lse = mx + log(e);
+        for (size_t q = 0; q < n; q++)
+            if (y[q] != 0)
+                s += y[q] * (lse - z[q]);
+    } else {
+        gsl_vector_const_view zv = gsl_vector_const_view_array(z, n);
+        gsl_vector_const_view yv = gsl_vector_const_view_array(y, n);
+        s = cost->fn_z(&zv.vector, &yv.vector);
+    }
+    return s;
+}
+
+/* The parameter being varied: layer l (1-based), row j, and the per-sample factor v by
+ * which dt moves z^l_j (row k of a^{l-1}, or ones for a bias). */
+typedef struct {
+    gp_oracle *o;
+    size_t index, l, j;
+    int is_w;
+    const double *v;
+    double w0;
+} param_slot;
+
+static void slot_set(gp_oracle *o, size_t i, param_slot *s) {
+    size_t l, j, k;
+    int is_w;
+    gp_params_locate(&o->net->p, i, &l, &is_w, &j, &k);
+    s->o = o;
+    s->index = i;
+    s->l = l;
+    s->j = j;
+    s->is_w = is_w;
+    s->v = !is_w ? o->ones : l == 1 ? o->X + k * o->m : o->a[l - 2] + k * o->m;
+    s->w0 = gsl_vector_get(o->net->p.params, i);
+}
+
+/* C(t) - C(w0) over the data, divided by m at the end. */
+static double slot_cost(const param_slot *s, double t) {
+    gp_oracle *o = s->o;
+    const gp_params *p = &o->net->p;
+    size_t L = o->L, m = o->m, l = s->l, j = s->j, nL = p->sizes[L];
+    double dt = t - s->w0, sum = 0;
+    for (size_t i = 0; i < m && dt != 0; i++) {
+        if (s->v[i] == 0)
+            continue; /* z^l_j of this sample does not move */
+        double zj = o->z[l - 1][j * m + i] + dt * s->v[i];
+        double *zz = o->zz, *zz2 = o->zz2, *da = o->da;
+        if (l == L) {
+            for (size_t q = 0; q < nL; q++)
+                zz[q] = o->z[L - 1][q * m + i];
+            zz[j] = zj;
+        } else {
+            double daj = gp_sigmoid(zj) - o->a[l - 1][j * m + i];
+            if (daj == 0)
+                continue; /* saturated: nothing downstream moves */
+            /* Layer l+1: a rank-one change through column j of W^{l+1}. */
+            const gsl_matrix *W = p->w[l];
+            for (size_t q = 0; q < W->size1; q++)
+                zz[q] = o->z[l][q * m + i] + W->data[q * W->tda + j] * daj;
+            /* Later layers: z^{r+1}' = z^{r+1} + W^{r+1} (a^r' - a^r). */
+            for (size_t r = l + 1; r < L; r++) {
+                size_t nr = p->sizes[r];
+                for (size_t q = 0; q < nr; q++)
+                    da[q] = gp_sigmoid(zz[q]) - o->a[r - 1][q * m + i];
+                const gsl_matrix *Wn = p->w[r];
+                for (size_t q = 0; q < Wn->size1; q++) {
+                    const double *row = Wn->data + q * Wn->tda;
+                    double acc = o->z[r][q * m + i];
+                    for (size_t u = 0; u < nr; u++)
+                        acc += row[u] * da[u];
+                    zz2[q] = acc;
+                }
+                double *tmp = zz;
+                zz = zz2;
+                zz2 = tmp;
+            }
+        }
+        sum += sample_cost(o->net->cost, zz, o->YT + i * nL, nL) - o->c[i];
+    }
+    double c = o->data_cost + sum / (double)m + o->reg_cost;
+    if (s->is_w && (o->reg.lambda != 0 || o->reg.l1 != 0)) {
+        /* L2 and L1 terms of this one weight: (lambda/2n)(t^2 - w0^2) + (l1/n)(|t| -
+         * |w0|). */
+        double n = (double)o->reg_n;
+        c += o->reg.lambda / (2 * n) * (t - s->w0) * (t + s->w0) +
+             o->reg.l1 / n * (fabs(t) - fabs(s->w0));
+    }
+    return c;
+}
+
+int gp_oracle_perturbed_cost(gp_oracle *o, size_t i, double t, double *cost) {
+    if (i >= o->net->p.n_params)
+        GSL_ERROR("parameter index out of range", GSL_EINVAL);
+    param_slot s;
+    slot_set(o, i, &s);
+    *cost = slot_cost(&s, t);
+    return GSL_SUCCESS;
+}
+
+void gp_oracle_ranges(const gp_network *net, gp_tensor_range *t, char (*names)[24]) {
+    for (size_t l = 1; l <= net->p.L; l++) {
+        size_t q = 2 * (l - 1);
+        snprintf(names[q], 24, "W%zu", l);
+        snprintf(names[q + 1], 24, "b%zu", l);
+        t[q].name = names[q];
+        t[q].offset = gp_params_offset(&net->p, l, 1);
+        t[q].length = net->p.sizes[l] * net->p.sizes[l - 1];
+        t[q].cols = net->p.sizes[l - 1];
+        t[q + 1].name = names[q + 1];
+        t[q + 1].offset = gp_params_offset(&net->p, l, 0);
+        t[q + 1].length = net->p.sizes[l];
+        t[q + 1].cols = 0;
+    }
+}
+
+gp_fcheck_report *gp_oracle_report_alloc(const gp_network *net) {
+    size_t n = 2 * net->p.L;
+    gp_tensor_range *t = malloc(n * sizeof *t);
+    char(*names)[24] = malloc(n * sizeof *names);
+    gp_fcheck_report *r = NULL;
+    if (t && names) {
+        gp_oracle_ranges(net, t, names);
+        r = gp_fcheck_report_alloc(t, n);
+    }
+    free(t);
+    free(names);
+    if (!r)
+        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    return r;
+}
+
+typedef struct {
+    const param_slot *s;
+    size_t evals;
+} slot_fn;
+
+static double eval_slot(double t, void *vp) {
+    slot_fn *f = vp;
+    f->evals++;
+    return slot_cost(f->s, t);
+}
+
+int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate,
+                    const gp_fcheck_opts *opts, gp_fcheck_report *r, size_t *n_evals) {
+    const gp_params *p = &o->net->p;
+    if (candidate->n_params != p->n_params || candidate->L != p->L)
+        GSL_ERROR("candidate does not match the network", GSL_EBADLEN);
+    if (r->n_tensors != 2 * p->L)
+        GSL_ERROR("report does not match the network", GSL_EBADLEN);
+    double *num = malloc(2 * p->n_params * sizeof *num);
+    if (!num)
+        GSL_ERROR("out of memory", GSL_ENOMEM);
+    param_slot s;
+    slot_fn sf = {&s, 0};
+    gsl_function F = {eval_slot, &sf};
+    for (size_t i = 0; i < p->n_params; i++) {
+        slot_set(o, i, &s);
+        double h = opts->h;
+        /* |w| has a kink at 0: keep the stencil (which reaches w +- h) on one side. */
+        if (s.is_w && o->reg.l1 > 0 && s.w0 != 0 && h > fabs(s.w0) / 4)
+            h = fabs(s.w0) / 4;
+        gp_fcheck_opts local = *opts;
+        local.h = h;
+        gpi_deriv(&F, s.w0, &local, &num[2 * i], &num[2 * i + 1]);
+    }
+    /* Verdicts per tensor, now that each tensor's scale (max |numeric|) is known. */
+    for (size_t t = 0; t < r->n_tensors; t++) {
+        const gp_fcheck_tensor *ts = &r->tensors[t];
+        double scale = 0;
+        for (size_t q = 0; q < ts->length; q++)
+            if (isfinite(num[2 * (ts->offset + q)]))
+                scale = fmax(scale, fabs(num[2 * (ts->offset + q)]));
+        gp_fcheck_set_scale(r, t, scale);
+        for (size_t q = 0; q < ts->length; q++) {
+            size_t i = ts->offset + q;
+            gp_fcheck_add(r, opts, t, q, gsl_vector_get(candidate->params, i), num[2 * i],
+                          num[2 * i + 1]);
+        }
+    }
+    free(num);
+    if (n_evals)
+        *n_evals += sf.evals;
+    return GSL_SUCCESS;
+}
+
+int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X,
+                            const gsl_matrix *Y, const gp_regularization *reg,
+                            const gp_gradient *candidate, const gp_fcheck_opts *opts,
+                            gp_fcheck_report *r) {
+    gp_oracle *o = gp_oracle_alloc(net, X, Y, reg);
+    if (!o)
+        return GSL_EFAILED;
+    int status = gp_oracle_check(o, candidate, opts, r, NULL);
+    gp_oracle_free(o);
+    return status;
+}
+
+void gp_oracle_opts_default(gp_fcheck_opts *opts, gp_precision p) {
+    gp_fcheck_opts_default(opts, p);
+    if (p == GP_FLOAT64)
+        opts->h = 2e-6;
+}
+
+/* ---- shrinking ---- */
+
+typedef struct {
+    gp_network *net;
+    gsl_matrix *X, *Y;
+} shrink_case;
+
+static void case_free(shrink_case *c) {
+    gp_network_free(c->net);
+    gsl_matrix_free(c->X);
+    gsl_matrix_free(c->Y);
+    c->net = NULL;
+    c->X = c->Y = NULL;
+}
+
+/* Copy of A without row `dr` and column `dc` ((size_t)-1: none), or NULL. */
+static gsl_matrix *drop(const gsl_matrix *A, size_t dr, size_t dc) {
+    size_t r = A->size1 - (dr < A->size1), c = A->size2 - (dc < A->size2);
+    if (r == 0 || c == 0)
+        return NULL;
+    gsl_matrix *B = gsl_matrix_alloc(r, c);
+    for (size_t i = 0, ii = 0; B && i < A->size1; i++) {
+        if (i == dr)
+            continue;
+        for (size_t j = 0, jj = 0; j < A->size2; j++)
+            if (j != dc)
+                gsl_matrix_set(B, ii, jj++, gsl_matrix_get(A, i, j));
+        ii++;
+    }
+    return B;
+}
+
+/* The case without sample i. */
+static int without_sample(const shrink_case *c, size_t i, shrink_case *out) {
+    out->net = gp_network_clone(c->net);
+    out->X = drop(c->X, (size_t)-1, i);
+    out->Y = drop(c->Y, (size_t)-1, i);
+    return out->net && out->X && out->Y ? 0 : GSL_ENOMEM;
+}
+
+/* The case without neuron j of layer l (0 = an input, L = an output). */
+static int without_neuron(const shrink_case *c, size_t l, size_t j, shrink_case *out) {
+    const gp_params *p = &c->net->p;
+    size_t L = p->L, sizes[GP_MAX_LAYERS + 1];
+    memcpy(sizes, p->sizes, (L + 1) * sizeof *sizes);
+    sizes[l]--;
+    out->net = gp_network_alloc(L + 1, sizes, c->net->cost);
+    out->X =
+        l == 0 ? drop(c->X, j, (size_t)-1) : gsl_matrix_alloc(c->X->size1, c->X->size2);
+    out->Y =
+        l == L ? drop(c->Y, j, (size_t)-1) : gsl_matrix_alloc(c->Y->size1, c->Y->size2);
+    if (!out->net || !out->X || !out->Y)
+        return GSL_ENOMEM;
+    if (l != 0)
+        gsl_matrix_memcpy(out->X, c->X);
+    if (l != L)
+        gsl_matrix_memcpy(out->Y, c->Y);
+    for (size_t q = 1; q <= L; q++) {
+        size_t dr = q == l ? j : (size_t)-1, dc = q == l + 1 ? j : (size_t)-1;
+        gsl_matrix *W = drop(p->w[q - 1], dr, dc);
+        if (!W)
+            return GSL_ENOMEM;
+        gsl_matrix_memcpy(out->net->p.w[q - 1], W);
+        gsl_matrix_free(W);
+        for (size_t k = 0, kk = 0; k < p->sizes[q]; k++)
+            if (k != dr)
+                gsl_vector_set(out->net->p.b[q - 1], kk++,
+                               gsl_vector_get(p->b[q - 1], k));
+    }
+    return GSL_SUCCESS;
+}
+
+/* The case without hidden layer l (1 <= l < L): W^{l+1} cut or zero-padded to
+ * n_{l+1} x n_{l-1}. */
+static int without_layer(const shrink_case *c, size_t l, shrink_case *out) {
+    const gp_params *p = &c->net->p;
+    size_t L = p->L, sizes[GP_MAX_LAYERS + 1], n = 0;
+    for (size_t q = 0; q <= L; q++)
+        if (q != l)
+            sizes[n++] = p->sizes[q];
+    out->net = gp_network_alloc(n, sizes, c->net->cost);
+    out->X = gsl_matrix_alloc(c->X->size1, c->X->size2);
+    out->Y = gsl_matrix_alloc(c->Y->size1, c->Y->size2);
+    if (!out->net || !out->X || !out->Y)
+        return GSL_ENOMEM;
+    gsl_matrix_memcpy(out->X, c->X);
+    gsl_matrix_memcpy(out->Y, c->Y);
+    for (size_t q = 1, qq = 1; q <= L; q++) {
+        if (q == l)
+            continue;
+        gsl_matrix *Wn = out->net->p.w[qq - 1];
+        const gsl_matrix *W = p->w[q - 1];
+        gsl_matrix_set_zero(Wn);
+        for (size_t i = 0; i < Wn->size1 && i < W->size1; i++)
+            for (size_t k = 0; k < Wn->size2 && k < W->size2; k++)
+                gsl_matrix_set(Wn, i, k, gsl_matrix_get(W, i, k));
+        gsl_vector_memcpy(out->net->p.b[qq - 1], p->b[q - 1]);
+        qq++;
+    }
+    return GSL_SUCCESS;
+}
+
+typedef struct {
+    gp_case_property prop;
+    void *params;
+    size_t evals, max_evals, steps;
+    int error;
+} shrinker;
+
+/* Try a candidate: keep it (freeing the current case) if it still fails. */
+static int try_case(shrinker *s, shrink_case *cur, shrink_case *cand, int status) {
+    if (status || s->evals >= s->max_evals) {
+        case_free(cand);
+        return 0;
+    }
+    s->evals++;
+    int r = s->prop(cand->net, cand->X, cand->Y, s->params);
+    if (r < 0)
+        s->error = 1;
+    if (r == 1) {
+        case_free(cur);
+        *cur = *cand;
+        s->steps++;
+        return 1;
+    }
+    case_free(cand);
+    return 0;
+}
+
+/* Simpler values for x: 0, the nearest integer, one decimal (those that differ). */
+static size_t simpler(double x, double out[3]) {
+    size_t n = 0;
+    double c[3] = {0.0, round(x), round(10 * x) / 10};
+    for (int i = 0; i < 3; i++)
+        if (c[i] != x && (n == 0 || c[i] != out[n - 1]))
+            out[n++] = c[i];
+    return n;
+}
+
+int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals,
+                   gp_network **net, gsl_matrix **X, gsl_matrix **Y, size_t *steps) {
+    shrinker s = {prop, params, 0, max_evals, 0, 0};
+    shrink_case cur = {*net, *X, *Y};
+    int r0 = prop(cur.net, cur.X, cur.Y, params);
+    if (r0 < 0)
+        GSL_ERROR("the property failed to run", GSL_EFAILED);
+    if (r0 != 1)
+        GSL_ERROR("the case to shrink does not fail", GSL_EINVAL);
+    int changed = 1;
+    while (changed && s.evals < max_evals && !s.error) {
+        changed = 0;
+        /* Fewer samples. */
+        for (size_t i = cur.X->size2; i-- > 0 && cur.X->size2 > 1;) {
+            shrink_case cand = {NULL, NULL, NULL};
+            changed |= try_case(&s, &cur, &cand, without_sample(&cur, i, &cand));
+        }
+        /* Fewer hidden layers. */
+        for (size_t l = cur.net->p.L; l-- > 1;) {
+            shrink_case cand = {NULL, NULL, NULL};
+            changed |= try_case(&s, &cur, &cand, without_layer(&cur, l, &cand));
+        }
+        /* Narrower layers. */
+        for (size_t l = 0; l <= cur.net->p.L; l++) {
+            for (size_t j = cur.net->p.sizes[l]; j-- > 0;) {
+                size_t L = cur.net->p.L, n = cur.net->p.sizes[l];
+                if (l > L || j >= cur.net->p.sizes[l] || n < 2)
+                    continue;
+                if (l == L && cur.net->cost->output == GP_OUTPUT_SOFTMAX) {
+                    int used = n <= 2;
+                    for (size_t i = 0; i < cur.Y->size2; i++)
+                        used |= gsl_matrix_get(cur.Y, j, i) != 0;
+                    if (used)
+                        continue;
+                }
+                shrink_case cand = {NULL, NULL, NULL};
+                changed |= try_case(&s, &cur, &cand, without_neuron(&cur, l, j, &cand));
+            }
+        }
+        /* Simpler values: parameters, then inputs. */
+        gsl_vector *pv = cur.net->p.params;
+        for (size_t i = 0; i < pv->size && s.evals < max_evals; i++) {
+            double *slot = gsl_vector_ptr(pv, i), x = *slot, cands[3];
+            size_t n = simpler(x, cands);
+            for (size_t q = 0; q < n && s.evals < max_evals; q++) {
+                *slot = cands[q];
+                s.evals++;
+                int r = prop(cur.net, cur.X, cur.Y, params);
+                if (r < 0)
+                    s.error = 1;
+                if (r == 1) {
+                    s.steps++;
+                    changed = 1;
+                    break;
+                }
+                *slot = x;
+            }
+        }
+        for (size_t i = 0; i < cur.X->size1 * cur.X->size2 && s.evals < max_evals; i++) {
+            double *slot = gsl_matrix_ptr(cur.X, i / cur.X->size2, i % cur.X->size2),
+                   x = *slot, cands[3];
+            size_t n = simpler(x, cands);
+            for (size_t q = 0; q < n && s.evals < max_evals; q++) {
+                *slot = cands[q];
+                s.evals++;
+                int r = prop(cur.net, cur.X, cur.Y, params);
+                if (r < 0)
+                    s.error = 1;
+                if (r == 1) {
+                    s.steps++;
+                    changed = 1;
+                    break;
+                }
+                *slot = x;
+            }
+        }
+    }
+    *net = cur.net;
+    *X = cur.X;
+    *Y = cur.Y;
+    if (steps)
+        *steps = s.steps;
+    if (s.error)
+        GSL_ERROR("the property failed to run", GSL_EFAILED);
+    return GSL_SUCCESS;
+}

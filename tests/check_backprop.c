@@ -1,0 +1,561 @@
+/* tests/check_backprop.c: backpropagation BP1-BP4 against numerical derivatives, on
+ * random networks (SPEC "Backpropagation"). */
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <check.h>
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+
+#include "testutil.h"
+
+#define TU_PROG "check_backprop"
+
+/* Case counts per cost (times GP_CASES_MULT). */
+#define N_GRAD 400
+#define N_DELTA 400
+#define N_REG 300
+#define N_EXACT 300
+
+static const gp_regularization no_reg = {0.0, 0.0, 0};
+
+/* One random case of property `salt` for cost _i; NULL-safe to free. */
+static tu_case *new_case(unsigned long salt, size_t i, const gp_cost_type *cost,
+                         const tu_shape *shape, gsl_rng **rp) {
+    tu_shape def;
+    tu_case *c;
+    if (shape == NULL) {
+        tu_shape_default(&def);
+        shape = &def;
+    }
+    *rp = tu_rng_for_case(salt, i);
+    c = tu_case_alloc(*rp, cost, shape);
+    ck_assert_msg(c != NULL, "case %zu: allocation failed", i);
+    return c;
+}
+
+#define FAIL_FMT "%s (%s), case %zu seed %lu, %s: %s; " TU_RERUN_FMT
+#define FAIL_ARGS(what, c, i, salt, msg)                                                    \
+    (what), (c)->net->cost->name, (size_t)(i), tu_case_seed((salt), (i)), (c)->desc, (msg), \
+        TU_RERUN_ARGS((i), "Properties")
+
+/* ---------------------------------------------------------------- Core */
+
+/* [1,1,1] network by the chain rule written out with scalars. */
+START_TEST(test_backprop_known_chain_rule) {
+    const size_t sizes[] = {1, 1, 1};
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, 1);
+    gp_gradient *g = gp_gradient_alloc(net);
+    gsl_vector *x = gsl_vector_alloc(1), *y = gsl_vector_alloc(1);
+    double w1 = 0.3817, b1 = -0.2113, w2 = 1.4142, b2 = 0.1234, xv = 0.731, yv = 0.25;
+    double z1, a1, z2, a2, d2, d1;
+    gsl_matrix_set(net->p.w[0], 0, 0, w1);
+    gsl_vector_set(net->p.b[0], 0, b1);
+    gsl_matrix_set(net->p.w[1], 0, 0, w2);
+    gsl_vector_set(net->p.b[1], 0, b2);
+    gsl_vector_set(x, 0, xv);
+    gsl_vector_set(y, 0, yv);
+    z1 = w1 * xv + b1;
+    a1 = 1 / (1 + exp(-z1));
+    z2 = w2 * a1 + b2;
+    a2 = 1 / (1 + exp(-z2));
+    d2 = (a2 - yv) * a2 * (1 - a2);
+    d1 = w2 * d2 * a1 * (1 - a1);
+    ck_assert_int_eq(gp_backprop(net, x, y, w, g), GSL_SUCCESS);
+    ck_assert_double_eq_tol(gsl_matrix_get(g->w[1], 0, 0), d2 * a1, 1e-15);
+    ck_assert_double_eq_tol(gsl_vector_get(g->b[1], 0), d2, 1e-15);
+    ck_assert_double_eq_tol(gsl_matrix_get(g->w[0], 0, 0), d1 * xv, 1e-15);
+    ck_assert_double_eq_tol(gsl_vector_get(g->b[0], 0), d1, 1e-15);
+    ck_assert_double_eq_tol(gsl_matrix_get(w->delta[1], 0, 0), d2, 1e-15);
+    ck_assert_double_eq_tol(gsl_matrix_get(w->delta[0], 0, 0), d1, 1e-15);
+    ck_assert_double_eq_tol(gsl_matrix_get(w->z[0], 0, 0), z1, 1e-15);
+    ck_assert_double_eq_tol(gsl_matrix_get(w->a[1], 0, 0), a2, 1e-15);
+    ck_assert_uint_eq(w->m, 1);
+    gsl_vector_free(y);
+    gsl_vector_free(x);
+    gp_gradient_free(g);
+    gp_backprop_workspace_free(w);
+    gp_network_free(net);
+}
+END_TEST
+
+/* L2 (lambda/2n) sum w^2 and L1 (lambda_1/n) sum |w|, weights only, at known values. */
+START_TEST(test_regularization_known_values) {
+    const size_t sizes[] = {2, 2};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_cross_entropy);
+    gp_gradient *g = gp_gradient_alloc(net);
+    gp_regularization reg = {0.5, 0.25, 0};
+    double wv[] = {1.0, -2.0, 0.0, 3.0};
+    size_t k;
+    for (k = 0; k < 4; k++)
+        gsl_matrix_set(net->p.w[0], k / 2, k % 2, wv[k]);
+    gsl_vector_set_all(net->p.b[0], 100.0); /* biases are not regularised */
+    /* n = 4 from the call: 0.5/8 * 14 + 0.25/4 * 6 */
+    ck_assert_double_eq_tol(gp_regularization_cost(net, &reg, 4), 0.875 + 0.375, 1e-15);
+    reg.n = 2; /* reg->n overrides the call's n */
+    ck_assert_double_eq_tol(gp_regularization_cost(net, &reg, 4), 1.75 + 0.75, 1e-15);
+    ck_assert_int_eq(gp_regularization_gradient(net, &reg, 4, g), GSL_SUCCESS);
+    /* (lambda/n) w + (lambda_1/n) sgn(w), sgn(0) = 0 */
+    ck_assert_double_eq_tol(gsl_matrix_get(g->w[0], 0, 0), 0.25 + 0.125, 1e-16);
+    ck_assert_double_eq_tol(gsl_matrix_get(g->w[0], 0, 1), -0.5 - 0.125, 1e-16);
+    ck_assert_double_eq(gsl_matrix_get(g->w[0], 1, 0), 0.0);
+    ck_assert_double_eq_tol(gsl_matrix_get(g->w[0], 1, 1), 0.75 + 0.125, 1e-16);
+    ck_assert(gsl_vector_isnull(g->b[0]));
+    /* it adds: twice gives twice */
+    ck_assert_int_eq(gp_regularization_gradient(net, &reg, 4, g), GSL_SUCCESS);
+    ck_assert_double_eq_tol(gsl_matrix_get(g->w[0], 1, 1), 2 * (0.75 + 0.125), 1e-15);
+    ck_assert_double_eq(gp_regularization_cost(net, NULL, 4), 0.0);
+    gp_gradient_free(g);
+    gp_network_free(net);
+}
+END_TEST
+
+/* gp_backprop takes any sample vector, including a column of a data matrix (stride m):
+ * the header promises "x has n_0 entries", not unit stride. */
+START_TEST(test_backprop_accepts_strided_sample) {
+    const size_t sizes[] = {3, 4, 2};
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_cross_entropy);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, 5);
+    gp_gradient *g1 = gp_gradient_alloc(net), *g2 = gp_gradient_alloc(net);
+    gsl_rng *r = tu_rng_for_case(0x57D, 0);
+    gsl_matrix *X = gsl_matrix_alloc(3, 5), *Y = gsl_matrix_alloc(2, 5);
+    gsl_vector *x = gsl_vector_alloc(3), *y = gsl_vector_alloc(2);
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    size_t j, k;
+    gp_network_init(net, GP_INIT_LARGE, r);
+    for (j = 0; j < 3; j++)
+        for (k = 0; k < 5; k++)
+            gsl_matrix_set(X, j, k, gsl_ran_gaussian(r, 1.0));
+    for (j = 0; j < 2; j++)
+        for (k = 0; k < 5; k++)
+            gsl_matrix_set(Y, j, k, gsl_rng_uniform(r));
+    {
+        gsl_vector_const_view xc = gsl_matrix_const_column(X, 2);
+        gsl_vector_const_view yc = gsl_matrix_const_column(Y, 2);
+        gsl_matrix_get_col(x, X, 2);
+        gsl_matrix_get_col(y, Y, 2);
+        ck_assert_int_eq(gp_backprop(net, x, y, w, g1), GSL_SUCCESS);
+        ck_assert_int_eq(gp_backprop(net, &xc.vector, &yc.vector, w, g2), GSL_SUCCESS);
+        ck_assert(gsl_vector_equal(g1->params, g2->params));
+    }
+    gsl_set_error_handler(old);
+    gsl_vector_free(y);
+    gsl_vector_free(x);
+    gsl_matrix_free(Y);
+    gsl_matrix_free(X);
+    gsl_rng_free(r);
+    gp_gradient_free(g2);
+    gp_gradient_free(g1);
+    gp_backprop_workspace_free(w);
+    gp_network_free(net);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- Properties */
+
+/* BP3, BP4: every dC/dW^l_jk and dC/db^l_j of the batch cost equals gsl_deriv_central. */
+START_TEST(test_backprop_gradients_match_numeric) {
+    const gp_cost_type *cost = gp_cost_types[_i];
+    const unsigned long salt = 0xB340 + (unsigned long)_i;
+    size_t n = tu_cases(N_GRAD), i, with_signal = 0;
+    gp_gradcheck_opts opts;
+    tu_stat st;
+    gp_gradcheck_opts_default(&opts);
+    tu_stat_init(&st, "backprop_dC/dW,dC/db", cost->name);
+    for (i = 0; i < n; i++) {
+        gsl_rng *r;
+        tu_case *c;
+        gp_gradcheck_report rep;
+        char msg[512];
+        if (!tu_case_selected(i))
+            continue;
+        c = new_case(salt, i, cost, NULL, &r);
+        ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad), GSL_SUCCESS);
+        gp_gradcheck_report_init(&rep);
+        ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &no_reg, c->grad, &opts, &rep),
+                         GSL_SUCCESS);
+        tu_describe_worst(&rep, msg, sizeof msg);
+        ck_assert_msg(rep.n_failed == 0, FAIL_FMT, FAIL_ARGS("dC/dW,dC/db", c, i, salt, msg));
+        ck_assert_uint_eq(rep.n_checked, c->net->p.n_params);
+        with_signal += rep.sum_abs_numeric > 1e-6;
+        tu_stat_report(&st, &rep);
+        st.cases++;
+        tu_case_free(c);
+        gsl_rng_free(r);
+    }
+    /* saturated cases may see no signal at all; most must */
+    if (getenv("GP_CASE") == NULL)
+        ck_assert_msg(with_signal * 4 >= n * 3, "only %zu of %zu cases had sum|numeric| > 1e-6",
+                      with_signal, n);
+    tu_stat_print(&st);
+}
+END_TEST
+
+/* BP1, BP2: every delta^l_j of every sample in the workspace equals dC_x/dz^l_j. */
+START_TEST(test_backprop_deltas_match_numeric) {
+    const gp_cost_type *cost = gp_cost_types[_i];
+    const unsigned long salt = 0xDE1 + (unsigned long)_i;
+    size_t n = tu_cases(N_DELTA), i;
+    gp_gradcheck_opts opts;
+    tu_stat st;
+    gp_gradcheck_opts_default(&opts);
+    tu_stat_init(&st, "backprop_delta^l", cost->name);
+    for (i = 0; i < n; i++) {
+        gsl_rng *r;
+        tu_case *c;
+        gp_gradcheck_report rep;
+        char msg[512];
+        size_t expect = 0, l;
+        if (!tu_case_selected(i))
+            continue;
+        c = new_case(salt, i, cost, NULL, &r);
+        ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad), GSL_SUCCESS);
+        gp_gradcheck_report_init(&rep);
+        ck_assert_int_eq(gp_gradcheck_deltas(c->net, c->X, c->Y, c->w->delta, &opts, &rep),
+                         GSL_SUCCESS);
+        tu_describe_worst(&rep, msg, sizeof msg);
+        ck_assert_msg(rep.n_failed == 0, FAIL_FMT, FAIL_ARGS("delta^l", c, i, salt, msg));
+        for (l = 1; l <= c->net->p.L; l++)
+            expect += c->net->p.sizes[l] * c->m;
+        ck_assert_uint_eq(rep.n_checked, expect);
+        tu_stat_report(&st, &rep);
+        st.cases++;
+        tu_case_free(c);
+        gsl_rng_free(r);
+    }
+    tu_stat_print(&st);
+}
+END_TEST
+
+/* The total gradient with L2, L1 and both (gp_total_gradient) equals the numerical
+ * gradient of gp_total_cost, with n from the batch or a training-set size. */
+START_TEST(test_total_gradient_regularized_matches_numeric) {
+    const gp_cost_type *cost = gp_cost_types[_i];
+    const unsigned long salt = 0x4E6 + (unsigned long)_i;
+    size_t n = tu_cases(N_REG), i;
+    gp_gradcheck_opts opts;
+    tu_stat st;
+    gp_gradcheck_opts_default(&opts);
+    tu_stat_init(&st, "total_gradient+L2/L1", cost->name);
+    for (i = 0; i < n; i++) {
+        gsl_rng *r;
+        tu_case *c;
+        gp_gradcheck_report rep;
+        gp_regularization reg;
+        char msg[512], what[128];
+        int kind = (int)(i % 3); /* 0: L2, 1: L1, 2: both */
+        if (!tu_case_selected(i))
+            continue;
+        c = new_case(salt, i, cost, NULL, &r);
+        reg.lambda = kind != 1 ? tu_log_uniform(r, 1e-2, 10.0) : 0.0;
+        reg.l1 = kind != 0 ? tu_log_uniform(r, 1e-2, 10.0) : 0.0;
+        reg.n = gsl_rng_uniform(r) < 0.5 ? 0 : tu_int(r, 1, 100);
+        ck_assert_int_eq(gp_total_gradient(c->net, c->X, c->Y, &reg, c->w, c->grad),
+                         GSL_SUCCESS);
+        gp_gradcheck_report_init(&rep);
+        ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &reg, c->grad, &opts, &rep),
+                         GSL_SUCCESS);
+        tu_describe_worst(&rep, msg, sizeof msg);
+        snprintf(what, sizeof what, "total gradient, lambda=%g l1=%g n=%zu", reg.lambda,
+                 reg.l1, reg.n);
+        ck_assert_msg(rep.n_failed == 0, FAIL_FMT, FAIL_ARGS(what, c, i, salt, msg));
+        ck_assert_msg(rep.sum_abs_numeric > 0, "no signal: " TU_RERUN_FMT,
+                      TU_RERUN_ARGS(i, "Properties"));
+        tu_stat_report(&st, &rep);
+        st.cases++;
+        tu_case_free(c);
+        gsl_rng_free(r);
+    }
+    tu_stat_print(&st);
+}
+END_TEST
+
+/* Entry-wise comparison "to rounding": |u - v| <= 1e-10 scale_e + 1e-14 max scale, where
+ * scale_e is the mean |per-sample gradient| of that entry. Returns the worst ratio of
+ * |u - v| to the allowance (<= 1 passes); *where gets the index. */
+static double rounding_ratio_tol(const gsl_vector *u, const gsl_vector *v,
+                                 const gsl_vector *scale, double rtol, size_t *where) {
+    double smax = gsl_vector_max(scale), worst = 0.0;
+    size_t k;
+    *where = 0;
+    for (k = 0; k < u->size; k++) {
+        double d = fabs(gsl_vector_get(u, k) - gsl_vector_get(v, k));
+        double allow = rtol * gsl_vector_get(scale, k) + 1e-14 * smax + 1e-300;
+        if (!(d / allow <= worst)) {
+            worst = d / allow;
+            *where = k;
+        }
+    }
+    return worst;
+}
+
+static double rounding_ratio(const gsl_vector *u, const gsl_vector *v, const gsl_vector *scale,
+                             size_t *where) {
+    return rounding_ratio_tol(u, v, scale, 1e-10, where);
+}
+
+/* Per-sample gradients by gp_backprop; fills mean and mean |.|. */
+static void per_sample_mean(tu_case *c, gsl_vector *mean, gsl_vector *absmean) {
+    gsl_vector *x = gsl_vector_alloc(c->X->size1), *y = gsl_vector_alloc(c->Y->size1);
+    gp_gradient *g = gp_gradient_alloc(c->net);
+    size_t i, k;
+    gsl_vector_set_zero(mean);
+    gsl_vector_set_zero(absmean);
+    for (i = 0; i < c->m; i++) {
+        gsl_matrix_get_col(x, c->X, i);
+        gsl_matrix_get_col(y, c->Y, i);
+        ck_assert_int_eq(gp_backprop(c->net, x, y, c->w, g), GSL_SUCCESS);
+        for (k = 0; k < mean->size; k++) {
+            double gk = gsl_vector_get(g->params, k);
+            *gsl_vector_ptr(mean, k) += gk / (double)c->m;
+            *gsl_vector_ptr(absmean, k) += fabs(gk) / (double)c->m;
+        }
+    }
+    gp_gradient_free(g);
+    gsl_vector_free(y);
+    gsl_vector_free(x);
+}
+
+/* The mini-batch gradient is the mean of the per-sample gradients, to rounding; the
+ * _rows layout, the chunked gp_total_gradient and the test's own backprop agree too. */
+START_TEST(test_minibatch_equals_mean_of_samples) {
+    const gp_cost_type *cost = gp_cost_types[_i];
+    const unsigned long salt = 0x3EA + (unsigned long)_i;
+    size_t n = tu_cases(N_EXACT), i;
+    tu_stat st, st_rows, st_chunk, st_manual;
+    tu_stat_init(&st, "minibatch=mean(samples)", cost->name);
+    tu_stat_init(&st_rows, "backprop_batch_rows=batch", cost->name);
+    tu_stat_init(&st_chunk, "total_gradient_chunked=batch", cost->name);
+    tu_stat_init(&st_manual, "test_backprop=library", cost->name);
+    for (i = 0; i < n; i++) {
+        gsl_rng *r;
+        tu_case *c;
+        gsl_vector *mean, *absmean;
+        gsl_matrix *XT;
+        gp_gradient *g2;
+        gp_backprop_workspace *w2;
+        size_t k, chunk;
+        double ratio, cost_total, cost_ref = 0.0;
+        if (!tu_case_selected(i))
+            continue;
+        c = new_case(salt, i, cost, NULL, &r);
+        mean = gsl_vector_alloc(c->net->p.n_params);
+        absmean = gsl_vector_alloc(c->net->p.n_params);
+        g2 = gp_gradient_alloc(c->net);
+        per_sample_mean(c, mean, absmean);
+        ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad), GSL_SUCCESS);
+        ratio = rounding_ratio(c->grad->params, mean, absmean, &k);
+        ck_assert_msg(ratio <= 1.0, "%s: batch %.17g vs mean of samples %.17g at param %zu "
+                      "(ratio %.3g), %s; " TU_RERUN_FMT, cost->name,
+                      gsl_vector_get(c->grad->params, k), gsl_vector_get(mean, k), k, ratio,
+                      c->desc, TU_RERUN_ARGS(i, "Properties"));
+        st.worst_rel = fmax(st.worst_rel, ratio * 1e-10);
+        st.checked += mean->size;
+        st.cases++;
+
+        /* samples as rows: X^T (m x n_0), Y still n_L x m (backprop.h) */
+        XT = gsl_matrix_alloc(c->m, c->X->size1);
+        gsl_matrix_transpose_memcpy(XT, c->X);
+        ck_assert_int_eq(gp_backprop_batch_rows(c->net, XT, c->Y, c->w, g2), GSL_SUCCESS);
+        ratio = rounding_ratio(g2->params, c->grad->params, absmean, &k);
+        ck_assert_msg(ratio <= 1.0, "%s: rows %.17g vs columns %.17g at param %zu; %s; "
+                      TU_RERUN_FMT, cost->name, gsl_vector_get(g2->params, k),
+                      gsl_vector_get(c->grad->params, k), k, c->desc,
+                      TU_RERUN_ARGS(i, "Properties"));
+        st_rows.worst_rel = fmax(st_rows.worst_rel, ratio * 1e-10);
+        st_rows.checked += mean->size;
+        st_rows.cases++;
+
+        /* gp_total_gradient through a smaller workspace: chunks of max_batch columns */
+        chunk = tu_int(r, 1, c->m);
+        w2 = gp_backprop_workspace_alloc(c->net, chunk);
+        ck_assert_int_eq(gp_total_gradient(c->net, c->X, c->Y, &no_reg, w2, g2), GSL_SUCCESS);
+        ratio = rounding_ratio(g2->params, c->grad->params, absmean, &k);
+        ck_assert_msg(ratio <= 1.0, "%s: chunks of %zu %.17g vs batch %.17g at param %zu; %s; "
+                      TU_RERUN_FMT, cost->name, chunk, gsl_vector_get(g2->params, k),
+                      gsl_vector_get(c->grad->params, k), k, c->desc,
+                      TU_RERUN_ARGS(i, "Properties"));
+        st_chunk.worst_rel = fmax(st_chunk.worst_rel, ratio * 1e-10);
+        st_chunk.checked += mean->size;
+        st_chunk.cases++;
+        /* and the chunked total cost is the mean of fn_z over the columns */
+        ck_assert_int_eq(gp_total_cost(c->net, c->X, c->Y, &no_reg, w2, &cost_total),
+                         GSL_SUCCESS);
+        ck_assert_int_eq(gp_feedforward(c->net, c->X, c->w), GSL_SUCCESS);
+        for (k = 0; k < c->m; k++) {
+            gsl_vector_const_view z = gsl_matrix_const_column(c->w->z[c->net->p.L - 1], k);
+            gsl_vector_const_view y = gsl_matrix_const_column(c->Y, k);
+            cost_ref += cost->fn_z(&z.vector, &y.vector) / (double)c->m;
+        }
+        ck_assert_msg(fabs(cost_total - cost_ref) <= 1e-13 * (1 + fabs(cost_ref)),
+                      "total cost %.17g vs mean fn_z %.17g; " TU_RERUN_FMT, cost_total,
+                      cost_ref, TU_RERUN_ARGS(i, "Properties"));
+        gp_backprop_workspace_free(w2);
+
+        /* the test's own backpropagation (the mutants' control) equals the library's */
+        ck_assert_int_eq(tu_manual_backprop(c->net, c->X, c->Y, 0, g2), GSL_SUCCESS);
+        /* To rounding: both form the hidden sigma' from z without cancellation (the
+         * library as e^{-|z|}/(1+e^{-|z|})^2, the test as sigma(z)sigma(-z)). */
+        ratio = rounding_ratio_tol(g2->params, c->grad->params, absmean, 1e-12, &k);
+        ck_assert_msg(ratio <= 1.0, "%s: test backprop %.17g vs library %.17g at param %zu; "
+                      "%s; " TU_RERUN_FMT, cost->name, gsl_vector_get(g2->params, k),
+                      gsl_vector_get(c->grad->params, k), k, c->desc,
+                      TU_RERUN_ARGS(i, "Properties"));
+        st_manual.worst_rel = fmax(st_manual.worst_rel, ratio * 1e-12);
+        st_manual.checked += mean->size;
+        st_manual.cases++;
+
+        gsl_matrix_free(XT);
+        gp_gradient_free(g2);
+        gsl_vector_free(absmean);
+        gsl_vector_free(mean);
+        tu_case_free(c);
+        gsl_rng_free(r);
+    }
+    /* worst_rel here is the worst |difference| / (mean |per-sample gradient|) */
+    tu_stat_print(&st);
+    tu_stat_print(&st_rows);
+    tu_stat_print(&st_chunk);
+    tu_stat_print(&st_manual);
+}
+END_TEST
+
+/* The workspace holds z^l = W^l a^{l-1} + b^l and a^l = sigma(z^l) (output activation at
+ * l = L), computed here one sample at a time. */
+START_TEST(test_feedforward_matches_definition) {
+    const gp_cost_type *cost = gp_cost_types[_i];
+    size_t n = tu_cases(100), i, l, s, j;
+    for (i = 0; i < n; i++) {
+        gsl_rng *r;
+        tu_case *c;
+        if (!tu_case_selected(i))
+            continue;
+        c = new_case(0xFEED + (unsigned long)_i, i, cost, NULL, &r);
+        ck_assert_int_eq(gp_feedforward(c->net, c->X, c->w), GSL_SUCCESS);
+        ck_assert_uint_eq(c->w->m, c->m);
+        for (s = 0; s < c->m; s++) {
+            gsl_vector *aprev = gsl_vector_alloc(c->X->size1);
+            gsl_matrix_get_col(aprev, c->X, s);
+            for (l = 1; l <= c->net->p.L; l++) {
+                gsl_vector *z = gsl_vector_alloc(c->net->p.sizes[l]);
+                gsl_vector *a = gsl_vector_alloc(c->net->p.sizes[l]);
+                gsl_vector_memcpy(z, c->net->p.b[l - 1]);
+                gsl_blas_dgemv(CblasNoTrans, 1.0, c->net->p.w[l - 1], aprev, 1.0, z);
+                gp_activate(l == c->net->p.L ? cost->output : GP_OUTPUT_SIGMOID, z, a);
+                for (j = 0; j < z->size; j++) {
+                    double zw = gsl_matrix_get(c->w->z[l - 1], j, s);
+                    double aw = gsl_matrix_get(c->w->a[l - 1], j, s);
+                    ck_assert_msg(fabs(zw - gsl_vector_get(z, j)) <=
+                                          1e-13 * (1 + fabs(gsl_vector_get(z, j))) &&
+                                      fabs(aw - gsl_vector_get(a, j)) <=
+                                          1e-13 * (1 + fabs(gsl_vector_get(a, j))),
+                                  "layer %zu neuron %zu sample %zu: z %.17g vs %.17g, a %.17g "
+                                  "vs %.17g; %s; " TU_RERUN_FMT,
+                                  l, j, s, zw, gsl_vector_get(z, j), aw, gsl_vector_get(a, j),
+                                  c->desc, TU_RERUN_ARGS(i, "Properties"));
+                }
+                gsl_vector_free(aprev);
+                gsl_vector_free(z);
+                aprev = a;
+            }
+            gsl_vector_free(aprev);
+        }
+        tu_case_free(c);
+        gsl_rng_free(r);
+    }
+}
+END_TEST
+
+/* ---------------------------------------------------------------- Errors */
+
+static gsl_error_handler_t *old_handler;
+
+static void handler_off(void) {
+    old_handler = gsl_set_error_handler_off();
+}
+
+static void handler_restore(void) {
+    gsl_set_error_handler(old_handler);
+}
+
+START_TEST(test_backprop_rejects_bad_shapes) {
+    const size_t sizes[] = {3, 4, 2}, other[] = {3, 5, 2};
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
+    gp_network *net2 = gp_network_alloc(3, other, &gp_cost_quadratic);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, 4);
+    gp_gradient *g = gp_gradient_alloc(net), *g2 = gp_gradient_alloc(net2);
+    gsl_matrix *X = gsl_matrix_calloc(3, 4), *Y = gsl_matrix_calloc(2, 4);
+    gsl_matrix *Xbad = gsl_matrix_calloc(2, 4), *Ybad = gsl_matrix_calloc(3, 4);
+    gsl_matrix *Y3 = gsl_matrix_calloc(2, 3), *X5 = gsl_matrix_calloc(3, 5),
+               *Y5 = gsl_matrix_calloc(2, 5);
+    gsl_vector *x = gsl_vector_calloc(3), *xbad = gsl_vector_calloc(4), *y = gsl_vector_calloc(2);
+    gp_regularization neg = {-1.0, 0.0, 0};
+    gp_gradcheck_opts opts;
+    gp_gradcheck_report rep;
+    double cst;
+    gp_gradcheck_opts_default(&opts);
+    gp_gradcheck_report_init(&rep);
+    ck_assert_int_eq(gp_backprop_batch(net, X, Y, w, g), GSL_SUCCESS);
+    ck_assert_int_eq(gp_backprop_batch(net, Xbad, Y, w, g), GSL_EBADLEN);
+    ck_assert_int_eq(gp_backprop_batch(net, X, Ybad, w, g), GSL_EBADLEN);
+    ck_assert_int_eq(gp_backprop_batch(net, X, Y3, w, g), GSL_EBADLEN);
+    ck_assert_int_ne(gp_backprop_batch(net, X5, Y5, w, g), GSL_SUCCESS); /* m > max_batch */
+    ck_assert_int_eq(gp_backprop_batch(net, X, Y, w, g2), GSL_EBADLEN);
+    ck_assert_int_eq(gp_backprop_batch_rows(net, X, Y, w, g), GSL_EBADLEN); /* X is 3 x 4 */
+    ck_assert_int_eq(gp_backprop(net, xbad, y, w, g), GSL_EBADLEN);
+    ck_assert_int_eq(gp_backprop(net, x, x, w, g), GSL_EBADLEN);
+    ck_assert_int_eq(gp_feedforward(net, Xbad, w), GSL_EBADLEN);
+    ck_assert_int_eq(gp_total_cost(net, X, Y3, NULL, w, &cst), GSL_EBADLEN);
+    ck_assert_int_eq(gp_total_gradient(net, X, Y3, NULL, w, g), GSL_EBADLEN);
+    ck_assert_int_ne(gp_total_gradient(net, X, Y, &neg, w, g), GSL_SUCCESS);
+    ck_assert_int_ne(gp_gradcheck_params(net, X, Y, NULL, g2, &opts, &rep), GSL_SUCCESS);
+    ck_assert_int_eq(gp_gradcheck_deltas(net, X, Y3, w->delta, &opts, &rep), GSL_EBADLEN);
+    ck_assert_int_eq(gp_neuron_gradient(&gp_cost_log_likelihood, x, 0.0, X, y, x, &cst),
+                     GSL_EINVAL);
+    gsl_vector_free(y);
+    gsl_vector_free(xbad);
+    gsl_vector_free(x);
+    gsl_matrix_free(Y5);
+    gsl_matrix_free(X5);
+    gsl_matrix_free(Y3);
+    gsl_matrix_free(Ybad);
+    gsl_matrix_free(Xbad);
+    gsl_matrix_free(Y);
+    gsl_matrix_free(X);
+    gp_gradient_free(g2);
+    gp_gradient_free(g);
+    gp_backprop_workspace_free(w);
+    gp_network_free(net2);
+    gp_network_free(net);
+}
+END_TEST
+
+static Suite *make_backprop_suite(void) {
+    Suite *s = suite_create("backprop");
+    TCase *core = tcase_create("Core"), *props = tcase_create("Properties"),
+          *errs = tcase_create("Errors");
+    int nc = (int)tu_n_costs();
+    tcase_add_test(core, test_backprop_known_chain_rule);
+    tcase_add_test(core, test_regularization_known_values);
+    tcase_add_test(core, test_backprop_accepts_strided_sample);
+    tcase_set_timeout(props, 300);
+    tcase_add_loop_test(props, test_backprop_gradients_match_numeric, 0, nc);
+    tcase_add_loop_test(props, test_backprop_deltas_match_numeric, 0, nc);
+    tcase_add_loop_test(props, test_total_gradient_regularized_matches_numeric, 0, nc);
+    tcase_add_loop_test(props, test_minibatch_equals_mean_of_samples, 0, nc);
+    tcase_add_loop_test(props, test_feedforward_matches_definition, 0, nc);
+    tcase_add_checked_fixture(errs, handler_off, handler_restore);
+    tcase_add_test(errs, test_backprop_rejects_bad_shapes);
+    suite_add_tcase(s, core);
+    suite_add_tcase(s, props);
+    suite_add_tcase(s, errs);
+    return s;
+}
+
+int main(void) {
+    return tu_run_suite(make_backprop_suite());
+}

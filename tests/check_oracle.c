@@ -1,0 +1,603 @@
+/* check_oracle.c: the generic checks (gp_fcheck_*) and the network oracle. */
+#include <config.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+
+#include <gradproof/gradproof.h>
+
+#define N_COSTS 4
+#ifndef CASES_PER_COST
+#define CASES_PER_COST 40
+#endif
+
+/* ---- a network's total cost as a gp_function_fdf of its params block ---- */
+
+typedef struct {
+    gp_network *net;
+    const gsl_matrix *X, *Y;
+    const gp_regularization *reg;
+    gp_backprop_workspace *w;
+    gp_gradient *g;
+    double wrong; /* added to every gradient entry of the last bias (a wrong formula) */
+} net_fn;
+
+static double net_f(const gsl_vector *x, void *vp) {
+    net_fn *p = vp;
+    double c;
+    gsl_vector_memcpy(p->net->p.params, x);
+    return gp_total_cost(p->net, p->X, p->Y, p->reg, p->w, &c) ? NAN : c;
+}
+
+static int net_df(const gsl_vector *x, void *vp, gsl_vector *g) {
+    net_fn *p = vp;
+    gsl_vector_memcpy(p->net->p.params, x);
+    int status = gp_total_gradient(p->net, p->X, p->Y, p->reg, p->w, p->g);
+    gsl_vector_memcpy(g, p->g->params);
+    gsl_vector_view b = gsl_vector_subvector(
+        g, gp_params_offset(&p->net->p, p->net->p.L, 0), p->net->p.sizes[p->net->p.L]);
+    gsl_vector_add_constant(&b.vector, p->wrong);
+    return status;
+}
+
+/* One random case: network, data, regularisation (on odd seeds), rng seeded by seed. */
+typedef struct {
+    gsl_rng *rng;
+    gp_network *net;
+    gsl_matrix *X, *Y;
+    gp_regularization reg;
+    gp_backprop_workspace *w;
+    gp_gradient *g;
+} rcase;
+
+static void rcase_make(rcase *c, const gp_cost_type *cost, unsigned long seed) {
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    c->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(c->rng, seed);
+    ck_assert_int_eq(gp_case_random(c->rng, cost, &co, &c->net, &c->X, &c->Y, NULL), 0);
+    memset(&c->reg, 0, sizeof c->reg);
+    if (seed % 2) {
+        c->reg.lambda = 0.3817 * (1 + (double)(seed % 7));
+        c->reg.l1 = 0.1729 * (double)(seed % 3);
+        c->reg.n = seed % 5 ? 0 : 50;
+    }
+    c->w = gp_backprop_workspace_alloc(c->net, c->X->size2);
+    c->g = gp_gradient_alloc(c->net);
+    ck_assert_ptr_nonnull(c->w);
+    ck_assert_ptr_nonnull(c->g);
+    ck_assert_int_eq(gp_total_gradient(c->net, c->X, c->Y, &c->reg, c->w, c->g), 0);
+}
+
+static void rcase_free(rcase *c) {
+    gp_gradient_free(c->g);
+    gp_backprop_workspace_free(c->w);
+    gp_network_free(c->net);
+    gsl_matrix_free(c->X);
+    gsl_matrix_free(c->Y);
+    gsl_rng_free(c->rng);
+}
+
+/* ---- the oracle's incremental cost equals a full forward pass ---- */
+
+START_TEST(test_oracle_perturbed_cost_equals_total_cost) {
+    rcase c;
+    rcase_make(&c, gp_cost_types[_i % N_COSTS], 9100 + (unsigned long)_i);
+    gp_oracle *o = gp_oracle_alloc(c.net, c.X, c.Y, &c.reg);
+    ck_assert_ptr_nonnull(o);
+    double full;
+    ck_assert_int_eq(gp_total_cost(c.net, c.X, c.Y, &c.reg, c.w, &full), 0);
+    ck_assert_double_eq_tol(gp_oracle_cost(o), full, 1e-13 * (1 + fabs(full)));
+    gp_network *pert = gp_network_clone(c.net);
+    for (int q = 0; q < 30; q++) {
+        size_t i = gsl_rng_uniform_int(c.rng, c.net->p.n_params);
+        double w0 = gsl_vector_get(c.net->p.params, i);
+        /* Small steps as in a stencil, and large ones that move saturated units. */
+        double t = q % 3 == 0 ? w0 + 1e-5 * gsl_ran_gaussian(c.rng, 1.0)
+                              : w0 + gsl_ran_gaussian(c.rng, q % 3 == 1 ? 1.0 : 10.0);
+        double fast;
+        ck_assert_int_eq(gp_oracle_perturbed_cost(o, i, t, &fast), 0);
+        gsl_vector_set(pert->p.params, i, t);
+        ck_assert_int_eq(gp_total_cost(pert, c.X, c.Y, &c.reg, c.w, &full), 0);
+        gsl_vector_set(pert->p.params, i, w0);
+        /* Rounding: both sum the same per-sample costs in different orders. */
+        ck_assert_msg(fabs(fast - full) <= 1e-12 * (1 + fabs(full)),
+                      "param %zu t %.17g: fast %.17g full %.17g", i, t, fast, full);
+    }
+    gp_network_free(pert);
+    gp_oracle_free(o);
+    rcase_free(&c);
+}
+END_TEST
+
+START_TEST(test_oracle_check_passes_right_gradient) {
+    rcase c;
+    rcase_make(&c, gp_cost_types[_i % N_COSTS], 9300 + (unsigned long)_i);
+    gp_fcheck_opts opts;
+    gp_oracle_opts_default(&opts, GP_FLOAT64);
+    gp_fcheck_report *r = gp_oracle_report_alloc(c.net);
+    ck_assert_int_eq(gp_oracle_check_network(c.net, c.X, c.Y, &c.reg, c.g, &opts, r), 0);
+    ck_assert_uint_eq(r->n_checked, c.net->p.n_params);
+    ck_assert_msg(r->n_failed == 0,
+                  "%zu failed; worst %s[%zu] analytic %.17g numeric %.17g", r->n_failed,
+                  r->tensors[r->worst[0].tensor].name, r->worst[0].index,
+                  r->worst[0].analytic, r->worst[0].numeric);
+    ck_assert_double_gt(r->sum_abs_numeric, 0);
+    gp_fcheck_report_free(r);
+    rcase_free(&c);
+}
+END_TEST
+
+/* A wrong entry, off by 1e-3 relative plus 1e-6 (1 + C) (the numerical derivative's
+ * rounding noise grows with the cost C), is caught and named. */
+START_TEST(test_oracle_check_names_wrong_entry) {
+    rcase c;
+    rcase_make(&c, gp_cost_types[_i % N_COSTS], 9500 + (unsigned long)_i);
+    size_t i = gsl_rng_uniform_int(c.rng, c.net->p.n_params);
+    double cost;
+    ck_assert_int_eq(gp_total_cost(c.net, c.X, c.Y, &c.reg, c.w, &cost), 0);
+    double gi = gsl_vector_get(c.g->params, i);
+    gsl_vector_set(c.g->params, i, gi + 1e-3 * fabs(gi) + 1e-6 * (1 + fabs(cost)));
+    gp_fcheck_opts opts;
+    gp_oracle_opts_default(&opts, GP_FLOAT64);
+    gp_fcheck_report *r = gp_oracle_report_alloc(c.net);
+    ck_assert_int_eq(gp_oracle_check_network(c.net, c.X, c.Y, &c.reg, c.g, &opts, r), 0);
+    ck_assert_uint_ge(r->n_failed, 1);
+    ck_assert_uint_eq(r->worst[0].coord, i);
+    size_t l, j, k;
+    int is_w;
+    gp_params_locate(&c.net->p, i, &l, &is_w, &j, &k);
+    char name[24];
+    snprintf(name, sizeof name, "%c%zu", is_w ? 'W' : 'b', l);
+    ck_assert_str_eq(r->tensors[r->worst[0].tensor].name, name);
+    ck_assert_uint_eq(r->tensors[r->worst[0].tensor].n_failed, r->n_failed);
+    gp_fcheck_report_free(r);
+    rcase_free(&c);
+}
+END_TEST
+
+/* The oracle and the generic full check (plain gsl_deriv_central on full forward
+ * passes) agree. */
+START_TEST(test_oracle_agrees_with_generic_full_check) {
+    rcase c;
+    rcase_make(&c, gp_cost_types[_i % N_COSTS], 9700 + (unsigned long)_i);
+    /* The generic check knows nothing of the L1 kink at w = 0 (the oracle does). */
+    c.reg.l1 = 0;
+    gp_total_gradient(c.net, c.X, c.Y, &c.reg, c.w, c.g);
+    gp_fcheck_opts opts;
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
+    gp_fcheck_report *r1 = gp_oracle_report_alloc(c.net),
+                     *r2 = gp_oracle_report_alloc(c.net);
+    ck_assert_int_eq(gp_oracle_check_network(c.net, c.X, c.Y, &c.reg, c.g, &opts, r1), 0);
+    gp_network *copy = gp_network_clone(c.net);
+    net_fn p = {copy, c.X, c.Y, &c.reg, c.w, gp_gradient_alloc(c.net), 0};
+    gp_function_fdf F = {c.net->p.n_params, net_f, net_df, &p};
+    ck_assert_int_eq(gp_fcheck_full(&F, c.net->p.params, &opts, r2), 0);
+    ck_assert_uint_eq(r1->n_failed, 0);
+    ck_assert_msg(r2->n_failed == 0,
+                  "%zu failed; worst %s[%zu] analytic %.17g numeric %.17g abserr %g",
+                  r2->n_failed, r2->tensors[r2->worst[0].tensor].name, r2->worst[0].index,
+                  r2->worst[0].analytic, r2->worst[0].numeric, r2->worst[0].abserr);
+    for (size_t t = 0; t < r1->n_tensors; t++)
+        ck_assert_double_eq_tol(r1->tensors[t].scale, r2->tensors[t].scale,
+                                1e-6 * (1e-3 + r2->tensors[t].scale));
+    gp_gradient_free(p.g);
+    gp_network_free(copy);
+    gp_fcheck_report_free(r1);
+    gp_fcheck_report_free(r2);
+    rcase_free(&c);
+}
+END_TEST
+
+/* ---- generic checks on a network's cost ---- */
+
+static void net_fdf(rcase *c, net_fn *p, gp_function_fdf *F, double wrong) {
+    p->net = gp_network_clone(c->net);
+    p->X = c->X;
+    p->Y = c->Y;
+    p->reg = &c->reg;
+    p->w = c->w;
+    p->g = gp_gradient_alloc(c->net);
+    p->wrong = wrong;
+    F->n = c->net->p.n_params;
+    F->f = net_f;
+    F->df = net_df;
+    F->params = p;
+}
+
+static void net_fdf_free(net_fn *p) {
+    gp_gradient_free(p->g);
+    gp_network_free(p->net);
+}
+
+START_TEST(test_sampled_check_visits_every_tensor) {
+    rcase c;
+    rcase_make(&c, gp_cost_types[_i % N_COSTS], 9900 + (unsigned long)_i);
+    net_fn p;
+    gp_function_fdf F;
+    net_fdf(&c, &p, &F, 0);
+    gp_fcheck_opts opts;
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
+    gp_fcheck_report *r = gp_oracle_report_alloc(c.net),
+                     *r2 = gp_oracle_report_alloc(c.net);
+    size_t budget = 3;
+    ck_assert_int_eq(gp_fcheck_sampled(&F, c.net->p.params, budget, 42, &opts, r), 0);
+    for (size_t t = 0; t < r->n_tensors; t++)
+        ck_assert_uint_ge(r->tensors[t].n_checked, 1);
+    ck_assert_uint_le(r->n_checked, budget + r->n_tensors);
+    ck_assert_uint_eq(r->n_failed, 0);
+    /* Same seed, same coordinates. */
+    ck_assert_int_eq(gp_fcheck_sampled(&F, c.net->p.params, budget, 42, &opts, r2), 0);
+    ck_assert_uint_eq(r->n_worst, r2->n_worst);
+    for (size_t q = 0; q < r->n_worst; q++)
+        ck_assert_uint_eq(r->worst[q].coord, r2->worst[q].coord);
+    /* A budget beyond the size checks everything. */
+    gp_fcheck_report_reset(r);
+    ck_assert_int_eq(gp_fcheck_sampled(&F, c.net->p.params, 1000000, 1, &opts, r), 0);
+    ck_assert_uint_eq(r->n_checked, c.net->p.n_params);
+    gp_fcheck_report_free(r);
+    gp_fcheck_report_free(r2);
+    net_fdf_free(&p);
+    rcase_free(&c);
+}
+END_TEST
+
+START_TEST(test_directional_check_right_and_wrong) {
+    rcase c;
+    rcase_make(&c, gp_cost_types[_i % N_COSTS], 10100 + (unsigned long)_i);
+    net_fn p;
+    gp_function_fdf F;
+    gp_fcheck_opts opts;
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
+    gp_fcheck_report *r = gp_oracle_report_alloc(c.net);
+    net_fdf(&c, &p, &F, 0);
+    ck_assert_int_eq(gp_fcheck_directional(&F, c.net->p.params, 8, 7, &opts, r), 0);
+    ck_assert_uint_eq(r->directions.n_checked, 8);
+    ck_assert_uint_eq(r->n_failed, 0);
+    net_fdf_free(&p);
+    /* A constant 0.05 added to dC/db^L is wrong along almost every direction. */
+    gp_fcheck_report_reset(r);
+    net_fdf(&c, &p, &F, 0.05);
+    ck_assert_int_eq(gp_fcheck_directional(&F, c.net->p.params, 8, 7, &opts, r), 0);
+    ck_assert_uint_ge(r->directions.n_failed, 1);
+    ck_assert(r->worst[0].tensor == GP_FCHECK_DIRECTIONS);
+    net_fdf_free(&p);
+    gp_fcheck_report_free(r);
+    rcase_free(&c);
+}
+END_TEST
+
+START_TEST(test_taylor_order_two_for_right_one_for_wrong) {
+    rcase c;
+    rcase_make(&c, gp_cost_types[_i % N_COSTS], 10300 + (unsigned long)_i);
+    /* L1 makes the cost kinked at w = 0, where no order is defined. */
+    c.reg.l1 = 0;
+    gp_total_gradient(c.net, c.X, c.Y, &c.reg, c.w, c.g);
+    net_fn p;
+    gp_function_fdf F;
+    gp_fcheck_opts opts;
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
+    gp_taylor_result res;
+    net_fdf(&c, &p, &F, 0);
+    ck_assert_int_eq(gp_fcheck_taylor(&F, c.net->p.params, 3, &opts, &res), 0);
+    ck_assert_msg(res.verdict != GP_TAYLOR_FAIL, "right gradient: order %g", res.order);
+    if (res.verdict == GP_TAYLOR_PASS)
+        ck_assert_double_gt(res.order, 1.8);
+    net_fdf_free(&p);
+    net_fdf(&c, &p, &F, 0.05);
+    ck_assert_int_eq(gp_fcheck_taylor(&F, c.net->p.params, 3, &opts, &res), 0);
+    ck_assert_msg(res.verdict == GP_TAYLOR_FAIL, "wrong gradient: verdict %d order %g",
+                  res.verdict, res.order);
+    ck_assert_double_lt(fabs(res.order - 1), 0.2);
+    net_fdf_free(&p);
+    rcase_free(&c);
+}
+END_TEST
+
+/* ---- a function of known gradient; float32 awareness ---- */
+
+/* f(x) = sum_i sin(x_i) x_{i+1} + 0.5 x_i^2; g is rounded to float when params says so.
+ */
+typedef struct {
+    int as_float;
+    size_t bad;   /* coordinate made wrong, or (size_t)-1 */
+    double scale; /* factor applied to it */
+} toy;
+
+static double toy_f(const gsl_vector *x, void *vp) {
+    (void)vp;
+    double s = 0;
+    for (size_t i = 0; i < x->size; i++) {
+        double xi = gsl_vector_get(x, i), xn = gsl_vector_get(x, (i + 1) % x->size);
+        s += sin(xi) * xn + 0.5 * xi * xi;
+    }
+    return s;
+}
+
+static int toy_df(const gsl_vector *x, void *vp, gsl_vector *g) {
+    const toy *t = vp;
+    size_t n = x->size;
+    for (size_t i = 0; i < n; i++) {
+        double xi = gsl_vector_get(x, i), xn = gsl_vector_get(x, (i + 1) % n),
+               xp = gsl_vector_get(x, (i + n - 1) % n);
+        double gi = cos(xi) * xn + sin(xp) + xi;
+        if (i == t->bad)
+            gi *= t->scale;
+        gsl_vector_set(g, i, t->as_float ? (double)(float)gi : gi);
+    }
+    return GSL_SUCCESS;
+}
+
+START_TEST(test_full_check_precision_aware) {
+    size_t n = 12;
+    gsl_vector *x = gsl_vector_alloc(n);
+    for (size_t i = 0; i < n; i++)
+        gsl_vector_set(x, i, 0.3817 * (double)i - 1.9);
+    gp_tensor_range t[2] = {{"A", 0, 8, 4}, {"c", 8, 4, 0}};
+    gp_fcheck_report *r = gp_fcheck_report_alloc(t, 2);
+    gp_fcheck_opts o64, o32;
+    gp_fcheck_opts_default(&o64, GP_FLOAT64);
+    gp_fcheck_opts_default(&o32, GP_FLOAT32);
+    toy tp = {0, (size_t)-1, 1};
+    gp_function_fdf F = {n, toy_f, toy_df, &tp};
+    ck_assert_int_eq(gp_fcheck_full(&F, x, &o64, r), 0);
+    ck_assert_uint_eq(r->n_checked, n);
+    ck_assert_uint_eq(r->n_failed, 0);
+    /* A 1e-5 relative error fails the float64 bounds and passes float32's; so does
+     * float32 rounding of g. */
+    tp.bad = 3;
+    tp.scale = 1 + 1e-5;
+    gp_fcheck_report_reset(r);
+    ck_assert_int_eq(gp_fcheck_full(&F, x, &o64, r), 0);
+    ck_assert_uint_eq(r->n_failed, 1);
+    gp_fcheck_report_reset(r);
+    ck_assert_int_eq(gp_fcheck_full(&F, x, &o32, r), 0);
+    ck_assert_uint_eq(r->n_failed, 0);
+    tp.as_float = 1;
+    gp_fcheck_report_reset(r);
+    ck_assert_int_eq(gp_fcheck_full(&F, x, &o32, r), 0);
+    ck_assert_uint_eq(r->n_failed, 0);
+    /* A 1% error is caught under float32 bounds and named: c[1] is coordinate 9. */
+    tp.bad = 9;
+    tp.scale = 1.01;
+    gp_fcheck_report_reset(r);
+    ck_assert_int_eq(gp_fcheck_full(&F, x, &o32, r), 0);
+    ck_assert_uint_eq(r->n_failed, 1);
+    ck_assert_uint_eq(r->worst[0].tensor, 1);
+    ck_assert_uint_eq(r->worst[0].index, 1);
+    ck_assert_str_eq(r->tensors[1].name, "c");
+    ck_assert_uint_eq(r->tensors[0].n_failed, 0);
+    gp_fcheck_report_free(r);
+    gsl_vector_free(x);
+}
+END_TEST
+
+static double lin_f(const gsl_vector *x, void *vp) {
+    (void)vp;
+    return 2 * gsl_vector_get(x, 0) - 3 * gsl_vector_get(x, 1) + 0.5;
+}
+
+static int lin_df(const gsl_vector *x, void *vp, gsl_vector *g) {
+    (void)x, (void)vp;
+    gsl_vector_set(g, 0, 2);
+    gsl_vector_set(g, 1, -3);
+    return GSL_SUCCESS;
+}
+
+START_TEST(test_taylor_flat_for_affine_function) {
+    gsl_vector *x = gsl_vector_alloc(2);
+    gsl_vector_set(x, 0, 0.3817);
+    gsl_vector_set(x, 1, -1.25);
+    gp_function_fdf F = {2, lin_f, lin_df, NULL};
+    gp_fcheck_opts o;
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    gp_taylor_result res;
+    ck_assert_int_eq(gp_fcheck_taylor(&F, x, 1, &o, &res), 0);
+    ck_assert_int_eq(res.verdict, GP_TAYLOR_FLAT);
+    gsl_vector_free(x);
+}
+END_TEST
+
+START_TEST(test_compare_names_tensor) {
+    double ref[6] = {1, 2, 3, 4, 5, 1e-9}, cand[6];
+    gp_tensor_range t[2] = {{"dW1", 0, 4, 2}, {"db1", 4, 2, 0}};
+    gp_fcheck_report *r = gp_fcheck_report_alloc(t, 2);
+    gp_fcheck_opts o;
+    gp_fcheck_opts_default(&o, GP_FLOAT32);
+    for (int i = 0; i < 6; i++)
+        cand[i] = (double)(float)ref[i];
+    ck_assert_int_eq(gp_fcheck_compare(cand, ref, &o, r), 0);
+    ck_assert_uint_eq(r->n_failed, 0);
+    cand[3] *= 1.01;
+    gp_fcheck_report_reset(r);
+    gp_fcheck_compare(cand, ref, &o, r);
+    ck_assert_uint_eq(r->n_failed, 1);
+    ck_assert_uint_eq(r->worst[0].tensor, 0);
+    ck_assert_uint_eq(r->worst[0].index, 3);
+    cand[3] = NAN;
+    gp_fcheck_report_reset(r);
+    gp_fcheck_compare(cand, ref, &o, r);
+    ck_assert_uint_eq(r->n_failed, 1);
+    ck_assert(isinf(r->worst[0].score));
+    gp_fcheck_report_free(r);
+}
+END_TEST
+
+/* ---- shrinking ---- */
+
+/* The classic mistake as a gradient function: quadratic cost, but delta^L = a - y
+ * (sigma'(z^L) forgotten), i.e. backprop run with the cross-entropy cost object. The
+ * property fails when the oracle's full check rejects that gradient. */
+static int forgot_sigma_prime_fails(const gp_network *net, const gsl_matrix *X,
+                                    const gsl_matrix *Y, void *params) {
+    size_t *calls = params;
+    (*calls)++;
+    gp_network *wrong = gp_network_clone(net);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
+    gp_gradient *g = gp_gradient_alloc(net);
+    gp_fcheck_report *r = gp_oracle_report_alloc(net);
+    gp_fcheck_opts opts;
+    gp_oracle_opts_default(&opts, GP_FLOAT64);
+    int result = -1;
+    if (wrong && w && g && r) {
+        wrong->cost = &gp_cost_cross_entropy;
+        if (!gp_backprop_batch(wrong, X, Y, w, g) &&
+            !gp_oracle_check_network(net, X, Y, NULL, g, &opts, r))
+            result = r->n_failed > 0;
+    }
+    gp_fcheck_report_free(r);
+    gp_gradient_free(g);
+    gp_backprop_workspace_free(w);
+    gp_network_free(wrong);
+    return result;
+}
+
+START_TEST(test_shrink_finds_minimal_case) {
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    gp_network *net = NULL;
+    gsl_matrix *X = NULL, *Y = NULL;
+    size_t calls = 0, steps = 0;
+    /* A failing case with at least two layers and several samples. */
+    for (unsigned long seed = 11000 + 100 * (unsigned long)_i;; seed++) {
+        gsl_rng_set(rng, seed);
+        ck_assert_int_eq(gp_case_random(rng, &gp_cost_quadratic, &co, &net, &X, &Y, NULL),
+                         0);
+        if (net->p.L >= 2 && X->size2 >= 3 &&
+            forgot_sigma_prime_fails(net, X, Y, &calls) == 1)
+            break;
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+    }
+    ck_assert_int_eq(
+        gp_shrink_case(forgot_sigma_prime_fails, &calls, 5000, &net, &X, &Y, &steps), 0);
+    ck_assert_uint_gt(steps, 0);
+    /* Minimal: one weight layer [1,1], one sample, and still failing. */
+    ck_assert_uint_eq(net->p.L, 1);
+    ck_assert_uint_eq(net->p.sizes[0], 1);
+    ck_assert_uint_eq(net->p.sizes[1], 1);
+    ck_assert_uint_eq(X->size2, 1);
+    ck_assert_int_eq(forgot_sigma_prime_fails(net, X, Y, &calls), 1);
+    /* Simple values: every parameter and input has at most one decimal. */
+    for (size_t i = 0; i < net->p.n_params; i++) {
+        double v = gsl_vector_get(net->p.params, i);
+        ck_assert_double_eq_tol(v, round(10 * v) / 10, 1e-12);
+    }
+    ck_assert_double_eq_tol(gsl_matrix_get(X, 0, 0),
+                            round(10 * gsl_matrix_get(X, 0, 0)) / 10, 1e-12);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+static int never_fails(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                       void *params) {
+    (void)net, (void)X, (void)Y, (void)params;
+    return 0;
+}
+
+/* ---- errors ---- */
+
+static void errors_setup(void) {
+    gsl_set_error_handler_off();
+}
+
+START_TEST(test_oracle_rejects_bad_shapes) {
+    size_t sizes[] = {3, 2};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
+    gsl_matrix *X = gsl_matrix_calloc(4, 2), *Y = gsl_matrix_calloc(2, 2);
+    ck_assert_ptr_null(gp_oracle_alloc(net, X, Y, NULL));
+    gp_regularization bad = {-1, 0, 0};
+    gsl_matrix *X3 = gsl_matrix_calloc(3, 2);
+    ck_assert_ptr_null(gp_oracle_alloc(net, X3, Y, &bad));
+    gp_oracle *o = gp_oracle_alloc(net, X3, Y, NULL);
+    double c;
+    ck_assert_int_eq(gp_oracle_perturbed_cost(o, 8, 0.0, &c), GSL_EINVAL);
+    gp_oracle_free(o);
+    gp_oracle_free(NULL);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(X3);
+    gsl_matrix_free(Y);
+}
+END_TEST
+
+START_TEST(test_fcheck_rejects_range_outside_x) {
+    gsl_vector *x = gsl_vector_calloc(2);
+    gp_tensor_range t[1] = {{"big", 1, 5, 0}};
+    gp_fcheck_report *r = gp_fcheck_report_alloc(t, 1);
+    gp_function_fdf F = {2, lin_f, lin_df, NULL};
+    gp_fcheck_opts o;
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    ck_assert_int_eq(gp_fcheck_full(&F, x, &o, r), GSL_EBADLEN);
+    gp_precision p;
+    ck_assert_int_eq(gp_precision_lookup("float16", &p), GSL_EINVAL);
+    ck_assert_int_eq(gp_precision_lookup("float32", &p), 0);
+    ck_assert_int_eq(p, GP_FLOAT32);
+    gp_fcheck_report_free(r);
+    gp_fcheck_report_free(NULL);
+    gsl_vector_free(x);
+}
+END_TEST
+
+START_TEST(test_shrink_rejects_passing_case) {
+    size_t sizes[] = {2, 1};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
+    gsl_matrix *X = gsl_matrix_calloc(2, 1), *Y = gsl_matrix_calloc(1, 1);
+    ck_assert_int_eq(gp_shrink_case(never_fails, NULL, 100, &net, &X, &Y, NULL),
+                     GSL_EINVAL);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+}
+END_TEST
+
+static Suite *make_oracle_suite(void) {
+    Suite *s = suite_create("oracle");
+    TCase *core = tcase_create("Core");
+    tcase_add_test(core, test_full_check_precision_aware);
+    tcase_add_test(core, test_taylor_flat_for_affine_function);
+    tcase_add_test(core, test_compare_names_tensor);
+    suite_add_tcase(s, core);
+    TCase *props = tcase_create("Properties");
+    tcase_set_timeout(props, 60);
+    int n = N_COSTS * CASES_PER_COST;
+    tcase_add_loop_test(props, test_oracle_perturbed_cost_equals_total_cost, 0, n);
+    tcase_add_loop_test(props, test_oracle_check_passes_right_gradient, 0, n);
+    tcase_add_loop_test(props, test_oracle_check_names_wrong_entry, 0, n);
+    tcase_add_loop_test(props, test_oracle_agrees_with_generic_full_check, 0,
+                        2 * N_COSTS);
+    tcase_add_loop_test(props, test_sampled_check_visits_every_tensor, 0, 2 * N_COSTS);
+    tcase_add_loop_test(props, test_directional_check_right_and_wrong, 0, 2 * N_COSTS);
+    tcase_add_loop_test(props, test_taylor_order_two_for_right_one_for_wrong, 0,
+                        4 * N_COSTS);
+    tcase_add_loop_test(props, test_shrink_finds_minimal_case, 0, 5);
+    suite_add_tcase(s, props);
+    TCase *errors = tcase_create("Errors");
+    tcase_add_unchecked_fixture(errors, errors_setup, NULL);
+    tcase_add_test(errors, test_oracle_rejects_bad_shapes);
+    tcase_add_test(errors, test_fcheck_rejects_range_outside_x);
+    tcase_add_test(errors, test_shrink_rejects_passing_case);
+    suite_add_tcase(s, errors);
+    return s;
+}
+
+int main(void) {
+    gsl_set_error_handler_off();
+    SRunner *sr = srunner_create(make_oracle_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,125 @@
+#!/bin/sh
+# CLI tests of `gradproof oracle`, `compare` and `replay`: a working run, then bad input:
+# one line naming the file and the problem, exit status 2, and no output left behind.
+set -u
+GP=${top_builddir:-.}/src/gradproof
+T=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-oracle.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fail=0
+ok() { printf 'ok - %s\n' "$1"; }
+bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+
+cat >"$T/net.json" <<'J'
+{"sizes": [3, 2, 2], "weights": [[[0.3817, -0.25, 0.125], [0.5, 0.75, -1.5]], [[1.25, -0.5], [0.0625, 2.0]]],
+ "biases": [[[0.1], [-0.2]], [[0.3], [0.4]]], "cost": "CrossEntropyCost"}
+J
+echo '[[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8], [0.9, 1.0, 0.0, 0.25]]' >"$T/x.json"
+echo '[[1, 0, 1, 0], [0, 1, 0, 1]]' >"$T/y.json"
+
+"$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --out "$T/o.json" --self-check >/dev/null &&
+    ok "oracle --out" || bad "oracle --out"
+"$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --out-dir "$T/o" &&
+    [ -f "$T/o/dW2.npy" ] && [ -f "$T/o/db1.npy" ] && [ -f "$T/o/delta2.npy" ] && [ -f "$T/o/cost.npy" ] &&
+    ok "oracle --out-dir writes dW2.npy, db1.npy, delta2.npy, cost.npy" || bad "oracle --out-dir"
+"$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --out-dir "$T/o" &&
+    ok "oracle --out-dir replaces an earlier dump" || bad "oracle --out-dir replaces an earlier dump"
+"$GP" compare "$T/o.json" "$T/o" >/dev/null && ok "JSON and .npy dumps agree" || bad "JSON and .npy dumps agree"
+"$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --lambda 2 --l1 0.5 --n 40 --out "$T/r.json" --self-check >/dev/null &&
+    ok "oracle with --lambda --l1 --n" || bad "oracle with --lambda --l1 --n"
+"$GP" compare "$T/o.json" "$T/r.json" >/dev/null; [ $? -eq 1 ] && ok "regularised dump differs (exit 1)" || bad "regularised dump differs"
+"$GP" oracle --help | grep -q 'dW1.npy' && ok "oracle --help documents the layout" || bad "oracle --help"
+"$GP" compare --help | grep -q 'Exit status' && ok "compare --help" || bad "compare --help"
+"$GP" --help | grep -q 'replay' && ok "replay listed" || bad "replay listed"
+
+
+# IDX input: a tiny 3-image set of 1x3 images.
+printf '\000\000\010\003\000\000\000\003\000\000\000\001\000\000\000\003\000\377\200\012\013\014\377\377\377' >"$T/im.idx"
+printf '\000\000\010\001\000\000\000\003\001\000\001' >"$T/lb.idx"
+"$GP" oracle --net "$T/net.json" --idx-images "$T/im.idx" --idx-labels "$T/lb.idx" --range 0:3 --out "$T/i.json" &&
+    ok "oracle on an IDX range" || bad "oracle on an IDX range"
+
+# Each bad input: status 2, one stderr line naming the file, no output file.
+expect_input_error() { # pattern out args...
+    pat=$1; out=$2; shift 2
+    err=$("$GP" "$@" 2>&1 >/dev/null); st=$?
+    n=$(printf '%s\n' "$err" | wc -l)
+    left=$(ls "$T" | grep -c "^$(basename "$out")") || true
+    if [ "$st" -eq 2 ] && [ "$n" -eq 1 ] && printf '%s' "$err" | grep -q -- "$pat" && [ "$left" -eq 0 ]; then
+        ok "$pat -> $err"
+    else bad "$pat (status $st, $n lines, $left outputs left, said: $err)"; fi
+}
+O="--out $T/bad.json"
+printf '{"sizes": [3, 2, 2], "weights": ' >"$T/trunc.json"
+expect_input_error "trunc.json" bad.json oracle --net "$T/trunc.json" --x "$T/x.json" --y "$T/y.json" $O
+sed 's/"sizes": \[3, 2, 2\]/"sizes": [3, 9, 2]/' "$T/net.json" >"$T/shape.json"
+expect_input_error "shape.json" bad.json oracle --net "$T/shape.json" --x "$T/x.json" --y "$T/y.json" $O
+sed 's/"sizes": \[3, 2, 2\]/"sizes": [3, 2000000000, 2]/' "$T/net.json" >"$T/absurd.json"
+expect_input_error "absurd.json" bad.json oracle --net "$T/absurd.json" --x "$T/x.json" --y "$T/y.json" $O
+sed 's/0.3817/NaN/' "$T/net.json" >"$T/nan.json"
+expect_input_error "nan.json" bad.json oracle --net "$T/nan.json" --x "$T/x.json" --y "$T/y.json" $O
+echo '[[0.1, 0.2], [0.5, 0.6]]' >"$T/x2.json"
+expect_input_error "x2.json: 2 rows, expected n_0 = 3" bad.json oracle --net "$T/net.json" --x "$T/x2.json" --y "$T/y.json" $O
+echo '[[1, 0, 1], [0, 1, 0]]' >"$T/y3.json"
+expect_input_error "y3.json: shape 2 x 3, expected 2 x 4" bad.json oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y3.json" $O
+echo '[[0.1, 0.2, 0.3, 1e999], [0.5, 0.6, 0.7, 0.8], [0.9, 1.0, 0.0, 0.25]]' >"$T/xinf.json"
+expect_input_error "xinf.json" bad.json oracle --net "$T/net.json" --x "$T/xinf.json" --y "$T/y.json" $O
+echo '[[0.1, 0.2, 0.3], [0.5, 0.6]]' >"$T/ragged.json"
+expect_input_error "ragged.json: row 1" bad.json oracle --net "$T/net.json" --x "$T/ragged.json" --y "$T/y.json" $O
+printf 'NOTNUMPY-garbage' >"$T/magic.npy"
+expect_input_error "magic.npy" bad-dir oracle --net "$T/net.json" --x "$T/magic.npy" --y "$T/y.json" --out-dir "$T/bad-dir"
+cp "$T/o/x.npy" "$T/x.npy"
+head -c 100 "$T/x.npy" >"$T/short.npy"
+expect_input_error "short.npy" bad-dir oracle --net "$T/net.json" --x "$T/short.npy" --y "$T/y.json" --out-dir "$T/bad-dir"
+/usr/bin/python3 -c 'import numpy as np, sys; np.save(sys.argv[1], np.zeros((3, 4), dtype=np.int64))' "$T/int.npy" 2>/dev/null &&
+    expect_input_error "int.npy" bad-dir oracle --net "$T/net.json" --x "$T/int.npy" --y "$T/y.json" --out-dir "$T/bad-dir"
+expect_input_error "nosuch.json" bad.json oracle --net "$T/nosuch.json" --x "$T/x.json" --y "$T/y.json" $O
+expect_input_error "im.idx: --range 0:9 runs past" bad.json oracle --net "$T/net.json" --idx-images "$T/im.idx" --idx-labels "$T/lb.idx" --range 0:9 $O
+expect_input_error "nosuch.json: cannot open" bad.json oracle --net "$T/net.json" --x "$T/nosuch.json" --y "$T/y.json" $O
+
+# compare: unusable candidates.
+mkdir -p "$T/cand"
+cp "$T/o/"*.npy "$T/cand/"
+rm "$T/cand/dW2.npy"
+expect_input_error "dW2 is missing" rep.json compare "$T/o" "$T/cand" --report "$T/rep.json"
+/usr/bin/python3 -c 'import numpy as np, sys; np.save(sys.argv[1], np.zeros((3, 2)))' "$T/cand/dW2.npy"
+expect_input_error "dW2 has shape 3 x 2, expected 2 x 2" rep.json compare "$T/o" "$T/cand" --report "$T/rep.json"
+printf '{"dW1": [[1, 2, 3], [4, 5' >"$T/cand.json"
+expect_input_error "cand.json: not" rep.json compare "$T/o" "$T/cand.json" --report "$T/rep.json"
+expect_input_error "y.json: no dW1" rep.json compare "$T/y.json" "$T/o" --report "$T/rep.json"
+echo '{"format": "gradproof-record", "version": 99}' >"$T/rec.json"
+expect_input_error "record version 99" none replay "$T/rec.json"
+echo '[1, 2' >"$T/rec2.json"
+expect_input_error "rec2.json: not JSON" none replay "$T/rec2.json"
+
+# Records: a doctored candidate fails, its record replays as failing; with the value put
+# right the record replays as passing; a check record replays gradproof's own formulas.
+mkdir -p "$T/doc"
+cp "$T/o/"*.npy "$T/doc/"
+/usr/bin/python3 -c 'import numpy as np, sys; a = np.load(sys.argv[1]); a[1, 0] += 0.01; np.save(sys.argv[1], a)' "$T/doc/dW2.npy"
+out=$("$GP" compare "$T/o" "$T/doc" --record "$T/rec.compare.json"); st=$?
+[ $st -eq 1 ] && echo "$out" | grep -q 'dW2\[1\]\[0\]' && ok "doctored dW2[1][0] caught and named" || bad "doctored dW2[1][0] (status $st)"
+"$GP" replay "$T/rec.compare.json" >/dev/null; st=$?
+[ $st -eq 1 ] && ok "replay: still fails (exit 1)" || bad "replay of a failing record (status $st)"
+/usr/bin/python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["format"] == "gradproof-record" and r["version"] == 1 and r["kind"] == "compare"
+assert r["network"]["sizes"] == [3, 2, 2] and r["failures"][0]["tensor"] == "dW2"
+for f in r["failures"]:
+    f["actual"] = f["expected"]
+json.dump(r, open(sys.argv[1], "w"))' "$T/rec.compare.json" && ok "record is self-contained and versioned" || bad "record contents"
+"$GP" replay "$T/rec.compare.json" >/dev/null; st=$?
+[ $st -eq 0 ] && ok "replay: now passes (exit 0)" || bad "replay of a fixed record (status $st)"
+cat >"$T/rec.check.json" <<'J'
+{"format": "gradproof-record", "version": 1, "gradproof": "0.1.0", "kind": "check", "formula": "params",
+ "network": {"sizes": [1, 1], "weights": [[[0.5]]], "biases": [[[0.0]]], "cost": "QuadraticCost"},
+ "x": [[1.0]], "y": [[0.0]], "lambda": 0.5, "l1": 0.1, "n": 3, "precision": "float64", "seed": 1, "case": 0,
+ "failures": [{"tensor": "W1", "row": 0, "col": 0, "analytic": 1.0, "numeric": 0.5, "error_estimate": 1e-10}]}
+J
+"$GP" replay "$T/rec.check.json" | grep -q 'now passes' && ok "check record replays gradproof's formulas" || bad "check record replay"
+
+# Usage errors: exit 1.
+"$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" 2>/dev/null; [ $? -eq 1 ] && ok "no --out: exit 1" || bad "no --out"
+"$GP" compare --precision float16 a b 2>&1 | grep -q "invalid --precision 'float16'" && ok "bad --precision" || bad "bad --precision"
+"$GP" oracle --range 5:2 2>&1 | grep -q "invalid --range '5:2'" && ok "bad --range" || bad "bad --range"
+exit $fail

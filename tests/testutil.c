@@ -1,0 +1,324 @@
+/* tests/testutil.c: seeds, case counts, random networks and statistics for the suites. */
+#include "testutil.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_randist.h>
+
+/* Parse an unsigned environment variable; `dflt` when unset, empty or malformed. */
+static unsigned long env_ulong(const char *name, unsigned long dflt, int *set) {
+    const char *s = getenv(name);
+    char *end;
+    unsigned long v;
+    if (set)
+        *set = 0;
+    if (s == NULL || *s == '\0')
+        return dflt;
+    errno = 0;
+    v = strtoul(s, &end, 0);
+    if (errno != 0 || *end != '\0') {
+        fprintf(stderr, "testutil: ignoring malformed %s='%s'\n", name, s);
+        return dflt;
+    }
+    if (set)
+        *set = 1;
+    return v;
+}
+
+unsigned long tu_base_seed(void) {
+    return env_ulong("GP_SEED", TU_DEFAULT_SEED, NULL);
+}
+
+size_t tu_cases(size_t n) {
+    unsigned long mult = env_ulong("GP_CASES_MULT", 1, NULL);
+    if (mult == 0)
+        mult = 1;
+    return n * (size_t)mult;
+}
+
+int tu_case_selected(size_t i) {
+    int set;
+    unsigned long only = env_ulong("GP_CASE", 0, &set);
+    return !set || (size_t)only == i;
+}
+
+/* splitmix64: a bijective mixer, so distinct (seed, salt, i) give unrelated streams. */
+static uint64_t splitmix64(uint64_t x) {
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+unsigned long tu_case_seed(unsigned long salt, size_t i) {
+    uint64_t x = splitmix64((uint64_t)tu_base_seed());
+    x = splitmix64(x ^ (uint64_t)salt);
+    x = splitmix64(x ^ (uint64_t)i);
+    /* gsl's mt19937 uses 32 bits of the seed and maps 0 to its default seed. */
+    x &= 0xffffffffULL;
+    return x == 0 ? 1UL : (unsigned long)x;
+}
+
+gsl_rng *tu_rng_for_case(unsigned long salt, size_t i) {
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (r != NULL)
+        gsl_rng_set(r, tu_case_seed(salt, i));
+    return r;
+}
+
+double tu_uniform(gsl_rng *r, double lo, double hi) {
+    return lo + (hi - lo) * gsl_rng_uniform(r);
+}
+
+double tu_log_uniform(gsl_rng *r, double lo, double hi) {
+    return exp(tu_uniform(r, log(lo), log(hi)));
+}
+
+size_t tu_int(gsl_rng *r, size_t lo, size_t hi) {
+    return lo + (size_t)gsl_rng_uniform_int(r, (unsigned long)(hi - lo + 1));
+}
+
+void tu_fill_target(gsl_rng *r, const gp_cost_type *cost, gsl_vector *y) {
+    size_t j;
+    if (cost->output == GP_OUTPUT_SOFTMAX) {
+        gsl_vector_set_zero(y);
+        gsl_vector_set(y, tu_int(r, 0, y->size - 1), 1.0);
+    } else if (cost == &gp_cost_cross_entropy) {
+        /* Any y in [0,1] (SPEC), with the ends themselves drawn now and then. */
+        for (j = 0; j < y->size; j++) {
+            double u = gsl_rng_uniform(r);
+            gsl_vector_set(y, j, u < 0.15 ? 0.0 : u < 0.3 ? 1.0 : gsl_rng_uniform(r));
+        }
+    } else {
+        for (j = 0; j < y->size; j++)
+            gsl_vector_set(y, j, 1.5 * gsl_ran_gaussian(r, 1.0));
+    }
+}
+
+void tu_shape_default(tu_shape *s) {
+    s->min_L = 1;
+    s->max_L = 4;
+    s->min_width = 1;
+    s->max_width = 10;
+    s->min_batch = 1;
+    s->max_batch = 16;
+    s->min_scale = 1e-3;
+    s->max_scale = 10.0;
+    s->square_hidden = 0;
+}
+
+tu_case *tu_case_alloc(gsl_rng *r, const gp_cost_type *cost, const tu_shape *s) {
+    size_t sizes[GP_MAX_LAYERS + 1];
+    size_t L = tu_int(r, s->min_L, s->max_L), l, i, j, pos;
+    size_t square = tu_int(r, s->min_width, s->max_width);
+    tu_case *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    for (l = 0; l <= L; l++)
+        sizes[l] = (s->square_hidden && l > 0) ? square : tu_int(r, s->min_width, s->max_width);
+    /* softmax of one output is the constant 1 (zero gradient): give it two classes */
+    if (cost->output == GP_OUTPUT_SOFTMAX && sizes[L] < 2)
+        sizes[L] = 2;
+    c->m = tu_int(r, s->min_batch, s->max_batch);
+    c->scale = tu_log_uniform(r, s->min_scale, s->max_scale);
+    c->net = gp_network_alloc(L + 1, sizes, cost);
+    if (c->net == NULL)
+        goto fail;
+    for (i = 0; i < c->net->p.n_params; i++)
+        gsl_vector_set(c->net->p.params, i, c->scale * gsl_ran_gaussian(r, 1.0));
+    c->X = gsl_matrix_alloc(sizes[0], c->m);
+    c->Y = gsl_matrix_alloc(sizes[L], c->m);
+    c->w = gp_backprop_workspace_alloc(c->net, c->m);
+    c->grad = gp_gradient_alloc(c->net);
+    if (c->X == NULL || c->Y == NULL || c->w == NULL || c->grad == NULL)
+        goto fail;
+    for (i = 0; i < c->X->size1; i++)
+        for (j = 0; j < c->m; j++)
+            gsl_matrix_set(c->X, i, j, gsl_ran_gaussian(r, 1.0));
+    for (j = 0; j < c->m; j++) {
+        gsl_vector_view y = gsl_matrix_column(c->Y, j);
+        tu_fill_target(r, cost, &y.vector);
+    }
+    pos = (size_t)snprintf(c->desc, sizeof c->desc, "sizes=[");
+    for (l = 0; l <= L && pos < sizeof c->desc; l++)
+        pos += (size_t)snprintf(c->desc + pos, sizeof c->desc - pos, "%s%zu", l ? "," : "",
+                                sizes[l]);
+    if (pos < sizeof c->desc)
+        snprintf(c->desc + pos, sizeof c->desc - pos, "] m=%zu scale=%.3g cost=%s", c->m,
+                 c->scale, cost->name);
+    return c;
+fail:
+    tu_case_free(c);
+    return NULL;
+}
+
+void tu_case_free(tu_case *c) {
+    if (c == NULL)
+        return;
+    gp_gradient_free(c->grad);
+    gp_backprop_workspace_free(c->w);
+    gsl_matrix_free(c->Y);
+    gsl_matrix_free(c->X);
+    gp_network_free(c->net);
+    free(c);
+}
+
+static const char *tensor_name(gp_tensor t) {
+    switch (t) {
+    case GP_TENSOR_W:
+        return "W";
+    case GP_TENSOR_B:
+        return "b";
+    case GP_TENSOR_Z:
+        return "z";
+    }
+    return "?";
+}
+
+void tu_describe_worst(const gp_gradcheck_report *rep, char *buf, size_t len) {
+    const gp_gradcheck_entry *e;
+    if (rep->n_worst == 0) {
+        snprintf(buf, len, "(no entries; checked=%zu failed=%zu sum|num|=%g)", rep->n_checked,
+                 rep->n_failed, rep->sum_abs_numeric);
+        return;
+    }
+    e = &rep->worst[0];
+    snprintf(buf, len,
+             "worst: layer %zu %s[%zu,%zu] analytic=%.17g numeric=%.17g abserr=%.3g "
+             "error=%.3g allowed=%.3g score=%.3g; failed %zu of %zu",
+             e->l, tensor_name(e->tensor), e->j, e->k, e->analytic, e->numeric, e->abserr,
+             e->error, e->allowed, e->score, rep->n_failed, rep->n_checked);
+}
+
+double tu_min_abs_weight(const gp_network *net) {
+    double m = INFINITY;
+    size_t l, j, k;
+    for (l = 0; l < net->p.L; l++)
+        for (j = 0; j < net->p.w[l]->size1; j++)
+            for (k = 0; k < net->p.w[l]->size2; k++) {
+                double v = fabs(gsl_matrix_get(net->p.w[l], j, k));
+                if (v < m)
+                    m = v;
+            }
+    return m;
+}
+
+void tu_stat_init(tu_stat *s, const char *name, const char *row) {
+    s->name = name;
+    s->row = row ? row : "";
+    s->cases = 0;
+    s->checked = 0;
+    s->worst_rel = 0.0;
+    s->worst_abs = 0.0;
+}
+
+void tu_stat_report(tu_stat *s, const gp_gradcheck_report *rep) {
+    s->checked += rep->n_checked;
+    if (rep->max_rel_error > s->worst_rel)
+        s->worst_rel = rep->max_rel_error;
+    if (rep->max_abs_error > s->worst_abs)
+        s->worst_abs = rep->max_abs_error;
+}
+
+double tu_rel_err(double a, double b) {
+    double m = fmax(fabs(a), fabs(b));
+    if (a == b)
+        return 0.0;
+    return m > 0 ? fabs(a - b) / m : 0.0;
+}
+
+void tu_stat_value(tu_stat *s, double g, double d, double tiny) {
+    double e = fabs(g - d);
+    s->checked++;
+    if (e > s->worst_abs)
+        s->worst_abs = e;
+    if (fmax(fabs(g), fabs(d)) > tiny && tu_rel_err(g, d) > s->worst_rel)
+        s->worst_rel = tu_rel_err(g, d);
+}
+
+void tu_stat_print(const tu_stat *s) {
+    printf("GP-STAT %s%s%s%s: cases=%zu checked=%zu worst_rel=%.3g worst_abs=%.3g\n", s->name,
+           s->row[0] ? "[" : "", s->row, s->row[0] ? "]" : "", s->cases, s->checked,
+           s->worst_rel, s->worst_abs);
+    fflush(stdout);
+}
+
+size_t tu_n_costs(void) {
+    size_t n = 0;
+    while (gp_cost_types[n] != NULL)
+        n++;
+    return n;
+}
+
+int tu_manual_backprop(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                       int flags, gp_gradient *grad) {
+    size_t L = net->p.L, m = X->size2, l, i, j;
+    gsl_matrix *Z[GP_MAX_LAYERS], *A[GP_MAX_LAYERS], *D[GP_MAX_LAYERS];
+    gsl_vector *ones = gsl_vector_alloc(m);
+    double scale = (flags & TU_BP_SUM) ? 1.0 : 1.0 / (double)m;
+    int status = GSL_SUCCESS;
+    gsl_vector_set_all(ones, 1.0);
+    for (l = 1; l <= L; l++) {
+        const gsl_matrix *Aprev = l == 1 ? X : A[l - 2];
+        Z[l - 1] = gsl_matrix_alloc(net->p.sizes[l], m);
+        A[l - 1] = gsl_matrix_alloc(net->p.sizes[l], m);
+        D[l - 1] = gsl_matrix_alloc(net->p.sizes[l], m);
+        /* z^l = W^l a^{l-1} + b^l 1^T */
+        for (i = 0; i < m; i++) {
+            gsl_vector_view zc = gsl_matrix_column(Z[l - 1], i);
+            gsl_vector_memcpy(&zc.vector, net->p.b[l - 1]);
+        }
+        gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, net->p.w[l - 1], Aprev, 1.0, Z[l - 1]);
+        gp_activate_matrix(l == L ? net->cost->output : GP_OUTPUT_SIGMOID, Z[l - 1], A[l - 1]);
+    }
+    for (i = 0; i < m && !status; i++) {
+        gsl_vector_const_view z = gsl_matrix_const_column(Z[L - 1], i);
+        gsl_vector_const_view a = gsl_matrix_const_column(A[L - 1], i);
+        gsl_vector_const_view y = gsl_matrix_const_column(Y, i);
+        gsl_vector_view d = gsl_matrix_column(D[L - 1], i);
+        status = net->cost->delta(&z.vector, &a.vector, &y.vector, &d.vector);
+    }
+    for (l = L; l-- > 1;) { /* delta^l from delta^{l+1}, l = L-1 .. 1 */
+        gsl_matrix *Dl = D[l - 1];
+        if (flags & TU_BP_NO_TRANSPOSE)
+            gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, net->p.w[l], D[l], 0.0, Dl);
+        else
+            gsl_blas_dgemm(CblasTrans, CblasNoTrans, 1.0, net->p.w[l], D[l], 0.0, Dl);
+        for (j = 0; j < Dl->size1; j++)
+            for (i = 0; i < m; i++) {
+                double z = gsl_matrix_get(Z[l - 1], j, i);
+                double f = (flags & TU_BP_SIGMA_NOT_PRIME) ? gp_sigmoid(z) : gp_sigmoid_prime(z);
+                *gsl_matrix_ptr(Dl, j, i) *= f;
+            }
+    }
+    for (l = 1; l <= L; l++) {
+        const gsl_matrix *Aprev = l == 1 ? X : A[l - 2];
+        gsl_blas_dgemm(CblasNoTrans, CblasTrans, scale, D[l - 1], Aprev, 0.0, grad->w[l - 1]);
+        gsl_blas_dgemv(CblasNoTrans, scale, D[l - 1], ones, 0.0, grad->b[l - 1]);
+    }
+    for (l = 0; l < L; l++) {
+        gsl_matrix_free(Z[l]);
+        gsl_matrix_free(A[l]);
+        gsl_matrix_free(D[l]);
+    }
+    gsl_vector_free(ones);
+    return status;
+}
+
+int tu_run_suite(Suite *suite) {
+    SRunner *sr = srunner_create(suite);
+    int failed;
+    printf("GP-SEED %lu (rerun a case with GP_SEED=%lu GP_CASE=<i>)\n", tu_base_seed(),
+           tu_base_seed());
+    fflush(stdout);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
