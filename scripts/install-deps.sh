@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
       libgsl-dev libopenblas-dev check libjansson-dev zlib1g-dev
       coq libcoq-coquelicot
-      gnuplot-nox ca-certificates
+      gnuplot-nox ca-certificates time
       python3 python3-numpy python3-torch"
 missing=""
 for p in $PKGS; do

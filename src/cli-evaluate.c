@@ -124,7 +124,7 @@ int cmd_evaluate(int argc, char **argv) {
     size_t confusion[100];
     gp_eval_result r;
     double t0 = cli_now();
-    int st = gp_evaluate(net, &d, &reg, 0, confusion, &r);
+    int st = gp_evaluate(net, &d, &reg, 0, GP_EVAL_COST, confusion, &r);
     double secs = cli_now() - t0;
     if (st) {
         cli_error(CMD, "evaluation failed: %s", gsl_strerror(st));

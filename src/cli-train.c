@@ -390,10 +390,12 @@ int cmd_train(int argc, char **argv) {
             cli_error(CMD, "epoch %zu failed: %s", e, gsl_strerror(st));
             goto done;
         }
-        st = gp_evaluate(net, &eval, &reg, 0, NULL, &ev.r);
+        unsigned want_cost = metrics || mon_eval_cost ? GP_EVAL_COST : 0;
+        st = gp_evaluate(net, &eval, &reg, 0, want_cost, NULL, &ev.r);
         ev.done = 1;
         if (!st && (mon_train_acc || mon_train_cost)) {
-            st = gp_evaluate(net, &train, &reg, 0, NULL, &trf.r);
+            st = gp_evaluate(net, &train, &reg, 0, metrics || mon_train_cost ? GP_EVAL_COST : 0,
+                             NULL, &trf.r);
             trf.done = 1;
         }
         if (st) {

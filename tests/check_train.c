@@ -88,11 +88,11 @@ START_TEST(test_trainer_learns_separable_blobs) {
     gp_trainer *t = gp_trainer_alloc(net, &tr.d, &o);
     ck_assert_ptr_nonnull(t);
     gp_eval_result before, after;
-    ck_assert_int_eq(gp_evaluate(net, &te.d, NULL, 0, NULL, &before), GSL_SUCCESS);
+    ck_assert_int_eq(gp_evaluate(net, &te.d, NULL, 0, GP_EVAL_COST, NULL, &before), GSL_SUCCESS);
     for (int e = 0; e < 10; e++)
         ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
     ck_assert_uint_eq(gp_trainer_epochs(t), 10);
-    ck_assert_int_eq(gp_evaluate(net, &te.d, NULL, 0, NULL, &after), GSL_SUCCESS);
+    ck_assert_int_eq(gp_evaluate(net, &te.d, NULL, 0, GP_EVAL_COST, NULL, &after), GSL_SUCCESS);
     ck_assert_uint_eq(after.n, 300);
     ck_assert_msg(after.correct >= 285, "%s: %zu/300 correct after 10 epochs",
                   learners[_i].cost->name, after.correct);
@@ -121,7 +121,7 @@ START_TEST(test_evaluate_matches_total_cost_and_argmax) {
     gp_regularization reg = {0.3817, 0.1234, 999 /* ignored: n is the set's size */};
     size_t conf[16];
     gp_eval_result res;
-    ck_assert_int_eq(gp_evaluate(net, &b.d, &reg, 7, conf, &res), GSL_SUCCESS);
+    ck_assert_int_eq(gp_evaluate(net, &b.d, &reg, 7, GP_EVAL_COST, conf, &res), GSL_SUCCESS);
 
     gsl_matrix *X, *Y;
     dataset_columns(&b.d, 4, &X, &Y);
@@ -307,19 +307,20 @@ START_TEST(test_epoch_is_sgd_steps_over_its_order) {
     ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
     const size_t *order = gp_trainer_order(t);
     gp_backprop_workspace *w = gp_backprop_workspace_alloc(ref, 10);
-    gsl_matrix *X = gsl_matrix_alloc(10, 5), *Y = gsl_matrix_alloc(3, 10);
+    gsl_matrix *X = gsl_matrix_alloc(5, 10), *Y = gsl_matrix_alloc(3, 10);
     gp_sgd_params p = {o.eta, o.lambda, o.l1, 37};
     for (size_t k = 0; k < 37; k += 10) {
         size_t m = 37 - k < 10 ? 37 - k : 10;
         gsl_matrix_set_zero(Y);
         for (size_t i = 0; i < m; i++) {
             for (size_t j = 0; j < 5; j++)
-                gsl_matrix_set(X, i, j, b.x[order[k + i] * 5 + j] / 255.0);
+                gsl_matrix_set(X, j, i, b.x[order[k + i] * 5 + j] / 255.0);
             gsl_matrix_set(Y, b.labels[order[k + i]], i, 1.0);
         }
-        gsl_matrix_view Xm = gsl_matrix_submatrix(X, 0, 0, m, 5);
+        gsl_matrix_view Xm = gsl_matrix_submatrix(X, 0, 0, 5, m);
         gsl_matrix_view Ym = gsl_matrix_submatrix(Y, 0, 0, 3, m);
-        ck_assert_int_eq(gp_sgd_step(ref, &Xm.matrix, 1, &Ym.matrix, &p, w), GSL_SUCCESS);
+        /* samples as columns, as the trainer feeds them */
+        ck_assert_int_eq(gp_sgd_step(ref, &Xm.matrix, 0, &Ym.matrix, &p, w), GSL_SUCCESS);
     }
     ck_assert_mem_eq(net->p.params->data, ref->p.params->data,
                      net->p.n_params * sizeof(double));
@@ -435,10 +436,10 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
     ck_assert_ptr_null(gp_trainer_alloc(net, &empty, &o));
 
     gp_eval_result res;
-    ck_assert_int_eq(gp_evaluate(bad_in, &b.d, NULL, 0, NULL, &res), GSL_EBADLEN);
-    ck_assert_int_eq(gp_evaluate(net, &empty, NULL, 0, NULL, &res), GSL_EINVAL);
+    ck_assert_int_eq(gp_evaluate(bad_in, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res), GSL_EBADLEN);
+    ck_assert_int_eq(gp_evaluate(net, &empty, NULL, 0, GP_EVAL_COST, NULL, &res), GSL_EINVAL);
     /* Labels 0..2 do not fit a 2-neuron output layer. */
-    ck_assert_int_eq(gp_evaluate(two, &b.d, NULL, 0, NULL, &res), GSL_EINVAL);
+    ck_assert_int_eq(gp_evaluate(two, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res), GSL_EINVAL);
     gp_trainer *t = gp_trainer_alloc(two, &b.d, &o);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
