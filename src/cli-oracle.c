@@ -195,10 +195,8 @@ int cmd_oracle(int argc, char **argv) {
             break;
         case 'h':
             return oracle_usage(stdout);
-        case ':':
-            return cli_error("oracle", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_error("oracle", "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' (missing value) or '?' (unknown option) */
+            return cli_bad_option("oracle", c, argv);
         }
     }
     if (optind < argc)
@@ -466,10 +464,8 @@ int cmd_compare(int argc, char **argv) {
             break;
         case 'h':
             return compare_usage(stdout);
-        case ':':
-            return cli_error("compare", "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_error("compare", "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' (missing value) or '?' (unknown option) */
+            return cli_bad_option("compare", c, argv);
         }
     }
     if (argc - optind != 2)

@@ -292,10 +292,8 @@ int cmd_train(int argc, char **argv) {
             break;
         case 'h':
             return usage(stdout);
-        case ':':
-            return cli_error(CMD, "option '%s' needs a value", argv[optind - 1]);
-        default:
-            return cli_error(CMD, "unknown option '%s'", argv[optind - 1]);
+        default: /* ':' (missing value) or '?' (unknown option) */
+            return cli_bad_option(CMD, c, argv);
         }
     }
     if (optind < argc)

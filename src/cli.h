@@ -17,6 +17,10 @@ int cli_error(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
+/* The error for getopt_long's ':' (option missing its value) or '?' (unknown option)
+ * return `c`; returns 1. */
+int cli_bad_option(const char *cmd, int c, char **argv);
+
 /* Strict number parsing: the whole string, no overflow, within [lo, hi].
  * On failure print a one-line error naming the option and return 1. */
 int cli_size(const char *cmd, const char *opt, const char *s, size_t lo, size_t hi,

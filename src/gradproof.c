@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -20,6 +21,12 @@ int cli_error(const char *cmd, const char *fmt, ...) {
     va_end(ap);
     fprintf(stderr, "\nTry '" CLI_NAME "%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
     return 1;
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv) {
+    if (c == ':')
+        return cli_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+    return cli_error(cmd, "unknown option '%s'", argv[optind - 1]);
 }
 
 int cli_ulong(const char *cmd, const char *opt, const char *s, unsigned long *out) {
