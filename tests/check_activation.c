@@ -492,16 +492,6 @@ END_TEST
 
 /* ---------------------------------------------------------------- Errors */
 
-static gsl_error_handler_t *old_handler;
-
-static void handler_off(void) {
-    old_handler = gsl_set_error_handler_off();
-}
-
-static void handler_restore(void) {
-    gsl_set_error_handler(old_handler);
-}
-
 START_TEST(test_activation_rejects_mismatched_lengths) {
     gsl_vector *z = gsl_vector_calloc(3), *a = gsl_vector_alloc(2);
     gsl_matrix *Z = gsl_matrix_calloc(3, 4), *A = gsl_matrix_alloc(3, 5), *B = gsl_matrix_alloc(2, 4);
@@ -549,7 +539,7 @@ static Suite *make_activation_suite(void) {
     tcase_add_test(props, test_softmax_nonlocal);
     tcase_add_test(props, test_softmax_temperature_limit);
     tcase_add_test(props, test_sigmoid_layer_need_not_sum_to_one);
-    tcase_add_checked_fixture(errs, handler_off, handler_restore);
+    tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_activation_rejects_mismatched_lengths);
     tcase_add_test(errs, test_softmax_temp_rejects_bad_temperature);
     suite_add_tcase(s, core);

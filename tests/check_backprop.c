@@ -472,16 +472,6 @@ END_TEST
 
 /* ---------------------------------------------------------------- Errors */
 
-static gsl_error_handler_t *old_handler;
-
-static void handler_off(void) {
-    old_handler = gsl_set_error_handler_off();
-}
-
-static void handler_restore(void) {
-    gsl_set_error_handler(old_handler);
-}
-
 START_TEST(test_backprop_rejects_bad_shapes) {
     const size_t sizes[] = {3, 4, 2}, other[] = {3, 5, 2};
     gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
@@ -548,7 +538,7 @@ static Suite *make_backprop_suite(void) {
     tcase_add_loop_test(props, test_total_gradient_regularized_matches_numeric, 0, nc);
     tcase_add_loop_test(props, test_minibatch_equals_mean_of_samples, 0, nc);
     tcase_add_loop_test(props, test_feedforward_matches_definition, 0, nc);
-    tcase_add_checked_fixture(errs, handler_off, handler_restore);
+    tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_backprop_rejects_bad_shapes);
     suite_add_tcase(s, core);
     suite_add_tcase(s, props);

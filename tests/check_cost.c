@@ -582,16 +582,6 @@ END_TEST
 
 /* ---------------------------------------------------------------- Errors */
 
-static gsl_error_handler_t *old_handler;
-
-static void handler_off(void) {
-    old_handler = gsl_set_error_handler_off();
-}
-
-static void handler_restore(void) {
-    gsl_set_error_handler(old_handler);
-}
-
 START_TEST(test_cost_rejects_mismatched_lengths) {
     const gp_cost_type *cost = gp_cost_types[_i];
     gsl_vector *a3 = gsl_vector_alloc(3), *y3 = gsl_vector_calloc(3), *g2 = gsl_vector_alloc(2),
@@ -628,7 +618,7 @@ static Suite *make_cost_suite(void) {
     tcase_add_test(props, test_xent_nonnegative_and_minimal_at_target);
     tcase_add_test(props, test_xent_label_pm1_form);
     tcase_add_test(props, test_xent_recovered_by_integrating_dcda);
-    tcase_add_checked_fixture(errs, handler_off, handler_restore);
+    tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_loop_test(errs, test_cost_rejects_mismatched_lengths, 0, nc);
     suite_add_tcase(s, core);
     suite_add_tcase(s, props);

@@ -14,37 +14,18 @@
 
 #include <gradproof/idx.h>
 
-static char tmpdir[256];
+#include "testutil.h"
+
 static char eb[GP_IDX_ERRLEN];
 
 static void setup(void) {
-    const char *base = getenv("TMPDIR");
     gsl_set_error_handler_off();
-    snprintf(tmpdir, sizeof tmpdir, "%s/check_idx.XXXXXX", base ? base : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    tu_tmpdir_make("check_idx");
     eb[0] = '\0';
 }
 
 static void teardown(void) {
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    char p[512];
-    if (d == NULL)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name) {
-    static char p[512];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    return p;
+    tu_tmpdir_remove();
 }
 
 static size_t put32(uint8_t *p, uint32_t v) {
@@ -55,16 +36,16 @@ static size_t put32(uint8_t *p, uint32_t v) {
     return 4;
 }
 
-/* Write len bytes to tmpdir/name, raw or gzip-compressed. */
+/* Write len bytes to tu_tmpdir()/name, raw or gzip-compressed. */
 static void write_file(const char *name, const uint8_t *buf, size_t len, int gz) {
     if (gz) {
-        gzFile f = gzopen(tpath(name), "wb");
+        gzFile f = gzopen(tu_tmpdir_path(name), "wb");
         ck_assert_ptr_nonnull(f);
         if (len > 0)
             ck_assert_int_eq(gzwrite(f, buf, (unsigned)len), (int)len);
         ck_assert_int_eq(gzclose(f), Z_OK);
     } else {
-        FILE *f = fopen(tpath(name), "wb");
+        FILE *f = fopen(tu_tmpdir_path(name), "wb");
         ck_assert_ptr_nonnull(f);
         ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
         ck_assert_int_eq(fclose(f), 0);
@@ -117,7 +98,7 @@ static void check_images_content(const gp_idx_images *im, size_t n, size_t rows,
 START_TEST(test_idx_reads_raw_images) {
     gp_idx_images *im = NULL;
     write_images("img", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 0);
-    ck_assert_int_eq(gp_idx_read_images(tpath("img"), &im, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path("img"), &im, eb, sizeof eb), GSL_SUCCESS);
     check_images_content(im, 3, 2, 5);
     gp_idx_images_free(im);
 }
@@ -127,7 +108,7 @@ START_TEST(test_idx_reads_gzip_images) {
     gp_idx_images *im = NULL;
     /* Larger than one read chunk, so the growing buffer is exercised. */
     write_images("img.gz", GP_IDX_IMAGES_MAGIC, 1500, 28, 28, 0, 0, 1);
-    ck_assert_int_eq(gp_idx_read_images(tpath("img.gz"), &im, NULL, 0), GSL_SUCCESS);
+    ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path("img.gz"), &im, NULL, 0), GSL_SUCCESS);
     check_images_content(im, 1500, 28, 28);
     gp_idx_images_free(im);
 }
@@ -138,7 +119,7 @@ START_TEST(test_idx_reads_raw_and_gzip_labels) {
     int gz;
     for (gz = 0; gz < 2; gz++) {
         write_labels("lab", 5, five_labels, gz);
-        ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 9, &lb, eb, sizeof eb),
+        ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab"), 9, &lb, eb, sizeof eb),
                          GSL_SUCCESS);
         ck_assert_uint_eq(lb->n, 5);
         ck_assert_mem_eq(lb->labels, five_labels, 5);
@@ -211,7 +192,7 @@ END_TEST
 #define EXPECT_IMAGES(name, status, needle)                                              \
     do {                                                                                 \
         gp_idx_images *im_ = (gp_idx_images *)1;                                         \
-        ck_assert_int_eq(gp_idx_read_images(tpath(name), &im_, eb, sizeof eb), status);  \
+        ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path(name), &im_, eb, sizeof eb), status);  \
         ck_assert_ptr_null(im_);                                                         \
         ck_assert_msg(strstr(eb, needle) != NULL, "message '%s' lacks '%s'", eb,         \
                       needle);                                                           \
@@ -239,20 +220,20 @@ START_TEST(test_idx_rejects_truncated_gzip) {
     write_images("a.gz", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 25, 0, 1);
     EXPECT_IMAGES("a.gz", GSL_EOF, "truncated: expected 30 pixel bytes, got 5");
     write_images("b.gz", GP_IDX_IMAGES_MAGIC, 100, 28, 28, 0, 0, 1);
-    f = fopen(tpath("b.gz"), "r+b");
+    f = fopen(tu_tmpdir_path("b.gz"), "r+b");
     ck_assert_ptr_nonnull(f);
     fseek(f, 0, SEEK_END);
     size = ftell(f);
     fclose(f);
-    ck_assert_int_eq(truncate(tpath("b.gz"), size / 2), 0);
+    ck_assert_int_eq(truncate(tu_tmpdir_path("b.gz"), size / 2), 0);
     EXPECT_IMAGES("b.gz", GSL_EOF, "truncated");
     /* Only the 8-byte gzip trailer missing: the data is complete, the stream is not. */
     write_images("c.gz", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 1);
-    f = fopen(tpath("c.gz"), "rb");
+    f = fopen(tu_tmpdir_path("c.gz"), "rb");
     fseek(f, 0, SEEK_END);
     size = ftell(f);
     fclose(f);
-    ck_assert_int_eq(truncate(tpath("c.gz"), size - 8), 0);
+    ck_assert_int_eq(truncate(tu_tmpdir_path("c.gz"), size - 8), 0);
     EXPECT_IMAGES("c.gz", GSL_EOF, "truncated gzip stream");
 }
 END_TEST
@@ -262,7 +243,7 @@ START_TEST(test_idx_rejects_corrupt_gzip) {
     int c;
     write_images("img.gz", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 1);
     /* Flip a bit of the CRC-32 in the trailer (8 bytes from the end). */
-    f = fopen(tpath("img.gz"), "r+b");
+    f = fopen(tu_tmpdir_path("img.gz"), "r+b");
     ck_assert_ptr_nonnull(f);
     fseek(f, -8, SEEK_END);
     c = fgetc(f);
@@ -289,7 +270,7 @@ START_TEST(test_idx_rejects_bad_magic) {
     write_labels("lab", 5, five_labels, 0);
     EXPECT_IMAGES("lab", GSL_EINVAL, "this is an idx1 label file");
     write_images("img", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 0);
-    ck_assert_int_eq(gp_idx_read_labels(tpath("img"), 9, &lb, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("img"), 9, &lb, eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_null(lb);
     ck_assert_ptr_nonnull(strstr(eb, "this is an idx3 image file"));
     /* Little-endian magic, the classic mistake of a hand-written writer. */
@@ -322,28 +303,28 @@ START_TEST(test_idx_rejects_missing_file) {
     gp_idx_labels *lb = (gp_idx_labels *)1;
     EXPECT_IMAGES("nope", GSL_EFAILED, "cannot open: No such file or directory");
     ck_assert_int_eq(errno, ENOENT);
-    ck_assert_int_eq(gp_idx_read_labels(tpath("nope"), 9, &lb, NULL, 0), GSL_EFAILED);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("nope"), 9, &lb, NULL, 0), GSL_EFAILED);
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_ptr_null(lb);
     /* NULL arguments are refused, not dereferenced. */
-    ck_assert_int_eq(gp_idx_read_images(tpath("nope"), NULL, eb, sizeof eb), GSL_EINVAL);
-    ck_assert_int_eq(gp_idx_read_labels(tpath("nope"), 9, NULL, NULL, 0), GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path("nope"), NULL, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("nope"), 9, NULL, NULL, 0), GSL_EINVAL);
     ck_assert_int_eq(gp_idx_read_labels(NULL, 9, &lb, NULL, 0), GSL_EINVAL);
     {
         gp_mnist *m = (gp_mnist *)1;
         ck_assert_int_eq(gp_mnist_load(NULL, 10, &m, eb, sizeof eb), GSL_EINVAL);
         ck_assert_ptr_null(m);
-        ck_assert_int_eq(gp_mnist_load(tmpdir, 10, NULL, eb, sizeof eb), GSL_EINVAL);
+        ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 10, NULL, eb, sizeof eb), GSL_EINVAL);
     }
 }
 END_TEST
 
 START_TEST(test_idx_rejects_directory) {
     gp_idx_images *im = (gp_idx_images *)1;
-    int status = gp_idx_read_images(tmpdir, &im, eb, sizeof eb);
+    int status = gp_idx_read_images(tu_tmpdir(), &im, eb, sizeof eb);
     ck_assert_int_eq(status, GSL_EFAILED);
     ck_assert_ptr_null(im);
-    ck_assert_ptr_nonnull(strstr(eb, tmpdir));
+    ck_assert_ptr_nonnull(strstr(eb, tu_tmpdir()));
 }
 END_TEST
 
@@ -351,15 +332,15 @@ START_TEST(test_idx_rejects_label_out_of_range) {
     static const uint8_t bad[4] = {0, 9, 10, 2};
     gp_idx_labels *lb = (gp_idx_labels *)1;
     write_labels("lab", 4, bad, 0);
-    ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 9, &lb, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab"), 9, &lb, eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_null(lb);
     ck_assert_msg(strstr(eb, "label 10 at index 2 is out of range 0..9") != NULL, "%s",
                   eb);
     /* A caller-given maximum class: 10 is fine for max 10, 9 is not for max 8. */
-    ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 10, &lb, eb, sizeof eb),
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab"), 10, &lb, eb, sizeof eb),
                      GSL_SUCCESS);
     gp_idx_labels_free(lb);
-    ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 8, &lb, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab"), 8, &lb, eb, sizeof eb), GSL_EINVAL);
     ck_assert_msg(strstr(eb, "label 9 at index 1 is out of range 0..8") != NULL, "%s",
                   eb);
 }
@@ -372,7 +353,7 @@ START_TEST(test_idx_rejects_truncated_labels) {
     put32(buf + 4, 5);
     buf[8] = buf[9] = 1;
     write_file("lab", buf, sizeof buf, 0);
-    ck_assert_int_eq(gp_idx_read_labels(tpath("lab"), 9, &lb, eb, sizeof eb), GSL_EOF);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab"), 9, &lb, eb, sizeof eb), GSL_EOF);
     ck_assert_ptr_null(lb);
     ck_assert_msg(strstr(eb, "truncated: expected 5 label bytes, got 2") != NULL, "%s",
                   eb);
@@ -383,7 +364,7 @@ START_TEST(test_idx_short_errbuf_is_terminated) {
     char small[8];
     gp_idx_images *im;
     memset(small, 'x', sizeof small);
-    ck_assert_int_eq(gp_idx_read_images(tpath("nope"), &im, small, sizeof small),
+    ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path("nope"), &im, small, sizeof small),
                      GSL_EFAILED);
     ck_assert_uint_eq(strlen(small), sizeof small - 1);
 }
@@ -411,7 +392,7 @@ START_TEST(test_mnist_load_splits_as_nielsen) {
     gp_mnist *m = NULL;
     int gz = _i;
     write_mnist(12, 5, gz);
-    ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 4, &m, eb, sizeof eb), GSL_SUCCESS);
     ck_assert_uint_eq(m->train_images->n, 12);
     ck_assert_ptr_eq(m->training.images, m->train_images);
     ck_assert_ptr_eq(m->validation.images, m->train_images);
@@ -435,7 +416,7 @@ START_TEST(test_mnist_load_rejects_count_mismatch) {
     static const uint8_t lab[4] = {1, 2, 3, 4};
     write_mnist(12, 5, 0);
     write_labels("t10k-labels-idx1-ubyte", 4, lab, 0);
-    ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 4, &m, eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_null(m);
     ck_assert_msg(strstr(eb, "t10k-images-idx3-ubyte has 5 images but") != NULL, "%s",
                   eb);
@@ -447,7 +428,7 @@ START_TEST(test_mnist_load_rejects_shape_mismatch) {
     gp_mnist *m = (gp_mnist *)1;
     write_mnist(12, 5, 0);
     write_images("t10k-images-idx3-ubyte", GP_IDX_IMAGES_MAGIC, 5, 3, 2, 0, 0, 0);
-    ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 4, &m, eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_null(m);
     ck_assert_msg(strstr(eb, "training images are 2 x 3 but test images are 3 x 2") !=
                       NULL,
@@ -458,7 +439,7 @@ END_TEST
 START_TEST(test_mnist_load_rejects_small_training_set) {
     gp_mnist *m = (gp_mnist *)1;
     write_mnist(12, 5, 0);
-    ck_assert_int_eq(gp_mnist_load(tmpdir, 12, &m, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 12, &m, eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_null(m);
     ck_assert_msg(strstr(eb, "12 training images leave none") != NULL, "%s", eb);
 }
@@ -467,8 +448,8 @@ END_TEST
 START_TEST(test_mnist_load_rejects_missing_file) {
     gp_mnist *m = (gp_mnist *)1;
     write_mnist(12, 5, 1);
-    ck_assert_int_eq(unlink(tpath("t10k-labels-idx1-ubyte.gz")), 0);
-    ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_EFAILED);
+    ck_assert_int_eq(unlink(tu_tmpdir_path("t10k-labels-idx1-ubyte.gz")), 0);
+    ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 4, &m, eb, sizeof eb), GSL_EFAILED);
     ck_assert_ptr_null(m);
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_msg(
@@ -482,7 +463,7 @@ START_TEST(test_mnist_load_reports_bad_member) {
     gp_mnist *m = (gp_mnist *)1;
     write_mnist(12, 5, 0);
     write_images("train-images-idx3-ubyte", GP_IDX_IMAGES_MAGIC, 12, 2, 3, 1, 0, 0);
-    ck_assert_int_eq(gp_mnist_load(tmpdir, 4, &m, eb, sizeof eb), GSL_EOF);
+    ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 4, &m, eb, sizeof eb), GSL_EOF);
     ck_assert_ptr_null(m);
     ck_assert_msg(strstr(eb,
                          "train-images-idx3-ubyte: truncated: expected 72 pixel bytes, "

@@ -16,61 +16,22 @@
 
 #include <gradproof/netio.h>
 
-static char tmpdir[256];
+#include "testutil.h"
+
 static char eb[512];
 
 static void setup(void) {
-    const char *base = getenv("TMPDIR");
     gsl_set_error_handler_off();
-    snprintf(tmpdir, sizeof tmpdir, "%s/check_netio.XXXXXX", base ? base : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    tu_tmpdir_make("check_netio");
     eb[0] = '\0';
 }
 
-/* Names in tmpdir, joined by spaces, in `out` (for "nothing left behind" checks). */
-static size_t list_dir(const char *dir, char *out, size_t len) {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    size_t n = 0;
-    out[0] = '\0';
-    if (d == NULL)
-        return 0;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        n++;
-        strncat(out, e->d_name, len - strlen(out) - 2);
-        strcat(out, " ");
-    }
-    closedir(d);
-    return n;
-}
-
 static void teardown(void) {
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    char p[512];
-    if (d == NULL)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (unlink(p) != 0)
-            rmdir(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name) {
-    static char p[512];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    return p;
+    tu_tmpdir_remove();
 }
 
 static void write_text(const char *name, const char *text) {
-    FILE *f = fopen(tpath(name), "w");
+    FILE *f = fopen(tu_tmpdir_path(name), "w");
     ck_assert_ptr_nonnull(f);
     fputs(text, f);
     ck_assert_int_eq(fclose(f), 0);
@@ -103,8 +64,8 @@ static gp_network *awkward_network(const gp_cost_type *cost, unsigned long seed)
 START_TEST(test_netio_round_trip_is_bit_exact) {
     const gp_cost_type *cost = gp_cost_types[_i];
     gp_network *net = awkward_network(cost, 1000 + (unsigned long)_i), *back = NULL;
-    ck_assert_int_eq(gp_netio_save(net, tpath("net.json"), eb, sizeof eb), GSL_SUCCESS);
-    ck_assert_msg(gp_netio_load(tpath("net.json"), &back, eb, sizeof eb) == GSL_SUCCESS,
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_msg(gp_netio_load(tu_tmpdir_path("net.json"), &back, eb, sizeof eb) == GSL_SUCCESS,
                   "%s", eb);
     ck_assert_ptr_eq(back->cost, cost);
     ck_assert_uint_eq(back->p.L, 3);
@@ -125,8 +86,8 @@ START_TEST(test_netio_saves_network2_layout) {
     json_t *root, *b;
     char names[256];
     gsl_vector_set(net->p.b[0], 2, 0.25);
-    ck_assert_int_eq(gp_netio_save(net, tpath("n.json"), eb, sizeof eb), GSL_SUCCESS);
-    root = json_load_file(tpath("n.json"), 0, &jerr);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("n.json"), eb, sizeof eb), GSL_SUCCESS);
+    root = json_load_file(tu_tmpdir_path("n.json"), 0, &jerr);
     ck_assert_ptr_nonnull(root);
     ck_assert_str_eq(json_string_value(json_object_get(root, "cost")),
                      "CrossEntropyCost");
@@ -143,10 +104,10 @@ START_TEST(test_netio_saves_network2_layout) {
     /* The file is ordinary data (0644), and no temporary file is left. */
     {
         struct stat st;
-        ck_assert_int_eq(stat(tpath("n.json"), &st), 0);
+        ck_assert_int_eq(stat(tu_tmpdir_path("n.json"), &st), 0);
         ck_assert_int_eq(st.st_mode & 0777, 0644);
     }
-    ck_assert_uint_eq(list_dir(tmpdir, names, sizeof names), 1);
+    ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), names, sizeof names), 1);
     gp_network_free(net);
 }
 END_TEST
@@ -168,7 +129,7 @@ static const char network2_file[] =
 START_TEST(test_netio_loads_network2_file) {
     gp_network *net = NULL;
     write_text("network2.json", network2_file);
-    ck_assert_msg(gp_netio_load(tpath("network2.json"), &net, eb, sizeof eb) ==
+    ck_assert_msg(gp_netio_load(tu_tmpdir_path("network2.json"), &net, eb, sizeof eb) ==
                       GSL_SUCCESS,
                   "%s", eb);
     ck_assert_ptr_eq(net->cost, &gp_cost_cross_entropy);
@@ -203,7 +164,7 @@ START_TEST(test_netio_accepts_gradproof_cost_names_and_flat_biases) {
                  "\"biases\": [[3, [4]]], \"note\": \"extra keys are ignored\"}",
                  cases[i].name);
         write_text("c.json", text);
-        ck_assert_msg(gp_netio_load(tpath("c.json"), &net, eb, sizeof eb) == GSL_SUCCESS,
+        ck_assert_msg(gp_netio_load(tu_tmpdir_path("c.json"), &net, eb, sizeof eb) == GSL_SUCCESS,
                       "%s: %s", cases[i].name, eb);
         ck_assert_ptr_eq(net->cost, cases[i].cost);
         ck_assert_double_eq(gsl_vector_get(net->p.b[0], 0), 3.0);
@@ -218,11 +179,11 @@ START_TEST(test_netio_save_replaces_existing_file) {
     gp_network *net = awkward_network(&gp_cost_quadratic, 7), *back = NULL;
     char names[256];
     write_text("net.json", "old contents");
-    ck_assert_int_eq(gp_netio_save(net, tpath("net.json"), eb, sizeof eb), GSL_SUCCESS);
-    ck_assert_int_eq(gp_netio_load(tpath("net.json"), &back, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("net.json"), &back, eb, sizeof eb), GSL_SUCCESS);
     ck_assert_mem_eq(back->p.params->data, net->p.params->data,
                      net->p.n_params * sizeof(double));
-    ck_assert_uint_eq(list_dir(tmpdir, names, sizeof names), 1);
+    ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), names, sizeof names), 1);
     gp_network_free(back);
     gp_network_free(net);
 }
@@ -304,7 +265,7 @@ static const struct {
 START_TEST(test_netio_rejects_malformed) {
     gp_network *net = (gp_network *)1;
     write_text("bad.json", malformed[_i].text);
-    ck_assert_int_eq(gp_netio_load(tpath("bad.json"), &net, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("bad.json"), &net, eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_null(net);
     ck_assert_msg(strstr(eb, malformed[_i].needle) != NULL, "case %d: '%s' lacks '%s'",
                   _i, eb, malformed[_i].needle);
@@ -314,11 +275,11 @@ END_TEST
 
 START_TEST(test_netio_rejects_missing_file) {
     gp_network *net = (gp_network *)1;
-    ck_assert_int_eq(gp_netio_load(tpath("nope.json"), &net, eb, sizeof eb), GSL_EFAILED);
+    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("nope.json"), &net, eb, sizeof eb), GSL_EFAILED);
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_ptr_null(net);
     ck_assert_ptr_nonnull(strstr(eb, "nope.json: cannot open"));
-    ck_assert_int_eq(gp_netio_load(tpath("nope.json"), NULL, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("nope.json"), NULL, eb, sizeof eb), GSL_EINVAL);
     ck_assert_int_eq(gp_netio_load(NULL, &net, eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_null(gp_netio_cost_name(NULL));
 }
@@ -327,11 +288,11 @@ END_TEST
 START_TEST(test_netio_save_into_missing_dir_leaves_nothing) {
     gp_network *net = awkward_network(&gp_cost_quadratic, 3);
     char path[512], names[256];
-    snprintf(path, sizeof path, "%s/no/such/dir/net.json", tmpdir);
+    snprintf(path, sizeof path, "%s/no/such/dir/net.json", tu_tmpdir());
     ck_assert_int_eq(gp_netio_save(net, path, eb, sizeof eb), GSL_EFAILED);
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_ptr_nonnull(strstr(eb, "net.json: cannot create temporary file"));
-    ck_assert_uint_eq(list_dir(tmpdir, names, sizeof names), 0);
+    ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), names, sizeof names), 0);
     gp_network_free(net);
 }
 END_TEST
@@ -340,13 +301,13 @@ START_TEST(test_netio_failed_rename_removes_temp_file) {
     gp_network *net = awkward_network(&gp_cost_quadratic, 4);
     char names[256];
     /* The target is a non-empty directory: the rename fails after the data is written. */
-    ck_assert_int_eq(mkdir(tpath("net.json"), 0755), 0);
-    ck_assert_int_eq(mkdir(tpath("net.json/keep"), 0755), 0);
-    ck_assert_int_eq(gp_netio_save(net, tpath("net.json"), eb, sizeof eb), GSL_EFAILED);
+    ck_assert_int_eq(mkdir(tu_tmpdir_path("net.json"), 0755), 0);
+    ck_assert_int_eq(mkdir(tu_tmpdir_path("net.json/keep"), 0755), 0);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb), GSL_EFAILED);
     ck_assert_ptr_nonnull(strstr(eb, "rename failed"));
-    ck_assert_uint_eq(list_dir(tmpdir, names, sizeof names), 1);
+    ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), names, sizeof names), 1);
     ck_assert_str_eq(names, "net.json ");
-    rmdir(tpath("net.json/keep"));
+    rmdir(tu_tmpdir_path("net.json/keep"));
     gp_network_free(net);
 }
 END_TEST
@@ -355,14 +316,14 @@ START_TEST(test_netio_save_rejects_nonfinite) {
     gp_network *net = awkward_network(&gp_cost_cross_entropy, 5);
     char names[256];
     gsl_matrix_set(net->p.w[1], 2, 1, NAN);
-    ck_assert_int_eq(gp_netio_save(net, tpath("net.json"), eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(eb, "weights[1][2][1] is not finite"));
     gsl_matrix_set(net->p.w[1], 2, 1, 0.5);
     gsl_vector_set(net->p.b[2], 1, -INFINITY);
-    ck_assert_int_eq(gp_netio_save(net, tpath("net.json"), eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(eb, "biases[2][1] is not finite"));
-    ck_assert_uint_eq(list_dir(tmpdir, names, sizeof names), 0);
-    ck_assert_int_eq(gp_netio_save(NULL, tpath("net.json"), eb, sizeof eb), GSL_EINVAL);
+    ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), names, sizeof names), 0);
+    ck_assert_int_eq(gp_netio_save(NULL, tu_tmpdir_path("net.json"), eb, sizeof eb), GSL_EINVAL);
     gp_network_free(net);
 }
 END_TEST

@@ -219,16 +219,6 @@ END_TEST
 
 /* ---------------------------------------------------------------- Errors */
 
-static gsl_error_handler_t *old_handler;
-
-static void handler_off(void) {
-    old_handler = gsl_set_error_handler_off();
-}
-
-static void handler_restore(void) {
-    gsl_set_error_handler(old_handler);
-}
-
 START_TEST(test_network_alloc_rejects_bad_sizes) {
     size_t ok[] = {3, 4, 2}, zero0[] = {0, 4, 2}, zero1[] = {3, 0, 2}, zero2[] = {3, 4, 0};
     size_t huge[] = {3, SIZE_MAX / 2, 2}, huge2[] = {SIZE_MAX / 2, SIZE_MAX / 2};
@@ -282,7 +272,7 @@ static Suite *make_network_suite(void) {
     tcase_add_test(props, test_params_locate_offset_round_trip);
     tcase_add_test(props, test_network_init_statistics);
     tcase_add_test(props, test_network_init_same_seed_same_network);
-    tcase_add_checked_fixture(errs, handler_off, handler_restore);
+    tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_network_alloc_rejects_bad_sizes);
     tcase_add_test(errs, test_params_locate_rejects_out_of_range);
     suite_add_tcase(s, core);

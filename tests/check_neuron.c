@@ -222,16 +222,6 @@ END_TEST
 
 /* ---------------------------------------------------------------- Errors */
 
-static gsl_error_handler_t *old_handler;
-
-static void handler_off(void) {
-    old_handler = gsl_set_error_handler_off();
-}
-
-static void handler_restore(void) {
-    gsl_set_error_handler(old_handler);
-}
-
 START_TEST(test_neuron_rejects_bad_input) {
     gsl_vector *w = gsl_vector_calloc(2), *w3 = gsl_vector_calloc(3), *y = gsl_vector_calloc(4),
                *y3 = gsl_vector_calloc(3);
@@ -265,7 +255,7 @@ static Suite *make_neuron_suite(void) {
     tcase_set_timeout(props, 120);
     tcase_add_test(props, test_neuron_xent_formulas_61_62);
     tcase_add_test(props, test_neuron_quadratic_formulas);
-    tcase_add_checked_fixture(errs, handler_off, handler_restore);
+    tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_neuron_rejects_bad_input);
     suite_add_tcase(s, core);
     suite_add_tcase(s, props);

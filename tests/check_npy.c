@@ -14,14 +14,13 @@
 
 #include <gradproof/npy.h>
 
-static char tmpdir[256];
+#include "testutil.h"
+
 static char eb[512];
 
 static void setup(void) {
-    const char *base = getenv("TMPDIR");
     gsl_set_error_handler_off();
-    snprintf(tmpdir, sizeof tmpdir, "%s/check_npy.XXXXXX", base ? base : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    tu_tmpdir_make("check_npy");
     eb[0] = '\0';
 }
 
@@ -39,29 +38,11 @@ static size_t count_dir(const char *dir) {
 }
 
 static void teardown(void) {
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    char p[512];
-    if (d == NULL)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(tmpdir);
-}
-
-static const char *tpath(const char *name) {
-    static char p[512];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    return p;
+    tu_tmpdir_remove();
 }
 
 static void write_bytes(const char *name, const void *buf, size_t len) {
-    FILE *f = fopen(tpath(name), "wb");
+    FILE *f = fopen(tu_tmpdir_path(name), "wb");
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
     ck_assert_int_eq(fclose(f), 0);
@@ -123,9 +104,9 @@ START_TEST(test_npy_matrix_round_trip_is_bit_exact) {
     gsl_matrix_set(&v.matrix, 1, 1, NAN);
     gsl_matrix_set(&v.matrix, 2, 3, -INFINITY);
     gsl_matrix_set(&v.matrix, 2, 2, 4.9406564584124654e-324);
-    ck_assert_int_eq(gp_npy_write_matrix(tpath("m.npy"), &v.matrix, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_write_matrix(tu_tmpdir_path("m.npy"), &v.matrix, eb, sizeof eb),
                      GSL_SUCCESS);
-    ck_assert_msg(gp_npy_read(tpath("m.npy"), 0, &back, &ndim, eb, sizeof eb) ==
+    ck_assert_msg(gp_npy_read(tu_tmpdir_path("m.npy"), 0, &back, &ndim, eb, sizeof eb) ==
                       GSL_SUCCESS,
                   "%s", eb);
     ck_assert_uint_eq(ndim, 2);
@@ -135,7 +116,7 @@ START_TEST(test_npy_matrix_round_trip_is_bit_exact) {
         for (j = 0; j < 4; j++)
             ck_assert_mem_eq(gsl_matrix_const_ptr(back, i, j),
                              gsl_matrix_const_ptr(&v.matrix, i, j), sizeof(double));
-    ck_assert_uint_eq(count_dir(tmpdir), 1);
+    ck_assert_uint_eq(count_dir(tu_tmpdir()), 1);
     gsl_matrix_free(back);
     gsl_matrix_free(big);
 }
@@ -149,15 +130,15 @@ START_TEST(test_npy_vector_round_trip_is_1d) {
     size_t i, ndim = 99;
     for (i = 0; i < 15; i++)
         a->data[i] = 0.1 * (double)i - 0.7;
-    ck_assert_int_eq(gp_npy_write_vector(tpath("v.npy"), &col.vector, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_write_vector(tu_tmpdir_path("v.npy"), &col.vector, eb, sizeof eb),
                      GSL_SUCCESS);
-    ck_assert_int_eq(gp_npy_read(tpath("v.npy"), 0, &back, &ndim, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read(tu_tmpdir_path("v.npy"), 0, &back, &ndim, eb, sizeof eb),
                      GSL_SUCCESS);
     ck_assert_uint_eq(ndim, 1);
     ck_assert_uint_eq(back->size1, 5); /* (n,) reads as an n x 1 column */
     ck_assert_uint_eq(back->size2, 1);
     ck_assert_int_eq(
-        gp_npy_read_vector(tpath("v.npy"), GP_NPY_FINITE, &vb, eb, sizeof eb),
+        gp_npy_read_vector(tu_tmpdir_path("v.npy"), GP_NPY_FINITE, &vb, eb, sizeof eb),
         GSL_SUCCESS);
     for (i = 0; i < 5; i++) {
         ck_assert_double_eq(gsl_matrix_get(back, i, 0), gsl_vector_get(&col.vector, i));
@@ -177,9 +158,9 @@ START_TEST(test_npy_scalar_round_trip_and_exact_header) {
     size_t ndim = 99, n, k;
     gsl_matrix *m = NULL;
     FILE *f;
-    ck_assert_int_eq(gp_npy_write_scalar(tpath("s.npy"), 2.0 / 3.0, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_write_scalar(tu_tmpdir_path("s.npy"), 2.0 / 3.0, eb, sizeof eb),
                      GSL_SUCCESS);
-    f = fopen(tpath("s.npy"), "rb");
+    f = fopen(tu_tmpdir_path("s.npy"), "rb");
     n = fread(file, 1, sizeof file, f);
     fclose(f);
     /* numpy's layout: 10-byte preamble + header padded with spaces + '\n' = 128. */
@@ -188,10 +169,10 @@ START_TEST(test_npy_scalar_round_trip_and_exact_header) {
     for (k = sizeof expect - 1; k < 127; k++)
         ck_assert_int_eq(file[k], ' ');
     ck_assert_int_eq(file[127], '\n');
-    ck_assert_int_eq(gp_npy_read_scalar(tpath("s.npy"), GP_NPY_FINITE, &x, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read_scalar(tu_tmpdir_path("s.npy"), GP_NPY_FINITE, &x, eb, sizeof eb),
                      GSL_SUCCESS);
     ck_assert_double_eq(x, 2.0 / 3.0);
-    ck_assert_int_eq(gp_npy_read(tpath("s.npy"), 0, &m, &ndim, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read(tu_tmpdir_path("s.npy"), 0, &m, &ndim, eb, sizeof eb),
                      GSL_SUCCESS);
     ck_assert_uint_eq(ndim, 0);
     ck_assert_uint_eq(m->size1 * m->size2, 1);
@@ -208,14 +189,14 @@ START_TEST(test_npy_reads_v2_f4_and_v3_u1) {
         le_f4(data + 4 * k, (float)k * 0.25f - 0.5f);
     write_npy("f4.npy", 2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }",
               data, sizeof data);
-    ck_assert_msg(gp_npy_read(tpath("f4.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
+    ck_assert_msg(gp_npy_read(tu_tmpdir_path("f4.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
                   "%s", eb);
     ck_assert_double_eq(gsl_matrix_get(m, 0, 0), -0.5);
     ck_assert_double_eq(gsl_matrix_get(m, 1, 2), 0.75);
     gsl_matrix_free(m);
     write_npy("u1.npy", 3, "{'descr': '|u1', 'fortran_order': False, 'shape': (6,), }",
               bytes, 6);
-    ck_assert_msg(gp_npy_read(tpath("u1.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
+    ck_assert_msg(gp_npy_read(tu_tmpdir_path("u1.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
                   "%s", eb);
     ck_assert_double_eq(gsl_matrix_get(m, 2, 0), 127.0);
     ck_assert_double_eq(gsl_matrix_get(m, 5, 0), 255.0);
@@ -233,7 +214,7 @@ START_TEST(test_npy_fortran_order_is_transposed_on_read) {
         le_f8(data + 8 * k, col_major[k]);
     write_npy("f.npy", 1, "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }",
               data, sizeof data);
-    ck_assert_int_eq(gp_npy_read(tpath("f.npy"), 0, &m, NULL, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read(tu_tmpdir_path("f.npy"), 0, &m, NULL, eb, sizeof eb),
                      GSL_SUCCESS);
     for (k = 0; k < 6; k++)
         ck_assert_double_eq(gsl_matrix_get(m, k / 3, k % 3), (double)(k + 1));
@@ -251,19 +232,19 @@ START_TEST(test_npy_header_variants_accepted) {
     write_npy("a.npy", 1,
               "{\"shape\": (1L,  2L), \"fortran_order\": False, \"descr\": \"<f8\"}",
               data, sizeof data);
-    ck_assert_msg(gp_npy_read(tpath("a.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
+    ck_assert_msg(gp_npy_read(tu_tmpdir_path("a.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
                   "%s", eb);
     ck_assert_uint_eq(m->size1, 1);
     ck_assert_uint_eq(m->size2, 2);
     gsl_matrix_free(m);
     /* (1, n) and (n, 1) are vectors too. */
-    ck_assert_int_eq(gp_npy_read_vector(tpath("a.npy"), 0, &v, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read_vector(tu_tmpdir_path("a.npy"), 0, &v, eb, sizeof eb),
                      GSL_SUCCESS);
     ck_assert_double_eq(gsl_vector_get(v, 1), -2.5);
     gsl_vector_free(v);
     write_npy("b.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1), }",
               data, sizeof data);
-    ck_assert_int_eq(gp_npy_read_vector(tpath("b.npy"), 0, &v, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read_vector(tu_tmpdir_path("b.npy"), 0, &v, eb, sizeof eb),
                      GSL_SUCCESS);
     ck_assert_double_eq(gsl_vector_get(v, 0), 1.5);
     gsl_vector_free(v);
@@ -275,7 +256,7 @@ END_TEST
 #define EXPECT_READ(name, flags, status, needle)                                         \
     do {                                                                                 \
         gsl_matrix *m_ = (gsl_matrix *)1;                                                \
-        ck_assert_int_eq(gp_npy_read(tpath(name), flags, &m_, NULL, eb, sizeof eb),      \
+        ck_assert_int_eq(gp_npy_read(tu_tmpdir_path(name), flags, &m_, NULL, eb, sizeof eb),      \
                          status);                                                        \
         ck_assert_ptr_null(m_);                                                          \
         ck_assert_msg(strstr(eb, needle) != NULL, "message '%s' lacks '%s'", eb,         \
@@ -377,7 +358,7 @@ START_TEST(test_npy_rejects_nonfinite_when_asked) {
     write_npy("n.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
               data, 48);
     /* Allowed by default ... */
-    ck_assert_int_eq(gp_npy_read(tpath("n.npy"), 0, &m, NULL, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read(tu_tmpdir_path("n.npy"), 0, &m, NULL, eb, sizeof eb),
                      GSL_SUCCESS);
     ck_assert(isnan(gsl_matrix_get(m, 1, 2)));
     gsl_matrix_free(m);
@@ -387,12 +368,12 @@ START_TEST(test_npy_rejects_nonfinite_when_asked) {
     write_npy("i.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }",
               data, 48);
     EXPECT_READ("i.npy", GP_NPY_FINITE, GSL_EINVAL, "element [0] is infinite");
-    ck_assert_int_eq(gp_npy_write_scalar(tpath("s.npy"), INFINITY, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_write_scalar(tu_tmpdir_path("s.npy"), INFINITY, eb, sizeof eb),
                      GSL_SUCCESS);
-    ck_assert_int_eq(gp_npy_read_scalar(tpath("s.npy"), GP_NPY_FINITE, &x, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read_scalar(tu_tmpdir_path("s.npy"), GP_NPY_FINITE, &x, eb, sizeof eb),
                      GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(eb, "the scalar is infinite"));
-    ck_assert_int_eq(gp_npy_read_scalar(tpath("s.npy"), 0, &x, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read_scalar(tu_tmpdir_path("s.npy"), 0, &x, eb, sizeof eb),
                      GSL_SUCCESS);
     ck_assert(isinf(x) && x > 0);
 }
@@ -404,11 +385,11 @@ START_TEST(test_npy_rejects_wrong_shape_for_vector_and_scalar) {
     double x = 0;
     write_npy("m.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
               data, 48);
-    ck_assert_int_eq(gp_npy_read_vector(tpath("m.npy"), 0, &v, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read_vector(tu_tmpdir_path("m.npy"), 0, &v, eb, sizeof eb),
                      GSL_EINVAL);
     ck_assert_ptr_null(v);
     ck_assert_ptr_nonnull(strstr(eb, "shape (2, 3) is not a vector"));
-    ck_assert_int_eq(gp_npy_read_scalar(tpath("m.npy"), 0, &x, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read_scalar(tu_tmpdir_path("m.npy"), 0, &x, eb, sizeof eb),
                      GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(eb, "expected a single value, found 2 x 3"));
 }
@@ -419,29 +400,29 @@ START_TEST(test_npy_io_errors) {
     gsl_vector *v = gsl_vector_alloc(3);
     char path[512];
     gsl_vector_set_zero(v);
-    ck_assert_int_eq(gp_npy_read(tpath("nope.npy"), 0, &m, NULL, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read(tu_tmpdir_path("nope.npy"), 0, &m, NULL, eb, sizeof eb),
                      GSL_EFAILED);
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_ptr_null(m);
     ck_assert_ptr_nonnull(strstr(eb, "nope.npy: cannot open"));
-    ck_assert_int_eq(gp_npy_read(tpath("nope.npy"), 0, NULL, NULL, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read(tu_tmpdir_path("nope.npy"), 0, NULL, NULL, eb, sizeof eb),
                      GSL_EINVAL);
     ck_assert_int_eq(gp_npy_read(NULL, 0, &m, NULL, eb, sizeof eb), GSL_EINVAL);
-    ck_assert_int_eq(gp_npy_read_vector(tpath("nope.npy"), 0, NULL, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read_vector(tu_tmpdir_path("nope.npy"), 0, NULL, eb, sizeof eb),
                      GSL_EINVAL);
-    ck_assert_int_eq(gp_npy_read_scalar(tpath("nope.npy"), 0, NULL, eb, sizeof eb),
+    ck_assert_int_eq(gp_npy_read_scalar(tu_tmpdir_path("nope.npy"), 0, NULL, eb, sizeof eb),
                      GSL_EINVAL);
     /* Writing into a missing directory fails and leaves nothing anywhere. */
-    snprintf(path, sizeof path, "%s/missing/v.npy", tmpdir);
+    snprintf(path, sizeof path, "%s/missing/v.npy", tu_tmpdir());
     ck_assert_int_eq(gp_npy_write_vector(path, v, eb, sizeof eb), GSL_EFAILED);
     ck_assert_int_eq(errno, ENOENT);
-    ck_assert_uint_eq(count_dir(tmpdir), 0);
-    ck_assert_int_eq(gp_npy_write_matrix(tpath("n.npy"), NULL, eb, sizeof eb),
+    ck_assert_uint_eq(count_dir(tu_tmpdir()), 0);
+    ck_assert_int_eq(gp_npy_write_matrix(tu_tmpdir_path("n.npy"), NULL, eb, sizeof eb),
                      GSL_EINVAL);
-    ck_assert_int_eq(gp_npy_write_vector(tpath("n.npy"), NULL, NULL, 0), GSL_EINVAL);
-    ck_assert_uint_eq(count_dir(tmpdir), 0);
+    ck_assert_int_eq(gp_npy_write_vector(tu_tmpdir_path("n.npy"), NULL, NULL, 0), GSL_EINVAL);
+    ck_assert_uint_eq(count_dir(tu_tmpdir()), 0);
     /* A directory is not an .npy file. */
-    ck_assert_int_ne(gp_npy_read(tmpdir, 0, &m, NULL, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_ne(gp_npy_read(tu_tmpdir(), 0, &m, NULL, eb, sizeof eb), GSL_SUCCESS);
     ck_assert_ptr_null(m);
     gsl_vector_free(v);
 }

@@ -1,14 +1,18 @@
 /* tests/testutil.c: seeds, case counts, random networks and statistics for the suites. */
+#define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_blas.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 
 /* Parse an unsigned environment variable; `dflt` when unset, empty or malformed. */
@@ -321,4 +325,68 @@ int tu_run_suite(Suite *suite) {
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* ---- fixtures ---- */
+
+static gsl_error_handler_t *old_handler;
+
+void tu_handler_off(void) {
+    old_handler = gsl_set_error_handler_off();
+}
+
+void tu_handler_restore(void) {
+    gsl_set_error_handler(old_handler);
+}
+
+static char tmpdir[256];
+
+void tu_tmpdir_make(const char *prefix) {
+    const char *base = getenv("TMPDIR");
+    snprintf(tmpdir, sizeof tmpdir, "%s/%s.XXXXXX", base ? base : "/tmp", prefix);
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+const char *tu_tmpdir(void) {
+    return tmpdir;
+}
+
+const char *tu_tmpdir_path(const char *name) {
+    static char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
+    return p;
+}
+
+void tu_tmpdir_remove(void) {
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    char p[512];
+    if (d == NULL)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(tmpdir);
+}
+
+size_t tu_list_dir(const char *dir, char *out, size_t len) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t n = 0;
+    out[0] = '\0';
+    if (d == NULL)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        n++;
+        strncat(out, e->d_name, len - strlen(out) - 2);
+        strcat(out, " ");
+    }
+    closedir(d);
+    return n;
 }

@@ -121,4 +121,20 @@ int tu_manual_backprop(const gp_network *net, const gsl_matrix *X, const gsl_mat
 /* Run a suite with a runner; returns EXIT_SUCCESS or EXIT_FAILURE. */
 int tu_run_suite(Suite *suite);
 
+/* ---- fixtures ---- */
+
+/* Check fixtures for "Errors" TCases: GSL's aborting handler off, then restored. */
+void tu_handler_off(void);
+void tu_handler_restore(void);
+
+/* A fresh directory $TMPDIR/<prefix>.XXXXXX for file tests (fails the test if it cannot
+ * be made); tu_tmpdir() is its path, tu_tmpdir_path(name) a file in it (a static buffer,
+ * valid until the next call), tu_tmpdir_remove() deletes its files and itself. */
+void tu_tmpdir_make(const char *prefix);
+const char *tu_tmpdir(void);
+const char *tu_tmpdir_path(const char *name);
+void tu_tmpdir_remove(void);
+/* Names in dir (not . and ..), joined by spaces into out; returns their number. */
+size_t tu_list_dir(const char *dir, char *out, size_t len);
+
 #endif
