@@ -54,7 +54,9 @@ static int usage(FILE *out) {
         "                         (FILE.jsonl); written atomically at the end [none]\n"
         "      --save=FILE        save the final network (network2.py JSON), atomically\n"
         "                         [none]\n"
-        "      --threads=N        OpenBLAS threads [1]\n"
+        "      --threads=N        1: one thread; N >= 2: a thread gathers the next\n"
+        "                         mini-batches, N - 1 run OpenBLAS (results are\n"
+        "                         identical) [2]\n"
         "  -h, --help             show this help\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
@@ -174,7 +176,7 @@ int cmd_train(int argc, char **argv) {
     const char *data_dir = "data", *load = NULL, *metrics = NULL, *save = NULL;
     size_t sizes[GP_MAX_LAYERS] = {784, 30, 10}, n_sizes = 3,
            n_validation = GP_MNIST_VALIDATION;
-    size_t epochs = 30, threads = 1;
+    size_t epochs = 30, threads = 2;
     const char *sizes_arg = "784,30,10";
     int sizes_set = 0, cost_set = 0, init_set = 0, use_validation = 0;
     int mon_eval_cost = 0, mon_train_acc = 0, mon_train_cost = 0;
@@ -305,10 +307,12 @@ int cmd_train(int argc, char **argv) {
                          sizes_set  ? "sizes"
                          : cost_set ? "cost"
                                     : "init");
-    if (cli_set_threads(threads))
+    /* The prefetch thread takes one of the threads; the rest go to OpenBLAS. */
+    opts.prefetch = threads >= 2;
+    if (cli_set_threads(threads >= 2 ? threads - 1 : 1))
         return cli_error(CMD,
                          "invalid --threads '%zu': this build's CBLAS is not "
-                         "OpenBLAS and runs one thread",
+                         "OpenBLAS and runs one thread (use 1 or 2)",
                          threads);
     /* Fail before training, not after it, when an output cannot be written. */
     if (save && cli_probe_writable(CMD, "--save", save))

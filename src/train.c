@@ -3,6 +3,9 @@
 #include <config.h>
 
 #include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,15 +16,26 @@
 
 #include "internal.h"
 
+/* Mini-batches prepared ahead by the prefetch thread: a ring of RING slots. */
+#define RING 4
+
+typedef struct {
+    gsl_matrix *X, *Y; /* n_0 x batch and n_L x batch */
+    size_t m;          /* samples in this batch */
+    int status;        /* of its gather */
+} batch_slot;
+
 struct gp_trainer {
     gp_network *net; /* borrowed, updated in place */
     gp_dataset data; /* borrowed arrays */
     gp_train_opts opts;
     gsl_rng *rng;
     size_t *order;            /* sample order of the current epoch */
-    gsl_matrix *X;            /* batch x n_0, one sample per row */
-    gsl_matrix *Y;            /* n_L x batch, one-hot columns */
     gp_backprop_workspace *w; /* sized for one batch */
+    batch_slot ring[RING];    /* prefetch only; ring[0] doubles as the one buffer */
+    atomic_size_t produced;   /* batches of this epoch gathered into the ring */
+    atomic_size_t consumed;   /* batches of this epoch whose SGD step is done */
+    atomic_int stop;          /* the consumer failed: the producer gives up */
     double eta;               /* current learning rate */
     size_t epochs;            /* epochs run */
     double best;              /* best observed accuracy */
@@ -47,6 +61,7 @@ void gp_train_opts_default(gp_train_opts *opts) {
     opts->lambda = 0;
     opts->l1 = 0;
     opts->seed = 1;
+    opts->prefetch = 0;
     opts->early_stop = 0;
     opts->schedule = 0;
 }
@@ -56,8 +71,10 @@ void gp_trainer_free(gp_trainer *t) {
         return;
     gsl_rng_free(t->rng);
     free(t->order);
-    gsl_matrix_free(t->X);
-    gsl_matrix_free(t->Y);
+    for (size_t s = 0; s < RING; s++) {
+        gsl_matrix_free(t->ring[s].X);
+        gsl_matrix_free(t->ring[s].Y);
+    }
     gp_backprop_workspace_free(t->w);
     free(t);
 }
@@ -85,10 +102,14 @@ gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
     t->opts = *opts;
     t->rng = gsl_rng_alloc(gsl_rng_mt19937);
     t->order = malloc(data->n * sizeof *t->order);
-    t->X = gsl_matrix_alloc(data->dim, m);
-    t->Y = gsl_matrix_alloc(net->p.sizes[net->p.L], m);
     t->w = gp_backprop_workspace_alloc(net, m);
-    if (!t->rng || !t->order || !t->X || !t->Y || !t->w) {
+    int ok = t->rng && t->order && t->w;
+    for (size_t s = 0; s < (opts->prefetch ? RING : 1) && ok; s++) {
+        t->ring[s].X = gsl_matrix_alloc(data->dim, m);
+        t->ring[s].Y = gsl_matrix_alloc(net->p.sizes[net->p.L], m);
+        ok = t->ring[s].X && t->ring[s].Y;
+    }
+    if (!ok) {
         gp_trainer_free(t);
         GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
     }
@@ -131,21 +152,74 @@ static int gather(const gp_dataset *d, const double *pixel, const size_t *idx, s
     return GSL_SUCCESS;
 }
 
-int gp_trainer_epoch(gp_trainer *t) {
-    size_t n = t->data.n, bs = t->X->size2;
-    gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, n};
-    gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
-    for (size_t k = 0; k < n; k += bs) {
-        size_t m = n - k < bs ? n - k : bs;
-        int status = gather(&t->data, t->pixel, t->order + k, m, t->X, t->Y);
-        if (status)
-            return status;
-        gsl_matrix_view X = gsl_matrix_submatrix(t->X, 0, 0, t->X->size1, m);
-        gsl_matrix_view Y = gsl_matrix_submatrix(t->Y, 0, 0, t->Y->size1, m);
-        status = gp_sgd_step(t->net, &X.matrix, 0, &Y.matrix, &p, t->w);
-        if (status)
-            return status;
+/* Batch b of the epoch (samples order[b m .. b m + m - 1]) into slot s. */
+static void fill_slot(gp_trainer *t, size_t b, batch_slot *s) {
+    size_t bs = s->X->size2, k = b * bs;
+    s->m = t->data.n - k < bs ? t->data.n - k : bs;
+    s->status = gather(&t->data, t->pixel, t->order + k, s->m, s->X, s->Y);
+}
+
+static int step_slot(gp_trainer *t, const batch_slot *s, const gp_sgd_params *p) {
+    if (s->status)
+        return s->status;
+    gsl_matrix_view X = gsl_matrix_submatrix(s->X, 0, 0, s->X->size1, s->m);
+    gsl_matrix_view Y = gsl_matrix_submatrix(s->Y, 0, 0, s->Y->size1, s->m);
+    return gp_sgd_step(t->net, &X.matrix, 0, &Y.matrix, p, t->w);
+}
+
+/* Wait until *x >= target (or the consumer stopped): spin briefly, then yield the CPU
+ * so that a busy machine still makes progress. */
+static void wait_for(gp_trainer *t, atomic_size_t *x, size_t target) {
+    for (unsigned spins = 0; atomic_load_explicit(x, memory_order_acquire) < target;) {
+        if (atomic_load_explicit(&t->stop, memory_order_relaxed))
+            return;
+        if (++spins > 1000)
+            sched_yield();
     }
+}
+
+/* The producer: gathers batch b into slot b mod RING once the consumer has finished
+ * batch b - RING, and publishes it (release: the slot's contents are visible to the
+ * consumer's acquire load of `produced`). */
+static void *prefetch_main(void *arg) {
+    gp_trainer *t = arg;
+    size_t bs = t->ring[0].X->size2, nb = (t->data.n + bs - 1) / bs;
+    for (size_t b = 0; b < nb && !atomic_load(&t->stop); b++) {
+        if (b >= RING)
+            wait_for(t, &t->consumed, b - RING + 1);
+        fill_slot(t, b, &t->ring[b % RING]);
+        atomic_store_explicit(&t->produced, b + 1, memory_order_release);
+    }
+    return NULL;
+}
+
+int gp_trainer_epoch(gp_trainer *t) {
+    size_t n = t->data.n, bs = t->ring[0].X->size2, nb = (n + bs - 1) / bs;
+    gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, n};
+    int status = GSL_SUCCESS;
+    gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
+    if (!t->opts.prefetch) {
+        for (size_t b = 0; b < nb && !status; b++) {
+            fill_slot(t, b, &t->ring[0]);
+            status = step_slot(t, &t->ring[0], &p);
+        }
+    } else {
+        pthread_t producer;
+        atomic_store(&t->produced, 0);
+        atomic_store(&t->consumed, 0);
+        atomic_store(&t->stop, 0);
+        if (pthread_create(&producer, NULL, prefetch_main, t) != 0)
+            GSL_ERROR("cannot start the prefetch thread", GSL_EFAILED);
+        for (size_t b = 0; b < nb && !status; b++) {
+            wait_for(t, &t->produced, b + 1);
+            status = step_slot(t, &t->ring[b % RING], &p);
+            atomic_store_explicit(&t->consumed, b + 1, memory_order_release);
+        }
+        atomic_store(&t->stop, 1);
+        pthread_join(producer, NULL);
+    }
+    if (status)
+        return status;
     t->epochs++;
     return GSL_SUCCESS;
 }

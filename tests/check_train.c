@@ -443,6 +443,14 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
     gp_trainer *t = gp_trainer_alloc(two, &b.d, &o);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
+    gp_trainer_free(t);
+    /* The same through the prefetch thread: the failing batch's status reaches the
+     * caller, and the epoch returns (the test's timeout catches a hang). */
+    o.prefetch = 1;
+    t = gp_trainer_alloc(two, &b.d, &o);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
+    ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
     int stop;
     ck_assert_int_eq(gp_trainer_observe(t, NAN, &stop), GSL_EDOM);
     gp_trainer_free(t);
@@ -450,6 +458,44 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
     gp_network_free(net);
     gp_network_free(bad_in);
     gp_network_free(two);
+    blobs_free(&b);
+}
+END_TEST
+
+/* Prefetching batches on a second thread changes nothing: after several epochs the
+ * network is the same to the bit, for batch sizes whose last batch is short and epochs
+ * of more batches than the prefetch ring holds (so it wraps), with L2 and L1 on. */
+START_TEST(test_prefetch_gives_the_same_network) {
+    static const size_t batches[] = {1, 3, 10, 64, 500};
+    blobs b;
+    blobs_make(&b, 257, 12, 3, 40 + _i);
+    size_t sizes[] = {12, 7, 3};
+    gp_network *n0 = gp_network_alloc(3, sizes, gp_cost_types[_i % 4]);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 77 + _i);
+    gp_network_init(n0, GP_INIT_DEFAULT, r);
+    gp_network *n1 = gp_network_clone(n0);
+    gp_train_opts o;
+    gp_train_opts_default(&o);
+    o.batch = batches[_i];
+    o.lambda = 0.5;
+    o.l1 = 0.25;
+    gp_trainer *t0 = gp_trainer_alloc(n0, &b.d, &o);
+    o.prefetch = 1;
+    gp_trainer *t1 = gp_trainer_alloc(n1, &b.d, &o);
+    ck_assert(t0 && t1);
+    for (int e = 0; e < 3; e++) {
+        ck_assert_int_eq(gp_trainer_epoch(t0), GSL_SUCCESS);
+        ck_assert_int_eq(gp_trainer_epoch(t1), GSL_SUCCESS);
+    }
+    ck_assert_mem_eq(n0->p.params->data, n1->p.params->data, n0->p.n_params * sizeof(double));
+    /* and training did something */
+    ck_assert(gsl_vector_get(n0->p.params, 0) != 0.0);
+    gp_trainer_free(t0);
+    gp_trainer_free(t1);
+    gp_network_free(n0);
+    gp_network_free(n1);
+    gsl_rng_free(r);
     blobs_free(&b);
 }
 END_TEST
@@ -466,6 +512,7 @@ static Suite *make_train_suite(void) {
     tcase_add_loop_test(prop, test_sgd_step_is_numeric_gradient_step, 0, 64);
     tcase_add_test(prop, test_epoch_order_is_seeded_permutation);
     tcase_add_test(prop, test_epoch_is_sgd_steps_over_its_order);
+    tcase_add_loop_test(prop, test_prefetch_gives_the_same_network, 0, 5);
     tcase_add_test(prop, test_early_stop_after_n_epochs_without_improvement);
     tcase_add_test(prop, test_schedule_halves_eta_and_stops_at_1_128);
     tcase_add_test(err, test_trainer_rejects_bad_options_and_labels);
