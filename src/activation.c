@@ -14,7 +14,7 @@ double gp_sigmoid(double z) {
     return e / (1.0 + e);
 }
 
-/* sigma'(z) = sigma(z)(1 - sigma(z)): SPEC identity 1, proofs/Sigmoid.v.
+/* sigma'(z) = sigma(z)(1 - sigma(z)): SPEC identity 1; proofs/Sigmoid.v sigma_derivative.
  * 1 - sigma(z) = sigma(-z) avoids cancellation when sigma(z) is near 1. */
 double gp_sigmoid_prime(double z) {
     return gp_sigmoid(z) * gp_sigmoid(-z);
@@ -36,7 +36,8 @@ int gp_sigmoid_vector(const gsl_vector *z, gsl_vector *a) {
 double gp_log_sum_exp(const gsl_vector *z) {
     if (z->size == 0)
         return -INFINITY;
-    /* ln sum e^{z_k} = m + ln sum e^{z_k - m} with m = max z: every exponent <= 0 and
+    /* ln sum e^{z_k} = m + ln sum e^{z_k - m} with m = max z (proofs/Softmax.v
+     * log_softmax_stable): every exponent <= 0 and
      * one equals 0, so the sum lies in [1, n] and neither overflows nor underflows. */
     double m = gsl_vector_max(z);
     if (!isfinite(m))
@@ -54,7 +55,9 @@ int gp_softmax_temp(const gsl_vector *z, double c, gsl_vector *a) {
     if (z->size == 0)
         return GSL_SUCCESS;
     /* a_j = e^{c(z_j - m)} / sum_k e^{c(z_k - m)}, m = max z: invariant to the shift
-     * (identity 9), and the largest term is e^0 = 1, so the sum is in [1, n]. */
+     * (identity 9; proofs/Softmax.v softmax_shift_invariant), and the largest term is
+     * e^0 = 1, so the sum is in [1, n]. A distribution for every c > 0
+     * (proofs/Temperature.v softmax_temp_distribution). */
     double m = gsl_vector_max(z);
     double s = 0;
     for (size_t k = 0; k < z->size; k++) {
@@ -66,7 +69,8 @@ int gp_softmax_temp(const gsl_vector *z, double c, gsl_vector *a) {
     return GSL_SUCCESS;
 }
 
-/* Softmax [78]; proofs/Softmax.v. */
+/* Softmax [78]: positive, sums to 1 [79]; proofs/Softmax.v softmax_positive,
+ * softmax_sums_to_one. */
 int gp_softmax(const gsl_vector *z, gsl_vector *a) {
     return gp_softmax_temp(z, 1.0, a);
 }

@@ -1,5 +1,6 @@
 /* backprop.c: feedforward and backpropagation in matrix form, samples as columns
- * (SPEC "Backpropagation"; the book's equations BP1-BP4, proofs/Backprop.v). */
+ * (SPEC "Backpropagation"; the book's equations BP1-BP4, proved in proofs/Backprop.v,
+ * for a network with one hidden layer of any width). */
 #include <config.h>
 
 #include <math.h>
@@ -180,7 +181,8 @@ int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows
     for (size_t l = L; l >= 1; l--) {
         gsl_matrix_view D = cols(w->delta[l - 1], m);
         if (l > 1) {
-            /* BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ sigma'(z^{l-1}). */
+            /* BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ sigma'(z^{l-1});
+             * proofs/Backprop.v bp2_hidden_error. */
             gsl_matrix_view Dp = cols(w->delta[l - 2], m), Sp = cols(w->sp[l - 2], m);
             gsl_blas_dgemm(CblasTrans, CblasNoTrans, 1.0, net->p.w[l - 1], &D.matrix, 0.0,
                            &Dp.matrix);
@@ -199,7 +201,10 @@ int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows
                     *x -= shrink * ((*x > 0) - (*x < 0));
                 }
         }
-        /* BP4 and BP3, summed over the batch by one dgemm and one dgemv. */
+        /* BP4 and BP3 (proofs/Backprop.v bp4_hidden_weight, bp4_output_weight,
+         * bp3_hidden_bias, bp3_output_bias), summed over the
+         * batch by one dgemm and one dgemv; the batch cost's gradient is the mean
+         * (minibatch_gradient_is_mean). */
         if (l == 1)
             gsl_blas_dgemm(CblasNoTrans, rows ? CblasNoTrans : CblasTrans, alpha, &D.matrix,
                            X, beta_w, T->w[0]);

@@ -34,7 +34,7 @@ static double quad_fn_z(const gsl_vector *z, const gsl_vector *y) {
     return 0.5 * s;
 }
 
-/* dC/da = a - y for both quadratic rows. */
+/* dC/da = a - y for both quadratic rows; proofs/OutputError.v quad_dCda. */
 static int quad_dfda(const gsl_vector *a, const gsl_vector *y, gsl_vector *g) {
     int status = check3(a, y, g);
     if (status)
@@ -43,7 +43,8 @@ static int quad_dfda(const gsl_vector *a, const gsl_vector *y, gsl_vector *g) {
     return gsl_vector_sub(g, y);
 }
 
-/* delta^L = (a - y) ⊙ sigma'(z^L)  [65] (BP1); proofs/OutputError.v. */
+/* delta^L = (a - y) ⊙ sigma'(z^L)  [65] (BP1); proofs/OutputError.v
+ * output_error_quad_sigmoid. */
 static int quad_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *y,
                       gsl_vector *delta) {
     int status = check3(a, y, delta);
@@ -66,7 +67,8 @@ static double quadlin_fn_z(const gsl_vector *z, const gsl_vector *y) {
     return quad_fn_a(z, y);
 }
 
-/* delta^L = a - y: the identity has derivative 1  [70]; proofs/OutputError.v. */
+/* delta^L = a - y: the identity has derivative 1  [70]; proofs/OutputError.v
+ * output_error_quad_linear. */
 static int quadlin_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *y,
                          gsl_vector *delta) {
     GPI_CHECK_LEN(z->size, a->size);
@@ -92,7 +94,8 @@ static double xent_fn_a(const gsl_vector *a, const gsl_vector *y) {
     return s;
 }
 
-/* From z: ln sigma(z) = -softplus(-z) and ln(1 - sigma(z)) = -softplus(z), so
+/* From z: ln sigma(z) = -softplus(-z) and ln(1 - sigma(z)) = -softplus(z)
+ * (proofs/CrossEntropy.v xent_sigmoid_softplus), so
  * C_x = sum_j [y_j softplus(-z_j) + (1-y_j) softplus(z_j)], finite for every finite z
  * (the naive form gives ln 0 = -inf once sigma(z) rounds to 0 or 1, near |z| = 37). */
 static double xent_fn_z(const gsl_vector *z, const gsl_vector *y) {
@@ -104,7 +107,8 @@ static double xent_fn_z(const gsl_vector *z, const gsl_vector *y) {
     return s;
 }
 
-/* dC/da = (a - y) / (a(1 - a))  [71-76]; proofs/Derivation.v. Infinite at a in {0,1}. */
+/* dC/da = (a - y) / (a(1 - a))  [71-76]; proofs/CrossEntropy.v xent_dCda, and
+ * proofs/Derivation.v cross_entropy_is_forced. Infinite at a in {0,1}. */
 static int xent_dfda(const gsl_vector *a, const gsl_vector *y, gsl_vector *g) {
     int status = check3(a, y, g);
     if (status)
@@ -116,7 +120,8 @@ static int xent_dfda(const gsl_vector *a, const gsl_vector *y, gsl_vector *g) {
     return GSL_SUCCESS;
 }
 
-/* delta^L = a - y: sigma'(z) cancels against dC/da  [66]; proofs/OutputError.v. */
+/* delta^L = a - y: sigma'(z) cancels against dC/da  [66]; proofs/OutputError.v
+ * output_error_xent_sigmoid. */
 static int xent_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *y,
                       gsl_vector *delta) {
     GPI_CHECK_LEN(z->size, a->size);
@@ -164,7 +169,8 @@ static double ll_fn_z(const gsl_vector *z, const gsl_vector *y) {
     return s;
 }
 
-/* dC/da_j = -y_j / a_j: -1/a_y at the target class, 0 elsewhere. */
+/* dC/da_j = -y_j / a_j: -1/a_y at the target class, 0 elsewhere; proofs/OutputError.v
+ * loglik_dCda. */
 static int ll_dfda(const gsl_vector *a, const gsl_vector *y, gsl_vector *g) {
     int status = check3(a, y, g);
     if (status)
@@ -178,7 +184,8 @@ static int ll_dfda(const gsl_vector *a, const gsl_vector *y, gsl_vector *g) {
 
 /* delta^L = a - e_y  [81, 82, 84]: the softmax Jacobian a_j(1[j=k] - a_k) contracted
  * with -y_k/a_k gives a_j sum_k y_k - y_j = a_j - y_j when sum y = 1;
- * proofs/OutputError.v. */
+ * proofs/OutputError.v output_error_loglik_softmax (Jacobian: proofs/Softmax.v
+ * softmax_jacobian). */
 static int ll_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *y,
                     gsl_vector *delta) {
     GPI_CHECK_LEN(z->size, a->size);

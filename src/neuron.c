@@ -40,7 +40,8 @@ int gp_neuron_gradient(const gp_cost_type *cost, const gsl_vector *w, double b,
         double z = neuron_z(w, b, X, i), a = gp_sigmoid(z), yi = gsl_vector_get(y, i);
         /* Cross-entropy: dC_x/dz = sigma(z) - y, the sigma'(z) of the chain rule having
          * cancelled [61,62]; quadratic: dC_x/dz = (a - y) sigma'(z) [55,56]. Then
-         * dz/dw_j = x_j and dz/db = 1. proofs/Neuron.v. */
+         * dz/dw_j = x_j and dz/db = 1. proofs/Neuron.v neuron_xent_batch_dCdw,
+         * neuron_xent_batch_dCdb, neuron_quad_batch_dCdw, neuron_quad_batch_dCdb. */
         double dz = xent ? a - yi : (a - yi) * gp_sigmoid_prime(z);
         gsl_vector_const_view x = gsl_matrix_const_column(X, i);
         gsl_blas_daxpy(dz / (double)n, &x.vector, dw);

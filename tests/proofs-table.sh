@@ -1,0 +1,42 @@
+#!/bin/sh
+# proofs/README.md ties each formula to a theorem, a C function and a Check test. Every
+# name in that table must exist: the theorem in its proofs/*.v file, the C function (or
+# cost object) in src/, the test in tests/. A renamed or deleted piece fails here.
+set -u
+top=${srcdir:-.}
+table=$top/proofs/README.md
+tmpfail=$(mktemp "${TMPDIR:-/tmp}/proofs-table.XXXXXX")
+trap 'rm -f "$tmpfail"' EXIT
+[ -f "$table" ] || { echo "not ok - $table missing"; exit 1; }
+rows=$(grep -E '^\| .*\.v: ' "$table")
+[ -n "$rows" ] || { echo "not ok - no formula rows in $table"; exit 1; }
+echo "$rows" | while IFS='|' read -r _ formula theorems cfuns tests _; do
+    # Theorems: "File.v: `a`, `b`; Other.v: `c`".
+    echo "$theorems" | tr ';' '\n' | while read -r part; do
+        file=$(echo "$part" | sed -n 's/^ *\([A-Za-z]*\.v\):.*/\1/p')
+        [ -n "$file" ] || continue
+        for th in $(echo "$part" | grep -o '`[^`]*`' | tr -d '`'); do
+            if grep -Eq "^(Theorem|Lemma|Corollary|Proposition) $th( |$)" "$top/proofs/$file"; then
+                echo "ok - theorem $file $th"
+            else echo "not ok - theorem $th not in proofs/$file"; echo x >> "$tmpfail"; fi
+        done
+    done
+    for f in $(echo "$cfuns" | grep -o '`gp_[a-z_]*' | tr -d '`'); do
+        if grep -Eq "(^[a-z].*[ *]$f\(|^const gp_cost_type $f )" "$top"/src/*.c; then
+            echo "ok - C $f"
+        else echo "not ok - C function or cost object $f not defined in src/"; echo x >> "$tmpfail"; fi
+    done
+    for t in $(echo "$tests" | grep -o '`test_[a-z0-9_]*`' | tr -d '`'); do
+        if grep -q "START_TEST($t)" "$top"/tests/check_*.c; then echo "ok - test $t"
+        else echo "not ok - Check test $t not in tests/"; echo x >> "$tmpfail"; fi
+    done
+done
+# Citations in the C sources: "proofs/File.v theorem_name".
+# (comment lines are joined first, so a name on the next line counts too)
+cat "$top"/src/*.c | tr '\n' ' ' | sed 's|  *\* *| |g' |
+    grep -o "proofs/[A-Za-z]*\\.v [a-z][A-Za-z0-9_']*" | sort -u | while read -r file th; do
+    if grep -Eq "^(Theorem|Lemma|Corollary|Proposition) $th( |$)" "$top/$file"; then
+        echo "ok - src cites $file $th"
+    else echo "not ok - src cites $th, which is not in $file"; echo x >> "$tmpfail"; fi
+done
+[ ! -s "$tmpfail" ]
