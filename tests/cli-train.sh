@@ -5,6 +5,8 @@
 set -u
 GP=${top_builddir:-.}/src/gradproof
 case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
+EX=${top_srcdir:-.}/examples
+case $EX in /*) ;; *) EX=$(pwd)/$EX ;; esac
 fail=0
 ok() { printf 'ok - %s\n' "$1"; }
 bad() { printf 'not ok - %s\n' "$1"; fail=1; }
@@ -130,6 +132,16 @@ last=$(printf '%s\n' "$out" | grep '^epoch 4/4' | sed 's/.*test accuracy \([0-9]
 [ -s net.json ] && grep -q '"sizes"' net.json && ok "--save wrote network2.py JSON" || bad "--save"
 [ "$(wc -l < m.csv)" -eq 5 ] && head -1 m.csv | grep -q '^epoch,eta,seconds,eval_correct' &&
     ok "--metrics CSV: header + 4 rows" || bad "--metrics CSV"
+
+# A file written by `train --save` loads with network2.py's load() logic (examples/
+# network2_load.py: json.load, the cost class by name, np.array shapes) when numpy is here
+# (the README's test command installs it, so CI always runs this).
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    /usr/bin/python3 "$EX/network2_load.py" net.json >/dev/null &&
+        ok "train --save file loads with network2.py's load()" || bad "network2.py load() of train --save file"
+else
+    echo "ok - # SKIP network2.py load() of train --save file: no numpy"
+fi
 
 # ---- save -> load -> evaluate round trip ----
 ev=$("$GP" evaluate $D --load net.json); st=$?

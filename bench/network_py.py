@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""network.py (Nielsen, chapter 1) as published: quadratic cost, sigmoid layers, weights and
+biases N(0,1), plain mini-batch SGD, one sample at a time in backprop. Only the data loading
+differs: the same IDX files gradproof reads, pixels / 255, Nielsen's split (first 50,000
+training images; test set for evaluation). Prints the test accuracy after every epoch.
+Usage: network_py.py DATA_DIR [--epochs 30] [--eta 3.0] [--seed S] [--sizes 784,30,10]"""
+import argparse, random, sys
+import numpy as np
+
+
+def idx(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def sigmoid_prime(z):
+    return sigmoid(z) * (1 - sigmoid(z))
+
+
+class Network(object):  # network.py, verbatim apart from Python 3
+    def __init__(self, sizes):
+        self.num_layers = len(sizes)
+        self.sizes = sizes
+        self.biases = [np.random.randn(y, 1) for y in sizes[1:]]
+        self.weights = [np.random.randn(y, x) for x, y in zip(sizes[:-1], sizes[1:])]
+
+    def feedforward(self, a):
+        for b, w in zip(self.biases, self.weights):
+            a = sigmoid(np.dot(w, a) + b)
+        return a
+
+    def SGD(self, training_data, epochs, mini_batch_size, eta, test_data):
+        n = len(training_data)
+        for j in range(epochs):
+            random.shuffle(training_data)
+            for k in range(0, n, mini_batch_size):
+                self.update_mini_batch(training_data[k:k + mini_batch_size], eta)
+            print("Epoch {0}: {1} / {2}".format(j, self.evaluate(test_data), len(test_data)),
+                  flush=True)
+
+    def update_mini_batch(self, mini_batch, eta):
+        nabla_b = [np.zeros(b.shape) for b in self.biases]
+        nabla_w = [np.zeros(w.shape) for w in self.weights]
+        for x, y in mini_batch:
+            delta_nabla_b, delta_nabla_w = self.backprop(x, y)
+            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
+            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
+        self.weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)]
+        self.biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)]
+
+    def backprop(self, x, y):
+        nabla_b = [np.zeros(b.shape) for b in self.biases]
+        nabla_w = [np.zeros(w.shape) for w in self.weights]
+        activation = x
+        activations = [x]
+        zs = []
+        for b, w in zip(self.biases, self.weights):
+            z = np.dot(w, activation) + b
+            zs.append(z)
+            activation = sigmoid(z)
+            activations.append(activation)
+        delta = self.cost_derivative(activations[-1], y) * sigmoid_prime(zs[-1])
+        nabla_b[-1] = delta
+        nabla_w[-1] = np.dot(delta, activations[-2].transpose())
+        for l in range(2, self.num_layers):
+            z = zs[-l]
+            sp = sigmoid_prime(z)
+            delta = np.dot(self.weights[-l + 1].transpose(), delta) * sp
+            nabla_b[-l] = delta
+            nabla_w[-l] = np.dot(delta, activations[-l - 1].transpose())
+        return (nabla_b, nabla_w)
+
+    def evaluate(self, test_data):
+        test_results = [(np.argmax(self.feedforward(x)), y) for (x, y) in test_data]
+        return sum(int(x == y) for (x, y) in test_results)
+
+    def cost_derivative(self, output_activations, y):
+        return (output_activations - y)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('data')
+    ap.add_argument('--epochs', type=int, default=30)
+    ap.add_argument('--eta', type=float, default=3.0)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--sizes', default='784,30,10')
+    a = ap.parse_args()
+    random.seed(a.seed)
+    np.random.seed(a.seed)
+    xs = idx(a.data + '/train-images-idx3-ubyte').reshape(-1, 784, 1) / 255.0
+    ls = idx(a.data + '/train-labels-idx1-ubyte')
+    tx = idx(a.data + '/t10k-images-idx3-ubyte').reshape(-1, 784, 1) / 255.0
+    tl = idx(a.data + '/t10k-labels-idx1-ubyte')
+    def onehot(j):
+        e = np.zeros((10, 1))
+        e[j] = 1.0
+        return e
+    training = [(xs[i], onehot(ls[i])) for i in range(50000)]
+    test = [(tx[i], int(tl[i])) for i in range(10000)]
+    Network([int(s) for s in a.sizes.split(',')]).SGD(training, a.epochs, 10, a.eta, test)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
