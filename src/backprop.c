@@ -88,22 +88,24 @@ static int input_shape(const gp_network *net, const gsl_matrix *X, int rows,
 /* Hidden layer: a = sigma(z) and sigma'(z) from one exponential. With e = e^{-|z|} and
  * d = 1 + e: sigma(z) = 1/d (z >= 0) or e/d (z < 0), exactly as gp_sigmoid, and
  * sigma'(z) = e/d^2 (identity 1, symmetric in z). Unlike a(1 - a), this keeps full
- * relative accuracy where the neuron saturates. */
+ * relative accuracy where the neuron saturates. S == NULL: a forward pass alone, which
+ * needs no sigma'. */
 static void sigmoid_and_prime(const gsl_matrix *Z, gsl_matrix *A, gsl_matrix *S) {
     for (size_t j = 0; j < Z->size1; j++) {
         const double *zr = Z->data + j * Z->tda;
-        double *ar = A->data + j * A->tda, *sr = S->data + j * S->tda;
+        double *ar = A->data + j * A->tda, *sr = S ? S->data + j * S->tda : NULL;
         for (size_t i = 0; i < Z->size2; i++) {
             double e = exp(-fabs(zr[i])), d = 1.0 + e;
             ar[i] = zr[i] >= 0 ? 1.0 / d : e / d;
-            sr[i] = e / (d * d);
+            if (sr)
+                sr[i] = e / (d * d);
         }
     }
 }
 
 /* z^l = W^l a^{l-1} + b^l, a^l = sigma(z^l) for hidden layers and the cost's output
  * activation for l = L (SPEC "Network"). One dgemm per layer for the whole batch. */
-static int feedforward(const gp_network *net, const gsl_matrix *X, int rows,
+static int feedforward(const gp_network *net, const gsl_matrix *X, int rows, int want_sp,
                        gp_backprop_workspace *w) {
     size_t m;
     int status = input_shape(net, X, rows, w, &m);
@@ -128,7 +130,7 @@ static int feedforward(const gp_network *net, const gsl_matrix *X, int rows,
         }
         if (l < net->p.L) {
             gsl_matrix_view S = cols(w->sp[l - 1], m);
-            sigmoid_and_prime(&Z.matrix, &A.matrix, &S.matrix);
+            sigmoid_and_prime(&Z.matrix, &A.matrix, want_sp ? &S.matrix : NULL);
         } else if ((status = gp_activate_matrix(net->cost->output, &Z.matrix, &A.matrix)))
             return status;
     }
@@ -136,11 +138,11 @@ static int feedforward(const gp_network *net, const gsl_matrix *X, int rows,
 }
 
 int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w) {
-    return feedforward(net, X, 0, w);
+    return feedforward(net, X, 0, 0, w);
 }
 
 int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w) {
-    return feedforward(net, X, 1, w);
+    return feedforward(net, X, 1, 0, w);
 }
 
 /* The backward pass, accumulating into a parameter set T:
@@ -155,7 +157,7 @@ int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows
                             const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T,
                             double alpha, double beta_w, double beta_b, double shrink) {
     size_t L = net->p.L;
-    int status = feedforward(net, X, rows, w);
+    int status = feedforward(net, X, rows, 1, w);
     if (status)
         return status;
     size_t m = w->m;
@@ -313,7 +315,7 @@ int gp_total_cost(const gp_network *net, const gsl_matrix *X, const gsl_matrix *
         size_t m = n - start < w->max_batch ? n - start : w->max_batch;
         gsl_matrix_const_view Xc = gsl_matrix_const_submatrix(X, 0, start, X->size1, m);
         gsl_matrix_const_view Yc = gsl_matrix_const_submatrix(Y, 0, start, Y->size1, m);
-        status = feedforward(net, &Xc.matrix, 0, w);
+        status = feedforward(net, &Xc.matrix, 0, 0, w);
         if (status)
             return status;
         for (size_t i = 0; i < m; i++)
