@@ -1,9 +1,14 @@
 #!/usr/bin/python3
 """network.py (Nielsen, chapter 1) as published: quadratic cost, sigmoid layers, weights and
-biases N(0,1), plain mini-batch SGD, one sample at a time in backprop. Only the data loading
-differs: the same IDX files gradproof reads, pixels / 255, Nielsen's split (first 50,000
-training images; test set for evaluation). Prints the test accuracy after every epoch.
-Usage: network_py.py DATA_DIR [--epochs 30] [--eta 3.0] [--seed S] [--sizes 784,30,10]"""
+biases N(0,1), plain mini-batch SGD, one sample at a time in backprop; with --cost
+cross-entropy, --lmbda and --init default, the changes network2.py (chapter 3) makes:
+CrossEntropyCost.delta = a - y, the L2 update w <- (1 - eta lmbda/n) w - (eta/m) nabla_w,
+and default_weight_initializer (W ~ N(0,1)/sqrt(n_in)). Only the data loading differs: the
+same IDX files gradproof reads, pixels / 255, Nielsen's split (first 50,000 training images;
+--eval test or validation). Prints the evaluation accuracy after every epoch.
+Usage: network_py.py DATA_DIR [--epochs 30] [--eta 3.0] [--seed S] [--sizes 784,30,10]
+                     [--cost quadratic|cross-entropy] [--lmbda L] [--init large|default]
+                     [--eval test|validation]"""
 import argparse, random, sys
 import numpy as np
 
@@ -24,12 +29,17 @@ def sigmoid_prime(z):
     return sigmoid(z) * (1 - sigmoid(z))
 
 
-class Network(object):  # network.py, verbatim apart from Python 3
-    def __init__(self, sizes):
+class Network(object):  # network.py, verbatim apart from Python 3 and the network2 options
+    def __init__(self, sizes, xent=False, lmbda=0.0, default_init=False):
         self.num_layers = len(sizes)
         self.sizes = sizes
+        self.xent, self.lmbda = xent, lmbda
         self.biases = [np.random.randn(y, 1) for y in sizes[1:]]
-        self.weights = [np.random.randn(y, x) for x, y in zip(sizes[:-1], sizes[1:])]
+        if default_init:  # network2.py default_weight_initializer
+            self.weights = [np.random.randn(y, x) / np.sqrt(x)
+                            for x, y in zip(sizes[:-1], sizes[1:])]
+        else:
+            self.weights = [np.random.randn(y, x) for x, y in zip(sizes[:-1], sizes[1:])]
 
     def feedforward(self, a):
         for b, w in zip(self.biases, self.weights):
@@ -41,18 +51,19 @@ class Network(object):  # network.py, verbatim apart from Python 3
         for j in range(epochs):
             random.shuffle(training_data)
             for k in range(0, n, mini_batch_size):
-                self.update_mini_batch(training_data[k:k + mini_batch_size], eta)
+                self.update_mini_batch(training_data[k:k + mini_batch_size], eta, n)
             print("Epoch {0}: {1} / {2}".format(j, self.evaluate(test_data), len(test_data)),
                   flush=True)
 
-    def update_mini_batch(self, mini_batch, eta):
+    def update_mini_batch(self, mini_batch, eta, n):
         nabla_b = [np.zeros(b.shape) for b in self.biases]
         nabla_w = [np.zeros(w.shape) for w in self.weights]
         for x, y in mini_batch:
             delta_nabla_b, delta_nabla_w = self.backprop(x, y)
             nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
             nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
-        self.weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)]
+        self.weights = [(1 - eta * (self.lmbda / n)) * w - (eta / len(mini_batch)) * nw
+                        for w, nw in zip(self.weights, nabla_w)]
         self.biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)]
 
     def backprop(self, x, y):
@@ -66,7 +77,10 @@ class Network(object):  # network.py, verbatim apart from Python 3
             zs.append(z)
             activation = sigmoid(z)
             activations.append(activation)
-        delta = self.cost_derivative(activations[-1], y) * sigmoid_prime(zs[-1])
+        if self.xent:  # network2.py CrossEntropyCost.delta
+            delta = activations[-1] - y
+        else:
+            delta = self.cost_derivative(activations[-1], y) * sigmoid_prime(zs[-1])
         nabla_b[-1] = delta
         nabla_w[-1] = np.dot(delta, activations[-2].transpose())
         for l in range(2, self.num_layers):
@@ -92,6 +106,10 @@ def main():
     ap.add_argument('--eta', type=float, default=3.0)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--sizes', default='784,30,10')
+    ap.add_argument('--cost', choices=['quadratic', 'cross-entropy'], default='quadratic')
+    ap.add_argument('--lmbda', type=float, default=0.0)
+    ap.add_argument('--init', choices=['large', 'default'], default='large')
+    ap.add_argument('--eval', choices=['test', 'validation'], default='test')
     a = ap.parse_args()
     random.seed(a.seed)
     np.random.seed(a.seed)
@@ -104,8 +122,13 @@ def main():
         e[j] = 1.0
         return e
     training = [(xs[i], onehot(ls[i])) for i in range(50000)]
-    test = [(tx[i], int(tl[i])) for i in range(10000)]
-    Network([int(s) for s in a.sizes.split(',')]).SGD(training, a.epochs, 10, a.eta, test)
+    if a.eval == 'test':
+        test = [(tx[i], int(tl[i])) for i in range(10000)]
+    else:
+        test = [(xs[i], int(ls[i])) for i in range(50000, 60000)]
+    net = Network([int(s) for s in a.sizes.split(',')], a.cost == 'cross-entropy', a.lmbda,
+                  a.init == 'default')
+    net.SGD(training, a.epochs, 10, a.eta, test)
 
 
 if __name__ == '__main__':
