@@ -3,6 +3,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,33 @@
 #include <gsl/gsl_randist.h>
 
 #include "internal.h"
+
+/* Insert `item` (size bytes, its double score at score_off) into `list`, kept sorted by
+ * score, highest first, and at most min(cap, GP_GRADCHECK_MAX_WORST) long. A NaN score
+ * sorts as the lowest. */
+static void keep_worst(void *list, size_t *n, size_t cap, size_t size, size_t score_off,
+                       const void *item) {
+    char *base = list;
+    double score;
+    memcpy(&score, (const char *)item + score_off, sizeof score);
+    if (cap > GP_GRADCHECK_MAX_WORST)
+        cap = GP_GRADCHECK_MAX_WORST;
+    size_t pos = *n;
+    while (pos > 0) {
+        double prev;
+        memcpy(&prev, base + (pos - 1) * size + score_off, sizeof prev);
+        if (prev >= score)
+            break;
+        pos--;
+    }
+    if (pos >= cap)
+        return;
+    size_t last = *n < cap ? *n : cap - 1;
+    memmove(base + (pos + 1) * size, base + pos * size, (last - pos) * size);
+    memcpy(base + pos * size, item, size);
+    if (*n < cap)
+        (*n)++;
+}
 
 void gp_gradcheck_opts_default(gp_gradcheck_opts *opts) {
     opts->h = 1e-4;
@@ -43,18 +71,7 @@ int gp_gradcheck_add(gp_gradcheck_report *r, const gp_gradcheck_opts *opts, gp_t
         r->max_abs_error = e.error;
     if (big >= GP_GRADCHECK_REL_FLOOR && !(e.error / big <= r->max_rel_error))
         r->max_rel_error = e.error / big;
-    /* Keep the n_worst highest scores, highest first (insertion into a short list). */
-    size_t cap = opts->n_worst < GP_GRADCHECK_MAX_WORST ? opts->n_worst : GP_GRADCHECK_MAX_WORST;
-    size_t pos = r->n_worst;
-    while (pos > 0 && !(r->worst[pos - 1].score >= e.score))
-        pos--;
-    if (pos < cap) {
-        size_t last = r->n_worst < cap ? r->n_worst : cap - 1;
-        memmove(&r->worst[pos + 1], &r->worst[pos], (last - pos) * sizeof e);
-        r->worst[pos] = e;
-        if (r->n_worst < cap)
-            r->n_worst++;
-    }
+    keep_worst(r->worst, &r->n_worst, opts->n_worst, sizeof e, offsetof(gp_gradcheck_entry, score), &e);
     return pass;
 }
 
@@ -421,19 +438,7 @@ int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor
     }
     if (!(e.score <= s->max_score))
         s->max_score = e.score;
-    /* Keep the n_worst highest scores, highest first (insertion into a short list). */
-    size_t cap =
-        opts->n_worst < GP_GRADCHECK_MAX_WORST ? opts->n_worst : GP_GRADCHECK_MAX_WORST;
-    size_t pos = r->n_worst;
-    while (pos > 0 && !(r->worst[pos - 1].score >= e.score))
-        pos--;
-    if (pos < cap) {
-        size_t last = r->n_worst < cap ? r->n_worst : cap - 1;
-        memmove(&r->worst[pos + 1], &r->worst[pos], (last - pos) * sizeof e);
-        r->worst[pos] = e;
-        if (r->n_worst < cap)
-            r->n_worst++;
-    }
+    keep_worst(r->worst, &r->n_worst, opts->n_worst, sizeof e, offsetof(gp_fcheck_entry, score), &e);
     return pass;
 }
 
