@@ -12,7 +12,8 @@
 
 #define CMD "check"
 
-enum { F_DELTA, F_PARAMS, F_REG, N_FORMULAS };
+/* The formulas, in the order of record_formula (cli-record.h). */
+enum { F_DELTA = RECORD_DELTA, F_PARAMS = RECORD_PARAMS, F_REG = RECORD_REG, N_FORMULAS };
 static const char *const formula_names[N_FORMULAS] = {
     "delta^l = dC/dz^l [BP1,BP2]", "dC/dW, dC/db [BP3,BP4]", "+ L2 + L1 gradient"};
 
@@ -53,73 +54,6 @@ static void print_failure(const gp_network *net, const char *cost, const char *f
             i);
 }
 
-/* One formula's check on one case, as a property for gp_shrink_case: 1 if it fails. */
-typedef struct {
-    int formula;
-    gp_regularization reg;
-    gp_gradcheck_report rep;
-} formula_prop;
-
-static int formula_fails(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                         void *params) {
-    formula_prop *p = params;
-    gp_gradcheck_opts go;
-    gp_gradcheck_opts_default(&go);
-    gp_gradcheck_report_init(&p->rep);
-    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
-    gp_gradient *g = gp_gradient_alloc(net);
-    int status = !w || !g ? GSL_ENOMEM : GSL_SUCCESS;
-    if (!status && p->formula == F_DELTA) {
-        status = gp_backprop_batch(net, X, Y, w, g);
-        if (!status)
-            status = gp_gradcheck_deltas(net, X, Y, w->delta, &go, &p->rep);
-    } else if (!status) {
-        const gp_regularization *reg = p->formula == F_REG ? &p->reg : NULL;
-        status = gp_total_gradient(net, X, Y, reg, w, g);
-        if (!status)
-            status = gp_gradcheck_params(net, X, Y, reg, g, &go, &p->rep);
-    }
-    gp_gradient_free(g);
-    gp_backprop_workspace_free(w);
-    return status ? -1 : p->rep.n_failed > 0;
-}
-
-/* Shrink a failing case and write it as a record. */
-static void record_failure(const char *path, int formula, const gp_regularization *reg,
-                           const gp_network *net, const gsl_matrix *X,
-                           const gsl_matrix *Y, unsigned long seed, size_t i) {
-    formula_prop p = {formula, reg ? *reg : (gp_regularization){0, 0, 0}, {0}};
-    gp_network *n = gp_network_clone(net);
-    gsl_matrix *Xs = gsl_matrix_alloc(X->size1, X->size2),
-               *Ys = gsl_matrix_alloc(Y->size1, Y->size2);
-    char err[GP_IDX_ERRLEN];
-    size_t steps = 0;
-    if (!n || !Xs || !Ys) {
-        fprintf(stderr, CLI_NAME ": --record: out of memory\n");
-        goto done;
-    }
-    gsl_matrix_memcpy(Xs, X);
-    gsl_matrix_memcpy(Ys, Y);
-    if (gp_shrink_case(formula_fails, &p, 2000, &n, &Xs, &Ys, &steps) ||
-        formula_fails(n, Xs, Ys, &p) != 1) {
-        fprintf(stderr, CLI_NAME ": --record: the failure did not reproduce\n");
-        goto done;
-    }
-    if (record_write_check(path, formula == F_DELTA ? "delta" : "params", n, Xs, Ys,
-                           formula == F_REG ? &p.reg : NULL, seed, i, &p.rep, err,
-                           sizeof err))
-        fprintf(stderr, CLI_NAME ": %s\n", err);
-    else {
-        fprintf(stderr, CLI_NAME ": shrunk in %zu steps to sizes [", steps);
-        for (size_t l = 0; l <= n->p.L; l++)
-            fprintf(stderr, "%s%zu", l ? "," : "", n->p.sizes[l]);
-        fprintf(stderr, "], %zu samples; recorded in %s\n", Xs->size2, path);
-    }
-done:
-    gp_network_free(n);
-    gsl_matrix_free(Xs);
-    gsl_matrix_free(Ys);
-}
 
 /* One random case of one cost: the three formulas' reports. */
 static int run_case(gsl_rng *rng, const gp_cost_type *cost, unsigned long seed, size_t i,
@@ -164,7 +98,10 @@ static int run_case(gsl_rng *rng, const gp_cost_type *cost, unsigned long seed, 
         if (rep[f].n_failed) {
             print_failure(net, cost->name, formula_names[f], seed, i, &rep[f]);
             if (*record) {
-                record_failure(*record, f, &reg, net, X, Y, seed, i);
+                char msg[512];
+                int rc = record_check_failure(*record, (record_formula)f, &reg, net, X, Y,
+                                              seed, i, msg, sizeof msg);
+                fprintf(stderr, CLI_NAME ": %s%s\n", rc ? "--record: " : "", msg);
                 *record = NULL; /* one record: the first failure */
             }
         }

@@ -11,93 +11,10 @@
 
 #include "cli-record.h"
 
-static json_t *record_base(const char *kind, const gp_network *net, const gsl_matrix *X,
-                           const gsl_matrix *Y, const gp_regularization *reg) {
-    json_t *o = json_object();
-    json_object_set_new(o, "format", json_string(RECORD_FORMAT));
-    json_object_set_new(o, "version", json_integer(RECORD_VERSION));
-    json_object_set_new(o, "gradproof", json_string(gp_version()));
-    json_object_set_new(o, "kind", json_string(kind));
-    json_object_set_new(o, "network", json_network(net));
-    json_object_set_new(o, "x", json_matrix(X));
-    json_object_set_new(o, "y", json_matrix(Y));
-    json_object_set_new(o, "lambda", json_real(reg ? reg->lambda : 0));
-    json_object_set_new(o, "l1", json_real(reg ? reg->l1 : 0));
-    json_object_set_new(
-        o, "n", json_integer(reg && reg->n ? (json_int_t)reg->n : (json_int_t)X->size2));
-    return o;
-}
-
-static json_t *num(double x) {
-    char b[32];
-    snprintf(b, sizeof b, "%g", x);
-    return isfinite(x) ? json_real(x) : json_string(b);
-}
-
 static double num_value(const json_t *v) {
     if (json_is_string(v))
         return strtod(json_string_value(v), NULL);
     return json_number_value(v);
-}
-
-int record_write_compare(const char *path, const char *oracle, gp_precision prec,
-                         const gp_fcheck_report *r, char *err, size_t errlen) {
-    gp_network *net;
-    gsl_matrix *X, *Y;
-    gp_regularization reg;
-    if (dump_read_inputs(oracle, &net, &X, &Y, &reg, err, errlen))
-        return 1;
-    json_t *o = record_base("compare", net, X, Y, &reg), *fs = json_array();
-    json_object_set_new(o, "precision", json_string(gp_precision_name(prec)));
-    json_object_set_new(o, "seed", json_null());
-    for (size_t q = 0; q < r->n_worst && r->worst[q].score > 1; q++) {
-        const gp_fcheck_entry *e = &r->worst[q];
-        const gp_fcheck_tensor *t = &r->tensors[e->tensor];
-        json_t *f =
-            json_pack("{s:s, s:I}", "tensor", t->name, "index", (json_int_t)e->index);
-        json_object_set_new(f, "expected", num(e->numeric));
-        json_object_set_new(f, "actual", num(e->analytic));
-        json_object_set_new(f, "abs_error", num(e->error));
-        json_object_set_new(f, "error_estimate", num(e->abserr));
-        json_array_append_new(fs, f);
-    }
-    json_object_set_new(o, "failures", fs);
-    int rc = json_write_atomic(o, path, err, errlen);
-    json_decref(o);
-    gp_network_free(net);
-    gsl_matrix_free(X);
-    gsl_matrix_free(Y);
-    return rc;
-}
-
-int record_write_check(const char *path, const char *formula, const gp_network *net,
-                       const gsl_matrix *X, const gsl_matrix *Y,
-                       const gp_regularization *reg, unsigned long seed,
-                       size_t case_index, const gp_gradcheck_report *r, char *err,
-                       size_t errlen) {
-    static const char *const tn[] = {"W", "b", "z"};
-    json_t *o = record_base("check", net, X, Y, reg), *fs = json_array();
-    json_object_set_new(o, "formula", json_string(formula));
-    json_object_set_new(o, "precision", json_string("float64"));
-    json_object_set_new(o, "seed", json_integer((json_int_t)seed));
-    json_object_set_new(o, "case", json_integer((json_int_t)case_index));
-    for (size_t q = 0; q < r->n_worst && !(r->worst[q].error <= r->worst[q].allowed);
-         q++) {
-        const gp_gradcheck_entry *e = &r->worst[q];
-        char name[24];
-        snprintf(name, sizeof name, "%s%zu", tn[e->tensor], e->l);
-        json_t *f =
-            json_pack("{s:s, s:I, s:I}", "tensor", name, "row", (json_int_t)e->j,
-                      e->tensor == GP_TENSOR_Z ? "sample" : "col", (json_int_t)e->k);
-        json_object_set_new(f, "analytic", num(e->analytic));
-        json_object_set_new(f, "numeric", num(e->numeric));
-        json_object_set_new(f, "error_estimate", num(e->abserr));
-        json_array_append_new(fs, f);
-    }
-    json_object_set_new(o, "failures", fs);
-    int rc = json_write_atomic(o, path, err, errlen);
-    json_decref(o);
-    return rc;
 }
 
 /* ---- replay ---- */

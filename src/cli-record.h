@@ -18,6 +18,19 @@ int record_write_check(const char *path, const char *formula, const gp_network *
                        size_t case_index, const gp_gradcheck_report *r, char *err,
                        size_t errlen);
 
+/* The derivation checks a record can hold: delta^l, dC/dW and dC/db, and the latter
+ * with the L2/L1 terms. */
+typedef enum { RECORD_DELTA, RECORD_PARAMS, RECORD_REG } record_formula;
+
+/* A failed check of `formula` on (net, X, Y): shrink the case with gp_shrink_case
+ * (fewer layers, narrower layers, fewer samples, simpler values) while the check still
+ * fails, then write it to path. Returns 0 and a one-line summary in msg, or 1 with the
+ * reason in msg (the failure did not reproduce, out of memory, I/O). */
+int record_check_failure(const char *path, record_formula formula,
+                         const gp_regularization *reg, const gp_network *net,
+                         const gsl_matrix *X, const gsl_matrix *Y, unsigned long seed,
+                         size_t case_index, char *msg, size_t len);
+
 /* Shared by compare and replay (cli-oracle.c). */
 int compare_dumps(const cli_dump *o, const cli_dump *cd, const gp_fcheck_opts *opts,
                   gp_fcheck_report **rep, double **cand, double **ref);

@@ -4,12 +4,15 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <check.h>
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
+#include <jansson.h>
 
+#include "testrecord.h"
 #include "testutil.h"
 
 #define TU_PROG "check_backprop"
@@ -157,6 +160,73 @@ END_TEST
 
 /* ---------------------------------------------------------------- Properties */
 
+/* A wrong output error, for the record test: quadratic delta without sigma'. */
+static int wrong_quad_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *y,
+                            gsl_vector *delta) {
+    (void)z;
+    gsl_vector_memcpy(delta, a);
+    return gsl_vector_sub(delta, y);
+}
+
+/* A failed property: shrink and record the case, and say where in the message. */
+static void note_record(char *msg, size_t len, record_formula f, const gp_regularization *reg,
+                        const tu_case *c, unsigned long salt, size_t i) {
+    size_t k = strlen(msg);
+    snprintf(msg + k, len - k, "; %s", tu_record(TU_PROG, f, reg, c, salt, i));
+}
+
+/* A failed property leaves a failure record: the case is shrunk (here from a random
+ * network to a smaller one that still fails) and written as the versioned JSON that
+ * `gradproof replay` reads, with the failing entries. */
+START_TEST(test_failed_property_writes_shrunk_record) {
+    gp_cost_type wrong = gp_cost_quadratic;
+    gp_gradcheck_opts opts;
+    gp_gradcheck_report rep;
+    tu_shape sh;
+    json_error_t jerr;
+    char path[600];
+    wrong.delta = wrong_quad_delta;
+    tu_shape_default(&sh);
+    sh.min_L = 2;
+    sh.min_width = 3;
+    sh.min_batch = 3;
+    sh.min_scale = 0.1;
+    sh.max_scale = 1.0;
+    gsl_rng *r = tu_rng_for_case(0x5EC0, 0);
+    tu_case *c = tu_case_alloc(r, &wrong, &sh);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad), GSL_SUCCESS);
+    gp_gradcheck_opts_default(&opts);
+    gp_gradcheck_report_init(&rep);
+    ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, NULL, c->grad, &opts, &rep),
+                     GSL_SUCCESS);
+    ck_assert_uint_gt(rep.n_failed, 0);
+    tu_tmpdir_make("check_backprop-record");
+    setenv("GP_RECORD_DIR", tu_tmpdir(), 1);
+    const char *note = tu_record(TU_PROG, RECORD_PARAMS, NULL, c, 0x5EC0, 0);
+    unsetenv("GP_RECORD_DIR");
+    ck_assert_msg(strncmp(note, "record: shrunk", 14) == 0, "%s", note);
+    snprintf(path, sizeof path, "%s/%s-5ec0-0.json", tu_tmpdir(), TU_PROG);
+    json_t *rec = json_load_file(path, 0, &jerr);
+    ck_assert_msg(rec != NULL, "%s: %s", path, jerr.text);
+    ck_assert_str_eq(json_string_value(json_object_get(rec, "format")), "gradproof-record");
+    ck_assert_int_eq(json_integer_value(json_object_get(rec, "version")), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(rec, "kind")), "check");
+    ck_assert_str_eq(json_string_value(json_object_get(rec, "formula")), "params");
+    ck_assert_uint_gt(json_array_size(json_object_get(rec, "failures")), 0);
+    /* shrunk: no more layers and no wider than the case that failed */
+    const json_t *sizes = json_object_get(json_object_get(rec, "network"), "sizes");
+    ck_assert_uint_le(json_array_size(sizes), c->net->p.L + 1);
+    for (size_t l = 0; l < json_array_size(sizes); l++)
+        ck_assert_int_ge(json_integer_value(json_array_get(sizes, l)), 1);
+    ck_assert_uint_le((size_t)json_integer_value(json_array_get(sizes, 0)), c->net->p.sizes[0]);
+    json_decref(rec);
+    tu_tmpdir_remove();
+    tu_case_free(c);
+    gsl_rng_free(r);
+}
+END_TEST
+
 /* BP3, BP4: every dC/dW^l_jk and dC/db^l_j of the batch cost equals gsl_deriv_central. */
 START_TEST(test_backprop_gradients_match_numeric) {
     const gp_cost_type *cost = gp_cost_types[_i];
@@ -170,7 +240,7 @@ START_TEST(test_backprop_gradients_match_numeric) {
         gsl_rng *r;
         tu_case *c;
         gp_gradcheck_report rep;
-        char msg[512];
+        char msg[2048];
         if (!tu_case_selected(i))
             continue;
         c = new_case(salt, i, cost, NULL, &r);
@@ -179,6 +249,8 @@ START_TEST(test_backprop_gradients_match_numeric) {
         ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &no_reg, c->grad, &opts, &rep),
                          GSL_SUCCESS);
         tu_describe_worst(&rep, msg, sizeof msg);
+        if (rep.n_failed)
+            note_record(msg, sizeof msg, RECORD_PARAMS, NULL, c, salt, i);
         ck_assert_msg(rep.n_failed == 0, FAIL_FMT, FAIL_ARGS("dC/dW,dC/db", c, i, salt, msg));
         ck_assert_uint_eq(rep.n_checked, c->net->p.n_params);
         with_signal += rep.sum_abs_numeric > 1e-6;
@@ -208,7 +280,7 @@ START_TEST(test_backprop_deltas_match_numeric) {
         gsl_rng *r;
         tu_case *c;
         gp_gradcheck_report rep;
-        char msg[512];
+        char msg[2048];
         size_t expect = 0, l;
         if (!tu_case_selected(i))
             continue;
@@ -218,6 +290,8 @@ START_TEST(test_backprop_deltas_match_numeric) {
         ck_assert_int_eq(gp_gradcheck_deltas(c->net, c->X, c->Y, c->w->delta, &opts, &rep),
                          GSL_SUCCESS);
         tu_describe_worst(&rep, msg, sizeof msg);
+        if (rep.n_failed)
+            note_record(msg, sizeof msg, RECORD_DELTA, NULL, c, salt, i);
         ck_assert_msg(rep.n_failed == 0, FAIL_FMT, FAIL_ARGS("delta^l", c, i, salt, msg));
         for (l = 1; l <= c->net->p.L; l++)
             expect += c->net->p.sizes[l] * c->m;
@@ -246,7 +320,7 @@ START_TEST(test_total_gradient_regularized_matches_numeric) {
         tu_case *c;
         gp_gradcheck_report rep;
         gp_regularization reg;
-        char msg[512], what[128];
+        char msg[2048], what[128];
         int kind = (int)(i % 3); /* 0: L2, 1: L1, 2: both */
         if (!tu_case_selected(i))
             continue;
@@ -260,6 +334,8 @@ START_TEST(test_total_gradient_regularized_matches_numeric) {
         ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &reg, c->grad, &opts, &rep),
                          GSL_SUCCESS);
         tu_describe_worst(&rep, msg, sizeof msg);
+        if (rep.n_failed)
+            note_record(msg, sizeof msg, RECORD_REG, &reg, c, salt, i);
         snprintf(what, sizeof what, "total gradient, lambda=%g l1=%g n=%zu", reg.lambda,
                  reg.l1, reg.n);
         ck_assert_msg(rep.n_failed == 0, FAIL_FMT, FAIL_ARGS(what, c, i, salt, msg));
@@ -533,6 +609,7 @@ static Suite *make_backprop_suite(void) {
     tcase_add_test(core, test_regularization_known_values);
     tcase_add_test(core, test_backprop_accepts_strided_sample);
     tcase_set_timeout(props, 300);
+    tcase_add_test(props, test_failed_property_writes_shrunk_record);
     tcase_add_loop_test(props, test_backprop_gradients_match_numeric, 0, nc);
     tcase_add_loop_test(props, test_backprop_deltas_match_numeric, 0, nc);
     tcase_add_loop_test(props, test_total_gradient_regularized_matches_numeric, 0, nc);
