@@ -27,7 +27,8 @@ static int usage(FILE *out) {
         "                         set; the rest is the training set [10000]\n"
         "      --lambda=REAL      L2 term added to the printed cost [0]\n"
         "      --l1=REAL          L1 term added to the printed cost [0]\n"
-        "      --threads=N        OpenBLAS threads [1]\n"
+        "      --threads=N        1: one thread; N >= 2: two threads take alternate\n"
+        "                         chunks of images, N - 1 run OpenBLAS [2]\n"
         "  -h, --help             show this help\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
@@ -46,7 +47,7 @@ int cmd_evaluate(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *load = NULL, *data_dir = "data", *set = "test";
-    size_t n_validation = GP_MNIST_VALIDATION, threads = 1;
+    size_t n_validation = GP_MNIST_VALIDATION, threads = 2;
     gp_regularization reg = {0, 0, 0};
     int c;
     optind = 1;
@@ -93,7 +94,7 @@ int cmd_evaluate(int argc, char **argv) {
         return cli_error(CMD, "unexpected argument '%s'", argv[optind]);
     if (!load)
         return cli_error(CMD, "missing --load FILE: the network to evaluate");
-    if (cli_set_threads(threads))
+    if (cli_set_threads(threads >= 2 ? threads - 1 : 1))
         return cli_error(CMD,
                          "invalid --threads '%zu': this build's CBLAS is not "
                          "OpenBLAS and runs one thread",
@@ -122,7 +123,8 @@ int cmd_evaluate(int argc, char **argv) {
     size_t confusion[100];
     gp_eval_result r;
     double t0 = cli_now();
-    int st = gp_evaluate(net, &d, &reg, 0, GP_EVAL_COST, confusion, &r);
+    unsigned flags = GP_EVAL_COST | (threads >= 2 ? GP_EVAL_PARALLEL : 0);
+    int st = gp_evaluate(net, &d, &reg, 0, flags, confusion, &r);
     double secs = cli_now() - t0;
     if (st) {
         cli_error(CMD, "evaluation failed: %s", gsl_strerror(st));

@@ -110,11 +110,11 @@ static void pct_line(const char *label, const figures *f, int accuracy, int cost
 static void metrics_header(metrics_out *m) {
     if (m->fp && !m->jsonl)
         fprintf(m->fp, "epoch,eta,seconds,eval_correct,eval_n,eval_accuracy,eval_cost,"
-                       "train_correct,train_n,train_accuracy,train_cost\n");
+                       "train_correct,train_n,train_accuracy,train_cost,eval_seconds\n");
 }
 
 static void metrics_row(metrics_out *m, size_t epoch, double eta, double secs,
-                        const figures *ev, const figures *tr) {
+                        double eval_secs, const figures *ev, const figures *tr) {
     FILE *fp = m->fp;
     if (fp == NULL)
         return;
@@ -123,10 +123,11 @@ static void metrics_row(metrics_out *m, size_t epoch, double eta, double secs,
         fprintf(fp, "%zu,%.17g,%.6f,%zu,%zu,%.6f,%.10g,", epoch, eta, secs, ev->r.correct,
                 ev->r.n, ea, ev->r.cost);
         if (tr->done)
-            fprintf(fp, "%zu,%zu,%.6f,%.10g\n", tr->r.correct, tr->r.n,
+            fprintf(fp, "%zu,%zu,%.6f,%.10g,", tr->r.correct, tr->r.n,
                     (double)tr->r.correct / (double)tr->r.n, tr->r.cost);
         else
-            fprintf(fp, ",,,\n");
+            fprintf(fp, ",,,,");
+        fprintf(fp, "%.6f\n", eval_secs);
         return;
     }
     fprintf(fp,
@@ -139,7 +140,7 @@ static void metrics_row(metrics_out *m, size_t epoch, double eta, double secs,
                 "\"train_cost\": %.10g",
                 tr->r.correct, tr->r.n, (double)tr->r.correct / (double)tr->r.n,
                 tr->r.cost);
-    fprintf(fp, "}\n");
+    fprintf(fp, ", \"eval_seconds\": %.6f}\n", eval_secs);
 }
 
 static int ends_with(const char *s, const char *suffix) {
@@ -392,12 +393,16 @@ int cmd_train(int argc, char **argv) {
             cli_error(CMD, "epoch %zu failed: %s", e, gsl_strerror(st));
             goto done;
         }
+        unsigned par = opts.prefetch ? GP_EVAL_PARALLEL : 0;
         unsigned want_cost = metrics || mon_eval_cost ? GP_EVAL_COST : 0;
-        st = gp_evaluate(net, &eval, &reg, 0, want_cost, NULL, &ev.r);
+        double te = cli_now();
+        st = gp_evaluate(net, &eval, &reg, 0, want_cost | par, NULL, &ev.r);
+        double eval_secs = cli_now() - te;
         ev.done = 1;
         if (!st && (mon_train_acc || mon_train_cost)) {
-            st = gp_evaluate(net, &train, &reg, 0, metrics || mon_train_cost ? GP_EVAL_COST : 0,
-                             NULL, &trf.r);
+            st = gp_evaluate(net, &train, &reg, 0,
+                             (metrics || mon_train_cost ? GP_EVAL_COST : 0) | par, NULL,
+                             &trf.r);
             trf.done = 1;
         }
         if (st) {
@@ -411,7 +416,7 @@ int cmd_train(int argc, char **argv) {
         pct_line("training", &trf, mon_train_acc, mon_train_cost);
         printf("  %.2f s\n", secs);
         fflush(stdout);
-        metrics_row(&mo, e, eta, secs, &ev, &trf);
+        metrics_row(&mo, e, eta, secs, eval_secs, &ev, &trf);
         int stop;
         gp_trainer_observe(tr, (double)ev.r.correct, &stop);
         if (stop && e < epochs) {

@@ -268,6 +268,68 @@ const size_t *gp_trainer_order(const gp_trainer *t) {
     return t->order;
 }
 
+/* One evaluation worker: chunks first, first + stride, ... of the data set, with its own
+ * buffers. Counts and the cost sum are its own, merged by gp_evaluate. */
+typedef struct {
+    const gp_network *net;
+    const gp_dataset *data;
+    size_t chunk, first, stride;
+    unsigned flags;
+    size_t correct;
+    size_t *confusion; /* n_L x n_L, zeroed by the caller, or NULL */
+    double sum;
+    int status;
+} eval_part;
+
+static void *eval_worker(void *arg) {
+    eval_part *e = arg;
+    const gp_network *net = e->net;
+    const gp_dataset *data = e->data;
+    size_t L = net->p.L, n_out = net->p.sizes[L], chunk = e->chunk;
+    double pixel[256];
+    pixel_table(pixel);
+    size_t *idx = malloc(chunk * sizeof *idx);
+    gsl_matrix *X = gsl_matrix_alloc(data->dim, chunk);
+    gsl_matrix *Y = gsl_matrix_alloc(n_out, chunk);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, chunk);
+    e->status = GSL_ENOMEM;
+    if (!idx || !X || !Y || !w)
+        goto done;
+    for (size_t start = e->first * chunk; start < data->n; start += e->stride * chunk) {
+        size_t m = data->n - start < chunk ? data->n - start : chunk;
+        for (size_t i = 0; i < m; i++)
+            idx[i] = start + i;
+        if ((e->status = gather(data, pixel, idx, m, X, Y)))
+            goto done;
+        gsl_matrix_view Xm = gsl_matrix_submatrix(X, 0, 0, X->size1, m);
+        gsl_matrix_view Ym = gsl_matrix_submatrix(Y, 0, 0, n_out, m);
+        if ((e->status = gp_feedforward(net, &Xm.matrix, w)))
+            goto done;
+        const gsl_matrix *A = w->a[L - 1];
+        for (size_t i = 0; i < m; i++) {
+            /* Prediction: the first maximum of a^L (np.argmax). The cost comes from z^L
+             * in the stable form, finite even where a^L rounds to 0 or 1. */
+            size_t best = 0;
+            for (size_t j = 1; j < n_out; j++)
+                if (gsl_matrix_get(A, j, i) > gsl_matrix_get(A, best, i))
+                    best = j;
+            size_t label = data->labels[start + i];
+            e->correct += best == label;
+            if (e->confusion)
+                e->confusion[label * n_out + best]++;
+            if (e->flags & GP_EVAL_COST)
+                e->sum += gpi_cost_column(net->cost, w->z[L - 1], &Ym.matrix, i);
+        }
+    }
+    e->status = GSL_SUCCESS;
+done:
+    free(idx);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gp_backprop_workspace_free(w);
+    return NULL;
+}
+
 int gp_evaluate(const gp_network *net, const gp_dataset *data,
                 const gp_regularization *reg, size_t chunk, unsigned flags,
                 size_t *confusion, gp_eval_result *result) {
@@ -280,49 +342,40 @@ int gp_evaluate(const gp_network *net, const gp_dataset *data,
         chunk = 500;
     if (chunk > data->n)
         chunk = data->n;
-    double pixel[256];
-    pixel_table(pixel);
-    int status = GSL_ENOMEM;
-    size_t *idx = malloc(chunk * sizeof *idx);
-    gsl_matrix *X = gsl_matrix_alloc(data->dim, chunk);
-    gsl_matrix *Y = gsl_matrix_alloc(n_out, chunk);
-    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, chunk);
-    if (!idx || !X || !Y || !w) {
-        gsl_error("out of memory", __FILE__, __LINE__, GSL_ENOMEM);
-        goto done;
-    }
+    /* Two workers take alternate chunks (GP_EVAL_PARALLEL, when there are two chunks);
+     * every sample is classified the same way either way. */
+    size_t n_chunks = (data->n + chunk - 1) / chunk;
+    size_t parts = (flags & GP_EVAL_PARALLEL) && n_chunks > 1 ? 2 : 1;
+    eval_part part[2];
+    size_t *conf1 = NULL;
     if (confusion)
         memset(confusion, 0, n_out * n_out * sizeof *confusion);
-    size_t correct = 0;
-    double sum = 0;
-    for (size_t start = 0; start < data->n; start += chunk) {
-        size_t m = data->n - start < chunk ? data->n - start : chunk;
-        for (size_t i = 0; i < m; i++)
-            idx[i] = start + i;
-        status = gather(data, pixel, idx, m, X, Y);
-        if (status)
-            goto done;
-        gsl_matrix_view Xm = gsl_matrix_submatrix(X, 0, 0, X->size1, m);
-        gsl_matrix_view Ym = gsl_matrix_submatrix(Y, 0, 0, n_out, m);
-        status = gp_feedforward(net, &Xm.matrix, w);
-        if (status)
-            goto done;
-        const gsl_matrix *A = w->a[L - 1];
-        for (size_t i = 0; i < m; i++) {
-            /* Prediction: the first maximum of a^L (np.argmax). The cost comes from z^L
-             * in the stable form, finite even where a^L rounds to 0 or 1. */
-            size_t best = 0;
-            for (size_t j = 1; j < n_out; j++)
-                if (gsl_matrix_get(A, j, i) > gsl_matrix_get(A, best, i))
-                    best = j;
-            size_t label = data->labels[start + i];
-            correct += best == label;
-            if (confusion)
-                confusion[label * n_out + best]++;
-            if (flags & GP_EVAL_COST)
-                sum += gpi_cost_column(net->cost, w->z[L - 1], &Ym.matrix, i);
-        }
+    if (parts == 2 && confusion && !(conf1 = calloc(n_out * n_out, sizeof *conf1)))
+        GSL_ERROR("out of memory", GSL_ENOMEM);
+    for (size_t q = 0; q < parts; q++)
+        part[q] = (eval_part){net, data, chunk, q, parts, flags, 0,
+                              q == 0 ? confusion : conf1, 0.0, GSL_SUCCESS};
+    pthread_t helper;
+    int threaded = parts == 2 && pthread_create(&helper, NULL, eval_worker, &part[1]) == 0;
+    eval_worker(&part[0]);
+    if (threaded)
+        pthread_join(helper, NULL);
+    else if (parts == 2)
+        eval_worker(&part[1]); /* no thread to be had: the same work, in turn */
+    int status = part[0].status ? part[0].status : parts == 2 ? part[1].status : GSL_SUCCESS;
+    if (status) {
+        free(conf1);
+        GSL_ERROR(status == GSL_ENOMEM ? "out of memory" : "evaluation failed", status);
     }
+    size_t correct = part[0].correct;
+    double sum = part[0].sum;
+    if (parts == 2) {
+        correct += part[1].correct;
+        sum += part[1].sum;
+        for (size_t k = 0; confusion && k < n_out * n_out; k++)
+            confusion[k] += conf1[k];
+    }
+    free(conf1);
     result->n = data->n;
     result->correct = correct;
     /* network2.py total_cost: the regularisation term uses the evaluated set's size. */
@@ -332,11 +385,5 @@ int gp_evaluate(const gp_network *net, const gp_dataset *data,
         r.n = data->n;
         result->cost += gp_regularization_cost(net, &r, data->n);
     }
-    status = GSL_SUCCESS;
-done:
-    free(idx);
-    gsl_matrix_free(X);
-    gsl_matrix_free(Y);
-    gp_backprop_workspace_free(w);
-    return status;
+    return GSL_SUCCESS;
 }

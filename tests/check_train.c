@@ -146,6 +146,20 @@ START_TEST(test_evaluate_matches_total_cost_and_argmax) {
     ck_assert_uint_eq(res.correct, correct);
     ck_assert_uint_eq(trace, correct);
     ck_assert_uint_eq(total, 53);
+    /* Two threads on alternate chunks (7 chunks of 7, the last short): the same counts
+     * and confusion matrix, the cost to rounding; and with one chunk, one thread. */
+    size_t chunks[] = {7, 1, 53};
+    for (size_t q = 0; q < 3; q++) {
+        size_t conf2[16];
+        gp_eval_result par;
+        ck_assert_int_eq(gp_evaluate(net, &b.d, &reg, chunks[q], GP_EVAL_COST | GP_EVAL_PARALLEL,
+                                     conf2, &par),
+                         GSL_SUCCESS);
+        ck_assert_uint_eq(par.n, 53);
+        ck_assert_uint_eq(par.correct, res.correct);
+        ck_assert_mem_eq(conf2, conf, sizeof conf);
+        ck_assert_double_eq_tol(par.cost, res.cost, 1e-13 * fabs(res.cost));
+    }
     gp_backprop_workspace_free(w);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
@@ -438,8 +452,10 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
     gp_eval_result res;
     ck_assert_int_eq(gp_evaluate(bad_in, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res), GSL_EBADLEN);
     ck_assert_int_eq(gp_evaluate(net, &empty, NULL, 0, GP_EVAL_COST, NULL, &res), GSL_EINVAL);
-    /* Labels 0..2 do not fit a 2-neuron output layer. */
+    /* Labels 0..2 do not fit a 2-neuron output layer: one thread, or two. */
     ck_assert_int_eq(gp_evaluate(two, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res), GSL_EINVAL);
+    ck_assert_int_eq(gp_evaluate(two, &b.d, NULL, 3, GP_EVAL_COST | GP_EVAL_PARALLEL, NULL, &res),
+                     GSL_EINVAL);
     gp_trainer *t = gp_trainer_alloc(two, &b.d, &o);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
