@@ -103,8 +103,42 @@ static void sigmoid_and_prime(const gsl_matrix *Z, gsl_matrix *A, gsl_matrix *S)
     }
 }
 
-/* z^l = W^l a^{l-1} + b^l, a^l = sigma(z^l) for hidden layers and the cost's output
- * activation for l = L (SPEC "Network"). One dgemm per layer for the whole batch. */
+/* Layer l of the forward pass for the m samples of the batch, rows [r0, r1) only:
+ * z^l = W^l a^{l-1} + b^l, a^l = sigma(z^l) for hidden layers and the cost's output
+ * activation for l = L (SPEC "Network"), which needs whole columns (softmax), so the
+ * output layer takes r0 = 0, r1 = n_L. One dgemm for the whole batch. Rows of one layer
+ * depend on nothing but their own rows of W^l and b^l. */
+static int forward_layer(const gp_network *net, size_t l, const gsl_matrix *X, int rows,
+                         size_t m, int want_sp, gp_backprop_workspace *w, size_t r0,
+                         size_t r1) {
+    size_t h = r1 - r0;
+    if (h == 0)
+        return GSL_SUCCESS;
+    gsl_matrix_view Z = gsl_matrix_submatrix(w->z[l - 1], r0, 0, h, m);
+    gsl_matrix_view A = gsl_matrix_submatrix(w->a[l - 1], r0, 0, h, m);
+    gsl_matrix_const_view W = gsl_matrix_const_submatrix(net->p.w[l - 1], r0, 0, h,
+                                                         net->p.w[l - 1]->size2);
+    if (l == 1)
+        gsl_blas_dgemm(CblasNoTrans, rows ? CblasTrans : CblasNoTrans, 1.0, &W.matrix, X, 0.0,
+                       &Z.matrix);
+    else {
+        gsl_matrix_view Aprev = cols(w->a[l - 2], m);
+        gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, &W.matrix, &Aprev.matrix, 0.0,
+                       &Z.matrix);
+    }
+    for (size_t j = 0; j < h; j++) {
+        double bj = gsl_vector_get(net->p.b[l - 1], r0 + j), *zr = Z.matrix.data + j * Z.matrix.tda;
+        for (size_t i = 0; i < m; i++)
+            zr[i] += bj;
+    }
+    if (l < net->p.L) {
+        gsl_matrix_view S = gsl_matrix_submatrix(w->sp[l - 1], r0, 0, h, m);
+        sigmoid_and_prime(&Z.matrix, &A.matrix, want_sp ? &S.matrix : NULL);
+        return GSL_SUCCESS;
+    }
+    return gp_activate_matrix(net->cost->output, &Z.matrix, &A.matrix);
+}
+
 static int feedforward(const gp_network *net, const gsl_matrix *X, int rows, int want_sp,
                        gp_backprop_workspace *w) {
     size_t m;
@@ -112,29 +146,9 @@ static int feedforward(const gp_network *net, const gsl_matrix *X, int rows, int
     if (status)
         return status;
     w->m = m;
-    for (size_t l = 1; l <= net->p.L; l++) {
-        gsl_matrix_view Z = cols(w->z[l - 1], m), A = cols(w->a[l - 1], m);
-        const gsl_vector *b = net->p.b[l - 1];
-        if (l == 1)
-            gsl_blas_dgemm(CblasNoTrans, rows ? CblasTrans : CblasNoTrans, 1.0,
-                           net->p.w[0], X, 0.0, &Z.matrix);
-        else {
-            gsl_matrix_view Aprev = cols(w->a[l - 2], m);
-            gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, net->p.w[l - 1],
-                           &Aprev.matrix, 0.0, &Z.matrix);
-        }
-        for (size_t j = 0; j < Z.matrix.size1; j++) {
-            double bj = gsl_vector_get(b, j), *zr = Z.matrix.data + j * Z.matrix.tda;
-            for (size_t i = 0; i < m; i++)
-                zr[i] += bj;
-        }
-        if (l < net->p.L) {
-            gsl_matrix_view S = cols(w->sp[l - 1], m);
-            sigmoid_and_prime(&Z.matrix, &A.matrix, want_sp ? &S.matrix : NULL);
-        } else if ((status = gp_activate_matrix(net->cost->output, &Z.matrix, &A.matrix)))
-            return status;
-    }
-    return GSL_SUCCESS;
+    for (size_t l = 1; l <= net->p.L && !status; l++)
+        status = forward_layer(net, l, X, rows, m, want_sp, w, 0, net->p.sizes[l]);
+    return status;
 }
 
 int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w) {
@@ -152,15 +166,21 @@ int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X, gp_backprop_
  * lambda/n, beta_b = 1 with T = the network's own parameters is one fused SGD step
  * (network2.py update_mini_batch). shrink != 0 first subtracts shrink sgn(T.W^l)
  * (the L1 step, divided by beta_w so that it survives the scaling). delta^{l-1} is
- * computed before W^l is written, so T may alias the network. */
-int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows,
-                            const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T,
-                            double alpha, double beta_w, double beta_b, double shrink) {
-    size_t L = net->p.L;
-    int status = feedforward(net, X, rows, 1, w);
+ * computed before W^l is written, so T may alias the network.
+ *
+ * It runs in three phases, so that a trainer can split layer 1 (by far the largest)
+ * between two threads by rows, with exactly these functions:
+ *   gpi_step_layer1_forward  z^1, a^1, sigma'(z^1) for rows [r0, r1) of layer 1;
+ *   gpi_step_upper           layers 2..L forward, BP1, BP2 down to delta^1, and the
+ *                            updates of layers 2..L;
+ *   gpi_step_layer1_update   the update of rows [r0, r1) of W^1 and b^1.
+ * Rows of layer 1 depend only on their own rows of W^1, b^1 and delta^1. */
+int gpi_step_check(const gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
+                   gp_backprop_workspace *w, const gp_params *T) {
+    size_t m, L = net->p.L;
+    int status = input_shape(net, X, rows, w, &m);
     if (status)
         return status;
-    size_t m = w->m;
     if (Y->size1 != net->p.sizes[L] || Y->size2 != m)
         GSL_ERROR("targets must be n_L x m", GSL_EBADLEN);
     if (T->L != L)
@@ -168,7 +188,55 @@ int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows
     for (size_t l = 0; l <= L; l++)
         if (T->sizes[l] != net->p.sizes[l])
             GSL_ERROR("gradient does not match the network", GSL_EBADLEN);
+    w->m = m;
+    return GSL_SUCCESS;
+}
 
+int gpi_step_layer1_forward(const gp_network *net, const gsl_matrix *X, int rows,
+                            gp_backprop_workspace *w, size_t r0, size_t r1) {
+    return forward_layer(net, 1, X, rows, rows ? X->size1 : X->size2, 1, w, r0, r1);
+}
+
+/* W^l <- beta_w (W^l - shrink sgn W^l) + alpha delta^l (a^{l-1})^T and b^l <- beta_b b^l +
+ * alpha delta^l 1 for rows [r0, r1) (BP4, BP3; proofs/Backprop.v bp4_hidden_weight,
+ * bp4_output_weight, bp3_hidden_bias, bp3_output_bias), summed over the batch by one
+ * dgemm and one dgemv; the batch cost's gradient is the mean
+ * (minibatch_gradient_is_mean). */
+static void update_layer(size_t l, const gsl_matrix *X, int rows, size_t m,
+                         gp_backprop_workspace *w, gp_params *T, double alpha, double beta_w,
+                         double beta_b, double shrink, size_t r0, size_t r1) {
+    size_t h = r1 - r0;
+    if (h == 0)
+        return;
+    gsl_matrix_view TW = gsl_matrix_submatrix(T->w[l - 1], r0, 0, h, T->w[l - 1]->size2);
+    gsl_vector_view Tb = gsl_vector_subvector(T->b[l - 1], r0, h);
+    gsl_matrix_view D = gsl_matrix_submatrix(w->delta[l - 1], r0, 0, h, m);
+    gsl_vector_const_view ones = gsl_vector_const_subvector(w->ones, 0, m);
+    if (shrink != 0)
+        for (size_t j = 0; j < h; j++)
+            for (size_t k = 0; k < TW.matrix.size2; k++) {
+                double *x = gsl_matrix_ptr(&TW.matrix, j, k);
+                *x -= shrink * ((*x > 0) - (*x < 0));
+            }
+    if (l == 1)
+        gsl_blas_dgemm(CblasNoTrans, rows ? CblasNoTrans : CblasTrans, alpha, &D.matrix, X,
+                       beta_w, &TW.matrix);
+    else {
+        gsl_matrix_view Ap = cols(w->a[l - 2], m);
+        gsl_blas_dgemm(CblasNoTrans, CblasTrans, alpha, &D.matrix, &Ap.matrix, beta_w,
+                       &TW.matrix);
+    }
+    gsl_blas_dgemv(CblasNoTrans, alpha, &D.matrix, &ones.vector, beta_b, &Tb.vector);
+}
+
+int gpi_step_upper(const gp_network *net, const gsl_matrix *Y, gp_backprop_workspace *w,
+                   gp_params *T, double alpha, double beta_w, double beta_b, double shrink) {
+    size_t L = net->p.L, m = w->m;
+    int status = GSL_SUCCESS;
+    for (size_t l = 2; l <= L && !status; l++)
+        status = forward_layer(net, l, NULL, 0, m, 1, w, 0, net->p.sizes[l]);
+    if (status)
+        return status;
     /* BP1: delta^L = dC_x/dz^L, by the cost object, one sample at a time. */
     for (size_t i = 0; i < m; i++) {
         gsl_vector_const_view z = gsl_matrix_const_column(w->z[L - 1], i);
@@ -179,45 +247,45 @@ int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows
         if (status)
             return status;
     }
-    gsl_vector_const_view ones = gsl_vector_const_subvector(w->ones, 0, m);
-    for (size_t l = L; l >= 1; l--) {
+    for (size_t l = L; l >= 2; l--) {
+        /* BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ sigma'(z^{l-1});
+         * proofs/Backprop.v bp2_hidden_error. Formed before W^l is written. */
         gsl_matrix_view D = cols(w->delta[l - 1], m);
-        if (l > 1) {
-            /* BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ sigma'(z^{l-1});
-             * proofs/Backprop.v bp2_hidden_error. */
-            gsl_matrix_view Dp = cols(w->delta[l - 2], m), Sp = cols(w->sp[l - 2], m);
-            gsl_blas_dgemm(CblasTrans, CblasNoTrans, 1.0, net->p.w[l - 1], &D.matrix, 0.0,
-                           &Dp.matrix);
-            for (size_t j = 0; j < Dp.matrix.size1; j++) {
-                double *dr = Dp.matrix.data + j * Dp.matrix.tda;
-                const double *sr = Sp.matrix.data + j * Sp.matrix.tda;
-                for (size_t i = 0; i < m; i++)
-                    dr[i] *= sr[i];
-            }
+        gsl_matrix_view Dp = cols(w->delta[l - 2], m), Sp = cols(w->sp[l - 2], m);
+        gsl_blas_dgemm(CblasTrans, CblasNoTrans, 1.0, net->p.w[l - 1], &D.matrix, 0.0,
+                       &Dp.matrix);
+        for (size_t j = 0; j < Dp.matrix.size1; j++) {
+            double *dr = Dp.matrix.data + j * Dp.matrix.tda;
+            const double *sr = Sp.matrix.data + j * Sp.matrix.tda;
+            for (size_t i = 0; i < m; i++)
+                dr[i] *= sr[i];
         }
-        if (shrink != 0) {
-            gsl_matrix *TW = T->w[l - 1];
-            for (size_t j = 0; j < TW->size1; j++)
-                for (size_t k = 0; k < TW->size2; k++) {
-                    double *x = gsl_matrix_ptr(TW, j, k);
-                    *x -= shrink * ((*x > 0) - (*x < 0));
-                }
-        }
-        /* BP4 and BP3 (proofs/Backprop.v bp4_hidden_weight, bp4_output_weight,
-         * bp3_hidden_bias, bp3_output_bias), summed over the
-         * batch by one dgemm and one dgemv; the batch cost's gradient is the mean
-         * (minibatch_gradient_is_mean). */
-        if (l == 1)
-            gsl_blas_dgemm(CblasNoTrans, rows ? CblasNoTrans : CblasTrans, alpha, &D.matrix,
-                           X, beta_w, T->w[0]);
-        else {
-            gsl_matrix_view Ap = cols(w->a[l - 2], m);
-            gsl_blas_dgemm(CblasNoTrans, CblasTrans, alpha, &D.matrix, &Ap.matrix, beta_w,
-                           T->w[l - 1]);
-        }
-        gsl_blas_dgemv(CblasNoTrans, alpha, &D.matrix, &ones.vector, beta_b, T->b[l - 1]);
+        update_layer(l, NULL, 0, m, w, T, alpha, beta_w, beta_b, shrink, 0, net->p.sizes[l]);
     }
     return GSL_SUCCESS;
+}
+
+void gpi_step_layer1_update(const gp_network *net, const gsl_matrix *X, int rows,
+                            gp_backprop_workspace *w, gp_params *T, double alpha,
+                            double beta_w, double beta_b, double shrink, size_t r0,
+                            size_t r1) {
+    (void)net; /* the shapes were checked by gpi_step_check */
+    update_layer(1, X, rows, rows ? X->size1 : X->size2, w, T, alpha, beta_w, beta_b, shrink,
+                 r0, r1);
+}
+
+int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows,
+                            const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T,
+                            double alpha, double beta_w, double beta_b, double shrink) {
+    size_t n1 = net->p.sizes[1];
+    int status = gpi_step_check(net, X, rows, Y, w, T);
+    if (!status)
+        status = gpi_step_layer1_forward(net, X, rows, w, 0, n1);
+    if (!status)
+        status = gpi_step_upper(net, Y, w, T, alpha, beta_w, beta_b, shrink);
+    if (!status)
+        gpi_step_layer1_update(net, X, rows, w, T, alpha, beta_w, beta_b, shrink, 0, n1);
+    return status;
 }
 
 static int backprop_mean(const gp_network *net, const gsl_matrix *X, int rows,
@@ -348,18 +416,26 @@ int gp_total_gradient(const gp_network *net, const gsl_matrix *X, const gsl_matr
     return gp_regularization_gradient(net, reg, n, grad);
 }
 
-int gp_sgd_step(gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
-                const gp_sgd_params *p, gp_backprop_workspace *w) {
+int gpi_sgd_coefficients(const gp_sgd_params *p, size_t m, double *alpha, double *decay,
+                         double *shrink) {
     if (!(p->eta > 0) || !isfinite(p->eta) || !(p->lambda >= 0) || !isfinite(p->lambda) ||
         !(p->l1 >= 0) || !isfinite(p->l1) || p->n == 0)
         GSL_ERROR("SGD needs eta > 0, lambda >= 0, l1 >= 0 and n > 0", GSL_EDOM);
-    double decay = 1.0 - p->eta * p->lambda / (double)p->n;
-    if (!(decay > 0))
+    *decay = 1.0 - p->eta * p->lambda / (double)p->n;
+    if (!(*decay > 0))
         GSL_ERROR("eta lambda / n must be below 1", GSL_EDOM);
-    size_t m = rows ? X->size1 : X->size2;
     if (m == 0)
         GSL_ERROR("empty batch", GSL_EBADLEN);
-    double shrink = p->eta * p->l1 / (double)p->n / decay;
-    return gpi_backprop_accumulate(net, X, rows, Y, w, &net->p, -p->eta / (double)m, decay,
-                                   1.0, shrink);
+    *alpha = -p->eta / (double)m;
+    *shrink = p->eta * p->l1 / (double)p->n / *decay;
+    return GSL_SUCCESS;
+}
+
+int gp_sgd_step(gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
+                const gp_sgd_params *p, gp_backprop_workspace *w) {
+    double alpha, decay, shrink;
+    int status = gpi_sgd_coefficients(p, rows ? X->size1 : X->size2, &alpha, &decay, &shrink);
+    if (status)
+        return status;
+    return gpi_backprop_accumulate(net, X, rows, Y, w, &net->p, alpha, decay, 1.0, shrink);
 }

@@ -30,4 +30,24 @@ int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows
 void gpi_deriv(const gsl_function *f, double x, const gp_fcheck_opts *opts, double *result,
                double *abserr);
 
+/* The phases of gpi_backprop_accumulate (see backprop.c), for a trainer that splits
+ * layer 1 between threads by rows. gpi_step_check validates the shapes and sets w->m;
+ * then gpi_step_layer1_forward for every row range of layer 1 (the whole layer when
+ * L == 1: the output activation needs whole columns), gpi_step_upper once, and
+ * gpi_step_layer1_update for every row range. */
+int gpi_step_check(const gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
+                   gp_backprop_workspace *w, const gp_params *T);
+int gpi_step_layer1_forward(const gp_network *net, const gsl_matrix *X, int rows,
+                            gp_backprop_workspace *w, size_t r0, size_t r1);
+int gpi_step_upper(const gp_network *net, const gsl_matrix *Y, gp_backprop_workspace *w,
+                   gp_params *T, double alpha, double beta_w, double beta_b, double shrink);
+void gpi_step_layer1_update(const gp_network *net, const gsl_matrix *X, int rows,
+                            gp_backprop_workspace *w, gp_params *T, double alpha,
+                            double beta_w, double beta_b, double shrink, size_t r0,
+                            size_t r1);
+/* alpha, beta_w (the decay 1 - eta lambda/n) and shrink of one SGD step on m samples
+ * (gp_sgd_step's arguments, checked the same way). */
+int gpi_sgd_coefficients(const gp_sgd_params *p, size_t m, double *alpha, double *decay,
+                         double *shrink);
+
 #endif
