@@ -309,7 +309,7 @@ int cmd_train(int argc, char **argv) {
                          : cost_set ? "cost"
                                     : "init");
     /* The prefetch thread takes one of the threads; the rest go to OpenBLAS. */
-    opts.prefetch = threads >= 2;
+    opts.threads = threads >= 2 ? 2 : 1;
     if (cli_set_threads(threads >= 2 ? threads - 1 : 1))
         return cli_error(CMD,
                          "invalid --threads '%zu': this build's CBLAS is not "
@@ -393,7 +393,7 @@ int cmd_train(int argc, char **argv) {
             cli_error(CMD, "epoch %zu failed: %s", e, gsl_strerror(st));
             goto done;
         }
-        unsigned par = opts.prefetch ? GP_EVAL_PARALLEL : 0;
+        unsigned par = opts.threads >= 2 ? GP_EVAL_PARALLEL : 0;
         unsigned want_cost = metrics || mon_eval_cost ? GP_EVAL_COST : 0;
         double te = cli_now();
         st = gp_evaluate(net, &eval, &reg, 0, want_cost | par, NULL, &ev.r);

@@ -16,11 +16,19 @@
 
 #include "internal.h"
 
-/* Mini-batches prepared ahead by the prefetch thread: a ring of RING slots. */
+/* Mini-batches prepared ahead by the second thread: a ring of RING slots. */
 #define RING 4
 
+/* How an epoch runs (gp_train_opts.threads and the network's shape). */
+typedef enum {
+    MODE_ONE,      /* one thread */
+    MODE_PREFETCH, /* a second thread gathers the next batches (no hidden layer) */
+    MODE_SPLIT     /* a second thread also computes rows [h, n_1) of layer 1 */
+} epoch_mode;
+
 typedef struct {
-    gsl_matrix *X, *Y; /* n_0 x batch and n_L x batch */
+    gsl_matrix *X, *Y; /* batch x n_0 (one sample per row, as the data set stores them:
+                          a contiguous copy per image) and n_L x batch */
     size_t m;          /* samples in this batch */
     int status;        /* of its gather */
 } batch_slot;
@@ -33,9 +41,13 @@ struct gp_trainer {
     size_t *order;            /* sample order of the current epoch */
     gp_backprop_workspace *w; /* sized for one batch */
     batch_slot ring[RING];    /* prefetch only; ring[0] doubles as the one buffer */
+    epoch_mode mode;
+    size_t bs;                /* batch size (opts.batch, at most n) */
+    size_t split;             /* MODE_SPLIT: the calling thread has rows [0, split) */
     atomic_size_t produced;   /* batches of this epoch gathered into the ring */
     atomic_size_t consumed;   /* batches of this epoch whose SGD step is done */
-    atomic_int stop;          /* the consumer failed: the producer gives up */
+    atomic_size_t forwarded;  /* MODE_SPLIT: batches whose layer-1 rows the helper did */
+    atomic_int stop;          /* the epoch ends (done or failed): the helper gives up */
     double eta;               /* current learning rate */
     size_t epochs;            /* epochs run */
     double best;              /* best observed accuracy */
@@ -61,7 +73,7 @@ void gp_train_opts_default(gp_train_opts *opts) {
     opts->lambda = 0;
     opts->l1 = 0;
     opts->seed = 1;
-    opts->prefetch = 0;
+    opts->threads = 1;
     opts->early_stop = 0;
     opts->schedule = 0;
 }
@@ -104,8 +116,15 @@ gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
     t->order = malloc(data->n * sizeof *t->order);
     t->w = gp_backprop_workspace_alloc(net, m);
     int ok = t->rng && t->order && t->w;
-    for (size_t s = 0; s < (opts->prefetch ? RING : 1) && ok; s++) {
-        t->ring[s].X = gsl_matrix_alloc(data->dim, m);
+    t->bs = m;
+    t->mode = opts->threads < 2                               ? MODE_ONE
+              : net->p.L >= 2 && net->p.sizes[1] >= 2 ? MODE_SPLIT
+                                                            : MODE_PREFETCH;
+    /* The helper also gathers the next batch, so it takes the smaller share: the calling
+     * thread's 3/5 of the rows was fastest for [784,30,10] on this 2-core machine. */
+    t->split = (3 * net->p.sizes[1] + 2) / 5;
+    for (size_t s = 0; s < (t->mode == MODE_ONE ? 1 : RING) && ok; s++) {
+        t->ring[s].X = gsl_matrix_alloc(m, data->dim);
         t->ring[s].Y = gsl_matrix_alloc(net->p.sizes[net->p.L], m);
         ok = t->ring[s].X && t->ring[s].Y;
     }
@@ -124,11 +143,12 @@ gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
     return t;
 }
 
-/* Columns of X (n_0 x m, samples as columns) and one-hot columns of Y for samples
- * idx[0..m-1]. Columns, not rows: OpenBLAS runs W X (n_1 x n_0 by n_0 x m) and
- * delta X^T about twice as fast as the transposed forms at batch sizes near 10. */
+/* Inputs x/255 and one-hot columns of Y for samples idx[0..m-1]. rows: X is m x n_0,
+ * one sample per row (training: a contiguous copy per image, and OpenBLAS's small-matrix
+ * kernels for both dgemms of layer 1); else X is n_0 x m, samples as columns
+ * (evaluation, feeding gp_feedforward). */
 static int gather(const gp_dataset *d, const double *pixel, const size_t *idx, size_t m,
-                  gsl_matrix *X, gsl_matrix *Y) {
+                  int rows, gsl_matrix *X, gsl_matrix *Y) {
     size_t n_out = Y->size1, tda = X->tda;
     const uint8_t *src[GP_TRAIN_MAX_GATHER];
     for (size_t i0 = 0; i0 < m; i0 += GP_TRAIN_MAX_GATHER) {
@@ -141,82 +161,182 @@ static int gather(const gp_dataset *d, const double *pixel, const size_t *idx, s
                 gsl_matrix_set(Y, j, i0 + i, j == label ? 1.0 : 0.0);
             src[i] = d->x + idx[i0 + i] * d->dim;
         }
-        /* Row k of X is pixel k of every sample: contiguous writes, and each source
-         * image is read in order. */
-        for (size_t k = 0; k < d->dim; k++) {
-            double *dst = X->data + k * tda + i0;
-            for (size_t i = 0; i < mb; i++)
-                dst[i] = pixel[src[i][k]];
-        }
+        if (rows) /* sample i is row i: one contiguous copy per image */
+            for (size_t i = 0; i < mb; i++) {
+                double *dst = X->data + (i0 + i) * tda;
+                for (size_t k = 0; k < d->dim; k++)
+                    dst[k] = pixel[src[i][k]];
+            }
+        else /* row k of X is pixel k of every sample: contiguous writes */
+            for (size_t k = 0; k < d->dim; k++) {
+                double *dst = X->data + k * tda + i0;
+                for (size_t i = 0; i < mb; i++)
+                    dst[i] = pixel[src[i][k]];
+            }
     }
     return GSL_SUCCESS;
 }
 
 /* Batch b of the epoch (samples order[b m .. b m + m - 1]) into slot s. */
 static void fill_slot(gp_trainer *t, size_t b, batch_slot *s) {
-    size_t bs = s->X->size2, k = b * bs;
-    s->m = t->data.n - k < bs ? t->data.n - k : bs;
-    s->status = gather(&t->data, t->pixel, t->order + k, s->m, s->X, s->Y);
+    size_t k = b * t->bs;
+    s->m = t->data.n - k < t->bs ? t->data.n - k : t->bs;
+    s->status = gather(&t->data, t->pixel, t->order + k, s->m, 1, s->X, s->Y);
+    /* The order is shuffled, so batch b + 1's images lie anywhere in the data set: ask for
+     * their cache lines now, to arrive while batch b's step runs. */
+#if defined(__GNUC__)
+    size_t next = k + s->m, end = next + t->bs < t->data.n ? next + t->bs : t->data.n;
+    for (size_t i = next; i < end; i++) {
+        const uint8_t *img = t->data.x + t->order[i] * t->data.dim;
+        for (size_t off = 0; off < t->data.dim; off += 64)
+            __builtin_prefetch(img + off);
+    }
+#endif
+}
+
+/* The slot's batch as views of its first m samples. */
+static void slot_views(const batch_slot *s, gsl_matrix_view *X, gsl_matrix_view *Y) {
+    *X = gsl_matrix_submatrix(s->X, 0, 0, s->m, s->X->size2);
+    *Y = gsl_matrix_submatrix(s->Y, 0, 0, s->Y->size1, s->m);
 }
 
 static int step_slot(gp_trainer *t, const batch_slot *s, const gp_sgd_params *p) {
+    gsl_matrix_view X, Y;
     if (s->status)
         return s->status;
-    gsl_matrix_view X = gsl_matrix_submatrix(s->X, 0, 0, s->X->size1, s->m);
-    gsl_matrix_view Y = gsl_matrix_submatrix(s->Y, 0, 0, s->Y->size1, s->m);
-    return gp_sgd_step(t->net, &X.matrix, 0, &Y.matrix, p, t->w);
+    slot_views(s, &X, &Y);
+    return gp_sgd_step(t->net, &X.matrix, 1, &Y.matrix, p, t->w);
 }
 
-/* Wait until *x >= target (or the consumer stopped): spin briefly, then yield the CPU
- * so that a busy machine still makes progress. */
-static void wait_for(gp_trainer *t, atomic_size_t *x, size_t target) {
+/* Wait until *x >= target or the epoch stops: spin briefly, then yield the CPU so that
+ * a busy machine still makes progress. Returns 0 if it stopped instead. */
+static int wait_for(gp_trainer *t, atomic_size_t *x, size_t target) {
     for (unsigned spins = 0; atomic_load_explicit(x, memory_order_acquire) < target;) {
-        if (atomic_load_explicit(&t->stop, memory_order_relaxed))
-            return;
-        if (++spins > 1000)
+        if (atomic_load_explicit(&t->stop, memory_order_acquire))
+            return 0;
+        if (++spins > 100000)
             sched_yield();
     }
+    return 1;
 }
 
-/* The producer: gathers batch b into slot b mod RING once the consumer has finished
- * batch b - RING, and publishes it (release: the slot's contents are visible to the
+/* MODE_PREFETCH helper: gathers batch b into slot b mod RING once the SGD step of batch
+ * b - RING is done, and publishes it (release: the slot's contents are visible to the
  * consumer's acquire load of `produced`). */
 static void *prefetch_main(void *arg) {
     gp_trainer *t = arg;
-    size_t bs = t->ring[0].X->size2, nb = (t->data.n + bs - 1) / bs;
-    for (size_t b = 0; b < nb && !atomic_load(&t->stop); b++) {
-        if (b >= RING)
-            wait_for(t, &t->consumed, b - RING + 1);
+    size_t nb = (t->data.n + t->bs - 1) / t->bs;
+    for (size_t b = 0; b < nb; b++) {
+        if (b >= RING && !wait_for(t, &t->consumed, b - RING + 1))
+            break;
         fill_slot(t, b, &t->ring[b % RING]);
         atomic_store_explicit(&t->produced, b + 1, memory_order_release);
     }
     return NULL;
 }
 
+/* MODE_SPLIT helper, batch b, rows [split, n_1) of layer 1: forward (z^1, a^1, sigma'),
+ * then gather batch b + 1 while the calling thread runs the upper layers, then, once
+ * delta^1 is there (`consumed` > b), update its rows of W^1 and b^1. Rows of layer 1 use
+ * only their own rows of W^1, b^1 and delta^1 (backprop.c), so the two threads never
+ * write the same data; the counters order the rest:
+ *   calling thread: forward rows [0, split) | wait forwarded > b | upper layers, delta^1 |
+ *                   consumed = b + 1 | update rows [0, split)
+ *   helper:         forward rows [split, n_1) | forwarded = b + 1 | gather b + 1 |
+ *                   wait consumed > b | update rows [split, n_1)
+ * The ring has RING >= 3 slots: batch b + 1 is gathered while batch b is in use, and the
+ * slot of b - 2 is free once the calling thread has passed its upper layers of b - 1. */
+static void *split_main(void *arg) {
+    gp_trainer *t = arg;
+    const gp_network *net = t->net;
+    size_t nb = (t->data.n + t->bs - 1) / t->bs, n1 = net->p.sizes[1];
+    gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, t->data.n};
+    for (size_t b = 0; b < nb; b++) {
+        const batch_slot *s = &t->ring[b % RING];
+        gsl_matrix_view X, Y;
+        double alpha, decay, shrink;
+        if (!wait_for(t, &t->produced, b + 1) || s->status)
+            break;
+        slot_views(s, &X, &Y);
+        gpi_step_layer1_forward(net, &X.matrix, 1, t->w, t->split, n1);
+        atomic_store_explicit(&t->forwarded, b + 1, memory_order_release);
+        if (b + 1 < nb) {
+            fill_slot(t, b + 1, &t->ring[(b + 1) % RING]);
+            atomic_store_explicit(&t->produced, b + 2, memory_order_release);
+        }
+        if (!wait_for(t, &t->consumed, b + 1))
+            break;
+        gpi_sgd_coefficients(&p, s->m, &alpha, &decay, &shrink);
+        gpi_step_layer1_update(net, &X.matrix, 1, t->w, &t->net->p, alpha, decay, 1.0, shrink,
+                               t->split, n1);
+    }
+    return NULL;
+}
+
+/* The calling thread's side of MODE_SPLIT (see split_main). */
+static int split_epoch(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
+    gp_network *net = t->net;
+    int status = GSL_SUCCESS;
+    for (size_t b = 0; b < nb && !status; b++) {
+        const batch_slot *s = &t->ring[b % RING];
+        gsl_matrix_view X, Y;
+        double alpha, decay, shrink;
+        wait_for(t, &t->produced, b + 1);
+        if ((status = s->status))
+            break;
+        slot_views(s, &X, &Y);
+        status = gpi_sgd_coefficients(p, s->m, &alpha, &decay, &shrink);
+        if (!status)
+            status = gpi_step_check(net, &X.matrix, 1, &Y.matrix, t->w, &net->p);
+        if (!status)
+            status = gpi_step_layer1_forward(net, &X.matrix, 1, t->w, 0, t->split);
+        if (status)
+            break;
+        wait_for(t, &t->forwarded, b + 1);
+        status = gpi_step_upper(net, &Y.matrix, t->w, &net->p, alpha, decay, 1.0, shrink);
+        if (status)
+            break;
+        atomic_store_explicit(&t->consumed, b + 1, memory_order_release);
+        gpi_step_layer1_update(net, &X.matrix, 1, t->w, &net->p, alpha, decay, 1.0, shrink, 0,
+                               t->split);
+    }
+    return status;
+}
+
 int gp_trainer_epoch(gp_trainer *t) {
-    size_t n = t->data.n, bs = t->ring[0].X->size2, nb = (n + bs - 1) / bs;
+    size_t n = t->data.n, nb = (n + t->bs - 1) / t->bs;
     gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, n};
     int status = GSL_SUCCESS;
     gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
-    if (!t->opts.prefetch) {
+    if (t->mode == MODE_ONE) {
         for (size_t b = 0; b < nb && !status; b++) {
             fill_slot(t, b, &t->ring[0]);
             status = step_slot(t, &t->ring[0], &p);
         }
     } else {
-        pthread_t producer;
+        pthread_t helper;
         atomic_store(&t->produced, 0);
         atomic_store(&t->consumed, 0);
+        atomic_store(&t->forwarded, 0);
         atomic_store(&t->stop, 0);
-        if (pthread_create(&producer, NULL, prefetch_main, t) != 0)
-            GSL_ERROR("cannot start the prefetch thread", GSL_EFAILED);
-        for (size_t b = 0; b < nb && !status; b++) {
-            wait_for(t, &t->produced, b + 1);
-            status = step_slot(t, &t->ring[b % RING], &p);
-            atomic_store_explicit(&t->consumed, b + 1, memory_order_release);
+        if (t->mode == MODE_SPLIT) {
+            /* The helper gathers batch b + 1 while batch b runs; batch 0 is gathered here. */
+            fill_slot(t, 0, &t->ring[0]);
+            atomic_store(&t->produced, 1);
         }
-        atomic_store(&t->stop, 1);
-        pthread_join(producer, NULL);
+        if (pthread_create(&helper, NULL, t->mode == MODE_SPLIT ? split_main : prefetch_main,
+                           t) != 0)
+            GSL_ERROR("cannot start the second training thread", GSL_EFAILED);
+        if (t->mode == MODE_SPLIT)
+            status = split_epoch(t, &p, nb);
+        else
+            for (size_t b = 0; b < nb && !status; b++) {
+                wait_for(t, &t->produced, b + 1);
+                status = step_slot(t, &t->ring[b % RING], &p);
+                atomic_store_explicit(&t->consumed, b + 1, memory_order_release);
+            }
+        atomic_store_explicit(&t->stop, 1, memory_order_release);
+        pthread_join(helper, NULL);
     }
     if (status)
         return status;
@@ -299,7 +419,7 @@ static void *eval_worker(void *arg) {
         size_t m = data->n - start < chunk ? data->n - start : chunk;
         for (size_t i = 0; i < m; i++)
             idx[i] = start + i;
-        if ((e->status = gather(data, pixel, idx, m, X, Y)))
+        if ((e->status = gather(data, pixel, idx, m, 0, X, Y)))
             goto done;
         gsl_matrix_view Xm = gsl_matrix_submatrix(X, 0, 0, X->size1, m);
         gsl_matrix_view Ym = gsl_matrix_submatrix(Y, 0, 0, n_out, m);

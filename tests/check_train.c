@@ -321,20 +321,20 @@ START_TEST(test_epoch_is_sgd_steps_over_its_order) {
     ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
     const size_t *order = gp_trainer_order(t);
     gp_backprop_workspace *w = gp_backprop_workspace_alloc(ref, 10);
-    gsl_matrix *X = gsl_matrix_alloc(5, 10), *Y = gsl_matrix_alloc(3, 10);
+    gsl_matrix *X = gsl_matrix_alloc(10, 5), *Y = gsl_matrix_alloc(3, 10);
     gp_sgd_params p = {o.eta, o.lambda, o.l1, 37};
     for (size_t k = 0; k < 37; k += 10) {
         size_t m = 37 - k < 10 ? 37 - k : 10;
         gsl_matrix_set_zero(Y);
         for (size_t i = 0; i < m; i++) {
             for (size_t j = 0; j < 5; j++)
-                gsl_matrix_set(X, j, i, b.x[order[k + i] * 5 + j] / 255.0);
+                gsl_matrix_set(X, i, j, b.x[order[k + i] * 5 + j] / 255.0);
             gsl_matrix_set(Y, b.labels[order[k + i]], i, 1.0);
         }
-        gsl_matrix_view Xm = gsl_matrix_submatrix(X, 0, 0, 5, m);
+        gsl_matrix_view Xm = gsl_matrix_submatrix(X, 0, 0, m, 5);
         gsl_matrix_view Ym = gsl_matrix_submatrix(Y, 0, 0, 3, m);
-        /* samples as columns, as the trainer feeds them */
-        ck_assert_int_eq(gp_sgd_step(ref, &Xm.matrix, 0, &Ym.matrix, &p, w), GSL_SUCCESS);
+        /* one sample per row, as the trainer feeds them */
+        ck_assert_int_eq(gp_sgd_step(ref, &Xm.matrix, 1, &Ym.matrix, &p, w), GSL_SUCCESS);
     }
     ck_assert_mem_eq(net->p.params->data, ref->p.params->data,
                      net->p.n_params * sizeof(double));
@@ -460,13 +460,34 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
     gp_trainer_free(t);
-    /* The same through the prefetch thread: the failing batch's status reaches the
-     * caller, and the epoch returns (the test's timeout catches a hang). */
-    o.prefetch = 1;
+    /* The same with two threads: the failing batch's status reaches the caller, and the
+     * epoch returns (the test's timeout catches a hang). */
+    o.threads = 2;
     t = gp_trainer_alloc(two, &b.d, &o);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
     ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
+    gp_trainer_free(t);
+    /* And with a hidden layer (rows split between the threads): one bad label among 20
+     * samples, met in whichever batch the shuffle puts it, by either thread's gather. */
+    for (size_t bs = 1; bs <= 4; bs += 3) {
+        size_t hs[] = {4, 5, 3};
+        gp_network *hid = gp_network_alloc(3, hs, &gp_cost_cross_entropy);
+        blobs bad;
+        blobs_make(&bad, 20, 4, 3, 9);
+        bad.labels[13] = 7;
+        gp_train_opts_default(&o);
+        o.batch = bs;
+        o.threads = 2;
+        t = gp_trainer_alloc(hid, &bad.d, &o);
+        ck_assert_ptr_nonnull(t);
+        for (int e = 0; e < 4; e++)
+            ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
+        gp_trainer_free(t);
+        gp_network_free(hid);
+        blobs_free(&bad);
+    }
+    t = gp_trainer_alloc(two, &b.d, &o);
     int stop;
     ck_assert_int_eq(gp_trainer_observe(t, NAN, &stop), GSL_EDOM);
     gp_trainer_free(t);
@@ -478,40 +499,63 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
 }
 END_TEST
 
-/* Prefetching batches on a second thread changes nothing: after several epochs the
- * network is the same to the bit, for batch sizes whose last batch is short and epochs
- * of more batches than the prefetch ring holds (so it wraps), with L2 and L1 on. */
-START_TEST(test_prefetch_gives_the_same_network) {
+/* Two threads compute the same SGD steps. With a hidden layer the second thread takes
+ * half of layer 1's rows (in the batch-as-rows layout): after several epochs the network
+ * equals the one-thread network to rounding (a skipped batch or a wrong coefficient
+ * would be far larger). Without one it only gathers batches: the same to the bit.
+ * Batch sizes whose last batch is short, epochs of more batches than the ring holds
+ * (so it wraps), L2 and L1 on. */
+START_TEST(test_two_threads_give_the_same_network) {
     static const size_t batches[] = {1, 3, 10, 64, 500};
     blobs b;
     blobs_make(&b, 257, 12, 3, 40 + _i);
-    size_t sizes[] = {12, 7, 3};
-    gp_network *n0 = gp_network_alloc(3, sizes, gp_cost_types[_i % 4]);
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, 77 + _i);
-    gp_network_init(n0, GP_INIT_DEFAULT, r);
-    gp_network *n1 = gp_network_clone(n0);
-    gp_train_opts o;
-    gp_train_opts_default(&o);
-    o.batch = batches[_i];
-    o.lambda = 0.5;
-    o.l1 = 0.25;
-    gp_trainer *t0 = gp_trainer_alloc(n0, &b.d, &o);
-    o.prefetch = 1;
-    gp_trainer *t1 = gp_trainer_alloc(n1, &b.d, &o);
-    ck_assert(t0 && t1);
-    for (int e = 0; e < 3; e++) {
-        ck_assert_int_eq(gp_trainer_epoch(t0), GSL_SUCCESS);
-        ck_assert_int_eq(gp_trainer_epoch(t1), GSL_SUCCESS);
+    for (int hidden = 0; hidden < 2; hidden++) {
+        size_t sizes[] = {12, 7, 3}, sizes1[] = {12, 3};
+        gp_network *n0 = hidden ? gp_network_alloc(3, sizes, gp_cost_types[_i % 4])
+                                : gp_network_alloc(2, sizes1, gp_cost_types[_i % 4]);
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(r, 77 + _i);
+        gp_network_init(n0, GP_INIT_DEFAULT, r);
+        gp_network *n1 = gp_network_clone(n0);
+        gp_train_opts o;
+        gp_train_opts_default(&o);
+        o.batch = batches[_i];
+        o.lambda = 0.5;
+        o.l1 = 0.25;
+        gp_trainer *t0 = gp_trainer_alloc(n0, &b.d, &o);
+        o.threads = 2;
+        gp_trainer *t1 = gp_trainer_alloc(n1, &b.d, &o);
+        ck_assert(t0 && t1);
+        for (int e = 0; e < 3; e++) {
+            ck_assert_int_eq(gp_trainer_epoch(t0), GSL_SUCCESS);
+            ck_assert_int_eq(gp_trainer_epoch(t1), GSL_SUCCESS);
+        }
+        double scale = 0, diff = 0;
+        for (size_t k = 0; k < n0->p.n_params; k++) {
+            double u = gsl_vector_get(n0->p.params, k), v = gsl_vector_get(n1->p.params, k);
+            scale = fmax(scale, fabs(u));
+            diff = fmax(diff, fabs(u - v));
+        }
+        if (hidden)
+            ck_assert_msg(diff <= 1e-10 * scale, "two threads differ by %g (scale %g)", diff,
+                          scale);
+        else
+            ck_assert_mem_eq(n0->p.params->data, n1->p.params->data,
+                             n0->p.n_params * sizeof(double));
+        /* and training did something */
+        gp_network *start = hidden ? gp_network_alloc(3, sizes, gp_cost_types[_i % 4])
+                                   : gp_network_alloc(2, sizes1, gp_cost_types[_i % 4]);
+        gsl_rng_set(r, 77 + _i);
+        gp_network_init(start, GP_INIT_DEFAULT, r);
+        gsl_vector_sub(start->p.params, n0->p.params);
+        ck_assert(gsl_vector_max(start->p.params) - gsl_vector_min(start->p.params) > 1e-3);
+        gp_network_free(start);
+        gp_trainer_free(t0);
+        gp_trainer_free(t1);
+        gp_network_free(n0);
+        gp_network_free(n1);
+        gsl_rng_free(r);
     }
-    ck_assert_mem_eq(n0->p.params->data, n1->p.params->data, n0->p.n_params * sizeof(double));
-    /* and training did something */
-    ck_assert(gsl_vector_get(n0->p.params, 0) != 0.0);
-    gp_trainer_free(t0);
-    gp_trainer_free(t1);
-    gp_network_free(n0);
-    gp_network_free(n1);
-    gsl_rng_free(r);
     blobs_free(&b);
 }
 END_TEST
@@ -528,7 +572,7 @@ static Suite *make_train_suite(void) {
     tcase_add_loop_test(prop, test_sgd_step_is_numeric_gradient_step, 0, 64);
     tcase_add_test(prop, test_epoch_order_is_seeded_permutation);
     tcase_add_test(prop, test_epoch_is_sgd_steps_over_its_order);
-    tcase_add_loop_test(prop, test_prefetch_gives_the_same_network, 0, 5);
+    tcase_add_loop_test(prop, test_two_threads_give_the_same_network, 0, 5);
     tcase_add_test(prop, test_early_stop_after_n_epochs_without_improvement);
     tcase_add_test(prop, test_schedule_halves_eta_and_stops_at_1_128);
     tcase_add_test(err, test_trainer_rejects_bad_options_and_labels);

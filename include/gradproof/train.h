@@ -36,9 +36,12 @@ typedef struct {
                            accuracy (network2.py early_stopping_n); 0 = off [0] */
     size_t schedule;    /* halve eta after this many epochs without improvement, stop
                            once eta has dropped to eta_0/128 (Nielsen ch. 3); 0 = off */
-    int prefetch;       /* 1: a second thread gathers the next mini-batches while this
-                           one runs the SGD steps (same batches, same arithmetic, so the
-                           same result to the bit); 0: all on the calling thread [0] */
+    int threads;        /* 1: all on the calling thread; 2: a second thread computes
+                           rows [n_1/2, n_1) of layer 1 (forward and update, with the
+                           functions gp_sgd_step uses) and gathers the next mini-batch;
+                           for a network without hidden layers it only gathers. The
+                           same steps on the same batches: equal to the one-thread
+                           result to rounding [1] */
 } gp_train_opts;
 
 void gp_train_opts_default(gp_train_opts *opts);
