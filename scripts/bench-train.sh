@@ -4,7 +4,8 @@
 # cross-entropy, mini-batch 10, eta 0.5, the 50,000 MNIST training images read from the
 # same IDX files; with 1 and with 2 threads each (OpenBLAS threads for gradproof,
 # torch.set_num_threads for PyTorch). Prints per implementation and thread count:
-#   seconds per training epoch (mean over EPOCHS epochs, evaluation excluded),
+#   seconds per training epoch (mean over epochs 2..EPOCHS: the first of each program
+#   warms caches, page tables and library buffers; evaluation excluded),
 #   seconds to classify the 10,000 test images (gradproof: the fastest of its per-epoch
 #   evaluations during training, cost included; PyTorch: the fastest of three),
 #   peak RSS of the whole process (/usr/bin/time -v, "Maximum resident set size"),
@@ -22,7 +23,7 @@ set -eu
 cd "$(dirname "$0")/.."
 prog=bench-train
 die() { echo "$prog: $*" >&2; exit 1; }
-data=data epochs=3
+data=data epochs=5
 while [ $# -gt 0 ]; do
     case $1 in
     -d) data=$2; shift 2 ;;
@@ -55,6 +56,11 @@ echo "peak assumption: $fpc double flops/cycle/core -> $peak1 GFLOP/s per core"
 echo "work: $gflop GFLOP per training epoch ($macs multiply-adds per image x 2 x $n_train)"
 echo
 
+# Mean of the numbers on standard input but the first (all of them if there is one).
+mean_after_first() {
+    awk '{ a[NR] = $1 } END { for (i = NR > 1 ? 2 : 1; i <= NR; i++) { s += a[i]; k++ }
+                              printf "%.3f", s / k }'
+}
 rss() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
 results=""
 for threads in 1 2; do
@@ -63,7 +69,7 @@ for threads in 1 2; do
         --cost cross-entropy --init default --eta 0.5 --batch 10 --epochs "$epochs" \
         --seed 1 --threads "$threads" --save "$tmp/net.json" --metrics "$tmp/gp.csv" > "$tmp/gp.out" ||
         die "gradproof train failed"
-    gp_epoch=$(awk -F, 'NR > 1 { s += $3; k++ } END { printf "%.3f", s / k }' "$tmp/gp.csv")
+    gp_epoch=$(awk -F, 'NR > 1 { print $3 }' "$tmp/gp.csv" | mean_after_first)
     gp_acc=$(grep '^epoch ' "$tmp/gp.out" | tail -1 | sed 's/.*accuracy \([0-9]*\)\/.*/\1/')
     gp_rss=$(rss "$tmp/gp.time")
     # Evaluation of the 10,000 test images after each epoch (with the cost, which the
@@ -72,8 +78,7 @@ for threads in 1 2; do
     # PyTorch peer.
     /usr/bin/time -v -o "$tmp/py.time" "$PY" bench/torch_train.py "$data" --epochs "$epochs" \
         --threads "$threads" > "$tmp/py.out" || die "bench/torch_train.py failed"
-    py_epoch=$(sed -n 's/.*"seconds": \([0-9.e-]*\).*/\1/p' "$tmp/py.out" |
-        awk '{ s += $1; k++ } END { printf "%.3f", s / k }')
+    py_epoch=$(sed -n 's/.*"seconds": \([0-9.e-]*\).*/\1/p' "$tmp/py.out" | mean_after_first)
     py_acc=$(grep '"epoch"' "$tmp/py.out" | tail -1 | sed 's/.*"accuracy": \([0-9]*\).*/\1/')
     py_eval=$(sed -n 's/.*"eval_seconds": \([0-9.e-]*\).*/\1/p' "$tmp/py.out")
     py_rss=$(rss "$tmp/py.time")
