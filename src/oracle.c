@@ -503,6 +503,26 @@ static size_t simpler(double x, double out[3]) {
     return n;
 }
 
+/* Replace *slot (a parameter or an input of cur) by the first simpler value after which
+ * the case still fails; 1 if one was kept. */
+static int try_simpler(shrinker *s, const shrink_case *cur, double *slot) {
+    double x = *slot, cands[3];
+    size_t n = simpler(x, cands);
+    for (size_t q = 0; q < n && s->evals < s->max_evals; q++) {
+        *slot = cands[q];
+        s->evals++;
+        int r = s->prop(cur->net, cur->X, cur->Y, s->params);
+        if (r < 0)
+            s->error = 1;
+        if (r == 1) {
+            s->steps++;
+            return 1;
+        }
+        *slot = x;
+    }
+    return 0;
+}
+
 int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals,
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, size_t *steps) {
     shrinker s = {prop, params, 0, max_evals, 0, 0};
@@ -544,40 +564,11 @@ int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals,
         }
         /* Simpler values: parameters, then inputs. */
         gsl_vector *pv = cur.net->p.params;
-        for (size_t i = 0; i < pv->size && s.evals < max_evals; i++) {
-            double *slot = gsl_vector_ptr(pv, i), x = *slot, cands[3];
-            size_t n = simpler(x, cands);
-            for (size_t q = 0; q < n && s.evals < max_evals; q++) {
-                *slot = cands[q];
-                s.evals++;
-                int r = prop(cur.net, cur.X, cur.Y, params);
-                if (r < 0)
-                    s.error = 1;
-                if (r == 1) {
-                    s.steps++;
-                    changed = 1;
-                    break;
-                }
-                *slot = x;
-            }
-        }
+        for (size_t i = 0; i < pv->size && s.evals < max_evals; i++)
+            changed |= try_simpler(&s, &cur, gsl_vector_ptr(pv, i));
         for (size_t i = 0; i < cur.X->size1 * cur.X->size2 && s.evals < max_evals; i++) {
-            double *slot = gsl_matrix_ptr(cur.X, i / cur.X->size2, i % cur.X->size2),
-                   x = *slot, cands[3];
-            size_t n = simpler(x, cands);
-            for (size_t q = 0; q < n && s.evals < max_evals; q++) {
-                *slot = cands[q];
-                s.evals++;
-                int r = prop(cur.net, cur.X, cur.Y, params);
-                if (r < 0)
-                    s.error = 1;
-                if (r == 1) {
-                    s.steps++;
-                    changed = 1;
-                    break;
-                }
-                *slot = x;
-            }
+            size_t r = i / cur.X->size2, c = i % cur.X->size2;
+            changed |= try_simpler(&s, &cur, gsl_matrix_ptr(cur.X, r, c));
         }
     }
     *net = cur.net;

@@ -19,14 +19,7 @@ static json_t *record_base(const char *kind, const gp_network *net, const gsl_ma
     json_object_set_new(o, "version", json_integer(RECORD_VERSION));
     json_object_set_new(o, "gradproof", json_string(gp_version()));
     json_object_set_new(o, "kind", json_string(kind));
-    json_object_set_new(o, "network", json_network(net));
-    json_object_set_new(o, "x", json_matrix(X));
-    json_object_set_new(o, "y", json_matrix(Y));
-    json_object_set_new(o, "lambda", json_real(reg ? reg->lambda : 0));
-    json_object_set_new(o, "l1", json_real(reg ? reg->l1 : 0));
-    json_object_set_new(
-        o, "n", json_integer(reg && reg->n ? (json_int_t)reg->n : (json_int_t)X->size2));
-    return o;
+    return json_inputs(o, net, X, Y, reg);
 }
 
 static json_t *num(double x) {
