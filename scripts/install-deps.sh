@@ -6,7 +6,7 @@ PKGS="build-essential autoconf automake libtool pkg-config
       libgsl-dev libopenblas-dev check libjansson-dev zlib1g-dev
       coq libcoq-coquelicot
       gnuplot-nox ca-certificates time
-      python3 python3-numpy python3-torch"
+      python3 python3-numpy python3-torch dataset-fashion-mnist"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

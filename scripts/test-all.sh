@@ -6,6 +6,11 @@ set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh
 sh scripts/build.sh --enable-werror --enable-proofs=yes
+# The real MNIST, so that the IDX suite also reads the real files (GP_MNIST_DIR), and
+# Fashion-MNIST comes with the dependencies (/usr/share/datasets/fashion-mnist).
+sh scripts/fetch-mnist.sh data
+GP_MNIST_DIR=$(pwd)/data
+export GP_MNIST_DIR
 status=0
 make -j"$(nproc)" check || status=$?
 if [ "$status" -ne 0 ]; then
