@@ -214,7 +214,7 @@ static int wait_for(gp_trainer *t, atomic_size_t *x, size_t target) {
     for (unsigned spins = 0; atomic_load_explicit(x, memory_order_acquire) < target;) {
         if (atomic_load_explicit(&t->stop, memory_order_acquire))
             return 0;
-        if (++spins > 100000)
+        if (++spins > 2000)
             sched_yield();
     }
     return 1;
