@@ -112,14 +112,9 @@ int cmd_evaluate(int argc, char **argv) {
                            : !strcmp(set, "validation") ? &mnist->validation
                                                         : &mnist->training;
     gp_dataset d = cli_dataset(v);
-    size_t L = net->p.L;
-    if (net->p.sizes[0] != d.dim || net->p.sizes[L] != 10) {
-        cli_error(CMD,
-                  "network of --load %s: the input layer must have %zu neurons (one per "
-                  "pixel) and the output layer 10 (one per digit), got %zu and %zu",
-                  load, d.dim, net->p.sizes[0], net->p.sizes[L]);
+    if (cli_fits_mnist(CMD, "network of --load", load, net->p.sizes[0],
+                       net->p.sizes[net->p.L], d.dim))
         goto done;
-    }
     size_t confusion[100];
     gp_eval_result r;
     double t0 = cli_now();

@@ -342,15 +342,9 @@ int cmd_train(int argc, char **argv) {
         goto done;
     gp_dataset train = cli_dataset(&mnist->training);
     gp_dataset eval = cli_dataset(use_validation ? &mnist->validation : &mnist->test);
-    if (sizes[0] != train.dim || sizes[n_sizes - 1] != 10) {
-        cli_error(
-            CMD,
-            "%s '%s': the input layer must have %zu neurons (one per pixel) and the "
-            "output layer 10 (one per digit), got %zu and %zu",
-            load ? "network of --load" : "--sizes", load ? load : sizes_arg, train.dim,
-            sizes[0], sizes[n_sizes - 1]);
+    if (cli_fits_mnist(CMD, load ? "network of --load" : "--sizes", load ? load : sizes_arg,
+                       sizes[0], sizes[n_sizes - 1], train.dim))
         goto done;
-    }
     if (!(opts.eta * opts.lambda / (double)train.n < 1)) {
         cli_error(CMD,
                   "--eta %g with --lambda %g: the weight decay factor 1 - eta lambda/n "
