@@ -11,7 +11,8 @@
 
 #include "internal.h"
 
-gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net, size_t max_batch) {
+gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net,
+                                                   size_t max_batch) {
     if (max_batch == 0 || max_batch > GP_MAX_WIDTH)
         GSL_ERROR_NULL("batch size must be between 1 and GP_MAX_WIDTH", GSL_EINVAL);
     gp_backprop_workspace *w = calloc(1, sizeof *w);
@@ -116,18 +117,19 @@ static int forward_layer(const gp_network *net, size_t l, const gsl_matrix *X, i
         return GSL_SUCCESS;
     gsl_matrix_view Z = gsl_matrix_submatrix(w->z[l - 1], r0, 0, h, m);
     gsl_matrix_view A = gsl_matrix_submatrix(w->a[l - 1], r0, 0, h, m);
-    gsl_matrix_const_view W = gsl_matrix_const_submatrix(net->p.w[l - 1], r0, 0, h,
-                                                         net->p.w[l - 1]->size2);
+    gsl_matrix_const_view W =
+        gsl_matrix_const_submatrix(net->p.w[l - 1], r0, 0, h, net->p.w[l - 1]->size2);
     if (l == 1)
-        gsl_blas_dgemm(CblasNoTrans, rows ? CblasTrans : CblasNoTrans, 1.0, &W.matrix, X, 0.0,
-                       &Z.matrix);
+        gsl_blas_dgemm(CblasNoTrans, rows ? CblasTrans : CblasNoTrans, 1.0, &W.matrix, X,
+                       0.0, &Z.matrix);
     else {
         gsl_matrix_view Aprev = cols(w->a[l - 2], m);
         gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, &W.matrix, &Aprev.matrix, 0.0,
                        &Z.matrix);
     }
     for (size_t j = 0; j < h; j++) {
-        double bj = gsl_vector_get(net->p.b[l - 1], r0 + j), *zr = Z.matrix.data + j * Z.matrix.tda;
+        double bj = gsl_vector_get(net->p.b[l - 1], r0 + j),
+               *zr = Z.matrix.data + j * Z.matrix.tda;
         for (size_t i = 0; i < m; i++)
             zr[i] += bj;
     }
@@ -155,7 +157,8 @@ int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_works
     return feedforward(net, X, 0, 0, w);
 }
 
-int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w) {
+int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X,
+                        gp_backprop_workspace *w) {
     return feedforward(net, X, 1, 0, w);
 }
 
@@ -175,8 +178,8 @@ int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X, gp_backprop_
  *                            updates of layers 2..L;
  *   gpi_step_layer1_update   the update of rows [r0, r1) of W^1 and b^1.
  * Rows of layer 1 depend only on their own rows of W^1, b^1 and delta^1. */
-int gpi_step_check(const gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
-                   gp_backprop_workspace *w, const gp_params *T) {
+int gpi_step_check(const gp_network *net, const gsl_matrix *X, int rows,
+                   const gsl_matrix *Y, gp_backprop_workspace *w, const gp_params *T) {
     size_t m, L = net->p.L;
     int status = input_shape(net, X, rows, w, &m);
     if (status)
@@ -197,14 +200,15 @@ int gpi_step_layer1_forward(const gp_network *net, const gsl_matrix *X, int rows
     return forward_layer(net, 1, X, rows, rows ? X->size1 : X->size2, 1, w, r0, r1);
 }
 
-/* W^l <- beta_w (W^l - shrink sgn W^l) + alpha delta^l (a^{l-1})^T and b^l <- beta_b b^l +
- * alpha delta^l 1 for rows [r0, r1) (BP4, BP3; proofs/Backprop.v bp4_hidden_weight,
+/* W^l <- beta_w (W^l - shrink sgn W^l) + alpha delta^l (a^{l-1})^T and b^l <- beta_b b^l
+ * + alpha delta^l 1 for rows [r0, r1) (BP4, BP3; proofs/Backprop.v bp4_hidden_weight,
  * bp4_output_weight, bp3_hidden_bias, bp3_output_bias), summed over the batch by one
  * dgemm and one dgemv; the batch cost's gradient is the mean
  * (minibatch_gradient_is_mean). */
 static void update_layer(size_t l, const gsl_matrix *X, int rows, size_t m,
-                         gp_backprop_workspace *w, gp_params *T, double alpha, double beta_w,
-                         double beta_b, double shrink, size_t r0, size_t r1) {
+                         gp_backprop_workspace *w, gp_params *T, double alpha,
+                         double beta_w, double beta_b, double shrink, size_t r0,
+                         size_t r1) {
     size_t h = r1 - r0;
     if (h == 0)
         return;
@@ -219,8 +223,8 @@ static void update_layer(size_t l, const gsl_matrix *X, int rows, size_t m,
                 *x -= shrink * ((*x > 0) - (*x < 0));
             }
     if (l == 1)
-        gsl_blas_dgemm(CblasNoTrans, rows ? CblasNoTrans : CblasTrans, alpha, &D.matrix, X,
-                       beta_w, &TW.matrix);
+        gsl_blas_dgemm(CblasNoTrans, rows ? CblasNoTrans : CblasTrans, alpha, &D.matrix,
+                       X, beta_w, &TW.matrix);
     else {
         gsl_matrix_view Ap = cols(w->a[l - 2], m);
         gsl_blas_dgemm(CblasNoTrans, CblasTrans, alpha, &D.matrix, &Ap.matrix, beta_w,
@@ -230,7 +234,8 @@ static void update_layer(size_t l, const gsl_matrix *X, int rows, size_t m,
 }
 
 int gpi_step_upper(const gp_network *net, const gsl_matrix *Y, gp_backprop_workspace *w,
-                   gp_params *T, double alpha, double beta_w, double beta_b, double shrink) {
+                   gp_params *T, double alpha, double beta_w, double beta_b,
+                   double shrink) {
     size_t L = net->p.L, m = w->m;
     int status = GSL_SUCCESS;
     for (size_t l = 2; l <= L && !status; l++)
@@ -260,7 +265,8 @@ int gpi_step_upper(const gp_network *net, const gsl_matrix *Y, gp_backprop_works
             for (size_t i = 0; i < m; i++)
                 dr[i] *= sr[i];
         }
-        update_layer(l, NULL, 0, m, w, T, alpha, beta_w, beta_b, shrink, 0, net->p.sizes[l]);
+        update_layer(l, NULL, 0, m, w, T, alpha, beta_w, beta_b, shrink, 0,
+                     net->p.sizes[l]);
     }
     return GSL_SUCCESS;
 }
@@ -270,8 +276,8 @@ void gpi_step_layer1_update(const gp_network *net, const gsl_matrix *X, int rows
                             double beta_w, double beta_b, double shrink, size_t r0,
                             size_t r1) {
     (void)net; /* the shapes were checked by gpi_step_check */
-    update_layer(1, X, rows, rows ? X->size1 : X->size2, w, T, alpha, beta_w, beta_b, shrink,
-                 r0, r1);
+    update_layer(1, X, rows, rows ? X->size1 : X->size2, w, T, alpha, beta_w, beta_b,
+                 shrink, r0, r1);
 }
 
 int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows,
@@ -289,12 +295,14 @@ int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows
 }
 
 static int backprop_mean(const gp_network *net, const gsl_matrix *X, int rows,
-                         const gsl_matrix *Y, gp_backprop_workspace *w, gp_gradient *grad) {
+                         const gsl_matrix *Y, gp_backprop_workspace *w,
+                         gp_gradient *grad) {
     size_t m = rows ? X->size1 : X->size2;
     if (m == 0)
         GSL_ERROR("empty batch", GSL_EBADLEN);
     /* The batch cost is the mean of C_x, so its gradient is the column mean. */
-    return gpi_backprop_accumulate(net, X, rows, Y, w, grad, 1.0 / (double)m, 0.0, 0.0, 0.0);
+    return gpi_backprop_accumulate(net, X, rows, Y, w, grad, 1.0 / (double)m, 0.0, 0.0,
+                                   0.0);
 }
 
 int gp_backprop_batch(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
@@ -302,8 +310,9 @@ int gp_backprop_batch(const gp_network *net, const gsl_matrix *X, const gsl_matr
     return backprop_mean(net, X, 0, Y, w, grad);
 }
 
-int gp_backprop_batch_rows(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                           gp_backprop_workspace *w, gp_gradient *grad) {
+int gp_backprop_batch_rows(const gp_network *net, const gsl_matrix *X,
+                           const gsl_matrix *Y, gp_backprop_workspace *w,
+                           gp_gradient *grad) {
     return backprop_mean(net, X, 1, Y, w, grad);
 }
 
@@ -328,7 +337,8 @@ static int check_reg(const gp_regularization *reg) {
 }
 
 /* L2: (lambda/2n) sum w^2; L1: (lambda_1/n) sum |w|. Biases are not regularised. */
-double gp_regularization_cost(const gp_network *net, const gp_regularization *reg, size_t n) {
+double gp_regularization_cost(const gp_network *net, const gp_regularization *reg,
+                              size_t n) {
     if (reg == NULL || (reg->lambda == 0 && reg->l1 == 0))
         return 0.0;
     size_t nn = reg->n ? reg->n : n;
@@ -348,8 +358,8 @@ double gp_regularization_cost(const gp_network *net, const gp_regularization *re
 }
 
 /* d/dw of the terms above: (lambda/n) w + (lambda_1/n) sgn(w). */
-int gp_regularization_gradient(const gp_network *net, const gp_regularization *reg, size_t n,
-                               gp_gradient *grad) {
+int gp_regularization_gradient(const gp_network *net, const gp_regularization *reg,
+                               size_t n, gp_gradient *grad) {
     int status = check_reg(reg);
     if (status || reg == NULL || (reg->lambda == 0 && reg->l1 == 0))
         return status;
@@ -434,8 +444,10 @@ int gpi_sgd_coefficients(const gp_sgd_params *p, size_t m, double *alpha, double
 int gp_sgd_step(gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
                 const gp_sgd_params *p, gp_backprop_workspace *w) {
     double alpha, decay, shrink;
-    int status = gpi_sgd_coefficients(p, rows ? X->size1 : X->size2, &alpha, &decay, &shrink);
+    int status =
+        gpi_sgd_coefficients(p, rows ? X->size1 : X->size2, &alpha, &decay, &shrink);
     if (status)
         return status;
-    return gpi_backprop_accumulate(net, X, rows, Y, w, &net->p, alpha, decay, 1.0, shrink);
+    return gpi_backprop_accumulate(net, X, rows, Y, w, &net->p, alpha, decay, 1.0,
+                                   shrink);
 }

@@ -18,20 +18,22 @@ static const char *const formula_names[N_FORMULAS] = {
     "delta^l = dC/dz^l [BP1,BP2]", "dC/dW, dC/db [BP3,BP4]", "+ L2 + L1 gradient"};
 
 static int usage(FILE *out) {
-    fprintf(out,
-            "Usage: " CLI_NAME " " CMD " [OPTIONS]\n"
-            "Check every analytic gradient (delta^l, dC/dW, dC/db, with and without L2/L1)\n"
-            "against gsl_deriv_central on random networks (1-4 layers, widths 1-10,\n"
-            "batches 1-16, weight scales 1e-3..10). Exit status 1 on any failure.\n\n"
-            "  -n, --cases=N     random networks per cost [200]\n"
-            "  -s, --seed=S      base seed; case i uses seed S*1000003+i [1]\n"
-            "  -c, --cost=NAME   only this cost: quadratic, quadratic-linear,\n"
-            "                    cross-entropy, log-likelihood [all]\n"
-            "  -i, --case=I      run only case I (to rerun a reported failure)\n"
-            "  -r, --record=FILE on the first failure, shrink the case (fewer layers,\n"
-            "                    narrower layers, fewer samples, simpler values) and write it\n"
-            "                    as a failure record ('" CLI_NAME " replay FILE' reruns it)\n"
-            "  -h, --help        show this help\n");
+    fprintf(
+        out,
+        "Usage: " CLI_NAME " " CMD " [OPTIONS]\n"
+        "Check every analytic gradient (delta^l, dC/dW, dC/db, with and without L2/L1)\n"
+        "against gsl_deriv_central on random networks (1-4 layers, widths 1-10,\n"
+        "batches 1-16, weight scales 1e-3..10). Exit status 1 on any failure.\n\n"
+        "  -n, --cases=N     random networks per cost [200]\n"
+        "  -s, --seed=S      base seed; case i uses seed S*1000003+i [1]\n"
+        "  -c, --cost=NAME   only this cost: quadratic, quadratic-linear,\n"
+        "                    cross-entropy, log-likelihood [all]\n"
+        "  -i, --case=I      run only case I (to rerun a reported failure)\n"
+        "  -r, --record=FILE on the first failure, shrink the case (fewer layers,\n"
+        "                    narrower layers, fewer samples, simpler values) and write "
+        "it\n"
+        "                    as a failure record ('" CLI_NAME " replay FILE' reruns it)\n"
+        "  -h, --help        show this help\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
@@ -50,10 +52,9 @@ static void print_failure(const gp_network *net, const char *cost, const char *f
     fprintf(stderr,
             "]: %s^%zu[%zu][%zu] analytic %.17g numeric %.17g abserr %.3g "
             "(rerun: " CLI_NAME " " CMD " --cost %s --seed %lu --case %zu)\n",
-            tn[e->tensor], e->l, e->j, e->k, e->analytic, e->numeric, e->abserr, cost, seed,
-            i);
+            tn[e->tensor], e->l, e->j, e->k, e->analytic, e->numeric, e->abserr, cost,
+            seed, i);
 }
-
 
 /* One random case of one cost: the three formulas' reports. */
 static int run_case(gsl_rng *rng, const gp_cost_type *cost, unsigned long seed, size_t i,
@@ -179,7 +180,8 @@ int cmd_check(int argc, char **argv) {
             int status = run_case(rng, cost, seed, i, rep, &record);
             if (status && status != GSL_FAILURE) {
                 gsl_rng_free(rng);
-                return cli_error(CMD, "%s case %zu: %s", cost->name, i, gsl_strerror(status));
+                return cli_error(CMD, "%s case %zu: %s", cost->name, i,
+                                 gsl_strerror(status));
             }
             for (int f = 0; f < N_FORMULAS; f++) {
                 tl[f].cases++;
@@ -191,7 +193,8 @@ int cmd_check(int argc, char **argv) {
         }
         for (int f = 0; f < N_FORMULAS; f++) {
             printf("%-16s %-28s %7zu %9zu %14.3e  %s\n", cost->name, formula_names[f],
-                   tl[f].cases, tl[f].coords, tl[f].worst_rel, tl[f].failed ? "FAIL" : "ok");
+                   tl[f].cases, tl[f].coords, tl[f].worst_rel,
+                   tl[f].failed ? "FAIL" : "ok");
             failed |= tl[f].failed != 0;
         }
     }

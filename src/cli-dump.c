@@ -292,7 +292,7 @@ int matrix_read(const char *path, gsl_matrix **out, char *err, size_t errlen) {
 /* ---- writing ---- */
 
 json_t *json_inputs(json_t *o, const gp_network *net, const gsl_matrix *X,
-                           const gsl_matrix *Y, const gp_regularization *reg) {
+                    const gsl_matrix *Y, const gp_regularization *reg) {
     json_object_set_new(o, "network", json_network(net));
     json_object_set_new(o, "x", json_matrix(X));
     json_object_set_new(o, "y", json_matrix(Y));

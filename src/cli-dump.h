@@ -53,8 +53,8 @@ json_t *json_matrix(const gsl_matrix *m);
 int matrix_from_json(const json_t *v, const char *what, gsl_matrix **out, char *err,
                      size_t errlen);
 json_t *json_network(const gp_network *net);
-/* Set o's "network", "x", "y", "lambda", "l1" and "n" (the self-contained inputs of a dump
- * or a record); returns o. */
+/* Set o's "network", "x", "y", "lambda", "l1" and "n" (the self-contained inputs of a
+ * dump or a record); returns o. */
 json_t *json_inputs(json_t *o, const gp_network *net, const gsl_matrix *X,
                     const gsl_matrix *Y, const gp_regularization *reg);
 int network_from_json(const json_t *v, const char *path, gp_network **net, char *err,

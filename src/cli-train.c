@@ -342,8 +342,8 @@ int cmd_train(int argc, char **argv) {
         goto done;
     gp_dataset train = cli_dataset(&mnist->training);
     gp_dataset eval = cli_dataset(use_validation ? &mnist->validation : &mnist->test);
-    if (cli_fits_mnist(CMD, load ? "network of --load" : "--sizes", load ? load : sizes_arg,
-                       sizes[0], sizes[n_sizes - 1], train.dim))
+    if (cli_fits_mnist(CMD, load ? "network of --load" : "--sizes",
+                       load ? load : sizes_arg, sizes[0], sizes[n_sizes - 1], train.dim))
         goto done;
     if (!(opts.eta * opts.lambda / (double)train.n < 1)) {
         cli_error(CMD,

@@ -57,8 +57,8 @@ int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, gp_mni
 gp_dataset cli_dataset(const gp_idx_view *v);
 /* The layer sizes fit the data: n_0 = pixels per image and n_L = 10 digits. Else print
  * "<what> '<name>': ..." and return 1. */
-int cli_fits_mnist(const char *cmd, const char *what, const char *name, size_t n0, size_t nL,
-                   size_t dim);
+int cli_fits_mnist(const char *cmd, const char *what, const char *name, size_t n0,
+                   size_t nL, size_t dim);
 /* Monotonic seconds. */
 double cli_now(void);
 

@@ -75,8 +75,9 @@ static int quadlin_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vec
     return quad_dfda(a, y, delta);
 }
 
-const gp_cost_type gp_cost_quadratic_linear = {
-    "quadratic-linear", GP_OUTPUT_LINEAR, quad_fn_a, quadlin_fn_z, quad_dfda, quadlin_delta};
+const gp_cost_type gp_cost_quadratic_linear = {"quadratic-linear", GP_OUTPUT_LINEAR,
+                                               quad_fn_a,          quadlin_fn_z,
+                                               quad_dfda,          quadlin_delta};
 
 /* ---- cross-entropy: C_x = -sum_j [y_j ln a_j + (1-y_j) ln(1-a_j)]  [57, 63] ---- */
 
@@ -128,11 +129,12 @@ static int xent_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector
     return quad_dfda(a, y, delta);
 }
 
-const gp_cost_type gp_cost_cross_entropy = {"cross-entropy", GP_OUTPUT_SIGMOID, xent_fn_a,
-                                            xent_fn_z,       xent_dfda,         xent_delta};
+const gp_cost_type gp_cost_cross_entropy = {
+    "cross-entropy", GP_OUTPUT_SIGMOID, xent_fn_a, xent_fn_z, xent_dfda, xent_delta};
 
 /* ---- log-likelihood with softmax: C_x = -ln a_y  [80] ----
- * Written for a target distribution y (one-hot gives -ln a_y): C_x = -sum_j y_j ln a_j. */
+ * Written for a target distribution y (one-hot gives -ln a_y): C_x = -sum_j y_j ln a_j.
+ */
 
 static double ll_fn_a(const gsl_vector *a, const gsl_vector *y) {
     double s = 0;
@@ -192,12 +194,12 @@ static int ll_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *
     return quad_dfda(a, y, delta);
 }
 
-const gp_cost_type gp_cost_log_likelihood = {"log-likelihood", GP_OUTPUT_SOFTMAX, ll_fn_a,
-                                             ll_fn_z,          ll_dfda,           ll_delta};
+const gp_cost_type gp_cost_log_likelihood = {
+    "log-likelihood", GP_OUTPUT_SOFTMAX, ll_fn_a, ll_fn_z, ll_dfda, ll_delta};
 
-const gp_cost_type *const gp_cost_types[] = {&gp_cost_quadratic, &gp_cost_quadratic_linear,
-                                             &gp_cost_cross_entropy, &gp_cost_log_likelihood,
-                                             NULL};
+const gp_cost_type *const gp_cost_types[] = {
+    &gp_cost_quadratic, &gp_cost_quadratic_linear, &gp_cost_cross_entropy,
+    &gp_cost_log_likelihood, NULL};
 
 const gp_cost_type *gp_cost_lookup(const char *name) {
     static const struct {

@@ -53,16 +53,17 @@ void gp_gradcheck_report_init(gp_gradcheck_report *r) {
     memset(r, 0, sizeof *r);
 }
 
-int gp_gradcheck_add(gp_gradcheck_report *r, const gp_gradcheck_opts *opts, gp_tensor tensor,
-                     size_t l, size_t j, size_t k, double analytic, double numeric,
-                     double abserr) {
+int gp_gradcheck_add(gp_gradcheck_report *r, const gp_gradcheck_opts *opts,
+                     gp_tensor tensor, size_t l, size_t j, size_t k, double analytic,
+                     double numeric, double abserr) {
     gp_gradcheck_entry e = {tensor, l, j, k, analytic, numeric, abserr, 0, 0, 0};
     double big = fmax(fabs(analytic), fabs(numeric));
     e.error = fabs(analytic - numeric);
     e.allowed = opts->abserr_factor * abserr + opts->atol + opts->rtol * big;
     /* NaN anywhere fails: the comparison below is false for NaN. */
     int pass = e.error <= e.allowed;
-    e.score = pass ? e.error / e.allowed : (isnan(e.error) ? INFINITY : e.error / e.allowed);
+    e.score =
+        pass ? e.error / e.allowed : (isnan(e.error) ? INFINITY : e.error / e.allowed);
     r->n_checked++;
     r->n_failed += !pass;
     if (isfinite(numeric))
@@ -71,7 +72,8 @@ int gp_gradcheck_add(gp_gradcheck_report *r, const gp_gradcheck_opts *opts, gp_t
         r->max_abs_error = e.error;
     if (big >= GP_GRADCHECK_REL_FLOOR && !(e.error / big <= r->max_rel_error))
         r->max_rel_error = e.error / big;
-    keep_worst(r->worst, &r->n_worst, opts->n_worst, sizeof e, offsetof(gp_gradcheck_entry, score), &e);
+    keep_worst(r->worst, &r->n_worst, opts->n_worst, sizeof e,
+               offsetof(gp_gradcheck_entry, score), &e);
     return pass;
 }
 
@@ -185,8 +187,8 @@ static gsl_vector **alloc_layers(const gp_network *net) {
     return v;
 }
 
-int gp_cost_from_z(const gp_network *net, size_t l, const gsl_vector *zl, const gsl_vector *y,
-                   double *cost) {
+int gp_cost_from_z(const gp_network *net, size_t l, const gsl_vector *zl,
+                   const gsl_vector *y, double *cost) {
     if (l < 1 || l > net->p.L)
         GSL_ERROR("layer out of range", GSL_EINVAL);
     GPI_CHECK_LEN(zl->size, net->p.sizes[l]);
@@ -207,7 +209,8 @@ int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_ma
                         gsl_matrix *const *delta, const gp_gradcheck_opts *opts,
                         gp_gradcheck_report *report) {
     size_t L = net->p.L, m = X->size2;
-    if (X->size1 != net->p.sizes[0] || Y->size1 != net->p.sizes[L] || Y->size2 != m || m == 0)
+    if (X->size1 != net->p.sizes[0] || Y->size1 != net->p.sizes[L] || Y->size2 != m ||
+        m == 0)
         GSL_ERROR("X, Y and the network disagree in shape", GSL_EBADLEN);
     for (size_t l = 1; l <= L; l++)
         if (delta[l - 1]->size1 != net->p.sizes[l] || delta[l - 1]->size2 < m)
@@ -239,7 +242,8 @@ int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_ma
             for (size_t j = 0; j < net->p.sizes[l]; j++) {
                 double num, abserr;
                 p.j = j;
-                gsl_deriv_central(&F, gsl_vector_get(zs[l - 1], j), opts->h, &num, &abserr);
+                gsl_deriv_central(&F, gsl_vector_get(zs[l - 1], j), opts->h, &num,
+                                  &abserr);
                 gp_gradcheck_add(report, opts, GP_TENSOR_Z, l, j, i,
                                  gsl_matrix_get(delta[l - 1], j, i), num, abserr);
             }
@@ -266,17 +270,20 @@ void gp_case_opts_default(gp_case_opts *opts) {
 int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opts,
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, double *scale) {
     size_t sizes[GP_MAX_LAYERS];
-    if (opts->max_layers < 1 || opts->max_layers >= GP_MAX_LAYERS || opts->max_width < 1 ||
-        opts->max_batch < 1 || !(opts->scale_min > 0) || !(opts->scale_max >= opts->scale_min))
+    if (opts->max_layers < 1 || opts->max_layers >= GP_MAX_LAYERS ||
+        opts->max_width < 1 || opts->max_batch < 1 || !(opts->scale_min > 0) ||
+        !(opts->scale_max >= opts->scale_min))
         GSL_ERROR("bad random-case limits", GSL_EINVAL);
     size_t L = 1 + gsl_rng_uniform_int(r, opts->max_layers);
     for (size_t l = 0; l <= L; l++)
         sizes[l] = 1 + gsl_rng_uniform_int(r, opts->max_width);
-    /* Softmax with one output is the constant 1: give log-likelihood at least 2 classes. */
+    /* Softmax with one output is the constant 1: give log-likelihood at least 2 classes.
+     */
     if (cost->output == GP_OUTPUT_SOFTMAX && sizes[L] < 2)
         sizes[L] = 2;
     size_t m = 1 + gsl_rng_uniform_int(r, opts->max_batch);
-    double s = opts->scale_min * exp(gsl_rng_uniform(r) * log(opts->scale_max / opts->scale_min));
+    double s = opts->scale_min *
+               exp(gsl_rng_uniform(r) * log(opts->scale_max / opts->scale_min));
     *net = gp_network_alloc(L + 1, sizes, cost);
     *X = gsl_matrix_alloc(sizes[0], m);
     *Y = gsl_matrix_calloc(sizes[L], m);
@@ -299,8 +306,9 @@ int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opt
         }
         for (size_t j = 0; j < sizes[L]; j++)
             gsl_matrix_set(*Y, j, i,
-                           cost->output == GP_OUTPUT_LINEAR ? gsl_ran_gaussian_ziggurat(r, 1.0)
-                                                            : gsl_rng_uniform(r));
+                           cost->output == GP_OUTPUT_LINEAR
+                               ? gsl_ran_gaussian_ziggurat(r, 1.0)
+                               : gsl_rng_uniform(r));
     }
     if (scale)
         *scale = s;
@@ -438,7 +446,8 @@ int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor
     }
     if (!(e.score <= s->max_score))
         s->max_score = e.score;
-    keep_worst(r->worst, &r->n_worst, opts->n_worst, sizeof e, offsetof(gp_fcheck_entry, score), &e);
+    keep_worst(r->worst, &r->n_worst, opts->n_worst, sizeof e,
+               offsetof(gp_fcheck_entry, score), &e);
     return pass;
 }
 

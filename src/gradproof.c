@@ -47,7 +47,8 @@ int cli_size(const char *cmd, const char *opt, const char *s, size_t lo, size_t 
     if (cli_ulong(cmd, opt, s, &v))
         return 1;
     if (v < lo || v > hi)
-        return cli_error(cmd, "invalid %s '%s': must be between %zu and %zu", opt, s, lo, hi);
+        return cli_error(cmd, "invalid %s '%s': must be between %zu and %zu", opt, s, lo,
+                         hi);
     *out = v;
     return 0;
 }
@@ -60,7 +61,8 @@ int cli_double(const char *cmd, const char *opt, const char *s, double lo, doubl
     if (s[0] == '\0' || *end != '\0' || errno == ERANGE || !isfinite(v))
         return cli_error(cmd, "invalid %s '%s': expected a finite number", opt, s);
     if (v < lo || v > hi)
-        return cli_error(cmd, "invalid %s '%s': must be between %g and %g", opt, s, lo, hi);
+        return cli_error(cmd, "invalid %s '%s': must be between %g and %g", opt, s, lo,
+                         hi);
     *out = v;
     return 0;
 }
@@ -73,7 +75,8 @@ int cli_sizes(const char *cmd, const char *opt, const char *s, size_t *sizes, si
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         if (len == 0 || len >= sizeof buf)
-            return cli_error(cmd, "invalid %s '%s': expected sizes like 784,30,10", opt, s);
+            return cli_error(cmd, "invalid %s '%s': expected sizes like 784,30,10", opt,
+                             s);
         if (count == GP_MAX_LAYERS)
             return cli_error(cmd, "invalid %s '%s': more than %d layers", opt, s,
                              GP_MAX_LAYERS);
@@ -85,7 +88,8 @@ int cli_sizes(const char *cmd, const char *opt, const char *s, size_t *sizes, si
         v = strtoul(buf, &end, 10);
         if (buf[0] == '-' || buf[0] == '+' || errno || *end != '\0' || v < 1 ||
             v > GP_MAX_WIDTH)
-            return cli_error(cmd, "invalid %s '%s': each size must be an integer in 1..%d",
+            return cli_error(cmd,
+                             "invalid %s '%s': each size must be an integer in 1..%d",
                              opt, s, GP_MAX_WIDTH);
         sizes[count++] = v;
         if (!comma)
@@ -93,8 +97,8 @@ int cli_sizes(const char *cmd, const char *opt, const char *s, size_t *sizes, si
         p = comma + 1;
     }
     if (count < 2)
-        return cli_error(cmd, "invalid %s '%s': need at least an input and an output size",
-                         opt, s);
+        return cli_error(
+            cmd, "invalid %s '%s': need at least an input and an output size", opt, s);
     *n = count;
     return 0;
 }
@@ -125,10 +129,9 @@ static const struct {
 };
 
 static int usage(FILE *out) {
-    fprintf(out,
-            "Usage: " CLI_NAME " COMMAND [OPTIONS]\n"
-            "Proved and property-tested gradients of neural-network costs.\n\n"
-            "Commands:\n");
+    fprintf(out, "Usage: " CLI_NAME " COMMAND [OPTIONS]\n"
+                 "Proved and property-tested gradients of neural-network costs.\n\n"
+                 "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'" CLI_NAME " COMMAND --help' describes a command's options.\n"
@@ -151,6 +154,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, CLI_NAME ": unknown command '%s'\nTry '" CLI_NAME " --help'.\n", argv[1]);
+    fprintf(stderr, CLI_NAME ": unknown command '%s'\nTry '" CLI_NAME " --help'.\n",
+            argv[1]);
     return EXIT_FAILURE;
 }

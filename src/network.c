@@ -99,7 +99,8 @@ int gp_params_locate(const gp_params *p, size_t i, size_t *l, int *is_weight, si
     GSL_ERROR("parameter index out of range", GSL_EINVAL); /* not reached */
 }
 
-gp_network *gp_network_alloc(size_t n_layers, const size_t *sizes, const gp_cost_type *cost) {
+gp_network *gp_network_alloc(size_t n_layers, const size_t *sizes,
+                             const gp_cost_type *cost) {
     if (cost == NULL)
         GSL_ERROR_NULL("network needs a cost", GSL_EINVAL);
     gp_network *net = calloc(1, sizeof *net);

@@ -7,8 +7,8 @@
 
 #include "internal.h"
 
-static int neuron_check(const gp_cost_type *cost, const gsl_vector *w, const gsl_matrix *X,
-                        const gsl_vector *y) {
+static int neuron_check(const gp_cost_type *cost, const gsl_vector *w,
+                        const gsl_matrix *X, const gsl_vector *y) {
     if (cost == NULL || cost->output != GP_OUTPUT_SIGMOID)
         GSL_ERROR("single-neuron formulas need a sigmoid-output cost", GSL_EINVAL);
     GPI_CHECK_LEN(w->size, X->size1);
@@ -27,7 +27,8 @@ static double neuron_z(const gsl_vector *w, double b, const gsl_matrix *X, size_
 }
 
 int gp_neuron_gradient(const gp_cost_type *cost, const gsl_vector *w, double b,
-                       const gsl_matrix *X, const gsl_vector *y, gsl_vector *dw, double *db) {
+                       const gsl_matrix *X, const gsl_vector *y, gsl_vector *dw,
+                       double *db) {
     int status = neuron_check(cost, w, X, y);
     if (status)
         return status;
@@ -51,8 +52,8 @@ int gp_neuron_gradient(const gp_cost_type *cost, const gsl_vector *w, double b,
     return GSL_SUCCESS;
 }
 
-int gp_neuron_cost(const gp_cost_type *cost, const gsl_vector *w, double b, const gsl_matrix *X,
-                   const gsl_vector *y, double *cost_out) {
+int gp_neuron_cost(const gp_cost_type *cost, const gsl_vector *w, double b,
+                   const gsl_matrix *X, const gsl_vector *y, double *cost_out) {
     int status = neuron_check(cost, w, X, y);
     if (status)
         return status;

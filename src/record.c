@@ -28,7 +28,6 @@ static json_t *num(double x) {
     return isfinite(x) ? json_real(x) : json_string(b);
 }
 
-
 int record_write_compare(const char *path, const char *oracle, gp_precision prec,
                          const gp_fcheck_report *r, char *err, size_t errlen) {
     gp_network *net;
@@ -89,7 +88,6 @@ int record_write_check(const char *path, const char *formula, const gp_network *
     return rc;
 }
 
-
 /* One formula's check on one case, as a property for gp_shrink_case: 1 if it fails. */
 typedef struct {
     record_formula formula;
@@ -143,14 +141,15 @@ int record_check_failure(const char *path, record_formula formula,
         goto done;
     }
     if (record_write_check(path, formula == RECORD_DELTA ? "delta" : "params", n, Xs, Ys,
-                           formula == RECORD_REG ? &p.reg : NULL, seed, case_index, &p.rep,
-                           msg, len))
+                           formula == RECORD_REG ? &p.reg : NULL, seed, case_index,
+                           &p.rep, msg, len))
         goto done;
     int k = snprintf(msg, len, "shrunk in %zu steps to sizes [", steps);
     for (size_t l = 0; l <= n->p.L && k > 0 && (size_t)k < len; l++)
         k += snprintf(msg + k, len - (size_t)k, "%s%zu", l ? "," : "", n->p.sizes[l]);
     if (k > 0 && (size_t)k < len)
-        snprintf(msg + k, len - (size_t)k, "], %zu samples; recorded in %s", Xs->size2, path);
+        snprintf(msg + k, len - (size_t)k, "], %zu samples; recorded in %s", Xs->size2,
+                 path);
     rc = 0;
 done:
     gp_network_free(n);

@@ -42,19 +42,19 @@ struct gp_trainer {
     gp_backprop_workspace *w; /* sized for one batch */
     batch_slot ring[RING];    /* prefetch only; ring[0] doubles as the one buffer */
     epoch_mode mode;
-    size_t bs;                /* batch size (opts.batch, at most n) */
-    size_t split;             /* MODE_SPLIT: the calling thread has rows [0, split) */
-    atomic_size_t produced;   /* batches of this epoch gathered into the ring */
-    atomic_size_t consumed;   /* batches of this epoch whose SGD step is done */
-    atomic_size_t forwarded;  /* MODE_SPLIT: batches whose layer-1 rows the helper did */
-    atomic_int stop;          /* the epoch ends (done or failed): the helper gives up */
-    double eta;               /* current learning rate */
-    size_t epochs;            /* epochs run */
-    double best;              /* best observed accuracy */
-    size_t best_epoch;        /* epoch of best, 0 if none */
-    size_t since_best;        /* epochs since the last improvement (early stopping) */
-    size_t since_halving;     /* epochs without improvement since eta last changed */
-    double pixel[256];        /* byte -> input value */
+    size_t bs;               /* batch size (opts.batch, at most n) */
+    size_t split;            /* MODE_SPLIT: the calling thread has rows [0, split) */
+    atomic_size_t produced;  /* batches of this epoch gathered into the ring */
+    atomic_size_t consumed;  /* batches of this epoch whose SGD step is done */
+    atomic_size_t forwarded; /* MODE_SPLIT: batches whose layer-1 rows the helper did */
+    atomic_int stop;         /* the epoch ends (done or failed): the helper gives up */
+    double eta;              /* current learning rate */
+    size_t epochs;           /* epochs run */
+    double best;             /* best observed accuracy */
+    size_t best_epoch;       /* epoch of best, 0 if none */
+    size_t since_best;       /* epochs since the last improvement (early stopping) */
+    size_t since_halving;    /* epochs without improvement since eta last changed */
+    double pixel[256];       /* byte -> input value */
 };
 
 /* Samples gathered per pass of the pixel loop (a small array of source pointers). */
@@ -117,9 +117,9 @@ gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
     t->w = gp_backprop_workspace_alloc(net, m);
     int ok = t->rng && t->order && t->w;
     t->bs = m;
-    t->mode = opts->threads < 2                               ? MODE_ONE
+    t->mode = opts->threads < 2                       ? MODE_ONE
               : net->p.L >= 2 && net->p.sizes[1] >= 2 ? MODE_SPLIT
-                                                            : MODE_PREFETCH;
+                                                      : MODE_PREFETCH;
     /* The helper also gathers the next batch, so it takes the smaller share: the calling
      * thread's 3/5 of the rows was fastest for [784,30,10] on this 2-core machine. */
     t->split = (3 * net->p.sizes[1] + 2) / 5;
@@ -182,8 +182,8 @@ static void fill_slot(gp_trainer *t, size_t b, batch_slot *s) {
     size_t k = b * t->bs;
     s->m = t->data.n - k < t->bs ? t->data.n - k : t->bs;
     s->status = gather(&t->data, t->pixel, t->order + k, s->m, 1, s->X, s->Y);
-    /* The order is shuffled, so batch b + 1's images lie anywhere in the data set: ask for
-     * their cache lines now, to arrive while batch b's step runs. */
+    /* The order is shuffled, so batch b + 1's images lie anywhere in the data set: ask
+     * for their cache lines now, to arrive while batch b's step runs. */
 #if defined(__GNUC__)
     size_t next = k + s->m, end = next + t->bs < t->data.n ? next + t->bs : t->data.n;
     for (size_t i = next; i < end; i++) {
@@ -240,12 +240,11 @@ static void *prefetch_main(void *arg) {
  * delta^1 is there (`consumed` > b), update its rows of W^1 and b^1. Rows of layer 1 use
  * only their own rows of W^1, b^1 and delta^1 (backprop.c), so the two threads never
  * write the same data; the counters order the rest:
- *   calling thread: forward rows [0, split) | wait forwarded > b | upper layers, delta^1 |
- *                   consumed = b + 1 | update rows [0, split)
- *   helper:         forward rows [split, n_1) | forwarded = b + 1 | gather b + 1 |
- *                   wait consumed > b | update rows [split, n_1)
- * The ring has RING >= 3 slots: batch b + 1 is gathered while batch b is in use, and the
- * slot of b - 2 is free once the calling thread has passed its upper layers of b - 1. */
+ *   calling thread: forward rows [0, split) | wait forwarded > b | upper layers, delta^1
+ * | consumed = b + 1 | update rows [0, split) helper:         forward rows [split, n_1) |
+ * forwarded = b + 1 | gather b + 1 | wait consumed > b | update rows [split, n_1) The
+ * ring has RING >= 3 slots: batch b + 1 is gathered while batch b is in use, and the slot
+ * of b - 2 is free once the calling thread has passed its upper layers of b - 1. */
 static void *split_main(void *arg) {
     gp_trainer *t = arg;
     const gp_network *net = t->net;
@@ -267,8 +266,8 @@ static void *split_main(void *arg) {
         if (!wait_for(t, &t->consumed, b + 1))
             break;
         gpi_sgd_coefficients(&p, s->m, &alpha, &decay, &shrink);
-        gpi_step_layer1_update(net, &X.matrix, 1, t->w, &t->net->p, alpha, decay, 1.0, shrink,
-                               t->split, n1);
+        gpi_step_layer1_update(net, &X.matrix, 1, t->w, &t->net->p, alpha, decay, 1.0,
+                               shrink, t->split, n1);
     }
     return NULL;
 }
@@ -297,8 +296,8 @@ static int split_epoch(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
         if (status)
             break;
         atomic_store_explicit(&t->consumed, b + 1, memory_order_release);
-        gpi_step_layer1_update(net, &X.matrix, 1, t->w, &net->p, alpha, decay, 1.0, shrink, 0,
-                               t->split);
+        gpi_step_layer1_update(net, &X.matrix, 1, t->w, &net->p, alpha, decay, 1.0,
+                               shrink, 0, t->split);
     }
     return status;
 }
@@ -320,12 +319,13 @@ int gp_trainer_epoch(gp_trainer *t) {
         atomic_store(&t->forwarded, 0);
         atomic_store(&t->stop, 0);
         if (t->mode == MODE_SPLIT) {
-            /* The helper gathers batch b + 1 while batch b runs; batch 0 is gathered here. */
+            /* The helper gathers batch b + 1 while batch b runs; batch 0 is gathered
+             * here. */
             fill_slot(t, 0, &t->ring[0]);
             atomic_store(&t->produced, 1);
         }
-        if (pthread_create(&helper, NULL, t->mode == MODE_SPLIT ? split_main : prefetch_main,
-                           t) != 0)
+        if (pthread_create(&helper, NULL,
+                           t->mode == MODE_SPLIT ? split_main : prefetch_main, t) != 0)
             GSL_ERROR("cannot start the second training thread", GSL_EFAILED);
         if (t->mode == MODE_SPLIT)
             status = split_epoch(t, &p, nb);
@@ -473,16 +473,20 @@ int gp_evaluate(const gp_network *net, const gp_dataset *data,
     if (parts == 2 && confusion && !(conf1 = calloc(n_out * n_out, sizeof *conf1)))
         GSL_ERROR("out of memory", GSL_ENOMEM);
     for (size_t q = 0; q < parts; q++)
-        part[q] = (eval_part){net, data, chunk, q, parts, flags, 0,
-                              q == 0 ? confusion : conf1, 0.0, GSL_SUCCESS};
+        part[q] = (eval_part){net,   data,       chunk, q,
+                              parts, flags,      0,     q == 0 ? confusion : conf1,
+                              0.0,   GSL_SUCCESS};
     pthread_t helper;
-    int threaded = parts == 2 && pthread_create(&helper, NULL, eval_worker, &part[1]) == 0;
+    int threaded =
+        parts == 2 && pthread_create(&helper, NULL, eval_worker, &part[1]) == 0;
     eval_worker(&part[0]);
     if (threaded)
         pthread_join(helper, NULL);
     else if (parts == 2)
         eval_worker(&part[1]); /* no thread to be had: the same work, in turn */
-    int status = part[0].status ? part[0].status : parts == 2 ? part[1].status : GSL_SUCCESS;
+    int status = part[0].status ? part[0].status
+                 : parts == 2   ? part[1].status
+                                : GSL_SUCCESS;
     if (status) {
         free(conf1);
         GSL_ERROR(status == GSL_ENOMEM ? "out of memory" : "evaluation failed", status);

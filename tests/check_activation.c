@@ -40,11 +40,12 @@ START_TEST(test_sigmoid_known_values) {
     ck_assert_double_eq_tol(gp_softplus(0.0), M_LN2, 1e-16);
     ck_assert_msg(close_to(gp_softplus(700.0), 700.0, 1e-15, 0), "softplus(700) = %.17g",
                   gp_softplus(700.0));
-    ck_assert_msg(close_to(gp_softplus(-700.0), EXP_M700, 1e-13, 0), "softplus(-700) = %.17g",
-                  gp_softplus(-700.0));
+    ck_assert_msg(close_to(gp_softplus(-700.0), EXP_M700, 1e-13, 0),
+                  "softplus(-700) = %.17g", gp_softplus(-700.0));
     ck_assert_msg(close_to(gp_softplus(-30.0), log1p(exp(-30.0)), 1e-15, 0),
                   "softplus(-30) = %.17g", gp_softplus(-30.0));
-    ck_assert_msg(close_to(gp_softplus(1e6), 1e6, 1e-15, 0), "softplus(1e6) must not overflow");
+    ck_assert_msg(close_to(gp_softplus(1e6), 1e6, 1e-15, 0),
+                  "softplus(1e6) must not overflow");
 }
 END_TEST
 
@@ -153,9 +154,10 @@ START_TEST(test_sigmoid_prime_is_sigma_times_one_minus_sigma) {
         tu_stat_value(&st, sp, s * gp_sigmoid(-z), 1e-300);
         if (fabs(z) < 40) {
             gsl_deriv_central(&F, z, 1e-3, &num, &abserr);
-            ck_assert_msg(fabs(sp - num) <= 4 * abserr + 1e-10,
-                          "z=%.17g: sigma'=%.17g numeric=%.17g abserr=%.3g; " TU_RERUN_FMT,
-                          z, sp, num, abserr, TU_RERUN_ARGS(i, "Properties"));
+            ck_assert_msg(
+                fabs(sp - num) <= 4 * abserr + 1e-10,
+                "z=%.17g: sigma'=%.17g numeric=%.17g abserr=%.3g; " TU_RERUN_FMT, z, sp,
+                num, abserr, TU_RERUN_ARGS(i, "Properties"));
             tu_stat_value(&st_num, sp, num, 1e-8);
         }
         st.cases++;
@@ -205,8 +207,8 @@ START_TEST(test_softmax_positive_and_sums_to_one) {
             sum += aj;
         }
         ck_assert_msg(fabs(sum - 1.0) <= 4 * len * DBL_EPSILON,
-                      "sum a = %.17g (len %zu spread %g); " TU_RERUN_FMT, sum, len, spread,
-                      TU_RERUN_ARGS(i, "Properties"));
+                      "sum a = %.17g (len %zu spread %g); " TU_RERUN_FMT, sum, len,
+                      spread, TU_RERUN_ARGS(i, "Properties"));
         tu_stat_value(&st, sum, 1.0, 0);
         st.cases++;
         gsl_vector_free(a);
@@ -263,15 +265,16 @@ START_TEST(test_softmax_jacobian_matches_numeric_and_signs) {
                 p.k = k;
                 gsl_deriv_central(&F, gsl_vector_get(z, k), 1e-4, &num, &abserr);
                 ck_assert_msg(fabs(g - num) <= 4 * abserr + 1e-10,
-                              "da_%zu/dz_%zu: formula %.17g numeric %.17g abserr %.3g (len %zu); "
-                              TU_RERUN_FMT,
+                              "da_%zu/dz_%zu: formula %.17g numeric %.17g abserr %.3g "
+                              "(len %zu); " TU_RERUN_FMT,
                               j, k, g, num, abserr, len, TU_RERUN_ARGS(i, "Properties"));
                 /* signs: the formula's always; the numeric one's where it is resolved */
                 ck_assert(j == k ? g > 0 : g < 0);
                 if (fabs(num) > 10 * (4 * abserr + 1e-10))
-                    ck_assert_msg(j == k ? num > 0 : num < 0,
-                                  "numeric da_%zu/dz_%zu = %g has the wrong sign; " TU_RERUN_FMT,
-                                  j, k, num, TU_RERUN_ARGS(i, "Properties"));
+                    ck_assert_msg(
+                        j == k ? num > 0 : num < 0,
+                        "numeric da_%zu/dz_%zu = %g has the wrong sign; " TU_RERUN_FMT, j,
+                        k, num, TU_RERUN_ARGS(i, "Properties"));
                 sum_num += fabs(num);
                 tu_stat_value(&st, g, num, 1e-8);
             }
@@ -317,15 +320,15 @@ START_TEST(test_softmax_shift_invariant_and_invertible) {
             double aj = gsl_vector_get(a, j), asj = gsl_vector_get(as, j);
             double cj = gsl_vector_get(z, j) - log(aj); /* z_j = ln a_j + C */
             ck_assert_msg(close_to(aj, asj, 1e-11, 0),
-                          "shift by %g: a_%zu %.17g vs %.17g; " TU_RERUN_FMT, c, j, aj, asj,
-                          TU_RERUN_ARGS(i, "Properties"));
+                          "shift by %g: a_%zu %.17g vs %.17g; " TU_RERUN_FMT, c, j, aj,
+                          asj, TU_RERUN_ARGS(i, "Properties"));
             tu_stat_value(&st, aj, asj, 0);
             if (j == 0)
                 c0 = cj;
             ck_assert_msg(close_to(cj, c0, 0, 1e-12 * (1 + fabs(lse))) &&
                               close_to(cj, lse, 0, 1e-12 * (1 + fabs(lse))),
-                          "z_%zu - ln a_%zu = %.17g, z_0 - ln a_0 = %.17g, lse = %.17g; "
-                          TU_RERUN_FMT,
+                          "z_%zu - ln a_%zu = %.17g, z_0 - ln a_0 = %.17g, lse = "
+                          "%.17g; " TU_RERUN_FMT,
                           j, j, cj, c0, lse, TU_RERUN_ARGS(i, "Properties"));
             ck_assert_msg(close_to(gsl_vector_get(la, j), gsl_vector_get(z, j) - lse, 0,
                                    1e-12 * (1 + fabs(lse))),
@@ -366,9 +369,11 @@ START_TEST(test_softmax_nonlocal) {
         gp_softmax(z, a2);
         for (j = 0; j < len; j++) {
             double a1j = gsl_vector_get(a, j), a2j = gsl_vector_get(a2, j);
-            ck_assert_msg(a1j != a2j, "a_%zu did not change when z_%zu moved by %g; "
-                          TU_RERUN_FMT, j, k, d, TU_RERUN_ARGS(i, "Properties"));
-            /* and in the direction identity 7 says: a_k moves with z_k, the others against */
+            ck_assert_msg(a1j != a2j,
+                          "a_%zu did not change when z_%zu moved by %g; " TU_RERUN_FMT, j,
+                          k, d, TU_RERUN_ARGS(i, "Properties"));
+            /* and in the direction identity 7 says: a_k moves with z_k, the others
+             * against */
             ck_assert((j == k) == ((a2j > a1j) == (d > 0)));
         }
         gsl_vector_free(a2);
@@ -399,7 +404,8 @@ START_TEST(test_softmax_temperature_limit) {
         z = gsl_vector_alloc(len);
         a = gsl_vector_alloc(len);
         lim = gsl_vector_alloc(len);
-        /* z on a grid of quarters, so ties happen and the gap to the runner-up is >= 1/4 */
+        /* z on a grid of quarters, so ties happen and the gap to the runner-up is >= 1/4
+         */
         for (j = 0; j < len; j++) {
             double zj = (double)((long)tu_int(r, 0, 12) - 6) / 4.0;
             gsl_vector_set(z, j, zj);
@@ -408,7 +414,8 @@ START_TEST(test_softmax_temperature_limit) {
         for (j = 0; j < len; j++)
             ties += gsl_vector_get(z, j) == zmax;
         for (j = 0; j < len; j++)
-            gsl_vector_set(lim, j, gsl_vector_get(z, j) == zmax ? 1.0 / (double)ties : 0.0);
+            gsl_vector_set(lim, j,
+                           gsl_vector_get(z, j) == zmax ? 1.0 / (double)ties : 0.0);
         for (t = 0; t < sizeof cs / sizeof cs[0]; t++) {
             double dist = 0.0, sum = 0.0;
             ck_assert_int_eq(gp_softmax_temp(z, cs[t], a), GSL_SUCCESS);
@@ -418,8 +425,8 @@ START_TEST(test_softmax_temperature_limit) {
                 sum += aj;
                 dist += fabs(aj - gsl_vector_get(lim, j));
             }
-            ck_assert_msg(fabs(sum - 1.0) <= 4 * len * DBL_EPSILON, "c=%g: sum %.17g", cs[t],
-                          sum);
+            ck_assert_msg(fabs(sum - 1.0) <= 4 * len * DBL_EPSILON, "c=%g: sum %.17g",
+                          cs[t], sum);
             ck_assert_msg(dist <= prev + 8 * len * DBL_EPSILON,
                           "c=%g: distance to the arg-max indicator grew, %.17g > %.17g "
                           "(len %zu, %zu ties); " TU_RERUN_FMT,
@@ -427,9 +434,10 @@ START_TEST(test_softmax_temperature_limit) {
             prev = dist;
         }
         /* c = 1e4 with a gap >= 1/4: the rest weigh e^{-2500} = 0 */
-        ck_assert_msg(prev <= 4 * len * DBL_EPSILON,
-                      "c=1e4: distance %.17g to the indicator (%zu ties of %zu); " TU_RERUN_FMT,
-                      prev, ties, len, TU_RERUN_ARGS(i, "Properties"));
+        ck_assert_msg(
+            prev <= 4 * len * DBL_EPSILON,
+            "c=1e4: distance %.17g to the indicator (%zu ties of %zu); " TU_RERUN_FMT,
+            prev, ties, len, TU_RERUN_ARGS(i, "Properties"));
         worst_final = fmax(worst_final, prev);
         /* c = 1 is plain softmax */
         gp_softmax_temp(z, 1.0, a);
@@ -452,8 +460,8 @@ START_TEST(test_sigmoid_layer_need_not_sum_to_one) {
     gsl_vector *z = gsl_vector_calloc(3), *a = gsl_vector_alloc(3);
     /* the counterexample of the proof: z = 0 in three neurons gives 3/2 */
     ck_assert_int_eq(gp_sigmoid_vector(z, a), GSL_SUCCESS);
-    ck_assert_double_eq(gsl_vector_get(a, 0) + gsl_vector_get(a, 1) + gsl_vector_get(a, 2),
-                        1.5);
+    ck_assert_double_eq(
+        gsl_vector_get(a, 0) + gsl_vector_get(a, 1) + gsl_vector_get(a, 2), 1.5);
     gsl_vector_free(a);
     gsl_vector_free(z);
     for (i = 0; i < n; i++) {
@@ -485,8 +493,8 @@ START_TEST(test_sigmoid_layer_need_not_sum_to_one) {
     if (getenv("GP_CASE") == NULL)
         ck_assert_msg(counter > n / 2, "only %zu of %zu random sigmoid layers miss 1",
                       counter, n);
-    printf("GP-STAT sigmoid_layer_need_not_sum_to_one: cases=%zu counterexamples=%zu\n", n,
-           counter);
+    printf("GP-STAT sigmoid_layer_need_not_sum_to_one: cases=%zu counterexamples=%zu\n",
+           n, counter);
 }
 END_TEST
 
@@ -494,7 +502,8 @@ END_TEST
 
 START_TEST(test_activation_rejects_mismatched_lengths) {
     gsl_vector *z = gsl_vector_calloc(3), *a = gsl_vector_alloc(2);
-    gsl_matrix *Z = gsl_matrix_calloc(3, 4), *A = gsl_matrix_alloc(3, 5), *B = gsl_matrix_alloc(2, 4);
+    gsl_matrix *Z = gsl_matrix_calloc(3, 4), *A = gsl_matrix_alloc(3, 5),
+               *B = gsl_matrix_alloc(2, 4);
     ck_assert_int_eq(gp_sigmoid_vector(z, a), GSL_EBADLEN);
     ck_assert_int_eq(gp_softmax(z, a), GSL_EBADLEN);
     ck_assert_int_eq(gp_log_softmax(z, a), GSL_EBADLEN);

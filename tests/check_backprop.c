@@ -41,9 +41,9 @@ static tu_case *new_case(unsigned long salt, size_t i, const gp_cost_type *cost,
 }
 
 #define FAIL_FMT "%s (%s), case %zu seed %lu, %s: %s; " TU_RERUN_FMT
-#define FAIL_ARGS(what, c, i, salt, msg)                                                    \
-    (what), (c)->net->cost->name, (size_t)(i), tu_case_seed((salt), (i)), (c)->desc, (msg), \
-        TU_RERUN_ARGS((i), "Properties")
+#define FAIL_ARGS(what, c, i, salt, msg)                                                 \
+    (what), (c)->net->cost->name, (size_t)(i), tu_case_seed((salt), (i)), (c)->desc,     \
+        (msg), TU_RERUN_ARGS((i), "Properties")
 
 /* ---------------------------------------------------------------- Core */
 
@@ -169,8 +169,9 @@ static int wrong_quad_delta(const gsl_vector *z, const gsl_vector *a, const gsl_
 }
 
 /* A failed property: shrink and record the case, and say where in the message. */
-static void note_record(char *msg, size_t len, record_formula f, const gp_regularization *reg,
-                        const tu_case *c, unsigned long salt, size_t i) {
+static void note_record(char *msg, size_t len, record_formula f,
+                        const gp_regularization *reg, const tu_case *c,
+                        unsigned long salt, size_t i) {
     size_t k = strlen(msg);
     snprintf(msg + k, len - k, "; %s", tu_record(TU_PROG, f, reg, c, salt, i));
 }
@@ -209,7 +210,8 @@ START_TEST(test_failed_property_writes_shrunk_record) {
     snprintf(path, sizeof path, "%s/%s-5ec0-0.json", tu_tmpdir(), TU_PROG);
     json_t *rec = json_load_file(path, 0, &jerr);
     ck_assert_msg(rec != NULL, "%s: %s", path, jerr.text);
-    ck_assert_str_eq(json_string_value(json_object_get(rec, "format")), "gradproof-record");
+    ck_assert_str_eq(json_string_value(json_object_get(rec, "format")),
+                     "gradproof-record");
     ck_assert_int_eq(json_integer_value(json_object_get(rec, "version")), 1);
     ck_assert_str_eq(json_string_value(json_object_get(rec, "kind")), "check");
     ck_assert_str_eq(json_string_value(json_object_get(rec, "formula")), "params");
@@ -219,7 +221,8 @@ START_TEST(test_failed_property_writes_shrunk_record) {
     ck_assert_uint_le(json_array_size(sizes), c->net->p.L + 1);
     for (size_t l = 0; l < json_array_size(sizes); l++)
         ck_assert_int_ge(json_integer_value(json_array_get(sizes, l)), 1);
-    ck_assert_uint_le((size_t)json_integer_value(json_array_get(sizes, 0)), c->net->p.sizes[0]);
+    ck_assert_uint_le((size_t)json_integer_value(json_array_get(sizes, 0)),
+                      c->net->p.sizes[0]);
     json_decref(rec);
     tu_tmpdir_remove();
     tu_case_free(c);
@@ -244,14 +247,17 @@ START_TEST(test_backprop_gradients_match_numeric) {
         if (!tu_case_selected(i))
             continue;
         c = new_case(salt, i, cost, NULL, &r);
-        ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad), GSL_SUCCESS);
-        gp_gradcheck_report_init(&rep);
-        ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &no_reg, c->grad, &opts, &rep),
+        ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad),
                          GSL_SUCCESS);
+        gp_gradcheck_report_init(&rep);
+        ck_assert_int_eq(
+            gp_gradcheck_params(c->net, c->X, c->Y, &no_reg, c->grad, &opts, &rep),
+            GSL_SUCCESS);
         tu_describe_worst(&rep, msg, sizeof msg);
         if (rep.n_failed)
             note_record(msg, sizeof msg, RECORD_PARAMS, NULL, c, salt, i);
-        ck_assert_msg(rep.n_failed == 0, FAIL_FMT, FAIL_ARGS("dC/dW,dC/db", c, i, salt, msg));
+        ck_assert_msg(rep.n_failed == 0, FAIL_FMT,
+                      FAIL_ARGS("dC/dW,dC/db", c, i, salt, msg));
         ck_assert_uint_eq(rep.n_checked, c->net->p.n_params);
         with_signal += rep.sum_abs_numeric > 1e-6;
         tu_stat_report(&st, &rep);
@@ -261,8 +267,8 @@ START_TEST(test_backprop_gradients_match_numeric) {
     }
     /* saturated cases may see no signal at all; most must */
     if (getenv("GP_CASE") == NULL)
-        ck_assert_msg(with_signal * 4 >= n * 3, "only %zu of %zu cases had sum|numeric| > 1e-6",
-                      with_signal, n);
+        ck_assert_msg(with_signal * 4 >= n * 3,
+                      "only %zu of %zu cases had sum|numeric| > 1e-6", with_signal, n);
     tu_stat_print(&st);
 }
 END_TEST
@@ -285,10 +291,12 @@ START_TEST(test_backprop_deltas_match_numeric) {
         if (!tu_case_selected(i))
             continue;
         c = new_case(salt, i, cost, NULL, &r);
-        ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad), GSL_SUCCESS);
-        gp_gradcheck_report_init(&rep);
-        ck_assert_int_eq(gp_gradcheck_deltas(c->net, c->X, c->Y, c->w->delta, &opts, &rep),
+        ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad),
                          GSL_SUCCESS);
+        gp_gradcheck_report_init(&rep);
+        ck_assert_int_eq(
+            gp_gradcheck_deltas(c->net, c->X, c->Y, c->w->delta, &opts, &rep),
+            GSL_SUCCESS);
         tu_describe_worst(&rep, msg, sizeof msg);
         if (rep.n_failed)
             note_record(msg, sizeof msg, RECORD_DELTA, NULL, c, salt, i);
@@ -331,8 +339,9 @@ START_TEST(test_total_gradient_regularized_matches_numeric) {
         ck_assert_int_eq(gp_total_gradient(c->net, c->X, c->Y, &reg, c->w, c->grad),
                          GSL_SUCCESS);
         gp_gradcheck_report_init(&rep);
-        ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &reg, c->grad, &opts, &rep),
-                         GSL_SUCCESS);
+        ck_assert_int_eq(
+            gp_gradcheck_params(c->net, c->X, c->Y, &reg, c->grad, &opts, &rep),
+            GSL_SUCCESS);
         tu_describe_worst(&rep, msg, sizeof msg);
         if (rep.n_failed)
             note_record(msg, sizeof msg, RECORD_REG, &reg, c, salt, i);
@@ -369,8 +378,8 @@ static double rounding_ratio_tol(const gsl_vector *u, const gsl_vector *v,
     return worst;
 }
 
-static double rounding_ratio(const gsl_vector *u, const gsl_vector *v, const gsl_vector *scale,
-                             size_t *where) {
+static double rounding_ratio(const gsl_vector *u, const gsl_vector *v,
+                             const gsl_vector *scale, size_t *where) {
     return rounding_ratio_tol(u, v, scale, 1e-10, where);
 }
 
@@ -423,12 +432,15 @@ START_TEST(test_minibatch_equals_mean_of_samples) {
         absmean = gsl_vector_alloc(c->net->p.n_params);
         g2 = gp_gradient_alloc(c->net);
         per_sample_mean(c, mean, absmean);
-        ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad), GSL_SUCCESS);
+        ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad),
+                         GSL_SUCCESS);
         ratio = rounding_ratio(c->grad->params, mean, absmean, &k);
-        ck_assert_msg(ratio <= 1.0, "%s: batch %.17g vs mean of samples %.17g at param %zu "
-                      "(ratio %.3g), %s; " TU_RERUN_FMT, cost->name,
-                      gsl_vector_get(c->grad->params, k), gsl_vector_get(mean, k), k, ratio,
-                      c->desc, TU_RERUN_ARGS(i, "Properties"));
+        ck_assert_msg(ratio <= 1.0,
+                      "%s: batch %.17g vs mean of samples %.17g at param %zu "
+                      "(ratio %.3g), %s; " TU_RERUN_FMT,
+                      cost->name, gsl_vector_get(c->grad->params, k),
+                      gsl_vector_get(mean, k), k, ratio, c->desc,
+                      TU_RERUN_ARGS(i, "Properties"));
         st.worst_rel = fmax(st.worst_rel, ratio * 1e-10);
         st.checked += mean->size;
         st.cases++;
@@ -438,8 +450,9 @@ START_TEST(test_minibatch_equals_mean_of_samples) {
         gsl_matrix_transpose_memcpy(XT, c->X);
         ck_assert_int_eq(gp_backprop_batch_rows(c->net, XT, c->Y, c->w, g2), GSL_SUCCESS);
         ratio = rounding_ratio(g2->params, c->grad->params, absmean, &k);
-        ck_assert_msg(ratio <= 1.0, "%s: rows %.17g vs columns %.17g at param %zu; %s; "
-                      TU_RERUN_FMT, cost->name, gsl_vector_get(g2->params, k),
+        ck_assert_msg(ratio <= 1.0,
+                      "%s: rows %.17g vs columns %.17g at param %zu; %s; " TU_RERUN_FMT,
+                      cost->name, gsl_vector_get(g2->params, k),
                       gsl_vector_get(c->grad->params, k), k, c->desc,
                       TU_RERUN_ARGS(i, "Properties"));
         st_rows.worst_rel = fmax(st_rows.worst_rel, ratio * 1e-10);
@@ -449,12 +462,15 @@ START_TEST(test_minibatch_equals_mean_of_samples) {
         /* gp_total_gradient through a smaller workspace: chunks of max_batch columns */
         chunk = tu_int(r, 1, c->m);
         w2 = gp_backprop_workspace_alloc(c->net, chunk);
-        ck_assert_int_eq(gp_total_gradient(c->net, c->X, c->Y, &no_reg, w2, g2), GSL_SUCCESS);
+        ck_assert_int_eq(gp_total_gradient(c->net, c->X, c->Y, &no_reg, w2, g2),
+                         GSL_SUCCESS);
         ratio = rounding_ratio(g2->params, c->grad->params, absmean, &k);
-        ck_assert_msg(ratio <= 1.0, "%s: chunks of %zu %.17g vs batch %.17g at param %zu; %s; "
-                      TU_RERUN_FMT, cost->name, chunk, gsl_vector_get(g2->params, k),
-                      gsl_vector_get(c->grad->params, k), k, c->desc,
-                      TU_RERUN_ARGS(i, "Properties"));
+        ck_assert_msg(
+            ratio <= 1.0,
+            "%s: chunks of %zu %.17g vs batch %.17g at param %zu; %s; " TU_RERUN_FMT,
+            cost->name, chunk, gsl_vector_get(g2->params, k),
+            gsl_vector_get(c->grad->params, k), k, c->desc,
+            TU_RERUN_ARGS(i, "Properties"));
         st_chunk.worst_rel = fmax(st_chunk.worst_rel, ratio * 1e-10);
         st_chunk.checked += mean->size;
         st_chunk.cases++;
@@ -463,7 +479,8 @@ START_TEST(test_minibatch_equals_mean_of_samples) {
                          GSL_SUCCESS);
         ck_assert_int_eq(gp_feedforward(c->net, c->X, c->w), GSL_SUCCESS);
         for (k = 0; k < c->m; k++) {
-            gsl_vector_const_view z = gsl_matrix_const_column(c->w->z[c->net->p.L - 1], k);
+            gsl_vector_const_view z =
+                gsl_matrix_const_column(c->w->z[c->net->p.L - 1], k);
             gsl_vector_const_view y = gsl_matrix_const_column(c->Y, k);
             cost_ref += cost->fn_z(&z.vector, &y.vector) / (double)c->m;
         }
@@ -477,8 +494,10 @@ START_TEST(test_minibatch_equals_mean_of_samples) {
         /* To rounding: both form the hidden sigma' from z without cancellation (the
          * library as e^{-|z|}/(1+e^{-|z|})^2, the test as sigma(z)sigma(-z)). */
         ratio = rounding_ratio_tol(g2->params, c->grad->params, absmean, 1e-12, &k);
-        ck_assert_msg(ratio <= 1.0, "%s: test backprop %.17g vs library %.17g at param %zu; "
-                      "%s; " TU_RERUN_FMT, cost->name, gsl_vector_get(g2->params, k),
+        ck_assert_msg(ratio <= 1.0,
+                      "%s: test backprop %.17g vs library %.17g at param %zu; "
+                      "%s; " TU_RERUN_FMT,
+                      cost->name, gsl_vector_get(g2->params, k),
                       gsl_vector_get(c->grad->params, k), k, c->desc,
                       TU_RERUN_ARGS(i, "Properties"));
         st_manual.worst_rel = fmax(st_manual.worst_rel, ratio * 1e-12);
@@ -525,14 +544,15 @@ START_TEST(test_feedforward_matches_definition) {
                 for (j = 0; j < z->size; j++) {
                     double zw = gsl_matrix_get(c->w->z[l - 1], j, s);
                     double aw = gsl_matrix_get(c->w->a[l - 1], j, s);
-                    ck_assert_msg(fabs(zw - gsl_vector_get(z, j)) <=
-                                          1e-13 * (1 + fabs(gsl_vector_get(z, j))) &&
-                                      fabs(aw - gsl_vector_get(a, j)) <=
-                                          1e-13 * (1 + fabs(gsl_vector_get(a, j))),
-                                  "layer %zu neuron %zu sample %zu: z %.17g vs %.17g, a %.17g "
-                                  "vs %.17g; %s; " TU_RERUN_FMT,
-                                  l, j, s, zw, gsl_vector_get(z, j), aw, gsl_vector_get(a, j),
-                                  c->desc, TU_RERUN_ARGS(i, "Properties"));
+                    ck_assert_msg(
+                        fabs(zw - gsl_vector_get(z, j)) <=
+                                1e-13 * (1 + fabs(gsl_vector_get(z, j))) &&
+                            fabs(aw - gsl_vector_get(a, j)) <=
+                                1e-13 * (1 + fabs(gsl_vector_get(a, j))),
+                        "layer %zu neuron %zu sample %zu: z %.17g vs %.17g, a %.17g "
+                        "vs %.17g; %s; " TU_RERUN_FMT,
+                        l, j, s, zw, gsl_vector_get(z, j), aw, gsl_vector_get(a, j),
+                        c->desc, TU_RERUN_ARGS(i, "Properties"));
                 }
                 gsl_vector_free(aprev);
                 gsl_vector_free(z);
@@ -558,7 +578,8 @@ START_TEST(test_backprop_rejects_bad_shapes) {
     gsl_matrix *Xbad = gsl_matrix_calloc(2, 4), *Ybad = gsl_matrix_calloc(3, 4);
     gsl_matrix *Y3 = gsl_matrix_calloc(2, 3), *X5 = gsl_matrix_calloc(3, 5),
                *Y5 = gsl_matrix_calloc(2, 5);
-    gsl_vector *x = gsl_vector_calloc(3), *xbad = gsl_vector_calloc(4), *y = gsl_vector_calloc(2);
+    gsl_vector *x = gsl_vector_calloc(3), *xbad = gsl_vector_calloc(4),
+               *y = gsl_vector_calloc(2);
     gp_regularization neg = {-1.0, 0.0, 0};
     gp_gradcheck_opts opts;
     gp_gradcheck_report rep;
@@ -569,9 +590,11 @@ START_TEST(test_backprop_rejects_bad_shapes) {
     ck_assert_int_eq(gp_backprop_batch(net, Xbad, Y, w, g), GSL_EBADLEN);
     ck_assert_int_eq(gp_backprop_batch(net, X, Ybad, w, g), GSL_EBADLEN);
     ck_assert_int_eq(gp_backprop_batch(net, X, Y3, w, g), GSL_EBADLEN);
-    ck_assert_int_ne(gp_backprop_batch(net, X5, Y5, w, g), GSL_SUCCESS); /* m > max_batch */
+    ck_assert_int_ne(gp_backprop_batch(net, X5, Y5, w, g),
+                     GSL_SUCCESS); /* m > max_batch */
     ck_assert_int_eq(gp_backprop_batch(net, X, Y, w, g2), GSL_EBADLEN);
-    ck_assert_int_eq(gp_backprop_batch_rows(net, X, Y, w, g), GSL_EBADLEN); /* X is 3 x 4 */
+    ck_assert_int_eq(gp_backprop_batch_rows(net, X, Y, w, g),
+                     GSL_EBADLEN); /* X is 3 x 4 */
     ck_assert_int_eq(gp_backprop(net, xbad, y, w, g), GSL_EBADLEN);
     ck_assert_int_eq(gp_backprop(net, x, x, w, g), GSL_EBADLEN);
     ck_assert_int_eq(gp_feedforward(net, Xbad, w), GSL_EBADLEN);

@@ -76,7 +76,8 @@ START_TEST(test_cost_known_values) {
     const double z2[] = {0.0, -log(3.0)}, a2[] = {0.5, 0.25}, y2[] = {0.0, 1.0};
     const double zl[] = {1.0, -2.0}, yl[] = {0.5, 0.5};
     const double a3[] = {0.2, 0.5, 0.3}, e1[] = {0.0, 1.0, 0.0};
-    gsl_vector *z = vec(2, z2), *a = vec(2, a2), *y = vec(2, y2), *g = gsl_vector_alloc(2);
+    gsl_vector *z = vec(2, z2), *a = vec(2, a2), *y = vec(2, y2),
+               *g = gsl_vector_alloc(2);
     gsl_vector *zlv = vec(2, zl), *ylv = vec(2, yl);
     gsl_vector *a3v = vec(3, a3), *e1v = vec(3, e1), *g3 = gsl_vector_alloc(3);
     /* quadratic: 1/2 (0.25 + 0.5625) */
@@ -147,15 +148,16 @@ START_TEST(test_cost_extreme_z_known_values) {
         gsl_vector_set(y1, 0, xe[t].y);
         c = gp_cost_cross_entropy.fn_z(z1, y1);
         ck_assert_msg(isfinite(c) && close_to(c, xe[t].want, xe[t].rtol, 0),
-                      "cross-entropy fn_z(z=%g, y=%g) = %.17g, want %.17g", xe[t].z, xe[t].y,
-                      c, xe[t].want);
+                      "cross-entropy fn_z(z=%g, y=%g) = %.17g, want %.17g", xe[t].z,
+                      xe[t].y, c, xe[t].want);
     }
     /* quadratic with saturated sigmoid: a = 1 and a = e^{-700} */
     gsl_vector_set(z1, 0, 700.0);
     gsl_vector_set(y1, 0, 0.0);
     ck_assert_double_eq_tol(gp_cost_quadratic.fn_z(z1, y1), 0.5, 1e-16);
     gsl_vector_set(z1, 0, -700.0);
-    ck_assert(gp_cost_quadratic.fn_z(z1, y1) >= 0.0 && gp_cost_quadratic.fn_z(z1, y1) < 1e-300);
+    ck_assert(gp_cost_quadratic.fn_z(z1, y1) >= 0.0 &&
+              gp_cost_quadratic.fn_z(z1, y1) < 1e-300);
     /* log-likelihood via log-sum-exp: z = (700, 0, -700) */
     gsl_vector_set(z3, 0, 700.0);
     gsl_vector_set(z3, 1, 0.0);
@@ -170,7 +172,8 @@ START_TEST(test_cost_extreme_z_known_values) {
      * rounding of lse (ulp(700) ~ 1e-13), not relatively, when y is the arg max. */
     gsl_vector_set_basis(y3, 0);
     c = gp_cost_log_likelihood.fn_z(z3, y3);
-    ck_assert_msg(c >= 0.0 && fabs(c - EXP_M700) <= 1e-13, "LL(y=0) = %.17g, want e^-700", c);
+    ck_assert_msg(c >= 0.0 && fabs(c - EXP_M700) <= 1e-13, "LL(y=0) = %.17g, want e^-700",
+                  c);
     gsl_vector_free(y3);
     gsl_vector_free(z3);
     gsl_vector_free(y1);
@@ -261,8 +264,8 @@ START_TEST(test_cost_delta_matches_numeric) {
             double num, abserr;
             p.j = j;
             gsl_deriv_central(&F, gsl_vector_get(z, j), opts.h, &num, &abserr);
-            gp_gradcheck_add(&rep, &opts, GP_TENSOR_Z, 1, j, 0, gsl_vector_get(delta, j), num,
-                             abserr);
+            gp_gradcheck_add(&rep, &opts, GP_TENSOR_Z, 1, j, 0, gsl_vector_get(delta, j),
+                             num, abserr);
         }
         tu_describe_worst(&rep, msg, sizeof msg);
         ck_assert_msg(rep.n_failed == 0, "%s delta, len %zu scale %g: %s; " TU_RERUN_FMT,
@@ -271,8 +274,9 @@ START_TEST(test_cost_delta_matches_numeric) {
         /* the two forms of C_x agree where the book's form loses nothing */
         if (scale < 3.0) {
             double cz = cost->fn_z(z, y), ca = cost->fn_a(a, y);
-            ck_assert_msg(close_to(cz, ca, 1e-9, 1e-14), "%s fn_z %.17g fn_a %.17g; "
-                          TU_RERUN_FMT, cost->name, cz, ca, TU_RERUN_ARGS(i, "Properties"));
+            ck_assert_msg(close_to(cz, ca, 1e-9, 1e-14),
+                          "%s fn_z %.17g fn_a %.17g; " TU_RERUN_FMT, cost->name, cz, ca,
+                          TU_RERUN_ARGS(i, "Properties"));
         }
         st.cases++;
         gsl_vector_free(p.xt);
@@ -328,17 +332,18 @@ START_TEST(test_cost_dfda_matches_numeric) {
         for (j = 0; j < len; j++) {
             double num, abserr, aj = gsl_vector_get(a, j);
             /* steps stay inside the domain (0,1) of the logarithms */
-            double h = cost->output == GP_OUTPUT_LINEAR    ? opts.h
-                       : cost->output == GP_OUTPUT_SOFTMAX ? fmin(opts.h, 0.25 * aj)
-                                                           : fmin(opts.h, 0.25 * fmin(aj, 1 - aj));
+            double h = cost->output == GP_OUTPUT_LINEAR ? opts.h
+                       : cost->output == GP_OUTPUT_SOFTMAX
+                           ? fmin(opts.h, 0.25 * aj)
+                           : fmin(opts.h, 0.25 * fmin(aj, 1 - aj));
             p.j = j;
             gsl_deriv_central(&F, aj, h, &num, &abserr);
             gp_gradcheck_add(&rep, &opts, GP_TENSOR_Z, 1, j, 0, gsl_vector_get(g, j), num,
                              abserr);
         }
         tu_describe_worst(&rep, msg, sizeof msg);
-        ck_assert_msg(rep.n_failed == 0, "%s dC/da, len %zu: %s; " TU_RERUN_FMT, cost->name,
-                      len, msg, TU_RERUN_ARGS(i, "Properties"));
+        ck_assert_msg(rep.n_failed == 0, "%s dC/da, len %zu: %s; " TU_RERUN_FMT,
+                      cost->name, len, msg, TU_RERUN_ARGS(i, "Properties"));
         ck_assert(rep.sum_abs_numeric > 0);
         tu_stat_report(&st, &rep);
         st.cases++;
@@ -403,13 +408,14 @@ START_TEST(test_cost_fn_z_stable_for_large_z) {
         } else {
             for (j = 0; j < len; j++) {
                 double zj = gsl_vector_get(z, j);
-                double aj = cost->output == GP_OUTPUT_LINEAR ? zj : 1.0 / (1.0 + exp(-zj));
+                double aj =
+                    cost->output == GP_OUTPUT_LINEAR ? zj : 1.0 / (1.0 + exp(-zj));
                 ref += 0.5 * (aj - gsl_vector_get(y, j)) * (aj - gsl_vector_get(y, j));
             }
         }
         ck_assert_msg(isfinite(c) && c >= 0.0 && close_to(c, ref, 1e-13, 1e-300),
-                      "%s fn_z = %.17g, reference %.17g (len %zu); " TU_RERUN_FMT, cost->name,
-                      c, ref, len, TU_RERUN_ARGS(i, "Properties"));
+                      "%s fn_z = %.17g, reference %.17g (len %zu); " TU_RERUN_FMT,
+                      cost->name, c, ref, len, TU_RERUN_ARGS(i, "Properties"));
         tu_stat_value(&st, c, ref, 1e-300);
         st.cases++;
         gsl_vector_free(y);
@@ -442,17 +448,17 @@ START_TEST(test_xent_nonnegative_and_minimal_at_target) {
         h = binary_entropy(y);
         c = xent1(a, y);
         ck_assert_msg(c >= 0.0 && c >= h - 1e-14 * (1 + h),
-                      "CE(a=%.17g, y=%.17g) = %.17g < H(y) = %.17g; " TU_RERUN_FMT, a, y, c, h,
-                      TU_RERUN_ARGS(i, "Properties"));
+                      "CE(a=%.17g, y=%.17g) = %.17g < H(y) = %.17g; " TU_RERUN_FMT, a, y,
+                      c, h, TU_RERUN_ARGS(i, "Properties"));
         if (fabs(a - y) > 1e-3)
-            ck_assert_msg(c > h, "CE(a=%.17g, y=%.17g) = %.17g not above H(y) = %.17g", a, y,
-                          c, h);
+            ck_assert_msg(c > h, "CE(a=%.17g, y=%.17g) = %.17g not above H(y) = %.17g", a,
+                          y, c, h);
         if (y > 0 && y < 1) {
             /* minimum at a = y, with the binary-entropy value; neighbours are higher */
             cy = xent1(y, y);
             ck_assert_msg(close_to(cy, h, 1e-14, 1e-15),
-                          "CE(y, y) = %.17g, H(y) = %.17g (y=%.17g); " TU_RERUN_FMT, cy, h, y,
-                          TU_RERUN_ARGS(i, "Properties"));
+                          "CE(y, y) = %.17g, H(y) = %.17g (y=%.17g); " TU_RERUN_FMT, cy,
+                          h, y, TU_RERUN_ARGS(i, "Properties"));
             tu_stat_value(&st, cy, h, 1e-300);
             if (y > 1e-3 && y < 1 - 1e-3) {
                 ck_assert(xent1(y * (1 + 1e-3), y) > cy);
@@ -467,8 +473,8 @@ START_TEST(test_xent_nonnegative_and_minimal_at_target) {
                 ck_assert(ck >= 0.0 && ck < prev);
                 prev = ck;
             }
-            ck_assert_msg(prev < 2e-15, "CE(a=y +- 1e-15, y=%g) = %g does not tend to 0", y,
-                          prev);
+            ck_assert_msg(prev < 2e-15, "CE(a=y +- 1e-15, y=%g) = %g does not tend to 0",
+                          y, prev);
             ck_assert_double_eq(xent1(y, y), 0.0);
         }
         st.cases++;
@@ -483,7 +489,8 @@ END_TEST
 START_TEST(test_xent_label_pm1_form) {
     size_t n = tu_cases(2000), i;
     tu_stat st;
-    gsl_vector *z = gsl_vector_alloc(1), *t = gsl_vector_alloc(1), *a = gsl_vector_alloc(1);
+    gsl_vector *z = gsl_vector_alloc(1), *t = gsl_vector_alloc(1),
+               *a = gsl_vector_alloc(1);
     tu_stat_init(&st, "xent_label_pm1", "");
     for (i = 0; i < n; i++) {
         gsl_rng *r;
@@ -498,16 +505,16 @@ START_TEST(test_xent_label_pm1_form) {
         gsl_vector_set(t, 0, (ylab + 1) / 2);
         cz = gp_cost_cross_entropy.fn_z(z, t);
         ck_assert_msg(close_to(cz, L, 1e-14, 1e-300),
-                      "s=%.17g y=%g: CE %.17g, ln(1+e^{-ys}) %.17g; " TU_RERUN_FMT, s, ylab,
-                      cz, L, TU_RERUN_ARGS(i, "Properties"));
+                      "s=%.17g y=%g: CE %.17g, ln(1+e^{-ys}) %.17g; " TU_RERUN_FMT, s,
+                      ylab, cz, L, TU_RERUN_ARGS(i, "Properties"));
         ck_assert(close_to(gp_softplus(-ylab * s), L, 1e-14, 1e-300));
         /* the book's form of the same cost, where sigma(s) is not rounded to 0 or 1 */
         if (fabs(s) < 15) {
             double ca;
             gsl_vector_set(a, 0, gp_sigmoid(s));
             ca = gp_cost_cross_entropy.fn_a(a, t);
-            ck_assert_msg(close_to(ca, L, 1e-8, 1e-15), "s=%.17g y=%g: fn_a %.17g vs %.17g", s,
-                          ylab, ca, L);
+            ck_assert_msg(close_to(ca, L, 1e-8, 1e-15),
+                          "s=%.17g y=%g: fn_a %.17g vs %.17g", s, ylab, ca, L);
             /* y = 1: ln(1+e^{-s}); y = 0 in {0,1} form: ln(1+e^{s}) */
             ck_assert(close_to(ylab > 0 ? log1p(exp(-s)) : log1p(exp(s)), L, 1e-14, 0));
         }
@@ -561,12 +568,13 @@ START_TEST(test_xent_recovered_by_integrating_dcda) {
         /* the integrand is the book's closed form */
         formula = (a1 - p.y) / (a1 * (1 - a1));
         ck_assert(close_to(xent_dcda(a1, &p), formula, 1e-14, 1e-14));
-        status = gsl_integration_qags(&F, a1, a2, 1e-13, 1e-11, 1000, ws, &result, &abserr);
+        status =
+            gsl_integration_qags(&F, a1, a2, 1e-13, 1e-11, 1000, ws, &result, &abserr);
         ck_assert_int_eq(status, GSL_SUCCESS);
         diff = xent1(a2, p.y) - xent1(a1, p.y);
         ck_assert_msg(fabs(result - diff) <= 4 * abserr + 1e-11 * (1 + fabs(diff)),
-                      "y=%.17g a1=%.17g a2=%.17g: integral %.17g (+-%.3g), C(a2)-C(a1) %.17g; "
-                      TU_RERUN_FMT,
+                      "y=%.17g a1=%.17g a2=%.17g: integral %.17g (+-%.3g), C(a2)-C(a1) "
+                      "%.17g; " TU_RERUN_FMT,
                       p.y, a1, a2, result, abserr, diff, TU_RERUN_ARGS(i, "Properties"));
         tu_stat_value(&st, result, diff, 1e-9);
         st.cases++;
@@ -584,8 +592,9 @@ END_TEST
 
 START_TEST(test_cost_rejects_mismatched_lengths) {
     const gp_cost_type *cost = gp_cost_types[_i];
-    gsl_vector *a3 = gsl_vector_alloc(3), *y3 = gsl_vector_calloc(3), *g2 = gsl_vector_alloc(2),
-               *g3 = gsl_vector_alloc(3), *y2 = gsl_vector_calloc(2);
+    gsl_vector *a3 = gsl_vector_alloc(3), *y3 = gsl_vector_calloc(3),
+               *g2 = gsl_vector_alloc(2), *g3 = gsl_vector_alloc(3),
+               *y2 = gsl_vector_calloc(2);
     gsl_vector_set_all(a3, 0.25);
     gsl_vector_set(y3, 0, 1.0);
     gsl_vector_set(y2, 0, 1.0);

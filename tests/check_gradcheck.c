@@ -31,7 +31,8 @@ START_TEST(test_gradcheck_opts_defaults) {
 }
 END_TEST
 
-/* |g - d| <= factor abserr + atol + rtol max(|g|,|d|); worst offenders sorted; NaN fails. */
+/* |g - d| <= factor abserr + atol + rtol max(|g|,|d|); worst offenders sorted; NaN fails.
+ */
 START_TEST(test_gradcheck_add_pass_rule) {
     gp_gradcheck_opts o;
     gp_gradcheck_report r;
@@ -39,8 +40,10 @@ START_TEST(test_gradcheck_add_pass_rule) {
     gp_gradcheck_report_init(&r);
     ck_assert_uint_eq(r.n_checked, 0);
     ck_assert_uint_eq(r.n_worst, 0);
-    ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_W, 1, 0, 0, 1.0, 1.0 + 5e-7, 0.0), 1);
-    ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_W, 1, 0, 1, 1.0, 1.0 + 2e-6, 0.0), 0);
+    ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_W, 1, 0, 0, 1.0, 1.0 + 5e-7, 0.0),
+                     1);
+    ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_W, 1, 0, 1, 1.0, 1.0 + 2e-6, 0.0),
+                     0);
     ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_B, 2, 3, 0, 0.0, 1e-6, 1e-6), 1);
     ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_B, 2, 4, 0, 0.0, 5e-9, 0.0), 1);
     ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_Z, 1, 2, 7, 0.5, -0.5, 0.0), 0);
@@ -49,8 +52,8 @@ START_TEST(test_gradcheck_add_pass_rule) {
     ck_assert_uint_eq(r.n_checked, 7);
     ck_assert_uint_eq(r.n_failed, 4);
     ck_assert(r.max_abs_error >= 1.0 || isnan(r.max_abs_error));
-    ck_assert_double_eq_tol(r.sum_abs_numeric, 1.0 + 5e-7 + 1.0 + 2e-6 + 1e-6 + 5e-9 + 0.5 + 0.5,
-                            1e-12);
+    ck_assert_double_eq_tol(r.sum_abs_numeric,
+                            1.0 + 5e-7 + 1.0 + 2e-6 + 1e-6 + 5e-9 + 0.5 + 0.5, 1e-12);
     ck_assert_uint_eq(r.n_worst, 5);
     /* the NaNs score infinity; then the sign flip (0.5 vs -0.5) */
     ck_assert(isinf(r.worst[0].score) && isinf(r.worst[1].score));
@@ -58,8 +61,10 @@ START_TEST(test_gradcheck_add_pass_rule) {
     ck_assert_uint_eq(r.worst[2].k, 7);
     ck_assert(r.worst[2].tensor == GP_TENSOR_Z);
     ck_assert_double_eq(r.worst[2].error, 1.0);
-    ck_assert(r.worst[2].score > 1.0 && r.worst[3].score > 1.0 && r.worst[4].score <= 1.0);
-    ck_assert(r.worst[2].score >= r.worst[3].score && r.worst[3].score >= r.worst[4].score);
+    ck_assert(r.worst[2].score > 1.0 && r.worst[3].score > 1.0 &&
+              r.worst[4].score <= 1.0);
+    ck_assert(r.worst[2].score >= r.worst[3].score &&
+              r.worst[3].score >= r.worst[4].score);
 }
 END_TEST
 
@@ -78,17 +83,19 @@ START_TEST(test_cost_from_z_matches_forward) {
         c = tu_case_alloc(r, cost, &sh);
         ck_assert_int_eq(gp_feedforward(c->net, c->X, c->w), GSL_SUCCESS);
         for (s = 0; s < c->m; s++) {
-            gsl_vector_const_view zL = gsl_matrix_const_column(c->w->z[c->net->p.L - 1], s);
+            gsl_vector_const_view zL =
+                gsl_matrix_const_column(c->w->z[c->net->p.L - 1], s);
             gsl_vector_const_view y = gsl_matrix_const_column(c->Y, s);
             double want = cost->fn_z(&zL.vector, &y.vector);
             for (l = 1; l <= c->net->p.L; l++) {
                 gsl_vector *zl = gsl_vector_alloc(c->net->p.sizes[l]);
                 double got;
                 gsl_matrix_get_col(zl, c->w->z[l - 1], s);
-                ck_assert_int_eq(gp_cost_from_z(c->net, l, zl, &y.vector, &got), GSL_SUCCESS);
+                ck_assert_int_eq(gp_cost_from_z(c->net, l, zl, &y.vector, &got),
+                                 GSL_SUCCESS);
                 ck_assert_msg(fabs(got - want) <= 1e-12 * (1 + fabs(want)),
-                              "layer %zu sample %zu: %.17g vs %.17g; %s; " TU_RERUN_FMT, l, s,
-                              got, want, c->desc, TU_RERUN_ARGS(i, "Core"));
+                              "layer %zu sample %zu: %.17g vs %.17g; %s; " TU_RERUN_FMT,
+                              l, s, got, want, c->desc, TU_RERUN_ARGS(i, "Core"));
                 gsl_vector_free(zl);
             }
         }
@@ -197,8 +204,8 @@ static void mutant_shape(mutant_kind k, tu_shape *s, int full_scale) {
 }
 
 /* Add a wrong regularisation gradient to grad (the L2 and L1 mutants). */
-static void add_wrong_reg(mutant_kind k, const gp_network *net, const gp_regularization *reg,
-                          gp_gradient *grad) {
+static void add_wrong_reg(mutant_kind k, const gp_network *net,
+                          const gp_regularization *reg, gp_gradient *grad) {
     size_t l, j, q;
     for (l = 0; l < net->p.L; l++)
         for (j = 0; j < net->p.w[l]->size1; j++)
@@ -218,7 +225,8 @@ static void run_mutant_case(mutant_kind k, size_t i, int full_scale, mutant_tall
     const gp_cost_type *base = mutant_base_cost(k, i);
     gp_cost_type mut = *base;
     tu_shape sh;
-    gsl_rng *r = tu_rng_for_case(0x30A7 + 16 * (unsigned long)k + (unsigned long)full_scale, i);
+    gsl_rng *r =
+        tu_rng_for_case(0x30A7 + 16 * (unsigned long)k + (unsigned long)full_scale, i);
     tu_case *c;
     gp_regularization reg = {0.0, 0.0, 0};
     gp_gradcheck_opts opts;
@@ -236,12 +244,14 @@ static void run_mutant_case(mutant_kind k, size_t i, int full_scale, mutant_tall
     gp_gradcheck_opts_default(&opts);
 
     /* the right formula */
-    ck_assert_int_eq(gp_total_gradient(c->net, c->X, c->Y, &reg, c->w, c->grad), GSL_SUCCESS);
+    ck_assert_int_eq(gp_total_gradient(c->net, c->X, c->Y, &reg, c->w, c->grad),
+                     GSL_SUCCESS);
     gp_gradcheck_report_init(&good);
     ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &reg, c->grad, &opts, &good),
                      GSL_SUCCESS);
     tu_describe_worst(&good, msg, sizeof msg);
-    ck_assert_msg(good.n_failed == 0, "control for mutant '%s' failed, %s: %s; " TU_RERUN_FMT,
+    ck_assert_msg(good.n_failed == 0,
+                  "control for mutant '%s' failed, %s: %s; " TU_RERUN_FMT,
                   mutant_names[k], c->desc, msg, TU_RERUN_ARGS(i, "Mutants"));
     if (full_scale && good.sum_abs_numeric == 0) {
         /* Fully saturated (scale up to 10): the cost is flat in floating point, so no
@@ -312,18 +322,20 @@ START_TEST(test_mutants_are_rejected) {
     mutant_kind k = (mutant_kind)_i;
     mutant_tally t = run_mutant(k, 0), full = run_mutant(k, 1);
     double rate = t.cases ? (double)t.rejected / (double)t.cases : 0.0;
-    printf("GP-MUTANT %-52s rejected %3zu/%zu = %5.1f%% (scale 1e-2..3); "
-           "full scale 1e-3..10: %zu/%zu = %.1f%% (+%zu flat); correct formula failed %zu\n",
-           mutant_names[k], t.rejected, t.cases, 100 * rate, full.rejected, full.cases,
-           full.cases ? 100.0 * (double)full.rejected / (double)full.cases : 0.0,
-           full.no_signal, t.correct_failed + full.correct_failed);
+    printf(
+        "GP-MUTANT %-52s rejected %3zu/%zu = %5.1f%% (scale 1e-2..3); "
+        "full scale 1e-3..10: %zu/%zu = %.1f%% (+%zu flat); correct formula failed %zu\n",
+        mutant_names[k], t.rejected, t.cases, 100 * rate, full.rejected, full.cases,
+        full.cases ? 100.0 * (double)full.rejected / (double)full.cases : 0.0,
+        full.no_signal, t.correct_failed + full.correct_failed);
     fflush(stdout);
     ck_assert_uint_eq(t.correct_failed + full.correct_failed, 0);
     ck_assert_msg(t.rejected >= 1 || getenv("GP_CASE") != NULL,
                   "mutant '%s' was never rejected", mutant_names[k]);
     if (getenv("GP_CASE") == NULL)
-        ck_assert_msg(rate >= MIN_REJECTION, "mutant '%s' rejected on only %zu of %zu cases",
-                      mutant_names[k], t.rejected, t.cases);
+        ck_assert_msg(rate >= MIN_REJECTION,
+                      "mutant '%s' rejected on only %zu of %zu cases", mutant_names[k],
+                      t.rejected, t.cases);
 }
 END_TEST
 
@@ -344,8 +356,9 @@ START_TEST(test_zero_gradient_is_rejected) {
         gp_gradcheck_opts_default(&opts);
         gp_gradcheck_report_init(&rep);
         gsl_vector_set_zero(c->grad->params);
-        ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, NULL, c->grad, &opts, &rep),
-                         GSL_SUCCESS);
+        ck_assert_int_eq(
+            gp_gradcheck_params(c->net, c->X, c->Y, NULL, c->grad, &opts, &rep),
+            GSL_SUCCESS);
         ck_assert(rep.sum_abs_numeric > 0);
         rejected += rep.n_failed > 0;
         cases++;

@@ -98,7 +98,8 @@ static void check_images_content(const gp_idx_images *im, size_t n, size_t rows,
 START_TEST(test_idx_reads_raw_images) {
     gp_idx_images *im = NULL;
     write_images("img", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 0);
-    ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path("img"), &im, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path("img"), &im, eb, sizeof eb),
+                     GSL_SUCCESS);
     check_images_content(im, 3, 2, 5);
     gp_idx_images_free(im);
 }
@@ -108,7 +109,8 @@ START_TEST(test_idx_reads_gzip_images) {
     gp_idx_images *im = NULL;
     /* Larger than one read chunk, so the growing buffer is exercised. */
     write_images("img.gz", GP_IDX_IMAGES_MAGIC, 1500, 28, 28, 0, 0, 1);
-    ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path("img.gz"), &im, NULL, 0), GSL_SUCCESS);
+    ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path("img.gz"), &im, NULL, 0),
+                     GSL_SUCCESS);
     check_images_content(im, 1500, 28, 28);
     gp_idx_images_free(im);
 }
@@ -192,7 +194,8 @@ END_TEST
 #define EXPECT_IMAGES(name, status, needle)                                              \
     do {                                                                                 \
         gp_idx_images *im_ = (gp_idx_images *)1;                                         \
-        ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path(name), &im_, eb, sizeof eb), status);  \
+        ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path(name), &im_, eb, sizeof eb),  \
+                         status);                                                        \
         ck_assert_ptr_null(im_);                                                         \
         ck_assert_msg(strstr(eb, needle) != NULL, "message '%s' lacks '%s'", eb,         \
                       needle);                                                           \
@@ -270,7 +273,8 @@ START_TEST(test_idx_rejects_bad_magic) {
     write_labels("lab", 5, five_labels, 0);
     EXPECT_IMAGES("lab", GSL_EINVAL, "this is an idx1 label file");
     write_images("img", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 0);
-    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("img"), 9, &lb, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("img"), 9, &lb, eb, sizeof eb),
+                     GSL_EINVAL);
     ck_assert_ptr_null(lb);
     ck_assert_ptr_nonnull(strstr(eb, "this is an idx3 image file"));
     /* Little-endian magic, the classic mistake of a hand-written writer. */
@@ -303,12 +307,15 @@ START_TEST(test_idx_rejects_missing_file) {
     gp_idx_labels *lb = (gp_idx_labels *)1;
     EXPECT_IMAGES("nope", GSL_EFAILED, "cannot open: No such file or directory");
     ck_assert_int_eq(errno, ENOENT);
-    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("nope"), 9, &lb, NULL, 0), GSL_EFAILED);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("nope"), 9, &lb, NULL, 0),
+                     GSL_EFAILED);
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_ptr_null(lb);
     /* NULL arguments are refused, not dereferenced. */
-    ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path("nope"), NULL, eb, sizeof eb), GSL_EINVAL);
-    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("nope"), 9, NULL, NULL, 0), GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path("nope"), NULL, eb, sizeof eb),
+                     GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("nope"), 9, NULL, NULL, 0),
+                     GSL_EINVAL);
     ck_assert_int_eq(gp_idx_read_labels(NULL, 9, &lb, NULL, 0), GSL_EINVAL);
     {
         gp_mnist *m = (gp_mnist *)1;
@@ -332,7 +339,8 @@ START_TEST(test_idx_rejects_label_out_of_range) {
     static const uint8_t bad[4] = {0, 9, 10, 2};
     gp_idx_labels *lb = (gp_idx_labels *)1;
     write_labels("lab", 4, bad, 0);
-    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab"), 9, &lb, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab"), 9, &lb, eb, sizeof eb),
+                     GSL_EINVAL);
     ck_assert_ptr_null(lb);
     ck_assert_msg(strstr(eb, "label 10 at index 2 is out of range 0..9") != NULL, "%s",
                   eb);
@@ -340,7 +348,8 @@ START_TEST(test_idx_rejects_label_out_of_range) {
     ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab"), 10, &lb, eb, sizeof eb),
                      GSL_SUCCESS);
     gp_idx_labels_free(lb);
-    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab"), 8, &lb, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab"), 8, &lb, eb, sizeof eb),
+                     GSL_EINVAL);
     ck_assert_msg(strstr(eb, "label 9 at index 1 is out of range 0..8") != NULL, "%s",
                   eb);
 }
@@ -353,7 +362,8 @@ START_TEST(test_idx_rejects_truncated_labels) {
     put32(buf + 4, 5);
     buf[8] = buf[9] = 1;
     write_file("lab", buf, sizeof buf, 0);
-    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab"), 9, &lb, eb, sizeof eb), GSL_EOF);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab"), 9, &lb, eb, sizeof eb),
+                     GSL_EOF);
     ck_assert_ptr_null(lb);
     ck_assert_msg(strstr(eb, "truncated: expected 5 label bytes, got 2") != NULL, "%s",
                   eb);
@@ -544,8 +554,9 @@ static Suite *make_idx_suite(void) {
     if (n_real)
         tcase_add_loop_test(mnist, test_mnist_load_real_data, 0, (int)n_real);
     else
-        printf("idx: no real MNIST/Fashion-MNIST here (set GP_MNIST_DIR): that test is not "
-               "run\n");
+        printf(
+            "idx: no real MNIST/Fashion-MNIST here (set GP_MNIST_DIR): that test is not "
+            "run\n");
     tcase_set_timeout(mnist, 60);
     suite_add_tcase(s, mnist);
     return s;

@@ -64,8 +64,10 @@ static gp_network *awkward_network(const gp_cost_type *cost, unsigned long seed)
 START_TEST(test_netio_round_trip_is_bit_exact) {
     const gp_cost_type *cost = gp_cost_types[_i];
     gp_network *net = awkward_network(cost, 1000 + (unsigned long)_i), *back = NULL;
-    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb), GSL_SUCCESS);
-    ck_assert_msg(gp_netio_load(tu_tmpdir_path("net.json"), &back, eb, sizeof eb) == GSL_SUCCESS,
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb),
+                     GSL_SUCCESS);
+    ck_assert_msg(gp_netio_load(tu_tmpdir_path("net.json"), &back, eb, sizeof eb) ==
+                      GSL_SUCCESS,
                   "%s", eb);
     ck_assert_ptr_eq(back->cost, cost);
     ck_assert_uint_eq(back->p.L, 3);
@@ -86,7 +88,8 @@ START_TEST(test_netio_saves_network2_layout) {
     json_t *root, *b;
     char names[256];
     gsl_vector_set(net->p.b[0], 2, 0.25);
-    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("n.json"), eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("n.json"), eb, sizeof eb),
+                     GSL_SUCCESS);
     root = json_load_file(tu_tmpdir_path("n.json"), 0, &jerr);
     ck_assert_ptr_nonnull(root);
     ck_assert_str_eq(json_string_value(json_object_get(root, "cost")),
@@ -164,7 +167,8 @@ START_TEST(test_netio_accepts_gradproof_cost_names_and_flat_biases) {
                  "\"biases\": [[3, [4]]], \"note\": \"extra keys are ignored\"}",
                  cases[i].name);
         write_text("c.json", text);
-        ck_assert_msg(gp_netio_load(tu_tmpdir_path("c.json"), &net, eb, sizeof eb) == GSL_SUCCESS,
+        ck_assert_msg(gp_netio_load(tu_tmpdir_path("c.json"), &net, eb, sizeof eb) ==
+                          GSL_SUCCESS,
                       "%s: %s", cases[i].name, eb);
         ck_assert_ptr_eq(net->cost, cases[i].cost);
         ck_assert_double_eq(gsl_vector_get(net->p.b[0], 0), 3.0);
@@ -179,8 +183,10 @@ START_TEST(test_netio_save_replaces_existing_file) {
     gp_network *net = awkward_network(&gp_cost_quadratic, 7), *back = NULL;
     char names[256];
     write_text("net.json", "old contents");
-    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb), GSL_SUCCESS);
-    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("net.json"), &back, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb),
+                     GSL_SUCCESS);
+    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("net.json"), &back, eb, sizeof eb),
+                     GSL_SUCCESS);
     ck_assert_mem_eq(back->p.params->data, net->p.params->data,
                      net->p.n_params * sizeof(double));
     ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), names, sizeof names), 1);
@@ -265,7 +271,8 @@ static const struct {
 START_TEST(test_netio_rejects_malformed) {
     gp_network *net = (gp_network *)1;
     write_text("bad.json", malformed[_i].text);
-    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("bad.json"), &net, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("bad.json"), &net, eb, sizeof eb),
+                     GSL_EINVAL);
     ck_assert_ptr_null(net);
     ck_assert_msg(strstr(eb, malformed[_i].needle) != NULL, "case %d: '%s' lacks '%s'",
                   _i, eb, malformed[_i].needle);
@@ -275,11 +282,13 @@ END_TEST
 
 START_TEST(test_netio_rejects_missing_file) {
     gp_network *net = (gp_network *)1;
-    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("nope.json"), &net, eb, sizeof eb), GSL_EFAILED);
+    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("nope.json"), &net, eb, sizeof eb),
+                     GSL_EFAILED);
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_ptr_null(net);
     ck_assert_ptr_nonnull(strstr(eb, "nope.json: cannot open"));
-    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("nope.json"), NULL, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("nope.json"), NULL, eb, sizeof eb),
+                     GSL_EINVAL);
     ck_assert_int_eq(gp_netio_load(NULL, &net, eb, sizeof eb), GSL_EINVAL);
     ck_assert_ptr_null(gp_netio_cost_name(NULL));
 }
@@ -303,7 +312,8 @@ START_TEST(test_netio_failed_rename_removes_temp_file) {
     /* The target is a non-empty directory: the rename fails after the data is written. */
     ck_assert_int_eq(mkdir(tu_tmpdir_path("net.json"), 0755), 0);
     ck_assert_int_eq(mkdir(tu_tmpdir_path("net.json/keep"), 0755), 0);
-    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb), GSL_EFAILED);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb),
+                     GSL_EFAILED);
     ck_assert_ptr_nonnull(strstr(eb, "rename failed"));
     ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), names, sizeof names), 1);
     ck_assert_str_eq(names, "net.json ");
@@ -316,14 +326,17 @@ START_TEST(test_netio_save_rejects_nonfinite) {
     gp_network *net = awkward_network(&gp_cost_cross_entropy, 5);
     char names[256];
     gsl_matrix_set(net->p.w[1], 2, 1, NAN);
-    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb),
+                     GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(eb, "weights[1][2][1] is not finite"));
     gsl_matrix_set(net->p.w[1], 2, 1, 0.5);
     gsl_vector_set(net->p.b[2], 1, -INFINITY);
-    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("net.json"), eb, sizeof eb),
+                     GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(eb, "biases[2][1] is not finite"));
     ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), names, sizeof names), 0);
-    ck_assert_int_eq(gp_netio_save(NULL, tu_tmpdir_path("net.json"), eb, sizeof eb), GSL_EINVAL);
+    ck_assert_int_eq(gp_netio_save(NULL, tu_tmpdir_path("net.json"), eb, sizeof eb),
+                     GSL_EINVAL);
     gp_network_free(net);
 }
 END_TEST

@@ -38,7 +38,8 @@ START_TEST(test_network_alloc_layout_and_free) {
     ck_assert_uint_eq(gp_params_offset(&net->p, 2, 0), 30);
     ck_assert_ptr_eq(gsl_matrix_ptr(net->p.w[0], 0, 0), gsl_vector_ptr(net->p.params, 0));
     ck_assert_ptr_eq(gsl_vector_ptr(net->p.b[0], 0), gsl_vector_ptr(net->p.params, 15));
-    ck_assert_ptr_eq(gsl_matrix_ptr(net->p.w[1], 0, 0), gsl_vector_ptr(net->p.params, 20));
+    ck_assert_ptr_eq(gsl_matrix_ptr(net->p.w[1], 0, 0),
+                     gsl_vector_ptr(net->p.params, 20));
     ck_assert_ptr_eq(gsl_vector_ptr(net->p.b[1], 1), gsl_vector_ptr(net->p.params, 31));
     /* parameters start at zero, and the views alias the block */
     ck_assert(gsl_vector_isnull(net->p.params));
@@ -110,21 +111,23 @@ START_TEST(test_params_locate_offset_round_trip) {
             size_t ll, j, k;
             int is_w;
             double *slot;
-            ck_assert_int_eq(gp_params_locate(&net->p, idx, &ll, &is_w, &j, &k), GSL_SUCCESS);
+            ck_assert_int_eq(gp_params_locate(&net->p, idx, &ll, &is_w, &j, &k),
+                             GSL_SUCCESS);
             ck_assert(ll >= 1 && ll <= L);
             if (is_w) {
                 ck_assert(j < sizes[ll] && k < sizes[ll - 1]);
-                ck_assert_uint_eq(gp_params_offset(&net->p, ll, 1) + j * sizes[ll - 1] + k, idx);
+                ck_assert_uint_eq(
+                    gp_params_offset(&net->p, ll, 1) + j * sizes[ll - 1] + k, idx);
                 slot = gsl_matrix_ptr(net->p.w[ll - 1], j, k);
             } else {
                 ck_assert(j < sizes[ll] && k == 0);
                 ck_assert_uint_eq(gp_params_offset(&net->p, ll, 0) + j, idx);
                 slot = gsl_vector_ptr(net->p.b[ll - 1], j);
             }
-            ck_assert_msg(slot == gsl_vector_ptr(net->p.params, idx),
-                          "index %zu located at layer %zu %s[%zu,%zu], another slot; "
-                          TU_RERUN_FMT, idx, ll, is_w ? "W" : "b", j, k,
-                          TU_RERUN_ARGS(i, "Properties"));
+            ck_assert_msg(
+                slot == gsl_vector_ptr(net->p.params, idx),
+                "index %zu located at layer %zu %s[%zu,%zu], another slot; " TU_RERUN_FMT,
+                idx, ll, is_w ? "W" : "b", j, k, TU_RERUN_ARGS(i, "Properties"));
         }
         gp_network_free(net);
         gsl_rng_free(r);
@@ -156,11 +159,11 @@ START_TEST(test_network_init_statistics) {
         size_t cnt = net->p.w[l]->size1 * net->p.w[l]->size2;
         double se = sqrt(2.0 / (double)cnt);
         layer_stats(net->p.w[l], &mean, &var);
-        ck_assert_msg(fabs(mean) < 6.0 / sqrt((double)cnt), "large: layer %zu mean %g", l + 1,
-                      mean);
+        ck_assert_msg(fabs(mean) < 6.0 / sqrt((double)cnt), "large: layer %zu mean %g",
+                      l + 1, mean);
         ck_assert_msg(fabs(var - 1.0) < 6 * se, "large: layer %zu var %g", l + 1, var);
-        printf("GP-STAT init_large: layer %zu weights=%zu mean=%.4f var=%.4f\n", l + 1, cnt,
-               mean, var);
+        printf("GP-STAT init_large: layer %zu weights=%zu mean=%.4f var=%.4f\n", l + 1,
+               cnt, mean, var);
     }
     ck_assert_int_eq(gp_network_init(net, GP_INIT_DEFAULT, r), GSL_SUCCESS);
     for (l = 0; l < 2; l++) {
@@ -171,8 +174,8 @@ START_TEST(test_network_init_statistics) {
                       "default: layer %zu mean %g", l + 1, mean);
         ck_assert_msg(fabs(var * n_in - 1.0) < 6 * se, "default: layer %zu var*n_in = %g",
                       l + 1, var * n_in);
-        printf("GP-STAT init_default: layer %zu weights=%zu mean=%.5f var*n_in=%.4f\n", l + 1,
-               cnt, mean, var * n_in);
+        printf("GP-STAT init_default: layer %zu weights=%zu mean=%.5f var*n_in=%.4f\n",
+               l + 1, cnt, mean, var * n_in);
         for (j = 0; j < net->p.b[l]->size; j++) {
             double v = gsl_vector_get(net->p.b[l], j);
             bsum += v;
@@ -182,7 +185,8 @@ START_TEST(test_network_init_statistics) {
     }
     bm = bsum / (double)nb;
     bv = bsq / (double)nb - bm * bm;
-    ck_assert_msg(fabs(bm) < 6.0 / sqrt((double)nb) && fabs(bv - 1.0) < 6 * sqrt(2.0 / (double)nb),
+    ck_assert_msg(fabs(bm) < 6.0 / sqrt((double)nb) &&
+                      fabs(bv - 1.0) < 6 * sqrt(2.0 / (double)nb),
                   "default: biases mean %g var %g (want N(0,1))", bm, bv);
     gp_network_free(net);
     gsl_rng_free(r);
@@ -220,7 +224,8 @@ END_TEST
 /* ---------------------------------------------------------------- Errors */
 
 START_TEST(test_network_alloc_rejects_bad_sizes) {
-    size_t ok[] = {3, 4, 2}, zero0[] = {0, 4, 2}, zero1[] = {3, 0, 2}, zero2[] = {3, 4, 0};
+    size_t ok[] = {3, 4, 2}, zero0[] = {0, 4, 2}, zero1[] = {3, 0, 2},
+           zero2[] = {3, 4, 0};
     size_t huge[] = {3, SIZE_MAX / 2, 2}, huge2[] = {SIZE_MAX / 2, SIZE_MAX / 2};
     size_t wide[] = {3, GP_MAX_WIDTH + 1};
     size_t many[GP_MAX_LAYERS + 2];
@@ -252,7 +257,8 @@ START_TEST(test_params_locate_rejects_out_of_range) {
     gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
     size_t l, j, k;
     int is_w;
-    ck_assert_int_eq(gp_params_locate(&net->p, net->p.n_params, &l, &is_w, &j, &k), GSL_EINVAL);
+    ck_assert_int_eq(gp_params_locate(&net->p, net->p.n_params, &l, &is_w, &j, &k),
+                     GSL_EINVAL);
     ck_assert_int_eq(gp_params_locate(&net->p, SIZE_MAX, &l, &is_w, &j, &k), GSL_EINVAL);
     ck_assert_int_eq(gp_params_locate(&net->p, net->p.n_params - 1, &l, &is_w, &j, &k),
                      GSL_SUCCESS);

@@ -21,24 +21,28 @@
 START_TEST(test_neuron_learning_slowdown_start) {
     static const double wb[][2] = {{0.6, 0.9}, {2.0, 2.0}};
     gsl_matrix *X = gsl_matrix_alloc(1, 1);
-    gsl_vector *w = gsl_vector_alloc(1), *y = gsl_vector_calloc(1), *dw = gsl_vector_alloc(1);
+    gsl_vector *w = gsl_vector_alloc(1), *y = gsl_vector_calloc(1),
+               *dw = gsl_vector_alloc(1);
     size_t t;
     gsl_matrix_set(X, 0, 0, 1.0);
     for (t = 0; t < 2; t++) {
         double a = 1.0 / (1.0 + exp(-(wb[t][0] + wb[t][1]))), db, c;
         gsl_vector_set(w, 0, wb[t][0]);
-        ck_assert_int_eq(gp_neuron_gradient(&gp_cost_cross_entropy, w, wb[t][1], X, y, dw, &db),
-                         GSL_SUCCESS);
+        ck_assert_int_eq(
+            gp_neuron_gradient(&gp_cost_cross_entropy, w, wb[t][1], X, y, dw, &db),
+            GSL_SUCCESS);
         ck_assert_double_eq_tol(gsl_vector_get(dw, 0), a, 1e-15);
         ck_assert_double_eq_tol(db, a, 1e-15);
         ck_assert_int_eq(gp_neuron_cost(&gp_cost_cross_entropy, w, wb[t][1], X, y, &c),
                          GSL_SUCCESS);
         ck_assert_double_eq_tol(c, -log(1 - a), 1e-13);
-        ck_assert_int_eq(gp_neuron_gradient(&gp_cost_quadratic, w, wb[t][1], X, y, dw, &db),
-                         GSL_SUCCESS);
+        ck_assert_int_eq(
+            gp_neuron_gradient(&gp_cost_quadratic, w, wb[t][1], X, y, dw, &db),
+            GSL_SUCCESS);
         ck_assert_double_eq_tol(gsl_vector_get(dw, 0), a * a * (1 - a), 1e-15);
         ck_assert_double_eq_tol(db, a * a * (1 - a), 1e-15);
-        ck_assert_int_eq(gp_neuron_cost(&gp_cost_quadratic, w, wb[t][1], X, y, &c), GSL_SUCCESS);
+        ck_assert_int_eq(gp_neuron_cost(&gp_cost_quadratic, w, wb[t][1], X, y, &c),
+                         GSL_SUCCESS);
         ck_assert_double_eq_tol(c, 0.5 * a * a, 1e-15);
     }
     /* w = b = 2: the quadratic gradient is ~50 times smaller (the slowdown) */
@@ -76,7 +80,8 @@ static double neuron_cost_of(double t, void *vp) {
 }
 
 /* One neuron case: closed form in the test, numeric, and backprop on [n_in, 1]. */
-static void neuron_property(const gp_cost_type *cost, unsigned long salt, const char *name) {
+static void neuron_property(const gp_cost_type *cost, unsigned long salt,
+                            const char *name) {
     size_t n = tu_cases(400), i, j, s;
     gp_gradcheck_opts opts;
     tu_stat st_num, st_form, st_bp;
@@ -126,8 +131,8 @@ static void neuron_property(const gp_cost_type *cost, unsigned long salt, const 
             z += b;
             a = 1.0 / (1.0 + exp(-z));
             dz = cost == &gp_cost_cross_entropy
-                     ? a - gsl_vector_get(y, s)                                       /* [61,62] */
-                     : (a - gsl_vector_get(y, s)) * a / (1.0 + exp(z));               /* sigma' */
+                     ? a - gsl_vector_get(y, s)                         /* [61,62] */
+                     : (a - gsl_vector_get(y, s)) * a / (1.0 + exp(z)); /* sigma' */
             for (j = 0; j < n_in; j++)
                 *gsl_vector_ptr(fw, j) += dz * gsl_vector_get(&x.vector, j) / (double)m;
             fb += dz / (double)m;
@@ -136,8 +141,8 @@ static void neuron_property(const gp_cost_type *cost, unsigned long salt, const 
             double g1 = j < n_in ? gsl_vector_get(dw, j) : db;
             double g2 = j < n_in ? gsl_vector_get(fw, j) : fb;
             ck_assert_msg(fabs(g1 - g2) <= 1e-12 * (fabs(g2) + 1e-3),
-                          "%s: %s %.17g vs closed form %.17g (n_in %zu, m %zu, scale %g); "
-                          TU_RERUN_FMT,
+                          "%s: %s %.17g vs closed form %.17g (n_in %zu, m %zu, scale "
+                          "%g); " TU_RERUN_FMT,
                           name, j < n_in ? "dC/dw" : "dC/db", g1, g2, n_in, m, scale,
                           TU_RERUN_ARGS(i, "Properties"));
             tu_stat_value(&st_form, g1, g2, 1e-5);
@@ -159,8 +164,10 @@ static void neuron_property(const gp_cost_type *cost, unsigned long salt, const 
                              abserr);
         }
         tu_describe_worst(&rep, msg, sizeof msg);
-        ck_assert_msg(rep.n_failed == 0, "%s vs numeric (n_in %zu, m %zu, scale %g, seed %lu): "
-                      "%s; " TU_RERUN_FMT, name, n_in, m, scale, tu_case_seed(salt, i), msg,
+        ck_assert_msg(rep.n_failed == 0,
+                      "%s vs numeric (n_in %zu, m %zu, scale %g, seed %lu): "
+                      "%s; " TU_RERUN_FMT,
+                      name, n_in, m, scale, tu_case_seed(salt, i), msg,
                       TU_RERUN_ARGS(i, "Properties"));
         tu_stat_report(&st_num, &rep);
 
@@ -177,17 +184,20 @@ static void neuron_property(const gp_cost_type *cost, unsigned long salt, const 
         ck_assert_int_eq(gp_backprop_batch(net, X, Y, ws, g), GSL_SUCCESS);
         for (j = 0; j <= n_in; j++) {
             double g1 = j < n_in ? gsl_vector_get(dw, j) : db;
-            double g2 = j < n_in ? gsl_matrix_get(g->w[0], 0, j) : gsl_vector_get(g->b[0], 0);
+            double g2 =
+                j < n_in ? gsl_matrix_get(g->w[0], 0, j) : gsl_vector_get(g->b[0], 0);
             ck_assert_msg(fabs(g1 - g2) <= 1e-12 * (fabs(g2) + 1e-3),
-                          "%s: closed form %.17g vs backprop %.17g; " TU_RERUN_FMT, name, g1,
-                          g2, TU_RERUN_ARGS(i, "Properties"));
+                          "%s: closed form %.17g vs backprop %.17g; " TU_RERUN_FMT, name,
+                          g1, g2, TU_RERUN_ARGS(i, "Properties"));
             tu_stat_value(&st_bp, g1, g2, 1e-5);
         }
         ck_assert_int_eq(gp_neuron_cost(cost, w, b, X, y, &cost_nb), GSL_SUCCESS);
         ck_assert_int_eq(gp_total_cost(net, X, Y, NULL, ws, &cost_net), GSL_SUCCESS);
         total = fabs(cost_nb - cost_net);
-        ck_assert_msg(total <= 1e-13 * (1 + fabs(cost_net)), "%s: neuron cost %.17g vs network "
-                      "%.17g", name, cost_nb, cost_net);
+        ck_assert_msg(total <= 1e-13 * (1 + fabs(cost_net)),
+                      "%s: neuron cost %.17g vs network "
+                      "%.17g",
+                      name, cost_nb, cost_net);
         st_num.cases++;
         st_form.cases++;
         st_bp.cases++;
@@ -208,7 +218,8 @@ static void neuron_property(const gp_cost_type *cost, unsigned long salt, const 
     tu_stat_print(&st_bp);
 }
 
-/* [61,62]: dC/dw_j = (1/n) sum_x x_j (sigma(z) - y), dC/db = (1/n) sum_x (sigma(z) - y). */
+/* [61,62]: dC/dw_j = (1/n) sum_x x_j (sigma(z) - y), dC/db = (1/n) sum_x (sigma(z) - y).
+ */
 START_TEST(test_neuron_xent_formulas_61_62) {
     neuron_property(&gp_cost_cross_entropy, 0x6162, "neuron_xent_[61,62]");
 }
@@ -223,8 +234,8 @@ END_TEST
 /* ---------------------------------------------------------------- Errors */
 
 START_TEST(test_neuron_rejects_bad_input) {
-    gsl_vector *w = gsl_vector_calloc(2), *w3 = gsl_vector_calloc(3), *y = gsl_vector_calloc(4),
-               *y3 = gsl_vector_calloc(3);
+    gsl_vector *w = gsl_vector_calloc(2), *w3 = gsl_vector_calloc(3),
+               *y = gsl_vector_calloc(4), *y3 = gsl_vector_calloc(3);
     gsl_matrix *X = gsl_matrix_calloc(2, 4);
     double db, c;
     ck_assert_int_eq(gp_neuron_gradient(&gp_cost_log_likelihood, w, 0, X, y, w, &db),

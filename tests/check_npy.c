@@ -104,8 +104,9 @@ START_TEST(test_npy_matrix_round_trip_is_bit_exact) {
     gsl_matrix_set(&v.matrix, 1, 1, NAN);
     gsl_matrix_set(&v.matrix, 2, 3, -INFINITY);
     gsl_matrix_set(&v.matrix, 2, 2, 4.9406564584124654e-324);
-    ck_assert_int_eq(gp_npy_write_matrix(tu_tmpdir_path("m.npy"), &v.matrix, eb, sizeof eb),
-                     GSL_SUCCESS);
+    ck_assert_int_eq(
+        gp_npy_write_matrix(tu_tmpdir_path("m.npy"), &v.matrix, eb, sizeof eb),
+        GSL_SUCCESS);
     ck_assert_msg(gp_npy_read(tu_tmpdir_path("m.npy"), 0, &back, &ndim, eb, sizeof eb) ==
                       GSL_SUCCESS,
                   "%s", eb);
@@ -130,8 +131,9 @@ START_TEST(test_npy_vector_round_trip_is_1d) {
     size_t i, ndim = 99;
     for (i = 0; i < 15; i++)
         a->data[i] = 0.1 * (double)i - 0.7;
-    ck_assert_int_eq(gp_npy_write_vector(tu_tmpdir_path("v.npy"), &col.vector, eb, sizeof eb),
-                     GSL_SUCCESS);
+    ck_assert_int_eq(
+        gp_npy_write_vector(tu_tmpdir_path("v.npy"), &col.vector, eb, sizeof eb),
+        GSL_SUCCESS);
     ck_assert_int_eq(gp_npy_read(tu_tmpdir_path("v.npy"), 0, &back, &ndim, eb, sizeof eb),
                      GSL_SUCCESS);
     ck_assert_uint_eq(ndim, 1);
@@ -158,8 +160,9 @@ START_TEST(test_npy_scalar_round_trip_and_exact_header) {
     size_t ndim = 99, n, k;
     gsl_matrix *m = NULL;
     FILE *f;
-    ck_assert_int_eq(gp_npy_write_scalar(tu_tmpdir_path("s.npy"), 2.0 / 3.0, eb, sizeof eb),
-                     GSL_SUCCESS);
+    ck_assert_int_eq(
+        gp_npy_write_scalar(tu_tmpdir_path("s.npy"), 2.0 / 3.0, eb, sizeof eb),
+        GSL_SUCCESS);
     f = fopen(tu_tmpdir_path("s.npy"), "rb");
     n = fread(file, 1, sizeof file, f);
     fclose(f);
@@ -169,8 +172,9 @@ START_TEST(test_npy_scalar_round_trip_and_exact_header) {
     for (k = sizeof expect - 1; k < 127; k++)
         ck_assert_int_eq(file[k], ' ');
     ck_assert_int_eq(file[127], '\n');
-    ck_assert_int_eq(gp_npy_read_scalar(tu_tmpdir_path("s.npy"), GP_NPY_FINITE, &x, eb, sizeof eb),
-                     GSL_SUCCESS);
+    ck_assert_int_eq(
+        gp_npy_read_scalar(tu_tmpdir_path("s.npy"), GP_NPY_FINITE, &x, eb, sizeof eb),
+        GSL_SUCCESS);
     ck_assert_double_eq(x, 2.0 / 3.0);
     ck_assert_int_eq(gp_npy_read(tu_tmpdir_path("s.npy"), 0, &m, &ndim, eb, sizeof eb),
                      GSL_SUCCESS);
@@ -189,14 +193,16 @@ START_TEST(test_npy_reads_v2_f4_and_v3_u1) {
         le_f4(data + 4 * k, (float)k * 0.25f - 0.5f);
     write_npy("f4.npy", 2, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }",
               data, sizeof data);
-    ck_assert_msg(gp_npy_read(tu_tmpdir_path("f4.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
+    ck_assert_msg(gp_npy_read(tu_tmpdir_path("f4.npy"), 0, &m, NULL, eb, sizeof eb) ==
+                      GSL_SUCCESS,
                   "%s", eb);
     ck_assert_double_eq(gsl_matrix_get(m, 0, 0), -0.5);
     ck_assert_double_eq(gsl_matrix_get(m, 1, 2), 0.75);
     gsl_matrix_free(m);
     write_npy("u1.npy", 3, "{'descr': '|u1', 'fortran_order': False, 'shape': (6,), }",
               bytes, 6);
-    ck_assert_msg(gp_npy_read(tu_tmpdir_path("u1.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
+    ck_assert_msg(gp_npy_read(tu_tmpdir_path("u1.npy"), 0, &m, NULL, eb, sizeof eb) ==
+                      GSL_SUCCESS,
                   "%s", eb);
     ck_assert_double_eq(gsl_matrix_get(m, 2, 0), 127.0);
     ck_assert_double_eq(gsl_matrix_get(m, 5, 0), 255.0);
@@ -232,7 +238,8 @@ START_TEST(test_npy_header_variants_accepted) {
     write_npy("a.npy", 1,
               "{\"shape\": (1L,  2L), \"fortran_order\": False, \"descr\": \"<f8\"}",
               data, sizeof data);
-    ck_assert_msg(gp_npy_read(tu_tmpdir_path("a.npy"), 0, &m, NULL, eb, sizeof eb) == GSL_SUCCESS,
+    ck_assert_msg(gp_npy_read(tu_tmpdir_path("a.npy"), 0, &m, NULL, eb, sizeof eb) ==
+                      GSL_SUCCESS,
                   "%s", eb);
     ck_assert_uint_eq(m->size1, 1);
     ck_assert_uint_eq(m->size2, 2);
@@ -256,8 +263,8 @@ END_TEST
 #define EXPECT_READ(name, flags, status, needle)                                         \
     do {                                                                                 \
         gsl_matrix *m_ = (gsl_matrix *)1;                                                \
-        ck_assert_int_eq(gp_npy_read(tu_tmpdir_path(name), flags, &m_, NULL, eb, sizeof eb),      \
-                         status);                                                        \
+        ck_assert_int_eq(                                                                \
+            gp_npy_read(tu_tmpdir_path(name), flags, &m_, NULL, eb, sizeof eb), status); \
         ck_assert_ptr_null(m_);                                                          \
         ck_assert_msg(strstr(eb, needle) != NULL, "message '%s' lacks '%s'", eb,         \
                       needle);                                                           \
@@ -368,10 +375,12 @@ START_TEST(test_npy_rejects_nonfinite_when_asked) {
     write_npy("i.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (6,), }",
               data, 48);
     EXPECT_READ("i.npy", GP_NPY_FINITE, GSL_EINVAL, "element [0] is infinite");
-    ck_assert_int_eq(gp_npy_write_scalar(tu_tmpdir_path("s.npy"), INFINITY, eb, sizeof eb),
-                     GSL_SUCCESS);
-    ck_assert_int_eq(gp_npy_read_scalar(tu_tmpdir_path("s.npy"), GP_NPY_FINITE, &x, eb, sizeof eb),
-                     GSL_EINVAL);
+    ck_assert_int_eq(
+        gp_npy_write_scalar(tu_tmpdir_path("s.npy"), INFINITY, eb, sizeof eb),
+        GSL_SUCCESS);
+    ck_assert_int_eq(
+        gp_npy_read_scalar(tu_tmpdir_path("s.npy"), GP_NPY_FINITE, &x, eb, sizeof eb),
+        GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(eb, "the scalar is infinite"));
     ck_assert_int_eq(gp_npy_read_scalar(tu_tmpdir_path("s.npy"), 0, &x, eb, sizeof eb),
                      GSL_SUCCESS);
@@ -405,13 +414,16 @@ START_TEST(test_npy_io_errors) {
     ck_assert_int_eq(errno, ENOENT);
     ck_assert_ptr_null(m);
     ck_assert_ptr_nonnull(strstr(eb, "nope.npy: cannot open"));
-    ck_assert_int_eq(gp_npy_read(tu_tmpdir_path("nope.npy"), 0, NULL, NULL, eb, sizeof eb),
-                     GSL_EINVAL);
+    ck_assert_int_eq(
+        gp_npy_read(tu_tmpdir_path("nope.npy"), 0, NULL, NULL, eb, sizeof eb),
+        GSL_EINVAL);
     ck_assert_int_eq(gp_npy_read(NULL, 0, &m, NULL, eb, sizeof eb), GSL_EINVAL);
-    ck_assert_int_eq(gp_npy_read_vector(tu_tmpdir_path("nope.npy"), 0, NULL, eb, sizeof eb),
-                     GSL_EINVAL);
-    ck_assert_int_eq(gp_npy_read_scalar(tu_tmpdir_path("nope.npy"), 0, NULL, eb, sizeof eb),
-                     GSL_EINVAL);
+    ck_assert_int_eq(
+        gp_npy_read_vector(tu_tmpdir_path("nope.npy"), 0, NULL, eb, sizeof eb),
+        GSL_EINVAL);
+    ck_assert_int_eq(
+        gp_npy_read_scalar(tu_tmpdir_path("nope.npy"), 0, NULL, eb, sizeof eb),
+        GSL_EINVAL);
     /* Writing into a missing directory fails and leaves nothing anywhere. */
     snprintf(path, sizeof path, "%s/missing/v.npy", tu_tmpdir());
     ck_assert_int_eq(gp_npy_write_vector(path, v, eb, sizeof eb), GSL_EFAILED);
@@ -419,7 +431,8 @@ START_TEST(test_npy_io_errors) {
     ck_assert_uint_eq(count_dir(tu_tmpdir()), 0);
     ck_assert_int_eq(gp_npy_write_matrix(tu_tmpdir_path("n.npy"), NULL, eb, sizeof eb),
                      GSL_EINVAL);
-    ck_assert_int_eq(gp_npy_write_vector(tu_tmpdir_path("n.npy"), NULL, NULL, 0), GSL_EINVAL);
+    ck_assert_int_eq(gp_npy_write_vector(tu_tmpdir_path("n.npy"), NULL, NULL, 0),
+                     GSL_EINVAL);
     ck_assert_uint_eq(count_dir(tu_tmpdir()), 0);
     /* A directory is not an .npy file. */
     ck_assert_int_ne(gp_npy_read(tu_tmpdir(), 0, &m, NULL, eb, sizeof eb), GSL_SUCCESS);

@@ -88,11 +88,13 @@ START_TEST(test_trainer_learns_separable_blobs) {
     gp_trainer *t = gp_trainer_alloc(net, &tr.d, &o);
     ck_assert_ptr_nonnull(t);
     gp_eval_result before, after;
-    ck_assert_int_eq(gp_evaluate(net, &te.d, NULL, 0, GP_EVAL_COST, NULL, &before), GSL_SUCCESS);
+    ck_assert_int_eq(gp_evaluate(net, &te.d, NULL, 0, GP_EVAL_COST, NULL, &before),
+                     GSL_SUCCESS);
     for (int e = 0; e < 10; e++)
         ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
     ck_assert_uint_eq(gp_trainer_epochs(t), 10);
-    ck_assert_int_eq(gp_evaluate(net, &te.d, NULL, 0, GP_EVAL_COST, NULL, &after), GSL_SUCCESS);
+    ck_assert_int_eq(gp_evaluate(net, &te.d, NULL, 0, GP_EVAL_COST, NULL, &after),
+                     GSL_SUCCESS);
     ck_assert_uint_eq(after.n, 300);
     ck_assert_msg(after.correct >= 285, "%s: %zu/300 correct after 10 epochs",
                   learners[_i].cost->name, after.correct);
@@ -121,7 +123,8 @@ START_TEST(test_evaluate_matches_total_cost_and_argmax) {
     gp_regularization reg = {0.3817, 0.1234, 999 /* ignored: n is the set's size */};
     size_t conf[16];
     gp_eval_result res;
-    ck_assert_int_eq(gp_evaluate(net, &b.d, &reg, 7, GP_EVAL_COST, conf, &res), GSL_SUCCESS);
+    ck_assert_int_eq(gp_evaluate(net, &b.d, &reg, 7, GP_EVAL_COST, conf, &res),
+                     GSL_SUCCESS);
 
     gsl_matrix *X, *Y;
     dataset_columns(&b.d, 4, &X, &Y);
@@ -152,8 +155,8 @@ START_TEST(test_evaluate_matches_total_cost_and_argmax) {
     for (size_t q = 0; q < 3; q++) {
         size_t conf2[16];
         gp_eval_result par;
-        ck_assert_int_eq(gp_evaluate(net, &b.d, &reg, chunks[q], GP_EVAL_COST | GP_EVAL_PARALLEL,
-                                     conf2, &par),
+        ck_assert_int_eq(gp_evaluate(net, &b.d, &reg, chunks[q],
+                                     GP_EVAL_COST | GP_EVAL_PARALLEL, conf2, &par),
                          GSL_SUCCESS);
         ck_assert_uint_eq(par.n, 53);
         ck_assert_uint_eq(par.correct, res.correct);
@@ -450,12 +453,16 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
     ck_assert_ptr_null(gp_trainer_alloc(net, &empty, &o));
 
     gp_eval_result res;
-    ck_assert_int_eq(gp_evaluate(bad_in, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res), GSL_EBADLEN);
-    ck_assert_int_eq(gp_evaluate(net, &empty, NULL, 0, GP_EVAL_COST, NULL, &res), GSL_EINVAL);
-    /* Labels 0..2 do not fit a 2-neuron output layer: one thread, or two. */
-    ck_assert_int_eq(gp_evaluate(two, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res), GSL_EINVAL);
-    ck_assert_int_eq(gp_evaluate(two, &b.d, NULL, 3, GP_EVAL_COST | GP_EVAL_PARALLEL, NULL, &res),
+    ck_assert_int_eq(gp_evaluate(bad_in, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res),
+                     GSL_EBADLEN);
+    ck_assert_int_eq(gp_evaluate(net, &empty, NULL, 0, GP_EVAL_COST, NULL, &res),
                      GSL_EINVAL);
+    /* Labels 0..2 do not fit a 2-neuron output layer: one thread, or two. */
+    ck_assert_int_eq(gp_evaluate(two, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res),
+                     GSL_EINVAL);
+    ck_assert_int_eq(
+        gp_evaluate(two, &b.d, NULL, 3, GP_EVAL_COST | GP_EVAL_PARALLEL, NULL, &res),
+        GSL_EINVAL);
     gp_trainer *t = gp_trainer_alloc(two, &b.d, &o);
     ck_assert_ptr_nonnull(t);
     ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
@@ -532,13 +539,14 @@ START_TEST(test_two_threads_give_the_same_network) {
         }
         double scale = 0, diff = 0;
         for (size_t k = 0; k < n0->p.n_params; k++) {
-            double u = gsl_vector_get(n0->p.params, k), v = gsl_vector_get(n1->p.params, k);
+            double u = gsl_vector_get(n0->p.params, k),
+                   v = gsl_vector_get(n1->p.params, k);
             scale = fmax(scale, fabs(u));
             diff = fmax(diff, fabs(u - v));
         }
         if (hidden)
-            ck_assert_msg(diff <= 1e-10 * scale, "two threads differ by %g (scale %g)", diff,
-                          scale);
+            ck_assert_msg(diff <= 1e-10 * scale, "two threads differ by %g (scale %g)",
+                          diff, scale);
         else
             ck_assert_mem_eq(n0->p.params->data, n1->p.params->data,
                              n0->p.n_params * sizeof(double));
@@ -548,7 +556,8 @@ START_TEST(test_two_threads_give_the_same_network) {
         gsl_rng_set(r, 77 + _i);
         gp_network_init(start, GP_INIT_DEFAULT, r);
         gsl_vector_sub(start->p.params, n0->p.params);
-        ck_assert(gsl_vector_max(start->p.params) - gsl_vector_min(start->p.params) > 1e-3);
+        ck_assert(gsl_vector_max(start->p.params) - gsl_vector_min(start->p.params) >
+                  1e-3);
         gp_network_free(start);
         gp_trainer_free(t0);
         gp_trainer_free(t1);

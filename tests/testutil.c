@@ -125,7 +125,8 @@ tu_case *tu_case_alloc(gsl_rng *r, const gp_cost_type *cost, const tu_shape *s) 
     if (c == NULL)
         return NULL;
     for (l = 0; l <= L; l++)
-        sizes[l] = (s->square_hidden && l > 0) ? square : tu_int(r, s->min_width, s->max_width);
+        sizes[l] =
+            (s->square_hidden && l > 0) ? square : tu_int(r, s->min_width, s->max_width);
     /* softmax of one output is the constant 1 (zero gradient): give it two classes */
     if (cost->output == GP_OUTPUT_SOFTMAX && sizes[L] < 2)
         sizes[L] = 2;
@@ -151,8 +152,8 @@ tu_case *tu_case_alloc(gsl_rng *r, const gp_cost_type *cost, const tu_shape *s) 
     }
     pos = (size_t)snprintf(c->desc, sizeof c->desc, "sizes=[");
     for (l = 0; l <= L && pos < sizeof c->desc; l++)
-        pos += (size_t)snprintf(c->desc + pos, sizeof c->desc - pos, "%s%zu", l ? "," : "",
-                                sizes[l]);
+        pos += (size_t)snprintf(c->desc + pos, sizeof c->desc - pos, "%s%zu",
+                                l ? "," : "", sizes[l]);
     if (pos < sizeof c->desc)
         snprintf(c->desc + pos, sizeof c->desc - pos, "] m=%zu scale=%.3g cost=%s", c->m,
                  c->scale, cost->name);
@@ -188,8 +189,8 @@ static const char *tensor_name(gp_tensor t) {
 void tu_describe_worst(const gp_gradcheck_report *rep, char *buf, size_t len) {
     const gp_gradcheck_entry *e;
     if (rep->n_worst == 0) {
-        snprintf(buf, len, "(no entries; checked=%zu failed=%zu sum|num|=%g)", rep->n_checked,
-                 rep->n_failed, rep->sum_abs_numeric);
+        snprintf(buf, len, "(no entries; checked=%zu failed=%zu sum|num|=%g)",
+                 rep->n_checked, rep->n_failed, rep->sum_abs_numeric);
         return;
     }
     e = &rep->worst[0];
@@ -247,9 +248,9 @@ void tu_stat_value(tu_stat *s, double g, double d, double tiny) {
 }
 
 void tu_stat_print(const tu_stat *s) {
-    printf("GP-STAT %s%s%s%s: cases=%zu checked=%zu worst_rel=%.3g worst_abs=%.3g\n", s->name,
-           s->row[0] ? "[" : "", s->row, s->row[0] ? "]" : "", s->cases, s->checked,
-           s->worst_rel, s->worst_abs);
+    printf("GP-STAT %s%s%s%s: cases=%zu checked=%zu worst_rel=%.3g worst_abs=%.3g\n",
+           s->name, s->row[0] ? "[" : "", s->row, s->row[0] ? "]" : "", s->cases,
+           s->checked, s->worst_rel, s->worst_abs);
     fflush(stdout);
 }
 
@@ -278,8 +279,10 @@ int tu_manual_backprop(const gp_network *net, const gsl_matrix *X, const gsl_mat
             gsl_vector_view zc = gsl_matrix_column(Z[l - 1], i);
             gsl_vector_memcpy(&zc.vector, net->p.b[l - 1]);
         }
-        gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, net->p.w[l - 1], Aprev, 1.0, Z[l - 1]);
-        gp_activate_matrix(l == L ? net->cost->output : GP_OUTPUT_SIGMOID, Z[l - 1], A[l - 1]);
+        gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, net->p.w[l - 1], Aprev, 1.0,
+                       Z[l - 1]);
+        gp_activate_matrix(l == L ? net->cost->output : GP_OUTPUT_SIGMOID, Z[l - 1],
+                           A[l - 1]);
     }
     for (i = 0; i < m && !status; i++) {
         gsl_vector_const_view z = gsl_matrix_const_column(Z[L - 1], i);
@@ -297,13 +300,15 @@ int tu_manual_backprop(const gp_network *net, const gsl_matrix *X, const gsl_mat
         for (j = 0; j < Dl->size1; j++)
             for (i = 0; i < m; i++) {
                 double z = gsl_matrix_get(Z[l - 1], j, i);
-                double f = (flags & TU_BP_SIGMA_NOT_PRIME) ? gp_sigmoid(z) : gp_sigmoid_prime(z);
+                double f =
+                    (flags & TU_BP_SIGMA_NOT_PRIME) ? gp_sigmoid(z) : gp_sigmoid_prime(z);
                 *gsl_matrix_ptr(Dl, j, i) *= f;
             }
     }
     for (l = 1; l <= L; l++) {
         const gsl_matrix *Aprev = l == 1 ? X : A[l - 2];
-        gsl_blas_dgemm(CblasNoTrans, CblasTrans, scale, D[l - 1], Aprev, 0.0, grad->w[l - 1]);
+        gsl_blas_dgemm(CblasNoTrans, CblasTrans, scale, D[l - 1], Aprev, 0.0,
+                       grad->w[l - 1]);
         gsl_blas_dgemv(CblasNoTrans, scale, D[l - 1], ones, 0.0, grad->b[l - 1]);
     }
     for (l = 0; l < L; l++) {

@@ -1,4 +1,5 @@
-/* gradproof/backprop.h: feedforward, backpropagation and total cost (SPEC "Backpropagation").
+/* gradproof/backprop.h: feedforward, backpropagation and total cost (SPEC
+ * "Backpropagation").
  *
  * Mini-batches are matrices whose columns are samples: X is n_0 x m, Y is n_L x m.
  * (The _rows variants take X as m x n_0, one sample per row, the layout of a data set.)
@@ -23,12 +24,13 @@ typedef struct {
     gsl_matrix **z;
     gsl_matrix **a;
     gsl_matrix **delta;
-    gsl_matrix **sp;  /* sp[l-1] = sigma'(z^l) for hidden layers l < L (BP2); filled by the
-                         backprop functions, not by gp_feedforward */
+    gsl_matrix **sp; /* sp[l-1] = sigma'(z^l) for hidden layers l < L (BP2); filled by the
+                        backprop functions, not by gp_feedforward */
     gsl_vector *ones; /* max_batch ones, for column sums by dgemv */
 } gp_backprop_workspace;
 
-gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net, size_t max_batch);
+gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net,
+                                                   size_t max_batch);
 void gp_backprop_workspace_free(gp_backprop_workspace *w);
 
 /* Regularisation of the total cost: L2 (lambda/2n) sum w^2, L1 (lambda_1/n) sum |w|,
@@ -42,14 +44,16 @@ typedef struct {
 
 /* z^l and a^l for every layer, for the m = X->size2 <= max_batch columns of X. */
 int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w);
-int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w);
+int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X,
+                        gp_backprop_workspace *w);
 
 /* Backpropagation (BP1-BP4) of the batch cost C = (1/m) sum_x C_x, unregularised:
  * grad = column mean of the per-sample gradients. Fills w (z, a, delta) too. */
 int gp_backprop_batch(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                       gp_backprop_workspace *w, gp_gradient *grad);
-int gp_backprop_batch_rows(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                           gp_backprop_workspace *w, gp_gradient *grad);
+int gp_backprop_batch_rows(const gp_network *net, const gsl_matrix *X,
+                           const gsl_matrix *Y, gp_backprop_workspace *w,
+                           gp_gradient *grad);
 /* One sample: x has n_0 entries, y has n_L. */
 int gp_backprop(const gp_network *net, const gsl_vector *x, const gsl_vector *y,
                 gp_backprop_workspace *w, gp_gradient *grad);
@@ -57,9 +61,10 @@ int gp_backprop(const gp_network *net, const gsl_vector *x, const gsl_vector *y,
 /* Regularisation term of the cost (NaN if reg->n and n are both 0), and its gradient
  * added into grad (GSL_EINVAL then):
  * + (lambda/n) w + (lambda_1/n) sgn(w), with sgn(0) = 0 (network2.py uses np.sign). */
-double gp_regularization_cost(const gp_network *net, const gp_regularization *reg, size_t n);
-int gp_regularization_gradient(const gp_network *net, const gp_regularization *reg, size_t n,
-                               gp_gradient *grad);
+double gp_regularization_cost(const gp_network *net, const gp_regularization *reg,
+                              size_t n);
+int gp_regularization_gradient(const gp_network *net, const gp_regularization *reg,
+                               size_t n, gp_gradient *grad);
 
 /* Total cost C = (1/n) sum_x C_x + regularisation over the columns of X (any number;
  * processed max_batch at a time). C_x is the cost's stable fn_z. */

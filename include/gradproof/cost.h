@@ -14,7 +14,8 @@ extern "C" {
 #endif
 
 typedef struct {
-    const char *name; /* "quadratic", "quadratic-linear", "cross-entropy", "log-likelihood" */
+    const char
+        *name; /* "quadratic", "quadratic-linear", "cross-entropy", "log-likelihood" */
     gp_output output; /* activation taking z^L to a^L */
     /* C_x as a function of the output activations a (the book's form). May be +inf
      * where the cost is infinite (cross-entropy with a = 0, y = 1). */

@@ -43,9 +43,9 @@ typedef struct {
 
 typedef struct {
     size_t n_checked, n_failed;
-    double max_abs_error; /* largest |analytic - numeric| */
-    double max_rel_error; /* largest |g - d| / max(|g|, |d|) over entries with
-                             max(|g|, |d|) >= GP_GRADCHECK_REL_FLOOR */
+    double max_abs_error;   /* largest |analytic - numeric| */
+    double max_rel_error;   /* largest |g - d| / max(|g|, |d|) over entries with
+                               max(|g|, |d|) >= GP_GRADCHECK_REL_FLOOR */
     double sum_abs_numeric; /* sum |numeric|: zero means the check saw no signal */
     size_t n_worst;
     gp_gradcheck_entry worst[GP_GRADCHECK_MAX_WORST]; /* highest score first */
@@ -54,12 +54,12 @@ typedef struct {
 void gp_gradcheck_report_init(gp_gradcheck_report *r);
 /* Fold one comparison into a report (used by every checker, and by callers who compare
  * their own values). Returns 1 if it passed, 0 if not. */
-int gp_gradcheck_add(gp_gradcheck_report *r, const gp_gradcheck_opts *opts, gp_tensor tensor,
-                     size_t l, size_t j, size_t k, double analytic, double numeric,
-                     double abserr);
+int gp_gradcheck_add(gp_gradcheck_report *r, const gp_gradcheck_opts *opts,
+                     gp_tensor tensor, size_t l, size_t j, size_t k, double analytic,
+                     double numeric, double abserr);
 
-/* Compare every entry of `analytic` (a gradient of the total cost gp_total_cost(net, X, Y,
- * reg)) with gsl_deriv_central. The network is not modified (a copy is perturbed).
+/* Compare every entry of `analytic` (a gradient of the total cost gp_total_cost(net, X,
+ * Y, reg)) with gsl_deriv_central. The network is not modified (a copy is perturbed).
  * Returns a GSL status; the verdict is report->n_failed == 0. */
 int gp_gradcheck_params(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                         const gp_regularization *reg, const gp_gradient *analytic,
@@ -74,8 +74,8 @@ int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_ma
 
 /* Per-sample cost C_x as a function of z^l (1 <= l <= L) for one sample: the
  * network is run forward from layer l. zl has n_l entries. */
-int gp_cost_from_z(const gp_network *net, size_t l, const gsl_vector *zl, const gsl_vector *y,
-                   double *cost);
+int gp_cost_from_z(const gp_network *net, size_t l, const gsl_vector *zl,
+                   const gsl_vector *y, double *cost);
 
 /* ---- any function f: R^n -> R with a claimed gradient ----
  *

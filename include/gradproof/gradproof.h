@@ -8,10 +8,10 @@
 #include <gradproof/gradcheck.h>
 #include <gradproof/idx.h>
 #include <gradproof/netio.h>
-#include <gradproof/npy.h>
 #include <gradproof/network.h>
-#include <gradproof/oracle.h>
 #include <gradproof/neuron.h>
+#include <gradproof/npy.h>
+#include <gradproof/oracle.h>
 #include <gradproof/sgd.h>
 #include <gradproof/train.h>
 

@@ -7,9 +7,9 @@
 #ifndef GRADPROOF_NETWORK_H
 #define GRADPROOF_NETWORK_H
 
-#include <stddef.h>
-#include <gsl/gsl_rng.h>
 #include <gradproof/cost.h>
+#include <gsl/gsl_rng.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -21,17 +21,17 @@ extern "C" {
 
 /* Parameters of a network, or a gradient with the same layout. */
 typedef struct {
-    size_t L;          /* number of weight layers (the book's num_layers - 1) */
-    size_t *sizes;     /* L + 1 entries, n_0 .. n_L */
-    size_t n_params;   /* total number of weights and biases */
-    gsl_vector *params;/* all parameters, contiguous: W^1, b^1, W^2, b^2, ... */
-    gsl_matrix **w;    /* w[l-1] = W^l, a view into params */
-    gsl_vector **b;    /* b[l-1] = b^l, a view into params */
+    size_t L;           /* number of weight layers (the book's num_layers - 1) */
+    size_t *sizes;      /* L + 1 entries, n_0 .. n_L */
+    size_t n_params;    /* total number of weights and biases */
+    gsl_vector *params; /* all parameters, contiguous: W^1, b^1, W^2, b^2, ... */
+    gsl_matrix **w;     /* w[l-1] = W^l, a view into params */
+    gsl_vector **b;     /* b[l-1] = b^l, a view into params */
 } gp_params;
 
 typedef struct {
-    gp_params p;               /* weights and biases */
-    const gp_cost_type *cost;  /* cost, which also fixes the output activation */
+    gp_params p;              /* weights and biases */
+    const gp_cost_type *cost; /* cost, which also fixes the output activation */
 } gp_network;
 
 /* A gradient has the layout of the network's parameters: nabla_w, nabla_b. */
@@ -45,7 +45,8 @@ typedef enum {
 /* Allocate a network with L+1 layer sizes (n_layers = L + 1 >= 2), parameters zero.
  * NULL (GSL_EINVAL) for zero or absurd sizes, a NULL cost, or when the
  * parameter count would overflow; GSL_ENOMEM when memory runs out. */
-gp_network *gp_network_alloc(size_t n_layers, const size_t *sizes, const gp_cost_type *cost);
+gp_network *gp_network_alloc(size_t n_layers, const size_t *sizes,
+                             const gp_cost_type *cost);
 void gp_network_free(gp_network *net);
 /* A deep copy. */
 gp_network *gp_network_clone(const gp_network *net);

@@ -89,15 +89,16 @@ typedef struct {
 } gp_eval_result;
 
 /* What gp_evaluate computes beyond accuracy. */
-#define GP_EVAL_COST 1u     /* the total cost (else result->cost is NaN) */
-#define GP_EVAL_PARALLEL 2u /* two threads take alternate chunks: the same predictions,
-                               and the cost equal to rounding (summed in another order) */
+#define GP_EVAL_COST 1u /* the total cost (else result->cost is NaN) */
+#define GP_EVAL_PARALLEL                                                                 \
+    2u /* two threads take alternate chunks: the same predictions,                       \
+          and the cost equal to rounding (summed in another order) */
 
 /* Evaluate net on data, feeding `chunk` samples at a time through gp_feedforward
  * (0 means 500). flags: GP_EVAL_COST, GP_EVAL_PARALLEL, both or 0. reg may be NULL (no
- * regularisation term; its n is ignored: n is data->n). confusion may be NULL, or n_L x n_L counts, row = label, column =
- * prediction; it is overwritten. GSL_EBADLEN if data->dim is not n_0, GSL_EINVAL for
- * an empty set or a label >= n_L, GSL_ENOMEM. */
+ * regularisation term; its n is ignored: n is data->n). confusion may be NULL, or n_L x
+ * n_L counts, row = label, column = prediction; it is overwritten. GSL_EBADLEN if
+ * data->dim is not n_0, GSL_EINVAL for an empty set or a label >= n_L, GSL_ENOMEM. */
 int gp_evaluate(const gp_network *net, const gp_dataset *data,
                 const gp_regularization *reg, size_t chunk, unsigned flags,
                 size_t *confusion, gp_eval_result *result);
