@@ -174,6 +174,19 @@ Proof.
       apply Nat.eqb_neq in Hne. rewrite Hne. reflexivity.
 Qed.
 
+(** Sparse inputs: where [x_k = 0] the BP4 gradient [dC/dW^1_jk] is 0, so the
+    gradient step leaves column [k] of [W^1] alone (but for the decay), and
+    [z^1 = W^1 x + b^1] needs only the columns of the non-zero inputs: the
+    sparse step of src/sparse.c. *)
+Corollary bp4_hidden_weight_zero_input j k :
+  (j < n1)%nat -> (k < n0)%nat -> x k = 0 ->
+  is_derive (fun t => net_cost n0 n1 g (upd2 W1 j k t) b1 W2 b2 x) (W1 j k) 0.
+Proof.
+  intros Hj Hk H0.
+  pose proof (bp4_hidden_weight j k Hj Hk) as H.
+  rewrite H0, Rmult_0_r in H. exact H.
+Qed.
+
 End TwoLayer.
 
 (** A concrete instance: cross-entropy with sigmoid outputs

@@ -116,7 +116,6 @@ static int forward_layer(const gp_network *net, size_t l, const gsl_matrix *X, i
     if (h == 0)
         return GSL_SUCCESS;
     gsl_matrix_view Z = gsl_matrix_submatrix(w->z[l - 1], r0, 0, h, m);
-    gsl_matrix_view A = gsl_matrix_submatrix(w->a[l - 1], r0, 0, h, m);
     gsl_matrix_const_view W =
         gsl_matrix_const_submatrix(net->p.w[l - 1], r0, 0, h, net->p.w[l - 1]->size2);
     if (l == 1)
@@ -133,6 +132,14 @@ static int forward_layer(const gp_network *net, size_t l, const gsl_matrix *X, i
         for (size_t i = 0; i < m; i++)
             zr[i] += bj;
     }
+    return gpi_activate_rows(net, l, m, want_sp, w, r0, r1);
+}
+
+int gpi_activate_rows(const gp_network *net, size_t l, size_t m, int want_sp,
+                      gp_backprop_workspace *w, size_t r0, size_t r1) {
+    size_t h = r1 - r0;
+    gsl_matrix_view Z = gsl_matrix_submatrix(w->z[l - 1], r0, 0, h, m);
+    gsl_matrix_view A = gsl_matrix_submatrix(w->a[l - 1], r0, 0, h, m);
     if (l < net->p.L) {
         gsl_matrix_view S = gsl_matrix_submatrix(w->sp[l - 1], r0, 0, h, m);
         sigmoid_and_prime(&Z.matrix, &A.matrix, want_sp ? &S.matrix : NULL);
@@ -171,15 +178,13 @@ int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X,
  * (the L1 step, divided by beta_w so that it survives the scaling). delta^{l-1} is
  * computed before W^l is written, so T may alias the network.
  *
- * It runs in three phases, so that a trainer can split layer 1 (by far the largest)
- * between two threads by rows, with exactly these functions:
- *   gpi_step_layer1_forward  z^1, a^1, sigma'(z^1) for rows [r0, r1) of layer 1;
- *   gpi_step_upper           layers 2..L forward, BP1, BP2 down to delta^1, and the
- *                            updates of layers 2..L;
- *   gpi_step_layer1_update   the update of rows [r0, r1) of W^1 and b^1.
- * Rows of layer 1 depend only on their own rows of W^1, b^1 and delta^1. */
-int gpi_step_check(const gp_network *net, const gsl_matrix *X, int rows,
-                   const gsl_matrix *Y, gp_backprop_workspace *w, const gp_params *T) {
+ * It runs in three phases: layer 1's forward pass (z^1, a^1, sigma'(z^1)); then
+ * gpi_step_upper (layers 2..L forward, BP1, BP2 down to delta^1, and the updates of
+ * layers 2..L); then the update of W^1 and b^1. Only layer 1 sees the input, so the
+ * sparse-input step (sparse.c) replaces the first and last phases and shares the
+ * middle one. */
+static int step_check(const gp_network *net, const gsl_matrix *X, int rows,
+                      const gsl_matrix *Y, gp_backprop_workspace *w, const gp_params *T) {
     size_t m, L = net->p.L;
     int status = input_shape(net, X, rows, w, &m);
     if (status)
@@ -193,11 +198,6 @@ int gpi_step_check(const gp_network *net, const gsl_matrix *X, int rows,
             GSL_ERROR("gradient does not match the network", GSL_EBADLEN);
     w->m = m;
     return GSL_SUCCESS;
-}
-
-int gpi_step_layer1_forward(const gp_network *net, const gsl_matrix *X, int rows,
-                            gp_backprop_workspace *w, size_t r0, size_t r1) {
-    return forward_layer(net, 1, X, rows, rows ? X->size1 : X->size2, 1, w, r0, r1);
 }
 
 /* W^l <- beta_w (W^l - shrink sgn W^l) + alpha delta^l (a^{l-1})^T and b^l <- beta_b b^l
@@ -271,26 +271,17 @@ int gpi_step_upper(const gp_network *net, const gsl_matrix *Y, gp_backprop_works
     return GSL_SUCCESS;
 }
 
-void gpi_step_layer1_update(const gp_network *net, const gsl_matrix *X, int rows,
-                            gp_backprop_workspace *w, gp_params *T, double alpha,
-                            double beta_w, double beta_b, double shrink, size_t r0,
-                            size_t r1) {
-    (void)net; /* the shapes were checked by gpi_step_check */
-    update_layer(1, X, rows, rows ? X->size1 : X->size2, w, T, alpha, beta_w, beta_b,
-                 shrink, r0, r1);
-}
-
 int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows,
                             const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T,
                             double alpha, double beta_w, double beta_b, double shrink) {
     size_t n1 = net->p.sizes[1];
-    int status = gpi_step_check(net, X, rows, Y, w, T);
+    int status = step_check(net, X, rows, Y, w, T);
     if (!status)
-        status = gpi_step_layer1_forward(net, X, rows, w, 0, n1);
+        status = forward_layer(net, 1, X, rows, w->m, 1, w, 0, n1);
     if (!status)
         status = gpi_step_upper(net, Y, w, T, alpha, beta_w, beta_b, shrink);
     if (!status)
-        gpi_step_layer1_update(net, X, rows, w, T, alpha, beta_w, beta_b, shrink, 0, n1);
+        update_layer(1, X, rows, w->m, w, T, alpha, beta_w, beta_b, shrink, 0, n1);
     return status;
 }
 

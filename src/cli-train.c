@@ -54,10 +54,11 @@ static int usage(FILE *out) {
         "                         (FILE.jsonl); written atomically at the end [none]\n"
         "      --save=FILE        save the final network (network2.py JSON), atomically\n"
         "                         [none]\n"
-        "      --threads=N        1: one thread; N >= 2: a second thread computes 2/5\n"
-        "                         of layer 1 and gathers the next mini-batch, and\n"
-        "                         evaluation is split in two (results equal to\n"
-        "                         rounding); OpenBLAS gets N - 1 threads [2]\n"
+        "      --threads=N        1: one thread; N >= 2: a second thread computes about\n"
+        "                         half of layer 1 and gathers the next mini-batch\n"
+        "                         (the same network to the bit), and evaluation is\n"
+        "                         split in two (cost equal to rounding); OpenBLAS\n"
+        "                         gets N - 1 threads [2]\n"
         "  -h, --help             show this help\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }

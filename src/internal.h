@@ -30,22 +30,31 @@ int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows
 void gpi_deriv(const gsl_function *f, double x, const gp_fcheck_opts *opts,
                double *result, double *abserr);
 
-/* The phases of gpi_backprop_accumulate (see backprop.c), for a trainer that splits
- * layer 1 between threads by rows. gpi_step_check validates the shapes and sets w->m;
- * then gpi_step_layer1_forward for every row range of layer 1 (the whole layer when
- * L == 1: the output activation needs whole columns), gpi_step_upper once, and
- * gpi_step_layer1_update for every row range. */
-int gpi_step_check(const gp_network *net, const gsl_matrix *X, int rows,
-                   const gsl_matrix *Y, gp_backprop_workspace *w, const gp_params *T);
-int gpi_step_layer1_forward(const gp_network *net, const gsl_matrix *X, int rows,
-                            gp_backprop_workspace *w, size_t r0, size_t r1);
+/* The middle phase of gpi_backprop_accumulate (see backprop.c), shared with the
+ * sparse step: with z^1, a^1, sigma'(z^1) of the m = w->m samples in the workspace,
+ * layers 2..L forward, BP1, BP2 down to delta^1, and the updates of layers 2..L. */
 int gpi_step_upper(const gp_network *net, const gsl_matrix *Y, gp_backprop_workspace *w,
                    gp_params *T, double alpha, double beta_w, double beta_b,
                    double shrink);
-void gpi_step_layer1_update(const gp_network *net, const gsl_matrix *X, int rows,
-                            gp_backprop_workspace *w, gp_params *T, double alpha,
-                            double beta_w, double beta_b, double shrink, size_t r0,
-                            size_t r1);
+/* a^l = sigma(z^l) and, if want_sp, sigma'(z^l) for rows [r0, r1) of a hidden layer
+ * l < L, or the cost's output activation for l = L (then r0 = 0, r1 = n_L: softmax
+ * needs whole columns), over the first m columns of the workspace. */
+int gpi_activate_rows(const gp_network *net, size_t l, size_t m, int want_sp,
+                      gp_backprop_workspace *w, size_t r0, size_t r1);
+
+/* Sparse-input SGD (sparse.c), in the phases of gpi_backprop_accumulate so that the
+ * trainer can split layer 1 between threads by rows; r0 and r1 are multiples of
+ * GPI_SPARSE_PANEL or n_1. gpi_sparse_check validates the batch and sets w->m. */
+#include <gradproof/sparse.h>
+#define GPI_SPARSE_LANES 8  /* doubles per SIMD vector in the kernels */
+#define GPI_SPARSE_PANEL 16 /* rows of layer 1 per contiguous block of W^1 */
+int gpi_sparse_check(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y);
+int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, size_t r1);
+int gpi_sparse_upper(gp_sparse_sgd *s, const gsl_matrix *Y, double alpha, double decay,
+                     double shrink);
+void gpi_sparse_update(gp_sparse_sgd *s, const gp_sparse_batch *X, double alpha,
+                       double decay, double shrink, size_t r0, size_t r1);
+
 /* alpha, beta_w (the decay 1 - eta lambda/n) and shrink of one SGD step on m samples
  * (gp_sgd_step's arguments, checked the same way). */
 int gpi_sgd_coefficients(const gp_sgd_params *p, size_t m, double *alpha, double *decay,

@@ -22,15 +22,19 @@
 /* How an epoch runs (gp_train_opts.threads and the network's shape). */
 typedef enum {
     MODE_ONE,      /* one thread */
-    MODE_PREFETCH, /* a second thread gathers the next batches (no hidden layer) */
-    MODE_SPLIT     /* a second thread also computes rows [h, n_1) of layer 1 */
+    MODE_PREFETCH, /* a second thread gathers the next batches (layer 1 too narrow to
+                      split) */
+    MODE_SPLIT     /* a second thread also computes rows [split, n_1) of layer 1 */
 } epoch_mode;
 
+/* A mini-batch as the sparse step takes it: the non-zero pixels of each image. */
 typedef struct {
-    gsl_matrix *X, *Y; /* batch x n_0 (one sample per row, as the data set stores them:
-                          a contiguous copy per image) and n_L x batch */
-    size_t m;          /* samples in this batch */
-    int status;        /* of its gather */
+    size_t *start;   /* batch + 1 offsets */
+    uint32_t *index; /* batch x n_0 capacity */
+    double *value;
+    gsl_matrix *Y; /* n_L x batch one-hot targets */
+    size_t m;      /* samples in this batch */
+    int status;    /* of its gather */
 } batch_slot;
 
 struct gp_trainer {
@@ -38,12 +42,13 @@ struct gp_trainer {
     gp_dataset data; /* borrowed arrays */
     gp_train_opts opts;
     gsl_rng *rng;
-    size_t *order;            /* sample order of the current epoch */
-    gp_backprop_workspace *w; /* sized for one batch */
-    batch_slot ring[RING];    /* prefetch only; ring[0] doubles as the one buffer */
+    size_t *order;         /* sample order of the current epoch */
+    gp_sparse_sgd *sgd;    /* the step, with W^1 transposed during an epoch */
+    batch_slot ring[RING]; /* prefetch only; ring[0] doubles as the one buffer */
     epoch_mode mode;
     size_t bs;               /* batch size (opts.batch, at most n) */
-    size_t split;            /* MODE_SPLIT: the calling thread has rows [0, split) */
+    size_t split;            /* MODE_SPLIT: the calling thread has rows [0, split), a
+                                multiple of GPI_SPARSE_PANEL */
     atomic_size_t produced;  /* batches of this epoch gathered into the ring */
     atomic_size_t consumed;  /* batches of this epoch whose SGD step is done */
     atomic_size_t forwarded; /* MODE_SPLIT: batches whose layer-1 rows the helper did */
@@ -54,7 +59,6 @@ struct gp_trainer {
     size_t best_epoch;       /* epoch of best, 0 if none */
     size_t since_best;       /* epochs since the last improvement (early stopping) */
     size_t since_halving;    /* epochs without improvement since eta last changed */
-    double pixel[256];       /* byte -> input value */
 };
 
 /* Samples gathered per pass of the pixel loop (a small array of source pointers). */
@@ -84,10 +88,12 @@ void gp_trainer_free(gp_trainer *t) {
     gsl_rng_free(t->rng);
     free(t->order);
     for (size_t s = 0; s < RING; s++) {
-        gsl_matrix_free(t->ring[s].X);
+        free(t->ring[s].start);
+        free(t->ring[s].index);
+        free(t->ring[s].value);
         gsl_matrix_free(t->ring[s].Y);
     }
-    gp_backprop_workspace_free(t->w);
+    gp_sparse_sgd_free(t->sgd);
     free(t);
 }
 
@@ -114,19 +120,26 @@ gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
     t->opts = *opts;
     t->rng = gsl_rng_alloc(gsl_rng_mt19937);
     t->order = malloc(data->n * sizeof *t->order);
-    t->w = gp_backprop_workspace_alloc(net, m);
-    int ok = t->rng && t->order && t->w;
+    t->sgd = gp_sparse_sgd_alloc(net, m);
+    int ok = t->rng && t->order && t->sgd;
     t->bs = m;
-    t->mode = opts->threads < 2                       ? MODE_ONE
-              : net->p.L >= 2 && net->p.sizes[1] >= 2 ? MODE_SPLIT
-                                                      : MODE_PREFETCH;
-    /* The helper also gathers the next batch, so it takes the smaller share: the calling
-     * thread's 3/5 of the rows was fastest for [784,30,10] on this 2-core machine. */
-    t->split = (3 * net->p.sizes[1] + 2) / 5;
+    /* Each thread takes whole panels of layer 1's rows (16 rows each: no two threads
+     * touch one cache line of W^1); the calling thread, which also runs the upper
+     * layers, takes about half. Layers narrower than two panels are not split. */
+    size_t n1 = net->p.sizes[1], panel = GPI_SPARSE_PANEL;
+    t->split = (n1 / 2 + panel / 2) / panel * panel;
+    if (t->split == 0)
+        t->split = panel;
+    t->mode = opts->threads < 2                ? MODE_ONE
+              : net->p.L >= 2 && n1 > t->split ? MODE_SPLIT
+                                               : MODE_PREFETCH;
     for (size_t s = 0; s < (t->mode == MODE_ONE ? 1 : RING) && ok; s++) {
-        t->ring[s].X = gsl_matrix_alloc(m, data->dim);
-        t->ring[s].Y = gsl_matrix_alloc(net->p.sizes[net->p.L], m);
-        ok = t->ring[s].X && t->ring[s].Y;
+        batch_slot *b = &t->ring[s];
+        b->start = malloc((m + 1) * sizeof *b->start);
+        b->index = malloc(m * data->dim * sizeof *b->index);
+        b->value = malloc(m * data->dim * sizeof *b->value);
+        b->Y = gsl_matrix_alloc(net->p.sizes[net->p.L], m);
+        ok = b->start && b->index && b->value && b->Y;
     }
     if (!ok) {
         gp_trainer_free(t);
@@ -137,42 +150,56 @@ gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
      * network2.py's training_data list. */
     for (size_t i = 0; i < data->n; i++)
         t->order[i] = i;
-    pixel_table(t->pixel);
     t->eta = opts->eta;
     t->best = -INFINITY;
     return t;
 }
 
-/* Inputs x/255 and one-hot columns of Y for samples idx[0..m-1]. rows: X is m x n_0,
- * one sample per row (training: a contiguous copy per image, and OpenBLAS's small-matrix
- * kernels for both dgemms of layer 1); else X is n_0 x m, samples as columns
- * (evaluation, feeding gp_feedforward). */
+/* One-hot column i of Y for label; GSL_EINVAL if the label has no output neuron. */
+static int one_hot(gsl_matrix *Y, size_t i, size_t label) {
+    if (label >= Y->size1)
+        GSL_ERROR("label out of range of the output layer", GSL_EINVAL);
+    for (size_t j = 0; j < Y->size1; j++)
+        gsl_matrix_set(Y, j, i, j == label ? 1.0 : 0.0);
+    return GSL_SUCCESS;
+}
+
+/* Inputs x/255 of samples idx[0..m-1] as the columns of X (n_0 x m: evaluation, through
+ * gp_feedforward), and their one-hot targets. */
 static int gather(const gp_dataset *d, const double *pixel, const size_t *idx, size_t m,
-                  int rows, gsl_matrix *X, gsl_matrix *Y) {
-    size_t n_out = Y->size1, tda = X->tda;
+                  gsl_matrix *X, gsl_matrix *Y) {
+    size_t tda = X->tda;
     const uint8_t *src[GP_TRAIN_MAX_GATHER];
     for (size_t i0 = 0; i0 < m; i0 += GP_TRAIN_MAX_GATHER) {
         size_t mb = m - i0 < GP_TRAIN_MAX_GATHER ? m - i0 : GP_TRAIN_MAX_GATHER;
         for (size_t i = 0; i < mb; i++) {
-            size_t label = d->labels[idx[i0 + i]];
-            if (label >= n_out)
-                GSL_ERROR("label out of range of the output layer", GSL_EINVAL);
-            for (size_t j = 0; j < n_out; j++)
-                gsl_matrix_set(Y, j, i0 + i, j == label ? 1.0 : 0.0);
+            int status = one_hot(Y, i0 + i, d->labels[idx[i0 + i]]);
+            if (status)
+                return status;
             src[i] = d->x + idx[i0 + i] * d->dim;
         }
-        if (rows) /* sample i is row i: one contiguous copy per image */
-            for (size_t i = 0; i < mb; i++) {
-                double *dst = X->data + (i0 + i) * tda;
-                for (size_t k = 0; k < d->dim; k++)
-                    dst[k] = pixel[src[i][k]];
-            }
-        else /* row k of X is pixel k of every sample: contiguous writes */
-            for (size_t k = 0; k < d->dim; k++) {
-                double *dst = X->data + k * tda + i0;
-                for (size_t i = 0; i < mb; i++)
-                    dst[i] = pixel[src[i][k]];
-            }
+        /* row k of X is pixel k of every sample: contiguous writes */
+        for (size_t k = 0; k < d->dim; k++) {
+            double *dst = X->data + k * tda + i0;
+            for (size_t i = 0; i < mb; i++)
+                dst[i] = pixel[src[i][k]];
+        }
+    }
+    return GSL_SUCCESS;
+}
+
+/* Samples idx[0..m-1] as a sparse batch in slot s, with their one-hot targets. */
+static int gather_sparse(const gp_dataset *d, const size_t *idx, size_t m,
+                         batch_slot *s) {
+    size_t k = 0;
+    s->start[0] = 0;
+    for (size_t i = 0; i < m; i++) {
+        int status = one_hot(s->Y, i, d->labels[idx[i]]);
+        if (status)
+            return status;
+        k += gp_sparse_from_bytes(d->x + idx[i] * d->dim, d->dim, s->index + k,
+                                  s->value + k);
+        s->start[i + 1] = k;
     }
     return GSL_SUCCESS;
 }
@@ -181,7 +208,7 @@ static int gather(const gp_dataset *d, const double *pixel, const size_t *idx, s
 static void fill_slot(gp_trainer *t, size_t b, batch_slot *s) {
     size_t k = b * t->bs;
     s->m = t->data.n - k < t->bs ? t->data.n - k : t->bs;
-    s->status = gather(&t->data, t->pixel, t->order + k, s->m, 1, s->X, s->Y);
+    s->status = gather_sparse(&t->data, t->order + k, s->m, s);
     /* The order is shuffled, so batch b + 1's images lie anywhere in the data set: ask
      * for their cache lines now, to arrive while batch b's step runs. */
 #if defined(__GNUC__)
@@ -194,18 +221,19 @@ static void fill_slot(gp_trainer *t, size_t b, batch_slot *s) {
 #endif
 }
 
-/* The slot's batch as views of its first m samples. */
-static void slot_views(const batch_slot *s, gsl_matrix_view *X, gsl_matrix_view *Y) {
-    *X = gsl_matrix_submatrix(s->X, 0, 0, s->m, s->X->size2);
+/* The slot's batch: its sparse inputs and a view of its first m target columns. */
+static void slot_views(const batch_slot *s, gp_sparse_batch *X, gsl_matrix_view *Y) {
+    *X = (gp_sparse_batch){s->m, s->start, s->index, s->value};
     *Y = gsl_matrix_submatrix(s->Y, 0, 0, s->Y->size1, s->m);
 }
 
 static int step_slot(gp_trainer *t, const batch_slot *s, const gp_sgd_params *p) {
-    gsl_matrix_view X, Y;
+    gp_sparse_batch X;
+    gsl_matrix_view Y;
     if (s->status)
         return s->status;
     slot_views(s, &X, &Y);
-    return gp_sgd_step(t->net, &X.matrix, 1, &Y.matrix, p, t->w);
+    return gp_sparse_sgd_step(t->sgd, &X, &Y.matrix, p);
 }
 
 /* Wait until *x >= target or the epoch stops: spin briefly, then yield the CPU so that
@@ -238,13 +266,15 @@ static void *prefetch_main(void *arg) {
 /* MODE_SPLIT helper, batch b, rows [split, n_1) of layer 1: forward (z^1, a^1, sigma'),
  * then gather batch b + 1 while the calling thread runs the upper layers, then, once
  * delta^1 is there (`consumed` > b), update its rows of W^1 and b^1. Rows of layer 1 use
- * only their own rows of W^1, b^1 and delta^1 (backprop.c), so the two threads never
- * write the same data; the counters order the rest:
- *   calling thread: forward rows [0, split) | wait forwarded > b | upper layers, delta^1
- * | consumed = b + 1 | update rows [0, split) helper:         forward rows [split, n_1) |
- * forwarded = b + 1 | gather b + 1 | wait consumed > b | update rows [split, n_1) The
- * ring has RING >= 3 slots: batch b + 1 is gathered while batch b is in use, and the slot
- * of b - 2 is free once the calling thread has passed its upper layers of b - 1. */
+ * only their own rows of W^1, b^1 and delta^1 (sparse.c keeps them in separate panels),
+ * so the two threads never write the same data; the counters order the rest.
+ *   calling thread: forward rows [0, split) | wait forwarded > b |
+ *                   upper layers, delta^1 | consumed = b + 1 | update rows [0, split)
+ *   helper:         forward rows [split, n_1) | forwarded = b + 1 | gather b + 1 |
+ *                   wait consumed > b | update rows [split, n_1)
+ * The ring has RING >= 3 slots: batch b + 1 is gathered while batch b is in use, and
+ * the slot of b - 2 is free once the calling thread has passed its upper layers of
+ * b - 1. */
 static void *split_main(void *arg) {
     gp_trainer *t = arg;
     const gp_network *net = t->net;
@@ -252,12 +282,13 @@ static void *split_main(void *arg) {
     gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, t->data.n};
     for (size_t b = 0; b < nb; b++) {
         const batch_slot *s = &t->ring[b % RING];
-        gsl_matrix_view X, Y;
+        gp_sparse_batch X;
+        gsl_matrix_view Y;
         double alpha, decay, shrink;
         if (!wait_for(t, &t->produced, b + 1) || s->status)
             break;
         slot_views(s, &X, &Y);
-        gpi_step_layer1_forward(net, &X.matrix, 1, t->w, t->split, n1);
+        gpi_sparse_forward(t->sgd, &X, t->split, n1);
         atomic_store_explicit(&t->forwarded, b + 1, memory_order_release);
         if (b + 1 < nb) {
             fill_slot(t, b + 1, &t->ring[(b + 1) % RING]);
@@ -266,19 +297,18 @@ static void *split_main(void *arg) {
         if (!wait_for(t, &t->consumed, b + 1))
             break;
         gpi_sgd_coefficients(&p, s->m, &alpha, &decay, &shrink);
-        gpi_step_layer1_update(net, &X.matrix, 1, t->w, &t->net->p, alpha, decay, 1.0,
-                               shrink, t->split, n1);
+        gpi_sparse_update(t->sgd, &X, alpha, decay, shrink, t->split, n1);
     }
     return NULL;
 }
 
 /* The calling thread's side of MODE_SPLIT (see split_main). */
 static int split_epoch(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
-    gp_network *net = t->net;
     int status = GSL_SUCCESS;
     for (size_t b = 0; b < nb && !status; b++) {
         const batch_slot *s = &t->ring[b % RING];
-        gsl_matrix_view X, Y;
+        gp_sparse_batch X;
+        gsl_matrix_view Y;
         double alpha, decay, shrink;
         wait_for(t, &t->produced, b + 1);
         if ((status = s->status))
@@ -286,18 +316,17 @@ static int split_epoch(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
         slot_views(s, &X, &Y);
         status = gpi_sgd_coefficients(p, s->m, &alpha, &decay, &shrink);
         if (!status)
-            status = gpi_step_check(net, &X.matrix, 1, &Y.matrix, t->w, &net->p);
+            status = gpi_sparse_check(t->sgd, &X, &Y.matrix);
         if (!status)
-            status = gpi_step_layer1_forward(net, &X.matrix, 1, t->w, 0, t->split);
+            status = gpi_sparse_forward(t->sgd, &X, 0, t->split);
         if (status)
             break;
         wait_for(t, &t->forwarded, b + 1);
-        status = gpi_step_upper(net, &Y.matrix, t->w, &net->p, alpha, decay, 1.0, shrink);
+        status = gpi_sparse_upper(t->sgd, &Y.matrix, alpha, decay, shrink);
         if (status)
             break;
         atomic_store_explicit(&t->consumed, b + 1, memory_order_release);
-        gpi_step_layer1_update(net, &X.matrix, 1, t->w, &net->p, alpha, decay, 1.0,
-                               shrink, 0, t->split);
+        gpi_sparse_update(t->sgd, &X, alpha, decay, shrink, 0, t->split);
     }
     return status;
 }
@@ -307,6 +336,9 @@ int gp_trainer_epoch(gp_trainer *t) {
     gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, n};
     int status = GSL_SUCCESS;
     gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
+    /* W^1 lives transposed in t->sgd for the epoch: from the network now, back at the
+     * end, so that the network is current between epochs whatever happens to it. */
+    gp_sparse_sgd_reload(t->sgd);
     if (t->mode == MODE_ONE) {
         for (size_t b = 0; b < nb && !status; b++) {
             fill_slot(t, b, &t->ring[0]);
@@ -338,6 +370,7 @@ int gp_trainer_epoch(gp_trainer *t) {
         atomic_store_explicit(&t->stop, 1, memory_order_release);
         pthread_join(helper, NULL);
     }
+    gp_sparse_sgd_sync(t->sgd);
     if (status)
         return status;
     t->epochs++;
@@ -419,7 +452,7 @@ static void *eval_worker(void *arg) {
         size_t m = data->n - start < chunk ? data->n - start : chunk;
         for (size_t i = 0; i < m; i++)
             idx[i] = start + i;
-        if ((e->status = gather(data, pixel, idx, m, 0, X, Y)))
+        if ((e->status = gather(data, pixel, idx, m, X, Y)))
             goto done;
         gsl_matrix_view Xm = gsl_matrix_submatrix(X, 0, 0, X->size1, m);
         gsl_matrix_view Ym = gsl_matrix_submatrix(Y, 0, 0, n_out, m);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <gsl/gsl_blas.h>
+#include <gsl/gsl_deriv.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 
@@ -394,4 +395,61 @@ size_t tu_list_dir(const char *dir, char *out, size_t len) {
     }
     closedir(d);
     return n;
+}
+
+/* ---- the numerical SGD step ---- */
+
+typedef struct {
+    gp_network *net; /* a copy whose parameter i is varied */
+    const gsl_matrix *X, *Y;
+    gp_backprop_workspace *w;
+    size_t i;
+} param_fn;
+
+/* The unregularised batch cost (1/m) sum_x C_x as a function of parameter i. */
+static double cost_of_param(double v, void *p) {
+    param_fn *f = p;
+    double saved = gsl_vector_get(f->net->p.params, f->i), cost;
+    gsl_vector_set(f->net->p.params, f->i, v);
+    int st = gp_total_cost(f->net, f->X, f->Y, NULL, f->w, &cost);
+    gsl_vector_set(f->net->p.params, f->i, saved);
+    return st ? GSL_NAN : cost;
+}
+
+size_t tu_sgd_step_violations(const gp_network *net, const gsl_matrix *X,
+                              const gsl_matrix *Y, const gp_sgd_params *p,
+                              const gp_network *stepped, char *msg, size_t len,
+                              double *sum_abs, tu_stat *st) {
+    gp_network *copy = gp_network_clone(net);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
+    ck_assert(copy && w);
+    param_fn f = {copy, X, Y, w, 0};
+    gsl_function F = {cost_of_param, &f};
+    size_t bad = 0;
+    *sum_abs = 0;
+    for (size_t i = 0; i < net->p.n_params; i++) {
+        size_t l, j, k;
+        int is_w;
+        gp_params_locate(&net->p, i, &l, &is_w, &j, &k);
+        double theta = gsl_vector_get(net->p.params, i), g, abserr, reg = 0;
+        f.i = i;
+        gsl_deriv_central(&F, theta, 1e-4, &g, &abserr);
+        *sum_abs += fabs(g);
+        if (is_w) {
+            double sgn = (theta > 0) - (theta < 0);
+            reg = p->lambda / (double)p->n * theta + p->l1 / (double)p->n * sgn;
+        }
+        double expect = theta - p->eta * (g + reg);
+        double got = gsl_vector_get(stepped->p.params, i);
+        if (st) /* the gradient the step implies, against the numerical one */
+            tu_stat_value(st, (theta - got) / p->eta - reg, g, 1e-5);
+        double tol = p->eta * (4 * abserr + 1e-8 + 1e-6 * fabs(g)) + 1e-13 * fabs(theta);
+        if (!(fabs(got - expect) <= tol) && bad++ == 0)
+            snprintf(msg, len,
+                     "%s^%zu[%zu][%zu]: step gives %.17g, numeric %.17g (tol %.3g)",
+                     is_w ? "W" : "b", l, j, k, got, expect, tol);
+    }
+    gp_backprop_workspace_free(w);
+    gp_network_free(copy);
+    return bad;
 }

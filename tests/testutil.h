@@ -102,6 +102,18 @@ void tu_stat_report(tu_stat *s, const gp_gradcheck_report *rep);
 void tu_stat_value(tu_stat *s, double g, double d, double tiny);
 void tu_stat_print(const tu_stat *s);
 
+/* One SGD step against its definition: `stepped` must be net moved to
+ *   theta - eta dC/dtheta - (eta lambda/n) w - (eta l1/n) sgn(w),
+ * dC/dtheta by gsl_deriv_central (h = 1e-4) of the unregularised batch cost on the
+ * columns of X, Y. Tolerance per parameter: eta (4 abserr + 1e-8 + 1e-6 |g|) +
+ * 1e-13 |theta|. Returns how many parameters fall outside it and describes the first in
+ * msg; *sum_abs = sum |dC/dtheta|; folds the gradient each parameter's step implies
+ * into st (may be NULL). */
+size_t tu_sgd_step_violations(const gp_network *net, const gsl_matrix *X,
+                              const gsl_matrix *Y, const gp_sgd_params *p,
+                              const gp_network *stepped, char *msg, size_t len,
+                              double *sum_abs, tu_stat *st);
+
 /* Relative error |a - b| / max(|a|, |b|), 0 if both are 0. */
 double tu_rel_err(double a, double b);
 

@@ -13,6 +13,7 @@
 #include <gradproof/npy.h>
 #include <gradproof/oracle.h>
 #include <gradproof/sgd.h>
+#include <gradproof/sparse.h>
 #include <gradproof/train.h>
 
 #ifdef __cplusplus

@@ -1,9 +1,11 @@
 /* gradproof/train.h: network2.py's SGD loop and its evaluation helpers (SPEC "MNIST").
  *
- * The trainer runs epochs of shuffled mini-batches through gp_sgd_step; the caller
- * evaluates between epochs (gp_evaluate) and reports the evaluation accuracy back
- * (gp_trainer_observe), which drives early stopping and Nielsen's learning-rate
- * schedule. The library never prints: the caller owns the per-epoch report. */
+ * The trainer runs epochs of shuffled mini-batches through gp_sparse_sgd_step (only
+ * the non-zero pixels enter layer 1; the same step as gp_sgd_step on the dense batch,
+ * to rounding); the caller evaluates between epochs (gp_evaluate) and reports the
+ * evaluation accuracy back (gp_trainer_observe), which drives early stopping and
+ * Nielsen's learning-rate schedule. The library never prints: the caller owns the
+ * per-epoch report. */
 #ifndef GRADPROOF_TRAIN_H
 #define GRADPROOF_TRAIN_H
 
@@ -37,11 +39,11 @@ typedef struct {
     size_t schedule;    /* halve eta after this many epochs without improvement, stop
                            once eta has dropped to eta_0/128 (Nielsen ch. 3); 0 = off */
     int threads;        /* 1: all on the calling thread; 2: a second thread computes
-                           rows [n_1/2, n_1) of layer 1 (forward and update, with the
-                           functions gp_sgd_step uses) and gathers the next mini-batch;
-                           for a network without hidden layers it only gathers. The
-                           same steps on the same batches: equal to the one-thread
-                           result to rounding [1] */
+                           layer 1's rows from 16 (rounded) past n_1/2 on (forward and
+                           update, with the kernels of gp_sparse_sgd_step) and gathers
+                           the next mini-batch; for a layer 1 narrower than two 16-row
+                           panels it only gathers. The same steps on the same numbers:
+                           equal to the one-thread result to the bit [1] */
 } gp_train_opts;
 
 void gp_train_opts_default(gp_train_opts *opts);
@@ -59,9 +61,11 @@ gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
 void gp_trainer_free(gp_trainer *t);
 
 /* One epoch: shuffle the sample order (Fisher-Yates, gsl_ran_shuffle), then one
- * gp_sgd_step per consecutive batch of m samples of that order (the last batch may be
- * smaller, as in network2.py), with lambda/n over the whole training-set size n.
- * GSL_EINVAL if a label is >= n_L; any status of gp_sgd_step. */
+ * gp_sparse_sgd_step per consecutive batch of m samples of that order (the last batch
+ * may be smaller, as in network2.py), with lambda/n over the whole training-set size
+ * n. The network is current when it returns (W^1 is written back), and any change
+ * made to it between epochs is picked up. GSL_EINVAL if a label is >= n_L; any status
+ * of gp_sparse_sgd_step. */
 int gp_trainer_epoch(gp_trainer *t);
 
 /* Report the evaluation accuracy (a fraction, or a count: only comparisons are made) of

@@ -1,0 +1,66 @@
+/* gradproof/sparse.h: mini-batch SGD for sparse inputs (most MNIST pixels are 0).
+ *
+ * The layer-1 sums z^1 = W^1 x + b^1 (forward) and the BP4 update of W^1 by
+ * delta^1 x^T touch only the columns of W^1 where x is non-zero. To make those columns
+ * contiguous, a gp_sparse_sgd keeps W^1 transposed (one row of n_1 weights per input,
+ * padded to a whole number of SIMD vectors) while it trains; layers 2..L, BP1 (the
+ * cost object's delta) and BP2 run through the very functions gp_sgd_step uses. One
+ * step is the same update as gp_sgd_step on the dense batch, equal to rounding (the
+ * sums run in another order). */
+#ifndef GRADPROOF_SPARSE_H
+#define GRADPROOF_SPARSE_H
+
+#include <gradproof/sgd.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A mini-batch of m sparse inputs: sample i has the value value[k] at input index[k]
+ * for start[i] <= k < start[i+1], every other input 0. Indices are < n_0 and distinct
+ * within a sample, in any order. Entries whose value is 0 are allowed. */
+typedef struct {
+    size_t m;
+    const size_t *start;   /* m + 1 offsets, start[0] = 0, non-decreasing */
+    const uint32_t *index; /* start[m] input indices */
+    const double *value;   /* start[m] values */
+} gp_sparse_batch;
+
+/* The non-zero bytes of x[0..dim-1] as a sparse input: their positions j in increasing
+ * order into index and x_j/255 (correctly rounded, as numpy's x / 255.0: the scaling
+ * of MNIST pixels) into value. Returns how many; both arrays need room for dim. */
+size_t gp_sparse_from_bytes(const uint8_t *x, size_t dim, uint32_t *index, double *value);
+
+/* SGD state for one network: the network (borrowed, updated in place) and W^1
+ * transposed. While it exists the transposed copy is the true W^1: call
+ * gp_sparse_sgd_sync before reading net's W^1, and gp_sparse_sgd_reload after changing
+ * it. Opaque. */
+typedef struct gp_sparse_sgd gp_sparse_sgd;
+
+/* State for net and batches of up to max_batch samples, with W^1 copied in. NULL with
+ * GSL_EINVAL for max_batch 0, GSL_ENOMEM when memory runs out. */
+gp_sparse_sgd *gp_sparse_sgd_alloc(gp_network *net, size_t max_batch);
+void gp_sparse_sgd_free(gp_sparse_sgd *s);
+
+/* One step of gp_sgd_step on the batch X (Y is n_L x m, one column per sample):
+ *   W <- (1 - eta lambda/n) W - (eta l1/n) sgn(W) - (eta/m) sum_x dC_x/dW,
+ *   b <- b - (eta/m) sum_x dC_x/db,
+ * every gradient taken at the old parameters. GSL_EDOM for the parameters gp_sgd_step
+ * refuses; GSL_EBADLEN for an empty or too large batch, Y of the wrong shape, or
+ * offsets that are not non-decreasing; GSL_EINVAL for an index >= n_0. Nothing changes
+ * on error. */
+int gp_sparse_sgd_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y,
+                       const gp_sgd_params *p);
+
+/* net's W^1 <- the transposed copy, and the reverse. */
+void gp_sparse_sgd_sync(gp_sparse_sgd *s);
+void gp_sparse_sgd_reload(gp_sparse_sgd *s);
+
+/* The workspace of the last step (z, a and delta of every layer; do not free). */
+const gp_backprop_workspace *gp_sparse_sgd_workspace(const gp_sparse_sgd *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

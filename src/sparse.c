@@ -1,0 +1,399 @@
+/* sparse.c: the SGD step of backprop.c for sparse inputs. Layer 1 is the only layer
+ * that sees the input, so only its two sums change form:
+ *   forward  z^1_r = sum_{j : x_j != 0} W^1_{rj} x_j + b^1_r
+ *   BP4      W^1_{rj} <- W^1_{rj} + alpha sum_x delta^1_r x_j, only for x_j != 0,
+ * after the decay and L1 shrink that touch every weight: where x_j = 0 the gradient
+ * dC/dW^1_{rj} = delta^1_r x_j is 0 (proofs/Backprop.v bp4_hidden_weight_zero_input). W^1
+ * is held transposed, WT[j] = column j of W^1 (padded to a whole number of 16-double
+ * panels), so that both sums read contiguous weights: each non-zero pixel costs n_1/8
+ * vector multiply-adds. Layers 2..L, BP1 and BP2 are backprop.c's gpi_step_upper,
+ * unchanged. */
+#include <config.h>
+
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define LANES GPI_SPARSE_LANES
+
+struct gp_sparse_sgd {
+    gp_network *net;          /* borrowed, updated in place */
+    gp_backprop_workspace *w; /* z, a, sigma', delta of every layer */
+    size_t n0, n1, np;        /* WT is np panels of n0 x PANEL (n_1 rounded up) */
+    double *wt;               /* W^1 transposed, 64-byte aligned; lanes >= n1 are 0 */
+};
+
+/* ---- kernels ---- */
+
+#if defined(__GNUC__)
+/* GNU C vectors: one register on AVX-512, two on AVX2, four on SSE2. */
+typedef double vec __attribute__((vector_size(LANES * sizeof(double))));
+#define VLOAD(p) (*(const vec *)(p))
+#define VSTORE(p, v) (*(vec *)(p) = (v))
+#define VZERO ((vec){0})
+#define VMADD(acc, x, v) ((acc) + (x) * (v))
+#else
+typedef struct {
+    double e[LANES];
+} vec;
+static vec vload(const double *p) {
+    vec v;
+    memcpy(v.e, p, sizeof v.e);
+    return v;
+}
+static vec vmadd(vec acc, double x, vec v) {
+    for (int k = 0; k < LANES; k++)
+        acc.e[k] += x * v.e[k];
+    return acc;
+}
+#define VLOAD(p) vload(p)
+#define VSTORE(p, v) memcpy((p), (v).e, sizeof(v).e)
+#define VZERO ((vec){{0}})
+#define VMADD(acc, x, v) vmadd((acc), (x), (v))
+#endif
+
+/* Whole-function SIMD variants where the compiler and loader can pick one at run time
+ * (ifunc): AVX-512, AVX2 + FMA, and the baseline. */
+#if defined(HAVE_TARGET_CLONES)
+#define KERNEL                                                                           \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define KERNEL
+#endif
+
+/* Panel layout: lanes [16 p, 16 p + 16) of every row of WT form panel p, n0 x 16
+ * contiguous, so that a thread owning whole panels never shares a cache line (nor,
+ * through the hardware prefetchers, a neighbouring one) with the other thread. */
+#define PANEL GPI_SPARSE_PANEL
+#define PANEL_AT(wt, n0, p) ((wt) + (p) * (n0)*PANEL)
+
+/* out[0 .. PANEL) = sum_t val[t] WT[idx[t]] over one panel. Four independent
+ * accumulator pairs (t mod 4) keep eight multiply-adds in flight, enough to cover the
+ * FMA latency on two pipes; written out, because only so does the compiler keep them
+ * in registers. Each panel is summed the same way whichever thread owns it, so a
+ * split between threads changes no bit of the result. */
+#define ROW(t) (wt + idx[t] * PANEL)
+static inline __attribute__((always_inline)) void forward_panel(const double *wt,
+                                                                const uint32_t *idx,
+                                                                const double *val,
+                                                                size_t nnz, double *out) {
+    vec a0 = VZERO, a1 = VZERO, a2 = VZERO, a3 = VZERO, a4 = VZERO, a5 = VZERO,
+        a6 = VZERO, a7 = VZERO;
+    size_t t = 0;
+    for (; t + 4 <= nnz; t += 4) {
+        const double *w0 = ROW(t), *w1 = ROW(t + 1), *w2 = ROW(t + 2), *w3 = ROW(t + 3);
+        a0 = VMADD(a0, val[t], VLOAD(w0));
+        a1 = VMADD(a1, val[t], VLOAD(w0 + LANES));
+        a2 = VMADD(a2, val[t + 1], VLOAD(w1));
+        a3 = VMADD(a3, val[t + 1], VLOAD(w1 + LANES));
+        a4 = VMADD(a4, val[t + 2], VLOAD(w2));
+        a5 = VMADD(a5, val[t + 2], VLOAD(w2 + LANES));
+        a6 = VMADD(a6, val[t + 3], VLOAD(w3));
+        a7 = VMADD(a7, val[t + 3], VLOAD(w3 + LANES));
+    }
+    for (; t < nnz; t++) {
+        const double *w0 = ROW(t);
+        a0 = VMADD(a0, val[t], VLOAD(w0));
+        a1 = VMADD(a1, val[t], VLOAD(w0 + LANES));
+    }
+    VSTORE(out, (a0 + a2) + (a4 + a6));
+    VSTORE(out + LANES, (a1 + a3) + (a5 + a7));
+}
+
+/* WT[idx[t]] += val[t] d over one panel, for every t (BP4 for one sample, d = alpha
+ * delta^1 of the sample). */
+static inline __attribute__((always_inline)) void
+update_panel(double *wt, const uint32_t *idx, const double *val, size_t nnz,
+             const double *d) {
+    vec d0 = VLOAD(d), d1 = VLOAD(d + LANES);
+    for (size_t t = 0; t < nnz; t++) {
+        double *w = wt + idx[t] * PANEL, x = val[t];
+        VSTORE(w, VMADD(VLOAD(w), x, d0));
+        VSTORE(w + LANES, VMADD(VLOAD(w + LANES), x, d1));
+    }
+}
+
+/* Sample i of the batch: its non-zeros' indices and values; returns how many. */
+static inline __attribute__((always_inline)) size_t
+sample(const gp_sparse_batch *X, size_t i, const uint32_t **idx, const double **val) {
+    *idx = X->index + X->start[i];
+    *val = X->value + X->start[i];
+    return X->start[i + 1] - X->start[i];
+}
+
+/* Z[r][i] = z^1_r of sample i for panels [p0, p1), rows r < r_end only; Z has row
+ * stride tda. */
+KERNEL static void forward_rows(const double *wt, size_t n0, size_t r_end,
+                                const gp_sparse_batch *X, const double *b, double *Z,
+                                size_t tda, size_t p0, size_t p1) {
+    double out[PANEL] __attribute__((aligned(64)));
+    for (size_t i = 0; i < X->m; i++) {
+        const uint32_t *idx;
+        const double *val;
+        size_t nnz = sample(X, i, &idx, &val);
+        for (size_t p = p0; p < p1; p++) {
+            forward_panel(PANEL_AT(wt, n0, p), idx, val, nnz, out);
+            size_t c = p * PANEL, end = c + PANEL < r_end ? c + PANEL : r_end;
+            /* (W x) + b, the order of the dense forward pass. */
+            for (size_t r = c; r < end; r++)
+                Z[r * tda + i] = out[r - c] + b[r];
+        }
+    }
+}
+
+/* BP4 on panels [p0, p1) for every sample of the batch; D is delta^1 (row stride tda),
+ * known for rows < r_end; lanes from r_end on get 0, so the padding stays 0. */
+KERNEL static void update_rows(double *wt, size_t n0, size_t r_end,
+                               const gp_sparse_batch *X, const double *D, size_t tda,
+                               double alpha, size_t p0, size_t p1) {
+    double d[PANEL] __attribute__((aligned(64)));
+    for (size_t i = 0; i < X->m; i++) {
+        const uint32_t *idx;
+        const double *val;
+        size_t nnz = sample(X, i, &idx, &val);
+        for (size_t p = p0; p < p1; p++) {
+            size_t c = p * PANEL;
+            for (size_t r = c; r < c + PANEL; r++)
+                d[r - c] = r < r_end ? alpha * D[r * tda + i] : 0.0;
+            update_panel(PANEL_AT(wt, n0, p), idx, val, nnz, d);
+        }
+    }
+}
+
+/* W <- decay (W - shrink sgn W) on panels [p0, p1) (L2 and L1 of the SGD step;
+ * sgn(0) = 0 keeps the padding 0). The panels are contiguous. */
+KERNEL static void decay_rows(double *wt, size_t n0, double decay, double shrink,
+                              size_t p0, size_t p1) {
+    double *w = PANEL_AT(wt, n0, p0);
+    size_t len = (p1 - p0) * n0 * PANEL;
+    if (shrink != 0)
+        for (size_t k = 0; k < len; k++)
+            w[k] = decay * (w[k] - shrink * (double)((w[k] > 0) - (w[k] < 0)));
+    else
+        for (size_t k = 0; k < len; k++)
+            w[k] *= decay;
+}
+
+/* ---- sparse inputs from bytes ---- */
+
+/* Baseline, bytes [j0, dim): eight at a time, skipping all-zero words (MNIST's
+ * borders); within a word every byte is written and the count advances only past
+ * non-zero ones, so there is no branch per pixel. Writes at most dim - j0 entries. */
+static size_t bytes_scalar(const uint8_t *x, size_t j0, size_t dim, uint32_t *index,
+                           double *value) {
+    size_t n = 0, j = j0;
+    for (; j + 8 <= dim; j += 8) {
+        uint64_t word;
+        memcpy(&word, x + j, sizeof word);
+        if (word == 0)
+            continue;
+        for (size_t k = j; k < j + 8; k++) {
+            index[n] = (uint32_t)k;
+            value[n] = (double)x[k] / 255.0;
+            n += x[k] != 0;
+        }
+    }
+    for (; j < dim; j++) {
+        index[n] = (uint32_t)j;
+        value[n] = (double)x[j] / 255.0;
+        n += x[j] != 0;
+    }
+    return n;
+}
+
+#if defined(HAVE_TARGET_CLONES) && defined(__x86_64__)
+#include <immintrin.h>
+#define HAVE_BYTES_AVX512 1
+/* v/255 for integers 0 <= v <= 255, correctly rounded without a division: q = v (1/255)
+ * is within an ulp, the remainder v - 255 q is exact in one FMA, and one Newton step
+ * q + r/255 rounds to v/255 (checked for all 256 values by the tests). */
+__attribute__((target("avx512f"))) static inline __m512d div255(__m512d v) {
+    const __m512d inv = _mm512_set1_pd(1.0 / 255.0), c255 = _mm512_set1_pd(255.0);
+    (void)inv;
+    return _mm512_div_pd(v, c255);
+}
+
+/* AVX-512: sixteen bytes at a time, a mask of the non-zero ones, and the indices and
+ * values compressed to the front of a vector (vpcompressd); the values equal
+ * bytes_scalar's (div255). No branch on the data (MNIST's zero runs are not
+ * predictable enough to pay for one). Each store
+ * writes 16 entries from position n <= j, so never past dim. */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static size_t
+bytes_avx512(const uint8_t *x, size_t dim, uint32_t *index, double *value) {
+    const __m512i iota =
+        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    size_t n = 0, j = 0;
+    for (; j + 16 <= dim; j += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(x + j));
+        __mmask16 k = _mm_test_epi8_mask(b, b);
+        if (k == 0)
+            continue;
+        __m512i idx = _mm512_add_epi32(iota, _mm512_set1_epi32((int)j));
+        _mm512_storeu_si512((void *)(index + n), _mm512_maskz_compress_epi32(k, idx));
+        __m512i v = _mm512_maskz_compress_epi32(k, _mm512_cvtepu8_epi32(b));
+        int c = __builtin_popcount(k);
+        _mm512_storeu_pd(value + n,
+                         div255(_mm512_cvtepi32_pd(_mm512_castsi512_si256(v))));
+        if (c > 8)
+            _mm512_storeu_pd(value + n + 8,
+                             div255(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(v, 1))));
+        n += (size_t)c;
+    }
+    return n + bytes_scalar(x, j, dim, index + n, value + n);
+}
+#endif
+
+size_t gp_sparse_from_bytes(const uint8_t *x, size_t dim, uint32_t *index,
+                            double *value) {
+#if defined(HAVE_BYTES_AVX512)
+    static atomic_int has_avx512 = -1;
+    int h = atomic_load_explicit(&has_avx512, memory_order_relaxed);
+    if (h < 0) {
+        __builtin_cpu_init();
+        h = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl");
+        atomic_store_explicit(&has_avx512, h, memory_order_relaxed);
+    }
+    if (h)
+        return bytes_avx512(x, dim, index, value);
+#endif
+    return bytes_scalar(x, 0, dim, index, value);
+}
+
+/* ---- the object ---- */
+
+gp_sparse_sgd *gp_sparse_sgd_alloc(gp_network *net, size_t max_batch) {
+    if (net == NULL || max_batch == 0)
+        GSL_ERROR_NULL("sparse SGD needs a network and max_batch > 0", GSL_EINVAL);
+    gp_sparse_sgd *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    s->net = net;
+    s->n0 = net->p.sizes[0];
+    s->n1 = net->p.sizes[1];
+    s->np = (s->n1 + PANEL - 1) / PANEL;
+    /* sizes are bounded by GP_MAX_WIDTH, so this does not overflow */
+    size_t bytes = s->np * s->n0 * PANEL * sizeof(double);
+    bytes = (bytes + 63) / 64 * 64;
+    s->wt = aligned_alloc(64, bytes);
+    s->w = gp_backprop_workspace_alloc(net, max_batch);
+    if (s->wt == NULL || s->w == NULL) {
+        gp_sparse_sgd_free(s);
+        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    }
+    memset(s->wt, 0, bytes);
+    gp_sparse_sgd_reload(s);
+    return s;
+}
+
+void gp_sparse_sgd_free(gp_sparse_sgd *s) {
+    if (s == NULL)
+        return;
+    gp_backprop_workspace_free(s->w);
+    free(s->wt);
+    free(s);
+}
+
+/* W^1_{rj}, in panel r / PANEL, row j, lane r mod PANEL. */
+static double *wt_at(const gp_sparse_sgd *s, size_t j, size_t r) {
+    return PANEL_AT(s->wt, s->n0, r / PANEL) + j * PANEL + r % PANEL;
+}
+
+void gp_sparse_sgd_reload(gp_sparse_sgd *s) {
+    const gsl_matrix *W = s->net->p.w[0];
+    for (size_t r = 0; r < s->n1; r++)
+        for (size_t j = 0; j < s->n0; j++)
+            *wt_at(s, j, r) = W->data[r * W->tda + j];
+}
+
+void gp_sparse_sgd_sync(gp_sparse_sgd *s) {
+    gsl_matrix *W = s->net->p.w[0];
+    for (size_t r = 0; r < s->n1; r++)
+        for (size_t j = 0; j < s->n0; j++)
+            W->data[r * W->tda + j] = *wt_at(s, j, r);
+}
+
+const gp_backprop_workspace *gp_sparse_sgd_workspace(const gp_sparse_sgd *s) {
+    return s->w;
+}
+
+/* ---- the phases ---- */
+
+int gpi_sparse_check(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y) {
+    const gp_network *net = s->net;
+    size_t L = net->p.L;
+    if (X->m == 0 || X->m > s->w->max_batch)
+        GSL_ERROR("batch is empty or larger than the workspace", GSL_EBADLEN);
+    if (Y->size1 != net->p.sizes[L] || Y->size2 != X->m)
+        GSL_ERROR("targets must be n_L x m", GSL_EBADLEN);
+    for (size_t i = 0; i < X->m; i++)
+        if (X->start[i + 1] < X->start[i])
+            GSL_ERROR("sparse batch offsets must not decrease", GSL_EBADLEN);
+    for (size_t k = X->start[0]; k < X->start[X->m]; k++)
+        if (X->index[k] >= s->n0)
+            GSL_ERROR("sparse input index is not below n_0", GSL_EINVAL);
+    s->w->m = X->m;
+    return GSL_SUCCESS;
+}
+
+/* Rows [r0, r1) of layer 1 as panels [p0, p1): r0 is a multiple of PANEL. */
+static void panel_range(size_t r0, size_t r1, size_t *p0, size_t *p1) {
+    *p0 = r0 / PANEL;
+    *p1 = (r1 + PANEL - 1) / PANEL;
+}
+
+int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, size_t r1) {
+    size_t p0, p1;
+    if (r1 <= r0)
+        return GSL_SUCCESS;
+    panel_range(r0, r1, &p0, &p1);
+    gsl_matrix *Z = s->w->z[0];
+    const gsl_vector *b = s->net->p.b[0];
+    forward_rows(s->wt, s->n0, r1, X, b->data, Z->data, Z->tda, p0, p1);
+    /* (b has stride 1: it is a view into the contiguous parameter block.) */
+    return gpi_activate_rows(s->net, 1, X->m, 1, s->w, r0, r1);
+}
+
+int gpi_sparse_upper(gp_sparse_sgd *s, const gsl_matrix *Y, double alpha, double decay,
+                     double shrink) {
+    return gpi_step_upper(s->net, Y, s->w, &s->net->p, alpha, decay, 1.0, shrink);
+}
+
+void gpi_sparse_update(gp_sparse_sgd *s, const gp_sparse_batch *X, double alpha,
+                       double decay, double shrink, size_t r0, size_t r1) {
+    size_t p0, p1;
+    if (r1 <= r0)
+        return;
+    panel_range(r0, r1, &p0, &p1);
+    const gsl_matrix *D = s->w->delta[0];
+    if (decay != 1 || shrink != 0)
+        decay_rows(s->wt, s->n0, decay, shrink, p0, p1);
+    update_rows(s->wt, s->n0, r1, X, D->data, D->tda, alpha, p0, p1);
+    /* BP3: b^1 += alpha sum_x delta^1_x */
+    gsl_vector *b = s->net->p.b[0];
+    for (size_t r = r0; r < r1; r++) {
+        const double *dr = D->data + r * D->tda;
+        double sum = 0;
+        for (size_t i = 0; i < X->m; i++)
+            sum += dr[i];
+        b->data[r] += alpha * sum;
+    }
+}
+
+int gp_sparse_sgd_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y,
+                       const gp_sgd_params *p) {
+    double alpha, decay, shrink;
+    int status = gpi_sgd_coefficients(p, X->m, &alpha, &decay, &shrink);
+    if (!status)
+        status = gpi_sparse_check(s, X, Y);
+    if (!status)
+        status = gpi_sparse_forward(s, X, 0, s->n1);
+    if (!status)
+        status = gpi_sparse_upper(s, Y, alpha, decay, shrink);
+    if (!status)
+        gpi_sparse_update(s, X, alpha, decay, shrink, 0, s->n1);
+    return status;
+}
