@@ -160,6 +160,14 @@ static int feedforward(const gp_network *net, const gsl_matrix *X, int rows, int
     return status;
 }
 
+int gpi_forward_upper(const gp_network *net, gp_backprop_workspace *w, size_t m) {
+    int status = GSL_SUCCESS;
+    w->m = m;
+    for (size_t l = 2; l <= net->p.L && !status; l++)
+        status = forward_layer(net, l, NULL, 0, m, 0, w, 0, net->p.sizes[l]);
+    return status;
+}
+
 int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w) {
     return feedforward(net, X, 0, 0, w);
 }

@@ -36,6 +36,8 @@ void gpi_deriv(const gsl_function *f, double x, const gp_fcheck_opts *opts,
 int gpi_step_upper(const gp_network *net, const gsl_matrix *Y, gp_backprop_workspace *w,
                    gp_params *T, double alpha, double beta_w, double beta_b,
                    double shrink);
+/* The forward pass of layers 2..L over the first m columns, a^1 given (no sigma'). */
+int gpi_forward_upper(const gp_network *net, gp_backprop_workspace *w, size_t m);
 /* a^l = sigma(z^l) and, if want_sp, sigma'(z^l) for rows [r0, r1) of a hidden layer
  * l < L, or the cost's output activation for l = L (then r0 = 0, r1 = n_L: softmax
  * needs whole columns), over the first m columns of the workspace. */
@@ -49,7 +51,11 @@ int gpi_activate_rows(const gp_network *net, size_t l, size_t m, int want_sp,
 #define GPI_SPARSE_LANES 8  /* doubles per SIMD vector in the kernels */
 #define GPI_SPARSE_PANEL 16 /* rows of layer 1 per contiguous block of W^1 */
 int gpi_sparse_check(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y);
-int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, size_t r1);
+int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, size_t r1,
+                       int want_sp);
+/* A sparse object for forward passes of a network it may not change
+ * (gp_sparse_feedforward; gp_sparse_sgd_step refuses it, sync does nothing). */
+gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch);
 int gpi_sparse_upper(gp_sparse_sgd *s, const gsl_matrix *Y, double alpha, double decay,
                      double shrink);
 void gpi_sparse_update(gp_sparse_sgd *s, const gp_sparse_batch *X, double alpha,

@@ -20,7 +20,8 @@
 #define LANES GPI_SPARSE_LANES
 
 struct gp_sparse_sgd {
-    gp_network *net;          /* borrowed, updated in place */
+    gp_network *net;          /* borrowed, updated in place (NULL: forward passes only) */
+    const gp_network *cnet;   /* the same network, read */
     gp_backprop_workspace *w; /* z, a, sigma', delta of every layer */
     size_t n0, n1, np;        /* WT is np panels of n0 x PANEL (n_1 rounded up) */
     double *wt;               /* W^1 transposed, 64-byte aligned; lanes >= n1 are 0 */
@@ -265,13 +266,13 @@ size_t gp_sparse_from_bytes(const uint8_t *x, size_t dim, uint32_t *index,
 
 /* ---- the object ---- */
 
-gp_sparse_sgd *gp_sparse_sgd_alloc(gp_network *net, size_t max_batch) {
+gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch) {
     if (net == NULL || max_batch == 0)
         GSL_ERROR_NULL("sparse SGD needs a network and max_batch > 0", GSL_EINVAL);
     gp_sparse_sgd *s = calloc(1, sizeof *s);
     if (s == NULL)
         GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
-    s->net = net;
+    s->cnet = net;
     s->n0 = net->p.sizes[0];
     s->n1 = net->p.sizes[1];
     s->np = (s->n1 + PANEL - 1) / PANEL;
@@ -289,6 +290,13 @@ gp_sparse_sgd *gp_sparse_sgd_alloc(gp_network *net, size_t max_batch) {
     return s;
 }
 
+gp_sparse_sgd *gp_sparse_sgd_alloc(gp_network *net, size_t max_batch) {
+    gp_sparse_sgd *s = gpi_sparse_alloc_const(net, max_batch);
+    if (s)
+        s->net = net;
+    return s;
+}
+
 void gp_sparse_sgd_free(gp_sparse_sgd *s) {
     if (s == NULL)
         return;
@@ -303,13 +311,15 @@ static double *wt_at(const gp_sparse_sgd *s, size_t j, size_t r) {
 }
 
 void gp_sparse_sgd_reload(gp_sparse_sgd *s) {
-    const gsl_matrix *W = s->net->p.w[0];
+    const gsl_matrix *W = s->cnet->p.w[0];
     for (size_t r = 0; r < s->n1; r++)
         for (size_t j = 0; j < s->n0; j++)
             *wt_at(s, j, r) = W->data[r * W->tda + j];
 }
 
 void gp_sparse_sgd_sync(gp_sparse_sgd *s) {
+    if (s->net == NULL)
+        return;
     gsl_matrix *W = s->net->p.w[0];
     for (size_t r = 0; r < s->n1; r++)
         for (size_t j = 0; j < s->n0; j++)
@@ -323,11 +333,11 @@ const gp_backprop_workspace *gp_sparse_sgd_workspace(const gp_sparse_sgd *s) {
 /* ---- the phases ---- */
 
 int gpi_sparse_check(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y) {
-    const gp_network *net = s->net;
+    const gp_network *net = s->cnet;
     size_t L = net->p.L;
     if (X->m == 0 || X->m > s->w->max_batch)
         GSL_ERROR("batch is empty or larger than the workspace", GSL_EBADLEN);
-    if (Y->size1 != net->p.sizes[L] || Y->size2 != X->m)
+    if (Y && (Y->size1 != net->p.sizes[L] || Y->size2 != X->m))
         GSL_ERROR("targets must be n_L x m", GSL_EBADLEN);
     for (size_t i = 0; i < X->m; i++)
         if (X->start[i + 1] < X->start[i])
@@ -345,16 +355,17 @@ static void panel_range(size_t r0, size_t r1, size_t *p0, size_t *p1) {
     *p1 = (r1 + PANEL - 1) / PANEL;
 }
 
-int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, size_t r1) {
+int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, size_t r1,
+                       int want_sp) {
     size_t p0, p1;
     if (r1 <= r0)
         return GSL_SUCCESS;
     panel_range(r0, r1, &p0, &p1);
     gsl_matrix *Z = s->w->z[0];
-    const gsl_vector *b = s->net->p.b[0];
+    const gsl_vector *b = s->cnet->p.b[0];
     forward_rows(s->wt, s->n0, r1, X, b->data, Z->data, Z->tda, p0, p1);
     /* (b has stride 1: it is a view into the contiguous parameter block.) */
-    return gpi_activate_rows(s->net, 1, X->m, 1, s->w, r0, r1);
+    return gpi_activate_rows(s->cnet, 1, X->m, want_sp, s->w, r0, r1);
 }
 
 int gpi_sparse_upper(gp_sparse_sgd *s, const gsl_matrix *Y, double alpha, double decay,
@@ -386,14 +397,25 @@ void gpi_sparse_update(gp_sparse_sgd *s, const gp_sparse_batch *X, double alpha,
 int gp_sparse_sgd_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y,
                        const gp_sgd_params *p) {
     double alpha, decay, shrink;
+    if (s->net == NULL) /* only gpi_sparse_alloc_const makes these */
+        GSL_ERROR("this sparse object only runs forward passes", GSL_EINVAL);
     int status = gpi_sgd_coefficients(p, X->m, &alpha, &decay, &shrink);
     if (!status)
         status = gpi_sparse_check(s, X, Y);
     if (!status)
-        status = gpi_sparse_forward(s, X, 0, s->n1);
+        status = gpi_sparse_forward(s, X, 0, s->n1, 1);
     if (!status)
         status = gpi_sparse_upper(s, Y, alpha, decay, shrink);
     if (!status)
         gpi_sparse_update(s, X, alpha, decay, shrink, 0, s->n1);
+    return status;
+}
+
+int gp_sparse_feedforward(gp_sparse_sgd *s, const gp_sparse_batch *X) {
+    int status = gpi_sparse_check(s, X, NULL);
+    if (!status)
+        status = gpi_sparse_forward(s, X, 0, s->n1, 0);
+    if (!status)
+        status = gpi_forward_upper(s->cnet, s->w, X->m);
     return status;
 }

@@ -61,16 +61,6 @@ struct gp_trainer {
     size_t since_halving;    /* epochs without improvement since eta last changed */
 };
 
-/* Samples gathered per pass of the pixel loop (a small array of source pointers). */
-#define GP_TRAIN_MAX_GATHER 64
-
-/* x/255 for every byte, so that gathering a batch is a table lookup (and the value is
- * the correctly rounded quotient, as numpy's x / 255.0 gives). */
-static void pixel_table(double pixel[256]) {
-    for (int v = 0; v < 256; v++)
-        pixel[v] = (double)v / 255.0;
-}
-
 void gp_train_opts_default(gp_train_opts *opts) {
     opts->batch = 10;
     opts->eta = 0.5;
@@ -161,30 +151,6 @@ static int one_hot(gsl_matrix *Y, size_t i, size_t label) {
         GSL_ERROR("label out of range of the output layer", GSL_EINVAL);
     for (size_t j = 0; j < Y->size1; j++)
         gsl_matrix_set(Y, j, i, j == label ? 1.0 : 0.0);
-    return GSL_SUCCESS;
-}
-
-/* Inputs x/255 of samples idx[0..m-1] as the columns of X (n_0 x m: evaluation, through
- * gp_feedforward), and their one-hot targets. */
-static int gather(const gp_dataset *d, const double *pixel, const size_t *idx, size_t m,
-                  gsl_matrix *X, gsl_matrix *Y) {
-    size_t tda = X->tda;
-    const uint8_t *src[GP_TRAIN_MAX_GATHER];
-    for (size_t i0 = 0; i0 < m; i0 += GP_TRAIN_MAX_GATHER) {
-        size_t mb = m - i0 < GP_TRAIN_MAX_GATHER ? m - i0 : GP_TRAIN_MAX_GATHER;
-        for (size_t i = 0; i < mb; i++) {
-            int status = one_hot(Y, i0 + i, d->labels[idx[i0 + i]]);
-            if (status)
-                return status;
-            src[i] = d->x + idx[i0 + i] * d->dim;
-        }
-        /* row k of X is pixel k of every sample: contiguous writes */
-        for (size_t k = 0; k < d->dim; k++) {
-            double *dst = X->data + k * tda + i0;
-            for (size_t i = 0; i < mb; i++)
-                dst[i] = pixel[src[i][k]];
-        }
-    }
     return GSL_SUCCESS;
 }
 
@@ -288,7 +254,7 @@ static void *split_main(void *arg) {
         if (!wait_for(t, &t->produced, b + 1) || s->status)
             break;
         slot_views(s, &X, &Y);
-        gpi_sparse_forward(t->sgd, &X, t->split, n1);
+        gpi_sparse_forward(t->sgd, &X, t->split, n1, 1);
         atomic_store_explicit(&t->forwarded, b + 1, memory_order_release);
         if (b + 1 < nb) {
             fill_slot(t, b + 1, &t->ring[(b + 1) % RING]);
@@ -318,7 +284,7 @@ static int split_epoch(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
         if (!status)
             status = gpi_sparse_check(t->sgd, &X, &Y.matrix);
         if (!status)
-            status = gpi_sparse_forward(t->sgd, &X, 0, t->split);
+            status = gpi_sparse_forward(t->sgd, &X, 0, t->split, 1);
         if (status)
             break;
         wait_for(t, &t->forwarded, b + 1);
@@ -439,27 +405,33 @@ static void *eval_worker(void *arg) {
     const gp_network *net = e->net;
     const gp_dataset *data = e->data;
     size_t L = net->p.L, n_out = net->p.sizes[L], chunk = e->chunk;
-    double pixel[256];
-    pixel_table(pixel);
+    /* The images of a chunk as a sparse batch (their non-zero pixels) with one-hot
+     * targets, through the forward pass of the trainer's step (gp_sparse_feedforward). */
+    batch_slot b = {malloc((chunk + 1) * sizeof *b.start),
+                    malloc(chunk * data->dim * sizeof *b.index),
+                    malloc(chunk * data->dim * sizeof *b.value),
+                    gsl_matrix_alloc(n_out, chunk),
+                    0,
+                    0};
     size_t *idx = malloc(chunk * sizeof *idx);
-    gsl_matrix *X = gsl_matrix_alloc(data->dim, chunk);
-    gsl_matrix *Y = gsl_matrix_alloc(n_out, chunk);
-    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, chunk);
+    gp_sparse_sgd *s = gpi_sparse_alloc_const(net, chunk);
     e->status = GSL_ENOMEM;
-    if (!idx || !X || !Y || !w)
+    if (!idx || !b.start || !b.index || !b.value || !b.Y || !s)
         goto done;
+    const gp_backprop_workspace *w = gp_sparse_sgd_workspace(s);
     for (size_t start = e->first * chunk; start < data->n; start += e->stride * chunk) {
-        size_t m = data->n - start < chunk ? data->n - start : chunk;
-        for (size_t i = 0; i < m; i++)
+        gp_sparse_batch X;
+        gsl_matrix_view Ym;
+        b.m = data->n - start < chunk ? data->n - start : chunk;
+        for (size_t i = 0; i < b.m; i++)
             idx[i] = start + i;
-        if ((e->status = gather(data, pixel, idx, m, X, Y)))
+        if ((e->status = gather_sparse(data, idx, b.m, &b)))
             goto done;
-        gsl_matrix_view Xm = gsl_matrix_submatrix(X, 0, 0, X->size1, m);
-        gsl_matrix_view Ym = gsl_matrix_submatrix(Y, 0, 0, n_out, m);
-        if ((e->status = gp_feedforward(net, &Xm.matrix, w)))
+        slot_views(&b, &X, &Ym);
+        if ((e->status = gp_sparse_feedforward(s, &X)))
             goto done;
         const gsl_matrix *A = w->a[L - 1];
-        for (size_t i = 0; i < m; i++) {
+        for (size_t i = 0; i < b.m; i++) {
             /* Prediction: the first maximum of a^L (np.argmax). The cost comes from z^L
              * in the stable form, finite even where a^L rounds to 0 or 1. */
             size_t best = 0;
@@ -477,9 +449,11 @@ static void *eval_worker(void *arg) {
     e->status = GSL_SUCCESS;
 done:
     free(idx);
-    gsl_matrix_free(X);
-    gsl_matrix_free(Y);
-    gp_backprop_workspace_free(w);
+    free(b.start);
+    free(b.index);
+    free(b.value);
+    gsl_matrix_free(b.Y);
+    gp_sparse_sgd_free(s);
     return NULL;
 }
 

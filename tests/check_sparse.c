@@ -248,6 +248,43 @@ START_TEST(test_sparse_steps_in_a_row_follow_dense_steps) {
 }
 END_TEST
 
+/* gp_sparse_feedforward equals gp_feedforward to rounding: z^l and a^l of every layer,
+ * on the random cases of the dense-step property. */
+START_TEST(test_sparse_feedforward_equals_dense) {
+    const gp_cost_type *cost = gp_cost_types[_i % 4];
+    for (size_t i = 0; i < tu_cases(N_DENSE / 4); i++) {
+        if (!tu_case_selected(i))
+            continue;
+        gsl_rng *r = tu_rng_for_case(0x5C8 + (unsigned long)_i, i);
+        sp_case c;
+        sp_case_make(&c, r, cost, 70);
+        gp_sparse_sgd *s = gp_sparse_sgd_alloc(c.net, c.m);
+        gp_backprop_workspace *w = gp_backprop_workspace_alloc(c.net, c.m);
+        ck_assert_int_eq(gp_sparse_feedforward(s, &c.batch), GSL_SUCCESS);
+        ck_assert_int_eq(gp_feedforward(c.net, c.X, w), GSL_SUCCESS);
+        const gp_backprop_workspace *sw = gp_sparse_sgd_workspace(s);
+        ck_assert_uint_eq(sw->m, c.m);
+        for (size_t l = 1; l <= c.net->p.L; l++)
+            for (size_t j = 0; j < c.net->p.sizes[l]; j++)
+                for (size_t k = 0; k < c.m; k++) {
+                    double zs = gsl_matrix_get(sw->z[l - 1], j, k),
+                           zd = gsl_matrix_get(w->z[l - 1], j, k),
+                           as = gsl_matrix_get(sw->a[l - 1], j, k),
+                           ad = gsl_matrix_get(w->a[l - 1], j, k);
+                    ck_assert_msg(fabs(zs - zd) <= 1e-12 * (1 + fabs(zd)) &&
+                                      fabs(as - ad) <= 1e-12 * (1 + fabs(ad)),
+                                  "case %zu (%s): layer %zu row %zu sample %zu: z %.17g "
+                                  "vs %.17g, a %.17g vs %.17g",
+                                  i, c.desc, l, j, k, zs, zd, as, ad);
+                }
+        gp_backprop_workspace_free(w);
+        gp_sparse_sgd_free(s);
+        sp_case_free(&c);
+        gsl_rng_free(r);
+    }
+}
+END_TEST
+
 /* gp_sparse_from_bytes against its definition: every byte value at every position
  * modulo 16 (each lane of the vector path), lengths 0..100 (tails of every size), and
  * random images from empty to full. Values must be x/255 exactly. */
@@ -470,6 +507,10 @@ START_TEST(test_sparse_rejects_bad_batches) {
     ck_assert_int_eq(gp_sparse_sgd_step(s, &too_many, Y, &p), GSL_EBADLEN);
     ck_assert_int_eq(gp_sparse_sgd_step(s, &ok, Y1, &p), GSL_EBADLEN);
     ck_assert_int_eq(gp_sparse_sgd_step(s, &ok, Ywide, &p), GSL_EBADLEN);
+    ck_assert_int_eq(gp_sparse_feedforward(s, &idx_bad), GSL_EINVAL);
+    ck_assert_int_eq(gp_sparse_feedforward(s, &order_bad), GSL_EBADLEN);
+    ck_assert_int_eq(gp_sparse_feedforward(s, &empty), GSL_EBADLEN);
+    ck_assert_int_eq(gp_sparse_feedforward(s, &too_many), GSL_EBADLEN);
     gp_sgd_params bad_p[] = {{0, 0, 0, 100},    {-1, 0, 0, 100},   {NAN, 0, 0, 100},
                              {0.5, -1, 0, 100}, {0.5, 0, -1, 100}, {0.5, 0, 0, 0},
                              {0.5, 400, 0, 100}};
@@ -504,6 +545,7 @@ static Suite *make_sparse_suite(void) {
     tcase_add_loop_test(prop, test_sparse_step_is_numeric_gradient_step, 0, 4);
     tcase_add_loop_test(prop, test_sparse_step_equals_dense_step, 0, 4);
     tcase_add_test(prop, test_sparse_steps_in_a_row_follow_dense_steps);
+    tcase_add_loop_test(prop, test_sparse_feedforward_equals_dense, 0, 4);
     tcase_add_loop_test(muts, test_sparse_mutants_are_rejected, 0, N_MUTANTS);
     tcase_add_checked_fixture(err, tu_handler_off, tu_handler_restore);
     tcase_add_test(err, test_sparse_rejects_bad_batches);

@@ -53,6 +53,11 @@ void gp_sparse_sgd_free(gp_sparse_sgd *s);
 int gp_sparse_sgd_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y,
                        const gp_sgd_params *p);
 
+/* The forward pass alone (z^l and a^l of every layer, for the m samples of X, in the
+ * workspace; no sigma'): gp_feedforward for sparse inputs, equal to it to rounding.
+ * GSL_EBADLEN, GSL_EINVAL as gp_sparse_sgd_step for a bad batch. */
+int gp_sparse_feedforward(gp_sparse_sgd *s, const gp_sparse_batch *X);
+
 /* net's W^1 <- the transposed copy, and the reverse. */
 void gp_sparse_sgd_sync(gp_sparse_sgd *s);
 void gp_sparse_sgd_reload(gp_sparse_sgd *s);

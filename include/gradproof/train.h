@@ -98,8 +98,9 @@ typedef struct {
     2u /* two threads take alternate chunks: the same predictions,                       \
           and the cost equal to rounding (summed in another order) */
 
-/* Evaluate net on data, feeding `chunk` samples at a time through gp_feedforward
- * (0 means 500). flags: GP_EVAL_COST, GP_EVAL_PARALLEL, both or 0. reg may be NULL (no
+/* Evaluate net on data, feeding `chunk` samples at a time (0 means 500), as sparse
+ * batches of their non-zero pixels, through gp_sparse_feedforward (gp_feedforward to
+ * rounding). flags: GP_EVAL_COST, GP_EVAL_PARALLEL, both or 0. reg may be NULL (no
  * regularisation term; its n is ignored: n is data->n). confusion may be NULL, or n_L x
  * n_L counts, row = label, column = prediction; it is overwritten. GSL_EBADLEN if
  * data->dim is not n_0, GSL_EINVAL for an empty set or a label >= n_L, GSL_ENOMEM. */
