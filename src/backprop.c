@@ -11,6 +11,23 @@
 
 #include "internal.h"
 
+/* An n x m matrix whose data starts on a 64-byte cache line (a block with room to
+ * shift the start), owning its block. Rows that two threads share out in multiples of
+ * 16 (16 m doubles: whole cache lines) then never meet on one line. */
+static gsl_matrix *aligned_matrix(size_t n, size_t m) {
+    gsl_block *b = gsl_block_alloc(n * m + 8);
+    if (b == NULL)
+        return NULL;
+    size_t shift = (64 - (uintptr_t)b->data % 64) % 64 / sizeof(double);
+    gsl_matrix *M = gsl_matrix_alloc_from_block(b, shift, n, m, m);
+    if (M == NULL) {
+        gsl_block_free(b);
+        return NULL;
+    }
+    M->owner = 1; /* gsl_matrix_free frees the block */
+    return M;
+}
+
 gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net,
                                                    size_t max_batch) {
     if (max_batch == 0 || max_batch > GP_MAX_WIDTH)
@@ -32,12 +49,12 @@ gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net,
         size_t n = net->p.sizes[l];
         if (n > SIZE_MAX / sizeof(double) / max_batch)
             goto fail;
-        w->z[l - 1] = gsl_matrix_alloc(n, max_batch);
-        w->a[l - 1] = gsl_matrix_alloc(n, max_batch);
-        w->delta[l - 1] = gsl_matrix_alloc(n, max_batch);
+        w->z[l - 1] = aligned_matrix(n, max_batch);
+        w->a[l - 1] = aligned_matrix(n, max_batch);
+        w->delta[l - 1] = aligned_matrix(n, max_batch);
         if (!w->z[l - 1] || !w->a[l - 1] || !w->delta[l - 1])
             goto fail;
-        if (l < w->L && !(w->sp[l - 1] = gsl_matrix_alloc(n, max_batch)))
+        if (l < w->L && !(w->sp[l - 1] = aligned_matrix(n, max_batch)))
             goto fail;
     }
     return w;
@@ -86,22 +103,13 @@ static int input_shape(const gp_network *net, const gsl_matrix *X, int rows,
     return GSL_SUCCESS;
 }
 
-/* Hidden layer: a = sigma(z) and sigma'(z) from one exponential. With e = e^{-|z|} and
- * d = 1 + e: sigma(z) = 1/d (z >= 0) or e/d (z < 0), exactly as gp_sigmoid, and
- * sigma'(z) = e/d^2 (identity 1, symmetric in z). Unlike a(1 - a), this keeps full
- * relative accuracy where the neuron saturates. S == NULL: a forward pass alone, which
- * needs no sigma'. */
+/* Hidden layer: a = sigma(z) and sigma'(z) from one exponential each (gpi_sigmoid_n:
+ * sigma' = e^{-|z|}/(1 + e^{-|z|})^2, identity 1). S == NULL: a forward pass alone,
+ * which needs no sigma'. */
 static void sigmoid_and_prime(const gsl_matrix *Z, gsl_matrix *A, gsl_matrix *S) {
-    for (size_t j = 0; j < Z->size1; j++) {
-        const double *zr = Z->data + j * Z->tda;
-        double *ar = A->data + j * A->tda, *sr = S ? S->data + j * S->tda : NULL;
-        for (size_t i = 0; i < Z->size2; i++) {
-            double e = exp(-fabs(zr[i])), d = 1.0 + e;
-            ar[i] = zr[i] >= 0 ? 1.0 / d : e / d;
-            if (sr)
-                sr[i] = e / (d * d);
-        }
-    }
+    for (size_t j = 0; j < Z->size1; j++)
+        gpi_sigmoid_n(Z->data + j * Z->tda, A->data + j * A->tda,
+                      S ? S->data + j * S->tda : NULL, Z->size2);
 }
 
 /* Layer l of the forward pass for the m samples of the batch, rows [r0, r1) only:

@@ -129,11 +129,19 @@ int cli_probe_writable(const char *cmd, const char *opt, const char *path) {
  * setenv() comes too late; its own call does work at any time. A weak reference keeps
  * the program linkable against another CBLAS (gslcblas is single-threaded). */
 extern void openblas_set_num_threads(int n) __attribute__((weak));
+/* OpenBLAS (pthreads build) starts its worker threads at load time, and each spins for
+ * about 2^28 cycles (0.1 s) before it sleeps: on two cores that takes a core from the
+ * trainer's own two threads for the first epoch. With one BLAS thread they have no
+ * work, so they are stopped; OpenBLAS starts them again if a later call asks for more
+ * threads. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
 
 int cli_set_threads(size_t n) {
     if (openblas_set_num_threads == NULL)
         return n == 1 ? 0 : -1;
     openblas_set_num_threads((int)n);
+    if (n == 1 && blas_thread_shutdown_ != NULL)
+        blas_thread_shutdown_();
     return 0;
 }
 

@@ -6,6 +6,13 @@
 #include <gradproof/gradproof.h>
 #include <gsl/gsl_errno.h>
 
+/* sigma(z_i) into a_i and, if sp is not NULL, sigma'(z_i) into sp_i, for n contiguous
+ * values: gp_sigmoid's formulas, on eight at a time with libmvec's exp where the CPU
+ * has AVX-512 (then within a few ulp of gp_sigmoid). */
+void gpi_sigmoid_n(const double *z, double *a, double *sp, size_t n);
+/* 1 if the CPU runs AVX-512 F, BW, VL and DQ (the vector paths' instructions). */
+int gpi_cpu_avx512(void);
+
 /* Raise GSL_EBADLEN unless the two sizes agree. */
 #define GPI_CHECK_LEN(n1, n2)                                                            \
     do {                                                                                 \

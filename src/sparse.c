@@ -11,7 +11,6 @@
 #include <config.h>
 
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +24,8 @@ struct gp_sparse_sgd {
     gp_backprop_workspace *w; /* z, a, sigma', delta of every layer */
     size_t n0, n1, np;        /* WT is np panels of n0 x PANEL (n_1 rounded up) */
     double *wt;               /* W^1 transposed, 64-byte aligned; lanes >= n1 are 0 */
+    double *b1;               /* b^1, np PANEL entries, 64-byte aligned: like W^1, each
+                                 panel's biases on cache lines of their own */
 };
 
 /* ---- kernels ---- */
@@ -250,15 +251,7 @@ bytes_avx512(const uint8_t *x, size_t dim, uint32_t *index, double *value) {
 size_t gp_sparse_from_bytes(const uint8_t *x, size_t dim, uint32_t *index,
                             double *value) {
 #if defined(HAVE_BYTES_AVX512)
-    static atomic_int has_avx512 = -1;
-    int h = atomic_load_explicit(&has_avx512, memory_order_relaxed);
-    if (h < 0) {
-        __builtin_cpu_init();
-        h = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-            __builtin_cpu_supports("avx512vl");
-        atomic_store_explicit(&has_avx512, h, memory_order_relaxed);
-    }
-    if (h)
+    if (gpi_cpu_avx512())
         return bytes_avx512(x, dim, index, value);
 #endif
     return bytes_scalar(x, 0, dim, index, value);
@@ -280,12 +273,14 @@ gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch) {
     size_t bytes = s->np * s->n0 * PANEL * sizeof(double);
     bytes = (bytes + 63) / 64 * 64;
     s->wt = aligned_alloc(64, bytes);
+    s->b1 = aligned_alloc(64, s->np * PANEL * sizeof(double));
     s->w = gp_backprop_workspace_alloc(net, max_batch);
-    if (s->wt == NULL || s->w == NULL) {
+    if (s->wt == NULL || s->b1 == NULL || s->w == NULL) {
         gp_sparse_sgd_free(s);
         GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
     }
     memset(s->wt, 0, bytes);
+    memset(s->b1, 0, s->np * PANEL * sizeof(double));
     gp_sparse_sgd_reload(s);
     return s;
 }
@@ -302,6 +297,7 @@ void gp_sparse_sgd_free(gp_sparse_sgd *s) {
         return;
     gp_backprop_workspace_free(s->w);
     free(s->wt);
+    free(s->b1);
     free(s);
 }
 
@@ -315,6 +311,8 @@ void gp_sparse_sgd_reload(gp_sparse_sgd *s) {
     for (size_t r = 0; r < s->n1; r++)
         for (size_t j = 0; j < s->n0; j++)
             *wt_at(s, j, r) = W->data[r * W->tda + j];
+    for (size_t r = 0; r < s->n1; r++)
+        s->b1[r] = gsl_vector_get(s->cnet->p.b[0], r);
 }
 
 void gp_sparse_sgd_sync(gp_sparse_sgd *s) {
@@ -324,6 +322,8 @@ void gp_sparse_sgd_sync(gp_sparse_sgd *s) {
     for (size_t r = 0; r < s->n1; r++)
         for (size_t j = 0; j < s->n0; j++)
             W->data[r * W->tda + j] = *wt_at(s, j, r);
+    for (size_t r = 0; r < s->n1; r++)
+        gsl_vector_set(s->net->p.b[0], r, s->b1[r]);
 }
 
 const gp_backprop_workspace *gp_sparse_sgd_workspace(const gp_sparse_sgd *s) {
@@ -362,8 +362,7 @@ int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, si
         return GSL_SUCCESS;
     panel_range(r0, r1, &p0, &p1);
     gsl_matrix *Z = s->w->z[0];
-    const gsl_vector *b = s->cnet->p.b[0];
-    forward_rows(s->wt, s->n0, r1, X, b->data, Z->data, Z->tda, p0, p1);
+    forward_rows(s->wt, s->n0, r1, X, s->b1, Z->data, Z->tda, p0, p1);
     /* (b has stride 1: it is a view into the contiguous parameter block.) */
     return gpi_activate_rows(s->cnet, 1, X->m, want_sp, s->w, r0, r1);
 }
@@ -384,13 +383,12 @@ void gpi_sparse_update(gp_sparse_sgd *s, const gp_sparse_batch *X, double alpha,
         decay_rows(s->wt, s->n0, decay, shrink, p0, p1);
     update_rows(s->wt, s->n0, r1, X, D->data, D->tda, alpha, p0, p1);
     /* BP3: b^1 += alpha sum_x delta^1_x */
-    gsl_vector *b = s->net->p.b[0];
     for (size_t r = r0; r < r1; r++) {
         const double *dr = D->data + r * D->tda;
         double sum = 0;
         for (size_t i = 0; i < X->m; i++)
             sum += dr[i];
-        b->data[r] += alpha * sum;
+        s->b1[r] += alpha * sum;
     }
 }
 

@@ -16,6 +16,9 @@
 
 #include "internal.h"
 
+/* Spins (pause hints, tens of nanoseconds each) before a waiting thread yields. */
+#define GP_TRAIN_SPINS 20000
+
 /* Mini-batches prepared ahead by the second thread: a ring of RING slots. */
 #define RING 4
 
@@ -46,19 +49,24 @@ struct gp_trainer {
     gp_sparse_sgd *sgd;    /* the step, with W^1 transposed during an epoch */
     batch_slot ring[RING]; /* prefetch only; ring[0] doubles as the one buffer */
     epoch_mode mode;
-    size_t bs;               /* batch size (opts.batch, at most n) */
-    size_t split;            /* MODE_SPLIT: the calling thread has rows [0, split), a
-                                multiple of GPI_SPARSE_PANEL */
-    atomic_size_t produced;  /* batches of this epoch gathered into the ring */
-    atomic_size_t consumed;  /* batches of this epoch whose SGD step is done */
+    size_t bs;    /* batch size (opts.batch, at most n) */
+    size_t split; /* MODE_SPLIT: the calling thread has rows [0, split), a
+                     multiple of GPI_SPARSE_PANEL */
+    /* Written by the helper, read by the calling thread; then the reverse: on cache
+     * lines of their own, so that spinning on one does not slow the writes of the
+     * other. */
+    _Alignas(64)
+        atomic_size_t produced; /* batches of this epoch gathered into the ring */
     atomic_size_t forwarded; /* MODE_SPLIT: batches whose layer-1 rows the helper did */
-    atomic_int stop;         /* the epoch ends (done or failed): the helper gives up */
-    double eta;              /* current learning rate */
-    size_t epochs;           /* epochs run */
-    double best;             /* best observed accuracy */
-    size_t best_epoch;       /* epoch of best, 0 if none */
-    size_t since_best;       /* epochs since the last improvement (early stopping) */
-    size_t since_halving;    /* epochs without improvement since eta last changed */
+    _Alignas(64)
+        atomic_size_t consumed; /* batches of this epoch whose SGD step is done */
+    atomic_int stop;            /* the epoch failed: the helper gives up */
+    _Alignas(64) double eta;    /* current learning rate */
+    size_t epochs;              /* epochs run */
+    double best;                /* best observed accuracy */
+    size_t best_epoch;          /* epoch of best, 0 if none */
+    size_t since_best;          /* epochs since the last improvement (early stopping) */
+    size_t since_halving;       /* epochs without improvement since eta last changed */
 };
 
 void gp_train_opts_default(gp_train_opts *opts) {
@@ -101,9 +109,11 @@ gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
         GSL_ERROR_NULL("trainer needs batch > 0, eta > 0, lambda, l1 >= 0 and "
                        "eta lambda/n < 1",
                        GSL_EINVAL);
-    gp_trainer *t = calloc(1, sizeof *t);
+    /* the struct is 64-byte aligned (its counters sit on lines of their own) */
+    gp_trainer *t = aligned_alloc(_Alignof(gp_trainer), sizeof *t);
     if (t == NULL)
         GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    memset(t, 0, sizeof *t);
     size_t m = opts->batch < data->n ? opts->batch : data->n;
     t->net = net;
     t->data = *data;
@@ -202,14 +212,20 @@ static int step_slot(gp_trainer *t, const batch_slot *s, const gp_sgd_params *p)
     return gp_sparse_sgd_step(t->sgd, &X, &Y.matrix, p);
 }
 
-/* Wait until *x >= target or the epoch stops: spin briefly, then yield the CPU so that
- * a busy machine still makes progress. Returns 0 if it stopped instead. */
+/* Wait until *x >= target or the epoch stops: spin (with the CPU's pause hint) for
+ * about the time of a few mini-batches, then yield the CPU so that a busy machine still
+ * makes progress. A step takes microseconds, so a wait that reached sched_yield would
+ * cost more than the wait itself. Returns 0 if it stopped instead. */
 static int wait_for(gp_trainer *t, atomic_size_t *x, size_t target) {
     for (unsigned spins = 0; atomic_load_explicit(x, memory_order_acquire) < target;) {
         if (atomic_load_explicit(&t->stop, memory_order_acquire))
             return 0;
-        if (++spins > 2000)
+        if (++spins > GP_TRAIN_SPINS)
             sched_yield();
+#if defined(__x86_64__) || defined(__i386__)
+        else
+            __builtin_ia32_pause();
+#endif
     }
     return 1;
 }
@@ -333,7 +349,11 @@ int gp_trainer_epoch(gp_trainer *t) {
                 status = step_slot(t, &t->ring[b % RING], &p);
                 atomic_store_explicit(&t->consumed, b + 1, memory_order_release);
             }
-        atomic_store_explicit(&t->stop, 1, memory_order_release);
+        /* Only a failed epoch stops the helper early. A finished one lets it finish
+         * too: it may still be updating its rows for the last batch, and `stop` seen
+         * between its two loads in wait_for would make it skip that update. */
+        if (status)
+            atomic_store_explicit(&t->stop, 1, memory_order_release);
         pthread_join(helper, NULL);
     }
     gp_sparse_sgd_sync(t->sgd);

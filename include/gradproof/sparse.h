@@ -32,10 +32,10 @@ typedef struct {
  * of MNIST pixels) into value. Returns how many; both arrays need room for dim. */
 size_t gp_sparse_from_bytes(const uint8_t *x, size_t dim, uint32_t *index, double *value);
 
-/* SGD state for one network: the network (borrowed, updated in place) and W^1
- * transposed. While it exists the transposed copy is the true W^1: call
- * gp_sparse_sgd_sync before reading net's W^1, and gp_sparse_sgd_reload after changing
- * it. Opaque. */
+/* SGD state for one network: the network (borrowed, updated in place) and its own
+ * copies of W^1 (transposed) and b^1. While it exists those copies are the true layer
+ * 1: call gp_sparse_sgd_sync before reading net's W^1 or b^1, and
+ * gp_sparse_sgd_reload after changing them. Layers 2..L are the network's own. Opaque. */
 typedef struct gp_sparse_sgd gp_sparse_sgd;
 
 /* State for net and batches of up to max_batch samples, with W^1 copied in. NULL with
@@ -58,7 +58,7 @@ int gp_sparse_sgd_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_mat
  * GSL_EBADLEN, GSL_EINVAL as gp_sparse_sgd_step for a bad batch. */
 int gp_sparse_feedforward(gp_sparse_sgd *s, const gp_sparse_batch *X);
 
-/* net's W^1 <- the transposed copy, and the reverse. */
+/* net's W^1 and b^1 <- the copies, and the reverse. */
 void gp_sparse_sgd_sync(gp_sparse_sgd *s);
 void gp_sparse_sgd_reload(gp_sparse_sgd *s);
 
