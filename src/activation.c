@@ -2,7 +2,6 @@
 #include <config.h>
 
 #include <math.h>
-#include <stdatomic.h>
 
 #include "internal.h"
 
@@ -111,7 +110,7 @@ static void sigmoid_n_scalar(const double *z, double *a, double *sp, size_t n) {
     }
 }
 
-#if defined(HAVE_LIBMVEC) && defined(__x86_64__)
+#if defined(HAVE_LIBMVEC) && defined(HAVE_X86_SIMD)
 #include <immintrin.h>
 #define HAVE_SIGMOID_AVX512 1
 /* glibc's libmvec, x86_64 vector function ABI: e^x of eight doubles (within 4 ulp by
@@ -137,25 +136,9 @@ sigmoid_n_avx512(const double *z, double *a, double *sp, size_t n) {
 }
 #endif
 
-int gpi_cpu_avx512(void) {
-#if defined(__x86_64__) && defined(__GNUC__)
-    static atomic_int known = -1;
-    int h = atomic_load_explicit(&known, memory_order_relaxed);
-    if (h < 0) {
-        __builtin_cpu_init();
-        h = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-        atomic_store_explicit(&known, h, memory_order_relaxed);
-    }
-    return h;
-#else
-    return 0;
-#endif
-}
-
 void gpi_sigmoid_n(const double *z, double *a, double *sp, size_t n) {
 #if defined(HAVE_SIGMOID_AVX512)
-    if (gpi_cpu_avx512()) {
+    if (gpi_simd_level() == GPI_SIMD_AVX512) {
         sigmoid_n_avx512(z, a, sp, n);
         return;
     }

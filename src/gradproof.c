@@ -148,7 +148,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
         return usage(stdout);
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-        printf(CLI_NAME " %s (CBLAS: %s)\n", gp_version(), GP_CBLAS);
+        printf(CLI_NAME " %s (CBLAS: %s; SIMD: %s)\n", gp_version(), GP_CBLAS, gp_simd());
         return EXIT_SUCCESS;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -7,11 +7,13 @@
 #include <gsl/gsl_errno.h>
 
 /* sigma(z_i) into a_i and, if sp is not NULL, sigma'(z_i) into sp_i, for n contiguous
- * values: gp_sigmoid's formulas, on eight at a time with libmvec's exp where the CPU
- * has AVX-512 (then within a few ulp of gp_sigmoid). */
+ * values: gp_sigmoid's formulas, on eight at a time with libmvec's exp in the AVX-512
+ * variant (then within a few ulp of gp_sigmoid). */
 void gpi_sigmoid_n(const double *z, double *a, double *sp, size_t n);
-/* 1 if the CPU runs AVX-512 F, BW, VL and DQ (the vector paths' instructions). */
-int gpi_cpu_avx512(void);
+/* The SIMD variant of the kernels that runs (cpu.c): AVX-512 F/BW/VL/DQ with FMA,
+ * AVX2 with FMA, or the baseline instruction set. */
+typedef enum { GPI_SIMD_BASELINE, GPI_SIMD_AVX2, GPI_SIMD_AVX512 } gpi_simd;
+gpi_simd gpi_simd_level(void);
 
 /* Raise GSL_EBADLEN unless the two sizes agree. */
 #define GPI_CHECK_LEN(n1, n2)                                                            \
@@ -55,7 +57,6 @@ int gpi_activate_rows(const gp_network *net, size_t l, size_t m, int want_sp,
  * trainer can split layer 1 between threads by rows; r0 and r1 are multiples of
  * GPI_SPARSE_PANEL or n_1. gpi_sparse_check validates the batch and sets w->m. */
 #include <gradproof/sparse.h>
-#define GPI_SPARSE_LANES 8  /* doubles per SIMD vector in the kernels */
 #define GPI_SPARSE_PANEL 16 /* rows of layer 1 per contiguous block of W^1 */
 int gpi_sparse_check(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y);
 int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, size_t r1,

@@ -16,8 +16,6 @@
 
 #include "internal.h"
 
-#define LANES GPI_SPARSE_LANES
-
 struct gp_sparse_sgd {
     gp_network *net;          /* borrowed, updated in place (NULL: forward passes only) */
     const gp_network *cnet;   /* the same network, read */
@@ -30,93 +28,11 @@ struct gp_sparse_sgd {
 
 /* ---- kernels ---- */
 
-#if defined(__GNUC__)
-/* GNU C vectors: one register on AVX-512, two on AVX2, four on SSE2. */
-typedef double vec __attribute__((vector_size(LANES * sizeof(double))));
-#define VLOAD(p) (*(const vec *)(p))
-#define VSTORE(p, v) (*(vec *)(p) = (v))
-#define VZERO ((vec){0})
-#define VMADD(acc, x, v) ((acc) + (x) * (v))
-#else
-typedef struct {
-    double e[LANES];
-} vec;
-static vec vload(const double *p) {
-    vec v;
-    memcpy(v.e, p, sizeof v.e);
-    return v;
-}
-static vec vmadd(vec acc, double x, vec v) {
-    for (int k = 0; k < LANES; k++)
-        acc.e[k] += x * v.e[k];
-    return acc;
-}
-#define VLOAD(p) vload(p)
-#define VSTORE(p, v) memcpy((p), (v).e, sizeof(v).e)
-#define VZERO ((vec){{0}})
-#define VMADD(acc, x, v) vmadd((acc), (x), (v))
-#endif
-
-/* Whole-function SIMD variants where the compiler and loader can pick one at run time
- * (ifunc): AVX-512, AVX2 + FMA, and the baseline. */
-#if defined(HAVE_TARGET_CLONES)
-#define KERNEL                                                                           \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define KERNEL
-#endif
-
 /* Panel layout: lanes [16 p, 16 p + 16) of every row of WT form panel p, n0 x 16
  * contiguous, so that a thread owning whole panels never shares a cache line (nor,
  * through the hardware prefetchers, a neighbouring one) with the other thread. */
 #define PANEL GPI_SPARSE_PANEL
 #define PANEL_AT(wt, n0, p) ((wt) + (p) * (n0)*PANEL)
-
-/* out[0 .. PANEL) = sum_t val[t] WT[idx[t]] over one panel. Four independent
- * accumulator pairs (t mod 4) keep eight multiply-adds in flight, enough to cover the
- * FMA latency on two pipes; written out, because only so does the compiler keep them
- * in registers. Each panel is summed the same way whichever thread owns it, so a
- * split between threads changes no bit of the result. */
-#define ROW(t) (wt + idx[t] * PANEL)
-static inline __attribute__((always_inline)) void forward_panel(const double *wt,
-                                                                const uint32_t *idx,
-                                                                const double *val,
-                                                                size_t nnz, double *out) {
-    vec a0 = VZERO, a1 = VZERO, a2 = VZERO, a3 = VZERO, a4 = VZERO, a5 = VZERO,
-        a6 = VZERO, a7 = VZERO;
-    size_t t = 0;
-    for (; t + 4 <= nnz; t += 4) {
-        const double *w0 = ROW(t), *w1 = ROW(t + 1), *w2 = ROW(t + 2), *w3 = ROW(t + 3);
-        a0 = VMADD(a0, val[t], VLOAD(w0));
-        a1 = VMADD(a1, val[t], VLOAD(w0 + LANES));
-        a2 = VMADD(a2, val[t + 1], VLOAD(w1));
-        a3 = VMADD(a3, val[t + 1], VLOAD(w1 + LANES));
-        a4 = VMADD(a4, val[t + 2], VLOAD(w2));
-        a5 = VMADD(a5, val[t + 2], VLOAD(w2 + LANES));
-        a6 = VMADD(a6, val[t + 3], VLOAD(w3));
-        a7 = VMADD(a7, val[t + 3], VLOAD(w3 + LANES));
-    }
-    for (; t < nnz; t++) {
-        const double *w0 = ROW(t);
-        a0 = VMADD(a0, val[t], VLOAD(w0));
-        a1 = VMADD(a1, val[t], VLOAD(w0 + LANES));
-    }
-    VSTORE(out, (a0 + a2) + (a4 + a6));
-    VSTORE(out + LANES, (a1 + a3) + (a5 + a7));
-}
-
-/* WT[idx[t]] += val[t] d over one panel, for every t (BP4 for one sample, d = alpha
- * delta^1 of the sample). */
-static inline __attribute__((always_inline)) void
-update_panel(double *wt, const uint32_t *idx, const double *val, size_t nnz,
-             const double *d) {
-    vec d0 = VLOAD(d), d1 = VLOAD(d + LANES);
-    for (size_t t = 0; t < nnz; t++) {
-        double *w = wt + idx[t] * PANEL, x = val[t];
-        VSTORE(w, VMADD(VLOAD(w), x, d0));
-        VSTORE(w + LANES, VMADD(VLOAD(w + LANES), x, d1));
-    }
-}
 
 /* Sample i of the batch: its non-zeros' indices and values; returns how many. */
 static inline __attribute__((always_inline)) size_t
@@ -126,57 +42,65 @@ sample(const gp_sparse_batch *X, size_t i, const uint32_t **idx, const double **
     return X->start[i + 1] - X->start[i];
 }
 
-/* Z[r][i] = z^1_r of sample i for panels [p0, p1), rows r < r_end only; Z has row
- * stride tda. */
-KERNEL static void forward_rows(const double *wt, size_t n0, size_t r_end,
-                                const gp_sparse_batch *X, const double *b, double *Z,
-                                size_t tda, size_t p0, size_t p1) {
-    double out[PANEL] __attribute__((aligned(64)));
-    for (size_t i = 0; i < X->m; i++) {
-        const uint32_t *idx;
-        const double *val;
-        size_t nnz = sample(X, i, &idx, &val);
-        for (size_t p = p0; p < p1; p++) {
-            forward_panel(PANEL_AT(wt, n0, p), idx, val, nnz, out);
-            size_t c = p * PANEL, end = c + PANEL < r_end ? c + PANEL : r_end;
-            /* (W x) + b, the order of the dense forward pass. */
-            for (size_t r = c; r < end; r++)
-                Z[r * tda + i] = out[r - c] + b[r];
-        }
-    }
+#define FORWARD_ARGS                                                                     \
+    const double *wt, size_t n0, size_t r_end, const gp_sparse_batch *X,                 \
+        const double *b, double *Z, size_t tda, size_t p0, size_t p1
+#define UPDATE_ARGS                                                                      \
+    double *wt, size_t n0, size_t r_end, const gp_sparse_batch *X, const double *D,      \
+        size_t tda, double alpha, size_t p0, size_t p1
+#define DECAY_ARGS                                                                       \
+    double *wt, size_t n0, double decay, double shrink, size_t p0, size_t p1
+
+/* The kernels are written once (sparse-kernels.h) and compiled for each SIMD variant:
+ * the baseline (SSE2 vectors on x86-64, plain C elsewhere), AVX2 + FMA and AVX-512;
+ * gpi_simd_level picks one at run time. */
+#define KSFX baseline
+#define KTARGET
+#if defined(__GNUC__)
+#define KVL 2
+#else
+#define KVL 1
+#endif
+#include "sparse-kernels.h"
+
+#if defined(HAVE_X86_SIMD)
+#define KSFX avx2
+#define KTARGET __attribute__((target("avx2,fma")))
+#define KVL 4
+#include "sparse-kernels.h"
+
+#define KSFX avx512
+#define KTARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
+#define KVL 8
+#include "sparse-kernels.h"
+
+#define DISPATCH(kernel, ...)                                                            \
+    do {                                                                                 \
+        switch (gpi_simd_level()) {                                                      \
+        case GPI_SIMD_AVX512:                                                            \
+            kernel##_avx512(__VA_ARGS__);                                                \
+            return;                                                                      \
+        case GPI_SIMD_AVX2:                                                              \
+            kernel##_avx2(__VA_ARGS__);                                                  \
+            return;                                                                      \
+        default:                                                                         \
+            kernel##_baseline(__VA_ARGS__);                                              \
+        }                                                                                \
+    } while (0)
+#else
+#define DISPATCH(kernel, ...) kernel##_baseline(__VA_ARGS__)
+#endif
+
+static void forward_rows(FORWARD_ARGS) {
+    DISPATCH(forward_rows, wt, n0, r_end, X, b, Z, tda, p0, p1);
 }
 
-/* BP4 on panels [p0, p1) for every sample of the batch; D is delta^1 (row stride tda),
- * known for rows < r_end; lanes from r_end on get 0, so the padding stays 0. */
-KERNEL static void update_rows(double *wt, size_t n0, size_t r_end,
-                               const gp_sparse_batch *X, const double *D, size_t tda,
-                               double alpha, size_t p0, size_t p1) {
-    double d[PANEL] __attribute__((aligned(64)));
-    for (size_t i = 0; i < X->m; i++) {
-        const uint32_t *idx;
-        const double *val;
-        size_t nnz = sample(X, i, &idx, &val);
-        for (size_t p = p0; p < p1; p++) {
-            size_t c = p * PANEL;
-            for (size_t r = c; r < c + PANEL; r++)
-                d[r - c] = r < r_end ? alpha * D[r * tda + i] : 0.0;
-            update_panel(PANEL_AT(wt, n0, p), idx, val, nnz, d);
-        }
-    }
+static void update_rows(UPDATE_ARGS) {
+    DISPATCH(update_rows, wt, n0, r_end, X, D, tda, alpha, p0, p1);
 }
 
-/* W <- decay (W - shrink sgn W) on panels [p0, p1) (L2 and L1 of the SGD step;
- * sgn(0) = 0 keeps the padding 0). The panels are contiguous. */
-KERNEL static void decay_rows(double *wt, size_t n0, double decay, double shrink,
-                              size_t p0, size_t p1) {
-    double *w = PANEL_AT(wt, n0, p0);
-    size_t len = (p1 - p0) * n0 * PANEL;
-    if (shrink != 0)
-        for (size_t k = 0; k < len; k++)
-            w[k] = decay * (w[k] - shrink * (double)((w[k] > 0) - (w[k] < 0)));
-    else
-        for (size_t k = 0; k < len; k++)
-            w[k] *= decay;
+static void decay_rows(DECAY_ARGS) {
+    DISPATCH(decay_rows, wt, n0, decay, shrink, p0, p1);
 }
 
 /* ---- sparse inputs from bytes ---- */
@@ -206,7 +130,7 @@ static size_t bytes_scalar(const uint8_t *x, size_t j0, size_t dim, uint32_t *in
     return n;
 }
 
-#if defined(HAVE_TARGET_CLONES) && defined(__x86_64__)
+#if defined(HAVE_X86_SIMD)
 #include <immintrin.h>
 #define HAVE_BYTES_AVX512 1
 /* v/255 for integers 0 <= v <= 255, correctly rounded without a division: q = v (1/255)
@@ -251,7 +175,7 @@ bytes_avx512(const uint8_t *x, size_t dim, uint32_t *index, double *value) {
 size_t gp_sparse_from_bytes(const uint8_t *x, size_t dim, uint32_t *index,
                             double *value) {
 #if defined(HAVE_BYTES_AVX512)
-    if (gpi_cpu_avx512())
+    if (gpi_simd_level() == GPI_SIMD_AVX512)
         return bytes_avx512(x, dim, index, value);
 #endif
     return bytes_scalar(x, 0, dim, index, value);

@@ -22,6 +22,10 @@ extern "C" {
 
 /* The library's version string, e.g. "0.1.0". */
 const char *gp_version(void);
+/* The SIMD variant of the training and evaluation kernels in use: "avx512", "avx2" or
+ * "baseline", the best the CPU runs unless the environment variable GRADPROOF_SIMD names
+ * a lower one. (Results differ between variants by rounding only.) */
+const char *gp_simd(void);
 
 #ifdef __cplusplus
 }

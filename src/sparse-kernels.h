@@ -1,0 +1,143 @@
+/* sparse-kernels.h: the layer-1 kernels of sparse.c, a template included once per SIMD
+ * variant (as GSL's templates_on.h instantiates its sources per type). Before each
+ * inclusion sparse.c defines
+ *   KSFX     the variant's name suffix (baseline, avx2, avx512),
+ *   KTARGET  its function attribute (target ISA), possibly empty,
+ *   KVL      doubles per vector register: 8 (AVX-512), 4 (AVX2), 2 (SSE2), or 1 (plain
+ *            C), so that every vector operation maps to one instruction;
+ * and PANEL (16), PANEL_AT. Each variant sums in its own fixed order, so results agree
+ * between variants to rounding and within a variant to the bit. */
+
+#define KCAT2(a, b) a##_##b
+#define KCAT(a, b) KCAT2(a, b)
+#define KNAME(name) KCAT(name, KSFX)
+#define KNV (PANEL / KVL)           /* vectors per panel row */
+#define KU (KNV >= 8 ? 1 : 8 / KNV) /* accumulator sets: 8 accumulators in all */
+
+#if KVL > 1
+typedef double KNAME(vec) __attribute__((vector_size(KVL * sizeof(double))));
+#else
+typedef double KNAME(vec);
+#endif
+#define KV KNAME(vec)
+#define KLOAD(p) (*(const KV *)(const void *)(p))
+#define KSTORE(p, v) (*(KV *)(void *)(p) = (v))
+
+/* out[0 .. PANEL) = sum_t val[t] WT[idx[t]] over one panel. KU independent sets of
+ * accumulators (t mod KU) keep eight multiply-adds in flight, enough to cover the FMA
+ * latency on two pipes; the loops have constant bounds and are unrolled, so the
+ * accumulators stay in registers. */
+KTARGET static inline __attribute__((always_inline)) void
+KNAME(forward_panel)(const double *wt, const uint32_t *idx, const double *val, size_t nnz,
+                     double *out) {
+    KV acc[KU][KNV];
+#pragma GCC unroll 16
+    for (int k = 0; k < KU; k++)
+#pragma GCC unroll 16
+        for (int v = 0; v < KNV; v++)
+            acc[k][v] = (KV){0};
+    size_t t = 0;
+    for (; t + KU <= nnz; t += KU)
+#pragma GCC unroll 16
+        for (int k = 0; k < KU; k++) {
+            const double *w = wt + idx[t + (size_t)k] * PANEL;
+            double x = val[t + (size_t)k];
+#pragma GCC unroll 16
+            for (int v = 0; v < KNV; v++)
+                acc[k][v] += x * KLOAD(w + v * KVL);
+        }
+    for (; t < nnz; t++) {
+        const double *w = wt + idx[t] * PANEL;
+#pragma GCC unroll 16
+        for (int v = 0; v < KNV; v++)
+            acc[0][v] += val[t] * KLOAD(w + v * KVL);
+    }
+    /* pairwise: ((set 0 + set 1) + (set 2 + set 3)) ... */
+#pragma GCC unroll 16
+    for (int step = 1; step < KU; step *= 2)
+#pragma GCC unroll 16
+        for (int k = 0; k + step < KU; k += 2 * step)
+#pragma GCC unroll 16
+            for (int v = 0; v < KNV; v++)
+                acc[k][v] += acc[k + step][v];
+#pragma GCC unroll 16
+    for (int v = 0; v < KNV; v++)
+        KSTORE(out + v * KVL, acc[0][v]);
+}
+
+/* WT[idx[t]] += val[t] d over one panel, for every t (BP4 for one sample, d = alpha
+ * delta^1 of the sample). */
+KTARGET static inline __attribute__((always_inline)) void
+KNAME(update_panel)(double *wt, const uint32_t *idx, const double *val, size_t nnz,
+                    const double *d) {
+    KV dv[KNV];
+#pragma GCC unroll 16
+    for (int v = 0; v < KNV; v++)
+        dv[v] = KLOAD(d + v * KVL);
+    for (size_t t = 0; t < nnz; t++) {
+        double *w = wt + idx[t] * PANEL, x = val[t];
+#pragma GCC unroll 16
+        for (int v = 0; v < KNV; v++)
+            KSTORE(w + v * KVL, KLOAD(w + v * KVL) + x * dv[v]);
+    }
+}
+
+/* Z[r][i] = z^1_r of sample i for panels [p0, p1), rows r < r_end only; Z has row
+ * stride tda. */
+KTARGET static void KNAME(forward_rows)(FORWARD_ARGS) {
+    double out[PANEL] __attribute__((aligned(64)));
+    for (size_t i = 0; i < X->m; i++) {
+        const uint32_t *idx;
+        const double *val;
+        size_t nnz = sample(X, i, &idx, &val);
+        for (size_t p = p0; p < p1; p++) {
+            KNAME(forward_panel)(PANEL_AT(wt, n0, p), idx, val, nnz, out);
+            size_t c = p * PANEL, end = c + PANEL < r_end ? c + PANEL : r_end;
+            /* (W x) + b, the order of the dense forward pass. */
+            for (size_t r = c; r < end; r++)
+                Z[r * tda + i] = out[r - c] + b[r];
+        }
+    }
+}
+
+/* BP4 on panels [p0, p1) for every sample of the batch; D is delta^1 (row stride tda),
+ * known for rows < r_end; lanes from r_end on get 0, so the padding stays 0. */
+KTARGET static void KNAME(update_rows)(UPDATE_ARGS) {
+    double d[PANEL] __attribute__((aligned(64)));
+    for (size_t i = 0; i < X->m; i++) {
+        const uint32_t *idx;
+        const double *val;
+        size_t nnz = sample(X, i, &idx, &val);
+        for (size_t p = p0; p < p1; p++) {
+            size_t c = p * PANEL;
+            for (size_t r = c; r < c + PANEL; r++)
+                d[r - c] = r < r_end ? alpha * D[r * tda + i] : 0.0;
+            KNAME(update_panel)(PANEL_AT(wt, n0, p), idx, val, nnz, d);
+        }
+    }
+}
+
+/* W <- decay (W - shrink sgn W) on panels [p0, p1) (L2 and L1 of the SGD step;
+ * sgn(0) = 0 keeps the padding 0). The panels are contiguous. */
+KTARGET static void KNAME(decay_rows)(DECAY_ARGS) {
+    double *w = PANEL_AT(wt, n0, p0);
+    size_t len = (p1 - p0) * n0 * PANEL;
+    if (shrink != 0)
+        for (size_t k = 0; k < len; k++)
+            w[k] = decay * (w[k] - shrink * (double)((w[k] > 0) - (w[k] < 0)));
+    else
+        for (size_t k = 0; k < len; k++)
+            w[k] *= decay;
+}
+
+#undef KV
+#undef KLOAD
+#undef KSTORE
+#undef KU
+#undef KNV
+#undef KNAME
+#undef KCAT
+#undef KCAT2
+#undef KSFX
+#undef KTARGET
+#undef KVL
