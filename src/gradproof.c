@@ -143,6 +143,15 @@ static int usage(FILE *out) {
 int main(int argc, char **argv) {
     /* GSL's default handler aborts; the library's status codes are reported instead. */
     gsl_set_error_handler_off();
+    /* The library ignores a GRADPROOF_SIMD it does not know; here a typo is an error. */
+    const char *simd = getenv("GRADPROOF_SIMD");
+    if (simd && strcmp(simd, "baseline") && strcmp(simd, "avx2") &&
+        strcmp(simd, "avx512")) {
+        fprintf(stderr,
+                CLI_NAME ": invalid GRADPROOF_SIMD '%s': use baseline, avx2 or avx512\n",
+                simd);
+        return EXIT_FAILURE;
+    }
     if (argc < 2)
         return usage(stderr);
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))

@@ -28,4 +28,8 @@ expect_error "invalid --cost 'hinge'" check --cost hinge
 expect_error "unknown option '--bogus'" check --bogus
 expect_error "needs a value" check --cases
 expect_error "unknown command 'frobnicate'" frobnicate
+# A bad GRADPROOF_SIMD (the SIMD variant cap) is an error too, before any work.
+err=$(GRADPROOF_SIMD=avx "$GP" train --epochs 1 2>&1 >/dev/null); st=$?
+[ "$st" -eq 1 ] && [ "$err" = "gradproof: invalid GRADPROOF_SIMD 'avx': use baseline, avx2 or avx512" ] &&
+    ok "GRADPROOF_SIMD=avx -> $err" || bad "GRADPROOF_SIMD=avx (status $st, said: $err)"
 exit $fail
