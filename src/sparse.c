@@ -138,8 +138,9 @@ static size_t bytes_scalar(const uint8_t *x, size_t j0, size_t dim, uint32_t *in
  * q + r/255 rounds to v/255 (checked for all 256 values by the tests). */
 __attribute__((target("avx512f"))) static inline __m512d div255(__m512d v) {
     const __m512d inv = _mm512_set1_pd(1.0 / 255.0), c255 = _mm512_set1_pd(255.0);
-    (void)inv;
-    return _mm512_div_pd(v, c255);
+    __m512d q = _mm512_mul_pd(v, inv);
+    __m512d r = _mm512_fnmadd_pd(q, c255, v);
+    return _mm512_fmadd_pd(r, inv, q);
 }
 
 /* AVX-512: sixteen bytes at a time, a mask of the non-zero ones, and the indices and
@@ -155,17 +156,14 @@ bytes_avx512(const uint8_t *x, size_t dim, uint32_t *index, double *value) {
     for (; j + 16 <= dim; j += 16) {
         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(x + j));
         __mmask16 k = _mm_test_epi8_mask(b, b);
-        if (k == 0)
-            continue;
         __m512i idx = _mm512_add_epi32(iota, _mm512_set1_epi32((int)j));
         _mm512_storeu_si512((void *)(index + n), _mm512_maskz_compress_epi32(k, idx));
         __m512i v = _mm512_maskz_compress_epi32(k, _mm512_cvtepu8_epi32(b));
         int c = __builtin_popcount(k);
         _mm512_storeu_pd(value + n,
                          div255(_mm512_cvtepi32_pd(_mm512_castsi512_si256(v))));
-        if (c > 8)
-            _mm512_storeu_pd(value + n + 8,
-                             div255(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(v, 1))));
+        _mm512_storeu_pd(value + n + 8,
+                         div255(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(v, 1))));
         n += (size_t)c;
     }
     return n + bytes_scalar(x, j, dim, index + n, value + n);
@@ -287,7 +285,6 @@ int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, si
     panel_range(r0, r1, &p0, &p1);
     gsl_matrix *Z = s->w->z[0];
     forward_rows(s->wt, s->n0, r1, X, s->b1, Z->data, Z->tda, p0, p1);
-    /* (b has stride 1: it is a view into the contiguous parameter block.) */
     return gpi_activate_rows(s->cnet, 1, X->m, want_sp, s->w, r0, r1);
 }
 
