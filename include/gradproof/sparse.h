@@ -3,7 +3,7 @@
  * The layer-1 sums z^1 = W^1 x + b^1 (forward) and the BP4 update of W^1 by
  * delta^1 x^T touch only the columns of W^1 where x is non-zero. To make those columns
  * contiguous, a gp_sparse_sgd keeps W^1 transposed (one row of n_1 weights per input,
- * padded to a whole number of SIMD vectors) while it trains; layers 2..L, BP1 (the
+ * in panels of 16, n_1 padded to a whole number of panels) while it trains; layers 2..L, BP1 (the
  * cost object's delta) and BP2 run through the very functions gp_sgd_step uses. One
  * step is the same update as gp_sgd_step on the dense batch, equal to rounding (the
  * sums run in another order). */
@@ -22,9 +22,9 @@ extern "C" {
  * within a sample, in any order. Entries whose value is 0 are allowed. */
 typedef struct {
     size_t m;
-    const size_t *start;   /* m + 1 offsets, start[0] = 0, non-decreasing */
-    const uint32_t *index; /* start[m] input indices */
-    const double *value;   /* start[m] values */
+    const size_t *start;   /* m + 1 non-decreasing offsets into index and value */
+    const uint32_t *index; /* input indices, at least start[m] of them */
+    const double *value;   /* their values */
 } gp_sparse_batch;
 
 /* The non-zero bytes of x[0..dim-1] as a sparse input: their positions j in increasing
