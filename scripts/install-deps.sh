@@ -4,9 +4,10 @@
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
       libgsl-dev libopenblas-dev check libjansson-dev zlib1g-dev
-      coq libcoq-coquelicot
+      coq libcoq-coquelicot libcoq-flocq gappa libcoq-gappa
+      libopenmpi-dev openmpi-bin clang libclang-rt-14-dev clang-format universal-ctags
       gnuplot-nox ca-certificates time
-      python3 python3-numpy python3-torch dataset-fashion-mnist"
+      python3 python3-numpy python3-torch python3-cffi python3-pytest dataset-fashion-mnist"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
