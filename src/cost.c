@@ -219,6 +219,13 @@ const gp_cost_type *gp_cost_lookup(const char *name) {
     return NULL;
 }
 
+const char *gp_cost_names(void) {
+    /* Kept in step with the table and the aliases by check_cost's lookup test. */
+    return "quadratic, quadratic-linear, cross-entropy, log-likelihood (or "
+           "QuadraticCost, "
+           "CrossEntropyCost, LogLikelihoodCost)";
+}
+
 double gpi_cost_column(const gp_cost_type *cost, const gsl_matrix *Z, const gsl_matrix *Y,
                        size_t i) {
     gsl_vector_const_view z = gsl_matrix_const_column(Z, i);

@@ -601,6 +601,68 @@ int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x,
     return status;
 }
 
+/* How many coordinates of each tensor a budget buys: one per non-empty tensor, the rest
+ * (budget - n_tensors) shared in proportion to length by largest remainders, so that
+ * the counts add up to the budget exactly (min(budget, total), and at least one per
+ * tensor). */
+static void sample_counts(const gp_fcheck_report *r, size_t budget, size_t *k) {
+    size_t total = 0, nt = r->n_tensors, used = 0, nonempty = 0;
+    for (size_t t = 0; t < nt; t++) {
+        total += r->tensors[t].length;
+        nonempty += r->tensors[t].length > 0;
+    }
+    size_t spare = budget > nonempty ? budget - nonempty : 0;
+    for (size_t t = 0; t < nt; t++) {
+        size_t len = r->tensors[t].length;
+        k[t] = budget >= total ? len
+               : len           ? 1 + (size_t)((double)spare * (double)len / (double)total)
+                               : 0;
+        if (k[t] > len)
+            k[t] = len;
+        used += k[t];
+    }
+    /* Hand out what the floors left over, largest fractional share first. */
+    while (budget < total && used < budget) {
+        size_t best = nt;
+        double best_frac = -INFINITY;
+        for (size_t t = 0; t < nt; t++) {
+            double q = (double)spare * (double)r->tensors[t].length / (double)total;
+            /* Tensors already given their extra coordinate come last. */
+            double frac = q - floor(q) - (k[t] > 1 + (size_t)q ? 2 : 0);
+            if (k[t] < r->tensors[t].length && frac > best_frac)
+                best = t, best_frac = frac;
+        }
+        if (best == nt)
+            break;
+        k[best]++;
+        used++;
+    }
+}
+
+/* Coordinates drawn without replacement from each tensor, then checked. */
+static int sample_and_check(const gp_function_fdf *F, const gsl_vector *x, gsl_vector *xs,
+                            const gsl_vector *g, const size_t *k, gsl_rng *rng,
+                            const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+    int status = GSL_SUCCESS;
+    for (size_t t = 0; t < r->n_tensors && !status; t++) {
+        size_t len = r->tensors[t].length;
+        if (k[t] == 0)
+            continue;
+        size_t *src = malloc(len * sizeof *src), *dst = malloc(k[t] * sizeof *dst);
+        if (!src || !dst)
+            status = GSL_ENOMEM;
+        for (size_t i = 0; !status && i < len; i++)
+            src[i] = i;
+        if (!status) {
+            gsl_ran_choose(rng, dst, k[t], src, len, sizeof *src);
+            status = check_indices(F, x, xs, g, t, dst, k[t], opts, r);
+        }
+        free(src);
+        free(dst);
+    }
+    return status;
+}
+
 int gp_fcheck_sampled(const gp_function_fdf *F, const gsl_vector *x, size_t budget,
                       unsigned long seed, const gp_fcheck_opts *opts,
                       gp_fcheck_report *r) {
@@ -608,46 +670,18 @@ int gp_fcheck_sampled(const gp_function_fdf *F, const gsl_vector *x, size_t budg
     int status = fcheck_setup(F, x, r, &g, &xs);
     if (status)
         return status;
-    size_t total = 0, nt = r->n_tensors;
-    for (size_t t = 0; t < nt; t++)
-        total += r->tensors[t].length;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    size_t *src = NULL, *dst = NULL;
-    if (!rng) {
+    size_t *k = malloc((r->n_tensors ? r->n_tensors : 1) * sizeof *k);
+    if (!rng || !k)
         status = GSL_ENOMEM;
-        goto done;
+    else {
+        gsl_rng_set(rng, seed);
+        sample_counts(r, budget, k);
+        status = sample_and_check(F, x, xs, g, k, rng, opts, r);
     }
-    gsl_rng_set(rng, seed);
-    /* Stratified: one coordinate per tensor first, the rest of the budget shared in
-     * proportion to the tensors' lengths. */
-    size_t spare = budget > nt ? budget - nt : 0;
-    for (size_t t = 0; t < nt && !status; t++) {
-        size_t len = r->tensors[t].length;
-        if (len == 0)
-            continue;
-        size_t k = budget >= total
-                       ? len
-                       : 1 + (size_t)((double)spare * (double)len / (double)total);
-        if (k > len)
-            k = len;
-        free(src);
-        free(dst);
-        src = malloc(len * sizeof *src);
-        dst = malloc(k * sizeof *dst);
-        if (!src || !dst) {
-            status = GSL_ENOMEM;
-            break;
-        }
-        for (size_t i = 0; i < len; i++)
-            src[i] = i;
-        gsl_ran_choose(rng, dst, k, src, len, sizeof *src);
-        status = check_indices(F, x, xs, g, t, dst, k, opts, r);
-    }
-done:
     if (status == GSL_ENOMEM)
         gsl_error("out of memory", __FILE__, __LINE__, status);
-    free(src);
-    free(dst);
+    free(k);
     gsl_rng_free(rng);
     gsl_vector_free(g);
     gsl_vector_free(xs);
@@ -727,13 +761,21 @@ int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned lon
     gsl_ran_dir_nd(rng, F->n, d->data);
     double gd, f0 = F->f(x, F->params), gx = 0;
     gsl_blas_ddot(g, d, &gd);
+    res->n = 0;
+    res->order = NAN;
+    /* A NaN or infinity in f(x) or the claimed gradient is no evidence of order 2:
+     * it fails (as it does in gp_fcheck_add), never FLAT. */
+    if (!isfinite(f0) || !isfinite(gd)) {
+        res->verdict = GP_TAYLOR_FAIL;
+        goto done;
+    }
     /* Rounding of x + h d moves the point by about eps |x_i|: f moves by sum |g_i x_i|.
      */
     for (size_t i = 0; i < F->n; i++)
         gx += fabs(gsl_vector_get(g, i) * gsl_vector_get(x, i));
     dir_fn p = {F, x, d, xs};
     res->n = GP_TAYLOR_MAX;
-    size_t kept[GP_TAYLOR_MAX], nk = 0;
+    size_t kept[GP_TAYLOR_MAX], nk = 0, n_bad = 0;
     for (size_t k = 0; k < res->n; k++) {
         double h = ldexp(1.0, -(int)k), fh = eval_dir(h, &p);
         double rem = fabs(fh - f0 - h * gd);
@@ -741,12 +783,13 @@ int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned lon
         res->h[k] = h;
         res->remainder[k] = rem;
         res->used[k] = 0;
+        n_bad += !isfinite(rem);
         if (isfinite(rem) && rem > 100 * noise)
             kept[nk++] = k;
     }
     if (nk < 3) {
-        res->order = NAN;
-        res->verdict = GP_TAYLOR_FLAT;
+        /* FLAT only when f was finite along the whole sweep. */
+        res->verdict = n_bad ? GP_TAYLOR_FAIL : GP_TAYLOR_FLAT;
         goto done;
     }
     /* Least squares over the smallest-h window of up to 6 qualifying points: the

@@ -172,8 +172,9 @@ int gp_netio_load(const char *path, gp_network **out, char *errbuf, size_t errle
     }
     cost = gp_cost_lookup(json_string_value(jcost));
     if (cost == NULL) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: unknown cost \"%s\"", path,
-                          json_string_value(jcost));
+        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                          "%s: unknown cost \"%s\" (expected one of %s)", path,
+                          json_string_value(jcost), gp_cost_names());
         goto done;
     }
     weights = json_object_get(root, "weights");

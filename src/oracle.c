@@ -131,47 +131,14 @@ double gp_oracle_cost(const gp_oracle *o) {
     return o->data_cost + o->reg_cost;
 }
 
-/* C_x from z^L, the built-in costs written out for speed with the values of their fn_z
- * (cost.c); any other cost object goes through fn_z. */
+/* C_x from z^L through the cost object's stable form fn_z (cost.c): the same function
+ * gp_total_cost sums, so the perturbed cost matches it to rounding. Views of the
+ * scratch row and the target: no allocation, O(n_L) per sample. */
 static double sample_cost(const gp_cost_type *cost, const double *z, const double *y,
                           size_t n) {
-    double s = 0;
-    if (cost == &gp_cost_cross_entropy) {
-        /* y softplus(-z) + (1-y) softplus(z): both softplus share ln(1 + e^{-|z|}). */
-        for (size_t q = 0; q < n; q++) {
-            double t = log1p(exp(-fabs(z[q])));
-            s += y[q] * ((z[q] < 0 ? -z[q] : 0.0) + t) +
-                 (1 - y[q]) * ((z[q] > 0 ? z[q] : 0.0) + t);
-        }
-    } else if (cost == &gp_cost_quadratic) {
-        for (size_t q = 0; q < n; q++) {
-            double d = gp_sigmoid(z[q]) - y[q];
-            s += d * d;
-        }
-        s *= 0.5;
-    } else if (cost == &gp_cost_quadratic_linear) {
-        for (size_t q = 0; q < n; q++)
-            s += (z[q] - y[q]) * (z[q] - y[q]);
-        s *= 0.5;
-    } else if (cost == &gp_cost_log_likelihood) {
-        /* (sum y) lse(z) - y.z with the maximum subtracted in lse. */
-        double mx = z[0], e = 0;
-        for (size_t q = 1; q < n; q++)
-            mx = z[q] > mx ? z[q] : mx;
-        if (!isfinite(mx))
-            return NAN;
-        for (size_t q = 0; q < n; q++)
-            e += exp(z[q] - mx);
-        double lse = mx + log(e);
-        for (size_t q = 0; q < n; q++)
-            if (y[q] != 0)
-                s += y[q] * (lse - z[q]);
-    } else {
-        gsl_vector_const_view zv = gsl_vector_const_view_array(z, n);
-        gsl_vector_const_view yv = gsl_vector_const_view_array(y, n);
-        s = cost->fn_z(&zv.vector, &yv.vector);
-    }
-    return s;
+    gsl_vector_const_view zv = gsl_vector_const_view_array(z, n);
+    gsl_vector_const_view yv = gsl_vector_const_view_array(y, n);
+    return cost->fn_z(&zv.vector, &yv.vector);
 }
 
 /* The parameter being varied: layer l (1-based), row j, and the per-sample factor v by

@@ -67,6 +67,15 @@ START_TEST(test_cost_table_and_lookup) {
     ck_assert_ptr_eq(gp_cost_lookup("log-likelihood"), &gp_cost_log_likelihood);
     ck_assert_ptr_eq(gp_cost_lookup("QuadraticCost"), &gp_cost_quadratic);
     ck_assert_ptr_eq(gp_cost_lookup("CrossEntropyCost"), &gp_cost_cross_entropy);
+    ck_assert_ptr_eq(gp_cost_lookup("LogLikelihoodCost"), &gp_cost_log_likelihood);
+    /* The list in error messages names every accepted name, and only those. */
+    const char *names[] = {"quadratic",        "quadratic-linear", "cross-entropy",
+                           "log-likelihood",   "QuadraticCost",    "CrossEntropyCost",
+                           "LogLikelihoodCost"};
+    for (size_t q = 0; q < sizeof names / sizeof names[0]; q++) {
+        ck_assert_ptr_nonnull(gp_cost_lookup(names[q]));
+        ck_assert_ptr_nonnull(strstr(gp_cost_names(), names[q]));
+    }
     ck_assert_ptr_null(gp_cost_lookup("no-such-cost"));
     ck_assert_ptr_null(gp_cost_lookup(""));
 }

@@ -231,7 +231,7 @@ START_TEST(test_sampled_check_visits_every_tensor) {
     ck_assert_int_eq(gp_fcheck_sampled(&F, c.net->p.params, budget, 42, &opts, r), 0);
     for (size_t t = 0; t < r->n_tensors; t++)
         ck_assert_uint_ge(r->tensors[t].n_checked, 1);
-    ck_assert_uint_le(r->n_checked, budget + r->n_tensors);
+    ck_assert_uint_eq(r->n_checked, budget > r->n_tensors ? budget : r->n_tensors);
     ck_assert_uint_eq(r->n_failed, 0);
     /* Same seed, same coordinates. */
     ck_assert_int_eq(gp_fcheck_sampled(&F, c.net->p.params, budget, 42, &opts, r2), 0);
@@ -405,6 +405,100 @@ START_TEST(test_taylor_flat_for_affine_function) {
 }
 END_TEST
 
+/* lin_f with a NaN planted in f (mode 1) or in the claimed gradient (mode 2). */
+static double nan_f(const gsl_vector *x, void *vp) {
+    return *(int *)vp == 1 ? NAN : lin_f(x, NULL);
+}
+
+static int nan_df(const gsl_vector *x, void *vp, gsl_vector *g) {
+    lin_df(x, NULL, g);
+    if (*(int *)vp == 2)
+        gsl_vector_set(g, 1, NAN);
+    return GSL_SUCCESS;
+}
+
+/* A NaN is no evidence of order 2: FAIL, never FLAT (gp_fcheck_full fails there too). */
+START_TEST(test_taylor_fails_on_nan) {
+    gsl_vector *x = gsl_vector_alloc(2);
+    gsl_vector_set(x, 0, 0.3817);
+    gsl_vector_set(x, 1, -1.25);
+    gp_fcheck_opts o;
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    for (int mode = 1; mode <= 2; mode++) {
+        gp_function_fdf F = {2, nan_f, nan_df, &mode};
+        gp_taylor_result res;
+        ck_assert_int_eq(gp_fcheck_taylor(&F, x, 1, &o, &res), 0);
+        ck_assert_msg(res.verdict == GP_TAYLOR_FAIL, "mode %d: verdict %d", mode,
+                      (int)res.verdict);
+        gp_fcheck_report *r = gp_fcheck_report_alloc(NULL, 2);
+        ck_assert_int_eq(gp_fcheck_full(&F, x, &o, r), 0);
+        ck_assert_uint_gt(r->n_failed, 0);
+        gp_fcheck_report_free(r);
+    }
+    gsl_vector_free(x);
+}
+END_TEST
+
+/* The sampled check spends exactly its budget (at least one coordinate per tensor). */
+START_TEST(test_sampled_check_spends_its_budget) {
+    rcase c;
+    rcase_make(&c, gp_cost_types[_i % N_COSTS], 9950 + (unsigned long)_i);
+    net_fn p;
+    gp_function_fdf F;
+    net_fdf(&c, &p, &F, 0);
+    gp_fcheck_opts opts;
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
+    gp_fcheck_report *r = gp_oracle_report_alloc(c.net);
+    size_t n = c.net->p.n_params;
+    for (size_t budget = 1; budget <= n + 2; budget++) {
+        gp_fcheck_report_reset(r);
+        ck_assert_int_eq(gp_fcheck_sampled(&F, c.net->p.params, budget, budget, &opts, r),
+                         0);
+        size_t expect = budget < r->n_tensors ? r->n_tensors : budget > n ? n : budget;
+        ck_assert_msg(r->n_checked == expect, "budget %zu of %zu: checked %zu", budget, n,
+                      r->n_checked);
+        for (size_t t = 0; t < r->n_tensors; t++)
+            ck_assert_uint_ge(r->tensors[t].n_checked, 1);
+    }
+    gp_fcheck_report_free(r);
+    net_fdf_free(&p);
+    rcase_free(&c);
+}
+END_TEST
+
+/* The oracle's re-evaluation uses the cost objects: log-likelihood at z = [40.5, 0]
+ * is e^-40.5 = 2.58e-18 (cost.c's log1p branch), not 0. */
+START_TEST(test_oracle_log_likelihood_tiny_cost) {
+    size_t sizes[2] = {1, 2};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_log_likelihood);
+    gsl_matrix *X = gsl_matrix_alloc(1, 1), *Y = gsl_matrix_calloc(2, 1);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, 1);
+    ck_assert(net && X && Y && w);
+    gsl_vector_set_zero(net->p.params);
+    gsl_vector_set(net->p.b[0], 0, 40.5);
+    gsl_matrix_set(X, 0, 0, 1.0);
+    gsl_matrix_set(Y, 0, 0, 1.0);
+    gp_oracle *o = gp_oracle_alloc(net, X, Y, NULL);
+    ck_assert_ptr_nonnull(o);
+    /* W^1_00 moves z_0 to 40.5 + t: the perturbed cost is e^-(40.5+t) to rounding. */
+    size_t i = gp_params_offset(&net->p, 1, 1);
+    for (double t = -0.25; t <= 0.25; t += 0.125) {
+        double c_oracle, c_total;
+        ck_assert_int_eq(gp_oracle_perturbed_cost(o, i, t, &c_oracle), 0);
+        gsl_matrix_set(net->p.w[0], 0, 0, t);
+        ck_assert_int_eq(gp_total_cost(net, X, Y, NULL, w, &c_total), 0);
+        ck_assert(c_total > 1e-18 && c_total < 4e-18);
+        ck_assert_double_eq_tol(c_total, exp(-(40.5 + t)), 1e-12 * c_total);
+        ck_assert_double_eq_tol(c_oracle, c_total, 1e-12 * c_total);
+    }
+    gp_oracle_free(o);
+    gp_backprop_workspace_free(w);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+}
+END_TEST
+
 START_TEST(test_compare_names_tensor) {
     double ref[6] = {1, 2, 3, 4, 5, 1e-9}, cand[6];
     gp_tensor_range t[2] = {{"dW1", 0, 4, 2}, {"db1", 4, 2, 0}};
@@ -568,6 +662,8 @@ static Suite *make_oracle_suite(void) {
     TCase *core = tcase_create("Core");
     tcase_add_test(core, test_full_check_precision_aware);
     tcase_add_test(core, test_taylor_flat_for_affine_function);
+    tcase_add_test(core, test_taylor_fails_on_nan);
+    tcase_add_test(core, test_oracle_log_likelihood_tiny_cost);
     tcase_add_test(core, test_compare_names_tensor);
     suite_add_tcase(s, core);
     TCase *props = tcase_create("Properties");
@@ -579,6 +675,7 @@ static Suite *make_oracle_suite(void) {
     tcase_add_loop_test(props, test_oracle_agrees_with_generic_full_check, 0,
                         2 * N_COSTS);
     tcase_add_loop_test(props, test_sampled_check_visits_every_tensor, 0, 2 * N_COSTS);
+    tcase_add_loop_test(props, test_sampled_check_spends_its_budget, 0, 2 * N_COSTS);
     tcase_add_loop_test(props, test_directional_check_right_and_wrong, 0, 2 * N_COSTS);
     tcase_add_loop_test(props, test_taylor_order_two_for_right_one_for_wrong, 0,
                         4 * N_COSTS);

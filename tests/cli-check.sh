@@ -25,6 +25,24 @@ expect_error "invalid --cases '0'" check --cases 0
 expect_error "invalid --cases '-3'" check --cases -3
 expect_error "invalid --seed '1.5'" check --seed 1.5
 expect_error "invalid --cost 'hinge'" check --cost hinge
+# The message lists every accepted name, aliases included.
+err=$("$GP" check --cost hinge 2>&1 >/dev/null)
+for name in quadratic quadratic-linear cross-entropy log-likelihood QuadraticCost \
+    CrossEntropyCost LogLikelihoodCost; do
+    printf '%s' "$err" | grep -q -- "$name" && ok "--cost error lists $name" ||
+        bad "--cost error lists $name (said: $err)"
+done
+"$GP" check --cost LogLikelihoodCost --cases 2 >/dev/null && ok "--cost LogLikelihoodCost" ||
+    bad "--cost LogLikelihoodCost"
+# A network file with an unknown cost says which costs exist.
+tmp=${TMPDIR:-/tmp}/cli-check.$$
+mkdir -p "$tmp"
+echo '{"sizes":[2,1],"cost":"hinge","weights":[[[1,2]]],"biases":[[0]]}' >"$tmp/n.json"
+err=$("$GP" evaluate --load "$tmp/n.json" 2>&1 >/dev/null)
+printf '%s' "$err" | grep -q 'unknown cost "hinge" (expected one of quadratic,' &&
+    ok "network file: unknown cost lists the names" ||
+    bad "network file: unknown cost lists the names (said: $err)"
+rm -rf "$tmp"
 expect_error "unknown option '--bogus'" check --bogus
 expect_error "needs a value" check --cases
 expect_error "unknown command 'frobnicate'" frobnicate

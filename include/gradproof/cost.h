@@ -38,9 +38,15 @@ extern const gp_cost_type gp_cost_log_likelihood;   /* softmax  [80-84], y one-h
 /* NULL-terminated table of the four cost objects, in the order above. */
 extern const gp_cost_type *const gp_cost_types[];
 
-/* Look a cost up by gradproof name or by network2.py class name
- * ("QuadraticCost", "CrossEntropyCost"). NULL if unknown. */
+/* Look a cost up by gradproof name or by class name ("QuadraticCost" and
+ * "CrossEntropyCost" as network2.py writes them, "LogLikelihoodCost" for the softmax
+ * output of network3.py's chapter). NULL if unknown. */
 const gp_cost_type *gp_cost_lookup(const char *name);
+
+/* Every name gp_cost_lookup accepts, for error messages: "quadratic, quadratic-linear,
+ * cross-entropy, log-likelihood (or QuadraticCost, CrossEntropyCost,
+ * LogLikelihoodCost)". A static string: do not free. */
+const char *gp_cost_names(void);
 
 #ifdef __cplusplus
 }
