@@ -12,9 +12,8 @@
 
 #define CMD "check"
 
-/* The formulas, in the order of record_formula (cli-record.h). */
-enum { F_DELTA = RECORD_DELTA, F_PARAMS = RECORD_PARAMS, F_REG = RECORD_REG, N_FORMULAS };
-static const char *const formula_names[N_FORMULAS] = {
+/* The check engine's formulas (gp_formula), as the table prints them. */
+static const char *const formula_names[GP_N_FORMULAS] = {
     "delta^l = dC/dz^l [BP1,BP2]", "dC/dW, dC/db [BP3,BP4]", "+ L2 + L1 gradient"};
 
 static int usage(FILE *out) {
@@ -42,73 +41,73 @@ typedef struct {
     double worst_rel;
 } tally;
 
+static void tally_add(tally *t, const gp_fcheck_report *r) {
+    t->cases++;
+    t->coords += r->n_checked;
+    t->failed += r->n_failed;
+    if (r->max_rel_error > t->worst_rel)
+        t->worst_rel = r->max_rel_error;
+}
+
 static void print_failure(const gp_network *net, const char *cost, const char *formula,
-                          unsigned long seed, size_t i, const gp_gradcheck_report *r) {
-    const gp_gradcheck_entry *e = &r->worst[0];
-    static const char *const tn[] = {"W", "b", "z"};
+                          unsigned long seed, size_t i, const gp_fcheck_report *r) {
+    const gp_fcheck_entry *e = &r->worst[0];
+    char name[64];
+    gp_fcheck_entry_name(r, e, name, sizeof name);
     fprintf(stderr, CLI_NAME ": FAIL %s %s, case %zu, sizes [", cost, formula, i);
     for (size_t l = 0; l <= net->p.L; l++)
         fprintf(stderr, "%s%zu", l ? "," : "", net->p.sizes[l]);
     fprintf(stderr,
-            "]: %s^%zu[%zu][%zu] analytic %.17g numeric %.17g abserr %.3g "
+            "]: %s analytic %.17g numeric %.17g abserr %.3g "
             "(rerun: " CLI_NAME " " CMD " --cost %s --seed %lu --case %zu)\n",
-            tn[e->tensor], e->l, e->j, e->k, e->analytic, e->numeric, e->abserr, cost,
-            seed, i);
+            name, e->analytic, e->numeric, e->abserr, cost, seed, i);
 }
 
-/* One random case of one cost: the three formulas' reports. */
+/* The first failure of a case: reported, and (with --record) shrunk and recorded. */
+static void report_failure(const gp_network *net, const gsl_matrix *X,
+                           const gsl_matrix *Y, const gp_regularization *reg,
+                           gp_formula f, unsigned long seed, size_t i,
+                           const gp_fcheck_report *r, const char **record) {
+    print_failure(net, net->cost->name, formula_names[f], seed, i, r);
+    if (!*record)
+        return;
+    char msg[512];
+    int rc = record_check_failure(*record, f, reg, net, X, Y, seed, i, msg, sizeof msg);
+    fprintf(stderr, CLI_NAME ": %s%s\n", rc ? "--record: " : "", msg);
+    *record = NULL; /* one record: the first failure */
+}
+
+/* One random case of one cost (gp_case_random): each formula checked by
+ * gp_check_formula, the L2/L1 strengths drawn after the case. rep[f] is allocated here
+ * (the caller frees it). GSL_FAILURE if a formula failed. */
 static int run_case(gsl_rng *rng, const gp_cost_type *cost, unsigned long seed, size_t i,
-                    gp_gradcheck_report rep[N_FORMULAS], const char **record) {
+                    gp_fcheck_report *rep[GP_N_FORMULAS], const char **record) {
     gp_case_opts co;
-    gp_gradcheck_opts go;
+    gp_fcheck_opts go;
     gp_case_opts_default(&co);
-    gp_gradcheck_opts_default(&go);
+    gp_fcheck_opts_default(&go, GP_FLOAT64);
     gp_network *net = NULL;
     gsl_matrix *X = NULL, *Y = NULL;
-    gp_backprop_workspace *w = NULL;
-    gp_gradient *g = NULL;
-    int status = gp_case_random(rng, cost, &co, &net, &X, &Y, NULL);
-    if (status)
-        return status;
-    w = gp_backprop_workspace_alloc(net, X->size2);
-    g = gp_gradient_alloc(net);
-    if (!w || !g) {
-        status = GSL_ENOMEM;
-        goto done;
-    }
-    for (int f = 0; f < N_FORMULAS; f++)
-        gp_gradcheck_report_init(&rep[f]);
-    status = gp_backprop_batch(net, X, Y, w, g);
-    if (!status)
-        status = gp_gradcheck_deltas(net, X, Y, w->delta, &go, &rep[F_DELTA]);
-    if (!status)
-        status = gp_gradcheck_params(net, X, Y, NULL, g, &go, &rep[F_PARAMS]);
     gp_regularization reg = {0, 0, 0};
-    if (!status) {
-        reg.lambda = gsl_rng_uniform(rng) * 5;
-        reg.l1 = gsl_rng_uniform(rng);
-        reg.n = 1 + gsl_rng_uniform_int(rng, 100);
-        status = gp_total_gradient(net, X, Y, &reg, w, g);
-        if (!status)
-            status = gp_gradcheck_params(net, X, Y, &reg, g, &go, &rep[F_REG]);
-    }
-    for (int f = 0; f < N_FORMULAS && status == GSL_SUCCESS; f++)
-        if (rep[f].n_failed)
-            status = GSL_FAILURE;
-    for (int f = 0; f < N_FORMULAS && status == GSL_FAILURE; f++)
-        if (rep[f].n_failed) {
-            print_failure(net, cost->name, formula_names[f], seed, i, &rep[f]);
-            if (*record) {
-                char msg[512];
-                int rc = record_check_failure(*record, (record_formula)f, &reg, net, X, Y,
-                                              seed, i, msg, sizeof msg);
-                fprintf(stderr, CLI_NAME ": %s%s\n", rc ? "--record: " : "", msg);
-                *record = NULL; /* one record: the first failure */
-            }
+    int status = gp_case_random(rng, cost, &co, &net, &X, &Y, NULL);
+    for (int f = 0; f < GP_N_FORMULAS && !status; f++) {
+        if (f == GP_FORMULA_REG) {
+            reg.lambda = gsl_rng_uniform(rng) * 5;
+            reg.l1 = gsl_rng_uniform(rng);
+            reg.n = 1 + gsl_rng_uniform_int(rng, 100);
         }
-done:
-    gp_gradient_free(g);
-    gp_backprop_workspace_free(w);
+        rep[f] = gp_formula_report_alloc((gp_formula)f, net, X->size2);
+        status = rep[f] ? gp_check_formula((gp_formula)f, net, X, Y, &reg, &go, rep[f])
+                        : GSL_ENOMEM;
+    }
+    int any = 0;
+    for (int f = 0; f < GP_N_FORMULAS && !status; f++)
+        if (rep[f]->n_failed) {
+            report_failure(net, X, Y, &reg, (gp_formula)f, seed, i, rep[f], record);
+            any = 1;
+        }
+    if (any)
+        status = GSL_FAILURE;
     gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
@@ -170,28 +169,25 @@ int cmd_check(int argc, char **argv) {
         const gp_cost_type *cost = gp_cost_types[t];
         if (only_cost && cost != only_cost)
             continue;
-        tally tl[N_FORMULAS];
+        tally tl[GP_N_FORMULAS];
         memset(tl, 0, sizeof tl);
         for (size_t i = 0; i < cases; i++) {
             if (only != (size_t)-1 && i != only)
                 continue;
-            gp_gradcheck_report rep[N_FORMULAS];
+            gp_fcheck_report *rep[GP_N_FORMULAS] = {NULL};
             gsl_rng_set(rng, seed * 1000003UL + i);
             int status = run_case(rng, cost, seed, i, rep, &record);
+            for (int f = 0; f < GP_N_FORMULAS && (!status || status == GSL_FAILURE); f++)
+                tally_add(&tl[f], rep[f]);
+            for (int f = 0; f < GP_N_FORMULAS; f++)
+                gp_fcheck_report_free(rep[f]);
             if (status && status != GSL_FAILURE) {
                 gsl_rng_free(rng);
                 return cli_error(CMD, "%s case %zu: %s", cost->name, i,
                                  gsl_strerror(status));
             }
-            for (int f = 0; f < N_FORMULAS; f++) {
-                tl[f].cases++;
-                tl[f].coords += rep[f].n_checked;
-                tl[f].failed += rep[f].n_failed;
-                if (rep[f].max_rel_error > tl[f].worst_rel)
-                    tl[f].worst_rel = rep[f].max_rel_error;
-            }
         }
-        for (int f = 0; f < N_FORMULAS; f++) {
+        for (int f = 0; f < GP_N_FORMULAS; f++) {
             printf("%-16s %-28s %7zu %9zu %14.3e  %s\n", cost->name, formula_names[f],
                    tl[f].cases, tl[f].coords, tl[f].worst_rel,
                    tl[f].failed ? "FAIL" : "ok");

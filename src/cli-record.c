@@ -107,43 +107,36 @@ done:
     return status;
 }
 
-/* A check record: gradproof's own formulas on the recorded network, fully checked. */
+/* A check record: gradproof's own formulas on the recorded network, fully checked by
+ * the check engine (gp_check_formula); "params" carries the record's L2/L1 terms. */
 static int replay_check(const char *path, const json_t *rec, const gp_network *net,
                         const gsl_matrix *X, const gsl_matrix *Y,
                         const gp_regularization *reg) {
     const char *formula = json_string_value(json_object_get(rec, "formula"));
     if (!formula || (strcmp(formula, "delta") && strcmp(formula, "params")))
         return bad_record(path, "formula must be \"delta\" or \"params\"");
-    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
-    gp_gradient *g = gp_gradient_alloc(net);
-    gp_gradcheck_opts go;
-    gp_gradcheck_opts_default(&go);
-    gp_gradcheck_report r;
-    gp_gradcheck_report_init(&r);
-    int s = !w || !g ? GSL_ENOMEM : GSL_SUCCESS;
-    if (!s && !strcmp(formula, "delta")) {
-        s = gp_backprop_batch(net, X, Y, w, g);
-        if (!s)
-            s = gp_gradcheck_deltas(net, X, Y, w->delta, &go, &r);
-    } else if (!s) {
-        s = gp_total_gradient(net, X, Y, reg, w, g);
-        if (!s)
-            s = gp_gradcheck_params(net, X, Y, reg, g, &go, &r);
-    }
-    gp_gradient_free(g);
-    gp_backprop_workspace_free(w);
-    if (s)
+    gp_formula f = strcmp(formula, "delta") ? GP_FORMULA_REG : GP_FORMULA_DELTA;
+    gp_fcheck_opts go;
+    gp_fcheck_opts_default(&go, GP_FLOAT64);
+    gp_fcheck_report *r = gp_formula_report_alloc(f, net, X->size2);
+    int s = r ? gp_check_formula(f, net, X, Y, reg, &go, r) : GSL_ENOMEM;
+    if (s) {
+        gp_fcheck_report_free(r);
         return bad_record(path, gsl_strerror(s));
-    printf("replay %s: check record (%s), %zu entries checked, %zu failed\n", path,
-           formula, r.n_checked, r.n_failed);
-    if (r.n_failed) {
-        static const char *const tn[] = {"W", "b", "z"};
-        const gp_gradcheck_entry *e = &r.worst[0];
-        printf("worst: %s%zu[%zu][%zu] analytic %.17g numeric %.17g abserr %.3g\n",
-               tn[e->tensor], e->l, e->j, e->k, e->analytic, e->numeric, e->abserr);
     }
-    printf("%s\n", r.n_failed ? "still fails" : "now passes");
-    return r.n_failed ? 1 : 0;
+    printf("replay %s: check record (%s), %zu entries checked, %zu failed\n", path,
+           formula, r->n_checked, r->n_failed);
+    if (r->n_failed) {
+        const gp_fcheck_entry *e = &r->worst[0];
+        char name[64];
+        gp_fcheck_entry_name(r, e, name, sizeof name);
+        printf("worst: %s analytic %.17g numeric %.17g abserr %.3g\n", name, e->analytic,
+               e->numeric, e->abserr);
+    }
+    printf("%s\n", r->n_failed ? "still fails" : "now passes");
+    int failed = r->n_failed != 0;
+    gp_fcheck_report_free(r);
+    return failed;
 }
 
 int cmd_replay(int argc, char **argv) {

@@ -15,12 +15,11 @@ int record_write_compare(const char *path, const char *oracle, gp_precision prec
 int record_write_check(const char *path, const char *formula, const gp_network *net,
                        const gsl_matrix *X, const gsl_matrix *Y,
                        const gp_regularization *reg, unsigned long seed,
-                       size_t case_index, const gp_gradcheck_report *r, char *err,
+                       size_t case_index, const gp_fcheck_report *r, char *err,
                        size_t errlen);
 
-/* The derivation checks a record can hold: delta^l, dC/dW and dC/db, and the latter
- * with the L2/L1 terms. */
-typedef enum { RECORD_DELTA, RECORD_PARAMS, RECORD_REG } record_formula;
+/* The derivation checks a record can hold: the check engine's formulas (gradcheck.h). */
+typedef gp_formula record_formula;
 
 /* A failed check of `formula` on (net, X, Y): shrink the case with gp_shrink_case
  * (fewer layers, narrower layers, fewer samples, simpler values) while the check still

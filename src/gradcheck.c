@@ -41,280 +41,6 @@ static void keep_worst(void *list, size_t *n, size_t cap, size_t size, size_t sc
         (*n)++;
 }
 
-void gp_gradcheck_opts_default(gp_gradcheck_opts *opts) {
-    opts->h = 1e-4;
-    opts->abserr_factor = 4.0;
-    opts->atol = 1e-8;
-    opts->rtol = 1e-6;
-    opts->n_worst = 5;
-}
-
-void gp_gradcheck_report_init(gp_gradcheck_report *r) {
-    memset(r, 0, sizeof *r);
-}
-
-int gp_gradcheck_add(gp_gradcheck_report *r, const gp_gradcheck_opts *opts,
-                     gp_tensor tensor, size_t l, size_t j, size_t k, double analytic,
-                     double numeric, double abserr) {
-    gp_gradcheck_entry e = {tensor, l, j, k, analytic, numeric, abserr, 0, 0, 0};
-    double big = fmax(fabs(analytic), fabs(numeric));
-    e.error = fabs(analytic - numeric);
-    e.allowed = opts->abserr_factor * abserr + opts->atol + opts->rtol * big;
-    /* NaN anywhere fails: the comparison below is false for NaN. */
-    int pass = e.error <= e.allowed;
-    e.score =
-        pass ? e.error / e.allowed : (isnan(e.error) ? INFINITY : e.error / e.allowed);
-    r->n_checked++;
-    r->n_failed += !pass;
-    if (isfinite(numeric))
-        r->sum_abs_numeric += fabs(numeric);
-    if (!(e.error <= r->max_abs_error))
-        r->max_abs_error = e.error;
-    if (big >= GP_GRADCHECK_REL_FLOOR && !(e.error / big <= r->max_rel_error))
-        r->max_rel_error = e.error / big;
-    keep_worst(r->worst, &r->n_worst, opts->n_worst, sizeof e,
-               offsetof(gp_gradcheck_entry, score), &e);
-    return pass;
-}
-
-/* ---- parameters: C(params) with one parameter replaced by t ---- */
-
-typedef struct {
-    gp_network *net; /* a private copy, perturbed in place */
-    const gsl_matrix *X, *Y;
-    const gp_regularization *reg;
-    gp_backprop_workspace *w;
-    size_t i;
-    int status;
-} param_fn;
-
-static double eval_param(double t, void *vp) {
-    param_fn *p = vp;
-    double *slot = gsl_vector_ptr(p->net->p.params, p->i), saved = *slot, c = NAN;
-    *slot = t;
-    int status = gp_total_cost(p->net, p->X, p->Y, p->reg, p->w, &c);
-    if (status && !p->status)
-        p->status = status;
-    *slot = saved;
-    return c;
-}
-
-int gp_gradcheck_params(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                        const gp_regularization *reg, const gp_gradient *analytic,
-                        const gp_gradcheck_opts *opts, gp_gradcheck_report *report) {
-    if (analytic->n_params != net->p.n_params || analytic->L != net->p.L)
-        GSL_ERROR("gradient does not match the network", GSL_EBADLEN);
-    if (X->size2 == 0)
-        GSL_ERROR("no samples", GSL_EBADLEN);
-    param_fn p = {gp_network_clone(net), X, Y, reg, NULL, 0, GSL_SUCCESS};
-    if (!p.net)
-        GSL_ERROR("out of memory", GSL_ENOMEM);
-    p.w = gp_backprop_workspace_alloc(net, X->size2);
-    if (!p.w) {
-        gp_network_free(p.net);
-        GSL_ERROR("out of memory", GSL_ENOMEM);
-    }
-    gsl_function F = {eval_param, &p};
-    int status = GSL_SUCCESS;
-    for (size_t i = 0; i < net->p.n_params && !status; i++) {
-        size_t l, j, k;
-        int is_w;
-        gp_params_locate(&net->p, i, &l, &is_w, &j, &k);
-        double x = gsl_vector_get(net->p.params, i), h = opts->h, num, abserr;
-        /* |w| has a kink at 0: keep the stencil (which reaches x +- h) on one side. */
-        if (is_w && reg && reg->l1 > 0 && x != 0 && h > fabs(x) / 4)
-            h = fabs(x) / 4;
-        p.i = i;
-        gsl_deriv_central(&F, x, h, &num, &abserr);
-        status = p.status;
-        gp_gradcheck_add(report, opts, is_w ? GP_TENSOR_W : GP_TENSOR_B, l, j, k,
-                         gsl_vector_get(analytic->params, i), num, abserr);
-    }
-    gp_backprop_workspace_free(p.w);
-    gp_network_free(p.net);
-    return status;
-}
-
-/* ---- pre-activations: C_x as a function of z^l_j, run forward from layer l ---- */
-
-typedef struct {
-    const gp_network *net;
-    size_t l;
-    gsl_vector **z, **a; /* scratch per layer, z[l-1] = z^l */
-    const gsl_vector *y;
-    gsl_vector *zl; /* the perturbed z^l */
-    size_t j;
-} z_fn;
-
-static double forward_from(const gp_network *net, size_t l, const gsl_vector *zl,
-                           gsl_vector **z, gsl_vector **a, const gsl_vector *y) {
-    size_t L = net->p.L;
-    const gsl_vector *zk = zl;
-    for (size_t k = l; k < L; k++) {
-        gp_sigmoid_vector(zk, a[k - 1]);
-        gsl_vector_memcpy(z[k], net->p.b[k]);
-        gsl_blas_dgemv(CblasNoTrans, 1.0, net->p.w[k], a[k - 1], 1.0, z[k]);
-        zk = z[k];
-    }
-    return net->cost->fn_z(zk, y);
-}
-
-static double eval_z(double t, void *vp) {
-    z_fn *p = vp;
-    double saved = gsl_vector_get(p->zl, p->j);
-    gsl_vector_set(p->zl, p->j, t);
-    double c = forward_from(p->net, p->l, p->zl, p->z, p->a, p->y);
-    gsl_vector_set(p->zl, p->j, saved);
-    return c;
-}
-
-static void free_layers(gsl_vector **v, size_t L) {
-    if (v)
-        for (size_t l = 0; l < L; l++)
-            gsl_vector_free(v[l]);
-    free(v);
-}
-
-static gsl_vector **alloc_layers(const gp_network *net) {
-    gsl_vector **v = calloc(net->p.L, sizeof *v);
-    if (!v)
-        return NULL;
-    for (size_t l = 1; l <= net->p.L; l++)
-        if (!(v[l - 1] = gsl_vector_alloc(net->p.sizes[l]))) {
-            free_layers(v, net->p.L);
-            return NULL;
-        }
-    return v;
-}
-
-int gp_cost_from_z(const gp_network *net, size_t l, const gsl_vector *zl,
-                   const gsl_vector *y, double *cost) {
-    if (l < 1 || l > net->p.L)
-        GSL_ERROR("layer out of range", GSL_EINVAL);
-    GPI_CHECK_LEN(zl->size, net->p.sizes[l]);
-    GPI_CHECK_LEN(y->size, net->p.sizes[net->p.L]);
-    gsl_vector **z = alloc_layers(net), **a = alloc_layers(net);
-    int status = GSL_SUCCESS;
-    if (!z || !a) {
-        status = GSL_ENOMEM;
-        gsl_error("out of memory", __FILE__, __LINE__, status);
-    } else
-        *cost = forward_from(net, l, zl, z, a, y);
-    free_layers(z, net->p.L);
-    free_layers(a, net->p.L);
-    return status;
-}
-
-int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                        gsl_matrix *const *delta, const gp_gradcheck_opts *opts,
-                        gp_gradcheck_report *report) {
-    size_t L = net->p.L, m = X->size2;
-    if (X->size1 != net->p.sizes[0] || Y->size1 != net->p.sizes[L] || Y->size2 != m ||
-        m == 0)
-        GSL_ERROR("X, Y and the network disagree in shape", GSL_EBADLEN);
-    for (size_t l = 1; l <= L; l++)
-        if (delta[l - 1]->size1 != net->p.sizes[l] || delta[l - 1]->size2 < m)
-            GSL_ERROR("delta[l-1] must be n_l x (at least m)", GSL_EBADLEN);
-    gsl_vector **z = alloc_layers(net), **a = alloc_layers(net), **zs = alloc_layers(net);
-    gsl_vector *x = gsl_vector_alloc(net->p.sizes[0]);
-    int status = GSL_SUCCESS;
-    if (!z || !a || !zs || !x) {
-        status = GSL_ENOMEM;
-        gsl_error("out of memory", __FILE__, __LINE__, status);
-        goto done;
-    }
-    for (size_t i = 0; i < m; i++) {
-        /* The unperturbed z^l of sample i, by a plain single-sample forward pass; each
-         * perturbation then reruns only layers l..L from its copy of z^l. */
-        gsl_matrix_get_col(x, X, i);
-        const gsl_vector *prev = x;
-        for (size_t l = 1; l <= L; l++) {
-            gsl_vector_memcpy(zs[l - 1], net->p.b[l - 1]);
-            gsl_blas_dgemv(CblasNoTrans, 1.0, net->p.w[l - 1], prev, 1.0, zs[l - 1]);
-            if (l < L)
-                gp_sigmoid_vector(zs[l - 1], a[l - 1]);
-            prev = a[l - 1];
-        }
-        gsl_vector_const_view y = gsl_matrix_const_column(Y, i);
-        for (size_t l = 1; l <= L; l++) {
-            z_fn p = {net, l, z, a, &y.vector, zs[l - 1], 0};
-            gsl_function F = {eval_z, &p};
-            for (size_t j = 0; j < net->p.sizes[l]; j++) {
-                double num, abserr;
-                p.j = j;
-                gsl_deriv_central(&F, gsl_vector_get(zs[l - 1], j), opts->h, &num,
-                                  &abserr);
-                gp_gradcheck_add(report, opts, GP_TENSOR_Z, l, j, i,
-                                 gsl_matrix_get(delta[l - 1], j, i), num, abserr);
-            }
-        }
-    }
-done:
-    free_layers(z, L);
-    free_layers(a, L);
-    free_layers(zs, L);
-    gsl_vector_free(x);
-    return status;
-}
-
-/* ---- random cases ---- */
-
-void gp_case_opts_default(gp_case_opts *opts) {
-    opts->max_layers = 4;
-    opts->max_width = 10;
-    opts->max_batch = 16;
-    opts->scale_min = 1e-3;
-    opts->scale_max = 10;
-}
-
-int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opts,
-                   gp_network **net, gsl_matrix **X, gsl_matrix **Y, double *scale) {
-    size_t sizes[GP_MAX_LAYERS];
-    if (opts->max_layers < 1 || opts->max_layers >= GP_MAX_LAYERS ||
-        opts->max_width < 1 || opts->max_batch < 1 || !(opts->scale_min > 0) ||
-        !(opts->scale_max >= opts->scale_min))
-        GSL_ERROR("bad random-case limits", GSL_EINVAL);
-    size_t L = 1 + gsl_rng_uniform_int(r, opts->max_layers);
-    for (size_t l = 0; l <= L; l++)
-        sizes[l] = 1 + gsl_rng_uniform_int(r, opts->max_width);
-    /* Softmax with one output is the constant 1: give log-likelihood at least 2 classes.
-     */
-    if (cost->output == GP_OUTPUT_SOFTMAX && sizes[L] < 2)
-        sizes[L] = 2;
-    size_t m = 1 + gsl_rng_uniform_int(r, opts->max_batch);
-    double s = opts->scale_min *
-               exp(gsl_rng_uniform(r) * log(opts->scale_max / opts->scale_min));
-    *net = gp_network_alloc(L + 1, sizes, cost);
-    *X = gsl_matrix_alloc(sizes[0], m);
-    *Y = gsl_matrix_calloc(sizes[L], m);
-    if (!*net || !*X || !*Y) {
-        gp_network_free(*net);
-        gsl_matrix_free(*X);
-        gsl_matrix_free(*Y);
-        *net = NULL, *X = *Y = NULL;
-        GSL_ERROR("out of memory", GSL_ENOMEM);
-    }
-    for (size_t i = 0; i < (*net)->p.n_params; i++)
-        gsl_vector_set((*net)->p.params, i, s * gsl_ran_gaussian_ziggurat(r, 1.0));
-    for (size_t j = 0; j < sizes[0]; j++)
-        for (size_t i = 0; i < m; i++)
-            gsl_matrix_set(*X, j, i, gsl_ran_gaussian_ziggurat(r, 1.0));
-    for (size_t i = 0; i < m; i++) {
-        if (cost->output == GP_OUTPUT_SOFTMAX) {
-            gsl_matrix_set(*Y, gsl_rng_uniform_int(r, sizes[L]), i, 1.0);
-            continue;
-        }
-        for (size_t j = 0; j < sizes[L]; j++)
-            gsl_matrix_set(*Y, j, i,
-                           cost->output == GP_OUTPUT_LINEAR
-                               ? gsl_ran_gaussian_ziggurat(r, 1.0)
-                               : gsl_rng_uniform(r));
-    }
-    if (scale)
-        *scale = s;
-    return GSL_SUCCESS;
-}
-
 /* ---- any function f: R^n -> R ---- */
 
 const char *gp_precision_name(gp_precision p) {
@@ -377,6 +103,8 @@ gp_fcheck_report *gp_fcheck_report_alloc(const gp_tensor_range *t, size_t n_tens
         s->offset = t ? t[i].offset : 0;
         s->length = t ? t[i].length : n_tensors;
         s->cols = t ? t[i].cols : 0;
+        s->kind = t ? t[i].kind : GP_TENSOR_OTHER;
+        s->layer = t ? t[i].layer : 0;
     }
     snprintf(r->directions.name, sizeof r->directions.name, "directions");
     return r;
@@ -410,6 +138,29 @@ void gp_fcheck_set_scale(gp_fcheck_report *r, size_t tensor, double scale) {
     tensor_of(r, tensor)->scale = scale;
 }
 
+int gp_fcheck_rule(const gp_fcheck_opts *opts, double analytic, double numeric,
+                   double abserr, double scale, double *allowed) {
+    double big = fmax(fabs(analytic), fabs(numeric));
+    double rhs =
+        opts->abserr_factor * abserr + opts->atol + opts->rtol * big + opts->stol * scale;
+    if (allowed)
+        *allowed = rhs;
+    /* NaN anywhere fails: every comparison with NaN is false. */
+    return fabs(analytic - numeric) <= rhs;
+}
+
+/* Fold one verdict into a tensor's or the report's tallies. */
+static void tally(gp_fcheck_tensor *s, const gp_fcheck_entry *e, int pass, double big) {
+    s->n_checked++;
+    s->n_failed += !pass;
+    if (!(e->error <= s->max_abs_error))
+        s->max_abs_error = e->error;
+    if ((big >= GP_GRADCHECK_REL_FLOOR || !pass) && !(e->rel_error <= s->max_rel_error))
+        s->max_rel_error = e->rel_error;
+    if (!(e->score <= s->max_score))
+        s->max_score = e->score;
+}
+
 int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor,
                   size_t index, double analytic, double numeric, double abserr) {
     gp_fcheck_tensor *s = tensor_of(r, tensor);
@@ -423,32 +174,47 @@ int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor
     e.abserr = abserr;
     e.error = fabs(analytic - numeric);
     e.rel_error = big > 0 ? e.error / big : e.error;
-    e.allowed = opts->abserr_factor * abserr + opts->atol + opts->rtol * big +
-                opts->stol * s->scale;
-    /* NaN anywhere fails: every comparison with NaN is false. */
-    int pass = e.error <= e.allowed;
+    int pass = gp_fcheck_rule(opts, analytic, numeric, abserr, s->scale, &e.allowed);
     e.score = isnan(e.error) || isnan(e.allowed) ? INFINITY : e.error / e.allowed;
+    tally(s, &e, pass, big);
     r->n_checked++;
     r->n_failed += !pass;
-    s->n_checked++;
-    s->n_failed += !pass;
     if (isfinite(numeric))
         r->sum_abs_numeric += fabs(numeric);
     if (!(e.error <= r->max_abs_error))
         r->max_abs_error = e.error;
-    if (!(e.error <= s->max_abs_error))
-        s->max_abs_error = e.error;
-    if (big >= GP_GRADCHECK_REL_FLOOR || !pass) {
-        if (!(e.rel_error <= r->max_rel_error))
-            r->max_rel_error = e.rel_error;
-        if (!(e.rel_error <= s->max_rel_error))
-            s->max_rel_error = e.rel_error;
-    }
-    if (!(e.score <= s->max_score))
-        s->max_score = e.score;
+    if ((big >= GP_GRADCHECK_REL_FLOOR || !pass) && !(e.rel_error <= r->max_rel_error))
+        r->max_rel_error = e.rel_error;
     keep_worst(r->worst, &r->n_worst, opts->n_worst, sizeof e,
                offsetof(gp_fcheck_entry, score), &e);
     return pass;
+}
+
+void gp_fcheck_entry_locate(const gp_fcheck_report *r, const gp_fcheck_entry *e,
+                            gp_tensor *kind, size_t *layer, size_t *row, size_t *col) {
+    const gp_fcheck_tensor *s =
+        e->tensor == GP_FCHECK_DIRECTIONS ? &r->directions : &r->tensors[e->tensor];
+    size_t cols = s->cols > 1 ? s->cols : 1;
+    if (kind)
+        *kind = s->kind;
+    if (layer)
+        *layer = s->layer;
+    if (row)
+        *row = e->index / cols;
+    if (col)
+        *col = e->index % cols;
+}
+
+void gp_fcheck_entry_name(const gp_fcheck_report *r, const gp_fcheck_entry *e, char *buf,
+                          size_t len) {
+    const gp_fcheck_tensor *s =
+        e->tensor == GP_FCHECK_DIRECTIONS ? &r->directions : &r->tensors[e->tensor];
+    size_t row, col;
+    gp_fcheck_entry_locate(r, e, NULL, NULL, &row, &col);
+    if (s->cols > 1)
+        snprintf(buf, len, "%s[%zu][%zu]", s->name, row, col);
+    else
+        snprintf(buf, len, "%s[%zu]", s->name, e->index);
 }
 
 int gp_fcheck_compare(const double *cand, const double *ref, const gp_fcheck_opts *opts,
@@ -563,31 +329,46 @@ static int fcheck_setup(const gp_function_fdf *F, const gsl_vector *x,
     return status;
 }
 
-/* Numerical derivatives at the chosen indices of tensor t, then the verdicts: the
- * tensor's scale is known only once all its references are. */
-static int check_indices(const gp_function_fdf *F, const gsl_vector *x, gsl_vector *xs,
-                         const gsl_vector *g, size_t t, const size_t *idx, size_t k,
-                         const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+int gpi_check_tensor(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t t,
+                     const size_t *idx, size_t k, const gsl_vector *analytic,
+                     gpi_coord_deriv deriv, void *ctx) {
     const gp_fcheck_tensor *s = &r->tensors[t];
     double *num = malloc((k ? k : 1) * 2 * sizeof *num), scale = 0;
     if (!num)
         GSL_ERROR("out of memory", GSL_ENOMEM);
-    coord_fn c = {F, xs, 0};
-    gsl_function fn = {eval_coord, &c};
-    for (size_t q = 0; q < k; q++) {
-        c.i = s->offset + (idx ? idx[q] : q);
-        gpi_deriv(&fn, gsl_vector_get(x, c.i), opts, &num[2 * q], &num[2 * q + 1]);
+    int status = GSL_SUCCESS;
+    for (size_t q = 0; q < k && !status; q++) {
+        status = deriv(ctx, s->offset + (idx ? idx[q] : q), opts, &num[2 * q],
+                       &num[2 * q + 1]);
         if (isfinite(num[2 * q]))
             scale = fmax(scale, fabs(num[2 * q]));
     }
+    /* The verdicts only now: the rule needs the tensor's scale (max |numeric|). */
     gp_fcheck_set_scale(r, t, scale);
-    for (size_t q = 0; q < k; q++) {
+    for (size_t q = 0; q < k && !status; q++) {
         size_t i = idx ? idx[q] : q;
-        gp_fcheck_add(r, opts, t, i, gsl_vector_get(g, s->offset + i), num[2 * q],
+        gp_fcheck_add(r, opts, t, i, gsl_vector_get(analytic, s->offset + i), num[2 * q],
                       num[2 * q + 1]);
     }
     free(num);
+    return status;
+}
+
+/* d f / d x_coord of a gp_function_fdf, on the scratch copy in coord_fn. */
+static int coord_deriv(void *ctx, size_t coord, const gp_fcheck_opts *opts,
+                       double *result, double *abserr) {
+    coord_fn *c = ctx;
+    gsl_function fn = {eval_coord, c};
+    c->i = coord;
+    gpi_deriv(&fn, gsl_vector_get(c->x, coord), opts, result, abserr);
     return GSL_SUCCESS;
+}
+
+static int check_indices(const gp_function_fdf *F, gsl_vector *xs, const gsl_vector *g,
+                         size_t t, const size_t *idx, size_t k,
+                         const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+    coord_fn c = {F, xs, 0};
+    return gpi_check_tensor(r, opts, t, idx, k, g, coord_deriv, &c);
 }
 
 int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x,
@@ -595,7 +376,7 @@ int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x,
     gsl_vector *g, *xs;
     int status = fcheck_setup(F, x, r, &g, &xs);
     for (size_t t = 0; t < r->n_tensors && !status; t++)
-        status = check_indices(F, x, xs, g, t, NULL, r->tensors[t].length, opts, r);
+        status = check_indices(F, xs, g, t, NULL, r->tensors[t].length, opts, r);
     gsl_vector_free(g);
     gsl_vector_free(xs);
     return status;
@@ -640,9 +421,9 @@ static void sample_counts(const gp_fcheck_report *r, size_t budget, size_t *k) {
 }
 
 /* Coordinates drawn without replacement from each tensor, then checked. */
-static int sample_and_check(const gp_function_fdf *F, const gsl_vector *x, gsl_vector *xs,
-                            const gsl_vector *g, const size_t *k, gsl_rng *rng,
-                            const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+static int sample_and_check(const gp_function_fdf *F, gsl_vector *xs, const gsl_vector *g,
+                            const size_t *k, gsl_rng *rng, const gp_fcheck_opts *opts,
+                            gp_fcheck_report *r) {
     int status = GSL_SUCCESS;
     for (size_t t = 0; t < r->n_tensors && !status; t++) {
         size_t len = r->tensors[t].length;
@@ -655,7 +436,7 @@ static int sample_and_check(const gp_function_fdf *F, const gsl_vector *x, gsl_v
             src[i] = i;
         if (!status) {
             gsl_ran_choose(rng, dst, k[t], src, len, sizeof *src);
-            status = check_indices(F, x, xs, g, t, dst, k[t], opts, r);
+            status = check_indices(F, xs, g, t, dst, k[t], opts, r);
         }
         free(src);
         free(dst);
@@ -677,7 +458,7 @@ int gp_fcheck_sampled(const gp_function_fdf *F, const gsl_vector *x, size_t budg
     else {
         gsl_rng_set(rng, seed);
         sample_counts(r, budget, k);
-        status = sample_and_check(F, x, xs, g, k, rng, opts, r);
+        status = sample_and_check(F, xs, g, k, rng, opts, r);
     }
     if (status == GSL_ENOMEM)
         gsl_error("out of memory", __FILE__, __LINE__, status);
@@ -809,4 +590,401 @@ done:
     gsl_vector_free(d);
     gsl_vector_free(xs);
     return status;
+}
+
+/* ---- gradproof's own formulas on one case ---- */
+
+static const char *const formula_names[GP_N_FORMULAS] = {"delta", "params", "params+reg"};
+
+const char *gp_formula_name(gp_formula f) {
+    return (unsigned)f < GP_N_FORMULAS ? formula_names[f] : "?";
+}
+
+int gp_formula_lookup(const char *name, gp_formula *f) {
+    for (int q = 0; name && q < GP_N_FORMULAS; q++)
+        if (!strcmp(name, formula_names[q])) {
+            *f = (gp_formula)q;
+            return GSL_SUCCESS;
+        }
+    GSL_ERROR("formula must be delta, params or params+reg", GSL_EINVAL);
+}
+
+/* The tensors a formula's report holds: W1, b1, W2, ... as ranges of the params block,
+ * or z1 .. zL (n_l x m) laid end to end for delta. Returns their number. */
+static size_t formula_ranges(gp_formula f, const gp_network *net, size_t m,
+                             gp_tensor_range *t, char (*names)[24]) {
+    size_t L = net->p.L, off = 0;
+    for (size_t l = 1; l <= L; l++) {
+        size_t n = net->p.sizes[l], q = f == GP_FORMULA_DELTA ? l - 1 : 2 * (l - 1);
+        if (f == GP_FORMULA_DELTA) {
+            snprintf(names[q], 24, "z%zu", l);
+            t[q] = (gp_tensor_range){names[q], off, n * m, m, GP_TENSOR_Z, l};
+            off += n * m;
+            continue;
+        }
+        snprintf(names[q], 24, "W%zu", l);
+        snprintf(names[q + 1], 24, "b%zu", l);
+        t[q] = (gp_tensor_range){names[q],
+                                 gp_params_offset(&net->p, l, 1),
+                                 n * net->p.sizes[l - 1],
+                                 net->p.sizes[l - 1],
+                                 GP_TENSOR_W,
+                                 l};
+        t[q + 1] = (gp_tensor_range){
+            names[q + 1], gp_params_offset(&net->p, l, 0), n, 0, GP_TENSOR_B, l};
+    }
+    return f == GP_FORMULA_DELTA ? L : 2 * L;
+}
+
+gp_fcheck_report *gp_formula_report_alloc(gp_formula f, const gp_network *net, size_t m) {
+    gp_tensor_range t[2 * GP_MAX_LAYERS];
+    char names[2 * GP_MAX_LAYERS][24];
+    if (net->p.L > GP_MAX_LAYERS)
+        GSL_ERROR_NULL("too many layers", GSL_EINVAL);
+    return gp_fcheck_report_alloc(t, formula_ranges(f, net, m, t, names));
+}
+
+double gpi_l1_step(double h, double w, int is_w, const gp_regularization *reg) {
+    /* |w| has a kink at 0: keep the stencil (which reaches w +- h) on one side. */
+    if (is_w && reg && reg->l1 > 0 && w != 0 && h > fabs(w) / 4)
+        return fabs(w) / 4;
+    return h;
+}
+
+/* ---- parameters: C(params) with one parameter replaced by t ---- */
+
+typedef struct {
+    gp_network *net; /* a private copy, perturbed in place */
+    const gsl_matrix *X, *Y;
+    const gp_regularization *reg;
+    gp_backprop_workspace *w;
+    size_t i;
+    int status;
+} param_fn;
+
+static double eval_param(double t, void *vp) {
+    param_fn *p = vp;
+    double *slot = gsl_vector_ptr(p->net->p.params, p->i), saved = *slot, c = NAN;
+    *slot = t;
+    int status = gp_total_cost(p->net, p->X, p->Y, p->reg, p->w, &c);
+    if (status && !p->status)
+        p->status = status;
+    *slot = saved;
+    return c;
+}
+
+static int param_deriv(void *ctx, size_t i, const gp_fcheck_opts *opts, double *result,
+                       double *abserr) {
+    param_fn *p = ctx;
+    size_t l, j, k;
+    int is_w;
+    gp_params_locate(&p->net->p, i, &l, &is_w, &j, &k);
+    double x = gsl_vector_get(p->net->p.params, i);
+    gp_fcheck_opts local = *opts;
+    local.h = gpi_l1_step(opts->h, x, is_w, p->reg);
+    gsl_function F = {eval_param, p};
+    p->i = i;
+    gpi_deriv(&F, x, &local, result, abserr);
+    return p->status;
+}
+
+int gp_gradcheck_params(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                        const gp_regularization *reg, const gp_gradient *analytic,
+                        const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+    if (analytic->n_params != net->p.n_params || analytic->L != net->p.L)
+        GSL_ERROR("gradient does not match the network", GSL_EBADLEN);
+    if (r->n_tensors != 2 * net->p.L || check_ranges(r, net->p.n_params))
+        GSL_ERROR("report does not match the network", GSL_EBADLEN);
+    if (X->size2 == 0)
+        GSL_ERROR("no samples", GSL_EBADLEN);
+    param_fn p = {gp_network_clone(net), X, Y, reg, NULL, 0, GSL_SUCCESS};
+    if (p.net)
+        p.w = gp_backprop_workspace_alloc(net, X->size2);
+    if (!p.net || !p.w) {
+        gp_network_free(p.net);
+        GSL_ERROR("out of memory", GSL_ENOMEM);
+    }
+    int status = GSL_SUCCESS;
+    for (size_t t = 0; t < r->n_tensors && !status; t++)
+        status = gpi_check_tensor(r, opts, t, NULL, r->tensors[t].length,
+                                  analytic->params, param_deriv, &p);
+    gp_backprop_workspace_free(p.w);
+    gp_network_free(p.net);
+    return status;
+}
+
+/* ---- pre-activations: C_x as a function of z^l_j, run forward from layer l ---- */
+
+typedef struct {
+    const gp_network *net;
+    size_t l;
+    gsl_vector **z, **a; /* scratch per layer, z[l-1] = z^l */
+    const gsl_vector *y;
+    gsl_vector *zl; /* the perturbed z^l */
+    size_t j;
+} z_fn;
+
+static double forward_from(const gp_network *net, size_t l, const gsl_vector *zl,
+                           gsl_vector **z, gsl_vector **a, const gsl_vector *y) {
+    size_t L = net->p.L;
+    const gsl_vector *zk = zl;
+    for (size_t k = l; k < L; k++) {
+        gp_sigmoid_vector(zk, a[k - 1]);
+        gsl_vector_memcpy(z[k], net->p.b[k]);
+        gsl_blas_dgemv(CblasNoTrans, 1.0, net->p.w[k], a[k - 1], 1.0, z[k]);
+        zk = z[k];
+    }
+    return net->cost->fn_z(zk, y);
+}
+
+static double eval_z(double t, void *vp) {
+    z_fn *p = vp;
+    double saved = gsl_vector_get(p->zl, p->j);
+    gsl_vector_set(p->zl, p->j, t);
+    double c = forward_from(p->net, p->l, p->zl, p->z, p->a, p->y);
+    gsl_vector_set(p->zl, p->j, saved);
+    return c;
+}
+
+static void free_layers(gsl_vector **v, size_t L) {
+    if (v)
+        for (size_t l = 0; l < L; l++)
+            gsl_vector_free(v[l]);
+    free(v);
+}
+
+static gsl_vector **alloc_layers(const gp_network *net) {
+    gsl_vector **v = calloc(net->p.L, sizeof *v);
+    if (!v)
+        return NULL;
+    for (size_t l = 1; l <= net->p.L; l++)
+        if (!(v[l - 1] = gsl_vector_alloc(net->p.sizes[l]))) {
+            free_layers(v, net->p.L);
+            return NULL;
+        }
+    return v;
+}
+
+int gp_cost_from_z(const gp_network *net, size_t l, const gsl_vector *zl,
+                   const gsl_vector *y, double *cost) {
+    if (l < 1 || l > net->p.L)
+        GSL_ERROR("layer out of range", GSL_EINVAL);
+    GPI_CHECK_LEN(zl->size, net->p.sizes[l]);
+    GPI_CHECK_LEN(y->size, net->p.sizes[net->p.L]);
+    gsl_vector **z = alloc_layers(net), **a = alloc_layers(net);
+    int status = GSL_SUCCESS;
+    if (!z || !a) {
+        status = GSL_ENOMEM;
+        gsl_error("out of memory", __FILE__, __LINE__, status);
+    } else
+        *cost = forward_from(net, l, zl, z, a, y);
+    free_layers(z, net->p.L);
+    free_layers(a, net->p.L);
+    return status;
+}
+
+/* dC_x/dz^l_j of sample i, coordinate offset + j m + i of tensor z^l: the cached z^l of
+ * the sample (from one batch forward pass) is copied and perturbed, and only layers
+ * l..L are rerun. */
+typedef struct {
+    z_fn p;
+    const gsl_matrix *Zl, *Y; /* z^l of the batch (n_l x >= m), targets */
+    size_t offset, m;
+} delta_fn;
+
+static int delta_deriv(void *ctx, size_t coord, const gp_fcheck_opts *opts,
+                       double *result, double *abserr) {
+    delta_fn *d = ctx;
+    size_t j = (coord - d->offset) / d->m, i = (coord - d->offset) % d->m;
+    gsl_vector_const_view zi = gsl_matrix_const_subcolumn(d->Zl, i, 0, d->p.zl->size);
+    gsl_vector_const_view y = gsl_matrix_const_column(d->Y, i);
+    gsl_vector_memcpy(d->p.zl, &zi.vector);
+    d->p.y = &y.vector;
+    d->p.j = j;
+    gsl_function F = {eval_z, &d->p};
+    gpi_deriv(&F, gsl_vector_get(d->p.zl, j), opts, result, abserr);
+    return GSL_SUCCESS;
+}
+
+/* delta^1 .. delta^L (first m columns each) end to end, as the report's z tensors. */
+static gsl_vector *deltas_flat(const gp_fcheck_report *r, gsl_matrix *const *delta,
+                               size_t m) {
+    const gp_fcheck_tensor *last = &r->tensors[r->n_tensors - 1];
+    gsl_vector *D = gsl_vector_alloc(last->offset + last->length);
+    for (size_t t = 0; D && t < r->n_tensors; t++)
+        for (size_t q = 0; q < r->tensors[t].length; q++)
+            gsl_vector_set(D, r->tensors[t].offset + q,
+                           gsl_matrix_get(delta[t], q / m, q % m));
+    return D;
+}
+
+static int deltas_shape(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                        gsl_matrix *const *delta, const gp_fcheck_report *r) {
+    size_t L = net->p.L, m = X->size2;
+    if (X->size1 != net->p.sizes[0] || Y->size1 != net->p.sizes[L] || Y->size2 != m ||
+        m == 0)
+        GSL_ERROR("X, Y and the network disagree in shape", GSL_EBADLEN);
+    for (size_t l = 1; l <= L; l++)
+        if (delta[l - 1]->size1 != net->p.sizes[l] || delta[l - 1]->size2 < m)
+            GSL_ERROR("delta[l-1] must be n_l x (at least m)", GSL_EBADLEN);
+    if (r->n_tensors != L)
+        GSL_ERROR("report does not hold z1 .. zL", GSL_EBADLEN);
+    for (size_t l = 1; l <= L; l++)
+        if (r->tensors[l - 1].length != net->p.sizes[l] * m ||
+            r->tensors[l - 1].cols != m)
+            GSL_ERROR("report does not hold z1 .. zL", GSL_EBADLEN);
+    return GSL_SUCCESS;
+}
+
+int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                        gsl_matrix *const *delta, const gp_fcheck_opts *opts,
+                        gp_fcheck_report *r) {
+    size_t L = net->p.L, m = X->size2;
+    int status = deltas_shape(net, X, Y, delta, r);
+    if (status)
+        return status;
+    gsl_vector **z = alloc_layers(net), **a = alloc_layers(net), **zs = alloc_layers(net);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, m);
+    gsl_vector *D = deltas_flat(r, delta, m);
+    if (!z || !a || !zs || !w || !D) {
+        status = GSL_ENOMEM;
+        gsl_error("out of memory", __FILE__, __LINE__, status);
+        goto done;
+    }
+    status = gp_feedforward(net, X, w);
+    for (size_t l = 1; l <= L && !status; l++) {
+        delta_fn d = {{net, l, z, a, NULL, zs[l - 1], 0},
+                      w->z[l - 1],
+                      Y,
+                      r->tensors[l - 1].offset,
+                      m};
+        status = gpi_check_tensor(r, opts, l - 1, NULL, r->tensors[l - 1].length, D,
+                                  delta_deriv, &d);
+    }
+done:
+    free_layers(z, L);
+    free_layers(a, L);
+    free_layers(zs, L);
+    gp_backprop_workspace_free(w);
+    gsl_vector_free(D);
+    return status;
+}
+
+int gp_check_formula(gp_formula f, const gp_network *net, const gsl_matrix *X,
+                     const gsl_matrix *Y, const gp_regularization *reg,
+                     const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+    if ((unsigned)f >= GP_N_FORMULAS)
+        GSL_ERROR("unknown formula", GSL_EINVAL);
+    if (X->size2 == 0)
+        GSL_ERROR("no samples", GSL_EBADLEN);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
+    gp_gradient *g = gp_gradient_alloc(net);
+    int status = GSL_SUCCESS;
+    if (!w || !g) {
+        status = GSL_ENOMEM;
+        gsl_error("out of memory", __FILE__, __LINE__, status);
+    } else if (f == GP_FORMULA_DELTA) {
+        status = gp_backprop_batch(net, X, Y, w, g);
+        if (!status)
+            status = gp_gradcheck_deltas(net, X, Y, w->delta, opts, r);
+    } else {
+        const gp_regularization *rg = f == GP_FORMULA_REG ? reg : NULL;
+        status = gp_total_gradient(net, X, Y, rg, w, g);
+        if (!status)
+            status = gp_gradcheck_params(net, X, Y, rg, g, opts, r);
+    }
+    gp_gradient_free(g);
+    gp_backprop_workspace_free(w);
+    return status;
+}
+
+/* ---- random cases ---- */
+
+void gp_case_opts_default(gp_case_opts *opts) {
+    opts->min_layers = 1;
+    opts->max_layers = 4;
+    opts->min_width = 1;
+    opts->max_width = 10;
+    opts->min_batch = 1;
+    opts->max_batch = 16;
+    opts->scale_min = 1e-3;
+    opts->scale_max = 10;
+    opts->square_hidden = 0;
+}
+
+/* Uniform integer in [lo, hi]. */
+static size_t uniform_int(gsl_rng *r, size_t lo, size_t hi) {
+    return lo + (size_t)gsl_rng_uniform_int(r, (unsigned long)(hi - lo + 1));
+}
+
+void gp_case_fill_target(gsl_rng *r, const gp_cost_type *cost, gsl_vector *y) {
+    if (cost->output == GP_OUTPUT_SOFTMAX) {
+        gsl_vector_set_zero(y);
+        gsl_vector_set(y, uniform_int(r, 0, y->size - 1), 1.0);
+    } else if (cost == &gp_cost_cross_entropy) {
+        /* Any y in [0,1] (SPEC), with the ends themselves drawn now and then. */
+        for (size_t j = 0; j < y->size; j++) {
+            double u = gsl_rng_uniform(r);
+            gsl_vector_set(y, j, u < 0.15 ? 0.0 : u < 0.3 ? 1.0 : gsl_rng_uniform(r));
+        }
+    } else {
+        for (size_t j = 0; j < y->size; j++)
+            gsl_vector_set(y, j, 1.5 * gsl_ran_gaussian(r, 1.0));
+    }
+}
+
+static int case_opts_valid(const gp_case_opts *o) {
+    return o->min_layers >= 1 && o->max_layers >= o->min_layers &&
+           o->max_layers < GP_MAX_LAYERS && o->min_width >= 1 &&
+           o->max_width >= o->min_width && o->min_batch >= 1 &&
+           o->max_batch >= o->min_batch && o->scale_min > 0 &&
+           o->scale_max >= o->scale_min && isfinite(o->scale_max);
+}
+
+/* The draws, in this order: L, the square width, the sizes, m, the scale. */
+static size_t case_shape(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *o,
+                         size_t *sizes, size_t *m, double *scale) {
+    size_t L = uniform_int(r, o->min_layers, o->max_layers);
+    size_t square = uniform_int(r, o->min_width, o->max_width);
+    for (size_t l = 0; l <= L; l++)
+        sizes[l] = o->square_hidden && l > 0 ? square
+                                             : uniform_int(r, o->min_width, o->max_width);
+    /* Softmax of one output is the constant 1 (zero gradient): give it two classes. */
+    if (cost->output == GP_OUTPUT_SOFTMAX && sizes[L] < 2)
+        sizes[L] = 2;
+    *m = uniform_int(r, o->min_batch, o->max_batch);
+    double lo = log(o->scale_min), hi = log(o->scale_max);
+    *scale = exp(lo + (hi - lo) * gsl_rng_uniform(r));
+    return L;
+}
+
+int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opts,
+                   gp_network **net, gsl_matrix **X, gsl_matrix **Y, double *scale) {
+    size_t sizes[GP_MAX_LAYERS + 1], m;
+    double s;
+    if (!case_opts_valid(opts))
+        GSL_ERROR("bad random-case limits", GSL_EINVAL);
+    size_t L = case_shape(r, cost, opts, sizes, &m, &s);
+    *net = gp_network_alloc(L + 1, sizes, cost);
+    *X = gsl_matrix_alloc(sizes[0], m);
+    *Y = gsl_matrix_alloc(sizes[L], m);
+    if (!*net || !*X || !*Y) {
+        gp_network_free(*net);
+        gsl_matrix_free(*X);
+        gsl_matrix_free(*Y);
+        *net = NULL, *X = *Y = NULL;
+        GSL_ERROR("out of memory", GSL_ENOMEM);
+    }
+    for (size_t i = 0; i < (*net)->p.n_params; i++)
+        gsl_vector_set((*net)->p.params, i, s * gsl_ran_gaussian(r, 1.0));
+    for (size_t j = 0; j < sizes[0]; j++)
+        for (size_t i = 0; i < m; i++)
+            gsl_matrix_set(*X, j, i, gsl_ran_gaussian(r, 1.0));
+    for (size_t i = 0; i < m; i++) {
+        gsl_vector_view y = gsl_matrix_column(*Y, i);
+        gp_case_fill_target(r, cost, &y.vector);
+    }
+    if (scale)
+        *scale = s;
+    return GSL_SUCCESS;
 }

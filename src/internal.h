@@ -38,6 +38,18 @@ int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows
 #include <gsl/gsl_math.h>
 void gpi_deriv(const gsl_function *f, double x, const gp_fcheck_opts *opts,
                double *result, double *abserr);
+/* The derivative of a checked function along coordinate coord, by gpi_deriv. */
+typedef int (*gpi_coord_deriv)(void *ctx, size_t coord, const gp_fcheck_opts *opts,
+                               double *result, double *abserr);
+/* The engine's one loop (gradcheck.c): numerical derivatives at indices idx[0..k) of
+ * tensor t (idx NULL: 0..k-1), then the tensor's scale, then each verdict of
+ * analytic[offset + index] by gp_fcheck_add. */
+int gpi_check_tensor(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t t,
+                     const size_t *idx, size_t k, const gsl_vector *analytic,
+                     gpi_coord_deriv deriv, void *ctx);
+/* The initial step for parameter w: h, or |w|/4 for a weight under L1, so that the
+ * stencil (which reaches w +- h) stays on one side of the kink of |w| at 0. */
+double gpi_l1_step(double h, double w, int is_w, const gp_regularization *reg);
 
 /* The middle phase of gpi_backprop_accumulate (see backprop.c), shared with the
  * sparse step: with z^1, a^1, sigma'(z^1) of the m = w->m samples in the workspace,

@@ -227,47 +227,33 @@ int gp_oracle_perturbed_cost(gp_oracle *o, size_t i, double t, double *cost) {
     return GSL_SUCCESS;
 }
 
-void gp_oracle_ranges(const gp_network *net, gp_tensor_range *t, char (*names)[24]) {
-    for (size_t l = 1; l <= net->p.L; l++) {
-        size_t q = 2 * (l - 1);
-        snprintf(names[q], 24, "W%zu", l);
-        snprintf(names[q + 1], 24, "b%zu", l);
-        t[q].name = names[q];
-        t[q].offset = gp_params_offset(&net->p, l, 1);
-        t[q].length = net->p.sizes[l] * net->p.sizes[l - 1];
-        t[q].cols = net->p.sizes[l - 1];
-        t[q + 1].name = names[q + 1];
-        t[q + 1].offset = gp_params_offset(&net->p, l, 0);
-        t[q + 1].length = net->p.sizes[l];
-        t[q + 1].cols = 0;
-    }
-}
-
 gp_fcheck_report *gp_oracle_report_alloc(const gp_network *net) {
-    size_t n = 2 * net->p.L;
-    gp_tensor_range *t = malloc(n * sizeof *t);
-    char(*names)[24] = malloc(n * sizeof *names);
-    gp_fcheck_report *r = NULL;
-    if (t && names) {
-        gp_oracle_ranges(net, t, names);
-        r = gp_fcheck_report_alloc(t, n);
-    }
-    free(t);
-    free(names);
-    if (!r)
-        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
-    return r;
+    return gp_formula_report_alloc(GP_FORMULA_PARAMS, net, 0);
 }
 
 typedef struct {
-    const param_slot *s;
+    gp_oracle *o;
+    param_slot s;
     size_t evals;
 } slot_fn;
 
 static double eval_slot(double t, void *vp) {
     slot_fn *f = vp;
     f->evals++;
-    return slot_cost(f->s, t);
+    return slot_cost(&f->s, t);
+}
+
+/* The engine's coordinate derivative (gpi_check_tensor): parameter i by the cached,
+ * downstream-only re-evaluation. */
+static int slot_deriv(void *ctx, size_t i, const gp_fcheck_opts *opts, double *result,
+                      double *abserr) {
+    slot_fn *f = ctx;
+    slot_set(f->o, i, &f->s);
+    gp_fcheck_opts local = *opts;
+    local.h = gpi_l1_step(opts->h, f->s.w0, f->s.is_w, &f->o->reg);
+    gsl_function F = {eval_slot, f};
+    gpi_deriv(&F, f->s.w0, &local, result, abserr);
+    return GSL_SUCCESS;
 }
 
 int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate,
@@ -277,40 +263,18 @@ int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate,
         GSL_ERROR("candidate does not match the network", GSL_EBADLEN);
     if (r->n_tensors != 2 * p->L)
         GSL_ERROR("report does not match the network", GSL_EBADLEN);
-    double *num = malloc(2 * p->n_params * sizeof *num);
-    if (!num)
-        GSL_ERROR("out of memory", GSL_ENOMEM);
-    param_slot s;
-    slot_fn sf = {&s, 0};
-    gsl_function F = {eval_slot, &sf};
-    for (size_t i = 0; i < p->n_params; i++) {
-        slot_set(o, i, &s);
-        double h = opts->h;
-        /* |w| has a kink at 0: keep the stencil (which reaches w +- h) on one side. */
-        if (s.is_w && o->reg.l1 > 0 && s.w0 != 0 && h > fabs(s.w0) / 4)
-            h = fabs(s.w0) / 4;
-        gp_fcheck_opts local = *opts;
-        local.h = h;
-        gpi_deriv(&F, s.w0, &local, &num[2 * i], &num[2 * i + 1]);
-    }
-    /* Verdicts per tensor, now that each tensor's scale (max |numeric|) is known. */
-    for (size_t t = 0; t < r->n_tensors; t++) {
-        const gp_fcheck_tensor *ts = &r->tensors[t];
-        double scale = 0;
-        for (size_t q = 0; q < ts->length; q++)
-            if (isfinite(num[2 * (ts->offset + q)]))
-                scale = fmax(scale, fabs(num[2 * (ts->offset + q)]));
-        gp_fcheck_set_scale(r, t, scale);
-        for (size_t q = 0; q < ts->length; q++) {
-            size_t i = ts->offset + q;
-            gp_fcheck_add(r, opts, t, q, gsl_vector_get(candidate->params, i), num[2 * i],
-                          num[2 * i + 1]);
-        }
-    }
-    free(num);
+    for (size_t t = 0; t < r->n_tensors; t++)
+        if (r->tensors[t].offset > p->n_params ||
+            r->tensors[t].length > p->n_params - r->tensors[t].offset)
+            GSL_ERROR("report does not match the network", GSL_EBADLEN);
+    slot_fn f = {o, {0}, 0};
+    int status = GSL_SUCCESS;
+    for (size_t t = 0; t < r->n_tensors && !status; t++)
+        status = gpi_check_tensor(r, opts, t, NULL, r->tensors[t].length,
+                                  candidate->params, slot_deriv, &f);
     if (n_evals)
-        *n_evals += sf.evals;
-    return GSL_SUCCESS;
+        *n_evals += f.evals;
+    return status;
 }
 
 int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X,

@@ -61,22 +61,21 @@ int record_write_compare(const char *path, const char *oracle, gp_precision prec
 int record_write_check(const char *path, const char *formula, const gp_network *net,
                        const gsl_matrix *X, const gsl_matrix *Y,
                        const gp_regularization *reg, unsigned long seed,
-                       size_t case_index, const gp_gradcheck_report *r, char *err,
+                       size_t case_index, const gp_fcheck_report *r, char *err,
                        size_t errlen) {
-    static const char *const tn[] = {"W", "b", "z"};
     json_t *o = record_base("check", net, X, Y, reg), *fs = json_array();
     json_object_set_new(o, "formula", json_string(formula));
     json_object_set_new(o, "precision", json_string("float64"));
     json_object_set_new(o, "seed", json_integer((json_int_t)seed));
     json_object_set_new(o, "case", json_integer((json_int_t)case_index));
-    for (size_t q = 0; q < r->n_worst && !(r->worst[q].error <= r->worst[q].allowed);
-         q++) {
-        const gp_gradcheck_entry *e = &r->worst[q];
-        char name[24];
-        snprintf(name, sizeof name, "%s%zu", tn[e->tensor], e->l);
-        json_t *f =
-            json_pack("{s:s, s:I, s:I}", "tensor", name, "row", (json_int_t)e->j,
-                      e->tensor == GP_TENSOR_Z ? "sample" : "col", (json_int_t)e->k);
+    for (size_t q = 0; q < r->n_worst && r->worst[q].score > 1; q++) {
+        const gp_fcheck_entry *e = &r->worst[q];
+        gp_tensor kind;
+        size_t j, k;
+        gp_fcheck_entry_locate(r, e, &kind, NULL, &j, &k);
+        json_t *f = json_pack("{s:s, s:I, s:I}", "tensor", r->tensors[e->tensor].name,
+                              "row", (json_int_t)j,
+                              kind == GP_TENSOR_Z ? "sample" : "col", (json_int_t)k);
         json_object_set_new(f, "analytic", num(e->analytic));
         json_object_set_new(f, "numeric", num(e->numeric));
         json_object_set_new(f, "error_estimate", num(e->abserr));
@@ -92,38 +91,26 @@ int record_write_check(const char *path, const char *formula, const gp_network *
 typedef struct {
     record_formula formula;
     gp_regularization reg;
-    gp_gradcheck_report rep;
+    gp_fcheck_report *rep;
 } formula_prop;
 
 static int formula_fails(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                          void *params) {
     formula_prop *p = params;
-    gp_gradcheck_opts go;
-    gp_gradcheck_opts_default(&go);
-    gp_gradcheck_report_init(&p->rep);
-    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
-    gp_gradient *g = gp_gradient_alloc(net);
-    int status = !w || !g ? GSL_ENOMEM : GSL_SUCCESS;
-    if (!status && p->formula == RECORD_DELTA) {
-        status = gp_backprop_batch(net, X, Y, w, g);
-        if (!status)
-            status = gp_gradcheck_deltas(net, X, Y, w->delta, &go, &p->rep);
-    } else if (!status) {
-        const gp_regularization *reg = p->formula == RECORD_REG ? &p->reg : NULL;
-        status = gp_total_gradient(net, X, Y, reg, w, g);
-        if (!status)
-            status = gp_gradcheck_params(net, X, Y, reg, g, &go, &p->rep);
-    }
-    gp_gradient_free(g);
-    gp_backprop_workspace_free(w);
-    return status ? -1 : p->rep.n_failed > 0;
+    gp_fcheck_opts go;
+    gp_fcheck_opts_default(&go, GP_FLOAT64);
+    gp_fcheck_report_free(p->rep);
+    p->rep = gp_formula_report_alloc(p->formula, net, X->size2);
+    if (!p->rep || gp_check_formula(p->formula, net, X, Y, &p->reg, &go, p->rep))
+        return -1;
+    return p->rep->n_failed > 0;
 }
 
 int record_check_failure(const char *path, record_formula formula,
                          const gp_regularization *reg, const gp_network *net,
                          const gsl_matrix *X, const gsl_matrix *Y, unsigned long seed,
                          size_t case_index, char *msg, size_t len) {
-    formula_prop p = {formula, reg ? *reg : (gp_regularization){0, 0, 0}, {0}};
+    formula_prop p = {formula, reg ? *reg : (gp_regularization){0, 0, 0}, NULL};
     gp_network *n = gp_network_clone(net);
     gsl_matrix *Xs = gsl_matrix_alloc(X->size1, X->size2),
                *Ys = gsl_matrix_alloc(Y->size1, Y->size2);
@@ -140,9 +127,9 @@ int record_check_failure(const char *path, record_formula formula,
         snprintf(msg, len, "the failure did not reproduce");
         goto done;
     }
-    if (record_write_check(path, formula == RECORD_DELTA ? "delta" : "params", n, Xs, Ys,
-                           formula == RECORD_REG ? &p.reg : NULL, seed, case_index,
-                           &p.rep, msg, len))
+    if (record_write_check(path, formula == GP_FORMULA_DELTA ? "delta" : "params", n, Xs,
+                           Ys, formula == GP_FORMULA_REG ? &p.reg : NULL, seed,
+                           case_index, p.rep, msg, len))
         goto done;
     int k = snprintf(msg, len, "shrunk in %zu steps to sizes [", steps);
     for (size_t l = 0; l <= n->p.L && k > 0 && (size_t)k < len; l++)
@@ -152,6 +139,7 @@ int record_check_failure(const char *path, record_formula formula,
                  path);
     rc = 0;
 done:
+    gp_fcheck_report_free(p.rep);
     gp_network_free(n);
     gsl_matrix_free(Xs);
     gsl_matrix_free(Ys);

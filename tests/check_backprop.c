@@ -181,30 +181,31 @@ static void note_record(char *msg, size_t len, record_formula f,
  * `gradproof replay` reads, with the failing entries. */
 START_TEST(test_failed_property_writes_shrunk_record) {
     gp_cost_type wrong = gp_cost_quadratic;
-    gp_gradcheck_opts opts;
-    gp_gradcheck_report rep;
+    gp_fcheck_opts opts;
+    gp_fcheck_report *rep;
     tu_shape sh;
     json_error_t jerr;
     char path[600];
     wrong.delta = wrong_quad_delta;
     tu_shape_default(&sh);
-    sh.min_L = 2;
+    sh.min_layers = 2;
     sh.min_width = 3;
     sh.min_batch = 3;
-    sh.min_scale = 0.1;
-    sh.max_scale = 1.0;
+    sh.scale_min = 0.1;
+    sh.scale_max = 1.0;
     gsl_rng *r = tu_rng_for_case(0x5EC0, 0);
     tu_case *c = tu_case_alloc(r, &wrong, &sh);
     ck_assert_ptr_nonnull(c);
     ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad), GSL_SUCCESS);
-    gp_gradcheck_opts_default(&opts);
-    gp_gradcheck_report_init(&rep);
-    ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, NULL, c->grad, &opts, &rep),
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
+    rep = gp_formula_report_alloc(GP_FORMULA_PARAMS, c->net, c->m);
+    ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, NULL, c->grad, &opts, rep),
                      GSL_SUCCESS);
-    ck_assert_uint_gt(rep.n_failed, 0);
+    ck_assert_uint_gt(rep->n_failed, 0);
+    gp_fcheck_report_free(rep);
     tu_tmpdir_make("check_backprop-record");
     setenv("GP_RECORD_DIR", tu_tmpdir(), 1);
-    const char *note = tu_record(TU_PROG, RECORD_PARAMS, NULL, c, 0x5EC0, 0);
+    const char *note = tu_record(TU_PROG, GP_FORMULA_PARAMS, NULL, c, 0x5EC0, 0);
     unsetenv("GP_RECORD_DIR");
     ck_assert_msg(strncmp(note, "record: shrunk", 14) == 0, "%s", note);
     snprintf(path, sizeof path, "%s/%s-5ec0-0.json", tu_tmpdir(), TU_PROG);
@@ -235,33 +236,34 @@ START_TEST(test_backprop_gradients_match_numeric) {
     const gp_cost_type *cost = gp_cost_types[_i];
     const unsigned long salt = 0xB340 + (unsigned long)_i;
     size_t n = tu_cases(N_GRAD), i, with_signal = 0;
-    gp_gradcheck_opts opts;
+    gp_fcheck_opts opts;
     tu_stat st;
-    gp_gradcheck_opts_default(&opts);
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
     tu_stat_init(&st, "backprop_dC/dW,dC/db", cost->name);
     for (i = 0; i < n; i++) {
         gsl_rng *r;
         tu_case *c;
-        gp_gradcheck_report rep;
+        gp_fcheck_report *rep;
         char msg[2048];
         if (!tu_case_selected(i))
             continue;
         c = new_case(salt, i, cost, NULL, &r);
         ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad),
                          GSL_SUCCESS);
-        gp_gradcheck_report_init(&rep);
+        rep = gp_formula_report_alloc(GP_FORMULA_PARAMS, c->net, c->m);
         ck_assert_int_eq(
-            gp_gradcheck_params(c->net, c->X, c->Y, &no_reg, c->grad, &opts, &rep),
+            gp_gradcheck_params(c->net, c->X, c->Y, &no_reg, c->grad, &opts, rep),
             GSL_SUCCESS);
-        tu_describe_worst(&rep, msg, sizeof msg);
-        if (rep.n_failed)
-            note_record(msg, sizeof msg, RECORD_PARAMS, NULL, c, salt, i);
-        ck_assert_msg(rep.n_failed == 0, FAIL_FMT,
+        tu_describe_worst(rep, msg, sizeof msg);
+        if (rep->n_failed)
+            note_record(msg, sizeof msg, GP_FORMULA_PARAMS, NULL, c, salt, i);
+        ck_assert_msg(rep->n_failed == 0, FAIL_FMT,
                       FAIL_ARGS("dC/dW,dC/db", c, i, salt, msg));
-        ck_assert_uint_eq(rep.n_checked, c->net->p.n_params);
-        with_signal += rep.sum_abs_numeric > 1e-6;
-        tu_stat_report(&st, &rep);
+        ck_assert_uint_eq(rep->n_checked, c->net->p.n_params);
+        with_signal += rep->sum_abs_numeric > 1e-6;
+        tu_stat_report(&st, rep);
         st.cases++;
+        gp_fcheck_report_free(rep);
         tu_case_free(c);
         gsl_rng_free(r);
     }
@@ -278,14 +280,14 @@ START_TEST(test_backprop_deltas_match_numeric) {
     const gp_cost_type *cost = gp_cost_types[_i];
     const unsigned long salt = 0xDE1 + (unsigned long)_i;
     size_t n = tu_cases(N_DELTA), i;
-    gp_gradcheck_opts opts;
+    gp_fcheck_opts opts;
     tu_stat st;
-    gp_gradcheck_opts_default(&opts);
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
     tu_stat_init(&st, "backprop_delta^l", cost->name);
     for (i = 0; i < n; i++) {
         gsl_rng *r;
         tu_case *c;
-        gp_gradcheck_report rep;
+        gp_fcheck_report *rep;
         char msg[2048];
         size_t expect = 0, l;
         if (!tu_case_selected(i))
@@ -293,19 +295,20 @@ START_TEST(test_backprop_deltas_match_numeric) {
         c = new_case(salt, i, cost, NULL, &r);
         ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad),
                          GSL_SUCCESS);
-        gp_gradcheck_report_init(&rep);
-        ck_assert_int_eq(
-            gp_gradcheck_deltas(c->net, c->X, c->Y, c->w->delta, &opts, &rep),
-            GSL_SUCCESS);
-        tu_describe_worst(&rep, msg, sizeof msg);
-        if (rep.n_failed)
-            note_record(msg, sizeof msg, RECORD_DELTA, NULL, c, salt, i);
-        ck_assert_msg(rep.n_failed == 0, FAIL_FMT, FAIL_ARGS("delta^l", c, i, salt, msg));
+        rep = gp_formula_report_alloc(GP_FORMULA_DELTA, c->net, c->m);
+        ck_assert_int_eq(gp_gradcheck_deltas(c->net, c->X, c->Y, c->w->delta, &opts, rep),
+                         GSL_SUCCESS);
+        tu_describe_worst(rep, msg, sizeof msg);
+        if (rep->n_failed)
+            note_record(msg, sizeof msg, GP_FORMULA_DELTA, NULL, c, salt, i);
+        ck_assert_msg(rep->n_failed == 0, FAIL_FMT,
+                      FAIL_ARGS("delta^l", c, i, salt, msg));
         for (l = 1; l <= c->net->p.L; l++)
             expect += c->net->p.sizes[l] * c->m;
-        ck_assert_uint_eq(rep.n_checked, expect);
-        tu_stat_report(&st, &rep);
+        ck_assert_uint_eq(rep->n_checked, expect);
+        tu_stat_report(&st, rep);
         st.cases++;
+        gp_fcheck_report_free(rep);
         tu_case_free(c);
         gsl_rng_free(r);
     }
@@ -319,14 +322,14 @@ START_TEST(test_total_gradient_regularized_matches_numeric) {
     const gp_cost_type *cost = gp_cost_types[_i];
     const unsigned long salt = 0x4E6 + (unsigned long)_i;
     size_t n = tu_cases(N_REG), i;
-    gp_gradcheck_opts opts;
+    gp_fcheck_opts opts;
     tu_stat st;
-    gp_gradcheck_opts_default(&opts);
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
     tu_stat_init(&st, "total_gradient+L2/L1", cost->name);
     for (i = 0; i < n; i++) {
         gsl_rng *r;
         tu_case *c;
-        gp_gradcheck_report rep;
+        gp_fcheck_report *rep;
         gp_regularization reg;
         char msg[2048], what[128];
         int kind = (int)(i % 3); /* 0: L2, 1: L1, 2: both */
@@ -338,20 +341,21 @@ START_TEST(test_total_gradient_regularized_matches_numeric) {
         reg.n = gsl_rng_uniform(r) < 0.5 ? 0 : tu_int(r, 1, 100);
         ck_assert_int_eq(gp_total_gradient(c->net, c->X, c->Y, &reg, c->w, c->grad),
                          GSL_SUCCESS);
-        gp_gradcheck_report_init(&rep);
+        rep = gp_formula_report_alloc(GP_FORMULA_REG, c->net, c->m);
         ck_assert_int_eq(
-            gp_gradcheck_params(c->net, c->X, c->Y, &reg, c->grad, &opts, &rep),
+            gp_gradcheck_params(c->net, c->X, c->Y, &reg, c->grad, &opts, rep),
             GSL_SUCCESS);
-        tu_describe_worst(&rep, msg, sizeof msg);
-        if (rep.n_failed)
-            note_record(msg, sizeof msg, RECORD_REG, &reg, c, salt, i);
+        tu_describe_worst(rep, msg, sizeof msg);
+        if (rep->n_failed)
+            note_record(msg, sizeof msg, GP_FORMULA_REG, &reg, c, salt, i);
         snprintf(what, sizeof what, "total gradient, lambda=%g l1=%g n=%zu", reg.lambda,
                  reg.l1, reg.n);
-        ck_assert_msg(rep.n_failed == 0, FAIL_FMT, FAIL_ARGS(what, c, i, salt, msg));
-        ck_assert_msg(rep.sum_abs_numeric > 0, "no signal: " TU_RERUN_FMT,
+        ck_assert_msg(rep->n_failed == 0, FAIL_FMT, FAIL_ARGS(what, c, i, salt, msg));
+        ck_assert_msg(rep->sum_abs_numeric > 0, "no signal: " TU_RERUN_FMT,
                       TU_RERUN_ARGS(i, "Properties"));
-        tu_stat_report(&st, &rep);
+        tu_stat_report(&st, rep);
         st.cases++;
+        gp_fcheck_report_free(rep);
         tu_case_free(c);
         gsl_rng_free(r);
     }
@@ -581,11 +585,11 @@ START_TEST(test_backprop_rejects_bad_shapes) {
     gsl_vector *x = gsl_vector_calloc(3), *xbad = gsl_vector_calloc(4),
                *y = gsl_vector_calloc(2);
     gp_regularization neg = {-1.0, 0.0, 0};
-    gp_gradcheck_opts opts;
-    gp_gradcheck_report rep;
+    gp_fcheck_opts opts;
+    gp_fcheck_report *rep;
     double cst;
-    gp_gradcheck_opts_default(&opts);
-    gp_gradcheck_report_init(&rep);
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
+    rep = gp_formula_report_alloc(GP_FORMULA_PARAMS, net, 4);
     ck_assert_int_eq(gp_backprop_batch(net, X, Y, w, g), GSL_SUCCESS);
     ck_assert_int_eq(gp_backprop_batch(net, Xbad, Y, w, g), GSL_EBADLEN);
     ck_assert_int_eq(gp_backprop_batch(net, X, Ybad, w, g), GSL_EBADLEN);
@@ -601,8 +605,11 @@ START_TEST(test_backprop_rejects_bad_shapes) {
     ck_assert_int_eq(gp_total_cost(net, X, Y3, NULL, w, &cst), GSL_EBADLEN);
     ck_assert_int_eq(gp_total_gradient(net, X, Y3, NULL, w, g), GSL_EBADLEN);
     ck_assert_int_ne(gp_total_gradient(net, X, Y, &neg, w, g), GSL_SUCCESS);
-    ck_assert_int_ne(gp_gradcheck_params(net, X, Y, NULL, g2, &opts, &rep), GSL_SUCCESS);
-    ck_assert_int_eq(gp_gradcheck_deltas(net, X, Y3, w->delta, &opts, &rep), GSL_EBADLEN);
+    ck_assert_int_ne(gp_gradcheck_params(net, X, Y, NULL, g2, &opts, rep), GSL_SUCCESS);
+    ck_assert_int_eq(gp_gradcheck_deltas(net, X, Y3, w->delta, &opts, rep), GSL_EBADLEN);
+    /* A report laid out for another formula is refused, not misread. */
+    ck_assert_int_eq(gp_gradcheck_deltas(net, X, Y, w->delta, &opts, rep), GSL_EBADLEN);
+    gp_fcheck_report_free(rep);
     ck_assert_int_eq(gp_neuron_gradient(&gp_cost_log_likelihood, x, 0.0, X, y, x, &cst),
                      GSL_EINVAL);
     gsl_vector_free(y);

@@ -1,6 +1,7 @@
 /* tests/check_gradcheck.c: the oracle itself, and mutation controls: the same checker
  * must reject deliberately wrong formulas on a clear majority of random cases while the
  * right formula passes on all of them. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,50 +22,233 @@
 /* ---------------------------------------------------------------- Core */
 
 START_TEST(test_gradcheck_opts_defaults) {
-    gp_gradcheck_opts o;
-    gp_gradcheck_opts_default(&o);
+    gp_fcheck_opts o;
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    ck_assert_int_eq(o.precision, GP_FLOAT64);
     ck_assert_double_eq(o.h, 1e-4);
     ck_assert_double_eq(o.abserr_factor, 4.0);
     ck_assert_double_eq(o.atol, 1e-8);
     ck_assert_double_eq(o.rtol, 1e-6);
+    ck_assert_double_eq(o.stol, 64 * DBL_EPSILON);
     ck_assert_uint_eq(o.n_worst, 5);
 }
 END_TEST
 
-/* |g - d| <= factor abserr + atol + rtol max(|g|,|d|); worst offenders sorted; NaN fails.
- */
-START_TEST(test_gradcheck_add_pass_rule) {
-    gp_gradcheck_opts o;
-    gp_gradcheck_report r;
-    gp_gradcheck_opts_default(&o);
-    gp_gradcheck_report_init(&r);
-    ck_assert_uint_eq(r.n_checked, 0);
-    ck_assert_uint_eq(r.n_worst, 0);
-    ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_W, 1, 0, 0, 1.0, 1.0 + 5e-7, 0.0),
-                     1);
-    ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_W, 1, 0, 1, 1.0, 1.0 + 2e-6, 0.0),
-                     0);
-    ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_B, 2, 3, 0, 0.0, 1e-6, 1e-6), 1);
-    ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_B, 2, 4, 0, 0.0, 5e-9, 0.0), 1);
-    ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_Z, 1, 2, 7, 0.5, -0.5, 0.0), 0);
-    ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_Z, 1, 5, 0, NAN, 0.5, 0.0), 0);
-    ck_assert_int_eq(gp_gradcheck_add(&r, &o, GP_TENSOR_Z, 1, 6, 0, 0.5, NAN, 0.0), 0);
-    ck_assert_uint_eq(r.n_checked, 7);
-    ck_assert_uint_eq(r.n_failed, 4);
-    ck_assert(r.max_abs_error >= 1.0 || isnan(r.max_abs_error));
-    ck_assert_double_eq_tol(r.sum_abs_numeric,
+/* The one rule: |g - d| <= factor abserr + atol + rtol max(|g|,|d|) + stol scale. */
+START_TEST(test_fcheck_rule_is_the_documented_bound) {
+    gp_fcheck_opts o;
+    double allowed;
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    o.stol = 1e-3;
+    ck_assert_int_eq(gp_fcheck_rule(&o, 1.0, 1.0 + 5e-7, 0.0, 0.0, &allowed), 1);
+    ck_assert_double_eq_tol(allowed, 1e-8 + 1e-6 * (1.0 + 5e-7), 1e-22);
+    ck_assert_int_eq(gp_fcheck_rule(&o, 1.0, 1.0 + 2e-6, 0.0, 0.0, NULL), 0);
+    /* the scale term alone lets it through */
+    ck_assert_int_eq(gp_fcheck_rule(&o, 1.0, 1.0 + 2e-6, 0.0, 1e-2, &allowed), 1);
+    ck_assert_double_eq_tol(allowed, 1e-8 + 1e-6 * (1.0 + 2e-6) + 1e-5, 1e-20);
+    /* and the error estimate, weighted by abserr_factor */
+    ck_assert_int_eq(gp_fcheck_rule(&o, 0.0, 1e-6, 2.5e-7, 0.0, NULL), 1);
+    ck_assert_int_eq(gp_fcheck_rule(&o, 0.0, 1e-6, 2.2e-7, 0.0, NULL), 0);
+    ck_assert_int_eq(gp_fcheck_rule(&o, NAN, 0.5, 0.0, 0.0, NULL), 0);
+    ck_assert_int_eq(gp_fcheck_rule(&o, 0.5, NAN, 0.0, 0.0, NULL), 0);
+    ck_assert_int_eq(gp_fcheck_rule(&o, 0.5, 0.5, NAN, 0.0, NULL), 0);
+}
+END_TEST
+
+/* Reports: tallies, NaN fails, worst offenders sorted, entries named and located. */
+START_TEST(test_fcheck_add_report) {
+    gp_fcheck_opts o;
+    gp_tensor_range t[3] = {{"W1", 0, 6, 3, GP_TENSOR_W, 1},
+                            {"b2", 6, 5, 0, GP_TENSOR_B, 2},
+                            {"z1", 11, 16, 8, GP_TENSOR_Z, 1}};
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    gp_fcheck_report *r = gp_fcheck_report_alloc(t, 3);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_uint_eq(r->n_checked, 0);
+    ck_assert_int_eq(gp_fcheck_add(r, &o, 0, 0, 1.0, 1.0 + 5e-7, 0.0), 1);
+    ck_assert_int_eq(gp_fcheck_add(r, &o, 0, 1, 1.0, 1.0 + 2e-6, 0.0), 0);
+    ck_assert_int_eq(gp_fcheck_add(r, &o, 1, 3, 0.0, 1e-6, 1e-6), 1);
+    ck_assert_int_eq(gp_fcheck_add(r, &o, 1, 4, 0.0, 5e-9, 0.0), 1);
+    ck_assert_int_eq(gp_fcheck_add(r, &o, 2, 15, 0.5, -0.5, 0.0), 0);
+    ck_assert_int_eq(gp_fcheck_add(r, &o, 2, 5, NAN, 0.5, 0.0), 0);
+    ck_assert_int_eq(gp_fcheck_add(r, &o, 2, 6, 0.5, NAN, 0.0), 0);
+    ck_assert_uint_eq(r->n_checked, 7);
+    ck_assert_uint_eq(r->n_failed, 4);
+    ck_assert_uint_eq(r->tensors[0].n_failed, 1);
+    ck_assert_uint_eq(r->tensors[1].n_failed, 0);
+    ck_assert_uint_eq(r->tensors[2].n_failed, 3);
+    ck_assert_double_eq_tol(r->sum_abs_numeric,
                             1.0 + 5e-7 + 1.0 + 2e-6 + 1e-6 + 5e-9 + 0.5 + 0.5, 1e-12);
-    ck_assert_uint_eq(r.n_worst, 5);
+    ck_assert_uint_eq(r->n_worst, 5);
     /* the NaNs score infinity; then the sign flip (0.5 vs -0.5) */
-    ck_assert(isinf(r.worst[0].score) && isinf(r.worst[1].score));
-    ck_assert_uint_eq(r.worst[2].j, 2);
-    ck_assert_uint_eq(r.worst[2].k, 7);
-    ck_assert(r.worst[2].tensor == GP_TENSOR_Z);
-    ck_assert_double_eq(r.worst[2].error, 1.0);
-    ck_assert(r.worst[2].score > 1.0 && r.worst[3].score > 1.0 &&
-              r.worst[4].score <= 1.0);
-    ck_assert(r.worst[2].score >= r.worst[3].score &&
-              r.worst[3].score >= r.worst[4].score);
+    ck_assert(isinf(r->worst[0].score) && isinf(r->worst[1].score));
+    const gp_fcheck_entry *e = &r->worst[2];
+    gp_tensor kind;
+    size_t layer, row, col;
+    char name[32];
+    gp_fcheck_entry_locate(r, e, &kind, &layer, &row, &col);
+    ck_assert(kind == GP_TENSOR_Z);
+    ck_assert_uint_eq(layer, 1);
+    ck_assert_uint_eq(row, 1);
+    ck_assert_uint_eq(col, 7);
+    ck_assert_uint_eq(e->coord, 11 + 15);
+    gp_fcheck_entry_name(r, e, name, sizeof name);
+    ck_assert_str_eq(name, "z1[1][7]");
+    gp_fcheck_entry_name(r, &r->worst[3], name, sizeof name);
+    ck_assert_str_eq(name, "W1[0][1]");
+    ck_assert_double_eq(e->error, 1.0);
+    ck_assert(r->worst[2].score > 1.0 && r->worst[3].score > 1.0 &&
+              r->worst[4].score <= 1.0);
+    ck_assert(r->worst[2].score >= r->worst[3].score &&
+              r->worst[3].score >= r->worst[4].score);
+    gp_fcheck_report_free(r);
+}
+END_TEST
+
+/* The formulas' reports: W1, b1, ... over the params block; z1 .. zL of n_l x m. */
+START_TEST(test_formula_reports_name_the_tensors) {
+    size_t sizes[3] = {3, 4, 2};
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
+    gp_fcheck_report *p = gp_formula_report_alloc(GP_FORMULA_PARAMS, net, 5),
+                     *d = gp_formula_report_alloc(GP_FORMULA_DELTA, net, 5);
+    gp_formula f;
+    ck_assert(net && p && d);
+    ck_assert_uint_eq(p->n_tensors, 4);
+    ck_assert_str_eq(p->tensors[2].name, "W2");
+    ck_assert(p->tensors[2].kind == GP_TENSOR_W && p->tensors[2].layer == 2);
+    ck_assert_uint_eq(p->tensors[2].offset, gp_params_offset(&net->p, 2, 1));
+    ck_assert_uint_eq(p->tensors[2].length, 8);
+    ck_assert_uint_eq(p->tensors[2].cols, 4);
+    ck_assert_str_eq(p->tensors[3].name, "b2");
+    ck_assert(p->tensors[3].kind == GP_TENSOR_B);
+    size_t total = 0;
+    for (size_t t = 0; t < p->n_tensors; t++)
+        total += p->tensors[t].length;
+    ck_assert_uint_eq(total, net->p.n_params);
+    ck_assert_uint_eq(d->n_tensors, 2);
+    ck_assert_str_eq(d->tensors[1].name, "z2");
+    ck_assert(d->tensors[1].kind == GP_TENSOR_Z && d->tensors[1].layer == 2);
+    ck_assert_uint_eq(d->tensors[1].offset, 4 * 5);
+    ck_assert_uint_eq(d->tensors[1].length, 2 * 5);
+    ck_assert_uint_eq(d->tensors[1].cols, 5);
+    for (int q = 0; q < GP_N_FORMULAS; q++) {
+        ck_assert_int_eq(gp_formula_lookup(gp_formula_name((gp_formula)q), &f), 0);
+        ck_assert_int_eq(f, q);
+    }
+    gp_fcheck_report_free(p);
+    gp_fcheck_report_free(d);
+    gp_network_free(net);
+}
+END_TEST
+
+static int mut_quad_no_sigma_prime(const gsl_vector *z, const gsl_vector *a,
+                                   const gsl_vector *y, gsl_vector *delta);
+static int mut_ll_sign_flip(const gsl_vector *z, const gsl_vector *a, const gsl_vector *y,
+                            gsl_vector *delta);
+static int mut_xent_extra_sigma_prime(const gsl_vector *z, const gsl_vector *a,
+                                      const gsl_vector *y, gsl_vector *delta);
+
+/* gp_check_formula: the right formulas pass, a wrong output delta fails both delta and
+ * params (the checker's numeric side uses fn_z, not delta). */
+START_TEST(test_check_formula_right_and_wrong) {
+    const gp_cost_type *cost = gp_cost_types[_i % tu_n_costs()];
+    gp_cost_type wrong = *cost;
+    /* A wrong delta for each cost (quadratic-linear's a - y is its right one). */
+    wrong.delta = cost == &gp_cost_cross_entropy    ? mut_xent_extra_sigma_prime
+                  : cost == &gp_cost_log_likelihood ? mut_ll_sign_flip
+                                                    : mut_quad_no_sigma_prime;
+    tu_shape sh;
+    gp_fcheck_opts o;
+    gp_regularization reg = {0.3817, 0.1729, 40};
+    tu_shape_default(&sh);
+    sh.min_batch = 2;
+    sh.scale_min = 0.1;
+    sh.scale_max = 2;
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    gsl_rng *r = tu_rng_for_case(0xF0A1, (size_t)_i);
+    tu_case *c = tu_case_alloc(r, cost, &sh);
+    ck_assert_ptr_nonnull(c);
+    for (int q = 0; q < GP_N_FORMULAS; q++) {
+        gp_formula f = (gp_formula)q;
+        gp_fcheck_report *rep = gp_formula_report_alloc(f, c->net, c->m);
+        char msg[512];
+        ck_assert_int_eq(gp_check_formula(f, c->net, c->X, c->Y, &reg, &o, rep), 0);
+        tu_describe_worst(rep, msg, sizeof msg);
+        ck_assert_msg(rep->n_failed == 0, "%s %s: %s", gp_formula_name(f), c->desc, msg);
+        ck_assert(rep->sum_abs_numeric > 0);
+        size_t expect = f == GP_FORMULA_DELTA ? 0 : c->net->p.n_params;
+        for (size_t l = 1; f == GP_FORMULA_DELTA && l <= c->net->p.L; l++)
+            expect += c->net->p.sizes[l] * c->m;
+        ck_assert_uint_eq(rep->n_checked, expect);
+        if (cost->output != GP_OUTPUT_LINEAR) { /* linear: a - y is right */
+            c->net->cost = &wrong;
+            gp_fcheck_report_reset(rep);
+            ck_assert_int_eq(gp_check_formula(f, c->net, c->X, c->Y, &reg, &o, rep), 0);
+            ck_assert_msg(rep->n_failed > 0, "wrong delta passed %s on %s",
+                          gp_formula_name(f), c->desc);
+            c->net->cost = cost;
+        }
+        gp_fcheck_report_free(rep);
+    }
+    tu_case_free(c);
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* The shared generator: shapes within the limits, targets fitting the cost, and
+ * cross-entropy's ends 0 and 1 drawn (which `gradproof check` never drew before). */
+START_TEST(test_case_random_targets_fit_the_cost) {
+    const gp_cost_type *cost = gp_cost_types[_i];
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    co.min_layers = 2;
+    co.max_layers = 3;
+    co.min_width = 2;
+    co.max_width = 5;
+    size_t zeros = 0, ones = 0, inside = 0, outside = 0;
+    for (size_t i = 0; i < 50; i++) {
+        gsl_rng *r = tu_rng_for_case(0xCA5E + (unsigned long)_i, i);
+        gp_network *net;
+        gsl_matrix *X, *Y;
+        double scale;
+        ck_assert_int_eq(gp_case_random(r, cost, &co, &net, &X, &Y, &scale), 0);
+        ck_assert(net->p.L >= 2 && net->p.L <= 3);
+        ck_assert(scale >= co.scale_min && scale < co.scale_max);
+        for (size_t l = 0; l <= net->p.L; l++)
+            ck_assert(net->p.sizes[l] >= 2 && net->p.sizes[l] <= 5);
+        ck_assert(X->size2 >= 1 && X->size2 <= 16 && Y->size2 == X->size2);
+        for (size_t s = 0; s < Y->size2; s++) {
+            double sum = 0;
+            for (size_t j = 0; j < Y->size1; j++) {
+                double y = gsl_matrix_get(Y, j, s);
+                sum += y;
+                zeros += y == 0.0;
+                ones += y == 1.0;
+                inside += y > 0 && y < 1;
+                outside += y < 0 || y > 1;
+            }
+            if (cost->output == GP_OUTPUT_SOFTMAX)
+                ck_assert_double_eq(sum, 1.0);
+        }
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+        gsl_rng_free(r);
+    }
+    if (cost == &gp_cost_cross_entropy)
+        ck_assert(zeros > 0 && ones > 0 && inside > 0 && outside == 0);
+    else if (cost->output == GP_OUTPUT_SOFTMAX)
+        ck_assert(inside == 0 && outside == 0 && ones > 0);
+    else
+        ck_assert(outside > 0); /* quadratic costs take any real target */
+    co.min_width = 6;           /* min > max */
+    gsl_rng *r = tu_rng_for_case(0xCA5E, 0);
+    gp_network *net = NULL;
+    gsl_matrix *X = NULL, *Y = NULL;
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    ck_assert_int_eq(gp_case_random(r, cost, &co, &net, &X, &Y, NULL), GSL_EINVAL);
+    gsl_set_error_handler(old);
+    gsl_rng_free(r);
 }
 END_TEST
 
@@ -191,16 +375,16 @@ static void mutant_shape(mutant_kind k, tu_shape *s, int full_scale) {
     tu_shape_default(s);
     s->min_batch = 2;
     if (!full_scale) {
-        s->min_scale = 1e-2;
-        s->max_scale = 3.0;
+        s->scale_min = 1e-2;
+        s->scale_max = 3.0;
     }
     if (k == M_NO_TRANSPOSE) {
-        s->min_L = 2;
+        s->min_layers = 2;
         s->min_width = 2;
         s->square_hidden = 1;
     }
     if (k == M_HIDDEN_SIGMA_NOT_PRIME)
-        s->min_L = 2;
+        s->min_layers = 2;
 }
 
 /* Add a wrong regularisation gradient to grad (the L2 and L1 mutants). */
@@ -229,8 +413,8 @@ static void run_mutant_case(mutant_kind k, size_t i, int full_scale, mutant_tall
         tu_rng_for_case(0x30A7 + 16 * (unsigned long)k + (unsigned long)full_scale, i);
     tu_case *c;
     gp_regularization reg = {0.0, 0.0, 0};
-    gp_gradcheck_opts opts;
-    gp_gradcheck_report good, bad;
+    gp_fcheck_opts opts;
+    gp_fcheck_report *good, *bad;
     char msg[512];
     int status;
     mutant_shape(k, &sh, full_scale);
@@ -241,27 +425,31 @@ static void run_mutant_case(mutant_kind k, size_t i, int full_scale, mutant_tall
     if (k == M_L1_NO_SIGN)
         reg.l1 = tu_log_uniform(r, 0.1, 5.0);
     reg.n = tu_int(r, 2, 100);
-    gp_gradcheck_opts_default(&opts);
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
 
     /* the right formula */
     ck_assert_int_eq(gp_total_gradient(c->net, c->X, c->Y, &reg, c->w, c->grad),
                      GSL_SUCCESS);
-    gp_gradcheck_report_init(&good);
-    ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &reg, c->grad, &opts, &good),
+    good = gp_formula_report_alloc(GP_FORMULA_REG, c->net, c->m);
+    bad = gp_formula_report_alloc(GP_FORMULA_REG, c->net, c->m);
+    ck_assert(good && bad);
+    ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &reg, c->grad, &opts, good),
                      GSL_SUCCESS);
-    tu_describe_worst(&good, msg, sizeof msg);
-    ck_assert_msg(good.n_failed == 0,
+    tu_describe_worst(good, msg, sizeof msg);
+    ck_assert_msg(good->n_failed == 0,
                   "control for mutant '%s' failed, %s: %s; " TU_RERUN_FMT,
                   mutant_names[k], c->desc, msg, TU_RERUN_ARGS(i, "Mutants"));
-    if (full_scale && good.sum_abs_numeric == 0) {
+    if (full_scale && good->sum_abs_numeric == 0) {
         /* Fully saturated (scale up to 10): the cost is flat in floating point, so no
          * formula can be told from another. Counted apart, not as a case. */
         t->no_signal++;
+        gp_fcheck_report_free(good);
+        gp_fcheck_report_free(bad);
         tu_case_free(c);
         gsl_rng_free(r);
         return;
     }
-    ck_assert_msg(good.sum_abs_numeric > 0, "no signal in %s; " TU_RERUN_FMT, c->desc,
+    ck_assert_msg(good->sum_abs_numeric > 0, "no signal in %s; " TU_RERUN_FMT, c->desc,
                   TU_RERUN_ARGS(i, "Mutants"));
 
     /* the mutant */
@@ -295,13 +483,14 @@ static void run_mutant_case(mutant_kind k, size_t i, int full_scale, mutant_tall
         break;
     }
     ck_assert_int_eq(status, GSL_SUCCESS);
-    gp_gradcheck_report_init(&bad);
-    ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &reg, c->grad, &opts, &bad),
+    ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &reg, c->grad, &opts, bad),
                      GSL_SUCCESS);
-    ck_assert(bad.sum_abs_numeric > 0);
+    ck_assert(bad->sum_abs_numeric > 0);
     t->cases++;
-    t->rejected += bad.n_failed > 0;
-    t->correct_failed += good.n_failed > 0;
+    t->rejected += bad->n_failed > 0;
+    t->correct_failed += good->n_failed > 0;
+    gp_fcheck_report_free(good);
+    gp_fcheck_report_free(bad);
     tu_case_free(c);
     gsl_rng_free(r);
 }
@@ -347,20 +536,21 @@ START_TEST(test_zero_gradient_is_rejected) {
     for (i = 0; i < n; i++) {
         gsl_rng *r;
         tu_case *c;
-        gp_gradcheck_opts opts;
-        gp_gradcheck_report rep;
+        gp_fcheck_opts opts;
+        gp_fcheck_report *rep;
         if (!tu_case_selected(i))
             continue;
         r = tu_rng_for_case(0x2E20, i);
         c = tu_case_alloc(r, gp_cost_types[i % tu_n_costs()], &sh);
-        gp_gradcheck_opts_default(&opts);
-        gp_gradcheck_report_init(&rep);
+        gp_fcheck_opts_default(&opts, GP_FLOAT64);
+        rep = gp_formula_report_alloc(GP_FORMULA_PARAMS, c->net, c->m);
         gsl_vector_set_zero(c->grad->params);
         ck_assert_int_eq(
-            gp_gradcheck_params(c->net, c->X, c->Y, NULL, c->grad, &opts, &rep),
+            gp_gradcheck_params(c->net, c->X, c->Y, NULL, c->grad, &opts, rep),
             GSL_SUCCESS);
-        ck_assert(rep.sum_abs_numeric > 0);
-        rejected += rep.n_failed > 0;
+        ck_assert(rep->sum_abs_numeric > 0);
+        rejected += rep->n_failed > 0;
+        gp_fcheck_report_free(rep);
         cases++;
         tu_case_free(c);
         gsl_rng_free(r);
@@ -375,7 +565,13 @@ static Suite *make_gradcheck_suite(void) {
     Suite *s = suite_create("gradcheck");
     TCase *core = tcase_create("Core"), *muts = tcase_create("Mutants");
     tcase_add_test(core, test_gradcheck_opts_defaults);
-    tcase_add_test(core, test_gradcheck_add_pass_rule);
+    tcase_add_test(core, test_fcheck_rule_is_the_documented_bound);
+    tcase_add_test(core, test_fcheck_add_report);
+    tcase_add_test(core, test_formula_reports_name_the_tensors);
+    tcase_add_loop_test(core, test_case_random_targets_fit_the_cost, 0,
+                        (int)tu_n_costs());
+    tcase_add_loop_test(core, test_check_formula_right_and_wrong, 0,
+                        3 * (int)tu_n_costs());
     tcase_set_timeout(core, 60);
     tcase_add_loop_test(core, test_cost_from_z_matches_forward, 0, (int)tu_n_costs());
     tcase_set_timeout(muts, 300);

@@ -83,9 +83,9 @@ static double neuron_cost_of(double t, void *vp) {
 static void neuron_property(const gp_cost_type *cost, unsigned long salt,
                             const char *name) {
     size_t n = tu_cases(400), i, j, s;
-    gp_gradcheck_opts opts;
+    gp_fcheck_opts opts;
     tu_stat st_num, st_form, st_bp;
-    gp_gradcheck_opts_default(&opts);
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
     tu_stat_init(&st_num, name, "numeric");
     tu_stat_init(&st_form, name, "closed form");
     tu_stat_init(&st_bp, name, "backprop [n,1]");
@@ -98,7 +98,7 @@ static void neuron_property(const gp_cost_type *cost, unsigned long salt,
         gp_network *net;
         gp_backprop_workspace *ws;
         gp_gradient *g;
-        gp_gradcheck_report rep;
+        gp_fcheck_report *rep;
         neuron_param p;
         gsl_function F = {neuron_cost_of, &p};
         char msg[512];
@@ -154,22 +154,22 @@ static void neuron_property(const gp_cost_type *cost, unsigned long salt,
         p.b = b;
         p.X = X;
         p.y = y;
-        gp_gradcheck_report_init(&rep);
+        rep = gp_fcheck_report_alloc(NULL, n_in + 1);
         for (j = 0; j <= n_in; j++) {
             double num, abserr, x0 = j < n_in ? gsl_vector_get(w, j) : b;
             p.j = j;
             gsl_deriv_central(&F, x0, opts.h, &num, &abserr);
-            gp_gradcheck_add(&rep, &opts, j < n_in ? GP_TENSOR_W : GP_TENSOR_B, 1, 0,
-                             j < n_in ? j : 0, j < n_in ? gsl_vector_get(dw, j) : db, num,
-                             abserr);
+            gp_fcheck_add(rep, &opts, 0, j, j < n_in ? gsl_vector_get(dw, j) : db, num,
+                          abserr);
         }
-        tu_describe_worst(&rep, msg, sizeof msg);
-        ck_assert_msg(rep.n_failed == 0,
+        tu_describe_worst(rep, msg, sizeof msg);
+        ck_assert_msg(rep->n_failed == 0,
                       "%s vs numeric (n_in %zu, m %zu, scale %g, seed %lu): "
                       "%s; " TU_RERUN_FMT,
                       name, n_in, m, scale, tu_case_seed(salt, i), msg,
                       TU_RERUN_ARGS(i, "Properties"));
-        tu_stat_report(&st_num, &rep);
+        tu_stat_report(&st_num, rep);
+        gp_fcheck_report_free(rep);
 
         /* backpropagation on the [n_in, 1] network with the same parameters */
         sizes[0] = n_in;

@@ -340,7 +340,8 @@ START_TEST(test_full_check_precision_aware) {
     gsl_vector *x = gsl_vector_alloc(n);
     for (size_t i = 0; i < n; i++)
         gsl_vector_set(x, i, 0.3817 * (double)i - 1.9);
-    gp_tensor_range t[2] = {{"A", 0, 8, 4}, {"c", 8, 4, 0}};
+    gp_tensor_range t[2] = {{"A", 0, 8, 4, GP_TENSOR_OTHER, 0},
+                            {"c", 8, 4, 0, GP_TENSOR_OTHER, 0}};
     gp_fcheck_report *r = gp_fcheck_report_alloc(t, 2);
     gp_fcheck_opts o64, o32;
     gp_fcheck_opts_default(&o64, GP_FLOAT64);
@@ -501,7 +502,8 @@ END_TEST
 
 START_TEST(test_compare_names_tensor) {
     double ref[6] = {1, 2, 3, 4, 5, 1e-9}, cand[6];
-    gp_tensor_range t[2] = {{"dW1", 0, 4, 2}, {"db1", 4, 2, 0}};
+    gp_tensor_range t[2] = {{"dW1", 0, 4, 2, GP_TENSOR_W, 1},
+                            {"db1", 4, 2, 0, GP_TENSOR_B, 1}};
     gp_fcheck_report *r = gp_fcheck_report_alloc(t, 2);
     gp_fcheck_opts o;
     gp_fcheck_opts_default(&o, GP_FLOAT32);
@@ -629,7 +631,7 @@ END_TEST
 
 START_TEST(test_fcheck_rejects_range_outside_x) {
     gsl_vector *x = gsl_vector_calloc(2);
-    gp_tensor_range t[1] = {{"big", 1, 5, 0}};
+    gp_tensor_range t[1] = {{"big", 1, 5, 0, GP_TENSOR_OTHER, 0}};
     gp_fcheck_report *r = gp_fcheck_report_alloc(t, 1);
     gp_function_fdf F = {2, lin_f, lin_df, NULL};
     gp_fcheck_opts o;

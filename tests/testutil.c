@@ -90,71 +90,28 @@ size_t tu_int(gsl_rng *r, size_t lo, size_t hi) {
 }
 
 void tu_fill_target(gsl_rng *r, const gp_cost_type *cost, gsl_vector *y) {
-    size_t j;
-    if (cost->output == GP_OUTPUT_SOFTMAX) {
-        gsl_vector_set_zero(y);
-        gsl_vector_set(y, tu_int(r, 0, y->size - 1), 1.0);
-    } else if (cost == &gp_cost_cross_entropy) {
-        /* Any y in [0,1] (SPEC), with the ends themselves drawn now and then. */
-        for (j = 0; j < y->size; j++) {
-            double u = gsl_rng_uniform(r);
-            gsl_vector_set(y, j, u < 0.15 ? 0.0 : u < 0.3 ? 1.0 : gsl_rng_uniform(r));
-        }
-    } else {
-        for (j = 0; j < y->size; j++)
-            gsl_vector_set(y, j, 1.5 * gsl_ran_gaussian(r, 1.0));
-    }
+    gp_case_fill_target(r, cost, y);
 }
 
 void tu_shape_default(tu_shape *s) {
-    s->min_L = 1;
-    s->max_L = 4;
-    s->min_width = 1;
-    s->max_width = 10;
-    s->min_batch = 1;
-    s->max_batch = 16;
-    s->min_scale = 1e-3;
-    s->max_scale = 10.0;
-    s->square_hidden = 0;
+    gp_case_opts_default(s);
 }
 
 tu_case *tu_case_alloc(gsl_rng *r, const gp_cost_type *cost, const tu_shape *s) {
-    size_t sizes[GP_MAX_LAYERS + 1];
-    size_t L = tu_int(r, s->min_L, s->max_L), l, i, j, pos;
-    size_t square = tu_int(r, s->min_width, s->max_width);
     tu_case *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
-    for (l = 0; l <= L; l++)
-        sizes[l] =
-            (s->square_hidden && l > 0) ? square : tu_int(r, s->min_width, s->max_width);
-    /* softmax of one output is the constant 1 (zero gradient): give it two classes */
-    if (cost->output == GP_OUTPUT_SOFTMAX && sizes[L] < 2)
-        sizes[L] = 2;
-    c->m = tu_int(r, s->min_batch, s->max_batch);
-    c->scale = tu_log_uniform(r, s->min_scale, s->max_scale);
-    c->net = gp_network_alloc(L + 1, sizes, cost);
-    if (c->net == NULL)
+    if (gp_case_random(r, cost, s, &c->net, &c->X, &c->Y, &c->scale) != GSL_SUCCESS)
         goto fail;
-    for (i = 0; i < c->net->p.n_params; i++)
-        gsl_vector_set(c->net->p.params, i, c->scale * gsl_ran_gaussian(r, 1.0));
-    c->X = gsl_matrix_alloc(sizes[0], c->m);
-    c->Y = gsl_matrix_alloc(sizes[L], c->m);
+    c->m = c->X->size2;
     c->w = gp_backprop_workspace_alloc(c->net, c->m);
     c->grad = gp_gradient_alloc(c->net);
-    if (c->X == NULL || c->Y == NULL || c->w == NULL || c->grad == NULL)
+    if (c->w == NULL || c->grad == NULL)
         goto fail;
-    for (i = 0; i < c->X->size1; i++)
-        for (j = 0; j < c->m; j++)
-            gsl_matrix_set(c->X, i, j, gsl_ran_gaussian(r, 1.0));
-    for (j = 0; j < c->m; j++) {
-        gsl_vector_view y = gsl_matrix_column(c->Y, j);
-        tu_fill_target(r, cost, &y.vector);
-    }
-    pos = (size_t)snprintf(c->desc, sizeof c->desc, "sizes=[");
-    for (l = 0; l <= L && pos < sizeof c->desc; l++)
+    size_t pos = (size_t)snprintf(c->desc, sizeof c->desc, "sizes=[");
+    for (size_t l = 0; l <= c->net->p.L && pos < sizeof c->desc; l++)
         pos += (size_t)snprintf(c->desc + pos, sizeof c->desc - pos, "%s%zu",
-                                l ? "," : "", sizes[l]);
+                                l ? "," : "", c->net->p.sizes[l]);
     if (pos < sizeof c->desc)
         snprintf(c->desc + pos, sizeof c->desc - pos, "] m=%zu scale=%.3g cost=%s", c->m,
                  c->scale, cost->name);
@@ -175,31 +132,21 @@ void tu_case_free(tu_case *c) {
     free(c);
 }
 
-static const char *tensor_name(gp_tensor t) {
-    switch (t) {
-    case GP_TENSOR_W:
-        return "W";
-    case GP_TENSOR_B:
-        return "b";
-    case GP_TENSOR_Z:
-        return "z";
-    }
-    return "?";
-}
-
-void tu_describe_worst(const gp_gradcheck_report *rep, char *buf, size_t len) {
-    const gp_gradcheck_entry *e;
+void tu_describe_worst(const gp_fcheck_report *rep, char *buf, size_t len) {
+    const gp_fcheck_entry *e;
+    char name[64];
     if (rep->n_worst == 0) {
         snprintf(buf, len, "(no entries; checked=%zu failed=%zu sum|num|=%g)",
                  rep->n_checked, rep->n_failed, rep->sum_abs_numeric);
         return;
     }
     e = &rep->worst[0];
+    gp_fcheck_entry_name(rep, e, name, sizeof name);
     snprintf(buf, len,
-             "worst: layer %zu %s[%zu,%zu] analytic=%.17g numeric=%.17g abserr=%.3g "
-             "error=%.3g allowed=%.3g score=%.3g; failed %zu of %zu",
-             e->l, tensor_name(e->tensor), e->j, e->k, e->analytic, e->numeric, e->abserr,
-             e->error, e->allowed, e->score, rep->n_failed, rep->n_checked);
+             "worst: %s analytic=%.17g numeric=%.17g abserr=%.3g error=%.3g "
+             "allowed=%.3g score=%.3g; failed %zu of %zu",
+             name, e->analytic, e->numeric, e->abserr, e->error, e->allowed, e->score,
+             rep->n_failed, rep->n_checked);
 }
 
 double tu_min_abs_weight(const gp_network *net) {
@@ -224,7 +171,7 @@ void tu_stat_init(tu_stat *s, const char *name, const char *row) {
     s->worst_abs = 0.0;
 }
 
-void tu_stat_report(tu_stat *s, const gp_gradcheck_report *rep) {
+void tu_stat_report(tu_stat *s, const gp_fcheck_report *rep) {
     s->checked += rep->n_checked;
     if (rep->max_rel_error > s->worst_rel)
         s->worst_rel = rep->max_rel_error;

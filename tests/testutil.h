@@ -45,23 +45,18 @@ double tu_log_uniform(gsl_rng *r, double lo, double hi);
 /* Integer uniform on [lo, hi] inclusive. */
 size_t tu_int(gsl_rng *r, size_t lo, size_t hi);
 
-/* Fill a target vector fitting the cost: reals (quadratic), [0,1] (cross-entropy),
- * one-hot (log-likelihood). */
+/* Targets fitting the cost: gp_case_fill_target (the library's random-case generator,
+ * shared with `gradproof check`). */
 void tu_fill_target(gsl_rng *r, const gp_cost_type *cost, gsl_vector *y);
 
-/* Shape of a random case. */
-typedef struct {
-    size_t min_L, max_L;         /* weight layers [1, 4] */
-    size_t min_width, max_width; /* widths [1, 10] */
-    size_t min_batch, max_batch; /* mini-batch [1, 16] */
-    double min_scale, max_scale; /* log-uniform parameter scale [1e-3, 10] */
-    int square_hidden;           /* all of n_1..n_L equal (for the transpose mutant) */
-} tu_shape;
+/* Shape of a random case: the library's gp_case_opts (defaults L in [1, 4], widths
+ * [1, 10], batch [1, 16], scale [1e-3, 10], square_hidden 0). */
+typedef gp_case_opts tu_shape;
 
 void tu_shape_default(tu_shape *s);
 
-/* A random network with a batch: weights and biases scale * N(0,1), inputs N(0,1),
- * targets fitting the cost. */
+/* A random case drawn by gp_case_random (weights and biases scale * N(0,1), inputs
+ * N(0,1), targets fitting the cost), with a workspace and a gradient for it. */
 typedef struct {
     gp_network *net;
     gsl_matrix *X; /* n_0 x m */
@@ -78,7 +73,7 @@ tu_case *tu_case_alloc(gsl_rng *r, const gp_cost_type *cost, const tu_shape *s);
 void tu_case_free(tu_case *c);
 
 /* Human-readable description of a report's worst offender, for failure messages. */
-void tu_describe_worst(const gp_gradcheck_report *rep, char *buf, size_t len);
+void tu_describe_worst(const gp_fcheck_report *rep, char *buf, size_t len);
 
 /* Largest |w| over the weights (not biases), smallest |w| over the weights. */
 double tu_min_abs_weight(const gp_network *net);
@@ -96,7 +91,7 @@ typedef struct {
 } tu_stat;
 
 void tu_stat_init(tu_stat *s, const char *name, const char *row);
-void tu_stat_report(tu_stat *s, const gp_gradcheck_report *rep);
+void tu_stat_report(tu_stat *s, const gp_fcheck_report *rep);
 /* Fold one comparison of analytic g with reference d into s (relative error over
  * max(|g|,|d|) when that exceeds tiny). */
 void tu_stat_value(tu_stat *s, double g, double d, double tiny);

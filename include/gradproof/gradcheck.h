@@ -1,10 +1,16 @@
-/* gradproof/gradcheck.h: checking analytic gradients against gsl_deriv_central.
+/* gradproof/gradcheck.h: the check engine. One pass rule, one report, and the checks
+ * built on them: any f: R^n -> R with a claimed gradient (gp_fcheck_*), the network's
+ * own formulas on a case (gp_check_formula: delta^l, dC/dW, dC/db, with and without
+ * L2/L1), the oracle (oracle.h), compare and replay.
  *
- * The numerical derivative is GSL's 5-point central difference, which also returns an
- * error estimate abserr (truncation + rounding). An analytic value g passes against the
- * numerical value d when
- *     |g - d| <= abserr_factor * abserr + atol + rtol * max(|g|, |d|),
- * so GSL's own estimate carries the verdict and the floors only absorb rounding noise. */
+ * The pass rule (gp_fcheck_rule). A claimed value g passes against a reference d with
+ * error estimate abserr (GSL's 5-point central difference estimates its truncation +
+ * rounding error; exact references have abserr = 0) when
+ *     |g - d| <= abserr_factor * abserr + atol + rtol * max(|g|, |d|) + stol * scale,
+ * where scale is the largest |reference| in the entry's tensor: GSL's own estimate
+ * carries the verdict, the floors absorb rounding noise, and stol * scale the
+ * cancellation error of entries much smaller than their neighbours. NaN fails.
+ * Tolerances follow the precision the candidate declares (gp_fcheck_opts_default). */
 #ifndef GRADPROOF_GRADCHECK_H
 #define GRADPROOF_GRADCHECK_H
 
@@ -15,75 +21,10 @@ extern "C" {
 #endif
 
 #define GP_GRADCHECK_MAX_WORST 16
-/* Relative errors are summarised only where the gradient is at least this large; below
- * it a 5-point difference of an O(1) cost resolves only absolute error (~1e-10). */
+/* Relative errors are summarised only where the gradient is at least this large (or
+ * the entry failed); below it a 5-point difference of an O(1) cost resolves only
+ * absolute error (~1e-10). */
 #define GP_GRADCHECK_REL_FLOOR 1e-5
-
-typedef enum { GP_TENSOR_W, GP_TENSOR_B, GP_TENSOR_Z } gp_tensor;
-
-typedef struct {
-    double h;             /* initial step of gsl_deriv_central [1e-4] */
-    double abserr_factor; /* weight of GSL's error estimate [4] */
-    double atol;          /* absolute floor [1e-8] */
-    double rtol;          /* relative floor [1e-6] */
-    size_t n_worst;       /* worst offenders to keep, <= GP_GRADCHECK_MAX_WORST [5] */
-} gp_gradcheck_opts;
-
-void gp_gradcheck_opts_default(gp_gradcheck_opts *opts);
-
-typedef struct {
-    gp_tensor tensor; /* W, b, or z (for delta checks) */
-    size_t l;         /* layer, 1-based as in the book */
-    size_t j, k;      /* row, and column (W), 0 (b) or sample index (z) */
-    double analytic, numeric, abserr;
-    double error;   /* |analytic - numeric| */
-    double allowed; /* the right-hand side of the pass rule */
-    double score;   /* error / allowed: > 1 fails */
-} gp_gradcheck_entry;
-
-typedef struct {
-    size_t n_checked, n_failed;
-    double max_abs_error;   /* largest |analytic - numeric| */
-    double max_rel_error;   /* largest |g - d| / max(|g|, |d|) over entries with
-                               max(|g|, |d|) >= GP_GRADCHECK_REL_FLOOR */
-    double sum_abs_numeric; /* sum |numeric|: zero means the check saw no signal */
-    size_t n_worst;
-    gp_gradcheck_entry worst[GP_GRADCHECK_MAX_WORST]; /* highest score first */
-} gp_gradcheck_report;
-
-void gp_gradcheck_report_init(gp_gradcheck_report *r);
-/* Fold one comparison into a report (used by every checker, and by callers who compare
- * their own values). Returns 1 if it passed, 0 if not. */
-int gp_gradcheck_add(gp_gradcheck_report *r, const gp_gradcheck_opts *opts,
-                     gp_tensor tensor, size_t l, size_t j, size_t k, double analytic,
-                     double numeric, double abserr);
-
-/* Compare every entry of `analytic` (a gradient of the total cost gp_total_cost(net, X,
- * Y, reg)) with gsl_deriv_central. The network is not modified (a copy is perturbed).
- * Returns a GSL status; the verdict is report->n_failed == 0. */
-int gp_gradcheck_params(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                        const gp_regularization *reg, const gp_gradient *analytic,
-                        const gp_gradcheck_opts *opts, gp_gradcheck_report *report);
-
-/* Compare delta^l (BP1, BP2) with the numerical dC_x/dz^l_j, for every layer l, neuron
- * j and sample i: delta[l-1] is n_l x m (extra columns ignored), column i sample i.
- * C_x is the unregularised per-sample cost (regularisation does not depend on z). */
-int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                        gsl_matrix *const *delta, const gp_gradcheck_opts *opts,
-                        gp_gradcheck_report *report);
-
-/* Per-sample cost C_x as a function of z^l (1 <= l <= L) for one sample: the
- * network is run forward from layer l. zl has n_l entries. */
-int gp_cost_from_z(const gp_network *net, size_t l, const gsl_vector *zl,
-                   const gsl_vector *y, double *cost);
-
-/* ---- any function f: R^n -> R with a claimed gradient ----
- *
- * The same pass rule, with two additions: tolerances follow the precision the
- * candidate declares, and a floor stol * scale relative to each tensor's scale (the
- * largest |reference| in it) absorbs the cancellation error of entries much smaller
- * than their neighbours:
- *     |g - d| <= abserr_factor * abserr + atol + rtol * max(|g|, |d|) + stol * scale. */
 
 /* Arithmetic of a candidate: float32 candidates get float32-aware bounds. */
 typedef enum { GP_FLOAT64, GP_FLOAT32 } gp_precision;
@@ -91,24 +32,6 @@ typedef enum { GP_FLOAT64, GP_FLOAT32 } gp_precision;
 /* "float64" / "float32"; gp_precision_lookup returns 0 and sets *p, or GSL_EINVAL. */
 const char *gp_precision_name(gp_precision p);
 int gp_precision_lookup(const char *name, gp_precision *p);
-
-/* f and its claimed gradient, with a user pointer (the shape of GSL's
- * gsl_multimin_function_fdf). f returns NaN to signal failure; df returns a GSL status.
- */
-typedef struct {
-    size_t n;
-    double (*f)(const gsl_vector *x, void *params);
-    int (*df)(const gsl_vector *x, void *params, gsl_vector *g);
-    void *params;
-} gp_function_fdf;
-
-/* A named slice x[offset .. offset+length) of the argument: one parameter tensor.
- * cols > 1 marks a row-major matrix, so that reports can say W1[j][k]. */
-typedef struct {
-    const char *name; /* copied into reports (at most 15 characters kept) */
-    size_t offset, length;
-    size_t cols;
-} gp_tensor_range;
 
 typedef struct {
     gp_precision precision;
@@ -120,8 +43,8 @@ typedef struct {
 } gp_fcheck_opts;
 
 /* Defaults for a precision with unit roundoff eps (DBL_EPSILON or FLT_EPSILON):
- *   float64: h 1e-4, abserr_factor 4, atol 1e-8, rtol 1e-6, stol 64 eps (tight: these
- *            are gp_gradcheck_opts_default's);
+ *   float64: h 1e-4, abserr_factor 4, atol 1e-8, rtol 1e-6, stol 64 eps, n_worst 5
+ *            (the options of every check of gradproof's own formulas);
  *   float32: h 1e-2 (about eps^(1/5), the step where the 5-point rule's h^4 truncation
  *            meets its eps/h rounding), abserr_factor 4, atol 8 eps = 9.5e-7,
  *            rtol 4 sqrt(eps) = 1.4e-3 (float32 loses about half its digits in
@@ -133,6 +56,27 @@ void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p);
  * float32: 9.5e-7, 1.4e-3, 7.6e-6. rtol covers the cancellation in 1 - a of
  * saturated sigmoids (relative error eps / (1 - a)) down to 1 - a = sqrt(eps) / 4. */
 void gp_fcheck_opts_compare(gp_fcheck_opts *opts, gp_precision p);
+
+/* The pass rule above, the only one: returns 1 if `analytic` passes against
+ * `numeric`, 0 if not (always 0 for NaN); *allowed (if not NULL) receives its
+ * right-hand side. */
+int gp_fcheck_rule(const gp_fcheck_opts *opts, double analytic, double numeric,
+                   double abserr, double scale, double *allowed);
+
+/* What a tensor is: a weight matrix W^l, a bias b^l, the pre-activations z^l (whose
+ * derivatives are delta^l; columns are samples), or any other slice of an argument. */
+typedef enum { GP_TENSOR_OTHER, GP_TENSOR_W, GP_TENSOR_B, GP_TENSOR_Z } gp_tensor;
+
+/* A named slice x[offset .. offset+length) of the argument: one tensor. cols > 1 marks
+ * a row-major matrix, so that reports can say W1[j][k]. kind and layer (1-based, 0 if
+ * none) say what it is in a network. */
+typedef struct {
+    const char *name; /* copied into reports (at most 15 characters kept) */
+    size_t offset, length;
+    size_t cols;
+    gp_tensor kind;
+    size_t layer;
+} gp_tensor_range;
 
 /* The tensor index of directional entries. */
 #define GP_FCHECK_DIRECTIONS ((size_t)-1)
@@ -155,11 +99,14 @@ typedef struct {
 typedef struct {
     char name[16];
     size_t offset, length, cols;
+    gp_tensor kind;
+    size_t layer;
     size_t n_checked, n_failed;
     double scale; /* max |reference| over the tensor */
     double max_abs_error, max_rel_error, max_score;
 } gp_fcheck_tensor;
 
+/* The one report of every check. */
 typedef struct {
     size_t n_tensors;
     gp_fcheck_tensor *tensors;   /* n_tensors summaries, in the order given */
@@ -179,13 +126,31 @@ void gp_fcheck_report_free(gp_fcheck_report *r);
 void gp_fcheck_report_reset(gp_fcheck_report *r);
 /* Set a tensor's scale (max |reference| over it) before adding its entries. */
 void gp_fcheck_set_scale(gp_fcheck_report *r, size_t tensor, double scale);
-/* Fold one comparison into the report; returns 1 if it passed, 0 if not. */
+/* Fold one comparison into the report (gp_fcheck_rule with the tensor's scale);
+ * returns 1 if it passed, 0 if not. */
 int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor,
                   size_t index, double analytic, double numeric, double abserr);
+/* Where an entry lies: its tensor's kind and layer, row and column (index / cols and
+ * index % cols, or index and 0 for vectors); any pointer may be NULL. */
+void gp_fcheck_entry_locate(const gp_fcheck_report *r, const gp_fcheck_entry *e,
+                            gp_tensor *kind, size_t *layer, size_t *row, size_t *col);
+/* "W2[3][1]", "b1[4]", "z1[0][5]" (row j, sample i), "x[7]", "directions[2]". */
+void gp_fcheck_entry_name(const gp_fcheck_report *r, const gp_fcheck_entry *e, char *buf,
+                          size_t len);
 /* Compare a candidate with exact reference values, tensor by tensor: cand and ref are
  * laid out as the report's ranges describe. Each tensor's scale is max |ref| over it. */
 int gp_fcheck_compare(const double *cand, const double *ref, const gp_fcheck_opts *opts,
                       gp_fcheck_report *r);
+
+/* f and its claimed gradient, with a user pointer (the shape of GSL's
+ * gsl_multimin_function_fdf). f returns NaN to signal failure; df returns a GSL status.
+ */
+typedef struct {
+    size_t n;
+    double (*f)(const gsl_vector *x, void *params);
+    int (*df)(const gsl_vector *x, void *params, gsl_vector *g);
+    void *params;
+} gp_function_fdf;
 
 /* (a) Every coordinate in the report's ranges: the claimed g_i against the 5-point
  * numerical derivative (gsl_deriv_central for float64; for float32 the same algorithm
@@ -214,7 +179,8 @@ int gp_fcheck_directional(const gp_function_fdf *F, const gsl_vector *x, size_t 
  * ln h over the smallest-h window of up to 6 of them is the observed order. Verdict
  * without a tolerance: pass iff order > 1.5 (between the two outcomes). If fewer than 3
  * points qualify, r stayed at rounding level: f is affine along d and <g,d> is right
- * (GP_TAYLOR_FLAT, a pass). */
+ * (GP_TAYLOR_FLAT, a pass), provided f was finite along the sweep. A NaN or infinity
+ * in f(x), <g, d> or along the sweep fails (GP_TAYLOR_FAIL, order NaN). */
 #define GP_TAYLOR_MAX 40
 typedef enum { GP_TAYLOR_PASS, GP_TAYLOR_FAIL, GP_TAYLOR_FLAT } gp_taylor_verdict;
 typedef struct {
@@ -228,24 +194,77 @@ typedef struct {
 int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned long seed,
                      const gp_fcheck_opts *opts, gp_taylor_result *res);
 
-/* ---- random cases for property checks ---- */
+/* ---- gradproof's own formulas on one case ---- */
+
+/* The derivation checks: delta^l = dC_x/dz^l (BP1, BP2; per sample, unregularised),
+ * dC/dW and dC/db of the batch cost (BP3, BP4), and the latter with the L2/L1 terms. */
+typedef enum { GP_FORMULA_DELTA, GP_FORMULA_PARAMS, GP_FORMULA_REG } gp_formula;
+#define GP_N_FORMULAS 3
+/* "delta", "params", "params+reg"; gp_formula_lookup: 0, or GSL_EINVAL if unknown. */
+const char *gp_formula_name(gp_formula f);
+int gp_formula_lookup(const char *name, gp_formula *f);
+
+/* The network's tensors as ranges of its params block, 2L of them: W1, b1, W2, ...
+ * (W^l an n_l x n_{l-1} row-major matrix). names: a caller buffer of 2L * 24 chars. */
+void gp_network_ranges(const gp_network *net, gp_tensor_range *t, char (*names)[24]);
+/* A report for formula f on net with m samples: W1, b1, ... for the parameter
+ * formulas; z1 .. zL (n_l x m, column i sample i) for delta. NULL on GSL_ENOMEM. */
+gp_fcheck_report *gp_formula_report_alloc(gp_formula f, const gp_network *net, size_t m);
+
+/* Compare every entry of `analytic` (a gradient of the total cost gp_total_cost(net, X,
+ * Y, reg)) with the 5-point numerical derivative (gsl_deriv_central for float64). r has
+ * the network's 2L tensors (gp_formula_report_alloc). With L1 the step is kept below
+ * |w|/4, on one side of the kink of |w|. The network is not modified. Returns a GSL
+ * status; the verdict is r->n_failed == 0. */
+int gp_gradcheck_params(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                        const gp_regularization *reg, const gp_gradient *analytic,
+                        const gp_fcheck_opts *opts, gp_fcheck_report *r);
+
+/* Compare delta^l (BP1, BP2) with the numerical dC_x/dz^l_j, for every layer l, neuron
+ * j and sample i: delta[l-1] is n_l x m (extra columns ignored), column i sample i.
+ * C_x is the unregularised per-sample cost (regularisation does not depend on z).
+ * r has the tensors z1 .. zL (gp_formula_report_alloc(GP_FORMULA_DELTA, net, m)). */
+int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                        gsl_matrix *const *delta, const gp_fcheck_opts *opts,
+                        gp_fcheck_report *r);
+
+/* Check formula f on one case: run backprop on (net, X, Y) (with reg for
+ * GP_FORMULA_REG; reg is ignored otherwise and may be NULL), then check its output
+ * (gp_gradcheck_deltas or gp_gradcheck_params) into r (gp_formula_report_alloc).
+ * Returns a GSL status; the verdict is r->n_failed == 0. */
+int gp_check_formula(gp_formula f, const gp_network *net, const gsl_matrix *X,
+                     const gsl_matrix *Y, const gp_regularization *reg,
+                     const gp_fcheck_opts *opts, gp_fcheck_report *r);
+
+/* Per-sample cost C_x as a function of z^l (1 <= l <= L) for one sample: the
+ * network is run forward from layer l. zl has n_l entries. */
+int gp_cost_from_z(const gp_network *net, size_t l, const gsl_vector *zl,
+                   const gsl_vector *y, double *cost);
+
+/* ---- random cases, shared by `gradproof check` and the test suites ---- */
 
 /* Limits of a random case: layer count, widths, batch size, and the range of the weight
  * scale, drawn log-uniformly (tiny scales keep sigma' near 1/4, large ones saturate). */
 typedef struct {
-    size_t max_layers;           /* weight layers, 1..max_layers [4] */
-    size_t max_width;            /* widths 1..max_width [10] */
-    size_t max_batch;            /* batch 1..max_batch [16] */
-    double scale_min, scale_max; /* [1e-3, 10] */
+    size_t min_layers, max_layers; /* weight layers L [1, 4] */
+    size_t min_width, max_width;   /* widths [1, 10] */
+    size_t min_batch, max_batch;   /* batch m [1, 16] */
+    double scale_min, scale_max;   /* [1e-3, 10] */
+    int square_hidden;             /* n_1 = ... = n_L (for transpose mutants) [0] */
 } gp_case_opts;
 
 void gp_case_opts_default(gp_case_opts *opts);
 
-/* A random network with the given cost, weights and biases N(0, scale^2), and a batch of
- * m random samples (m = X->size2): inputs N(0,1); targets reals (quadratic-linear), in
- * [0,1] (quadratic, cross-entropy) or one-hot (log-likelihood). Caller frees all three.
- * scale may be NULL. GSL_EINVAL for bad limits, GSL_ENOMEM when memory runs out (nothing
- * is returned then). */
+/* Targets fitting the cost: one-hot (softmax outputs); any value in [0, 1] for
+ * cross-entropy, with the ends 0 and 1 themselves drawn 15 % of the time each;
+ * 1.5 N(0, 1) otherwise (quadratic costs take any real target). */
+void gp_case_fill_target(gsl_rng *r, const gp_cost_type *cost, gsl_vector *y);
+
+/* A random network with the given cost, weights and biases scale N(0, 1) with scale
+ * log-uniform in [scale_min, scale_max), inputs N(0,1), targets by gp_case_fill_target
+ * (m = X->size2 samples). Softmax outputs get at least 2 classes. Caller frees all
+ * three; scale may be NULL. GSL_EINVAL for bad limits, GSL_ENOMEM when memory runs out
+ * (nothing is returned then). */
 int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opts,
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, double *scale);
 

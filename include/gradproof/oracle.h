@@ -8,8 +8,8 @@
  * [784,30,10] on 10 samples then costs about as much as a few hundred forward passes
  * instead of ~100,000.
  *
- * The verdicts are those of gp_fcheck_add (gradcheck.h): tensors are W1, b1, W2, ...
- * in the order of the params block, W^l as a row-major n_l x n_{l-1} matrix. */
+ * The verdicts are the check engine's (gp_fcheck_rule, gradcheck.h): tensors are W1,
+ * b1, W2, ... as gp_formula_report_alloc lays them out. */
 #ifndef GRADPROOF_ORACLE_H
 #define GRADPROOF_ORACLE_H
 
@@ -38,10 +38,8 @@ double gp_oracle_cost(const gp_oracle *o);
  * network to rounding. GSL_EINVAL if i >= n_params. */
 int gp_oracle_perturbed_cost(gp_oracle *o, size_t i, double t, double *cost);
 
-/* The network's tensors as ranges of its params block: 2L of them, W1, b1, W2, ...
- * names points to a caller buffer of 2L * 24 chars that holds the names. */
-void gp_oracle_ranges(const gp_network *net, gp_tensor_range *t, char (*names)[24]);
-/* A report for the network's 2L tensors (free with gp_fcheck_report_free). */
+/* A report for the network's 2L tensors W1, b1, W2, ... (free with
+ * gp_fcheck_report_free): gp_formula_report_alloc(GP_FORMULA_PARAMS, net, 0). */
 gp_fcheck_report *gp_oracle_report_alloc(const gp_network *net);
 
 /* Full check: every parameter's candidate derivative (candidate has the network's
