@@ -114,6 +114,37 @@ static int run_case(gsl_rng *rng, const gp_cost_type *cost, unsigned long seed, 
     return status;
 }
 
+/* Cases 0 .. cases-1 (or only case `only`) of one cost, case i seeded with
+ * seed * 1000003 + i; prints one row per formula. Returns 1 if a formula failed, 0 if
+ * all passed, -1 (after printing the error) if a check could not run. */
+static int run_cost(gsl_rng *rng, const gp_cost_type *cost, size_t cases, size_t only,
+                    unsigned long seed, const char **record) {
+    tally tl[GP_N_FORMULAS];
+    int failed = 0;
+    memset(tl, 0, sizeof tl);
+    for (size_t i = 0; i < cases; i++) {
+        if (only != (size_t)-1 && i != only)
+            continue;
+        gp_fcheck_report *rep[GP_N_FORMULAS] = {NULL};
+        gsl_rng_set(rng, seed * 1000003UL + i);
+        int status = run_case(rng, cost, seed, i, rep, record);
+        for (int f = 0; f < GP_N_FORMULAS && (!status || status == GSL_FAILURE); f++)
+            tally_add(&tl[f], rep[f]);
+        for (int f = 0; f < GP_N_FORMULAS; f++)
+            gp_fcheck_report_free(rep[f]);
+        if (status && status != GSL_FAILURE) {
+            cli_error(CMD, "%s case %zu: %s", cost->name, i, gsl_strerror(status));
+            return -1;
+        }
+    }
+    for (int f = 0; f < GP_N_FORMULAS; f++) {
+        printf("%-16s %-28s %7zu %9zu %14.3e  %s\n", cost->name, formula_names[f],
+               tl[f].cases, tl[f].coords, tl[f].worst_rel, tl[f].failed ? "FAIL" : "ok");
+        failed |= tl[f].failed != 0;
+    }
+    return failed;
+}
+
 int cmd_check(int argc, char **argv) {
     static const struct option longopts[] = {{"cases", required_argument, NULL, 'n'},
                                              {"seed", required_argument, NULL, 's'},
@@ -165,34 +196,12 @@ int cmd_check(int argc, char **argv) {
     int failed = 0;
     printf("%-16s %-28s %7s %9s %14s  %s\n", "cost", "formula", "cases", "coords",
            "worst rel err", "verdict");
-    for (size_t t = 0; gp_cost_types[t]; t++) {
-        const gp_cost_type *cost = gp_cost_types[t];
-        if (only_cost && cost != only_cost)
-            continue;
-        tally tl[GP_N_FORMULAS];
-        memset(tl, 0, sizeof tl);
-        for (size_t i = 0; i < cases; i++) {
-            if (only != (size_t)-1 && i != only)
-                continue;
-            gp_fcheck_report *rep[GP_N_FORMULAS] = {NULL};
-            gsl_rng_set(rng, seed * 1000003UL + i);
-            int status = run_case(rng, cost, seed, i, rep, &record);
-            for (int f = 0; f < GP_N_FORMULAS && (!status || status == GSL_FAILURE); f++)
-                tally_add(&tl[f], rep[f]);
-            for (int f = 0; f < GP_N_FORMULAS; f++)
-                gp_fcheck_report_free(rep[f]);
-            if (status && status != GSL_FAILURE) {
-                gsl_rng_free(rng);
-                return cli_error(CMD, "%s case %zu: %s", cost->name, i,
-                                 gsl_strerror(status));
-            }
-        }
-        for (int f = 0; f < GP_N_FORMULAS; f++) {
-            printf("%-16s %-28s %7zu %9zu %14.3e  %s\n", cost->name, formula_names[f],
-                   tl[f].cases, tl[f].coords, tl[f].worst_rel,
-                   tl[f].failed ? "FAIL" : "ok");
-            failed |= tl[f].failed != 0;
-        }
+    for (size_t t = 0; gp_cost_types[t] && failed >= 0; t++)
+        if (!only_cost || gp_cost_types[t] == only_cost)
+            failed |= run_cost(rng, gp_cost_types[t], cases, only, seed, &record);
+    if (failed < 0) {
+        gsl_rng_free(rng);
+        return EXIT_FAILURE;
     }
     gsl_rng_free(rng);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;

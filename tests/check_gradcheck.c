@@ -404,10 +404,42 @@ typedef struct {
     size_t cases, rejected, correct_failed, no_signal;
 } mutant_tally;
 
+/* The mutant's gradient of case c into c->grad. */
+static int mutant_gradient(mutant_kind k, tu_case *c, const gp_cost_type *base,
+                           const gp_regularization *reg) {
+    gp_cost_type mut = *base;
+    int status;
+    switch (k) {
+    case M_QUAD_NO_SIGMA_PRIME:
+    case M_XENT_EXTRA_SIGMA_PRIME:
+    case M_LL_SIGN_FLIP:
+    case M_OUTPUT_SIGMA_NOT_PRIME:
+        mut.delta = k == M_QUAD_NO_SIGMA_PRIME      ? mut_quad_no_sigma_prime
+                    : k == M_XENT_EXTRA_SIGMA_PRIME ? mut_xent_extra_sigma_prime
+                    : k == M_LL_SIGN_FLIP           ? mut_ll_sign_flip
+                                                    : mut_quad_sigma_not_prime;
+        c->net->cost = &mut; /* the library's backprop runs the wrong delta */
+        status = gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad);
+        c->net->cost = base; /* the checker's cost is the true one */
+        return status;
+    case M_NO_TRANSPOSE:
+        return tu_manual_backprop(c->net, c->X, c->Y, TU_BP_NO_TRANSPOSE, c->grad);
+    case M_HIDDEN_SIGMA_NOT_PRIME:
+        return tu_manual_backprop(c->net, c->X, c->Y, TU_BP_SIGMA_NOT_PRIME, c->grad);
+    case M_SUM_NOT_MEAN:
+        return tu_manual_backprop(c->net, c->X, c->Y, TU_BP_SUM, c->grad);
+    case M_L2_NO_1_OVER_N:
+    case M_L1_NO_SIGN:
+    default:
+        status = gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad);
+        add_wrong_reg(k, c->net, reg, c->grad);
+        return status;
+    }
+}
+
 /* One case: the right formula (must pass) and the mutant (should fail), same checker. */
 static void run_mutant_case(mutant_kind k, size_t i, int full_scale, mutant_tally *t) {
     const gp_cost_type *base = mutant_base_cost(k, i);
-    gp_cost_type mut = *base;
     tu_shape sh;
     gsl_rng *r =
         tu_rng_for_case(0x30A7 + 16 * (unsigned long)k + (unsigned long)full_scale, i);
@@ -453,35 +485,7 @@ static void run_mutant_case(mutant_kind k, size_t i, int full_scale, mutant_tall
                   TU_RERUN_ARGS(i, "Mutants"));
 
     /* the mutant */
-    switch (k) {
-    case M_QUAD_NO_SIGMA_PRIME:
-    case M_XENT_EXTRA_SIGMA_PRIME:
-    case M_LL_SIGN_FLIP:
-    case M_OUTPUT_SIGMA_NOT_PRIME:
-        mut.delta = k == M_QUAD_NO_SIGMA_PRIME      ? mut_quad_no_sigma_prime
-                    : k == M_XENT_EXTRA_SIGMA_PRIME ? mut_xent_extra_sigma_prime
-                    : k == M_LL_SIGN_FLIP           ? mut_ll_sign_flip
-                                                    : mut_quad_sigma_not_prime;
-        c->net->cost = &mut; /* the library's backprop runs the wrong delta */
-        status = gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad);
-        c->net->cost = base; /* the checker's cost is the true one */
-        break;
-    case M_NO_TRANSPOSE:
-        status = tu_manual_backprop(c->net, c->X, c->Y, TU_BP_NO_TRANSPOSE, c->grad);
-        break;
-    case M_HIDDEN_SIGMA_NOT_PRIME:
-        status = tu_manual_backprop(c->net, c->X, c->Y, TU_BP_SIGMA_NOT_PRIME, c->grad);
-        break;
-    case M_SUM_NOT_MEAN:
-        status = tu_manual_backprop(c->net, c->X, c->Y, TU_BP_SUM, c->grad);
-        break;
-    case M_L2_NO_1_OVER_N:
-    case M_L1_NO_SIGN:
-    default:
-        status = gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad);
-        add_wrong_reg(k, c->net, &reg, c->grad);
-        break;
-    }
+    status = mutant_gradient(k, c, base, &reg);
     ck_assert_int_eq(status, GSL_SUCCESS);
     ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &reg, c->grad, &opts, bad),
                      GSL_SUCCESS);
