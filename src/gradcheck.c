@@ -211,8 +211,10 @@ void gp_fcheck_entry_name(const gp_fcheck_report *r, const gp_fcheck_entry *e, c
         e->tensor == GP_FCHECK_DIRECTIONS ? &r->directions : &r->tensors[e->tensor];
     size_t row, col;
     gp_fcheck_entry_locate(r, e, NULL, NULL, &row, &col);
-    if (s->cols > 1)
+    if (s->cols)
         snprintf(buf, len, "%s[%zu][%zu]", s->name, row, col);
+    else if (s->length == 1 && e->tensor != GP_FCHECK_DIRECTIONS)
+        snprintf(buf, len, "%s", s->name);
     else
         snprintf(buf, len, "%s[%zu]", s->name, e->index);
 }

@@ -67,9 +67,9 @@ int gp_fcheck_rule(const gp_fcheck_opts *opts, double analytic, double numeric,
  * derivatives are delta^l; columns are samples), or any other slice of an argument. */
 typedef enum { GP_TENSOR_OTHER, GP_TENSOR_W, GP_TENSOR_B, GP_TENSOR_Z } gp_tensor;
 
-/* A named slice x[offset .. offset+length) of the argument: one tensor. cols > 1 marks
- * a row-major matrix, so that reports can say W1[j][k]. kind and layer (1-based, 0 if
- * none) say what it is in a network. */
+/* A named slice x[offset .. offset+length) of the argument: one tensor. cols > 0 marks
+ * a row-major matrix of cols columns, so that reports can say W1[j][k] (0: a vector).
+ * kind and layer (1-based, 0 if none) say what it is in a network. */
 typedef struct {
     const char *name; /* copied into reports (at most 15 characters kept) */
     size_t offset, length;
@@ -134,7 +134,8 @@ int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor
  * index % cols, or index and 0 for vectors); any pointer may be NULL. */
 void gp_fcheck_entry_locate(const gp_fcheck_report *r, const gp_fcheck_entry *e,
                             gp_tensor *kind, size_t *layer, size_t *row, size_t *col);
-/* "W2[3][1]", "b1[4]", "z1[0][5]" (row j, sample i), "x[7]", "directions[2]". */
+/* "W2[3][1]" (matrices: cols > 0), "b1[4]", "z1[0][5]" (row j, sample i), "x[7]",
+ * "directions[2]", or the bare name of a one-entry vector ("cost"). */
 void gp_fcheck_entry_name(const gp_fcheck_report *r, const gp_fcheck_entry *e, char *buf,
                           size_t len);
 /* Compare a candidate with exact reference values, tensor by tensor: cand and ref are
