@@ -160,9 +160,10 @@ typedef struct {
  * report->n_failed == 0. */
 int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x,
                    const gp_fcheck_opts *opts, gp_fcheck_report *r);
-/* (b) A budget of coordinates, stratified: every tensor gets at least one, the rest in
- * proportion to length, each drawn without replacement (gsl_ran_choose) from an MT19937
- * seeded with `seed`. budget >= length checks everything. */
+/* (b) A budget of coordinates, stratified: every non-empty tensor gets one, the rest in
+ * proportion to length (largest remainders), each drawn without replacement
+ * (gsl_ran_choose) from an MT19937 seeded with `seed`. Exactly max(budget, number of
+ * tensors) coordinates are checked; budget >= the total length checks everything. */
 int gp_fcheck_sampled(const gp_function_fdf *F, const gsl_vector *x, size_t budget,
                       unsigned long seed, const gp_fcheck_opts *opts,
                       gp_fcheck_report *r);
