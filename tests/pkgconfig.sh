@@ -1,0 +1,60 @@
+#!/bin/sh
+# A packager's view of the installed library: install the headers, libgradproof and
+# gradproof.pc into a scratch DESTDIR (only those targets, so nothing in the build tree
+# is rewritten while other tests run), then
+#  - gradproof.pc names its private dependencies (jansson, zlib) and --static lists them;
+#  - examples/gradcheck.c compiles with only the installed headers and links with only
+#    `pkg-config --cflags --libs gradproof`, and runs (PASS).
+# Exit 77 (skipped) only when pkg-config or a C compiler is missing.
+set -u
+top_builddir=${top_builddir:-.}
+top_srcdir=${top_srcdir:-.}
+MAKE=${MAKE:-make}
+CC=${CC:-cc}
+command -v pkg-config >/dev/null 2>&1 || { echo "pkg-config missing: skip"; exit 77; }
+command -v "${CC%% *}" >/dev/null 2>&1 || { echo "no C compiler: skip"; exit 77; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/gp-pkgconfig.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fail=0
+ok() { printf 'ok - %s\n' "$1"; }
+bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+
+$MAKE -s -C "$top_builddir" DESTDIR="$T/root" install-pkgincludeHEADERS \
+    install-libLTLIBRARIES install-pkgconfigDATA >"$T/install.log" 2>&1 ||
+    { cat "$T/install.log"; bad "make install of headers, library and .pc"; exit 1; }
+pc=$(find "$T/root" -name gradproof.pc | head -n 1)
+[ -n "$pc" ] || { bad "gradproof.pc installed"; exit 1; }
+# The sysroot maps the .pc's own -I/-L paths into DESTDIR.
+PKG_CONFIG_PATH=$(dirname "$pc")${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+PKG_CONFIG_SYSROOT_DIR=$T/root
+export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
+
+priv=$(pkg-config --print-requires-private gradproof | tr '\n' ' ')
+case " $priv" in *" jansson "*) ok "Requires.private has jansson" ;;
+    *) bad "Requires.private has jansson (got: $priv)" ;; esac
+case " $priv" in *" zlib "*) ok "Requires.private has zlib" ;;
+    *) bad "Requires.private has zlib (got: $priv)" ;; esac
+static=$(pkg-config --static --libs gradproof)
+for l in -lgradproof -ljansson -lz -lgsl -lm; do
+    case " $static " in *" $l "*) ok "--static --libs has $l" ;;
+        *) bad "--static --libs has $l (got: $static)" ;; esac
+done
+
+# Only the installed headers: no -I into the source tree, no config.h.
+# shellcheck disable=SC2046
+if $CC -o "$T/gradcheck" "$top_srcdir/examples/gradcheck.c" \
+    $(pkg-config --cflags --libs gradproof) 2>"$T/cc.log"; then
+    ok "examples/gradcheck.c builds with pkg-config --cflags --libs gradproof"
+    libdir=$(dirname "$(find "$T/root" -name 'libgradproof.so*' | head -n 1)")
+    if LD_LIBRARY_PATH=$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} "$T/gradcheck" \
+        >"$T/run.log" 2>&1 && grep -q '^verdict: PASS$' "$T/run.log"; then
+        ok "the program linked against the installed library runs and passes"
+    else
+        cat "$T/run.log"
+        bad "the program linked against the installed library runs and passes"
+    fi
+else
+    cat "$T/cc.log"
+    bad "examples/gradcheck.c builds with pkg-config --cflags --libs gradproof"
+fi
+exit $fail
