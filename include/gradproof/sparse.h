@@ -3,9 +3,9 @@
  * The layer-1 sums z^1 = W^1 x + b^1 (forward) and the BP4 update of W^1 by
  * delta^1 x^T touch only the columns of W^1 where x is non-zero. To make those columns
  * contiguous, a gp_sparse_sgd keeps W^1 transposed (one row of n_1 weights per input,
- * in panels of 16, n_1 padded to a whole number of panels) while it trains; layers 2..L, BP1 (the
- * cost object's delta) and BP2 run through the very functions gp_sgd_step uses. One
- * step is the same update as gp_sgd_step on the dense batch, equal to rounding (the
+ * in panels of 16, n_1 padded to a whole number of panels) while it trains; layers 2..L,
+ * BP1 (the cost object's delta) and BP2 run through the very functions gp_sgd_step uses.
+ * One step is the same update as gp_sgd_step on the dense batch, equal to rounding (the
  * sums run in another order). */
 #ifndef GRADPROOF_SPARSE_H
 #define GRADPROOF_SPARSE_H
