@@ -1,9 +1,8 @@
-/* cli-slowdown.c: `gradproof slowdown`, the learning-slowdown experiment of the book's
+/* slowdown.c: `gradproof slowdown`, the learning-slowdown experiment of the book's
  * chapter 3 (SPEC "Experiments"): one sigmoid neuron, input x = 1, target y = 0, plain
  * gradient descent, started far from (w = b = 2) and near (w = 0.6, b = 0.9) the goal. */
 #include <config.h>
 
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,25 +16,43 @@
 #define CMD "slowdown"
 #define N_RUNS 4
 
-static int usage(FILE *out) {
-    fprintf(
-        out,
-        "Usage: " CLI_NAME " " CMD " [OPTIONS]\n"
-        "One sigmoid neuron, input x = 1, target y = 0, plain gradient descent:\n"
-        "quadratic cost (eta 0.15) and cross-entropy (eta 0.005), each started at\n"
-        "w = 0.6, b = 0.9 and at w = b = 2. Prints the output a = sigma(w + b) and the\n"
-        "cost C per epoch for the four runs, then the epoch of each run's steepest\n"
-        "fall and the share of its decrease made in the first tenth of the epochs.\n"
-        "With w = b = 2 the quadratic cost learns slowly at first (its gradient\n"
-        "carries sigma'(z), tiny at z = 4); the cross-entropy does not.\n\n"
-        "      --epochs=E        epochs of gradient descent [300]\n"
-        "      --every=K         print every K-th epoch (and the last) [1]\n"
-        "      --csv=FILE        write every epoch as CSV: epoch, then output and\n"
-        "                        cost of each run [none]\n"
-        "      --plot=FILE.png   plot cost and output per epoch with gnuplot [none]\n"
-        "  -h, --help            show this help\n");
-    return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+static const cli_option opt_every = {"every",
+                                     0,
+                                     CLI_SIZE,
+                                     "K",
+                                     1,
+                                     1000000,
+                                     0,
+                                     NULL,
+                                     "1",
+                                     NULL,
+                                     "print every K-th epoch (and the last)",
+                                     NULL};
+static const cli_option opt_csv = {
+    "csv",
+    0,
+    CLI_STRING,
+    "FILE",
+    0,
+    0,
+    0,
+    NULL,
+    NULL,
+    "none",
+    "write every epoch as CSV: epoch, then output and cost of each run",
+    NULL};
+static const cli_option opt_plot = {"plot",
+                                    0,
+                                    CLI_STRING,
+                                    "FILE.png",
+                                    0,
+                                    0,
+                                    0,
+                                    NULL,
+                                    NULL,
+                                    "none",
+                                    "plot cost and output per epoch with gnuplot",
+                                    "pngcairo if available, else png"};
 
 typedef struct {
     const gp_cost_type *cost;
@@ -171,49 +188,7 @@ static int plot(const char *path, const double *out, size_t epochs) {
     return cli_file_commit(CMD, "--plot", &png);
 }
 
-int cmd_slowdown(int argc, char **argv) {
-    static const struct option longopts[] = {
-        {"epochs", required_argument, NULL, 'e'}, {"every", required_argument, NULL, 'k'},
-        {"csv", required_argument, NULL, 'c'},    {"plot", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    size_t epochs = 300, every = 1;
-    const char *csv = NULL, *png = NULL;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'e':
-            if (cli_size(CMD, "--epochs", optarg, 1, 10000000, &epochs))
-                return 1;
-            break;
-        case 'k':
-            if (cli_size(CMD, "--every", optarg, 1, 10000000, &every))
-                return 1;
-            break;
-        case 'c':
-            csv = optarg;
-            break;
-        case 'p':
-            png = optarg;
-            break;
-        case 'h':
-            return usage(stdout);
-        default: /* ':' (missing value) or '?' (unknown option) */
-            return cli_bad_option(CMD, c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_error(CMD, "unexpected argument '%s'", argv[optind]);
-
-    double *out = malloc((epochs + 1) * N_RUNS * 2 * sizeof *out);
-    if (!out)
-        return cli_error(CMD, "out of memory");
-    int st = simulate(epochs, out);
-    if (st) {
-        free(out);
-        return cli_error(CMD, "gradient descent failed: %s", gsl_strerror(st));
-    }
+static void print_table(const double *out, size_t epochs, size_t every) {
     const run_spec *rs = runs();
     for (size_t r = 0; r < N_RUNS; r++)
         printf("# run %zu: %-13s w = %g, b = %g, eta = %g\n", r + 1, rs[r].cost->name,
@@ -232,9 +207,13 @@ int cmd_slowdown(int argc, char **argv) {
         }
         printf("\n");
     }
-    /* The book's point in two numbers per run: the epoch in which the cost fell the most
-     * (the steepest point of the curve; 1 when learning is fastest at the start), and the
-     * share of the whole decrease made in the first tenth of the epochs. */
+}
+
+/* The book's point in two numbers per run: the epoch in which the cost fell the most
+ * (the steepest point of the curve; 1 when learning is fastest at the start), and the
+ * share of the whole decrease made in the first tenth of the epochs. */
+static void print_summary(const double *out, size_t epochs) {
+    const run_spec *rs = runs();
     for (size_t r = 0; r < N_RUNS; r++) {
         size_t steepest = 1, tenth = epochs / 10 ? epochs / 10 : 1;
         double c0 = out[r * 2 + 1], cend = out[(epochs * N_RUNS + r) * 2 + 1], drop = 0;
@@ -252,20 +231,62 @@ int cmd_slowdown(int argc, char **argv) {
                r + 1, rs[r].cost->name, rs[r].w0, rs[r].b0, steepest, tenth,
                c0 > cend ? 100.0 * early / (c0 - cend) : 0.0);
     }
-    int status = 0;
-    if (csv) {
-        cli_file f;
-        if (cli_file_open(CMD, "--csv", csv, &f))
-            status = 1;
-        else {
-            fprintf(f.fp, "epoch");
-            for (size_t r = 0; r < N_RUNS; r++)
-                fprintf(f.fp, ",output%zu,cost%zu", r + 1, r + 1);
-            fprintf(f.fp, "\n");
-            write_table(f.fp, out, epochs, 1, ",");
-            status = cli_file_commit(CMD, "--csv", &f);
-        }
+}
+
+static int write_csv(const char *csv, const double *out, size_t epochs) {
+    cli_file f;
+    if (cli_file_open(CMD, "--csv", csv, &f))
+        return 1;
+    fprintf(f.fp, "epoch");
+    for (size_t r = 0; r < N_RUNS; r++)
+        fprintf(f.fp, ",output%zu,cost%zu", r + 1, r + 1);
+    fprintf(f.fp, "\n");
+    write_table(f.fp, out, epochs, 1, ",");
+    return cli_file_commit(CMD, "--csv", &f);
+}
+
+int cmd_slowdown(int argc, char **argv) {
+    size_t epochs, every;
+    const char *csv = NULL, *png = NULL;
+    const cli_arg args[] = {
+        {.opt = &cli_opt_epochs,
+         .dest = &epochs,
+         .def = "300",
+         .note = "one gradient-descent step on the one sample each"},
+        {.opt = &opt_every, .dest = &every},
+        {.opt = &opt_csv, .dest = &csv},
+        {.opt = &opt_plot, .dest = &png},
+    };
+    cli_command cmd = {
+        CMD,
+        "[OPTIONS]",
+        "One sigmoid neuron, input x = 1, target y = 0, plain gradient descent:\n"
+        "quadratic cost (eta 0.15) and cross-entropy (eta 0.005), each started at\n"
+        "w = 0.6, b = 0.9 and at w = b = 2. Prints the output a = sigma(w + b) and the\n"
+        "cost C per epoch for the four runs, then the epoch of each run's steepest\n"
+        "fall and the share of its decrease made in the first tenth of the epochs.\n"
+        "With w = b = 2 the quadratic cost learns slowly at first (its gradient\n"
+        "carries sigma'(z), tiny at z = 4); the cross-entropy does not.\n",
+        args,
+        sizeof args / sizeof args[0],
+        0,
+        0,
+        NULL,
+        0};
+    int st = cli_parse(&cmd, argc, argv);
+    if (st != CLI_RUN)
+        return st;
+    double *out = malloc((epochs + 1) * N_RUNS * 2 * sizeof *out);
+    if (!out)
+        return cli_error(CMD, "out of memory");
+    st = simulate(epochs, out);
+    if (st) {
+        free(out);
+        return cli_error(CMD, "gradient descent failed: %s", gsl_strerror(st));
     }
+    print_table(out, epochs, every);
+    print_summary(out, epochs);
+    int status = csv ? write_csv(csv, out, epochs) : 0;
     if (!status && png)
         status = plot(png, out, epochs);
     free(out);

@@ -1,9 +1,13 @@
-/* cli-util.c: pieces shared by the train, evaluate and slowdown subcommands: atomic
+/* util.c: pieces shared by the commands: error messages, strict number parsing, atomic
  * output files, OpenBLAS threads, loading MNIST, clocks. */
 #include <config.h>
 
+#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
+#include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +17,124 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
+
+int cli_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, CLI_NAME ": ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '" CLI_NAME "%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
+    return 1;
+}
+
+int cli_bad_option(const char *cmd, int c, char **argv) {
+    if (c == ':')
+        return cli_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+    return cli_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
+int cli_input_error(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    (void)cmd;
+    fprintf(stderr, CLI_NAME ": ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    return CLI_EXIT_INPUT;
+}
+
+/* A decimal integer made of digits only: strtoul alone would skip leading space and
+ * take a sign, so " -1" would come back as ULONG_MAX. */
+static int parse_digits(const char *s, unsigned long *out) {
+    char *end;
+    if (!isdigit((unsigned char)s[0]))
+        return -1;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_ulong(const char *cmd, const char *opt, const char *s, unsigned long *out) {
+    if (parse_digits(s, out))
+        return cli_error(cmd, "invalid %s '%s': expected a non-negative integer", opt, s);
+    return 0;
+}
+
+int cli_size(const char *cmd, const char *opt, const char *s, size_t lo, size_t hi,
+             size_t *out) {
+    unsigned long v;
+    if (cli_ulong(cmd, opt, s, &v))
+        return 1;
+    if (v < lo || v > hi)
+        return cli_error(cmd, "invalid %s '%s': must be between %zu and %zu", opt, s, lo,
+                         hi);
+    *out = v;
+    return 0;
+}
+
+int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
+               double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    /* strtod skips leading space and reads hexadecimal: neither is a plain number. */
+    int plain = isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.';
+    if (!plain || strpbrk(s, "xX") || *end != '\0' || errno == ERANGE || !isfinite(v))
+        return cli_error(cmd, "invalid %s '%s': expected a finite number", opt, s);
+    if (v < lo || v > hi)
+        return cli_error(cmd, "invalid %s '%s': must be between %g and %g", opt, s, lo,
+                         hi);
+    *out = v;
+    return 0;
+}
+
+int cli_sizes(const char *cmd, const char *opt, const char *s, size_t *sizes, size_t *n) {
+    size_t count = 0;
+    const char *p = s;
+    for (;;) {
+        char buf[32];
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == 0 || len >= sizeof buf)
+            return cli_error(cmd, "invalid %s '%s': expected sizes like 784,30,10", opt,
+                             s);
+        if (count == GP_MAX_LAYERS)
+            return cli_error(cmd, "invalid %s '%s': more than %d layers", opt, s,
+                             GP_MAX_LAYERS);
+        memcpy(buf, p, len);
+        buf[len] = '\0';
+        unsigned long v;
+        if (parse_digits(buf, &v) || v < 1 || v > GP_MAX_WIDTH)
+            return cli_error(cmd,
+                             "invalid %s '%s': each size must be an integer in 1..%d",
+                             opt, s, GP_MAX_WIDTH);
+        sizes[count++] = v;
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    if (count < 2)
+        return cli_error(
+            cmd, "invalid %s '%s': need at least an input and an output size", opt, s);
+    *n = count;
+    return 0;
+}
+
+int cli_cost(const char *cmd, const char *s, const gp_cost_type **out) {
+    const gp_cost_type *c = gp_cost_lookup(s);
+    if (!c)
+        return cli_error(cmd,
+                         "invalid --cost '%s': expected quadratic, quadratic-linear, "
+                         "cross-entropy or log-likelihood",
+                         s);
+    *out = c;
+    return 0;
+}
 
 /* Temporary files in flight, removed by the signal handler so that an interrupted run
  * (Ctrl-C during training) leaves neither a partial output nor a stray temporary. */
@@ -150,7 +272,7 @@ int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation,
     char err[GP_IDX_ERRLEN];
     int status = gp_mnist_load(dir, n_validation, out, err, sizeof err);
     if (status)
-        return cli_error(cmd, "cannot load MNIST from --data '%s': %s", dir, err);
+        return cli_input_error(cmd, "cannot load MNIST from --data '%s': %s", dir, err);
     return 0;
 }
 
@@ -169,11 +291,11 @@ double cli_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int cli_fits_mnist(const char *cmd, const char *what, const char *name, size_t n0,
-                   size_t nL, size_t dim) {
+int cli_fits_mnist(const char *cmd, int from_file, const char *what, const char *name,
+                   size_t n0, size_t nL, size_t dim) {
     if (n0 == dim && nL == 10)
         return 0;
-    return cli_error(
+    return (from_file ? cli_input_error : cli_error)(
         cmd,
         "%s '%s': the input layer must have %zu neurons (one per pixel) and the "
         "output layer 10 (one per digit), got %zu and %zu",

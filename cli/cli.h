@@ -1,4 +1,5 @@
-/* cli.h: shared pieces of the gradproof command line (not part of the library). */
+/* cli.h: shared pieces of the gradproof command line (not part of the library; it uses
+ * only the public headers <gradproof/...>). */
 #ifndef GRADPROOF_CLI_H
 #define GRADPROOF_CLI_H
 
@@ -7,7 +8,16 @@
 
 #include <gradproof/gradproof.h>
 
+#include "options.h"
+
 #define CLI_NAME "gradproof"
+
+/* Exit statuses, the same for every command (doc/gradproof.1, EXIT STATUS). */
+enum {
+    CLI_EXIT_OK = 0,   /* success: written, trained, the check or comparison passed */
+    CLI_EXIT_FAIL = 1, /* usage error, unwritable output, failed check or comparison */
+    CLI_EXIT_INPUT = 2 /* an input file is missing, unreadable, corrupt or does not fit */
+};
 
 /* Print "gradproof: <message>" and "Try 'gradproof <cmd> --help'." on stderr; return 1.
  */
@@ -17,11 +27,20 @@ int cli_error(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
+/* Print "gradproof: <message>" on stderr (no hint: the command line was right, an input
+ * file is not); return CLI_EXIT_INPUT. */
+int cli_input_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* The error for getopt_long's ':' (option missing its value) or '?' (unknown option)
  * return `c`; returns 1. */
 int cli_bad_option(const char *cmd, int c, char **argv);
 
-/* Strict number parsing: the whole string, no overflow, within [lo, hi].
+/* Strict number parsing: the whole string, no overflow, within [lo, hi]; integers are
+ * decimal digits only (no space, no sign), reals start with a digit, a sign or a point.
  * On failure print a one-line error naming the option and return 1. */
 int cli_size(const char *cmd, const char *opt, const char *s, size_t lo, size_t hi,
              size_t *out);
@@ -51,18 +70,20 @@ int cli_probe_writable(const char *cmd, const char *opt, const char *path);
 /* OpenBLAS threads: 0 on success, -1 if n > 1 and the CBLAS is not OpenBLAS. */
 int cli_set_threads(size_t n);
 
-/* gp_mnist_load with its message turned into a CLI error. */
+/* gp_mnist_load with its message turned into a CLI error (CLI_EXIT_INPUT). */
 int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, gp_mnist **out);
 /* The trainer's view of an IDX range (borrows the pixels and labels). */
 gp_dataset cli_dataset(const gp_idx_view *v);
 /* The layer sizes fit the data: n_0 = pixels per image and n_L = 10 digits. Else print
- * "<what> '<name>': ..." and return 1. */
-int cli_fits_mnist(const char *cmd, const char *what, const char *name, size_t n0,
-                   size_t nL, size_t dim);
+ * "<what> '<name>': ..." and return CLI_EXIT_INPUT when the sizes come from a file
+ * (from_file), 1 when from the command line. */
+int cli_fits_mnist(const char *cmd, int from_file, const char *what, const char *name,
+                   size_t n0, size_t nL, size_t dim);
 /* Monotonic seconds. */
 double cli_now(void);
 
-/* Subcommands: each parses its own options and returns the exit status. */
+/* Subcommands: each parses its options (train, evaluate, slowdown through cli_parse)
+ * and returns the exit status. */
 int cmd_check(int argc, char **argv);
 int cmd_oracle(int argc, char **argv);
 int cmd_compare(int argc, char **argv);

@@ -1,0 +1,64 @@
+/* main.c: the command line's entry point: the command table and main(), which dispatches
+ * to one command per file (train.c, evaluate.c, ...). */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"check", cmd_check, "check every gradient formula against numerical derivatives"},
+    {"oracle", cmd_oracle, "write reference cost, z, a, delta, dW, db of a network"},
+    {"compare", cmd_compare, "compare another implementation's dump with the oracle's"},
+    {"replay", cmd_replay, "reproduce the verdict of a failure record"},
+    {"train", cmd_train, "train a network on MNIST with mini-batch SGD (network2.py)"},
+    {"evaluate", cmd_evaluate, "accuracy and confusion matrix of a saved network"},
+    {"slowdown", cmd_slowdown, "the single-neuron learning-slowdown experiment (ch. 3)"},
+};
+
+static int usage(FILE *out) {
+    fprintf(out, "Usage: " CLI_NAME " COMMAND [OPTIONS]\n"
+                 "Proved and property-tested gradients of neural-network costs.\n\n"
+                 "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'" CLI_NAME " COMMAND --help' describes a command's options.\n"
+                 "  -h, --help     show this help\n"
+                 "  -V, --version  show the version\n");
+    return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv) {
+    /* GSL's default handler aborts; the library's status codes are reported instead. */
+    gsl_set_error_handler_off();
+    /* The library ignores a GRADPROOF_SIMD it does not know; here a typo is an error. */
+    const char *simd = getenv("GRADPROOF_SIMD");
+    if (simd && strcmp(simd, "baseline") && strcmp(simd, "avx2") &&
+        strcmp(simd, "avx512")) {
+        fprintf(stderr,
+                CLI_NAME ": invalid GRADPROOF_SIMD '%s': use baseline, avx2 or avx512\n",
+                simd);
+        return EXIT_FAILURE;
+    }
+    if (argc < 2)
+        return usage(stderr);
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        return usage(stdout);
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf(CLI_NAME " %s (CBLAS: %s; SIMD: %s)\n", gp_version(), GP_CBLAS, gp_simd());
+        return EXIT_SUCCESS;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, CLI_NAME ": unknown command '%s'\nTry '" CLI_NAME " --help'.\n",
+            argv[1]);
+    return EXIT_FAILURE;
+}

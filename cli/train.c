@@ -1,0 +1,452 @@
+/* train.c: `gradproof train`, network2.py's Network(...).SGD(...) on MNIST. */
+#include <config.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_rng.h>
+
+#include <gradproof/netio.h>
+
+#include "cli.h"
+
+#define CMD "train"
+
+static const char *const init_names[] = {"default", "large", NULL};
+static const char *const eval_names[] = {"test", "validation", NULL};
+
+static const cli_option opt_init = {
+    "init",
+    0,
+    CLI_CHOICE,
+    "KIND",
+    0,
+    0,
+    0,
+    init_names,
+    "default",
+    NULL,
+    "default: weights N(0,1/n_in), biases N(0,1); large: weights and biases N(0,1)",
+    "(network2.py's default_weight_initializer and large_weight_initializer)"};
+static const cli_option opt_eta = {
+    "eta", 0, CLI_REAL, "REAL", 0, 1e6, 1, NULL, "0.5", NULL, "learning rate, > 0", NULL};
+static const cli_option opt_batch = {"batch",
+                                     0,
+                                     CLI_SIZE,
+                                     "M",
+                                     1,
+                                     1000000,
+                                     0,
+                                     NULL,
+                                     "10",
+                                     NULL,
+                                     "mini-batch size",
+                                     "(the last batch of an epoch may be smaller)"};
+static const cli_option opt_early = {
+    "early-stop",
+    0,
+    CLI_SIZE,
+    "N",
+    0,
+    1000000,
+    0,
+    NULL,
+    "0",
+    NULL,
+    "stop after N epochs without a strictly better evaluation accuracy; 0 = never",
+    "(network2.py's early_stopping_n)"};
+static const cli_option opt_schedule = {
+    "schedule",
+    0,
+    CLI_SIZE,
+    "N",
+    0,
+    1000000,
+    0,
+    NULL,
+    "0",
+    NULL,
+    "halve eta after N epochs without improvement, stop when eta has dropped to "
+    "eta/128; 0 = off",
+    "(Nielsen's learning-rate schedule, chapter 3)"};
+static const cli_option opt_eval = {
+    "eval",
+    0,
+    CLI_CHOICE,
+    "SET",
+    0,
+    0,
+    0,
+    eval_names,
+    "test",
+    NULL,
+    "evaluation set, test or validation; its accuracy is printed after every epoch",
+    "and drives --early-stop and --schedule (network2.py's monitor_evaluation_accuracy "
+    "is always on)"};
+static const cli_option opt_mec = {
+    "monitor-eval-cost",
+    0,
+    CLI_FLAG,
+    NULL,
+    0,
+    0,
+    0,
+    NULL,
+    NULL,
+    NULL,
+    "total cost on the evaluation set",
+    "(1/n) sum C_x plus the regularisation terms, n the evaluated set's size, as "
+    "network2.py's total_cost"};
+static const cli_option opt_mta = {
+    "monitor-train-accuracy",       0,   CLI_FLAG, NULL, 0, 0, 0, NULL, NULL, NULL,
+    "accuracy on the training set", NULL};
+static const cli_option opt_mtc = {"monitor-train-cost",
+                                   0,
+                                   CLI_FLAG,
+                                   NULL,
+                                   0,
+                                   0,
+                                   0,
+                                   NULL,
+                                   NULL,
+                                   NULL,
+                                   "total cost on the training set",
+                                   NULL};
+static const cli_option opt_metrics = {
+    "metrics",
+    0,
+    CLI_STRING,
+    "FILE",
+    0,
+    0,
+    0,
+    NULL,
+    NULL,
+    "none",
+    "every epoch's figures, CSV (FILE.csv) or JSON lines (FILE.jsonl); written "
+    "atomically at the end",
+    "columns: epoch, eta, seconds of training, evaluation correct/n/accuracy/cost, the "
+    "training figures when monitored, and eval_seconds, the time of the evaluation"};
+static const cli_option opt_save = {
+    "save",
+    0,
+    CLI_STRING,
+    "FILE",
+    0,
+    0,
+    0,
+    NULL,
+    NULL,
+    "none",
+    "save the final network (network2.py JSON), atomically",
+    "17 significant digits, so a load gives the same bits; temporary file, fsync, "
+    "rename"};
+/* Everything the command line sets. */
+typedef struct {
+    const char *data, *load, *metrics, *save;
+    cli_layers sizes;
+    const gp_cost_type *cost;
+    int init, eval; /* indices in init_names and eval_names */
+    int sizes_set, cost_set, init_set;
+    int mon_eval_cost, mon_train_acc, mon_train_cost;
+    size_t n_validation, epochs, threads;
+    gp_train_opts opts;
+} train_args;
+
+static int parse_args(train_args *t, int argc, char **argv) {
+    memset(t, 0, sizeof *t);
+    gp_train_opts_default(&t->opts);
+    const cli_arg args[] = {
+        {.heading = "Network:"},
+        {.opt = &cli_opt_data, .dest = &t->data},
+        {.opt = &cli_opt_validation, .dest = &t->n_validation},
+        {.opt = &cli_opt_sizes, .dest = &t->sizes, .seen = &t->sizes_set},
+        {.opt = &cli_opt_cost, .dest = &t->cost, .seen = &t->cost_set},
+        {.opt = &opt_init, .dest = &t->init, .seen = &t->init_set},
+        {.opt = &cli_opt_load,
+         .dest = &t->load,
+         .note = "start from it; not with --sizes, --cost or --init, which it fixes"},
+        {.opt = &cli_opt_seed,
+         .dest = &t->opts.seed,
+         .note = "the initialisation uses seed 2S, the shuffling 2S+1"},
+        {.heading = "SGD:"},
+        {.opt = &opt_eta, .dest = &t->opts.eta},
+        {.opt = &cli_opt_lambda, .dest = &t->opts.lambda},
+        {.opt = &cli_opt_l1, .dest = &t->opts.l1},
+        {.opt = &opt_batch, .dest = &t->opts.batch},
+        {.opt = &cli_opt_epochs, .dest = &t->epochs},
+        {.opt = &opt_early, .dest = &t->opts.early_stop},
+        {.opt = &opt_schedule, .dest = &t->opts.schedule},
+        {.heading = "Monitoring and output:"},
+        {.opt = &opt_eval, .dest = &t->eval},
+        {.opt = &opt_mec, .dest = &t->mon_eval_cost},
+        {.opt = &opt_mta, .dest = &t->mon_train_acc},
+        {.opt = &opt_mtc, .dest = &t->mon_train_cost},
+        {.opt = &opt_metrics, .dest = &t->metrics},
+        {.opt = &opt_save, .dest = &t->save},
+        {.opt = &cli_opt_threads,
+         .dest = &t->threads,
+         .note = "the second thread computes about half of layer 1 and gathers the next "
+                 "mini-batch (the same network to the bit), and the evaluation is split "
+                 "in two (the cost equal to rounding)"},
+    };
+    cli_command cmd = {
+        CMD,
+        "[OPTIONS]",
+        "Train a network on MNIST with mini-batch SGD, as network2.py's\n"
+        "Network(sizes, cost).SGD(...) does, printing one line per epoch.\n",
+        args,
+        sizeof args / sizeof args[0],
+        0,
+        0,
+        NULL,
+        0};
+    return cli_parse(&cmd, argc, argv);
+}
+
+/* Figures of one evaluation; n == 0 when it was not asked for. */
+typedef struct {
+    gp_eval_result r;
+    int done;
+} figures;
+
+typedef struct {
+    FILE *fp;
+    int jsonl;
+} metrics_out;
+
+static void pct_line(const char *label, const figures *f, int accuracy, int cost) {
+    if (!f->done)
+        return;
+    if (accuracy)
+        printf("  %s accuracy %zu/%zu (%.2f%%)", label, f->r.correct, f->r.n,
+               100.0 * (double)f->r.correct / (double)f->r.n);
+    if (cost)
+        printf("  %s cost %.6g", label, f->r.cost);
+}
+
+static void metrics_header(metrics_out *m) {
+    if (m->fp && !m->jsonl)
+        fprintf(m->fp, "epoch,eta,seconds,eval_correct,eval_n,eval_accuracy,eval_cost,"
+                       "train_correct,train_n,train_accuracy,train_cost,eval_seconds\n");
+}
+
+static void metrics_row(metrics_out *m, size_t epoch, double eta, double secs,
+                        double eval_secs, const figures *ev, const figures *tr) {
+    FILE *fp = m->fp;
+    if (fp == NULL)
+        return;
+    double ea = (double)ev->r.correct / (double)ev->r.n;
+    if (!m->jsonl) {
+        fprintf(fp, "%zu,%.17g,%.6f,%zu,%zu,%.6f,%.10g,", epoch, eta, secs, ev->r.correct,
+                ev->r.n, ea, ev->r.cost);
+        if (tr->done)
+            fprintf(fp, "%zu,%zu,%.6f,%.10g,", tr->r.correct, tr->r.n,
+                    (double)tr->r.correct / (double)tr->r.n, tr->r.cost);
+        else
+            fprintf(fp, ",,,,");
+        fprintf(fp, "%.6f\n", eval_secs);
+        return;
+    }
+    fprintf(fp,
+            "{\"epoch\": %zu, \"eta\": %.17g, \"seconds\": %.6f, \"eval_correct\": %zu, "
+            "\"eval_n\": %zu, \"eval_accuracy\": %.6f, \"eval_cost\": %.10g",
+            epoch, eta, secs, ev->r.correct, ev->r.n, ea, ev->r.cost);
+    if (tr->done)
+        fprintf(fp,
+                ", \"train_correct\": %zu, \"train_n\": %zu, \"train_accuracy\": %.6f, "
+                "\"train_cost\": %.10g",
+                tr->r.correct, tr->r.n, (double)tr->r.correct / (double)tr->r.n,
+                tr->r.cost);
+    fprintf(fp, ", \"eval_seconds\": %.6f}\n", eval_secs);
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* What the options allow only together, and outputs that cannot be written: refused
+ * before any data is read or any epoch is run. */
+static int check_args(train_args *t) {
+    if (t->load && (t->sizes_set || t->cost_set || t->init_set))
+        return cli_error(CMD,
+                         "--%s cannot be combined with --load: the network file "
+                         "fixes it",
+                         t->sizes_set  ? "sizes"
+                         : t->cost_set ? "cost"
+                                       : "init");
+    if (t->metrics && !ends_with(t->metrics, ".csv") && !ends_with(t->metrics, ".jsonl"))
+        return cli_error(CMD,
+                         "invalid --metrics '%s': the name must end in .csv or .jsonl",
+                         t->metrics);
+    /* The prefetch thread takes one of the threads; the rest go to OpenBLAS. */
+    t->opts.threads = t->threads >= 2 ? 2 : 1;
+    if (cli_set_threads(t->threads >= 2 ? t->threads - 1 : 1))
+        return cli_error(CMD,
+                         "invalid --threads '%zu': this build's CBLAS is not "
+                         "OpenBLAS and runs one thread (use 1 or 2)",
+                         t->threads);
+    if (t->save && cli_probe_writable(CMD, "--save", t->save))
+        return 1;
+    if (t->metrics && cli_probe_writable(CMD, "--metrics", t->metrics))
+        return 1;
+    return 0;
+}
+
+/* The inputs and the network of a run. */
+typedef struct {
+    gp_mnist *mnist;
+    gp_network *net;
+    gp_dataset train, eval;
+} train_run;
+
+/* The network: loaded (--load) or drawn from seed 2S (--init). */
+static int make_network(const train_args *t, train_run *r) {
+    char err[GP_IDX_ERRLEN];
+    if (t->load) {
+        if (gp_netio_load(t->load, &r->net, err, sizeof err))
+            return cli_input_error(CMD, "cannot load --load '%s': %s", t->load, err);
+        return 0;
+    }
+    r->net = gp_network_alloc(t->sizes.n, t->sizes.sizes, t->cost);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!r->net || !rng) {
+        gsl_rng_free(rng);
+        return cli_error(CMD, "out of memory");
+    }
+    gsl_rng_set(rng, 2 * t->opts.seed);
+    gp_network_init(r->net, t->init ? GP_INIT_LARGE : GP_INIT_DEFAULT, rng);
+    gsl_rng_free(rng);
+    return 0;
+}
+
+static int setup(const train_args *t, train_run *r) {
+    int st = make_network(t, r);
+    if (st)
+        return st;
+    if ((st = cli_load_mnist(CMD, t->data, t->n_validation, &r->mnist)))
+        return st;
+    r->train = cli_dataset(&r->mnist->training);
+    r->eval = cli_dataset(t->eval ? &r->mnist->validation : &r->mnist->test);
+    const gp_network *net = r->net;
+    if ((st = cli_fits_mnist(CMD, t->load != NULL,
+                             t->load ? "network of --load" : "--sizes",
+                             t->load ? t->load : t->sizes.text, net->p.sizes[0],
+                             net->p.sizes[net->p.L], r->train.dim)))
+        return st;
+    /* W <- (1 - eta lambda/n) W - ... [93]: the decay factor must stay positive. */
+    if (!(t->opts.eta * t->opts.lambda / (double)r->train.n < 1))
+        return cli_error(CMD,
+                         "--eta %g with --lambda %g: the weight decay factor 1 - eta "
+                         "lambda/n (n = %zu) must stay positive",
+                         t->opts.eta, t->opts.lambda, r->train.n);
+    return 0;
+}
+
+/* Evaluate after an epoch: the evaluation set always (its accuracy drives stopping),
+ * the training set when monitored; costs when printed or written. */
+static int evaluate_epoch(const train_args *t, const train_run *r, figures *ev,
+                          figures *tr, double *eval_secs) {
+    gp_regularization reg = {t->opts.lambda, t->opts.l1, 0};
+    unsigned par = t->opts.threads >= 2 ? GP_EVAL_PARALLEL : 0;
+    unsigned eval_cost = t->metrics || t->mon_eval_cost ? GP_EVAL_COST : 0;
+    unsigned train_cost = t->metrics || t->mon_train_cost ? GP_EVAL_COST : 0;
+    double t0 = cli_now();
+    int st = gp_evaluate(r->net, &r->eval, &reg, 0, eval_cost | par, NULL, &ev->r);
+    *eval_secs = cli_now() - t0;
+    ev->done = 1;
+    if (!st && (t->mon_train_acc || t->mon_train_cost)) {
+        st = gp_evaluate(r->net, &r->train, &reg, 0, train_cost | par, NULL, &tr->r);
+        tr->done = 1;
+    }
+    return st;
+}
+
+static void print_epoch(const train_args *t, size_t e, double eta, double secs,
+                        const figures *ev, const figures *tr) {
+    printf("epoch %zu/%zu", e, t->epochs);
+    if (t->opts.schedule)
+        printf("  eta %g", eta);
+    pct_line(eval_names[t->eval], ev, 1, t->mon_eval_cost);
+    pct_line("training", tr, t->mon_train_acc, t->mon_train_cost);
+    printf("  %.2f s\n", secs);
+    fflush(stdout);
+}
+
+/* The epochs, until --epochs or a stop of the trainer (early stopping, schedule). */
+static int run_epochs(const train_args *t, const train_run *r, gp_trainer *tr,
+                      metrics_out *mo) {
+    figures ev = {{0, 0, 0}, 0}, trf = {{0, 0, 0}, 0};
+    for (size_t e = 1; e <= t->epochs; e++) {
+        double eta = gp_trainer_eta(tr), t0 = cli_now(), eval_secs;
+        int st = gp_trainer_epoch(tr);
+        double secs = cli_now() - t0;
+        if (st)
+            return cli_error(CMD, "epoch %zu failed: %s", e, gsl_strerror(st));
+        if ((st = evaluate_epoch(t, r, &ev, &trf, &eval_secs)))
+            return cli_error(CMD, "evaluation after epoch %zu failed: %s", e,
+                             gsl_strerror(st));
+        print_epoch(t, e, eta, secs, &ev, &trf);
+        metrics_row(mo, e, eta, secs, eval_secs, &ev, &trf);
+        int stop;
+        gp_trainer_observe(tr, (double)ev.r.correct, &stop);
+        if (stop && e < t->epochs) {
+            size_t best_epoch;
+            gp_trainer_best(tr, &best_epoch);
+            printf("stopping after epoch %zu: %s (best at epoch %zu)\n", e,
+                   t->opts.schedule && gp_trainer_eta(tr) <= t->opts.eta / 128
+                       ? "eta has dropped to eta/128"
+                       : "no improvement",
+                   best_epoch);
+            break;
+        }
+    }
+    size_t best_epoch;
+    double best = gp_trainer_best(tr, &best_epoch);
+    printf("best %s accuracy %.0f/%zu (%.2f%%) at epoch %zu\n", eval_names[t->eval], best,
+           r->eval.n, 100.0 * best / (double)r->eval.n, best_epoch);
+    return 0;
+}
+
+/* Train, then write --save and commit --metrics. */
+static int train(const train_args *t, const train_run *r) {
+    gp_train_opts topts = t->opts;
+    topts.seed = 2 * t->opts.seed + 1;
+    gp_trainer *tr = gp_trainer_alloc(r->net, &r->train, &topts);
+    if (!tr)
+        return cli_error(CMD, "out of memory"); /* the options were checked above */
+    cli_file mf = {NULL, NULL, NULL};
+    metrics_out mo = {NULL, ends_with(t->metrics ? t->metrics : "", ".jsonl")};
+    int st = t->metrics ? cli_file_open(CMD, "--metrics", t->metrics, &mf) : 0;
+    if (!st) {
+        mo.fp = mf.fp;
+        metrics_header(&mo);
+        st = run_epochs(t, r, tr, &mo);
+    }
+    char err[GP_IDX_ERRLEN];
+    if (!st && t->save && gp_netio_save(r->net, t->save, err, sizeof err))
+        st = cli_error(CMD, "cannot write --save '%s': %s", t->save, err);
+    if (!st && t->metrics)
+        st = cli_file_commit(CMD, "--metrics", &mf);
+    cli_file_abort(&mf);
+    gp_trainer_free(tr);
+    return st;
+}
+
+int cmd_train(int argc, char **argv) {
+    train_args t;
+    int st = parse_args(&t, argc, argv);
+    if (st != CLI_RUN)
+        return st;
+    if ((st = check_args(&t)))
+        return st;
+    train_run r = {NULL, NULL, {0, 0, NULL, NULL}, {0, 0, NULL, NULL}};
+    st = setup(&t, &r);
+    if (!st)
+        st = train(&t, &r);
+    gp_network_free(r.net);
+    gp_mnist_free(r.mnist);
+    return st;
+}
