@@ -128,7 +128,7 @@ const cli_option cli_opt_threads = {
     "2",
     NULL,
     "1: one thread; N >= 2: two threads share the work, and OpenBLAS gets N - 1",
-    "openblas_set_num_threads; with another CBLAS only 1 or 2 is accepted"};
+    "(openblas_set_num_threads; with another CBLAS only 1 or 2 is accepted)"};
 const cli_option cli_opt_load = {"load",
                                  0,
                                  CLI_STRING,

@@ -82,8 +82,8 @@ static const cli_option opt_eval = {
     "test",
     NULL,
     "evaluation set, test or validation; its accuracy is printed after every epoch",
-    "and drives --early-stop and --schedule (network2.py's monitor_evaluation_accuracy "
-    "is always on)"};
+    "(it drives --early-stop and --schedule; network2.py's monitor_evaluation_accuracy "
+    "is always on, so gradproof has no option for it)"};
 static const cli_option opt_mec = {
     "monitor-eval-cost",
     0,
@@ -96,8 +96,8 @@ static const cli_option opt_mec = {
     NULL,
     NULL,
     "total cost on the evaluation set",
-    "(1/n) sum C_x plus the regularisation terms, n the evaluated set's size, as "
-    "network2.py's total_cost"};
+    "as network2.py's total_cost: (1/n) sum C_x plus the regularisation terms, n the "
+    "evaluated set's size"};
 static const cli_option opt_mta = {
     "monitor-train-accuracy",       0,   CLI_FLAG, NULL, 0, 0, 0, NULL, NULL, NULL,
     "accuracy on the training set", NULL};

@@ -23,7 +23,7 @@
 # 512-bit FMA units; 16 with AVX2+FMA; 4 otherwise).
 # Run it on an otherwise idle machine: other load skews the times, and 2 threads on a
 # busy 2-core machine are much slower than 1.
-# Environment: GRADPROOF (default src/gradproof), PYTHON (default /usr/bin/python3).
+# Environment: GRADPROOF (default cli/gradproof), PYTHON (default /usr/bin/python3).
 set -eu
 cd "$(dirname "$0")/.."
 prog=bench-train
@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
     *) echo "Usage: $0 [-d DATA] [-e EPOCHS]" >&2; exit 2 ;;
     esac
 done
-GP=${GRADPROOF:-src/gradproof}
+GP=${GRADPROOF:-cli/gradproof}
 PY=${PYTHON:-/usr/bin/python3}
 [ -x "$GP" ] || die "$GP not built (run scripts/build.sh)"
 [ -x /usr/bin/time ] || die "/usr/bin/time not found (Debian package 'time')"

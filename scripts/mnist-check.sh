@@ -4,13 +4,13 @@
 # with the cross-entropy cost (network2.py defaults: weights N(0,1/n_in), eta 0.5,
 # mini-batch 10) for one epoch, saves the network and evaluates it again from the file,
 # and requires a test accuracy above 90 % from both (seed 1 gives 94.5 %). Exits 1 (fails, never skips) when the data cannot be fetched or
-# anything else goes wrong. GRADPROOF overrides the binary (default src/gradproof).
+# anything else goes wrong. GRADPROOF overrides the binary (default cli/gradproof).
 set -eu
 cd "$(dirname "$0")/.."
 prog=mnist-check
 die() { echo "$prog: FAIL: $*" >&2; exit 1; }
 data=${1:-data}
-GP=${GRADPROOF:-src/gradproof}
+GP=${GRADPROOF:-cli/gradproof}
 [ -x "$GP" ] || die "$GP not built"
 sh scripts/fetch-mnist.sh "$data" || die "cannot fetch MNIST into '$data'"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mnist-check.XXXXXX")

@@ -13,14 +13,14 @@
 #                         eta 0.5, test set                   (book, ch. 6 style: no figure)
 #
 # No RUN means all of them. DATA defaults to ./data, fetched with scripts/fetch-mnist.sh
-# when missing. Extra environment: GRADPROOF (the binary, default src/gradproof),
+# when missing. Extra environment: GRADPROOF (the binary, default cli/gradproof),
 # SEED (default 1), EPOCHS (default 30), OUT (directory for metrics CSV files, default
 # reproduce-out). Exit status 1 if a run fails.
 set -eu
 cd "$(dirname "$0")/.."
 data=data
 if [ "${1:-}" = -d ]; then data=$2; shift 2; fi
-GP=${GRADPROOF:-src/gradproof}
+GP=${GRADPROOF:-cli/gradproof}
 seed=${SEED:-1}
 epochs=${EPOCHS:-30}
 out=${OUT:-reproduce-out}

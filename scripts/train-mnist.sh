@@ -7,5 +7,5 @@ cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh
 sh scripts/build.sh
 sh scripts/fetch-mnist.sh data
-exec src/gradproof train --data data --sizes 784,30,10 --cost cross-entropy --init large \
+exec cli/gradproof train --data data --sizes 784,30,10 --cost cross-entropy --init large \
     --eta 0.5 --batch 10 --epochs 30 --eval test "$@"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # CLI tests of `gradproof check`: a passing run, and one clear error line per bad input.
 set -u
-GP=${top_builddir:-.}/src/gradproof
+GP=${top_builddir:-.}/cli/gradproof
 fail=0
 ok() { printf 'ok - %s\n' "$1"; }
 bad() { printf 'not ok - %s\n' "$1"; fail=1; }

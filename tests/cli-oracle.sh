@@ -2,7 +2,7 @@
 # CLI tests of `gradproof oracle`, `compare` and `replay`: a working run, then bad input:
 # one line naming the file and the problem, exit status 2, and no output left behind.
 set -u
-GP=${top_builddir:-.}/src/gradproof
+GP=${top_builddir:-.}/cli/gradproof
 T=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-oracle.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 fail=0

@@ -2,7 +2,7 @@
 # CLI tests of `gradproof slowdown`: the book's qualitative result, CSV and PNG outputs,
 # option errors.
 set -u
-GP=${top_builddir:-.}/src/gradproof
+GP=${top_builddir:-.}/cli/gradproof
 fail=0
 ok() { printf 'ok - %s\n' "$1"; }
 bad() { printf 'not ok - %s\n' "$1"; fail=1; }

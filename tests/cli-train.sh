@@ -3,7 +3,7 @@
 # this script writes itself (no network, no real MNIST): option errors, an end-to-end
 # run, save -> load -> evaluate, a hand-written network2.py JSON file, atomic outputs.
 set -u
-GP=${top_builddir:-.}/src/gradproof
+GP=${top_builddir:-.}/cli/gradproof
 case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
 EX=${top_srcdir:-.}/examples
 case $EX in /*) ;; *) EX=$(pwd)/$EX ;; esac
@@ -56,7 +56,7 @@ D="--data d --validation 60"
 help=$("$GP" train --help)
 for o in '--data=DIR' '--validation=N' '--sizes=N0' '--cost=NAME' '--init=KIND' '--load=FILE' \
          '--seed=S' '--eta=REAL' '--lambda=REAL' '--l1=REAL' '--batch=M' '--epochs=E' \
-         '--early-stop=N' '--schedule=N' '--eval=SET' '--monitor-eval-accuracy' \
+         '--early-stop=N' '--schedule=N' '--eval=SET' \
          '--monitor-eval-cost' '--monitor-train-accuracy' '--monitor-train-cost' \
          '--metrics=FILE' '--save=FILE' '--threads=N'; do
     printf '%s\n' "$help" | grep -q -- "$o" || bad "train --help lacks $o"
@@ -65,16 +65,19 @@ printf '%s\n' "$help" | grep -q '\[784,30,10\]' && printf '%s\n' "$help" | grep 
     ok "train --help lists options and defaults" || bad "train --help defaults"
 "$GP" evaluate --help | grep -q -- '--load=FILE' && ok "evaluate --help" || bad "evaluate --help"
 
-# ---- bad input: exit 1, a first stderr line naming the problem, --save untouched ----
+# ---- bad input: a first stderr line naming the problem, --save untouched, and the exit
+# status of doc/gradproof.1: 1 for a usage error, 2 for an unusable input file ----
 echo keep > kept.json
-expect_error() { # pattern args...
-    pat=$1; shift
+expect_status() { # status pattern args...
+    want=$1 pat=$2; shift 2
     err=$("$GP" "$@" 2>&1 >/dev/null); st=$?
     first=$(printf '%s\n' "$err" | head -n 1)
-    if [ "$st" -eq 1 ] && printf '%s' "$first" | grep -q -- "$pat" &&
-        [ "$(cat kept.json)" = keep ]; then ok "$* -> $first"
-    else bad "$* (status $st, said: $first)"; fi
+    if [ "$st" -eq "$want" ] && printf '%s' "$first" | grep -q -- "$pat" &&
+        [ "$(cat kept.json)" = keep ]; then ok "$* -> $st: $first"
+    else bad "$* (status $st, expected $want, said: $first)"; fi
 }
+expect_error() { expect_status 1 "$@"; }
+expect_input() { expect_status 2 "$@"; }
 S="--save kept.json"
 expect_error "invalid --eta '-1'" train $D $S --eta -1
 expect_error "invalid --eta '0'" train $D $S --eta 0
@@ -90,32 +93,51 @@ expect_error "invalid --epochs '0'" train $D $S --epochs 0
 expect_error "invalid --lambda '-0.1'" train $D $S --lambda -0.1
 expect_error "invalid --l1 'x'" train $D $S --l1 x
 expect_error "invalid --seed '-1'" train $D $S --seed -1
+expect_error "invalid --seed '2147483648'" train $D $S --seed 2147483648
 expect_error "invalid --cost 'hinge'" train $D $S --cost hinge
 expect_error "invalid --init 'small'" train $D $S --init small
 expect_error "invalid --eval 'train'" train $D $S --eval train
 expect_error "invalid --threads '0'" train $D $S --threads 0
 expect_error "invalid --early-stop 'x'" train $D $S --early-stop x
 expect_error "invalid --metrics 'm.txt'" train $D $S --metrics m.txt
+expect_error "invalid --data ''" train --data '' --validation 60 $S
 expect_error "unknown option '--bogus'" train $D $S --bogus
 expect_error "option '--eta' needs a value" train $D $S --eta
 expect_error "unexpected argument 'extra'" train $D $S extra
+# Strict numbers: strtoul would skip the space and take the sign (" -1" = 2^64 - 1),
+# strtod the space and hexadecimal.
+expect_error "invalid --seed ' -1'" train $D $S --seed " -1"
+expect_error "invalid --seed '+1'" train $D $S --seed +1
+expect_error "invalid --seed ' 1'" train $D $S --seed " 1"
+expect_error "invalid --batch ' 5'" train $D $S --batch " 5"
+expect_error "invalid --epochs '0x10'" train $D $S --epochs 0x10
+expect_error "invalid --validation '-60'" train --data d $S --validation -60
+expect_error "invalid --eta ' 0.5'" train $D $S --eta " 0.5"
+expect_error "invalid --eta '0x1p-1'" train $D $S --eta 0x1p-1
+expect_error "invalid --sizes '784, 30,10'" train $D $S --sizes "784, 30,10"
+expect_error "invalid --sizes '784,+30,10'" train $D $S --sizes 784,+30,10
+expect_error "invalid --every ' 2'" slowdown --every " 2"
+expect_error "invalid --threads '-1'" evaluate $D --load kept.json --threads -1
+# network2.py's monitor_evaluation_accuracy is always on: no option for it.
+expect_error "unknown option '--monitor-eval-accuracy'" train $D $S --monitor-eval-accuracy
 expect_error "--sizes '784,30,9': .*output layer 10" train $D $S --sizes 784,30,9
 expect_error "--sizes '100,10': the input layer must have 784" train $D $S --sizes 100,10
-expect_error "cannot load MNIST from --data 'nowhere'" train --data nowhere $S
-expect_error "cannot load MNIST from --data 'd'" train --data d $S # 10000 > 360 images
+expect_input "cannot load MNIST from --data 'nowhere'" train --data nowhere $S
+expect_input "cannot load MNIST from --data 'd'" train --data d $S # 10000 > 360 images
 expect_error "weight decay factor" train $D $S --eta 1 --lambda 300
 expect_error "cannot write --save 'no/such/dir/n.json'" train $D --save no/such/dir/n.json
-expect_error "cannot load --load 'missing.json'" train $D $S --load missing.json
+expect_input "cannot load --load 'missing.json'" train $D $S --load missing.json
+expect_input "cannot load --load 'missing.json'" evaluate $D --load missing.json
 expect_error "--sizes cannot be combined with --load" train $D $S --load kept.json --sizes 784,10
 expect_error "missing --load" evaluate $D
 expect_error "invalid --eval 'all'" evaluate $D --eval all --load kept.json
 # A corrupt (truncated) image file and a corrupt network file.
 mkdir bad && cp d/* bad/ && head -c 5000 d/t10k-images-idx3-ubyte > bad/t10k-images-idx3-ubyte
-expect_error "cannot load MNIST from --data 'bad'.*truncated" train --data bad --validation 60 $S
+expect_input "cannot load MNIST from --data 'bad'.*truncated" train --data bad --validation 60 $S
 printf '{"sizes": [784, 10], "weights": [[1, 2]' > broken.json
-expect_error "cannot load --load 'broken.json'" train $D $S --load broken.json
-expect_error "cannot load --load 'broken.json'" evaluate $D --load broken.json
-expect_error "cannot load --load 'kept.json'" evaluate $D --load kept.json
+expect_input "cannot load --load 'broken.json'" train $D $S --load broken.json
+expect_input "cannot load --load 'broken.json'" evaluate $D --load broken.json
+expect_input "cannot load --load 'kept.json'" evaluate $D --load kept.json
 [ -z "$(ls | grep '\.tmp')" ] && ok "no temporary files left by failures" ||
     bad "temporary files left: $(ls | grep '\.tmp')"
 
@@ -178,9 +200,21 @@ col3=$(printf '%s\n' "$ev" | awk '/^     [0-9] /{ s += $5 } END { print s }')
 "$GP" train $D --load hand.json --epochs 2 --eta 0.5 > /dev/null && ok "train --load hand.json" ||
     bad "train --load hand.json"
 cp hand.json hand784.json
+expect_input "cannot load MNIST from --data 'nowhere'" evaluate --data nowhere --load hand.json
+# A valid network file whose input layer does not fit the images: status 2 (input).
+cat > small.json <<EOF
+{"sizes": [2, 10], "weights": [[[0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0]]],
+ "biases": [[[0], [0], [0], [0], [0], [0], [0], [0], [0], [0]]], "cost": "CrossEntropyCost"}
+EOF
+expect_input "network of --load 'small.json': the input layer must have 784" evaluate $D --load small.json
+expect_input "network of --load 'small.json': the input layer must have 784" train $D $S --load small.json
+# The shared -s of --seed: the same run as --seed.
+[ "$("$GP" train $D --sizes 784,10 --epochs 1 -s 5 --threads 1 | sed 's/ *[0-9.]* s$//')" = \
+  "$("$GP" train $D --sizes 784,10 --epochs 1 --seed 5 --threads 1 | sed 's/ *[0-9.]* s$//')" ] &&
+    ok "-s S is --seed S" || bad "-s S differs from --seed S"
 sed 's/"sizes": \[784, 1, 10\]/"sizes": [784, 1, 9]/' hand.json > hand9.json
-err=$("$GP" evaluate $D --load hand9.json 2>&1); [ $? -eq 1 ] && ok "inconsistent JSON rejected: $(printf '%s' "$err" | head -1)" ||
-    bad "inconsistent JSON accepted"
+err=$("$GP" evaluate $D --load hand9.json 2>&1); [ $? -eq 2 ] && ok "inconsistent JSON rejected (status 2): $(printf '%s' "$err" | head -1)" ||
+    bad "inconsistent JSON: not rejected with status 2"
 
 # ---- early stopping and the schedule stop a run early ----
 out=$("$GP" train $D --sizes 784,10 --epochs 50 --early-stop 2 --eta 0.5)

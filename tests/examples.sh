@@ -6,7 +6,7 @@
 # and gradproof's network files load with network2.py's load() logic.
 # Exit 77 (skipped) only when /usr/bin/python3 lacks numpy or torch.
 set -u
-GP=${top_builddir:-.}/src/gradproof
+GP=${top_builddir:-.}/cli/gradproof
 EX=${top_srcdir:-.}/examples
 PY=/usr/bin/python3
 [ -x "$PY" ] && "$PY" -c 'import numpy, torch' 2>/dev/null || { echo "numpy/torch missing: skip"; exit 77; }

@@ -6,7 +6,7 @@
 # for (the cap took effect), then every suite must pass.
 set -u
 top_builddir=${top_builddir:-.}
-gp="$top_builddir/src/gradproof"
+gp="$top_builddir/cli/gradproof"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 best=$("$gp" --version | sed -n 's/.*SIMD: \([a-z0-9]*\)).*/\1/p')
 case $best in
