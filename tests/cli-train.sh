@@ -118,6 +118,13 @@ expect_error "invalid --sizes '784, 30,10'" train $D $S --sizes "784, 30,10"
 expect_error "invalid --sizes '784,+30,10'" train $D $S --sizes 784,+30,10
 expect_error "invalid --every ' 2'" slowdown --every " 2"
 expect_error "invalid --threads '-1'" evaluate $D --load kept.json --threads -1
+# Shared options are one definition: the same limits and words in every command.
+expect_error "invalid --lambda '2e12': must be between 0 and 1e+12" train $D $S --lambda 2e12
+expect_error "invalid --lambda '2e12': must be between 0 and 1e+12" evaluate $D --load kept.json --lambda 2e12
+expect_error "invalid --threads '257': must be between 1 and 256" train $D $S --threads 257
+expect_error "invalid --threads '257': must be between 1 and 256" evaluate $D --load kept.json --threads 257
+expect_error "invalid --epochs '1000001': must be between 1 and 1000000" train $D $S --epochs 1000001
+expect_error "invalid --epochs '1000001': must be between 1 and 1000000" slowdown --epochs 1000001
 # network2.py's monitor_evaluation_accuracy is always on: no option for it.
 expect_error "unknown option '--monitor-eval-accuracy'" train $D $S --monitor-eval-accuracy
 expect_error "--sizes '784,30,9': .*output layer 10" train $D $S --sizes 784,30,9
