@@ -75,10 +75,10 @@ int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, gp_mni
 /* The trainer's view of an IDX range (borrows the pixels and labels). */
 gp_dataset cli_dataset(const gp_idx_view *v);
 /* The layer sizes fit the data: n_0 = pixels per image and n_L = 10 digits. Else print
- * "<what> '<name>': ..." and return CLI_EXIT_INPUT when the sizes come from a file
- * (from_file), 1 when from the command line. */
-int cli_fits_mnist(const char *cmd, int from_file, const char *what, const char *name,
-                   size_t n0, size_t nL, size_t dim);
+ * "<what> '<name>': ..." and return 1 (the caller returns CLI_EXIT_INPUT when the sizes
+ * came from a file). */
+int cli_fits_mnist(const char *cmd, const char *what, const char *name, size_t n0,
+                   size_t nL, size_t dim);
 /* Monotonic seconds. */
 double cli_now(void);
 

@@ -331,11 +331,10 @@ static int setup(const train_args *t, train_run *r) {
     r->train = cli_dataset(&r->mnist->training);
     r->eval = cli_dataset(t->eval ? &r->mnist->validation : &r->mnist->test);
     const gp_network *net = r->net;
-    if ((st = cli_fits_mnist(CMD, t->load != NULL,
-                             t->load ? "network of --load" : "--sizes",
-                             t->load ? t->load : t->sizes.text, net->p.sizes[0],
-                             net->p.sizes[net->p.L], r->train.dim)))
-        return st;
+    if (cli_fits_mnist(CMD, t->load ? "network of --load" : "--sizes",
+                       t->load ? t->load : t->sizes.text, net->p.sizes[0],
+                       net->p.sizes[net->p.L], r->train.dim))
+        return t->load ? CLI_EXIT_INPUT : 1;
     /* W <- (1 - eta lambda/n) W - ... [93]: the decay factor must stay positive. */
     if (!(t->opts.eta * t->opts.lambda / (double)r->train.n < 1))
         return cli_error(CMD,
