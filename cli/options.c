@@ -9,7 +9,10 @@
 
 #include "cli.h"
 
-/* ---- the options shared by several commands ---- */
+/* ---- the options shared by several commands ----
+ * A default that differs between commands (--cost: cross-entropy in train, every cost
+ * in check) is left NULL here and given by each command's cli_arg.def, since a binding
+ * can add a default but not remove one. */
 
 const cli_option cli_opt_data = {
     "data",
