@@ -128,10 +128,8 @@ int cli_sizes(const char *cmd, const char *opt, const char *s, size_t *sizes, si
 int cli_cost(const char *cmd, const char *s, const gp_cost_type **out) {
     const gp_cost_type *c = gp_cost_lookup(s);
     if (!c)
-        return cli_error(cmd,
-                         "invalid --cost '%s': expected quadratic, quadratic-linear, "
-                         "cross-entropy or log-likelihood",
-                         s);
+        return cli_error(cmd, "invalid --cost '%s': expected one of %s", s,
+                         gp_cost_names());
     *out = c;
     return 0;
 }
