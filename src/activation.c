@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -175,4 +176,35 @@ const char *gp_output_name(gp_output out) {
         return "linear";
     }
     return "unknown";
+}
+
+/* ---- hidden activations as objects ---- */
+
+static double sigmoid_f(const gp_activation *act, double z) {
+    (void)act;
+    return gp_sigmoid(z);
+}
+
+static double sigmoid_df(const gp_activation *act, double z) {
+    (void)act;
+    return gp_sigmoid_prime(z);
+}
+
+/* gpi_sigmoid_n: one exponential per value gives sigma and sigma' (identity 1). */
+static void sigmoid_f_n(const gp_activation *act, const double *z, double *a, double *fp,
+                        size_t n) {
+    (void)act;
+    gpi_sigmoid_n(z, a, fp, n);
+}
+
+const gp_activation gp_activation_sigmoid = {"sigmoid", sigmoid_f, sigmoid_df,
+                                             sigmoid_f_n, 0.0};
+
+const gp_activation *const gp_activations[] = {&gp_activation_sigmoid, NULL};
+
+const gp_activation *gp_activation_lookup(const char *name) {
+    for (size_t k = 0; name && gp_activations[k]; k++)
+        if (strcmp(gp_activations[k]->name, name) == 0)
+            return gp_activations[k];
+    return NULL;
 }

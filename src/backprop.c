@@ -103,20 +103,10 @@ static int input_shape(const gp_network *net, const gsl_matrix *X, int rows,
     return GSL_SUCCESS;
 }
 
-/* Hidden layer: a = sigma(z) and sigma'(z) from one exponential each (gpi_sigmoid_n:
- * sigma' = e^{-|z|}/(1 + e^{-|z|})^2, identity 1). S == NULL: a forward pass alone,
- * which needs no sigma'. */
-static void sigmoid_and_prime(const gsl_matrix *Z, gsl_matrix *A, gsl_matrix *S) {
-    for (size_t j = 0; j < Z->size1; j++)
-        gpi_sigmoid_n(Z->data + j * Z->tda, A->data + j * A->tda,
-                      S ? S->data + j * S->tda : NULL, Z->size2);
-}
-
 /* Layer l of the forward pass for the m samples of the batch, rows [r0, r1) only:
- * z^l = W^l a^{l-1} + b^l, a^l = sigma(z^l) for hidden layers and the cost's output
- * activation for l = L (SPEC "Network"), which needs whole columns (softmax), so the
- * output layer takes r0 = 0, r1 = n_L. One dgemm for the whole batch. Rows of one layer
- * depend on nothing but their own rows of W^l and b^l. */
+ * z^l = W^l a^{l-1} + b^l, then gpi_activate_rows (SPEC "Network"). One dgemm for the
+ * whole batch; rows of one layer depend on nothing but their own rows of W^l and b^l.
+ * Layer 1 reads the dense input X (samples as columns, or as rows when `rows`). */
 static int forward_layer(const gp_network *net, size_t l, const gsl_matrix *X, int rows,
                          size_t m, int want_sp, gp_backprop_workspace *w, size_t r0,
                          size_t r1) {
@@ -143,29 +133,25 @@ static int forward_layer(const gp_network *net, size_t l, const gsl_matrix *X, i
     return gpi_activate_rows(net, l, m, want_sp, w, r0, r1);
 }
 
+/* The one place where a layer's activation is applied. A hidden layer's rows are
+ * contiguous, so the network's activation object takes them in its batch form f_n,
+ * which gives f'(z) (for BP2) from the same evaluation; the output layer's activation
+ * is the cost object's. */
 int gpi_activate_rows(const gp_network *net, size_t l, size_t m, int want_sp,
                       gp_backprop_workspace *w, size_t r0, size_t r1) {
     size_t h = r1 - r0;
     gsl_matrix_view Z = gsl_matrix_submatrix(w->z[l - 1], r0, 0, h, m);
     gsl_matrix_view A = gsl_matrix_submatrix(w->a[l - 1], r0, 0, h, m);
     if (l < net->p.L) {
+        const gp_activation *act = &net->act[l - 1];
         gsl_matrix_view S = gsl_matrix_submatrix(w->sp[l - 1], r0, 0, h, m);
-        sigmoid_and_prime(&Z.matrix, &A.matrix, want_sp ? &S.matrix : NULL);
+        for (size_t j = 0; j < h; j++)
+            act->f_n(act, Z.matrix.data + j * Z.matrix.tda,
+                     A.matrix.data + j * A.matrix.tda,
+                     want_sp ? S.matrix.data + j * S.matrix.tda : NULL, m);
         return GSL_SUCCESS;
     }
     return gp_activate_matrix(net->cost->output, &Z.matrix, &A.matrix);
-}
-
-static int feedforward(const gp_network *net, const gsl_matrix *X, int rows, int want_sp,
-                       gp_backprop_workspace *w) {
-    size_t m;
-    int status = input_shape(net, X, rows, w, &m);
-    if (status)
-        return status;
-    w->m = m;
-    for (size_t l = 1; l <= net->p.L && !status; l++)
-        status = forward_layer(net, l, X, rows, m, want_sp, w, 0, net->p.sizes[l]);
-    return status;
 }
 
 int gpi_forward_upper(const gp_network *net, gp_backprop_workspace *w, size_t m) {
@@ -177,30 +163,110 @@ int gpi_forward_upper(const gp_network *net, gp_backprop_workspace *w, size_t m)
 }
 
 int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w) {
-    return feedforward(net, X, 0, 0, w);
+    size_t m;
+    int status = input_shape(net, X, 0, w, &m);
+    if (status)
+        return status;
+    status = forward_layer(net, 1, X, 0, m, 0, w, 0, net->p.sizes[1]);
+    return status ? status : gpi_forward_upper(net, w, m);
 }
 
-int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X,
-                        gp_backprop_workspace *w) {
-    return feedforward(net, X, 1, 0, w);
+/* W^l <- beta_w (W^l - shrink sgn W^l) + alpha delta^l (a^{l-1})^T and b^l <- beta_b b^l
+ * + alpha delta^l 1 for rows [r0, r1) (BP4, BP3; proofs/Backprop.v bp4_hidden_weight,
+ * bp4_output_weight, bp3_hidden_bias, bp3_output_bias), summed over the batch by one
+ * dgemm and one dgemv; the batch cost's gradient is the mean
+ * (minibatch_gradient_is_mean). Layer 1 reads the dense input X. */
+static void update_layer(const gpi_step *st, size_t l, size_t r0, size_t r1) {
+    size_t h = r1 - r0, m = st->m;
+    gp_params *T = st->T;
+    if (h == 0)
+        return;
+    gsl_matrix_view TW = gsl_matrix_submatrix(T->w[l - 1], r0, 0, h, T->w[l - 1]->size2);
+    gsl_vector_view Tb = gsl_vector_subvector(T->b[l - 1], r0, h);
+    gsl_matrix_view D = gsl_matrix_submatrix(st->w->delta[l - 1], r0, 0, h, m);
+    gsl_vector_const_view ones = gsl_vector_const_subvector(st->w->ones, 0, m);
+    if (st->shrink != 0)
+        for (size_t j = 0; j < h; j++)
+            for (size_t k = 0; k < TW.matrix.size2; k++) {
+                double *x = gsl_matrix_ptr(&TW.matrix, j, k);
+                *x -= st->shrink * ((*x > 0) - (*x < 0));
+            }
+    if (l == 1)
+        gsl_blas_dgemm(CblasNoTrans, st->rows ? CblasNoTrans : CblasTrans, st->alpha,
+                       &D.matrix, st->X, st->beta_w, &TW.matrix);
+    else {
+        gsl_matrix_view Ap = cols(st->w->a[l - 2], m);
+        gsl_blas_dgemm(CblasNoTrans, CblasTrans, st->alpha, &D.matrix, &Ap.matrix,
+                       st->beta_w, &TW.matrix);
+    }
+    gsl_blas_dgemv(CblasNoTrans, st->alpha, &D.matrix, &ones.vector, st->beta_b,
+                   &Tb.vector);
 }
 
-/* The backward pass, accumulating into a parameter set T:
- *   T.W^l <- beta_w T.W^l + alpha sum_x delta^l_x (a^{l-1}_x)^T     (BP4)
- *   T.b^l <- beta_b T.b^l + alpha sum_x delta^l_x                    (BP3)
- * alpha = 1/m, beta = 0 gives the batch gradient; alpha = -eta/m, beta_w = 1 - eta
- * lambda/n, beta_b = 1 with T = the network's own parameters is one fused SGD step
- * (network2.py update_mini_batch). shrink != 0 first subtracts shrink sgn(T.W^l)
- * (the L1 step, divided by beta_w so that it survives the scaling). delta^{l-1} is
- * computed before W^l is written, so T may alias the network.
- *
- * It runs in three phases: layer 1's forward pass (z^1, a^1, sigma'(z^1)); then
- * gpi_step_upper (layers 2..L forward, BP1, BP2 down to delta^1, and the updates of
- * layers 2..L); then the update of W^1 and b^1. Only layer 1 sees the input, so the
- * sparse-input step (sparse.c) replaces the first and last phases and shares the
- * middle one. */
-static int step_check(const gp_network *net, const gsl_matrix *X, int rows,
-                      const gsl_matrix *Y, gp_backprop_workspace *w, const gp_params *T) {
+/* BP1: delta^L = dC_x/dz^L, by the cost object, one sample at a time. */
+static int output_error(const gp_network *net, const gsl_matrix *Y,
+                        gp_backprop_workspace *w, size_t m) {
+    size_t L = net->p.L;
+    for (size_t i = 0; i < m; i++) {
+        gsl_vector_const_view z = gsl_matrix_const_column(w->z[L - 1], i);
+        gsl_vector_const_view a = gsl_matrix_const_column(w->a[L - 1], i);
+        gsl_vector_const_view y = gsl_matrix_const_column(Y, i);
+        gsl_vector_view d = gsl_matrix_column(w->delta[L - 1], i);
+        int status = net->cost->delta(&z.vector, &a.vector, &y.vector, &d.vector);
+        if (status)
+            return status;
+    }
+    return GSL_SUCCESS;
+}
+
+/* BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ f'(z^{l-1}), with f'(z^{l-1}) as the forward
+ * pass left it in w->sp (the hidden activation's batch form); proofs/Backprop.v
+ * bp2_hidden_error. */
+static void hidden_error(const gp_network *net, size_t l, gp_backprop_workspace *w,
+                         size_t m) {
+    gsl_matrix_view D = cols(w->delta[l - 1], m);
+    gsl_matrix_view Dp = cols(w->delta[l - 2], m), Sp = cols(w->sp[l - 2], m);
+    gsl_blas_dgemm(CblasTrans, CblasNoTrans, 1.0, net->p.w[l - 1], &D.matrix, 0.0,
+                   &Dp.matrix);
+    for (size_t j = 0; j < Dp.matrix.size1; j++) {
+        double *dr = Dp.matrix.data + j * Dp.matrix.tda;
+        const double *sr = Sp.matrix.data + j * Sp.matrix.tda;
+        for (size_t i = 0; i < m; i++)
+            dr[i] *= sr[i];
+    }
+}
+
+int gpi_step_upper(const gpi_step *st) {
+    const gp_network *net = st->net;
+    size_t L = net->p.L, m = st->m;
+    int status = GSL_SUCCESS;
+    st->w->m = m;
+    for (size_t l = 2; l <= L && !status; l++)
+        status = forward_layer(net, l, NULL, 0, m, 1, st->w, 0, net->p.sizes[l]);
+    if (!status)
+        status = output_error(net, st->Y, st->w, m);
+    /* delta^{l-1} is formed before W^l is written, so T may be the network itself */
+    for (size_t l = L; l >= 2 && !status; l--) {
+        hidden_error(net, l, st->w, m);
+        update_layer(st, l, 0, net->p.sizes[l]);
+    }
+    return status;
+}
+
+/* ---- the dense layer-1 backend: X as a matrix, one dgemm each way ---- */
+
+static int dense_forward(const gpi_step *st, size_t r0, size_t r1) {
+    return forward_layer(st->net, 1, st->X, st->rows, st->m, 1, st->w, r0, r1);
+}
+
+static void dense_update(const gpi_step *st, size_t r0, size_t r1) {
+    update_layer(st, 1, r0, r1);
+}
+
+static const gpi_layer1 layer1_dense = {dense_forward, dense_update};
+
+int gpi_step_dense(gpi_step *st, const gp_network *net, const gsl_matrix *X, int rows,
+                   const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T) {
     size_t m, L = net->p.L;
     int status = input_shape(net, X, rows, w, &m);
     if (status)
@@ -212,104 +278,28 @@ static int step_check(const gp_network *net, const gsl_matrix *X, int rows,
     for (size_t l = 0; l <= L; l++)
         if (T->sizes[l] != net->p.sizes[l])
             GSL_ERROR("gradient does not match the network", GSL_EBADLEN);
-    w->m = m;
+    *st = (gpi_step){.layer1 = &layer1_dense,
+                     .net = net,
+                     .T = T,
+                     .w = w,
+                     .Y = Y,
+                     .m = m,
+                     .X = X,
+                     .rows = rows};
     return GSL_SUCCESS;
 }
 
-/* W^l <- beta_w (W^l - shrink sgn W^l) + alpha delta^l (a^{l-1})^T and b^l <- beta_b b^l
- * + alpha delta^l 1 for rows [r0, r1) (BP4, BP3; proofs/Backprop.v bp4_hidden_weight,
- * bp4_output_weight, bp3_hidden_bias, bp3_output_bias), summed over the batch by one
- * dgemm and one dgemv; the batch cost's gradient is the mean
- * (minibatch_gradient_is_mean). */
-static void update_layer(size_t l, const gsl_matrix *X, int rows, size_t m,
-                         gp_backprop_workspace *w, gp_params *T, double alpha,
-                         double beta_w, double beta_b, double shrink, size_t r0,
-                         size_t r1) {
-    size_t h = r1 - r0;
-    if (h == 0)
-        return;
-    gsl_matrix_view TW = gsl_matrix_submatrix(T->w[l - 1], r0, 0, h, T->w[l - 1]->size2);
-    gsl_vector_view Tb = gsl_vector_subvector(T->b[l - 1], r0, h);
-    gsl_matrix_view D = gsl_matrix_submatrix(w->delta[l - 1], r0, 0, h, m);
-    gsl_vector_const_view ones = gsl_vector_const_subvector(w->ones, 0, m);
-    if (shrink != 0)
-        for (size_t j = 0; j < h; j++)
-            for (size_t k = 0; k < TW.matrix.size2; k++) {
-                double *x = gsl_matrix_ptr(&TW.matrix, j, k);
-                *x -= shrink * ((*x > 0) - (*x < 0));
-            }
-    if (l == 1)
-        gsl_blas_dgemm(CblasNoTrans, rows ? CblasNoTrans : CblasTrans, alpha, &D.matrix,
-                       X, beta_w, &TW.matrix);
-    else {
-        gsl_matrix_view Ap = cols(w->a[l - 2], m);
-        gsl_blas_dgemm(CblasNoTrans, CblasTrans, alpha, &D.matrix, &Ap.matrix, beta_w,
-                       &TW.matrix);
-    }
-    gsl_blas_dgemv(CblasNoTrans, alpha, &D.matrix, &ones.vector, beta_b, &Tb.vector);
-}
-
-int gpi_step_upper(const gp_network *net, const gsl_matrix *Y, gp_backprop_workspace *w,
-                   gp_params *T, double alpha, double beta_w, double beta_b,
-                   double shrink) {
-    size_t L = net->p.L, m = w->m;
-    int status = GSL_SUCCESS;
-    for (size_t l = 2; l <= L && !status; l++)
-        status = forward_layer(net, l, NULL, 0, m, 1, w, 0, net->p.sizes[l]);
-    if (status)
-        return status;
-    /* BP1: delta^L = dC_x/dz^L, by the cost object, one sample at a time. */
-    for (size_t i = 0; i < m; i++) {
-        gsl_vector_const_view z = gsl_matrix_const_column(w->z[L - 1], i);
-        gsl_vector_const_view a = gsl_matrix_const_column(w->a[L - 1], i);
-        gsl_vector_const_view y = gsl_matrix_const_column(Y, i);
-        gsl_vector_view d = gsl_matrix_column(w->delta[L - 1], i);
-        status = net->cost->delta(&z.vector, &a.vector, &y.vector, &d.vector);
-        if (status)
-            return status;
-    }
-    for (size_t l = L; l >= 2; l--) {
-        /* BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ sigma'(z^{l-1});
-         * proofs/Backprop.v bp2_hidden_error. Formed before W^l is written. */
-        gsl_matrix_view D = cols(w->delta[l - 1], m);
-        gsl_matrix_view Dp = cols(w->delta[l - 2], m), Sp = cols(w->sp[l - 2], m);
-        gsl_blas_dgemm(CblasTrans, CblasNoTrans, 1.0, net->p.w[l - 1], &D.matrix, 0.0,
-                       &Dp.matrix);
-        for (size_t j = 0; j < Dp.matrix.size1; j++) {
-            double *dr = Dp.matrix.data + j * Dp.matrix.tda;
-            const double *sr = Sp.matrix.data + j * Sp.matrix.tda;
-            for (size_t i = 0; i < m; i++)
-                dr[i] *= sr[i];
-        }
-        update_layer(l, NULL, 0, m, w, T, alpha, beta_w, beta_b, shrink, 0,
-                     net->p.sizes[l]);
-    }
-    return GSL_SUCCESS;
-}
-
-int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows,
-                            const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T,
-                            double alpha, double beta_w, double beta_b, double shrink) {
-    size_t n1 = net->p.sizes[1];
-    int status = step_check(net, X, rows, Y, w, T);
-    if (!status)
-        status = forward_layer(net, 1, X, rows, w->m, 1, w, 0, n1);
-    if (!status)
-        status = gpi_step_upper(net, Y, w, T, alpha, beta_w, beta_b, shrink);
-    if (!status)
-        update_layer(1, X, rows, w->m, w, T, alpha, beta_w, beta_b, shrink, 0, n1);
-    return status;
-}
-
+/* The batch gradient: the step engine with T = grad, alpha = 1/m, beta = 0 (the batch
+ * cost is the mean of C_x, so its gradient is the column mean). */
 static int backprop_mean(const gp_network *net, const gsl_matrix *X, int rows,
                          const gsl_matrix *Y, gp_backprop_workspace *w,
                          gp_gradient *grad) {
-    size_t m = rows ? X->size1 : X->size2;
-    if (m == 0)
-        GSL_ERROR("empty batch", GSL_EBADLEN);
-    /* The batch cost is the mean of C_x, so its gradient is the column mean. */
-    return gpi_backprop_accumulate(net, X, rows, Y, w, grad, 1.0 / (double)m, 0.0, 0.0,
-                                   0.0);
+    gpi_step st;
+    int status = gpi_step_dense(&st, net, X, rows, Y, w, grad);
+    if (status)
+        return status;
+    st.alpha = 1.0 / (double)st.m;
+    return gpi_step_run(&st, 0, net->p.sizes[1], 1, NULL);
 }
 
 int gp_backprop_batch(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
@@ -336,11 +326,14 @@ int gp_backprop(const gp_network *net, const gsl_vector *x, const gsl_vector *y,
     return gp_backprop_batch(net, &X.matrix, &Y.matrix, w, grad);
 }
 
-static int check_reg(const gp_regularization *reg) {
-    if (reg && (!(reg->lambda >= 0) || !(reg->l1 >= 0) || !isfinite(reg->lambda) ||
-                !isfinite(reg->l1)))
+int gpi_reg_check(double lambda, double l1) {
+    if (!(lambda >= 0) || !(l1 >= 0) || !isfinite(lambda) || !isfinite(l1))
         GSL_ERROR("regularisation strengths must be finite and >= 0", GSL_EDOM);
     return GSL_SUCCESS;
+}
+
+static int check_reg(const gp_regularization *reg) {
+    return reg ? gpi_reg_check(reg->lambda, reg->l1) : GSL_SUCCESS;
 }
 
 /* L2: (lambda/2n) sum w^2; L1: (lambda_1/n) sum |w|. Biases are not regularised. */
@@ -400,7 +393,7 @@ int gp_total_cost(const gp_network *net, const gsl_matrix *X, const gsl_matrix *
         size_t m = n - start < w->max_batch ? n - start : w->max_batch;
         gsl_matrix_const_view Xc = gsl_matrix_const_submatrix(X, 0, start, X->size1, m);
         gsl_matrix_const_view Yc = gsl_matrix_const_submatrix(Y, 0, start, Y->size1, m);
-        status = feedforward(net, &Xc.matrix, 0, 0, w);
+        status = gp_feedforward(net, &Xc.matrix, w);
         if (status)
             return status;
         for (size_t i = 0; i < m; i++)
@@ -424,37 +417,14 @@ int gp_total_gradient(const gp_network *net, const gsl_matrix *X, const gsl_matr
         size_t m = n - start < w->max_batch ? n - start : w->max_batch;
         gsl_matrix_const_view Xc = gsl_matrix_const_submatrix(X, 0, start, X->size1, m);
         gsl_matrix_const_view Yc = gsl_matrix_const_submatrix(Y, 0, start, Y->size1, m);
-        double beta = start == 0 ? 0.0 : 1.0;
-        status = gpi_backprop_accumulate(net, &Xc.matrix, 0, &Yc.matrix, w, grad,
-                                         1.0 / (double)n, beta, beta, 0.0);
+        gpi_step st;
+        status = gpi_step_dense(&st, net, &Xc.matrix, 0, &Yc.matrix, w, grad);
         if (status)
+            return status;
+        st.alpha = 1.0 / (double)n;
+        st.beta_w = st.beta_b = start == 0 ? 0.0 : 1.0;
+        if ((status = gpi_step_run(&st, 0, net->p.sizes[1], 1, NULL)))
             return status;
     }
     return gp_regularization_gradient(net, reg, n, grad);
-}
-
-int gpi_sgd_coefficients(const gp_sgd_params *p, size_t m, double *alpha, double *decay,
-                         double *shrink) {
-    if (!(p->eta > 0) || !isfinite(p->eta) || !(p->lambda >= 0) || !isfinite(p->lambda) ||
-        !(p->l1 >= 0) || !isfinite(p->l1) || p->n == 0)
-        GSL_ERROR("SGD needs eta > 0, lambda >= 0, l1 >= 0 and n > 0", GSL_EDOM);
-    *decay = 1.0 - p->eta * p->lambda / (double)p->n;
-    if (!(*decay > 0))
-        GSL_ERROR("eta lambda / n must be below 1", GSL_EDOM);
-    if (m == 0)
-        GSL_ERROR("empty batch", GSL_EBADLEN);
-    *alpha = -p->eta / (double)m;
-    *shrink = p->eta * p->l1 / (double)p->n / *decay;
-    return GSL_SUCCESS;
-}
-
-int gp_sgd_step(gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
-                const gp_sgd_params *p, gp_backprop_workspace *w) {
-    double alpha, decay, shrink;
-    int status =
-        gpi_sgd_coefficients(p, rows ? X->size1 : X->size2, &alpha, &decay, &shrink);
-    if (status)
-        return status;
-    return gpi_backprop_accumulate(net, X, rows, Y, w, &net->p, alpha, decay, 1.0,
-                                   shrink);
 }

@@ -26,13 +26,6 @@ gpi_simd gpi_simd_level(void);
 double gpi_cost_column(const gp_cost_type *cost, const gsl_matrix *Z, const gsl_matrix *Y,
                        size_t i);
 
-/* The backward pass accumulating into T (see backprop.c): T.W = beta_w T.W + alpha
- * sum_x dC_x/dW, T.b = beta_b T.b + alpha sum_x dC_x/db, after T.W -= shrink sgn(T.W).
- * rows: X holds samples as rows. */
-int gpi_backprop_accumulate(const gp_network *net, const gsl_matrix *X, int rows,
-                            const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T,
-                            double alpha, double beta_w, double beta_b, double shrink);
-
 /* The 5-point numerical derivative for a precision: gsl_deriv_central for float64, the
  * same algorithm with FLT_EPSILON in its rounding estimate for float32. */
 #include <gsl/gsl_math.h>
@@ -51,39 +44,87 @@ int gpi_check_tensor(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t t,
  * stencil (which reaches w +- h) stays on one side of the kink of |w| at 0. */
 double gpi_l1_step(double h, double w, int is_w, const gp_regularization *reg);
 
-/* The middle phase of gpi_backprop_accumulate (see backprop.c), shared with the
- * sparse step: with z^1, a^1, sigma'(z^1) of the m = w->m samples in the workspace,
- * layers 2..L forward, BP1, BP2 down to delta^1, and the updates of layers 2..L. */
-int gpi_step_upper(const gp_network *net, const gsl_matrix *Y, gp_backprop_workspace *w,
-                   gp_params *T, double alpha, double beta_w, double beta_b,
-                   double shrink);
-/* The forward pass of layers 2..L over the first m columns, a^1 given (no sigma'). */
+/* ---- the SGD step engine (sgd.c, backprop.c, sparse.c) ----
+ *
+ * One step, for the batch gradient and for SGD alike, accumulates into a parameter set T:
+ *   T.W^l <- beta_w (T.W^l - shrink sgn T.W^l) + alpha sum_x delta^l_x (a^{l-1}_x)^T
+ * (BP4) T.b^l <- beta_b T.b^l + alpha sum_x delta^l_x (BP3) alpha = 1/m, beta = 0 gives
+ * the batch gradient; alpha = -eta/m, beta_w = 1 - eta lambda/n, beta_b = 1 with T = the
+ * network's own parameters is one fused SGD step (network2.py update_mini_batch; shrink =
+ * eta l1/n / beta_w is the L1 step). It runs in three phases: layer 1's forward pass over
+ * rows [r0, r1) (z^1, a^1, f'(z^1)); the upper phase (layers 2..L forward, BP1, BP2 down
+ * to delta^1, updates of layers 2..L, each delta^{l-1} formed before W^l is written, so T
+ * may alias the network); layer 1's update over rows [r0, r1). Only layer 1 sees the
+ * input, so only it has backends: the dense batch (backprop.c) and sparse inputs against
+ * W^1 in panels (sparse.c). Rows of layer 1 depend only on their own rows of W^1, b^1 and
+ * delta^1, so two threads can share a step by rows (train.c), the first ("lead") also
+ * running the upper phase. */
+typedef struct gpi_step gpi_step;
+typedef struct {
+    int (*forward)(const gpi_step *st, size_t r0, size_t r1); /* z^1, a^1, f'(z^1) */
+    void (*update)(const gpi_step *st, size_t r0, size_t r1); /* BP3, BP4 of layer 1 */
+} gpi_layer1;
+struct gpi_step {
+    const gpi_layer1 *layer1;
+    const gp_network *net;    /* shapes, activations, cost; W^l read by BP2 */
+    gp_params *T;             /* accumulated into (may be the network's own) */
+    gp_backprop_workspace *w; /* z, a, f'(z), delta */
+    const gsl_matrix *Y;      /* n_L x m targets */
+    size_t m;                 /* samples */
+    double alpha, beta_w, beta_b, shrink;
+    const gsl_matrix *X; /* dense backend: the batch, columns or (rows) rows */
+    int rows;
+    gp_sparse_sgd *s;          /* sparse backend: the panels of W^1, b^1 */
+    const gp_sparse_batch *Xs; /* and the batch's non-zero inputs */
+};
+
+/* Validated step on the dense batch X into T (alpha = beta = shrink = 0: set them).
+ * GSL_EBADLEN on shapes that do not fit. */
+int gpi_step_dense(gpi_step *st, const gp_network *net, const gsl_matrix *X, int rows,
+                   const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T);
+/* Validated SGD step on a sparse batch (sparse.c): gp_sgd_params_check and the batch's
+ * shapes and indices; writes nothing but *st. */
+int gpi_step_sparse(gpi_step *st, gp_sparse_sgd *s, const gp_sparse_batch *X,
+                    const gsl_matrix *Y, const gp_sgd_params *p);
+/* The upper phase (backprop.c); sets w->m. */
+int gpi_step_upper(const gpi_step *st);
+
+/* How two threads hand one step over: the lead waits for GPI_FORWARDED (the other's rows
+ * of layer 1 forward) before the upper phase and posts GPI_DELTA1 after it; the other
+ * posts GPI_FORWARDED, runs `between` (its own work), and waits for GPI_DELTA1 before its
+ * update. wait returns 0 if the step was abandoned. */
+enum { GPI_FORWARDED, GPI_DELTA1 };
+typedef struct {
+    int (*wait)(void *ctx, int event);
+    void (*post)(void *ctx, int event);
+    void (*between)(void *ctx);
+    void *ctx;
+} gpi_handoff;
+/* One step, or one thread's share of it: layer 1's rows [r0, r1), and the upper phase if
+ * lead. h == NULL: one thread (then r0 = 0, r1 = n_1). GSL_EFAILED if the other thread
+ * abandoned the step. */
+int gpi_step_run(const gpi_step *st, size_t r0, size_t r1, int lead,
+                 const gpi_handoff *h);
+/* alpha, decay (beta_w) and shrink of one SGD step on m samples, after
+ * gp_sgd_params_check. */
+int gpi_sgd_coefficients(const gp_sgd_params *p, size_t m, double *alpha, double *decay,
+                         double *shrink);
+/* Regularisation strengths finite and >= 0, else GSL_EDOM. */
+int gpi_reg_check(double lambda, double l1);
+
+/* The forward pass of layers 2..L over the first m columns, a^1 given (no f'). */
 int gpi_forward_upper(const gp_network *net, gp_backprop_workspace *w, size_t m);
-/* a^l = sigma(z^l) and, if want_sp, sigma'(z^l) for rows [r0, r1) of a hidden layer
- * l < L, or the cost's output activation for l = L (then r0 = 0, r1 = n_L: softmax
- * needs whole columns), over the first m columns of the workspace. */
+/* a^l = f(z^l) and, if want_sp, f'(z^l) for rows [r0, r1) of a hidden layer l < L
+ * (the network's activation), or the cost's output activation for l = L (then r0 = 0,
+ * r1 = n_L: softmax needs whole columns), over the first m columns of the workspace. */
 int gpi_activate_rows(const gp_network *net, size_t l, size_t m, int want_sp,
                       gp_backprop_workspace *w, size_t r0, size_t r1);
 
-/* Sparse-input SGD (sparse.c), in the phases of gpi_backprop_accumulate so that the
- * trainer can split layer 1 between threads by rows; r0 and r1 are multiples of
- * GPI_SPARSE_PANEL or n_1. gpi_sparse_check validates the batch and sets w->m. */
-#include <gradproof/sparse.h>
-#define GPI_SPARSE_PANEL 16 /* rows of layer 1 per contiguous block of W^1 */
-int gpi_sparse_check(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y);
-int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, size_t r1,
-                       int want_sp);
+/* Sparse inputs (sparse.c): layer 1's rows are split between threads in whole panels
+ * of GPI_SPARSE_PANEL rows (r0 and r1 multiples of it, or n_1). */
+#define GPI_SPARSE_PANEL 16
 /* A sparse object for forward passes of a network it may not change
  * (gp_sparse_feedforward; gp_sparse_sgd_step refuses it, sync does nothing). */
 gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch);
-int gpi_sparse_upper(gp_sparse_sgd *s, const gsl_matrix *Y, double alpha, double decay,
-                     double shrink);
-void gpi_sparse_update(gp_sparse_sgd *s, const gp_sparse_batch *X, double alpha,
-                       double decay, double shrink, size_t r0, size_t r1);
-
-/* alpha, beta_w (the decay 1 - eta lambda/n) and shrink of one SGD step on m samples
- * (gp_sgd_step's arguments, checked the same way). */
-int gpi_sgd_coefficients(const gp_sgd_params *p, size_t m, double *alpha, double *decay,
-                         double *shrink);
 
 #endif

@@ -111,6 +111,15 @@ gp_network *gp_network_alloc(size_t n_layers, const size_t *sizes,
         return NULL;
     }
     net->cost = cost;
+    /* one entry per hidden layer; at least one, so that malloc(0) is never asked */
+    size_t hidden = net->p.L - 1;
+    net->act = malloc((hidden ? hidden : 1) * sizeof *net->act);
+    if (net->act == NULL) {
+        gp_network_free(net);
+        GSL_ERROR_NULL("out of memory for network", GSL_ENOMEM);
+    }
+    for (size_t l = 0; l < hidden; l++)
+        net->act[l] = gp_activation_sigmoid;
     return net;
 }
 
@@ -118,14 +127,33 @@ void gp_network_free(gp_network *net) {
     if (net == NULL)
         return;
     gp_params_clear(&net->p);
+    free(net->act);
     free(net);
 }
 
 gp_network *gp_network_clone(const gp_network *net) {
     gp_network *c = gp_network_alloc(net->p.L + 1, net->p.sizes, net->cost);
-    if (c)
+    if (c) {
         gsl_vector_memcpy(c->p.params, net->p.params);
+        for (size_t l = 0; l + 1 < net->p.L; l++)
+            c->act[l] = net->act[l];
+    }
     return c;
+}
+
+const gp_activation *gp_network_activation(const gp_network *net, size_t l) {
+    if (l == 0 || l >= net->p.L)
+        GSL_ERROR_NULL("hidden layers are 1 .. L-1", GSL_EINVAL);
+    return &net->act[l - 1];
+}
+
+int gp_network_set_activation(gp_network *net, size_t l, const gp_activation *act) {
+    if (l == 0 || l >= net->p.L)
+        GSL_ERROR("hidden layers are 1 .. L-1", GSL_EINVAL);
+    if (act == NULL || act->f == NULL || act->df == NULL || act->f_n == NULL)
+        GSL_ERROR("an activation needs f, df and f_n", GSL_EINVAL);
+    net->act[l - 1] = *act;
+    return GSL_SUCCESS;
 }
 
 gp_gradient *gp_gradient_alloc(const gp_network *net) {

@@ -252,9 +252,13 @@ const gp_backprop_workspace *gp_sparse_sgd_workspace(const gp_sparse_sgd *s) {
     return s->w;
 }
 
-/* ---- the phases ---- */
+/* ---- the sparse layer-1 backend ---- */
 
-int gpi_sparse_check(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y) {
+/* The batch's shapes and indices (read only, so both threads of a step may check). The
+ * largest index is found by a reduction, without an early exit, so that it vectorises:
+ * the check costs little beside the step. */
+static int check_batch(const gp_sparse_sgd *s, const gp_sparse_batch *X,
+                       const gsl_matrix *Y) {
     const gp_network *net = s->cnet;
     size_t L = net->p.L;
     if (X->m == 0 || X->m > s->w->max_batch)
@@ -264,10 +268,11 @@ int gpi_sparse_check(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matri
     for (size_t i = 0; i < X->m; i++)
         if (X->start[i + 1] < X->start[i])
             GSL_ERROR("sparse batch offsets must not decrease", GSL_EBADLEN);
+    uint32_t top = 0;
     for (size_t k = X->start[0]; k < X->start[X->m]; k++)
-        if (X->index[k] >= s->n0)
-            GSL_ERROR("sparse input index is not below n_0", GSL_EINVAL);
-    s->w->m = X->m;
+        top = X->index[k] > top ? X->index[k] : top;
+    if (X->start[X->m] > X->start[0] && top >= s->n0)
+        GSL_ERROR("sparse input index is not below n_0", GSL_EINVAL);
     return GSL_SUCCESS;
 }
 
@@ -277,8 +282,9 @@ static void panel_range(size_t r0, size_t r1, size_t *p0, size_t *p1) {
     *p1 = (r1 + PANEL - 1) / PANEL;
 }
 
-int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, size_t r1,
-                       int want_sp) {
+/* z^1 of rows [r0, r1) over the non-zero inputs, then the hidden activation. */
+static int forward1(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, size_t r1,
+                    int want_sp) {
     size_t p0, p1;
     if (r1 <= r0)
         return GSL_SUCCESS;
@@ -288,52 +294,70 @@ int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, si
     return gpi_activate_rows(s->cnet, 1, X->m, want_sp, s->w, r0, r1);
 }
 
-int gpi_sparse_upper(gp_sparse_sgd *s, const gsl_matrix *Y, double alpha, double decay,
-                     double shrink) {
-    return gpi_step_upper(s->net, Y, s->w, &s->net->p, alpha, decay, 1.0, shrink);
+static int sparse_forward(const gpi_step *st, size_t r0, size_t r1) {
+    return forward1(st->s, st->Xs, r0, r1, 1);
 }
 
-void gpi_sparse_update(gp_sparse_sgd *s, const gp_sparse_batch *X, double alpha,
-                       double decay, double shrink, size_t r0, size_t r1) {
+/* Decay and L1 shrink of the panels, BP4 over the non-zero inputs, BP3 of b^1. */
+static void sparse_update(const gpi_step *st, size_t r0, size_t r1) {
+    gp_sparse_sgd *s = st->s;
+    const gp_sparse_batch *X = st->Xs;
     size_t p0, p1;
     if (r1 <= r0)
         return;
     panel_range(r0, r1, &p0, &p1);
     const gsl_matrix *D = s->w->delta[0];
-    if (decay != 1 || shrink != 0)
-        decay_rows(s->wt, s->n0, decay, shrink, p0, p1);
-    update_rows(s->wt, s->n0, r1, X, D->data, D->tda, alpha, p0, p1);
+    if (st->beta_w != 1 || st->shrink != 0)
+        decay_rows(s->wt, s->n0, st->beta_w, st->shrink, p0, p1);
+    update_rows(s->wt, s->n0, r1, X, D->data, D->tda, st->alpha, p0, p1);
     /* BP3: b^1 += alpha sum_x delta^1_x */
     for (size_t r = r0; r < r1; r++) {
         const double *dr = D->data + r * D->tda;
         double sum = 0;
         for (size_t i = 0; i < X->m; i++)
             sum += dr[i];
-        s->b1[r] += alpha * sum;
+        s->b1[r] += st->alpha * sum;
     }
 }
 
-int gp_sparse_sgd_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y,
-                       const gp_sgd_params *p) {
+static const gpi_layer1 layer1_sparse = {sparse_forward, sparse_update};
+
+int gpi_step_sparse(gpi_step *st, gp_sparse_sgd *s, const gp_sparse_batch *X,
+                    const gsl_matrix *Y, const gp_sgd_params *p) {
     double alpha, decay, shrink;
     if (s->net == NULL) /* only gpi_sparse_alloc_const makes these */
         GSL_ERROR("this sparse object only runs forward passes", GSL_EINVAL);
     int status = gpi_sgd_coefficients(p, X->m, &alpha, &decay, &shrink);
     if (!status)
-        status = gpi_sparse_check(s, X, Y);
-    if (!status)
-        status = gpi_sparse_forward(s, X, 0, s->n1, 1);
-    if (!status)
-        status = gpi_sparse_upper(s, Y, alpha, decay, shrink);
-    if (!status)
-        gpi_sparse_update(s, X, alpha, decay, shrink, 0, s->n1);
-    return status;
+        status = check_batch(s, X, Y);
+    if (status)
+        return status;
+    *st = (gpi_step){.layer1 = &layer1_sparse,
+                     .net = s->net,
+                     .T = &s->net->p,
+                     .w = s->w,
+                     .Y = Y,
+                     .m = X->m,
+                     .alpha = alpha,
+                     .beta_w = decay,
+                     .beta_b = 1.0,
+                     .shrink = shrink,
+                     .s = s,
+                     .Xs = X};
+    return GSL_SUCCESS;
+}
+
+int gp_sparse_sgd_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y,
+                       const gp_sgd_params *p) {
+    gpi_step st;
+    int status = gpi_step_sparse(&st, s, X, Y, p);
+    return status ? status : gpi_step_run(&st, 0, s->n1, 1, NULL);
 }
 
 int gp_sparse_feedforward(gp_sparse_sgd *s, const gp_sparse_batch *X) {
-    int status = gpi_sparse_check(s, X, NULL);
+    int status = check_batch(s, X, NULL);
     if (!status)
-        status = gpi_sparse_forward(s, X, 0, s->n1, 0);
+        status = forward1(s, X, 0, s->n1, 0);
     if (!status)
         status = gpi_forward_upper(s->cnet, s->w, X->m);
     return status;

@@ -4,7 +4,6 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +15,12 @@
 
 #include "internal.h"
 
-/* Spins (pause hints, tens of nanoseconds each) before a waiting thread yields. */
-#define GP_TRAIN_SPINS 20000
+/* How long a waiting thread spins (pause hints: from about ten nanoseconds to about
+ * seventy each, by CPU) before it blocks on the condition variable: some hundred
+ * microseconds at most, the time of a few mini-batches, so that on an idle machine the
+ * partner is usually still spinning when it is posted to (no system call), and on a busy
+ * one a thread whose partner lost its core gives the core up instead of spinning. */
+#define GP_TRAIN_SPINS 4000
 
 /* Mini-batches prepared ahead by the second thread: a ring of RING slots. */
 #define RING 4
@@ -49,9 +52,12 @@ struct gp_trainer {
     gp_sparse_sgd *sgd;    /* the step, with W^1 transposed during an epoch */
     batch_slot ring[RING]; /* prefetch only; ring[0] doubles as the one buffer */
     epoch_mode mode;
-    size_t bs;    /* batch size (opts.batch, at most n) */
-    size_t split; /* MODE_SPLIT: the calling thread has rows [0, split), a
-                     multiple of GPI_SPARSE_PANEL */
+    size_t bs;          /* batch size (opts.batch, at most n) */
+    size_t split;       /* MODE_SPLIT: the calling thread has rows [0, split), a
+                           multiple of GPI_SPARSE_PANEL */
+    pthread_mutex_t mu; /* a thread that stopped spinning sleeps on cv under mu */
+    pthread_cond_t cv;
+    int sync_ok; /* mu and cv are initialised */
     /* Written by the helper, read by the calling thread; then the reverse: on cache
      * lines of their own, so that spinning on one does not slow the writes of the
      * other. */
@@ -61,6 +67,7 @@ struct gp_trainer {
     _Alignas(64)
         atomic_size_t consumed; /* batches of this epoch whose SGD step is done */
     atomic_int stop;            /* the epoch failed: the helper gives up */
+    atomic_int sleepers;        /* threads blocked (or about to block) on cv */
     _Alignas(64) double eta;    /* current learning rate */
     size_t epochs;              /* epochs run */
     double best;                /* best observed accuracy */
@@ -92,56 +99,74 @@ void gp_trainer_free(gp_trainer *t) {
         gsl_matrix_free(t->ring[s].Y);
     }
     gp_sparse_sgd_free(t->sgd);
+    if (t->sync_ok) {
+        pthread_mutex_destroy(&t->mu);
+        pthread_cond_destroy(&t->cv);
+    }
     free(t);
+}
+
+/* Layer 1's rows for two threads: whole panels each (16 rows: no two threads touch one
+ * cache line of W^1, which sparse.c keeps transposed in panels); the calling thread,
+ * which also runs the upper layers, takes about half. Layers narrower than two panels
+ * are not split: the second thread only gathers batches. */
+static void choose_mode(gp_trainer *t) {
+    size_t n1 = t->net->p.sizes[1], panel = GPI_SPARSE_PANEL;
+    t->split = (n1 / 2 + panel / 2) / panel * panel;
+    if (t->split == 0)
+        t->split = panel;
+    t->mode = t->opts.threads < 2                 ? MODE_ONE
+              : t->net->p.L >= 2 && n1 > t->split ? MODE_SPLIT
+                                                  : MODE_PREFETCH;
+}
+
+/* The batch buffers (one, or the ring) and the hand-off's mutex and condition. */
+static int trainer_buffers(gp_trainer *t) {
+    size_t m = t->bs, dim = t->data.dim, nL = t->net->p.sizes[t->net->p.L];
+    int ok = 1;
+    for (size_t s = 0; s < (t->mode == MODE_ONE ? 1 : RING) && ok; s++) {
+        batch_slot *b = &t->ring[s];
+        b->start = malloc((m + 1) * sizeof *b->start);
+        b->index = malloc(m * dim * sizeof *b->index);
+        b->value = malloc(m * dim * sizeof *b->value);
+        b->Y = gsl_matrix_alloc(nL, m);
+        ok = b->start && b->index && b->value && b->Y;
+    }
+    if (ok && pthread_mutex_init(&t->mu, NULL) == 0) {
+        if (pthread_cond_init(&t->cv, NULL) == 0)
+            t->sync_ok = 1;
+        else
+            pthread_mutex_destroy(&t->mu);
+    }
+    return ok && t->sync_ok;
 }
 
 gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
                              const gp_train_opts *opts) {
     if (net == NULL || data == NULL || opts == NULL || data->n == 0 || data->x == NULL ||
-        data->labels == NULL)
-        GSL_ERROR_NULL("trainer needs a network and a non-empty data set", GSL_EINVAL);
+        data->labels == NULL || opts->batch == 0)
+        GSL_ERROR_NULL("trainer needs a network, a non-empty data set and batch > 0",
+                       GSL_EINVAL);
     if (data->dim != net->p.sizes[0])
         GSL_ERROR_NULL("data dimension differs from the network's n_0", GSL_EBADLEN);
-    /* The same conditions gp_sgd_step enforces, refused up front. */
-    if (opts->batch == 0 || !(opts->eta > 0) || !isfinite(opts->eta) ||
-        !(opts->lambda >= 0) || !isfinite(opts->lambda) || !(opts->l1 >= 0) ||
-        !isfinite(opts->l1) || !(opts->eta * opts->lambda / (double)data->n < 1))
-        GSL_ERROR_NULL("trainer needs batch > 0, eta > 0, lambda, l1 >= 0 and "
-                       "eta lambda/n < 1",
-                       GSL_EINVAL);
+    /* The steps' own validation, up front (eta is only ever halved from here on). */
+    gp_sgd_params p = {opts->eta, opts->lambda, opts->l1, data->n};
+    if (gp_sgd_params_check(&p, opts->batch))
+        return NULL;
     /* the struct is 64-byte aligned (its counters sit on lines of their own) */
     gp_trainer *t = aligned_alloc(_Alignof(gp_trainer), sizeof *t);
     if (t == NULL)
         GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
     memset(t, 0, sizeof *t);
-    size_t m = opts->batch < data->n ? opts->batch : data->n;
     t->net = net;
     t->data = *data;
     t->opts = *opts;
+    t->bs = opts->batch < data->n ? opts->batch : data->n;
     t->rng = gsl_rng_alloc(gsl_rng_mt19937);
     t->order = malloc(data->n * sizeof *t->order);
-    t->sgd = gp_sparse_sgd_alloc(net, m);
-    int ok = t->rng && t->order && t->sgd;
-    t->bs = m;
-    /* Each thread takes whole panels of layer 1's rows (16 rows each: no two threads
-     * touch one cache line of W^1); the calling thread, which also runs the upper
-     * layers, takes about half. Layers narrower than two panels are not split. */
-    size_t n1 = net->p.sizes[1], panel = GPI_SPARSE_PANEL;
-    t->split = (n1 / 2 + panel / 2) / panel * panel;
-    if (t->split == 0)
-        t->split = panel;
-    t->mode = opts->threads < 2                ? MODE_ONE
-              : net->p.L >= 2 && n1 > t->split ? MODE_SPLIT
-                                               : MODE_PREFETCH;
-    for (size_t s = 0; s < (t->mode == MODE_ONE ? 1 : RING) && ok; s++) {
-        batch_slot *b = &t->ring[s];
-        b->start = malloc((m + 1) * sizeof *b->start);
-        b->index = malloc(m * data->dim * sizeof *b->index);
-        b->value = malloc(m * data->dim * sizeof *b->value);
-        b->Y = gsl_matrix_alloc(net->p.sizes[net->p.L], m);
-        ok = b->start && b->index && b->value && b->Y;
-    }
-    if (!ok) {
+    t->sgd = gp_sparse_sgd_alloc(net, t->bs);
+    choose_mode(t);
+    if (!t->rng || !t->order || !t->sgd || !trainer_buffers(t)) {
         gp_trainer_free(t);
         GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
     }
@@ -203,6 +228,55 @@ static void slot_views(const batch_slot *s, gp_sparse_batch *X, gsl_matrix_view 
     *Y = gsl_matrix_submatrix(s->Y, 0, 0, s->Y->size1, s->m);
 }
 
+/* ---- waiting for the other thread ---- */
+
+/* *x = v, and wake the other thread if it sleeps. The store and the load of `sleepers`
+ * are sequentially consistent, as are the sleeper's increment and its load of *x: so
+ * either this load sees the sleeper (and the broadcast, under mu, reaches it in or
+ * before pthread_cond_wait) or the sleeper's load sees v. While the other thread spins,
+ * this costs no system call. */
+static void wake(gp_trainer *t) {
+    if (atomic_load(&t->sleepers) > 0) {
+        pthread_mutex_lock(&t->mu);
+        pthread_cond_broadcast(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+    }
+}
+
+static void post(gp_trainer *t, atomic_size_t *x, size_t v) {
+    atomic_store(x, v);
+    wake(t);
+}
+
+static void raise_stop(gp_trainer *t) {
+    atomic_store(&t->stop, 1);
+    wake(t);
+}
+
+/* Wait until *x >= target or the epoch stops: spin a bounded while (GP_TRAIN_SPINS),
+ * then block on the condition variable. Returns 0 if it stopped instead. */
+static int wait_for(gp_trainer *t, atomic_size_t *x, size_t target) {
+    for (unsigned spins = 0; spins < GP_TRAIN_SPINS; spins++) {
+        if (atomic_load_explicit(x, memory_order_acquire) >= target)
+            return 1;
+        if (atomic_load_explicit(&t->stop, memory_order_acquire))
+            return 0;
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    }
+    pthread_mutex_lock(&t->mu);
+    atomic_fetch_add(&t->sleepers, 1);
+    while (atomic_load(x) < target && !atomic_load(&t->stop))
+        pthread_cond_wait(&t->cv, &t->mu);
+    atomic_fetch_sub(&t->sleepers, 1);
+    pthread_mutex_unlock(&t->mu);
+    return atomic_load(x) >= target;
+}
+
+/* ---- an epoch ---- */
+
+/* The one-thread step of a gathered slot. */
 static int step_slot(gp_trainer *t, const batch_slot *s, const gp_sgd_params *p) {
     gp_sparse_batch X;
     gsl_matrix_view Y;
@@ -212,27 +286,9 @@ static int step_slot(gp_trainer *t, const batch_slot *s, const gp_sgd_params *p)
     return gp_sparse_sgd_step(t->sgd, &X, &Y.matrix, p);
 }
 
-/* Wait until *x >= target or the epoch stops: spin (with the CPU's pause hint) for
- * about the time of a few mini-batches, then yield the CPU so that a busy machine still
- * makes progress. A step takes microseconds, so a wait that reached sched_yield would
- * cost more than the wait itself. Returns 0 if it stopped instead. */
-static int wait_for(gp_trainer *t, atomic_size_t *x, size_t target) {
-    for (unsigned spins = 0; atomic_load_explicit(x, memory_order_acquire) < target;) {
-        if (atomic_load_explicit(&t->stop, memory_order_acquire))
-            return 0;
-        if (++spins > GP_TRAIN_SPINS)
-            sched_yield();
-#if defined(__x86_64__) || defined(__i386__)
-        else
-            __builtin_ia32_pause();
-#endif
-    }
-    return 1;
-}
-
 /* MODE_PREFETCH helper: gathers batch b into slot b mod RING once the SGD step of batch
- * b - RING is done, and publishes it (release: the slot's contents are visible to the
- * consumer's acquire load of `produced`). */
+ * b - RING is done, and publishes it (the slot's contents are visible to the consumer's
+ * load of `produced`). */
 static void *prefetch_main(void *arg) {
     gp_trainer *t = arg;
     size_t nb = (t->data.n + t->bs - 1) / t->bs;
@@ -240,122 +296,132 @@ static void *prefetch_main(void *arg) {
         if (b >= RING && !wait_for(t, &t->consumed, b - RING + 1))
             break;
         fill_slot(t, b, &t->ring[b % RING]);
-        atomic_store_explicit(&t->produced, b + 1, memory_order_release);
+        post(t, &t->produced, b + 1);
     }
     return NULL;
 }
 
-/* MODE_SPLIT helper, batch b, rows [split, n_1) of layer 1: forward (z^1, a^1, sigma'),
- * then gather batch b + 1 while the calling thread runs the upper layers, then, once
- * delta^1 is there (`consumed` > b), update its rows of W^1 and b^1. Rows of layer 1 use
- * only their own rows of W^1, b^1 and delta^1 (sparse.c keeps them in separate panels),
- * so the two threads never write the same data; the counters order the rest.
- *   calling thread: forward rows [0, split) | wait forwarded > b |
- *                   upper layers, delta^1 | consumed = b + 1 | update rows [0, split)
- *   helper:         forward rows [split, n_1) | forwarded = b + 1 | gather b + 1 |
- *                   wait consumed > b | update rows [split, n_1)
- * The ring has RING >= 3 slots: batch b + 1 is gathered while batch b is in use, and
- * the slot of b - 2 is free once the calling thread has passed its upper layers of
- * b - 1. */
+/* MODE_SPLIT: both threads run gpi_step_run on batch b, the calling thread ("lead")
+ * on rows [0, split) of layer 1 and the upper layers, the helper on rows [split, n_1);
+ * the helper gathers batch b + 1 while the lead runs the upper layers:
+ *   lead:   forward rows [0, split) | wait forwarded > b | upper layers, delta^1 |
+ *           consumed = b + 1 | update rows [0, split)
+ *   helper: forward rows [split, n_1) | forwarded = b + 1 | gather b + 1 |
+ *           wait consumed > b | update rows [split, n_1)
+ * The two never write the same data (rows of layer 1 use only their own rows of W^1,
+ * b^1 and delta^1); the counters order the rest. The ring has RING >= 3 slots: batch
+ * b + 1 is gathered while batch b is in use, and the slot of b - 2 is free once the
+ * lead has passed its upper layers of b - 1. */
+typedef struct {
+    gp_trainer *t;
+    size_t b, nb;
+} split_ctx;
+
+static int split_wait(void *ctx, int event) {
+    split_ctx *c = ctx;
+    return wait_for(c->t, event == GPI_FORWARDED ? &c->t->forwarded : &c->t->consumed,
+                    c->b + 1);
+}
+
+static void split_post(void *ctx, int event) {
+    split_ctx *c = ctx;
+    post(c->t, event == GPI_FORWARDED ? &c->t->forwarded : &c->t->consumed, c->b + 1);
+}
+
+static void split_gather_next(void *ctx) {
+    split_ctx *c = ctx;
+    if (c->b + 1 < c->nb) {
+        fill_slot(c->t, c->b + 1, &c->t->ring[(c->b + 1) % RING]);
+        post(c->t, &c->t->produced, c->b + 2);
+    }
+}
+
+/* Batch b's step on one side of the split, once its slot is gathered. */
+static int split_step(gp_trainer *t, split_ctx *c, const gp_sgd_params *p, int lead) {
+    const batch_slot *s = &t->ring[c->b % RING];
+    gp_sparse_batch X;
+    gsl_matrix_view Y;
+    gpi_step st;
+    gpi_handoff h = {split_wait, split_post, lead ? NULL : split_gather_next, c};
+    if (!wait_for(t, &t->produced, c->b + 1))
+        return GSL_EFAILED; /* stopped by the other thread's error */
+    if (s->status)
+        return s->status;
+    slot_views(s, &X, &Y);
+    int status = gpi_step_sparse(&st, t->sgd, &X, &Y.matrix, p);
+    if (!status)
+        status = lead ? gpi_step_run(&st, 0, t->split, 1, &h)
+                      : gpi_step_run(&st, t->split, t->net->p.sizes[1], 0, &h);
+    return status;
+}
+
 static void *split_main(void *arg) {
     gp_trainer *t = arg;
-    const gp_network *net = t->net;
-    size_t nb = (t->data.n + t->bs - 1) / t->bs, n1 = net->p.sizes[1];
+    split_ctx c = {t, 0, (t->data.n + t->bs - 1) / t->bs};
     gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, t->data.n};
-    for (size_t b = 0; b < nb; b++) {
-        const batch_slot *s = &t->ring[b % RING];
-        gp_sparse_batch X;
-        gsl_matrix_view Y;
-        double alpha, decay, shrink;
-        if (!wait_for(t, &t->produced, b + 1) || s->status)
+    for (; c.b < c.nb; c.b++)
+        if (split_step(t, &c, &p, 0)) {
+            raise_stop(t);
             break;
-        slot_views(s, &X, &Y);
-        gpi_sparse_forward(t->sgd, &X, t->split, n1, 1);
-        atomic_store_explicit(&t->forwarded, b + 1, memory_order_release);
-        if (b + 1 < nb) {
-            fill_slot(t, b + 1, &t->ring[(b + 1) % RING]);
-            atomic_store_explicit(&t->produced, b + 2, memory_order_release);
         }
-        if (!wait_for(t, &t->consumed, b + 1))
-            break;
-        gpi_sgd_coefficients(&p, s->m, &alpha, &decay, &shrink);
-        gpi_sparse_update(t->sgd, &X, alpha, decay, shrink, t->split, n1);
-    }
     return NULL;
 }
 
-/* The calling thread's side of MODE_SPLIT (see split_main). */
-static int split_epoch(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
+static int epoch_one(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
     int status = GSL_SUCCESS;
     for (size_t b = 0; b < nb && !status; b++) {
-        const batch_slot *s = &t->ring[b % RING];
-        gp_sparse_batch X;
-        gsl_matrix_view Y;
-        double alpha, decay, shrink;
-        wait_for(t, &t->produced, b + 1);
-        if ((status = s->status))
-            break;
-        slot_views(s, &X, &Y);
-        status = gpi_sgd_coefficients(p, s->m, &alpha, &decay, &shrink);
-        if (!status)
-            status = gpi_sparse_check(t->sgd, &X, &Y.matrix);
-        if (!status)
-            status = gpi_sparse_forward(t->sgd, &X, 0, t->split, 1);
-        if (status)
-            break;
-        wait_for(t, &t->forwarded, b + 1);
-        status = gpi_sparse_upper(t->sgd, &Y.matrix, alpha, decay, shrink);
-        if (status)
-            break;
-        atomic_store_explicit(&t->consumed, b + 1, memory_order_release);
-        gpi_sparse_update(t->sgd, &X, alpha, decay, shrink, 0, t->split);
+        fill_slot(t, b, &t->ring[0]);
+        status = step_slot(t, &t->ring[0], p);
     }
+    return status;
+}
+
+/* The calling thread's side of an epoch on two threads. */
+static int epoch_lead(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
+    int status = GSL_SUCCESS;
+    split_ctx c = {t, 0, nb};
+    for (; c.b < nb && !status; c.b++)
+        if (t->mode == MODE_SPLIT)
+            status = split_step(t, &c, p, 1);
+        else {
+            wait_for(t, &t->produced, c.b + 1);
+            status = step_slot(t, &t->ring[c.b % RING], p);
+            post(t, &t->consumed, c.b + 1);
+        }
+    return status;
+}
+
+static int epoch_two(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
+    pthread_t helper;
+    atomic_store(&t->produced, 0);
+    atomic_store(&t->consumed, 0);
+    atomic_store(&t->forwarded, 0);
+    atomic_store(&t->stop, 0);
+    if (t->mode == MODE_SPLIT) {
+        /* The helper gathers batch b + 1 while batch b runs; batch 0 is gathered here. */
+        fill_slot(t, 0, &t->ring[0]);
+        atomic_store(&t->produced, 1);
+    }
+    if (pthread_create(&helper, NULL, t->mode == MODE_SPLIT ? split_main : prefetch_main,
+                       t) != 0)
+        GSL_ERROR("cannot start the second training thread", GSL_EFAILED);
+    int status = epoch_lead(t, p, nb);
+    /* Only a failed epoch stops the helper early. A finished one lets it finish too: it
+     * may still be updating its rows for the last batch. */
+    if (status)
+        raise_stop(t);
+    pthread_join(helper, NULL);
     return status;
 }
 
 int gp_trainer_epoch(gp_trainer *t) {
     size_t n = t->data.n, nb = (n + t->bs - 1) / t->bs;
     gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, n};
-    int status = GSL_SUCCESS;
     gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
     /* W^1 lives transposed in t->sgd for the epoch: from the network now, back at the
      * end, so that the network is current between epochs whatever happens to it. */
     gp_sparse_sgd_reload(t->sgd);
-    if (t->mode == MODE_ONE) {
-        for (size_t b = 0; b < nb && !status; b++) {
-            fill_slot(t, b, &t->ring[0]);
-            status = step_slot(t, &t->ring[0], &p);
-        }
-    } else {
-        pthread_t helper;
-        atomic_store(&t->produced, 0);
-        atomic_store(&t->consumed, 0);
-        atomic_store(&t->forwarded, 0);
-        atomic_store(&t->stop, 0);
-        if (t->mode == MODE_SPLIT) {
-            /* The helper gathers batch b + 1 while batch b runs; batch 0 is gathered
-             * here. */
-            fill_slot(t, 0, &t->ring[0]);
-            atomic_store(&t->produced, 1);
-        }
-        if (pthread_create(&helper, NULL,
-                           t->mode == MODE_SPLIT ? split_main : prefetch_main, t) != 0)
-            GSL_ERROR("cannot start the second training thread", GSL_EFAILED);
-        if (t->mode == MODE_SPLIT)
-            status = split_epoch(t, &p, nb);
-        else
-            for (size_t b = 0; b < nb && !status; b++) {
-                wait_for(t, &t->produced, b + 1);
-                status = step_slot(t, &t->ring[b % RING], &p);
-                atomic_store_explicit(&t->consumed, b + 1, memory_order_release);
-            }
-        /* Only a failed epoch stops the helper early. A finished one lets it finish
-         * too: it may still be updating its rows for the last batch, and `stop` seen
-         * between its two loads in wait_for would make it skip that update. */
-        if (status)
-            atomic_store_explicit(&t->stop, 1, memory_order_release);
-        pthread_join(helper, NULL);
-    }
+    int status = t->mode == MODE_ONE ? epoch_one(t, &p, nb) : epoch_two(t, &p, nb);
     gp_sparse_sgd_sync(t->sgd);
     if (status)
         return status;

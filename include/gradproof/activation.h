@@ -13,7 +13,8 @@
 extern "C" {
 #endif
 
-/* The activation that takes z^L to a^L. Hidden layers are always sigmoid. */
+/* The activation that takes z^L to a^L, fixed by the cost object. Hidden layers use a
+ * gp_activation object (below), held by the network. */
 typedef enum {
     GP_OUTPUT_SIGMOID, /* a = sigma(z) */
     GP_OUTPUT_SOFTMAX, /* a_j = e^{z_j} / sum_k e^{z_k}  [78] */
@@ -44,6 +45,29 @@ int gp_activate_matrix(gp_output out, const gsl_matrix *z, gsl_matrix *a);
 
 /* Name of an output kind ("sigmoid", "softmax", "linear"). */
 const char *gp_output_name(gp_output out);
+
+/* A hidden-layer activation a = f(z), written the way gsl_rng_type is: a constant object
+ * per kind, looked up by name. The network holds one per hidden layer, by value
+ * (gp_network_activation), so a parameter like alpha can differ per network. */
+typedef struct gp_activation {
+    const char *name;                                        /* "sigmoid" */
+    double (*f)(const struct gp_activation *act, double z);  /* a = f(z) */
+    double (*df)(const struct gp_activation *act, double z); /* f'(z), used by BP2 */
+    /* a_i = f(z_i) and, if fp != NULL, fp_i = f'(z_i) for n contiguous values: the
+     * batch form that the forward pass and BP2 use (in-place a == z allowed). */
+    void (*f_n)(const struct gp_activation *act, const double *z, double *a, double *fp,
+                size_t n);
+    double alpha; /* a parameter of the kind (a slope, ...); 0 if unused */
+} gp_activation;
+
+/* sigma(z) = 1/(1+e^{-z}), f' = sigma(1 - sigma): f and df are gp_sigmoid and
+ * gp_sigmoid_prime exactly; f_n uses a vector exp on AVX-512 (within 8 ulp of f and 16
+ * of df) and the scalar formulas elsewhere. */
+extern const gp_activation gp_activation_sigmoid;
+/* Every hidden activation, NULL-terminated (for --activation=NAME and tests). */
+extern const gp_activation *const gp_activations[];
+/* The activation called name, or NULL if there is none (no error raised). */
+const gp_activation *gp_activation_lookup(const char *name);
 
 #ifdef __cplusplus
 }

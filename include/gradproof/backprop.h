@@ -44,8 +44,6 @@ typedef struct {
 
 /* z^l and a^l for every layer, for the m = X->size2 <= max_batch columns of X. */
 int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w);
-int gp_feedforward_rows(const gp_network *net, const gsl_matrix *X,
-                        gp_backprop_workspace *w);
 
 /* Backpropagation (BP1-BP4) of the batch cost C = (1/m) sum_x C_x, unregularised:
  * grad = column mean of the per-sample gradients. Fills w (z, a, delta) too. */

@@ -1,4 +1,5 @@
-/* gradproof/network.h: fully connected sigmoid networks (SPEC "Network").
+/* gradproof/network.h: fully connected networks (SPEC "Network"): a hidden activation
+ * per hidden layer (sigmoid unless set), the output activation fixed by the cost.
  *
  * Layer sizes n_0 .. n_L. The C arrays are 0-based: w[l-1] is the book's W^l
  * (n_l x n_{l-1}) and b[l-1] is b^l, for l = 1..L. All weights and biases live in one
@@ -32,6 +33,8 @@ typedef struct {
 typedef struct {
     gp_params p;              /* weights and biases */
     const gp_cost_type *cost; /* cost, which also fixes the output activation */
+    gp_activation *act;       /* act[l-1]: hidden layer l's activation, l = 1..L-1, held
+                                 by value; read it with gp_network_activation */
 } gp_network;
 
 /* A gradient has the layout of the network's parameters: nabla_w, nabla_b. */
@@ -42,14 +45,22 @@ typedef enum {
     GP_INIT_DEFAULT /* weights N(0,1/n_in), biases N(0,1) (network2.py default) */
 } gp_init;
 
-/* Allocate a network with L+1 layer sizes (n_layers = L + 1 >= 2), parameters zero.
+/* Allocate a network with L+1 layer sizes (n_layers = L + 1 >= 2), parameters zero,
+ * every hidden layer sigmoid (gp_activation_sigmoid).
  * NULL (GSL_EINVAL) for zero or absurd sizes, a NULL cost, or when the
  * parameter count would overflow; GSL_ENOMEM when memory runs out. */
 gp_network *gp_network_alloc(size_t n_layers, const size_t *sizes,
                              const gp_cost_type *cost);
 void gp_network_free(gp_network *net);
-/* A deep copy. */
+/* A deep copy (parameters, cost and activations). */
 gp_network *gp_network_clone(const gp_network *net);
+
+/* The activation of hidden layer l, 1 <= l <= L-1 (borrowed: do not free; valid while
+ * net lives). NULL with GSL_EINVAL for any other l. */
+const gp_activation *gp_network_activation(const gp_network *net, size_t l);
+/* Hidden layer l (1 <= l <= L-1) uses a copy of *act from now on. GSL_EINVAL for any
+ * other l, or an act without f, df or f_n. */
+int gp_network_set_activation(gp_network *net, size_t l, const gp_activation *act);
 
 /* Gradient with the network's layout, zeroed. */
 gp_gradient *gp_gradient_alloc(const gp_network *net);

@@ -16,13 +16,19 @@ typedef struct {
     size_t n;      /* training-set size, the n of lambda/n; > 0 */
 } gp_sgd_params;
 
+/* The one validation of a step's parameters, for a batch of m samples (the trainer,
+ * the steps and the command line use it): GSL_EDOM unless eta > 0, lambda >= 0 and
+ * l1 >= 0 are finite, n > 0 and eta lambda/n < 1 (so that 1 - eta lambda/n, the weight
+ * decay factor, stays positive); GSL_EBADLEN if m == 0 (and p is valid). */
+int gp_sgd_params_check(const gp_sgd_params *p, size_t m);
+
 /* One step on the batch X (samples as columns, or as rows when rows != 0), Y (n_L x m):
  *   W <- (1 - eta lambda/n) W - (eta l1/n) sgn(W) - (eta/m) sum_x dC_x/dW
  *   b <- b - (eta/m) sum_x dC_x/db
  * The gradient is accumulated straight into the weights (dgemm with beta = 1 - eta
  * lambda/n); every delta^{l-1} is formed before W^l changes, so the step uses the
- * gradient at the old weights exactly. GSL_EDOM if eta <= 0, lambda or l1 < 0,
- * n == 0 or eta lambda/n >= 1; GSL_EBADLEN on shapes that do not fit. */
+ * gradient at the old weights exactly. GSL_EDOM, GSL_EBADLEN as gp_sgd_params_check;
+ * GSL_EBADLEN on shapes that do not fit. */
 int gp_sgd_step(gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
                 const gp_sgd_params *p, gp_backprop_workspace *w);
 
