@@ -570,6 +570,68 @@ START_TEST(test_feedforward_matches_definition) {
 }
 END_TEST
 
+/* The hidden activation is the network's object, read by the forward pass and by BP2:
+ * with a test activation (tanh, its batch form a loop over f and df) the forward pass
+ * gives a^l = tanh(z^l), and gp_sgd_step is the numerical gradient step of that
+ * network's cost; with an object whose df is wrong (sigma instead of sigma') the same
+ * property rejects the step on >= 90 % of the cases (a mutation control: BP2 uses the
+ * network's f'). Random networks with at least one hidden layer, every cost. */
+START_TEST(test_step_reads_the_networks_activation) {
+    const gp_cost_type *cost = gp_cost_types[_i];
+    const unsigned long salt = 0xAC70 + (unsigned long)_i;
+    size_t n = tu_cases(40), cases = 0, rejected = 0;
+    tu_shape shape;
+    tu_shape_default(&shape);
+    shape.min_L = 2;
+    shape.max_L = 3;
+    shape.min_scale = 0.1;
+    shape.max_scale = 2;
+    for (size_t i = 0; i < n; i++) {
+        gsl_rng *r;
+        char msg[300] = "";
+        double sum_abs;
+        if (!tu_case_selected(i))
+            continue;
+        tu_case *c = new_case(salt, i, cost, &shape, &r);
+        gp_sgd_params p = {0.1 + gsl_rng_uniform(r), 0, 0, c->m + tu_int(r, 0, 50)};
+        if (i % 2) {
+            p.lambda = 2 * gsl_rng_uniform(r);
+            p.l1 = 0.5 * gsl_rng_uniform(r);
+        }
+        tu_set_hidden_activation(c->net, &tu_activation_tanh);
+        ck_assert_int_eq(gp_feedforward(c->net, c->X, c->w), GSL_SUCCESS);
+        for (size_t j = 0; j < c->net->p.sizes[1]; j++)
+            for (size_t k = 0; k < c->m; k++)
+                ck_assert_double_eq(gsl_matrix_get(c->w->a[0], j, k),
+                                    tanh(gsl_matrix_get(c->w->z[0], j, k)));
+        gp_network *stepped = gp_network_clone(c->net);
+        ck_assert_str_eq(gp_network_activation(stepped, 1)->name, "test-tanh");
+        ck_assert_int_eq(gp_sgd_step(stepped, c->X, 0, c->Y, &p, c->w), GSL_SUCCESS);
+        size_t bad = tu_sgd_step_violations(c->net, c->X, c->Y, &p, stepped, msg,
+                                            sizeof msg, &sum_abs, NULL);
+        ck_assert_msg(bad == 0, "tanh, case %zu (%s): %s; " TU_RERUN_FMT, i, c->desc, msg,
+                      TU_RERUN_ARGS(i, "Properties"));
+        ck_assert(sum_abs > 0);
+        /* the mutant */
+        tu_set_hidden_activation(c->net, &tu_activation_wrong_df);
+        gsl_vector_memcpy(stepped->p.params, c->net->p.params);
+        tu_set_hidden_activation(stepped, &tu_activation_wrong_df);
+        ck_assert_int_eq(gp_sgd_step(stepped, c->X, 0, c->Y, &p, c->w), GSL_SUCCESS);
+        cases++;
+        rejected += tu_sgd_step_violations(c->net, c->X, c->Y, &p, stepped, msg,
+                                           sizeof msg, &sum_abs, NULL) > 0;
+        gp_network_free(stepped);
+        tu_case_free(c);
+        gsl_rng_free(r);
+    }
+    printf("GP-STAT backprop/mutant[wrong activation df, %s]: rejected %zu of %zu\n",
+           cost->name, rejected, cases);
+    if (getenv("GP_CASE") == NULL)
+        ck_assert_msg(rejected * 10 >= cases * 9 && cases >= 20,
+                      "wrong df rejected on only %zu of %zu cases", rejected, cases);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- Errors */
 
 START_TEST(test_backprop_rejects_bad_shapes) {
@@ -645,6 +707,7 @@ static Suite *make_backprop_suite(void) {
     tcase_add_loop_test(props, test_total_gradient_regularized_matches_numeric, 0, nc);
     tcase_add_loop_test(props, test_minibatch_equals_mean_of_samples, 0, nc);
     tcase_add_loop_test(props, test_feedforward_matches_definition, 0, nc);
+    tcase_add_loop_test(props, test_step_reads_the_networks_activation, 0, nc);
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_backprop_rejects_bad_shapes);
     suite_add_tcase(s, core);

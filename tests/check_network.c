@@ -88,6 +88,38 @@ END_TEST
 
 /* ---------------------------------------------------------------- Properties */
 
+/* Every hidden layer starts sigmoid; an activation set on one layer is a copy (its
+ * alpha can differ per network, and changing the source later changes nothing), the
+ * other layers keep theirs, and a clone carries them over. */
+START_TEST(test_network_activations_default_set_and_clone) {
+    size_t sizes[] = {3, 4, 5, 2};
+    gp_network *net = gp_network_alloc(4, sizes, &gp_cost_cross_entropy);
+    ck_assert_ptr_nonnull(net);
+    for (size_t l = 1; l <= 2; l++) {
+        const gp_activation *a = gp_network_activation(net, l);
+        ck_assert_ptr_nonnull(a);
+        ck_assert_str_eq(a->name, "sigmoid");
+        ck_assert(a->f == gp_activation_sigmoid.f && a->df == gp_activation_sigmoid.df &&
+                  a->f_n == gp_activation_sigmoid.f_n);
+    }
+    gp_activation mine = gp_activation_sigmoid;
+    mine.name = "mine";
+    mine.alpha = 0.3817;
+    ck_assert_int_eq(gp_network_set_activation(net, 2, &mine), GSL_SUCCESS);
+    mine.alpha = 7;
+    ck_assert_double_eq(gp_network_activation(net, 2)->alpha, 0.3817);
+    ck_assert_str_eq(gp_network_activation(net, 2)->name, "mine");
+    ck_assert_str_eq(gp_network_activation(net, 1)->name, "sigmoid");
+    gp_network *c = gp_network_clone(net);
+    ck_assert_str_eq(gp_network_activation(c, 2)->name, "mine");
+    ck_assert_double_eq(gp_network_activation(c, 2)->alpha, 0.3817);
+    ck_assert_str_eq(gp_network_activation(c, 1)->name, "sigmoid");
+    ck_assert_ptr_ne(gp_network_activation(c, 2), gp_network_activation(net, 2));
+    gp_network_free(c);
+    gp_network_free(net);
+}
+END_TEST
+
 /* gp_params_locate and gp_params_offset are inverse to each other, and to the views,
  * over every index of random layouts. */
 START_TEST(test_params_locate_offset_round_trip) {
@@ -252,6 +284,38 @@ START_TEST(test_network_alloc_rejects_bad_sizes) {
 }
 END_TEST
 
+/* Hidden layers are 1 .. L-1: layer 0, the output layer and beyond have no activation
+ * object; an object without f, df or f_n is refused and changes nothing. */
+START_TEST(test_network_activation_rejects_bad_layers_and_objects) {
+    size_t sizes[] = {3, 4, 2}, one[] = {3, 2};
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
+    gp_network *flat = gp_network_alloc(2, one, &gp_cost_quadratic);
+    ck_assert_ptr_null(gp_network_activation(net, 0));
+    ck_assert_ptr_null(gp_network_activation(net, 2));
+    ck_assert_ptr_null(gp_network_activation(flat, 1));
+    ck_assert_int_eq(gp_network_set_activation(net, 0, &gp_activation_sigmoid),
+                     GSL_EINVAL);
+    ck_assert_int_eq(gp_network_set_activation(net, 2, &gp_activation_sigmoid),
+                     GSL_EINVAL);
+    ck_assert_int_eq(gp_network_set_activation(flat, 1, &gp_activation_sigmoid),
+                     GSL_EINVAL);
+    ck_assert_int_eq(gp_network_set_activation(net, 1, NULL), GSL_EINVAL);
+    gp_activation bad = gp_activation_sigmoid;
+    bad.name = "bad";
+    bad.f_n = NULL;
+    ck_assert_int_eq(gp_network_set_activation(net, 1, &bad), GSL_EINVAL);
+    bad = gp_activation_sigmoid;
+    bad.df = NULL;
+    ck_assert_int_eq(gp_network_set_activation(net, 1, &bad), GSL_EINVAL);
+    ck_assert_str_eq(gp_network_activation(net, 1)->name, "sigmoid");
+    gp_network *c = gp_network_clone(flat); /* no hidden layer to copy */
+    ck_assert_ptr_nonnull(c);
+    gp_network_free(c);
+    gp_network_free(net);
+    gp_network_free(flat);
+}
+END_TEST
+
 START_TEST(test_params_locate_rejects_out_of_range) {
     const size_t sizes[] = {2, 3};
     gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
@@ -274,6 +338,7 @@ static Suite *make_network_suite(void) {
           *errs = tcase_create("Errors");
     tcase_add_test(core, test_network_alloc_layout_and_free);
     tcase_add_test(core, test_network_clone_is_deep);
+    tcase_add_test(core, test_network_activations_default_set_and_clone);
     tcase_set_timeout(props, 60);
     tcase_add_test(props, test_params_locate_offset_round_trip);
     tcase_add_test(props, test_network_init_statistics);
@@ -281,6 +346,7 @@ static Suite *make_network_suite(void) {
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_network_alloc_rejects_bad_sizes);
     tcase_add_test(errs, test_params_locate_rejects_out_of_range);
+    tcase_add_test(errs, test_network_activation_rejects_bad_layers_and_objects);
     suite_add_tcase(s, core);
     suite_add_tcase(s, props);
     suite_add_tcase(s, errs);

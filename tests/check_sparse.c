@@ -442,6 +442,46 @@ START_TEST(test_sparse_mutants_are_rejected) {
 }
 END_TEST
 
+/* The sparse step reads the network's hidden activation (the forward pass through
+ * gpi_activate_rows, BP2 through its f'): with the test tanh it is the numerical
+ * gradient step of the tanh network; with the object whose f' is sigma it is rejected
+ * on >= 90 % of the cases. Cases with a hidden layer, every cost. */
+START_TEST(test_sparse_step_reads_the_networks_activation) {
+    size_t cases = 0, rejected = 0;
+    for (size_t i = 0; i < tu_cases(N_MUTANT); i++) {
+        if (!tu_case_selected(i))
+            continue;
+        gsl_rng *r = tu_rng_for_case(0x5E8 + (unsigned long)_i, i);
+        sp_case c;
+        sp_case_make(&c, r, gp_cost_types[_i], 40);
+        if (c.net->p.L >= 2 && c.start[c.m] > 0) {
+            char msg[300] = "";
+            double sum_abs;
+            tu_set_hidden_activation(c.net, &tu_activation_tanh);
+            gp_network *right = sparse_stepped(&c, &c.batch);
+            ck_assert_msg(
+                numeric_step_violations(&c, right, msg, sizeof msg, &sum_abs, NULL) == 0,
+                "tanh, case %zu (%s): %s; " TU_RERUN_FMT, i, c.desc, msg,
+                TU_RERUN_ARGS(i, "Mutants"));
+            tu_set_hidden_activation(c.net, &tu_activation_wrong_df);
+            gp_network *wrong = sparse_stepped(&c, &c.batch);
+            cases++;
+            rejected +=
+                numeric_step_violations(&c, wrong, msg, sizeof msg, &sum_abs, NULL) > 0;
+            gp_network_free(right);
+            gp_network_free(wrong);
+        }
+        sp_case_free(&c);
+        gsl_rng_free(r);
+    }
+    printf("GP-STAT sparse/mutant[wrong activation df, %s]: rejected %zu of %zu\n",
+           gp_cost_types[_i]->name, rejected, cases);
+    if (getenv("GP_CASE") == NULL)
+        ck_assert_msg(cases >= 10 && rejected * 10 >= cases * 9,
+                      "wrong df rejected on only %zu of %zu", rejected, cases);
+}
+END_TEST
+
 /* ---- Core ---- */
 
 /* The transposed copy holds W^1 exactly: sync after alloc leaves the network as it
@@ -547,6 +587,7 @@ static Suite *make_sparse_suite(void) {
     tcase_add_test(prop, test_sparse_steps_in_a_row_follow_dense_steps);
     tcase_add_loop_test(prop, test_sparse_feedforward_equals_dense, 0, 4);
     tcase_add_loop_test(muts, test_sparse_mutants_are_rejected, 0, N_MUTANTS);
+    tcase_add_loop_test(muts, test_sparse_step_reads_the_networks_activation, 0, 4);
     tcase_add_checked_fixture(err, tu_handler_off, tu_handler_restore);
     tcase_add_test(err, test_sparse_rejects_bad_batches);
     suite_add_tcase(s, core);

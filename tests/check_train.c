@@ -217,6 +217,87 @@ START_TEST(test_sgd_step_is_numeric_gradient_step) {
 }
 END_TEST
 
+/* The default training path (gp_trainer_epoch with two threads, layer 1 split by
+ * panels between them) against gsl_deriv_central: an epoch of one batch (batch = n) is
+ * one SGD step on the whole data set, the network moved to
+ * theta - eta dC/dtheta - (eta lambda/n) w - (eta l1/n) sgn(w) with C the batch cost on
+ * the inputs x/255 and one-hot targets. Random networks whose layer 1 spans two to four
+ * panels (so it is split), every cost, L2 and L1 on half the cases; and with
+ * `wrong_df`, the network's hidden activation is the test object whose f' is sigma
+ * (mutation control: the property must reject it on >= 90 % of the cases). */
+static void two_thread_step_property(int cost_i, int wrong_df) {
+    const gp_cost_type *cost = gp_cost_types[cost_i];
+    size_t n_cases = tu_cases(12), cases = 0, rejected = 0;
+    for (size_t i = 0; i < n_cases; i++) {
+        if (!tu_case_selected(i))
+            continue;
+        gsl_rng *r = tu_rng_for_case(0x7A0 + (unsigned long)(cost_i + 4 * wrong_df), i);
+        size_t n = tu_int(r, 2, 12), dim = tu_int(r, 2, 30), k = tu_int(r, 2, 4);
+        size_t sizes[] = {dim, tu_int(r, 17, 60), tu_int(r, 2, 6), k};
+        size_t L = tu_int(r, 2, 3);
+        sizes[L] = k;
+        blobs b;
+        blobs_make(&b, n, dim, k, tu_case_seed(0x7B0, i));
+        gp_network *net = gp_network_alloc(L + 1, sizes, cost);
+        gp_network_init(net, GP_INIT_DEFAULT, r);
+        if (wrong_df)
+            tu_set_hidden_activation(net, &tu_activation_wrong_df);
+        gp_network *stepped = gp_network_clone(net);
+        gp_train_opts o;
+        gp_train_opts_default(&o);
+        o.batch = n;
+        o.threads = 2;
+        o.eta = 0.2 + gsl_rng_uniform(r);
+        if (i % 2) {
+            o.lambda = 0.5 * gsl_rng_uniform(r);
+            o.l1 = 0.2 * gsl_rng_uniform(r);
+        }
+        gp_trainer *t = gp_trainer_alloc(stepped, &b.d, &o);
+        ck_assert_ptr_nonnull(t);
+        ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
+        gsl_matrix *X, *Y;
+        dataset_columns(&b.d, k, &X, &Y);
+        gp_sgd_params p = {o.eta, o.lambda, o.l1, n};
+        char msg[300] = "";
+        double sum_abs;
+        size_t bad = tu_sgd_step_violations(net, X, Y, &p, stepped, msg, sizeof msg,
+                                            &sum_abs, NULL);
+        if (!wrong_df) {
+            ck_assert_msg(bad == 0,
+                          "%s case %zu (n1 = %zu): %zu parameters off, first %s",
+                          cost->name, i, sizes[1], bad, msg);
+            ck_assert(sum_abs > 0);
+        }
+        cases++;
+        rejected += bad > 0;
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+        gp_trainer_free(t);
+        gp_network_free(stepped);
+        gp_network_free(net);
+        blobs_free(&b);
+        gsl_rng_free(r);
+    }
+    if (wrong_df) {
+        printf("GP-STAT train/mutant[wrong activation df, two threads, %s]: rejected %zu "
+               "of %zu\n",
+               cost->name, rejected, cases);
+        if (getenv("GP_CASE") == NULL)
+            ck_assert_msg(rejected * 10 >= cases * 9 && cases >= 10,
+                          "wrong df rejected on only %zu of %zu cases", rejected, cases);
+    }
+}
+
+START_TEST(test_two_thread_epoch_is_numeric_gradient_step) {
+    two_thread_step_property(_i, 0);
+}
+END_TEST
+
+START_TEST(test_two_thread_epoch_rejects_wrong_activation_df) {
+    two_thread_step_property(_i, 1);
+}
+END_TEST
+
 /* ---- Shuffling ---- */
 
 static int is_permutation(const size_t *a, size_t n) {
@@ -418,6 +499,53 @@ END_TEST
 
 /* ---- Errors ---- */
 
+/* gp_sgd_params_check, the one validation of a step's parameters: the boundary of each
+ * condition, and the dense step and the trainer refuse exactly what it refuses. */
+START_TEST(test_sgd_params_check_boundaries) {
+    static const struct {
+        gp_sgd_params p;
+        size_t m;
+        int status;
+    } rows[] = {
+        {{0.5, 0, 0, 100}, 10, GSL_SUCCESS},       {{1e-300, 0, 0, 1}, 1, GSL_SUCCESS},
+        {{0.5, 199.9, 0.5, 100}, 10, GSL_SUCCESS}, /* eta lambda/n = 0.9995 */
+        {{0.5, 200, 0, 100}, 10, GSL_EDOM},        /* = 1: decay 0 */
+        {{0.5, 0, 0, 100}, 0, GSL_EBADLEN},        {{0, 0, 0, 100}, 10, GSL_EDOM},
+        {{-0.5, 0, 0, 100}, 10, GSL_EDOM},         {{INFINITY, 0, 0, 100}, 10, GSL_EDOM},
+        {{NAN, 0, 0, 100}, 10, GSL_EDOM},          {{0.5, -1e-300, 0, 100}, 10, GSL_EDOM},
+        {{0.5, NAN, 0, 100}, 10, GSL_EDOM},        {{0.5, 0, -1e-300, 100}, 10, GSL_EDOM},
+        {{0.5, 0, INFINITY, 100}, 10, GSL_EDOM},   {{0.5, 0, 0, 0}, 10, GSL_EDOM}};
+    size_t sizes[] = {3, 2};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_cross_entropy);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, 10);
+    gsl_matrix *X = gsl_matrix_calloc(3, 10), *Y = gsl_matrix_calloc(2, 10);
+    blobs b;
+    blobs_make(&b, 100, 3, 2, 4);
+    ck_assert_int_eq(gp_sgd_params_check(NULL, 1), GSL_EDOM);
+    for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+        ck_assert_msg(gp_sgd_params_check(&rows[k].p, rows[k].m) == rows[k].status,
+                      "row %zu", k);
+        if (rows[k].m == 0)
+            continue;
+        ck_assert_int_eq(gp_sgd_step(net, X, 0, Y, &rows[k].p, w), rows[k].status);
+        gp_train_opts o;
+        gp_train_opts_default(&o);
+        o.eta = rows[k].p.eta, o.lambda = rows[k].p.lambda, o.l1 = rows[k].p.l1;
+        b.d.n = rows[k].p.n;
+        gp_trainer *t = gp_trainer_alloc(net, &b.d, &o);
+        ck_assert_msg((t != NULL) == (rows[k].status == GSL_SUCCESS), "trainer, row %zu",
+                      k);
+        gp_trainer_free(t);
+    }
+    b.d.n = 100;
+    blobs_free(&b);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gp_backprop_workspace_free(w);
+    gp_network_free(net);
+}
+END_TEST
+
 START_TEST(test_trainer_rejects_bad_options_and_labels) {
     blobs b;
     blobs_make(&b, 20, 4, 3, 3);
@@ -568,12 +696,15 @@ static Suite *make_train_suite(void) {
                         sizeof learners / sizeof learners[0]);
     tcase_add_loop_test(core, test_evaluate_matches_total_cost_and_argmax, 0, 4);
     tcase_add_loop_test(prop, test_sgd_step_is_numeric_gradient_step, 0, 64);
+    tcase_add_loop_test(prop, test_two_thread_epoch_is_numeric_gradient_step, 0, 4);
+    tcase_add_loop_test(prop, test_two_thread_epoch_rejects_wrong_activation_df, 0, 4);
     tcase_add_test(prop, test_epoch_order_is_seeded_permutation);
     tcase_add_test(prop, test_epoch_is_sgd_steps_over_its_order);
     tcase_add_loop_test(prop, test_two_threads_give_the_same_network, 0, 5);
     tcase_add_test(prop, test_early_stop_after_n_epochs_without_improvement);
     tcase_add_test(prop, test_schedule_halves_eta_and_stops_at_1_128);
     tcase_add_test(err, test_trainer_rejects_bad_options_and_labels);
+    tcase_add_test(err, test_sgd_params_check_boundaries);
     suite_add_tcase(s, core);
     suite_add_tcase(s, prop);
     suite_add_tcase(s, err);

@@ -400,3 +400,40 @@ size_t tu_sgd_step_violations(const gp_network *net, const gsl_matrix *X,
     gp_network_free(copy);
     return bad;
 }
+
+/* ---- test activations ---- */
+
+static void loop_f_n(const gp_activation *act, const double *z, double *a, double *fp,
+                     size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        double zi = z[i];
+        a[i] = act->f(act, zi);
+        if (fp)
+            fp[i] = act->df(act, zi);
+    }
+}
+
+static double tanh_f(const gp_activation *act, double z) {
+    (void)act;
+    return tanh(z);
+}
+
+static double tanh_df(const gp_activation *act, double z) {
+    (void)act;
+    double t = tanh(z);
+    return 1 - t * t;
+}
+
+static double sigmoid_f(const gp_activation *act, double z) {
+    (void)act;
+    return gp_sigmoid(z);
+}
+
+const gp_activation tu_activation_tanh = {"test-tanh", tanh_f, tanh_df, loop_f_n, 0};
+const gp_activation tu_activation_wrong_df = {"test-sigmoid-wrong-df", sigmoid_f,
+                                              sigmoid_f, loop_f_n, 0};
+
+void tu_set_hidden_activation(gp_network *net, const gp_activation *act) {
+    for (size_t l = 1; l < net->p.L; l++)
+        ck_assert_int_eq(gp_network_set_activation(net, l, act), GSL_SUCCESS);
+}

@@ -144,4 +144,15 @@ void tu_tmpdir_remove(void);
 /* Names in dir (not . and ..), joined by spaces into out; returns their number. */
 size_t tu_list_dir(const char *dir, char *out, size_t len);
 
+/* Hidden activations written in the tests, their batch form f_n a plain loop over f and
+ * df (so f_n's f' is df):
+ *   tu_activation_tanh      tanh, f' = 1 - tanh^2: a correct activation other than the
+ *                           library's sigmoid, to show that the network's object is read;
+ *   tu_activation_wrong_df  sigmoid with f' = sigma (not sigma(1 - sigma)): a mutant that
+ *                           the numerical properties of the steps must reject. */
+extern const gp_activation tu_activation_tanh;
+extern const gp_activation tu_activation_wrong_df;
+/* Every hidden layer of net set to act. */
+void tu_set_hidden_activation(gp_network *net, const gp_activation *act);
+
 #endif
