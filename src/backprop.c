@@ -1,6 +1,8 @@
 /* backprop.c: feedforward and backpropagation in matrix form, samples as columns
  * (SPEC "Backpropagation"; the book's equations BP1-BP4, proved in proofs/Backprop.v,
- * for a network with one hidden layer of any width). */
+ * for a network with one hidden layer of any width): the layers' arithmetic of the step
+ * engine (internal.h, sgd.c), its dense layer-1 backend, and the batch gradient and total
+ * cost built on them. */
 #include <config.h>
 
 #include <math.h>

@@ -1,5 +1,5 @@
-/* sparse.c: the SGD step of backprop.c for sparse inputs. Layer 1 is the only layer
- * that sees the input, so only its two sums change form:
+/* sparse.c: the sparse layer-1 backend of the SGD step (sgd.c). Layer 1 is the only
+ * layer that sees the input, so only its two sums change form:
  *   forward  z^1_r = sum_{j : x_j != 0} W^1_{rj} x_j + b^1_r
  *   BP4      W^1_{rj} <- W^1_{rj} + alpha sum_x delta^1_r x_j, only for x_j != 0,
  * after the decay and L1 shrink that touch every weight: where x_j = 0 the gradient
@@ -7,7 +7,8 @@
  * is held transposed, WT[j] = column j of W^1 (padded to a whole number of 16-double
  * panels), so that both sums read contiguous weights: each non-zero pixel costs n_1/8
  * vector multiply-adds. Layers 2..L, BP1 and BP2 are backprop.c's gpi_step_upper,
- * unchanged. */
+ * unchanged. A thread that owns whole panels (train.c splits layer 1 so) never shares a
+ * cache line of W^1 or b^1 with the other. */
 #include <config.h>
 
 #include <math.h>

@@ -24,8 +24,9 @@ typedef struct {
     gsl_matrix **z;
     gsl_matrix **a;
     gsl_matrix **delta;
-    gsl_matrix **sp; /* sp[l-1] = sigma'(z^l) for hidden layers l < L (BP2); filled by the
-                        backprop functions, not by gp_feedforward */
+    gsl_matrix **sp;  /* sp[l-1] = f'(z^l), the hidden activation's derivative, for
+                         hidden layers l < L (BP2); filled by the backprop functions, not
+                         by gp_feedforward */
     gsl_vector *ones; /* max_batch ones, for column sums by dgemv */
 } gp_backprop_workspace;
 

@@ -25,9 +25,8 @@ int gp_sgd_params_check(const gp_sgd_params *p, size_t m);
 /* One step on the batch X (samples as columns, or as rows when rows != 0), Y (n_L x m):
  *   W <- (1 - eta lambda/n) W - (eta l1/n) sgn(W) - (eta/m) sum_x dC_x/dW
  *   b <- b - (eta/m) sum_x dC_x/db
- * The gradient is accumulated straight into the weights (dgemm with beta = 1 - eta
- * lambda/n); every delta^{l-1} is formed before W^l changes, so the step uses the
- * gradient at the old weights exactly. GSL_EDOM, GSL_EBADLEN as gp_sgd_params_check;
+ * with every gradient taken at the old parameters (the backward pass of
+ * gp_backprop_batch). GSL_EDOM, GSL_EBADLEN as gp_sgd_params_check;
  * GSL_EBADLEN on shapes that do not fit. */
 int gp_sgd_step(gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
                 const gp_sgd_params *p, gp_backprop_workspace *w);

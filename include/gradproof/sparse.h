@@ -1,12 +1,10 @@
 /* gradproof/sparse.h: mini-batch SGD for sparse inputs (most MNIST pixels are 0).
  *
- * The layer-1 sums z^1 = W^1 x + b^1 (forward) and the BP4 update of W^1 by
- * delta^1 x^T touch only the columns of W^1 where x is non-zero. To make those columns
- * contiguous, a gp_sparse_sgd keeps W^1 transposed (one row of n_1 weights per input,
- * in panels of 16, n_1 padded to a whole number of panels) while it trains; layers 2..L,
- * BP1 (the cost object's delta) and BP2 run through the very functions gp_sgd_step uses.
- * One step is the same update as gp_sgd_step on the dense batch, equal to rounding (the
- * sums run in another order). */
+ * Only layer 1 sees the input, and the gradient of W^1_{rj} is 0 where x_j = 0, so its
+ * sums need only the non-zero inputs. A gp_sparse_sgd holds its own copy of W^1 and b^1
+ * in a layout fit for that while it trains; layers 2..L are the network's own. One step
+ * is the same update as gp_sgd_step on the dense batch, equal to rounding (the sums run
+ * in another order), and the same on every run to the bit. */
 #ifndef GRADPROOF_SPARSE_H
 #define GRADPROOF_SPARSE_H
 
@@ -33,9 +31,9 @@ typedef struct {
 size_t gp_sparse_from_bytes(const uint8_t *x, size_t dim, uint32_t *index, double *value);
 
 /* SGD state for one network: the network (borrowed, updated in place) and its own
- * copies of W^1 (transposed) and b^1. While it exists those copies are the true layer
- * 1: call gp_sparse_sgd_sync before reading net's W^1 or b^1, and
- * gp_sparse_sgd_reload after changing them. Layers 2..L are the network's own. Opaque. */
+ * copies of W^1 and b^1. While it exists those copies are the true layer 1: call
+ * gp_sparse_sgd_sync before reading net's W^1 or b^1, and gp_sparse_sgd_reload after
+ * changing them. Layers 2..L are the network's own. Opaque. */
 typedef struct gp_sparse_sgd gp_sparse_sgd;
 
 /* State for net and batches of up to max_batch samples, with W^1 copied in. NULL with
@@ -54,7 +52,7 @@ int gp_sparse_sgd_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_mat
                        const gp_sgd_params *p);
 
 /* The forward pass alone (z^l and a^l of every layer, for the m samples of X, in the
- * workspace; no sigma'): gp_feedforward for sparse inputs, equal to it to rounding.
+ * workspace; no f'): gp_feedforward for sparse inputs, equal to it to rounding.
  * GSL_EBADLEN, GSL_EINVAL as gp_sparse_sgd_step for a bad batch. */
 int gp_sparse_feedforward(gp_sparse_sgd *s, const gp_sparse_batch *X);
 

@@ -1,11 +1,11 @@
 /* gradproof/train.h: network2.py's SGD loop and its evaluation helpers (SPEC "MNIST").
  *
- * The trainer runs epochs of shuffled mini-batches through gp_sparse_sgd_step (only
- * the non-zero pixels enter layer 1; the same step as gp_sgd_step on the dense batch,
- * to rounding); the caller evaluates between epochs (gp_evaluate) and reports the
- * evaluation accuracy back (gp_trainer_observe), which drives early stopping and
- * Nielsen's learning-rate schedule. The library never prints: the caller owns the
- * per-epoch report. */
+ * The trainer runs epochs of shuffled mini-batches through the step of
+ * gp_sparse_sgd_step (only the non-zero pixels enter layer 1; the same step as
+ * gp_sgd_step on the dense batch, to rounding); the caller evaluates between epochs
+ * (gp_evaluate) and reports the evaluation accuracy back (gp_trainer_observe), which
+ * drives early stopping and Nielsen's learning-rate schedule. The library never prints:
+ * the caller owns the per-epoch report. */
 #ifndef GRADPROOF_TRAIN_H
 #define GRADPROOF_TRAIN_H
 
@@ -38,12 +38,9 @@ typedef struct {
                            accuracy (network2.py early_stopping_n); 0 = off [0] */
     size_t schedule;    /* halve eta after this many epochs without improvement, stop
                            once eta has dropped to eta_0/128 (Nielsen ch. 3); 0 = off */
-    int threads;        /* 1: all on the calling thread; 2: a second thread computes
-                           layer 1's rows from 16 (rounded) past n_1/2 on (forward and
-                           update, with the kernels of gp_sparse_sgd_step) and gathers
-                           the next mini-batch; for a layer 1 narrower than two 16-row
-                           panels it only gathers. The same steps on the same numbers:
-                           equal to the one-thread result to the bit [1] */
+    int threads;        /* 1: all on the calling thread; 2: a second thread shares
+                           each step (about half of layer 1) and gathers the next
+                           mini-batch. Equal to the one-thread result to the bit [1] */
 } gp_train_opts;
 
 void gp_train_opts_default(gp_train_opts *opts);
