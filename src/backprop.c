@@ -147,6 +147,13 @@ int gpi_activate_rows(const gp_network *net, size_t l, size_t m, int want_sp,
     if (l < net->p.L) {
         const gp_activation *act = &net->act[l - 1];
         gsl_matrix_view S = gsl_matrix_submatrix(w->sp[l - 1], r0, 0, h, m);
+        /* A full batch (m = max_batch, the trainer's case) makes the rows one block:
+         * one call, whole vectors (element-wise, so the same values either way). */
+        if (Z.matrix.tda == m && A.matrix.tda == m && S.matrix.tda == m) {
+            act->f_n(act, Z.matrix.data, A.matrix.data, want_sp ? S.matrix.data : NULL,
+                     h * m);
+            return GSL_SUCCESS;
+        }
         for (size_t j = 0; j < h; j++)
             act->f_n(act, Z.matrix.data + j * Z.matrix.tda,
                      A.matrix.data + j * A.matrix.tda,

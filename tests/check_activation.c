@@ -682,6 +682,7 @@ static Suite *make_activation_suite(void) {
     tcase_add_loop_test(core, test_activate_matches_vector_forms, 0, 3);
     tcase_add_test(core, test_batch_sigmoid_within_ulps_of_scalar);
     tcase_add_test(core, test_activation_object_matches_sigmoid);
+    tcase_set_timeout(core, 60); /* a loaded machine: wall time, not work */
     tcase_set_timeout(props, 60);
     tcase_add_test(props, test_sigmoid_prime_is_sigma_times_one_minus_sigma);
     tcase_add_test(props, test_softmax_positive_and_sums_to_one);
