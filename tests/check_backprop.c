@@ -582,10 +582,10 @@ START_TEST(test_step_reads_the_networks_activation) {
     size_t n = tu_cases(40), cases = 0, rejected = 0;
     tu_shape shape;
     tu_shape_default(&shape);
-    shape.min_L = 2;
-    shape.max_L = 3;
-    shape.min_scale = 0.1;
-    shape.max_scale = 2;
+    shape.min_layers = 2;
+    shape.max_layers = 3;
+    shape.scale_min = 0.1;
+    shape.scale_max = 2;
     for (size_t i = 0; i < n; i++) {
         gsl_rng *r;
         char msg[300] = "";
