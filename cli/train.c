@@ -338,8 +338,10 @@ static int setup(const train_args *t, train_run *r) {
                        t->load ? t->load : t->sizes.text, net->p.sizes[0],
                        net->p.sizes[net->p.L], r->train.dim))
         return t->load ? CLI_EXIT_INPUT : 1;
-    /* W <- (1 - eta lambda/n) W - ... [93]: the decay factor must stay positive. */
-    if (!(t->opts.eta * t->opts.lambda / (double)r->train.n < 1))
+    /* W <- (1 - eta lambda/n) W - ... [93]: the decay factor must stay positive
+     * (the library's one check of a step's parameters). */
+    gp_sgd_params sp = {t->opts.eta, t->opts.lambda, t->opts.l1, r->train.n};
+    if (gp_sgd_params_check(&sp, 1) != GSL_SUCCESS)
         return cli_error(CMD,
                          "--eta %g with --lambda %g: the weight decay factor 1 - eta "
                          "lambda/n (n = %zu) must stay positive",

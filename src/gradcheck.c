@@ -731,7 +731,9 @@ static double forward_from(const gp_network *net, size_t l, const gsl_vector *zl
     size_t L = net->p.L;
     const gsl_vector *zk = zl;
     for (size_t k = l; k < L; k++) {
-        gp_sigmoid_vector(zk, a[k - 1]);
+        const gp_activation *act = gp_network_activation(net, k); /* hidden layer k */
+        for (size_t j = 0; j < zk->size; j++) /* zk may be a strided view */
+            gsl_vector_set(a[k - 1], j, act->f(act, gsl_vector_get(zk, j)));
         gsl_vector_memcpy(z[k], net->p.b[k]);
         gsl_blas_dgemv(CblasNoTrans, 1.0, net->p.w[k], a[k - 1], 1.0, z[k]);
         zk = z[k];

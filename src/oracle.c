@@ -180,7 +180,8 @@ static double slot_cost(const param_slot *s, double t) {
                 zz[q] = o->z[L - 1][q * m + i];
             zz[j] = zj;
         } else {
-            double daj = gp_sigmoid(zj) - o->a[l - 1][j * m + i];
+            const gp_activation *act = gp_network_activation(o->net, l);
+            double daj = act->f(act, zj) - o->a[l - 1][j * m + i];
             if (daj == 0)
                 continue; /* saturated: nothing downstream moves */
             /* Layer l+1: a rank-one change through column j of W^{l+1}. */
@@ -190,8 +191,9 @@ static double slot_cost(const param_slot *s, double t) {
             /* Later layers: z^{r+1}' = z^{r+1} + W^{r+1} (a^r' - a^r). */
             for (size_t r = l + 1; r < L; r++) {
                 size_t nr = p->sizes[r];
+                const gp_activation *ar = gp_network_activation(o->net, r);
                 for (size_t q = 0; q < nr; q++)
-                    da[q] = gp_sigmoid(zz[q]) - o->a[r - 1][q * m + i];
+                    da[q] = ar->f(ar, zz[q]) - o->a[r - 1][q * m + i];
                 const gsl_matrix *Wn = p->w[r];
                 for (size_t q = 0; q < Wn->size1; q++) {
                     const double *row = Wn->data + q * Wn->tda;
