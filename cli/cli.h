@@ -53,17 +53,21 @@ int cli_sizes(const char *cmd, const char *opt, const char *s, size_t *sizes, si
 /* --cost NAME, through gp_cost_lookup. */
 int cli_cost(const char *cmd, const char *s, const gp_cost_type **out);
 
-/* An output file written atomically: everything goes to a temporary file next to the
- * target (path.tmpXXXXXX), renamed over it only by cli_file_commit, so a failed or
- * interrupted run leaves an existing file untouched. opt names the option in errors. */
+/* An output file written with the library's atomic writer (gradproof/atomic.h):
+ * everything goes to a temporary file next to the target, renamed over it only by
+ * cli_file_commit, so a failed or interrupted run leaves an existing file untouched.
+ * opt names the option in errors. */
 typedef struct {
     FILE *fp;
-    char *tmp;
+    gp_atomic_file *a;
     const char *path;
 } cli_file;
 int cli_file_open(const char *cmd, const char *opt, const char *path, cli_file *f);
 int cli_file_commit(const char *cmd, const char *opt, cli_file *f);
 void cli_file_abort(cli_file *f);
+/* SIGINT, SIGTERM, SIGHUP: remove the library's temporary files, then die of the
+ * signal (gp_atomic_cleanup). Called once by main. */
+void cli_install_cleanup(void);
 /* Fail early (before hours of training) when path's directory is not writable. */
 int cli_probe_writable(const char *cmd, const char *opt, const char *path);
 

@@ -38,6 +38,7 @@ static int usage(FILE *out) {
 int main(int argc, char **argv) {
     /* GSL's default handler aborts; the library's status codes are reported instead. */
     gsl_set_error_handler_off();
+    cli_install_cleanup();
     /* The library ignores a GRADPROOF_SIMD it does not know; here a typo is an error. */
     const char *simd = getenv("GRADPROOF_SIMD");
     if (simd && strcmp(simd, "baseline") && strcmp(simd, "avx2") &&

@@ -166,7 +166,7 @@ static int plot(const char *path, const double *out, size_t epochs) {
         "set multiplot layout 2,1 title 'Learning slowdown: one sigmoid neuron, x = 1, "
         "y = 0'\n"
         "set xlabel 'epoch'\nset grid\nset key top right\n",
-        png.tmp);
+        png.a->tmppath);
     for (int panel = 0; panel < 2; panel++) {
         fprintf(gp, "set ylabel '%s'\nset key %s\nplot ", panel ? "output a" : "cost C",
                 panel ? "bottom left" : "top right");

@@ -134,107 +134,62 @@ int cli_cost(const char *cmd, const char *s, const gp_cost_type **out) {
     return 0;
 }
 
-/* Temporary files in flight, removed by the signal handler so that an interrupted run
- * (Ctrl-C during training) leaves neither a partial output nor a stray temporary. */
-#define MAX_PENDING 8
-static char *volatile pending[MAX_PENDING];
-
+/* Temporary files in flight are the library's (gradproof/atomic.h): the handler removes
+ * them so that an interrupted run (Ctrl-C during training or a save) leaves neither a
+ * partial output nor a stray temporary, then dies of the signal as it would have. */
 static void on_signal(int sig) {
-    for (int i = 0; i < MAX_PENDING; i++)
-        if (pending[i])
-            unlink(pending[i]); /* async-signal-safe, unlike remove() */
+    gp_atomic_cleanup(); /* async-signal-safe */
     signal(sig, SIG_DFL);
     raise(sig);
 }
 
-static void track(char *tmp) {
-    static int installed;
-    if (!installed) {
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
-        signal(SIGHUP, on_signal);
-        installed = 1;
-    }
-    for (int i = 0; i < MAX_PENDING; i++)
-        if (pending[i] == NULL) {
-            pending[i] = tmp;
-            return;
-        }
+void cli_install_cleanup(void) {
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGHUP, on_signal);
 }
 
-static void untrack(const char *tmp) {
-    for (int i = 0; i < MAX_PENDING; i++)
-        if (pending[i] == tmp)
-            pending[i] = NULL;
+/* The library's message "PATH: reason" as "cannot write OPT 'PATH': reason". */
+static int write_error(const char *cmd, const char *opt, const char *path,
+                       const char *err) {
+    size_t n = strlen(path);
+    if (!strncmp(err, path, n) && !strncmp(err + n, ": ", 2))
+        err += n + 2;
+    return cli_error(cmd, "cannot write %s '%s': %s", opt, path, err);
 }
 
+/* cli_file: the library's atomic writer with the CLI's error message. */
 int cli_file_open(const char *cmd, const char *opt, const char *path, cli_file *f) {
-    static const char suffix[] = ".tmpXXXXXX";
-    size_t len = strlen(path);
+    char err[GP_IDX_ERRLEN];
     f->fp = NULL;
     f->path = path;
-    f->tmp = malloc(len + sizeof suffix);
-    if (f->tmp == NULL)
+    f->a = malloc(sizeof *f->a);
+    if (f->a == NULL)
         return cli_error(cmd, "out of memory");
-    memcpy(f->tmp, path, len);
-    memcpy(f->tmp + len, suffix, sizeof suffix);
-    /* The temporary file lives next to the target so that rename() is atomic. */
-    int fd = mkstemp(f->tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(f->tmp);
-        f->tmp = NULL;
-        return cli_error(cmd, "cannot write %s '%s': %s", opt, path, strerror(e));
+    if (gp_atomic_open(path, f->a, err, sizeof err)) {
+        free(f->a);
+        f->a = NULL;
+        return write_error(cmd, opt, path, err);
     }
-    track(f->tmp);
-    /* mkstemp creates mode 0600; give the file the mode a plain fopen would. */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) {
-        int e = errno;
-        close(fd);
-        cli_file_abort(f);
-        return cli_error(cmd, "cannot write %s '%s': %s", opt, path, strerror(e));
-    }
-    f->fp = fdopen(fd, "w");
-    if (f->fp == NULL) {
-        int e = errno;
-        close(fd);
-        cli_file_abort(f);
-        return cli_error(cmd, "cannot write %s '%s': %s", opt, path, strerror(e));
-    }
+    f->fp = f->a->fp;
     return 0;
 }
 
 int cli_file_commit(const char *cmd, const char *opt, cli_file *f) {
-    int bad = ferror(f->fp) != 0;
-    bad |= fflush(f->fp) != 0;
-    bad |= fsync(fileno(f->fp)) != 0;
-    int e = errno;
-    bad |= fclose(f->fp) != 0;
+    char err[GP_IDX_ERRLEN];
+    int rc = gp_atomic_commit(f->a, err, sizeof err);
+    free(f->a);
+    f->a = NULL;
     f->fp = NULL;
-    if (!bad && rename(f->tmp, f->path) == 0) {
-        untrack(f->tmp);
-        free(f->tmp);
-        f->tmp = NULL;
-        return 0;
-    }
-    if (!bad)
-        e = errno;
-    cli_file_abort(f);
-    return cli_error(cmd, "cannot write %s '%s': %s", opt, f->path, strerror(e));
+    return rc ? write_error(cmd, opt, f->path, err) : 0;
 }
 
 void cli_file_abort(cli_file *f) {
-    if (f->fp)
-        fclose(f->fp);
+    if (f->a != NULL)
+        gp_atomic_abort(f->a);
+    free(f->a);
+    f->a = NULL;
     f->fp = NULL;
-    if (f->tmp) {
-        remove(f->tmp);
-        untrack(f->tmp);
-        free(f->tmp);
-    }
-    f->tmp = NULL;
 }
 
 int cli_probe_writable(const char *cmd, const char *opt, const char *path) {

@@ -12,7 +12,6 @@
 #include <gradproof/idx.h>
 #include <gradproof/netio.h>
 
-#include "cli-dump.h"
 #include "cli-record.h"
 
 /* ---- oracle ---- */
@@ -34,11 +33,13 @@ static int oracle_usage(FILE *out) {
         "name)\n"
         "  --x=FILE, --y=FILE  inputs (n_0 x m) and targets (n_L x m), samples as "
         "columns:\n"
-        "                      .npy (float64, float32 or uint8) or JSON nested lists\n"
+        "                      .npy (float64, float32 or uint8) or JSON nested lists;\n"
+        "                      uint8 inputs are pixels, scaled by 1/255 as IDX images\n"
+        "                      are (uint8 targets are taken as they are)\n"
         "  --rows              --x/--y hold one sample per row (m x n) instead\n"
         "  --idx-images=FILE, --idx-labels=FILE, --range=A:B\n"
         "                      samples A..B-1 of MNIST-style IDX files (pixels / 255,\n"
-        "                      one-hot targets)\n"
+        "                      one-hot targets; both files must hold the same count)\n"
         "  --lambda=REAL       L2 strength [0]      --l1=REAL  L1 strength [0]\n"
         "  --n=N               n of the regularisation terms [m]\n"
         "  --out=FILE.json     one JSON object: cost, z1, a1, delta1, dW1, db1, ...\n"
@@ -57,10 +58,7 @@ static int oracle_usage(FILE *out) {
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-static int input_error(const char *msg) {
-    fprintf(stderr, CLI_NAME ": %s\n", msg);
-    return CLI_EXIT_INPUT;
-}
+#define input_error cli_input_error
 
 static gsl_matrix *transposed(gsl_matrix *m) {
     gsl_matrix *t = gsl_matrix_alloc(m->size2, m->size1);
@@ -85,7 +83,7 @@ static int parse_range(const char *s, size_t *a, size_t *b) {
 }
 
 static int load_idx(const char *images, const char *labels, size_t first, size_t last,
-                    size_t nL, gsl_matrix **X, gsl_matrix **Y) {
+                    size_t n0, size_t nL, gsl_matrix **X, gsl_matrix **Y) {
     char err[GP_IDX_ERRLEN] = "";
     gp_idx_images *im = NULL;
     gp_idx_labels *lb = NULL;
@@ -93,6 +91,18 @@ static int load_idx(const char *images, const char *labels, size_t first, size_t
     if (gp_idx_read_images(images, &im, err, sizeof err) ||
         gp_idx_read_labels(labels, 255, &lb, err, sizeof err))
         r = input_error(err);
+    else if (im->n != lb->n) {
+        /* Image i and label i must be the same sample: different counts mean the
+         * files do not belong together (e.g. training images, test labels). */
+        snprintf(err, sizeof err, "%s: %zu labels, but %s holds %zu images", labels,
+                 lb->n, images, im->n);
+        r = input_error(err);
+    } else if (im->rows * im->cols != n0) {
+        /* Before any conversion: the range's doubles are allocated only for a fit. */
+        snprintf(err, sizeof err, "%s: images of %zu x %zu pixels, expected n_0 = %zu",
+                 images, im->rows, im->cols, n0);
+        r = input_error(err);
+    }
     size_t m = last - first;
     if (!r && (last > im->n || last > lb->n)) {
         snprintf(err, sizeof err, "%s: --range %zu:%zu runs past the %zu images", images,
@@ -121,6 +131,88 @@ static int load_idx(const char *images, const char *labels, size_t first, size_t
     gp_idx_images_free(im);
     gp_idx_labels_free(lb);
     return r;
+}
+
+/* Where the samples come from: --x/--y (rows: one sample per row) or an IDX range. */
+typedef struct {
+    const char *netpath, *xpath, *ypath, *images, *labels;
+    size_t first, last;
+    int rows;
+} oracle_inputs;
+
+/* X (n_0 x m) and Y (n_L x m) for net. A shape error names the file and its shape as
+ * the file holds it (m x n with --rows). Uint8 inputs are pixels: x / 255 (npy.h). */
+static int load_inputs(const oracle_inputs *in, const gp_network *net, gsl_matrix **X,
+                       gsl_matrix **Y) {
+    char err[GP_IDX_ERRLEN] = "";
+    size_t n0 = net->p.sizes[0], nL = net->p.sizes[net->p.L];
+    int r = 0;
+    if (in->images)
+        r = load_idx(in->images, in->labels, in->first, in->last, n0, nL, X, Y);
+    else if (gp_dump_matrix_read(in->xpath, GP_NPY_U8_UNIT, X, err, sizeof err) ||
+             gp_dump_matrix_read(in->ypath, 0, Y, err, sizeof err))
+        r = input_error(err);
+    else if (in->rows) {
+        *X = transposed(*X);
+        *Y = transposed(*Y);
+    }
+    if (r)
+        return r;
+    const char *fx = in->images ? in->images : in->xpath;
+    const char *fy = in->images ? in->labels : in->ypath;
+    if ((*X)->size1 != n0) {
+        if (in->rows)
+            snprintf(err, sizeof err,
+                     "%s: %zu columns, expected n_0 = %zu (sizes[0] of %s); with --rows "
+                     "one sample per row",
+                     fx, (*X)->size1, n0, in->netpath);
+        else
+            snprintf(err, sizeof err,
+                     "%s: %zu rows, expected n_0 = %zu (sizes[0] of %s); samples are "
+                     "columns (--rows for one sample per row)",
+                     fx, (*X)->size1, n0, in->netpath);
+        return input_error(err);
+    }
+    if ((*Y)->size1 != nL || (*Y)->size2 != (*X)->size2) {
+        size_t m = (*X)->size2;
+        if (in->rows)
+            snprintf(err, sizeof err, "%s: shape %zu x %zu, expected %zu x %zu (m x n_L)",
+                     fy, (*Y)->size2, (*Y)->size1, m, nL);
+        else
+            snprintf(err, sizeof err, "%s: shape %zu x %zu, expected %zu x %zu (n_L x m)",
+                     fy, (*Y)->size1, (*Y)->size2, nL, m);
+        return input_error(err);
+    }
+    return 0;
+}
+
+/* --self-check: the dump's dW, db against gsl_deriv_central through the oracle. */
+static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                          const gp_regularization *reg, const gp_dump *d) {
+    gp_gradient *g = gp_gradient_alloc(net);
+    gp_fcheck_report *r = gp_oracle_report_alloc(net);
+    gp_fcheck_opts opts;
+    int status = 0;
+    gp_oracle_opts_default(&opts, GP_FLOAT64);
+    for (size_t l = 1; g && l <= net->p.L; l++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "dW%zu", l);
+        gsl_matrix_memcpy(g->w[l - 1], d->t[gp_dump_find(d, nm)]);
+        snprintf(nm, sizeof nm, "db%zu", l);
+        gsl_vector_view col = gsl_matrix_column(d->t[gp_dump_find(d, nm)], 0);
+        gsl_vector_memcpy(g->b[l - 1], &col.vector);
+    }
+    if (!g || !r || gp_oracle_check_network(net, X, Y, reg, g, &opts, r))
+        status = input_error("oracle: self-check could not run");
+    else {
+        printf("self-check: %zu parameters against gsl_deriv_central, %zu failed, "
+               "max rel err %.3g\n",
+               r->n_checked, r->n_failed, r->max_rel_error);
+        status = r->n_failed ? 1 : 0;
+    }
+    gp_fcheck_report_free(r);
+    gp_gradient_free(g);
+    return status;
 }
 
 int cmd_oracle(int argc, char **argv) {
@@ -210,77 +302,24 @@ int cmd_oracle(int argc, char **argv) {
         return cli_error("oracle", "give --x and --y, or --idx-images, --idx-labels and "
                                    "--range");
 
-    char err[GP_IDX_ERRLEN] = "";
     gp_network *net = NULL;
     gsl_matrix *X = NULL, *Y = NULL;
-    cli_dump d;
-    memset(&d, 0, sizeof d);
-    int status = 0;
+    gp_dump d;
+    char err[GP_IDX_ERRLEN] = "";
+    gp_dump_init(&d, 1);
     if (gp_netio_load(netpath, &net, err, sizeof err))
         return input_error(err);
-    size_t n0 = net->p.sizes[0], nL = net->p.sizes[net->p.L];
-    if (use_idx)
-        status = load_idx(images, labels, first, last, nL, &X, &Y);
-    else if (matrix_read(xpath, &X, err, sizeof err) ||
-             matrix_read(ypath, &Y, err, sizeof err))
+    const oracle_inputs in = {netpath, xpath, ypath, images, labels, first, last, rows};
+    int status = load_inputs(&in, net, &X, &Y);
+    if (!status && gp_dump_compute(net, X, Y, &reg, &d))
+        status = input_error("oracle: the dump could not be computed");
+    if (!status && self_check)
+        status = run_self_check(net, X, Y, &reg, &d);
+    if (!status &&
+        (out ? gp_dump_write_json(out, &d, net, X, Y, &reg, err, sizeof err)
+             : gp_dump_write_dir(outdir, &d, net, X, Y, &reg, err, sizeof err)))
         status = input_error(err);
-    else if (rows) {
-        X = transposed(X);
-        Y = transposed(Y);
-    }
-    if (!status && X->size1 != n0) {
-        snprintf(err, sizeof err, "%s: %zu rows, expected n_0 = %zu (sizes[0] of %s)%s",
-                 use_idx ? images : xpath, X->size1, n0, netpath,
-                 rows ? "" : "; samples are columns (--rows for one sample per row)");
-        status = input_error(err);
-    } else if (!status && (Y->size1 != nL || Y->size2 != X->size2)) {
-        snprintf(err, sizeof err, "%s: shape %zu x %zu, expected %zu x %zu (n_L x m)",
-                 use_idx ? labels : ypath, Y->size1, Y->size2, nL, X->size2);
-        status = input_error(err);
-    }
-    if (!status) {
-        int s = dump_compute(net, X, Y, &reg, &d);
-        if (s) {
-            snprintf(err, sizeof err, "oracle: %s", gsl_strerror(s));
-            status = input_error(err);
-        }
-    }
-    if (!status && self_check) {
-        gp_gradient *g = gp_gradient_alloc(net);
-        gp_fcheck_report *r = gp_oracle_report_alloc(net);
-        gp_fcheck_opts opts;
-        gp_oracle_opts_default(&opts, GP_FLOAT64);
-        for (size_t l = 1; g && l <= net->p.L; l++) {
-            char nm[32];
-            snprintf(nm, sizeof nm, "dW%zu", l);
-            for (size_t i = 0; i < d.n; i++)
-                if (!strcmp(d.name[i], nm))
-                    gsl_matrix_memcpy(g->w[l - 1], d.t[i]);
-            snprintf(nm, sizeof nm, "db%zu", l);
-            for (size_t i = 0; i < d.n; i++)
-                if (!strcmp(d.name[i], nm)) {
-                    gsl_vector_view col = gsl_matrix_column(d.t[i], 0);
-                    gsl_vector_memcpy(g->b[l - 1], &col.vector);
-                }
-        }
-        if (!g || !r || gp_oracle_check_network(net, X, Y, &reg, g, &opts, r))
-            status = input_error("oracle: self-check could not run");
-        else {
-            printf("self-check: %zu parameters against gsl_deriv_central, %zu failed, "
-                   "max rel err %.3g\n",
-                   r->n_checked, r->n_failed, r->max_rel_error);
-            if (r->n_failed)
-                status = 1;
-        }
-        gp_fcheck_report_free(r);
-        gp_gradient_free(g);
-    }
-    if (!status) {
-        if (out ? dump_write_json(out, &d, net, X, Y, &reg, err, sizeof err)
-                : dump_write_dir(outdir, &d, net, X, Y, &reg, err, sizeof err))
-            status = input_error(err);
-    }
-    dump_free(&d);
+    gp_dump_free(&d);
     gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
@@ -302,132 +341,66 @@ static int compare_usage(FILE *out) {
         "stol scale, scale = max |oracle| over its tensor, with atol = 8 eps,\n"
         "rtol = 4 sqrt(eps), stol = 64 eps for the unit roundoff eps of the precision\n"
         "(float64: 1.8e-15, 6.0e-8, 1.4e-14; float32: 9.5e-7, 1.4e-3, 7.6e-6).\n\n"
-        "  --precision=P   float32 or float64 [inferred: float32 when every candidate\n"
-        "                  value is a float32 value, as from a float32 array]\n"
+        "  --precision=P   float32 or float64 for every tensor [inferred per tensor:\n"
+        "                  float32 for a tensor whose every value is a float32 value,\n"
+        "                  as from a float32 array; the table shows each one]\n"
         "  --worst=N       worst offenders to list [10]\n"
         "  --report=FILE   also write the verdict, per-tensor summary and worst\n"
         "                  offenders as JSON\n"
         "  --record=FILE   on disagreement, write a self-contained failure record\n"
         "                  ('" CLI_NAME " replay FILE' reproduces the verdict)\n"
         "  -h, --help      show this help\n"
-        "Exit status: 0 agreement, 1 disagreement, 2 unusable input.\n");
+        "ORACLE must be the oracle's dump: when only CANDIDATE carries the oracle's\n"
+        "mark (meta.json, or \"format\": \"gradproof-oracle\"), the arguments are\n"
+        "taken to be swapped and compare stops (exit 1).\n"
+        "Exit status: 0 agreement, 1 disagreement or usage error, 2 unusable input.\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-int compare_dumps(const cli_dump *o, const cli_dump *cd, const gp_fcheck_opts *opts,
-                  gp_fcheck_report **rep, double **cand, double **ref) {
-    gp_tensor_range t[DUMP_MAX_TENSORS];
-    size_t nt = 0, total = 0;
-    for (size_t i = 0; i < o->n; i++)
-        if (cd->t[i]) {
-            t[nt].name = o->name[i];
-            t[nt].offset = total;
-            t[nt].length = o->t[i]->size1 * o->t[i]->size2;
-            t[nt].cols = o->t[i]->size2 > 1 ? o->t[i]->size2 : 0;
-            total += t[nt++].length;
-        }
-    *cand = malloc((total ? total : 1) * sizeof **cand);
-    *ref = malloc((total ? total : 1) * sizeof **ref);
-    *rep = gp_fcheck_report_alloc(t, nt);
-    if (!*cand || !*ref || !*rep)
-        return GSL_ENOMEM;
-    for (size_t i = 0, q = 0; i < o->n; i++)
-        if (cd->t[i])
-            for (size_t k = 0; k < o->t[i]->size1 * o->t[i]->size2; k++, q++) {
-                size_t cols = o->t[i]->size2;
-                (*ref)[q] = gsl_matrix_get(o->t[i], k / cols, k % cols);
-                (*cand)[q] = gsl_matrix_get(cd->t[i], k / cols, k % cols);
-            }
-    return gp_fcheck_compare(*cand, *ref, opts, *rep);
+/* --report and --record of a finished comparison; 0 or CLI_EXIT_INPUT. */
+static int compare_outputs(const char *opath, const char *cpath, const char *report,
+                           const char *record, const gp_fcheck_report *r,
+                           const gp_precision *prec) {
+    char err[GP_IDX_ERRLEN] = "";
+    int status = 0;
+    if (report) {
+        json_t *j = json_report(r, prec);
+        json_object_set_new(j, "oracle", json_string(opath));
+        json_object_set_new(j, "candidate", json_string(cpath));
+        status = cli_write_json(j, report);
+        json_decref(j);
+    }
+    if (!status && record && r->n_failed) {
+        gp_network *net;
+        gsl_matrix *X, *Y;
+        gp_regularization reg;
+        if (gp_dump_read_inputs(opath, &net, &X, &Y, &reg, err, sizeof err) ||
+            gp_record_write_compare(record, net, X, Y, &reg, r, prec, err, sizeof err))
+            status = input_error(err);
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+    }
+    return status;
 }
 
-/* "W1[3][5]" style position of a report entry. */
-void entry_position(const gp_fcheck_report *r, const gp_fcheck_entry *e, char *buf,
-                    size_t len) {
-    const gp_fcheck_tensor *t = &r->tensors[e->tensor];
-    if (t->cols)
-        snprintf(buf, len, "%s[%zu][%zu]", t->name, e->index / t->cols,
-                 e->index % t->cols);
-    else if (t->length == 1)
-        snprintf(buf, len, "%s", t->name);
-    else
-        snprintf(buf, len, "%s[%zu]", t->name, e->index);
-}
-
-void print_report(FILE *f, const gp_fcheck_report *r, const char *ref_name,
-                  const char *cand_name) {
-    fprintf(f, "%-10s %9s %7s %12s %12s %11s  %s\n", "tensor", "entries", "failed",
-            "max abs err", "max rel err", "scale", "verdict");
-    const char *first = NULL;
-    for (size_t t = 0; t < r->n_tensors; t++) {
-        const gp_fcheck_tensor *s = &r->tensors[t];
-        fprintf(f, "%-10s %9zu %7zu %12.3e %12.3e %11.3e  %s\n", s->name, s->n_checked,
-                s->n_failed, s->max_abs_error, s->max_rel_error, s->scale,
-                s->n_failed ? "FAIL" : "ok");
-        if (s->n_failed && !first)
-            first = s->name;
+/* Read both dumps, refusing swapped arguments; 0, 1 (swapped) or CLI_EXIT_INPUT. */
+static int read_dumps(const char *opath, const char *cpath, gp_dump *o, gp_dump *cd) {
+    char err[GP_IDX_ERRLEN] = "";
+    gp_dump_init(o, 1);
+    gp_dump_init(cd, 1);
+    if (!gp_dump_is_oracle(opath) && gp_dump_is_oracle(cpath))
+        return cli_error("compare",
+                         "'%s' is the oracle's dump and '%s' is not: arguments swapped? "
+                         "(expected ORACLE CANDIDATE)",
+                         cpath, opath);
+    if (gp_dump_read(opath, NULL, o, err, sizeof err))
+        return input_error(err);
+    if (gp_dump_read(cpath, o, cd, err, sizeof err)) {
+        gp_dump_free(o);
+        return input_error(err);
     }
-    if (r->n_worst && r->worst[0].score > 1) {
-        fprintf(f, "worst offenders:\n  %-16s %24s %24s %10s %10s %10s\n", "entry",
-                ref_name, cand_name, "abs err", "rel err", "allowed");
-        for (size_t q = 0; q < r->n_worst && r->worst[q].score > 1; q++) {
-            const gp_fcheck_entry *e = &r->worst[q];
-            char pos[64];
-            entry_position(r, e, pos, sizeof pos);
-            fprintf(f, "  %-16s %24.17g %24.17g %10.3e %10.3e %10.3e\n", pos, e->numeric,
-                    e->analytic, e->error, e->rel_error, e->allowed);
-        }
-    }
-    if (first)
-        fprintf(f, "first disagreement in computation order: %s\n", first);
-}
-
-json_t *json_report(const gp_fcheck_report *r) {
-    json_t *o = json_object(), *ts = json_array(), *ws = json_array();
-    for (size_t t = 0; t < r->n_tensors; t++) {
-        const gp_fcheck_tensor *s = &r->tensors[t];
-        json_array_append_new(
-            ts,
-            json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:b}", "tensor", s->name, "entries",
-                      (json_int_t)s->n_checked, "failed", (json_int_t)s->n_failed,
-                      "max_abs_error", s->max_abs_error, "max_rel_error",
-                      isfinite(s->max_rel_error) ? s->max_rel_error : -1.0, "scale",
-                      s->scale, "ok", s->n_failed == 0));
-    }
-    for (size_t q = 0; q < r->n_worst; q++) {
-        const gp_fcheck_entry *e = &r->worst[q];
-        const gp_fcheck_tensor *s = &r->tensors[e->tensor];
-        json_t *w =
-            json_pack("{s:s, s:I}", "tensor", s->name, "index", (json_int_t)e->index);
-        if (s->cols) {
-            json_object_set_new(w, "row", json_integer((json_int_t)(e->index / s->cols)));
-            json_object_set_new(w, "col", json_integer((json_int_t)(e->index % s->cols)));
-        }
-        /* JSON has no NaN: non-finite values are written as strings. */
-        double vals[6] = {e->numeric,   e->analytic, e->error,
-                          e->rel_error, e->allowed,  e->abserr};
-        const char *keys[6] = {"expected",  "actual",  "abs_error",
-                               "rel_error", "allowed", "error_estimate"};
-        for (int k = 0; k < 6; k++) {
-            char b[32];
-            snprintf(b, sizeof b, "%g", vals[k]);
-            json_object_set_new(w, keys[k],
-                                isfinite(vals[k]) ? json_real(vals[k]) : json_string(b));
-        }
-        json_object_set_new(w, "failed", json_boolean(e->score > 1));
-        json_array_append_new(ws, w);
-    }
-    json_object_set_new(o, "agree", json_boolean(r->n_failed == 0));
-    json_object_set_new(o, "checked", json_integer((json_int_t)r->n_checked));
-    json_object_set_new(o, "failed", json_integer((json_int_t)r->n_failed));
-    json_object_set_new(o, "tensors", ts);
-    json_object_set_new(o, "worst", ws);
-    for (size_t t = 0; t < r->n_tensors; t++)
-        if (r->tensors[t].n_failed) {
-            json_object_set_new(o, "first_disagreement", json_string(r->tensors[t].name));
-            break;
-        }
-    return o;
+    return 0;
 }
 
 int cmd_compare(int argc, char **argv) {
@@ -471,49 +444,39 @@ int cmd_compare(int argc, char **argv) {
     if (argc - optind != 2)
         return cli_error("compare", "expected ORACLE and CANDIDATE");
     const char *opath = argv[optind], *cpath = argv[optind + 1];
-    char err[GP_IDX_ERRLEN] = "";
-    cli_dump o, cd;
-    if (dump_read(opath, NULL, &o, err, sizeof err))
-        return input_error(err);
-    if (dump_read(cpath, &o, &cd, err, sizeof err)) {
-        dump_free(&o);
-        return input_error(err);
-    }
-    if (!have_prec)
-        prec = cd.f32 ? GP_FLOAT32 : GP_FLOAT64;
-    gp_fcheck_opts opts;
-    gp_fcheck_opts_compare(&opts, prec);
-    opts.n_worst = worst;
+    gp_dump o, cd;
+    gp_dump_compare_opts opts;
+    gp_precision prec_t[GP_DUMP_MAX_TENSORS];
     gp_fcheck_report *r = NULL;
-    double *cand = NULL, *ref = NULL;
-    int status = compare_dumps(&o, &cd, &opts, &r, &cand, &ref) ? CLI_EXIT_INPUT : 0;
+    int status = read_dumps(opath, cpath, &o, &cd);
     if (status)
-        input_error("compare: out of memory");
+        return status;
+    gp_dump_compare_opts_default(&opts);
+    opts.n_worst = worst;
+    for (size_t i = 0; have_prec && i < GP_DUMP_MAX_TENSORS; i++)
+        opts.precision[i] = (int)prec;
+    if (gp_dump_compare(&o, &cd, &opts, &r, prec_t))
+        status = input_error("compare: out of memory");
     else {
+        size_t n32 = 0;
+        for (size_t t = 0; t < r->n_tensors; t++)
+            n32 += prec_t[t] == GP_FLOAT32;
+        const char *how = have_prec || n32 == 0
+                              ? gp_precision_name(have_prec ? prec : GP_FLOAT64)
+                          : n32 == r->n_tensors ? "float32"
+                                                : "mixed (see each tensor)";
         printf(
             "compare %s (oracle) with %s: %s tolerances%s, %zu values in %zu tensors\n",
-            opath, cpath, gp_precision_name(prec), have_prec ? "" : " (inferred)",
-            r->n_checked, r->n_tensors);
-        print_report(stdout, r, "oracle", "candidate");
+            opath, cpath, how, have_prec ? "" : " (inferred per tensor)", r->n_checked,
+            r->n_tensors);
+        print_report(stdout, r, prec_t, "oracle", "candidate");
         printf("%s\n", r->n_failed ? "DISAGREE" : "agree");
-        status = r->n_failed ? 1 : 0;
-        if (report) {
-            json_t *j = json_report(r);
-            json_object_set_new(j, "oracle", json_string(opath));
-            json_object_set_new(j, "candidate", json_string(cpath));
-            json_object_set_new(j, "precision", json_string(gp_precision_name(prec)));
-            if (json_write_atomic(j, report, err, sizeof err))
-                status = input_error(err);
-            json_decref(j);
-        }
-        if (record && r->n_failed &&
-            record_write_compare(record, opath, prec, r, err, sizeof err))
-            status = input_error(err);
+        status = compare_outputs(opath, cpath, report, record, r, prec_t);
+        if (!status)
+            status = r->n_failed ? 1 : 0;
     }
-    free(cand);
-    free(ref);
     gp_fcheck_report_free(r);
-    dump_free(&o);
-    dump_free(&cd);
+    gp_dump_free(&o);
+    gp_dump_free(&cd);
     return status;
 }

@@ -1,5 +1,4 @@
-/* cli-record.c: failure records (versioned JSON, self-contained) and `gradproof replay`.
- */
+/* cli-record.c: `gradproof replay`, and the report printing shared with compare. */
 #include <config.h>
 
 #include <getopt.h>
@@ -11,10 +10,101 @@
 
 #include "cli-record.h"
 
-static double num_value(const json_t *v) {
-    if (json_is_string(v))
-        return strtod(json_string_value(v), NULL);
-    return json_number_value(v);
+int cli_input_error(const char *msg) {
+    fprintf(stderr, CLI_NAME ": %s\n", msg);
+    return CLI_EXIT_INPUT;
+}
+
+int cli_write_json(const json_t *v, const char *path) {
+    char err[GP_IDX_ERRLEN] = "";
+    char *text = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    size_t n = text ? strlen(text) : 0;
+    int r;
+    if (text == NULL)
+        return cli_input_error("out of memory");
+    text[n] = '\n'; /* json_dumps leaves room for its NUL: the newline replaces it */
+    r = gp_atomic_write(path, text, n + 1, err, sizeof err);
+    free(text);
+    return r ? cli_input_error(err) : 0;
+}
+
+void print_report(FILE *f, const gp_fcheck_report *r, const gp_precision *prec,
+                  const char *ref_name, const char *cand_name) {
+    fprintf(f, "%-10s %9s %7s %12s %12s %11s %9s  %s\n", "tensor", "entries", "failed",
+            "max abs err", "max rel err", "scale", "precision", "verdict");
+    const char *first = NULL;
+    for (size_t t = 0; t < r->n_tensors; t++) {
+        const gp_fcheck_tensor *s = &r->tensors[t];
+        fprintf(f, "%-10s %9zu %7zu %12.3e %12.3e %11.3e %9s  %s\n", s->name,
+                s->n_checked, s->n_failed, s->max_abs_error, s->max_rel_error, s->scale,
+                prec ? gp_precision_name(prec[t]) : "-", s->n_failed ? "FAIL" : "ok");
+        if (s->n_failed && !first)
+            first = s->name;
+    }
+    if (r->n_worst && r->worst[0].score > 1) {
+        fprintf(f, "worst offenders:\n  %-16s %24s %24s %10s %10s %10s\n", "entry",
+                ref_name, cand_name, "abs err", "rel err", "allowed");
+        for (size_t q = 0; q < r->n_worst && r->worst[q].score > 1; q++) {
+            const gp_fcheck_entry *e = &r->worst[q];
+            char pos[64];
+            gp_fcheck_entry_name(r, e, pos, sizeof pos);
+            fprintf(f, "  %-16s %24.17g %24.17g %10.3e %10.3e %10.3e\n", pos, e->numeric,
+                    e->analytic, e->error, e->rel_error, e->allowed);
+        }
+    }
+    if (first)
+        fprintf(f, "first disagreement in computation order: %s\n", first);
+}
+
+/* One worst offender as JSON; non-finite values as strings (JSON has no NaN). */
+static json_t *json_entry(const gp_fcheck_report *r, const gp_fcheck_entry *e) {
+    const gp_fcheck_tensor *s = &r->tensors[e->tensor];
+    json_t *w = json_pack("{s:s, s:I}", "tensor", s->name, "index", (json_int_t)e->index);
+    if (s->cols) {
+        json_object_set_new(w, "row", json_integer((json_int_t)(e->index / s->cols)));
+        json_object_set_new(w, "col", json_integer((json_int_t)(e->index % s->cols)));
+    }
+    double vals[6] = {e->numeric,   e->analytic, e->error,
+                      e->rel_error, e->allowed,  e->abserr};
+    const char *keys[6] = {"expected",  "actual",  "abs_error",
+                           "rel_error", "allowed", "error_estimate"};
+    for (int k = 0; k < 6; k++) {
+        char b[32];
+        snprintf(b, sizeof b, "%g", vals[k]);
+        json_object_set_new(w, keys[k],
+                            isfinite(vals[k]) ? json_real(vals[k]) : json_string(b));
+    }
+    json_object_set_new(w, "failed", json_boolean(e->score > 1));
+    return w;
+}
+
+json_t *json_report(const gp_fcheck_report *r, const gp_precision *prec) {
+    json_t *o = json_object(), *ts = json_array(), *ws = json_array();
+    for (size_t t = 0; t < r->n_tensors; t++) {
+        const gp_fcheck_tensor *s = &r->tensors[t];
+        json_t *j =
+            json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:b}", "tensor", s->name, "entries",
+                      (json_int_t)s->n_checked, "failed", (json_int_t)s->n_failed,
+                      "max_abs_error", s->max_abs_error, "max_rel_error",
+                      isfinite(s->max_rel_error) ? s->max_rel_error : -1.0, "scale",
+                      s->scale, "ok", s->n_failed == 0);
+        if (prec)
+            json_object_set_new(j, "precision", json_string(gp_precision_name(prec[t])));
+        json_array_append_new(ts, j);
+    }
+    for (size_t q = 0; q < r->n_worst; q++)
+        json_array_append_new(ws, json_entry(r, &r->worst[q]));
+    json_object_set_new(o, "agree", json_boolean(r->n_failed == 0));
+    json_object_set_new(o, "checked", json_integer((json_int_t)r->n_checked));
+    json_object_set_new(o, "failed", json_integer((json_int_t)r->n_failed));
+    json_object_set_new(o, "tensors", ts);
+    json_object_set_new(o, "worst", ws);
+    for (size_t t = 0; t < r->n_tensors; t++)
+        if (r->tensors[t].n_failed) {
+            json_object_set_new(o, "first_disagreement", json_string(r->tensors[t].name));
+            break;
+        }
+    return o;
 }
 
 /* ---- replay ---- */
@@ -22,110 +112,82 @@ static double num_value(const json_t *v) {
 static int replay_usage(FILE *out) {
     fprintf(
         out,
-        "Usage: " CLI_NAME " replay RECORD\n"
-        "Reproduce the verdict of a failure record written by 'compare --record' or\n"
-        "'check --record': the oracle (or the checked formula) is recomputed from the\n"
-        "record's network and samples and the recorded entries are judged again.\n"
-        "Exit status: 1 if it still fails, 0 if it now passes, 2 unusable record.\n");
+        "Usage: " CLI_NAME " replay RECORD [--candidate DUMP] [--precision P]\n"
+        "Rerun a failure record written by 'compare --record' or 'check --record'.\n"
+        "Every record carries its network, samples x, y and lambda, l1, n; the oracle\n"
+        "is always recomputed from them (nothing is trusted from the record's numbers\n"
+        "but the candidate's).\n"
+        "  compare record, alone: the recorded candidate values of the failing entries\n"
+        "      are judged again by compare's rule (each entry in the precision it was\n"
+        "      recorded with): reproduces the verdict; it passes only if the record's\n"
+        "      values are edited.\n"
+        "  compare record, --candidate DUMP: a fresh candidate dump of the recorded\n"
+        "      case (a JSON file or .npy directory in compare's CANDIDATE layout, e.g.\n"
+        "      from your fixed code on the record's network and x, y) is compared with\n"
+        "      the recomputed oracle exactly as 'compare' does, every tensor it has,\n"
+        "      precision inferred per tensor unless --precision is given.\n"
+        "  check record: gradproof's own formula (\"delta\" or \"params\") is checked\n"
+        "      again on the recorded case against gsl_deriv_central, every entry.\n"
+        "      --candidate does not apply (usage error).\n\n"
+        "  --candidate=DUMP  a fresh candidate dump (compare records)\n"
+        "  --precision=P     float32 or float64 for every tensor of --candidate\n"
+        "  -h, --help        show this help\n"
+        "Exit status: 0 passes now, 1 still fails or usage error, 2 unusable record or\n"
+        "candidate.\n");
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-static int bad_record(const char *path, const char *what) {
-    fprintf(stderr, CLI_NAME ": %s: %s\n", path, what);
-    return CLI_EXIT_INPUT;
-}
-
-/* A compare record: recompute the oracle and judge the candidate's recorded values. */
-static int replay_compare(const char *path, const json_t *rec, const gp_network *net,
-                          const gsl_matrix *X, const gsl_matrix *Y,
-                          const gp_regularization *reg) {
-    gp_precision prec;
-    const json_t *fs = json_object_get(rec, "failures");
-    if (gp_precision_lookup(json_string_value(json_object_get(rec, "precision")),
-                            &prec) ||
-        !json_is_array(fs) || json_array_size(fs) == 0)
-        return bad_record(path, "no precision or no failures");
-    cli_dump d;
-    if (dump_compute(net, X, Y, reg, &d))
-        return bad_record(path, "the oracle could not be computed");
-    gp_fcheck_opts opts;
-    gp_fcheck_opts_compare(&opts, prec);
-    opts.n_worst = GP_GRADCHECK_MAX_WORST;
-    size_t nf = json_array_size(fs);
-    gp_tensor_range *t = calloc(nf, sizeof *t);
-    size_t *which = calloc(nf, sizeof *which);
-    int status = 0;
+static int replay_compare(const char *path, const gp_record *rec, const char *cpath,
+                          const gp_dump_compare_opts *opts) {
+    char err[GP_IDX_ERRLEN] = "";
+    gp_dump o, cd;
     gp_fcheck_report *r = NULL;
-    if (!t || !which) {
-        status = bad_record(path, "out of memory");
-        goto done;
-    }
-    for (size_t q = 0; q < nf; q++) {
-        const json_t *f = json_array_get(fs, q);
-        const char *name = json_string_value(json_object_get(f, "tensor"));
-        size_t i = d.n;
-        for (size_t k = 0; name && k < d.n; k++)
-            if (!strcmp(d.name[k], name))
-                i = k;
-        json_int_t idx = json_integer_value(json_object_get(f, "index"));
-        if (i == d.n || idx < 0 || (size_t)idx >= d.t[i]->size1 * d.t[i]->size2) {
-            status = bad_record(path, "a failure names an unknown tensor or index");
-            goto done;
+    gp_precision prec[GP_DUMP_MAX_TENSORS];
+    int s;
+    gp_dump_init(&o, 1);
+    gp_dump_init(&cd, 1);
+    if (cpath) {
+        /* The oracle's shapes are needed to read the candidate. */
+        if (gp_dump_compute(rec->net, rec->X, rec->Y, &rec->reg, &o))
+            return cli_input_error("replay: the oracle could not be computed");
+        if (gp_dump_read(cpath, &o, &cd, err, sizeof err)) {
+            gp_dump_free(&o);
+            return cli_input_error(err);
         }
-        which[q] = i;
-        t[q].name = d.name[i];
-        t[q].length = d.t[i]->size1 * d.t[i]->size2;
-        t[q].cols = d.t[i]->size2 > 1 ? d.t[i]->size2 : 0;
     }
-    r = gp_fcheck_report_alloc(t, nf);
-    for (size_t q = 0; r && q < nf; q++) {
-        const json_t *f = json_array_get(fs, q);
-        const gsl_matrix *M = d.t[which[q]];
-        size_t idx = (size_t)json_integer_value(json_object_get(f, "index")),
-               cols = M->size2;
-        double scale = 0;
-        for (size_t k = 0; k < M->size1 * cols; k++)
-            scale = fmax(scale, fabs(gsl_matrix_get(M, k / cols, k % cols)));
-        gp_fcheck_set_scale(r, q, scale);
-        gp_fcheck_add(r, &opts, q, idx, num_value(json_object_get(f, "actual")),
-                      gsl_matrix_get(M, idx / cols, idx % cols), 0.0);
-    }
-    if (!r) {
-        status = bad_record(path, "out of memory");
-        goto done;
-    }
-    printf("replay %s: compare record, %s tolerances, %zu recorded entries\n", path,
-           gp_precision_name(prec), nf);
-    print_report(stdout, r, "oracle", "candidate");
-    printf("%s\n", r->n_failed ? "still fails" : "now passes");
-    status = r->n_failed ? 1 : 0;
-done:
-    gp_fcheck_report_free(r);
-    free(t);
-    free(which);
-    dump_free(&d);
-    return status;
-}
-
-/* A check record: gradproof's own formulas on the recorded network, fully checked by
- * the check engine (gp_check_formula); "params" carries the record's L2/L1 terms. */
-static int replay_check(const char *path, const json_t *rec, const gp_network *net,
-                        const gsl_matrix *X, const gsl_matrix *Y,
-                        const gp_regularization *reg) {
-    const char *formula = json_string_value(json_object_get(rec, "formula"));
-    if (!formula || (strcmp(formula, "delta") && strcmp(formula, "params")))
-        return bad_record(path, "formula must be \"delta\" or \"params\"");
-    gp_formula f = strcmp(formula, "delta") ? GP_FORMULA_REG : GP_FORMULA_DELTA;
-    gp_fcheck_opts go;
-    gp_fcheck_opts_default(&go, GP_FLOAT64);
-    gp_fcheck_report *r = gp_formula_report_alloc(f, net, X->size2);
-    int s = r ? gp_check_formula(f, net, X, Y, reg, &go, r) : GSL_ENOMEM;
+    s = gp_record_replay_compare(rec, cpath ? &cd : NULL, opts, &r, prec);
+    gp_dump_free(&o);
+    gp_dump_free(&cd);
     if (s) {
         gp_fcheck_report_free(r);
-        return bad_record(path, gsl_strerror(s));
+        snprintf(err, sizeof err, "%s: %s", path, gsl_strerror(s));
+        return cli_input_error(err);
+    }
+    printf("replay %s: compare record, %s%s, %zu values in %zu tensors\n", path,
+           cpath ? "fresh candidate " : "recorded entries", cpath ? cpath : "",
+           r->n_checked, r->n_tensors);
+    print_report(stdout, r, prec, "oracle", "candidate");
+    printf("%s\n", r->n_failed ? "still fails" : "now passes");
+    s = r->n_failed ? 1 : 0;
+    gp_fcheck_report_free(r);
+    return s;
+}
+
+/* A check record: gradproof's own formula on the recorded case, fully checked by the
+ * check engine (gp_check_formula); "params" carries the record's L2/L1 terms. */
+static int replay_check(const char *path, const gp_record *rec) {
+    gp_fcheck_opts go;
+    gp_fcheck_opts_default(&go, GP_FLOAT64);
+    gp_fcheck_report *r = gp_formula_report_alloc(rec->formula, rec->net, rec->X->size2);
+    int s = r ? gp_check_formula(rec->formula, rec->net, rec->X, rec->Y, &rec->reg, &go, r)
+              : GSL_ENOMEM;
+    if (s) {
+        gp_fcheck_report_free(r);
+        return cli_input_error(gsl_strerror(s));
     }
     printf("replay %s: check record (%s), %zu entries checked, %zu failed\n", path,
-           formula, r->n_checked, r->n_failed);
+           rec->formula == GP_FORMULA_DELTA ? "delta" : "params", r->n_checked,
+           r->n_failed);
     if (r->n_failed) {
         const gp_fcheck_entry *e = &r->worst[0];
         char name[64];
@@ -140,70 +202,52 @@ static int replay_check(const char *path, const json_t *rec, const gp_network *n
 }
 
 int cmd_replay(int argc, char **argv) {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
-        return replay_usage(stdout);
-    if (argc != 2 || argv[1][0] == '-')
-        return argc == 2 ? cli_error("replay", "unknown option '%s'", argv[1])
-                         : cli_error("replay", "expected one RECORD");
-    const char *path = argv[1];
-    json_error_t je;
-    json_t *rec = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-    char err[GP_IDX_ERRLEN], msg[GP_IDX_ERRLEN + 64];
-    if (!rec) {
-        snprintf(msg, sizeof msg, "not JSON: %s (line %d)", je.text, je.line);
-        return bad_record(path, msg);
+    static const struct option longopts[] = {{"candidate", required_argument, NULL, 'c'},
+                                             {"precision", required_argument, NULL, 'p'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *cpath = NULL;
+    gp_dump_compare_opts opts;
+    gp_precision prec;
+    int c, have_prec = 0;
+    gp_dump_compare_opts_default(&opts);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        if (c == 'c')
+            cpath = optarg;
+        else if (c == 'p') {
+            if (gp_precision_lookup(optarg, &prec))
+                return cli_error("replay",
+                                 "invalid --precision '%s': expected float32 or float64",
+                                 optarg);
+            for (size_t i = 0; i < GP_DUMP_MAX_TENSORS; i++)
+                opts.precision[i] = (int)prec;
+            have_prec = 1;
+        } else if (c == 'h')
+            return replay_usage(stdout);
+        else
+            return cli_bad_option("replay", c, argv);
     }
-    const char *fmt = json_string_value(json_object_get(rec, "format"));
-    json_int_t version = json_integer_value(json_object_get(rec, "version"));
-    const char *kind = json_string_value(json_object_get(rec, "kind"));
+    if (argc - optind != 1)
+        return cli_error("replay", "expected one RECORD");
+    if (have_prec && !cpath)
+        return cli_error("replay", "--precision applies to --candidate only");
+    const char *path = argv[optind];
+    char err[GP_IDX_ERRLEN] = "";
+    gp_record *rec = NULL;
+    if (gp_record_read(path, &rec, err, sizeof err))
+        return cli_input_error(err);
     int status;
-    gp_network *net = NULL;
-    gsl_matrix *X = NULL, *Y = NULL;
-    gp_regularization reg = {0, 0, 0};
-    if (!fmt || strcmp(fmt, RECORD_FORMAT)) {
-        status = bad_record(path, "not a gradproof record (format)");
-        goto done;
-    }
-    if (version != RECORD_VERSION) {
-        snprintf(msg, sizeof msg, "record version %lld, this gradproof reads %d",
-                 (long long)version, RECORD_VERSION);
-        status = bad_record(path, msg);
-        goto done;
-    }
-    if (network_from_json(json_object_get(rec, "network"), path, &net, err, sizeof err)) {
-        status = bad_record(path, strchr(err, ' ') ? strchr(err, ' ') + 1 : err);
-        goto done;
-    }
-    snprintf(msg, sizeof msg, "%s: x", path);
-    if (matrix_from_json(json_object_get(rec, "x"), msg, &X, err, sizeof err) ||
-        (snprintf(msg, sizeof msg, "%s: y", path),
-         matrix_from_json(json_object_get(rec, "y"), msg, &Y, err, sizeof err))) {
-        fprintf(stderr, CLI_NAME ": %s\n", err);
-        status = CLI_EXIT_INPUT;
-        goto done;
-    }
-    if (X->size1 != net->p.sizes[0] || Y->size1 != net->p.sizes[net->p.L] ||
-        Y->size2 != X->size2) {
-        status = bad_record(path, "x and y do not fit the network");
-        goto done;
-    }
-    reg.lambda = json_number_value(json_object_get(rec, "lambda"));
-    reg.l1 = json_number_value(json_object_get(rec, "l1"));
-    reg.n = (size_t)json_integer_value(json_object_get(rec, "n"));
-    if (!(reg.lambda >= 0) || !(reg.l1 >= 0)) {
-        status = bad_record(path, "lambda and l1 must be >= 0");
-        goto done;
-    }
-    if (kind && !strcmp(kind, "compare"))
-        status = replay_compare(path, rec, net, X, Y, &reg);
-    else if (kind && !strcmp(kind, "check"))
-        status = replay_check(path, rec, net, X, Y, &reg);
+    if (rec->kind == GP_RECORD_CHECK && cpath)
+        status = cli_error("replay",
+                           "--candidate applies to compare records; %s is a "
+                           "check record",
+                           path);
+    else if (rec->kind == GP_RECORD_CHECK)
+        status = replay_check(path, rec);
     else
-        status = bad_record(path, "kind must be \"compare\" or \"check\"");
-done:
-    json_decref(rec);
-    gp_network_free(net);
-    gsl_matrix_free(X);
-    gsl_matrix_free(Y);
+        status = replay_compare(path, rec, cpath, &opts);
+    gp_record_free(rec);
     return status;
 }

@@ -1,7 +1,9 @@
-/* src/ioutil.c: error messages and atomic file replacement for the I/O modules. */
+/* src/ioutil.c: error messages, the one atomic writer, and JSON matrices for the I/O
+ * modules. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,103 +23,317 @@ int gpi_fail(char *errbuf, size_t errlen, int status, const char *file, int line
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (errbuf != NULL && errlen > 0) {
+    /* One line: a newline inside a quoted name would break the convention. */
+    for (char *p = msg; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    if (errbuf != NULL && errlen > 0)
         snprintf(errbuf, errlen, "%s", msg);
-    }
     /* The same path as GSL_ERROR, so a breakpoint on gsl_error sees every failure. */
     gsl_error(msg, file, line, status);
     errno = saved;
     return status;
 }
 
-int gpi_atomic_open(const char *path, gpi_atomic *a, char *errbuf, size_t errlen) {
-    size_t len = strlen(path);
+/* ---- the cleanup registry: read by a signal handler, so plain pointers set and
+ * cleared atomically, each naming a NUL-separated block that stays valid while set. */
+#define GPI_MAX_PENDING 64
+static const char *volatile pending[GPI_MAX_PENDING];
+
+int gpi_atomic_register(const char *block) {
+    for (int i = 0; i < GPI_MAX_PENDING; i++) {
+        const char *expected = NULL;
+        if (__atomic_compare_exchange_n(&pending[i], &expected, block, 0,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return i;
+    }
+    return -1;
+}
+
+void gpi_atomic_unregister(int slot) {
+    if (slot >= 0 && slot < GPI_MAX_PENDING)
+        __atomic_store_n(&pending[slot], NULL, __ATOMIC_SEQ_CST);
+}
+
+int gp_atomic_cleanup(void) {
+    int n = 0;
+    /* Files first, then directories (a directory block may be registered before the
+     * temporary files being written inside it). */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < GPI_MAX_PENDING; i++) {
+            const char *p = __atomic_load_n(&pending[i], __ATOMIC_SEQ_CST);
+            for (; p != NULL && *p; p += strlen(p) + 1) /* both async-signal-safe */
+                if (pass == 0 ? unlink(p) == 0 : rmdir(p) == 0)
+                    n++;
+        }
+    return n;
+}
+
+size_t gp_atomic_pending(const char **names, size_t max) {
+    size_t n = 0;
+    for (int i = 0; i < GPI_MAX_PENDING; i++) {
+        const char *p = __atomic_load_n(&pending[i], __ATOMIC_SEQ_CST);
+        for (; p != NULL && *p; p += strlen(p) + 1, n++)
+            if (names != NULL && n < max)
+                names[n] = p;
+    }
+    return n;
+}
+
+/* ---- the writer ---- */
+
+static void release(gp_atomic_file *f) {
+    gpi_atomic_unregister(f->slot);
+    f->slot = -1;
+    free(f->tmppath);
+    free(f->path);
+    f->tmppath = f->path = NULL;
+}
+
+/* PATH.tmp.PID.N, created exclusively with mode 0644 (the umask applies, as for
+ * fopen); N counts up past names that exist. Returns the descriptor or -1. */
+static int create_temp(const char *path, char *tmp, size_t len) {
+    static unsigned long counter;
+    for (int tries = 0; tries < 100; tries++) {
+        unsigned long n = __atomic_fetch_add(&counter, 1, __ATOMIC_SEQ_CST);
+        snprintf(tmp, len, "%s.tmp.%ld.%lu", path, (long)getpid(), n);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    return -1;
+}
+
+int gp_atomic_open(const char *path, gp_atomic_file *f, char *errbuf, size_t errlen) {
+    size_t len;
     int fd;
-    a->fp = NULL;
-    a->tmppath = malloc(len + sizeof ".tmp.XXXXXX");
-    if (a->tmppath == NULL)
+    f->fp = NULL;
+    f->slot = -1;
+    f->path = f->tmppath = NULL;
+    if (path == NULL || *path == '\0')
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no output file name given");
+    len = strlen(path) + 48; /* ".tmp." + pid + "." + counter + the second NUL */
+    f->path = strdup(path);
+    f->tmppath = calloc(len, 1);
+    if (f->path == NULL || f->tmppath == NULL) {
+        release(f);
         return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
-    memcpy(a->tmppath, path, len);
-    memcpy(a->tmppath + len, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
+    }
     /* Same directory as the target, so rename() cannot cross file systems. */
-    fd = mkstemp(a->tmppath);
+    fd = create_temp(path, f->tmppath, len - 1);
     if (fd < 0) {
         int e = errno;
-        free(a->tmppath);
-        a->tmppath = NULL;
+        release(f);
         errno = e;
         return GPI_FAIL(errbuf, errlen, GSL_EFAILED,
                         "%s: cannot create temporary file: %s", path, strerror(e));
     }
-    /* mkstemp makes the file 0600; a saved model or array is ordinary data. */
-    (void)fchmod(fd, 0644);
-    a->fp = fdopen(fd, "wb");
-    if (a->fp == NULL) {
+    f->slot = gpi_atomic_register(f->tmppath);
+    f->fp = fdopen(fd, "wb");
+    if (f->fp == NULL) {
         int e = errno;
         close(fd);
-        unlink(a->tmppath);
-        free(a->tmppath);
-        a->tmppath = NULL;
+        gp_atomic_abort(f);
         errno = e;
         return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: %s", path, strerror(e));
     }
     return GSL_SUCCESS;
 }
 
-void gpi_atomic_abort(gpi_atomic *a) {
+void gp_atomic_abort(gp_atomic_file *f) {
     int saved = errno;
-    if (a->fp != NULL)
-        fclose(a->fp);
-    a->fp = NULL;
-    if (a->tmppath != NULL)
-        unlink(a->tmppath);
-    free(a->tmppath);
-    a->tmppath = NULL;
+    if (f->fp != NULL)
+        fclose(f->fp);
+    f->fp = NULL;
+    if (f->tmppath != NULL)
+        unlink(f->tmppath);
+    release(f);
     errno = saved;
 }
 
-int gpi_atomic_commit(gpi_atomic *a, const char *path, char *errbuf, size_t errlen) {
+/* Make a rename durable: fsync the directory holding path. Failure here loses nothing
+ * already written, so it is not reported. */
+static void sync_dir(const char *path) {
+    char *dir = strdup(path);
+    if (dir == NULL)
+        return;
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+int gp_atomic_commit(gp_atomic_file *f, char *errbuf, size_t errlen) {
     const char *what = NULL;
-    if (fflush(a->fp) != 0 || ferror(a->fp))
+    if (f->fp == NULL || f->path == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no open output file to commit");
+    if (fflush(f->fp) != 0 || ferror(f->fp))
         what = "write";
-    else if (fsync(fileno(a->fp)) != 0)
+    else if (fsync(fileno(f->fp)) != 0)
         what = "fsync";
     if (what == NULL) {
-        int rc = fclose(a->fp);
-        a->fp = NULL;
+        int rc = fclose(f->fp);
+        f->fp = NULL;
         if (rc != 0)
             what = "close";
-        else if (rename(a->tmppath, path) != 0)
+        else if (rename(f->tmppath, f->path) != 0)
             what = "rename";
     }
     if (what != NULL) {
         int e = errno;
-        gpi_atomic_abort(a);
+        char *path = f->path;
+        f->path = NULL; /* kept for the message */
+        gp_atomic_abort(f);
         errno = e;
-        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: %s failed: %s", path, what,
+        int st = GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: %s failed: %s", path, what,
+                          strerror(e));
+        free(path);
+        return st;
+    }
+    sync_dir(f->path);
+    release(f);
+    return GSL_SUCCESS;
+}
+
+int gp_atomic_write(const char *path, const void *buf, size_t len, char *errbuf,
+                    size_t errlen) {
+    gp_atomic_file f;
+    int status = gp_atomic_open(path, &f, errbuf, errlen);
+    if (status != GSL_SUCCESS)
+        return status;
+    if (len > 0 && fwrite(buf, 1, len, f.fp) != len) {
+        int e = errno;
+        gp_atomic_abort(&f);
+        errno = e;
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: write failed: %s", path,
                         strerror(e));
     }
-    free(a->tmppath);
-    a->tmppath = NULL;
-    /* Make the rename itself durable; failure here loses nothing already written. */
-    {
-        char *dir = strdup(path);
-        if (dir != NULL) {
-            char *slash = strrchr(dir, '/');
-            int fd;
-            if (slash == NULL)
-                strcpy(dir, ".");
-            else if (slash == dir)
-                dir[1] = '\0';
-            else
-                *slash = '\0';
-            fd = open(dir, O_RDONLY);
-            if (fd >= 0) {
-                (void)fsync(fd);
-                close(fd);
+    return gp_atomic_commit(&f, errbuf, errlen);
+}
+
+/* ---- JSON ---- */
+
+int gpi_json_write(const json_t *v, const char *path, char *errbuf, size_t errlen) {
+    /* 17 significant digits round-trip every double exactly. */
+    char *text = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY);
+    if (text == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory building JSON",
+                        path);
+    gp_atomic_file f;
+    int status = gp_atomic_open(path, &f, errbuf, errlen);
+    if (status == GSL_SUCCESS) {
+        if (fputs(text, f.fp) == EOF || fputc('\n', f.fp) == EOF) {
+            int e = errno;
+            gp_atomic_abort(&f);
+            errno = e;
+            status = GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: write failed: %s", path,
+                              strerror(e));
+        } else
+            status = gp_atomic_commit(&f, errbuf, errlen);
+    }
+    free(text);
+    return status;
+}
+
+int gpi_json_load(const char *path, int any, json_t **out, char *errbuf, size_t errlen) {
+    struct stat st;
+    json_error_t je;
+    *out = NULL;
+    if (stat(path, &st) != 0)
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: cannot open: %s", path,
+                        strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: is a directory, not a file",
+                        path);
+    *out =
+        json_load_file(path, JSON_REJECT_DUPLICATES | (any ? JSON_DECODE_ANY : 0), &je);
+    if (*out == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: not JSON: %s (line %d)", path,
+                        je.text, je.line);
+    return GSL_SUCCESS;
+}
+
+json_t *gpi_json_matrix(const gsl_matrix *m) {
+    json_t *rows = json_array();
+    for (size_t i = 0; rows && i < m->size1; i++) {
+        json_t *row = json_array();
+        for (size_t j = 0; row && j < m->size2; j++)
+            if (json_array_append_new(row, json_real(gsl_matrix_get(m, i, j)))) {
+                json_decref(row);
+                row = NULL;
             }
-            free(dir);
+        if (!row || json_array_append_new(rows, row)) {
+            json_decref(rows);
+            return NULL;
         }
     }
+    return rows;
+}
+
+/* Check the shape of every row (and every element) before allocating: a document
+ * whose first row is long and the others short must not cost rows x len(row 0). */
+static int json_matrix_shape(const json_t *v, const char *what, size_t *r, size_t *c,
+                             char *errbuf, size_t errlen) {
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: expected a number or a non-empty list", what);
+    int flat = !json_is_array(json_array_get(v, 0));
+    *r = json_array_size(v);
+    *c = flat ? 1 : json_array_size(json_array_get(v, 0));
+    if (*c == 0)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: row 0 is empty", what);
+    for (size_t i = 0; i < *r; i++) {
+        const json_t *row = json_array_get(v, i);
+        if (flat ? !json_is_number(row)
+                 : !json_is_array(row) || json_array_size(row) != *c)
+            return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: row %zu is not %s", what, i,
+                            flat ? "a number" : "a list of the same length as row 0");
+        for (size_t j = 0; j < *c; j++) {
+            const json_t *x = flat ? row : json_array_get(row, j);
+            if (!json_is_number(x) || !isfinite(json_number_value(x)))
+                return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                                "%s: element [%zu][%zu] is not a finite number", what, i,
+                                j);
+        }
+    }
+    return GSL_SUCCESS;
+}
+
+int gpi_matrix_from_json(const json_t *v, const char *what, gsl_matrix **out,
+                         char *errbuf, size_t errlen) {
+    size_t r = 0, c = 0;
+    *out = NULL;
+    if (json_is_number(v)) {
+        if (!isfinite(json_number_value(v)))
+            return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: not a finite number", what);
+        *out = gsl_matrix_alloc(1, 1);
+        if (*out == NULL)
+            return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", what);
+        gsl_matrix_set(*out, 0, 0, json_number_value(v));
+        return GSL_SUCCESS;
+    }
+    int status = json_matrix_shape(v, what, &r, &c, errbuf, errlen);
+    if (status != GSL_SUCCESS)
+        return status;
+    gsl_matrix *m = gsl_matrix_alloc(r, c);
+    if (m == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", what);
+    for (size_t i = 0; i < r; i++) {
+        const json_t *row = json_array_get(v, i);
+        for (size_t j = 0; j < c; j++)
+            gsl_matrix_set(
+                m, i, j,
+                json_number_value(json_is_array(row) ? json_array_get(row, j) : row));
+    }
+    *out = m;
     return GSL_SUCCESS;
 }

@@ -1,15 +1,33 @@
-/* src/ioutil.h: helpers shared by the file-format modules (idx.c, netio.c, npy.c).
- * Not installed; the gpi_ prefix keeps them out of the exported symbol set. */
+/* src/ioutil.h: helpers shared by the file-format modules (idx.c, netio.c, npy.c,
+ * dump.c, record.c). Not installed; the gpi_ prefix keeps them out of the exported
+ * symbol set. The atomic writer itself is public: gradproof/atomic.h. */
 #ifndef GRADPROOF_IOUTIL_H
 #define GRADPROOF_IOUTIL_H
 
 #include <stddef.h>
 #include <stdio.h>
 
+#include <gsl/gsl_matrix.h>
+#include <jansson.h>
+
+#include <gradproof/atomic.h>
+#include <gradproof/backprop.h>
+#include <gradproof/network.h>
+
 #if defined(__GNUC__)
 #define GPI_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define GPI_PRINTF(f, a)
+/* Set o's "network", "x", "y", "lambda", "l1" and "n" (dump.c): the self-contained
+ * inputs of a dump or a record. NULL (o freed, message in errbuf) on failure. */
+json_t *gpi_dump_inputs(json_t *o, const gp_network *net, const gsl_matrix *X,
+                        const gsl_matrix *Y, const gp_regularization *reg, char *errbuf,
+                        size_t errlen);
+/* Read them back from an object (a record or a JSON dump); what names the source. */
+int gpi_dump_inputs_from_json(const json_t *o, const char *what, gp_network **net,
+                              gsl_matrix **X, gsl_matrix **Y, gp_regularization *reg,
+                              char *errbuf, size_t errlen);
+
 #endif
 
 /* Format a one-line message into errbuf (if errbuf is not NULL and errlen > 0), raise it
@@ -20,20 +38,40 @@ int gpi_fail(char *errbuf, size_t errlen, int status, const char *file, int line
 #define GPI_FAIL(errbuf, errlen, status, ...)                                            \
     gpi_fail(errbuf, errlen, status, __FILE__, __LINE__, __VA_ARGS__)
 
-/* Atomic replacement of a file: write to a temporary file in the same directory, then
- * flush, fsync and rename it over the target. */
-typedef struct {
-    FILE *fp;      /* write here */
-    char *tmppath; /* the temporary file's name (owned) */
-} gpi_atomic;
+/* Register a block of names "n1\0n2\0...\0\0" (owned by the caller, kept alive until
+ * gpi_atomic_unregister) for gp_atomic_cleanup, which unlinks (or rmdirs) each in
+ * order. Returns the slot, or -1 when the registry is full (then nothing is cleaned
+ * on a signal, but writing still works). */
+int gpi_atomic_register(const char *block);
+void gpi_atomic_unregister(int slot);
 
-/* Create the temporary file next to `path`. On failure returns GSL_EFAILED (errno
- * kept) with a message in errbuf and leaves nothing behind. */
-int gpi_atomic_open(const char *path, gpi_atomic *a, char *errbuf, size_t errlen);
-/* Flush, fsync, close and rename onto `path`. On any failure the temporary file is
- * removed and GSL_EFAILED is returned. Either way `a` is released. */
-int gpi_atomic_commit(gpi_atomic *a, const char *path, char *errbuf, size_t errlen);
-/* Close and remove the temporary file (after a write error). Safe to call twice. */
-void gpi_atomic_abort(gpi_atomic *a);
+/* Write a JSON value atomically (compact, 17 significant digits, newline-terminated). */
+int gpi_json_write(const json_t *v, const char *path, char *errbuf, size_t errlen);
+/* Load a JSON document (duplicate keys rejected; any value when any != 0). GSL_EFAILED
+ * when the file cannot be opened or is not a regular file, GSL_EINVAL when not JSON. */
+int gpi_json_load(const char *path, int any, json_t **out, char *errbuf, size_t errlen);
+
+/* A matrix as nested lists (rows) and back. Reading accepts a number (1 x 1), a flat
+ * list (a column) or a list of equal-length rows, finite numbers only; every row is
+ * checked before the matrix is allocated. `what` names the value in messages. */
+json_t *gpi_json_matrix(const gsl_matrix *m);
+int gpi_matrix_from_json(const json_t *v, const char *what, gsl_matrix **out,
+                         char *errbuf, size_t errlen);
+
+/* A network as network2.py's JSON object and back (netio.c): what names the source
+ * in messages ("net.json", "record.json: network"). */
+json_t *gpi_netio_to_json(const gp_network *net, char *errbuf, size_t errlen);
+int gpi_netio_from_json(const json_t *root, const char *what, gp_network **out,
+                        char *errbuf, size_t errlen);
+
+/* Set o's "network", "x", "y", "lambda", "l1" and "n" (dump.c): the self-contained
+ * inputs of a dump or a record. NULL (o freed, message in errbuf) on failure. */
+json_t *gpi_dump_inputs(json_t *o, const gp_network *net, const gsl_matrix *X,
+                        const gsl_matrix *Y, const gp_regularization *reg, char *errbuf,
+                        size_t errlen);
+/* Read them back from an object (a record or a JSON dump); what names the source. */
+int gpi_dump_inputs_from_json(const json_t *o, const char *what, gp_network **net,
+                              gsl_matrix **X, gsl_matrix **Y, gp_regularization *reg,
+                              char *errbuf, size_t errlen);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <gsl/gsl_errno.h>
 #include <jansson.h>
@@ -106,97 +107,118 @@ static int walk_params(const char *path, const json_t *weights, const json_t *bi
     return GSL_SUCCESS;
 }
 
+/* "sizes" and "cost" of a network object: checked, sizes copied to sizes[]. */
+static int read_header(const json_t *root, const char *path, size_t *sizes, size_t *n,
+                       const gp_cost_type **cost, char *errbuf, size_t errlen) {
+    const json_t *jsizes = json_object_get(root, "sizes"), *jcost;
+    if (!json_is_object(root))
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: not a JSON object", path);
+    if (!json_is_array(jsizes))
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: \"sizes\" is missing or not a list", path);
+    *n = json_array_size(jsizes);
+    if (*n < 2 || *n > GP_MAX_LAYERS)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: \"sizes\" has %zu layers, expected 2..%d", path, *n,
+                        GP_MAX_LAYERS);
+    for (size_t i = 0; i < *n; i++) {
+        const json_t *s = json_array_get(jsizes, i);
+        json_int_t v = json_is_integer(s) ? json_integer_value(s) : 0;
+        if (v < 1 || v > GP_MAX_WIDTH)
+            return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                            "%s: sizes[%zu] is not an integer in 1..%d", path, i,
+                            GP_MAX_WIDTH);
+        sizes[i] = (size_t)v;
+    }
+    jcost = json_object_get(root, "cost");
+    if (!json_is_string(jcost))
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: \"cost\" is missing or not a string", path);
+    *cost = gp_cost_lookup(json_string_value(jcost));
+    if (*cost == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: unknown cost \"%s\" (expected one of %s)", path,
+                        json_string_value(jcost), gp_cost_names());
+    return GSL_SUCCESS;
+}
+
+int gpi_netio_from_json(const json_t *root, const char *path, gp_network **out,
+                        char *errbuf, size_t errlen) {
+    const json_t *weights = json_object_get(root, "weights"),
+                 *biases = json_object_get(root, "biases");
+    const gp_cost_type *cost;
+    size_t sizes[GP_MAX_LAYERS], n_layers = 0;
+    gp_network *net;
+    int status;
+    *out = NULL;
+    status = read_header(root, path, sizes, &n_layers, &cost, errbuf, errlen);
+    if (status != GSL_SUCCESS)
+        return status;
+    /* Checked fully before the allocation the sizes ask for. */
+    status =
+        walk_params(path, weights, biases, sizes, n_layers - 1, NULL, errbuf, errlen);
+    if (status != GSL_SUCCESS)
+        return status;
+    net = gp_network_alloc(n_layers, sizes, cost);
+    if (net == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory for the network",
+                        path);
+    status = walk_params(path, weights, biases, sizes, n_layers - 1, net, errbuf, errlen);
+    if (status == GSL_SUCCESS)
+        *out = net;
+    else
+        gp_network_free(net);
+    return status;
+}
+
+/* A jansson parse failure as a GSL status and message. */
+static int parse_fail(const json_error_t *jerr, const char *path, char *errbuf,
+                      size_t errlen) {
+    if (json_error_code(jerr) == json_error_cannot_open_file)
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: cannot open: %s", path,
+                        errno != 0 ? strerror(errno) : jerr->text);
+    if (json_error_code(jerr) == json_error_out_of_memory)
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
+    return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s:%d:%d: invalid JSON: %s", path,
+                    jerr->line, jerr->column, jerr->text);
+}
+
 int gp_netio_load(const char *path, gp_network **out, char *errbuf, size_t errlen) {
     json_error_t jerr;
-    json_t *root = NULL;
-    const json_t *jsizes, *jcost, *weights, *biases;
-    const gp_cost_type *cost;
-    size_t *sizes = NULL, n_layers, i;
-    gp_network *net = NULL;
+    json_t *root;
+    struct stat st;
     int status;
-
     if (out == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the network given");
     *out = NULL;
     if (path == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no network file name given");
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: is a directory, not a file",
+                        path);
     errno = 0;
     root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL) {
-        if (json_error_code(&jerr) == json_error_cannot_open_file)
-            return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: cannot open: %s", path,
-                            errno != 0 ? strerror(errno) : jerr.text);
-        if (json_error_code(&jerr) == json_error_out_of_memory)
-            return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s:%d:%d: invalid JSON: %s", path,
-                        jerr.line, jerr.column, jerr.text);
-    }
-    if (!json_is_object(root)) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: not a JSON object", path);
-        goto done;
-    }
-    jsizes = json_object_get(root, "sizes");
-    if (!json_is_array(jsizes)) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                          "%s: \"sizes\" is missing or not a list", path);
-        goto done;
-    }
-    n_layers = json_array_size(jsizes);
-    if (n_layers < 2 || n_layers > GP_MAX_LAYERS) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                          "%s: \"sizes\" has %zu layers, expected 2..%d", path, n_layers,
-                          GP_MAX_LAYERS);
-        goto done;
-    }
-    sizes = malloc(n_layers * sizeof *sizes);
-    if (sizes == NULL) {
-        status = GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    for (i = 0; i < n_layers; i++) {
-        const json_t *s = json_array_get(jsizes, i);
-        json_int_t v = json_is_integer(s) ? json_integer_value(s) : 0;
-        if (v < 1 || v > GP_MAX_WIDTH) {
-            status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                              "%s: sizes[%zu] is not an integer in 1..%d", path, i,
-                              GP_MAX_WIDTH);
-            goto done;
-        }
-        sizes[i] = (size_t)v;
-    }
-    jcost = json_object_get(root, "cost");
-    if (!json_is_string(jcost)) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                          "%s: \"cost\" is missing or not a string", path);
-        goto done;
-    }
-    cost = gp_cost_lookup(json_string_value(jcost));
-    if (cost == NULL) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                          "%s: unknown cost \"%s\" (expected one of %s)", path,
-                          json_string_value(jcost), gp_cost_names());
-        goto done;
-    }
-    weights = json_object_get(root, "weights");
-    biases = json_object_get(root, "biases");
-    status =
-        walk_params(path, weights, biases, sizes, n_layers - 1, NULL, errbuf, errlen);
-    if (status != GSL_SUCCESS)
-        goto done;
-    net = gp_network_alloc(n_layers, sizes, cost);
-    if (net == NULL) {
-        status = GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory for the network",
-                          path);
-        goto done;
-    }
-    status = walk_params(path, weights, biases, sizes, n_layers - 1, net, errbuf, errlen);
-    if (status == GSL_SUCCESS) {
-        *out = net;
-        net = NULL;
-    }
-done:
-    gp_network_free(net);
-    free(sizes);
+    if (root == NULL)
+        return parse_fail(&jerr, path, errbuf, errlen);
+    status = gpi_netio_from_json(root, path, out, errbuf, errlen);
+    json_decref(root);
+    return status;
+}
+
+int gp_netio_load_string(const char *text, size_t len, gp_network **out, char *errbuf,
+                         size_t errlen) {
+    json_error_t jerr;
+    json_t *root;
+    int status;
+    if (out == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the network given");
+    *out = NULL;
+    if (text == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "network: no text given");
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL)
+        return parse_fail(&jerr, "network", errbuf, errlen);
+    status = gpi_netio_from_json(root, "network", out, errbuf, errlen);
     json_decref(root);
     return status;
 }
@@ -206,33 +228,34 @@ static int append(json_t *array, json_t *v) {
     return v == NULL || json_array_append_new(array, v) != 0;
 }
 
-int gp_netio_save(const gp_network *net, const char *path, char *errbuf, size_t errlen) {
+json_t *gpi_netio_to_json(const gp_network *net, char *errbuf, size_t errlen) {
     json_t *root = NULL, *sizes, *weights, *biases;
-    const char *cost_name;
-    gpi_atomic a;
     size_t l, j, k;
-    int status, bad = 0;
-
-    if (path == NULL || net == NULL || net->cost == NULL || net->p.L < 1)
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: no network to save",
-                        path != NULL ? path : "(null)");
+    int bad = 0;
+    if (net == NULL || net->cost == NULL || net->p.L < 1) {
+        GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no network to save");
+        return NULL;
+    }
     /* JSON has no NaN or infinity; refuse rather than write something unloadable. */
     for (l = 1; l <= net->p.L; l++) {
         const gsl_matrix *W = net->p.w[l - 1];
         const gsl_vector *b = net->p.b[l - 1];
         for (j = 0; j < W->size1; j++) {
             for (k = 0; k < W->size2; k++)
-                if (!isfinite(gsl_matrix_get(W, j, k)))
-                    return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                                    "%s: weights[%zu][%zu][%zu] is not finite (%g)", path,
-                                    l - 1, j, k, gsl_matrix_get(W, j, k));
-            if (!isfinite(gsl_vector_get(b, j)))
-                return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                                "%s: biases[%zu][%zu] is not finite (%g)", path, l - 1, j,
-                                gsl_vector_get(b, j));
+                if (!isfinite(gsl_matrix_get(W, j, k))) {
+                    GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                             "weights[%zu][%zu][%zu] is not finite (%g)", l - 1, j, k,
+                             gsl_matrix_get(W, j, k));
+                    return NULL;
+                }
+            if (!isfinite(gsl_vector_get(b, j))) {
+                GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                         "biases[%zu][%zu] is not finite (%g)", l - 1, j,
+                         gsl_vector_get(b, j));
+                return NULL;
+            }
         }
     }
-    cost_name = gp_netio_cost_name(net->cost);
     root = json_object();
     sizes = json_array();
     weights = json_array();
@@ -241,10 +264,9 @@ int gp_netio_save(const gp_network *net, const char *path, char *errbuf, size_t 
     if (root == NULL || json_object_set_new(root, "sizes", sizes) != 0 ||
         json_object_set_new(root, "weights", weights) != 0 ||
         json_object_set_new(root, "biases", biases) != 0 ||
-        json_object_set_new(root, "cost", json_string(cost_name)) != 0) {
+        json_object_set_new(root, "cost", json_string(gp_netio_cost_name(net->cost))) !=
+            0)
         bad = 1;
-        goto built;
-    }
     for (l = 0; l <= net->p.L && !bad; l++)
         bad = append(sizes, json_integer((json_int_t)net->p.sizes[l]));
     for (l = 1; l <= net->p.L && !bad; l++) {
@@ -260,27 +282,52 @@ int gp_netio_save(const gp_network *net, const char *path, char *errbuf, size_t 
                 bad = append(row, json_real(gsl_matrix_get(W, j, k)));
         }
     }
-built:
     if (bad) {
         json_decref(root);
-        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory building JSON",
-                        path);
+        GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "out of memory building JSON");
+        return NULL;
     }
-    status = gpi_atomic_open(path, &a, errbuf, errlen);
-    if (status != GSL_SUCCESS) {
-        json_decref(root);
-        return status;
+    return root;
+}
+
+/* Prefix "path: " to a message gpi_netio_to_json left in errbuf. */
+static int name_file(const char *path, char *errbuf, size_t errlen, int status) {
+    if (errbuf != NULL && errlen > 0) {
+        char tmp[512];
+        snprintf(tmp, sizeof tmp, "%s", errbuf);
+        snprintf(errbuf, errlen, "%s: %s", path, tmp);
     }
-    /* 17 significant digits round-trip every double exactly. */
-    if (json_dumpf(root, a.fp, JSON_REAL_PRECISION(17)) != 0 ||
-        fputc('\n', a.fp) == EOF) {
-        int e = errno;
-        json_decref(root);
-        gpi_atomic_abort(&a);
-        errno = e;
-        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: write failed: %s", path,
-                        strerror(e));
-    }
+    return status;
+}
+
+int gp_netio_save(const gp_network *net, const char *path, char *errbuf, size_t errlen) {
+    json_t *root;
+    int status;
+    if (path == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no network file name given");
+    root = gpi_netio_to_json(net, errbuf, errlen);
+    if (root == NULL)
+        return name_file(path, errbuf, errlen, GSL_EINVAL);
+    status = gpi_json_write(root, path, errbuf, errlen);
     json_decref(root);
-    return gpi_atomic_commit(&a, path, errbuf, errlen);
+    return status;
+}
+
+int gp_netio_save_string(const gp_network *net, char **out, char *errbuf, size_t errlen) {
+    json_t *root;
+    if (out == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the text given");
+    *out = NULL;
+    root = gpi_netio_to_json(net, errbuf, errlen);
+    if (root == NULL)
+        return GSL_EINVAL;
+    *out = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(root);
+    if (*out == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "out of memory building JSON");
+    return GSL_SUCCESS;
+}
+
+void gp_netio_string_free(char *text) {
+    free(text);
 }

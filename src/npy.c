@@ -400,6 +400,10 @@ int gp_npy_read(const char *path, unsigned flags, gsl_matrix **out, size_t *ndim
                                       path, what);
                 goto done;
             }
+            /* Bytes are pixel intensities: the same x / 255 as gp_idx_images_to_matrix.
+             */
+            if (h.dt == DT_U1 && (flags & GP_NPY_U8_UNIT))
+                x /= 255.0;
             m->data[i * m->tda + j] = x;
         }
         if (n < want) {
@@ -489,7 +493,7 @@ static int write_npy(const char *path, size_t ndim, size_t rows, size_t cols,
     char header[256], shape[96];
     unsigned char buf[8192];
     size_t hlen, total, i, j, fill = 0;
-    gpi_atomic a;
+    gp_atomic_file a;
     int status;
 
     if (path == NULL || data == NULL)
@@ -515,7 +519,7 @@ static int write_npy(const char *path, size_t ndim, size_t rows, size_t cols,
     }
     header[hlen++] = '\n';
 
-    status = gpi_atomic_open(path, &a, errbuf, errlen);
+    status = gp_atomic_open(path, &a, errbuf, errlen);
     if (status != GSL_SUCCESS)
         return status;
     fwrite(MAGIC, 1, MAGIC_LEN, a.fp);
@@ -540,12 +544,12 @@ static int write_npy(const char *path, size_t ndim, size_t rows, size_t cols,
     fwrite(buf, 1, fill, a.fp);
     if (ferror(a.fp)) {
         int e = errno;
-        gpi_atomic_abort(&a);
+        gp_atomic_abort(&a);
         errno = e;
         return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: write failed: %s", path,
                         strerror(e));
     }
-    return gpi_atomic_commit(&a, path, errbuf, errlen);
+    return gp_atomic_commit(&a, errbuf, errlen);
 }
 
 int gp_npy_write_matrix(const char *path, const gsl_matrix *m, char *errbuf,

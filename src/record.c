@@ -1,8 +1,6 @@
-/* record.c: writing failure records (versioned, self-contained JSON), and shrinking a
- * failed derivation check before recording it. Prints nothing: shared by the CLI and the
- * Check suites. `gradproof replay` (cli-record.c) reads the records back. */
-#include <config.h>
-
+/* src/record.c: failure records (see gradproof/record.h): writing, shrink-then-record,
+ * reading back and replaying. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,86 +8,111 @@
 
 #include <gsl/gsl_errno.h>
 
-#include "cli-record.h"
+#include <gradproof/gradproof.h>
+#include <gradproof/record.h>
 
-static json_t *record_base(const char *kind, const gp_network *net, const gsl_matrix *X,
-                           const gsl_matrix *Y, const gp_regularization *reg) {
-    json_t *o = json_object();
-    json_object_set_new(o, "format", json_string(RECORD_FORMAT));
-    json_object_set_new(o, "version", json_integer(RECORD_VERSION));
-    json_object_set_new(o, "gradproof", json_string(gp_version()));
-    json_object_set_new(o, "kind", json_string(kind));
-    return json_inputs(o, net, X, Y, reg);
-}
+#include "ioutil.h"
 
+/* JSON has no NaN or infinity: those are written as strings and read back by strtod. */
 static json_t *num(double x) {
     char b[32];
     snprintf(b, sizeof b, "%g", x);
     return isfinite(x) ? json_real(x) : json_string(b);
 }
 
-int record_write_compare(const char *path, const char *oracle, gp_precision prec,
-                         const gp_fcheck_report *r, char *err, size_t errlen) {
-    gp_network *net;
-    gsl_matrix *X, *Y;
-    gp_regularization reg;
-    if (dump_read_inputs(oracle, &net, &X, &Y, &reg, err, errlen))
-        return 1;
-    json_t *o = record_base("compare", net, X, Y, &reg), *fs = json_array();
-    json_object_set_new(o, "precision", json_string(gp_precision_name(prec)));
-    json_object_set_new(o, "seed", json_null());
+static double num_value(const json_t *v) {
+    if (json_is_string(v))
+        return strtod(json_string_value(v), NULL);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static json_t *record_base(const char *kind, const gp_network *net, const gsl_matrix *X,
+                           const gsl_matrix *Y, const gp_regularization *reg,
+                           char *errbuf, size_t errlen) {
+    json_t *o = json_pack("{s:s, s:i, s:s, s:s}", "format", GP_RECORD_FORMAT, "version",
+                          GP_RECORD_VERSION, "gradproof", gp_version(), "kind", kind);
+    return gpi_dump_inputs(o, net, X, Y, reg, errbuf, errlen);
+}
+
+/* Write o (consumed) to path; "path: message" on a failure to build it. */
+static int finish(json_t *o, json_t *fs, const char *path, char *errbuf, size_t errlen) {
+    int status;
+    if (o == NULL) {
+        json_decref(fs);
+        char e[256];
+        snprintf(e, sizeof e, "%s", errbuf ? errbuf : "");
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: cannot record: %s", path, e);
+    }
+    json_object_set_new(o, "failures", fs);
+    status = gpi_json_write(o, path, errbuf, errlen);
+    json_decref(o);
+    return status;
+}
+
+int gp_record_write_compare(const char *path, const gp_network *net, const gsl_matrix *X,
+                            const gsl_matrix *Y, const gp_regularization *reg,
+                            const gp_fcheck_report *r, const gp_precision *precision,
+                            char *errbuf, size_t errlen) {
+    json_t *o = record_base("compare", net, X, Y, reg, errbuf, errlen),
+           *fs = json_array();
+    gp_precision top = GP_FLOAT64;
     for (size_t q = 0; q < r->n_worst && r->worst[q].score > 1; q++) {
         const gp_fcheck_entry *e = &r->worst[q];
-        const gp_fcheck_tensor *t = &r->tensors[e->tensor];
+        gp_precision p = precision ? precision[e->tensor] : GP_FLOAT64;
         json_t *f =
-            json_pack("{s:s, s:I}", "tensor", t->name, "index", (json_int_t)e->index);
+            json_pack("{s:s, s:I, s:s}", "tensor", r->tensors[e->tensor].name, "index",
+                      (json_int_t)e->index, "precision", gp_precision_name(p));
+        if (q == 0)
+            top = p;
         json_object_set_new(f, "expected", num(e->numeric));
         json_object_set_new(f, "actual", num(e->analytic));
         json_object_set_new(f, "abs_error", num(e->error));
         json_object_set_new(f, "error_estimate", num(e->abserr));
         json_array_append_new(fs, f);
     }
-    json_object_set_new(o, "failures", fs);
-    int rc = json_write_atomic(o, path, err, errlen);
-    json_decref(o);
-    gp_network_free(net);
-    gsl_matrix_free(X);
-    gsl_matrix_free(Y);
-    return rc;
+    if (o != NULL) {
+        /* Version 1 readers take one precision: that of the worst entry. */
+        json_object_set_new(o, "precision", json_string(gp_precision_name(top)));
+        json_object_set_new(o, "seed", json_null());
+    }
+    return finish(o, fs, path, errbuf, errlen);
 }
 
-int record_write_check(const char *path, const char *formula, const gp_network *net,
-                       const gsl_matrix *X, const gsl_matrix *Y,
-                       const gp_regularization *reg, unsigned long seed,
-                       size_t case_index, const gp_fcheck_report *r, char *err,
-                       size_t errlen) {
-    json_t *o = record_base("check", net, X, Y, reg), *fs = json_array();
-    json_object_set_new(o, "formula", json_string(formula));
-    json_object_set_new(o, "precision", json_string("float64"));
-    json_object_set_new(o, "seed", json_integer((json_int_t)seed));
-    json_object_set_new(o, "case", json_integer((json_int_t)case_index));
+int gp_record_write_check(const char *path, gp_formula formula, const gp_network *net,
+                          const gsl_matrix *X, const gsl_matrix *Y,
+                          const gp_regularization *reg, unsigned long seed,
+                          size_t case_index, const gp_fcheck_report *r, char *errbuf,
+                          size_t errlen) {
+    json_t *o = record_base("check", net, X, Y, formula == GP_FORMULA_REG ? reg : NULL,
+                            errbuf, errlen),
+           *fs = json_array();
     for (size_t q = 0; q < r->n_worst && r->worst[q].score > 1; q++) {
         const gp_fcheck_entry *e = &r->worst[q];
         gp_tensor kind;
         size_t j, k;
         gp_fcheck_entry_locate(r, e, &kind, NULL, &j, &k);
         json_t *f = json_pack("{s:s, s:I, s:I}", "tensor", r->tensors[e->tensor].name,
-                              "row", (json_int_t)j,
-                              kind == GP_TENSOR_Z ? "sample" : "col", (json_int_t)k);
+                              "row", (json_int_t)j, kind == GP_TENSOR_Z ? "sample" : "col",
+                              (json_int_t)k);
         json_object_set_new(f, "analytic", num(e->analytic));
         json_object_set_new(f, "numeric", num(e->numeric));
         json_object_set_new(f, "error_estimate", num(e->abserr));
         json_array_append_new(fs, f);
     }
-    json_object_set_new(o, "failures", fs);
-    int rc = json_write_atomic(o, path, err, errlen);
-    json_decref(o);
-    return rc;
+    if (o != NULL) {
+        json_object_set_new(
+            o, "formula", json_string(formula == GP_FORMULA_DELTA ? "delta" : "params"));
+        json_object_set_new(o, "precision", json_string("float64"));
+        json_object_set_new(o, "seed", json_integer((json_int_t)seed));
+        json_object_set_new(o, "case", json_integer((json_int_t)case_index));
+    }
+    return finish(o, fs, path, errbuf, errlen);
 }
 
-/* One formula's check on one case, as a property for gp_shrink_case: 1 if it fails. */
+/* One formula's check on one case (the check engine's gp_check_formula), as a
+ * property for gp_shrink_case: 1 if it fails. */
 typedef struct {
-    record_formula formula;
+    gp_formula formula;
     gp_regularization reg;
     gp_fcheck_report *rep;
 } formula_prop;
@@ -106,42 +129,210 @@ static int formula_fails(const gp_network *net, const gsl_matrix *X, const gsl_m
     return p->rep->n_failed > 0;
 }
 
-int record_check_failure(const char *path, record_formula formula,
-                         const gp_regularization *reg, const gp_network *net,
-                         const gsl_matrix *X, const gsl_matrix *Y, unsigned long seed,
-                         size_t case_index, char *msg, size_t len) {
+/* "shrunk in N steps to sizes [a,b,...], m samples; recorded in PATH" */
+static void summary(char *msg, size_t len, size_t steps, const gp_network *n, size_t m,
+                    const char *path) {
+    int k = snprintf(msg, len, "shrunk in %zu steps to sizes [", steps);
+    for (size_t l = 0; l <= n->p.L && k > 0 && (size_t)k < len; l++)
+        k += snprintf(msg + k, len - (size_t)k, "%s%zu", l ? "," : "", n->p.sizes[l]);
+    if (k > 0 && (size_t)k < len)
+        snprintf(msg + k, len - (size_t)k, "], %zu samples; recorded in %s", m, path);
+}
+
+int gp_record_check_failure(const char *path, gp_formula formula,
+                            const gp_regularization *reg, const gp_network *net,
+                            const gsl_matrix *X, const gsl_matrix *Y, unsigned long seed,
+                            size_t case_index, char *msg, size_t len) {
     formula_prop p = {formula, reg ? *reg : (gp_regularization){0, 0, 0}, NULL};
     gp_network *n = gp_network_clone(net);
     gsl_matrix *Xs = gsl_matrix_alloc(X->size1, X->size2),
                *Ys = gsl_matrix_alloc(Y->size1, Y->size2);
     size_t steps = 0;
-    int rc = 1;
+    int status;
     if (!n || !Xs || !Ys) {
-        snprintf(msg, len, "out of memory");
+        status = GPI_FAIL(msg, len, GSL_ENOMEM, "out of memory");
         goto done;
     }
     gsl_matrix_memcpy(Xs, X);
     gsl_matrix_memcpy(Ys, Y);
     if (gp_shrink_case(formula_fails, &p, 2000, &n, &Xs, &Ys, &steps) ||
         formula_fails(n, Xs, Ys, &p) != 1) {
-        snprintf(msg, len, "the failure did not reproduce");
+        status = GPI_FAIL(msg, len, GSL_EFAILED, "the failure did not reproduce");
         goto done;
     }
-    if (record_write_check(path, formula == GP_FORMULA_DELTA ? "delta" : "params", n, Xs,
-                           Ys, formula == GP_FORMULA_REG ? &p.reg : NULL, seed,
-                           case_index, p.rep, msg, len))
-        goto done;
-    int k = snprintf(msg, len, "shrunk in %zu steps to sizes [", steps);
-    for (size_t l = 0; l <= n->p.L && k > 0 && (size_t)k < len; l++)
-        k += snprintf(msg + k, len - (size_t)k, "%s%zu", l ? "," : "", n->p.sizes[l]);
-    if (k > 0 && (size_t)k < len)
-        snprintf(msg + k, len - (size_t)k, "], %zu samples; recorded in %s", Xs->size2,
-                 path);
-    rc = 0;
+    status = gp_record_write_check(path, formula, n, Xs, Ys, &p.reg, seed, case_index,
+                                   p.rep, msg, len);
+    if (!status)
+        summary(msg, len, steps, n, Xs->size2, path);
 done:
     gp_fcheck_report_free(p.rep);
     gp_network_free(n);
     gsl_matrix_free(Xs);
     gsl_matrix_free(Ys);
-    return rc;
+    return status;
+}
+
+void gp_record_free(gp_record *rec) {
+    if (rec == NULL)
+        return;
+    gp_network_free(rec->net);
+    gsl_matrix_free(rec->X);
+    gsl_matrix_free(rec->Y);
+    free(rec->failures);
+    free(rec);
+}
+
+/* Format, version and kind of a record object. */
+static int read_kind(const json_t *o, const char *path, gp_record *rec, char *errbuf,
+                     size_t errlen) {
+    const char *fmt = json_string_value(json_object_get(o, "format"));
+    const char *kind = json_string_value(json_object_get(o, "kind"));
+    const json_t *v = json_object_get(o, "version");
+    if (fmt == NULL || strcmp(fmt, GP_RECORD_FORMAT))
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: not a gradproof record (format)",
+                        path);
+    if (json_integer_value(v) != GP_RECORD_VERSION)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: record version %lld, this gradproof reads %d", path,
+                        (long long)json_integer_value(v), GP_RECORD_VERSION);
+    if (kind && !strcmp(kind, "compare"))
+        rec->kind = GP_RECORD_COMPARE;
+    else if (kind && !strcmp(kind, "check"))
+        rec->kind = GP_RECORD_CHECK;
+    else
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: kind must be \"compare\" or \"check\"", path);
+    return GSL_SUCCESS;
+}
+
+/* The check fields: formula, seed, case. */
+static int read_check(const json_t *o, const char *path, gp_record *rec, char *errbuf,
+                      size_t errlen) {
+    const char *formula = json_string_value(json_object_get(o, "formula"));
+    if (formula && !strcmp(formula, "delta"))
+        rec->formula = GP_FORMULA_DELTA;
+    else if (formula && !strcmp(formula, "params"))
+        rec->formula = GP_FORMULA_REG; /* with the record's lambda, l1 (0 if none) */
+    else
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: formula must be \"delta\" or \"params\"", path);
+    rec->seed = (unsigned long)json_integer_value(json_object_get(o, "seed"));
+    rec->case_index = (size_t)json_integer_value(json_object_get(o, "case"));
+    return GSL_SUCCESS;
+}
+
+/* The failures of a compare record, each with its precision (else the record's). */
+static int read_failures(const json_t *o, const char *path, gp_record *rec, char *errbuf,
+                         size_t errlen) {
+    const json_t *fs = json_object_get(o, "failures");
+    gp_precision top;
+    if (gp_precision_lookup(json_string_value(json_object_get(o, "precision")), &top) ||
+        !json_is_array(fs) || json_array_size(fs) == 0)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: no precision or no failures",
+                        path);
+    rec->n_failures = json_array_size(fs);
+    rec->failures = calloc(rec->n_failures, sizeof *rec->failures);
+    if (rec->failures == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
+    for (size_t q = 0; q < rec->n_failures; q++) {
+        const json_t *f = json_array_get(fs, q);
+        gp_record_entry *e = &rec->failures[q];
+        const char *name = json_string_value(json_object_get(f, "tensor"));
+        json_int_t idx = json_integer_value(json_object_get(f, "index"));
+        const json_t *p = json_object_get(f, "precision");
+        if (name == NULL || strlen(name) >= sizeof e->tensor || idx < 0 ||
+            !json_is_integer(json_object_get(f, "index")) ||
+            (p != NULL && gp_precision_lookup(json_string_value(p), &e->precision)))
+            return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                            "%s: failures[%zu] lacks a valid tensor, index or precision",
+                            path, q);
+        if (p == NULL)
+            e->precision = top;
+        strcpy(e->tensor, name);
+        e->index = (size_t)idx;
+        e->expected = num_value(json_object_get(f, "expected"));
+        e->actual = num_value(json_object_get(f, "actual"));
+    }
+    return GSL_SUCCESS;
+}
+
+int gp_record_read(const char *path, gp_record **out, char *errbuf, size_t errlen) {
+    json_t *o = NULL;
+    gp_record *rec;
+    int r;
+    *out = NULL;
+    r = gpi_json_load(path, 0, &o, errbuf, errlen);
+    if (r)
+        return r;
+    rec = calloc(1, sizeof *rec);
+    if (rec == NULL) {
+        json_decref(o);
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
+    }
+    r = read_kind(o, path, rec, errbuf, errlen);
+    r = r ? r
+          : gpi_dump_inputs_from_json(o, path, &rec->net, &rec->X, &rec->Y, &rec->reg,
+                                      errbuf, errlen);
+    if (!r && rec->kind == GP_RECORD_CHECK)
+        r = read_check(o, path, rec, errbuf, errlen);
+    else if (!r)
+        r = read_failures(o, path, rec, errbuf, errlen);
+    json_decref(o);
+    if (r)
+        gp_record_free(rec);
+    else
+        *out = rec;
+    return r;
+}
+
+/* The candidate a compare record holds: for every tensor it names, the oracle's values
+ * with the recorded entries put back; opts forces each tensor's recorded precision. */
+static int recorded_candidate(const gp_record *rec, const gp_dump *o, gp_dump *cand,
+                              gp_dump_compare_opts *opts) {
+    gp_dump_init(cand, o->L);
+    for (size_t q = 0; q < rec->n_failures; q++) {
+        const gp_record_entry *e = &rec->failures[q];
+        int i = gp_dump_find(o, e->tensor);
+        if (i < 0 || e->index >= o->t[i]->size1 * o->t[i]->size2)
+            GSL_ERROR("a failure names an unknown tensor or index", GSL_EINVAL);
+        if (cand->t[i] == NULL) {
+            cand->t[i] = gsl_matrix_alloc(o->t[i]->size1, o->t[i]->size2);
+            if (cand->t[i] == NULL)
+                GSL_ERROR("out of memory", GSL_ENOMEM);
+            gsl_matrix_memcpy(cand->t[i], o->t[i]);
+        }
+        size_t cols = o->t[i]->size2;
+        gsl_matrix_set(cand->t[i], e->index / cols, e->index % cols, e->actual);
+        opts->precision[i] = (int)e->precision;
+    }
+    return GSL_SUCCESS;
+}
+
+int gp_record_replay_compare(const gp_record *rec, const gp_dump *cand,
+                             const gp_dump_compare_opts *opts, gp_fcheck_report **report,
+                             gp_precision *precision) {
+    gp_dump o, mine;
+    gp_dump_compare_opts ro;
+    int status;
+    *report = NULL;
+    if (rec->kind != GP_RECORD_COMPARE)
+        GSL_ERROR("not a compare record", GSL_EINVAL);
+    status = gp_dump_compute(rec->net, rec->X, rec->Y, &rec->reg, &o);
+    if (status)
+        return status;
+    if (opts != NULL)
+        ro = *opts;
+    else
+        gp_dump_compare_opts_default(&ro);
+    gp_dump_init(&mine, o.L);
+    if (cand == NULL) {
+        ro.n_worst = GP_GRADCHECK_MAX_WORST;
+        status = recorded_candidate(rec, &o, &mine, &ro);
+        cand = &mine;
+    }
+    if (!status)
+        status = gp_dump_compare(&o, cand, &ro, report, precision);
+    gp_dump_free(&mine);
+    gp_dump_free(&o);
+    return status;
 }

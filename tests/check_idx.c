@@ -292,14 +292,46 @@ START_TEST(test_idx_rejects_absurd_dims) {
     put32(buf + 12, 0xFFFFFFFFu);
     write_file("huge", buf, sizeof buf, 0);
     EXPECT_IMAGES("huge", GSL_EINVAL, "absurd dimensions 4294967295 x 4294967295");
-    /* Large but representable: must fail as truncated without allocating 3 TB. */
+    /* Large but representable: refused by the size cap before anything is read. */
     put32(buf + 8, 28);
     put32(buf + 12, 28);
     write_file("big", buf, sizeof buf, 0);
-    EXPECT_IMAGES("big", GSL_EOF, "truncated: expected 3367254359280 pixel bytes, got 8");
+    EXPECT_IMAGES(
+        "big", GSL_EINVAL,
+        "declares 3367254359280 pixel bytes, more than the 1073741824-byte cap");
     put32(buf + 8, 0);
     write_file("zero", buf, sizeof buf, 0);
     EXPECT_IMAGES("zero", GSL_EINVAL, "dimension 2 is zero");
+}
+END_TEST
+
+/* A gzip bomb: 4 MB of zero pixels compress to a few kB. Under a 1 MB cap the header
+ * alone is refused (images and labels); under the default cap the same file reads. */
+START_TEST(test_idx_cap_bounds_decompressed_size) {
+    size_t old;
+    gp_idx_images *im = NULL;
+    gp_idx_labels *lb = NULL;
+    uint8_t *zeros = calloc(1, 8 + (4u << 20));
+    write_images("bomb.gz", GP_IDX_IMAGES_MAGIC, 4096, 32, 32, 0, 0, 1);
+    put32(zeros, GP_IDX_LABELS_MAGIC);
+    put32(zeros + 4, 4u << 20);
+    write_file("lbomb.gz", zeros, 8 + (4u << 20), 1);
+    free(zeros);
+    old = gp_idx_max_bytes(1u << 20);
+    ck_assert_uint_eq(old, GP_IDX_DEFAULT_MAX_BYTES);
+    EXPECT_IMAGES("bomb.gz", GSL_EINVAL,
+                  "declares 4194304 pixel bytes, more than the "
+                  "1048576-byte cap");
+    ck_assert_int_eq(
+        gp_idx_read_labels(tu_tmpdir_path("lbomb.gz"), 9, &lb, eb, sizeof eb),
+        GSL_EINVAL);
+    ck_assert_ptr_null(lb);
+    ck_assert_msg(strstr(eb, "declares 4194304 label bytes"), "%s", eb);
+    ck_assert_uint_eq(gp_idx_max_bytes(old), 1u << 20);
+    ck_assert_int_eq(gp_idx_read_images(tu_tmpdir_path("bomb.gz"), &im, eb, sizeof eb),
+                     0);
+    ck_assert_uint_eq(im->n, 4096);
+    gp_idx_images_free(im);
 }
 END_TEST
 
@@ -531,6 +563,7 @@ static Suite *make_idx_suite(void) {
     suite_add_tcase(s, core);
     tcase_add_checked_fixture(errs, setup, teardown);
     tcase_add_test(errs, test_idx_rejects_truncated_images);
+    tcase_add_test(errs, test_idx_cap_bounds_decompressed_size);
     tcase_add_test(errs, test_idx_rejects_truncated_header);
     tcase_add_test(errs, test_idx_rejects_truncated_gzip);
     tcase_add_test(errs, test_idx_rejects_corrupt_gzip);

@@ -115,6 +115,65 @@ START_TEST(test_netio_saves_network2_layout) {
 }
 END_TEST
 
+/* The in-memory form is the file's text: a string round trip is bit exact and the
+ * string loads as the saved file does. */
+START_TEST(test_netio_string_round_trip_matches_file) {
+    const gp_cost_type *cost = gp_cost_types[_i];
+    gp_network *net = awkward_network(cost, 2000 + (unsigned long)_i), *back = NULL,
+               *from_file = NULL;
+    char *text = NULL;
+    ck_assert_int_eq(gp_netio_save_string(net, &text, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(gp_netio_load_string(text, strlen(text), &back, eb, sizeof eb) ==
+                      GSL_SUCCESS,
+                  "%s", eb);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("n.json"), eb, sizeof eb), 0);
+    ck_assert_int_eq(gp_netio_load(tu_tmpdir_path("n.json"), &from_file, eb, sizeof eb),
+                     0);
+    ck_assert_ptr_eq(back->cost, cost);
+    ck_assert_uint_eq(back->p.n_params, net->p.n_params);
+    ck_assert_mem_eq(back->p.params->data, net->p.params->data,
+                     net->p.n_params * sizeof(double));
+    ck_assert_mem_eq(from_file->p.params->data, back->p.params->data,
+                     net->p.n_params * sizeof(double));
+    gp_netio_string_free(text);
+    gp_network_free(net);
+    gp_network_free(back);
+    gp_network_free(from_file);
+}
+END_TEST
+
+/* A string is checked as a file is, and the message names "network", one line. */
+START_TEST(test_netio_load_string_rejects_bad_networks) {
+    static const char *const bad[] = {
+        "{\"sizes\": [2, 1], \"weights\": [[[1, 2]]], \"biases\": [[[0]]]}",
+        "{\"sizes\": [2, 1], \"weights\": [[[1]]], \"biases\": [[[0]]], "
+        "\"cost\": \"QuadraticCost\"}",
+        "{\"sizes\": [2, 1], \"weights\": [[[1, 2]]]",
+        "{\"sizes\": [2, 1000000000], \"weights\": [], \"biases\": [], "
+        "\"cost\": \"QuadraticCost\"}"};
+    gp_network *net = (gp_network *)&net;
+    const char *t = bad[_i];
+    ck_assert_int_ne(gp_netio_load_string(t, strlen(t), &net, eb, sizeof eb),
+                     GSL_SUCCESS);
+    ck_assert_ptr_null(net);
+    ck_assert_msg(strncmp(eb, "network", 7) == 0 && strchr(eb, '\n') == NULL, "%s", eb);
+    /* Not NUL-terminated input: only len bytes are read. */
+    ck_assert_int_ne(gp_netio_load_string("{}xx", 2, &net, eb, sizeof eb), GSL_SUCCESS);
+}
+END_TEST
+
+START_TEST(test_netio_save_string_rejects_nonfinite) {
+    gp_network *net = awkward_network(&gp_cost_quadratic, 7);
+    char *text = (char *)&net;
+    gsl_vector_set(net->p.params, 6, NAN);
+    ck_assert_int_eq(gp_netio_save_string(net, &text, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_ptr_null(text);
+    ck_assert_msg(strstr(eb, "is not finite") != NULL, "%s", eb);
+    gp_network_free(net);
+}
+END_TEST
+
 START_TEST(test_netio_cost_names) {
     ck_assert_str_eq(gp_netio_cost_name(&gp_cost_quadratic), "QuadraticCost");
     ck_assert_str_eq(gp_netio_cost_name(&gp_cost_cross_entropy), "CrossEntropyCost");
@@ -349,6 +408,7 @@ static Suite *make_netio_suite(void) {
     tcase_add_loop_test(core, test_netio_round_trip_is_bit_exact, 0, 4);
     tcase_add_test(core, test_netio_saves_network2_layout);
     tcase_add_test(core, test_netio_cost_names);
+    tcase_add_loop_test(core, test_netio_string_round_trip_matches_file, 0, 4);
     tcase_add_test(core, test_netio_loads_network2_file);
     tcase_add_test(core, test_netio_accepts_gradproof_cost_names_and_flat_biases);
     tcase_add_test(core, test_netio_save_replaces_existing_file);
@@ -360,6 +420,8 @@ static Suite *make_netio_suite(void) {
     tcase_add_test(errs, test_netio_save_into_missing_dir_leaves_nothing);
     tcase_add_test(errs, test_netio_failed_rename_removes_temp_file);
     tcase_add_test(errs, test_netio_save_rejects_nonfinite);
+    tcase_add_loop_test(errs, test_netio_load_string_rejects_bad_networks, 0, 4);
+    tcase_add_test(errs, test_netio_save_string_rejects_nonfinite);
     suite_add_tcase(s, errs);
     return s;
 }

@@ -85,7 +85,7 @@ expect_input_error "dW2 is missing" rep.json compare "$T/o" "$T/cand" --report "
 expect_input_error "dW2 has shape 3 x 2, expected 2 x 2" rep.json compare "$T/o" "$T/cand" --report "$T/rep.json"
 printf '{"dW1": [[1, 2, 3], [4, 5' >"$T/cand.json"
 expect_input_error "cand.json: not" rep.json compare "$T/o" "$T/cand.json" --report "$T/rep.json"
-expect_input_error "y.json: no dW1" rep.json compare "$T/y.json" "$T/o" --report "$T/rep.json"
+expect_input_error "net.json: no dW1" rep.json compare "$T/net.json" "$T/net.json" --report "$T/rep.json"
 echo '{"format": "gradproof-record", "version": 99}' >"$T/rec.json"
 expect_input_error "record version 99" none replay "$T/rec.json"
 echo '[1, 2' >"$T/rec2.json"
@@ -117,6 +117,64 @@ cat >"$T/rec.check.json" <<'J'
  "failures": [{"tensor": "W1", "row": 0, "col": 0, "analytic": 1.0, "numeric": 0.5, "error_estimate": 1e-10}]}
 J
 "$GP" replay "$T/rec.check.json" | grep -q 'now passes' && ok "check record replays gradproof's formulas" || bad "check record replay"
+
+# replay --candidate: a compare record judged against a fresh candidate dump of the
+# recorded case, with compare's own rule. The doctored dump still fails, the oracle's
+# own values (a "fixed" implementation) pass.
+"$GP" compare "$T/o" "$T/doc" --record "$T/rec.fresh.json" >/dev/null
+"$GP" replay "$T/rec.fresh.json" --candidate "$T/doc" >/dev/null; st=$?
+[ $st -eq 1 ] && ok "replay --candidate DOCTORED: still fails (exit 1)" || bad "replay --candidate doctored (status $st)"
+mkdir -p "$T/fixed"; cp "$T/o/"d*.npy "$T/fixed/"
+out=$("$GP" replay "$T/rec.fresh.json" --candidate "$T/fixed"); st=$?
+[ $st -eq 0 ] && echo "$out" | grep -q 'now passes' && ok "replay --candidate FIXED: now passes (exit 0)" ||
+    bad "replay --candidate fixed (status $st)"
+"$GP" replay "$T/rec.fresh.json" --candidate "$T/cand.json" 2>/dev/null; st=$?
+[ $st -eq 2 ] && ok "replay --candidate unusable: exit 2" || bad "replay --candidate unusable (status $st)"
+"$GP" replay "$T/rec.check.json" --candidate "$T/fixed" 2>/dev/null; st=$?
+[ $st -eq 1 ] && ok "replay --candidate on a check record: usage error" || bad "replay --candidate on check record (status $st)"
+"$GP" replay --help | grep -q 'check record' && "$GP" replay --help | grep -q -- '--candidate' &&
+    ok "replay --help documents each kind" || bad "replay --help"
+
+# Precision is inferred per tensor: dW1 from float32 code (off by a few float32 ulps,
+# 3e-7 relative: beyond float64's tolerance, well within float32's), the rest float64.
+mkdir -p "$T/mixed"; cp "$T/o/"d*.npy "$T/mixed/"
+/usr/bin/python3 -c 'import numpy as np, sys; np.save(sys.argv[1], (np.load(sys.argv[1]) * (1 + 3e-7)).astype(np.float32))' "$T/mixed/dW1.npy"
+out=$("$GP" compare "$T/o" "$T/mixed"); st=$?
+[ $st -eq 0 ] && echo "$out" | grep -E -q '^dW1 .* float32 ' && echo "$out" | grep -E -q '^dW2 .* float64 ' &&
+    ok "per-tensor precision: float32 dW1 next to float64 dW2 agrees" || bad "per-tensor precision (status $st): $out"
+
+# IDX files with different counts do not belong together.
+printf '\000\000\010\001\000\000\000\002\001\000' >"$T/lb2.idx"
+expect_input_error "lb2.idx: 2 labels, but" bad.json oracle --net "$T/net.json" --idx-images "$T/im.idx" --idx-labels "$T/lb2.idx" --range 0:2 $O
+
+# Images that do not fit the network are refused before any conversion.
+printf '\000\000\010\003\000\000\000\003\000\000\000\001\000\000\000\002\000\377\200\012\013\014' >"$T/im2.idx"
+expect_input_error "im2.idx: images of 1 x 2 pixels, expected n_0 = 3" bad.json oracle --net "$T/net.json" --idx-images "$T/im2.idx" --idx-labels "$T/lb.idx" --range 0:2 $O
+
+# --rows: shapes reported as the files hold them (one sample per row).
+echo '[[0.1, 0.2], [0.5, 0.6], [0.9, 1.0], [0.3, 0.4]]' >"$T/xr.json"
+expect_input_error "xr.json: 2 columns, expected n_0 = 3" bad.json oracle --net "$T/net.json" --rows --x "$T/xr.json" --y "$T/y.json" $O
+echo '[[0.1, 0.2, 0.3], [0.5, 0.6, 0.7], [0.9, 1.0, 0.0], [0.25, 0.5, 0.75]]' >"$T/xr3.json"
+echo '[[1, 0], [0, 1], [1, 0]]' >"$T/yr.json"
+expect_input_error "yr.json: shape 3 x 2, expected 4 x 2 (m x n_L)" bad.json oracle --net "$T/net.json" --rows --x "$T/xr3.json" --y "$T/yr.json" $O
+
+# Swapped arguments: the oracle's dump is the one with meta.json.
+err=$("$GP" compare "$T/fixed" "$T/o" 2>&1 >/dev/null); st=$?
+[ $st -eq 1 ] && printf '%s' "$err" | grep -q 'arguments swapped' && ok "compare CAND ORACLE: swapped, exit 1" ||
+    bad "compare swapped (status $st): $err"
+err=$("$GP" compare "$T/fixed" "$T/o.json" 2>&1 >/dev/null); st=$?
+[ $st -eq 1 ] && printf '%s' "$err" | grep -q 'arguments swapped' && ok "compare CAND ORACLE.json: swapped, exit 1" ||
+    bad "compare swapped JSON (status $st): $err"
+
+# One rule for uint8 samples: pixels / 255, as --idx-images does.
+/usr/bin/python3 -c '
+import numpy as np, sys, json
+x = np.array([[0, 255, 128, 7], [12, 200, 99, 1], [255, 0, 64, 32]], dtype=np.uint8)
+np.save(sys.argv[1], x)
+json.dump((x / 255.0).tolist(), open(sys.argv[2], "w"))' "$T/x8.npy" "$T/x8.json"
+"$GP" oracle --net "$T/net.json" --x "$T/x8.npy" --y "$T/y.json" --out "$T/u8.json" &&
+    "$GP" oracle --net "$T/net.json" --x "$T/x8.json" --y "$T/y.json" --out-dir "$T/f8" &&
+    "$GP" compare "$T/f8" "$T/u8.json" >/dev/null && ok "uint8 --x is scaled by 1/255" || bad "uint8 --x scaling"
 
 # Usage errors: exit 1.
 "$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" 2>/dev/null; [ $? -eq 1 ] && ok "no --out: exit 1" || bad "no --out"

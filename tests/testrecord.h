@@ -4,14 +4,15 @@
 #ifndef GRADPROOF_TESTRECORD_H
 #define GRADPROOF_TESTRECORD_H
 
-#include "../src/cli-record.h"
+#include <gradproof/record.h>
+
 #include "testutil.h"
 
 /* Shrink the failing case c (formula f, regularisation reg or NULL) and write it to
  * $GP_RECORD_DIR (default: the current directory, the build's tests run there) as
  * <prog>-<salt>-<case>.json. Returns a one-line note for the failure message, in a
  * static buffer: "record: PATH (shrunk ...)" or why no record was written. */
-const char *tu_record(const char *prog, record_formula f, const gp_regularization *reg,
+const char *tu_record(const char *prog, gp_formula f, const gp_regularization *reg,
                       const tu_case *c, unsigned long salt, size_t i);
 
 #endif

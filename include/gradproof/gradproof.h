@@ -3,8 +3,10 @@
 #define GRADPROOF_GRADPROOF_H
 
 #include <gradproof/activation.h>
+#include <gradproof/atomic.h>
 #include <gradproof/backprop.h>
 #include <gradproof/cost.h>
+#include <gradproof/dump.h>
 #include <gradproof/gradcheck.h>
 #include <gradproof/idx.h>
 #include <gradproof/netio.h>
@@ -12,6 +14,7 @@
 #include <gradproof/neuron.h>
 #include <gradproof/npy.h>
 #include <gradproof/oracle.h>
+#include <gradproof/record.h>
 #include <gradproof/sgd.h>
 #include <gradproof/sparse.h>
 #include <gradproof/train.h>

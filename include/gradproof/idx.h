@@ -55,10 +55,18 @@ gp_idx_labels *gp_idx_labels_alloc(size_t n);
 void gp_idx_images_free(gp_idx_images *im);
 void gp_idx_labels_free(gp_idx_labels *lb);
 
+/* The cap on the payload bytes a header may declare (n*rows*cols pixels, n labels),
+ * checked before anything is read or allocated: a gzip file expands up to ~1000x, so
+ * its size bounds nothing. Default GP_IDX_DEFAULT_MAX_BYTES (1 GiB); max > 0 sets a
+ * new cap (process-wide), 0 only queries. Returns the cap before the call. */
+#define GP_IDX_DEFAULT_MAX_BYTES ((size_t)1 << 30)
+size_t gp_idx_max_bytes(size_t max);
+
 /* Read an idx3 image file (raw or .gz). The dimensions must be non-zero, their product
- * must not overflow, and the file must hold exactly that many pixel bytes: short files
- * give GSL_EOF, trailing bytes GSL_EINVAL. On success *out is a new set the caller
- * frees with gp_idx_images_free. errbuf may be NULL. */
+ * must not overflow nor exceed gp_idx_max_bytes (GSL_EINVAL), and the file must hold
+ * exactly that many pixel bytes: short files give GSL_EOF, trailing bytes GSL_EINVAL. On
+ * success *out is a new set the caller frees with gp_idx_images_free. errbuf may be NULL.
+ */
 int gp_idx_read_images(const char *path, gp_idx_images **out, char *errbuf,
                        size_t errlen);
 /* Read an idx1 label file (raw or .gz). Every label must be <= max_label (9 for MNIST),

@@ -9,11 +9,10 @@
  *
  * Errors: both functions return a GSL status and, when errbuf is not NULL, write a
  * one-line message naming the file and the problem into errbuf (at most errlen bytes,
- * NUL-terminated), e.g. "net.json: weights[1] has 9 rows, expected 10 (sizes[2])":
- *   GSL_EFAILED  I/O error (cannot open, write, fsync or rename); errno kept,
- *   GSL_EINVAL   not JSON, or JSON that does not describe a valid network, or a network
- *                with a non-finite parameter on save,
- *   GSL_ENOMEM   out of memory. */
+ * NUL-terminated, no trailing newline), e.g. "net.json: weights[1] has 9 rows, expected
+ * 10 (sizes[2])": GSL_EFAILED  I/O error (cannot open, write, fsync or rename); errno
+ * kept, GSL_EINVAL   not JSON, or JSON that does not describe a valid network, or a
+ * network with a non-finite parameter on save, GSL_ENOMEM   out of memory. */
 #ifndef GRADPROOF_NETIO_H
 #define GRADPROOF_NETIO_H
 
@@ -34,13 +33,24 @@ extern "C" {
  * with gp_network_free; on failure *out is NULL. */
 int gp_netio_load(const char *path, gp_network **out, char *errbuf, size_t errlen);
 
-/* Write net to path atomically: a temporary file in the same directory is written,
- * flushed, fsynced and renamed over path, so readers see the old file or the whole new
+/* Write net to path with the library's one atomic writer (gradproof/atomic.h): a
+ * temporary file in the same directory is written, flushed, fsynced and renamed over path
+ * (mode 0644 under the umask), so readers see the old file or the whole new
  * one; on failure the temporary file is removed and path is untouched. Numbers are
  * written with 17 significant digits, so gp_netio_load returns them bit for bit. The
  * cost is written as gp_netio_cost_name(net->cost). GSL_EINVAL if a parameter is NaN
  * or infinite (JSON cannot hold it). */
 int gp_netio_save(const gp_network *net, const char *path, char *errbuf, size_t errlen);
+
+/* In memory (no file): the same format, checks and messages ("network: ..." instead
+ * of the file name). gp_netio_load_string parses len bytes of text (need not be
+ * NUL-terminated). gp_netio_save_string sets *out to a new NUL-terminated compact JSON
+ * text (17 significant digits) that the caller frees with gp_netio_string_free (or
+ * free); GSL_EINVAL for a non-finite parameter. */
+int gp_netio_load_string(const char *text, size_t len, gp_network **out, char *errbuf,
+                         size_t errlen);
+int gp_netio_save_string(const gp_network *net, char **out, char *errbuf, size_t errlen);
+void gp_netio_string_free(char *text);
 
 /* The name save writes for a cost: network2.py's class name when network2.py has the
  * same cost ("QuadraticCost" for gp_cost_quadratic, "CrossEntropyCost" for

@@ -2,8 +2,8 @@
  * code (weights, gradients, cost values).
  *
  * Reading accepts format versions 1.0, 2.0 and 3.0; dtypes '<f8', '<f4' and '|u1'
- * (bytes are converted to doubles 0..255, not scaled); 0-, 1- and 2-dimensional shapes
- * with no zero dimension. Shapes map to GSL as
+ * (bytes are converted to doubles 0..255, or to x / 255 with GP_NPY_U8_UNIT); 0-, 1- and
+ * 2-dimensional shapes with no zero dimension. Shapes map to GSL as
  *   ()      -> 1 x 1 matrix,
  *   (n,)    -> n x 1 matrix (a column, like network2.py's biases),
  *   (r, c)  -> r x c matrix.
@@ -12,7 +12,7 @@
  * Writing always produces version 1.0, '<f8', C order.
  *
  * Errors: a GSL status and, when errbuf is not NULL, a one-line message naming the file
- * and the problem (at most errlen bytes, NUL-terminated):
+ * and the problem (at most errlen bytes, NUL-terminated, no trailing newline):
  *   GSL_EFAILED  I/O error (open, read, write, fsync, rename); errno kept,
  *   GSL_EINVAL   not an .npy file (magic), unsupported version, malformed header,
  *                unsupported or big-endian dtype, unsupported shape, trailing data,
@@ -20,7 +20,8 @@
  *                gp_npy_read_vector / gp_npy_read_scalar,
  *   GSL_EOF      the file ends before the header or the data it declares,
  *   GSL_ENOMEM   out of memory.
- * On failure *out is NULL and nothing is leaked; writes never leave a partial file. */
+ * On failure *out is NULL and nothing is leaked; writes go through the
+ * one atomic writer (gradproof/atomic.h) and never leave a partial file. */
 #ifndef GRADPROOF_NPY_H
 #define GRADPROOF_NPY_H
 
@@ -35,6 +36,11 @@ extern "C" {
 /* Flag for the readers: reject arrays containing NaN or +-infinity (GSL_EINVAL,
  * naming the first such element). Without it they are read as they are. */
 #define GP_NPY_FINITE 1u
+/* Flag for the readers: a '|u1' (uint8) array holds pixel intensities and is read as
+ * x / 255 in [0, 1], exactly as gp_idx_images_to_matrix scales IDX images. Without it
+ * bytes are read as 0..255. gradproof's one rule for inputs: samples given as uint8
+ * (oracle --x, --idx-images) are scaled by 1/255; targets (--y) never are. */
+#define GP_NPY_U8_UNIT 2u
 
 /* Read an array as a new matrix (shape mapping above); the caller frees *out with
  * gsl_matrix_free. ndim, if not NULL, receives the array's number of dimensions

@@ -1,0 +1,60 @@
+/* gradproof/atomic.h: the one writer of every output file (networks, .npy arrays,
+ * dumps, records, reports, metrics, plots).
+ *
+ * A file is written under a temporary name in the target's directory
+ * (PATH.tmp.PID.N), then flushed, fsynced, closed and renamed over PATH, and the
+ * directory is fsynced: a reader sees the old file or the whole new one, never a part.
+ * Every output has mode 0644 as filtered by the process umask (the temporary file is
+ * created with that mode, as fopen would create it with 0666).
+ *
+ * Errors: a GSL status and, when errbuf is not NULL, a one-line message naming PATH
+ * (at most errlen bytes, NUL-terminated, no trailing newline), the convention of every
+ * gradproof module:
+ *   GSL_EFAILED  create, write, fsync, close or rename failed (errno kept),
+ *   GSL_ENOMEM   out of memory.
+ * On failure the temporary file is removed and PATH is untouched. */
+#ifndef GRADPROOF_ATOMIC_H
+#define GRADPROOF_ATOMIC_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An output file being written. Fields are read-only for the caller; write to fp. */
+typedef struct {
+    FILE *fp;      /* write here */
+    char *path;    /* the target (owned copy) */
+    char *tmppath; /* the temporary file (owned) */
+    int slot;      /* its entry in the cleanup registry, or -1 */
+} gp_atomic_file;
+
+/* Create the temporary file next to path (mode 0644 & ~umask) and register it for
+ * gp_atomic_cleanup. On failure nothing is left behind and f->fp is NULL. */
+int gp_atomic_open(const char *path, gp_atomic_file *f, char *errbuf, size_t errlen);
+/* Flush, fsync, close and rename onto the target. Either way f is released. */
+int gp_atomic_commit(gp_atomic_file *f, char *errbuf, size_t errlen);
+/* Close and remove the temporary file. Safe on a released f and twice. */
+void gp_atomic_abort(gp_atomic_file *f);
+
+/* Write len bytes of buf to path atomically (open, fwrite, commit). */
+int gp_atomic_write(const char *path, const void *buf, size_t len, char *errbuf,
+                    size_t errlen);
+
+/* Remove every temporary file currently open by gp_atomic_open in this process (and
+ * temporary dump directories being built; see dump.h). Async-signal-safe (only
+ * unlink/rmdir on names registered before the signal): call it from a SIGINT/SIGTERM
+ * handler, then re-raise the signal. Returns the number of names removed. */
+int gp_atomic_cleanup(void);
+
+/* The temporary file names currently registered (for a caller that prefers to do its
+ * own cleanup), up to max of them into names; returns how many exist. Borrowed: valid
+ * until the file is committed or aborted. Not async-signal-safe. */
+size_t gp_atomic_pending(const char **names, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

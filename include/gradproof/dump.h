@@ -1,0 +1,116 @@
+/* gradproof/dump.h: the oracle's dump, the reference values of a network on a batch,
+ * in memory, as one JSON document or as a directory of .npy files; and the one rule
+ * that compares a candidate's dump with it.
+ *
+ * For L layers and m samples (columns) the tensors are, in computation order,
+ *   z1 a1 ... zL aL cost, then deltaL dWL dbL ... delta1 dW1 db1
+ * (backprop order, so that the first disagreement is where a wrong formula starts):
+ * z^l, a^l, delta^l = dC_x/dz^l (n_l x m, delta not divided by m; SPEC [BP1], [BP2]),
+ * dW^l = dC/dW^l (n_l x n_{l-1}) and db^l = dC/db^l (n_l x 1) of the total cost
+ * C = (1/m) sum_x C_x (+ lambda/(2n) sum w^2 + l1/n sum |w|; [BP3], [BP4], [85], [95]),
+ * and cost (1 x 1).
+ *
+ * On disk: a JSON object {"format": "gradproof-oracle", "version": 1, "network": {...},
+ * "x", "y", "lambda", "l1", "n", "cost", "z1", ..., "db1" (flat lists)} or a directory
+ * holding cost.npy (shape ()), z1.npy ... db1.npy (shape (n_l,)), x.npy, y.npy,
+ * network.json and meta.json (format, version, lambda, l1, n).
+ *
+ * Errors: GSL status and a one-line message in errbuf (NUL-terminated, no newline):
+ * GSL_EFAILED (I/O, errno kept), GSL_EINVAL (not a dump, wrong shape, missing dW/db,
+ * non-finite value), GSL_EOF (truncated .npy), GSL_ENOMEM. */
+#ifndef GRADPROOF_DUMP_H
+#define GRADPROOF_DUMP_H
+
+#include <gradproof/backprop.h>
+#include <gradproof/gradcheck.h>
+#include <gradproof/network.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GP_DUMP_MAX_TENSORS (5 * GP_MAX_LAYERS + 1)
+#define GP_DUMP_FORMAT "gradproof-oracle"
+#define GP_DUMP_VERSION 1
+
+/* A dump: plain data. t[i] is NULL when tensor name[i] is absent (candidate dumps);
+ * the matrices belong to the dump (gp_dump_free). */
+typedef struct {
+    size_t L;                           /* layers after the input */
+    size_t m;                           /* samples (0 when unknown) */
+    size_t n;                           /* tensor slots: 5L + 1 */
+    char name[GP_DUMP_MAX_TENSORS][32]; /* "z1", "a1", ..., "cost", "delta2", ... */
+    gsl_matrix *t[GP_DUMP_MAX_TENSORS]; /* shapes above; db and cost as columns */
+} gp_dump;
+
+/* Empty dump of L layers (1..GP_MAX_LAYERS - 1): names set, every t NULL. */
+void gp_dump_init(gp_dump *d, size_t L);
+/* Free the tensors (not d itself); d is left empty. NULL does nothing. */
+void gp_dump_free(gp_dump *d);
+/* The slot of a tensor name, or -1. */
+int gp_dump_find(const gp_dump *d, const char *name);
+
+/* The oracle's dump of net on X (n_0 x m, samples as columns) with targets Y (n_L x m)
+ * and regularisation reg (NULL for none; reg->n = 0 means m). On failure d is empty. */
+int gp_dump_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                    const gp_regularization *reg, gp_dump *d);
+
+/* Write the dump with the inputs it was computed from: a JSON document (atomically) or
+ * a directory (built under DIR.tmp.PID.N, registered with gp_atomic_cleanup, then
+ * renamed over DIR; an existing DIR is replaced only if it holds nothing but dump
+ * files). Files have mode 0644 under the umask. */
+int gp_dump_write_json(const char *path, const gp_dump *d, const gp_network *net,
+                       const gsl_matrix *X, const gsl_matrix *Y,
+                       const gp_regularization *reg, char *errbuf, size_t errlen);
+int gp_dump_write_dir(const char *dir, const gp_dump *d, const gp_network *net,
+                      const gsl_matrix *X, const gsl_matrix *Y,
+                      const gp_regularization *reg, char *errbuf, size_t errlen);
+
+/* Read a dump from a JSON file or a directory. like == NULL: an oracle dump, every
+ * tensor required and L found from dW1, dW2, ...; else a candidate for `like`: its
+ * names and shapes, dW and db required, the others optional, a vector (db, cost) given
+ * as a row, a column or flat. On failure d is empty. */
+int gp_dump_read(const char *path, const gp_dump *like, gp_dump *d, char *errbuf,
+                 size_t errlen);
+/* 1 if path carries the oracle's mark (meta.json in a directory, "format":
+ * "gradproof-oracle" in a JSON file), else 0. */
+int gp_dump_is_oracle(const char *path);
+/* The network, inputs and regularisation an oracle dump carries. */
+int gp_dump_read_inputs(const char *path, gp_network **net, gsl_matrix **X,
+                        gsl_matrix **Y, gp_regularization *reg, char *errbuf,
+                        size_t errlen);
+
+/* A matrix from a file: .npy (by extension; flags as for gp_npy_read, e.g.
+ * GP_NPY_U8_UNIT) or JSON (a number, a flat list = a column, or nested lists). Finite
+ * values only. The caller frees *out. */
+int gp_dump_matrix_read(const char *path, unsigned flags, gsl_matrix **out, char *errbuf,
+                        size_t errlen);
+
+/* ---- the compare rule ---- */
+
+#define GP_DUMP_INFER (-1)
+typedef struct {
+    /* Per oracle slot: GP_FLOAT64, GP_FLOAT32 or GP_DUMP_INFER: float32 when every
+     * candidate value of that tensor is a float32 value (as from a float32 array). */
+    int precision[GP_DUMP_MAX_TENSORS];
+    size_t n_worst; /* worst offenders kept, <= GP_GRADCHECK_MAX_WORST */
+} gp_dump_compare_opts;
+
+/* Infer every precision, keep 10 worst offenders. */
+void gp_dump_compare_opts_default(gp_dump_compare_opts *opts);
+
+/* Compare cand with the oracle o, every tensor cand has: entry by entry with
+ * gp_fcheck_opts_compare of that tensor's precision (atol 8 eps + rtol 4 sqrt(eps)
+ * max(|c|, |o|) + stol 64 eps scale), scale = max |o| over the tensor's finite
+ * values. *report (new; gp_fcheck_report_free) has one tensor per compared slot in
+ * computation order; precision (if not NULL, GP_DUMP_MAX_TENSORS entries) receives
+ * the precision used for each report tensor. The verdict is (*report)->n_failed == 0.
+ * GSL_EBADLEN if a candidate tensor's shape differs from the oracle's. */
+int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
+                    const gp_dump_compare_opts *opts, gp_fcheck_report **report,
+                    gp_precision *precision);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

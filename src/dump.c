@@ -1,0 +1,608 @@
+/* src/dump.c: the oracle's dump in memory, as JSON and as a directory of .npy files,
+ * and the compare rule (see gradproof/dump.h). */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+#include <gradproof/dump.h>
+#include <gradproof/gradproof.h>
+
+#include "ioutil.h"
+
+void gp_dump_init(gp_dump *d, size_t L) {
+    size_t n = 0;
+    memset(d, 0, sizeof *d);
+    if (L == 0 || 5 * L + 1 > GP_DUMP_MAX_TENSORS)
+        return;
+    d->L = L;
+    for (size_t l = 1; l <= L; l++) {
+        snprintf(d->name[n++], sizeof d->name[0], "z%zu", l);
+        snprintf(d->name[n++], sizeof d->name[0], "a%zu", l);
+    }
+    snprintf(d->name[n++], sizeof d->name[0], "cost");
+    for (size_t l = L; l >= 1; l--) {
+        snprintf(d->name[n++], sizeof d->name[0], "delta%zu", l);
+        snprintf(d->name[n++], sizeof d->name[0], "dW%zu", l);
+        snprintf(d->name[n++], sizeof d->name[0], "db%zu", l);
+    }
+    d->n = n;
+}
+
+void gp_dump_free(gp_dump *d) {
+    if (d == NULL)
+        return;
+    for (size_t i = 0; i < d->n; i++) {
+        gsl_matrix_free(d->t[i]);
+        d->t[i] = NULL;
+    }
+}
+
+int gp_dump_find(const gp_dump *d, const char *name) {
+    for (size_t i = 0; i < d->n; i++)
+        if (!strcmp(d->name[i], name))
+            return (int)i;
+    return -1;
+}
+
+/* Copy the first m columns of M (workspaces may be wider than the batch). */
+static gsl_matrix *copy_cols(const gsl_matrix *M, size_t m) {
+    gsl_matrix *c = gsl_matrix_alloc(M->size1, m);
+    if (c) {
+        gsl_matrix_const_view v = gsl_matrix_const_submatrix(M, 0, 0, M->size1, m);
+        gsl_matrix_memcpy(c, &v.matrix);
+    }
+    return c;
+}
+
+static void put(gp_dump *d, const char *prefix, size_t l, gsl_matrix *M) {
+    char nm[48];
+    snprintf(nm, sizeof nm, "%s%zu", prefix, l);
+    d->t[gp_dump_find(d, nm)] = M;
+}
+
+/* z, a, delta from the workspace and dW, db from g, for every layer. */
+static void collect(gp_dump *d, const gp_backprop_workspace *w, const gp_gradient *g) {
+    for (size_t l = 1; l <= d->L; l++) {
+        gsl_matrix *dW = gsl_matrix_alloc(g->w[l - 1]->size1, g->w[l - 1]->size2);
+        gsl_matrix *db = gsl_matrix_alloc(g->b[l - 1]->size, 1);
+        if (dW)
+            gsl_matrix_memcpy(dW, g->w[l - 1]);
+        if (db)
+            gsl_matrix_set_col(db, 0, g->b[l - 1]);
+        put(d, "z", l, copy_cols(w->z[l - 1], d->m));
+        put(d, "a", l, copy_cols(w->a[l - 1], d->m));
+        put(d, "delta", l, copy_cols(w->delta[l - 1], d->m));
+        put(d, "dW", l, dW);
+        put(d, "db", l, db);
+    }
+}
+
+int gp_dump_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                    const gp_regularization *reg, gp_dump *d) {
+    gp_dump_init(d, net->p.L);
+    if (d->n == 0)
+        GSL_ERROR("too many layers for a dump", GSL_EINVAL);
+    if (X->size1 != net->p.sizes[0] || Y->size1 != net->p.sizes[net->p.L] ||
+        Y->size2 != X->size2 || X->size2 == 0)
+        GSL_ERROR("X or Y does not fit the network", GSL_EBADLEN);
+    d->m = X->size2;
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, d->m);
+    gp_gradient *g = gp_gradient_alloc(net);
+    double cost = 0;
+    int status = !w || !g ? GSL_ENOMEM : GSL_SUCCESS;
+    /* The cost first (gp_total_cost runs its own forward pass), then the gradient, whose
+     * forward and backward passes leave z, a and delta in the workspace. */
+    if (!status)
+        status = gp_total_cost(net, X, Y, reg, w, &cost);
+    if (!status)
+        status = gp_total_gradient(net, X, Y, reg, w, g);
+    if (!status) {
+        collect(d, w, g);
+        d->t[gp_dump_find(d, "cost")] = gsl_matrix_alloc(1, 1);
+        for (size_t i = 0; i < d->n; i++)
+            if (!d->t[i])
+                status = GSL_ENOMEM;
+    }
+    if (!status)
+        gsl_matrix_set(d->t[gp_dump_find(d, "cost")], 0, 0, cost);
+    gp_gradient_free(g);
+    gp_backprop_workspace_free(w);
+    if (status) {
+        gp_dump_free(d);
+        GSL_ERROR("oracle dump could not be computed", status);
+    }
+    return GSL_SUCCESS;
+}
+
+/* ---- matrices from files ---- */
+
+static int has_suffix(const char *path, const char *sfx) {
+    size_t n = strlen(path), k = strlen(sfx);
+    return n >= k && !strcmp(path + n - k, sfx);
+}
+
+int gp_dump_matrix_read(const char *path, unsigned flags, gsl_matrix **out, char *errbuf,
+                        size_t errlen) {
+    json_t *v;
+    *out = NULL;
+    if (has_suffix(path, ".npy"))
+        return gp_npy_read(path, flags | GP_NPY_FINITE, out, NULL, errbuf, errlen);
+    int status = gpi_json_load(path, 1, &v, errbuf, errlen);
+    if (status)
+        return status;
+    status = gpi_matrix_from_json(v, path, out, errbuf, errlen);
+    json_decref(v);
+    return status;
+}
+
+/* ---- writing ---- */
+
+json_t *gpi_dump_inputs(json_t *o, const gp_network *net, const gsl_matrix *X,
+                        const gsl_matrix *Y, const gp_regularization *reg, char *errbuf,
+                        size_t errlen) {
+    json_t *jn = gpi_netio_to_json(net, errbuf, errlen);
+    size_t n = reg && reg->n ? reg->n : X->size2;
+    if (o == NULL || jn == NULL || json_object_set_new(o, "network", jn) ||
+        json_object_set_new(o, "x", gpi_json_matrix(X)) ||
+        json_object_set_new(o, "y", gpi_json_matrix(Y)) ||
+        json_object_set_new(o, "lambda", json_real(reg ? reg->lambda : 0)) ||
+        json_object_set_new(o, "l1", json_real(reg ? reg->l1 : 0)) ||
+        json_object_set_new(o, "n", json_integer((json_int_t)n))) {
+        if (jn != NULL)
+            GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "out of memory building JSON");
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* The header every oracle file carries. */
+static json_t *oracle_header(void) {
+    return json_pack("{s:s, s:i, s:s}", "format", GP_DUMP_FORMAT, "version",
+                     GP_DUMP_VERSION, "gradproof", gp_version());
+}
+
+int gp_dump_write_json(const char *path, const gp_dump *d, const gp_network *net,
+                       const gsl_matrix *X, const gsl_matrix *Y,
+                       const gp_regularization *reg, char *errbuf, size_t errlen) {
+    char e2[256] = "";
+    json_t *o = gpi_dump_inputs(oracle_header(), net, X, Y, reg, e2, sizeof e2);
+    int bad = o == NULL;
+    for (size_t i = 0; i < d->n && !bad; i++) {
+        const gsl_matrix *M = d->t[i];
+        json_t *v;
+        if (M == NULL)
+            continue;
+        if (!strcmp(d->name[i], "cost"))
+            v = json_real(gsl_matrix_get(M, 0, 0));
+        else if (!strncmp(d->name[i], "db", 2)) {
+            v = json_array();
+            for (size_t j = 0; v && j < M->size1; j++)
+                json_array_append_new(v, json_real(gsl_matrix_get(M, j, 0)));
+        } else
+            v = gpi_json_matrix(M);
+        bad = json_object_set_new(o, d->name[i], v) != 0;
+    }
+    if (bad) {
+        json_decref(o);
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: %s", path,
+                        e2[0] ? e2 : "out of memory building JSON");
+    }
+    int status = gpi_json_write(o, path, errbuf, errlen);
+    json_decref(o);
+    return status;
+}
+
+/* Remove the files a dump directory may hold, then the directory. */
+static void remove_tree(const char *dir) {
+    DIR *dp = opendir(dir);
+    struct dirent *e;
+    char p[4096];
+    while (dp && (e = readdir(dp))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    if (dp)
+        closedir(dp);
+    rmdir(dir);
+}
+
+/* 1 if dir holds only what a dump directory holds (so replacing it loses nothing). */
+static int only_dump_files(const char *dir) {
+    DIR *dp = opendir(dir);
+    struct dirent *e;
+    int ok = dp != NULL;
+    while (ok && (e = readdir(dp)))
+        ok = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+             has_suffix(e->d_name, ".npy") || !strcmp(e->d_name, "network.json") ||
+             !strcmp(e->d_name, "meta.json");
+    if (dp)
+        closedir(dp);
+    return ok;
+}
+
+/* The files of the dump in directory tmp. */
+static int write_files(const char *tmp, const gp_dump *d, const gp_network *net,
+                       const gsl_matrix *X, const gsl_matrix *Y,
+                       const gp_regularization *reg, char *errbuf, size_t errlen) {
+    char p[4096];
+    int r = 0;
+    for (size_t i = 0; i < d->n && !r; i++) {
+        if (d->t[i] == NULL)
+            continue;
+        snprintf(p, sizeof p, "%s/%s.npy", tmp, d->name[i]);
+        if (!strcmp(d->name[i], "cost"))
+            r = gp_npy_write_scalar(p, gsl_matrix_get(d->t[i], 0, 0), errbuf, errlen);
+        else if (!strncmp(d->name[i], "db", 2)) {
+            gsl_vector_const_view c = gsl_matrix_const_column(d->t[i], 0);
+            r = gp_npy_write_vector(p, &c.vector, errbuf, errlen);
+        } else
+            r = gp_npy_write_matrix(p, d->t[i], errbuf, errlen);
+    }
+    snprintf(p, sizeof p, "%s/x.npy", tmp);
+    r = r ? r : gp_npy_write_matrix(p, X, errbuf, errlen);
+    snprintf(p, sizeof p, "%s/y.npy", tmp);
+    r = r ? r : gp_npy_write_matrix(p, Y, errbuf, errlen);
+    snprintf(p, sizeof p, "%s/network.json", tmp);
+    r = r ? r : gp_netio_save(net, p, errbuf, errlen);
+    if (!r) {
+        json_t *meta = oracle_header();
+        size_t n = reg && reg->n ? reg->n : X->size2;
+        json_object_set_new(meta, "lambda", json_real(reg ? reg->lambda : 0));
+        json_object_set_new(meta, "l1", json_real(reg ? reg->l1 : 0));
+        json_object_set_new(meta, "n", json_integer((json_int_t)n));
+        snprintf(p, sizeof p, "%s/meta.json", tmp);
+        r = gpi_json_write(meta, p, errbuf, errlen);
+        json_decref(meta);
+    }
+    return r;
+}
+
+/* The cleanup block of a dump directory being built: every file it may hold, then the
+ * directory ("n1\0n2\0...\0dir\0\0"). */
+static char *cleanup_block(const char *tmp, const gp_dump *d) {
+    static const char *const extra[] = {"x.npy", "y.npy", "network.json", "meta.json"};
+    size_t k = strlen(tmp), len = (d->n + 5) * (k + 24) + 2, at = 0;
+    char *b = calloc(len, 1);
+    for (size_t i = 0; b && i < d->n + 4; i++) {
+        at += (size_t)snprintf(b + at, len - at, "%s/%s%s", tmp,
+                               i < d->n ? d->name[i] : extra[i - d->n],
+                               i < d->n ? ".npy" : "") +
+              1;
+    }
+    if (b)
+        memcpy(b + at, tmp, k + 1);
+    return b;
+}
+
+int gp_dump_write_dir(const char *dir, const gp_dump *d, const gp_network *net,
+                      const gsl_matrix *X, const gsl_matrix *Y,
+                      const gp_regularization *reg, char *errbuf, size_t errlen) {
+    static unsigned long counter;
+    char tmp[4096], base[4000];
+    struct stat st;
+    snprintf(base, sizeof base, "%s", dir);
+    /* Strip trailing slashes so that DIR.tmp.* lies next to DIR. */
+    for (size_t k = strlen(base); k > 1 && base[k - 1] == '/'; k--)
+        base[k - 1] = '\0';
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lu", base, (long)getpid(),
+             __atomic_fetch_add(&counter, 1, __ATOMIC_SEQ_CST));
+    if (stat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || !only_dump_files(dir)))
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED,
+                        "%s: exists and is not a dump directory (not replaced)", dir);
+    /* 0777 under the umask, as mkdir(1) makes it. */
+    if (mkdir(tmp, 0777) != 0)
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED,
+                        "%s: cannot create a temporary directory: %s", dir,
+                        strerror(errno));
+    char *block = cleanup_block(tmp, d);
+    int slot = block ? gpi_atomic_register(block) : -1;
+    int r = write_files(tmp, d, net, X, Y, reg, errbuf, errlen);
+    /* rename() replaces only an empty directory: remove the earlier dump first. */
+    if (!r && stat(dir, &st) == 0)
+        remove_tree(dir);
+    if (!r && rename(tmp, dir) != 0)
+        r = GPI_FAIL(errbuf, errlen, GSL_EFAILED,
+                     "%s: cannot rename the dump into place: %s", dir, strerror(errno));
+    if (r)
+        remove_tree(tmp);
+    gpi_atomic_unregister(slot);
+    free(block);
+    return r;
+}
+
+/* ---- reading ---- */
+
+static int is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Bring a candidate tensor to the oracle's shape: a vector (db, cost) may come as a
+ * row, a column or flat; anything else must match exactly. */
+static int fit_shape(const char *path, const char *name, gsl_matrix **m,
+                     const gsl_matrix *like, char *errbuf, size_t errlen) {
+    gsl_matrix *t = *m;
+    if (t->size1 == like->size1 && t->size2 == like->size2)
+        return GSL_SUCCESS;
+    if (like->size2 == 1 && t->size1 == 1 && t->size2 == like->size1) {
+        gsl_matrix *c = gsl_matrix_alloc(like->size1, 1);
+        if (!c)
+            return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
+        for (size_t j = 0; j < like->size1; j++)
+            gsl_matrix_set(c, j, 0, gsl_matrix_get(t, 0, j));
+        gsl_matrix_free(t);
+        *m = c;
+        return GSL_SUCCESS;
+    }
+    return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                    "%s: %s has shape %zu x %zu, expected %zu x %zu", path, name,
+                    t->size1, t->size2, like->size1, like->size2);
+}
+
+/* Tensor i of a dump directory or JSON object o (absent: t[i] stays NULL). */
+static int read_tensor(const char *path, const json_t *o, size_t i, const gp_dump *like,
+                       gp_dump *d, char *errbuf, size_t errlen) {
+    char p[4200];
+    int r;
+    if (o == NULL) {
+        snprintf(p, sizeof p, "%s/%s.npy", path, d->name[i]);
+        if (access(p, F_OK) != 0)
+            return GSL_SUCCESS;
+        r = gp_npy_read(p, GP_NPY_FINITE, &d->t[i], NULL, errbuf, errlen);
+    } else {
+        const json_t *v = json_object_get(o, d->name[i]);
+        if (v == NULL)
+            return GSL_SUCCESS;
+        snprintf(p, sizeof p, "%s: %s", path, d->name[i]);
+        r = gpi_matrix_from_json(v, p, &d->t[i], errbuf, errlen);
+    }
+    if (!r && like != NULL)
+        r = fit_shape(o ? path : p, d->name[i], &d->t[i], like->t[i], errbuf, errlen);
+    return r;
+}
+
+/* The number of layers of a dump: dW1, dW2, ... present. */
+static size_t count_layers(const char *path, const json_t *o) {
+    char p[4200];
+    size_t L = 0;
+    while (5 * (L + 1) + 1 <= GP_DUMP_MAX_TENSORS) {
+        if (o == NULL)
+            snprintf(p, sizeof p, "%s/dW%zu.npy", path, L + 1);
+        else
+            snprintf(p, sizeof p, "dW%zu", L + 1);
+        if (o == NULL ? access(p, F_OK) != 0 : json_object_get(o, p) == NULL)
+            break;
+        L++;
+    }
+    return L;
+}
+
+/* Every required tensor present: all of them for an oracle, dW and db for a
+ * candidate. The oracle's m is that of z1. */
+static int check_complete(const char *path, const gp_dump *like, gp_dump *d, char *errbuf,
+                          size_t errlen) {
+    for (size_t i = 0; i < d->n; i++)
+        if (!d->t[i] &&
+            (!like || !strncmp(d->name[i], "dW", 2) || !strncmp(d->name[i], "db", 2)))
+            return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: %s is missing", path,
+                            d->name[i]);
+    d->m = like ? like->m : d->t[0]->size2;
+    return GSL_SUCCESS;
+}
+
+int gp_dump_read(const char *path, const gp_dump *like, gp_dump *d, char *errbuf,
+                 size_t errlen) {
+    json_t *o = NULL;
+    int r = GSL_SUCCESS, dir = is_dir(path);
+    memset(d, 0, sizeof *d);
+    if (!dir) {
+        r = gpi_json_load(path, 0, &o, errbuf, errlen);
+        if (r)
+            return r;
+        if (!json_is_object(o)) {
+            json_decref(o);
+            return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: not a JSON object", path);
+        }
+    }
+    size_t L = like ? like->L : count_layers(path, o);
+    if (L == 0)
+        r = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: no dW1: not a gradproof dump",
+                     path);
+    else
+        gp_dump_init(d, L);
+    for (size_t i = 0; i < d->n && !r; i++)
+        r = read_tensor(path, o, i, like, d, errbuf, errlen);
+    if (!r)
+        r = check_complete(path, like, d, errbuf, errlen);
+    json_decref(o);
+    if (r)
+        gp_dump_free(d);
+    return r;
+}
+
+int gp_dump_is_oracle(const char *path) {
+    char p[4200];
+    if (is_dir(path)) {
+        snprintf(p, sizeof p, "%s/meta.json", path);
+        return access(p, F_OK) == 0;
+    }
+    json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+    const char *f = json_string_value(json_object_get(o, "format"));
+    int yes = f != NULL && !strcmp(f, GP_DUMP_FORMAT);
+    json_decref(o);
+    return yes;
+}
+
+int gpi_dump_inputs_from_json(const json_t *o, const char *what, gp_network **net,
+                              gsl_matrix **X, gsl_matrix **Y, gp_regularization *reg,
+                              char *errbuf, size_t errlen) {
+    char p[600];
+    const json_t *jn = json_object_get(o, "network"), *jl = json_object_get(o, "lambda"),
+                 *j1 = json_object_get(o, "l1"), *jm = json_object_get(o, "n");
+    int r;
+    *net = NULL;
+    *X = *Y = NULL;
+    if (jn == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: carries no \"network\"", what);
+    snprintf(p, sizeof p, "%s: network", what);
+    r = gpi_netio_from_json(jn, p, net, errbuf, errlen);
+    snprintf(p, sizeof p, "%s: x", what);
+    r = r ? r : gpi_matrix_from_json(json_object_get(o, "x"), p, X, errbuf, errlen);
+    snprintf(p, sizeof p, "%s: y", what);
+    r = r ? r : gpi_matrix_from_json(json_object_get(o, "y"), p, Y, errbuf, errlen);
+    if (!r && ((jl && !json_is_number(jl)) || (j1 && !json_is_number(j1)) ||
+               (jm && !json_is_integer(jm)) || json_number_value(jl) < 0 ||
+               json_number_value(j1) < 0 || json_integer_value(jm) < 0))
+        r = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                     "%s: lambda and l1 must be numbers >= 0 and n an integer >= 0",
+                     what);
+    if (!r && ((*X)->size1 != (*net)->p.sizes[0] ||
+               (*Y)->size1 != (*net)->p.sizes[(*net)->p.L] || (*Y)->size2 != (*X)->size2))
+        r = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: x and y do not fit the network",
+                     what);
+    if (!r) {
+        reg->lambda = json_number_value(jl);
+        reg->l1 = json_number_value(j1);
+        reg->n = (size_t)json_integer_value(jm);
+        return GSL_SUCCESS;
+    }
+    gp_network_free(*net);
+    gsl_matrix_free(*X);
+    gsl_matrix_free(*Y);
+    *net = NULL;
+    *X = *Y = NULL;
+    return r;
+}
+
+/* A dump directory's inputs: network.json, x.npy, y.npy and meta.json. */
+static int read_dir_inputs(const char *path, gp_network **net, gsl_matrix **X,
+                           gsl_matrix **Y, gp_regularization *reg, char *errbuf,
+                           size_t errlen) {
+    char p[4200];
+    json_t *meta = NULL;
+    snprintf(p, sizeof p, "%s/network.json", path);
+    int r = gp_netio_load(p, net, errbuf, errlen);
+    snprintf(p, sizeof p, "%s/x.npy", path);
+    r = r ? r : gp_dump_matrix_read(p, 0, X, errbuf, errlen);
+    snprintf(p, sizeof p, "%s/y.npy", path);
+    r = r ? r : gp_dump_matrix_read(p, 0, Y, errbuf, errlen);
+    snprintf(p, sizeof p, "%s/meta.json", path);
+    r = r ? r : gpi_json_load(p, 0, &meta, errbuf, errlen);
+    if (!r) {
+        reg->lambda = json_number_value(json_object_get(meta, "lambda"));
+        reg->l1 = json_number_value(json_object_get(meta, "l1"));
+        reg->n = (size_t)json_integer_value(json_object_get(meta, "n"));
+    }
+    json_decref(meta);
+    return r;
+}
+
+int gp_dump_read_inputs(const char *path, gp_network **net, gsl_matrix **X,
+                        gsl_matrix **Y, gp_regularization *reg, char *errbuf,
+                        size_t errlen) {
+    json_t *o = NULL;
+    int r;
+    *net = NULL;
+    *X = *Y = NULL;
+    memset(reg, 0, sizeof *reg);
+    if (is_dir(path))
+        r = read_dir_inputs(path, net, X, Y, reg, errbuf, errlen);
+    else {
+        r = gpi_json_load(path, 0, &o, errbuf, errlen);
+        r = r ? r : gpi_dump_inputs_from_json(o, path, net, X, Y, reg, errbuf, errlen);
+        json_decref(o);
+    }
+    if (r) {
+        gp_network_free(*net);
+        gsl_matrix_free(*X);
+        gsl_matrix_free(*Y);
+        *net = NULL;
+        *X = *Y = NULL;
+    }
+    return r;
+}
+
+/* ---- the compare rule ---- */
+
+void gp_dump_compare_opts_default(gp_dump_compare_opts *opts) {
+    for (size_t i = 0; i < GP_DUMP_MAX_TENSORS; i++)
+        opts->precision[i] = GP_DUMP_INFER;
+    opts->n_worst = 10;
+}
+
+/* float32 when every value is a float32 value (widened from a float32 array). */
+static gp_precision infer_precision(const gsl_matrix *M) {
+    for (size_t i = 0; i < M->size1; i++)
+        for (size_t j = 0; j < M->size2; j++) {
+            double v = gsl_matrix_get(M, i, j);
+            if ((double)(float)v != v)
+                return GP_FLOAT64;
+        }
+    return GP_FLOAT32;
+}
+
+/* One tensor: scale = max |o| over finite values, then every entry by the pass rule. */
+static void compare_tensor(gp_fcheck_report *r, size_t t, const gsl_matrix *O,
+                           const gsl_matrix *C, const gp_fcheck_opts *opts) {
+    double scale = 0;
+    size_t cols = O->size2, len = O->size1 * cols;
+    for (size_t k = 0; k < len; k++) {
+        double v = gsl_matrix_get(O, k / cols, k % cols);
+        if (isfinite(v))
+            scale = fmax(scale, fabs(v));
+    }
+    gp_fcheck_set_scale(r, t, scale);
+    for (size_t k = 0; k < len; k++)
+        gp_fcheck_add(r, opts, t, k, gsl_matrix_get(C, k / cols, k % cols),
+                      gsl_matrix_get(O, k / cols, k % cols), 0.0);
+}
+
+int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
+                    const gp_dump_compare_opts *opts, gp_fcheck_report **report,
+                    gp_precision *precision) {
+    gp_tensor_range t[GP_DUMP_MAX_TENSORS] = {{NULL, 0, 0, 0}};
+    size_t slot[GP_DUMP_MAX_TENSORS], nt = 0, total = 0;
+    *report = NULL;
+    if (o->n != cand->n)
+        GSL_ERROR("the dumps have different numbers of layers", GSL_EBADLEN);
+    for (size_t i = 0; i < o->n; i++) {
+        if (!cand->t[i] || !o->t[i])
+            continue;
+        if (cand->t[i]->size1 != o->t[i]->size1 || cand->t[i]->size2 != o->t[i]->size2)
+            GSL_ERROR("a candidate tensor's shape differs from the oracle's",
+                      GSL_EBADLEN);
+        t[nt].name = o->name[i];
+        t[nt].offset = total;
+        t[nt].length = o->t[i]->size1 * o->t[i]->size2;
+        t[nt].cols = o->t[i]->size2 > 1 ? o->t[i]->size2 : 0;
+        total += t[nt].length;
+        slot[nt++] = i;
+    }
+    *report = gp_fcheck_report_alloc(t, nt);
+    if (*report == NULL)
+        GSL_ERROR("out of memory", GSL_ENOMEM);
+    for (size_t q = 0; q < nt; q++) {
+        size_t i = slot[q];
+        int want = opts ? opts->precision[i] : GP_DUMP_INFER;
+        gp_precision p =
+            want == GP_DUMP_INFER ? infer_precision(cand->t[i]) : (gp_precision)want;
+        gp_fcheck_opts fo;
+        gp_fcheck_opts_compare(&fo, p);
+        fo.n_worst = opts ? opts->n_worst : 10;
+        compare_tensor(*report, q, o->t[i], cand->t[i], &fo);
+        if (precision != NULL)
+            precision[q] = p;
+    }
+    return GSL_SUCCESS;
+}

@@ -1,0 +1,451 @@
+/* tests/check_dump.c: the oracle's dump (gradproof/dump.h) and the atomic writer
+ * (gradproof/atomic.h): computed values against gsl_deriv_central, JSON and .npy
+ * directory round trips, the compare rule with per-tensor precision, errors. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <gsl/gsl_errno.h>
+
+#include <gradproof/gradproof.h>
+
+#include "testutil.h"
+
+#define TU_PROG "check_dump"
+
+static char eb[512];
+
+static void setup(void) {
+    tu_handler_off();
+    tu_tmpdir_make("check_dump");
+    eb[0] = '\0';
+}
+
+static void teardown(void) {
+    tu_tmpdir_remove();
+    tu_handler_restore();
+}
+
+static tu_case *random_case_scaled(size_t i, const gp_cost_type *cost, double min_scale) {
+    gsl_rng *r = tu_rng_for_case(0xD0D0, i);
+    tu_shape sh;
+    tu_shape_default(&sh);
+    sh.min_batch = 2;
+    if (min_scale > sh.scale_min)
+        sh.scale_min = min_scale;
+    tu_case *c = tu_case_alloc(r, cost, &sh);
+    gsl_rng_free(r);
+    ck_assert_ptr_nonnull(c);
+    return c;
+}
+
+static tu_case *random_case(size_t i, const gp_cost_type *cost) {
+    return random_case_scaled(i, cost, 0);
+}
+
+static int same_bits(const gsl_matrix *a, const gsl_matrix *b) {
+    if (a->size1 != b->size1 || a->size2 != b->size2)
+        return 0;
+    for (size_t i = 0; i < a->size1; i++)
+        if (memcmp(gsl_matrix_const_ptr(a, i, 0), gsl_matrix_const_ptr(b, i, 0),
+                   a->size2 * sizeof(double)))
+            return 0;
+    return 1;
+}
+
+/* ---- Properties: the dump is the gradient of the cost it reports ---- */
+
+/* dW, db of the dump against gsl_deriv_central of gp_total_cost (with L2 + L1), and the
+ * cost entry equals gp_total_cost: every entry, every cost. */
+START_TEST(test_dump_gradient_matches_numeric) {
+    const gp_cost_type *cost = gp_cost_types[_i % tu_n_costs()];
+    tu_case *c = random_case((size_t)_i, cost);
+    gp_regularization reg = {0.3817, 0.125, 40};
+    gp_dump d;
+    gp_fcheck_opts go;
+    gp_fcheck_report *rep = gp_formula_report_alloc(GP_FORMULA_REG, c->net, c->m);
+    gp_gradient *g = gp_gradient_alloc(c->net);
+    double C;
+    ck_assert_int_eq(gp_dump_compute(c->net, c->X, c->Y, &reg, &d), GSL_SUCCESS);
+    ck_assert_uint_eq(d.n, 5 * c->net->p.L + 1);
+    ck_assert_uint_eq(d.m, c->m);
+    for (size_t l = 1; l <= d.L; l++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "dW%zu", l);
+        gsl_matrix_memcpy(g->w[l - 1], d.t[gp_dump_find(&d, nm)]);
+        snprintf(nm, sizeof nm, "db%zu", l);
+        gsl_vector_view col = gsl_matrix_column(d.t[gp_dump_find(&d, nm)], 0);
+        gsl_vector_memcpy(g->b[l - 1], &col.vector);
+        snprintf(nm, sizeof nm, "z%zu", l);
+        ck_assert_uint_eq(d.t[gp_dump_find(&d, nm)]->size2, c->m);
+    }
+    gp_gradcheck_opts_default(&go);
+    gp_gradcheck_report_init(&rep);
+    ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, &reg, g, &go, &rep), 0);
+    ck_assert_msg(rep.n_failed == 0, "%s: dump gradient fails the numeric check",
+                  c->desc);
+    ck_assert(rep.sum_abs_numeric > 0);
+    ck_assert_int_eq(gp_total_cost(c->net, c->X, c->Y, &reg, c->w, &C), 0);
+    ck_assert_double_eq(gsl_matrix_get(d.t[gp_dump_find(&d, "cost")], 0, 0), C);
+    gp_gradient_free(g);
+    gp_dump_free(&d);
+    tu_case_free(c);
+}
+END_TEST
+
+/* ---- Core: files ---- */
+
+static void assert_same_dump(const gp_dump *a, const gp_dump *b) {
+    ck_assert_uint_eq(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        ck_assert_str_eq(a->name[i], b->name[i]);
+        ck_assert_msg(same_bits(a->t[i], b->t[i]), "%s differs after a round trip",
+                      a->name[i]);
+    }
+}
+
+static void assert_inputs_back(const char *path, const tu_case *c,
+                               const gp_regularization *reg) {
+    gp_network *net;
+    gsl_matrix *X, *Y;
+    gp_regularization back;
+    ck_assert_msg(gp_dump_read_inputs(path, &net, &X, &Y, &back, eb, sizeof eb) == 0,
+                  "%s", eb);
+    ck_assert_mem_eq(net->p.params->data, c->net->p.params->data,
+                     c->net->p.n_params * sizeof(double));
+    ck_assert(same_bits(X, c->X) && same_bits(Y, c->Y));
+    ck_assert_double_eq(back.lambda, reg->lambda);
+    ck_assert_double_eq(back.l1, reg->l1);
+    ck_assert_uint_eq(back.n, reg->n);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+}
+
+/* JSON document and .npy directory: every tensor back bit for bit, the inputs too,
+ * mode 0644 under the umask, no temporary left, the oracle's mark present. */
+START_TEST(test_dump_round_trips_json_and_dir) {
+    tu_case *c = random_case(100 + (size_t)_i, &gp_cost_cross_entropy);
+    gp_regularization reg = {0.5, 0.25, 7};
+    gp_dump d, back;
+    mode_t old = umask(027);
+    char json[600], dir[600], names[4096];
+    snprintf(json, sizeof json, "%s", tu_tmpdir_path("o.json"));
+    snprintf(dir, sizeof dir, "%s", tu_tmpdir_path("o"));
+    ck_assert_int_eq(gp_dump_compute(c->net, c->X, c->Y, &reg, &d), 0);
+    ck_assert_int_eq(
+        gp_dump_write_json(json, &d, c->net, c->X, c->Y, &reg, eb, sizeof eb), 0);
+    for (int twice = 0; twice < 2; twice++) /* the second replaces the first */
+        ck_assert_msg(
+            gp_dump_write_dir(dir, &d, c->net, c->X, c->Y, &reg, eb, sizeof eb) == 0,
+            "%s", eb);
+    umask(old);
+    for (int k = 0; k < 2; k++) {
+        const char *p = k ? dir : json;
+        struct stat st;
+        ck_assert_msg(gp_dump_read(p, NULL, &back, eb, sizeof eb) == 0, "%s", eb);
+        assert_same_dump(&d, &back);
+        gp_dump_free(&back);
+        assert_inputs_back(p, c, &reg);
+        ck_assert(gp_dump_is_oracle(p));
+        snprintf(names, sizeof names, "%s%s", p, k ? "/dW1.npy" : "");
+        ck_assert_int_eq(stat(names, &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0640);
+    }
+    /* o.json and o only: no DIR.tmp.* or o.json.tmp.* left. */
+    ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), names, sizeof names), 2);
+    gp_dump_free(&d);
+    tu_case_free(c);
+}
+END_TEST
+
+/* ---- Core: the compare rule ---- */
+
+static void copy_dump(const gp_dump *a, gp_dump *b) {
+    gp_dump_init(b, a->L);
+    b->m = a->m;
+    for (size_t i = 0; i < a->n; i++) {
+        b->t[i] = gsl_matrix_alloc(a->t[i]->size1, a->t[i]->size2);
+        gsl_matrix_memcpy(b->t[i], a->t[i]);
+    }
+}
+
+/* One entry moved by 1e-6 relative is caught, named, and is the only failure; the
+ * unchanged dump agrees with itself. */
+START_TEST(test_dump_compare_names_a_wrong_entry) {
+    tu_case *c = random_case(200 + (size_t)_i, &gp_cost_quadratic);
+    gp_dump o, cd;
+    gp_dump_compare_opts opts;
+    gp_fcheck_report *r;
+    ck_assert_int_eq(gp_dump_compute(c->net, c->X, c->Y, NULL, &o), 0);
+    copy_dump(&o, &cd);
+    gp_dump_compare_opts_default(&opts);
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), 0);
+    ck_assert_uint_eq(r->n_failed, 0);
+    ck_assert_uint_eq(r->n_tensors, o.n);
+    gp_fcheck_report_free(r);
+    int i = gp_dump_find(&o, "dW1");
+    double *x = gsl_matrix_ptr(cd.t[i], 0, 0);
+    *x = *x * (1 + 1e-6) + (*x == 0 ? 1e-6 : 0);
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), 0);
+    ck_assert_uint_eq(r->n_failed, 1);
+    ck_assert_str_eq(r->tensors[r->worst[0].tensor].name, "dW1");
+    ck_assert_uint_eq(r->worst[0].index, 0);
+    gp_fcheck_report_free(r);
+    gp_dump_free(&o);
+    gp_dump_free(&cd);
+    tu_case_free(c);
+}
+END_TEST
+
+/* Precision is inferred per tensor: dW1 as float32 code computes it (3e-7 relative off,
+ * rounded to float32) passes under float32 tolerances while every other tensor stays
+ * float64. Forcing float64 everywhere (the old all-or-nothing rule once one tensor is
+ * float64) fails it: the inference is what makes it pass. Parameter scales >= 0.1 keep
+ * dW1 above float64's absolute floor (at scale 1e-3 a 3-layer dW1 is ~1e-10, and any
+ * relative error of it passes). */
+START_TEST(test_dump_compare_infers_precision_per_tensor) {
+    tu_case *c = random_case_scaled(300 + (size_t)_i, &gp_cost_cross_entropy, 0.1);
+    gp_dump o, cd;
+    gp_dump_compare_opts opts;
+    gp_fcheck_report *r;
+    gp_precision prec[GP_DUMP_MAX_TENSORS];
+    ck_assert_int_eq(gp_dump_compute(c->net, c->X, c->Y, NULL, &o), 0);
+    copy_dump(&o, &cd);
+    int i = gp_dump_find(&o, "dW1");
+    for (size_t k = 0; k < cd.t[i]->size1 * cd.t[i]->size2; k++)
+        cd.t[i]->data[k] = (double)(float)(cd.t[i]->data[k] * (1 + 3e-7));
+    gp_dump_compare_opts_default(&opts);
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, prec), 0);
+    ck_assert_msg(r->n_failed == 0, "%s", c->desc);
+    for (size_t t = 0; t < r->n_tensors; t++)
+        ck_assert_int_eq(prec[t],
+                         strcmp(r->tensors[t].name, "dW1") ? GP_FLOAT64 : GP_FLOAT32);
+    gp_fcheck_report_free(r);
+    for (size_t k = 0; k < GP_DUMP_MAX_TENSORS; k++)
+        opts.precision[k] = GP_FLOAT64;
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, prec), 0);
+    ck_assert_msg(r->n_failed > 0, "%s: dW1 scale %g", c->desc,
+                  r->tensors[gp_dump_find(&o, "dW1")].scale);
+    gp_fcheck_report_free(r);
+    gp_dump_free(&o);
+    gp_dump_free(&cd);
+    tu_case_free(c);
+}
+END_TEST
+
+/* The scale of a tensor ignores non-finite oracle values, and a NaN candidate fails. */
+START_TEST(test_dump_compare_finiteness) {
+    tu_case *c = random_case(400, &gp_cost_quadratic);
+    gp_dump o, cd;
+    gp_fcheck_report *r;
+    ck_assert_int_eq(gp_dump_compute(c->net, c->X, c->Y, NULL, &o), 0);
+    copy_dump(&o, &cd);
+    int i = gp_dump_find(&o, "z1");
+    gsl_matrix_set(o.t[i], 0, 0, INFINITY);
+    gsl_matrix_set(cd.t[i], 0, 0, INFINITY);
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, NULL, &r, NULL), 0);
+    ck_assert(isfinite(r->tensors[i].scale));
+    gp_fcheck_report_free(r);
+    gsl_matrix_set(cd.t[gp_dump_find(&o, "db1")], 0, 0, NAN);
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, NULL, &r, NULL), 0);
+    ck_assert_uint_ge(r->n_failed, 1);
+    gp_fcheck_report_free(r);
+    gp_dump_free(&o);
+    gp_dump_free(&cd);
+    tu_case_free(c);
+}
+END_TEST
+
+/* ---- Errors ---- */
+
+static void write_text(const char *name, const char *text) {
+    FILE *f = fopen(tu_tmpdir_path(name), "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A candidate is read in the oracle's shapes: missing dW, a wrong shape and a NaN are
+ * refused with one line naming the file; a row vector db is accepted. */
+START_TEST(test_dump_read_candidate_errors) {
+    static const char *const cand[] = {
+        "{\"dW1\": [[1, 2]], \"db1\": [0.5]}",                         /* ok: 1 x 2 net */
+        "{\"dW1\": [[1, 2]]}",                                         /* db1 missing */
+        "{\"dW1\": [[1], [2]], \"db1\": [0.5]}",                       /* transposed */
+        "{\"dW1\": [[1, 2]], \"db1\": [0.5], \"a1\": [[\"x\", 0]]}",   /* not a number */
+        "{\"dW1\": [[1, 2]], \"db1\": [0.5], \"z1\": [[1, 2], [3]]}"}; /* ragged */
+    static const char *const want[] = {NULL, "db1 is missing", "dW1 has shape 2 x 1",
+                                       "not a finite number", "row 1"};
+    const size_t sizes[] = {2, 1};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
+    gsl_matrix *X = gsl_matrix_calloc(2, 2), *Y = gsl_matrix_calloc(1, 2);
+    gp_dump o, cd;
+    ck_assert_int_eq(gp_dump_compute(net, X, Y, NULL, &o), 0);
+    write_text("c.json", cand[_i]);
+    int st = gp_dump_read(tu_tmpdir_path("c.json"), &o, &cd, eb, sizeof eb);
+    if (want[_i] == NULL) {
+        ck_assert_msg(st == 0, "%s", eb);
+        ck_assert_uint_eq(cd.t[gp_dump_find(&cd, "db1")]->size2, 1);
+        ck_assert(!gp_dump_is_oracle(tu_tmpdir_path("c.json")));
+    } else {
+        ck_assert_int_eq(st, GSL_EINVAL);
+        ck_assert_msg(strstr(eb, want[_i]) && strstr(eb, "c.json") && !strchr(eb, '\n'),
+                      "%s", eb);
+        for (size_t i = 0; i < cd.n; i++)
+            ck_assert_ptr_null(cd.t[i]);
+    }
+    gp_dump_free(&cd);
+    gp_dump_free(&o);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+}
+END_TEST
+
+/* JSON matrices are checked row by row before anything is allocated: a first row of
+ * 100000 numbers followed by 100000 short rows is refused at row 1. */
+START_TEST(test_dump_matrix_json_checks_rows_first) {
+    size_t n = 100000, len = 12 * n + 16;
+    char *t = malloc(len), *p = t;
+    gsl_matrix *m = (gsl_matrix *)&m;
+    p += sprintf(p, "[[");
+    for (size_t j = 0; j < n; j++)
+        p += sprintf(p, "%s0", j ? "," : "");
+    p += sprintf(p, "]");
+    for (size_t i = 1; i < 1000; i++)
+        p += sprintf(p, ",[1]");
+    sprintf(p, "]");
+    write_text("big.json", t);
+    free(t);
+    ck_assert_int_eq(
+        gp_dump_matrix_read(tu_tmpdir_path("big.json"), 0, &m, eb, sizeof eb),
+        GSL_EINVAL);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(eb, "row 1 is not"), "%s", eb);
+}
+END_TEST
+
+/* One rule for uint8 samples: with GP_NPY_U8_UNIT a byte is x / 255, bit for bit as
+ * gp_idx_images_to_matrix scales pixels; without it the raw value. */
+START_TEST(test_dump_matrix_uint8_rule) {
+    static const unsigned char npy[] = "\x93NUMPY\x01\x00\x76\x00"
+                                       "{'descr': '|u1', 'fortran_order': False, "
+                                       "'shape': (1, 3), }";
+    unsigned char buf[128 + 3];
+    const unsigned char px[3] = {0, 7, 255};
+    gsl_matrix *m;
+    memset(buf, ' ', sizeof buf);
+    memcpy(buf, npy, sizeof npy - 1);
+    buf[127] = '\n';
+    memcpy(buf + 128, px, 3);
+    FILE *f = fopen(tu_tmpdir_path("u8.npy"), "wb");
+    ck_assert_uint_eq(fwrite(buf, 1, sizeof buf, f), sizeof buf);
+    fclose(f);
+    ck_assert_msg(gp_dump_matrix_read(tu_tmpdir_path("u8.npy"), GP_NPY_U8_UNIT, &m, eb,
+                                      sizeof eb) == 0,
+                  "%s", eb);
+    for (size_t j = 0; j < 3; j++)
+        ck_assert_double_eq(gsl_matrix_get(m, 0, j), px[j] / 255.0);
+    gsl_matrix_free(m);
+    ck_assert_int_eq(gp_dump_matrix_read(tu_tmpdir_path("u8.npy"), 0, &m, eb, sizeof eb),
+                     0);
+    ck_assert_double_eq(gsl_matrix_get(m, 0, 2), 255.0);
+    gsl_matrix_free(m);
+}
+END_TEST
+
+/* An existing directory that is not a dump is never replaced. */
+START_TEST(test_dump_write_dir_keeps_foreign_directory) {
+    tu_case *c = random_case(500, &gp_cost_quadratic);
+    gp_dump d;
+    char names[1024];
+    ck_assert_int_eq(gp_dump_compute(c->net, c->X, c->Y, NULL, &d), 0);
+    ck_assert_int_eq(mkdir(tu_tmpdir_path("o"), 0755), 0);
+    write_text("o/precious.txt", "keep me");
+    ck_assert_int_eq(gp_dump_write_dir(tu_tmpdir_path("o"), &d, c->net, c->X, c->Y, NULL,
+                                       eb, sizeof eb),
+                     GSL_EFAILED);
+    ck_assert_msg(strstr(eb, "not a dump directory"), "%s", eb);
+    ck_assert_uint_eq(tu_list_dir(tu_tmpdir_path("o"), names, sizeof names), 1);
+    ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), names, sizeof names), 1);
+    gp_dump_free(&d);
+    tu_case_free(c);
+}
+END_TEST
+
+/* ---- the atomic writer ---- */
+
+/* Mode 0644 under the umask; the open temporary file is registered, and
+ * gp_atomic_cleanup (what a signal handler calls) removes it, leaving the target. */
+START_TEST(test_atomic_mode_and_cleanup) {
+    gp_atomic_file f;
+    const char *names[4];
+    struct stat st;
+    char list[256];
+    mode_t old = umask(_i ? 077 : 022);
+    ck_assert_int_eq(gp_atomic_write(tu_tmpdir_path("a"), "old\n", 4, eb, sizeof eb), 0);
+    ck_assert_int_eq(stat(tu_tmpdir_path("a"), &st), 0);
+    ck_assert_int_eq(st.st_mode & 0777, _i ? 0600 : 0644);
+    ck_assert_int_eq(gp_atomic_open(tu_tmpdir_path("a"), &f, eb, sizeof eb), 0);
+    fputs("partial", f.fp);
+    ck_assert_uint_eq(gp_atomic_pending(names, 4), 1);
+    ck_assert_str_eq(names[0], f.tmppath);
+    ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), list, sizeof list), 2);
+    ck_assert_int_eq(gp_atomic_cleanup(), 1);
+    ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), list, sizeof list), 1);
+    gp_atomic_abort(&f);
+    ck_assert_uint_eq(gp_atomic_pending(NULL, 0), 0);
+    umask(old);
+    FILE *r = fopen(tu_tmpdir_path("a"), "r");
+    ck_assert_int_eq(fgetc(r), 'o');
+    fclose(r);
+}
+END_TEST
+
+/* A failed commit (target is a directory) removes the temporary file. */
+START_TEST(test_atomic_failed_commit_leaves_nothing) {
+    char list[256];
+    ck_assert_int_eq(mkdir(tu_tmpdir_path("d"), 0755), 0);
+    write_text("d/x", "x");
+    ck_assert_int_eq(gp_atomic_write(tu_tmpdir_path("d"), "new", 3, eb, sizeof eb),
+                     GSL_EFAILED);
+    ck_assert_msg(strstr(eb, "rename failed") && !strchr(eb, '\n'), "%s", eb);
+    ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), list, sizeof list), 1);
+    ck_assert_uint_eq(gp_atomic_pending(NULL, 0), 0);
+}
+END_TEST
+
+static Suite *make_dump_suite(void) {
+    Suite *s = suite_create("dump");
+    TCase *props = tcase_create("Properties");
+    TCase *core = tcase_create("Core");
+    TCase *errs = tcase_create("Errors");
+    tcase_add_checked_fixture(props, setup, teardown);
+    tcase_add_loop_test(props, test_dump_gradient_matches_numeric, 0, (int)tu_cases(24));
+    suite_add_tcase(s, props);
+    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_add_loop_test(core, test_dump_round_trips_json_and_dir, 0, 3);
+    tcase_add_loop_test(core, test_dump_compare_names_a_wrong_entry, 0, 8);
+    tcase_add_loop_test(core, test_dump_compare_infers_precision_per_tensor, 0, 8);
+    tcase_add_test(core, test_dump_compare_finiteness);
+    tcase_add_loop_test(core, test_atomic_mode_and_cleanup, 0, 2);
+    suite_add_tcase(s, core);
+    tcase_add_checked_fixture(errs, setup, teardown);
+    tcase_add_loop_test(errs, test_dump_read_candidate_errors, 0, 5);
+    tcase_add_test(errs, test_dump_matrix_json_checks_rows_first);
+    tcase_add_test(errs, test_dump_matrix_uint8_rule);
+    tcase_add_test(errs, test_dump_write_dir_keeps_foreign_directory);
+    tcase_add_test(errs, test_atomic_failed_commit_leaves_nothing);
+    suite_add_tcase(s, errs);
+    return s;
+}
+
+int main(void) {
+    return tu_run_suite(make_dump_suite());
+}
