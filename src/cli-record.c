@@ -179,8 +179,9 @@ static int replay_check(const char *path, const gp_record *rec) {
     gp_fcheck_opts go;
     gp_fcheck_opts_default(&go, GP_FLOAT64);
     gp_fcheck_report *r = gp_formula_report_alloc(rec->formula, rec->net, rec->X->size2);
-    int s = r ? gp_check_formula(rec->formula, rec->net, rec->X, rec->Y, &rec->reg, &go, r)
-              : GSL_ENOMEM;
+    int s =
+        r ? gp_check_formula(rec->formula, rec->net, rec->X, rec->Y, &rec->reg, &go, r)
+          : GSL_ENOMEM;
     if (s) {
         gp_fcheck_report_free(r);
         return cli_input_error(gsl_strerror(s));

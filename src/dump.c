@@ -571,9 +571,10 @@ static void compare_tensor(gp_fcheck_report *r, size_t t, const gsl_matrix *O,
 int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
                     const gp_dump_compare_opts *opts, gp_fcheck_report **report,
                     gp_precision *precision) {
-    gp_tensor_range t[GP_DUMP_MAX_TENSORS] = {{NULL, 0, 0, 0}};
+    gp_tensor_range t[GP_DUMP_MAX_TENSORS];
     size_t slot[GP_DUMP_MAX_TENSORS], nt = 0, total = 0;
     *report = NULL;
+    memset(t, 0, sizeof t); /* kind and layer unused: dump tensors are named */
     if (o->n != cand->n)
         GSL_ERROR("the dumps have different numbers of layers", GSL_EBADLEN);
     for (size_t i = 0; i < o->n; i++) {

@@ -92,8 +92,8 @@ int gp_record_write_check(const char *path, gp_formula formula, const gp_network
         size_t j, k;
         gp_fcheck_entry_locate(r, e, &kind, NULL, &j, &k);
         json_t *f = json_pack("{s:s, s:I, s:I}", "tensor", r->tensors[e->tensor].name,
-                              "row", (json_int_t)j, kind == GP_TENSOR_Z ? "sample" : "col",
-                              (json_int_t)k);
+                              "row", (json_int_t)j,
+                              kind == GP_TENSOR_Z ? "sample" : "col", (json_int_t)k);
         json_object_set_new(f, "analytic", num(e->analytic));
         json_object_set_new(f, "numeric", num(e->numeric));
         json_object_set_new(f, "error_estimate", num(e->abserr));

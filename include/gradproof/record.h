@@ -56,17 +56,17 @@ int gp_record_write_compare(const char *path, const gp_network *net, const gsl_m
                             char *errbuf, size_t errlen);
 /* A failed derivation check of `formula` on a case (its seed and index), with the
  * failing worst entries of r. */
-int gp_record_write_check(const char *path, gp_formula formula,
-                          const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+int gp_record_write_check(const char *path, gp_formula formula, const gp_network *net,
+                          const gsl_matrix *X, const gsl_matrix *Y,
                           const gp_regularization *reg, unsigned long seed,
                           size_t case_index, const gp_fcheck_report *r, char *errbuf,
                           size_t errlen);
 
 /* Shrink-then-record: a case on which `formula` fails is shrunk with gp_shrink_case
- * (at most 2000 evaluations) while gp_check_formula still fails on it, then written to path. Returns
- * GSL_SUCCESS with a one-line summary in msg ("shrunk in 12 steps to sizes [2,1], 1
- * samples; recorded in PATH"), or a status with the reason in msg (GSL_EFAILED when
- * the failure does not reproduce on the case, I/O errors, GSL_ENOMEM). */
+ * (at most 2000 evaluations) while gp_check_formula still fails on it, then written to
+ * path. Returns GSL_SUCCESS with a one-line summary in msg ("shrunk in 12 steps to sizes
+ * [2,1], 1 samples; recorded in PATH"), or a status with the reason in msg (GSL_EFAILED
+ * when the failure does not reproduce on the case, I/O errors, GSL_ENOMEM). */
 int gp_record_check_failure(const char *path, gp_formula formula,
                             const gp_regularization *reg, const gp_network *net,
                             const gsl_matrix *X, const gsl_matrix *Y, unsigned long seed,
