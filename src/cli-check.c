@@ -72,7 +72,8 @@ static void report_failure(const gp_network *net, const gsl_matrix *X,
     if (!*record)
         return;
     char msg[512];
-    int rc = gp_record_check_failure(*record, f, reg, net, X, Y, seed, i, msg, sizeof msg);
+    int rc =
+        gp_record_check_failure(*record, f, reg, net, X, Y, seed, i, msg, sizeof msg);
     fprintf(stderr, CLI_NAME ": %s%s\n", rc ? "--record: " : "", msg);
     *record = NULL; /* one record: the first failure */
 }

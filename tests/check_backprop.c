@@ -169,9 +169,8 @@ static int wrong_quad_delta(const gsl_vector *z, const gsl_vector *a, const gsl_
 }
 
 /* A failed property: shrink and record the case, and say where in the message. */
-static void note_record(char *msg, size_t len, gp_formula f,
-                        const gp_regularization *reg, const tu_case *c,
-                        unsigned long salt, size_t i) {
+static void note_record(char *msg, size_t len, gp_formula f, const gp_regularization *reg,
+                        const tu_case *c, unsigned long salt, size_t i) {
     size_t k = strlen(msg);
     snprintf(msg + k, len - k, "; %s", tu_record(TU_PROG, f, reg, c, salt, i));
 }
