@@ -58,7 +58,7 @@ static int oracle_usage(FILE *out) {
     return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-#define input_error cli_input_error
+#define input_error(msg) cli_input_error(NULL, "%s", (msg))
 
 static gsl_matrix *transposed(gsl_matrix *m) {
     gsl_matrix *t = gsl_matrix_alloc(m->size2, m->size1);

@@ -10,22 +10,17 @@
 
 #include "cli-record.h"
 
-int cli_input_error(const char *msg) {
-    fprintf(stderr, CLI_NAME ": %s\n", msg);
-    return CLI_EXIT_INPUT;
-}
-
 int cli_write_json(const json_t *v, const char *path) {
     char err[GP_IDX_ERRLEN] = "";
     char *text = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17));
     size_t n = text ? strlen(text) : 0;
     int r;
     if (text == NULL)
-        return cli_input_error("out of memory");
+        return cli_input_error(NULL, "out of memory");
     text[n] = '\n'; /* json_dumps leaves room for its NUL: the newline replaces it */
     r = gp_atomic_write(path, text, n + 1, err, sizeof err);
     free(text);
-    return r ? cli_input_error(err) : 0;
+    return r ? cli_input_error(NULL, "%s", err) : 0;
 }
 
 void print_report(FILE *f, const gp_fcheck_report *r, const gp_precision *prec,
@@ -149,10 +144,10 @@ static int replay_compare(const char *path, const gp_record *rec, const char *cp
     if (cpath) {
         /* The oracle's shapes are needed to read the candidate. */
         if (gp_dump_compute(rec->net, rec->X, rec->Y, &rec->reg, &o))
-            return cli_input_error("replay: the oracle could not be computed");
+            return cli_input_error(NULL, "replay: the oracle could not be computed");
         if (gp_dump_read(cpath, &o, &cd, err, sizeof err)) {
             gp_dump_free(&o);
-            return cli_input_error(err);
+            return cli_input_error(NULL, "%s", err);
         }
     }
     s = gp_record_replay_compare(rec, cpath ? &cd : NULL, opts, &r, prec);
@@ -161,7 +156,7 @@ static int replay_compare(const char *path, const gp_record *rec, const char *cp
     if (s) {
         gp_fcheck_report_free(r);
         snprintf(err, sizeof err, "%s: %s", path, gsl_strerror(s));
-        return cli_input_error(err);
+        return cli_input_error(NULL, "%s", err);
     }
     printf("replay %s: compare record, %s%s, %zu values in %zu tensors\n", path,
            cpath ? "fresh candidate " : "recorded entries", cpath ? cpath : "",
@@ -184,7 +179,7 @@ static int replay_check(const char *path, const gp_record *rec) {
           : GSL_ENOMEM;
     if (s) {
         gp_fcheck_report_free(r);
-        return cli_input_error(gsl_strerror(s));
+        return cli_input_error(NULL, "%s", gsl_strerror(s));
     }
     printf("replay %s: check record (%s), %zu entries checked, %zu failed\n", path,
            rec->formula == GP_FORMULA_DELTA ? "delta" : "params", r->n_checked,
@@ -238,7 +233,7 @@ int cmd_replay(int argc, char **argv) {
     char err[GP_IDX_ERRLEN] = "";
     gp_record *rec = NULL;
     if (gp_record_read(path, &rec, err, sizeof err))
-        return cli_input_error(err);
+        return cli_input_error(NULL, "%s", err);
     int status;
     if (rec->kind == GP_RECORD_CHECK && cpath)
         status = cli_error("replay",

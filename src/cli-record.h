@@ -8,12 +8,6 @@
 
 #include "cli.h"
 
-/* Exit status for an unusable input file (oracle, compare, replay). */
-#define CLI_EXIT_INPUT 2
-
-/* Print "gradproof: <msg>" on stderr and return CLI_EXIT_INPUT. */
-int cli_input_error(const char *msg);
-
 /* The per-tensor table (with each tensor's precision when prec is not NULL), the worst
  * offenders and the first disagreement in computation order. */
 void print_report(FILE *f, const gp_fcheck_report *r, const gp_precision *prec,
