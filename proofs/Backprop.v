@@ -14,14 +14,10 @@
 
 From Coq Require Import Reals Lra Lia.
 From Coquelicot Require Import Coquelicot.
-From Gradproof Require Import Common Sigmoid CrossEntropy OutputError.
+From Gradproof Require Import Common Sigmoid CrossEntropy OutputError Gradient.
 Open Scope R_scope.
 
-(** [layer m W b a] is [W a + b] for an input [a] of length [m]. *)
-Definition layer (m : nat) (W : nat -> nat -> R) (b a : nat -> R) : nat -> R :=
-  fun j => fsum m (fun k => W j k * a k) + b j.
-
-Definition act (z : nat -> R) : nat -> R := fun j => sigma (z j).
+(** [layer], [act] and [delta1] are defined in Gradient.v. *)
 
 (** Replace entry [(j, k)] of a matrix by [t]. *)
 Definition upd2 (W : nat -> nat -> R) (j k : nat) (t : R) : nat -> nat -> R :=
@@ -32,11 +28,6 @@ Definition net_cost (n0 n1 : nat) (g : (nat -> R) -> R)
   (W1 : nat -> nat -> R) (b1 : nat -> R) (W2 : nat -> nat -> R) (b2 : nat -> R)
   (x : nat -> R) : R :=
   g (layer n1 W2 b2 (act (layer n0 W1 b1 x))).
-
-(** BP1 for the hidden layer: [delta^1 = ((W^2)^T delta^2) (.) sigma'(z^1)]. *)
-Definition delta1 (n2 : nat) (W2 : nat -> nat -> R) (delta2 z1 : nat -> R)
-  (j : nat) : R :=
-  fsum n2 (fun i => W2 i j * delta2 i) * sigma' (z1 j).
 
 Section TwoLayer.
 
