@@ -72,9 +72,11 @@ rm -rf "$area" || fail "cannot clear $area"
 mkdir -p "$area" || fail "cannot create $area (build dir must be writable)"
 
 if [ "$have_coq" = yes ]; then
-  echo 'From Coquelicot Require Import Coquelicot.' > "$area/Probe.v"
+  printf '%s\n' 'From Coquelicot Require Import Coquelicot.' \
+    'From Flocq Require Import Core.' 'From Gappa Require Import Gappa_tactic.' \
+    > "$area/Probe.v"
   if ! (cd "$area" && timeout 120 "$COQC" -q Probe.v) >"$area/probe.log" 2>&1; then
-    have_coq="no (Coquelicot not loadable: $(head -n 3 "$area/probe.log" | tr '\n' ' '))"
+    have_coq="no (Coquelicot, Flocq or Gappa not loadable: $(head -n 3 "$area/probe.log" | tr '\n' ' '))"
   fi
   rm -f "$area"/Probe.*
 fi
@@ -83,7 +85,8 @@ if [ "$have_coq" != yes ]; then
     skip "Coq/Coquelicot unavailable: $have_coq"
   fi
   fail "proofs are required (GP_PROOFS=yes) but Coq/Coquelicot is unavailable: $have_coq.
-  Install coq 8.16 and Coquelicot (Debian/Ubuntu: apt-get install coq libcoq-coquelicot),
+  Install coq 8.16, Coquelicot, Flocq and Gappa (Debian/Ubuntu: apt-get install coq
+  libcoq-coquelicot libcoq-flocq libcoq-gappa gappa),
   or configure with --enable-proofs=no."
 fi
 
