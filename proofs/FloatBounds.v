@@ -11,6 +11,8 @@
       within [14u];
     - [softplus_fl_error]: [gp_softplus] within [9u] (libm's [log1p] within
       one ulp too, hypothesis);
+    - [xent_term_fl_error]: one output's cross-entropy from [z],
+      [y sp(-z) + (1 - y) sp(z)] for [0 <= y <= 1], within [13u];
     - [dot_gamma_n]: a sum of [n] rounded products (a layer's
       [sum_k W_jk a_k]) within [gamma_n = n u / (1 - n u)] of
       [sum_k |W_jk a_k|] (for a rounding with the standard model
@@ -389,4 +391,74 @@ Proof.
   - rewrite Rplus_0_l, Rplus_0_l. unfold fl.
     rewrite round_generic; [|now apply valid_rnd_N|exact HF].
     apply Rabs_le. split; nra.
+Qed.
+
+(** ** Cross-entropy from z, one output: [y sp(-z) + (1 - y) sp(z)] *)
+
+(** A rounded operation whose exact result is 0 or not subnormal. *)
+Definition zero_or_normal (x : R) : Prop := x = 0 \/ bpow radix2 (-1022) <= Rabs x.
+
+Lemma fl_rel0 x : zero_or_normal x -> exists d, - u <= d <= u /\ fl x = x * (1 + d).
+Proof.
+  intros [->|H]; [|apply fl_rel, H].
+  exists 0. split; [unfold u; lra|]. unfold fl. rewrite round_0; [ring|].
+  now apply valid_rnd_N.
+Qed.
+
+Lemma softplus_pos z : 0 < softplus z.
+Proof.
+  unfold softplus. rewrite <- ln_1. apply ln_increasing; [lra|].
+  pose proof (exp_pos z). lra.
+Qed.
+
+Lemma rel_of_abs a A k :
+  0 < a -> Rabs (A - a) <= k * a -> exists r, - k <= r <= k /\ A = a * (1 + r).
+Proof.
+  intros Ha H. exists ((A - a) / a). split; [|field; lra].
+  apply Rabs_le_inv in H. split;
+    (apply (Rmult_le_reg_r a); [lra|]; unfold Rdiv;
+     rewrite Rmult_assoc, Rinv_l by lra; lra).
+Qed.
+
+Theorem xent_term_fl_error y z E1 L1 E2 L2 :
+  0 <= y <= 1 ->
+  exp_within_ulp (- Rabs (- z)) E1 -> log1p_within_ulp E1 L1 ->
+  generic_format radix2 (FLT_exp (-1074) 53) L1 ->
+  exp_within_ulp (- Rabs z) E2 -> log1p_within_ulp E2 L2 ->
+  generic_format radix2 (FLT_exp (-1074) 53) L2 ->
+  let S1 := softplus_fl (- z) L1 in let S2 := softplus_fl z L2 in
+  zero_or_normal (1 - y) -> zero_or_normal (y * S1) ->
+  zero_or_normal (fl (1 - y) * S2) ->
+  zero_or_normal (fl (y * S1) + fl (fl (1 - y) * S2)) ->
+  Rabs (fl (fl (y * S1) + fl (fl (1 - y) * S2)) - xent y (sigma z))
+  <= 13 * u * xent y (sigma z).
+Proof.
+  intros Hy HE1 HL1 HF1 HE2 HL2 HF2 S1 S2 N0 N1 N2 N3.
+  destruct (rel_of_abs _ _ _ (softplus_pos (- z))
+              (softplus_fl_error (- z) E1 L1 HE1 HL1 HF1)) as [s1 [Hs1 ES1]].
+  destruct (rel_of_abs _ _ _ (softplus_pos z)
+              (softplus_fl_error z E2 L2 HE2 HL2 HF2)) as [s2 [Hs2 ES2]].
+  fold S1 in ES1. fold S2 in ES2.
+  destruct (fl_rel0 _ N0) as [d0 [Hd0 D0]].
+  destruct (fl_rel0 _ N1) as [d1 [Hd1 D1]].
+  destruct (fl_rel0 _ N2) as [d2 [Hd2 D2]].
+  destruct (fl_rel0 _ N3) as [d3 [Hd3 D3]].
+  rewrite D3, D1, D2, D0, ES1, ES2, xent_fn_z_form.
+  pose proof (softplus_pos z). pose proof (softplus_pos (- z)).
+  set (A := y * softplus (- z)). set (B := (1 - y) * softplus z).
+  assert (HA : 0 <= A) by (unfold A; nra).
+  assert (HB : 0 <= B) by (unfold B; nra).
+  set (c1 := (1 + s1) * (1 + d1) * (1 + d3) - 1).
+  set (c2 := (1 + d0) * (1 + s2) * (1 + d2) * (1 + d3) - 1).
+  replace ((y * (softplus (- z) * (1 + s1)) * (1 + d1)
+            + (1 - y) * (1 + d0) * (softplus z * (1 + s2)) * (1 + d2)) * (1 + d3)
+           - (A + B))
+    with (A * c1 + B * c2) by (unfold A, B, c1, c2; ring).
+  assert (C1 : - (13 * u) <= c1 <= 13 * u) by (unfold c1, u in *; gappa).
+  assert (C2 : - (13 * u) <= c2 <= 13 * u) by (unfold c2, u in *; gappa).
+  pose proof (Rmult_le_compat_l A _ _ HA (proj1 C1)).
+  pose proof (Rmult_le_compat_l A _ _ HA (proj2 C1)).
+  pose proof (Rmult_le_compat_l B _ _ HB (proj1 C2)).
+  pose proof (Rmult_le_compat_l B _ _ HB (proj2 C2)).
+  apply Rabs_le. fold A B. split; lra.
 Qed.
