@@ -18,7 +18,7 @@
 
 From Coq Require Import Reals Lra Lia FunctionalExtensionality.
 From Coquelicot Require Import Coquelicot.
-From Gradproof Require Import Common Sigmoid Gradient.
+From Gradproof Require Import Common Sigmoid Gradient Backprop.
 Open Scope R_scope.
 
 Section Network.
@@ -246,3 +246,26 @@ Theorem bp1_output_error_any_cost W L (C : (nat -> R) -> R) ga :
 Proof. apply has_grad_act. Qed.
 
 End Network.
+
+(** Backprop.v's [bp4_hidden_weight], re-derived from the depth-[L] theorem
+    at [L = 2] (with the composing gradient as hypothesis). *)
+Corollary bp4_hidden_weight_from_depth_L n0 n1 n2 g W1 b1 W2 b2 x delta2 j k :
+  has_grad n2 g (layer n1 W2 b2 (act (layer n0 W1 b1 x))) delta2 ->
+  (j < n1)%nat -> (k < n0)%nat ->
+  is_derive (fun t => net_cost n0 n1 g (upd2 W1 j k t) b1 W2 b2 x) (W1 j k)
+            (delta1 n2 W2 delta2 (layer n0 W1 b1 x) j * x k).
+Proof.
+  intros Hg Hj Hk.
+  set (sz := fun l => match l with O => n0 | 1 => n1 | _ => n2 end).
+  set (Wf := fun l => match l with 1 => W1 | _ => W2 end).
+  set (bf := fun l => match l with 1 => b1 | _ => b2 end).
+  apply (is_derive_ext (fun t => g (zfb sz x (updW Wf 1 j k t) bf 2))).
+  { intros t.
+    assert (E : upd2 W1 j k t = updW Wf 1 j k t 1).
+    { apply functional_extensionality. intros r. unfold upd2, updW. simpl.
+      destruct (Nat.eqb r j) eqn:E; [apply Nat.eqb_eq in E; subst r|]; reflexivity. }
+    unfold net_cost. rewrite E. reflexivity. }
+  pose proof (bp4_weight_any_depth sz bf x Wf 2 g delta2 1 j k
+                ltac:(lia) Hj Hk Hg) as H.
+  rewrite delta_step in H by lia. rewrite delta_top in H. exact H.
+Qed.
