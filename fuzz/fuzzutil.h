@@ -1,0 +1,68 @@
+/* fuzz/fuzzutil.h: what every libFuzzer harness of fuzz/ shares. The readers take a
+ * path, so the input becomes a file without touching the disk: a memfd, opened again by
+ * the reader as /proc/self/fd/N (a new open file description, offset 0). */
+#ifndef GRADPROOF_FUZZUTIL_H
+#define GRADPROOF_FUZZUTIL_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+/* libFuzzer's entry points. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A finding: the message names the broken promise, abort() makes libFuzzer save the
+ * input. */
+#define FUZZ_CHECK(cond, what)                                                           \
+    do {                                                                                 \
+        if (!(cond)) {                                                                   \
+            fprintf(stderr, "fuzz: %s (%s:%d)\n", what, __FILE__, __LINE__);             \
+            abort();                                                                     \
+        }                                                                                \
+    } while (0)
+
+/* The library reports through gsl_error; its default handler aborts, which would make
+ * every rejected input a "crash". */
+static inline void fuzz_init(void) {
+    gsl_set_error_handler_off();
+}
+
+/* Put data[0..size) into memfd number `slot` (0..3) and return its path, valid until
+ * the next call with the same slot. */
+static inline const char *fuzz_file(int slot, const uint8_t *data, size_t size) {
+    static int fd[4] = {-1, -1, -1, -1};
+    static char path[4][64];
+    if (fd[slot] < 0) {
+        fd[slot] = memfd_create("gradproof-fuzz", 0);
+        FUZZ_CHECK(fd[slot] >= 0, "memfd_create failed");
+        snprintf(path[slot], sizeof path[slot], "/proc/self/fd/%d", fd[slot]);
+    }
+    FUZZ_CHECK(ftruncate(fd[slot], 0) == 0, "ftruncate failed");
+    FUZZ_CHECK(size == 0 || pwrite(fd[slot], data, size, 0) == (ssize_t)size,
+               "pwrite failed");
+    return path[slot];
+}
+
+/* A private directory for files that must live in a real directory (atomic writes,
+ * the MNIST file names): under /dev/shm when it exists, else $TMPDIR or /tmp. Removed
+ * with its files at exit by the harness that made it. */
+static inline const char *fuzz_dir(void) {
+    static char dir[256];
+    if (dir[0] == '\0') {
+        const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/gradproof-fuzz-XXXXXX", base ? base : "/tmp");
+        FUZZ_CHECK(mkdtemp(dir) != NULL, "mkdtemp failed");
+    }
+    return dir;
+}
+
+#endif
