@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: install dependencies, build with warnings as
 # errors, run make check (property tests, mutation controls, proofs, CLI tests),
-# make distcheck, and a 1-epoch training run on the real MNIST data (> 90 % required).
+# make distcheck, a 1-epoch training run on the real MNIST data (> 90 % required),
+# make check again under ASan + UBSan, and every fuzz harness for FUZZ_SECONDS (20).
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh
@@ -11,15 +12,32 @@ sh scripts/build.sh --enable-werror --enable-proofs=yes
 sh scripts/fetch-mnist.sh data
 GP_MNIST_DIR=$(pwd)/data
 export GP_MNIST_DIR
-status=0
-make -j"$(nproc)" check || status=$?
-if [ "$status" -ne 0 ]; then
-    # Show the logs of the tests that failed.
-    for log in $(grep -l -E '^:test-result: (FAIL|ERROR)' tests/*.trs 2>/dev/null); do
-        echo "==== ${log%.trs}.log"; cat "${log%.trs}.log"
-    done
-    exit "$status"
-fi
+# make check in build directory $1 (further arguments go to make); on failure show the
+# logs of the tests that failed and stop.
+check_in() {
+    dir=$1
+    shift
+    status=0
+    make -C "$dir" -j"$(nproc)" "$@" check || status=$?
+    if [ "$status" -ne 0 ]; then
+        for log in $(grep -l -E '^:test-result: (FAIL|ERROR)' "$dir"/tests/*.trs 2>/dev/null); do
+            echo "==== ${log%.trs}.log"; cat "${log%.trs}.log"
+        done
+        exit "$status"
+    fi
+}
+check_in .
 make -j"$(nproc)" distcheck
 sh scripts/mnist-check.sh
+# make check again under AddressSanitizer + UndefinedBehaviorSanitizer, every report
+# fatal, in a separate build (build/sanitizers); the proofs ran above. Sanitized code
+# runs a few times slower, so Check's per-test time limits are stretched.
+sh scripts/vpath-build.sh build/sanitizers --enable-werror --enable-sanitizers --enable-proofs=no
+CK_TIMEOUT_MULTIPLIER=10
+export CK_TIMEOUT_MULTIPLIER
+check_in build/sanitizers/obj
+unset CK_TIMEOUT_MULTIPLIER
+# Every libFuzzer harness of fuzz/ for a short budget (clang, in build/fuzz); any
+# finding fails. The README gives the longer run.
+FUZZ_SECONDS=${FUZZ_SECONDS:-20} sh scripts/fuzz.sh
 echo "test-all: every check passed"

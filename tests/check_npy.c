@@ -310,8 +310,9 @@ START_TEST(test_npy_rejects_bad_header) {
 END_TEST
 
 START_TEST(test_npy_rejects_bad_magic_and_version) {
+    static const char zip[] = "PK\x03\x04 a zip, perhaps an .npz";
     unsigned char data[8] = {0};
-    write_bytes("x.npy", "PK\x03\x04 a zip, perhaps an .npz", 30);
+    write_bytes("x.npy", zip, sizeof zip - 1);
     EXPECT_READ("x.npy", 0, GSL_EINVAL, "not an .npy file (bad magic string)");
     write_bytes("y.npy", "\x93NUMPX\x01\x00", 8);
     EXPECT_READ("y.npy", 0, GSL_EINVAL, "bad magic");

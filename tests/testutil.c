@@ -320,7 +320,8 @@ void tu_tmpdir_remove(void) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        unlink(p);
+        if (unlink(p) != 0)
+            rmdir(p); /* an empty directory a test made */
     }
     closedir(d);
     rmdir(tmpdir);
