@@ -23,6 +23,11 @@ if [ -f config.status ]; then
             cp -p "$dir/stage/$f" "$dir/src/$f"
         fi
     done
+    # Files the new tarball no longer has (moved or deleted sources) must not linger:
+    # an old src/cli.h would shadow cli/cli.h.
+    (cd "$dir/src" && find . -type f) | while read -r f; do
+        [ -e "$dir/stage/$f" ] || rm -f "$dir/src/$f"
+    done
     rm -rf "$dir/stage"
     src=$dir/src
 fi
