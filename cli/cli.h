@@ -16,7 +16,9 @@
 enum {
     CLI_EXIT_OK = 0,   /* success: written, trained, the check or comparison passed */
     CLI_EXIT_FAIL = 1, /* usage error, unwritable output, failed check or comparison */
-    CLI_EXIT_INPUT = 2 /* an input file is missing, unreadable, corrupt or does not fit */
+    CLI_EXIT_INPUT =
+        2, /* an input file is missing, unreadable, corrupt or does not fit */
+    CLI_EXIT_DIVERGED = 3 /* train: weights, biases or cost became NaN or infinite */
 };
 
 /* Print "gradproof: <message>" and "Try 'gradproof <cmd> --help'." on stderr; return 1.

@@ -1,6 +1,8 @@
 /* train.c: `gradproof train`, network2.py's Network(...).SGD(...) on MNIST. */
 #include <config.h>
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -379,6 +381,20 @@ static void print_epoch(const train_args *t, size_t e, double eta, double secs,
     fflush(stdout);
 }
 
+/* Divergence (issue 14): one line naming where and what to try; nothing non-finite is
+ * printed or written to --metrics, and no --save is written. */
+static int diverged(const train_args *t, size_t e, size_t batch, size_t nb, double eta,
+                    const char *what) {
+    char where[64] = "";
+    if (batch)
+        snprintf(where, sizeof where, ", batch %zu/%zu", batch, nb);
+    fprintf(stderr,
+            CLI_NAME ": " CMD ": training diverged at epoch %zu%s: %s with --eta %g; try "
+                     "a smaller --eta (e.g. %g)%s\n",
+            e, where, what, eta, eta / 10, t->opts.lambda > 0 ? " or --lambda" : "");
+    return CLI_EXIT_DIVERGED;
+}
+
 /* The epochs, until --epochs or a stop of the trainer (early stopping, schedule). */
 static int run_epochs(const train_args *t, const train_run *r, gp_trainer *tr,
                       metrics_out *mo) {
@@ -387,11 +403,19 @@ static int run_epochs(const train_args *t, const train_run *r, gp_trainer *tr,
         double eta = gp_trainer_eta(tr), t0 = cli_now(), eval_secs;
         int st = gp_trainer_epoch(tr);
         double secs = cli_now() - t0;
+        size_t nb = (r->train.n + t->opts.batch - 1) / t->opts.batch;
+        if (st == GSL_ERANGE)
+            return diverged(t, e, gp_trainer_diverged_batch(tr), nb, eta,
+                            "the weights became NaN or infinite");
         if (st)
             return cli_error(CMD, "epoch %zu failed: %s", e, gsl_strerror(st));
         if ((st = evaluate_epoch(t, r, &ev, &trf, &eval_secs)))
             return cli_error(CMD, "evaluation after epoch %zu failed: %s", e,
                              gsl_strerror(st));
+        if (!isfinite(ev.r.cost) && (t->metrics || t->mon_eval_cost))
+            return diverged(t, e, 0, nb, eta, "the evaluation cost is not finite");
+        if (trf.done && !isfinite(trf.r.cost) && (t->metrics || t->mon_train_cost))
+            return diverged(t, e, 0, nb, eta, "the training cost is not finite");
         print_epoch(t, e, eta, secs, &ev, &trf);
         metrics_row(mo, e, eta, secs, eval_secs, &ev, &trf);
         int stop;

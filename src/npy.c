@@ -278,16 +278,152 @@ static int read_fail(FILE *f, const char *path, const char *what, size_t want, s
                     got);
 }
 
+/* Element k of the data in file order, at (i, j): Fortran order varies the row index
+ * fastest. */
+static void npy_index(const npy_header *h, size_t rows, size_t cols, size_t k, size_t *i,
+                      size_t *j) {
+    *i = h->fortran ? k % rows : k / cols;
+    *j = h->fortran ? k / rows : k % cols;
+}
+
+static int nonfinite_fail(const char *path, const npy_header *h, size_t i, size_t j,
+                          double x, char *errbuf, size_t errlen) {
+    const char *what = isnan(x) ? "NaN" : "infinite";
+    if (h->ndim == 2)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: element [%zu, %zu] is %s", path,
+                        i, j, what);
+    if (h->ndim == 1)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: element [%zu] is %s", path, i,
+                        what);
+    return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: the scalar is %s", path, what);
+}
+
+/* The data, into m at once when the file's size was checked (m != NULL), else into
+ * flat[] in file order: without a file size (pipes) flat grows by doubling as data
+ * arrives, so memory follows the bytes received (at most twice the decoded size received
+ * so far), never the header's shape alone. */
+static int read_data(FILE *f, const char *path, const npy_header *h, size_t rows,
+                     size_t cols, unsigned flags, gsl_matrix *m, double **flat,
+                     char *errbuf, size_t errlen) {
+    unsigned char buf[8192];
+    size_t nelem = rows * cols, cap = 0, done, k;
+    for (done = 0; done < nelem;) {
+        size_t want = nelem - done, n;
+        if (want > sizeof buf / h->itemsize)
+            want = sizeof buf / h->itemsize;
+        n = fread(buf, h->itemsize, want, f);
+        if (m == NULL && done + n > cap) {
+            size_t ncap = cap < 1024 ? 1024 : cap;
+            double *p;
+            while (ncap < done + n)
+                ncap *= 2;
+            p = realloc(*flat, (ncap < nelem ? ncap : nelem) * sizeof **flat);
+            if (p == NULL)
+                return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
+            *flat = p;
+            cap = ncap < nelem ? ncap : nelem;
+        }
+        for (k = 0; k < n; k++, done++) {
+            double x = decode(buf + k * h->itemsize, h->dt);
+            size_t i, j;
+            npy_index(h, rows, cols, done, &i, &j);
+            if ((flags & GP_NPY_FINITE) && !isfinite(x))
+                return nonfinite_fail(path, h, i, j, x, errbuf, errlen);
+            /* Bytes are pixel intensities: the same x / 255 as gp_idx_images_to_matrix.
+             */
+            if (h->dt == DT_U1 && (flags & GP_NPY_U8_UNIT))
+                x /= 255.0;
+            if (m != NULL)
+                m->data[i * m->tda + j] = x;
+            else
+                (*flat)[done] = x;
+        }
+        if (n < want)
+            return read_fail(f, path, "data", nelem * h->itemsize, done * h->itemsize,
+                             errbuf, errlen);
+    }
+    /* For pipes and other files without a size: insist on end of file here. */
+    if (fgetc(f) != EOF)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: trailing data after the %zu data bytes", path,
+                        nelem * h->itemsize);
+    return GSL_SUCCESS;
+}
+
+/* The header: magic, version, length, dict. */
+static int read_header(FILE *f, const char *path, npy_header *h, size_t *start,
+                       char *errbuf, size_t errlen) {
+    unsigned char pre[12];
+    char *text;
+    size_t got, lenbytes, hlen;
+    int status;
+    got = fread(pre, 1, 8, f);
+    if (got < MAGIC_LEN ? memcmp(pre, MAGIC, got) != 0
+                        : memcmp(pre, MAGIC, MAGIC_LEN) != 0)
+        return ferror(f) ? read_fail(f, path, "", 0, 0, errbuf, errlen)
+                         : GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                                    "%s: not an .npy file (bad magic string)", path);
+    if (got < 8)
+        return read_fail(f, path, "header", 10, got, errbuf, errlen);
+    if ((pre[6] != 1 && pre[6] != 2 && pre[6] != 3) || pre[7] != 0)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: unsupported .npy format version %u.%u (1.0, 2.0, 3.0 are)",
+                        path, pre[6], pre[7]);
+    lenbytes = pre[6] == 1 ? 2 : 4;
+    got = fread(pre + 8, 1, lenbytes, f);
+    if (got < lenbytes)
+        return read_fail(f, path, "header", 8 + lenbytes, 8 + got, errbuf, errlen);
+    hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
+    if (lenbytes == 4)
+        hlen |= (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
+    if (hlen > MAX_HEADER)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: header length %zu is absurd",
+                        path, hlen);
+    text = malloc(hlen + 1);
+    if (text == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
+    got = fread(text, 1, hlen, f);
+    if (got < hlen) {
+        status = read_fail(f, path, "header", hlen, got, errbuf, errlen);
+    } else {
+        text[hlen] = '\0';
+        memset(h, 0, sizeof *h);
+        status = parse_header(path, text, hlen, h, errbuf, errlen);
+    }
+    free(text);
+    *start = 8 + lenbytes + hlen;
+    return status;
+}
+
+/* The data length against the file's size, before anything is allocated (regular
+ * files; *sized tells whether the size was known). */
+static int check_size(FILE *f, const char *path, size_t start, size_t nbytes, int *sized,
+                      char *errbuf, size_t errlen) {
+    struct stat st;
+    size_t have;
+    *sized = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+    if (!*sized)
+        return GSL_SUCCESS;
+    have = (size_t)st.st_size > start ? (size_t)st.st_size - start : 0;
+    if (have < nbytes)
+        return GPI_FAIL(errbuf, errlen, GSL_EOF,
+                        "%s: truncated: expected %zu data bytes, got %zu", path, nbytes,
+                        have);
+    if (have > nbytes)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: %zu bytes of trailing data after the %zu data bytes", path,
+                        have - nbytes, nbytes);
+    return GSL_SUCCESS;
+}
+
 int gp_npy_read(const char *path, unsigned flags, gsl_matrix **out, size_t *ndim,
                 char *errbuf, size_t errlen) {
-    unsigned char pre[12], buf[8192];
-    char *text = NULL;
-    size_t got, lenbytes, hlen, nelem, nbytes, rows, cols, k, done;
+    size_t start = 0, rows, cols, k;
+    double *flat = NULL;
     npy_header h;
     gsl_matrix *m = NULL;
-    struct stat st;
     FILE *f;
-    int status;
+    int status, sized;
 
     if (out == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the array given");
@@ -298,135 +434,46 @@ int gp_npy_read(const char *path, unsigned flags, gsl_matrix **out, size_t *ndim
     if (f == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: cannot open: %s", path,
                         strerror(errno));
-    got = fread(pre, 1, 8, f);
-    if (got < MAGIC_LEN ? memcmp(pre, MAGIC, got) != 0
-                        : memcmp(pre, MAGIC, MAGIC_LEN) != 0) {
-        status = ferror(f) ? read_fail(f, path, "", 0, 0, errbuf, errlen)
-                           : GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                                      "%s: not an .npy file (bad magic string)", path);
-        goto done;
-    }
-    if (got < 8) {
-        status = read_fail(f, path, "header", 10, got, errbuf, errlen);
-        goto done;
-    }
-    if ((pre[6] != 1 && pre[6] != 2 && pre[6] != 3) || pre[7] != 0) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                          "%s: unsupported .npy format version %u.%u (1.0, 2.0, 3.0 are)",
-                          path, pre[6], pre[7]);
-        goto done;
-    }
-    lenbytes = pre[6] == 1 ? 2 : 4;
-    got = fread(pre + 8, 1, lenbytes, f);
-    if (got < lenbytes) {
-        status = read_fail(f, path, "header", 8 + lenbytes, 8 + got, errbuf, errlen);
-        goto done;
-    }
-    hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
-    if (lenbytes == 4)
-        hlen |= (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
-    if (hlen > MAX_HEADER) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: header length %zu is absurd",
-                          path, hlen);
-        goto done;
-    }
-    text = malloc(hlen + 1);
-    if (text == NULL) {
-        status = GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
-        goto done;
-    }
-    got = fread(text, 1, hlen, f);
-    if (got < hlen) {
-        status = read_fail(f, path, "header", hlen, got, errbuf, errlen);
-        goto done;
-    }
-    text[hlen] = '\0';
-    memset(&h, 0, sizeof h);
-    status = parse_header(path, text, hlen, &h, errbuf, errlen);
+    status = read_header(f, path, &h, &start, errbuf, errlen);
     if (status != GSL_SUCCESS)
         goto done;
     rows = h.ndim >= 1 ? h.shape[0] : 1;
     cols = h.ndim == 2 ? h.shape[1] : 1;
-    if (cols > SIZE_MAX / rows || rows * cols > SIZE_MAX / h.itemsize) {
+    if (cols > SIZE_MAX / rows || rows * cols > SIZE_MAX / sizeof(double)) {
         status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: absurd shape (%zu, %zu)", path,
                           rows, cols);
         goto done;
     }
-    nelem = rows * cols;
-    nbytes = nelem * h.itemsize;
-    /* Compare with the file size before allocating (regular files only). */
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode)) {
-        size_t start = 8 + lenbytes + hlen, have;
-        have = (size_t)st.st_size > start ? (size_t)st.st_size - start : 0;
-        if (have < nbytes) {
-            status = GPI_FAIL(errbuf, errlen, GSL_EOF,
-                              "%s: truncated: expected %zu data bytes, got %zu", path,
-                              nbytes, have);
-            goto done;
-        }
-        if (have > nbytes) {
-            status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                              "%s: %zu bytes of trailing data after the %zu data bytes",
-                              path, have - nbytes, nbytes);
-            goto done;
-        }
-    }
-    m = gsl_matrix_alloc(rows, cols);
-    if (m == NULL) {
-        status = GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory for %zu x %zu",
-                          path, rows, cols);
+    status = check_size(f, path, start, rows * cols * h.itemsize, &sized, errbuf, errlen);
+    if (status != GSL_SUCCESS)
         goto done;
-    }
-    for (done = 0; done < nelem;) {
-        size_t want = nelem - done, n;
-        if (want > sizeof buf / h.itemsize)
-            want = sizeof buf / h.itemsize;
-        n = fread(buf, h.itemsize, want, f);
-        for (k = 0; k < n; k++, done++) {
-            double x = decode(buf + k * h.itemsize, h.dt);
-            /* Fortran order: the row index varies fastest. */
-            size_t i = h.fortran ? done % rows : done / cols;
-            size_t j = h.fortran ? done / rows : done % cols;
-            if ((flags & GP_NPY_FINITE) && !isfinite(x)) {
-                const char *what = isnan(x) ? "NaN" : "infinite";
-                if (h.ndim == 2)
-                    status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                                      "%s: element [%zu, %zu] is %s", path, i, j, what);
-                else if (h.ndim == 1)
-                    status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                                      "%s: element [%zu] is %s", path, i, what);
-                else
-                    status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: the scalar is %s",
-                                      path, what);
-                goto done;
-            }
-            /* Bytes are pixel intensities: the same x / 255 as gp_idx_images_to_matrix.
-             */
-            if (h.dt == DT_U1 && (flags & GP_NPY_U8_UNIT))
-                x /= 255.0;
-            m->data[i * m->tda + j] = x;
-        }
-        if (n < want) {
-            status =
-                read_fail(f, path, "data", nbytes, done * h.itemsize, errbuf, errlen);
-            goto done;
-        }
-    }
-    /* For pipes and other files without a size: insist on end of file here. */
-    if (fgetc(f) != EOF) {
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                          "%s: trailing data after the %zu data bytes", path, nbytes);
+    /* Pipes: the matrix only once all its data has arrived. */
+    if (sized && (m = gsl_matrix_alloc(rows, cols)) == NULL)
+        goto nomem;
+    status = read_data(f, path, &h, rows, cols, flags, m, &flat, errbuf, errlen);
+    if (status != GSL_SUCCESS)
         goto done;
+    if (!sized) {
+        if ((m = gsl_matrix_alloc(rows, cols)) == NULL)
+            goto nomem;
+        for (k = 0; k < rows * cols; k++) {
+            size_t i, j;
+            npy_index(&h, rows, cols, k, &i, &j);
+            m->data[i * m->tda + j] = flat[k];
+        }
     }
     if (ndim != NULL)
         *ndim = h.ndim;
     *out = m;
     m = NULL;
-    status = GSL_SUCCESS;
+    goto done;
+nomem:
+    status = GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory for %zu x %zu", path,
+                      rows, cols);
 done:
     if (m != NULL)
         gsl_matrix_free(m);
-    free(text);
+    free(flat);
     fclose(f);
     return status;
 }

@@ -74,6 +74,7 @@ struct gp_trainer {
     size_t best_epoch;          /* epoch of best, 0 if none */
     size_t since_best;          /* epochs since the last improvement (early stopping) */
     size_t since_halving;       /* epochs without improvement since eta last changed */
+    size_t diverged_batch;      /* 1-based batch of the last GSL_ERANGE; 0 = epoch end */
 };
 
 void gp_train_opts_default(gp_train_opts *opts) {
@@ -277,6 +278,28 @@ static int wait_for(gp_trainer *t, atomic_size_t *x, size_t target) {
 /* ---- an epoch ---- */
 
 /* The one-thread step of a gathered slot. */
+/* Divergence, cheaply after each batch: a non-finite value anywhere in the network
+ * reaches a^L in the forward pass, hence delta^L (BP1) and b^L's update (BP3), so
+ * testing the n_L output biases costs O(n_L) per step. */
+static int batch_finite(gp_trainer *t, size_t b) {
+    const gsl_vector *bL = t->net->p.b[t->net->p.L - 1];
+    for (size_t j = 0; j < bL->size; j++)
+        if (!isfinite(gsl_vector_get(bL, j))) {
+            t->diverged_batch = b + 1;
+            return GSL_ERANGE;
+        }
+    return GSL_SUCCESS;
+}
+
+/* Once per epoch, every weight and bias (infinities need not reach b^L). */
+static int net_finite(const gp_network *net) {
+    const gsl_vector *v = net->p.params;
+    for (size_t k = 0; k < v->size; k++)
+        if (!isfinite(gsl_vector_get(v, k)))
+            return GSL_ERANGE;
+    return GSL_SUCCESS;
+}
+
 static int step_slot(gp_trainer *t, const batch_slot *s, const gp_sgd_params *p) {
     gp_sparse_batch X;
     gsl_matrix_view Y;
@@ -372,6 +395,8 @@ static int epoch_one(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
     for (size_t b = 0; b < nb && !status; b++) {
         fill_slot(t, b, &t->ring[0]);
         status = step_slot(t, &t->ring[0], p);
+        if (!status)
+            status = batch_finite(t, b);
     }
     return status;
 }
@@ -381,12 +406,16 @@ static int epoch_lead(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
     int status = GSL_SUCCESS;
     split_ctx c = {t, 0, nb};
     for (; c.b < nb && !status; c.b++)
-        if (t->mode == MODE_SPLIT)
+        if (t->mode == MODE_SPLIT) {
             status = split_step(t, &c, p, 1);
-        else {
+            if (!status)
+                status = batch_finite(t, c.b);
+        } else {
             wait_for(t, &t->produced, c.b + 1);
             status = step_slot(t, &t->ring[c.b % RING], p);
             post(t, &t->consumed, c.b + 1);
+            if (!status)
+                status = batch_finite(t, c.b);
         }
     return status;
 }
@@ -423,6 +452,12 @@ int gp_trainer_epoch(gp_trainer *t) {
     gp_sparse_sgd_reload(t->sgd);
     int status = t->mode == MODE_ONE ? epoch_one(t, &p, nb) : epoch_two(t, &p, nb);
     gp_sparse_sgd_sync(t->sgd);
+    if (!status && net_finite(t->net)) {
+        t->diverged_batch = 0;
+        status = GSL_ERANGE;
+    }
+    if (status == GSL_ERANGE)
+        GSL_ERROR("training diverged: non-finite weights or biases", GSL_ERANGE);
     if (status)
         return status;
     t->epochs++;
@@ -453,6 +488,10 @@ int gp_trainer_observe(gp_trainer *t, double accuracy, int *stop) {
             *stop = 1;
     }
     return GSL_SUCCESS;
+}
+
+size_t gp_trainer_diverged_batch(const gp_trainer *t) {
+    return t->diverged_batch;
 }
 
 size_t gp_trainer_epochs(const gp_trainer *t) {

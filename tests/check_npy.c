@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -349,6 +350,79 @@ START_TEST(test_npy_rejects_truncated) {
 }
 END_TEST
 
+/* The file's bytes through a pipe (they fit its buffer), read back as /dev/fd/N: the
+ * reader then has no file size to check the header's shape against. */
+static int read_piped(const char *name, gsl_matrix **m) {
+    unsigned char buf[8192];
+    char dev[32];
+    int fd[2], status;
+    size_t n;
+    FILE *f = fopen(tu_tmpdir_path(name), "rb");
+    ck_assert_ptr_nonnull(f);
+    n = fread(buf, 1, sizeof buf, f);
+    ck_assert(feof(f));
+    fclose(f);
+    ck_assert_int_eq(pipe(fd), 0);
+    ck_assert_int_eq(write(fd[1], buf, n), (ssize_t)n);
+    close(fd[1]);
+    snprintf(dev, sizeof dev, "/dev/fd/%d", fd[0]);
+    status = gp_npy_read(dev, 0, m, NULL, eb, sizeof eb);
+    close(fd[0]);
+    return status;
+}
+
+/* Through a pipe, the same matrices as from the file (C and Fortran order, bytes), with
+ * more elements than the reader's first buffer. */
+START_TEST(test_npy_pipe_reads_as_file) {
+    static unsigned char data[3000];
+    const char *dicts[] = {
+        "{'descr': '|u1', 'fortran_order': False, 'shape': (60, 50), }",
+        "{'descr': '|u1', 'fortran_order': True, 'shape': (60, 50), }",
+        "{'descr': '<f8', 'fortran_order': True, 'shape': (3, 5), }"};
+    size_t k, d;
+    for (k = 0; k < sizeof data; k++)
+        data[k] = (unsigned char)(k * 7 + k / 13);
+    for (d = 0; d < 3; d++) {
+        gsl_matrix *a, *b;
+        write_npy("p.npy", 1, dicts[d], data, d < 2 ? 3000 : 120);
+        ck_assert_int_eq(gp_npy_read(tu_tmpdir_path("p.npy"), 0, &a, NULL, eb, sizeof eb),
+                         GSL_SUCCESS);
+        ck_assert_int_eq(read_piped("p.npy", &b), GSL_SUCCESS);
+        ck_assert(gsl_matrix_equal(a, b));
+        gsl_matrix_free(a);
+        gsl_matrix_free(b);
+    }
+}
+END_TEST
+
+/* Issue 14: an 85-byte header declaring (20000, 20000) through a pipe made the reader
+ * allocate 3.2 GB before any data arrived. Under an address-space limit of 256 MB above
+ * the current size, the read must fail as truncated, not for lack of memory. (ASan
+ * reserves its shadow memory as address space, so there the limit is not applied.) */
+START_TEST(test_npy_pipe_huge_shape_allocates_nothing) {
+    unsigned char data[16] = {0};
+    gsl_matrix *m = (gsl_matrix *)1;
+#if !defined(__SANITIZE_ADDRESS__)
+    struct rlimit rl;
+    unsigned long pages = 0;
+    FILE *sm = fopen("/proc/self/statm", "r");
+    ck_assert_ptr_nonnull(sm);
+    ck_assert_int_eq(fscanf(sm, "%lu", &pages), 1);
+    fclose(sm);
+    rl.rlim_cur = rl.rlim_max =
+        pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)256 << 20);
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
+#endif
+    write_npy("huge.npy", 1,
+              "{'descr': '<f8', 'fortran_order': False, 'shape': (20000, 20000), }", data,
+              16);
+    ck_assert_int_eq(read_piped("huge.npy", &m), GSL_EOF);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(eb, "truncated: expected 3200000000 data bytes, got 16") != NULL,
+                  "%s", eb);
+}
+END_TEST
+
 START_TEST(test_npy_rejects_trailing_data) {
     unsigned char data[56] = {0};
     write_npy("t.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
@@ -460,6 +534,8 @@ static Suite *make_npy_suite(void) {
     tcase_add_test(errs, test_npy_rejects_bad_magic_and_version);
     tcase_add_test(errs, test_npy_rejects_truncated);
     tcase_add_test(errs, test_npy_rejects_trailing_data);
+    tcase_add_test(errs, test_npy_pipe_reads_as_file);
+    tcase_add_test(errs, test_npy_pipe_huge_shape_allocates_nothing);
     tcase_add_test(errs, test_npy_rejects_nonfinite_when_asked);
     tcase_add_test(errs, test_npy_rejects_wrong_shape_for_vector_and_scalar);
     tcase_add_test(errs, test_npy_io_errors);

@@ -231,4 +231,24 @@ n=$(printf '%s\n' "$out" | grep -c '^epoch ')
 out=$("$GP" train $D --sizes 784,10 --epochs 200 --schedule 1 --eta 0.5)
 printf '%s\n' "$out" | grep -q 'eta 0.25' && printf '%s\n' "$out" | grep -q 'eta has dropped to eta/128' &&
     ok "--schedule halves eta and stops at eta/128" || bad "--schedule"
+# ---- divergence (issue 14): --eta 1e6 with quadratic-linear makes the weights NaN.
+# Exit status 3, one stderr line naming epoch, batch and --eta, no nan printed, no
+# --metrics or --save written; on one and two threads. ----
+for th in 1 2; do
+    rm -f div.csv div.json
+    out=$("$GP" train $D --sizes 784,20,10 --epochs 3 --eta 1e6 --cost quadratic-linear \
+        --threads $th --metrics div.csv --save div.json --monitor-eval-cost 2> div.err)
+    st=$?
+    if [ $st -eq 3 ] && [ "$(wc -l < div.err)" -eq 1 ] &&
+        grep -q 'diverged at epoch 1, batch [0-9]*/30: the weights became NaN or infinite with --eta 1e+06; try a smaller --eta' div.err &&
+        ! printf '%s' "$out" | grep -qi nan && [ ! -e div.csv ] && [ ! -e div.json ] &&
+        [ -z "$(ls | grep '\.tmp')" ]; then
+        ok "divergence, --threads $th: status 3, $(cat div.err)"
+    else bad "divergence, --threads $th: status $st, said: $(cat div.err), out: $out"; fi
+done
+# A stable run with the same cost is not called divergent.
+"$GP" train $D --sizes 784,20,10 --epochs 2 --eta 0.5 --cost quadratic-linear \
+    --metrics ok.csv > /dev/null && ! grep -qi nan ok.csv && ok "quadratic-linear at --eta 0.5 trains" ||
+    bad "quadratic-linear at --eta 0.5"
+
 exit $fail

@@ -11,6 +11,11 @@
  * reading, so element (i, j) of the matrix is always a[i, j] of the NumPy array.
  * Writing always produces version 1.0, '<f8', C order.
  *
+ * Memory: a regular file's data length is checked against its size before the matrix is
+ * allocated; from a pipe (no size), the data is collected as it arrives (at most twice
+ * the decoded size received) and the matrix allocated only once it is complete, so a
+ * header's shape alone never causes an allocation.
+ *
  * Errors: a GSL status and, when errbuf is not NULL, a one-line message naming the file
  * and the problem (at most errlen bytes, NUL-terminated, no trailing newline):
  *   GSL_EFAILED  I/O error (open, read, write, fsync, rename); errno kept,

@@ -63,8 +63,14 @@ void gp_trainer_free(gp_trainer *t);
  * may be smaller, as in network2.py), with lambda/n over the whole training-set size
  * n. The network is current when it returns (W^1 is written back), and any change
  * made to it between epochs is picked up. GSL_EINVAL if a label is >= n_L; any status
- * of gp_sparse_sgd_step. */
+ * of gp_sparse_sgd_step. GSL_ERANGE when training diverges: the output biases b^L are
+ * tested after every batch (a NaN anywhere reaches them through a^L, BP1 and BP3, at
+ * O(n_L) per step) and every weight and bias at the end of the epoch; the epoch stops
+ * there, the network holds the non-finite values and the epoch is not counted. */
 int gp_trainer_epoch(gp_trainer *t);
+/* After gp_trainer_epoch returned GSL_ERANGE: the 1-based batch of that epoch after
+ * which b^L was non-finite, or 0 when only the end-of-epoch test found it. */
+size_t gp_trainer_diverged_batch(const gp_trainer *t);
 
 /* Report the evaluation accuracy (a fraction, or a count: only comparisons are made) of
  * the epoch just run. Updates the best value and the epochs-without-improvement
