@@ -1,0 +1,39 @@
+#!/bin/sh
+# bench/bench-python.sh: checking a [784,30,10] PyTorch model on a batch of 10, float32:
+# (a) in memory, gradproof.torch.check (time of the call, in-process), against
+# (b) files: gradproof oracle + examples/torch_peer.py + gradproof compare (wall time of
+# the three commands). Run from a built tree: sh bench/bench-python.sh [REPEATS]
+set -eu
+R=${1:-5}
+PY=/usr/bin/python3
+GP=./cli/gradproof
+T=$(mktemp -d "${TMPDIR:-/tmp}/gp-bench-py.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+export PYTHONPATH=python GRADPROOF_LIB=$PWD/src/.libs/libgradproof.so.0
+$PY - "$T" "$R" <<'EOP'
+import sys, time, numpy as np, torch, gradproof.torch as gt
+T, R = sys.argv[1], int(sys.argv[2])
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(784, 30), torch.nn.Sigmoid(),
+                            torch.nn.Linear(30, 10), torch.nn.Sigmoid())
+x = torch.rand(10, 784)
+y = torch.nn.functional.one_hot(torch.arange(10), 10).float()
+gt.from_module(model, "cross-entropy").save(f"{T}/net.json")
+np.save(f"{T}/x.npy", x.double().numpy().T); np.save(f"{T}/y.npy", y.double().numpy().T)
+gt.check(model, x, y, cost="cross-entropy")   # warm-up
+ts = []
+for _ in range(R):
+    t0 = time.perf_counter(); rep = gt.check(model, x, y, cost="cross-entropy")
+    ts.append(time.perf_counter() - t0)
+print(f"in memory: gradproof.torch.check median {np.median(ts) * 1e3:.1f} ms over {R} (ok={rep.ok})")
+EOP
+i=0; start=$(date +%s.%N)
+while [ $i -lt "$R" ]; do
+    rm -rf "$T/ref" "$T/cand"
+    $GP oracle --net "$T/net.json" --x "$T/x.npy" --y "$T/y.npy" --out-dir "$T/ref" >/dev/null
+    $PY examples/torch_peer.py "$T/ref" "$T/cand" --dtype float32
+    $GP compare "$T/ref" "$T/cand" >/dev/null
+    i=$((i + 1))
+done
+end=$(date +%s.%N)
+echo "files: oracle + torch_peer.py + compare mean $(echo "($end - $start) * 1000 / $R" | bc -l | cut -c1-6) ms over $R"

@@ -1,0 +1,11 @@
+"""gradproof in Python: the oracle and the compare rule of libgradproof, in memory.
+
+    import gradproof
+    net = gradproof.Network(sizes, weights, biases, "cross-entropy")
+    ref = gradproof.oracle(net, x, y)            # dict of float64 arrays
+    gradproof.compare(ref, mine).raise_if_failed()
+"""
+from .core import Dump, Network, oracle
+from .report import Report, check, compare
+
+__all__ = ["Network", "Dump", "oracle", "compare", "check", "Report"]

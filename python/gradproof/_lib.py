@@ -1,0 +1,115 @@
+"""ctypes bindings of libgradproof (ABI mode: no compiled extension).
+
+The library is found as $GRADPROOF_LIB, else the build tree's src/.libs, else the
+system's libgradproof.so.0. GSL's abort-on-error handler is switched off, so that a
+library error comes back as a status code and becomes a Python exception."""
+import ctypes as C
+import ctypes.util
+import os
+
+GP_MAX_LAYERS = 64
+GP_DUMP_MAX_TENSORS = 5 * GP_MAX_LAYERS + 1
+GP_GRADCHECK_MAX_WORST = 16
+GP_FLOAT64, GP_FLOAT32, GP_DUMP_INFER = 0, 1, -1
+
+
+class gsl_matrix(C.Structure):
+    _fields_ = [("size1", C.c_size_t), ("size2", C.c_size_t), ("tda", C.c_size_t),
+                ("data", C.POINTER(C.c_double)), ("block", C.c_void_p),
+                ("owner", C.c_int)]
+
+
+class gp_dump(C.Structure):
+    _fields_ = [("L", C.c_size_t), ("m", C.c_size_t), ("n", C.c_size_t),
+                ("name", (C.c_char * 32) * GP_DUMP_MAX_TENSORS),
+                ("t", C.POINTER(gsl_matrix) * GP_DUMP_MAX_TENSORS)]
+
+
+class gp_regularization(C.Structure):
+    _fields_ = [("lam", C.c_double), ("l1", C.c_double), ("n", C.c_size_t)]
+
+
+class gp_dump_compare_opts(C.Structure):
+    _fields_ = [("precision", C.c_int * GP_DUMP_MAX_TENSORS), ("n_worst", C.c_size_t)]
+
+
+class gp_fcheck_opts(C.Structure):
+    _fields_ = [("precision", C.c_int), ("h", C.c_double), ("abserr_factor", C.c_double),
+                ("atol", C.c_double), ("rtol", C.c_double), ("stol", C.c_double),
+                ("n_worst", C.c_size_t)]
+
+
+class gp_fcheck_entry(C.Structure):
+    _fields_ = [("tensor", C.c_size_t), ("index", C.c_size_t), ("coord", C.c_size_t),
+                ("analytic", C.c_double), ("numeric", C.c_double),
+                ("abserr", C.c_double), ("error", C.c_double),
+                ("rel_error", C.c_double), ("allowed", C.c_double),
+                ("score", C.c_double)]
+
+
+class gp_fcheck_tensor(C.Structure):
+    _fields_ = [("name", C.c_char * 16), ("offset", C.c_size_t), ("length", C.c_size_t),
+                ("cols", C.c_size_t), ("kind", C.c_int), ("layer", C.c_size_t),
+                ("n_checked", C.c_size_t), ("n_failed", C.c_size_t),
+                ("scale", C.c_double), ("max_abs_error", C.c_double),
+                ("max_rel_error", C.c_double), ("max_score", C.c_double)]
+
+
+class gp_fcheck_report(C.Structure):
+    _fields_ = [("n_tensors", C.c_size_t), ("tensors", C.POINTER(gp_fcheck_tensor)),
+                ("directions", gp_fcheck_tensor), ("n_checked", C.c_size_t),
+                ("n_failed", C.c_size_t), ("max_abs_error", C.c_double),
+                ("max_rel_error", C.c_double), ("sum_abs_numeric", C.c_double),
+                ("n_worst", C.c_size_t),
+                ("worst", gp_fcheck_entry * GP_GRADCHECK_MAX_WORST)]
+
+
+def _find():
+    env = os.environ.get("GRADPROOF_LIB")
+    if env:
+        return env
+    here = os.path.dirname(os.path.abspath(__file__))
+    build = os.path.join(here, "..", "..", "src", ".libs", "libgradproof.so.0")
+    if os.path.exists(build):
+        return build
+    return ctypes.util.find_library("gradproof") or "libgradproof.so.0"
+
+
+lib = C.CDLL(_find())
+_P = C.c_void_p
+_M = C.POINTER(gsl_matrix)
+_sigs = {
+    "gsl_set_error_handler_off": (_P, []),
+    "gsl_matrix_alloc": (_M, [C.c_size_t, C.c_size_t]),
+    "gsl_matrix_free": (None, [_M]),
+    "gp_netio_load_string": (C.c_int, [C.c_char_p, C.c_size_t, C.POINTER(_P),
+                                       C.c_char_p, C.c_size_t]),
+    "gp_netio_save_string": (C.c_int, [_P, C.POINTER(_P), C.c_char_p, C.c_size_t]),
+    "gp_netio_string_free": (None, [_P]),
+    "gp_network_free": (None, [_P]),
+    "gp_network_set_activation": (C.c_int, [_P, C.c_size_t, _P]),
+    "gp_activation_lookup": (_P, [C.c_char_p]),
+    "gp_cost_lookup": (_P, [C.c_char_p]),
+    "gp_cost_names": (C.c_char_p, []),
+    "gp_dump_init": (None, [C.POINTER(gp_dump), C.c_size_t]),
+    "gp_dump_free": (None, [C.POINTER(gp_dump)]),
+    "gp_dump_find": (C.c_int, [C.POINTER(gp_dump), C.c_char_p]),
+    "gp_dump_compute": (C.c_int, [_P, _M, _M, C.POINTER(gp_regularization),
+                                  C.POINTER(gp_dump)]),
+    "gp_dump_compare_opts_default": (None, [C.POINTER(gp_dump_compare_opts)]),
+    "gp_dump_compare": (C.c_int, [C.POINTER(gp_dump), C.POINTER(gp_dump),
+                                  C.POINTER(gp_dump_compare_opts),
+                                  C.POINTER(C.POINTER(gp_fcheck_report)),
+                                  C.POINTER(C.c_int)]),
+    "gp_fcheck_report_free": (None, [C.POINTER(gp_fcheck_report)]),
+    "gp_fcheck_entry_name": (None, [C.POINTER(gp_fcheck_report),
+                                    C.POINTER(gp_fcheck_entry), C.c_char_p,
+                                    C.c_size_t]),
+    "gp_fcheck_opts_compare": (None, [C.POINTER(gp_fcheck_opts), C.c_int]),
+    "gp_fcheck_rule": (C.c_int, [C.POINTER(gp_fcheck_opts), C.c_double, C.c_double,
+                                 C.c_double, C.c_double, C.POINTER(C.c_double)]),
+}
+for _name, (_res, _args) in _sigs.items():
+    _f = getattr(lib, _name)
+    _f.restype, _f.argtypes = _res, _args
+lib.gsl_set_error_handler_off()

@@ -1,0 +1,201 @@
+"""Networks, the oracle's dump and the compare rule, in memory (gradproof/dump.h)."""
+import ctypes as C
+import json
+import re
+
+import numpy as np
+
+from ._lib import (GP_DUMP_INFER, GP_FLOAT32, GP_FLOAT64, gp_dump,
+                   gp_dump_compare_opts, gp_fcheck_opts, gp_fcheck_report,
+                   gp_regularization, lib)
+
+_ERRLEN = 512
+
+
+def _to_gsl(a):
+    """A new gsl_matrix holding the 2-D float64 array a (caller frees)."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    m = lib.gsl_matrix_alloc(a.shape[0], a.shape[1])
+    if not m:
+        raise MemoryError("gsl_matrix_alloc failed")
+    C.memmove(m.contents.data, a.ctypes.data, a.nbytes)
+    return m
+
+
+def _from_gsl(m):
+    g = m.contents
+    buf = np.ctypeslib.as_array(g.data, shape=(g.size1 * g.tda,))
+    return buf.reshape(g.size1, g.tda)[:, :g.size2].copy()
+
+
+def _array(arg, value, ndim=2, shape=None):
+    """value as a finite float64 array, or a ValueError/TypeError naming arg."""
+    a = np.asarray(value)
+    if a.dtype.kind not in "fiu" or a.dtype == np.float16:
+        raise TypeError(f"{arg}: dtype {a.dtype} is not a float32/float64 array")
+    a = a.astype(np.float64)
+    if a.ndim == 1 and ndim == 2:
+        a = a.reshape(-1, 1)
+    if a.ndim != ndim:
+        raise ValueError(f"{arg}: {a.ndim}-D array, expected {ndim}-D")
+    if shape is not None and a.shape != tuple(shape):
+        raise ValueError(f"{arg}: shape {a.shape}, expected {tuple(shape)}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{arg}: contains NaN or infinity")
+    return a
+
+
+class Network:
+    """A fully connected network: sizes n_0..n_L, weights W^l (n_l x n_{l-1}), biases
+    b^l (n_l), a cost name (gp_cost_lookup) and one activation name per hidden layer
+    (default sigmoid; gp_activation_lookup)."""
+
+    def __init__(self, sizes, weights, biases, cost, activations=None):
+        self.sizes = [int(s) for s in sizes]
+        L = len(self.sizes) - 1
+        if L < 1:
+            raise ValueError(f"sizes: {sizes!r} needs at least 2 layers")
+        if len(weights) != L or len(biases) != L:
+            raise ValueError(f"weights/biases: {len(weights)}/{len(biases)} entries, "
+                             f"expected {L} (one per layer after the input)")
+        self.weights = [_array(f"weights[{l}]", w, 2,
+                               (self.sizes[l + 1], self.sizes[l]))
+                        for l, w in enumerate(weights)]
+        self.biases = [_array(f"biases[{l}]", np.reshape(b, -1), 1, (self.sizes[l + 1],))
+                       for l, b in enumerate(biases)]
+        if not isinstance(cost, str) or not lib.gp_cost_lookup(cost.encode()):
+            raise ValueError(f"cost: unknown cost {cost!r}; valid: "
+                             + lib.gp_cost_names().decode())
+        self.cost = cost
+        acts = ["sigmoid"] * (L - 1) if activations is None else list(activations)
+        if len(acts) != L - 1:
+            raise ValueError(f"activations: {len(acts)} names, expected {L - 1} "
+                             "(one per hidden layer)")
+        for i, a in enumerate(acts):
+            if not isinstance(a, str) or not lib.gp_activation_lookup(a.encode()):
+                raise ValueError(f"activations[{i}]: unknown activation {a!r}")
+        self.activations = acts
+
+    def to_json(self):
+        """network2.py's JSON (plus "activations", which network2.py ignores)."""
+        d = {"sizes": self.sizes, "weights": [w.tolist() for w in self.weights],
+             "biases": [[[float(x)] for x in b] for b in self.biases],
+             "cost": self.cost}
+        if any(a != "sigmoid" for a in self.activations):
+            d["activations"] = self.activations
+        return json.dumps(d)
+
+    @classmethod
+    def from_json(cls, text):
+        """Parsed and checked by the library (gp_netio_load_string)."""
+        raw = text.encode() if isinstance(text, str) else bytes(text)
+        with _CNet(raw) as cnet:
+            out = C.c_void_p()
+            err = C.create_string_buffer(_ERRLEN)
+            st = lib.gp_netio_save_string(cnet.p, C.byref(out), err, _ERRLEN)
+            if st:
+                raise ValueError(err.value.decode())
+            d = json.loads(C.string_at(out).decode())
+            lib.gp_netio_string_free(out)
+        acts = json.loads(raw).get("activations")
+        return cls(d["sizes"], d["weights"], d["biases"], d["cost"], acts)
+
+    @classmethod
+    def load(cls, path):
+        with open(path, "rb") as f:
+            return cls.from_json(f.read())
+
+    def save(self, path):
+        with _CNet(self) as cnet:
+            err = C.create_string_buffer(_ERRLEN)
+            lib.gp_netio_save.restype = C.c_int
+            lib.gp_netio_save.argtypes = [C.c_void_p, C.c_char_p, C.c_char_p, C.c_size_t]
+            if lib.gp_netio_save(cnet.p, str(path).encode(), err, _ERRLEN):
+                raise OSError(err.value.decode())
+        if any(a != "sigmoid" for a in self.activations):
+            with open(path) as f:
+                d = json.load(f)
+            d["activations"] = self.activations
+            with open(path, "w") as f:
+                json.dump(d, f)
+
+
+class _CNet:
+    """A gp_network built from a Network (or JSON bytes) for the length of a with."""
+
+    def __init__(self, src):
+        self.src = src
+
+    def __enter__(self):
+        raw = self.src if isinstance(self.src, bytes) else self.src.to_json().encode()
+        p = C.c_void_p()
+        err = C.create_string_buffer(_ERRLEN)
+        if lib.gp_netio_load_string(raw, len(raw), C.byref(p), err, _ERRLEN):
+            raise ValueError(err.value.decode())
+        self.p = p
+        if isinstance(self.src, Network):
+            for l, a in enumerate(self.src.activations, start=1):
+                if lib.gp_network_set_activation(p, l, lib.gp_activation_lookup(a.encode())):
+                    lib.gp_network_free(p)
+                    raise ValueError(f"activations[{l - 1}]: {a!r} refused")
+        return self
+
+    def __exit__(self, *exc):
+        lib.gp_network_free(self.p)
+
+
+class Dump(dict):
+    """The oracle's tensors by name; rows=True: z, a, delta are m x n_l."""
+    rows = False
+
+
+def _names(L):
+    d = gp_dump()
+    lib.gp_dump_init(C.byref(d), L)
+    return [d.name[i].value.decode() for i in range(d.n)]
+
+
+def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False):
+    """The oracle's dump of net on x, y (samples as columns, or as rows if rows=True):
+    cost, z1, a1, ..., delta1, dW1, db1 as float64 arrays (gradproof/dump.h)."""
+    if not isinstance(net, Network):
+        raise TypeError(f"net: a gradproof.Network expected, got {type(net).__name__}")
+    X = _array("x", x, 2)
+    Y = _array("y", y, 2)
+    if rows:
+        X, Y = X.T, Y.T
+    if X.shape[0] != net.sizes[0]:
+        raise ValueError(f"x: {X.shape[0]} inputs per sample, the network has {net.sizes[0]}")
+    if Y.shape != (net.sizes[-1], X.shape[1]):
+        raise ValueError(f"y: shape {Y.T.shape if rows else Y.shape}, expected "
+                         f"{(X.shape[1], net.sizes[-1]) if rows else (net.sizes[-1], X.shape[1])}")
+    for k, v in (("lam", lam), ("l1", l1)):
+        if not (np.isfinite(v) and v >= 0):
+            raise ValueError(f"{k}: {v!r} must be a finite number >= 0")
+    if n is not None and (int(n) != n or n < 1):
+        raise ValueError(f"n: {n!r} must be a positive integer")
+    reg = gp_regularization(float(lam), float(l1), int(n or 0))
+    d = gp_dump()
+    gx, gy = _to_gsl(X), _to_gsl(Y)
+    try:
+        with _CNet(net) as cnet:
+            st = lib.gp_dump_compute(cnet.p, gx, gy, C.byref(reg), C.byref(d))
+        if st:
+            raise ValueError(f"gp_dump_compute failed with GSL status {st}")
+        out = Dump()
+        out.rows = rows
+        for i in range(d.n):
+            a = _from_gsl(d.t[i])
+            name = d.name[i].value.decode()
+            if name == "cost":
+                a = a.reshape(())
+            elif name.startswith("db"):
+                a = a.reshape(-1)
+            elif rows and not name.startswith("dW"):
+                a = a.T.copy()
+            out[name] = a
+        lib.gp_dump_free(C.byref(d))
+        return out
+    finally:
+        lib.gsl_matrix_free(gx)
+        lib.gsl_matrix_free(gy)

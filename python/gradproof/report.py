@@ -1,0 +1,174 @@
+"""compare: the library's compare rule (gp_dump_compare) on dicts of arrays."""
+import ctypes as C
+import re
+
+import numpy as np
+
+from ._lib import (GP_DUMP_INFER, GP_FLOAT32, GP_FLOAT64, gp_dump,
+                   gp_dump_compare_opts, gp_fcheck_opts, gp_fcheck_report, lib)
+from .core import _array, _from_gsl, _to_gsl
+
+_PREC = {"float64": GP_FLOAT64, "float32": GP_FLOAT32}
+
+
+def _fill(d, arrays, oracle, rows, arg):
+    """Put the arrays into dump d in the oracle's shapes (columns = samples)."""
+    for k, v in arrays.items():
+        i = lib.gp_dump_find(C.byref(d), str(k).encode())
+        if i < 0:
+            raise KeyError(f"{arg}: unknown tensor {k!r} (expected names like "
+                           "cost, z1, a1, delta1, dW1, db1)")
+        a = np.asarray(v)
+        if a.dtype.kind != "f" or a.dtype == np.float16:
+            raise TypeError(f"{arg}[{k!r}]: dtype {a.dtype}, expected float32 or float64")
+        a = a.astype(np.float64)
+        shape = oracle[k].shape if oracle is not None else None
+        if rows and re.match(r"^(z|a|delta)\d+$", k):
+            a = a.T if a.ndim == 2 else a
+            shape = shape[::-1] if shape is not None else None
+        if a.ndim < 2:
+            a = a.reshape(-1, 1)
+            shape = (-1, 1) if shape is None else (int(np.prod(shape)), 1)
+        if shape is not None and a.shape != tuple(shape) and shape[0] != -1:
+            want = tuple(shape)[::-1] if rows and k[0] in "zad" and k != "cost" else shape
+            got = a.T.shape if rows and k[0] in "zad" and k != "cost" else a.shape
+            raise ValueError(f"{arg}[{k!r}]: shape {got}, expected {tuple(want)}")
+        d.t[i] = _to_gsl(a)
+
+
+class Report:
+    """The verdict of gp_dump_compare: per tensor (tensors), worst offenders (worst),
+    per entry (failed(name)), ok, str()."""
+
+    def __init__(self, r, prec, ref, cand, rows):
+        rep = r.contents
+        self.tensors = []
+        for i in range(rep.n_tensors):
+            t = rep.tensors[i]
+            self.tensors.append({
+                "name": t.name.decode(), "checked": t.n_checked, "failed": t.n_failed,
+                "max_abs_error": t.max_abs_error, "max_rel_error": t.max_rel_error,
+                "max_score": t.max_score, "scale": t.scale,
+                "precision": "float32" if prec[i] == GP_FLOAT32 else "float64"})
+        self.worst = []
+        buf = C.create_string_buffer(64)
+        for j in range(rep.n_worst):
+            e = rep.worst[j]
+            lib.gp_fcheck_entry_name(r, C.byref(e), buf, 64)
+            self.worst.append({"entry": buf.value.decode(), "candidate": e.analytic,
+                               "reference": e.numeric, "error": e.error,
+                               "allowed": e.allowed, "score": e.score})
+        self.n_checked, self.n_failed = rep.n_checked, rep.n_failed
+        self.ok = rep.n_failed == 0
+        self.diagnosis = None  # the oracle finder's diagnosis: not on main yet
+        self._ref, self._cand, self._rows = ref, cand, rows
+
+    def failed(self, name):
+        """Per-entry verdict: a boolean array (True = fails)
+        in the oracle's shape (samples as columns), by the library's pass rule (gp_fcheck_rule) with the tensor's scale."""
+        t = next(t for t in self.tensors if t["name"] == name)
+        opts = gp_fcheck_opts()
+        lib.gp_fcheck_opts_compare(C.byref(opts), _PREC[t["precision"]])
+        c = np.asarray(self._cand[name], dtype=np.float64)
+        o = np.asarray(self._ref[name], dtype=np.float64)
+        o = o.reshape(c.shape) if o.size == c.size and o.shape != c.shape else o
+        out = np.zeros(c.shape, dtype=bool)
+        for idx in np.ndindex(c.shape):
+            out[idx] = not lib.gp_fcheck_rule(C.byref(opts), c[idx], o[idx], 0.0,
+                                              t["scale"], None)
+        return out
+
+    def raise_if_failed(self):
+        if not self.ok:
+            raise AssertionError("\n" + str(self))
+
+    def __bool__(self):
+        return self.ok
+
+    def __str__(self):
+        lines = [f"gradproof compare: {'PASS' if self.ok else 'FAIL'} "
+                 f"({self.n_failed} of {self.n_checked} entries failed)",
+                 f"{'tensor':<10} {'precision':<9} {'checked':>8} {'failed':>7} "
+                 f"{'max abs err':>12} {'max rel err':>12}"]
+        for t in self.tensors:
+            lines.append(f"{t['name']:<10} {t['precision']:<9} {t['checked']:>8} "
+                         f"{t['failed']:>7} {t['max_abs_error']:>12.3e} "
+                         f"{t['max_rel_error']:>12.3e}"
+                         + ("   <- FAIL" if t["failed"] else ""))
+        bad = [w for w in self.worst if w["score"] > 1]
+        if bad:
+            lines.append("worst offenders (candidate vs reference):")
+            for w in bad:
+                lines.append(f"  {w['entry']:<14} {w['candidate']: .9e} vs "
+                             f"{w['reference']: .9e} (error {w['error']:.2e} > "
+                             f"allowed {w['allowed']:.2e})")
+            first = next(t["name"] for t in self.tensors if t["failed"])
+            lines.append(f"first failing tensor in computation order: {first}")
+        if self.diagnosis:
+            lines.append(f"diagnosis: {self.diagnosis}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def compare(reference, candidate, *, precision=None, rows=None):
+    """Compare a candidate's tensors (a dict of float32/float64 arrays; any subset of
+    the oracle's names, dW and db required) with the oracle's dump `reference`.
+    precision: None = per tensor from its dtype ("float32" arrays get float32 bounds),
+    or "float32"/"float64" for all. rows: the candidate's sample orientation (default:
+    the reference's)."""
+    if not isinstance(reference, dict) or not isinstance(candidate, dict):
+        raise TypeError("reference, candidate: dicts of arrays expected")
+    if precision is not None and precision not in _PREC:
+        raise ValueError(f"precision: {precision!r}, expected 'float32' or 'float64'")
+    rrows = getattr(reference, "rows", False)
+    rows = rrows if rows is None else rows
+    L = sum(1 for k in reference if re.match(r"^dW\d+$", k))
+    if L < 1:
+        raise ValueError("reference: no dW1 (pass the dict gradproof.oracle returns)")
+    for k in candidate:
+        if k not in reference:
+            raise KeyError(f"candidate: unknown tensor {k!r}; the reference has "
+                           + ", ".join(reference))
+    for l in range(1, L + 1):
+        for k in (f"dW{l}", f"db{l}"):
+            if k not in candidate:
+                raise KeyError(f"candidate: missing {k!r} (dW and db are required)")
+    o, c = gp_dump(), gp_dump()
+    lib.gp_dump_init(C.byref(o), L)
+    lib.gp_dump_init(C.byref(c), L)
+    rp = C.POINTER(gp_fcheck_report)()
+    try:
+        ref = {k: _array(f"reference[{k!r}]", v, np.ndim(v)) for k, v in reference.items()}
+        _fill(o, ref, None, rrows, "reference")
+        _fill(c, candidate, ref, rows, "candidate")
+        opts = gp_dump_compare_opts()
+        lib.gp_dump_compare_opts_default(C.byref(opts))
+        for k, v in candidate.items():
+            i = lib.gp_dump_find(C.byref(o), k.encode())
+            p = precision or ("float32" if np.asarray(v).dtype == np.float32 else "float64")
+            opts.precision[i] = _PREC[p]
+        prec = (C.c_int * len(opts.precision))()
+        st = lib.gp_dump_compare(C.byref(o), C.byref(c), C.byref(opts), C.byref(rp), prec)
+        if st:
+            raise ValueError(f"compare: gp_dump_compare failed with GSL status {st}")
+        # per-entry verdicts in the oracle's orientation, samples as columns
+        cd = {k: _from_gsl(c.t[lib.gp_dump_find(C.byref(c), k.encode())]) for k in candidate}
+        od = {k: _from_gsl(o.t[lib.gp_dump_find(C.byref(o), k.encode())]) for k in candidate}
+        return Report(rp, prec, od, cd, rows)
+    finally:
+        if rp:
+            lib.gp_fcheck_report_free(rp)
+        lib.gp_dump_free(C.byref(o))
+        lib.gp_dump_free(C.byref(c))
+
+
+def check(fn, net, x, y, *, lam=0, l1=0, n=None, rows=False, precision=None):
+    """Run the candidate fn(net, x, y) -> dict of gradients (dW1, db1, ... and any of
+    z, a, delta, cost) and compare it with the oracle. Returns the Report."""
+    from .core import oracle
+    ref = oracle(net, x, y, lam=lam, l1=l1, n=n, rows=rows)
+    cand = fn(net, x, y)
+    if not isinstance(cand, dict):
+        raise TypeError(f"fn: returned {type(cand).__name__}, expected a dict of arrays")
+    return compare(ref, cand, precision=precision, rows=rows)

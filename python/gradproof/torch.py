@@ -1,0 +1,131 @@
+"""PyTorch: a model's autograd gradients checked against the oracle in one call.
+
+    report = gradproof.torch.check(model, x, y, cost="cross-entropy")
+    report.raise_if_failed()
+
+Conventions converted here (the oracle's, SPEC [BP1]-[BP4]): samples are rows in
+PyTorch, columns in the oracle; delta^l is the per-sample dC_x/dz^l, while autograd
+gives dC/dz^l of the batch mean C = (1/m) sum_x C_x, i.e. delta^l / m."""
+import numpy as np
+import torch as _torch
+from torch import nn
+
+from .core import Network, oracle
+from .report import compare
+
+_HIDDEN = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu",
+           nn.LeakyReLU: "leaky-relu", nn.Softplus: "softplus", nn.Identity: "identity"}
+_COSTS = {"quadratic": "quadratic", "QuadraticCost": "quadratic",
+          "cross-entropy": "cross-entropy", "CrossEntropyCost": "cross-entropy",
+          "log-likelihood": "log-likelihood", "LogLikelihoodCost": "log-likelihood"}
+_OUTPUT = {"quadratic": nn.Sigmoid, "cross-entropy": nn.Sigmoid,
+           "log-likelihood": nn.Softmax}
+
+
+def _cost_name(cost):
+    if cost not in _COSTS:
+        raise ValueError(f"cost: {cost!r} is not one of " + ", ".join(_COSTS))
+    return _COSTS[cost]
+
+
+def _layers(model, cost):
+    """[(Linear, activation module)] of an nn.Sequential Linear, act, ..., Linear, out."""
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"model: {type(model).__name__} is not an nn.Sequential")
+    mods = list(model)
+    out = _OUTPUT[cost]
+    if len(mods) < 2 or len(mods) % 2:
+        raise ValueError(f"model: {len(mods)} modules; expected Linear, activation, ..., "
+                         f"Linear, {out.__name__}")
+    pairs = list(zip(mods[0::2], mods[1::2]))
+    for i, (lin, act) in enumerate(pairs):
+        if not isinstance(lin, nn.Linear) or lin.bias is None:
+            raise TypeError(f"model[{2 * i}]: {lin!r} is not an nn.Linear with bias")
+        last = i == len(pairs) - 1
+        if last and not isinstance(act, out):
+            raise TypeError(f"model[{2 * i + 1}]: {act!r}; the {cost} cost needs "
+                            f"{out.__name__} as output activation")
+        if last and out is nn.Softmax and act.dim not in (1, -1):
+            raise ValueError(f"model[{2 * i + 1}]: Softmax(dim={act.dim}); dim=1 expected")
+        if not last and type(act) not in _HIDDEN:
+            raise TypeError(f"model[{2 * i + 1}]: {act!r} is not a supported hidden "
+                            "activation (" + ", ".join(c.__name__ for c in _HIDDEN) + ")")
+    return pairs
+
+
+def from_module(model, cost):
+    """The gradproof.Network of a model (Linear + activation modules) and cost."""
+    cost = _cost_name(cost)
+    pairs = _layers(model, cost)
+    W = [lin.weight.detach().double().cpu().numpy() for lin, _ in pairs]
+    b = [lin.bias.detach().double().cpu().numpy() for lin, _ in pairs]
+    sizes = [W[0].shape[1]] + [w.shape[0] for w in W]
+    acts = [_HIDDEN[type(a)] for _, a in pairs[:-1]]
+    return Network(sizes, W, b, cost, acts)
+
+
+def _loss(zL, y, cost):
+    """Batch mean of C_x from z^L (stable forms of SPEC [6], [63], [80])."""
+    if cost == "quadratic":
+        per = 0.5 * ((_torch.sigmoid(zL) - y) ** 2).sum(1)
+    elif cost == "cross-entropy":
+        per = (nn.functional.softplus(zL) - y * zL).sum(1)
+    else:
+        per = -(y * nn.functional.log_softmax(zL, dim=1)).sum(1)
+    return per.mean()
+
+
+def _tensor(arg, v, dtype):
+    t = _torch.as_tensor(v)
+    if not t.is_floating_point() or t.dtype == _torch.float16:
+        raise TypeError(f"{arg}: dtype {t.dtype}, expected float32 or float64")
+    if t.ndim != 2:
+        raise ValueError(f"{arg}: {t.ndim}-D, expected 2-D (samples as rows)")
+    if not _torch.isfinite(t).all():
+        raise ValueError(f"{arg}: contains NaN or infinity")
+    return t.to(dtype)
+
+
+def check(model, x, y, *, cost, weight_decay=0.0, n=None, precision=None):
+    """Autograd on model (samples as rows of x, y) with the cost
+    C = (1/m) sum_x C_x + weight_decay/(2n) sum_l ||W^l||^2 (SPEC [85]; n defaults to
+    the batch size m); its z, a (forward hooks), delta = m dC/dz, dW, db and cost are
+    compared with the oracle in the model's dtype. Returns the Report."""
+    cost = _cost_name(cost)
+    net = from_module(model, cost)
+    dtype = next(model.parameters()).dtype
+    X, Y = _tensor("x", x, dtype), _tensor("y", y, dtype)
+    if X.shape[1] != net.sizes[0]:
+        raise ValueError(f"x: shape {tuple(X.shape)}, expected (m, {net.sizes[0]})")
+    if Y.shape != (X.shape[0], net.sizes[-1]):
+        raise ValueError(f"y: shape {tuple(Y.shape)}, expected ({X.shape[0]}, {net.sizes[-1]})")
+    m = X.shape[0]
+    ref = oracle(net, X.double().numpy(), Y.double().numpy(), lam=weight_decay, n=n,
+                 rows=True)
+    seen = {}
+    hooks = []
+    for l, (lin, act) in enumerate(_layers(model, cost), start=1):
+        hooks.append(lin.register_forward_hook(lambda mod, i, o, l=l: seen.__setitem__(f"z{l}", o)))
+        hooks.append(act.register_forward_hook(lambda mod, i, o, l=l: seen.__setitem__(f"a{l}", o)))
+    model.zero_grad()
+    try:
+        model(X)
+    finally:
+        for h in hooks:
+            h.remove()
+    L = len(net.sizes) - 1
+    for l in range(1, L + 1):
+        seen[f"z{l}"].retain_grad()
+    C = _loss(seen[f"z{L}"], Y, cost)
+    if weight_decay:
+        lins = [lin for lin, _ in _layers(model, cost)]
+        C = C + weight_decay / (2 * (n or m)) * sum((w.weight ** 2).sum() for w in lins)
+    C.backward()
+    cand = {"cost": C.detach().numpy()}
+    for l, (lin, _) in enumerate(_layers(model, cost), start=1):
+        cand[f"z{l}"] = seen[f"z{l}"].detach().numpy()
+        cand[f"a{l}"] = seen[f"a{l}"].detach().numpy()
+        cand[f"delta{l}"] = (seen[f"z{l}"].grad * m).numpy()  # per-sample dC_x/dz
+        cand[f"dW{l}"] = lin.weight.grad.detach().numpy()
+        cand[f"db{l}"] = lin.bias.grad.detach().numpy()
+    return compare(ref, cand, precision=precision, rows=True)

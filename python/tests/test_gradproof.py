@@ -1,0 +1,178 @@
+"""gradproof's Python package: oracle, compare, torch.check, planted bugs, errors."""
+import gzip
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import gradproof
+import gradproof.torch as gt
+
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
+EX = os.path.join(os.environ.get("top_srcdir", ROOT), "examples")
+
+
+def small_net(cost="quadratic", seed=0):
+    r = np.random.default_rng(seed)
+    s = [3, 4, 2]
+    return gradproof.Network(s, [r.normal(size=(4, 3)), r.normal(size=(2, 4))],
+                             [r.normal(size=4), r.normal(size=2)], cost)
+
+
+def run_example(*args):
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python"))
+    return subprocess.run([sys.executable, os.path.join(EX, args[0]), *args[1:]],
+                          capture_output=True, text=True, env=env)
+
+
+def test_oracle_matches_finite_differences():
+    net, r = small_net(), np.random.default_rng(1)
+    x, y = r.random((3, 5)), r.random((2, 5))
+    ref = gradproof.oracle(net, x, y, lam=0.3)
+
+    def cost(W1):
+        n2 = gradproof.Network(net.sizes, [W1, net.weights[1]], net.biases, net.cost)
+        return float(gradproof.oracle(n2, x, y, lam=0.3)["cost"])
+    h, W = 1e-6, net.weights[0]
+    E = np.zeros_like(W); E[1, 2] = h
+    num = (cost(W + E) - cost(W - E)) / (2 * h)
+    assert abs(ref["dW1"][1, 2] - num) < 1e-7
+    rows = gradproof.oracle(net, x.T, y.T, lam=0.3, rows=True)
+    assert np.array_equal(rows["z1"], ref["z1"].T) and np.array_equal(rows["dW1"], ref["dW1"])
+
+
+def test_json_round_trip(tmp_path):
+    net = small_net("cross-entropy")
+    net.save(tmp_path / "n.json")
+    back = gradproof.Network.load(tmp_path / "n.json")
+    assert back.sizes == net.sizes and all(np.array_equal(a, b) for a, b in
+                                           zip(back.weights, net.weights))
+
+
+def test_compare_finds_one_wrong_entry():
+    net, r = small_net(), np.random.default_rng(2)
+    ref = gradproof.oracle(net, r.random((3, 4)), r.random((2, 4)))
+    cand = {k: v.copy() for k, v in ref.items()}
+    assert gradproof.compare(ref, cand).ok
+    cand["dW2"][1, 3] += 1e-6
+    rep = gradproof.compare(ref, cand)
+    assert not rep.ok and rep.n_failed == 1
+    assert [t["name"] for t in rep.tensors if t["failed"]] == ["dW2"]
+    assert rep.worst[0]["entry"] == "dW2[1][3]"
+    assert rep.failed("dW2").sum() == 1 and rep.failed("dW2")[1, 3]
+    with pytest.raises(AssertionError, match=r"dW2\[1\]\[3\]"):
+        rep.raise_if_failed()
+
+
+def test_float32_gets_float32_bounds():
+    net, r = small_net(), np.random.default_rng(3)
+    ref = gradproof.oracle(net, r.random((3, 4)), r.random((2, 4)))
+    c32 = {k: (v * (1 + 1e-5)).astype(np.float32) for k, v in ref.items()}
+    assert gradproof.compare(ref, c32).ok   # 1e-5 relative: within float32's rtol 1.4e-3
+    assert not gradproof.compare(ref, c32, precision="float64").ok   # beyond 6e-8
+
+
+def test_examples_numpy_and_planted_bugs():
+    assert run_example("numpy_check.py").returncode == 0
+    p = run_example("numpy_check.py", "--bug", "quadratic-delta")
+    assert p.returncode == 1 and "first failing tensor in computation order: delta2" in p.stdout
+    p = run_example("numpy_check.py", "--bug", "decay-bias")
+    failed = [l.split()[0] for l in p.stdout.splitlines() if l.endswith("<- FAIL")]
+    assert p.returncode == 1 and failed == ["db2", "db1"]
+
+
+def test_example_torch():
+    p = run_example("torch_check.py")
+    assert p.returncode == 0 and "PASS" in p.stdout, p.stdout + p.stderr
+
+
+def test_torch_batch_mean_delta_is_caught():
+    """The issue's new-user bug: autograd's dC/dz (delta / m) where delta is expected."""
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Sigmoid(),
+                                torch.nn.Linear(4, 3), torch.nn.Sigmoid())
+    x, y = torch.rand(6, 5), torch.rand(6, 3)
+    ref = gradproof.oracle(gt.from_module(model, "quadratic"), x.double().numpy(),
+                           y.double().numpy(), rows=True)
+    rep = gt.check(model, x, y, cost="quadratic")
+    assert rep.ok, str(rep)
+    zL = model[2](model[1](model[0](x))).detach().requires_grad_()
+    (0.5 * ((torch.sigmoid(zL) - y) ** 2).sum(1)).mean().backward()
+    bad = {k: ref[k].astype(np.float32) for k in ("dW1", "db1", "dW2", "db2")}
+    bad["delta2"] = zL.grad.numpy()
+    rep = gradproof.compare(ref, bad)
+    assert [t["name"] for t in rep.tensors if t["failed"]] == ["delta2"]
+
+
+def _mnist(n):
+    d = os.environ.get("GP_MNIST_DIR")
+    if not d:
+        return None
+    for name in ("t10k-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz"):
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            raw = (gzip.open if p.endswith(".gz") else open)(p, "rb").read()
+            img = np.frombuffer(raw[16:16 + 784 * n], dtype=np.uint8)
+            lp = p.replace("images-idx3", "labels-idx1")
+            lab = np.frombuffer((gzip.open if p.endswith(".gz") else open)(lp, "rb").read()[8:8 + n], np.uint8)
+            return img.reshape(n, 784) / 255.0, lab
+    pytest.fail(f"GP_MNIST_DIR={d} has no t10k-images-idx3-ubyte[.gz]")
+
+
+def test_torch_float32_mnist():
+    data = _mnist(10)
+    if data is None:
+        pytest.skip("GP_MNIST_DIR not set: the real-MNIST float32 check did not run")
+    img, lab = data
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 30), torch.nn.Sigmoid(),
+                                torch.nn.Linear(30, 10), torch.nn.Sigmoid())
+    x = torch.tensor(img, dtype=torch.float32)
+    y = torch.nn.functional.one_hot(torch.tensor(lab, dtype=torch.long), 10).float()
+    rep = gt.check(model, x, y, cost="cross-entropy", weight_decay=5.0, n=60000)
+    assert rep.ok and rep.tensors[0]["precision"] == "float32", str(rep)
+    ref = gradproof.oracle(gt.from_module(model, "cross-entropy"), img, y.numpy(),
+                           lam=5.0, n=60000, rows=True)
+    cand = {k: ref[k].astype(np.float32) for k in ("dW1", "db1", "dW2", "db2")}
+    cand["dW1"][5, 300] += 1e-4    # one wrong weight gradient on real data is caught
+    assert gradproof.compare(ref, cand).worst[0]["entry"] == "dW1[5][300]"
+
+
+def test_errors_name_argument_and_problem():
+    net, r = small_net(), np.random.default_rng(4)
+    x, y = r.random((3, 4)), r.random((2, 4))
+    with pytest.raises(ValueError, match="x: 2 inputs"):
+        gradproof.oracle(net, x[:2], y)
+    with pytest.raises(ValueError, match="x: contains NaN"):
+        gradproof.oracle(net, np.full((3, 4), np.nan), y)
+    with pytest.raises(TypeError, match="x: dtype <U1"):
+        gradproof.oracle(net, np.array([["a"] * 4] * 3), y)
+    with pytest.raises(ValueError, match="cost: unknown cost 'hinge'"):
+        small_net("hinge")
+    with pytest.raises(ValueError, match=r"weights\[1\]: shape"):
+        gradproof.Network([3, 4, 2], [np.zeros((4, 3)), np.zeros((3, 4))],
+                          [np.zeros(4), np.zeros(2)], "quadratic")
+    ref = gradproof.oracle(net, x, y)
+    with pytest.raises(ValueError, match=r"candidate\['dW1'\]: shape"):
+        gradproof.compare(ref, {"dW1": np.zeros((3, 4)), "db1": ref["db1"],
+                                "dW2": ref["dW2"], "db2": ref["db2"]})
+    with pytest.raises(TypeError, match=r"candidate\['dW1'\]: dtype int64"):
+        gradproof.compare(ref, {**{k: ref[k] for k in ("db1", "dW2", "db2")},
+                                "dW1": np.zeros((4, 3), dtype=np.int64)})
+    with pytest.raises(KeyError, match="missing 'db1'"):
+        gradproof.compare(ref, {"dW1": ref["dW1"], "dW2": ref["dW2"], "db2": ref["db2"]})
+    nan = {k: ref[k] for k in ("dW1", "db1", "dW2", "db2")}
+    nan["dW1"] = nan["dW1"].copy(); nan["dW1"][0, 0] = np.nan
+    assert not gradproof.compare(ref, nan).ok
+    with pytest.raises(TypeError, match=r"model\[1\]: Dropout"):
+        gt.from_module(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Dropout(),
+                                           torch.nn.Linear(4, 2), torch.nn.Sigmoid()),
+                       "quadratic")
+    with pytest.raises(TypeError, match="model: Linear is not an nn.Sequential"):
+        gt.from_module(torch.nn.Linear(3, 4), "quadratic")
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Sigmoid())
+    with pytest.raises(ValueError, match=r"y: shape \(4, 3\)"):
+        gt.check(model, torch.rand(4, 3), torch.rand(4, 3), cost="quadratic")

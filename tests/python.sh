@@ -1,0 +1,13 @@
+#!/bin/sh
+# tests/python.sh: the Python package's pytest suite (python/tests) with Debian's python3,
+# against the library just built (GRADPROOF_LIB). Skips (77) only without pytest/numpy/torch.
+set -u
+PYTHON=${PYTHON:-/usr/bin/python3}
+top_srcdir=${top_srcdir:-.}
+top_builddir=${top_builddir:-.}
+"$PYTHON" -c 'import pytest, numpy, torch' 2>/dev/null ||
+    { echo "python3 pytest/numpy/torch not available: skipped"; exit 77; }
+GRADPROOF_LIB=$(cd "$top_builddir" && pwd)/src/.libs/libgradproof.so.0
+PYTHONPATH="$top_srcdir/python${PYTHONPATH:+:$PYTHONPATH}"
+export GRADPROOF_LIB PYTHONPATH top_srcdir
+exec "$PYTHON" -m pytest -q -rs -p no:cacheprovider "$top_srcdir/python/tests"
