@@ -64,7 +64,7 @@ const cli_option cli_opt_cost = {
     0,
     0,
     NULL,
-    "cross-entropy",
+    NULL,
     NULL,
     "quadratic, cross-entropy (sigmoid output), log-likelihood (softmax output) or "
     "quadratic-linear (identity output)",
@@ -147,6 +147,26 @@ const cli_option cli_opt_load = {"load",
 const cli_option cli_opt_epochs = {
     "epochs", 0,    CLI_SIZE,           "E", 1, 1000000, 0, NULL,
     "30",     NULL, "number of epochs", NULL};
+
+const char *const cli_precision_names[] = {"float32", "float64", NULL};
+const cli_option cli_opt_precision = {"precision",
+                                      0,
+                                      CLI_CHOICE,
+                                      "P",
+                                      0,
+                                      0,
+                                      0,
+                                      cli_precision_names,
+                                      NULL,
+                                      "inferred per tensor",
+                                      "float32 or float64 tolerances for every tensor",
+                                      NULL};
+
+gp_precision cli_precision(int i) {
+    gp_precision p = GP_FLOAT64;
+    gp_precision_lookup(cli_precision_names[i], &p);
+    return p;
+}
 
 /* ---- parsing ---- */
 

@@ -1,8 +1,8 @@
-/* cli-record.h: what the oracle, compare and replay commands share: printing a
+/* report.h: what the oracle, compare and replay commands share: printing a
  * comparison report, and its JSON form. The dump, the compare rule and the records
  * themselves are library modules (gradproof/dump.h, gradproof/record.h). */
-#ifndef GRADPROOF_CLI_RECORD_H
-#define GRADPROOF_CLI_RECORD_H
+#ifndef GRADPROOF_CLI_REPORT_H
+#define GRADPROOF_CLI_REPORT_H
 
 #include <jansson.h>
 

@@ -1,14 +1,13 @@
-/* cli-check.c: `gradproof check`, the derivation checks on random networks. */
+/* check.c: `gradproof check`, the derivation checks on random networks. */
 #include <config.h>
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
 
-#include "cli-record.h"
+#include "report.h"
 
 #define CMD "check"
 
@@ -16,25 +15,44 @@
 static const char *const formula_names[GP_N_FORMULAS] = {
     "delta^l = dC/dz^l [BP1,BP2]", "dC/dW, dC/db [BP3,BP4]", "+ L2 + L1 gradient"};
 
-static int usage(FILE *out) {
-    fprintf(
-        out,
-        "Usage: " CLI_NAME " " CMD " [OPTIONS]\n"
-        "Check every analytic gradient (delta^l, dC/dW, dC/db, with and without L2/L1)\n"
-        "against gsl_deriv_central on random networks (1-4 layers, widths 1-10,\n"
-        "batches 1-16, weight scales 1e-3..10). Exit status 1 on any failure.\n\n"
-        "  -n, --cases=N     random networks per cost [200]\n"
-        "  -s, --seed=S      base seed; case i uses seed S*1000003+i [1]\n"
-        "  -c, --cost=NAME   only this cost: quadratic, quadratic-linear,\n"
-        "                    cross-entropy, log-likelihood [all]\n"
-        "  -i, --case=I      run only case I (to rerun a reported failure)\n"
-        "  -r, --record=FILE on the first failure, shrink the case (fewer layers,\n"
-        "                    narrower layers, fewer samples, simpler values) and write "
-        "it\n"
-        "                    as a failure record ('" CLI_NAME " replay FILE' reruns it)\n"
-        "  -h, --help        show this help\n");
-    return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+static const cli_option opt_cases = {"cases",
+                                     'n',
+                                     CLI_SIZE,
+                                     "N",
+                                     1,
+                                     100000000,
+                                     0,
+                                     NULL,
+                                     "200",
+                                     NULL,
+                                     "random networks per cost",
+                                     NULL};
+static const cli_option opt_case = {"case",
+                                    'i',
+                                    CLI_SIZE,
+                                    "I",
+                                    0,
+                                    100000000,
+                                    0,
+                                    NULL,
+                                    NULL,
+                                    "all",
+                                    "run only case I (to rerun a reported failure)",
+                                    NULL};
+static const cli_option opt_record = {
+    "record",
+    'r',
+    CLI_STRING,
+    "FILE",
+    0,
+    0,
+    0,
+    NULL,
+    NULL,
+    "none",
+    "on the first failure, shrink the case (fewer layers, narrower layers, fewer "
+    "samples, simpler values) and write it to FILE as a failure record",
+    "(gradproof replay FILE reruns it)"};
 
 typedef struct {
     size_t cases, coords, failed;
@@ -147,49 +165,35 @@ static int run_cost(gsl_rng *rng, const gp_cost_type *cost, size_t cases, size_t
 }
 
 int cmd_check(int argc, char **argv) {
-    static const struct option longopts[] = {{"cases", required_argument, NULL, 'n'},
-                                             {"seed", required_argument, NULL, 's'},
-                                             {"cost", required_argument, NULL, 'c'},
-                                             {"case", required_argument, NULL, 'i'},
-                                             {"record", required_argument, NULL, 'r'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    size_t cases = 200, only = (size_t)-1;
-    unsigned long seed = 1;
+    size_t cases, only = (size_t)-1;
+    unsigned long seed;
     const gp_cost_type *only_cost = NULL;
     const char *record = NULL;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":n:s:c:i:r:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            if (cli_size(CMD, "--cases", optarg, 1, 100000000, &cases))
-                return 1;
-            break;
-        case 's':
-            if (cli_ulong(CMD, "--seed", optarg, &seed))
-                return 1;
-            break;
-        case 'c':
-            if (cli_cost(CMD, optarg, &only_cost))
-                return 1;
-            break;
-        case 'i':
-            if (cli_size(CMD, "--case", optarg, 0, 100000000, &only))
-                return 1;
-            break;
-        case 'r':
-            record = optarg;
-            break;
-        case 'h':
-            return usage(stdout);
-        default: /* ':' (missing value) or '?' (unknown option) */
-            return cli_bad_option(CMD, c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_error(CMD, "unexpected argument '%s'", argv[optind]);
+    const cli_arg args[] = {
+        {.opt = &opt_cases, .dest = &cases},
+        {.opt = &cli_opt_seed, .dest = &seed, .note = "case i uses seed S*1000003+i"},
+        {.opt = &cli_opt_cost,
+         .dest = &only_cost,
+         .unset = "all",
+         .note = "only this cost"},
+        {.opt = &opt_case, .dest = &only},
+        {.opt = &opt_record, .dest = &record},
+    };
+    cli_command cmd = {
+        CMD,
+        "[OPTIONS]",
+        "Check every analytic gradient (delta^l, dC/dW, dC/db, with and without L2/L1)\n"
+        "against gsl_deriv_central on random networks (1-4 layers, widths 1-10,\n"
+        "batches 1-16, weight scales 1e-3..10). Exit status 1 on any failure.\n",
+        args,
+        sizeof args / sizeof args[0],
+        0,
+        0,
+        NULL,
+        0};
+    int st = cli_parse(&cmd, argc, argv);
+    if (st != CLI_RUN)
+        return st;
 
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!rng)

@@ -1,0 +1,181 @@
+/* compare.c: `gradproof compare` (a candidate's dump against the oracle's, tensor by
+ * tensor, by the library's compare rule). */
+#include <config.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "report.h"
+static const cli_option opt_worst = {"worst",
+                                     0,
+                                     CLI_SIZE,
+                                     "N",
+                                     1,
+                                     GP_GRADCHECK_MAX_WORST,
+                                     0,
+                                     NULL,
+                                     "10",
+                                     NULL,
+                                     "worst offenders to list",
+                                     NULL};
+static const cli_option opt_report = {
+    "report",
+    0,
+    CLI_STRING,
+    "FILE",
+    0,
+    0,
+    0,
+    NULL,
+    NULL,
+    "none",
+    "also write the verdict, per-tensor summary and worst offenders as JSON",
+    NULL};
+static const cli_option opt_record = {
+    "record",
+    0,
+    CLI_STRING,
+    "FILE",
+    0,
+    0,
+    0,
+    NULL,
+    NULL,
+    "none",
+    "on disagreement, write a self-contained failure record (gradproof replay FILE "
+    "reproduces the verdict)",
+    NULL};
+
+/* --report and --record of a finished comparison; 0 or CLI_EXIT_INPUT. */
+static int compare_outputs(const char *opath, const char *cpath, const char *report,
+                           const char *record, const gp_fcheck_report *r,
+                           const gp_precision *prec) {
+    char err[GP_IDX_ERRLEN] = "";
+    int status = 0;
+    if (report) {
+        json_t *j = json_report(r, prec);
+        json_object_set_new(j, "oracle", json_string(opath));
+        json_object_set_new(j, "candidate", json_string(cpath));
+        status = cli_write_json(j, report);
+        json_decref(j);
+    }
+    if (!status && record && r->n_failed) {
+        gp_network *net;
+        gsl_matrix *X, *Y;
+        gp_regularization reg;
+        if (gp_dump_read_inputs(opath, &net, &X, &Y, &reg, err, sizeof err) ||
+            gp_record_write_compare(record, net, X, Y, &reg, r, prec, err, sizeof err))
+            status = cli_input_error(NULL, "%s", err);
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+    }
+    return status;
+}
+
+/* Read both dumps, refusing swapped arguments; 0, 1 (swapped) or CLI_EXIT_INPUT. */
+static int read_dumps(const char *opath, const char *cpath, gp_dump *o, gp_dump *cd) {
+    char err[GP_IDX_ERRLEN] = "";
+    gp_dump_init(o, 1);
+    gp_dump_init(cd, 1);
+    if (!gp_dump_is_oracle(opath) && gp_dump_is_oracle(cpath))
+        return cli_error("compare",
+                         "'%s' is the oracle's dump and '%s' is not: arguments swapped? "
+                         "(expected ORACLE CANDIDATE)",
+                         cpath, opath);
+    if (gp_dump_read(opath, NULL, o, err, sizeof err))
+        return cli_input_error(NULL, "%s", err);
+    if (gp_dump_read(cpath, o, cd, err, sizeof err)) {
+        gp_dump_free(o);
+        return cli_input_error(NULL, "%s", err);
+    }
+    return 0;
+}
+
+/* Compare, print the table and the verdict, write --report and --record. */
+static int compare_run(const char *opath, const char *cpath, const char *report,
+                       const char *record, size_t worst, int have_prec,
+                       gp_precision prec) {
+    gp_dump o, cd;
+    gp_dump_compare_opts opts;
+    gp_precision prec_t[GP_DUMP_MAX_TENSORS];
+    gp_fcheck_report *r = NULL;
+    int status = read_dumps(opath, cpath, &o, &cd);
+    if (status)
+        return status;
+    gp_dump_compare_opts_default(&opts);
+    opts.n_worst = worst;
+    for (size_t i = 0; have_prec && i < GP_DUMP_MAX_TENSORS; i++)
+        opts.precision[i] = (int)prec;
+    if (gp_dump_compare(&o, &cd, &opts, &r, prec_t))
+        status = cli_input_error(NULL, "compare: out of memory");
+    else {
+        size_t n32 = 0;
+        for (size_t t = 0; t < r->n_tensors; t++)
+            n32 += prec_t[t] == GP_FLOAT32;
+        const char *how = have_prec || n32 == 0
+                              ? gp_precision_name(have_prec ? prec : GP_FLOAT64)
+                          : n32 == r->n_tensors ? "float32"
+                                                : "mixed (see each tensor)";
+        printf(
+            "compare %s (oracle) with %s: %s tolerances%s, %zu values in %zu tensors\n",
+            opath, cpath, how, have_prec ? "" : " (inferred per tensor)", r->n_checked,
+            r->n_tensors);
+        print_report(stdout, r, prec_t, "oracle", "candidate");
+        printf("%s\n", r->n_failed ? "DISAGREE" : "agree");
+        status = compare_outputs(opath, cpath, report, record, r, prec_t);
+        if (!status)
+            status = r->n_failed ? 1 : 0;
+    }
+    gp_fcheck_report_free(r);
+    gp_dump_free(&o);
+    gp_dump_free(&cd);
+    return status;
+}
+
+int cmd_compare(int argc, char **argv) {
+    const char *report = NULL, *record = NULL;
+    int have_prec = 0, prec = 0;
+    size_t worst;
+    const cli_arg args[] = {
+        {.opt = &cli_opt_precision,
+         .dest = &prec,
+         .seen = &have_prec,
+         .note =
+             "without it, float32 for a tensor whose every value is a float32 value "
+             "(as from a float32 array), float64 otherwise; the table shows each one"},
+        {.opt = &opt_worst, .dest = &worst},
+        {.opt = &opt_report, .dest = &report},
+        {.opt = &opt_record, .dest = &record},
+    };
+    cli_command cmd = {
+        "compare",
+        "ORACLE CANDIDATE [OPTIONS]",
+        "Compare a candidate's dump with the oracle's (both a JSON file or a directory "
+        "of\n"
+        ".npy files in the layout of '" CLI_NAME
+        " oracle'), tensor by tensor. dW and db\n"
+        "of every layer are required; cost, z, a and delta are compared when present.\n"
+        "An entry agrees when |candidate - oracle| <= atol + rtol max(|c|, |o|) +\n"
+        "stol scale, scale = max |oracle| over its tensor, with atol = 8 eps,\n"
+        "rtol = 4 sqrt(eps), stol = 64 eps for the unit roundoff eps of the precision\n"
+        "(float64: 1.8e-15, 6.0e-8, 1.4e-14; float32: 9.5e-7, 1.4e-3, 7.6e-6).\n"
+        "ORACLE must be the oracle's dump: when only CANDIDATE carries the oracle's\n"
+        "mark (meta.json, or \"format\": \"gradproof-oracle\"), the arguments are\n"
+        "taken to be swapped and compare stops (exit 1).\n"
+        "Exit status: 0 agreement, 1 disagreement or usage error, 2 unusable input.\n",
+        args,
+        sizeof args / sizeof args[0],
+        2,
+        2,
+        NULL,
+        0};
+    int st = cli_parse(&cmd, argc, argv);
+    if (st != CLI_RUN)
+        return st;
+    return compare_run(cmd.operands[0], cmd.operands[1], report, record, worst, have_prec,
+                       cli_precision(prec));
+}

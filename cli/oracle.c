@@ -1,0 +1,309 @@
+/* oracle.c: `gradproof oracle` (the reference dump of a network on samples, through the
+ * library's gp_dump). */
+#include <config.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include <gradproof/idx.h>
+#include <gradproof/netio.h>
+
+#include "report.h"
+
+/* ---- oracle ---- */
+
+#define OPT(name, kind, arg, help, more)                                                 \
+    { name, 0, kind, arg, 0, 0, 0, NULL, NULL, NULL, help, more }
+static const cli_option opt_net =
+    OPT("net", CLI_STRING, "FILE",
+        "network in network2.py's JSON (sizes, weights, biases, cost: QuadraticCost, "
+        "CrossEntropyCost or a gradproof name)",
+        NULL);
+static const cli_option opt_x =
+    OPT("x", CLI_STRING, "FILE",
+        "inputs (n_0 x m), samples as columns: .npy (float64, float32 or uint8) or JSON "
+        "nested lists; uint8 inputs are pixels, scaled by 1/255 as IDX images are",
+        NULL);
+static const cli_option opt_y =
+    OPT("y", CLI_STRING, "FILE",
+        "targets (n_L x m), in the same forms as --x (uint8 targets are taken as they "
+        "are)",
+        NULL);
+static const cli_option opt_rows =
+    OPT("rows", CLI_FLAG, NULL, "--x and --y hold one sample per row (m x n) instead",
+        "shape errors then name the shapes as the files hold them");
+static const cli_option opt_images =
+    OPT("idx-images", CLI_STRING, "FILE",
+        "MNIST-style IDX images (pixels / 255), with --idx-labels and --range", NULL);
+static const cli_option opt_labels =
+    OPT("idx-labels", CLI_STRING, "FILE",
+        "IDX labels (one-hot targets); both files must hold the same count", NULL);
+static const cli_option opt_range =
+    OPT("range", CLI_STRING, "A:B", "samples A..B-1 of the IDX files", NULL);
+static const cli_option opt_out =
+    OPT("out", CLI_STRING, "FILE.json",
+        "one JSON object: cost, z1, a1, delta1, dW1, db1, ... (db flat lists), and the "
+        "inputs: network, x, y, lambda, l1, n",
+        NULL);
+static const cli_option opt_out_dir =
+    OPT("out-dir", CLI_STRING, "DIR",
+        "one .npy file per tensor: cost.npy (shape ()), z1.npy, a1.npy, delta1.npy, "
+        "dW1.npy, db1.npy (shape (n_1,)), z2.npy, ..., plus network.json, x.npy, y.npy "
+        "and meta.json",
+        NULL);
+static const cli_option opt_self_check =
+    OPT("self-check", CLI_FLAG, NULL,
+        "also check the dump's gradient against gsl_deriv_central (every parameter; "
+        "exit status 1 if it fails)",
+        NULL);
+
+#define input_error(msg) cli_input_error(NULL, "%s", (msg))
+
+static gsl_matrix *transposed(gsl_matrix *m) {
+    gsl_matrix *t = gsl_matrix_alloc(m->size2, m->size1);
+    if (t)
+        gsl_matrix_transpose_memcpy(t, m);
+    gsl_matrix_free(m);
+    return t;
+}
+
+static int parse_range(const char *s, size_t *a, size_t *b) {
+    char *end;
+    if (s[0] < '0' || s[0] > '9')
+        return 1;
+    unsigned long x = strtoul(s, &end, 10);
+    if (*end != ':' || end[1] < '0' || end[1] > '9')
+        return 1;
+    unsigned long y = strtoul(end + 1, &end, 10);
+    if (*end || y <= x || y - x > GP_MAX_WIDTH)
+        return 1;
+    *a = x, *b = y;
+    return 0;
+}
+
+static int load_idx(const char *images, const char *labels, size_t first, size_t last,
+                    size_t n0, size_t nL, gsl_matrix **X, gsl_matrix **Y) {
+    char err[GP_IDX_ERRLEN] = "";
+    gp_idx_images *im = NULL;
+    gp_idx_labels *lb = NULL;
+    int r = 0;
+    if (gp_idx_read_images(images, &im, err, sizeof err) ||
+        gp_idx_read_labels(labels, 255, &lb, err, sizeof err))
+        r = input_error(err);
+    else if (im->n != lb->n) {
+        /* Image i and label i must be the same sample: different counts mean the
+         * files do not belong together (e.g. training images, test labels). */
+        snprintf(err, sizeof err, "%s: %zu labels, but %s holds %zu images", labels,
+                 lb->n, images, im->n);
+        r = input_error(err);
+    } else if (im->rows * im->cols != n0) {
+        /* Before any conversion: the range's doubles are allocated only for a fit. */
+        snprintf(err, sizeof err, "%s: images of %zu x %zu pixels, expected n_0 = %zu",
+                 images, im->rows, im->cols, n0);
+        r = input_error(err);
+    }
+    size_t m = last - first;
+    if (!r && (last > im->n || last > lb->n)) {
+        snprintf(err, sizeof err, "%s: --range %zu:%zu runs past the %zu images", images,
+                 first, last, im->n < lb->n ? im->n : lb->n);
+        r = input_error(err);
+    }
+    if (!r) {
+        gsl_matrix *rowsX = gsl_matrix_alloc(m, im->rows * im->cols);
+        gsl_matrix *rowsY = gsl_matrix_calloc(m, nL);
+        if (!rowsX || !rowsY)
+            r = input_error("out of memory");
+        else if (gp_idx_images_to_matrix(im, first, rowsX) ||
+                 gp_idx_labels_to_onehot(lb, first, rowsY)) {
+            snprintf(err, sizeof err, "%s: a label in %zu:%zu is not below n_L = %zu",
+                     labels, first, last, nL);
+            r = input_error(err);
+        }
+        if (!r) {
+            *X = transposed(rowsX);
+            *Y = transposed(rowsY);
+        } else {
+            gsl_matrix_free(rowsX);
+            gsl_matrix_free(rowsY);
+        }
+    }
+    gp_idx_images_free(im);
+    gp_idx_labels_free(lb);
+    return r;
+}
+
+/* Where the samples come from: --x/--y (rows: one sample per row) or an IDX range. */
+typedef struct {
+    const char *netpath, *xpath, *ypath, *images, *labels;
+    size_t first, last;
+    int rows;
+} oracle_inputs;
+
+/* X (n_0 x m) and Y (n_L x m) for net. A shape error names the file and its shape as
+ * the file holds it (m x n with --rows). Uint8 inputs are pixels: x / 255 (npy.h). */
+static int load_inputs(const oracle_inputs *in, const gp_network *net, gsl_matrix **X,
+                       gsl_matrix **Y) {
+    char err[GP_IDX_ERRLEN] = "";
+    size_t n0 = net->p.sizes[0], nL = net->p.sizes[net->p.L];
+    int r = 0;
+    if (in->images)
+        r = load_idx(in->images, in->labels, in->first, in->last, n0, nL, X, Y);
+    else if (gp_dump_matrix_read(in->xpath, GP_NPY_U8_UNIT, X, err, sizeof err) ||
+             gp_dump_matrix_read(in->ypath, 0, Y, err, sizeof err))
+        r = input_error(err);
+    else if (in->rows) {
+        *X = transposed(*X);
+        *Y = transposed(*Y);
+    }
+    if (r)
+        return r;
+    const char *fx = in->images ? in->images : in->xpath;
+    const char *fy = in->images ? in->labels : in->ypath;
+    if ((*X)->size1 != n0) {
+        if (in->rows)
+            snprintf(err, sizeof err,
+                     "%s: %zu columns, expected n_0 = %zu (sizes[0] of %s); with --rows "
+                     "one sample per row",
+                     fx, (*X)->size1, n0, in->netpath);
+        else
+            snprintf(err, sizeof err,
+                     "%s: %zu rows, expected n_0 = %zu (sizes[0] of %s); samples are "
+                     "columns (--rows for one sample per row)",
+                     fx, (*X)->size1, n0, in->netpath);
+        return input_error(err);
+    }
+    if ((*Y)->size1 != nL || (*Y)->size2 != (*X)->size2) {
+        size_t m = (*X)->size2;
+        if (in->rows)
+            snprintf(err, sizeof err, "%s: shape %zu x %zu, expected %zu x %zu (m x n_L)",
+                     fy, (*Y)->size2, (*Y)->size1, m, nL);
+        else
+            snprintf(err, sizeof err, "%s: shape %zu x %zu, expected %zu x %zu (n_L x m)",
+                     fy, (*Y)->size1, (*Y)->size2, nL, m);
+        return input_error(err);
+    }
+    return 0;
+}
+
+/* --self-check: the dump's dW, db against gsl_deriv_central through the oracle. */
+static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                          const gp_regularization *reg, const gp_dump *d) {
+    gp_gradient *g = gp_gradient_alloc(net);
+    gp_fcheck_report *r = gp_oracle_report_alloc(net);
+    gp_fcheck_opts opts;
+    int status = 0;
+    gp_oracle_opts_default(&opts, GP_FLOAT64);
+    for (size_t l = 1; g && l <= net->p.L; l++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "dW%zu", l);
+        gsl_matrix_memcpy(g->w[l - 1], d->t[gp_dump_find(d, nm)]);
+        snprintf(nm, sizeof nm, "db%zu", l);
+        gsl_vector_view col = gsl_matrix_column(d->t[gp_dump_find(d, nm)], 0);
+        gsl_vector_memcpy(g->b[l - 1], &col.vector);
+    }
+    if (!g || !r || gp_oracle_check_network(net, X, Y, reg, g, &opts, r))
+        status = input_error("oracle: self-check could not run");
+    else {
+        printf("self-check: %zu parameters against gsl_deriv_central, %zu failed, "
+               "max rel err %.3g\n",
+               r->n_checked, r->n_failed, r->max_rel_error);
+        status = r->n_failed ? 1 : 0;
+    }
+    gp_fcheck_report_free(r);
+    gp_gradient_free(g);
+    return status;
+}
+
+typedef struct {
+    const char *net, *x, *y, *images, *labels, *range, *out, *outdir;
+    int rows, self_check;
+    size_t first, last;
+    gp_regularization reg;
+} oracle_args;
+
+/* The operands that go together: one network, one source of samples, one output. */
+static int oracle_check_args(oracle_args *o) {
+    if (o->range && parse_range(o->range, &o->first, &o->last))
+        return cli_error("oracle", "invalid --range '%s': expected A:B with A < B",
+                         o->range);
+    if (!o->net)
+        return cli_error("oracle", "--net is required");
+    if (!o->out == !o->outdir)
+        return cli_error("oracle", "give exactly one of --out and --out-dir");
+    int use_idx = o->images || o->labels || o->range;
+    if (use_idx ? !(o->images && o->labels && o->range) || o->x || o->y : !(o->x && o->y))
+        return cli_error("oracle", "give --x and --y, or --idx-images, --idx-labels and "
+                                   "--range");
+    return 0;
+}
+
+/* Load, compute the dump, optionally self-check it, write it. */
+static int oracle_run(const oracle_args *o) {
+    gp_network *net = NULL;
+    gsl_matrix *X = NULL, *Y = NULL;
+    gp_dump d;
+    char err[GP_IDX_ERRLEN] = "";
+    gp_dump_init(&d, 1);
+    if (gp_netio_load(o->net, &net, err, sizeof err))
+        return input_error(err);
+    const oracle_inputs in = {o->net,    o->x,     o->y,    o->images,
+                              o->labels, o->first, o->last, o->rows};
+    int status = load_inputs(&in, net, &X, &Y);
+    if (!status && gp_dump_compute(net, X, Y, &o->reg, &d))
+        status = input_error("oracle: the dump could not be computed");
+    if (!status && o->self_check)
+        status = run_self_check(net, X, Y, &o->reg, &d);
+    if (!status &&
+        (o->out ? gp_dump_write_json(o->out, &d, net, X, Y, &o->reg, err, sizeof err)
+                : gp_dump_write_dir(o->outdir, &d, net, X, Y, &o->reg, err, sizeof err)))
+        status = input_error(err);
+    gp_dump_free(&d);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    return status;
+}
+
+int cmd_oracle(int argc, char **argv) {
+    oracle_args o = {0};
+    const cli_arg args[] = {
+        {.opt = &opt_net, .dest = &o.net, .unset = "required"},
+        {.opt = &opt_x, .dest = &o.x},
+        {.opt = &opt_y, .dest = &o.y},
+        {.opt = &opt_rows, .dest = &o.rows},
+        {.opt = &opt_images, .dest = &o.images},
+        {.opt = &opt_labels, .dest = &o.labels},
+        {.opt = &opt_range, .dest = &o.range},
+        {.opt = &cli_opt_lambda, .dest = &o.reg.lambda},
+        {.opt = &cli_opt_l1, .dest = &o.reg.l1},
+        {.opt = &cli_opt_n, .dest = &o.reg.n},
+        {.opt = &opt_out, .dest = &o.out},
+        {.opt = &opt_out_dir, .dest = &o.outdir},
+        {.opt = &opt_self_check, .dest = &o.self_check},
+    };
+    cli_command cmd = {
+        "oracle",
+        "--net=NET.json (--x=X --y=Y | --idx-images=F --idx-labels=F --range=A:B)\n"
+        "       (--out=FILE.json | --out-dir=DIR) [OPTIONS]",
+        "Write the reference values of a network on a batch of m samples, in float64:\n"
+        "the cost C = (1/m) sum_x C_x (+ L2/L1 terms) and, for every layer l = 1..L\n"
+        "(1-based, as in the book), z^l, a^l and delta^l = dC_x/dz^l (n_l x m, one\n"
+        "column per sample, delta not divided by m), dC/dW^l (n_l x n_{l-1}) and "
+        "dC/db^l\n"
+        "(n_l), the gradient of C. Files are written to a temporary name and renamed:\n"
+        "no partial output is left.\n"
+        "Exit status: 0 written, 1 usage error or failed self-check, 2 unusable input.\n",
+        args,
+        sizeof args / sizeof args[0],
+        0,
+        0,
+        NULL,
+        0};
+    int st = cli_parse(&cmd, argc, argv);
+    if (st != CLI_RUN)
+        return st;
+    return oracle_check_args(&o) ? 1 : oracle_run(&o);
+}
