@@ -152,6 +152,32 @@ static int parse_shape(cursor *c, size_t *shape, size_t max, size_t *n) {
     }
 }
 
+/* The dtype of a header's 'descr': little-endian float64 or float32, or bytes. */
+static int header_dtype(const char *path, const char *descr, npy_header *h, char *errbuf,
+                        size_t errlen) {
+    if (strcmp(descr, "<f8") == 0) {
+        h->dt = DT_F8;
+        h->itemsize = 8;
+    } else if (strcmp(descr, "<f4") == 0) {
+        h->dt = DT_F4;
+        h->itemsize = 4;
+    } else if (strcmp(descr, "|u1") == 0 || strcmp(descr, "<u1") == 0 ||
+               strcmp(descr, ">u1") == 0) {
+        h->dt = DT_U1; /* byte order is meaningless for one byte */
+        h->itemsize = 1;
+    } else if (descr[0] == '>') {
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: big-endian dtype '%s' is not supported; convert with "
+                        "a.astype('<f8')",
+                        path, descr);
+    } else {
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: unsupported dtype '%s'; expected '<f8', '<f4' or '|u1'",
+                        path, descr);
+    }
+    return GSL_SUCCESS;
+}
+
 static int parse_header(const char *path, const char *text, size_t len, npy_header *h,
                         char *errbuf, size_t errlen) {
     cursor c = {text, text + len, NULL};
@@ -210,26 +236,9 @@ static int parse_header(const char *path, const char *text, size_t len, npy_head
                         !have_descr   ? "descr"
                         : !have_order ? "fortran_order"
                                       : "shape");
-    if (strcmp(descr, "<f8") == 0) {
-        h->dt = DT_F8;
-        h->itemsize = 8;
-    } else if (strcmp(descr, "<f4") == 0) {
-        h->dt = DT_F4;
-        h->itemsize = 4;
-    } else if (strcmp(descr, "|u1") == 0 || strcmp(descr, "<u1") == 0 ||
-               strcmp(descr, ">u1") == 0) {
-        h->dt = DT_U1; /* byte order is meaningless for one byte */
-        h->itemsize = 1;
-    } else if (descr[0] == '>') {
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                        "%s: big-endian dtype '%s' is not supported; convert with "
-                        "a.astype('<f8')",
-                        path, descr);
-    } else {
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                        "%s: unsupported dtype '%s'; expected '<f8', '<f4' or '|u1'",
-                        path, descr);
-    }
+    int status = header_dtype(path, descr, h, errbuf, errlen);
+    if (status)
+        return status;
     if (ndim > 2)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                         "%s: array has %zu dimensions; only 0, 1 or 2 are supported",

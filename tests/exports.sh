@@ -1,0 +1,46 @@
+#!/bin/sh
+# The library's exported symbols are its API: compare them (nm -D of the built
+# libgradproof.so) with the committed list tests/exports.txt, as jansson does, so that
+# nothing is exported or withdrawn by accident; and every exported name must be declared
+# in a public header under include/gradproof/ (an internal gpi_ name or a helper
+# without a declaration fails). After an intended API change:
+#   sh tests/exports.sh --update    (rewrites tests/exports.txt from the build)
+# Exit 77 (skipped, visibly) only when the build has no shared library or no nm.
+set -u
+top_builddir=${top_builddir:-.}
+top_srcdir=${top_srcdir:-.}
+list=$top_srcdir/tests/exports.txt
+so=$top_builddir/src/.libs/libgradproof.so
+command -v nm >/dev/null 2>&1 || { echo "nm missing: skip"; exit 77; }
+[ -f "$so" ] || { echo "no shared library ($so; --disable-shared?): skip"; exit 77; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/gp-exports.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+# Defined, global text/data/read-only symbols (T, D, B, R; V/W would be weak).
+nm -D --defined-only "$so" | awk 'NF == 3 && $2 ~ /^[TDBRVW]$/ { print $3 }' |
+    LC_ALL=C sort -u >"$T/built"
+[ -s "$T/built" ] || { echo "not ok - nm found no exported symbol in $so"; exit 1; }
+if [ "${1:-}" = --update ]; then
+    cp "$T/built" "$list" && echo "wrote $(wc -l <"$list") names to $list"
+    exit 0
+fi
+fail=0
+if LC_ALL=C sort -u "$list" | cmp -s - "$T/built"; then
+    echo "ok - exported symbols equal tests/exports.txt ($(wc -l <"$T/built") names)"
+else
+    echo "not ok - exported symbols differ from tests/exports.txt (< listed only, > built only):"
+    LC_ALL=C sort -u "$list" | diff - "$T/built" | grep '^[<>]'
+    echo "(an intended API change: sh tests/exports.sh --update)"
+    fail=1
+fi
+cat "$top_srcdir"/include/gradproof/*.h >"$T/headers"
+n=0
+while read -r name; do
+    case $name in gp_*) ;; *) echo "not ok - $name is exported but is not a gp_ name"; fail=1; continue ;; esac
+    grep -q "\\b$name\\b" "$T/headers" || {
+        echo "not ok - $name is exported but no public header declares it"
+        fail=1
+    }
+    n=$((n + 1))
+done <"$T/built"
+[ $fail = 0 ] && echo "ok - all $n exported names are gp_ names declared in include/gradproof/"
+exit $fail
