@@ -27,13 +27,16 @@ for _ in range(R):
     ts.append(time.perf_counter() - t0)
 print(f"in memory: gradproof.torch.check median {np.median(ts) * 1e3:.1f} ms over {R} (ok={rep.ok})")
 EOP
-i=0; start=$(date +%s.%N)
+i=0
 while [ $i -lt "$R" ]; do
     rm -rf "$T/ref" "$T/cand"
+    start=$(date +%s.%N)
     $GP oracle --net "$T/net.json" --x "$T/x.npy" --y "$T/y.npy" --out-dir "$T/ref" >/dev/null
     $PY examples/torch_peer.py "$T/ref" "$T/cand" --dtype float32
     $GP compare "$T/ref" "$T/cand" >/dev/null
+    end=$(date +%s.%N)
+    awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", (b - a) * 1000 }' >>"$T/times"
     i=$((i + 1))
 done
-end=$(date +%s.%N)
-echo "files: oracle + torch_peer.py + compare mean $(echo "($end - $start) * 1000 / $R" | bc -l | cut -c1-6) ms over $R"
+med=$(sort -n "$T/times" | awk '{ a[NR] = $1 } END { printf "%.1f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+echo "files: gradproof oracle + examples/torch_peer.py + gradproof compare median $med ms over $R"

@@ -16,10 +16,11 @@ from .report import compare
 _HIDDEN = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu",
            nn.LeakyReLU: "leaky-relu", nn.Softplus: "softplus", nn.Identity: "identity"}
 _COSTS = {"quadratic": "quadratic", "QuadraticCost": "quadratic",
+          "quadratic-linear": "quadratic-linear",
           "cross-entropy": "cross-entropy", "CrossEntropyCost": "cross-entropy",
           "log-likelihood": "log-likelihood", "LogLikelihoodCost": "log-likelihood"}
 _OUTPUT = {"quadratic": nn.Sigmoid, "cross-entropy": nn.Sigmoid,
-           "log-likelihood": nn.Softmax}
+           "log-likelihood": nn.Softmax, "quadratic-linear": nn.Identity}
 
 
 def _cost_name(cost):
@@ -34,6 +35,8 @@ def _layers(model, cost):
         raise TypeError(f"model: {type(model).__name__} is not an nn.Sequential")
     mods = list(model)
     out = _OUTPUT[cost]
+    if out is nn.Identity and len(mods) % 2 and isinstance(mods[-1], nn.Linear):
+        mods.append(nn.Identity())  # a linear output layer may end the model with Linear
     if len(mods) < 2 or len(mods) % 2:
         raise ValueError(f"model: {len(mods)} modules; expected Linear, activation, ..., "
                          f"Linear, {out.__name__}")
@@ -68,6 +71,8 @@ def _loss(zL, y, cost):
     """Batch mean of C_x from z^L (stable forms of SPEC [6], [63], [80])."""
     if cost == "quadratic":
         per = 0.5 * ((_torch.sigmoid(zL) - y) ** 2).sum(1)
+    elif cost == "quadratic-linear":
+        per = 0.5 * ((zL - y) ** 2).sum(1)
     elif cost == "cross-entropy":
         per = (nn.functional.softplus(zL) - y * zL).sum(1)
     else:
@@ -86,11 +91,12 @@ def _tensor(arg, v, dtype):
     return t.to(dtype)
 
 
-def check(model, x, y, *, cost, weight_decay=0.0, n=None, precision=None):
+def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None):
     """Autograd on model (samples as rows of x, y) with the cost
-    C = (1/m) sum_x C_x + weight_decay/(2n) sum_l ||W^l||^2 (SPEC [85]; n defaults to
-    the batch size m); its z, a (forward hooks), delta = m dC/dz, dW, db and cost are
-    compared with the oracle in the model's dtype. Returns the Report."""
+    C = (1/m) sum_x C_x + weight_decay/(2n) sum_l ||W^l||^2 + l1/n sum_l |W^l|_1
+    (SPEC [85], [95]; n defaults to the batch size m; autograd's d|w|/dw at w = 0 is 0,
+    the oracle's convention sgn(0) = 0); its z, a (forward hooks), delta = m dC/dz, dW,
+    db and cost are compared with the oracle in the model's dtype. Returns the Report."""
     cost = _cost_name(cost)
     net = from_module(model, cost)
     dtype = next(model.parameters()).dtype
@@ -100,8 +106,8 @@ def check(model, x, y, *, cost, weight_decay=0.0, n=None, precision=None):
     if Y.shape != (X.shape[0], net.sizes[-1]):
         raise ValueError(f"y: shape {tuple(Y.shape)}, expected ({X.shape[0]}, {net.sizes[-1]})")
     m = X.shape[0]
-    ref = oracle(net, X.double().numpy(), Y.double().numpy(), lam=weight_decay, n=n,
-                 rows=True)
+    ref = oracle(net, X.double().numpy(), Y.double().numpy(), lam=weight_decay, l1=l1,
+                 n=n, rows=True)
     seen = {}
     hooks = []
     for l, (lin, act) in enumerate(_layers(model, cost), start=1):
@@ -114,12 +120,15 @@ def check(model, x, y, *, cost, weight_decay=0.0, n=None, precision=None):
         for h in hooks:
             h.remove()
     L = len(net.sizes) - 1
+    seen.setdefault(f"a{L}", seen[f"z{L}"])  # a model ending with Linear: a^L = z^L
     for l in range(1, L + 1):
         seen[f"z{l}"].retain_grad()
     C = _loss(seen[f"z{L}"], Y, cost)
+    lins = [lin for lin, _ in _layers(model, cost)]
     if weight_decay:
-        lins = [lin for lin, _ in _layers(model, cost)]
         C = C + weight_decay / (2 * (n or m)) * sum((w.weight ** 2).sum() for w in lins)
+    if l1:
+        C = C + l1 / (n or m) * sum(w.weight.abs().sum() for w in lins)
     C.backward()
     cand = {"cost": C.detach().numpy()}
     for l, (lin, _) in enumerate(_layers(model, cost), start=1):

@@ -107,6 +107,55 @@ def test_torch_batch_mean_delta_is_caught():
     assert [t["name"] for t in rep.tensors if t["failed"]] == ["delta2"]
 
 
+def _l1_model(seed, out):
+    torch.manual_seed(seed)
+    mods = [torch.nn.Linear(5, 4), torch.nn.Sigmoid(), torch.nn.Linear(4, 3)]
+    return torch.nn.Sequential(*(mods + ([out] if out is not None else [])))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_torch_l1_and_weight_decay(dtype):
+    """L1 and L2 together (SPEC [85], [95]) with n != m pass; an L1 term that also
+    penalises the biases (a common slip) fails at the db tensors and only there."""
+    model = _l1_model(1, torch.nn.Sigmoid()).to(dtype)
+    x, y = torch.rand(6, 5, dtype=dtype), torch.rand(6, 3, dtype=dtype)
+    rep = gt.check(model, x, y, cost="cross-entropy", weight_decay=2.0, l1=3.0, n=50)
+    assert rep.ok, str(rep)
+    net = gt.from_module(model, "cross-entropy")
+    ref = gradproof.oracle(net, x.double().numpy(), y.double().numpy(), lam=2.0, l1=3.0,
+                           n=50, rows=True)
+    cand = {k: v.copy() for k, v in ref.items()}
+    for l in (1, 2):
+        b = [model[0], model[2]][l - 1].bias.detach().double().numpy()
+        cand[f"db{l}"] = cand[f"db{l}"] + 3.0 / 50 * np.sign(b)
+    rep = gradproof.compare(ref, cand)
+    assert sorted(t["name"] for t in rep.tensors if t["failed"]) == ["db1", "db2"], str(rep)
+
+
+@pytest.mark.parametrize("out", [None, torch.nn.Identity()])
+def test_torch_quadratic_linear(out):
+    """A linear output layer (the model ends with Linear, or Linear + Identity) with the
+    quadratic cost: passes; a planted sigmoid' in delta^L is named at delta2."""
+    model = _l1_model(2, out).double()
+    x, y = torch.rand(4, 5, dtype=torch.float64), torch.rand(4, 3, dtype=torch.float64)
+    rep = gt.check(model, x, y, cost="quadratic-linear")
+    assert rep.ok, str(rep)
+    net = gt.from_module(model, "quadratic-linear")
+    ref = gradproof.oracle(net, x.numpy(), y.numpy(), rows=True)
+    cand = {k: v.copy() for k, v in ref.items()}
+    z = ref["z2"]
+    s = 1 / (1 + np.exp(-z))
+    cand["delta2"] = cand["delta2"] * s * (1 - s)
+    rep = gradproof.compare(ref, cand)
+    assert [t["name"] for t in rep.tensors if t["failed"]][0] == "delta2", str(rep)
+
+
+def test_torch_rejects_wrong_output_for_cost():
+    model = _l1_model(3, None)
+    with pytest.raises(ValueError, match="Linear, Sigmoid"):
+        gt.check(model, torch.rand(2, 5), torch.rand(2, 3), cost="cross-entropy")
+
+
 def _mnist(n):
     d = os.environ.get("GP_MNIST_DIR")
     if not d:
