@@ -18,16 +18,6 @@
 #define GPI_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define GPI_PRINTF(f, a)
-/* Set o's "network", "x", "y", "lambda", "l1" and "n" (dump.c): the self-contained
- * inputs of a dump or a record. NULL (o freed, message in errbuf) on failure. */
-json_t *gpi_dump_inputs(json_t *o, const gp_network *net, const gsl_matrix *X,
-                        const gsl_matrix *Y, const gp_regularization *reg, char *errbuf,
-                        size_t errlen);
-/* Read them back from an object (a record or a JSON dump); what names the source. */
-int gpi_dump_inputs_from_json(const json_t *o, const char *what, gp_network **net,
-                              gsl_matrix **X, gsl_matrix **Y, gp_regularization *reg,
-                              char *errbuf, size_t errlen);
-
 #endif
 
 /* Format a one-line message into errbuf (if errbuf is not NULL and errlen > 0), raise it
