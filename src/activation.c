@@ -2,6 +2,8 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -201,11 +203,162 @@ static void sigmoid_f_n(const gp_activation *act, const double *z, double *a, do
 const gp_activation gp_activation_sigmoid = {"sigmoid", sigmoid_f, sigmoid_df,
                                              sigmoid_f_n, 0.0};
 
-const gp_activation *const gp_activations[] = {&gp_activation_sigmoid, NULL};
+/* tanh: f' = 1 - tanh^2 (Coq: Activations.v, tanh_derivative). 1 - f^2 loses relative
+ * accuracy only where f' < eps, far below any gradient check's floor. */
+static double tanh_f(const gp_activation *act, double z) {
+    (void)act;
+    return tanh(z);
+}
+
+static double tanh_df(const gp_activation *act, double z) {
+    (void)act;
+    double t = tanh(z);
+    return 1.0 - t * t;
+}
+
+static void tanh_f_n(const gp_activation *act, const double *z, double *a, double *fp,
+                     size_t n) {
+    (void)act;
+    for (size_t i = 0; i < n; i++) {
+        double t = tanh(z[i]);
+        a[i] = t;
+        if (fp)
+            fp[i] = 1.0 - t * t;
+    }
+}
+
+const gp_activation gp_activation_tanh = {"tanh", tanh_f, tanh_df, tanh_f_n, 0.0};
+
+/* Leaky ReLU f(z) = z (z > 0), alpha z (z <= 0); ReLU is alpha = 0. f'(z) = 1 for z > 0,
+ * alpha for z <= 0: at the kink z = 0 the convention is the left derivative (PyTorch's:
+ * relu'(0) = 0, leaky_relu'(0) = alpha). Branch-free selects, so the loop vectorises. */
+static double leaky_f(const gp_activation *act, double z) {
+    return z > 0 ? z : act->alpha * z;
+}
+
+static double leaky_df(const gp_activation *act, double z) {
+    return z > 0 ? 1.0 : act->alpha;
+}
+
+static void leaky_f_n(const gp_activation *act, const double *z, double *a, double *fp,
+                      size_t n) {
+    const double alpha = act->alpha;
+    if (fp)
+        for (size_t i = 0; i < n; i++)
+            fp[i] = z[i] > 0 ? 1.0 : alpha;
+    for (size_t i = 0; i < n; i++) /* after fp: a may alias z */
+        a[i] = z[i] > 0 ? z[i] : alpha * z[i];
+}
+
+const gp_activation gp_activation_relu = {"relu", leaky_f, leaky_df, leaky_f_n, 0.0};
+const gp_activation gp_activation_leaky_relu = {"leaky-relu", leaky_f, leaky_df,
+                                                leaky_f_n, GP_LEAKY_RELU_ALPHA};
+
+/* softplus f = ln(1 + e^z) (gp_softplus, stable), f' = sigma(z)
+ * (Coq: Activations.v, softplus_derivative). */
+static double softplus_f(const gp_activation *act, double z) {
+    (void)act;
+    return gp_softplus(z);
+}
+
+static void softplus_f_n(const gp_activation *act, const double *z, double *a, double *fp,
+                         size_t n) {
+    (void)act;
+    for (size_t i = 0; i < n; i++) {
+        double e = exp(-fabs(z[i])), d = 1.0 + e, zi = z[i];
+        a[i] = (zi > 0 ? zi : 0.0) + log1p(e);
+        if (fp)
+            fp[i] = (zi >= 0 ? 1.0 : e) / d; /* sigma(z), gp_sigmoid's two forms */
+    }
+}
+
+const gp_activation gp_activation_softplus = {"softplus", softplus_f, sigmoid_f,
+                                              softplus_f_n, 0.0};
+
+/* identity: f = z, f' = 1 (a linear hidden layer). */
+static double identity_f(const gp_activation *act, double z) {
+    (void)act;
+    return z;
+}
+
+static double identity_df(const gp_activation *act, double z) {
+    (void)act, (void)z;
+    return 1.0;
+}
+
+static void identity_f_n(const gp_activation *act, const double *z, double *a, double *fp,
+                         size_t n) {
+    (void)act;
+    for (size_t i = 0; i < n; i++) {
+        if (fp)
+            fp[i] = 1.0;
+        a[i] = z[i];
+    }
+}
+
+const gp_activation gp_activation_identity = {"identity", identity_f, identity_df,
+                                              identity_f_n, 0.0};
+
+const gp_activation *const gp_activations[] = {&gp_activation_sigmoid,
+                                               &gp_activation_tanh,
+                                               &gp_activation_relu,
+                                               &gp_activation_leaky_relu,
+                                               &gp_activation_softplus,
+                                               &gp_activation_identity,
+                                               NULL};
 
 const gp_activation *gp_activation_lookup(const char *name) {
     for (size_t k = 0; name && gp_activations[k]; k++)
         if (strcmp(gp_activations[k]->name, name) == 0)
             return gp_activations[k];
     return NULL;
+}
+
+int gp_activation_kink(const gp_activation *act, double *at) {
+    if (act->f != leaky_f)
+        return 0;
+    if (at)
+        *at = 0.0;
+    return 1;
+}
+
+/* "NAME" or "leaky-relu:ALPHA" (ALPHA finite, 0 <= ALPHA < 1). */
+int gp_activation_parse(const char *spec, gp_activation *out) {
+    char name[32];
+    const char *colon = spec ? strchr(spec, ':') : NULL;
+    size_t len = spec ? (colon ? (size_t)(colon - spec) : strlen(spec)) : 0;
+    if (spec == NULL || len == 0 || len >= sizeof name)
+        GSL_ERROR("unknown activation", GSL_EINVAL);
+    memcpy(name, spec, len);
+    name[len] = '\0';
+    const gp_activation *act = gp_activation_lookup(name);
+    if (act == NULL)
+        GSL_ERROR("unknown activation", GSL_EINVAL);
+    *out = *act;
+    if (colon == NULL)
+        return GSL_SUCCESS;
+    if (act != &gp_activation_leaky_relu)
+        GSL_ERROR("only leaky-relu takes a parameter", GSL_EINVAL);
+    char *end;
+    double alpha = strtod(colon + 1, &end);
+    return gp_activation_set_alpha(out, colon[1] && *end == '\0' ? alpha : NAN);
+}
+
+int gp_activation_set_alpha(gp_activation *act, double alpha) {
+    if (strcmp(act->name, gp_activation_leaky_relu.name) != 0)
+        GSL_ERROR("only leaky-relu takes a parameter", GSL_EINVAL);
+    if (!(alpha >= 0 && alpha < 1))
+        GSL_ERROR("leaky-relu's alpha must be in [0, 1)", GSL_EDOM);
+    act->alpha = alpha;
+    return GSL_SUCCESS;
+}
+
+int gp_activation_format(const gp_activation *act, char *buf, size_t len) {
+    int leaky = strcmp(act->name, gp_activation_leaky_relu.name) == 0;
+    int n = leaky && act->alpha != GP_LEAKY_RELU_ALPHA
+                ? snprintf(buf, len, "leaky-relu:%.17g", act->alpha)
+                : snprintf(buf, len, "%s", act->name);
+    if (n < 0 || (size_t)n >= len)
+        GSL_ERROR("buffer too small for the activation's name", GSL_ENOMEM);
+    return GSL_SUCCESS;
 }

@@ -4,6 +4,7 @@
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,7 +127,7 @@ void gp_fcheck_report_reset(gp_fcheck_report *r) {
     for (size_t i = 0; i < r->n_tensors; i++)
         tensor_reset(&r->tensors[i]);
     tensor_reset(&r->directions);
-    r->n_checked = r->n_failed = r->n_worst = 0;
+    r->n_checked = r->n_failed = r->n_worst = r->n_at_kink = 0;
     r->max_abs_error = r->max_rel_error = r->sum_abs_numeric = 0;
 }
 
@@ -653,6 +654,87 @@ double gpi_l1_step(double h, double w, int is_w, const gp_regularization *reg) {
     return h;
 }
 
+/* ---- kinks of the hidden activations (ReLU, leaky ReLU at z = 0) ---- */
+
+/* Smallest step the kink search tries: the 5-point rule's rounding error there is
+ * about eps |C| / h = 2e-9 |C|, still under the float64 floors (atol 1e-8). */
+#define KINK_HMIN 1e-7
+
+/* Which side of its kink every kinked hidden unit lies on (z > kink: 1), for columns
+ * [0, m) of the n x tda row-major z of layer l, folded into an FNV-1a hash. */
+static uint64_t kink_sides(uint64_t h, const gp_network *net, size_t l, const double *z,
+                           size_t n, size_t m, size_t tda, size_t stride) {
+    double at;
+    if (l >= net->p.L || !gp_activation_kink(gp_network_activation(net, l), &at))
+        return h;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < m; i++)
+            h = (h ^ (uint64_t)(z[(j * tda + i) * stride] > at)) * 0x100000001b3ULL;
+    return h;
+}
+
+static int network_has_kink(const gp_network *net) {
+    for (size_t l = 1; l < net->p.L; l++)
+        if (gp_activation_kink(gp_network_activation(net, l), NULL))
+            return 1;
+    return 0;
+}
+
+/* F at t, and the kink sides it left in *sides (F's evaluation updates it). */
+static uint64_t sides_at(const gsl_function *F, const uint64_t *sides, double t) {
+    GSL_FN_EVAL(F, t);
+    return *sides;
+}
+
+/* One-sided derivative of F at x towards dir = +1 or -1, with the step shrunk until the
+ * far end lies in the same region as x + dir * KINK_HMIN / 16 (gsl_deriv_forward's
+ * points are x + dir * (h/4 .. h), never x itself). */
+static void one_sided(const gsl_function *F, const uint64_t *sides, double x, double dir,
+                      double h, double *result, double *abserr) {
+    uint64_t near = sides_at(F, sides, x + dir * KINK_HMIN / 16);
+    while (h > KINK_HMIN / 4 && sides_at(F, sides, x + dir * h) != near)
+        h /= 4;
+    if (dir > 0)
+        gsl_deriv_forward(F, x, h, result, abserr);
+    else
+        gsl_deriv_backward(F, x, h, result, abserr);
+}
+
+/* The numerical derivative of F at x with the kinks in view (SPEC "Kinks"): F's
+ * evaluations record every kinked unit's side in *sides. If no stencil x +- h crosses a
+ * kink, gpi_deriv with the largest such h (down to KINK_HMIN); otherwise x is at a kink
+ * (a unit's z within about KINK_HMIN of it): the one-sided derivative on the side that
+ * keeps x's own sides, which is the documented convention f'(0) = f'(0-) when z is
+ * exactly 0 (relu'(0) = 0, leaky_relu'(0) = alpha) and the true derivative when z is
+ * merely near. If both sides leave x's region (two units at kinks, crossing in
+ * opposite directions), the midpoint of the two with their half-difference as error.
+ * Returns 1 at a kink, 0 otherwise. */
+static int kink_deriv(const gsl_function *F, const uint64_t *sides, double x,
+                      const gp_fcheck_opts *opts, double *result, double *abserr) {
+    gp_fcheck_opts o = *opts;
+    uint64_t s0 = sides_at(F, sides, x);
+    for (; o.h >= KINK_HMIN; o.h /= 4)
+        if (sides_at(F, sides, x - o.h) == s0 && sides_at(F, sides, x + o.h) == s0) {
+            gpi_deriv(F, x, &o, result, abserr);
+            return 0;
+        }
+    int up = sides_at(F, sides, x + KINK_HMIN / 16) == s0;
+    int down = sides_at(F, sides, x - KINK_HMIN / 16) == s0;
+    double r1, e1, r2, e2;
+    if (up || !down)
+        one_sided(F, sides, x, 1, opts->h, &r1, &e1);
+    if (down || !up)
+        one_sided(F, sides, x, -1, opts->h, &r2, &e2);
+    if (up != down) {
+        *result = up ? r1 : r2;
+        *abserr = up ? e1 : e2;
+    } else {
+        *result = (r1 + r2) / 2;
+        *abserr = fabs(r1 - r2) / 2 + e1 + e2;
+    }
+    return 1;
+}
+
 /* ---- parameters: C(params) with one parameter replaced by t ---- */
 
 typedef struct {
@@ -662,6 +744,9 @@ typedef struct {
     gp_backprop_workspace *w;
     size_t i;
     int status;
+    int kinks;      /* the network has kinked activations */
+    uint64_t sides; /* their sides at the last evaluation */
+    size_t n_at_kink;
 } param_fn;
 
 static double eval_param(double t, void *vp) {
@@ -672,6 +757,12 @@ static double eval_param(double t, void *vp) {
     if (status && !p->status)
         p->status = status;
     *slot = saved;
+    p->sides = 0xcbf29ce484222325ULL;
+    for (size_t l = 1; p->kinks && l < p->net->p.L; l++) {
+        const gsl_matrix *z = p->w->z[l - 1];
+        p->sides =
+            kink_sides(p->sides, p->net, l, z->data, z->size1, p->X->size2, z->tda, 1);
+    }
     return c;
 }
 
@@ -686,7 +777,10 @@ static int param_deriv(void *ctx, size_t i, const gp_fcheck_opts *opts, double *
     local.h = gpi_l1_step(opts->h, x, is_w, p->reg);
     gsl_function F = {eval_param, p};
     p->i = i;
-    gpi_deriv(&F, x, &local, result, abserr);
+    if (p->kinks)
+        p->n_at_kink += (size_t)kink_deriv(&F, &p->sides, x, &local, result, abserr);
+    else
+        gpi_deriv(&F, x, &local, result, abserr);
     return p->status;
 }
 
@@ -699,7 +793,8 @@ int gp_gradcheck_params(const gp_network *net, const gsl_matrix *X, const gsl_ma
         GSL_ERROR("report does not match the network", GSL_EBADLEN);
     if (X->size2 == 0)
         GSL_ERROR("no samples", GSL_EBADLEN);
-    param_fn p = {gp_network_clone(net), X, Y, reg, NULL, 0, GSL_SUCCESS};
+    param_fn p = {gp_network_clone(net), X, Y, reg, NULL, 0, GSL_SUCCESS,
+                  network_has_kink(net), 0, 0};
     if (p.net)
         p.w = gp_backprop_workspace_alloc(net, X->size2);
     if (!p.net || !p.w) {
@@ -710,6 +805,7 @@ int gp_gradcheck_params(const gp_network *net, const gsl_matrix *X, const gsl_ma
     for (size_t t = 0; t < r->n_tensors && !status; t++)
         status = gpi_check_tensor(r, opts, t, NULL, r->tensors[t].length,
                                   analytic->params, param_deriv, &p);
+    r->n_at_kink += p.n_at_kink;
     gp_backprop_workspace_free(p.w);
     gp_network_free(p.net);
     return status;
@@ -724,6 +820,7 @@ typedef struct {
     const gsl_vector *y;
     gsl_vector *zl; /* the perturbed z^l */
     size_t j;
+    uint64_t sides; /* kinked units' sides at the last evaluation */
 } z_fn;
 
 static double forward_from(const gp_network *net, size_t l, const gsl_vector *zl,
@@ -746,6 +843,11 @@ static double eval_z(double t, void *vp) {
     double saved = gsl_vector_get(p->zl, p->j);
     gsl_vector_set(p->zl, p->j, t);
     double c = forward_from(p->net, p->l, p->zl, p->z, p->a, p->y);
+    p->sides = 0xcbf29ce484222325ULL; /* the perturbed z^l's sides too */
+    for (size_t k = p->l; k < p->net->p.L; k++) {
+        const gsl_vector *zk = k == p->l ? p->zl : p->z[k - 1];
+        p->sides = kink_sides(p->sides, p->net, k, zk->data, zk->size, 1, 1, zk->stride);
+    }
     gsl_vector_set(p->zl, p->j, saved);
     return c;
 }
@@ -794,6 +896,8 @@ typedef struct {
     z_fn p;
     const gsl_matrix *Zl, *Y; /* z^l of the batch (n_l x >= m), targets */
     size_t offset, m;
+    int kinks;
+    size_t n_at_kink;
 } delta_fn;
 
 static int delta_deriv(void *ctx, size_t coord, const gp_fcheck_opts *opts,
@@ -806,7 +910,11 @@ static int delta_deriv(void *ctx, size_t coord, const gp_fcheck_opts *opts,
     d->p.y = &y.vector;
     d->p.j = j;
     gsl_function F = {eval_z, &d->p};
-    gpi_deriv(&F, gsl_vector_get(d->p.zl, j), opts, result, abserr);
+    if (d->kinks)
+        d->n_at_kink += (size_t)kink_deriv(&F, &d->p.sides, gsl_vector_get(d->p.zl, j),
+                                           opts, result, abserr);
+    else
+        gpi_deriv(&F, gsl_vector_get(d->p.zl, j), opts, result, abserr);
     return GSL_SUCCESS;
 }
 
@@ -857,13 +965,16 @@ int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_ma
     }
     status = gp_feedforward(net, X, w);
     for (size_t l = 1; l <= L && !status; l++) {
-        delta_fn d = {{net, l, z, a, NULL, zs[l - 1], 0},
+        delta_fn d = {{net, l, z, a, NULL, zs[l - 1], 0, 0},
                       w->z[l - 1],
                       Y,
                       r->tensors[l - 1].offset,
-                      m};
+                      m,
+                      network_has_kink(net),
+                      0};
         status = gpi_check_tensor(r, opts, l - 1, NULL, r->tensors[l - 1].length, D,
                                   delta_deriv, &d);
+        r->n_at_kink += d.n_at_kink;
     }
 done:
     free_layers(z, L);
@@ -914,6 +1025,8 @@ void gp_case_opts_default(gp_case_opts *opts) {
     opts->scale_min = 1e-3;
     opts->scale_max = 10;
     opts->square_hidden = 0;
+    opts->activation = NULL;
+    opts->draw_activations = 0;
 }
 
 /* Uniform integer in [lo, hi]. */
@@ -962,6 +1075,27 @@ static size_t case_shape(gsl_rng *r, const gp_cost_type *cost, const gp_case_opt
     return L;
 }
 
+/* The hidden activations of a random case (the last draws of gp_case_random). */
+static int case_activations(gsl_rng *r, const gp_case_opts *o, gp_network *net) {
+    size_t n_kinds = 0;
+    while (gp_activations[n_kinds])
+        n_kinds++;
+    for (size_t l = 1; l < net->p.L; l++) {
+        gp_activation act = gp_activation_sigmoid;
+        if (o->activation)
+            act = *o->activation;
+        else if (o->draw_activations) {
+            act = *gp_activations[uniform_int(r, 0, n_kinds - 1)];
+            if (strcmp(act.name, gp_activation_leaky_relu.name) == 0)
+                act.alpha = exp(log(1e-3) + (log(0.5) - log(1e-3)) * gsl_rng_uniform(r));
+        }
+        int status = gp_network_set_activation(net, l, &act);
+        if (status)
+            return status;
+    }
+    return GSL_SUCCESS;
+}
+
 int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opts,
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, double *scale) {
     size_t sizes[GP_MAX_LAYERS + 1], m;
@@ -990,5 +1124,5 @@ int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opt
     }
     if (scale)
         *scale = s;
-    return GSL_SUCCESS;
+    return case_activations(r, opts, *net);
 }

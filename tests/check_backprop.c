@@ -631,6 +631,179 @@ START_TEST(test_step_reads_the_networks_activation) {
 }
 END_TEST
 
+/* ---------------------------------------------------------------- Activations */
+
+#define N_ACT 60 /* cases per activation x cost (times GP_CASES_MULT) */
+
+static size_t n_activations(void) {
+    size_t n = 0;
+    while (gp_activations[n])
+        n++;
+    return n;
+}
+
+/* Cases of activation _i / n_costs and cost _i % n_costs: 2-4 weight layers, every
+ * hidden layer the activation (leaky ReLU with a random alpha); BP1-BP4 (delta, params
+ * and params+reg) checked by gp_check_formula against gsl_deriv_central. */
+START_TEST(test_every_activation_every_cost) {
+    size_t nc = tu_n_costs();
+    const gp_activation *kind = gp_activations[(size_t)_i / nc];
+    const gp_cost_type *cost = gp_cost_types[(size_t)_i % nc];
+    const unsigned long salt = 0xAC7000 + (unsigned long)_i;
+    size_t n = tu_cases(N_ACT);
+    tu_stat st[GP_N_FORMULAS];
+    char row[64];
+    snprintf(row, sizeof row, "%s,%s", kind->name, cost->name);
+    for (int f = 0; f < GP_N_FORMULAS; f++)
+        tu_stat_init(&st[f], gp_formula_name((gp_formula)f), row);
+    for (size_t i = 0; i < n; i++) {
+        gsl_rng *r;
+        tu_shape shape;
+        gp_activation act = *kind;
+        if (!tu_case_selected(i))
+            continue;
+        tu_shape_default(&shape);
+        shape.min_layers = 2;
+        shape.scale_max = 3;
+        shape.activation = &act;
+        r = tu_rng_for_case(salt, i);
+        if (strcmp(act.name, "leaky-relu") == 0)
+            ck_assert_int_eq(gp_activation_set_alpha(&act, tu_log_uniform(r, 1e-3, 0.5)),
+                             GSL_SUCCESS);
+        tu_case *c = tu_case_alloc(r, cost, &shape);
+        ck_assert_ptr_nonnull(c);
+        ck_assert_double_eq(gp_network_activation(c->net, 1)->alpha, act.alpha);
+        gp_regularization reg = {2 * gsl_rng_uniform(r), gsl_rng_uniform(r),
+                                 c->m + tu_int(r, 0, 50)};
+        for (int f = 0; f < GP_N_FORMULAS; f++) {
+            gp_fcheck_opts opts;
+            char msg[2048];
+            gp_fcheck_opts_default(&opts, GP_FLOAT64);
+            gp_fcheck_report *rep = gp_formula_report_alloc((gp_formula)f, c->net, c->m);
+            ck_assert_ptr_nonnull(rep);
+            ck_assert_int_eq(
+                gp_check_formula((gp_formula)f, c->net, c->X, c->Y, &reg, &opts, rep),
+                GSL_SUCCESS);
+            tu_describe_worst(rep, msg, sizeof msg);
+            ck_assert_msg(rep->n_failed == 0, "%s %s alpha=%g, " FAIL_FMT, kind->name,
+                          gp_formula_name((gp_formula)f), act.alpha,
+                          FAIL_ARGS("formula", c, i, salt, msg));
+            tu_stat_report(&st[f], rep);
+            st[f].cases++;
+            gp_fcheck_report_free(rep);
+        }
+        tu_case_free(c);
+        gsl_rng_free(r);
+    }
+    for (int f = 0; f < GP_N_FORMULAS; f++)
+        tu_stat_print(&st[f]);
+}
+END_TEST
+
+/* Mutants of f' (the controls), each paired with the activation it corrupts. */
+static double mut_tanh_df(const gp_activation *a, double z) { /* 1 - f, not 1 - f^2 */
+    return 1.0 - gp_activation_tanh.f(a, z);
+}
+static double mut_f_as_df(const gp_activation *a, double z) { /* f' = f */
+    return a->f(a, z);
+}
+static double mut_leaky_df(const gp_activation *a, double z) { /* slope alpha dropped */
+    (void)a;
+    return z > 0 ? 1.0 : 0.0;
+}
+static void mut_loop_f_n(const gp_activation *a, const double *z, double *out, double *fp,
+                         size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        double zi = z[i];
+        if (fp)
+            fp[i] = a->df(a, zi);
+        out[i] = a->f(a, zi);
+    }
+}
+
+typedef struct {
+    const char *what;
+    const gp_activation *base;
+    double (*df)(const gp_activation *, double);
+} mutant;
+
+static const mutant mutants[] = {
+    {"tanh' = 1 - f", &gp_activation_tanh, mut_tanh_df},
+    {"relu' = f", &gp_activation_relu, mut_f_as_df},
+    {"softplus' = f", &gp_activation_softplus, mut_f_as_df},
+    {"leaky-relu slope dropped", &gp_activation_leaky_relu, mut_leaky_df},
+};
+
+/* Does the mutant's gradient differ from the correct one beyond rounding
+ * (1e-6 of the largest entry, plus 1e-9)? */
+static int gradient_changed(const gp_gradient *good, const gp_gradient *bad) {
+    double big = 0, diff = 0;
+    for (size_t k = 0; k < good->n_params; k++) {
+        double g = gsl_vector_get(good->params, k), b = gsl_vector_get(bad->params, k);
+        big = fmax(big, fabs(g));
+        diff = fmax(diff, isnan(b) ? INFINITY : fabs(g - b));
+    }
+    return diff > 1e-6 * big + 1e-9;
+}
+
+/* Each mutant of f' (mutants[_i / n_costs]) on random cases of cost _i % n_costs: the
+ * gradient check (params) rejects it on every case where its gradient differs from the
+ * correct one; the rate is printed. */
+START_TEST(test_activation_mutants_rejected) {
+    size_t nc = tu_n_costs();
+    const mutant *mu = &mutants[(size_t)_i / nc];
+    const gp_cost_type *cost = gp_cost_types[(size_t)_i % nc];
+    const unsigned long salt = 0x3A7000 + (unsigned long)_i;
+    size_t n = tu_cases(N_ACT), changed = 0, rejected = 0, cases = 0;
+    for (size_t i = 0; i < n; i++) {
+        gsl_rng *r;
+        tu_shape shape;
+        gp_activation bad = *mu->base;
+        gp_fcheck_opts opts;
+        if (!tu_case_selected(i))
+            continue;
+        tu_shape_default(&shape);
+        shape.min_layers = 2;
+        shape.scale_max = 3;
+        shape.activation = mu->base;
+        r = tu_rng_for_case(salt, i);
+        tu_case *c = tu_case_alloc(r, cost, &shape);
+        ck_assert_ptr_nonnull(c);
+        ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad),
+                         GSL_SUCCESS);
+        gp_gradient *good = gp_gradient_alloc(c->net);
+        gsl_vector_memcpy(good->params, c->grad->params);
+        bad.df = mu->df;
+        bad.f_n = mut_loop_f_n;
+        tu_set_hidden_activation(c->net, &bad);
+        ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad),
+                         GSL_SUCCESS);
+        int ch = gradient_changed(good, c->grad);
+        gp_fcheck_opts_default(&opts, GP_FLOAT64);
+        gp_fcheck_report *rep = gp_formula_report_alloc(GP_FORMULA_PARAMS, c->net, c->m);
+        ck_assert_int_eq(
+            gp_gradcheck_params(c->net, c->X, c->Y, NULL, c->grad, &opts, rep),
+            GSL_SUCCESS);
+        cases++;
+        changed += ch;
+        rejected += ch && rep->n_failed > 0;
+        ck_assert_msg(!ch || rep->n_failed > 0,
+                      "mutant %s survived, %s case %zu (%s); " TU_RERUN_FMT, mu->what,
+                      cost->name, i, c->desc, TU_RERUN_ARGS(i, "Activations"));
+        gp_fcheck_report_free(rep);
+        gp_gradient_free(good);
+        tu_case_free(c);
+        gsl_rng_free(r);
+    }
+    printf("GP-STAT backprop/mutant[%s, %s]: rejected %zu of %zu cases where the "
+           "gradient changed (%zu cases)\n",
+           mu->what, cost->name, rejected, changed, cases);
+    if (getenv("GP_CASE") == NULL)
+        ck_assert_msg(changed * 2 >= cases, "the mutant changed only %zu of %zu cases",
+                      changed, cases);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- Errors */
 
 START_TEST(test_backprop_rejects_bad_shapes) {
@@ -694,7 +867,7 @@ END_TEST
 static Suite *make_backprop_suite(void) {
     Suite *s = suite_create("backprop");
     TCase *core = tcase_create("Core"), *props = tcase_create("Properties"),
-          *errs = tcase_create("Errors");
+          *errs = tcase_create("Errors"), *acts = tcase_create("Activations");
     int nc = (int)tu_n_costs();
     tcase_add_test(core, test_backprop_known_chain_rule);
     tcase_add_test(core, test_regularization_known_values);
@@ -707,10 +880,16 @@ static Suite *make_backprop_suite(void) {
     tcase_add_loop_test(props, test_minibatch_equals_mean_of_samples, 0, nc);
     tcase_add_loop_test(props, test_feedforward_matches_definition, 0, nc);
     tcase_add_loop_test(props, test_step_reads_the_networks_activation, 0, nc);
+    tcase_set_timeout(acts, 300);
+    tcase_add_loop_test(acts, test_every_activation_every_cost, 0,
+                        (int)(n_activations() * tu_n_costs()));
+    tcase_add_loop_test(acts, test_activation_mutants_rejected, 0,
+                        (int)(sizeof mutants / sizeof mutants[0] * tu_n_costs()));
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_backprop_rejects_bad_shapes);
     suite_add_tcase(s, core);
     suite_add_tcase(s, props);
+    suite_add_tcase(s, acts);
     suite_add_tcase(s, errs);
     return s;
 }

@@ -64,10 +64,37 @@ typedef struct gp_activation {
  * gp_sigmoid_prime exactly; f_n uses a vector exp on AVX-512 (within 8 ulp of f and 16
  * of df) and the scalar formulas elsewhere. */
 extern const gp_activation gp_activation_sigmoid;
+/* tanh, f' = 1 - tanh^2. */
+extern const gp_activation gp_activation_tanh;
+/* ReLU max(0, z), f' = 1 for z > 0 and 0 for z <= 0 (f'(0) = 0, PyTorch's convention). */
+extern const gp_activation gp_activation_relu;
+/* Leaky ReLU: z for z > 0, alpha z otherwise; f' = 1 or alpha, f'(0) = alpha (PyTorch's
+ * convention). alpha = GP_LEAKY_RELU_ALPHA here; gp_activation_set_alpha on a copy
+ * (the network holds it by value) gives any alpha in [0, 1). */
+#define GP_LEAKY_RELU_ALPHA 0.01
+extern const gp_activation gp_activation_leaky_relu;
+/* softplus ln(1 + e^z) (gp_softplus), f' = sigma(z). */
+extern const gp_activation gp_activation_softplus;
+/* identity f = z, f' = 1. */
+extern const gp_activation gp_activation_identity;
 /* Every hidden activation, NULL-terminated (for --activation=NAME and tests). */
 extern const gp_activation *const gp_activations[];
 /* The activation called name, or NULL if there is none (no error raised). */
 const gp_activation *gp_activation_lookup(const char *name);
+/* Parse "NAME" or "leaky-relu:ALPHA" (the form --activation and network files use) into
+ * *out. GSL_EINVAL for an unknown name or a parameter on another kind, GSL_EDOM for an
+ * alpha outside [0, 1). */
+int gp_activation_parse(const char *spec, gp_activation *out);
+/* Set leaky-relu's slope for z < 0: GSL_EINVAL on another kind, GSL_EDOM unless
+ * 0 <= alpha < 1. */
+int gp_activation_set_alpha(gp_activation *act, double alpha);
+/* The spec that gp_activation_parse reads back to the same object: the name, or
+ * "leaky-relu:ALPHA" (%.17g) when alpha is not GP_LEAKY_RELU_ALPHA. GSL_ENOMEM if it
+ * does not fit in len bytes. */
+int gp_activation_format(const gp_activation *act, char *buf, size_t len);
+/* 1 if f has a kink (is not differentiable) at some z, stored in *at (may be NULL):
+ * ReLU and leaky ReLU at 0. 0 for the smooth kinds. */
+int gp_activation_kink(const gp_activation *act, double *at);
 
 #ifdef __cplusplus
 }

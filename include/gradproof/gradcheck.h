@@ -114,6 +114,8 @@ typedef struct {
     size_t n_checked, n_failed;  /* over everything above */
     double max_abs_error, max_rel_error;
     double sum_abs_numeric; /* zero means the check saw no signal */
+    size_t n_at_kink;       /* entries whose reference is a one-sided derivative: a
+                               ReLU/leaky unit's z sat at its kink (gp_gradcheck_*) */
     size_t n_worst;
     gp_fcheck_entry worst[GP_GRADCHECK_MAX_WORST]; /* highest score first */
 } gp_fcheck_report;
@@ -253,6 +255,11 @@ typedef struct {
     size_t min_batch, max_batch;   /* batch m [1, 16] */
     double scale_min, scale_max;   /* [1e-3, 10] */
     int square_hidden;             /* n_1 = ... = n_L (for transpose mutants) [0] */
+    /* Hidden activations: every hidden layer's if not NULL [NULL]; else, if
+     * draw_activations, each hidden layer's drawn uniformly from gp_activations (leaky
+     * ReLU's alpha log-uniform in [1e-3, 0.5)) [0]; else sigmoid. */
+    const gp_activation *activation;
+    int draw_activations;
 } gp_case_opts;
 
 void gp_case_opts_default(gp_case_opts *opts);
@@ -262,7 +269,9 @@ void gp_case_opts_default(gp_case_opts *opts);
  * 1.5 N(0, 1) otherwise (quadratic costs take any real target). */
 void gp_case_fill_target(gsl_rng *r, const gp_cost_type *cost, gsl_vector *y);
 
-/* A random network with the given cost, weights and biases scale N(0, 1) with scale
+/* A random network with the given cost (hidden activations as opts says, drawn after
+ * everything else, so a sigmoid case's draws do not change), weights and biases scale
+ * N(0, 1) with scale
  * log-uniform in [scale_min, scale_max), inputs N(0,1), targets by gp_case_fill_target
  * (m = X->size2 samples). Softmax outputs get at least 2 classes. Caller frees all
  * three; scale may be NULL. GSL_EINVAL for bad limits, GSL_ENOMEM when memory runs out

@@ -60,7 +60,7 @@ class gp_fcheck_report(C.Structure):
                 ("directions", gp_fcheck_tensor), ("n_checked", C.c_size_t),
                 ("n_failed", C.c_size_t), ("max_abs_error", C.c_double),
                 ("max_rel_error", C.c_double), ("sum_abs_numeric", C.c_double),
-                ("n_worst", C.c_size_t),
+                ("n_at_kink", C.c_size_t), ("n_worst", C.c_size_t),
                 ("worst", gp_fcheck_entry * GP_GRADCHECK_MAX_WORST)]
 
 
