@@ -660,6 +660,11 @@ double gpi_l1_step(double h, double w, int is_w, const gp_regularization *reg) {
  * about eps |C| / h = 2e-9 |C|, still under the float64 floors (atol 1e-8). */
 #define KINK_HMIN 1e-7
 
+/* z within this of a kink counts as on it (the convention's side, z <= kink): the
+ * checker's forward pass (dgemv) and the code's (dgemm) may round the same z = 0 to
+ * +-1e-17 differently. */
+#define KINK_ZTOL 1e-12
+
 /* Which side of its kink every kinked hidden unit lies on (z > kink: 1), for columns
  * [0, m) of the n x tda row-major z of layer l, folded into an FNV-1a hash. */
 static uint64_t kink_sides(uint64_t h, const gp_network *net, size_t l, const double *z,
@@ -669,7 +674,8 @@ static uint64_t kink_sides(uint64_t h, const gp_network *net, size_t l, const do
         return h;
     for (size_t j = 0; j < n; j++)
         for (size_t i = 0; i < m; i++)
-            h = (h ^ (uint64_t)(z[(j * tda + i) * stride] > at)) * 0x100000001b3ULL;
+            h = (h ^ (uint64_t)(z[(j * tda + i) * stride] > at + KINK_ZTOL)) *
+                0x100000001b3ULL;
     return h;
 }
 

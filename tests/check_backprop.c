@@ -804,6 +804,120 @@ START_TEST(test_activation_mutants_rejected) {
 }
 END_TEST
 
+/* Put unit j of hidden layer l on its kink for sample i: b^l_j -= z^l_ji, repeated
+ * until the forward pass gives z = off exactly (off = 0) or near (off != 0). Returns
+ * 1 when z^l_ji == off exactly. */
+static int place_on_kink(tu_case *c, size_t l, size_t j, size_t i, double off) {
+    for (int it = 0; it < 6; it++) {
+        ck_assert_int_eq(gp_feedforward(c->net, c->X, c->w), GSL_SUCCESS);
+        double z = gsl_matrix_get(c->w->z[l - 1], j, i);
+        if (z == off)
+            return 1;
+        double *b = gsl_vector_ptr(c->net->p.b[l - 1], j);
+        *b -= z - off;
+    }
+    return 0;
+}
+
+/* f'(0) = 1 (ReLU's and leaky ReLU's, alpha kept below 0): the convention PyTorch does
+ * not use, a mutant that differs only on kinks. */
+static double mut_df_at0(const gp_activation *a, double z) {
+    return z >= 0 ? 1.0 : a->alpha;
+}
+
+/* Cases on ReLU / leaky-ReLU kinks, built on purpose: one unit per hidden layer, of
+ * one sample, in one hidden layer, has z exactly 0 (even cases) or within 1e-9 .. 1e-5
+ * of it (odd cases).
+ * No formula fails; exact cases are reported "at a kink"; and with f'(0) = 1 claimed
+ * (relu' mutant) the params check fails on every exact case where that changes the
+ * gradient. */
+START_TEST(test_kinks_on_purpose) {
+    const gp_cost_type *cost = gp_cost_types[(size_t)_i % tu_n_costs()];
+    int leaky = (size_t)_i >= tu_n_costs();
+    const unsigned long salt = 0x61AC + (unsigned long)_i;
+    size_t n = tu_cases(40), exact = 0, at_kink = 0, changed = 0, rejected = 0, cases = 0;
+    for (size_t i = 0; i < n; i++) {
+        gsl_rng *r;
+        tu_shape shape;
+        if (!tu_case_selected(i))
+            continue;
+        tu_shape_default(&shape);
+        shape.min_layers = 2;
+        shape.scale_min = 0.05;
+        shape.scale_max = 2;
+        shape.activation = leaky ? &gp_activation_leaky_relu : &gp_activation_relu;
+        r = tu_rng_for_case(salt, i);
+        tu_case *c = tu_case_alloc(r, cost, &shape);
+        ck_assert_ptr_nonnull(c);
+        /* one unit of one sample in a random hidden layer (two units at kinks can
+         * cross in opposite directions: gp_gradcheck_params' weaker midpoint case) */
+        size_t l = tu_int(r, 1, c->net->p.L - 1);
+        double off =
+            i % 2 ? (tu_int(r, 0, 1) ? 1 : -1) * tu_log_uniform(r, 1e-9, 1e-5) : 0.0;
+        int all_exact = place_on_kink(c, l, tu_int(r, 0, c->net->p.sizes[l] - 1),
+                                      tu_int(r, 0, c->m - 1), off);
+        size_t kinks_here = 0;
+        for (int f = 0; f < GP_N_FORMULAS; f++) {
+            gp_fcheck_opts opts;
+            char msg[2048];
+            gp_regularization reg = {0.5, 0.1, c->m};
+            gp_fcheck_opts_default(&opts, GP_FLOAT64);
+            gp_fcheck_report *rep = gp_formula_report_alloc((gp_formula)f, c->net, c->m);
+            ck_assert_int_eq(
+                gp_check_formula((gp_formula)f, c->net, c->X, c->Y, &reg, &opts, rep),
+                GSL_SUCCESS);
+            tu_describe_worst(rep, msg, sizeof msg);
+            ck_assert_msg(rep->n_failed == 0, "kink case (%s) %s: " FAIL_FMT,
+                          i % 2 ? "near" : "exact", gp_formula_name((gp_formula)f),
+                          FAIL_ARGS("formula", c, i, salt, msg));
+            kinks_here += rep->n_at_kink;
+            gp_fcheck_report_free(rep);
+        }
+        cases++;
+        if (i % 2 == 0 && all_exact) {
+            exact++;
+            at_kink += kinks_here > 0;
+            /* the wrong convention, f'(0) = 1 */
+            gp_gradient *good = gp_gradient_alloc(c->net);
+            ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, good),
+                             GSL_SUCCESS);
+            gp_activation bad = *shape.activation;
+            bad.df = mut_df_at0;
+            bad.f_n = mut_loop_f_n;
+            tu_set_hidden_activation(c->net, &bad);
+            ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad),
+                             GSL_SUCCESS);
+            gp_fcheck_opts opts;
+            gp_fcheck_opts_default(&opts, GP_FLOAT64);
+            gp_fcheck_report *rep =
+                gp_formula_report_alloc(GP_FORMULA_PARAMS, c->net, c->m);
+            ck_assert_int_eq(
+                gp_gradcheck_params(c->net, c->X, c->Y, NULL, c->grad, &opts, rep),
+                GSL_SUCCESS);
+            int ch = gradient_changed(good, c->grad);
+            changed += ch;
+            rejected += ch && rep->n_failed > 0;
+            ck_assert_msg(!ch || rep->n_failed > 0,
+                          "f'(0) = 1 accepted, %s case %zu (%s); " TU_RERUN_FMT,
+                          cost->name, i, c->desc, TU_RERUN_ARGS(i, "Activations"));
+            gp_fcheck_report_free(rep);
+            gp_gradient_free(good);
+        }
+        tu_case_free(c);
+        gsl_rng_free(r);
+    }
+    printf("GP-STAT backprop/kinks[%s, %s]: %zu cases (%zu exact, %zu of them reported "
+           "at a kink, %zu near); f'(0) = 1 rejected %zu of %zu exact cases where it "
+           "changed the gradient\n",
+           leaky ? "leaky-relu" : "relu", cost->name, cases, exact, at_kink,
+           cases - (n + 1) / 2, rejected, changed);
+    if (getenv("GP_CASE") == NULL)
+        ck_assert_msg(exact * 10 >= (n / 2) * 9 && at_kink * 10 >= exact * 9,
+                      "only %zu of %zu exact cases, %zu at a kink", exact, n / 2,
+                      at_kink);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- Errors */
 
 START_TEST(test_backprop_rejects_bad_shapes) {
@@ -885,6 +999,7 @@ static Suite *make_backprop_suite(void) {
                         (int)(n_activations() * tu_n_costs()));
     tcase_add_loop_test(acts, test_activation_mutants_rejected, 0,
                         (int)(sizeof mutants / sizeof mutants[0] * tu_n_costs()));
+    tcase_add_loop_test(acts, test_kinks_on_purpose, 0, (int)(2 * tu_n_costs()));
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_backprop_rejects_bad_shapes);
     suite_add_tcase(s, core);
