@@ -142,6 +142,68 @@ static int read_header(const json_t *root, const char *path, size_t *sizes, size
     return GSL_SUCCESS;
 }
 
+/* One hidden activation: "NAME", "leaky-relu:ALPHA" or {"name": ..., "alpha": ...}. */
+static int read_activation(const char *path, size_t l, const json_t *v,
+                           gp_activation *act, char *errbuf, size_t errlen) {
+    const json_t *name = json_is_object(v) ? json_object_get(v, "name") : v;
+    const json_t *alpha = json_is_object(v) ? json_object_get(v, "alpha") : NULL;
+    int status = json_is_string(name) && (alpha == NULL || json_is_number(alpha))
+                     ? gp_activation_parse(json_string_value(name), act)
+                     : GSL_EINVAL;
+    if (status == GSL_SUCCESS && alpha != NULL)
+        status = gp_activation_set_alpha(act, json_number_value(alpha));
+    if (status != GSL_SUCCESS)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: activations[%zu] is not one of sigmoid, tanh, relu, "
+                        "leaky-relu[:ALPHA in [0,1)], softplus, identity",
+                        path, l - 1);
+    return GSL_SUCCESS;
+}
+
+/* The optional "activations": one per hidden layer; absent means sigmoid. */
+static int read_activations(const char *path, const json_t *root, gp_network *net,
+                            char *errbuf, size_t errlen) {
+    const json_t *acts = json_object_get(root, "activations");
+    size_t hidden = net->p.L - 1;
+    if (acts == NULL)
+        return GSL_SUCCESS;
+    if (!json_is_array(acts) || json_array_size(acts) != hidden)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: \"activations\" must list %zu names (one per hidden layer)",
+                        path, hidden);
+    for (size_t l = 1; l <= hidden; l++) {
+        gp_activation act;
+        int status =
+            read_activation(path, l, json_array_get(acts, l - 1), &act, errbuf, errlen);
+        if (status == GSL_SUCCESS)
+            status = gp_network_set_activation(net, l, &act);
+        if (status != GSL_SUCCESS)
+            return status;
+    }
+    return GSL_SUCCESS;
+}
+
+/* "activations" as gp_activation_format's strings, or NULL (and *bad = 0) when every
+ * hidden layer is sigmoid: such a network is written exactly as network2.py writes it. */
+static json_t *write_activations(const gp_network *net, int *bad) {
+    json_t *acts = NULL;
+    size_t l;
+    *bad = 0;
+    for (l = 1; l < net->p.L; l++)
+        if (strcmp(gp_network_activation(net, l)->name, "sigmoid") != 0)
+            break;
+    if (l == net->p.L)
+        return NULL;
+    acts = json_array();
+    for (l = 1; l < net->p.L && acts != NULL && !*bad; l++) {
+        char buf[64];
+        *bad = gp_activation_format(gp_network_activation(net, l), buf, sizeof buf) ||
+               json_array_append_new(acts, json_string(buf)) != 0;
+    }
+    *bad |= acts == NULL;
+    return acts;
+}
+
 int gpi_netio_from_json(const json_t *root, const char *path, gp_network **out,
                         char *errbuf, size_t errlen) {
     const json_t *weights = json_object_get(root, "weights"),
@@ -164,6 +226,8 @@ int gpi_netio_from_json(const json_t *root, const char *path, gp_network **out,
         return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory for the network",
                         path);
     status = walk_params(path, weights, biases, sizes, n_layers - 1, net, errbuf, errlen);
+    if (status == GSL_SUCCESS)
+        status = read_activations(path, root, net, errbuf, errlen);
     if (status == GSL_SUCCESS)
         *out = net;
     else
@@ -267,6 +331,11 @@ json_t *gpi_netio_to_json(const gp_network *net, char *errbuf, size_t errlen) {
         json_object_set_new(root, "cost", json_string(gp_netio_cost_name(net->cost))) !=
             0)
         bad = 1;
+    if (!bad) {
+        json_t *acts = write_activations(net, &bad);
+        if (acts != NULL && json_object_set_new(root, "activations", acts) != 0)
+            bad = 1;
+    }
     for (l = 0; l <= net->p.L && !bad; l++)
         bad = append(sizes, json_integer((json_int_t)net->p.sizes[l]));
     for (l = 1; l <= net->p.L && !bad; l++) {

@@ -260,6 +260,28 @@ static const struct {
     const char *text;
     const char *needle;
 } malformed[] = {
+    {"{\"sizes\": [2, 1, 1], \"weights\": [[[0.1, 0.2]], [[0.3]]], \"biases\": [[[0]], "
+     "[[0]]], \"cost\": \"QuadraticCost\", \"activations\": [\"swish\"]}",
+     "activations[0] is not one of sigmoid"},
+    {"{\"sizes\": [2, 1, 1], \"weights\": [[[0.1, 0.2]], [[0.3]]], \"biases\": [[[0]], "
+     "[[0]]], \"cost\": \"QuadraticCost\", \"activations\": [\"relu\", \"tanh\"]}",
+     "\"activations\" must list 1 names"},
+    {"{\"sizes\": [2, 1, 1], \"weights\": [[[0.1, 0.2]], [[0.3]]], \"biases\": [[[0]], "
+     "[[0]]], \"cost\": \"QuadraticCost\", \"activations\": \"relu\"}",
+     "\"activations\" must list 1 names"},
+    {"{\"sizes\": [2, 1, 1], \"weights\": [[[0.1, 0.2]], [[0.3]]], \"biases\": [[[0]], "
+     "[[0]]], \"cost\": \"QuadraticCost\", \"activations\": [\"leaky-relu:1.5\"]}",
+     "activations[0] is not one of"},
+    {"{\"sizes\": [2, 1, 1], \"weights\": [[[0.1, 0.2]], [[0.3]]], \"biases\": [[[0]], "
+     "[[0]]], \"cost\": \"QuadraticCost\", \"activations\": [\"relu:0.5\"]}",
+     "activations[0] is not one of"},
+    {"{\"sizes\": [2, 1, 1], \"weights\": [[[0.1, 0.2]], [[0.3]]], \"biases\": [[[0]], "
+     "[[0]]], \"cost\": \"QuadraticCost\", \"activations\": [{\"name\": \"leaky-relu\", "
+     "\"alpha\": -1}]}",
+     "activations[0] is not one of"},
+    {"{\"sizes\": [2, 1, 1], \"weights\": [[[0.1, 0.2]], [[0.3]]], \"biases\": [[[0]], "
+     "[[0]]], \"cost\": \"QuadraticCost\", \"activations\": [3]}",
+     "activations[0] is not one of"},
     {"{\"sizes\": [2, 1], ", "invalid JSON"},
     {"", "invalid JSON"},
     {"[1, 2]", "not a JSON object"},
@@ -400,6 +422,55 @@ START_TEST(test_netio_save_rejects_nonfinite) {
 }
 END_TEST
 
+/* Hidden activations round-trip (names and leaky ReLU's alpha, in both spellings); an
+ * all-sigmoid network's file has no "activations" key, and a network with other
+ * activations is that same file byte for byte with the key added before the last '}'. */
+START_TEST(test_netio_activations) {
+    static const size_t sizes[] = {3, 4, 4, 2};
+    gp_network *net = gp_network_alloc(4, sizes, &gp_cost_log_likelihood), *back = NULL;
+    gp_activation leaky = gp_activation_leaky_relu;
+    char plain[4096], with[4096];
+    for (size_t i = 0; i < net->p.n_params; i++)
+        gsl_vector_set(net->p.params, i, 0.1 * (double)i - 1);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("s.json"), eb, sizeof eb), 0);
+    ck_assert_int_eq(gp_activation_set_alpha(&leaky, 0.02), GSL_SUCCESS);
+    ck_assert_int_eq(gp_network_set_activation(net, 1, &gp_activation_tanh), 0);
+    ck_assert_int_eq(gp_network_set_activation(net, 2, &leaky), 0);
+    ck_assert_int_eq(gp_netio_save(net, tu_tmpdir_path("a.json"), eb, sizeof eb), 0);
+    FILE *f = fopen(tu_tmpdir_path("s.json"), "r");
+    size_t np = fread(plain, 1, sizeof plain - 1, f);
+    fclose(f);
+    f = fopen(tu_tmpdir_path("a.json"), "r");
+    size_t nw = fread(with, 1, sizeof with - 1, f);
+    fclose(f);
+    plain[np] = with[nw] = '\0';
+    ck_assert_ptr_null(strstr(plain, "activations"));
+    const char *key = ", \"activations\": [\"tanh\", \"leaky-relu:0.02\"]";
+    size_t cut = (size_t)(strrchr(plain, '}') - plain); /* the last '}' */
+    ck_assert_uint_eq(nw, np + strlen(key));
+    ck_assert_mem_eq(with, plain, cut);
+    ck_assert_mem_eq(with + cut, key, strlen(key));
+    ck_assert_str_eq(with + cut + strlen(key), plain + cut);
+    ck_assert_msg(gp_netio_load(tu_tmpdir_path("a.json"), &back, eb, sizeof eb) == 0,
+                  "%s", eb);
+    ck_assert_str_eq(gp_network_activation(back, 1)->name, "tanh");
+    ck_assert_str_eq(gp_network_activation(back, 2)->name, "leaky-relu");
+    ck_assert_double_eq(gp_network_activation(back, 2)->alpha, 0.02);
+    gp_network_free(back);
+    write_text("o.json",
+               "{\"sizes\": [1, 1, 1], \"weights\": [[[1]], [[1]]], \"biases\": "
+               "[[[0]], [[0]]], \"cost\": \"QuadraticCost\", \"activations\": "
+               "[{\"name\": \"leaky-relu\", \"alpha\": 0.3}]}");
+    ck_assert_msg(gp_netio_load(tu_tmpdir_path("o.json"), &back, eb, sizeof eb) == 0,
+                  "%s", eb);
+    ck_assert_double_eq(gp_network_activation(back, 1)->alpha, 0.3);
+    ck_assert_double_eq(
+        gp_network_activation(back, 1)->f(gp_network_activation(back, 1), -2.0), -0.6);
+    gp_network_free(back);
+    gp_network_free(net);
+}
+END_TEST
+
 static Suite *make_netio_suite(void) {
     Suite *s = suite_create("netio");
     TCase *core = tcase_create("Core");
@@ -409,6 +480,7 @@ static Suite *make_netio_suite(void) {
     tcase_add_test(core, test_netio_saves_network2_layout);
     tcase_add_test(core, test_netio_cost_names);
     tcase_add_loop_test(core, test_netio_string_round_trip_matches_file, 0, 4);
+    tcase_add_test(core, test_netio_activations);
     tcase_add_test(core, test_netio_loads_network2_file);
     tcase_add_test(core, test_netio_accepts_gradproof_cost_names_and_flat_biases);
     tcase_add_test(core, test_netio_save_replaces_existing_file);

@@ -3,7 +3,14 @@
  *   {"sizes": [784, 30, 10],
  *    "weights": [W^1 as n_1 lists of n_0 numbers, W^2, ...],
  *    "biases": [b^1 as n_1 one-element lists [[b_1], [b_2], ...], b^2, ...],
- *    "cost": "CrossEntropyCost"}
+ *    "cost": "CrossEntropyCost",
+ *    "activations": ["relu", "leaky-relu:0.02"]}
+ *
+ * "activations" is gradproof's addition: one per hidden layer, each a name (sigmoid,
+ * tanh, relu, leaky-relu, softplus, identity), "leaky-relu:ALPHA" or
+ * {"name": "leaky-relu", "alpha": ALPHA} (0 <= ALPHA < 1; default 0.01). Absent means
+ * sigmoid everywhere, as in network2.py; save leaves it out when every hidden layer is
+ * sigmoid, so such a file is exactly network2.py's.
  *
  * so that a network trained by network2.py loads here (and the other way round).
  *
