@@ -54,6 +54,10 @@ int cli_ulong(const char *cmd, const char *opt, const char *s, unsigned long *ou
 int cli_sizes(const char *cmd, const char *opt, const char *s, size_t *sizes, size_t *n);
 /* --cost NAME, through gp_cost_lookup. */
 int cli_cost(const char *cmd, const char *s, const gp_cost_type **out);
+/* --activation's "NAME" or "NAME,NAME,..": hidden activations for a network with
+ * `hidden` hidden layers (one name: all of them), into out[0 .. hidden). 0, or 1 after
+ * a one-line error. */
+int cli_activations(const char *cmd, const char *spec, size_t hidden, gp_activation *out);
 
 /* An output file written with the library's atomic writer (gradproof/atomic.h):
  * everything goes to a temporary file next to the target, renamed over it only by

@@ -69,6 +69,22 @@ const cli_option cli_opt_cost = {
     "quadratic, cross-entropy (sigmoid output), log-likelihood (softmax output) or "
     "quadratic-linear (identity output)",
     "network2.py's class names QuadraticCost and CrossEntropyCost are accepted too"};
+const cli_option cli_opt_activation = {
+    "activation",
+    0,
+    CLI_STRING,
+    "NAME[,NAME..]",
+    0,
+    0,
+    0,
+    NULL,
+    "sigmoid",
+    NULL,
+    "hidden activation: sigmoid, tanh, relu, leaky-relu[:ALPHA], softplus or identity; "
+    "one for every hidden layer, or a comma list with one per hidden layer",
+    "leaky-relu's ALPHA (slope for z < 0) is at least 0 and below 1, default 0.01; at "
+    "the "
+    "kink z = 0 relu' = 0 and leaky-relu' = ALPHA, as in PyTorch"};
 /* The initialisation uses seed 2S and the shuffling 2S+1: both fit 32 bits. */
 const cli_option cli_opt_seed = {"seed",
                                  's',

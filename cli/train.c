@@ -146,11 +146,12 @@ static const cli_option opt_save = {
     "rename"};
 /* Everything the command line sets. */
 typedef struct {
-    const char *data, *load, *metrics, *save;
+    const char *data, *load, *metrics, *save, *activation;
     cli_layers sizes;
+    gp_activation acts[GP_MAX_LAYERS];
     const gp_cost_type *cost;
     int init, eval; /* indices in init_names and eval_names */
-    int sizes_set, cost_set, init_set;
+    int sizes_set, cost_set, init_set, act_set;
     int mon_eval_cost, mon_train_acc, mon_train_cost;
     size_t n_validation, epochs, threads;
     gp_train_opts opts;
@@ -168,10 +169,12 @@ static int parse_args(train_args *t, int argc, char **argv) {
          .dest = &t->cost,
          .seen = &t->cost_set,
          .def = "cross-entropy"},
+        {.opt = &cli_opt_activation, .dest = &t->activation, .seen = &t->act_set},
         {.opt = &opt_init, .dest = &t->init, .seen = &t->init_set},
         {.opt = &cli_opt_load,
          .dest = &t->load,
-         .note = "start from it; not with --sizes, --cost or --init, which it fixes"},
+         .note = "start from it; not with --sizes, --cost, --activation or --init, "
+                 "which it fixes"},
         {.opt = &cli_opt_seed,
          .dest = &t->opts.seed,
          .note = "the initialisation uses seed 2S, the shuffling 2S+1"},
@@ -275,13 +278,16 @@ static int ends_with(const char *s, const char *suffix) {
 /* What the options allow only together, and outputs that cannot be written: refused
  * before any data is read or any epoch is run. */
 static int check_args(train_args *t) {
-    if (t->load && (t->sizes_set || t->cost_set || t->init_set))
+    if (t->load && (t->sizes_set || t->cost_set || t->init_set || t->act_set))
         return cli_error(CMD,
                          "--%s cannot be combined with --load: the network file "
                          "fixes it",
                          t->sizes_set  ? "sizes"
                          : t->cost_set ? "cost"
+                         : t->act_set  ? "activation"
                                        : "init");
+    if (!t->load && cli_activations(CMD, t->activation, t->sizes.n - 2, t->acts))
+        return 1;
     if (t->metrics && !ends_with(t->metrics, ".csv") && !ends_with(t->metrics, ".jsonl"))
         return cli_error(CMD,
                          "invalid --metrics '%s': the name must end in .csv or .jsonl",
@@ -321,6 +327,8 @@ static int make_network(const train_args *t, train_run *r) {
         gsl_rng_free(rng);
         return cli_error(CMD, "out of memory");
     }
+    for (size_t l = 1; l < r->net->p.L; l++)
+        gp_network_set_activation(r->net, l, &t->acts[l - 1]);
     gsl_rng_set(rng, 2 * t->opts.seed);
     gp_network_init(r->net, t->init ? GP_INIT_LARGE : GP_INIT_DEFAULT, rng);
     gsl_rng_free(rng);

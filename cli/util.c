@@ -134,6 +134,36 @@ int cli_cost(const char *cmd, const char *s, const gp_cost_type **out) {
     return 0;
 }
 
+int cli_activations(const char *cmd, const char *spec, size_t hidden,
+                    gp_activation *out) {
+    char buf[1024];
+    size_t n = 0;
+    if (strlen(spec) >= sizeof buf)
+        return cli_error(cmd, "invalid --activation: too long");
+    strcpy(buf, spec);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save), n++) {
+        gp_activation act;
+        int st = gp_activation_parse(tok, &act);
+        if (st)
+            return cli_error(cmd,
+                             "invalid --activation '%s': %s is not sigmoid, tanh, relu, "
+                             "leaky-relu[:ALPHA in [0,1)], softplus or identity",
+                             spec, tok);
+        if (n < hidden)
+            out[n] = act;
+    }
+    if (n == 1)
+        for (size_t l = 1; l < hidden; l++)
+            out[l] = out[0];
+    else if (n != hidden)
+        return cli_error(cmd,
+                         "invalid --activation '%s': %zu names for %zu hidden layers "
+                         "(give one, or one per hidden layer)",
+                         spec, n, hidden);
+    return 0;
+}
+
 /* Temporary files in flight are the library's (gradproof/atomic.h): the handler removes
  * them so that an interrupted run (Ctrl-C during training or a save) leaves neither a
  * partial output nor a stray temporary, then dies of the signal as it would have. */

@@ -354,10 +354,15 @@ int gp_activation_set_alpha(gp_activation *act, double alpha) {
 }
 
 int gp_activation_format(const gp_activation *act, char *buf, size_t len) {
-    int leaky = strcmp(act->name, gp_activation_leaky_relu.name) == 0;
-    int n = leaky && act->alpha != GP_LEAKY_RELU_ALPHA
-                ? snprintf(buf, len, "leaky-relu:%.17g", act->alpha)
-                : snprintf(buf, len, "%s", act->name);
+    int leaky = strcmp(act->name, gp_activation_leaky_relu.name) == 0, n = 0;
+    if (!leaky || act->alpha == GP_LEAKY_RELU_ALPHA)
+        n = snprintf(buf, len, "%s", act->name);
+    else /* the shortest of %.15g .. %.17g that reads back to alpha exactly */
+        for (int digits = 15; digits <= 17; digits++) {
+            n = snprintf(buf, len, "leaky-relu:%.*g", digits, act->alpha);
+            if (n < 0 || (size_t)n >= len || strtod(buf + 11, NULL) == act->alpha)
+                break;
+        }
     if (n < 0 || (size_t)n >= len)
         GSL_ERROR("buffer too small for the activation's name", GSL_ENOMEM);
     return GSL_SUCCESS;

@@ -162,6 +162,26 @@ last=$(printf '%s\n' "$out" | grep '^epoch 4/4' | sed 's/.*test accuracy \([0-9]
 [ "$(wc -l < m.csv)" -eq 5 ] && head -1 m.csv | grep -q '^epoch,eta,seconds,eval_correct' &&
     ok "--metrics CSV: header + 4 rows" || bad "--metrics CSV"
 
+# ---- hidden activations: one per hidden layer, saved in the file, fixed by --load ----
+expect_error "invalid --activation 'swish'" train $D $S --activation swish
+expect_error "invalid --activation 'relu,tanh': 2 names for 1 hidden layers" train $D $S --activation relu,tanh
+expect_error "invalid --activation 'leaky-relu:2'" train $D $S --activation leaky-relu:2
+expect_error "--activation cannot be combined with --load" train $D $S --load kept.json --activation relu
+aout=$("$GP" train $D --sizes 784,20,12,10 --activation relu,leaky-relu:0.05 --epochs 3 \
+    --batch 10 --eta 0.1 --seed 3 --save act.json 2>&1); st=$?
+printf '%s\n' "$aout" | sed 's/^/# /'
+alast=$(printf '%s\n' "$aout" | grep '^epoch 3/3' | sed 's/.*test accuracy \([0-9]*\)\/60.*/\1/')
+[ $st -eq 0 ] && [ "${alast:-0}" -ge 48 ] && ok "train --activation relu,leaky-relu:0.05 learns: $alast/60" ||
+    bad "train --activation relu,leaky-relu (status $st, accuracy ${alast:-none}/60)"
+grep -q '"activations": *\["relu", *"leaky-relu:0.05"\]' act.json &&
+    ok "--save writes the activations" || bad "--save activations"
+! grep -q activations net.json && ok "an all-sigmoid network's file has no activations key" ||
+    bad "activations key in a sigmoid network's file"
+"$GP" evaluate $D --load act.json >/dev/null && ok "evaluate --load of a relu network" ||
+    bad "evaluate --load of a relu network"
+sed 's/"relu"/"swish"/' act.json > badact.json
+expect_input "cannot load --load 'badact.json'.*activations\[0\]" evaluate $D --load badact.json
+
 # A file written by `train --save` loads with network2.py's load() logic (examples/
 # network2_load.py: json.load, the cost class by name, np.array shapes) when numpy is here
 # (the README's test command installs it, so CI always runs this).
