@@ -89,8 +89,8 @@ int gp_activation_parse(const char *spec, gp_activation *out);
  * 0 <= alpha < 1. */
 int gp_activation_set_alpha(gp_activation *act, double alpha);
 /* The spec that gp_activation_parse reads back to the same object: the name, or
- * "leaky-relu:ALPHA" (the fewest of 15-17 digits that read back exactly) when alpha is not GP_LEAKY_RELU_ALPHA. GSL_ENOMEM if it
- * does not fit in len bytes. */
+ * "leaky-relu:ALPHA" (the fewest of 15-17 digits that read back exactly) when alpha is
+ * not GP_LEAKY_RELU_ALPHA. GSL_ENOMEM if it does not fit in len bytes. */
 int gp_activation_format(const gp_activation *act, char *buf, size_t len);
 /* 1 if f has a kink (is not differentiable) at some z, stored in *at (may be NULL):
  * ReLU and leaky ReLU at 0. 0 for the smooth kinds. */
