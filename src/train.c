@@ -512,6 +512,105 @@ const size_t *gp_trainer_order(const gp_trainer *t) {
     return t->order;
 }
 
+const gp_network *gp_trainer_network(const gp_trainer *t) {
+    return t->net;
+}
+
+void gp_trainer_state_free(gp_trainer_state *s) {
+    free(s->order);
+    free(s->rng);
+    s->order = NULL;
+    s->rng = NULL;
+}
+
+int gp_trainer_get_state(const gp_trainer *t, gp_trainer_state *s) {
+    size_t n = t->data.n;
+    memset(s, 0, sizeof *s);
+    s->opts = t->opts;
+    s->n = n;
+    s->epochs = t->epochs;
+    s->best_epoch = t->best_epoch;
+    s->since_best = t->since_best;
+    s->since_halving = t->since_halving;
+    s->eta = t->eta;
+    s->best = t->best;
+    s->rng_size = gsl_rng_size(t->rng);
+    s->order = malloc(n * sizeof *s->order);
+    s->rng = malloc(s->rng_size);
+    if (s->order == NULL || s->rng == NULL) {
+        gp_trainer_state_free(s);
+        GSL_ERROR("out of memory", GSL_ENOMEM);
+    }
+    memcpy(s->order, t->order, n * sizeof *s->order);
+    memcpy(s->rng, gsl_rng_state(t->rng), s->rng_size);
+    return GSL_SUCCESS;
+}
+
+/* The options that decide the numbers (threads does not: the same bits either way). */
+static int same_opts(const gp_train_opts *a, const gp_train_opts *b) {
+    return a->batch == b->batch && a->eta == b->eta && a->lambda == b->lambda &&
+           a->l1 == b->l1 && a->seed == b->seed && a->early_stop == b->early_stop &&
+           a->schedule == b->schedule;
+}
+
+/* The state of GSL's gsl_rng_mt19937 (mt.c): the trainer's one generator. An index mti
+ * outside 0..624 would make gsl_rng_get read outside mt[]. */
+typedef struct {
+    unsigned long mt[624];
+    int mti;
+} mt_state;
+
+static int mt_state_valid(const unsigned char *bytes, size_t size) {
+    mt_state st;
+    if (size != sizeof st)
+        return 0;
+    memcpy(&st, bytes, sizeof st);
+    return st.mti >= 0 && st.mti <= 624;
+}
+
+/* order is a permutation of 0..n-1 (each index seen once). */
+static int is_permutation(const size_t *order, size_t n, int *ok) {
+    unsigned char *seen = calloc(n, 1);
+    if (seen == NULL)
+        GSL_ERROR("out of memory", GSL_ENOMEM);
+    *ok = 1;
+    for (size_t i = 0; i < n && *ok; i++) {
+        *ok = order[i] < n && !seen[order[i]];
+        if (*ok)
+            seen[order[i]] = 1;
+    }
+    free(seen);
+    return GSL_SUCCESS;
+}
+
+int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s) {
+    int ok;
+    if (!same_opts(&s->opts, &t->opts))
+        GSL_ERROR("state taken with other training options", GSL_EINVAL);
+    if (s->n != t->data.n || s->order == NULL || s->rng == NULL ||
+        s->rng_size != gsl_rng_size(t->rng) || !mt_state_valid(s->rng, s->rng_size))
+        GSL_ERROR("state of another data set size or generator", GSL_EINVAL);
+    /* eta only ever halves from eta_0; the counters count epochs. */
+    if (!(s->eta > 0 && s->eta <= t->opts.eta) || isnan(s->best) ||
+        s->best_epoch > s->epochs || s->since_best > s->epochs ||
+        s->since_halving > s->since_best)
+        GSL_ERROR("inconsistent trainer state", GSL_EINVAL);
+    int status = is_permutation(s->order, s->n, &ok);
+    if (status)
+        return status;
+    if (!ok)
+        GSL_ERROR("state's order is not a permutation", GSL_EINVAL);
+    memcpy(t->order, s->order, s->n * sizeof *t->order);
+    memcpy(gsl_rng_state(t->rng), s->rng, s->rng_size);
+    t->epochs = s->epochs;
+    t->best_epoch = s->best_epoch;
+    t->since_best = s->since_best;
+    t->since_halving = s->since_halving;
+    t->eta = s->eta;
+    t->best = s->best;
+    return GSL_SUCCESS;
+}
+
 /* One evaluation worker: chunks first, first + stride, ... of the data set, with its own
  * buffers. Counts and the cost sum are its own, merged by gp_evaluate. */
 typedef struct {

@@ -87,6 +87,33 @@ double gp_trainer_best(const gp_trainer *t, size_t *epoch);
 /* The permutation used by the last epoch (n entries, a borrowed array: do not free). */
 const size_t *gp_trainer_order(const gp_trainer *t);
 
+/* The trainer's network (borrowed: the one given to gp_trainer_alloc). */
+const gp_network *gp_trainer_network(const gp_trainer *t);
+
+/* What a trainer carries from one epoch to the next besides its network: with the
+ * network and the data it is everything the following epochs depend on, so a trainer
+ * given it back (gp_trainer_set_state) runs them to the same bits (a checkpoint,
+ * gradproof/checkpoint.h). order and rng are owned (gp_trainer_state_free). */
+typedef struct {
+    gp_train_opts opts; /* as given to gp_trainer_alloc (threads is not state) */
+    size_t n;           /* training-set size */
+    size_t epochs, best_epoch, since_best, since_halving;
+    double eta, best;   /* best is -inf before any observation */
+    size_t *order;      /* the last epoch's permutation of 0..n-1: the next shuffles it */
+    unsigned char *rng; /* the shuffling generator's state (gsl_rng_state) */
+    size_t rng_size;    /* its gsl_rng_size */
+} gp_trainer_state;
+
+/* A copy of t's state between epochs. GSL_ENOMEM. */
+int gp_trainer_get_state(const gp_trainer *t, gp_trainer_state *s);
+/* Continue from s: t must train the network and data s was taken with (the network's
+ * parameters are the caller's to restore) with the same options except threads.
+ * GSL_EINVAL (nothing changed) when an option, n, the generator's size differ, when
+ * order is not a permutation of 0..n-1 or the counters are inconsistent. */
+int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s);
+/* Frees order and rng (not s); safe on a zeroed state and twice. */
+void gp_trainer_state_free(gp_trainer_state *s);
+
 /* Result of an evaluation on a data set. */
 typedef struct {
     size_t n;       /* samples evaluated */

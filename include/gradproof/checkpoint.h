@@ -1,0 +1,48 @@
+/* gradproof/checkpoint.h: a trainer's whole state in one file, written atomically, so
+ * that training killed at any moment continues from the last checkpoint to the same
+ * bits as a run never interrupted.
+ *
+ * The file is JSON: {"format": "gradproof-checkpoint", "version": 1,
+ *   "network": {network2.py JSON, 17 significant digits: the same bits back},
+ *   "trainer": {the options batch, eta0, lambda, l1, seed, early_stop, schedule; n,
+ *               epochs, eta, best (null for -inf), best_epoch, since_best,
+ *               since_halving, "rng": {"type": "mt19937", "state": hex bytes},
+ *               "order": [the last epoch's permutation]},
+ *   "meta": the caller's JSON value (the command line, the metrics so far), or null}.
+ * The generator's state is gsl_rng_state's bytes: a checkpoint resumes on a machine
+ * with the same unsigned long (GSL's mt19937 layout), checked by its size.
+ *
+ * Errors as gradproof/atomic.h (a GSL status, a one-line message naming the file):
+ * GSL_EFAILED cannot open or write, GSL_EINVAL not a checkpoint (the missing or wrong
+ * key named), GSL_ENOMEM. */
+#ifndef GRADPROOF_CHECKPOINT_H
+#define GRADPROOF_CHECKPOINT_H
+
+#include <gradproof/train.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    gp_network *net;        /* owned */
+    gp_trainer_state state; /* owned arrays */
+    char *meta; /* the caller's JSON value, compact text; owned, NULL if none */
+} gp_checkpoint;
+
+/* Write t's network and state between epochs, and meta (JSON text, or NULL), to path
+ * atomically. GSL_EINVAL if meta is not JSON. */
+int gp_checkpoint_save(const char *path, const gp_trainer *t, const char *meta,
+                       char *errbuf, size_t errlen);
+/* Read a checkpoint: every field is checked (the network as gp_netio_load checks one,
+ * the order a permutation of 0..n-1 as gp_trainer_set_state checks it later).
+ * To continue: gp_trainer_alloc(c->net, data, &c->state.opts with any threads), then
+ * gp_trainer_set_state(t, &c->state). *out is NULL on failure. */
+int gp_checkpoint_load(const char *path, gp_checkpoint **out, char *errbuf,
+                       size_t errlen);
+void gp_checkpoint_free(gp_checkpoint *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

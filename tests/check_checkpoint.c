@@ -1,0 +1,280 @@
+/* tests/check_checkpoint.c: checkpoints (gradproof/checkpoint.h): training stopped after
+ * any epoch and resumed from a checkpoint file ends with the same bits as a run never
+ * stopped, on one or two threads; the generator's state and the order are what makes it
+ * so (controls: without either, the network differs); damaged checkpoints and states of
+ * other options are refused, naming what is wrong. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_rng.h>
+
+#include <gradproof/gradproof.h>
+
+#include "testutil.h"
+
+#define TU_PROG "check_checkpoint"
+#define N 97  /* samples: the last batch of 10 is short */
+#define DIM 9 /* inputs */
+#define EPOCHS 6
+
+static char eb[512];
+static uint8_t x[N * DIM], labels[N];
+static const gp_dataset data = {N, DIM, x, labels};
+
+/* Three classes: class c brightens the pixels j with j % 3 == c. */
+static void setup(void) {
+    tu_handler_off();
+    tu_tmpdir_make("check_checkpoint");
+    eb[0] = '\0';
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 5);
+    for (size_t i = 0; i < N; i++) {
+        labels[i] = (uint8_t)(i % 3);
+        for (size_t j = 0; j < DIM; j++)
+            x[i * DIM + j] =
+                (uint8_t)(gsl_rng_uniform_int(r, 120) + (j % 3 == i % 3 ? 120 : 0));
+    }
+    gsl_rng_free(r);
+}
+
+static void teardown(void) {
+    tu_tmpdir_remove();
+    tu_handler_restore();
+}
+
+static gp_network *fresh_net(void) {
+    size_t sizes[] = {DIM, 40, 3}; /* 40 > two panels: the two-thread split runs */
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_cross_entropy);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    gp_network_init(net, GP_INIT_DEFAULT, r);
+    gsl_rng_free(r);
+    return net;
+}
+
+/* The schedule and early stopping carry state across epochs too. */
+static void opts_for(gp_train_opts *o, int threads) {
+    gp_train_opts_default(o);
+    o->eta = 4.0; /* large: the accuracy moves, so best/since_* change */
+    o->lambda = 0.1;
+    o->schedule = 2;
+    o->early_stop = 2;
+    o->threads = threads;
+}
+
+/* Epochs until the trainer has run `until`, each followed by an evaluation reported
+ * back as gp_trainer_observe wants it; returns the epochs (bit e for epoch e) after
+ * which it said stop (early stopping's counter is state too). Training goes on. */
+static unsigned run(gp_trainer *t, gp_network *net, size_t until) {
+    unsigned stops = 0;
+    while (gp_trainer_epochs(t) < until) {
+        gp_eval_result res;
+        int stop;
+        ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
+        ck_assert_int_eq(gp_evaluate(net, &data, NULL, 0, 0, NULL, &res), GSL_SUCCESS);
+        ck_assert_int_eq(gp_trainer_observe(t, (double)res.correct, &stop), GSL_SUCCESS);
+        stops |= (unsigned)stop << gp_trainer_epochs(t);
+    }
+    return stops;
+}
+
+/* Parameters equal to the bit (memcmp: -0.0 and 0.0 differ too). */
+static int same_bits(const gp_network *a, const gp_network *b) {
+    return a->p.n_params == b->p.n_params &&
+           !memcmp(a->p.params->data, b->p.params->data, a->p.n_params * sizeof(double));
+}
+
+/* How a resume is damaged, for the controls. */
+enum { INTACT, RESEED, IDENTITY_ORDER };
+
+/* Stop after k epochs (checkpoint written, everything freed), load, continue to EPOCHS
+ * on `threads` threads; the final network in *out. */
+static unsigned stop_and_resume(size_t k, int threads, int damage, gp_network **out,
+                                double *eta, double *best) {
+    const char *path = tu_tmpdir_path("ck.json");
+    gp_train_opts o;
+    opts_for(&o, 1);
+    gp_network *net = fresh_net();
+    gp_trainer *t = gp_trainer_alloc(net, &data, &o);
+    ck_assert_ptr_nonnull(t);
+    unsigned stops = run(t, net, k);
+    ck_assert_msg(!gp_checkpoint_save(path, t, "{\"argv\": [\"x\"]}", eb, sizeof eb),
+                  "%s", eb);
+    gp_trainer_free(t);
+    gp_network_free(net);
+
+    gp_checkpoint *c;
+    ck_assert_msg(!gp_checkpoint_load(path, &c, eb, sizeof eb), "%s", eb);
+    ck_assert_str_eq(c->meta, "{\"argv\":[\"x\"]}");
+    ck_assert_uint_eq(c->state.epochs, k);
+    gp_train_opts o2 = c->state.opts;
+    o2.threads = threads;
+    t = gp_trainer_alloc(c->net, &data, &o2);
+    ck_assert_ptr_nonnull(t);
+    if (damage == RESEED) { /* a resume that forgot the generator's state */
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        gsl_rng_set(r, o2.seed);
+        memcpy(c->state.rng, gsl_rng_state(r), c->state.rng_size);
+        gsl_rng_free(r);
+    }
+    for (size_t i = 0; damage == IDENTITY_ORDER && i < N; i++)
+        c->state.order[i] = i; /* ... or the permutation */
+    ck_assert_int_eq(gp_trainer_set_state(t, &c->state), GSL_SUCCESS);
+    stops |= run(t, c->net, EPOCHS);
+    *eta = gp_trainer_eta(t);
+    *best = gp_trainer_best(t, NULL);
+    gp_trainer_free(t);
+    *out = c->net;
+    c->net = NULL;
+    gp_checkpoint_free(c);
+    return stops;
+}
+
+START_TEST(test_resume_after_any_epoch_is_bit_identical) {
+    int threads = 1 + _i;
+    gp_train_opts o;
+    opts_for(&o, threads);
+    gp_network *ref = fresh_net();
+    gp_trainer *t = gp_trainer_alloc(ref, &data, &o);
+    ck_assert_ptr_nonnull(t);
+    unsigned ref_stops = run(t, ref, EPOCHS);
+    double ref_eta = gp_trainer_eta(t), ref_best = gp_trainer_best(t, NULL);
+    gp_trainer_free(t);
+    /* the schedule did halve and early stopping did fire: their state is exercised */
+    ck_assert(ref_eta < o.eta && ref_stops != 0);
+    for (size_t k = 0; k <= EPOCHS; k++) {
+        gp_network *net;
+        double eta, best;
+        unsigned stops = stop_and_resume(k, threads, INTACT, &net, &eta, &best);
+        ck_assert_msg(same_bits(net, ref), "stopped after epoch %zu, %d threads: differs",
+                      k, threads);
+        ck_assert(eta == ref_eta && best == ref_best);
+        ck_assert_msg(stops == ref_stops, "stopped after epoch %zu: stops %x, not %x", k,
+                      stops, ref_stops);
+        gp_network_free(net);
+    }
+    /* Controls: a resume that loses the generator's state or the permutation (each
+     * shuffle permutes the previous epoch's order) is caught. */
+    for (int damage = RESEED; damage <= IDENTITY_ORDER; damage++) {
+        gp_network *net;
+        double eta, best;
+        stop_and_resume(2, threads, damage, &net, &eta, &best);
+        ck_assert_msg(!same_bits(net, ref), "damage %d went unnoticed", damage);
+        gp_network_free(net);
+    }
+    gp_network_free(ref);
+}
+END_TEST
+
+/* ---- Errors ---- */
+
+START_TEST(test_set_state_refuses_other_options_and_bad_states) {
+    gp_train_opts o;
+    opts_for(&o, 1);
+    gp_network *net = fresh_net();
+    gp_trainer *t = gp_trainer_alloc(net, &data, &o);
+    run(t, net, 2);
+    gp_trainer_state s;
+    ck_assert_int_eq(gp_trainer_get_state(t, &s), GSL_SUCCESS);
+    gp_trainer *u = gp_trainer_alloc(net, &data, &o);
+    s.opts.eta = 3.0; /* another learning rate */
+    ck_assert_int_eq(gp_trainer_set_state(u, &s), GSL_EINVAL);
+    ck_assert_uint_eq(gp_trainer_epochs(u), 0); /* nothing changed */
+    s.opts = o;
+    s.opts.threads = 2; /* threads may differ */
+    ck_assert_int_eq(gp_trainer_set_state(u, &s), GSL_SUCCESS);
+    ck_assert_uint_eq(gp_trainer_epochs(u), 2);
+    size_t keep = s.order[0];
+    s.order[0] = s.order[1]; /* not a permutation */
+    ck_assert_int_eq(gp_trainer_set_state(u, &s), GSL_EINVAL);
+    s.order[0] = keep;
+    s.since_halving = s.since_best + 1;
+    ck_assert_int_eq(gp_trainer_set_state(u, &s), GSL_EINVAL);
+    s.since_halving = 0;
+    int mti = 625; /* the generator's index past its table */
+    memcpy(s.rng + s.rng_size - sizeof(long), &mti, sizeof mti);
+    ck_assert_int_eq(gp_trainer_set_state(u, &s), GSL_EINVAL);
+    gp_trainer_state_free(&s);
+    gp_trainer_state_free(&s); /* twice is safe */
+    gp_trainer_free(t);
+    gp_trainer_free(u);
+    gp_network_free(net);
+}
+END_TEST
+
+/* A file edited from a valid checkpoint: sed-like replacement of `from` by `to`. */
+static int load_edited(const char *from, const char *to) {
+    const char *path = tu_tmpdir_path("ck.json");
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    static char text[1 << 16], edited[1 << 16];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[len] = '\0';
+    char *at = strstr(text, from);
+    ck_assert_msg(at != NULL, "'%s' not in the checkpoint", from);
+    snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - text), text, to,
+             at + strlen(from));
+    const char *p2 = tu_tmpdir_path("edited.json");
+    f = fopen(p2, "w");
+    fputs(edited, f);
+    fclose(f);
+    gp_checkpoint *c = NULL;
+    int st = gp_checkpoint_load(p2, &c, eb, sizeof eb);
+    ck_assert(st == GSL_SUCCESS || c == NULL);
+    gp_checkpoint_free(c);
+    return st;
+}
+
+START_TEST(test_damaged_checkpoints_are_refused_by_name) {
+    gp_train_opts o;
+    opts_for(&o, 1);
+    gp_network *net = fresh_net();
+    gp_trainer *t = gp_trainer_alloc(net, &data, &o);
+    run(t, net, 1);
+    ck_assert(!gp_checkpoint_save(tu_tmpdir_path("ck.json"), t, NULL, eb, sizeof eb));
+    ck_assert_int_eq(gp_checkpoint_save(tu_tmpdir_path("x.json"), t, "{", eb, sizeof eb),
+                     GSL_EINVAL);
+    ck_assert_int_eq(load_edited("\"format\"", "\"x\""), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "not a checkpoint"));
+    ck_assert_int_eq(load_edited("\"network\"", "\"netw\""), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "no \"network\""));
+    ck_assert_int_eq(load_edited("\"trainer\"", "\"t\""), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "no \"trainer\""));
+    ck_assert_int_eq(load_edited("\"eta0\"", "\"eta1\""), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "\"eta0\""));
+    ck_assert_int_eq(load_edited("\"type\":\"mt19937\"", "\"type\":\"taus\""),
+                     GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "\"rng\""));
+    ck_assert_int_eq(load_edited("\"order\":[", "\"order\":[-1,"), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "\"order\""));
+    ck_assert_int_eq(load_edited("\"version\":1", "\"version\":2"), GSL_EINVAL);
+    ck_assert_int_eq(load_edited("\"meta\":null", "\"meta\":null"), GSL_SUCCESS);
+    /* cut short: never half read */
+    ck_assert_int_eq(load_edited("\"meta\":null}", "\"meta\":nu"), GSL_EINVAL);
+    gp_trainer_free(t);
+    gp_network_free(net);
+}
+END_TEST
+
+static Suite *make_checkpoint_suite(void) {
+    Suite *s = suite_create("checkpoint");
+    TCase *prop = tcase_create("Properties"), *err = tcase_create("Errors");
+    tcase_add_checked_fixture(prop, setup, teardown);
+    tcase_add_checked_fixture(err, setup, teardown);
+    tcase_add_loop_test(prop, test_resume_after_any_epoch_is_bit_identical, 0, 2);
+    tcase_add_test(err, test_set_state_refuses_other_options_and_bad_states);
+    tcase_add_test(err, test_damaged_checkpoints_are_refused_by_name);
+    suite_add_tcase(s, prop);
+    suite_add_tcase(s, err);
+    return s;
+}
+
+int main(void) {
+    return tu_run_suite(make_checkpoint_suite());
+}
