@@ -9,6 +9,9 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
 
+#include <jansson.h>
+
+#include <gradproof/checkpoint.h>
 #include <gradproof/netio.h>
 
 #include "cli.h"
@@ -144,16 +147,52 @@ static const cli_option opt_save = {
     "save the final network (network2.py JSON), atomically",
     "17 significant digits, so a load gives the same bits; temporary file, fsync, "
     "rename"};
+static const cli_option opt_checkpoint = {
+    "checkpoint",
+    0,
+    CLI_STRING,
+    "FILE",
+    0,
+    0,
+    0,
+    NULL,
+    NULL,
+    "none",
+    "write the whole training state to FILE, atomically, every --checkpoint-every "
+    "epochs and after the last",
+    "the network, epoch, learning rate, early-stopping counters, best accuracy, the "
+    "shuffling generator's state and order, the command line and the metrics so far "
+    "(gradproof/checkpoint.h); a diverged epoch is never checkpointed, so FILE keeps the "
+    "last finite network"};
+static const cli_option opt_checkpoint_every = {
+    "checkpoint-every",           0,   CLI_SIZE, "N", 1, 1000000, 0, NULL, "1", NULL,
+    "epochs between checkpoints", NULL};
+static const cli_option opt_resume = {
+    "resume",
+    0,
+    CLI_STRING,
+    "FILE",
+    0,
+    0,
+    0,
+    NULL,
+    NULL,
+    "none",
+    "continue the run that wrote the checkpoint FILE, to the same bits as if it had "
+    "never stopped",
+    "its command line applies; options given again must have its values, except "
+    "--epochs, --threads, --save, --metrics (the same format), --checkpoint and "
+    "--checkpoint-every, which may change (exit status 1 otherwise)"};
 /* Everything the command line sets. */
 typedef struct {
-    const char *data, *load, *metrics, *save, *activation;
+    const char *data, *load, *metrics, *save, *activation, *checkpoint, *resume;
     cli_layers sizes;
     gp_activation acts[GP_MAX_LAYERS];
     const gp_cost_type *cost;
     int init, eval; /* indices in init_names and eval_names */
     int sizes_set, cost_set, init_set, act_set;
     int mon_eval_cost, mon_train_acc, mon_train_cost;
-    size_t n_validation, epochs, threads;
+    size_t n_validation, epochs, threads, checkpoint_every;
     gp_train_opts opts;
 } train_args;
 
@@ -193,6 +232,9 @@ static int parse_args(train_args *t, int argc, char **argv) {
         {.opt = &opt_mtc, .dest = &t->mon_train_cost},
         {.opt = &opt_metrics, .dest = &t->metrics},
         {.opt = &opt_save, .dest = &t->save},
+        {.opt = &opt_checkpoint, .dest = &t->checkpoint},
+        {.opt = &opt_checkpoint_every, .dest = &t->checkpoint_every},
+        {.opt = &opt_resume, .dest = &t->resume},
         {.opt = &cli_opt_threads,
          .dest = &t->threads,
          .note = "the second thread computes about half of layer 1 and gathers the next "
@@ -219,8 +261,12 @@ typedef struct {
     int done;
 } figures;
 
+/* --metrics: rows gathered in memory (a checkpoint carries them), written atomically at
+ * the end. */
 typedef struct {
-    FILE *fp;
+    FILE *fp; /* open_memstream on buf, or NULL without --metrics */
+    char *buf;
+    size_t len;
     int jsonl;
 } metrics_out;
 
@@ -303,19 +349,184 @@ static int check_args(train_args *t) {
         return 1;
     if (t->metrics && cli_probe_writable(CMD, "--metrics", t->metrics))
         return 1;
+    if (t->checkpoint && cli_probe_writable(CMD, "--checkpoint", t->checkpoint))
+        return 1;
     return 0;
 }
 
-/* The inputs and the network of a run. */
+/* The inputs and the network of a run; with --resume, the checkpoint. */
 typedef struct {
     gp_mnist *mnist;
     gp_network *net;
     gp_dataset train, eval;
+    gp_checkpoint *ck; /* --resume: its network moves to net */
+    json_t *args;      /* the command line a checkpoint records (without --resume) */
+    char **stored;     /* --resume: the checkpoint's command line (owned strings) */
+    size_t n_stored;
+    const char *rows; /* --resume: the metrics rows so far, in ck's meta */
+    int stopped;      /* --resume: the run had stopped early */
+    json_t *meta;     /* --resume: the checkpoint's meta */
 } train_run;
+
+/* ---- checkpoints and --resume ---- */
+
+/* An option a resume may not change, named if a (the checkpoint's run) and b (this
+ * one) differ; NULL if none. --epochs, --threads, --save, --checkpoint,
+ * --checkpoint-every and --metrics' name (not its format) may change. */
+static const char *changed_option(const train_args *a, const train_args *b) {
+    const gp_train_opts *p = &a->opts, *q = &b->opts;
+    if (strcmp(a->data, b->data))
+        return "data";
+    if (a->n_validation != b->n_validation)
+        return "validation";
+    if (a->sizes.n != b->sizes.n ||
+        memcmp(a->sizes.sizes, b->sizes.sizes, a->sizes.n * sizeof a->sizes.sizes[0]))
+        return "sizes";
+    if (a->cost != b->cost || a->init != b->init)
+        return a->cost != b->cost ? "cost" : "init";
+    if ((a->load == NULL) != (b->load == NULL) || (a->load && strcmp(a->load, b->load)))
+        return "load";
+    if (p->seed != q->seed || p->eta != q->eta || p->lambda != q->lambda)
+        return p->seed != q->seed ? "seed" : p->eta != q->eta ? "eta" : "lambda";
+    if (p->l1 != q->l1 || p->batch != q->batch)
+        return p->l1 != q->l1 ? "l1" : "batch";
+    if (p->early_stop != q->early_stop || p->schedule != q->schedule)
+        return p->early_stop != q->early_stop ? "early-stop" : "schedule";
+    if (a->eval != b->eval || a->mon_eval_cost != b->mon_eval_cost)
+        return a->eval != b->eval ? "eval" : "monitor-eval-cost";
+    if (a->mon_train_acc != b->mon_train_acc || a->mon_train_cost != b->mon_train_cost)
+        return a->mon_train_acc != b->mon_train_acc ? "monitor-train-accuracy"
+                                                    : "monitor-train-cost";
+    if ((a->metrics == NULL) != (b->metrics == NULL) ||
+        (a->metrics &&
+         ends_with(a->metrics, ".jsonl") != ends_with(b->metrics, ".jsonl")))
+        return "metrics";
+    return NULL;
+}
+
+/* argv[1..argc-1] without --resume FILE / --resume=FILE, as the JSON list a checkpoint
+ * records. */
+static json_t *args_json(int argc, char **argv) {
+    json_t *a = json_array();
+    for (int i = 1; a && i < argc; i++) {
+        if (!strcmp(argv[i], "--resume")) {
+            i++;
+            continue;
+        }
+        if (!strncmp(argv[i], "--resume=", 9))
+            continue;
+        json_array_append_new(a, json_string(argv[i]));
+    }
+    return a;
+}
+
+/* The checkpoint's meta: its command line (copied into r->stored), the metrics rows
+ * and whether it had stopped. */
+static int read_meta(const train_args *t, train_run *r) {
+    r->meta = r->ck->meta ? json_loads(r->ck->meta, 0, NULL) : NULL;
+    const json_t *args = json_object_get(r->meta, "argv"),
+                 *rows = json_object_get(r->meta, "metrics");
+    int ok = json_is_array(args) &&
+             json_is_boolean(json_object_get(r->meta, "stopped")) &&
+             (rows == NULL || json_is_string(rows));
+    r->n_stored = ok ? json_array_size(args) : 0;
+    r->stored = calloc(r->n_stored + 1, sizeof *r->stored);
+    if (r->stored == NULL)
+        return cli_error(CMD, "out of memory");
+    for (size_t i = 0; ok && i < r->n_stored; i++) {
+        const char *v = json_string_value(json_array_get(args, i));
+        ok = v && (r->stored[i] = strdup(v));
+    }
+    if (!ok)
+        return cli_input_error(CMD,
+                               "cannot load --resume '%s': not a checkpoint of " CLI_NAME
+                               " " CMD " (no command line in its \"meta\")",
+                               t->resume);
+    r->rows = json_string_value(rows);
+    r->stopped = json_is_true(json_object_get(r->meta, "stopped"));
+    return 0;
+}
+
+static int parse_args(train_args *t, int argc, char **argv);
+
+/* --resume: the checkpoint's command line, then this one's (later options win), must
+ * agree with the checkpoint's alone but for the options that may change. */
+static int resume_args(train_args *t, int argc, char **argv, train_run *r) {
+    char err[GP_IDX_ERRLEN];
+    const char *resume = t->resume;
+    train_args a;
+    if (gp_checkpoint_load(resume, &r->ck, err, sizeof err))
+        return cli_input_error(CMD, "cannot load --resume '%s': %s", resume, err);
+    int st = read_meta(t, r);
+    size_t n = r->n_stored;
+    char **v = st ? NULL : calloc(n + (size_t)argc + 1, sizeof *v);
+    if (!st && v == NULL)
+        st = cli_error(CMD, "out of memory");
+    if (!st) { /* getopt permutes: each parse gets its own list */
+        v[0] = argv[0];
+        memcpy(v + 1, r->stored, n * sizeof *v);
+        if (parse_args(&a, (int)n + 1, v) != CLI_RUN)
+            st = cli_input_error(CMD,
+                                 "cannot load --resume '%s': its command line "
+                                 "does not parse",
+                                 resume);
+    }
+    if (!st) {
+        v[0] = argv[0];
+        memcpy(v + 1, r->stored, n * sizeof *v);
+        memcpy(v + 1 + n, argv + 1, (size_t)(argc - 1) * sizeof *v);
+        if (parse_args(t, (int)n + argc, v) != CLI_RUN)
+            st = 1;
+    }
+    const char *o = st ? NULL : changed_option(&a, t);
+    if (o)
+        st = cli_error(CMD,
+                       "--%s differs from the run of --resume '%s': only --epochs, "
+                       "--threads, --save, --metrics (same format), --checkpoint and "
+                       "--checkpoint-every may change",
+                       o, resume);
+    if (!st && (r->args = args_json((int)n + argc, v)) == NULL)
+        st = cli_error(CMD, "out of memory");
+    free(v);
+    return st;
+}
+
+static void free_resume(train_run *r) {
+    for (size_t i = 0; r->stored && i < r->n_stored; i++)
+        free(r->stored[i]);
+    free(r->stored);
+    json_decref(r->meta);
+    json_decref(r->args);
+    gp_checkpoint_free(r->ck);
+}
+
+/* The trainer's state, the command line, the metrics so far and whether the run has
+ * stopped, to --checkpoint. */
+static int write_checkpoint(const train_args *t, const train_run *r, gp_trainer *tr,
+                            metrics_out *mo, int stopped) {
+    char err[GP_IDX_ERRLEN];
+    json_t *meta = json_pack("{s:O, s:b}", "argv", r->args, "stopped", stopped);
+    if (meta && mo->fp && !fflush(mo->fp))
+        json_object_set_new(meta, "metrics", json_stringn(mo->buf, mo->len));
+    char *text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+    json_decref(meta);
+    if (text == NULL)
+        return cli_error(CMD, "out of memory");
+    int st = gp_checkpoint_save(t->checkpoint, tr, text, err, sizeof err);
+    free(text);
+    if (st)
+        return cli_error(CMD, "cannot write --checkpoint '%s': %s", t->checkpoint, err);
+    return 0;
+}
 
 /* The network: loaded (--load) or drawn from seed 2S (--init). */
 static int make_network(const train_args *t, train_run *r) {
     char err[GP_IDX_ERRLEN];
+    if (r->ck) {
+        r->net = r->ck->net;
+        r->ck->net = NULL;
+        return 0;
+    }
     if (t->load) {
         if (gp_netio_load(t->load, &r->net, err, sizeof err))
             return cli_input_error(CMD, "cannot load --load '%s': %s", t->load, err);
@@ -344,10 +555,15 @@ static int setup(const train_args *t, train_run *r) {
     r->train = cli_dataset(&r->mnist->training);
     r->eval = cli_dataset(t->eval ? &r->mnist->validation : &r->mnist->test);
     const gp_network *net = r->net;
-    if (cli_fits_mnist(CMD, t->load ? "network of --load" : "--sizes",
-                       t->load ? t->load : t->sizes.text, net->p.sizes[0],
-                       net->p.sizes[net->p.L], r->train.dim))
-        return t->load ? CLI_EXIT_INPUT : 1;
+    const char *what = r->ck     ? "network of --resume"
+                       : t->load ? "network of --load"
+                                 : "--sizes";
+    if (cli_fits_mnist(CMD, what,
+                       r->ck     ? t->resume
+                       : t->load ? t->load
+                                 : t->sizes.text,
+                       net->p.sizes[0], net->p.sizes[net->p.L], r->train.dim))
+        return r->ck || t->load ? CLI_EXIT_INPUT : 1;
     /* W <- (1 - eta lambda/n) W - ... [93]: the decay factor must stay positive
      * (the library's one check of a step's parameters). */
     gp_sgd_params sp = {t->opts.eta, t->opts.lambda, t->opts.l1, r->train.n};
@@ -403,31 +619,43 @@ static int diverged(const train_args *t, size_t e, size_t batch, size_t nb, doub
     return CLI_EXIT_DIVERGED;
 }
 
-/* The epochs, until --epochs or a stop of the trainer (early stopping, schedule). */
+/* One epoch, its evaluation, its line and its metrics row; *stop when the trainer says
+ * so. */
+static int one_epoch(const train_args *t, const train_run *r, gp_trainer *tr,
+                     metrics_out *mo, size_t e, int *stop) {
+    figures ev = {{0, 0, 0}, 0}, trf = {{0, 0, 0}, 0};
+    double eta = gp_trainer_eta(tr), t0 = cli_now(), eval_secs;
+    int st = gp_trainer_epoch(tr);
+    double secs = cli_now() - t0;
+    size_t nb = (r->train.n + t->opts.batch - 1) / t->opts.batch;
+    if (st == GSL_ERANGE)
+        return diverged(t, e, gp_trainer_diverged_batch(tr), nb, eta,
+                        "the weights became NaN or infinite");
+    if (st)
+        return cli_error(CMD, "epoch %zu failed: %s", e, gsl_strerror(st));
+    if ((st = evaluate_epoch(t, r, &ev, &trf, &eval_secs)))
+        return cli_error(CMD, "evaluation after epoch %zu failed: %s", e,
+                         gsl_strerror(st));
+    if (!isfinite(ev.r.cost) && (t->metrics || t->mon_eval_cost))
+        return diverged(t, e, 0, nb, eta, "the evaluation cost is not finite");
+    if (trf.done && !isfinite(trf.r.cost) && (t->metrics || t->mon_train_cost))
+        return diverged(t, e, 0, nb, eta, "the training cost is not finite");
+    print_epoch(t, e, eta, secs, &ev, &trf);
+    metrics_row(mo, e, eta, secs, eval_secs, &ev, &trf);
+    gp_trainer_observe(tr, (double)ev.r.correct, stop);
+    return 0;
+}
+
+/* The epochs, until --epochs or a stop of the trainer (early stopping, schedule), from
+ * the checkpoint's epoch on a resume; a checkpoint every --checkpoint-every epochs and
+ * after the last. */
 static int run_epochs(const train_args *t, const train_run *r, gp_trainer *tr,
                       metrics_out *mo) {
-    figures ev = {{0, 0, 0}, 0}, trf = {{0, 0, 0}, 0};
-    for (size_t e = 1; e <= t->epochs; e++) {
-        double eta = gp_trainer_eta(tr), t0 = cli_now(), eval_secs;
-        int st = gp_trainer_epoch(tr);
-        double secs = cli_now() - t0;
-        size_t nb = (r->train.n + t->opts.batch - 1) / t->opts.batch;
-        if (st == GSL_ERANGE)
-            return diverged(t, e, gp_trainer_diverged_batch(tr), nb, eta,
-                            "the weights became NaN or infinite");
+    int stopped = r->stopped;
+    for (size_t e = gp_trainer_epochs(tr) + 1; e <= t->epochs && !stopped; e++) {
+        int stop, st = one_epoch(t, r, tr, mo, e, &stop);
         if (st)
-            return cli_error(CMD, "epoch %zu failed: %s", e, gsl_strerror(st));
-        if ((st = evaluate_epoch(t, r, &ev, &trf, &eval_secs)))
-            return cli_error(CMD, "evaluation after epoch %zu failed: %s", e,
-                             gsl_strerror(st));
-        if (!isfinite(ev.r.cost) && (t->metrics || t->mon_eval_cost))
-            return diverged(t, e, 0, nb, eta, "the evaluation cost is not finite");
-        if (trf.done && !isfinite(trf.r.cost) && (t->metrics || t->mon_train_cost))
-            return diverged(t, e, 0, nb, eta, "the training cost is not finite");
-        print_epoch(t, e, eta, secs, &ev, &trf);
-        metrics_row(mo, e, eta, secs, eval_secs, &ev, &trf);
-        int stop;
-        gp_trainer_observe(tr, (double)ev.r.correct, &stop);
+            return st;
         if (stop && e < t->epochs) {
             size_t best_epoch;
             gp_trainer_best(tr, &best_epoch);
@@ -436,8 +664,12 @@ static int run_epochs(const train_args *t, const train_run *r, gp_trainer *tr,
                        ? "eta has dropped to eta/128"
                        : "no improvement",
                    best_epoch);
-            break;
+            stopped = 1;
         }
+        if (t->checkpoint &&
+            (e % t->checkpoint_every == 0 || stopped || e == t->epochs) &&
+            (st = write_checkpoint(t, r, tr, mo, stopped)))
+            return st;
     }
     size_t best_epoch;
     double best = gp_trainer_best(tr, &best_epoch);
@@ -446,43 +678,92 @@ static int run_epochs(const train_args *t, const train_run *r, gp_trainer *tr,
     return 0;
 }
 
-/* Train, then write --save and commit --metrics. */
-static int train(const train_args *t, const train_run *r) {
+/* The trainer, continuing the checkpoint's state on a resume. */
+static gp_trainer *make_trainer(const train_args *t, const train_run *r, int *st) {
     gp_train_opts topts = t->opts;
     topts.seed = 2 * t->opts.seed + 1;
     gp_trainer *tr = gp_trainer_alloc(r->net, &r->train, &topts);
-    if (!tr)
-        return cli_error(CMD, "out of memory"); /* the options were checked above */
-    cli_file mf = {NULL, NULL, NULL};
-    metrics_out mo = {NULL, ends_with(t->metrics ? t->metrics : "", ".jsonl")};
-    int st = t->metrics ? cli_file_open(CMD, "--metrics", t->metrics, &mf) : 0;
-    if (!st) {
-        mo.fp = mf.fp;
-        metrics_header(&mo);
-        st = run_epochs(t, r, tr, &mo);
+    *st = tr ? 0 : cli_error(CMD, "out of memory"); /* the options were checked above */
+    if (tr && r->ck && gp_trainer_set_state(tr, &r->ck->state)) {
+        *st = cli_input_error(CMD,
+                              "cannot continue --resume '%s': its state does not fit "
+                              "this run (%zu training images, options of the run)",
+                              t->resume, r->train.n);
+        gp_trainer_free(tr);
+        tr = NULL;
     }
+    return tr;
+}
+
+/* --metrics: the rows, after the header or the checkpoint's rows, to memory. */
+static int metrics_start(const train_args *t, const train_run *r, metrics_out *mo) {
+    if (t->metrics == NULL)
+        return 0;
+    mo->jsonl = ends_with(t->metrics, ".jsonl");
+    if ((mo->fp = open_memstream(&mo->buf, &mo->len)) == NULL)
+        return cli_error(CMD, "out of memory");
+    if (r->rows)
+        fputs(r->rows, mo->fp);
+    else
+        metrics_header(mo);
+    return 0;
+}
+
+static int metrics_write(const train_args *t, metrics_out *mo) {
+    cli_file mf;
+    if (fflush(mo->fp))
+        return cli_error(CMD, "out of memory");
+    int st = cli_file_open(CMD, "--metrics", t->metrics, &mf);
+    if (!st && fwrite(mo->buf, 1, mo->len, mf.fp) != mo->len)
+        st = cli_error(CMD, "cannot write --metrics '%s'", t->metrics);
+    if (!st)
+        st = cli_file_commit(CMD, "--metrics", &mf);
+    cli_file_abort(&mf);
+    return st;
+}
+
+/* Train, then write --save and --metrics. */
+static int train(const train_args *t, const train_run *r) {
+    int st;
+    gp_trainer *tr = make_trainer(t, r, &st);
+    if (!tr)
+        return st;
+    metrics_out mo = {NULL, NULL, 0, 0};
+    st = metrics_start(t, r, &mo);
+    if (!st)
+        st = run_epochs(t, r, tr, &mo);
     char err[GP_IDX_ERRLEN];
     if (!st && t->save && gp_netio_save(r->net, t->save, err, sizeof err))
         st = cli_error(CMD, "cannot write --save '%s': %s", t->save, err);
     if (!st && t->metrics)
-        st = cli_file_commit(CMD, "--metrics", &mf);
-    cli_file_abort(&mf);
+        st = metrics_write(t, &mo);
+    if (mo.fp)
+        fclose(mo.fp);
+    free(mo.buf);
     gp_trainer_free(tr);
     return st;
 }
 
 int cmd_train(int argc, char **argv) {
     train_args t;
+    train_run r;
+    memset(&r, 0, sizeof r);
     int st = parse_args(&t, argc, argv);
     if (st != CLI_RUN)
         return st;
-    if ((st = check_args(&t)))
-        return st;
-    train_run r = {NULL, NULL, {0, 0, NULL, NULL}, {0, 0, NULL, NULL}};
-    st = setup(&t, &r);
+    st = 0;
+    if (t.resume)
+        st = resume_args(&t, argc, argv, &r);
+    else if ((r.args = args_json(argc, argv)) == NULL)
+        st = cli_error(CMD, "out of memory");
+    if (!st)
+        st = check_args(&t);
+    if (!st)
+        st = setup(&t, &r);
     if (!st)
         st = train(&t, &r);
     gp_network_free(r.net);
     gp_mnist_free(r.mnist);
+    free_resume(&r);
     return st;
 }

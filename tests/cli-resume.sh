@@ -1,0 +1,100 @@
+#!/bin/sh
+# `gradproof train --checkpoint` and `--resume` (issue 14): training killed with SIGKILL
+# at random moments (at least 20 kills), each time resumed from the checkpoint, ends
+# with a --save file byte-for-byte equal to an uninterrupted run's and the same metrics
+# (timing columns aside); a checkpoint is always whole (every resume loads it); a resume
+# with other options is refused naming the option, unless the option may change.
+set -u
+GP=${top_builddir:-.}/cli/gradproof
+case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
+SRC=${top_srcdir:-.}
+case $SRC in /*) ;; *) SRC=$(pwd)/$SRC ;; esac
+fail=0
+ok() { printf 'ok - %s\n' "$1"; }
+bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+. "$SRC/tests/synth-idx.sh"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-resume.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT INT TERM
+cd "$tmp" || exit 99
+synth_idx d 300 60 || exit 99
+
+# Eta halves after every 3 epochs without improvement and the run stops at eta/128
+# (epoch 22 of 30): the schedule's counters and the early stop are state to carry.
+RUN="--data d --validation 60 --sizes 784,30,10 --epochs 30 --eta 2 --schedule 3 --seed 7
+     --monitor-eval-cost --monitor-train-accuracy"
+"$GP" train $RUN --save ref.json --metrics ref.csv > ref.out 2>&1 || bad "reference run"
+grep -q 'stopping after epoch 22: eta has dropped' ref.out && ok "reference run stops at epoch 22" ||
+    bad "reference run: $(tail -2 ref.out)"
+# The metrics without their timing columns (seconds, eval_seconds).
+untimed() { cut -d, -f1,2,4-11 "$1"; }
+
+# ---- the kill/resume chain: kill at a random moment, resume (or start again when no
+# checkpoint exists yet), alternate one and two threads, until 20 kills have landed;
+# then let it finish. A run that finished before its kill is compared and the chain
+# starts again. ----
+seed=${GP_RESUME_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
+echo "# kill moments from seed $seed (GP_RESUME_SEED=$seed reproduces them)"
+kills=0 trial=0 finished=0 resumes=0
+check_final() { # the outputs of a chain that ran to its end
+    if cmp -s out.json ref.json && [ "$(untimed out.csv)" = "$(untimed ref.csv)" ]; then
+        finished=$((finished + 1))
+    else bad "chain $finished: final network or metrics differ from the uninterrupted run"; fi
+    rm -f ck.json out.json out.csv
+}
+while [ $kills -lt 20 ] && [ $trial -lt 200 ]; do
+    trial=$((trial + 1))
+    delay=$(awk -v s="$seed" -v t="$trial" 'BEGIN { srand(s * 1000 + t); printf "%.3f", 0.05 + rand() * 1.2 }')
+    th=$((trial % 2 + 1))
+    if [ -e ck.json ]; then
+        "$GP" train --resume ck.json --threads $th > run.out 2> run.err &
+        resumes=$((resumes + 1))
+    else
+        "$GP" train $RUN --threads $th --save out.json --metrics out.csv --checkpoint ck.json \
+            > run.out 2> run.err &
+    fi
+    pid=$!
+    sleep "$delay"
+    kill -KILL $pid 2>/dev/null
+    { wait $pid; } 2>/dev/null; st=$? # (no "Killed" from the shell)
+    if [ $st -eq 137 ]; then kills=$((kills + 1))
+    elif [ $st -eq 0 ]; then check_final
+    else bad "trial $trial: exit $st: $(head -1 run.err)"; break; fi
+done
+while [ -e ck.json ]; do # finish the last chain
+    "$GP" train --resume ck.json > run.out 2> run.err || { bad "final resume: $(head -1 run.err)"; break; }
+    resumes=$((resumes + 1))
+    check_final
+done
+[ $kills -ge 20 ] && [ $finished -ge 1 ] && [ $fail -eq 0 ] &&
+    ok "$kills SIGKILLs in $trial runs, $resumes resumes: $finished chains ended bit-identical to the uninterrupted run" ||
+    bad "$kills kills, $finished chains finished"
+
+# ---- options on --resume ----
+"$GP" train $RUN --epochs 4 --checkpoint ck4.json --metrics m4.csv > /dev/null || bad "4 epochs"
+expect() { # status pattern args...
+    want=$1 pat=$2; shift 2
+    err=$("$GP" "$@" 2>&1 >/dev/null); st=$?
+    first=$(printf '%s\n' "$err" | head -n 1)
+    if [ "$st" -eq "$want" ] && printf '%s' "$first" | grep -q -- "$pat"; then ok "$* -> $st: $first"
+    else bad "$* (status $st, expected $want, said: $first)"; fi
+}
+cp ck4.json ck4.keep
+expect 1 "--eta differs from the run of --resume 'ck4.json': only --epochs" train --resume ck4.json --eta 3
+expect 1 "--sizes differs" train --resume ck4.json --sizes 784,20,10
+expect 1 "--seed differs" train --resume ck4.json --seed 8
+expect 1 "--batch differs" train --resume ck4.json --batch 20
+expect 1 "--monitor-train-cost differs" train --resume ck4.json --monitor-train-cost
+expect 1 "--metrics differs" train --resume ck4.json --metrics m4.jsonl
+expect 2 "cannot load --resume 'nothing.json'" train --resume nothing.json
+expect 2 "cannot load --resume 'ref.json': ref.json: not a checkpoint" train --resume ref.json
+cmp -s ck4.json ck4.keep && ok "refused resumes leave the checkpoint alone" || bad "checkpoint changed"
+# The same values spelled otherwise, and the options that may change.
+"$GP" train --resume ck4.json --eta 2.0 --epochs 6 --threads 1 --metrics m6.csv --save s6.json \
+    --checkpoint-every 2 > r6.out 2>&1 &&
+    [ "$(grep -c '^epoch [56]/6' r6.out)" -eq 2 ] && [ "$(wc -l < m6.csv)" -eq 7 ] && [ -s s6.json ] &&
+    ok "--eta 2.0 = 2; --epochs, --threads, --metrics name, --save, --checkpoint-every may change" ||
+    bad "allowed changes: $(head -2 r6.out)"
+"$GP" train $RUN --epochs 6 --threads 1 --save s6ref.json > /dev/null && cmp -s s6.json s6ref.json &&
+    ok "4 epochs + resume to 6 = 6 epochs, byte for byte" || bad "4 + 2 epochs differ from 6"
+expect 1 "cannot write --checkpoint 'no/such/ck.json'" train $RUN --checkpoint no/such/ck.json
+exit $fail
