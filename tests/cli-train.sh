@@ -102,12 +102,26 @@ expect_error "--sizes '100,10': the input layer must have 784" train $D $S --siz
 expect_input "cannot load MNIST from --data 'nowhere'" train --data nowhere $S
 expect_input "cannot load MNIST from --data 'd'" train --data d $S # 10000 > 360 images
 expect_error "weight decay factor" train $D $S --eta 1 --lambda 300
-expect_error "cannot write --save 'no/such/dir/n.json'" train $D --save no/such/dir/n.json
 expect_input "cannot load --load 'missing.json'" train $D $S --load missing.json
 expect_input "cannot load --load 'missing.json'" evaluate $D --load missing.json
 expect_error "--sizes cannot be combined with --load" train $D $S --load kept.json --sizes 784,10
 expect_error "missing --load" evaluate $D
 expect_error "invalid --eval 'all'" evaluate $D --eval all --load kept.json
+# Outputs that cannot be written are refused before any epoch (issue 14): a directory
+# as the path, a missing parent, a directory without write permission (for root, which
+# ignores permissions, /proc); exit status 1 (doc/gradproof.1: unwritable output),
+# nothing trained (no epoch line on stdout).
+mkdir outdir.csv rodir && chmod 555 rodir
+if touch rodir/probe 2>/dev/null; then rm -f rodir/probe; ro=/proc; else ro=rodir; fi
+for o in save metrics checkpoint; do
+    for p in outdir.csv no/such/dir/out.csv $ro/out.csv; do
+        out=$("$GP" train $D --epochs 1 --$o "$p" 2> unw.err); st=$?
+        if [ $st -eq 1 ] && [ -z "$out" ] && head -1 unw.err | grep -q "^gradproof: cannot write --$o '$p': "; then
+            ok "--$o $p refused before training: $(head -1 unw.err)"
+        else bad "--$o $p: status $st, said $(head -1 unw.err), printed $out"; fi
+    done
+done
+chmod 755 rodir
 # A corrupt (truncated) image file and a corrupt network file.
 mkdir bad && cp d/* bad/ && head -c 5000 d/t10k-images-idx3-ubyte > bad/t10k-images-idx3-ubyte
 expect_input "cannot load MNIST from --data 'bad'.*truncated" train --data bad --validation 60 $S
