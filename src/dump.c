@@ -3,6 +3,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,7 +438,15 @@ int gp_dump_is_oracle(const char *path) {
         snprintf(p, sizeof p, "%s/meta.json", path);
         return access(p, F_OK) == 0;
     }
-    json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+    /* A question, not a read: no gsl_error. Only a regular file is opened (a FIFO
+     * without a writer would block). */
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    json_t *o = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+                    ? json_loadfd(fd, JSON_REJECT_DUPLICATES, NULL)
+                    : NULL;
+    if (fd >= 0)
+        close(fd);
     const char *f = json_string_value(json_object_get(o, "format"));
     int yes = f != NULL && !strcmp(f, GP_DUMP_FORMAT);
     json_decref(o);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 #include <zlib.h>
@@ -128,9 +129,13 @@ static int open_header(const char *path, uint32_t magic, const char *kind, size_
     gzFile f;
 
     *fp = NULL;
+    int fd = gpi_open_input(path, &status, errbuf, errlen);
+    if (fd < 0)
+        return status;
     errno = 0;
-    f = gzopen(path, "rb");
+    f = gzdopen(fd, "rb");
     if (f == NULL) {
+        close(fd);
         if (errno == 0)
             return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: cannot open: out of memory",
                             path);

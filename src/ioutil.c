@@ -248,18 +248,53 @@ int gpi_json_write(const json_t *v, const char *path, char *errbuf, size_t errle
     return status;
 }
 
-int gpi_json_load(const char *path, int any, json_t **out, char *errbuf, size_t errlen) {
+int gpi_open_input(const char *path, int *status, char *errbuf, size_t errlen) {
     struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    const char *why = NULL;
+    *status = GSL_EFAILED;
+    if (fd < 0) {
+        GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: cannot open: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0)
+        why = strerror(errno);
+    else if (S_ISDIR(st.st_mode))
+        why = "is a directory, not a file";
+    else if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+        why = "not a regular file or a pipe";
+    else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0)
+        why = strerror(errno);
+    if (why != NULL) {
+        close(fd);
+        GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: %s", path, why);
+        return -1;
+    }
+    *status = GSL_SUCCESS;
+    return fd;
+}
+
+FILE *gpi_fopen_input(const char *path, int *status, char *errbuf, size_t errlen) {
+    int fd = gpi_open_input(path, status, errbuf, errlen);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "rb");
+    if (fd >= 0 && f == NULL) {
+        *status = GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: cannot open: %s", path,
+                           strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+int gpi_json_load(const char *path, int any, json_t **out, char *errbuf, size_t errlen) {
     json_error_t je;
+    int status;
     *out = NULL;
-    if (stat(path, &st) != 0)
-        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: cannot open: %s", path,
-                        strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: is a directory, not a file",
-                        path);
-    *out =
-        json_load_file(path, JSON_REJECT_DUPLICATES | (any ? JSON_DECODE_ANY : 0), &je);
+    FILE *f = gpi_fopen_input(path, &status, errbuf, errlen);
+    if (f == NULL)
+        return status;
+    *out = json_loadf(f, JSON_REJECT_DUPLICATES | (any ? JSON_DECODE_ANY : 0), &je);
+    fclose(f);
     if (*out == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: not JSON: %s (line %d)", path,
                         je.text, je.line);

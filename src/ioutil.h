@@ -35,6 +35,16 @@ int gpi_fail(char *errbuf, size_t errlen, int status, const char *file, int line
 int gpi_atomic_register(const char *block);
 void gpi_atomic_unregister(int slot);
 
+/* Open an input file for reading without ever blocking in open(): O_NONBLOCK, so that a
+ * FIFO without a writer does not hang (issue 14), cleared once open so that reads wait
+ * for a writer's data as usual; a FIFO whose writer is gone reads as empty. Refuses a
+ * directory ("is a directory, not a file") and anything neither a regular file nor a
+ * FIFO or pipe (devices, sockets). Returns the descriptor, or -1 with the message in
+ * errbuf and *status (GSL_EFAILED). */
+int gpi_open_input(const char *path, int *status, char *errbuf, size_t errlen);
+/* gpi_open_input as a stdio stream (mode "rb"); NULL as gpi_open_input. */
+FILE *gpi_fopen_input(const char *path, int *status, char *errbuf, size_t errlen);
+
 /* Write a JSON value atomically (compact, 17 significant digits, newline-terminated). */
 int gpi_json_write(const json_t *v, const char *path, char *errbuf, size_t errlen);
 /* Load a JSON document (duplicate keys rejected; any value when any != 0). GSL_EFAILED

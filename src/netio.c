@@ -250,18 +250,17 @@ static int parse_fail(const json_error_t *jerr, const char *path, char *errbuf,
 int gp_netio_load(const char *path, gp_network **out, char *errbuf, size_t errlen) {
     json_error_t jerr;
     json_t *root;
-    struct stat st;
+    FILE *f;
     int status;
     if (out == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the network given");
     *out = NULL;
     if (path == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no network file name given");
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: is a directory, not a file",
-                        path);
-    errno = 0;
-    root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if ((f = gpi_fopen_input(path, &status, errbuf, errlen)) == NULL)
+        return status;
+    root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+    fclose(f);
     if (root == NULL)
         return parse_fail(&jerr, path, errbuf, errlen);
     status = gpi_netio_from_json(root, path, out, errbuf, errlen);

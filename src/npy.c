@@ -439,10 +439,8 @@ int gp_npy_read(const char *path, unsigned flags, gsl_matrix **out, size_t *ndim
     *out = NULL;
     if (path == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no .npy file name given");
-    f = fopen(path, "rb");
-    if (f == NULL)
-        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: cannot open: %s", path,
-                        strerror(errno));
+    if ((f = gpi_fopen_input(path, &status, errbuf, errlen)) == NULL)
+        return status;
     status = read_header(f, path, &h, &start, errbuf, errlen);
     if (status != GSL_SUCCESS)
         goto done;

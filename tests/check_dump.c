@@ -408,14 +408,20 @@ START_TEST(test_atomic_mode_and_cleanup) {
 }
 END_TEST
 
-/* A failed commit (target is a directory) removes the temporary file. */
+/* A failed commit (the target became a non-empty directory after the open) removes the
+ * temporary file; a directory already there is refused by the open. */
 START_TEST(test_atomic_failed_commit_leaves_nothing) {
     char list[256];
+    gp_atomic_file f;
+    ck_assert_int_eq(gp_atomic_open(tu_tmpdir_path("d"), &f, eb, sizeof eb), 0);
+    fputs("new", f.fp);
     ck_assert_int_eq(mkdir(tu_tmpdir_path("d"), 0755), 0);
     write_text("d/x", "x");
+    ck_assert_int_eq(gp_atomic_commit(&f, eb, sizeof eb), GSL_EFAILED);
+    ck_assert_msg(strstr(eb, "rename failed") && !strchr(eb, '\n'), "%s", eb);
     ck_assert_int_eq(gp_atomic_write(tu_tmpdir_path("d"), "new", 3, eb, sizeof eb),
                      GSL_EFAILED);
-    ck_assert_msg(strstr(eb, "rename failed") && !strchr(eb, '\n'), "%s", eb);
+    ck_assert_msg(strstr(eb, "is a directory") && !strchr(eb, '\n'), "%s", eb);
     ck_assert_uint_eq(tu_list_dir(tu_tmpdir(), list, sizeof list), 1);
     ck_assert_uint_eq(gp_atomic_pending(NULL, 0), 0);
 }

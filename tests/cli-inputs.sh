@@ -1,0 +1,56 @@
+#!/bin/sh
+# Inputs that must not hang or be misnamed (issue 14): a FIFO without a writer as
+# --load, --data's files, --net, --x, a record or a dump gives a one-line error and exit
+# status 2 at once (each run under a 20 s timeout: 124 would be a hang); a directory as
+# --load says so; a record without "network" names the key; a gzip IDX file with data
+# after its stream is refused as idx.h promises.
+set -u
+GP=${top_builddir:-.}/cli/gradproof
+case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
+SRC=${top_srcdir:-.}
+case $SRC in /*) ;; *) SRC=$(pwd)/$SRC ;; esac
+fail=0
+ok() { printf 'ok - %s\n' "$1"; }
+bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+. "$SRC/tests/synth-idx.sh"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-inputs.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT INT TERM
+cd "$tmp" || exit 99
+synth_idx d 120 20 || exit 99
+D="--data d --validation 20"
+printf '{"sizes": [2, 2], "weights": [[[0.1, 0.2], [0.3, 0.4]]], "biases": [[[0.1], [0.2]]], "cost": "CrossEntropyCost"}' > net.json
+printf '[[0.1], [0.2]]' > x.json
+printf '[[0], [1]]' > y.json
+"$GP" oracle --net net.json --x x.json --y y.json --out o.json || bad "oracle of the valid inputs"
+mkfifo fifo || exit 99
+expect() { # status pattern args...: one run under a timeout
+    want=$1 pat=$2; shift 2
+    err=$(timeout 20 "$GP" "$@" 2>&1 >/dev/null); st=$?
+    first=$(printf '%s\n' "$err" | head -n 1)
+    if [ "$st" -eq "$want" ] && printf '%s' "$first" | grep -q -- "$pat"; then ok "$* -> $st: $first"
+    else bad "$* (status $st, expected $want, said: $first)"; fi
+}
+# ---- FIFOs without a writer ----
+expect 2 "cannot load --load 'fifo'" train $D --epochs 1 --load fifo
+expect 2 "cannot load --load 'fifo'" evaluate $D --load fifo
+expect 2 "fifo" oracle --net fifo --x x.json --y y.json --out o2.json
+expect 2 "fifo" oracle --net net.json --x fifo --y y.json --out o2.json
+expect 2 "fifo" oracle --net net.json --x x.json --y fifo --out o2.json
+mkfifo fifo.npy || exit 99
+expect 2 "fifo.npy" oracle --net net.json --x fifo.npy --y y.json --out o2.json
+expect 2 "fifo" replay fifo
+expect 2 "cannot load --resume 'fifo'" train --resume fifo
+mkdir fd && cp d/* fd/ && rm fd/t10k-labels-idx1-ubyte && mkfifo fd/t10k-labels-idx1-ubyte
+expect 2 "t10k-labels-idx1-ubyte: truncated" train --data fd --validation 20 --epochs 1
+# A pipe with a writer still works (.npy and JSON read as they arrive).
+st=$(cat net.json | timeout 20 "$GP" oracle --net /dev/stdin --x x.json --y y.json --out o3.json; echo $?)
+[ "$st" = 0 ] && cmp -s o.json o3.json && ok "a pipe with its writer is read" || bad "pipe with a writer: $st"
+# Devices are refused (a terminal would block): not a regular file or a pipe.
+expect 2 "/dev/null: not a regular file or a pipe" evaluate $D --load /dev/null
+# ---- accurate words ----
+mkdir adir
+expect 2 "cannot load --load 'adir': adir: is a directory, not a file" train $D --epochs 1 --load adir
+expect 2 "adir: is a directory" oracle --net adir --x x.json --y y.json --out o2.json
+printf '{"format": "gradproof-record", "version": 1, "kind": "compare", "x": [[0.1]], "y": [[1]]}' > nonet.json
+expect 2 "nonet.json: carries no \"network\"" replay nonet.json
+exit $fail
