@@ -41,7 +41,8 @@ check_final() { # the outputs of a chain that ran to its end
     else bad "chain $finished: final network or metrics differ from the uninterrupted run"; fi
     rm -f ck.json out.json out.csv
 }
-while [ $kills -lt 20 ] && [ $trial -lt 200 ]; do
+# (Until the chain in progress has a checkpoint, so that the last chain is resumed.)
+while { [ $kills -lt 20 ] || [ ! -e ck.json ]; } && [ $trial -lt 200 ]; do
     trial=$((trial + 1))
     delay=$(awk -v s="$seed" -v t="$trial" 'BEGIN { srand(s * 1000 + t); printf "%.3f", 0.05 + rand() * 1.2 }')
     th=$((trial % 2 + 1))
