@@ -5,6 +5,7 @@
 #include <gradproof/activation.h>
 #include <gradproof/atomic.h>
 #include <gradproof/backprop.h>
+#include <gradproof/bounds.h>
 #include <gradproof/cost.h>
 #include <gradproof/dump.h>
 #include <gradproof/gradcheck.h>

@@ -1,0 +1,83 @@
+/* gradproof/bounds.h: how far a correct implementation in precision u can be from the
+ * exact z, a, delta, dW, db and cost (a running error analysis; doc/bounds.md).
+ *
+ * Alongside the float64 forward and backward passes (BP1-BP4) the module carries, per
+ * entry, an absolute error bound for an implementation of the same formulas that works
+ * in a floating-point format with unit roundoff u: correctly rounded +, -, *, /, any
+ * summation order (fma allowed, no fast-math reassociation of the formulas themselves),
+ * exp/log/log1p within libm_ulps ulp, no overflow. Two bounds per entry:
+ *  - worst case: every inner product of length n contributes gamma_n = n u / (1 - n u)
+ *    (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., Lemma 3.1 and
+ *    eq. (3.5)), carried through sigmoid, softmax and the costs by their Lipschitz
+ *    factors over the interval of possible arguments;
+ *  - probabilistic: gamma_n replaced by min(gamma_n, gamma~_n(lambda)),
+ *    gamma~_n = exp(lambda sqrt(n) u + n u^2 / (1 - u)) - 1 (Higham and Mary, "A new
+ *    approach to probabilistic rounding error analysis", SISC 2019, Theorem 2.4), valid
+ *    for independent mean-zero rounding errors with probability at least
+ *    1 - 2 n exp(-lambda^2 (1 - u)^2 / 2) per inner product (their Theorem 3.1).
+ * Plain structs and GSL matrices only, so the module is usable through ctypes. */
+#ifndef GRADPROOF_BOUNDS_H
+#define GRADPROOF_BOUNDS_H
+
+#include <gradproof/backprop.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The arithmetic of the implementation being bounded. */
+typedef struct {
+    double u;    /* unit roundoff: 2^-53 float64, 2^-24 float32, 2^-8 bfloat16,
+                    2^-11 float16 */
+    double tiny; /* underflow allowance per operation: the format's smallest normal */
+    double libm_ulps; /* exp, log, log1p accurate to this many ulp [1] */
+    double lambda;    /* confidence parameter of the probabilistic bound [3] */
+    int round_inputs; /* 1: x, y, W, b are first rounded to the format (u |v| each);
+                         0: they are exact (a float64 implementation of float64 data) */
+} gp_bounds_model;
+
+/* The model of a format named "float64", "float32", "bfloat16" or "float16", with the
+ * defaults above (round_inputs 1 except for float64). GSL_EINVAL for another name. */
+int gp_bounds_model_init(gp_bounds_model *model, const char *format);
+
+/* gamma_n = n u / (1 - n u) (+inf when n u >= 1), Higham eq. (3.5). */
+double gp_bounds_gamma(double n, double u);
+/* min(gamma_n, exp(lambda sqrt(n) u + n u^2 / (1 - u)) - 1), Higham and Mary 2019. */
+double gp_bounds_gamma_prob(double n, double u, double lambda);
+/* Upper bound on the probability that one inner product of length n exceeds its
+ * probabilistic bound: min(1, 2 n exp(-lambda^2 (1 - u)^2 / 2)). */
+double gp_bounds_prob_fail(double n, double u, double lambda);
+
+/* Bounds of one layer l (1-based), in the oracle dump's shapes. */
+typedef struct {
+    gsl_matrix *z, *a, *delta; /* n_l x m (delta per sample, not divided by m) */
+    gsl_matrix *dW;            /* n_l x n_{l-1}, regularisation included */
+    gsl_matrix *db;            /* n_l x 1 */
+} gp_bounds_layer;
+
+typedef struct {
+    size_t L, m;
+    gp_bounds_layer *worst; /* [L]: worst-case absolute bounds, entry by entry */
+    gp_bounds_layer *prob;  /* [L]: probabilistic absolute bounds */
+    double cost_worst, cost_prob;
+    double prob_fail; /* gp_bounds_prob_fail for the longest inner product */
+} gp_bounds;
+
+/* Bounds for net's layout and a batch of m samples (values zero). NULL on GSL_EINVAL
+ * (m = 0) or GSL_ENOMEM. */
+gp_bounds *gp_bounds_alloc(const gp_network *net, size_t m);
+void gp_bounds_free(gp_bounds *b);
+
+/* The bounds of an implementation with the given model on net, X (n_0 x m), Y
+ * (n_L x m) and regularisation reg (NULL for none; reg->n = 0 means n = m), for the
+ * tensors of the oracle's dump (total cost C with regularisation, its gradient dW, db;
+ * z, a, delta of the batch). b must come from gp_bounds_alloc(net, m). Returns a GSL
+ * status: GSL_EBADLEN for shapes, GSL_EDOM for a bad model (u not in (0, 1/4)). */
+int gp_bounds_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                      const gp_regularization *reg, const gp_bounds_model *model,
+                      gp_bounds *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
