@@ -54,7 +54,7 @@ int gp_bounds_model_init(gp_bounds_model *model, const char *format) {
             model->u = f[i].u;
             model->tiny = f[i].tiny;
             model->libm_ulps = 1;
-            model->lambda = 3;
+            model->lambda = 6;
             model->round_inputs = i != 0;
             return GSL_SUCCESS;
         }

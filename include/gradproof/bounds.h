@@ -31,7 +31,7 @@ typedef struct {
                     2^-11 float16 */
     double tiny; /* underflow allowance per operation: the format's smallest normal */
     double libm_ulps; /* exp, log, log1p accurate to this many ulp [1] */
-    double lambda;    /* confidence parameter of the probabilistic bound [3] */
+    double lambda;    /* confidence parameter of the probabilistic bound [6] */
     int round_inputs; /* 1: x, y, W, b are first rounded to the format (u |v| each);
                          0: they are exact (a float64 implementation of float64 data) */
 } gp_bounds_model;

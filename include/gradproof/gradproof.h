@@ -7,6 +7,7 @@
 #include <gradproof/backprop.h>
 #include <gradproof/bounds.h>
 #include <gradproof/cost.h>
+#include <gradproof/diagnose.h>
 #include <gradproof/dump.h>
 #include <gradproof/gradcheck.h>
 #include <gradproof/idx.h>
