@@ -612,3 +612,81 @@ int gp_bounds_compute(const gp_network *net, const gsl_matrix *X, const gsl_matr
     state_free(&s);
     return status;
 }
+
+/* ---- the three-way verdict ---- */
+
+const char *gp_verdict_name(gp_verdict v) {
+    return v == GP_VERDICT_AGREE          ? "agree"
+           : v == GP_VERDICT_INCONCLUSIVE ? "inconclusive"
+                                          : "disagree";
+}
+
+gp_verdict gp_bounds_verdict(double c, double o, double bw, double bp, double bo) {
+    double d = fabs(c - o);
+    if (!isfinite(c) || !(d <= bw + bo))
+        return GP_VERDICT_DISAGREE;
+    return d <= bp + bo ? GP_VERDICT_AGREE : GP_VERDICT_INCONCLUSIVE;
+}
+
+/* The matrix of tensor `name` in a bounds layer array, or NULL (cost: *is_cost = 1). */
+static const gsl_matrix *tensor_of(const gp_bounds *b, const gp_bounds_layer *t,
+                                   const char *name, int *is_cost) {
+    static const char *pre[] = {"delta", "dW", "db", "z", "a"};
+    *is_cost = !strcmp(name, "cost");
+    for (size_t q = 0; q < 5 && !*is_cost; q++) {
+        size_t n = strlen(pre[q]);
+        char *end;
+        if (strncmp(name, pre[q], n) || name[n] < '1' || name[n] > '9')
+            continue;
+        unsigned long l = strtoul(name + n, &end, 10);
+        if (*end || l < 1 || l > b->L)
+            return NULL;
+        const gp_bounds_layer *y = &t[l - 1];
+        return q == 0 ? y->delta : q == 1 ? y->dW : q == 2 ? y->db : q == 3 ? y->z : y->a;
+    }
+    return NULL;
+}
+
+int gp_bounds_entry(const gp_bounds *b, const char *name, size_t i, size_t j,
+                    double *worst, double *prob) {
+    int is_cost;
+    const gsl_matrix *w = tensor_of(b, b->worst, name, &is_cost);
+    const gsl_matrix *p = tensor_of(b, b->prob, name, &is_cost);
+    if (is_cost && i == 0 && j == 0) {
+        *worst = b->cost_worst;
+        *prob = b->cost_prob;
+        return GSL_SUCCESS;
+    }
+    if (!w || i >= w->size1 || j >= w->size2)
+        GSL_ERROR("bounds: unknown tensor or entry", GSL_EINVAL);
+    *worst = gsl_matrix_get(w, i, j);
+    *prob = gsl_matrix_get(p, i, j);
+    return GSL_SUCCESS;
+}
+
+int gp_bounds_compare_tensor(const gp_bounds *bc, const gp_bounds *bo, const char *name,
+                             const gsl_matrix *cand, const gsl_matrix *oracle,
+                             gp_verdict_counts *out) {
+    memset(out, 0, sizeof *out);
+    if (cand->size1 != oracle->size1 || cand->size2 != oracle->size2)
+        GSL_ERROR("bounds: candidate and oracle shapes differ", GSL_EBADLEN);
+    for (size_t i = 0; i < cand->size1; i++)
+        for (size_t j = 0; j < cand->size2; j++) {
+            double bw, bp, ow, op;
+            if (gp_bounds_entry(bc, name, i, j, &bw, &bp) ||
+                gp_bounds_entry(bo, name, i, j, &ow, &op))
+                GSL_ERROR("bounds: unknown tensor or shape", GSL_EINVAL);
+            double c = gsl_matrix_get(cand, i, j), o = gsl_matrix_get(oracle, i, j);
+            gp_verdict v = gp_bounds_verdict(c, o, bw, bp, ow);
+            out->n_agree += v == GP_VERDICT_AGREE;
+            out->n_inconclusive += v == GP_VERDICT_INCONCLUSIVE;
+            out->n_disagree += v == GP_VERDICT_DISAGREE;
+            double r = isfinite(c) ? fabs(c - o) / (bw + ow) : INFINITY;
+            if (r > out->max_ratio || (i == 0 && j == 0)) {
+                out->max_ratio = r;
+                out->worst_i = i;
+                out->worst_j = j;
+            }
+        }
+    return GSL_SUCCESS;
+}

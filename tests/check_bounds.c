@@ -504,6 +504,98 @@ START_TEST(test_z_bound_single_neuron) {
 }
 END_TEST
 
+START_TEST(test_verdict_three_way) {
+    ck_assert_int_eq(gp_bounds_verdict(1.0, 1.0 + 5e-8, 1e-6, 1e-7, 1e-16),
+                     GP_VERDICT_AGREE);
+    ck_assert_int_eq(gp_bounds_verdict(1.0, 1.0 + 5e-7, 1e-6, 1e-7, 1e-16),
+                     GP_VERDICT_INCONCLUSIVE);
+    ck_assert_int_eq(gp_bounds_verdict(1.0, 1.0 + 2e-6, 1e-6, 1e-7, 1e-16),
+                     GP_VERDICT_DISAGREE);
+    /* the oracle's own bound widens both thresholds */
+    ck_assert_int_eq(gp_bounds_verdict(1.0, 1.0 + 2e-6, 1e-6, 1e-7, 2e-6),
+                     GP_VERDICT_AGREE);
+    ck_assert_int_eq(gp_bounds_verdict(NAN, 1.0, 1e-6, 1e-7, 0), GP_VERDICT_DISAGREE);
+    ck_assert_int_eq(gp_bounds_verdict(INFINITY, 1.0, INFINITY, 1e-7, 0),
+                     GP_VERDICT_DISAGREE);
+    ck_assert_str_eq(gp_verdict_name(GP_VERDICT_INCONCLUSIVE), "inconclusive");
+}
+END_TEST
+
+/* gp_bounds_compare_tensor on the float32 implementation's dW and cost: no disagreement
+ * when correct, a disagreement when the 1/m is missing, and the same counts as the
+ * entry rule applied by hand. */
+START_TEST(test_compare_tensor_counts) {
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    co.min_batch = 2;
+    for (int bug = 0; bug < 2; bug++) {
+        gsl_rng *r = tu_rng_for_case(0xbc0u, (size_t)_i);
+        gp_network *net;
+        gsl_matrix *X, *Y;
+        ck_assert_int_eq(
+            gp_case_random(r, gp_cost_types[_i % 4], &co, &net, &X, &Y, NULL),
+            GSL_SUCCESS);
+        gsl_rng_free(r);
+        size_t m = X->size2, L = net->p.L, disagree = 0;
+        gp_bounds *bc = gp_bounds_alloc(net, m), *bo = gp_bounds_alloc(net, m);
+        gp_bounds_model m32, m64;
+        gp_bounds_model_init(&m32, "float32");
+        gp_bounds_model_init(&m64, "float64");
+        ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &m32, bc), GSL_SUCCESS);
+        ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &m64, bo), GSL_SUCCESS);
+        gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, m);
+        gp_gradient *g = gp_gradient_alloc(net);
+        ck_assert_int_eq(gp_backprop_batch(net, X, Y, w, g), GSL_SUCCESS);
+        f32net f;
+        f32_alloc(&f, net, X, Y, NULL);
+        f32_forward(&f, ORD_PAIR, 0);
+        f32_backward(&f, ORD_PAIR, bug ? BUG_SUM : 0);
+        for (size_t l = 1; l <= L; l++) {
+            char nm[16];
+            gsl_matrix *c = gsl_matrix_alloc(f.n[l], f.n[l - 1]);
+            size_t hand = 0;
+            for (size_t j = 0; j < c->size1; j++)
+                for (size_t k = 0; k < c->size2; k++) {
+                    double v = f.dW[l - 1][j * c->size2 + k],
+                           o = gsl_matrix_get(g->w[l - 1], j, k);
+                    gsl_matrix_set(c, j, k, v);
+                    hand += fabs(v - o) > gsl_matrix_get(bc->worst[l - 1].dW, j, k) +
+                                              gsl_matrix_get(bo->worst[l - 1].dW, j, k);
+                }
+            gp_verdict_counts vc;
+            snprintf(nm, sizeof nm, "dW%zu", l);
+            ck_assert_int_eq(gp_bounds_compare_tensor(bc, bo, nm, c, g->w[l - 1], &vc),
+                             GSL_SUCCESS);
+            ck_assert_uint_eq(vc.n_disagree, hand);
+            ck_assert_uint_eq(vc.n_agree + vc.n_inconclusive + vc.n_disagree,
+                              c->size1 * c->size2);
+            disagree += vc.n_disagree;
+            gsl_matrix_free(c);
+        }
+        if (bug)
+            ck_assert_msg(disagree > 0, "sum-not-mean not seen; " TU_RERUN_FMT,
+                          TU_RERUN_ARGS(_i, "Properties"));
+        else
+            ck_assert_msg(disagree == 0, "a correct float32 dW disagrees; " TU_RERUN_FMT,
+                          TU_RERUN_ARGS(_i, "Properties"));
+        double bw, bp;
+        ck_assert_int_eq(gp_bounds_entry(bc, "cost", 0, 0, &bw, &bp), GSL_SUCCESS);
+        ck_assert(bw == bc->cost_worst && bp == bc->cost_prob);
+        gsl_error_handler_t *h = gsl_set_error_handler_off();
+        ck_assert_int_eq(gp_bounds_entry(bc, "dW9", 0, 0, &bw, &bp), GSL_EINVAL);
+        gsl_set_error_handler(h);
+        f32_free(&f);
+        gp_gradient_free(g);
+        gp_backprop_workspace_free(w);
+        gp_bounds_free(bc);
+        gp_bounds_free(bo);
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+    }
+}
+END_TEST
+
 START_TEST(test_bounds_reject_bad_input) {
     size_t sizes[] = {2, 3};
     gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
@@ -532,6 +624,8 @@ static Suite *make_bounds_suite(void) {
           *errs = tcase_create("Errors");
     tcase_add_test(core, test_gamma_values);
     tcase_add_test(core, test_z_bound_single_neuron);
+    tcase_add_test(core, test_verdict_three_way);
+    tcase_add_loop_test(props, test_compare_tensor_counts, 0, 20);
     tcase_add_loop_test(props, test_f32_inside_worst_bound, 0, (int)tu_n_costs());
     tcase_add_loop_test(props, test_bound_for_smaller_u_is_exceeded, 0,
                         (int)tu_n_costs());

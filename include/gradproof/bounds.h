@@ -77,6 +77,44 @@ int gp_bounds_compute(const gp_network *net, const gsl_matrix *X, const gsl_matr
                       const gp_regularization *reg, const gp_bounds_model *model,
                       gp_bounds *b);
 
+/* ---- the certified three-way verdict ---- */
+
+typedef enum {
+    GP_VERDICT_AGREE,        /* within the probabilistic bound */
+    GP_VERDICT_INCONCLUSIVE, /* between the probabilistic and the worst-case bound */
+    GP_VERDICT_DISAGREE      /* beyond the worst-case bound, or not finite */
+} gp_verdict;
+
+/* "agree", "inconclusive", "disagree". */
+const char *gp_verdict_name(gp_verdict v);
+
+/* One entry: candidate c, oracle o, the candidate format's worst-case and probabilistic
+ * bounds bw, bp and the oracle's own worst-case bound bo (the float64 model):
+ * disagree when |c - o| > bw + bo or c is not finite, agree when |c - o| <= bp + bo,
+ * else inconclusive. */
+gp_verdict gp_bounds_verdict(double c, double o, double bw, double bp, double bo);
+
+/* The bounds of entry (i, j) of tensor `name` of the oracle dump ("z1", "a1", "delta1",
+ * "dW1", "db1", ..., "cost"; db as n x 1, cost 1 x 1). GSL_EINVAL for an unknown name
+ * or an index out of range. */
+int gp_bounds_entry(const gp_bounds *b, const char *name, size_t i, size_t j,
+                    double *worst, double *prob);
+
+/* Counts of one tensor's verdicts. */
+typedef struct {
+    size_t n_agree, n_inconclusive, n_disagree;
+    double max_ratio;        /* max |c - o| / (bw + bo): > 1 is a disagreement */
+    size_t worst_i, worst_j; /* the entry of max_ratio */
+} gp_verdict_counts;
+
+/* Verdicts of every entry of tensor `name`: candidate cand against oracle values
+ * oracle (same shape), with the candidate's bounds bc and the oracle's own bounds bo
+ * (gp_bounds_compute with the float64 model). GSL_EBADLEN for shapes, GSL_EINVAL for
+ * an unknown name. */
+int gp_bounds_compare_tensor(const gp_bounds *bc, const gp_bounds *bo, const char *name,
+                             const gsl_matrix *cand, const gsl_matrix *oracle,
+                             gp_verdict_counts *out);
+
 #ifdef __cplusplus
 }
 #endif
