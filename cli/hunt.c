@@ -24,6 +24,7 @@
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_math.h>
+#include <gsl/gsl_randist.h>
 #include <jansson.h>
 
 #include "cli.h"
@@ -514,6 +515,39 @@ static const cli_option opt_replay = {
     "run the candidate once on the case in DIR (a failure record) and judge it",
     NULL};
 
+static const cli_option opt_batch = {
+    "batch",
+    0,
+    CLI_SIZE,
+    "M",
+    1,
+    100000,
+    0,
+    NULL,
+    "10",
+    NULL,
+    "samples per case with --sizes (random cases draw 1 to 16)",
+    NULL};
+
+/* A case of fixed sizes: network2.py's default initialisation, inputs N(0, 1), targets
+ * fitting the cost (gp_case_fill_target). */
+static int fixed_case(gsl_rng *r, const gp_cost_type *c, const cli_layers *s, size_t m,
+                      gp_network **net, gsl_matrix **X, gsl_matrix **Y) {
+    *net = gp_network_alloc(s->n, s->sizes, c);
+    *X = gsl_matrix_alloc(s->sizes[0], m);
+    *Y = gsl_matrix_alloc(s->sizes[s->n - 1], m);
+    if (!*net || !*X || !*Y || gp_network_init(*net, GP_INIT_DEFAULT, r))
+        return GSL_ENOMEM;
+    for (size_t j = 0; j < (*X)->size1; j++)
+        for (size_t i = 0; i < m; i++)
+            gsl_matrix_set(*X, j, i, gsl_ran_gaussian(r, 1.0));
+    for (size_t i = 0; i < m; i++) {
+        gsl_vector_view y = gsl_matrix_column(*Y, i);
+        gp_case_fill_target(r, c, &y.vector);
+    }
+    return GSL_SUCCESS;
+}
+
 static unsigned long case_seed(unsigned long seed, size_t i) {
     /* splitmix64 of (seed, i): case i depends on nothing else */
     unsigned long long z = (unsigned long long)seed * 0x9e3779b97f4a7c15ULL + i + 1;
@@ -586,7 +620,9 @@ static int replay(hunter *h, const char *dir) {
 }
 
 int cmd_hunt(int argc, char **argv) {
-    size_t cases, shrink_evals, max_width;
+    size_t cases, shrink_evals, max_width, batch;
+    cli_layers sizes;
+    int sizes_set = 0, cost_set = 0;
     unsigned long seed;
     double budget, timeout;
     int prec;
@@ -599,10 +635,19 @@ int cmd_hunt(int argc, char **argv) {
          .def = "1",
          .note = "case i is drawn from (seed, i) alone"},
         {.opt = &opt_budget, .dest = &budget},
-        {.opt = &cli_opt_cost, .dest = &cost, .unset = "a random cost per case"},
+        {.opt = &cli_opt_cost,
+         .dest = &cost,
+         .seen = &cost_set,
+         .unset = "a random cost per case",
+         .note = "given: every case has this cost; else a random cost per case"},
         {.opt = &opt_precision, .dest = &prec},
         {.opt = &opt_timeout, .dest = &timeout},
         {.opt = &opt_max_width, .dest = &max_width},
+        {.opt = &cli_opt_sizes,
+         .dest = &sizes,
+         .seen = &sizes_set,
+         .note = "every case has these sizes (else random: 1-4 layers)"},
+        {.opt = &opt_batch, .dest = &batch},
         {.opt = &opt_shrink, .dest = &shrink_evals},
         {.opt = &opt_dir, .dest = &dir},
         {.opt = &opt_replay, .dest = &replay_dir},
@@ -655,8 +700,12 @@ int cmd_hunt(int argc, char **argv) {
         if (!r)
             return cli_error(CMD, "out of memory");
         gsl_rng_set(r, case_seed(seed, i));
-        const gp_cost_type *c = cost ? cost : gp_cost_types[gsl_rng_uniform_int(r, 4)];
-        st = gp_case_random(r, c, &co, &net, &X, &Y, NULL);
+        const gp_cost_type *c =
+            cost_set ? cost : gp_cost_types[gsl_rng_uniform_int(r, 4)];
+        net = NULL;
+        X = Y = NULL;
+        st = sizes_set ? fixed_case(r, c, &sizes, batch, &net, &X, &Y)
+                       : gp_case_random(r, c, &co, &net, &X, &Y, NULL);
         gsl_rng_free(r);
         if (st)
             return cli_error(CMD, "cannot draw case %zu: %s", i, gsl_strerror(st));
