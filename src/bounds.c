@@ -589,6 +589,9 @@ int gp_bounds_compute(const gp_network *net, const gsl_matrix *X, const gsl_matr
         !(model->libm_ulps >= 0) || !(model->lambda > 0))
         GSL_ERROR("bounds: bad model (u in (0, 1/4), tiny, libm_ulps >= 0, lambda > 0)",
                   GSL_EDOM);
+    for (size_t l = 1; l < L; l++)
+        if (strcmp(gp_network_activation(net, l)->name, "sigmoid"))
+            GSL_ERROR("bounds: only sigmoid hidden layers are modelled", GSL_EUNIMPL);
     double K = model->libm_ulps;
     ctx c = {model, 0, model->round_inputs ? model->u : 0.0,
              gp_bounds_gamma(4 * K + 2, model->u), gp_bounds_gamma(2 * K, model->u)};

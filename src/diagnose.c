@@ -213,10 +213,13 @@ static gsl_matrix *delta_variant(const gp_diag *d, size_t l, int v) {
             d->w->delta[l], 0, 0, d->net->p.sizes[l + 1], d->m);
         gsl_blas_dgemm(CblasTrans, CblasNoTrans, 1, d->net->p.w[l], &D.matrix, 0, g);
     }
+    /* the layer's own activation f (hidden) or the output's sigmoid (quadratic) */
+    const gp_activation *act =
+        l < d->L ? gp_network_activation(d->net, l) : &gp_activation_sigmoid;
     for (size_t j = 0; j < n; j++)
         for (size_t i = 0; i < d->m; i++) {
-            double z = gsl_matrix_get(d->w->z[l - 1], j, i), sp = gp_sigmoid_prime(z);
-            double f = v == V_MISSING ? 1.0 : v == V_TWICE ? sp * sp : gp_sigmoid(z);
+            double z = gsl_matrix_get(d->w->z[l - 1], j, i), sp = act->df(act, z);
+            double f = v == V_MISSING ? 1.0 : v == V_TWICE ? sp * sp : act->f(act, z);
             gsl_matrix_set(g, j, i, gsl_matrix_get(g, j, i) * f);
         }
     return g;

@@ -8,7 +8,8 @@
  * ||candidate - hypothesis||_F / max(||candidate||_F, ||hypothesis||_F):
  *   the whole tensor scaled by k (k = m, 1/m, 2, 1/2, -1 named, any other k fitted);
  *   transposed, or reshaped instead of transposed;
- *   sigma'(z^l) missing from delta^l, applied twice, or sigma(z^l) in its place;
+ *   f'(z^l) missing from delta^l, applied twice, or f(z^l) in its place (f the
+ *   layer's activation: sigma' and sigma for sigmoid layers);
  *   regularisation missing, applied to the biases, lambda/m instead of lambda/n, the
  *   1/2 of (lambda/2n) sum w^2 kept in the gradient (or dropped from the cost);
  *   one sample dropped or counted twice; another layer's tensor (layers swapped).
