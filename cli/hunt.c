@@ -30,7 +30,6 @@
 #include "cli.h"
 
 #define CMD "hunt"
-#define MAXT (5 * GP_MAX_LAYERS + 1)
 
 /* What one run of the candidate on one case gave. */
 typedef enum { RUN_AGREE, RUN_DISAGREE, RUN_CRASH, RUN_TIMEOUT, RUN_GARBAGE } run_kind;
@@ -149,73 +148,12 @@ static run_kind run_command(hunter *h, char *in, char *out) {
 
 /* ---- the oracle's tensors and the candidate's ---- */
 
-/* Tensors in the dump's computation order: z1 a1 ... zL aL cost deltaL dWL dbL ... */
-typedef struct {
-    size_t n;
-    char name[MAXT][32];
-    gsl_matrix *t[MAXT];
-} tset;
-
-static void tset_free(tset *s) {
-    for (size_t i = 0; i < s->n; i++)
-        gsl_matrix_free(s->t[i]);
-    s->n = 0;
-}
-
-static void tset_add(tset *s, const char *pre, size_t l, const gsl_matrix *M,
-                     size_t cols) {
-    if (l)
-        snprintf(s->name[s->n], sizeof s->name[0], "%s%zu", pre, l);
-    else
-        snprintf(s->name[s->n], sizeof s->name[0], "%s", pre);
-    gsl_matrix *c = gsl_matrix_alloc(M->size1, cols);
-    gsl_matrix_const_view v = gsl_matrix_const_submatrix(M, 0, 0, M->size1, cols);
-    gsl_matrix_memcpy(c, &v.matrix);
-    s->t[s->n++] = c;
-}
-
-/* The oracle's values (unregularised; hunt's cases have lambda = 0). */
-static int oracle_tensors(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                          tset *o) {
-    size_t L = net->p.L, m = X->size2;
-    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, m);
-    gp_gradient *g = gp_gradient_alloc(net);
-    gsl_matrix *c = gsl_matrix_alloc(1, 1);
-    int st = w && g && c ? GSL_SUCCESS : GSL_ENOMEM;
-    double cost = 0;
-    if (!st)
-        st = gp_total_cost(net, X, Y, NULL, w, &cost);
-    if (!st)
-        st = gp_total_gradient(net, X, Y, NULL, w, g);
-    o->n = 0;
-    for (size_t l = 1; l <= L && !st; l++) {
-        tset_add(o, "z", l, w->z[l - 1], m);
-        tset_add(o, "a", l, w->a[l - 1], m);
-    }
-    if (!st) {
-        gsl_matrix_set(c, 0, 0, cost);
-        tset_add(o, "cost", 0, c, 1);
-    }
-    for (size_t l = L; l >= 1 && !st; l--) {
-        gsl_matrix_const_view b =
-            gsl_matrix_const_view_vector(g->b[l - 1], g->b[l - 1]->size, 1);
-        tset_add(o, "delta", l, w->delta[l - 1], m);
-        tset_add(o, "dW", l, g->w[l - 1], g->w[l - 1]->size2);
-        tset_add(o, "db", l, &b.matrix, 1);
-    }
-    gsl_matrix_free(c);
-    gp_gradient_free(g);
-    gp_backprop_workspace_free(w);
-    return st;
-}
-
 /* The candidate's NAME.npy files for the oracle's names; dW and db are required. A
  * 1 x n row for an n x 1 vector is taken as the column. */
-static run_kind read_candidate(hunter *h, const char *out, const tset *o, tset *c) {
-    c->n = o->n;
+static run_kind read_candidate(hunter *h, const char *out, const gp_dump *o, gp_dump *c) {
+    gp_dump_init(c, o->L);
     for (size_t i = 0; i < o->n; i++) {
         char p[4096], err[512];
-        snprintf(c->name[i], sizeof c->name[i], "%s", o->name[i]);
         c->t[i] = NULL;
         snprintf(p, sizeof p, "%.4000s/%.31s.npy", out, o->name[i]);
         if (access(p, F_OK)) {
@@ -243,7 +181,7 @@ static run_kind read_candidate(hunter *h, const char *out, const tset *o, tset *
     return RUN_AGREE;
 }
 
-static int all_float32(const tset *c) {
+static int all_float32(const gp_dump *c) {
     for (size_t i = 0; i < c->n; i++)
         for (size_t j = 0; c->t[i] && j < c->t[i]->size1; j++)
             for (size_t k = 0; k < c->t[i]->size2; k++) {
@@ -256,7 +194,7 @@ static int all_float32(const tset *c) {
 
 /* The certified rule on every tensor the candidate gave, in computation order. */
 static run_kind judge(hunter *h, const gp_network *net, const gsl_matrix *X,
-                      const gsl_matrix *Y, const tset *o, const tset *c) {
+                      const gsl_matrix *Y, const gp_dump *o, const gp_dump *c) {
     gp_bounds_model mc, mo;
     const char *fmt = h->precision >= 0 ? formats[h->precision]
                       : all_float32(c)  ? "float32"
@@ -301,9 +239,11 @@ static run_kind judge(hunter *h, const gp_network *net, const gsl_matrix *X,
 /* Write the case, run the candidate, judge its dump; c (if not NULL) keeps its tensors.
  */
 static run_kind run_case(hunter *h, const gp_network *net, const gsl_matrix *X,
-                         const gsl_matrix *Y, tset *keep) {
+                         const gsl_matrix *Y, gp_dump *keep) {
     char in[4096], out[4096], err[512];
-    tset o = {0}, c = {0};
+    gp_dump o, c;
+    gp_dump_init(&o, net->p.L);
+    gp_dump_init(&c, net->p.L);
     snprintf(in, sizeof in, "%s/case", h->dir);
     snprintf(out, sizeof out, "%s/out", h->dir);
     h->tensor[0] = h->detail[0] = 0;
@@ -313,17 +253,17 @@ static run_kind run_case(hunter *h, const gp_network *net, const gsl_matrix *X,
         return h->kind = RUN_CRASH;
     }
     run_kind k = run_command(h, in, out);
-    if (k == RUN_AGREE && oracle_tensors(net, X, Y, &o))
+    if (k == RUN_AGREE && gp_dump_compute(net, X, Y, NULL, &o))
         k = RUN_GARBAGE;
     if (k == RUN_AGREE)
         k = read_candidate(h, out, &o, &c);
     if (k == RUN_AGREE)
         k = judge(h, net, X, Y, &o, &c);
-    tset_free(&o);
+    gp_dump_free(&o);
     if (keep)
         *keep = c;
     else
-        tset_free(&c);
+        gp_dump_free(&c);
     return h->kind = k;
 }
 
@@ -376,7 +316,8 @@ static void print_values(const gp_network *net, const gsl_matrix *X,
 /* Diagnose the first disagreeing tensor of the (minimal) case: one more run. */
 static void diagnose_case(hunter *h, const gp_network *net, const gsl_matrix *X,
                           const gsl_matrix *Y, char *text, size_t len) {
-    tset c = {0};
+    gp_dump c;
+    gp_dump_init(&c, net->p.L);
     snprintf(text, len, "none");
     if (run_case(h, net, X, Y, &c) != RUN_DISAGREE)
         return;
@@ -388,7 +329,7 @@ static void diagnose_case(hunter *h, const gp_network *net, const gsl_matrix *X,
                 snprintf(text, len, "%s", out.text);
         }
     gp_diag_free(d);
-    tset_free(&c);
+    gp_dump_free(&c);
 }
 
 /* DIR/failure: the case (network.json, x.npy, y.npy, meta.json) and hunt.json. */
@@ -619,6 +560,44 @@ static int replay(hunter *h, const char *dir) {
     return k == RUN_AGREE ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
+/* Cases 0, 1, ... until one fails, cases are done or the budget is spent. */
+static int hunt_loop(hunter *h, size_t cases, unsigned long seed, double budget,
+                     const gp_cost_type *cost, const cli_layers *sizes, size_t batch,
+                     size_t max_width, size_t shrink_evals) {
+    int st;
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    co.max_width = max_width;
+    co.min_width = GSL_MIN(co.min_width, max_width);
+    double t0 = now_s();
+    size_t i;
+    for (i = 0; i < cases && (budget == 0 || now_s() - t0 < budget); i++) {
+        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+        gp_network *net;
+        gsl_matrix *X, *Y;
+        if (!r)
+            return cli_error(CMD, "out of memory");
+        gsl_rng_set(r, case_seed(seed, i));
+        const gp_cost_type *c = cost ? cost : gp_cost_types[gsl_rng_uniform_int(r, 4)];
+        net = NULL;
+        X = Y = NULL;
+        st = sizes ? fixed_case(r, c, sizes, batch, &net, &X, &Y)
+                   : gp_case_random(r, c, &co, &net, &X, &Y, NULL);
+        gsl_rng_free(r);
+        if (st)
+            return cli_error(CMD, "cannot draw case %zu: %s", i, gsl_strerror(st));
+        if (run_case(h, net, X, Y, NULL) != RUN_AGREE)
+            return report_failure(h, net, X, Y, i, seed, shrink_evals);
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+    }
+    double t = now_s() - t0;
+    printf("hunt: %zu cases in %.2f s (%.1f cases/s), seed %lu: every case agreed\n", i,
+           t, t > 0 ? i / t : 0.0, seed);
+    return CLI_EXIT_OK;
+}
+
 int cmd_hunt(int argc, char **argv) {
     size_t cases, shrink_evals, max_width, batch;
     cli_layers sizes;
@@ -687,36 +666,6 @@ int cmd_hunt(int argc, char **argv) {
         return cli_error(CMD, "cannot create --dir '%s': %s", dir, strerror(errno));
     if (replay_dir)
         return replay(&h, replay_dir);
-    gp_case_opts co;
-    gp_case_opts_default(&co);
-    co.max_width = max_width;
-    co.min_width = GSL_MIN(co.min_width, max_width);
-    double t0 = now_s();
-    size_t i;
-    for (i = 0; i < cases && (budget == 0 || now_s() - t0 < budget); i++) {
-        gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-        gp_network *net;
-        gsl_matrix *X, *Y;
-        if (!r)
-            return cli_error(CMD, "out of memory");
-        gsl_rng_set(r, case_seed(seed, i));
-        const gp_cost_type *c =
-            cost_set ? cost : gp_cost_types[gsl_rng_uniform_int(r, 4)];
-        net = NULL;
-        X = Y = NULL;
-        st = sizes_set ? fixed_case(r, c, &sizes, batch, &net, &X, &Y)
-                       : gp_case_random(r, c, &co, &net, &X, &Y, NULL);
-        gsl_rng_free(r);
-        if (st)
-            return cli_error(CMD, "cannot draw case %zu: %s", i, gsl_strerror(st));
-        if (run_case(&h, net, X, Y, NULL) != RUN_AGREE)
-            return report_failure(&h, net, X, Y, i, seed, shrink_evals);
-        gp_network_free(net);
-        gsl_matrix_free(X);
-        gsl_matrix_free(Y);
-    }
-    double t = now_s() - t0;
-    printf("hunt: %zu cases in %.2f s (%.1f cases/s), seed %lu: every case agreed\n", i,
-           t, t > 0 ? i / t : 0.0, seed);
-    return CLI_EXIT_OK;
+    return hunt_loop(&h, cases, seed, budget, cost_set ? cost : NULL,
+                     sizes_set ? &sizes : NULL, batch, max_width, shrink_evals);
 }
