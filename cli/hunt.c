@@ -44,8 +44,9 @@ typedef struct {
     size_t argc;
     const char *dir;
     double timeout;
-    int precision; /* index in formats[], or -1: inferred per case */
-    size_t runs;   /* candidate runs so far */
+    int precision;         /* index in formats[], or -1: inferred per case */
+    gp_regularization reg; /* of the current case (meta.json) */
+    size_t runs;           /* candidate runs so far */
     /* the last run's details */
     run_kind kind;
     char tensor[32];
@@ -57,7 +58,8 @@ static const char *const formats[] = {"float64", "float32", "bfloat16", "float16
 /* ---- the case on disk ---- */
 
 static int write_case(const char *dir, const gp_network *net, const gsl_matrix *X,
-                      const gsl_matrix *Y, char *err, size_t len) {
+                      const gsl_matrix *Y, const gp_regularization *reg, char *err,
+                      size_t len) {
     char p[4096];
     if (mkdir(dir, 0755) && errno != EEXIST) {
         snprintf(err, len, "cannot create '%s': %s", dir, strerror(errno));
@@ -74,7 +76,9 @@ static int write_case(const char *dir, const gp_network *net, const gsl_matrix *
         return 1;
     snprintf(p, sizeof p, "%s/meta.json", dir);
     FILE *f = fopen(p, "w");
-    if (!f || fprintf(f, "{\"lambda\": 0, \"l1\": 0, \"n\": %zu}\n", X->size2) < 0 ||
+    if (!f ||
+        fprintf(f, "{\"lambda\": %.17g, \"l1\": %.17g, \"n\": %zu}\n", reg->lambda,
+                reg->l1, reg->n ? reg->n : X->size2) < 0 ||
         fclose(f)) {
         snprintf(err, len, "cannot write '%.300s': %s", p, strerror(errno));
         return 1;
@@ -203,8 +207,8 @@ static run_kind judge(hunter *h, const gp_network *net, const gsl_matrix *X,
     gp_bounds_model_init(&mo, "float64");
     gp_bounds *bc = gp_bounds_alloc(net, X->size2), *bo = gp_bounds_alloc(net, X->size2);
     run_kind k = RUN_AGREE;
-    if (!bc || !bo || gp_bounds_compute(net, X, Y, NULL, &mc, bc) ||
-        gp_bounds_compute(net, X, Y, NULL, &mo, bo)) {
+    if (!bc || !bo || gp_bounds_compute(net, X, Y, &h->reg, &mc, bc) ||
+        gp_bounds_compute(net, X, Y, &h->reg, &mo, bo)) {
         snprintf(h->detail, sizeof h->detail, "the bounds could not be computed");
         k = RUN_GARBAGE;
     }
@@ -248,12 +252,12 @@ static run_kind run_case(hunter *h, const gp_network *net, const gsl_matrix *X,
     snprintf(out, sizeof out, "%s/out", h->dir);
     h->tensor[0] = h->detail[0] = 0;
     clear_dir(out);
-    if (write_case(in, net, X, Y, err, sizeof err) || mkdir(out, 0755)) {
+    if (write_case(in, net, X, Y, &h->reg, err, sizeof err) || mkdir(out, 0755)) {
         snprintf(h->detail, sizeof h->detail, "cannot write the case: %.220s", err);
         return h->kind = RUN_CRASH;
     }
     run_kind k = run_command(h, in, out);
-    if (k == RUN_AGREE && gp_dump_compute(net, X, Y, NULL, &o))
+    if (k == RUN_AGREE && gp_dump_compute(net, X, Y, &h->reg, &o))
         k = RUN_GARBAGE;
     if (k == RUN_AGREE)
         k = read_candidate(h, out, &o, &c);
@@ -281,14 +285,17 @@ static int still_fails(const gp_network *net, const gsl_matrix *X, const gsl_mat
     return run_case(s->h, net, X, Y, NULL) == s->want;
 }
 
-static void describe_case(char *b, size_t len, const gp_network *net,
-                          const gsl_matrix *X) {
+static void describe_case(char *b, size_t len, const gp_network *net, const gsl_matrix *X,
+                          const gp_regularization *reg) {
     size_t n = (size_t)snprintf(b, len, "sizes [");
     for (size_t l = 0; l <= net->p.L && n < len; l++)
         n += (size_t)snprintf(b + n, len - n, "%s%zu", l ? "," : "", net->p.sizes[l]);
     if (n < len)
-        snprintf(b + n, len - n, "] m=%zu cost=%s params=%zu", X->size2, net->cost->name,
-                 net->p.n_params);
+        n += (size_t)snprintf(b + n, len - n, "] m=%zu cost=%s params=%zu", X->size2,
+                              net->cost->name, net->p.n_params);
+    if (n < len && (reg->lambda > 0 || reg->l1 > 0))
+        snprintf(b + n, len - n, " lambda=%.3g l1=%.3g n=%zu", reg->lambda, reg->l1,
+                 reg->n ? reg->n : X->size2);
 }
 
 static void print_values(const gp_network *net, const gsl_matrix *X,
@@ -321,7 +328,7 @@ static void diagnose_case(hunter *h, const gp_network *net, const gsl_matrix *X,
     snprintf(text, len, "none");
     if (run_case(h, net, X, Y, &c) != RUN_DISAGREE)
         return;
-    gp_diag *d = gp_diag_alloc(net, X, Y, NULL);
+    gp_diag *d = gp_diag_alloc(net, X, Y, &h->reg);
     for (size_t i = 0; d && i < c.n; i++)
         if (c.t[i] && !strcmp(c.name[i], h->tensor)) {
             gp_diagnosis out;
@@ -339,7 +346,7 @@ static int write_record(hunter *h, const gp_network *net, const gsl_matrix *X,
     char err[512], p[4200];
     snprintf(path, len, "%s/failure", h->dir);
     clear_dir(path);
-    if (write_case(path, net, X, Y, err, sizeof err)) {
+    if (write_case(path, net, X, Y, &h->reg, err, sizeof err)) {
         fprintf(stderr, CLI_NAME ": %s\n", err);
         return 1;
     }
@@ -456,6 +463,20 @@ static const cli_option opt_replay = {
     "run the candidate once on the case in DIR (a failure record) and judge it",
     NULL};
 
+static const cli_option opt_no_reg = {
+    "no-reg",
+    0,
+    CLI_FLAG,
+    NULL,
+    0,
+    0,
+    0,
+    NULL,
+    NULL,
+    NULL,
+    "cases without regularisation (else half the cases draw lambda, l1 and n)",
+    NULL};
+
 static const cli_option opt_batch = {
     "batch",
     0,
@@ -489,6 +510,20 @@ static int fixed_case(gsl_rng *r, const gp_cost_type *c, const cli_layers *s, si
     return GSL_SUCCESS;
 }
 
+/* Regularisation of a case, drawn after the case from the same generator: none half
+ * the time, else lambda log-uniform in [1e-3, 10), L1 (a third of those) in
+ * [1e-3, 1), n = k m for k in 1..10 (n is the training-set size, m the batch). */
+static void draw_reg(gsl_rng *r, size_t m, gp_regularization *reg) {
+    reg->lambda = reg->l1 = 0;
+    reg->n = 0;
+    if (gsl_rng_uniform(r) < 0.5)
+        return;
+    reg->lambda = pow(10, -3 + 4 * gsl_rng_uniform(r));
+    if (gsl_rng_uniform(r) < 1.0 / 3)
+        reg->l1 = pow(10, -3 + 3 * gsl_rng_uniform(r));
+    reg->n = m * (1 + gsl_rng_uniform_int(r, 10));
+}
+
 static unsigned long case_seed(unsigned long seed, size_t i) {
     /* splitmix64 of (seed, i): case i depends on nothing else */
     unsigned long long z = (unsigned long long)seed * 0x9e3779b97f4a7c15ULL + i + 1;
@@ -508,12 +543,12 @@ static int report_failure(hunter *h, gp_network *net, gsl_matrix *X, gsl_matrix 
                           size_t index, unsigned long seed, size_t shrink_evals) {
     char before[256], after[256], diag[256], rec[4096];
     run_kind want = h->kind;
-    describe_case(before, sizeof before, net, X);
+    describe_case(before, sizeof before, net, X, &h->reg);
     printf("case %zu (%s): %s: %s\n", index, before, run_kind_name(want), h->detail);
     shrink_ctx s = {h, want};
     size_t steps = 0, runs0 = h->runs;
     int st = gp_shrink_case(still_fails, &s, shrink_evals, &net, &X, &Y, &steps);
-    describe_case(after, sizeof after, net, X);
+    describe_case(after, sizeof after, net, X, &h->reg);
     printf("shrunk in %zu steps (%zu candidate runs): %s -> %s%s\n", steps,
            h->runs - runs0, before, after, st ? " (shrinking stopped early)" : "");
     run_case(h, net, X, Y, NULL);
@@ -534,23 +569,11 @@ static int report_failure(hunter *h, gp_network *net, gsl_matrix *X, gsl_matrix 
 }
 
 static int replay(hunter *h, const char *dir) {
-    char p[4200], err[512];
+    char err[512];
     gp_network *net = NULL;
     gsl_matrix *X = NULL, *Y = NULL;
-    int st = 0;
-    snprintf(p, sizeof p, "%s/network.json", dir);
-    st = gp_netio_load(p, &net, err, sizeof err);
-    snprintf(p, sizeof p, "%s/x.npy", dir);
-    if (!st)
-        st = gp_npy_read(p, GP_NPY_FINITE, &X, NULL, err, sizeof err);
-    snprintf(p, sizeof p, "%s/y.npy", dir);
-    if (!st)
-        st = gp_npy_read(p, GP_NPY_FINITE, &Y, NULL, err, sizeof err);
-    if (st) {
-        gp_network_free(net);
-        gsl_matrix_free(X);
+    if (gp_dump_read_inputs(dir, &net, &X, &Y, &h->reg, err, sizeof err))
         return cli_input_error(CMD, "%s", err);
-    }
     run_kind k = run_case(h, net, X, Y, NULL);
     printf("replay %s: %s%s%s\n", dir, run_kind_name(k), h->detail[0] ? ": " : "",
            h->detail);
@@ -563,7 +586,7 @@ static int replay(hunter *h, const char *dir) {
 /* Cases 0, 1, ... until one fails, cases are done or the budget is spent. */
 static int hunt_loop(hunter *h, size_t cases, unsigned long seed, double budget,
                      const gp_cost_type *cost, const cli_layers *sizes, size_t batch,
-                     size_t max_width, size_t shrink_evals) {
+                     size_t max_width, size_t shrink_evals, int with_reg) {
     int st;
     gp_case_opts co;
     gp_case_opts_default(&co);
@@ -583,6 +606,8 @@ static int hunt_loop(hunter *h, size_t cases, unsigned long seed, double budget,
         X = Y = NULL;
         st = sizes ? fixed_case(r, c, sizes, batch, &net, &X, &Y)
                    : gp_case_random(r, c, &co, &net, &X, &Y, NULL);
+        if (!st && with_reg)
+            draw_reg(r, X->size2, &h->reg);
         gsl_rng_free(r);
         if (st)
             return cli_error(CMD, "cannot draw case %zu: %s", i, gsl_strerror(st));
@@ -604,7 +629,7 @@ int cmd_hunt(int argc, char **argv) {
     int sizes_set = 0, cost_set = 0;
     unsigned long seed;
     double budget, timeout;
-    int prec;
+    int prec, no_reg = 0;
     const char *dir, *replay_dir = NULL;
     const gp_cost_type *cost = NULL;
     const cli_arg args[] = {
@@ -628,6 +653,7 @@ int cmd_hunt(int argc, char **argv) {
          .note = "every case has these sizes (else random: 1-4 layers)"},
         {.opt = &opt_batch, .dest = &batch},
         {.opt = &opt_shrink, .dest = &shrink_evals},
+        {.opt = &opt_no_reg, .dest = &no_reg},
         {.opt = &opt_dir, .dest = &dir},
         {.opt = &opt_replay, .dest = &replay_dir},
     };
@@ -658,6 +684,7 @@ int cmd_hunt(int argc, char **argv) {
                 dir,
                 timeout,
                 prec == 4 ? -1 : prec,
+                {0, 0, 0},
                 0,
                 RUN_AGREE,
                 "",
@@ -667,5 +694,5 @@ int cmd_hunt(int argc, char **argv) {
     if (replay_dir)
         return replay(&h, replay_dir);
     return hunt_loop(&h, cases, seed, budget, cost_set ? cost : NULL,
-                     sizes_set ? &sizes : NULL, batch, max_width, shrink_evals);
+                     sizes_set ? &sizes : NULL, batch, max_width, shrink_evals, !no_reg);
 }

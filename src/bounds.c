@@ -16,6 +16,8 @@
 
 #include <gradproof/bounds.h>
 
+#include "internal.h"
+
 /* Relative inflation of every final bound: covers the float64 evaluation of the bounds
  * and the oracle's own rounding in the values the bounds are built from. */
 #define INFLATE (1.0 + 1e-6)
@@ -670,6 +672,13 @@ int gp_bounds_entry(const gp_bounds *b, const char *name, size_t i, size_t j,
 int gp_bounds_compare_tensor(const gp_bounds *bc, const gp_bounds *bo, const char *name,
                              const gsl_matrix *cand, const gsl_matrix *oracle,
                              gp_verdict_counts *out) {
+    return gpi_bounds_compare_tensor(bc, bo, name, cand, oracle, out, NULL, 0, 0);
+}
+
+int gpi_bounds_compare_tensor(const gp_bounds *bc, const gp_bounds *bo, const char *name,
+                              const gsl_matrix *cand, const gsl_matrix *oracle,
+                              gp_verdict_counts *out, gp_fcheck_report *rep, size_t t,
+                              size_t n_worst) {
     memset(out, 0, sizeof *out);
     if (cand->size1 != oracle->size1 || cand->size2 != oracle->size2)
         GSL_ERROR("bounds: candidate and oracle shapes differ", GSL_EBADLEN);
@@ -684,6 +693,9 @@ int gp_bounds_compare_tensor(const gp_bounds *bc, const gp_bounds *bo, const cha
             out->n_agree += v == GP_VERDICT_AGREE;
             out->n_inconclusive += v == GP_VERDICT_INCONCLUSIVE;
             out->n_disagree += v == GP_VERDICT_DISAGREE;
+            if (rep)
+                gpi_fcheck_add_allowed(rep, n_worst, t, i * cand->size2 + j, c, o, 0.0,
+                                       bw + ow, v != GP_VERDICT_DISAGREE);
             double r = isfinite(c) ? fabs(c - o) / (bw + ow) : INFINITY;
             if (r > out->max_ratio || (i == 0 && j == 0)) {
                 out->max_ratio = r;

@@ -164,6 +164,17 @@ static void tally(gp_fcheck_tensor *s, const gp_fcheck_entry *e, int pass, doubl
 
 int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor,
                   size_t index, double analytic, double numeric, double abserr) {
+    double allowed;
+    int pass = gp_fcheck_rule(opts, analytic, numeric, abserr,
+                              tensor_of(r, tensor)->scale, &allowed);
+    gpi_fcheck_add_allowed(r, opts->n_worst, tensor, index, analytic, numeric, abserr,
+                           allowed, pass);
+    return pass;
+}
+
+void gpi_fcheck_add_allowed(gp_fcheck_report *r, size_t n_worst, size_t tensor,
+                            size_t index, double analytic, double numeric, double abserr,
+                            double allowed, int pass) {
     gp_fcheck_tensor *s = tensor_of(r, tensor);
     gp_fcheck_entry e;
     double big = fmax(fabs(analytic), fabs(numeric));
@@ -175,7 +186,7 @@ int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor
     e.abserr = abserr;
     e.error = fabs(analytic - numeric);
     e.rel_error = big > 0 ? e.error / big : e.error;
-    int pass = gp_fcheck_rule(opts, analytic, numeric, abserr, s->scale, &e.allowed);
+    e.allowed = allowed;
     e.score = isnan(e.error) || isnan(e.allowed) ? INFINITY : e.error / e.allowed;
     tally(s, &e, pass, big);
     r->n_checked++;
@@ -186,9 +197,8 @@ int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor
         r->max_abs_error = e.error;
     if ((big >= GP_GRADCHECK_REL_FLOOR || !pass) && !(e.rel_error <= r->max_rel_error))
         r->max_rel_error = e.rel_error;
-    keep_worst(r->worst, &r->n_worst, opts->n_worst, sizeof e,
-               offsetof(gp_fcheck_entry, score), &e);
-    return pass;
+    keep_worst(r->worst, &r->n_worst, n_worst, sizeof e, offsetof(gp_fcheck_entry, score),
+               &e);
 }
 
 void gp_fcheck_entry_locate(const gp_fcheck_report *r, const gp_fcheck_entry *e,
