@@ -386,7 +386,9 @@ static double prod_bound(const ctx *c, double x, double ex, double y, double ey)
 }
 
 /* BP1: delta^L = a - y (cross-entropy, log-likelihood, quadratic-linear) or
- * (a - y) sigma'(z^L) (quadratic with sigmoid output, [65]). */
+ * (a - y) sigma'(z^L) (quadratic with sigmoid output, [65]). An implementation by
+ * automatic differentiation gets delta as m times the gradient of the batch mean:
+ * two more roundings (the 1/m and the m), gamma_2 relative, allowed here. */
 static void deltaL_bound(const ctx *c, const state *s, gsl_matrix *ED) {
     size_t L = s->net->p.L;
     int times_sp = s->net->cost == &gp_cost_quadratic;
@@ -396,10 +398,12 @@ static void deltaL_bound(const ctx *c, const state *s, gsl_matrix *ED) {
             double d = fabs(gsl_matrix_get(s->w->a[L - 1], j, i) - y);
             double ea = gsl_matrix_get(s->ea[L - 1], j, i);
             double ed = ea + ey + c->m->u * (d + ea + ey) + c->m->tiny;
-            if (times_sp)
-                ed = prod_bound(c, d, ed, gsl_matrix_get(s->sp[L - 1], j, i),
-                                gsl_matrix_get(s->esp[L - 1], j, i));
-            gsl_matrix_set(ED, j, i, ed);
+            if (times_sp) {
+                double sp = gsl_matrix_get(s->sp[L - 1], j, i);
+                ed = prod_bound(c, d, ed, sp, gsl_matrix_get(s->esp[L - 1], j, i));
+                d *= sp;
+            }
+            gsl_matrix_set(ED, j, i, ed + gam(c, 2) * (d + ed));
         }
 }
 
@@ -423,10 +427,10 @@ static int bp2_bound(const ctx *c, const state *s, size_t l, const gsl_matrix *E
             double q1 = gsl_matrix_get(EDm, k, i);
             double eg = g * (1 + ui) * q1 + ui * q1 + gsl_matrix_get(Q2, k, i) +
                         (W->size1 + 2) * c->m->tiny;
-            gsl_matrix_set(EDm, k, i,
-                           prod_bound(c, gsl_matrix_get(G, k, i), eg,
-                                      gsl_matrix_get(s->sp[l - 2], k, i),
-                                      gsl_matrix_get(s->esp[l - 2], k, i)));
+            double sp = gsl_matrix_get(s->sp[l - 2], k, i), gk = gsl_matrix_get(G, k, i);
+            double ed = prod_bound(c, gk, eg, sp, gsl_matrix_get(s->esp[l - 2], k, i));
+            /* automatic differentiation: this delta times m, one more rounding */
+            gsl_matrix_set(EDm, k, i, ed + c->m->u * (fabs(gk * sp) + ed));
         }
     gsl_matrix_free(aW);
     gsl_matrix_free(Dp);

@@ -18,6 +18,7 @@
 #include <gsl/gsl_math.h>
 
 #include <gradproof/diagnose.h>
+#include <gradproof/hunt.h>
 
 #include "testutil.h"
 
@@ -418,12 +419,68 @@ START_TEST(test_diag_rejects_bad_input) {
 }
 END_TEST
 
+/* hunt's cases (gradproof/hunt.h) depend on (seed, index) alone, so they can be dealt
+ * to workers by index: drawn in reverse they are the same bits, another seed gives
+ * another case 0; about half are regularised (none with regularise = 0); fixed sizes
+ * are kept. */
+static int same_case(const gp_network *a, const gp_network *b) {
+    return a->p.n_params == b->p.n_params &&
+           !memcmp(a->p.params->data, b->p.params->data, a->p.n_params * sizeof(double));
+}
+
+START_TEST(test_hunt_case_by_index) {
+    gp_hunt_opts o;
+    gp_network *net[40], *n2;
+    gsl_matrix *X, *Y;
+    gp_regularization reg;
+    size_t n_reg = 0;
+    gp_hunt_opts_default(&o);
+    for (size_t i = 0; i < 40; i++) {
+        ck_assert_int_eq(gp_hunt_case(&o, i, &net[i], &X, &Y, &reg), 0);
+        n_reg += reg.lambda > 0;
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+    }
+    ck_assert_msg(n_reg >= 10 && n_reg <= 30, "%zu of 40 regularised", n_reg);
+    ck_assert(!same_case(net[0], net[1]));
+    for (size_t i = 40; i-- > 0;) {
+        ck_assert_int_eq(gp_hunt_case(&o, i, &n2, &X, &Y, &reg), 0);
+        ck_assert_msg(same_case(net[i], n2), "case %zu differs when drawn again", i);
+        gp_network_free(n2);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+    }
+    o.seed = 2;
+    o.regularise = 0;
+    ck_assert_int_eq(gp_hunt_case(&o, 0, &n2, &X, &Y, &reg), 0);
+    ck_assert(!same_case(net[0], n2));
+    ck_assert(reg.lambda == 0 && reg.l1 == 0);
+    gp_network_free(n2);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    o.n_sizes = 3;
+    o.sizes[0] = 7, o.sizes[1] = 5, o.sizes[2] = 3;
+    o.batch = 4;
+    ck_assert_int_eq(gp_hunt_case(&o, 3, &n2, &X, &Y, &reg), 0);
+    ck_assert_uint_eq(n2->p.sizes[1], 5);
+    ck_assert_uint_eq(X->size1, 7);
+    ck_assert_uint_eq(X->size2, 4);
+    ck_assert_uint_eq(Y->size1, 3);
+    gp_network_free(n2);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    for (size_t i = 0; i < 40; i++)
+        gp_network_free(net[i]);
+}
+END_TEST
+
 static Suite *make_diagnose_suite(void) {
     Suite *s = suite_create("diagnose");
     TCase *props = tcase_create("Properties"), *errs = tcase_create("Errors");
     tcase_add_loop_test(props, test_planted_bug_is_named, 0,
                         (int)(sizeof bugs / sizeof bugs[0]));
     tcase_add_test(props, test_correct_candidate_gets_no_diagnosis);
+    tcase_add_test(props, test_hunt_case_by_index);
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_diag_rejects_bad_input);
     suite_add_tcase(s, props);

@@ -28,6 +28,7 @@ done
 
 # bug name, words the diagnosis must contain
 for row in "fprime-missing:sigma'(z) missing" "sum:summed instead of averaged" \
+    "reg-on-biases:applied to the biases" \
     "sample-dropped:dropped"; do
     bug=${row%%:*} words=${row#*:}
     "$GP" hunt --cases 20 --seed 3 --shrink-evals 40 --dir "$T/$bug" -- "$PY" "$PEER" \

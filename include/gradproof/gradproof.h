@@ -10,6 +10,7 @@
 #include <gradproof/diagnose.h>
 #include <gradproof/dump.h>
 #include <gradproof/gradcheck.h>
+#include <gradproof/hunt.h>
 #include <gradproof/idx.h>
 #include <gradproof/netio.h>
 #include <gradproof/network.h>
