@@ -233,7 +233,8 @@ static int output_error(const gp_network *net, const gsl_matrix *Y,
 
 /* BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ f'(z^{l-1}), with f'(z^{l-1}) as the forward
  * pass left it in w->sp (the hidden activation's batch form); proofs/Backprop.v
- * bp2_hidden_error. */
+ * bp2_hidden_error; any depth, any activation differentiable at z^{l-1}:
+ * proofs/Activations.v bp2_any_activation. */
 static void hidden_error(const gp_network *net, size_t l, gp_backprop_workspace *w,
                          size_t m) {
     gsl_matrix_view D = cols(w->delta[l - 1], m);
