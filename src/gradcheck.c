@@ -67,6 +67,12 @@ void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
     opts->precision = p;
     opts->abserr_factor = 4.0;
     opts->n_worst = 5;
+    /* 64 eps = 128u per unit of scale, above the proved binary64 error of each of
+     * our elementwise kernels, at most 14u of its value (proofs/FloatBounds.v
+     * sigmoid_fl_error, sigmoid_prime_fl_error, softplus_fl_error,
+     * xent_term_fl_error); layer sums (proofs/FloatBounds.v dot_gamma_n) are not
+     * bounded by scale. h, atol and rtol cover the central difference, which no
+     * theorem bounds (doc/mathematics.md). */
     opts->stol = 64 * eps;
     if (p == GP_FLOAT32) {
         opts->h = 1e-2;
@@ -82,6 +88,9 @@ void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
 void gp_fcheck_opts_compare(gp_fcheck_opts *opts, gp_precision p) {
     double eps = precision_eps(p);
     gp_fcheck_opts_default(opts, p);
+    /* the candidate's rounding: the oracle's own sigma' is within 14u for every z
+     * (proofs/FloatBounds.v sigmoid_prime_fl_error), so the a(1 - a) cancellation rtol
+     * allows for is never the oracle's */
     opts->atol = 8 * eps;
     opts->rtol = 4 * sqrt(eps);
     opts->stol = 64 * eps;

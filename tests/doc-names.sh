@@ -17,9 +17,9 @@ trap 'rm -rf "$T"' EXIT
 tr '\n' ' ' <"$page" | sed 's/  */ /g' >"$T/page"
 : >"$T/fail"
 # cites FILE...: every "proofs/X.v name[, name2, ...]" in FILEs (lines joined, comment
-# stars and backticks dropped), one "file theorem" per line.
+# stars dropped), one "file theorem" per line.
 cites() {
-    cat "$@" | tr '\n' ' ' | sed 's|  *\* | |g; s/`//g; s/  */ /g' |
+    cat "$@" | tr '\n' ' ' | sed 's|  *\* | |g; s/  */ /g' |
         grep -oE "proofs/[A-Za-z]+\.v [a-z][A-Za-z0-9_']*(,( and)? [a-z][A-Za-z0-9']*_[A-Za-z0-9_']*)*" |
         while read -r file rest; do
             for th in $(echo "$rest" | sed 's/,/ /g; s/ and / /g'); do echo "$file $th"; done
