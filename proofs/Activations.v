@@ -25,8 +25,9 @@
       [delta^l = ((W^{l+1})^T delta^{l+1}) (.) f_l'(z^l)] ([delta_step_any]);
     - [bp3_any_activation], [bp4_any_activation]: [dC/db^l_j = delta^l_j],
       [dC/dW^l_jk = delta^l_j a^{l-1}_k];
-    - [bp4_sigmoid_instance]: Deep.v's [bp4_weight_any_depth] is the
-      sigmoid instance; [bp4_relu_away_from_kinks]: the ReLU instance.
+    - [bp2_sigmoid_instance], [bp3_sigmoid_instance], [bp4_sigmoid_instance]:
+      Deep.v's BP2-BP4 are the sigmoid instances;
+      [bp4_relu_away_from_kinks]: the ReLU instance.
     C: [gp_activation_*] (src/activation.c), [hidden_error] and
     [update_layer] (src/backprop.c). *)
 
@@ -480,6 +481,44 @@ Proof.
   unfold delta. rewrite <- dbackg_sigmoid, <- ag_sigmoid.
   apply (bp4_any_activation sz (fun _ => sigma) (fun _ => sigma') b x W L g dL l j k
            Hl Hj Hk).
+  - intros m i _ _. apply sigma'_is_derivative.
+  - rewrite zg_sigmoid. exact Hg.
+Qed.
+
+Lemma fwdg_sigmoid sz W b' k l z :
+  fwdg sz (fun _ => sigma) W b' k l z = fwd sz W b' k l z.
+Proof.
+  revert l z. induction k as [|k IH]; intros l z; [reflexivity|]. apply IH.
+Qed.
+
+(** Deep.v's [bp2_hidden_error_any_depth], re-derived from [bp2_any_activation]. *)
+Corollary bp2_sigmoid_instance sz b x W L g dL l :
+  (1 <= l <= L)%nat ->
+  has_grad (sz L) g (zfb sz x W b L) dL ->
+  has_grad (sz l) (fun z => g (fwd sz W b (L - l) l z)) (zfb sz x W b l)
+           (delta sz b x W L dL l).
+Proof.
+  intros Hl Hg.
+  replace (fun z => g (fwd sz W b (L - l) l z))
+    with (fun z => g (fwdg sz (fun _ => sigma) W b (L - l) l z))
+    by (apply functional_extensionality; intros z; now rewrite fwdg_sigmoid).
+  unfold delta. rewrite <- dbackg_sigmoid, <- zg_sigmoid.
+  apply (bp2_any_activation sz (fun _ => sigma) (fun _ => sigma') b x W L g dL l Hl).
+  - intros m i _ _. apply sigma'_is_derivative.
+  - rewrite zg_sigmoid. exact Hg.
+Qed.
+
+(** Deep.v's [bp3_bias_any_depth], re-derived from [bp3_any_activation]. *)
+Corollary bp3_sigmoid_instance sz b x W L g dL l j :
+  (1 <= l <= L)%nat -> (j < sz l)%nat ->
+  has_grad (sz L) g (zfb sz x W b L) dL ->
+  is_derive (fun t => g (zfb sz x W (updb b l j t) L)) (b l j) (delta sz b x W L dL l j).
+Proof.
+  intros Hl Hj Hg.
+  apply (is_derive_ext (fun t => g (zg sz (fun _ => sigma) x W (updb b l j t) L))).
+  { intros t. rewrite zg_sigmoid. reflexivity. }
+  unfold delta. rewrite <- dbackg_sigmoid.
+  apply (bp3_any_activation sz (fun _ => sigma) (fun _ => sigma') b x W L g dL l j Hl Hj).
   - intros m i _ _. apply sigma'_is_derivative.
   - rewrite zg_sigmoid. exact Hg.
 Qed.
