@@ -237,7 +237,9 @@ const gp_activation gp_activation_tanh = {"tanh", tanh_f, tanh_df, tanh_f_n, 0.0
 
 /* Leaky ReLU f(z) = z (z > 0), alpha z (z <= 0); ReLU is alpha = 0. f'(z) = 1 for z > 0,
  * alpha for z <= 0: at the kink z = 0 the convention is the left derivative (PyTorch's:
- * relu'(0) = 0, leaky_relu'(0) = alpha). Branch-free selects, so the loop vectorises. */
+ * relu'(0) = 0, leaky_relu'(0) = alpha). Branch-free selects, so the loop vectorises.
+ * Proved: proofs/Activations.v leaky_derivative, relu_derivative (z != 0),
+ * leaky_prime_0_is_left, relu_prime_0_is_left (the kink), relu_no_derivative_at_0. */
 static double leaky_f(const gp_activation *act, double z) {
     return z > 0 ? z : act->alpha * z;
 }
@@ -281,7 +283,8 @@ static void softplus_f_n(const gp_activation *act, const double *z, double *a, d
 const gp_activation gp_activation_softplus = {"softplus", softplus_f, sigmoid_f,
                                               softplus_f_n, 0.0};
 
-/* identity: f = z, f' = 1 (a linear hidden layer). */
+/* identity: f = z, f' = 1 (a linear hidden layer; proofs/Activations.v
+ * identity_derivative). */
 static double identity_f(const gp_activation *act, double z) {
     (void)act;
     return z;
