@@ -1,0 +1,156 @@
+#!/bin/sh
+# CLI tests of `gradproof sweep`, alone and on MPI ranks, on a tiny synthetic MNIST:
+# every run of a sweep equals the same run done alone with `gradproof train`, at one
+# process and under `mpirun -np 2`; a killed rank makes the job fail, naming the rank and
+# the runs in flight, and keeps the finished runs. mpirun runs on this host only: shared
+# memory between ranks (btl self,vader), no remote launcher (plm isolated), loopback for
+# the launcher's own channel, and Open MPI's documented switches to run as root (CI).
+# Without MPI in the build, the single-process tests run and the script exits 77.
+set -u
+GP=${top_builddir:-.}/cli/gradproof
+case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
+SRC=${top_srcdir:-.}
+case $SRC in /*) ;; *) SRC=$(pwd)/$SRC ;; esac
+fail=0
+ok() { printf 'ok - %s\n' "$1"; }
+bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-mpi.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT INT TERM
+cd "$tmp" || exit 99
+. "$SRC/tests/synth-idx.sh"
+make_mnist d || exit 99
+T="--data d --validation 60 --sizes 784,12,10 --epochs 3 --threads 1"
+
+# The deterministic columns of a train --metrics CSV (all but seconds and eval_seconds).
+figs() { cut -d, -f1,2,4-11 "$1" | tail -n +2; }
+# The rows of run (eta, lambda, seed) in a sweep CSV, as figs() gives them.
+sweep_rows() { # csv eta lambda seed
+    awk -F, -v e="$2" -v l="$3" -v s="$4" '$2 == e && $3 == l && $4 == s' "$1" |
+        cut -d, -f5- | cut -d, -f1,2,4-11
+}
+lone() { # eta lambda seed -> lone-E-L-S.csv
+    "$GP" train $T --eta "$1" --lambda "$2" --seed "$3" --metrics "lone-$1-$2-$3.csv" \
+        > /dev/null
+}
+# Every run of sweep CSV $1 equals the same run alone.
+runs_equal_lone() { # csv what
+    n=0 diff=0
+    for e in 0.05 0.3; do for l in 0 5; do for s in 1 2; do
+        [ -f "lone-$e-$l-$s.csv" ] || lone "$e" "$l" "$s" || return 1
+        figs "lone-$e-$l-$s.csv" > a
+        sweep_rows "$1" "$e" "$l" "$s" > b
+        [ -s a ] && [ "$(wc -l < a)" -eq 3 ] && cmp -s a b || diff=1
+        n=$((n + 1))
+    done; done; done
+    [ $n -eq 8 ] && [ $diff -eq 0 ]
+}
+GRID="--eta 0.05,0.3 --lambda 0,5 --seeds 1-2"
+
+# ---- one process ----
+if "$GP" sweep $GRID $T --csv seq.csv > seq.out 2> seq.err; then
+    ok "sweep runs 8 runs in one process"
+else
+    bad "sweep runs 8 runs in one process: $(cat seq.err)"
+fi
+[ "$(wc -l < seq.csv)" -eq $((1 + 8 * 3)) ] && head -1 seq.csv | grep -q '^task,sweep_eta,sweep_lambda,seed,epoch,eta,seconds,eval_correct' &&
+    ok "sweep CSV: header and 3 epochs x 8 runs" || bad "sweep CSV: header and 3 epochs x 8 runs"
+runs_equal_lone seq.csv && ok "each run of the sweep equals the same lone train run" ||
+    bad "each run of the sweep equals the same lone train run"
+# Control: the comparison tells runs apart (another seed gives other figures).
+figs lone-0.3-5-2.csv > a; sweep_rows seq.csv 0.3 5 1 > b
+cmp -s a b && bad "control: seed 1 and seed 2 differ" || ok "control: seed 1 and seed 2 differ"
+grep -q 'summary over seeds' seq.out && [ "$(grep -c "Welch t = \|no seed noise" seq.out)" -eq 6 ] &&
+    ok "summary and Welch's t-test of the 6 pairs of 4 settings" ||
+    bad "summary and Welch's t-test of the 6 pairs of 4 settings"
+
+# ---- Welch's t-test against an independent computation (awk, same formula) ----
+# Setting eta 0.05, lambda 0 against eta 0.3, lambda 0 over 4 seeds.
+"$GP" sweep --eta 0.05,0.3 --seeds 1-4 $T --csv w.csv > w.out 2>&1
+t_gp=$(sed -n 's/.*Welch t = \([-0-9.]*\),.*/\1/p' w.out)
+t_awk=$(awk -F, 'NR > 1 && $5 == 3 { a = $8 / $9; k = ($2 == "0.05"); n[k]++; s[k] += a; q[k] += a * a }
+    END { for (k = 0; k <= 1; k++) { m[k] = s[k] / n[k]; v[k] = (q[k] - n[k] * m[k] ^ 2) / (n[k] - 1) }
+          se = sqrt(v[1] / n[1] + v[0] / n[0]); if (se > 0) printf "%.3f", (m[1] - m[0]) / se }' w.csv)
+if [ -n "$t_awk" ]; then
+    [ "$t_gp" = "$t_awk" ] && ok "Welch t ($t_gp) equals an awk computation" ||
+        bad "Welch t ($t_gp) equals an awk computation ($t_awk)"
+else
+    grep -q 'no seed noise' w.out && ok "Welch: no seed noise reported as such" ||
+        bad "Welch: no seed noise reported as such"
+fi
+
+# ---- errors: one line, status 1 ----
+for args in "--seed 3" "--metrics m.csv" "--save n.json" "--eta 0,1" "--eta x" \
+            "--seeds 4-2" "--seeds 1-" "--lambda -1"; do
+    "$GP" sweep $args $T --csv e.csv > /dev/null 2> err
+    st=$?
+    [ $st -eq 1 ] && [ "$(grep -c "^gradproof: " err)" -eq 1 ] && [ ! -f e.csv ] &&
+        ok "sweep $args: one-line error, status 1" ||
+        bad "sweep $args: one-line error, status 1 (status $st: $(cat err))"
+done
+"$GP" sweep --seeds 1 --csv nodir/x.csv $T > /dev/null 2> err
+[ $? -eq 1 ] && grep -q "cannot write --csv" err && ok "sweep: unwritable --csv refused" ||
+    bad "sweep: unwritable --csv refused"
+
+# ---- MPI ----
+MPIRUN=${GP_MPIRUN:-no}
+if [ "$MPIRUN" = no ] || [ -z "$MPIRUN" ]; then
+    echo "SKIP: gradproof was built without MPI (configure --with-mpi): no mpirun tests"
+    [ $fail -eq 0 ] && exit 77
+    exit 1
+fi
+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader \
+OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_plm=isolated \
+OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_rmaps_base_oversubscribe=1
+export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM OMPI_MCA_btl \
+    OMPI_MCA_btl_vader_single_copy_mechanism OMPI_MCA_plm OMPI_MCA_oob_tcp_if_include \
+    OMPI_MCA_rmaps_base_oversubscribe
+mpi() { "$MPIRUN" --oversubscribe -np "$@"; }
+
+if mpi 2 "$GP" sweep $GRID $T --csv k2.csv > k2.out 2> k2.err; then
+    ok "mpirun -np 2 sweep: 8 runs"
+else
+    bad "mpirun -np 2 sweep: 8 runs: $(cat k2.err)"
+fi
+grep -q 'on 1 rank' k2.out && grep -q '(rank 1)' k2.out && ok "runs dealt to rank 1" ||
+    bad "runs dealt to rank 1"
+runs_equal_lone k2.csv && ok "K = 2: each run equals the same lone train run" ||
+    bad "K = 2: each run equals the same lone train run"
+mpi 3 "$GP" sweep $GRID $T --csv k3.csv > k3.out 2> k3.err
+[ $? -eq 0 ] && cut -d, -f1-6,8-15 k3.csv > a && cut -d, -f1-6,8-15 seq.csv > b && cmp -s a b &&
+    ok "K = 3: the CSV equals the single-process CSV (timings aside)" ||
+    bad "K = 3: the CSV equals the single-process CSV (timings aside)"
+
+# ---- a killed rank ----
+# 40 runs of 300 epochs; rank 1 (a child of mpirun, with OMPI_COMM_WORLD_RANK=1) is
+# killed once the first run is in the CSV.
+"$MPIRUN" --oversubscribe -np 3 "$GP" sweep --eta 0.3 --seeds 1-40 --data d --validation 60 --sizes 784,30,10 \
+    --epochs 300 --threads 1 --csv kill.csv > kill.out 2> kill.err &
+mpid=$!
+victim=
+i=0
+while [ $i -lt 1200 ] && [ -z "$victim" ] && kill -0 "$mpid" 2>/dev/null; do
+    if [ -f kill.csv ]; then
+        for p in $(ps -o pid= --ppid "$mpid"); do
+            tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null |
+                grep -qx 'OMPI_COMM_WORLD_RANK=1' && victim=$p
+        done
+    fi
+    [ -n "$victim" ] || { sleep 0.1; i=$((i + 1)); }
+done
+[ -n "$victim" ] && kill -9 "$victim"
+i=0
+while kill -0 "$mpid" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+kill -0 "$mpid" 2>/dev/null && { kill "$mpid"; bad "the job ends after a rank is killed"; }
+wait "$mpid"
+st=$?
+[ -n "$victim" ] && ok "rank 1 found and killed (pid $victim)" || bad "rank 1 found and killed"
+[ $st -ne 0 ] && ok "killed rank: the job exits non-zero ($st)" ||
+    bad "killed rank: the job exits non-zero"
+grep -q 'rank 1' kill.err && grep -q 'in flight:.* task [0-9]' kill.err &&
+    ok "killed rank: the message names rank 1 and the runs in flight" ||
+    bad "killed rank: the message names rank 1 and the runs in flight: $(cat kill.err)"
+rows=$(($(wc -l < kill.csv) - 1))
+[ $rows -ge 300 ] && [ $((rows % 300)) -eq 0 ] && [ $rows -lt 12000 ] &&
+    ok "killed rank: the $((rows / 300)) finished runs are kept whole in the CSV" ||
+    bad "killed rank: the finished runs are kept whole in the CSV ($rows rows)"
+exit $fail
