@@ -170,6 +170,41 @@ int cli_mpi_any(int flag) {
     return flag != 0;
 }
 
+int cli_mpi_sum(size_t *v, size_t n) {
+#ifdef HAVE_MPI
+    if (g_size > 1)
+        for (size_t i = 0; i < n; i++) {
+            unsigned long long x = v[i], sum = 0;
+            int rc = MPI_Allreduce(&x, &sum, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM,
+                                   MPI_COMM_WORLD);
+            if (rc != MPI_SUCCESS)
+                return mpi_fail("summing counts", rc);
+            v[i] = (size_t)sum;
+        }
+#else
+    (void)v;
+    (void)n;
+#endif
+    return 0;
+}
+
+int cli_mpi_max(double *x, size_t n) {
+#ifdef HAVE_MPI
+    if (g_size > 1)
+        for (size_t i = 0; i < n; i++) {
+            double m = 0;
+            int rc = MPI_Allreduce(&x[i], &m, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+            if (rc != MPI_SUCCESS)
+                return mpi_fail("taking a maximum", rc);
+            x[i] = m;
+        }
+#else
+    (void)x;
+    (void)n;
+#endif
+    return 0;
+}
+
 #ifdef HAVE_MPI
 int cli_mpi_task_send(int rank, long task) {
     int rc = MPI_Send(&task, 1, MPI_LONG, rank, TAG_TASK, MPI_COMM_WORLD);

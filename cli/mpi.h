@@ -28,6 +28,11 @@ int cli_mpi_owns(size_t i);
 int cli_mpi_gather(const char *buf, size_t len, char **out, size_t *out_len);
 /* Logical or of flag over all ranks, known to every rank. Collective. */
 int cli_mpi_any(int flag);
+/* In place over all ranks, known to every rank (collective): the sums of v[0..n-1], and
+ * the maxima of x[0..n-1]. A maximum does not depend on the order of its operands, so
+ * the result equals a single process's. Return 0, or 1 after printing an error. */
+int cli_mpi_sum(size_t *v, size_t n);
+int cli_mpi_max(double *x, size_t n);
 
 /* Dynamic dealing (rank 0 deals, ranks 1..size-1 work). A task is an index >= 0; -1
  * tells a worker to stop. */

@@ -120,6 +120,31 @@ mpi 3 "$GP" sweep $GRID $T --csv k3.csv > k3.out 2> k3.err
     ok "K = 3: the CSV equals the single-process CSV (timings aside)" ||
     bad "K = 3: the CSV equals the single-process CSV (timings aside)"
 
+# ---- check: cases dealt by index, the same report for K = 1, 2, 3 ----
+"$GP" check --cases 12 --seed 7 > c1.out 2> c1.err
+c1=$?
+for k in 1 2 3; do
+    mpi $k "$GP" check --cases 12 --seed 7 > "ck$k.out" 2> "ck$k.err"
+    st=$?
+    [ $st -eq $c1 ] && cmp -s c1.out "ck$k.out" && cmp -s c1.err "ck$k.err" &&
+        ok "check --cases 12 --seed 7: K = $k report equals the single-process one" ||
+        bad "check --cases 12 --seed 7: K = $k report equals the single-process one"
+done
+[ "$(grep -c ' ok$' c1.out)" -gt 0 ] && grep -q ' 12 ' c1.out &&
+    ok "check report: rows of 12 cases" || bad "check report: rows of 12 cases"
+# Control: another seed gives another report (the comparison can fail).
+mpi 2 "$GP" check --cases 12 --seed 8 > ck8.out 2>&1
+cmp -s c1.out ck8.out && bad "control: seeds 7 and 8 give different reports" ||
+    ok "control: seeds 7 and 8 give different reports"
+"$GP" check --cost quadratic --case 5 --seed 3 > one.out 2>&1
+mpi 3 "$GP" check --cost quadratic --case 5 --seed 3 > one3.out 2>&1
+cmp -s one.out one3.out && ok "check --case 5 on 3 ranks equals one process" ||
+    bad "check --case 5 on 3 ranks equals one process"
+mpi 2 "$GP" check --cases 2 --record r.json > /dev/null 2> rec.err
+[ $? -ne 0 ] && [ "$(grep -c 'record runs in one process' rec.err)" -eq 1 ] &&
+    ok "check --record under mpirun: one clear error" ||
+    bad "check --record under mpirun: one clear error ($(cat rec.err))"
+
 # ---- a killed rank ----
 # 40 runs of 300 epochs; rank 1 (a child of mpirun, with OMPI_COMM_WORLD_RANK=1) is
 # killed once the first run is in the CSV.
