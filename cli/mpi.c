@@ -2,6 +2,8 @@
  * gradproof is built without MPI or run without mpirun. */
 #include <config.h>
 
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +16,9 @@
 #include <mpi.h>
 #endif
 
+#ifdef HAVE_MPI
 static int started; /* MPI_Init was called by cli_mpi_init */
+#endif
 static int g_rank, g_size = 1;
 
 enum { TAG_TASK = 1, TAG_HEAD = 2, TAG_BODY = 3 };
@@ -172,15 +176,19 @@ int cli_mpi_any(int flag) {
 
 int cli_mpi_sum(size_t *v, size_t n) {
 #ifdef HAVE_MPI
-    if (g_size > 1)
-        for (size_t i = 0; i < n; i++) {
-            unsigned long long x = v[i], sum = 0;
-            int rc = MPI_Allreduce(&x, &sum, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM,
-                                   MPI_COMM_WORLD);
-            if (rc != MPI_SUCCESS)
-                return mpi_fail("summing counts", rc);
-            v[i] = (size_t)sum;
-        }
+    /* In chunks of 64, one Allreduce each (size_t need not be an MPI type). */
+    for (size_t at = 0; g_size > 1 && at < n; at += 64) {
+        unsigned long long x[64], sum[64];
+        int m = n - at < 64 ? (int)(n - at) : 64;
+        for (int k = 0; k < m; k++)
+            x[k] = v[at + (size_t)k];
+        int rc =
+            MPI_Allreduce(x, sum, m, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS)
+            return mpi_fail("summing counts", rc);
+        for (int k = 0; k < m; k++)
+            v[at + (size_t)k] = (size_t)sum[k];
+    }
 #else
     (void)v;
     (void)n;
@@ -190,17 +198,46 @@ int cli_mpi_sum(size_t *v, size_t n) {
 
 int cli_mpi_max(double *x, size_t n) {
 #ifdef HAVE_MPI
-    if (g_size > 1)
-        for (size_t i = 0; i < n; i++) {
-            double m = 0;
-            int rc = MPI_Allreduce(&x[i], &m, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-            if (rc != MPI_SUCCESS)
-                return mpi_fail("taking a maximum", rc);
-            x[i] = m;
+    if (g_size > 1 && n > 0) {
+        double *m = malloc(n * sizeof *m);
+        if (!m) {
+            fprintf(stderr, CLI_NAME ": out of memory\n");
+            return 1;
         }
+        int rc = MPI_Allreduce(x, m, (int)n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        if (rc == MPI_SUCCESS)
+            memcpy(x, m, n * sizeof *m);
+        free(m);
+        if (rc != MPI_SUCCESS)
+            return mpi_fail("taking a maximum", rc);
+    }
 #else
     (void)x;
     (void)n;
+#endif
+    return 0;
+}
+
+int cli_mpi_first(size_t *i, char *text, size_t cap) {
+#ifdef HAVE_MPI
+    if (g_size > 1) {
+        /* MINLOC over (index, rank): the lowest index, then the rank holding it sends
+         * its text to all. Indices stay below LONG_MAX (at most 10^9 cases). */
+        struct {
+            long v;
+            int r;
+        } in = {*i == SIZE_MAX ? LONG_MAX : (long)*i, g_rank}, out;
+        int rc = MPI_Allreduce(&in, &out, 1, MPI_LONG_INT, MPI_MINLOC, MPI_COMM_WORLD);
+        if (rc == MPI_SUCCESS && out.v != LONG_MAX)
+            rc = MPI_Bcast(text, (int)cap, MPI_CHAR, out.r, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS)
+            return mpi_fail("finding a first failure", rc);
+        *i = out.v == LONG_MAX ? SIZE_MAX : (size_t)out.v;
+    }
+#else
+    (void)i;
+    (void)text;
+    (void)cap;
 #endif
     return 0;
 }

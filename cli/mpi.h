@@ -33,6 +33,10 @@ int cli_mpi_any(int flag);
  * the result equals a single process's. Return 0, or 1 after printing an error. */
 int cli_mpi_sum(size_t *v, size_t n);
 int cli_mpi_max(double *x, size_t n);
+/* The first of something over all ranks (collective): *i is this rank's index of it
+ * (SIZE_MAX: none) and text (cap bytes) its description; on return every rank has the
+ * lowest index and the text of the rank that holds it. Returns 0, or 1 after an error. */
+int cli_mpi_first(size_t *i, char *text, size_t cap);
 
 /* Dynamic dealing (rank 0 deals, ranks 1..size-1 work). A task is an index >= 0; -1
  * tells a worker to stop. */

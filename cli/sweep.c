@@ -567,9 +567,20 @@ static stats setting_stats(const sweep_state *s, size_t setting, int which) {
     return st;
 }
 
-static void print_stats(const stats *st) {
+/* Half-width of the 95% confidence interval of a setting's mean over its seeds:
+ * t_{0.975, n-1} sd / sqrt(n), Student's t (the seeds' accuracies taken as independent
+ * draws of one distribution). NaN below 2 runs. */
+static double ci95(const stats *st) {
+    if (st->n < 2)
+        return NAN;
+    return gsl_cdf_tdist_Pinv(0.975, (double)(st->n - 1)) * sqrt(st->var / (double)st->n);
+}
+
+static void print_stats(const stats *st, int with_ci) {
     printf("  %7.2f %6.2f %7.2f %7.2f", 100 * st->mean, 100 * sqrt(st->var),
            100 * st->min, 100 * st->max);
+    if (with_ci)
+        printf(" %7.2f", 100 * ci95(st));
 }
 
 /* Welch's t-test of the final accuracies of settings a and b: t = (m_a - m_b) /
@@ -602,16 +613,17 @@ static void welch(const sweep_state *s, size_t a, size_t b) {
 static void summary(const sweep_state *s) {
     const sweep_grid *g = s->g;
     size_t n_set = g->n_eta * g->n_lambda;
-    printf("\nsummary over seeds (evaluation accuracy, %%):\n"
-           "%-10s %-10s %4s  %-31s  %-31s\n%26s  %7s %6s %7s %7s  %7s %6s %7s %7s\n",
+    printf("\nsummary over seeds (evaluation accuracy, %%; ci95: the mean's 95%% "
+           "confidence interval is mean +- ci95):\n"
+           "%-10s %-10s %4s  %-39s  %-31s\n%26s  %7s %6s %7s %7s %7s  %7s %6s %7s %7s\n",
            "eta", "lambda", "runs", "final", "best", "", "mean", "sd", "min", "max",
-           "mean", "sd", "min", "max");
+           "ci95", "mean", "sd", "min", "max");
     for (size_t i = 0; i < n_set; i++) {
         stats f = setting_stats(s, i, 0), b = setting_stats(s, i, 1);
         printf("%-10s %-10s %4zu", g->eta[i / g->n_lambda], g->lambda[i % g->n_lambda],
                f.n);
-        print_stats(&f);
-        print_stats(&b);
+        print_stats(&f, 1);
+        print_stats(&b, 0);
         printf("\n");
     }
     if (n_set < 2)

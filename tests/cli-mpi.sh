@@ -78,6 +78,14 @@ else
         bad "Welch: no seed noise reported as such"
 fi
 
+# The 95% confidence interval of the mean final accuracy of eta 0.05 over its 4 seeds:
+# t_{0.975,3} sd / sqrt(4), with t_{0.975,3} = 3.182446 from a t table.
+ci_gp=$(awk '$1 == "0.05" && $3 == 4 { print $8 }' w.out)
+ci_awk=$(awk -F, 'NR > 1 && $5 == 3 && $2 == "0.05" { a = 100 * $8 / $9; n++; s += a; q += a * a }
+    END { m = s / n; printf "%.2f", 3.182446 * sqrt((q - n * m * m) / (n - 1)) / 2 }' w.csv)
+[ -n "$ci_gp" ] && [ "$ci_gp" = "$ci_awk" ] && ok "ci95 ($ci_gp) equals an awk computation" ||
+    bad "ci95 ($ci_gp) equals an awk computation ($ci_awk)"
+
 # ---- errors: one line, status 1 ----
 for args in "--seed 3" "--metrics m.csv" "--save n.json" "--eta 0,1" "--eta x" \
             "--seeds 4-2" "--seeds 1-" "--lambda -1"; do
@@ -91,6 +99,53 @@ done
 [ $? -eq 1 ] && grep -q "cannot write --csv" err && ok "sweep: unwritable --csv refused" ||
     bad "sweep: unwritable --csv refused"
 
+# ---- check: soak mode, one process ----
+# A time budget stops after whole blocks (32 cases per rank), so the cases done are
+# 0..N-1 and --cases N prints the same report.
+"$GP" check --cost quadratic --time-budget 1 --progress 0.2 > tb.out 2> tb.err
+st=$?
+n=$(sed -n 's/.*time budget reached after \([0-9]*\) cases per cost.*/\1/p' tb.err)
+[ $st -eq 0 ] && [ -n "$n" ] && [ $((n % 32)) -eq 0 ] && grep -q 'progress: [0-9]* cases per cost' tb.err &&
+    ok "check --time-budget 1: stops after $n cases, progress lines" ||
+    bad "check --time-budget 1: stops after whole blocks, progress lines ($(cat tb.err))"
+"$GP" check --cost quadratic --cases "${n:-1}" > tbn.out 2>&1
+cmp -s tb.out tbn.out && ok "the time-budget report equals check --cases $n" ||
+    bad "the time-budget report equals check --cases $n"
+"$GP" check --cost quadratic --cases 1000000000 --time-budget 0.5 > /dev/null 2> big.err &&
+    grep -q 'reached after' big.err && ok "--cases 1000000000 with a time budget" ||
+    bad "--cases 1000000000 with a time budget"
+"$GP" check --cases 1000000001 > /dev/null 2> err
+[ $? -eq 1 ] && head -n 1 err | grep -q "^gradproof: invalid --cases '1000000001'" &&
+    ok "--cases 1000000001: refused" || bad "--cases 1000000001: refused ($(cat err))"
+
+# The first failure of every property: with tolerances 100 times tighter, some cases
+# fail. Each FAIL line must name the lowest failing case of its cost and formula and the
+# number of failing cases, as the cases run one by one (--case) say.
+F="--cases 40 --seed 1 --tol-scale 0.01 --progress 0"
+"$GP" check $F > f1.out 2> f1.err
+[ $? -eq 1 ] && [ "$(grep -c '^gradproof: FAIL' f1.err)" -ge 2 ] &&
+    ok "check --tol-scale 0.01: failures" || bad "check --tol-scale 0.01: failures"
+for c in quadratic quadratic-linear cross-entropy log-likelihood; do
+    j=0
+    while [ $j -lt 40 ]; do
+        "$GP" check --cost $c --case $j --cases 40 --seed 1 --tol-scale 0.01 2> /dev/null |
+            awk -v j=$j 'NR > 1 { print j, $NF }' >> "one-$c"
+        j=$((j + 1))
+    done
+done
+firsts=0
+for c in quadratic quadratic-linear cross-entropy log-likelihood; do
+    f=0
+    for name in "delta^l = dC/dz^l [BP1,BP2]" "dC/dW, dC/db [BP3,BP4]" "+ L2 + L1 gradient"; do
+        f=$((f + 1)) # the formula's row in each case's table
+        want=$(awk -v f=$f 'NR % 3 == f % 3 && $2 == "FAIL" { n++; if (first == "") first = $1 }
+            END { if (n) print first, n }' "one-$c")
+        got=$(grep -F "FAIL $c $name, case" f1.err |
+            sed -n 's/.*, case \([0-9]*\), sizes.*failing cases: \([0-9]*\) of 40.*/\1 \2/p')
+        [ "$got" = "$want" ] || { bad "first failure of $c $name: '$got', one by one '$want'"; firsts=1; }
+    done
+done
+[ $firsts -eq 0 ] && ok "every FAIL line: the lowest failing case and the failing count" 
 # ---- MPI ----
 MPIRUN=${GP_MPIRUN:-no}
 if [ "$MPIRUN" = no ] || [ -z "$MPIRUN" ]; then
@@ -121,25 +176,51 @@ mpi 3 "$GP" sweep $GRID $T --csv k3.csv > k3.out 2> k3.err
     bad "K = 3: the CSV equals the single-process CSV (timings aside)"
 
 # ---- check: cases dealt by index, the same report for K = 1, 2, 3 ----
-"$GP" check --cases 12 --seed 7 > c1.out 2> c1.err
-c1=$?
-for k in 1 2 3; do
-    mpi $k "$GP" check --cases 12 --seed 7 > "ck$k.out" 2> "ck$k.err"
-    st=$?
-    [ $st -eq $c1 ] && cmp -s c1.out "ck$k.out" && cmp -s c1.err "ck$k.err" &&
-        ok "check --cases 12 --seed 7: K = $k report equals the single-process one" ||
-        bad "check --cases 12 --seed 7: K = $k report equals the single-process one"
+# mpirun --quiet: no notice of its own on stderr when the job exits 1.
+for args in "--cases 12 --seed 7" "$F"; do
+    "$GP" check $args > c1.out 2> c1.err
+    c1=$?
+    for k in 1 2 3; do
+        mpi $k --quiet "$GP" check $args > "ck$k.out" 2> "ck$k.err"
+        st=$?
+        [ $st -eq $c1 ] && cmp -s c1.out "ck$k.out" && cmp -s c1.err "ck$k.err" &&
+            ok "check $args: K = $k report equals the single-process one" ||
+            bad "check $args: K = $k report equals the single-process one"
+    done
 done
-[ "$(grep -c ' ok$' c1.out)" -gt 0 ] && grep -q ' 12 ' c1.out &&
-    ok "check report: rows of 12 cases" || bad "check report: rows of 12 cases"
+# The first failures above lie on ranks 1 and 2 too (odd cases; cases 1, 2 mod 3).
+awk '/^gradproof: FAIL/ { sub(/.*, case /, ""); sub(/,.*/, ""); print $0 % 2, $0 % 3 }' c1.err > owners
+grep -q '^1 ' owners && grep -q ' [12]$' owners && ok "first failures found on ranks other than 0" ||
+    bad "first failures found on ranks other than 0"
 # Control: another seed gives another report (the comparison can fail).
 mpi 2 "$GP" check --cases 12 --seed 8 > ck8.out 2>&1
-cmp -s c1.out ck8.out && bad "control: seeds 7 and 8 give different reports" ||
+"$GP" check --cases 12 --seed 7 > c7.out 2>&1
+cmp -s c7.out ck8.out && bad "control: seeds 7 and 8 give different reports" ||
     ok "control: seeds 7 and 8 give different reports"
 "$GP" check --cost quadratic --case 5 --seed 3 > one.out 2>&1
 mpi 3 "$GP" check --cost quadratic --case 5 --seed 3 > one3.out 2>&1
 cmp -s one.out one3.out && ok "check --case 5 on 3 ranks equals one process" ||
     bad "check --case 5 on 3 ranks equals one process"
+# A time budget on 2 ranks: blocks of 64 cases, and --cases N in one process agrees.
+mpi 2 "$GP" check --time-budget 1 --progress 0 > tb2.out 2> tb2.err
+n=$(sed -n 's/.*time budget reached after \([0-9]*\) cases per cost.*/\1/p' tb2.err)
+"$GP" check --cases "${n:-1}" > tb2n.out 2>&1
+[ -n "$n" ] && [ $((n % 64)) -eq 0 ] && cmp -s tb2.out tb2n.out &&
+    ok "K = 2, --time-budget 1: $n cases, the report of check --cases $n" ||
+    bad "K = 2, --time-budget 1: the report of check --cases N ($(cat tb2.err))"
+
+# ---- oracle --self-check: parameters spread over ranks ----
+awk -v sizes=30,20,10 -v m=8 -f "$SRC/tests/mknet.awk"
+O="--net net.json --x x.json --y y.json --self-check"
+"$GP" oracle $O --out o1.json > o1.out 2>&1
+grep -q '^self-check: 830 parameters .* 0 failed' o1.out && ok "oracle --self-check: 830 parameters" ||
+    bad "oracle --self-check: 830 parameters ($(cat o1.out))"
+for k in 2 3; do
+    mpi $k "$GP" oracle $O --out "o$k.json" > "o$k.out" 2>&1
+    [ $? -eq 0 ] && cmp -s o1.out "o$k.out" && cmp -s o1.json "o$k.json" &&
+        ok "oracle --self-check on $k ranks: the verdict and dump of one process" ||
+        bad "oracle --self-check on $k ranks: the verdict and dump of one process"
+done
 mpi 2 "$GP" check --cases 2 --record r.json > /dev/null 2> rec.err
 [ $? -ne 0 ] && [ "$(grep -c 'record runs in one process' rec.err)" -eq 1 ] &&
     ok "check --record under mpirun: one clear error" ||

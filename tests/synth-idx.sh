@@ -1,7 +1,7 @@
 # Sourced by CLI tests: make_mnist DIR writes a tiny synthetic MNIST (360 training and 60
 # test images of 28x28) into DIR. Digit c lights the 78-pixel band c at 255, 215 or 175
 # (three variants) and a faint second band (value 60) at c+v+1, so no single pixel
-# decides and the classes are still linearly separable. (The generator of cli-train.sh.)
+# decides and the classes are still linearly separable. (cli-train.sh, cli-mpi.sh)
 be32() { # big-endian 32-bit integer as raw bytes
     printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))"
     printf "\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"
