@@ -1,6 +1,7 @@
 /* check.c: `gradproof check`, the derivation checks on random networks. */
 #include <config.h>
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,23 +93,27 @@ static const cli_option opt_tol_scale = {
 /* One property (a cost and a formula) over the cases this rank ran: counts, the worst
  * relative error and its first failure (the lowest failing case index) as one line. */
 typedef struct {
-    size_t cases, coords, failed, failing_cases;
+    size_t cases, coords, failed, failing_cases, at_kink;
     double worst_rel;
     size_t first; /* SIZE_MAX: none */
     char line[512];
 } tally;
 
-#define MAX_COSTS 8
-/* A run of check: the options, and a tally per cost and formula. */
+#define MAX_ROWS 64
+/* A run of check: the options, and a tally per row (a cost and a hidden activation)
+ * and formula. */
 typedef struct {
     size_t cases, only;
     unsigned long seed;
     const gp_cost_type *only_cost;
-    const char *record;
+    const char *record, *only_act;
+    gp_activation act_opt; /* --activation */
     double budget, progress, tol_scale;
-    int n_costs, with_budget;
-    const gp_cost_type *cost[MAX_COSTS];
-    tally tl[MAX_COSTS][GP_N_FORMULAS];
+    int n_rows, with_budget;
+    const gp_cost_type *cost[MAX_ROWS];
+    const gp_activation *act[MAX_ROWS];
+    char act_name[MAX_ROWS][64];
+    tally tl[MAX_ROWS][GP_N_FORMULAS];
 } check_run;
 
 static void tally_add(tally *t, const gp_fcheck_report *r) {
@@ -116,12 +121,13 @@ static void tally_add(tally *t, const gp_fcheck_report *r) {
     t->coords += r->n_checked;
     t->failed += r->n_failed;
     t->failing_cases += r->n_failed > 0;
+    t->at_kink += r->n_at_kink;
     if (r->max_rel_error > t->worst_rel)
         t->worst_rel = r->max_rel_error;
 }
 
 /* The failure line of case i: the worst entry and the command that reruns the case. */
-static void failure_line(const check_run *c, const gp_network *net, gp_formula f,
+static void failure_line(const check_run *c, int k, const gp_network *net, gp_formula f,
                          size_t i, const gp_fcheck_report *r, char *buf, size_t len) {
     const gp_fcheck_entry *e = &r->worst[0];
     char name[64], sizes[64], tol[48] = "";
@@ -133,22 +139,24 @@ static void failure_line(const check_run *c, const gp_network *net, gp_formula f
     if (c->tol_scale != 1)
         snprintf(tol, sizeof tol, " --tol-scale %.17g", c->tol_scale);
     snprintf(buf, len,
-             CLI_NAME ": FAIL %s %s, case %zu, sizes [%s]: %s analytic %.17g numeric "
+             CLI_NAME ": FAIL %s %s %s, case %zu, sizes [%s]: %s analytic %.17g numeric "
                       "%.17g abserr %.3g (rerun: " CLI_NAME " " CMD
-                      " --cost %s --seed %lu --case %zu%s)",
-             net->cost->name, formula_names[f], i, sizes, name, e->analytic, e->numeric,
-             e->abserr, net->cost->name, c->seed, i, tol);
+                      " --cost %s --activation %s --seed %lu --case %zu%s)",
+             net->cost->name, c->act_name[k], formula_names[f], i, sizes, name,
+             e->analytic, e->numeric, e->abserr, net->cost->name, c->act_name[k], c->seed,
+             i, tol);
 }
 
 /* A failing formula of case i: its line kept if it is this rank's first failure of the
  * property, and (with --record, one process) the first failure found shrunk and
  * recorded. */
-static void on_failure(check_run *c, tally *t, const gp_network *net, const gsl_matrix *X,
+static void on_failure(check_run *c, int k, const gp_network *net, const gsl_matrix *X,
                        const gsl_matrix *Y, const gp_regularization *reg, gp_formula f,
                        size_t i, const gp_fcheck_report *r) {
+    tally *t = &c->tl[k][f];
     if (t->first == SIZE_MAX) {
         t->first = i;
-        failure_line(c, net, f, i, r, t->line, sizeof t->line);
+        failure_line(c, k, net, f, i, r, t->line, sizeof t->line);
     }
     if (!c->record)
         return;
@@ -159,20 +167,43 @@ static void on_failure(check_run *c, tally *t, const gp_network *net, const gsl_
     c->record = NULL; /* one record: the first failure found */
 }
 
-/* Case i of cost k (gp_case_random, seeded with seed * 1000003 + i, so it depends on i
- * alone): each formula checked by gp_check_formula, the L2/L1 strengths drawn after
- * the case, the reports added to the tallies. Returns a GSL status (GSL_FAILURE is a
- * failed formula, not an error). */
+/* Kinks on purpose (ReLU, leaky ReLU): in case i = 1 mod 4 one unit of one sample in a
+ * random hidden layer sits exactly on its kink, in case i = 3 mod 4 within 1e-9..1e-5
+ * of it (gp_case_place_kink); the checker then takes one-sided derivatives (exact) or
+ * shrinks its step (near). Case 0 mod 2: as drawn. */
+static int place_kink(gsl_rng *rng, gp_network *net, const gsl_matrix *X, size_t i) {
+    if (i % 2 == 0 || net->p.L < 2 ||
+        !gp_activation_kink(gp_network_activation(net, 1), NULL))
+        return GSL_SUCCESS;
+    size_t l = 1 + gsl_rng_uniform_int(rng, net->p.L - 1);
+    size_t j = gsl_rng_uniform_int(rng, net->p.sizes[l]);
+    size_t s = gsl_rng_uniform_int(rng, X->size2);
+    double off = 0;
+    if (i % 4 == 3)
+        off = (gsl_rng_uniform(rng) < 0.5 ? -1 : 1) * 1e-9 *
+              pow(1e4, gsl_rng_uniform(rng)); /* log-uniform in [1e-9, 1e-5) */
+    int exact;
+    return gp_case_place_kink(net, X, l, j, s, off, &exact);
+}
+
+/* Case i of row k (gp_case_random with the row's cost and hidden activation, seeded
+ * with seed * 1000003 + i, so the shapes and weights depend on i alone; kinks placed
+ * by place_kink): each formula checked by gp_check_formula, the L2/L1 strengths drawn
+ * after the case, the reports added to the tallies. Returns a GSL status (GSL_FAILURE
+ * is a failed formula, not an error). */
 static int run_case(check_run *c, gsl_rng *rng, int k, size_t i,
                     const gp_fcheck_opts *go) {
     gp_case_opts co;
     gp_case_opts_default(&co);
+    co.activation = c->act[k];
     gp_network *net = NULL;
     gsl_matrix *X = NULL, *Y = NULL;
     gp_regularization reg = {0, 0, 0};
     gp_fcheck_report *rep[GP_N_FORMULAS] = {NULL};
     gsl_rng_set(rng, c->seed * 1000003UL + i);
     int status = gp_case_random(rng, c->cost[k], &co, &net, &X, &Y, NULL);
+    if (!status)
+        status = place_kink(rng, net, X, i);
     for (int f = 0; f < GP_N_FORMULAS && !status; f++) {
         if (f == GP_FORMULA_REG) {
             reg.lambda = gsl_rng_uniform(rng) * 5;
@@ -186,7 +217,7 @@ static int run_case(check_run *c, gsl_rng *rng, int k, size_t i,
     for (int f = 0; f < GP_N_FORMULAS && !status; f++) {
         tally_add(&c->tl[k][f], rep[f]);
         if (rep[f]->n_failed)
-            on_failure(c, &c->tl[k][f], net, X, Y, &reg, (gp_formula)f, i, rep[f]);
+            on_failure(c, k, net, X, Y, &reg, (gp_formula)f, i, rep[f]);
     }
     for (int f = 0; f < GP_N_FORMULAS; f++)
         gp_fcheck_report_free(rep[f]);
@@ -205,14 +236,14 @@ static int run_block(check_run *c, gsl_rng *rng, size_t lo, size_t hi) {
     go.atol *= c->tol_scale;
     go.rtol *= c->tol_scale;
     go.stol *= c->tol_scale;
-    for (int k = 0; k < c->n_costs; k++)
+    for (int k = 0; k < c->n_rows; k++)
         for (size_t i = lo; i < hi; i++) {
             if (!cli_mpi_owns(i) || (c->only != SIZE_MAX && i != c->only))
                 continue;
             int status = run_case(c, rng, k, i, &go);
             if (status)
-                return cli_error(CMD, "%s case %zu: %s", c->cost[k]->name, i,
-                                 gsl_strerror(status));
+                return cli_error(CMD, "%s %s case %zu: %s", c->cost[k]->name,
+                                 c->act_name[k], i, gsl_strerror(status));
         }
     return 0;
 }
@@ -227,21 +258,21 @@ static double now(void) {
  * is the maximum and the first failure the one of lowest case index, so the result is
  * the single process's for any number of ranks. Returns 0, or 1 after an error. */
 static int reduce(check_run *c) {
-    size_t v[4 * MAX_COSTS * GP_N_FORMULAS];
-    double w[MAX_COSTS * GP_N_FORMULAS];
-    size_t n = (size_t)c->n_costs * GP_N_FORMULAS;
+    static size_t v[5 * MAX_ROWS * GP_N_FORMULAS];
+    double w[MAX_ROWS * GP_N_FORMULAS];
+    size_t n = (size_t)c->n_rows * GP_N_FORMULAS;
     tally *t = &c->tl[0][0];
     for (size_t p = 0; p < n; p++) {
-        size_t *q = &v[4 * p];
+        size_t *q = &v[5 * p];
         q[0] = t[p].cases, q[1] = t[p].coords, q[2] = t[p].failed;
-        q[3] = t[p].failing_cases;
+        q[3] = t[p].failing_cases, q[4] = t[p].at_kink;
         w[p] = t[p].worst_rel;
     }
-    if (cli_mpi_sum(v, 4 * n) || cli_mpi_max(w, n))
+    if (cli_mpi_sum(v, 5 * n) || cli_mpi_max(w, n))
         return 1;
     for (size_t p = 0; p < n; p++) {
-        t[p].cases = v[4 * p], t[p].coords = v[4 * p + 1], t[p].failed = v[4 * p + 2];
-        t[p].failing_cases = v[4 * p + 3];
+        t[p].cases = v[5 * p], t[p].coords = v[5 * p + 1], t[p].failed = v[5 * p + 2];
+        t[p].failing_cases = v[5 * p + 3], t[p].at_kink = v[5 * p + 4];
         t[p].worst_rel = w[p];
         if (cli_mpi_first(&t[p].first, t[p].line, sizeof t[p].line))
             return 1;
@@ -251,8 +282,8 @@ static int reduce(check_run *c) {
 
 /* Rank 0, every --progress seconds: cases done per cost, failing cases so far. */
 static int progress(check_run *c, size_t done, double elapsed) {
-    size_t fails[MAX_COSTS * GP_N_FORMULAS], n = (size_t)c->n_costs * GP_N_FORMULAS,
-                                             props = 0;
+    size_t fails[MAX_ROWS * GP_N_FORMULAS], n = (size_t)c->n_rows * GP_N_FORMULAS,
+                                            props = 0;
     for (size_t p = 0; p < n; p++)
         fails[p] = (&c->tl[0][0])[p].failing_cases;
     if (cli_mpi_sum(fails, n))
@@ -307,18 +338,18 @@ static int run_all(check_run *c, size_t *done) {
 /* The table on stdout, then the first failure of each failing property on stderr. */
 static int report(const check_run *c, size_t done) {
     int failed = 0;
-    printf("%-16s %-28s %7s %9s %14s  %s\n", "cost", "formula", "cases", "coords",
-           "worst rel err", "verdict");
-    for (int k = 0; k < c->n_costs; k++)
+    printf("%-16s %-12s %-28s %7s %9s %7s %14s  %s\n", "cost", "activation", "formula",
+           "cases", "coords", "at kink", "worst rel err", "verdict");
+    for (int k = 0; k < c->n_rows; k++)
         for (int f = 0; f < GP_N_FORMULAS; f++) {
             const tally *t = &c->tl[k][f];
-            printf("%-16s %-28s %7zu %9zu %14.3e  %s\n", c->cost[k]->name,
-                   formula_names[f], t->cases, t->coords, t->worst_rel,
-                   t->failed ? "FAIL" : "ok");
+            printf("%-16s %-12s %-28s %7zu %9zu %7zu %14.3e  %s\n", c->cost[k]->name,
+                   c->act_name[k], formula_names[f], t->cases, t->coords, t->at_kink,
+                   t->worst_rel, t->failed ? "FAIL" : "ok");
             failed |= t->failed != 0;
         }
     fflush(stdout);
-    for (int k = 0; k < c->n_costs; k++)
+    for (int k = 0; k < c->n_rows; k++)
         for (int f = 0; f < GP_N_FORMULAS; f++)
             if (c->tl[k][f].failed)
                 fprintf(stderr, "%s; failing cases: %zu of %zu, the first shown\n",
@@ -338,10 +369,16 @@ static int check_all(check_run *c) {
                    ? cli_error(CMD, "--record runs in one process: rerun the failing "
                                     "case alone (--cost NAME --case I --record FILE)")
                    : EXIT_FAILURE;
-    for (size_t t = 0; gp_cost_types[t] && c->n_costs < MAX_COSTS; t++)
-        if (!c->only_cost || gp_cost_types[t] == c->only_cost)
-            c->cost[c->n_costs++] = gp_cost_types[t];
-    for (int k = 0; k < c->n_costs; k++)
+    /* Rows: every hidden activation (or --activation's), every cost within it. */
+    for (size_t a = 0; gp_activations[a] && (!c->only_act || a == 0); a++)
+        for (size_t t = 0; gp_cost_types[t] && c->n_rows < MAX_ROWS; t++)
+            if (!c->only_cost || gp_cost_types[t] == c->only_cost) {
+                int k = c->n_rows++;
+                c->cost[k] = gp_cost_types[t];
+                c->act[k] = c->only_act ? &c->act_opt : gp_activations[a];
+                gp_activation_format(c->act[k], c->act_name[k], sizeof c->act_name[k]);
+            }
+    for (int k = 0; k < c->n_rows; k++)
         for (int f = 0; f < GP_N_FORMULAS; f++)
             c->tl[k][f].first = SIZE_MAX;
     size_t done = 0;
@@ -362,6 +399,10 @@ int cmd_check(int argc, char **argv) {
          .dest = &c.only_cost,
          .unset = "all",
          .note = "only this cost"},
+        {.opt = &cli_opt_activation,
+         .dest = &c.only_act,
+         .unset = "all",
+         .note = "only this one, in every hidden layer of every case (one name)"},
         {.opt = &opt_case, .dest = &c.only},
         {.opt = &opt_record, .dest = &c.record},
         {.opt = &opt_tol_scale, .dest = &c.tol_scale},
@@ -374,10 +415,12 @@ int cmd_check(int argc, char **argv) {
         "[OPTIONS]",
         "Check every analytic gradient (delta^l, dC/dW, dC/db, with and without L2/L1)\n"
         "against gsl_deriv_central on random networks (1-4 layers, widths 1-10,\n"
-        "batches 1-16, weight scales 1e-3..10). Exit status 1 on any failure, with the\n"
-        "first failing case of each cost and formula. Under mpirun -np K, case i runs "
-        "on\n"
-        "rank i mod K and the report is the single process's.\n",
+        "batches 1-16, weight scales 1e-3..10), for every cost and hidden activation.\n"
+        "For relu and leaky-relu, every other case puts one unit on its kink z = 0\n"
+        "(exactly, or within 1e-9..1e-5); entries checked there against the one-sided\n"
+        "derivative are counted under 'at kink'. Exit status 1 on any failure, with the\n"
+        "first failing case of each cost, activation and formula. Under mpirun -np K,\n"
+        "case i runs on rank i mod K and the report is the single process's.\n",
         args,
         sizeof args / sizeof args[0],
         0,
@@ -387,6 +430,12 @@ int cmd_check(int argc, char **argv) {
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;
+    if (c.only_act &&
+        (strchr(c.only_act, ',') || cli_activations(CMD, c.only_act, 1, &c.act_opt)))
+        return strchr(c.only_act, ',')
+                   ? cli_error(CMD, "invalid --activation '%s': give one name",
+                               c.only_act)
+                   : EXIT_FAILURE;
     if (c.with_budget && !cases_set)
         c.cases = 1000000000;
     if (c.record && c.tol_scale != 1)

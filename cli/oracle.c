@@ -22,7 +22,9 @@ static const cli_option opt_net =
     OPT("net", CLI_STRING, "FILE",
         "network in network2.py's JSON (sizes, weights, biases, cost: QuadraticCost, "
         "CrossEntropyCost or a gradproof name)",
-        NULL);
+        "an optional \"activations\" list gives each hidden layer's activation (sigmoid, "
+        "tanh, relu, leaky-relu[:ALPHA], softplus, identity); without it every hidden "
+        "layer is sigmoid");
 static const cli_option opt_x =
     OPT("x", CLI_STRING, "FILE",
         "inputs (n_0 x m), samples as columns: .npy (float64, float32 or uint8) or JSON "

@@ -1141,3 +1141,27 @@ int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opt
         *scale = s;
     return case_activations(r, opts, *net);
 }
+
+int gp_case_place_kink(gp_network *net, const gsl_matrix *X, size_t l, size_t j, size_t i,
+                       double off, int *exact) {
+    double at;
+    *exact = 0;
+    if (l < 1 || l >= net->p.L || j >= net->p.sizes[l] || i >= X->size2)
+        GSL_ERROR("no such hidden unit or sample", GSL_EINVAL);
+    if (!gp_activation_kink(gp_network_activation(net, l), &at))
+        GSL_ERROR("the layer's activation has no kink", GSL_EINVAL);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
+    if (!w)
+        GSL_ERROR("out of memory", GSL_ENOMEM);
+    int status = GSL_SUCCESS;
+    /* z^l_ji = (W^l a^{l-1})_ji + b^l_j: shifting b^l_j by the miss moves z by it, up
+     * to the rounding of the sum, so a few rounds land exactly. */
+    for (int it = 0; it < 6 && !status && !*exact; it++) {
+        status = gp_feedforward(net, X, w);
+        double miss = gsl_matrix_get(w->z[l - 1], j, i) - (at + off);
+        if (!status && !(*exact = miss == 0))
+            *gsl_vector_ptr(net->p.b[l - 1], j) -= miss;
+    }
+    gp_backprop_workspace_free(w);
+    return status;
+}
