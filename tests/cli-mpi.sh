@@ -121,14 +121,14 @@ cmp -s tb.out tbn.out && ok "the time-budget report equals check --cases $n" ||
 # The first failure of every property: with tolerances 100 times tighter, some cases
 # fail. Each FAIL line must name the lowest failing case of its cost and formula and the
 # number of failing cases, as the cases run one by one (--case) say.
-F="--cases 40 --seed 1 --tol-scale 0.01 --progress 0"
+F="--cases 40 --seed 1 --tol-scale 0.01 --progress 0 --activation sigmoid"
 "$GP" check $F > f1.out 2> f1.err
 [ $? -eq 1 ] && [ "$(grep -c '^gradproof: FAIL' f1.err)" -ge 2 ] &&
     ok "check --tol-scale 0.01: failures" || bad "check --tol-scale 0.01: failures"
 for c in quadratic quadratic-linear cross-entropy log-likelihood; do
     j=0
     while [ $j -lt 40 ]; do
-        "$GP" check --cost $c --case $j --cases 40 --seed 1 --tol-scale 0.01 2> /dev/null |
+        "$GP" check --cost $c --activation sigmoid --case $j --cases 40 --seed 1 --tol-scale 0.01 2> /dev/null |
             awk -v j=$j 'NR > 1 { print j, $NF }' >> "one-$c"
         j=$((j + 1))
     done
@@ -140,7 +140,7 @@ for c in quadratic quadratic-linear cross-entropy log-likelihood; do
         f=$((f + 1)) # the formula's row in each case's table
         want=$(awk -v f=$f 'NR % 3 == f % 3 && $2 == "FAIL" { n++; if (first == "") first = $1 }
             END { if (n) print first, n }' "one-$c")
-        got=$(grep -F "FAIL $c $name, case" f1.err |
+        got=$(grep -F "FAIL $c sigmoid $name, case" f1.err |
             sed -n 's/.*, case \([0-9]*\), sizes.*failing cases: \([0-9]*\) of 40.*/\1 \2/p')
         [ "$got" = "$want" ] || { bad "first failure of $c $name: '$got', one by one '$want'"; firsts=1; }
     done
@@ -176,6 +176,7 @@ mpi 3 "$GP" sweep $GRID $T --csv k3.csv > k3.out 2> k3.err
     bad "K = 3: the CSV equals the single-process CSV (timings aside)"
 
 # ---- check: cases dealt by index, the same report for K = 1, 2, 3 ----
+# (--cases 12: every activation, ReLU kink counts included; $F: sigmoid only)
 # mpirun --quiet: no notice of its own on stderr when the job exits 1.
 for args in "--cases 12 --seed 7" "$F"; do
     "$GP" check $args > c1.out 2> c1.err
