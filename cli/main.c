@@ -22,6 +22,8 @@ static const struct {
     {"train", cmd_train, "train a network on MNIST with mini-batch SGD (network2.py)"},
     {"evaluate", cmd_evaluate, "accuracy and confusion matrix of a saved network"},
     {"slowdown", cmd_slowdown, "the single-neuron learning-slowdown experiment (ch. 3)"},
+    {"sweep", cmd_sweep,
+     "train a grid of settings x seeds (on MPI ranks); seed-noise tests"},
 };
 
 static int usage(FILE *out) {

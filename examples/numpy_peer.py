@@ -2,13 +2,19 @@
 """A peer implementation in NumPy: network2.py's feedforward and backprop, vectorised over
 the batch, dumped in the oracle's layout (a directory of .npy files).
 
-    numpy_peer.py [--dtype float64|float32] [--broken[=NAME]] IN_DIR OUT_DIR
+    numpy_peer.py [--dtype float64|float32] [--activation NAME[,NAME..]] [--broken[=NAME]]
+                  IN_DIR OUT_DIR
 
 Reads network.json, x.npy, y.npy and meta.json (lambda, l1, n; optional) from IN_DIR (an
 oracle dump written by gradproof oracle --out-dir, or a case written by gradproof hunt)
 and writes cost.npy, z1.npy, a1.npy, delta1.npy, dW1.npy, db1.npy, ... computed in the
 given dtype. The costs use their stable forms (softplus, log-sum-exp), so saturated
 outputs stay finite in float32.
+
+The hidden activations are the network file's "activations" (sigmoid if absent): sigmoid,
+tanh, relu, leaky-relu[:ALPHA] (or {"name": "leaky-relu", "alpha": ALPHA}), softplus,
+identity; --activation replaces them (one name for every hidden layer, or one per hidden
+layer). At the kink z = 0, relu' = 0 and leaky-relu' = ALPHA, as in PyTorch.
 
 --broken plants one classic mistake (for testing the oracle's diagnosis and hunt):
   output-sigma-prime  sigma'(z^L) dropped from the quadratic cost's delta^L (the default)
@@ -25,7 +31,10 @@ outputs stay finite in float32.
   reg-on-biases       weight decay applied to the biases too
   reg-lambda-m        lambda/m instead of lambda/n
   reg-half            (lambda/2n) w in dW
-  cost-summed         the cost summed over the batch instead of averaged"""
+  cost-summed         the cost summed over the batch instead of averaged
+  kink-convention     f'(0) = 1 for relu and leaky-relu (PyTorch's, and gradproof's, is
+                      f'(0-) = 0 or ALPHA)
+In the hidden-delta mistakes, sigma means the layer's activation f."""
 import json
 import os
 import sys
@@ -34,7 +43,8 @@ import numpy as np
 
 BROKEN = ("output-sigma-prime", "fprime-missing", "fprime-twice", "sigma-for-prime", "sum",
           "sign", "transposed", "reshaped", "sample-dropped", "sample-duplicated",
-          "reg-missing", "reg-on-biases", "reg-lambda-m", "reg-half", "cost-summed")
+          "reg-missing", "reg-on-biases", "reg-lambda-m", "reg-half", "cost-summed",
+          "kink-convention")
 
 
 def sigmoid(z):
@@ -42,12 +52,49 @@ def sigmoid(z):
         return 1.0 / (1.0 + np.exp(-z))
 
 
+def activation(spec, dtype, broken):
+    """f and f' of one hidden activation spec: a name, "leaky-relu:ALPHA" or
+    {"name": ..., "alpha": ...}."""
+    if isinstance(spec, dict):
+        name, alpha = spec["name"], spec.get("alpha", 0.01)
+    else:
+        name, _, alpha = spec.partition(":")
+        alpha = float(alpha) if alpha else 0.01
+    alpha = dtype(alpha)
+    at0 = 1 if broken == "kink-convention" else 0  # f'(0): 1 is the planted mistake
+    table = {
+        "sigmoid": (sigmoid, lambda z, a: a * (1 - a)),
+        "tanh": (np.tanh, lambda z, a: 1 - a * a),
+        "relu": (lambda z: np.maximum(z, 0), lambda z, a: ((z > 0) | ((z == 0) & bool(at0))).astype(z.dtype)),
+        "leaky-relu": (lambda z: np.where(z > 0, z, alpha * z),
+                       lambda z, a: np.where((z > 0) | ((z == 0) & bool(at0)), 1, alpha).astype(z.dtype)),
+        "softplus": (lambda z: np.logaddexp(0, z), lambda z, a: sigmoid(z)),
+        "identity": (lambda z: z, lambda z, a: np.ones_like(z)),
+    }
+    if name not in table:
+        sys.exit("numpy_peer.py: unknown activation %r (one of %s)" % (spec, ", ".join(table)))
+    return table[name]
+
+
+def activations(net, override, L, dtype, broken):
+    """The (f, f') of hidden layers 1 .. L-1: --activation's, else the network file's."""
+    specs = override.split(",") if override else net.get("activations", ["sigmoid"] * (L - 1))
+    if len(specs) == 1:
+        specs = specs * (L - 1)
+    if len(specs) != L - 1:
+        sys.exit("numpy_peer.py: %d activations for %d hidden layers" % (len(specs), L - 1))
+    return [activation(s, dtype, broken) for s in specs]
+
+
 def parse(argv):
-    pos, dtype, broken, i = [], np.float64, None, 1
+    pos, dtype, broken, act, i = [], np.float64, None, None, 1
     while i < len(argv):
         a = argv[i]
         if a == "--dtype":
             dtype = np.float32 if argv[i + 1] == "float32" else np.float64
+            i += 1
+        elif a == "--activation":
+            act = argv[i + 1]
             i += 1
         elif a == "--broken":
             broken = "output-sigma-prime"
@@ -60,15 +107,17 @@ def parse(argv):
         i += 1
     if len(pos) != 2:
         sys.exit(__doc__)
-    return pos[0], pos[1], dtype, broken
+    return pos[0], pos[1], dtype, broken, act
 
 
-def forward(W, b, x, cost, L):
+def forward(W, b, x, cost, L, f):
     zs, acts = [], [x]
     for l in range(L):
         z = W[l] @ acts[-1] + b[l]
         zs.append(z)
-        if l < L - 1 or cost in ("QuadraticCost", "CrossEntropyCost", "quadratic", "cross-entropy"):
+        if l < L - 1:
+            a = f[l][0](z)
+        elif cost in ("QuadraticCost", "CrossEntropyCost", "quadratic", "cross-entropy"):
             a = sigmoid(z)
         elif cost in ("log-likelihood", "LogLikelihoodCost"):
             e = np.exp(z - z.max(axis=0))
@@ -99,7 +148,7 @@ def output(zs, acts, y, cost, broken):
 
 
 def main(argv):
-    src, out, dtype, broken = parse(argv)
+    src, out, dtype, broken, act = parse(argv)
     net = json.load(open(os.path.join(src, "network.json")))
     meta_path = os.path.join(src, "meta.json")
     meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
@@ -111,16 +160,17 @@ def main(argv):
     m = x.shape[1]
     lmbda, l1, n = meta.get("lambda", 0), meta.get("l1", 0), meta.get("n", m) or m
     L = len(W)
-    zs, acts = forward(W, b, x, cost, L)
+    f = activations(net, act, L, dtype, broken)
+    zs, acts = forward(W, b, x, cost, L, f)
     cx, delta = output(zs, acts, y, cost, broken)
     c = np.sum(cx) / (1 if broken == "cost-summed" else m)
     c += lmbda / (2 * n) * sum(np.sum(w * w) for w in W) + l1 / n * sum(np.sum(np.abs(w)) for w in W)
     deltas = [None] * L
     deltas[-1] = delta
     for l in range(L - 2, -1, -1):
-        s = acts[l + 1]
-        g = {"fprime-missing": 1, "fprime-twice": (s * (1 - s)) ** 2, "sigma-for-prime": s}
-        deltas[l] = (W[l + 1].T @ deltas[l + 1]) * g.get(broken, s * (1 - s))
+        fp = f[l][1](zs[l], acts[l + 1])  # f'(z^l) [BP2]
+        g = {"fprime-missing": 1, "fprime-twice": fp * fp, "sigma-for-prime": acts[l + 1]}
+        deltas[l] = (W[l + 1].T @ deltas[l + 1]) * g.get(broken, fp)
     if broken == "sign":
         deltas = [-d for d in deltas]
     wgt = np.ones(m, dtype=dtype)

@@ -7,6 +7,8 @@ GP=${top_builddir:-.}/cli/gradproof
 case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
 EX=${top_srcdir:-.}/examples
 case $EX in /*) ;; *) EX=$(pwd)/$EX ;; esac
+SRC=${top_srcdir:-.}
+case $SRC in /*) ;; *) SRC=$(pwd)/$SRC ;; esac
 fail=0
 ok() { printf 'ok - %s\n' "$1"; }
 bad() { printf 'not ok - %s\n' "$1"; fail=1; }
@@ -14,40 +16,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-train.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT INT TERM
 cd "$tmp" || exit 99
 
-# ---- synthetic IDX files: digit c lights the 78-pixel band c at 255, 215 or 175
-# (three variants) and a faint second band (value 60) at c+v+1, so no single
-# pixel decides and the classes are still linearly separable. ----
-be32() { # big-endian 32-bit integer as raw bytes
-    printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))"
-    printf "\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"
-}
-bytes() { # count value: `count` copies of the byte `value`
-    head -c "$1" /dev/zero | tr '\000' "\\$(printf %03o "$2")"
-}
-for c in 0 1 2 3 4 5 6 7 8 9; do
-    for v in 0 1 2; do
-        f=$(( (c + v + 1) % 10 ))
-        : > "img$c$v"
-        for band in 0 1 2 3 4 5 6 7 8 9; do
-            if [ $band -eq $c ]; then bytes 78 $((255 - 40 * v)) >> "img$c$v"
-            elif [ $band -eq $f ]; then bytes 78 60 >> "img$c$v"
-            else bytes 78 0 >> "img$c$v"; fi
-        done
-        bytes 4 0 >> "img$c$v" # 10 * 78 + 4 = 784 pixels
-    done
-done
-make_set() { # name n: images c = i % 10, variant (i / 10) % 3
-    { printf '\000\000\010\003'; be32 "$2"; be32 28; be32 28; } > "$1-images-idx3-ubyte"
-    { printf '\000\000\010\001'; be32 "$2"; } > "$1-labels-idx1-ubyte"
-    i=0
-    while [ $i -lt "$2" ]; do
-        c=$((i % 10)); v=$((i / 10 % 3))
-        cat "img$c$v" >> "$1-images-idx3-ubyte"
-        printf "\\$(printf %03o $c)" >> "$1-labels-idx1-ubyte"
-        i=$((i + 1))
-    done
-}
-mkdir d && make_set d/train 360 && make_set d/t10k 60 || exit 99
+# ---- synthetic IDX files (tests/synth-idx.sh): 360 training and 60 test images ----
+. "$SRC/tests/synth-idx.sh"
+make_mnist d || exit 99
 [ "$(wc -c < d/train-images-idx3-ubyte)" -eq $((16 + 360 * 784)) ] &&
     ok "synthetic IDX files written" || bad "synthetic IDX files written"
 D="--data d --validation 60"
