@@ -10,7 +10,13 @@ batch (network2.py's CrossEntropyCost), evaluated by arg max on the 10,000 test 
 Prints one JSON object per line: {"epoch", "seconds", "accuracy"} per epoch, then
 {"eval_seconds", "accuracy"}: the fastest of three timed evaluations of the test set.
 
-Usage: torch_train.py DATA_DIR [--epochs E] [--threads N] [--seed S]
+Options for other networks (issue 11): --sizes 784,100,10, --activation NAME (the hidden
+activation, as gradproof's: sigmoid, tanh, relu, leaky-relu[:ALPHA], softplus, identity,
+as torch.nn modules), --cost log-likelihood (softmax output: CrossEntropyLoss on the
+logits, summed and divided by the batch, network2.py's log-likelihood).
+
+Usage: torch_train.py DATA_DIR [--epochs E] [--threads N] [--seed S] [--batch M] [--eta R]
+                      [--sizes 784,30,10] [--activation NAME] [--cost cross-entropy|log-likelihood]
 """
 import argparse
 import gzip
@@ -49,6 +55,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--batch", type=int, default=10)
     ap.add_argument("--eta", type=float, default=0.5)
+    ap.add_argument("--sizes", default="784,30,10")
+    ap.add_argument("--activation", default="sigmoid")
+    ap.add_argument("--cost", default="cross-entropy", choices=("cross-entropy", "log-likelihood"))
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -64,7 +73,7 @@ def main():
     tx = torch.from_numpy(timages.reshape(timages.shape[0], -1).astype(np.float64) / 255.0)
     ty = torch.from_numpy(tlabels.astype(np.int64))
 
-    sizes = [784, 30, 10]
+    sizes = [int(v) for v in args.sizes.split(",")]
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         lin = torch.nn.Linear(n_in, n_out, dtype=dt)
@@ -72,10 +81,22 @@ def main():
             lin.weight.normal_(0.0, 1.0 / np.sqrt(n_in))
             lin.bias.normal_(0.0, 1.0)
         layers.append(lin)
-    # Hidden sigmoid; the output sigmoid lives inside BCEWithLogits (stable softplus form).
-    model = torch.nn.Sequential(layers[0], torch.nn.Sigmoid(), layers[1])
+    # The hidden activation between the layers; the output's (sigmoid or softmax) lives
+    # inside the loss (BCEWithLogits, CrossEntropy: stable forms).
+    name, _, alpha = args.activation.partition(":")
+    hidden = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU,
+              "leaky-relu": lambda: torch.nn.LeakyReLU(float(alpha or 0.01)),
+              "softplus": torch.nn.Softplus, "identity": torch.nn.Identity}[name]
+    mods = []
+    for l, lin in enumerate(layers):
+        mods += [lin] if l == len(layers) - 1 else [lin, hidden()]
+    model = torch.nn.Sequential(*mods)
     opt = torch.optim.SGD(model.parameters(), lr=args.eta)
-    bce = torch.nn.BCEWithLogitsLoss(reduction="sum")
+    if args.cost == "cross-entropy":
+        bce = torch.nn.BCEWithLogitsLoss(reduction="sum")
+    else:
+        xent = torch.nn.CrossEntropyLoss(reduction="sum")
+        bce = lambda logits, yb: xent(logits, yb.argmax(dim=1))  # noqa: E731
 
     def accuracy():
         with torch.no_grad():

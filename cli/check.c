@@ -1,12 +1,16 @@
 /* check.c: `gradproof check`, the derivation checks on random networks. */
 #include <config.h>
 
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
 
+#include "mpi.h" /* the CLI's layer (cli/mpi.h), not Open MPI's <mpi.h> */
 #include "report.h"
 
 #define CMD "check"
@@ -15,24 +19,15 @@
 static const char *const formula_names[GP_N_FORMULAS] = {
     "delta^l = dC/dz^l [BP1,BP2]", "dC/dW, dC/db [BP3,BP4]", "+ L2 + L1 gradient"};
 
-static const cli_option opt_cases = {"cases",
-                                     'n',
-                                     CLI_SIZE,
-                                     "N",
-                                     1,
-                                     100000000,
-                                     0,
-                                     NULL,
-                                     "200",
-                                     NULL,
-                                     "random networks per cost",
-                                     NULL};
+static const cli_option opt_cases = {
+    "cases", 'n', CLI_SIZE, "N", 1, 1e9, 0, NULL, "200", NULL, "random networks per cost",
+    NULL};
 static const cli_option opt_case = {"case",
                                     'i',
                                     CLI_SIZE,
                                     "I",
                                     0,
-                                    100000000,
+                                    1e9,
                                     0,
                                     NULL,
                                     NULL,
@@ -54,61 +49,161 @@ static const cli_option opt_record = {
     "samples, simpler values) and write it to FILE as a failure record",
     "(gradproof replay FILE reruns it)"};
 
+static const cli_option opt_budget = {
+    "time-budget",
+    0,
+    CLI_REAL,
+    "SECONDS",
+    0,
+    1e9,
+    1,
+    NULL,
+    NULL,
+    "none",
+    "soak: stop after the first block of cases that ends past SECONDS",
+    "--cases then defaults to 1000000000; cases 0..N-1 are done for every cost, the "
+    "report names N, and --cases N reproduces it exactly"};
+static const cli_option opt_progress = {
+    "progress",
+    0,
+    CLI_REAL,
+    "SECONDS",
+    0,
+    1e9,
+    0,
+    NULL,
+    "60",
+    NULL,
+    "a progress line on stderr every SECONDS (0: none)",
+    NULL};
+static const cli_option opt_tol_scale = {
+    "tol-scale",
+    0,
+    CLI_REAL,
+    "F",
+    0,
+    1e6,
+    1,
+    NULL,
+    "1",
+    NULL,
+    "multiply every tolerance of the pass rule by F (F < 1 tightens the check)",
+    "abserr factor, atol, rtol and stol alike (gp_fcheck_rule)"};
+
+/* One property (a cost and a formula) over the cases this rank ran: counts, the worst
+ * relative error and its first failure (the lowest failing case index) as one line. */
 typedef struct {
-    size_t cases, coords, failed;
+    size_t cases, coords, failed, failing_cases, at_kink;
     double worst_rel;
+    size_t first; /* SIZE_MAX: none */
+    char line[512];
 } tally;
+
+#define MAX_ROWS 64
+/* A run of check: the options, and a tally per row (a cost and a hidden activation)
+ * and formula. */
+typedef struct {
+    size_t cases, only;
+    unsigned long seed;
+    const gp_cost_type *only_cost;
+    const char *record, *only_act;
+    gp_activation act_opt; /* --activation */
+    double budget, progress, tol_scale;
+    int n_rows, with_budget;
+    const gp_cost_type *cost[MAX_ROWS];
+    const gp_activation *act[MAX_ROWS];
+    char act_name[MAX_ROWS][64];
+    tally tl[MAX_ROWS][GP_N_FORMULAS];
+} check_run;
 
 static void tally_add(tally *t, const gp_fcheck_report *r) {
     t->cases++;
     t->coords += r->n_checked;
     t->failed += r->n_failed;
+    t->failing_cases += r->n_failed > 0;
+    t->at_kink += r->n_at_kink;
     if (r->max_rel_error > t->worst_rel)
         t->worst_rel = r->max_rel_error;
 }
 
-static void print_failure(const gp_network *net, const char *cost, const char *formula,
-                          unsigned long seed, size_t i, const gp_fcheck_report *r) {
+/* The failure line of case i: the worst entry and the command that reruns the case. */
+static void failure_line(const check_run *c, int k, const gp_network *net, gp_formula f,
+                         size_t i, const gp_fcheck_report *r, char *buf, size_t len) {
     const gp_fcheck_entry *e = &r->worst[0];
-    char name[64];
+    char name[64], sizes[64], tol[48] = "";
+    size_t at = 0;
     gp_fcheck_entry_name(r, e, name, sizeof name);
-    fprintf(stderr, CLI_NAME ": FAIL %s %s, case %zu, sizes [", cost, formula, i);
-    for (size_t l = 0; l <= net->p.L; l++)
-        fprintf(stderr, "%s%zu", l ? "," : "", net->p.sizes[l]);
-    fprintf(stderr,
-            "]: %s analytic %.17g numeric %.17g abserr %.3g "
-            "(rerun: " CLI_NAME " " CMD " --cost %s --seed %lu --case %zu)\n",
-            name, e->analytic, e->numeric, e->abserr, cost, seed, i);
+    for (size_t l = 0; l <= net->p.L && at < sizeof sizes; l++)
+        at += (size_t)snprintf(sizes + at, sizeof sizes - at, "%s%zu", l ? "," : "",
+                               net->p.sizes[l]);
+    if (c->tol_scale != 1)
+        snprintf(tol, sizeof tol, " --tol-scale %.17g", c->tol_scale);
+    snprintf(buf, len,
+             CLI_NAME ": FAIL %s %s %s, case %zu, sizes [%s]: %s analytic %.17g numeric "
+                      "%.17g abserr %.3g (rerun: " CLI_NAME " " CMD
+                      " --cost %s --activation %s --seed %lu --case %zu%s)",
+             net->cost->name, c->act_name[k], formula_names[f], i, sizes, name,
+             e->analytic, e->numeric, e->abserr, net->cost->name, c->act_name[k], c->seed,
+             i, tol);
 }
 
-/* The first failure of a case: reported, and (with --record) shrunk and recorded. */
-static void report_failure(const gp_network *net, const gsl_matrix *X,
-                           const gsl_matrix *Y, const gp_regularization *reg,
-                           gp_formula f, unsigned long seed, size_t i,
-                           const gp_fcheck_report *r, const char **record) {
-    print_failure(net, net->cost->name, formula_names[f], seed, i, r);
-    if (!*record)
+/* A failing formula of case i: its line kept if it is this rank's first failure of the
+ * property, and (with --record, one process) the first failure found shrunk and
+ * recorded. */
+static void on_failure(check_run *c, int k, const gp_network *net, const gsl_matrix *X,
+                       const gsl_matrix *Y, const gp_regularization *reg, gp_formula f,
+                       size_t i, const gp_fcheck_report *r) {
+    tally *t = &c->tl[k][f];
+    if (t->first == SIZE_MAX) {
+        t->first = i;
+        failure_line(c, k, net, f, i, r, t->line, sizeof t->line);
+    }
+    if (!c->record)
         return;
     char msg[512];
-    int rc =
-        gp_record_check_failure(*record, f, reg, net, X, Y, seed, i, msg, sizeof msg);
+    int rc = gp_record_check_failure(c->record, f, reg, net, X, Y, c->seed, i, msg,
+                                     sizeof msg);
     fprintf(stderr, CLI_NAME ": %s%s\n", rc ? "--record: " : "", msg);
-    *record = NULL; /* one record: the first failure */
+    c->record = NULL; /* one record: the first failure found */
 }
 
-/* One random case of one cost (gp_case_random): each formula checked by
- * gp_check_formula, the L2/L1 strengths drawn after the case. rep[f] is allocated here
- * (the caller frees it). GSL_FAILURE if a formula failed. */
-static int run_case(gsl_rng *rng, const gp_cost_type *cost, unsigned long seed, size_t i,
-                    gp_fcheck_report *rep[GP_N_FORMULAS], const char **record) {
+/* Kinks on purpose (ReLU, leaky ReLU): in case i = 1 mod 4 one unit of one sample in a
+ * random hidden layer sits exactly on its kink, in case i = 3 mod 4 within 1e-9..1e-5
+ * of it (gp_case_place_kink); the checker then takes one-sided derivatives (exact) or
+ * shrinks its step (near). Case 0 mod 2: as drawn. */
+static int place_kink(gsl_rng *rng, gp_network *net, const gsl_matrix *X, size_t i) {
+    if (i % 2 == 0 || net->p.L < 2 ||
+        !gp_activation_kink(gp_network_activation(net, 1), NULL))
+        return GSL_SUCCESS;
+    size_t l = 1 + gsl_rng_uniform_int(rng, net->p.L - 1);
+    size_t j = gsl_rng_uniform_int(rng, net->p.sizes[l]);
+    size_t s = gsl_rng_uniform_int(rng, X->size2);
+    double off = 0;
+    if (i % 4 == 3)
+        off = (gsl_rng_uniform(rng) < 0.5 ? -1 : 1) * 1e-9 *
+              pow(1e4, gsl_rng_uniform(rng)); /* log-uniform in [1e-9, 1e-5) */
+    int exact;
+    return gp_case_place_kink(net, X, l, j, s, off, &exact);
+}
+
+/* Case i of row k (gp_case_random with the row's cost and hidden activation, seeded
+ * with seed * 1000003 + i, so the shapes and weights depend on i alone; kinks placed
+ * by place_kink): each formula checked by gp_check_formula, the L2/L1 strengths drawn
+ * after the case, the reports added to the tallies. Returns a GSL status (GSL_FAILURE
+ * is a failed formula, not an error). */
+static int run_case(check_run *c, gsl_rng *rng, int k, size_t i,
+                    const gp_fcheck_opts *go) {
     gp_case_opts co;
-    gp_fcheck_opts go;
     gp_case_opts_default(&co);
-    gp_fcheck_opts_default(&go, GP_FLOAT64);
+    co.activation = c->act[k];
     gp_network *net = NULL;
     gsl_matrix *X = NULL, *Y = NULL;
     gp_regularization reg = {0, 0, 0};
-    int status = gp_case_random(rng, cost, &co, &net, &X, &Y, NULL);
+    gp_fcheck_report *rep[GP_N_FORMULAS] = {NULL};
+    gsl_rng_set(rng, c->seed * 1000003UL + i);
+    int status = gp_case_random(rng, c->cost[k], &co, &net, &X, &Y, NULL);
+    if (!status)
+        status = place_kink(rng, net, X, i);
     for (int f = 0; f < GP_N_FORMULAS && !status; f++) {
         if (f == GP_FORMULA_REG) {
             reg.lambda = gsl_rng_uniform(rng) * 5;
@@ -116,75 +211,216 @@ static int run_case(gsl_rng *rng, const gp_cost_type *cost, unsigned long seed, 
             reg.n = 1 + gsl_rng_uniform_int(rng, 100);
         }
         rep[f] = gp_formula_report_alloc((gp_formula)f, net, X->size2);
-        status = rep[f] ? gp_check_formula((gp_formula)f, net, X, Y, &reg, &go, rep[f])
+        status = rep[f] ? gp_check_formula((gp_formula)f, net, X, Y, &reg, go, rep[f])
                         : GSL_ENOMEM;
     }
-    int any = 0;
-    for (int f = 0; f < GP_N_FORMULAS && !status; f++)
-        if (rep[f]->n_failed) {
-            report_failure(net, X, Y, &reg, (gp_formula)f, seed, i, rep[f], record);
-            any = 1;
-        }
-    if (any)
-        status = GSL_FAILURE;
+    for (int f = 0; f < GP_N_FORMULAS && !status; f++) {
+        tally_add(&c->tl[k][f], rep[f]);
+        if (rep[f]->n_failed)
+            on_failure(c, k, net, X, Y, &reg, (gp_formula)f, i, rep[f]);
+    }
+    for (int f = 0; f < GP_N_FORMULAS; f++)
+        gp_fcheck_report_free(rep[f]);
     gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
     return status;
 }
 
-/* Cases 0 .. cases-1 (or only case `only`) of one cost, case i seeded with
- * seed * 1000003 + i; prints one row per formula. Returns 1 if a formula failed, 0 if
- * all passed, -1 (after printing the error) if a check could not run. */
-static int run_cost(gsl_rng *rng, const gp_cost_type *cost, size_t cases, size_t only,
-                    unsigned long seed, const char **record) {
-    tally tl[GP_N_FORMULAS];
-    int failed = 0;
-    memset(tl, 0, sizeof tl);
-    for (size_t i = 0; i < cases; i++) {
-        if (only != (size_t)-1 && i != only)
-            continue;
-        gp_fcheck_report *rep[GP_N_FORMULAS] = {NULL};
-        gsl_rng_set(rng, seed * 1000003UL + i);
-        int status = run_case(rng, cost, seed, i, rep, record);
-        for (int f = 0; f < GP_N_FORMULAS && (!status || status == GSL_FAILURE); f++)
-            tally_add(&tl[f], rep[f]);
-        for (int f = 0; f < GP_N_FORMULAS; f++)
-            gp_fcheck_report_free(rep[f]);
-        if (status && status != GSL_FAILURE) {
-            cli_error(CMD, "%s case %zu: %s", cost->name, i, gsl_strerror(status));
-            return -1;
+/* Cases lo..hi-1 of every cost that fall to this rank (case i: rank i mod K).
+ * Returns 1 after printing the error if a check could not run. */
+static int run_block(check_run *c, gsl_rng *rng, size_t lo, size_t hi) {
+    gp_fcheck_opts go;
+    gp_fcheck_opts_default(&go, GP_FLOAT64);
+    go.abserr_factor *= c->tol_scale;
+    go.atol *= c->tol_scale;
+    go.rtol *= c->tol_scale;
+    go.stol *= c->tol_scale;
+    for (int k = 0; k < c->n_rows; k++)
+        for (size_t i = lo; i < hi; i++) {
+            if (!cli_mpi_owns(i) || (c->only != SIZE_MAX && i != c->only))
+                continue;
+            int status = run_case(c, rng, k, i, &go);
+            if (status)
+                return cli_error(CMD, "%s %s case %zu: %s", c->cost[k]->name,
+                                 c->act_name[k], i, gsl_strerror(status));
         }
+    return 0;
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The tallies of all ranks, on every rank (collective): counts add up, the worst error
+ * is the maximum and the first failure the one of lowest case index, so the result is
+ * the single process's for any number of ranks. Returns 0, or 1 after an error. */
+static int reduce(check_run *c) {
+    static size_t v[5 * MAX_ROWS * GP_N_FORMULAS];
+    double w[MAX_ROWS * GP_N_FORMULAS];
+    size_t n = (size_t)c->n_rows * GP_N_FORMULAS;
+    tally *t = &c->tl[0][0];
+    for (size_t p = 0; p < n; p++) {
+        size_t *q = &v[5 * p];
+        q[0] = t[p].cases, q[1] = t[p].coords, q[2] = t[p].failed;
+        q[3] = t[p].failing_cases, q[4] = t[p].at_kink;
+        w[p] = t[p].worst_rel;
     }
-    for (int f = 0; f < GP_N_FORMULAS; f++) {
-        printf("%-16s %-28s %7zu %9zu %14.3e  %s\n", cost->name, formula_names[f],
-               tl[f].cases, tl[f].coords, tl[f].worst_rel, tl[f].failed ? "FAIL" : "ok");
-        failed |= tl[f].failed != 0;
+    if (cli_mpi_sum(v, 5 * n) || cli_mpi_max(w, n))
+        return 1;
+    for (size_t p = 0; p < n; p++) {
+        t[p].cases = v[5 * p], t[p].coords = v[5 * p + 1], t[p].failed = v[5 * p + 2];
+        t[p].failing_cases = v[5 * p + 3], t[p].at_kink = v[5 * p + 4];
+        t[p].worst_rel = w[p];
+        if (cli_mpi_first(&t[p].first, t[p].line, sizeof t[p].line))
+            return 1;
     }
-    return failed;
+    return 0;
+}
+
+/* Rank 0, every --progress seconds: cases done per cost, failing cases so far. */
+static int progress(check_run *c, size_t done, double elapsed) {
+    size_t fails[MAX_ROWS * GP_N_FORMULAS], n = (size_t)c->n_rows * GP_N_FORMULAS,
+                                            props = 0;
+    for (size_t p = 0; p < n; p++)
+        fails[p] = (&c->tl[0][0])[p].failing_cases;
+    if (cli_mpi_sum(fails, n))
+        return 1;
+    for (size_t p = 0; p < n; p++)
+        props += fails[p] > 0;
+    if (cli_mpi_rank() == 0) {
+        fprintf(stderr, CLI_NAME ": " CMD ": progress: %zu cases per cost in %.0f s",
+                done, elapsed);
+        if (c->with_budget)
+            fprintf(stderr, " (time budget %g s)", c->budget);
+        else
+            fprintf(stderr, " (of %zu)", c->cases);
+        fprintf(stderr, ", %zu failing properties\n", props);
+    }
+    return 0;
+}
+
+/* Cases in blocks of 32 per rank; after each block the ranks agree (rank 0's clock)
+ * whether to stop and whether to print progress, so the cases done are always 0..N-1. */
+static int run_all(check_run *c, size_t *done) {
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng)
+        return cli_error(CMD, "out of memory");
+    size_t block = 32 * (size_t)cli_mpi_size(), lo = 0, end = c->cases;
+    if (c->only != SIZE_MAX && c->only < end) { /* one case: its block alone */
+        lo = c->only;
+        end = c->only + 1;
+    } else if (c->only != SIZE_MAX) {
+        lo = end;
+    }
+    double start = now(), last = start;
+    int st = 0;
+    for (*done = lo; lo < end && !st; lo = *done) {
+        *done = end - lo < block ? end : lo + block;
+        double flag[3] = {run_block(c, rng, lo, *done), 0, 0}, t = now();
+        if (cli_mpi_rank() == 0) {
+            flag[1] = c->with_budget && t - start >= c->budget && *done < end;
+            flag[2] = c->progress > 0 && t - last >= c->progress;
+        }
+        if (cli_mpi_max(flag, 3) || flag[0])
+            st = 1;
+        else if (flag[2] && (last = t, progress(c, *done, t - start)))
+            st = 1;
+        else if (flag[1])
+            break;
+    }
+    gsl_rng_free(rng);
+    return st;
+}
+
+/* The table on stdout, then the first failure of each failing property on stderr. */
+static int report(const check_run *c, size_t done) {
+    int failed = 0;
+    printf("%-16s %-12s %-28s %7s %9s %7s %14s  %s\n", "cost", "activation", "formula",
+           "cases", "coords", "at kink", "worst rel err", "verdict");
+    for (int k = 0; k < c->n_rows; k++)
+        for (int f = 0; f < GP_N_FORMULAS; f++) {
+            const tally *t = &c->tl[k][f];
+            printf("%-16s %-12s %-28s %7zu %9zu %7zu %14.3e  %s\n", c->cost[k]->name,
+                   c->act_name[k], formula_names[f], t->cases, t->coords, t->at_kink,
+                   t->worst_rel, t->failed ? "FAIL" : "ok");
+            failed |= t->failed != 0;
+        }
+    fflush(stdout);
+    for (int k = 0; k < c->n_rows; k++)
+        for (int f = 0; f < GP_N_FORMULAS; f++)
+            if (c->tl[k][f].failed)
+                fprintf(stderr, "%s; failing cases: %zu of %zu, the first shown\n",
+                        c->tl[k][f].line, c->tl[k][f].failing_cases, c->tl[k][f].cases);
+    if (c->with_budget && done < c->cases)
+        fprintf(stderr,
+                CLI_NAME ": " CMD ": time budget reached after %zu cases per cost; "
+                         "--cases %zu gives the same report\n",
+                done, done);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+static int check_all(check_run *c) {
+    /* A record is the shrunk first failure; one rank cannot know it is the first. */
+    if (c->record && cli_mpi_size() > 1)
+        return cli_mpi_rank() == 0
+                   ? cli_error(CMD, "--record runs in one process: rerun the failing "
+                                    "case alone (--cost NAME --case I --record FILE)")
+                   : EXIT_FAILURE;
+    /* Rows: every hidden activation (or --activation's), every cost within it. */
+    for (size_t a = 0; gp_activations[a] && (!c->only_act || a == 0); a++)
+        for (size_t t = 0; gp_cost_types[t] && c->n_rows < MAX_ROWS; t++)
+            if (!c->only_cost || gp_cost_types[t] == c->only_cost) {
+                int k = c->n_rows++;
+                c->cost[k] = gp_cost_types[t];
+                c->act[k] = c->only_act ? &c->act_opt : gp_activations[a];
+                gp_activation_format(c->act[k], c->act_name[k], sizeof c->act_name[k]);
+            }
+    for (int k = 0; k < c->n_rows; k++)
+        for (int f = 0; f < GP_N_FORMULAS; f++)
+            c->tl[k][f].first = SIZE_MAX;
+    size_t done = 0;
+    if (run_all(c, &done) || reduce(c))
+        return EXIT_FAILURE;
+    return cli_mpi_rank() == 0 ? report(c, done) : EXIT_SUCCESS;
 }
 
 int cmd_check(int argc, char **argv) {
-    size_t cases, only = (size_t)-1;
-    unsigned long seed;
-    const gp_cost_type *only_cost = NULL;
-    const char *record = NULL;
+    static check_run c;
+    int cases_set = 0;
+    memset(&c, 0, sizeof c);
+    c.only = SIZE_MAX;
     const cli_arg args[] = {
-        {.opt = &opt_cases, .dest = &cases},
-        {.opt = &cli_opt_seed, .dest = &seed, .note = "case i uses seed S*1000003+i"},
+        {.opt = &opt_cases, .dest = &c.cases, .seen = &cases_set},
+        {.opt = &cli_opt_seed, .dest = &c.seed, .note = "case i uses seed S*1000003+i"},
         {.opt = &cli_opt_cost,
-         .dest = &only_cost,
+         .dest = &c.only_cost,
          .unset = "all",
          .note = "only this cost"},
-        {.opt = &opt_case, .dest = &only},
-        {.opt = &opt_record, .dest = &record},
+        {.opt = &cli_opt_activation,
+         .dest = &c.only_act,
+         .unset = "all",
+         .note = "only this one, in every hidden layer of every case (one name)"},
+        {.opt = &opt_case, .dest = &c.only},
+        {.opt = &opt_record, .dest = &c.record},
+        {.opt = &opt_tol_scale, .dest = &c.tol_scale},
+        {.heading = "Soak runs:"},
+        {.opt = &opt_budget, .dest = &c.budget, .seen = &c.with_budget},
+        {.opt = &opt_progress, .dest = &c.progress},
     };
     cli_command cmd = {
         CMD,
         "[OPTIONS]",
         "Check every analytic gradient (delta^l, dC/dW, dC/db, with and without L2/L1)\n"
         "against gsl_deriv_central on random networks (1-4 layers, widths 1-10,\n"
-        "batches 1-16, weight scales 1e-3..10). Exit status 1 on any failure.\n",
+        "batches 1-16, weight scales 1e-3..10), for every cost and hidden activation.\n"
+        "For relu and leaky-relu, every other case puts one unit on its kink z = 0\n"
+        "(exactly, or within 1e-9..1e-5); entries checked there against the one-sided\n"
+        "derivative are counted under 'at kink'. Exit status 1 on any failure, with the\n"
+        "first failing case of each cost, activation and formula. Under mpirun -np K,\n"
+        "case i runs on rank i mod K and the report is the single process's.\n",
         args,
         sizeof args / sizeof args[0],
         0,
@@ -194,20 +430,22 @@ int cmd_check(int argc, char **argv) {
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;
-
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng)
-        return cli_error(CMD, "out of memory");
-    int failed = 0;
-    printf("%-16s %-28s %7s %9s %14s  %s\n", "cost", "formula", "cases", "coords",
-           "worst rel err", "verdict");
-    for (size_t t = 0; gp_cost_types[t] && failed >= 0; t++)
-        if (!only_cost || gp_cost_types[t] == only_cost)
-            failed |= run_cost(rng, gp_cost_types[t], cases, only, seed, &record);
-    if (failed < 0) {
-        gsl_rng_free(rng);
+    if (c.only_act &&
+        (strchr(c.only_act, ',') || cli_activations(CMD, c.only_act, 1, &c.act_opt)))
+        return strchr(c.only_act, ',')
+                   ? cli_error(CMD, "invalid --activation '%s': give one name",
+                               c.only_act)
+                   : EXIT_FAILURE;
+    if (c.with_budget && !cases_set)
+        c.cases = 1000000000;
+    if (c.record && c.tol_scale != 1)
+        return cli_error(CMD, "--record checks with the default tolerances: drop "
+                              "--tol-scale");
+    if (cli_mpi_init(&argc, &argv))
         return EXIT_FAILURE;
-    }
-    gsl_rng_free(rng);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    st = check_all(&c);
+    /* One status for the job: a failure seen by rank 0 is the job's. */
+    st = cli_mpi_any(st != EXIT_SUCCESS) ? EXIT_FAILURE : EXIT_SUCCESS;
+    cli_mpi_finalize();
+    return st;
 }

@@ -101,5 +101,7 @@ int cmd_replay(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_slowdown(int argc, char **argv);
+int cmd_hunt(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 
 #endif

@@ -52,11 +52,11 @@ static const cli_option opt_record = {
 /* --report and --record of a finished comparison; 0 or CLI_EXIT_INPUT. */
 static int compare_outputs(const char *opath, const char *cpath, const char *report,
                            const char *record, const gp_fcheck_report *r,
-                           const gp_precision *prec) {
+                           const gp_precision *prec, const gp_dump_verdict *v) {
     char err[GP_IDX_ERRLEN] = "";
     int status = 0;
     if (report) {
-        json_t *j = json_report(r, prec);
+        json_t *j = json_report(r, prec, v);
         json_object_set_new(j, "oracle", json_string(opath));
         json_object_set_new(j, "candidate", json_string(cpath));
         status = cli_write_json(j, report);
@@ -103,11 +103,24 @@ static int compare_run(const char *opath, const char *cpath, const char *report,
     gp_dump_compare_opts opts;
     gp_precision prec_t[GP_DUMP_MAX_TENSORS];
     gp_fcheck_report *r = NULL;
+    gp_network *net = NULL;
+    gsl_matrix *X = NULL, *Y = NULL;
+    gp_regularization reg;
+    gp_dump_verdict v;
+    char err[GP_IDX_ERRLEN] = "";
     int status = read_dumps(opath, cpath, &o, &cd);
     if (status)
         return status;
     gp_dump_compare_opts_default(&opts);
     opts.n_worst = worst;
+    opts.verdict = &v;
+    /* The oracle dump's inputs: the certified rule's bounds are computed from them. */
+    if (gp_dump_read_inputs(opath, &net, &X, &Y, &reg, err, sizeof err) == 0) {
+        opts.net = net;
+        opts.X = X;
+        opts.Y = Y;
+        opts.reg = &reg;
+    }
     for (size_t i = 0; have_prec && i < GP_DUMP_MAX_TENSORS; i++)
         opts.precision[i] = (int)prec;
     if (gp_dump_compare(&o, &cd, &opts, &r, prec_t))
@@ -120,19 +133,21 @@ static int compare_run(const char *opath, const char *cpath, const char *report,
                               ? gp_precision_name(have_prec ? prec : GP_FLOAT64)
                           : n32 == r->n_tensors ? "float32"
                                                 : "mixed (see each tensor)";
-        printf(
-            "compare %s (oracle) with %s: %s tolerances%s, %zu values in %zu tensors\n",
-            opath, cpath, how, have_prec ? "" : " (inferred per tensor)", r->n_checked,
-            r->n_tensors);
-        print_report(stdout, r, prec_t, "oracle", "candidate");
-        printf("%s\n", r->n_failed ? "DISAGREE" : "agree");
-        status = compare_outputs(opath, cpath, report, record, r, prec_t);
+        printf("compare %s (oracle) with %s: %s %s%s, %zu values in %zu tensors\n", opath,
+               cpath, how, v.certified ? "bounds" : "tolerances",
+               have_prec ? "" : " (inferred per tensor)", r->n_checked, r->n_tensors);
+        print_report(stdout, r, prec_t, &v, "oracle", "candidate");
+        printf("%s\n", verdict_word(r, &v));
+        status = compare_outputs(opath, cpath, report, record, r, prec_t, &v);
         if (!status)
             status = r->n_failed ? 1 : 0;
     }
     gp_fcheck_report_free(r);
     gp_dump_free(&o);
     gp_dump_free(&cd);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
     return status;
 }
 
@@ -159,14 +174,22 @@ int cmd_compare(int argc, char **argv) {
         ".npy files in the layout of '" CLI_NAME
         " oracle'), tensor by tensor. dW and db\n"
         "of every layer are required; cost, z, a and delta are compared when present.\n"
-        "An entry agrees when |candidate - oracle| <= atol + rtol max(|c|, |o|) +\n"
-        "stol scale, scale = max |oracle| over its tensor, with atol = 8 eps,\n"
-        "rtol = 4 sqrt(eps), stol = 64 eps for the unit roundoff eps of the precision\n"
-        "(float64: 1.8e-15, 6.0e-8, 1.4e-14; float32: 9.5e-7, 1.4e-3, 7.6e-6).\n"
+        "The certified rule (doc/bounds.md), from the network, x, y and lambda, l1, n\n"
+        "the oracle's dump carries: an entry DISAGREES when |candidate - oracle|\n"
+        "exceeds the worst-case rounding bound of a correct implementation in its\n"
+        "precision plus the oracle's own (no such implementation could produce it),\n"
+        "AGREES within the probabilistic bound, and is INCONCLUSIVE between the two\n"
+        "(reported, exit 0). The first disagreeing tensor is diagnosed (summed instead\n"
+        "of averaged, sigma' missing, weight decay on the biases, a sample dropped...).\n"
+        "When the bounds do not model the network (a hidden activation other than\n"
+        "sigmoid), the fixed rule decides: |c - o| <= atol + rtol max(|c|, |o|) +\n"
+        "stol scale, scale = max |oracle| over its tensor, atol = 8 eps, rtol =\n"
+        "4 sqrt(eps), stol = 64 eps for the unit roundoff eps of the precision.\n"
         "ORACLE must be the oracle's dump: when only CANDIDATE carries the oracle's\n"
         "mark (meta.json, or \"format\": \"gradproof-oracle\"), the arguments are\n"
         "taken to be swapped and compare stops (exit 1).\n"
-        "Exit status: 0 agreement, 1 disagreement or usage error, 2 unusable input.\n",
+        "Exit status: 0 agreement (or inconclusive), 1 disagreement or usage error,\n"
+        "2 unusable input.\n",
         args,
         sizeof args / sizeof args[0],
         2,

@@ -18,9 +18,12 @@ static const struct {
     {"oracle", cmd_oracle, "write reference cost, z, a, delta, dW, db of a network"},
     {"compare", cmd_compare, "compare another implementation's dump with the oracle's"},
     {"replay", cmd_replay, "reproduce the verdict of a failure record"},
+    {"hunt", cmd_hunt, "property-test another implementation on random cases"},
     {"train", cmd_train, "train a network on MNIST with mini-batch SGD (network2.py)"},
     {"evaluate", cmd_evaluate, "accuracy and confusion matrix of a saved network"},
     {"slowdown", cmd_slowdown, "the single-neuron learning-slowdown experiment (ch. 3)"},
+    {"sweep", cmd_sweep,
+     "train a grid of settings x seeds (on MPI ranks); seed-noise tests"},
 };
 
 static int usage(FILE *out) {

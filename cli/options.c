@@ -78,10 +78,9 @@ const cli_option cli_opt_activation = {
     0,
     0,
     NULL,
-    "sigmoid",
     NULL,
-    "hidden activation: sigmoid, tanh, relu, leaky-relu[:ALPHA], softplus or identity; "
-    "one for every hidden layer, or a comma list with one per hidden layer",
+    NULL,
+    "hidden activation: sigmoid, tanh, relu, leaky-relu[:ALPHA], softplus or identity",
     "leaky-relu's ALPHA (slope for z < 0) is at least 0 and below 1, default 0.01; at "
     "the "
     "kink z = 0 relu' = 0 and leaky-relu' = ALPHA, as in PyTorch"};

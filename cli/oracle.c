@@ -11,6 +11,7 @@
 #include <gradproof/idx.h>
 #include <gradproof/netio.h>
 
+#include "mpi.h" /* the CLI's layer (cli/mpi.h) */
 #include "report.h"
 
 /* ---- oracle ---- */
@@ -21,7 +22,9 @@ static const cli_option opt_net =
     OPT("net", CLI_STRING, "FILE",
         "network in network2.py's JSON (sizes, weights, biases, cost: QuadraticCost, "
         "CrossEntropyCost or a gradproof name)",
-        NULL);
+        "an optional \"activations\" list gives each hidden layer's activation (sigmoid, "
+        "tanh, relu, leaky-relu[:ALPHA], softplus, identity); without it every hidden "
+        "layer is sigmoid");
 static const cli_option opt_x =
     OPT("x", CLI_STRING, "FILE",
         "inputs (n_0 x m), samples as columns: .npy (float64, float32 or uint8) or JSON "
@@ -188,12 +191,39 @@ static int load_inputs(const oracle_inputs *in, const gp_network *net, gsl_matri
     return 0;
 }
 
-/* --self-check: the dump's dW, db against gsl_deriv_central through the oracle. */
+/* The numerical derivatives of every parameter (gp_oracle_numeric), on rank 0; under
+ * mpirun -np K rank r computes parameters n r / K .. n (r + 1) / K - 1 and rank 0
+ * gathers them in rank order, which is parameter order. *num is NULL on other ranks.
+ * Collective. Returns 0, or 1 after printing an error. */
+static int numeric_sharded(gp_oracle *o, const gp_fcheck_opts *opts, size_t n,
+                           double **num) {
+    size_t k = (size_t)cli_mpi_size(), r = (size_t)cli_mpi_rank();
+    size_t lo = n * r / k, hi = n * (r + 1) / k, len = 0;
+    double *mine = malloc((hi > lo ? 2 * (hi - lo) : 1) * sizeof *mine);
+    char *all = NULL;
+    int st = !mine || gp_oracle_numeric(o, opts, lo, hi, mine, NULL);
+    if (cli_mpi_any(st) ||
+        cli_mpi_gather((const char *)mine, 2 * (hi - lo) * sizeof *mine, &all, &len))
+        st = 1;
+    free(mine);
+    if (!st && r == 0 && len != 2 * n * sizeof **num)
+        st = 1;
+    *num = st ? NULL : (double *)all;
+    if (st)
+        free(all);
+    return st;
+}
+
+/* --self-check: the dump's dW, db against gsl_deriv_central through the oracle; the
+ * costly numerical half spread over MPI ranks, the verdicts rank 0's
+ * (gp_oracle_check_given), so the report is the single process's for any K. */
 static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                           const gp_regularization *reg, const gp_dump *d) {
     gp_gradient *g = gp_gradient_alloc(net);
     gp_fcheck_report *r = gp_oracle_report_alloc(net);
+    gp_oracle *o = gp_oracle_alloc(net, X, Y, reg);
     gp_fcheck_opts opts;
+    double *num = NULL;
     int status = 0;
     gp_oracle_opts_default(&opts, GP_FLOAT64);
     for (size_t l = 1; g && l <= net->p.L; l++) {
@@ -204,14 +234,17 @@ static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_
         gsl_vector_view col = gsl_matrix_column(d->t[gp_dump_find(d, nm)], 0);
         gsl_vector_memcpy(g->b[l - 1], &col.vector);
     }
-    if (!g || !r || gp_oracle_check_network(net, X, Y, reg, g, &opts, r))
+    if (cli_mpi_any(!g || !r || !o) || numeric_sharded(o, &opts, net->p.n_params, &num) ||
+        (cli_mpi_rank() == 0 && gp_oracle_check_given(o, g, &opts, num, r)))
         status = input_error("oracle: self-check could not run");
-    else {
+    else if (cli_mpi_rank() == 0) {
         printf("self-check: %zu parameters against gsl_deriv_central, %zu failed, "
                "max rel err %.3g\n",
                r->n_checked, r->n_failed, r->max_rel_error);
         status = r->n_failed ? 1 : 0;
     }
+    free(num);
+    gp_oracle_free(o);
     gp_fcheck_report_free(r);
     gp_gradient_free(g);
     return status;
@@ -247,16 +280,18 @@ static int oracle_run(const oracle_args *o) {
     gp_dump d;
     char err[GP_IDX_ERRLEN] = "";
     gp_dump_init(&d, 1);
-    if (gp_netio_load(o->net, &net, err, sizeof err))
-        return input_error(err);
+    int status = gp_netio_load(o->net, &net, err, sizeof err) ? input_error(err) : 0;
     const oracle_inputs in = {o->net,    o->x,     o->y,    o->images,
                               o->labels, o->first, o->last, o->rows};
-    int status = load_inputs(&in, net, &X, &Y);
+    if (!status)
+        status = load_inputs(&in, net, &X, &Y);
     if (!status && gp_dump_compute(net, X, Y, &o->reg, &d))
         status = input_error("oracle: the dump could not be computed");
-    if (!status && o->self_check)
+    /* Under mpirun the ranks check together only if every one has its inputs. */
+    if (o->self_check && !cli_mpi_any(status))
         status = run_self_check(net, X, Y, &o->reg, &d);
-    if (!status &&
+    /* Under mpirun only rank 0 writes. */
+    if (!status && cli_mpi_rank() == 0 &&
         (o->out ? gp_dump_write_json(o->out, &d, net, X, Y, &o->reg, err, sizeof err)
                 : gp_dump_write_dir(o->outdir, &d, net, X, Y, &o->reg, err, sizeof err)))
         status = input_error(err);
@@ -305,5 +340,16 @@ int cmd_oracle(int argc, char **argv) {
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;
-    return oracle_check_args(&o) ? 1 : oracle_run(&o);
+    if (oracle_check_args(&o) || cli_mpi_init(&argc, &argv))
+        return 1;
+    /* Every rank loads the same inputs and would print the same errors: rank 0 does. */
+    if (cli_mpi_rank() != 0 && !freopen("/dev/null", "w", stderr))
+        return 1;
+    st = oracle_run(&o);
+    /* The job's status: rank 0's verdict, or any rank's error. */
+    st = cli_mpi_any(st == CLI_EXIT_INPUT) ? CLI_EXIT_INPUT
+         : cli_mpi_any(st != CLI_EXIT_OK)  ? CLI_EXIT_FAIL
+                                           : CLI_EXIT_OK;
+    cli_mpi_finalize();
+    return st;
 }

@@ -41,7 +41,10 @@ static int replay_compare(const char *path, const gp_record *rec, const char *cp
             return cli_input_error(NULL, "%s", err);
         }
     }
-    s = gp_record_replay_compare(rec, cpath ? &cd : NULL, opts, &r, prec);
+    gp_dump_verdict v;
+    gp_dump_compare_opts ro = *opts;
+    ro.verdict = &v;
+    s = gp_record_replay_compare(rec, cpath ? &cd : NULL, &ro, &r, prec);
     gp_dump_free(&o);
     gp_dump_free(&cd);
     if (s) {
@@ -52,7 +55,7 @@ static int replay_compare(const char *path, const gp_record *rec, const char *cp
     printf("replay %s: compare record, %s%s, %zu values in %zu tensors\n", path,
            cpath ? "fresh candidate " : "recorded entries", cpath ? cpath : "",
            r->n_checked, r->n_tensors);
-    print_report(stdout, r, prec, "oracle", "candidate");
+    print_report(stdout, r, prec, &v, "oracle", "candidate");
     printf("%s\n", r->n_failed ? "still fails" : "now passes");
     s = r->n_failed ? 1 : 0;
     gp_fcheck_report_free(r);

@@ -8,12 +8,17 @@
 
 #include "cli.h"
 
-/* The per-tensor table (with each tensor's precision when prec is not NULL), the worst
- * offenders and the first disagreement in computation order. */
+/* The per-tensor table (with each tensor's precision when prec is not NULL, its
+ * certified verdict when v is certified), the worst offenders, the first disagreement
+ * in computation order, the rule that decided and the diagnosis. */
 void print_report(FILE *f, const gp_fcheck_report *r, const gp_precision *prec,
-                  const char *ref_name, const char *cand_name);
-/* The same as JSON (verdict, per-tensor summary, worst offenders). */
-json_t *json_report(const gp_fcheck_report *r, const gp_precision *prec);
+                  const gp_dump_verdict *v, const char *ref_name, const char *cand_name);
+/* The same as JSON (verdict, per-tensor summary, worst offenders, diagnosis). */
+json_t *json_report(const gp_fcheck_report *r, const gp_precision *prec,
+                    const gp_dump_verdict *v);
+/* "agree", "inconclusive" or "DISAGREE": v's verdict when certified, else the fixed
+ * rule's (r->n_failed). */
+const char *verdict_word(const gp_fcheck_report *r, const gp_dump_verdict *v);
 /* Write v with the library's atomic writer; 0 or CLI_EXIT_INPUT (message printed). */
 int cli_write_json(const json_t *v, const char *path);
 

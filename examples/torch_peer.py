@@ -2,17 +2,36 @@
 """A peer implementation in PyTorch: the same network as nn.Linear layers, gradients by
 autograd, dumped in the oracle's layout (a directory of .npy files).
 
-    torch_peer.py DUMP_DIR OUT_DIR [--dtype float64|float32]
+    torch_peer.py DUMP_DIR OUT_DIR [--dtype float64|float32] [--activation NAME[,NAME..]]
 
 Reads network.json, x.npy, y.npy and meta.json from an oracle dump and writes cost.npy,
 z1.npy, a1.npy, delta1.npy (dC_x/dz^l per sample: autograd's dC/dz^l times m), dW1.npy,
-db1.npy, ... computed in the given dtype."""
+db1.npy, ... computed in the given dtype. The hidden layers use torch.nn's modules for the
+network file's "activations" (sigmoid if absent) or --activation's (one name for every
+hidden layer, or one per hidden layer): Sigmoid, Tanh, ReLU, LeakyReLU(ALPHA) for
+leaky-relu[:ALPHA] or {"name": "leaky-relu", "alpha": ALPHA}, Softplus, Identity."""
 import json
 import os
 import sys
 
 import numpy as np
 import torch
+
+MODULES = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU,
+           "leaky-relu": torch.nn.LeakyReLU, "softplus": torch.nn.Softplus,
+           "identity": torch.nn.Identity}
+
+
+def module(spec):
+    """torch.nn's module for one activation spec of the network file."""
+    if isinstance(spec, dict):
+        name, alpha = spec["name"], spec.get("alpha", 0.01)
+    else:
+        name, _, alpha = spec.partition(":")
+        alpha = float(alpha) if alpha else 0.01
+    if name not in MODULES:
+        sys.exit("torch_peer.py: unknown activation %r (one of %s)" % (spec, ", ".join(MODULES)))
+    return MODULES[name](alpha) if name == "leaky-relu" else MODULES[name]()
 
 
 def main(argv):
@@ -32,14 +51,23 @@ def main(argv):
             lin.weight.copy_(torch.tensor(w, dtype=dtype))
             lin.bias.copy_(torch.tensor(b, dtype=dtype).reshape(-1))
         layers.append(lin)
+    L = len(layers)
+    override = argv[argv.index("--activation") + 1] if "--activation" in argv else None
+    specs = override.split(",") if override else net.get("activations", ["sigmoid"] * (L - 1))
+    if len(specs) == 1:
+        specs = specs * (L - 1)
+    if len(specs) != L - 1:
+        sys.exit("torch_peer.py: %d activations for %d hidden layers" % (len(specs), L - 1))
+    hidden = [module(s) for s in specs]
     zs, acts = [], []
     a = x
     for l, lin in enumerate(layers):
         z = lin(a)
         z.retain_grad()
         zs.append(z)
-        last = l == len(layers) - 1
-        if not last or cost in ("QuadraticCost", "CrossEntropyCost", "quadratic", "cross-entropy"):
+        if l < L - 1:
+            a = hidden[l](z)
+        elif cost in ("QuadraticCost", "CrossEntropyCost", "quadratic", "cross-entropy"):
             a = torch.sigmoid(z)
         elif cost == "log-likelihood":
             a = torch.softmax(z, dim=1)

@@ -9,7 +9,9 @@
 #include "internal.h"
 
 /* sigma(z) = 1/(1+e^{-z}). For z < 0 use e^{z}/(1+e^{z}) so that e^{-z} never
- * overflows; both forms are exact rearrangements. */
+ * overflows; both forms are exact rearrangements (proofs/Stable.v sigma_code_exact).
+ * In binary64 within 6u of sigma(z), u = 2^-53 (proofs/FloatBounds.v
+ * sigmoid_fl_error). */
 double gp_sigmoid(double z) {
     if (z >= 0)
         return 1.0 / (1.0 + exp(-z));
@@ -18,13 +20,17 @@ double gp_sigmoid(double z) {
 }
 
 /* sigma'(z) = sigma(z)(1 - sigma(z)): SPEC identity 1; proofs/Sigmoid.v sigma_derivative.
- * 1 - sigma(z) = sigma(-z) avoids cancellation when sigma(z) is near 1. */
+ * 1 - sigma(z) = sigma(-z) avoids cancellation when sigma(z) is near 1
+ * (proofs/Stable.v sigma'_product_form); within 14u (proofs/FloatBounds.v
+ * sigmoid_prime_fl_error). */
 double gp_sigmoid_prime(double z) {
     return gp_sigmoid(z) * gp_sigmoid(-z);
 }
 
 /* softplus(z) = ln(1 + e^z) = max(z, 0) + ln(1 + e^{-|z|}): the exponent is never
- * positive, so nothing overflows, and log1p keeps the small tail accurate. */
+ * positive, so nothing overflows, and log1p keeps the small tail accurate
+ * (proofs/Stable.v softplus_stable); within 9u (proofs/FloatBounds.v
+ * softplus_fl_error). */
 double gp_softplus(double z) {
     return (z > 0 ? z : 0.0) + log1p(exp(-fabs(z)));
 }
@@ -231,7 +237,9 @@ const gp_activation gp_activation_tanh = {"tanh", tanh_f, tanh_df, tanh_f_n, 0.0
 
 /* Leaky ReLU f(z) = z (z > 0), alpha z (z <= 0); ReLU is alpha = 0. f'(z) = 1 for z > 0,
  * alpha for z <= 0: at the kink z = 0 the convention is the left derivative (PyTorch's:
- * relu'(0) = 0, leaky_relu'(0) = alpha). Branch-free selects, so the loop vectorises. */
+ * relu'(0) = 0, leaky_relu'(0) = alpha). Branch-free selects, so the loop vectorises.
+ * Proved: proofs/Activations.v leaky_derivative, relu_derivative (z != 0),
+ * leaky_prime_0_is_left, relu_prime_0_is_left (the kink), relu_no_derivative_at_0. */
 static double leaky_f(const gp_activation *act, double z) {
     return z > 0 ? z : act->alpha * z;
 }
@@ -275,7 +283,8 @@ static void softplus_f_n(const gp_activation *act, const double *z, double *a, d
 const gp_activation gp_activation_softplus = {"softplus", softplus_f, sigmoid_f,
                                               softplus_f_n, 0.0};
 
-/* identity: f = z, f' = 1 (a linear hidden layer). */
+/* identity: f = z, f' = 1 (a linear hidden layer; proofs/Activations.v
+ * identity_derivative). */
 static double identity_f(const gp_activation *act, double z) {
     (void)act;
     return z;

@@ -184,7 +184,10 @@ int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_works
  * + alpha delta^l 1 for rows [r0, r1) (BP4, BP3; proofs/Backprop.v bp4_hidden_weight,
  * bp4_output_weight, bp3_hidden_bias, bp3_output_bias), summed over the batch by one
  * dgemm and one dgemv; the batch cost's gradient is the mean
- * (minibatch_gradient_is_mean). Layer 1 reads the dense input X. */
+ * (minibatch_gradient_is_mean). Any depth: proofs/Deep.v bp4_weight_any_depth,
+ * bp3_bias_any_depth; all parameters at once: proofs/Joint.v backprop_joint_gradient.
+ * The fused decay, shrink and batch term are w - eta dJ/dw: proofs/Regularization.v
+ * sgd_fused_weight_update, sgd_step_any_depth. Layer 1 reads the dense input X. */
 static void update_layer(const gpi_step *st, size_t l, size_t r0, size_t r1) {
     size_t h = r1 - r0, m = st->m;
     gp_params *T = st->T;
@@ -230,7 +233,8 @@ static int output_error(const gp_network *net, const gsl_matrix *Y,
 
 /* BP2: delta^{l-1} = ((W^l)^T delta^l) ⊙ f'(z^{l-1}), with f'(z^{l-1}) as the forward
  * pass left it in w->sp (the hidden activation's batch form); proofs/Backprop.v
- * bp2_hidden_error. */
+ * bp2_hidden_error; any depth, any activation differentiable at z^{l-1}:
+ * proofs/Activations.v bp2_any_activation. */
 static void hidden_error(const gp_network *net, size_t l, gp_backprop_workspace *w,
                          size_t m) {
     gsl_matrix_view D = cols(w->delta[l - 1], m);
@@ -245,6 +249,9 @@ static void hidden_error(const gp_network *net, size_t l, gp_backprop_workspace 
     }
 }
 
+/* Layers 2..L of one step: BP1 for any cost with a gradient (proofs/Deep.v
+ * bp1_output_error_any_cost), BP2 at any depth (proofs/Deep.v
+ * bp2_hidden_error_any_depth), and the updates of update_layer. */
 int gpi_step_upper(const gpi_step *st) {
     const gp_network *net = st->net;
     size_t L = net->p.L, m = st->m;
@@ -345,7 +352,8 @@ static int check_reg(const gp_regularization *reg) {
     return reg ? gpi_reg_check(reg->lambda, reg->l1) : GSL_SUCCESS;
 }
 
-/* L2: (lambda/2n) sum w^2; L1: (lambda_1/n) sum |w|. Biases are not regularised. */
+/* L2: (lambda/2n) sum w^2; L1: (lambda_1/n) sum |w|. Biases are not regularised.
+ * The regularised batch cost J of proofs/Regularization.v regularised_batch_gradient. */
 double gp_regularization_cost(const gp_network *net, const gp_regularization *reg,
                               size_t n) {
     if (reg == NULL || (reg->lambda == 0 && reg->l1 == 0))
@@ -366,7 +374,9 @@ double gp_regularization_cost(const gp_network *net, const gp_regularization *re
     return reg->lambda / (2.0 * (double)nn) * s2 + reg->l1 / (double)nn * s1;
 }
 
-/* d/dw of the terms above: (lambda/n) w + (lambda_1/n) sgn(w). */
+/* d/dw of the terms above: (lambda/n) w + (lambda_1/n) sgn(w) (proofs/Regularization.v
+ * l2_derivative, l1_derivative_away_from_0); sgn(0) = 0 is a subgradient of |w| at 0,
+ * not a derivative (proofs/Regularization.v l1_subgradient_at_0). */
 int gp_regularization_gradient(const gp_network *net, const gp_regularization *reg,
                                size_t n, gp_gradient *grad) {
     int status = check_reg(reg);

@@ -97,8 +97,10 @@ static double xent_fn_a(const gsl_vector *a, const gsl_vector *y) {
 
 /* From z: ln sigma(z) = -softplus(-z) and ln(1 - sigma(z)) = -softplus(z)
  * (proofs/CrossEntropy.v xent_sigmoid_softplus), so
- * C_x = sum_j [y_j softplus(-z_j) + (1-y_j) softplus(z_j)], finite for every finite z
- * (the naive form gives ln 0 = -inf once sigma(z) rounds to 0 or 1, near |z| = 37). */
+ * C_x = sum_j [y_j softplus(-z_j) + (1-y_j) softplus(z_j)] (proofs/Stable.v
+ * xent_fn_z_form), finite for every finite z (the naive form gives ln 0 = -inf once
+ * sigma(z) rounds to 0 or 1, near |z| = 37). One term is within 13u for y in [0,1]
+ * (proofs/FloatBounds.v xent_term_fl_error). */
 static double xent_fn_z(const gsl_vector *z, const gsl_vector *y) {
     double s = 0;
     for (size_t j = 0; j < z->size; j++) {
@@ -152,7 +154,9 @@ static double ll_fn_a(const gsl_vector *a, const gsl_vector *y) {
 /* -ln a_j = logsumexp(z) - z_j, finite for every finite z (e^{z} alone overflows at
  * z > 709). When z_j is the maximum, -ln a_j = log1p(sum_{k != j} e^{z_k - z_j}) keeps
  * full relative accuracy for a confident, correct output (the difference form would
- * round e^{-700} to 0); otherwise every term is at least of order z_max - z_j. */
+ * round e^{-700} to 0); otherwise every term is at least of order z_max - z_j.
+ * Both forms are exact: proofs/Stable.v neg_log_softmax_log1p, proofs/Stable.v
+ * neg_log_softmax_lse. */
 static double neg_log_softmax(const gsl_vector *z, size_t j, double zmax, double lse) {
     double zj = gsl_vector_get(z, j);
     if (zj < zmax)
@@ -190,7 +194,8 @@ static int ll_dfda(const gsl_vector *a, const gsl_vector *y, gsl_vector *g) {
 /* delta^L = a - e_y  [81, 82, 84]: the softmax Jacobian a_j(1[j=k] - a_k) contracted
  * with -y_k/a_k gives a_j sum_k y_k - y_j = a_j - y_j when sum y = 1;
  * proofs/OutputError.v output_error_loglik_softmax (Jacobian: proofs/Softmax.v
- * softmax_jacobian). */
+ * softmax_jacobian); for any target with sum y = 1: proofs/Stable.v
+ * output_grad_loglik_soft. */
 static int ll_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *y,
                     gsl_vector *delta) {
     GPI_CHECK_LEN(z->size, a->size);

@@ -16,6 +16,7 @@
 #include <gradproof/dump.h>
 #include <gradproof/gradproof.h>
 
+#include "internal.h"
 #include "ioutil.h"
 
 void gp_dump_init(gp_dump *d, size_t L) {
@@ -548,6 +549,10 @@ void gp_dump_compare_opts_default(gp_dump_compare_opts *opts) {
     for (size_t i = 0; i < GP_DUMP_MAX_TENSORS; i++)
         opts->precision[i] = GP_DUMP_INFER;
     opts->n_worst = 10;
+    opts->net = NULL;
+    opts->X = opts->Y = NULL;
+    opts->reg = NULL;
+    opts->verdict = NULL;
 }
 
 /* float32 when every value is a float32 value (widened from a float32 array). */
@@ -561,29 +566,122 @@ static gp_precision infer_precision(const gsl_matrix *M) {
     return GP_FLOAT32;
 }
 
-/* One tensor: scale = max |o| over finite values, then every entry by the pass rule. */
+/* max |o| over the tensor's finite values: the report's scale (the fixed rule's stol
+ * term; shown by the certified rule). */
+static double tensor_scale(const gsl_matrix *O) {
+    double scale = 0;
+    for (size_t i = 0; i < O->size1; i++)
+        for (size_t j = 0; j < O->size2; j++) {
+            double v = gsl_matrix_get(O, i, j);
+            if (isfinite(v))
+                scale = fmax(scale, fabs(v));
+        }
+    return scale;
+}
+
+/* The fixed rule on one tensor: every entry by the pass rule. */
 static void compare_tensor(gp_fcheck_report *r, size_t t, const gsl_matrix *O,
                            const gsl_matrix *C, const gp_fcheck_opts *opts) {
-    double scale = 0;
     size_t cols = O->size2, len = O->size1 * cols;
-    for (size_t k = 0; k < len; k++) {
-        double v = gsl_matrix_get(O, k / cols, k % cols);
-        if (isfinite(v))
-            scale = fmax(scale, fabs(v));
-    }
-    gp_fcheck_set_scale(r, t, scale);
     for (size_t k = 0; k < len; k++)
         gp_fcheck_add(r, opts, t, k, gsl_matrix_get(C, k / cols, k % cols),
                       gsl_matrix_get(O, k / cols, k % cols), 0.0);
+}
+
+/* The certified rule's bounds: b64 serves a float64 candidate and the oracle's own
+ * error (the float64 model), b32 a float32 candidate (only if need32). Returns 1 when
+ * certified, 0 when the fixed rule must decide (v->reason says why), or a negative
+ * GSL status. */
+static int certify_bounds(const gp_dump_compare_opts *opts, int need32, gp_bounds **b64,
+                          gp_bounds **b32, gp_dump_verdict *v) {
+    gp_bounds_model m64, m32;
+    *b64 = *b32 = NULL;
+    if (!opts || !opts->net || !opts->X || !opts->Y) {
+        snprintf(v->reason, sizeof v->reason, "no inputs: the fixed rule");
+        return 0;
+    }
+    gp_bounds_model_init(&m64, "float64");
+    gp_bounds_model_init(&m32, "float32");
+    *b64 = gp_bounds_alloc(opts->net, opts->X->size2);
+    *b32 = need32 ? gp_bounds_alloc(opts->net, opts->X->size2) : NULL;
+    if (!*b64 || (need32 && !*b32))
+        return -GSL_ENOMEM;
+    int st = gp_bounds_compute(opts->net, opts->X, opts->Y, opts->reg, &m64, *b64);
+    if (!st && need32)
+        st = gp_bounds_compute(opts->net, opts->X, opts->Y, opts->reg, &m32, *b32);
+    if (st == GSL_EUNIMPL)
+        snprintf(v->reason, sizeof v->reason,
+                 "the bounds do not model this network (hidden activation): the fixed "
+                 "rule");
+    v->prob_fail = st ? 0 : (*b64)->prob_fail;
+    if (!st && need32)
+        v->prob_fail = fmax(v->prob_fail, (*b32)->prob_fail);
+    return st == GSL_EUNIMPL ? 0 : st ? -st : 1;
+}
+
+/* The overall verdict and the diagnosis of the first disagreeing tensor. */
+static void certify_summary(const gp_dump_compare_opts *opts, const gp_dump *cand,
+                            const size_t *slot, gp_dump_verdict *v) {
+    v->verdict = GP_VERDICT_AGREE;
+    for (size_t q = 0; q < v->n; q++) {
+        const gp_verdict_counts *c = &v->t[q].counts;
+        v->t[q].verdict = c->n_disagree       ? GP_VERDICT_DISAGREE
+                          : c->n_inconclusive ? GP_VERDICT_INCONCLUSIVE
+                                              : GP_VERDICT_AGREE;
+        v->n_agree += c->n_agree;
+        v->n_inconclusive += c->n_inconclusive;
+        v->n_disagree += c->n_disagree;
+        if (v->t[q].verdict > v->verdict)
+            v->verdict = v->t[q].verdict;
+    }
+    for (size_t q = 0; q < v->n; q++)
+        if (v->t[q].verdict == GP_VERDICT_DISAGREE) {
+            gp_diag *d = gp_diag_alloc(opts->net, opts->X, opts->Y, opts->reg);
+            if (d)
+                gp_diag_tensor(d, v->t[q].name, cand->t[slot[q]], 0, &v->diagnosis);
+            gp_diag_free(d);
+            break;
+        }
+}
+
+/* Every compared tensor by the certified rule (b64, b32) or, without them, the fixed
+ * rule of its precision p[q]. */
+static int compare_all(const gp_dump *o, const gp_dump *cand, const size_t *slot,
+                       const gp_precision *p, size_t n_worst, const gp_bounds *b64,
+                       const gp_bounds *b32, gp_fcheck_report *r, gp_dump_verdict *v) {
+    for (size_t q = 0; q < r->n_tensors; q++) {
+        size_t i = slot[q];
+        gp_fcheck_set_scale(r, q, tensor_scale(o->t[i]));
+        if (b64 == NULL) {
+            gp_fcheck_opts fo;
+            gp_fcheck_opts_compare(&fo, p[q]);
+            fo.n_worst = n_worst;
+            compare_tensor(r, q, o->t[i], cand->t[i], &fo);
+            continue;
+        }
+        gp_dump_tensor_verdict *t = &v->t[q];
+        snprintf(t->name, sizeof t->name, "%s", o->name[i]);
+        t->precision = p[q];
+        int st =
+            gpi_bounds_compare_tensor(p[q] == GP_FLOAT32 ? b32 : b64, b64, o->name[i],
+                                      cand->t[i], o->t[i], &t->counts, r, q, n_worst);
+        if (st)
+            return st;
+    }
+    return GSL_SUCCESS;
 }
 
 int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
                     const gp_dump_compare_opts *opts, gp_fcheck_report **report,
                     gp_precision *precision) {
     gp_tensor_range t[GP_DUMP_MAX_TENSORS];
-    size_t slot[GP_DUMP_MAX_TENSORS], nt = 0, total = 0;
+    gp_precision p[GP_DUMP_MAX_TENSORS];
+    size_t slot[GP_DUMP_MAX_TENSORS], nt = 0, total = 0, n32 = 0;
+    gp_dump_verdict mine, *v = opts && opts->verdict ? opts->verdict : &mine;
+    gp_bounds *b64, *b32;
     *report = NULL;
     memset(t, 0, sizeof t); /* kind and layer unused: dump tensors are named */
+    memset(v, 0, sizeof *v);
     if (o->n != cand->n)
         GSL_ERROR("the dumps have different numbers of layers", GSL_EBADLEN);
     for (size_t i = 0; i < o->n; i++) {
@@ -597,22 +695,29 @@ int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
         t[nt].length = o->t[i]->size1 * o->t[i]->size2;
         t[nt].cols = o->t[i]->size2 > 1 ? o->t[i]->size2 : 0;
         total += t[nt].length;
+        int want = opts ? opts->precision[i] : GP_DUMP_INFER;
+        p[nt] = want == GP_DUMP_INFER ? infer_precision(cand->t[i]) : (gp_precision)want;
+        n32 += p[nt] == GP_FLOAT32;
+        if (precision != NULL)
+            precision[nt] = p[nt];
         slot[nt++] = i;
     }
-    *report = gp_fcheck_report_alloc(t, nt);
-    if (*report == NULL)
-        GSL_ERROR("out of memory", GSL_ENOMEM);
-    for (size_t q = 0; q < nt; q++) {
-        size_t i = slot[q];
-        int want = opts ? opts->precision[i] : GP_DUMP_INFER;
-        gp_precision p =
-            want == GP_DUMP_INFER ? infer_precision(cand->t[i]) : (gp_precision)want;
-        gp_fcheck_opts fo;
-        gp_fcheck_opts_compare(&fo, p);
-        fo.n_worst = opts ? opts->n_worst : 10;
-        compare_tensor(*report, q, o->t[i], cand->t[i], &fo);
-        if (precision != NULL)
-            precision[q] = p;
+    int c = certify_bounds(opts, n32 > 0, &b64, &b32, v);
+    *report = c < 0 ? NULL : gp_fcheck_report_alloc(t, nt);
+    int st = c < 0 ? -c : *report ? GSL_SUCCESS : GSL_ENOMEM;
+    v->certified = c == 1;
+    v->n = v->certified ? nt : 0;
+    if (!st)
+        st = compare_all(o, cand, slot, p, opts ? opts->n_worst : 10, c == 1 ? b64 : NULL,
+                         b32, *report, v);
+    if (!st && v->certified)
+        certify_summary(opts, cand, slot, v);
+    gp_bounds_free(b64);
+    gp_bounds_free(b32);
+    if (st) {
+        gp_fcheck_report_free(*report);
+        *report = NULL;
+        GSL_ERROR("compare: the bounds or the report could not be computed", st);
     }
     return GSL_SUCCESS;
 }

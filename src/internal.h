@@ -40,6 +40,18 @@ typedef int (*gpi_coord_deriv)(void *ctx, size_t coord, const gp_fcheck_opts *op
 int gpi_check_tensor(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t t,
                      const size_t *idx, size_t k, const gsl_vector *analytic,
                      gpi_coord_deriv deriv, void *ctx);
+/* Fold one comparison whose allowance was decided elsewhere into the report (the one
+ * tally of gp_fcheck_add): it passed when pass is 1; score = error / allowed. */
+void gpi_fcheck_add_allowed(gp_fcheck_report *r, size_t n_worst, size_t tensor,
+                            size_t index, double analytic, double numeric, double abserr,
+                            double allowed, int pass);
+/* gp_bounds_compare_tensor, also folding each entry into report tensor t (if rep is not
+ * NULL) with allowance bw + bo, passing unless the verdict is disagree. */
+#include <gradproof/bounds.h>
+int gpi_bounds_compare_tensor(const gp_bounds *bc, const gp_bounds *bo, const char *name,
+                              const gsl_matrix *cand, const gsl_matrix *oracle,
+                              gp_verdict_counts *out, gp_fcheck_report *rep, size_t t,
+                              size_t n_worst);
 /* The initial step for parameter w: h, or |w|/4 for a weight under L1, so that the
  * stencil (which reaches w +- h) stays on one side of the kink of |w| at 0. */
 double gpi_l1_step(double h, double w, int is_w, const gp_regularization *reg);

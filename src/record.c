@@ -324,6 +324,12 @@ int gp_record_replay_compare(const gp_record *rec, const gp_dump *cand,
         ro = *opts;
     else
         gp_dump_compare_opts_default(&ro);
+    if (ro.net == NULL) { /* the record's inputs: the certified rule, as compare */
+        ro.net = rec->net;
+        ro.X = rec->X;
+        ro.Y = rec->Y;
+        ro.reg = &rec->reg;
+    }
     gp_dump_init(&mine, o.L);
     if (cand == NULL) {
         ro.n_worst = GP_GRADCHECK_MAX_WORST;

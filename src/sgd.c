@@ -29,7 +29,9 @@ int gpi_sgd_coefficients(const gp_sgd_params *p, size_t m, double *alpha, double
         return status;
     *decay = 1.0 - p->eta * p->lambda / (double)p->n;
     *alpha = -p->eta / (double)m;
-    /* the L1 step eta l1/n sgn(W), taken before the scaling by decay, so divided by it */
+    /* the L1 step eta l1/n sgn(W), taken before the scaling by decay, so divided by it;
+     * decay (w - shrink sgn w) + alpha S = w - eta dJ/dw (proofs/Regularization.v
+     * sgd_fused_weight_update) */
     *shrink = p->eta * p->l1 / (double)p->n / *decay;
     return GSL_SUCCESS;
 }

@@ -804,21 +804,6 @@ START_TEST(test_activation_mutants_rejected) {
 }
 END_TEST
 
-/* Put unit j of hidden layer l on its kink for sample i: b^l_j -= z^l_ji, repeated
- * until the forward pass gives z = off exactly (off = 0) or near (off != 0). Returns
- * 1 when z^l_ji == off exactly. */
-static int place_on_kink(tu_case *c, size_t l, size_t j, size_t i, double off) {
-    for (int it = 0; it < 6; it++) {
-        ck_assert_int_eq(gp_feedforward(c->net, c->X, c->w), GSL_SUCCESS);
-        double z = gsl_matrix_get(c->w->z[l - 1], j, i);
-        if (z == off)
-            return 1;
-        double *b = gsl_vector_ptr(c->net->p.b[l - 1], j);
-        *b -= z - off;
-    }
-    return 0;
-}
-
 /* f'(0) = 1 (ReLU's and leaky ReLU's, alpha kept below 0): the convention PyTorch does
  * not use, a mutant that differs only on kinks. */
 static double mut_df_at0(const gp_activation *a, double z) {
@@ -854,8 +839,11 @@ START_TEST(test_kinks_on_purpose) {
         size_t l = tu_int(r, 1, c->net->p.L - 1);
         double off =
             i % 2 ? (tu_int(r, 0, 1) ? 1 : -1) * tu_log_uniform(r, 1e-9, 1e-5) : 0.0;
-        int all_exact = place_on_kink(c, l, tu_int(r, 0, c->net->p.sizes[l] - 1),
-                                      tu_int(r, 0, c->m - 1), off);
+        int all_exact;
+        ck_assert_int_eq(gp_case_place_kink(c->net, c->X, l,
+                                            tu_int(r, 0, c->net->p.sizes[l] - 1),
+                                            tu_int(r, 0, c->m - 1), off, &all_exact),
+                         GSL_SUCCESS);
         size_t kinks_here = 0;
         for (int f = 0; f < GP_N_FORMULAS; f++) {
             gp_fcheck_opts opts;

@@ -262,6 +262,130 @@ START_TEST(test_dump_compare_finiteness) {
 }
 END_TEST
 
+/* ---- the certified rule (bounds.h) through gp_dump_compare ---- */
+
+/* opts with a case's inputs, so that the certified rule decides. */
+static void certified_opts(gp_dump_compare_opts *opts, const tu_case *c,
+                           const gp_regularization *reg, gp_dump_verdict *v) {
+    gp_dump_compare_opts_default(opts);
+    opts->net = c->net;
+    opts->X = c->X;
+    opts->Y = c->Y;
+    opts->reg = reg;
+    opts->verdict = v;
+}
+
+/* The oracle's own values agree entry by entry, and rounded to float32 (each tensor
+ * then judged as float32) nothing disagrees; a sum-not-mean candidate (dW, db times m)
+ * disagrees, the report's failures are exactly the disagreeing entries, the first is
+ * dW^L and the diagnosis names the factor m. Without inputs the fixed rule decides. */
+START_TEST(test_dump_compare_certified_verdicts) {
+    tu_case *c = random_case(500 + (size_t)_i, gp_cost_types[_i % tu_n_costs()]);
+    size_t m = c->X->size2;
+    gp_regularization reg = {_i % 2 ? 0.5 : 0, _i % 4 == 3 ? 0.1 : 0, 3 * m};
+    gp_dump o, cd;
+    gp_dump_compare_opts opts;
+    gp_dump_verdict v;
+    gp_fcheck_report *r;
+    ck_assert_int_eq(gp_dump_compute(c->net, c->X, c->Y, &reg, &o), 0);
+    certified_opts(&opts, c, &reg, &v);
+    copy_dump(&o, &cd);
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), 0);
+    ck_assert_int_eq(v.certified, 1);
+    ck_assert_int_eq(v.verdict, GP_VERDICT_AGREE);
+    ck_assert_uint_eq(v.n_agree, r->n_checked);
+    ck_assert_int_eq(v.diagnosis.kind, GP_DIAG_NONE);
+    gp_fcheck_report_free(r);
+    for (size_t i = 0; i < cd.n; i++)
+        for (size_t k = 0; k < cd.t[i]->size1 * cd.t[i]->size2; k++)
+            cd.t[i]->data[k] = (double)(float)cd.t[i]->data[k];
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), 0);
+    ck_assert_msg(v.n_disagree == 0 && r->n_failed == 0, "%s", c->desc);
+    ck_assert_int_eq(v.t[0].precision, GP_FLOAT32);
+    gp_fcheck_report_free(r);
+    gp_dump_free(&cd);
+    copy_dump(&o, &cd);
+    for (size_t l = 1; l <= o.L; l++) {
+        char w[8], b[8];
+        snprintf(w, sizeof w, "dW%zu", l);
+        snprintf(b, sizeof b, "db%zu", l);
+        gsl_matrix_scale(cd.t[gp_dump_find(&o, w)], (double)m);
+        gsl_matrix_scale(cd.t[gp_dump_find(&o, b)], (double)m);
+    }
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), 0);
+    ck_assert_int_eq(v.verdict, GP_VERDICT_DISAGREE);
+    ck_assert_uint_gt(v.n_disagree, 0);
+    ck_assert_uint_eq(r->n_failed, v.n_disagree);
+    char first[8];
+    snprintf(first, sizeof first, "dW%zu", o.L);
+    ck_assert_str_eq(v.diagnosis.tensor, first);
+    ck_assert_msg(v.diagnosis.kind == GP_DIAG_SCALE && fabs(v.diagnosis.param - m) < 1e-6,
+                  "%s: %s", c->desc, v.diagnosis.text);
+    gp_fcheck_report_free(r);
+    opts.net = NULL;
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), 0);
+    ck_assert_int_eq(v.certified, 0);
+    ck_assert(strlen(v.reason) > 0);
+    gp_fcheck_report_free(r);
+    gp_dump_free(&o);
+    gp_dump_free(&cd);
+    tu_case_free(c);
+}
+END_TEST
+
+/* The thresholds are the bounds themselves: z1[0][0] of a [40,3,2] network (inner
+ * products of 40 terms, so the probabilistic bound bp is below the worst case bw)
+ * moved halfway between bp + bo and bw + bo is inconclusive and passes, by
+ * 1.01 (bw + bo) disagrees and fails with the report's `allowed` = bw + bo, by
+ * 0.99 (bp + bo) agrees. */
+START_TEST(test_dump_compare_certified_thresholds) {
+    size_t sizes[3] = {40, 3, 2}, m = 5;
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
+    gsl_matrix *X = gsl_matrix_alloc(40, m), *Y = gsl_matrix_alloc(2, m);
+    gsl_rng *g = tu_rng_for_case(0xB0B0, (size_t)_i);
+    ck_assert_int_eq(gp_network_init(net, GP_INIT_LARGE, g), 0);
+    for (size_t k = 0; k < 40 * m; k++)
+        X->data[k] = gsl_rng_uniform(g) - 0.5;
+    for (size_t k = 0; k < 2 * m; k++)
+        Y->data[k] = gsl_rng_uniform(g);
+    gp_bounds_model md;
+    gp_bounds *b = gp_bounds_alloc(net, m);
+    gp_bounds_model_init(&md, "float64");
+    ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &md, b), 0);
+    double bw, bp;
+    ck_assert_int_eq(gp_bounds_entry(b, "z1", 0, 0, &bw, &bp), 0);
+    ck_assert_msg(bp < bw, "bp %g bw %g", bp, bw);
+    gp_dump o, cd;
+    gp_dump_compare_opts opts;
+    gp_dump_verdict v;
+    gp_fcheck_report *r;
+    tu_case c = {.net = net, .X = X, .Y = Y};
+    ck_assert_int_eq(gp_dump_compute(net, X, Y, NULL, &o), 0);
+    certified_opts(&opts, &c, NULL, &v);
+    /* bo = bw: the float64 candidate's bound is the oracle's own */
+    const double f[3] = {0.99 * (bp + bw), (bp + 3 * bw) / 2, 1.01 * 2 * bw};
+    const gp_verdict want[3] = {GP_VERDICT_AGREE, GP_VERDICT_INCONCLUSIVE,
+                                GP_VERDICT_DISAGREE};
+    for (int q = 0; q < 3; q++) {
+        copy_dump(&o, &cd);
+        *gsl_matrix_ptr(cd.t[0], 0, 0) += f[q];
+        ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), 0);
+        ck_assert_int_eq(v.t[0].verdict, want[q]);
+        ck_assert_int_eq(v.verdict, want[q]);
+        ck_assert_uint_eq(r->n_failed, q == 2);
+        ck_assert_double_eq_tol(r->worst[0].allowed, 2 * bw, 1e-6 * bw);
+        gp_fcheck_report_free(r);
+        gp_dump_free(&cd);
+    }
+    gp_dump_free(&o);
+    gp_bounds_free(b);
+    gsl_rng_free(g);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+}
+END_TEST
+
 /* ---- Errors ---- */
 
 static void write_text(const char *name, const char *text) {
@@ -440,6 +564,8 @@ static Suite *make_dump_suite(void) {
     tcase_add_loop_test(core, test_dump_compare_names_a_wrong_entry, 0, 8);
     tcase_add_loop_test(core, test_dump_compare_infers_precision_per_tensor, 0, 8);
     tcase_add_test(core, test_dump_compare_finiteness);
+    tcase_add_loop_test(core, test_dump_compare_certified_verdicts, 0, 8);
+    tcase_add_loop_test(core, test_dump_compare_certified_thresholds, 0, 4);
     tcase_add_loop_test(core, test_atomic_mode_and_cleanup, 0, 2);
     suite_add_tcase(s, core);
     tcase_add_checked_fixture(errs, setup, teardown);

@@ -163,6 +163,66 @@ START_TEST(test_oracle_check_names_wrong_entry) {
 }
 END_TEST
 
+/* Two reports are equal entry for entry (bitwise: same numbers in the same order). */
+static int reports_equal(const gp_fcheck_report *a, const gp_fcheck_report *b) {
+    if (a->n_checked != b->n_checked || a->n_failed != b->n_failed ||
+        a->n_worst != b->n_worst || a->n_tensors != b->n_tensors ||
+        memcmp(&a->max_abs_error, &b->max_abs_error, sizeof(double)) ||
+        memcmp(&a->max_rel_error, &b->max_rel_error, sizeof(double)) ||
+        memcmp(&a->sum_abs_numeric, &b->sum_abs_numeric, sizeof(double)) ||
+        memcmp(a->worst, b->worst, a->n_worst * sizeof a->worst[0]))
+        return 0;
+    for (size_t t = 0; t < a->n_tensors; t++) {
+        const gp_fcheck_tensor *x = &a->tensors[t], *y = &b->tensors[t];
+        if (x->n_checked != y->n_checked || x->n_failed != y->n_failed ||
+            memcmp(&x->scale, &y->scale, sizeof(double)) ||
+            memcmp(&x->max_abs_error, &y->max_abs_error, sizeof(double)) ||
+            memcmp(&x->max_rel_error, &y->max_rel_error, sizeof(double)) ||
+            memcmp(&x->max_score, &y->max_score, sizeof(double)))
+            return 0;
+    }
+    return 1;
+}
+
+/* The full check split in parameter ranges computed apart (as MPI ranks do in
+ * `oracle --self-check`) and judged together gives gp_oracle_check's report; a wrong
+ * entry is planted so that the report has failures. Control: one changed numerical
+ * derivative changes the report. */
+START_TEST(test_oracle_split_check_equals_whole) {
+    rcase c;
+    rcase_make(&c, gp_cost_types[_i % N_COSTS], 9900 + (unsigned long)_i);
+    size_t n = c.net->p.n_params, wrong = gsl_rng_uniform_int(c.rng, n);
+    gsl_vector_set(c.g->params, wrong, gsl_vector_get(c.g->params, wrong) * 1.01 + 1e-3);
+    gp_fcheck_opts opts;
+    gp_oracle_opts_default(&opts, GP_FLOAT64);
+    gp_oracle *o = gp_oracle_alloc(c.net, c.X, c.Y, &c.reg);
+    gp_fcheck_report *whole = gp_oracle_report_alloc(c.net),
+                     *split = gp_oracle_report_alloc(c.net);
+    double *num = malloc(2 * n * sizeof *num);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_ptr_nonnull(num);
+    ck_assert_int_eq(gp_oracle_check(o, c.g, &opts, whole, NULL), 0);
+    ck_assert_uint_ge(whole->n_failed, 1);
+    /* Three uneven ranges, the middle one possibly empty. */
+    size_t a = n / 3, b = a + (size_t)_i % (n - a + 1);
+    ck_assert_int_eq(gp_oracle_numeric(o, &opts, 0, a, num, NULL), 0);
+    ck_assert_int_eq(gp_oracle_numeric(o, &opts, a, b, num + 2 * a, NULL), 0);
+    ck_assert_int_eq(gp_oracle_numeric(o, &opts, b, n, num + 2 * b, NULL), 0);
+    ck_assert_int_eq(gp_oracle_check_given(o, c.g, &opts, num, split), 0);
+    ck_assert_msg(reports_equal(whole, split), "split at %zu, %zu of %zu", a, b, n);
+    num[2 * wrong] += 1e-3 * (1 + fabs(num[2 * wrong]));
+    gp_fcheck_report_reset(split);
+    ck_assert_int_eq(gp_oracle_check_given(o, c.g, &opts, num, split), 0);
+    ck_assert(!reports_equal(whole, split));
+    ck_assert_int_eq(gp_oracle_numeric(o, &opts, b, n + 1, num, NULL), GSL_EINVAL);
+    free(num);
+    gp_fcheck_report_free(whole);
+    gp_fcheck_report_free(split);
+    gp_oracle_free(o);
+    rcase_free(&c);
+}
+END_TEST
+
 /* The oracle and the generic full check (plain gsl_deriv_central on full forward
  * passes) agree. */
 START_TEST(test_oracle_agrees_with_generic_full_check) {
@@ -674,6 +734,7 @@ static Suite *make_oracle_suite(void) {
     tcase_add_loop_test(props, test_oracle_perturbed_cost_equals_total_cost, 0, n);
     tcase_add_loop_test(props, test_oracle_check_passes_right_gradient, 0, n);
     tcase_add_loop_test(props, test_oracle_check_names_wrong_entry, 0, n);
+    tcase_add_loop_test(props, test_oracle_split_check_equals_whole, 0, 2 * N_COSTS);
     tcase_add_loop_test(props, test_oracle_agrees_with_generic_full_check, 0,
                         2 * N_COSTS);
     tcase_add_loop_test(props, test_sampled_check_visits_every_tensor, 0, 2 * N_COSTS);

@@ -8,7 +8,22 @@ bad() { printf 'not ok - %s\n' "$1"; fail=1; }
 
 out=$("$GP" check --cases 5 --seed 7) && echo "$out" | grep -q 'cross-entropy' &&
     ! echo "$out" | grep -q FAIL && ok "check passes on 5 cases" || bad "check passes on 5 cases"
-[ "$(echo "$out" | grep -c ' ok$')" -eq 12 ] && ok "12 formula rows" || bad "12 formula rows"
+[ "$(echo "$out" | grep -c ' ok$')" -eq 72 ] && ok "72 rows: 4 costs x 6 activations x 3 formulas" ||
+    bad "72 rows"
+for act in sigmoid tanh relu leaky-relu softplus identity; do
+    [ "$(echo "$out" | awk -v a=$act '$2 == a' | grep -c ' ok$')" -eq 12 ] && ok "12 rows for $act" ||
+        bad "12 rows for $act"
+done
+# Kinks placed on purpose (cases 1 and 3 mod 4): relu's and leaky-relu's rows count
+# entries checked at a kink (the "at kink" column, third from the end), smooth ones none.
+kinks() { echo "$out" | awk -v a="$1" '$2 == a { n += $(NF - 2) } END { print n + 0 }'; }
+[ "$(kinks relu)" -gt 0 ] && [ "$(kinks leaky-relu)" -gt 0 ] && ok "relu/leaky rows: entries at a kink ($(kinks relu), $(kinks leaky-relu))" ||
+    bad "no entries at a kink (relu $(kinks relu), leaky-relu $(kinks leaky-relu))"
+[ "$(kinks tanh)" -eq 0 ] && [ "$(kinks sigmoid)" -eq 0 ] && ok "smooth rows: no kink entries" ||
+    bad "smooth rows report kinks"
+out=$("$GP" check --cases 4 --activation leaky-relu:0.3 --cost log-likelihood) &&
+    [ "$(echo "$out" | grep -c '^log-likelihood  *leaky-relu:0.3 .* ok$')" -eq 3 ] &&
+    ok "--activation leaky-relu:0.3 --cost log-likelihood: 3 rows" || bad "--activation leaky-relu:0.3 (said: $out)"
 "$GP" --version | grep -q '^gradproof ' && ok "--version" || bad "--version"
 "$GP" check --help | grep -q -- '--cases' && ok "check --help" || bad "check --help"
 
@@ -25,6 +40,9 @@ expect_error "invalid --cases '0'" check --cases 0
 expect_error "invalid --cases '-3'" check --cases -3
 expect_error "invalid --seed '1.5'" check --seed 1.5
 expect_error "invalid --cost 'hinge'" check --cost hinge
+expect_error "invalid --activation 'swish'" check --activation swish
+expect_error "invalid --activation 'relu,tanh': give one name" check --activation relu,tanh
+expect_error "invalid --activation 'leaky-relu:1.5'" check --activation leaky-relu:1.5
 # The message lists every accepted name, aliases included.
 err=$("$GP" check --cost hinge 2>&1 >/dev/null)
 for name in quadratic quadratic-linear cross-entropy log-likelihood QuadraticCost \

@@ -33,6 +33,19 @@ np.save(d + "/y.npy", y)
 PYEOF
 }
 
+# Both peers, in float64 and float32, on the dump in $T/oracle: compare agrees.
+peers_agree() { # label
+    for peer in numpy torch; do
+        for dt in float64 float32; do
+            rm -rf "$T/peer"
+            "$PY" "$EX/${peer}_peer.py" "$T/oracle" "$T/peer" --dtype $dt || { bad "$peer $dt ran ($1)"; continue; }
+            out=$("$GP" compare "$T/oracle" "$T/peer" 2>&1); st=$?
+            if [ $st -eq 0 ] && echo "$out" | grep -q "$dt \(bounds\|tolerances\)"; then ok "$peer $dt agrees ($1)"
+            else bad "$peer $dt agrees ($1): status $st"; echo "$out" | sed 's/^/# /'; fi
+        done
+    done
+}
+
 case_no=0
 for cost in QuadraticCost CrossEntropyCost log-likelihood quadratic-linear; do
     for reg in "" "--lambda 0.5 --l1 0.1 --n 50"; do
@@ -50,15 +63,7 @@ for cost in QuadraticCost CrossEntropyCost log-likelihood quadratic-linear; do
         if "$GP" oracle --net "$T/net.json" --x "$T/x.npy" --y "$T/y.npy" $reg --out-dir "$T/oracle" --self-check >/dev/null; then
             ok "oracle loads network2.py's save() output ($cost ${reg:-no reg})"
         else bad "oracle on network2.py's save() output ($cost ${reg:-no reg})"; continue; fi
-        for peer in numpy torch; do
-            for dt in float64 float32; do
-                rm -rf "$T/peer"
-                "$PY" "$EX/${peer}_peer.py" "$T/oracle" "$T/peer" --dtype $dt || { bad "$peer $dt ran"; continue; }
-                out=$("$GP" compare "$T/oracle" "$T/peer" 2>&1); st=$?
-                if [ $st -eq 0 ] && echo "$out" | grep -q "$dt tolerances"; then ok "$peer $dt agrees ($cost ${reg:-no reg})"
-                else bad "$peer $dt agrees ($cost ${reg:-no reg}): status $st"; echo "$out" | sed 's/^/# /'; fi
-            done
-        done
+        peers_agree "$cost ${reg:-no reg}"
     done
 done
 
@@ -72,8 +77,8 @@ for dt in float64 float32; do
     "$PY" "$EX/numpy_peer.py" "$T/oracle" "$T/peer" --dtype $dt --broken
     out=$("$GP" compare "$T/oracle" "$T/peer" --report "$T/report.json" --record "$T/record.json"); st=$?
     if [ $st -eq 1 ] && echo "$out" | grep -q 'first disagreement in computation order: delta3' &&
-        echo "$out" | grep -q '^delta3 .*FAIL' && echo "$out" | grep -q '^dW3 .*FAIL' &&
-        echo "$out" | grep -q '^z3 .*ok' && echo "$out" | grep -q '^cost .*ok'; then
+        echo "$out" | grep -q '^delta3 .*DISAGREE' && echo "$out" | grep -q '^dW3 .*DISAGREE' &&
+        echo "$out" | grep -q '^z3 .*agree' && echo "$out" | grep -q '^cost .*agree'; then
         ok "broken $dt peer caught, delta3 named first"
     else bad "broken $dt peer caught (status $st)"; echo "$out" | sed 's/^/# /'; fi
     "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); assert not r['agree'] and r['first_disagreement']=='delta3', r" "$T/report.json" &&
@@ -90,4 +95,74 @@ rm -rf "$T/peer"
 "$PY" "$EX/torch_peer.py" "$T/oracle" "$T/peer" --dtype float32
 "$GP" compare "$T/oracle" "$T/peer" --precision float64 >/dev/null; st=$?
 [ $st -eq 1 ] && ok "float32 peer fails float64 tolerances" || bad "float32 peer under float64 tolerances (status $st)"
+
+# Hidden activations (issue 11): the network file's "activations" reach both peers, and
+# per activation they agree with the oracle in float64 and float32. A peer using f for
+# f' in BP2 (numpy --broken=sigma-for-prime) is caught with delta2 named first (delta3
+# does not use a hidden f'); a peer told another activation (--activation) with a1.
+setacts() { # file activations-json cost
+    "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); d['activations']=json.loads(sys.argv[2]); d['cost']=sys.argv[3]; json.dump(d, open(sys.argv[1],'w'))" "$@"
+}
+k=0
+for acts in '["tanh","tanh"]' '["relu","relu"]' '["leaky-relu:0.2","leaky-relu:0.2"]' \
+    '["softplus","softplus"]' '["identity","identity"]' '["sigmoid",{"name":"relu"}]'; do
+    k=$((k + 1))
+    set -- QuadraticCost CrossEntropyCost log-likelihood quadratic-linear QuadraticCost log-likelihood
+    eval "cost=\${$k}"
+    "$PY" "$EX/network2_save.py" "$T/net.json" 6,5,4,3 QuadraticCost $((200 + k))
+    setacts "$T/net.json" "$acts" $cost
+    mkdata 6,5,4,3 $cost 7 $((200 + k))
+    rm -rf "$T/oracle"
+    if "$GP" oracle --net "$T/net.json" --x "$T/x.npy" --y "$T/y.npy" --lambda 0.5 --n 50 \
+        --out-dir "$T/oracle" --self-check >/dev/null; then ok "oracle self-check, activations $acts ($cost)"
+    else bad "oracle self-check, activations $acts ($cost)"; continue; fi
+    grep -q '"activations"' "$T/oracle/network.json" && ok "the dump's network.json keeps $acts" ||
+        bad "the dump's network.json keeps $acts"
+    peers_agree "activations $acts, $cost"
+    for dt in float64 float32; do
+        rm -rf "$T/peer"
+        "$PY" "$EX/numpy_peer.py" --broken=sigma-for-prime --dtype $dt "$T/oracle" "$T/peer"
+        out=$("$GP" compare "$T/oracle" "$T/peer"); st=$?
+        if [ $st -eq 1 ] && echo "$out" | grep -q 'first disagreement in computation order: delta2' &&
+            echo "$out" | grep -q '^delta3 .*ok' && echo "$out" | grep -q '^a2 .*ok'; then
+            ok "f for f' caught at delta2 ($dt, activations $acts)"
+        else bad "f for f' caught at delta2 ($dt, activations $acts): status $st"; echo "$out" | sed 's/^/# /'; fi
+    done
+done
+# --activation replaces the file's: a tanh network computed with relu disagrees at a1.
+"$PY" "$EX/network2_save.py" "$T/net.json" 6,5,4,3 QuadraticCost 301
+setacts "$T/net.json" '["tanh","tanh"]' QuadraticCost
+mkdata 6,5,4,3 QuadraticCost 7 301
+rm -rf "$T/oracle"
+"$GP" oracle --net "$T/net.json" --x "$T/x.npy" --y "$T/y.npy" --out-dir "$T/oracle" >/dev/null
+for peer in numpy torch; do
+    rm -rf "$T/peer"
+    "$PY" "$EX/${peer}_peer.py" "$T/oracle" "$T/peer" --activation relu
+    out=$("$GP" compare "$T/oracle" "$T/peer"); st=$?
+    [ $st -eq 1 ] && echo "$out" | grep -q 'first disagreement in computation order: a1' &&
+        ok "$peer --activation relu on a tanh network: a1 named" ||
+        { bad "$peer --activation relu on a tanh network (status $st)"; echo "$out" | sed 's/^/# /'; }
+done
+
+# A kink on purpose: hidden unit 2 of layer 1 has W1 row 2 = 0 and b1[2] = 0, so
+# z1[2] = 0 exactly for every sample. relu'(0) = 0 (PyTorch's convention): PyTorch
+# agrees in both precisions. (numpy_peer.py --broken=kink-convention is not yet shown
+# to be caught here; oracle --self-check is not kink-aware yet: gp_oracle_check_network
+# fails 7 of 74 parameters here, so it is not run on this case.)
+for acts in '["relu","relu"]' '["leaky-relu:0.1","leaky-relu:0.1"]'; do
+    "$PY" "$EX/network2_save.py" "$T/net.json" 6,5,4,3 QuadraticCost 401
+    setacts "$T/net.json" "$acts" CrossEntropyCost
+    "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); d['weights'][0][2]=[0.0]*6; d['biases'][0][2]=[0.0]; json.dump(d, open(sys.argv[1],'w'))" "$T/net.json"
+    mkdata 6,5,4,3 CrossEntropyCost 7 401
+    rm -rf "$T/oracle"
+    if "$GP" oracle --net "$T/net.json" --x "$T/x.npy" --y "$T/y.npy" --out-dir "$T/oracle" >/dev/null; then
+        ok "oracle with z1[2] = 0 exactly ($acts)"
+    else bad "oracle with z1[2] = 0 exactly ($acts)"; fi
+    for dt in float64 float32; do
+        rm -rf "$T/peer"
+        "$PY" "$EX/torch_peer.py" "$T/oracle" "$T/peer" --dtype $dt
+        "$GP" compare "$T/oracle" "$T/peer" >/dev/null && ok "torch $dt agrees at the kink ($acts)" ||
+            bad "torch $dt agrees at the kink ($acts)"
+    done
+done
 exit $fail

@@ -31,12 +31,5 @@ echo "$rows" | while IFS='|' read -r _ formula theorems cfuns tests _; do
         else echo "not ok - Check test $t not in tests/"; echo x >> "$tmpfail"; fi
     done
 done
-# Citations in the C sources: "proofs/File.v theorem_name".
-# (comment lines are joined first, so a name on the next line counts too)
-cat "$top"/src/*.c | tr '\n' ' ' | sed 's|  *\* *| |g' |
-    grep -o "proofs/[A-Za-z]*\\.v [a-z][A-Za-z0-9_']*" | sort -u | while read -r file th; do
-    if grep -Eq "^(Theorem|Lemma|Corollary|Proposition) $th( |$)" "$top/$file"; then
-        echo "ok - src cites $file $th"
-    else echo "not ok - src cites $th, which is not in $file"; echo x >> "$tmpfail"; fi
-done
+# (Citations "proofs/File.v name" in src/ and the docs: tests/doc-names.sh.)
 [ ! -s "$tmpfail" ]

@@ -22,6 +22,8 @@
 #define GRADPROOF_DUMP_H
 
 #include <gradproof/backprop.h>
+#include <gradproof/bounds.h>
+#include <gradproof/diagnose.h>
 #include <gradproof/gradcheck.h>
 #include <gradproof/network.h>
 
@@ -88,23 +90,59 @@ int gp_dump_matrix_read(const char *path, unsigned flags, gsl_matrix **out, char
 
 /* ---- the compare rule ---- */
 
+/* The certified verdict of one compared tensor (gradproof/bounds.h). */
+typedef struct {
+    char name[32];
+    gp_precision precision; /* the candidate precision its bounds are for */
+    gp_verdict verdict;     /* disagree if any entry does, else inconclusive if any */
+    gp_verdict_counts counts;
+} gp_dump_tensor_verdict;
+
+/* The certified verdict of a comparison: per tensor, overall, and the diagnosis of the
+ * first disagreeing tensor in computation order. */
+typedef struct {
+    int certified; /* 1: the bounds decided (inputs given and modelled), else the fixed
+                      rule did and nothing below is set */
+    gp_verdict verdict;
+    size_t n; /* tensors, in the report's order */
+    gp_dump_tensor_verdict t[GP_DUMP_MAX_TENSORS];
+    size_t n_agree, n_inconclusive, n_disagree; /* entries, over all tensors */
+    double prob_fail;       /* the probabilistic bounds' failure probability bound */
+    gp_diagnosis diagnosis; /* GP_DIAG_NONE when nothing disagrees or fits */
+    char reason[128];       /* why not certified ("" when certified) */
+} gp_dump_verdict;
+
 #define GP_DUMP_INFER (-1)
 typedef struct {
     /* Per oracle slot: GP_FLOAT64, GP_FLOAT32 or GP_DUMP_INFER: float32 when every
      * candidate value of that tensor is a float32 value (as from a float32 array). */
     int precision[GP_DUMP_MAX_TENSORS];
     size_t n_worst; /* worst offenders kept, <= GP_GRADCHECK_MAX_WORST */
+    /* The inputs the oracle dump was computed from (gp_dump_read_inputs): with net, X
+     * and Y the certified rule decides; reg may be NULL. NULL: the fixed rule. */
+    const gp_network *net;
+    const gsl_matrix *X, *Y;
+    const gp_regularization *reg;
+    gp_dump_verdict *verdict; /* if not NULL, receives the certified verdict */
 } gp_dump_compare_opts;
 
-/* Infer every precision, keep 10 worst offenders. */
+/* Infer every precision, keep 10 worst offenders, no inputs (the fixed rule). */
 void gp_dump_compare_opts_default(gp_dump_compare_opts *opts);
 
-/* Compare cand with the oracle o, every tensor cand has: entry by entry with
- * gp_fcheck_opts_compare of that tensor's precision (atol 8 eps + rtol 4 sqrt(eps)
- * max(|c|, |o|) + stol 64 eps scale), scale = max |o| over the tensor's finite
- * values. *report (new; gp_fcheck_report_free) has one tensor per compared slot in
- * computation order; precision (if not NULL, GP_DUMP_MAX_TENSORS entries) receives
- * the precision used for each report tensor. The verdict is (*report)->n_failed == 0.
+/* Compare cand with the oracle o, every tensor cand has; *report (new;
+ * gp_fcheck_report_free) has one tensor per compared slot in computation order;
+ * precision (if not NULL, GP_DUMP_MAX_TENSORS entries) receives the precision used
+ * for each report tensor. The verdict is (*report)->n_failed == 0.
+ * The certified rule, when opts gives the inputs: an entry fails when |c - o| exceeds
+ * the worst-case bound of an implementation in its tensor's precision plus the
+ * oracle's own (gp_bounds_verdict; the report's `allowed`); opts->verdict receives
+ * agree / inconclusive / disagree per entry and tensor and the diagnosis
+ * (gp_diag_tensor) of the first disagreeing tensor. When the bounds do not model the
+ * network (GSL_EUNIMPL: a hidden activation other than sigmoid) the fixed rule decides
+ * and verdict->reason says why.
+ * The fixed rule: gp_fcheck_opts_compare of the tensor's precision (atol 8 eps +
+ * rtol 4 sqrt(eps) max(|c|, |o|) + stol 64 eps scale), scale = max |o| over the
+ * tensor's finite values.
  * GSL_EBADLEN if a candidate tensor's shape differs from the oracle's. */
 int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
                     const gp_dump_compare_opts *opts, gp_fcheck_report **report,

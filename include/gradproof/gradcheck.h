@@ -279,6 +279,15 @@ void gp_case_fill_target(gsl_rng *r, const gp_cost_type *cost, gsl_vector *y);
 int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opts,
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, double *scale);
 
+/* Move hidden unit j of layer l (1 <= l < L, a kinked activation: ReLU, leaky ReLU)
+ * to z^l_ji = kink + off for sample i (column i of X) by shifting its bias b^l_j,
+ * checked through gp_feedforward (rounding may need a second round; at most 6).
+ * *exact = 1 if z^l_ji equals kink + off exactly. Other samples' z^l_j move by the same
+ * shift. GSL_EINVAL for a unit, layer or sample that does not exist or a layer without
+ * a kink, GSL_ENOMEM. */
+int gp_case_place_kink(gp_network *net, const gsl_matrix *X, size_t l, size_t j, size_t i,
+                       double off, int *exact);
+
 #ifdef __cplusplus
 }
 #endif

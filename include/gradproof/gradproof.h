@@ -5,10 +5,13 @@
 #include <gradproof/activation.h>
 #include <gradproof/atomic.h>
 #include <gradproof/backprop.h>
+#include <gradproof/bounds.h>
 #include <gradproof/checkpoint.h>
 #include <gradproof/cost.h>
+#include <gradproof/diagnose.h>
 #include <gradproof/dump.h>
 #include <gradproof/gradcheck.h>
+#include <gradproof/hunt.h>
 #include <gradproof/idx.h>
 #include <gradproof/netio.h>
 #include <gradproof/network.h>

@@ -50,6 +50,19 @@ gp_fcheck_report *gp_oracle_report_alloc(const gp_network *net);
 int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate,
                     const gp_fcheck_opts *opts, gp_fcheck_report *r, size_t *n_evals);
 
+/* The full check in two parts, so that its costly half can be spread over processes.
+ * gp_oracle_numeric: the numerical derivatives gp_oracle_check compares with, of
+ * parameters lo..hi-1 (num[2(i - lo)] the derivative, num[2(i - lo) + 1] its error
+ * estimate; 2(hi - lo) doubles). Each depends on its parameter alone, so ranges computed
+ * apart join into those of one full check. GSL_EINVAL for a range outside n_params.
+ * gp_oracle_check_given: gp_oracle_check's verdicts from those derivatives (num holds
+ * all 2 n_params values, by parameter index): the same report, entry for entry. */
+int gp_oracle_numeric(gp_oracle *o, const gp_fcheck_opts *opts, size_t lo, size_t hi,
+                      double *num, size_t *n_evals);
+int gp_oracle_check_given(const gp_oracle *o, const gp_gradient *candidate,
+                          const gp_fcheck_opts *opts, const double *num,
+                          gp_fcheck_report *r);
+
 /* Convenience: allocate an oracle, check, free. */
 int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X,
                             const gsl_matrix *Y, const gp_regularization *reg,

@@ -30,7 +30,10 @@ class gp_regularization(C.Structure):
 
 
 class gp_dump_compare_opts(C.Structure):
-    _fields_ = [("precision", C.c_int * GP_DUMP_MAX_TENSORS), ("n_worst", C.c_size_t)]
+    # net, X, Y, reg, verdict: the certified rule's inputs and result (NULL: fixed rule)
+    _fields_ = [("precision", C.c_int * GP_DUMP_MAX_TENSORS), ("n_worst", C.c_size_t),
+                ("net", C.c_void_p), ("X", C.c_void_p), ("Y", C.c_void_p),
+                ("reg", C.c_void_p), ("verdict", C.c_void_p)]
 
 
 class gp_fcheck_opts(C.Structure):

@@ -72,7 +72,8 @@ class Network:
             raise ValueError(f"activations: {len(acts)} names, expected {L - 1} "
                              "(one per hidden layer)")
         for i, a in enumerate(acts):
-            if not isinstance(a, str) or not lib.gp_activation_lookup(a.encode()):
+            # "leaky-relu:ALPHA" is checked by the name here, the slope when loaded
+            if not isinstance(a, str) or not lib.gp_activation_lookup(a.split(":")[0].encode()):
                 raise ValueError(f"activations[{i}]: unknown activation {a!r}")
         self.activations = acts
 
@@ -132,12 +133,7 @@ class _CNet:
         err = C.create_string_buffer(_ERRLEN)
         if lib.gp_netio_load_string(raw, len(raw), C.byref(p), err, _ERRLEN):
             raise ValueError(err.value.decode())
-        self.p = p
-        if isinstance(self.src, Network):
-            for l, a in enumerate(self.src.activations, start=1):
-                if lib.gp_network_set_activation(p, l, lib.gp_activation_lookup(a.encode())):
-                    lib.gp_network_free(p)
-                    raise ValueError(f"activations[{l - 1}]: {a!r} refused")
+        self.p = p  # the activations came with the JSON (to_json), leaky slopes too
         return self
 
     def __exit__(self, *exc):

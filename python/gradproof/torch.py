@@ -63,7 +63,9 @@ def from_module(model, cost):
     W = [lin.weight.detach().double().cpu().numpy() for lin, _ in pairs]
     b = [lin.bias.detach().double().cpu().numpy() for lin, _ in pairs]
     sizes = [W[0].shape[1]] + [w.shape[0] for w in W]
-    acts = [_HIDDEN[type(a)] for _, a in pairs[:-1]]
+    # LeakyReLU's slope travels as "leaky-relu:ALPHA" (the network file's spelling).
+    acts = [f"leaky-relu:{a.negative_slope!r}" if isinstance(a, nn.LeakyReLU)
+            else _HIDDEN[type(a)] for _, a in pairs[:-1]]
     return Network(sizes, W, b, cost, acts)
 
 

@@ -132,6 +132,28 @@ def test_torch_l1_and_weight_decay(dtype):
     assert sorted(t["name"] for t in rep.tensors if t["failed"]) == ["db1", "db2"], str(rep)
 
 
+@pytest.mark.parametrize("act", [torch.nn.Tanh(), torch.nn.ReLU(), torch.nn.LeakyReLU(0.3),
+                                 torch.nn.Softplus(), torch.nn.Identity()])
+def test_torch_hidden_activations(act):
+    """Every hidden activation passes against the oracle; LeakyReLU's own slope reaches
+    it (with the default 0.01 in its place, dW1 and db1 would disagree)."""
+    torch.manual_seed(3)
+    model = torch.nn.Sequential(torch.nn.Linear(5, 4), act, torch.nn.Linear(4, 3),
+                                torch.nn.Sigmoid()).double()
+    x, y = torch.randn(6, 5, dtype=torch.float64), torch.rand(6, 3, dtype=torch.float64)
+    rep = gt.check(model, x, y, cost="cross-entropy")
+    assert rep.ok, str(rep)
+    if isinstance(act, torch.nn.LeakyReLU):
+        net = gt.from_module(model, "cross-entropy")
+        assert net.activations == ["leaky-relu:0.3"]
+        net.activations = ["leaky-relu"]
+        ref = gradproof.oracle(net, x.numpy(), y.numpy(), rows=True)
+        good = gradproof.oracle(gt.from_module(model, "cross-entropy"), x.numpy(), y.numpy(),
+                                rows=True)
+        rep = gradproof.compare(good, ref)
+        assert not rep.ok and "dW1" in [t["name"] for t in rep.tensors if t["failed"]], str(rep)
+
+
 @pytest.mark.parametrize("out", [None, torch.nn.Identity()])
 def test_torch_quadratic_linear(out):
     """A linear output layer (the model ends with Linear, or Linear + Identity) with the

@@ -1,0 +1,92 @@
+/* gradproof/hunt.h: property tests of another implementation (`gradproof hunt`).
+ *
+ * Case i of a hunt is drawn from a generator seeded by (seed, i) alone
+ * (gp_hunt_case), so cases can be dealt to workers by index. Each case is written as
+ * network.json, x.npy, y.npy and meta.json (lambda, l1, n) into DIR/case; the candidate
+ * command runs with the input and output directories ("{in}" and "{out}" in its
+ * arguments, else appended), with a timeout; its dump (cost.npy, z1.npy, ..., dW1.npy,
+ * db1.npy: the oracle's names, dW and db required) is judged entry by entry by the
+ * certified rule (bounds.h: gp_bounds_compare_tensor). A failing case is shrunk
+ * (gp_shrink_case, re-running the candidate) while it fails the same way, written to
+ * DIR/failure (the case and hunt.json) and its first disagreeing tensor diagnosed
+ * (diagnose.h). The library prints nothing: the result says what happened.
+ * Plain structs, for ctypes. */
+#ifndef GRADPROOF_HUNT_H
+#define GRADPROOF_HUNT_H
+
+#include <gradproof/backprop.h>
+#include <gradproof/diagnose.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    size_t cases;             /* cases to draw [100] */
+    unsigned long seed;       /* [1] */
+    double time_budget;       /* stop drawing after this many seconds (0: none) [0] */
+    double timeout;           /* seconds per candidate run [60] */
+    const gp_cost_type *cost; /* NULL: a random cost per case [NULL] */
+    const char *precision; /* "float64", "float32", "bfloat16", "float16"; NULL: float32
+                              when every value it writes is a float32 value [NULL] */
+    size_t n_sizes;        /* > 0: every case has these layer sizes [0: random] */
+    size_t sizes[GP_MAX_LAYERS];
+    size_t batch;        /* samples per case with sizes [10] */
+    size_t max_width;    /* widest layer of a random case [10] */
+    size_t shrink_evals; /* candidate runs while shrinking [500] */
+    int regularise;      /* 1: half the cases draw lambda, l1, n [1] */
+    const char *dir;     /* working directory (created) ["hunt.out"] */
+} gp_hunt_opts;
+
+void gp_hunt_opts_default(gp_hunt_opts *opts);
+
+typedef enum {
+    GP_HUNT_AGREE,    /* every case agreed */
+    GP_HUNT_DISAGREE, /* an entry beyond the worst-case bound, or a wrong shape */
+    GP_HUNT_CRASH,    /* non-zero exit or a signal */
+    GP_HUNT_TIMEOUT,  /* killed after opts->timeout */
+    GP_HUNT_GARBAGE   /* output missing or unreadable */
+} gp_hunt_kind;
+
+/* "agree", "disagree", "crash", "timeout", "garbage". */
+const char *gp_hunt_kind_name(gp_hunt_kind k);
+
+typedef struct {
+    gp_hunt_kind kind;   /* of the failing case; GP_HUNT_AGREE when none failed */
+    size_t n_cases;      /* cases run */
+    size_t runs;         /* candidate runs in all */
+    double seconds;      /* wall time of the cases (not the shrinking) */
+    size_t failing_case; /* its index (with the seed, it redraws the case) */
+    char found[256];     /* the failing case as drawn: "sizes [3,2,4] m=12 ..." */
+    char detail[256];    /* what failed there */
+    size_t shrink_steps; /* accepted shrinking changes */
+    size_t shrink_runs;  /* candidate runs while shrinking */
+    int shrink_stopped;  /* 1: the run budget ended the shrinking */
+    char minimal[256];   /* the minimal case */
+    char minimal_detail[256];
+    char tensor[32];        /* the minimal case's failing tensor, if any */
+    gp_diagnosis diagnosis; /* of that tensor (GP_DIAG_NONE: none fits, or no tensor) */
+    char record[4096];      /* DIR/failure, or "" when it could not be written */
+} gp_hunt_result;
+
+/* Draw case `index` of a hunt: the network, inputs, targets and regularisation
+ * (caller frees). GSL_ENOMEM, GSL_EINVAL for bad sizes. */
+int gp_hunt_case(const gp_hunt_opts *opts, size_t index, gp_network **net, gsl_matrix **X,
+                 gsl_matrix **Y, gp_regularization *reg);
+
+/* Run the hunt with candidate command argv[0..argc) (argv[0] found on PATH). Returns
+ * GSL_SUCCESS whatever the candidate did (res->kind says), or a status when the hunt
+ * itself could not run (the directory, memory; res->detail says why). */
+int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
+                gp_hunt_result *res);
+
+/* Run the candidate once on the case in dir (a failure record, or any directory with
+ * network.json, x.npy, y.npy, meta.json) and judge it: res->kind, detail, tensor,
+ * diagnosis. GSL_EINVAL (unreadable case; res->detail says why). */
+int gp_hunt_replay(const char *dir, const gp_hunt_opts *opts, char *const *argv,
+                   size_t argc, gp_hunt_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

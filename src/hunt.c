@@ -1,0 +1,533 @@
+/* hunt.c: property tests of another implementation (gradproof/hunt.h). Case i is drawn
+ * from a generator seeded by (seed, i) alone; the candidate runs as a child process with
+ * a timeout; its dump is judged by the certified rule (bounds.h); a failing case is
+ * shrunk (gp_shrink_case), recorded in DIR/failure and diagnosed (diagnose.h). */
+#define _POSIX_C_SOURCE 200809L
+#include <config.h>
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <jansson.h>
+
+#include <gradproof/gradproof.h>
+#include <gradproof/hunt.h>
+
+/* What one run of the candidate on one case gave. */
+typedef gp_hunt_kind run_kind;
+#define RUN_AGREE GP_HUNT_AGREE
+#define RUN_DISAGREE GP_HUNT_DISAGREE
+#define RUN_CRASH GP_HUNT_CRASH
+#define RUN_TIMEOUT GP_HUNT_TIMEOUT
+#define RUN_GARBAGE GP_HUNT_GARBAGE
+
+const char *gp_hunt_kind_name(gp_hunt_kind k) {
+    static const char *n[] = {"agree", "disagree", "crash", "timeout", "garbage"};
+    return k <= GP_HUNT_GARBAGE ? n[k] : "unknown";
+}
+#define run_kind_name gp_hunt_kind_name
+
+typedef struct {
+    char *const *argv; /* CMD ARGS... */
+    size_t argc;
+    const char *dir;
+    double timeout;
+    const char *precision; /* a format name, or NULL: inferred per case */
+    gp_regularization reg; /* of the current case (meta.json) */
+    size_t runs;           /* candidate runs so far */
+    /* the last run's details */
+    run_kind kind;
+    char tensor[32];
+    char detail[256];
+} hunter;
+
+/* ---- the case on disk ---- */
+
+static int write_case(const char *dir, const gp_network *net, const gsl_matrix *X,
+                      const gsl_matrix *Y, const gp_regularization *reg, char *err,
+                      size_t len) {
+    char p[4096];
+    if (mkdir(dir, 0755) && errno != EEXIST) {
+        snprintf(err, len, "cannot create '%s': %s", dir, strerror(errno));
+        return 1;
+    }
+    snprintf(p, sizeof p, "%s/network.json", dir);
+    if (gp_netio_save(net, p, err, len))
+        return 1;
+    snprintf(p, sizeof p, "%s/x.npy", dir);
+    if (gp_npy_write_matrix(p, X, err, len))
+        return 1;
+    snprintf(p, sizeof p, "%s/y.npy", dir);
+    if (gp_npy_write_matrix(p, Y, err, len))
+        return 1;
+    snprintf(p, sizeof p, "%s/meta.json", dir);
+    FILE *f = fopen(p, "w");
+    if (!f ||
+        fprintf(f, "{\"lambda\": %.17g, \"l1\": %.17g, \"n\": %zu}\n", reg->lambda,
+                reg->l1, reg->n ? reg->n : X->size2) < 0 ||
+        fclose(f)) {
+        snprintf(err, len, "cannot write '%.300s': %s", p, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+static void clear_dir(const char *dir) {
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        return;
+}
+
+/* ---- running the candidate ---- */
+
+/* Run CMD with {in}/{out} substituted (or appended); RUN_AGREE here means "ran". */
+static run_kind run_command(hunter *h, char *in, char *out) {
+    char **av = calloc(h->argc + 3, sizeof *av);
+    size_t n = 0;
+    int subst = 0;
+    for (size_t i = 0; i < h->argc; i++) {
+        subst |= !strcmp(h->argv[i], "{in}") || !strcmp(h->argv[i], "{out}");
+        av[n++] = !strcmp(h->argv[i], "{in}")    ? in
+                  : !strcmp(h->argv[i], "{out}") ? out
+                                                 : h->argv[i];
+    }
+    if (!subst) {
+        av[n++] = in;
+        av[n++] = out;
+    }
+    char log[4096];
+    snprintf(log, sizeof log, "%s/candidate.log", h->dir);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
+            _exit(126);
+        execvp(av[0], av);
+        _exit(127);
+    }
+    free(av);
+    h->runs++;
+    if (pid < 0) {
+        snprintf(h->detail, sizeof h->detail, "fork failed: %s", strerror(errno));
+        return RUN_CRASH;
+    }
+    int st = 0;
+    struct timespec t0, now, nap = {0, 2000000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (waitpid(pid, &st, WNOHANG) == 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - t0.tv_sec) + 1e-9 * (now.tv_nsec - t0.tv_nsec) > h->timeout) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            snprintf(h->detail, sizeof h->detail, "no answer within %g s (killed)",
+                     h->timeout);
+            return RUN_TIMEOUT;
+        }
+        nanosleep(&nap, NULL);
+    }
+    if (WIFSIGNALED(st) || WEXITSTATUS(st) != 0) {
+        snprintf(h->detail, sizeof h->detail, "%s %d (output in %.200s)",
+                 WIFSIGNALED(st) ? "killed by signal" : "exit status",
+                 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), log);
+        return RUN_CRASH;
+    }
+    return RUN_AGREE;
+}
+
+/* ---- the oracle's tensors and the candidate's ---- */
+
+/* The candidate's NAME.npy files for the oracle's names; dW and db are required. A
+ * 1 x n row for an n x 1 vector is taken as the column. */
+static run_kind read_candidate(hunter *h, const char *out, const gp_dump *o, gp_dump *c) {
+    gp_dump_init(c, o->L);
+    for (size_t i = 0; i < o->n; i++) {
+        char p[4096], err[512];
+        c->t[i] = NULL;
+        snprintf(p, sizeof p, "%.4000s/%.31s.npy", out, o->name[i]);
+        if (access(p, F_OK)) {
+            if (!strncmp(o->name[i], "dW", 2) || !strncmp(o->name[i], "db", 2)) {
+                snprintf(h->detail, sizeof h->detail, "no %s.npy in its output",
+                         o->name[i]);
+                snprintf(h->tensor, sizeof h->tensor, "%s", o->name[i]);
+                return RUN_GARBAGE;
+            }
+            continue;
+        }
+        if (gp_npy_read(p, 0, &c->t[i], NULL, err, sizeof err)) {
+            snprintf(h->detail, sizeof h->detail, "%.250s", err);
+            snprintf(h->tensor, sizeof h->tensor, "%s", o->name[i]);
+            return RUN_GARBAGE;
+        }
+        gsl_matrix *t = c->t[i];
+        if (t->size1 == 1 && o->t[i]->size2 == 1 && t->size2 == o->t[i]->size1) {
+            gsl_matrix *col = gsl_matrix_alloc(t->size2, 1);
+            gsl_matrix_transpose_memcpy(col, t);
+            gsl_matrix_free(t);
+            c->t[i] = col;
+        }
+    }
+    return RUN_AGREE;
+}
+
+static int all_float32(const gp_dump *c) {
+    for (size_t i = 0; i < c->n; i++)
+        for (size_t j = 0; c->t[i] && j < c->t[i]->size1; j++)
+            for (size_t k = 0; k < c->t[i]->size2; k++) {
+                double v = gsl_matrix_get(c->t[i], j, k);
+                if (isfinite(v) && (double)(float)v != v)
+                    return 0;
+            }
+    return 1;
+}
+
+/* The certified rule on every tensor the candidate gave, in computation order. */
+static run_kind judge(hunter *h, const gp_network *net, const gsl_matrix *X,
+                      const gsl_matrix *Y, const gp_dump *o, const gp_dump *c) {
+    gp_bounds_model mc, mo;
+    const char *fmt = h->precision     ? h->precision
+                      : all_float32(c) ? "float32"
+                                       : "float64";
+    gp_bounds_model_init(&mc, fmt);
+    gp_bounds_model_init(&mo, "float64");
+    gp_bounds *bc = gp_bounds_alloc(net, X->size2), *bo = gp_bounds_alloc(net, X->size2);
+    run_kind k = RUN_AGREE;
+    if (!bc || !bo || gp_bounds_compute(net, X, Y, &h->reg, &mc, bc) ||
+        gp_bounds_compute(net, X, Y, &h->reg, &mo, bo)) {
+        snprintf(h->detail, sizeof h->detail, "the bounds could not be computed");
+        k = RUN_GARBAGE;
+    }
+    for (size_t i = 0; i < o->n && k == RUN_AGREE; i++) {
+        const gsl_matrix *a = o->t[i], *b = c->t[i];
+        gp_verdict_counts v;
+        if (!b)
+            continue;
+        snprintf(h->tensor, sizeof h->tensor, "%s", o->name[i]);
+        if (b->size1 != a->size1 || b->size2 != a->size2) {
+            snprintf(h->detail, sizeof h->detail,
+                     "%s has shape %zu x %zu, expected %zu x %zu", o->name[i], b->size1,
+                     b->size2, a->size1, a->size2);
+            k = RUN_DISAGREE;
+        } else if (!gp_bounds_compare_tensor(bc, bo, o->name[i], b, a, &v) &&
+                   v.n_disagree) {
+            snprintf(h->detail, sizeof h->detail,
+                     "%s (%s): %zu of %zu entries beyond the worst-case bound, largest "
+                     "error/bound %.3g at [%zu][%zu] (candidate %.9g, oracle %.17g)",
+                     o->name[i], fmt, v.n_disagree,
+                     v.n_agree + v.n_inconclusive + v.n_disagree, v.max_ratio, v.worst_i,
+                     v.worst_j, gsl_matrix_get(b, v.worst_i, v.worst_j),
+                     gsl_matrix_get(a, v.worst_i, v.worst_j));
+            k = RUN_DISAGREE;
+        }
+    }
+    gp_bounds_free(bc);
+    gp_bounds_free(bo);
+    return k;
+}
+
+/* Write the case, run the candidate, judge its dump; c (if not NULL) keeps its tensors.
+ */
+static run_kind run_case(hunter *h, const gp_network *net, const gsl_matrix *X,
+                         const gsl_matrix *Y, gp_dump *keep) {
+    char in[4096], out[4096], err[512];
+    gp_dump o, c;
+    gp_dump_init(&o, net->p.L);
+    gp_dump_init(&c, net->p.L);
+    snprintf(in, sizeof in, "%s/case", h->dir);
+    snprintf(out, sizeof out, "%s/out", h->dir);
+    h->tensor[0] = h->detail[0] = 0;
+    clear_dir(out);
+    if (write_case(in, net, X, Y, &h->reg, err, sizeof err) || mkdir(out, 0755)) {
+        snprintf(h->detail, sizeof h->detail, "cannot write the case: %.220s", err);
+        return h->kind = RUN_CRASH;
+    }
+    run_kind k = run_command(h, in, out);
+    if (k == RUN_AGREE && gp_dump_compute(net, X, Y, &h->reg, &o))
+        k = RUN_GARBAGE;
+    if (k == RUN_AGREE)
+        k = read_candidate(h, out, &o, &c);
+    if (k == RUN_AGREE)
+        k = judge(h, net, X, Y, &o, &c);
+    gp_dump_free(&o);
+    if (keep)
+        *keep = c;
+    else
+        gp_dump_free(&c);
+    return h->kind = k;
+}
+
+/* ---- shrinking, the record, the report ---- */
+
+typedef struct {
+    hunter *h;
+    run_kind want;
+} shrink_ctx;
+
+/* The shrinker's property: the candidate still fails in the same way. */
+static int still_fails(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                       void *params) {
+    shrink_ctx *s = params;
+    return run_case(s->h, net, X, Y, NULL) == s->want;
+}
+
+static void describe_case(char *b, size_t len, const gp_network *net, const gsl_matrix *X,
+                          const gp_regularization *reg) {
+    size_t n = (size_t)snprintf(b, len, "sizes [");
+    for (size_t l = 0; l <= net->p.L && n < len; l++)
+        n += (size_t)snprintf(b + n, len - n, "%s%zu", l ? "," : "", net->p.sizes[l]);
+    if (n < len)
+        n += (size_t)snprintf(b + n, len - n, "] m=%zu cost=%s params=%zu", X->size2,
+                              net->cost->name, net->p.n_params);
+    if (n < len && (reg->lambda > 0 || reg->l1 > 0))
+        snprintf(b + n, len - n, " lambda=%.3g l1=%.3g n=%zu", reg->lambda, reg->l1,
+                 reg->n ? reg->n : X->size2);
+}
+
+/* Diagnose the first disagreeing tensor of the (minimal) case: one more run. */
+static void diagnose_case(hunter *h, const gp_network *net, const gsl_matrix *X,
+                          const gsl_matrix *Y, gp_diagnosis *out) {
+    gp_dump c;
+    memset(out, 0, sizeof *out);
+    snprintf(out->text, sizeof out->text, "none");
+    gp_dump_init(&c, net->p.L);
+    if (run_case(h, net, X, Y, &c) != RUN_DISAGREE)
+        return;
+    gp_diag *d = gp_diag_alloc(net, X, Y, &h->reg);
+    int i = gp_dump_find(&c, h->tensor);
+    if (d && i >= 0 && c.t[i])
+        gp_diag_tensor(d, h->tensor, c.t[i], 0, out);
+    gp_diag_free(d);
+    gp_dump_free(&c);
+}
+
+/* DIR/failure: the case (network.json, x.npy, y.npy, meta.json) and hunt.json. */
+static int write_record(hunter *h, const gp_network *net, const gsl_matrix *X,
+                        const gsl_matrix *Y, size_t index, unsigned long seed,
+                        const char *diag, char *path, size_t len) {
+    char err[512], p[4200];
+    snprintf(path, len, "%s/failure", h->dir);
+    clear_dir(path);
+    if (write_case(path, net, X, Y, &h->reg, err, sizeof err)) {
+        path[0] = 0;
+        return 1;
+    }
+    snprintf(p, sizeof p, "%s/hunt.json", path);
+    json_t *o = json_pack("{s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "format",
+                          "gradproof-hunt", "seed", (json_int_t)seed, "case",
+                          (json_int_t)index, "verdict", run_kind_name(h->kind), "tensor",
+                          h->tensor, "detail", h->detail, "diagnosis", diag);
+    json_t *cmd = json_array();
+    for (size_t i = 0; i < h->argc; i++)
+        json_array_append_new(cmd, json_string(h->argv[i]));
+    json_object_set_new(o, "command", cmd);
+    int st = json_dump_file(o, p, JSON_INDENT(2));
+    json_decref(o);
+    if (st)
+        path[0] = 0;
+    return st != 0;
+}
+
+/* A case of fixed sizes: network2.py's default initialisation, inputs N(0, 1), targets
+ * fitting the cost (gp_case_fill_target). */
+static int fixed_case(gsl_rng *r, const gp_cost_type *c, const gp_hunt_opts *o,
+                      gp_network **net, gsl_matrix **X, gsl_matrix **Y) {
+    size_t m = o->batch;
+    *net = gp_network_alloc(o->n_sizes, o->sizes, c);
+    *X = gsl_matrix_alloc(o->sizes[0], m);
+    *Y = gsl_matrix_alloc(o->sizes[o->n_sizes - 1], m);
+    if (!*net || !*X || !*Y || gp_network_init(*net, GP_INIT_DEFAULT, r))
+        return GSL_ENOMEM;
+    for (size_t j = 0; j < (*X)->size1; j++)
+        for (size_t i = 0; i < m; i++)
+            gsl_matrix_set(*X, j, i, gsl_ran_gaussian(r, 1.0));
+    for (size_t i = 0; i < m; i++) {
+        gsl_vector_view y = gsl_matrix_column(*Y, i);
+        gp_case_fill_target(r, c, &y.vector);
+    }
+    return GSL_SUCCESS;
+}
+
+/* Regularisation of a case, drawn after the case from the same generator: none half
+ * the time, else lambda log-uniform in [1e-3, 10), L1 (a third of those) in
+ * [1e-3, 1), n = k m for k in 1..10 (n is the training-set size, m the batch). */
+static void draw_reg(gsl_rng *r, size_t m, gp_regularization *reg) {
+    reg->lambda = reg->l1 = 0;
+    reg->n = 0;
+    if (gsl_rng_uniform(r) < 0.5)
+        return;
+    reg->lambda = pow(10, -3 + 4 * gsl_rng_uniform(r));
+    if (gsl_rng_uniform(r) < 1.0 / 3)
+        reg->l1 = pow(10, -3 + 3 * gsl_rng_uniform(r));
+    reg->n = m * (1 + gsl_rng_uniform_int(r, 10));
+}
+
+static unsigned long case_seed(unsigned long seed, size_t i) {
+    /* splitmix64 of (seed, i): case i depends on nothing else */
+    unsigned long long z = (unsigned long long)seed * 0x9e3779b97f4a7c15ULL + i + 1;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (unsigned long)((z ^ (z >> 31)) & 0xffffffffUL) | 1UL;
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+void gp_hunt_opts_default(gp_hunt_opts *opts) {
+    memset(opts, 0, sizeof *opts);
+    opts->cases = 100;
+    opts->seed = 1;
+    opts->timeout = 60;
+    opts->batch = 10;
+    opts->max_width = 10;
+    opts->shrink_evals = 500;
+    opts->regularise = 1;
+    opts->dir = "hunt.out";
+}
+
+int gp_hunt_case(const gp_hunt_opts *opts, size_t index, gp_network **net, gsl_matrix **X,
+                 gsl_matrix **Y, gp_regularization *reg) {
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    co.max_width = opts->max_width;
+    co.min_width = GSL_MIN(co.min_width, opts->max_width);
+    *net = NULL;
+    *X = *Y = NULL;
+    memset(reg, 0, sizeof *reg);
+    if (opts->n_sizes == 1 || opts->n_sizes > GP_MAX_LAYERS)
+        GSL_ERROR("hunt: a network needs 2 to GP_MAX_LAYERS sizes", GSL_EINVAL);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!r)
+        GSL_ERROR("out of memory", GSL_ENOMEM);
+    gsl_rng_set(r, case_seed(opts->seed, index));
+    const gp_cost_type *c =
+        opts->cost ? opts->cost : gp_cost_types[gsl_rng_uniform_int(r, 4)];
+    int st = opts->n_sizes ? fixed_case(r, c, opts, net, X, Y)
+                           : gp_case_random(r, c, &co, net, X, Y, NULL);
+    if (!st && opts->regularise)
+        draw_reg(r, (*X)->size2, reg);
+    gsl_rng_free(r);
+    if (st) {
+        gp_network_free(*net);
+        gsl_matrix_free(*X);
+        gsl_matrix_free(*Y);
+        *net = NULL;
+        *X = *Y = NULL;
+    }
+    return st;
+}
+
+/* Shrink a failing case, diagnose it, write the record; res gets all of it. */
+static void shrink_failure(hunter *h, gp_network *net, gsl_matrix *X, gsl_matrix *Y,
+                           size_t index, unsigned long seed, size_t shrink_evals,
+                           gp_hunt_result *res) {
+    run_kind want = h->kind;
+    res->kind = want;
+    res->failing_case = index;
+    describe_case(res->found, sizeof res->found, net, X, &h->reg);
+    snprintf(res->detail, sizeof res->detail, "%s", h->detail);
+    shrink_ctx s = {h, want};
+    size_t runs0 = h->runs;
+    res->shrink_stopped = gp_shrink_case(still_fails, &s, shrink_evals, &net, &X, &Y,
+                                         &res->shrink_steps) != 0;
+    res->shrink_runs = h->runs - runs0;
+    describe_case(res->minimal, sizeof res->minimal, net, X, &h->reg);
+    diagnose_case(h, net, X, Y, &res->diagnosis);
+    run_case(h, net, X, Y, NULL);
+    snprintf(res->minimal_detail, sizeof res->minimal_detail, "%s", h->detail);
+    snprintf(res->tensor, sizeof res->tensor, "%s", h->tensor);
+    write_record(h, net, X, Y, index, seed, res->diagnosis.text, res->record,
+                 sizeof res->record);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+}
+
+static void hunter_init(hunter *h, const gp_hunt_opts *opts, char *const *argv,
+                        size_t argc, gp_hunt_result *res) {
+    memset(h, 0, sizeof *h);
+    memset(res, 0, sizeof *res);
+    h->argv = argv;
+    h->argc = argc;
+    h->dir = opts->dir;
+    h->timeout = opts->timeout;
+    h->precision = opts->precision;
+}
+
+int gp_hunt_replay(const char *dir, const gp_hunt_opts *opts, char *const *argv,
+                   size_t argc, gp_hunt_result *res) {
+    hunter h;
+    gp_network *net = NULL;
+    gsl_matrix *X = NULL, *Y = NULL;
+    hunter_init(&h, opts, argv, argc, res);
+    if (mkdir(opts->dir, 0755) && errno != EEXIST) {
+        snprintf(res->detail, sizeof res->detail, "cannot create '%.200s'", opts->dir);
+        GSL_ERROR("hunt: cannot create the directory", GSL_EFAILED);
+    }
+    if (gp_dump_read_inputs(dir, &net, &X, &Y, &h.reg, res->detail, sizeof res->detail))
+        GSL_ERROR("hunt: unreadable case", GSL_EINVAL);
+    res->kind = run_case(&h, net, X, Y, NULL);
+    snprintf(res->detail, sizeof res->detail, "%s", h.detail);
+    snprintf(res->tensor, sizeof res->tensor, "%s", h.tensor);
+    if (res->kind == RUN_DISAGREE)
+        diagnose_case(&h, net, X, Y, &res->diagnosis);
+    res->runs = h.runs;
+    res->n_cases = 1;
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    return GSL_SUCCESS;
+}
+
+/* Cases 0, 1, ... until one fails, cases are done or the budget is spent. */
+int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
+                gp_hunt_result *res) {
+    hunter h;
+    hunter_init(&h, opts, argv, argc, res);
+    if (mkdir(opts->dir, 0755) && errno != EEXIST) {
+        snprintf(res->detail, sizeof res->detail, "cannot create '%.200s': %s", opts->dir,
+                 strerror(errno));
+        GSL_ERROR("hunt: cannot create the directory", GSL_EFAILED);
+    }
+    double t0 = now_s();
+    for (size_t i = 0;
+         i < opts->cases && (opts->time_budget == 0 || now_s() - t0 < opts->time_budget);
+         i++) {
+        gp_network *net;
+        gsl_matrix *X, *Y;
+        int st = gp_hunt_case(opts, i, &net, &X, &Y, &h.reg);
+        if (st) {
+            snprintf(res->detail, sizeof res->detail, "cannot draw case %zu: %s", i,
+                     gsl_strerror(st));
+            GSL_ERROR("hunt: cannot draw a case", st);
+        }
+        res->n_cases++;
+        if (run_case(&h, net, X, Y, NULL) != RUN_AGREE) {
+            res->seconds = now_s() - t0;
+            shrink_failure(&h, net, X, Y, i, opts->seed, opts->shrink_evals, res);
+            res->runs = h.runs;
+            return GSL_SUCCESS;
+        }
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+    }
+    res->seconds = now_s() - t0;
+    res->runs = h.runs;
+    return GSL_SUCCESS;
+}

@@ -1,0 +1,644 @@
+/* check_bounds.c: the running error analysis (bounds.h) against a float32
+ * implementation of the same formulas written here, in four summation orders.
+ *
+ * Properties: every entry of z, a, delta, dW, db and the cost computed in float32 lies
+ * within the worst-case bound of float32 plus the oracle's own float64 bound, on random
+ * cases of every cost, with and without regularisation (the fraction inside the
+ * probabilistic bound is printed as GP-STAT). Teeth: the same bounds computed with
+ * u/16 are exceeded (the containment is not vacuous), and planted bugs in the float32
+ * implementation (missing sigma', 1/m missing, weight decay on biases, a dropped
+ * sample, the forward matmuls in bfloat16, an epsilon inside the log) are "disagree". */
+#include <config.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <check.h>
+#include <gsl/gsl_errno.h>
+
+#include <gradproof/bounds.h>
+
+#include "testutil.h"
+
+#define TU_PROG "check_bounds"
+#define MAXL 8
+
+enum { ORD_FWD, ORD_REV, ORD_PAIR, ORD_FMA, N_ORD };
+enum {
+    BUG_NONE = 0,
+    BUG_NO_SP = 1,   /* hidden delta without sigma'(z) */
+    BUG_SUM = 2,     /* dW, db summed instead of averaged */
+    BUG_DECAY_B = 4, /* weight decay applied to the biases too */
+    BUG_DROP = 8,    /* the last sample left out of dW, db */
+    BUG_BF16 = 16,   /* forward matmuls with W and a rounded to bfloat16 */
+    BUG_LOG_EPS = 32 /* cost with log(a + 1e-7) */
+};
+
+/* The case in float32, row-major, samples as columns ([j * m + i]). */
+typedef struct {
+    size_t L, m, n[MAXL + 1];
+    float *W[MAXL], *b[MAXL], *X, *Y;
+    float *z[MAXL], *a[MAXL], *sp[MAXL], *delta[MAXL], *dW[MAXL], *db[MAXL];
+    float cost, lambda, l1, nreg;
+    const gp_cost_type *ct;
+} f32net;
+
+static float *fcopy(const gsl_matrix *M) {
+    float *f = malloc(M->size1 * M->size2 * sizeof *f);
+    for (size_t j = 0; j < M->size1; j++)
+        for (size_t k = 0; k < M->size2; k++)
+            f[j * M->size2 + k] = (float)gsl_matrix_get(M, j, k);
+    return f;
+}
+
+static float bf16(float x) {
+    /* round to nearest even on the upper 16 bits */
+    unsigned int v;
+    memcpy(&v, &x, 4);
+    v = (v + 0x7fffu + ((v >> 16) & 1u)) & 0xffff0000u;
+    memcpy(&x, &v, 4);
+    return x;
+}
+
+static float pairwise(const float *t, size_t n) {
+    if (n == 1)
+        return t[0];
+    size_t h = n / 2;
+    return pairwise(t, h) + pairwise(t + h, n - h);
+}
+
+/* init + sum_k x[k sx] y[k sy] (y NULL: the x alone) in the given order. */
+static float fdot(const float *x, size_t sx, const float *y, size_t sy, size_t n,
+                  float init, int ord) {
+    float s = init;
+    if (ord == ORD_PAIR) {
+        float *t = malloc((n + 1) * sizeof *t);
+        t[0] = init;
+        for (size_t k = 0; k < n; k++)
+            t[k + 1] = y ? x[k * sx] * y[k * sy] : x[k * sx];
+        s = pairwise(t, n + 1);
+        free(t);
+    } else
+        for (size_t q = 0; q < n; q++) {
+            size_t k = ord == ORD_REV ? n - 1 - q : q;
+            float yk = y ? y[k * sy] : 1.0f;
+            s = ord == ORD_FMA ? fmaf(x[k * sx], yk, s) : s + x[k * sx] * yk;
+        }
+    return s;
+}
+
+static float sigf(float z, int ord) {
+    if (ord == ORD_REV || z >= 0)
+        return 1.0f / (1.0f + expf(-z));
+    float e = expf(z);
+    return e / (1.0f + e);
+}
+
+static void f32_alloc(f32net *f, const gp_network *net, const gsl_matrix *X,
+                      const gsl_matrix *Y, const gp_regularization *reg) {
+    memset(f, 0, sizeof *f);
+    f->L = net->p.L;
+    f->m = X->size2;
+    f->ct = net->cost;
+    for (size_t l = 0; l <= f->L; l++)
+        f->n[l] = net->p.sizes[l];
+    for (size_t l = 0; l < f->L; l++) {
+        gsl_matrix_const_view bv =
+            gsl_matrix_const_view_vector(net->p.b[l], net->p.b[l]->size, 1);
+        f->W[l] = fcopy(net->p.w[l]);
+        f->b[l] = fcopy(&bv.matrix);
+        size_t s = f->n[l + 1] * f->m;
+        f->z[l] = calloc(s, 4);
+        f->a[l] = calloc(s, 4);
+        f->sp[l] = calloc(s, 4);
+        f->delta[l] = calloc(s, 4);
+        f->dW[l] = calloc(f->n[l + 1] * f->n[l], 4);
+        f->db[l] = calloc(f->n[l + 1], 4);
+    }
+    f->X = fcopy(X);
+    f->Y = fcopy(Y);
+    f->lambda = reg ? (float)reg->lambda : 0;
+    f->l1 = reg ? (float)reg->l1 : 0;
+    f->nreg = (float)(reg && reg->n ? reg->n : f->m);
+}
+
+static void f32_free(f32net *f) {
+    for (size_t l = 0; l < f->L; l++) {
+        free(f->W[l]);
+        free(f->b[l]);
+        free(f->z[l]);
+        free(f->a[l]);
+        free(f->sp[l]);
+        free(f->delta[l]);
+        free(f->dW[l]);
+        free(f->db[l]);
+    }
+    free(f->X);
+    free(f->Y);
+}
+
+/* Forward pass: z = W a + b (n + 1 terms in order ord), hidden and sigmoid outputs
+ * a = sigma(z) with sp = a (1 - a), softmax with the maximum subtracted. */
+static void f32_forward(f32net *f, int ord, int bugs) {
+    size_t m = f->m;
+    for (size_t l = 0; l < f->L; l++) {
+        size_t n = f->n[l + 1], k = f->n[l];
+        float *W = malloc(n * k * 4), *A = malloc(k * m * 4);
+        memcpy(W, f->W[l], n * k * 4);
+        memcpy(A, l ? f->a[l - 1] : f->X, k * m * 4);
+        for (size_t q = 0; (bugs & BUG_BF16) && q < n * k; q++)
+            W[q] = bf16(W[q]);
+        for (size_t q = 0; (bugs & BUG_BF16) && q < k * m; q++)
+            A[q] = bf16(A[q]);
+        gp_output out = l + 1 < f->L ? GP_OUTPUT_SIGMOID : f->ct->output;
+        for (size_t j = 0; j < n; j++)
+            for (size_t i = 0; i < m; i++) {
+                float z = fdot(&W[j * k], 1, &A[i], m, k, f->b[l][j], ord);
+                f->z[l][j * m + i] = z;
+                f->a[l][j * m + i] = out == GP_OUTPUT_SIGMOID ? sigf(z, ord) : z;
+                float a = f->a[l][j * m + i];
+                f->sp[l][j * m + i] = a * (1.0f - a);
+            }
+        for (size_t i = 0; out == GP_OUTPUT_SOFTMAX && i < m; i++) {
+            float M = -INFINITY, *a = f->a[l];
+            for (size_t j = 0; j < n; j++)
+                M = fmaxf(M, f->z[l][j * m + i]);
+            for (size_t j = 0; j < n; j++)
+                a[j * m + i] = expf(f->z[l][j * m + i] - M);
+            float s = fdot(&a[i], m, NULL, 0, n, 0, ord);
+            for (size_t j = 0; j < n; j++)
+                a[j * m + i] = a[j * m + i] / s;
+        }
+        free(W);
+        free(A);
+    }
+}
+
+/* The cost terms per entry (stable forms, as the oracle's fn_z), their sum / m, then
+ * the regularisation. */
+static float f32_cost(f32net *f, int ord, int bugs) {
+    size_t L = f->L - 1, n = f->n[f->L], m = f->m, N = n * m;
+    float *t = calloc(N, 4), *z = f->z[L], *a = f->a[L], *Y = f->Y;
+    for (size_t i = 0; i < m; i++) {
+        float M = -INFINITY, s = 0;
+        for (size_t j = 0; j < n; j++)
+            M = fmaxf(M, z[j * m + i]);
+        for (size_t j = 0; j < n; j++)
+            s += expf(z[j * m + i] - M);
+        float lse = M + logf(s);
+        for (size_t j = 0; j < n; j++) {
+            size_t q = j * m + i;
+            float y = Y[q], eps = (bugs & BUG_LOG_EPS) ? 1e-7f : 0.0f;
+            if (f->ct->output == GP_OUTPUT_SOFTMAX)
+                t[q] =
+                    y == 0 ? 0.0f : (eps != 0 ? -y * logf(a[q] + eps) : y * (lse - z[q]));
+            else if (f->ct == &gp_cost_cross_entropy)
+                t[q] = eps != 0 ? -(y * logf(a[q] + eps) + (1 - y) * logf(1 - a[q] + eps))
+                                : fmaxf(z[q], 0) + log1pf(expf(-fabsf(z[q]))) - y * z[q];
+            else
+                t[q] = 0.5f * (a[q] - y) * (a[q] - y);
+        }
+    }
+    float c = fdot(t, 1, NULL, 0, N, 0, ord) / (float)m, s2 = 0, s1 = 0;
+    free(t);
+    for (size_t l = 0; l < f->L; l++) {
+        size_t nw = f->n[l + 1] * f->n[l];
+        s2 += fdot(f->W[l], 1, f->W[l], 1, nw, 0, ord);
+        for (size_t q = 0; q < nw; q++)
+            s1 += fabsf(f->W[l][q]);
+    }
+    return c + f->lambda / (2 * f->nreg) * s2 + f->l1 / f->nreg * s1;
+}
+
+/* BP1-BP4 and the regularisation gradient. */
+static void f32_backward(f32net *f, int ord, int bugs) {
+    size_t L = f->L, m = f->m, mm = (bugs & BUG_DROP) && m > 1 ? m - 1 : m;
+    for (size_t q = 0; q < f->n[L] * m; q++) {
+        float d = f->a[L - 1][q] - f->Y[q];
+        f->delta[L - 1][q] = f->ct == &gp_cost_quadratic ? d * f->sp[L - 1][q] : d;
+    }
+    for (size_t l = L - 1; l >= 1; l--)
+        for (size_t k = 0; k < f->n[l]; k++)
+            for (size_t i = 0; i < m; i++) {
+                float g =
+                    fdot(&f->W[l][k], f->n[l], &f->delta[l][i], m, f->n[l + 1], 0, ord);
+                f->delta[l - 1][k * m + i] =
+                    (bugs & BUG_NO_SP) ? g : g * f->sp[l - 1][k * m + i];
+            }
+    float dm = (bugs & BUG_SUM) ? 1.0f : (float)m;
+    for (size_t l = 0; l < L; l++) {
+        const float *A = l ? f->a[l - 1] : f->X;
+        for (size_t j = 0; j < f->n[l + 1]; j++) {
+            for (size_t k = 0; k < f->n[l]; k++) {
+                float w = f->W[l][j * f->n[l] + k];
+                float g = fdot(&f->delta[l][j * m], 1, &A[k * m], 1, mm, 0, ord) / dm;
+                g += f->lambda / f->nreg * w;
+                g += f->l1 / f->nreg * (float)((w > 0) - (w < 0));
+                f->dW[l][j * f->n[l] + k] = g;
+            }
+            float g = fdot(&f->delta[l][j * m], 1, NULL, 0, mm, 0, ord) / dm;
+            if (bugs & BUG_DECAY_B)
+                g += f->lambda / f->nreg * f->b[l][j];
+            f->db[l][j] = g;
+        }
+    }
+}
+
+/* ---- comparison with the oracle ---- */
+
+typedef struct {
+    size_t entries, outside, inside_prob, old_fail;
+    double worst_ratio; /* max |f - o| / worst-case allowance */
+    char where[160];
+} tally;
+
+/* Fold one tensor: f (float32, row-major rows x cols) against the oracle O with the
+ * float32 bounds BW, BP and the oracle's own float64 bound B64. */
+static void tally_tensor(tally *t, const char *name, const float *f, const gsl_matrix *O,
+                         const gsl_matrix *BW, const gsl_matrix *BP,
+                         const gsl_matrix *B64, size_t rows, size_t cols) {
+    gp_fcheck_opts old;
+    gp_fcheck_opts_compare(&old, GP_FLOAT32);
+    double scale = 0;
+    for (size_t j = 0; j < rows; j++)
+        for (size_t i = 0; i < cols; i++)
+            scale = fmax(scale, fabs(gsl_matrix_get(O, j, i)));
+    for (size_t j = 0; j < rows; j++)
+        for (size_t i = 0; i < cols; i++) {
+            double o = gsl_matrix_get(O, j, i), v = f[j * cols + i];
+            double b64 = gsl_matrix_get(B64, j, i), d = fabs(v - o);
+            double bw = gsl_matrix_get(BW, j, i) + b64,
+                   bp = gsl_matrix_get(BP, j, i) + b64;
+            t->entries++;
+            t->inside_prob += d <= bp;
+            t->old_fail += !gp_fcheck_rule(&old, v, o, 0, scale, NULL);
+            if (!(d <= bw)) {
+                if (!t->outside++)
+                    snprintf(t->where, sizeof t->where,
+                             "%s[%zu][%zu]: f32 %.9g oracle %.17g bound %.3g", name, j, i,
+                             v, o, bw);
+            }
+            if (bw > 0)
+                t->worst_ratio = fmax(t->worst_ratio, d / bw);
+        }
+}
+
+static void tally_case(tally *t, const f32net *f, const gp_backprop_workspace *w,
+                       const gp_gradient *g, double cost, const gp_bounds *b32,
+                       const gp_bounds *b64) {
+    for (size_t l = 0; l < f->L; l++) {
+        size_t n = f->n[l + 1], m = f->m, k = f->n[l];
+        gsl_matrix_const_view db = gsl_matrix_const_view_vector(g->b[l], n, 1);
+        tally_tensor(t, "z", f->z[l], w->z[l], b32->worst[l].z, b32->prob[l].z,
+                     b64->worst[l].z, n, m);
+        tally_tensor(t, "a", f->a[l], w->a[l], b32->worst[l].a, b32->prob[l].a,
+                     b64->worst[l].a, n, m);
+        tally_tensor(t, "delta", f->delta[l], w->delta[l], b32->worst[l].delta,
+                     b32->prob[l].delta, b64->worst[l].delta, n, m);
+        tally_tensor(t, "dW", f->dW[l], g->w[l], b32->worst[l].dW, b32->prob[l].dW,
+                     b64->worst[l].dW, n, k);
+        tally_tensor(t, "db", f->db[l], &db.matrix, b32->worst[l].db, b32->prob[l].db,
+                     b64->worst[l].db, n, 1);
+    }
+    gsl_matrix *o = gsl_matrix_alloc(1, 1), *bw = gsl_matrix_alloc(1, 1),
+               *bp = gsl_matrix_alloc(1, 1), *bq = gsl_matrix_alloc(1, 1);
+    gsl_matrix_set(o, 0, 0, cost);
+    gsl_matrix_set(bw, 0, 0, b32->cost_worst);
+    gsl_matrix_set(bp, 0, 0, b32->cost_prob);
+    gsl_matrix_set(bq, 0, 0, b64->cost_worst);
+    tally_tensor(t, "cost", &f->cost, o, bw, bp, bq, 1, 1);
+    gsl_matrix_free(o);
+    gsl_matrix_free(bw);
+    gsl_matrix_free(bp);
+    gsl_matrix_free(bq);
+}
+
+/* One random case: the oracle, its bounds (float32 with u scaled by u_scale, and
+ * float64), the float32 implementation in order ord with bugs, folded into t. */
+static void run_case(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *co,
+                     int want_reg, int ord, int bugs, double u_scale, tally *t) {
+    gp_network *net;
+    gsl_matrix *X, *Y;
+    ck_assert_int_eq(gp_case_random(r, cost, co, &net, &X, &Y, NULL), GSL_SUCCESS);
+    gp_regularization reg = {0, 0, 0};
+    if (want_reg) {
+        reg.lambda = tu_uniform(r, 0.1, 5);
+        reg.l1 = gsl_rng_uniform(r) < 0.5 ? tu_uniform(r, 0, 1) : 0;
+        reg.n = gsl_rng_uniform(r) < 0.5 ? tu_int(r, 1, 100) : 0;
+    }
+    size_t m = X->size2;
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, m);
+    gp_gradient *g = gp_gradient_alloc(net);
+    gp_bounds *b32 = gp_bounds_alloc(net, m), *b64 = gp_bounds_alloc(net, m);
+    gp_bounds_model m32, m64;
+    double c;
+    ck_assert(w && g && b32 && b64);
+    ck_assert_int_eq(gp_bounds_model_init(&m32, "float32"), GSL_SUCCESS);
+    ck_assert_int_eq(gp_bounds_model_init(&m64, "float64"), GSL_SUCCESS);
+    m32.u *= u_scale;
+    ck_assert_int_eq(gp_bounds_compute(net, X, Y, &reg, &m32, b32), GSL_SUCCESS);
+    ck_assert_int_eq(gp_bounds_compute(net, X, Y, &reg, &m64, b64), GSL_SUCCESS);
+    ck_assert_int_eq(gp_total_cost(net, X, Y, &reg, w, &c), GSL_SUCCESS);
+    ck_assert_int_eq(gp_total_gradient(net, X, Y, &reg, w, g), GSL_SUCCESS);
+    f32net f;
+    f32_alloc(&f, net, X, Y, &reg);
+    f32_forward(&f, ord, bugs);
+    f.cost = f32_cost(&f, ord, bugs);
+    f32_backward(&f, ord, bugs);
+    tally_case(t, &f, w, g, c, b32, b64);
+    f32_free(&f);
+    gp_bounds_free(b32);
+    gp_bounds_free(b64);
+    gp_gradient_free(g);
+    gp_backprop_workspace_free(w);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+}
+
+static const gp_cost_type *cost_of(int i) {
+    return gp_cost_types[i];
+}
+
+/* Property: a correct float32 implementation, in every summation order, lands inside
+ * the worst-case bound on every entry of every case. */
+START_TEST(test_f32_inside_worst_bound) {
+    const gp_cost_type *cost = cost_of(_i);
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    tally all = {0};
+    /* 40 small cases (widths <= 10), then 2 wide ones (widths 100-300), where the
+     * probabilistic bound is well below the worst case */
+    size_t n = tu_cases(40), nw = tu_cases(2), old_cases = 0, ncase = 0;
+    for (size_t i = 0; i < n + nw; i++)
+        for (int ord = 0; ord < N_ORD && tu_case_selected(i); ord++) {
+            tally t = {0};
+            gsl_rng *r = tu_rng_for_case(0xb0u + (unsigned)_i, i);
+            if (i == n) {
+                co.min_width = 100;
+                co.max_width = 300;
+                co.max_layers = 2;
+                co.max_batch = 8;
+            }
+            run_case(r, cost, &co, (int)(i % 2), ord, BUG_NONE, 1.0, &t);
+            gsl_rng_free(r);
+            ck_assert_msg(t.outside == 0,
+                          "%s order %d: %zu entries outside, first %s; " TU_RERUN_FMT,
+                          cost->name, ord, t.outside, t.where,
+                          TU_RERUN_ARGS(i, "Properties"));
+            all.entries += t.entries;
+            all.inside_prob += t.inside_prob;
+            all.worst_ratio = fmax(all.worst_ratio, t.worst_ratio);
+            old_cases += t.old_fail > 0;
+            ncase++;
+        }
+    printf("GP-STAT bounds/f32_inside_worst[%s]: cases=%zu entries=%zu outside=0 "
+           "outside_prob=%zu max_err/bound=%.3g old_rule_false_alarms=%zu/%zu\n",
+           cost->name, ncase, all.entries, all.entries - all.inside_prob, all.worst_ratio,
+           old_cases, ncase);
+}
+END_TEST
+
+/* Teeth of the containment: bounds computed for u/16 are too small for float32, so the
+ * same implementation must exceed them somewhere (the bounds are not vacuous). */
+START_TEST(test_bound_for_smaller_u_is_exceeded) {
+    const gp_cost_type *cost = cost_of(_i);
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    size_t outside = 0, n = tu_cases(40);
+    for (size_t i = 0; i < n; i++) {
+        tally t = {0};
+        gsl_rng *r = tu_rng_for_case(0xb0u + (unsigned)_i, i);
+        run_case(r, cost, &co, (int)(i % 2), ORD_FWD, BUG_NONE, 1.0 / 16, &t);
+        gsl_rng_free(r);
+        outside += t.outside > 0;
+    }
+    printf("GP-STAT bounds/u_over_16_exceeded[%s]: %zu/%zu cases\n", cost->name, outside,
+           n);
+    ck_assert_msg(outside > 0, "%s: bounds for u/16 never exceeded in %zu cases",
+                  cost->name, n);
+}
+END_TEST
+
+static const struct {
+    const char *name;
+    int bug;
+    double min_rate; /* certified detection rate asserted (measured rate in the log) */
+} bugs[] = {
+    {"missing-sigma-prime", BUG_NO_SP, 0.9}, {"sum-not-mean", BUG_SUM, 0.9},
+    {"decay-on-biases", BUG_DECAY_B, 0.9},   {"dropped-sample", BUG_DROP, 0.9},
+    {"bfloat16-matmul", BUG_BF16, 0.9},      {"epsilon-in-log", BUG_LOG_EPS, 0.02}};
+
+/* Planted bugs are "disagree" (some entry beyond the worst-case bound) at the rate
+ * printed; the old fixed rule's rate on the same cases is printed beside it. */
+START_TEST(test_planted_bug_disagrees) {
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    co.min_layers = 2;
+    co.min_batch = 2;
+    co.scale_min = 0.1;
+    co.scale_max = 3;
+    size_t n = tu_cases(40), cert = 0, old = 0;
+    for (size_t i = 0; i < n; i++) {
+        /* epsilon-in-log only changes the cross-entropy and log-likelihood costs */
+        int ci = bugs[_i].bug == BUG_LOG_EPS ? 2 + (int)(i % 2) : (int)(i % 4);
+        tally t = {0};
+        gsl_rng *r = tu_rng_for_case(0xbb0u + (unsigned)_i, i);
+        run_case(r, cost_of(ci), &co, bugs[_i].bug == BUG_DECAY_B || i % 2, ORD_FWD,
+                 bugs[_i].bug, 1.0, &t);
+        gsl_rng_free(r);
+        cert += t.outside > 0;
+        old += t.old_fail > 0;
+    }
+    printf("GP-STAT bounds/planted[%s]: certified disagree %zu/%zu, old rule %zu/%zu\n",
+           bugs[_i].name, cert, n, old, n);
+    ck_assert_msg(cert >= bugs[_i].min_rate * n, "%s: only %zu/%zu cases disagree",
+                  bugs[_i].name, cert, n);
+}
+END_TEST
+
+START_TEST(test_gamma_values) {
+    double u = 0x1p-24;
+    ck_assert_double_eq_tol(gp_bounds_gamma(10, u), 10 * u / (1 - 10 * u), 1e-22);
+    ck_assert(isinf(gp_bounds_gamma(1 / u, u)));
+    /* the probabilistic gamma grows like sqrt(n): below gamma_n for long sums */
+    ck_assert(gp_bounds_gamma_prob(1e4, u, 3) < 0.05 * gp_bounds_gamma(1e4, u));
+    ck_assert(gp_bounds_gamma_prob(2, u, 3) <= gp_bounds_gamma(2, u));
+    ck_assert_double_eq_tol(gp_bounds_prob_fail(10, u, 3),
+                            20 * exp(-4.5 * (1 - u) * (1 - u)), 1e-12);
+    gp_bounds_model m;
+    ck_assert_int_eq(gp_bounds_model_init(&m, "bfloat16"), GSL_SUCCESS);
+    ck_assert(m.u == 0x1p-8 && m.round_inputs == 1);
+    ck_assert_int_eq(gp_bounds_model_init(&m, "float64"), GSL_SUCCESS);
+    ck_assert(m.u == 0x1p-53 && m.round_inputs == 0);
+}
+END_TEST
+
+/* A single neuron with exact data: z = w x + b = 0.5 * 3 + 0.25 in float64 is exact, so
+ * the float64 bound of z is gamma_2 (|w x| + |b|) and nothing else (no input rounding).
+ */
+START_TEST(test_z_bound_single_neuron) {
+    size_t sizes[] = {1, 1};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic_linear);
+    gsl_matrix *X = gsl_matrix_alloc(1, 1), *Y = gsl_matrix_alloc(1, 1);
+    gsl_matrix_set(net->p.w[0], 0, 0, 0.5);
+    gsl_vector_set(net->p.b[0], 0, 0.25);
+    gsl_matrix_set(X, 0, 0, 3);
+    gsl_matrix_set(Y, 0, 0, 1);
+    gp_bounds *b = gp_bounds_alloc(net, 1);
+    gp_bounds_model m;
+    gp_bounds_model_init(&m, "float64");
+    ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &m, b), GSL_SUCCESS);
+    double want = gp_bounds_gamma(2, m.u) * 1.75;
+    ck_assert_double_eq_tol(gsl_matrix_get(b->worst[0].z, 0, 0), want, 1e-6 * want);
+    /* float32 adds the rounding of w, x, b: u |w| |x| twice over (W and x) and u |b| */
+    gp_bounds_model_init(&m, "float32");
+    ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &m, b), GSL_SUCCESS);
+    ck_assert(gsl_matrix_get(b->worst[0].z, 0, 0) > 3 * m.u * 1.5);
+    gp_bounds_free(b);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+}
+END_TEST
+
+START_TEST(test_verdict_three_way) {
+    ck_assert_int_eq(gp_bounds_verdict(1.0, 1.0 + 5e-8, 1e-6, 1e-7, 1e-16),
+                     GP_VERDICT_AGREE);
+    ck_assert_int_eq(gp_bounds_verdict(1.0, 1.0 + 5e-7, 1e-6, 1e-7, 1e-16),
+                     GP_VERDICT_INCONCLUSIVE);
+    ck_assert_int_eq(gp_bounds_verdict(1.0, 1.0 + 2e-6, 1e-6, 1e-7, 1e-16),
+                     GP_VERDICT_DISAGREE);
+    /* the oracle's own bound widens both thresholds */
+    ck_assert_int_eq(gp_bounds_verdict(1.0, 1.0 + 2e-6, 1e-6, 1e-7, 2e-6),
+                     GP_VERDICT_AGREE);
+    ck_assert_int_eq(gp_bounds_verdict(NAN, 1.0, 1e-6, 1e-7, 0), GP_VERDICT_DISAGREE);
+    ck_assert_int_eq(gp_bounds_verdict(INFINITY, 1.0, INFINITY, 1e-7, 0),
+                     GP_VERDICT_DISAGREE);
+    ck_assert_str_eq(gp_verdict_name(GP_VERDICT_INCONCLUSIVE), "inconclusive");
+}
+END_TEST
+
+/* gp_bounds_compare_tensor on the float32 implementation's dW and cost: no disagreement
+ * when correct, a disagreement when the 1/m is missing, and the same counts as the
+ * entry rule applied by hand. */
+START_TEST(test_compare_tensor_counts) {
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    co.min_batch = 2;
+    for (int bug = 0; bug < 2; bug++) {
+        gsl_rng *r = tu_rng_for_case(0xbc0u, (size_t)_i);
+        gp_network *net;
+        gsl_matrix *X, *Y;
+        ck_assert_int_eq(
+            gp_case_random(r, gp_cost_types[_i % 4], &co, &net, &X, &Y, NULL),
+            GSL_SUCCESS);
+        gsl_rng_free(r);
+        size_t m = X->size2, L = net->p.L, disagree = 0;
+        gp_bounds *bc = gp_bounds_alloc(net, m), *bo = gp_bounds_alloc(net, m);
+        gp_bounds_model m32, m64;
+        gp_bounds_model_init(&m32, "float32");
+        gp_bounds_model_init(&m64, "float64");
+        ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &m32, bc), GSL_SUCCESS);
+        ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &m64, bo), GSL_SUCCESS);
+        gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, m);
+        gp_gradient *g = gp_gradient_alloc(net);
+        ck_assert_int_eq(gp_backprop_batch(net, X, Y, w, g), GSL_SUCCESS);
+        f32net f;
+        f32_alloc(&f, net, X, Y, NULL);
+        f32_forward(&f, ORD_PAIR, 0);
+        f32_backward(&f, ORD_PAIR, bug ? BUG_SUM : 0);
+        for (size_t l = 1; l <= L; l++) {
+            char nm[16];
+            gsl_matrix *c = gsl_matrix_alloc(f.n[l], f.n[l - 1]);
+            size_t hand = 0;
+            for (size_t j = 0; j < c->size1; j++)
+                for (size_t k = 0; k < c->size2; k++) {
+                    double v = f.dW[l - 1][j * c->size2 + k],
+                           o = gsl_matrix_get(g->w[l - 1], j, k);
+                    gsl_matrix_set(c, j, k, v);
+                    hand += fabs(v - o) > gsl_matrix_get(bc->worst[l - 1].dW, j, k) +
+                                              gsl_matrix_get(bo->worst[l - 1].dW, j, k);
+                }
+            gp_verdict_counts vc;
+            snprintf(nm, sizeof nm, "dW%zu", l);
+            ck_assert_int_eq(gp_bounds_compare_tensor(bc, bo, nm, c, g->w[l - 1], &vc),
+                             GSL_SUCCESS);
+            ck_assert_uint_eq(vc.n_disagree, hand);
+            ck_assert_uint_eq(vc.n_agree + vc.n_inconclusive + vc.n_disagree,
+                              c->size1 * c->size2);
+            disagree += vc.n_disagree;
+            gsl_matrix_free(c);
+        }
+        if (bug)
+            ck_assert_msg(disagree > 0, "sum-not-mean not seen; " TU_RERUN_FMT,
+                          TU_RERUN_ARGS(_i, "Properties"));
+        else
+            ck_assert_msg(disagree == 0, "a correct float32 dW disagrees; " TU_RERUN_FMT,
+                          TU_RERUN_ARGS(_i, "Properties"));
+        double bw, bp;
+        ck_assert_int_eq(gp_bounds_entry(bc, "cost", 0, 0, &bw, &bp), GSL_SUCCESS);
+        ck_assert(bw == bc->cost_worst && bp == bc->cost_prob);
+        gsl_error_handler_t *h = gsl_set_error_handler_off();
+        ck_assert_int_eq(gp_bounds_entry(bc, "dW9", 0, 0, &bw, &bp), GSL_EINVAL);
+        gsl_set_error_handler(h);
+        f32_free(&f);
+        gp_gradient_free(g);
+        gp_backprop_workspace_free(w);
+        gp_bounds_free(bc);
+        gp_bounds_free(bo);
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+    }
+}
+END_TEST
+
+START_TEST(test_bounds_reject_bad_input) {
+    size_t sizes[] = {2, 3};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
+    gsl_matrix *X = gsl_matrix_calloc(2, 4), *Y = gsl_matrix_calloc(3, 4);
+    gsl_matrix *Xbad = gsl_matrix_calloc(3, 4);
+    gp_bounds *b = gp_bounds_alloc(net, 4);
+    gp_bounds_model m;
+    ck_assert_int_eq(gp_bounds_model_init(&m, "float8"), GSL_EINVAL);
+    gp_bounds_model_init(&m, "float32");
+    ck_assert_int_eq(gp_bounds_compute(net, Xbad, Y, NULL, &m, b), GSL_EBADLEN);
+    m.u = 0.5;
+    ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &m, b), GSL_EDOM);
+    ck_assert_ptr_null(gp_bounds_alloc(net, 0));
+    gp_bounds_free(NULL);
+    gp_bounds_free(b);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Xbad);
+    gsl_matrix_free(Y);
+}
+END_TEST
+
+static Suite *make_bounds_suite(void) {
+    Suite *s = suite_create("bounds");
+    TCase *core = tcase_create("Core"), *props = tcase_create("Properties"),
+          *errs = tcase_create("Errors");
+    tcase_add_test(core, test_gamma_values);
+    tcase_add_test(core, test_z_bound_single_neuron);
+    tcase_add_test(core, test_verdict_three_way);
+    tcase_add_loop_test(props, test_compare_tensor_counts, 0, 20);
+    tcase_add_loop_test(props, test_f32_inside_worst_bound, 0, (int)tu_n_costs());
+    tcase_add_loop_test(props, test_bound_for_smaller_u_is_exceeded, 0,
+                        (int)tu_n_costs());
+    tcase_add_loop_test(props, test_planted_bug_disagrees, 0,
+                        (int)(sizeof bugs / sizeof bugs[0]));
+    tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
+    tcase_add_test(errs, test_bounds_reject_bad_input);
+    suite_add_tcase(s, core);
+    suite_add_tcase(s, props);
+    suite_add_tcase(s, errs);
+    return s;
+}
+
+int main(void) {
+    return tu_run_suite(make_bounds_suite());
+}

@@ -1,0 +1,263 @@
+#!/bin/sh
+# CLI tests of `gradproof sweep`, alone and on MPI ranks, on a tiny synthetic MNIST:
+# every run of a sweep equals the same run done alone with `gradproof train`, at one
+# process and under `mpirun -np 2`; a killed rank makes the job fail, naming the rank and
+# the runs in flight, and keeps the finished runs. mpirun runs on this host only: shared
+# memory between ranks (btl self,vader), no remote launcher (plm isolated), loopback for
+# the launcher's own channel, and Open MPI's documented switches to run as root (CI).
+# Without MPI in the build, the single-process tests run and the script exits 77.
+set -u
+GP=${top_builddir:-.}/cli/gradproof
+case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
+SRC=${top_srcdir:-.}
+case $SRC in /*) ;; *) SRC=$(pwd)/$SRC ;; esac
+fail=0
+ok() { printf 'ok - %s\n' "$1"; }
+bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-mpi.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT INT TERM
+cd "$tmp" || exit 99
+. "$SRC/tests/synth-idx.sh"
+make_mnist d || exit 99
+T="--data d --validation 60 --sizes 784,12,10 --epochs 3 --threads 1"
+
+# The deterministic columns of a train --metrics CSV (all but seconds and eval_seconds).
+figs() { cut -d, -f1,2,4-11 "$1" | tail -n +2; }
+# The rows of run (eta, lambda, seed) in a sweep CSV, as figs() gives them.
+sweep_rows() { # csv eta lambda seed
+    awk -F, -v e="$2" -v l="$3" -v s="$4" '$2 == e && $3 == l && $4 == s' "$1" |
+        cut -d, -f5- | cut -d, -f1,2,4-11
+}
+lone() { # eta lambda seed -> lone-E-L-S.csv
+    "$GP" train $T --eta "$1" --lambda "$2" --seed "$3" --metrics "lone-$1-$2-$3.csv" \
+        > /dev/null
+}
+# Every run of sweep CSV $1 equals the same run alone.
+runs_equal_lone() { # csv what
+    n=0 diff=0
+    for e in 0.05 0.3; do for l in 0 5; do for s in 1 2; do
+        [ -f "lone-$e-$l-$s.csv" ] || lone "$e" "$l" "$s" || return 1
+        figs "lone-$e-$l-$s.csv" > a
+        sweep_rows "$1" "$e" "$l" "$s" > b
+        [ -s a ] && [ "$(wc -l < a)" -eq 3 ] && cmp -s a b || diff=1
+        n=$((n + 1))
+    done; done; done
+    [ $n -eq 8 ] && [ $diff -eq 0 ]
+}
+GRID="--eta 0.05,0.3 --lambda 0,5 --seeds 1-2"
+
+# ---- one process ----
+if "$GP" sweep $GRID $T --csv seq.csv > seq.out 2> seq.err; then
+    ok "sweep runs 8 runs in one process"
+else
+    bad "sweep runs 8 runs in one process: $(cat seq.err)"
+fi
+[ "$(wc -l < seq.csv)" -eq $((1 + 8 * 3)) ] && head -1 seq.csv | grep -q '^task,sweep_eta,sweep_lambda,seed,epoch,eta,seconds,eval_correct' &&
+    ok "sweep CSV: header and 3 epochs x 8 runs" || bad "sweep CSV: header and 3 epochs x 8 runs"
+runs_equal_lone seq.csv && ok "each run of the sweep equals the same lone train run" ||
+    bad "each run of the sweep equals the same lone train run"
+# Control: the comparison tells runs apart (another seed gives other figures).
+figs lone-0.3-5-2.csv > a; sweep_rows seq.csv 0.3 5 1 > b
+cmp -s a b && bad "control: seed 1 and seed 2 differ" || ok "control: seed 1 and seed 2 differ"
+grep -q 'summary over seeds' seq.out && [ "$(grep -c "Welch t = \|no seed noise" seq.out)" -eq 6 ] &&
+    ok "summary and Welch's t-test of the 6 pairs of 4 settings" ||
+    bad "summary and Welch's t-test of the 6 pairs of 4 settings"
+
+# ---- Welch's t-test against an independent computation (awk, same formula) ----
+# Setting eta 0.05, lambda 0 against eta 0.3, lambda 0 over 4 seeds.
+"$GP" sweep --eta 0.05,0.3 --seeds 1-4 $T --csv w.csv > w.out 2>&1
+t_gp=$(sed -n 's/.*Welch t = \([-0-9.]*\),.*/\1/p' w.out)
+t_awk=$(awk -F, 'NR > 1 && $5 == 3 { a = $8 / $9; k = ($2 == "0.05"); n[k]++; s[k] += a; q[k] += a * a }
+    END { for (k = 0; k <= 1; k++) { m[k] = s[k] / n[k]; v[k] = (q[k] - n[k] * m[k] ^ 2) / (n[k] - 1) }
+          se = sqrt(v[1] / n[1] + v[0] / n[0]); if (se > 0) printf "%.3f", (m[1] - m[0]) / se }' w.csv)
+if [ -n "$t_awk" ]; then
+    [ "$t_gp" = "$t_awk" ] && ok "Welch t ($t_gp) equals an awk computation" ||
+        bad "Welch t ($t_gp) equals an awk computation ($t_awk)"
+else
+    grep -q 'no seed noise' w.out && ok "Welch: no seed noise reported as such" ||
+        bad "Welch: no seed noise reported as such"
+fi
+
+# The 95% confidence interval of the mean final accuracy of eta 0.05 over its 4 seeds:
+# t_{0.975,3} sd / sqrt(4), with t_{0.975,3} = 3.182446 from a t table.
+ci_gp=$(awk '$1 == "0.05" && $3 == 4 { print $8 }' w.out)
+ci_awk=$(awk -F, 'NR > 1 && $5 == 3 && $2 == "0.05" { a = 100 * $8 / $9; n++; s += a; q += a * a }
+    END { m = s / n; printf "%.2f", 3.182446 * sqrt((q - n * m * m) / (n - 1)) / 2 }' w.csv)
+[ -n "$ci_gp" ] && [ "$ci_gp" = "$ci_awk" ] && ok "ci95 ($ci_gp) equals an awk computation" ||
+    bad "ci95 ($ci_gp) equals an awk computation ($ci_awk)"
+
+# ---- errors: one line, status 1 ----
+for args in "--seed 3" "--metrics m.csv" "--save n.json" "--eta 0,1" "--eta x" \
+            "--seeds 4-2" "--seeds 1-" "--lambda -1"; do
+    "$GP" sweep $args $T --csv e.csv > /dev/null 2> err
+    st=$?
+    [ $st -eq 1 ] && [ "$(grep -c "^gradproof: " err)" -eq 1 ] && [ ! -f e.csv ] &&
+        ok "sweep $args: one-line error, status 1" ||
+        bad "sweep $args: one-line error, status 1 (status $st: $(cat err))"
+done
+"$GP" sweep --seeds 1 --csv nodir/x.csv $T > /dev/null 2> err
+[ $? -eq 1 ] && grep -q "cannot write --csv" err && ok "sweep: unwritable --csv refused" ||
+    bad "sweep: unwritable --csv refused"
+
+# ---- check: soak mode, one process ----
+# A time budget stops after whole blocks (32 cases per rank), so the cases done are
+# 0..N-1 and --cases N prints the same report.
+"$GP" check --cost quadratic --time-budget 1 --progress 0.2 > tb.out 2> tb.err
+st=$?
+n=$(sed -n 's/.*time budget reached after \([0-9]*\) cases per cost.*/\1/p' tb.err)
+[ $st -eq 0 ] && [ -n "$n" ] && [ $((n % 32)) -eq 0 ] && grep -q 'progress: [0-9]* cases per cost' tb.err &&
+    ok "check --time-budget 1: stops after $n cases, progress lines" ||
+    bad "check --time-budget 1: stops after whole blocks, progress lines ($(cat tb.err))"
+"$GP" check --cost quadratic --cases "${n:-1}" > tbn.out 2>&1
+cmp -s tb.out tbn.out && ok "the time-budget report equals check --cases $n" ||
+    bad "the time-budget report equals check --cases $n"
+"$GP" check --cost quadratic --cases 1000000000 --time-budget 0.5 > /dev/null 2> big.err &&
+    grep -q 'reached after' big.err && ok "--cases 1000000000 with a time budget" ||
+    bad "--cases 1000000000 with a time budget"
+"$GP" check --cases 1000000001 > /dev/null 2> err
+[ $? -eq 1 ] && head -n 1 err | grep -q "^gradproof: invalid --cases '1000000001'" &&
+    ok "--cases 1000000001: refused" || bad "--cases 1000000001: refused ($(cat err))"
+
+# The first failure of every property: with tolerances 100 times tighter, some cases
+# fail. Each FAIL line must name the lowest failing case of its cost and formula and the
+# number of failing cases, as the cases run one by one (--case) say.
+F="--cases 40 --seed 1 --tol-scale 0.01 --progress 0 --activation sigmoid"
+"$GP" check $F > f1.out 2> f1.err
+[ $? -eq 1 ] && [ "$(grep -c '^gradproof: FAIL' f1.err)" -ge 2 ] &&
+    ok "check --tol-scale 0.01: failures" || bad "check --tol-scale 0.01: failures"
+for c in quadratic quadratic-linear cross-entropy log-likelihood; do
+    j=0
+    while [ $j -lt 40 ]; do
+        "$GP" check --cost $c --activation sigmoid --case $j --cases 40 --seed 1 --tol-scale 0.01 2> /dev/null |
+            awk -v j=$j 'NR > 1 { print j, $NF }' >> "one-$c"
+        j=$((j + 1))
+    done
+done
+firsts=0
+for c in quadratic quadratic-linear cross-entropy log-likelihood; do
+    f=0
+    for name in "delta^l = dC/dz^l [BP1,BP2]" "dC/dW, dC/db [BP3,BP4]" "+ L2 + L1 gradient"; do
+        f=$((f + 1)) # the formula's row in each case's table
+        want=$(awk -v f=$f 'NR % 3 == f % 3 && $2 == "FAIL" { n++; if (first == "") first = $1 }
+            END { if (n) print first, n }' "one-$c")
+        got=$(grep -F "FAIL $c sigmoid $name, case" f1.err |
+            sed -n 's/.*, case \([0-9]*\), sizes.*failing cases: \([0-9]*\) of 40.*/\1 \2/p')
+        [ "$got" = "$want" ] || { bad "first failure of $c $name: '$got', one by one '$want'"; firsts=1; }
+    done
+done
+[ $firsts -eq 0 ] && ok "every FAIL line: the lowest failing case and the failing count" 
+# ---- MPI ----
+MPIRUN=${GP_MPIRUN:-no}
+if [ "$MPIRUN" = no ] || [ -z "$MPIRUN" ]; then
+    echo "SKIP: gradproof was built without MPI (configure --with-mpi): no mpirun tests"
+    [ $fail -eq 0 ] && exit 77
+    exit 1
+fi
+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader \
+OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_plm=isolated \
+OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_rmaps_base_oversubscribe=1
+export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM OMPI_MCA_btl \
+    OMPI_MCA_btl_vader_single_copy_mechanism OMPI_MCA_plm OMPI_MCA_oob_tcp_if_include \
+    OMPI_MCA_rmaps_base_oversubscribe
+mpi() { "$MPIRUN" --oversubscribe -np "$@"; }
+
+if mpi 2 "$GP" sweep $GRID $T --csv k2.csv > k2.out 2> k2.err; then
+    ok "mpirun -np 2 sweep: 8 runs"
+else
+    bad "mpirun -np 2 sweep: 8 runs: $(cat k2.err)"
+fi
+grep -q 'on 1 rank' k2.out && grep -q '(rank 1)' k2.out && ok "runs dealt to rank 1" ||
+    bad "runs dealt to rank 1"
+runs_equal_lone k2.csv && ok "K = 2: each run equals the same lone train run" ||
+    bad "K = 2: each run equals the same lone train run"
+mpi 3 "$GP" sweep $GRID $T --csv k3.csv > k3.out 2> k3.err
+[ $? -eq 0 ] && cut -d, -f1-6,8-15 k3.csv > a && cut -d, -f1-6,8-15 seq.csv > b && cmp -s a b &&
+    ok "K = 3: the CSV equals the single-process CSV (timings aside)" ||
+    bad "K = 3: the CSV equals the single-process CSV (timings aside)"
+
+# ---- check: cases dealt by index, the same report for K = 1, 2, 3 ----
+# (--cases 12: every activation, ReLU kink counts included; $F: sigmoid only)
+# mpirun --quiet: no notice of its own on stderr when the job exits 1.
+for args in "--cases 12 --seed 7" "$F"; do
+    "$GP" check $args > c1.out 2> c1.err
+    c1=$?
+    for k in 1 2 3; do
+        mpi $k --quiet "$GP" check $args > "ck$k.out" 2> "ck$k.err"
+        st=$?
+        [ $st -eq $c1 ] && cmp -s c1.out "ck$k.out" && cmp -s c1.err "ck$k.err" &&
+            ok "check $args: K = $k report equals the single-process one" ||
+            bad "check $args: K = $k report equals the single-process one"
+    done
+done
+# The first failures above lie on ranks 1 and 2 too (odd cases; cases 1, 2 mod 3).
+awk '/^gradproof: FAIL/ { sub(/.*, case /, ""); sub(/,.*/, ""); print $0 % 2, $0 % 3 }' c1.err > owners
+grep -q '^1 ' owners && grep -q ' [12]$' owners && ok "first failures found on ranks other than 0" ||
+    bad "first failures found on ranks other than 0"
+# Control: another seed gives another report (the comparison can fail).
+mpi 2 "$GP" check --cases 12 --seed 8 > ck8.out 2>&1
+"$GP" check --cases 12 --seed 7 > c7.out 2>&1
+cmp -s c7.out ck8.out && bad "control: seeds 7 and 8 give different reports" ||
+    ok "control: seeds 7 and 8 give different reports"
+"$GP" check --cost quadratic --case 5 --seed 3 > one.out 2>&1
+mpi 3 "$GP" check --cost quadratic --case 5 --seed 3 > one3.out 2>&1
+cmp -s one.out one3.out && ok "check --case 5 on 3 ranks equals one process" ||
+    bad "check --case 5 on 3 ranks equals one process"
+# A time budget on 2 ranks: blocks of 64 cases, and --cases N in one process agrees.
+mpi 2 "$GP" check --time-budget 1 --progress 0 > tb2.out 2> tb2.err
+n=$(sed -n 's/.*time budget reached after \([0-9]*\) cases per cost.*/\1/p' tb2.err)
+"$GP" check --cases "${n:-1}" > tb2n.out 2>&1
+[ -n "$n" ] && [ $((n % 64)) -eq 0 ] && cmp -s tb2.out tb2n.out &&
+    ok "K = 2, --time-budget 1: $n cases, the report of check --cases $n" ||
+    bad "K = 2, --time-budget 1: the report of check --cases N ($(cat tb2.err))"
+
+# ---- oracle --self-check: parameters spread over ranks ----
+awk -v sizes=30,20,10 -v m=8 -f "$SRC/tests/mknet.awk"
+O="--net net.json --x x.json --y y.json --self-check"
+"$GP" oracle $O --out o1.json > o1.out 2>&1
+grep -q '^self-check: 830 parameters .* 0 failed' o1.out && ok "oracle --self-check: 830 parameters" ||
+    bad "oracle --self-check: 830 parameters ($(cat o1.out))"
+for k in 2 3; do
+    mpi $k "$GP" oracle $O --out "o$k.json" > "o$k.out" 2>&1
+    [ $? -eq 0 ] && cmp -s o1.out "o$k.out" && cmp -s o1.json "o$k.json" &&
+        ok "oracle --self-check on $k ranks: the verdict and dump of one process" ||
+        bad "oracle --self-check on $k ranks: the verdict and dump of one process"
+done
+mpi 2 "$GP" check --cases 2 --record r.json > /dev/null 2> rec.err
+[ $? -ne 0 ] && [ "$(grep -c 'record runs in one process' rec.err)" -eq 1 ] &&
+    ok "check --record under mpirun: one clear error" ||
+    bad "check --record under mpirun: one clear error ($(cat rec.err))"
+
+# ---- a killed rank ----
+# 40 runs of 300 epochs; rank 1 (a child of mpirun, with OMPI_COMM_WORLD_RANK=1) is
+# killed once the first run is in the CSV.
+"$MPIRUN" --oversubscribe -np 3 "$GP" sweep --eta 0.3 --seeds 1-40 --data d --validation 60 --sizes 784,30,10 \
+    --epochs 300 --threads 1 --csv kill.csv > kill.out 2> kill.err &
+mpid=$!
+victim=
+i=0
+while [ $i -lt 1200 ] && [ -z "$victim" ] && kill -0 "$mpid" 2>/dev/null; do
+    if [ -f kill.csv ]; then
+        for p in $(ps -o pid= --ppid "$mpid"); do
+            tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null |
+                grep -qx 'OMPI_COMM_WORLD_RANK=1' && victim=$p
+        done
+    fi
+    [ -n "$victim" ] || { sleep 0.1; i=$((i + 1)); }
+done
+[ -n "$victim" ] && kill -9 "$victim"
+i=0
+while kill -0 "$mpid" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+kill -0 "$mpid" 2>/dev/null && { kill "$mpid"; bad "the job ends after a rank is killed"; }
+wait "$mpid"
+st=$?
+[ -n "$victim" ] && ok "rank 1 found and killed (pid $victim)" || bad "rank 1 found and killed"
+[ $st -ne 0 ] && ok "killed rank: the job exits non-zero ($st)" ||
+    bad "killed rank: the job exits non-zero"
+grep -q 'rank 1' kill.err && grep -q 'in flight:.* task [0-9]' kill.err &&
+    ok "killed rank: the message names rank 1 and the runs in flight" ||
+    bad "killed rank: the message names rank 1 and the runs in flight: $(cat kill.err)"
+rows=$(($(wc -l < kill.csv) - 1))
+[ $rows -ge 300 ] && [ $((rows % 300)) -eq 0 ] && [ $rows -lt 12000 ] &&
+    ok "killed rank: the $((rows / 300)) finished runs are kept whole in the CSV" ||
+    bad "killed rank: the finished runs are kept whole in the CSV ($rows rows)"
+exit $fail
