@@ -1,9 +1,10 @@
 /* bench_gradcheck.c: timings of the oracle's full 5-point check.
- *   bench_gradcheck [REPS]
+ *   bench_gradcheck [REPS [NETS]]
  * 1. [784,30,10], cross-entropy, weights N(0,1/n_in), batch of 10 pixel-like inputs
  *    U(0,1): all 23,860 parameters, the best of REPS runs.
  * 2. Random small MLPs (1-4 weight layers, widths 1-8, batches 1-8, all four costs):
- *    the mean time per network of backprop + full check over 2000 networks. */
+ *    the mean time per network of backprop + full check over NETS networks (2000;
+ *    0 skips part 2, for instruction counts of part 1 alone). */
 #include <config.h>
 
 #include <stdio.h>
@@ -71,7 +72,11 @@ int main(int argc, char **argv) {
     co.max_width = 8;
     co.max_batch = 8;
     co.scale_max = 3;
-    size_t n = 2000, params = 0, nfail = 0;
+    size_t n = argc > 2 ? (size_t)atol(argv[2]) : 2000, params = 0, nfail = 0;
+    if (n == 0) {
+        gsl_rng_free(rng);
+        return failed;
+    }
     double total = 0;
     for (size_t c = 0; c < n; c++) {
         gsl_matrix *Xs, *Ys;

@@ -47,6 +47,16 @@ void gp_oracle_free(gp_oracle *o) {
     free(o);
 }
 
+/* C_x from z^L through the cost object's stable form fn_z (cost.c): the same function
+ * gp_total_cost sums, so the perturbed cost matches it to rounding. Views of the
+ * scratch row and the target: no allocation, O(n_L) per sample. */
+static double sample_cost(const gp_cost_type *cost, const double *z, const double *y,
+                          size_t n) {
+    gsl_vector_const_view zv = gsl_vector_const_view_array(z, n);
+    gsl_vector_const_view yv = gsl_vector_const_view_array(y, n);
+    return cost->fn_z(&zv.vector, &yv.vector);
+}
+
 gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
                            const gsl_matrix *Y, const gp_regularization *reg) {
     size_t L = net->p.L, m = X->size2;
@@ -110,11 +120,14 @@ gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
                 o->z[l][j * m + i] = gsl_matrix_get(w->z[l], j, i);
                 o->a[l][j * m + i] = gsl_matrix_get(w->a[l], j, i);
             }
-    /* Per-sample costs, summed in the order gp_total_cost sums them. */
+    /* Per-sample costs through sample_cost, as slot_cost computes the perturbed ones
+     * (the same code path: the difference at t = w0 is exactly 0), summed in the order
+     * gp_total_cost sums them. */
     double s = 0;
     for (size_t i = 0; i < m; i++) {
-        gsl_matrix_const_view Z = gsl_matrix_const_submatrix(w->z[L - 1], 0, 0, nL, m);
-        o->c[i] = gpi_cost_column(net->cost, &Z.matrix, Y, i);
+        for (size_t q = 0; q < nL; q++)
+            o->zz[q] = o->z[L - 1][q * m + i];
+        o->c[i] = sample_cost(net->cost, o->zz, o->YT + i * nL, nL);
         s += o->c[i];
     }
     o->data_cost = s / (double)m;
@@ -129,16 +142,6 @@ nomem:
 
 double gp_oracle_cost(const gp_oracle *o) {
     return o->data_cost + o->reg_cost;
-}
-
-/* C_x from z^L through the cost object's stable form fn_z (cost.c): the same function
- * gp_total_cost sums, so the perturbed cost matches it to rounding. Views of the
- * scratch row and the target: no allocation, O(n_L) per sample. */
-static double sample_cost(const gp_cost_type *cost, const double *z, const double *y,
-                          size_t n) {
-    gsl_vector_const_view zv = gsl_vector_const_view_array(z, n);
-    gsl_vector_const_view yv = gsl_vector_const_view_array(y, n);
-    return cost->fn_z(&zv.vector, &yv.vector);
 }
 
 /* The parameter being varied: layer l (1-based), row j, and the per-sample factor v by
