@@ -36,6 +36,11 @@ __attribute__((target("avx2"))) __m256d _ZGVdN4v_log1p(__m256d x);
             GSL_ERROR("vector or matrix lengths differ", GSL_EBADLEN);                   \
     } while (0)
 
+/* c[i] = C_x of sample i < m by cost->fn_z, where z and y hold n outputs per sample,
+ * sample after sample; bit-identical to fn_z on each sample, with the cross-entropy's
+ * exp and log1p on all m n values at once (full vectors). work: m n doubles. */
+void gpi_cost_samples(const gp_cost_type *cost, const double *z, const double *y,
+                      size_t n, size_t m, double *work, double *c);
 /* Per-sample cost C_x of network output column i (stable fn_z form). */
 double gpi_cost_column(const gp_cost_type *cost, const gsl_matrix *Z, const gsl_matrix *Y,
                        size_t i);
