@@ -15,6 +15,20 @@ void gpi_sigmoid_n(const double *z, double *a, double *sp, size_t n);
 typedef enum { GPI_SIMD_BASELINE, GPI_SIMD_AVX2, GPI_SIMD_AVX512 } gpi_simd;
 gpi_simd gpi_simd_level(void);
 
+#if defined(HAVE_LIBMVEC) && defined(HAVE_X86_SIMD)
+#include <immintrin.h>
+/* glibc's libmvec, x86_64 vector function ABI (GLIBC 2.22: exp; 2.35: log1p), each
+ * within 4 ulp by glibc's documentation. The target attribute gives the vector argument
+ * its AVX-512 or AVX2 ABI (clang refuses the declaration without it). */
+__attribute__((target("avx512f"))) __m512d _ZGVeN8v_exp(__m512d x);
+#if defined(HAVE_LIBMVEC_LOG1P)
+#define GPI_HAVE_SOFTPLUS_SIMD 1 /* cost.c: the cross-entropy's softplus terms */
+__attribute__((target("avx512f"))) __m512d _ZGVeN8v_log1p(__m512d x);
+__attribute__((target("avx2"))) __m256d _ZGVdN4v_exp(__m256d x);
+__attribute__((target("avx2"))) __m256d _ZGVdN4v_log1p(__m256d x);
+#endif
+#endif
+
 /* Raise GSL_EBADLEN unless the two sizes agree. */
 #define GPI_CHECK_LEN(n1, n2)                                                            \
     do {                                                                                 \
@@ -22,6 +36,11 @@ gpi_simd gpi_simd_level(void);
             GSL_ERROR("vector or matrix lengths differ", GSL_EBADLEN);                   \
     } while (0)
 
+/* c[i] = C_x of sample i < m by cost->fn_z, where z and y hold n outputs per sample,
+ * sample after sample; bit-identical to fn_z on each sample, with the cross-entropy's
+ * exp and log1p on all m n values at once (full vectors). work: m n doubles. */
+void gpi_cost_samples(const gp_cost_type *cost, const double *z, const double *y,
+                      size_t n, size_t m, double *work, double *c);
 /* Per-sample cost C_x of network output column i (stable fn_z form). */
 double gpi_cost_column(const gp_cost_type *cost, const gsl_matrix *Z, const gsl_matrix *Y,
                        size_t i);

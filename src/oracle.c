@@ -20,11 +20,16 @@ struct gp_oracle {
     double *X;    /* n_0 x m, row-major: row k is input k over the samples */
     double *YT;   /* m x n_L: sample i's target contiguous */
     double **z;   /* z[l-1]: n_l x m, row-major */
+    double **zt;  /* zt[l-1]: m x n_l, sample i's z^l contiguous */
     double **a;   /* a[l-1]: n_l x m (hidden layers) */
     double *c;    /* per-sample cost C_x */
     double data_cost, reg_cost;
-    double *zz, *zz2, *da; /* scratch, width entries each */
-    double *ones;          /* m ones: the "input" of a bias */
+    double *zz, *zz2, *da, *wcol; /* scratch, width entries each */
+    double *zb, *yb, *work;       /* m x n_L: moved samples' z^L and y; scratch */
+    double *cb;                   /* m: the moved samples' perturbed C_x */
+    double *uz, *ua;              /* m: the moved unit's z and a per moved sample */
+    size_t *moved;                /* m: which samples moved */
+    double *ones;                 /* m ones: the "input" of a bias */
 };
 
 void gp_oracle_free(gp_oracle *o) {
@@ -34,8 +39,19 @@ void gp_oracle_free(gp_oracle *o) {
         free(o->z[l]);
     for (size_t l = 0; o->a && l < o->L; l++)
         free(o->a[l]);
+    for (size_t l = 0; o->zt && l < o->L; l++)
+        free(o->zt[l]);
     free(o->z);
+    free(o->zt);
     free(o->a);
+    free(o->wcol);
+    free(o->zb);
+    free(o->yb);
+    free(o->work);
+    free(o->cb);
+    free(o->uz);
+    free(o->ua);
+    free(o->moved);
     free(o->X);
     free(o->YT);
     free(o->c);
@@ -72,6 +88,7 @@ gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
     size_t nL = net->p.sizes[L];
     o->net = gp_network_clone(net);
     o->z = calloc(L, sizeof *o->z);
+    o->zt = calloc(L, sizeof *o->zt);
     o->a = calloc(L, sizeof *o->a);
     o->X = malloc(o->n0 * m * sizeof *o->X);
     o->YT = malloc(nL * m * sizeof *o->YT);
@@ -79,15 +96,25 @@ gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
     o->zz = malloc(o->width * sizeof *o->zz);
     o->zz2 = malloc(o->width * sizeof *o->zz2);
     o->da = malloc(o->width * sizeof *o->da);
+    o->wcol = malloc(o->width * sizeof *o->wcol);
+    o->zb = malloc(nL * m * sizeof *o->zb);
+    o->yb = malloc(nL * m * sizeof *o->yb);
+    o->work = malloc(nL * m * sizeof *o->work);
+    o->cb = malloc(m * sizeof *o->cb);
+    o->uz = malloc(m * sizeof *o->uz);
+    o->ua = malloc(m * sizeof *o->ua);
+    o->moved = malloc(m * sizeof *o->moved);
     o->ones = malloc(m * sizeof *o->ones);
     w = gp_backprop_workspace_alloc(net, m);
-    if (!o->net || !o->z || !o->a || !o->X || !o->YT || !o->c || !o->zz || !o->zz2 ||
-        !o->da || !o->ones || !w)
+    if (!o->net || !o->z || !o->zt || !o->a || !o->X || !o->YT || !o->c || !o->zz ||
+        !o->zz2 || !o->da || !o->wcol || !o->zb || !o->yb || !o->work || !o->cb ||
+        !o->uz || !o->ua || !o->moved || !o->ones || !w)
         goto nomem;
     for (size_t l = 0; l < L; l++) {
         o->z[l] = malloc(net->p.sizes[l + 1] * m * sizeof(double));
+        o->zt[l] = malloc(net->p.sizes[l + 1] * m * sizeof(double));
         o->a[l] = malloc(net->p.sizes[l + 1] * m * sizeof(double));
-        if (!o->z[l] || !o->a[l])
+        if (!o->z[l] || !o->zt[l] || !o->a[l])
             goto nomem;
     }
     int status = gp_feedforward(net, X, w);
@@ -108,15 +135,16 @@ gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
         for (size_t j = 0; j < net->p.sizes[l + 1]; j++)
             for (size_t i = 0; i < m; i++) {
                 o->z[l][j * m + i] = gsl_matrix_get(w->z[l], j, i);
+                o->zt[l][i * net->p.sizes[l + 1] + j] = gsl_matrix_get(w->z[l], j, i);
                 o->a[l][j * m + i] = gsl_matrix_get(w->a[l], j, i);
             }
-    /* Per-sample costs, summed in the order gp_total_cost sums them. */
+    /* Per-sample costs by gpi_cost_samples, as slot_cost computes the perturbed ones
+     * (bit-identical: the difference at t = w0 is exactly 0), summed in the order
+     * gp_total_cost sums them. */
+    gpi_cost_samples(net->cost, o->zt[L - 1], o->YT, nL, m, o->work, o->c);
     double s = 0;
-    for (size_t i = 0; i < m; i++) {
-        gsl_matrix_const_view Z = gsl_matrix_const_submatrix(w->z[L - 1], 0, 0, nL, m);
-        o->c[i] = gpi_cost_column(net->cost, &Z.matrix, Y, i);
+    for (size_t i = 0; i < m; i++)
         s += o->c[i];
-    }
     o->data_cost = s / (double)m;
     o->reg_cost = gp_regularization_cost(net, reg, m);
     gp_backprop_workspace_free(w);
@@ -129,16 +157,6 @@ nomem:
 
 double gp_oracle_cost(const gp_oracle *o) {
     return o->data_cost + o->reg_cost;
-}
-
-/* C_x from z^L through the cost object's stable form fn_z (cost.c): the same function
- * gp_total_cost sums, so the perturbed cost matches it to rounding. Views of the
- * scratch row and the target: no allocation, O(n_L) per sample. */
-static double sample_cost(const gp_cost_type *cost, const double *z, const double *y,
-                          size_t n) {
-    gsl_vector_const_view zv = gsl_vector_const_view_array(z, n);
-    gsl_vector_const_view yv = gsl_vector_const_view_array(y, n);
-    return cost->fn_z(&zv.vector, &yv.vector);
 }
 
 /* The parameter being varied: layer l (1-based), row j, and the per-sample factor v by
@@ -162,54 +180,93 @@ static void slot_set(gp_oracle *o, size_t i, param_slot *s) {
     s->is_w = is_w;
     s->v = !is_w ? o->ones : l == 1 ? o->X + k * o->m : o->a[l - 2] + k * o->m;
     s->w0 = gsl_vector_get(o->net->p.params, i);
+    if (l < o->L) { /* column j of W^{l+1}, contiguous for downstream */
+        const gsl_matrix *W = o->net->p.w[l];
+        for (size_t q = 0; q < W->size1; q++)
+            o->wcol[q] = W->data[q * W->tda + j];
+    }
 }
 
-/* C(t) - C(w0) over the data, divided by m at the end. */
+/* The samples in which unit j of layer l moves when the parameter moves by dt, into
+ * o->moved[0..count): for l = L its new z in o->uz, else its activation's change in
+ * o->ua (a' - a by the batch form f_n, which also gave the stored a: 0 at dt = 0). */
+static size_t moved_unit(gp_oracle *o, const param_slot *s, double dt) {
+    size_t m = o->m, l = s->l, j = s->j, nm = 0, kept = 0;
+    const double *z = o->z[l - 1] + j * m;
+    for (size_t i = 0; i < m; i++)
+        if (s->v[i] != 0) { /* else z^l_j of this sample does not move */
+            o->moved[nm] = i;
+            o->uz[nm++] = z[i] + dt * s->v[i];
+        }
+    if (l == o->L || nm == 0)
+        return nm;
+    const gp_activation *act = gp_network_activation(o->net, l);
+    act->f_n(act, o->uz, o->ua, NULL, nm);
+    for (size_t r = 0; r < nm; r++) {
+        size_t i = o->moved[r];
+        double du = o->ua[r] - o->a[l - 1][j * m + i];
+        if (du != 0) { /* else saturated: nothing downstream moves */
+            o->moved[kept] = i;
+            o->ua[kept++] = du;
+        }
+    }
+    return kept;
+}
+
+/* z^L of sample i into zo after the unit of slot s moved by du (o->uz / o->ua). */
+static void downstream(gp_oracle *o, const param_slot *s, size_t i, double du,
+                       double *zo) {
+    const gp_params *p = &o->net->p;
+    size_t L = o->L, l = s->l, m = o->m;
+    if (l == L) {
+        memcpy(zo, o->zt[L - 1] + i * p->sizes[L], p->sizes[L] * sizeof *zo);
+        zo[s->j] = du;
+        return;
+    }
+    /* Layer l+1: a rank-one change through column j of W^{l+1}. */
+    size_t n = p->sizes[l + 1];
+    double *restrict cur = l + 1 == L ? zo : o->zz;
+    const double *restrict base = o->zt[l] + i * n, *restrict wc = o->wcol;
+    for (size_t q = 0; q < n; q++)
+        cur[q] = base[q] + wc[q] * du;
+    /* Later layers: z^{r+1}' = z^{r+1} + W^{r+1} (a^r' - a^r). */
+    for (size_t r = l + 1; r < L; r++) {
+        size_t nr = p->sizes[r];
+        const gp_activation *ar = gp_network_activation(o->net, r);
+        const gsl_matrix *Wn = p->w[r];
+        double *da = o->da, *next = r + 1 == L ? zo : cur == o->zz ? o->zz2 : o->zz;
+        ar->f_n(ar, cur, da, NULL, nr);
+        for (size_t q = 0; q < nr; q++)
+            da[q] -= o->a[r - 1][q * m + i];
+        for (size_t q = 0; q < Wn->size1; q++) {
+            const double *row = Wn->data + q * Wn->tda;
+            double acc = o->zt[r][i * Wn->size1 + q];
+            for (size_t u = 0; u < nr; u++)
+                acc += row[u] * da[u];
+            next[q] = acc;
+        }
+        cur = next;
+    }
+}
+
+/* C(t) - C(w0) over the data, divided by m at the end: the moved samples' z^L, then
+ * their costs in one call (the cross-entropy's exp and log1p run on full vectors), each
+ * minus its unperturbed cost (nearly equal: the difference is exact, Sterbenz). */
 static double slot_cost(const param_slot *s, double t) {
     gp_oracle *o = s->o;
-    const gp_params *p = &o->net->p;
-    size_t L = o->L, m = o->m, l = s->l, j = s->j, nL = p->sizes[L];
+    size_t nL = o->net->p.sizes[o->L];
     double dt = t - s->w0, sum = 0;
-    for (size_t i = 0; i < m && dt != 0; i++) {
-        if (s->v[i] == 0)
-            continue; /* z^l_j of this sample does not move */
-        double zj = o->z[l - 1][j * m + i] + dt * s->v[i];
-        double *zz = o->zz, *zz2 = o->zz2, *da = o->da;
-        if (l == L) {
-            for (size_t q = 0; q < nL; q++)
-                zz[q] = o->z[L - 1][q * m + i];
-            zz[j] = zj;
-        } else {
-            const gp_activation *act = gp_network_activation(o->net, l);
-            double daj = act->f(act, zj) - o->a[l - 1][j * m + i];
-            if (daj == 0)
-                continue; /* saturated: nothing downstream moves */
-            /* Layer l+1: a rank-one change through column j of W^{l+1}. */
-            const gsl_matrix *W = p->w[l];
-            for (size_t q = 0; q < W->size1; q++)
-                zz[q] = o->z[l][q * m + i] + W->data[q * W->tda + j] * daj;
-            /* Later layers: z^{r+1}' = z^{r+1} + W^{r+1} (a^r' - a^r). */
-            for (size_t r = l + 1; r < L; r++) {
-                size_t nr = p->sizes[r];
-                const gp_activation *ar = gp_network_activation(o->net, r);
-                for (size_t q = 0; q < nr; q++)
-                    da[q] = ar->f(ar, zz[q]) - o->a[r - 1][q * m + i];
-                const gsl_matrix *Wn = p->w[r];
-                for (size_t q = 0; q < Wn->size1; q++) {
-                    const double *row = Wn->data + q * Wn->tda;
-                    double acc = o->z[r][q * m + i];
-                    for (size_t u = 0; u < nr; u++)
-                        acc += row[u] * da[u];
-                    zz2[q] = acc;
-                }
-                double *tmp = zz;
-                zz = zz2;
-                zz2 = tmp;
-            }
-        }
-        sum += sample_cost(o->net->cost, zz, o->YT + i * nL, nL) - o->c[i];
+    size_t nm = dt != 0 ? moved_unit(o, s, dt) : 0;
+    const double *du = s->l == o->L ? o->uz : o->ua;
+    for (size_t r = 0; r < nm; r++) {
+        size_t i = o->moved[r];
+        downstream(o, s, i, du[r], o->zb + r * nL);
+        memcpy(o->yb + r * nL, o->YT + i * nL, nL * sizeof *o->yb);
     }
-    double c = o->data_cost + sum / (double)m + o->reg_cost;
+    gpi_cost_samples(o->net->cost, o->zb, o->yb, nL, nm, o->work, o->cb);
+    for (size_t r = 0; r < nm; r++)
+        sum += o->cb[r] - o->c[o->moved[r]];
+    double c = o->data_cost + sum / (double)o->m + o->reg_cost;
     if (s->is_w && (o->reg.lambda != 0 || o->reg.l1 != 0)) {
         /* L2 and L1 terms of this one weight: (lambda/2n)(t^2 - w0^2) + (l1/n)(|t| -
          * |w0|). */

@@ -19,7 +19,7 @@ echo "best variant here: $best; testing also: ${variants:-none}"
 for v in $variants; do
     got=$(GRADPROOF_SIMD=$v "$gp" --version | sed -n 's/.*SIMD: \([a-z0-9]*\)).*/\1/p')
     [ "$got" = "$v" ] || fail "GRADPROOF_SIMD=$v gave the $got variant"
-    for t in check_sparse check_train check_activation; do
+    for t in check_sparse check_train check_activation check_cost check_oracle; do
         GRADPROOF_SIMD=$v "$top_builddir/tests/$t" >"$t-$v.out" 2>&1 ||
             { cat "$t-$v.out"; fail "$t with GRADPROOF_SIMD=$v"; }
         echo "ok - $t with GRADPROOF_SIMD=$v: $(tail -1 "$t-$v.out")"
