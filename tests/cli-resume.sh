@@ -75,6 +75,8 @@ done
 # epoch, so most of a run is spent saving; 10 signals at random moments after the first
 # save has begun (before, the libtool wrapper may still run, which ignores SIGINT in a
 # background job). ----
+# (A SIGKILL above may have left a checkpoint's temporary file: no handler can run then.)
+rm -f ./*.tmp.*
 left=0 signalled=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
     sig=TERM; [ $((i % 2)) -eq 0 ] && sig=INT
@@ -87,7 +89,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
     kill -$sig $pid 2>/dev/null
     { wait $pid; } 2>/dev/null; st=$?
     [ $st -eq 143 ] || [ $st -eq 130 ] && signalled=$((signalled + 1))
-    [ -n "$(ls | grep '\.tmp\.')" ] && left=$((left + 1))
+    [ -n "$(ls | grep '^big\.json\.tmp\.')" ] && left=$((left + 1))
     rm -f big.json big.json.tmp.*
 done
 [ $left -eq 0 ] && [ $signalled -ge 8 ] &&
