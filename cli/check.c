@@ -19,76 +19,59 @@
 static const char *const formula_names[GP_N_FORMULAS] = {
     "delta^l = dC/dz^l [BP1,BP2]", "dC/dW, dC/db [BP3,BP4]", "+ L2 + L1 gradient"};
 
-static const cli_option opt_cases = {
-    "cases", 'n', CLI_SIZE, "N", 1, 1e9, 0, NULL, "200", NULL, "random networks per cost",
-    NULL};
-static const cli_option opt_case = {"case",
-                                    'i',
-                                    CLI_SIZE,
-                                    "I",
-                                    0,
-                                    1e9,
-                                    0,
-                                    NULL,
-                                    NULL,
-                                    "all",
-                                    "run only case I (to rerun a reported failure)",
-                                    NULL};
+static const cli_option opt_cases = {.name = "cases",
+                                     .short_name = 'n',
+                                     .kind = CLI_SIZE,
+                                     .arg = "N",
+                                     .lo = 1,
+                                     .hi = 1e9,
+                                     .def = "200",
+                                     .help = "random networks per cost"};
+static const cli_option opt_case = {.name = "case",
+                                    .short_name = 'i',
+                                    .kind = CLI_SIZE,
+                                    .arg = "I",
+                                    .hi = 1e9,
+                                    .unset = "all",
+                                    .help =
+                                        "run only case I (to rerun a reported failure)"};
 static const cli_option opt_record = {
-    "record",
-    'r',
-    CLI_STRING,
-    "FILE",
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    "none",
-    "on the first failure, shrink the case (fewer layers, narrower layers, fewer "
-    "samples, simpler values) and write it to FILE as a failure record",
-    "(gradproof replay FILE reruns it)"};
+    .name = "record",
+    .short_name = 'r',
+    .kind = CLI_STRING,
+    .arg = "FILE",
+    .unset = "none",
+    .help = "on the first failure, shrink the case (fewer layers, narrower layers, fewer "
+            "samples, simpler values) and write it to FILE as a failure record",
+    .more = "(gradproof replay FILE reruns it)"};
 
 static const cli_option opt_budget = {
-    "time-budget",
-    0,
-    CLI_REAL,
-    "SECONDS",
-    0,
-    1e9,
-    1,
-    NULL,
-    NULL,
-    "none",
-    "soak: stop after the first block of cases that ends past SECONDS",
-    "--cases then defaults to 1000000000; cases 0..N-1 are done for every cost, the "
-    "report names N, and --cases N reproduces it exactly"};
+    .name = "time-budget",
+    .kind = CLI_REAL,
+    .arg = "SECONDS",
+    .hi = 1e9,
+    .lo_open = 1,
+    .unset = "none",
+    .help = "soak: stop after the first block of cases that ends past SECONDS",
+    .more =
+        "--cases then defaults to 1000000000; cases 0..N-1 are done for every cost, the "
+        "report names N, and --cases N reproduces it exactly"};
 static const cli_option opt_progress = {
-    "progress",
-    0,
-    CLI_REAL,
-    "SECONDS",
-    0,
-    1e9,
-    0,
-    NULL,
-    "60",
-    NULL,
-    "a progress line on stderr every SECONDS (0: none)",
-    NULL};
+    .name = "progress",
+    .kind = CLI_REAL,
+    .arg = "SECONDS",
+    .hi = 1e9,
+    .def = "60",
+    .help = "a progress line on stderr every SECONDS (0: none)"};
 static const cli_option opt_tol_scale = {
-    "tol-scale",
-    0,
-    CLI_REAL,
-    "F",
-    0,
-    1e6,
-    1,
-    NULL,
-    "1",
-    NULL,
-    "multiply every tolerance of the pass rule by F (F < 1 tightens the check)",
-    "abserr factor, atol, rtol and stol alike (gp_fcheck_rule)"};
+    .name = "tol-scale",
+    .kind = CLI_REAL,
+    .arg = "F",
+    .hi = 1e6,
+    .lo_open = 1,
+    .def = "1",
+    .help = "multiply every tolerance of the pass rule by F (F < 1 tightens the check)",
+    .more = "abserr factor, atol, rtol and stol alike (gp_fcheck_rule)"};
 
 /* One property (a cost and a formula) over the cases this rank ran: counts, the worst
  * relative error and its first failure (the lowest failing case index) as one line. */
@@ -411,22 +394,24 @@ int cmd_check(int argc, char **argv) {
         {.opt = &opt_progress, .dest = &c.progress},
     };
     cli_command cmd = {
-        CMD,
-        "[OPTIONS]",
-        "Check every analytic gradient (delta^l, dC/dW, dC/db, with and without L2/L1)\n"
-        "against gsl_deriv_central on random networks (1-4 layers, widths 1-10,\n"
-        "batches 1-16, weight scales 1e-3..10), for every cost and hidden activation.\n"
-        "For relu and leaky-relu, every other case puts one unit on its kink z = 0\n"
-        "(exactly, or within 1e-9..1e-5); entries checked there against the one-sided\n"
-        "derivative are counted under 'at kink'. Exit status 1 on any failure, with the\n"
-        "first failing case of each cost, activation and formula. Under mpirun -np K,\n"
-        "case i runs on rank i mod K and the report is the single process's.\n",
-        args,
-        sizeof args / sizeof args[0],
-        0,
-        0,
-        NULL,
-        0};
+        .name = CMD,
+        .synopsis = "[OPTIONS]",
+        .about =
+            "Check every analytic gradient (delta^l, dC/dW, dC/db, with and without "
+            "L2/L1)\n"
+            "against gsl_deriv_central on random networks (1-4 layers, widths 1-10,\n"
+            "batches 1-16, weight scales 1e-3..10), for every cost and hidden "
+            "activation.\n"
+            "For relu and leaky-relu, every other case puts one unit on its kink z = 0\n"
+            "(exactly, or within 1e-9..1e-5); entries checked there against the "
+            "one-sided\n"
+            "derivative are counted under 'at kink'. Exit status 1 on any failure, with "
+            "the\n"
+            "first failing case of each cost, activation and formula. Under mpirun -np "
+            "K,\n"
+            "case i runs on rank i mod K and the report is the single process's.\n",
+        .args = args,
+        .n_args = sizeof args / sizeof args[0]};
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;

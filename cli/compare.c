@@ -9,45 +9,27 @@
 #include <gsl/gsl_errno.h>
 
 #include "report.h"
-static const cli_option opt_worst = {"worst",
-                                     0,
-                                     CLI_SIZE,
-                                     "N",
-                                     1,
-                                     GP_GRADCHECK_MAX_WORST,
-                                     0,
-                                     NULL,
-                                     "10",
-                                     NULL,
-                                     "worst offenders to list",
-                                     NULL};
+static const cli_option opt_worst = {.name = "worst",
+                                     .kind = CLI_SIZE,
+                                     .arg = "N",
+                                     .lo = 1,
+                                     .hi = GP_GRADCHECK_MAX_WORST,
+                                     .def = "10",
+                                     .help = "worst offenders to list"};
 static const cli_option opt_report = {
-    "report",
-    0,
-    CLI_STRING,
-    "FILE",
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    "none",
-    "also write the verdict, per-tensor summary and worst offenders as JSON",
-    NULL};
+    .name = "report",
+    .kind = CLI_STRING,
+    .arg = "FILE",
+    .unset = "none",
+    .help = "also write the verdict, per-tensor summary and worst offenders as JSON"};
 static const cli_option opt_record = {
-    "record",
-    0,
-    CLI_STRING,
-    "FILE",
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    "none",
-    "on disagreement, write a self-contained failure record (gradproof replay FILE "
-    "reproduces the verdict)",
-    NULL};
+    .name = "record",
+    .kind = CLI_STRING,
+    .arg = "FILE",
+    .unset = "none",
+    .help =
+        "on disagreement, write a self-contained failure record (gradproof replay FILE "
+        "reproduces the verdict)"};
 
 /* --report and --record of a finished comparison; 0 or CLI_EXIT_INPUT. */
 static int compare_outputs(const char *opath, const char *cpath, const char *report,
@@ -167,35 +149,39 @@ int cmd_compare(int argc, char **argv) {
         {.opt = &opt_record, .dest = &record},
     };
     cli_command cmd = {
-        "compare",
-        "ORACLE CANDIDATE [OPTIONS]",
-        "Compare a candidate's dump with the oracle's (both a JSON file or a directory "
-        "of\n"
-        ".npy files in the layout of '" CLI_NAME
-        " oracle'), tensor by tensor. dW and db\n"
-        "of every layer are required; cost, z, a and delta are compared when present.\n"
-        "The certified rule (doc/bounds.md), from the network, x, y and lambda, l1, n\n"
-        "the oracle's dump carries: an entry DISAGREES when |candidate - oracle|\n"
-        "exceeds the worst-case rounding bound of a correct implementation in its\n"
-        "precision plus the oracle's own (no such implementation could produce it),\n"
-        "AGREES within the probabilistic bound, and is INCONCLUSIVE between the two\n"
-        "(reported, exit 0). The first disagreeing tensor is diagnosed (summed instead\n"
-        "of averaged, sigma' missing, weight decay on the biases, a sample dropped...).\n"
-        "When the bounds do not model the network (a hidden activation other than\n"
-        "sigmoid), the fixed rule decides: |c - o| <= atol + rtol max(|c|, |o|) +\n"
-        "stol scale, scale = max |oracle| over its tensor, atol = 8 eps, rtol =\n"
-        "4 sqrt(eps), stol = 64 eps for the unit roundoff eps of the precision.\n"
-        "ORACLE must be the oracle's dump: when only CANDIDATE carries the oracle's\n"
-        "mark (meta.json, or \"format\": \"gradproof-oracle\"), the arguments are\n"
-        "taken to be swapped and compare stops (exit 1).\n"
-        "Exit status: 0 agreement (or inconclusive), 1 disagreement or usage error,\n"
-        "2 unusable input.\n",
-        args,
-        sizeof args / sizeof args[0],
-        2,
-        2,
-        NULL,
-        0};
+        .name = "compare",
+        .synopsis = "ORACLE CANDIDATE [OPTIONS]",
+        .about =
+            "Compare a candidate's dump with the oracle's (both a JSON file or a "
+            "directory "
+            "of\n"
+            ".npy files in the layout of '" CLI_NAME
+            " oracle'), tensor by tensor. dW and db\n"
+            "of every layer are required; cost, z, a and delta are compared when "
+            "present.\n"
+            "The certified rule (doc/bounds.md), from the network, x, y and lambda, l1, "
+            "n\n"
+            "the oracle's dump carries: an entry DISAGREES when |candidate - oracle|\n"
+            "exceeds the worst-case rounding bound of a correct implementation in its\n"
+            "precision plus the oracle's own (no such implementation could produce it),\n"
+            "AGREES within the probabilistic bound, and is INCONCLUSIVE between the two\n"
+            "(reported, exit 0). The first disagreeing tensor is diagnosed (summed "
+            "instead\n"
+            "of averaged, sigma' missing, weight decay on the biases, a sample "
+            "dropped...).\n"
+            "When the bounds do not model the network (a hidden activation other than\n"
+            "sigmoid), the fixed rule decides: |c - o| <= atol + rtol max(|c|, |o|) +\n"
+            "stol scale, scale = max |oracle| over its tensor, atol = 8 eps, rtol =\n"
+            "4 sqrt(eps), stol = 64 eps for the unit roundoff eps of the precision.\n"
+            "ORACLE must be the oracle's dump: when only CANDIDATE carries the oracle's\n"
+            "mark (meta.json, or \"format\": \"gradproof-oracle\"), the arguments are\n"
+            "taken to be swapped and compare stops (exit 1).\n"
+            "Exit status: 0 agreement (or inconclusive), 1 disagreement or usage error,\n"
+            "2 unusable input.\n",
+        .args = args,
+        .n_args = sizeof args / sizeof args[0],
+        .min_operands = 2,
+        .max_operands = 2};
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;

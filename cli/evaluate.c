@@ -15,18 +15,13 @@
 
 static const char *const set_names[] = {"test", "validation", "training", NULL};
 
-static const cli_option opt_eval = {"eval",
-                                    0,
-                                    CLI_CHOICE,
-                                    "SET",
-                                    0,
-                                    0,
-                                    0,
-                                    set_names,
-                                    "test",
-                                    NULL,
-                                    "the set to classify: test, validation or training",
-                                    NULL};
+static const cli_option opt_eval = {
+    .name = "eval",
+    .kind = CLI_CHOICE,
+    .arg = "SET",
+    .choices = set_names,
+    .def = "test",
+    .help = "the set to classify: test, validation or training"};
 
 static void print_result(int set, const gp_eval_result *r, const size_t *confusion,
                          double secs) {
@@ -101,17 +96,13 @@ int cmd_evaluate(int argc, char **argv) {
          .note = "the two threads classify alternate chunks of images (the same "
                  "predictions, the cost equal to rounding)"},
     };
-    cli_command cmd = {
-        CMD,
-        "--load=FILE [OPTIONS]",
-        "Classify an MNIST set with a saved network (network2.py save() JSON) and print\n"
-        "its accuracy, total cost and 10x10 confusion matrix.\n",
-        args,
-        sizeof args / sizeof args[0],
-        0,
-        0,
-        NULL,
-        0};
+    cli_command cmd = {.name = CMD,
+                       .synopsis = "--load=FILE [OPTIONS]",
+                       .about = "Classify an MNIST set with a saved network (network2.py "
+                                "save() JSON) and print\n"
+                                "its accuracy, total cost and 10x10 confusion matrix.\n",
+                       .args = args,
+                       .n_args = sizeof args / sizeof args[0]};
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;

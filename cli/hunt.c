@@ -33,128 +33,77 @@
 
 /* ---- the command ---- */
 
-static const cli_option opt_cases = {
-    "cases", 0, CLI_SIZE, "N", 1, 1e9, 0, NULL, "100", NULL, "random cases to try", NULL};
+static const cli_option opt_cases = {.name = "cases",
+                                     .kind = CLI_SIZE,
+                                     .arg = "N",
+                                     .lo = 1,
+                                     .hi = 1e9,
+                                     .def = "100",
+                                     .help = "random cases to try"};
 static const cli_option opt_budget = {
-    "time-budget",
-    0,
-    CLI_REAL,
-    "SEC",
-    0,
-    1e9,
-    0,
-    NULL,
-    "0",
-    NULL,
-    "stop drawing new cases after SEC seconds (0: no limit)",
-    NULL};
+    .name = "time-budget",
+    .kind = CLI_REAL,
+    .arg = "SEC",
+    .hi = 1e9,
+    .def = "0",
+    .help = "stop drawing new cases after SEC seconds (0: no limit)"};
 static const cli_option opt_timeout = {
-    "timeout",
-    0,
-    CLI_REAL,
-    "SEC",
-    0,
-    1e6,
-    1,
-    NULL,
-    "60",
-    NULL,
-    "a run of the candidate taking longer is killed and reported as a hang",
-    NULL};
+    .name = "timeout",
+    .kind = CLI_REAL,
+    .arg = "SEC",
+    .hi = 1e6,
+    .lo_open = 1,
+    .def = "60",
+    .help = "a run of the candidate taking longer is killed and reported as a hang"};
 static const char *const precision_words[] = {"float64", "float32", "bfloat16",
                                               "float16", "auto",    NULL};
 static const cli_option opt_precision = {
-    "precision",
-    0,
-    CLI_CHOICE,
-    "P",
-    0,
-    0,
-    0,
-    precision_words,
-    "auto",
-    NULL,
-    "the candidate's arithmetic: float64, float32, bfloat16, float16 or auto "
-    "(float32 when every value it writes is a float32 value)",
-    NULL};
-static const cli_option opt_dir = {"dir",
-                                   0,
-                                   CLI_STRING,
-                                   "DIR",
-                                   0,
-                                   0,
-                                   0,
-                                   NULL,
-                                   "hunt.out",
-                                   NULL,
-                                   "where cases, the candidate's output and the "
-                                   "failure record go",
-                                   NULL};
-static const cli_option opt_shrink = {"shrink-evals",
-                                      0,
-                                      CLI_SIZE,
-                                      "N",
-                                      0,
-                                      1e6,
-                                      0,
-                                      NULL,
-                                      "500",
-                                      NULL,
-                                      "at most N candidate runs while shrinking",
-                                      NULL};
-static const cli_option opt_max_width = {"max-width",
-                                         0,
-                                         CLI_SIZE,
-                                         "N",
-                                         1,
-                                         4096,
-                                         0,
-                                         NULL,
-                                         "10",
-                                         NULL,
-                                         "widest layer of a random case",
-                                         NULL};
+    .name = "precision",
+    .kind = CLI_CHOICE,
+    .arg = "P",
+    .choices = precision_words,
+    .def = "auto",
+    .help = "the candidate's arithmetic: float64, float32, bfloat16, float16 or auto "
+            "(float32 when every value it writes is a float32 value)"};
+static const cli_option opt_dir = {.name = "dir",
+                                   .kind = CLI_STRING,
+                                   .arg = "DIR",
+                                   .def = "hunt.out",
+                                   .help = "where cases, the candidate's output and the "
+                                           "failure record go"};
+static const cli_option opt_shrink = {.name = "shrink-evals",
+                                      .kind = CLI_SIZE,
+                                      .arg = "N",
+                                      .hi = 1e6,
+                                      .def = "500",
+                                      .help = "at most N candidate runs while shrinking"};
+static const cli_option opt_max_width = {.name = "max-width",
+                                         .kind = CLI_SIZE,
+                                         .arg = "N",
+                                         .lo = 1,
+                                         .hi = 4096,
+                                         .def = "10",
+                                         .help = "widest layer of a random case"};
 static const cli_option opt_replay = {
-    "replay",
-    0,
-    CLI_STRING,
-    "DIR",
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    "none",
-    "run the candidate once on the case in DIR (a failure record) and judge it",
-    NULL};
+    .name = "replay",
+    .kind = CLI_STRING,
+    .arg = "DIR",
+    .unset = "none",
+    .help = "run the candidate once on the case in DIR (a failure record) and judge it"};
 
 static const cli_option opt_no_reg = {
-    "no-reg",
-    0,
-    CLI_FLAG,
-    NULL,
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    NULL,
-    "cases without regularisation (else half the cases draw lambda, l1 and n)",
-    NULL};
+    .name = "no-reg",
+    .kind = CLI_FLAG,
+    .help = "cases without regularisation (else half the cases draw lambda, l1 and n)"};
 
 static const cli_option opt_batch = {
-    "batch",
-    0,
-    CLI_SIZE,
-    "M",
-    1,
-    100000,
-    0,
-    NULL,
-    "10",
-    NULL,
-    "samples per case with --sizes (random cases draw 1 to 16)",
-    NULL};
+    .name = "batch",
+    .kind = CLI_SIZE,
+    .arg = "M",
+    .lo = 1,
+    .hi = 100000,
+    .def = "10",
+    .help = "samples per case with --sizes (random cases draw 1 to 16)"};
 
 /* The minimal case's values, when it is small enough to read. */
 static void print_values(const char *dir) {
@@ -215,6 +164,30 @@ static int print_result(const gp_hunt_opts *o, const gp_hunt_result *r) {
     return CLI_EXIT_FAIL;
 }
 
+static const char about[] =
+    "Property tests of another implementation. Each random case (network, batch,\n"
+    "targets) is written as network.json, x.npy, y.npy, meta.json into DIR/case;\n"
+    "CMD ARGS... runs with the case directory and an output directory ({in} and\n"
+    "{out} in ARGS, else appended) and writes the oracle's layout (cost.npy,\n"
+    "z1.npy, ..., dW1.npy, db1.npy). Its values are judged by the certified rule:\n"
+    "a tensor disagrees when an entry lies beyond the worst-case rounding bound of\n"
+    "its precision (doc/bounds.md). A failing case is shrunk, re-running CMD, to a\n"
+    "minimal one, written to DIR/failure and diagnosed. A crash, a hang or\n"
+    "unreadable output is reported with its case.\n"
+    "Exit status: 0 every case agreed, 1 a failing case, 2 unusable --replay.\n";
+
+/* --replay DIR: the recorded case judged again with CMD's output. */
+static int replay(const char *dir, const gp_hunt_opts *o, const cli_command *cmd) {
+    gp_hunt_result r;
+    if (gp_hunt_replay(dir, o, cmd->operands, cmd->n_operands, &r))
+        return cli_input_error(CMD, "%s", r.detail);
+    printf("replay %s: %s%s%s\n", dir, gp_hunt_kind_name(r.kind), r.detail[0] ? ": " : "",
+           r.detail);
+    if (r.kind == GP_HUNT_DISAGREE)
+        printf("diagnosis: %s\n", r.diagnosis.text);
+    return r.kind == GP_HUNT_AGREE ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
 int cmd_hunt(int argc, char **argv) {
     size_t cases, shrink_evals, max_width, batch;
     cli_layers sizes;
@@ -249,25 +222,13 @@ int cmd_hunt(int argc, char **argv) {
         {.opt = &opt_dir, .dest = &dir},
         {.opt = &opt_replay, .dest = &replay_dir},
     };
-    cli_command cmd = {
-        CMD,
-        "[OPTIONS] -- CMD ARGS...",
-        "Property tests of another implementation. Each random case (network, batch,\n"
-        "targets) is written as network.json, x.npy, y.npy, meta.json into DIR/case;\n"
-        "CMD ARGS... runs with the case directory and an output directory ({in} and\n"
-        "{out} in ARGS, else appended) and writes the oracle's layout (cost.npy,\n"
-        "z1.npy, ..., dW1.npy, db1.npy). Its values are judged by the certified rule:\n"
-        "a tensor disagrees when an entry lies beyond the worst-case rounding bound of\n"
-        "its precision (doc/bounds.md). A failing case is shrunk, re-running CMD, to a\n"
-        "minimal one, written to DIR/failure and diagnosed. A crash, a hang or\n"
-        "unreadable output is reported with its case.\n"
-        "Exit status: 0 every case agreed, 1 a failing case, 2 unusable --replay.\n",
-        args,
-        sizeof args / sizeof args[0],
-        1,
-        4096,
-        NULL,
-        0};
+    cli_command cmd = {.name = CMD,
+                       .synopsis = "[OPTIONS] -- CMD ARGS...",
+                       .about = about,
+                       .args = args,
+                       .n_args = sizeof args / sizeof args[0],
+                       .min_operands = 1,
+                       .max_operands = 4096};
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;
@@ -289,15 +250,8 @@ int cmd_hunt(int argc, char **argv) {
     o.shrink_evals = shrink_evals;
     o.regularise = !no_reg;
     o.dir = dir;
-    if (replay_dir) {
-        if (gp_hunt_replay(replay_dir, &o, cmd.operands, cmd.n_operands, &r))
-            return cli_input_error(CMD, "%s", r.detail);
-        printf("replay %s: %s%s%s\n", replay_dir, gp_hunt_kind_name(r.kind),
-               r.detail[0] ? ": " : "", r.detail);
-        if (r.kind == GP_HUNT_DISAGREE)
-            printf("diagnosis: %s\n", r.diagnosis.text);
-        return r.kind == GP_HUNT_AGREE ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-    }
+    if (replay_dir)
+        return replay(replay_dir, &o, &cmd);
     if (gp_hunt_run(&o, cmd.operands, cmd.n_operands, &r))
         return cli_error(CMD, "%s", r.detail);
     return print_result(&o, &r);

@@ -15,167 +15,113 @@
  * can add a default but not remove one. */
 
 const cli_option cli_opt_data = {
-    "data",
-    0,
-    CLI_STRING,
-    "DIR",
-    0,
-    0,
-    0,
-    NULL,
-    "data",
-    NULL,
-    "directory with the four MNIST IDX files",
-    "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
-    "t10k-labels-idx1-ubyte, raw or with a .gz suffix (scripts/fetch-mnist.sh DIR "
-    "fetches them)"};
+    .name = "data",
+    .kind = CLI_STRING,
+    .arg = "DIR",
+    .def = "data",
+    .help = "directory with the four MNIST IDX files",
+    .more =
+        "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and "
+        "t10k-labels-idx1-ubyte, raw or with a .gz suffix (scripts/fetch-mnist.sh DIR "
+        "fetches them)"};
 const cli_option cli_opt_validation = {
-    "validation",
-    0,
-    CLI_SIZE,
-    "N",
-    1,
-    100000000,
-    0,
-    NULL,
-    "10000",
-    NULL,
-    "the last N training-file images form the validation set; the rest is the "
-    "training set",
-    "(Nielsen's mnist_loader split: 50,000 training and 10,000 validation images)"};
-const cli_option cli_opt_sizes = {"sizes",
-                                  0,
-                                  CLI_SIZES,
-                                  "N0,..,NL",
-                                  0,
-                                  0,
-                                  0,
-                                  NULL,
-                                  "784,30,10",
-                                  NULL,
-                                  "layer sizes; N0 = pixels per image, NL = 10",
-                                  NULL};
+    .name = "validation",
+    .kind = CLI_SIZE,
+    .arg = "N",
+    .lo = 1,
+    .hi = 100000000,
+    .def = "10000",
+    .help = "the last N training-file images form the validation set; the rest is the "
+            "training set",
+    .more =
+        "(Nielsen's mnist_loader split: 50,000 training and 10,000 validation images)"};
+const cli_option cli_opt_sizes = {.name = "sizes",
+                                  .kind = CLI_SIZES,
+                                  .arg = "N0,..,NL",
+                                  .def = "784,30,10",
+                                  .help = "layer sizes; N0 = pixels per image, NL = 10"};
 const cli_option cli_opt_cost = {
-    "cost",
-    0,
-    CLI_COST,
-    "NAME",
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    NULL,
-    "quadratic, cross-entropy (sigmoid output), log-likelihood (softmax output) or "
-    "quadratic-linear (identity output)",
-    "network2.py's class names QuadraticCost and CrossEntropyCost are accepted too"};
+    .name = "cost",
+    .kind = CLI_COST,
+    .arg = "NAME",
+    .help =
+        "quadratic, cross-entropy (sigmoid output), log-likelihood (softmax output) or "
+        "quadratic-linear (identity output)",
+    .more =
+        "network2.py's class names QuadraticCost and CrossEntropyCost are accepted too"};
 const cli_option cli_opt_activation = {
-    "activation",
-    0,
-    CLI_STRING,
-    "NAME[,NAME..]",
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    NULL,
-    "hidden activation: sigmoid, tanh, relu, leaky-relu[:ALPHA], softplus or identity",
-    "leaky-relu's ALPHA (slope for z < 0) is at least 0 and below 1, default 0.01; at "
-    "the "
-    "kink z = 0 relu' = 0 and leaky-relu' = ALPHA, as in PyTorch"};
+    .name = "activation",
+    .kind = CLI_STRING,
+    .arg = "NAME[,NAME..]",
+    .help = "hidden activation: sigmoid, tanh, relu, leaky-relu[:ALPHA], softplus or "
+            "identity",
+    .more = "leaky-relu's ALPHA (slope for z < 0) is at least 0 and below 1, default "
+            "0.01; at "
+            "the "
+            "kink z = 0 relu' = 0 and leaky-relu' = ALPHA, as in PyTorch"};
 /* The initialisation uses seed 2S and the shuffling 2S+1: both fit 32 bits. */
-const cli_option cli_opt_seed = {"seed",
-                                 's',
-                                 CLI_ULONG,
-                                 "S",
-                                 0,
-                                 2147483647,
-                                 0,
-                                 NULL,
-                                 "1",
-                                 NULL,
-                                 "seed of the random generators",
-                                 "the same seed and inputs give the same results"};
+const cli_option cli_opt_seed = {.name = "seed",
+                                 .short_name = 's',
+                                 .kind = CLI_ULONG,
+                                 .arg = "S",
+                                 .hi = 2147483647,
+                                 .def = "1",
+                                 .help = "seed of the random generators",
+                                 .more =
+                                     "the same seed and inputs give the same results"};
 const cli_option cli_opt_lambda = {
-    "lambda",
-    0,
-    CLI_REAL,
-    "REAL",
-    0,
-    1e12,
-    0,
-    NULL,
-    "0",
-    NULL,
-    "L2 regularisation strength: cost term (lambda/2n) sum w^2",
-    NULL};
-const cli_option cli_opt_l1 = {"l1",
-                               0,
-                               CLI_REAL,
-                               "REAL",
-                               0,
-                               1e12,
-                               0,
-                               NULL,
-                               "0",
-                               NULL,
-                               "L1 regularisation strength: cost term (lambda/n) sum |w|",
-                               NULL};
-const cli_option cli_opt_n = {"n",
-                              0,
-                              CLI_SIZE,
-                              "N",
-                              1,
-                              1000000000,
-                              0,
-                              NULL,
-                              NULL,
-                              "m",
-                              "the n of the regularisation terms",
-                              NULL};
+    .name = "lambda",
+    .kind = CLI_REAL,
+    .arg = "REAL",
+    .hi = 1e12,
+    .def = "0",
+    .help = "L2 regularisation strength: cost term (lambda/2n) sum w^2"};
+const cli_option cli_opt_l1 = {
+    .name = "l1",
+    .kind = CLI_REAL,
+    .arg = "REAL",
+    .hi = 1e12,
+    .def = "0",
+    .help = "L1 regularisation strength: cost term (lambda/n) sum |w|"};
+const cli_option cli_opt_n = {.name = "n",
+                              .kind = CLI_SIZE,
+                              .arg = "N",
+                              .lo = 1,
+                              .hi = 1000000000,
+                              .unset = "m",
+                              .help = "the n of the regularisation terms"};
 const cli_option cli_opt_threads = {
-    "threads",
-    0,
-    CLI_SIZE,
-    "N",
-    1,
-    256,
-    0,
-    NULL,
-    "2",
-    NULL,
-    "1: one thread; N >= 2: two threads share the work, and OpenBLAS gets N - 1",
-    "(openblas_set_num_threads; with another CBLAS only 1 or 2 is accepted)"};
-const cli_option cli_opt_load = {"load",
-                                 0,
-                                 CLI_STRING,
-                                 "FILE",
-                                 0,
-                                 0,
-                                 0,
-                                 NULL,
-                                 NULL,
-                                 "none",
-                                 "a saved network (network2.py save() JSON)",
-                                 "a file written by network2.py's save() loads as is"};
-const cli_option cli_opt_epochs = {
-    "epochs", 0,    CLI_SIZE,           "E", 1, 1000000, 0, NULL,
-    "30",     NULL, "number of epochs", NULL};
+    .name = "threads",
+    .kind = CLI_SIZE,
+    .arg = "N",
+    .lo = 1,
+    .hi = 256,
+    .def = "2",
+    .help = "1: one thread; N >= 2: two threads share the work, and OpenBLAS gets N - 1",
+    .more = "(openblas_set_num_threads; with another CBLAS only 1 or 2 is accepted)"};
+const cli_option cli_opt_load = {
+    .name = "load",
+    .kind = CLI_STRING,
+    .arg = "FILE",
+    .unset = "none",
+    .help = "a saved network (network2.py save() JSON)",
+    .more = "a file written by network2.py's save() loads as is"};
+const cli_option cli_opt_epochs = {.name = "epochs",
+                                   .kind = CLI_SIZE,
+                                   .arg = "E",
+                                   .lo = 1,
+                                   .hi = 1000000,
+                                   .def = "30",
+                                   .help = "number of epochs"};
 
 const char *const cli_precision_names[] = {"float32", "float64", NULL};
-const cli_option cli_opt_precision = {"precision",
-                                      0,
-                                      CLI_CHOICE,
-                                      "P",
-                                      0,
-                                      0,
-                                      0,
-                                      cli_precision_names,
-                                      NULL,
-                                      "inferred per tensor",
-                                      "float32 or float64 tolerances for every tensor",
-                                      NULL};
+const cli_option cli_opt_precision = {
+    .name = "precision",
+    .kind = CLI_CHOICE,
+    .arg = "P",
+    .choices = cli_precision_names,
+    .unset = "inferred per tensor",
+    .help = "float32 or float64 tolerances for every tensor"};
 
 gp_precision cli_precision(int i) {
     gp_precision p = GP_FLOAT64;

@@ -16,8 +16,8 @@
 
 /* ---- oracle ---- */
 
-#define OPT(name, kind, arg, help, more)                                                 \
-    { name, 0, kind, arg, 0, 0, 0, NULL, NULL, NULL, help, more }
+#define OPT(n, k, a, h, m)                                                               \
+    { .name = n, .kind = k, .arg = a, .help = h, .more = m }
 static const cli_option opt_net =
     OPT("net", CLI_STRING, "FILE",
         "network in network2.py's JSON (sizes, weights, biases, cost: QuadraticCost, "
@@ -320,23 +320,24 @@ int cmd_oracle(int argc, char **argv) {
         {.opt = &opt_self_check, .dest = &o.self_check},
     };
     cli_command cmd = {
-        "oracle",
-        "--net=NET.json (--x=X --y=Y | --idx-images=F --idx-labels=F --range=A:B)\n"
-        "       (--out=FILE.json | --out-dir=DIR) [OPTIONS]",
-        "Write the reference values of a network on a batch of m samples, in float64:\n"
-        "the cost C = (1/m) sum_x C_x (+ L2/L1 terms) and, for every layer l = 1..L\n"
-        "(1-based, as in the book), z^l, a^l and delta^l = dC_x/dz^l (n_l x m, one\n"
-        "column per sample, delta not divided by m), dC/dW^l (n_l x n_{l-1}) and "
-        "dC/db^l\n"
-        "(n_l), the gradient of C. Files are written to a temporary name and renamed:\n"
-        "no partial output is left.\n"
-        "Exit status: 0 written, 1 usage error or failed self-check, 2 unusable input.\n",
-        args,
-        sizeof args / sizeof args[0],
-        0,
-        0,
-        NULL,
-        0};
+        .name = "oracle",
+        .synopsis =
+            "--net=NET.json (--x=X --y=Y | --idx-images=F --idx-labels=F --range=A:B)\n"
+            "       (--out=FILE.json | --out-dir=DIR) [OPTIONS]",
+        .about =
+            "Write the reference values of a network on a batch of m samples, in "
+            "float64:\n"
+            "the cost C = (1/m) sum_x C_x (+ L2/L1 terms) and, for every layer l = 1..L\n"
+            "(1-based, as in the book), z^l, a^l and delta^l = dC_x/dz^l (n_l x m, one\n"
+            "column per sample, delta not divided by m), dC/dW^l (n_l x n_{l-1}) and "
+            "dC/db^l\n"
+            "(n_l), the gradient of C. Files are written to a temporary name and "
+            "renamed:\n"
+            "no partial output is left.\n"
+            "Exit status: 0 written, 1 usage error or failed self-check, 2 unusable "
+            "input.\n",
+        .args = args,
+        .n_args = sizeof args / sizeof args[0]};
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;

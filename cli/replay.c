@@ -10,18 +10,11 @@
 #include "report.h"
 
 static const cli_option opt_candidate = {
-    "candidate",
-    0,
-    CLI_STRING,
-    "DUMP",
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    "none",
-    "a fresh candidate dump of the recorded case (compare records)",
-    NULL};
+    .name = "candidate",
+    .kind = CLI_STRING,
+    .arg = "DUMP",
+    .unset = "none",
+    .help = "a fresh candidate dump of the recorded case (compare records)"};
 
 static int replay_compare(const char *path, const gp_record *rec, const char *cpath,
                           const gp_dump_compare_opts *opts) {
@@ -123,32 +116,41 @@ int cmd_replay(int argc, char **argv) {
          .note = "of --candidate only"},
     };
     cli_command cmd = {
-        "replay",
-        "RECORD [--candidate=DUMP] [--precision=P]",
-        "Rerun a failure record written by 'compare --record' or 'check --record'.\n"
-        "Every record carries its network, samples x, y and lambda, l1, n; the oracle\n"
-        "is always recomputed from them (nothing is trusted from the record's numbers\n"
-        "but the candidate's).\n"
-        "  compare record, alone: the recorded candidate values of the failing entries\n"
-        "      are judged again by compare's rule (each entry in the precision it was\n"
-        "      recorded with): reproduces the verdict; it passes only if the record's\n"
-        "      values are edited.\n"
-        "  compare record, --candidate DUMP: a fresh candidate dump of the recorded\n"
-        "      case (a JSON file or .npy directory in compare's CANDIDATE layout, e.g.\n"
-        "      from your fixed code on the record's network and x, y) is compared with\n"
-        "      the recomputed oracle exactly as 'compare' does, every tensor it has,\n"
-        "      precision inferred per tensor unless --precision is given.\n"
-        "  check record: gradproof's own formula (\"delta\" or \"params\") is checked\n"
-        "      again on the recorded case against gsl_deriv_central, every entry.\n"
-        "      Option --candidate does not apply (usage error).\n"
-        "Exit status: 0 passes now, 1 still fails or usage error, 2 unusable record or\n"
-        "candidate.\n",
-        args,
-        sizeof args / sizeof args[0],
-        1,
-        1,
-        NULL,
-        0};
+        .name = "replay",
+        .synopsis = "RECORD [--candidate=DUMP] [--precision=P]",
+        .about =
+            "Rerun a failure record written by 'compare --record' or 'check --record'.\n"
+            "Every record carries its network, samples x, y and lambda, l1, n; the "
+            "oracle\n"
+            "is always recomputed from them (nothing is trusted from the record's "
+            "numbers\n"
+            "but the candidate's).\n"
+            "  compare record, alone: the recorded candidate values of the failing "
+            "entries\n"
+            "      are judged again by compare's rule (each entry in the precision it "
+            "was\n"
+            "      recorded with): reproduces the verdict; it passes only if the "
+            "record's\n"
+            "      values are edited.\n"
+            "  compare record, --candidate DUMP: a fresh candidate dump of the recorded\n"
+            "      case (a JSON file or .npy directory in compare's CANDIDATE layout, "
+            "e.g.\n"
+            "      from your fixed code on the record's network and x, y) is compared "
+            "with\n"
+            "      the recomputed oracle exactly as 'compare' does, every tensor it "
+            "has,\n"
+            "      precision inferred per tensor unless --precision is given.\n"
+            "  check record: gradproof's own formula (\"delta\" or \"params\") is "
+            "checked\n"
+            "      again on the recorded case against gsl_deriv_central, every entry.\n"
+            "      Option --candidate does not apply (usage error).\n"
+            "Exit status: 0 passes now, 1 still fails or usage error, 2 unusable record "
+            "or\n"
+            "candidate.\n",
+        .args = args,
+        .n_args = sizeof args / sizeof args[0],
+        .min_operands = 1,
+        .max_operands = 1};
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;

@@ -16,43 +16,25 @@
 #define CMD "slowdown"
 #define N_RUNS 4
 
-static const cli_option opt_every = {"every",
-                                     0,
-                                     CLI_SIZE,
-                                     "K",
-                                     1,
-                                     1000000,
-                                     0,
-                                     NULL,
-                                     "1",
-                                     NULL,
-                                     "print every K-th epoch (and the last)",
-                                     NULL};
+static const cli_option opt_every = {.name = "every",
+                                     .kind = CLI_SIZE,
+                                     .arg = "K",
+                                     .lo = 1,
+                                     .hi = 1000000,
+                                     .def = "1",
+                                     .help = "print every K-th epoch (and the last)"};
 static const cli_option opt_csv = {
-    "csv",
-    0,
-    CLI_STRING,
-    "FILE",
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    "none",
-    "write every epoch as CSV: epoch, then output and cost of each run",
-    NULL};
-static const cli_option opt_plot = {"plot",
-                                    0,
-                                    CLI_STRING,
-                                    "FILE.png",
-                                    0,
-                                    0,
-                                    0,
-                                    NULL,
-                                    NULL,
-                                    "none",
-                                    "plot cost and output per epoch with gnuplot",
-                                    "pngcairo if available, else png"};
+    .name = "csv",
+    .kind = CLI_STRING,
+    .arg = "FILE",
+    .unset = "none",
+    .help = "write every epoch as CSV: epoch, then output and cost of each run"};
+static const cli_option opt_plot = {.name = "plot",
+                                    .kind = CLI_STRING,
+                                    .arg = "FILE.png",
+                                    .unset = "none",
+                                    .help = "plot cost and output per epoch with gnuplot",
+                                    .more = "pngcairo if available, else png"};
 
 typedef struct {
     const gp_cost_type *cost;
@@ -258,21 +240,19 @@ int cmd_slowdown(int argc, char **argv) {
         {.opt = &opt_plot, .dest = &png},
     };
     cli_command cmd = {
-        CMD,
-        "[OPTIONS]",
-        "One sigmoid neuron, input x = 1, target y = 0, plain gradient descent:\n"
-        "quadratic cost (eta 0.15) and cross-entropy (eta 0.005), each started at\n"
-        "w = 0.6, b = 0.9 and at w = b = 2. Prints the output a = sigma(w + b) and the\n"
-        "cost C per epoch for the four runs, then the epoch of each run's steepest\n"
-        "fall and the share of its decrease made in the first tenth of the epochs.\n"
-        "With w = b = 2 the quadratic cost learns slowly at first (its gradient\n"
-        "carries sigma'(z), tiny at z = 4); the cross-entropy does not.\n",
-        args,
-        sizeof args / sizeof args[0],
-        0,
-        0,
-        NULL,
-        0};
+        .name = CMD,
+        .synopsis = "[OPTIONS]",
+        .about =
+            "One sigmoid neuron, input x = 1, target y = 0, plain gradient descent:\n"
+            "quadratic cost (eta 0.15) and cross-entropy (eta 0.005), each started at\n"
+            "w = 0.6, b = 0.9 and at w = b = 2. Prints the output a = sigma(w + b) and "
+            "the\n"
+            "cost C per epoch for the four runs, then the epoch of each run's steepest\n"
+            "fall and the share of its decrease made in the first tenth of the epochs.\n"
+            "With w = b = 2 the quadratic cost learns slowly at first (its gradient\n"
+            "carries sigma'(z), tiny at z = 4); the cross-entropy does not.\n",
+        .args = args,
+        .n_args = sizeof args / sizeof args[0]};
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;

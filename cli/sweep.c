@@ -93,56 +93,31 @@ static int parse_seeds(char *s, unsigned long *out, size_t *n) {
     return *n ? 0 : cli_error(CMD, "invalid --seeds: no seed");
 }
 
-static const cli_option opt_etas = {"eta",
-                                    0,
-                                    CLI_STRING,
-                                    "LIST",
-                                    0,
-                                    0,
-                                    0,
-                                    NULL,
-                                    "0.5",
-                                    NULL,
-                                    "learning rates, comma-separated: 0.1,0.5",
-                                    NULL};
+static const cli_option opt_etas = {.name = "eta",
+                                    .kind = CLI_STRING,
+                                    .arg = "LIST",
+                                    .def = "0.5",
+                                    .help = "learning rates, comma-separated: 0.1,0.5"};
 static const cli_option opt_lambdas = {
-    "lambda",
-    0,
-    CLI_STRING,
-    "LIST",
-    0,
-    0,
-    0,
-    NULL,
-    "0",
-    NULL,
-    "L2 regularisation strengths, comma-separated: 0,5",
-    NULL};
-static const cli_option opt_seeds = {"seeds",
-                                     0,
-                                     CLI_STRING,
-                                     "LIST",
-                                     0,
-                                     0,
-                                     0,
-                                     NULL,
-                                     "1-5",
-                                     NULL,
-                                     "seeds, as ranges and single values: 1-10 or 1-4,9",
-                                     NULL};
+    .name = "lambda",
+    .kind = CLI_STRING,
+    .arg = "LIST",
+    .def = "0",
+    .help = "L2 regularisation strengths, comma-separated: 0,5"};
+static const cli_option opt_seeds = {
+    .name = "seeds",
+    .kind = CLI_STRING,
+    .arg = "LIST",
+    .def = "1-5",
+    .help = "seeds, as ranges and single values: 1-10 or 1-4,9"};
 static const cli_option opt_csv = {
-    "csv",
-    0,
-    CLI_STRING,
-    "FILE",
-    0,
-    0,
-    0,
-    NULL,
-    "sweep.csv",
-    NULL,
-    "every epoch of every run, rewritten atomically as runs finish",
-    "columns: task, sweep_eta, sweep_lambda, seed, then those of train --metrics"};
+    .name = "csv",
+    .kind = CLI_STRING,
+    .arg = "FILE",
+    .def = "sweep.csv",
+    .help = "every epoch of every run, rewritten atomically as runs finish",
+    .more =
+        "columns: task, sweep_eta, sweep_lambda, seed, then those of train --metrics"};
 
 /* Is argv[i] one of sweep's own options? Sets *with_value when its value is the next
  * word. Everything else is a train option, passed on in order. */
@@ -212,19 +187,19 @@ static int parse_args(sweep_grid *g, int argc, char **argv) {
         {.opt = &opt_csv, .dest = &g->csv},
     };
     cli_command cmd = {
-        CMD,
-        "[OPTIONS] [TRAIN OPTIONS]",
-        "Train every setting of a grid with several seeds, as `" CLI_NAME " train` does\n"
-        "(any train option but --seed, --metrics and --save is passed on), one run per\n"
-        "task; under mpirun the tasks are dealt to ranks 1..K-1 as they finish. Prints\n"
-        "the mean, sd and range of the final and best accuracy per setting, and Welch's\n"
-        "t-test of the final accuracies of every two settings.\n",
-        args,
-        sizeof args / sizeof args[0],
-        0,
-        0,
-        NULL,
-        0};
+        .name = CMD,
+        .synopsis = "[OPTIONS] [TRAIN OPTIONS]",
+        .about = "Train every setting of a grid with several seeds, as `" CLI_NAME
+                 " train` does\n"
+                 "(any train option but --seed, --metrics and --save is passed on), one "
+                 "run per\n"
+                 "task; under mpirun the tasks are dealt to ranks 1..K-1 as they finish. "
+                 "Prints\n"
+                 "the mean, sd and range of the final and best accuracy per setting, and "
+                 "Welch's\n"
+                 "t-test of the final accuracies of every two settings.\n",
+        .args = args,
+        .n_args = sizeof args / sizeof args[0]};
     if (!st)
         st = cli_parse(&cmd, n_own, own);
     free(own);

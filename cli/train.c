@@ -22,167 +22,124 @@ static const char *const init_names[] = {"default", "large", NULL};
 static const char *const eval_names[] = {"test", "validation", NULL};
 
 static const cli_option opt_init = {
-    "init",
-    0,
-    CLI_CHOICE,
-    "KIND",
-    0,
-    0,
-    0,
-    init_names,
-    "default",
-    NULL,
-    "default: weights N(0,1/n_in), biases N(0,1); large: weights and biases N(0,1)",
-    "(network2.py's default_weight_initializer and large_weight_initializer)"};
-static const cli_option opt_eta = {
-    "eta", 0, CLI_REAL, "REAL", 0, 1e6, 1, NULL, "0.5", NULL, "learning rate, > 0", NULL};
-static const cli_option opt_batch = {"batch",
-                                     0,
-                                     CLI_SIZE,
-                                     "M",
-                                     1,
-                                     1000000,
-                                     0,
-                                     NULL,
-                                     "10",
-                                     NULL,
-                                     "mini-batch size",
-                                     "(the last batch of an epoch may be smaller)"};
+    .name = "init",
+    .kind = CLI_CHOICE,
+    .arg = "KIND",
+    .choices = init_names,
+    .def = "default",
+    .help =
+        "default: weights N(0,1/n_in), biases N(0,1); large: weights and biases N(0,1)",
+    .more = "(network2.py's default_weight_initializer and large_weight_initializer)"};
+static const cli_option opt_eta = {.name = "eta",
+                                   .kind = CLI_REAL,
+                                   .arg = "REAL",
+                                   .hi = 1e6,
+                                   .lo_open = 1,
+                                   .def = "0.5",
+                                   .help = "learning rate, > 0"};
+static const cli_option opt_batch = {.name = "batch",
+                                     .kind = CLI_SIZE,
+                                     .arg = "M",
+                                     .lo = 1,
+                                     .hi = 1000000,
+                                     .def = "10",
+                                     .help = "mini-batch size",
+                                     .more =
+                                         "(the last batch of an epoch may be smaller)"};
 static const cli_option opt_early = {
-    "early-stop",
-    0,
-    CLI_SIZE,
-    "N",
-    0,
-    1000000,
-    0,
-    NULL,
-    "0",
-    NULL,
-    "stop after N epochs without a strictly better evaluation accuracy; 0 = never",
-    "(network2.py's early_stopping_n)"};
+    .name = "early-stop",
+    .kind = CLI_SIZE,
+    .arg = "N",
+    .hi = 1000000,
+    .def = "0",
+    .help =
+        "stop after N epochs without a strictly better evaluation accuracy; 0 = never",
+    .more = "(network2.py's early_stopping_n)"};
 static const cli_option opt_schedule = {
-    "schedule",
-    0,
-    CLI_SIZE,
-    "N",
-    0,
-    1000000,
-    0,
-    NULL,
-    "0",
-    NULL,
-    "halve eta after N epochs without improvement, stop when eta has dropped to "
-    "eta/128; 0 = off",
-    "(Nielsen's learning-rate schedule, chapter 3)"};
+    .name = "schedule",
+    .kind = CLI_SIZE,
+    .arg = "N",
+    .hi = 1000000,
+    .def = "0",
+    .help = "halve eta after N epochs without improvement, stop when eta has dropped to "
+            "eta/128; 0 = off",
+    .more = "(Nielsen's learning-rate schedule, chapter 3)"};
 static const cli_option opt_eval = {
-    "eval",
-    0,
-    CLI_CHOICE,
-    "SET",
-    0,
-    0,
-    0,
-    eval_names,
-    "test",
-    NULL,
-    "evaluation set, test or validation; its accuracy is printed after every epoch",
-    "(it drives --early-stop and --schedule; network2.py's monitor_evaluation_accuracy "
-    "is always on, so gradproof has no option for it)"};
+    .name = "eval",
+    .kind = CLI_CHOICE,
+    .arg = "SET",
+    .choices = eval_names,
+    .def = "test",
+    .help =
+        "evaluation set, test or validation; its accuracy is printed after every epoch",
+    .more = "(it drives --early-stop and --schedule; network2.py's "
+            "monitor_evaluation_accuracy "
+            "is always on, so gradproof has no option for it)"};
 static const cli_option opt_mec = {
-    "monitor-eval-cost",
-    0,
-    CLI_FLAG,
-    NULL,
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    NULL,
-    "total cost on the evaluation set",
-    "as network2.py's total_cost: (1/n) sum C_x plus the regularisation terms, n the "
-    "evaluated set's size"};
-static const cli_option opt_mta = {
-    "monitor-train-accuracy",       0,   CLI_FLAG, NULL, 0, 0, 0, NULL, NULL, NULL,
-    "accuracy on the training set", NULL};
-static const cli_option opt_mtc = {"monitor-train-cost",
-                                   0,
-                                   CLI_FLAG,
-                                   NULL,
-                                   0,
-                                   0,
-                                   0,
-                                   NULL,
-                                   NULL,
-                                   NULL,
-                                   "total cost on the training set",
-                                   NULL};
+    .name = "monitor-eval-cost",
+    .kind = CLI_FLAG,
+    .help = "total cost on the evaluation set",
+    .more =
+        "as network2.py's total_cost: (1/n) sum C_x plus the regularisation terms, n the "
+        "evaluated set's size"};
+static const cli_option opt_mta = {.name = "monitor-train-accuracy",
+                                   .kind = CLI_FLAG,
+                                   .help = "accuracy on the training set"};
+static const cli_option opt_mtc = {.name = "monitor-train-cost",
+                                   .kind = CLI_FLAG,
+                                   .help = "total cost on the training set"};
 static const cli_option opt_metrics = {
-    "metrics",
-    0,
-    CLI_STRING,
-    "FILE",
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    "none",
-    "every epoch's figures, CSV (FILE.csv) or JSON lines (FILE.jsonl); written "
-    "atomically at the end",
-    "columns: epoch, eta, seconds of training, evaluation correct/n/accuracy/cost, the "
-    "training figures when monitored, and eval_seconds, the time of the evaluation"};
+    .name = "metrics",
+    .kind = CLI_STRING,
+    .arg = "FILE",
+    .unset = "none",
+    .help = "every epoch's figures, CSV (FILE.csv) or JSON lines (FILE.jsonl); written "
+            "atomically at the end",
+    .more =
+        "columns: epoch, eta, seconds of training, evaluation correct/n/accuracy/cost, "
+        "the "
+        "training figures when monitored, and eval_seconds, the time of the evaluation"};
 static const cli_option opt_save = {
-    "save",
-    0,
-    CLI_STRING,
-    "FILE",
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    "none",
-    "save the final network (network2.py JSON), atomically",
-    "17 significant digits, so a load gives the same bits; temporary file, fsync, "
-    "rename"};
+    .name = "save",
+    .kind = CLI_STRING,
+    .arg = "FILE",
+    .unset = "none",
+    .help = "save the final network (network2.py JSON), atomically",
+    .more =
+        "17 significant digits, so a load gives the same bits; temporary file, fsync, "
+        "rename"};
 static const cli_option opt_checkpoint = {
-    "checkpoint",
-    0,
-    CLI_STRING,
-    "FILE",
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    "none",
-    "write the whole training state to FILE, atomically, every --checkpoint-every "
-    "epochs and after the last",
-    "the network, epoch, learning rate, early-stopping counters, best accuracy, the "
-    "shuffling generator's state and order, the command line and the metrics so far "
-    "(gradproof/checkpoint.h); a diverged epoch is never checkpointed, so FILE keeps the "
-    "last finite network"};
-static const cli_option opt_checkpoint_every = {
-    "checkpoint-every",           0,   CLI_SIZE, "N", 1, 1000000, 0, NULL, "1", NULL,
-    "epochs between checkpoints", NULL};
+    .name = "checkpoint",
+    .kind = CLI_STRING,
+    .arg = "FILE",
+    .unset = "none",
+    .help =
+        "write the whole training state to FILE, atomically, every --checkpoint-every "
+        "epochs and after the last",
+    .more =
+        "the network, epoch, learning rate, early-stopping counters, best accuracy, the "
+        "shuffling generator's state and order, the command line and the metrics so far "
+        "(gradproof/checkpoint.h); a diverged epoch is never checkpointed, so FILE keeps "
+        "the "
+        "last finite network"};
+static const cli_option opt_checkpoint_every = {.name = "checkpoint-every",
+                                                .kind = CLI_SIZE,
+                                                .arg = "N",
+                                                .lo = 1,
+                                                .hi = 1000000,
+                                                .def = "1",
+                                                .help = "epochs between checkpoints"};
 static const cli_option opt_resume = {
-    "resume",
-    0,
-    CLI_STRING,
-    "FILE",
-    0,
-    0,
-    0,
-    NULL,
-    NULL,
-    "none",
-    "continue the run that wrote the checkpoint FILE, to the same bits as if it had "
-    "never stopped",
-    "its command line applies; options given again must have its values, except "
-    "--epochs, --threads, --save, --metrics (the same format), --checkpoint and "
-    "--checkpoint-every, which may change (exit status 1 otherwise)"};
+    .name = "resume",
+    .kind = CLI_STRING,
+    .arg = "FILE",
+    .unset = "none",
+    .help =
+        "continue the run that wrote the checkpoint FILE, to the same bits as if it had "
+        "never stopped",
+    .more = "its command line applies; options given again must have its values, except "
+            "--epochs, --threads, --save, --metrics (the same format), --checkpoint and "
+            "--checkpoint-every, which may change (exit status 1 otherwise)"};
 /* Everything the command line sets. */
 typedef struct {
     const char *data, *load, *metrics, *save, *activation, *checkpoint, *resume;
@@ -246,16 +203,12 @@ static int parse_args(train_args *t, int argc, char **argv) {
                  "in two (the cost equal to rounding)"},
     };
     cli_command cmd = {
-        CMD,
-        "[OPTIONS]",
-        "Train a network on MNIST with mini-batch SGD, as network2.py's\n"
-        "Network(sizes, cost).SGD(...) does, printing one line per epoch.\n",
-        args,
-        sizeof args / sizeof args[0],
-        0,
-        0,
-        NULL,
-        0};
+        .name = CMD,
+        .synopsis = "[OPTIONS]",
+        .about = "Train a network on MNIST with mini-batch SGD, as network2.py's\n"
+                 "Network(sizes, cost).SGD(...) does, printing one line per epoch.\n",
+        .args = args,
+        .n_args = sizeof args / sizeof args[0]};
     return cli_parse(&cmd, argc, argv);
 }
 

@@ -63,6 +63,38 @@ void gp_oracle_free(gp_oracle *o) {
     free(o);
 }
 
+/* The oracle's copies of the inputs, targets (sample-major), z (both orders) and a of the
+ * forward pass in w, and the unperturbed costs. */
+static void fill_state(gp_oracle *o, const gp_network *net, const gsl_matrix *X,
+                       const gsl_matrix *Y, const gp_backprop_workspace *w,
+                       const gp_regularization *reg) {
+    size_t L = o->L, m = o->m, nL = net->p.sizes[L];
+    for (size_t k = 0; k < o->n0; k++)
+        for (size_t i = 0; i < m; i++)
+            o->X[k * m + i] = gsl_matrix_get(X, k, i);
+    for (size_t i = 0; i < m; i++) {
+        o->ones[i] = 1.0;
+        for (size_t j = 0; j < nL; j++)
+            o->YT[i * nL + j] = gsl_matrix_get(Y, j, i);
+    }
+    for (size_t l = 0; l < L; l++)
+        for (size_t j = 0; j < net->p.sizes[l + 1]; j++)
+            for (size_t i = 0; i < m; i++) {
+                o->z[l][j * m + i] = gsl_matrix_get(w->z[l], j, i);
+                o->zt[l][i * net->p.sizes[l + 1] + j] = gsl_matrix_get(w->z[l], j, i);
+                o->a[l][j * m + i] = gsl_matrix_get(w->a[l], j, i);
+            }
+    /* Per-sample costs by gpi_cost_samples, as slot_cost computes the perturbed ones
+     * (bit-identical: the difference at t = w0 is exactly 0), summed in the order
+     * gp_total_cost sums them. */
+    gpi_cost_samples(net->cost, o->zt[L - 1], o->YT, nL, m, o->work, o->c);
+    double s = 0;
+    for (size_t i = 0; i < m; i++)
+        s += o->c[i];
+    o->data_cost = s / (double)m;
+    o->reg_cost = gp_regularization_cost(net, reg, m);
+}
+
 gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
                            const gsl_matrix *Y, const gp_regularization *reg) {
     size_t L = net->p.L, m = X->size2;
@@ -123,30 +155,7 @@ gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
         gp_oracle_free(o);
         GSL_ERROR_NULL("forward pass failed", status);
     }
-    for (size_t k = 0; k < o->n0; k++)
-        for (size_t i = 0; i < m; i++)
-            o->X[k * m + i] = gsl_matrix_get(X, k, i);
-    for (size_t i = 0; i < m; i++) {
-        o->ones[i] = 1.0;
-        for (size_t j = 0; j < nL; j++)
-            o->YT[i * nL + j] = gsl_matrix_get(Y, j, i);
-    }
-    for (size_t l = 0; l < L; l++)
-        for (size_t j = 0; j < net->p.sizes[l + 1]; j++)
-            for (size_t i = 0; i < m; i++) {
-                o->z[l][j * m + i] = gsl_matrix_get(w->z[l], j, i);
-                o->zt[l][i * net->p.sizes[l + 1] + j] = gsl_matrix_get(w->z[l], j, i);
-                o->a[l][j * m + i] = gsl_matrix_get(w->a[l], j, i);
-            }
-    /* Per-sample costs by gpi_cost_samples, as slot_cost computes the perturbed ones
-     * (bit-identical: the difference at t = w0 is exactly 0), summed in the order
-     * gp_total_cost sums them. */
-    gpi_cost_samples(net->cost, o->zt[L - 1], o->YT, nL, m, o->work, o->c);
-    double s = 0;
-    for (size_t i = 0; i < m; i++)
-        s += o->c[i];
-    o->data_cost = s / (double)m;
-    o->reg_cost = gp_regularization_cost(net, reg, m);
+    fill_state(o, net, X, Y, w, reg);
     gp_backprop_workspace_free(w);
     return o;
 nomem:
