@@ -48,7 +48,6 @@ int cli_size(const char *cmd, const char *opt, const char *s, size_t lo, size_t 
              size_t *out);
 int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                double *out);
-int cli_ulong(const char *cmd, const char *opt, const char *s, unsigned long *out);
 /* Comma-separated layer sizes "784,30,10": 2..GP_MAX_LAYERS entries,
  * each 1..GP_MAX_WIDTH. */
 int cli_sizes(const char *cmd, const char *opt, const char *s, size_t *sizes, size_t *n);

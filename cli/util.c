@@ -59,7 +59,8 @@ static int parse_digits(const char *s, unsigned long *out) {
     return 0;
 }
 
-int cli_ulong(const char *cmd, const char *opt, const char *s, unsigned long *out) {
+static int cli_ulong(const char *cmd, const char *opt, const char *s,
+                     unsigned long *out) {
     if (parse_digits(s, out))
         return cli_error(cmd, "invalid %s '%s': expected a non-negative integer", opt, s);
     return 0;
