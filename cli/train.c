@@ -199,8 +199,10 @@ static int parse_args(train_args *t, int argc, char **argv) {
         {.opt = &cli_opt_threads,
          .dest = &t->threads,
          .note = "the second thread computes about half of layer 1 and gathers the next "
-                 "mini-batch (the same network to the bit), and the evaluation is split "
-                 "in two (the cost equal to rounding)"},
+                 "mini-batch; training runs chunks of mini-batches on two threads or on "
+                 "one, whichever measures faster (one, when other processes hold the "
+                 "cores), the same network to the bit either way; the evaluation is "
+                 "split in two (the cost equal to rounding)"},
     };
     cli_command cmd = {
         .name = CMD,
@@ -296,7 +298,7 @@ static int check_args(train_args *t) {
                          "invalid --metrics '%s': the name must end in .csv or .jsonl",
                          t->metrics);
     /* The prefetch thread takes one of the threads; the rest go to OpenBLAS. */
-    t->opts.threads = t->threads >= 2 ? 2 : 1;
+    t->opts.threads = t->threads >= 2 ? GP_TRAIN_AUTO : 1;
     if (cli_set_threads(t->threads >= 2 ? t->threads - 1 : 1))
         return cli_error(CMD,
                          "invalid --threads '%zu': this build's CBLAS is not "

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -51,8 +52,15 @@ struct gp_trainer {
     size_t *order;         /* sample order of the current epoch */
     gp_sparse_sgd *sgd;    /* the step, with W^1 transposed during an epoch */
     batch_slot ring[RING]; /* prefetch only; ring[0] doubles as the one buffer */
-    epoch_mode mode;
-    size_t bs;          /* batch size (opts.batch, at most n) */
+    epoch_mode mode;       /* of a two-thread chunk (MODE_ONE: never two threads) */
+    size_t bs;             /* batch size (opts.batch, at most n) */
+    size_t lo, hi;         /* the batches [lo, hi) of the current two-thread chunk */
+    double per_batch[2];   /* GP_TRAIN_AUTO: measured seconds per batch on one and on two
+                              threads, 0 until measured */
+    size_t probe_in;       /* long chunks before the slower way is measured again */
+    size_t probe_len, long_len; /* chunk lengths (gp_trainer_auto_tune) */
+    double slack;               /* seconds allowed for starting the helper */
+    size_t backoff;     /* the last such interval: doubled each time it loses again */
     size_t split;       /* MODE_SPLIT: the calling thread has rows [0, split), a
                            multiple of GPI_SPARSE_PANEL */
     pthread_mutex_t mu; /* a thread that stopped spinning sleeps on cv under mu */
@@ -64,6 +72,7 @@ struct gp_trainer {
     _Alignas(64)
         atomic_size_t produced; /* batches of this epoch gathered into the ring */
     atomic_size_t forwarded; /* MODE_SPLIT: batches whose layer-1 rows the helper did */
+    atomic_size_t next; /* MODE_SPLIT: the next batch the helper may take (split_main) */
     _Alignas(64)
         atomic_size_t consumed; /* batches of this epoch whose SGD step is done */
     atomic_int stop;            /* the epoch failed: the helper gives up */
@@ -116,7 +125,7 @@ static void choose_mode(gp_trainer *t) {
     t->split = (n1 / 2 + panel / 2) / panel * panel;
     if (t->split == 0)
         t->split = panel;
-    t->mode = t->opts.threads < 2                 ? MODE_ONE
+    t->mode = t->opts.threads == 1                ? MODE_ONE
               : t->net->p.L >= 2 && n1 > t->split ? MODE_SPLIT
                                                   : MODE_PREFETCH;
 }
@@ -150,6 +159,8 @@ gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
                        GSL_EINVAL);
     if (data->dim != net->p.sizes[0])
         GSL_ERROR_NULL("data dimension differs from the network's n_0", GSL_EBADLEN);
+    if (opts->threads < 0 || opts->threads > 2)
+        GSL_ERROR_NULL("threads must be 1, 2 or GP_TRAIN_AUTO", GSL_EINVAL);
     /* The steps' own validation, up front (eta is only ever halved from here on). */
     gp_sgd_params p = {opts->eta, opts->lambda, opts->l1, data->n};
     if (gp_sgd_params_check(&p, opts->batch))
@@ -178,6 +189,7 @@ gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
         t->order[i] = i;
     t->eta = opts->eta;
     t->best = -INFINITY;
+    gp_trainer_auto_tune(t, 128, 1024, 2e-4);
     return t;
 }
 
@@ -314,9 +326,8 @@ static int step_slot(gp_trainer *t, const batch_slot *s, const gp_sgd_params *p)
  * load of `produced`). */
 static void *prefetch_main(void *arg) {
     gp_trainer *t = arg;
-    size_t nb = (t->data.n + t->bs - 1) / t->bs;
-    for (size_t b = 0; b < nb; b++) {
-        if (b >= RING && !wait_for(t, &t->consumed, b - RING + 1))
+    for (size_t b = t->lo; b < t->hi; b++) {
+        if (b >= t->lo + RING && !wait_for(t, &t->consumed, b - RING + 1))
             break;
         fill_slot(t, b, &t->ring[b % RING]);
         post(t, &t->produced, b + 1);
@@ -337,7 +348,7 @@ static void *prefetch_main(void *arg) {
  * lead has passed its upper layers of b - 1. */
 typedef struct {
     gp_trainer *t;
-    size_t b, nb;
+    size_t b, end; /* the batch, and the end of the chunk */
 } split_ctx;
 
 static int split_wait(void *ctx, int event) {
@@ -353,7 +364,7 @@ static void split_post(void *ctx, int event) {
 
 static void split_gather_next(void *ctx) {
     split_ctx *c = ctx;
-    if (c->b + 1 < c->nb) {
+    if (c->b + 1 < c->end) {
         fill_slot(c->t, c->b + 1, &c->t->ring[(c->b + 1) % RING]);
         post(c->t, &c->t->produced, c->b + 2);
     }
@@ -378,21 +389,47 @@ static int split_step(gp_trainer *t, split_ctx *c, const gp_sgd_params *p, int l
     return status;
 }
 
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The helper takes batch b only by moving `next` from b to b + 1; the lead ends a chunk
+ * early by setting CUT in `next` (chunk_cut), after which the helper takes no batch. */
+#define CUT ((size_t)1 << (sizeof(size_t) * 8 - 1))
+
 static void *split_main(void *arg) {
     gp_trainer *t = arg;
-    split_ctx c = {t, 0, (t->data.n + t->bs - 1) / t->bs};
+    split_ctx c = {t, t->lo, t->hi};
     gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, t->data.n};
-    for (; c.b < c.nb; c.b++)
+    for (; c.b < c.end; c.b++) {
+        size_t b = c.b;
+        if (!atomic_compare_exchange_strong(&t->next, &b, c.b + 1))
+            break; /* cut: the lead ends the chunk before batch c.b */
         if (split_step(t, &c, &p, 0)) {
             raise_stop(t);
             break;
         }
+    }
     return NULL;
 }
 
-static int epoch_one(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
+/* Ends the current two-thread chunk as early as the helper allows: returns the end, the
+ * first batch it has not taken (the lead must still run the ones it has). */
+static size_t chunk_cut(gp_trainer *t) {
+    if (t->mode != MODE_SPLIT)
+        return 0; /* the prefetching helper computes nothing: end anywhere */
+    size_t cur = atomic_load(&t->next);
+    while (!atomic_compare_exchange_weak(&t->next, &cur, cur | CUT))
+        ;
+    return cur;
+}
+
+/* Batches [lo, hi) on the calling thread. */
+static int chunk_one(gp_trainer *t, const gp_sgd_params *p, size_t lo, size_t hi) {
     int status = GSL_SUCCESS;
-    for (size_t b = 0; b < nb && !status; b++) {
+    for (size_t b = lo; b < hi && !status; b++) {
         fill_slot(t, b, &t->ring[0]);
         status = step_slot(t, &t->ring[0], p);
         if (!status)
@@ -401,11 +438,23 @@ static int epoch_one(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
     return status;
 }
 
-/* The calling thread's side of an epoch on two threads. */
-static int epoch_lead(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
+/* The calling thread's side of batches [lo, hi) on two threads. With a time limit per
+ * batch, the chunk ends early (checked every probe_len/8 batches) once it is slower than
+ * that plus t->slack seconds for starting the helper: *done is the batches run. */
+static int chunk_lead(gp_trainer *t, const gp_sgd_params *p, double limit, size_t *done) {
     int status = GSL_SUCCESS;
-    split_ctx c = {t, 0, nb};
-    for (; c.b < nb && !status; c.b++)
+    split_ctx c = {t, t->lo, t->hi};
+    double t0 = limit > 0 ? now_seconds() : 0;
+    size_t every = (t->probe_len + 7) / 8;
+    for (; c.b < c.end && !status; c.b++) {
+        size_t k = c.b - t->lo;
+        if (limit > 0 && k > 0 && k % every == 0 &&
+            now_seconds() - t0 > limit * (double)k + t->slack) {
+            c.end = chunk_cut(t);
+            limit = 0;
+            if (c.b >= c.end)
+                break;
+        }
         if (t->mode == MODE_SPLIT) {
             status = split_step(t, &c, p, 1);
             if (!status)
@@ -417,30 +466,112 @@ static int epoch_lead(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
             if (!status)
                 status = batch_finite(t, c.b);
         }
+    }
+    *done = c.b - t->lo;
     return status;
 }
 
-static int epoch_two(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
+/* Batches [lo, hi) on two threads (see chunk_lead for limit and done): the helper lives
+ * for the chunk. */
+static int chunk_two(gp_trainer *t, const gp_sgd_params *p, size_t lo, size_t hi,
+                     double limit, size_t *done) {
     pthread_t helper;
-    atomic_store(&t->produced, 0);
-    atomic_store(&t->consumed, 0);
-    atomic_store(&t->forwarded, 0);
+    t->lo = lo, t->hi = hi;
+    atomic_store(&t->next, lo);
+    atomic_store(&t->produced, lo);
+    atomic_store(&t->consumed, lo);
+    atomic_store(&t->forwarded, lo);
     atomic_store(&t->stop, 0);
     if (t->mode == MODE_SPLIT) {
-        /* The helper gathers batch b + 1 while batch b runs; batch 0 is gathered here. */
-        fill_slot(t, 0, &t->ring[0]);
-        atomic_store(&t->produced, 1);
+        /* The helper gathers batch b + 1 while batch b runs; the first is gathered here.
+         */
+        fill_slot(t, lo, &t->ring[lo % RING]);
+        atomic_store(&t->produced, lo + 1);
     }
     if (pthread_create(&helper, NULL, t->mode == MODE_SPLIT ? split_main : prefetch_main,
                        t) != 0)
         GSL_ERROR("cannot start the second training thread", GSL_EFAILED);
-    int status = epoch_lead(t, p, nb);
-    /* Only a failed epoch stops the helper early. A finished one lets it finish too: it
-     * may still be updating its rows for the last batch. */
-    if (status)
+    int status = chunk_lead(t, p, limit, done);
+    /* A failed chunk stops the helper, and so does one ended early while the helper only
+     * prefetches. A finished one lets it finish: it may still be updating its rows for
+     * the last batch. */
+    if (status || (t->mode == MODE_PREFETCH && *done < hi - lo))
         raise_stop(t);
     pthread_join(helper, NULL);
     return status;
+}
+
+/* GP_TRAIN_AUTO: an epoch in chunks, each on one thread or on two, whichever has
+ * measured faster per batch. Two threads hand off several times per mini-batch, which
+ * is a gain only while both have a core: when other processes take the cores, every
+ * hand-off waits for the scheduler and one thread is faster. The slower way is measured
+ * again on a short chunk after `backoff` long ones, doubled each time it loses again,
+ * so an idle machine pays a few short one-thread chunks per epochs and a busy one a few
+ * short two-thread chunks. The choice changes the time, never the bits (the two ways
+ * compute every weight by the same operations). */
+#define BACKOFF_MAX 63
+
+int gp_trainer_auto_tune(gp_trainer *t, size_t probe, size_t chunk, double slack) {
+    if (probe == 0 || chunk == 0 || !isfinite(slack))
+        GSL_ERROR("chunk lengths must be positive and the slack finite", GSL_EINVAL);
+    t->probe_len = probe, t->long_len = chunk, t->slack = slack;
+    return GSL_SUCCESS;
+}
+
+/* The way of the next chunk (0: one thread, 1: two), its length, and whether it is a
+ * measurement of a way that is not the faster one. */
+static int auto_pick(gp_trainer *t, size_t *len, int *probe) {
+    const double *pb = t->per_batch;
+    *len = t->probe_len;
+    *probe = 1;
+    if (pb[0] == 0 || pb[1] == 0) /* one thread measured first, then two */
+        return pb[0] != 0;
+    int best = pb[1] < pb[0];
+    if (t->probe_in == 0)
+        return !best;
+    t->probe_in--;
+    *len = t->long_len;
+    *probe = 0;
+    return best;
+}
+
+/* A probe that lost is made again after four times as many long chunks (plus one), up
+ * to BACKOFF_MAX; one that won resets the interval. */
+static void auto_learn(gp_trainer *t, int two, int probe, double per_batch) {
+    t->per_batch[two] = per_batch;
+    if (!probe || t->per_batch[!two] == 0)
+        return;
+    if (per_batch > t->per_batch[!two])
+        t->backoff = t->backoff < BACKOFF_MAX / 4 ? 4 * t->backoff + 1 : BACKOFF_MAX;
+    else
+        t->backoff = 1;
+    t->probe_in = t->backoff;
+}
+
+static int epoch_auto(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
+    int status = GSL_SUCCESS;
+    for (size_t b = 0, len; b < nb && !status; b += len) {
+        int probe, two = auto_pick(t, &len, &probe), whole = len <= nb - b;
+        len = whole ? len : nb - b;
+        double t0 = now_seconds(), limit = 1.25 * t->per_batch[0];
+        if (two)
+            status = chunk_two(t, p, b, b + len, limit, &len);
+        else
+            status = chunk_one(t, p, b, b + len);
+        /* a short last chunk is not a fair measurement; one cut short is */
+        if ((whole || len < nb - b) && !status && len > 0)
+            auto_learn(t, two, probe, (now_seconds() - t0) / (double)len);
+    }
+    return status;
+}
+
+static int run_epoch(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
+    if (t->mode == MODE_ONE)
+        return chunk_one(t, p, 0, nb);
+    if (t->opts.threads == GP_TRAIN_AUTO)
+        return epoch_auto(t, p, nb);
+    size_t done;
+    return chunk_two(t, p, 0, nb, 0, &done);
 }
 
 int gp_trainer_epoch(gp_trainer *t) {
@@ -450,7 +581,7 @@ int gp_trainer_epoch(gp_trainer *t) {
     /* W^1 lives transposed in t->sgd for the epoch: from the network now, back at the
      * end, so that the network is current between epochs whatever happens to it. */
     gp_sparse_sgd_reload(t->sgd);
-    int status = t->mode == MODE_ONE ? epoch_one(t, &p, nb) : epoch_two(t, &p, nb);
+    int status = run_epoch(t, &p, nb);
     gp_sparse_sgd_sync(t->sgd);
     if (!status && net_finite(t->net)) {
         t->diverged_batch = 0;

@@ -686,6 +686,50 @@ START_TEST(test_two_threads_give_the_same_network) {
 }
 END_TEST
 
+/* GP_TRAIN_AUTO switches between one and two threads by chunks of mini-batches and may
+ * end a two-thread chunk early; the network is the one-thread network to the bit. Short
+ * chunks (5 batches, probes of 3) make many switches per epoch; a negative slack ends
+ * every two-thread chunk at its first check (after one batch, or two if the helper has
+ * already taken the second), a huge one never. Hidden widths as in the test above. */
+START_TEST(test_auto_threads_give_the_same_network) {
+    static const size_t hidden_widths[] = {37, 7};
+    static const double slacks[] = {-1.0, 1e9};
+    blobs b;
+    blobs_make(&b, 257, 12, 3, 90 + _i);
+    for (size_t h = 0; h < 2; h++)
+        for (size_t k = 0; k < 2; k++) {
+            size_t sizes[] = {12, hidden_widths[h], 3};
+            gp_network *n0 = gp_network_alloc(3, sizes, gp_cost_types[_i % 4]);
+            gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+            gsl_rng_set(r, 5 + _i);
+            gp_network_init(n0, GP_INIT_DEFAULT, r);
+            gp_network *n1 = gp_network_clone(n0);
+            gp_train_opts o;
+            gp_train_opts_default(&o);
+            o.batch = 1 + _i;
+            o.lambda = 0.5;
+            gp_trainer *t0 = gp_trainer_alloc(n0, &b.d, &o);
+            o.threads = GP_TRAIN_AUTO;
+            gp_trainer *t1 = gp_trainer_alloc(n1, &b.d, &o);
+            ck_assert(t0 && t1);
+            ck_assert_int_eq(gp_trainer_auto_tune(t1, 3, 5, slacks[k]), GSL_SUCCESS);
+            for (int e = 0; e < 3; e++) {
+                ck_assert_int_eq(gp_trainer_epoch(t0), GSL_SUCCESS);
+                ck_assert_int_eq(gp_trainer_epoch(t1), GSL_SUCCESS);
+                ck_assert_msg(gsl_vector_equal(n0->p.params, n1->p.params),
+                              "width %zu slack %g batch %d epoch %d: networks differ",
+                              hidden_widths[h], slacks[k], _i + 1, e + 1);
+            }
+            gp_trainer_free(t0);
+            gp_trainer_free(t1);
+            gp_network_free(n0);
+            gp_network_free(n1);
+            gsl_rng_free(r);
+        }
+    blobs_free(&b);
+}
+END_TEST
+
 static Suite *make_train_suite(void) {
     Suite *s = suite_create("train");
     TCase *core = tcase_create("Core"), *prop = tcase_create("Properties"),
@@ -701,6 +745,7 @@ static Suite *make_train_suite(void) {
     tcase_add_test(prop, test_epoch_order_is_seeded_permutation);
     tcase_add_test(prop, test_epoch_is_sgd_steps_over_its_order);
     tcase_add_loop_test(prop, test_two_threads_give_the_same_network, 0, 5);
+    tcase_add_loop_test(prop, test_auto_threads_give_the_same_network, 0, 4);
     tcase_add_test(prop, test_early_stop_after_n_epochs_without_improvement);
     tcase_add_test(prop, test_schedule_halves_eta_and_stops_at_1_128);
     tcase_add_test(err, test_trainer_rejects_bad_options_and_labels);

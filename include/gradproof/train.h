@@ -40,8 +40,14 @@ typedef struct {
                            once eta has dropped to eta_0/128 (Nielsen ch. 3); 0 = off */
     int threads;        /* 1: all on the calling thread; 2: a second thread shares
                            each step (about half of layer 1) and gathers the next
-                           mini-batch. Equal to the one-thread result to the bit [1] */
+                           mini-batch; GP_TRAIN_AUTO: chunks of mini-batches on one or
+                           two threads, whichever measures faster (two threads are
+                           slower when other processes hold the cores). Equal to the
+                           one-thread result to the bit in every case [1] */
 } gp_train_opts;
+
+/* gp_train_opts.threads: one or two threads, chosen by measurement as training runs. */
+#define GP_TRAIN_AUTO 0
 
 void gp_train_opts_default(gp_train_opts *opts);
 
@@ -57,6 +63,13 @@ typedef struct gp_trainer gp_trainer;
 gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
                              const gp_train_opts *opts);
 void gp_trainer_free(gp_trainer *t);
+
+/* GP_TRAIN_AUTO's chunks: `probe` mini-batches to measure the way that is not the faster
+ * one, `chunk` mini-batches in the faster one; a two-thread chunk ends early when it runs
+ * slower than 1.25 times the one-thread time per batch plus `slack` seconds (the start of
+ * the second thread). Defaults 128, 1024, 2e-4; tests use short chunks to exercise the
+ * switching. GSL_EINVAL for a zero length or a non-finite slack. */
+int gp_trainer_auto_tune(gp_trainer *t, size_t probe, size_t chunk, double slack);
 
 /* One epoch: shuffle the sample order (Fisher-Yates, gsl_ran_shuffle), then one
  * gp_sparse_sgd_step per consecutive batch of m samples of that order (the last batch
