@@ -68,11 +68,19 @@ def test_compare_finds_one_wrong_entry():
 
 
 def test_float32_gets_float32_bounds():
+    """float32 values get float32 bounds: the oracle rounded to float32 agrees, the
+    same rounding judged as float64 disagrees, and a 1e-5 relative error (inside the
+    old fixed rule's rtol 1.4e-3) is beyond the certified float32 bound."""
     net, r = small_net(), np.random.default_rng(3)
     ref = gradproof.oracle(net, r.random((3, 4)), r.random((2, 4)))
+    c32 = {k: v.astype(np.float32) for k, v in ref.items()}
+    assert gradproof.compare(ref, c32).ok
+    assert not gradproof.compare(ref, c32, precision="float64").ok
     c32 = {k: (v * (1 + 1e-5)).astype(np.float32) for k, v in ref.items()}
-    assert gradproof.compare(ref, c32).ok   # 1e-5 relative: within float32's rtol 1.4e-3
-    assert not gradproof.compare(ref, c32, precision="float64").ok   # beyond 6e-8
+    assert not gradproof.compare(ref, c32).ok
+    plain = {k: v for k, v in ref.items()}   # a plain dict: no inputs, the fixed rule
+    rep = gradproof.compare(plain, c32)
+    assert rep.ok and not rep.certified and "fixed rule" in str(rep)
 
 
 def test_examples_numpy_and_planted_bugs():
@@ -247,3 +255,101 @@ def test_errors_name_argument_and_problem():
     model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Sigmoid())
     with pytest.raises(ValueError, match=r"y: shape \(4, 3\)"):
         gt.check(model, torch.rand(4, 3), torch.rand(4, 3), cost="quadratic")
+
+
+# ---- the certified rule (issue 12 section 1-2 through the package) ----
+
+def test_oracle_bounds_contain_a_float32_implementation():
+    """oracle(bounds="float32"): per-entry worst-case and probabilistic bounds; a float32
+    evaluation of the same formulas lands inside the worst-case bound on every entry,
+    and a float32 rounding of the oracle's own values does too, while an error of
+    twice the bound is outside it (the bound is not vacuous)."""
+    net, r = small_net("cross-entropy"), np.random.default_rng(5)
+    x, y = r.random((3, 6)), r.random((2, 6))
+    ref = gradproof.oracle(net, x, y, lam=0.5, bounds="float32")
+    b = ref["bounds"]
+    assert 0 < b["prob_fail"] <= 1
+    r64 = gradproof.oracle(net, x, y, lam=0.5, bounds="float64")["bounds"]
+    for k in ("z1", "a2", "delta1", "dW1", "db2", "cost"):
+        assert b[k].worst.shape == np.shape(ref[k]) and np.all(b[k].prob <= b[k].worst)
+        assert np.all(b[k].worst > 0) and np.all(r64[k].worst < b[k].worst), k
+    # a float32 implementation of the forward pass
+    a, W, bb = x.astype(np.float32), [w.astype(np.float32) for w in net.weights], \
+        [v.astype(np.float32) for v in net.biases]
+    for l in range(2):
+        z = W[l] @ a + bb[l][:, None]
+        a = (1 / (1 + np.exp(-z))).astype(np.float32)
+        err = np.abs(z.astype(np.float64) - ref[f"z{l + 1}"])
+        assert np.all(err <= b[f"z{l + 1}"].worst + r64[f"z{l + 1}"].worst), l
+    cand = {k: ref[k].astype(np.float32) for k in ("dW1", "db1", "dW2", "db2")}
+    assert gradproof.compare(ref, cand).ok
+    cand["dW1"] = (ref["dW1"] + 2 * b["dW1"].worst).astype(np.float32)
+    rep = gradproof.compare(ref, cand)
+    assert not rep.ok and rep.tensors[-2]["name"] == "dW1" and rep.tensors[-2]["verdict"] == "disagree"
+    with pytest.raises(ValueError, match="bounds: 'float8'"):
+        gradproof.oracle(net, x, y, bounds="float8")
+
+
+def test_certified_verdicts_per_entry_three_ways():
+    """An entry moved past the worst-case bound disagrees, one moved between the
+    probabilistic and the worst-case bound is inconclusive (the report says so and
+    is ok), the rest agree; verdicts(name) names each entry."""
+    r = np.random.default_rng(6)
+    net = gradproof.Network([40, 6, 2], [r.normal(size=(6, 40)), r.normal(size=(2, 6))],
+                            [r.normal(size=6), r.normal(size=2)], "quadratic")
+    x, y = r.random((40, 300)), r.random((2, 300))
+    ref = gradproof.oracle(net, x, y, bounds="float32")
+    b, o = ref["bounds"]["dW1"], gradproof.oracle(net, x, y, bounds="float64")["bounds"]["dW1"]
+    assert np.all(b.prob < 0.95 * b.worst)   # long inner products: sqrt(n) u < n u
+    cand = {k: ref[k].copy() for k in ("dW1", "db1", "dW2", "db2")}
+    cand["dW1"][0, 1] += 0.5 * (b.prob + b.worst)[0, 1] + o.worst[0, 1]
+    rep = gradproof.compare(ref, cand, precision="float32")
+    assert rep.certified and rep.ok and rep.inconclusive == ["dW1"] and rep.n_inconclusive == 1
+    assert "INCONCLUSIVE" in str(rep)
+    v = rep.verdicts("dW1")
+    assert v[0, 1] == "inconclusive" and (v == "agree").sum() == v.size - 1
+    cand["dW1"][3, 2] += 1.1 * (b.worst + o.worst)[3, 2]
+    rep = gradproof.compare(ref, cand, precision="float32")
+    assert not rep.ok and rep.verdict == "disagree"
+    v = rep.verdicts("dW1")
+    assert v[3, 2] == "disagree" and v[0, 1] == "inconclusive"
+    assert rep.failed("dW1").sum() == 1
+    assert [t["verdict"] for t in rep.tensors] == ["agree", "agree", "disagree", "agree"]
+
+
+def test_planted_bugs_named_with_diagnosis():
+    """The issue's two planted bugs: the quadratic delta without sigma' is named at
+    delta2 as fprime-missing; weight decay on the biases at db2 as reg-on-biases; the
+    correct NumPy candidate gets no diagnosis."""
+    p = run_example("numpy_check.py")
+    assert p.returncode == 0 and "diagnosis" not in p.stdout, p.stdout + p.stderr
+    p = run_example("numpy_check.py", "--bug", "quadratic-delta")
+    assert p.returncode == 1 and "first failing tensor in computation order: delta2" in p.stdout
+    assert "diagnosis: fprime-missing" in p.stdout, p.stdout
+    p = run_example("numpy_check.py", "--bug", "decay-bias")
+    assert p.returncode == 1 and "first failing tensor in computation order: db2" in p.stdout
+    assert "diagnosis: reg-on-biases" in p.stdout, p.stdout
+
+
+def test_planted_bugs_report_diagnosis_object():
+    net, r = small_net(), np.random.default_rng(7)
+    x, y = r.random((3, 7)), r.random((2, 7))
+    ref = gradproof.oracle(net, x, y)
+    cand = {k: ref[k].copy() for k in ("dW1", "db1", "dW2", "db2")}
+    cand["dW2"] = cand["dW2"] * 7   # summed instead of averaged over the batch of 7
+    rep = gradproof.compare(ref, cand)
+    d = rep.diagnosis
+    assert not rep.ok and d.tensor == "dW2" and d.kind == "scale" and d.param == 7
+    assert d.residual < 1e-10 and "diagnosis: scale" in str(rep)
+
+
+def test_torch_float32_certified_no_diagnosis():
+    """A correct float32 PyTorch model: certified, nothing disagrees, no diagnosis."""
+    torch.manual_seed(4)
+    model = torch.nn.Sequential(torch.nn.Linear(20, 8), torch.nn.Sigmoid(),
+                                torch.nn.Linear(8, 4), torch.nn.Sigmoid())
+    x, y = torch.randn(9, 20) * 3, torch.rand(9, 4)
+    for cost in ("quadratic", "cross-entropy"):
+        rep = gt.check(model, x, y, cost=cost, weight_decay=0.7, n=40)
+        assert rep.certified and rep.ok and rep.diagnosis is None, str(rep)
+        assert all(t["precision"] == "float32" and t["disagree"] == 0 for t in rep.tensors)
