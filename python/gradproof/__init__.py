@@ -7,5 +7,7 @@
 """
 from .core import Bounds, Dump, Network, oracle
 from .report import Diagnosis, Report, check, compare
+from .hunt import HuntResult, hunt
 
-__all__ = ["Network", "Dump", "Bounds", "Diagnosis", "oracle", "compare", "check", "Report"]
+__all__ = ["Network", "Dump", "Bounds", "Diagnosis", "oracle", "compare", "check", "Report", "hunt",
+           "HuntResult"]

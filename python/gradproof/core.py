@@ -64,10 +64,12 @@ class Network:
                         for l, w in enumerate(weights)]
         self.biases = [_array(f"biases[{l}]", np.reshape(b, -1), 1, (self.sizes[l + 1],))
                        for l, b in enumerate(biases)]
-        if not isinstance(cost, str) or not lib.gp_cost_lookup(cost.encode()):
+        ct = lib.gp_cost_lookup(cost.encode()) if isinstance(cost, str) else None
+        if not ct:
             raise ValueError(f"cost: unknown cost {cost!r}; valid: "
                              + lib.gp_cost_names().decode())
-        self.cost = cost
+        # the library's name ("quadratic" for network2.py's "QuadraticCost")
+        self.cost = C.cast(ct, C.POINTER(C.c_char_p))[0].decode()
         acts = ["sigmoid"] * (L - 1) if activations is None else list(activations)
         if len(acts) != L - 1:
             raise ValueError(f"activations: {len(acts)} names, expected {L - 1} "

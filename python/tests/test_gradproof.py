@@ -353,3 +353,88 @@ def test_torch_float32_certified_no_diagnosis():
         rep = gt.check(model, x, y, cost=cost, weight_decay=0.7, n=40)
         assert rep.certified and rep.ok and rep.diagnosis is None, str(rep)
         assert all(t["precision"] == "float32" and t["disagree"] == 0 for t in rep.tensors)
+
+
+# ---- gradproof.hunt: the property test in-process ----
+
+def peer(bug=None, dtype=np.float64):
+    """A NumPy backprop for hunt's cases (sigmoid hidden layers, every cost), samples as
+    columns, with one planted bug: "quadratic-delta" (sigma'(z^L) left out of the
+    quadratic cost's delta^L) or "decay-bias" (weight decay on the biases too)."""
+    def fn(net, x, y, lam=0.0, l1=0.0, n=None):
+        sig = lambda z: 1 / (1 + np.exp(-z))
+        W = [w.astype(dtype) for w in net.weights]
+        b = [v.astype(dtype)[:, None] for v in net.biases]
+        x, y, m, L = x.astype(dtype), y.astype(dtype), x.shape[1], len(W)
+        zs, acts = [], [x]
+        for l in range(L):
+            zs.append(W[l] @ acts[-1] + b[l])
+            z = zs[-1]
+            if l < L - 1 or net.cost in ("quadratic", "cross-entropy"):
+                acts.append(sig(z))
+            elif net.cost == "log-likelihood":
+                e = np.exp(z - z.max(0))
+                acts.append(e / e.sum(0))
+            else:
+                acts.append(z)
+        a = acts[-1]
+        delta = a - y
+        if net.cost == "quadratic" and bug != "quadratic-delta":
+            delta = delta * a * (1 - a)
+        out = {}
+        for l in range(L, 0, -1):
+            out[f"delta{l}"] = delta
+            out[f"dW{l}"] = delta @ acts[l - 1].T / m + lam / n * W[l - 1] \
+                + l1 / n * np.sign(W[l - 1])
+            out[f"db{l}"] = delta.sum(1) / m
+            if bug == "decay-bias":
+                out[f"db{l}"] = out[f"db{l}"] + lam / n * b[l - 1][:, 0]
+            if l > 1:
+                s = acts[l - 1]
+                delta = (W[l - 1].T @ delta) * s * (1 - s)
+        return out
+    return fn
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hunt_correct_peer_no_false_alarm(dtype):
+    """A correct NumPy peer, float64 and float32, over 150 random cases of every cost
+    (half regularised): no failure."""
+    res = gradproof.hunt(peer(dtype=dtype), cases=150, seed=3)
+    assert res.ok and res.n_cases == 150 and res.kind == "agree", str(res)
+
+
+@pytest.mark.parametrize("bug,tensor,kind", [("quadratic-delta", "delta", "fprime-missing"),
+                                             ("decay-bias", "db", "reg-on-biases")])
+def test_hunt_planted_bug_found_shrunk_diagnosed(bug, tensor, kind, tmp_path):
+    """Each planted bug: found, shrunk to a tiny case (at most 3 layers of width <= 2,
+    at most 2 samples), named by the diagnosis at the right tensor; the minimal case
+    comes back with its report, and the record is written."""
+    res = gradproof.hunt(peer(bug), cases=200, seed=3, record=tmp_path / "rec")
+    assert res.kind == "disagree", str(res)
+    assert res.tensor.startswith(tensor) and res.diagnosis.kind == kind, str(res)
+    assert res.shrink_steps > 0 and max(res.net.sizes) <= 2 and len(res.net.sizes) <= 3
+    assert res.x.shape[1] <= 2, str(res)
+    assert not res.report.ok and res.report.diagnosis.kind == kind, str(res.report)
+    assert os.path.exists(os.path.join(res.record, "hunt.json"))
+    assert "diagnosis: " + kind in str(res)
+
+
+def test_hunt_python_exception_is_a_crash():
+    """An exception inside fn is the candidate crashing, named, with the case; a
+    wrong return value is garbage; the interpreter survives both."""
+    def boom(net, x, y, **reg):
+        if x.shape[1] > 1:
+            raise ZeroDivisionError("planted")
+        return peer()(net, x, y, **reg)
+    res = gradproof.hunt(boom, cases=20, seed=1, regularise=False)
+    assert res.kind == "crash" and "ZeroDivisionError: planted" in res.detail, str(res)
+    assert res.x.shape[1] == 2 and res.report is None   # shrunk to the smallest crash
+    res = gradproof.hunt(lambda net, x, y, **r: [1, 2], cases=3)
+    assert res.kind == "garbage" and "expected a dict" in res.detail
+    res = gradproof.hunt(lambda net, x, y, **r: {"dW1": np.zeros((1, 1))}, cases=3)
+    assert res.kind in ("garbage", "disagree"), str(res)
+    with pytest.raises(ValueError, match="cost: unknown cost 'hinge'"):
+        gradproof.hunt(peer(), cost="hinge")
+    with pytest.raises(ValueError, match="cases: 0"):
+        gradproof.hunt(peer(), cases=0)
