@@ -564,31 +564,92 @@ int gp_hunt_replay(const char *dir, const gp_hunt_opts *opts, char *const *argv,
     return gp_hunt_replay_candidate(dir, opts, command_candidate, &c, res);
 }
 
+/* The best case so far of a targeted hunt (largest error-to-bound ratio). */
+typedef struct {
+    gp_network *net;
+    gsl_matrix *X, *Y;
+    gp_regularization reg;
+    double ratio;
+} best_case;
+
+static void best_free(best_case *b) {
+    gp_network_free(b->net);
+    gsl_matrix_free(b->X);
+    gsl_matrix_free(b->Y);
+    memset(b, 0, sizeof *b);
+}
+
+/* Targeted mode (Hypothesis's target()): case i (odd) is the best case so far with
+ * its parameters scaled by a factor in [1.5, 3) and, every other time, its inputs
+ * too: |z| grows toward saturation, where a formula's float32 evaluation may break. */
+static int mutate_best(const best_case *b, const gp_hunt_opts *opts, size_t i,
+                       gp_network **net, gsl_matrix **X, gsl_matrix **Y,
+                       gp_regularization *reg) {
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    *net = gp_network_clone(b->net);
+    *X = gsl_matrix_alloc(b->X->size1, b->X->size2);
+    *Y = gsl_matrix_alloc(b->Y->size1, b->Y->size2);
+    if (!r || !*net || !*X || !*Y) {
+        gsl_rng_free(r);
+        gp_network_free(*net);
+        gsl_matrix_free(*X);
+        gsl_matrix_free(*Y);
+        GSL_ERROR("out of memory", GSL_ENOMEM);
+    }
+    gsl_rng_set(r, case_seed(opts->seed ^ 0x7a7a7a7aUL, i));
+    gsl_matrix_memcpy(*X, b->X);
+    gsl_matrix_memcpy(*Y, b->Y);
+    gsl_vector_scale((*net)->p.params, 1.5 + 1.5 * gsl_rng_uniform(r));
+    if (gsl_rng_uniform(r) < 0.5)
+        gsl_matrix_scale(*X, 1.5 + 1.5 * gsl_rng_uniform(r));
+    *reg = b->reg;
+    gsl_rng_free(r);
+    return GSL_SUCCESS;
+}
+
+/* Keep the case as the best one when its ratio is at least the best's (ties go to the
+ * newer, more saturated case); the case is taken over (or freed). */
+static void best_offer(best_case *b, gp_network *net, gsl_matrix *X, gsl_matrix *Y,
+                       const gp_regularization *reg, double ratio, int target) {
+    if (!target || (b->net && ratio < b->ratio)) {
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+        return;
+    }
+    best_free(b);
+    *b = (best_case){net, X, Y, *reg, ratio};
+}
+
 /* Cases 0, 1, ... until one fails, cases are done or the budget is spent. */
 static int hunt_loop(hunter *h, const gp_hunt_opts *opts, gp_hunt_result *res) {
     double t0 = now_s();
+    best_case best = {0};
     for (size_t i = 0;
          i < opts->cases && (opts->time_budget == 0 || now_s() - t0 < opts->time_budget);
          i++) {
         gp_network *net;
         gsl_matrix *X, *Y;
-        int st = gp_hunt_case(opts, i, &net, &X, &Y, &h->reg);
+        int st = opts->target && best.net && i % 2
+                     ? mutate_best(&best, opts, i, &net, &X, &Y, &h->reg)
+                     : gp_hunt_case(opts, i, &net, &X, &Y, &h->reg);
         if (st) {
+            best_free(&best);
             snprintf(res->detail, sizeof res->detail, "cannot draw case %zu: %s", i,
                      gsl_strerror(st));
             GSL_ERROR("hunt: cannot draw a case", st);
         }
         res->n_cases++;
         if (run_case(h, net, X, Y, NULL) != RUN_AGREE) {
+            best_free(&best);
             res->seconds = now_s() - t0;
             shrink_failure(h, net, X, Y, i, opts->seed, opts->shrink_evals, res);
             res->runs = h->runs;
             return GSL_SUCCESS;
         }
-        gp_network_free(net);
-        gsl_matrix_free(X);
-        gsl_matrix_free(Y);
+        best_offer(&best, net, X, Y, &h->reg, h->ratio, opts->target);
     }
+    best_free(&best);
     res->seconds = now_s() - t0;
     res->runs = h->runs;
     return GSL_SUCCESS;

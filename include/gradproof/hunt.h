@@ -40,6 +40,10 @@ typedef struct {
     int regularise;      /* 1: half the cases draw lambda, l1, n [1] */
     const char *dir;     /* working directory (created) ["hunt.out"]; NULL with a
                             candidate function: no record */
+    int target; /* 1: targeted mode: every other case mutates the case with the largest
+                   error-to-bound ratio so far (parameters, inputs scaled up toward
+                   saturation; Hypothesis's target()); its index is then not
+                   redrawable from (seed, i) alone [0] */
 } gp_hunt_opts;
 
 void gp_hunt_opts_default(gp_hunt_opts *opts);

@@ -29,7 +29,7 @@ class gp_hunt_opts(C.Structure):
                 ("n_sizes", C.c_size_t), ("sizes", C.c_size_t * GP_MAX_LAYERS),
                 ("batch", C.c_size_t), ("max_width", C.c_size_t),
                 ("shrink_evals", C.c_size_t), ("regularise", C.c_int),
-                ("dir", C.c_char_p)]
+                ("dir", C.c_char_p), ("target", C.c_int)]
 
 
 class gp_hunt_result(C.Structure):
@@ -149,13 +149,15 @@ def _call(fn, rows, last, net_p, gx, gy, reg, out, detail, len_):
 
 def hunt(fn, *, cases=100, seed=1, cost=None, precision=None, time_budget=None,
          sizes=None, batch=10, max_width=10, regularise=True, shrink_evals=500,
-         record=None, rows=False):
+         record=None, rows=False, target=False):
     """Property-test fn(net, x, y, lam=, l1=, n=) -> dict of arrays (the oracle's
     names: dW1, db1, ... required; z, a, delta, cost optional) on `cases` random
     cases drawn from `seed` (gp_hunt_run_candidate). cost: one cost name for every
     case (default: random); precision: the bounds' format ("float32", ...; default:
     float32 when every value fn returns is a float32 value); sizes, batch: fixed layer
-    sizes and batch; record: a directory for the failure record. Returns HuntResult."""
+    sizes and batch; record: a directory for the failure record; target=True: every
+    other case scales up the case with the largest error-to-bound ratio so far,
+    toward saturation (Hypothesis's target()). Returns HuntResult."""
     o = gp_hunt_opts()
     lib.gp_hunt_opts_default(C.byref(o))
     if not callable(fn):
@@ -187,6 +189,7 @@ def hunt(fn, *, cases=100, seed=1, cost=None, precision=None, time_budget=None,
         for i, s in enumerate(sizes):
             o.sizes[i] = int(s)
     o.dir = str(record).encode() if record is not None else None
+    o.target = int(bool(target))
     last = []
     cb = CANDIDATE(lambda ctx, *a: _call(fn, rows, last, *a))
     r = gp_hunt_result()

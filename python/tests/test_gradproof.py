@@ -362,7 +362,10 @@ def peer(bug=None, dtype=np.float64):
     columns, with one planted bug: "quadratic-delta" (sigma'(z^L) left out of the
     quadratic cost's delta^L) or "decay-bias" (weight decay on the biases too)."""
     def fn(net, x, y, lam=0.0, l1=0.0, n=None):
-        sig = lambda z: 1 / (1 + np.exp(-z))
+        if bug == "sigmoid-clamp":   # 1/(1+exp(-z)) with z clamped to [-20, 20]
+            sig = lambda z: 1 / (1 + np.exp(-np.clip(z, -20, 20)))
+        else:
+            sig = lambda z: 1 / (1 + np.exp(-z))
         W = [w.astype(dtype) for w in net.weights]
         b = [v.astype(dtype)[:, None] for v in net.biases]
         x, y, m, L = x.astype(dtype), y.astype(dtype), x.shape[1], len(W)
@@ -438,3 +441,20 @@ def test_hunt_python_exception_is_a_crash():
         gradproof.hunt(peer(), cost="hinge")
     with pytest.raises(ValueError, match="cases: 0"):
         gradproof.hunt(peer(), cases=0)
+
+
+def test_hunt_target_finds_saturation_bug_random_misses():
+    """A float32 sigmoid computed as 1/(1+exp(-z)) with z clamped to [-20, 20] is wrong
+    only where |z| > 20: random cases miss it in 40 cases; targeted mode (scaling up
+    the case with the largest error-to-bound ratio) finds it within the same 40 and
+    shrinks it. The correct float32 peer still passes 150 targeted cases (saturated
+    cases raise no false alarm)."""
+    bug = peer("sigmoid-clamp", np.float32)
+    with np.errstate(over="ignore"):
+        rnd = gradproof.hunt(bug, cases=40, seed=1)
+        tgt = gradproof.hunt(bug, cases=40, seed=1, target=True)
+        ok = gradproof.hunt(peer(dtype=np.float32), cases=150, seed=1, target=True)
+    assert rnd.ok and rnd.n_cases == 40, str(rnd)
+    assert tgt.kind == "disagree" and tgt.n_cases < 40, str(tgt)
+    assert sum(tgt.net.sizes) <= 5 and tgt.x.shape[1] == 1, str(tgt)
+    assert ok.ok and ok.n_cases == 150, str(ok)
