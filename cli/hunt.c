@@ -96,6 +96,14 @@ static const cli_option opt_no_reg = {
     .kind = CLI_FLAG,
     .help = "cases without regularisation (else half the cases draw lambda, l1 and n)"};
 
+static const cli_option opt_target = {
+    .name = "target",
+    .kind = CLI_FLAG,
+    .help = "targeted mode: every other case is the case with the largest "
+            "error-to-bound ratio so far, its parameters (and inputs) scaled up toward "
+            "saturation (as Hypothesis's target()); finds bugs that hide where |z| is "
+            "large"};
+
 static const cli_option opt_batch = {
     .name = "batch",
     .kind = CLI_SIZE,
@@ -194,7 +202,7 @@ int cmd_hunt(int argc, char **argv) {
     int sizes_set = 0, cost_set = 0;
     unsigned long seed;
     double budget, timeout;
-    int prec, no_reg = 0;
+    int prec, no_reg = 0, target = 0;
     const char *dir, *replay_dir = NULL;
     const gp_cost_type *cost = NULL;
     const cli_arg args[] = {
@@ -219,6 +227,7 @@ int cmd_hunt(int argc, char **argv) {
         {.opt = &opt_batch, .dest = &batch},
         {.opt = &opt_shrink, .dest = &shrink_evals},
         {.opt = &opt_no_reg, .dest = &no_reg},
+        {.opt = &opt_target, .dest = &target},
         {.opt = &opt_dir, .dest = &dir},
         {.opt = &opt_replay, .dest = &replay_dir},
     };
@@ -249,6 +258,7 @@ int cmd_hunt(int argc, char **argv) {
     o.max_width = max_width;
     o.shrink_evals = shrink_evals;
     o.regularise = !no_reg;
+    o.target = target;
     o.dir = dir;
     if (replay_dir)
         return replay(replay_dir, &o, &cmd);

@@ -2,10 +2,11 @@
  * from a generator seeded by (seed, i) alone; the candidate runs as a child process with
  * a timeout; its dump is judged by the certified rule (bounds.h); a failing case is
  * shrunk (gp_shrink_case), recorded in DIR/failure and diagnosed (diagnose.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 #include <config.h>
 
 #include <errno.h>
+#include <ftw.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,18 +41,28 @@ const char *gp_hunt_kind_name(gp_hunt_kind k) {
 #define run_kind_name gp_hunt_kind_name
 
 typedef struct {
-    char *const *argv; /* CMD ARGS... */
+    gp_hunt_candidate fn; /* the candidate */
+    void *ctx;
+    char *const *argv; /* the command, for the record (NULL: a callback) */
     size_t argc;
-    const char *dir;
-    double timeout;
+    const char *dir;       /* the record's parent (NULL: no record) */
     const char *precision; /* a format name, or NULL: inferred per case */
-    gp_regularization reg; /* of the current case (meta.json) */
+    gp_regularization reg; /* of the current case */
     size_t runs;           /* candidate runs so far */
     /* the last run's details */
     run_kind kind;
     char tensor[32];
     char detail[256];
+    double ratio; /* its largest |c - o| / (worst-case bound + oracle's) */
 } hunter;
+
+/* The command candidate's context. */
+typedef struct {
+    char *const *argv; /* CMD ARGS... */
+    size_t argc;
+    const char *dir;
+    double timeout;
+} command;
 
 /* ---- the case on disk ---- */
 
@@ -84,32 +95,43 @@ static int write_case(const char *dir, const gp_network *net, const gsl_matrix *
     return 0;
 }
 
-static void clear_dir(const char *dir) {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        return;
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw) {
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path) && errno != ENOENT;
 }
 
-/* ---- running the candidate ---- */
+/* rm -rf dir, without a shell: depth first, symbolic links not followed. */
+static void clear_dir(const char *dir) {
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- the command candidate ---- */
 
 /* Run CMD with {in}/{out} substituted (or appended); RUN_AGREE here means "ran". */
-static run_kind run_command(hunter *h, char *in, char *out) {
-    char **av = calloc(h->argc + 3, sizeof *av);
+static run_kind run_command(const command *c, char *in, char *out, char *detail,
+                            size_t len) {
+    char **av = calloc(c->argc + 3, sizeof *av);
     size_t n = 0;
     int subst = 0;
-    for (size_t i = 0; i < h->argc; i++) {
-        subst |= !strcmp(h->argv[i], "{in}") || !strcmp(h->argv[i], "{out}");
-        av[n++] = !strcmp(h->argv[i], "{in}")    ? in
-                  : !strcmp(h->argv[i], "{out}") ? out
-                                                 : h->argv[i];
+    if (!av) {
+        snprintf(detail, len, "out of memory");
+        return RUN_CRASH;
+    }
+    for (size_t i = 0; i < c->argc; i++) {
+        subst |= !strcmp(c->argv[i], "{in}") || !strcmp(c->argv[i], "{out}");
+        av[n++] = !strcmp(c->argv[i], "{in}")    ? in
+                  : !strcmp(c->argv[i], "{out}") ? out
+                                                 : c->argv[i];
     }
     if (!subst) {
         av[n++] = in;
         av[n++] = out;
     }
     char log[4096];
-    snprintf(log, sizeof log, "%s/candidate.log", h->dir);
+    snprintf(log, sizeof log, "%s/candidate.log", c->dir);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
@@ -120,9 +142,8 @@ static run_kind run_command(hunter *h, char *in, char *out) {
         _exit(127);
     }
     free(av);
-    h->runs++;
     if (pid < 0) {
-        snprintf(h->detail, sizeof h->detail, "fork failed: %s", strerror(errno));
+        snprintf(detail, len, "fork failed: %s", strerror(errno));
         return RUN_CRASH;
     }
     int st = 0;
@@ -130,17 +151,16 @@ static run_kind run_command(hunter *h, char *in, char *out) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     while (waitpid(pid, &st, WNOHANG) == 0) {
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if ((now.tv_sec - t0.tv_sec) + 1e-9 * (now.tv_nsec - t0.tv_nsec) > h->timeout) {
+        if ((now.tv_sec - t0.tv_sec) + 1e-9 * (now.tv_nsec - t0.tv_nsec) > c->timeout) {
             kill(-pid, SIGKILL);
             waitpid(pid, &st, 0);
-            snprintf(h->detail, sizeof h->detail, "no answer within %g s (killed)",
-                     h->timeout);
+            snprintf(detail, len, "no answer within %g s (killed)", c->timeout);
             return RUN_TIMEOUT;
         }
         nanosleep(&nap, NULL);
     }
     if (WIFSIGNALED(st) || WEXITSTATUS(st) != 0) {
-        snprintf(h->detail, sizeof h->detail, "%s %d (output in %.200s)",
+        snprintf(detail, len, "%s %d (output in %.200s)",
                  WIFSIGNALED(st) ? "killed by signal" : "exit status",
                  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), log);
         return RUN_CRASH;
@@ -148,33 +168,55 @@ static run_kind run_command(hunter *h, char *in, char *out) {
     return RUN_AGREE;
 }
 
+/* The candidate's NAME.npy files for the dump's names (absent ones stay NULL). */
+static run_kind read_candidate(const char *out, gp_dump *c, char *detail, size_t len) {
+    for (size_t i = 0; i < c->n; i++) {
+        char p[4096], err[512];
+        snprintf(p, sizeof p, "%.4000s/%.31s.npy", out, c->name[i]);
+        if (access(p, F_OK))
+            continue;
+        if (gp_npy_read(p, 0, &c->t[i], NULL, err, sizeof err)) {
+            snprintf(detail, len, "%.250s", err);
+            return RUN_GARBAGE;
+        }
+    }
+    return RUN_AGREE;
+}
+
+/* The command as a candidate: write the case to DIR/case, run CMD DIR/case DIR/out,
+ * read DIR/out. */
+static gp_hunt_kind command_candidate(void *ctx, const gp_network *net,
+                                      const gsl_matrix *X, const gsl_matrix *Y,
+                                      const gp_regularization *reg, gp_dump *out,
+                                      char *detail, size_t len) {
+    const command *c = ctx;
+    char in[4096], dir[4096], err[512] = "";
+    snprintf(in, sizeof in, "%.4000s/case", c->dir);
+    snprintf(dir, sizeof dir, "%.4000s/out", c->dir);
+    clear_dir(dir);
+    if (write_case(in, net, X, Y, reg, err, sizeof err) || mkdir(dir, 0755)) {
+        snprintf(detail, len, "cannot write the case: %.220s", err);
+        return RUN_CRASH;
+    }
+    run_kind k = run_command(c, in, dir, detail, len);
+    return k == RUN_AGREE ? read_candidate(dir, out, detail, len) : k;
+}
+
 /* ---- the oracle's tensors and the candidate's ---- */
 
-/* The candidate's NAME.npy files for the oracle's names; dW and db are required. A
- * 1 x n row for an n x 1 vector is taken as the column. */
-static run_kind read_candidate(hunter *h, const char *out, const gp_dump *o, gp_dump *c) {
-    gp_dump_init(c, o->L);
+/* dW and db are required; a 1 x n row for an n x 1 vector is taken as the column. */
+static run_kind check_candidate(hunter *h, const gp_dump *o, gp_dump *c) {
     for (size_t i = 0; i < o->n; i++) {
-        char p[4096], err[512];
-        c->t[i] = NULL;
-        snprintf(p, sizeof p, "%.4000s/%.31s.npy", out, o->name[i]);
-        if (access(p, F_OK)) {
-            if (!strncmp(o->name[i], "dW", 2) || !strncmp(o->name[i], "db", 2)) {
-                snprintf(h->detail, sizeof h->detail, "no %s.npy in its output",
-                         o->name[i]);
-                snprintf(h->tensor, sizeof h->tensor, "%s", o->name[i]);
-                return RUN_GARBAGE;
-            }
-            continue;
-        }
-        if (gp_npy_read(p, 0, &c->t[i], NULL, err, sizeof err)) {
-            snprintf(h->detail, sizeof h->detail, "%.250s", err);
+        gsl_matrix *t = c->t[i];
+        if (!t && (!strncmp(o->name[i], "dW", 2) || !strncmp(o->name[i], "db", 2))) {
+            snprintf(h->detail, sizeof h->detail, "no %s in its output", o->name[i]);
             snprintf(h->tensor, sizeof h->tensor, "%s", o->name[i]);
             return RUN_GARBAGE;
         }
-        gsl_matrix *t = c->t[i];
-        if (t->size1 == 1 && o->t[i]->size2 == 1 && t->size2 == o->t[i]->size1) {
+        if (t && t->size1 == 1 && o->t[i]->size2 == 1 && t->size2 == o->t[i]->size1) {
             gsl_matrix *col = gsl_matrix_alloc(t->size2, 1);
+            if (!col)
+                return RUN_GARBAGE;
             gsl_matrix_transpose_memcpy(col, t);
             gsl_matrix_free(t);
             c->t[i] = col;
@@ -192,6 +234,25 @@ static int all_float32(const gp_dump *c) {
                     return 0;
             }
     return 1;
+}
+
+/* The certified rule on one tensor of the right shape: counts into v, h->ratio. */
+static run_kind judge_tensor(hunter *h, const char *fmt, const gp_bounds *bc,
+                             const gp_bounds *bo, const char *name, const gsl_matrix *b,
+                             const gsl_matrix *a) {
+    gp_verdict_counts v;
+    if (gp_bounds_compare_tensor(bc, bo, name, b, a, &v))
+        return RUN_AGREE;
+    h->ratio = fmax(h->ratio, v.max_ratio);
+    if (!v.n_disagree)
+        return RUN_AGREE;
+    snprintf(h->detail, sizeof h->detail,
+             "%s (%s): %zu of %zu entries beyond the worst-case bound, largest "
+             "error/bound %.3g at [%zu][%zu] (candidate %.9g, oracle %.17g)",
+             name, fmt, v.n_disagree, v.n_agree + v.n_inconclusive + v.n_disagree,
+             v.max_ratio, v.worst_i, v.worst_j, gsl_matrix_get(b, v.worst_i, v.worst_j),
+             gsl_matrix_get(a, v.worst_i, v.worst_j));
+    return RUN_DISAGREE;
 }
 
 /* The certified rule on every tensor the candidate gave, in computation order. */
@@ -212,7 +273,6 @@ static run_kind judge(hunter *h, const gp_network *net, const gsl_matrix *X,
     }
     for (size_t i = 0; i < o->n && k == RUN_AGREE; i++) {
         const gsl_matrix *a = o->t[i], *b = c->t[i];
-        gp_verdict_counts v;
         if (!b)
             continue;
         snprintf(h->tensor, sizeof h->tensor, "%s", o->name[i]);
@@ -221,44 +281,34 @@ static run_kind judge(hunter *h, const gp_network *net, const gsl_matrix *X,
                      "%s has shape %zu x %zu, expected %zu x %zu", o->name[i], b->size1,
                      b->size2, a->size1, a->size2);
             k = RUN_DISAGREE;
-        } else if (!gp_bounds_compare_tensor(bc, bo, o->name[i], b, a, &v) &&
-                   v.n_disagree) {
-            snprintf(h->detail, sizeof h->detail,
-                     "%s (%s): %zu of %zu entries beyond the worst-case bound, largest "
-                     "error/bound %.3g at [%zu][%zu] (candidate %.9g, oracle %.17g)",
-                     o->name[i], fmt, v.n_disagree,
-                     v.n_agree + v.n_inconclusive + v.n_disagree, v.max_ratio, v.worst_i,
-                     v.worst_j, gsl_matrix_get(b, v.worst_i, v.worst_j),
-                     gsl_matrix_get(a, v.worst_i, v.worst_j));
-            k = RUN_DISAGREE;
-        }
+        } else
+            k = judge_tensor(h, fmt, bc, bo, o->name[i], b, a);
     }
     gp_bounds_free(bc);
     gp_bounds_free(bo);
     return k;
 }
 
-/* Write the case, run the candidate, judge its dump; c (if not NULL) keeps its tensors.
- */
+/* Run the candidate on the case and judge its dump; keep (if not NULL) receives its
+ * tensors. */
 static run_kind run_case(hunter *h, const gp_network *net, const gsl_matrix *X,
                          const gsl_matrix *Y, gp_dump *keep) {
-    char in[4096], out[4096], err[512];
     gp_dump o, c;
     gp_dump_init(&o, net->p.L);
     gp_dump_init(&c, net->p.L);
-    snprintf(in, sizeof in, "%s/case", h->dir);
-    snprintf(out, sizeof out, "%s/out", h->dir);
     h->tensor[0] = h->detail[0] = 0;
-    clear_dir(out);
-    if (write_case(in, net, X, Y, &h->reg, err, sizeof err) || mkdir(out, 0755)) {
-        snprintf(h->detail, sizeof h->detail, "cannot write the case: %.220s", err);
-        return h->kind = RUN_CRASH;
-    }
-    run_kind k = run_command(h, in, out);
-    if (k == RUN_AGREE && gp_dump_compute(net, X, Y, &h->reg, &o))
+    h->ratio = 0;
+    h->runs++;
+    run_kind k = h->fn(h->ctx, net, X, Y, &h->reg, &c, h->detail, sizeof h->detail);
+    if (k != RUN_AGREE && !h->detail[0])
+        snprintf(h->detail, sizeof h->detail, "the candidate reported %s",
+                 run_kind_name(k));
+    if (k == RUN_AGREE && gp_dump_compute(net, X, Y, &h->reg, &o)) {
+        snprintf(h->detail, sizeof h->detail, "the oracle could not evaluate the case");
         k = RUN_GARBAGE;
+    }
     if (k == RUN_AGREE)
-        k = read_candidate(h, out, &o, &c);
+        k = check_candidate(h, &o, &c);
     if (k == RUN_AGREE)
         k = judge(h, net, X, Y, &o, &c);
     gp_dump_free(&o);
@@ -266,7 +316,7 @@ static run_kind run_case(hunter *h, const gp_network *net, const gsl_matrix *X,
         *keep = c;
     else
         gp_dump_free(&c);
-    return h->kind = k;
+    return h->kind = k > RUN_GARBAGE ? RUN_CRASH : k;
 }
 
 /* ---- shrinking, the record, the report ---- */
@@ -318,6 +368,9 @@ static int write_record(hunter *h, const gp_network *net, const gsl_matrix *X,
                         const gsl_matrix *Y, size_t index, unsigned long seed,
                         const char *diag, char *path, size_t len) {
     char err[512], p[4200];
+    path[0] = 0;
+    if (!h->dir)
+        return 0;
     snprintf(path, len, "%s/failure", h->dir);
     clear_dir(path);
     if (write_case(path, net, X, Y, &h->reg, err, sizeof err)) {
@@ -330,9 +383,11 @@ static int write_record(hunter *h, const gp_network *net, const gsl_matrix *X,
                           (json_int_t)index, "verdict", run_kind_name(h->kind), "tensor",
                           h->tensor, "detail", h->detail, "diagnosis", diag);
     json_t *cmd = json_array();
-    for (size_t i = 0; i < h->argc; i++)
+    for (size_t i = 0; h->argv && i < h->argc; i++)
         json_array_append_new(cmd, json_string(h->argv[i]));
-    json_object_set_new(o, "command", cmd);
+    json_object_set_new(o, "command", h->argv ? cmd : json_null());
+    if (!h->argv)
+        json_decref(cmd);
     int st = json_dump_file(o, p, JSON_INDENT(2));
     json_decref(o);
     if (st)
@@ -458,27 +513,34 @@ static void shrink_failure(hunter *h, gp_network *net, gsl_matrix *X, gsl_matrix
     gsl_matrix_free(Y);
 }
 
-static void hunter_init(hunter *h, const gp_hunt_opts *opts, char *const *argv,
-                        size_t argc, gp_hunt_result *res) {
+static void hunter_init(hunter *h, const gp_hunt_opts *opts, gp_hunt_candidate fn,
+                        void *ctx, gp_hunt_result *res) {
     memset(h, 0, sizeof *h);
     memset(res, 0, sizeof *res);
-    h->argv = argv;
-    h->argc = argc;
+    h->fn = fn;
+    h->ctx = ctx;
     h->dir = opts->dir;
-    h->timeout = opts->timeout;
     h->precision = opts->precision;
 }
 
-int gp_hunt_replay(const char *dir, const gp_hunt_opts *opts, char *const *argv,
-                   size_t argc, gp_hunt_result *res) {
+/* Create opts->dir (if given). */
+static int make_dir(const gp_hunt_opts *opts, gp_hunt_result *res) {
+    if (opts->dir && mkdir(opts->dir, 0755) && errno != EEXIST) {
+        snprintf(res->detail, sizeof res->detail, "cannot create '%.200s': %s", opts->dir,
+                 strerror(errno));
+        GSL_ERROR("hunt: cannot create the directory", GSL_EFAILED);
+    }
+    return GSL_SUCCESS;
+}
+
+int gp_hunt_replay_candidate(const char *dir, const gp_hunt_opts *opts,
+                             gp_hunt_candidate fn, void *ctx, gp_hunt_result *res) {
     hunter h;
     gp_network *net = NULL;
     gsl_matrix *X = NULL, *Y = NULL;
-    hunter_init(&h, opts, argv, argc, res);
-    if (mkdir(opts->dir, 0755) && errno != EEXIST) {
-        snprintf(res->detail, sizeof res->detail, "cannot create '%.200s'", opts->dir);
-        GSL_ERROR("hunt: cannot create the directory", GSL_EFAILED);
-    }
+    hunter_init(&h, opts, fn, ctx, res);
+    if (make_dir(opts, res))
+        return GSL_EFAILED;
     if (gp_dump_read_inputs(dir, &net, &X, &Y, &h.reg, res->detail, sizeof res->detail))
         GSL_ERROR("hunt: unreadable case", GSL_EINVAL);
     res->kind = run_case(&h, net, X, Y, NULL);
@@ -494,40 +556,126 @@ int gp_hunt_replay(const char *dir, const gp_hunt_opts *opts, char *const *argv,
     return GSL_SUCCESS;
 }
 
-/* Cases 0, 1, ... until one fails, cases are done or the budget is spent. */
-int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
-                gp_hunt_result *res) {
-    hunter h;
-    hunter_init(&h, opts, argv, argc, res);
-    if (mkdir(opts->dir, 0755) && errno != EEXIST) {
-        snprintf(res->detail, sizeof res->detail, "cannot create '%.200s': %s", opts->dir,
-                 strerror(errno));
-        GSL_ERROR("hunt: cannot create the directory", GSL_EFAILED);
+int gp_hunt_replay(const char *dir, const gp_hunt_opts *opts, char *const *argv,
+                   size_t argc, gp_hunt_result *res) {
+    command c = {argv, argc, opts->dir, opts->timeout};
+    if (!opts->dir)
+        GSL_ERROR("hunt: a command needs opts->dir", GSL_EINVAL);
+    return gp_hunt_replay_candidate(dir, opts, command_candidate, &c, res);
+}
+
+/* The best case so far of a targeted hunt (largest error-to-bound ratio). */
+typedef struct {
+    gp_network *net;
+    gsl_matrix *X, *Y;
+    gp_regularization reg;
+    double ratio;
+} best_case;
+
+static void best_free(best_case *b) {
+    gp_network_free(b->net);
+    gsl_matrix_free(b->X);
+    gsl_matrix_free(b->Y);
+    memset(b, 0, sizeof *b);
+}
+
+/* Targeted mode (Hypothesis's target()): case i (odd) is the best case so far with
+ * its parameters scaled by a factor in [1.5, 3) and, every other time, its inputs
+ * too: |z| grows toward saturation, where a formula's float32 evaluation may break. */
+static int mutate_best(const best_case *b, const gp_hunt_opts *opts, size_t i,
+                       gp_network **net, gsl_matrix **X, gsl_matrix **Y,
+                       gp_regularization *reg) {
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    *net = gp_network_clone(b->net);
+    *X = gsl_matrix_alloc(b->X->size1, b->X->size2);
+    *Y = gsl_matrix_alloc(b->Y->size1, b->Y->size2);
+    if (!r || !*net || !*X || !*Y) {
+        gsl_rng_free(r);
+        gp_network_free(*net);
+        gsl_matrix_free(*X);
+        gsl_matrix_free(*Y);
+        GSL_ERROR("out of memory", GSL_ENOMEM);
     }
+    gsl_rng_set(r, case_seed(opts->seed ^ 0x7a7a7a7aUL, i));
+    gsl_matrix_memcpy(*X, b->X);
+    gsl_matrix_memcpy(*Y, b->Y);
+    gsl_vector_scale((*net)->p.params, 1.5 + 1.5 * gsl_rng_uniform(r));
+    if (gsl_rng_uniform(r) < 0.5)
+        gsl_matrix_scale(*X, 1.5 + 1.5 * gsl_rng_uniform(r));
+    *reg = b->reg;
+    gsl_rng_free(r);
+    return GSL_SUCCESS;
+}
+
+/* Keep the case as the best one when its ratio is at least the best's (ties go to the
+ * newer, more saturated case); the case is taken over (or freed). */
+static void best_offer(best_case *b, gp_network *net, gsl_matrix *X, gsl_matrix *Y,
+                       const gp_regularization *reg, double ratio, int target) {
+    if (!target || (b->net && ratio < b->ratio)) {
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+        return;
+    }
+    best_free(b);
+    *b = (best_case){net, X, Y, *reg, ratio};
+}
+
+/* Cases 0, 1, ... until one fails, cases are done or the budget is spent. */
+static int hunt_loop(hunter *h, const gp_hunt_opts *opts, gp_hunt_result *res) {
     double t0 = now_s();
+    best_case best = {0};
     for (size_t i = 0;
          i < opts->cases && (opts->time_budget == 0 || now_s() - t0 < opts->time_budget);
          i++) {
         gp_network *net;
         gsl_matrix *X, *Y;
-        int st = gp_hunt_case(opts, i, &net, &X, &Y, &h.reg);
+        int st = opts->target && best.net && i % 2
+                     ? mutate_best(&best, opts, i, &net, &X, &Y, &h->reg)
+                     : gp_hunt_case(opts, i, &net, &X, &Y, &h->reg);
         if (st) {
+            best_free(&best);
             snprintf(res->detail, sizeof res->detail, "cannot draw case %zu: %s", i,
                      gsl_strerror(st));
             GSL_ERROR("hunt: cannot draw a case", st);
         }
         res->n_cases++;
-        if (run_case(&h, net, X, Y, NULL) != RUN_AGREE) {
+        if (run_case(h, net, X, Y, NULL) != RUN_AGREE) {
+            best_free(&best);
             res->seconds = now_s() - t0;
-            shrink_failure(&h, net, X, Y, i, opts->seed, opts->shrink_evals, res);
-            res->runs = h.runs;
+            shrink_failure(h, net, X, Y, i, opts->seed, opts->shrink_evals, res);
+            res->runs = h->runs;
             return GSL_SUCCESS;
         }
-        gp_network_free(net);
-        gsl_matrix_free(X);
-        gsl_matrix_free(Y);
+        best_offer(&best, net, X, Y, &h->reg, h->ratio, opts->target);
     }
+    best_free(&best);
     res->seconds = now_s() - t0;
-    res->runs = h.runs;
+    res->runs = h->runs;
     return GSL_SUCCESS;
+}
+
+int gp_hunt_run_candidate(const gp_hunt_opts *opts, gp_hunt_candidate fn, void *ctx,
+                          gp_hunt_result *res) {
+    hunter h;
+    hunter_init(&h, opts, fn, ctx, res);
+    if (!fn)
+        GSL_ERROR("hunt: no candidate", GSL_EINVAL);
+    if (make_dir(opts, res))
+        return GSL_EFAILED;
+    return hunt_loop(&h, opts, res);
+}
+
+int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
+                gp_hunt_result *res) {
+    command c = {argv, argc, opts->dir, opts->timeout};
+    hunter h;
+    hunter_init(&h, opts, command_candidate, &c, res);
+    h.argv = argv;
+    h.argc = argc;
+    if (!opts->dir || !argc)
+        GSL_ERROR("hunt: a command and opts->dir are needed", GSL_EINVAL);
+    if (make_dir(opts, res))
+        return GSL_EFAILED;
+    return hunt_loop(&h, opts, res);
 }

@@ -474,6 +474,115 @@ START_TEST(test_hunt_case_by_index) {
 }
 END_TEST
 
+/* ---- hunt with a candidate function (gp_hunt_run_candidate) ---- */
+
+/* The planted bugs of the C candidates: none, dW summed over the batch instead of
+ * averaged, weight decay on the biases, a crash. The correct and the summing candidate
+ * round every value to float32 (a float32 implementation's answer: the certified rule
+ * must take it); weight decay on the biases stays float64 (after shrinking the decay
+ * term is a 1e-6 part of db, which float32 rounding would hide from the diagnosis). */
+enum { CAND_OK, CAND_SUM, CAND_DECAY_BIAS, CAND_CRASH };
+
+static gp_hunt_kind c_candidate(void *ctx, const gp_network *net, const gsl_matrix *X,
+                                const gsl_matrix *Y, const gp_regularization *reg,
+                                gp_dump *out, char *detail, size_t len) {
+    int bug = *(const int *)ctx;
+    size_t L = net->p.L, m = X->size2, n = reg->n ? reg->n : m;
+    if (bug == CAND_CRASH) {
+        snprintf(detail, len, "planted crash");
+        return GP_HUNT_CRASH;
+    }
+    if (gp_dump_compute(net, X, Y, reg, out))
+        return GP_HUNT_GARBAGE;
+    for (size_t l = 1; l <= L; l++) {
+        char name[16];
+        snprintf(name, sizeof name, "dW%zu", l);
+        if (bug == CAND_SUM)
+            gsl_matrix_scale(out->t[gp_dump_find(out, name)], (double)m);
+        snprintf(name, sizeof name, "db%zu", l);
+        gsl_matrix *db = out->t[gp_dump_find(out, name)];
+        for (size_t j = 0; bug == CAND_DECAY_BIAS && j < db->size1; j++)
+            gsl_matrix_set(db, j, 0,
+                           gsl_matrix_get(db, j, 0) +
+                               reg->lambda / n * gsl_vector_get(net->p.b[l - 1], j));
+    }
+    for (size_t i = 0; bug != CAND_DECAY_BIAS && i < out->n; i++)
+        for (size_t k = 0; out->t[i] && k < out->t[i]->size1 * out->t[i]->size2; k++)
+            out->t[i]->data[k] = (float)out->t[i]->data[k];
+    return GP_HUNT_AGREE;
+}
+
+static const int hunt_bugs[] = {CAND_SUM, CAND_DECAY_BIAS};
+static const gp_diag_kind hunt_diag[] = {GP_DIAG_SCALE, GP_DIAG_REG_ON_BIASES};
+
+/* A correct float32 candidate passes 60 cases; each planted bug is found, shrunk to a
+ * network of at most 4 parameters, named by the diagnosis, and its record replays (it
+ * still fails, and the correct candidate passes it). */
+START_TEST(test_hunt_candidate_finds_and_shrinks) {
+    gp_hunt_opts o;
+    gp_hunt_result r;
+    int ok = CAND_OK, bug = hunt_bugs[_i];
+    gp_hunt_opts_default(&o);
+    o.dir = NULL;
+    o.cases = 60;
+    ck_assert_int_eq(gp_hunt_run_candidate(&o, c_candidate, &ok, &r), 0);
+    ck_assert_msg(r.kind == GP_HUNT_AGREE, "correct candidate: %s", r.detail);
+    ck_assert_uint_eq(r.n_cases, 60);
+    ck_assert_uint_eq(r.runs, 60);
+    tu_tmpdir_make("hunt");
+    o.dir = tu_tmpdir();
+    ck_assert_int_eq(gp_hunt_run_candidate(&o, c_candidate, &bug, &r), 0);
+    ck_assert_msg(r.kind == GP_HUNT_DISAGREE, "bug %d: %s", bug, r.detail);
+    ck_assert_msg(r.diagnosis.kind == hunt_diag[_i], "bug %d: %s", bug, r.diagnosis.text);
+    ck_assert(r.shrink_steps > 0 && r.record[0]);
+    printf("GP-STAT hunt-candidate/%s: case %zu, %zu shrink steps (%zu runs) to %s: %s\n",
+           bug == CAND_SUM ? "sum" : "decay-bias", r.failing_case, r.shrink_steps,
+           r.shrink_runs, r.minimal, r.diagnosis.text);
+    gp_network *net;
+    gsl_matrix *X, *Y;
+    gp_regularization reg;
+    char err[256];
+    ck_assert_int_eq(gp_dump_read_inputs(r.record, &net, &X, &Y, &reg, err, sizeof err),
+                     0);
+    ck_assert_msg(net->p.n_params <= 4, "minimal case: %s", r.minimal);
+    ck_assert(bug != CAND_SUM || r.diagnosis.param == (double)X->size2);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    char rec[4096];
+    snprintf(rec, sizeof rec, "%s", r.record);
+    ck_assert_int_eq(gp_hunt_replay_candidate(rec, &o, c_candidate, &bug, &r), 0);
+    ck_assert_int_eq(r.kind, GP_HUNT_DISAGREE);
+    ck_assert_int_eq(gp_hunt_replay_candidate(rec, &o, c_candidate, &ok, &r), 0);
+    ck_assert_int_eq(r.kind, GP_HUNT_AGREE);
+    const char *files[] = {"network.json", "x.npy", "y.npy", "meta.json", "hunt.json"};
+    for (size_t i = 0; i < 5; i++) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", rec, files[i]);
+        ck_assert_int_eq(remove(p), 0);
+    }
+    ck_assert_int_eq(remove(rec), 0);
+    tu_tmpdir_remove();
+}
+END_TEST
+
+/* A candidate's own failure is reported with its reason, and shrunk too. */
+START_TEST(test_hunt_candidate_crash) {
+    gp_hunt_opts o;
+    gp_hunt_result r;
+    int crash = CAND_CRASH;
+    gp_hunt_opts_default(&o);
+    o.dir = NULL;
+    ck_assert_int_eq(gp_hunt_run_candidate(&o, c_candidate, &crash, &r), 0);
+    ck_assert_int_eq(r.kind, GP_HUNT_CRASH);
+    ck_assert_str_eq(r.detail, "planted crash");
+    ck_assert_str_eq(r.record, "");
+    ck_assert_uint_eq(r.failing_case, 0);
+    ck_assert_int_eq(gp_hunt_run_candidate(&o, NULL, NULL, &r), GSL_EINVAL);
+    ck_assert_int_eq(gp_hunt_run(&o, NULL, 0, &r), GSL_EINVAL);
+}
+END_TEST
+
 static Suite *make_diagnose_suite(void) {
     Suite *s = suite_create("diagnose");
     TCase *props = tcase_create("Properties"), *errs = tcase_create("Errors");
@@ -481,7 +590,10 @@ static Suite *make_diagnose_suite(void) {
                         (int)(sizeof bugs / sizeof bugs[0]));
     tcase_add_test(props, test_correct_candidate_gets_no_diagnosis);
     tcase_add_test(props, test_hunt_case_by_index);
+    tcase_add_loop_test(props, test_hunt_candidate_finds_and_shrinks, 0,
+                        (int)(sizeof hunt_bugs / sizeof hunt_bugs[0]));
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
+    tcase_add_test(errs, test_hunt_candidate_crash);
     tcase_add_test(errs, test_diag_rejects_bad_input);
     suite_add_tcase(s, props);
     suite_add_tcase(s, errs);

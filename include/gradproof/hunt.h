@@ -1,12 +1,14 @@
 /* gradproof/hunt.h: property tests of another implementation (`gradproof hunt`).
  *
  * Case i of a hunt is drawn from a generator seeded by (seed, i) alone
- * (gp_hunt_case), so cases can be dealt to workers by index. Each case is written as
- * network.json, x.npy, y.npy and meta.json (lambda, l1, n) into DIR/case; the candidate
- * command runs with the input and output directories ("{in}" and "{out}" in its
- * arguments, else appended), with a timeout; its dump (cost.npy, z1.npy, ..., dW1.npy,
- * db1.npy: the oracle's names, dW and db required) is judged entry by entry by the
- * certified rule (bounds.h: gp_bounds_compare_tensor). A failing case is shrunk
+ * (gp_hunt_case), so cases can be dealt to workers by index. The candidate is a
+ * function (gp_hunt_candidate: in-process, e.g. a Python callable through ctypes) or a
+ * command: then each case is written as network.json, x.npy, y.npy and meta.json
+ * (lambda, l1, n) into DIR/case, the command runs with the input and output
+ * directories ("{in}" and "{out}" in its arguments, else appended), with a timeout,
+ * and its dump (cost.npy, z1.npy, ..., dW1.npy, db1.npy: the oracle's names) is read.
+ * Either way the candidate's tensors (dW and db required) are judged entry by entry by
+ * the certified rule (bounds.h: gp_bounds_compare_tensor). A failing case is shrunk
  * (gp_shrink_case, re-running the candidate) while it fails the same way, written to
  * DIR/failure (the case and hunt.json) and its first disagreeing tensor diagnosed
  * (diagnose.h). The library prints nothing: the result says what happened.
@@ -16,6 +18,7 @@
 
 #include <gradproof/backprop.h>
 #include <gradproof/diagnose.h>
+#include <gradproof/dump.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,7 +38,12 @@ typedef struct {
     size_t max_width;    /* widest layer of a random case [10] */
     size_t shrink_evals; /* candidate runs while shrinking [500] */
     int regularise;      /* 1: half the cases draw lambda, l1, n [1] */
-    const char *dir;     /* working directory (created) ["hunt.out"] */
+    const char *dir;     /* working directory (created) ["hunt.out"]; NULL with a
+                            candidate function: no record */
+    int target; /* 1: targeted mode: every other case mutates the case with the largest
+                   error-to-bound ratio so far (parameters, inputs scaled up toward
+                   saturation; Hypothesis's target()); its index is then not
+                   redrawable from (seed, i) alone [0] */
 } gp_hunt_opts;
 
 void gp_hunt_opts_default(gp_hunt_opts *opts);
@@ -69,14 +77,30 @@ typedef struct {
     char record[4096];      /* DIR/failure, or "" when it could not be written */
 } gp_hunt_result;
 
+/* A candidate implementation, called once per run with the case: net, X (n_0 x m,
+ * samples as columns), Y (n_L x m), reg (reg->n = 0 means m). It fills out (already
+ * gp_dump_init'ed for net's L layers, every t NULL) with new gsl matrices under the
+ * oracle's names and shapes (gradproof/dump.h; dW and db required, the rest optional,
+ * a db as a 1 x n row accepted); the hunt frees them. It returns GP_HUNT_AGREE when
+ * out holds its answer (the hunt judges it), else GP_HUNT_CRASH, GP_HUNT_TIMEOUT or
+ * GP_HUNT_GARBAGE with a one-line reason in detail (len bytes). */
+typedef gp_hunt_kind (*gp_hunt_candidate)(void *ctx, const gp_network *net,
+                                          const gsl_matrix *X, const gsl_matrix *Y,
+                                          const gp_regularization *reg, gp_dump *out,
+                                          char *detail, size_t len);
+
 /* Draw case `index` of a hunt: the network, inputs, targets and regularisation
  * (caller frees). GSL_ENOMEM, GSL_EINVAL for bad sizes. */
 int gp_hunt_case(const gp_hunt_opts *opts, size_t index, gp_network **net, gsl_matrix **X,
                  gsl_matrix **Y, gp_regularization *reg);
 
-/* Run the hunt with candidate command argv[0..argc) (argv[0] found on PATH). Returns
- * GSL_SUCCESS whatever the candidate did (res->kind says), or a status when the hunt
- * itself could not run (the directory, memory; res->detail says why). */
+/* Run the hunt with the candidate fn(ctx, ...). Returns GSL_SUCCESS whatever the
+ * candidate did (res->kind says), or a status when the hunt itself could not run (the
+ * directory, memory; res->detail says why). */
+int gp_hunt_run_candidate(const gp_hunt_opts *opts, gp_hunt_candidate fn, void *ctx,
+                          gp_hunt_result *res);
+/* The same with candidate command argv[0..argc) (argv[0] found on PATH; opts->dir
+ * required): gp_hunt_run_candidate with the command as the candidate. */
 int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
                 gp_hunt_result *res);
 
@@ -85,6 +109,9 @@ int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
  * diagnosis. GSL_EINVAL (unreadable case; res->detail says why). */
 int gp_hunt_replay(const char *dir, const gp_hunt_opts *opts, char *const *argv,
                    size_t argc, gp_hunt_result *res);
+/* The same with a candidate function. */
+int gp_hunt_replay_candidate(const char *dir, const gp_hunt_opts *opts,
+                             gp_hunt_candidate fn, void *ctx, gp_hunt_result *res);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,9 @@
     ref = gradproof.oracle(net, x, y)            # dict of float64 arrays
     gradproof.compare(ref, mine).raise_if_failed()
 """
-from .core import Dump, Network, oracle
-from .report import Report, check, compare
+from .core import Bounds, Dump, Network, oracle
+from .report import Diagnosis, Report, check, compare
+from .hunt import HuntResult, hunt
 
-__all__ = ["Network", "Dump", "oracle", "compare", "check", "Report"]
+__all__ = ["Network", "Dump", "Bounds", "Diagnosis", "oracle", "compare", "check", "Report", "hunt",
+           "HuntResult"]

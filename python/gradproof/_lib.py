@@ -36,6 +36,47 @@ class gp_dump_compare_opts(C.Structure):
                 ("reg", C.c_void_p), ("verdict", C.c_void_p)]
 
 
+class gp_verdict_counts(C.Structure):
+    _fields_ = [("n_agree", C.c_size_t), ("n_inconclusive", C.c_size_t),
+                ("n_disagree", C.c_size_t), ("max_ratio", C.c_double),
+                ("worst_i", C.c_size_t), ("worst_j", C.c_size_t)]
+
+
+class gp_diagnosis(C.Structure):
+    _fields_ = [("kind", C.c_int), ("residual", C.c_double), ("param", C.c_double),
+                ("index", C.c_size_t), ("tensor", C.c_char * 32), ("other", C.c_char * 32),
+                ("text", C.c_char * 256)]
+
+
+class gp_dump_tensor_verdict(C.Structure):
+    _fields_ = [("name", C.c_char * 32), ("precision", C.c_int), ("verdict", C.c_int),
+                ("counts", gp_verdict_counts)]
+
+
+class gp_dump_verdict(C.Structure):
+    _fields_ = [("certified", C.c_int), ("verdict", C.c_int), ("n", C.c_size_t),
+                ("t", gp_dump_tensor_verdict * GP_DUMP_MAX_TENSORS),
+                ("n_agree", C.c_size_t), ("n_inconclusive", C.c_size_t),
+                ("n_disagree", C.c_size_t), ("prob_fail", C.c_double),
+                ("diagnosis", gp_diagnosis), ("reason", C.c_char * 128)]
+
+
+class gp_bounds_model(C.Structure):
+    _fields_ = [("u", C.c_double), ("tiny", C.c_double), ("libm_ulps", C.c_double),
+                ("lam", C.c_double), ("round_inputs", C.c_int)]
+
+
+class gp_bounds_layer(C.Structure):
+    _fields_ = [(k, C.POINTER(gsl_matrix)) for k in ("z", "a", "delta", "dW", "db")]
+
+
+class gp_bounds(C.Structure):
+    _fields_ = [("L", C.c_size_t), ("m", C.c_size_t),
+                ("worst", C.POINTER(gp_bounds_layer)), ("prob", C.POINTER(gp_bounds_layer)),
+                ("cost_worst", C.c_double), ("cost_prob", C.c_double),
+                ("prob_fail", C.c_double)]
+
+
 class gp_fcheck_opts(C.Structure):
     _fields_ = [("precision", C.c_int), ("h", C.c_double), ("abserr_factor", C.c_double),
                 ("atol", C.c_double), ("rtol", C.c_double), ("stol", C.c_double),
@@ -104,6 +145,14 @@ _sigs = {
                                   C.POINTER(gp_dump_compare_opts),
                                   C.POINTER(C.POINTER(gp_fcheck_report)),
                                   C.POINTER(C.c_int)]),
+    "gp_bounds_model_init": (C.c_int, [C.POINTER(gp_bounds_model), C.c_char_p]),
+    "gp_bounds_alloc": (C.POINTER(gp_bounds), [_P, C.c_size_t]),
+    "gp_bounds_free": (None, [C.POINTER(gp_bounds)]),
+    "gp_bounds_compute": (C.c_int, [_P, _M, _M, C.POINTER(gp_regularization),
+                                    C.POINTER(gp_bounds_model), C.POINTER(gp_bounds)]),
+    "gp_bounds_verdict": (C.c_int, [C.c_double] * 5),
+    "gp_verdict_name": (C.c_char_p, [C.c_int]),
+    "gp_diag_kind_name": (C.c_char_p, [C.c_int]),
     "gp_fcheck_report_free": (None, [C.POINTER(gp_fcheck_report)]),
     "gp_fcheck_entry_name": (None, [C.POINTER(gp_fcheck_report),
                                     C.POINTER(gp_fcheck_entry), C.c_char_p,

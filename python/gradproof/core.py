@@ -1,13 +1,14 @@
 """Networks, the oracle's dump and the compare rule, in memory (gradproof/dump.h)."""
+import collections
 import ctypes as C
 import json
 import re
 
 import numpy as np
 
-from ._lib import (GP_DUMP_INFER, GP_FLOAT32, GP_FLOAT64, gp_dump,
-                   gp_dump_compare_opts, gp_fcheck_opts, gp_fcheck_report,
-                   gp_regularization, lib)
+from ._lib import gp_bounds_model, gp_dump, gp_regularization, lib
+
+GSL_EUNIMPL = 24
 
 _ERRLEN = 512
 
@@ -63,10 +64,12 @@ class Network:
                         for l, w in enumerate(weights)]
         self.biases = [_array(f"biases[{l}]", np.reshape(b, -1), 1, (self.sizes[l + 1],))
                        for l, b in enumerate(biases)]
-        if not isinstance(cost, str) or not lib.gp_cost_lookup(cost.encode()):
+        ct = lib.gp_cost_lookup(cost.encode()) if isinstance(cost, str) else None
+        if not ct:
             raise ValueError(f"cost: unknown cost {cost!r}; valid: "
                              + lib.gp_cost_names().decode())
-        self.cost = cost
+        # the library's name ("quadratic" for network2.py's "QuadraticCost")
+        self.cost = C.cast(ct, C.POINTER(C.c_char_p))[0].decode()
         acts = ["sigmoid"] * (L - 1) if activations is None else list(activations)
         if len(acts) != L - 1:
             raise ValueError(f"activations: {len(acts)} names, expected {L - 1} "
@@ -141,8 +144,25 @@ class _CNet:
 
 
 class Dump(dict):
-    """The oracle's tensors by name; rows=True: z, a, delta are m x n_l."""
+    """The oracle's tensors by name; rows=True: z, a, delta are m x n_l. `inputs`
+    holds what it was computed from (net, X, Y as columns, lam, l1, n): with them,
+    compare decides by the certified rule. With bounds="float32" (or another format),
+    dump["bounds"][name] = Bounds(worst, prob), arrays in the tensor's shape."""
     rows = False
+    inputs = None
+
+
+Bounds = collections.namedtuple("Bounds", "worst prob")
+_FORMATS = ("float64", "float32", "bfloat16", "float16")
+
+
+def _shaped(name, a, rows):
+    """A dump matrix (samples as columns, db and cost as columns) in the dict's shape."""
+    if name == "cost":
+        return a.reshape(())
+    if name.startswith("db"):
+        return a.reshape(-1)
+    return a.T.copy() if rows and not name.startswith("dW") else a
 
 
 def _names(L):
@@ -151,9 +171,62 @@ def _names(L):
     return [d.name[i].value.decode() for i in range(d.n)]
 
 
-def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False):
+class _Inputs:
+    """A Dump's inputs as the library's objects for the length of a with: cnet.p, the
+    gsl matrices gx, gy and the regularisation reg."""
+
+    def __init__(self, net, X, Y, lam, l1, n):
+        self.net, self.X, self.Y = net, X, Y
+        self.reg = gp_regularization(float(lam), float(l1), int(n or 0))
+
+    def __enter__(self):
+        self.cnet = _CNet(self.net).__enter__()
+        self.gx, self.gy = _to_gsl(self.X), _to_gsl(self.Y)
+        return self
+
+    def __exit__(self, *exc):
+        lib.gsl_matrix_free(self.gx)
+        lib.gsl_matrix_free(self.gy)
+        self.cnet.__exit__()
+
+
+def _bounds(inp, fmt, rows):
+    """{name: Bounds(worst, prob)} of an implementation in format fmt (bounds.h)."""
+    model = gp_bounds_model()
+    if fmt not in _FORMATS or lib.gp_bounds_model_init(C.byref(model), fmt.encode()):
+        raise ValueError(f"bounds: {fmt!r}, expected one of " + ", ".join(_FORMATS))
+    L, m = len(inp.net.sizes) - 1, inp.X.shape[1]
+    b = lib.gp_bounds_alloc(inp.cnet.p, m)
+    if not b:
+        raise MemoryError("gp_bounds_alloc failed")
+    try:
+        st = lib.gp_bounds_compute(inp.cnet.p, inp.gx, inp.gy, C.byref(inp.reg),
+                                   C.byref(model), b)
+        if st:
+            why = ("a hidden activation other than sigmoid is not modelled"
+                   if st == GSL_EUNIMPL else f"GSL status {st}")
+            raise ValueError(f"bounds: cannot be computed for this network: {why}")
+        out = {"cost": Bounds(np.array(b.contents.cost_worst),
+                              np.array(b.contents.cost_prob))}
+        for l in range(L):
+            w, p = b.contents.worst[l], b.contents.prob[l]
+            for k in ("z", "a", "delta", "dW", "db"):
+                name = f"{k}{l + 1}"
+                out[name] = Bounds(_shaped(name, _from_gsl(getattr(w, k)), rows),
+                                   _shaped(name, _from_gsl(getattr(p, k)), rows))
+        out["prob_fail"] = b.contents.prob_fail
+        return out
+    finally:
+        lib.gp_bounds_free(b)
+
+
+def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
     """The oracle's dump of net on x, y (samples as columns, or as rows if rows=True):
-    cost, z1, a1, ..., delta1, dW1, db1 as float64 arrays (gradproof/dump.h)."""
+    cost, z1, a1, ..., delta1, dW1, db1 as float64 arrays (gradproof/dump.h).
+    bounds="float32" (or "float64", "bfloat16", "float16") adds dump["bounds"]: per
+    tensor the worst-case and probabilistic absolute error bounds of a correct
+    implementation in that format (gradproof/bounds.h; sigmoid hidden layers only),
+    and dump["bounds"]["prob_fail"], the probabilistic bounds' failure probability."""
     if not isinstance(net, Network):
         raise TypeError(f"net: a gradproof.Network expected, got {type(net).__name__}")
     X = _array("x", x, 2)
@@ -170,28 +243,21 @@ def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False):
             raise ValueError(f"{k}: {v!r} must be a finite number >= 0")
     if n is not None and (int(n) != n or n < 1):
         raise ValueError(f"n: {n!r} must be a positive integer")
-    reg = gp_regularization(float(lam), float(l1), int(n or 0))
+    if bounds is not None and bounds not in _FORMATS:
+        raise ValueError(f"bounds: {bounds!r}, expected one of " + ", ".join(_FORMATS))
     d = gp_dump()
-    gx, gy = _to_gsl(X), _to_gsl(Y)
-    try:
-        with _CNet(net) as cnet:
-            st = lib.gp_dump_compute(cnet.p, gx, gy, C.byref(reg), C.byref(d))
+    with _Inputs(net, X, Y, lam, l1, n) as inp:
+        st = lib.gp_dump_compute(inp.cnet.p, inp.gx, inp.gy, C.byref(inp.reg), C.byref(d))
         if st:
             raise ValueError(f"gp_dump_compute failed with GSL status {st}")
         out = Dump()
         out.rows = rows
+        out.inputs = (net, X, Y, lam, l1, n)
         for i in range(d.n):
-            a = _from_gsl(d.t[i])
             name = d.name[i].value.decode()
-            if name == "cost":
-                a = a.reshape(())
-            elif name.startswith("db"):
-                a = a.reshape(-1)
-            elif rows and not name.startswith("dW"):
-                a = a.T.copy()
-            out[name] = a
+            out[name] = _shaped(name, _from_gsl(d.t[i]), rows)
         lib.gp_dump_free(C.byref(d))
+        if bounds is not None:
+            out["bounds"] = _bounds(inp, bounds, rows)
+            out.bounds_precision = bounds
         return out
-    finally:
-        lib.gsl_matrix_free(gx)
-        lib.gsl_matrix_free(gy)

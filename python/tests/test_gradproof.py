@@ -68,11 +68,19 @@ def test_compare_finds_one_wrong_entry():
 
 
 def test_float32_gets_float32_bounds():
+    """float32 values get float32 bounds: the oracle rounded to float32 agrees, the
+    same rounding judged as float64 disagrees, and a 1e-5 relative error (inside the
+    old fixed rule's rtol 1.4e-3) is beyond the certified float32 bound."""
     net, r = small_net(), np.random.default_rng(3)
     ref = gradproof.oracle(net, r.random((3, 4)), r.random((2, 4)))
+    c32 = {k: v.astype(np.float32) for k, v in ref.items()}
+    assert gradproof.compare(ref, c32).ok
+    assert not gradproof.compare(ref, c32, precision="float64").ok
     c32 = {k: (v * (1 + 1e-5)).astype(np.float32) for k, v in ref.items()}
-    assert gradproof.compare(ref, c32).ok   # 1e-5 relative: within float32's rtol 1.4e-3
-    assert not gradproof.compare(ref, c32, precision="float64").ok   # beyond 6e-8
+    assert not gradproof.compare(ref, c32).ok
+    plain = {k: v for k, v in ref.items()}   # a plain dict: no inputs, the fixed rule
+    rep = gradproof.compare(plain, c32)
+    assert rep.ok and not rep.certified and "fixed rule" in str(rep)
 
 
 def test_examples_numpy_and_planted_bugs():
@@ -247,3 +255,206 @@ def test_errors_name_argument_and_problem():
     model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Sigmoid())
     with pytest.raises(ValueError, match=r"y: shape \(4, 3\)"):
         gt.check(model, torch.rand(4, 3), torch.rand(4, 3), cost="quadratic")
+
+
+# ---- the certified rule (issue 12 section 1-2 through the package) ----
+
+def test_oracle_bounds_contain_a_float32_implementation():
+    """oracle(bounds="float32"): per-entry worst-case and probabilistic bounds; a float32
+    evaluation of the same formulas lands inside the worst-case bound on every entry,
+    and a float32 rounding of the oracle's own values does too, while an error of
+    twice the bound is outside it (the bound is not vacuous)."""
+    net, r = small_net("cross-entropy"), np.random.default_rng(5)
+    x, y = r.random((3, 6)), r.random((2, 6))
+    ref = gradproof.oracle(net, x, y, lam=0.5, bounds="float32")
+    b = ref["bounds"]
+    assert 0 < b["prob_fail"] <= 1
+    r64 = gradproof.oracle(net, x, y, lam=0.5, bounds="float64")["bounds"]
+    for k in ("z1", "a2", "delta1", "dW1", "db2", "cost"):
+        assert b[k].worst.shape == np.shape(ref[k]) and np.all(b[k].prob <= b[k].worst)
+        assert np.all(b[k].worst > 0) and np.all(r64[k].worst < b[k].worst), k
+    # a float32 implementation of the forward pass
+    a, W, bb = x.astype(np.float32), [w.astype(np.float32) for w in net.weights], \
+        [v.astype(np.float32) for v in net.biases]
+    for l in range(2):
+        z = W[l] @ a + bb[l][:, None]
+        a = (1 / (1 + np.exp(-z))).astype(np.float32)
+        err = np.abs(z.astype(np.float64) - ref[f"z{l + 1}"])
+        assert np.all(err <= b[f"z{l + 1}"].worst + r64[f"z{l + 1}"].worst), l
+    cand = {k: ref[k].astype(np.float32) for k in ("dW1", "db1", "dW2", "db2")}
+    assert gradproof.compare(ref, cand).ok
+    cand["dW1"] = (ref["dW1"] + 2 * b["dW1"].worst).astype(np.float32)
+    rep = gradproof.compare(ref, cand)
+    assert not rep.ok and rep.tensors[-2]["name"] == "dW1" and rep.tensors[-2]["verdict"] == "disagree"
+    with pytest.raises(ValueError, match="bounds: 'float8'"):
+        gradproof.oracle(net, x, y, bounds="float8")
+
+
+def test_certified_verdicts_per_entry_three_ways():
+    """An entry moved past the worst-case bound disagrees, one moved between the
+    probabilistic and the worst-case bound is inconclusive (the report says so and
+    is ok), the rest agree; verdicts(name) names each entry."""
+    r = np.random.default_rng(6)
+    net = gradproof.Network([40, 6, 2], [r.normal(size=(6, 40)), r.normal(size=(2, 6))],
+                            [r.normal(size=6), r.normal(size=2)], "quadratic")
+    x, y = r.random((40, 300)), r.random((2, 300))
+    ref = gradproof.oracle(net, x, y, bounds="float32")
+    b, o = ref["bounds"]["dW1"], gradproof.oracle(net, x, y, bounds="float64")["bounds"]["dW1"]
+    assert np.all(b.prob < 0.95 * b.worst)   # long inner products: sqrt(n) u < n u
+    cand = {k: ref[k].copy() for k in ("dW1", "db1", "dW2", "db2")}
+    cand["dW1"][0, 1] += 0.5 * (b.prob + b.worst)[0, 1] + o.worst[0, 1]
+    rep = gradproof.compare(ref, cand, precision="float32")
+    assert rep.certified and rep.ok and rep.inconclusive == ["dW1"] and rep.n_inconclusive == 1
+    assert "INCONCLUSIVE" in str(rep)
+    v = rep.verdicts("dW1")
+    assert v[0, 1] == "inconclusive" and (v == "agree").sum() == v.size - 1
+    cand["dW1"][3, 2] += 1.1 * (b.worst + o.worst)[3, 2]
+    rep = gradproof.compare(ref, cand, precision="float32")
+    assert not rep.ok and rep.verdict == "disagree"
+    v = rep.verdicts("dW1")
+    assert v[3, 2] == "disagree" and v[0, 1] == "inconclusive"
+    assert rep.failed("dW1").sum() == 1
+    assert [t["verdict"] for t in rep.tensors] == ["agree", "agree", "disagree", "agree"]
+
+
+def test_planted_bugs_named_with_diagnosis():
+    """The issue's two planted bugs: the quadratic delta without sigma' is named at
+    delta2 as fprime-missing; weight decay on the biases at db2 as reg-on-biases; the
+    correct NumPy candidate gets no diagnosis."""
+    p = run_example("numpy_check.py")
+    assert p.returncode == 0 and "diagnosis" not in p.stdout, p.stdout + p.stderr
+    p = run_example("numpy_check.py", "--bug", "quadratic-delta")
+    assert p.returncode == 1 and "first failing tensor in computation order: delta2" in p.stdout
+    assert "diagnosis: fprime-missing" in p.stdout, p.stdout
+    p = run_example("numpy_check.py", "--bug", "decay-bias")
+    assert p.returncode == 1 and "first failing tensor in computation order: db2" in p.stdout
+    assert "diagnosis: reg-on-biases" in p.stdout, p.stdout
+
+
+def test_planted_bugs_report_diagnosis_object():
+    net, r = small_net(), np.random.default_rng(7)
+    x, y = r.random((3, 7)), r.random((2, 7))
+    ref = gradproof.oracle(net, x, y)
+    cand = {k: ref[k].copy() for k in ("dW1", "db1", "dW2", "db2")}
+    cand["dW2"] = cand["dW2"] * 7   # summed instead of averaged over the batch of 7
+    rep = gradproof.compare(ref, cand)
+    d = rep.diagnosis
+    assert not rep.ok and d.tensor == "dW2" and d.kind == "scale" and d.param == 7
+    assert d.residual < 1e-10 and "diagnosis: scale" in str(rep)
+
+
+def test_torch_float32_certified_no_diagnosis():
+    """A correct float32 PyTorch model: certified, nothing disagrees, no diagnosis."""
+    torch.manual_seed(4)
+    model = torch.nn.Sequential(torch.nn.Linear(20, 8), torch.nn.Sigmoid(),
+                                torch.nn.Linear(8, 4), torch.nn.Sigmoid())
+    x, y = torch.randn(9, 20) * 3, torch.rand(9, 4)
+    for cost in ("quadratic", "cross-entropy"):
+        rep = gt.check(model, x, y, cost=cost, weight_decay=0.7, n=40)
+        assert rep.certified and rep.ok and rep.diagnosis is None, str(rep)
+        assert all(t["precision"] == "float32" and t["disagree"] == 0 for t in rep.tensors)
+
+
+# ---- gradproof.hunt: the property test in-process ----
+
+def peer(bug=None, dtype=np.float64):
+    """A NumPy backprop for hunt's cases (sigmoid hidden layers, every cost), samples as
+    columns, with one planted bug: "quadratic-delta" (sigma'(z^L) left out of the
+    quadratic cost's delta^L) or "decay-bias" (weight decay on the biases too)."""
+    def fn(net, x, y, lam=0.0, l1=0.0, n=None):
+        if bug == "sigmoid-clamp":   # 1/(1+exp(-z)) with z clamped to [-20, 20]
+            sig = lambda z: 1 / (1 + np.exp(-np.clip(z, -20, 20)))
+        else:
+            sig = lambda z: 1 / (1 + np.exp(-z))
+        W = [w.astype(dtype) for w in net.weights]
+        b = [v.astype(dtype)[:, None] for v in net.biases]
+        x, y, m, L = x.astype(dtype), y.astype(dtype), x.shape[1], len(W)
+        zs, acts = [], [x]
+        for l in range(L):
+            zs.append(W[l] @ acts[-1] + b[l])
+            z = zs[-1]
+            if l < L - 1 or net.cost in ("quadratic", "cross-entropy"):
+                acts.append(sig(z))
+            elif net.cost == "log-likelihood":
+                e = np.exp(z - z.max(0))
+                acts.append(e / e.sum(0))
+            else:
+                acts.append(z)
+        a = acts[-1]
+        delta = a - y
+        if net.cost == "quadratic" and bug != "quadratic-delta":
+            delta = delta * a * (1 - a)
+        out = {}
+        for l in range(L, 0, -1):
+            out[f"delta{l}"] = delta
+            out[f"dW{l}"] = delta @ acts[l - 1].T / m + lam / n * W[l - 1] \
+                + l1 / n * np.sign(W[l - 1])
+            out[f"db{l}"] = delta.sum(1) / m
+            if bug == "decay-bias":
+                out[f"db{l}"] = out[f"db{l}"] + lam / n * b[l - 1][:, 0]
+            if l > 1:
+                s = acts[l - 1]
+                delta = (W[l - 1].T @ delta) * s * (1 - s)
+        return out
+    return fn
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_hunt_correct_peer_no_false_alarm(dtype):
+    """A correct NumPy peer, float64 and float32, over 150 random cases of every cost
+    (half regularised): no failure."""
+    res = gradproof.hunt(peer(dtype=dtype), cases=150, seed=3)
+    assert res.ok and res.n_cases == 150 and res.kind == "agree", str(res)
+
+
+@pytest.mark.parametrize("bug,tensor,kind", [("quadratic-delta", "delta", "fprime-missing"),
+                                             ("decay-bias", "db", "reg-on-biases")])
+def test_hunt_planted_bug_found_shrunk_diagnosed(bug, tensor, kind, tmp_path):
+    """Each planted bug: found, shrunk to a tiny case (at most 3 layers of width <= 2,
+    at most 2 samples), named by the diagnosis at the right tensor; the minimal case
+    comes back with its report, and the record is written."""
+    res = gradproof.hunt(peer(bug), cases=200, seed=3, record=tmp_path / "rec")
+    assert res.kind == "disagree", str(res)
+    assert res.tensor.startswith(tensor) and res.diagnosis.kind == kind, str(res)
+    assert res.shrink_steps > 0 and max(res.net.sizes) <= 2 and len(res.net.sizes) <= 3
+    assert res.x.shape[1] <= 2, str(res)
+    assert not res.report.ok and res.report.diagnosis.kind == kind, str(res.report)
+    assert os.path.exists(os.path.join(res.record, "hunt.json"))
+    assert "diagnosis: " + kind in str(res)
+
+
+def test_hunt_python_exception_is_a_crash():
+    """An exception inside fn is the candidate crashing, named, with the case; a
+    wrong return value is garbage; the interpreter survives both."""
+    def boom(net, x, y, **reg):
+        if x.shape[1] > 1:
+            raise ZeroDivisionError("planted")
+        return peer()(net, x, y, **reg)
+    res = gradproof.hunt(boom, cases=20, seed=1, regularise=False)
+    assert res.kind == "crash" and "ZeroDivisionError: planted" in res.detail, str(res)
+    assert res.x.shape[1] == 2 and res.report is None   # shrunk to the smallest crash
+    res = gradproof.hunt(lambda net, x, y, **r: [1, 2], cases=3)
+    assert res.kind == "garbage" and "expected a dict" in res.detail
+    res = gradproof.hunt(lambda net, x, y, **r: {"dW1": np.zeros((1, 1))}, cases=3)
+    assert res.kind in ("garbage", "disagree"), str(res)
+    with pytest.raises(ValueError, match="cost: unknown cost 'hinge'"):
+        gradproof.hunt(peer(), cost="hinge")
+    with pytest.raises(ValueError, match="cases: 0"):
+        gradproof.hunt(peer(), cases=0)
+
+
+def test_hunt_target_finds_saturation_bug_random_misses():
+    """A float32 sigmoid computed as 1/(1+exp(-z)) with z clamped to [-20, 20] is wrong
+    only where |z| > 20: random cases miss it in 40 cases; targeted mode (scaling up
+    the case with the largest error-to-bound ratio) finds it within the same 40 and
+    shrinks it. The correct float32 peer still passes 150 targeted cases (saturated
+    cases raise no false alarm)."""
+    bug = peer("sigmoid-clamp", np.float32)
+    with np.errstate(over="ignore"):
+        rnd = gradproof.hunt(bug, cases=40, seed=1)
+        tgt = gradproof.hunt(bug, cases=40, seed=1, target=True)
+        ok = gradproof.hunt(peer(dtype=np.float32), cases=150, seed=1, target=True)
+    assert rnd.ok and rnd.n_cases == 40, str(rnd)
+    assert tgt.kind == "disagree" and tgt.n_cases < 40, str(tgt)
+    assert sum(tgt.net.sizes) <= 5 and tgt.x.shape[1] == 1, str(tgt)
+    assert ok.ok and ok.n_cases == 150, str(ok)
