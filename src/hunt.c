@@ -398,6 +398,7 @@ void gp_hunt_opts_default(gp_hunt_opts *opts) {
     opts->shrink_evals = 500;
     opts->regularise = 1;
     opts->dir = "hunt.out";
+    opts->shard_stride = 1;
 }
 
 int gp_hunt_case(const gp_hunt_opts *opts, size_t index, gp_network **net, gsl_matrix **X,
@@ -494,7 +495,8 @@ int gp_hunt_replay(const char *dir, const gp_hunt_opts *opts, char *const *argv,
     return GSL_SUCCESS;
 }
 
-/* Cases 0, 1, ... until one fails, cases are done or the budget is spent. */
+/* Cases 0, 1, ... (this worker's share) until one fails, cases are done, the budget is
+ * spent or opts->stop says so. */
 int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
                 gp_hunt_result *res) {
     hunter h;
@@ -504,10 +506,13 @@ int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
                  strerror(errno));
         GSL_ERROR("hunt: cannot create the directory", GSL_EFAILED);
     }
+    size_t stride = opts->shard_stride ? opts->shard_stride : 1;
     double t0 = now_s();
-    for (size_t i = 0;
-         i < opts->cases && (opts->time_budget == 0 || now_s() - t0 < opts->time_budget);
-         i++) {
+    for (size_t i = opts->shard_offset;
+         i < opts->cases &&
+         (opts->time_budget == 0 || now_s() - t0 < opts->time_budget) &&
+         !(opts->stop && opts->stop(opts->stop_ctx, i, 0));
+         i += stride) {
         gp_network *net;
         gsl_matrix *X, *Y;
         int st = gp_hunt_case(opts, i, &net, &X, &Y, &h.reg);
@@ -517,7 +522,10 @@ int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
             GSL_ERROR("hunt: cannot draw a case", st);
         }
         res->n_cases++;
-        if (run_case(&h, net, X, Y, NULL) != RUN_AGREE) {
+        run_kind k = run_case(&h, net, X, Y, NULL);
+        /* dropped: another worker found an earlier failing case */
+        int dropped = k != RUN_AGREE && opts->stop && opts->stop(opts->stop_ctx, i, 1);
+        if (k != RUN_AGREE && !dropped) {
             res->seconds = now_s() - t0;
             shrink_failure(&h, net, X, Y, i, opts->seed, opts->shrink_evals, res);
             res->runs = h.runs;
@@ -526,6 +534,8 @@ int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
         gp_network_free(net);
         gsl_matrix_free(X);
         gsl_matrix_free(Y);
+        if (dropped)
+            break;
     }
     res->seconds = now_s() - t0;
     res->runs = h.runs;

@@ -36,6 +36,14 @@ typedef struct {
     size_t shrink_evals; /* candidate runs while shrinking [500] */
     int regularise;      /* 1: half the cases draw lambda, l1, n [1] */
     const char *dir;     /* working directory (created) ["hunt.out"] */
+    /* One worker of several (an MPI rank): only cases shard_offset, shard_offset +
+     * shard_stride, ... are drawn [0, 1]. Before each case, and when a case fails
+     * (failed = 1, before shrinking it), stop (if set) is asked: non-zero ends the hunt
+     * there as if its cases were done, dropping that failure (another worker found a
+     * failing case of lower index) [NULL]. */
+    size_t shard_offset, shard_stride;
+    int (*stop)(void *ctx, size_t index, int failed);
+    void *stop_ctx;
 } gp_hunt_opts;
 
 void gp_hunt_opts_default(gp_hunt_opts *opts);
