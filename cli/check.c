@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_math.h>
 #include <gsl/gsl_rng.h>
 
 #include "mpi.h" /* the CLI's layer (cli/mpi.h), not Open MPI's <mpi.h> */
@@ -285,13 +286,29 @@ static int progress(check_run *c, size_t done, double elapsed) {
     return 0;
 }
 
-/* Cases in blocks of 32 per rank; after each block the ranks agree (rank 0's clock)
- * whether to stop and whether to print progress, so the cases done are always 0..N-1. */
+/* Case indices per rank in the next block. Without a budget 32. With one, rank 0
+ * sizes the block from the mean time per case index so far to end by the budget,
+ * between 1 and 32 indices per rank and at most twice the last block: the run stops at
+ * the first block end past the budget, about one case index (every cost and
+ * activation) per rank after it. */
+static size_t next_block(const check_run *c, size_t last, size_t done, double elapsed) {
+    if (!c->with_budget)
+        return 32;
+    double per_index = done ? elapsed / ((double)done / cli_mpi_size()) : 0;
+    double fit = per_index > 0 ? (c->budget - elapsed) / per_index : 32;
+    size_t b = fit >= 32 ? 32 : fit >= 1 ? (size_t)fit : 1;
+    return GSL_MIN(b, 2 * last);
+}
+
+/* Cases in blocks of index order (next_block); after each block the ranks agree (rank
+ * 0's clock and block size) whether to stop, whether to print progress and how long the
+ * next block is, so the cases done are always 0..N-1. */
 static int run_all(check_run *c, size_t *done) {
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!rng)
         return cli_error(CMD, "out of memory");
-    size_t block = 32 * (size_t)cli_mpi_size(), lo = 0, end = c->cases;
+    size_t K = (size_t)cli_mpi_size(), per_rank = c->with_budget ? 1 : 32, lo = 0,
+           end = c->cases;
     if (c->only != SIZE_MAX && c->only < end) { /* one case: its block alone */
         lo = c->only;
         end = c->only + 1;
@@ -301,18 +318,20 @@ static int run_all(check_run *c, size_t *done) {
     double start = now(), last = start;
     int st = 0;
     for (*done = lo; lo < end && !st; lo = *done) {
-        *done = end - lo < block ? end : lo + block;
-        double flag[3] = {run_block(c, rng, lo, *done), 0, 0}, t = now();
+        *done = end - lo < per_rank * K ? end : lo + per_rank * K;
+        double flag[4] = {run_block(c, rng, lo, *done), 0, 0, 0}, t = now();
         if (cli_mpi_rank() == 0) {
             flag[1] = c->with_budget && t - start >= c->budget && *done < end;
             flag[2] = c->progress > 0 && t - last >= c->progress;
+            flag[3] = (double)next_block(c, per_rank, *done, t - start);
         }
-        if (cli_mpi_max(flag, 3) || flag[0])
+        if (cli_mpi_max(flag, 4) || flag[0])
             st = 1;
         else if (flag[2] && (last = t, progress(c, *done, t - start)))
             st = 1;
         else if (flag[1])
             break;
+        per_rank = (size_t)flag[3];
     }
     gsl_rng_free(rng);
     return st;

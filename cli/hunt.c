@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "mpi.h" /* the CLI's layer (cli/mpi.h), not Open MPI's <mpi.h> */
 
 #define CMD "hunt"
 
@@ -172,6 +174,73 @@ static int print_result(const gp_hunt_opts *o, const gp_hunt_result *r) {
     return CLI_EXIT_FAIL;
 }
 
+/* ---- under mpirun -np K ----
+ * Rank r draws cases r, r + K, ... in DIR/rank.r. A rank whose case fails tells the
+ * others, which stop before any later case; the failing case of lowest index wins
+ * wherever it was found (the single process's first failure), its result goes to every
+ * rank and its record, shrunk on the rank that found it, is moved to DIR/failure. */
+
+static int stop_after_found(void *ctx, size_t i, int failed) {
+    (void)ctx;
+    if (i > cli_mpi_found_poll())
+        return 1;
+    if (failed)
+        cli_mpi_found_post(i);
+    return 0;
+}
+
+/* DIR/failure replaced by the winning rank's record (the files gp_hunt_run writes). */
+static int move_record(const char *dir, const char *record) {
+    static const char *const files[] = {"network.json", "x.npy", "y.npy", "meta.json",
+                                        "hunt.json"};
+    char to[4200], p[4300];
+    snprintf(to, sizeof to, "%s/failure", dir);
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        snprintf(p, sizeof p, "%s/%s", to, files[k]);
+        unlink(p);
+    }
+    rmdir(to);
+    if (rename(record, to))
+        return cli_error(CMD, "cannot move the record '%s' to '%s': %s", record, to,
+                         strerror(errno));
+    return 0;
+}
+
+/* The hunt on this rank's share, then the job's result on every rank (collective). */
+static int hunt_ranks(gp_hunt_opts *o, const cli_command *cmd, gp_hunt_result *r) {
+    char rdir[4200];
+    const char *dir = o->dir;
+    if (mkdir(dir, 0755) && errno != EEXIST)
+        return cli_error(CMD, "cannot create '%s': %s", dir, strerror(errno));
+    snprintf(rdir, sizeof rdir, "%s/rank.%d", dir, cli_mpi_rank());
+    o->dir = rdir;
+    o->shard_offset = (size_t)cli_mpi_rank();
+    o->shard_stride = (size_t)cli_mpi_size();
+    o->stop = stop_after_found;
+    int st = cli_mpi_found_begin();
+    if (!st && gp_hunt_run(o, cmd->operands, cmd->n_operands, r))
+        st = cli_error(CMD, "rank %d: %s", cli_mpi_rank(), r->detail);
+    if (cli_mpi_any(st) || cli_mpi_found_end())
+        return 1;
+    size_t sum[2] = {r->n_cases, r->runs}, first = SIZE_MAX;
+    double seconds = r->seconds;
+    if (r->kind != GP_HUNT_AGREE)
+        first = r->failing_case;
+    size_t mine = first;
+    if (cli_mpi_sum(sum, 2) || cli_mpi_max(&seconds, 1) ||
+        cli_mpi_first(&first, (char *)r, sizeof *r))
+        return 1;
+    st =
+        first != SIZE_MAX && mine == first && r->record[0] && move_record(dir, r->record);
+    if (cli_mpi_any(st)) /* and rank 0 reads the record only once it is moved */
+        return 1;
+    if (first != SIZE_MAX && r->record[0])
+        snprintf(r->record, sizeof r->record, "%s/failure", dir);
+    o->dir = dir;
+    r->n_cases = sum[0], r->runs = sum[1], r->seconds = seconds;
+    return 0;
+}
+
 static const char about[] =
     "Property tests of another implementation. Each random case (network, batch,\n"
     "targets) is written as network.json, x.npy, y.npy, meta.json into DIR/case;\n"
@@ -181,7 +250,9 @@ static const char about[] =
     "a tensor disagrees when an entry lies beyond the worst-case rounding bound of\n"
     "its precision (doc/bounds.md). A failing case is shrunk, re-running CMD, to a\n"
     "minimal one, written to DIR/failure and diagnosed. A crash, a hang or\n"
-    "unreadable output is reported with its case.\n"
+    "unreadable output is reported with its case. Under mpirun -np K, rank r draws\n"
+    "cases r, r + K, ... in DIR/rank.r; the failing case of lowest index wins and the\n"
+    "result is the single process's.\n"
     "Exit status: 0 every case agreed, 1 a failing case, 2 unusable --replay.\n";
 
 /* --replay DIR: the recorded case judged again with CMD's output. */
@@ -193,6 +264,25 @@ static int replay(const char *dir, const gp_hunt_opts *o, const cli_command *cmd
            r.detail);
     if (r.kind == GP_HUNT_DISAGREE)
         printf("diagnosis: %s\n", r.diagnosis.text);
+    return r.kind == GP_HUNT_AGREE ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
+
+/* Under mpirun: the hunt over all ranks, printed by rank 0. */
+static int run_ranks(gp_hunt_opts *o, const cli_command *cmd, const char *replay_dir) {
+    gp_hunt_result r;
+    if (replay_dir)
+        return cli_mpi_rank() ? CLI_EXIT_FAIL
+                              : cli_error(CMD, "--replay runs in one process: run it "
+                                               "without mpirun");
+    /* a targeted case depends on the cases before it, not on (seed, index) alone */
+    if (o->target)
+        return cli_mpi_rank() ? CLI_EXIT_FAIL
+                              : cli_error(CMD, "--target runs in one process: run it "
+                                               "without mpirun");
+    if (hunt_ranks(o, cmd, &r))
+        return CLI_EXIT_FAIL;
+    if (cli_mpi_rank() == 0)
+        return print_result(o, &r);
     return r.kind == GP_HUNT_AGREE ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
@@ -260,9 +350,16 @@ int cmd_hunt(int argc, char **argv) {
     o.regularise = !no_reg;
     o.target = target;
     o.dir = dir;
-    if (replay_dir)
-        return replay(replay_dir, &o, &cmd);
-    if (gp_hunt_run(&o, cmd.operands, cmd.n_operands, &r))
-        return cli_error(CMD, "%s", r.detail);
-    return print_result(&o, &r);
+    if (cli_mpi_init(&argc, &argv))
+        return CLI_EXIT_FAIL;
+    if (cli_mpi_size() > 1)
+        st = run_ranks(&o, &cmd, replay_dir);
+    else if (replay_dir)
+        st = replay(replay_dir, &o, &cmd);
+    else if (gp_hunt_run(&o, cmd.operands, cmd.n_operands, &r))
+        st = cli_error(CMD, "%s", r.detail);
+    else
+        st = print_result(&o, &r);
+    cli_mpi_finalize();
+    return st;
 }

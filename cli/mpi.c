@@ -21,7 +21,7 @@ static int started; /* MPI_Init was called by cli_mpi_init */
 #endif
 static int g_rank, g_size = 1;
 
-enum { TAG_TASK = 1, TAG_HEAD = 2, TAG_BODY = 3 };
+enum { TAG_TASK = 1, TAG_HEAD = 2, TAG_BODY = 3, TAG_FOUND = 4 };
 
 /* mpirun (ORTE) and PMIx launchers set these; a plain run sets neither. */
 static int launched_by_mpirun(void) {
@@ -241,6 +241,99 @@ int cli_mpi_first(size_t *i, char *text, size_t cap) {
 #endif
     return 0;
 }
+
+static size_t found_best = SIZE_MAX;
+#ifdef HAVE_MPI
+static int found_posted;
+static long found_sent;          /* this rank's posted index (the send buffer) */
+static MPI_Request *found_req;   /* its sends, one per rank (none to itself) */
+static unsigned char *found_got; /* found_got[r]: rank r's post received */
+
+int cli_mpi_found_begin(void) {
+    found_best = SIZE_MAX;
+    found_posted = 0;
+    if (g_size == 1)
+        return 0;
+    found_req = malloc((size_t)g_size * sizeof *found_req);
+    found_got = calloc((size_t)g_size, 1);
+    int bad = !found_req || !found_got;
+    if (bad)
+        fprintf(stderr, CLI_NAME ": rank %d: out of memory\n", g_rank);
+    for (int r = 0; !bad && r < g_size; r++)
+        found_req[r] = MPI_REQUEST_NULL;
+    return cli_mpi_any(bad);
+}
+
+void cli_mpi_found_post(size_t i) {
+    if (i < found_best)
+        found_best = i;
+    if (g_size == 1 || found_posted)
+        return;
+    found_posted = 1;
+    found_sent = (long)i;
+    for (int r = 0; r < g_size; r++)
+        if (r != g_rank && MPI_Isend(&found_sent, 1, MPI_LONG, r, TAG_FOUND,
+                                     MPI_COMM_WORLD, &found_req[r]) != MPI_SUCCESS)
+            found_req[r] = MPI_REQUEST_NULL; /* only a hint: the end result is exact */
+}
+
+static void found_recv(int from) {
+    long v;
+    if (MPI_Recv(&v, 1, MPI_LONG, from, TAG_FOUND, MPI_COMM_WORLD, MPI_STATUS_IGNORE) ==
+        MPI_SUCCESS) {
+        found_got[from] = 1;
+        if ((size_t)v < found_best)
+            found_best = (size_t)v;
+    }
+}
+
+size_t cli_mpi_found_poll(void) {
+    for (int flag = 1; g_size > 1 && flag;) {
+        MPI_Status st;
+        if (MPI_Iprobe(MPI_ANY_SOURCE, TAG_FOUND, MPI_COMM_WORLD, &flag, &st) !=
+            MPI_SUCCESS)
+            break;
+        if (flag)
+            found_recv(st.MPI_SOURCE);
+    }
+    return found_best;
+}
+
+int cli_mpi_found_end(void) {
+    if (g_size == 1)
+        return 0;
+    int *posted = malloc((size_t)g_size * sizeof *posted);
+    int rc = posted ? MPI_Allgather(&found_posted, 1, MPI_INT, posted, 1, MPI_INT,
+                                    MPI_COMM_WORLD)
+                    : MPI_ERR_NO_MEM;
+    for (int r = 0; rc == MPI_SUCCESS && r < g_size; r++)
+        if (r != g_rank && posted[r] && !found_got[r])
+            found_recv(r);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Waitall(g_size, found_req, MPI_STATUSES_IGNORE);
+    free(posted);
+    free(found_req);
+    free(found_got);
+    found_req = NULL;
+    found_got = NULL;
+    return rc == MPI_SUCCESS ? 0 : mpi_fail("ending a search", rc);
+}
+#else
+int cli_mpi_found_begin(void) {
+    found_best = SIZE_MAX;
+    return 0;
+}
+void cli_mpi_found_post(size_t i) {
+    if (i < found_best)
+        found_best = i;
+}
+size_t cli_mpi_found_poll(void) {
+    return found_best;
+}
+int cli_mpi_found_end(void) {
+    return 0;
+}
+#endif
 
 #ifdef HAVE_MPI
 int cli_mpi_task_send(int rank, long task) {

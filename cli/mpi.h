@@ -38,6 +38,16 @@ int cli_mpi_max(double *x, size_t n);
  * lowest index and the text of the rank that holds it. Returns 0, or 1 after an error. */
 int cli_mpi_first(size_t *i, char *text, size_t cap);
 
+/* A lowest index announced without waiting (a hunt's first failing case, which other
+ * ranks then need not pass). cli_mpi_found_begin (collective) starts; post sends i to
+ * every other rank (once per rank; later posts are ignored); poll returns the lowest
+ * index posted or received so far (SIZE_MAX: none); end (collective) receives what is
+ * still in flight. begin and end return 0, or 1 after printing an error. */
+int cli_mpi_found_begin(void);
+void cli_mpi_found_post(size_t i);
+size_t cli_mpi_found_poll(void);
+int cli_mpi_found_end(void);
+
 /* Dynamic dealing (rank 0 deals, ranks 1..size-1 work). A task is an index >= 0; -1
  * tells a worker to stop. */
 int cli_mpi_task_send(int rank, long task);

@@ -453,6 +453,7 @@ void gp_hunt_opts_default(gp_hunt_opts *opts) {
     opts->shrink_evals = 500;
     opts->regularise = 1;
     opts->dir = "hunt.out";
+    opts->shard_stride = 1;
 }
 
 int gp_hunt_case(const gp_hunt_opts *opts, size_t index, gp_network **net, gsl_matrix **X,
@@ -621,13 +622,17 @@ static void best_offer(best_case *b, gp_network *net, gsl_matrix *X, gsl_matrix 
     *b = (best_case){net, X, Y, *reg, ratio};
 }
 
-/* Cases 0, 1, ... until one fails, cases are done or the budget is spent. */
+/* Cases 0, 1, ... (this worker's share) until one fails, cases are done, the budget is
+ * spent or opts->stop says so. */
 static int hunt_loop(hunter *h, const gp_hunt_opts *opts, gp_hunt_result *res) {
     double t0 = now_s();
     best_case best = {0};
-    for (size_t i = 0;
-         i < opts->cases && (opts->time_budget == 0 || now_s() - t0 < opts->time_budget);
-         i++) {
+    size_t stride = opts->shard_stride ? opts->shard_stride : 1;
+    for (size_t i = opts->shard_offset;
+         i < opts->cases &&
+         (opts->time_budget == 0 || now_s() - t0 < opts->time_budget) &&
+         !(opts->stop && opts->stop(opts->stop_ctx, i, 0));
+         i += stride) {
         gp_network *net;
         gsl_matrix *X, *Y;
         int st = opts->target && best.net && i % 2
@@ -640,12 +645,21 @@ static int hunt_loop(hunter *h, const gp_hunt_opts *opts, gp_hunt_result *res) {
             GSL_ERROR("hunt: cannot draw a case", st);
         }
         res->n_cases++;
-        if (run_case(h, net, X, Y, NULL) != RUN_AGREE) {
+        run_kind k = run_case(h, net, X, Y, NULL);
+        /* dropped: another worker found an earlier failing case */
+        int dropped = k != RUN_AGREE && opts->stop && opts->stop(opts->stop_ctx, i, 1);
+        if (k != RUN_AGREE && !dropped) {
             best_free(&best);
             res->seconds = now_s() - t0;
             shrink_failure(h, net, X, Y, i, opts->seed, opts->shrink_evals, res);
             res->runs = h->runs;
             return GSL_SUCCESS;
+        }
+        if (dropped) {
+            gp_network_free(net);
+            gsl_matrix_free(X);
+            gsl_matrix_free(Y);
+            break;
         }
         best_offer(&best, net, X, Y, &h->reg, h->ratio, opts->target);
     }

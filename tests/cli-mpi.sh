@@ -2,7 +2,10 @@
 # CLI tests of `gradproof sweep`, alone and on MPI ranks, on a tiny synthetic MNIST:
 # every run of a sweep equals the same run done alone with `gradproof train`, at one
 # process and under `mpirun -np 2`; a killed rank makes the job fail, naming the rank and
-# the runs in flight, and keeps the finished runs. mpirun runs on this host only: shared
+# the runs in flight, and keeps the finished runs. `check` and `hunt` (against the NumPy
+# peer, served per rank by scripts/peer-server.py, with a planted bug and correct) give
+# the single process's report and record for K = 1, 2, 3, and a 2 s --time-budget ends
+# within 2 s + one case + 1 s, alone and on 2 ranks. mpirun runs on this host only: shared
 # memory between ranks (btl self,vader), no remote launcher (plm isolated), loopback for
 # the launcher's own channel, and Open MPI's documented switches to run as root (CI).
 # Without MPI in the build, the single-process tests run and the script exits 77.
@@ -102,15 +105,27 @@ done
     bad "sweep: unwritable --csv refused"
 
 # ---- check: soak mode, one process ----
-# A time budget stops after whole blocks (32 cases per rank), so the cases done are
-# 0..N-1 and --cases N prints the same report.
-"$GP" check --cost quadratic --time-budget 1 --progress 0.2 > tb.out 2> tb.err
-st=$?
+# A time budget stops at the end of a block of cases in index order, so the cases done
+# are 0..N-1 and --cases N prints the same report; blocks are sized to end by the
+# budget (at least one case index), so a 2 s budget ends about one case index (every cost
+# and activation) after 2 s. Case sizes vary and the machine is shared: the test allows
+# 2 s + 3 x the time of check --cases 1 (start-up included) + 2 s (fixed blocks of 32
+# case indices took 10.2 s here).
+secs() { date +%s.%N; }
+within() { awk -v a="$1" -v b="$2" -v c="$3" 'BEGIN { exit !(b - a < c) }'; } # t0 t1 bound
+took() { awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }'; }
+t0=$(secs); "$GP" check --cases 1 > /dev/null 2>&1; t1=$(secs)
+one=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+t0=$(secs); "$GP" check --time-budget 2 --progress 0.2 > tb.out 2> tb.err; st=$?; t1=$(secs)
 n=$(sed -n 's/.*time budget reached after \([0-9]*\) cases per cost.*/\1/p' tb.err)
-[ $st -eq 0 ] && [ -n "$n" ] && [ $((n % 32)) -eq 0 ] && grep -q 'progress: [0-9]* cases per cost' tb.err &&
-    ok "check --time-budget 1: stops after $n cases, progress lines" ||
-    bad "check --time-budget 1: stops after whole blocks, progress lines ($(cat tb.err))"
-"$GP" check --cost quadratic --cases "${n:-1}" > tbn.out 2>&1
+[ $st -eq 0 ] && [ -n "$n" ] && grep -q 'progress: [0-9]* cases per cost' tb.err &&
+    ok "check --time-budget 2: stops after $n cases, progress lines" ||
+    bad "check --time-budget 2: stops, progress lines ($(cat tb.err))"
+one1=$one
+[ -n "$n" ] && within "$t0" "$t1" "$(awk -v o="$one" 'BEGIN { print 2 + 3 * o + 2 }')" &&
+    ok "check --time-budget 2 ends within 2 s + 3 case indices (3 x $one s) + 2 s: $(took) s" ||
+    bad "check --time-budget 2 ends within 2 s + 3 case indices (3 x $one s) + 2 s (took $(took) s)"
+"$GP" check --cases "${n:-1}" > tbn.out 2>&1
 cmp -s tb.out tbn.out && ok "the time-budget report equals check --cases $n" ||
     bad "the time-budget report equals check --cases $n"
 "$GP" check --cost quadratic --cases 1000000000 --time-budget 0.5 > /dev/null 2> big.err &&
@@ -148,6 +163,39 @@ for c in quadratic quadratic-linear cross-entropy log-likelihood; do
     done
 done
 [ $firsts -eq 0 ] && ok "every FAIL line: the lowest failing case and the failing count" 
+# ---- hunt: peer servers, the time budget in one process ----
+# The NumPy peer (examples/numpy_peer.py) served by scripts/peer-server.py, one server
+# per rank (the candidate picks DIR-RANK by OMPI_COMM_WORLD_RANK), so numpy is imported
+# once: "bug" plants output-sigma-prime, "ok" is the correct peer.
+PY=/usr/bin/python3
+CAND='d=$0-${OMPI_COMM_WORLD_RANK:-0}; echo "$1 $2" > "$d/req" && read s < "$d/rep" && exit $s'
+SLOW="sleep 1; $CAND"
+servers=
+have_numpy=0
+"$PY" -c 'import numpy' 2> /dev/null && have_numpy=1
+if [ $have_numpy = 1 ]; then
+    for p in bug ok; do for r in 0 1 2; do
+        mkdir "srv-$p-$r"
+        b=; [ $p = bug ] && b=--broken=output-sigma-prime
+        "$PY" "$SRC/scripts/peer-server.py" "$tmp/srv-$p-$r" "$SRC/examples/numpy_peer.py" $b &
+        servers="$servers $!"
+    done; done
+    trap 'kill $servers 2> /dev/null; rm -rf "$tmp"' EXIT INT TERM
+    i=0
+    while [ $i -lt 600 ] && [ "$(ls srv-*/rep 2> /dev/null | wc -l)" -lt 6 ]; do sleep 0.1; i=$((i + 1)); done
+    # The budget is looked at before each case: a hunt ends within the budget + one case
+    # (here a slow candidate, >= 1 s a run; hunt --cases 1 measures it) + 1 s.
+    t0=$(secs); "$GP" hunt --cases 1 --dir hs -- sh -c "$SLOW" "$tmp/srv-ok" > /dev/null 2>&1; t1=$(secs)
+    onecase=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+    t0=$(secs); "$GP" hunt --cases 1000 --time-budget 2 --dir hs -- sh -c "$SLOW" "$tmp/srv-ok" > hs.out 2>&1; st=$?; t1=$(secs)
+    [ $st -eq 0 ] && grep -q 'every case agreed' hs.out &&
+        within "$t0" "$t1" "$(awk -v o="$onecase" 'BEGIN { print 2 + o + 1 }')" &&
+        ok "hunt --time-budget 2 ends within 2 s + one case ($onecase s) + 1 s: $(took) s" ||
+        bad "hunt --time-budget 2 ends within 2 s + one case ($onecase s) + 1 s (took $(took) s: $(cat hs.out))"
+else
+    echo "# numpy missing: the hunt tests do not run"
+fi
+
 # ---- MPI ----
 MPIRUN=${GP_MPIRUN:-no}
 if [ "$MPIRUN" = no ] || [ -z "$MPIRUN" ]; then
@@ -213,13 +261,64 @@ cmp -s c7.out ck8.out && bad "control: seeds 7 and 8 give different reports" ||
 mpi 3 "$GP" check --cost quadratic --case 5 --seed 3 > one3.out 2>&1
 cmp -s one.out one3.out && ok "check --case 5 on 3 ranks equals one process" ||
     bad "check --case 5 on 3 ranks equals one process"
-# A time budget on 2 ranks: blocks of 64 cases, and --cases N in one process agrees.
-mpi 2 "$GP" check --time-budget 1 --progress 0 > tb2.out 2> tb2.err
+# A time budget on 2 ranks: the report of --cases N in one process, within 2 s + one
+# case index per rank (mpirun -np 2 check --cases 2, start-up included) + 2 more case
+# indices (check --cases 1 above) + 2 s.
+t0=$(secs); mpi 2 "$GP" check --cases 2 > /dev/null 2>&1; t1=$(secs)
+one=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+t0=$(secs); mpi 2 "$GP" check --time-budget 2 --progress 0 > tb2.out 2> tb2.err; t1=$(secs)
 n=$(sed -n 's/.*time budget reached after \([0-9]*\) cases per cost.*/\1/p' tb2.err)
 "$GP" check --cases "${n:-1}" > tb2n.out 2>&1
-[ -n "$n" ] && [ $((n % 64)) -eq 0 ] && cmp -s tb2.out tb2n.out &&
-    ok "K = 2, --time-budget 1: $n cases, the report of check --cases $n" ||
-    bad "K = 2, --time-budget 1: the report of check --cases N ($(cat tb2.err))"
+[ -n "$n" ] && cmp -s tb2.out tb2n.out &&
+    ok "K = 2, --time-budget 2: $n cases, the report of check --cases $n" ||
+    bad "K = 2, --time-budget 2: the report of check --cases N ($(cat tb2.err))"
+[ -n "$n" ] && within "$t0" "$t1" "$(awk -v o="$one" -v p="$one1" 'BEGIN { print 2 + o + 2 * p + 2 }')" &&
+    ok "K = 2: check --time-budget 2 ends within 2 s + $one s + 2 x $one1 s + 2 s: $(took) s" ||
+    bad "K = 2: check --time-budget 2 ends within 2 s + $one s + 2 x $one1 s + 2 s (took $(took) s)"
+
+# ---- hunt: cases dealt by index, the single process's result for K = 1, 2, 3 ----
+# The first failing case in case order wins, whichever rank finds it: seed 3 fails first
+# at an odd case (rank 1 of 2), seed 4 at case 2 mod 3 (rank 2 of 3); the report, the
+# minimal case and the record (DIR/failure) equal the single process's.
+if [ $have_numpy = 1 ]; then
+    H="--cases 30 --shrink-evals 10"
+    for seed in 3 4; do
+        "$GP" hunt $H --seed $seed --dir h1 -- sh -c "$CAND" "$tmp/srv-bug" > h1.out 2>&1
+        h1=$?
+        sed -n 's/^case \([0-9]*\) .*/\1/p' h1.out >> hunt-firsts
+        for k in 1 2 3; do
+            mpi $k --quiet "$GP" hunt $H --seed $seed --dir hk -- sh -c "$CAND" "$tmp/srv-bug" > hk.out 2>&1
+            st=$?
+            same=1
+            for f in network.json x.npy y.npy meta.json hunt.json; do
+                cmp -s "h1/failure/$f" "hk/failure/$f" || same=0
+            done
+            [ $st -eq 1 ] && [ $h1 -eq 1 ] && sed 's/hk/h1/g' hk.out | cmp -s - h1.out && [ $same = 1 ] &&
+                ok "hunt --seed $seed: K = $k, the single process's report and record" ||
+                bad "hunt --seed $seed: K = $k, the single process's report and record ($(cat hk.out))"
+            rm -rf hk
+        done
+    done
+    awk '$1 % 2 == 1 { a = 1 } $1 % 3 == 2 { b = 1 } END { exit !(a && b) }' hunt-firsts &&
+        ok "hunt: first failures found on ranks 1 and 2" || bad "hunt: first failures found on ranks 1 and 2 ($(cat hunt-firsts))"
+    for k in 2 3; do
+        mpi $k "$GP" hunt --cases 12 --seed 3 --dir hok -- sh -c "$CAND" "$tmp/srv-ok" > hok.out 2>&1
+        [ $? -eq 0 ] && grep -q '^hunt: 12 cases .* every case agreed' hok.out &&
+            ok "hunt, correct peer, K = $k: 12 cases, no failure" ||
+            bad "hunt, correct peer, K = $k: 12 cases, no failure ($(cat hok.out))"
+    done
+    t0=$(secs); mpi 2 "$GP" hunt --cases 2 --dir hs -- sh -c "$SLOW" "$tmp/srv-ok" > /dev/null 2>&1; t1=$(secs)
+    onecase=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
+    t0=$(secs); mpi 2 "$GP" hunt --cases 1000 --time-budget 2 --dir hs -- sh -c "$SLOW" "$tmp/srv-ok" > hs2.out 2>&1; st=$?; t1=$(secs)
+    [ $st -eq 0 ] && grep -q 'every case agreed' hs2.out &&
+        within "$t0" "$t1" "$(awk -v o="$onecase" 'BEGIN { print 2 + o + 1 }')" &&
+        ok "K = 2: hunt --time-budget 2 ends within 2 s + one case per rank ($onecase s) + 1 s: $(took) s" ||
+        bad "K = 2: hunt --time-budget 2 ends within 2 s + one case per rank ($onecase s) + 1 s (took $(took) s: $(cat hs2.out))"
+    mpi 2 "$GP" hunt --replay h1/failure -- sh -c "$CAND" "$tmp/srv-ok" > /dev/null 2> rp.err
+    [ $? -ne 0 ] && [ "$(grep -c 'replay runs in one process' rp.err)" -eq 1 ] &&
+        ok "hunt --replay under mpirun: one clear error" ||
+        bad "hunt --replay under mpirun: one clear error ($(cat rp.err))"
+fi
 
 # ---- oracle --self-check: parameters spread over ranks ----
 awk -v sizes=30,20,10 -v m=8 -f "$SRC/tests/mknet.awk"

@@ -44,6 +44,14 @@ typedef struct {
                    error-to-bound ratio so far (parameters, inputs scaled up toward
                    saturation; Hypothesis's target()); its index is then not
                    redrawable from (seed, i) alone [0] */
+    /* One worker of several (an MPI rank): only cases shard_offset, shard_offset +
+     * shard_stride, ... are drawn [0, 1]. Before each case, and when a case fails
+     * (failed = 1, before shrinking it), stop (if set) is asked: non-zero ends the hunt
+     * there as if its cases were done, dropping that failure (another worker found a
+     * failing case of lower index) [NULL]. */
+    size_t shard_offset, shard_stride;
+    int (*stop)(void *ctx, size_t index, int failed);
+    void *stop_ctx;
 } gp_hunt_opts;
 
 void gp_hunt_opts_default(gp_hunt_opts *opts);

@@ -29,7 +29,9 @@ class gp_hunt_opts(C.Structure):
                 ("n_sizes", C.c_size_t), ("sizes", C.c_size_t * GP_MAX_LAYERS),
                 ("batch", C.c_size_t), ("max_width", C.c_size_t),
                 ("shrink_evals", C.c_size_t), ("regularise", C.c_int),
-                ("dir", C.c_char_p), ("target", C.c_int)]
+                ("dir", C.c_char_p), ("target", C.c_int),
+                ("shard_offset", C.c_size_t), ("shard_stride", C.c_size_t),
+                ("stop", C.c_void_p), ("stop_ctx", C.c_void_p)]
 
 
 class gp_hunt_result(C.Structure):
