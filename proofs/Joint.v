@@ -155,7 +155,9 @@ End Joint.
     read the network back (0 outside the layout).  [backprop_flat_gradient]:
     the total cost [par |-> g (z^L)] has, in the composing sense of
     [has_grad], the gradient [flat_grad], which holds [delta^l_j a^{l-1}_k]
-    at [W^l_jk]'s index and [delta^l_j] at [b^l_j]'s (BP3/BP4 of Deep.v). *)
+    at [W^l_jk]'s index and [delta^l_j] at [b^l_j]'s (BP3/BP4 of Deep.v):
+    the layout is one-to-one ([pidx_inj]) and [flat_grad_entry] reads each
+    entry back. *)
 
 Section Flat.
 
@@ -300,6 +302,71 @@ Proof.
   - rewrite <- fsum_scal_l. apply fsum_ext. intros k Hk. unfold gval.
     rewrite (Wof_in dc q j k Hq Hj Hk), (proj2 (Nat.ltb_lt k _) Hk). ring.
   - unfold gval. rewrite (bof_in dc q j Hq Hj), Nat.ltb_irrefl. ring.
+Qed.
+
+(** The layout is one-to-one, so entry [pidx q j k] of [flat_grad] is
+    exactly the BP3/BP4 value [gval q j k]. *)
+Lemma pidx_block q j k :
+  (j < sz (S q))%nat -> (k <= sz q)%nat ->
+  (off q <= pidx q j k < off (S q))%nat.
+Proof.
+  intros Hj Hk. unfold pidx. simpl off.
+  assert (H2 : (S j * S (sz q) <= sz (S q) * S (sz q))%nat)
+    by (apply Nat.mul_le_mono_r; lia).
+  simpl in H2. lia.
+Qed.
+
+Lemma pidx_inj q j k q' j' k' :
+  (j < sz (S q))%nat -> (k <= sz q)%nat -> (j' < sz (S q'))%nat -> (k' <= sz q')%nat ->
+  pidx q j k = pidx q' j' k' -> q = q' /\ j = j' /\ k = k'.
+Proof.
+  intros Hj Hk Hj' Hk' E.
+  pose proof (pidx_block q j k Hj Hk) as B. pose proof (pidx_block q' j' k' Hj' Hk') as B'.
+  assert (Q : q = q').
+  { destruct (Nat.lt_trichotomy q q') as [H|[H|H]]; [|exact H|].
+    - pose proof (off_mono (S q) q' H). lia.
+    - pose proof (off_mono (S q') q H). lia. }
+  subst q'. split; [reflexivity|]. unfold pidx in E.
+  assert (J : j = j').
+  { destruct (Nat.lt_trichotomy j j') as [H|[H|H]]; [|exact H|].
+    - assert (S j * S (sz q) <= j' * S (sz q))%nat by (apply Nat.mul_le_mono_r; lia).
+      simpl in *. lia.
+    - assert (S j' * S (sz q) <= j * S (sz q))%nat by (apply Nat.mul_le_mono_r; lia).
+      simpl in *. lia. }
+  subst j'. split; [reflexivity|]. lia.
+Qed.
+
+Lemma kron_pidx q j k q0 j0 k0 :
+  (j < sz (S q))%nat -> (k <= sz q)%nat -> (j0 < sz (S q0))%nat -> (k0 <= sz q0)%nat ->
+  kron (pidx q0 j0 k0) (pidx q j k) = kron q q0 * (kron j j0 * kron k k0).
+Proof.
+  intros Hj Hk Hj0 Hk0. unfold kron.
+  destruct (Nat.eqb (pidx q0 j0 k0) (pidx q j k)) eqn:E.
+  - apply Nat.eqb_eq in E. destruct (pidx_inj q0 j0 k0 q j k Hj0 Hk0 Hj Hk E) as [-> [-> ->]].
+    rewrite !Nat.eqb_refl. ring.
+  - destruct (Nat.eqb q q0) eqn:E1; [|ring]. destruct (Nat.eqb j j0) eqn:E2; [|ring].
+    destruct (Nat.eqb k k0) eqn:E3; [|ring].
+    apply Nat.eqb_eq in E1, E2, E3. subst. rewrite Nat.eqb_refl in E. discriminate.
+Qed.
+
+Theorem flat_grad_entry p0 dL q j k :
+  (q < L)%nat -> (j < sz (S q))%nat -> (k <= sz q)%nat ->
+  flat_grad p0 dL (pidx q j k) = gval p0 dL q j k.
+Proof.
+  intros Hq Hj Hk. unfold flat_grad.
+  rewrite (fsum_ext L _ (fun q' => kron q' q * fsum (sz (S q')) (fun j' =>
+             kron j' j * fsum (S (sz q')) (fun k' => kron k' k * gval p0 dL q' j' k')))).
+  - rewrite fsum_kron by exact Hq. rewrite fsum_kron by exact Hj.
+    rewrite fsum_kron by lia. reflexivity.
+  - intros q' Hq'. destruct (Nat.eqb q' q) eqn:E1.
+    + apply Nat.eqb_eq in E1. subst q'. rewrite <- fsum_scal_l. apply fsum_ext.
+      intros j' Hj'. rewrite <- fsum_scal_l, <- fsum_scal_l. apply fsum_ext. intros k' Hk'.
+      rewrite (kron_pidx q j' k' q j k) by lia. ring.
+    + assert (Z : kron q' q = 0) by (unfold kron; rewrite E1; reflexivity).
+      rewrite Z, Rmult_0_l.
+      rewrite <- (fsum_zero (sz (S q'))). apply fsum_ext. intros j' Hj'.
+      rewrite <- (fsum_zero (S (sz q'))). apply fsum_ext. intros k' Hk'.
+      rewrite (kron_pidx q' j' k' q j k) by lia. rewrite Z. ring.
 Qed.
 
 End Flat.
