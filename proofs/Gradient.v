@@ -3,11 +3,12 @@
     [has_grad n g z d] says that [d] is the gradient of [g] at [z] in the
     sense that survives composition: along EVERY curve [c] through [z] whose
     coordinates are differentiable at [t0] (not only straight lines), the
-    derivative of [t |-> g (c t)] at [t0] is [sum_i c_i'(t0) d_i].  In
-    finite dimension this is Hadamard differentiability, which is the same
-    as Frechet differentiability; here it is simply the hypothesis the chain
-    rule needs, and the chain rule becomes Coquelicot's one-variable
-    [is_derive_comp] plus a finite-sum exchange.
+    derivative of [t |-> g (c t)] at [t0] is [sum_i c_i'(t0) d_i].  This is
+    the curve form of Hadamard differentiability, which in finite dimension
+    is Frechet differentiability (textbook analysis, cited, not proved
+    here); what is used is that it is the hypothesis the chain rule needs,
+    and the chain rule becomes Coquelicot's one-variable [is_derive_comp]
+    plus a finite-sum exchange.
 
     - [has_grad_partial]: it gives every partial derivative.
     - [has_grad_gateaux]: it gives every directional derivative

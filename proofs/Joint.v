@@ -11,7 +11,7 @@
     ([joint_telescope]).
     C: [gp_backprop_batch], [gp_total_gradient] (src/backprop.c). *)
 
-From Coq Require Import Reals Lra Lia.
+From Coq Require Import Reals Lra Lia FunctionalExtensionality.
 From Coquelicot Require Import Coquelicot.
 From Gradproof Require Import Common Sigmoid Gradient Deep.
 Open Scope R_scope.
@@ -145,3 +145,228 @@ Proof.
 Qed.
 
 End Joint.
+
+(** ** The joint gradient as one [has_grad] statement
+
+    Flatten every parameter into one vector [par] of length [nparams]:
+    layer [S q] ([q < L]) occupies [sz (S q) * (sz q + 1)] entries from
+    [off q] on; unit [j] holds [W^{S q}_j0 .. W^{S q}_j(sz q - 1)] and then
+    [b^{S q}_j] ([pidx q j k], the bias at [k = sz q]).  [Wof par], [bof par]
+    read the network back (0 outside the layout).  [backprop_flat_gradient]:
+    the total cost [par |-> g (z^L)] has, in the composing sense of
+    [has_grad], the gradient [flat_grad], which holds [delta^l_j a^{l-1}_k]
+    at [W^l_jk]'s index and [delta^l_j] at [b^l_j]'s (BP3/BP4 of Deep.v):
+    the layout is one-to-one ([pidx_inj]) and [flat_grad_entry] reads each
+    entry back. *)
+
+Section Flat.
+
+Local Open Scope bool_scope.
+
+Variables (sz : nat -> nat) (x : nat -> R) (L : nat).
+
+Fixpoint off (q : nat) : nat :=
+  match q with O => O | S p => (off p + sz (S p) * S (sz p))%nat end.
+
+Definition pidx (q j k : nat) : nat := (off q + j * S (sz q) + k)%nat.
+
+Definition nparams : nat := off L.
+
+Definition Wof (par : nat -> R) (l j k : nat) : R :=
+  match l with
+  | O => 0
+  | S q => if (q <? L) && (j <? sz (S q)) && (k <? sz q) then par (pidx q j k) else 0
+  end.
+
+Definition bof (par : nat -> R) (l j : nat) : R :=
+  match l with
+  | O => 0
+  | S q => if (q <? L) && (j <? sz (S q)) then par (pidx q j (sz q)) else 0
+  end.
+
+(** The BP3/BP4 value for layer [S q], unit [j], entry [k] ([k = sz q]: bias). *)
+Definition gval (p0 dL : nat -> R) (q j k : nat) : R :=
+  if k <? sz q
+  then delta sz (bof p0) x (Wof p0) L dL (S q) j * ain sz x (Wof p0) (bof p0) q k
+  else delta sz (bof p0) x (Wof p0) L dL (S q) j.
+
+Definition flat_grad (p0 dL : nat -> R) (i : nat) : R :=
+  fsum L (fun q => fsum (sz (S q)) (fun j => fsum (S (sz q)) (fun k =>
+    kron i (pidx q j k) * gval p0 dL q j k))).
+
+Lemma off_mono a b : (a <= b)%nat -> (off a <= off b)%nat.
+Proof.
+  revert a. induction b as [|b IH]; intros a H; [replace a with O by lia; lia|].
+  destruct (Nat.eq_dec a (S b)) as [->|Ne]; [lia|].
+  specialize (IH a ltac:(lia)). simpl. nia.
+Qed.
+
+Lemma pidx_lt q j k :
+  (q < L)%nat -> (j < sz (S q))%nat -> (k <= sz q)%nat -> (pidx q j k < nparams)%nat.
+Proof.
+  intros Hq Hj Hk. unfold pidx, nparams.
+  pose proof (off_mono (S q) L Hq) as H. simpl in H.
+  assert (H2 : (S j * S (sz q) <= sz (S q) * S (sz q))%nat)
+    by (apply Nat.mul_le_mono_r; lia).
+  simpl in H2. nia.
+Qed.
+
+Lemma andb3_true a b c : a && b && c = true -> a = true /\ b = true /\ c = true.
+Proof. destruct a, b, c; simpl; intros H; try discriminate; auto. Qed.
+
+Lemma andb2_true a b : a && b = true -> a = true /\ b = true.
+Proof. destruct a, b; simpl; intros H; try discriminate; auto. Qed.
+
+Lemma Wof_in par q j k :
+  (q < L)%nat -> (j < sz (S q))%nat -> (k < sz q)%nat -> Wof par (S q) j k = par (pidx q j k).
+Proof.
+  intros Hq Hj Hk. unfold Wof.
+  rewrite (proj2 (Nat.ltb_lt q L) Hq), (proj2 (Nat.ltb_lt j _) Hj),
+    (proj2 (Nat.ltb_lt k _) Hk). reflexivity.
+Qed.
+
+Lemma bof_in par q j :
+  (q < L)%nat -> (j < sz (S q))%nat -> bof par (S q) j = par (pidx q j (sz q)).
+Proof.
+  intros Hq Hj. unfold bof.
+  rewrite (proj2 (Nat.ltb_lt q L) Hq), (proj2 (Nat.ltb_lt j _) Hj). reflexivity.
+Qed.
+
+Lemma Wof_ext p p' :
+  (forall i, (i < nparams)%nat -> p i = p' i) -> Wof p = Wof p' /\ bof p = bof p'.
+Proof.
+  intros H. split.
+  - apply functional_extensionality. intros l. apply functional_extensionality. intros j.
+    apply functional_extensionality. intros k. unfold Wof. destruct l as [|q]; [reflexivity|].
+    destruct ((q <? L) && (j <? sz (S q)) && (k <? sz q)) eqn:E; [|reflexivity].
+    apply andb3_true in E. destruct E as [E1 [E2 E3]].
+    apply Nat.ltb_lt in E1, E2, E3. apply H, pidx_lt; lia.
+  - apply functional_extensionality. intros l. apply functional_extensionality. intros j.
+    unfold bof. destruct l as [|q]; [reflexivity|].
+    destruct ((q <? L) && (j <? sz (S q))) eqn:E; [|reflexivity].
+    apply andb2_true in E. destruct E as [E1 E2].
+    apply Nat.ltb_lt in E1, E2. apply H, pidx_lt; lia.
+Qed.
+
+(** Sifting through three nested sums of Kronecker deltas. *)
+Lemma sift3 N A (B C : nat -> nat) (idx : nat -> nat -> nat -> nat)
+  (v : nat -> nat -> nat -> R) (dc : nat -> R) :
+  (forall m j k, (m < A)%nat -> (j < B m)%nat -> (k < C m)%nat -> (idx m j k < N)%nat) ->
+  fsum N (fun i => dc i * fsum A (fun m => fsum (B m) (fun j => fsum (C m) (fun k =>
+    kron i (idx m j k) * v m j k))))
+  = fsum A (fun m => fsum (B m) (fun j => fsum (C m) (fun k => dc (idx m j k) * v m j k))).
+Proof.
+  intros H.
+  rewrite (fsum_ext N _ (fun i => fsum A (fun m => fsum (B m) (fun j => fsum (C m)
+             (fun k => kron i (idx m j k) * (dc i * v m j k)))))).
+  2: { intros i _. rewrite <- fsum_scal_l. apply fsum_ext. intros m _.
+       rewrite <- fsum_scal_l. apply fsum_ext. intros j _.
+       rewrite <- fsum_scal_l. apply fsum_ext. intros k _. ring. }
+  rewrite fsum_swap. apply fsum_ext. intros m Hm.
+  rewrite fsum_swap. apply fsum_ext. intros j Hj.
+  rewrite fsum_swap. apply fsum_ext. intros k Hk.
+  apply (fsum_kron N (idx m j k) (fun i => dc i * v m j k)), H; assumption.
+Qed.
+
+Lemma fsum_S n f : fsum (S n) f = fsum n f + f n.
+Proof. reflexivity. Qed.
+
+(** The joint gradient: one [has_grad] statement over all parameters. *)
+Theorem backprop_flat_gradient (g : (nat -> R) -> R) (p0 dL : nat -> R) :
+  (1 <= L)%nat ->
+  has_grad (sz L) g (zfb sz x (Wof p0) (bof p0) L) dL ->
+  has_grad nparams (fun par => g (zfb sz x (Wof par) (bof par) L)) p0 (flat_grad p0 dL).
+Proof.
+  intros HL Hg c dc t0 Hc0 Hdc.
+  assert (HW : forall l j k, is_derive (fun t => Wof (c t) l j k) t0 (Wof dc l j k)).
+  { intros l j k. unfold Wof. destruct l as [|q]; [apply is_derive_const_R|].
+    destruct ((q <? L) && (j <? sz (S q)) && (k <? sz q)) eqn:E; [|apply is_derive_const_R].
+    apply andb3_true in E. destruct E as [E1 [E2 E3]].
+    apply Nat.ltb_lt in E1, E2, E3. apply Hdc, pidx_lt; lia. }
+  assert (Hb : forall l j, is_derive (fun t => bof (c t) l j) t0 (bof dc l j)).
+  { intros l j. unfold bof. destruct l as [|q]; [apply is_derive_const_R|].
+    destruct ((q <? L) && (j <? sz (S q))) eqn:E; [|apply is_derive_const_R].
+    apply andb2_true in E. destruct E as [E1 E2].
+    apply Nat.ltb_lt in E1, E2. apply Hdc, pidx_lt; lia. }
+  destruct (Wof_ext (c t0) p0 Hc0) as [EW Eb].
+  assert (Hg' : has_grad (sz L) g (zfb sz x (Wof (c t0)) (bof (c t0)) L) dL)
+    by (rewrite EW, Eb; exact Hg).
+  pose proof (backprop_joint_gradient sz x (fun t => Wof (c t)) (fun t => bof (c t)) t0
+                (Wof dc) (bof dc) HW Hb L dL g HL Hg') as J.
+  eapply is_derive_eq; [exact J|].
+  unfold flat_grad. rewrite sift3.
+  2: { intros q j k Hq Hj Hk. apply pidx_lt; lia. }
+  apply fsum_ext. intros q Hq. unfold layer_term. replace (S q - 1)%nat with q by lia.
+  cbv beta. rewrite EW, Eb. apply fsum_ext. intros j Hj.
+  rewrite fsum_S, Rmult_plus_distr_l. f_equal.
+  - rewrite <- fsum_scal_l. apply fsum_ext. intros k Hk. unfold gval.
+    rewrite (Wof_in dc q j k Hq Hj Hk), (proj2 (Nat.ltb_lt k _) Hk). ring.
+  - unfold gval. rewrite (bof_in dc q j Hq Hj), Nat.ltb_irrefl. ring.
+Qed.
+
+(** The layout is one-to-one, so entry [pidx q j k] of [flat_grad] is
+    exactly the BP3/BP4 value [gval q j k]. *)
+Lemma pidx_block q j k :
+  (j < sz (S q))%nat -> (k <= sz q)%nat ->
+  (off q <= pidx q j k < off (S q))%nat.
+Proof.
+  intros Hj Hk. unfold pidx. simpl off.
+  assert (H2 : (S j * S (sz q) <= sz (S q) * S (sz q))%nat)
+    by (apply Nat.mul_le_mono_r; lia).
+  simpl in H2. lia.
+Qed.
+
+Lemma pidx_inj q j k q' j' k' :
+  (j < sz (S q))%nat -> (k <= sz q)%nat -> (j' < sz (S q'))%nat -> (k' <= sz q')%nat ->
+  pidx q j k = pidx q' j' k' -> q = q' /\ j = j' /\ k = k'.
+Proof.
+  intros Hj Hk Hj' Hk' E.
+  pose proof (pidx_block q j k Hj Hk) as B. pose proof (pidx_block q' j' k' Hj' Hk') as B'.
+  assert (Q : q = q').
+  { destruct (Nat.lt_trichotomy q q') as [H|[H|H]]; [|exact H|].
+    - pose proof (off_mono (S q) q' H). lia.
+    - pose proof (off_mono (S q') q H). lia. }
+  subst q'. split; [reflexivity|]. unfold pidx in E.
+  assert (J : j = j').
+  { destruct (Nat.lt_trichotomy j j') as [H|[H|H]]; [|exact H|].
+    - assert (S j * S (sz q) <= j' * S (sz q))%nat by (apply Nat.mul_le_mono_r; lia).
+      simpl in *. lia.
+    - assert (S j' * S (sz q) <= j * S (sz q))%nat by (apply Nat.mul_le_mono_r; lia).
+      simpl in *. lia. }
+  subst j'. split; [reflexivity|]. lia.
+Qed.
+
+Lemma kron_pidx q j k q0 j0 k0 :
+  (j < sz (S q))%nat -> (k <= sz q)%nat -> (j0 < sz (S q0))%nat -> (k0 <= sz q0)%nat ->
+  kron (pidx q0 j0 k0) (pidx q j k) = kron q q0 * (kron j j0 * kron k k0).
+Proof.
+  intros Hj Hk Hj0 Hk0. unfold kron.
+  destruct (Nat.eqb (pidx q0 j0 k0) (pidx q j k)) eqn:E.
+  - apply Nat.eqb_eq in E. destruct (pidx_inj q0 j0 k0 q j k Hj0 Hk0 Hj Hk E) as [-> [-> ->]].
+    rewrite !Nat.eqb_refl. ring.
+  - destruct (Nat.eqb q q0) eqn:E1; [|ring]. destruct (Nat.eqb j j0) eqn:E2; [|ring].
+    destruct (Nat.eqb k k0) eqn:E3; [|ring].
+    apply Nat.eqb_eq in E1, E2, E3. subst. rewrite Nat.eqb_refl in E. discriminate.
+Qed.
+
+Theorem flat_grad_entry p0 dL q j k :
+  (q < L)%nat -> (j < sz (S q))%nat -> (k <= sz q)%nat ->
+  flat_grad p0 dL (pidx q j k) = gval p0 dL q j k.
+Proof.
+  intros Hq Hj Hk. unfold flat_grad.
+  rewrite (fsum_ext L _ (fun q' => kron q' q * fsum (sz (S q')) (fun j' =>
+             kron j' j * fsum (S (sz q')) (fun k' => kron k' k * gval p0 dL q' j' k')))).
+  - rewrite fsum_kron by exact Hq. rewrite fsum_kron by exact Hj.
+    rewrite fsum_kron by lia. reflexivity.
+  - intros q' Hq'. destruct (Nat.eqb q' q) eqn:E1.
+    + apply Nat.eqb_eq in E1. subst q'. rewrite <- fsum_scal_l. apply fsum_ext.
+      intros j' Hj'. rewrite <- fsum_scal_l, <- fsum_scal_l. apply fsum_ext. intros k' Hk'.
+      rewrite (kron_pidx q j' k' q j k) by lia. ring.
+    + assert (Z : kron q' q = 0) by (unfold kron; rewrite E1; reflexivity).
+      rewrite Z, Rmult_0_l.
+      rewrite <- (fsum_zero (sz (S q'))). apply fsum_ext. intros j' Hj'.
+      rewrite <- (fsum_zero (S (sz q'))). apply fsum_ext. intros k' Hk'.
+      rewrite (kron_pidx q' j' k' q j k) by lia. rewrite Z. ring.
+Qed.
+
+End Flat.

@@ -26,7 +26,8 @@ typedef struct {
     const gp_bounds_model *m;
     int prob;  /* 1: probabilistic gamma for inner products */
     double ui; /* input rounding, u or 0 */
-    double gs; /* relative error of one sigmoid: gamma_{4K+2} (see sig_bound) */
+    double gs; /* one sigmoid: gamma_{4K+2}; 6u at K = 1 is proofs/FloatBounds.v
+                * sigmoid_fl_error (see sig_bound) */
     double ge; /* relative error of one exp or log: gamma_{2K} */
 } ctx;
 
@@ -64,7 +65,8 @@ int gp_bounds_model_init(gp_bounds_model *model, const char *format) {
               GSL_EINVAL);
 }
 
-/* gamma for an inner product or sum of n terms: worst case or probabilistic. */
+/* gamma for an inner product or sum of n terms: worst case (proofs/FloatBounds.v
+ * dot_gamma_n) or probabilistic. */
 static double gam(const ctx *c, double n) {
     return c->prob ? gp_bounds_gamma_prob(n, c->m->u, c->m->lambda)
                    : gp_bounds_gamma(n, c->m->u);
@@ -152,7 +154,8 @@ static double spp_max(double lo, double hi) {
 /* a = sigma(z) and sp = sigma'(z) from z_hat with |z_hat - z| <= ez. The computed
  * sigma(z_hat) = 1/(1 + e^{-z}) (or e^z/(1 + e^z)) has relative error gs: the exp
  * contributes 2K u (K ulp), the sum and the division u each, doubled for the second
- * form's two uses of e. Mean value theorem over [z - ez, z + ez] for the rest.
+ * form's two uses of e. Mean value theorem over [z - ez, z + ez] for the rest
+ * (proofs/FloatPass.v layer_forward_error, sigma_lipschitz).
  * sp is a_hat (1 - a_hat) rounded twice: |a(1-a) - s(1-s)| = |a - s||1 - a - s|
  * <= d (1 + d) with d = |a_hat - sigma(z_hat)|; a form from its own exponential has
  * relative error gamma_{4K+4} sigma' <= d + gamma_2 sigma' and is covered too. */
@@ -213,7 +216,8 @@ static gsl_matrix *abs_copy(const gsl_matrix *M, double scale, const gsl_matrix 
     return r;
 }
 
-/* z^l = W a + b, n + 1 terms per entry (Higham eq. (3.5), any order):
+/* z^l = W a + b, n + 1 terms per entry (Higham eq. (3.5), any order; left to right:
+ * proofs/FloatPass.v layer_z_error):
  * |z_hat - z| <= gamma_{n+1} (|W_hat| |a_hat| + |b_hat|) + |W_hat - W| |a_hat|
  *              + |W| |a_hat - a| + |b_hat - b|,  with |a_hat| <= |a| + Ea. */
 static int z_bound(const ctx *c, const gsl_matrix *W, const gsl_vector *b,
@@ -388,7 +392,8 @@ static double prod_bound(const ctx *c, double x, double ex, double y, double ey)
 /* BP1: delta^L = a - y (cross-entropy, log-likelihood, quadratic-linear) or
  * (a - y) sigma'(z^L) (quadratic with sigmoid output, [65]). An implementation by
  * automatic differentiation gets delta as m times the gradient of the batch mean:
- * two more roundings (the 1/m and the m), gamma_2 relative, allowed here. */
+ * two more roundings (the 1/m and the m), gamma_2 relative, allowed here.
+ * proofs/FloatPass.v bp1_xent_entry_error */
 static void deltaL_bound(const ctx *c, const state *s, gsl_matrix *ED) {
     size_t L = s->net->p.L;
     int times_sp = s->net->cost == &gp_cost_quadratic;
@@ -408,7 +413,8 @@ static void deltaL_bound(const ctx *c, const state *s, gsl_matrix *ED) {
 }
 
 /* BP2: delta^{l-1} = ((W^l)^T delta^l) sigma'(z^{l-1}); the product W^T delta is an
- * inner product of n_l terms, bounded as z is in z_bound. */
+ * inner product of n_l terms, bounded as z is in z_bound (proofs/FloatPass.v
+ * bp2_entry_error). */
 static int bp2_bound(const ctx *c, const state *s, size_t l, const gsl_matrix *ED,
                      gsl_matrix *EDm) {
     const gsl_matrix *W = s->net->p.w[l - 1];

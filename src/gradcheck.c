@@ -72,7 +72,8 @@ void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
      * sigmoid_fl_error, sigmoid_prime_fl_error, softplus_fl_error,
      * xent_term_fl_error); layer sums (proofs/FloatBounds.v dot_gamma_n) are not
      * bounded by scale. h, atol and rtol cover the central difference, which no
-     * theorem bounds (doc/mathematics.md). */
+     * theorem bounds (doc/mathematics.md); each constant's status: proofs/README.md,
+     * "Tolerances". */
     opts->stol = 64 * eps;
     if (p == GP_FLOAT32) {
         opts->h = 1e-2;
@@ -676,7 +677,8 @@ double gpi_l1_step(double h, double w, int is_w, const gp_regularization *reg) {
 /* ---- kinks of the hidden activations (ReLU, leaky ReLU at z = 0) ---- */
 
 /* Smallest step the kink search tries: the 5-point rule's rounding error there is
- * about eps |C| / h = 2e-9 |C|, still under the float64 floors (atol 1e-8). */
+ * about eps |C| / h = 2e-9 |C|, still under the float64 floors (atol 1e-8); an
+ * engineering choice (proofs/README.md, "Tolerances"). */
 #define KINK_HMIN 1e-7
 
 /* z within this of a kink counts as on it (the convention's side, z <= kink): the
