@@ -131,7 +131,16 @@ static int in_open(const char *path, idx_in **out, char *errbuf, size_t errlen) 
     }
     s->fd = fd;
     status = in_fill(s, path, errbuf, errlen);
-    if (status == GSL_SUCCESS && s->zs.avail_in > 0 && s->in[0] == 0x1f) {
+    while (status == GSL_SUCCESS && s->zs.avail_in == 1 && !s->eof) {
+        ssize_t n = read(fd, s->in + 1, sizeof s->in - 1); /* a pipe's second byte */
+        if (n < 0 && errno != EINTR)
+            status = GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: read error: %s", path,
+                              strerror(errno));
+        s->eof = n == 0;
+        s->zs.avail_in += n > 0 ? (uInt)n : 0;
+    }
+    if (status == GSL_SUCCESS && s->zs.avail_in >= 2 && s->in[0] == 0x1f &&
+        s->in[1] == 0x8b) {
         if (inflateInit2(&s->zs, 15 + 16) != Z_OK) { /* 16: gzip wrapper only */
             in_close(s);
             return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
@@ -151,7 +160,7 @@ static int in_next_member(idx_in *s, const char *path, char *errbuf, size_t errl
     int status = in_fill(s, path, errbuf, errlen);
     if (status != GSL_SUCCESS || s->zs.avail_in == 0)
         return status != GSL_SUCCESS ? status : GSL_EOF;
-    if (s->zs.next_in[0] != 0x1f)
+    if (s->zs.next_in[0] != 0x1f) /* (a lone 1f, cut short, is a truncated member) */
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                         "%s: trailing data after the end of the gzip stream", path);
     s->between = 0;
@@ -243,7 +252,9 @@ static int open_header(const char *path, uint32_t magic, const char *kind, size_
         status = read_bytes(f, path, hdr + 4, hlen - 4, &got, errbuf, errlen);
         got += 4;
     }
-    if (status == GSL_EOF) {
+    if (status == GSL_EOF && got == 0 && !f->cut)
+        status = GPI_FAIL(errbuf, errlen, GSL_EOF, "%s: " GPI_EMPTY, path);
+    else if (status == GSL_EOF) {
         status =
             GPI_FAIL(errbuf, errlen, GSL_EOF,
                      "%s: truncated: header needs %zu bytes, got %zu", path, hlen, got);

@@ -2,7 +2,7 @@
  *
  * Image files are idx3 (magic 0x00000803, then big-endian uint32 n, rows, cols and
  * n*rows*cols pixel bytes); label files are idx1 (magic 0x00000801, then n and n label
- * bytes). Files may be raw or gzip-compressed (a leading 1f byte means gzip). A gzip
+ * bytes). Files may be raw or gzip-compressed (leading bytes 1f 8b mean gzip). A gzip
  * file may hold several members, read as their concatenated data (RFC 1952, as
  * gunzip reads `cat a.gz b.gz`); any byte after the last member that does not start
  * another is trailing data (GSL_EINVAL), as is any data beyond the header's declared
