@@ -1,5 +1,5 @@
 /* fuzz/fuzz_dump.c: the dump readers on any bytes (a JSON dump file): gp_dump_read as an
- * oracle dump and as a candidate for a fixed [2,3,1] network's dump, and
+ * oracle dump and as a candidate for the oracle's dump of a fixed [2,3,1] network, and
  * gp_dump_read_inputs. A dump that reads has every tensor of its L layers with m
  * columns, and a failed read leaves nothing behind. */
 #include "fuzzutil.h"
@@ -11,7 +11,14 @@ static gp_dump like;
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     fuzz_init();
-    gp_dump_init(&like, 2);
+    size_t sizes[] = {2, 3, 1};
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_cross_entropy);
+    gsl_matrix *X = gsl_matrix_calloc(2, 2), *Y = gsl_matrix_calloc(1, 2);
+    FUZZ_CHECK(net && X && Y && gp_dump_compute(net, X, Y, NULL, &like) == GSL_SUCCESS,
+               "cannot compute the candidates' model dump");
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
     return 0;
 }
 

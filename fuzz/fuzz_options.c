@@ -57,14 +57,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     double lambda = 0, rate = 0;
     const gp_cost_type *cost = NULL;
     const char *act = NULL;
-    int flag = 0, word = 0, prec = 0;
+    int flag = 0, word = 0, prec = 0, cost_seen = 0;
     const cli_arg args[] = {{.opt = &cli_opt_sizes, .dest = &sizes},
                             {.opt = &cli_opt_epochs, .dest = &epochs},
                             {.opt = &cli_opt_n, .dest = &n},
                             {.opt = &cli_opt_seed, .dest = &seed},
                             {.opt = &cli_opt_lambda, .dest = &lambda},
                             {.opt = &opt_rate, .dest = &rate},
-                            {.opt = &cli_opt_cost, .dest = &cost},
+                            {.opt = &cli_opt_cost, .dest = &cost, .seen = &cost_seen},
                             {.opt = &cli_opt_activation, .dest = &act},
                             {.opt = &opt_flag, .dest = &flag},
                             {.opt = &opt_word, .dest = &word},
@@ -87,7 +87,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                        lambda <= cli_opt_lambda.hi,
                    "--lambda out of range");
         FUZZ_CHECK(rate > 0 && rate <= 10, "--rate out of range");
-        FUZZ_CHECK(cost != NULL, "no --cost");
+        FUZZ_CHECK(!cost_seen || cost != NULL, "--cost accepted without a cost");
         FUZZ_CHECK(word >= 0 && word < 3, "--word out of range");
         FUZZ_CHECK(sizes.n >= 2 && sizes.n <= GP_MAX_LAYERS, "--sizes: bad layer count");
         for (size_t l = 0; l < sizes.n; l++)

@@ -744,7 +744,7 @@ typedef struct {
     int mti;
 } mt_state;
 
-static int mt_state_valid(const unsigned char *bytes, size_t size) {
+int gpi_mt_state_valid(const unsigned char *bytes, size_t size) {
     mt_state st;
     if (size != sizeof st)
         return 0;
@@ -772,7 +772,7 @@ int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s) {
     if (!same_opts(&s->opts, &t->opts))
         GSL_ERROR("state taken with other training options", GSL_EINVAL);
     if (s->n != t->data.n || s->order == NULL || s->rng == NULL ||
-        s->rng_size != gsl_rng_size(t->rng) || !mt_state_valid(s->rng, s->rng_size))
+        s->rng_size != gsl_rng_size(t->rng) || !gpi_mt_state_valid(s->rng, s->rng_size))
         GSL_ERROR("state of another data set size or generator", GSL_EINVAL);
     /* eta only ever halves from eta_0; the counters count epochs. */
     if (!(s->eta > 0 && s->eta <= t->opts.eta) || isnan(s->best) ||
