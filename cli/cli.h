@@ -18,7 +18,10 @@ enum {
     CLI_EXIT_FAIL = 1, /* usage error, unwritable output, failed check or comparison */
     CLI_EXIT_INPUT =
         2, /* an input file is missing, unreadable, corrupt or does not fit */
-    CLI_EXIT_DIVERGED = 3 /* train: weights, biases or cost became NaN or infinite */
+    CLI_EXIT_DIVERGED = 3, /* train: weights, biases or cost became NaN or infinite */
+    CLI_EXIT_SIGNAL = 128  /* + the signal's number: train --checkpoint stopped by
+                              SIGINT or SIGTERM after writing its checkpoint (what a
+                              shell reports for a run the signal killed) */
 };
 
 /* Print "gradproof: <message>" and "Try 'gradproof <cmd> --help'." on stderr; return 1.

@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,13 +116,15 @@ static const cli_option opt_checkpoint = {
     .unset = "none",
     .help =
         "write the whole training state to FILE, atomically, every --checkpoint-every "
-        "epochs and after the last",
+        "epochs, after the last, and on SIGINT or SIGTERM",
     .more =
         "the network, epoch, learning rate, early-stopping counters, best accuracy, the "
         "shuffling generator's state and order, the command line and the metrics so far "
         "(gradproof/checkpoint.h); a diverged epoch is never checkpointed, so FILE keeps "
-        "the "
-        "last finite network"};
+        "the last finite network. SIGINT or SIGTERM stops training at the next "
+        "mini-batch, writes the state after the last whole epoch (the cut epoch runs "
+        "again on --resume, to the same bits) and exits with 128 + the signal's number; "
+        "a second signal ends the run at once"};
 static const cli_option opt_checkpoint_every = {.name = "checkpoint-every",
                                                 .kind = CLI_SIZE,
                                                 .arg = "N",
@@ -590,6 +593,8 @@ static int one_epoch(const train_args *t, const train_run *r, gp_trainer *tr,
     if (st == GSL_ERANGE)
         return diverged(t, e, gp_trainer_diverged_batch(tr), nb, eta,
                         "the weights became NaN or infinite");
+    if (st == GSL_CONTINUE) /* stopped by a signal (catch_stop) */
+        return st;
     if (st)
         return cli_error(CMD, "epoch %zu failed: %s", e, gsl_strerror(st));
     if ((st = evaluate_epoch(t, r, &ev, &trf, &eval_secs)))
@@ -605,14 +610,61 @@ static int one_epoch(const train_args *t, const train_run *r, gp_trainer *tr,
     return 0;
 }
 
+/* --checkpoint: SIGINT and SIGTERM stop training at the next mini-batch boundary
+ * (gp_trainer_set_stop) rather than kill it; the handler then hands the signal back to
+ * cli_install_cleanup's handler, so that a second one ends the run at once. */
+static volatile sig_atomic_t stop_signal;
+static struct sigaction cleanup_action[2]; /* SIGINT's, SIGTERM's */
+
+static void on_stop(int sig) {
+    stop_signal = sig;
+    sigaction(sig, &cleanup_action[sig == SIGTERM], NULL); /* async-signal-safe */
+}
+
+static int catch_stop(gp_trainer *tr) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (gp_trainer_set_stop(tr, &stop_signal))
+        return cli_error(CMD, "out of memory");
+    sigaction(SIGINT, &sa, &cleanup_action[0]);
+    sigaction(SIGTERM, &sa, &cleanup_action[1]);
+    return 0;
+}
+
+/* After SIGINT or SIGTERM: the state after the last whole epoch to --checkpoint (unless
+ * just written), one line saying how to continue, and 128 + the signal's number. An
+ * epoch the signal stopped (during != 0) was rewound by the trainer and will run again.
+ */
+static int interrupted(const train_args *t, const train_run *r, gp_trainer *tr,
+                       metrics_out *mo, int written, int during) {
+    int st = written ? 0 : write_checkpoint(t, r, tr, mo, 0);
+    size_t e = gp_trainer_epochs(tr);
+    if (st)
+        return st;
+    fprintf(stderr,
+            CLI_NAME ": " CMD
+                     ": stopped by signal %d %s epoch %zu of %zu; '%s' holds the "
+                     "state after epoch %zu: continue with --resume %s\n",
+            (int)stop_signal, during ? "during" : "after", during ? e + 1 : e, t->epochs,
+            t->checkpoint, e, t->checkpoint);
+    return CLI_EXIT_SIGNAL + stop_signal;
+}
+
 /* The epochs, until --epochs or a stop of the trainer (early stopping, schedule), from
  * the checkpoint's epoch on a resume; a checkpoint every --checkpoint-every epochs and
- * after the last. */
+ * after the last, and on SIGINT or SIGTERM (catch_stop). */
 static int run_epochs(const train_args *t, const train_run *r, gp_trainer *tr,
                       metrics_out *mo) {
-    int stopped = r->stopped;
+    int stopped = r->stopped, written = 0;
     for (size_t e = gp_trainer_epochs(tr) + 1; e <= t->epochs && !stopped; e++) {
+        if (stop_signal)
+            return interrupted(t, r, tr, mo, written, 0);
         int stop, st = one_epoch(t, r, tr, mo, e, &stop);
+        if (st == GSL_CONTINUE)
+            return interrupted(t, r, tr, mo, written, 1);
         if (st)
             return st;
         if (stop && e < t->epochs) {
@@ -625,11 +677,13 @@ static int run_epochs(const train_args *t, const train_run *r, gp_trainer *tr,
                    best_epoch);
             stopped = 1;
         }
-        if (t->checkpoint &&
-            (e % t->checkpoint_every == 0 || stopped || e == t->epochs) &&
-            (st = write_checkpoint(t, r, tr, mo, stopped)))
+        written =
+            t->checkpoint && (e % t->checkpoint_every == 0 || stopped || e == t->epochs);
+        if (written && (st = write_checkpoint(t, r, tr, mo, stopped)))
             return st;
     }
+    if (stop_signal)
+        return interrupted(t, r, tr, mo, written, 0);
     size_t best_epoch;
     double best = gp_trainer_best(tr, &best_epoch);
     printf("best %s accuracy %.0f/%zu (%.2f%%) at epoch %zu\n", eval_names[t->eval], best,
@@ -688,7 +742,9 @@ static int train(const train_args *t, const train_run *r) {
     if (!tr)
         return st;
     metrics_out mo = {NULL, NULL, 0, 0};
-    st = metrics_start(t, r, &mo);
+    st = t->checkpoint ? catch_stop(tr) : 0;
+    if (!st)
+        st = metrics_start(t, r, &mo);
     if (!st)
         st = run_epochs(t, r, tr, &mo);
     char err[GP_IDX_ERRLEN];

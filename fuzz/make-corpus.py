@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """fuzz/make-corpus.py OUTDIR: seed corpora of small valid files, one directory per
 harness of fuzz/ (OUTDIR/fuzz_idx_images, ...), plus a few near misses (truncated,
-trailing byte) so the fuzzer starts on both sides of each check. Standard library only."""
+trailing byte) so the fuzzer starts on both sides of each check. The dump, record and
+checkpoint seeds are files the CLI wrote (fuzz/seeds/HARNESS/: `gradproof oracle`, `compare
+--record`, `train --checkpoint` on 2x2 images); they are copied. Standard library only."""
+import glob
 import gzip
 import json
 import os
 import struct
 import sys
+
+SEEDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds")
 
 
 def idx_images(n, rows, cols):
@@ -59,6 +64,19 @@ def seeds():
                          network([3, 2], "QuadraticCost", bare_bias=True),
                          network([2, 2, 2, 2], "log-likelihood"),
                          network([1, 1], "quadratic-linear")]
+    for harness in ("fuzz_dump", "fuzz_record", "fuzz_checkpoint"):
+        files = []
+        for name in sorted(glob.glob(os.path.join(SEEDS, harness, "*"))):
+            with open(name, "rb") as f:
+                files.append(f.read())
+        yield harness, files + [files[0][:-2], files[0] + b"x"]
+    # Command lines: the arguments joined by NUL bytes (fuzz_options.c).
+    yield "fuzz_options", [b"\0".join(a) for a in (
+        [b"--sizes", b"784,30,10", b"--epochs=3", b"-s", b"7", b"--lambda", b"5e-3"],
+        [b"--rate=10", b"--word", b"three", b"--flag", b"--cost", b"cross-entropy", b"FILE"],
+        [b"--precision=float32", b"--activation", b"relu", b"--n", b"1000000000"],
+        [b"--seed", b" -1"], [b"--epochs", b"0"], [b"--rate", b"0"], [b"--help"],
+        [b"--sizes=2,0,1"], [b"--lambda", b"nan"], [b"a", b"b"])]
 
 
 def main():

@@ -10,6 +10,7 @@
 
 #include <gradproof/checkpoint.h>
 
+#include "internal.h"
 #include "ioutil.h"
 
 #define FORMAT "gradproof-checkpoint"
@@ -134,6 +135,12 @@ static int get_rng(const json_t *o, const char *path, gp_trainer_state *s, char 
     if ((s->rng = malloc(s->rng_size)) == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
     unhex(json_string_value(st), s->rng, s->rng_size);
+    if (!gpi_mt_state_valid(s->rng, s->rng_size)) /* (fuzz_checkpoint found it missing) */
+        return GPI_FAIL(
+            errbuf, errlen, GSL_EINVAL,
+            "%s: checkpoint's \"rng\" is not an mt19937 state of this machine "
+            "(%zu bytes)",
+            path, s->rng_size);
     return GSL_SUCCESS;
 }
 

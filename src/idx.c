@@ -1,7 +1,7 @@
 /* src/idx.c: IDX image and label files, raw or gzip-compressed, and the MNIST loader.
  *
- * zlib's gzopen/gzread read both raw and gzip files (a raw IDX file starts with a zero
- * byte, never the gzip magic 1f 8b), so there is one code path. The header's
+ * One code path reads raw and gzip files (a raw IDX file starts with a zero byte,
+ * never the gzip magic 1f 8b): idx_in below copies or inflates. The header's
  * dimensions are not trusted: the pixel buffer grows geometrically as data actually
  * arrives, so a 100-byte file that claims 2^32 images costs no more than 100 bytes
  * before it is rejected as truncated. */
@@ -22,7 +22,7 @@
 
 #include "ioutil.h"
 
-/* Largest single gzread request (gzread takes an unsigned and returns an int). */
+/* Largest single inflate output request (avail_out is an unsigned int). */
 #define CHUNK ((size_t)1 << 20)
 
 gp_idx_images *gp_idx_images_alloc(size_t n, size_t rows, size_t cols) {
@@ -75,42 +75,145 @@ void gp_idx_labels_free(gp_idx_labels *lb) {
     free(lb);
 }
 
-/* Translate a failed or short gzread into a status. A gzip stream cut short reports
- * Z_BUF_ERROR ("unexpected end of file"): that is truncation, like a short raw file. */
-static int gz_status(gzFile f, const char *path, char *errbuf, size_t errlen,
-                     int *truncated) {
-    int zerr = Z_OK;
-    const char *msg = gzerror(f, &zerr);
-    *truncated = 0;
-    if (zerr == Z_OK || zerr == Z_BUF_ERROR) {
-        *truncated = 1;
-        return GSL_EOF;
-    }
-    if (zerr == Z_ERRNO)
+/* An IDX input, raw or gzip. zlib's gzread reads both, but it skips without a word
+ * whatever follows the last gzip member unless that is another gzip header, and idx.h
+ * promises to reject trailing data; so the members are inflated here, where the end of
+ * each is seen. A gzip file is a series of members (RFC 1952 sec. 2.2: what
+ * `cat a.gz b.gz` makes and gunzip reads as one), so a further member continues the
+ * data; any other byte after a member is an error. */
+typedef struct {
+    int fd;
+    int gz;      /* inflating: the file starts with the gzip magic 1f 8b */
+    int between; /* gzip: the last member ended (Z_STREAM_END) */
+    int eof;     /* read() returned 0 */
+    int cut;     /* gzip: the data ended inside a member */
+    z_stream zs;
+    uint8_t in[1 << 16];
+} idx_in;
+
+static void in_close(idx_in *s) {
+    if (s == NULL)
+        return;
+    if (s->gz)
+        inflateEnd(&s->zs);
+    close(s->fd);
+    free(s);
+}
+
+/* Refill the input buffer once it is empty; sets eof at the end of the file. */
+static int in_fill(idx_in *s, const char *path, char *errbuf, size_t errlen) {
+    ssize_t n;
+    if (s->zs.avail_in > 0 || s->eof)
+        return GSL_SUCCESS;
+    do
+        n = read(s->fd, s->in, sizeof s->in);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
         return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: read error: %s", path,
                         strerror(errno));
-    if (zerr == Z_MEM_ERROR)
+    s->eof = n == 0;
+    s->zs.next_in = s->in;
+    s->zs.avail_in = (uInt)n;
+    return GSL_SUCCESS;
+}
+
+static int in_open(const char *path, idx_in **out, char *errbuf, size_t errlen) {
+    int status, fd = gpi_open_input(path, &status, errbuf, errlen);
+    idx_in *s;
+    *out = NULL;
+    if (fd < 0)
+        return status;
+    s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        close(fd);
+        return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: cannot open: out of memory",
+                        path);
+    }
+    s->fd = fd;
+    status = in_fill(s, path, errbuf, errlen);
+    while (status == GSL_SUCCESS && s->zs.avail_in == 1 && !s->eof) {
+        ssize_t n = read(fd, s->in + 1, sizeof s->in - 1); /* a pipe's second byte */
+        if (n < 0 && errno != EINTR)
+            status = GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: read error: %s", path,
+                              strerror(errno));
+        s->eof = n == 0;
+        s->zs.avail_in += n > 0 ? (uInt)n : 0;
+    }
+    if (status == GSL_SUCCESS && s->zs.avail_in >= 2 && s->in[0] == 0x1f &&
+        s->in[1] == 0x8b) {
+        if (inflateInit2(&s->zs, 15 + 16) != Z_OK) { /* 16: gzip wrapper only */
+            in_close(s);
+            return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
+        }
+        s->gz = 1;
+    }
+    if (status != GSL_SUCCESS) {
+        in_close(s);
+        return status;
+    }
+    *out = s;
+    return GSL_SUCCESS;
+}
+
+/* After a member: the end of the file, another member, or junk. */
+static int in_next_member(idx_in *s, const char *path, char *errbuf, size_t errlen) {
+    int status = in_fill(s, path, errbuf, errlen);
+    if (status != GSL_SUCCESS || s->zs.avail_in == 0)
+        return status != GSL_SUCCESS ? status : GSL_EOF;
+    if (s->zs.next_in[0] != 0x1f) /* (a lone 1f, cut short, is a truncated member) */
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: trailing data after the end of the gzip stream", path);
+    s->between = 0;
+    return inflateReset(&s->zs) == Z_OK ? GSL_SUCCESS : GSL_EFAILED;
+}
+
+/* Inflate one step into buf[0, len); *got bytes came out. */
+static int in_inflate(idx_in *s, const char *path, uint8_t *buf, size_t len, size_t *got,
+                      char *errbuf, size_t errlen) {
+    int status = in_fill(s, path, errbuf, errlen), ret;
+    if (status != GSL_SUCCESS)
+        return status;
+    s->zs.next_out = buf;
+    s->zs.avail_out = len < CHUNK ? (uInt)len : (uInt)CHUNK;
+    ret = inflate(&s->zs, Z_NO_FLUSH);
+    *got = (size_t)(s->zs.next_out - buf);
+    if (ret == Z_STREAM_END)
+        s->between = 1;
+    else if (ret == Z_BUF_ERROR) { /* no progress: the file ended inside a member */
+        s->cut = 1;
+        return GSL_EOF;
+    } else if (ret == Z_MEM_ERROR)
         return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
-    return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: corrupt gzip data: %s", path,
-                    msg != NULL ? msg : "unknown zlib error");
+    else if (ret != Z_OK)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: corrupt gzip data: %s", path,
+                        s->zs.msg != NULL ? s->zs.msg : "unknown zlib error");
+    return GSL_SUCCESS;
 }
 
 /* Read up to len bytes; *got is how many arrived. GSL_SUCCESS when all len arrived,
- * GSL_EOF (no message yet) when the file ended first, else an error with message. */
-static int read_bytes(gzFile f, const char *path, uint8_t *buf, size_t len, size_t *got,
+ * GSL_EOF (no message yet) when the data ended first, else an error with message. */
+static int read_bytes(idx_in *s, const char *path, uint8_t *buf, size_t len, size_t *got,
                       char *errbuf, size_t errlen) {
+    int status = GSL_SUCCESS;
     *got = 0;
-    while (*got < len) {
-        size_t want = len - *got < CHUNK ? len - *got : CHUNK;
-        int r = gzread(f, buf + *got, (unsigned)want);
-        if (r <= 0) {
-            int truncated;
-            int status = gz_status(f, path, errbuf, errlen, &truncated);
-            return truncated ? GSL_EOF : status;
+    while (*got < len && status == GSL_SUCCESS) {
+        size_t part = 0;
+        if (s->gz && s->between)
+            status = in_next_member(s, path, errbuf, errlen);
+        else if (s->gz)
+            status = in_inflate(s, path, buf + *got, len - *got, &part, errbuf, errlen);
+        else {
+            status = in_fill(s, path, errbuf, errlen);
+            part = s->zs.avail_in < len - *got ? s->zs.avail_in : len - *got;
+            memcpy(buf + *got, s->zs.next_in, part);
+            s->zs.next_in += part;
+            s->zs.avail_in -= (uInt)part;
+            if (status == GSL_SUCCESS && s->eof)
+                status = GSL_EOF;
         }
-        *got += (size_t)r;
+        *got += part;
     }
-    return GSL_SUCCESS;
+    return *got == len ? GSL_SUCCESS : status;
 }
 
 static uint32_t be32(const uint8_t *p) {
@@ -121,28 +224,17 @@ static uint32_t be32(const uint8_t *p) {
 /* Open an IDX file and check its header: the magic number and ndims big-endian
  * dimensions. */
 static int open_header(const char *path, uint32_t magic, const char *kind, size_t ndims,
-                       gzFile *fp, size_t *dims, char *errbuf, size_t errlen) {
+                       idx_in **fp, size_t *dims, char *errbuf, size_t errlen) {
     uint8_t hdr[16];
     size_t hlen = 4 + 4 * ndims, got, i;
     uint32_t m;
     int status;
-    gzFile f;
+    idx_in *f;
 
     *fp = NULL;
-    int fd = gpi_open_input(path, &status, errbuf, errlen);
-    if (fd < 0)
+    status = in_open(path, &f, errbuf, errlen);
+    if (status != GSL_SUCCESS)
         return status;
-    errno = 0;
-    f = gzdopen(fd, "rb");
-    if (f == NULL) {
-        close(fd);
-        if (errno == 0)
-            return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: cannot open: out of memory",
-                            path);
-        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: cannot open: %s", path,
-                        strerror(errno));
-    }
-    gzbuffer(f, 1u << 17);
     status = read_bytes(f, path, hdr, 4, &got, errbuf, errlen);
     if (status == GSL_SUCCESS) {
         m = be32(hdr);
@@ -160,7 +252,9 @@ static int open_header(const char *path, uint32_t magic, const char *kind, size_
         status = read_bytes(f, path, hdr + 4, hlen - 4, &got, errbuf, errlen);
         got += 4;
     }
-    if (status == GSL_EOF) {
+    if (status == GSL_EOF && got == 0 && !f->cut)
+        status = GPI_FAIL(errbuf, errlen, GSL_EOF, "%s: " GPI_EMPTY, path);
+    else if (status == GSL_EOF) {
         status =
             GPI_FAIL(errbuf, errlen, GSL_EOF,
                      "%s: truncated: header needs %zu bytes, got %zu", path, hlen, got);
@@ -178,13 +272,13 @@ static int open_header(const char *path, uint32_t magic, const char *kind, size_
     *fp = f;
     return GSL_SUCCESS;
 fail:
-    gzclose(f);
+    in_close(f);
     return status;
 }
 
 /* Read exactly len payload bytes into a new buffer, then insist on end of file. The
  * buffer grows with the data so that a lying header cannot force a huge allocation. */
-static int read_payload(gzFile f, const char *path, size_t len, const char *unit,
+static int read_payload(idx_in *f, const char *path, size_t len, const char *unit,
                         uint8_t **out, char *errbuf, size_t errlen) {
     size_t cap = len < CHUNK ? len : CHUNK, got = 0, extra = 0;
     uint8_t *buf = malloc(cap), scratch[4096];
@@ -221,24 +315,19 @@ static int read_payload(gzFile f, const char *path, size_t len, const char *unit
      * not describe the file (or two files were concatenated). Reading on also makes
      * zlib verify the gzip trailer's CRC and length. */
     for (;;) {
-        int r = gzread(f, scratch, sizeof scratch);
-        int zerr = Z_OK, truncated;
-        if (r > 0) {
-            extra += (size_t)r;
-            continue;
-        }
-        if (r == 0) {
-            gzerror(f, &zerr);
-            if (zerr == Z_OK)
-                break; /* a clean end of file */
-        }
-        /* A read error, a corrupt stream, or a gzip stream cut short. */
-        status = gz_status(f, path, errbuf, errlen, &truncated);
-        if (truncated)
+        size_t part;
+        status = read_bytes(f, path, scratch, sizeof scratch, &part, errbuf, errlen);
+        extra += part;
+        if (status == GSL_EOF && f->cut) {
             status = GPI_FAIL(errbuf, errlen, GSL_EOF,
                               "%s: truncated gzip stream after the %zu %s bytes", path,
                               len, unit);
-        goto fail;
+            goto fail;
+        }
+        if (status == GSL_EOF)
+            break; /* a clean end of file */
+        if (status != GSL_SUCCESS)
+            goto fail;
     }
     if (extra > 0) {
         status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
@@ -281,7 +370,7 @@ int gp_idx_read_images(const char *path, gp_idx_images **out, char *errbuf,
                        size_t errlen) {
     size_t dims[3], len;
     gp_idx_images *im;
-    gzFile f;
+    idx_in *f;
     int status;
 
     if (out == NULL)
@@ -294,7 +383,7 @@ int gp_idx_read_images(const char *path, gp_idx_images **out, char *errbuf,
     if (status != GSL_SUCCESS)
         return status;
     if (dims[1] > SIZE_MAX / dims[2] || dims[0] > SIZE_MAX / (dims[1] * dims[2])) {
-        gzclose(f);
+        in_close(f);
         return GPI_FAIL(
             errbuf, errlen, GSL_EINVAL,
             "%s: absurd dimensions %zu x %zu x %zu overflow the address space", path,
@@ -303,16 +392,16 @@ int gp_idx_read_images(const char *path, gp_idx_images **out, char *errbuf,
     len = dims[0] * dims[1] * dims[2];
     status = over_cap(path, len, "pixel", errbuf, errlen);
     if (status != GSL_SUCCESS) {
-        gzclose(f);
+        in_close(f);
         return status;
     }
     im = malloc(sizeof *im);
     if (im == NULL) {
-        gzclose(f);
+        in_close(f);
         return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
     }
     status = read_payload(f, path, len, "pixel", &im->pixels, errbuf, errlen);
-    gzclose(f);
+    in_close(f);
     if (status != GSL_SUCCESS) {
         free(im);
         return status;
@@ -328,7 +417,7 @@ int gp_idx_read_labels(const char *path, size_t max_label, gp_idx_labels **out,
                        char *errbuf, size_t errlen) {
     size_t n, i;
     gp_idx_labels *lb;
-    gzFile f;
+    idx_in *f;
     int status;
 
     if (out == NULL)
@@ -342,16 +431,16 @@ int gp_idx_read_labels(const char *path, size_t max_label, gp_idx_labels **out,
         status = over_cap(path, n, "label", errbuf, errlen);
     if (status != GSL_SUCCESS) {
         if (f != NULL)
-            gzclose(f);
+            in_close(f);
         return status;
     }
     lb = malloc(sizeof *lb);
     if (lb == NULL) {
-        gzclose(f);
+        in_close(f);
         return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
     }
     status = read_payload(f, path, n, "label", &lb->labels, errbuf, errlen);
-    gzclose(f);
+    in_close(f);
     if (status != GSL_SUCCESS) {
         free(lb);
         return status;

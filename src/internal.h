@@ -158,4 +158,9 @@ int gpi_activate_rows(const gp_network *net, size_t l, size_t m, int want_sp,
  * (gp_sparse_feedforward; gp_sparse_sgd_step refuses it, sync does nothing). */
 gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch);
 
+/* 1 if bytes[0, size) is a valid gsl_rng_mt19937 state of this machine (its size, and
+ * the index mti in 0..624): what gp_trainer_set_state and the checkpoint reader accept.
+ */
+int gpi_mt_state_valid(const unsigned char *bytes, size_t size);
+
 #endif

@@ -295,6 +295,8 @@ int gpi_json_load(const char *path, int any, json_t **out, char *errbuf, size_t 
         return status;
     *out = json_loadf(f, JSON_REJECT_DUPLICATES | (any ? JSON_DECODE_ANY : 0), &je);
     fclose(f);
+    if (*out == NULL && je.position == 0)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: " GPI_EMPTY, path);
     if (*out == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: not JSON: %s (line %d)", path,
                         je.text, je.line);

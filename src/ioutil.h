@@ -35,6 +35,10 @@ int gpi_fail(char *errbuf, size_t errlen, int status, const char *file, int line
 int gpi_atomic_register(const char *block);
 void gpi_atomic_unregister(int slot);
 
+/* The words for an input that held no byte at all: an empty file, or a FIFO whose
+ * writer closed it without writing (issue 14). Readers say "PATH: " GPI_EMPTY. */
+#define GPI_EMPTY "empty: no data (an empty file, or a pipe whose writer sent nothing)"
+
 /* Open an input file for reading without ever blocking in open(): O_NONBLOCK, so that a
  * FIFO without a writer does not hang (issue 14), cleared once open so that reads wait
  * for a writer's data as usual; a FIFO whose writer is gone reads as empty. Refuses a

@@ -372,6 +372,8 @@ static int read_header(FILE *f, const char *path, npy_header *h, size_t *start,
         return ferror(f) ? read_fail(f, path, "", 0, 0, errbuf, errlen)
                          : GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                                     "%s: not an .npy file (bad magic string)", path);
+    if (got == 0 && !ferror(f))
+        return GPI_FAIL(errbuf, errlen, GSL_EOF, "%s: " GPI_EMPTY, path);
     if (got < 8)
         return read_fail(f, path, "header", 10, got, errbuf, errlen);
     if ((pre[6] != 1 && pre[6] != 2 && pre[6] != 3) || pre[7] != 0)

@@ -84,6 +84,11 @@ struct gp_trainer {
     size_t since_best;          /* epochs since the last improvement (early stopping) */
     size_t since_halving;       /* epochs without improvement since eta last changed */
     size_t diverged_batch;      /* 1-based batch of the last GSL_ERANGE; 0 = epoch end */
+    /* gp_trainer_set_stop: the caller's flag, and where the current epoch began */
+    const volatile sig_atomic_t *stop_flag;
+    gsl_rng *rng0;
+    size_t *order0;
+    gsl_vector *params0;
 };
 
 void gp_train_opts_default(gp_train_opts *opts) {
@@ -109,6 +114,9 @@ void gp_trainer_free(gp_trainer *t) {
         gsl_matrix_free(t->ring[s].Y);
     }
     gp_sparse_sgd_free(t->sgd);
+    gsl_rng_free(t->rng0);
+    free(t->order0);
+    gsl_vector_free(t->params0);
     if (t->sync_ok) {
         pthread_mutex_destroy(&t->mu);
         pthread_cond_destroy(&t->cv);
@@ -415,6 +423,11 @@ static void *split_main(void *arg) {
     return NULL;
 }
 
+/* gp_trainer_set_stop's flag, polled before each batch. */
+static int stop_requested(const gp_trainer *t) {
+    return t->stop_flag != NULL && *t->stop_flag != 0 ? GSL_CONTINUE : GSL_SUCCESS;
+}
+
 /* Ends the current two-thread chunk as early as the helper allows: returns the end, the
  * first batch it has not taken (the lead must still run the ones it has). */
 static size_t chunk_cut(gp_trainer *t) {
@@ -429,7 +442,7 @@ static size_t chunk_cut(gp_trainer *t) {
 /* Batches [lo, hi) on the calling thread. */
 static int chunk_one(gp_trainer *t, const gp_sgd_params *p, size_t lo, size_t hi) {
     int status = GSL_SUCCESS;
-    for (size_t b = lo; b < hi && !status; b++) {
+    for (size_t b = lo; b < hi && !status && !(status = stop_requested(t)); b++) {
         fill_slot(t, b, &t->ring[0]);
         status = step_slot(t, &t->ring[0], p);
         if (!status)
@@ -446,7 +459,7 @@ static int chunk_lead(gp_trainer *t, const gp_sgd_params *p, double limit, size_
     split_ctx c = {t, t->lo, t->hi};
     double t0 = limit > 0 ? now_seconds() : 0;
     size_t every = (t->probe_len + 7) / 8;
-    for (; c.b < c.end && !status; c.b++) {
+    for (; c.b < c.end && !status && !(status = stop_requested(t)); c.b++) {
         size_t k = c.b - t->lo;
         if (limit > 0 && k > 0 && k % every == 0 &&
             now_seconds() - t0 > limit * (double)k + t->slack) {
@@ -574,15 +587,55 @@ static int run_epoch(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
     return chunk_two(t, p, 0, nb, 0, &done);
 }
 
+/* Copy the generator, the order and the parameters at the start of an epoch (rewind
+ * 0), or back (rewind 1). */
+static void epoch_mark(gp_trainer *t, int rewind) {
+    size_t n = t->data.n * sizeof *t->order;
+    if (rewind) {
+        gsl_rng_memcpy(t->rng, t->rng0);
+        memcpy(t->order, t->order0, n);
+        gsl_vector_memcpy(t->net->p.params, t->params0);
+    } else {
+        gsl_rng_memcpy(t->rng0, t->rng);
+        memcpy(t->order0, t->order, n);
+        gsl_vector_memcpy(t->params0, t->net->p.params);
+    }
+}
+
+int gp_trainer_set_stop(gp_trainer *t, const volatile sig_atomic_t *flag) {
+    if (flag != NULL && t->rng0 == NULL) {
+        gsl_rng *rng0 = gsl_rng_clone(t->rng);
+        size_t *order0 = malloc(t->data.n * sizeof *order0);
+        gsl_vector *params0 = gsl_vector_alloc(t->net->p.params->size);
+        if (rng0 == NULL || order0 == NULL || params0 == NULL) {
+            gsl_rng_free(rng0);
+            free(order0);
+            gsl_vector_free(params0);
+            GSL_ERROR("out of memory", GSL_ENOMEM);
+        }
+        t->rng0 = rng0;
+        t->order0 = order0;
+        t->params0 = params0;
+    }
+    t->stop_flag = flag;
+    return GSL_SUCCESS;
+}
+
 int gp_trainer_epoch(gp_trainer *t) {
     size_t n = t->data.n, nb = (n + t->bs - 1) / t->bs;
     gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, n};
+    if (t->stop_flag != NULL)
+        epoch_mark(t, 0);
     gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
     /* W^1 lives transposed in t->sgd for the epoch: from the network now, back at the
      * end, so that the network is current between epochs whatever happens to it. */
     gp_sparse_sgd_reload(t->sgd);
     int status = run_epoch(t, &p, nb);
     gp_sparse_sgd_sync(t->sgd);
+    if (status == GSL_CONTINUE) { /* stopped: as if the epoch had not begun */
+        epoch_mark(t, 1);
+        return GSL_CONTINUE;
+    }
     if (!status && net_finite(t->net)) {
         t->diverged_batch = 0;
         status = GSL_ERANGE;
@@ -691,7 +744,7 @@ typedef struct {
     int mti;
 } mt_state;
 
-static int mt_state_valid(const unsigned char *bytes, size_t size) {
+int gpi_mt_state_valid(const unsigned char *bytes, size_t size) {
     mt_state st;
     if (size != sizeof st)
         return 0;
@@ -719,7 +772,7 @@ int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s) {
     if (!same_opts(&s->opts, &t->opts))
         GSL_ERROR("state taken with other training options", GSL_EINVAL);
     if (s->n != t->data.n || s->order == NULL || s->rng == NULL ||
-        s->rng_size != gsl_rng_size(t->rng) || !mt_state_valid(s->rng, s->rng_size))
+        s->rng_size != gsl_rng_size(t->rng) || !gpi_mt_state_valid(s->rng, s->rng_size))
         GSL_ERROR("state of another data set size or generator", GSL_EINVAL);
     /* eta only ever halves from eta_0; the counters count epochs. */
     if (!(s->eta > 0 && s->eta <= t->opts.eta) || isnan(s->best) ||

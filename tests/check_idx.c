@@ -212,7 +212,7 @@ START_TEST(test_idx_rejects_truncated_header) {
     write_images("img", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 30 + 6, 0, 0);
     EXPECT_IMAGES("img", GSL_EOF, "truncated: header needs 16 bytes, got 10");
     write_file("empty", (const uint8_t *)"", 0, 0);
-    EXPECT_IMAGES("empty", GSL_EOF, "truncated: header needs 16 bytes, got 0");
+    EXPECT_IMAGES("empty", GSL_EOF, "empty: no data");
 }
 END_TEST
 
@@ -262,6 +262,74 @@ START_TEST(test_idx_rejects_trailing_bytes) {
     EXPECT_IMAGES("img", GSL_EINVAL, "7 bytes of trailing data after the 30 pixel bytes");
     write_images("img.gz", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 1, 1);
     EXPECT_IMAGES("img.gz", GSL_EINVAL, "1 bytes of trailing data");
+}
+END_TEST
+
+/* Append len bytes, or (buf NULL) the whole file tu_tmpdir()/src, to tu_tmpdir()/name. */
+static void append_file(const char *name, const uint8_t *buf, size_t len,
+                        const char *src) {
+    uint8_t copy[4096];
+    FILE *f;
+    if (buf == NULL) {
+        f = fopen(tu_tmpdir_path(src), "rb");
+        ck_assert_ptr_nonnull(f);
+        len = fread(copy, 1, sizeof copy, f);
+        ck_assert_int_eq(feof(f), 1);
+        fclose(f);
+        buf = copy;
+    }
+    f = fopen(tu_tmpdir_path(name), "ab");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(buf, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* zlib's gzread skips non-gzip bytes after the last member; idx.h promises an error
+ * (issue 14). Junk that starts like a gzip header is a corrupt member. */
+START_TEST(test_idx_rejects_junk_after_gzip_stream) {
+    static const uint8_t junk[] = "junk", nul[1] = {0}, magic[3] = {0x1f, 0x8b, 0};
+    gp_idx_labels *lb = (gp_idx_labels *)1;
+    write_images("img.gz", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 1);
+    append_file("img.gz", junk, 4, NULL);
+    EXPECT_IMAGES("img.gz", GSL_EINVAL, "trailing data after the end of the gzip stream");
+    write_images("z.gz", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 1);
+    append_file("z.gz", nul, 1, NULL); /* one zero byte of padding */
+    EXPECT_IMAGES("z.gz", GSL_EINVAL, "trailing data after the end of the gzip stream");
+    write_images("m.gz", GP_IDX_IMAGES_MAGIC, 3, 2, 5, 0, 0, 1);
+    append_file("m.gz", magic, 3, NULL);
+    EXPECT_IMAGES("m.gz", GSL_EOF, "truncated gzip stream");
+    write_labels("lab.gz", 5, five_labels, 1);
+    append_file("lab.gz", junk, 4, NULL);
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab.gz"), 9, &lb, eb, sizeof eb),
+                     GSL_EINVAL);
+    ck_assert_ptr_null(lb);
+    ck_assert_msg(strstr(eb, "trailing data after the end of the gzip stream"), "%s", eb);
+}
+END_TEST
+
+/* A gzip file is a series of members (RFC 1952 2.2): `cat a.gz b.gz` is read as the
+ * concatenated data, like gunzip does; the data must still match the header. */
+START_TEST(test_idx_reads_concatenated_gzip_members) {
+    uint8_t hdr[8];
+    gp_idx_labels *lb = NULL;
+    size_t i;
+    put32(hdr, GP_IDX_LABELS_MAGIC);
+    put32(hdr + 4, 5);
+    write_file("lab.gz", hdr, 8, 1);
+    write_file("tail.gz", five_labels, 5, 1);
+    append_file("lab.gz", NULL, 0, "tail.gz");
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab.gz"), 9, &lb, eb, sizeof eb),
+                     GSL_SUCCESS);
+    ck_assert_uint_eq(lb->n, 5);
+    for (i = 0; i < 5; i++)
+        ck_assert_uint_eq(lb->labels[i], five_labels[i]);
+    gp_idx_labels_free(lb);
+    /* A third member adds labels the header does not declare. */
+    append_file("lab.gz", NULL, 0, "tail.gz");
+    ck_assert_int_eq(gp_idx_read_labels(tu_tmpdir_path("lab.gz"), 9, &lb, eb, sizeof eb),
+                     GSL_EINVAL);
+    ck_assert_msg(strstr(eb, "5 bytes of trailing data after the 5 label bytes"), "%s",
+                  eb);
 }
 END_TEST
 
@@ -557,6 +625,7 @@ static Suite *make_idx_suite(void) {
     tcase_add_test(core, test_idx_reads_raw_images);
     tcase_add_test(core, test_idx_reads_gzip_images);
     tcase_add_test(core, test_idx_reads_raw_and_gzip_labels);
+    tcase_add_test(core, test_idx_reads_concatenated_gzip_members);
     tcase_add_test(core, test_idx_images_to_matrix_scales_by_1_over_255);
     tcase_add_test(core, test_idx_image_to_vector_and_onehot);
     tcase_add_test(core, test_idx_free_null_is_noop);
@@ -568,6 +637,7 @@ static Suite *make_idx_suite(void) {
     tcase_add_test(errs, test_idx_rejects_truncated_gzip);
     tcase_add_test(errs, test_idx_rejects_corrupt_gzip);
     tcase_add_test(errs, test_idx_rejects_trailing_bytes);
+    tcase_add_test(errs, test_idx_rejects_junk_after_gzip_stream);
     tcase_add_test(errs, test_idx_rejects_bad_magic);
     tcase_add_test(errs, test_idx_rejects_absurd_dims);
     tcase_add_test(errs, test_idx_rejects_missing_file);

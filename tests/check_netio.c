@@ -283,7 +283,7 @@ static const struct {
      "[[0]]], \"cost\": \"QuadraticCost\", \"activations\": [3]}",
      "activations[0] is not one of"},
     {"{\"sizes\": [2, 1], ", "invalid JSON"},
-    {"", "invalid JSON"},
+    {"", "empty: no data"},
     {"[1, 2]", "not a JSON object"},
     {"{\"sizes\": [2, 1], \"sizes\": [2, 1]}", "duplicate object key"},
     {"{\"weights\": [], \"biases\": [], \"cost\": \"QuadraticCost\"}",

@@ -329,7 +329,7 @@ END_TEST
 START_TEST(test_npy_rejects_truncated) {
     unsigned char data[48] = {0};
     write_bytes("e.npy", "", 0);
-    EXPECT_READ("e.npy", 0, GSL_EOF, "truncated");
+    EXPECT_READ("e.npy", 0, GSL_EOF, "empty: no data");
     write_bytes("p.npy", "\x93NUM", 4);
     EXPECT_READ("p.npy", 0, GSL_EOF, "truncated");
     write_bytes("h.npy", "\x93NUMPY\x01\x00\x76\x00{'descr'", 17);

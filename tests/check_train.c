@@ -730,6 +730,54 @@ START_TEST(test_auto_threads_give_the_same_network) {
 }
 END_TEST
 
+/* gp_trainer_set_stop: a flag raised before an epoch stops it at its first batch
+ * boundary with GSL_CONTINUE, and the trainer is as before the call (the shuffle
+ * undone: generator and order rewound), so that the epochs run after it match an
+ * uninterrupted trainer's to the bit, one thread or two. (tests/cli-resume.sh stops
+ * epochs in their middle, where the rewound parameters matter.) */
+START_TEST(test_stop_flag_rewinds_the_epoch) {
+    blobs b;
+    blobs_make(&b, 57, 12, 3, 9);
+    size_t sizes[] = {12, 37, 3};
+    gp_network *n0 = gp_network_alloc(3, sizes, &gp_cost_cross_entropy);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 5);
+    gp_network_init(n0, GP_INIT_DEFAULT, r);
+    gp_network *n1 = gp_network_clone(n0), *start = gp_network_clone(n0);
+    gp_train_opts o;
+    gp_train_opts_default(&o);
+    o.threads = 1 + _i;
+    gp_trainer *t0 = gp_trainer_alloc(n0, &b.d, &o), *t1 = gp_trainer_alloc(n1, &b.d, &o);
+    volatile sig_atomic_t flag = 1;
+    ck_assert_int_eq(gp_trainer_set_stop(t1, &flag), GSL_SUCCESS);
+    ck_assert_int_eq(gp_trainer_epoch(t1), GSL_CONTINUE);
+    ck_assert_uint_eq(gp_trainer_epochs(t1), 0);
+    for (size_t i = 0; i < 57; i++)
+        ck_assert_uint_eq(gp_trainer_order(t1)[i], i);
+    ck_assert_mem_eq(n1->p.params->data, start->p.params->data,
+                     n1->p.n_params * sizeof(double));
+    flag = 0;
+    for (int e = 0; e < 2; e++) {
+        ck_assert_int_eq(gp_trainer_epoch(t0), GSL_SUCCESS);
+        ck_assert_int_eq(gp_trainer_epoch(t1), GSL_SUCCESS);
+    }
+    ck_assert_uint_eq(gp_trainer_epochs(t1), 2);
+    ck_assert_mem_eq(gp_trainer_order(t0), gp_trainer_order(t1), 57 * sizeof(size_t));
+    ck_assert_mem_eq(n0->p.params->data, n1->p.params->data,
+                     n0->p.n_params * sizeof(double));
+    ck_assert(memcmp(n0->p.params->data, start->p.params->data,
+                     n0->p.n_params * sizeof(double)) != 0);
+    ck_assert_int_eq(gp_trainer_set_stop(t1, NULL), GSL_SUCCESS);
+    gp_trainer_free(t0);
+    gp_trainer_free(t1);
+    gp_network_free(n0);
+    gp_network_free(n1);
+    gp_network_free(start);
+    gsl_rng_free(r);
+    blobs_free(&b);
+}
+END_TEST
+
 static Suite *make_train_suite(void) {
     Suite *s = suite_create("train");
     TCase *core = tcase_create("Core"), *prop = tcase_create("Properties"),
@@ -744,6 +792,7 @@ static Suite *make_train_suite(void) {
     tcase_add_loop_test(prop, test_two_thread_epoch_rejects_wrong_activation_df, 0, 4);
     tcase_add_test(prop, test_epoch_order_is_seeded_permutation);
     tcase_add_test(prop, test_epoch_is_sgd_steps_over_its_order);
+    tcase_add_loop_test(prop, test_stop_flag_rewinds_the_epoch, 0, 2);
     tcase_add_loop_test(prop, test_two_threads_give_the_same_network, 0, 5);
     tcase_add_loop_test(prop, test_auto_threads_give_the_same_network, 0, 4);
     tcase_add_test(prop, test_early_stop_after_n_epochs_without_improvement);

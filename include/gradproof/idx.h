@@ -2,7 +2,11 @@
  *
  * Image files are idx3 (magic 0x00000803, then big-endian uint32 n, rows, cols and
  * n*rows*cols pixel bytes); label files are idx1 (magic 0x00000801, then n and n label
- * bytes). Files may be raw or gzip-compressed (zlib detects which). Images stay uint8,
+ * bytes). Files may be raw or gzip-compressed (leading bytes 1f 8b mean gzip). A gzip
+ * file may hold several members, read as their concatenated data (RFC 1952, as
+ * gunzip reads `cat a.gz b.gz`); any byte after the last member that does not start
+ * another is trailing data (GSL_EINVAL), as is any data beyond the header's declared
+ * contents, raw or inflated. Images stay uint8,
  * as in the file (47 MB for MNIST instead of 376 MB of doubles); the caller converts
  * the slices it needs with gp_idx_images_to_matrix.
  *
@@ -12,11 +16,10 @@
  * bytes, got 1000". The status is
  *   GSL_EFAILED  I/O error (cannot open, read error); errno is kept,
  *   GSL_EINVAL   bad magic number, zero or absurd dimensions, trailing data after the
- *                declared contents, corrupt gzip stream, label out of range, counts of
- *                images and labels that disagree,
- *   GSL_EOF      the file ends before its declared contents,
- *   GSL_ENOMEM   out of memory.
- * On failure *out is set to NULL and nothing is leaked. */
+ *                declared contents or after the gzip stream, corrupt gzip stream, label
+ * out of range, counts of images and labels that disagree, GSL_EOF      the file ends
+ * before its declared contents, GSL_ENOMEM   out of memory. On failure *out is set to
+ * NULL and nothing is leaked. */
 #ifndef GRADPROOF_IDX_H
 #define GRADPROOF_IDX_H
 

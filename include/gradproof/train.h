@@ -10,6 +10,7 @@
 #define GRADPROOF_TRAIN_H
 
 #include <gradproof/sgd.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,6 +82,14 @@ int gp_trainer_auto_tune(gp_trainer *t, size_t probe, size_t chunk, double slack
  * O(n_L) per step) and every weight and bias at the end of the epoch; the epoch stops
  * there, the network holds the non-finite values and the epoch is not counted. */
 int gp_trainer_epoch(gp_trainer *t);
+/* Let a signal handler end an epoch early: gp_trainer_epoch then reads *flag before each
+ * mini-batch and, once it is non-zero, stops at that batch boundary, puts the network's
+ * parameters, the sample order and the generator back as they were when the epoch
+ * began, and returns GSL_CONTINUE (not raised as an error); the epoch is not counted.
+ * The state is then the previous epoch's end (gp_trainer_get_state, a checkpoint), and
+ * the next call reruns the whole epoch to the same bits as an uninterrupted run. NULL
+ * turns it off. GSL_ENOMEM, the flag unchanged, when the copies cannot be allocated. */
+int gp_trainer_set_stop(gp_trainer *t, const volatile sig_atomic_t *flag);
 /* After gp_trainer_epoch returned GSL_ERANGE: the 1-based batch of that epoch after
  * which b^L was non-finite, or 0 when only the end-of-epoch test found it. */
 size_t gp_trainer_diverged_batch(const gp_trainer *t);
