@@ -44,22 +44,29 @@ static void keep_worst(void *list, size_t *n, size_t cap, size_t size, size_t sc
 
 /* ---- any function f: R^n -> R ---- */
 
+static const struct {
+    const char *name, *alias;
+    double eps; /* machine epsilon = 2u */
+} precisions[GP_N_PRECISIONS] = {{"float64", "f64", DBL_EPSILON},
+                                 {"float32", "f32", FLT_EPSILON},
+                                 {"bfloat16", "bf16", 0x1p-7},
+                                 {"float16", "f16", 0x1p-10}};
+
 const char *gp_precision_name(gp_precision p) {
-    return p == GP_FLOAT32 ? "float32" : "float64";
+    return (unsigned)p < GP_N_PRECISIONS ? precisions[p].name : "float64";
 }
 
 int gp_precision_lookup(const char *name, gp_precision *p) {
-    if (name && !strcmp(name, "float64"))
-        *p = GP_FLOAT64;
-    else if (name && !strcmp(name, "float32"))
-        *p = GP_FLOAT32;
-    else
-        GSL_ERROR("precision must be float64 or float32", GSL_EINVAL);
-    return GSL_SUCCESS;
+    for (int i = 0; name && i < GP_N_PRECISIONS; i++)
+        if (!strcmp(name, precisions[i].name) || !strcmp(name, precisions[i].alias)) {
+            *p = (gp_precision)i;
+            return GSL_SUCCESS;
+        }
+    GSL_ERROR("precision must be float64, float32, bfloat16 or float16", GSL_EINVAL);
 }
 
 static double precision_eps(gp_precision p) {
-    return p == GP_FLOAT32 ? FLT_EPSILON : DBL_EPSILON;
+    return (unsigned)p < GP_N_PRECISIONS ? precisions[p].eps : DBL_EPSILON;
 }
 
 void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
@@ -74,7 +81,7 @@ void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
      * bounded by scale. h, atol and rtol cover the central difference, which no
      * theorem bounds (doc/mathematics.md). */
     opts->stol = 64 * eps;
-    if (p == GP_FLOAT32) {
+    if (p != GP_FLOAT64) {
         opts->h = 1e-2;
         opts->atol = 8 * eps;
         opts->rtol = 4 * sqrt(eps);

@@ -359,12 +359,12 @@ static void tally_case(tally *t, const f32net *f, const gp_backprop_workspace *w
     gsl_matrix_free(bqp);
 }
 
-/* One case: the oracle, its bounds (float32 with u scaled by u_scale, and float64),
+/* One case: the oracle, its bounds (format fmt with u scaled by u_scale, and float64),
  * the float32 implementation in order ord with bugs, folded into t. Returns how many
  * hidden z^l entries of float32 lie on the other side of 0 than the oracle's. */
 static size_t eval_case(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                        const gp_regularization *rg, int ord, int bugs, double u_scale,
-                        tally *t) {
+                        const gp_regularization *rg, int ord, int bugs, const char *fmt,
+                        double u_scale, tally *t) {
     gp_regularization reg = *rg;
     size_t m = X->size2, flips = 0;
     gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, m);
@@ -373,7 +373,7 @@ static size_t eval_case(const gp_network *net, const gsl_matrix *X, const gsl_ma
     gp_bounds_model m32, m64;
     double c;
     ck_assert(w && g && b32 && b64);
-    ck_assert_int_eq(gp_bounds_model_init(&m32, "float32"), GSL_SUCCESS);
+    ck_assert_int_eq(gp_bounds_model_init(&m32, fmt), GSL_SUCCESS);
     ck_assert_int_eq(gp_bounds_model_init(&m64, "float64"), GSL_SUCCESS);
     m32.u *= u_scale;
     ck_assert_int_eq(gp_bounds_compute(net, X, Y, &reg, &m32, b32), GSL_SUCCESS);
@@ -399,7 +399,8 @@ static size_t eval_case(const gp_network *net, const gsl_matrix *X, const gsl_ma
 
 /* A random case (regularised if want_reg) through eval_case. */
 static void run_case(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *co,
-                     int want_reg, int ord, int bugs, double u_scale, tally *t) {
+                     int want_reg, int ord, int bugs, const char *fmt, double u_scale,
+                     tally *t) {
     gp_network *net;
     gsl_matrix *X, *Y;
     ck_assert_int_eq(gp_case_random(r, cost, co, &net, &X, &Y, NULL), GSL_SUCCESS);
@@ -409,7 +410,7 @@ static void run_case(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *c
         reg.l1 = gsl_rng_uniform(r) < 0.5 ? tu_uniform(r, 0, 1) : 0;
         reg.n = gsl_rng_uniform(r) < 0.5 ? tu_int(r, 1, 100) : 0;
     }
-    eval_case(net, X, Y, &reg, ord, bugs, u_scale, t);
+    eval_case(net, X, Y, &reg, ord, bugs, fmt, u_scale, t);
     gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
@@ -455,7 +456,7 @@ static void containment(const char *label, const gp_cost_type *cost,
                 co.max_batch = 8;
             }
             run_case(r, cost ? cost : cost_of((int)(i % tu_n_costs())), &co, (int)(i % 2),
-                     ord, BUG_NONE, 1.0, &t);
+                     ord, BUG_NONE, "float32", 1.0, &t);
             gsl_rng_free(r);
             ck_assert_msg(t.outside == 0,
                           "%s order %d: %zu entries outside, first %s; " TU_RERUN_FMT,
@@ -490,7 +491,7 @@ START_TEST(test_bound_for_smaller_u_is_exceeded) {
     for (size_t i = 0; i < n; i++) {
         tally t = {0};
         gsl_rng *r = tu_rng_for_case(0xb0u + (unsigned)_i, i);
-        run_case(r, cost, &co, (int)(i % 2), ORD_FWD, BUG_NONE, 1.0 / 16, &t);
+        run_case(r, cost, &co, (int)(i % 2), ORD_FWD, BUG_NONE, "float32", 1.0 / 16, &t);
         gsl_rng_free(r);
         outside += t.outside > 0;
     }
@@ -517,15 +518,20 @@ static const struct {
             {"softplus'-as-f", BUG_SP_F, &gp_activation_softplus, 0.9},
             {"leaky-slope-dropped", BUG_NO_SLOPE, &gp_activation_leaky_relu, 0.9}};
 
+/* Cases for planted bugs: 2-4 layers, m >= 2, weight scales in [0.1, 3). */
+static void planted_opts(gp_case_opts *co) {
+    gp_case_opts_default(co);
+    co->min_layers = 2;
+    co->min_batch = 2;
+    co->scale_min = 0.1;
+    co->scale_max = 3;
+}
+
 /* Planted bugs are "disagree" (some entry beyond the worst-case bound) at the rate
  * printed; the old fixed rule's rate on the same cases is printed beside it. */
 START_TEST(test_planted_bug_disagrees) {
     gp_case_opts co;
-    gp_case_opts_default(&co);
-    co.min_layers = 2;
-    co.min_batch = 2;
-    co.scale_min = 0.1;
-    co.scale_max = 3;
+    planted_opts(&co);
     gp_activation copy;
     co.activation = bugs[_i].act ? &copy : NULL;
     size_t n = tu_cases(40), cert = 0, old = 0;
@@ -537,7 +543,7 @@ START_TEST(test_planted_bug_disagrees) {
         if (bugs[_i].act)
             draw_activation(r, bugs[_i].act, &copy);
         run_case(r, cost_of(ci), &co, bugs[_i].bug == BUG_DECAY_B || i % 2, ORD_FWD,
-                 bugs[_i].bug, 1.0, &t);
+                 bugs[_i].bug, "float32", 1.0, &t);
         gsl_rng_free(r);
         cert += t.outside > 0;
         old += t.old_fail > 0;
@@ -582,7 +588,8 @@ START_TEST(test_relu_kink_inconclusive) {
                              GSL_SUCCESS);
         tally t = {0};
         gp_regularization reg = {0, 0, 0};
-        flips += eval_case(net, X, Y, &reg, (int)(i % N_ORD), BUG_NONE, 1.0, &t);
+        flips +=
+            eval_case(net, X, Y, &reg, (int)(i % N_ORD), BUG_NONE, "float32", 1.0, &t);
         ck_assert_msg(t.outside == 0,
                       "kink case: %zu entries outside, first %s; " TU_RERUN_FMT,
                       t.outside, t.where, TU_RERUN_ARGS(i, "Properties"));
@@ -598,6 +605,37 @@ START_TEST(test_relu_kink_inconclusive) {
         n, flips, inconclusive);
     ck_assert_msg(flips > 0, "no float32 z_hat left the kink in %zu cases", n);
     ck_assert_msg(inconclusive > 0, "%zu flips at the kink, none inconclusive", flips);
+}
+END_TEST
+
+/* The planted "matmul in bfloat16" (W and a rounded to bfloat16 before each forward
+ * product, float32 otherwise) is what a bfloat16 candidate may do: inside the bfloat16
+ * worst-case bound on every entry, beyond float32's (test_planted_bug_disagrees). */
+START_TEST(test_bf16_matmul_inside_bf16_bound) {
+    gp_case_opts co;
+    planted_opts(&co);
+    size_t n = tu_cases(40), inside_prob = 0, entries = 0, cert32 = 0;
+    for (size_t i = 0; i < n; i++) {
+        tally t = {0}, t32 = {0};
+        gsl_rng *r = tu_rng_for_case(0xbf0u, i), *r2 = tu_rng_for_case(0xbf0u, i);
+        run_case(r, cost_of((int)(i % 4)), &co, (int)(i % 2), (int)(i % N_ORD), BUG_BF16,
+                 "bfloat16", 1.0, &t);
+        run_case(r2, cost_of((int)(i % 4)), &co, (int)(i % 2), (int)(i % N_ORD), BUG_BF16,
+                 "float32", 1.0, &t32);
+        gsl_rng_free(r);
+        gsl_rng_free(r2);
+        ck_assert_msg(t.outside == 0,
+                      "bfloat16 matmul outside bfloat16's bound: %s; " TU_RERUN_FMT,
+                      t.where, TU_RERUN_ARGS(i, "Properties"));
+        inside_prob += t.inside_prob;
+        entries += t.entries;
+        cert32 += t32.outside > 0;
+    }
+    printf("GP-STAT bounds/bf16_matmul: bfloat16 bound: cases=%zu entries=%zu outside=0 "
+           "outside_prob=%zu; float32 bound: disagree %zu/%zu\n",
+           n, entries, entries - inside_prob, cert32, n);
+    ck_assert_msg(cert32 >= 0.9 * n, "bfloat16 matmul disagrees with float32 in %zu/%zu",
+                  cert32, n);
 }
 END_TEST
 
@@ -775,6 +813,7 @@ static Suite *make_bounds_suite(void) {
                         (int)(sizeof bugs / sizeof bugs[0]));
     tcase_add_loop_test(props, test_f32_activation_inside_worst_bound, 0, 5);
     tcase_add_test(props, test_relu_kink_inconclusive);
+    tcase_add_test(props, test_bf16_matmul_inside_bf16_bound);
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_bounds_reject_bad_input);
     suite_add_tcase(s, core);

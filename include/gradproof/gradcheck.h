@@ -26,10 +26,14 @@ extern "C" {
  * absolute error (~1e-10). */
 #define GP_GRADCHECK_REL_FLOOR 1e-5
 
-/* Arithmetic of a candidate: float32 candidates get float32-aware bounds. */
-typedef enum { GP_FLOAT64, GP_FLOAT32 } gp_precision;
+/* Arithmetic of a candidate: each gets the bounds of its unit roundoff u (2^-53,
+ * 2^-24, 2^-8, 2^-11). bfloat16 and float16 are never inferred, only asked for. */
+typedef enum { GP_FLOAT64, GP_FLOAT32, GP_BFLOAT16, GP_FLOAT16 } gp_precision;
+#define GP_N_PRECISIONS 4
 
-/* "float64" / "float32"; gp_precision_lookup returns 0 and sets *p, or GSL_EINVAL. */
+/* "float64", "float32", "bfloat16", "float16" (the names of gp_bounds_model_init);
+ * gp_precision_lookup also reads "bf16" and "f16", returns 0 and sets *p, or
+ * GSL_EINVAL. */
 const char *gp_precision_name(gp_precision p);
 int gp_precision_lookup(const char *name, gp_precision *p);
 
