@@ -550,6 +550,46 @@ done:
     return status;
 }
 
+int gp_fcheck_noise(const double *fval, size_t nf, double *noise) {
+    double d[16], level[16], gamma = 1, lo = INFINITY, hi = -INFINITY;
+    int sgn[16] = {0};
+    *noise = 0;
+    if (nf < 4 || nf > 16)
+        GSL_ERROR("ECnoise needs 4 to 16 values", GSL_EINVAL);
+    for (size_t i = 0; i < nf; i++) {
+        d[i] = fval[i];
+        lo = fmin(lo, fval[i]);
+        hi = fmax(hi, fval[i]);
+    }
+    if (hi - lo > 0.1 * fmax(fabs(hi), fabs(lo)))
+        return GSL_ERANGE;
+    for (size_t k = 1; k < nf; k++) {
+        double s = 0, emin = INFINITY, emax = -INFINITY;
+        size_t zeros = 0;
+        for (size_t i = 0; i + k < nf; i++) {
+            d[i] = d[i + 1] - d[i];
+            s += d[i] * d[i];
+            zeros += d[i] == 0;
+            emin = fmin(emin, d[i]);
+            emax = fmax(emax, d[i]);
+        }
+        if (k == 1 && 2 * zeros >= nf)
+            return GSL_ETOL;
+        gamma *= 0.5 * (double)k / (2.0 * (double)k - 1); /* (k!)^2 / (2k)! */
+        level[k] = sqrt(gamma * s / (double)(nf - k));
+        sgn[k] = emin * emax < 0;
+    }
+    for (size_t k = 1; k + 2 < nf; k++) {
+        lo = fmin(level[k], fmin(level[k + 1], level[k + 2]));
+        hi = fmax(level[k], fmax(level[k + 1], level[k + 2]));
+        if (hi <= 4 * lo && sgn[k]) {
+            *noise = level[k];
+            return GSL_SUCCESS;
+        }
+    }
+    return GSL_ERANGE;
+}
+
 int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned long seed,
                      const gp_fcheck_opts *opts, gp_taylor_result *res) {
     if (x->size != F->n)

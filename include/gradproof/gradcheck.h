@@ -202,6 +202,16 @@ typedef struct {
 int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned long seed,
                      const gp_fcheck_opts *opts, gp_taylor_result *res);
 
+/* ECnoise (More and Wild, "Estimating computational noise", SIAM J. Sci. Comput. 33(3),
+ * 2011): the noise level eps_f (standard deviation) of f from nf values
+ * fval[i] = f(x + (i - (nf-1)/2) h p), i = 0 .. nf-1 (4 <= nf <= 16, equally spaced):
+ * the k-th differences give sigma_k = sqrt(gamma_k mean(Delta^k f^2)), gamma_k =
+ * (k!)^2/(2k)!; the first k whose sigma_k .. sigma_{k+2} agree within a factor 4 and
+ * whose differences change sign gives *noise. GSL_ETOL: h too small (half the first
+ * differences are 0; *noise = 0), GSL_ERANGE: h too large (no level found, or f varies
+ * by more than 10 %), GSL_EINVAL for nf out of range. */
+int gp_fcheck_noise(const double *fval, size_t nf, double *noise);
+
 /* ---- gradproof's own formulas on one case ---- */
 
 /* The derivation checks: delta^l = dC_x/dz^l (BP1, BP2; per sample, unregularised),
