@@ -114,14 +114,16 @@ const cli_option cli_opt_epochs = {.name = "epochs",
                                    .def = "30",
                                    .help = "number of epochs"};
 
-const char *const cli_precision_names[] = {"float32", "float64", NULL};
+const char *const cli_precision_names[] = {"float32", "float64", "bfloat16", "float16",
+                                           "bf16",    "f16",     NULL};
 const cli_option cli_opt_precision = {
     .name = "precision",
     .kind = CLI_CHOICE,
     .arg = "P",
     .choices = cli_precision_names,
     .unset = "inferred per tensor",
-    .help = "float32 or float64 tolerances for every tensor"};
+    .help = "the arithmetic of every tensor: float32, float64, bfloat16 (bf16) or "
+            "float16 (f16); bfloat16 and float16 are never inferred"};
 
 gp_precision cli_precision(int i) {
     gp_precision p = GP_FLOAT64;

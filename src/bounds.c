@@ -169,6 +169,61 @@ static void sig_bound(const ctx *c, double z, double ez, double *ea, double *esp
         *esp = lip2 * ez + d * (1 + d) * (1 + g2) + g2 * spb + 4 * c->m->tiny;
 }
 
+/* tanh(z): f' = 1 - tanh^2 <= 1, largest at the smallest |z| of the interval; libm's
+ * tanh within K ulp is relative error ge. f' as 1 - a_hat^2: with e = |a_hat - t|,
+ * |a_hat^2 - t^2| <= e (2|t| + e), then the square and the difference round (u each). */
+static void tanh_bound(const ctx *c, double z, double ez, double *ea, double *esp) {
+    double lo = z - ez, hi = z + ez, t = fabs(tanh(z)), u = c->m->u;
+    double tm = lo <= 0 && hi >= 0 ? 0.0 : tanh(fmin(fabs(lo), fabs(hi)));
+    double lip = 1 - tm * tm, tb = fmin(1.0, t + lip * ez), ab = tb * (1 + c->ge);
+    *ea = lip * ez + c->ge * tb + 4 * c->m->tiny;
+    *esp =
+        *ea * (2 * t + *ea) + u * ab * ab + u * (1 + ab * ab * (1 + u)) + 4 * c->m->tiny;
+}
+
+/* Leaky ReLU (ReLU: alpha = 0): Lipschitz 1; alpha z rounds (u) and alpha is an input
+ * rounded like W (ui). f' is 1 or alpha_hat; where z_hat can lie on either side of the
+ * kink (|z| <= Ez) the derivative is a convention: the worst case allows the other
+ * side (|1 - alpha|), the probabilistic bound does not, so such an entry is
+ * "inconclusive", never "disagree" (doc/bounds.md, the kink). */
+static void leaky_bound(const ctx *c, double alpha, double z, double ez, double *ea,
+                        double *esp) {
+    int neg = z - ez <= 0, either = neg && z + ez >= 0;
+    double ua = alpha * (c->ui + c->m->u * (1 + c->ui));
+    *ea = ez + (neg ? ua * (fabs(z) + ez) : 0.0) + 2 * c->m->tiny;
+    *esp = (neg ? c->ui * alpha : 0.0) + (either && !c->prob ? fabs(1 - alpha) : 0.0);
+}
+
+/* softplus ln(1 + e^z) in the stable form max(z, 0) + log1p(e^{-|z|}) (gamma_{4K+1},
+ * as the cross-entropy's term): f' = sigma <= sigma(z + Ez); f' = sigma(z) itself is
+ * bounded by sig_bound. */
+static void softplus_bound(const ctx *c, double z, double ez, double *ea, double *esp) {
+    double hi = z + ez, g = gp_bounds_gamma(4 * c->m->libm_ulps + 1, c->m->u);
+    *ea = gp_sigmoid(hi) * ez + g * gp_softplus(hi) + 4 * c->m->tiny;
+    sig_bound(c, z, ez, esp, NULL);
+}
+
+/* a = f(z) and f'(z) of a hidden activation from the bound Ez on z (doc/bounds.md,
+ * table of activations). GSL_EUNIMPL for a kind not modelled. */
+static int hidden_bound(const ctx *c, const gp_activation *act, double z, double ez,
+                        double *ea, double *esp) {
+    const char *k = act->name;
+    if (!strcmp(k, "sigmoid"))
+        sig_bound(c, z, ez, ea, esp);
+    else if (!strcmp(k, "tanh"))
+        tanh_bound(c, z, ez, ea, esp);
+    else if (!strcmp(k, "relu") || !strcmp(k, "leaky-relu"))
+        leaky_bound(c, act->alpha, z, ez, ea, esp);
+    else if (!strcmp(k, "softplus"))
+        softplus_bound(c, z, ez, ea, esp);
+    else if (!strcmp(k, "identity")) {
+        *ea = ez;
+        *esp = 0;
+    } else
+        GSL_ERROR("bounds: hidden activation not modelled", GSL_EUNIMPL);
+    return GSL_SUCCESS;
+}
+
 /* Softmax column: a_j(z + dz) / a_j(z) = e^{dz_j} / sum_k a_k e^{dz_k} lies in
  * [e^{-2E}, e^{2E}] for |dz| <= E, so |da_j| <= a_j (e^{2E} - 1). The candidate's
  * shift z_k - max rounds with error u |z_k - max| <= u (R + 2E) (R the range), an
@@ -194,7 +249,7 @@ typedef struct {
     double lambda, l1, n;     /* regularisation, n its divisor */
     gp_backprop_workspace *w; /* z, a, delta of the batch */
     gp_gradient *g;           /* unregularised gradient */
-    gsl_matrix **sp;          /* sigma'(z^l), every layer l (output too) */
+    gsl_matrix **sp;          /* f'(z^l), every layer l (output: sigma') */
     gsl_matrix *ea0;          /* ui |X|: the inputs' rounding */
     gsl_matrix **ez, **ea;    /* the bound being computed (views of its z, a) */
     gsl_matrix **esp;         /* bound on sigma'(z^l) */
@@ -262,15 +317,18 @@ static void act_bound(const ctx *c, const state *s, size_t l) {
             gsl_vector_view ea = gsl_matrix_column(s->ea[l - 1], i);
             softmax_bound(c, &z.vector, &ez.vector, &a.vector, &ea.vector);
         }
-    } else
+    } else {
+        const gp_activation *act =
+            l < s->net->p.L ? gp_network_activation(s->net, l) : &gp_activation_sigmoid;
         for (size_t j = 0; j < EZ->size1; j++)
             for (size_t i = 0; i < s->m; i++) {
                 double ea, esp;
-                sig_bound(c, gsl_matrix_get(&Z.matrix, j, i), gsl_matrix_get(EZ, j, i),
-                          &ea, &esp);
+                hidden_bound(c, act, gsl_matrix_get(&Z.matrix, j, i),
+                             gsl_matrix_get(EZ, j, i), &ea, &esp);
                 gsl_matrix_set(s->ea[l - 1], j, i, ea);
                 gsl_matrix_set(s->esp[l - 1], j, i, esp);
             }
+    }
 }
 
 /* ---- the cost ---- */
@@ -570,10 +628,12 @@ static int state_init(state *s, const ctx *c) {
         s->esp[l] = gsl_matrix_alloc(s->net->p.sizes[l + 1], s->m);
         if (!s->sp[l] || !s->esp[l])
             return GSL_ENOMEM;
+        const gp_activation *act =
+            l + 1 < L ? gp_network_activation(s->net, l + 1) : &gp_activation_sigmoid;
         for (size_t j = 0; j < s->sp[l]->size1; j++)
             for (size_t i = 0; i < s->m; i++)
                 gsl_matrix_set(s->sp[l], j, i,
-                               gp_sigmoid_prime(gsl_matrix_get(s->w->z[l], j, i)));
+                               act->df(act, gsl_matrix_get(s->w->z[l], j, i)));
     }
     return status;
 }
@@ -601,9 +661,12 @@ int gp_bounds_compute(const gp_network *net, const gsl_matrix *X, const gsl_matr
         !(model->libm_ulps >= 0) || !(model->lambda > 0))
         GSL_ERROR("bounds: bad model (u in (0, 1/4), tiny, libm_ulps >= 0, lambda > 0)",
                   GSL_EDOM);
-    for (size_t l = 1; l < L; l++)
-        if (strcmp(gp_network_activation(net, l)->name, "sigmoid"))
-            GSL_ERROR("bounds: only sigmoid hidden layers are modelled", GSL_EUNIMPL);
+    for (size_t l = 1; l < L; l++) {
+        double ea, esp;
+        ctx probe = {model, 0, 0, 0, 0};
+        if (hidden_bound(&probe, gp_network_activation(net, l), 0, 0, &ea, &esp))
+            return GSL_EUNIMPL;
+    }
     double K = model->libm_ulps;
     ctx c = {model, 0, model->round_inputs ? model->u : 0.0,
              gp_bounds_gamma(4 * K + 2, model->u), gp_bounds_gamma(2 * K, model->u)};
@@ -699,7 +762,9 @@ int gpi_bounds_compare_tensor(const gp_bounds *bc, const gp_bounds *bo, const ch
                 gp_bounds_entry(bo, name, i, j, &ow, &op))
                 GSL_ERROR("bounds: unknown tensor or shape", GSL_EINVAL);
             double c = gsl_matrix_get(cand, i, j), o = gsl_matrix_get(oracle, i, j);
-            gp_verdict v = gp_bounds_verdict(c, o, bw, bp, ow);
+            /* agree within both probabilistic bounds, disagree beyond both worst
+             * cases: a kink the oracle's own z may straddle widens only the latter */
+            gp_verdict v = gp_bounds_verdict(c, o, bw + ow, bp + op, 0.0);
             out->n_agree += v == GP_VERDICT_AGREE;
             out->n_inconclusive += v == GP_VERDICT_INCONCLUSIVE;
             out->n_disagree += v == GP_VERDICT_DISAGREE;

@@ -588,34 +588,34 @@ static void compare_tensor(gp_fcheck_report *r, size_t t, const gsl_matrix *O,
                       gsl_matrix_get(O, k / cols, k % cols), 0.0);
 }
 
-/* The certified rule's bounds: b64 serves a float64 candidate and the oracle's own
- * error (the float64 model), b32 a float32 candidate (only if need32). Returns 1 when
- * certified, 0 when the fixed rule must decide (v->reason says why), or a negative
- * GSL status. */
-static int certify_bounds(const gp_dump_compare_opts *opts, int need32, gp_bounds **b64,
-                          gp_bounds **b32, gp_dump_verdict *v) {
-    gp_bounds_model m64, m32;
-    *b64 = *b32 = NULL;
+/* The certified rule's bounds, one per precision: b[GP_FLOAT64] serves a float64
+ * candidate and the oracle's own error (the float64 model), b[p] a candidate in
+ * precision p (only where need[p]). Returns 1 when certified, 0 when the fixed rule
+ * must decide (v->reason says why), or a negative GSL status. */
+static int certify_bounds(const gp_dump_compare_opts *opts, const size_t *need,
+                          gp_bounds **b, gp_dump_verdict *v) {
+    int st = GSL_SUCCESS;
+    for (int p = 0; p < GP_N_PRECISIONS; p++)
+        b[p] = NULL;
     if (!opts || !opts->net || !opts->X || !opts->Y) {
         snprintf(v->reason, sizeof v->reason, "no inputs: the fixed rule");
         return 0;
     }
-    gp_bounds_model_init(&m64, "float64");
-    gp_bounds_model_init(&m32, "float32");
-    *b64 = gp_bounds_alloc(opts->net, opts->X->size2);
-    *b32 = need32 ? gp_bounds_alloc(opts->net, opts->X->size2) : NULL;
-    if (!*b64 || (need32 && !*b32))
-        return -GSL_ENOMEM;
-    int st = gp_bounds_compute(opts->net, opts->X, opts->Y, opts->reg, &m64, *b64);
-    if (!st && need32)
-        st = gp_bounds_compute(opts->net, opts->X, opts->Y, opts->reg, &m32, *b32);
+    for (int p = 0; p < GP_N_PRECISIONS && !st; p++) {
+        gp_bounds_model m;
+        if (p != GP_FLOAT64 && !need[p])
+            continue;
+        gp_bounds_model_init(&m, gp_precision_name((gp_precision)p));
+        b[p] = gp_bounds_alloc(opts->net, opts->X->size2);
+        st = b[p] ? gp_bounds_compute(opts->net, opts->X, opts->Y, opts->reg, &m, b[p])
+                  : GSL_ENOMEM;
+        if (!st)
+            v->prob_fail = fmax(v->prob_fail, b[p]->prob_fail);
+    }
     if (st == GSL_EUNIMPL)
         snprintf(v->reason, sizeof v->reason,
                  "the bounds do not model this network (hidden activation): the fixed "
                  "rule");
-    v->prob_fail = st ? 0 : (*b64)->prob_fail;
-    if (!st && need32)
-        v->prob_fail = fmax(v->prob_fail, (*b32)->prob_fail);
     return st == GSL_EUNIMPL ? 0 : st ? -st : 1;
 }
 
@@ -644,11 +644,12 @@ static void certify_summary(const gp_dump_compare_opts *opts, const gp_dump *can
         }
 }
 
-/* Every compared tensor by the certified rule (b64, b32) or, without them, the fixed
- * rule of its precision p[q]. */
+/* Every compared tensor by the certified rule (b[precision], b[GP_FLOAT64] the oracle's
+ * own) or, without b, the fixed rule of its precision p[q]. */
 static int compare_all(const gp_dump *o, const gp_dump *cand, const size_t *slot,
-                       const gp_precision *p, size_t n_worst, const gp_bounds *b64,
-                       const gp_bounds *b32, gp_fcheck_report *r, gp_dump_verdict *v) {
+                       const gp_precision *p, size_t n_worst, gp_bounds *const *b,
+                       gp_fcheck_report *r, gp_dump_verdict *v) {
+    const gp_bounds *b64 = b ? b[GP_FLOAT64] : NULL;
     for (size_t q = 0; q < r->n_tensors; q++) {
         size_t i = slot[q];
         gp_fcheck_set_scale(r, q, tensor_scale(o->t[i]));
@@ -662,9 +663,8 @@ static int compare_all(const gp_dump *o, const gp_dump *cand, const size_t *slot
         gp_dump_tensor_verdict *t = &v->t[q];
         snprintf(t->name, sizeof t->name, "%s", o->name[i]);
         t->precision = p[q];
-        int st =
-            gpi_bounds_compare_tensor(p[q] == GP_FLOAT32 ? b32 : b64, b64, o->name[i],
-                                      cand->t[i], o->t[i], &t->counts, r, q, n_worst);
+        int st = gpi_bounds_compare_tensor(b[p[q]], b64, o->name[i], cand->t[i], o->t[i],
+                                           &t->counts, r, q, n_worst);
         if (st)
             return st;
     }
@@ -676,9 +676,9 @@ int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
                     gp_precision *precision) {
     gp_tensor_range t[GP_DUMP_MAX_TENSORS];
     gp_precision p[GP_DUMP_MAX_TENSORS];
-    size_t slot[GP_DUMP_MAX_TENSORS], nt = 0, total = 0, n32 = 0;
+    size_t slot[GP_DUMP_MAX_TENSORS], nt = 0, total = 0, need[GP_N_PRECISIONS] = {0};
     gp_dump_verdict mine, *v = opts && opts->verdict ? opts->verdict : &mine;
-    gp_bounds *b64, *b32;
+    gp_bounds *b[GP_N_PRECISIONS];
     *report = NULL;
     memset(t, 0, sizeof t); /* kind and layer unused: dump tensors are named */
     memset(v, 0, sizeof *v);
@@ -696,24 +696,26 @@ int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
         t[nt].cols = o->t[i]->size2 > 1 ? o->t[i]->size2 : 0;
         total += t[nt].length;
         int want = opts ? opts->precision[i] : GP_DUMP_INFER;
+        if (want != GP_DUMP_INFER && (want < 0 || want >= GP_N_PRECISIONS))
+            GSL_ERROR("compare: unknown precision", GSL_EINVAL);
         p[nt] = want == GP_DUMP_INFER ? infer_precision(cand->t[i]) : (gp_precision)want;
-        n32 += p[nt] == GP_FLOAT32;
+        need[p[nt]]++;
         if (precision != NULL)
             precision[nt] = p[nt];
         slot[nt++] = i;
     }
-    int c = certify_bounds(opts, n32 > 0, &b64, &b32, v);
+    int c = certify_bounds(opts, need, b, v);
     *report = c < 0 ? NULL : gp_fcheck_report_alloc(t, nt);
     int st = c < 0 ? -c : *report ? GSL_SUCCESS : GSL_ENOMEM;
     v->certified = c == 1;
     v->n = v->certified ? nt : 0;
     if (!st)
-        st = compare_all(o, cand, slot, p, opts ? opts->n_worst : 10, c == 1 ? b64 : NULL,
-                         b32, *report, v);
+        st = compare_all(o, cand, slot, p, opts ? opts->n_worst : 10, c == 1 ? b : NULL,
+                         *report, v);
     if (!st && v->certified)
         certify_summary(opts, cand, slot, v);
-    gp_bounds_free(b64);
-    gp_bounds_free(b32);
+    for (int q = 0; q < GP_N_PRECISIONS; q++)
+        gp_bounds_free(b[q]);
     if (st) {
         gp_fcheck_report_free(*report);
         *report = NULL;

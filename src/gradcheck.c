@@ -44,22 +44,29 @@ static void keep_worst(void *list, size_t *n, size_t cap, size_t size, size_t sc
 
 /* ---- any function f: R^n -> R ---- */
 
+static const struct {
+    const char *name, *alias;
+    double eps; /* machine epsilon = 2u */
+} precisions[GP_N_PRECISIONS] = {{"float64", "f64", DBL_EPSILON},
+                                 {"float32", "f32", FLT_EPSILON},
+                                 {"bfloat16", "bf16", 0x1p-7},
+                                 {"float16", "f16", 0x1p-10}};
+
 const char *gp_precision_name(gp_precision p) {
-    return p == GP_FLOAT32 ? "float32" : "float64";
+    return (unsigned)p < GP_N_PRECISIONS ? precisions[p].name : "float64";
 }
 
 int gp_precision_lookup(const char *name, gp_precision *p) {
-    if (name && !strcmp(name, "float64"))
-        *p = GP_FLOAT64;
-    else if (name && !strcmp(name, "float32"))
-        *p = GP_FLOAT32;
-    else
-        GSL_ERROR("precision must be float64 or float32", GSL_EINVAL);
-    return GSL_SUCCESS;
+    for (int i = 0; name && i < GP_N_PRECISIONS; i++)
+        if (!strcmp(name, precisions[i].name) || !strcmp(name, precisions[i].alias)) {
+            *p = (gp_precision)i;
+            return GSL_SUCCESS;
+        }
+    GSL_ERROR("precision must be float64, float32, bfloat16 or float16", GSL_EINVAL);
 }
 
 static double precision_eps(gp_precision p) {
-    return p == GP_FLOAT32 ? FLT_EPSILON : DBL_EPSILON;
+    return (unsigned)p < GP_N_PRECISIONS ? precisions[p].eps : DBL_EPSILON;
 }
 
 void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
@@ -75,7 +82,7 @@ void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
      * theorem bounds (doc/mathematics.md); each constant's status: proofs/README.md,
      * "Tolerances". */
     opts->stol = 64 * eps;
-    if (p == GP_FLOAT32) {
+    if (p != GP_FLOAT64) {
         opts->h = 1e-2;
         opts->atol = 8 * eps;
         opts->rtol = 4 * sqrt(eps);
@@ -542,6 +549,46 @@ done:
     gsl_vector_free(g);
     gsl_vector_free(xs);
     return status;
+}
+
+int gp_fcheck_noise(const double *fval, size_t nf, double *noise) {
+    double d[16], level[16], gamma = 1, lo = INFINITY, hi = -INFINITY;
+    int sgn[16] = {0};
+    *noise = 0;
+    if (nf < 4 || nf > 16)
+        GSL_ERROR("ECnoise needs 4 to 16 values", GSL_EINVAL);
+    for (size_t i = 0; i < nf; i++) {
+        d[i] = fval[i];
+        lo = fmin(lo, fval[i]);
+        hi = fmax(hi, fval[i]);
+    }
+    if (hi - lo > 0.1 * fmax(fabs(hi), fabs(lo)))
+        return GSL_ERANGE;
+    for (size_t k = 1; k < nf; k++) {
+        double s = 0, emin = INFINITY, emax = -INFINITY;
+        size_t zeros = 0;
+        for (size_t i = 0; i + k < nf; i++) {
+            d[i] = d[i + 1] - d[i];
+            s += d[i] * d[i];
+            zeros += d[i] == 0;
+            emin = fmin(emin, d[i]);
+            emax = fmax(emax, d[i]);
+        }
+        if (k == 1 && 2 * zeros >= nf)
+            return GSL_ETOL;
+        gamma *= 0.5 * (double)k / (2.0 * (double)k - 1); /* (k!)^2 / (2k)! */
+        level[k] = sqrt(gamma * s / (double)(nf - k));
+        sgn[k] = emin * emax < 0;
+    }
+    for (size_t k = 1; k + 2 < nf; k++) {
+        lo = fmin(level[k], fmin(level[k + 1], level[k + 2]));
+        hi = fmax(level[k], fmax(level[k + 1], level[k + 2]));
+        if (hi <= 4 * lo && sgn[k]) {
+            *noise = level[k];
+            return GSL_SUCCESS;
+        }
+    }
+    return GSL_ERANGE;
 }
 
 int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned long seed,

@@ -7,7 +7,9 @@
  * probabilistic bound is printed as GP-STAT). Teeth: the same bounds computed with
  * u/16 are exceeded (the containment is not vacuous), and planted bugs in the float32
  * implementation (missing sigma', 1/m missing, weight decay on biases, a dropped
- * sample, the forward matmuls in bfloat16, an epsilon inside the log) are "disagree". */
+ * sample, the forward matmuls in bfloat16, an epsilon inside the log; tanh' as 1 - f,
+ * relu' and softplus' as f, leaky ReLU's slope dropped) are "disagree". Every hidden
+ * activation is covered; at a ReLU kink a flipped f' is "inconclusive". */
 #include <config.h>
 
 #include <math.h>
@@ -28,12 +30,16 @@
 enum { ORD_FWD, ORD_REV, ORD_PAIR, ORD_FMA, N_ORD };
 enum {
     BUG_NONE = 0,
-    BUG_NO_SP = 1,   /* hidden delta without sigma'(z) */
-    BUG_SUM = 2,     /* dW, db summed instead of averaged */
-    BUG_DECAY_B = 4, /* weight decay applied to the biases too */
-    BUG_DROP = 8,    /* the last sample left out of dW, db */
-    BUG_BF16 = 16,   /* forward matmuls with W and a rounded to bfloat16 */
-    BUG_LOG_EPS = 32 /* cost with log(a + 1e-7) */
+    BUG_NO_SP = 1,     /* hidden delta without sigma'(z) */
+    BUG_SUM = 2,       /* dW, db summed instead of averaged */
+    BUG_DECAY_B = 4,   /* weight decay applied to the biases too */
+    BUG_DROP = 8,      /* the last sample left out of dW, db */
+    BUG_BF16 = 16,     /* forward matmuls with W and a rounded to bfloat16 */
+    BUG_LOG_EPS = 32,  /* cost with log(a + 1e-7) */
+    BUG_TANH_1MF = 64, /* tanh' as 1 - f instead of 1 - f^2 */
+    BUG_RELU_F = 128,  /* relu' as f (the value, not the step) */
+    BUG_SP_F = 256,    /* softplus' as f instead of sigma */
+    BUG_NO_SLOPE = 512 /* leaky ReLU with its slope alpha dropped (ReLU) */
 };
 
 /* The case in float32, row-major, samples as columns ([j * m + i]). */
@@ -43,6 +49,7 @@ typedef struct {
     float *z[MAXL], *a[MAXL], *sp[MAXL], *delta[MAXL], *dW[MAXL], *db[MAXL];
     float cost, lambda, l1, nreg;
     const gp_cost_type *ct;
+    const gp_activation *act[MAXL]; /* hidden layers' (borrowed from the network) */
 } f32net;
 
 static float *fcopy(const gsl_matrix *M) {
@@ -96,12 +103,42 @@ static float sigf(float z, int ord) {
     return e / (1.0f + e);
 }
 
+/* Hidden activation act in float32: a = f(z), sp = f'(z), the formulas of the
+ * peers (ord picks between two forms where there are two), with the planted bugs. */
+static void f32_act(const gp_activation *act, float z, int ord, int bugs, float *a,
+                    float *sp) {
+    const char *k = act->name;
+    if (!strcmp(k, "tanh")) {
+        *a = tanhf(z);
+        *sp = (bugs & BUG_TANH_1MF) ? 1.0f - *a
+              : ord == ORD_FMA      ? fmaf(-*a, *a, 1.0f)
+                                    : 1.0f - *a * *a;
+    } else if (!strcmp(k, "relu") || !strcmp(k, "leaky-relu")) {
+        float al = (bugs & BUG_NO_SLOPE) ? 0.0f : (float)act->alpha;
+        *a = z > 0 ? z : al * z;
+        *sp = (bugs & BUG_RELU_F) ? *a : z > 0 ? 1.0f : al;
+    } else if (!strcmp(k, "softplus")) {
+        /* PyTorch's form (linear above 20) or the stable one */
+        *a = ord == ORD_REV ? (z > 20 ? z : log1pf(expf(z)))
+                            : fmaxf(z, 0) + log1pf(expf(-fabsf(z)));
+        *sp = (bugs & BUG_SP_F) ? *a : sigf(z, ord);
+    } else if (!strcmp(k, "identity")) {
+        *a = z;
+        *sp = 1.0f;
+    } else {
+        *a = sigf(z, ord);
+        *sp = *a * (1.0f - *a);
+    }
+}
+
 static void f32_alloc(f32net *f, const gp_network *net, const gsl_matrix *X,
                       const gsl_matrix *Y, const gp_regularization *reg) {
     memset(f, 0, sizeof *f);
     f->L = net->p.L;
     f->m = X->size2;
     f->ct = net->cost;
+    for (size_t l = 1; l < f->L; l++)
+        f->act[l - 1] = gp_network_activation(net, l);
     for (size_t l = 0; l <= f->L; l++)
         f->n[l] = net->p.sizes[l];
     for (size_t l = 0; l < f->L; l++) {
@@ -160,6 +197,9 @@ static void f32_forward(f32net *f, int ord, int bugs) {
                 f->a[l][j * m + i] = out == GP_OUTPUT_SIGMOID ? sigf(z, ord) : z;
                 float a = f->a[l][j * m + i];
                 f->sp[l][j * m + i] = a * (1.0f - a);
+                if (l + 1 < f->L)
+                    f32_act(f->act[l], z, ord, bugs, &f->a[l][j * m + i],
+                            &f->sp[l][j * m + i]);
             }
         for (size_t i = 0; out == GP_OUTPUT_SOFTMAX && i < m; i++) {
             float M = -INFINITY, *a = f->a[l];
@@ -258,7 +298,8 @@ typedef struct {
  * float32 bounds BW, BP and the oracle's own float64 bound B64. */
 static void tally_tensor(tally *t, const char *name, const float *f, const gsl_matrix *O,
                          const gsl_matrix *BW, const gsl_matrix *BP,
-                         const gsl_matrix *B64, size_t rows, size_t cols) {
+                         const gsl_matrix *B64, const gsl_matrix *B64P, size_t rows,
+                         size_t cols) {
     gp_fcheck_opts old;
     gp_fcheck_opts_compare(&old, GP_FLOAT32);
     double scale = 0;
@@ -270,7 +311,7 @@ static void tally_tensor(tally *t, const char *name, const float *f, const gsl_m
             double o = gsl_matrix_get(O, j, i), v = f[j * cols + i];
             double b64 = gsl_matrix_get(B64, j, i), d = fabs(v - o);
             double bw = gsl_matrix_get(BW, j, i) + b64,
-                   bp = gsl_matrix_get(BP, j, i) + b64;
+                   bp = gsl_matrix_get(BP, j, i) + gsl_matrix_get(B64P, j, i);
             t->entries++;
             t->inside_prob += d <= bp;
             t->old_fail += !gp_fcheck_rule(&old, v, o, 0, scale, NULL);
@@ -292,50 +333,47 @@ static void tally_case(tally *t, const f32net *f, const gp_backprop_workspace *w
         size_t n = f->n[l + 1], m = f->m, k = f->n[l];
         gsl_matrix_const_view db = gsl_matrix_const_view_vector(g->b[l], n, 1);
         tally_tensor(t, "z", f->z[l], w->z[l], b32->worst[l].z, b32->prob[l].z,
-                     b64->worst[l].z, n, m);
+                     b64->worst[l].z, b64->prob[l].z, n, m);
         tally_tensor(t, "a", f->a[l], w->a[l], b32->worst[l].a, b32->prob[l].a,
-                     b64->worst[l].a, n, m);
+                     b64->worst[l].a, b64->prob[l].a, n, m);
         tally_tensor(t, "delta", f->delta[l], w->delta[l], b32->worst[l].delta,
-                     b32->prob[l].delta, b64->worst[l].delta, n, m);
+                     b32->prob[l].delta, b64->worst[l].delta, b64->prob[l].delta, n, m);
         tally_tensor(t, "dW", f->dW[l], g->w[l], b32->worst[l].dW, b32->prob[l].dW,
-                     b64->worst[l].dW, n, k);
+                     b64->worst[l].dW, b64->prob[l].dW, n, k);
         tally_tensor(t, "db", f->db[l], &db.matrix, b32->worst[l].db, b32->prob[l].db,
-                     b64->worst[l].db, n, 1);
+                     b64->worst[l].db, b64->prob[l].db, n, 1);
     }
     gsl_matrix *o = gsl_matrix_alloc(1, 1), *bw = gsl_matrix_alloc(1, 1),
-               *bp = gsl_matrix_alloc(1, 1), *bq = gsl_matrix_alloc(1, 1);
+               *bp = gsl_matrix_alloc(1, 1), *bq = gsl_matrix_alloc(1, 1),
+               *bqp = gsl_matrix_alloc(1, 1);
     gsl_matrix_set(o, 0, 0, cost);
     gsl_matrix_set(bw, 0, 0, b32->cost_worst);
     gsl_matrix_set(bp, 0, 0, b32->cost_prob);
     gsl_matrix_set(bq, 0, 0, b64->cost_worst);
-    tally_tensor(t, "cost", &f->cost, o, bw, bp, bq, 1, 1);
+    gsl_matrix_set(bqp, 0, 0, b64->cost_prob);
+    tally_tensor(t, "cost", &f->cost, o, bw, bp, bq, bqp, 1, 1);
     gsl_matrix_free(o);
     gsl_matrix_free(bw);
     gsl_matrix_free(bp);
     gsl_matrix_free(bq);
+    gsl_matrix_free(bqp);
 }
 
-/* One random case: the oracle, its bounds (float32 with u scaled by u_scale, and
- * float64), the float32 implementation in order ord with bugs, folded into t. */
-static void run_case(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *co,
-                     int want_reg, int ord, int bugs, double u_scale, tally *t) {
-    gp_network *net;
-    gsl_matrix *X, *Y;
-    ck_assert_int_eq(gp_case_random(r, cost, co, &net, &X, &Y, NULL), GSL_SUCCESS);
-    gp_regularization reg = {0, 0, 0};
-    if (want_reg) {
-        reg.lambda = tu_uniform(r, 0.1, 5);
-        reg.l1 = gsl_rng_uniform(r) < 0.5 ? tu_uniform(r, 0, 1) : 0;
-        reg.n = gsl_rng_uniform(r) < 0.5 ? tu_int(r, 1, 100) : 0;
-    }
-    size_t m = X->size2;
+/* One case: the oracle, its bounds (format fmt with u scaled by u_scale, and float64),
+ * the float32 implementation in order ord with bugs, folded into t. Returns how many
+ * hidden z^l entries of float32 lie on the other side of 0 than the oracle's. */
+static size_t eval_case(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                        const gp_regularization *rg, int ord, int bugs, const char *fmt,
+                        double u_scale, tally *t) {
+    gp_regularization reg = *rg;
+    size_t m = X->size2, flips = 0;
     gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, m);
     gp_gradient *g = gp_gradient_alloc(net);
     gp_bounds *b32 = gp_bounds_alloc(net, m), *b64 = gp_bounds_alloc(net, m);
     gp_bounds_model m32, m64;
     double c;
     ck_assert(w && g && b32 && b64);
-    ck_assert_int_eq(gp_bounds_model_init(&m32, "float32"), GSL_SUCCESS);
+    ck_assert_int_eq(gp_bounds_model_init(&m32, fmt), GSL_SUCCESS);
     ck_assert_int_eq(gp_bounds_model_init(&m64, "float64"), GSL_SUCCESS);
     m32.u *= u_scale;
     ck_assert_int_eq(gp_bounds_compute(net, X, Y, &reg, &m32, b32), GSL_SUCCESS);
@@ -348,11 +386,31 @@ static void run_case(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *c
     f.cost = f32_cost(&f, ord, bugs);
     f32_backward(&f, ord, bugs);
     tally_case(t, &f, w, g, c, b32, b64);
+    for (size_t l = 0; l + 1 < f.L; l++)
+        for (size_t q = 0; q < f.n[l + 1] * m; q++)
+            flips += (f.z[l][q] > 0) != (gsl_matrix_get(w->z[l], q / m, q % m) > 0);
     f32_free(&f);
     gp_bounds_free(b32);
     gp_bounds_free(b64);
     gp_gradient_free(g);
     gp_backprop_workspace_free(w);
+    return flips;
+}
+
+/* A random case (regularised if want_reg) through eval_case. */
+static void run_case(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *co,
+                     int want_reg, int ord, int bugs, const char *fmt, double u_scale,
+                     tally *t) {
+    gp_network *net;
+    gsl_matrix *X, *Y;
+    ck_assert_int_eq(gp_case_random(r, cost, co, &net, &X, &Y, NULL), GSL_SUCCESS);
+    gp_regularization reg = {0, 0, 0};
+    if (want_reg) {
+        reg.lambda = tu_uniform(r, 0.1, 5);
+        reg.l1 = gsl_rng_uniform(r) < 0.5 ? tu_uniform(r, 0, 1) : 0;
+        reg.n = gsl_rng_uniform(r) < 0.5 ? tu_int(r, 1, 100) : 0;
+    }
+    eval_case(net, X, Y, &reg, ord, bugs, fmt, u_scale, t);
     gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
@@ -362,32 +420,47 @@ static const gp_cost_type *cost_of(int i) {
     return gp_cost_types[i];
 }
 
-/* Property: a correct float32 implementation, in every summation order, lands inside
- * the worst-case bound on every entry of every case. */
-START_TEST(test_f32_inside_worst_bound) {
-    const gp_cost_type *cost = cost_of(_i);
+/* A hidden activation's copy for a case: leaky ReLU's alpha log-uniform in
+ * [1e-3, 0.5). */
+static void draw_activation(gsl_rng *r, const gp_activation *act, gp_activation *copy) {
+    *copy = *act;
+    if (act == &gp_activation_leaky_relu)
+        ck_assert_int_eq(
+            gp_activation_set_alpha(copy, exp(tu_uniform(r, log(1e-3), log(0.5)))),
+            GSL_SUCCESS);
+}
+
+/* The containment property on n small cases (widths <= 10), then nw wide ones (widths
+ * 100-300, where the probabilistic bound is well below the worst case), each in every
+ * summation order: cost (NULL: the costs in turn), hidden activation act (NULL:
+ * sigmoid; leaky ReLU's alpha drawn per case). Prints the GP-STAT line under label. */
+static void containment(const char *label, const gp_cost_type *cost,
+                        const gp_activation *act, unsigned seed, size_t n, size_t nw) {
+    gp_activation copy;
     gp_case_opts co;
     gp_case_opts_default(&co);
+    co.min_layers = act ? 2 : co.min_layers;
+    co.activation = act ? &copy : NULL;
     tally all = {0};
-    /* 40 small cases (widths <= 10), then 2 wide ones (widths 100-300), where the
-     * probabilistic bound is well below the worst case */
-    size_t n = tu_cases(40), nw = tu_cases(2), old_cases = 0, ncase = 0;
+    size_t old_cases = 0, ncase = 0;
     for (size_t i = 0; i < n + nw; i++)
         for (int ord = 0; ord < N_ORD && tu_case_selected(i); ord++) {
             tally t = {0};
-            gsl_rng *r = tu_rng_for_case(0xb0u + (unsigned)_i, i);
+            gsl_rng *r = tu_rng_for_case(seed, i);
+            if (act)
+                draw_activation(r, act, &copy);
             if (i == n) {
                 co.min_width = 100;
                 co.max_width = 300;
-                co.max_layers = 2;
+                co.max_layers = act ? 3 : 2;
                 co.max_batch = 8;
             }
-            run_case(r, cost, &co, (int)(i % 2), ord, BUG_NONE, 1.0, &t);
+            run_case(r, cost ? cost : cost_of((int)(i % tu_n_costs())), &co, (int)(i % 2),
+                     ord, BUG_NONE, "float32", 1.0, &t);
             gsl_rng_free(r);
             ck_assert_msg(t.outside == 0,
                           "%s order %d: %zu entries outside, first %s; " TU_RERUN_FMT,
-                          cost->name, ord, t.outside, t.where,
-                          TU_RERUN_ARGS(i, "Properties"));
+                          label, ord, t.outside, t.where, TU_RERUN_ARGS(i, "Properties"));
             all.entries += t.entries;
             all.inside_prob += t.inside_prob;
             all.worst_ratio = fmax(all.worst_ratio, t.worst_ratio);
@@ -396,8 +469,15 @@ START_TEST(test_f32_inside_worst_bound) {
         }
     printf("GP-STAT bounds/f32_inside_worst[%s]: cases=%zu entries=%zu outside=0 "
            "outside_prob=%zu max_err/bound=%.3g old_rule_false_alarms=%zu/%zu\n",
-           cost->name, ncase, all.entries, all.entries - all.inside_prob, all.worst_ratio,
+           label, ncase, all.entries, all.entries - all.inside_prob, all.worst_ratio,
            old_cases, ncase);
+}
+
+/* Property: a correct float32 implementation, in every summation order, lands inside
+ * the worst-case bound on every entry of every case (sigmoid hidden layers). */
+START_TEST(test_f32_inside_worst_bound) {
+    containment(cost_of(_i)->name, cost_of(_i), NULL, 0xb0u + (unsigned)_i, tu_cases(40),
+                tu_cases(2));
 }
 END_TEST
 
@@ -411,7 +491,7 @@ START_TEST(test_bound_for_smaller_u_is_exceeded) {
     for (size_t i = 0; i < n; i++) {
         tally t = {0};
         gsl_rng *r = tu_rng_for_case(0xb0u + (unsigned)_i, i);
-        run_case(r, cost, &co, (int)(i % 2), ORD_FWD, BUG_NONE, 1.0 / 16, &t);
+        run_case(r, cost, &co, (int)(i % 2), ORD_FWD, BUG_NONE, "float32", 1.0 / 16, &t);
         gsl_rng_free(r);
         outside += t.outside > 0;
     }
@@ -425,29 +505,45 @@ END_TEST
 static const struct {
     const char *name;
     int bug;
+    const gp_activation *act; /* hidden activation; NULL: sigmoid */
     double min_rate; /* certified detection rate asserted (measured rate in the log) */
-} bugs[] = {
-    {"missing-sigma-prime", BUG_NO_SP, 0.9}, {"sum-not-mean", BUG_SUM, 0.9},
-    {"decay-on-biases", BUG_DECAY_B, 0.9},   {"dropped-sample", BUG_DROP, 0.9},
-    {"bfloat16-matmul", BUG_BF16, 0.9},      {"epsilon-in-log", BUG_LOG_EPS, 0.02}};
+} bugs[] = {{"missing-sigma-prime", BUG_NO_SP, NULL, 0.9},
+            {"sum-not-mean", BUG_SUM, NULL, 0.9},
+            {"decay-on-biases", BUG_DECAY_B, NULL, 0.9},
+            {"dropped-sample", BUG_DROP, NULL, 0.9},
+            {"bfloat16-matmul", BUG_BF16, NULL, 0.9},
+            {"epsilon-in-log", BUG_LOG_EPS, NULL, 0.02},
+            {"tanh'-as-1-f", BUG_TANH_1MF, &gp_activation_tanh, 0.9},
+            {"relu'-as-f", BUG_RELU_F, &gp_activation_relu, 0.9},
+            {"softplus'-as-f", BUG_SP_F, &gp_activation_softplus, 0.9},
+            {"leaky-slope-dropped", BUG_NO_SLOPE, &gp_activation_leaky_relu, 0.9}};
+
+/* Cases for planted bugs: 2-4 layers, m >= 2, weight scales in [0.1, 3). */
+static void planted_opts(gp_case_opts *co) {
+    gp_case_opts_default(co);
+    co->min_layers = 2;
+    co->min_batch = 2;
+    co->scale_min = 0.1;
+    co->scale_max = 3;
+}
 
 /* Planted bugs are "disagree" (some entry beyond the worst-case bound) at the rate
  * printed; the old fixed rule's rate on the same cases is printed beside it. */
 START_TEST(test_planted_bug_disagrees) {
     gp_case_opts co;
-    gp_case_opts_default(&co);
-    co.min_layers = 2;
-    co.min_batch = 2;
-    co.scale_min = 0.1;
-    co.scale_max = 3;
+    planted_opts(&co);
+    gp_activation copy;
+    co.activation = bugs[_i].act ? &copy : NULL;
     size_t n = tu_cases(40), cert = 0, old = 0;
     for (size_t i = 0; i < n; i++) {
         /* epsilon-in-log only changes the cross-entropy and log-likelihood costs */
         int ci = bugs[_i].bug == BUG_LOG_EPS ? 2 + (int)(i % 2) : (int)(i % 4);
         tally t = {0};
         gsl_rng *r = tu_rng_for_case(0xbb0u + (unsigned)_i, i);
+        if (bugs[_i].act)
+            draw_activation(r, bugs[_i].act, &copy);
         run_case(r, cost_of(ci), &co, bugs[_i].bug == BUG_DECAY_B || i % 2, ORD_FWD,
-                 bugs[_i].bug, 1.0, &t);
+                 bugs[_i].bug, "float32", 1.0, &t);
         gsl_rng_free(r);
         cert += t.outside > 0;
         old += t.old_fail > 0;
@@ -456,6 +552,90 @@ START_TEST(test_planted_bug_disagrees) {
            bugs[_i].name, cert, n, old, n);
     ck_assert_msg(cert >= bugs[_i].min_rate * n, "%s: only %zu/%zu cases disagree",
                   bugs[_i].name, cert, n);
+}
+END_TEST
+
+/* Property: every other hidden activation (tanh, ReLU, leaky ReLU, softplus, identity)
+ * with every cost, in every summation order, lands inside the worst-case bound. */
+START_TEST(test_f32_activation_inside_worst_bound) {
+    containment(gp_activations[_i + 1]->name, NULL, gp_activations[_i + 1],
+                0xac0u + (unsigned)_i, tu_cases(24), tu_cases(1));
+}
+END_TEST
+
+/* The kink: hidden ReLU units placed exactly at z = 0 in the oracle, where float32's
+ * z_hat falls on either side and f' is 0 or 1 by convention. No entry disagrees; the
+ * flipped ones are inconclusive (outside the probabilistic bound, which leaves the
+ * flip out) and counted. */
+START_TEST(test_relu_kink_inconclusive) {
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    co.min_layers = co.max_layers = 3;
+    co.min_width = 3;
+    co.min_batch = 2;
+    co.activation = &gp_activation_relu;
+    size_t n = tu_cases(30), flips = 0, inconclusive = 0;
+    for (size_t i = 0; i < n; i++) {
+        gsl_rng *r = tu_rng_for_case(0xcc0u, i);
+        gp_network *net;
+        gsl_matrix *X, *Y;
+        ck_assert_int_eq(
+            gp_case_random(r, gp_cost_types[i % tu_n_costs()], &co, &net, &X, &Y, NULL),
+            GSL_SUCCESS);
+        int exact = 0;
+        for (size_t j = 0; j < net->p.sizes[1]; j++)
+            ck_assert_int_eq(gp_case_place_kink(net, X, 1, j, j % X->size2, 0.0, &exact),
+                             GSL_SUCCESS);
+        tally t = {0};
+        gp_regularization reg = {0, 0, 0};
+        flips +=
+            eval_case(net, X, Y, &reg, (int)(i % N_ORD), BUG_NONE, "float32", 1.0, &t);
+        ck_assert_msg(t.outside == 0,
+                      "kink case: %zu entries outside, first %s; " TU_RERUN_FMT,
+                      t.outside, t.where, TU_RERUN_ARGS(i, "Properties"));
+        inconclusive += t.entries - t.inside_prob;
+        gsl_rng_free(r);
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+    }
+    printf(
+        "GP-STAT bounds/relu_kink: cases=%zu float32_flips=%zu inconclusive_entries=%zu "
+        "disagree=0\n",
+        n, flips, inconclusive);
+    ck_assert_msg(flips > 0, "no float32 z_hat left the kink in %zu cases", n);
+    ck_assert_msg(inconclusive > 0, "%zu flips at the kink, none inconclusive", flips);
+}
+END_TEST
+
+/* The planted "matmul in bfloat16" (W and a rounded to bfloat16 before each forward
+ * product, float32 otherwise) is what a bfloat16 candidate may do: inside the bfloat16
+ * worst-case bound on every entry, beyond float32's (test_planted_bug_disagrees). */
+START_TEST(test_bf16_matmul_inside_bf16_bound) {
+    gp_case_opts co;
+    planted_opts(&co);
+    size_t n = tu_cases(40), inside_prob = 0, entries = 0, cert32 = 0;
+    for (size_t i = 0; i < n; i++) {
+        tally t = {0}, t32 = {0};
+        gsl_rng *r = tu_rng_for_case(0xbf0u, i), *r2 = tu_rng_for_case(0xbf0u, i);
+        run_case(r, cost_of((int)(i % 4)), &co, (int)(i % 2), (int)(i % N_ORD), BUG_BF16,
+                 "bfloat16", 1.0, &t);
+        run_case(r2, cost_of((int)(i % 4)), &co, (int)(i % 2), (int)(i % N_ORD), BUG_BF16,
+                 "float32", 1.0, &t32);
+        gsl_rng_free(r);
+        gsl_rng_free(r2);
+        ck_assert_msg(t.outside == 0,
+                      "bfloat16 matmul outside bfloat16's bound: %s; " TU_RERUN_FMT,
+                      t.where, TU_RERUN_ARGS(i, "Properties"));
+        inside_prob += t.inside_prob;
+        entries += t.entries;
+        cert32 += t32.outside > 0;
+    }
+    printf("GP-STAT bounds/bf16_matmul: bfloat16 bound: cases=%zu entries=%zu outside=0 "
+           "outside_prob=%zu; float32 bound: disagree %zu/%zu\n",
+           n, entries, entries - inside_prob, cert32, n);
+    ck_assert_msg(cert32 >= 0.9 * n, "bfloat16 matmul disagrees with float32 in %zu/%zu",
+                  cert32, n);
 }
 END_TEST
 
@@ -631,6 +811,9 @@ static Suite *make_bounds_suite(void) {
                         (int)tu_n_costs());
     tcase_add_loop_test(props, test_planted_bug_disagrees, 0,
                         (int)(sizeof bugs / sizeof bugs[0]));
+    tcase_add_loop_test(props, test_f32_activation_inside_worst_bound, 0, 5);
+    tcase_add_test(props, test_relu_kink_inconclusive);
+    tcase_add_test(props, test_bf16_matmul_inside_bf16_bound);
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_bounds_reject_bad_input);
     suite_add_tcase(s, core);

@@ -698,7 +698,11 @@ START_TEST(test_fcheck_rejects_range_outside_x) {
     gp_fcheck_opts_default(&o, GP_FLOAT64);
     ck_assert_int_eq(gp_fcheck_full(&F, x, &o, r), GSL_EBADLEN);
     gp_precision p;
-    ck_assert_int_eq(gp_precision_lookup("float16", &p), GSL_EINVAL);
+    ck_assert_int_eq(gp_precision_lookup("float8", &p), GSL_EINVAL);
+    ck_assert_int_eq(gp_precision_lookup("f16", &p), 0);
+    ck_assert_int_eq(p, GP_FLOAT16);
+    ck_assert_int_eq(gp_precision_lookup("bfloat16", &p), 0);
+    ck_assert_int_eq(p, GP_BFLOAT16);
     ck_assert_int_eq(gp_precision_lookup("float32", &p), 0);
     ck_assert_int_eq(p, GP_FLOAT32);
     gp_fcheck_report_free(r);

@@ -178,6 +178,6 @@ json.dump((x / 255.0).tolist(), open(sys.argv[2], "w"))' "$T/x8.npy" "$T/x8.json
 
 # Usage errors: exit 1.
 "$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" 2>/dev/null; [ $? -eq 1 ] && ok "no --out: exit 1" || bad "no --out"
-"$GP" compare --precision float16 a b 2>&1 | grep -q "invalid --precision 'float16'" && ok "bad --precision" || bad "bad --precision"
+"$GP" compare --precision float8 a b 2>&1 | grep -q "invalid --precision 'float8'" && ok "bad --precision" || bad "bad --precision"
 "$GP" oracle --range 5:2 2>&1 | grep -q "invalid --range '5:2'" && ok "bad --range" || bad "bad --range"
 exit $fail

@@ -8,8 +8,10 @@
  * exp/log/log1p within libm_ulps ulp, no overflow. Two bounds per entry:
  *  - worst case: every inner product of length n contributes gamma_n = n u / (1 - n u)
  *    (Higham, "Accuracy and Stability of Numerical Algorithms", 2nd ed., Lemma 3.1 and
- *    eq. (3.5)), carried through sigmoid, softmax and the costs by their Lipschitz
- *    factors over the interval of possible arguments;
+ *    eq. (3.5)), carried through the activations (sigmoid, tanh, ReLU, leaky ReLU,
+ *    softplus, identity; softmax) and the costs by their Lipschitz factors over the
+ *    interval of possible arguments; at a ReLU kink that z_hat may straddle
+ *    (|z| <= Ez) f' is a convention and the worst case allows either side;
  *  - probabilistic: gamma_n replaced by min(gamma_n, gamma~_n(lambda)),
  *    gamma~_n = exp(lambda sqrt(n) u + n u^2 / (1 - u)) - 1 (Higham and Mary, "A new
  *    approach to probabilistic rounding error analysis", SISC 2019, Theorem 2.4), valid
@@ -73,7 +75,7 @@ void gp_bounds_free(gp_bounds *b);
  * tensors of the oracle's dump (total cost C with regularisation, its gradient dW, db;
  * z, a, delta of the batch). b must come from gp_bounds_alloc(net, m). Returns a GSL
  * status: GSL_EBADLEN for shapes, GSL_EDOM for a bad model (u not in (0, 1/4)),
- * GSL_EUNIMPL for a hidden activation other than sigmoid (not modelled yet). */
+ * GSL_EUNIMPL for a hidden activation none of the six kinds above. */
 int gp_bounds_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                       const gp_regularization *reg, const gp_bounds_model *model,
                       gp_bounds *b);
@@ -110,8 +112,10 @@ typedef struct {
 
 /* Verdicts of every entry of tensor `name`: candidate cand against oracle values
  * oracle (same shape), with the candidate's bounds bc and the oracle's own bounds bo
- * (gp_bounds_compute with the float64 model). GSL_EBADLEN for shapes, GSL_EINVAL for
- * an unknown name. */
+ * (gp_bounds_compute with the float64 model): an entry disagrees beyond both worst-case
+ * bounds, agrees within both probabilistic ones (gp_bounds_verdict(c, o, bw + bow,
+ * bp + bop, 0)), so a kink flip is inconclusive. GSL_EBADLEN for shapes, GSL_EINVAL
+ * for an unknown name. */
 int gp_bounds_compare_tensor(const gp_bounds *bc, const gp_bounds *bo, const char *name,
                              const gsl_matrix *cand, const gsl_matrix *oracle,
                              gp_verdict_counts *out);

@@ -114,8 +114,9 @@ typedef struct {
 
 #define GP_DUMP_INFER (-1)
 typedef struct {
-    /* Per oracle slot: GP_FLOAT64, GP_FLOAT32 or GP_DUMP_INFER: float32 when every
-     * candidate value of that tensor is a float32 value (as from a float32 array). */
+    /* Per oracle slot: a gp_precision (bfloat16 and float16 only this way) or
+     * GP_DUMP_INFER: float32 when every candidate value of that tensor is a float32
+     * value (as from a float32 array), else float64. */
     int precision[GP_DUMP_MAX_TENSORS];
     size_t n_worst; /* worst offenders kept, <= GP_GRADCHECK_MAX_WORST */
     /* The inputs the oracle dump was computed from (gp_dump_read_inputs): with net, X

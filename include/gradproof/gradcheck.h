@@ -26,10 +26,14 @@ extern "C" {
  * absolute error (~1e-10). */
 #define GP_GRADCHECK_REL_FLOOR 1e-5
 
-/* Arithmetic of a candidate: float32 candidates get float32-aware bounds. */
-typedef enum { GP_FLOAT64, GP_FLOAT32 } gp_precision;
+/* Arithmetic of a candidate: each gets the bounds of its unit roundoff u (2^-53,
+ * 2^-24, 2^-8, 2^-11). bfloat16 and float16 are never inferred, only asked for. */
+typedef enum { GP_FLOAT64, GP_FLOAT32, GP_BFLOAT16, GP_FLOAT16 } gp_precision;
+#define GP_N_PRECISIONS 4
 
-/* "float64" / "float32"; gp_precision_lookup returns 0 and sets *p, or GSL_EINVAL. */
+/* "float64", "float32", "bfloat16", "float16" (the names of gp_bounds_model_init);
+ * gp_precision_lookup also reads "bf16" and "f16", returns 0 and sets *p, or
+ * GSL_EINVAL. */
 const char *gp_precision_name(gp_precision p);
 int gp_precision_lookup(const char *name, gp_precision *p);
 
@@ -197,6 +201,16 @@ typedef struct {
 } gp_taylor_result;
 int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned long seed,
                      const gp_fcheck_opts *opts, gp_taylor_result *res);
+
+/* ECnoise (More and Wild, "Estimating computational noise", SIAM J. Sci. Comput. 33(3),
+ * 2011): the noise level eps_f (standard deviation) of f from nf values
+ * fval[i] = f(x + (i - (nf-1)/2) h p), i = 0 .. nf-1 (4 <= nf <= 16, equally spaced):
+ * the k-th differences give sigma_k = sqrt(gamma_k mean(Delta^k f^2)), gamma_k =
+ * (k!)^2/(2k)!; the first k whose sigma_k .. sigma_{k+2} agree within a factor 4 and
+ * whose differences change sign gives *noise. GSL_ETOL: h too small (half the first
+ * differences are 0; *noise = 0), GSL_ERANGE: h too large (no level found, or f varies
+ * by more than 10 %), GSL_EINVAL for nf out of range. */
+int gp_fcheck_noise(const double *fval, size_t nf, double *noise);
 
 /* ---- gradproof's own formulas on one case ---- */
 
