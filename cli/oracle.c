@@ -60,7 +60,8 @@ static const cli_option opt_out_dir =
 static const cli_option opt_self_check =
     OPT("self-check", CLI_FLAG, NULL,
         "also check the dump's gradient against gsl_deriv_central (every parameter; "
-        "exit status 1 if it fails)",
+        "at a ReLU or leaky-ReLU kink against the one-sided derivative, counted 'at a "
+        "kink'; exit status 1 if it fails)",
         NULL);
 
 #define input_error(msg) cli_input_error(NULL, "%s", (msg))
