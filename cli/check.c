@@ -151,43 +151,27 @@ static void on_failure(check_run *c, int k, const gp_network *net, const gsl_mat
     c->record = NULL; /* one record: the first failure found */
 }
 
-/* Kinks on purpose (ReLU, leaky ReLU): in case i = 1 mod 4 one unit of one sample in a
- * random hidden layer sits exactly on its kink, in case i = 3 mod 4 within 1e-9..1e-5
- * of it (gp_case_place_kink); the checker then takes one-sided derivatives (exact) or
- * shrinks its step (near). Case 0 mod 2: as drawn. */
-static int place_kink(gsl_rng *rng, gp_network *net, const gsl_matrix *X, size_t i) {
-    if (i % 2 == 0 || net->p.L < 2 ||
-        !gp_activation_kink(gp_network_activation(net, 1), NULL))
-        return GSL_SUCCESS;
-    size_t l = 1 + gsl_rng_uniform_int(rng, net->p.L - 1);
-    size_t j = gsl_rng_uniform_int(rng, net->p.sizes[l]);
-    size_t s = gsl_rng_uniform_int(rng, X->size2);
-    double off = 0;
-    if (i % 4 == 3)
-        off = (gsl_rng_uniform(rng) < 0.5 ? -1 : 1) * 1e-9 *
-              pow(1e4, gsl_rng_uniform(rng)); /* log-uniform in [1e-9, 1e-5) */
-    int exact;
-    return gp_case_place_kink(net, X, l, j, s, off, &exact);
-}
-
 /* Case i of row k (gp_case_random with the row's cost and hidden activation, seeded
- * with seed * 1000003 + i, so the shapes and weights depend on i alone; kinks placed
- * by place_kink): each formula checked by gp_check_formula, the L2/L1 strengths drawn
- * after the case, the reports added to the tallies. Returns a GSL status (GSL_FAILURE
- * is a failed formula, not an error). */
+ * with seed * 1000003 + i, so the shapes and weights depend on i alone; with ReLU or
+ * leaky ReLU, in case i = 1 mod 4 one unit of one sample sits exactly on its kink, in
+ * case i = 3 mod 4 near it (gp_case_kink), so the checker takes one-sided derivatives
+ * or shrinks its step): each formula checked by gp_check_formula, the L2/L1 strengths
+ * drawn after the case, the reports added to the tallies. Returns a GSL status
+ * (GSL_FAILURE is a failed formula, not an error). */
 static int run_case(check_run *c, gsl_rng *rng, int k, size_t i,
                     const gp_fcheck_opts *go) {
     gp_case_opts co;
     gp_case_opts_default(&co);
     co.activation = c->act[k];
+    co.kink = i % 2 == 0   ? GP_CASE_KINK_NONE
+              : i % 4 == 1 ? GP_CASE_KINK_ON
+                           : GP_CASE_KINK_NEAR;
     gp_network *net = NULL;
     gsl_matrix *X = NULL, *Y = NULL;
     gp_regularization reg = {0, 0, 0};
     gp_fcheck_report *rep[GP_N_FORMULAS] = {NULL};
     gsl_rng_set(rng, c->seed * 1000003UL + i);
     int status = gp_case_random(rng, c->cost[k], &co, &net, &X, &Y, NULL);
-    if (!status)
-        status = place_kink(rng, net, X, i);
     for (int f = 0; f < GP_N_FORMULAS && !status; f++) {
         if (f == GP_FORMULA_REG) {
             reg.lambda = gsl_rng_uniform(rng) * 5;

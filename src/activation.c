@@ -185,6 +185,26 @@ const char *gp_output_name(gp_output out) {
 
 /* ---- hidden activations as objects ---- */
 
+#if defined(GPI_HAVE_TANH_SIMD) || defined(GPI_HAVE_SOFTPLUS_SIMD)
+/* An AVX2 kernel of 4 values (a and fp for z) over n values: whole blocks in place, the
+ * tail through zero-padded copies; fp == NULL is served by a scratch block. */
+typedef void kernel4(const double *z, double *a, double *fp);
+
+static void each4(kernel4 *k4, const double *z, double *a, double *fp, size_t n) {
+    double zt[4] = {0, 0, 0, 0}, at[4], ft[4];
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        k4(z + i, a + i, fp ? fp + i : ft);
+    if (i < n) {
+        memcpy(zt, z + i, (n - i) * sizeof *zt);
+        k4(zt, at, ft);
+        memcpy(a + i, at, (n - i) * sizeof *at);
+        if (fp)
+            memcpy(fp + i, ft, (n - i) * sizeof *ft);
+    }
+}
+#endif
+
 static double sigmoid_f(const gp_activation *act, double z) {
     (void)act;
     return gp_sigmoid(z);
@@ -218,15 +238,55 @@ static double tanh_df(const gp_activation *act, double z) {
     return 1.0 - t * t;
 }
 
-static void tanh_f_n(const gp_activation *act, const double *z, double *a, double *fp,
-                     size_t n) {
-    (void)act;
+static void tanh_n_scalar(const double *z, double *a, double *fp, size_t n) {
     for (size_t i = 0; i < n; i++) {
         double t = tanh(z[i]);
         a[i] = t;
         if (fp)
             fp[i] = 1.0 - t * t;
     }
+}
+
+#if defined(GPI_HAVE_TANH_SIMD)
+/* The same formulas with libmvec's tanh, 8 (AVX-512) or 4 (AVX2) at a time: within 8
+ * ulp of libm's tanh (tested), so 1 - t^2 within 20 eps of the scalar f' (absolute:
+ * |t1^2 - t2^2| <= |t1 - t2| 2|t| with |t| <= 1). */
+__attribute__((target("avx512f,avx512dq"))) static void
+tanh_n_avx512(const double *z, double *a, double *fp, size_t n) {
+    const __m512d one = _mm512_set1_pd(1.0);
+    for (size_t i = 0; i < n; i += 8) {
+        __mmask8 k = n - i >= 8 ? 0xff : (__mmask8)((1u << (n - i)) - 1);
+        __m512d t = _ZGVeN8v_tanh(_mm512_maskz_loadu_pd(k, z + i));
+        if (fp) /* before a: a may alias z */
+            _mm512_mask_storeu_pd(fp + i, k, _mm512_sub_pd(one, _mm512_mul_pd(t, t)));
+        _mm512_mask_storeu_pd(a + i, k, t);
+    }
+}
+
+__attribute__((target("avx2"))) static void tanh4(const double *z, double *a,
+                                                  double *fp) {
+    __m256d t = _ZGVdN4v_tanh(_mm256_loadu_pd(z));
+    _mm256_storeu_pd(fp, _mm256_sub_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(t, t)));
+    _mm256_storeu_pd(a, t);
+}
+#endif
+
+static void tanh_f_n(const gp_activation *act, const double *z, double *a, double *fp,
+                     size_t n) {
+    (void)act;
+#if defined(GPI_HAVE_TANH_SIMD)
+    switch (gpi_simd_level()) {
+    case GPI_SIMD_AVX512:
+        tanh_n_avx512(z, a, fp, n);
+        return;
+    case GPI_SIMD_AVX2:
+        each4(tanh4, z, a, fp, n);
+        return;
+    default:
+        break;
+    }
+#endif
+    tanh_n_scalar(z, a, fp, n);
 }
 
 const gp_activation gp_activation_tanh = {"tanh", tanh_f, tanh_df, tanh_f_n, 0.0};
@@ -265,15 +325,66 @@ static double softplus_f(const gp_activation *act, double z) {
     return gp_softplus(z);
 }
 
-static void softplus_f_n(const gp_activation *act, const double *z, double *a, double *fp,
-                         size_t n) {
-    (void)act;
+/* With e = e^{-|z|}: softplus(z) = max(z, 0) + log1p(e) (gp_softplus's form) and
+ * f' = sigma(z) = (z >= 0 ? 1 : e) / (1 + e) (gp_sigmoid's two forms). */
+static void softplus_n_scalar(const double *z, double *a, double *fp, size_t n) {
     for (size_t i = 0; i < n; i++) {
         double e = exp(-fabs(z[i])), d = 1.0 + e, zi = z[i];
         a[i] = (zi > 0 ? zi : 0.0) + log1p(e);
         if (fp)
-            fp[i] = (zi >= 0 ? 1.0 : e) / d; /* sigma(z), gp_sigmoid's two forms */
+            fp[i] = (zi >= 0 ? 1.0 : e) / d;
     }
+}
+
+#if defined(GPI_HAVE_SOFTPLUS_SIMD)
+/* The same formulas with libmvec's exp and log1p, 8 or 4 at a time (-|z| by setting the
+ * sign bit); only e and log1p(e) differ from the scalar form, by a few ulp each (log1p(e)
+ * <= ln 2 is added to max(z, 0) >= 0, so f is within a few ulp; tested). */
+__attribute__((target("avx512f,avx512dq"))) static void
+softplus_n_avx512(const double *z, double *a, double *fp, size_t n) {
+    const __m512d one = _mm512_set1_pd(1.0), zero = _mm512_setzero_pd();
+    for (size_t i = 0; i < n; i += 8) {
+        __mmask8 k = n - i >= 8 ? 0xff : (__mmask8)((1u << (n - i)) - 1);
+        __m512d zv = _mm512_maskz_loadu_pd(k, z + i);
+        __m512d e = _ZGVeN8v_exp(_mm512_or_pd(zv, _mm512_set1_pd(-0.0)));
+        __m512d d = _mm512_add_pd(one, e);
+        __mmask8 nonneg = _mm512_cmp_pd_mask(zv, zero, _CMP_GE_OQ);
+        if (fp) /* before a: a may alias z */
+            _mm512_mask_storeu_pd(fp + i, k,
+                                  _mm512_div_pd(_mm512_mask_blend_pd(nonneg, e, one), d));
+        _mm512_mask_storeu_pd(a + i, k,
+                              _mm512_add_pd(_mm512_max_pd(zv, zero), _ZGVeN8v_log1p(e)));
+    }
+}
+
+__attribute__((target("avx2"))) static void softplus4(const double *z, double *a,
+                                                      double *fp) {
+    const __m256d one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
+    __m256d zv = _mm256_loadu_pd(z);
+    __m256d e = _ZGVdN4v_exp(_mm256_or_pd(zv, _mm256_set1_pd(-0.0)));
+    __m256d nonneg = _mm256_cmp_pd(zv, zero, _CMP_GE_OQ);
+    _mm256_storeu_pd(
+        fp, _mm256_div_pd(_mm256_blendv_pd(e, one, nonneg), _mm256_add_pd(one, e)));
+    _mm256_storeu_pd(a, _mm256_add_pd(_mm256_max_pd(zv, zero), _ZGVdN4v_log1p(e)));
+}
+#endif
+
+static void softplus_f_n(const gp_activation *act, const double *z, double *a, double *fp,
+                         size_t n) {
+    (void)act;
+#if defined(GPI_HAVE_SOFTPLUS_SIMD)
+    switch (gpi_simd_level()) {
+    case GPI_SIMD_AVX512:
+        softplus_n_avx512(z, a, fp, n);
+        return;
+    case GPI_SIMD_AVX2:
+        each4(softplus4, z, a, fp, n);
+        return;
+    default:
+        break;
+    }
+#endif
+    softplus_n_scalar(z, a, fp, n);
 }
 
 const gp_activation gp_activation_softplus = {"softplus", softplus_f, sigmoid_f,

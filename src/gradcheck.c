@@ -733,18 +733,24 @@ double gpi_l1_step(double h, double w, int is_w, const gp_regularization *reg) {
  * +-1e-17 differently. */
 #define KINK_ZTOL 1e-12
 
-/* Which side of its kink every kinked hidden unit lies on (z > kink: 1), for columns
- * [0, m) of the n x tda row-major z of layer l, folded into an FNV-1a hash. */
-static uint64_t kink_sides(uint64_t h, const gp_network *net, size_t l, const double *z,
-                           size_t n, size_t m, size_t tda, size_t stride) {
+/* Which side of its kink every kinked hidden unit lies on, for columns [0, m) of the
+ * n x tda row-major z of layer l, folded into two FNV-1a hashes: h[0] with the
+ * tolerance (z > kink + KINK_ZTOL: 1), the side the convention reads; h[1] exact
+ * (z > kink), which also sees a unit on its kink that the stencil moves by less than
+ * KINK_ZTOL (its z barely depends on the coordinate, yet the cost bends there). */
+#define KINK_SIDES_INIT                                                                  \
+    { 0xcbf29ce484222325ULL, 0xcbf29ce484222325ULL }
+static void kink_sides(uint64_t h[2], const gp_network *net, size_t l, const double *z,
+                       size_t n, size_t m, size_t tda, size_t stride) {
     double at;
     if (l >= net->p.L || !gp_activation_kink(gp_network_activation(net, l), &at))
-        return h;
+        return;
     for (size_t j = 0; j < n; j++)
-        for (size_t i = 0; i < m; i++)
-            h = (h ^ (uint64_t)(z[(j * tda + i) * stride] > at + KINK_ZTOL)) *
-                0x100000001b3ULL;
-    return h;
+        for (size_t i = 0; i < m; i++) {
+            double zji = z[(j * tda + i) * stride];
+            h[0] = (h[0] ^ (uint64_t)(zji > at + KINK_ZTOL)) * 0x100000001b3ULL;
+            h[1] = (h[1] ^ (uint64_t)(zji > at)) * 0x100000001b3ULL;
+        }
 }
 
 static int network_has_kink(const gp_network *net) {
@@ -754,10 +760,16 @@ static int network_has_kink(const gp_network *net) {
     return 0;
 }
 
-/* F at t, and the kink sides it left in *sides (F's evaluation updates it). */
+/* F at t, and the kink sides it left in sides[0] (F's evaluation updates both). */
 static uint64_t sides_at(const gsl_function *F, const uint64_t *sides, double t) {
     GSL_FN_EVAL(F, t);
-    return *sides;
+    return sides[0];
+}
+
+/* F at t leaves both hashes of x's sides s0 (kink_sides) unchanged. */
+static int same_sides(const gsl_function *F, const uint64_t *sides, double t,
+                      const uint64_t *s0) {
+    return sides_at(F, sides, t) == s0[0] && sides[1] == s0[1];
 }
 
 /* One-sided derivative of F at x towards dir = +1 or -1, with the step shrunk until the
@@ -786,9 +798,9 @@ static void one_sided(const gsl_function *F, const uint64_t *sides, double x, do
 static int kink_deriv(const gsl_function *F, const uint64_t *sides, double x,
                       const gp_fcheck_opts *opts, double *result, double *abserr) {
     gp_fcheck_opts o = *opts;
-    uint64_t s0 = sides_at(F, sides, x);
+    uint64_t s0 = sides_at(F, sides, x), x0[2] = {s0, sides[1]};
     for (; o.h >= KINK_HMIN; o.h /= 4)
-        if (sides_at(F, sides, x - o.h) == s0 && sides_at(F, sides, x + o.h) == s0) {
+        if (same_sides(F, sides, x - o.h, x0) && same_sides(F, sides, x + o.h, x0)) {
             gpi_deriv(F, x, &o, result, abserr);
             return 0;
         }
@@ -818,8 +830,8 @@ typedef struct {
     gp_backprop_workspace *w;
     size_t i;
     int status;
-    int kinks;      /* the network has kinked activations */
-    uint64_t sides; /* their sides at the last evaluation */
+    int kinks;         /* the network has kinked activations */
+    uint64_t sides[2]; /* their sides at the last evaluation (kink_sides) */
     size_t n_at_kink;
 } param_fn;
 
@@ -831,12 +843,12 @@ static double eval_param(double t, void *vp) {
     if (status && !p->status)
         p->status = status;
     *slot = saved;
-    p->sides = 0xcbf29ce484222325ULL;
+    uint64_t h[2] = KINK_SIDES_INIT;
     for (size_t l = 1; p->kinks && l < p->net->p.L; l++) {
         const gsl_matrix *z = p->w->z[l - 1];
-        p->sides =
-            kink_sides(p->sides, p->net, l, z->data, z->size1, p->X->size2, z->tda, 1);
+        kink_sides(h, p->net, l, z->data, z->size1, p->X->size2, z->tda, 1);
     }
+    memcpy(p->sides, h, sizeof h);
     return c;
 }
 
@@ -852,7 +864,7 @@ static int param_deriv(void *ctx, size_t i, const gp_fcheck_opts *opts, double *
     gsl_function F = {eval_param, p};
     p->i = i;
     if (p->kinks)
-        p->n_at_kink += (size_t)kink_deriv(&F, &p->sides, x, &local, result, abserr);
+        p->n_at_kink += (size_t)kink_deriv(&F, p->sides, x, &local, result, abserr);
     else
         gpi_deriv(&F, x, &local, result, abserr);
     return p->status;
@@ -867,8 +879,8 @@ int gp_gradcheck_params(const gp_network *net, const gsl_matrix *X, const gsl_ma
         GSL_ERROR("report does not match the network", GSL_EBADLEN);
     if (X->size2 == 0)
         GSL_ERROR("no samples", GSL_EBADLEN);
-    param_fn p = {gp_network_clone(net), X, Y, reg, NULL, 0, GSL_SUCCESS,
-                  network_has_kink(net), 0, 0};
+    param_fn p = {gp_network_clone(net), X,      Y, reg, NULL, 0, GSL_SUCCESS,
+                  network_has_kink(net), {0, 0}, 0};
     if (p.net)
         p.w = gp_backprop_workspace_alloc(net, X->size2);
     if (!p.net || !p.w) {
@@ -894,7 +906,7 @@ typedef struct {
     const gsl_vector *y;
     gsl_vector *zl; /* the perturbed z^l */
     size_t j;
-    uint64_t sides; /* kinked units' sides at the last evaluation */
+    uint64_t sides[2]; /* kinked units' sides at the last evaluation (kink_sides) */
 } z_fn;
 
 static double forward_from(const gp_network *net, size_t l, const gsl_vector *zl,
@@ -917,11 +929,12 @@ static double eval_z(double t, void *vp) {
     double saved = gsl_vector_get(p->zl, p->j);
     gsl_vector_set(p->zl, p->j, t);
     double c = forward_from(p->net, p->l, p->zl, p->z, p->a, p->y);
-    p->sides = 0xcbf29ce484222325ULL; /* the perturbed z^l's sides too */
+    uint64_t h[2] = KINK_SIDES_INIT; /* the perturbed z^l's sides too */
     for (size_t k = p->l; k < p->net->p.L; k++) {
         const gsl_vector *zk = k == p->l ? p->zl : p->z[k - 1];
-        p->sides = kink_sides(p->sides, p->net, k, zk->data, zk->size, 1, 1, zk->stride);
+        kink_sides(h, p->net, k, zk->data, zk->size, 1, 1, zk->stride);
     }
+    memcpy(p->sides, h, sizeof h);
     gsl_vector_set(p->zl, p->j, saved);
     return c;
 }
@@ -985,7 +998,7 @@ static int delta_deriv(void *ctx, size_t coord, const gp_fcheck_opts *opts,
     d->p.j = j;
     gsl_function F = {eval_z, &d->p};
     if (d->kinks)
-        d->n_at_kink += (size_t)kink_deriv(&F, &d->p.sides, gsl_vector_get(d->p.zl, j),
+        d->n_at_kink += (size_t)kink_deriv(&F, d->p.sides, gsl_vector_get(d->p.zl, j),
                                            opts, result, abserr);
     else
         gpi_deriv(&F, gsl_vector_get(d->p.zl, j), opts, result, abserr);
@@ -1039,7 +1052,7 @@ int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_ma
     }
     status = gp_feedforward(net, X, w);
     for (size_t l = 1; l <= L && !status; l++) {
-        delta_fn d = {{net, l, z, a, NULL, zs[l - 1], 0, 0},
+        delta_fn d = {{net, l, z, a, NULL, zs[l - 1], 0, {0, 0}},
                       w->z[l - 1],
                       Y,
                       r->tensors[l - 1].offset,
@@ -1101,6 +1114,7 @@ void gp_case_opts_default(gp_case_opts *opts) {
     opts->square_hidden = 0;
     opts->activation = NULL;
     opts->draw_activations = 0;
+    opts->kink = GP_CASE_KINK_NONE;
 }
 
 /* Uniform integer in [lo, hi]. */
@@ -1129,7 +1143,9 @@ static int case_opts_valid(const gp_case_opts *o) {
            o->max_layers < GP_MAX_LAYERS && o->min_width >= 1 &&
            o->max_width >= o->min_width && o->min_batch >= 1 &&
            o->max_batch >= o->min_batch && o->scale_min > 0 &&
-           o->scale_max >= o->scale_min && isfinite(o->scale_max);
+           o->scale_max >= o->scale_min && isfinite(o->scale_max) &&
+           (o->kink == GP_CASE_KINK_NONE || o->kink == GP_CASE_KINK_ON ||
+            o->kink == GP_CASE_KINK_NEAR);
 }
 
 /* The draws, in this order: L, the square width, the sizes, m, the scale. */
@@ -1170,6 +1186,25 @@ static int case_activations(gsl_rng *r, const gp_case_opts *o, gp_network *net) 
     return GSL_SUCCESS;
 }
 
+/* opts->kink: a unit moved onto (or near) its kink, by the last draws. */
+static int case_kink(gsl_rng *r, const gp_case_opts *o, gp_network *net,
+                     const gsl_matrix *X) {
+    size_t kinked[GP_MAX_LAYERS], n = 0;
+    for (size_t l = 1; l < net->p.L; l++)
+        if (gp_activation_kink(gp_network_activation(net, l), NULL))
+            kinked[n++] = l;
+    if (o->kink == GP_CASE_KINK_NONE || n == 0)
+        return GSL_SUCCESS;
+    size_t l = kinked[gsl_rng_uniform_int(r, n)];
+    size_t j = gsl_rng_uniform_int(r, net->p.sizes[l]);
+    size_t i = gsl_rng_uniform_int(r, X->size2);
+    double off = 0;
+    if (o->kink == GP_CASE_KINK_NEAR)
+        off = (gsl_rng_uniform(r) < 0.5 ? -1 : 1) * 1e-9 * pow(1e4, gsl_rng_uniform(r));
+    int exact;
+    return gp_case_place_kink(net, X, l, j, i, off, &exact);
+}
+
 int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opts,
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, double *scale) {
     size_t sizes[GP_MAX_LAYERS + 1], m;
@@ -1198,7 +1233,8 @@ int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opt
     }
     if (scale)
         *scale = s;
-    return case_activations(r, opts, *net);
+    int status = case_activations(r, opts, *net);
+    return status ? status : case_kink(r, opts, *net, *X);
 }
 
 int gp_case_place_kink(gp_network *net, const gsl_matrix *X, size_t l, size_t j, size_t i,

@@ -462,6 +462,10 @@ int gp_hunt_case(const gp_hunt_opts *opts, size_t index, gp_network **net, gsl_m
     gp_case_opts_default(&co);
     co.max_width = opts->max_width;
     co.min_width = GSL_MIN(co.min_width, opts->max_width);
+    /* kinked hidden layers (none while hunt's cases are sigmoid): on / near a kink */
+    co.kink = index % 4 == 1   ? GP_CASE_KINK_ON
+              : index % 4 == 3 ? GP_CASE_KINK_NEAR
+                               : GP_CASE_KINK_NONE;
     *net = NULL;
     *X = *Y = NULL;
     memset(reg, 0, sizeof *reg);

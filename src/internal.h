@@ -17,15 +17,21 @@ gpi_simd gpi_simd_level(void);
 
 #if defined(HAVE_LIBMVEC) && defined(HAVE_X86_SIMD)
 #include <immintrin.h>
-/* glibc's libmvec, x86_64 vector function ABI (GLIBC 2.22: exp; 2.35: log1p), each
+/* glibc's libmvec, x86_64 vector function ABI (GLIBC 2.22: exp; 2.35: log1p, tanh), each
  * within 4 ulp by glibc's documentation. The target attribute gives the vector argument
  * its AVX-512 or AVX2 ABI (clang refuses the declaration without it). */
 __attribute__((target("avx512f"))) __m512d _ZGVeN8v_exp(__m512d x);
 #if defined(HAVE_LIBMVEC_LOG1P)
-#define GPI_HAVE_SOFTPLUS_SIMD 1 /* cost.c: the cross-entropy's softplus terms */
+#define GPI_HAVE_SOFTPLUS_SIMD                                                           \
+    1 /* cost.c's cross-entropy terms, activation.c's softplus */
 __attribute__((target("avx512f"))) __m512d _ZGVeN8v_log1p(__m512d x);
 __attribute__((target("avx2"))) __m256d _ZGVdN4v_exp(__m256d x);
 __attribute__((target("avx2"))) __m256d _ZGVdN4v_log1p(__m256d x);
+#endif
+#if defined(HAVE_LIBMVEC_TANH)
+#define GPI_HAVE_TANH_SIMD 1 /* activation.c: the tanh activation's batch form */
+__attribute__((target("avx512f"))) __m512d _ZGVeN8v_tanh(__m512d x);
+__attribute__((target("avx2"))) __m256d _ZGVdN4v_tanh(__m256d x);
 #endif
 #endif
 

@@ -222,6 +222,85 @@ START_TEST(test_activation_object_matches_sigmoid) {
 }
 END_TEST
 
+/* How far a batch form f_n may stray from f and df (scalar libm): in ulp of the scalar
+ * value, or (f_abs, df_abs > 0) absolutely; below 1e-290 both are compared absolutely
+ * (subnormal territory, where libmvec's exp and libm's round differently). */
+typedef struct {
+    const char *name;
+    double f_ulp, df_ulp, df_abs;
+} batch_bound;
+
+static const batch_bound batch_bounds[] = {
+    {"sigmoid", 8, 16, 0}, {"tanh", 8, 0, 20 * DBL_EPSILON},
+    {"relu", 0, 0, 0},     {"leaky-relu", 0, 0, 0},
+    {"softplus", 8, 8, 0}, {"identity", 0, 0, 0}};
+
+/* Distance of got from want in the bound's units (ulp, or multiples of abs). */
+static double batch_miss(double got, double want, double ulp, double abs) {
+    if (abs > 0)
+        return isnan(got) == isnan(want) && !(fabs(got - want) > 0)
+                   ? 0
+                   : fabs(got - want) / abs;
+    double d = ulp_distance(got, want);
+    if (fabs(want) < 1e-290 && fabs(got - want) <= 1e-300)
+        d = 0;
+    return ulp == 0 ? (d > 0 ? INFINITY : 0) : d / ulp;
+}
+
+/* Every activation's batch form f_n (libmvec's tanh, exp and log1p in the AVX-512 and
+ * AVX2 variants; GRADPROOF_SIMD selects one) against f and df within batch_bounds, on z
+ * from -750 to 750 in steps of 1/8, +-10^(k/4) from 1e-300 to 1e308, the subnormals,
+ * +-0, +-inf and NaN, in runs of every length 1..17 (every masked or padded tail), with
+ * and without fp, and in place (a == z): bit-identical values in all three ways. */
+START_TEST(test_activation_batch_within_bounds_of_scalar) {
+    const gp_activation *act = gp_activations[_i];
+    const batch_bound *bd = &batch_bounds[_i];
+    ck_assert_str_eq(act->name, bd->name);
+    static const double special[] = {0.0,       -0.0,     5e-324,    -5e-324, 2.2e-308,
+                                     -2.2e-308, INFINITY, -INFINITY, NAN};
+    size_t nz = 12001 + 2 * 2433 + sizeof special / sizeof special[0], k = 0;
+    double *z = malloc(nz * sizeof *z), *a = malloc(nz * sizeof *a),
+           *fp = malloc(nz * sizeof *fp), *a2 = malloc(nz * sizeof *a2);
+    for (; k < 12001; k++)
+        z[k] = -750.0 + (double)k / 8.0;
+    for (int e = -1200; e <= 1232; e++) {
+        z[k++] = pow(10, e / 4.0);
+        z[k++] = -pow(10, e / 4.0);
+    }
+    memcpy(z + k, special, sizeof special);
+    for (size_t len = 1; len <= 17; len++)
+        for (size_t k0 = 0; k0 < nz; k0 += len) {
+            size_t n = k0 + len <= nz ? len : nz - k0;
+            act->f_n(act, z + k0, a + k0, fp + k0, n);
+            act->f_n(act, z + k0, a2 + k0, NULL, n);
+        }
+    double worst_f = 0, worst_df = 0;
+    for (k = 0; k < nz; k++) {
+        double f = act->f(act, z[k]), df = act->df(act, z[k]);
+        double mf = batch_miss(a[k], f, bd->f_ulp, 0);
+        double mdf = batch_miss(fp[k], df, bd->df_ulp, bd->df_abs);
+        ck_assert_msg(mf <= 1 && mdf <= 1,
+                      "%s at z = %.17g: f_n gives %.17g, %.17g; f, df give %.17g, %.17g",
+                      act->name, z[k], a[k], fp[k], f, df);
+        ck_assert(a2[k] == a[k] || (isnan(a2[k]) && isnan(a[k])));
+        worst_f = fmax(worst_f, mf * fmax(bd->f_ulp, 1));
+        worst_df = fmax(worst_df, mdf * (bd->df_abs > 0 ? bd->df_abs / DBL_EPSILON
+                                                        : fmax(bd->df_ulp, 1)));
+    }
+    memcpy(a2, z, nz * sizeof *z);
+    act->f_n(act, a2, a2, NULL, nz); /* in place */
+    for (k = 0; k < nz; k++)
+        ck_assert(a2[k] == a[k] || (isnan(a2[k]) && isnan(a[k])));
+    printf("GP-STAT activation/batch_ulps[%s]: %zu values, f_n within %g ulp of f, "
+           "f' within %g %s of df\n",
+           act->name, nz, worst_f, worst_df, bd->df_abs > 0 ? "eps (absolute)" : "ulp");
+    free(z);
+    free(a);
+    free(fp);
+    free(a2);
+}
+END_TEST
+
 START_TEST(test_activate_matches_vector_forms) {
     /* gp_activate_matrix acts column by column, and agrees with the vector functions. */
     gsl_rng *r = tu_rng_for_case(0xAC7, (size_t)_i);
@@ -682,6 +761,8 @@ static Suite *make_activation_suite(void) {
     tcase_add_loop_test(core, test_activate_matches_vector_forms, 0, 3);
     tcase_add_test(core, test_batch_sigmoid_within_ulps_of_scalar);
     tcase_add_test(core, test_activation_object_matches_sigmoid);
+    tcase_add_loop_test(core, test_activation_batch_within_bounds_of_scalar, 0,
+                        (int)(sizeof batch_bounds / sizeof batch_bounds[0]));
     tcase_set_timeout(core, 60); /* a loaded machine: wall time, not work */
     tcase_set_timeout(props, 60);
     tcase_add_test(props, test_sigmoid_prime_is_sigma_times_one_minus_sigma);

@@ -642,15 +642,31 @@ static size_t n_activations(void) {
     return n;
 }
 
+/* Hidden units whose z is exactly a kink, over every sample (gp_feedforward, the pass
+ * backprop uses): the generator's GP_CASE_KINK_ON should leave exactly one. */
+static size_t units_on_kink(tu_case *c) {
+    size_t n = 0;
+    double at;
+    ck_assert_int_eq(gp_feedforward(c->net, c->X, c->w), GSL_SUCCESS);
+    for (size_t l = 1; l < c->net->p.L; l++)
+        if (gp_activation_kink(gp_network_activation(c->net, l), &at))
+            for (size_t j = 0; j < c->net->p.sizes[l]; j++)
+                for (size_t i = 0; i < c->m; i++)
+                    n += gsl_matrix_get(c->w->z[l - 1], j, i) == at;
+    return n;
+}
+
 /* Cases of activation _i / n_costs and cost _i % n_costs: 2-4 weight layers, every
  * hidden layer the activation (leaky ReLU with a random alpha); BP1-BP4 (delta, params
- * and params+reg) checked by gp_check_formula against gsl_deriv_central. */
+ * and params+reg) checked by gp_check_formula against gsl_deriv_central. ReLU and leaky
+ * ReLU: case i = 1 mod 4 has a unit exactly on its kink, i = 3 mod 4 one near it
+ * (gp_case_kink), as `gradproof check` draws them; none may fail. */
 START_TEST(test_every_activation_every_cost) {
     size_t nc = tu_n_costs();
     const gp_activation *kind = gp_activations[(size_t)_i / nc];
     const gp_cost_type *cost = gp_cost_types[(size_t)_i % nc];
     const unsigned long salt = 0xAC7000 + (unsigned long)_i;
-    size_t n = tu_cases(N_ACT);
+    size_t n = tu_cases(N_ACT), kink_on = 0, on_units = 0, at_kink = 0;
     tu_stat st[GP_N_FORMULAS];
     char row[64];
     snprintf(row, sizeof row, "%s,%s", kind->name, cost->name);
@@ -666,6 +682,9 @@ START_TEST(test_every_activation_every_cost) {
         shape.min_layers = 2;
         shape.scale_max = 3;
         shape.activation = &act;
+        shape.kink = i % 2 == 0   ? GP_CASE_KINK_NONE
+                     : i % 4 == 1 ? GP_CASE_KINK_ON
+                                  : GP_CASE_KINK_NEAR;
         r = tu_rng_for_case(salt, i);
         if (strcmp(act.name, "leaky-relu") == 0)
             ck_assert_int_eq(gp_activation_set_alpha(&act, tu_log_uniform(r, 1e-3, 0.5)),
@@ -673,6 +692,11 @@ START_TEST(test_every_activation_every_cost) {
         tu_case *c = tu_case_alloc(r, cost, &shape);
         ck_assert_ptr_nonnull(c);
         ck_assert_double_eq(gp_network_activation(c->net, 1)->alpha, act.alpha);
+        if (gp_activation_kink(&act, NULL) && shape.kink == GP_CASE_KINK_ON) {
+            size_t on = units_on_kink(c);
+            kink_on += on >= 1;
+            on_units += on;
+        }
         gp_regularization reg = {2 * gsl_rng_uniform(r), gsl_rng_uniform(r),
                                  c->m + tu_int(r, 0, 50)};
         for (int f = 0; f < GP_N_FORMULAS; f++) {
@@ -690,6 +714,7 @@ START_TEST(test_every_activation_every_cost) {
                           FAIL_ARGS("formula", c, i, salt, msg));
             tu_stat_report(&st[f], rep);
             st[f].cases++;
+            at_kink += rep->n_at_kink;
             gp_fcheck_report_free(rep);
         }
         tu_case_free(c);
@@ -697,6 +722,14 @@ START_TEST(test_every_activation_every_cost) {
     }
     for (int f = 0; f < GP_N_FORMULAS; f++)
         tu_stat_print(&st[f]);
+    if (gp_activation_kink(kind, NULL)) {
+        printf(
+            "GP-STAT backprop/kink_cases[%s]: %zu cases asked on a kink, %zu of them "
+            "with z = 0 exactly (%zu units), %zu entries checked at a kink, 0 failed\n",
+            row, (n + 2) / 4, kink_on, on_units, at_kink);
+        if (getenv("GP_CASE") == NULL) /* all of them, up to a rare rounding miss */
+            ck_assert_uint_ge(kink_on * 10, ((n + 2) / 4) * 9);
+    }
 }
 END_TEST
 
@@ -810,9 +843,9 @@ static double mut_df_at0(const gp_activation *a, double z) {
     return z >= 0 ? 1.0 : a->alpha;
 }
 
-/* Cases on ReLU / leaky-ReLU kinks, built on purpose: one unit per hidden layer, of
- * one sample, in one hidden layer, has z exactly 0 (even cases) or within 1e-9 .. 1e-5
- * of it (odd cases).
+/* Cases on ReLU / leaky-ReLU kinks, built on purpose by gp_case_random (gp_case_kink):
+ * one unit of one sample, in one hidden layer, has z exactly 0 (even cases: exactly one
+ * such unit, checked) or within 1e-9 .. 1e-5 of it (odd cases: none exactly on it).
  * No formula fails; exact cases are reported "at a kink"; and with f'(0) = 1 claimed
  * (relu' mutant) the params check fails on every exact case where that changes the
  * gradient. */
@@ -831,19 +864,16 @@ START_TEST(test_kinks_on_purpose) {
         shape.scale_min = 0.05;
         shape.scale_max = 2;
         shape.activation = leaky ? &gp_activation_leaky_relu : &gp_activation_relu;
+        /* one unit of one sample in a random hidden layer, by the shared generator (two
+         * units at kinks can cross in opposite directions: gp_gradcheck_params' weaker
+         * midpoint case) */
+        shape.kink = i % 2 ? GP_CASE_KINK_NEAR : GP_CASE_KINK_ON;
         r = tu_rng_for_case(salt, i);
         tu_case *c = tu_case_alloc(r, cost, &shape);
         ck_assert_ptr_nonnull(c);
-        /* one unit of one sample in a random hidden layer (two units at kinks can
-         * cross in opposite directions: gp_gradcheck_params' weaker midpoint case) */
-        size_t l = tu_int(r, 1, c->net->p.L - 1);
-        double off =
-            i % 2 ? (tu_int(r, 0, 1) ? 1 : -1) * tu_log_uniform(r, 1e-9, 1e-5) : 0.0;
-        int all_exact;
-        ck_assert_int_eq(gp_case_place_kink(c->net, c->X, l,
-                                            tu_int(r, 0, c->net->p.sizes[l] - 1),
-                                            tu_int(r, 0, c->m - 1), off, &all_exact),
-                         GSL_SUCCESS);
+        int all_exact = units_on_kink(c) >= 1;
+        if (i % 2)
+            ck_assert_uint_eq(units_on_kink(c), 0);
         size_t kinks_here = 0;
         for (int f = 0; f < GP_N_FORMULAS; f++) {
             gp_fcheck_opts opts;

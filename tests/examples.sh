@@ -145,24 +145,34 @@ for peer in numpy torch; do
 done
 
 # A kink on purpose: hidden unit 2 of layer 1 has W1 row 2 = 0 and b1[2] = 0, so
-# z1[2] = 0 exactly for every sample. relu'(0) = 0 (PyTorch's convention): PyTorch
-# agrees in both precisions. (numpy_peer.py --broken=kink-convention is not yet shown
-# to be caught here; oracle --self-check is not kink-aware yet: gp_oracle_check_network
-# fails 7 of 74 parameters here, so it is not run on this case.)
+# z1[2] = 0 exactly for every sample. relu'(0) = 0 (PyTorch's convention): PyTorch and
+# the NumPy peer agree in both precisions, and the oracle's --self-check passes (the
+# check engine's kink rule: one-sided derivatives, entries counted "at a kink"; it
+# failed 7 of 74 parameters here before). A NumPy peer with f'(0) = 1
+# (--broken=kink-convention) disagrees, first at delta1, the unit on the kink.
 for acts in '["relu","relu"]' '["leaky-relu:0.1","leaky-relu:0.1"]'; do
     "$PY" "$EX/network2_save.py" "$T/net.json" 6,5,4,3 QuadraticCost 401
     setacts "$T/net.json" "$acts" CrossEntropyCost
     "$PY" -c "import json,sys; d=json.load(open(sys.argv[1])); d['weights'][0][2]=[0.0]*6; d['biases'][0][2]=[0.0]; json.dump(d, open(sys.argv[1],'w'))" "$T/net.json"
     mkdata 6,5,4,3 CrossEntropyCost 7 401
     rm -rf "$T/oracle"
-    if "$GP" oracle --net "$T/net.json" --x "$T/x.npy" --y "$T/y.npy" --out-dir "$T/oracle" >/dev/null; then
-        ok "oracle with z1[2] = 0 exactly ($acts)"
-    else bad "oracle with z1[2] = 0 exactly ($acts)"; fi
+    out=$("$GP" oracle --net "$T/net.json" --x "$T/x.npy" --y "$T/y.npy" --out-dir "$T/oracle" --self-check)
+    if [ $? -eq 0 ] && echo "$out" | grep -q ', 0 failed, [1-9][0-9]* at a kink'; then
+        ok "oracle --self-check with z1[2] = 0 exactly ($acts): $out"
+    else bad "oracle --self-check with z1[2] = 0 exactly ($acts): $out"; fi
     for dt in float64 float32; do
+        for peer in torch numpy; do
+            rm -rf "$T/peer"
+            "$PY" "$EX/${peer}_peer.py" "$T/oracle" "$T/peer" --dtype $dt
+            "$GP" compare "$T/oracle" "$T/peer" >/dev/null && ok "$peer $dt agrees at the kink ($acts)" ||
+                bad "$peer $dt agrees at the kink ($acts)"
+        done
         rm -rf "$T/peer"
-        "$PY" "$EX/torch_peer.py" "$T/oracle" "$T/peer" --dtype $dt
-        "$GP" compare "$T/oracle" "$T/peer" >/dev/null && ok "torch $dt agrees at the kink ($acts)" ||
-            bad "torch $dt agrees at the kink ($acts)"
+        "$PY" "$EX/numpy_peer.py" --broken=kink-convention --dtype $dt "$T/oracle" "$T/peer"
+        out=$("$GP" compare "$T/oracle" "$T/peer"); st=$?
+        if [ $st -eq 1 ] && echo "$out" | grep -q 'first disagreement in computation order: delta1'; then
+            ok "numpy f'(0) = 1 caught at delta1 ($dt, $acts)"
+        else bad "numpy f'(0) = 1 caught at delta1 ($dt, $acts): status $st"; echo "$out" | sed 's/^/# /'; fi
     done
 done
 exit $fail

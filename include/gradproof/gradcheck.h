@@ -261,6 +261,13 @@ int gp_cost_from_z(const gp_network *net, size_t l, const gsl_vector *zl,
 
 /* ---- random cases, shared by `gradproof check` and the test suites ---- */
 
+/* Kinks on purpose in a random case (hidden layers with a kink: ReLU, leaky ReLU). */
+typedef enum {
+    GP_CASE_KINK_NONE, /* as drawn (z never sits exactly on a kink) */
+    GP_CASE_KINK_ON,   /* one unit of one sample exactly on its kink */
+    GP_CASE_KINK_NEAR  /* one unit of one sample within 1e-9 .. 1e-5 of it */
+} gp_case_kink;
+
 /* Limits of a random case: layer count, widths, batch size, and the range of the weight
  * scale, drawn log-uniformly (tiny scales keep sigma' near 1/4, large ones saturate). */
 typedef struct {
@@ -274,6 +281,12 @@ typedef struct {
      * ReLU's alpha log-uniform in [1e-3, 0.5)) [0]; else sigmoid. */
     const gp_activation *activation;
     int draw_activations;
+    /* Drawn last: a kinked hidden layer l, unit j and sample i (uniformly), and for
+     * NEAR an offset log-uniform in [1e-9, 1e-5) of random sign; b^l_j is then set so
+     * that z^l_ji = (W^l a^{l-1})_ji + b^l_j is the kink plus the offset, to the bit
+     * when gp_feedforward confirms it (gp_case_place_kink). No draws and no change
+     * without a kinked layer [GP_CASE_KINK_NONE]. */
+    gp_case_kink kink;
 } gp_case_opts;
 
 void gp_case_opts_default(gp_case_opts *opts);
