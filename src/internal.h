@@ -119,10 +119,11 @@ struct gpi_step {
  * GSL_EBADLEN on shapes that do not fit. */
 int gpi_step_dense(gpi_step *st, const gp_network *net, const gsl_matrix *X, int rows,
                    const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T);
-/* Validated SGD step on a sparse batch (sparse.c): gp_sgd_params_check and the batch's
- * shapes and indices; writes nothing but *st. */
+/* Validated SGD step on a sparse batch (sparse.c): gp_sgd_params_check and, unless
+ * `gathered` (a batch the trainer built: indices below n_0 and shapes right by
+ * construction), the batch's shapes and indices; writes nothing but *st. */
 int gpi_step_sparse(gpi_step *st, gp_sparse_sgd *s, const gp_sparse_batch *X,
-                    const gsl_matrix *Y, const gp_sgd_params *p);
+                    const gsl_matrix *Y, const gp_sgd_params *p, int gathered);
 /* The upper phase (backprop.c); sets w->m. */
 int gpi_step_upper(const gpi_step *st);
 

@@ -324,12 +324,12 @@ static void sparse_update(const gpi_step *st, size_t r0, size_t r1) {
 static const gpi_layer1 layer1_sparse = {sparse_forward, sparse_update};
 
 int gpi_step_sparse(gpi_step *st, gp_sparse_sgd *s, const gp_sparse_batch *X,
-                    const gsl_matrix *Y, const gp_sgd_params *p) {
+                    const gsl_matrix *Y, const gp_sgd_params *p, int gathered) {
     double alpha, decay, shrink;
     if (s->net == NULL) /* only gpi_sparse_alloc_const makes these */
         GSL_ERROR("this sparse object only runs forward passes", GSL_EINVAL);
     int status = gpi_sgd_coefficients(p, X->m, &alpha, &decay, &shrink);
-    if (!status)
+    if (!status && !gathered)
         status = check_batch(s, X, Y);
     if (status)
         return status;
@@ -351,7 +351,7 @@ int gpi_step_sparse(gpi_step *st, gp_sparse_sgd *s, const gp_sparse_batch *X,
 int gp_sparse_sgd_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y,
                        const gp_sgd_params *p) {
     gpi_step st;
-    int status = gpi_step_sparse(&st, s, X, Y, p);
+    int status = gpi_step_sparse(&st, s, X, Y, p, 0);
     return status ? status : gpi_step_run(&st, 0, s->n1, 1, NULL);
 }
 

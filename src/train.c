@@ -390,7 +390,9 @@ static int split_step(gp_trainer *t, split_ctx *c, const gp_sgd_params *p, int l
     if (s->status)
         return s->status;
     slot_views(s, &X, &Y);
-    int status = gpi_step_sparse(&st, t->sgd, &X, &Y.matrix, p);
+    /* the batch was gathered here (gather_sparse): valid by construction, and checking
+     * it on both threads would lengthen each hand-off's critical path */
+    int status = gpi_step_sparse(&st, t->sgd, &X, &Y.matrix, p, 1);
     if (!status)
         status = lead ? gpi_step_run(&st, 0, t->split, 1, &h)
                       : gpi_step_run(&st, t->split, t->net->p.sizes[1], 0, &h);
