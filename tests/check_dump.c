@@ -335,9 +335,10 @@ END_TEST
 
 /* The thresholds are the bounds themselves: z1[0][0] of a [40,3,2] network (inner
  * products of 40 terms, so the probabilistic bound bp is below the worst case bw)
- * moved halfway between bp + bo and bw + bo is inconclusive and passes, by
- * 1.01 (bw + bo) disagrees and fails with the report's `allowed` = bw + bo, by
- * 0.99 (bp + bo) agrees. */
+ * moved between the two (the candidate's plus the oracle's) is inconclusive and
+ * passes, by 1.01 (bw + bw) disagrees and fails with the report's `allowed` = 2 bw,
+ * by 0.99 (bp + bp) agrees: agreement is within both probabilistic bounds
+ * (gp_bounds_compare_tensor). */
 START_TEST(test_dump_compare_certified_thresholds) {
     size_t sizes[3] = {40, 3, 2}, m = 5;
     gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
@@ -363,7 +364,7 @@ START_TEST(test_dump_compare_certified_thresholds) {
     ck_assert_int_eq(gp_dump_compute(net, X, Y, NULL, &o), 0);
     certified_opts(&opts, &c, NULL, &v);
     /* bo = bw: the float64 candidate's bound is the oracle's own */
-    const double f[3] = {0.99 * (bp + bw), (bp + 3 * bw) / 2, 1.01 * 2 * bw};
+    const double f[3] = {0.99 * 2 * bp, (bp + 3 * bw) / 2, 1.01 * 2 * bw};
     const gp_verdict want[3] = {GP_VERDICT_AGREE, GP_VERDICT_INCONCLUSIVE,
                                 GP_VERDICT_DISAGREE};
     for (int q = 0; q < 3; q++) {
