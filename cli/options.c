@@ -254,7 +254,8 @@ static int apply_defaults(const cli_command *cmd) {
 static int parse_loop(cli_command *cmd, int argc, char **argv, const struct option *t,
                       const char *shorts) {
     int c;
-    optind = 1;
+    optind = 0; /* glibc: a full reset, also of a scan left inside a previous argv
+                   (fuzz_options) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, shorts, t, NULL)) != -1) {
         if (c == 'h') {

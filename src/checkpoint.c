@@ -162,6 +162,12 @@ static int get_order(const json_t *o, const char *path, gp_trainer_state *s, cha
                             path, i, s->n);
         s->order[i] = (size_t)json_integer_value(v);
     }
+    /* as gp_trainer_set_state will ask (fuzz_checkpoint found it missing) */
+    int ok, status = gpi_is_permutation(s->order, s->n, &ok);
+    if (status || !ok)
+        return GPI_FAIL(errbuf, errlen, status ? status : GSL_EINVAL,
+                        "%s: checkpoint's \"order\" is not a permutation of 0..n-1",
+                        path);
     return GSL_SUCCESS;
 }
 

@@ -170,4 +170,7 @@ gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch);
  */
 int gpi_mt_state_valid(const unsigned char *bytes, size_t size);
 
+/* *ok = 1 when order[0..n-1] holds each of 0..n-1 once (train.c); GSL_ENOMEM. */
+int gpi_is_permutation(const size_t *order, size_t n, int *ok);
+
 #endif

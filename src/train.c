@@ -755,7 +755,7 @@ int gpi_mt_state_valid(const unsigned char *bytes, size_t size) {
 }
 
 /* order is a permutation of 0..n-1 (each index seen once). */
-static int is_permutation(const size_t *order, size_t n, int *ok) {
+int gpi_is_permutation(const size_t *order, size_t n, int *ok) {
     unsigned char *seen = calloc(n, 1);
     if (seen == NULL)
         GSL_ERROR("out of memory", GSL_ENOMEM);
@@ -781,7 +781,7 @@ int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s) {
         s->best_epoch > s->epochs || s->since_best > s->epochs ||
         s->since_halving > s->since_best)
         GSL_ERROR("inconsistent trainer state", GSL_EINVAL);
-    int status = is_permutation(s->order, s->n, &ok);
+    int status = gpi_is_permutation(s->order, s->n, &ok);
     if (status)
         return status;
     if (!ok)
