@@ -6,18 +6,12 @@
 
 #include <gradproof/checkpoint.h>
 
-static char saved[512];
-
-static void cleanup(void) {
-    unlink(saved);
-    rmdir(fuzz_dir());
-}
+static const char *saved;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     fuzz_init();
-    snprintf(saved, sizeof saved, "%s/ck.json", fuzz_dir());
-    atexit(cleanup);
+    saved = fuzz_saved("ck.json");
     return 0;
 }
 

@@ -5,18 +5,12 @@
 
 #include <gradproof/netio.h>
 
-static char saved[512];
-
-static void cleanup(void) {
-    unlink(saved);
-    rmdir(fuzz_dir());
-}
+static const char *saved;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
     (void)argc, (void)argv;
     fuzz_init();
-    snprintf(saved, sizeof saved, "%s/net.json", fuzz_dir());
-    atexit(cleanup);
+    saved = fuzz_saved("net.json");
     return 0;
 }
 

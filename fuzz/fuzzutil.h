@@ -65,4 +65,19 @@ static inline const char *fuzz_dir(void) {
     return dir;
 }
 
+/* The path NAME in fuzz_dir() for a harness's save/reload round trip; the file and the
+ * directory are removed at exit. Call once, from LLVMFuzzerInitialize. */
+static char fuzz_saved_path[512];
+
+static inline void fuzz_saved_cleanup(void) {
+    unlink(fuzz_saved_path);
+    rmdir(fuzz_dir());
+}
+
+static inline const char *fuzz_saved(const char *name) {
+    snprintf(fuzz_saved_path, sizeof fuzz_saved_path, "%s/%s", fuzz_dir(), name);
+    atexit(fuzz_saved_cleanup);
+    return fuzz_saved_path;
+}
+
 #endif
