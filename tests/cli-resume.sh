@@ -35,8 +35,9 @@ untimed() { cut -d, -f1,2,4-11 "$1"; }
 seed=${GP_RESUME_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 echo "# kill moments from seed $seed (GP_RESUME_SEED=$seed reproduces them)"
 kills=0 trial=0 finished=0 resumes=0
+REF=ref # the uninterrupted run that chains are compared with: $REF.json, $REF.csv
 check_final() { # the outputs of a chain that ran to its end
-    if cmp -s out.json ref.json && [ "$(untimed out.csv)" = "$(untimed ref.csv)" ]; then
+    if cmp -s out.json $REF.json && [ "$(untimed out.csv)" = "$(untimed $REF.csv)" ]; then
         finished=$((finished + 1))
     else bad "chain $finished: final network or metrics differ from the uninterrupted run"; fi
     rm -f ck.json out.json out.csv
@@ -75,20 +76,37 @@ done
 # with 128 + the signal's number; an epoch the signal cut is rewound by the trainer
 # (gp_trainer_set_stop) and run again by the resume, so that every chain ends
 # bit-identical to the uninterrupted run. At least 12 such stops, 3 of them during an
-# epoch, one and two threads alternating; a checkpoint only on the signal (or at the end)
-# so that most of a run is spent in epochs. ----
+# epoch, one and two threads alternating. A run of the chain above spends most of its
+# life outside epochs (its epochs on 240 images take well under a millisecond on a fast
+# machine: CI once counted 2 mid-epoch stops in 80 runs), so these runs train on the
+# same images 8 times over (2,340 after the validation set), with no early stop, and
+# the signal comes a random fraction of two epochs' time (measured by their
+# uninterrupted run) after the first epoch's line: most signals land inside an epoch on
+# any machine, fast or loaded. ----
+mkdir d8 && cp d/t10k-* d8/ || exit 99
+{ printf '\000\000\010\003'; be32 2400; be32 28; be32 28; } > d8/train-images-idx3-ubyte
+{ printf '\000\000\010\001'; be32 2400; } > d8/train-labels-idx1-ubyte
+for i in 1 2 3 4 5 6 7 8; do
+    tail -c +17 d/train-images-idx3-ubyte >> d8/train-images-idx3-ubyte
+    tail -c +9 d/train-labels-idx1-ubyte >> d8/train-labels-idx1-ubyte
+done
+SRUN="--data d8 --validation 60 --sizes 784,30,10 --epochs 30 --eta 0.5 --seed 7"
+"$GP" train $SRUN --save sref.json --metrics sref.csv > sref.out 2>&1 || bad "signal reference run"
+epoch_s=$(awk -F, 'NR > 1 { s += $3; n++ } END { printf "%.4f", n ? s / n : 0.01 }' sref.csv)
+echo "# signal runs: epochs of $epoch_s s"
+REF=sref
 rm -f ck.json out.json out.csv
 stops=0 during=0 trial=0 before=$finished
 while { [ $stops -lt 12 ] || [ $during -lt 3 ]; } && [ $trial -lt 80 ]; do
     trial=$((trial + 1))
     th=$((trial % 2 + 1)) sig=TERM want=143
     [ $((trial % 3)) -eq 0 ] && sig=INT want=130
-    delay=$(awk -v s="$seed" -v t="$trial" 'BEGIN { srand(s * 13 + t); printf "%.3f", rand() * 0.05 }')
+    delay=$(awk -v s="$seed" -v t="$trial" -v e="$epoch_s" 'BEGIN { srand(s * 13 + t); printf "%.4f", rand() * 2 * e }')
     : > run.out
     if [ -e ck.json ]; then
         "$GP" train --resume ck.json --threads $th > run.out 2> run.err &
     else
-        "$GP" train $RUN --threads $th --save out.json --metrics out.csv --checkpoint ck.json \
+        "$GP" train $SRUN --threads $th --save out.json --metrics out.csv --checkpoint ck.json \
             --checkpoint-every 50 > run.out 2> run.err &
     fi
     pid=$!
@@ -112,6 +130,7 @@ done
 [ $stops -ge 12 ] && [ $during -ge 3 ] && [ $finished -gt $before ] && [ $fail -eq 0 ] &&
     ok "$stops SIGTERM/SIGINT stops ($during during an epoch) in $trial runs: $((finished - before)) chains ended bit-identical to the uninterrupted run" ||
     bad "signal stops: $stops ($during during an epoch) in $trial runs, $((finished - before)) chains finished"
+REF=ref
 
 # ---- SIGTERM or SIGINT during a save leaves no temporary file (gp_atomic_cleanup in the
 # CLI's handler): a checkpoint of [784,100,10] (about 1.7 MB of JSON, fsynced) every
@@ -124,8 +143,9 @@ left=0 signalled=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
     sig=TERM; [ $((i % 2)) -eq 0 ] && sig=INT
     delay=$(awk -v s="$seed" -v t="$i" 'BEGIN { srand(s * 7 + t); printf "%.3f", rand() * 0.6 }')
-    "$GP" train $RUN --sizes 784,100,10 --epochs 20 --checkpoint big.json --save big.json \
-        > /dev/null 2>&1 &
+    # (No schedule and many epochs: the signal, not the run's end, must stop it.)
+    "$GP" train --data d --validation 60 --sizes 784,100,10 --epochs 10000 --eta 0.5 \
+        --checkpoint big.json --save big.json > /dev/null 2>&1 &
     pid=$!
     while [ -z "$(ls | grep '^big\.json')" ] && kill -0 $pid 2>/dev/null; do sleep 0.02; done
     sleep "$delay"
