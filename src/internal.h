@@ -165,6 +165,17 @@ int gpi_activate_rows(const gp_network *net, size_t l, size_t m, int want_sp,
  * (gp_sparse_feedforward; gp_sparse_sgd_step refuses it, sync does nothing). */
 gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch);
 
+/* The non-zero pixels of n images of dim bytes, found once (sparse.c), so that a batch
+ * is gathered without scanning its images again; NULL when dim > 65,536 or memory runs
+ * out (the caller then scans: gp_sparse_from_bytes). gpi_sparse_set_get writes image
+ * i's entries as gp_sparse_from_bytes would, the same indices and values, and returns
+ * their count. */
+typedef struct gpi_sparse_set gpi_sparse_set;
+gpi_sparse_set *gpi_sparse_set_alloc(const uint8_t *x, size_t n, size_t dim);
+void gpi_sparse_set_free(gpi_sparse_set *set);
+size_t gpi_sparse_set_get(const gpi_sparse_set *set, size_t i, uint32_t *index,
+                          double *value);
+
 /* 1 if bytes[0, size) is a valid gsl_rng_mt19937 state of this machine (its size, and
  * the index mti in 0..624): what gp_trainer_set_state and the checkpoint reader accept.
  */

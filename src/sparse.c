@@ -180,6 +180,101 @@ size_t gp_sparse_from_bytes(const uint8_t *x, size_t dim, uint32_t *index,
     return bytes_scalar(x, 0, dim, index, value);
 }
 
+/* ---- a data set's non-zero pixels, found once ---- */
+
+/* Image i's non-zero pixels are entries [start[i], start[i + 1]) of index (the pixel,
+ * below 65,536) and value (its byte): 3 bytes an entry, against the 784 bytes the scan
+ * reads per MNIST image. 16 entries of padding let the vector reads run past the last. */
+struct gpi_sparse_set {
+    size_t n;
+    size_t *start;
+    uint16_t *index;
+    uint8_t *value;
+};
+
+void gpi_sparse_set_free(gpi_sparse_set *set) {
+    if (set == NULL)
+        return;
+    free(set->start);
+    free(set->index);
+    free(set->value);
+    free(set);
+}
+
+gpi_sparse_set *gpi_sparse_set_alloc(const uint8_t *x, size_t n, size_t dim) {
+    if (dim > 65536 || n == 0)
+        return NULL;
+    gpi_sparse_set *set = calloc(1, sizeof *set);
+    size_t total = 0;
+    if (set == NULL || (set->start = malloc((n + 1) * sizeof *set->start)) == NULL) {
+        gpi_sparse_set_free(set);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        set->start[i] = total;
+        for (size_t j = 0; j < dim; j++)
+            total += x[i * dim + j] != 0;
+    }
+    set->start[n] = total;
+    set->n = n;
+    set->index = malloc((total + 16) * sizeof *set->index);
+    set->value = malloc(total + 16);
+    if (set->index == NULL || set->value == NULL) {
+        gpi_sparse_set_free(set);
+        return NULL;
+    }
+    for (size_t i = 0, k = 0; i < n; i++)
+        for (size_t j = 0; j < dim; j++)
+            if (x[i * dim + j] != 0) {
+                set->index[k] = (uint16_t)j;
+                set->value[k++] = x[i * dim + j];
+            }
+    memset(set->index + total, 0, 16 * sizeof *set->index);
+    memset(set->value + total, 0, 16);
+    return set;
+}
+
+/* Baseline: the same values as bytes_scalar, x / 255 rounded once. */
+static size_t set_get_scalar(const uint16_t *in, const uint8_t *v, size_t c,
+                             uint32_t *index, double *value) {
+    for (size_t k = 0; k < c; k++) {
+        index[k] = in[k];
+        value[k] = (double)v[k] / 255.0;
+    }
+    return c;
+}
+
+#if defined(HAVE_BYTES_AVX512)
+/* AVX-512: sixteen entries at a time, widened, the values through div255 (equal to
+ * x / 255 rounded once); the scalar loop does the last c mod 16. */
+__attribute__((target("avx512f,avx512bw,avx512vl"))) static size_t
+set_get_avx512(const uint16_t *in, const uint8_t *v, size_t c, uint32_t *index,
+               double *value) {
+    size_t k = 0;
+    for (; k + 16 <= c; k += 16) {
+        __m256i i16 = _mm256_loadu_si256((const __m256i *)(const void *)(in + k));
+        _mm512_storeu_si512((void *)(index + k), _mm512_cvtepu16_epi32(i16));
+        __m512i b =
+            _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(v + k)));
+        _mm512_storeu_pd(value + k,
+                         div255(_mm512_cvtepi32_pd(_mm512_castsi512_si256(b))));
+        _mm512_storeu_pd(value + k + 8,
+                         div255(_mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(b, 1))));
+    }
+    return k + set_get_scalar(in + k, v + k, c - k, index + k, value + k);
+}
+#endif
+
+size_t gpi_sparse_set_get(const gpi_sparse_set *set, size_t i, uint32_t *index,
+                          double *value) {
+    size_t k = set->start[i], c = set->start[i + 1] - k;
+#if defined(HAVE_BYTES_AVX512)
+    if (gpi_simd_level() == GPI_SIMD_AVX512)
+        return set_get_avx512(set->index + k, set->value + k, c, index, value);
+#endif
+    return set_get_scalar(set->index + k, set->value + k, c, index, value);
+}
+
 /* ---- the object ---- */
 
 gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch) {
