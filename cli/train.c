@@ -321,9 +321,10 @@ typedef struct {
     gp_mnist *mnist;
     gp_network *net;
     gp_dataset train, eval;
-    gp_checkpoint *ck; /* --resume: its network moves to net */
-    json_t *args;      /* the command line a checkpoint records (without --resume) */
-    char **stored;     /* --resume: the checkpoint's command line (owned strings) */
+    gp_eval_set *eval_set; /* eval, indexed once for the evaluation of every epoch */
+    gp_checkpoint *ck;     /* --resume: its network moves to net */
+    json_t *args;          /* the command line a checkpoint records (without --resume) */
+    char **stored;         /* --resume: the checkpoint's command line (owned strings) */
     size_t n_stored;
     const char *rows; /* --resume: the metrics rows so far, in ck's meta */
     int stopped;      /* --resume: the run had stopped early */
@@ -516,6 +517,8 @@ static int setup(const train_args *t, train_run *r) {
         return st;
     r->train = cli_dataset(&r->mnist->training);
     r->eval = cli_dataset(t->eval ? &r->mnist->validation : &r->mnist->test);
+    if ((r->eval_set = gp_eval_set_alloc(&r->eval)) == NULL)
+        return cli_error(CMD, "out of memory");
     const gp_network *net = r->net;
     const char *what = r->ck     ? "network of --resume"
                        : t->load ? "network of --load"
@@ -546,7 +549,7 @@ static int evaluate_epoch(const train_args *t, const train_run *r, figures *ev,
     unsigned eval_cost = t->metrics || t->mon_eval_cost ? GP_EVAL_COST : 0;
     unsigned train_cost = t->metrics || t->mon_train_cost ? GP_EVAL_COST : 0;
     double t0 = cli_now();
-    int st = gp_evaluate(r->net, &r->eval, &reg, 0, eval_cost | par, NULL, &ev->r);
+    int st = gp_evaluate_set(r->net, r->eval_set, &reg, 0, eval_cost | par, NULL, &ev->r);
     *eval_secs = cli_now() - t0;
     ev->done = 1;
     if (!st && (t->mon_train_acc || t->mon_train_cost)) {
@@ -778,6 +781,7 @@ int cmd_train(int argc, char **argv) {
     if (!st)
         st = train(&t, &r);
     gp_network_free(r.net);
+    gp_eval_set_free(r.eval_set);
     gp_mnist_free(r.mnist);
     free_resume(&r);
     return st;

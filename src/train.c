@@ -810,6 +810,7 @@ int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s) {
 typedef struct {
     const gp_network *net;
     const gp_dataset *data;
+    const gpi_sparse_set *set; /* the data's index, or NULL: scan the pixels */
     size_t chunk, first, stride;
     unsigned flags;
     size_t correct;
@@ -843,7 +844,7 @@ static void *eval_worker(void *arg) {
         b.m = data->n - start < chunk ? data->n - start : chunk;
         for (size_t i = 0; i < b.m; i++)
             idx[i] = start + i;
-        if ((e->status = gather_sparse(data, NULL, idx, b.m, &b)))
+        if ((e->status = gather_sparse(data, e->set, idx, b.m, &b)))
             goto done;
         slot_views(&b, &X, &Ym);
         if ((e->status = gp_sparse_feedforward(s, &X)))
@@ -875,9 +876,52 @@ done:
     return NULL;
 }
 
+struct gp_eval_set {
+    gp_dataset data;
+    gpi_sparse_set *set; /* NULL when dim > 65,536: the pixels are scanned */
+};
+
+gp_eval_set *gp_eval_set_alloc(const gp_dataset *data) {
+    if (data == NULL || data->n == 0 || data->x == NULL || data->labels == NULL)
+        GSL_ERROR_NULL("an evaluation set needs a non-empty data set", GSL_EINVAL);
+    gp_eval_set *s = malloc(sizeof *s);
+    if (s == NULL)
+        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    s->data = *data;
+    s->set = gpi_sparse_set_alloc(data->x, data->n, data->dim);
+    if (s->set == NULL && data->dim <= 65536) {
+        free(s);
+        GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
+    }
+    return s;
+}
+
+void gp_eval_set_free(gp_eval_set *s) {
+    if (s == NULL)
+        return;
+    gpi_sparse_set_free(s->set);
+    free(s);
+}
+
+static int evaluate(const gp_network *net, const gp_dataset *data,
+                    const gpi_sparse_set *set, const gp_regularization *reg, size_t chunk,
+                    unsigned flags, size_t *confusion, gp_eval_result *result);
+
 int gp_evaluate(const gp_network *net, const gp_dataset *data,
                 const gp_regularization *reg, size_t chunk, unsigned flags,
                 size_t *confusion, gp_eval_result *result) {
+    return evaluate(net, data, NULL, reg, chunk, flags, confusion, result);
+}
+
+int gp_evaluate_set(const gp_network *net, const gp_eval_set *s,
+                    const gp_regularization *reg, size_t chunk, unsigned flags,
+                    size_t *confusion, gp_eval_result *result) {
+    return evaluate(net, &s->data, s->set, reg, chunk, flags, confusion, result);
+}
+
+static int evaluate(const gp_network *net, const gp_dataset *data,
+                    const gpi_sparse_set *set, const gp_regularization *reg, size_t chunk,
+                    unsigned flags, size_t *confusion, gp_eval_result *result) {
     size_t L = net->p.L, n_out = net->p.sizes[L];
     if (data->n == 0)
         GSL_ERROR("empty data set", GSL_EINVAL);
@@ -898,9 +942,9 @@ int gp_evaluate(const gp_network *net, const gp_dataset *data,
     if (parts == 2 && confusion && !(conf1 = calloc(n_out * n_out, sizeof *conf1)))
         GSL_ERROR("out of memory", GSL_ENOMEM);
     for (size_t q = 0; q < parts; q++)
-        part[q] = (eval_part){net,   data,       chunk, q,
-                              parts, flags,      0,     q == 0 ? confusion : conf1,
-                              0.0,   GSL_SUCCESS};
+        part[q] = (eval_part){
+            net, data,       set, chunk, q, parts, flags, 0, q == 0 ? confusion : conf1,
+            0.0, GSL_SUCCESS};
     pthread_t helper;
     int threaded =
         parts == 2 && pthread_create(&helper, NULL, eval_worker, &part[1]) == 0;

@@ -173,6 +173,52 @@ START_TEST(test_evaluate_matches_total_cost_and_argmax) {
 }
 END_TEST
 
+/* gp_evaluate_set against gp_evaluate, bit for bit: the same counts, confusion matrix
+ * and cost (the same chunks summed in the same order), one thread and two, on images of
+ * 53 pixels with every byte value, a quarter zero (the index is read 16 entries at a
+ * time, then a tail); a NULL or empty data set is refused. */
+START_TEST(test_evaluate_set_equals_evaluate) {
+    blobs b;
+    blobs_make(&b, 61, 53, 4, 5);
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    for (size_t k = 0; k < 61 * 53; k++)
+        b.x[k] = gsl_rng_uniform(r) < 0.25 ? 0 : (uint8_t)gsl_rng_uniform_int(r, 256);
+    size_t sizes[] = {53, 20, 4};
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_cross_entropy);
+    gp_network_init(net, GP_INIT_LARGE, r);
+    gp_regularization reg = {0.25, 0.125, 0};
+    gp_eval_set *set = gp_eval_set_alloc(&b.d);
+    ck_assert_ptr_nonnull(set);
+    unsigned flags[] = {0, GP_EVAL_COST, GP_EVAL_COST | GP_EVAL_PARALLEL};
+    size_t chunks[] = {7, 0};
+    for (size_t f = 0; f < 3; f++)
+        for (size_t c = 0; c < 2; c++) {
+            size_t conf1[16], conf2[16];
+            gp_eval_result r1, r2;
+            ck_assert_int_eq(
+                gp_evaluate(net, &b.d, &reg, chunks[c], flags[f], conf1, &r1),
+                GSL_SUCCESS);
+            ck_assert_int_eq(
+                gp_evaluate_set(net, set, &reg, chunks[c], flags[f], conf2, &r2),
+                GSL_SUCCESS);
+            ck_assert_uint_eq(r2.n, 61);
+            ck_assert_uint_eq(r2.correct, r1.correct);
+            ck_assert_mem_eq(conf2, conf1, sizeof conf1);
+            ck_assert_mem_eq(&r2.cost, &r1.cost, sizeof r1.cost);
+        }
+    gp_eval_set_free(set);
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    gp_dataset empty = b.d;
+    empty.n = 0;
+    ck_assert_ptr_null(gp_eval_set_alloc(NULL));
+    ck_assert_ptr_null(gp_eval_set_alloc(&empty));
+    gsl_set_error_handler(old);
+    gp_network_free(net);
+    gsl_rng_free(r);
+    blobs_free(&b);
+}
+END_TEST
+
 /* ---- Properties: one SGD step is the gradient step of the regularised cost ---- */
 
 /* gp_sgd_step (rows = _i % 2) against theta - eta dC/dtheta (gsl_deriv_central)
@@ -794,6 +840,7 @@ static Suite *make_train_suite(void) {
     tcase_add_loop_test(core, test_trainer_learns_separable_blobs, 0,
                         sizeof learners / sizeof learners[0]);
     tcase_add_loop_test(core, test_evaluate_matches_total_cost_and_argmax, 0, 4);
+    tcase_add_test(core, test_evaluate_set_equals_evaluate);
     tcase_add_loop_test(prop, test_sgd_step_is_numeric_gradient_step, 0, 64);
     tcase_add_loop_test(prop, test_two_thread_epoch_is_numeric_gradient_step, 0, 4);
     tcase_add_loop_test(prop, test_two_thread_epoch_rejects_wrong_activation_df, 0, 4);

@@ -162,6 +162,19 @@ int gp_evaluate(const gp_network *net, const gp_dataset *data,
                 const gp_regularization *reg, size_t chunk, unsigned flags,
                 size_t *confusion, gp_eval_result *result);
 
+/* A data set prepared for repeated evaluation (a validation set after every epoch): its
+ * non-zero pixels indexed once, 3 bytes each, so that gp_evaluate_set does not scan
+ * every pixel again. The data is borrowed: it must outlive the set and not change. NULL
+ * with GSL_EINVAL for a NULL or empty data set, GSL_ENOMEM. */
+typedef struct gp_eval_set gp_eval_set;
+gp_eval_set *gp_eval_set_alloc(const gp_dataset *data);
+void gp_eval_set_free(gp_eval_set *s);
+
+/* gp_evaluate on the set's data: the same results, bit for bit, faster. */
+int gp_evaluate_set(const gp_network *net, const gp_eval_set *s,
+                    const gp_regularization *reg, size_t chunk, unsigned flags,
+                    size_t *confusion, gp_eval_result *result);
+
 #ifdef __cplusplus
 }
 #endif
