@@ -166,12 +166,12 @@ int gpi_activate_rows(const gp_network *net, size_t l, size_t m, int want_sp,
 gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch);
 
 /* The non-zero pixels of n images of dim bytes, found once (sparse.c), so that a batch
- * is gathered without scanning its images again; NULL when dim > 65,536 or memory runs
- * out (the caller then scans: gp_sparse_from_bytes). gpi_sparse_set_get writes image
- * i's entries as gp_sparse_from_bytes would, the same indices and values, and returns
- * their count. */
+ * is gathered without scanning its images again. *out is NULL (and the caller scans:
+ * gp_sparse_from_bytes) when dim > 65,536 or the index would be larger than the pixels
+ * (more than a third non-zero); GSL_ENOMEM. gpi_sparse_set_get writes image i's entries
+ * as gp_sparse_from_bytes would, the same indices and values, and returns their count. */
 typedef struct gpi_sparse_set gpi_sparse_set;
-gpi_sparse_set *gpi_sparse_set_alloc(const uint8_t *x, size_t n, size_t dim);
+int gpi_sparse_set_alloc(const uint8_t *x, size_t n, size_t dim, gpi_sparse_set **out);
 void gpi_sparse_set_free(gpi_sparse_set *set);
 size_t gpi_sparse_set_get(const gpi_sparse_set *set, size_t i, uint32_t *index,
                           double *value);

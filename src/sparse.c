@@ -201,19 +201,26 @@ void gpi_sparse_set_free(gpi_sparse_set *set) {
     free(set);
 }
 
-gpi_sparse_set *gpi_sparse_set_alloc(const uint8_t *x, size_t n, size_t dim) {
+int gpi_sparse_set_alloc(const uint8_t *x, size_t n, size_t dim, gpi_sparse_set **out) {
+    *out = NULL;
     if (dim > 65536 || n == 0)
-        return NULL;
+        return GSL_SUCCESS;
     gpi_sparse_set *set = calloc(1, sizeof *set);
     size_t total = 0;
     if (set == NULL || (set->start = malloc((n + 1) * sizeof *set->start)) == NULL) {
         gpi_sparse_set_free(set);
-        return NULL;
+        return GSL_ENOMEM;
     }
     for (size_t i = 0; i < n; i++) {
         set->start[i] = total;
         for (size_t j = 0; j < dim; j++)
             total += x[i * dim + j] != 0;
+    }
+    /* Dense images (Fashion-MNIST: half its pixels) would need more bytes than their
+     * pixels: they are scanned. */
+    if (3 * total > n * dim) {
+        gpi_sparse_set_free(set);
+        return GSL_SUCCESS;
     }
     set->start[n] = total;
     set->n = n;
@@ -221,7 +228,7 @@ gpi_sparse_set *gpi_sparse_set_alloc(const uint8_t *x, size_t n, size_t dim) {
     set->value = malloc(total + 16);
     if (set->index == NULL || set->value == NULL) {
         gpi_sparse_set_free(set);
-        return NULL;
+        return GSL_ENOMEM;
     }
     for (size_t i = 0, k = 0; i < n; i++)
         for (size_t j = 0; j < dim; j++)
@@ -231,7 +238,8 @@ gpi_sparse_set *gpi_sparse_set_alloc(const uint8_t *x, size_t n, size_t dim) {
             }
     memset(set->index + total, 0, 16 * sizeof *set->index);
     memset(set->value + total, 0, 16);
-    return set;
+    *out = set;
+    return GSL_SUCCESS;
 }
 
 /* Baseline: the same values as bytes_scalar, x / 255 rounded once. */

@@ -175,15 +175,15 @@ END_TEST
 
 /* gp_evaluate_set against gp_evaluate, bit for bit: the same counts, confusion matrix
  * and cost (the same chunks summed in the same order), one thread and two, on images of
- * 53 pixels with every byte value, a quarter zero (the index is read 16 entries at a
- * time, then a tail); a NULL or empty data set is refused. */
+ * 200 pixels with every byte value, three quarters zero (so indexed; the index is read
+ * 16 entries at a time, then a tail); a NULL or empty data set is refused. */
 START_TEST(test_evaluate_set_equals_evaluate) {
     blobs b;
-    blobs_make(&b, 61, 53, 4, 5);
+    blobs_make(&b, 61, 200, 4, 5);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    for (size_t k = 0; k < 61 * 53; k++)
-        b.x[k] = gsl_rng_uniform(r) < 0.25 ? 0 : (uint8_t)gsl_rng_uniform_int(r, 256);
-    size_t sizes[] = {53, 20, 4};
+    for (size_t k = 0; k < 61 * 200; k++)
+        b.x[k] = gsl_rng_uniform(r) < 0.75 ? 0 : (uint8_t)gsl_rng_uniform_int(r, 256);
+    size_t sizes[] = {200, 20, 4};
     gp_network *net = gp_network_alloc(3, sizes, &gp_cost_cross_entropy);
     gp_network_init(net, GP_INIT_LARGE, r);
     gp_regularization reg = {0.25, 0.125, 0};
@@ -401,19 +401,20 @@ END_TEST
  * last one short (37 = 3 * 10 + 7), with lambda/n over the whole set, on batches of
  * the non-zero pixels x/255 built here (to the bit: the same steps on the same
  * numbers); and gp_sgd_step on the dense batches agrees to rounding. Case 0: blobs,
- * pixels zero in about half the places, so the sparse form matters. Case 1: every byte
- * value, a quarter of them zero, 53 pixels an image, so that the trainer's gathered
- * entries (its index of the non-zero pixels, read 16 at a time, then a tail) are
- * compared for every value and every tail length. */
+ * pixels zero in about half the places, so the sparse form matters (and the trainer
+ * scans each batch's pixels). Case 1: every byte value, three quarters of the 200
+ * pixels of an image zero, so that the trainer gathers batches from its index of the
+ * non-zero pixels (read 16 at a time, then a tail), compared for every value and many
+ * tail lengths. */
 START_TEST(test_epoch_is_sgd_steps_over_its_order) {
-    enum { D = 53 };
+    enum { D = 200 };
     size_t dim = _i == 0 ? 21 : D;
     blobs b;
     blobs_make(&b, 37, dim, 3, 8);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     for (size_t k = 0; k < 37 * dim; k++)
         b.x[k] = _i == 0                     ? (b.x[k] < 110 ? 0 : b.x[k])
-                 : gsl_rng_uniform(r) < 0.25 ? 0
+                 : gsl_rng_uniform(r) < 0.75 ? 0
                                              : (uint8_t)gsl_rng_uniform_int(r, 256);
     size_t sizes[] = {dim, 19, 3};
     gp_network *net = gp_network_alloc(3, sizes, &gp_cost_log_likelihood);

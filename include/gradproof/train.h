@@ -58,7 +58,8 @@ typedef struct gp_trainer gp_trainer;
 
 /* A trainer for net on data. The network is borrowed and updated in place; it and the
  * data must outlive the trainer, and the pixels must not change while it lives: it
- * indexes their non-zero pixels once (3 bytes each, about 22 MB for MNIST's 50,000). NULL
+ * indexes their non-zero pixels once (3 bytes each, about 22 MB for MNIST's 50,000;
+ * not for images more than a third non-zero, which it scans in each epoch). NULL
  * with GSL_EINVAL for batch 0 or empty data, with gp_sgd_params_check's GSL_EDOM for eta,
  * lambda, l1 (n = data->n), GSL_EBADLEN when data->dim is not n_0, GSL_ENOMEM when memory
  * runs out. Labels are checked by each epoch. */
@@ -170,7 +171,8 @@ typedef struct gp_eval_set gp_eval_set;
 gp_eval_set *gp_eval_set_alloc(const gp_dataset *data);
 void gp_eval_set_free(gp_eval_set *s);
 
-/* gp_evaluate on the set's data: the same results, bit for bit, faster. */
+/* gp_evaluate on the set's data: the same results, bit for bit, faster (images more
+ * than a third non-zero are not indexed: they are scanned, as gp_evaluate does). */
 int gp_evaluate_set(const gp_network *net, const gp_eval_set *s,
                     const gp_regularization *reg, size_t chunk, unsigned flags,
                     size_t *confusion, gp_eval_result *result);
