@@ -63,6 +63,13 @@ Proof.
   assert (0 <= f n) by (apply H; lia). lra.
 Qed.
 
+(** The triangle inequality over a finite sum. *)
+Lemma fsum_abs n f : Rabs (fsum n f) <= fsum n (fun k => Rabs (f k)).
+Proof.
+  induction n as [|n IH]; simpl; [rewrite Rabs_R0; lra|].
+  eapply Rle_trans; [apply Rabs_triang|]. lra.
+Qed.
+
 Lemma fsum_pos n f :
   (1 <= n)%nat -> (forall i, (i < n)%nat -> 0 < f i) -> 0 < fsum n f.
 Proof.
