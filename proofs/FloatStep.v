@@ -19,7 +19,9 @@
     - [sgd_step_fl_error]: the fused step [r(r(decay w) + r(alpha F))] (the
       dgemm with [beta = decay], [alpha = -eta/m]) against the exact
       [decay w + alpha S], which Regularization.v [sgd_fused_weight_update]
-      proves is [w - eta dJ/dw];
+      proves is [w - eta dJ/dw]; [sgd_step_fl_any_depth] at any depth;
+      [sgd_step_sparse_fl_error]: the sparse path's order (decayed weight,
+      then one rounded term per sample);
     - [sigma''_is_derivative], [sigma'_lipschitz_on], [sigma''_le_quarter],
       [sigma'_from_s_error]: [sigma'] computed as [s (1 - s)] from a rounded
       [s] (src/bounds.c [sig_bound]'s [esp]).
@@ -260,6 +262,50 @@ Proof.
                   + Rabs alpha * (((1 + ka) * (1 + v) - 1) * (Rabs S + ES) + ES)))
     by (apply Rmult_le_compat_l; auto; lra).
   lra.
+Qed.
+
+(** [cons0 c f] is [c], then [f 0, f 1, ...]: the decayed weight first, then
+    one term per sample. *)
+Definition cons0 (c : R) (f : nat -> R) (i : nat) : R :=
+  match i with O => c | S k => f k end.
+
+Lemma fsum_cons0 m (g : R -> R -> R) c f c' f' :
+  fsum (S m) (fun i => g (cons0 c f i) (cons0 c' f' i))
+  = g c c' + fsum m (fun i => g (f i) (f' i)).
+Proof.
+  induction m as [|m IH]; [simpl; ring|].
+  change (fsum (S (S m)) ?h) with (fsum (S m) h + h (S m)). rewrite IH.
+  change (fsum (S m) ?h) with (fsum m h + h m). cbv beta. simpl cons0. ring.
+Qed.
+
+(** The sparse path's step (src/sparse.c): [w] is scaled by [decay_h] first,
+    then each sample adds its rounded term [r(p_i x_i)], [p_i] the computed
+    [alpha delta_i], in sample order: a recursive sum of [m + 1] rounded
+    products ([fdot] on [cons0]).  Against the exact [decay w + alpha S]. *)
+Theorem sgd_step_sparse_fl_error m w dech decay kd alpha (p x d : nat -> R) :
+  INR (S m) * v < 1 -> Rabs (dech - decay) <= kd * Rabs decay ->
+  Rabs (fdot r (S m) (cons0 dech p) (cons0 w x)
+        - (decay * w + alpha * fsum m (fun i => d i * x i)))
+  <= INR (S m) * v / (1 - INR (S m) * v)
+       * (Rabs (dech * w) + fsum m (fun i => Rabs (p i * x i)))
+     + kd * Rabs (decay * w) + fsum m (fun i => Rabs (p i - alpha * d i) * Rabs (x i)).
+Proof.
+  intros Hm Hd.
+  pose proof (dot_gamma_n r v r_model r_idem v_pos (S m) (cons0 dech p) (cons0 w x) Hm) as D.
+  rewrite (fsum_cons0 m (fun a b => a * b)), (fsum_cons0 m (fun a b => Rabs (a * b))) in D.
+  set (F := fdot r (S m) (cons0 dech p) (cons0 w x)) in *.
+  assert (E : fsum m (fun i => p i * x i) - alpha * fsum m (fun i => d i * x i)
+              = fsum m (fun i => (p i - alpha * d i) * x i)).
+  { rewrite <- fsum_scal_l, <- fsum_minus. apply fsum_ext. intros; ring. }
+  assert (A : Rabs (fsum m (fun i => (p i - alpha * d i) * x i))
+              <= fsum m (fun i => Rabs (p i - alpha * d i) * Rabs (x i))).
+  { eapply Rle_trans; [apply fsum_abs|]. apply fsum_le. intros. rewrite Rabs_mult. lra. }
+  assert (B : Rabs ((dech - decay) * w) <= kd * Rabs (decay * w)).
+  { rewrite !Rabs_mult, <- Rmult_assoc. apply Rmult_le_compat_r; [apply Rabs_pos|exact Hd]. }
+  replace (F - (decay * w + alpha * fsum m (fun i => d i * x i)))
+    with ((F - (dech * w + fsum m (fun i => p i * x i))) + (dech - decay) * w
+          + fsum m (fun i => (p i - alpha * d i) * x i) + 0) by (rewrite <- E; ring).
+  eapply Rle_trans; [apply abs_triang4|]. rewrite Rabs_R0. lra.
 Qed.
 
 (** [sigma'] computed as [r(s r(1 - s))] from a computed [s] within [d] of

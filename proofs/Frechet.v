@@ -45,15 +45,6 @@ Proof.
         split; [apply Rmin_pos; assumption|apply Rmin_l].
 Qed.
 
-Lemma fsum_term_le n f i : (forall k, (k < n)%nat -> 0 <= f k) -> (i < n)%nat -> f i <= fsum n f.
-Proof.
-  induction n as [|n IH]; intros H Hi; [lia|]. simpl.
-  destruct (Nat.eq_dec i n) as [->|N].
-  - assert (0 <= fsum n f) by (apply fsum_nonneg; intros; apply H; lia). lra.
-  - assert (f i <= fsum n f) by (apply IH; [intros; apply H; lia|lia]).
-    assert (0 <= f n) by (apply H; lia). lra.
-Qed.
-
 Theorem frechet_has_grad n g z d : frechet n g z d -> has_grad n g z d.
 Proof.
   intros HF c dc t0 Hc Hdc. apply is_derive_Reals. intros eps Heps.
@@ -103,7 +94,7 @@ Proof.
   { intros i Hi. eapply Rle_lt_trans; [apply Hy, Hi|].
     assert (Rabs (dc i) + 1 <= K + 1).
     { pose proof (fsum_term_le n (fun k => Rabs (dc k) + 1) i
-                    ltac:(intros; pose proof (Rabs_pos (dc k)); lra) Hi). unfold K. lra. }
+                    ltac:(intros j _; pose proof (Rabs_pos (dc j)); lra) Hi). unfold K. lra. }
     assert (Rabs h < dF / (K + 1)) by (pose proof (Rmin_r dc0 (dF / (K + 1))); lra).
     apply (Rlt_le_trans _ (dF / (K + 1) * (Rabs (dc i) + 1))).
     - apply Rmult_lt_compat_r; [pose proof (Rabs_pos (dc i)); lra|lra].
