@@ -20,6 +20,7 @@
       dgemm with [beta = decay], [alpha = -eta/m]) against the exact
       [decay w + alpha S], which Regularization.v [sgd_fused_weight_update]
       proves is [w - eta dJ/dw]; [sgd_step_fl_any_depth] at any depth;
+      [sgd_step_l1_fl_error]: with the L1 shrink first;
       [sgd_step_sparse_fl_error]: the sparse path's order (decayed weight,
       then one rounded term per sample);
     - [sigma''_is_derivative], [sigma'_lipschitz_on], [sigma''_le_quarter],
@@ -261,6 +262,69 @@ Proof.
           <= v * (((1 + kd) * (1 + v) - 1) * Rabs (decay * w)
                   + Rabs alpha * (((1 + ka) * (1 + v) - 1) * (Rabs S + ES) + ES)))
     by (apply Rmult_le_compat_l; auto; lra).
+  lra.
+Qed.
+
+Lemma sgn_abs_le_1 w : Rabs (sgn w) <= 1.
+Proof.
+  unfold sgn. destruct (Rlt_dec 0 w), (Rlt_dec w 0);
+    try (rewrite Rabs_pos_eq; lra); (rewrite Rabs_left1; lra).
+Qed.
+
+(** The step with L1 as the dense path runs it: first [w1 = r(w - r(shrink_h
+    sgn w))], then the dgemm on [w1].  Against the exact
+    [decay (w - shrink sgn w) + alpha S] (= [w - eta dJ/dw]:
+    Regularization.v [sgd_fused_weight_update]); the shrink adds
+    [|decay| (v (|w| + (1 + v)|shrink_h|) + v |shrink_h| + |shrink_h - shrink|)]. *)
+Theorem sgd_step_l1_fl_error w shh shrink decay dech alpha alh S F ES kd ka :
+  Rabs (dech - decay) <= kd * Rabs decay -> Rabs (alh - alpha) <= ka * Rabs alpha ->
+  Rabs (F - S) <= ES -> 0 <= kd -> 0 <= ka ->
+  let w1h := r (w - r (shh * sgn w)) in
+  Rabs (r (r (dech * w1h) + r (alh * F)) - (decay * (w - shrink * sgn w) + alpha * S))
+  <= v * (Rabs (decay * w1h) + Rabs (alpha * S))
+     + (1 + v) * (((1 + kd) * (1 + v) - 1) * Rabs (decay * w1h)
+                  + Rabs alpha * (((1 + ka) * (1 + v) - 1) * (Rabs S + ES) + ES))
+     + Rabs decay * (v * (Rabs w + (1 + v) * Rabs shh) + v * Rabs shh + Rabs (shh - shrink)).
+Proof.
+  intros Hd Ha HF Hkd Hka w1h.
+  pose proof (sgd_step_fl_error w1h decay dech alpha alh S F ES kd ka Hd Ha HF Hkd Hka) as A.
+  pose proof (sgn_abs_le_1 w) as G. set (sg := sgn w) in *.
+  set (p := r (shh * sg)). pose proof (r_model (shh * sg)) as Mp. fold p in Mp.
+  rewrite Rabs_mult in Mp.
+  assert (Hs : Rabs shh * Rabs sg <= Rabs shh)
+    by (rewrite <- (Rmult_1_r (Rabs shh)) at 2; apply Rmult_le_compat_l; auto using Rabs_pos).
+  assert (Ap : Rabs p <= (1 + v) * Rabs shh).
+  { pose proof (abs_near _ _ _ Mp). rewrite Rabs_mult in H.
+    assert (v * (Rabs shh * Rabs sg) <= v * Rabs shh) by (apply Rmult_le_compat_l; auto).
+    lra. }
+  pose proof (r_model (w - p)) as Mq.
+  assert (Aq : Rabs (w - p) <= Rabs w + (1 + v) * Rabs shh).
+  { unfold Rminus. eapply Rle_trans; [apply Rabs_triang|]. rewrite Rabs_Ropp. lra. }
+  assert (E1 : Rabs (w1h - (w - shrink * sg))
+               <= v * (Rabs w + (1 + v) * Rabs shh) + v * Rabs shh + Rabs (shh - shrink)).
+  { unfold w1h. fold sg p.
+    replace (r (w - p) - (w - shrink * sg))
+      with ((r (w - p) - (w - p)) - (p - shh * sg) - (shh - shrink) * sg) by ring.
+    unfold Rminus at 1. eapply Rle_trans; [apply Rabs_triang|].
+    rewrite Rabs_Ropp, Rabs_mult.
+    unfold Rminus at 1. eapply Rle_trans; [apply Rplus_le_compat_r, Rabs_triang|].
+    rewrite Rabs_Ropp.
+    assert (v * Rabs (w - p) <= v * (Rabs w + (1 + v) * Rabs shh))
+      by (apply Rmult_le_compat_l; auto).
+    assert (v * (Rabs shh * Rabs sg) <= v * Rabs shh) by (apply Rmult_le_compat_l; auto).
+    assert (Rabs (shh - shrink) * Rabs sg <= Rabs (shh - shrink))
+      by (rewrite <- (Rmult_1_r (Rabs (shh - shrink))) at 2;
+          apply Rmult_le_compat_l; auto using Rabs_pos).
+    replace (r (w - p) + - (w - p)) with (r (w - p) - (w - p)) by ring.
+    replace (p + - (shh * sg)) with (p - shh * sg) by ring. lra. }
+  replace (r (r (dech * w1h) + r (alh * F)) - (decay * (w - shrink * sg) + alpha * S))
+    with ((r (r (dech * w1h) + r (alh * F)) - (decay * w1h + alpha * S))
+          + decay * (w1h - (w - shrink * sg))) by ring.
+  eapply Rle_trans; [apply Rabs_triang|]. rewrite Rabs_mult.
+  assert (Rabs decay * Rabs (w1h - (w - shrink * sg))
+          <= Rabs decay * (v * (Rabs w + (1 + v) * Rabs shh) + v * Rabs shh
+                           + Rabs (shh - shrink)))
+    by (apply Rmult_le_compat_l; auto using Rabs_pos).
   lra.
 Qed.
 
