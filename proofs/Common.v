@@ -63,6 +63,13 @@ Proof.
   assert (0 <= f n) by (apply H; lia). lra.
 Qed.
 
+(** The triangle inequality over a finite sum. *)
+Lemma fsum_abs n f : Rabs (fsum n f) <= fsum n (fun k => Rabs (f k)).
+Proof.
+  induction n as [|n IH]; simpl; [rewrite Rabs_R0; lra|].
+  eapply Rle_trans; [apply Rabs_triang|]. lra.
+Qed.
+
 Lemma fsum_pos n f :
   (1 <= n)%nat -> (forall i, (i < n)%nat -> 0 < f i) -> 0 < fsum n f.
 Proof.
@@ -110,15 +117,22 @@ Proof.
   rewrite E, fsum_plus, fsum_kron by exact Hk. reflexivity.
 Qed.
 
+(** A sum of non-negative terms is at least each of its terms. *)
+Lemma fsum_term_le n f k :
+  (forall i, (i < n)%nat -> 0 <= f i) -> (k < n)%nat -> f k <= fsum n f.
+Proof.
+  intros H Hk. rewrite (fsum_split n k) by exact Hk.
+  assert (0 <= fsum n (fun i => if Nat.eqb i k then 0 else f i)).
+  { apply fsum_nonneg. intros i Hi. destruct (Nat.eqb i k); [lra|auto]. }
+  lra.
+Qed.
+
 (** A sum of non-negative terms with one positive term is positive. *)
 Lemma fsum_pos_one n k f :
   (k < n)%nat -> (forall i, (i < n)%nat -> 0 <= f i) -> 0 < f k ->
   0 < fsum n f.
 Proof.
-  intros Hk H Hpos. rewrite (fsum_split n k) by exact Hk.
-  assert (0 <= fsum n (fun i => if Nat.eqb i k then 0 else f i)).
-  { apply fsum_nonneg. intros i Hi. destruct (Nat.eqb i k); [lra|auto]. }
-  lra.
+  intros Hk H Hpos. pose proof (fsum_term_le n f k H Hk). lra.
 Qed.
 
 Definition upd (z : nat -> R) (k : nat) (t : R) : nat -> R :=

@@ -227,9 +227,7 @@ Proof.
   - set (Sa := fsum n (fun k => Rabs (x k * y k))).
     set (s := fsum n (fun k => x k * y k)).
     set (sh := fdot n x y). set (p := x n * y n).
-    assert (HS : Rabs s <= Sa).
-    { unfold s, Sa. clear. induction n as [|n IH]; simpl; [rewrite Rabs_R0; lra|].
-      eapply Rle_trans; [apply Rabs_triang|]. lra. }
+    assert (HS : Rabs s <= Sa) by apply fsum_abs.
     pose proof (r_model p) as Mp. pose proof (r_model (sh + r p)) as Ms.
     pose proof (pow_ge_1 n) as G.
     destruct n as [|m].

@@ -27,12 +27,6 @@ From Flocq Require Import Core.
 From Gradproof Require Import Common Sigmoid FloatBounds.
 Open Scope R_scope.
 
-Lemma fsum_abs n f : Rabs (fsum n f) <= fsum n (fun k => Rabs (f k)).
-Proof.
-  induction n as [|n IH]; simpl; [rewrite Rabs_R0; lra|].
-  eapply Rle_trans; [apply Rabs_triang|]. lra.
-Qed.
-
 Lemma abs_triang4 p q s w : Rabs (p + q + s + w) <= Rabs p + Rabs q + Rabs s + Rabs w.
 Proof.
   pose proof (Rabs_triang (p + q + s) w). pose proof (Rabs_triang (p + q) s).

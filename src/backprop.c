@@ -187,7 +187,10 @@ int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_works
  * (minibatch_gradient_is_mean). Any depth: proofs/Deep.v bp4_weight_any_depth,
  * bp3_bias_any_depth; all parameters at once: proofs/Joint.v backprop_joint_gradient.
  * The fused decay, shrink and batch term are w - eta dJ/dw: proofs/Regularization.v
- * sgd_fused_weight_update, sgd_step_any_depth. Layer 1 reads the dense input X. */
+ * sgd_fused_weight_update, sgd_step_any_depth; its rounding error (dgemm's beta W +
+ * alpha D A^T, left-to-right sums): proofs/FloatStep.v sgd_step_fl_any_depth, and with
+ * the L1 shrink first proofs/FloatStep.v sgd_step_l1_fl_error.
+ * Layer 1 reads the dense input X. */
 static void update_layer(const gpi_step *st, size_t l, size_t r0, size_t r1) {
     size_t h = r1 - r0, m = st->m;
     gp_params *T = st->T;

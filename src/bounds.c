@@ -157,8 +157,12 @@ static double spp_max(double lo, double hi) {
  * form's two uses of e. Mean value theorem over [z - ez, z + ez] for the rest
  * (proofs/FloatPass.v layer_forward_error, sigma_lipschitz).
  * sp is a_hat (1 - a_hat) rounded twice: |a(1-a) - s(1-s)| = |a - s||1 - a - s|
- * <= d (1 + d) with d = |a_hat - sigma(z_hat)|; a form from its own exponential has
- * relative error gamma_{4K+4} sigma' <= d + gamma_2 sigma' and is covered too. */
+ * <= d (1 + d) with d = |a_hat - sigma(z_hat)|, the two roundings gamma_2, and
+ * |sigma'(z_hat) - sigma'(z)| <= lip2 ez for lip2 >= |sigma''| on the interval:
+ * esp is proofs/FloatStep.v sigma'_from_s_error (with sigma'_lipschitz_on and
+ * sigma'_le_quarter, spb >= sigma'(z_hat)); that spp_max is that maximum is not proved.
+ * A form from its own exponential has relative error gamma_{4K+4} sigma' <= d + gamma_2
+ * sigma' and is covered too. */
 static void sig_bound(const ctx *c, double z, double ez, double *ea, double *esp) {
     double lo = z - ez, hi = z + ez, lip = sp_max(lo, hi), lip2 = spp_max(lo, hi);
     double shat = fmin(1.0, gp_sigmoid(z) + lip * ez);
@@ -440,7 +444,8 @@ static double cost_bound(const ctx *c, const state *s) {
 
 /* ---- the backward pass ---- */
 
-/* |x_hat y_hat - x y| for |x_hat - x| <= ex, |y_hat - y| <= ey, the product rounded. */
+/* |x_hat y_hat - x y| for |x_hat - x| <= ex, |y_hat - y| <= ey, the product rounded:
+ * proofs/FloatStep.v prod_entry_error. */
 static double prod_bound(const ctx *c, double x, double ex, double y, double ey) {
     x = fabs(x);
     y = fabs(y);
@@ -514,7 +519,9 @@ static double reg_grad_bound(const ctx *c, const state *s, double w, double dw,
 }
 
 /* BP3, BP4: dW = (1/m) delta (a^{l-1})^T and db = (1/m) delta 1, inner products of
- * m terms, the 1/m rounding once more (gamma_{m+2}); then the regularisation. */
+ * m terms, the 1/m rounding once more (gamma_{m+2}): (g S + S2) / m is
+ * proofs/FloatStep.v batch_mean_error, and (g sd + se) / m is
+ * proofs/FloatStep.v batch_mean_bias_error. Then the regularisation (not proved). */
 static int grad_bound(const ctx *c, const state *s, size_t l, const gsl_matrix *ED,
                       gp_bounds_layer *out) {
     gsl_matrix_const_view D = cols(s->w->delta[l - 1], s->m);
@@ -559,7 +566,9 @@ static void inflate(gsl_matrix *M) {
     gsl_matrix_scale(M, INFLATE);
 }
 
-/* One bound (worst case or probabilistic) into out[0..L-1] and *cost. */
+/* One bound (worst case or probabilistic) into out[0..L-1] and *cost. The layers are
+ * composed numerically, entry by entry; proofs/FloatDeep.v forward_pass_error is the
+ * closed form of the same induction on depth with row-sum norms (coarser). */
 static int run(const ctx *c, state *s, gp_bounds_layer *out, double *cost) {
     size_t L = s->net->p.L;
     int status = GSL_SUCCESS;

@@ -684,6 +684,46 @@ START_TEST(test_z_bound_single_neuron) {
 }
 END_TEST
 
+/* BP4 and BP3 of a single linear neuron, m = 3 exact samples: the float64 bounds of dW
+ * and db are proofs/FloatStep.v batch_mean_error (inputs exact, ea = 0) and
+ * batch_mean_bias_error on the delta bound ed: (gamma_{m+2} sum (|d| + ed) |x| + sum ed
+ * |x|) / m and (gamma_{m+2} sum (|d| + ed) + sum ed) / m. */
+START_TEST(test_grad_bound_is_batch_mean_theorem) {
+    size_t sizes[] = {1, 1}, m = 3;
+    const double x[] = {3, -2, 0.375}, y[] = {1, 0.5, -0.25};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic_linear);
+    gsl_matrix *X = gsl_matrix_alloc(1, m), *Y = gsl_matrix_alloc(1, m);
+    gsl_matrix_set(net->p.w[0], 0, 0, 0.5);
+    gsl_vector_set(net->p.b[0], 0, 0.25);
+    for (size_t i = 0; i < m; i++) {
+        gsl_matrix_set(X, 0, i, x[i]);
+        gsl_matrix_set(Y, 0, i, y[i]);
+    }
+    gp_bounds *b = gp_bounds_alloc(net, m);
+    gp_bounds_model md;
+    gp_bounds_model_init(&md, "float64");
+    ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &md, b), GSL_SUCCESS);
+    double g = gp_bounds_gamma((double)m + 2, md.u), sw = 0, pw = 0, sb = 0, pb = 0;
+    for (size_t i = 0; i < m; i++) {
+        double d = fabs(0.5 * x[i] + 0.25 - y[i]),
+               ed = gsl_matrix_get(b->worst[0].delta, 0, i);
+        ck_assert(ed > 0);
+        sw += (d + ed) * fabs(x[i]);
+        pw += ed * fabs(x[i]);
+        sb += d + ed;
+        pb += ed;
+    }
+    double want_w = (g * sw + pw) / (double)m, want_b = (g * sb + pb) / (double)m;
+    /* 1e-5: the bounds' own inflation (1 + 1e-6) and the underflow allowances */
+    ck_assert_double_eq_tol(gsl_matrix_get(b->worst[0].dW, 0, 0), want_w, 1e-5 * want_w);
+    ck_assert_double_eq_tol(gsl_matrix_get(b->worst[0].db, 0, 0), want_b, 1e-5 * want_b);
+    gp_bounds_free(b);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+}
+END_TEST
+
 START_TEST(test_verdict_three_way) {
     ck_assert_int_eq(gp_bounds_verdict(1.0, 1.0 + 5e-8, 1e-6, 1e-7, 1e-16),
                      GP_VERDICT_AGREE);
@@ -804,6 +844,7 @@ static Suite *make_bounds_suite(void) {
           *errs = tcase_create("Errors");
     tcase_add_test(core, test_gamma_values);
     tcase_add_test(core, test_z_bound_single_neuron);
+    tcase_add_test(core, test_grad_bound_is_batch_mean_theorem);
     tcase_add_test(core, test_verdict_three_way);
     tcase_add_loop_test(props, test_compare_tensor_counts, 0, 20);
     tcase_add_loop_test(props, test_f32_inside_worst_bound, 0, (int)tu_n_costs());
