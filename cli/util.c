@@ -238,6 +238,13 @@ int cli_probe_writable(const char *cmd, const char *opt, const char *path) {
     return 0;
 }
 
+int cli_check_space(const char *cmd, const char *opt, const char *path, size_t bytes) {
+    char err[GP_IDX_ERRLEN];
+    if (gp_atomic_space(path, bytes, err, sizeof err))
+        return write_error(cmd, opt, path, err);
+    return 0;
+}
+
 /* OpenBLAS reads OPENBLAS_NUM_THREADS when the library is loaded, before main(), so
  * setenv() comes too late; its own call does work at any time. A weak reference keeps
  * the program linkable against another CBLAS (gslcblas is single-threaded). */
