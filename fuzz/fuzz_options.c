@@ -6,6 +6,7 @@
  * and must stay visible (muting fd 2 hid UBSan's report of --man-options reading a
  * NULL .arg: the silent finding of CI run 3). The local options leave out .arg, as
  * options.h allows. */
+#define FUZZ_SETUP setup /* run once by fuzzutil.h's LLVMFuzzerInitialize */
 #include "fuzzutil.h"
 
 #include <math.h>
@@ -25,14 +26,11 @@ static const cli_option opt_rate = {.name = "rate",
                                     .help = "a rate in (0, 10]"};
 static FILE *quiet, *loud[2];
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    (void)argc, (void)argv;
-    fuzz_init();
+static void setup(void) {
     quiet = fopen("/dev/null", "w");
     FUZZ_CHECK(quiet != NULL, "cannot open /dev/null");
     loud[0] = stdout;
     loud[1] = stderr;
-    return 0;
 }
 
 /* glibc's stdout and stderr are variables a program may set (glibc manual, "Standard
