@@ -141,6 +141,12 @@ static const char *arg_unset(const cli_arg *a) {
     return a->unset ? a->unset : a->opt->unset;
 }
 
+/* The metavariable of --help and the man page; an option table may leave it out
+ * (fuzz_options' table does: --man-options read the NULL). */
+static const char *arg_metavar(const cli_option *o) {
+    return o->arg ? o->arg : "VALUE";
+}
+
 static int parse_choice(const char *cmd, const cli_option *o, const char *s, int *out) {
     char list[256] = "";
     for (int i = 0; o->choices[i]; i++) {
@@ -205,7 +211,11 @@ static int parse_value(const char *cmd, const cli_arg *a, const char *s) {
 static void print_help(const cli_command *cmd);
 static void print_man(const cli_command *cmd);
 
-/* getopt_long's table: each option's val is 256 + its index in cmd->args. */
+/* getopt_long's table: each option's val is 256 + its index in cmd->args (at most 64),
+ * --help's and --man-options' come after: a long option's val is never a letter, so
+ * an optopt below 256 names a short option (cli_bad_option). */
+#define VAL_HELP (256 + 64)
+#define VAL_MAN (256 + 65)
 static struct option *long_table(const cli_command *cmd, char *shorts) {
     struct option *t = calloc(cmd->n_args + 3, sizeof *t);
     size_t k = 0, s = 0;
@@ -226,8 +236,8 @@ static struct option *long_table(const cli_command *cmd, char *shorts) {
         }
     }
     shorts[s] = '\0';
-    t[k++] = (struct option){"help", no_argument, NULL, 'h'};
-    t[k] = (struct option){"man-options", no_argument, NULL, 1};
+    t[k++] = (struct option){"help", no_argument, NULL, VAL_HELP};
+    t[k] = (struct option){"man-options", no_argument, NULL, VAL_MAN};
     return t;
 }
 
@@ -258,11 +268,11 @@ static int parse_loop(cli_command *cmd, int argc, char **argv, const struct opti
                    (fuzz_options) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, shorts, t, NULL)) != -1) {
-        if (c == 'h') {
+        if (c == 'h' || c == VAL_HELP) {
             print_help(cmd);
             return 0;
         }
-        if (c == 1) {
+        if (c == VAL_MAN) {
             print_man(cmd);
             return 0;
         }
@@ -340,7 +350,7 @@ static void help_option(const cli_arg *a) {
                 ? snprintf(head, sizeof head, "  -%c, --%s", o->short_name, o->name)
                 : snprintf(head, sizeof head, "      --%s", o->name);
     if (o->kind != CLI_FLAG)
-        snprintf(head + n, sizeof head - (size_t)n, "=%s", o->arg);
+        snprintf(head + n, sizeof head - (size_t)n, "=%s", arg_metavar(o));
     const char *d = shown_default(a);
     snprintf(text, sizeof text, "%s%s%s%s%s%s", o->help, a->note ? "; " : "",
              a->note ? a->note : "", d ? " [" : "", d ? d : "", d ? "]" : "");
@@ -390,7 +400,7 @@ static void man_option(const cli_arg *a) {
     roff(o->name);
     if (o->kind != CLI_FLAG) {
         printf("= ");
-        roff(o->arg);
+        roff(arg_metavar(o));
     }
     printf("\n");
     roff(o->help);

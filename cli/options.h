@@ -27,7 +27,8 @@ typedef struct {
     const char *name; /* long name, without "--" */
     char short_name;  /* -c, or 0 */
     cli_kind kind;    /* the argument and its variable's type */
-    const char *arg;  /* metavariable in --help and the man page: N, REAL, FILE */
+    const char *arg;  /* metavariable in --help and the man page: N, REAL, FILE; NULL:
+                         VALUE */
     double lo, hi;    /* CLI_SIZE, CLI_ULONG, CLI_REAL: the allowed range */
     int lo_open;      /* CLI_REAL: lo itself is refused (eta > 0) */
     const char *const *choices; /* CLI_CHOICE: the accepted words, NULL-terminated */

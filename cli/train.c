@@ -509,8 +509,36 @@ static int make_network(const train_args *t, train_run *r) {
     return 0;
 }
 
+/* A --metrics row at most: 12 numbers of at most 24 characters (%zu, %.17g, %.10g,
+ * %.6f of seconds below 1e17) and, in JSONL, under 300 characters of keys. */
+#define METRICS_ROW_MAX 640
+
+/* Before the first epoch: room for the largest --save and --checkpoint files
+ * (gp_netio_size_bound, gp_checkpoint_size_bound). A checkpoint's meta holds the
+ * command line and, with --metrics, the rows of every epoch as a JSON string, in
+ * which escaping may double every character. */
+static int check_space(const train_args *t, const train_run *r, size_t n_layers,
+                       const size_t *sizes) {
+    if (t->save &&
+        cli_check_space(CMD, "--save", t->save, gp_netio_size_bound(n_layers, sizes)))
+        return 1;
+    if (t->checkpoint == NULL)
+        return 0;
+    char *args = json_dumps(r->args, JSON_COMPACT);
+    if (args == NULL)
+        return cli_error(CMD, "out of memory");
+    size_t rows = (r->rows ? strlen(r->rows) : METRICS_ROW_MAX) +
+                  t->epochs * METRICS_ROW_MAX,
+           meta = 64 + 2 * strlen(args) + (t->metrics ? 2 * rows : 0);
+    free(args);
+    return cli_check_space(CMD, "--checkpoint", t->checkpoint,
+                           gp_checkpoint_size_bound(n_layers, sizes, r->train.n, meta));
+}
+
+/* The data, then the network: a loaded one first (its sizes are checked against the
+ * data), a new one last, once its sizes fit the data and its outputs the disk. */
 static int setup(const train_args *t, train_run *r) {
-    int st = make_network(t, r);
+    int st = r->ck || t->load ? make_network(t, r) : 0;
     if (st)
         return st;
     if ((st = cli_load_mnist(CMD, t->data, t->n_validation, &r->mnist)))
@@ -519,7 +547,8 @@ static int setup(const train_args *t, train_run *r) {
     r->eval = cli_dataset(t->eval ? &r->mnist->validation : &r->mnist->test);
     if ((r->eval_set = gp_eval_set_alloc(&r->eval)) == NULL)
         return cli_error(CMD, "out of memory");
-    const gp_network *net = r->net;
+    size_t n_layers = r->net ? r->net->p.L + 1 : t->sizes.n;
+    const size_t *sizes = r->net ? r->net->p.sizes : t->sizes.sizes;
     const char *what = r->ck     ? "network of --resume"
                        : t->load ? "network of --load"
                                  : "--sizes";
@@ -527,7 +556,7 @@ static int setup(const train_args *t, train_run *r) {
                        r->ck     ? t->resume
                        : t->load ? t->load
                                  : t->sizes.text,
-                       net->p.sizes[0], net->p.sizes[net->p.L], r->train.dim))
+                       sizes[0], sizes[n_layers - 1], r->train.dim))
         return r->ck || t->load ? CLI_EXIT_INPUT : 1;
     /* W <- (1 - eta lambda/n) W - ... [93]: the decay factor must stay positive
      * (the library's one check of a step's parameters). */
@@ -537,7 +566,9 @@ static int setup(const train_args *t, train_run *r) {
                          "--eta %g with --lambda %g: the weight decay factor 1 - eta "
                          "lambda/n (n = %zu) must stay positive",
                          t->opts.eta, t->opts.lambda, r->train.n);
-    return 0;
+    if ((st = check_space(t, r, n_layers, sizes)))
+        return st;
+    return r->net ? 0 : make_network(t, r);
 }
 
 /* Evaluate after an epoch: the evaluation set always (its accuracy drives stopping),

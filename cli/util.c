@@ -29,9 +29,16 @@ int cli_error(const char *cmd, const char *fmt, ...) {
 }
 
 int cli_bad_option(const char *cmd, int c, char **argv) {
+    /* getopt_long sets optopt to a short option's letter (a long option's is 0 or its
+     * val, 256 and above: options.c); it leaves optind on a cluster ("-zq") that goes
+     * on after the letter, so argv[optind - 1] is then the previous argument. */
+    char shortopt[3] = {'-', (char)optopt, '\0'};
+    const char *opt = optopt > 0 && optopt < 256 ? shortopt : argv[optind - 1];
     if (c == ':')
-        return cli_error(cmd, "option '%s' needs a value", argv[optind - 1]);
-    return cli_error(cmd, "unknown option '%s'", argv[optind - 1]);
+        return cli_error(cmd, "option '%s' needs a value", opt);
+    if (optopt >= 256) /* a known long option given "=VALUE" it does not take */
+        return cli_error(cmd, "option '%s' takes no value", opt);
+    return cli_error(cmd, "unknown option '%s'", opt);
 }
 
 int cli_input_error(const char *cmd, const char *fmt, ...) {
@@ -228,6 +235,13 @@ int cli_probe_writable(const char *cmd, const char *opt, const char *path) {
     if (cli_file_open(cmd, opt, path, &f))
         return 1;
     cli_file_abort(&f);
+    return 0;
+}
+
+int cli_check_space(const char *cmd, const char *opt, const char *path, size_t bytes) {
+    char err[GP_IDX_ERRLEN];
+    if (gp_atomic_space(path, bytes, err, sizeof err))
+        return write_error(cmd, opt, path, err);
     return 0;
 }
 

@@ -2,15 +2,14 @@
  * oracle dump and as a candidate for the oracle's dump of a fixed [2,3,1] network, and
  * gp_dump_read_inputs. A dump that reads has every tensor of its L layers with m
  * columns, and a failed read leaves nothing behind. */
+#define FUZZ_SETUP setup /* run once by fuzzutil.h's LLVMFuzzerInitialize */
 #include "fuzzutil.h"
 
 #include <gradproof/dump.h>
 
 static gp_dump like;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    (void)argc, (void)argv;
-    fuzz_init();
+static void setup(void) {
     size_t sizes[] = {2, 3, 1};
     gp_network *net = gp_network_alloc(3, sizes, &gp_cost_cross_entropy);
     gsl_matrix *X = gsl_matrix_calloc(2, 2), *Y = gsl_matrix_calloc(1, 2);
@@ -19,7 +18,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
-    return 0;
 }
 
 static void check_read(int status, const gp_dump *d) {

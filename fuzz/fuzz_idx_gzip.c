@@ -7,12 +7,6 @@
 
 #include <gradproof/idx.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    (void)argc, (void)argv;
-    fuzz_init();
-    return 0;
-}
-
 /* data as one gzip member (windowBits 16 + 15); NULL without memory. */
 static uint8_t *gzip(const uint8_t *data, size_t size, size_t *outlen) {
     z_stream zs;

@@ -4,12 +4,6 @@
 
 #include <gradproof/idx.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    (void)argc, (void)argv;
-    fuzz_init();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char eb[GP_IDX_ERRLEN];
     gp_idx_labels *lb = NULL;
@@ -20,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     max_label = data[0];
     status = gp_idx_read_labels(fuzz_file(0, data + 1, size - 1), max_label, &lb, eb,
                                 sizeof eb);
-    FUZZ_CHECK((status == GSL_SUCCESS) == (lb != NULL), "status and result disagree");
+    FUZZ_CHECK_RESULT(status, lb);
     for (i = 0; lb != NULL && i < lb->n; i++)
         FUZZ_CHECK(lb->labels[i] <= max_label, "label above max_label accepted");
     gp_idx_labels_free(lb);

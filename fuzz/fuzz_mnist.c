@@ -8,12 +8,6 @@
 static const char *const names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                      "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    (void)argc, (void)argv;
-    fuzz_init();
-    return 0;
-}
-
 static void put(const char *name, const uint8_t *data, size_t size) {
     char path[512];
     FILE *f;
@@ -49,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         p = q < end ? q + sizeof sep - 1 : end;
     }
     status = gp_mnist_load(fuzz_dir(), 1, &m, eb, sizeof eb);
-    FUZZ_CHECK((status == GSL_SUCCESS) == (m != NULL), "status and result disagree");
+    FUZZ_CHECK_RESULT(status, m);
     if (m != NULL)
         FUZZ_CHECK(m->training.n + m->validation.n == m->train_images->n &&
                        m->validation.n == 1 && m->test.n == m->test_labels->n &&

@@ -1,17 +1,15 @@
 /* fuzz/fuzz_netio.c: gp_netio_load on any bytes, and the identity netio.h promises: a
  * network that loads saves, and the saved file loads back to the same bits (17
  * significant digits) and the same cost. */
+#define FUZZ_SETUP setup /* run once by fuzzutil.h's LLVMFuzzerInitialize */
 #include "fuzzutil.h"
 
 #include <gradproof/netio.h>
 
 static const char *saved;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    (void)argc, (void)argv;
-    fuzz_init();
+static void setup(void) {
     saved = fuzz_saved("net.json");
-    return 0;
 }
 
 static int same_bits(const gp_network *a, const gp_network *b) {
@@ -31,8 +29,7 @@ static int same_bits(const gp_network *a, const gp_network *b) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char eb[512];
     gp_network *net = NULL, *back = NULL;
-    int status = gp_netio_load(fuzz_file(0, data, size), &net, eb, sizeof eb);
-    FUZZ_CHECK((status == GSL_SUCCESS) == (net != NULL), "status and result disagree");
+    FUZZ_READ(gp_netio_load, data, size, net);
     if (net == NULL)
         return 0;
     FUZZ_CHECK(gp_netio_save(net, saved, eb, sizeof eb) == GSL_SUCCESS,

@@ -5,12 +5,6 @@
 
 #include <gradproof/npy.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    (void)argc, (void)argv;
-    fuzz_init();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     char eb[512];
     const char *path = fuzz_file(0, data, size);
@@ -19,11 +13,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t ndim = 99;
     double x;
     int status = gp_npy_read(path, 0, &m, &ndim, eb, sizeof eb);
-    FUZZ_CHECK((status == GSL_SUCCESS) == (m != NULL), "status and result disagree");
+    FUZZ_CHECK_RESULT(status, m);
     FUZZ_CHECK(m == NULL || ndim <= 2, "ndim above 2");
     gsl_matrix_free(m);
     status = gp_npy_read_vector(path, GP_NPY_FINITE, &v, eb, sizeof eb);
-    FUZZ_CHECK((status == GSL_SUCCESS) == (v != NULL), "status and result disagree");
+    FUZZ_CHECK_RESULT(status, v);
     for (size_t i = 0; v != NULL && i < v->size; i++)
         FUZZ_CHECK(gsl_finite(gsl_vector_get(v, i)), "GP_NPY_FINITE let a non-finite in");
     gsl_vector_free(v);

@@ -4,17 +4,9 @@
 
 #include <gradproof/record.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv) {
-    (void)argc, (void)argv;
-    fuzz_init();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    char eb[512];
     gp_record *rec = NULL;
-    int status = gp_record_read(fuzz_file(0, data, size), &rec, eb, sizeof eb);
-    FUZZ_CHECK((status == GSL_SUCCESS) == (rec != NULL), "status and result disagree");
+    FUZZ_READ(gp_record_read, data, size, rec);
     if (rec == NULL)
         return 0;
     FUZZ_CHECK(rec->net != NULL && rec->X != NULL && rec->Y != NULL,

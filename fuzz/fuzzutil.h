@@ -30,10 +30,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
         }                                                                                \
     } while (0)
 
-/* The library reports through gsl_error; its default handler aborts, which would make
- * every rejected input a "crash". */
-static inline void fuzz_init(void) {
+/* A reader's status and its result agree: success with a result, failure without. */
+#define FUZZ_CHECK_RESULT(status, result)                                                \
+    FUZZ_CHECK(((status) == GSL_SUCCESS) == ((result) != NULL),                          \
+               "status and result disagree")
+
+/* Read the input, as a file, with a reader of the library's convention
+ * (int reader(const char *path, T **out, char *errbuf, size_t errlen)) into out; its
+ * status and out must agree. */
+#define FUZZ_READ(reader, data, size, out)                                               \
+    do {                                                                                 \
+        char fuzz_eb[512];                                                               \
+        int fuzz_status =                                                                \
+            reader(fuzz_file(0, data, size), &(out), fuzz_eb, sizeof fuzz_eb);           \
+        FUZZ_CHECK_RESULT(fuzz_status, out);                                             \
+    } while (0)
+
+/* libFuzzer's one-time entry, the same for every harness. The library reports through
+ * gsl_error, whose default handler aborts, which would make every rejected input a
+ * "crash": it is turned off. A harness with more to set up defines FUZZ_SETUP as the
+ * name of its static void (void) function before including this header. */
+#ifdef FUZZ_SETUP
+static void FUZZ_SETUP(void);
+#endif
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+    (void)argc, (void)argv;
     gsl_set_error_handler_off();
+#ifdef FUZZ_SETUP
+    FUZZ_SETUP();
+#endif
+    return 0;
 }
 
 /* Put data[0..size) into memfd number `slot` (0..3) and return its path, valid until
@@ -66,7 +92,7 @@ static inline const char *fuzz_dir(void) {
 }
 
 /* The path NAME in fuzz_dir() for a harness's save/reload round trip; the file and the
- * directory are removed at exit. Call once, from LLVMFuzzerInitialize. */
+ * directory are removed at exit. Call once, from the harness's FUZZ_SETUP. */
 static char fuzz_saved_path[512];
 
 static inline void fuzz_saved_cleanup(void) {

@@ -76,7 +76,10 @@ def seeds():
         [b"--rate=10", b"--word", b"three", b"--flag", b"--cost", b"cross-entropy", b"FILE"],
         [b"--precision=float32", b"--activation", b"relu", b"--n", b"1000000000"],
         [b"--seed", b" -1"], [b"--epochs", b"0"], [b"--rate", b"0"], [b"--help"],
-        [b"--sizes=2,0,1"], [b"--lambda", b"nan"], [b"a", b"b"])]
+        [b"--sizes=2,0,1"], [b"--lambda", b"nan"], [b"a", b"b"],
+        # --man-options on options without .arg (UBSan: a NULL read, fixed in options.c);
+        # short options in a cluster and a value given to --help (cli_bad_option).
+        [b"--ma"], [b"-zs"], [b"--help=x"])]
 
 
 def main():

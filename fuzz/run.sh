@@ -4,7 +4,9 @@
 # to fuzz-out/ in the current (build) directory: corpus/NAME (kept between runs, so a
 # later run starts where the last one ended), seeds/, logs/NAME.log and findings/NAME-*
 # (the input of a crash, leak, timeout or out-of-memory). Prints one line per harness
-# with libFuzzer's figures; exits 1 if any harness reported a finding.
+# with libFuzzer's figures, and for a finding the last lines of its log (libFuzzer's
+# and the sanitizers' stderr), so that no finding is silent; exits 1 if any harness
+# reported a finding.
 set -eu
 srcdir=$1
 shift
@@ -34,8 +36,11 @@ for harness in "$@"; do
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | sed 's/ft: //')
     echo "$name: ${seconds} s, ${execs:-?} executions, cov ${cov:-?}, ft ${ft:-?}: $result"
     if [ "$result" != "no finding" ]; then
-        grep -E '^(==[0-9]+==ERROR|SUMMARY|fuzz: |.*runtime error)' "$log" | head -n 5 || true
-        ls "$out/findings/$name-"* 2>/dev/null || true
+        echo "  last lines of $log:"
+        tail -n 20 "$log" | sed 's/^/  | /'
+        grep -q -E '^(==[0-9]+==ERROR|SUMMARY|fuzz: |.*runtime error|.*deadly signal)' "$log" ||
+            echo "  (no sanitizer or libFuzzer report in the log: the process ended without one)"
+        ls "$out/findings/$name-"* 2>/dev/null | sed 's/^/  input: /' || true
     fi
 done
 exit "$status"

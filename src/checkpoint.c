@@ -2,13 +2,16 @@
  * gradproof/checkpoint.h), written by the one atomic writer. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_rng.h>
 
 #include <gradproof/checkpoint.h>
+#include <gradproof/netio.h>
 
 #include "internal.h"
 #include "ioutil.h"
@@ -78,6 +81,20 @@ int gp_checkpoint_save(const char *path, const gp_trainer *t, const char *meta,
     status = gpi_json_write(root, path, errbuf, errlen);
     json_decref(root);
     return status;
+}
+
+/* The network's bound; the trainer's options and counters, 16 numbers of at most 24
+ * characters with their keys, and the keys around them (1024); the generator's state
+ * in hex (2 characters a byte); the order, n indices below n and their commas. */
+size_t gp_checkpoint_size_bound(size_t n_layers, const size_t *sizes, size_t n,
+                                size_t meta_len) {
+    size_t digits = 1;
+    for (size_t m = n; m >= 10; m /= 10)
+        digits++;
+    double bytes = (double)gp_netio_size_bound(n_layers, sizes) + 1024 +
+                   2.0 * (double)gsl_rng_mt19937->size +
+                   (double)n * (double)(digits + 1) + (double)meta_len;
+    return bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
 }
 
 /* ---- reading ---- */

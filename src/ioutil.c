@@ -5,10 +5,12 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <gsl/gsl_errno.h>
@@ -155,12 +157,13 @@ void gp_atomic_abort(gp_atomic_file *f) {
     errno = saved;
 }
 
-/* Make a rename durable: fsync the directory holding path. Failure here loses nothing
- * already written, so it is not reported. */
-static void sync_dir(const char *path) {
-    char *dir = strdup(path);
+/* The directory holding path ("." for a bare name), malloc'ed; NULL if out of
+ * memory. */
+static char *dir_of(const char *path) {
+    char *dir = malloc(strlen(path) + 2);
     if (dir == NULL)
-        return;
+        return NULL;
+    strcpy(dir, path);
     char *slash = strrchr(dir, '/');
     if (slash == NULL)
         strcpy(dir, ".");
@@ -168,6 +171,43 @@ static void sync_dir(const char *path) {
         dir[1] = '\0';
     else
         *slash = '\0';
+    return dir;
+}
+
+int gp_atomic_space(const char *path, size_t bytes, char *errbuf, size_t errlen) {
+    struct statvfs vfs;
+    char *dir = path ? dir_of(path) : NULL;
+    if (dir == NULL)
+        return path ? GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path)
+                    : GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no output file name given");
+    int rc = statvfs(dir, &vfs), e = errno;
+    free(dir);
+    if (rc != 0) {
+        errno = e;
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED,
+                        "%s: cannot read the free space of its directory: %s", path,
+                        strerror(e));
+    }
+    if (vfs.f_blocks == 0)
+        return GSL_SUCCESS;
+    uintmax_t avail = vfs.f_frsize && vfs.f_bavail > UINTMAX_MAX / vfs.f_frsize
+                          ? UINTMAX_MAX
+                          : (uintmax_t)vfs.f_bavail * vfs.f_frsize;
+    if (avail >= bytes)
+        return GSL_SUCCESS;
+    errno = ENOSPC;
+    return GPI_FAIL(
+        errbuf, errlen, GSL_EFAILED,
+        "%s: not enough space: the file may take %zu bytes, %ju are available", path,
+        bytes, avail);
+}
+
+/* Make a rename durable: fsync the directory holding path. Failure here loses nothing
+ * already written, so it is not reported. */
+static void sync_dir(const char *path) {
+    char *dir = dir_of(path);
+    if (dir == NULL)
+        return;
     int fd = open(dir, O_RDONLY);
     if (fd >= 0) {
         (void)fsync(fd);

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,6 +359,22 @@ json_t *gpi_netio_to_json(const gp_network *net, char *errbuf, size_t errlen) {
         return NULL;
     }
     return root;
+}
+
+/* gpi_netio_to_json's text at most: a parameter takes at most 24 characters at 17
+ * significant digits ("-1.2345678901234567e-308") and a comma; a row of W adds its
+ * brackets and its bias "[b]," (32 in all); a layer its size, its activation's name
+ * (gp_activation_format's 64 bytes, quoted) and brackets (128); the keys and the cost
+ * name 512. In double: exact for every network gp_network_alloc accepts (at most
+ * 1.6e15 < 2^53). */
+size_t gp_netio_size_bound(size_t n_layers, const size_t *sizes) {
+    double bytes = 512;
+    for (size_t l = 0; l < n_layers; l++) {
+        bytes += 128;
+        if (l > 0)
+            bytes += (double)sizes[l] * (25.0 * (double)sizes[l - 1] + 32);
+    }
+    return bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
 }
 
 /* Prefix "path: " to a message gpi_netio_to_json left in errbuf. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <check.h>
 #include <gsl/gsl_errno.h>
@@ -262,6 +263,33 @@ START_TEST(test_damaged_checkpoints_are_refused_by_name) {
 }
 END_TEST
 
+/* gp_checkpoint_size_bound covers a checkpoint whose parameters all take 24
+ * characters, with meta text, and stays within 25 % of it (the network, the
+ * generator's state and the order are counted exactly or nearly; the rest is a few
+ * hundred bytes). */
+START_TEST(test_checkpoint_size_bound_covers_the_file) {
+    const char *path = tu_tmpdir_path("ck.json");
+    gp_network *net = fresh_net();
+    for (size_t i = 0; i < net->p.n_params; i++)
+        gsl_vector_set(net->p.params, i, -1.2345678901234567e-300 * (double)(i + 1));
+    gp_train_opts o;
+    opts_for(&o, 1);
+    gp_trainer *t = gp_trainer_alloc(net, &data, &o);
+    ck_assert_ptr_nonnull(t);
+    char meta[2048];
+    snprintf(meta, sizeof meta, "{\"argv\":[\"%0900d\"],\"metrics\":\"%0900d\"}", 0, 0);
+    ck_assert_msg(!gp_checkpoint_save(path, t, meta, eb, sizeof eb), "%s", eb);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    size_t bytes = (size_t)st.st_size,
+           bound = gp_checkpoint_size_bound(net->p.L + 1, net->p.sizes, N, strlen(meta));
+    ck_assert_msg(bytes <= bound && bound <= bytes + bytes / 4, "%zu bytes, bound %zu",
+                  bytes, bound);
+    gp_trainer_free(t);
+    gp_network_free(net);
+}
+END_TEST
+
 static Suite *make_checkpoint_suite(void) {
     Suite *s = suite_create("checkpoint");
     TCase *prop = tcase_create("Properties"), *err = tcase_create("Errors");
@@ -270,6 +298,7 @@ static Suite *make_checkpoint_suite(void) {
     tcase_add_loop_test(prop, test_resume_after_any_epoch_is_bit_identical, 0, 2);
     tcase_add_test(err, test_set_state_refuses_other_options_and_bad_states);
     tcase_add_test(err, test_damaged_checkpoints_are_refused_by_name);
+    tcase_add_test(prop, test_checkpoint_size_bound_covers_the_file);
     suite_add_tcase(s, prop);
     suite_add_tcase(s, err);
     return s;

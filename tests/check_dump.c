@@ -2,11 +2,14 @@
  * (gradproof/atomic.h): computed values against gsl_deriv_central, JSON and .npy
  * directory round trips, the compare rule with per-tensor precision, errors. */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <check.h>
@@ -552,6 +555,36 @@ START_TEST(test_atomic_failed_commit_leaves_nothing) {
 }
 END_TEST
 
+/* gp_atomic_space compares the target directory's available space (statvfs, read
+ * here too) with the size asked for: half of it fits, a terabyte more does not (one
+ * line naming the file, errno ENOSPC), nor does SIZE_MAX; a directory that is missing
+ * is an error, a file system without a size (/proc) passes. */
+START_TEST(test_atomic_space_compares_with_statvfs) {
+    struct statvfs vfs;
+    ck_assert_int_eq(statvfs(tu_tmpdir(), &vfs), 0);
+    ck_assert_uint_gt(vfs.f_blocks, 0);
+    size_t avail = (size_t)vfs.f_bavail * (size_t)vfs.f_frsize, tb = (size_t)1 << 40;
+    const char *path = tu_tmpdir_path("out.json");
+    ck_assert_msg(gp_atomic_space(path, 1, eb, sizeof eb) == GSL_SUCCESS, "%s", eb);
+    ck_assert_msg(gp_atomic_space(path, avail / 2, eb, sizeof eb) == GSL_SUCCESS, "%s",
+                  eb);
+    errno = 0;
+    ck_assert_int_eq(gp_atomic_space(path, avail + tb, eb, sizeof eb), GSL_EFAILED);
+    ck_assert_int_eq(errno, ENOSPC);
+    ck_assert_msg(strstr(eb, path) == eb && strstr(eb, ": not enough space: ") &&
+                      !strchr(eb, '\n'),
+                  "%s", eb);
+    ck_assert_int_eq(gp_atomic_space(path, SIZE_MAX, eb, sizeof eb), GSL_EFAILED);
+    ck_assert_int_eq(
+        gp_atomic_space(tu_tmpdir_path("no/such/out.json"), 1, eb, sizeof eb),
+        GSL_EFAILED);
+    ck_assert_msg(strstr(eb, "cannot read the free space"), "%s", eb);
+    ck_assert_int_eq(gp_atomic_space("/proc/self/out.json", 1, eb, sizeof eb),
+                     GSL_SUCCESS);
+    ck_assert_uint_eq(gp_atomic_pending(NULL, 0), 0);
+}
+END_TEST
+
 static Suite *make_dump_suite(void) {
     Suite *s = suite_create("dump");
     TCase *props = tcase_create("Properties");
@@ -575,6 +608,7 @@ static Suite *make_dump_suite(void) {
     tcase_add_test(errs, test_dump_matrix_uint8_rule);
     tcase_add_test(errs, test_dump_write_dir_keeps_foreign_directory);
     tcase_add_test(errs, test_atomic_failed_commit_leaves_nothing);
+    tcase_add_test(errs, test_atomic_space_compares_with_statvfs);
     suite_add_tcase(s, errs);
     return s;
 }

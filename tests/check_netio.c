@@ -475,6 +475,40 @@ START_TEST(test_netio_activations) {
 }
 END_TEST
 
+/* The size of the file at path, in bytes. */
+static size_t file_size(const char *path) {
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    return (size_t)st.st_size;
+}
+
+/* gp_netio_size_bound covers the longest file a network of given sizes can have:
+ * every parameter 24 characters at 17 digits, the longest cost name and activation
+ * names; and it stays within 25 % of that file once the parameters dominate (a bound
+ * far too large would refuse runs that fit the disk). */
+START_TEST(test_netio_size_bound_covers_the_longest_file) {
+    static const size_t shapes[][4] = {{1, 1}, {5, 4, 3, 2}, {30, 20, 30}, {64, 40, 3}};
+    static const size_t n_layers[] = {2, 4, 3, 3};
+    gp_network *net =
+        gp_network_alloc(n_layers[_i], shapes[_i], &gp_cost_quadratic_linear);
+    gp_activation leaky = gp_activation_leaky_relu;
+    ck_assert_int_eq(gp_activation_set_alpha(&leaky, 0.012345678901234567), GSL_SUCCESS);
+    for (size_t l = 1; l < net->p.L; l++)
+        ck_assert_int_eq(gp_network_set_activation(net, l, &leaky), 0);
+    for (size_t i = 0; i < net->p.n_params; i++)
+        gsl_vector_set(net->p.params, i,
+                       i % 2 ? -1.2345678901234567e-300 : -9.8765432109876543e+300);
+    const char *path = tu_tmpdir_path("longest.json");
+    ck_assert_msg(gp_netio_save(net, path, eb, sizeof eb) == 0, "%s", eb);
+    size_t bytes = file_size(path), bound = gp_netio_size_bound(n_layers[_i], shapes[_i]);
+    ck_assert_msg(bytes <= bound, "%zu bytes written, bound %zu", bytes, bound);
+    if (net->p.n_params >= 1000)
+        ck_assert_msg(bound <= bytes + bytes / 4, "bound %zu for %zu bytes", bound,
+                      bytes);
+    gp_network_free(net);
+}
+END_TEST
+
 static Suite *make_netio_suite(void) {
     Suite *s = suite_create("netio");
     TCase *core = tcase_create("Core");
@@ -488,6 +522,7 @@ static Suite *make_netio_suite(void) {
     tcase_add_test(core, test_netio_loads_network2_file);
     tcase_add_test(core, test_netio_accepts_gradproof_cost_names_and_flat_biases);
     tcase_add_test(core, test_netio_save_replaces_existing_file);
+    tcase_add_loop_test(core, test_netio_size_bound_covers_the_longest_file, 0, 4);
     suite_add_tcase(s, core);
     tcase_add_checked_fixture(errs, setup, teardown);
     tcase_add_loop_test(errs, test_netio_rejects_malformed, 0,

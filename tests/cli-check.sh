@@ -63,6 +63,12 @@ printf '%s' "$err" | grep -q 'unknown cost "hinge" (expected one of quadratic,' 
 rm -rf "$tmp"
 expect_error "unknown option '--bogus'" check --bogus
 expect_error "needs a value" check --cases
+# A short option is named by its letter, even inside a cluster ("-zq": getopt leaves
+# optind on the cluster, and argv[optind - 1] would be 'check').
+expect_error "^gradproof: unknown option '-z'$" check -zq
+expect_error "^gradproof: unknown option '-z'$" check --cases 3 -z
+expect_error "^gradproof: option '-s' needs a value$" check -s
+expect_error "^gradproof: option '--help=x' takes no value$" check --help=x
 expect_error "unknown command 'frobnicate'" frobnicate
 # A bad GRADPROOF_SIMD (the SIMD variant cap) is an error too, before any work.
 err=$(GRADPROOF_SIMD=avx "$GP" train --epochs 1 2>&1 >/dev/null); st=$?

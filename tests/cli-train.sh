@@ -122,6 +122,18 @@ for o in save metrics checkpoint; do
     done
 done
 chmod 755 rodir
+# No room (issue 14): 62 hidden layers 1,000,000 wide (GP_MAX_WIDTH) make at least
+# 62 x 10^12 x 24 bytes = 1.5 PB of JSON, more than any disk has free: --save and
+# --checkpoint are refused by the free-space check, after the data is read and before
+# the network is allocated (it could not be) or any epoch runs; exit status 1.
+big=784$(printf ',1000000%.0s' $(seq 62)),10
+for o in save checkpoint; do
+    out=$("$GP" train $D --epochs 1 --sizes "$big" --$o big.json 2> big.err); st=$?
+    if [ $st -eq 1 ] && [ -z "$out" ] && [ "$(wc -l < big.err)" -eq 2 ] &&
+        head -1 big.err | grep -q "^gradproof: cannot write --$o 'big.json': not enough space: the file may take [0-9]* bytes, [0-9]* are available$"; then
+        ok "--$o of a 1.5 PB network refused before training: $(head -1 big.err)"
+    else bad "--$o of a 1.5 PB network: status $st, said $(head -1 big.err), printed $out"; fi
+done
 # A corrupt (truncated) image file and a corrupt network file.
 mkdir bad && cp d/* bad/ && head -c 5000 d/t10k-images-idx3-ubyte > bad/t10k-images-idx3-ubyte
 expect_input "cannot load MNIST from --data 'bad'.*truncated" train --data bad --validation 60 $S

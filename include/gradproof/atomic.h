@@ -41,6 +41,15 @@ int gp_atomic_commit(gp_atomic_file *f, char *errbuf, size_t errlen);
 /* Close and remove the temporary file. Safe on a released f and twice. */
 void gp_atomic_abort(gp_atomic_file *f);
 
+/* Whether a file of up to `bytes` fits on the file system of path's directory:
+ * statvfs's space available to unprivileged processes (f_bavail x f_frsize) against
+ * bytes, for checking before hours of work that its output can be written (the old
+ * file, if any, stays until the rename, so the new one needs all of it).
+ * GSL_EFAILED with errno ENOSPC and "PATH: not enough space: ..." when it does not
+ * fit; GSL_EFAILED if statvfs fails (errno kept). A file system that reports no size
+ * (f_blocks 0: /proc, some FUSE mounts) passes. */
+int gp_atomic_space(const char *path, size_t bytes, char *errbuf, size_t errlen);
+
 /* Write len bytes of buf to path atomically (open, fwrite, commit). */
 int gp_atomic_write(const char *path, const void *buf, size_t len, char *errbuf,
                     size_t errlen);

@@ -34,6 +34,12 @@ typedef struct {
  * atomically. GSL_EINVAL if meta is not JSON. */
 int gp_checkpoint_save(const char *path, const gp_trainer *t, const char *meta,
                        char *errbuf, size_t errlen);
+/* An upper bound on the bytes gp_checkpoint_save writes for a network of these sizes
+ * (as gp_netio_size_bound), n training samples and meta text of at most meta_len bytes
+ * (compact JSON, as jansson writes it back): for checking the free space before a long
+ * run (gp_atomic_space). SIZE_MAX if the bound does not fit a size_t. */
+size_t gp_checkpoint_size_bound(size_t n_layers, const size_t *sizes, size_t n,
+                                size_t meta_len);
 /* Read a checkpoint: every field is checked (the network as gp_netio_load checks one,
  * the order a permutation of 0..n-1 as gp_trainer_set_state checks it later).
  * To continue: gp_trainer_alloc(c->net, data, &c->state.opts with any threads), then

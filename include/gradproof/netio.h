@@ -48,6 +48,11 @@ int gp_netio_load(const char *path, gp_network **out, char *errbuf, size_t errle
  * cost is written as gp_netio_cost_name(net->cost). GSL_EINVAL if a parameter is NaN
  * or infinite (JSON cannot hold it). */
 int gp_netio_save(const gp_network *net, const char *path, char *errbuf, size_t errlen);
+/* An upper bound on the bytes gp_netio_save writes for a network of these sizes
+ * (n_layers entries, as gp_network_alloc takes them), whatever its parameters and
+ * activations: for checking the free space before a long run (gp_atomic_space).
+ * SIZE_MAX if the bound does not fit a size_t. */
+size_t gp_netio_size_bound(size_t n_layers, const size_t *sizes);
 
 /* In memory (no file): the same format, checks and messages ("network: ..." instead
  * of the file name). gp_netio_load_string parses len bytes of text (need not be
