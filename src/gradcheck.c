@@ -74,6 +74,7 @@ void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
     opts->precision = p;
     opts->abserr_factor = 4.0;
     opts->n_worst = 5;
+    opts->noise = 0; /* one ulp assumed unless asked (doc/bounds.md) */
     /* 64 eps = 128u per unit of scale, above the proved binary64 error of each of
      * our elementwise kernels, at most 14u of its value (proofs/FloatBounds.v
      * sigmoid_fl_error, sigmoid_prime_fl_error, softplus_fl_error,
