@@ -342,8 +342,13 @@ static void describe_case(char *b, size_t len, const gp_network *net, const gsl_
         n += (size_t)snprintf(b + n, len - n, "] m=%zu cost=%s params=%zu", X->size2,
                               net->cost->name, net->p.n_params);
     if (n < len && (reg->lambda > 0 || reg->l1 > 0))
-        snprintf(b + n, len - n, " lambda=%.3g l1=%.3g n=%zu", reg->lambda, reg->l1,
-                 reg->n ? reg->n : X->size2);
+        n += (size_t)snprintf(b + n, len - n, " lambda=%.3g l1=%.3g n=%zu", reg->lambda,
+                              reg->l1, reg->n ? reg->n : X->size2);
+    char act[64];
+    if (n < len && net->p.L > 1 && gp_network_activation(net, 1) != NULL &&
+        strcmp(gp_network_activation(net, 1)->name, "sigmoid") &&
+        !gp_activation_format(gp_network_activation(net, 1), act, sizeof act))
+        snprintf(b + n, len - n, " activation=%s", act);
 }
 
 /* Diagnose the first disagreeing tensor of the (minimal) case: one more run. */
@@ -405,6 +410,9 @@ static int fixed_case(gsl_rng *r, const gp_cost_type *c, const gp_hunt_opts *o,
     *Y = gsl_matrix_alloc(o->sizes[o->n_sizes - 1], m);
     if (!*net || !*X || !*Y || gp_network_init(*net, GP_INIT_DEFAULT, r))
         return GSL_ENOMEM;
+    for (size_t l = 1; o->activation && l + 1 < o->n_sizes; l++)
+        if (gp_network_set_activation(*net, l, o->activation))
+            return GSL_EINVAL;
     for (size_t j = 0; j < (*X)->size1; j++)
         for (size_t i = 0; i < m; i++)
             gsl_matrix_set(*X, j, i, gsl_ran_gaussian(r, 1.0));
@@ -462,7 +470,8 @@ int gp_hunt_case(const gp_hunt_opts *opts, size_t index, gp_network **net, gsl_m
     gp_case_opts_default(&co);
     co.max_width = opts->max_width;
     co.min_width = GSL_MIN(co.min_width, opts->max_width);
-    /* kinked hidden layers (none while hunt's cases are sigmoid): on / near a kink */
+    co.activation = opts->activation;
+    /* kinked hidden layers (relu, leaky-relu): on / near a kink, as check does */
     co.kink = index % 4 == 1   ? GP_CASE_KINK_ON
               : index % 4 == 3 ? GP_CASE_KINK_NEAR
                                : GP_CASE_KINK_NONE;
