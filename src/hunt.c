@@ -26,6 +26,8 @@
 #include <gradproof/gradproof.h>
 #include <gradproof/hunt.h>
 
+#include "internal.h"
+
 /* What one run of the candidate on one case gave. */
 typedef gp_hunt_kind run_kind;
 #define RUN_AGREE GP_HUNT_AGREE
@@ -271,6 +273,20 @@ static run_kind judge(hunter *h, const gp_network *net, const gsl_matrix *X,
         snprintf(h->detail, sizeof h->detail, "the bounds could not be computed");
         k = RUN_GARBAGE;
     }
+    gp_dump adj;
+    gp_network *sided = NULL;
+    size_t flips = 0;
+    gp_dump_init(&adj, net->p.L);
+    /* at a kink the candidate's own z decides which one-sided f' is expected: the
+     * oracle and its bounds on the candidate's sides */
+    if (k == RUN_AGREE && gpi_case_candidate_sides(net, X, bc, bo, o, c, &sided, &flips))
+        k = RUN_GARBAGE;
+    if (flips && (gp_bounds_compute(sided, X, Y, &h->reg, &mc, bc) ||
+                  gp_bounds_compute(sided, X, Y, &h->reg, &mo, bo) ||
+                  gp_dump_compute(sided, X, Y, &h->reg, &adj)))
+        k = RUN_GARBAGE;
+    if (flips)
+        o = &adj;
     for (size_t i = 0; i < o->n && k == RUN_AGREE; i++) {
         const gsl_matrix *a = o->t[i], *b = c->t[i];
         if (!b)
@@ -284,6 +300,8 @@ static run_kind judge(hunter *h, const gp_network *net, const gsl_matrix *X,
         } else
             k = judge_tensor(h, fmt, bc, bo, o->name[i], b, a);
     }
+    gp_dump_free(&adj);
+    gp_network_free(sided);
     gp_bounds_free(bc);
     gp_bounds_free(bo);
     return k;
