@@ -418,12 +418,8 @@ int cmd_check(int argc, char **argv) {
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;
-    if (c.only_act &&
-        (strchr(c.only_act, ',') || cli_activations(CMD, c.only_act, 1, &c.act_opt)))
-        return strchr(c.only_act, ',')
-                   ? cli_error(CMD, "invalid --activation '%s': give one name",
-                               c.only_act)
-                   : EXIT_FAILURE;
+    if (c.only_act && cli_activation_one(CMD, c.only_act, &c.act_opt))
+        return EXIT_FAILURE;
     if (c.with_budget && !cases_set)
         c.cases = 1000000000;
     if (c.record && c.tol_scale != 1)

@@ -60,6 +60,9 @@ int cli_cost(const char *cmd, const char *s, const gp_cost_type **out);
  * `hidden` hidden layers (one name: all of them), into out[0 .. hidden). 0, or 1 after
  * a one-line error. */
 int cli_activations(const char *cmd, const char *spec, size_t hidden, gp_activation *out);
+/* One --activation name for every hidden layer of every case (check, hunt): a list is
+ * refused ("give one name"). 0, or EXIT_FAILURE after the error message. */
+int cli_activation_one(const char *cmd, const char *spec, gp_activation *out);
 
 /* An output file written with the library's atomic writer (gradproof/atomic.h):
  * everything goes to a temporary file next to the target, renamed over it only by

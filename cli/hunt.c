@@ -287,38 +287,44 @@ static int run_ranks(gp_hunt_opts *o, const cli_command *cmd, const char *replay
 }
 
 int cmd_hunt(int argc, char **argv) {
-    size_t cases, shrink_evals, max_width, batch;
     cli_layers sizes;
-    int sizes_set = 0, cost_set = 0;
-    unsigned long seed;
-    double budget, timeout;
-    int prec, no_reg = 0, target = 0;
-    const char *dir, *replay_dir = NULL;
+    int sizes_set = 0, cost_set = 0, prec, no_reg = 0;
+    const char *replay_dir = NULL, *act_spec = NULL;
     const gp_cost_type *cost = NULL;
+    gp_activation act;
+    gp_hunt_opts o;
+    gp_hunt_result r;
+    gp_hunt_opts_default(&o);
     const cli_arg args[] = {
-        {.opt = &opt_cases, .dest = &cases},
+        {.opt = &opt_cases, .dest = &o.cases},
         {.opt = &cli_opt_seed,
-         .dest = &seed,
+         .dest = &o.seed,
          .def = "1",
          .note = "case i is drawn from (seed, i) alone"},
-        {.opt = &opt_budget, .dest = &budget},
+        {.opt = &opt_budget, .dest = &o.time_budget},
         {.opt = &cli_opt_cost,
          .dest = &cost,
          .seen = &cost_set,
          .unset = "a random cost per case",
          .note = "given: every case has this cost; else a random cost per case"},
+        {.opt = &cli_opt_activation,
+         .dest = &act_spec,
+         .unset = "sigmoid",
+         .note =
+             "one name: every hidden layer of every case; with relu and leaky-relu, "
+             "case i = 1 mod 4 puts one unit exactly on its kink, i = 3 mod 4 near it"},
         {.opt = &opt_precision, .dest = &prec},
-        {.opt = &opt_timeout, .dest = &timeout},
-        {.opt = &opt_max_width, .dest = &max_width},
+        {.opt = &opt_timeout, .dest = &o.timeout},
+        {.opt = &opt_max_width, .dest = &o.max_width},
         {.opt = &cli_opt_sizes,
          .dest = &sizes,
          .seen = &sizes_set,
          .note = "every case has these sizes (else random: 1-4 layers)"},
-        {.opt = &opt_batch, .dest = &batch},
-        {.opt = &opt_shrink, .dest = &shrink_evals},
+        {.opt = &opt_batch, .dest = &o.batch},
+        {.opt = &opt_shrink, .dest = &o.shrink_evals},
         {.opt = &opt_no_reg, .dest = &no_reg},
-        {.opt = &opt_target, .dest = &target},
-        {.opt = &opt_dir, .dest = &dir},
+        {.opt = &opt_target, .dest = &o.target},
+        {.opt = &opt_dir, .dest = &o.dir},
         {.opt = &opt_replay, .dest = &replay_dir},
     };
     cli_command cmd = {.name = CMD,
@@ -331,25 +337,16 @@ int cmd_hunt(int argc, char **argv) {
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;
+    if (act_spec && cli_activation_one(CMD, act_spec, &act))
+        return EXIT_FAILURE;
     static const char *const fmt[] = {"float64", "float32", "bfloat16", "float16"};
-    gp_hunt_opts o;
-    gp_hunt_result r;
-    gp_hunt_opts_default(&o);
-    o.cases = cases;
-    o.seed = seed;
-    o.time_budget = budget;
-    o.timeout = timeout;
     o.cost = cost_set ? cost : NULL;
+    o.activation = act_spec ? &act : NULL;
     o.precision = prec < 4 ? fmt[prec] : NULL;
     o.n_sizes = sizes_set ? sizes.n : 0;
     for (size_t l = 0; l < o.n_sizes; l++)
         o.sizes[l] = sizes.sizes[l];
-    o.batch = batch;
-    o.max_width = max_width;
-    o.shrink_evals = shrink_evals;
     o.regularise = !no_reg;
-    o.target = target;
-    o.dir = dir;
     if (cli_mpi_init(&argc, &argv))
         return CLI_EXIT_FAIL;
     if (cli_mpi_size() > 1)

@@ -172,6 +172,12 @@ int cli_activations(const char *cmd, const char *spec, size_t hidden,
     return 0;
 }
 
+int cli_activation_one(const char *cmd, const char *spec, gp_activation *out) {
+    if (strchr(spec, ','))
+        return cli_error(cmd, "invalid --activation '%s': give one name", spec);
+    return cli_activations(cmd, spec, 1, out) ? EXIT_FAILURE : 0;
+}
+
 /* Temporary files in flight are the library's (gradproof/atomic.h): the handler removes
  * them so that an interrupted run (Ctrl-C during training or a save) leaves neither a
  * partial output nor a stray temporary, then dies of the signal as it would have. */

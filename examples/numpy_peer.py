@@ -34,6 +34,9 @@ layer). At the kink z = 0, relu' = 0 and leaky-relu' = ALPHA, as in PyTorch.
   cost-summed         the cost summed over the batch instead of averaged
   kink-convention     f'(0) = 1 for relu and leaky-relu (PyTorch's, and gradproof's, is
                       f'(0-) = 0 or ALPHA)
+  relu-prime-sign     relu'(z) computed as sign(z): -1, not 0, for z < 0 (relu only)
+  sigmoid-clamp       every sigmoid computed as 1/(1+exp(-z)) with z clamped to [-20, 20]:
+                      wrong only where |z| > 20 (what hunt --target is for)
 In the hidden-delta mistakes, sigma means the layer's activation f."""
 import json
 import os
@@ -44,10 +47,13 @@ import numpy as np
 BROKEN = ("output-sigma-prime", "fprime-missing", "fprime-twice", "sigma-for-prime", "sum",
           "sign", "transposed", "reshaped", "sample-dropped", "sample-duplicated",
           "reg-missing", "reg-on-biases", "reg-lambda-m", "reg-half", "cost-summed",
-          "kink-convention")
+          "kink-convention", "relu-prime-sign", "sigmoid-clamp")
+CLAMP = None  # --broken=sigmoid-clamp: the bound on z inside sigmoid
 
 
 def sigmoid(z):
+    if CLAMP is not None:
+        z = np.clip(z, -CLAMP, CLAMP)
     with np.errstate(over="ignore"):
         return 1.0 / (1.0 + np.exp(-z))
 
@@ -73,6 +79,8 @@ def activation(spec, dtype, broken):
     }
     if name not in table:
         sys.exit("numpy_peer.py: unknown activation %r (one of %s)" % (spec, ", ".join(table)))
+    if name == "relu" and broken == "relu-prime-sign":
+        return table[name][0], lambda z, a: np.sign(z)
     return table[name]
 
 
@@ -148,7 +156,10 @@ def output(zs, acts, y, cost, broken):
 
 
 def main(argv):
+    global CLAMP
     src, out, dtype, broken, act = parse(argv)
+    if broken == "sigmoid-clamp":
+        CLAMP = 20
     net = json.load(open(os.path.join(src, "network.json")))
     meta_path = os.path.join(src, "meta.json")
     meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}

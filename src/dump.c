@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
 
 #include <gradproof/dump.h>
@@ -120,6 +121,71 @@ int gp_dump_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix
     if (status) {
         gp_dump_free(d);
         GSL_ERROR("oracle dump could not be computed", status);
+    }
+    return GSL_SUCCESS;
+}
+
+/* ---- at a kink, the candidate's own z decides the side ---- */
+
+static gsl_matrix *dump_get(const gp_dump *d, const char *prefix, size_t l) {
+    char nm[48];
+    snprintf(nm, sizeof nm, "%s%zu", prefix, l);
+    int i = gp_dump_find(d, nm);
+    return i < 0 ? NULL : d->t[i];
+}
+
+/* Unit j of kinked layer l: the samples whose candidate z lies on the other side of the
+ * kink than the oracle's while the two are within their worst-case bounds of each
+ * other (either could be a correct rounding: bounds.h). When they all cross the same
+ * way, the oracle's z^l_j moves just across, toward the candidate: by its bias
+ * (gp_case_place_kink, every sample alike), so that the one-sided f' at each of them
+ * is the candidate's side (the convention f'(0) = f'(0-); proofs/Kink.v
+ * kink_cost_one_sided). Returns the samples moved (0: none, or mixed directions). */
+static size_t side_unit(gp_network *sided, const gsl_matrix *X, double at,
+                        const gsl_matrix *zo, const gsl_matrix *zc, const gp_bounds *bc,
+                        const gp_bounds *bo, size_t l, size_t j) {
+    double bw, bp, ow, op, far = 0, gap = INFINITY;
+    size_t n = 0, up = 0, pick = 0;
+    char nm[48];
+    snprintf(nm, sizeof nm, "z%zu", l);
+    for (size_t i = 0; i < zo->size2; i++) {
+        double o = gsl_matrix_get(zo, j, i), c = gsl_matrix_get(zc, j, i);
+        if ((o > at) == (c > at) || gp_bounds_entry(bc, nm, j, i, &bw, &bp) ||
+            gp_bounds_entry(bo, nm, j, i, &ow, &op) || !(fabs(o - c) <= bw + ow))
+            continue;
+        n++, up += c > at;
+        if (fabs(o - at) >= far) /* the oracle's z farthest on the wrong side */
+            far = fabs(o - at), pick = i;
+        gap = fmin(gap, fabs(c - at));
+    }
+    if (n == 0 || (up != 0 && up != n))
+        return 0;
+    /* up: halfway to the nearest candidate z above; down: onto the kink (its left side)
+     * or halfway below */
+    int exact;
+    double off = up ? gap / 2 : -gap / 2;
+    return gp_case_place_kink(sided, X, l, j, pick, off, &exact) ? 0 : n;
+}
+
+int gpi_case_candidate_sides(const gp_network *net, const gsl_matrix *X,
+                             const gp_bounds *bc, const gp_bounds *bo, const gp_dump *o,
+                             const gp_dump *cand, gp_network **sided, size_t *n_flips) {
+    size_t L = net->p.L;
+    double at;
+    *sided = NULL;
+    *n_flips = 0;
+    for (size_t l = 1; l < L; l++) {
+        const gsl_matrix *zo = dump_get(o, "z", l), *zc = dump_get(cand, "z", l);
+        if (!zo || !zc || !gp_activation_kink(gp_network_activation(net, l), &at))
+            continue;
+        if (!*sided && !(*sided = gp_network_clone(net)))
+            GSL_ERROR("out of memory", GSL_ENOMEM);
+        for (size_t j = 0; j < zo->size1; j++)
+            *n_flips += side_unit(*sided, X, at, zo, zc, bc, bo, l, j);
+    }
+    if (*n_flips == 0) {
+        gp_network_free(*sided);
+        *sided = NULL;
     }
     return GSL_SUCCESS;
 }
@@ -709,11 +775,29 @@ int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
     int st = c < 0 ? -c : *report ? GSL_SUCCESS : GSL_ENOMEM;
     v->certified = c == 1;
     v->n = v->certified ? nt : 0;
+    gp_dump adj;
+    gp_dump_compare_opts so = opts ? *opts : (gp_dump_compare_opts){0};
+    gp_network *sided = NULL;
+    size_t flips = 0;
+    gp_dump_init(&adj, o->L);
+    if (!st && c == 1) /* the bounds of the candidate's z: those of its first tensor */
+        st = gpi_case_candidate_sides(opts->net, opts->X, b[nt ? p[0] : GP_FLOAT64],
+                                      b[GP_FLOAT64], o, cand, &sided, &flips);
+    if (!st && flips) { /* the oracle and its bounds on the candidate's sides */
+        so.net = sided;
+        for (int q = 0; q < GP_N_PRECISIONS; q++)
+            gp_bounds_free(b[q]);
+        st = certify_bounds(&so, need, b, v) == 1
+                 ? gp_dump_compute(sided, opts->X, opts->Y, opts->reg, &adj)
+                 : GSL_EFAILED;
+    }
     if (!st)
-        st = compare_all(o, cand, slot, p, opts ? opts->n_worst : 10, c == 1 ? b : NULL,
-                         *report, v);
+        st = compare_all(flips ? &adj : o, cand, slot, p, opts ? opts->n_worst : 10,
+                         c == 1 ? b : NULL, *report, v);
     if (!st && v->certified)
-        certify_summary(opts, cand, slot, v);
+        certify_summary(flips ? &so : opts, cand, slot, v);
+    gp_dump_free(&adj);
+    gp_network_free(sided);
     for (int q = 0; q < GP_N_PRECISIONS; q++)
         gp_bounds_free(b[q]);
     if (st) {

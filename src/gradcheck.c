@@ -74,6 +74,7 @@ void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
     opts->precision = p;
     opts->abserr_factor = 4.0;
     opts->n_worst = 5;
+    opts->noise = 0; /* one ulp assumed unless asked (doc/bounds.md) */
     /* 64 eps = 128u per unit of scale, above the proved binary64 error of each of
      * our elementwise kernels, at most 14u of its value (proofs/FloatBounds.v
      * sigmoid_fl_error, sigmoid_prime_fl_error, softplus_fl_error,
@@ -125,6 +126,7 @@ gp_fcheck_report *gp_fcheck_report_alloc(const gp_tensor_range *t, size_t n_tens
         s->layer = t ? t[i].layer : 0;
     }
     snprintf(r->directions.name, sizeof r->directions.name, "directions");
+    r->min_digits = GP_FCHECK_MAX_DIGITS;
     return r;
 }
 
@@ -144,8 +146,9 @@ void gp_fcheck_report_reset(gp_fcheck_report *r) {
     for (size_t i = 0; i < r->n_tensors; i++)
         tensor_reset(&r->tensors[i]);
     tensor_reset(&r->directions);
-    r->n_checked = r->n_failed = r->n_worst = r->n_at_kink = 0;
+    r->n_checked = r->n_failed = r->n_worst = r->n_at_kink = r->n_inconclusive = 0;
     r->max_abs_error = r->max_rel_error = r->sum_abs_numeric = 0;
+    r->min_digits = GP_FCHECK_MAX_DIGITS;
 }
 
 static gp_fcheck_tensor *tensor_of(gp_fcheck_report *r, size_t tensor) {
@@ -179,13 +182,30 @@ static void tally(gp_fcheck_tensor *s, const gp_fcheck_entry *e, int pass, doubl
         s->max_score = e->score;
 }
 
+/* Significant digits of a reference with error estimate abserr: log10(|d| / abserr),
+ * in [0, GP_FCHECK_MAX_DIGITS]; an exact reference (abserr = 0) has them all. */
+static double ref_digits(double numeric, double abserr) {
+    if (!(abserr > 0))
+        return abserr == 0 && isfinite(numeric) ? GP_FCHECK_MAX_DIGITS : 0;
+    double d = log10(fabs(numeric) / abserr);
+    return d > 0 ? fmin(d, GP_FCHECK_MAX_DIGITS) : 0;
+}
+
 int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor,
                   size_t index, double analytic, double numeric, double abserr) {
-    double allowed;
-    int pass = gp_fcheck_rule(opts, analytic, numeric, abserr,
-                              tensor_of(r, tensor)->scale, &allowed);
+    double allowed, scale = tensor_of(r, tensor)->scale;
+    int pass = gp_fcheck_rule(opts, analytic, numeric, abserr, scale, &allowed);
     gpi_fcheck_add_allowed(r, opts->n_worst, tensor, index, analytic, numeric, abserr,
                            allowed, pass);
+    /* Inconclusive: the pass rests on the noise's allowance alone (it exceeds every
+     * floor), and the reference is not even good to one digit, so a claimed value of
+     * the wrong size, or 0, would have passed too. */
+    double floors = allowed - opts->abserr_factor * abserr;
+    if (pass && opts->noise && opts->abserr_factor * abserr > floors &&
+        ref_digits(numeric, abserr) < 1) {
+        r->n_inconclusive++;
+        return 2;
+    }
     return pass;
 }
 
@@ -205,6 +225,9 @@ void gpi_fcheck_add_allowed(gp_fcheck_report *r, size_t n_worst, size_t tensor,
     e.rel_error = big > 0 ? e.error / big : e.error;
     e.allowed = allowed;
     e.score = isnan(e.error) || isnan(e.allowed) ? INFINITY : e.error / e.allowed;
+    e.digits = ref_digits(numeric, abserr);
+    if (e.digits < r->min_digits)
+        r->min_digits = e.digits;
     tally(s, &e, pass, big);
     r->n_checked++;
     r->n_failed += !pass;
@@ -264,15 +287,17 @@ int gp_fcheck_compare(const double *cand, const double *ref, const gp_fcheck_opt
 
 /* GSL's central_deriv (deriv/deriv.c) with the unit roundoff as a parameter: the
  * 5-point rule on x +- h, x +- h/2, its truncation error estimated by the difference
- * from the 3-point rule, its rounding error by eps |f| / h. */
+ * from the 3-point rule, its rounding error by eps |f| / h, or by the measured noise
+ * eps_f of f when that is larger: GSL's e5 = 6 eps |f| with eps |f| -> eps_f. */
 static void central_deriv_eps(const gsl_function *f, double x, double h, double eps,
-                              double *result, double *round, double *trunc) {
+                              double noise, double *result, double *round,
+                              double *trunc) {
     double fm1 = GSL_FN_EVAL(f, x - h), fp1 = GSL_FN_EVAL(f, x + h);
     double fmh = GSL_FN_EVAL(f, x - h / 2), fph = GSL_FN_EVAL(f, x + h / 2);
     double r3 = 0.5 * (fp1 - fm1);
     double r5 = (4.0 / 3.0) * (fph - fmh) - (1.0 / 3.0) * r3;
     double e3 = (fabs(fp1) + fabs(fm1)) * eps;
-    double e5 = 2.0 * (fabs(fph) + fabs(fmh)) * eps + e3;
+    double e5 = fmax(2.0 * (fabs(fph) + fabs(fmh)) * eps + e3, 6.0 * noise);
     /* x + h itself is rounded: an error of eps |x| in the step. */
     double dy = fmax(fabs(r3 / h), fabs(r5 / h)) * (fabs(x) / h) * eps;
     *result = r5 / h;
@@ -283,14 +308,14 @@ static void central_deriv_eps(const gsl_function *f, double x, double h, double 
 /* gsl_deriv_central's step refinement, for any eps: one retry at the step that
  * balances the O(h^2) truncation against the O(1/h) rounding. */
 static void deriv_central_eps(const gsl_function *f, double x, double h, double eps,
-                              double *result, double *abserr) {
+                              double noise, double *result, double *abserr) {
     double r0, round, trunc;
-    central_deriv_eps(f, x, h, eps, &r0, &round, &trunc);
+    central_deriv_eps(f, x, h, eps, noise, &r0, &round, &trunc);
     double error = round + trunc;
     if (round < trunc && round > 0 && trunc > 0) {
         double r_opt, round_opt, trunc_opt;
         double h_opt = h * pow(round / (2.0 * trunc), 1.0 / 3.0);
-        central_deriv_eps(f, x, h_opt, eps, &r_opt, &round_opt, &trunc_opt);
+        central_deriv_eps(f, x, h_opt, eps, noise, &r_opt, &round_opt, &trunc_opt);
         double error_opt = round_opt + trunc_opt;
         if (error_opt < error && fabs(r_opt - r0) < 4.0 * error) {
             r0 = r_opt;
@@ -301,12 +326,72 @@ static void deriv_central_eps(const gsl_function *f, double x, double h, double 
     *abserr = error;
 }
 
+/* ECnoise values of f around t: 9 at spacing hn, starting at 1e-6 max(1, |t|) and never
+ * above hmax / 4 (the stencil stays within t +- hmax), moved 100x down while
+ * gp_fcheck_noise says "too large" and up while "too small", 4 tries (More and Wild's
+ * own driver moves h the same way). Returns eps_f, or 0 if none was found; *f0 = f(t). */
+#define NOISE_NF 9
+static double noise_at(const gsl_function *f, double t, double hmax, double *f0) {
+    double hn = fmin(1e-6 * fmax(1.0, fabs(t)), hmax / 4), fv[NOISE_NF], noise = 0;
+    *f0 = GSL_FN_EVAL(f, t);
+    for (int k = 0; k < 4 && hn > 0 && hn <= hmax / 4; k++) {
+        for (int i = 0; i < NOISE_NF; i++)
+            fv[i] = i == NOISE_NF / 2 ? *f0 : GSL_FN_EVAL(f, t + (i - NOISE_NF / 2) * hn);
+        int st = gp_fcheck_noise(fv, NOISE_NF, &noise);
+        if (st == GSL_SUCCESS && noise > 0)
+            return noise;
+        hn = st == GSL_ETOL ? hn * 100 : hn / 100;
+    }
+    return 0;
+}
+
+/* More and Wild's step for a noisy f (ACM TOMS 38(3), 2012, forward differences):
+ * h_n = 8^(1/4) (eps_f / mu)^(1/2), mu = |f''| from the second difference at
+ * h2 = eps_f^(1/4), accepted once it stands 100x above eps_f (their tau_1) with f
+ * changing by at most 10 % (tau_2); else h2 x10 (3 tries). Never above hmax; hmax
+ * when no curvature is resolved (f is affine at the noise's scale: a longer step
+ * costs no truncation and divides the noise). */
+static double noise_step(const gsl_function *f, double t, double f0, double noise,
+                         double hmax) {
+    double h2 = fmin(pow(noise, 0.25), hmax);
+    for (int k = 0; k < 3; k++, h2 = fmin(10 * h2, hmax)) {
+        double fp = GSL_FN_EVAL(f, t + h2), fm = GSL_FN_EVAL(f, t - h2);
+        double d2 = fabs(fp - 2 * f0 + fm);
+        if (fmax(fabs(fp - f0), fabs(fm - f0)) >
+            0.1 * fmax(fabs(f0), fmax(fabs(fp), fabs(fm))))
+            break;
+        if (d2 >= 100 * noise)
+            return fmin(pow(8.0, 0.25) * sqrt(noise * h2 * h2 / d2), hmax);
+        if (h2 >= hmax)
+            break;
+    }
+    return hmax;
+}
+
 void gpi_deriv(const gsl_function *f, double x, const gp_fcheck_opts *opts,
                double *result, double *abserr) {
-    if (opts->precision == GP_FLOAT32)
-        deriv_central_eps(f, x, opts->h, FLT_EPSILON, result, abserr);
-    else
-        gsl_deriv_central(f, x, opts->h, result, abserr);
+    double eps = opts->precision == GP_FLOAT32 ? FLT_EPSILON : DBL_EPSILON, f0;
+    if (!opts->noise) {
+        if (opts->precision == GP_FLOAT32)
+            deriv_central_eps(f, x, opts->h, FLT_EPSILON, 0, result, abserr);
+        else
+            gsl_deriv_central(f, x, opts->h, result, abserr);
+        return;
+    }
+    /* The measured noise replaces one ulp in the error estimate; the step from it
+     * competes with h (both never beyond x +- h, which kink and L1 callers shrink). */
+    double noise = noise_at(f, x, opts->h, &f0), r2, e2;
+    deriv_central_eps(f, x, opts->h, eps, noise, result, abserr);
+    if (!(noise > 0))
+        return;
+    double hn = noise_step(f, x, f0, noise, opts->h);
+    if (hn >= opts->h)
+        return;
+    deriv_central_eps(f, x, hn, eps, noise, &r2, &e2);
+    if (e2 < *abserr) {
+        *result = r2;
+        *abserr = e2;
+    }
 }
 
 /* f with coordinate i of a scratch copy of x replaced by t. */
@@ -591,6 +676,30 @@ int gp_fcheck_noise(const double *fval, size_t nf, double *noise) {
     return GSL_ERANGE;
 }
 
+/* The sweep of gp_fcheck_taylor: r(h) at h = 2^0 .. 2^-(n-1) into res; kept[] gets the
+ * points standing 100x above the level of rounding (eps of the precision times |f| and
+ * h |<g,d>|, plus gx, the rounding of x + h d) and of the noise (6 eps_f: two noisy
+ * values); returns their number, *n_bad the points where f was not finite. */
+static size_t taylor_sweep(dir_fn *p, double f0, double gd, double gx, double eps,
+                           double noise, gp_taylor_result *res, size_t *kept,
+                           size_t *n_bad) {
+    size_t nk = 0;
+    *n_bad = 0;
+    res->n = GP_TAYLOR_MAX;
+    for (size_t k = 0; k < res->n; k++) {
+        double h = ldexp(1.0, -(int)k), fh = eval_dir(h, p);
+        double rem = fabs(fh - f0 - h * gd);
+        double level = 8 * eps * (fabs(f0) + fabs(fh) + h * fabs(gd) + gx) + 6 * noise;
+        res->h[k] = h;
+        res->remainder[k] = rem;
+        res->used[k] = 0;
+        *n_bad += !isfinite(rem);
+        if (isfinite(rem) && rem > 100 * level)
+            kept[nk++] = k;
+    }
+    return nk;
+}
+
 int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned long seed,
                      const gp_fcheck_opts *opts, gp_taylor_result *res) {
     if (x->size != F->n)
@@ -600,6 +709,9 @@ int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned lon
                *xs = gsl_vector_alloc(F->n);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     int status = GSL_SUCCESS;
+    res->n = 0;
+    res->order = NAN;
+    res->noise = 0;
     if (!g || !d || !xs || !rng) {
         status = GSL_ENOMEM;
         gsl_error("out of memory", __FILE__, __LINE__, status);
@@ -612,8 +724,6 @@ int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned lon
     gsl_ran_dir_nd(rng, F->n, d->data);
     double gd, f0 = F->f(x, F->params), gx = 0;
     gsl_blas_ddot(g, d, &gd);
-    res->n = 0;
-    res->order = NAN;
     /* A NaN or infinity in f(x) or the claimed gradient is no evidence of order 2:
      * it fails (as it does in gp_fcheck_add), never FLAT. */
     if (!isfinite(f0) || !isfinite(gd)) {
@@ -625,22 +735,18 @@ int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned lon
     for (size_t i = 0; i < F->n; i++)
         gx += fabs(gsl_vector_get(g, i) * gsl_vector_get(x, i));
     dir_fn p = {F, x, d, xs};
-    res->n = GP_TAYLOR_MAX;
-    size_t kept[GP_TAYLOR_MAX], nk = 0, n_bad = 0;
-    for (size_t k = 0; k < res->n; k++) {
-        double h = ldexp(1.0, -(int)k), fh = eval_dir(h, &p);
-        double rem = fabs(fh - f0 - h * gd);
-        double noise = 8 * eps * (fabs(f0) + fabs(fh) + h * fabs(gd) + gx);
-        res->h[k] = h;
-        res->remainder[k] = rem;
-        res->used[k] = 0;
-        n_bad += !isfinite(rem);
-        if (isfinite(rem) && rem > 100 * noise)
-            kept[nk++] = k;
-    }
+    gsl_function fn = {eval_dir, &p};
+    double fd0;
+    if (opts->noise)
+        res->noise = noise_at(&fn, 0.0, 1.0, &fd0);
+    size_t kept[GP_TAYLOR_MAX], n_bad,
+        nk = taylor_sweep(&p, f0, gd, gx, eps, res->noise, res, kept, &n_bad);
     if (nk < 3) {
-        /* FLAT only when f was finite along the whole sweep. */
-        res->verdict = n_bad ? GP_TAYLOR_FAIL : GP_TAYLOR_FLAT;
+        /* FLAT only when f was finite along the whole sweep, and only when no noise
+         * above rounding could have hidden the remainder. */
+        res->verdict = n_bad                             ? GP_TAYLOR_FAIL
+                       : res->noise > 8 * eps * fabs(f0) ? GP_TAYLOR_INCONCLUSIVE
+                                                         : GP_TAYLOR_FLAT;
         goto done;
     }
     /* Least squares over the smallest-h window of up to 6 qualifying points: the

@@ -26,6 +26,8 @@
 #include <gradproof/gradproof.h>
 #include <gradproof/hunt.h>
 
+#include "internal.h"
+
 /* What one run of the candidate on one case gave. */
 typedef gp_hunt_kind run_kind;
 #define RUN_AGREE GP_HUNT_AGREE
@@ -271,6 +273,20 @@ static run_kind judge(hunter *h, const gp_network *net, const gsl_matrix *X,
         snprintf(h->detail, sizeof h->detail, "the bounds could not be computed");
         k = RUN_GARBAGE;
     }
+    gp_dump adj;
+    gp_network *sided = NULL;
+    size_t flips = 0;
+    gp_dump_init(&adj, net->p.L);
+    /* at a kink the candidate's own z decides which one-sided f' is expected: the
+     * oracle and its bounds on the candidate's sides */
+    if (k == RUN_AGREE && gpi_case_candidate_sides(net, X, bc, bo, o, c, &sided, &flips))
+        k = RUN_GARBAGE;
+    if (flips && (gp_bounds_compute(sided, X, Y, &h->reg, &mc, bc) ||
+                  gp_bounds_compute(sided, X, Y, &h->reg, &mo, bo) ||
+                  gp_dump_compute(sided, X, Y, &h->reg, &adj)))
+        k = RUN_GARBAGE;
+    if (flips)
+        o = &adj;
     for (size_t i = 0; i < o->n && k == RUN_AGREE; i++) {
         const gsl_matrix *a = o->t[i], *b = c->t[i];
         if (!b)
@@ -284,6 +300,8 @@ static run_kind judge(hunter *h, const gp_network *net, const gsl_matrix *X,
         } else
             k = judge_tensor(h, fmt, bc, bo, o->name[i], b, a);
     }
+    gp_dump_free(&adj);
+    gp_network_free(sided);
     gp_bounds_free(bc);
     gp_bounds_free(bo);
     return k;
@@ -342,8 +360,13 @@ static void describe_case(char *b, size_t len, const gp_network *net, const gsl_
         n += (size_t)snprintf(b + n, len - n, "] m=%zu cost=%s params=%zu", X->size2,
                               net->cost->name, net->p.n_params);
     if (n < len && (reg->lambda > 0 || reg->l1 > 0))
-        snprintf(b + n, len - n, " lambda=%.3g l1=%.3g n=%zu", reg->lambda, reg->l1,
-                 reg->n ? reg->n : X->size2);
+        n += (size_t)snprintf(b + n, len - n, " lambda=%.3g l1=%.3g n=%zu", reg->lambda,
+                              reg->l1, reg->n ? reg->n : X->size2);
+    char act[64];
+    if (n < len && net->p.L > 1 && gp_network_activation(net, 1) != NULL &&
+        strcmp(gp_network_activation(net, 1)->name, "sigmoid") &&
+        !gp_activation_format(gp_network_activation(net, 1), act, sizeof act))
+        snprintf(b + n, len - n, " activation=%s", act);
 }
 
 /* Diagnose the first disagreeing tensor of the (minimal) case: one more run. */
@@ -405,6 +428,9 @@ static int fixed_case(gsl_rng *r, const gp_cost_type *c, const gp_hunt_opts *o,
     *Y = gsl_matrix_alloc(o->sizes[o->n_sizes - 1], m);
     if (!*net || !*X || !*Y || gp_network_init(*net, GP_INIT_DEFAULT, r))
         return GSL_ENOMEM;
+    for (size_t l = 1; o->activation && l + 1 < o->n_sizes; l++)
+        if (gp_network_set_activation(*net, l, o->activation))
+            return GSL_EINVAL;
     for (size_t j = 0; j < (*X)->size1; j++)
         for (size_t i = 0; i < m; i++)
             gsl_matrix_set(*X, j, i, gsl_ran_gaussian(r, 1.0));
@@ -462,7 +488,8 @@ int gp_hunt_case(const gp_hunt_opts *opts, size_t index, gp_network **net, gsl_m
     gp_case_opts_default(&co);
     co.max_width = opts->max_width;
     co.min_width = GSL_MIN(co.min_width, opts->max_width);
-    /* kinked hidden layers (none while hunt's cases are sigmoid): on / near a kink */
+    co.activation = opts->activation;
+    /* kinked hidden layers (relu, leaky-relu): on / near a kink, as check does */
     co.kink = index % 4 == 1   ? GP_CASE_KINK_ON
               : index % 4 == 3 ? GP_CASE_KINK_NEAR
                                : GP_CASE_KINK_NONE;

@@ -79,6 +79,18 @@ int gpi_bounds_compare_tensor(const gp_bounds *bc, const gp_bounds *bo, const ch
                               size_t n_worst);
 /* The initial step for parameter w: h, or |w|/4 for a weight under L1, so that the
  * stencil (which reaches w +- h) stays on one side of the kink of |w| at 0. */
+/* At a kink the candidate's own z decides the side (doc/bounds.md, the kink): where a
+ * kinked hidden unit's candidate z^l_ji (cand's z tensors) lies on the other side than
+ * the oracle's o, within both worst-case z bounds (bc: the candidate's, bo: the
+ * oracle's), *sided receives a copy of net whose bias b^l_j moves the oracle's z^l_j
+ * just across the kink toward the candidate (every flipped sample of the unit must
+ * cross the same way; else the unit is left alone). The caller recomputes the oracle
+ * and its bounds on *sided (caller frees). *n_flips: the samples moved (0: *sided
+ * NULL). GSL_ENOMEM. */
+#include <gradproof/dump.h>
+int gpi_case_candidate_sides(const gp_network *net, const gsl_matrix *X,
+                             const gp_bounds *bc, const gp_bounds *bo, const gp_dump *o,
+                             const gp_dump *cand, gp_network **sided, size_t *n_flips);
 double gpi_l1_step(double h, double w, int is_w, const gp_regularization *reg);
 
 /* ---- the SGD step engine (sgd.c, backprop.c, sparse.c) ----

@@ -463,6 +463,8 @@ static int without_neuron(const shrink_case *c, size_t l, size_t j, shrink_case 
         gsl_matrix_memcpy(out->X, c->X);
     if (l != L)
         gsl_matrix_memcpy(out->Y, c->Y);
+    for (size_t q = 1; q < L; q++) /* the hidden activations stay */
+        gp_network_set_activation(out->net, q, gp_network_activation(c->net, q));
     for (size_t q = 1; q <= L; q++) {
         size_t dr = q == l ? j : (size_t)-1, dc = q == l + 1 ? j : (size_t)-1;
         gsl_matrix *W = drop(p->w[q - 1], dr, dc);
@@ -503,6 +505,9 @@ static int without_layer(const shrink_case *c, size_t l, shrink_case *out) {
             for (size_t k = 0; k < Wn->size2 && k < W->size2; k++)
                 gsl_matrix_set(Wn, i, k, gsl_matrix_get(W, i, k));
         gsl_vector_memcpy(out->net->p.b[qq - 1], p->b[q - 1]);
+        /* hidden layer q keeps its activation as layer qq (the last layer has none) */
+        if (q < L)
+            gp_network_set_activation(out->net, qq, gp_network_activation(c->net, q));
         qq++;
     }
     return GSL_SUCCESS;

@@ -399,6 +399,79 @@ static void write_text(const char *name, const char *text) {
     ck_assert_int_eq(fclose(f), 0);
 }
 
+/* At a kink the candidate's own z decides the side. Oracle: a ReLU network whose unit
+ * z^1_00 sits 1e-9 on one side of 0 (_i even: above, odd: below); candidate: the same
+ * network's dump with that unit moved 1e-9 to the other side (what a correct float32
+ * peer whose z_hat rounded across the kink computes), judged as float32. With the
+ * candidate's z it agrees, on both sides; without its z the flip is inconclusive (the
+ * rule before); with its z but the oracle's f' it is not agree. */
+static int kink_verdict(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                        const gp_dump *o, const gp_dump *cd, gp_dump_verdict *v) {
+    gp_dump_compare_opts opts;
+    gp_fcheck_report *r;
+    gp_regularization reg = {0, 0, 0};
+    gp_dump_compare_opts_default(&opts);
+    opts.net = net, opts.X = X, opts.Y = Y, opts.reg = &reg, opts.verdict = v;
+    for (size_t i = 0; i < GP_DUMP_MAX_TENSORS; i++)
+        opts.precision[i] = GP_FLOAT32;
+    ck_assert_int_eq(gp_dump_compare(o, cd, &opts, &r, NULL), 0);
+    ck_assert_int_eq(v->certified, 1);
+    gp_fcheck_report_free(r);
+    return v->verdict;
+}
+
+START_TEST(test_dump_compare_kink_side_from_candidate_z) {
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    co.min_layers = co.max_layers = 3;
+    co.min_width = 3;
+    co.min_batch = 2;
+    co.scale_min = 0.5;
+    co.activation = &gp_activation_relu;
+    gsl_rng *rng = tu_rng_for_case(0xd51de, (size_t)_i / 2);
+    gp_network *net, *moved;
+    gsl_matrix *X, *Y;
+    ck_assert_int_eq(
+        gp_case_random(rng, &gp_cost_quadratic_linear, &co, &net, &X, &Y, NULL),
+        GSL_SUCCESS);
+    double off = _i % 2 ? -1e-9 : 1e-9;
+    int exact;
+    moved = gp_network_clone(net);
+    ck_assert_int_eq(gp_case_place_kink(net, X, 1, 0, 0, off, &exact), 0);
+    ck_assert_int_eq(gp_case_place_kink(moved, X, 1, 0, 0, -off, &exact), 0);
+    gp_dump o, cd, mixed;
+    gp_dump_verdict v;
+    ck_assert_int_eq(gp_dump_compute(net, X, Y, NULL, &o), 0);
+    ck_assert_int_eq(gp_dump_compute(moved, X, Y, NULL, &cd), 0);
+    copy_dump(&o, &mixed);
+    for (size_t l = 1; l < net->p.L; l++) { /* the candidate's z, the oracle's f' */
+        char nm[32];
+        snprintf(nm, sizeof nm, "z%zu", l);
+        gsl_matrix_memcpy(mixed.t[gp_dump_find(&mixed, nm)], cd.t[gp_dump_find(&cd, nm)]);
+    }
+    ck_assert_int_eq(kink_verdict(net, X, Y, &o, &cd, &v), GP_VERDICT_AGREE);
+    ck_assert_uint_eq(v.n_inconclusive + v.n_disagree, 0);
+    ck_assert_int_ne(kink_verdict(net, X, Y, &o, &mixed, &v), GP_VERDICT_AGREE);
+    for (size_t l = 1; l <= net->p.L; l++) { /* no z: the flip is inconclusive */
+        char nm[32];
+        snprintf(nm, sizeof nm, "z%zu", l);
+        int k = gp_dump_find(&cd, nm);
+        gsl_matrix_free(cd.t[k]);
+        cd.t[k] = NULL;
+    }
+    ck_assert_int_eq(kink_verdict(net, X, Y, &o, &cd, &v), GP_VERDICT_INCONCLUSIVE);
+    ck_assert_uint_eq(v.n_disagree, 0);
+    gp_dump_free(&o);
+    gp_dump_free(&cd);
+    gp_dump_free(&mixed);
+    gp_network_free(net);
+    gp_network_free(moved);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 /* A candidate is read in the oracle's shapes: missing dW, a wrong shape and a NaN are
  * refused with one line naming the file; a row vector db is accepted. */
 START_TEST(test_dump_read_candidate_errors) {
@@ -600,6 +673,7 @@ static Suite *make_dump_suite(void) {
     tcase_add_test(core, test_dump_compare_finiteness);
     tcase_add_loop_test(core, test_dump_compare_certified_verdicts, 0, 8);
     tcase_add_loop_test(core, test_dump_compare_certified_thresholds, 0, 4);
+    tcase_add_loop_test(core, test_dump_compare_kink_side_from_candidate_z, 0, 8);
     tcase_add_loop_test(core, test_atomic_mode_and_cleanup, 0, 2);
     suite_add_tcase(s, core);
     tcase_add_checked_fixture(errs, setup, teardown);

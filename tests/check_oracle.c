@@ -3,6 +3,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -440,6 +441,119 @@ START_TEST(test_full_check_precision_aware) {
 }
 END_TEST
 
+/* ---- a noisy function: the engines with the measured noise (opts.noise) ---- */
+
+/* f(x) = 1 + c sum_i sin(x_i) + a u(x), u uniform in [-1, 1] from a hash of x's bits:
+ * deterministic computational noise of standard deviation a / sqrt(3), as a
+ * simulation's (More and Wild's test problems). g = c cos(x_i), times `wrong`. */
+typedef struct {
+    double c, a, wrong;
+} noisy;
+
+static double noisy_f(const gsl_vector *x, void *vp) {
+    const noisy *p = vp;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    double s = 0;
+    for (size_t i = 0; i < x->size; i++) {
+        double xi = gsl_vector_get(x, i);
+        uint64_t bits;
+        memcpy(&bits, &xi, sizeof bits);
+        h = (h ^ bits) * 0x100000001b3ULL;
+        h ^= h >> 29;
+        s += sin(xi);
+    }
+    h = (h ^ (h >> 31)) * 0xbf58476d1ce4e5b9ULL;
+    double u = (double)(h >> 11) * 0x1p-53 * 2 - 1;
+    return 1 + p->c * s + p->a * u;
+}
+
+static int noisy_df(const gsl_vector *x, void *vp, gsl_vector *g) {
+    const noisy *p = vp;
+    for (size_t i = 0; i < x->size; i++)
+        gsl_vector_set(g, i, p->wrong * p->c * cos(gsl_vector_get(x, i)));
+    return GSL_SUCCESS;
+}
+
+/* The engines on noisy f, fixed x (the noise is a function of x: deterministic).
+ * Without opts.noise (one ulp assumed) the right gradient fails: falsely. With it:
+ * (a) noise 1e-9 on a gradient of size 1: the right one passes with >= 2 digits, a 1 %
+ * error and 0 fail, Taylor's order is 2 for the right one and 1 for a wrong one;
+ * (b) noise 1e-4 on a gradient of size 1e-3 (a finite difference cannot resolve it):
+ * right, doubled and zero gradients are all inconclusive, never pass or fail, and so
+ * is Taylor's verdict; (c) the noiseless toy_f still passes, nothing inconclusive. */
+static void noisy_run(noisy *p, int noise, gp_fcheck_report *r, gp_taylor_result *tr) {
+    gsl_vector *x = gsl_vector_alloc(6);
+    for (size_t i = 0; i < x->size; i++)
+        gsl_vector_set(x, i, 0.3817 * (double)i - 0.9);
+    gp_function_fdf F = {x->size, noisy_f, noisy_df, p};
+    gp_fcheck_opts o;
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    o.noise = noise;
+    gp_fcheck_report_reset(r);
+    ck_assert_int_eq(gp_fcheck_full(&F, x, &o, r), 0);
+    ck_assert_int_eq(gp_fcheck_directional(&F, x, 4, 3, &o, r), 0);
+    ck_assert_int_eq(gp_fcheck_taylor(&F, x, 3, &o, tr), 0);
+    gsl_vector_free(x);
+}
+
+START_TEST(test_noise_aware_check_right_wrong_inconclusive) {
+    gp_fcheck_report *r = gp_fcheck_report_alloc(NULL, 6);
+    gp_taylor_result tr;
+    noisy mild = {1, 1e-9, 1}, loud = {1e-3, 1e-4, 1};
+    noisy_run(&mild, 0, r, &tr);
+    ck_assert_uint_gt(r->n_failed, 0); /* the old engine: a false failure */
+    ck_assert_int_eq(tr.verdict, GP_TAYLOR_FAIL);
+    noisy_run(&loud, 0, r, &tr);
+    ck_assert_uint_gt(r->n_failed, 0);
+    /* (a) */
+    noisy_run(&mild, 1, r, &tr);
+    ck_assert_uint_eq(r->n_checked, 10);
+    ck_assert_uint_eq(r->n_failed + r->n_inconclusive, 0);
+    ck_assert_double_ge(r->min_digits, 2);
+    ck_assert_int_eq(tr.verdict, GP_TAYLOR_PASS);
+    ck_assert_double_gt(tr.order, 1.8);
+    ck_assert(tr.noise > 1e-10 && tr.noise < 1e-9);
+    for (int k = 0; k < 2; k++) {
+        mild.wrong = k ? 0 : 1.01;
+        noisy_run(&mild, 1, r, &tr);
+        ck_assert_uint_eq(r->tensors[0].n_failed, 6);
+        ck_assert_int_eq(tr.verdict, GP_TAYLOR_FAIL);
+    }
+    /* (b) */
+    for (int k = 0; k < 3; k++) {
+        loud.wrong = k == 0 ? 1 : k == 1 ? 2 : 0;
+        noisy_run(&loud, 1, r, &tr);
+        ck_assert_uint_eq(r->n_failed, 0);
+        ck_assert_uint_eq(r->n_inconclusive, 10);
+        ck_assert_double_lt(r->min_digits, 1);
+        ck_assert_int_eq(tr.verdict, GP_TAYLOR_INCONCLUSIVE);
+    }
+    size_t n_inc = r->n_inconclusive, n_all = r->n_checked;
+    double loud_noise = tr.noise;
+    mild.wrong = 1;
+    noisy_run(&mild, 1, r, &tr);
+    printf("GP-STAT oracle/noise: noise 1e-9 on |g| ~ 1: right passes, %.2f digits; "
+           "noise 1e-4 on |g| ~ 1e-3: %zu/%zu inconclusive, taylor noise %.3g\n",
+           r->min_digits, n_inc, n_all, loud_noise);
+    gp_fcheck_report_free(r);
+    /* (c) */
+    gsl_vector *x = gsl_vector_alloc(12);
+    for (size_t i = 0; i < 12; i++)
+        gsl_vector_set(x, i, 0.3817 * (double)i - 1.9);
+    r = gp_fcheck_report_alloc(NULL, 12);
+    toy tp = {0, (size_t)-1, 1};
+    gp_function_fdf F = {12, toy_f, toy_df, &tp};
+    gp_fcheck_opts o;
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    o.noise = 1;
+    ck_assert_int_eq(gp_fcheck_full(&F, x, &o, r), 0);
+    ck_assert_uint_eq(r->n_failed + r->n_inconclusive, 0);
+    ck_assert_double_ge(r->min_digits, 6);
+    gp_fcheck_report_free(r);
+    gsl_vector_free(x);
+}
+END_TEST
+
 static double lin_f(const gsl_vector *x, void *vp) {
     (void)vp;
     return 2 * gsl_vector_get(x, 0) - 3 * gsl_vector_get(x, 1) + 0.5;
@@ -727,6 +841,7 @@ static Suite *make_oracle_suite(void) {
     Suite *s = suite_create("oracle");
     TCase *core = tcase_create("Core");
     tcase_add_test(core, test_full_check_precision_aware);
+    tcase_add_test(core, test_noise_aware_check_right_wrong_inconclusive);
     tcase_add_test(core, test_taylor_flat_for_affine_function);
     tcase_add_test(core, test_taylor_fails_on_nan);
     tcase_add_test(core, test_oracle_log_likelihood_tiny_cost);

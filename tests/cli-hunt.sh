@@ -2,7 +2,9 @@
 # gradproof hunt against the NumPy peer (examples/numpy_peer.py): no false alarm on the
 # correct peer in float64 and float32; each planted bug (--broken=NAME) fails, shrinks to
 # a smaller case, is diagnosed by name, and its record replays (exit 1 with the bug,
-# 0 with the correct peer); a crashing, hanging or silent candidate is reported as such.
+# 0 with the correct peer); a crashing, hanging or silent candidate is reported as such;
+# --activation relu reaches the peer (a relu'-only bug found, the correct peer agrees);
+# --target finds a saturation-only bug that as many random cases miss.
 # The longer run of the brief (>= 500 cases) is
 #   cli/gradproof hunt --cases 500 --dir /tmp/h -- /usr/bin/python3 examples/numpy_peer.py
 # Exit 77 (skipped) only when /usr/bin/python3 lacks numpy.
@@ -44,6 +46,51 @@ for row in "fprime-missing:sigma'(z) missing" "sum:summed instead of averaged" \
     "$GP" hunt --replay "$T/$bug/failure" --dir "$T/r" -- "$PY" "$PEER" >/dev/null 2>&1
     [ $? -eq 0 ] && ok "$bug: record passes with the fixed peer" || bad "$bug: fixed peer fails"
 done
+
+# --activation relu: the hidden layers reach the peer. relu' computed as sign(z) (-1, not
+# 0, below the kink) is invisible to sigmoid cases and found in relu ones; the correct
+# peer agrees on relu cases, kinks included (case 1 puts a unit exactly on z = 0).
+for dt in float64 float32; do
+    "$GP" hunt --activation relu --cases 6 --seed 7 --dir "$T/relu-$dt" -- "$PY" "$PEER" \
+        --dtype $dt >"$T/out" 2>&1 && grep -q "6 cases .* every case agreed" "$T/out" &&
+        ok "relu cases, correct peer ($dt): 6 cases, no false alarm" ||
+        bad "relu cases, correct peer ($dt): $(cat "$T/out")"
+done
+"$GP" hunt --cases 6 --seed 3 --dir "$T/rs" -- "$PY" "$PEER" --broken=relu-prime-sign \
+    >"$T/out" 2>&1 && grep -q "every case agreed" "$T/out" &&
+    ok "relu-prime-sign: sigmoid cases cannot see it" || bad "relu-prime-sign, sigmoid: $(cat "$T/out")"
+"$GP" hunt --activation relu --cases 6 --seed 3 --shrink-evals 20 --dir "$T/rr" -- "$PY" \
+    "$PEER" --broken=relu-prime-sign >"$T/out" 2>&1
+st=$?
+[ $st -eq 1 ] && grep -q "^shrunk in .*-> sizes .*activation=relu" "$T/out" &&
+    grep -q '"relu"' "$T/rr/failure/network.json" &&
+    ok "relu-prime-sign: hunt --activation relu finds it, shrinks it, records a relu case" ||
+    bad "relu-prime-sign, relu: exit $st: $(cat "$T/out")"
+"$GP" hunt --replay "$T/rr/failure" --dir "$T/r" -- "$PY" "$PEER" >/dev/null 2>&1 &&
+    ok "relu-prime-sign: record passes with the correct peer" || bad "relu record, correct peer"
+for spec in "relu,tanh" "swish"; do
+    "$GP" hunt --activation "$spec" --cases 1 -- true >"$T/out" 2>&1
+    [ $? -eq 1 ] && [ "$(grep -c "invalid --activation '$spec'" "$T/out")" -eq 1 ] &&
+        ok "--activation $spec: one clear error" || bad "--activation $spec: $(cat "$T/out")"
+done
+
+# --target: a float32 sigmoid with z clamped to [-20, 20] is wrong only where |z| > 20.
+# Random cases miss it; targeted ones (every other case scales up the case with the
+# largest error-to-bound ratio) find it within the same 10 cases and shrink it, as
+# python/tests' test_hunt_target_finds_saturation_bug_random_misses does. The peer
+# writes only delta, dW, db (as that test's does): with its z and a, exact but for float32
+# rounding, the climb follows their rounding ratios instead and misses it in 40 cases.
+printf '#!/bin/sh\n"%s" "%s" --dtype float32 --broken=sigmoid-clamp "$1" "$2" &&\n    rm -f "$2"/z*.npy "$2"/a*.npy "$2"/cost.npy\n' \
+    "$PY" "$PEER" >"$T/clamp.sh"
+"$GP" hunt --cases 10 --seed 1 --dir "$T/rnd" -- sh "$T/clamp.sh" >"$T/out" 2>&1 &&
+    grep -q "10 cases .* every case agreed" "$T/out" &&
+    ok "sigmoid-clamp: 10 random cases miss it" || bad "sigmoid-clamp, random: $(cat "$T/out")"
+"$GP" hunt --target --cases 10 --seed 1 --shrink-evals 20 --dir "$T/tgt" -- sh "$T/clamp.sh" \
+    >"$T/out" 2>&1
+st=$?
+[ $st -eq 1 ] && grep -q "^case [0-9] (.*): disagree" "$T/out" && grep -q "^shrunk in" "$T/out" &&
+    ok "sigmoid-clamp: --target finds it ($(sed -n 's/^\(case [0-9]*\) .*/\1/p' "$T/out") of 10) and shrinks it" ||
+    bad "sigmoid-clamp, --target: exit $st: $(cat "$T/out")"
 
 "$GP" hunt --cases 2 --shrink-evals 3 --dir "$T/crash" -- sh -c 'exit 3' >"$T/out" 2>&1
 [ $? -eq 1 ] && grep -q "crash: exit status 3" "$T/out" && ok "a crash is reported" ||

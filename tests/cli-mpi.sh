@@ -318,6 +318,11 @@ if [ $have_numpy = 1 ]; then
     [ $? -ne 0 ] && [ "$(grep -c 'replay runs in one process' rp.err)" -eq 1 ] &&
         ok "hunt --replay under mpirun: one clear error" ||
         bad "hunt --replay under mpirun: one clear error ($(cat rp.err))"
+    # a targeted case depends on the cases before it, not on (seed, index) alone
+    mpi 2 "$GP" hunt --target --cases 2 --dir ht -- sh -c "$CAND" "$tmp/srv-ok" > ht.out 2> ht.err
+    [ $? -ne 0 ] && [ "$(grep -c 'target runs in one process' ht.err)" -eq 1 ] && [ ! -e ht ] &&
+        ok "hunt --target under mpirun: one clear error, no case run" ||
+        bad "hunt --target under mpirun: one clear error ($(cat ht.err))"
 fi
 
 # ---- oracle --self-check: parameters spread over ranks ----

@@ -44,11 +44,17 @@ typedef struct {
     double atol, rtol;    /* absolute and relative floors */
     double stol;          /* floor per unit of the tensor's scale */
     size_t n_worst;       /* worst offenders kept, <= GP_GRADCHECK_MAX_WORST */
+    /* 1: every numerical derivative measures the noise of f at its point (ECnoise,
+     * gp_fcheck_noise) instead of assuming one ulp, takes the better of the step h and
+     * More and Wild's step from the noise, and an entry that passes only because of
+     * the noise, with under one significant digit, is inconclusive (below) [0]. */
+    int noise;
 } gp_fcheck_opts;
 
 /* Defaults for a precision with unit roundoff eps (DBL_EPSILON or FLT_EPSILON):
  *   float64: h 1e-4, abserr_factor 4, atol 1e-8, rtol 1e-6, stol 64 eps, n_worst 5
  *            (the options of every check of gradproof's own formulas);
+ *            noise 0 (the measured-noise mode is asked for, never the default);
  *   float32: h 1e-2 (about eps^(1/5), the step where the 5-point rule's h^4 truncation
  *            meets its eps/h rounding), abserr_factor 4, atol 8 eps = 9.5e-7,
  *            rtol 4 sqrt(eps) = 1.4e-3 (float32 loses about half its digits in
@@ -97,7 +103,12 @@ typedef struct {
     double rel_error; /* error / max(|analytic|, |numeric|) (0 when both are 0) */
     double allowed;   /* right-hand side of the pass rule */
     double score;     /* error / allowed: > 1 fails; inf for NaN */
+    double digits;    /* significant digits of the reference, log10(|numeric| / abserr)
+                         in [0, GP_FCHECK_MAX_DIGITS] (the maximum when abserr = 0) */
 } gp_fcheck_entry;
+
+/* The digits of an exact reference: binary64 carries about 16 significant digits. */
+#define GP_FCHECK_MAX_DIGITS 16.0
 
 /* Per-tensor summary. */
 typedef struct {
@@ -122,6 +133,12 @@ typedef struct {
                                ReLU/leaky unit's z sat at its kink (gp_gradcheck_*) */
     size_t n_worst;
     gp_fcheck_entry worst[GP_GRADCHECK_MAX_WORST]; /* highest score first */
+    /* With opts->noise: entries that passed only by the measured noise's allowance
+     * while the reference has under one significant digit. They are not failures
+     * (n_failed leaves them out) and not passes: the verdict is fail if n_failed > 0,
+     * else inconclusive if n_inconclusive > 0, else pass. */
+    size_t n_inconclusive;
+    double min_digits; /* fewest digits of any entry (GP_FCHECK_MAX_DIGITS if none) */
 } gp_fcheck_report;
 
 /* A report for these tensors (ranges are copied). t == NULL means one tensor "x" of
@@ -133,7 +150,10 @@ void gp_fcheck_report_reset(gp_fcheck_report *r);
 /* Set a tensor's scale (max |reference| over it) before adding its entries. */
 void gp_fcheck_set_scale(gp_fcheck_report *r, size_t tensor, double scale);
 /* Fold one comparison into the report (gp_fcheck_rule with the tensor's scale);
- * returns 1 if it passed, 0 if not. */
+ * returns 1 if it passed, 0 if not, 2 if inconclusive: with opts->noise, an entry that
+ * passes while abserr_factor * abserr exceeds the floors (atol + rtol max + stol scale)
+ * and the reference has under one digit (|numeric| < 10 abserr): the measured noise
+ * makes any verdict there meaningless. */
 int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor,
                   size_t index, double analytic, double numeric, double abserr);
 /* Where an entry lies: its tensor's kind and layer, row and column (index / cols and
@@ -162,6 +182,15 @@ typedef struct {
 /* (a) Every coordinate in the report's ranges: the claimed g_i against the 5-point
  * numerical derivative (gsl_deriv_central for float64; for float32 the same algorithm
  * with FLT_EPSILON in its rounding estimate, so that its step refinement stays honest).
+ * With opts->noise (for every engine below, and gradproof's own formula checks too):
+ * ECnoise on 9 values of f along the coordinate (spacing 1e-6 max(1, |x_i|), moved
+ * 100x while gp_fcheck_noise says too small or too large, 4 tries) measures the noise
+ * eps_f, which replaces eps |f| in the rounding estimate (6 eps_f / h for the 5-point
+ * rule, GSL's 6 eps |f| / h); a second step h_n = 8^(1/4) (eps_f / mu)^(1/2) (More and
+ * Wild, "Estimating derivatives of noisy simulations", ACM TOMS 38(3), 2012; mu = |f''|
+ * from a second difference at eps_f^(1/4), 10x larger while it is under 100 eps_f,
+ * 3 tries) competes with h, and the smaller error estimate wins. Without a measured
+ * noise (f too smooth for ECnoise) the derivative is the one without opts->noise.
  * Returns a GSL status (of df, or GSL_EBADLEN for ranges outside x); the verdict is
  * report->n_failed == 0. */
 int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x,
@@ -189,8 +218,17 @@ int gp_fcheck_directional(const gp_function_fdf *F, const gsl_vector *x, size_t 
  * points qualify, r stayed at rounding level: f is affine along d and <g,d> is right
  * (GP_TAYLOR_FLAT, a pass), provided f was finite along the sweep. A NaN or infinity
  * in f(x), <g, d> or along the sweep fails (GP_TAYLOR_FAIL, order NaN). */
+/* With opts->noise, the noise eps_f of f along d (ECnoise at 0) joins the rounding
+ * level as 6 eps_f (two noisy values in r), and a sweep with fewer than 3 points above
+ * it, where eps_f exceeds 8 eps |f(x)|, is GP_TAYLOR_INCONCLUSIVE, not FLAT: the noise,
+ * not an affine f, hid the remainder. */
 #define GP_TAYLOR_MAX 40
-typedef enum { GP_TAYLOR_PASS, GP_TAYLOR_FAIL, GP_TAYLOR_FLAT } gp_taylor_verdict;
+typedef enum {
+    GP_TAYLOR_PASS,
+    GP_TAYLOR_FAIL,
+    GP_TAYLOR_FLAT,
+    GP_TAYLOR_INCONCLUSIVE
+} gp_taylor_verdict;
 typedef struct {
     size_t n; /* sweep points */
     double h[GP_TAYLOR_MAX];
@@ -198,6 +236,8 @@ typedef struct {
     int used[GP_TAYLOR_MAX]; /* 1 where the point entered the fit */
     double order;            /* fitted slope (NaN for FLAT) */
     gp_taylor_verdict verdict;
+    double noise; /* eps_f measured along d (opts->noise; 0 if none was found or not
+                     asked) */
 } gp_taylor_result;
 int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned long seed,
                      const gp_fcheck_opts *opts, gp_taylor_result *res);

@@ -52,6 +52,11 @@ typedef struct {
     size_t shard_offset, shard_stride;
     int (*stop)(void *ctx, size_t index, int failed);
     void *stop_ctx;
+    /* Every hidden layer's activation (gradproof/activation.h; borrowed, read while the
+     * hunt runs); NULL: sigmoid [NULL]. With a kinked one (relu, leaky-relu), case
+     * i = 1 mod 4 puts one unit of one sample exactly on its kink and i = 3 mod 4 near
+     * it, as `gradproof check` does (gp_case_opts.kink). */
+    const gp_activation *activation;
 } gp_hunt_opts;
 
 void gp_hunt_opts_default(gp_hunt_opts *opts);

@@ -80,7 +80,7 @@ class gp_bounds(C.Structure):
 class gp_fcheck_opts(C.Structure):
     _fields_ = [("precision", C.c_int), ("h", C.c_double), ("abserr_factor", C.c_double),
                 ("atol", C.c_double), ("rtol", C.c_double), ("stol", C.c_double),
-                ("n_worst", C.c_size_t)]
+                ("n_worst", C.c_size_t), ("noise", C.c_int)]
 
 
 class gp_fcheck_entry(C.Structure):
@@ -88,7 +88,7 @@ class gp_fcheck_entry(C.Structure):
                 ("analytic", C.c_double), ("numeric", C.c_double),
                 ("abserr", C.c_double), ("error", C.c_double),
                 ("rel_error", C.c_double), ("allowed", C.c_double),
-                ("score", C.c_double)]
+                ("score", C.c_double), ("digits", C.c_double)]
 
 
 class gp_fcheck_tensor(C.Structure):
@@ -105,7 +105,8 @@ class gp_fcheck_report(C.Structure):
                 ("n_failed", C.c_size_t), ("max_abs_error", C.c_double),
                 ("max_rel_error", C.c_double), ("sum_abs_numeric", C.c_double),
                 ("n_at_kink", C.c_size_t), ("n_worst", C.c_size_t),
-                ("worst", gp_fcheck_entry * GP_GRADCHECK_MAX_WORST)]
+                ("worst", gp_fcheck_entry * GP_GRADCHECK_MAX_WORST),
+                ("n_inconclusive", C.c_size_t), ("min_digits", C.c_double)]
 
 
 def _find():

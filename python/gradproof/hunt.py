@@ -31,7 +31,14 @@ class gp_hunt_opts(C.Structure):
                 ("shrink_evals", C.c_size_t), ("regularise", C.c_int),
                 ("dir", C.c_char_p), ("target", C.c_int),
                 ("shard_offset", C.c_size_t), ("shard_stride", C.c_size_t),
-                ("stop", C.c_void_p), ("stop_ctx", C.c_void_p)]
+                ("stop", C.c_void_p), ("stop_ctx", C.c_void_p),
+                ("activation", C.c_void_p)]
+
+
+class gp_activation(C.Structure):
+    """gradproof/activation.h's object, filled by gp_activation_parse."""
+    _fields_ = [("name", C.c_char_p), ("f", C.c_void_p), ("df", C.c_void_p),
+                ("f_n", C.c_void_p), ("alpha", C.c_double)]
 
 
 class gp_hunt_result(C.Structure):
@@ -50,6 +57,7 @@ CANDIDATE = C.CFUNCTYPE(C.c_int, C.c_void_p, C.c_void_p, _M, _M,
                         C.c_size_t)
 for _name, _res, _args in (
         ("gp_hunt_opts_default", None, [C.POINTER(gp_hunt_opts)]),
+        ("gp_activation_parse", C.c_int, [C.c_char_p, C.POINTER(gp_activation)]),
         ("gp_hunt_run_candidate", C.c_int, [C.POINTER(gp_hunt_opts), CANDIDATE, C.c_void_p,
                                             C.POINTER(gp_hunt_result)])):
     getattr(lib, _name).restype, getattr(lib, _name).argtypes = _res, _args
@@ -151,7 +159,7 @@ def _call(fn, rows, last, net_p, gx, gy, reg, out, detail, len_):
 
 def hunt(fn, *, cases=100, seed=1, cost=None, precision=None, time_budget=None,
          sizes=None, batch=10, max_width=10, regularise=True, shrink_evals=500,
-         record=None, rows=False, target=False):
+         record=None, rows=False, target=False, activation=None):
     """Property-test fn(net, x, y, lam=, l1=, n=) -> dict of arrays (the oracle's
     names: dW1, db1, ... required; z, a, delta, cost optional) on `cases` random
     cases drawn from `seed` (gp_hunt_run_candidate). cost: one cost name for every
@@ -159,7 +167,10 @@ def hunt(fn, *, cases=100, seed=1, cost=None, precision=None, time_budget=None,
     float32 when every value fn returns is a float32 value); sizes, batch: fixed layer
     sizes and batch; record: a directory for the failure record; target=True: every
     other case scales up the case with the largest error-to-bound ratio so far,
-    toward saturation (Hypothesis's target()). Returns HuntResult."""
+    toward saturation (Hypothesis's target()); activation: every hidden layer's
+    ("sigmoid", "tanh", "relu", "leaky-relu[:ALPHA]", "softplus", "identity"; default
+    sigmoid), with relu and leaky-relu case i = 1 mod 4 puts one unit exactly on its
+    kink and i = 3 mod 4 near it. Returns HuntResult."""
     o = gp_hunt_opts()
     lib.gp_hunt_opts_default(C.byref(o))
     if not callable(fn):
@@ -192,6 +203,12 @@ def hunt(fn, *, cases=100, seed=1, cost=None, precision=None, time_budget=None,
             o.sizes[i] = int(s)
     o.dir = str(record).encode() if record is not None else None
     o.target = int(bool(target))
+    act = gp_activation()   # alive until the hunt returns: o.activation points at it
+    if activation is not None:
+        if lib.gp_activation_parse(str(activation).encode(), C.byref(act)):
+            raise ValueError(f"activation: {activation!r}, expected sigmoid, tanh, relu, "
+                             "leaky-relu[:ALPHA in [0,1)], softplus or identity")
+        o.activation = C.cast(C.pointer(act), C.c_void_p)
     last = []
     cb = CANDIDATE(lambda ctx, *a: _call(fn, rows, last, *a))
     r = gp_hunt_result()

@@ -357,10 +357,12 @@ def test_torch_float32_certified_no_diagnosis():
 
 # ---- gradproof.hunt: the property test in-process ----
 
-def peer(bug=None, dtype=np.float64):
-    """A NumPy backprop for hunt's cases (sigmoid hidden layers, every cost), samples as
-    columns, with one planted bug: "quadratic-delta" (sigma'(z^L) left out of the
-    quadratic cost's delta^L) or "decay-bias" (weight decay on the biases too)."""
+def peer(bug=None, dtype=np.float64, relu=False):
+    """A NumPy backprop for hunt's cases (sigmoid hidden layers, or relu with
+    relu'(0) = 0; every cost), samples as columns, with one planted bug:
+    "quadratic-delta" (sigma'(z^L) left out of the quadratic cost's delta^L),
+    "decay-bias" (weight decay on the biases too), "sigmoid-clamp" or
+    "relu-prime-sign" (relu'(z) computed as sign(z), -1 below the kink)."""
     def fn(net, x, y, lam=0.0, l1=0.0, n=None):
         if bug == "sigmoid-clamp":   # 1/(1+exp(-z)) with z clamped to [-20, 20]
             sig = lambda z: 1 / (1 + np.exp(-np.clip(z, -20, 20)))
@@ -373,7 +375,9 @@ def peer(bug=None, dtype=np.float64):
         for l in range(L):
             zs.append(W[l] @ acts[-1] + b[l])
             z = zs[-1]
-            if l < L - 1 or net.cost in ("quadratic", "cross-entropy"):
+            if l < L - 1 and relu:
+                acts.append(np.maximum(z, 0))
+            elif l < L - 1 or net.cost in ("quadratic", "cross-entropy"):
                 acts.append(sig(z))
             elif net.cost == "log-likelihood":
                 e = np.exp(z - z.max(0))
@@ -393,8 +397,10 @@ def peer(bug=None, dtype=np.float64):
             if bug == "decay-bias":
                 out[f"db{l}"] = out[f"db{l}"] + lam / n * b[l - 1][:, 0]
             if l > 1:
-                s = acts[l - 1]
-                delta = (W[l - 1].T @ delta) * s * (1 - s)
+                s, z = acts[l - 1], zs[l - 2]
+                fp = (np.sign(z) if bug == "relu-prime-sign" else z > 0) if relu \
+                    else s * (1 - s)
+                delta = (W[l - 1].T @ delta) * fp
         return out
     return fn
 
@@ -441,6 +447,20 @@ def test_hunt_python_exception_is_a_crash():
         gradproof.hunt(peer(), cost="hinge")
     with pytest.raises(ValueError, match="cases: 0"):
         gradproof.hunt(peer(), cases=0)
+
+
+def test_hunt_activation_relu_finds_relu_prime_bug():
+    """activation="relu" reaches the candidate: relu' computed as sign(z) is found in
+    relu cases and shrunk to a network that still has relu hidden layers; the correct
+    ReLU peer agrees on 40 relu cases (kinks included); an unknown name is refused."""
+    with np.errstate(over="ignore"):
+        bad = gradproof.hunt(peer("relu-prime-sign", relu=True), cases=12, seed=3,
+                             activation="relu")
+        ok = gradproof.hunt(peer(relu=True), cases=40, seed=3, activation="relu")
+    assert bad.kind == "disagree" and bad.net.activations[0] == "relu", str(bad)
+    assert ok.ok and ok.n_cases == 40, str(ok)
+    with pytest.raises(ValueError, match="activation: 'swish'"):
+        gradproof.hunt(peer(relu=True), activation="swish")
 
 
 def test_hunt_target_finds_saturation_bug_random_misses():
