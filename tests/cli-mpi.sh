@@ -332,6 +332,28 @@ for k in 2 3; do
         ok "oracle --self-check on $k ranks: the verdict and dump of one process" ||
         bad "oracle --self-check on $k ranks: the verdict and dump of one process"
 done
+# A network whose layer-1 product (70 x 784 times 784 x 10: 548,800 multiply-adds) is
+# above OpenBLAS's threshold for two threads: OpenBLAS rounds dgemm differently on one
+# and two threads, and mpirun binds each of 1 or 2 ranks to a core (one thread). The
+# verdict line and dump must not depend on that (bench-mpi.sh found them DIFFERENT).
+mkdir big && (cd big && awk -v sizes=784,70,10 -v m=10 -f "$SRC/tests/mknet.awk")
+B="--net big/net.json --x big/x.json --y big/y.json --self-check"
+"$GP" oracle $B --out b0.json > b0.out 2>&1
+grep -q '^self-check: 55660 parameters .* 0 failed' b0.out &&
+    ok "oracle --self-check [784,70,10]: 55660 parameters" ||
+    bad "oracle --self-check [784,70,10]: 55660 parameters ($(cat b0.out))"
+if command -v taskset > /dev/null && [ "$(nproc)" -ge 2 ]; then
+    taskset -c 0 "$GP" oracle $B --out bt.json > bt.out 2>&1
+    cmp -s b0.out bt.out && cmp -s b0.json bt.json &&
+        ok "oracle [784,70,10] on one CPU (taskset): the verdict and dump of all CPUs" ||
+        bad "oracle [784,70,10] on one CPU (taskset): the verdict and dump of all CPUs"
+fi
+for k in 1 2 3; do
+    mpi $k "$GP" oracle $B --out "b$k.json" > "bk$k.out" 2>&1
+    [ $? -eq 0 ] && cmp -s b0.out "bk$k.out" && cmp -s b0.json "b$k.json" &&
+        ok "oracle --self-check [784,70,10] on $k ranks: the verdict and dump of one process" ||
+        bad "oracle --self-check [784,70,10] on $k ranks: the verdict and dump of one process ($(cat "bk$k.out"))"
+done
 mpi 2 "$GP" check --cases 2 --record r.json > /dev/null 2> rec.err
 [ $? -ne 0 ] && [ "$(grep -c 'record runs in one process' rec.err)" -eq 1 ] &&
     ok "check --record under mpirun: one clear error" ||
