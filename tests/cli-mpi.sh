@@ -321,38 +321,50 @@ if [ $have_numpy = 1 ]; then
 fi
 
 # ---- oracle --self-check: parameters spread over ranks ----
+# on_ranks NAME ARGS...: `oracle ARGS` written to NAME-0.json (one process), then on 1,
+# 2 and 3 ranks: the same verdict line (with the count at a kink) and the same dump.
+on_ranks() {
+    name=$1
+    shift
+    "$GP" oracle "$@" --out "$name-0.json" > "$name-0.out" 2>&1
+    for k in 1 2 3; do
+        mpi $k "$GP" oracle "$@" --out "$name-$k.json" > "$name-$k.out" 2>&1
+        [ $? -eq 0 ] && cmp -s "$name-0.out" "$name-$k.out" && cmp -s "$name-0.json" "$name-$k.json" &&
+            ok "oracle --self-check $name on $k ranks: the verdict and dump of one process" ||
+            bad "oracle --self-check $name on $k ranks: the verdict and dump of one process ($(cat "$name-$k.out"))"
+    done
+}
 awk -v sizes=30,20,10 -v m=8 -f "$SRC/tests/mknet.awk"
-O="--net net.json --x x.json --y y.json --self-check"
-"$GP" oracle $O --out o1.json > o1.out 2>&1
-grep -q '^self-check: 830 parameters .* 0 failed' o1.out && ok "oracle --self-check: 830 parameters" ||
-    bad "oracle --self-check: 830 parameters ($(cat o1.out))"
-for k in 2 3; do
-    mpi $k "$GP" oracle $O --out "o$k.json" > "o$k.out" 2>&1
-    [ $? -eq 0 ] && cmp -s o1.out "o$k.out" && cmp -s o1.json "o$k.json" &&
-        ok "oracle --self-check on $k ranks: the verdict and dump of one process" ||
-        bad "oracle --self-check on $k ranks: the verdict and dump of one process"
-done
+on_ranks small --net net.json --x x.json --y y.json --self-check
+grep -q '^self-check: 830 parameters .* 0 failed' small-0.out && ok "oracle --self-check: 830 parameters" ||
+    bad "oracle --self-check: 830 parameters ($(cat small-0.out))"
 # A network whose layer-1 product (70 x 784 times 784 x 10: 548,800 multiply-adds) is
 # above OpenBLAS's threshold for two threads: OpenBLAS rounds dgemm differently on one
 # and two threads, and mpirun binds each of 1 or 2 ranks to a core (one thread). The
 # verdict line and dump must not depend on that (bench-mpi.sh found them DIFFERENT).
 mkdir big && (cd big && awk -v sizes=784,70,10 -v m=10 -f "$SRC/tests/mknet.awk")
 B="--net big/net.json --x big/x.json --y big/y.json --self-check"
-"$GP" oracle $B --out b0.json > b0.out 2>&1
-grep -q '^self-check: 55660 parameters .* 0 failed' b0.out &&
+on_ranks 784-70-10 $B
+grep -q '^self-check: 55660 parameters .* 0 failed' 784-70-10-0.out &&
     ok "oracle --self-check [784,70,10]: 55660 parameters" ||
-    bad "oracle --self-check [784,70,10]: 55660 parameters ($(cat b0.out))"
+    bad "oracle --self-check [784,70,10]: 55660 parameters ($(cat 784-70-10-0.out))"
 if command -v taskset > /dev/null && [ "$(nproc)" -ge 2 ]; then
     taskset -c 0 "$GP" oracle $B --out bt.json > bt.out 2>&1
-    cmp -s b0.out bt.out && cmp -s b0.json bt.json &&
+    cmp -s 784-70-10-0.out bt.out && cmp -s 784-70-10-0.json bt.json &&
         ok "oracle [784,70,10] on one CPU (taskset): the verdict and dump of all CPUs" ||
         bad "oracle [784,70,10] on one CPU (taskset): the verdict and dump of all CPUs"
 fi
-for k in 1 2 3; do
-    mpi $k "$GP" oracle $B --out "b$k.json" > "bk$k.out" 2>&1
-    [ $? -eq 0 ] && cmp -s b0.out "bk$k.out" && cmp -s b0.json "b$k.json" &&
-        ok "oracle --self-check [784,70,10] on $k ranks: the verdict and dump of one process" ||
-        bad "oracle --self-check [784,70,10] on $k ranks: the verdict and dump of one process ($(cat "bk$k.out"))"
+# ReLU and leaky ReLU with units exactly on their kink (tests/data/kink-*.json, as in
+# cli-oracle.sh): the kink rule's derivatives are spread over the ranks too; entries at
+# a kink lie on ranks 0 and 1 (b1 is parameters 12..15 of 26), and the verdict, the
+# count at a kink and the dump equal one process's for K = 1, 2, 3.
+for acts in relu leaky-relu:0.1; do
+    sed "s/\"relu\"/\"$acts\"/" "$SRC/tests/data/kink-net.json" > k.json
+    on_ranks "$acts" --net k.json --x "$SRC/tests/data/kink-x.json" \
+        --y "$SRC/tests/data/kink-y.json" --lambda 0.5 --self-check
+    grep -q '^self-check: 26 parameters .* 0 failed, [1-9][0-9]* at a kink' "$acts-0.out" &&
+        ok "oracle --self-check $acts: entries at a kink ($(cat "$acts-0.out"))" ||
+        bad "oracle --self-check $acts: entries at a kink ($(cat "$acts-0.out"))"
 done
 mpi 2 "$GP" check --cases 2 --record r.json > /dev/null 2> rec.err
 [ $? -ne 0 ] && [ "$(grep -c 'record runs in one process' rec.err)" -eq 1 ] &&
