@@ -314,6 +314,29 @@ if [ $have_numpy = 1 ]; then
         within "$t0" "$t1" "$(awk -v o="$onecase" 'BEGIN { print 2 + o + 1 }')" &&
         ok "K = 2: hunt --time-budget 2 ends within 2 s + one case per rank ($onecase s) + 1 s: $(took) s" ||
         bad "K = 2: hunt --time-budget 2 ends within 2 s + one case per rank ($onecase s) + 1 s (took $(took) s: $(cat hs2.out))"
+    # A budgeted hunt checks cases 0..N-1 for any K, N the stop index it reports: the
+    # report equals that of --cases N in one process. Rank 0's candidate sleeps 1 s a
+    # case, so with a 2 s budget rank 0 starts at most its first two cases and stops at
+    # N = 2 or 4 (K = 2), 3 or 6 (K = 3), while ranks 1 (and 2) race ahead to the planted bug's first failure, case 7 of seed 11 (in one process,
+    # checked here): that failure lies beyond N and is not the job's (before, each rank stopped
+    # by its own clock and the job reported case 7, which --cases N never reaches).
+    SLOW0='[ "${OMPI_COMM_WORLD_RANK:-0}" != 0 ] || sleep 1; '"$CAND"
+    "$GP" hunt --cases 30 --seed 11 --shrink-evals 0 --dir hn -- sh -c "$CAND" "$tmp/srv-bug" 2>&1 |
+        grep -q '^case 7 (' && ok "hunt --seed 11: the first failure is case 7" ||
+        bad "hunt --seed 11: the first failure is case 7"
+    strip() { sed 's/ in [0-9.]* s ([0-9.]* cases\/s)//' "$1"; }
+    for k in 2 3; do
+        mpi $k --quiet "$GP" hunt --cases 30 --seed 11 --shrink-evals 10 --time-budget 2 --dir hb \
+            -- sh -c "$SLOW0" "$tmp/srv-bug" > hb.out 2> hb.err
+        n=$(sed -n 's/.*time budget reached after \([0-9]*\) cases.*/\1/p' hb.err)
+        "$GP" hunt --cases "${n:-1}" --seed 11 --shrink-evals 10 --dir hn \
+            -- sh -c "$CAND" "$tmp/srv-bug" > hn.out 2>&1
+        strip hn.out > hn.out.s
+        [ -n "$n" ] && [ "$n" -lt 7 ] && strip hb.out | cmp -s - hn.out.s &&
+            ok "K = $k, --time-budget 2: N = $n, the report of --cases $n in one process" ||
+            bad "K = $k, --time-budget 2: the report of --cases N < 7 in one process (N '$n': $(cat hb.out hb.err))"
+        rm -rf hb hn
+    done
     mpi 2 "$GP" hunt --replay h1/failure -- sh -c "$CAND" "$tmp/srv-ok" > /dev/null 2> rp.err
     [ $? -ne 0 ] && [ "$(grep -c 'replay runs in one process' rp.err)" -eq 1 ] &&
         ok "hunt --replay under mpirun: one clear error" ||
