@@ -48,7 +48,10 @@ static const cli_option opt_budget = {
     .arg = "SEC",
     .hi = 1e9,
     .def = "0",
-    .help = "stop drawing new cases after SEC seconds (0: no limit)"};
+    .help = "stop drawing new cases after SEC seconds (0: no limit)",
+    .more = "the cases checked are 0..N-1, as with --cases N, for any number of MPI "
+            "ranks: a rank out of time announces the first case it did not start, and "
+            "the lowest such index ends every rank's share"};
 static const cli_option opt_timeout = {
     .name = "timeout",
     .kind = CLI_REAL,
@@ -154,6 +157,11 @@ static int print_result(const gp_hunt_opts *o, const gp_hunt_result *r) {
         printf("hunt: %zu cases in %.2f s (%.1f cases/s), seed %lu: every case agreed\n",
                r->n_cases, r->seconds, r->seconds > 0 ? r->n_cases / r->seconds : 0.0,
                o->seed);
+        if (o->time_budget > 0 && r->n_cases < o->cases)
+            fprintf(stderr,
+                    CLI_NAME ": " CMD ": time budget reached after %zu cases (cases 0 "
+                             "to %zu - 1, as --cases %zu checks them)\n",
+                    r->n_cases, r->n_cases, r->n_cases);
         return CLI_EXIT_OK;
     }
     const char *k = gp_hunt_kind_name(r->kind);
@@ -175,17 +183,33 @@ static int print_result(const gp_hunt_opts *o, const gp_hunt_result *r) {
 }
 
 /* ---- under mpirun -np K ----
- * Rank r draws cases r, r + K, ... in DIR/rank.r. A rank whose case fails tells the
- * others, which stop before any later case; the failing case of lowest index wins
- * wherever it was found (the single process's first failure), its result goes to every
- * rank and its record, shrunk on the rank that found it, is moved to DIR/failure. */
+ * Rank r draws cases r, r + K, ... in DIR/rank.r. The ranks announce limits (no case at
+ * or above a limit is needed; the lowest known wins, cli_mpi_found_*): a rank whose case
+ * i fails announces i + 1, and shrinks it; a rank whose own clock has passed the time
+ * budget before it starts case i announces i, its stop index, and stops. The job's stop
+ * index S is the lowest stop index announced (none: --cases), and its cases are exactly
+ * 0..S-1: every rank has run its cases below S (it stopped at a limit, and no limit lies
+ * below S or above the first failure), and what faster ranks ran at or above S is
+ * dropped. The failing case of lowest index below S wins wherever it was found (the
+ * single process's first failure with --cases S), its result goes to every rank and its
+ * record, shrunk on the rank that found it, is moved to DIR/failure. */
 
-static int stop_after_found(void *ctx, size_t i, int failed) {
-    (void)ctx;
-    if (i > cli_mpi_found_poll())
+typedef struct {
+    double t0, budget; /* this rank's clock and the budget (0: none) */
+    size_t stop;       /* the stop index it announced (SIZE_MAX: none) */
+} rank_clock;
+
+static int stop_at_limit(void *ctx, size_t i, int failed) {
+    rank_clock *c = ctx;
+    if (i >= cli_mpi_found_poll())
         return 1;
     if (failed)
+        cli_mpi_found_post(i + 1);
+    else if (c->budget > 0 && cli_now() - c->t0 >= c->budget) {
+        c->stop = i;
         cli_mpi_found_post(i);
+        return 1;
+    }
     return 0;
 }
 
@@ -206,6 +230,33 @@ static int move_record(const char *dir, const char *record) {
     return 0;
 }
 
+/* The job's result on every rank (collective), from this rank's result r and stop
+ * index: the lowest stop index S (on every rank), the failing case of lowest index
+ * below S, or agreement over cases 0..S-1. */
+static int hunt_gather(gp_hunt_opts *o, const char *dir, size_t stop, gp_hunt_result *r) {
+    size_t sum[2] = {r->n_cases, r->runs}, first = SIZE_MAX;
+    double seconds = r->seconds;
+    if (cli_mpi_sum(sum, 2) || cli_mpi_max(&seconds, 1) || cli_mpi_first(&stop, NULL, 0))
+        return 1;
+    if (r->kind != GP_HUNT_AGREE && r->failing_case < stop)
+        first = r->failing_case;
+    size_t mine = first;
+    if (cli_mpi_first(&first, (char *)r, sizeof *r))
+        return 1;
+    int st =
+        first != SIZE_MAX && mine == first && r->record[0] && move_record(dir, r->record);
+    if (cli_mpi_any(st)) /* and rank 0 reads the record only once it is moved */
+        return 1;
+    if (first != SIZE_MAX && r->record[0])
+        snprintf(r->record, sizeof r->record, "%s/failure", dir);
+    if (first == SIZE_MAX) { /* a failure at or above S is not one of the job's cases */
+        r->kind = GP_HUNT_AGREE;
+        sum[0] = stop < o->cases ? stop : o->cases;
+    }
+    r->n_cases = sum[0], r->runs = sum[1], r->seconds = seconds;
+    return 0;
+}
+
 /* The hunt on this rank's share, then the job's result on every rank (collective). */
 static int hunt_ranks(gp_hunt_opts *o, const cli_command *cmd, gp_hunt_result *r) {
     char rdir[4200];
@@ -213,32 +264,21 @@ static int hunt_ranks(gp_hunt_opts *o, const cli_command *cmd, gp_hunt_result *r
     if (mkdir(dir, 0755) && errno != EEXIST)
         return cli_error(CMD, "cannot create '%s': %s", dir, strerror(errno));
     snprintf(rdir, sizeof rdir, "%s/rank.%d", dir, cli_mpi_rank());
+    rank_clock clock = {cli_now(), o->time_budget, SIZE_MAX};
     o->dir = rdir;
     o->shard_offset = (size_t)cli_mpi_rank();
     o->shard_stride = (size_t)cli_mpi_size();
-    o->stop = stop_after_found;
+    o->stop = stop_at_limit;
+    o->stop_ctx = &clock;
+    o->time_budget = 0; /* looked at by stop_at_limit, which announces the stop index */
     int st = cli_mpi_found_begin();
     if (!st && gp_hunt_run(o, cmd->operands, cmd->n_operands, r))
         st = cli_error(CMD, "rank %d: %s", cli_mpi_rank(), r->detail);
+    o->dir = dir;
+    o->time_budget = clock.budget;
     if (cli_mpi_any(st) || cli_mpi_found_end())
         return 1;
-    size_t sum[2] = {r->n_cases, r->runs}, first = SIZE_MAX;
-    double seconds = r->seconds;
-    if (r->kind != GP_HUNT_AGREE)
-        first = r->failing_case;
-    size_t mine = first;
-    if (cli_mpi_sum(sum, 2) || cli_mpi_max(&seconds, 1) ||
-        cli_mpi_first(&first, (char *)r, sizeof *r))
-        return 1;
-    st =
-        first != SIZE_MAX && mine == first && r->record[0] && move_record(dir, r->record);
-    if (cli_mpi_any(st)) /* and rank 0 reads the record only once it is moved */
-        return 1;
-    if (first != SIZE_MAX && r->record[0])
-        snprintf(r->record, sizeof r->record, "%s/failure", dir);
-    o->dir = dir;
-    r->n_cases = sum[0], r->runs = sum[1], r->seconds = seconds;
-    return 0;
+    return hunt_gather(o, dir, clock.stop, r);
 }
 
 static const char about[] =
@@ -252,7 +292,9 @@ static const char about[] =
     "minimal one, written to DIR/failure and diagnosed. A crash, a hang or\n"
     "unreadable output is reported with its case. Under mpirun -np K, rank r draws\n"
     "cases r, r + K, ... in DIR/rank.r; the failing case of lowest index wins and the\n"
-    "result is the single process's.\n"
+    "result is the single process's. With --time-budget, the cases checked are\n"
+    "0..N-1 for any K (N: the lowest case index a rank had not started when its\n"
+    "clock ran out); the result is that of --cases N in one process.\n"
     "Exit status: 0 every case agreed, 1 a failing case, 2 unusable --replay.\n";
 
 /* --replay DIR: the recorded case judged again with CMD's output. */
@@ -349,6 +391,7 @@ int cmd_hunt(int argc, char **argv) {
     o.regularise = !no_reg;
     if (cli_mpi_init(&argc, &argv))
         return CLI_EXIT_FAIL;
+    cli_blas_reproducible();
     if (cli_mpi_size() > 1)
         st = run_ranks(&o, &cmd, replay_dir);
     else if (replay_dir)

@@ -34,12 +34,14 @@ int cli_mpi_any(int flag);
 int cli_mpi_sum(size_t *v, size_t n);
 int cli_mpi_max(double *x, size_t n);
 /* The first of something over all ranks (collective): *i is this rank's index of it
- * (SIZE_MAX: none) and text (cap bytes) its description; on return every rank has the
- * lowest index and the text of the rank that holds it. Returns 0, or 1 after an error. */
+ * (SIZE_MAX: none) and text (cap bytes; NULL with cap 0) its description; on return
+ * every rank has the lowest index and the text of the rank that holds it. Returns 0,
+ * or 1 after an error. */
 int cli_mpi_first(size_t *i, char *text, size_t cap);
 
-/* A lowest index announced without waiting (a hunt's first failing case, which other
- * ranks then need not pass). cli_mpi_found_begin (collective) starts; post sends i to
+/* A lowest index announced without waiting (a hunt's limit: the case after a failing
+ * one, or a rank's stop index when its time budget ran out; no rank needs a case at
+ * or above it). cli_mpi_found_begin (collective) starts; post sends i to
  * every other rank (once per rank; later posts are ignored); poll returns the lowest
  * index posted or received so far (SIZE_MAX: none); end (collective) receives what is
  * still in flight. begin and end return 0, or 1 after printing an error. */

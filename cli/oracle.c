@@ -192,18 +192,38 @@ static int load_inputs(const oracle_inputs *in, const gp_network *net, gsl_matri
     return 0;
 }
 
-/* The numerical derivatives of every parameter (gp_oracle_numeric), on rank 0; under
- * mpirun -np K rank r computes parameters n r / K .. n (r + 1) / K - 1 and rank 0
- * gathers them in rank order, which is parameter order. *num is NULL on other ranks.
- * Collective. Returns 0, or 1 after printing an error. */
-static int numeric_sharded(gp_oracle *o, const gp_fcheck_opts *opts, size_t n,
-                           double **num) {
-    size_t k = (size_t)cli_mpi_size(), r = (size_t)cli_mpi_rank();
+/* What the ranks of a self-check share: the network and batch, and the oracle of a
+ * smooth network (NULL with a kink). */
+typedef struct {
+    const gp_network *net;
+    const gsl_matrix *X, *Y;
+    const gp_regularization *reg;
+    gp_oracle *o;
+    const gp_fcheck_opts *opts;
+} self_check;
+
+/* The numerical derivatives of parameters lo..hi-1: by the oracle's re-evaluation
+ * (smooth), or by the check engine's kink rule on full forward passes (a stencil that
+ * crosses a kink is shrunk, or one-sided derivatives taken and counted at a kink). */
+static int numeric_range(const self_check *c, size_t lo, size_t hi, double *num,
+                         size_t *n_at_kink) {
+    return c->o ? gp_oracle_numeric(c->o, c->opts, lo, hi, num, NULL)
+                : gp_gradcheck_params_numeric(c->net, c->X, c->Y, c->reg, c->opts, lo, hi,
+                                              num, n_at_kink);
+}
+
+/* The numerical derivatives of every parameter, on rank 0; under mpirun -np K rank r
+ * computes parameters n r / K .. n (r + 1) / K - 1 and rank 0 gathers them in rank
+ * order, which is parameter order; *n_at_kink is the sum over the ranks. *num is NULL
+ * on other ranks. Collective. Returns 0, or 1 after printing an error. */
+static int numeric_sharded(const self_check *c, double **num, size_t *n_at_kink) {
+    size_t n = c->net->p.n_params, k = (size_t)cli_mpi_size(), r = (size_t)cli_mpi_rank();
     size_t lo = n * r / k, hi = n * (r + 1) / k, len = 0;
     double *mine = malloc((hi > lo ? 2 * (hi - lo) : 1) * sizeof *mine);
     char *all = NULL;
-    int st = !mine || gp_oracle_numeric(o, opts, lo, hi, mine, NULL);
-    if (cli_mpi_any(st) ||
+    *n_at_kink = 0;
+    int st = !mine || numeric_range(c, lo, hi, mine, n_at_kink);
+    if (cli_mpi_any(st) || cli_mpi_sum(n_at_kink, 1) ||
         cli_mpi_gather((const char *)mine, 2 * (hi - lo) * sizeof *mine, &all, &len))
         st = 1;
     free(mine);
@@ -234,27 +254,28 @@ static int has_kink(const gp_network *net) {
     return 0;
 }
 
-/* --self-check: the dump's dW, db against gsl_deriv_central. Smooth networks: through
- * the oracle, the costly numerical half spread over MPI ranks, the verdicts rank 0's
- * (gp_oracle_check_given), so the report is the single process's for any K. Networks
- * with a kink (ReLU, leaky ReLU): the check engine's kink rule (gp_gradcheck_params:
- * a stencil that crosses a kink is shrunk, or one-sided derivatives are taken and the
- * entry counted "at a kink"; SPEC "Kinks"), on rank 0 alone. */
+/* --self-check: the dump's dW, db against gsl_deriv_central, every parameter. The
+ * costly numerical half is spread over the MPI ranks (numeric_sharded), the verdicts
+ * are rank 0's (gp_gradcheck_params_given), so the report is the single process's for
+ * any K. Smooth networks: the oracle's derivatives. Networks with a kink (ReLU, leaky
+ * ReLU): the check engine's kink rule (SPEC "Kinks"), the entries at a kink counted. */
 static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                           const gp_regularization *reg, const gp_dump *d) {
-    int kinks = has_kink(net), status = 0;
+    int status = 0;
+    gp_fcheck_opts opts;
+    gp_oracle_opts_default(&opts, GP_FLOAT64);
+    self_check c = {
+        net, X, Y, reg, has_kink(net) ? NULL : gp_oracle_alloc(net, X, Y, reg), &opts};
     gp_gradient *g = gp_gradient_alloc(net);
     gp_fcheck_report *r = gp_oracle_report_alloc(net);
-    gp_oracle *o = kinks ? NULL : gp_oracle_alloc(net, X, Y, reg);
-    gp_fcheck_opts opts;
     double *num = NULL;
-    gp_oracle_opts_default(&opts, GP_FLOAT64);
+    size_t n_at_kink = 0;
     if (g)
         dump_gradient(net, d, g);
-    if (cli_mpi_any(!g || !r || (!kinks && !o)) ||
-        (!kinks && numeric_sharded(o, &opts, net->p.n_params, &num)) ||
-        (cli_mpi_rank() == 0 && (kinks ? gp_gradcheck_params(net, X, Y, reg, g, &opts, r)
-                                       : gp_oracle_check_given(o, g, &opts, num, r))))
+    if (cli_mpi_any(!g || !r || (!has_kink(net) && !c.o)) ||
+        numeric_sharded(&c, &num, &n_at_kink) ||
+        (cli_mpi_rank() == 0 &&
+         gp_gradcheck_params_given(net, g, &opts, num, n_at_kink, r)))
         status = input_error("oracle: self-check could not run");
     else if (cli_mpi_rank() == 0) {
         printf("self-check: %zu parameters against gsl_deriv_central, %zu failed, "
@@ -263,7 +284,7 @@ static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_
         status = r->n_failed ? 1 : 0;
     }
     free(num);
-    gp_oracle_free(o);
+    gp_oracle_free(c.o);
     gp_fcheck_report_free(r);
     gp_gradient_free(g);
     return status;
@@ -362,6 +383,7 @@ int cmd_oracle(int argc, char **argv) {
         return st;
     if (oracle_check_args(&o) || cli_mpi_init(&argc, &argv))
         return 1;
+    cli_blas_reproducible();
     /* Every rank loads the same inputs and would print the same errors: rank 0 does. */
     if (cli_mpi_rank() != 0 && !freopen("/dev/null", "w", stderr))
         return 1;

@@ -271,6 +271,10 @@ int cli_set_threads(size_t n) {
     return 0;
 }
 
+void cli_blas_reproducible(void) {
+    (void)cli_set_threads(1); /* cannot fail for one thread */
+}
+
 int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation,
                    gp_mnist **out) {
     char err[GP_IDX_ERRLEN];

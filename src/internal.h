@@ -65,6 +65,10 @@ typedef int (*gpi_coord_deriv)(void *ctx, size_t coord, const gp_fcheck_opts *op
 int gpi_check_tensor(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t t,
                      const size_t *idx, size_t k, const gsl_vector *analytic,
                      gpi_coord_deriv deriv, void *ctx);
+/* A gradient (a candidate's) and a report that fit net: its layout, its 2L tensors
+ * (GSL_EBADLEN otherwise). */
+int gpi_params_fit(const gp_network *net, const gp_gradient *analytic,
+                   const gp_fcheck_report *r);
 /* Fold one comparison whose allowance was decided elsewhere into the report (the one
  * tally of gp_fcheck_add): it passed when pass is 1; score = error / allowed. */
 void gpi_fcheck_add_allowed(gp_fcheck_report *r, size_t n_worst, size_t tensor,

@@ -324,24 +324,9 @@ static int slot_deriv(void *ctx, size_t i, const gp_fcheck_opts *opts, double *r
     return GSL_SUCCESS;
 }
 
-/* A candidate and a report that fit the oracle's network. */
-static int check_fits(const gp_oracle *o, const gp_gradient *candidate,
-                      const gp_fcheck_report *r) {
-    const gp_params *p = &o->net->p;
-    if (candidate->n_params != p->n_params || candidate->L != p->L)
-        GSL_ERROR("candidate does not match the network", GSL_EBADLEN);
-    if (r->n_tensors != 2 * p->L)
-        GSL_ERROR("report does not match the network", GSL_EBADLEN);
-    for (size_t t = 0; t < r->n_tensors; t++)
-        if (r->tensors[t].offset > p->n_params ||
-            r->tensors[t].length > p->n_params - r->tensors[t].offset)
-            GSL_ERROR("report does not match the network", GSL_EBADLEN);
-    return GSL_SUCCESS;
-}
-
 int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate,
                     const gp_fcheck_opts *opts, gp_fcheck_report *r, size_t *n_evals) {
-    int status = check_fits(o, candidate, r);
+    int status = gpi_params_fit(o->net, candidate, r);
     slot_fn f = {o, {0}, 0};
     for (size_t t = 0; t < r->n_tensors && !status; t++)
         status = gpi_check_tensor(r, opts, t, NULL, r->tensors[t].length,
@@ -363,29 +348,10 @@ int gp_oracle_numeric(gp_oracle *o, const gp_fcheck_opts *opts, size_t lo, size_
     return GSL_SUCCESS;
 }
 
-/* The engine's coordinate derivative, read from gp_oracle_numeric's array. */
-typedef struct {
-    const double *num;
-} given_fn;
-
-static int given_deriv(void *ctx, size_t i, const gp_fcheck_opts *opts, double *result,
-                       double *abserr) {
-    const double *num = ((const given_fn *)ctx)->num;
-    (void)opts;
-    *result = num[2 * i];
-    *abserr = num[2 * i + 1];
-    return GSL_SUCCESS;
-}
-
 int gp_oracle_check_given(const gp_oracle *o, const gp_gradient *candidate,
                           const gp_fcheck_opts *opts, const double *num,
                           gp_fcheck_report *r) {
-    int status = check_fits(o, candidate, r);
-    given_fn f = {num};
-    for (size_t t = 0; t < r->n_tensors && !status; t++)
-        status = gpi_check_tensor(r, opts, t, NULL, r->tensors[t].length,
-                                  candidate->params, given_deriv, &f);
-    return status;
+    return gp_gradcheck_params_given(o->net, candidate, opts, num, 0, r);
 }
 
 int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X,

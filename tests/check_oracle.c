@@ -224,6 +224,66 @@ START_TEST(test_oracle_split_check_equals_whole) {
 }
 END_TEST
 
+/* The check engine's full check with the kink rule, split in parameter ranges computed
+ * apart (as MPI ranks do in `oracle --self-check` of a ReLU network) and judged together
+ * with the summed kink count, gives gp_gradcheck_params's report, n_at_kink included.
+ * Cases of ReLU and leaky ReLU hidden layers with a unit exactly on its kink, so some
+ * entries are taken at a kink. Control: one changed derivative changes the report. */
+START_TEST(test_gradcheck_split_equals_whole_at_kinks) {
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 9500 + (unsigned long)_i);
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    co.min_layers = 2;
+    co.scale_max = 3;
+    co.activation = _i % 2 ? &gp_activation_leaky_relu : &gp_activation_relu;
+    co.kink = GP_CASE_KINK_ON;
+    gp_network *net;
+    gsl_matrix *X, *Y;
+    ck_assert_int_eq(
+        gp_case_random(rng, gp_cost_types[_i % N_COSTS], &co, &net, &X, &Y, NULL), 0);
+    size_t n = net->p.n_params, a = n / 3, b = a + (size_t)_i % (n - a + 1), k0 = 0,
+           k1 = 0;
+    gp_regularization reg = {0.5, _i % 3 ? 0.25 : 0, 0};
+    gp_gradient *g = gp_gradient_alloc(net);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
+    ck_assert_int_eq(gp_total_gradient(net, X, Y, &reg, w, g), 0);
+    gp_fcheck_opts opts;
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
+    gp_fcheck_report *whole = gp_oracle_report_alloc(net),
+                     *split = gp_oracle_report_alloc(net);
+    double *num = malloc(2 * n * sizeof *num);
+    ck_assert_int_eq(gp_gradcheck_params(net, X, Y, &reg, g, &opts, whole), 0);
+    ck_assert_int_eq(gp_gradcheck_params_numeric(net, X, Y, &reg, &opts, 0, a, num, &k0),
+                     0);
+    ck_assert_int_eq(
+        gp_gradcheck_params_numeric(net, X, Y, &reg, &opts, a, b, num + 2 * a, &k1), 0);
+    ck_assert_int_eq(
+        gp_gradcheck_params_numeric(net, X, Y, &reg, &opts, b, n, num + 2 * b, &k1), 0);
+    ck_assert_int_eq(gp_gradcheck_params_given(net, g, &opts, num, k0 + k1, split), 0);
+    ck_assert_msg(reports_equal(whole, split), "split at %zu, %zu of %zu", a, b, n);
+    ck_assert_uint_gt(whole->n_at_kink, 0);
+    ck_assert_uint_eq(whole->n_at_kink, split->n_at_kink);
+    size_t q = gsl_rng_uniform_int(rng, n);
+    num[2 * q] += 1e-3 * (1 + fabs(num[2 * q]));
+    gp_fcheck_report_reset(split);
+    ck_assert_int_eq(gp_gradcheck_params_given(net, g, &opts, num, k0 + k1, split), 0);
+    ck_assert(!reports_equal(whole, split));
+    ck_assert_int_eq(
+        gp_gradcheck_params_numeric(net, X, Y, &reg, &opts, b, n + 1, num, NULL),
+        GSL_EINVAL);
+    free(num);
+    gp_fcheck_report_free(whole);
+    gp_fcheck_report_free(split);
+    gp_backprop_workspace_free(w);
+    gp_gradient_free(g);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gsl_rng_free(rng);
+}
+END_TEST
+
 /* The oracle and the generic full check (plain gsl_deriv_central on full forward
  * passes) agree. */
 START_TEST(test_oracle_agrees_with_generic_full_check) {
@@ -854,6 +914,8 @@ static Suite *make_oracle_suite(void) {
     tcase_add_loop_test(props, test_oracle_check_passes_right_gradient, 0, n);
     tcase_add_loop_test(props, test_oracle_check_names_wrong_entry, 0, n);
     tcase_add_loop_test(props, test_oracle_split_check_equals_whole, 0, 2 * N_COSTS);
+    tcase_add_loop_test(props, test_gradcheck_split_equals_whole_at_kinks, 0,
+                        2 * N_COSTS);
     tcase_add_loop_test(props, test_oracle_agrees_with_generic_full_check, 0,
                         2 * N_COSTS);
     tcase_add_loop_test(props, test_sampled_check_visits_every_tensor, 0, 2 * N_COSTS);

@@ -314,6 +314,29 @@ if [ $have_numpy = 1 ]; then
         within "$t0" "$t1" "$(awk -v o="$onecase" 'BEGIN { print 2 + o + 1 }')" &&
         ok "K = 2: hunt --time-budget 2 ends within 2 s + one case per rank ($onecase s) + 1 s: $(took) s" ||
         bad "K = 2: hunt --time-budget 2 ends within 2 s + one case per rank ($onecase s) + 1 s (took $(took) s: $(cat hs2.out))"
+    # A budgeted hunt checks cases 0..N-1 for any K, N the stop index it reports: the
+    # report equals that of --cases N in one process. Rank 0's candidate sleeps 1 s a
+    # case, so with a 2 s budget rank 0 starts at most its first two cases and stops at
+    # N = 2 or 4 (K = 2), 3 or 6 (K = 3), while ranks 1 (and 2) race ahead to the planted bug's first failure, case 7 of seed 11 (in one process,
+    # checked here): that failure lies beyond N and is not the job's (before, each rank stopped
+    # by its own clock and the job reported case 7, which --cases N never reaches).
+    SLOW0='[ "${OMPI_COMM_WORLD_RANK:-0}" != 0 ] || sleep 1; '"$CAND"
+    "$GP" hunt --cases 30 --seed 11 --shrink-evals 0 --dir hn -- sh -c "$CAND" "$tmp/srv-bug" 2>&1 |
+        grep -q '^case 7 (' && ok "hunt --seed 11: the first failure is case 7" ||
+        bad "hunt --seed 11: the first failure is case 7"
+    strip() { sed 's/ in [0-9.]* s ([0-9.]* cases\/s)//' "$1"; }
+    for k in 2 3; do
+        mpi $k --quiet "$GP" hunt --cases 30 --seed 11 --shrink-evals 10 --time-budget 2 --dir hb \
+            -- sh -c "$SLOW0" "$tmp/srv-bug" > hb.out 2> hb.err
+        n=$(sed -n 's/.*time budget reached after \([0-9]*\) cases.*/\1/p' hb.err)
+        "$GP" hunt --cases "${n:-1}" --seed 11 --shrink-evals 10 --dir hn \
+            -- sh -c "$CAND" "$tmp/srv-bug" > hn.out 2>&1
+        strip hn.out > hn.out.s
+        [ -n "$n" ] && [ "$n" -lt 7 ] && strip hb.out | cmp -s - hn.out.s &&
+            ok "K = $k, --time-budget 2: N = $n, the report of --cases $n in one process" ||
+            bad "K = $k, --time-budget 2: the report of --cases N < 7 in one process (N '$n': $(cat hb.out hb.err))"
+        rm -rf hb hn
+    done
     mpi 2 "$GP" hunt --replay h1/failure -- sh -c "$CAND" "$tmp/srv-ok" > /dev/null 2> rp.err
     [ $? -ne 0 ] && [ "$(grep -c 'replay runs in one process' rp.err)" -eq 1 ] &&
         ok "hunt --replay under mpirun: one clear error" ||
@@ -326,16 +349,50 @@ if [ $have_numpy = 1 ]; then
 fi
 
 # ---- oracle --self-check: parameters spread over ranks ----
+# on_ranks NAME ARGS...: `oracle ARGS` written to NAME-0.json (one process), then on 1,
+# 2 and 3 ranks: the same verdict line (with the count at a kink) and the same dump.
+on_ranks() {
+    name=$1
+    shift
+    "$GP" oracle "$@" --out "$name-0.json" > "$name-0.out" 2>&1
+    for k in 1 2 3; do
+        mpi $k "$GP" oracle "$@" --out "$name-$k.json" > "$name-$k.out" 2>&1
+        [ $? -eq 0 ] && cmp -s "$name-0.out" "$name-$k.out" && cmp -s "$name-0.json" "$name-$k.json" &&
+            ok "oracle --self-check $name on $k ranks: the verdict and dump of one process" ||
+            bad "oracle --self-check $name on $k ranks: the verdict and dump of one process ($(cat "$name-$k.out"))"
+    done
+}
 awk -v sizes=30,20,10 -v m=8 -f "$SRC/tests/mknet.awk"
-O="--net net.json --x x.json --y y.json --self-check"
-"$GP" oracle $O --out o1.json > o1.out 2>&1
-grep -q '^self-check: 830 parameters .* 0 failed' o1.out && ok "oracle --self-check: 830 parameters" ||
-    bad "oracle --self-check: 830 parameters ($(cat o1.out))"
-for k in 2 3; do
-    mpi $k "$GP" oracle $O --out "o$k.json" > "o$k.out" 2>&1
-    [ $? -eq 0 ] && cmp -s o1.out "o$k.out" && cmp -s o1.json "o$k.json" &&
-        ok "oracle --self-check on $k ranks: the verdict and dump of one process" ||
-        bad "oracle --self-check on $k ranks: the verdict and dump of one process"
+on_ranks small --net net.json --x x.json --y y.json --self-check
+grep -q '^self-check: 830 parameters .* 0 failed' small-0.out && ok "oracle --self-check: 830 parameters" ||
+    bad "oracle --self-check: 830 parameters ($(cat small-0.out))"
+# A network whose layer-1 product (70 x 784 times 784 x 10: 548,800 multiply-adds) is
+# above OpenBLAS's threshold for two threads: OpenBLAS rounds dgemm differently on one
+# and two threads, and mpirun binds each of 1 or 2 ranks to a core (one thread). The
+# verdict line and dump must not depend on that (bench-mpi.sh found them DIFFERENT).
+mkdir big && (cd big && awk -v sizes=784,70,10 -v m=10 -f "$SRC/tests/mknet.awk")
+B="--net big/net.json --x big/x.json --y big/y.json --self-check"
+on_ranks 784-70-10 $B
+grep -q '^self-check: 55660 parameters .* 0 failed' 784-70-10-0.out &&
+    ok "oracle --self-check [784,70,10]: 55660 parameters" ||
+    bad "oracle --self-check [784,70,10]: 55660 parameters ($(cat 784-70-10-0.out))"
+if command -v taskset > /dev/null && [ "$(nproc)" -ge 2 ]; then
+    taskset -c 0 "$GP" oracle $B --out bt.json > bt.out 2>&1
+    cmp -s 784-70-10-0.out bt.out && cmp -s 784-70-10-0.json bt.json &&
+        ok "oracle [784,70,10] on one CPU (taskset): the verdict and dump of all CPUs" ||
+        bad "oracle [784,70,10] on one CPU (taskset): the verdict and dump of all CPUs"
+fi
+# ReLU and leaky ReLU with units exactly on their kink (tests/data/kink-*.json, as in
+# cli-oracle.sh): the kink rule's derivatives are spread over the ranks too; entries at
+# a kink lie on ranks 0 and 1 (b1 is parameters 12..15 of 26), and the verdict, the
+# count at a kink and the dump equal one process's for K = 1, 2, 3.
+for acts in relu leaky-relu:0.1; do
+    sed "s/\"relu\"/\"$acts\"/" "$SRC/tests/data/kink-net.json" > k.json
+    on_ranks "$acts" --net k.json --x "$SRC/tests/data/kink-x.json" \
+        --y "$SRC/tests/data/kink-y.json" --lambda 0.5 --self-check
+    grep -q '^self-check: 26 parameters .* 0 failed, [1-9][0-9]* at a kink' "$acts-0.out" &&
+        ok "oracle --self-check $acts: entries at a kink ($(cat "$acts-0.out"))" ||
+        bad "oracle --self-check $acts: entries at a kink ($(cat "$acts-0.out"))"
 done
 mpi 2 "$GP" check --cases 2 --record r.json > /dev/null 2> rec.err
 [ $? -ne 0 ] && [ "$(grep -c 'record runs in one process' rec.err)" -eq 1 ] &&

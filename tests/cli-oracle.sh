@@ -32,23 +32,17 @@ echo '[[1, 0, 1, 0], [0, 1, 0, 1]]' >"$T/y.json"
 "$GP" --help | grep -q 'replay' && ok "replay listed" || bad "replay listed"
 
 
-# --self-check at kinks (issue 11): dyadic weights and inputs put z1[0] of sample 0 and
-# z1[1] of sample 1 exactly on ReLU's kink (0.25 - 0.25 + 0 = 0; 0.25 + 0.125 - 0.25 -
-# 0.125 = 0, every product and sum exact in float64). A central difference there reports
-# the mean of the one-sided derivatives (7 of 26 parameters failed before the
-# self-check took the check engine's kink rule); now none fails and the entries whose
-# reference is one-sided are counted "at a kink". Leaky ReLU likewise; the sigmoid
-# network (no kink) reports 0 at a kink.
-cat >"$T/kink.json" <<'J'
-{"sizes": [3, 4, 2], "activations": ["relu"], "cost": "CrossEntropyCost",
- "weights": [[[0.5, -0.25, 0.125], [0.5, 0.25, -1.0], [0.75, -1.5, 0.25], [-0.5, 1.25, 0.5]],
-             [[1.25, -0.5, 0.75, 0.5], [0.0625, 2.0, -1.0, 0.25]]],
- "biases": [[[0.0], [-0.125], [0.3], [-0.1]], [[0.3], [0.4]]]}
-J
-echo '[[0.5, 0.5, 0.3, 0.4], [1.0, 0.5, 0.7, 0.8], [0.0, 0.25, 0.1, 0.25]]' >"$T/kx.json"
+# --self-check at kinks (issue 11): dyadic weights and inputs (tests/data/kink-*.json)
+# put z1[0] of sample 0 and z1[1] of sample 1 exactly on ReLU's kink (0.25 - 0.25 + 0 =
+# 0; 0.25 + 0.125 - 0.25 - 0.125 = 0, every product and sum exact in float64). A central
+# difference there reports the mean of the one-sided derivatives (7 of 26 parameters
+# failed before the self-check took the check engine's kink rule); now none fails and
+# the entries whose reference is one-sided are counted "at a kink". Leaky ReLU likewise;
+# the sigmoid network (no kink) reports 0 at a kink.
+D=${top_srcdir:-.}/tests/data
 for acts in relu leaky-relu:0.1; do
-    sed "s/\"relu\"/\"$acts\"/" "$T/kink.json" >"$T/k.json"
-    out=$("$GP" oracle --net "$T/k.json" --x "$T/kx.json" --y "$T/y.json" --out "$T/k.out" --self-check); st=$?
+    sed "s/\"relu\"/\"$acts\"/" "$D/kink-net.json" >"$T/k.json"
+    out=$("$GP" oracle --net "$T/k.json" --x "$D/kink-x.json" --y "$D/kink-y.json" --out "$T/k.out" --self-check); st=$?
     kinks=$(echo "$out" | sed -n 's/^self-check: 26 parameters .*, 0 failed, \([0-9]*\) at a kink.*/\1/p')
     [ $st -eq 0 ] && [ "${kinks:-0}" -ge 1 ] && ok "oracle --self-check with z = 0 exactly ($acts): $out" ||
         bad "oracle --self-check with z = 0 exactly ($acts): status $st, said: $out"

@@ -278,6 +278,25 @@ int gp_gradcheck_params(const gp_network *net, const gsl_matrix *X, const gsl_ma
                         const gp_regularization *reg, const gp_gradient *analytic,
                         const gp_fcheck_opts *opts, gp_fcheck_report *r);
 
+/* gp_gradcheck_params in two parts, so that its costly half can be spread over
+ * processes (as gp_oracle_numeric and gp_oracle_check_given):
+ * gp_gradcheck_params_numeric: the numerical derivatives gp_gradcheck_params compares
+ * with, kink rule included, of parameters lo..hi-1 (num[2(i - lo)] the derivative,
+ * num[2(i - lo) + 1] its error estimate; 2(hi - lo) doubles); *n_at_kink (if not NULL)
+ * gains the number of them taken one-sided at a kink. Each depends on its parameter
+ * alone, so ranges computed apart join into those of one full check. GSL_EINVAL for a
+ * range outside n_params, GSL_EBADLEN for no samples.
+ * gp_gradcheck_params_given: the verdicts from those derivatives (num holds all
+ * 2 n_params values, by parameter index; n_at_kink the count over all of them, added
+ * to r->n_at_kink): gp_gradcheck_params's report, entry for entry. */
+int gp_gradcheck_params_numeric(const gp_network *net, const gsl_matrix *X,
+                                const gsl_matrix *Y, const gp_regularization *reg,
+                                const gp_fcheck_opts *opts, size_t lo, size_t hi,
+                                double *num, size_t *n_at_kink);
+int gp_gradcheck_params_given(const gp_network *net, const gp_gradient *analytic,
+                              const gp_fcheck_opts *opts, const double *num,
+                              size_t n_at_kink, gp_fcheck_report *r);
+
 /* Compare delta^l (BP1, BP2) with the numerical dC_x/dz^l_j, for every layer l, neuron
  * j and sample i: delta[l-1] is n_l x m (extra columns ignored), column i sample i.
  * C_x is the unregularised per-sample cost (regularisation does not depend on z).
