@@ -189,6 +189,9 @@ gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch);
 typedef struct gpi_sparse_set gpi_sparse_set;
 int gpi_sparse_set_alloc(const uint8_t *x, size_t n, size_t dim, gpi_sparse_set **out);
 void gpi_sparse_set_free(gpi_sparse_set *set);
+/* Ask for the cache lines of image i's entries (the next batch's, while this one runs).
+ */
+void gpi_sparse_set_prefetch(const gpi_sparse_set *set, size_t i);
 size_t gpi_sparse_set_get(const gpi_sparse_set *set, size_t i, uint32_t *index,
                           double *value);
 

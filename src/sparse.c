@@ -206,40 +206,56 @@ int gpi_sparse_set_alloc(const uint8_t *x, size_t n, size_t dim, gpi_sparse_set 
     if (dim > 65536 || n == 0)
         return GSL_SUCCESS;
     gpi_sparse_set *set = calloc(1, sizeof *set);
+    uint32_t *ix = malloc(dim * sizeof *ix);
+    double *v = malloc(dim * sizeof *v);
     size_t total = 0;
-    if (set == NULL || (set->start = malloc((n + 1) * sizeof *set->start)) == NULL) {
-        gpi_sparse_set_free(set);
-        return GSL_ENOMEM;
-    }
+    int status = GSL_ENOMEM;
+    if (set == NULL || ix == NULL || v == NULL ||
+        (set->start = malloc((n + 1) * sizeof *set->start)) == NULL)
+        goto done;
+    /* Two passes of the vector scan: count, then store (the pixels, not the scan's
+     * doubles, so that the values are the bytes). */
     for (size_t i = 0; i < n; i++) {
         set->start[i] = total;
-        for (size_t j = 0; j < dim; j++)
-            total += x[i * dim + j] != 0;
-    }
-    /* Dense images (Fashion-MNIST: half its pixels) would need more bytes than their
-     * pixels: they are scanned. */
-    if (3 * total > n * dim) {
-        gpi_sparse_set_free(set);
-        return GSL_SUCCESS;
+        total += gp_sparse_from_bytes(x + i * dim, dim, ix, v);
     }
     set->start[n] = total;
     set->n = n;
-    set->index = malloc((total + 16) * sizeof *set->index);
-    set->value = malloc(total + 16);
-    if (set->index == NULL || set->value == NULL) {
-        gpi_sparse_set_free(set);
-        return GSL_ENOMEM;
+    /* Dense images (Fashion-MNIST: half its pixels) would need more bytes than their
+     * pixels: they are scanned. */
+    status = GSL_SUCCESS;
+    if (3 * total > n * dim)
+        goto done;
+    status = GSL_ENOMEM;
+    if ((set->index = calloc(total + 16, sizeof *set->index)) == NULL ||
+        (set->value = calloc(total + 16, 1)) == NULL)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        size_t c = gp_sparse_from_bytes(x + i * dim, dim, ix, v), k0 = set->start[i];
+        for (size_t k = 0; k < c; k++) {
+            set->index[k0 + k] = (uint16_t)ix[k];
+            set->value[k0 + k] = x[i * dim + ix[k]];
+        }
     }
-    for (size_t i = 0, k = 0; i < n; i++)
-        for (size_t j = 0; j < dim; j++)
-            if (x[i * dim + j] != 0) {
-                set->index[k] = (uint16_t)j;
-                set->value[k++] = x[i * dim + j];
-            }
-    memset(set->index + total, 0, 16 * sizeof *set->index);
-    memset(set->value + total, 0, 16);
     *out = set;
-    return GSL_SUCCESS;
+    set = NULL;
+    status = GSL_SUCCESS;
+done:
+    gpi_sparse_set_free(set);
+    free(ix);
+    free(v);
+    return status;
+}
+
+void gpi_sparse_set_prefetch(const gpi_sparse_set *set, size_t i) {
+#if defined(__GNUC__)
+    for (size_t k = set->start[i]; k < set->start[i + 1]; k += 32)
+        __builtin_prefetch(set->index + k);
+    for (size_t k = set->start[i]; k < set->start[i + 1]; k += 64)
+        __builtin_prefetch(set->value + k);
+#else
+    (void)set, (void)i;
+#endif
 }
 
 /* Baseline: the same values as bytes_scalar, x / 255 rounded once. */

@@ -244,6 +244,10 @@ static void fill_slot(gp_trainer *t, size_t b, batch_slot *s) {
     size_t next = k + s->m, end = next + t->bs < t->data.n ? next + t->bs : t->data.n;
     for (size_t i = next; i < end; i++) {
         const uint8_t *img = t->data.x + t->order[i] * t->data.dim;
+        if (t->set) {
+            gpi_sparse_set_prefetch(t->set, t->order[i]);
+            continue;
+        }
         for (size_t off = 0; off < t->data.dim; off += 64)
             __builtin_prefetch(img + off);
     }
@@ -330,10 +334,13 @@ static int net_finite(const gp_network *net) {
 static int step_slot(gp_trainer *t, const batch_slot *s, const gp_sgd_params *p) {
     gp_sparse_batch X;
     gsl_matrix_view Y;
+    gpi_step st;
     if (s->status)
         return s->status;
     slot_views(s, &X, &Y);
-    return gp_sparse_sgd_step(t->sgd, &X, &Y.matrix, p);
+    /* gathered here (gather_sparse): valid by construction, as in split_step */
+    int status = gpi_step_sparse(&st, t->sgd, &X, &Y.matrix, p, 1);
+    return status ? status : gpi_step_run(&st, 0, t->net->p.sizes[1], 1, NULL);
 }
 
 /* MODE_PREFETCH helper: gathers batch b into slot b mod RING once the SGD step of batch
