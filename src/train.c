@@ -243,11 +243,11 @@ static void fill_slot(gp_trainer *t, size_t b, batch_slot *s) {
 #if defined(__GNUC__)
     size_t next = k + s->m, end = next + t->bs < t->data.n ? next + t->bs : t->data.n;
     for (size_t i = next; i < end; i++) {
-        const uint8_t *img = t->data.x + t->order[i] * t->data.dim;
-        if (t->set) {
+        if (t->set) { /* the lines gather_sparse will read: the index's, or the pixels */
             gpi_sparse_set_prefetch(t->set, t->order[i]);
             continue;
         }
+        const uint8_t *img = t->data.x + t->order[i] * t->data.dim;
         for (size_t off = 0; off < t->data.dim; off += 64)
             __builtin_prefetch(img + off);
     }
