@@ -203,4 +203,8 @@ int gpi_mt_state_valid(const unsigned char *bytes, size_t size);
 /* *ok = 1 when order[0..n-1] holds each of 0..n-1 once (train.c); GSL_ENOMEM. */
 int gpi_is_permutation(const size_t *order, size_t n, int *ok);
 
+/* GSL_SUCCESS when a trainer accepts state s (its own options, counters, generator and
+ * order; train.c), else GSL_EINVAL with *why saying what is wrong, or GSL_ENOMEM. */
+int gpi_trainer_state_check(const gp_trainer_state *s, const char **why);
+
 #endif

@@ -783,23 +783,43 @@ int gpi_is_permutation(const size_t *order, size_t n, int *ok) {
     return GSL_SUCCESS;
 }
 
-int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s) {
+/* What a trainer accepts of a state (gp_trainer_set_state, and the checkpoint reader
+ * before it: one rule). Options a trainer would take for n samples, eta only ever
+ * halved from eta_0, counters that count epochs, a valid generator and order. */
+int gpi_trainer_state_check(const gp_trainer_state *s, const char **why) {
+    const gp_train_opts *o = &s->opts;
+    gp_sgd_params p = {o->eta, o->lambda, o->l1, s->n};
     int ok;
-    if (!same_opts(&s->opts, &t->opts))
-        GSL_ERROR("state taken with other training options", GSL_EINVAL);
-    if (s->n != t->data.n || s->order == NULL || s->rng == NULL ||
-        s->rng_size != gsl_rng_size(t->rng) || !gpi_mt_state_valid(s->rng, s->rng_size))
-        GSL_ERROR("state of another data set size or generator", GSL_EINVAL);
-    /* eta only ever halves from eta_0; the counters count epochs. */
-    if (!(s->eta > 0 && s->eta <= t->opts.eta) || isnan(s->best) ||
-        s->best_epoch > s->epochs || s->since_best > s->epochs ||
-        s->since_halving > s->since_best)
-        GSL_ERROR("inconsistent trainer state", GSL_EINVAL);
-    int status = gpi_is_permutation(s->order, s->n, &ok);
+    *why = NULL;
+    if (s->n == 0 || o->batch == 0 || gp_sgd_params_check(&p, o->batch))
+        *why = "its options are not ones a trainer takes (n, batch, eta_0, lambda, l1)";
+    else if (!(s->eta > 0 && s->eta <= o->eta) || isnan(s->best))
+        *why = "its eta is not in (0, eta_0] or its best accuracy is NaN";
+    else if (s->best_epoch > s->epochs || s->since_best > s->epochs ||
+             s->since_halving > s->since_best)
+        *why = "its epoch counters are inconsistent (best_epoch, since_best <= epochs; "
+               "since_halving <= since_best)";
+    else if (s->rng == NULL || !gpi_mt_state_valid(s->rng, s->rng_size))
+        *why = "its generator is not an mt19937 state of this machine";
+    if (*why)
+        return GSL_EINVAL;
+    int status = s->order ? gpi_is_permutation(s->order, s->n, &ok) : GSL_SUCCESS;
     if (status)
         return status;
-    if (!ok)
-        GSL_ERROR("state's order is not a permutation", GSL_EINVAL);
+    if (s->order == NULL || !ok)
+        *why = "its order is not a permutation of 0..n-1";
+    return *why ? GSL_EINVAL : GSL_SUCCESS;
+}
+
+int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s) {
+    const char *why;
+    if (!same_opts(&s->opts, &t->opts))
+        GSL_ERROR("state taken with other training options", GSL_EINVAL);
+    if (s->n != t->data.n)
+        GSL_ERROR("state of another data set size", GSL_EINVAL);
+    int status = gpi_trainer_state_check(s, &why);
+    if (status)
+        GSL_ERROR(why ? why : "out of memory", status);
     memcpy(t->order, s->order, s->n * sizeof *t->order);
     memcpy(gsl_rng_state(t->rng), s->rng, s->rng_size);
     t->epochs = s->epochs;

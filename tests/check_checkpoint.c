@@ -254,6 +254,17 @@ START_TEST(test_damaged_checkpoints_are_refused_by_name) {
     ck_assert_ptr_nonnull(strstr(eb, "\"rng\""));
     ck_assert_int_eq(load_edited("\"order\":[", "\"order\":[-1,"), GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(eb, "\"order\""));
+    /* a state gp_trainer_set_state would refuse is refused by the reader, by the same
+     * rule (fuzz_checkpoint found these loaded, then refused by the trainer) */
+    ck_assert_int_eq(load_edited("\"since_halving\":", "\"since_halving\":7"),
+                     GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "epoch counters"));
+    ck_assert_int_eq(load_edited("\"since_best\":", "\"since_best\":9"), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "epoch counters"));
+    ck_assert_int_eq(load_edited("\"batch\":", "\"batch\":0,\"x\":"), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "options"));
+    ck_assert_int_eq(load_edited("\"eta\":", "\"eta\":9,\"x\":"), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "eta_0"));
     ck_assert_int_eq(load_edited("\"version\":1", "\"version\":2"), GSL_EINVAL);
     ck_assert_int_eq(load_edited("\"meta\":null", "\"meta\":null"), GSL_SUCCESS);
     /* cut short: never half read */
