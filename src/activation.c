@@ -48,7 +48,10 @@ double gp_log_sum_exp(const gsl_vector *z) {
     /* ln sum e^{z_k} = m + ln sum e^{z_k - m} with m = max z (proofs/Softmax.v
      * log_softmax_stable): every exponent <= 0 and
      * one equals 0, so the sum lies in [1, n] and neither overflows nor underflows. */
-    double m = gsl_vector_max(z);
+    return gpi_log_sum_exp_at(z, gsl_vector_max(z));
+}
+
+double gpi_log_sum_exp_at(const gsl_vector *z, double m) {
     if (!isfinite(m))
         return m;
     double s = 0;

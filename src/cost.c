@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
@@ -249,7 +250,9 @@ static double neg_log_softmax(const gsl_vector *z, size_t j, double zmax, double
 }
 
 static double ll_fn_z(const gsl_vector *z, const gsl_vector *y) {
-    double lse = gp_log_sum_exp(z), zmax = gsl_vector_max(z), s = 0;
+    if (z->size == 0)
+        return 0.0;
+    double zmax = gsl_vector_max(z), lse = gpi_log_sum_exp_at(z, zmax), s = 0;
     for (size_t j = 0; j < z->size; j++) {
         double yj = gsl_vector_get(y, j);
         if (yj != 0)
@@ -326,10 +329,13 @@ void gpi_cost_samples(const gp_cost_type *cost, const double *z, const double *y
         }
         return;
     }
+    /* the views built in place (gsl_vector_const_view_array is a call per view, and
+     * these run once per sample of every perturbed cost) */
+    gsl_vector zv = {n, 1, NULL, NULL, 0}, yv = zv;
     for (size_t i = 0; i < m; i++) {
-        gsl_vector_const_view zv = gsl_vector_const_view_array(z + i * n, n);
-        gsl_vector_const_view yv = gsl_vector_const_view_array(y + i * n, n);
-        c[i] = cost->fn_z(&zv.vector, &yv.vector);
+        zv.data = (double *)(uintptr_t)(z + i * n);
+        yv.data = (double *)(uintptr_t)(y + i * n);
+        c[i] = cost->fn_z(&zv, &yv);
     }
 }
 

@@ -10,6 +10,8 @@
  * values: gp_sigmoid's formulas, on eight at a time with libmvec's exp in the AVX-512
  * variant (then within a few ulp of gp_sigmoid). */
 void gpi_sigmoid_n(const double *z, double *a, double *sp, size_t n);
+/* gp_log_sum_exp(z) given m = max z (its one home; ll_fn_z has m already). */
+double gpi_log_sum_exp_at(const gsl_vector *z, double m);
 /* The SIMD variant of the kernels that runs (cpu.c): AVX-512 F/BW/VL/DQ with FMA,
  * AVX2 with FMA, or the baseline instruction set. */
 typedef enum { GPI_SIMD_BASELINE, GPI_SIMD_AVX2, GPI_SIMD_AVX512 } gpi_simd;
