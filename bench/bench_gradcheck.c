@@ -17,6 +17,8 @@
 
 #include <gradproof/gradproof.h>
 
+#include "small-mlps.h"
+
 static double clock_s(clockid_t id) {
     struct timespec ts;
     clock_gettime(id, &ts);
@@ -73,11 +75,7 @@ int main(int argc, char **argv) {
 
     /* Small random MLPs. */
     gp_case_opts co;
-    gp_case_opts_default(&co);
-    co.max_layers = 4;
-    co.max_width = 8;
-    co.max_batch = 8;
-    co.scale_max = 3;
+    small_mlp_opts(&co);
     size_t n = argc > 2 ? (size_t)atol(argv[2]) : 2000, params = 0, nfail = 0;
     if (n == 0) {
         gsl_rng_free(rng);

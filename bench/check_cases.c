@@ -14,6 +14,10 @@
 
 #include <gradproof/gradproof.h>
 
+#ifndef CHECK_CASES_TIME_ONLY
+#include "small-mlps.h"
+#endif
+
 typedef struct {
     gp_network *net;
     gsl_matrix *X, *Y;
@@ -40,11 +44,7 @@ static void write_cases(const char *dir, size_t n) {
     char path[4096], eb[512];
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gp_case_opts co;
-    gp_case_opts_default(&co);
-    co.max_layers = 4;
-    co.max_width = 8;
-    co.max_batch = 8;
-    co.scale_max = 3;
+    small_mlp_opts(&co);
     for (size_t c = 0; c < n; c++) {
         bench_case k;
         gsl_rng_set(rng, 1000 + c);
