@@ -33,8 +33,11 @@ if [ -f config.status ]; then
 fi
 mkdir -p "$dir/obj"
 cd "$dir/obj"
-if [ ! -f Makefile ] || [ "$*" != "$(cat .build-options 2>/dev/null)" ]; then
+# Reconfigure when the options or the source directory changed (a build made while the
+# tree was unconfigured points at the tree itself, which automake then refuses).
+if [ ! -f Makefile ] || [ "$src $*" != "$(cat .build-options 2>/dev/null)" ]; then
+    [ ! -f Makefile ] || make distclean >/dev/null 2>&1 || rm -f Makefile config.status
     "$src/configure" "$@"
-    printf '%s' "$*" > .build-options
+    printf '%s' "$src $*" > .build-options
 fi
 make -j"$(nproc)"
