@@ -416,6 +416,123 @@ Proof.
   eapply Rle_trans; [apply Rabs_triang|]. nra.
 Qed.
 
+(** ** The regularised gradient entry (src/bounds.c [reg_grad_bound]) *)
+
+(** Two relative errors compose: [|(1 + a)(1 + b) - 1| <= (1 + A)(1 + B) - 1]. *)
+Lemma rel_compose a A b B :
+  Rabs a <= A -> Rabs b <= B ->
+  Rabs ((1 + a) * (1 + b) - 1) <= (1 + A) * (1 + B) - 1.
+Proof.
+  intros Ha Hb. replace ((1 + a) * (1 + b) - 1) with (a + b + a * b) by ring.
+  eapply Rle_trans; [apply Rabs_triang|].
+  eapply Rle_trans; [apply Rplus_le_compat_r, Rabs_triang|]. rewrite Rabs_mult.
+  assert (Rabs a * Rabs b <= A * B) by (apply Rmult_le_compat; auto using Rabs_pos). lra.
+Qed.
+
+(** Up to four roundings of one term (the coefficient [lambda] or [l1], its
+    division by [n], the product by [w], the sum of the two terms; a factor
+    [d = 0] for a rounding that does not occur) stay within [gamma_4]. *)
+Lemma four_roundings_gamma4 d1 d2 d3 d4 :
+  4 * v < 1 -> Rabs d1 <= v -> Rabs d2 <= v -> Rabs d3 <= v -> Rabs d4 <= v ->
+  Rabs ((1 + d1) * (1 + d2) * (1 + d3) * (1 + d4) - 1) <= 4 * v / (1 - 4 * v).
+Proof.
+  intros Hv H1 H2 H3 H4.
+  assert (A : Rabs ((1 + d1) * (1 + d2) - 1) <= (1 + v) * (1 + v) - 1)
+    by (apply rel_compose; assumption).
+  assert (B : Rabs ((1 + d1) * (1 + d2) * (1 + d3) - 1) <= (1 + v) * (1 + v) * (1 + v) - 1).
+  { replace ((1 + d1) * (1 + d2) * (1 + d3)) with ((1 + ((1 + d1) * (1 + d2) - 1)) * (1 + d3))
+      by ring.
+    replace ((1 + v) * (1 + v) * (1 + v)) with ((1 + ((1 + v) * (1 + v) - 1)) * (1 + v))
+      by ring.
+    apply rel_compose; assumption. }
+  assert (C : Rabs ((1 + d1) * (1 + d2) * (1 + d3) * (1 + d4) - 1)
+              <= (1 + v) * (1 + v) * (1 + v) * (1 + v) - 1).
+  { replace ((1 + d1) * (1 + d2) * (1 + d3) * (1 + d4))
+      with ((1 + ((1 + d1) * (1 + d2) * (1 + d3) - 1)) * (1 + d4)) by ring.
+    replace ((1 + v) * (1 + v) * (1 + v) * (1 + v))
+      with ((1 + ((1 + v) * (1 + v) * (1 + v) - 1)) * (1 + v)) by ring.
+    apply rel_compose; assumption. }
+  pose proof (pow_le_gamma v v_pos 4 ltac:(simpl; lra)) as G.
+  replace (INR 4) with 4 in G by (simpl; ring). simpl pow in G.
+  eapply Rle_trans; [exact C|]. lra.
+Qed.
+
+(** Inputs rounded with relative error [ui < 1] keep their sign. *)
+Lemma sgn_of_near w wh ui :
+  0 <= ui < 1 -> Rabs (wh - w) <= ui * Rabs w -> sgn wh = sgn w.
+Proof.
+  intros Hu H. apply Rabs_le_between in H. unfold sgn.
+  destruct (Rlt_dec 0 w) as [P|P].
+  - rewrite Rabs_pos_eq in H by lra.
+    destruct (Rlt_dec 0 wh); [|nra]. destruct (Rlt_dec wh 0); [nra|].
+    destruct (Rlt_dec w 0); [lra|reflexivity].
+  - destruct (Rlt_dec w 0) as [N|N].
+    + rewrite Rabs_left in H by lra.
+      destruct (Rlt_dec 0 wh); [nra|]. destruct (Rlt_dec wh 0); [reflexivity|nra].
+    + assert (w = 0) by lra. subst w. rewrite Rabs_R0 in H.
+      assert (wh = 0) by lra. subst wh. destruct (Rlt_dec 0 0); lra.
+Qed.
+
+(** The regularised gradient entry [dw + (lambda/n) w + (l1/n) sgn w]
+    (Regularization.v [regularised_batch_gradient], [rl = lambda/n],
+    [r1 = l1/n]) computed as one rounded sum [r(dw_h + R_h)] of the computed
+    data gradient ([|dw_h - dw| <= edw]) and the computed regularisation
+    term [R_h = rl w_h (1 + ta) + r1 sgn(w_h) (1 + tb)], each term within
+    [gamma_4] ([four_roundings_gamma4]), from the rounded weight
+    [|w_h - w| <= ui |w|].  The bound is src/bounds.c [reg_grad_bound]'s
+    expression, term for term. *)
+Theorem reg_grad_fl_error dw dwh edw w wh ui rl r1 Rh ta tb :
+  0 <= rl -> 0 <= r1 -> 0 <= ui < 1 -> 4 * v < 1 ->
+  Rabs (dwh - dw) <= edw -> Rabs (wh - w) <= ui * Rabs w ->
+  Rh = rl * wh * (1 + ta) + r1 * sgn wh * (1 + tb) ->
+  Rabs ta <= 4 * v / (1 - 4 * v) -> Rabs tb <= 4 * v / (1 - 4 * v) ->
+  let ew := ui * Rabs w in
+  let g4 := 4 * v / (1 - 4 * v) in
+  let er := rl * ew + g4 * (rl * (Rabs w + ew) + r1) in
+  Rabs (r (dwh + Rh) - (dw + rl * w + r1 * sgn w))
+  <= edw + er + v * (Rabs dw + edw + rl * (Rabs w + ew) + r1 + er).
+Proof.
+  intros Hrl Hr1 Hui Hv Hdw Hw HR Hta Htb ew g4 er.
+  rewrite (sgn_of_near w wh ui Hui Hw) in HR.
+  pose proof (sgn_abs_le_1 w) as S1. set (s := sgn w) in *.
+  fold ew in Hw. fold g4 in Hta, Htb. pose proof (abs_near _ _ _ Hw) as Aw.
+  assert (Hg4 : 0 <= g4) by (eapply Rle_trans; [apply Rabs_pos|exact Hta]).
+  assert (Hew : 0 <= ew) by (eapply Rle_trans; [apply Rabs_pos|exact Hw]).
+  assert (ER : Rabs (Rh - (rl * w + r1 * s)) <= er).
+  { rewrite HR.
+    replace (rl * wh * (1 + ta) + r1 * s * (1 + tb) - (rl * w + r1 * s))
+      with (rl * (wh - w) + rl * wh * ta + r1 * s * tb) by ring.
+    eapply Rle_trans; [apply Rabs_triang|].
+    eapply Rle_trans; [apply Rplus_le_compat_r, Rabs_triang|].
+    rewrite !Rabs_mult, !(Rabs_pos_eq rl), (Rabs_pos_eq r1) by lra.
+    assert (rl * Rabs (wh - w) <= rl * ew) by (apply Rmult_le_compat_l; lra).
+    assert (rl * Rabs wh * Rabs ta <= rl * (Rabs w + ew) * g4)
+      by (apply Rmult_le_compat; [apply Rmult_le_pos; [lra|apply Rabs_pos]|apply Rabs_pos
+         |apply Rmult_le_compat_l; lra|lra]).
+    assert (r1 * Rabs s * Rabs tb <= r1 * 1 * g4)
+      by (apply Rmult_le_compat; [apply Rmult_le_pos; [lra|apply Rabs_pos]|apply Rabs_pos
+         |apply Rmult_le_compat_l; lra|lra]).
+    unfold er. nra. }
+  assert (T : Rabs (dwh + Rh - (dw + rl * w + r1 * s)) <= edw + er).
+  { replace (dwh + Rh - (dw + rl * w + r1 * s))
+      with ((dwh - dw) + (Rh - (rl * w + r1 * s))) by ring.
+    eapply Rle_trans; [apply Rabs_triang|]. lra. }
+  assert (X : Rabs (dwh + Rh) <= Rabs dw + edw + rl * (Rabs w + ew) + r1 + er).
+  { pose proof (abs_near _ _ _ T) as A.
+    assert (Rabs (dw + rl * w + r1 * s) <= Rabs dw + rl * Rabs w + r1).
+    { eapply Rle_trans; [apply Rabs_triang|].
+      eapply Rle_trans; [apply Rplus_le_compat_r, Rabs_triang|].
+      rewrite !Rabs_mult, (Rabs_pos_eq rl), (Rabs_pos_eq r1) by lra.
+      assert (r1 * Rabs s <= r1 * 1) by (apply Rmult_le_compat_l; lra). lra. }
+    assert (rl * Rabs w <= rl * (Rabs w + ew)) by (apply Rmult_le_compat_l; lra). lra. }
+  pose proof (r_model (dwh + Rh)) as M.
+  replace (r (dwh + Rh) - (dw + rl * w + r1 * s))
+    with ((r (dwh + Rh) - (dwh + Rh)) + (dwh + Rh - (dw + rl * w + r1 * s))) by ring.
+  eapply Rle_trans; [apply Rabs_triang|].
+  assert (v * Rabs (dwh + Rh) <= v * (Rabs dw + edw + rl * (Rabs w + ew) + r1 + er))
+    by (apply Rmult_le_compat_l; assumption). lra.
+Qed.
+
 End Step.
 
 (** [sigma'' = sigma' (1 - 2 sigma)]. *)

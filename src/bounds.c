@@ -509,7 +509,9 @@ static int bp2_bound(const ctx *c, const state *s, size_t l, const gsl_matrix *E
 }
 
 /* Regularisation gradient (lambda/n) w + (l1/n) sgn w added to the data gradient:
- * w rounded (ui |w|), the coefficients and the product (gamma_4), the addition (u). */
+ * w rounded (ui |w|, sign kept), the coefficients and the product (gamma_4), the
+ * addition (u). This expression, term for term, is proofs/FloatStep.v
+ * reg_grad_fl_error (gamma_4: four_roundings_gamma4). */
 static double reg_grad_bound(const ctx *c, const state *s, double w, double dw,
                              double edw) {
     double r = s->lambda / s->n, r1 = s->l1 / s->n, ew = c->ui * fabs(w);
@@ -521,7 +523,7 @@ static double reg_grad_bound(const ctx *c, const state *s, double w, double dw,
 /* BP3, BP4: dW = (1/m) delta (a^{l-1})^T and db = (1/m) delta 1, inner products of
  * m terms, the 1/m rounding once more (gamma_{m+2}): (g S + S2) / m is
  * proofs/FloatStep.v batch_mean_error, and (g sd + se) / m is
- * proofs/FloatStep.v batch_mean_bias_error. Then the regularisation (not proved). */
+ * proofs/FloatStep.v batch_mean_bias_error. Then the regularisation (reg_grad_bound). */
 static int grad_bound(const ctx *c, const state *s, size_t l, const gsl_matrix *ED,
                       gp_bounds_layer *out) {
     gsl_matrix_const_view D = cols(s->w->delta[l - 1], s->m);
