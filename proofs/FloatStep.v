@@ -25,7 +25,13 @@
       then one rounded term per sample);
     - [sigma''_is_derivative], [sigma'_lipschitz_on], [sigma''_le_quarter],
       [sigma'_from_s_error]: [sigma'] computed as [s (1 - s)] from a rounded
-      [s] (src/bounds.c [sig_bound]'s [esp]).
+      [s] (src/bounds.c [sig_bound]'s [esp]);
+    - [reg_grad_fl_error]: the regularised gradient entry, src/bounds.c
+      [reg_grad_bound]'s expression ([four_roundings_gamma4], [sgn_of_near]);
+    - [sp_max_is_max], [spp_max_is_max]: src/bounds.c [sp_max] and [spp_max]
+      are the maxima of [sigma'] and [|sigma''|] on [[lo, hi]] (upper bounds,
+      attained), through [sigma'_antitone], [sigma'''_sign] at
+      [z* = ln (2 + sqrt 3)], [abs_sigma''_up], [abs_sigma''_down].
     C: src/bounds.c, src/backprop.c [update_layer], src/sparse.c. *)
 
 From Coq Require Import Reals Lra Lia.
@@ -416,6 +422,123 @@ Proof.
   eapply Rle_trans; [apply Rabs_triang|]. nra.
 Qed.
 
+(** ** The regularised gradient entry (src/bounds.c [reg_grad_bound]) *)
+
+(** Two relative errors compose: [|(1 + a)(1 + b) - 1| <= (1 + A)(1 + B) - 1]. *)
+Lemma rel_compose a A b B :
+  Rabs a <= A -> Rabs b <= B ->
+  Rabs ((1 + a) * (1 + b) - 1) <= (1 + A) * (1 + B) - 1.
+Proof.
+  intros Ha Hb. replace ((1 + a) * (1 + b) - 1) with (a + b + a * b) by ring.
+  eapply Rle_trans; [apply Rabs_triang|].
+  eapply Rle_trans; [apply Rplus_le_compat_r, Rabs_triang|]. rewrite Rabs_mult.
+  assert (Rabs a * Rabs b <= A * B) by (apply Rmult_le_compat; auto using Rabs_pos). lra.
+Qed.
+
+(** Up to four roundings of one term (the coefficient [lambda] or [l1], its
+    division by [n], the product by [w], the sum of the two terms; a factor
+    [d = 0] for a rounding that does not occur) stay within [gamma_4]. *)
+Lemma four_roundings_gamma4 d1 d2 d3 d4 :
+  4 * v < 1 -> Rabs d1 <= v -> Rabs d2 <= v -> Rabs d3 <= v -> Rabs d4 <= v ->
+  Rabs ((1 + d1) * (1 + d2) * (1 + d3) * (1 + d4) - 1) <= 4 * v / (1 - 4 * v).
+Proof.
+  intros Hv H1 H2 H3 H4.
+  assert (A : Rabs ((1 + d1) * (1 + d2) - 1) <= (1 + v) * (1 + v) - 1)
+    by (apply rel_compose; assumption).
+  assert (B : Rabs ((1 + d1) * (1 + d2) * (1 + d3) - 1) <= (1 + v) * (1 + v) * (1 + v) - 1).
+  { replace ((1 + d1) * (1 + d2) * (1 + d3)) with ((1 + ((1 + d1) * (1 + d2) - 1)) * (1 + d3))
+      by ring.
+    replace ((1 + v) * (1 + v) * (1 + v)) with ((1 + ((1 + v) * (1 + v) - 1)) * (1 + v))
+      by ring.
+    apply rel_compose; assumption. }
+  assert (C : Rabs ((1 + d1) * (1 + d2) * (1 + d3) * (1 + d4) - 1)
+              <= (1 + v) * (1 + v) * (1 + v) * (1 + v) - 1).
+  { replace ((1 + d1) * (1 + d2) * (1 + d3) * (1 + d4))
+      with ((1 + ((1 + d1) * (1 + d2) * (1 + d3) - 1)) * (1 + d4)) by ring.
+    replace ((1 + v) * (1 + v) * (1 + v) * (1 + v))
+      with ((1 + ((1 + v) * (1 + v) * (1 + v) - 1)) * (1 + v)) by ring.
+    apply rel_compose; assumption. }
+  pose proof (pow_le_gamma v v_pos 4 ltac:(simpl; lra)) as G.
+  replace (INR 4) with 4 in G by (simpl; ring). simpl pow in G.
+  eapply Rle_trans; [exact C|]. lra.
+Qed.
+
+(** Inputs rounded with relative error [ui < 1] keep their sign. *)
+Lemma sgn_of_near w wh ui :
+  0 <= ui < 1 -> Rabs (wh - w) <= ui * Rabs w -> sgn wh = sgn w.
+Proof.
+  intros Hu H. apply Rabs_le_between in H. unfold sgn.
+  destruct (Rlt_dec 0 w) as [P|P].
+  - rewrite Rabs_pos_eq in H by lra.
+    destruct (Rlt_dec 0 wh); [|nra]. destruct (Rlt_dec wh 0); [nra|].
+    destruct (Rlt_dec w 0); [lra|reflexivity].
+  - destruct (Rlt_dec w 0) as [N|N].
+    + rewrite Rabs_left in H by lra.
+      destruct (Rlt_dec 0 wh); [nra|]. destruct (Rlt_dec wh 0); [reflexivity|nra].
+    + assert (w = 0) by lra. subst w. rewrite Rabs_R0 in H.
+      assert (wh = 0) by lra. subst wh. destruct (Rlt_dec 0 0); lra.
+Qed.
+
+(** The regularised gradient entry [dw + (lambda/n) w + (l1/n) sgn w]
+    (Regularization.v [regularised_batch_gradient], [rl = lambda/n],
+    [r1 = l1/n]) computed as one rounded sum [r(dw_h + R_h)] of the computed
+    data gradient ([|dw_h - dw| <= edw]) and the computed regularisation
+    term [R_h = rl w_h (1 + ta) + r1 sgn(w_h) (1 + tb)], each term within
+    [gamma_4] ([four_roundings_gamma4]), from the rounded weight
+    [|w_h - w| <= ui |w|].  The bound is src/bounds.c [reg_grad_bound]'s
+    expression, term for term. *)
+Theorem reg_grad_fl_error dw dwh edw w wh ui rl r1 Rh ta tb :
+  0 <= rl -> 0 <= r1 -> 0 <= ui < 1 -> 4 * v < 1 ->
+  Rabs (dwh - dw) <= edw -> Rabs (wh - w) <= ui * Rabs w ->
+  Rh = rl * wh * (1 + ta) + r1 * sgn wh * (1 + tb) ->
+  Rabs ta <= 4 * v / (1 - 4 * v) -> Rabs tb <= 4 * v / (1 - 4 * v) ->
+  let ew := ui * Rabs w in
+  let g4 := 4 * v / (1 - 4 * v) in
+  let er := rl * ew + g4 * (rl * (Rabs w + ew) + r1) in
+  Rabs (r (dwh + Rh) - (dw + rl * w + r1 * sgn w))
+  <= edw + er + v * (Rabs dw + edw + rl * (Rabs w + ew) + r1 + er).
+Proof.
+  intros Hrl Hr1 Hui Hv Hdw Hw HR Hta Htb ew g4 er.
+  rewrite (sgn_of_near w wh ui Hui Hw) in HR.
+  pose proof (sgn_abs_le_1 w) as S1. set (s := sgn w) in *.
+  fold ew in Hw. fold g4 in Hta, Htb. pose proof (abs_near _ _ _ Hw) as Aw.
+  assert (Hg4 : 0 <= g4) by (eapply Rle_trans; [apply Rabs_pos|exact Hta]).
+  assert (Hew : 0 <= ew) by (eapply Rle_trans; [apply Rabs_pos|exact Hw]).
+  assert (ER : Rabs (Rh - (rl * w + r1 * s)) <= er).
+  { rewrite HR.
+    replace (rl * wh * (1 + ta) + r1 * s * (1 + tb) - (rl * w + r1 * s))
+      with (rl * (wh - w) + rl * wh * ta + r1 * s * tb) by ring.
+    eapply Rle_trans; [apply Rabs_triang|].
+    eapply Rle_trans; [apply Rplus_le_compat_r, Rabs_triang|].
+    rewrite !Rabs_mult, !(Rabs_pos_eq rl), (Rabs_pos_eq r1) by lra.
+    assert (rl * Rabs (wh - w) <= rl * ew) by (apply Rmult_le_compat_l; lra).
+    assert (rl * Rabs wh * Rabs ta <= rl * (Rabs w + ew) * g4)
+      by (apply Rmult_le_compat; [apply Rmult_le_pos; [lra|apply Rabs_pos]|apply Rabs_pos
+         |apply Rmult_le_compat_l; lra|lra]).
+    assert (r1 * Rabs s * Rabs tb <= r1 * 1 * g4)
+      by (apply Rmult_le_compat; [apply Rmult_le_pos; [lra|apply Rabs_pos]|apply Rabs_pos
+         |apply Rmult_le_compat_l; lra|lra]).
+    unfold er. nra. }
+  assert (T : Rabs (dwh + Rh - (dw + rl * w + r1 * s)) <= edw + er).
+  { replace (dwh + Rh - (dw + rl * w + r1 * s))
+      with ((dwh - dw) + (Rh - (rl * w + r1 * s))) by ring.
+    eapply Rle_trans; [apply Rabs_triang|]. lra. }
+  assert (X : Rabs (dwh + Rh) <= Rabs dw + edw + rl * (Rabs w + ew) + r1 + er).
+  { pose proof (abs_near _ _ _ T) as A.
+    assert (Rabs (dw + rl * w + r1 * s) <= Rabs dw + rl * Rabs w + r1).
+    { eapply Rle_trans; [apply Rabs_triang|].
+      eapply Rle_trans; [apply Rplus_le_compat_r, Rabs_triang|].
+      rewrite !Rabs_mult, (Rabs_pos_eq rl), (Rabs_pos_eq r1) by lra.
+      assert (r1 * Rabs s <= r1 * 1) by (apply Rmult_le_compat_l; lra). lra. }
+    assert (rl * Rabs w <= rl * (Rabs w + ew)) by (apply Rmult_le_compat_l; lra). lra. }
+  pose proof (r_model (dwh + Rh)) as M.
+  replace (r (dwh + Rh) - (dw + rl * w + r1 * s))
+    with ((r (dwh + Rh) - (dwh + Rh)) + (dwh + Rh - (dw + rl * w + r1 * s))) by ring.
+  eapply Rle_trans; [apply Rabs_triang|].
+  assert (v * Rabs (dwh + Rh) <= v * (Rabs dw + edw + rl * (Rabs w + ew) + r1 + er))
+    by (apply Rmult_le_compat_l; assumption). lra.
+Qed.
+
 End Step.
 
 (** [sigma'' = sigma' (1 - 2 sigma)]. *)
@@ -506,4 +629,257 @@ Proof.
   replace (decay * (W l j k - eta * 0 / n / decay * sgn (W l j k)) + - eta / INR m * S)
     with (decay * W l j k + alpha * S) by (unfold alpha, Rdiv; ring).
   eapply sgd_step_fl_error; eassumption.
+Qed.
+
+(** ** [sp_max] and [spp_max] of src/bounds.c are the maxima over an interval *)
+
+Lemma sigma_ge_half z : 0 <= z -> / 2 <= sigma z.
+Proof.
+  intros Hz. unfold sigma. assert (exp (- z) <= 1).
+  { rewrite <- exp_0. destruct (Req_dec z 0); [subst; rewrite Ropp_0; lra|].
+    left. apply exp_increasing. lra. }
+  pose proof (exp_pos (- z)). apply Rinv_le_contravar; lra.
+Qed.
+
+Lemma sigma_neg z : sigma (- z) = 1 - sigma z.
+Proof. rewrite one_minus_sigma. reflexivity. Qed.
+
+Lemma sigma'_even z : sigma' (- z) = sigma' z.
+Proof. unfold sigma'. rewrite sigma_neg. ring. Qed.
+
+Lemma sigma'_0 : sigma' 0 = / 4.
+Proof. unfold sigma', sigma. rewrite Ropp_0, exp_0. field. Qed.
+
+Lemma sigma''_nonpos z : 0 <= z -> sigma'' z <= 0.
+Proof.
+  intros Hz. unfold sigma''. pose proof (sigma'_pos z). pose proof (sigma_ge_half z Hz).
+  nra.
+Qed.
+
+Lemma sigma''_odd z : sigma'' (- z) = - sigma'' z.
+Proof. unfold sigma''. rewrite sigma'_even, sigma_neg. ring. Qed.
+
+Lemma abs_sigma''_even z : Rabs (sigma'' (- z)) = Rabs (sigma'' z).
+Proof. rewrite sigma''_odd, Rabs_Ropp. reflexivity. Qed.
+
+(** C's [spp_abs]: [s (1 - s) |1 - 2 s|] with [s = sigma z] is [|sigma''|]. *)
+Lemma spp_abs_form z : Rabs (sigma'' z) = sigma z * (1 - sigma z) * Rabs (1 - 2 * sigma z).
+Proof.
+  unfold sigma''. rewrite Rabs_mult, (Rabs_pos_eq (sigma' z)) by (left; apply sigma'_pos).
+  reflexivity.
+Qed.
+
+(** [sigma' = sigma (1 - sigma)] decreases on [[0, oo)] ([sigma'' <= 0] there), so
+    [sigma' t <= sigma' s] whenever [|s| <= |t|]. *)
+Lemma sigma'_antitone a b : 0 <= a <= b -> sigma' b <= sigma' a.
+Proof.
+  intros H. destruct (MVT_gen sigma' a b sigma'') as [c [Hc E]].
+  - intros t _. apply sigma''_is_derivative.
+  - intros t _. apply derivable_continuous_pt. exists (sigma'' t).
+    apply is_derive_Reals, sigma''_is_derivative.
+  - rewrite Rmin_left, Rmax_right in Hc by lra.
+    pose proof (sigma''_nonpos c ltac:(lra)). nra.
+Qed.
+
+Lemma sigma'_abs z : sigma' z = sigma' (Rabs z).
+Proof.
+  unfold Rabs. destruct (Rcase_abs z); [rewrite sigma'_even|]; reflexivity.
+Qed.
+
+Lemma sigma'_abs_le s t : Rabs s <= Rabs t -> sigma' t <= sigma' s.
+Proof.
+  intros H. rewrite (sigma'_abs s), (sigma'_abs t). apply sigma'_antitone.
+  split; [apply Rabs_pos|exact H].
+Qed.
+
+(** src/bounds.c [sp_max lo hi]: [1/4] if [0] lies in [[lo, hi]], else [sigma']
+    at the end nearer to 0. *)
+Definition sp_max (lo hi : R) : R :=
+  match Rle_dec lo 0, Rle_dec 0 hi with
+  | left _, left _ => / 4
+  | _, _ => sigma' (if Rlt_dec (Rabs lo) (Rabs hi) then lo else hi)
+  end.
+
+(** [sp_max lo hi] bounds [sigma'] on [[lo, hi]] and is attained there: the
+    maximum. *)
+Theorem sp_max_is_max lo hi :
+  lo <= hi ->
+  (forall t, lo <= t <= hi -> sigma' t <= sp_max lo hi) /\
+  (exists t, lo <= t <= hi /\ sigma' t = sp_max lo hi).
+Proof.
+  intros Hlh. unfold sp_max.
+  destruct (Rle_dec lo 0) as [L0|L0]; destruct (Rle_dec 0 hi) as [H0|H0].
+  2, 3, 4: set (c := if Rlt_dec (Rabs lo) (Rabs hi) then lo else hi);
+    assert (Hc : lo <= c <= hi) by (unfold c; destruct (Rlt_dec _ _); lra);
+    split; [|exists c; split; [exact Hc|reflexivity]];
+    intros t Ht; apply sigma'_abs_le; unfold c;
+    destruct (Rlt_dec _ _); unfold Rabs in *; repeat destruct Rcase_abs; lra.
+  split.
+  - intros t _. apply sigma'_le_quarter.
+  - exists 0. split; [lra|apply sigma'_0].
+Qed.
+
+(** [sigma''' = sigma' (6 sigma^2 - 6 sigma + 1)]. *)
+Definition sigma''' (z : R) : R := sigma' z * (6 * sigma z ^ 2 - 6 * sigma z + 1).
+
+Theorem sigma'''_is_derivative z : is_derive sigma'' z (sigma''' z).
+Proof.
+  unfold sigma''', sigma'', sigma', sigma. pose proof (one_plus_exp_pos (- z)).
+  auto_derive.
+  - lra.
+  - field. lra.
+Qed.
+
+(** [z* = ln (2 + sqrt 3)], where [sigma''' = 0]: [e^{-z*} = 2 - sqrt 3]. *)
+Definition zstar : R := ln (2 + sqrt 3).
+
+Lemma sqrt3_facts : 0 <= sqrt 3 /\ sqrt 3 * sqrt 3 = 3 /\ sqrt 3 < 2.
+Proof.
+  assert (A : 0 <= sqrt 3) by apply sqrt_pos.
+  assert (B : sqrt 3 * sqrt 3 = 3) by (apply sqrt_sqrt; lra).
+  split; [exact A|split; [exact B|nra]].
+Qed.
+
+Lemma zstar_pos : 0 < zstar.
+Proof.
+  unfold zstar. rewrite <- ln_1. destruct sqrt3_facts as [A _].
+  apply ln_increasing; lra.
+Qed.
+
+Lemma exp_neg_zstar : exp (- zstar) = 2 - sqrt 3.
+Proof.
+  destruct sqrt3_facts as [A [B C]]. unfold zstar. rewrite exp_Ropp, exp_ln by lra.
+  field_simplify_eq; [nra|lra].
+Qed.
+
+(** The sign of [sigma'''] on [[0, oo)]: [6 s^2 - 6 s + 1 = (e^2 - 4 e + 1)/(1 + e)^2]
+    with [e = e^{-z}], and [e^2 - 4 e + 1 = (e - (2 - sqrt 3))(e - (2 + sqrt 3))]. *)
+Lemma sigma'''_factor z :
+  6 * sigma z ^ 2 - 6 * sigma z + 1
+  = (exp (- z) - (2 - sqrt 3)) * (exp (- z) - (2 + sqrt 3)) / (1 + exp (- z)) ^ 2.
+Proof.
+  destruct sqrt3_facts as [A [B C]]. unfold sigma. pose proof (one_plus_exp_pos (- z)).
+  field_simplify_eq; [|lra]. nra.
+Qed.
+
+Lemma sigma'''_sign z :
+  (0 <= z <= zstar -> sigma''' z <= 0) /\ (zstar <= z -> 0 <= sigma''' z).
+Proof.
+  destruct sqrt3_facts as [A [B C]]. unfold sigma'''. rewrite sigma'''_factor.
+  pose proof (sigma'_pos z) as P. pose proof (one_plus_exp_pos (- z)) as Q.
+  assert (Z : exp (- z) <= 1 -> exp (- z) - (2 + sqrt 3) < 0) by lra.
+  assert (D : 0 < (1 + exp (- z)) ^ 2) by (apply pow_lt; lra).
+  split.
+  - intros [H0 H1].
+    assert (E1 : 2 - sqrt 3 <= exp (- z)).
+    { rewrite <- exp_neg_zstar. destruct (Req_dec z zstar); [subst; lra|].
+      left. apply exp_increasing. lra. }
+    assert (E2 : exp (- z) <= 1).
+    { rewrite <- exp_0. destruct (Req_dec z 0); [subst; rewrite Ropp_0; lra|].
+      left. apply exp_increasing. lra. }
+    assert ((exp (- z) - (2 - sqrt 3)) * (exp (- z) - (2 + sqrt 3)) <= 0) by nra.
+    assert ((exp (- z) - (2 - sqrt 3)) * (exp (- z) - (2 + sqrt 3))
+            / (1 + exp (- z)) ^ 2 <= 0).
+    { unfold Rdiv. apply Rmult_le_0_r; [exact H|]. left. apply Rinv_0_lt_compat, D. }
+    nra.
+  - intros H1.
+    assert (E1 : exp (- z) <= 2 - sqrt 3).
+    { rewrite <- exp_neg_zstar. destruct (Req_dec z zstar); [subst; lra|].
+      left. apply exp_increasing. lra. }
+    assert (0 <= (exp (- z) - (2 - sqrt 3)) * (exp (- z) - (2 + sqrt 3))) by nra.
+    assert (0 <= (exp (- z) - (2 - sqrt 3)) * (exp (- z) - (2 + sqrt 3))
+            / (1 + exp (- z)) ^ 2).
+    { unfold Rdiv. apply Rmult_le_pos; [exact H|]. left. apply Rinv_0_lt_compat, D. }
+    nra.
+Qed.
+
+Lemma sigma''_mvt a b : exists c, Rmin a b <= c <= Rmax a b /\
+  sigma'' b - sigma'' a = sigma''' c * (b - a).
+Proof.
+  apply (MVT_gen sigma'' a b sigma''').
+  - intros t _. apply sigma'''_is_derivative.
+  - intros t _. apply derivable_continuous_pt. exists (sigma''' t).
+    apply is_derive_Reals, sigma'''_is_derivative.
+Qed.
+
+(** [|sigma''|] increases on [[0, z*]] and decreases on [[z*, oo)]. *)
+Lemma abs_sigma''_up a b : 0 <= a <= b -> b <= zstar ->
+  Rabs (sigma'' a) <= Rabs (sigma'' b).
+Proof.
+  intros H Hb. destruct (sigma''_mvt a b) as [c [Hc E]].
+  rewrite Rmin_left, Rmax_right in Hc by lra.
+  destruct (sigma'''_sign c) as [S _]. specialize (S ltac:(lra)).
+  rewrite !Rabs_left1 by (apply sigma''_nonpos; lra). nra.
+Qed.
+
+Lemma abs_sigma''_down a b : zstar <= a <= b -> Rabs (sigma'' b) <= Rabs (sigma'' a).
+Proof.
+  intros H. pose proof zstar_pos. destruct (sigma''_mvt a b) as [c [Hc E]].
+  rewrite Rmin_left, Rmax_right in Hc by lra.
+  destruct (sigma'''_sign c) as [_ S]. specialize (S ltac:(lra)).
+  rewrite !Rabs_left1 by (apply sigma''_nonpos; lra). nra.
+Qed.
+
+Lemma abs_sigma''_abs t : Rabs (sigma'' t) = Rabs (sigma'' (Rabs t)).
+Proof.
+  destruct (Rle_dec 0 t).
+  - rewrite (Rabs_pos_eq t) by lra. reflexivity.
+  - rewrite (Rabs_left t) by lra. rewrite abs_sigma''_even. reflexivity.
+Qed.
+
+(** [|sigma''|] at [z*] is the global maximum of [|sigma''|] (about [0.0962]). *)
+Lemma abs_sigma''_le_zstar t : Rabs (sigma'' t) <= Rabs (sigma'' zstar).
+Proof.
+  pose proof zstar_pos. rewrite abs_sigma''_abs. pose proof (Rabs_pos t).
+  destruct (Rle_dec (Rabs t) zstar).
+  - apply abs_sigma''_up; lra.
+  - apply abs_sigma''_down; lra.
+Qed.
+
+(** src/bounds.c [spp_max lo hi]: [|sigma''|] at [z*] if [z*] or [-z*] lies in
+    [[lo, hi]], else the larger of [|sigma''|] at the two ends ([spp_abs]). *)
+Definition spp_max (lo hi : R) : R :=
+  match Rle_dec lo zstar, Rle_dec zstar hi, Rle_dec lo (- zstar), Rle_dec (- zstar) hi with
+  | left _, left _, _, _ => Rabs (sigma'' zstar)
+  | _, _, left _, left _ => Rabs (sigma'' zstar)
+  | _, _, _, _ => Rmax (Rabs (sigma'' lo)) (Rabs (sigma'' hi))
+  end.
+
+(** Off [z*] and [-z*], [|sigma''|] on [[lo, hi]] is at most its larger end value. *)
+Lemma spp_max_ends lo hi t :
+  lo <= t <= hi -> ~ (lo <= zstar <= hi) -> ~ (lo <= - zstar <= hi) ->
+  Rabs (sigma'' t) <= Rmax (Rabs (sigma'' lo)) (Rabs (sigma'' hi)).
+Proof.
+  intros Ht NA NB. pose proof zstar_pos.
+  destruct (Rlt_dec zstar lo).
+  - eapply Rle_trans; [|apply Rmax_l]. apply abs_sigma''_down; lra.
+  - destruct (Rlt_dec hi (- zstar)).
+    + eapply Rle_trans; [|apply Rmax_r].
+      rewrite <- (abs_sigma''_even t), <- (abs_sigma''_even hi). apply abs_sigma''_down; lra.
+    + assert (hi < zstar) by (destruct (Rle_dec zstar hi); [exfalso; apply NA; lra|lra]).
+      assert (- zstar < lo) by (destruct (Rle_dec lo (- zstar)); [exfalso; apply NB; lra|lra]).
+      destruct (Rle_dec 0 t).
+      * eapply Rle_trans; [|apply Rmax_r]. apply abs_sigma''_up; lra.
+      * eapply Rle_trans; [|apply Rmax_l].
+        rewrite <- (abs_sigma''_even t), <- (abs_sigma''_even lo). apply abs_sigma''_up; lra.
+Qed.
+
+(** [spp_max lo hi] bounds [|sigma''|] on [[lo, hi]] and is attained there:
+    the maximum, so the [M] of [sigma'_lipschitz_on] and [sigma'_from_s_error]
+    that src/bounds.c [sig_bound] uses is the smallest such bound. *)
+Theorem spp_max_is_max lo hi :
+  lo <= hi ->
+  (forall t, lo <= t <= hi -> Rabs (sigma'' t) <= spp_max lo hi) /\
+  (exists t, lo <= t <= hi /\ Rabs (sigma'' t) = spp_max lo hi).
+Proof.
+  intros Hlh. pose proof zstar_pos as Z. unfold spp_max.
+  destruct (Rle_dec lo zstar) as [A1|A1], (Rle_dec zstar hi) as [A2|A2].
+  { split; [intros t _; apply abs_sigma''_le_zstar|exists zstar; split; [lra|reflexivity]]. }
+  all: destruct (Rle_dec lo (- zstar)) as [B1|B1], (Rle_dec (- zstar) hi) as [B2|B2];
+    cbv iota.
+  all: try (split; [intros t _; apply abs_sigma''_le_zstar|];
+            exists (- zstar); split; [lra|apply abs_sigma''_even]).
+  all: split; [intros t Ht; apply spp_max_ends; [exact Ht|intros [? ?]; lra|intros [? ?]; lra]|].
+  all: unfold Rmax; destruct (Rle_dec _ _);
+    [exists hi; split; [lra|reflexivity]|exists lo; split; [lra|reflexivity]].
 Qed.

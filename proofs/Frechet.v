@@ -13,7 +13,10 @@
       Gradient.v has no Frechet gradient at 0 (from
       [gateaux_is_not_has_grad]).
     The converse, [has_grad] implies Frechet (Hadamard = Frechet in finite
-    dimension, by compactness of the unit sphere), is not proved here. *)
+    dimension, by compactness of the unit sphere), is not proved here: its
+    textbook proof picks a sequence of points where the Frechet estimate
+    fails, which is countable choice, outside the four allowed assumptions
+    (proofs/README.md). *)
 
 From Coq Require Import Reals Lra Lia.
 From Coquelicot Require Import Coquelicot.

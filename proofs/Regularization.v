@@ -17,10 +17,14 @@
       [w - eta dJ/dw].
     - [descent_lemma]: where the gradient is non-zero, a small enough step
       lowers [J].
-    C: [gpi_sgd_coefficients], [gp_sgd_step], [gp_regularization_cost],
-    [gp_regularization_gradient] (src/backprop.c). *)
+    - [sparse_row_step_at], [sgd_sparse_step_any_depth],
+      [sparse_row_step_subgradient]: the sparse path's step (src/sparse.c:
+      decay and L1 shrink of every weight, then one term per non-zero input
+      of each sample in turn) is the same [w - eta dJ/dw], exactly.
+    C: [gpi_sgd_coefficients], [gp_sgd_step], [gp_sparse_sgd_step],
+    [gp_regularization_cost], [gp_regularization_gradient] (src/backprop.c). *)
 
-From Coq Require Import Reals Lra Lia FunctionalExtensionality.
+From Coq Require Import Reals Lra Lia FunctionalExtensionality List.
 From Coquelicot Require Import Coquelicot.
 From Gradproof Require Import Common Sigmoid Gradient Deep.
 Open Scope R_scope.
@@ -240,4 +244,95 @@ Proof.
   specialize (H eta Heta). cbv beta in H.
   replace (J w) with (J (fun i => w i - 0 * G i)); [exact H|].
   f_equal. apply FunctionalExtensionality.functional_extensionality. intros i. ring.
+Qed.
+
+(** ** The sparse path's step (src/sparse.c) *)
+
+(** A sample as the sparse path holds it: a list of (index, value) pairs, the
+    non-zero inputs; [dense] is the input vector it stands for (the values
+    at index [j] added up: the one value, or 0 where the pixel is absent). *)
+Definition dense (l : list (nat * R)) (j : nat) : R :=
+  fold_right (fun p acc => (if Nat.eqb (fst p) j then snd p else 0) + acc) 0 l.
+
+(** [update_panel]: for each pair [(i, x)] of the sample in turn,
+    [W_i <- W_i + x d] ([d = alpha delta] of that sample). *)
+Definition add_sample (Wr : nat -> R) (l : list (nat * R)) (d : R) : nat -> R :=
+  fold_left (fun V p => upd V (fst p) (V (fst p) + snd p * d)) l Wr.
+
+(** [decay_rows], then [update_rows] over the samples in order, for one row
+    [Wr] of [W^1] ([D s] the row's [delta^1] of sample [s]). *)
+Definition decayed (decay shrink : R) (Wr : nat -> R) (k : nat) : R :=
+  decay * (Wr k - shrink * sgn (Wr k)).
+
+Fixpoint sparse_row_step (decay shrink alpha : R) (Xs : nat -> list (nat * R))
+  (D : nat -> R) (Wr : nat -> R) (m : nat) : nat -> R :=
+  match m with
+  | O => decayed decay shrink Wr
+  | S q => add_sample (sparse_row_step decay shrink alpha Xs D Wr q) (Xs q) (alpha * D q)
+  end.
+
+Lemma add_sample_at Wr l d k : add_sample Wr l d k = Wr k + dense l k * d.
+Proof.
+  revert Wr. induction l as [|p l IH]; intros Wr; [unfold add_sample, dense; simpl; ring|].
+  change (add_sample Wr (p :: l) d k)
+    with (add_sample (upd Wr (fst p) (Wr (fst p) + snd p * d)) l d k).
+  change (dense (p :: l) k) with ((if Nat.eqb (fst p) k then snd p else 0) + dense l k).
+  rewrite IH. unfold upd.
+  destruct (Nat.eqb k (fst p)) eqn:E.
+  - apply Nat.eqb_eq in E. subst k. rewrite Nat.eqb_refl. ring.
+  - rewrite Nat.eqb_sym, E. ring.
+Qed.
+
+(** Exactly, over the reals: every weight of the row ends as
+    [decay (w - shrink sgn w) + alpha sum_s D_s x_sk], the dense step's value;
+    a weight whose input is 0 in every sample gets the decay and shrink only. *)
+Theorem sparse_row_step_at decay shrink alpha Xs D Wr m k :
+  sparse_row_step decay shrink alpha Xs D Wr m k
+  = decay * (Wr k - shrink * sgn (Wr k)) + alpha * fsum m (fun s => D s * dense (Xs s) k).
+Proof.
+  induction m as [|q IH]; simpl.
+  - unfold decayed. ring.
+  - rewrite add_sample_at, IH. ring.
+Qed.
+
+(** The sparse step at any depth: with [decay = 1 - eta lambda/n],
+    [shrink = (eta lambda1/n)/decay], [alpha = -eta/m]
+    ([gpi_sgd_coefficients]), the weight [W^1_jk] the sparse path writes is
+    [W^1_jk - eta G], [G] the derivative of the regularised batch cost (L2
+    and L1) with respect to it, the batch being the dense inputs. *)
+Theorem sgd_sparse_step_any_depth sz b L m Xs g dL eta lam lam1 n W j k :
+  (1 <= L)%nat -> (j < sz 1%nat)%nat -> (k < sz 0%nat)%nat -> 0 < n ->
+  (0 < m)%nat -> 0 < 1 - eta * lam / n ->
+  (lam1 = 0 \/ W 1%nat j k <> 0) ->
+  let X := fun s => dense (Xs s) in
+  (forall s, (s < m)%nat -> has_grad (sz L) (g s) (zfb sz (X s) W b L) (dL s)) ->
+  let decay := 1 - eta * lam / n in
+  let shrink := eta * lam1 / n / decay in
+  let alpha := - eta / INR m in
+  exists G,
+    is_derive (fun t => batch_cost sz b L m X g lam lam1 n (updW W 1 j k t)) (W 1%nat j k) G /\
+    sparse_row_step decay shrink alpha Xs (fun s => delta sz b (X s) W L (dL s) 1 j)
+      (W 1%nat j) m k
+    = W 1%nat j k - eta * G.
+Proof.
+  intros HL Hj Hk Hn Hm Hd H1 X Hg decay shrink alpha.
+  destruct (sgd_step_any_depth sz b L m X g dL eta lam lam1 n W 1 j k ltac:(lia) Hj Hk Hn
+              Hm Hd H1 Hg) as [G [HG E]].
+  exists G. split; [exact HG|]. rewrite sparse_row_step_at, <- E.
+  unfold DAt. reflexivity.
+Qed.
+
+(** Where [W^1_jk = 0] with L1 the cost has no derivative; the sparse step is
+    then the subgradient step with the code's [sgn 0 = 0]
+    ([l1_subgradient_at_0]): for every weight,
+    [w - eta ((1/m) (D X^T)_jk + (lambda/n) w + (lambda1/n) sgn w)]. *)
+Corollary sparse_row_step_subgradient eta lam lam1 n m Xs D Wr k :
+  0 < n -> (0 < m)%nat -> 0 < 1 - eta * lam / n ->
+  let decay := 1 - eta * lam / n in
+  sparse_row_step decay (eta * lam1 / n / decay) (- eta / INR m) Xs D Wr m k
+  = Wr k - eta * (/ INR m * fsum m (fun s => D s * dense (Xs s) k)
+                  + lam / n * Wr k + lam1 / n * sgn (Wr k)).
+Proof.
+  intros Hn Hm Hd decay. rewrite sparse_row_step_at.
+  apply sgd_fused_weight_update; [exact Hn|apply lt_0_INR, Hm|exact Hd].
 Qed.

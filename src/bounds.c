@@ -130,7 +130,8 @@ gp_bounds *gp_bounds_alloc(const gp_network *net, size_t m) {
 
 /* ---- element bounds of the activations ---- */
 
-/* max of sigma' = sigma (1 - sigma) over [lo, hi]: 1/4 at 0, decreasing in |z|. */
+/* max of sigma' = sigma (1 - sigma) over [lo, hi]: 1/4 at 0, decreasing in |z|; an
+ * upper bound attained on [lo, hi] (proofs/FloatStep.v sp_max_is_max). */
 static double sp_max(double lo, double hi) {
     if (lo <= 0 && hi >= 0)
         return 0.25;
@@ -143,7 +144,9 @@ static double spp_abs(double z) {
 }
 
 /* max of |sigma''| = sigma'|1 - 2 sigma| over [lo, hi]: it increases in |z| up to
- * z* = ln(2 + sqrt 3) (where sigma''' = 0) and decreases after. */
+ * z* = ln(2 + sqrt 3) (where sigma''' = 0) and decreases after; an upper bound attained
+ * on [lo, hi] (proofs/FloatStep.v spp_max_is_max, over the reals with the exact z*; zs
+ * is a double within an ulp of it, and the float64 evaluation is in INFLATE). */
 static double spp_max(double lo, double hi) {
     const double zs = 1.3169578969248167; /* ln(2 + sqrt(3)) */
     if ((lo <= zs && hi >= zs) || (lo <= -zs && hi >= -zs))
@@ -160,7 +163,8 @@ static double spp_max(double lo, double hi) {
  * <= d (1 + d) with d = |a_hat - sigma(z_hat)|, the two roundings gamma_2, and
  * |sigma'(z_hat) - sigma'(z)| <= lip2 ez for lip2 >= |sigma''| on the interval:
  * esp is proofs/FloatStep.v sigma'_from_s_error (with sigma'_lipschitz_on and
- * sigma'_le_quarter, spb >= sigma'(z_hat)); that spp_max is that maximum is not proved.
+ * sigma'_le_quarter, spb >= sigma'(z_hat)); lip and lip2 are the maxima of sigma' and
+ * |sigma''| on the interval (sp_max, spp_max).
  * A form from its own exponential has relative error gamma_{4K+4} sigma' <= d + gamma_2
  * sigma' and is covered too. */
 static void sig_bound(const ctx *c, double z, double ez, double *ea, double *esp) {
@@ -509,7 +513,9 @@ static int bp2_bound(const ctx *c, const state *s, size_t l, const gsl_matrix *E
 }
 
 /* Regularisation gradient (lambda/n) w + (l1/n) sgn w added to the data gradient:
- * w rounded (ui |w|), the coefficients and the product (gamma_4), the addition (u). */
+ * w rounded (ui |w|, sign kept), the coefficients and the product (gamma_4), the
+ * addition (u). This expression, term for term, is proofs/FloatStep.v
+ * reg_grad_fl_error (gamma_4: four_roundings_gamma4). */
 static double reg_grad_bound(const ctx *c, const state *s, double w, double dw,
                              double edw) {
     double r = s->lambda / s->n, r1 = s->l1 / s->n, ew = c->ui * fabs(w);
@@ -521,7 +527,7 @@ static double reg_grad_bound(const ctx *c, const state *s, double w, double dw,
 /* BP3, BP4: dW = (1/m) delta (a^{l-1})^T and db = (1/m) delta 1, inner products of
  * m terms, the 1/m rounding once more (gamma_{m+2}): (g S + S2) / m is
  * proofs/FloatStep.v batch_mean_error, and (g sd + se) / m is
- * proofs/FloatStep.v batch_mean_bias_error. Then the regularisation (not proved). */
+ * proofs/FloatStep.v batch_mean_bias_error. Then the regularisation (reg_grad_bound). */
 static int grad_bound(const ctx *c, const state *s, size_t l, const gsl_matrix *ED,
                       gp_bounds_layer *out) {
     gsl_matrix_const_view D = cols(s->w->delta[l - 1], s->m);

@@ -31,7 +31,8 @@ int gpi_sgd_coefficients(const gp_sgd_params *p, size_t m, double *alpha, double
     *alpha = -p->eta / (double)m;
     /* the L1 step eta l1/n sgn(W), taken before the scaling by decay, so divided by it;
      * decay (w - shrink sgn w) + alpha S = w - eta dJ/dw (proofs/Regularization.v
-     * sgd_fused_weight_update) */
+     * sgd_fused_weight_update; the sparse path's order: proofs/Regularization.v
+     * sgd_sparse_step_any_depth) */
     *shrink = p->eta * p->l1 / (double)p->n / *decay;
     return GSL_SUCCESS;
 }

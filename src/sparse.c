@@ -418,9 +418,12 @@ static int sparse_forward(const gpi_step *st, size_t r0, size_t r1) {
     return forward1(st->s, st->Xs, r0, r1, 1);
 }
 
-/* Decay and L1 shrink of the panels, BP4 over the non-zero inputs, BP3 of b^1. Without
- * L1 and FMA, the rounding error of this order (the decayed weight, then one rounded
- * term alpha delta x per sample): proofs/FloatStep.v sgd_step_sparse_fl_error. */
+/* Decay and L1 shrink of the panels, BP4 over the non-zero inputs, BP3 of b^1. Over the
+ * reals each weight ends as decay (w - shrink sgn w) + alpha (D X^T)_rj = w - eta dJ/dw
+ * with L2 and L1 (proofs/Regularization.v sparse_row_step_at, sgd_sparse_step_any_depth;
+ * sparse_row_step_subgradient at w = 0). Without L1 and FMA, the rounding error of this
+ * order (the decayed weight, then one rounded term alpha delta x per sample):
+ * proofs/FloatStep.v sgd_step_sparse_fl_error. */
 static void sparse_update(const gpi_step *st, size_t r0, size_t r1) {
     gp_sparse_sgd *s = st->s;
     const gp_sparse_batch *X = st->Xs;

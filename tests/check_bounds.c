@@ -684,43 +684,88 @@ START_TEST(test_z_bound_single_neuron) {
 }
 END_TEST
 
-/* BP4 and BP3 of a single linear neuron, m = 3 exact samples: the float64 bounds of dW
- * and db are proofs/FloatStep.v batch_mean_error (inputs exact, ea = 0) and
- * batch_mean_bias_error on the delta bound ed: (gamma_{m+2} sum (|d| + ed) |x| + sum ed
- * |x|) / m and (gamma_{m+2} sum (|d| + ed) + sum ed) / m. */
-START_TEST(test_grad_bound_is_batch_mean_theorem) {
-    size_t sizes[] = {1, 1}, m = 3;
-    const double x[] = {3, -2, 0.375}, y[] = {1, 0.5, -0.25};
+/* A single linear neuron z = 0.5 x + 0.25, m = 3 samples, and its bounds in `format`. */
+static const double nx[] = {3, -2, 0.375}, ny[] = {1, 0.5, -0.25};
+#define NM 3
+
+static gp_bounds *neuron_bounds(const char *format, const gp_regularization *reg,
+                                gp_bounds_model *md) {
+    size_t sizes[] = {1, 1};
     gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic_linear);
-    gsl_matrix *X = gsl_matrix_alloc(1, m), *Y = gsl_matrix_alloc(1, m);
+    gsl_matrix *X = gsl_matrix_alloc(1, NM), *Y = gsl_matrix_alloc(1, NM);
     gsl_matrix_set(net->p.w[0], 0, 0, 0.5);
     gsl_vector_set(net->p.b[0], 0, 0.25);
-    for (size_t i = 0; i < m; i++) {
-        gsl_matrix_set(X, 0, i, x[i]);
-        gsl_matrix_set(Y, 0, i, y[i]);
+    for (size_t i = 0; i < NM; i++) {
+        gsl_matrix_set(X, 0, i, nx[i]);
+        gsl_matrix_set(Y, 0, i, ny[i]);
     }
-    gp_bounds *b = gp_bounds_alloc(net, m);
-    gp_bounds_model md;
-    gp_bounds_model_init(&md, "float64");
-    ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &md, b), GSL_SUCCESS);
-    double g = gp_bounds_gamma((double)m + 2, md.u), sw = 0, pw = 0, sb = 0, pb = 0;
-    for (size_t i = 0; i < m; i++) {
-        double d = fabs(0.5 * x[i] + 0.25 - y[i]),
+    gp_bounds *b = gp_bounds_alloc(net, NM);
+    ck_assert_int_eq(gp_bounds_model_init(md, format), GSL_SUCCESS);
+    ck_assert_int_eq(gp_bounds_compute(net, X, Y, reg, md, b), GSL_SUCCESS);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    return b;
+}
+
+/* BP4 and BP3 of the neuron: proofs/FloatStep.v batch_mean_error and
+ * batch_mean_bias_error on the delta bound ed and the input bound ea = ui |x|:
+ * (gamma_{m+2} sum (|d| + ed)(|x| + ea) + sum (ed (|x| + ea) + |d| ea)) / m and
+ * (gamma_{m+2} sum (|d| + ed) + sum ed) / m. */
+static void batch_mean_want(const gp_bounds *b, const gp_bounds_model *md, double *want_w,
+                            double *want_b) {
+    double g = gp_bounds_gamma(NM + 2, md->u), ui = md->round_inputs ? md->u : 0;
+    double sw = 0, pw = 0, sb = 0, pb = 0;
+    for (size_t i = 0; i < NM; i++) {
+        double d = fabs(0.5 * nx[i] + 0.25 - ny[i]), x = fabs(nx[i]), ea = ui * x,
                ed = gsl_matrix_get(b->worst[0].delta, 0, i);
         ck_assert(ed > 0);
-        sw += (d + ed) * fabs(x[i]);
-        pw += ed * fabs(x[i]);
+        sw += (d + ed) * (x + ea);
+        pw += ed * (x + ea) + d * ea;
         sb += d + ed;
         pb += ed;
     }
-    double want_w = (g * sw + pw) / (double)m, want_b = (g * sb + pb) / (double)m;
+    *want_w = (g * sw + pw) / NM;
+    *want_b = (g * sb + pb) / NM;
+}
+
+START_TEST(test_grad_bound_is_batch_mean_theorem) {
+    gp_bounds_model md;
+    gp_bounds *b = neuron_bounds("float64", NULL, &md);
+    double want_w, want_b;
+    batch_mean_want(b, &md, &want_w, &want_b);
     /* 1e-5: the bounds' own inflation (1 + 1e-6) and the underflow allowances */
     ck_assert_double_eq_tol(gsl_matrix_get(b->worst[0].dW, 0, 0), want_w, 1e-5 * want_w);
     ck_assert_double_eq_tol(gsl_matrix_get(b->worst[0].db, 0, 0), want_b, 1e-5 * want_b);
     gp_bounds_free(b);
-    gp_network_free(net);
-    gsl_matrix_free(X);
-    gsl_matrix_free(Y);
+}
+END_TEST
+
+/* The regularised dW of the neuron, lambda = 4, l1 = 2, n = 3 (r = lambda/n, r1 = l1/n,
+ * w = 0.5): proofs/FloatStep.v reg_grad_fl_error's bound edw + er + u (|dw| + edw +
+ * r (|w| + ew) + r1 + er), er = r ew + gamma_4 (r (|w| + ew) + r1), ew = ui |w|, on
+ * the batch-mean bound edw; float64 (ui = 0) and float32 (ui = u, inputs rounded). */
+START_TEST(test_reg_grad_bound_is_theorem) {
+    const char *formats[] = {"float64", "float32"};
+    gp_regularization reg = {4, 2, 3};
+    for (size_t f = 0; f < 2; f++) {
+        gp_bounds_model md;
+        gp_bounds *b = neuron_bounds(formats[f], &reg, &md);
+        double edw, want_b, dw = 0, w = 0.5, u = md.u, ui = md.round_inputs ? u : 0;
+        batch_mean_want(b, &md, &edw, &want_b);
+        for (size_t i = 0; i < NM; i++)
+            dw += (0.5 * nx[i] + 0.25 - ny[i]) * nx[i] / NM;
+        double r = reg.lambda / reg.n, r1 = reg.l1 / reg.n, ew = ui * w;
+        double er = r * ew + gp_bounds_gamma(4, u) * (r * (w + ew) + r1);
+        double want = edw + er + u * (fabs(dw) + edw + r * (w + ew) + r1 + er);
+        ck_assert_msg(fabs(gsl_matrix_get(b->worst[0].dW, 0, 0) - want) <= 1e-5 * want,
+                      "%s: dW bound %.17g, theorem %.17g", formats[f],
+                      gsl_matrix_get(b->worst[0].dW, 0, 0), want);
+        /* biases are not regularised */
+        ck_assert_double_eq_tol(gsl_matrix_get(b->worst[0].db, 0, 0), want_b,
+                                1e-5 * want_b);
+        gp_bounds_free(b);
+    }
 }
 END_TEST
 
@@ -845,6 +890,7 @@ static Suite *make_bounds_suite(void) {
     tcase_add_test(core, test_gamma_values);
     tcase_add_test(core, test_z_bound_single_neuron);
     tcase_add_test(core, test_grad_bound_is_batch_mean_theorem);
+    tcase_add_test(core, test_reg_grad_bound_is_theorem);
     tcase_add_test(core, test_verdict_three_way);
     tcase_add_loop_test(props, test_compare_tensor_counts, 0, 20);
     tcase_add_loop_test(props, test_f32_inside_worst_bound, 0, (int)tu_n_costs());
