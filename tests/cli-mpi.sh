@@ -220,6 +220,22 @@ if [ "$asan_build" = 1 ]; then
     }
 fi
 
+# mpirun -np 1 runs its rank as a lone process, without MPI_Init: only MPI_Init opens
+# Open MPI's PML plug-ins (mpirun opens none), which -np 2 shows (the control; without
+# strace, or when it cannot trace, this is skipped).
+if command -v strace > /dev/null; then
+    for k in 1 2; do
+        strace -f -qq -e trace=openat -o "init$k.trace" "$MPIRUN" --oversubscribe -np $k \
+            "$GP" check --cases 1 > /dev/null 2>&1
+    done
+    if grep -q 'mca_pml_' init2.trace; then
+        ! grep -q 'mca_pml_' init1.trace && ok "mpirun -np 1: the rank runs without MPI_Init" ||
+            bad "mpirun -np 1: the rank runs without MPI_Init"
+    else
+        echo "# strace saw no MPI_Init under -np 2: the -np 1 start-up is not checked"
+    fi
+fi
+
 if mpi 2 "$GP" sweep $GRID $T --csv k2.csv > k2.out 2> k2.err; then
     ok "mpirun -np 2 sweep: 8 runs"
 else
