@@ -106,16 +106,20 @@ static int mpi_fail(const char *what, int rc) {
 /* Open MPI's blocking calls spin a core until their peer comes (oracle --self-check
  * [784,70,10] on 2 ranks: rank 1's Open MPI progress loop, mca_btl_vader and
  * opal_progress, took 18 % of its samples while rank 0 wrote the dump, perf). Every wait
- * here tests a nonblocking request instead, sleeping 16 us at first (a collective of
- * ranks that arrive together costs little more) and up to 1 ms, so a waiting rank
- * leaves the core to the work of another. */
+ * here tests a nonblocking request instead: for 200 us without pause (the rounds of a
+ * collective whose ranks arrive together, which a sleeping peer would delay: check's
+ * report exchanges hundreds), then sleeping 16 us, doubling up to 1 ms, in between, so
+ * that a rank that waits long leaves the core to the work of another. */
 static int wait_polling(MPI_Request *req, MPI_Status *st) {
     struct timespec nap = {0, 16000};
+    double spin_until = cli_now() + 200e-6;
     for (;;) {
         int done = 0;
         int rc = MPI_Test(req, &done, st);
         if (rc != MPI_SUCCESS || done)
             return rc;
+        if (cli_now() < spin_until)
+            continue;
         nanosleep(&nap, NULL);
         if (nap.tv_nsec < 1000000)
             nap.tv_nsec *= 2;

@@ -6,7 +6,8 @@
 # peer, served per rank by scripts/peer-server.py, with a planted bug and correct) give
 # the single process's report and record for K = 1, 2, 3, and a 2 s --time-budget ends
 # within 2 s + one case + 1 s, alone and on 2 ranks. mpirun runs on this host only: shared
-# memory between ranks (btl self,vader), no remote launcher (plm isolated), loopback for
+# memory between ranks (btl self,vader, pml ob1: no Omni-Path/InfiniPath probe at each
+# MPI_Init), no remote launcher (plm isolated), loopback for
 # the launcher's own channel, and Open MPI's documented switches to run as root (CI).
 # Without MPI in the build, the single-process tests run and the script exits 77.
 set -u
@@ -205,10 +206,10 @@ if [ "$MPIRUN" = no ] || [ -z "$MPIRUN" ]; then
 fi
 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader \
 OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_plm=isolated \
-OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_rmaps_base_oversubscribe=1
+OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_pml=ob1
 export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM OMPI_MCA_btl \
     OMPI_MCA_btl_vader_single_copy_mechanism OMPI_MCA_plm OMPI_MCA_oob_tcp_if_include \
-    OMPI_MCA_rmaps_base_oversubscribe
+    OMPI_MCA_rmaps_base_oversubscribe OMPI_MCA_pml
 mpi() { "$MPIRUN" --oversubscribe -np "$@"; }
 # In the AddressSanitizer build (scripts/test-all.sh), LeakSanitizer reports Open MPI's
 # own allocations (ompi_op_base_op_select, its plugins) at exit: the ranks run without
