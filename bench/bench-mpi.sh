@@ -28,9 +28,12 @@ if [ ! -f "$DATA/train-images-idx3-ubyte" ] && [ ! -f "$DATA/train-images-idx3-u
 else
     VAL=""
 fi
+# pml ob1 (shared memory through btl vader): without it every rank's MPI_Init loads the
+# Omni-Path and InfiniPath libraries (mtl psm2, psm, ofi), which probe for their hardware
+# in about 900 usleep calls per rank (README, "Several hosts").
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader \
     OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_plm=isolated \
-    OMPI_MCA_oob_tcp_if_include=lo
+    OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_pml=${OMPI_MCA_pml:-ob1}
 uptime
 RUN="sweep --eta 0.1,0.5 --seeds 1-4 --epochs $EPOCHS --threads 1 --data $DATA $VAL"
 secs() { # label command...: wall seconds of the command

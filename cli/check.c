@@ -427,7 +427,6 @@ int cmd_check(int argc, char **argv) {
                               "--tol-scale");
     if (cli_mpi_init(&argc, &argv))
         return EXIT_FAILURE;
-    cli_blas_reproducible();
     st = check_all(&c);
     /* One status for the job: a failure seen by rank 0 is the job's. */
     st = cli_mpi_any(st != EXIT_SUCCESS) ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -88,7 +88,8 @@ int cli_check_space(const char *cmd, const char *opt, const char *path, size_t b
 /* OpenBLAS threads: 0 on success, -1 if n > 1 and the CBLAS is not OpenBLAS. */
 int cli_set_threads(size_t n);
 /* One BLAS thread, for the commands whose output must be the same bits on any number
- * of CPUs and MPI ranks (check, hunt, oracle): OpenBLAS splits a large dgemm over its
+ * of CPUs and MPI ranks (main() calls it for every command but train, evaluate and
+ * sweep, which take --threads): OpenBLAS splits a large dgemm over its
  * threads and rounds it differently on one thread and on two, and mpirun binds each
  * of 1 or 2 ranks to one core, so its ranks ran one thread where a lone process on
  * two cores ran two (oracle --self-check of [784,100,10]: another dump, another max

@@ -391,7 +391,6 @@ int cmd_hunt(int argc, char **argv) {
     o.regularise = !no_reg;
     if (cli_mpi_init(&argc, &argv))
         return CLI_EXIT_FAIL;
-    cli_blas_reproducible();
     if (cli_mpi_size() > 1)
         st = run_ranks(&o, &cmd, replay_dir);
     else if (replay_dir)

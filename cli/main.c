@@ -9,20 +9,26 @@
 
 #include "cli.h"
 
+/* one_blas_thread: the command's output must be the same bits on any number of CPUs and
+ * MPI ranks, so OpenBLAS runs on one thread (cli_blas_reproducible): every command
+ * but those taking --threads (train, evaluate, and sweep through train). */
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
+    int one_blas_thread;
     const char *summary;
 } commands[] = {
-    {"check", cmd_check, "check every gradient formula against numerical derivatives"},
-    {"oracle", cmd_oracle, "write reference cost, z, a, delta, dW, db of a network"},
-    {"compare", cmd_compare, "compare another implementation's dump with the oracle's"},
-    {"replay", cmd_replay, "reproduce the verdict of a failure record"},
-    {"hunt", cmd_hunt, "property-test another implementation on random cases"},
-    {"train", cmd_train, "train a network on MNIST with mini-batch SGD (network2.py)"},
-    {"evaluate", cmd_evaluate, "accuracy and confusion matrix of a saved network"},
-    {"slowdown", cmd_slowdown, "the single-neuron learning-slowdown experiment (ch. 3)"},
-    {"sweep", cmd_sweep,
+    {"check", cmd_check, 1, "check every gradient formula against numerical derivatives"},
+    {"oracle", cmd_oracle, 1, "write reference cost, z, a, delta, dW, db of a network"},
+    {"compare", cmd_compare, 1,
+     "compare another implementation's dump with the oracle's"},
+    {"replay", cmd_replay, 1, "reproduce the verdict of a failure record"},
+    {"hunt", cmd_hunt, 1, "property-test another implementation on random cases"},
+    {"train", cmd_train, 0, "train a network on MNIST with mini-batch SGD (network2.py)"},
+    {"evaluate", cmd_evaluate, 0, "accuracy and confusion matrix of a saved network"},
+    {"slowdown", cmd_slowdown, 1,
+     "the single-neuron learning-slowdown experiment (ch. 3)"},
+    {"sweep", cmd_sweep, 0,
      "train a grid of settings x seeds (on MPI ranks); seed-noise tests"},
 };
 
@@ -32,6 +38,10 @@ static int usage(FILE *out) {
                  "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\nOpenBLAS runs on one thread, so that results are the same bits on any "
+            "number\nof CPUs and MPI ranks, except in train, evaluate and sweep "
+            "(--threads).\n");
     fprintf(out, "\n'" CLI_NAME " COMMAND --help' describes a command's options.\n"
                  "  -h, --help     show this help\n"
                  "  -V, --version  show the version\n");
@@ -60,8 +70,11 @@ int main(int argc, char **argv) {
         return EXIT_SUCCESS;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
+        if (!strcmp(argv[1], commands[i].name)) {
+            if (commands[i].one_blas_thread)
+                cli_blas_reproducible();
             return commands[i].run(argc - 1, argv + 1);
+        }
     fprintf(stderr, CLI_NAME ": unknown command '%s'\nTry '" CLI_NAME " --help'.\n",
             argv[1]);
     return EXIT_FAILURE;

@@ -28,9 +28,18 @@ static int launched_by_mpirun(void) {
     return getenv("OMPI_COMM_WORLD_SIZE") != NULL || getenv("PMIX_RANK") != NULL;
 }
 
+/* mpirun -np 1 (Open MPI says the job's size): one rank has nobody to talk to, so it
+ * runs as a lone process; MPI_Init would open about 50 plug-ins and wait on mpirun for
+ * nothing (oracle --self-check [784,70,10] under mpirun -np 1: 242 of the rank's 1164
+ * perf samples in the kernel, the loader and Open MPI, 78 of 980 in a lone process). */
+static int launched_alone(void) {
+    const char *size = getenv("OMPI_COMM_WORLD_SIZE");
+    return size != NULL && !strcmp(size, "1");
+}
+
 int cli_mpi_init(int *argc, char ***argv) {
 #ifdef HAVE_MPI
-    if (started || !launched_by_mpirun())
+    if (started || !launched_by_mpirun() || launched_alone())
         return 0;
     if (MPI_Init(argc, argv) != MPI_SUCCESS) {
         fprintf(stderr, CLI_NAME ": MPI_Init failed\n");
@@ -93,6 +102,51 @@ static int mpi_fail(const char *what, int rc) {
 }
 #endif
 
+#ifdef HAVE_MPI
+/* Open MPI's blocking calls spin a core until their peer comes (oracle --self-check
+ * [784,70,10] on 2 ranks: rank 1's Open MPI progress loop, mca_btl_vader and
+ * opal_progress, took 18 % of its samples while rank 0 wrote the dump, perf). Every wait
+ * here tests a nonblocking request instead: for 200 us without pause (the rounds of a
+ * collective whose ranks arrive together, which a sleeping peer would delay: check's
+ * report exchanges hundreds), then sleeping 16 us, doubling up to 1 ms, in between, so
+ * that a rank that waits long leaves the core to the work of another. */
+static int wait_polling(MPI_Request *req, MPI_Status *st) {
+    struct timespec nap = {0, 16000};
+    double spin_until = cli_now() + 200e-6;
+    for (;;) {
+        int done = 0;
+        int rc = MPI_Test(req, &done, st);
+        if (rc != MPI_SUCCESS || done)
+            return rc;
+        if (cli_now() < spin_until)
+            continue;
+        nanosleep(&nap, NULL);
+        if (nap.tv_nsec < 1000000)
+            nap.tv_nsec *= 2;
+    }
+}
+
+/* MPI_Send, MPI_Recv and MPI_Allreduce, waiting as wait_polling does. */
+static int send_polling(const void *buf, int n, MPI_Datatype type, int to, int tag) {
+    MPI_Request req;
+    int rc = MPI_Isend(buf, n, type, to, tag, MPI_COMM_WORLD, &req);
+    return rc == MPI_SUCCESS ? wait_polling(&req, MPI_STATUS_IGNORE) : rc;
+}
+
+static int recv_polling(void *buf, int n, MPI_Datatype type, int from, int tag) {
+    MPI_Request req;
+    int rc = MPI_Irecv(buf, n, type, from, tag, MPI_COMM_WORLD, &req);
+    return rc == MPI_SUCCESS ? wait_polling(&req, MPI_STATUS_IGNORE) : rc;
+}
+
+static int allreduce_polling(const void *in, void *out, int n, MPI_Datatype type,
+                             MPI_Op op) {
+    MPI_Request req;
+    int rc = MPI_Iallreduce(in, out, n, type, op, MPI_COMM_WORLD, &req);
+    return rc == MPI_SUCCESS ? wait_polling(&req, MPI_STATUS_IGNORE) : rc;
+}
+#endif
+
 static int gather_local(const char *buf, size_t len, char **out, size_t *out_len) {
     *out = malloc(len + 1);
     if (!*out) {
@@ -115,9 +169,9 @@ int cli_mpi_gather(const char *buf, size_t len, char **out, size_t *out_len) {
      * one rank at a time, so no int displacement can overflow. */
     long long n = (long long)len;
     if (g_rank != 0) {
-        int rc = MPI_Send(&n, 1, MPI_LONG_LONG, 0, TAG_HEAD, MPI_COMM_WORLD);
+        int rc = send_polling(&n, 1, MPI_LONG_LONG, 0, TAG_HEAD);
         if (rc == MPI_SUCCESS && len > 0)
-            rc = MPI_Send(buf, (int)len, MPI_CHAR, 0, TAG_BODY, MPI_COMM_WORLD);
+            rc = send_polling(buf, (int)len, MPI_CHAR, 0, TAG_BODY);
         return rc == MPI_SUCCESS ? 0 : mpi_fail("sending a result", rc);
     }
     long long *counts = calloc((size_t)g_size, sizeof *counts);
@@ -126,8 +180,7 @@ int cli_mpi_gather(const char *buf, size_t len, char **out, size_t *out_len) {
     counts[0] = n;
     size_t total = len;
     for (int r = 1; r < g_size; r++) {
-        int rc = MPI_Recv(&counts[r], 1, MPI_LONG_LONG, r, TAG_HEAD, MPI_COMM_WORLD,
-                          MPI_STATUS_IGNORE);
+        int rc = recv_polling(&counts[r], 1, MPI_LONG_LONG, r, TAG_HEAD);
         if (rc != MPI_SUCCESS) {
             free(counts);
             return mpi_fail("receiving a result size", rc);
@@ -143,8 +196,7 @@ int cli_mpi_gather(const char *buf, size_t len, char **out, size_t *out_len) {
     memcpy(all, buf, len);
     size_t at = len;
     for (int r = 1; r < g_size; r++) {
-        int rc = counts[r] ? MPI_Recv(all + at, (int)counts[r], MPI_CHAR, r, TAG_BODY,
-                                      MPI_COMM_WORLD, MPI_STATUS_IGNORE)
+        int rc = counts[r] ? recv_polling(all + at, (int)counts[r], MPI_CHAR, r, TAG_BODY)
                            : MPI_SUCCESS;
         if (rc != MPI_SUCCESS) {
             free(counts);
@@ -167,7 +219,7 @@ int cli_mpi_any(int flag) {
 #ifdef HAVE_MPI
     if (g_size > 1) {
         int any = 0;
-        MPI_Allreduce(&flag, &any, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+        allreduce_polling(&flag, &any, 1, MPI_INT, MPI_LOR);
         return any;
     }
 #endif
@@ -182,8 +234,7 @@ int cli_mpi_sum(size_t *v, size_t n) {
         int m = n - at < 64 ? (int)(n - at) : 64;
         for (int k = 0; k < m; k++)
             x[k] = v[at + (size_t)k];
-        int rc =
-            MPI_Allreduce(x, sum, m, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+        int rc = allreduce_polling(x, sum, m, MPI_UNSIGNED_LONG_LONG, MPI_SUM);
         if (rc != MPI_SUCCESS)
             return mpi_fail("summing counts", rc);
         for (int k = 0; k < m; k++)
@@ -204,7 +255,7 @@ int cli_mpi_max(double *x, size_t n) {
             fprintf(stderr, CLI_NAME ": out of memory\n");
             return 1;
         }
-        int rc = MPI_Allreduce(x, m, (int)n, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+        int rc = allreduce_polling(x, m, (int)n, MPI_DOUBLE, MPI_MAX);
         if (rc == MPI_SUCCESS)
             memcpy(x, m, n * sizeof *m);
         free(m);
@@ -227,7 +278,7 @@ int cli_mpi_first(size_t *i, char *text, size_t cap) {
             long v;
             int r;
         } in = {*i == SIZE_MAX ? LONG_MAX : (long)*i, g_rank}, out;
-        int rc = MPI_Allreduce(&in, &out, 1, MPI_LONG_INT, MPI_MINLOC, MPI_COMM_WORLD);
+        int rc = allreduce_polling(&in, &out, 1, MPI_LONG_INT, MPI_MINLOC);
         if (rc == MPI_SUCCESS && out.v != LONG_MAX)
             rc = MPI_Bcast(text, (int)cap, MPI_CHAR, out.r, MPI_COMM_WORLD);
         if (rc != MPI_SUCCESS)
@@ -303,9 +354,12 @@ int cli_mpi_found_end(void) {
     if (g_size == 1)
         return 0;
     int *posted = malloc((size_t)g_size * sizeof *posted);
-    int rc = posted ? MPI_Allgather(&found_posted, 1, MPI_INT, posted, 1, MPI_INT,
-                                    MPI_COMM_WORLD)
+    MPI_Request req;
+    int rc = posted ? MPI_Iallgather(&found_posted, 1, MPI_INT, posted, 1, MPI_INT,
+                                     MPI_COMM_WORLD, &req)
                     : MPI_ERR_NO_MEM;
+    if (rc == MPI_SUCCESS)
+        rc = wait_polling(&req, MPI_STATUS_IGNORE);
     for (int r = 0; rc == MPI_SUCCESS && r < g_size; r++)
         if (r != g_rank && posted[r] && !found_got[r])
             found_recv(r);
@@ -337,34 +391,21 @@ int cli_mpi_found_end(void) {
 
 #ifdef HAVE_MPI
 int cli_mpi_task_send(int rank, long task) {
-    int rc = MPI_Send(&task, 1, MPI_LONG, rank, TAG_TASK, MPI_COMM_WORLD);
+    int rc = send_polling(&task, 1, MPI_LONG, rank, TAG_TASK);
     return rc == MPI_SUCCESS ? 0 : mpi_fail("dealing a task", rc);
 }
 
 int cli_mpi_task_recv(long *task) {
-    int rc = MPI_Recv(task, 1, MPI_LONG, 0, TAG_TASK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    int rc = recv_polling(task, 1, MPI_LONG, 0, TAG_TASK);
     return rc == MPI_SUCCESS ? 0 : mpi_fail("receiving a task", rc);
 }
 
 int cli_mpi_result_send(long task, int status, const char *buf, size_t len) {
     long head[3] = {task, status, (long)len};
-    int rc = MPI_Send(head, 3, MPI_LONG, 0, TAG_HEAD, MPI_COMM_WORLD);
+    int rc = send_polling(head, 3, MPI_LONG, 0, TAG_HEAD);
     if (rc == MPI_SUCCESS && len > 0)
-        rc = MPI_Send(buf, (int)len, MPI_CHAR, 0, TAG_BODY, MPI_COMM_WORLD);
+        rc = send_polling(buf, (int)len, MPI_CHAR, 0, TAG_BODY);
     return rc == MPI_SUCCESS ? 0 : mpi_fail("sending a result", rc);
-}
-
-/* Open MPI's blocking receive spins a core; a result takes seconds to come, so rank 0
- * tests a nonblocking receive every millisecond and leaves the core to a worker. */
-static int wait_polling(MPI_Request *req, MPI_Status *st) {
-    const struct timespec ms = {0, 1000000};
-    for (;;) {
-        int done = 0;
-        int rc = MPI_Test(req, &done, st);
-        if (rc != MPI_SUCCESS || done)
-            return rc;
-        nanosleep(&ms, NULL);
-    }
 }
 
 int cli_mpi_result_recv(int *rank, long *task, int *status, char **buf, size_t *len) {
@@ -385,9 +426,7 @@ int cli_mpi_result_recv(int *rank, long *task, int *status, char **buf, size_t *
         fprintf(stderr, CLI_NAME ": out of memory\n");
         return 1;
     }
-    rc = *len ? MPI_Recv(*buf, (int)*len, MPI_CHAR, *rank, TAG_BODY, MPI_COMM_WORLD,
-                         MPI_STATUS_IGNORE)
-              : MPI_SUCCESS;
+    rc = *len ? recv_polling(*buf, (int)*len, MPI_CHAR, *rank, TAG_BODY) : MPI_SUCCESS;
     (*buf)[*len] = '\0';
     return rc == MPI_SUCCESS ? 0 : mpi_fail("receiving a result", rc);
 }

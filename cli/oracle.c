@@ -383,7 +383,6 @@ int cmd_oracle(int argc, char **argv) {
         return st;
     if (oracle_check_args(&o) || cli_mpi_init(&argc, &argv))
         return 1;
-    cli_blas_reproducible();
     /* Every rank loads the same inputs and would print the same errors: rank 0 does. */
     if (cli_mpi_rank() != 0 && !freopen("/dev/null", "w", stderr))
         return 1;

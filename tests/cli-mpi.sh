@@ -6,7 +6,8 @@
 # peer, served per rank by scripts/peer-server.py, with a planted bug and correct) give
 # the single process's report and record for K = 1, 2, 3, and a 2 s --time-budget ends
 # within 2 s + one case + 1 s, alone and on 2 ranks. mpirun runs on this host only: shared
-# memory between ranks (btl self,vader), no remote launcher (plm isolated), loopback for
+# memory between ranks (btl self,vader, pml ob1: no Omni-Path/InfiniPath probe at each
+# MPI_Init), no remote launcher (plm isolated), loopback for
 # the launcher's own channel, and Open MPI's documented switches to run as root (CI).
 # Without MPI in the build, the single-process tests run and the script exits 77.
 set -u
@@ -205,10 +206,10 @@ if [ "$MPIRUN" = no ] || [ -z "$MPIRUN" ]; then
 fi
 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader \
 OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_plm=isolated \
-OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_rmaps_base_oversubscribe=1
+OMPI_MCA_oob_tcp_if_include=lo OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_pml=ob1
 export OMPI_ALLOW_RUN_AS_ROOT OMPI_ALLOW_RUN_AS_ROOT_CONFIRM OMPI_MCA_btl \
     OMPI_MCA_btl_vader_single_copy_mechanism OMPI_MCA_plm OMPI_MCA_oob_tcp_if_include \
-    OMPI_MCA_rmaps_base_oversubscribe
+    OMPI_MCA_rmaps_base_oversubscribe OMPI_MCA_pml
 mpi() { "$MPIRUN" --oversubscribe -np "$@"; }
 # In the AddressSanitizer build (scripts/test-all.sh), LeakSanitizer reports Open MPI's
 # own allocations (ompi_op_base_op_select, its plugins) at exit: the ranks run without
@@ -218,6 +219,22 @@ if [ "$asan_build" = 1 ]; then
         ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
             "$MPIRUN" --oversubscribe -np "$@"
     }
+fi
+
+# mpirun -np 1 runs its rank as a lone process, without MPI_Init: only MPI_Init opens
+# Open MPI's PML plug-ins (mpirun opens none), which -np 2 shows (the control; without
+# strace, or when it cannot trace, this is skipped).
+if command -v strace > /dev/null; then
+    for k in 1 2; do
+        strace -f -qq -e trace=openat -o "init$k.trace" "$MPIRUN" --oversubscribe -np $k \
+            "$GP" check --cases 1 > /dev/null 2>&1
+    done
+    if grep -q 'mca_pml_' init2.trace; then
+        ! grep -q 'mca_pml_' init1.trace && ok "mpirun -np 1: the rank runs without MPI_Init" ||
+            bad "mpirun -np 1: the rank runs without MPI_Init"
+    else
+        echo "# strace saw no MPI_Init under -np 2: the -np 1 start-up is not checked"
+    fi
 fi
 
 if mpi 2 "$GP" sweep $GRID $T --csv k2.csv > k2.out 2> k2.err; then

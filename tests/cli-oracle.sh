@@ -3,6 +3,9 @@
 # one line naming the file and the problem, exit status 2, and no output left behind.
 set -u
 GP=${top_builddir:-.}/cli/gradproof
+case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
+SRC=${top_srcdir:-.}
+case $SRC in /*) ;; *) SRC=$(pwd)/$SRC ;; esac
 T=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-oracle.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 fail=0
@@ -194,6 +197,30 @@ json.dump((x / 255.0).tolist(), open(sys.argv[2], "w"))' "$T/x8.npy" "$T/x8.json
 "$GP" oracle --net "$T/net.json" --x "$T/x8.npy" --y "$T/y.json" --out "$T/u8.json" &&
     "$GP" oracle --net "$T/net.json" --x "$T/x8.json" --y "$T/y.json" --out-dir "$T/f8" &&
     "$GP" compare "$T/f8" "$T/u8.json" >/dev/null && ok "uint8 --x is scaled by 1/255" || bad "uint8 --x scaling"
+
+# One OpenBLAS thread (gradproof's commands without --threads): OpenBLAS splits a large
+# dgemm over its threads and rounds it differently on one CPU and on two. [784,70,10]'s
+# layer-1 product (548,800 multiply-adds) is above its two-thread threshold: the oracle's
+# dump, compare's report and record (its bounds) and replay's verdict (the oracle
+# recomputed) are the same bits under `taskset -c 0` as on every CPU (with compare and
+# replay on OpenBLAS's default threads, the report and replay's output differed).
+if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    (mkdir "$T/big" && cd "$T/big" && awk -v sizes=784,70,10 -v m=10 -f "$SRC/tests/mknet.awk")
+    B="--net ../net.json --x ../x.json --y ../y.json"
+    for cpus in one all; do
+        run=""; [ $cpus = one ] && run="taskset -c 0"
+        (mkdir "$T/big/$cpus" && cd "$T/big/$cpus" &&
+            $run "$GP" oracle $B --out o.json && $run "$GP" oracle $B --lambda 1e-6 --out c.json &&
+            { $run "$GP" compare o.json c.json --report rep.json --record rec.json >cmp.out
+              [ $? -eq 1 ]; } && { $run "$GP" replay rec.json >rp.out; [ $? -eq 1 ]; }) ||
+            bad "[784,70,10] on $cpus CPUs: oracle, compare (exit 1), replay (exit 1)"
+    done
+    for f in o.json c.json rep.json rec.json cmp.out rp.out; do
+        [ -s "$T/big/one/$f" ] && cmp -s "$T/big/one/$f" "$T/big/all/$f" &&
+            ok "[784,70,10] $f: the same bits on one CPU (taskset) as on all CPUs" ||
+            bad "[784,70,10] $f: the same bits on one CPU (taskset) as on all CPUs"
+    done
+fi
 
 # Usage errors: exit 1.
 "$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" 2>/dev/null; [ $? -eq 1 ] && ok "no --out: exit 1" || bad "no --out"
