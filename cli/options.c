@@ -114,6 +114,16 @@ const cli_option cli_opt_epochs = {.name = "epochs",
                                    .def = "30",
                                    .help = "number of epochs"};
 
+const cli_option cli_opt_noise = {
+    .name = "noise",
+    .kind = CLI_FLAG,
+    .help = "measure the noise of f at each point (ECnoise) instead of assuming one ulp, "
+            "take the step from it, and report the digits each numerical derivative "
+            "delivers; an entry that passes only by the noise's allowance with under one "
+            "digit is inconclusive",
+    .more = "(gp_fcheck_opts.noise; More and Wild 2011, 2012). Inconclusive entries are "
+            "counted, not failed: the exit status stays 0 when nothing fails"};
+
 const char *const cli_precision_names[] = {"float32", "float64", "bfloat16", "float16",
                                            "bf16",    "f16",     NULL};
 const cli_option cli_opt_precision = {

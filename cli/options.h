@@ -81,7 +81,7 @@ int cli_parse(cli_command *cmd, int argc, char **argv);
 /* The options shared by several commands, defined once. */
 extern const cli_option cli_opt_data, cli_opt_validation, cli_opt_sizes, cli_opt_cost,
     cli_opt_seed, cli_opt_lambda, cli_opt_l1, cli_opt_n, cli_opt_threads, cli_opt_load,
-    cli_opt_epochs, cli_opt_precision, cli_opt_activation;
+    cli_opt_epochs, cli_opt_precision, cli_opt_activation, cli_opt_noise;
 /* cli_opt_precision's words, in gp_precision_lookup's spelling: an index into it names
  * the precision (cli_precision). */
 extern const char *const cli_precision_names[];

@@ -260,10 +260,11 @@ static int has_kink(const gp_network *net) {
  * any K. Smooth networks: the oracle's derivatives. Networks with a kink (ReLU, leaky
  * ReLU): the check engine's kink rule (SPEC "Kinks"), the entries at a kink counted. */
 static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
-                          const gp_regularization *reg, const gp_dump *d) {
+                          const gp_regularization *reg, const gp_dump *d, int noise) {
     int status = 0;
     gp_fcheck_opts opts;
     gp_oracle_opts_default(&opts, GP_FLOAT64);
+    opts.noise = noise;
     self_check c = {
         net, X, Y, reg, has_kink(net) ? NULL : gp_oracle_alloc(net, X, Y, reg), &opts};
     gp_gradient *g = gp_gradient_alloc(net);
@@ -279,8 +280,12 @@ static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_
         status = input_error("oracle: self-check could not run");
     else if (cli_mpi_rank() == 0) {
         printf("self-check: %zu parameters against gsl_deriv_central, %zu failed, "
-               "%zu at a kink, max rel err %.3g\n",
+               "%zu at a kink, max rel err %.3g",
                r->n_checked, r->n_failed, r->n_at_kink, r->max_rel_error);
+        if (noise) /* the measured-noise verdicts (gp_fcheck_add) */
+            printf(", %zu inconclusive, min digits %.1f", r->n_inconclusive,
+                   r->min_digits);
+        printf("\n");
         status = r->n_failed ? 1 : 0;
     }
     free(num);
@@ -292,7 +297,7 @@ static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_
 
 typedef struct {
     const char *net, *x, *y, *images, *labels, *range, *out, *outdir;
-    int rows, self_check;
+    int rows, self_check, noise;
     size_t first, last;
     gp_regularization reg;
 } oracle_args;
@@ -306,6 +311,8 @@ static int oracle_check_args(oracle_args *o) {
         return cli_error("oracle", "--net is required");
     if (!o->out == !o->outdir)
         return cli_error("oracle", "give exactly one of --out and --out-dir");
+    if (o->noise && !o->self_check)
+        return cli_error("oracle", "--noise goes with --self-check");
     int use_idx = o->images || o->labels || o->range;
     if (use_idx ? !(o->images && o->labels && o->range) || o->x || o->y : !(o->x && o->y))
         return cli_error("oracle", "give --x and --y, or --idx-images, --idx-labels and "
@@ -329,7 +336,7 @@ static int oracle_run(const oracle_args *o) {
         status = input_error("oracle: the dump could not be computed");
     /* Under mpirun the ranks check together only if every one has its inputs. */
     if (o->self_check && !cli_mpi_any(status))
-        status = run_self_check(net, X, Y, &o->reg, &d);
+        status = run_self_check(net, X, Y, &o->reg, &d, o->noise);
     /* Under mpirun only rank 0 writes. */
     if (!status && cli_mpi_rank() == 0 &&
         (o->out ? gp_dump_write_json(o->out, &d, net, X, Y, &o->reg, err, sizeof err)
@@ -358,6 +365,7 @@ int cmd_oracle(int argc, char **argv) {
         {.opt = &opt_out, .dest = &o.out},
         {.opt = &opt_out_dir, .dest = &o.outdir},
         {.opt = &opt_self_check, .dest = &o.self_check},
+        {.opt = &cli_opt_noise, .dest = &o.noise, .note = "with --self-check"},
     };
     cli_command cmd = {
         .name = "oracle",

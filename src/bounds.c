@@ -24,11 +24,12 @@
 
 typedef struct {
     const gp_bounds_model *m;
-    int prob;  /* 1: probabilistic gamma for inner products */
-    double ui; /* input rounding, u or 0 */
-    double gs; /* one sigmoid: gamma_{4K+2}; 6u at K = 1 is proofs/FloatBounds.v
-                * sigmoid_fl_error (see sig_bound) */
-    double ge; /* relative error of one exp or log: gamma_{2K} */
+    int prob;           /* 1: probabilistic gamma for inner products */
+    double ui;          /* input rounding, u or 0 */
+    double gs;          /* one sigmoid: gamma_{4K+2}; 6u at K = 1 is proofs/FloatBounds.v
+                         * sigmoid_fl_error (see sig_bound) */
+    double ge;          /* relative error of one exp or log: gamma_{2K} */
+    const gp_dump *pin; /* a candidate's dump whose z pins f' at a kink, or NULL */
 } ctx;
 
 double gp_bounds_gamma(double n, double u) {
@@ -193,10 +194,12 @@ static void tanh_bound(const ctx *c, double z, double ez, double *ea, double *es
  * rounded like W (ui). f' is 1 or alpha_hat; where z_hat can lie on either side of the
  * kink (|z| <= Ez) the derivative is a convention: the worst case allows the other
  * side (|1 - alpha|), the probabilistic bound does not, so such an entry is
- * "inconclusive", never "disagree" (doc/bounds.md, the kink). */
-static void leaky_bound(const ctx *c, double alpha, double z, double ez, double *ea,
-                        double *esp) {
-    int neg = z - ez <= 0, either = neg && z + ez >= 0;
+ * "inconclusive", never "disagree" (doc/bounds.md, the kink). pinned: the candidate's
+ * own z_hat is exactly on the kink, where a correct implementation takes the
+ * convention f'(0) = f'(0-) (alpha), so the other side is not allowed. */
+static void leaky_bound(const ctx *c, double alpha, double z, double ez, int pinned,
+                        double *ea, double *esp) {
+    int neg = z - ez <= 0, either = neg && z + ez >= 0 && !pinned;
     double ua = alpha * (c->ui + c->m->u * (1 + c->ui));
     *ea = ez + (neg ? ua * (fabs(z) + ez) : 0.0) + 2 * c->m->tiny;
     *esp = (neg ? c->ui * alpha : 0.0) + (either && !c->prob ? fabs(1 - alpha) : 0.0);
@@ -214,14 +217,14 @@ static void softplus_bound(const ctx *c, double z, double ez, double *ea, double
 /* a = f(z) and f'(z) of a hidden activation from the bound Ez on z (doc/bounds.md,
  * table of activations). GSL_EUNIMPL for a kind not modelled. */
 static int hidden_bound(const ctx *c, const gp_activation *act, double z, double ez,
-                        double *ea, double *esp) {
+                        int pinned, double *ea, double *esp) {
     const char *k = act->name;
     if (!strcmp(k, "sigmoid"))
         sig_bound(c, z, ez, ea, esp);
     else if (!strcmp(k, "tanh"))
         tanh_bound(c, z, ez, ea, esp);
     else if (!strcmp(k, "relu") || !strcmp(k, "leaky-relu"))
-        leaky_bound(c, act->alpha, z, ez, ea, esp);
+        leaky_bound(c, act->alpha, z, ez, pinned, ea, esp);
     else if (!strcmp(k, "softplus"))
         softplus_bound(c, z, ez, ea, esp);
     else if (!strcmp(k, "identity")) {
@@ -308,6 +311,19 @@ static int z_bound(const ctx *c, const gsl_matrix *W, const gsl_vector *b,
     return status;
 }
 
+/* The pinning candidate's z^l when layer l has a kink and the candidate dumped z^l in
+ * the oracle's shape (n_l x m), else NULL; *at: the kink. */
+static const gsl_matrix *pin_z(const ctx *c, const state *s, size_t l, double *at) {
+    char nm[32];
+    snprintf(nm, sizeof nm, "z%zu", l);
+    int k = c->pin && l < s->net->p.L ? gp_dump_find(c->pin, nm) : -1;
+    const gsl_matrix *zc = k < 0 ? NULL : c->pin->t[k];
+    if (!zc || zc->size1 != s->net->p.sizes[l] || zc->size2 != s->m ||
+        !gp_activation_kink(gp_network_activation(s->net, l), at))
+        return NULL;
+    return zc;
+}
+
 /* a^l and sigma'(z^l) of layer l from the bound on z^l. */
 static void act_bound(const ctx *c, const state *s, size_t l) {
     const gsl_matrix *EZ = s->ez[l - 1];
@@ -328,11 +344,14 @@ static void act_bound(const ctx *c, const state *s, size_t l) {
     } else {
         const gp_activation *act =
             l < s->net->p.L ? gp_network_activation(s->net, l) : &gp_activation_sigmoid;
+        double at = 0;
+        const gsl_matrix *zc = pin_z(c, s, l, &at);
         for (size_t j = 0; j < EZ->size1; j++)
             for (size_t i = 0; i < s->m; i++) {
                 double ea, esp;
+                int pinned = zc && gsl_matrix_get(zc, j, i) == at;
                 hidden_bound(c, act, gsl_matrix_get(&Z.matrix, j, i),
-                             gsl_matrix_get(EZ, j, i), &ea, &esp);
+                             gsl_matrix_get(EZ, j, i), pinned, &ea, &esp);
                 gsl_matrix_set(s->ea[l - 1], j, i, ea);
                 gsl_matrix_set(s->esp[l - 1], j, i, esp);
             }
@@ -667,6 +686,13 @@ static double longest_sum(const gp_network *net, size_t m) {
 int gp_bounds_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                       const gp_regularization *reg, const gp_bounds_model *model,
                       gp_bounds *b) {
+    return gpi_bounds_compute_pinned(net, X, Y, reg, model, NULL, b);
+}
+
+int gpi_bounds_compute_pinned(const gp_network *net, const gsl_matrix *X,
+                              const gsl_matrix *Y, const gp_regularization *reg,
+                              const gp_bounds_model *model, const gp_dump *pin,
+                              gp_bounds *b) {
     size_t L = net->p.L, m = X->size2;
     if (b->L != L || b->m != m || Y->size2 != m || X->size1 != net->p.sizes[0] ||
         Y->size1 != net->p.sizes[L])
@@ -678,13 +704,17 @@ int gp_bounds_compute(const gp_network *net, const gsl_matrix *X, const gsl_matr
                   GSL_EDOM);
     for (size_t l = 1; l < L; l++) {
         double ea, esp;
-        ctx probe = {model, 0, 0, 0, 0};
-        if (hidden_bound(&probe, gp_network_activation(net, l), 0, 0, &ea, &esp))
+        ctx probe = {model, 0, 0, 0, 0, NULL};
+        if (hidden_bound(&probe, gp_network_activation(net, l), 0, 0, 0, &ea, &esp))
             return GSL_EUNIMPL;
     }
     double K = model->libm_ulps;
-    ctx c = {model, 0, model->round_inputs ? model->u : 0.0,
-             gp_bounds_gamma(4 * K + 2, model->u), gp_bounds_gamma(2 * K, model->u)};
+    ctx c = {model,
+             0,
+             model->round_inputs ? model->u : 0.0,
+             gp_bounds_gamma(4 * K + 2, model->u),
+             gp_bounds_gamma(2 * K, model->u),
+             pin};
     state s = {0};
     s.net = net;
     s.X = X;

@@ -44,7 +44,7 @@ const char *gp_diag_kind_name(gp_diag_kind kind) {
                                   "reg-missing",    "reg-on-biases",
                                   "reg-lambda-m",   "reg-half",
                                   "sample-dropped", "sample-duplicated",
-                                  "layers-swapped"};
+                                  "layers-swapped", "kink-convention"};
     return (size_t)kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
 }
 
@@ -190,9 +190,24 @@ gp_diag *gp_diag_alloc(const gp_network *net, const gsl_matrix *X, const gsl_mat
 
 /* ---- hypotheses on delta^l and what follows from it ---- */
 
-enum { V_MISSING, V_TWICE, V_SIGMA };
+enum { V_MISSING, V_TWICE, V_SIGMA, V_KINK };
 
-/* delta^l with sigma'(z^l) replaced by 1, sigma'^2 or sigma (layers above correct):
+/* The factor of delta_variant v in place of f'(z) (sp); *kinks counts the entries a
+ * V_KINK changes: z exactly on the kink, f'(0) taken from the right, f'(0+). */
+static double variant_factor(const gp_activation *act, int v, double z, double sp,
+                             size_t *kinks) {
+    double at;
+    if (v == V_KINK) {
+        if (!gp_activation_kink(act, &at) || z != at)
+            return sp;
+        ++*kinks;
+        return act->df(act, nextafter(at, INFINITY));
+    }
+    return v == V_MISSING ? 1.0 : v == V_TWICE ? sp * sp : act->f(act, z);
+}
+
+/* delta^l with sigma'(z^l) replaced by 1, sigma'^2 or sigma, or, at z^l exactly on a
+ * kink, by f'(0+) (V_KINK; NULL if no entry is on a kink) (layers above correct):
  * hidden l: (W^{l+1})^T delta^{l+1} (BP2); l = L only for the quadratic cost's
  * (a - y) sigma'(z^L) (BP1). NULL when the variant does not apply. */
 static gsl_matrix *delta_variant(const gp_diag *d, size_t l, int v) {
@@ -216,12 +231,17 @@ static gsl_matrix *delta_variant(const gp_diag *d, size_t l, int v) {
     /* the layer's own activation f (hidden) or the output's sigmoid (quadratic) */
     const gp_activation *act =
         l < d->L ? gp_network_activation(d->net, l) : &gp_activation_sigmoid;
+    size_t kinks = 0;
     for (size_t j = 0; j < n; j++)
         for (size_t i = 0; i < d->m; i++) {
             double z = gsl_matrix_get(d->w->z[l - 1], j, i), sp = act->df(act, z);
-            double f = v == V_MISSING ? 1.0 : v == V_TWICE ? sp * sp : act->f(act, z);
+            double f = variant_factor(act, v, z, sp, &kinks);
             gsl_matrix_set(g, j, i, gsl_matrix_get(g, j, i) * f);
         }
+    if (v == V_KINK && kinks == 0) {
+        gsl_matrix_free(g);
+        return NULL;
+    }
     return g;
 }
 
@@ -316,8 +336,9 @@ static void try_transpose(hyp *best, const gsl_matrix *c, const gsl_matrix *o) {
 static void try_fprime(const gp_diag *d, hyp *best, const gsl_matrix *c, tkind t,
                        size_t l) {
     static const gp_diag_kind kinds[] = {GP_DIAG_FPRIME_MISSING, GP_DIAG_FPRIME_TWICE,
-                                         GP_DIAG_SIGMA_FOR_PRIME};
-    for (int v = V_MISSING; v <= V_SIGMA; v++)
+                                         GP_DIAG_SIGMA_FOR_PRIME,
+                                         GP_DIAG_KINK_CONVENTION};
+    for (int v = V_MISSING; v <= V_KINK; v++)
         consider(best, c, from_delta(d, t, l, delta_variant(d, l, v)), kinds[v], 0, 0,
                  NULL);
 }
@@ -489,6 +510,25 @@ static void describe_scale(char *b, size_t len, const char *nm, const hyp *h, si
         snprintf(b, len, "%s = %.6g x %s", nm, k, what);
 }
 
+/* "delta1: relu'(0) taken as 1 where z1 = 0 exactly (7 entries), gradproof uses
+ * relu'(0) = 0" (leaky: "... uses leaky-relu'(0) = alpha = 0.1"). */
+static void describe_kink(char *b, size_t len, const gp_diag *d, const char *nm,
+                          size_t l) {
+    const gp_activation *act = gp_network_activation(d->net, l);
+    double at = 0, up;
+    size_t kinks = 0;
+    gp_activation_kink(act, &at);
+    up = act->df(act, nextafter(at, INFINITY));
+    for (size_t j = 0; j < d->net->p.sizes[l]; j++)
+        for (size_t i = 0; i < d->m; i++)
+            kinks += gsl_matrix_get(d->w->z[l - 1], j, i) == at;
+    snprintf(b, len,
+             "%s: %s'(0) taken as %g where z%zu = %g exactly (%zu %s), gradproof uses "
+             "%s'(0) = %s%g",
+             nm, act->name, up, l, at, kinks, kinks == 1 ? "entry" : "entries", act->name,
+             act->alpha != 0 ? "alpha = " : "", act->df(act, at));
+}
+
 static void describe(gp_diagnosis *out, const gp_diag *d, const hyp *h, tkind t,
                      size_t l) {
     char b[200];
@@ -541,6 +581,9 @@ static void describe(gp_diagnosis *out, const gp_diag *d, const hyp *h, tkind t,
         break;
     case GP_DIAG_LAYERS_SWAPPED:
         snprintf(b, sizeof b, "%s holds the oracle's %s: layers swapped", nm, h->other);
+        break;
+    case GP_DIAG_KINK_CONVENTION:
+        describe_kink(b, sizeof b, d, nm, l);
         break;
     default:
         snprintf(b, sizeof b, "%s: no named hypothesis", nm);

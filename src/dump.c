@@ -656,10 +656,12 @@ static void compare_tensor(gp_fcheck_report *r, size_t t, const gsl_matrix *O,
 
 /* The certified rule's bounds, one per precision: b[GP_FLOAT64] serves a float64
  * candidate and the oracle's own error (the float64 model), b[p] a candidate in
- * precision p (only where need[p]). Returns 1 when certified, 0 when the fixed rule
- * must decide (v->reason says why), or a negative GSL status. */
-static int certify_bounds(const gp_dump_compare_opts *opts, const size_t *need,
-                          gp_bounds **b, gp_dump_verdict *v) {
+ * precision p (only where need[p]); where the candidate's own z sits exactly on a kink
+ * they allow only the documented f'(0) (gpi_bounds_compute_pinned). Returns 1 when
+ * certified, 0 when the fixed rule must decide (v->reason says why), or a negative
+ * GSL status. */
+static int certify_bounds(const gp_dump_compare_opts *opts, const gp_dump *cand,
+                          const size_t *need, gp_bounds **b, gp_dump_verdict *v) {
     int st = GSL_SUCCESS;
     for (int p = 0; p < GP_N_PRECISIONS; p++)
         b[p] = NULL;
@@ -673,7 +675,8 @@ static int certify_bounds(const gp_dump_compare_opts *opts, const size_t *need,
             continue;
         gp_bounds_model_init(&m, gp_precision_name((gp_precision)p));
         b[p] = gp_bounds_alloc(opts->net, opts->X->size2);
-        st = b[p] ? gp_bounds_compute(opts->net, opts->X, opts->Y, opts->reg, &m, b[p])
+        st = b[p] ? gpi_bounds_compute_pinned(opts->net, opts->X, opts->Y, opts->reg, &m,
+                                              cand, b[p])
                   : GSL_ENOMEM;
         if (!st)
             v->prob_fail = fmax(v->prob_fail, b[p]->prob_fail);
@@ -770,7 +773,7 @@ int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
             precision[nt] = p[nt];
         slot[nt++] = i;
     }
-    int c = certify_bounds(opts, need, b, v);
+    int c = certify_bounds(opts, cand, need, b, v);
     *report = c < 0 ? NULL : gp_fcheck_report_alloc(t, nt);
     int st = c < 0 ? -c : *report ? GSL_SUCCESS : GSL_ENOMEM;
     v->certified = c == 1;
@@ -787,7 +790,7 @@ int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
         so.net = sided;
         for (int q = 0; q < GP_N_PRECISIONS; q++)
             gp_bounds_free(b[q]);
-        st = certify_bounds(&so, need, b, v) == 1
+        st = certify_bounds(&so, cand, need, b, v) == 1
                  ? gp_dump_compute(sided, opts->X, opts->Y, opts->reg, &adj)
                  : GSL_EFAILED;
     }

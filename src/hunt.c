@@ -268,8 +268,8 @@ static run_kind judge(hunter *h, const gp_network *net, const gsl_matrix *X,
     gp_bounds_model_init(&mo, "float64");
     gp_bounds *bc = gp_bounds_alloc(net, X->size2), *bo = gp_bounds_alloc(net, X->size2);
     run_kind k = RUN_AGREE;
-    if (!bc || !bo || gp_bounds_compute(net, X, Y, &h->reg, &mc, bc) ||
-        gp_bounds_compute(net, X, Y, &h->reg, &mo, bo)) {
+    if (!bc || !bo || gpi_bounds_compute_pinned(net, X, Y, &h->reg, &mc, c, bc) ||
+        gpi_bounds_compute_pinned(net, X, Y, &h->reg, &mo, c, bo)) {
         snprintf(h->detail, sizeof h->detail, "the bounds could not be computed");
         k = RUN_GARBAGE;
     }
@@ -278,11 +278,12 @@ static run_kind judge(hunter *h, const gp_network *net, const gsl_matrix *X,
     size_t flips = 0;
     gp_dump_init(&adj, net->p.L);
     /* at a kink the candidate's own z decides which one-sided f' is expected: the
-     * oracle and its bounds on the candidate's sides */
+     * oracle and its bounds on the candidate's sides; exactly on the kink only the
+     * convention f'(0) = f'(0-) (the bounds pinned by c) */
     if (k == RUN_AGREE && gpi_case_candidate_sides(net, X, bc, bo, o, c, &sided, &flips))
         k = RUN_GARBAGE;
-    if (flips && (gp_bounds_compute(sided, X, Y, &h->reg, &mc, bc) ||
-                  gp_bounds_compute(sided, X, Y, &h->reg, &mo, bo) ||
+    if (flips && (gpi_bounds_compute_pinned(sided, X, Y, &h->reg, &mc, c, bc) ||
+                  gpi_bounds_compute_pinned(sided, X, Y, &h->reg, &mo, c, bo) ||
                   gp_dump_compute(sided, X, Y, &h->reg, &adj)))
         k = RUN_GARBAGE;
     if (flips)

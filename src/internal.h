@@ -97,6 +97,15 @@ int gpi_bounds_compare_tensor(const gp_bounds *bc, const gp_bounds *bo, const ch
 int gpi_case_candidate_sides(const gp_network *net, const gsl_matrix *X,
                              const gp_bounds *bc, const gp_bounds *bo, const gp_dump *o,
                              const gp_dump *cand, gp_network **sided, size_t *n_flips);
+/* gp_bounds_compute, with the candidate's dump pin (or NULL): at a kinked hidden unit
+ * whose z in pin is exactly the kink, a correct implementation takes the documented
+ * f'(0) = f'(0-) (relu'(0) = 0, leaky_relu'(0) = alpha), so the worst case does not
+ * allow the other side there (bounds.c leaky_bound): a candidate with the other
+ * convention disagrees (doc/bounds.md, "The kink"). */
+int gpi_bounds_compute_pinned(const gp_network *net, const gsl_matrix *X,
+                              const gsl_matrix *Y, const gp_regularization *reg,
+                              const gp_bounds_model *model, const gp_dump *pin,
+                              gp_bounds *b);
 double gpi_l1_step(double h, double w, int is_w, const gp_regularization *reg);
 
 /* ---- the SGD step engine (sgd.c, backprop.c, sparse.c) ----

@@ -420,6 +420,17 @@ static int kink_verdict(const gp_network *net, const gsl_matrix *X, const gsl_ma
     return v->verdict;
 }
 
+/* A candidate dump without its z tensors. */
+static void drop_z(gp_dump *d) {
+    for (size_t l = 1; l <= d->L; l++) {
+        char nm[32];
+        snprintf(nm, sizeof nm, "z%zu", l);
+        int k = gp_dump_find(d, nm);
+        gsl_matrix_free(d->t[k]);
+        d->t[k] = NULL;
+    }
+}
+
 START_TEST(test_dump_compare_kink_side_from_candidate_z) {
     gp_case_opts co;
     gp_case_opts_default(&co);
@@ -452,13 +463,7 @@ START_TEST(test_dump_compare_kink_side_from_candidate_z) {
     ck_assert_int_eq(kink_verdict(net, X, Y, &o, &cd, &v), GP_VERDICT_AGREE);
     ck_assert_uint_eq(v.n_inconclusive + v.n_disagree, 0);
     ck_assert_int_ne(kink_verdict(net, X, Y, &o, &mixed, &v), GP_VERDICT_AGREE);
-    for (size_t l = 1; l <= net->p.L; l++) { /* no z: the flip is inconclusive */
-        char nm[32];
-        snprintf(nm, sizeof nm, "z%zu", l);
-        int k = gp_dump_find(&cd, nm);
-        gsl_matrix_free(cd.t[k]);
-        cd.t[k] = NULL;
-    }
+    drop_z(&cd); /* no z: the flip is inconclusive */
     ck_assert_int_eq(kink_verdict(net, X, Y, &o, &cd, &v), GP_VERDICT_INCONCLUSIVE);
     ck_assert_uint_eq(v.n_disagree, 0);
     gp_dump_free(&o);
@@ -466,6 +471,78 @@ START_TEST(test_dump_compare_kink_side_from_candidate_z) {
     gp_dump_free(&mixed);
     gp_network_free(net);
     gp_network_free(moved);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* A candidate whose own z^1_00 is exactly on the kink (gp_case_place_kink with offset
+ * 0) and whose delta there takes f'(0) = 1, the right side's derivative, where gradproof
+ * uses relu'(0) = 0 (_i even) or leaky_relu'(0) = alpha = 0.1 (_i odd): delta^1_00 moves
+ * from f'(0) g to g (g = (W^2)^T delta^2, BP2), dW^1 and db^1 with it (BP3, BP4). No
+ * rounding of z could explain it, so it disagrees, first at delta1, and the diagnosis
+ * names the convention; the oracle's own values at the same case agree, exact and
+ * (_i / 2 odd) rounded to float32, all judged as float32 (kink_verdict). Without the
+ * candidate's z the rule cannot know it sat on the kink: only inconclusive, as before. */
+START_TEST(test_dump_compare_kink_convention_at_exact_z) {
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    gp_activation leaky = gp_activation_leaky_relu;
+    ck_assert_int_eq(gp_activation_set_alpha(&leaky, 0.1), 0);
+    co.min_layers = co.max_layers = 3;
+    co.min_width = 3;
+    co.min_batch = 2;
+    co.scale_min = 0.5;
+    co.activation = _i % 2 ? &leaky : &gp_activation_relu;
+    gsl_rng *rng = tu_rng_for_case(0xc0de, (size_t)_i);
+    gp_network *net;
+    gsl_matrix *X, *Y;
+    ck_assert_int_eq(
+        gp_case_random(rng, &gp_cost_quadratic_linear, &co, &net, &X, &Y, NULL), 0);
+    int exact, f32 = _i / 2 % 2;
+    ck_assert_int_eq(gp_case_place_kink(net, X, 1, 0, 0, 0.0, &exact), 0);
+    ck_assert_int_eq(exact, 1);
+    gp_dump o, good, bad;
+    gp_dump_verdict v;
+    ck_assert_int_eq(gp_dump_compute(net, X, Y, NULL, &o), 0);
+    copy_dump(&o, &good);
+    const gsl_matrix *d2 = o.t[gp_dump_find(&o, "delta2")];
+    double g = 0, m = (double)X->size2, alpha = co.activation->alpha;
+    for (size_t k = 0; k < d2->size1; k++)
+        g += gsl_matrix_get(net->p.w[1], k, 0) * gsl_matrix_get(d2, k, 0);
+    ck_assert_msg(fabs(g) > 1e-6, "g = %g too small to tell the conventions apart", g);
+    ck_assert_double_eq_tol(gsl_matrix_get(o.t[gp_dump_find(&o, "delta1")], 0, 0),
+                            alpha * g, 1e-15);
+    double diff = (1 - alpha) * g; /* f'(0) = 1 instead of alpha */
+    copy_dump(&o, &bad);
+    *gsl_matrix_ptr(bad.t[gp_dump_find(&bad, "delta1")], 0, 0) += diff;
+    *gsl_matrix_ptr(bad.t[gp_dump_find(&bad, "db1")], 0, 0) += diff / m;
+    for (size_t k = 0; k < X->size1; k++)
+        *gsl_matrix_ptr(bad.t[gp_dump_find(&bad, "dW1")], 0, k) +=
+            diff * gsl_matrix_get(X, k, 0) / m;
+    for (size_t i = 0; f32 && i < o.n; i++)
+        for (size_t k = 0; k < o.t[i]->size1 * o.t[i]->size2; k++) {
+            good.t[i]->data[k] = (double)(float)good.t[i]->data[k];
+            bad.t[i]->data[k] = (double)(float)bad.t[i]->data[k];
+        }
+    ck_assert_int_eq(kink_verdict(net, X, Y, &o, &good, &v), GP_VERDICT_AGREE);
+    ck_assert_uint_eq(v.n_inconclusive + v.n_disagree, 0);
+    ck_assert_int_eq(kink_verdict(net, X, Y, &o, &bad, &v), GP_VERDICT_DISAGREE);
+    ck_assert_int_eq(v.diagnosis.kind, GP_DIAG_KINK_CONVENTION);
+    ck_assert_str_eq(v.diagnosis.tensor, "delta1");
+    ck_assert_msg(strstr(v.diagnosis.text,
+                         _i % 2 ? "leaky-relu'(0) taken as 1 where z1 = 0 exactly (1 "
+                                  "entry), gradproof uses leaky-relu'(0) = alpha = 0.1"
+                                : "relu'(0) taken as 1 where z1 = 0 exactly (1 entry), "
+                                  "gradproof uses relu'(0) = 0"),
+                  "%s", v.diagnosis.text);
+    drop_z(&bad); /* no z: not pinned, inconclusive */
+    ck_assert_int_eq(kink_verdict(net, X, Y, &o, &bad, &v), GP_VERDICT_INCONCLUSIVE);
+    gp_dump_free(&o);
+    gp_dump_free(&good);
+    gp_dump_free(&bad);
+    gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
     gsl_rng_free(rng);
@@ -674,6 +751,7 @@ static Suite *make_dump_suite(void) {
     tcase_add_loop_test(core, test_dump_compare_certified_verdicts, 0, 8);
     tcase_add_loop_test(core, test_dump_compare_certified_thresholds, 0, 4);
     tcase_add_loop_test(core, test_dump_compare_kink_side_from_candidate_z, 0, 8);
+    tcase_add_loop_test(core, test_dump_compare_kink_convention_at_exact_z, 0, 8);
     tcase_add_loop_test(core, test_atomic_mode_and_cleanup, 0, 2);
     suite_add_tcase(s, core);
     tcase_add_checked_fixture(errs, setup, teardown);

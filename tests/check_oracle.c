@@ -762,6 +762,28 @@ END_TEST
 
 /* ---- shrinking ---- */
 
+/* 1 if the full check of net rejects the gradient backprop computes on `wrong` (a
+ * mutated copy of net, freed here): by the oracle (gp_oracle_check_network), or with
+ * kinks the kink-aware engine (gp_gradcheck_params). -1 on error. */
+static int wrong_gradient_fails(const gp_network *net, const gsl_matrix *X,
+                                const gsl_matrix *Y, gp_network *wrong, int kinks) {
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
+    gp_gradient *g = gp_gradient_alloc(net);
+    gp_fcheck_report *r = gp_oracle_report_alloc(net);
+    gp_fcheck_opts opts;
+    gp_oracle_opts_default(&opts, GP_FLOAT64);
+    int result = -1;
+    if (wrong && w && g && r && !gp_backprop_batch(wrong, X, Y, w, g) &&
+        !(kinks ? gp_gradcheck_params(net, X, Y, NULL, g, &opts, r)
+                : gp_oracle_check_network(net, X, Y, NULL, g, &opts, r)))
+        result = r->n_failed > 0;
+    gp_fcheck_report_free(r);
+    gp_gradient_free(g);
+    gp_backprop_workspace_free(w);
+    gp_network_free(wrong);
+    return result;
+}
+
 /* The classic mistake as a gradient function: quadratic cost, but delta^L = a - y
  * (sigma'(z^L) forgotten), i.e. backprop run with the cross-entropy cost object. The
  * property fails when the oracle's full check rejects that gradient. */
@@ -770,23 +792,9 @@ static int forgot_sigma_prime_fails(const gp_network *net, const gsl_matrix *X,
     size_t *calls = params;
     (*calls)++;
     gp_network *wrong = gp_network_clone(net);
-    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
-    gp_gradient *g = gp_gradient_alloc(net);
-    gp_fcheck_report *r = gp_oracle_report_alloc(net);
-    gp_fcheck_opts opts;
-    gp_oracle_opts_default(&opts, GP_FLOAT64);
-    int result = -1;
-    if (wrong && w && g && r) {
+    if (wrong)
         wrong->cost = &gp_cost_cross_entropy;
-        if (!gp_backprop_batch(wrong, X, Y, w, g) &&
-            !gp_oracle_check_network(net, X, Y, NULL, g, &opts, r))
-            result = r->n_failed > 0;
-    }
-    gp_fcheck_report_free(r);
-    gp_gradient_free(g);
-    gp_backprop_workspace_free(w);
-    gp_network_free(wrong);
-    return result;
+    return wrong_gradient_fails(net, X, Y, wrong, 0);
 }
 
 START_TEST(test_shrink_finds_minimal_case) {
@@ -824,6 +832,63 @@ START_TEST(test_shrink_finds_minimal_case) {
     }
     ck_assert_double_eq_tol(gsl_matrix_get(X, 0, 0),
                             round(10 * gsl_matrix_get(X, 0, 0)) / 10, 1e-12);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* A ReLU-only bug: backprop run with every ReLU hidden layer leaking (leaky-relu 0.5,
+ * forward and backward), judged by the kink-aware full check of the true network. A
+ * sigmoid network cannot show it, so a shrunk case that lost its ReLU passes. */
+static int relu_leaks_fails(const gp_network *net, const gsl_matrix *X,
+                            const gsl_matrix *Y, void *params) {
+    (void)params;
+    gp_activation leaky = gp_activation_leaky_relu;
+    if (gp_activation_set_alpha(&leaky, 0.5))
+        return -1;
+    gp_network *wrong = gp_network_clone(net);
+    for (size_t l = 1; wrong && l < net->p.L; l++)
+        if (!strcmp(gp_network_activation(net, l)->name, "relu"))
+            gp_network_set_activation(wrong, l, &leaky);
+    return wrong_gradient_fails(net, X, Y, wrong, 1);
+}
+
+/* The shrinker keeps hidden activations (without_neuron, without_layer): a ReLU-only
+ * bug found on a 3-layer ReLU case shrinks to the minimal ReLU case [1,1,1], m = 1,
+ * still ReLU and still failing. A shrinker that rebuilt the smaller networks with the
+ * default sigmoid could not drop a neuron or a layer (every such candidate passes). */
+START_TEST(test_shrink_keeps_hidden_activation) {
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    co.min_layers = 3;
+    co.min_width = 2;
+    co.min_batch = 2;
+    co.activation = &gp_activation_relu;
+    gp_network *net = NULL;
+    gsl_matrix *X = NULL, *Y = NULL;
+    size_t steps = 0;
+    for (unsigned long seed = 12000 + 100 * (unsigned long)_i;; seed++) {
+        gsl_rng_set(rng, seed);
+        ck_assert_int_eq(gp_case_random(rng, &gp_cost_quadratic, &co, &net, &X, &Y, NULL),
+                         0);
+        if (relu_leaks_fails(net, X, Y, NULL) == 1)
+            break;
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+    }
+    ck_assert_uint_ge(net->p.L, 3);
+    ck_assert_int_eq(gp_shrink_case(relu_leaks_fails, NULL, 5000, &net, &X, &Y, &steps),
+                     0);
+    ck_assert_uint_eq(net->p.L, 2);
+    for (size_t l = 0; l <= net->p.L; l++)
+        ck_assert_uint_eq(net->p.sizes[l], 1);
+    ck_assert_uint_eq(X->size2, 1);
+    ck_assert_str_eq(gp_network_activation(net, 1)->name, "relu");
+    ck_assert_int_eq(relu_leaks_fails(net, X, Y, NULL), 1);
     gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
@@ -924,6 +989,7 @@ static Suite *make_oracle_suite(void) {
     tcase_add_loop_test(props, test_taylor_order_two_for_right_one_for_wrong, 0,
                         4 * N_COSTS);
     tcase_add_loop_test(props, test_shrink_finds_minimal_case, 0, 5);
+    tcase_add_loop_test(props, test_shrink_keeps_hidden_activation, 0, 4);
     suite_add_tcase(s, props);
     TCase *errors = tcase_create("Errors");
     tcase_add_unchecked_fixture(errors, errors_setup, NULL);

@@ -54,6 +54,32 @@ out=$("$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --out "$T
 echo "$out" | grep -q ', 0 failed, 0 at a kink,' && ok "sigmoid self-check: 0 at a kink" ||
     bad "sigmoid self-check: $out"
 
+# --noise with --self-check (issue 12): a noisy cost. A quadratic-linear output near B
+# with targets near B computes a - y with the rounding error of a (ulp(B)), so the cost
+# carries noise far above one ulp of itself. The one-ulp self-check then fails correct
+# parameters (its step is too short for that noise); --noise measures the noise, passes
+# them at B = 1e4 and, at B = 1e8, where no step resolves a digit, calls them
+# inconclusive instead of failed (status 0). A --noise not passed through fails here.
+for B in 1e4 1e8; do
+    cat >"$T/noisy.json" <<J
+{"sizes": [3, 2, 1], "weights": [[[0.3817, -0.25, 0.125], [0.5, 0.75, -1.5]], [[1.25, -0.5]]],
+ "biases": [[[0.1], [-0.2]], [[$B]]], "cost": "quadratic-linear"}
+J
+    awk -v b=$B 'BEGIN { printf "[[%.17g, %.17g, %.17g, %.17g]]\n", b + 1.5, b - 0.75, b + 2.25, b + 0.5 }' >"$T/ny.json"
+    out=$("$GP" oracle --net "$T/noisy.json" --x "$T/x.json" --y "$T/ny.json" --out "$T/n.out" --self-check); st=$?
+    [ $st -eq 1 ] && echo "$out" | grep -q ', [1-9][0-9]* failed,' &&
+        ok "noisy cost near $B: the one-ulp self-check fails ($out)" ||
+        bad "noisy cost near $B without --noise: status $st, said: $out"
+    out=$("$GP" oracle --net "$T/noisy.json" --x "$T/x.json" --y "$T/ny.json" --out "$T/n.out" --self-check --noise); st=$?
+    if [ $B = 1e4 ]; then want=', 0 failed, .*, 0 inconclusive, min digits [1-9]'
+    else want=', 0 failed, .*, [1-9][0-9]* inconclusive, min digits'; fi
+    [ $st -eq 0 ] && echo "$out" | grep -q "$want" && ok "noisy cost near $B: --noise ($out)" ||
+        bad "noisy cost near $B with --noise: status $st, said: $out"
+done
+out=$("$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --out "$T/k.out" --noise 2>&1); st=$?
+[ $st -eq 1 ] && [ "$(echo "$out" | head -n 1)" = "gradproof: --noise goes with --self-check" ] &&
+    ok "oracle --noise without --self-check: usage error" || bad "oracle --noise alone: status $st, said: $out"
+
 # IDX input: a tiny 3-image set of 1x3 images.
 printf '\000\000\010\003\000\000\000\003\000\000\000\001\000\000\000\003\000\377\200\012\013\014\377\377\377' >"$T/im.idx"
 printf '\000\000\010\001\000\000\000\003\001\000\001' >"$T/lb.idx"

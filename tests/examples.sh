@@ -149,7 +149,8 @@ done
 # the NumPy peer agree in both precisions, and the oracle's --self-check passes (the
 # check engine's kink rule: one-sided derivatives, entries counted "at a kink"; it
 # failed 7 of 74 parameters here before). A NumPy peer with f'(0) = 1
-# (--broken=kink-convention) is flagged inconclusive at delta1, the unit on the kink.
+# (--broken=kink-convention) disagrees at delta1, the unit on the kink, and the diagnosis
+# names the convention.
 for acts in '["relu","relu"]' '["leaky-relu:0.1","leaky-relu:0.1"]'; do
     "$PY" "$EX/network2_save.py" "$T/net.json" 6,5,4,3 QuadraticCost 401
     setacts "$T/net.json" "$acts" CrossEntropyCost
@@ -170,16 +171,18 @@ for acts in '["relu","relu"]' '["leaky-relu:0.1","leaky-relu:0.1"]'; do
                 { bad "$peer $dt agrees at the kink ($acts)"; echo "$out" | sed 's/^/# /'; }
         done
         rm -rf "$T/peer"
-        # f'(0) = 1 is the right derivative: a candidate whose z rounded above 0 would be
-        # right to use it, so the certified rule cannot call it a disagreement (the bounds
-        # do not know the candidate's own z); it flags delta1 inconclusive at the kink,
-        # where the correct peers above have nothing inconclusive (doc/bounds.md).
+        # The peer's own z1[2] is exactly 0, so no rounding could have put it on the
+        # right side: a correct implementation takes f'(0) = f'(0-) there (relu'(0) = 0,
+        # leaky'(0) = alpha), the bounds allow only that (gpi_bounds_compute_pinned), and
+        # f'(0) = 1 disagrees at delta1 with the convention named (doc/bounds.md).
         "$PY" "$EX/numpy_peer.py" --broken=kink-convention --dtype $dt "$T/oracle" "$T/peer"
         out=$("$GP" compare "$T/oracle" "$T/peer"); st=$?
-        if [ $st -eq 0 ] && echo "$out" | grep -q '^delta1 .*inconclusive$' &&
-            echo "$out" | grep -q ' 0 disagree' && ! echo "$out" | grep -q ' 0 inconclusive'; then
-            ok "numpy f'(0) = 1 flagged inconclusive at delta1 ($dt, $acts)"
-        else bad "numpy f'(0) = 1 flagged inconclusive at delta1 ($dt, $acts): status $st"; echo "$out" | sed 's/^/# /'; fi
+        case $acts in *leaky*) conv="leaky-relu'(0) taken as 1 where z1 = 0 exactly (7 entries), gradproof uses leaky-relu'(0) = alpha = 0.1" ;;
+        *) conv="relu'(0) taken as 1 where z1 = 0 exactly (7 entries), gradproof uses relu'(0) = 0" ;; esac
+        if [ $st -eq 1 ] && echo "$out" | grep -q 'first disagreement in computation order: delta1' &&
+            echo "$out" | grep -qF "diagnosis: delta1: $conv" && echo "$out" | grep -q ' 0 inconclusive'; then
+            ok "numpy f'(0) = 1 disagrees at delta1, convention named ($dt, $acts)"
+        else bad "numpy f'(0) = 1 disagrees at delta1, convention named ($dt, $acts): status $st"; echo "$out" | sed 's/^/# /'; fi
     done
 done
 exit $fail

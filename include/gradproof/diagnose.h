@@ -12,7 +12,8 @@
  *   layer's activation: sigma' and sigma for sigmoid layers);
  *   regularisation missing, applied to the biases, lambda/m instead of lambda/n, the
  *   1/2 of (lambda/2n) sum w^2 kept in the gradient (or dropped from the cost);
- *   one sample dropped or counted twice; another layer's tensor (layers swapped).
+ *   one sample dropped or counted twice; another layer's tensor (layers swapped);
+ *   at z^l exactly on a ReLU/leaky-ReLU kink, f'(0) taken as 1 (the other convention).
  * The correct tensor is a hypothesis too: when it fits at least as well, or no
  * hypothesis fits within the tolerance, the result is GP_DIAG_NONE.
  * The hypotheses take the layers above the tensor as correct: call it on the first
@@ -41,7 +42,10 @@ typedef enum {
     GP_DIAG_REG_HALF,          /* gradient (lambda/2n) w; cost (lambda/n) sum w^2 */
     GP_DIAG_SAMPLE_DROPPED,    /* sample `index` left out (param: the divisor) */
     GP_DIAG_SAMPLE_DUPLICATED, /* sample `index` counted twice (param: the divisor) */
-    GP_DIAG_LAYERS_SWAPPED     /* holds the oracle's tensor `other` */
+    GP_DIAG_LAYERS_SWAPPED,    /* holds the oracle's tensor `other` */
+    GP_DIAG_KINK_CONVENTION    /* at z exactly on a ReLU/leaky kink, f'(0) taken as
+                                  the right side's f'(0+) = 1, where gradproof uses
+                                  f'(0-) (relu'(0) = 0, leaky_relu'(0) = alpha) */
 } gp_diag_kind;
 
 typedef struct {
