@@ -282,6 +282,13 @@ cmp -s c7.out ck8.out && bad "control: seeds 7 and 8 give different reports" ||
 mpi 3 "$GP" check --cost quadratic --case 5 --seed 3 > one3.out 2>&1
 cmp -s one.out one3.out && ok "check --case 5 on 3 ranks equals one process" ||
     bad "check --case 5 on 3 ranks equals one process"
+# --noise: the inconclusive counts and fewest digits are summed and minimised over
+# ranks (8 cases put relu and leaky units on their kinks: some rows are inconclusive).
+"$GP" check --cases 8 --noise > nz1.out 2> nz1.err
+mpi 2 "$GP" check --cases 8 --noise > nz2.out 2> nz2.err
+cmp -s nz1.out nz2.out && grep -q inconclusive nz1.out && cmp -s nz1.err nz2.err &&
+    ok "check --noise on 2 ranks: the report and the inconclusive line of one process" ||
+    bad "check --noise on 2 ranks: the report and the inconclusive line of one process"
 # A time budget on 2 ranks: the report of --cases N in one process, within 2 s + one
 # case index per rank (mpirun -np 2 check --cases 2, start-up included) + 2 more case
 # indices (check --cases 1 above) + 2 s, the measured terms doubled and 4 s fixed (as
