@@ -122,9 +122,10 @@ static const cli_option opt_checkpoint = {
         "shuffling generator's state and order, the command line and the metrics so far "
         "(gradproof/checkpoint.h); a diverged epoch is never checkpointed, so FILE keeps "
         "the last finite network. SIGINT or SIGTERM stops training at the next "
-        "mini-batch, writes the state after the last whole epoch (the cut epoch runs "
-        "again on --resume, to the same bits) and exits with 128 + the signal's number; "
-        "a second signal ends the run at once"};
+        "mini-batch boundary, writes the state there, with the position in the epoch "
+        "(--resume continues with the next mini-batch, to the same bits; that epoch's "
+        "seconds then count the resumed part only) and exits with 128 + the signal's "
+        "number; a second signal ends the run at once"};
 static const cli_option opt_checkpoint_every = {.name = "checkpoint-every",
                                                 .kind = CLI_SIZE,
                                                 .arg = "N",
@@ -668,22 +669,28 @@ static int catch_stop(gp_trainer *tr) {
     return 0;
 }
 
-/* After SIGINT or SIGTERM: the state after the last whole epoch to --checkpoint (unless
- * just written), one line saying how to continue, and 128 + the signal's number. An
- * epoch the signal stopped (during != 0) was rewound by the trainer and will run again.
- */
+/* After SIGINT or SIGTERM: the state to --checkpoint (unless just written), one line
+ * saying how to continue, and 128 + the signal's number. The trainer stopped at a
+ * mini-batch boundary (gp_trainer_set_stop): the state is after the last whole epoch,
+ * or after batch k of the cut one, which the resume continues from batch k + 1. */
 static int interrupted(const train_args *t, const train_run *r, gp_trainer *tr,
-                       metrics_out *mo, int written, int during) {
+                       metrics_out *mo, int written) {
     int st = written ? 0 : write_checkpoint(t, r, tr, mo, 0);
-    size_t e = gp_trainer_epochs(tr);
+    size_t e = gp_trainer_epochs(tr), k = gp_trainer_batches_done(tr);
+    size_t nb = (r->train.n + t->opts.batch - 1) / t->opts.batch;
     if (st)
         return st;
-    fprintf(stderr,
-            CLI_NAME ": " CMD
-                     ": stopped by signal %d %s epoch %zu of %zu; '%s' holds the "
-                     "state after epoch %zu: continue with --resume %s\n",
-            (int)stop_signal, during ? "during" : "after", during ? e + 1 : e, t->epochs,
-            t->checkpoint, e, t->checkpoint);
+    fprintf(stderr, CLI_NAME ": " CMD ": stopped by signal %d ", (int)stop_signal);
+    if (k)
+        fprintf(
+            stderr,
+            "during epoch %zu of %zu; '%s' holds the state after mini-batch %zu of %zu "
+            "of epoch %zu",
+            e + 1, t->epochs, t->checkpoint, k, nb, e + 1);
+    else
+        fprintf(stderr, "after epoch %zu of %zu; '%s' holds the state after epoch %zu", e,
+                t->epochs, t->checkpoint, e);
+    fprintf(stderr, ": continue with --resume %s\n", t->checkpoint);
     return CLI_EXIT_SIGNAL + stop_signal;
 }
 
@@ -695,10 +702,10 @@ static int run_epochs(const train_args *t, const train_run *r, gp_trainer *tr,
     int stopped = r->stopped, written = 0;
     for (size_t e = gp_trainer_epochs(tr) + 1; e <= t->epochs && !stopped; e++) {
         if (stop_signal)
-            return interrupted(t, r, tr, mo, written, 0);
+            return interrupted(t, r, tr, mo, written);
         int stop, st = one_epoch(t, r, tr, mo, e, &stop);
-        if (st == GSL_CONTINUE)
-            return interrupted(t, r, tr, mo, written, 1);
+        if (st == GSL_CONTINUE) /* the last checkpoint holds it if no batch ran */
+            return interrupted(t, r, tr, mo, written && !gp_trainer_batches_done(tr));
         if (st)
             return st;
         if (stop && e < t->epochs) {
@@ -717,7 +724,7 @@ static int run_epochs(const train_args *t, const train_run *r, gp_trainer *tr,
             return st;
     }
     if (stop_signal)
-        return interrupted(t, r, tr, mo, written, 0);
+        return interrupted(t, r, tr, mo, written);
     size_t best_epoch;
     double best = gp_trainer_best(tr, &best_epoch);
     printf("best %s accuracy %.0f/%zu (%.2f%%) at epoch %zu\n", eval_names[t->eval], best,
