@@ -514,26 +514,33 @@ static int make_network(const train_args *t, train_run *r) {
  * %.6f of seconds below 1e17) and, in JSONL, under 300 characters of keys. */
 #define METRICS_ROW_MAX 640
 
-/* Before the first epoch: room for the largest --save and --checkpoint files
- * (gp_netio_size_bound, gp_checkpoint_size_bound). A checkpoint's meta holds the
- * command line and, with --metrics, the rows of every epoch as a JSON string, in
- * which escaping may double every character. */
+/* Before the first epoch: room for the largest --save, --checkpoint and --metrics
+ * files (gp_netio_size_bound, gp_checkpoint_size_bound, METRICS_ROW_MAX a row), those
+ * on one file system together. A checkpoint's meta holds the command line and, with
+ * --metrics, the rows of every epoch as a JSON string, in which escaping may double
+ * every character. */
 static int check_space(const train_args *t, const train_run *r, size_t n_layers,
                        const size_t *sizes) {
-    if (t->save &&
-        cli_check_space(CMD, "--save", t->save, gp_netio_size_bound(n_layers, sizes)))
-        return 1;
-    if (t->checkpoint == NULL)
-        return 0;
-    char *args = json_dumps(r->args, JSON_COMPACT);
-    if (args == NULL)
-        return cli_error(CMD, "out of memory");
-    size_t rows = (r->rows ? strlen(r->rows) : METRICS_ROW_MAX) +
-                  t->epochs * METRICS_ROW_MAX,
-           meta = 64 + 2 * strlen(args) + (t->metrics ? 2 * rows : 0);
-    free(args);
-    return cli_check_space(CMD, "--checkpoint", t->checkpoint,
-                           gp_checkpoint_size_bound(n_layers, sizes, r->train.n, meta));
+    const char *opts[3] = {"--save", "--metrics", "--checkpoint"},
+               *paths[3] = {t->save, t->metrics, t->checkpoint};
+    size_t rows =
+        (r->rows ? strlen(r->rows) : METRICS_ROW_MAX) + t->epochs * METRICS_ROW_MAX;
+    size_t bytes[3] = {gp_netio_size_bound(n_layers, sizes), rows, 0}, n = 0;
+    if (t->checkpoint) {
+        char *args = json_dumps(r->args, JSON_COMPACT);
+        if (args == NULL)
+            return cli_error(CMD, "out of memory");
+        size_t meta = 64 + 2 * strlen(args) + (t->metrics ? 2 * rows : 0);
+        free(args);
+        bytes[2] = gp_checkpoint_size_bound(n_layers, sizes, r->train.n, meta);
+    }
+    for (size_t i = 0; i < 3; i++) /* the outputs asked for, in order */
+        if (paths[i] != NULL) {
+            opts[n] = opts[i];
+            paths[n] = paths[i];
+            bytes[n++] = bytes[i];
+        }
+    return cli_check_space(CMD, n, opts, paths, bytes);
 }
 
 /* The data, then the network: a loaded one first (its sizes are checked against the
