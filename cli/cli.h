@@ -81,9 +81,11 @@ void cli_file_abort(cli_file *f);
 void cli_install_cleanup(void);
 /* Fail early (before hours of training) when path's directory is not writable. */
 int cli_probe_writable(const char *cmd, const char *opt, const char *path);
-/* Fail early when path's file system has no room for a file of up to `bytes`
- * (gp_atomic_space): "cannot write OPT 'PATH': not enough space: ...", 1. */
-int cli_check_space(const char *cmd, const char *opt, const char *path, size_t bytes);
+/* Fail early when the n outputs paths[i] (option opts[i], up to bytes[i] each) do not
+ * fit, those on one file system together (gp_atomic_space_all): "cannot write OPT
+ * 'PATH': not enough space: ...", 1. */
+int cli_check_space(const char *cmd, size_t n, const char *const *opts,
+                    const char *const *paths, const size_t *bytes);
 
 /* OpenBLAS threads: 0 on success, -1 if n > 1 and the CBLAS is not OpenBLAS. */
 int cli_set_threads(size_t n);

@@ -122,9 +122,10 @@ static const cli_option opt_checkpoint = {
         "shuffling generator's state and order, the command line and the metrics so far "
         "(gradproof/checkpoint.h); a diverged epoch is never checkpointed, so FILE keeps "
         "the last finite network. SIGINT or SIGTERM stops training at the next "
-        "mini-batch, writes the state after the last whole epoch (the cut epoch runs "
-        "again on --resume, to the same bits) and exits with 128 + the signal's number; "
-        "a second signal ends the run at once"};
+        "mini-batch boundary, writes the state there, with the position in the epoch "
+        "(--resume continues with the next mini-batch, to the same bits; that epoch's "
+        "seconds then count the resumed part only) and exits with 128 + the signal's "
+        "number; a second signal ends the run at once"};
 static const cli_option opt_checkpoint_every = {.name = "checkpoint-every",
                                                 .kind = CLI_SIZE,
                                                 .arg = "N",
@@ -513,26 +514,33 @@ static int make_network(const train_args *t, train_run *r) {
  * %.6f of seconds below 1e17) and, in JSONL, under 300 characters of keys. */
 #define METRICS_ROW_MAX 640
 
-/* Before the first epoch: room for the largest --save and --checkpoint files
- * (gp_netio_size_bound, gp_checkpoint_size_bound). A checkpoint's meta holds the
- * command line and, with --metrics, the rows of every epoch as a JSON string, in
- * which escaping may double every character. */
+/* Before the first epoch: room for the largest --save, --checkpoint and --metrics
+ * files (gp_netio_size_bound, gp_checkpoint_size_bound, METRICS_ROW_MAX a row), those
+ * on one file system together. A checkpoint's meta holds the command line and, with
+ * --metrics, the rows of every epoch as a JSON string, in which escaping may double
+ * every character. */
 static int check_space(const train_args *t, const train_run *r, size_t n_layers,
                        const size_t *sizes) {
-    if (t->save &&
-        cli_check_space(CMD, "--save", t->save, gp_netio_size_bound(n_layers, sizes)))
-        return 1;
-    if (t->checkpoint == NULL)
-        return 0;
-    char *args = json_dumps(r->args, JSON_COMPACT);
-    if (args == NULL)
-        return cli_error(CMD, "out of memory");
-    size_t rows = (r->rows ? strlen(r->rows) : METRICS_ROW_MAX) +
-                  t->epochs * METRICS_ROW_MAX,
-           meta = 64 + 2 * strlen(args) + (t->metrics ? 2 * rows : 0);
-    free(args);
-    return cli_check_space(CMD, "--checkpoint", t->checkpoint,
-                           gp_checkpoint_size_bound(n_layers, sizes, r->train.n, meta));
+    const char *opts[3] = {"--save", "--metrics", "--checkpoint"},
+               *paths[3] = {t->save, t->metrics, t->checkpoint};
+    size_t rows =
+        (r->rows ? strlen(r->rows) : METRICS_ROW_MAX) + t->epochs * METRICS_ROW_MAX;
+    size_t bytes[3] = {gp_netio_size_bound(n_layers, sizes), rows, 0}, n = 0;
+    if (t->checkpoint) {
+        char *args = json_dumps(r->args, JSON_COMPACT);
+        if (args == NULL)
+            return cli_error(CMD, "out of memory");
+        size_t meta = 64 + 2 * strlen(args) + (t->metrics ? 2 * rows : 0);
+        free(args);
+        bytes[2] = gp_checkpoint_size_bound(n_layers, sizes, r->train.n, meta);
+    }
+    for (size_t i = 0; i < 3; i++) /* the outputs asked for, in order */
+        if (paths[i] != NULL) {
+            opts[n] = opts[i];
+            paths[n] = paths[i];
+            bytes[n++] = bytes[i];
+        }
+    return cli_check_space(CMD, n, opts, paths, bytes);
 }
 
 /* The data, then the network: a loaded one first (its sizes are checked against the
@@ -668,22 +676,28 @@ static int catch_stop(gp_trainer *tr) {
     return 0;
 }
 
-/* After SIGINT or SIGTERM: the state after the last whole epoch to --checkpoint (unless
- * just written), one line saying how to continue, and 128 + the signal's number. An
- * epoch the signal stopped (during != 0) was rewound by the trainer and will run again.
- */
+/* After SIGINT or SIGTERM: the state to --checkpoint (unless just written), one line
+ * saying how to continue, and 128 + the signal's number. The trainer stopped at a
+ * mini-batch boundary (gp_trainer_set_stop): the state is after the last whole epoch,
+ * or after batch k of the cut one, which the resume continues from batch k + 1. */
 static int interrupted(const train_args *t, const train_run *r, gp_trainer *tr,
-                       metrics_out *mo, int written, int during) {
+                       metrics_out *mo, int written) {
     int st = written ? 0 : write_checkpoint(t, r, tr, mo, 0);
-    size_t e = gp_trainer_epochs(tr);
+    size_t e = gp_trainer_epochs(tr), k = gp_trainer_batches_done(tr);
+    size_t nb = (r->train.n + t->opts.batch - 1) / t->opts.batch;
     if (st)
         return st;
-    fprintf(stderr,
-            CLI_NAME ": " CMD
-                     ": stopped by signal %d %s epoch %zu of %zu; '%s' holds the "
-                     "state after epoch %zu: continue with --resume %s\n",
-            (int)stop_signal, during ? "during" : "after", during ? e + 1 : e, t->epochs,
-            t->checkpoint, e, t->checkpoint);
+    fprintf(stderr, CLI_NAME ": " CMD ": stopped by signal %d ", (int)stop_signal);
+    if (k)
+        fprintf(
+            stderr,
+            "during epoch %zu of %zu; '%s' holds the state after mini-batch %zu of %zu "
+            "of epoch %zu",
+            e + 1, t->epochs, t->checkpoint, k, nb, e + 1);
+    else
+        fprintf(stderr, "after epoch %zu of %zu; '%s' holds the state after epoch %zu", e,
+                t->epochs, t->checkpoint, e);
+    fprintf(stderr, ": continue with --resume %s\n", t->checkpoint);
     return CLI_EXIT_SIGNAL + stop_signal;
 }
 
@@ -695,10 +709,10 @@ static int run_epochs(const train_args *t, const train_run *r, gp_trainer *tr,
     int stopped = r->stopped, written = 0;
     for (size_t e = gp_trainer_epochs(tr) + 1; e <= t->epochs && !stopped; e++) {
         if (stop_signal)
-            return interrupted(t, r, tr, mo, written, 0);
+            return interrupted(t, r, tr, mo, written);
         int stop, st = one_epoch(t, r, tr, mo, e, &stop);
-        if (st == GSL_CONTINUE)
-            return interrupted(t, r, tr, mo, written, 1);
+        if (st == GSL_CONTINUE) /* the last checkpoint holds it if no batch ran */
+            return interrupted(t, r, tr, mo, written && !gp_trainer_batches_done(tr));
         if (st)
             return st;
         if (stop && e < t->epochs) {
@@ -717,7 +731,7 @@ static int run_epochs(const train_args *t, const train_run *r, gp_trainer *tr,
             return st;
     }
     if (stop_signal)
-        return interrupted(t, r, tr, mo, written, 0);
+        return interrupted(t, r, tr, mo, written);
     size_t best_epoch;
     double best = gp_trainer_best(tr, &best_epoch);
     printf("best %s accuracy %.0f/%zu (%.2f%%) at epoch %zu\n", eval_names[t->eval], best,

@@ -244,10 +244,12 @@ int cli_probe_writable(const char *cmd, const char *opt, const char *path) {
     return 0;
 }
 
-int cli_check_space(const char *cmd, const char *opt, const char *path, size_t bytes) {
+int cli_check_space(const char *cmd, size_t n, const char *const *opts,
+                    const char *const *paths, const size_t *bytes) {
     char err[GP_IDX_ERRLEN];
-    if (gp_atomic_space(path, bytes, err, sizeof err))
-        return write_error(cmd, opt, path, err);
+    size_t i;
+    if (gp_atomic_space_all(n, paths, bytes, NULL, &i, err, sizeof err))
+        return write_error(cmd, opts[i], paths[i], err);
     return 0;
 }
 

@@ -45,15 +45,15 @@ static json_t *state_json(const gp_trainer_state *s) {
     json_t *rng =
         json_pack("{s:s, s:o}", "type", "mt19937", "state", hex(s->rng, s->rng_size));
     return json_pack(
-        "{s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:I, s:I, s:I, s:o, "
-        "s:o}",
+        "{s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:I, s:I, s:I, s:I, "
+        "s:o, s:o}",
         "batch", (json_int_t)o->batch, "eta0", o->eta, "lambda", o->lambda, "l1", o->l1,
         "seed", (json_int_t)o->seed, "early_stop", (json_int_t)o->early_stop, "schedule",
         (json_int_t)o->schedule, "n", (json_int_t)s->n, "epochs", (json_int_t)s->epochs,
         "eta", s->eta, "best", isinf(s->best) ? json_null() : json_real(s->best),
         "best_epoch", (json_int_t)s->best_epoch, "since_best", (json_int_t)s->since_best,
-        "since_halving", (json_int_t)s->since_halving, "rng", rng, "order",
-        order_json(s->order, s->n));
+        "since_halving", (json_int_t)s->since_halving, "batches_done",
+        (json_int_t)s->batches_done, "rng", rng, "order", order_json(s->order, s->n));
 }
 
 int gp_checkpoint_save(const char *path, const gp_trainer *t, const char *meta,
@@ -69,7 +69,7 @@ int gp_checkpoint_save(const char *path, const gp_trainer *t, const char *meta,
     }
     net = gpi_netio_to_json(gp_trainer_network(t), errbuf, errlen);
     if (net != NULL)
-        root = json_pack("{s:s, s:i, s:o, s:o, s:o}", "format", FORMAT, "version", 1,
+        root = json_pack("{s:s, s:i, s:o, s:o, s:o}", "format", FORMAT, "version", 2,
                          "network", net, "trainer", state_json(&s), "meta", jmeta);
     else
         json_decref(jmeta);
@@ -83,7 +83,7 @@ int gp_checkpoint_save(const char *path, const gp_trainer *t, const char *meta,
     return status;
 }
 
-/* The network's bound; the trainer's options and counters, 16 numbers of at most 24
+/* The network's bound; the trainer's options and counters, 17 numbers of at most 24
  * characters with their keys, and the keys around them (1024); the generator's state
  * in hex (2 characters a byte); the order, n indices below n and their commas. */
 size_t gp_checkpoint_size_bound(size_t n_layers, const size_t *sizes, size_t n,
@@ -176,8 +176,9 @@ static int get_order(const json_t *o, const char *path, gp_trainer_state *s, cha
     return GSL_SUCCESS;
 }
 
-static int get_state(const json_t *o, const char *path, gp_trainer_state *s, char *errbuf,
-                     size_t errlen) {
+/* Version 1 has no "batches_done": its states are between epochs. */
+static int get_state(const json_t *o, int version, const char *path, gp_trainer_state *s,
+                     char *errbuf, size_t errlen) {
     gp_train_opts *p = &s->opts;
     size_t seed = 0;
     int r;
@@ -201,6 +202,8 @@ static int get_state(const json_t *o, const char *path, gp_trainer_state *s, cha
     r = r ? r : get_size(o, "best_epoch", path, &s->best_epoch, errbuf, errlen);
     r = r ? r : get_size(o, "since_best", path, &s->since_best, errbuf, errlen);
     r = r ? r : get_size(o, "since_halving", path, &s->since_halving, errbuf, errlen);
+    if (version >= 2)
+        r = r ? r : get_size(o, "batches_done", path, &s->batches_done, errbuf, errlen);
     r = r ? r : get_rng(o, path, s, errbuf, errlen);
     r = r ? r : get_order(o, path, s, errbuf, errlen);
     if (r)
@@ -231,9 +234,10 @@ static int from_json(const json_t *root, const char *path, gp_checkpoint *c, cha
     if (format == NULL || strcmp(format, FORMAT))
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                         "%s: not a checkpoint (no \"format\": \"" FORMAT "\")", path);
-    if (!json_is_integer(version) || json_integer_value(version) != 1)
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: checkpoint \"version\" is not 1",
-                        path);
+    if (!json_is_integer(version) || json_integer_value(version) < 1 ||
+        json_integer_value(version) > 2)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: checkpoint \"version\" is not 1 or 2", path);
     if (json_object_get(root, "network") == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: checkpoint has no \"network\"",
                         path);
@@ -241,7 +245,8 @@ static int from_json(const json_t *root, const char *path, gp_checkpoint *c, cha
     int r = gpi_netio_from_json(json_object_get(root, "network"), what, &c->net, errbuf,
                                 errlen);
     r = r ? r
-          : get_state(json_object_get(root, "trainer"), path, &c->state, errbuf, errlen);
+          : get_state(json_object_get(root, "trainer"), (int)json_integer_value(version),
+                      path, &c->state, errbuf, errlen);
     meta = json_object_get(root, "meta");
     if (!r && meta != NULL && !json_is_null(meta) &&
         (c->meta = json_dumps(meta, JSON_COMPACT | JSON_ENCODE_ANY |

@@ -174,32 +174,79 @@ static char *dir_of(const char *path) {
     return dir;
 }
 
-int gp_atomic_space(const char *path, size_t bytes, char *errbuf, size_t errlen) {
-    struct statvfs vfs;
+/* stat (vfs NULL) or statvfs of path's directory, which must exist. */
+static int stat_dir(const char *path, struct stat *st, struct statvfs *vfs, char *errbuf,
+                    size_t errlen) {
     char *dir = path ? dir_of(path) : NULL;
     if (dir == NULL)
         return path ? GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path)
                     : GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no output file name given");
-    int rc = statvfs(dir, &vfs), e = errno;
+    int rc = vfs ? statvfs(dir, vfs) : stat(dir, st), e = errno;
     free(dir);
-    if (rc != 0) {
-        errno = e;
-        return GPI_FAIL(errbuf, errlen, GSL_EFAILED,
-                        "%s: cannot read the free space of its directory: %s", path,
-                        strerror(e));
-    }
-    if (vfs.f_blocks == 0)
+    if (rc == 0)
         return GSL_SUCCESS;
+    errno = e;
+    return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: cannot read %s: %s", path,
+                    vfs ? "the free space of its directory" : "its directory",
+                    strerror(e));
+}
+
+/* Whether `bytes` fit on path's file system; `others` is the number of other outputs
+ * whose bytes are counted with path's (0: path alone). */
+static int space_fits(const char *path, size_t bytes, size_t others, char *errbuf,
+                      size_t errlen) {
+    struct statvfs vfs;
+    int status = stat_dir(path, NULL, &vfs, errbuf, errlen);
+    if (status || vfs.f_blocks == 0)
+        return status;
     uintmax_t avail = vfs.f_frsize && vfs.f_bavail > UINTMAX_MAX / vfs.f_frsize
                           ? UINTMAX_MAX
                           : (uintmax_t)vfs.f_bavail * vfs.f_frsize;
     if (avail >= bytes)
         return GSL_SUCCESS;
     errno = ENOSPC;
+    if (others > 0)
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED,
+                        "%s: not enough space: with the %zu other output%s on its file "
+                        "system the files may take %zu bytes, %ju are available",
+                        path, others, others > 1 ? "s" : "", bytes, avail);
     return GPI_FAIL(
         errbuf, errlen, GSL_EFAILED,
         "%s: not enough space: the file may take %zu bytes, %ju are available", path,
         bytes, avail);
+}
+
+int gp_atomic_space(const char *path, size_t bytes, char *errbuf, size_t errlen) {
+    return space_fits(path, bytes, 0, errbuf, errlen);
+}
+
+int gp_atomic_space_all(size_t n, const char *const *paths, const size_t *bytes,
+                        size_t *need, size_t *failed, char *errbuf, size_t errlen) {
+    dev_t *dev = malloc((n ? n : 1) * sizeof *dev);
+    int status = dev ? GSL_SUCCESS : GSL_ENOMEM;
+    size_t i = 0;
+    if (dev == NULL)
+        GPI_FAIL(errbuf, errlen, status, "out of memory");
+    for (struct stat st; i < n && !status; i++) {
+        if (!(status = stat_dir(paths[i], &st, NULL, errbuf, errlen)))
+            dev[i] = st.st_dev;
+    }
+    for (size_t k = 0; k < n && !status; k++) {
+        size_t sum = 0, others = 0; /* saturating: a bound of SIZE_MAX stays one */
+        for (size_t j = 0; j < n; j++)
+            if (dev[j] == dev[k]) {
+                sum = bytes[j] > SIZE_MAX - sum ? SIZE_MAX : sum + bytes[j];
+                others += j != k;
+            }
+        if (need)
+            need[k] = sum;
+        i = k + 1;
+        status = space_fits(paths[k], sum, others, errbuf, errlen);
+    }
+    if (failed)
+        *failed = status && i > 0 ? i - 1 : 0;
+    free(dev);
+    return status;
 }
 
 /* Make a rename durable: fsync the directory holding path. Failure here loses nothing

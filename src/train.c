@@ -85,11 +85,8 @@ struct gp_trainer {
     size_t since_best;          /* epochs since the last improvement (early stopping) */
     size_t since_halving;       /* epochs without improvement since eta last changed */
     size_t diverged_batch;      /* 1-based batch of the last GSL_ERANGE; 0 = epoch end */
-    /* gp_trainer_set_stop: the caller's flag, and where the current epoch began */
-    const volatile sig_atomic_t *stop_flag;
-    gsl_rng *rng0;
-    size_t *order0;
-    gsl_vector *params0;
+    size_t done;                /* mini-batches of the current epoch run (0: between) */
+    const volatile sig_atomic_t *stop_flag; /* gp_trainer_set_stop's, or NULL */
 };
 
 void gp_train_opts_default(gp_train_opts *opts) {
@@ -116,9 +113,6 @@ void gp_trainer_free(gp_trainer *t) {
     }
     gp_sparse_sgd_free(t->sgd);
     gpi_sparse_set_free(t->set);
-    gsl_rng_free(t->rng0);
-    free(t->order0);
-    gsl_vector_free(t->params0);
     if (t->sync_ok) {
         pthread_mutex_destroy(&t->mu);
         pthread_cond_destroy(&t->cv);
@@ -439,9 +433,12 @@ static void *split_main(void *arg) {
     return NULL;
 }
 
-/* gp_trainer_set_stop's flag, polled before each batch. */
-static int stop_requested(const gp_trainer *t) {
-    return t->stop_flag != NULL && *t->stop_flag != 0 ? GSL_CONTINUE : GSL_SUCCESS;
+/* Before batch b: gp_trainer_set_stop's flag ends the call there. Not before batch 0:
+ * the order is shuffled by then, and a position of 0 batches means an epoch not yet
+ * shuffled (gp_trainer_epoch_part asks before it shuffles). */
+static int stop_requested(const gp_trainer *t, size_t b) {
+    return b > 0 && t->stop_flag != NULL && *t->stop_flag != 0 ? GSL_CONTINUE
+                                                               : GSL_SUCCESS;
 }
 
 /* Ends the current two-thread chunk as early as the helper allows: returns the end, the
@@ -452,38 +449,42 @@ static size_t chunk_cut(gp_trainer *t) {
     size_t cur = atomic_load(&t->next);
     while (!atomic_compare_exchange_weak(&t->next, &cur, cur | CUT))
         ;
-    return cur;
+    return cur & ~CUT; /* (cut before: the same end) */
 }
 
 /* Batches [lo, hi) on the calling thread. */
 static int chunk_one(gp_trainer *t, const gp_sgd_params *p, size_t lo, size_t hi) {
     int status = GSL_SUCCESS;
-    for (size_t b = lo; b < hi && !status && !(status = stop_requested(t)); b++) {
+    for (size_t b = lo; b < hi && !status && !(status = stop_requested(t, b)); b++) {
         fill_slot(t, b, &t->ring[0]);
         status = step_slot(t, &t->ring[0], p);
         if (!status)
             status = batch_finite(t, b);
+        t->done = status ? t->done : b + 1;
     }
     return status;
 }
 
 /* The calling thread's side of batches [lo, hi) on two threads. With a time limit per
  * batch, the chunk ends early (checked every probe_len/8 batches) once it is slower than
- * that plus t->slack seconds for starting the helper: *done is the batches run. */
+ * that plus t->slack seconds for starting the helper: *done is the batches run. A stop
+ * (stop_requested) ends it as early, after the batch the helper may have begun, and
+ * returns GSL_CONTINUE. */
 static int chunk_lead(gp_trainer *t, const gp_sgd_params *p, double limit, size_t *done) {
-    int status = GSL_SUCCESS;
+    int status = GSL_SUCCESS, stopped = 0;
     split_ctx c = {t, t->lo, t->hi};
     double t0 = limit > 0 ? now_seconds() : 0;
     size_t every = (t->probe_len + 7) / 8;
-    for (; c.b < c.end && !status && !(status = stop_requested(t)); c.b++) {
-        size_t k = c.b - t->lo;
-        if (limit > 0 && k > 0 && k % every == 0 &&
-            now_seconds() - t0 > limit * (double)k + t->slack) {
-            c.end = chunk_cut(t);
-            limit = 0;
-            if (c.b >= c.end)
-                break;
-        }
+    for (; c.b < c.end && !status; c.b++) {
+        size_t k = c.b - t->lo, cut = c.end;
+        if (!stopped && stop_requested(t, c.b))
+            stopped = 1, cut = chunk_cut(t);
+        else if (limit > 0 && k > 0 && k % every == 0 &&
+                 now_seconds() - t0 > limit * (double)k + t->slack)
+            limit = 0, cut = chunk_cut(t);
+        c.end = cut < c.end ? cut : c.end;
+        if (c.b >= c.end)
+            break;
         if (t->mode == MODE_SPLIT) {
             status = split_step(t, &c, p, 1);
             if (!status)
@@ -497,7 +498,7 @@ static int chunk_lead(gp_trainer *t, const gp_sgd_params *p, double limit, size_
         }
     }
     *done = c.b - t->lo;
-    return status;
+    return status ? status : stopped ? GSL_CONTINUE : GSL_SUCCESS;
 }
 
 /* Batches [lo, hi) on two threads (see chunk_lead for limit and done): the helper lives
@@ -522,11 +523,14 @@ static int chunk_two(gp_trainer *t, const gp_sgd_params *p, size_t lo, size_t hi
         GSL_ERROR("cannot start the second training thread", GSL_EFAILED);
     int status = chunk_lead(t, p, limit, done);
     /* A failed chunk stops the helper, and so does one ended early while the helper only
-     * prefetches. A finished one lets it finish: it may still be updating its rows for
-     * the last batch. */
-    if (status || (t->mode == MODE_PREFETCH && *done < hi - lo))
+     * prefetches. A finished or stopped one lets it finish: it may still be updating its
+     * rows for the last batch. */
+    if ((status && status != GSL_CONTINUE) ||
+        (t->mode == MODE_PREFETCH && *done < hi - lo))
         raise_stop(t);
     pthread_join(helper, NULL);
+    if (!status || status == GSL_CONTINUE)
+        t->done = lo + *done; /* both threads' rows of these batches are updated */
     return status;
 }
 
@@ -579,7 +583,7 @@ static void auto_learn(gp_trainer *t, int two, int probe, double per_batch) {
 
 static int epoch_auto(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
     int status = GSL_SUCCESS;
-    for (size_t b = 0, len; b < nb && !status; b += len) {
+    for (size_t b = t->done, len; b < nb && !status; b += len) {
         int probe, two = auto_pick(t, &len, &probe), whole = len <= nb - b;
         len = whole ? len : nb - b;
         double t0 = now_seconds(), limit = 1.25 * t->per_batch[0];
@@ -594,74 +598,60 @@ static int epoch_auto(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
     return status;
 }
 
-static int run_epoch(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
+/* Batches t->done .. end - 1 of the epoch, until a stop. */
+static int run_epoch(gp_trainer *t, const gp_sgd_params *p, size_t end) {
+    size_t nb = end;
     if (t->mode == MODE_ONE)
-        return chunk_one(t, p, 0, nb);
+        return chunk_one(t, p, t->done, nb);
     if (t->opts.threads == GP_TRAIN_AUTO)
         return epoch_auto(t, p, nb);
     size_t done;
-    return chunk_two(t, p, 0, nb, 0, &done);
-}
-
-/* Copy the generator, the order and the parameters at the start of an epoch (rewind
- * 0), or back (rewind 1). */
-static void epoch_mark(gp_trainer *t, int rewind) {
-    size_t n = t->data.n * sizeof *t->order;
-    if (rewind) {
-        gsl_rng_memcpy(t->rng, t->rng0);
-        memcpy(t->order, t->order0, n);
-        gsl_vector_memcpy(t->net->p.params, t->params0);
-    } else {
-        gsl_rng_memcpy(t->rng0, t->rng);
-        memcpy(t->order0, t->order, n);
-        gsl_vector_memcpy(t->params0, t->net->p.params);
-    }
+    return t->done < nb ? chunk_two(t, p, t->done, nb, 0, &done) : GSL_SUCCESS;
 }
 
 int gp_trainer_set_stop(gp_trainer *t, const volatile sig_atomic_t *flag) {
-    if (flag != NULL && t->rng0 == NULL) {
-        gsl_rng *rng0 = gsl_rng_clone(t->rng);
-        size_t *order0 = malloc(t->data.n * sizeof *order0);
-        gsl_vector *params0 = gsl_vector_alloc(t->net->p.params->size);
-        if (rng0 == NULL || order0 == NULL || params0 == NULL) {
-            gsl_rng_free(rng0);
-            free(order0);
-            gsl_vector_free(params0);
-            GSL_ERROR("out of memory", GSL_ENOMEM);
-        }
-        t->rng0 = rng0;
-        t->order0 = order0;
-        t->params0 = params0;
-    }
     t->stop_flag = flag;
     return GSL_SUCCESS;
 }
 
 int gp_trainer_epoch(gp_trainer *t) {
+    return gp_trainer_epoch_part(t, SIZE_MAX);
+}
+
+/* An epoch is its shuffle, then its batches in order; a stop between two batches keeps
+ * the position (t->done, with the order and generator as they are), so the rest of the
+ * epoch runs the same steps on the same network whenever it is continued. */
+int gp_trainer_epoch_part(gp_trainer *t, size_t max_batches) {
     size_t n = t->data.n, nb = (n + t->bs - 1) / t->bs;
     gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, n};
-    if (t->stop_flag != NULL)
-        epoch_mark(t, 0);
-    gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
-    /* W^1 lives transposed in t->sgd for the epoch: from the network now, back at the
-     * end, so that the network is current between epochs whatever happens to it. */
-    gp_sparse_sgd_reload(t->sgd);
-    int status = run_epoch(t, &p, nb);
-    gp_sparse_sgd_sync(t->sgd);
-    if (status == GSL_CONTINUE) { /* stopped: as if the epoch had not begun */
-        epoch_mark(t, 1);
-        return GSL_CONTINUE;
+    size_t end = max_batches < nb - t->done ? t->done + max_batches : nb;
+    if (t->done == 0) { /* not begun: a stop leaves it so, unshuffled */
+        if (end == 0 || (t->stop_flag != NULL && *t->stop_flag != 0))
+            return GSL_CONTINUE;
+        gsl_ran_shuffle(t->rng, t->order, n, sizeof *t->order);
     }
+    /* W^1 lives transposed in t->sgd for the epoch: from the network now, back at the
+     * end, so that the network is current between calls whatever happens to it. */
+    gp_sparse_sgd_reload(t->sgd);
+    int status = run_epoch(t, &p, end);
+    gp_sparse_sgd_sync(t->sgd);
+    if (status == GSL_CONTINUE || (!status && t->done < nb))
+        return GSL_CONTINUE; /* stopped at batch t->done */
     if (!status && net_finite(t->net)) {
         t->diverged_batch = 0;
         status = GSL_ERANGE;
     }
+    t->done = 0; /* the next call shuffles: after a failure, a new epoch */
     if (status == GSL_ERANGE)
         GSL_ERROR("training diverged: non-finite weights or biases", GSL_ERANGE);
     if (status)
         return status;
     t->epochs++;
     return GSL_SUCCESS;
+}
+
+size_t gp_trainer_batches_done(const gp_trainer *t) {
+    return t->done;
 }
 
 int gp_trainer_observe(gp_trainer *t, double accuracy, int *stop) {
@@ -734,6 +724,7 @@ int gp_trainer_get_state(const gp_trainer *t, gp_trainer_state *s) {
     s->since_halving = t->since_halving;
     s->eta = t->eta;
     s->best = t->best;
+    s->batches_done = t->done;
     s->rng_size = gsl_rng_size(t->rng);
     s->order = malloc(n * sizeof *s->order);
     s->rng = malloc(s->rng_size);
@@ -799,6 +790,8 @@ int gpi_trainer_state_check(const gp_trainer_state *s, const char **why) {
              s->since_halving > s->since_best)
         *why = "its epoch counters are inconsistent (best_epoch, since_best <= epochs; "
                "since_halving <= since_best)";
+    else if (s->batches_done >= (s->n + o->batch - 1) / o->batch)
+        *why = "its batches_done is not below the epoch's number of mini-batches";
     else if (s->rng == NULL || !gpi_mt_state_valid(s->rng, s->rng_size))
         *why = "its generator is not an mt19937 state of this machine";
     if (*why)
@@ -828,6 +821,7 @@ int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s) {
     t->since_halving = s->since_halving;
     t->eta = s->eta;
     t->best = s->best;
+    t->done = s->batches_done;
     return GSL_SUCCESS;
 }
 

@@ -1,14 +1,18 @@
 /* tests/check_checkpoint.c: checkpoints (gradproof/checkpoint.h): training stopped after
- * any epoch and resumed from a checkpoint file ends with the same bits as a run never
- * stopped, on one or two threads; the generator's state and the order are what makes it
- * so (controls: without either, the network differs); damaged checkpoints and states of
- * other options are refused, naming what is wrong. */
+ * any epoch, or after any mini-batch of one, and resumed from a checkpoint file ends
+ * with the same bits as a run never stopped, on one or two threads; the generator's
+ * state, the order and the position in the epoch are what makes it so (controls:
+ * without any of them, the network differs); damaged checkpoints and states of other
+ * options are refused, naming what is wrong. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <check.h>
 #include <gsl/gsl_errno.h>
@@ -91,7 +95,7 @@ static int same_bits(const gp_network *a, const gp_network *b) {
 }
 
 /* How a resume is damaged, for the controls. */
-enum { INTACT, RESEED, IDENTITY_ORDER };
+enum { INTACT, RESEED, IDENTITY_ORDER, NO_POSITION };
 
 /* Stop after k epochs (checkpoint written, everything freed), load, continue to EPOCHS
  * on `threads` threads; the final network in *out. */
@@ -168,6 +172,245 @@ START_TEST(test_resume_after_any_epoch_is_bit_identical) {
         ck_assert_msg(!same_bits(net, ref), "damage %d went unnoticed", damage);
         gp_network_free(net);
     }
+    gp_network_free(ref);
+}
+END_TEST
+
+/* Save t to a checkpoint, free it and net, load it back; the checkpoint's trainer on
+ * `threads` threads, damaged as asked, in *tp (its network is c->net). */
+static gp_checkpoint *save_and_load(gp_trainer *t, gp_network *net, int threads,
+                                    int damage, gp_trainer **tp) {
+    const char *path = tu_tmpdir_path("ck.json");
+    gp_checkpoint *c;
+    ck_assert_msg(!gp_checkpoint_save(path, t, NULL, eb, sizeof eb), "%s", eb);
+    gp_trainer_free(t);
+    gp_network_free(net);
+    ck_assert_msg(!gp_checkpoint_load(path, &c, eb, sizeof eb), "%s", eb);
+    gp_train_opts o = c->state.opts;
+    o.threads = threads;
+    *tp = gp_trainer_alloc(c->net, &data, &o);
+    ck_assert_ptr_nonnull(*tp);
+    if (damage == NO_POSITION) /* a resume that forgot where the epoch stood */
+        c->state.batches_done = 0;
+    ck_assert_int_eq(gp_trainer_set_state(*tp, &c->state), GSL_SUCCESS);
+    return c;
+}
+
+/* Epochs before the stop, and the mini-batches of the next one run before it. */
+static const size_t stop_epochs[] = {0, 2, 5};
+#define NB ((N + 9) / 10) /* mini-batches of an epoch: 10, the last of 7 samples */
+static const size_t stop_batches[] = {0, 1, 4, NB - 1};
+
+/* Stopped after batch k of epoch e + 1 (gp_trainer_epoch_part) on `before` threads,
+ * checkpointed, resumed on `after` threads: the network of EPOCHS epochs is the one of
+ * the uninterrupted one-thread run, to the bit, and so are eta, the best accuracy and
+ * the epochs after which the trainer said stop. _i picks (before, after). */
+START_TEST(test_resume_after_any_mini_batch_is_bit_identical) {
+    int before = 1 + _i / 2, after = 1 + _i % 2;
+    gp_train_opts o;
+    opts_for(&o, 1);
+    gp_network *ref = fresh_net();
+    gp_trainer *t = gp_trainer_alloc(ref, &data, &o);
+    unsigned ref_stops = run(t, ref, EPOCHS);
+    double ref_eta = gp_trainer_eta(t), ref_best = gp_trainer_best(t, NULL);
+    gp_trainer_free(t);
+    for (size_t ie = 0; ie < sizeof stop_epochs / sizeof *stop_epochs; ie++)
+        for (size_t ik = 0; ik < sizeof stop_batches / sizeof *stop_batches; ik++) {
+            size_t e = stop_epochs[ie], k = stop_batches[ik];
+            gp_network *net = fresh_net();
+            opts_for(&o, before);
+            t = gp_trainer_alloc(net, &data, &o);
+            unsigned stops = run(t, net, e);
+            ck_assert_int_eq(gp_trainer_epoch_part(t, k), GSL_CONTINUE);
+            ck_assert_uint_eq(gp_trainer_batches_done(t), k);
+            ck_assert_uint_eq(gp_trainer_epochs(t), e);
+            gp_checkpoint *c = save_and_load(t, net, after, INTACT, &t);
+            ck_assert_uint_eq(c->state.batches_done, k);
+            ck_assert_uint_eq(gp_trainer_batches_done(t), k);
+            stops |= run(t, c->net, EPOCHS);
+            ck_assert_msg(same_bits(c->net, ref),
+                          "stopped after batch %zu of epoch %zu (%d then %d threads): "
+                          "differs",
+                          k, e + 1, before, after);
+            ck_assert(gp_trainer_eta(t) == ref_eta &&
+                      gp_trainer_best(t, NULL) == ref_best && stops == ref_stops);
+            gp_trainer_free(t);
+            gp_checkpoint_free(c);
+        }
+    /* Control: a resume that loses the position (reshuffles, reruns from batch 0) is
+     * caught, for a stop after one batch or after all but the last. */
+    for (size_t k = 1; k < NB; k += NB - 2) {
+        gp_network *net = fresh_net();
+        opts_for(&o, before);
+        t = gp_trainer_alloc(net, &data, &o);
+        run(t, net, 2);
+        ck_assert_int_eq(gp_trainer_epoch_part(t, k), GSL_CONTINUE);
+        gp_checkpoint *c = save_and_load(t, net, after, NO_POSITION, &t);
+        run(t, c->net, EPOCHS);
+        ck_assert_msg(!same_bits(c->net, ref),
+                      "losing the position after batch %zu went "
+                      "unnoticed",
+                      k);
+        gp_trainer_free(t);
+        gp_checkpoint_free(c);
+    }
+    gp_network_free(ref);
+}
+END_TEST
+
+/* gp_trainer_epoch_part in steps of any size runs the epoch gp_trainer_epoch runs: its
+ * parts add up; 0 batches before the first leaves it unshuffled; a stop flag raised
+ * before an epoch stops it unshuffled, and one raised mid-epoch stops the next call
+ * before its first batch. */
+START_TEST(test_epoch_parts_and_the_stop_flag) {
+    gp_train_opts o;
+    opts_for(&o, 1 + _i);
+    gp_network *ref = fresh_net(), *net = fresh_net();
+    gp_trainer *r = gp_trainer_alloc(ref, &data, &o),
+               *t = gp_trainer_alloc(net, &data, &o);
+    ck_assert_int_eq(gp_trainer_epoch(r), GSL_SUCCESS);
+    ck_assert_int_eq(gp_trainer_epoch(r), GSL_SUCCESS);
+    size_t first[N];
+    memcpy(first, gp_trainer_order(t), sizeof first);
+    ck_assert_int_eq(gp_trainer_epoch_part(t, 0), GSL_CONTINUE);
+    ck_assert(!memcmp(first, gp_trainer_order(t), sizeof first)); /* not shuffled */
+    ck_assert_int_eq(gp_trainer_epoch_part(t, 3), GSL_CONTINUE);
+    ck_assert_int_eq(gp_trainer_epoch_part(t, 0), GSL_CONTINUE);
+    ck_assert_int_eq(gp_trainer_epoch_part(t, 6), GSL_CONTINUE);
+    ck_assert_uint_eq(gp_trainer_batches_done(t), 9);
+    ck_assert_int_eq(gp_trainer_epoch_part(t, 5), GSL_SUCCESS); /* 1 left of 5 */
+    ck_assert_uint_eq(gp_trainer_batches_done(t), 0);
+    ck_assert_uint_eq(gp_trainer_epochs(t), 1);
+    volatile sig_atomic_t flag = 1;
+    ck_assert_int_eq(gp_trainer_set_stop(t, &flag), GSL_SUCCESS);
+    memcpy(first, gp_trainer_order(t), sizeof first);
+    ck_assert_int_eq(gp_trainer_epoch(t), GSL_CONTINUE); /* stopped before its shuffle */
+    ck_assert_uint_eq(gp_trainer_batches_done(t), 0);
+    ck_assert(!memcmp(first, gp_trainer_order(t), sizeof first));
+    flag = 0;
+    ck_assert_int_eq(gp_trainer_epoch_part(t, 2), GSL_CONTINUE);
+    flag = 1;
+    ck_assert_int_eq(gp_trainer_epoch(t), GSL_CONTINUE); /* no batch run */
+    ck_assert_uint_eq(gp_trainer_batches_done(t), 2);
+    flag = 0;
+    ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
+    ck_assert_uint_eq(gp_trainer_epochs(t), 2);
+    ck_assert(same_bits(net, ref));
+    gp_trainer_free(r);
+    gp_trainer_free(t);
+    gp_network_free(ref);
+    gp_network_free(net);
+}
+END_TEST
+
+/* The flag raised by another thread at a random moment (as a signal handler would):
+ * wherever the epoch stopped, on one or two threads, a checkpoint of it resumes to the
+ * bits of the uninterrupted run. A data set of 2,000 samples (200 mini-batches an
+ * epoch) so that most stops land inside an epoch. */
+#define BIG 2000
+static uint8_t bx[BIG * DIM], blabels[BIG];
+static volatile sig_atomic_t raised;
+
+static void *raise_later(void *arg) {
+    struct timespec ts = {0, *(const long *)arg};
+    nanosleep(&ts, NULL);
+    raised = 1;
+    return NULL;
+}
+
+START_TEST(test_stop_flag_at_random_moments_resumes_to_the_same_bits) {
+    const gp_dataset big = {BIG, DIM, bx, blabels};
+    for (size_t i = 0; i < BIG; i++) {
+        blabels[i] = labels[i % N];
+        memcpy(bx + i * DIM, x + (i % N) * DIM, DIM);
+    }
+    gp_train_opts o;
+    opts_for(&o, 1);
+    o.schedule = o.early_stop = 0;
+    o.eta = 0.5;
+    gp_network *ref = fresh_net();
+    gp_trainer *t = gp_trainer_alloc(ref, &big, &o);
+    for (int e = 0; e < 3; e++)
+        ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
+    gp_trainer_free(t);
+    const char *path = tu_tmpdir_path("ck.json");
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    size_t mid = 0;
+    for (int trial = 0; trial < 12; trial++) {
+        gp_network *net = fresh_net();
+        o.threads = 1 + trial % 2;
+        t = gp_trainer_alloc(net, &big, &o);
+        gp_trainer_set_stop(t, &raised);
+        raised = 0;
+        long ns = (long)gsl_rng_uniform_int(r, 1000000); /* up to 1 ms */
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, raise_later, &ns), 0);
+        int st = GSL_SUCCESS;
+        while (gp_trainer_epochs(t) < 3 && st == GSL_SUCCESS)
+            st = gp_trainer_epoch(t);
+        pthread_join(th, NULL);
+        mid += st == GSL_CONTINUE && gp_trainer_batches_done(t) > 0;
+        ck_assert_msg(!gp_checkpoint_save(path, t, NULL, eb, sizeof eb), "%s", eb);
+        gp_trainer_free(t);
+        gp_network_free(net);
+        gp_checkpoint *c;
+        ck_assert_msg(!gp_checkpoint_load(path, &c, eb, sizeof eb), "%s", eb);
+        gp_train_opts o2 = c->state.opts;
+        o2.threads = 2 - trial % 2; /* the other way */
+        t = gp_trainer_alloc(c->net, &big, &o2);
+        ck_assert_int_eq(gp_trainer_set_state(t, &c->state), GSL_SUCCESS);
+        while (gp_trainer_epochs(t) < 3)
+            ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
+        ck_assert_msg(same_bits(c->net, ref),
+                      "trial %d: stopped after batch %zu of epoch "
+                      "%zu: differs",
+                      trial, c->state.batches_done, c->state.epochs + 1);
+        gp_trainer_free(t);
+        gp_checkpoint_free(c);
+    }
+    gsl_rng_free(r);
+    printf("# %zu of 12 stops landed inside an epoch\n", mid);
+    gp_network_free(ref);
+}
+END_TEST
+
+/* A version-1 checkpoint (no batches_done: written between epochs by gradproof before
+ * mid-epoch states) still loads, at position 0, and resumes to the same bits. */
+START_TEST(test_version_1_checkpoints_still_resume) {
+    const char *path = tu_tmpdir_path("ck.json");
+    gp_train_opts o;
+    opts_for(&o, 1);
+    gp_network *ref = fresh_net(), *net = fresh_net();
+    gp_trainer *t = gp_trainer_alloc(ref, &data, &o);
+    run(t, ref, EPOCHS);
+    gp_trainer_free(t);
+    t = gp_trainer_alloc(net, &data, &o);
+    run(t, net, 2);
+    ck_assert_msg(!gp_checkpoint_save(path, t, NULL, eb, sizeof eb), "%s", eb);
+    gp_trainer_free(t);
+    gp_network_free(net);
+    static char text[1 << 16];
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    text[fread(text, 1, sizeof text - 1, f)] = '\0';
+    fclose(f);
+    char *v = strstr(text, "\"version\":2"), *b = strstr(text, "\"batches_done\":0,");
+    ck_assert(v && b && v < b);
+    v[strlen("\"version\":")] = '1';
+    memmove(b, b + strlen("\"batches_done\":0,"),
+            strlen(b + strlen("\"batches_done\":0,")) + 1);
+    f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    gp_checkpoint *c;
+    ck_assert_msg(!gp_checkpoint_load(path, &c, eb, sizeof eb), "%s", eb);
+    ck_assert_uint_eq(c->state.batches_done, 0);
+    t = gp_trainer_alloc(c->net, &data, &c->state.opts);
+    ck_assert_int_eq(gp_trainer_set_state(t, &c->state), GSL_SUCCESS);
+    run(t, c->net, EPOCHS);
+    ck_assert(same_bits(c->net, ref));
+    gp_trainer_free(t);
+    gp_checkpoint_free(c);
     gp_network_free(ref);
 }
 END_TEST
@@ -265,7 +508,16 @@ START_TEST(test_damaged_checkpoints_are_refused_by_name) {
     ck_assert_ptr_nonnull(strstr(eb, "options"));
     ck_assert_int_eq(load_edited("\"eta\":", "\"eta\":9,\"x\":"), GSL_EINVAL);
     ck_assert_ptr_nonnull(strstr(eb, "eta_0"));
-    ck_assert_int_eq(load_edited("\"version\":1", "\"version\":2"), GSL_EINVAL);
+    ck_assert_int_eq(load_edited("\"version\":2", "\"version\":3"), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "\"version\""));
+    /* the position: required in version 2, below the epoch's 10 mini-batches */
+    ck_assert_int_eq(load_edited("\"batches_done\"", "\"batches\""), GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "\"batches_done\""));
+    ck_assert_int_eq(load_edited("\"batches_done\":0", "\"batches_done\":10"),
+                     GSL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(eb, "batches_done is not below"));
+    ck_assert_int_eq(load_edited("\"batches_done\":0", "\"batches_done\":9"),
+                     GSL_SUCCESS);
     ck_assert_int_eq(load_edited("\"meta\":null", "\"meta\":null"), GSL_SUCCESS);
     /* cut short: never half read */
     ck_assert_int_eq(load_edited("\"meta\":null}", "\"meta\":nu"), GSL_EINVAL);
@@ -307,6 +559,10 @@ static Suite *make_checkpoint_suite(void) {
     tcase_add_checked_fixture(prop, setup, teardown);
     tcase_add_checked_fixture(err, setup, teardown);
     tcase_add_loop_test(prop, test_resume_after_any_epoch_is_bit_identical, 0, 2);
+    tcase_add_loop_test(prop, test_resume_after_any_mini_batch_is_bit_identical, 0, 4);
+    tcase_add_loop_test(prop, test_epoch_parts_and_the_stop_flag, 0, 2);
+    tcase_add_test(prop, test_stop_flag_at_random_moments_resumes_to_the_same_bits);
+    tcase_add_test(prop, test_version_1_checkpoints_still_resume);
     tcase_add_test(err, test_set_state_refuses_other_options_and_bad_states);
     tcase_add_test(err, test_damaged_checkpoints_are_refused_by_name);
     tcase_add_test(prop, test_checkpoint_size_bound_covers_the_file);

@@ -735,6 +735,60 @@ START_TEST(test_atomic_space_compares_with_statvfs) {
 }
 END_TEST
 
+/* gp_atomic_space_all: the outputs on one file system (st_dev of their directories)
+ * need room together. Fake sizes 1, 2, 4 in two directories of the temporary
+ * directory's file system and 8 on /proc (another file system, which reports no size)
+ * sum to 7, 7, 7 and 8; two outputs of 3/5 of the available space each fit alone but
+ * not together (the message counts the other output, errno ENOSPC), and do fit when
+ * one goes to /proc; sums saturate at SIZE_MAX; a missing directory is named. */
+START_TEST(test_atomic_space_all_sums_outputs_by_file_system) {
+    struct statvfs vfs;
+    ck_assert_int_eq(mkdir(tu_tmpdir_path("sub"), 0755), 0);
+    char a[1024], b[1024], c[1024];
+    snprintf(a, sizeof a, "%s", tu_tmpdir_path("a.json"));
+    snprintf(b, sizeof b, "%s", tu_tmpdir_path("b.json"));
+    snprintf(c, sizeof c, "%s", tu_tmpdir_path("sub/c.json"));
+    const char *paths[] = {a, b, c, "/proc/self/d.json"};
+    size_t bytes[] = {1, 2, 4, 8}, need[4], failed = 99;
+    ck_assert_msg(!gp_atomic_space_all(4, paths, bytes, need, &failed, eb, sizeof eb),
+                  "%s", eb);
+    ck_assert(need[0] == 7 && need[1] == 7 && need[2] == 7 && need[3] == 8);
+    ck_assert_int_eq(gp_atomic_space_all(0, paths, bytes, NULL, NULL, eb, sizeof eb),
+                     GSL_SUCCESS);
+
+    ck_assert_int_eq(statvfs(tu_tmpdir(), &vfs), 0);
+    size_t avail = (size_t)vfs.f_bavail * (size_t)vfs.f_frsize;
+    size_t big[] = {avail / 5 * 3, avail / 5 * 3};
+    ck_assert_msg(!gp_atomic_space(a, big[0], eb, sizeof eb), "%s", eb); /* alone */
+    errno = 0;
+    ck_assert_int_eq(gp_atomic_space_all(2, paths, big, need, &failed, eb, sizeof eb),
+                     GSL_EFAILED);
+    ck_assert_int_eq(errno, ENOSPC);
+    ck_assert_uint_eq(failed, 0);
+    ck_assert_uint_eq(need[0], big[0] + big[1]);
+    ck_assert_msg(strstr(eb, a) == eb &&
+                      strstr(eb,
+                             ": not enough space: with the 1 other output on its file "
+                             "system the files may take ") &&
+                      !strchr(eb, '\n'),
+                  "%s", eb);
+    const char *apart[] = {a, "/proc/self/d.json"};
+    ck_assert_msg(!gp_atomic_space_all(2, apart, big, need, NULL, eb, sizeof eb), "%s",
+                  eb);
+    ck_assert_uint_eq(need[0], big[0]);
+
+    size_t huge[] = {5, SIZE_MAX};
+    ck_assert_int_eq(gp_atomic_space_all(2, paths, huge, need, &failed, eb, sizeof eb),
+                     GSL_EFAILED);
+    ck_assert_uint_eq(need[0], SIZE_MAX);
+    const char *missing[] = {a, tu_tmpdir_path("no/such/x.json")};
+    ck_assert_int_eq(gp_atomic_space_all(2, missing, bytes, NULL, &failed, eb, sizeof eb),
+                     GSL_EFAILED);
+    ck_assert_uint_eq(failed, 1);
+    ck_assert_msg(strstr(eb, "no/such/x.json: cannot read its directory"), "%s", eb);
+}
+END_TEST
+
 static Suite *make_dump_suite(void) {
     Suite *s = suite_create("dump");
     TCase *props = tcase_create("Properties");
@@ -761,6 +815,7 @@ static Suite *make_dump_suite(void) {
     tcase_add_test(errs, test_dump_write_dir_keeps_foreign_directory);
     tcase_add_test(errs, test_atomic_failed_commit_leaves_nothing);
     tcase_add_test(errs, test_atomic_space_compares_with_statvfs);
+    tcase_add_test(errs, test_atomic_space_all_sums_outputs_by_file_system);
     suite_add_tcase(s, errs);
     return s;
 }

@@ -784,12 +784,12 @@ START_TEST(test_auto_threads_give_the_same_network) {
 }
 END_TEST
 
-/* gp_trainer_set_stop: a flag raised before an epoch stops it at its first batch
- * boundary with GSL_CONTINUE, and the trainer is as before the call (the shuffle
- * undone: generator and order rewound), so that the epochs run after it match an
- * uninterrupted trainer's to the bit, one thread or two. (tests/cli-resume.sh stops
- * epochs in their middle, where the rewound parameters matter.) */
-START_TEST(test_stop_flag_rewinds_the_epoch) {
+/* gp_trainer_set_stop: a flag raised before an epoch stops it before its shuffle with
+ * GSL_CONTINUE, and the trainer is as before the call (generator, order and parameters
+ * untouched, 0 batches done), so that the epochs run after it match an uninterrupted
+ * trainer's to the bit, one thread or two. (check_checkpoint and tests/cli-resume.sh
+ * stop epochs in their middle, where the position in the epoch matters.) */
+START_TEST(test_stop_flag_before_an_epoch_leaves_it_unbegun) {
     blobs b;
     blobs_make(&b, 57, 12, 3, 9);
     size_t sizes[] = {12, 37, 3};
@@ -806,6 +806,7 @@ START_TEST(test_stop_flag_rewinds_the_epoch) {
     ck_assert_int_eq(gp_trainer_set_stop(t1, &flag), GSL_SUCCESS);
     ck_assert_int_eq(gp_trainer_epoch(t1), GSL_CONTINUE);
     ck_assert_uint_eq(gp_trainer_epochs(t1), 0);
+    ck_assert_uint_eq(gp_trainer_batches_done(t1), 0);
     for (size_t i = 0; i < 57; i++)
         ck_assert_uint_eq(gp_trainer_order(t1)[i], i);
     ck_assert_mem_eq(n1->p.params->data, start->p.params->data,
@@ -847,7 +848,7 @@ static Suite *make_train_suite(void) {
     tcase_add_loop_test(prop, test_two_thread_epoch_rejects_wrong_activation_df, 0, 4);
     tcase_add_test(prop, test_epoch_order_is_seeded_permutation);
     tcase_add_loop_test(prop, test_epoch_is_sgd_steps_over_its_order, 0, 2);
-    tcase_add_loop_test(prop, test_stop_flag_rewinds_the_epoch, 0, 2);
+    tcase_add_loop_test(prop, test_stop_flag_before_an_epoch_leaves_it_unbegun, 0, 2);
     tcase_add_loop_test(prop, test_two_threads_give_the_same_network, 0, 5);
     tcase_add_loop_test(prop, test_auto_threads_give_the_same_network, 0, 4);
     tcase_add_test(prop, test_early_stop_after_n_epochs_without_improvement);

@@ -72,11 +72,13 @@ done
     bad "$kills kills, $finished chains finished"
 
 # ---- SIGTERM and SIGINT with --checkpoint: the run stops at the next mini-batch
-# boundary, writes the state after its last whole epoch, says so in one line and exits
-# with 128 + the signal's number; an epoch the signal cut is rewound by the trainer
-# (gp_trainer_set_stop) and run again by the resume, so that every chain ends
-# bit-identical to the uninterrupted run. At least 12 such stops, 3 of them during an
-# epoch, one and two threads alternating. A run of the chain above spends most of its
+# boundary, writes the state there (after its last whole epoch, or after mini-batch k
+# of the cut epoch: gp_trainer_set_stop keeps the position), says so in one line and
+# exits with 128 + the signal's number; the resume continues the cut epoch from batch
+# k + 1, so that every chain ends bit-identical to the uninterrupted run (network and
+# metrics rows), and the epoch lines are sane: the stopped run's last line is the
+# epoch before the cut one, the resumed run's first is the cut one. At least 12 such
+# stops, 3 of them during an epoch, one and two threads alternating. A run of the chain above spends most of its
 # life outside epochs (its epochs on 240 images take well under a millisecond on a fast
 # machine: CI once counted 2 mid-epoch stops in 80 runs), so these runs train on the
 # same images 8 times over (2,340 after the validation set), with no early stop, and
@@ -96,7 +98,7 @@ epoch_s=$(awk -F, 'NR > 1 { s += $3; n++ } END { printf "%.4f", n ? s / n : 0.01
 echo "# signal runs: epochs of $epoch_s s"
 REF=sref
 rm -f ck.json out.json out.csv
-stops=0 during=0 trial=0 before=$finished
+stops=0 during=0 trial=0 before=$finished cut=
 while { [ $stops -lt 12 ] || [ $during -lt 3 ]; } && [ $trial -lt 80 ]; do
     trial=$((trial + 1))
     th=$((trial % 2 + 1)) sig=TERM want=143
@@ -115,12 +117,24 @@ while { [ $stops -lt 12 ] || [ $during -lt 3 ]; } && [ $trial -lt 80 ]; do
     sleep "$delay"
     kill -$sig $pid 2>/dev/null
     { wait $pid; } 2>/dev/null; st=$?
+    first=$(grep '^epoch' run.out | head -1 | cut -d' ' -f2) last=$(grep '^epoch' run.out | tail -1 | cut -d' ' -f2)
+    if [ -n "$cut" ] && [ -n "$first" ] && [ "$first" != "$cut/30" ]; then
+        bad "trial $trial: resumed after a stop during epoch $cut, its first line is epoch $first"; break
+    fi
+    [ -n "$first" ] && cut=
     if [ $st -eq 0 ]; then check_final; continue; fi
     line=$(head -1 run.err)
     if [ $st -eq $want ] && [ -e ck.json ] && [ "$(wc -l < run.err)" -eq 1 ] &&
-        printf '%s' "$line" | grep -q "stopped by signal $((want - 128)) \(during\|after\) epoch [0-9]* of 30; 'ck.json' holds the state after epoch [0-9]*: continue with --resume ck.json"; then
+        printf '%s' "$line" | grep -q "stopped by signal $((want - 128)) \(during epoch [0-9]* of 30; 'ck.json' holds the state after mini-batch [0-9]* of 234 of epoch [0-9]*\|after epoch [0-9]* of 30; 'ck.json' holds the state after epoch [0-9]*\): continue with --resume ck.json"; then
         stops=$((stops + 1))
-        case $line in *during*) during=$((during + 1)) ;; esac
+        case $line in *during*)
+            during=$((during + 1))
+            e=$(printf '%s' "$line" | sed 's/.*during epoch \([0-9]*\) of.*/\1/')
+            if [ -n "$last" ] && [ "$last" != "$((e - 1))/30" ]; then
+                bad "trial $trial: stopped during epoch $e after the line of epoch $last"; break
+            fi
+            cut=$e ;;
+        esac
     else bad "SIG$sig trial $trial: exit $st: $line"; break; fi
 done
 while [ -e ck.json ]; do

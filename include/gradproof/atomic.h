@@ -49,6 +49,15 @@ void gp_atomic_abort(gp_atomic_file *f);
  * fit; GSL_EFAILED if statvfs fails (errno kept). A file system that reports no size
  * (f_blocks 0: /proc, some FUSE mounts) passes. */
 int gp_atomic_space(const char *path, size_t bytes, char *errbuf, size_t errlen);
+/* gp_atomic_space for n outputs written by one run, which need room together where
+ * they share a file system: output i's directory is stat'ed, and the bytes of every
+ * output on the same file system (st_dev, i's own included) are summed (saturating at
+ * SIZE_MAX) into need[i] (need may be NULL) and compared with that file system's
+ * available space; the message of a sum of several names how many other outputs count
+ * with it. On failure *failed (may be NULL) is the output named in errbuf; GSL_EFAILED
+ * also when a directory cannot be stat'ed (errno kept), GSL_ENOMEM. */
+int gp_atomic_space_all(size_t n, const char *const *paths, const size_t *bytes,
+                        size_t *need, size_t *failed, char *errbuf, size_t errlen);
 
 /* Write len bytes of buf to path atomically (open, fwrite, commit). */
 int gp_atomic_write(const char *path, const void *buf, size_t len, char *errbuf,

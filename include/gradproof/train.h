@@ -84,13 +84,26 @@ int gp_trainer_auto_tune(gp_trainer *t, size_t probe, size_t chunk, double slack
  * O(n_L) per step) and every weight and bias at the end of the epoch; the epoch stops
  * there, the network holds the non-finite values and the epoch is not counted. */
 int gp_trainer_epoch(gp_trainer *t);
-/* Let a signal handler end an epoch early: gp_trainer_epoch then reads *flag before each
- * mini-batch and, once it is non-zero, stops at that batch boundary, puts the network's
- * parameters, the sample order and the generator back as they were when the epoch
- * began, and returns GSL_CONTINUE (not raised as an error); the epoch is not counted.
- * The state is then the previous epoch's end (gp_trainer_get_state, a checkpoint), and
- * the next call reruns the whole epoch to the same bits as an uninterrupted run. NULL
- * turns it off. GSL_ENOMEM, the flag unchanged, when the copies cannot be allocated. */
+/* Part of an epoch: at most max_batches mini-batches of it, from where the last call
+ * stopped (the epoch's first call shuffles). GSL_CONTINUE (not raised as an error) when
+ * the epoch is not finished: the network is current, the epoch not counted, and
+ * gp_trainer_batches_done says where it stands; the next call (or gp_trainer_epoch)
+ * goes on from there, so the epoch ends with the same bits as one never stopped, and a
+ * state taken meanwhile (gp_trainer_get_state, a checkpoint) continues it likewise.
+ * max_batches 0 before the first batch leaves the epoch unshuffled. Otherwise as
+ * gp_trainer_epoch, which is gp_trainer_epoch_part(t, SIZE_MAX). After a failure the next
+ * call begins a new epoch. */
+int gp_trainer_epoch_part(gp_trainer *t, size_t max_batches);
+/* Mini-batches of the current epoch run so far: 0 between epochs, else below
+ * ceil(n / m). */
+size_t gp_trainer_batches_done(const gp_trainer *t);
+/* Let a signal handler end an epoch early: gp_trainer_epoch (and _part) then reads *flag
+ * before each mini-batch after the first and before the shuffle, and, once it is
+ * non-zero, stops at that batch boundary (on two threads, after the batch the second
+ * thread may have begun) and returns GSL_CONTINUE as gp_trainer_epoch_part does: the
+ * epoch continues in the next call, or from a checkpoint. A flag already set when an
+ * epoch begins stops it before its shuffle (0 batches done). NULL turns it off. Returns
+ * GSL_SUCCESS. */
 int gp_trainer_set_stop(gp_trainer *t, const volatile sig_atomic_t *flag);
 /* After gp_trainer_epoch returned GSL_ERANGE: the 1-based batch of that epoch after
  * which b^L was non-finite, or 0 when only the end-of-epoch test found it. */
@@ -108,32 +121,39 @@ int gp_trainer_observe(gp_trainer *t, double accuracy, int *stop);
 size_t gp_trainer_epochs(const gp_trainer *t);
 double gp_trainer_eta(const gp_trainer *t);
 double gp_trainer_best(const gp_trainer *t, size_t *epoch);
-/* The permutation used by the last epoch (n entries, a borrowed array: do not free). */
+/* The permutation used by the last epoch, or by the current one while it is under way
+ * (n entries, a borrowed array: do not free). */
 const size_t *gp_trainer_order(const gp_trainer *t);
 
 /* The trainer's network (borrowed: the one given to gp_trainer_alloc). */
 const gp_network *gp_trainer_network(const gp_trainer *t);
 
-/* What a trainer carries from one epoch to the next besides its network: with the
- * network and the data it is everything the following epochs depend on, so a trainer
+/* What a trainer carries from one mini-batch to the next besides its network: with the
+ * network and the data it is everything the following batches depend on, so a trainer
  * given it back (gp_trainer_set_state) runs them to the same bits (a checkpoint,
- * gradproof/checkpoint.h). order and rng are owned (gp_trainer_state_free). */
+ * gradproof/checkpoint.h), between epochs or in the middle of one. order and rng are
+ * owned (gp_trainer_state_free). */
 typedef struct {
     gp_train_opts opts; /* as given to gp_trainer_alloc (threads is not state) */
     size_t n;           /* training-set size */
     size_t epochs, best_epoch, since_best, since_halving;
-    double eta, best;   /* best is -inf before any observation */
-    size_t *order;      /* the last epoch's permutation of 0..n-1: the next shuffles it */
-    unsigned char *rng; /* the shuffling generator's state (gsl_rng_state) */
-    size_t rng_size;    /* its gsl_rng_size */
+    double eta, best;    /* best is -inf before any observation */
+    size_t batches_done; /* of epoch epochs + 1: 0 between epochs (order is the last
+                            epoch's, the next shuffles it), else the batches of that
+                            epoch already run (order is its permutation, the generator
+                            past its shuffle) */
+    size_t *order;       /* the permutation of 0..n-1 described above */
+    unsigned char *rng;  /* the shuffling generator's state (gsl_rng_state) */
+    size_t rng_size;     /* its gsl_rng_size */
 } gp_trainer_state;
 
-/* A copy of t's state between epochs. GSL_ENOMEM. */
+/* A copy of t's state between calls of gp_trainer_epoch(_part). GSL_ENOMEM. */
 int gp_trainer_get_state(const gp_trainer *t, gp_trainer_state *s);
 /* Continue from s: t must train the network and data s was taken with (the network's
  * parameters are the caller's to restore) with the same options except threads.
  * GSL_EINVAL (nothing changed) when an option, n, the generator's size differ, when
- * order is not a permutation of 0..n-1 or the counters are inconsistent. */
+ * order is not a permutation of 0..n-1, the counters are inconsistent or batches_done is
+ * not below ceil(n / m). */
 int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s);
 /* Frees order and rng (not s); safe on a zeroed state and twice. */
 void gp_trainer_state_free(gp_trainer_state *s);
