@@ -600,13 +600,12 @@ static int epoch_auto(gp_trainer *t, const gp_sgd_params *p, size_t nb) {
 
 /* Batches t->done .. end - 1 of the epoch, until a stop. */
 static int run_epoch(gp_trainer *t, const gp_sgd_params *p, size_t end) {
-    size_t nb = end;
     if (t->mode == MODE_ONE)
-        return chunk_one(t, p, t->done, nb);
+        return chunk_one(t, p, t->done, end);
     if (t->opts.threads == GP_TRAIN_AUTO)
-        return epoch_auto(t, p, nb);
+        return epoch_auto(t, p, end);
     size_t done;
-    return t->done < nb ? chunk_two(t, p, t->done, nb, 0, &done) : GSL_SUCCESS;
+    return t->done < end ? chunk_two(t, p, t->done, end, 0, &done) : GSL_SUCCESS;
 }
 
 int gp_trainer_set_stop(gp_trainer *t, const volatile sig_atomic_t *flag) {
