@@ -124,7 +124,7 @@ static const cli_option opt_checkpoint = {
         "the last finite network. SIGINT or SIGTERM stops training at the next "
         "mini-batch boundary, writes the state there, with the position in the epoch "
         "(--resume continues with the next mini-batch, to the same bits; that epoch's "
-        "seconds then count the resumed part only) and exits with 128 + the signal's "
+        "seconds count both parts) and exits with 128 + the signal's "
         "number; a second signal ends the run at once"};
 static const cli_option opt_checkpoint_every = {.name = "checkpoint-every",
                                                 .kind = CLI_SIZE,
@@ -231,6 +231,8 @@ typedef struct {
     char *buf;
     size_t len;
     int jsonl;
+    double part_secs; /* seconds of the epoch in progress spent before a stop, so that
+                         its line and row count the whole epoch after --resume */
 } metrics_out;
 
 static void pct_line(const char *label, const figures *f, int accuracy, int cost) {
@@ -329,6 +331,7 @@ typedef struct {
     size_t n_stored;
     const char *rows; /* --resume: the metrics rows so far, in ck's meta */
     int stopped;      /* --resume: the run had stopped early */
+    double part_secs; /* --resume: seconds of the cut epoch before the stop */
     json_t *meta;     /* --resume: the checkpoint's meta */
 } train_run;
 
@@ -384,12 +387,19 @@ static json_t *args_json(int argc, char **argv) {
     return a;
 }
 
-/* The checkpoint's meta: its command line (copied into r->stored), the metrics rows
- * and whether it had stopped. */
+/* The checkpoint's meta: its command line (copied into r->stored), the metrics rows,
+ * whether it had stopped and the seconds of a cut epoch so far. */
 static int read_meta(const train_args *t, train_run *r) {
     r->meta = r->ck->meta ? json_loads(r->ck->meta, 0, NULL) : NULL;
     const json_t *args = json_object_get(r->meta, "argv"),
-                 *rows = json_object_get(r->meta, "metrics");
+                 *rows = json_object_get(r->meta, "metrics"),
+                 *secs = json_object_get(r->meta, "epoch_seconds");
+    r->part_secs = json_is_number(secs) ? json_number_value(secs) : 0;
+    if (secs && !(json_is_number(secs) && r->part_secs >= 0 && r->part_secs < 1e12))
+        return cli_input_error(CMD,
+                               "cannot load --resume '%s': its \"epoch_seconds\" is not "
+                               "a number of seconds from 0 to 1e12",
+                               t->resume);
     int ok = json_is_array(args) &&
              json_is_boolean(json_object_get(r->meta, "stopped")) &&
              (rows == NULL || json_is_string(rows));
@@ -464,14 +474,16 @@ static void free_resume(train_run *r) {
     gp_checkpoint_free(r->ck);
 }
 
-/* The trainer's state, the command line, the metrics so far and whether the run has
- * stopped, to --checkpoint. */
+/* The trainer's state, the command line, the metrics so far, whether the run has
+ * stopped and, within an epoch, its seconds so far, to --checkpoint. */
 static int write_checkpoint(const train_args *t, const train_run *r, gp_trainer *tr,
                             metrics_out *mo, int stopped) {
     char err[GP_IDX_ERRLEN];
     json_t *meta = json_pack("{s:O, s:b}", "argv", r->args, "stopped", stopped);
     if (meta && mo->fp && !fflush(mo->fp))
         json_object_set_new(meta, "metrics", json_stringn(mo->buf, mo->len));
+    if (meta && gp_trainer_batches_done(tr))
+        json_object_set_new(meta, "epoch_seconds", json_real(mo->part_secs));
     char *text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
     json_decref(meta);
     if (text == NULL)
@@ -530,7 +542,8 @@ static int check_space(const train_args *t, const train_run *r, size_t n_layers,
         char *args = json_dumps(r->args, JSON_COMPACT);
         if (args == NULL)
             return cli_error(CMD, "out of memory");
-        size_t meta = 64 + 2 * strlen(args) + (t->metrics ? 2 * rows : 0);
+        /* 128: the keys, "stopped" and "epoch_seconds" (a %.17g number) */
+        size_t meta = 128 + 2 * strlen(args) + (t->metrics ? 2 * rows : 0);
         free(args);
         bytes[2] = gp_checkpoint_size_bound(n_layers, sizes, r->train.n, meta);
     }
@@ -630,8 +643,9 @@ static int one_epoch(const train_args *t, const train_run *r, gp_trainer *tr,
     figures ev = {{0, 0, 0}, 0}, trf = {{0, 0, 0}, 0};
     double eta = gp_trainer_eta(tr), t0 = cli_now(), eval_secs;
     int st = gp_trainer_epoch(tr);
-    double secs = cli_now() - t0;
+    double secs = mo->part_secs + (cli_now() - t0);
     size_t nb = (r->train.n + t->opts.batch - 1) / t->opts.batch;
+    mo->part_secs = st == GSL_CONTINUE ? secs : 0; /* a stop: the checkpoint keeps it */
     if (st == GSL_ERANGE)
         return diverged(t, e, gp_trainer_diverged_batch(tr), nb, eta,
                         "the weights became NaN or infinite");
@@ -789,7 +803,7 @@ static int train(const train_args *t, const train_run *r) {
     gp_trainer *tr = make_trainer(t, r, &st);
     if (!tr)
         return st;
-    metrics_out mo = {NULL, NULL, 0, 0};
+    metrics_out mo = {NULL, NULL, 0, 0, r->part_secs};
     st = t->checkpoint ? catch_stop(tr) : 0;
     if (!st)
         st = metrics_start(t, r, &mo);

@@ -133,7 +133,8 @@ while { [ $stops -lt 12 ] || [ $during -lt 3 ]; } && [ $trial -lt 80 ]; do
             if [ -n "$last" ] && [ "$last" != "$((e - 1))/30" ]; then
                 bad "trial $trial: stopped during epoch $e after the line of epoch $last"; break
             fi
-            cut=$e ;;
+            cut=$e
+            [ -e mid.json ] || cp ck.json mid.json ;;
         esac
     else bad "SIG$sig trial $trial: exit $st: $line"; break; fi
 done
@@ -145,6 +146,26 @@ done
     ok "$stops SIGTERM/SIGINT stops ($during during an epoch) in $trial runs: $((finished - before)) chains ended bit-identical to the uninterrupted run" ||
     bad "signal stops: $stops ($during during an epoch) in $trial runs, $((finished - before)) chains finished"
 REF=ref
+
+# ---- a cut epoch's seconds count both parts: a mid-epoch checkpoint keeps the seconds
+# spent so far ("epoch_seconds" in its meta), and the resumed epoch's line and metrics
+# row add them (1000 s planted here); a bad value is refused as an unusable file. ----
+if [ -e mid.json ] && grep -q '"epoch_seconds": *[0-9]' mid.json; then
+    ok "a checkpoint within an epoch keeps that epoch's seconds so far"
+    sed 's/"epoch_seconds": *[-0-9.eE+]*/"epoch_seconds": 1000/' mid.json > mid1000.json
+    "$GP" train --resume mid1000.json --epochs "$(($(sed -n 's/.*"epochs": *\([0-9]*\).*/\1/p' mid.json | head -1) + 1))" \
+        --metrics mid.csv --save mid-out.json > mid.out 2>&1 || bad "resume of a planted checkpoint: $(head -1 mid.out)"
+    row=$(tail -n 1 mid.csv | cut -d, -f3)
+    line=$(grep '^epoch' mid.out | head -1)
+    awk -v s="$row" 'BEGIN { exit !(s >= 1000 && s < 1100) }' &&
+        printf '%s' "$line" | grep -q ' 10[0-9][0-9]\.[0-9][0-9] s$' &&
+        ok "the resumed epoch counts the 1000 s before the stop: row $row s, line '$line'" ||
+        bad "resumed epoch's seconds: row '$row', line '$line'"
+    sed 's/"epoch_seconds": *[-0-9.eE+]*/"epoch_seconds": -1/' mid.json > midneg.json
+    err=$("$GP" train --resume midneg.json 2>&1 >/dev/null); st=$?
+    [ $st -eq 2 ] && printf '%s' "$err" | grep -q "midneg.json': its \"epoch_seconds\" is not" &&
+        ok "a negative epoch_seconds is refused: $err" || bad "negative epoch_seconds: $st $err"
+else bad "no mid-epoch checkpoint with epoch_seconds: $(grep -o '"meta".\{0,80\}' mid.json 2>/dev/null)"; fi
 
 # ---- SIGTERM or SIGINT during a save leaves no temporary file (gp_atomic_cleanup in the
 # CLI's handler): a checkpoint of [784,100,10] (about 1.7 MB of JSON, fsynced) every
