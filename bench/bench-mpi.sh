@@ -1,8 +1,8 @@
 #!/bin/sh
 # Wall times on one host, 1 process against mpirun -np 2 (and -np 3 for the sweep):
 #   - a soak run of `gradproof check` (CASES cases per cost; every rank checks),
-#   - `oracle --self-check` of a [784,100,10] network on 10 samples (every rank computes
-#     a share of the numerical derivatives),
+#   - `oracle --self-check` of a [784,100,10] and a [784,300,100,10] network on 10 samples
+#     (every rank computes a share of the numerical derivatives),
 #   - a sweep of 8 short training runs (2 eta x 4 seeds; rank 0 deals, ranks 1..K-1
 #     train with --threads 1, so -np 3 runs two at a time).
 # Each MPI result is also compared with the 1-process one (they must be identical).
@@ -67,12 +67,15 @@ if command -v mpirun > /dev/null; then
     secs_of check2 $MPI -np 2 "$GP" check --cases "$CASES" --progress 0
     ratio check1 check2
     same check1 check2 "check reports, 1 process and -np 2"
-    (cd "$tmp" && awk -v sizes=784,100,10 -v m=10 -f "$top/tests/mknet.awk")
-    O="--net $tmp/net.json --x $tmp/x.json --y $tmp/y.json --self-check --out $tmp/o.json"
-    secs_of oracle1 "$GP" oracle $O
-    secs_of oracle2 $MPI -np 2 "$GP" oracle $O
-    ratio oracle1 oracle2
-    same oracle1 oracle2 "self-check verdicts, 1 process and -np 2"
+    # a network whose self-check is start-up bound, and a large one (266,610 parameters)
+    for sizes in 784,100,10 784,300,100,10; do
+        (cd "$tmp" && awk -v sizes=$sizes -v m=10 -f "$top/tests/mknet.awk")
+        O="--net $tmp/net.json --x $tmp/x.json --y $tmp/y.json --self-check --out $tmp/o.json"
+        secs_of "oracle1[$sizes]" "$GP" oracle $O
+        secs_of "oracle2[$sizes]" $MPI -np 2 "$GP" oracle $O
+        ratio "oracle1[$sizes]" "oracle2[$sizes]"
+        same "oracle1[$sizes]" "oracle2[$sizes]" "self-check verdicts of [$sizes], 1 process and -np 2"
+    done
 else
     echo "mpirun not found: no MPI figures"
 fi
