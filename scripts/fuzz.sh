@@ -11,9 +11,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 B=${FUZZ_BUILD:-build/fuzz}
-sh scripts/vpath-build.sh "$B" CC=clang --enable-fuzz --enable-werror --enable-proofs=no
 lanes=${FUZZ_LANES:-1}
 case $lanes in [1-8]) ;; *) echo "fuzz.sh: FUZZ_LANES must be 1 to 8, not '$lanes'" >&2; exit 1 ;; esac
+sh scripts/vpath-build.sh "$B" CC=clang --enable-fuzz --enable-werror --enable-proofs=no
 if [ "$lanes" -eq 1 ]; then
     exec make -C "$B/obj" fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-30}"
 fi
