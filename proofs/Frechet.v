@@ -12,11 +12,15 @@
     - [parabola_not_frechet]: the punctured-parabola indicator of
       Gradient.v has no Frechet gradient at 0 (from
       [gateaux_is_not_has_grad]).
-    The converse, [has_grad] implies Frechet (Hadamard = Frechet in finite
-    dimension, by compactness of the unit sphere), is not proved here: its
-    textbook proof picks a sequence of points where the Frechet estimate
-    fails, which is countable choice, outside the four allowed assumptions
-    (proofs/README.md). *)
+    - [c1_frechet], [c1_has_grad_frechet]: the C^1 criterion.  Partial
+      derivatives (or a [has_grad] gradient) at every point of a box
+      around [z], continuous at [z] ([cont_at]), give a Frechet gradient
+      at [z]; proved with the mean value theorem on each axis, no choice.
+    The converse in general, [has_grad] implies Frechet without continuity
+    of the gradient (Hadamard = Frechet in finite dimension, by compactness
+    of the unit sphere), is not proved here: its textbook proof picks a
+    sequence of points where the Frechet estimate fails, which is countable
+    choice, outside the four allowed assumptions (proofs/README.md). *)
 
 From Coq Require Import Reals Lra Lia FunctionalExtensionality.
 From Coquelicot Require Import Coquelicot.
