@@ -22,7 +22,8 @@
       proves is [w - eta dJ/dw]; [sgd_step_fl_any_depth] at any depth;
       [sgd_step_l1_fl_error]: with the L1 shrink first;
       [sgd_step_sparse_fl_error]: the sparse path's order (decayed weight,
-      then one rounded term per sample);
+      then one rounded term per sample); [sgd_step_sparse_l1_fl_error]: the
+      same with the L1 shrink first ([shrink_fl_error]);
     - [sigma''_is_derivative], [sigma'_lipschitz_on], [sigma''_le_quarter],
       [sigma'_from_s_error]: [sigma'] computed as [s (1 - s)] from a rounded
       [s] (src/bounds.c [sig_bound]'s [esp]);
@@ -277,6 +278,53 @@ Proof.
     try (rewrite Rabs_pos_eq; lra); (rewrite Rabs_left1; lra).
 Qed.
 
+(** The L1 shrink as both paths compute it, [w1 = r(w - r(shrink_h sgn w))],
+    against the exact [w - shrink sgn w]. *)
+Lemma shrink_fl_error w shh shrink :
+  Rabs (r (w - r (shh * sgn w)) - (w - shrink * sgn w))
+  <= v * (Rabs w + (1 + v) * Rabs shh) + v * Rabs shh + Rabs (shh - shrink).
+Proof.
+  pose proof (sgn_abs_le_1 w) as G. set (sg := sgn w) in *.
+  set (p := r (shh * sg)). pose proof (r_model (shh * sg)) as Mp. fold p in Mp.
+  rewrite Rabs_mult in Mp.
+  assert (Hs : Rabs shh * Rabs sg <= Rabs shh)
+    by (rewrite <- (Rmult_1_r (Rabs shh)) at 2; apply Rmult_le_compat_l; auto using Rabs_pos).
+  assert (Ap : Rabs p <= (1 + v) * Rabs shh).
+  { pose proof (abs_near _ _ _ Mp). rewrite Rabs_mult in H.
+    assert (v * (Rabs shh * Rabs sg) <= v * Rabs shh) by (apply Rmult_le_compat_l; auto).
+    lra. }
+  pose proof (r_model (w - p)) as Mq.
+  assert (Aq : Rabs (w - p) <= Rabs w + (1 + v) * Rabs shh).
+  { unfold Rminus. eapply Rle_trans; [apply Rabs_triang|]. rewrite Rabs_Ropp. lra. }
+  replace (r (w - p) - (w - shrink * sg))
+    with ((r (w - p) - (w - p)) - (p - shh * sg) - (shh - shrink) * sg) by ring.
+  unfold Rminus at 1. eapply Rle_trans; [apply Rabs_triang|].
+  rewrite Rabs_Ropp, Rabs_mult.
+  unfold Rminus at 1. eapply Rle_trans; [apply Rplus_le_compat_r, Rabs_triang|].
+  rewrite Rabs_Ropp.
+  assert (v * Rabs (w - p) <= v * (Rabs w + (1 + v) * Rabs shh))
+    by (apply Rmult_le_compat_l; auto).
+  assert (v * (Rabs shh * Rabs sg) <= v * Rabs shh) by (apply Rmult_le_compat_l; auto).
+  assert (Rabs (shh - shrink) * Rabs sg <= Rabs (shh - shrink))
+    by (rewrite <- (Rmult_1_r (Rabs (shh - shrink))) at 2;
+        apply Rmult_le_compat_l; auto using Rabs_pos).
+  replace (r (w - p) + - (w - p)) with (r (w - p) - (w - p)) by ring.
+  replace (p + - (shh * sg)) with (p - shh * sg) by ring. lra.
+Qed.
+
+(** A step computed from the shrunk [w1h] instead of [w - shrink sgn w]: the
+    shrink's error, scaled by [decay], adds to the step's own error [B]. *)
+Lemma step_after_shrink decay w w1h shrink F S0 B :
+  Rabs (F - (decay * w1h + S0)) <= B ->
+  Rabs (F - (decay * (w - shrink * sgn w) + S0))
+  <= B + Rabs decay * Rabs (w1h - (w - shrink * sgn w)).
+Proof.
+  intros H.
+  replace (F - (decay * (w - shrink * sgn w) + S0))
+    with ((F - (decay * w1h + S0)) + decay * (w1h - (w - shrink * sgn w))) by ring.
+  eapply Rle_trans; [apply Rabs_triang|]. rewrite Rabs_mult. lra.
+Qed.
+
 (** The step with L1 as the dense path runs it: first [w1 = r(w - r(shrink_h
     sgn w))], then the dgemm on [w1].  Against the exact
     [decay (w - shrink sgn w) + alpha S] (= [w - eta dJ/dw]:
@@ -294,44 +342,8 @@ Theorem sgd_step_l1_fl_error w shh shrink decay dech alpha alh S F ES kd ka :
 Proof.
   intros Hd Ha HF Hkd Hka w1h.
   pose proof (sgd_step_fl_error w1h decay dech alpha alh S F ES kd ka Hd Ha HF Hkd Hka) as A.
-  pose proof (sgn_abs_le_1 w) as G. set (sg := sgn w) in *.
-  set (p := r (shh * sg)). pose proof (r_model (shh * sg)) as Mp. fold p in Mp.
-  rewrite Rabs_mult in Mp.
-  assert (Hs : Rabs shh * Rabs sg <= Rabs shh)
-    by (rewrite <- (Rmult_1_r (Rabs shh)) at 2; apply Rmult_le_compat_l; auto using Rabs_pos).
-  assert (Ap : Rabs p <= (1 + v) * Rabs shh).
-  { pose proof (abs_near _ _ _ Mp). rewrite Rabs_mult in H.
-    assert (v * (Rabs shh * Rabs sg) <= v * Rabs shh) by (apply Rmult_le_compat_l; auto).
-    lra. }
-  pose proof (r_model (w - p)) as Mq.
-  assert (Aq : Rabs (w - p) <= Rabs w + (1 + v) * Rabs shh).
-  { unfold Rminus. eapply Rle_trans; [apply Rabs_triang|]. rewrite Rabs_Ropp. lra. }
-  assert (E1 : Rabs (w1h - (w - shrink * sg))
-               <= v * (Rabs w + (1 + v) * Rabs shh) + v * Rabs shh + Rabs (shh - shrink)).
-  { unfold w1h. fold sg p.
-    replace (r (w - p) - (w - shrink * sg))
-      with ((r (w - p) - (w - p)) - (p - shh * sg) - (shh - shrink) * sg) by ring.
-    unfold Rminus at 1. eapply Rle_trans; [apply Rabs_triang|].
-    rewrite Rabs_Ropp, Rabs_mult.
-    unfold Rminus at 1. eapply Rle_trans; [apply Rplus_le_compat_r, Rabs_triang|].
-    rewrite Rabs_Ropp.
-    assert (v * Rabs (w - p) <= v * (Rabs w + (1 + v) * Rabs shh))
-      by (apply Rmult_le_compat_l; auto).
-    assert (v * (Rabs shh * Rabs sg) <= v * Rabs shh) by (apply Rmult_le_compat_l; auto).
-    assert (Rabs (shh - shrink) * Rabs sg <= Rabs (shh - shrink))
-      by (rewrite <- (Rmult_1_r (Rabs (shh - shrink))) at 2;
-          apply Rmult_le_compat_l; auto using Rabs_pos).
-    replace (r (w - p) + - (w - p)) with (r (w - p) - (w - p)) by ring.
-    replace (p + - (shh * sg)) with (p - shh * sg) by ring. lra. }
-  replace (r (r (dech * w1h) + r (alh * F)) - (decay * (w - shrink * sg) + alpha * S))
-    with ((r (r (dech * w1h) + r (alh * F)) - (decay * w1h + alpha * S))
-          + decay * (w1h - (w - shrink * sg))) by ring.
-  eapply Rle_trans; [apply Rabs_triang|]. rewrite Rabs_mult.
-  assert (Rabs decay * Rabs (w1h - (w - shrink * sg))
-          <= Rabs decay * (v * (Rabs w + (1 + v) * Rabs shh) + v * Rabs shh
-                           + Rabs (shh - shrink)))
-    by (apply Rmult_le_compat_l; auto using Rabs_pos).
-  lra.
+  eapply Rle_trans; [apply (step_after_shrink _ _ w1h _ _ _ _ A)|].
+  apply Rplus_le_compat_l, Rmult_le_compat_l; [apply Rabs_pos|apply shrink_fl_error].
 Qed.
 
 (** [cons0 c f] is [c], then [f 0, f 1, ...]: the decayed weight first, then
@@ -376,6 +388,27 @@ Proof.
     with ((F - (dech * w + fsum m (fun i => p i * x i))) + (dech - decay) * w
           + fsum m (fun i => (p i - alpha * d i) * x i) + 0) by (rewrite <- E; ring).
   eapply Rle_trans; [apply abs_triang4|]. rewrite Rabs_R0. lra.
+Qed.
+
+(** The sparse path's step with L1 (src/sparse-kernels.h [decay_rows], then
+    [update_rows]): [w1 = r(w - r(shrink_h sgn w))], then the decayed [w1]
+    first and one rounded term per sample.  Against the exact
+    [decay (w - shrink sgn w) + alpha S], which Regularization.v
+    [sgd_sparse_step_any_depth] proves is [w - eta dJ/dw] with L2 and L1. *)
+Theorem sgd_step_sparse_l1_fl_error m w shh shrink dech decay kd alpha (p x d : nat -> R) :
+  INR (S m) * v < 1 -> Rabs (dech - decay) <= kd * Rabs decay ->
+  let w1h := r (w - r (shh * sgn w)) in
+  Rabs (fdot r (S m) (cons0 dech p) (cons0 w1h x)
+        - (decay * (w - shrink * sgn w) + alpha * fsum m (fun i => d i * x i)))
+  <= INR (S m) * v / (1 - INR (S m) * v)
+       * (Rabs (dech * w1h) + fsum m (fun i => Rabs (p i * x i)))
+     + kd * Rabs (decay * w1h) + fsum m (fun i => Rabs (p i - alpha * d i) * Rabs (x i))
+     + Rabs decay * (v * (Rabs w + (1 + v) * Rabs shh) + v * Rabs shh + Rabs (shh - shrink)).
+Proof.
+  intros Hm Hd w1h.
+  pose proof (sgd_step_sparse_fl_error m w1h dech decay kd alpha p x d Hm Hd) as A.
+  eapply Rle_trans; [apply (step_after_shrink _ _ w1h _ _ _ _ A)|].
+  apply Rplus_le_compat_l, Rmult_le_compat_l; [apply Rabs_pos|apply shrink_fl_error].
 Qed.
 
 (** [sigma'] computed as [r(s r(1 - s))] from a computed [s] within [d] of

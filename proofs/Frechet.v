@@ -12,13 +12,17 @@
     - [parabola_not_frechet]: the punctured-parabola indicator of
       Gradient.v has no Frechet gradient at 0 (from
       [gateaux_is_not_has_grad]).
-    The converse, [has_grad] implies Frechet (Hadamard = Frechet in finite
-    dimension, by compactness of the unit sphere), is not proved here: its
-    textbook proof picks a sequence of points where the Frechet estimate
-    fails, which is countable choice, outside the four allowed assumptions
-    (proofs/README.md). *)
+    - [c1_frechet], [c1_has_grad_frechet]: the C^1 criterion.  Partial
+      derivatives (or a [has_grad] gradient) at every point of a box
+      around [z], continuous at [z] ([cont_at]), give a Frechet gradient
+      at [z]; proved with the mean value theorem on each axis, no choice.
+    The converse in general, [has_grad] implies Frechet without continuity
+    of the gradient (Hadamard = Frechet in finite dimension, by compactness
+    of the unit sphere), is not proved here: its textbook proof picks a
+    sequence of points where the Frechet estimate fails, which is countable
+    choice, outside the four allowed assumptions (proofs/README.md). *)
 
-From Coq Require Import Reals Lra Lia.
+From Coq Require Import Reals Lra Lia FunctionalExtensionality.
 From Coquelicot Require Import Coquelicot.
 From Gradproof Require Import Common Sigmoid Gradient.
 Open Scope R_scope.
@@ -148,4 +152,254 @@ Qed.
 Corollary parabola_not_frechet d : ~ frechet 2 parabola_indicator (fun _ => 0) d.
 Proof.
   intros H. apply (proj2 gateaux_is_not_has_grad d). apply frechet_has_grad, H.
+Qed.
+
+(** ** The C^1 criterion: continuous partials give a Frechet gradient
+
+    No choice is needed: [g (y) - g (z)] telescopes over the coordinates
+    ([tele]), the mean value theorem ([MVT_gen]) on each axis turns every
+    step into [(y_k - z_k) d(p_k)_k] at a point [p_k] of the box between
+    [z] and [y], and continuity of [d _ k] at [z] makes each
+    [d(p_k)_k - d(z)_k] smaller than [eps]. *)
+
+(** The neighbourhoods of [z] in the first [n] coordinates, as a filter. *)
+Definition near (n : nat) (z : nat -> R) (P : (nat -> R) -> Prop) : Prop :=
+  exists delta, 0 < delta /\
+    forall y, (forall i, (i < n)%nat -> Rabs (y i - z i) < delta) -> P y.
+
+Global Instance near_filter n z : Filter (near n z).
+Proof.
+  constructor.
+  - exists 1. split; [lra|]. intros; exact I.
+  - intros P Q [d1 [H1 P1]] [d2 [H2 Q1]]. exists (Rmin d1 d2).
+    split; [apply Rmin_pos; assumption|]. intros y Hy. split.
+    + apply P1. intros i Hi. pose proof (Hy i Hi). pose proof (Rmin_l d1 d2). lra.
+    + apply Q1. intros i Hi. pose proof (Hy i Hi). pose proof (Rmin_r d1 d2). lra.
+  - intros P Q HPQ [d [Hd HP]]. exists d. split; [exact Hd|]. intros y Hy.
+    apply HPQ, HP, Hy.
+Qed.
+
+(** [F] is continuous at [z] (in the first [n] coordinates). *)
+Definition cont_at (n : nat) (F : (nat -> R) -> R) (z : nat -> R) : Prop :=
+  filterlim F (near n z) (locally (F z)).
+
+Lemma cont_at_eps n F z :
+  cont_at n F z -> forall eps, 0 < eps -> exists delta, 0 < delta /\
+    forall y, (forall i, (i < n)%nat -> Rabs (y i - z i) < delta) -> Rabs (F y - F z) < eps.
+Proof.
+  intros H eps Heps. destruct (proj1 (filterlim_locally F (F z)) H (mkposreal eps Heps))
+    as [d [Hd Hy]].
+  exists d. split; [exact Hd|]. intros y Hi. exact (Hy y Hi).
+Qed.
+
+(** [x] between [a] and [b] is no farther from [a] than [b] is. *)
+Lemma between_abs a b c : Rmin a b <= c <= Rmax a b -> Rabs (c - a) <= Rabs (b - a).
+Proof.
+  unfold Rmin, Rmax. destruct (Rle_dec a b); intros [H1 H2]; unfold Rabs;
+    destruct (Rcase_abs (c - a)); destruct (Rcase_abs (b - a)); lra.
+Qed.
+
+(** The path from [z] to [y]: the first [k] coordinates of [y], then [z]. *)
+Definition tele (y z : nat -> R) (k : nat) : nat -> R :=
+  fun i => if (i <? k)%nat then y i else z i.
+
+Lemma tele_0 y z : tele y z 0 = z.
+Proof. reflexivity. Qed.
+
+Lemma tele_S y z k : tele y z (S k) = upd (tele y z k) k (y k).
+Proof.
+  apply functional_extensionality. intros i. unfold tele, upd.
+  destruct (Nat.eqb i k) eqn:E.
+  - apply Nat.eqb_eq in E. subst i. now rewrite (proj2 (Nat.ltb_lt k (S k))) by lia.
+  - apply Nat.eqb_neq in E. destruct (i <? S k)%nat eqn:E1; destruct (i <? k)%nat eqn:E2;
+      try reflexivity; apply Nat.ltb_lt in E1 || apply Nat.ltb_ge in E1;
+      apply Nat.ltb_lt in E2 || apply Nat.ltb_ge in E2; lia.
+Qed.
+
+Lemma upd_upd y k t s : upd (upd y k t) k s = upd y k s.
+Proof.
+  apply functional_extensionality. intros i. unfold upd.
+  destruct (Nat.eqb i k); reflexivity.
+Qed.
+
+Lemma fsum_telescope n (F : nat -> R) : fsum n (fun k => F (S k) - F k) = F n - F O.
+Proof. induction n as [|n IH]; simpl; [ring|]. rewrite IH. ring. Qed.
+
+(** The point on axis [k] of the path stays in the box around [z]. *)
+Lemma tele_upd_near n y z k r t :
+  0 < r -> (forall i, (i < n)%nat -> Rabs (y i - z i) < r) ->
+  Rabs (t - z k) <= Rabs (y k - z k) ->
+  forall i, (i < n)%nat -> Rabs (upd (tele y z k) k t i - z i) < r.
+Proof.
+  intros Hr Hy Ht i Hi. unfold upd, tele. destruct (Nat.eqb i k) eqn:E.
+  - apply Nat.eqb_eq in E. subst i. pose proof (Hy k Hi). lra.
+  - destruct (i <? k)%nat; [apply Hy, Hi|]. rewrite Rminus_eq_0, Rabs_R0. exact Hr.
+Qed.
+
+(** The criterion, with [g] depending near [z] only on the first [n]
+    coordinates ([Hloc]). *)
+Lemma c1_core n g z (d : (nat -> R) -> nat -> R) r :
+  0 < r ->
+  (forall y w, (forall i, (i < n)%nat -> Rabs (y i - z i) < r) ->
+     (forall i, (i < n)%nat -> w i = y i) -> g w = g y) ->
+  (forall y, (forall i, (i < n)%nat -> Rabs (y i - z i) < r) ->
+     forall i, (i < n)%nat -> is_derive (fun t => g (upd y i t)) (y i) (d y i)) ->
+  (forall i, (i < n)%nat -> cont_at n (fun y => d y i) z) ->
+  frechet n g z (d z).
+Proof.
+  intros Hr Hloc Hd Hc eps Heps.
+  destruct (finite_delta n (fun i e => forall y, (forall k, (k < n)%nat -> Rabs (y k - z k) < e)
+              -> Rabs (d y i - d z i) < eps)) as [e0 [He0 H0]].
+  { intros i e e' _ [He' Hle] H y Hy. apply H. intros k Hk. pose proof (Hy k Hk). lra. }
+  { intros i Hi. exact (cont_at_eps n _ z (Hc i Hi) eps Heps). }
+  exists (Rmin r e0). split; [apply Rmin_pos; assumption|]. intros y Hy.
+  assert (Hyr : forall i, (i < n)%nat -> Rabs (y i - z i) < r)
+    by (intros i Hi; pose proof (Hy i Hi); pose proof (Rmin_l r e0); lra).
+  assert (Hye : forall i, (i < n)%nat -> Rabs (y i - z i) < e0)
+    by (intros i Hi; pose proof (Hy i Hi); pose proof (Rmin_r r e0); lra).
+  (* each step of the telescope, by the mean value theorem on axis [k] *)
+  assert (Step : forall k, (k < n)%nat ->
+    Rabs (g (tele y z (S k)) - g (tele y z k) - (y k - z k) * d z k)
+    <= eps * Rabs (y k - z k)).
+  { intros k Hk. set (p := fun t => upd (tele y z k) k t).
+    assert (Hp : forall t, Rmin (z k) (y k) <= t <= Rmax (z k) (y k) ->
+      is_derive (fun s => g (p s)) t (d (p t) k)).
+    { intros t Ht. pose proof (between_abs _ _ _ Ht) as Ha.
+      pose proof (Hd (p t) (tele_upd_near n y z k r t Hr Hyr Ha) k Hk) as D.
+      unfold p in D |- *. rewrite upd_same in D.
+      eapply is_derive_ext; [|exact D]. intros s. simpl. now rewrite upd_upd. }
+    destruct (MVT_gen (fun s => g (p s)) (z k) (y k) (fun t => d (p t) k)) as [c [Hc1 Hc2]].
+    { intros t Ht. apply Hp. lra. }
+    { intros t Ht. apply continuity_pt_filterlim, (ex_derive_continuous (fun s => g (p s))).
+      eexists. apply Hp, Ht. }
+    assert (E1 : p (y k) = tele y z (S k)) by (unfold p; now rewrite tele_S).
+    assert (E0 : p (z k) = tele y z k).
+    { unfold p. apply functional_extensionality. intros i. unfold upd, tele.
+      destruct (Nat.eqb i k) eqn:E; [apply Nat.eqb_eq in E; subst i|reflexivity].
+      now rewrite Nat.ltb_irrefl. }
+    simpl in Hc2. rewrite E1, E0 in Hc2. rewrite Hc2.
+    replace (d (p c) k * (y k - z k) - (y k - z k) * d z k)
+      with ((d (p c) k - d z k) * (y k - z k)) by ring.
+    rewrite Rabs_mult. apply Rmult_le_compat_r; [apply Rabs_pos|].
+    left. apply H0; [exact Hk|]. pose proof (between_abs _ _ _ Hc1) as Ha.
+    apply (tele_upd_near n y z k e0 c He0 Hye Ha). }
+  assert (Gy : g (tele y z n) = g y).
+  { apply Hloc; [exact Hyr|]. intros i Hi. unfold tele.
+    now rewrite (proj2 (Nat.ltb_lt i n) Hi). }
+  rewrite <- Gy. rewrite <- (tele_0 y z) at 2.
+  rewrite <- (fsum_telescope n (fun k => g (tele y z k))), <- fsum_minus.
+  eapply Rle_trans; [apply fsum_abs|]. rewrite <- fsum_scal_l.
+  apply fsum_le. exact Step.
+Qed.
+
+(** The C^1 criterion: if [g] depends only on its first [n] coordinates,
+    has partial derivatives [d y] at every [y] of a box around [z], and
+    each [y |-> d y i] is continuous at [z], then [d z] is a Frechet
+    gradient at [z]. *)
+Theorem c1_frechet n g z (d : (nat -> R) -> nat -> R) r :
+  0 < r -> respects n g ->
+  (forall y, (forall i, (i < n)%nat -> Rabs (y i - z i) < r) ->
+     forall i, (i < n)%nat -> is_derive (fun t => g (upd y i t)) (y i) (d y i)) ->
+  (forall i, (i < n)%nat -> cont_at n (fun y => d y i) z) ->
+  frechet n g z (d z).
+Proof.
+  intros Hr Hresp. apply (c1_core n g z d r); [exact Hr|]. intros y w _ Hw. apply Hresp, Hw.
+Qed.
+
+(** A [has_grad] gradient at [y] forces [g w = g y] when [w] agrees with
+    [y] on the first [n] coordinates (the curve jumping from [y] to [w]
+    has constant coordinates, so [g] along it is continuous at 0). *)
+Lemma has_grad_respects_at n g y d w :
+  has_grad n g y d -> (forall i, (i < n)%nat -> w i = y i) -> g w = g y.
+Proof.
+  intros Hg Hw. set (c := fun t : R => if Req_EM_T t 0 then y else w).
+  assert (H : is_derive (fun t => g (c t)) 0 (fsum n (fun i => 0 * d i))).
+  { apply Hg.
+    - intros i _. unfold c. destruct (Req_EM_T 0 0) as [_|N]; [reflexivity|congruence].
+    - intros i Hi. apply (is_derive_ext (fun _ => y i)); [|apply is_derive_const_R].
+      intros t. unfold c. destruct (Req_EM_T t 0); [reflexivity|symmetry; apply Hw, Hi]. }
+  assert (Cont : continuity_pt (fun t => g (c t)) 0).
+  { apply continuity_pt_filterlim, (ex_derive_continuous (fun t => g (c t))).
+    eexists; exact H. }
+  destruct (Req_dec (g w) (g y)) as [E|N]; [exact E|exfalso].
+  assert (Hpos : 0 < Rabs (g w - g y)) by (apply Rabs_pos_lt; lra).
+  destruct (Cont _ Hpos) as [del [Hdel Hcl]].
+  assert (HD : D_x no_cond 0 (del / 2)) by (split; [exact I|intros E; lra]).
+  assert (R1 : R_dist (del / 2) 0 < del)
+    by (unfold R_dist; rewrite Rminus_0_r, Rabs_pos_eq by lra; lra).
+  specialize (Hcl (del / 2) (conj HD R1)). simpl in Hcl. unfold R_dist, c in Hcl.
+  destruct (Req_EM_T (del / 2) 0) as [E|_]; [lra|].
+  destruct (Req_EM_T 0 0) as [_|N']; [|congruence]. lra.
+Qed.
+
+(** The same with [has_grad] on a box around [z]: a [has_grad] gradient
+    that is continuous at [z] is a Frechet gradient there. *)
+Theorem c1_has_grad_frechet n g z (d : (nat -> R) -> nat -> R) r :
+  0 < r ->
+  (forall y, (forall i, (i < n)%nat -> Rabs (y i - z i) < r) -> has_grad n g y (d y)) ->
+  (forall i, (i < n)%nat -> cont_at n (fun y => d y i) z) ->
+  frechet n g z (d z).
+Proof.
+  intros Hr Hg. apply (c1_core n g z d r); [exact Hr| |].
+  - intros y w Hy Hw. apply (has_grad_respects_at n g y (d y)); [apply Hg, Hy|exact Hw].
+  - intros y Hy i Hi. apply (has_grad_partial n g y (d y) i); [apply Hg, Hy|exact Hi].
+Qed.
+
+(** ** Continuity at [z]: the rules used for the network's gradient *)
+
+Lemma cont_at_ext n F G z : (forall y, F y = G y) -> cont_at n F z -> cont_at n G z.
+Proof.
+  intros E H. unfold cont_at. rewrite <- E.
+  apply (filterlim_ext F G); [exact E|exact H].
+Qed.
+
+Lemma cont_at_const n c z : cont_at n (fun _ => c) z.
+Proof. apply filterlim_const. Qed.
+
+Lemma cont_at_coord n i z : (i < n)%nat -> cont_at n (fun y => y i) z.
+Proof.
+  intros Hi. apply filterlim_locally. intros eps. exists eps. split; [apply cond_pos|].
+  intros y Hy. apply Hy, Hi.
+Qed.
+
+Lemma cont_at_plus n F G z :
+  cont_at n F z -> cont_at n G z -> cont_at n (fun y => F y + G y) z.
+Proof.
+  intros HF HG. apply (filterlim_comp_2 F G Rplus HF HG).
+  exact (@filterlim_plus R_AbsRing R_NormedModule (F z) (G z)).
+Qed.
+
+Lemma cont_at_mult n F G z :
+  cont_at n F z -> cont_at n G z -> cont_at n (fun y => F y * G y) z.
+Proof.
+  intros HF HG. apply (filterlim_comp_2 F G Rmult HF HG).
+  exact (@filterlim_mult R_AbsRing (F z) (G z)).
+Qed.
+
+Lemma cont_at_fsum n m (F : nat -> (nat -> R) -> R) z :
+  (forall k, (k < m)%nat -> cont_at n (F k) z) ->
+  cont_at n (fun y => fsum m (fun k => F k y)) z.
+Proof.
+  induction m as [|m IH]; intros H; simpl; [apply cont_at_const|].
+  apply cont_at_plus; [apply IH; intros; apply H; lia|apply H; lia].
+Qed.
+
+(** A real function continuous at [F z], after [F]. *)
+Lemma cont_at_Rcomp n (f : R -> R) F z :
+  continuous f (F z) -> cont_at n F z -> cont_at n (fun y => f (F y)) z.
+Proof. intros Hf HF. exact (filterlim_comp _ _ _ F f _ _ _ HF Hf). Qed.
+
+(** A map whose first [m] coordinates are continuous at [z], into a
+    function continuous at its image. *)
+Lemma cont_at_vcomp n m (G : (nat -> R) -> R) (P : (nat -> R) -> nat -> R) z :
+  cont_at m G (P z) -> (forall i, (i < m)%nat -> cont_at n (fun y => P y i) z) ->
+  cont_at n (fun y => G (P y)) z.
+Proof.
+  intros HG HP. apply (filterlim_comp _ _ _ P G _ (near m (P z))); [|exact HG].
+  intros Q [dq [Hdq HQ]].
+  destruct (finite_delta m (fun i e => forall y, (forall k, (k < n)%nat -> Rabs (y k - z k) < e)
+              -> Rabs (P y i - P z i) < dq)) as [e [He H]].
+  { intros i e e' _ [He' Hle] H y Hy. apply H. intros k Hk. pose proof (Hy k Hk). lra. }
+  { intros i Hi. exact (cont_at_eps n _ z (HP i Hi) dq Hdq). }
+  exists e. split; [exact He|]. intros y Hy. apply HQ. intros i Hi. apply H; assumption.
 Qed.

@@ -6,7 +6,7 @@
     derivative of [t |-> g (c t)] at [t0] is [sum_i c_i'(t0) d_i].  This is
     the curve form of Hadamard differentiability, which in finite dimension
     is Frechet differentiability (textbook analysis, cited, not proved
-    here); what is used is that it is the hypothesis the chain rule needs,
+    here; the C^1 case is Frechet.v's [c1_has_grad_frechet]); what is used is that it is the hypothesis the chain rule needs,
     and the chain rule becomes Coquelicot's one-variable [is_derive_comp]
     plus a finite-sum exchange.
 

@@ -185,7 +185,8 @@ int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_works
  * bp4_output_weight, bp3_hidden_bias, bp3_output_bias), summed over the batch by one
  * dgemm and one dgemv; the batch cost's gradient is the mean
  * (minibatch_gradient_is_mean). Any depth: proofs/Deep.v bp4_weight_any_depth,
- * bp3_bias_any_depth; all parameters at once: proofs/Joint.v backprop_joint_gradient.
+ * bp3_bias_any_depth; all parameters at once: proofs/Joint.v backprop_joint_gradient,
+ * and the total cost is Frechet in all of them: proofs/DeepFrechet.v backprop_frechet.
  * The fused decay, shrink and batch term are w - eta dJ/dw: proofs/Regularization.v
  * sgd_fused_weight_update, sgd_step_any_depth; its rounding error (dgemm's beta W +
  * alpha D A^T, left-to-right sums): proofs/FloatStep.v sgd_step_fl_any_depth, and with

@@ -118,7 +118,9 @@ KTARGET static void KNAME(update_rows)(UPDATE_ARGS) {
 }
 
 /* W <- decay (W - shrink sgn W) on panels [p0, p1) (L2 and L1 of the SGD step;
- * sgn(0) = 0 keeps the padding 0). The panels are contiguous. */
+ * sgn(0) = 0 keeps the padding 0). The panels are contiguous. shrink sgn W is exact
+ * (sgn W is -1, 0 or 1); the two roundings that remain are in the bound of
+ * proofs/FloatStep.v sgd_step_sparse_l1_fl_error. */
 KTARGET static void KNAME(decay_rows)(DECAY_ARGS) {
     double *w = PANEL_AT(wt, n0, p0);
     size_t len = (p1 - p0) * n0 * PANEL;

@@ -421,9 +421,11 @@ static int sparse_forward(const gpi_step *st, size_t r0, size_t r1) {
 /* Decay and L1 shrink of the panels, BP4 over the non-zero inputs, BP3 of b^1. Over the
  * reals each weight ends as decay (w - shrink sgn w) + alpha (D X^T)_rj = w - eta dJ/dw
  * with L2 and L1 (proofs/Regularization.v sparse_row_step_at, sgd_sparse_step_any_depth;
- * sparse_row_step_subgradient at w = 0). Without L1 and FMA, the rounding error of this
- * order (the decayed weight, then one rounded term alpha delta x per sample):
- * proofs/FloatStep.v sgd_step_sparse_fl_error. */
+ * sparse_row_step_subgradient at w = 0). Without FMA, the rounding error of this order
+ * (the decayed weight, then one rounded term alpha delta x per sample):
+ * proofs/FloatStep.v sgd_step_sparse_fl_error, and with the L1 shrink first
+ * (w1 = fl(w - shrink sgn w), then fl(decay w1)): proofs/FloatStep.v
+ * sgd_step_sparse_l1_fl_error. */
 static void sparse_update(const gpi_step *st, size_t r0, size_t r1) {
     gp_sparse_sgd *s = st->s;
     const gp_sparse_batch *X = st->Xs;
