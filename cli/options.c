@@ -117,12 +117,15 @@ const cli_option cli_opt_epochs = {.name = "epochs",
 const cli_option cli_opt_noise = {
     .name = "noise",
     .kind = CLI_FLAG,
-    .help = "measure the noise of f at each point (ECnoise) instead of assuming one ulp, "
-            "take the step from it, and report the digits each numerical derivative "
-            "delivers; an entry that passes only by the noise's allowance with under one "
-            "digit is inconclusive",
-    .more = "(gp_fcheck_opts.noise; More and Wild 2011, 2012). Inconclusive entries are "
-            "counted, not failed: the exit status stays 0 when nothing fails"};
+    .help =
+        "measure the noise of f at every point (ECnoise), take the step from it, and "
+        "report the digits each numerical derivative delivers; an entry that passes "
+        "only by the noise's allowance with under one digit is inconclusive. Without "
+        "it one ulp is assumed and the noise is measured only at an entry that fails: "
+        "where it hides the difference the entry is inconclusive, never a pass",
+    .more = "(gp_fcheck_opts.noise = GP_NOISE_FULL, else GP_NOISE_FAILING; More and Wild "
+            "2011, 2012). Inconclusive entries are counted, not failed: the exit status "
+            "stays 0 when nothing fails"};
 
 const char *const cli_precision_names[] = {"float32", "float64", "bfloat16", "float16",
                                            "bf16",    "f16",     NULL};

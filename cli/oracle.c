@@ -256,7 +256,8 @@ static int has_kink(const gp_network *net) {
 
 /* --self-check: the dump's dW, db against gsl_deriv_central, every parameter. The
  * costly numerical half is spread over the MPI ranks (numeric_sharded), the verdicts
- * are rank 0's (gp_gradcheck_params_given), so the report is the single process's for
+ * are rank 0's (gp_oracle_check_given, gp_gradcheck_params_given, which derive a failing
+ * entry again with its noise measured), so the report is the single process's for
  * any K. Smooth networks: the oracle's derivatives. Networks with a kink (ReLU, leaky
  * ReLU): the check engine's kink rule (SPEC "Kinks"), the entries at a kink counted. */
 static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
@@ -264,7 +265,8 @@ static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_
     int status = 0;
     gp_fcheck_opts opts;
     gp_oracle_opts_default(&opts, GP_FLOAT64);
-    opts.noise = noise;
+    if (noise)
+        opts.noise = GP_NOISE_FULL; /* else the default: the noise of failing entries */
     self_check c = {
         net, X, Y, reg, has_kink(net) ? NULL : gp_oracle_alloc(net, X, Y, reg), &opts};
     gp_gradient *g = gp_gradient_alloc(net);
@@ -276,13 +278,14 @@ static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_
     if (cli_mpi_any(!g || !r || (!has_kink(net) && !c.o)) ||
         numeric_sharded(&c, &num, &n_at_kink) ||
         (cli_mpi_rank() == 0 &&
-         gp_gradcheck_params_given(net, g, &opts, num, n_at_kink, r)))
+         (c.o ? gp_oracle_check_given(c.o, g, &opts, num, r)
+              : gp_gradcheck_params_given(net, X, Y, reg, g, &opts, num, n_at_kink, r))))
         status = input_error("oracle: self-check could not run");
     else if (cli_mpi_rank() == 0) {
         printf("self-check: %zu parameters against gsl_deriv_central, %zu failed, "
                "%zu at a kink, max rel err %.3g",
                r->n_checked, r->n_failed, r->n_at_kink, r->max_rel_error);
-        if (noise) /* the measured-noise verdicts (gp_fcheck_add) */
+        if (noise || r->n_inconclusive) /* the measured-noise verdicts */
             printf(", %zu inconclusive, min digits %.1f", r->n_inconclusive,
                    r->min_digits);
         printf("\n");

@@ -37,6 +37,10 @@ layer). At the kink z = 0, relu' = 0 and leaky-relu' = ALPHA, as in PyTorch.
   relu-prime-sign     relu'(z) computed as sign(z): -1, not 0, for z < 0 (relu only)
   sigmoid-clamp       every sigmoid computed as 1/(1+exp(-z)) with z clamped to [-20, 20]:
                       wrong only where |z| > 20 (what hunt --target is for)
+  log-eps             the cross-entropy and log-likelihood costs in the book's a-form with
+                      an epsilon 1e-12 inside each log, ln(a + 1e-12), "for safety" (the
+                      gradient unchanged): below the rounding of float32 unless the output
+                      saturates
 In the hidden-delta mistakes, sigma means the layer's activation f."""
 import json
 import os
@@ -47,7 +51,7 @@ import numpy as np
 BROKEN = ("output-sigma-prime", "fprime-missing", "fprime-twice", "sigma-for-prime", "sum",
           "sign", "transposed", "reshaped", "sample-dropped", "sample-duplicated",
           "reg-missing", "reg-on-biases", "reg-lambda-m", "reg-half", "cost-summed",
-          "kink-convention", "relu-prime-sign", "sigmoid-clamp")
+          "kink-convention", "relu-prime-sign", "sigmoid-clamp", "log-eps")
 CLAMP = None  # --broken=sigmoid-clamp: the bound on z inside sigmoid
 
 
@@ -146,11 +150,16 @@ def output(zs, acts, y, cost, broken):
             delta = delta * a * (1 - a)  # sigma'(z^L) [65]
     elif cost in ("CrossEntropyCost", "cross-entropy"):
         cx = np.sum(np.logaddexp(0, z) - y * z, axis=0)  # softplus(z) - y z
+        if broken == "log-eps":
+            e = a.dtype.type(1e-12)
+            cx = -np.sum(y * np.log(a + e) + (1 - y) * np.log(1 - a + e), axis=0)
         delta = a - y
     else:
         zmax = z.max(axis=0)
         lse = zmax + np.log(np.sum(np.exp(z - zmax), axis=0))
         cx = np.sum(y * (lse - z), axis=0)
+        if broken == "log-eps":
+            cx = -np.sum(y * np.log(a + a.dtype.type(1e-12)), axis=0)
         delta = a - y
     return cx, delta
 

@@ -135,8 +135,9 @@ static gsl_matrix *dump_get(const gp_dump *d, const char *prefix, size_t l) {
 }
 
 /* Unit j of kinked layer l: the samples whose candidate z lies on the other side of the
- * kink than the oracle's while the two are within their worst-case bounds of each
- * other (either could be a correct rounding: bounds.h). When they all cross the same
+ * kink than the oracle's, or exactly on it while the oracle's is not, while the two are
+ * within their worst-case bounds of each other (either could be a correct rounding:
+ * bounds.h). When they all cross the same
  * way, the oracle's z^l_j moves just across, toward the candidate: by its bias
  * (gp_case_place_kink, every sample alike), so that the one-sided f' at each of them
  * is the candidate's side (the convention f'(0) = f'(0-); proofs/Kink.v
@@ -150,7 +151,10 @@ static size_t side_unit(gp_network *sided, const gsl_matrix *X, double at,
     snprintf(nm, sizeof nm, "z%zu", l);
     for (size_t i = 0; i < zo->size2; i++) {
         double o = gsl_matrix_get(zo, j, i), c = gsl_matrix_get(zc, j, i);
-        if ((o > at) == (c > at) || gp_bounds_entry(bc, nm, j, i, &bw, &bp) ||
+        /* A candidate z exactly on the kink with the oracle's just below is on the same
+         * side, yet moves too: onto the kink, where the diagnosis looks for it. */
+        if (((o > at) == (c > at) && !(c == at && o != at)) ||
+            gp_bounds_entry(bc, nm, j, i, &bw, &bp) ||
             gp_bounds_entry(bo, nm, j, i, &ow, &op) || !(fabs(o - c) <= bw + ow))
             continue;
         n++, up += c > at;

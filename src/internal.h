@@ -58,6 +58,10 @@ double gpi_cost_column(const gp_cost_type *cost, const gsl_matrix *Z, const gsl_
 #include <gsl/gsl_math.h>
 void gpi_deriv(const gsl_function *f, double x, const gp_fcheck_opts *opts,
                double *result, double *abserr);
+/* GP_NOISE_FULL for an entry GP_NOISE_FAILING derives a second time (gpi_check_tensor):
+ * derivative callbacks count its kinks once only, and a split check (gpi_params_given)
+ * derives it from the case instead of reading it. */
+#define GPI_NOISE_AGAIN ((gp_noise)(GP_NOISE_FAILING + 1))
 /* The derivative of a checked function along coordinate coord, by gpi_deriv. */
 typedef int (*gpi_coord_deriv)(void *ctx, size_t coord, const gp_fcheck_opts *opts,
                                double *result, double *abserr);
@@ -67,6 +71,11 @@ typedef int (*gpi_coord_deriv)(void *ctx, size_t coord, const gp_fcheck_opts *op
 int gpi_check_tensor(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t t,
                      const size_t *idx, size_t k, const gsl_vector *analytic,
                      gpi_coord_deriv deriv, void *ctx);
+/* gp_gradcheck_params_given's verdicts, with `again` (and its ctx; NULL: none) deriving
+ * parameter i afresh for the GPI_NOISE_AGAIN pass of GP_NOISE_FAILING. */
+int gpi_params_given(const gp_network *net, const gp_gradient *analytic,
+                     const gp_fcheck_opts *opts, const double *num, size_t n_at_kink,
+                     gpi_coord_deriv again, void *actx, gp_fcheck_report *r);
 /* A gradient (a candidate's) and a report that fit net: its layout, its 2L tensors
  * (GSL_EBADLEN otherwise). */
 int gpi_params_fit(const gp_network *net, const gp_gradient *analytic,

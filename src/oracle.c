@@ -348,10 +348,11 @@ int gp_oracle_numeric(gp_oracle *o, const gp_fcheck_opts *opts, size_t lo, size_
     return GSL_SUCCESS;
 }
 
-int gp_oracle_check_given(const gp_oracle *o, const gp_gradient *candidate,
+int gp_oracle_check_given(gp_oracle *o, const gp_gradient *candidate,
                           const gp_fcheck_opts *opts, const double *num,
                           gp_fcheck_report *r) {
-    return gp_gradcheck_params_given(o->net, candidate, opts, num, 0, r);
+    slot_fn f = {o, {0}, 0};
+    return gpi_params_given(o->net, candidate, opts, num, 0, slot_deriv, &f, r);
 }
 
 int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X,

@@ -555,6 +555,37 @@ START_TEST(test_planted_bug_disagrees) {
 }
 END_TEST
 
+/* The epsilon inside the log (1e-7 in float32: about u) is below float32's rounding
+ * unless the output saturates, so its rate grows with the weight scale: 20 cases per
+ * scale (2-4 layers, cross-entropy and log-likelihood in turn), the certified and the
+ * old rule's rates printed. The certified rule catches it in most saturated cases (at
+ * scale 30 at least half) and at least as often as the old rule at every scale. */
+START_TEST(test_epsilon_in_log_by_weight_scale) {
+    static const double scales[] = {0.1, 1, 3, 10, 30};
+    size_t n = tu_cases(20), cert[5] = {0}, old[5] = {0};
+    for (size_t k = 0; k < 5; k++) {
+        gp_case_opts co;
+        planted_opts(&co);
+        co.scale_min = scales[k];
+        co.scale_max = scales[k] * 1.001;
+        for (size_t i = 0; i < n; i++) {
+            tally t = {0};
+            gsl_rng *r = tu_rng_for_case(0xe1a0u + (unsigned)k, i);
+            run_case(r, cost_of(2 + (int)(i % 2)), &co, i % 2, ORD_FWD, BUG_LOG_EPS,
+                     "float32", 1.0, &t);
+            gsl_rng_free(r);
+            cert[k] += t.outside > 0;
+            old[k] += t.old_fail > 0;
+        }
+        printf("GP-STAT bounds/epsilon-in-log[scale %g]: certified disagree %zu/%zu, old "
+               "rule %zu/%zu\n",
+               scales[k], cert[k], n, old[k], n);
+        ck_assert_uint_ge(cert[k], old[k]);
+    }
+    ck_assert_msg(2 * cert[4] >= n, "scale 30: only %zu/%zu disagree", cert[4], n);
+}
+END_TEST
+
 /* Property: every other hidden activation (tanh, ReLU, leaky ReLU, softplus, identity)
  * with every cost, in every summation order, lands inside the worst-case bound. */
 START_TEST(test_f32_activation_inside_worst_bound) {
@@ -896,6 +927,7 @@ static Suite *make_bounds_suite(void) {
     tcase_add_loop_test(props, test_f32_inside_worst_bound, 0, (int)tu_n_costs());
     tcase_add_loop_test(props, test_bound_for_smaller_u_is_exceeded, 0,
                         (int)tu_n_costs());
+    tcase_add_test(props, test_epsilon_in_log_by_weight_scale);
     tcase_add_loop_test(props, test_planted_bug_disagrees, 0,
                         (int)(sizeof bugs / sizeof bugs[0]));
     tcase_add_loop_test(props, test_f32_activation_inside_worst_bound, 0, 5);

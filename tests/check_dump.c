@@ -477,6 +477,42 @@ START_TEST(test_dump_compare_kink_side_from_candidate_z) {
 }
 END_TEST
 
+/* The kink tests' case: a 3-layer quadratic-linear network of relu hidden layers, or
+ * leaky-relu 0.1 ones (held by *leaky), widths >= 3, m >= 2, weight scales >= 0.5. */
+static void kink_case(gsl_rng *rng, int use_leaky, gp_activation *leaky, gp_network **net,
+                      gsl_matrix **X, gsl_matrix **Y) {
+    gp_case_opts co;
+    gp_case_opts_default(&co);
+    *leaky = gp_activation_leaky_relu;
+    ck_assert_int_eq(gp_activation_set_alpha(leaky, 0.1), 0);
+    co.min_layers = co.max_layers = 3;
+    co.min_width = 3;
+    co.min_batch = 2;
+    co.scale_min = 0.5;
+    co.activation = use_leaky ? leaky : &gp_activation_relu;
+    ck_assert_int_eq(gp_case_random(rng, &gp_cost_quadratic_linear, &co, net, X, Y, NULL),
+                     0);
+}
+
+/* Plant f'(0) = 1 at unit z^1_00 (on the kink) in bad, a dump of net: delta^1_00 moves
+ * from f'(0) g to g (g = (W^2)^T delta^2, BP2), dW^1 and db^1 with it (BP3, BP4).
+ * Returns g. */
+static double plant_kink_convention(gp_dump *bad, const gp_network *net,
+                                    const gsl_matrix *X) {
+    const gsl_matrix *d2 = bad->t[gp_dump_find(bad, "delta2")];
+    double g = 0, m = (double)X->size2, alpha = gp_network_activation(net, 1)->alpha;
+    for (size_t k = 0; k < d2->size1; k++)
+        g += gsl_matrix_get(net->p.w[1], k, 0) * gsl_matrix_get(d2, k, 0);
+    ck_assert_msg(fabs(g) > 1e-6, "g = %g too small to tell the conventions apart", g);
+    double diff = (1 - alpha) * g; /* f'(0) = 1 instead of alpha */
+    *gsl_matrix_ptr(bad->t[gp_dump_find(bad, "delta1")], 0, 0) += diff;
+    *gsl_matrix_ptr(bad->t[gp_dump_find(bad, "db1")], 0, 0) += diff / m;
+    for (size_t k = 0; k < X->size1; k++)
+        *gsl_matrix_ptr(bad->t[gp_dump_find(bad, "dW1")], 0, k) +=
+            diff * gsl_matrix_get(X, k, 0) / m;
+    return g;
+}
+
 /* A candidate whose own z^1_00 is exactly on the kink (gp_case_place_kink with offset
  * 0) and whose delta there takes f'(0) = 1, the right side's derivative, where gradproof
  * uses relu'(0) = 0 (_i even) or leaky_relu'(0) = alpha = 0.1 (_i odd): delta^1_00 moves
@@ -486,20 +522,11 @@ END_TEST
  * (_i / 2 odd) rounded to float32, all judged as float32 (kink_verdict). Without the
  * candidate's z the rule cannot know it sat on the kink: only inconclusive, as before. */
 START_TEST(test_dump_compare_kink_convention_at_exact_z) {
-    gp_case_opts co;
-    gp_case_opts_default(&co);
-    gp_activation leaky = gp_activation_leaky_relu;
-    ck_assert_int_eq(gp_activation_set_alpha(&leaky, 0.1), 0);
-    co.min_layers = co.max_layers = 3;
-    co.min_width = 3;
-    co.min_batch = 2;
-    co.scale_min = 0.5;
-    co.activation = _i % 2 ? &leaky : &gp_activation_relu;
+    gp_activation leaky;
     gsl_rng *rng = tu_rng_for_case(0xc0de, (size_t)_i);
     gp_network *net;
     gsl_matrix *X, *Y;
-    ck_assert_int_eq(
-        gp_case_random(rng, &gp_cost_quadratic_linear, &co, &net, &X, &Y, NULL), 0);
+    kink_case(rng, _i % 2, &leaky, &net, &X, &Y);
     int exact, f32 = _i / 2 % 2;
     ck_assert_int_eq(gp_case_place_kink(net, X, 1, 0, 0, 0.0, &exact), 0);
     ck_assert_int_eq(exact, 1);
@@ -507,20 +534,10 @@ START_TEST(test_dump_compare_kink_convention_at_exact_z) {
     gp_dump_verdict v;
     ck_assert_int_eq(gp_dump_compute(net, X, Y, NULL, &o), 0);
     copy_dump(&o, &good);
-    const gsl_matrix *d2 = o.t[gp_dump_find(&o, "delta2")];
-    double g = 0, m = (double)X->size2, alpha = co.activation->alpha;
-    for (size_t k = 0; k < d2->size1; k++)
-        g += gsl_matrix_get(net->p.w[1], k, 0) * gsl_matrix_get(d2, k, 0);
-    ck_assert_msg(fabs(g) > 1e-6, "g = %g too small to tell the conventions apart", g);
-    ck_assert_double_eq_tol(gsl_matrix_get(o.t[gp_dump_find(&o, "delta1")], 0, 0),
-                            alpha * g, 1e-15);
-    double diff = (1 - alpha) * g; /* f'(0) = 1 instead of alpha */
     copy_dump(&o, &bad);
-    *gsl_matrix_ptr(bad.t[gp_dump_find(&bad, "delta1")], 0, 0) += diff;
-    *gsl_matrix_ptr(bad.t[gp_dump_find(&bad, "db1")], 0, 0) += diff / m;
-    for (size_t k = 0; k < X->size1; k++)
-        *gsl_matrix_ptr(bad.t[gp_dump_find(&bad, "dW1")], 0, k) +=
-            diff * gsl_matrix_get(X, k, 0) / m;
+    double g = plant_kink_convention(&bad, net, X);
+    ck_assert_double_eq_tol(gsl_matrix_get(o.t[gp_dump_find(&o, "delta1")], 0, 0),
+                            gp_network_activation(net, 1)->alpha * g, 1e-15);
     for (size_t i = 0; f32 && i < o.n; i++)
         for (size_t k = 0; k < o.t[i]->size1 * o.t[i]->size2; k++) {
             good.t[i]->data[k] = (double)(float)good.t[i]->data[k];
@@ -543,6 +560,50 @@ START_TEST(test_dump_compare_kink_convention_at_exact_z) {
     gp_dump_free(&good);
     gp_dump_free(&bad);
     gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gsl_rng_free(rng);
+}
+END_TEST
+
+/* Only the candidate on the kink: the candidate's own z^1_00 is exactly 0 while the
+ * oracle's lies a rounding away, 1e-10 below (_i even) or above (_i odd) it (what a
+ * float32 peer whose sum rounded onto 0 computes; judged as float32), relu (_i / 2 even)
+ * or leaky-relu 0.1. The candidate's z pins f'(0) (gpi_bounds_compute_pinned), so its
+ * f'(0) = 1 disagrees, and the diagnosis names the convention although the oracle's z is
+ * not 0: the oracle's unit moves onto the kink with the candidate's (side_unit). The same
+ * candidate with gradproof's convention agrees. */
+START_TEST(test_dump_compare_kink_convention_candidate_only) {
+    gp_activation leaky;
+    gsl_rng *rng = tu_rng_for_case(0xc0df, (size_t)_i);
+    gp_network *net, *cn;
+    gsl_matrix *X, *Y;
+    kink_case(rng, _i / 2 % 2, &leaky, &net, &X, &Y);
+    int exact;
+    cn = gp_network_clone(net);
+    ck_assert_int_eq(gp_case_place_kink(cn, X, 1, 0, 0, 0.0, &exact), 0);
+    ck_assert_int_eq(exact, 1);
+    ck_assert_int_eq(gp_case_place_kink(net, X, 1, 0, 0, _i % 2 ? 1e-10 : -1e-10, &exact),
+                     0);
+    gp_dump o, good, bad;
+    gp_dump_verdict v;
+    ck_assert_int_eq(gp_dump_compute(net, X, Y, NULL, &o), 0);
+    ck_assert_double_ne(gsl_matrix_get(o.t[gp_dump_find(&o, "z1")], 0, 0), 0);
+    ck_assert_int_eq(gp_dump_compute(cn, X, Y, NULL, &good), 0);
+    copy_dump(&good, &bad);
+    plant_kink_convention(&bad, cn, X);
+    ck_assert_int_eq(kink_verdict(net, X, Y, &o, &good, &v), GP_VERDICT_AGREE);
+    ck_assert_int_eq(kink_verdict(net, X, Y, &o, &bad, &v), GP_VERDICT_DISAGREE);
+    ck_assert_msg(v.diagnosis.kind == GP_DIAG_KINK_CONVENTION, "diagnosis %d: %s",
+                  (int)v.diagnosis.kind, v.diagnosis.text);
+    ck_assert_str_eq(v.diagnosis.tensor, "delta1");
+    ck_assert_msg(strstr(v.diagnosis.text, "'(0) taken as 1 where z1 = 0 exactly"), "%s",
+                  v.diagnosis.text);
+    gp_dump_free(&o);
+    gp_dump_free(&good);
+    gp_dump_free(&bad);
+    gp_network_free(net);
+    gp_network_free(cn);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
     gsl_rng_free(rng);
@@ -806,6 +867,7 @@ static Suite *make_dump_suite(void) {
     tcase_add_loop_test(core, test_dump_compare_certified_thresholds, 0, 4);
     tcase_add_loop_test(core, test_dump_compare_kink_side_from_candidate_z, 0, 8);
     tcase_add_loop_test(core, test_dump_compare_kink_convention_at_exact_z, 0, 8);
+    tcase_add_loop_test(core, test_dump_compare_kink_convention_candidate_only, 0, 8);
     tcase_add_loop_test(core, test_atomic_mode_and_cleanup, 0, 2);
     suite_add_tcase(s, core);
     tcase_add_checked_fixture(errs, setup, teardown);

@@ -167,7 +167,8 @@ END_TEST
 /* Two reports are equal entry for entry (bitwise: same numbers in the same order). */
 static int reports_equal(const gp_fcheck_report *a, const gp_fcheck_report *b) {
     if (a->n_checked != b->n_checked || a->n_failed != b->n_failed ||
-        a->n_worst != b->n_worst || a->n_tensors != b->n_tensors ||
+        a->n_inconclusive != b->n_inconclusive || a->n_worst != b->n_worst ||
+        a->n_tensors != b->n_tensors ||
         memcmp(&a->max_abs_error, &b->max_abs_error, sizeof(double)) ||
         memcmp(&a->max_rel_error, &b->max_rel_error, sizeof(double)) ||
         memcmp(&a->sum_abs_numeric, &b->sum_abs_numeric, sizeof(double)) ||
@@ -260,15 +261,26 @@ START_TEST(test_gradcheck_split_equals_whole_at_kinks) {
         gp_gradcheck_params_numeric(net, X, Y, &reg, &opts, a, b, num + 2 * a, &k1), 0);
     ck_assert_int_eq(
         gp_gradcheck_params_numeric(net, X, Y, &reg, &opts, b, n, num + 2 * b, &k1), 0);
-    ck_assert_int_eq(gp_gradcheck_params_given(net, g, &opts, num, k0 + k1, split), 0);
+    ck_assert_int_eq(
+        gp_gradcheck_params_given(net, X, Y, &reg, g, &opts, num, k0 + k1, split), 0);
     ck_assert_msg(reports_equal(whole, split), "split at %zu, %zu of %zu", a, b, n);
     ck_assert_uint_gt(whole->n_at_kink, 0);
     ck_assert_uint_eq(whole->n_at_kink, split->n_at_kink);
     size_t q = gsl_rng_uniform_int(rng, n);
     num[2 * q] += 1e-3 * (1 + fabs(num[2 * q]));
     gp_fcheck_report_reset(split);
-    ck_assert_int_eq(gp_gradcheck_params_given(net, g, &opts, num, k0 + k1, split), 0);
+    ck_assert_int_eq(
+        gp_gradcheck_params_given(net, NULL, NULL, NULL, g, &opts, num, k0 + k1, split),
+        0);
     ck_assert(!reports_equal(whole, split));
+    ck_assert_uint_eq(split->n_failed, 1);
+    /* With the case, the default derives the failing entry again (its noise measured):
+     * the fresh derivative agrees with g, so the two differences cannot be told apart. */
+    gp_fcheck_report_reset(split);
+    ck_assert_int_eq(
+        gp_gradcheck_params_given(net, X, Y, &reg, g, &opts, num, k0 + k1, split), 0);
+    ck_assert_uint_eq(split->n_failed, 0);
+    ck_assert_uint_eq(split->n_inconclusive, 1);
     ck_assert_int_eq(
         gp_gradcheck_params_numeric(net, X, Y, &reg, &opts, b, n + 1, num, NULL),
         GSL_EINVAL);
@@ -556,6 +568,23 @@ static void noisy_run(noisy *p, int noise, gp_fcheck_report *r, gp_taylor_result
     gsl_vector_free(x);
 }
 
+/* The full check of the noiseless toy_f (12 variables, a right gradient) with the
+ * given noise mode; the caller frees the report. */
+static gp_fcheck_report *toy_noiseless_check(gp_noise noise) {
+    gsl_vector *x = gsl_vector_alloc(12);
+    for (size_t i = 0; i < 12; i++)
+        gsl_vector_set(x, i, 0.3817 * (double)i - 1.9);
+    gp_fcheck_report *r = gp_fcheck_report_alloc(NULL, 12);
+    toy tp = {0, (size_t)-1, 1};
+    gp_function_fdf F = {12, toy_f, toy_df, &tp};
+    gp_fcheck_opts o;
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    o.noise = noise;
+    ck_assert_int_eq(gp_fcheck_full(&F, x, &o, r), 0);
+    gsl_vector_free(x);
+    return r;
+}
+
 START_TEST(test_noise_aware_check_right_wrong_inconclusive) {
     gp_fcheck_report *r = gp_fcheck_report_alloc(NULL, 6);
     gp_taylor_result tr;
@@ -597,20 +626,113 @@ START_TEST(test_noise_aware_check_right_wrong_inconclusive) {
            r->min_digits, n_inc, n_all, loud_noise);
     gp_fcheck_report_free(r);
     /* (c) */
-    gsl_vector *x = gsl_vector_alloc(12);
-    for (size_t i = 0; i < 12; i++)
-        gsl_vector_set(x, i, 0.3817 * (double)i - 1.9);
-    r = gp_fcheck_report_alloc(NULL, 12);
-    toy tp = {0, (size_t)-1, 1};
-    gp_function_fdf F = {12, toy_f, toy_df, &tp};
-    gp_fcheck_opts o;
-    gp_fcheck_opts_default(&o, GP_FLOAT64);
-    o.noise = 1;
-    ck_assert_int_eq(gp_fcheck_full(&F, x, &o, r), 0);
+    r = toy_noiseless_check(GP_NOISE_FULL);
     ck_assert_uint_eq(r->n_failed + r->n_inconclusive, 0);
     ck_assert_double_ge(r->min_digits, 6);
     gp_fcheck_report_free(r);
-    gsl_vector_free(x);
+}
+END_TEST
+
+/* The default, GP_NOISE_FAILING, on the same noisy f: the noise is measured only for
+ * entries the one-ulp rule fails. (a) noise 1e-9, right gradient: the false failures of
+ * the one-ulp rule become inconclusive (never pass), nothing fails, Taylor inconclusive;
+ * a 1 % error or 0 still fails on all 6 coordinates and in Taylor; (b) noise 1e-4:
+ * right, doubled and zero gradients are inconclusive wherever the one-ulp rule failed,
+ * none fails; (c) the noiseless toy_f: nothing failing, nothing measured. */
+START_TEST(test_noise_of_failing_entries_by_default) {
+    gp_fcheck_report *r = gp_fcheck_report_alloc(NULL, 6);
+    gp_taylor_result tr;
+    noisy mild = {1, 1e-9, 1}, loud = {1e-3, 1e-4, 1};
+    gp_fcheck_opts o;
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    ck_assert_int_eq(o.noise, GP_NOISE_FAILING);
+    noisy_run(&mild, GP_NOISE_OFF, r, &tr);
+    size_t one_ulp_failed = r->n_failed;
+    noisy_run(&mild, GP_NOISE_FAILING, r, &tr);
+    ck_assert_uint_gt(one_ulp_failed, 0);
+    ck_assert_uint_eq(r->n_failed, 0);
+    ck_assert_uint_eq(r->n_inconclusive, one_ulp_failed);
+    ck_assert_double_ge(r->min_digits, 2); /* the inconclusive entries' digits */
+    ck_assert_int_eq(tr.verdict, GP_TAYLOR_INCONCLUSIVE);
+    ck_assert(tr.noise > 1e-10 && tr.noise < 1e-9);
+    for (int k = 0; k < 2; k++) {
+        mild.wrong = k ? 0 : 1.01;
+        noisy_run(&mild, GP_NOISE_FAILING, r, &tr);
+        ck_assert_uint_eq(r->tensors[0].n_failed, 6);
+        ck_assert_uint_eq(r->n_inconclusive, 0);
+        ck_assert_int_eq(tr.verdict, GP_TAYLOR_FAIL);
+    }
+    for (int k = 0; k < 3; k++) {
+        loud.wrong = k == 0 ? 1 : k == 1 ? 2 : 0;
+        noisy_run(&loud, GP_NOISE_OFF, r, &tr);
+        one_ulp_failed = r->n_failed;
+        noisy_run(&loud, GP_NOISE_FAILING, r, &tr);
+        ck_assert_uint_gt(one_ulp_failed, 0);
+        ck_assert_uint_eq(r->n_failed, 0);
+        ck_assert_uint_eq(r->n_inconclusive, one_ulp_failed);
+        ck_assert_int_ne(tr.verdict, GP_TAYLOR_PASS);
+    }
+    gp_fcheck_report_free(r);
+    r = toy_noiseless_check(o.noise);
+    ck_assert_uint_eq(r->n_failed + r->n_inconclusive, 0);
+    gp_fcheck_report_free(r);
+}
+END_TEST
+
+/* What the default costs: the oracle's full check of 40 random cases (every cost, half
+ * regularised) counts its cost evaluations with the noise off, the default and the
+ * full mode. A right gradient: the default evaluates exactly as often as the noise
+ * off and gives the same verdicts (none failing, none inconclusive). One entry wrong
+ * by 1e-3 relative (test_oracle_check_names_wrong_entry's): it still fails, never
+ * inconclusive, and only the failing entries are derived again. */
+START_TEST(test_noise_default_costs_nothing_on_right_gradients) {
+    size_t evals[3] = {0}, wrong_evals[2] = {0}, n_params = 0, n_fail = 0, moved = 0;
+    const gp_noise modes[3] = {GP_NOISE_OFF, GP_NOISE_FAILING, GP_NOISE_FULL};
+    for (unsigned long q = 0; q < 40; q++) {
+        rcase c;
+        rcase_make(&c, gp_cost_types[q % N_COSTS], 12100 + q);
+        gp_oracle *o = gp_oracle_alloc(c.net, c.X, c.Y, &c.reg);
+        gp_fcheck_report *r = gp_oracle_report_alloc(c.net);
+        gp_fcheck_opts opts;
+        gp_oracle_opts_default(&opts, GP_FLOAT64);
+        n_params += c.net->p.n_params;
+        for (int m = 0; m < 3; m++) {
+            opts.noise = modes[m];
+            gp_fcheck_report_reset(r);
+            ck_assert_int_eq(gp_oracle_check(o, c.g, &opts, r, &evals[m]), 0);
+            if (m < 2)
+                ck_assert_uint_eq(r->n_failed + r->n_inconclusive, 0);
+        }
+        size_t i = gsl_rng_uniform_int(c.rng, c.net->p.n_params);
+        double cost, gi = gsl_vector_get(c.g->params, i);
+        ck_assert_int_eq(gp_total_cost(c.net, c.X, c.Y, &c.reg, c.w, &cost), 0);
+        gsl_vector_set(c.g->params, i, gi + 1e-3 * fabs(gi) + 1e-6 * (1 + fabs(cost)));
+        size_t failed[2];
+        for (int m = 0; m < 2; m++) {
+            opts.noise = modes[m];
+            gp_fcheck_report_reset(r);
+            ck_assert_int_eq(gp_oracle_check(o, c.g, &opts, r, &wrong_evals[m]), 0);
+            failed[m] = r->n_failed;
+            ck_assert_uint_ge(r->n_failed, 1);
+        }
+        ck_assert_uint_eq(r->n_inconclusive, 0);
+        n_fail += failed[0];
+        moved += failed[0] - failed[1];
+        gp_fcheck_report_free(r);
+        gp_oracle_free(o);
+        rcase_free(&c);
+    }
+    ck_assert_uint_eq(evals[1], evals[0]);
+    ck_assert_uint_gt(evals[2], evals[0]);
+    ck_assert_uint_eq(moved, 0);
+    printf("GP-STAT oracle/noise-default: evaluations per parameter, right gradients "
+           "(%zu parameters, 40 cases): off %.2f, default %.2f, full %.2f; one wrong "
+           "entry per case: off %.2f, default %.2f (%zu failing entries derived again, "
+           "%zu became inconclusive)\n",
+           n_params, (double)evals[0] / (double)n_params,
+           (double)evals[1] / (double)n_params, (double)evals[2] / (double)n_params,
+           (double)wrong_evals[0] / (double)n_params,
+           (double)wrong_evals[1] / (double)n_params, n_fail, moved);
 }
 END_TEST
 
@@ -967,6 +1089,8 @@ static Suite *make_oracle_suite(void) {
     TCase *core = tcase_create("Core");
     tcase_add_test(core, test_full_check_precision_aware);
     tcase_add_test(core, test_noise_aware_check_right_wrong_inconclusive);
+    tcase_add_test(core, test_noise_of_failing_entries_by_default);
+    tcase_add_test(core, test_noise_default_costs_nothing_on_right_gradients);
     tcase_add_test(core, test_taylor_flat_for_affine_function);
     tcase_add_test(core, test_taylor_fails_on_nan);
     tcase_add_test(core, test_oracle_log_likelihood_tiny_cost);

@@ -4,7 +4,8 @@
 # a smaller case, is diagnosed by name, and its record replays (exit 1 with the bug,
 # 0 with the correct peer); a crashing, hanging or silent candidate is reported as such;
 # --activation relu reaches the peer (a relu'-only bug found, the correct peer agrees);
-# --target finds a saturation-only bug that as many random cases miss.
+# --target finds saturation-only bugs (a clamped sigmoid, an epsilon inside the log) that
+# as many random cases miss.
 # The longer run of the brief (>= 500 cases) is
 #   cli/gradproof hunt --cases 500 --dir /tmp/h -- /usr/bin/python3 examples/numpy_peer.py
 # Exit 77 (skipped) only when /usr/bin/python3 lacks numpy.
@@ -91,6 +92,25 @@ st=$?
 [ $st -eq 1 ] && grep -q "^case [0-9] (.*): disagree" "$T/out" && grep -q "^shrunk in" "$T/out" &&
     ok "sigmoid-clamp: --target finds it ($(sed -n 's/^\(case [0-9]*\) .*/\1/p' "$T/out") of 10) and shrinks it" ||
     bad "sigmoid-clamp, --target: exit $st: $(cat "$T/out")"
+
+# --target and an epsilon inside the log (--broken=log-eps: the cross-entropy cost as
+# -[y ln(a + 1e-12) + (1 - y) ln(1 - a + 1e-12)] in float32): below float32's rounding
+# unless the output saturates. 8 random cases (seed 4) miss it; the targeted run finds
+# it on its scaled-up case 5 and shrinks it to [1,1], m = 1 (a saturated unit:
+# doc/bounds.md). The peer writes cost, delta, dW, db (no z, a: their rounding ratios
+# would steer the climb). A targeted hunt that stops finding it fails here.
+printf '#!/bin/sh\n"%s" "%s" --dtype float32 --broken=log-eps "$1" "$2" &&\n    rm -f "$2"/z*.npy "$2"/a*.npy\n' \
+    "$PY" "$PEER" >"$T/leps.sh"
+"$GP" hunt --cost cross-entropy --cases 8 --seed 4 --dir "$T/lr" -- sh "$T/leps.sh" >"$T/out" 2>&1 &&
+    grep -q "8 cases .* every case agreed" "$T/out" &&
+    ok "log-eps: 8 random cases miss it" || bad "log-eps, random: $(cat "$T/out")"
+"$GP" hunt --target --cost cross-entropy --cases 8 --seed 4 --shrink-evals 40 --dir "$T/lt" -- \
+    sh "$T/leps.sh" >"$T/out" 2>&1
+st=$?
+[ $st -eq 1 ] && grep -q "^case [0-9] (.*): disagree: cost (float32)" "$T/out" &&
+    grep -q "^shrunk in .* -> sizes \[1,1\] m=1 " "$T/out" &&
+    ok "log-eps: --target finds it ($(sed -n 's/^\(case [0-9]*\) .*/\1/p' "$T/out") of 8) and shrinks it to [1,1]" ||
+    bad "log-eps, --target: exit $st: $(cat "$T/out")"
 
 "$GP" hunt --cases 2 --shrink-evals 3 --dir "$T/crash" -- sh -c 'exit 3' >"$T/out" 2>&1
 [ $? -eq 1 ] && grep -q "crash: exit status 3" "$T/out" && ok "a crash is reported" ||

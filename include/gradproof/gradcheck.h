@@ -37,6 +37,22 @@ typedef enum { GP_FLOAT64, GP_FLOAT32, GP_BFLOAT16, GP_FLOAT16 } gp_precision;
 const char *gp_precision_name(gp_precision p);
 int gp_precision_lookup(const char *name, gp_precision *p);
 
+/* How a numerical derivative treats the noise of f (gp_fcheck_opts.noise).
+ * GP_NOISE_OFF: one ulp of |f| assumed (GSL's estimate), the step h.
+ * GP_NOISE_FULL: every derivative measures the noise eps_f of f at its point (ECnoise,
+ *   gp_fcheck_noise) instead of assuming one ulp, takes the better of the step h and
+ *   More and Wild's step from the noise, and an entry that passes only because of the
+ *   noise, with under one significant digit, is inconclusive (gp_fcheck_add).
+ * GP_NOISE_FAILING (the default): one ulp assumed, and only an entry that this fails is
+ *   derived again as GP_NOISE_FULL does; where its difference then lies within the
+ *   error the measured noise leaves (the pass rule with that derivative and error
+ *   estimate), it is inconclusive, with that derivative's digits; else it stays the
+ *   failure the one-ulp rule found, and the report's verdict is decided: entries that
+ *   fail after it are not derived again (they stay one-ulp failures). Never a pass: an
+ *   entry the one-ulp rule passes is unchanged, one it fails is a failure or
+ *   inconclusive; a right gradient costs no evaluation more (doc/bounds.md). */
+typedef enum { GP_NOISE_OFF, GP_NOISE_FULL, GP_NOISE_FAILING } gp_noise;
+
 typedef struct {
     gp_precision precision;
     double h;             /* initial step of the 5-point rule */
@@ -44,17 +60,13 @@ typedef struct {
     double atol, rtol;    /* absolute and relative floors */
     double stol;          /* floor per unit of the tensor's scale */
     size_t n_worst;       /* worst offenders kept, <= GP_GRADCHECK_MAX_WORST */
-    /* 1: every numerical derivative measures the noise of f at its point (ECnoise,
-     * gp_fcheck_noise) instead of assuming one ulp, takes the better of the step h and
-     * More and Wild's step from the noise, and an entry that passes only because of
-     * the noise, with under one significant digit, is inconclusive (below) [0]. */
-    int noise;
+    gp_noise noise;       /* above [GP_NOISE_FAILING] */
 } gp_fcheck_opts;
 
 /* Defaults for a precision with unit roundoff eps (DBL_EPSILON or FLT_EPSILON):
  *   float64: h 1e-4, abserr_factor 4, atol 1e-8, rtol 1e-6, stol 64 eps, n_worst 5
  *            (the options of every check of gradproof's own formulas);
- *            noise 0 (the measured-noise mode is asked for, never the default);
+ *            noise GP_NOISE_FAILING (every precision: the noise of failing entries);
  *   float32: h 1e-2 (about eps^(1/5), the step where the 5-point rule's h^4 truncation
  *            meets its eps/h rounding), abserr_factor 4, atol 8 eps = 9.5e-7,
  *            rtol 4 sqrt(eps) = 1.4e-3 (float32 loses about half its digits in
@@ -133,10 +145,11 @@ typedef struct {
                                ReLU/leaky unit's z sat at its kink (gp_gradcheck_*) */
     size_t n_worst;
     gp_fcheck_entry worst[GP_GRADCHECK_MAX_WORST]; /* highest score first */
-    /* With opts->noise: entries that passed only by the measured noise's allowance
-     * while the reference has under one significant digit. They are not failures
-     * (n_failed leaves them out) and not passes: the verdict is fail if n_failed > 0,
-     * else inconclusive if n_inconclusive > 0, else pass. */
+    /* GP_NOISE_FULL: entries that passed only by the measured noise's allowance
+     * while the reference has under one significant digit; GP_NOISE_FAILING: entries
+     * the one-ulp rule failed whose difference lies within the measured noise's error.
+     * They are not failures (n_failed leaves them out) and not passes: the verdict is
+     * fail if n_failed > 0, else inconclusive if n_inconclusive > 0, else pass. */
     size_t n_inconclusive;
     double min_digits; /* fewest digits of any entry (GP_FCHECK_MAX_DIGITS if none) */
 } gp_fcheck_report;
@@ -150,7 +163,7 @@ void gp_fcheck_report_reset(gp_fcheck_report *r);
 /* Set a tensor's scale (max |reference| over it) before adding its entries. */
 void gp_fcheck_set_scale(gp_fcheck_report *r, size_t tensor, double scale);
 /* Fold one comparison into the report (gp_fcheck_rule with the tensor's scale);
- * returns 1 if it passed, 0 if not, 2 if inconclusive: with opts->noise, an entry that
+ * returns 1 if it passed, 0 if not, 2 if inconclusive: with GP_NOISE_FULL, an entry that
  * passes while abserr_factor * abserr exceeds the floors (atol + rtol max + stol scale)
  * and the reference has under one digit (|numeric| < 10 abserr): the measured noise
  * makes any verdict there meaningless. */
@@ -182,7 +195,8 @@ typedef struct {
 /* (a) Every coordinate in the report's ranges: the claimed g_i against the 5-point
  * numerical derivative (gsl_deriv_central for float64; for float32 the same algorithm
  * with FLT_EPSILON in its rounding estimate, so that its step refinement stays honest).
- * With opts->noise (for every engine below, and gradproof's own formula checks too):
+ * With GP_NOISE_FULL (for every engine below, and gradproof's own formula checks too;
+ * GP_NOISE_FAILING: for the entries the one-ulp rule fails):
  * ECnoise on 9 values of f along the coordinate (spacing 1e-6 max(1, |x_i|), moved
  * 100x while gp_fcheck_noise says too small or too large, 4 tries) measures the noise
  * eps_f, which replaces eps |f| in the rounding estimate (6 eps_f / h for the 5-point
@@ -190,7 +204,7 @@ typedef struct {
  * Wild, "Estimating derivatives of noisy simulations", ACM TOMS 38(3), 2012; mu = |f''|
  * from a second difference at eps_f^(1/4), 10x larger while it is under 100 eps_f,
  * 3 tries) competes with h, and the smaller error estimate wins. Without a measured
- * noise (f too smooth for ECnoise) the derivative is the one without opts->noise.
+ * noise (f too smooth for ECnoise) the derivative is the one-ulp one.
  * Returns a GSL status (of df, or GSL_EBADLEN for ranges outside x); the verdict is
  * report->n_failed == 0. */
 int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x,
@@ -218,10 +232,11 @@ int gp_fcheck_directional(const gp_function_fdf *F, const gsl_vector *x, size_t 
  * points qualify, r stayed at rounding level: f is affine along d and <g,d> is right
  * (GP_TAYLOR_FLAT, a pass), provided f was finite along the sweep. A NaN or infinity
  * in f(x), <g, d> or along the sweep fails (GP_TAYLOR_FAIL, order NaN). */
-/* With opts->noise, the noise eps_f of f along d (ECnoise at 0) joins the rounding
+/* With GP_NOISE_FULL, the noise eps_f of f along d (ECnoise at 0) joins the rounding
  * level as 6 eps_f (two noisy values in r), and a sweep with fewer than 3 points above
  * it, where eps_f exceeds 8 eps |f(x)|, is GP_TAYLOR_INCONCLUSIVE, not FLAT: the noise,
- * not an affine f, hid the remainder. */
+ * not an affine f, hid the remainder. With GP_NOISE_FAILING a sweep that fails with one
+ * ulp assumed is run again so; a verdict that is then not FAIL is INCONCLUSIVE. */
 #define GP_TAYLOR_MAX 40
 typedef enum {
     GP_TAYLOR_PASS,
@@ -236,8 +251,8 @@ typedef struct {
     int used[GP_TAYLOR_MAX]; /* 1 where the point entered the fit */
     double order;            /* fitted slope (NaN for FLAT) */
     gp_taylor_verdict verdict;
-    double noise; /* eps_f measured along d (opts->noise; 0 if none was found or not
-                     asked) */
+    double noise; /* eps_f measured along d (GP_NOISE_FULL, or GP_NOISE_FAILING after a
+                     failure; 0 if none was found or not measured) */
 } gp_taylor_result;
 int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned long seed,
                      const gp_fcheck_opts *opts, gp_taylor_result *res);
@@ -288,14 +303,17 @@ int gp_gradcheck_params(const gp_network *net, const gsl_matrix *X, const gsl_ma
  * range outside n_params, GSL_EBADLEN for no samples.
  * gp_gradcheck_params_given: the verdicts from those derivatives (num holds all
  * 2 n_params values, by parameter index; n_at_kink the count over all of them, added
- * to r->n_at_kink): gp_gradcheck_params's report, entry for entry. */
+ * to r->n_at_kink): gp_gradcheck_params's report, entry for entry. X, Y, reg: the
+ * case again, so that GP_NOISE_FAILING can derive a failing entry again with its noise
+ * measured; X = NULL: failing entries stay failures (the one-ulp rule alone). */
 int gp_gradcheck_params_numeric(const gp_network *net, const gsl_matrix *X,
                                 const gsl_matrix *Y, const gp_regularization *reg,
                                 const gp_fcheck_opts *opts, size_t lo, size_t hi,
                                 double *num, size_t *n_at_kink);
-int gp_gradcheck_params_given(const gp_network *net, const gp_gradient *analytic,
-                              const gp_fcheck_opts *opts, const double *num,
-                              size_t n_at_kink, gp_fcheck_report *r);
+int gp_gradcheck_params_given(const gp_network *net, const gsl_matrix *X,
+                              const gsl_matrix *Y, const gp_regularization *reg,
+                              const gp_gradient *analytic, const gp_fcheck_opts *opts,
+                              const double *num, size_t n_at_kink, gp_fcheck_report *r);
 
 /* Compare delta^l (BP1, BP2) with the numerical dC_x/dz^l_j, for every layer l, neuron
  * j and sample i: delta[l-1] is n_l x m (extra columns ignored), column i sample i.

@@ -56,10 +56,11 @@ int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate,
  * estimate; 2(hi - lo) doubles). Each depends on its parameter alone, so ranges computed
  * apart join into those of one full check. GSL_EINVAL for a range outside n_params.
  * gp_oracle_check_given: gp_oracle_check's verdicts from those derivatives (num holds
- * all 2 n_params values, by parameter index): the same report, entry for entry. */
+ * all 2 n_params values, by parameter index): the same report, entry for entry (with
+ * GP_NOISE_FAILING a failing entry is derived again by o, as gp_oracle_check does). */
 int gp_oracle_numeric(gp_oracle *o, const gp_fcheck_opts *opts, size_t lo, size_t hi,
                       double *num, size_t *n_evals);
-int gp_oracle_check_given(const gp_oracle *o, const gp_gradient *candidate,
+int gp_oracle_check_given(gp_oracle *o, const gp_gradient *candidate,
                           const gp_fcheck_opts *opts, const double *num,
                           gp_fcheck_report *r);
 
