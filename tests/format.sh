@@ -33,7 +33,7 @@ check "$T/indent4.c" || { echo "not ok - control: a file indented by 4 passes"; 
 
 if [ $# -eq 0 ]; then
     for d in src include tests examples bench cli; do
-        [ -d "$srcdir/$d" ] && find "$srcdir/$d" -type f \( -name '*.c' -o -name '*.h' \)
+        [ -d "$SRC/$d" ] && find "$SRC/$d" -type f \( -name '*.c' -o -name '*.h' \)
     done | LC_ALL=C sort >"$T/files"
 else
     printf '%s\n' "$@" >"$T/files"

@@ -38,7 +38,7 @@ done
 
 # Only the installed headers: no -I into the source tree, no config.h.
 # shellcheck disable=SC2046
-if $CC -o "$T/gradcheck" "$top_srcdir/examples/gradcheck.c" \
+if $CC -o "$T/gradcheck" "$SRC/examples/gradcheck.c" \
     $(pkg-config --cflags --libs gradproof) 2>"$T/cc.log"; then
     ok "examples/gradcheck.c builds with pkg-config --cflags --libs gradproof"
     libdir=$(dirname "$(find "$T/root" -name 'libgradproof.so*' | head -n 1)")
