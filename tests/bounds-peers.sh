@@ -6,17 +6,12 @@
 # activation and peer (GP-STAT lines): entries, the fraction inside the probabilistic
 # bound ("agree") and the inconclusive ones. Teeth: the NumPy peer with f used where
 # f' belongs (--broken=sigma-for-prime) disagrees for every activation.
-# Exit 77 (skipped) only when /usr/bin/python3 lacks numpy or torch.
+# Exit 77 (skipped) only when $PY ($PYTHON, default /usr/bin/python3) lacks numpy or torch.
 set -u
-GP=${top_builddir:-.}/cli/gradproof
-EX=${top_srcdir:-.}/examples
-PY=/usr/bin/python3
-[ -x "$PY" ] && "$PY" -c 'import numpy, torch' 2>/dev/null || { echo "numpy/torch missing: skip"; exit 77; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/gp-bpeers.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { printf 'ok - %s\n' "$1"; }
-bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+. "${top_srcdir:-.}/tests/lib.sh"
+EX=$SRC/examples
+need_py numpy torch
+tmpdir bpeers
 
 # A random network (2-3 weight layers, widths 2-8, weight scale log-uniform in [0.1, 3])
 # with hidden activation $2 and cost $3, inputs N(0, 1), targets fitting the cost.

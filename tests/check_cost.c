@@ -231,6 +231,29 @@ static double cost_of_coord(double v, void *params) {
     return p->by_z ? p->cost->fn_z(p->xt, p->y) : p->cost->fn_a(p->xt, p->y);
 }
 
+/* The report of g = dC_x/dx against gsl_deriv_central of C_x in each coordinate of x
+ * (x = z and C_x = fn_z when by_z, else x = a and fn_a), with the step opts->h; for a,
+ * the step keeps sigmoid outputs in (0,1) and softmax outputs positive, the domains of
+ * the logarithms. The caller frees the report. */
+static gp_fcheck_report *coord_report(const gp_cost_type *cost, const gsl_vector *x,
+                                      const gsl_vector *y, int by_z, const gsl_vector *g,
+                                      const gp_fcheck_opts *opts) {
+    cost_param p = {cost, x, y, gsl_vector_alloc(x->size), 0, by_z};
+    gsl_function F = {cost_of_coord, &p};
+    gp_fcheck_report *rep = gp_fcheck_report_alloc(NULL, x->size);
+    for (p.j = 0; p.j < x->size; p.j++) {
+        double num, abserr, xj = gsl_vector_get(x, p.j), h = opts->h;
+        if (!by_z && cost->output == GP_OUTPUT_SOFTMAX)
+            h = fmin(h, 0.25 * xj);
+        else if (!by_z && cost->output == GP_OUTPUT_SIGMOID)
+            h = fmin(h, 0.25 * fmin(xj, 1 - xj));
+        gsl_deriv_central(&F, xj, h, &num, &abserr);
+        gp_fcheck_add(rep, opts, 0, p.j, gsl_vector_get(g, p.j), num, abserr);
+    }
+    gsl_vector_free(p.xt);
+    return rep;
+}
+
 /* BP1: delta^L = dC_x/dz^L, for every cost object, against gsl_deriv_central of the
  * stable fn_z; and fn_z(z) = fn_a(output(z)) where fn_a is accurate. */
 START_TEST(test_cost_delta_matches_numeric) {
@@ -245,8 +268,6 @@ START_TEST(test_cost_delta_matches_numeric) {
         gsl_vector *z, *a, *y, *delta;
         size_t len;
         double scale;
-        cost_param p;
-        gsl_function F = {cost_of_coord, &p};
         gp_fcheck_report *rep;
         char msg[512];
         if (!tu_case_selected(i))
@@ -263,18 +284,7 @@ START_TEST(test_cost_delta_matches_numeric) {
         tu_fill_target(r, cost, y);
         ck_assert_int_eq(gp_activate(cost->output, z, a), GSL_SUCCESS);
         ck_assert_int_eq(cost->delta(z, a, y, delta), GSL_SUCCESS);
-        p.cost = cost;
-        p.x0 = z;
-        p.y = y;
-        p.xt = gsl_vector_alloc(len);
-        p.by_z = 1;
-        rep = gp_fcheck_report_alloc(NULL, len);
-        for (j = 0; j < len; j++) {
-            double num, abserr;
-            p.j = j;
-            gsl_deriv_central(&F, gsl_vector_get(z, j), opts.h, &num, &abserr);
-            gp_fcheck_add(rep, &opts, 0, j, gsl_vector_get(delta, j), num, abserr);
-        }
+        rep = coord_report(cost, z, y, 1, delta, &opts);
         tu_describe_worst(rep, msg, sizeof msg);
         ck_assert_msg(rep->n_failed == 0, "%s delta, len %zu scale %g: %s; " TU_RERUN_FMT,
                       cost->name, len, scale, msg, TU_RERUN_ARGS(i, "Properties"));
@@ -288,7 +298,6 @@ START_TEST(test_cost_delta_matches_numeric) {
                           TU_RERUN_ARGS(i, "Properties"));
         }
         st.cases++;
-        gsl_vector_free(p.xt);
         gsl_vector_free(delta);
         gsl_vector_free(y);
         gsl_vector_free(a);
@@ -311,8 +320,6 @@ START_TEST(test_cost_dfda_matches_numeric) {
         gsl_rng *r;
         gsl_vector *a, *y, *g, *z;
         size_t len;
-        cost_param p;
-        gsl_function F = {cost_of_coord, &p};
         gp_fcheck_report *rep;
         char msg[512];
         if (!tu_case_selected(i))
@@ -332,23 +339,7 @@ START_TEST(test_cost_dfda_matches_numeric) {
         else /* sigmoid outputs in (0.05, 0.95); softmax entries >= e^{-6}/10 */
             gp_activate(cost->output, z, a);
         ck_assert_int_eq(cost->dfda(a, y, g), GSL_SUCCESS);
-        p.cost = cost;
-        p.x0 = a;
-        p.y = y;
-        p.xt = gsl_vector_alloc(len);
-        p.by_z = 0;
-        rep = gp_fcheck_report_alloc(NULL, len);
-        for (j = 0; j < len; j++) {
-            double num, abserr, aj = gsl_vector_get(a, j);
-            /* steps stay inside the domain (0,1) of the logarithms */
-            double h = cost->output == GP_OUTPUT_LINEAR ? opts.h
-                       : cost->output == GP_OUTPUT_SOFTMAX
-                           ? fmin(opts.h, 0.25 * aj)
-                           : fmin(opts.h, 0.25 * fmin(aj, 1 - aj));
-            p.j = j;
-            gsl_deriv_central(&F, aj, h, &num, &abserr);
-            gp_fcheck_add(rep, &opts, 0, j, gsl_vector_get(g, j), num, abserr);
-        }
+        rep = coord_report(cost, a, y, 0, g, &opts);
         tu_describe_worst(rep, msg, sizeof msg);
         ck_assert_msg(rep->n_failed == 0, "%s dC/da, len %zu: %s; " TU_RERUN_FMT,
                       cost->name, len, msg, TU_RERUN_ARGS(i, "Properties"));
@@ -356,7 +347,6 @@ START_TEST(test_cost_dfda_matches_numeric) {
         tu_stat_report(&st, rep);
         gp_fcheck_report_free(rep);
         st.cases++;
-        gsl_vector_free(p.xt);
         gsl_vector_free(g);
         gsl_vector_free(y);
         gsl_vector_free(z);

@@ -1,10 +1,7 @@
 #!/bin/sh
 # CLI tests of `gradproof check`: a passing run, and one clear error line per bad input.
 set -u
-GP=${top_builddir:-.}/cli/gradproof
-fail=0
-ok() { printf 'ok - %s\n' "$1"; }
-bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+. "${top_srcdir:-.}/tests/lib.sh"
 
 out=$("$GP" check --cases 5 --seed 7) && echo "$out" | grep -q 'cross-entropy' &&
     ! echo "$out" | grep -q FAIL && ok "check passes on 5 cases" || bad "check passes on 5 cases"

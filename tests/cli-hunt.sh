@@ -8,17 +8,12 @@
 # as many random cases miss.
 # The longer run of the brief (>= 500 cases) is
 #   cli/gradproof hunt --cases 500 --dir /tmp/h -- /usr/bin/python3 examples/numpy_peer.py
-# Exit 77 (skipped) only when /usr/bin/python3 lacks numpy.
+# Exit 77 (skipped) only when $PY ($PYTHON, default /usr/bin/python3) lacks numpy.
 set -u
-GP=${top_builddir:-.}/cli/gradproof
-PEER=${top_srcdir:-.}/examples/numpy_peer.py
-PY=/usr/bin/python3
-[ -x "$PY" ] && "$PY" -c 'import numpy' 2>/dev/null || { echo "numpy missing: skip"; exit 77; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/gp-hunt.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { printf 'ok - %s\n' "$1"; }
-bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+. "${top_srcdir:-.}/tests/lib.sh"
+PEER=$SRC/examples/numpy_peer.py
+need_py numpy
+tmpdir hunt
 
 for dt in float64 float32; do
     if "$GP" hunt --cases 8 --seed 7 --dir "$T/ok-$dt" -- "$PY" "$PEER" --dtype $dt >"$T/out" 2>&1 &&

@@ -6,17 +6,10 @@
 # after its stream is refused as idx.h promises; an empty FIFO (its writer sends nothing)
 # is named and called empty.
 set -u
-GP=${top_builddir:-.}/cli/gradproof
-case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
-SRC=${top_srcdir:-.}
-case $SRC in /*) ;; *) SRC=$(pwd)/$SRC ;; esac
-fail=0
-ok() { printf 'ok - %s\n' "$1"; }
-bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+. "${top_srcdir:-.}/tests/lib.sh"
 . "$SRC/tests/synth-idx.sh"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-inputs.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT INT TERM
-cd "$tmp" || exit 99
+tmpdir cli-inputs
+cd "$T" || exit 99
 synth_idx d 120 20 || exit 99
 D="--data d --validation 20"
 printf '{"sizes": [2, 2], "weights": [[[0.1, 0.2], [0.3, 0.4]]], "biases": [[[0.1], [0.2]]], "cost": "CrossEntropyCost"}' > net.json
@@ -24,13 +17,7 @@ printf '[[0.1], [0.2]]' > x.json
 printf '[[0], [1]]' > y.json
 "$GP" oracle --net net.json --x x.json --y y.json --out o.json || bad "oracle of the valid inputs"
 mkfifo fifo || exit 99
-expect() { # status pattern args...: one run under a timeout
-    want=$1 pat=$2; shift 2
-    err=$(timeout 20 "$GP" "$@" 2>&1 >/dev/null); st=$?
-    first=$(printf '%s\n' "$err" | head -n 1)
-    if [ "$st" -eq "$want" ] && printf '%s' "$first" | grep -q -- "$pat"; then ok "$* -> $st: $first"
-    else bad "$* (status $st, expected $want, said: $first)"; fi
-}
+GP_TIMEOUT=20 # each expect: a hang would be status 124
 # ---- FIFOs without a writer ----
 expect 2 "cannot load --load 'fifo'" train $D --epochs 1 --load fifo
 expect 2 "cannot load --load 'fifo'" evaluate $D --load fifo

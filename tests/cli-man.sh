@@ -6,16 +6,12 @@
 # --help and in the man page. The same checks run on a doctored copy of the page, which
 # they must reject.
 set -u
-GP=${top_builddir:-.}/cli/gradproof
+. "${top_srcdir:-.}/tests/lib.sh"
 MAN=${srcdir:-.}/doc/gradproof.1
-fail=0
-ok() { printf 'ok - %s\n' "$1"; }
-bad() { printf 'not ok - %s\n' "$1"; fail=1; }
-[ -f "$MAN" ] || { echo "not ok - $MAN missing"; exit 1; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-man.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT INT TERM
+[ -f "$MAN" ] || die "$MAN missing"
+tmpdir cli-man
 cmds=$("$GP" --help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p')
-[ -n "$cmds" ] || { echo "not ok - no commands in gradproof --help"; exit 1; }
+[ -n "$cmds" ] || die "no commands in gradproof --help"
 
 # "--name default" per option of `CMD --help` (continuation lines joined; "-" when the
 # option shows no default).
@@ -62,16 +58,16 @@ check() {
         if ! grep -q "^\.\\\\\" BEGIN OPTIONS $c " "$man"; then
             echo "# man: no generated option list for '$c' (.\\\" BEGIN OPTIONS $c)"; st=1; continue
         fi
-        "$GP" "$c" --man-options > "$tmp/table" || { echo "# $c --man-options failed"; st=1; }
-        man_block "$man" "$c" > "$tmp/block"
-        cmp -s "$tmp/table" "$tmp/block" ||
+        "$GP" "$c" --man-options > "$T/table" || { echo "# $c --man-options failed"; st=1; }
+        man_block "$man" "$c" > "$T/block"
+        cmp -s "$T/table" "$T/block" ||
             { echo "# man: $c options differ from '$c --man-options' (sh scripts/update-man.sh)"; st=1; }
-        help_defaults "$c" | sort > "$tmp/help"
-        man_defaults "$man" "$c" | sort > "$tmp/mand"
-        [ -s "$tmp/help" ] || { echo "# $c --help lists no options"; st=1; }
-        cmp -s "$tmp/help" "$tmp/mand" ||
+        help_defaults "$c" | sort > "$T/help"
+        man_defaults "$man" "$c" | sort > "$T/mand"
+        [ -s "$T/help" ] || { echo "# $c --help lists no options"; st=1; }
+        cmp -s "$T/help" "$T/mand" ||
             { echo "# $c: options or defaults differ between --help and the man page:"
-              diff "$tmp/help" "$tmp/mand" | sed 's/^/#   /'; st=1; }
+              diff "$T/help" "$T/mand" | sed 's/^/#   /'; st=1; }
     done
     return $st
 }
@@ -86,14 +82,14 @@ for c in $cmds; do
 done
 # Teeth: a changed default (train, check), a dropped option (evaluate, compare) and a
 # changed help text are each caught.
-sed '/BEGIN OPTIONS train/,/END OPTIONS train/s/^number of epochs \[30\]$/number of epochs [40]/' "$MAN" > "$tmp/m1"
-sed '/BEGIN OPTIONS evaluate/,/END OPTIONS evaluate/{/^\.BI \\-\\-eval= SET$/{N;d;}}' "$MAN" > "$tmp/m2"
-sed '/BEGIN OPTIONS slowdown/,/END OPTIONS slowdown/s/gnuplot/GNUplot/' "$MAN" > "$tmp/m3"
-sed '/BEGIN OPTIONS check/,/END OPTIONS check/s/^random networks per cost \[200\]$/random networks per cost [300]/' "$MAN" > "$tmp/m4"
-sed '/BEGIN OPTIONS compare/,/END OPTIONS compare/{/^\.BI \\-\\-worst= N$/{N;d;}}' "$MAN" > "$tmp/m5"
+sed '/BEGIN OPTIONS train/,/END OPTIONS train/s/^number of epochs \[30\]$/number of epochs [40]/' "$MAN" > "$T/m1"
+sed '/BEGIN OPTIONS evaluate/,/END OPTIONS evaluate/{/^\.BI \\-\\-eval= SET$/{N;d;}}' "$MAN" > "$T/m2"
+sed '/BEGIN OPTIONS slowdown/,/END OPTIONS slowdown/s/gnuplot/GNUplot/' "$MAN" > "$T/m3"
+sed '/BEGIN OPTIONS check/,/END OPTIONS check/s/^random networks per cost \[200\]$/random networks per cost [300]/' "$MAN" > "$T/m4"
+sed '/BEGIN OPTIONS compare/,/END OPTIONS compare/{/^\.BI \\-\\-worst= N$/{N;d;}}' "$MAN" > "$T/m5"
 for m in m1 m2 m3 m4 m5; do
-    if cmp -s "$MAN" "$tmp/$m"; then bad "doctored copy $m equals the page (the sed missed)"
-    elif check "$tmp/$m" > /dev/null; then bad "doctored man page $m accepted"
+    if cmp -s "$MAN" "$T/$m"; then bad "doctored copy $m equals the page (the sed missed)"
+    elif check "$T/$m" > /dev/null; then bad "doctored man page $m accepted"
     else ok "doctored man page $m rejected"; fi
 done
 exit $fail

@@ -11,21 +11,12 @@
 # the launcher's own channel, and Open MPI's documented switches to run as root (CI).
 # Without MPI in the build, the single-process tests run and the script exits 77.
 set -u
-GP=${top_builddir:-.}/cli/gradproof
-asan_build=0 # (see mpi() below)
-grep -q -- '-fsanitize=address' "${top_builddir:-.}/Makefile" 2>/dev/null && asan_build=1
-case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
-SRC=${top_srcdir:-.}
-case $SRC in /*) ;; *) SRC=$(pwd)/$SRC ;; esac
-fail=0
-ok() { printf 'ok - %s\n' "$1"; }
-bad() { printf 'not ok - %s\n' "$1"; fail=1; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-mpi.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT INT TERM
-cd "$tmp" || exit 99
+. "${top_srcdir:-.}/tests/lib.sh"
+tmpdir cli-mpi
+cd "$T" || exit 99
 . "$SRC/tests/synth-idx.sh"
 make_mnist d || exit 99
-T="--data d --validation 60 --sizes 784,12,10 --epochs 3 --threads 1"
+TRAIN="--data d --validation 60 --sizes 784,12,10 --epochs 3 --threads 1"
 
 # The deterministic columns of a train --metrics CSV (all but seconds and eval_seconds).
 figs() { cut -d, -f1,2,4-11 "$1" | tail -n +2; }
@@ -35,7 +26,7 @@ sweep_rows() { # csv eta lambda seed
         cut -d, -f5- | cut -d, -f1,2,4-11
 }
 lone() { # eta lambda seed -> lone-E-L-S.csv
-    "$GP" train $T --eta "$1" --lambda "$2" --seed "$3" --metrics "lone-$1-$2-$3.csv" \
+    "$GP" train $TRAIN --eta "$1" --lambda "$2" --seed "$3" --metrics "lone-$1-$2-$3.csv" \
         > /dev/null
 }
 # Every run of sweep CSV $1 equals the same run alone.
@@ -53,7 +44,7 @@ runs_equal_lone() { # csv what
 GRID="--eta 0.05,0.3 --lambda 0,5 --seeds 1-2"
 
 # ---- one process ----
-if "$GP" sweep $GRID $T --csv seq.csv > seq.out 2> seq.err; then
+if "$GP" sweep $GRID $TRAIN --csv seq.csv > seq.out 2> seq.err; then
     ok "sweep runs 8 runs in one process"
 else
     bad "sweep runs 8 runs in one process: $(cat seq.err)"
@@ -71,7 +62,7 @@ grep -q 'summary over seeds' seq.out && [ "$(grep -c "Welch t = \|no seed noise"
 
 # ---- Welch's t-test against an independent computation (awk, same formula) ----
 # Setting eta 0.05, lambda 0 against eta 0.3, lambda 0 over 4 seeds.
-"$GP" sweep --eta 0.05,0.3 --seeds 1-4 $T --csv w.csv > w.out 2>&1
+"$GP" sweep --eta 0.05,0.3 --seeds 1-4 $TRAIN --csv w.csv > w.out 2>&1
 t_gp=$(sed -n 's/.*Welch t = \([-0-9.]*\),.*/\1/p' w.out)
 t_awk=$(awk -F, 'NR > 1 && $5 == 3 { a = $8 / $9; k = ($2 == "0.05"); n[k]++; s[k] += a; q[k] += a * a }
     END { for (k = 0; k <= 1; k++) { m[k] = s[k] / n[k]; v[k] = (q[k] - n[k] * m[k] ^ 2) / (n[k] - 1) }
@@ -95,13 +86,13 @@ ci_awk=$(awk -F, 'NR > 1 && $5 == 3 && $2 == "0.05" { a = 100 * $8 / $9; n++; s 
 # ---- errors: one line, status 1 ----
 for args in "--seed 3" "--metrics m.csv" "--save n.json" "--eta 0,1" "--eta x" \
             "--seeds 4-2" "--seeds 1-" "--lambda -1"; do
-    "$GP" sweep $args $T --csv e.csv > /dev/null 2> err
+    "$GP" sweep $args $TRAIN --csv e.csv > /dev/null 2> err
     st=$?
     [ $st -eq 1 ] && [ "$(grep -c "^gradproof: " err)" -eq 1 ] && [ ! -f e.csv ] &&
         ok "sweep $args: one-line error, status 1" ||
         bad "sweep $args: one-line error, status 1 (status $st: $(cat err))"
 done
-"$GP" sweep --seeds 1 --csv nodir/x.csv $T > /dev/null 2> err
+"$GP" sweep --seeds 1 --csv nodir/x.csv $TRAIN > /dev/null 2> err
 [ $? -eq 1 ] && grep -q "cannot write --csv" err && ok "sweep: unwritable --csv refused" ||
     bad "sweep: unwritable --csv refused"
 
@@ -171,7 +162,6 @@ done
 # The NumPy peer (examples/numpy_peer.py) served by scripts/peer-server.py, one server
 # per rank (the candidate picks DIR-RANK by OMPI_COMM_WORLD_RANK), so numpy is imported
 # once: "bug" plants output-sigma-prime, "ok" is the correct peer.
-PY=/usr/bin/python3
 CAND='d=$0-${OMPI_COMM_WORLD_RANK:-0}; echo "$1 $2" > "$d/req" && read s < "$d/rep" && exit $s'
 SLOW="sleep 1; $CAND"
 servers=
@@ -181,18 +171,18 @@ if [ $have_numpy = 1 ]; then
     for p in bug ok; do for r in 0 1 2; do
         mkdir "srv-$p-$r"
         b=; [ $p = bug ] && b=--broken=output-sigma-prime
-        "$PY" "$SRC/scripts/peer-server.py" "$tmp/srv-$p-$r" "$SRC/examples/numpy_peer.py" $b &
+        "$PY" "$SRC/scripts/peer-server.py" "$T/srv-$p-$r" "$SRC/examples/numpy_peer.py" $b &
         servers="$servers $!"
     done; done
-    trap 'kill $servers 2> /dev/null; rm -rf "$tmp"' EXIT INT TERM
+    trap 'kill $servers 2> /dev/null; rm -rf "$T"' EXIT
     i=0
     while [ $i -lt 600 ] && [ "$(ls srv-*/rep 2> /dev/null | wc -l)" -lt 6 ]; do sleep 0.1; i=$((i + 1)); done
     # The budget is looked at before each case: a hunt ends within the budget + one case
     # (here a slow candidate, >= 1 s a run; hunt --cases 1 measures it) + 1 s; the test
     # allows twice the case and 4 s (load on a shared machine).
-    t0=$(secs); "$GP" hunt --cases 1 --dir hs -- sh -c "$SLOW" "$tmp/srv-ok" > /dev/null 2>&1; t1=$(secs)
+    t0=$(secs); "$GP" hunt --cases 1 --dir hs -- sh -c "$SLOW" "$T/srv-ok" > /dev/null 2>&1; t1=$(secs)
     onecase=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-    t0=$(secs); "$GP" hunt --cases 1000 --time-budget 2 --dir hs -- sh -c "$SLOW" "$tmp/srv-ok" > hs.out 2>&1; st=$?; t1=$(secs)
+    t0=$(secs); "$GP" hunt --cases 1000 --time-budget 2 --dir hs -- sh -c "$SLOW" "$T/srv-ok" > hs.out 2>&1; st=$?; t1=$(secs)
     [ $st -eq 0 ] && grep -q 'every case agreed' hs.out &&
         within "$t0" "$t1" "$(awk -v o="$onecase" 'BEGIN { print 2 + 2 * o + 4 }')" &&
         ok "hunt --time-budget 2 ends within 2 s + 2 x one case ($onecase s) + 4 s: $(took) s" ||
@@ -218,7 +208,7 @@ mpi() { "$MPIRUN" --oversubscribe -np "$@"; }
 # In the AddressSanitizer build (scripts/test-all.sh), LeakSanitizer reports Open MPI's
 # own allocations (ompi_op_base_op_select, its plugins) at exit: the ranks run without
 # leak detection there; memory errors stay fatal, and single-process runs keep it.
-if [ "$asan_build" = 1 ]; then
+if asan_build; then
     mpi() {
         ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
             "$MPIRUN" --oversubscribe -np "$@"
@@ -241,7 +231,7 @@ if command -v strace > /dev/null; then
     fi
 fi
 
-if mpi 2 "$GP" sweep $GRID $T --csv k2.csv > k2.out 2> k2.err; then
+if mpi 2 "$GP" sweep $GRID $TRAIN --csv k2.csv > k2.out 2> k2.err; then
     ok "mpirun -np 2 sweep: 8 runs"
 else
     bad "mpirun -np 2 sweep: 8 runs: $(cat k2.err)"
@@ -250,7 +240,7 @@ grep -q 'on 1 rank' k2.out && grep -q '(rank 1)' k2.out && ok "runs dealt to ran
     bad "runs dealt to rank 1"
 runs_equal_lone k2.csv && ok "K = 2: each run equals the same lone train run" ||
     bad "K = 2: each run equals the same lone train run"
-mpi 3 "$GP" sweep $GRID $T --csv k3.csv > k3.out 2> k3.err
+mpi 3 "$GP" sweep $GRID $TRAIN --csv k3.csv > k3.out 2> k3.err
 [ $? -eq 0 ] && cut -d, -f1-6,8-15 k3.csv > a && cut -d, -f1-6,8-15 seq.csv > b && cmp -s a b &&
     ok "K = 3: the CSV equals the single-process CSV (timings aside)" ||
     bad "K = 3: the CSV equals the single-process CSV (timings aside)"
@@ -312,11 +302,11 @@ n=$(sed -n 's/.*time budget reached after \([0-9]*\) cases per cost.*/\1/p' tb2.
 if [ $have_numpy = 1 ]; then
     H="--cases 30 --shrink-evals 10"
     for seed in 3 4; do
-        "$GP" hunt $H --seed $seed --dir h1 -- sh -c "$CAND" "$tmp/srv-bug" > h1.out 2>&1
+        "$GP" hunt $H --seed $seed --dir h1 -- sh -c "$CAND" "$T/srv-bug" > h1.out 2>&1
         h1=$?
         sed -n 's/^case \([0-9]*\) .*/\1/p' h1.out >> hunt-firsts
         for k in 1 2 3; do
-            mpi $k --quiet "$GP" hunt $H --seed $seed --dir hk -- sh -c "$CAND" "$tmp/srv-bug" > hk.out 2>&1
+            mpi $k --quiet "$GP" hunt $H --seed $seed --dir hk -- sh -c "$CAND" "$T/srv-bug" > hk.out 2>&1
             st=$?
             same=1
             for f in network.json x.npy y.npy meta.json hunt.json; do
@@ -331,14 +321,14 @@ if [ $have_numpy = 1 ]; then
     awk '$1 % 2 == 1 { a = 1 } $1 % 3 == 2 { b = 1 } END { exit !(a && b) }' hunt-firsts &&
         ok "hunt: first failures found on ranks 1 and 2" || bad "hunt: first failures found on ranks 1 and 2 ($(cat hunt-firsts))"
     for k in 2 3; do
-        mpi $k "$GP" hunt --cases 12 --seed 3 --dir hok -- sh -c "$CAND" "$tmp/srv-ok" > hok.out 2>&1
+        mpi $k "$GP" hunt --cases 12 --seed 3 --dir hok -- sh -c "$CAND" "$T/srv-ok" > hok.out 2>&1
         [ $? -eq 0 ] && grep -q '^hunt: 12 cases .* every case agreed' hok.out &&
             ok "hunt, correct peer, K = $k: 12 cases, no failure" ||
             bad "hunt, correct peer, K = $k: 12 cases, no failure ($(cat hok.out))"
     done
-    t0=$(secs); mpi 2 "$GP" hunt --cases 2 --dir hs -- sh -c "$SLOW" "$tmp/srv-ok" > /dev/null 2>&1; t1=$(secs)
+    t0=$(secs); mpi 2 "$GP" hunt --cases 2 --dir hs -- sh -c "$SLOW" "$T/srv-ok" > /dev/null 2>&1; t1=$(secs)
     onecase=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-    t0=$(secs); mpi 2 "$GP" hunt --cases 1000 --time-budget 2 --dir hs -- sh -c "$SLOW" "$tmp/srv-ok" > hs2.out 2>&1; st=$?; t1=$(secs)
+    t0=$(secs); mpi 2 "$GP" hunt --cases 1000 --time-budget 2 --dir hs -- sh -c "$SLOW" "$T/srv-ok" > hs2.out 2>&1; st=$?; t1=$(secs)
     [ $st -eq 0 ] && grep -q 'every case agreed' hs2.out &&
         within "$t0" "$t1" "$(awk -v o="$onecase" 'BEGIN { print 2 + 2 * o + 4 }')" &&
         ok "K = 2: hunt --time-budget 2 ends within 2 s + 2 x one case per rank ($onecase s) + 4 s: $(took) s" ||
@@ -350,28 +340,28 @@ if [ $have_numpy = 1 ]; then
     # checked here): that failure lies beyond N and is not the job's (before, each rank stopped
     # by its own clock and the job reported case 7, which --cases N never reaches).
     SLOW0='[ "${OMPI_COMM_WORLD_RANK:-0}" != 0 ] || sleep 1; '"$CAND"
-    "$GP" hunt --cases 30 --seed 11 --shrink-evals 0 --dir hn -- sh -c "$CAND" "$tmp/srv-bug" 2>&1 |
+    "$GP" hunt --cases 30 --seed 11 --shrink-evals 0 --dir hn -- sh -c "$CAND" "$T/srv-bug" 2>&1 |
         grep -q '^case 7 (' && ok "hunt --seed 11: the first failure is case 7" ||
         bad "hunt --seed 11: the first failure is case 7"
     strip() { sed 's/ in [0-9.]* s ([0-9.]* cases\/s)//' "$1"; }
     for k in 2 3; do
         mpi $k --quiet "$GP" hunt --cases 30 --seed 11 --shrink-evals 10 --time-budget 2 --dir hb \
-            -- sh -c "$SLOW0" "$tmp/srv-bug" > hb.out 2> hb.err
+            -- sh -c "$SLOW0" "$T/srv-bug" > hb.out 2> hb.err
         n=$(sed -n 's/.*time budget reached after \([0-9]*\) cases.*/\1/p' hb.err)
         "$GP" hunt --cases "${n:-1}" --seed 11 --shrink-evals 10 --dir hn \
-            -- sh -c "$CAND" "$tmp/srv-bug" > hn.out 2>&1
+            -- sh -c "$CAND" "$T/srv-bug" > hn.out 2>&1
         strip hn.out > hn.out.s
         [ -n "$n" ] && [ "$n" -lt 7 ] && strip hb.out | cmp -s - hn.out.s &&
             ok "K = $k, --time-budget 2: N = $n, the report of --cases $n in one process" ||
             bad "K = $k, --time-budget 2: the report of --cases N < 7 in one process (N '$n': $(cat hb.out hb.err))"
         rm -rf hb hn
     done
-    mpi 2 "$GP" hunt --replay h1/failure -- sh -c "$CAND" "$tmp/srv-ok" > /dev/null 2> rp.err
+    mpi 2 "$GP" hunt --replay h1/failure -- sh -c "$CAND" "$T/srv-ok" > /dev/null 2> rp.err
     [ $? -ne 0 ] && [ "$(grep -c 'replay runs in one process' rp.err)" -eq 1 ] &&
         ok "hunt --replay under mpirun: one clear error" ||
         bad "hunt --replay under mpirun: one clear error ($(cat rp.err))"
     # a targeted case depends on the cases before it, not on (seed, index) alone
-    mpi 2 "$GP" hunt --target --cases 2 --dir ht -- sh -c "$CAND" "$tmp/srv-ok" > ht.out 2> ht.err
+    mpi 2 "$GP" hunt --target --cases 2 --dir ht -- sh -c "$CAND" "$T/srv-ok" > ht.out 2> ht.err
     [ $? -ne 0 ] && [ "$(grep -c 'target runs in one process' ht.err)" -eq 1 ] && [ ! -e ht ] &&
         ok "hunt --target under mpirun: one clear error, no case run" ||
         bad "hunt --target under mpirun: one clear error ($(cat ht.err))"

@@ -2,15 +2,8 @@
 # CLI tests of `gradproof oracle`, `compare` and `replay`: a working run, then bad input:
 # one line naming the file and the problem, exit status 2, and no output left behind.
 set -u
-GP=${top_builddir:-.}/cli/gradproof
-case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
-SRC=${top_srcdir:-.}
-case $SRC in /*) ;; *) SRC=$(pwd)/$SRC ;; esac
-T=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-oracle.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { printf 'ok - %s\n' "$1"; }
-bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+. "${top_srcdir:-.}/tests/lib.sh"
+tmpdir cli-oracle
 
 cat >"$T/net.json" <<'J'
 {"sizes": [3, 2, 2], "weights": [[[0.3817, -0.25, 0.125], [0.5, 0.75, -1.5]], [[1.25, -0.5], [0.0625, 2.0]]],

@@ -5,17 +5,10 @@
 # (timing columns aside); a checkpoint is always whole (every resume loads it); a resume
 # with other options is refused naming the option, unless the option may change.
 set -u
-GP=${top_builddir:-.}/cli/gradproof
-case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
-SRC=${top_srcdir:-.}
-case $SRC in /*) ;; *) SRC=$(pwd)/$SRC ;; esac
-fail=0
-ok() { printf 'ok - %s\n' "$1"; }
-bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+. "${top_srcdir:-.}/tests/lib.sh"
 . "$SRC/tests/synth-idx.sh"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-resume.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT INT TERM
-cd "$tmp" || exit 99
+tmpdir cli-resume
+cd "$T" || exit 99
 synth_idx d 300 60 || exit 99
 
 # Eta halves after every 3 epochs without improvement and the run stops at eta/128
@@ -196,13 +189,6 @@ done
 
 # ---- options on --resume ----
 "$GP" train $RUN --epochs 4 --checkpoint ck4.json --metrics m4.csv > /dev/null || bad "4 epochs"
-expect() { # status pattern args...
-    want=$1 pat=$2; shift 2
-    err=$("$GP" "$@" 2>&1 >/dev/null); st=$?
-    first=$(printf '%s\n' "$err" | head -n 1)
-    if [ "$st" -eq "$want" ] && printf '%s' "$first" | grep -q -- "$pat"; then ok "$* -> $st: $first"
-    else bad "$* (status $st, expected $want, said: $first)"; fi
-}
 cp ck4.json ck4.keep
 expect 1 "--eta differs from the run of --resume 'ck4.json': only --epochs" train --resume ck4.json --eta 3
 expect 1 "--sizes differs" train --resume ck4.json --sizes 784,20,10

@@ -2,14 +2,10 @@
 # CLI tests of `gradproof slowdown`: the book's qualitative result, CSV and PNG outputs,
 # option errors.
 set -u
-GP=${top_builddir:-.}/cli/gradproof
-fail=0
-ok() { printf 'ok - %s\n' "$1"; }
-bad() { printf 'not ok - %s\n' "$1"; fail=1; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-slowdown.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT INT TERM
+. "${top_srcdir:-.}/tests/lib.sh"
+tmpdir cli-slowdown
 
-out=$("$GP" slowdown --csv "$tmp/s.csv"); st=$?
+out=$("$GP" slowdown --csv "$T/s.csv"); st=$?
 [ $st -eq 0 ] && ok "slowdown exits 0" || bad "slowdown exits 0 (status $st)"
 # 4 run descriptions, a header, epochs 0..300, 4 summary lines.
 [ "$(printf '%s\n' "$out" | grep -c '^ *[0-9]* ')" -eq 301 ] && ok "301 epoch rows" || bad "epoch rows"
@@ -24,26 +20,19 @@ x=$(printf '%s\n' "$out" | sed -n 's/^# run 4 (cross-entropy, w = 2, b = 2): ste
 [ "${q:-0}" -gt 100 ] && [ "${x:-0}" -eq 1 ] &&
     ok "quadratic from w=b=2 learns slowly at first (steepest at epoch $q), cross-entropy does not (epoch $x)" ||
     bad "slowdown not shown: quadratic steepest at '$q', cross-entropy at '$x'"
-[ "$(wc -l < "$tmp/s.csv")" -eq 302 ] && head -1 "$tmp/s.csv" | grep -q '^epoch,output1,cost1,' &&
+[ "$(wc -l < "$T/s.csv")" -eq 302 ] && head -1 "$T/s.csv" | grep -q '^epoch,output1,cost1,' &&
     ok "--csv: header + 301 rows" || bad "--csv"
 [ "$("$GP" slowdown --every 100 | grep -c '^ *[0-9]* ')" -eq 4 ] && ok "--every 100: epochs 0,100,200,300" ||
     bad "--every"
 if command -v gnuplot >/dev/null 2>&1; then
-    "$GP" slowdown --every 300 --plot "$tmp/s.png" > /dev/null &&
-        [ "$(head -c 4 "$tmp/s.png" | od -An -c | tr -d ' ')" = '211PNG' ] &&
+    "$GP" slowdown --every 300 --plot "$T/s.png" > /dev/null &&
+        [ "$(head -c 4 "$T/s.png" | od -An -c | tr -d ' ')" = '211PNG' ] &&
         ok "--plot writes a PNG" || bad "--plot"
 else
     ok "# SKIP --plot: gnuplot not installed"
 fi
-expect_error() { # pattern args...
-    pat=$1; shift
-    err=$("$GP" "$@" 2>&1 >/dev/null); st=$?
-    first=$(printf '%s\n' "$err" | head -n 1)
-    if [ "$st" -eq 1 ] && printf '%s' "$first" | grep -q -- "$pat"; then ok "$* -> $first"
-    else bad "$* (status $st, said: $first)"; fi
-}
 expect_error "invalid --every '0'" slowdown --every 0
 expect_error "invalid --epochs 'x'" slowdown --epochs x
-expect_error "cannot write --csv '$tmp/no/s.csv'" slowdown --csv "$tmp/no/s.csv"
+expect_error "cannot write --csv '$T/no/s.csv'" slowdown --csv "$T/no/s.csv"
 expect_error "unknown option '--bogus'" slowdown --bogus
 exit $fail

@@ -3,18 +3,11 @@
 # this script writes itself (no network, no real MNIST): option errors, an end-to-end
 # run, save -> load -> evaluate, a hand-written network2.py JSON file, atomic outputs.
 set -u
-GP=${top_builddir:-.}/cli/gradproof
-case $GP in /*) ;; *) GP=$(pwd)/$GP ;; esac
-SRC=${top_srcdir:-.}
-case $SRC in /*) ;; *) SRC=$(pwd)/$SRC ;; esac
+. "${top_srcdir:-.}/tests/lib.sh"
 EX=$SRC/examples
-fail=0
-ok() { printf 'ok - %s\n' "$1"; }
-bad() { printf 'not ok - %s\n' "$1"; fail=1; }
 . "$SRC/tests/synth-idx.sh"
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-cli-train.XXXXXX") || exit 99
-trap 'rm -rf "$tmp"' EXIT INT TERM
-cd "$tmp" || exit 99
+tmpdir cli-train
+cd "$T" || exit 99
 
 # ---- synthetic IDX files (tests/synth-idx.sh) ----
 synth_idx d 360 60 || exit 99
@@ -38,16 +31,7 @@ printf '%s\n' "$help" | grep -q '\[784,30,10\]' && printf '%s\n' "$help" | grep 
 # ---- bad input: a first stderr line naming the problem, --save untouched, and the exit
 # status of doc/gradproof.1: 1 for a usage error, 2 for an unusable input file ----
 echo keep > kept.json
-expect_status() { # status pattern args...
-    want=$1 pat=$2; shift 2
-    err=$("$GP" "$@" 2>&1 >/dev/null); st=$?
-    first=$(printf '%s\n' "$err" | head -n 1)
-    if [ "$st" -eq "$want" ] && printf '%s' "$first" | grep -q -- "$pat" &&
-        [ "$(cat kept.json)" = keep ]; then ok "$* -> $st: $first"
-    else bad "$* (status $st, expected $want, said: $first)"; fi
-}
-expect_error() { expect_status 1 "$@"; }
-expect_input() { expect_status 2 "$@"; }
+EXPECT_ALSO='[ "$(cat kept.json)" = keep ]' # (lib.sh's expect_error, expect_input)
 S="--save kept.json"
 expect_error "invalid --eta '-1'" train $D $S --eta -1
 expect_error "invalid --eta '0'" train $D $S --eta 0

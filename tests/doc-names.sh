@@ -8,11 +8,11 @@
 # that file; a self-test shows that a wrong name fails this check.
 # Usage: tests/doc-names.sh [PAGE]   (with PAGE: only that page's names)
 set -u
+. "${top_srcdir:-.}/tests/lib.sh"
 top=${top_srcdir:-${srcdir:-.}}
 page=${1:-$top/doc/mathematics.md}
-T=$(mktemp -d "${TMPDIR:-/tmp}/gp-doc-names.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-[ -f "$page" ] || { echo "not ok - $page missing"; exit 1; }
+tmpdir doc-names
+[ -f "$page" ] || die "$page missing"
 # One line, so that a citation broken across lines still reads "proofs/X.v name".
 tr '\n' ' ' <"$page" | sed 's/  */ /g' >"$T/page"
 : >"$T/fail"
@@ -35,11 +35,11 @@ check_thm() {
     done <"$1"
 }
 cites "$T/page" >"$T/thm"
-[ -s "$T/thm" ] || { echo "not ok - no theorem cited"; exit 1; }
+[ -s "$T/thm" ] || die "no theorem cited"
 check_thm "$T/thm" "$(basename "$page")"
 lib_src=$(ls "$top"/src/*.c "$top"/src/*.h "$top"/include/gradproof/*.h 2>/dev/null)
 grep -o '`gpi\{0,1\}_[a-z0-9_]*' "$T/page" | tr -d '`' | sort -u >"$T/c"
-[ -s "$T/c" ] || { echo "not ok - no C name cited"; exit 1; }
+[ -s "$T/c" ] || die "no C name cited"
 while read -r f; do
     # a definition: "type name(" at the start of a line, "const TYPE name =", or a typedef.
     # shellcheck disable=SC2086

@@ -4,10 +4,9 @@
 # must occur (leading blanks ignored) in one examples/*.c file, so the README can quote
 # a file's core lines but never show code that is not compiled.
 set -u
-srcdir=${top_srcdir:-.}
-README=${1:-$srcdir/README.md}
-T=$(mktemp -d "${TMPDIR:-/tmp}/gp-examples-c.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+. "${top_srcdir:-.}/tests/lib.sh"
+README=${1:-$SRC/README.md}
+tmpdir examples-c
 # Split the README's C blocks into block1.txt, block2.txt, ... (leading blanks removed).
 awk -v dir="$T" '
     /^```c[[:space:]]*$/ { n++; inblock = 1; next }
@@ -15,11 +14,10 @@ awk -v dir="$T" '
     inblock && NF { sub(/^[[:space:]]+/, ""); print > (dir "/block" n ".txt") }
 ' "$README"
 set -- "$T"/block*.txt
-[ -e "$1" ] || { echo "not ok - no C block in $README"; exit 1; }
-fail=0
+[ -e "$1" ] || die "no C block in $README"
 for block in "$@"; do
     found=""
-    for ex in "$srcdir"/examples/*.c; do
+    for ex in "$SRC"/examples/*.c; do
         sed 's/^[[:space:]]*//' "$ex" > "$T/ex.txt"
         if grep -vxFf "$T/ex.txt" "$block" > "$T/missing.txt"; then :; else
             found=$ex

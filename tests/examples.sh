@@ -4,17 +4,12 @@
 # `gradproof compare`; a deliberately broken one (quadratic delta^L without sigma') must
 # be caught with delta2 named first. network2.py's save() output loads into the oracle,
 # and gradproof's network files load with network2.py's load() logic.
-# Exit 77 (skipped) only when /usr/bin/python3 lacks numpy or torch.
+# Exit 77 (skipped) only when $PY ($PYTHON, default /usr/bin/python3) lacks numpy or torch.
 set -u
-GP=${top_builddir:-.}/cli/gradproof
-EX=${top_srcdir:-.}/examples
-PY=/usr/bin/python3
-[ -x "$PY" ] && "$PY" -c 'import numpy, torch' 2>/dev/null || { echo "numpy/torch missing: skip"; exit 77; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/gp-examples.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { printf 'ok - %s\n' "$1"; }
-bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+. "${top_srcdir:-.}/tests/lib.sh"
+EX=$SRC/examples
+need_py numpy torch
+tmpdir examples
 
 # Inputs: x uniform in [0,1] (n_0 x m), targets fitted to the cost.
 mkdata() { # sizes cost m seed

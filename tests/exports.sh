@@ -7,23 +7,21 @@
 #   sh tests/exports.sh --update    (rewrites tests/exports.txt from the build)
 # Exit 77 (skipped, visibly) only when the build has no shared library or no nm.
 set -u
+. "${top_srcdir:-.}/tests/lib.sh"
 top_builddir=${top_builddir:-.}
-top_srcdir=${top_srcdir:-.}
-list=$top_srcdir/tests/exports.txt
+list=$SRC/tests/exports.txt
 so=$top_builddir/src/.libs/libgradproof.so
-command -v nm >/dev/null 2>&1 || { echo "nm missing: skip"; exit 77; }
-[ -f "$so" ] || { echo "no shared library ($so; --disable-shared?): skip"; exit 77; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/gp-exports.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+command -v nm >/dev/null 2>&1 || skip "nm missing"
+[ -f "$so" ] || skip "no shared library ($so; --disable-shared?)"
+tmpdir exports
 # Defined, global text/data/read-only symbols (T, D, B, R; V/W would be weak).
 nm -D --defined-only "$so" | awk 'NF == 3 && $2 ~ /^[TDBRVW]$/ { print $3 }' |
     LC_ALL=C sort -u >"$T/built"
-[ -s "$T/built" ] || { echo "not ok - nm found no exported symbol in $so"; exit 1; }
+[ -s "$T/built" ] || die "nm found no exported symbol in $so"
 if [ "${1:-}" = --update ]; then
     cp "$T/built" "$list" && echo "wrote $(wc -l <"$list") names to $list"
     exit 0
 fi
-fail=0
 if LC_ALL=C sort -u "$list" | cmp -s - "$T/built"; then
     echo "ok - exported symbols equal tests/exports.txt ($(wc -l <"$T/built") names)"
 else
@@ -32,7 +30,7 @@ else
     echo "(an intended API change: sh tests/exports.sh --update)"
     fail=1
 fi
-cat "$top_srcdir"/include/gradproof/*.h >"$T/headers"
+cat "$SRC"/include/gradproof/*.h >"$T/headers"
 n=0
 while read -r name; do
     case $name in gp_*) ;; *) echo "not ok - $name is exported but is not a gp_ name"; fail=1; continue ;; esac

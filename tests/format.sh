@@ -7,8 +7,8 @@
 # clang-format 14 is installed (scripts/install-deps.sh installs it, so CI never skips).
 # Usage: tests/format.sh [FILE...]   (default: src/ include/ tests/ examples/ bench/ cli/)
 set -u
-srcdir=${top_srcdir:-.}
-STYLE=$srcdir/.clang-format
+. "${top_srcdir:-.}/tests/lib.sh"
+STYLE=$SRC/.clang-format
 CF=""
 for c in clang-format-14 clang-format; do
     if command -v "$c" >/dev/null 2>&1 && "$c" --version | grep -q 'version 14\.'; then
@@ -16,11 +16,9 @@ for c in clang-format-14 clang-format; do
         break
     fi
 done
-[ -n "$CF" ] || { echo "clang-format 14 not installed: skip"; exit 77; }
-[ -f "$STYLE" ] || { echo "not ok - $STYLE missing"; exit 1; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/gp-format.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail=0
+[ -n "$CF" ] || skip "clang-format 14 not installed"
+[ -f "$STYLE" ] || die "$STYLE missing"
+tmpdir format
 check() { "$CF" --style="file:$STYLE" --dry-run -Werror "$1" 2>>"$T/errors"; }
 
 printf 'int f(void) {\n  return 0;\n}\n' >"$T/indent2.c"
@@ -35,7 +33,7 @@ check "$T/indent4.c" || { echo "not ok - control: a file indented by 4 passes"; 
 
 if [ $# -eq 0 ]; then
     for d in src include tests examples bench cli; do
-        [ -d "$srcdir/$d" ] && find "$srcdir/$d" -type f \( -name '*.c' -o -name '*.h' \)
+        [ -d "$SRC/$d" ] && find "$SRC/$d" -type f \( -name '*.c' -o -name '*.h' \)
     done | LC_ALL=C sort >"$T/files"
 else
     printf '%s\n' "$@" >"$T/files"
@@ -49,7 +47,7 @@ while IFS= read -r f; do
         bad=$((bad + 1))
     fi
 done <"$T/files"
-[ "$n" -gt 0 ] || { echo "not ok - no C files found"; exit 1; }
+[ "$n" -gt 0 ] || die "no C files found"
 if [ "$bad" -gt 0 ]; then
     head -n 20 "$T/errors"
     fail=1

@@ -2,20 +2,18 @@
 # tests/npy-numpy.sh: .npy files written by gradproof load in NumPy and vice versa.
 # Skips (77) only when the system Python has no numpy.
 set -u
-PYTHON=${PYTHON:-/usr/bin/python3}
-top_builddir=${top_builddir:-.}
-tool="$top_builddir/tests/npy_tool"
-"$PYTHON" -c 'import numpy' 2>/dev/null || { echo "numpy not available: skipped"; exit 77; }
-[ -x "$tool" ] || { echo "FAIL: $tool not built" >&2; exit 1; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/npy-numpy.XXXXXX") || exit 99
-trap 'rm -rf "$work"' EXIT
+. "${top_srcdir:-.}/tests/lib.sh"
+tool="${top_builddir:-.}/tests/npy_tool"
+need_py numpy
+[ -x "$tool" ] || die "$tool not built"
+tmpdir npy-numpy
 
 # 1. gradproof writes, numpy reads: exact values, shapes, dtype.
-if ! "$tool" write-matrix "$work/m.npy" || ! "$tool" write-vector "$work/v.npy" ||
-    ! "$tool" write-scalar "$work/s.npy"; then
-    echo "FAIL: npy_tool write" >&2; exit 1
+if ! "$tool" write-matrix "$T/m.npy" || ! "$tool" write-vector "$T/v.npy" ||
+    ! "$tool" write-scalar "$T/s.npy"; then
+    die "npy_tool write"
 fi
-"$PYTHON" - "$work" <<'EOP' || exit 1
+"$PY" - "$T" <<'EOP' || exit 1
 import sys, numpy as np
 d = sys.argv[1]
 def value(i, j, cols): return ((i * cols + j) + 0.5) / 7.0 - 1.0
@@ -29,7 +27,7 @@ assert s.shape == () and s == value(0, 0, 1)
 EOP
 
 # 2. numpy writes (several dtypes, orders and format versions), gradproof reads.
-"$PYTHON" - "$work" <<'EOP' || exit 1
+"$PY" - "$T" <<'EOP' || exit 1
 import sys, numpy as np
 d = sys.argv[1]
 r = np.random.default_rng(3817)
@@ -52,9 +50,9 @@ for ver in [(2, 0), (3, 0)]:
 np.save(d + "/big.npy", a.astype('>f8'))
 EOP
 check() { # name python-expression-for-expected-array
-    "$tool" print "$work/$1.npy" >"$work/$1.out" 2>"$work/$1.err" ||
-        { echo "FAIL: reading $1.npy: $(cat "$work/$1.err")" >&2; exit 1; }
-    "$PYTHON" - "$work" "$1" <<'EOP' || { echo "FAIL: $1.npy values differ" >&2; exit 1; }
+    "$tool" print "$T/$1.npy" >"$T/$1.out" 2>"$T/$1.err" ||
+        die "reading $1.npy: $(cat "$T/$1.err")"
+    "$PY" - "$T" "$1" <<'EOP' || die "$1.npy values differ"
 import sys, numpy as np
 d, name = sys.argv[1], sys.argv[2]
 x = np.load("%s/%s.npy" % (d, name))
@@ -70,9 +68,9 @@ EOP
 for n in f8 f4 u1 fortran vec scalar v2 v3; do check "$n"; done
 
 # 3. Big-endian data is refused with a clear message.
-if "$tool" print "$work/big.npy" >/dev/null 2>"$work/big.err"; then
-    echo "FAIL: big-endian file accepted" >&2; exit 1
+if "$tool" print "$T/big.npy" >/dev/null 2>"$T/big.err"; then
+    die "big-endian file accepted"
 fi
-grep -q "big-endian dtype '>f8'" "$work/big.err" || { echo "FAIL: $(cat "$work/big.err")" >&2; exit 1; }
+grep -q "big-endian dtype '>f8'" "$T/big.err" || die "$(cat "$T/big.err")"
 echo "npy-numpy: ok"
 exit 0

@@ -7,17 +7,13 @@
 #    `pkg-config --cflags --libs gradproof`, and runs (PASS).
 # Exit 77 (skipped) only when pkg-config or a C compiler is missing.
 set -u
+. "${top_srcdir:-.}/tests/lib.sh"
 top_builddir=${top_builddir:-.}
-top_srcdir=${top_srcdir:-.}
 MAKE=${MAKE:-make}
 CC=${CC:-cc}
-command -v pkg-config >/dev/null 2>&1 || { echo "pkg-config missing: skip"; exit 77; }
-command -v "${CC%% *}" >/dev/null 2>&1 || { echo "no C compiler: skip"; exit 77; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/gp-pkgconfig.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail=0
-ok() { printf 'ok - %s\n' "$1"; }
-bad() { printf 'not ok - %s\n' "$1"; fail=1; }
+command -v pkg-config >/dev/null 2>&1 || skip "pkg-config missing"
+command -v "${CC%% *}" >/dev/null 2>&1 || skip "no C compiler"
+tmpdir pkgconfig
 
 $MAKE -s -C "$top_builddir" DESTDIR="$T/root" install-pkgincludeHEADERS \
     install-libLTLIBRARIES install-pkgconfigDATA >"$T/install.log" 2>&1 ||
@@ -42,7 +38,7 @@ done
 
 # Only the installed headers: no -I into the source tree, no config.h.
 # shellcheck disable=SC2046
-if $CC -o "$T/gradcheck" "$top_srcdir/examples/gradcheck.c" \
+if $CC -o "$T/gradcheck" "$SRC/examples/gradcheck.c" \
     $(pkg-config --cflags --libs gradproof) 2>"$T/cc.log"; then
     ok "examples/gradcheck.c builds with pkg-config --cflags --libs gradproof"
     libdir=$(dirname "$(find "$T/root" -name 'libgradproof.so*' | head -n 1)")

@@ -2,18 +2,14 @@
 # tests/python.sh: the Python package's pytest suite (python/tests) with Debian's python3,
 # against the library just built (GRADPROOF_LIB). Skips (77) only without pytest/numpy/torch.
 set -u
-PYTHON=${PYTHON:-/usr/bin/python3}
+. "${top_srcdir:-.}/tests/lib.sh"
 top_srcdir=${top_srcdir:-.}
 top_builddir=${top_builddir:-.}
-"$PYTHON" -c 'import pytest, numpy, torch' 2>/dev/null ||
-    { echo "python3 pytest/numpy/torch not available: skipped"; exit 77; }
+need_py pytest numpy torch
 # A library built with AddressSanitizer cannot be dlopen'ed by a python3 that was not:
 # the sanitizer build (scripts/test-all.sh) skips this suite; the normal build runs it.
-if grep -q -- '-fsanitize=address' "$top_builddir/Makefile" 2>/dev/null; then
-    echo "library built with AddressSanitizer: the Python suite runs in the normal build"
-    exit 77
-fi
+asan_build && skip "library built with AddressSanitizer: the Python suite runs in the normal build"
 GRADPROOF_LIB=$(cd "$top_builddir" && pwd)/src/.libs/libgradproof.so.0
 PYTHONPATH="$top_srcdir/python${PYTHONPATH:+:$PYTHONPATH}"
 export GRADPROOF_LIB PYTHONPATH top_srcdir
-exec "$PYTHON" -m pytest -q -rs -p no:cacheprovider "$top_srcdir/python/tests"
+exec "$PY" -m pytest -q -rs -p no:cacheprovider "$top_srcdir/python/tests"

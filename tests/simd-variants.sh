@@ -5,20 +5,19 @@
 # else, so they are tested here too. `gradproof --version` must name the variant asked
 # for (the cap took effect), then every suite must pass.
 set -u
+. "${top_srcdir:-.}/tests/lib.sh"
 top_builddir=${top_builddir:-.}
-gp="$top_builddir/cli/gradproof"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-best=$("$gp" --version | sed -n 's/.*SIMD: \([a-z0-9]*\)).*/\1/p')
+best=$("$GP" --version | sed -n 's/.*SIMD: \([a-z0-9]*\)).*/\1/p')
 case $best in
 avx512) variants="avx2 baseline" ;;
 avx2) variants="baseline" ;;
 baseline) variants="" ;;
-*) fail "gradproof --version names no SIMD variant: $("$gp" --version)" ;;
+*) die "gradproof --version names no SIMD variant: $("$GP" --version)" ;;
 esac
 echo "best variant here: $best; testing also: ${variants:-none}"
 for v in $variants; do
-    got=$(GRADPROOF_SIMD=$v "$gp" --version | sed -n 's/.*SIMD: \([a-z0-9]*\)).*/\1/p')
-    [ "$got" = "$v" ] || fail "GRADPROOF_SIMD=$v gave the $got variant"
+    got=$(GRADPROOF_SIMD=$v "$GP" --version | sed -n 's/.*SIMD: \([a-z0-9]*\)).*/\1/p')
+    [ "$got" = "$v" ] || die "GRADPROOF_SIMD=$v gave the $got variant"
     # check_backprop:Activations: every activation's properties, kinks and mutation
     # controls (the batch forms f_n run libmvec's tanh, exp and log1p per variant)
     for tc in check_sparse check_train check_activation check_cost check_oracle \
@@ -26,8 +25,8 @@ for v in $variants; do
         t=${tc%%:*} case=${tc#"$t"} case=${case#:}
         if [ -n "$case" ]; then export CK_RUN_CASE="$case"; else unset CK_RUN_CASE; fi
         GRADPROOF_SIMD=$v "$top_builddir/tests/$t" >"$t-$v.out" 2>&1 ||
-            { cat "$t-$v.out"; fail "$tc with GRADPROOF_SIMD=$v"; }
-        grep -q 'Checks: [1-9]' "$t-$v.out" || { cat "$t-$v.out"; fail "$tc ran no checks"; }
+            { cat "$t-$v.out"; die "$tc with GRADPROOF_SIMD=$v"; }
+        grep -q 'Checks: [1-9]' "$t-$v.out" || { cat "$t-$v.out"; die "$tc ran no checks"; }
         echo "ok - $tc with GRADPROOF_SIMD=$v: $(tail -1 "$t-$v.out")"
         rm -f "$t-$v.out"
     done
