@@ -42,14 +42,8 @@ out=$("$GP" check --cases 4 --activation relu --cost quadratic 2>&1) &&
 "$GP" --version | grep -q '^gradproof ' && ok "--version" || bad "--version"
 "$GP" check --help | grep -q -- '--cases' && ok "check --help" || bad "check --help"
 
-# Each bad input: exit status 1 and a first stderr line naming the problem.
-expect_error() { # pattern args...
-    pat=$1; shift
-    err=$("$GP" "$@" 2>&1 >/dev/null); st=$?
-    first=$(printf '%s\n' "$err" | head -n 1)
-    if [ "$st" -eq 1 ] && printf '%s' "$first" | grep -q -- "$pat"; then ok "$* -> $first"
-    else bad "$* (status $st, said: $first)"; fi
-}
+# Each bad input: exit status 1 and a first stderr line naming the problem (lib.sh's
+# expect_error).
 expect_error "invalid --cases 'x'" check --cases x
 expect_error "invalid --cases '0'" check --cases 0
 expect_error "invalid --cases '-3'" check --cases -3
@@ -69,14 +63,12 @@ done
 "$GP" check --cost LogLikelihoodCost --cases 2 >/dev/null && ok "--cost LogLikelihoodCost" ||
     bad "--cost LogLikelihoodCost"
 # A network file with an unknown cost says which costs exist.
-tmp=${TMPDIR:-/tmp}/cli-check.$$
-mkdir -p "$tmp"
-echo '{"sizes":[2,1],"cost":"hinge","weights":[[[1,2]]],"biases":[[0]]}' >"$tmp/n.json"
-err=$("$GP" evaluate --load "$tmp/n.json" 2>&1 >/dev/null)
+tmpdir cli-check
+echo '{"sizes":[2,1],"cost":"hinge","weights":[[[1,2]]],"biases":[[0]]}' >"$T/n.json"
+err=$("$GP" evaluate --load "$T/n.json" 2>&1 >/dev/null)
 printf '%s' "$err" | grep -q 'unknown cost "hinge" (expected one of quadratic,' &&
     ok "network file: unknown cost lists the names" ||
     bad "network file: unknown cost lists the names (said: $err)"
-rm -rf "$tmp"
 expect_error "unknown option '--bogus'" check --bogus
 expect_error "needs a value" check --cases
 # A short option is named by its letter, even inside a cluster ("-zq": getopt leaves
