@@ -76,6 +76,20 @@ static const cli_option opt_eval = {
     .more = "(it drives --early-stop and --schedule; network2.py's "
             "monitor_evaluation_accuracy "
             "is always on, so gradproof has no option for it)"};
+/* In gp_layer1's order. */
+static const char *const layer1_names[] = {"auto", "sparse", "dense", NULL};
+static const cli_option opt_layer1 = {
+    .name = "layer1",
+    .kind = CLI_CHOICE,
+    .arg = "PATH",
+    .choices = layer1_names,
+    .def = "auto",
+    .help = "how layer 1 reads the training images: auto, sparse (the non-zero pixels of "
+            "each image) or dense (every pixel, blocked over the mini-batch)",
+    .more = "(gp_train_opts.layer1; the same steps to rounding). auto takes dense when "
+            "more than a third of the training pixels are non-zero (Fashion-MNIST: "
+            "half), else sparse (MNIST: a fifth); the evaluation always chooses so. "
+            "For tests and scripts/bench-train.sh, which times both"};
 static const cli_option opt_mec = {
     .name = "monitor-eval-cost",
     .kind = CLI_FLAG,
@@ -158,6 +172,7 @@ typedef struct {
 } train_args;
 
 static int parse_args(train_args *t, int argc, char **argv) {
+    int layer1 = 0;
     memset(t, 0, sizeof *t);
     gp_train_opts_default(&t->opts);
     const cli_arg args[] = {
@@ -190,6 +205,7 @@ static int parse_args(train_args *t, int argc, char **argv) {
         {.opt = &cli_opt_epochs, .dest = &t->epochs},
         {.opt = &opt_early, .dest = &t->opts.early_stop},
         {.opt = &opt_schedule, .dest = &t->opts.schedule},
+        {.opt = &opt_layer1, .dest = &layer1},
         {.heading = "Monitoring and output:"},
         {.opt = &opt_eval, .dest = &t->eval},
         {.opt = &opt_mec, .dest = &t->mon_eval_cost},
@@ -215,7 +231,9 @@ static int parse_args(train_args *t, int argc, char **argv) {
                  "Network(sizes, cost).SGD(...) does, printing one line per epoch.\n",
         .args = args,
         .n_args = sizeof args / sizeof args[0]};
-    return cli_parse(&cmd, argc, argv);
+    int status = cli_parse(&cmd, argc, argv);
+    t->opts.layer1 = (gp_layer1)layer1;
+    return status;
 }
 
 /* Figures of one evaluation; n == 0 when it was not asked for. */

@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench-train.sh [-d DATA] [-e EPOCHS]: gradproof against a PyTorch peer (bench/torch_train.py)
+# bench-train.sh [-d DATA] [-f FASHION] [-e EPOCHS] [-m]: gradproof against a PyTorch peer (bench/torch_train.py)
 # on the same problem, in the same run: float64 [784,30,10], default initialisation,
 # cross-entropy, mini-batch 10, eta 0.5, the 50,000 MNIST training images read from the
 # same IDX files; with 1 and with 2 threads each (OpenBLAS threads for gradproof,
@@ -21,6 +21,15 @@
 # and the ratio gradproof/torch. The machine's peak is estimated from /proc/cpuinfo:
 # cores x MHz x double-precision flops per cycle per core (32 with AVX-512, assuming two
 # 512-bit FMA units; 16 with AVX2+FMA; 4 otherwise).
+# Then the dense inputs (issue 16), unless -m (MNIST only): Fashion-MNIST (in FASHION,
+# default data-fashion, fetched by scripts/fetch-fashion-mnist.sh when missing; about
+# half its pixels non-zero) and a dense synthetic set, inverted MNIST (255 - x for every
+# pixel of DATA's files, 99 % non-zero, written to a temporary directory), each with 1
+# and 2 threads: gradproof with --layer1 auto (the path the density picks), sparse and
+# dense (each path forced), and the PyTorch peer, in the same run. It prints per set
+# and thread count the density of the 50,000 training images, the path auto takes, and
+# auto's time against PyTorch's and against the path auto did not take (the claim: at
+# most 1.00, the choice is never slower than the other path would have been).
 # Run it on an otherwise idle machine: other load skews the times, and 2 threads on a
 # busy 2-core machine are much slower than 1.
 # Environment: GRADPROOF (default cli/gradproof), PYTHON (default /usr/bin/python3).
@@ -28,12 +37,15 @@ set -eu
 cd "$(dirname "$0")/.."
 prog=bench-train
 die() { echo "$prog: $*" >&2; exit 1; }
-data=data epochs=5
+data=data fashion=data-fashion epochs=5 dense_sets=yes
+usage() { echo "Usage: $0 [-d DATA] [-f FASHION] [-e EPOCHS] [-m]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
-    -d) data=$2; shift 2 ;;
-    -e) epochs=$2; shift 2 ;;
-    *) echo "Usage: $0 [-d DATA] [-e EPOCHS]" >&2; exit 2 ;;
+    -d) [ $# -ge 2 ] || usage; data=$2; shift 2 ;;
+    -f) [ $# -ge 2 ] || usage; fashion=$2; shift 2 ;;
+    -e) [ $# -ge 2 ] || usage; epochs=$2; shift 2 ;;
+    -m) dense_sets=no; shift ;;
+    *) usage ;;
     esac
 done
 GP=${GRADPROOF:-cli/gradproof}
@@ -42,6 +54,10 @@ PY=${PYTHON:-/usr/bin/python3}
 [ -x /usr/bin/time ] || die "/usr/bin/time not found (Debian package 'time')"
 "$PY" -c 'import torch, numpy' 2>/dev/null || die "$PY lacks torch or numpy (python3-torch)"
 [ -f "$data/t10k-labels-idx1-ubyte" ] || sh scripts/fetch-mnist.sh "$data"
+if [ "$dense_sets" = yes ] && [ ! -e "$fashion/t10k-labels-idx1-ubyte.gz" ]; then
+    sh scripts/fetch-fashion-mnist.sh "$fashion" ||
+        die "no Fashion-MNIST in $fashion (give -f DIR, or -m for MNIST only)"
+fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-train.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -75,28 +91,36 @@ mean_after_first() {
                               printf "%.3f", s / k }'
 }
 rss() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
-results=""
-for threads in 1 2; do
-    # gradproof: training epochs (the printed time excludes evaluation).
-    /usr/bin/time -v -o "$tmp/gp.time" "$GP" train --data "$data" --sizes 784,30,10 \
+# run_gp DATA THREADS LAYER1: "s/epoch eval-seconds RSS-MB accuracy" of gradproof train.
+run_gp() {
+    # training epochs (the printed time excludes evaluation)
+    /usr/bin/time -v -o "$tmp/gp.time" "$GP" train --data "$1" --sizes 784,30,10 \
         --cost cross-entropy --init default --eta 0.5 --batch 10 --epochs "$epochs" \
-        --seed 1 --threads "$threads" --save "$tmp/net.json" --metrics "$tmp/gp.csv" > "$tmp/gp.out" ||
-        die "gradproof train failed"
-    gp_epoch=$(awk -F, 'NR > 1 { print $3 }' "$tmp/gp.csv" | mean_after_first)
+        --seed 1 --threads "$2" --layer1 "$3" --save "$tmp/net.json" \
+        --metrics "$tmp/gp.csv" > "$tmp/gp.out" || die "gradproof train failed on $1"
     gp_acc=$(grep '^epoch ' "$tmp/gp.out" | tail -1 | sed 's/.*accuracy \([0-9]*\)\/.*/\1/')
-    gp_rss=$(rss "$tmp/gp.time")
     # Evaluation of the 10,000 test images after each epoch (with the cost, which the
     # metrics file records): the fastest epoch, as the peer reports its fastest of three.
-    gp_eval=$(awk -F, 'NR > 1 && (m == "" || $12 < m) { m = $12 } END { print m }' "$tmp/gp.csv")
-    # PyTorch peer.
-    /usr/bin/time -v -o "$tmp/py.time" "$PY" bench/torch_train.py "$data" --epochs "$epochs" \
-        --threads "$threads" > "$tmp/py.out" || die "bench/torch_train.py failed"
-    py_epoch=$(sed -n 's/.*"seconds": \([0-9.e-]*\).*/\1/p' "$tmp/py.out" | mean_after_first)
-    py_acc=$(grep '"epoch"' "$tmp/py.out" | tail -1 | sed 's/.*"accuracy": \([0-9]*\).*/\1/')
-    py_eval=$(sed -n 's/.*"eval_seconds": \([0-9.e-]*\).*/\1/p' "$tmp/py.out")
-    py_rss=$(rss "$tmp/py.time")
-    results="$results$threads gradproof $gp_epoch $gp_eval $gp_rss $gp_acc
-$threads torch $py_epoch $py_eval $py_rss $py_acc
+    echo "$(awk -F, 'NR > 1 { print $3 }' "$tmp/gp.csv" | mean_after_first)" \
+        "$(awk -F, 'NR > 1 && (m == "" || $12 < m) { m = $12 } END { print m }' "$tmp/gp.csv")" \
+        "$(rss "$tmp/gp.time")" "$gp_acc"
+}
+# run_torch DATA THREADS: the same four figures of the PyTorch peer.
+run_torch() {
+    /usr/bin/time -v -o "$tmp/py.time" "$PY" bench/torch_train.py "$1" --epochs "$epochs" \
+        --threads "$2" > "$tmp/py.out" || die "bench/torch_train.py failed on $1"
+    echo "$(sed -n 's/.*"seconds": \([0-9.e-]*\).*/\1/p' "$tmp/py.out" | mean_after_first)" \
+        "$(sed -n 's/.*"eval_seconds": \([0-9.e-]*\).*/\1/p' "$tmp/py.out")" \
+        "$(rss "$tmp/py.time")" \
+        "$(grep '"epoch"' "$tmp/py.out" | tail -1 | sed 's/.*"accuracy": \([0-9]*\).*/\1/')"
+}
+# (Each figure is assigned on its own, so that a failed run stops the script: set -e.)
+results=""
+for threads in 1 2; do
+    gp=$(run_gp "$data" "$threads" auto)
+    py=$(run_torch "$data" "$threads")
+    results="$results$threads gradproof $gp
+$threads torch $py
 "
 done
 printf '%s' "$results" | awk -v g="$gflop" -v gx="$gflop_exec" -v p1="$peak1" '
@@ -118,4 +142,72 @@ printf '%s' "$results" | awk -v g="$gflop" -v gx="$gflop_exec" -v p1="$peak1" '
             printf "threads %d: gradproof/torch time per epoch %.3f, evaluation %.3f, peak RSS %.3f\n",
                 t, ep[t, "gradproof"] / ep[t, "torch"], ev[t, "gradproof"] / ev[t, "torch"],
                 rs[t, "gradproof"] / rs[t, "torch"]
+    }'
+
+[ "$dense_sets" = yes ] || exit 0
+
+# ---- dense inputs: Fashion-MNIST and inverted MNIST, each layer-1 path forced ----
+mkdir "$tmp/inverted"
+"$PY" -c '
+import shutil, sys, numpy as np
+src, dst = sys.argv[1], sys.argv[2]
+for f in ("train-images-idx3-ubyte", "t10k-images-idx3-ubyte"):
+    raw = open(src + "/" + f, "rb").read()
+    px = 255 - np.frombuffer(raw, dtype=np.uint8, offset=16)
+    open(dst + "/" + f, "wb").write(raw[:16] + px.tobytes())
+for f in ("train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"):
+    shutil.copy(src + "/" + f, dst + "/" + f)' "$data" "$tmp/inverted" ||
+    die "cannot write the inverted MNIST set"
+# density DIR: the fraction of non-zero pixels of the 50,000 training images (what the
+# trainer counts), raw or gzipped IDX.
+density() {
+    "$PY" -c '
+import gzip, os, sys, numpy as np
+p = sys.argv[1] + "/train-images-idx3-ubyte"
+raw = open(p, "rb").read() if os.path.exists(p) else gzip.open(p + ".gz").read()
+x = np.frombuffer(raw, dtype=np.uint8, offset=16)[:50000 * 784]
+print("%.4f" % (np.count_nonzero(x) / x.size))' "$1" || die "cannot read $1"
+}
+echo
+echo "Dense inputs: gradproof --layer1 auto|sparse|dense against PyTorch, same problem"
+dense_results=""
+for set in fashion inverted; do
+    dir=$fashion
+    [ "$set" = inverted ] && dir=$tmp/inverted
+    dens=$(density "$dir")
+    for threads in 1 2; do
+        for path in auto sparse dense; do
+            gp=$(run_gp "$dir" "$threads" "$path")
+            dense_results="$dense_results$set $dens $threads $path $gp
+"
+        done
+        py=$(run_torch "$dir" "$threads")
+        dense_results="$dense_results$set $dens $threads torch $py
+"
+    done
+done
+printf '%s' "$dense_results" | awk '
+    BEGIN {
+        printf "%-9s %8s %7s %-16s %9s %12s %9s %9s\n", "data", "density", "threads",
+            "impl", "s/epoch", "eval 10k (s)", "RSS (MB)", "accuracy"
+    }
+    {
+        impl = $4 == "torch" ? "torch" : "gradproof " $4
+        printf "%-9s %8.3f %7s %-16s %9.3f %12.4f %9d %9s\n", $1, $2, $3, impl, $5, $6,
+            $7, $8 "/10000"
+        ep[$1, $3, $4] = $5; ev[$1, $3, $4] = $6; d[$1] = $2
+        if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
+    }
+    END {
+        print ""
+        for (i = 1; i <= n; i++)
+            for (t = 1; t <= 2; t++) {
+                s = order[i]
+                took = 3 * d[s] > 1 ? "dense" : "sparse"  # gpi_dense_wins: above a third
+                other = took == "dense" ? "sparse" : "dense"
+                printf "%s threads %d: auto takes %s (density %.3f); gradproof/torch time per epoch %.3f, evaluation %.3f; auto/%s %.3f (at most 1 expected)\n",
+                    s, t, took, d[s], ep[s, t, "auto"] / ep[s, t, "torch"],
+                    ev[s, t, "auto"] / ev[s, t, "torch"], other,
+                    ep[s, t, "auto"] / ep[s, t, other]
+            }
     }'

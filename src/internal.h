@@ -155,11 +155,16 @@ struct gpi_step {
  * GSL_EBADLEN on shapes that do not fit. */
 int gpi_step_dense(gpi_step *st, const gp_network *net, const gsl_matrix *X, int rows,
                    const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T);
-/* Validated SGD step on a sparse batch (sparse.c): gp_sgd_params_check and, unless
- * `gathered` (a batch the trainer built: indices below n_0 and shapes right by
- * construction), the batch's shapes and indices; writes nothing but *st. */
+/* Validated SGD step on W^1 in panels (sparse.c), for the sparse batch X or, when X is
+ * NULL, the dense batch Xd (m x n_0, samples as rows: every input, blocked over the
+ * samples): gp_sgd_params_check and, unless `gathered` (a batch the trainer built:
+ * indices below n_0 and shapes right by construction), the batch's shapes and indices;
+ * writes nothing but *st. */
 int gpi_step_sparse(gpi_step *st, gp_sparse_sgd *s, const gp_sparse_batch *X,
-                    const gsl_matrix *Y, const gp_sgd_params *p, int gathered);
+                    const gsl_matrix *Xd, const gsl_matrix *Y, const gp_sgd_params *p,
+                    int gathered);
+/* gp_sparse_feedforward (X) or gp_sparse_feedforward_rows (Xd, X NULL). */
+int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Xd);
 /* The upper phase (backprop.c); sets w->m. */
 int gpi_step_upper(const gpi_step *st);
 
@@ -207,6 +212,15 @@ gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch);
  * (more than a third non-zero); GSL_ENOMEM. gpi_sparse_set_get writes image i's entries
  * as gp_sparse_from_bytes would, the same indices and values, and returns their count. */
 typedef struct gpi_sparse_set gpi_sparse_set;
+/* value[j] = x_j / 255 for all dim bytes (the values gp_sparse_from_bytes gives the
+ * non-zero ones); the non-zero bytes among len. */
+void gpi_dense_from_bytes(const uint8_t *x, size_t dim, double *value);
+size_t gpi_count_nonzero(const uint8_t *x, size_t len);
+/* 1 when nnz non-zero pixels among len are too many for the sparse path: more than a
+ * third. Above it an index of them would take more bytes than the pixels (so
+ * gpi_sparse_set_alloc builds none), and the trainer and the evaluation take the dense
+ * path, which measured faster there (README, "Dense inputs"). */
+int gpi_dense_wins(size_t nnz, size_t len);
 int gpi_sparse_set_alloc(const uint8_t *x, size_t n, size_t dim, gpi_sparse_set **out);
 void gpi_sparse_set_free(gpi_sparse_set *set);
 /* Ask for the cache lines of image i's entries (the next batch's, while this one runs).

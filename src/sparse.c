@@ -8,7 +8,10 @@
  * panels), so that both sums read contiguous weights: each non-zero pixel costs n_1/8
  * vector multiply-adds. Layers 2..L, BP1 and BP2 are backprop.c's gpi_step_upper,
  * unchanged. A thread that owns whole panels (train.c splits layer 1 so) never shares a
- * cache line of W^1 or b^1 with the other. */
+ * cache line of W^1 or b^1 with the other. Dense images (more than a third non-zero)
+ * take the same panels through blocked kernels over every input instead
+ * (gp_sparse_sgd_step_rows): each weight is read once per block of samples, not once
+ * per sample and non-zero pixel. */
 #include <config.h>
 
 #include <math.h>
@@ -51,6 +54,12 @@ sample(const gp_sparse_batch *X, size_t i, const uint32_t **idx, const double **
         size_t tda, double alpha, size_t p0, size_t p1
 #define DECAY_ARGS                                                                       \
     double *wt, size_t n0, double decay, double shrink, size_t p0, size_t p1
+#define DENSE_FORWARD_ARGS                                                               \
+    const double *wt, size_t n0, size_t r_end, const double *X, size_t ldx, size_t m,    \
+        const double *b, double *Z, size_t tda, size_t p0, size_t p1
+#define DENSE_UPDATE_ARGS                                                                \
+    double *wt, size_t n0, size_t r_end, const double *X, size_t ldx, size_t m,          \
+        const double *D, size_t tda, double alpha, size_t p0, size_t p1
 
 /* The kernels are written once (sparse-kernels.h) and compiled for each SIMD variant:
  * the baseline (SSE2 vectors on x86-64, plain C elsewhere), AVX2 + FMA and AVX-512;
@@ -102,6 +111,14 @@ static void update_rows(UPDATE_ARGS) {
 
 static void decay_rows(DECAY_ARGS) {
     DISPATCH(decay_rows, wt, n0, decay, shrink, p0, p1);
+}
+
+static void dense_forward_rows(DENSE_FORWARD_ARGS) {
+    DISPATCH(dense_forward_rows, wt, n0, r_end, X, ldx, m, b, Z, tda, p0, p1);
+}
+
+static void dense_update_rows(DENSE_UPDATE_ARGS) {
+    DISPATCH(dense_update_rows, wt, n0, r_end, X, ldx, m, D, tda, alpha, p0, p1);
 }
 
 /* ---- sparse inputs from bytes ---- */
@@ -180,6 +197,34 @@ size_t gp_sparse_from_bytes(const uint8_t *x, size_t dim, uint32_t *index,
     return bytes_scalar(x, 0, dim, index, value);
 }
 
+/* x_j / 255 for every byte: the 256 quotients, each rounded once as the division
+ * rounds it (constant expressions, evaluated in double by the compiler). */
+#define Q1(k) (k) / 255.0
+#define Q4(k) Q1(k), Q1(k + 1), Q1(k + 2), Q1(k + 3)
+#define Q16(k) Q4(k), Q4(k + 4), Q4(k + 8), Q4(k + 12)
+#define Q64(k) Q16(k), Q16(k + 16), Q16(k + 32), Q16(k + 48)
+static const double by255[256] = {Q64(0), Q64(64), Q64(128), Q64(192)};
+#undef Q64
+#undef Q16
+#undef Q4
+#undef Q1
+
+void gpi_dense_from_bytes(const uint8_t *x, size_t dim, double *value) {
+    for (size_t j = 0; j < dim; j++)
+        value[j] = by255[x[j]];
+}
+
+int gpi_dense_wins(size_t nnz, size_t len) {
+    return 3 * nnz > len;
+}
+
+size_t gpi_count_nonzero(const uint8_t *x, size_t len) {
+    size_t n = 0;
+    for (size_t k = 0; k < len; k++)
+        n += x[k] != 0;
+    return n;
+}
+
 /* ---- a data set's non-zero pixels, found once ---- */
 
 /* Image i's non-zero pixels are entries [start[i], start[i + 1]) of index (the pixel,
@@ -224,7 +269,7 @@ int gpi_sparse_set_alloc(const uint8_t *x, size_t n, size_t dim, gpi_sparse_set 
     /* Dense images (Fashion-MNIST: half its pixels) would need more bytes than their
      * pixels: they are scanned. */
     status = GSL_SUCCESS;
-    if (3 * total > n * dim)
+    if (gpi_dense_wins(total, n * dim))
         goto done;
     status = GSL_ENOMEM;
     if ((set->index = calloc(total + 16, sizeof *set->index)) == NULL ||
@@ -378,13 +423,17 @@ const gp_backprop_workspace *gp_sparse_sgd_workspace(const gp_sparse_sgd *s) {
  * largest index is found by a reduction, without an early exit, so that it vectorises:
  * the check costs little beside the step. */
 static int check_batch(const gp_sparse_sgd *s, const gp_sparse_batch *X,
-                       const gsl_matrix *Y) {
+                       const gsl_matrix *Xd, const gsl_matrix *Y) {
     const gp_network *net = s->cnet;
-    size_t L = net->p.L;
-    if (X->m == 0 || X->m > s->w->max_batch)
+    size_t L = net->p.L, m = X ? X->m : Xd->size1;
+    if (m == 0 || m > s->w->max_batch)
         GSL_ERROR("batch is empty or larger than the workspace", GSL_EBADLEN);
-    if (Y && (Y->size1 != net->p.sizes[L] || Y->size2 != X->m))
+    if (Y && (Y->size1 != net->p.sizes[L] || Y->size2 != m))
         GSL_ERROR("targets must be n_L x m", GSL_EBADLEN);
+    if (X == NULL) {
+        GPI_CHECK_LEN(Xd->size2, s->n0);
+        return GSL_SUCCESS;
+    }
     for (size_t i = 0; i < X->m; i++)
         if (X->start[i + 1] < X->start[i])
             GSL_ERROR("sparse batch offsets must not decrease", GSL_EBADLEN);
@@ -402,23 +451,30 @@ static void panel_range(size_t r0, size_t r1, size_t *p0, size_t *p1) {
     *p1 = (r1 + PANEL - 1) / PANEL;
 }
 
-/* z^1 of rows [r0, r1) over the non-zero inputs, then the hidden activation. */
-static int forward1(gp_sparse_sgd *s, const gp_sparse_batch *X, size_t r0, size_t r1,
-                    int want_sp) {
-    size_t p0, p1;
+/* z^1 of rows [r0, r1) over the non-zero inputs of X, or over every input of the rows
+ * of Xd (X NULL), then the hidden activation. */
+static int forward1(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Xd,
+                    size_t r0, size_t r1, int want_sp) {
+    size_t p0, p1, m = X ? X->m : Xd->size1;
     if (r1 <= r0)
         return GSL_SUCCESS;
     panel_range(r0, r1, &p0, &p1);
     gsl_matrix *Z = s->w->z[0];
-    forward_rows(s->wt, s->n0, r1, X, s->b1, Z->data, Z->tda, p0, p1);
-    return gpi_activate_rows(s->cnet, 1, X->m, want_sp, s->w, r0, r1);
+    if (X)
+        forward_rows(s->wt, s->n0, r1, X, s->b1, Z->data, Z->tda, p0, p1);
+    else
+        dense_forward_rows(s->wt, s->n0, r1, Xd->data, Xd->tda, m, s->b1, Z->data, Z->tda,
+                           p0, p1);
+    return gpi_activate_rows(s->cnet, 1, m, want_sp, s->w, r0, r1);
 }
 
 static int sparse_forward(const gpi_step *st, size_t r0, size_t r1) {
-    return forward1(st->s, st->Xs, r0, r1, 1);
+    return forward1(st->s, st->Xs, st->X, r0, r1, 1);
 }
 
-/* Decay and L1 shrink of the panels, BP4 over the non-zero inputs, BP3 of b^1. Over the
+/* Decay and L1 shrink of the panels, BP4 over the non-zero inputs (or over every input
+ * of a dense batch, blocked over its samples: the same terms in the same order, plus
+ * exact zeros), BP3 of b^1. Over the
  * reals each weight ends as decay (w - shrink sgn w) + alpha (D X^T)_rj = w - eta dJ/dw
  * with L2 and L1 (proofs/Regularization.v sparse_row_step_at, sgd_sparse_step_any_depth;
  * sparse_row_step_subgradient at w = 0). Without FMA, the rounding error of this order
@@ -436,12 +492,16 @@ static void sparse_update(const gpi_step *st, size_t r0, size_t r1) {
     const gsl_matrix *D = s->w->delta[0];
     if (st->beta_w != 1 || st->shrink != 0)
         decay_rows(s->wt, s->n0, st->beta_w, st->shrink, p0, p1);
-    update_rows(s->wt, s->n0, r1, X, D->data, D->tda, st->alpha, p0, p1);
+    if (X)
+        update_rows(s->wt, s->n0, r1, X, D->data, D->tda, st->alpha, p0, p1);
+    else
+        dense_update_rows(s->wt, s->n0, r1, st->X->data, st->X->tda, st->m, D->data,
+                          D->tda, st->alpha, p0, p1);
     /* BP3: b^1 += alpha sum_x delta^1_x */
     for (size_t r = r0; r < r1; r++) {
         const double *dr = D->data + r * D->tda;
         double sum = 0;
-        for (size_t i = 0; i < X->m; i++)
+        for (size_t i = 0; i < st->m; i++)
             sum += dr[i];
         s->b1[r] += st->alpha * sum;
     }
@@ -450,13 +510,15 @@ static void sparse_update(const gpi_step *st, size_t r0, size_t r1) {
 static const gpi_layer1 layer1_sparse = {sparse_forward, sparse_update};
 
 int gpi_step_sparse(gpi_step *st, gp_sparse_sgd *s, const gp_sparse_batch *X,
-                    const gsl_matrix *Y, const gp_sgd_params *p, int gathered) {
+                    const gsl_matrix *Xd, const gsl_matrix *Y, const gp_sgd_params *p,
+                    int gathered) {
     double alpha, decay, shrink;
+    size_t m = X ? X->m : Xd->size1;
     if (s->net == NULL) /* only gpi_sparse_alloc_const makes these */
         GSL_ERROR("this sparse object only runs forward passes", GSL_EINVAL);
-    int status = gpi_sgd_coefficients(p, X->m, &alpha, &decay, &shrink);
+    int status = gpi_sgd_coefficients(p, m, &alpha, &decay, &shrink);
     if (!status && !gathered)
-        status = check_batch(s, X, Y);
+        status = check_batch(s, X, Xd, Y);
     if (status)
         return status;
     *st = (gpi_step){.layer1 = &layer1_sparse,
@@ -464,11 +526,13 @@ int gpi_step_sparse(gpi_step *st, gp_sparse_sgd *s, const gp_sparse_batch *X,
                      .T = &s->net->p,
                      .w = s->w,
                      .Y = Y,
-                     .m = X->m,
+                     .m = m,
                      .alpha = alpha,
                      .beta_w = decay,
                      .beta_b = 1.0,
                      .shrink = shrink,
+                     .X = Xd,
+                     .rows = 1,
                      .s = s,
                      .Xs = X};
     return GSL_SUCCESS;
@@ -477,15 +541,30 @@ int gpi_step_sparse(gpi_step *st, gp_sparse_sgd *s, const gp_sparse_batch *X,
 int gp_sparse_sgd_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y,
                        const gp_sgd_params *p) {
     gpi_step st;
-    int status = gpi_step_sparse(&st, s, X, Y, p, 0);
+    int status = gpi_step_sparse(&st, s, X, NULL, Y, p, 0);
     return status ? status : gpi_step_run(&st, 0, s->n1, 1, NULL);
 }
 
-int gp_sparse_feedforward(gp_sparse_sgd *s, const gp_sparse_batch *X) {
-    int status = check_batch(s, X, NULL);
+int gp_sparse_sgd_step_rows(gp_sparse_sgd *s, const gsl_matrix *X, const gsl_matrix *Y,
+                            const gp_sgd_params *p) {
+    gpi_step st;
+    int status = gpi_step_sparse(&st, s, NULL, X, Y, p, 0);
+    return status ? status : gpi_step_run(&st, 0, s->n1, 1, NULL);
+}
+
+int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Xd) {
+    int status = check_batch(s, X, Xd, NULL);
     if (!status)
-        status = forward1(s, X, 0, s->n1, 0);
+        status = forward1(s, X, Xd, 0, s->n1, 0);
     if (!status)
-        status = gpi_forward_upper(s->cnet, s->w, X->m);
+        status = gpi_forward_upper(s->cnet, s->w, X ? X->m : Xd->size1);
     return status;
+}
+
+int gp_sparse_feedforward(gp_sparse_sgd *s, const gp_sparse_batch *X) {
+    return gpi_sparse_forward(s, X, NULL);
+}
+
+int gp_sparse_feedforward_rows(gp_sparse_sgd *s, const gsl_matrix *X) {
+    return gpi_sparse_forward(s, NULL, X);
 }

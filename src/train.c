@@ -34,14 +34,15 @@ typedef enum {
     MODE_SPLIT     /* a second thread also computes rows [split, n_1) of layer 1 */
 } epoch_mode;
 
-/* A mini-batch as the sparse step takes it: the non-zero pixels of each image. */
+/* A mini-batch as the step takes it: the non-zero pixels of each image, or (the dense
+ * path) every pixel, image i at value[i n_0]. */
 typedef struct {
     size_t *start;   /* batch + 1 offsets */
     uint32_t *index; /* batch x n_0 capacity */
-    double *value;
-    gsl_matrix *Y; /* n_L x batch one-hot targets */
-    size_t m;      /* samples in this batch */
-    int status;    /* of its gather */
+    double *value;   /* batch x n_0 capacity */
+    gsl_matrix *Y;   /* n_L x batch one-hot targets */
+    size_t m;        /* samples in this batch */
+    int status;      /* of its gather */
 } batch_slot;
 
 struct gp_trainer {
@@ -52,6 +53,7 @@ struct gp_trainer {
     size_t *order;         /* sample order of the current epoch */
     gp_sparse_sgd *sgd;    /* the step, with W^1 transposed during an epoch */
     gpi_sparse_set *set;   /* the data's non-zero pixels (NULL: scan each batch) */
+    int dense;             /* layer 1 reads every pixel (gp_sparse_sgd_step_rows) */
     batch_slot ring[RING]; /* prefetch only; ring[0] doubles as the one buffer */
     epoch_mode mode;       /* of a two-thread chunk (MODE_ONE: never two threads) */
     size_t bs;             /* batch size (opts.batch, at most n) */
@@ -98,6 +100,15 @@ void gp_train_opts_default(gp_train_opts *opts) {
     opts->threads = 1;
     opts->early_stop = 0;
     opts->schedule = 0;
+    opts->layer1 = GP_LAYER1_AUTO;
+}
+
+/* The layer-1 path for data: forced, or by its non-zero pixels (counted once). */
+static int choose_dense(const gp_dataset *data, gp_layer1 layer1) {
+    if (layer1 != GP_LAYER1_AUTO)
+        return layer1 == GP_LAYER1_DENSE;
+    size_t len = data->n * data->dim;
+    return gpi_dense_wins(gpi_count_nonzero(data->x, len), len);
 }
 
 void gp_trainer_free(gp_trainer *t) {
@@ -165,6 +176,8 @@ gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
         GSL_ERROR_NULL("data dimension differs from the network's n_0", GSL_EBADLEN);
     if (opts->threads < 0 || opts->threads > 2)
         GSL_ERROR_NULL("threads must be 1, 2 or GP_TRAIN_AUTO", GSL_EINVAL);
+    if (opts->layer1 < GP_LAYER1_AUTO || opts->layer1 > GP_LAYER1_DENSE)
+        GSL_ERROR_NULL("layer1 must be a gp_layer1", GSL_EINVAL);
     /* The steps' own validation, up front (eta is only ever halved from here on). */
     gp_sgd_params p = {opts->eta, opts->lambda, opts->l1, data->n};
     if (gp_sgd_params_check(&p, opts->batch))
@@ -183,7 +196,10 @@ gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
     t->sgd = gp_sparse_sgd_alloc(net, t->bs);
     /* Each epoch gathers every image once: find their non-zero pixels once, here (the
      * pixel scan took 13 % of a profiled two-thread epoch). */
-    int set_status = gpi_sparse_set_alloc(data->x, data->n, data->dim, &t->set);
+    t->dense = choose_dense(data, opts->layer1);
+    int set_status = t->dense
+                         ? GSL_SUCCESS
+                         : gpi_sparse_set_alloc(data->x, data->n, data->dim, &t->set);
     choose_mode(t);
     if (!t->rng || !t->order || !t->sgd || set_status || !trainer_buffers(t)) {
         gp_trainer_free(t);
@@ -227,11 +243,27 @@ static int gather_sparse(const gp_dataset *d, const gpi_sparse_set *set,
     return GSL_SUCCESS;
 }
 
+/* Samples idx[0..m-1] as the rows of a dense batch in slot s, with their targets. */
+static int gather_dense(const gp_dataset *d, const size_t *idx, size_t m, batch_slot *s) {
+    for (size_t i = 0; i < m; i++) {
+        int status = one_hot(s->Y, i, d->labels[idx[i]]);
+        if (status)
+            return status;
+        gpi_dense_from_bytes(d->x + idx[i] * d->dim, d->dim, s->value + i * d->dim);
+    }
+    return GSL_SUCCESS;
+}
+
+static int gather(const gp_dataset *d, const gpi_sparse_set *set, int dense,
+                  const size_t *idx, size_t m, batch_slot *s) {
+    return dense ? gather_dense(d, idx, m, s) : gather_sparse(d, set, idx, m, s);
+}
+
 /* Batch b of the epoch (samples order[b m .. b m + m - 1]) into slot s. */
 static void fill_slot(gp_trainer *t, size_t b, batch_slot *s) {
     size_t k = b * t->bs;
     s->m = t->data.n - k < t->bs ? t->data.n - k : t->bs;
-    s->status = gather_sparse(&t->data, t->set, t->order + k, s->m, s);
+    s->status = gather(&t->data, t->set, t->dense, t->order + k, s->m, s);
     /* The order is shuffled, so batch b + 1's images lie anywhere in the data set: ask
      * for their cache lines now, to arrive while batch b's step runs. */
 #if defined(__GNUC__)
@@ -248,10 +280,27 @@ static void fill_slot(gp_trainer *t, size_t b, batch_slot *s) {
 #endif
 }
 
-/* The slot's batch: its sparse inputs and a view of its first m target columns. */
-static void slot_views(const batch_slot *s, gp_sparse_batch *X, gsl_matrix_view *Y) {
+/* The slot's batch: its sparse inputs, its dense rows (dim pixels each; the one the
+ * gather filled) and a view of its first m target columns. */
+static void slot_views(const batch_slot *s, size_t dim, gp_sparse_batch *X,
+                       gsl_matrix_view *Xd, gsl_matrix_view *Y) {
     *X = (gp_sparse_batch){s->m, s->start, s->index, s->value};
+    *Xd = gsl_matrix_view_array(s->value, s->m, dim);
     *Y = gsl_matrix_submatrix(s->Y, 0, 0, s->Y->size1, s->m);
+}
+
+/* The views a step of a slot reads (they must outlive the step). */
+typedef struct {
+    gp_sparse_batch X;
+    gsl_matrix_view Xd, Y;
+} slot_batch;
+
+/* The step of a gathered slot (valid by construction: gather_sparse, gather_dense). */
+static int slot_step(gp_trainer *t, const batch_slot *s, const gp_sgd_params *p,
+                     slot_batch *v, gpi_step *st) {
+    slot_views(s, t->data.dim, &v->X, &v->Xd, &v->Y);
+    return gpi_step_sparse(st, t->sgd, t->dense ? NULL : &v->X,
+                           t->dense ? &v->Xd.matrix : NULL, &v->Y.matrix, p, 1);
 }
 
 /* ---- waiting for the other thread ---- */
@@ -326,14 +375,11 @@ static int net_finite(const gp_network *net) {
 }
 
 static int step_slot(gp_trainer *t, const batch_slot *s, const gp_sgd_params *p) {
-    gp_sparse_batch X;
-    gsl_matrix_view Y;
     gpi_step st;
+    slot_batch v;
     if (s->status)
         return s->status;
-    slot_views(s, &X, &Y);
-    /* gathered here (gather_sparse): valid by construction, as in split_step */
-    int status = gpi_step_sparse(&st, t->sgd, &X, &Y.matrix, p, 1);
+    int status = slot_step(t, s, p, &v, &st);
     return status ? status : gpi_step_run(&st, 0, t->net->p.sizes[1], 1, NULL);
 }
 
@@ -389,18 +435,16 @@ static void split_gather_next(void *ctx) {
 /* Batch b's step on one side of the split, once its slot is gathered. */
 static int split_step(gp_trainer *t, split_ctx *c, const gp_sgd_params *p, int lead) {
     const batch_slot *s = &t->ring[c->b % RING];
-    gp_sparse_batch X;
-    gsl_matrix_view Y;
     gpi_step st;
+    slot_batch v;
     gpi_handoff h = {split_wait, split_post, lead ? NULL : split_gather_next, c};
     if (!wait_for(t, &t->produced, c->b + 1))
         return GSL_EFAILED; /* stopped by the other thread's error */
     if (s->status)
         return s->status;
-    slot_views(s, &X, &Y);
-    /* the batch was gathered here (gather_sparse): valid by construction, and checking
-     * it on both threads would lengthen each hand-off's critical path */
-    int status = gpi_step_sparse(&st, t->sgd, &X, &Y.matrix, p, 1);
+    /* the batch was gathered here: valid by construction, and checking it on both
+     * threads would lengthen each hand-off's critical path */
+    int status = slot_step(t, s, p, &v, &st);
     if (!status)
         status = lead ? gpi_step_run(&st, 0, t->split, 1, &h)
                       : gpi_step_run(&st, t->split, t->net->p.sizes[1], 0, &h);
@@ -830,6 +874,7 @@ typedef struct {
     const gp_network *net;
     const gp_dataset *data;
     const gpi_sparse_set *set; /* the data's index, or NULL: scan the pixels */
+    int dense;                 /* every pixel, as the dense training path */
     size_t chunk, first, stride;
     unsigned flags;
     size_t correct;
@@ -843,8 +888,8 @@ static void *eval_worker(void *arg) {
     const gp_network *net = e->net;
     const gp_dataset *data = e->data;
     size_t L = net->p.L, n_out = net->p.sizes[L], chunk = e->chunk;
-    /* The images of a chunk as a sparse batch (their non-zero pixels) with one-hot
-     * targets, through the forward pass of the trainer's step (gp_sparse_feedforward). */
+    /* The images of a chunk as a batch (their non-zero pixels, or all) with one-hot
+     * targets, through the forward pass of the trainer's step (gpi_sparse_forward). */
     batch_slot b = {malloc((chunk + 1) * sizeof *b.start),
                     malloc(chunk * data->dim * sizeof *b.index),
                     malloc(chunk * data->dim * sizeof *b.value),
@@ -859,14 +904,15 @@ static void *eval_worker(void *arg) {
     const gp_backprop_workspace *w = gp_sparse_sgd_workspace(s);
     for (size_t start = e->first * chunk; start < data->n; start += e->stride * chunk) {
         gp_sparse_batch X;
-        gsl_matrix_view Ym;
+        gsl_matrix_view Xd, Ym;
         b.m = data->n - start < chunk ? data->n - start : chunk;
         for (size_t i = 0; i < b.m; i++)
             idx[i] = start + i;
-        if ((e->status = gather_sparse(data, e->set, idx, b.m, &b)))
+        if ((e->status = gather(data, e->set, e->dense, idx, b.m, &b)))
             goto done;
-        slot_views(&b, &X, &Ym);
-        if ((e->status = gp_sparse_feedforward(s, &X)))
+        slot_views(&b, data->dim, &X, &Xd, &Ym);
+        if ((e->status = gpi_sparse_forward(s, e->dense ? NULL : &X,
+                                            e->dense ? &Xd.matrix : NULL)))
             goto done;
         const gsl_matrix *A = w->a[L - 1];
         for (size_t i = 0; i < b.m; i++) {
@@ -898,6 +944,7 @@ done:
 struct gp_eval_set {
     gp_dataset data;
     gpi_sparse_set *set; /* NULL (dim > 65,536, dense images): the pixels are scanned */
+    int dense;           /* the dense path (choose_dense), without an index */
 };
 
 gp_eval_set *gp_eval_set_alloc(const gp_dataset *data) {
@@ -907,7 +954,9 @@ gp_eval_set *gp_eval_set_alloc(const gp_dataset *data) {
     if (s == NULL)
         GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
     s->data = *data;
-    if (gpi_sparse_set_alloc(data->x, data->n, data->dim, &s->set)) {
+    s->set = NULL;
+    s->dense = choose_dense(data, GP_LAYER1_AUTO);
+    if (!s->dense && gpi_sparse_set_alloc(data->x, data->n, data->dim, &s->set)) {
         free(s);
         GSL_ERROR_NULL("out of memory", GSL_ENOMEM);
     }
@@ -922,24 +971,28 @@ void gp_eval_set_free(gp_eval_set *s) {
 }
 
 static int evaluate(const gp_network *net, const gp_dataset *data,
-                    const gpi_sparse_set *set, const gp_regularization *reg, size_t chunk,
-                    unsigned flags, size_t *confusion, gp_eval_result *result);
+                    const gpi_sparse_set *set, int dense, const gp_regularization *reg,
+                    size_t chunk, unsigned flags, size_t *confusion,
+                    gp_eval_result *result);
 
 int gp_evaluate(const gp_network *net, const gp_dataset *data,
                 const gp_regularization *reg, size_t chunk, unsigned flags,
                 size_t *confusion, gp_eval_result *result) {
-    return evaluate(net, data, NULL, reg, chunk, flags, confusion, result);
+    int dense = data->n > 0 && data->x != NULL && choose_dense(data, GP_LAYER1_AUTO);
+    return evaluate(net, data, NULL, dense, reg, chunk, flags, confusion, result);
 }
 
 int gp_evaluate_set(const gp_network *net, const gp_eval_set *s,
                     const gp_regularization *reg, size_t chunk, unsigned flags,
                     size_t *confusion, gp_eval_result *result) {
-    return evaluate(net, &s->data, s->set, reg, chunk, flags, confusion, result);
+    return evaluate(net, &s->data, s->set, s->dense, reg, chunk, flags, confusion,
+                    result);
 }
 
 static int evaluate(const gp_network *net, const gp_dataset *data,
-                    const gpi_sparse_set *set, const gp_regularization *reg, size_t chunk,
-                    unsigned flags, size_t *confusion, gp_eval_result *result) {
+                    const gpi_sparse_set *set, int dense, const gp_regularization *reg,
+                    size_t chunk, unsigned flags, size_t *confusion,
+                    gp_eval_result *result) {
     size_t L = net->p.L, n_out = net->p.sizes[L];
     if (data->n == 0)
         GSL_ERROR("empty data set", GSL_EINVAL);
@@ -960,9 +1013,9 @@ static int evaluate(const gp_network *net, const gp_dataset *data,
     if (parts == 2 && confusion && !(conf1 = calloc(n_out * n_out, sizeof *conf1)))
         GSL_ERROR("out of memory", GSL_ENOMEM);
     for (size_t q = 0; q < parts; q++)
-        part[q] = (eval_part){
-            net, data,       set, chunk, q, parts, flags, 0, q == 0 ? confusion : conf1,
-            0.0, GSL_SUCCESS};
+        part[q] = (eval_part){net, data,       set,   dense, chunk,
+                              q,   parts,      flags, 0,     q == 0 ? confusion : conf1,
+                              0.0, GSL_SUCCESS};
     pthread_t helper;
     int threaded =
         parts == 2 && pthread_create(&helper, NULL, eval_worker, &part[1]) == 0;

@@ -67,7 +67,8 @@ static void make_sparse(sp_case *c, gsl_rng *r, int shuffle) {
 }
 
 /* A random case: L = 1..3 weight layers, n_0 = 1..40, n_1 = 1..max_n1 (one to several
- * panels, most widths not a multiple of 16), upper widths 1..8, m = 1..12, parameters
+ * panels, most widths not a multiple of 16), upper widths 1..8, m = 1..26 (several
+ * blocks of the dense path's samples on every SIMD variant), parameters
  * scale N(0,1) with scale log-uniform in [0.05, 2], inputs N(0,1) kept with a density
  * drawn from {0, 0.1, 0.5, 1}; SGD with eta in [0.05, 1.05), L2 and L1 on half the cases.
  */
@@ -86,7 +87,7 @@ static void sp_case_make(sp_case *c, gsl_rng *r, const gp_cost_type *cost,
     double scale = tu_log_uniform(r, 0.05, 2);
     for (size_t k = 0; k < c->net->p.n_params; k++)
         gsl_vector_set(c->net->p.params, k, scale * gsl_ran_gaussian(r, 1.0));
-    c->m = tu_int(r, 1, 12);
+    c->m = tu_int(r, 1, 26);
     double density = densities[gsl_rng_uniform_int(r, 4)];
     c->X = gsl_matrix_alloc(sizes[0], c->m);
     c->Y = gsl_matrix_alloc(sizes[L], c->m);
@@ -123,15 +124,43 @@ static void sp_case_free(sp_case *c) {
     free(c->value);
 }
 
-/* net after one gp_sparse_sgd_step on batch X (the network is copied). */
-static gp_network *sparse_stepped(const sp_case *c, const gp_sparse_batch *X) {
+/* The sparse batch X as a dense one, samples as rows (m x n_0): the input of the dense
+ * layer-1 path, gp_sparse_sgd_step_rows. Caller frees. */
+static gsl_matrix *rows_of(const gp_sparse_batch *X, size_t n0) {
+    gsl_matrix *R = gsl_matrix_calloc(X->m, n0);
+    ck_assert_ptr_nonnull(R);
+    for (size_t i = 0; i < X->m; i++)
+        for (size_t k = X->start[i]; k < X->start[i + 1]; k++)
+            gsl_matrix_set(R, i, X->index[k], X->value[k]);
+    return R;
+}
+
+/* One step on batch X by the sparse path, or (rows) by the dense path on the same
+ * batch as rows, into the state s. */
+static int path_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y,
+                     const gp_sgd_params *p, size_t n0, int rows) {
+    if (!rows)
+        return gp_sparse_sgd_step(s, X, Y, p);
+    gsl_matrix *R = rows_of(X, n0);
+    int status = gp_sparse_sgd_step_rows(s, R, Y, p);
+    gsl_matrix_free(R);
+    return status;
+}
+
+/* net after one step on batch X (the network is copied): gp_sparse_sgd_step, or with
+ * rows gp_sparse_sgd_step_rows on the same batch as rows. */
+static gp_network *path_stepped(const sp_case *c, const gp_sparse_batch *X, int rows) {
     gp_network *net = gp_network_clone(c->net);
     gp_sparse_sgd *s = gp_sparse_sgd_alloc(net, c->m);
     ck_assert_ptr_nonnull(s);
-    ck_assert_int_eq(gp_sparse_sgd_step(s, X, c->Y, &c->p), GSL_SUCCESS);
+    ck_assert_int_eq(path_step(s, X, c->Y, &c->p, c->net->p.sizes[0], rows), GSL_SUCCESS);
     gp_sparse_sgd_sync(s);
     gp_sparse_sgd_free(s);
     return net;
+}
+
+static gp_network *sparse_stepped(const sp_case *c, const gp_sparse_batch *X) {
+    return path_stepped(c, X, 0);
 }
 
 /* The numerical reference: tu_sgd_step_violations on the dense batch. */
@@ -145,18 +174,23 @@ static size_t numeric_step_violations(const sp_case *c, const gp_network *steppe
 /* ---- Properties ---- */
 
 /* One sparse step is the numerical gradient step, for every cost, on networks whose
- * layer 1 spans one to three panels, with inputs from all zero to dense. */
+ * layer 1 spans one to three panels, with inputs from all zero to dense; and so is
+ * one step of the dense path (gp_sparse_sgd_step_rows, _i >= 4). */
 START_TEST(test_sparse_step_is_numeric_gradient_step) {
     const gp_cost_type *cost = gp_cost_types[_i % 4];
+    int rows = _i >= 4;
     tu_stat st;
-    tu_stat_init(&st, "sparse_step_is_numeric_gradient_step", cost->name);
+    tu_stat_init(&st,
+                 rows ? "rows_step_is_numeric_gradient_step"
+                      : "sparse_step_is_numeric_gradient_step",
+                 cost->name);
     for (size_t i = 0; i < tu_cases(N_NUMERIC / 4); i++) {
         if (!tu_case_selected(i))
             continue;
         gsl_rng *r = tu_rng_for_case(0x5A0 + (unsigned long)_i, i);
         sp_case c;
         sp_case_make(&c, r, cost, 40);
-        gp_network *stepped = sparse_stepped(&c, &c.batch);
+        gp_network *stepped = path_stepped(&c, &c.batch, rows);
         char msg[300] = "";
         double sum_abs;
         size_t bad = numeric_step_violations(&c, stepped, msg, sizeof msg, &sum_abs, &st);
@@ -175,41 +209,51 @@ START_TEST(test_sparse_step_is_numeric_gradient_step) {
 END_TEST
 
 /* The sparse step equals gp_sgd_step on the dense batch to rounding, on wider layers
- * (up to five panels) and more cases than the numerical property can afford. */
+ * (up to five panels) and more cases than the numerical property can afford; so does
+ * the dense path's step (_i >= 4), which also equals the sparse step to rounding. */
 START_TEST(test_sparse_step_equals_dense_step) {
     const gp_cost_type *cost = gp_cost_types[_i % 4];
-    double worst = 0;
+    int rows = _i >= 4;
+    double worst = 0, worst_sparse = 0;
     for (size_t i = 0; i < tu_cases(N_DENSE / 4); i++) {
         if (!tu_case_selected(i))
             continue;
         gsl_rng *r = tu_rng_for_case(0x5B0 + (unsigned long)_i, i);
         sp_case c;
         sp_case_make(&c, r, cost, 70);
-        gp_network *sparse = sparse_stepped(&c, &c.batch);
+        gp_network *sparse = path_stepped(&c, &c.batch, rows);
+        gp_network *other = rows ? sparse_stepped(&c, &c.batch) : NULL;
         gp_network *dense = gp_network_clone(c.net);
         gp_backprop_workspace *w = gp_backprop_workspace_alloc(dense, c.m);
         ck_assert_int_eq(gp_sgd_step(dense, c.X, 0, c.Y, &c.p, w), GSL_SUCCESS);
-        double scale = 0, diff = 0;
+        double scale = 0, diff = 0, diff_sparse = 0;
         for (size_t k = 0; k < c.net->p.n_params; k++) {
             double u = gsl_vector_get(dense->p.params, k),
                    v = gsl_vector_get(sparse->p.params, k),
                    t = gsl_vector_get(c.net->p.params, k);
             scale = fmax(scale, fmax(fabs(u), fabs(t)));
             diff = fmax(diff, fabs(u - v));
+            if (other)
+                diff_sparse =
+                    fmax(diff_sparse, fabs(gsl_vector_get(other->p.params, k) - v));
         }
         worst = fmax(worst, diff / scale);
-        ck_assert_msg(diff <= 1e-12 * scale,
-                      "case %zu (%s): sparse and dense steps differ by %g (scale "
-                      "%g); " TU_RERUN_FMT,
-                      i, c.desc, diff, scale, TU_RERUN_ARGS(i, "Properties"));
+        worst_sparse = fmax(worst_sparse, diff_sparse / scale);
+        ck_assert_msg(diff <= 1e-12 * scale && diff_sparse <= 1e-12 * scale,
+                      "case %zu (%s): %s and dense steps differ by %g, %s and sparse by "
+                      "%g (scale %g); " TU_RERUN_FMT,
+                      i, c.desc, rows ? "rows" : "sparse", diff, rows ? "rows" : "sparse",
+                      diff_sparse, scale, TU_RERUN_ARGS(i, "Properties"));
+        gp_network_free(other);
         gp_backprop_workspace_free(w);
         gp_network_free(dense);
         gp_network_free(sparse);
         sp_case_free(&c);
         gsl_rng_free(r);
     }
-    printf("GP-STAT sparse/sparse_step_equals_dense_step[%s]: worst_rel=%.3g\n",
-           cost->name, worst);
+    printf("GP-STAT sparse/%s_step_equals_dense_step[%s]: worst_rel=%.3g "
+           "(against the sparse step %.3g)\n",
+           rows ? "rows" : "sparse", cost->name, worst, worst_sparse);
 }
 END_TEST
 
@@ -248,10 +292,12 @@ START_TEST(test_sparse_steps_in_a_row_follow_dense_steps) {
 }
 END_TEST
 
-/* gp_sparse_feedforward equals gp_feedforward to rounding: z^l and a^l of every layer,
- * on the random cases of the dense-step property. */
+/* gp_sparse_feedforward (and gp_sparse_feedforward_rows, _i >= 4) equals
+ * gp_feedforward to rounding: z^l and a^l of every layer, on the random cases of the
+ * dense-step property. */
 START_TEST(test_sparse_feedforward_equals_dense) {
     const gp_cost_type *cost = gp_cost_types[_i % 4];
+    int rows = _i >= 4;
     for (size_t i = 0; i < tu_cases(N_DENSE / 4); i++) {
         if (!tu_case_selected(i))
             continue;
@@ -260,7 +306,11 @@ START_TEST(test_sparse_feedforward_equals_dense) {
         sp_case_make(&c, r, cost, 70);
         gp_sparse_sgd *s = gp_sparse_sgd_alloc(c.net, c.m);
         gp_backprop_workspace *w = gp_backprop_workspace_alloc(c.net, c.m);
-        ck_assert_int_eq(gp_sparse_feedforward(s, &c.batch), GSL_SUCCESS);
+        gsl_matrix *R = rows_of(&c.batch, c.net->p.sizes[0]);
+        ck_assert_int_eq(rows ? gp_sparse_feedforward_rows(s, R)
+                              : gp_sparse_feedforward(s, &c.batch),
+                         GSL_SUCCESS);
+        gsl_matrix_free(R);
         ck_assert_int_eq(gp_feedforward(c.net, c.X, w), GSL_SUCCESS);
         const gp_backprop_workspace *sw = gp_sparse_sgd_workspace(s);
         ck_assert_uint_eq(sw->m, c.m);
@@ -344,7 +394,7 @@ enum { M_DROP_LAST, M_SHIFT_INDEX, M_NO_BIAS1, M_PER_SAMPLE, N_MUTANTS };
 static const char *const mutant_names[N_MUTANTS] = {"drop last non-zero", "index shifted",
                                                     "no b^1 update", "per-sample update"};
 
-static gp_network *mutant_stepped(int kind, const sp_case *c) {
+static gp_network *mutant_stepped(int kind, const sp_case *c, int rows) {
     size_t nnz = c->start[c->m];
     size_t *start = malloc((c->m + 1) * sizeof *start);
     uint32_t *index = malloc((nnz + 1) * sizeof *index);
@@ -368,14 +418,14 @@ static gp_network *mutant_stepped(int kind, const sp_case *c) {
             st[i + 1] = k;
         }
         X.value = val;
-        net = sparse_stepped(c, &X);
+        net = path_stepped(c, &X, rows);
         free(val);
     } else if (kind == M_SHIFT_INDEX) {
         for (size_t t = 0; t < nnz; t++)
             index[t] = (uint32_t)((c->index[t] + 1) % c->net->p.sizes[0]);
-        net = sparse_stepped(c, &X);
+        net = path_stepped(c, &X, rows);
     } else if (kind == M_NO_BIAS1) {
-        net = sparse_stepped(c, &X);
+        net = path_stepped(c, &X, rows);
         gsl_vector_memcpy(net->p.b[0], c->net->p.b[0]);
     } else {
         /* m one-sample steps with eta/m and lambda, l1 spread the same way */
@@ -387,7 +437,8 @@ static gp_network *mutant_stepped(int kind, const sp_case *c) {
             gp_sparse_batch one = {1, c->start + i, c->index, c->value};
             gsl_matrix_const_view y =
                 gsl_matrix_const_submatrix(c->Y, 0, i, c->Y->size1, 1);
-            ck_assert_int_eq(gp_sparse_sgd_step(s, &one, &y.matrix, &p), GSL_SUCCESS);
+            ck_assert_int_eq(path_step(s, &one, &y.matrix, &p, c->net->p.sizes[0], rows),
+                             GSL_SUCCESS);
         }
         gp_sparse_sgd_sync(s);
         gp_sparse_sgd_free(s);
@@ -400,9 +451,10 @@ static gp_network *mutant_stepped(int kind, const sp_case *c) {
 /* Each mutant is rejected on >= 90 % of the cases where it changes the result, and at
  * least 20 cases; the correct step, on the same cases, passes every one. Cases are
  * drawn so that the mutant has something to get wrong (a non-zero input per sample,
- * n_0 >= 2 for the shift, m >= 2 and a larger eta for the per-sample order). */
+ * n_0 >= 2 for the shift, m >= 2 and a larger eta for the per-sample order). The same
+ * mutants of the dense path's input (_i >= N_MUTANTS: the mutated batch as rows). */
 START_TEST(test_sparse_mutants_are_rejected) {
-    int kind = _i;
+    int kind = _i % N_MUTANTS, rows = _i >= N_MUTANTS;
     size_t cases = 0, rejected = 0;
     for (size_t i = 0; i < tu_cases(N_MUTANT); i++) {
         gsl_rng *r = tu_rng_for_case(0x5E0 + (unsigned long)kind, i);
@@ -418,12 +470,12 @@ START_TEST(test_sparse_mutants_are_rejected) {
         if (usable) {
             char msg[300] = "";
             double sum_abs;
-            gp_network *right = sparse_stepped(&c, &c.batch);
+            gp_network *right = path_stepped(&c, &c.batch, rows);
             ck_assert_msg(
                 numeric_step_violations(&c, right, msg, sizeof msg, &sum_abs, NULL) == 0,
                 "control for mutant '%s', case %zu (%s): %s", mutant_names[kind], i,
                 c.desc, msg);
-            gp_network *wrong = mutant_stepped(kind, &c);
+            gp_network *wrong = mutant_stepped(kind, &c, rows);
             cases++;
             rejected +=
                 numeric_step_violations(&c, wrong, msg, sizeof msg, &sum_abs, NULL) > 0;
@@ -433,8 +485,8 @@ START_TEST(test_sparse_mutants_are_rejected) {
         sp_case_free(&c);
         gsl_rng_free(r);
     }
-    printf("GP-STAT sparse/mutant[%s]: rejected %zu of %zu\n", mutant_names[kind],
-           rejected, cases);
+    printf("GP-STAT sparse/mutant[%s%s]: rejected %zu of %zu\n", mutant_names[kind],
+           rows ? ", rows" : "", rejected, cases);
     ck_assert_msg(cases >= 20, "mutant '%s': only %zu usable cases", mutant_names[kind],
                   cases);
     ck_assert_msg(rejected * 10 >= cases * 9, "mutant '%s' rejected on only %zu of %zu",
@@ -556,6 +608,23 @@ START_TEST(test_sparse_rejects_bad_batches) {
                              {0.5, 400, 0, 100}};
     for (size_t k = 0; k < sizeof bad_p / sizeof bad_p[0]; k++)
         ck_assert_int_eq(gp_sparse_sgd_step(s, &ok, Y, &bad_p[k]), GSL_EDOM);
+    /* the dense path: rows of the wrong width, too many rows, targets of the wrong
+     * shape, bad parameters */
+    gsl_matrix *R = gsl_matrix_calloc(2, 5), *Rnarrow = gsl_matrix_calloc(2, 4),
+               *Rwide = gsl_matrix_calloc(2, 6), *Rtall = gsl_matrix_calloc(3, 5);
+    ck_assert_int_eq(gp_sparse_sgd_step_rows(s, Rnarrow, Y, &p), GSL_EBADLEN);
+    ck_assert_int_eq(gp_sparse_sgd_step_rows(s, Rwide, Y, &p), GSL_EBADLEN);
+    ck_assert_int_eq(gp_sparse_sgd_step_rows(s, Rtall, Y, &p), GSL_EBADLEN);
+    ck_assert_int_eq(gp_sparse_sgd_step_rows(s, R, Y1, &p), GSL_EBADLEN);
+    ck_assert_int_eq(gp_sparse_sgd_step_rows(s, R, Ywide, &p), GSL_EBADLEN);
+    ck_assert_int_eq(gp_sparse_feedforward_rows(s, Rnarrow), GSL_EBADLEN);
+    ck_assert_int_eq(gp_sparse_feedforward_rows(s, Rtall), GSL_EBADLEN);
+    for (size_t k = 0; k < sizeof bad_p / sizeof bad_p[0]; k++)
+        ck_assert_int_eq(gp_sparse_sgd_step_rows(s, R, Y, &bad_p[k]), GSL_EDOM);
+    gsl_matrix_free(R);
+    gsl_matrix_free(Rnarrow);
+    gsl_matrix_free(Rwide);
+    gsl_matrix_free(Rtall);
     gp_sparse_sgd_sync(s);
     ck_assert_mem_eq(net->p.params->data, orig->p.params->data,
                      net->p.n_params * sizeof(double));
@@ -582,11 +651,11 @@ static Suite *make_sparse_suite(void) {
     tcase_set_timeout(muts, 300);
     tcase_add_test(core, test_sparse_sync_and_reload_round_trip);
     tcase_add_test(core, test_sparse_from_bytes_matches_definition);
-    tcase_add_loop_test(prop, test_sparse_step_is_numeric_gradient_step, 0, 4);
-    tcase_add_loop_test(prop, test_sparse_step_equals_dense_step, 0, 4);
+    tcase_add_loop_test(prop, test_sparse_step_is_numeric_gradient_step, 0, 8);
+    tcase_add_loop_test(prop, test_sparse_step_equals_dense_step, 0, 8);
     tcase_add_test(prop, test_sparse_steps_in_a_row_follow_dense_steps);
-    tcase_add_loop_test(prop, test_sparse_feedforward_equals_dense, 0, 4);
-    tcase_add_loop_test(muts, test_sparse_mutants_are_rejected, 0, N_MUTANTS);
+    tcase_add_loop_test(prop, test_sparse_feedforward_equals_dense, 0, 8);
+    tcase_add_loop_test(muts, test_sparse_mutants_are_rejected, 0, 2 * N_MUTANTS);
     tcase_add_loop_test(muts, test_sparse_step_reads_the_networks_activation, 0, 4);
     tcase_add_checked_fixture(err, tu_handler_off, tu_handler_restore);
     tcase_add_test(err, test_sparse_rejects_bad_batches);

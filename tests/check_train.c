@@ -109,13 +109,25 @@ START_TEST(test_trainer_learns_separable_blobs) {
 }
 END_TEST
 
+/* The fraction of data's pixels that are non-zero. */
+static double density(const gp_dataset *d) {
+    size_t nz = 0;
+    for (size_t k = 0; k < d->n * d->dim; k++)
+        nz += d->x[k] != 0;
+    return (double)nz / (double)(d->n * d->dim);
+}
+
 /* Accuracy, confusion and cost against a direct computation, with chunks that do not
  * divide n: cost = gp_total_cost on the same samples (regularisation over n = the
- * evaluated set's size), correct = trace of the confusion matrix. */
+ * evaluated set's size), correct = trace of the confusion matrix. Blobs (dense: the
+ * dense path) and, for _i >= 4, blobs whose pixels below 150 are 0 (the sparse path). */
 START_TEST(test_evaluate_matches_total_cost_and_argmax) {
-    const gp_cost_type *cost = gp_cost_types[_i];
+    const gp_cost_type *cost = gp_cost_types[_i % 4];
     blobs b;
     blobs_make(&b, 53, 6, 4, 21 + _i);
+    for (size_t k = 0; _i >= 4 && k < 53 * 6; k++)
+        b.x[k] = b.x[k] < 150 ? 0 : b.x[k];
+    ck_assert(_i >= 4 ? density(&b.d) < 1.0 / 3 : density(&b.d) > 1.0 / 3);
     size_t sizes[] = {6, 5, 4};
     gp_network *net = gp_network_alloc(3, sizes, cost);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -176,13 +188,15 @@ END_TEST
 /* gp_evaluate_set against gp_evaluate, bit for bit: the same counts, confusion matrix
  * and cost (the same chunks summed in the same order), one thread and two, on images of
  * 200 pixels with every byte value, three quarters zero (so indexed; the index is read
- * 16 entries at a time, then a tail); a NULL or empty data set is refused. */
+ * 16 entries at a time, then a tail), and (_i = 1) a quarter zero (the dense path); a
+ * NULL or empty data set is refused. */
 START_TEST(test_evaluate_set_equals_evaluate) {
     blobs b;
     blobs_make(&b, 61, 200, 4, 5);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    double zeros = _i == 0 ? 0.75 : 0.25;
     for (size_t k = 0; k < 61 * 200; k++)
-        b.x[k] = gsl_rng_uniform(r) < 0.75 ? 0 : (uint8_t)gsl_rng_uniform_int(r, 256);
+        b.x[k] = gsl_rng_uniform(r) < zeros ? 0 : (uint8_t)gsl_rng_uniform_int(r, 256);
     size_t sizes[] = {200, 20, 4};
     gp_network *net = gp_network_alloc(3, sizes, &gp_cost_cross_entropy);
     gp_network_init(net, GP_INIT_LARGE, r);
@@ -270,7 +284,8 @@ END_TEST
  * the inputs x/255 and one-hot targets. Random networks whose layer 1 spans two to four
  * panels (so it is split), every cost, L2 and L1 on half the cases; and with
  * `wrong_df`, the network's hidden activation is the test object whose f' is sigma
- * (mutation control: the property must reject it on >= 90 % of the cases). */
+ * (mutation control: the property must reject it on >= 90 % of the cases). Cases
+ * alternate in pairs between the sparse and the dense layer-1 path. */
 static void two_thread_step_property(int cost_i, int wrong_df) {
     const gp_cost_type *cost = gp_cost_types[cost_i];
     size_t n_cases = tu_cases(12), cases = 0, rejected = 0;
@@ -293,6 +308,7 @@ static void two_thread_step_property(int cost_i, int wrong_df) {
         gp_train_opts_default(&o);
         o.batch = n;
         o.threads = 2;
+        o.layer1 = i / 2 % 2 ? GP_LAYER1_DENSE : GP_LAYER1_SPARSE;
         o.eta = 0.2 + gsl_rng_uniform(r);
         if (i % 2) {
             o.lambda = 0.5 * gsl_rng_uniform(r);
@@ -405,15 +421,17 @@ END_TEST
  * scans each batch's pixels). Case 1: every byte value, three quarters of the 200
  * pixels of an image zero, so that the trainer gathers batches from its index of the
  * non-zero pixels (read 16 at a time, then a tail), compared for every value and many
- * tail lengths. */
+ * tail lengths. Cases 2 and 3: the same data on the dense layer-1 path, exactly
+ * gp_sparse_sgd_step_rows on the batches' rows of x/255. */
 START_TEST(test_epoch_is_sgd_steps_over_its_order) {
     enum { D = 200 };
-    size_t dim = _i == 0 ? 21 : D;
+    int dense_path = _i >= 2;
+    size_t dim = _i % 2 == 0 ? 21 : D;
     blobs b;
     blobs_make(&b, 37, dim, 3, 8);
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     for (size_t k = 0; k < 37 * dim; k++)
-        b.x[k] = _i == 0                     ? (b.x[k] < 110 ? 0 : b.x[k])
+        b.x[k] = _i % 2 == 0                 ? (b.x[k] < 110 ? 0 : b.x[k])
                  : gsl_rng_uniform(r) < 0.75 ? 0
                                              : (uint8_t)gsl_rng_uniform_int(r, 256);
     size_t sizes[] = {dim, 19, 3};
@@ -424,6 +442,7 @@ START_TEST(test_epoch_is_sgd_steps_over_its_order) {
     gp_train_opts_default(&o);
     o.lambda = 2.5;
     o.l1 = 0.5;
+    o.layer1 = dense_path ? GP_LAYER1_DENSE : GP_LAYER1_SPARSE;
     gp_trainer *t = gp_trainer_alloc(net, &b.d, &o);
     ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
     const size_t *order = gp_trainer_order(t);
@@ -454,7 +473,10 @@ START_TEST(test_epoch_is_sgd_steps_over_its_order) {
         gsl_matrix_view Xm = gsl_matrix_submatrix(X, 0, 0, m, dim);
         gsl_matrix_view Ym = gsl_matrix_submatrix(Y, 0, 0, 3, m);
         gp_sparse_batch Xs = {m, start, index, value};
-        ck_assert_int_eq(gp_sparse_sgd_step(s, &Xs, &Ym.matrix, &p), GSL_SUCCESS);
+        ck_assert_int_eq(dense_path
+                             ? gp_sparse_sgd_step_rows(s, &Xm.matrix, &Ym.matrix, &p)
+                             : gp_sparse_sgd_step(s, &Xs, &Ym.matrix, &p),
+                         GSL_SUCCESS);
         ck_assert_int_eq(gp_sgd_step(dense, &Xm.matrix, 1, &Ym.matrix, &p, w),
                          GSL_SUCCESS);
     }
@@ -475,6 +497,55 @@ START_TEST(test_epoch_is_sgd_steps_over_its_order) {
     gp_network_free(ref);
     gp_network_free(dense);
     gp_network_free(net);
+    gsl_rng_free(r);
+    blobs_free(&b);
+}
+END_TEST
+
+/* GP_LAYER1_AUTO takes the path the data's density calls for: the dense one above a
+ * third non-zero (blobs, about 90 %), the sparse one at or below (blobs with pixels
+ * below 150 zeroed, about a quarter; and exactly a third, the boundary): an epoch equals
+ * the forced path's to the bit. The two paths sum in other orders on the AVX2 and
+ * AVX-512 variants, where the epoch's networks differ and so tell the paths apart; the
+ * baseline variant (one accumulator, no FMA) gives both paths the same bits. */
+START_TEST(test_auto_layer1_follows_density) {
+    blobs b;
+    blobs_make(&b, 60, 12, 3, 31);
+    if (_i == 1)
+        for (size_t k = 0; k < 60 * 12; k++)
+            b.x[k] = b.x[k] < 150 ? 0 : b.x[k];
+    if (_i == 2) /* exactly 4 of the 12 pixels of each image non-zero */
+        for (size_t k = 0; k < 60 * 12; k++)
+            b.x[k] = k % 3 == 0 ? (uint8_t)(1 + k % 250) : 0;
+    double dens = density(&b.d);
+    int want_dense = dens > 1.0 / 3;
+    ck_assert(_i == 0 ? want_dense : !want_dense);
+    size_t sizes[] = {12, 20, 3};
+    gp_network *net[3];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    net[0] = gp_network_alloc(3, sizes, &gp_cost_cross_entropy);
+    gp_network_init(net[0], GP_INIT_DEFAULT, r);
+    net[1] = gp_network_clone(net[0]);
+    net[2] = gp_network_clone(net[0]);
+    for (int k = 0; k < 3; k++) {
+        gp_train_opts o;
+        gp_train_opts_default(&o);
+        o.eta = 3.0;
+        o.layer1 = (gp_layer1)k; /* AUTO, SPARSE, DENSE */
+        gp_trainer *t = gp_trainer_alloc(net[k], &b.d, &o);
+        ck_assert_ptr_nonnull(t);
+        ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
+        gp_trainer_free(t);
+    }
+    int same = want_dense ? 2 : 1, other = want_dense ? 1 : 2;
+    ck_assert_msg(gsl_vector_equal(net[0]->p.params, net[same]->p.params),
+                  "density %.3f: auto is not the %s path", dens,
+                  want_dense ? "dense" : "sparse");
+    if (gsl_vector_equal(net[0]->p.params, net[other]->p.params))
+        printf("GP-STAT train/auto_layer1[%d]: the two paths gave the same bits here\n",
+               _i);
+    for (int k = 0; k < 3; k++)
+        gp_network_free(net[k]);
     gsl_rng_free(r);
     blobs_free(&b);
 }
@@ -686,14 +757,14 @@ END_TEST
  * (the second thread takes rows [16, 37): two 16-row panels, one of them padded), 20
  * and 7 (too narrow to split: the second thread only gathers), and no hidden layer.
  * Batch sizes whose last batch is short, epochs of more batches than the ring holds
- * (so it wraps), L2 and L1 on. */
+ * (so it wraps), L2 and L1 on; the sparse and the dense layer-1 path. */
 START_TEST(test_two_threads_give_the_same_network) {
     static const size_t batches[] = {1, 3, 10, 64, 500};
     static const size_t hidden_widths[] = {37, 20, 7, 0};
     blobs b;
     blobs_make(&b, 257, 12, 3, 40 + _i);
-    for (size_t h = 0; h < sizeof hidden_widths / sizeof hidden_widths[0]; h++) {
-        size_t hw = hidden_widths[h];
+    for (size_t h = 0; h < 2 * sizeof hidden_widths / sizeof hidden_widths[0]; h++) {
+        size_t hw = hidden_widths[h / 2];
         size_t sizes[] = {12, hw, 3}, sizes1[] = {12, 3};
         gp_network *n0 = hw ? gp_network_alloc(3, sizes, gp_cost_types[_i % 4])
                             : gp_network_alloc(2, sizes1, gp_cost_types[_i % 4]);
@@ -706,6 +777,7 @@ START_TEST(test_two_threads_give_the_same_network) {
         o.batch = batches[_i];
         o.lambda = 0.5;
         o.l1 = 0.25;
+        o.layer1 = h % 2 ? GP_LAYER1_DENSE : GP_LAYER1_SPARSE;
         gp_trainer *t0 = gp_trainer_alloc(n0, &b.d, &o);
         o.threads = 2;
         gp_trainer *t1 = gp_trainer_alloc(n1, &b.d, &o);
@@ -719,9 +791,9 @@ START_TEST(test_two_threads_give_the_same_network) {
                     first = k;
             ck_assert_msg(
                 first == n0->p.n_params,
-                "hidden width %zu, batch %zu, epoch %d: parameter %zu differs "
+                "hidden width %zu, batch %zu, %s path, epoch %d: parameter %zu differs "
                 "(%.17g vs %.17g)",
-                hw, batches[_i], e + 1, first,
+                hw, batches[_i], h % 2 ? "dense" : "sparse", e + 1, first,
                 first < n0->p.n_params ? gsl_vector_get(n0->p.params, first) : 0,
                 first < n0->p.n_params ? gsl_vector_get(n1->p.params, first) : 0);
         }
@@ -744,7 +816,8 @@ END_TEST
  * end a two-thread chunk early; the network is the one-thread network to the bit. Short
  * chunks (5 batches, probes of 3) make many switches per epoch; a negative slack ends
  * every two-thread chunk at its first check (after one batch, or two if the helper has
- * already taken the second), a huge one never. Hidden widths as in the test above. */
+ * already taken the second), a huge one never. Hidden widths as in the test above; the
+ * sparse path with width 37, the dense one with width 7, and the other way round. */
 START_TEST(test_auto_threads_give_the_same_network) {
     static const size_t hidden_widths[] = {37, 7};
     static const double slacks[] = {-1.0, 1e9};
@@ -752,6 +825,7 @@ START_TEST(test_auto_threads_give_the_same_network) {
     blobs_make(&b, 257, 12, 3, 90 + _i);
     for (size_t h = 0; h < 2; h++)
         for (size_t k = 0; k < 2; k++) {
+            int dense_path = (int)((h + k + (size_t)_i) % 2);
             size_t sizes[] = {12, hidden_widths[h], 3};
             gp_network *n0 = gp_network_alloc(3, sizes, gp_cost_types[_i % 4]);
             gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
@@ -762,6 +836,7 @@ START_TEST(test_auto_threads_give_the_same_network) {
             gp_train_opts_default(&o);
             o.batch = 1 + _i;
             o.lambda = 0.5;
+            o.layer1 = dense_path ? GP_LAYER1_DENSE : GP_LAYER1_SPARSE;
             gp_trainer *t0 = gp_trainer_alloc(n0, &b.d, &o);
             o.threads = GP_TRAIN_AUTO;
             gp_trainer *t1 = gp_trainer_alloc(n1, &b.d, &o);
@@ -841,13 +916,14 @@ static Suite *make_train_suite(void) {
     tcase_set_timeout(prop, 120);
     tcase_add_loop_test(core, test_trainer_learns_separable_blobs, 0,
                         sizeof learners / sizeof learners[0]);
-    tcase_add_loop_test(core, test_evaluate_matches_total_cost_and_argmax, 0, 4);
-    tcase_add_test(core, test_evaluate_set_equals_evaluate);
+    tcase_add_loop_test(core, test_evaluate_matches_total_cost_and_argmax, 0, 8);
+    tcase_add_loop_test(core, test_evaluate_set_equals_evaluate, 0, 2);
     tcase_add_loop_test(prop, test_sgd_step_is_numeric_gradient_step, 0, 64);
     tcase_add_loop_test(prop, test_two_thread_epoch_is_numeric_gradient_step, 0, 4);
     tcase_add_loop_test(prop, test_two_thread_epoch_rejects_wrong_activation_df, 0, 4);
     tcase_add_test(prop, test_epoch_order_is_seeded_permutation);
-    tcase_add_loop_test(prop, test_epoch_is_sgd_steps_over_its_order, 0, 2);
+    tcase_add_loop_test(prop, test_epoch_is_sgd_steps_over_its_order, 0, 4);
+    tcase_add_loop_test(prop, test_auto_layer1_follows_density, 0, 3);
     tcase_add_loop_test(prop, test_stop_flag_before_an_epoch_leaves_it_unbegun, 0, 2);
     tcase_add_loop_test(prop, test_two_threads_give_the_same_network, 0, 5);
     tcase_add_loop_test(prop, test_auto_threads_give_the_same_network, 0, 4);

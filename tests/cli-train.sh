@@ -52,6 +52,7 @@ expect_error "invalid --cost 'hinge'" train $D $S --cost hinge
 expect_error "invalid --init 'small'" train $D $S --init small
 expect_error "invalid --eval 'train'" train $D $S --eval train
 expect_error "invalid --threads '0'" train $D $S --threads 0
+expect_error "invalid --layer1 'fast': expected auto, sparse, or dense" train $D $S --layer1 fast
 expect_error "invalid --early-stop 'x'" train $D $S --early-stop x
 expect_error "invalid --metrics 'm.txt'" train $D $S --metrics m.txt
 expect_error "invalid --data ''" train --data '' --validation 60 $S
@@ -219,6 +220,19 @@ expect_input "network of --load 'small.json': the input layer must have 784" tra
 [ "$("$GP" train $D --sizes 784,10 --epochs 1 -s 5 --threads 1 | sed 's/ *[0-9.]* s$//')" = \
   "$("$GP" train $D --sizes 784,10 --epochs 1 --seed 5 --threads 1 | sed 's/ *[0-9.]* s$//')" ] &&
     ok "-s S is --seed S" || bad "-s S differs from --seed S"
+# --layer1: each path trains (status 0, a saved network), the two paths' networks differ
+# (they sum in other orders: the option reaches the trainer), and auto's network is, to
+# the byte, the one of the path it chose.
+for l1 in auto sparse dense; do
+    "$GP" train $D --sizes 784,12,10 --epochs 1 --threads 2 --layer1 $l1 --save l1-$l1.json \
+        > /dev/null || bad "--layer1 $l1: training failed"
+done
+if ! cmp -s l1-sparse.json l1-dense.json &&
+    { cmp -s l1-auto.json l1-sparse.json || cmp -s l1-auto.json l1-dense.json; }; then
+    ok "--layer1 sparse and dense train; auto is one of them"
+else
+    bad "--layer1 auto matches neither forced path"
+fi
 sed 's/"sizes": \[784, 1, 10\]/"sizes": [784, 1, 9]/' hand.json > hand9.json
 err=$("$GP" evaluate $D --load hand9.json 2>&1); [ $? -eq 2 ] && ok "inconsistent JSON rejected (status 2): $(printf '%s' "$err" | head -1)" ||
     bad "inconsistent JSON: not rejected with status 2"

@@ -1,11 +1,12 @@
 /* gradproof/train.h: network2.py's SGD loop and its evaluation helpers (SPEC "MNIST").
  *
  * The trainer runs epochs of shuffled mini-batches through the step of
- * gp_sparse_sgd_step (only the non-zero pixels enter layer 1; the same step as
- * gp_sgd_step on the dense batch, to rounding); the caller evaluates between epochs
- * (gp_evaluate) and reports the evaluation accuracy back (gp_trainer_observe), which
- * drives early stopping and Nielsen's learning-rate schedule. The library never prints:
- * the caller owns the per-epoch report. */
+ * gp_sparse_sgd_step (only the non-zero pixels enter layer 1) or, for images more than
+ * a third non-zero, gp_sparse_sgd_step_rows (every pixel, blocked over the batch): the
+ * same step as gp_sgd_step on the dense batch, to rounding; the caller evaluates between
+ * epochs (gp_evaluate) and reports the evaluation accuracy back (gp_trainer_observe),
+ * which drives early stopping and Nielsen's learning-rate schedule. The library never
+ * prints: the caller owns the per-epoch report. */
 #ifndef GRADPROOF_TRAIN_H
 #define GRADPROOF_TRAIN_H
 
@@ -29,6 +30,16 @@ typedef struct {
     const uint8_t *labels;
 } gp_dataset;
 
+/* gp_train_opts.layer1: how layer 1 reads the images (the same step either way, to
+ * rounding; gradproof/sparse.h). */
+typedef enum {
+    GP_LAYER1_AUTO,   /* by the fraction of non-zero pixels, counted once at
+                         gp_trainer_alloc: dense above a third (Fashion-MNIST: half),
+                         else sparse (MNIST: a fifth) */
+    GP_LAYER1_SPARSE, /* gp_sparse_sgd_step: the non-zero pixels, image by image */
+    GP_LAYER1_DENSE   /* gp_sparse_sgd_step_rows: every pixel, blocked over the batch */
+} gp_layer1;
+
 typedef struct {
     size_t batch;       /* mini-batch size m [10] */
     double eta;         /* learning rate eta_0, > 0 [0.5] */
@@ -45,6 +56,7 @@ typedef struct {
                            two threads, whichever measures faster (two threads are
                            slower when other processes hold the cores). Equal to the
                            one-thread result to the bit in every case [1] */
+    gp_layer1 layer1;   /* the layer-1 path; not state, like threads [GP_LAYER1_AUTO] */
 } gp_train_opts;
 
 /* gp_train_opts.threads: one or two threads, chosen by measurement as training runs. */
@@ -58,11 +70,13 @@ typedef struct gp_trainer gp_trainer;
 
 /* A trainer for net on data. The network is borrowed and updated in place; it and the
  * data must outlive the trainer, and the pixels must not change while it lives: it
- * indexes their non-zero pixels once (3 bytes each, about 22 MB for MNIST's 50,000;
- * not for images more than a third non-zero, which it scans in each epoch). NULL
- * with GSL_EINVAL for batch 0 or empty data, with gp_sgd_params_check's GSL_EDOM for eta,
- * lambda, l1 (n = data->n), GSL_EBADLEN when data->dim is not n_0, GSL_ENOMEM when memory
- * runs out. Labels are checked by each epoch. */
+ * counts their non-zero pixels once, to choose the layer-1 path (gp_train_opts.layer1),
+ * and for the sparse path indexes them once (3 bytes each, about 22 MB for MNIST's
+ * 50,000; not for images more than a third non-zero, which it scans in each epoch). NULL
+ * with GSL_EINVAL for batch 0, empty data or a layer1 outside gp_layer1, with
+ * gp_sgd_params_check's GSL_EDOM for eta, lambda, l1 (n = data->n), GSL_EBADLEN when
+ * data->dim is not n_0, GSL_ENOMEM when memory runs out. Labels are checked by each
+ * epoch. */
 gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
                              const gp_train_opts *opts);
 void gp_trainer_free(gp_trainer *t);
@@ -75,7 +89,8 @@ void gp_trainer_free(gp_trainer *t);
 int gp_trainer_auto_tune(gp_trainer *t, size_t probe, size_t chunk, double slack);
 
 /* One epoch: shuffle the sample order (Fisher-Yates, gsl_ran_shuffle), then one
- * gp_sparse_sgd_step per consecutive batch of m samples of that order (the last batch
+ * gp_sparse_sgd_step (or, on the dense path, gp_sparse_sgd_step_rows) per consecutive
+ * batch of m samples of that order (the last batch
  * may be smaller, as in network2.py), with lambda/n over the whole training-set size
  * n. The network is current when it returns (W^1 is written back), and any change
  * made to it between epochs is picked up. GSL_EINVAL if a label is >= n_L; any status
@@ -134,7 +149,8 @@ const gp_network *gp_trainer_network(const gp_trainer *t);
  * gradproof/checkpoint.h), between epochs or in the middle of one. order and rng are
  * owned (gp_trainer_state_free). */
 typedef struct {
-    gp_train_opts opts; /* as given to gp_trainer_alloc (threads is not state) */
+    gp_train_opts opts; /* as given to gp_trainer_alloc (threads and layer1 are not
+                           state: gradproof train's --resume keeps --layer1) */
     size_t n;           /* training-set size */
     size_t epochs, best_epoch, since_best, since_halving;
     double eta, best;    /* best is -inf before any observation */
@@ -174,11 +190,13 @@ typedef struct {
           and the cost equal to rounding (summed in another order) */
 
 /* Evaluate net on data, feeding `chunk` samples at a time (0 means 500), as sparse
- * batches of their non-zero pixels, through gp_sparse_feedforward (gp_feedforward to
- * rounding). flags: GP_EVAL_COST, GP_EVAL_PARALLEL, both or 0. reg may be NULL (no
- * regularisation term; its n is ignored: n is data->n). confusion may be NULL, or n_L x
- * n_L counts, row = label, column = prediction; it is overwritten. GSL_EBADLEN if
- * data->dim is not n_0, GSL_EINVAL for an empty set or a label >= n_L, GSL_ENOMEM. */
+ * batches of their non-zero pixels, through gp_sparse_feedforward, or, for images more
+ * than a third non-zero (counted in each call), as rows through
+ * gp_sparse_feedforward_rows (both gp_feedforward to rounding). flags: GP_EVAL_COST,
+ * GP_EVAL_PARALLEL, both or 0. reg may be NULL (no regularisation term; its n is ignored:
+ * n is data->n). confusion may be NULL, or n_L x n_L counts, row = label, column =
+ * prediction; it is overwritten. GSL_EBADLEN if data->dim is not n_0, GSL_EINVAL for an
+ * empty set or a label >= n_L, GSL_ENOMEM. */
 int gp_evaluate(const gp_network *net, const gp_dataset *data,
                 const gp_regularization *reg, size_t chunk, unsigned flags,
                 size_t *confusion, gp_eval_result *result);
@@ -192,7 +210,8 @@ gp_eval_set *gp_eval_set_alloc(const gp_dataset *data);
 void gp_eval_set_free(gp_eval_set *s);
 
 /* gp_evaluate on the set's data: the same results, bit for bit, faster (images more
- * than a third non-zero are not indexed: they are scanned, as gp_evaluate does). */
+ * than a third non-zero are not indexed: both take the dense path,
+ * gp_sparse_feedforward_rows, on them). */
 int gp_evaluate_set(const gp_network *net, const gp_eval_set *s,
                     const gp_regularization *reg, size_t chunk, unsigned flags,
                     size_t *confusion, gp_eval_result *result);
