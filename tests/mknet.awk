@@ -1,39 +1,45 @@
-# mknet.awk -v sizes=A,B,C -v m=M: a network in network2.py's JSON (net.json), inputs
-# x.json (A x M) and one-hot targets y.json (C x M), from a fixed linear congruential
-# generator, so every run writes the same files.
+# mknet.awk -v sizes=A,B,...,Z -v m=M: a network of any depth in network2.py's JSON
+# (net.json), inputs x.json (A x M) and one-hot targets y.json (Z x M), from a fixed linear
+# congruential generator, so every run writes the same files. Written piece by piece, in
+# time linear in the network's size.
 function r() { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648 - 0.5 }
 function sep(i) { return (i > 1) ? ", " : "" }
 BEGIN {
-    s = 12345; split(sizes, n, ",")
-    w = sprintf("{\"sizes\": [%d, %d, %d], \"cost\": \"CrossEntropyCost\", \"weights\": [", n[1], n[2], n[3])
-    for (l = 2; l <= 3; l++) {
-        w = w sep(l - 1) "["
+    s = 12345; L = split(sizes, n, ",")
+    f = "net.json"
+    printf "{\"sizes\": [" > f
+    for (l = 1; l <= L; l++) printf "%s%d", sep(l), n[l] > f
+    printf "], \"cost\": \"CrossEntropyCost\", \"weights\": [" > f
+    for (l = 2; l <= L; l++) {
+        printf "%s[", sep(l - 1) > f
         for (j = 1; j <= n[l]; j++) {
-            w = w sep(j) "["
-            for (k = 1; k <= n[l - 1]; k++) w = w sep(k) sprintf("%.6f", 2 * r())
-            w = w "]"
+            printf "%s[", sep(j) > f
+            for (k = 1; k <= n[l - 1]; k++) printf "%s%.6f", sep(k), 2 * r() > f
+            printf "]" > f
         }
-        w = w "]"
+        printf "]" > f
     }
-    w = w "], \"biases\": ["
-    for (l = 2; l <= 3; l++) {
-        w = w sep(l - 1) "["
-        for (j = 1; j <= n[l]; j++) w = w sep(j) sprintf("[%.6f]", r())
-        w = w "]"
+    printf "], \"biases\": [" > f
+    for (l = 2; l <= L; l++) {
+        printf "%s[", sep(l - 1) > f
+        for (j = 1; j <= n[l]; j++) printf "%s[%.6f]", sep(j), r() > f
+        printf "]" > f
     }
-    print w "]}" > "net.json"
-    x = "["
+    printf "]}\n" > f
+    f = "x.json"
+    printf "[" > f
     for (i = 1; i <= n[1]; i++) {
-        x = x sep(i) "["
-        for (q = 1; q <= m; q++) x = x sep(q) sprintf("%.4f", r() + 0.5)
-        x = x "]"
+        printf "%s[", sep(i) > f
+        for (q = 1; q <= m; q++) printf "%s%.4f", sep(q), r() + 0.5 > f
+        printf "]" > f
     }
-    print x "]" > "x.json"
-    y = "["
-    for (i = 1; i <= n[3]; i++) {
-        y = y sep(i) "["
-        for (q = 1; q <= m; q++) y = y sep(q) ((q % n[3]) == i - 1)
-        y = y "]"
+    printf "]\n" > f
+    f = "y.json"
+    printf "[" > f
+    for (i = 1; i <= n[L]; i++) {
+        printf "%s[", sep(i) > f
+        for (q = 1; q <= m; q++) printf "%s%d", sep(q), ((q % n[L]) == i - 1) > f
+        printf "]" > f
     }
-    print y "]" > "y.json"
+    printf "]\n" > f
 }
