@@ -17,8 +17,10 @@ need_py() { # module...: skip unless $PY imports every module
     [ -x "$PY" ] && "$PY" -c "import $(echo "$*" | sed 's/ /, /g')" 2>/dev/null ||
         skip "$PY lacks one of: $*"
 }
+# (The build's Makefile as an absolute path too: a test may have cd'ed to its tmpdir.)
+gp_makefile=$(cd "${top_builddir:-.}" && pwd)/Makefile
 asan_build() { # true when the build uses AddressSanitizer
-    grep -q -- '-fsanitize=address' "${top_builddir:-.}/Makefile" 2>/dev/null
+    grep -q -- '-fsanitize=address' "$gp_makefile" 2>/dev/null
 }
 tmpdir() { # name: T = a new directory, removed when the test exits (also on INT/TERM)
     T=$(mktemp -d "${TMPDIR:-/tmp}/gp-$1.XXXXXX") || exit 99
