@@ -998,8 +998,10 @@ static int evaluate(const gp_network *net, const gp_dataset *data,
         GSL_ERROR("empty data set", GSL_EINVAL);
     if (data->dim != net->p.sizes[0])
         GSL_ERROR("data dimension differs from the network's n_0", GSL_EBADLEN);
+    /* 128 images: their non-zero pixels (some 230 KB as the kernels read them) stay in
+     * L2 beside W^1 while each panel passes over them; 500 took a tenth longer. */
     if (chunk == 0)
-        chunk = 500;
+        chunk = 128;
     if (chunk > data->n)
         chunk = data->n;
     /* Two workers take alternate chunks (GP_EVAL_PARALLEL, when there are two chunks);

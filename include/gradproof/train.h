@@ -189,7 +189,7 @@ typedef struct {
     2u /* two threads take alternate chunks: the same predictions,                       \
           and the cost equal to rounding (summed in another order) */
 
-/* Evaluate net on data, feeding `chunk` samples at a time (0 means 500), as sparse
+/* Evaluate net on data, feeding `chunk` samples at a time (0 means 128), as sparse
  * batches of their non-zero pixels, through gp_sparse_feedforward, or, for images more
  * than a third non-zero (counted in each call), as rows through
  * gp_sparse_feedforward_rows (both gp_feedforward to rounding). flags: GP_EVAL_COST,
