@@ -20,7 +20,10 @@
 #       50,000 training images (counted here with numpy);
 # and the ratio gradproof/torch. The machine's peak is estimated from /proc/cpuinfo:
 # cores x MHz x double-precision flops per cycle per core (32 with AVX-512, assuming two
-# 512-bit FMA units; 16 with AVX2+FMA; 4 otherwise).
+# 512-bit FMA units; 16 with AVX2+FMA; 4 otherwise). Then gradproof's two-thread gain
+# over one thread, and the round trip of a hand-off between two threads
+# (bench/bench_handoff, built here from a configured tree), which every two-thread
+# mini-batch pays at least once, with the gain a model of it allows (see below).
 # Then the dense inputs (issue 16), unless -m (MNIST only): Fashion-MNIST (in FASHION,
 # default data-fashion, fetched by scripts/fetch-fashion-mnist.sh when missing; about
 # half its pixels non-zero) and a dense synthetic set, inverted MNIST (255 - x for every
@@ -88,7 +91,7 @@ echo
 # Mean of the numbers on standard input but the first (all of them if there is one).
 mean_after_first() {
     awk '{ a[NR] = $1 } END { for (i = NR > 1 ? 2 : 1; i <= NR; i++) { s += a[i]; k++ }
-                              printf "%.3f", s / k }'
+                              printf "%.4f", s / k }'
 }
 rss() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$1"; }
 # run_gp DATA THREADS LAYER1: "s/epoch eval-seconds RSS-MB accuracy" of gradproof train.
@@ -132,7 +135,7 @@ printf '%s' "$results" | awk -v g="$gflop" -v gx="$gflop_exec" -v p1="$peak1" '
     {
         gfs = g / $3
         exe = $2 == "gradproof" ? gx / $3 : gfs  # PyTorch runs the dense algorithm
-        printf "%-7s %-9s %9.3f %12.4f %9d %9s %11.2f %13.2f %6.1f%%\n", $1, $2, $3, $4,
+        printf "%-7s %-9s %9.4f %12.4f %9d %9s %11.2f %13.2f %6.1f%%\n", $1, $2, $3, $4,
             $5, $6 "/10000", gfs, exe, 100 * exe / (p1 * $1)
         ep[$1, $2] = $3; ev[$1, $2] = $4; rs[$1, $2] = $5
     }
@@ -142,7 +145,26 @@ printf '%s' "$results" | awk -v g="$gflop" -v gx="$gflop_exec" -v p1="$peak1" '
             printf "threads %d: gradproof/torch time per epoch %.3f, evaluation %.3f, peak RSS %.3f\n",
                 t, ep[t, "gradproof"] / ep[t, "torch"], ev[t, "gradproof"] / ev[t, "torch"],
                 rs[t, "gradproof"] / rs[t, "torch"]
+        printf "gradproof two threads / one thread: %.2fx\n", ep[1, "gradproof"] / ep[2, "gradproof"]
+
     }'
+# What a second thread can save: every two-thread mini-batch needs a round trip between
+# the threads (bench/bench_handoff.c): layer 1's halves exchange a^1 and delta^1 around
+# the upper layers. A model, not a measurement: with the one-thread batch time S and the
+# round trip R, two threads that halve all the work and hide none of the round trip take
+# S/2 + R per batch.
+if make -s bench/bench_handoff >/dev/null 2>&1; then
+    ho=$(bench/bench_handoff) || die "bench/bench_handoff failed"
+    echo "$ho"
+    ns=$(echo "$ho" | sed 's/.*median \([0-9]*\) ns.*/\1/')
+    s1=$(printf '%s' "$results" | awk '$2 == "gradproof" && $1 == 1 { print $3 }')
+    awk -v s="$s1" -v r="$ns" -v n="$n_train" 'BEGIN {
+        b = s / (n / 10) * 1e9
+        printf "model: one-thread mini-batch %.0f ns; halved plus one round trip %.0f ns: %.2fx\n",
+            b, b / 2 + r, b / (b / 2 + r) }'
+else
+    echo "bench/bench_handoff could not be built here (run from a configured build tree)"
+fi
 
 [ "$dense_sets" = yes ] || exit 0
 
