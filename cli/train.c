@@ -615,7 +615,8 @@ static int setup(const train_args *t, train_run *r) {
 static int evaluate_epoch(const train_args *t, const train_run *r, figures *ev,
                           figures *tr, double *eval_secs) {
     gp_regularization reg = {t->opts.lambda, t->opts.l1, 0};
-    unsigned par = t->opts.threads >= 2 ? GP_EVAL_PARALLEL : 0;
+    /* --threads, not opts.threads: --threads 2 sets that to GP_TRAIN_AUTO (0) */
+    unsigned par = t->threads >= 2 ? GP_EVAL_PARALLEL : 0;
     unsigned eval_cost = t->metrics || t->mon_eval_cost ? GP_EVAL_COST : 0;
     unsigned train_cost = t->metrics || t->mon_train_cost ? GP_EVAL_COST : 0;
     double t0 = cli_now();
