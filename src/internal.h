@@ -163,8 +163,10 @@ int gpi_step_dense(gpi_step *st, const gp_network *net, const gsl_matrix *X, int
 int gpi_step_sparse(gpi_step *st, gp_sparse_sgd *s, const gp_sparse_batch *X,
                     const gsl_matrix *Xd, const gsl_matrix *Y, const gp_sgd_params *p,
                     int gathered);
-/* gp_sparse_feedforward (X) or gp_sparse_feedforward_rows (Xd, X NULL). */
-int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Xd);
+/* gp_sparse_feedforward (X) or gp_sparse_feedforward_rows (Xd, X NULL); the batch is
+ * checked unless `gathered` (as gpi_step_sparse). */
+int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Xd,
+                       int gathered);
 /* The upper phase (backprop.c); sets w->m. */
 int gpi_step_upper(const gpi_step *st);
 

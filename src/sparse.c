@@ -552,8 +552,9 @@ int gp_sparse_sgd_step_rows(gp_sparse_sgd *s, const gsl_matrix *X, const gsl_mat
     return status ? status : gpi_step_run(&st, 0, s->n1, 1, NULL);
 }
 
-int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Xd) {
-    int status = check_batch(s, X, Xd, NULL);
+int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Xd,
+                       int gathered) {
+    int status = gathered ? GSL_SUCCESS : check_batch(s, X, Xd, NULL);
     if (!status)
         status = forward1(s, X, Xd, 0, s->n1, 0);
     if (!status)
@@ -562,9 +563,9 @@ int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_mat
 }
 
 int gp_sparse_feedforward(gp_sparse_sgd *s, const gp_sparse_batch *X) {
-    return gpi_sparse_forward(s, X, NULL);
+    return gpi_sparse_forward(s, X, NULL, 0);
 }
 
 int gp_sparse_feedforward_rows(gp_sparse_sgd *s, const gsl_matrix *X) {
-    return gpi_sparse_forward(s, NULL, X);
+    return gpi_sparse_forward(s, NULL, X, 0);
 }

@@ -911,8 +911,10 @@ static void *eval_worker(void *arg) {
         if ((e->status = gather(data, e->set, e->dense, idx, b.m, &b)))
             goto done;
         slot_views(&b, data->dim, &X, &Xd, &Ym);
+        /* gathered here, so valid by construction: checking its indices took a fifth
+         * of the evaluation */
         if ((e->status = gpi_sparse_forward(s, e->dense ? NULL : &X,
-                                            e->dense ? &Xd.matrix : NULL)))
+                                            e->dense ? &Xd.matrix : NULL, 1)))
             goto done;
         const gsl_matrix *A = w->a[L - 1];
         for (size_t i = 0; i < b.m; i++) {
