@@ -6,8 +6,9 @@
 # torch.set_num_threads for PyTorch). Prints per implementation and thread count:
 #   seconds per training epoch (mean over epochs 2..EPOCHS: the first of each program
 #   warms caches, page tables and library buffers; evaluation excluded),
-#   seconds to classify the 10,000 test images (gradproof: the fastest of its per-epoch
-#   evaluations during training, cost included; PyTorch: the fastest of three),
+#   seconds to classify the 10,000 test images and compute their mean cost (gradproof:
+#   the fastest of its per-epoch evaluations during training; PyTorch: the fastest of
+#   three),
 #   peak RSS of the whole process (/usr/bin/time -v, "Maximum resident set size"),
 #   test accuracy after the last epoch,
 #   GFLOP/s of the training epoch, two ways:
