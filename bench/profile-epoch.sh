@@ -16,7 +16,8 @@
 #                      upper layers of the step or of the evaluation
 #   other              the epoch loop, shuffling
 # and the shares are printed as per cent of all samples, with the sample count.
-# Run it on an otherwise idle machine. Environment: GRADPROOF_LIBS (the libtool
+# DATA (default data) holds the MNIST IDX files; scripts/fetch-mnist.sh fetches them there
+# when missing. Run it on an otherwise idle machine. Environment: GRADPROOF_LIBS (the libtool
 # directory holding the real binary, default cli/.libs), PYTHON (/usr/bin/python3).
 set -eu
 cd "$(dirname "$0")/.."
