@@ -119,12 +119,12 @@ static int forward_layer(const gp_network *net, size_t l, const gsl_matrix *X, i
     gsl_matrix_const_view W =
         gsl_matrix_const_submatrix(net->p.w[l - 1], r0, 0, h, net->p.w[l - 1]->size2);
     if (l == 1)
-        gsl_blas_dgemm(CblasNoTrans, rows ? CblasTrans : CblasNoTrans, 1.0, &W.matrix, X,
-                       0.0, &Z.matrix);
+        gpi_dgemm(CblasNoTrans, rows ? CblasTrans : CblasNoTrans, 1.0, &W.matrix, X, 0.0,
+                  &Z.matrix);
     else {
         gsl_matrix_view Aprev = cols(w->a[l - 2], m);
-        gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, &W.matrix, &Aprev.matrix, 0.0,
-                       &Z.matrix);
+        gpi_dgemm(CblasNoTrans, CblasNoTrans, 1.0, &W.matrix, &Aprev.matrix, 0.0,
+                  &Z.matrix);
     }
     for (size_t j = 0; j < h; j++) {
         double bj = gsl_vector_get(net->p.b[l - 1], r0 + j),
@@ -208,12 +208,12 @@ static void update_layer(const gpi_step *st, size_t l, size_t r0, size_t r1) {
                 *x -= st->shrink * ((*x > 0) - (*x < 0));
             }
     if (l == 1)
-        gsl_blas_dgemm(CblasNoTrans, st->rows ? CblasNoTrans : CblasTrans, st->alpha,
-                       &D.matrix, st->X, st->beta_w, &TW.matrix);
+        gpi_dgemm(CblasNoTrans, st->rows ? CblasNoTrans : CblasTrans, st->alpha,
+                  &D.matrix, st->X, st->beta_w, &TW.matrix);
     else {
         gsl_matrix_view Ap = cols(st->w->a[l - 2], m);
-        gsl_blas_dgemm(CblasNoTrans, CblasTrans, st->alpha, &D.matrix, &Ap.matrix,
-                       st->beta_w, &TW.matrix);
+        gpi_dgemm(CblasNoTrans, CblasTrans, st->alpha, &D.matrix, &Ap.matrix, st->beta_w,
+                  &TW.matrix);
     }
     gsl_blas_dgemv(CblasNoTrans, st->alpha, &D.matrix, &ones.vector, st->beta_b,
                    &Tb.vector);
@@ -243,8 +243,7 @@ static void hidden_error(const gp_network *net, size_t l, gp_backprop_workspace 
                          size_t m) {
     gsl_matrix_view D = cols(w->delta[l - 1], m);
     gsl_matrix_view Dp = cols(w->delta[l - 2], m), Sp = cols(w->sp[l - 2], m);
-    gsl_blas_dgemm(CblasTrans, CblasNoTrans, 1.0, net->p.w[l - 1], &D.matrix, 0.0,
-                   &Dp.matrix);
+    gpi_dgemm(CblasTrans, CblasNoTrans, 1.0, net->p.w[l - 1], &D.matrix, 0.0, &Dp.matrix);
     for (size_t j = 0; j < Dp.matrix.size1; j++) {
         double *dr = Dp.matrix.data + j * Dp.matrix.tda;
         const double *sr = Sp.matrix.data + j * Sp.matrix.tda;

@@ -4,6 +4,7 @@
 #define GRADPROOF_INTERNAL_H
 
 #include <gradproof/gradproof.h>
+#include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
 
 /* sigma(z_i) into a_i and, if sp is not NULL, sigma'(z_i) into sp_i, for n contiguous
@@ -193,6 +194,11 @@ int gpi_sgd_coefficients(const gp_sgd_params *p, size_t m, double *alpha, double
 /* Regularisation strengths finite and >= 0, else GSL_EDOM. */
 int gpi_reg_check(double lambda, double l1);
 
+/* C = alpha op(A) op(B) + beta C, gsl_blas_dgemm's contract (matmul.c): small products
+ * in registers with AVX-512 (left-to-right sums, one FMA a term), the rest by the BLAS.
+ */
+int gpi_dgemm(CBLAS_TRANSPOSE_t ta, CBLAS_TRANSPOSE_t tb, double alpha,
+              const gsl_matrix *A, const gsl_matrix *B, double beta, gsl_matrix *C);
 /* The forward pass of layers 2..L over the first m columns, a^1 given (no f'). */
 int gpi_forward_upper(const gp_network *net, gp_backprop_workspace *w, size_t m);
 /* a^l = f(z^l) and, if want_sp, f'(z^l) for rows [r0, r1) of a hidden layer l < L

@@ -522,6 +522,73 @@ START_TEST(test_minibatch_equals_mean_of_samples) {
 }
 END_TEST
 
+/* The step's products over the shapes where their register blocks change (internal
+ * matmul.c: 4 rows and 16 columns a block, columns masked to the matrix): widths 1 to
+ * 37 and batches 1 to 40 (the random cases above stay at 10 and 16), against the test's
+ * own backpropagation on the BLAS (to 1e-12), and the L2 step, the only product that
+ * adds to its output (W <- decay W + alpha delta a^T), against decay W - eta g. */
+START_TEST(test_products_at_block_edges) {
+    static const size_t widths[] = {1, 3, 4, 5, 8, 9, 16, 17, 37};
+    static const size_t batches[] = {1, 7, 8, 9, 15, 16, 17, 31, 33, 40};
+    const size_t nw = sizeof widths / sizeof *widths,
+                 nb = sizeof batches / sizeof *batches;
+    const gp_cost_type *cost = gp_cost_types[_i];
+    tu_stat st;
+    tu_stat_init(&st, "batch products=test backprop", cost->name);
+    for (size_t i = 0; i < nw * nb; i++) {
+        tu_shape shape;
+        gsl_rng *r;
+        size_t k;
+        tu_shape_default(&shape);
+        shape.min_layers = shape.max_layers = 3; /* two hidden layers: every product */
+        shape.min_width = widths[i % nw] < 3 ? 1 : widths[i % nw] - 2;
+        shape.max_width = widths[i % nw];
+        shape.min_batch = shape.max_batch = batches[i / nw];
+        tu_case *c = new_case(0xB10C + (unsigned long)_i, i, cost, &shape, &r);
+        gp_gradient *g = gp_gradient_alloc(c->net);
+        gsl_vector *mean = gsl_vector_alloc(c->net->p.n_params),
+                   *absmean = gsl_vector_alloc(c->net->p.n_params);
+        per_sample_mean(c, mean, absmean);
+        ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad),
+                         GSL_SUCCESS);
+        ck_assert_int_eq(tu_manual_backprop(c->net, c->X, c->Y, 0, g), GSL_SUCCESS);
+        double ratio = rounding_ratio_tol(c->grad->params, g->params, absmean, 1e-12, &k);
+        ck_assert_msg(ratio <= 1.0,
+                      "%s: library %.17g vs test backprop %.17g at param %zu; %s",
+                      cost->name, gsl_vector_get(c->grad->params, k),
+                      gsl_vector_get(g->params, k), k, c->desc);
+        /* one L2 step: each weight decay w - eta g, to the rounding of both terms */
+        gp_network *stepped = gp_network_clone(c->net);
+        gp_sgd_params p = {0.5, 5.0, 0.0, 100};
+        double decay = 1.0 - p.eta * p.lambda / (double)p.n;
+        ck_assert_int_eq(gp_sgd_step(stepped, c->X, 0, c->Y, &p, c->w), GSL_SUCCESS);
+        for (size_t l = 0; l < c->net->p.L; l++) {
+            const gsl_matrix *W0 = c->net->p.w[l], *W1 = stepped->p.w[l];
+            for (size_t e = 0; e < W0->size1 * W0->size2; e++) {
+                size_t at = (size_t)(W0->data - c->net->p.params->data) + e;
+                double w0 = W0->data[e], got = W1->data[e];
+                double want = decay * w0 - p.eta * gsl_vector_get(g->params, at);
+                double allow = 1e-12 * fabs(decay * w0) +
+                               1e-10 * p.eta * gsl_vector_get(absmean, at) + 1e-300;
+                ck_assert_msg(fabs(got - want) <= allow,
+                              "L2 step: W^%zu entry %zu %.17g, want %.17g; %s", l + 1, e,
+                              got, want, c->desc);
+            }
+        }
+        st.checked += mean->size;
+        st.cases++;
+        st.worst_rel = fmax(st.worst_rel, ratio * 1e-12);
+        gp_network_free(stepped);
+        gsl_vector_free(absmean);
+        gsl_vector_free(mean);
+        gp_gradient_free(g);
+        tu_case_free(c);
+        gsl_rng_free(r);
+    }
+    tu_stat_print(&st);
+}
+END_TEST
+
 /* The workspace holds z^l = W^l a^{l-1} + b^l and a^l = sigma(z^l) (output activation at
  * l = L), computed here one sample at a time. */
 START_TEST(test_feedforward_matches_definition) {
@@ -1010,6 +1077,7 @@ static Suite *make_backprop_suite(void) {
     tcase_add_loop_test(props, test_backprop_deltas_match_numeric, 0, nc);
     tcase_add_loop_test(props, test_total_gradient_regularized_matches_numeric, 0, nc);
     tcase_add_loop_test(props, test_minibatch_equals_mean_of_samples, 0, nc);
+    tcase_add_loop_test(props, test_products_at_block_edges, 0, nc);
     tcase_add_loop_test(props, test_feedforward_matches_definition, 0, nc);
     tcase_add_loop_test(props, test_step_reads_the_networks_activation, 0, nc);
     tcase_set_timeout(acts, 300);
