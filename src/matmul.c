@@ -94,8 +94,10 @@ MM_TARGET static void mm_run(const mm_args *a, size_t n, size_t m) {
     }
 }
 
-/* The kernel's share: AVX-512, and few enough multiply-adds that packing for the BLAS
- * would cost more than the product (measured: README, "Performance"). */
+/* The kernel's share: AVX-512 and at most 65,536 multiply-adds. Below that bound it was
+ * 1.1 to 4 times faster than OpenBLAS 0.3.21 on the AVX-512 VM for every shape measured
+ * (widths 8 to 64, batches 1 to 100; README, "Performance"); larger products, whose
+ * operands leave L1, keep the BLAS's cache blocking. */
 static int mm_small(size_t n, size_t k, size_t m) {
     return gpi_simd_level() == GPI_SIMD_AVX512 && n * k * m <= 65536;
 }
