@@ -35,15 +35,45 @@ typedef enum {
 } epoch_mode;
 
 /* A mini-batch as the step takes it: the non-zero pixels of each image, or (the dense
- * path) every pixel, image i at value[i n_0]. */
+ * path) every pixel, image i at value[i n_0]. With two threads one writes a slot while
+ * the other reads the one before, so each slot and each of its buffers starts a cache
+ * line of its own (slot_alloc): no line of one slot holds part of another. */
 typedef struct {
-    size_t *start;   /* batch + 1 offsets */
-    uint32_t *index; /* batch x n_0 capacity */
-    double *value;   /* batch x n_0 capacity */
-    gsl_matrix *Y;   /* n_L x batch one-hot targets */
-    size_t m;        /* samples in this batch */
-    int status;      /* of its gather */
+    _Alignas(64) size_t *start; /* batch + 1 offsets */
+    uint32_t *index;            /* batch x n_0 capacity */
+    double *value;              /* batch x n_0 capacity */
+    double *ydata;              /* Y's n_L x batch entries */
+    gsl_matrix_view yv;         /* Y, over ydata */
+    gsl_matrix *Y;              /* n_L x batch one-hot targets (&yv.matrix) */
+    size_t m;                   /* samples in this batch */
+    int status;                 /* of its gather */
 } batch_slot;
+
+/* n bytes from a cache-line boundary, rounded up to whole lines. */
+static void *line_alloc(size_t n) {
+    return aligned_alloc(64, (n + 63) / 64 * 64);
+}
+
+static void slot_free(batch_slot *b) {
+    free(b->start);
+    free(b->index);
+    free(b->value);
+    free(b->ydata);
+}
+
+/* Buffers for m samples of dim pixels and n_L targets; 0 without memory (then
+ * slot_free). */
+static int slot_alloc(batch_slot *b, size_t m, size_t dim, size_t nL) {
+    *b = (batch_slot){.start = line_alloc((m + 1) * sizeof *b->start),
+                      .index = line_alloc(m * dim * sizeof *b->index),
+                      .value = line_alloc(m * dim * sizeof *b->value),
+                      .ydata = line_alloc(nL * m * sizeof *b->ydata)};
+    if (!b->start || !b->index || !b->value || !b->ydata)
+        return 0;
+    b->yv = gsl_matrix_view_array(b->ydata, nL, m);
+    b->Y = &b->yv.matrix;
+    return 1;
+}
 
 struct gp_trainer {
     gp_network *net; /* borrowed, updated in place */
@@ -116,12 +146,8 @@ void gp_trainer_free(gp_trainer *t) {
         return;
     gsl_rng_free(t->rng);
     free(t->order);
-    for (size_t s = 0; s < RING; s++) {
-        free(t->ring[s].start);
-        free(t->ring[s].index);
-        free(t->ring[s].value);
-        gsl_matrix_free(t->ring[s].Y);
-    }
+    for (size_t s = 0; s < RING; s++)
+        slot_free(&t->ring[s]);
     gp_sparse_sgd_free(t->sgd);
     gpi_sparse_set_free(t->set);
     if (t->sync_ok) {
@@ -149,14 +175,8 @@ static void choose_mode(gp_trainer *t) {
 static int trainer_buffers(gp_trainer *t) {
     size_t m = t->bs, dim = t->data.dim, nL = t->net->p.sizes[t->net->p.L];
     int ok = 1;
-    for (size_t s = 0; s < (t->mode == MODE_ONE ? 1 : RING) && ok; s++) {
-        batch_slot *b = &t->ring[s];
-        b->start = malloc((m + 1) * sizeof *b->start);
-        b->index = malloc(m * dim * sizeof *b->index);
-        b->value = malloc(m * dim * sizeof *b->value);
-        b->Y = gsl_matrix_alloc(nL, m);
-        ok = b->start && b->index && b->value && b->Y;
-    }
+    for (size_t s = 0; s < (t->mode == MODE_ONE ? 1 : RING) && ok; s++)
+        ok = slot_alloc(&t->ring[s], m, dim, nL);
     if (ok && pthread_mutex_init(&t->mu, NULL) == 0) {
         if (pthread_cond_init(&t->cv, NULL) == 0)
             t->sync_ok = 1;
@@ -890,16 +910,12 @@ static void *eval_worker(void *arg) {
     size_t L = net->p.L, n_out = net->p.sizes[L], chunk = e->chunk;
     /* The images of a chunk as a batch (their non-zero pixels, or all) with one-hot
      * targets, through the forward pass of the trainer's step (gpi_sparse_forward). */
-    batch_slot b = {malloc((chunk + 1) * sizeof *b.start),
-                    malloc(chunk * data->dim * sizeof *b.index),
-                    malloc(chunk * data->dim * sizeof *b.value),
-                    gsl_matrix_alloc(n_out, chunk),
-                    0,
-                    0};
+    batch_slot b;
+    int ok = slot_alloc(&b, chunk, data->dim, n_out);
     size_t *idx = malloc(chunk * sizeof *idx);
     gp_sparse_sgd *s = gpi_sparse_alloc_const(net, chunk);
     e->status = GSL_ENOMEM;
-    if (!idx || !b.start || !b.index || !b.value || !b.Y || !s)
+    if (!ok || !idx || !s)
         goto done;
     const gp_backprop_workspace *w = gp_sparse_sgd_workspace(s);
     for (size_t start = e->first * chunk; start < data->n; start += e->stride * chunk) {
@@ -935,10 +951,7 @@ static void *eval_worker(void *arg) {
     e->status = GSL_SUCCESS;
 done:
     free(idx);
-    free(b.start);
-    free(b.index);
-    free(b.value);
-    gsl_matrix_free(b.Y);
+    slot_free(&b);
     gp_sparse_sgd_free(s);
     return NULL;
 }
