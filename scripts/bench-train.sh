@@ -19,9 +19,13 @@
 #       for layer 1's forward and update, 32 = n_1 padded to two 8-double vectors, plus
 #       3 x 30 x 10 for layer 2), with nnz the mean count of non-zero pixels of the
 #       50,000 training images (counted here with numpy);
-# and the ratio gradproof/torch. The machine's peak is estimated from /proc/cpuinfo:
-# cores x MHz x double-precision flops per cycle per core (32 with AVX-512, assuming two
-# 512-bit FMA units; 16 with AVX2+FMA; 4 otherwise). Then gradproof's two-thread gain
+# and the ratio gradproof/torch. The peak is one core's, measured (bench/bench_peak, built
+# here from a configured tree: its clock from a chain of dependent adds, its FMA rate on
+# the widest vectors it has), times the threads; /proc/cpuinfo's MHz, printed too, is the
+# nominal rate, which in a VM can be far from the core's (2096 MHz listed, 3.5 GHz run
+# on the AVX-512 VM). Without bench_peak the peak is estimated from /proc/cpuinfo: MHz x
+# 32 flops per cycle with AVX-512 (two 512-bit FMA units), 16 with AVX2+FMA, 4
+# otherwise. Then gradproof's two-thread gain
 # over one thread, and the round trip of a hand-off between two threads
 # (bench/bench_handoff, built here from a configured tree), which every two-thread
 # mini-batch pays at least once, with the gain a model of it allows (see below).
@@ -82,9 +86,15 @@ model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 if grep -q -w avx512f /proc/cpuinfo; then fpc=32 isa=AVX-512
 elif grep -q -w fma /proc/cpuinfo && grep -q -w avx2 /proc/cpuinfo; then fpc=16 isa=AVX2+FMA
 else fpc=4 isa=SSE2; fi
-peak1=$(awk -v f="$mhz" -v c="$fpc" 'BEGIN { printf "%.1f", f * c / 1000 }')
-echo "CPU: $model, $cores logical cores at $mhz MHz, $isa"
-echo "peak assumption: $fpc double flops/cycle/core -> $peak1 GFLOP/s per core"
+echo "CPU: $model, $cores logical cores, $mhz MHz in /proc/cpuinfo, $isa"
+if make -s bench/bench_peak >/dev/null 2>&1 && pk=$(bench/bench_peak); then
+    peak1=$(echo "$pk" | sed 's/.*peak \([0-9.]*\) GFLOP.*/\1/')
+    echo "measured on one core: $pk"
+else
+    peak1=$(awk -v f="$mhz" -v c="$fpc" 'BEGIN { printf "%.1f", f * c / 1000 }')
+    echo "bench/bench_peak unavailable; peak assumed from /proc/cpuinfo: $fpc double" \
+        "flops/cycle/core -> $peak1 GFLOP/s per core"
+fi
 echo "work: $gflop GFLOP per training epoch, dense ($macs multiply-adds per image x 2 x $n_train)"
 echo "      $gflop_exec GFLOP executed by gradproof (mean $nnz non-zero pixels per image)"
 echo
