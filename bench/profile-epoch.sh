@@ -47,7 +47,7 @@ run() { "$libs/gradproof" train --data "$data" --threads "$threads" "$@"; }
 t0=$(date +%s%N)
 run --epochs 1 >/dev/null || die "gradproof train failed"
 skip=$(( ($(date +%s%N) - t0) / 1000000 ))
-perf record -q -D "$skip" --call-graph dwarf,16384 -e cycles:u -F 4000 -o "$tmp/perf.data" \
+perf record -q -D "$skip" --call-graph dwarf,32768 -e cycles:u -F 4000 -o "$tmp/perf.data" \
     "$libs/gradproof" train --data "$data" --threads "$threads" --epochs "$epochs" \
     >/dev/null 2>"$tmp/err" || die "perf record failed: $(tail -1 "$tmp/err")"
 perf script -i "$tmp/perf.data" -F ip,sym 2>/dev/null >"$tmp/stacks"
