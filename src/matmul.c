@@ -7,9 +7,11 @@
  * the BLAS.
  *
  * Each entry is a left-to-right sum, one FMA per term: S = (((0 + a_1 b_1) + a_2 b_2)
- * + ...), then C = alpha S (beta = 0) or C = alpha S + beta C with beta C rounded first,
- * the order of proofs/FloatStep.v's model of the dgemm (sgd_step_fl_any_depth), each
- * step rounded once. The order depends on the shapes only, never on the thread. */
+ * + ...), then C = alpha S (beta = 0) or C = fl(alpha S + fl(beta C)) in one FMA. That
+ * is the order of proofs/FloatStep.v's model of the step, fl(fl(decay w) + fl(alpha F))
+ * (sgd_step_fl_any_depth, with F any sum within its error bound), with fewer roundings:
+ * each term and alpha S are not rounded on their own. The order depends on the shapes
+ * only, never on the thread. */
 #include <config.h>
 
 #include <gsl/gsl_blas.h>
