@@ -13,10 +13,14 @@
 
 #include "internal.h"
 
-/* An n x m matrix whose data starts on a 64-byte cache line (a block with room to
- * shift the start), owning its block. Rows that two threads share out in multiples of
- * 16 (16 m doubles: whole cache lines) then never meet on one line. */
-static gsl_matrix *aligned_matrix(size_t n, size_t m) {
+void *gpi_line_alloc(size_t n) {
+    return aligned_alloc(64, (n + 63) / 64 * 64);
+}
+
+/* A block with room to shift the start to a cache line. Rows that two threads share
+ * out in multiples of 16 (16 m doubles: whole cache lines) then never meet on one
+ * line. */
+gsl_matrix *gpi_aligned_matrix(size_t n, size_t m) {
     gsl_block *b = gsl_block_alloc(n * m + 8);
     if (b == NULL)
         return NULL;
@@ -51,12 +55,12 @@ gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net,
         size_t n = net->p.sizes[l];
         if (n > SIZE_MAX / sizeof(double) / max_batch)
             goto fail;
-        w->z[l - 1] = aligned_matrix(n, max_batch);
-        w->a[l - 1] = aligned_matrix(n, max_batch);
-        w->delta[l - 1] = aligned_matrix(n, max_batch);
+        w->z[l - 1] = gpi_aligned_matrix(n, max_batch);
+        w->a[l - 1] = gpi_aligned_matrix(n, max_batch);
+        w->delta[l - 1] = gpi_aligned_matrix(n, max_batch);
         if (!w->z[l - 1] || !w->a[l - 1] || !w->delta[l - 1])
             goto fail;
-        if (l < w->L && !(w->sp[l - 1] = aligned_matrix(n, max_batch)))
+        if (l < w->L && !(w->sp[l - 1] = gpi_aligned_matrix(n, max_batch)))
             goto fail;
     }
     return w;

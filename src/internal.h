@@ -194,6 +194,11 @@ int gpi_sgd_coefficients(const gp_sgd_params *p, size_t m, double *alpha, double
 /* Regularisation strengths finite and >= 0, else GSL_EDOM. */
 int gpi_reg_check(double lambda, double l1);
 
+/* n bytes from a cache-line boundary, rounded up to whole lines (free with free), and
+ * an n x m matrix whose data starts on a cache line, owning its block
+ * (gsl_matrix_free); NULL without memory (backprop.c). */
+void *gpi_line_alloc(size_t n);
+gsl_matrix *gpi_aligned_matrix(size_t n, size_t m);
 /* C = alpha op(A) op(B) + beta C, gsl_blas_dgemm's contract (matmul.c): small products
  * in registers with AVX-512 (left-to-right sums, one FMA a term), the rest by the BLAS.
  */

@@ -358,9 +358,8 @@ gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch) {
     s->np = (s->n1 + PANEL - 1) / PANEL;
     /* sizes are bounded by GP_MAX_WIDTH, so this does not overflow */
     size_t bytes = s->np * s->n0 * PANEL * sizeof(double);
-    bytes = (bytes + 63) / 64 * 64;
-    s->wt = aligned_alloc(64, bytes);
-    s->b1 = aligned_alloc(64, s->np * PANEL * sizeof(double));
+    s->wt = gpi_line_alloc(bytes);
+    s->b1 = gpi_line_alloc(s->np * PANEL * sizeof(double));
     s->w = gp_backprop_workspace_alloc(net, max_batch);
     if (s->wt == NULL || s->b1 == NULL || s->w == NULL) {
         gp_sparse_sgd_free(s);

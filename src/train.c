@@ -42,37 +42,26 @@ typedef struct {
     _Alignas(64) size_t *start; /* batch + 1 offsets */
     uint32_t *index;            /* batch x n_0 capacity */
     double *value;              /* batch x n_0 capacity */
-    double *ydata;              /* Y's n_L x batch entries */
-    gsl_matrix_view yv;         /* Y, over ydata */
-    gsl_matrix *Y;              /* n_L x batch one-hot targets (&yv.matrix) */
+    gsl_matrix *Y;              /* n_L x batch one-hot targets */
     size_t m;                   /* samples in this batch */
     int status;                 /* of its gather */
 } batch_slot;
-
-/* n bytes from a cache-line boundary, rounded up to whole lines. */
-static void *line_alloc(size_t n) {
-    return aligned_alloc(64, (n + 63) / 64 * 64);
-}
 
 static void slot_free(batch_slot *b) {
     free(b->start);
     free(b->index);
     free(b->value);
-    free(b->ydata);
+    gsl_matrix_free(b->Y);
 }
 
 /* Buffers for m samples of dim pixels and n_L targets; 0 without memory (then
  * slot_free). */
 static int slot_alloc(batch_slot *b, size_t m, size_t dim, size_t nL) {
-    *b = (batch_slot){.start = line_alloc((m + 1) * sizeof *b->start),
-                      .index = line_alloc(m * dim * sizeof *b->index),
-                      .value = line_alloc(m * dim * sizeof *b->value),
-                      .ydata = line_alloc(nL * m * sizeof *b->ydata)};
-    if (!b->start || !b->index || !b->value || !b->ydata)
-        return 0;
-    b->yv = gsl_matrix_view_array(b->ydata, nL, m);
-    b->Y = &b->yv.matrix;
-    return 1;
+    *b = (batch_slot){.start = gpi_line_alloc((m + 1) * sizeof *b->start),
+                      .index = gpi_line_alloc(m * dim * sizeof *b->index),
+                      .value = gpi_line_alloc(m * dim * sizeof *b->value),
+                      .Y = gpi_aligned_matrix(nL, m)};
+    return b->start && b->index && b->value && b->Y;
 }
 
 struct gp_trainer {
