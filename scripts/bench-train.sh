@@ -21,7 +21,8 @@
 #       50,000 training images (counted here with numpy);
 # and the ratio gradproof/torch. The peak is one core's, measured (bench/bench_peak, built
 # here from a configured tree: its clock from a chain of dependent adds, its FMA rate on
-# the widest vectors it has), times the threads; /proc/cpuinfo's MHz, printed too, is the
+# the widest vectors it has), times the threads; it also prints the layer-1 kernels'
+# step with its rows in L1 (cycles a 16-double row), the floor of their share of peak; /proc/cpuinfo's MHz, printed too, is the
 # nominal rate, which in a VM can be far from the core's (2096 MHz listed, 3.5 GHz run
 # on the AVX-512 VM). Without bench_peak the peak is estimated from /proc/cpuinfo: MHz x
 # 32 flops per cycle with AVX-512 (two 512-bit FMA units), 16 with AVX2+FMA, 4
@@ -88,8 +89,8 @@ elif grep -q -w fma /proc/cpuinfo && grep -q -w avx2 /proc/cpuinfo; then fpc=16 
 else fpc=4 isa=SSE2; fi
 echo "CPU: $model, $cores logical cores, $mhz MHz in /proc/cpuinfo, $isa"
 if make -s bench/bench_peak >/dev/null 2>&1 && pk=$(bench/bench_peak); then
-    peak1=$(echo "$pk" | sed 's/.*peak \([0-9.]*\) GFLOP.*/\1/')
-    echo "measured on one core: $pk"
+    peak1=$(echo "$pk" | sed -n '1s/.*peak \([0-9.]*\) GFLOP.*/\1/p')
+    echo "$pk" | sed 's/^/measured on one core: /'
 else
     peak1=$(awk -v f="$mhz" -v c="$fpc" 'BEGIN { printf "%.1f", f * c / 1000 }')
     echo "bench/bench_peak unavailable; peak assumed from /proc/cpuinfo: $fpc double" \
