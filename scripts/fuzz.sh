@@ -8,6 +8,8 @@
 # round-robin, so a harness always runs in the same lane and keeps its corpus), each
 # in build/fuzz/lane-a, lane-b, ... with its own fuzz-out/, at nice FUZZ_NICE
 # (default 0): the long campaign of the README is FUZZ_SECONDS=1080 FUZZ_LANES=2.
+. "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
+[ $# -eq 0 ] || usage_error "$0" "takes no arguments (FUZZ_SECONDS, FUZZ_LANES, FUZZ_NICE come from the environment)"
 set -eu
 cd "$(dirname "$0")/.."
 B=${FUZZ_BUILD:-build/fuzz}

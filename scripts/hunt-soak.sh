@@ -7,9 +7,14 @@
 # run ("hunt: 500 cases in ... every case agreed", or the failing case); exit 1 if any
 # run found a (false) alarm. Results are in doc/bounds.md.
 #   sh scripts/hunt-soak.sh [CASES [SEED]]
+. "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
 set -u
 CASES=${1:-500}
 SEED=${2:-1}
+[ $# -le 2 ] || usage_error "$0" "expected [CASES [SEED]]"
+for v in "$CASES" "$SEED"; do
+    case $v in '' | *[!0-9]*) usage_error "$0" "'$v' is not a whole number" ;; esac
+done
 GP=${GP:-cli/gradproof}
 PY=/usr/bin/python3
 T=$(mktemp -d "${TMPDIR:-/tmp}/gp-soak.XXXXXX")

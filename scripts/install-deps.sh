@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install every Debian package gradproof needs to build, test, prove, train and benchmark.
 # Usage: scripts/install-deps.sh   (as root on Debian 12; idempotent)
+. "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
+[ $# -eq 0 ] || usage_error "$0" "takes no arguments"
 set -eu
 PKGS="build-essential autoconf automake libtool pkg-config
       libgsl-dev libopenblas-dev check libjansson-dev zlib1g-dev

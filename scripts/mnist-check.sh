@@ -5,6 +5,9 @@
 # mini-batch 10) for one epoch, saves the network and evaluates it again from the file,
 # and requires a test accuracy above 90 % from both (seed 1 gives 94.5 %). Exits 1 (fails, never skips) when the data cannot be fetched or
 # anything else goes wrong. GRADPROOF overrides the binary (default cli/gradproof).
+. "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
+[ $# -le 1 ] || usage_error "$0" "expected at most one argument, DATA"
+case ${1:-} in -*) usage_error "$0" "unknown option '$1'" ;; esac
 set -eu
 cd "$(dirname "$0")/.."
 prog=mnist-check

@@ -4,6 +4,7 @@
 # and, when monitored, training accuracy per epoch) and OUT_PREFIX-cost.png (the same
 # for the total cost). Columns are found by name in the CSV header, so files with or
 # without the training figures both work.
+. "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
 set -eu
 prog=plot-metrics
 die() { echo "$prog: $*" >&2; exit 1; }

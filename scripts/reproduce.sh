@@ -16,10 +16,23 @@
 # when missing. Extra environment: GRADPROOF (the binary, default cli/gradproof),
 # SEED (default 1), EPOCHS (default 30), OUT (directory for metrics CSV files, default
 # reproduce-out). Exit status 1 if a run fails.
+. "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
 set -eu
 cd "$(dirname "$0")/.."
 data=data
-if [ "${1:-}" = -d ]; then data=$2; shift 2; fi
+if [ "${1:-}" = -d ]; then
+    [ $# -ge 2 ] || usage_error "$0" "-d needs a directory"
+    data=$2
+    shift 2
+fi
+runs=${*:-ce30 ce100 quad l2val l2test softmax}
+# Every run named is known before anything is fetched or trained.
+for run in $runs; do
+    case $run in
+    ce30 | ce100 | quad | l2val | l2test | softmax) ;;
+    *) usage_error "$0" "unknown run '$run' (ce30 ce100 quad l2val l2test softmax)" ;;
+    esac
+done
 GP=${GRADPROOF:-cli/gradproof}
 seed=${SEED:-1}
 epochs=${EPOCHS:-30}
@@ -28,7 +41,6 @@ out=${OUT:-reproduce-out}
 [ -f "$data/t10k-labels-idx1-ubyte" ] || [ -f "$data/t10k-labels-idx1-ubyte.gz" ] ||
     sh scripts/fetch-mnist.sh "$data"
 mkdir -p "$out"
-runs=${*:-ce30 ce100 quad l2val l2test softmax}
 status=0
 summary=""
 for run in $runs; do
@@ -39,13 +51,19 @@ for run in $runs; do
     l2val)   book="~96 %";   args="--sizes 784,30,10 --cost cross-entropy --init default --lambda 5.0 --eta 0.1 --eval validation" ;;
     l2test)  book="96.49 %"; args="--sizes 784,30,10 --cost cross-entropy --init large --lambda 5.0 --eta 0.5 --eval test" ;;
     softmax) book="n/a";     args="--sizes 784,30,10 --cost log-likelihood --init default --lambda 5.0 --eta 0.5 --eval test" ;;
-    *) echo "reproduce: unknown run '$run' (ce30 ce100 quad l2val l2test softmax)" >&2; exit 1 ;;
     esac
     echo "== $run: gradproof train $args --batch 10 --epochs $epochs --seed $seed"
+    # train's own status, which a pipe into tee would hide (sh has no pipefail).
     # shellcheck disable=SC2086
-    if ! "$GP" train --data "$data" $args --batch 10 --epochs "$epochs" --seed "$seed" \
-            --metrics "$out/$run.csv" | tee "$out/$run.log"; then
-        status=1; continue
+    { "$GP" train --data "$data" $args --batch 10 --epochs "$epochs" --seed "$seed" \
+        --metrics "$out/$run.csv" && echo 0 >"$out/$run.status" ||
+        echo $? >"$out/$run.status"; } | tee "$out/$run.log"
+    if [ "$(cat "$out/$run.status")" != 0 ]; then
+        echo "reproduce: $run failed (gradproof train exited $(cat "$out/$run.status"))" >&2
+        status=1
+        summary="$summary$run      FAILED
+"
+        continue
     fi
     final=$(grep '^epoch ' "$out/$run.log" | tail -1 | sed 's/.*accuracy [0-9]*\/[0-9]* (\([0-9.]*%\)).*/\1/')
     best=$(sed -n 's/^best \(.*\)/\1/p' "$out/$run.log")

@@ -3,6 +3,8 @@
 # errors, run make check (property tests, mutation controls, proofs, CLI tests),
 # make distcheck, a 1-epoch training run on the real MNIST data (> 90 % required),
 # make check again under ASan + UBSan, and every fuzz harness for FUZZ_SECONDS (20).
+. "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
+[ $# -eq 0 ] || usage_error "$0" "takes no arguments (FUZZ_SECONDS and GP_* come from the environment)"
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/install-deps.sh

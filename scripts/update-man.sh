@@ -3,6 +3,7 @@
 # `.\" BEGIN OPTIONS CMD` and `.\" END OPTIONS CMD` become `gradproof CMD --man-options`.
 # tests/cli-man.sh fails when the committed page differs from what this writes.
 # Usage: sh scripts/update-man.sh [GRADPROOF [MANPAGE]]
+. "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
 set -eu
 GP=${1:-cli/gradproof}
 MAN=${2:-doc/gradproof.1}

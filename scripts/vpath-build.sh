@@ -5,6 +5,7 @@
 # Automake refuses a VPATH build of a source tree that is itself configured, so the
 # sources are then a `make dist` copy in DIR/src; files whose contents did not change
 # keep their time stamps, so a second run rebuilds only what changed.
+. "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
 set -eu
 cd "$(dirname "$0")/.."
 dir=$(pwd)/$1

@@ -1,0 +1,64 @@
+#!/bin/sh
+# tests/scripts.sh: the scripts of scripts/ as a new user meets them. --help prints the
+# script's header comment and nothing else, at once (before any install, build or
+# download); a usage error exits 2 before doing anything; reproduce.sh reports a run
+# whose gradproof train fails (status 1, the run marked FAILED) instead of an empty line.
+set -u
+. "${top_srcdir:-.}/tests/lib.sh"
+tmpdir scripts
+cd "$T" || exit 99
+
+for s in "$SRC"/scripts/*.sh; do
+    name=$(basename "$s")
+    [ "$name" = usage.sh ] && continue
+    want=$(sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p;}' "$s")
+    got=$(timeout 10 sh "$s" --help 2>"$T/err")
+    st=$?
+    if [ $st -eq 0 ] && [ "$got" = "$want" ] && [ -n "$want" ] && [ ! -s "$T/err" ]; then
+        ok "$name --help: its header, status 0"
+    else
+        bad "$name --help: status $st, stdout [$(echo "$got" | head -n 2)], stderr [$(head -n 2 "$T/err")]"
+    fi
+done
+
+# Usage errors: status 2, one line naming the problem, nothing created.
+usage_case() { # what want-in-message script args...
+    what=$1 msg=$2
+    shift 2
+    timeout 10 sh "$@" >"$T/out" 2>"$T/err"
+    st=$?
+    if [ $st -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "$msg" "$T/err" &&
+        [ ! -s "$T/out" ]; then
+        ok "$what: status 2, '$(cat "$T/err")'"
+    else
+        bad "$what: status $st, stderr [$(cat "$T/err")], stdout [$(head -n 2 "$T/out")]"
+    fi
+}
+usage_case "fetch-mnist.sh --bogus" "unknown option '--bogus'" "$SRC/scripts/fetch-mnist.sh" --bogus
+[ ! -e "$T/--bogus" ] || bad "fetch-mnist.sh --bogus created a directory '--bogus'"
+usage_case "fetch-mnist.sh with two DIRs" "one argument" "$SRC/scripts/fetch-mnist.sh" a b
+usage_case "fetch-fashion-mnist.sh -x" "unknown option '-x'" \
+    "$SRC/scripts/fetch-fashion-mnist.sh" -x
+usage_case "reproduce.sh nope" "unknown run 'nope'" "$SRC/scripts/reproduce.sh" nope
+usage_case "reproduce.sh -d" "-d needs a directory" "$SRC/scripts/reproduce.sh" -d
+usage_case "hunt-soak.sh abc" "'abc' is not a whole number" "$SRC/scripts/hunt-soak.sh" abc
+usage_case "install-deps.sh x" "takes no arguments" "$SRC/scripts/install-deps.sh" x
+usage_case "test-all.sh x" "takes no arguments" "$SRC/scripts/test-all.sh" x
+usage_case "mnist-check.sh -v" "unknown option '-v'" "$SRC/scripts/mnist-check.sh" -v
+
+# reproduce.sh with a gradproof whose train fails: status 1, the run FAILED in the
+# summary (a pipe into tee used to hide train's status: status 0, an empty summary).
+mkdir -p "$T/data" "$T/rout"
+: >"$T/data/t10k-labels-idx1-ubyte"
+printf '#!/bin/sh\necho "gradproof: invalid --epochs" >&2\nexit 1\n' >"$T/gp-fails"
+chmod +x "$T/gp-fails"
+GRADPROOF="$T/gp-fails" OUT="$T/rout" sh "$SRC/scripts/reproduce.sh" -d "$T/data" quad \
+    >"$T/out.txt" 2>"$T/err"
+st=$?
+if [ $st -eq 1 ] && grep -q '^quad *FAILED' "$T/out.txt" &&
+    grep -q "quad failed (gradproof train exited 1)" "$T/err"; then
+    ok "reproduce.sh: a failing train gives status 1 and FAILED"
+else
+    bad "reproduce.sh with a failing train: status $st, [$(tail -n 2 "$T/out.txt")] [$(cat "$T/err")]"
+fi
+exit $fail
