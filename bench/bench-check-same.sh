@@ -7,10 +7,13 @@
 # are counted too, a figure no other load on the machine changes. From the top of a
 # configured git checkout:
 #   sh bench/bench-check-same.sh [REV [N [ROUNDS]]]
+. "$(dirname "$0")/../scripts/usage.sh"; script_help "$0" "$@"
 set -eu
 REV=${1:-63ebb6d}
 N=${2:-2000}
 ROUNDS=${3:-5}
+[ $# -le 3 ] || usage_error "$0" "expected [REV [N [ROUNDS]]]"
+whole_numbers "$0" "$N" "$ROUNDS"
 top=$(cd "$(dirname "$0")/.." && pwd)
 git -C "$top" rev-parse --verify -q "$REV^{commit}" >/dev/null ||
     { echo "bench-check-same: '$REV' is not a commit of $top" >&2; exit 1; }

@@ -4,8 +4,11 @@
 # torch.autograd.gradcheck (2-point, full forward passes); then the mean time of a full
 # check of small random MLPs. Run from the top of a configured build tree:
 #   sh bench/bench-gradcheck.sh [REPS]
+. "$(dirname "$0")/../scripts/usage.sh"; script_help "$0" "$@"
 set -eu
 REPS=${1:-5}
+[ $# -le 1 ] || usage_error "$0" "expected [REPS]"
+whole_numbers "$0" "$REPS"
 top=$(cd "$(dirname "$0")/.." && pwd)
 make -s -C "$top" bench/bench_gradcheck >/dev/null
 # Wall times mean something only on an idle machine (issue 16: load average < 1).

@@ -11,12 +11,15 @@
 # DATA_DIR defaults to data/ (real MNIST, scripts/fetch-mnist.sh); without it the tiny
 # synthetic set of the tests is used. mpirun stays on this host (README, "Several
 # hosts", for a hostfile).
+. "$(dirname "$0")/../scripts/usage.sh"; script_help "$0" "$@"
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 GP=$top/cli/gradproof
 DATA=${1:-$top/data}
 EPOCHS=${2:-2}
 CASES=${3:-2000}
+[ $# -le 3 ] || usage_error "$0" "expected [DATA [EPOCHS [CASES]]]"
+whole_numbers "$0" "$EPOCHS" "$CASES"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-bench-mpi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 if [ ! -f "$DATA/train-images-idx3-ubyte" ] && [ ! -f "$DATA/train-images-idx3-ubyte.gz" ]; then

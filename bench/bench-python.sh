@@ -3,8 +3,11 @@
 # (a) in memory, gradproof.torch.check (time of the call, in-process), against
 # (b) files: gradproof oracle + examples/torch_peer.py + gradproof compare (wall time of
 # the three commands). Run from a built tree: sh bench/bench-python.sh [REPEATS]
+. "$(dirname "$0")/../scripts/usage.sh"; script_help "$0" "$@"
 set -eu
 R=${1:-5}
+[ $# -le 1 ] || usage_error "$0" "expected [REPEATS]"
+whole_numbers "$0" "$R"
 PY=/usr/bin/python3
 GP=./cli/gradproof
 T=$(mktemp -d "${TMPDIR:-/tmp}/gp-bench-py.XXXXXX")

@@ -19,6 +19,7 @@
 # DATA (default data) holds the MNIST IDX files; scripts/fetch-mnist.sh fetches them there
 # when missing. Run it on an otherwise idle machine. Environment: GRADPROOF_LIBS (the libtool
 # directory holding the real binary, default cli/.libs), PYTHON (/usr/bin/python3).
+. "$(dirname "$0")/../scripts/usage.sh"; script_help "$0" "$@"
 set -eu
 cd "$(dirname "$0")/.."
 prog=profile-epoch

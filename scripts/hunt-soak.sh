@@ -12,9 +12,7 @@ set -u
 CASES=${1:-500}
 SEED=${2:-1}
 [ $# -le 2 ] || usage_error "$0" "expected [CASES [SEED]]"
-for v in "$CASES" "$SEED"; do
-    case $v in '' | *[!0-9]*) usage_error "$0" "'$v' is not a whole number" ;; esac
-done
+whole_numbers "$0" "$CASES" "$SEED"
 GP=${GP:-cli/gradproof}
 PY=/usr/bin/python3
 T=$(mktemp -d "${TMPDIR:-/tmp}/gp-soak.XXXXXX")

@@ -1,4 +1,5 @@
-# usage.sh: sourced by every script of scripts/ as the first thing it does:
+# usage.sh: sourced by every script of scripts/ and bench/ as the first thing it does
+# (bench/ sources "$(dirname "$0")/../scripts/usage.sh"):
 #   . "$(dirname "$0")/usage.sh"; script_help "$0" "$@"
 # When the first argument is -h or --help, print the script's header comment (the
 # comment lines after #!, its documentation) without the "# " and exit 0, before the
@@ -10,6 +11,15 @@ script_help() {
         exit 0
         ;;
     esac
+}
+
+# whole_numbers SCRIPT VALUE...: usage_error unless every VALUE is a whole number.
+whole_numbers() {
+    w_script=$1
+    shift
+    for w_v in "$@"; do
+        case $w_v in '' | *[!0-9]*) usage_error "$w_script" "'$w_v' is not a whole number" ;; esac
+    done
 }
 
 # usage_error SCRIPT MESSAGE: one line on stderr and exit 2, the status of every

@@ -1,5 +1,5 @@
 #!/bin/sh
-# tests/scripts.sh: the scripts of scripts/ as a new user meets them. --help prints the
+# tests/scripts.sh: the scripts of scripts/ and bench/ as a new user meets them. --help prints the
 # script's header comment and nothing else, at once (before any install, build or
 # download); a usage error exits 2 before doing anything; reproduce.sh reports a run
 # whose gradproof train fails (status 1, the run marked FAILED) instead of an empty line.
@@ -8,7 +8,7 @@ set -u
 tmpdir scripts
 cd "$T" || exit 99
 
-for s in "$SRC"/scripts/*.sh; do
+for s in "$SRC"/scripts/*.sh "$SRC"/bench/*.sh; do
     name=$(basename "$s")
     [ "$name" = usage.sh ] && continue
     want=$(sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p;}' "$s")
@@ -44,6 +44,8 @@ usage_case "reproduce.sh -d" "-d needs a directory" "$SRC/scripts/reproduce.sh" 
 usage_case "hunt-soak.sh abc" "'abc' is not a whole number" "$SRC/scripts/hunt-soak.sh" abc
 usage_case "install-deps.sh x" "takes no arguments" "$SRC/scripts/install-deps.sh" x
 usage_case "test-all.sh x" "takes no arguments" "$SRC/scripts/test-all.sh" x
+usage_case "bench-gradcheck.sh x" "'x' is not a whole number" "$SRC/bench/bench-gradcheck.sh" x
+usage_case "bench-mpi.sh d 2 1e3" "'1e3' is not a whole number" "$SRC/bench/bench-mpi.sh" d 2 1e3
 usage_case "mnist-check.sh -v" "unknown option '-v'" "$SRC/scripts/mnist-check.sh" -v
 
 # reproduce.sh with a gradproof whose train fails: status 1, the run FAILED in the
