@@ -114,10 +114,12 @@ int gp_atomic_open(const char *path, gp_atomic_file *f, char *errbuf, size_t err
     f->path = f->tmppath = NULL;
     if (path == NULL || *path == '\0')
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no output file name given");
-    /* rename() would fail only at the end, after the work of a whole run. */
+    /* On a directory rename() would fail only at the end, after the work of a whole
+     * run; a device or a FIFO it would replace with a regular file. */
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: is a directory", path);
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: %s", path,
+                        S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
     len = strlen(path) + 48; /* ".tmp." + pid + "." + counter + the second NUL */
     f->path = strdup(path);
     f->tmppath = calloc(len, 1);

@@ -107,6 +107,13 @@ for o in save metrics checkpoint; do
     done
 done
 chmod 755 rodir
+# An existing output that is not a regular file (a FIFO here, a device for root) is
+# refused at once: the rename would have replaced it with a regular file.
+mkfifo out.fifo || exit 99
+also=$EXPECT_ALSO EXPECT_ALSO='[ -p out.fifo ]'
+expect_error "cannot write --save 'out.fifo': not a regular file" train $D --epochs 1 --save out.fifo
+expect_error "cannot write --csv 'out.fifo': not a regular file" slowdown --epochs 2 --csv out.fifo
+EXPECT_ALSO=$also
 # No room (issue 14): 62 hidden layers 1,000,000 wide (GP_MAX_WIDTH) make at least
 # 62 x 10^12 x 24 bytes = 1.5 PB of JSON, more than any disk has free: --save and
 # --checkpoint are refused by the free-space check, after the data is read and before

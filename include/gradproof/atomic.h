@@ -32,9 +32,10 @@ typedef struct {
 } gp_atomic_file;
 
 /* Create the temporary file next to path (mode 0644 & ~umask) and register it for
- * gp_atomic_cleanup. GSL_EFAILED at once when path is a directory, or its directory
- * is missing or not writable (the temporary file cannot be created there). On failure
- * nothing is left behind and f->fp is NULL. */
+ * gp_atomic_cleanup. GSL_EFAILED at once when path is a directory or another file
+ * that is not a regular file (a device, a FIFO: the rename would replace it), or its
+ * directory is missing or not writable (the temporary file cannot be created there).
+ * On failure nothing is left behind and f->fp is NULL. */
 int gp_atomic_open(const char *path, gp_atomic_file *f, char *errbuf, size_t errlen);
 /* Flush, fsync, close and rename onto the target. Either way f is released. */
 int gp_atomic_commit(gp_atomic_file *f, char *errbuf, size_t errlen);
