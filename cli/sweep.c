@@ -316,7 +316,7 @@ typedef struct {
     run_result *res;
     char *header; /* train's CSV header, from the first run */
     size_t done;
-    int failed;
+    int failed; /* the exit status of the first run that failed, or 0 */
 } sweep_state;
 
 /* The index of column `name` in the CSV's header line, or -1. */
@@ -379,7 +379,8 @@ static int on_result(sweep_state *s, int rank, size_t t, int status, char *csv) 
                 CLI_NAME ": " CMD ": run %zu (eta %s, lambda %s, seed %lu) on rank %d "
                          "failed with status %d\n",
                 t, eta, lambda, seed, rank, status);
-        s->failed = 1;
+        if (!s->failed)
+            s->failed = status ? status : CLI_EXIT_FAIL;
         return 0;
     }
     if (!s->header && !(s->header = strdup(csv)))
@@ -637,14 +638,17 @@ static int sweep_run(sweep_grid *g) {
     int st = size > 1 ? run_master(&s, size) : run_sequential(&s);
     if (s.done)
         summary(&s);
-    if (st)
+    if (st && s.done)
         fprintf(stderr, CLI_NAME ": " CMD ": %zu of %zu runs finished (kept in '%s')\n",
                 s.done, n_tasks(g), g->csv);
+    else if (st)
+        fprintf(stderr, CLI_NAME ": " CMD ": no run finished ('%s' not written)\n",
+                g->csv);
     for (size_t t = 0; t < n_tasks(g); t++)
         free(s.res[t].rows);
     free(s.res);
     free(s.header);
-    return st ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+    return st; /* a failed run's own status: the same as train's for the problem */
 }
 
 int cmd_sweep(int argc, char **argv) {

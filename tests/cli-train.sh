@@ -267,6 +267,13 @@ for th in 1 2; do
         ok "divergence, --threads $th: status 3, $(cat div.err)"
     else bad "divergence, --threads $th: status $st, said: $(cat div.err), out: $out"; fi
 done
+# sweep stops at a failed run with that run's status, as train's for the same problem
+# (2: unusable input, 3: diverged), and says no CSV was written when no run finished.
+for c in "2 --data nowhere" "3 $D --sizes 784,20,10 --eta 1e6 --cost quadratic-linear"; do
+    "$GP" sweep --seeds 1 --epochs 1 --csv sw.csv ${c#? } > /dev/null 2> sw.err; st=$?
+    [ $st -eq "${c%% *}" ] && [ ! -e sw.csv ] && tail -1 sw.err | grep -q "no run finished" &&
+        ok "sweep ${c#? }: status $st" || bad "sweep ${c#? }: status $st, said $(cat sw.err)"
+done
 # A stable run with the same cost is not called divergent.
 "$GP" train $D --sizes 784,20,10 --epochs 2 --eta 0.5 --cost quadratic-linear \
     --metrics ok.csv > /dev/null && ! grep -qi nan ok.csv && ok "quadratic-linear at --eta 0.5 trains" ||
