@@ -54,6 +54,9 @@ int cli_double(const char *cmd, const char *opt, const char *s, double lo, doubl
 /* Comma-separated layer sizes "784,30,10": 2..GP_MAX_LAYERS entries,
  * each 1..GP_MAX_WIDTH. */
 int cli_sizes(const char *cmd, const char *opt, const char *s, size_t *sizes, size_t *n);
+/* A comma-separated list has no empty item (",1", "1,,2", "1,": strtok would skip
+ * it). 0, or 1 after a one-line error naming opt. */
+int cli_list_check(const char *cmd, const char *opt, const char *s);
 /* --cost NAME, through gp_cost_lookup. */
 int cli_cost(const char *cmd, const char *s, const gp_cost_type **out);
 /* --activation's "NAME" or "NAME,NAME,..": hidden activations for a network with

@@ -57,6 +57,8 @@ static void task_values(const sweep_grid *g, size_t t, char **eta, char **lambda
 static int parse_reals(const char *opt, char *s, double lo, double hi, int lo_open,
                        char **out, size_t *n) {
     *n = 0;
+    if (cli_list_check(CMD, opt, s))
+        return 1;
     for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
         double v;
         if (*n == MAX_VALUES)
@@ -74,6 +76,8 @@ static int parse_reals(const char *opt, char *s, double lo, double hi, int lo_op
 /* "1-4,9": ranges and single seeds, each within train's --seed range. */
 static int parse_seeds(char *s, unsigned long *out, size_t *n) {
     *n = 0;
+    if (cli_list_check(CMD, "--seeds", s))
+        return 1;
     for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
         char *dash = strchr(tok, '-');
         size_t a, b;

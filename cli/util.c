@@ -133,6 +133,13 @@ int cli_sizes(const char *cmd, const char *opt, const char *s, size_t *sizes, si
     return 0;
 }
 
+int cli_list_check(const char *cmd, const char *opt, const char *s) {
+    size_t n = strlen(s);
+    if (n && (s[0] == ',' || s[n - 1] == ',' || strstr(s, ",,")))
+        return cli_error(cmd, "invalid %s '%s': an empty item in the list", opt, s);
+    return 0;
+}
+
 int cli_cost(const char *cmd, const char *s, const gp_cost_type **out) {
     const gp_cost_type *c = gp_cost_lookup(s);
     if (!c)
@@ -148,6 +155,8 @@ int cli_activations(const char *cmd, const char *spec, size_t hidden,
     size_t n = 0;
     if (strlen(spec) >= sizeof buf)
         return cli_error(cmd, "invalid --activation: too long");
+    if (cli_list_check(cmd, "--activation", spec))
+        return 1;
     strcpy(buf, spec);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save), n++) {

@@ -154,6 +154,12 @@ last=$(printf '%s\n' "$out" | grep '^epoch 4/4' | sed 's/.*test accuracy \([0-9]
 expect_error "invalid --activation 'swish'" train $D $S --activation swish
 expect_error "invalid --activation 'relu,tanh': 2 names for 1 hidden layers" train $D $S --activation relu,tanh
 expect_error "invalid --activation 'leaky-relu:2'" train $D $S --activation leaky-relu:2
+# An empty item of a comma list is refused, not skipped (strtok would skip it).
+expect_error "invalid --activation 'relu,,tanh': an empty item" train $D $S --sizes 784,20,12,10 --activation relu,,tanh
+expect_error "invalid --activation ',relu': an empty item" train $D $S --activation ,relu
+expect_error "invalid --eta '0.1,': an empty item" sweep $D --epochs 1 --eta 0.1, --csv sw.csv
+expect_error "invalid --lambda '0,,1': an empty item" sweep $D --epochs 1 --lambda 0,,1 --csv sw.csv
+expect_error "invalid --seeds ',1': an empty item" sweep $D --epochs 1 --seeds ,1 --csv sw.csv
 expect_error "--activation cannot be combined with --load" train $D $S --load kept.json --activation relu
 aout=$("$GP" train $D --sizes 784,20,12,10 --activation relu,leaky-relu:0.05 --epochs 3 \
     --batch 10 --eta 0.1 --seed 3 --save act.json 2>&1); st=$?
