@@ -84,6 +84,11 @@ void cli_file_abort(cli_file *f);
 void cli_install_cleanup(void);
 /* Fail early (before hours of training) when path's directory is not writable. */
 int cli_probe_writable(const char *cmd, const char *opt, const char *path);
+/* Refuse two outputs paths[i] (option opts[i], NULL if not given) that name one file,
+ * which the last one written would replace: "OPT 'A' and OPT 'B' are the same file", 1.
+ */
+int cli_distinct_outputs(const char *cmd, size_t n, const char *const *opts,
+                         const char *const *paths);
 /* Fail early when the n outputs paths[i] (option opts[i], up to bytes[i] each) do not
  * fit, those on one file system together (gp_atomic_space_all): "cannot write OPT
  * 'PATH': not enough space: ...", 1. */

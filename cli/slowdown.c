@@ -254,8 +254,11 @@ int cmd_slowdown(int argc, char **argv) {
         .args = args,
         .n_args = sizeof args / sizeof args[0]};
     int st = cli_parse(&cmd, argc, argv);
+    const char *opts[2] = {"--csv", "--plot"}, *paths[2] = {csv, png};
     if (st != CLI_RUN)
         return st;
+    if (cli_distinct_outputs(CMD, 2, opts, paths))
+        return 1;
     double *out = malloc((epochs + 1) * N_RUNS * 2 * sizeof *out);
     if (!out)
         return cli_error(CMD, "out of memory");

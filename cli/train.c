@@ -328,6 +328,10 @@ static int check_args(train_args *t) {
                          "invalid --threads '%zu': this build's CBLAS is not "
                          "OpenBLAS and runs one thread (use 1 or 2)",
                          t->threads);
+    const char *opts[3] = {"--save", "--metrics", "--checkpoint"},
+               *paths[3] = {t->save, t->metrics, t->checkpoint};
+    if (cli_distinct_outputs(CMD, 3, opts, paths))
+        return 1;
     if (t->save && cli_probe_writable(CMD, "--save", t->save))
         return 1;
     if (t->metrics && cli_probe_writable(CMD, "--metrics", t->metrics))

@@ -5,6 +5,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -250,6 +252,36 @@ int cli_probe_writable(const char *cmd, const char *opt, const char *path) {
     if (cli_file_open(cmd, opt, path, &f))
         return 1;
     cli_file_abort(&f);
+    return 0;
+}
+
+/* path's directory resolved, then its last name: one key for "a.csv", "./a.csv" and
+ * "d/../a.csv" (malloc'ed; NULL when the directory does not resolve). */
+static char *output_key(const char *path) {
+    char *d = strdup(path), *b = strdup(path), *key = NULL;
+    char *dir = d ? realpath(dirname(d), NULL) : NULL;
+    if (dir && b && (key = malloc(strlen(dir) + strlen(path) + 2)))
+        sprintf(key, "%s/%s", dir, basename(b));
+    free(d);
+    free(b);
+    free(dir);
+    return key;
+}
+
+int cli_distinct_outputs(const char *cmd, size_t n, const char *const *opts,
+                         const char *const *paths) {
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++) {
+            if (!paths[i] || !paths[j])
+                continue;
+            char *a = output_key(paths[i]), *b = output_key(paths[j]);
+            int same = a && b ? !strcmp(a, b) : !strcmp(paths[i], paths[j]);
+            free(a);
+            free(b);
+            if (same)
+                return cli_error(cmd, "%s '%s' and %s '%s' are the same file", opts[i],
+                                 paths[i], opts[j], paths[j]);
+        }
     return 0;
 }
 

@@ -173,15 +173,15 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
     delay=$(awk -v s="$seed" -v t="$i" 'BEGIN { srand(s * 7 + t); printf "%.3f", rand() * 0.6 }')
     # (No schedule and many epochs: the signal, not the run's end, must stop it.)
     "$GP" train --data d --validation 60 --sizes 784,100,10 --epochs 10000 --eta 0.5 \
-        --checkpoint big.json --save big.json > /dev/null 2>&1 &
+        --checkpoint big.json --save big.json.net > /dev/null 2>&1 &
     pid=$!
     while [ -z "$(ls | grep '^big\.json')" ] && kill -0 $pid 2>/dev/null; do sleep 0.02; done
     sleep "$delay"
     kill -$sig $pid 2>/dev/null
     { wait $pid; } 2>/dev/null; st=$?
     [ $st -eq 143 ] || [ $st -eq 130 ] && signalled=$((signalled + 1))
-    [ -n "$(ls | grep '^big\.json\.tmp\.')" ] && left=$((left + 1))
-    rm -f big.json big.json.tmp.*
+    [ -n "$(ls | grep '^big\.json.*\.tmp\.')" ] && left=$((left + 1))
+    rm -f big.json*
 done
 [ $left -eq 0 ] && [ $signalled -ge 8 ] &&
     ok "SIGTERM/SIGINT: $signalled of 10 runs died of the signal, none left a *.tmp.* file" ||

@@ -114,6 +114,13 @@ also=$EXPECT_ALSO EXPECT_ALSO='[ -p out.fifo ]'
 expect_error "cannot write --save 'out.fifo': not a regular file" train $D --epochs 1 --save out.fifo
 expect_error "cannot write --csv 'out.fifo': not a regular file" slowdown --epochs 2 --csv out.fifo
 EXPECT_ALSO=$also
+# Two outputs naming one file (the last written would replace the other) are refused
+# before any work, however the name is spelled.
+expect_error "--save 'same.out' and --checkpoint './same.out' are the same file" train $D --epochs 1 --save same.out --checkpoint ./same.out
+expect_error "--metrics 'same.csv' and --checkpoint 'd/../same.csv' are the same file" train $D --epochs 1 --metrics same.csv --checkpoint d/../same.csv
+expect_error "--csv 'same.png' and --plot 'same.png' are the same file" slowdown --epochs 2 --csv same.png --plot same.png
+[ -z "$(ls | grep '^same\.')" ] && ok "nothing written for the same file twice" ||
+    bad "written for the same file twice: $(ls | grep '^same\.')"
 # No room (issue 14): 62 hidden layers 1,000,000 wide (GP_MAX_WIDTH) make at least
 # 62 x 10^12 x 24 bytes = 1.5 PB of JSON, more than any disk has free: --save and
 # --checkpoint are refused by the free-space check, after the data is read and before
