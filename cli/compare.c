@@ -96,12 +96,18 @@ static int compare_run(const char *opath, const char *cpath, const char *report,
     gp_dump_compare_opts_default(&opts);
     opts.n_worst = worst;
     opts.verdict = &v;
-    /* The oracle dump's inputs: the certified rule's bounds are computed from them. */
+    /* The oracle dump's inputs: the certified rule's bounds are computed from them. A
+     * dump with the oracle's mark always carries them (unreadable: unusable input);
+     * another dump may lack them (the fixed rule). */
     if (gp_dump_read_inputs(opath, &net, &X, &Y, &reg, err, sizeof err) == 0) {
         opts.net = net;
         opts.X = X;
         opts.Y = Y;
         opts.reg = &reg;
+    } else if (gp_dump_is_oracle(opath)) {
+        gp_dump_free(&o);
+        gp_dump_free(&cd);
+        return cli_input_error(NULL, "%s", err);
     }
     for (size_t i = 0; have_prec && i < GP_DUMP_MAX_TENSORS; i++)
         opts.precision[i] = (int)prec;
@@ -173,6 +179,8 @@ int cmd_compare(int argc, char **argv) {
             "decides: |c - o| <= atol + rtol max(|c|, |o|) +\n"
             "stol scale, scale = max |oracle| over its tensor, atol = 8 eps, rtol =\n"
             "4 sqrt(eps), stol = 64 eps for the unit roundoff eps of the precision.\n"
+            "A dump with the oracle's mark whose inputs are unreadable or do not fit\n"
+            "its network is unusable input (exit 2).\n"
             "ORACLE must be the oracle's dump: when only CANDIDATE carries the oracle's\n"
             "mark (meta.json, or \"format\": \"gradproof-oracle\"), the arguments are\n"
             "taken to be swapped and compare stops (exit 1).\n"

@@ -524,12 +524,37 @@ int gp_dump_is_oracle(const char *path) {
     return yes;
 }
 
+/* The checks of a dump's inputs, from JSON or a directory: lambda and l1 (in `meta`)
+ * numbers >= 0, n an integer >= 0 (each absent: 0), x and y fitting net; then *reg. */
+static int check_inputs(const json_t *meta, const char *what, const gp_network *net,
+                        const gsl_matrix *X, const gsl_matrix *Y, gp_regularization *reg,
+                        char *errbuf, size_t errlen) {
+    const json_t *jl = json_object_get(meta, "lambda"), *j1 = json_object_get(meta, "l1"),
+                 *jm = json_object_get(meta, "n");
+    if ((jl && !json_is_number(jl)) || (j1 && !json_is_number(j1)) ||
+        (jm && !json_is_integer(jm)) || json_number_value(jl) < 0 ||
+        json_number_value(j1) < 0 || json_integer_value(jm) < 0)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: lambda and l1 must be numbers >= 0 and n an integer >= 0",
+                        what);
+    if (X->size1 != net->p.sizes[0] || Y->size1 != net->p.sizes[net->p.L] ||
+        Y->size2 != X->size2)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: x (%zu x %zu) and y (%zu x %zu) do not fit the network "
+                        "(n_0 = %zu, n_L = %zu)",
+                        what, X->size1, X->size2, Y->size1, Y->size2, net->p.sizes[0],
+                        net->p.sizes[net->p.L]);
+    reg->lambda = json_number_value(jl);
+    reg->l1 = json_number_value(j1);
+    reg->n = (size_t)json_integer_value(jm);
+    return GSL_SUCCESS;
+}
+
 int gpi_dump_inputs_from_json(const json_t *o, const char *what, gp_network **net,
                               gsl_matrix **X, gsl_matrix **Y, gp_regularization *reg,
                               char *errbuf, size_t errlen) {
     char p[600];
-    const json_t *jn = json_object_get(o, "network"), *jl = json_object_get(o, "lambda"),
-                 *j1 = json_object_get(o, "l1"), *jm = json_object_get(o, "n");
+    const json_t *jn = json_object_get(o, "network");
     int r;
     *net = NULL;
     *X = *Y = NULL;
@@ -541,22 +566,9 @@ int gpi_dump_inputs_from_json(const json_t *o, const char *what, gp_network **ne
     r = r ? r : gpi_matrix_from_json(json_object_get(o, "x"), p, X, errbuf, errlen);
     snprintf(p, sizeof p, "%s: y", what);
     r = r ? r : gpi_matrix_from_json(json_object_get(o, "y"), p, Y, errbuf, errlen);
-    if (!r && ((jl && !json_is_number(jl)) || (j1 && !json_is_number(j1)) ||
-               (jm && !json_is_integer(jm)) || json_number_value(jl) < 0 ||
-               json_number_value(j1) < 0 || json_integer_value(jm) < 0))
-        r = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                     "%s: lambda and l1 must be numbers >= 0 and n an integer >= 0",
-                     what);
-    if (!r && ((*X)->size1 != (*net)->p.sizes[0] ||
-               (*Y)->size1 != (*net)->p.sizes[(*net)->p.L] || (*Y)->size2 != (*X)->size2))
-        r = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: x and y do not fit the network",
-                     what);
-    if (!r) {
-        reg->lambda = json_number_value(jl);
-        reg->l1 = json_number_value(j1);
-        reg->n = (size_t)json_integer_value(jm);
+    r = r ? r : check_inputs(o, what, *net, *X, *Y, reg, errbuf, errlen);
+    if (!r)
         return GSL_SUCCESS;
-    }
     gp_network_free(*net);
     gsl_matrix_free(*X);
     gsl_matrix_free(*Y);
@@ -579,11 +591,7 @@ static int read_dir_inputs(const char *path, gp_network **net, gsl_matrix **X,
     r = r ? r : gp_dump_matrix_read(p, 0, Y, errbuf, errlen);
     snprintf(p, sizeof p, "%s/meta.json", path);
     r = r ? r : gpi_json_load(p, 0, &meta, errbuf, errlen);
-    if (!r) {
-        reg->lambda = json_number_value(json_object_get(meta, "lambda"));
-        reg->l1 = json_number_value(json_object_get(meta, "l1"));
-        reg->n = (size_t)json_integer_value(json_object_get(meta, "n"));
-    }
+    r = r ? r : check_inputs(meta, p, *net, *X, *Y, reg, errbuf, errlen);
     json_decref(meta);
     return r;
 }

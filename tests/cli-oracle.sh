@@ -130,6 +130,18 @@ expect_input_error "dW2 has shape 3 x 2, expected 2 x 2" rep.json compare "$T/o"
 printf '{"dW1": [[1, 2, 3], [4, 5' >"$T/cand.json"
 expect_input_error "cand.json: not" rep.json compare "$T/o" "$T/cand.json" --report "$T/rep.json"
 expect_input_error "net.json: no dW1" rep.json compare "$T/net.json" "$T/net.json" --report "$T/rep.json"
+# An oracle's dump whose inputs are corrupt is unusable (it fell back to the fixed rule,
+# "no inputs", or used a negative lambda, or said "out of memory").
+cp -r "$T/o" "$T/om"
+sed 's/"lambda":[^,]*/"lambda":-1/' "$T/o/meta.json" >"$T/om/meta.json"
+expect_input_error "om/meta.json: lambda and l1 must be numbers >= 0" rep.json compare "$T/om" "$T/o" --report "$T/rep.json"
+cp "$T/o/meta.json" "$T/om/meta.json"
+/usr/bin/python3 -c 'import numpy as np, sys; np.save(sys.argv[1], np.zeros((2, 4)))' "$T/om/x.npy" 2>/dev/null &&
+    expect_input_error "x (2 x 4) and y (2 x 4) do not fit the network" rep.json compare "$T/om" "$T/o" --report "$T/rep.json"
+sed 's/"lambda":[^,]*/"lambda":"x"/' "$T/o.json" >"$T/olam.json"
+expect_input_error "olam.json: lambda and l1 must be" rep.json compare "$T/olam.json" "$T/o" --report "$T/rep.json"
+sed 's/"sizes":\[3,2,2\]/"sizes":[3,3,2]/' "$T/o.json" >"$T/onet.json"
+expect_input_error "onet.json: network: " rep.json compare "$T/onet.json" "$T/o" --report "$T/rep.json"
 echo '{"format": "gradproof-record", "version": 99}' >"$T/rec.json"
 expect_input_error "record version 99" none replay "$T/rec.json"
 echo '[1, 2' >"$T/rec2.json"
