@@ -110,17 +110,20 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
     m = X.shape[0]
     ref = oracle(net, X.double().numpy(), Y.double().numpy(), lam=weight_decay, l1=l1,
                  n=n, rows=True)
-    seen = {}
-    hooks = []
-    for l, (lin, act) in enumerate(_layers(model, cost), start=1):
-        hooks.append(lin.register_forward_hook(lambda mod, i, o, l=l: seen.__setitem__(f"z{l}", o)))
-        hooks.append(act.register_forward_hook(lambda mod, i, o, l=l: seen.__setitem__(f"a{l}", o)))
+    # z^l, a^l in call order: one hook per module, since a module may appear twice
+    # (nn.Sequential(lin1, s, lin2, s) with one Sigmoid s)
+    outs = {"z": [], "a": []}
+    mods = {id(m): (m, k) for lin, act in _layers(model, cost)
+            for m, k in ((lin, "z"), (act, "a"))}
+    hooks = [m.register_forward_hook(lambda mod, i, o, k=k: outs[k].append(o))
+             for m, k in mods.values()]
     model.zero_grad()
     try:
         model(X)
     finally:
         for h in hooks:
             h.remove()
+    seen = {f"{k}{l}": o for k in outs for l, o in enumerate(outs[k], start=1)}
     L = len(net.sizes) - 1
     seen.setdefault(f"a{L}", seen[f"z{L}"])  # a model ending with Linear: a^L = z^L
     for l in range(1, L + 1):

@@ -162,6 +162,17 @@ def test_torch_hidden_activations(act):
         assert not rep.ok and "dW1" in [t["name"] for t in rep.tensors if t["failed"]], str(rep)
 
 
+def test_torch_shared_activation_module():
+    """One Sigmoid module used after both layers: a1 is layer 1's output (its hook once
+    kept layer 2's, and a correct model failed, diagnosed as layers swapped)."""
+    torch.manual_seed(0)
+    s = torch.nn.Sigmoid()
+    model = torch.nn.Sequential(torch.nn.Linear(2, 2), s, torch.nn.Linear(2, 2), s).double()
+    x, y = torch.rand(4, 2, dtype=torch.float64), torch.rand(4, 2, dtype=torch.float64)
+    rep = gt.check(model, x, y, cost="quadratic")
+    assert rep.ok and rep.n_failed == 0, str(rep)
+
+
 @pytest.mark.parametrize("out", [None, torch.nn.Identity()])
 def test_torch_quadratic_linear(out):
     """A linear output layer (the model ends with Linear, or Linear + Identity) with the
