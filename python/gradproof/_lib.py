@@ -8,6 +8,8 @@ import ctypes.util
 import os
 
 GP_MAX_LAYERS = 64
+GP_MAX_WIDTH = 1000000
+SIZE_MAX = 2 ** (8 * C.sizeof(C.c_size_t)) - 1
 GP_DUMP_MAX_TENSORS = 5 * GP_MAX_LAYERS + 1
 GP_GRADCHECK_MAX_WORST = 16
 GP_FLOAT64, GP_FLOAT32, GP_DUMP_INFER = 0, 1, -1

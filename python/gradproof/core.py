@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from ._lib import gp_bounds_model, gp_dump, gp_regularization, lib
+from ._lib import GP_MAX_WIDTH, SIZE_MAX, gp_bounds_model, gp_dump, gp_regularization, lib
 
 GSL_EUNIMPL = 24
 
@@ -46,13 +46,25 @@ def _array(arg, value, ndim=2, shape=None):
     return a
 
 
+def _int(arg, value, lo, hi):
+    """value as an int in lo..hi (3 or 3.0, not 3.5 or "3"), or a ValueError naming arg:
+    never cut to the C type's width."""
+    try:
+        i = int(value)
+    except (TypeError, ValueError, OverflowError):
+        i = None
+    if i is None or i != value or not lo <= i <= hi:
+        raise ValueError(f"{arg}: {value!r} must be an integer in {lo}..{hi}")
+    return i
+
+
 class Network:
     """A fully connected network: sizes n_0..n_L, weights W^l (n_l x n_{l-1}), biases
     b^l (n_l), a cost name (gp_cost_lookup) and one activation name per hidden layer
     (default sigmoid; gp_activation_lookup)."""
 
     def __init__(self, sizes, weights, biases, cost, activations=None):
-        self.sizes = [int(s) for s in sizes]
+        self.sizes = [_int(f"sizes[{i}]", s, 1, GP_MAX_WIDTH) for i, s in enumerate(sizes)]
         L = len(self.sizes) - 1
         if L < 1:
             raise ValueError(f"sizes: {sizes!r} needs at least 2 layers")
@@ -241,8 +253,7 @@ def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
     for k, v in (("lam", lam), ("l1", l1)):
         if not (np.isfinite(v) and v >= 0):
             raise ValueError(f"{k}: {v!r} must be a finite number >= 0")
-    if n is not None and (int(n) != n or n < 1):
-        raise ValueError(f"n: {n!r} must be a positive integer")
+    n = None if n is None else _int("n", n, 1, SIZE_MAX)
     if bounds is not None and bounds not in _FORMATS:
         raise ValueError(f"bounds: {bounds!r}, expected one of " + ", ".join(_FORMATS))
     d = gp_dump()

@@ -14,9 +14,9 @@ import traceback
 
 import numpy as np
 
-from ._lib import (GP_MAX_LAYERS, gp_diagnosis, gp_dump, gp_regularization, gsl_matrix,
-                   lib)
-from .core import Network, _from_gsl, oracle
+from ._lib import (GP_MAX_LAYERS, GP_MAX_WIDTH, SIZE_MAX, gp_diagnosis, gp_dump,
+                   gp_regularization, gsl_matrix, lib)
+from .core import Network, _from_gsl, _int, oracle
 from .report import _diagnosis, _fill, compare
 
 GP_HUNT_AGREE, GP_HUNT_DISAGREE, GP_HUNT_CRASH, GP_HUNT_TIMEOUT, GP_HUNT_GARBAGE = range(5)
@@ -175,12 +175,11 @@ def hunt(fn, *, cases=100, seed=1, cost=None, precision=None, time_budget=None,
     lib.gp_hunt_opts_default(C.byref(o))
     if not callable(fn):
         raise TypeError(f"fn: {type(fn).__name__} is not callable")
-    for k, v in (("cases", cases), ("batch", batch), ("max_width", max_width),
-                 ("shrink_evals", shrink_evals)):
-        if int(v) != v or v < 1:
-            raise ValueError(f"{k}: {v!r} must be a positive integer")
-    o.cases, o.seed, o.batch, o.max_width = int(cases), int(seed), int(batch), int(max_width)
-    o.shrink_evals, o.regularise = int(shrink_evals), int(bool(regularise))
+    o.cases = _int("cases", cases, 1, SIZE_MAX)
+    o.shrink_evals = _int("shrink_evals", shrink_evals, 1, SIZE_MAX)
+    o.batch = _int("batch", batch, 1, GP_MAX_WIDTH)
+    o.max_width = _int("max_width", max_width, 1, GP_MAX_WIDTH)
+    o.seed, o.regularise = _int("seed", seed, 0, SIZE_MAX), int(bool(regularise))
     if time_budget is not None:
         if not time_budget > 0:
             raise ValueError(f"time_budget: {time_budget!r} must be > 0 seconds")
@@ -196,11 +195,11 @@ def hunt(fn, *, cases=100, seed=1, cost=None, precision=None, time_budget=None,
                              "bfloat16 or float16")
         o.precision = precision.encode()
     if sizes is not None:
-        if not 2 <= len(sizes) <= GP_MAX_LAYERS or any(int(s) < 1 for s in sizes):
+        if not 2 <= len(sizes) <= GP_MAX_LAYERS:
             raise ValueError(f"sizes: {sizes!r}, expected 2 to {GP_MAX_LAYERS} positive sizes")
         o.n_sizes = len(sizes)
         for i, s in enumerate(sizes):
-            o.sizes[i] = int(s)
+            o.sizes[i] = _int(f"sizes[{i}]", s, 1, GP_MAX_WIDTH)
     o.dir = str(record).encode() if record is not None else None
     o.target = int(bool(target))
     act = gp_activation()   # alive until the hunt returns: o.activation points at it

@@ -231,6 +231,26 @@ def test_torch_float32_mnist():
     assert gradproof.compare(ref, cand).worst[0]["entry"] == "dW1[5][300]"
 
 
+def test_integers_out_of_range_are_refused():
+    """Integers that do not fit the C field, or are not integers, raise ValueError; they
+    were cut: n=2**64 became 0 (n = m: another cost), hunt's sizes [2**64 + 2, 10]
+    became [2, 10] and 3.5 became 3."""
+    net, r = small_net(), np.random.default_rng(4)
+    x, y = r.random((3, 4)), r.random((2, 4))
+    for n in (2 ** 64, 2 ** 70, 2.5, "5"):
+        with pytest.raises(ValueError, match="n: "):
+            gradproof.oracle(net, x, y, lam=1.0, n=n)
+    assert gradproof.oracle(net, x, y, lam=1.0, n=10 ** 12)["cost"] < \
+        gradproof.oracle(net, x, y, lam=1.0)["cost"]
+    with pytest.raises(ValueError, match=r"sizes\[1\]: 3.7"):
+        gradproof.Network([3, 3.7, 2], net.weights, net.biases, net.cost)
+    fn = lambda *a, **k: {}  # noqa: E731 (never called)
+    for kw in ({"sizes": [2 ** 64 + 2, 10]}, {"sizes": [3.5, 2]}, {"batch": 10 ** 12},
+               {"seed": -1}, {"cases": 2 ** 64 + 1}):
+        with pytest.raises(ValueError, match=next(iter(kw))):
+            gradproof.hunt(fn, **kw)
+
+
 def test_errors_name_argument_and_problem():
     net, r = small_net(), np.random.default_rng(4)
     x, y = r.random((3, 4)), r.random((2, 4))
