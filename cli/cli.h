@@ -76,6 +76,9 @@ typedef struct {
     gp_atomic_file *a;
     const char *path;
 } cli_file;
+/* The library's message "PATH: reason" as "cannot write OPT 'PATH': reason" (with the
+ * hint line); returns CLI_EXIT_FAIL (an unwritable output is a usage error). */
+int cli_write_error(const char *cmd, const char *opt, const char *path, const char *err);
 int cli_file_open(const char *cmd, const char *opt, const char *path, cli_file *f);
 int cli_file_commit(const char *cmd, const char *opt, cli_file *f);
 void cli_file_abort(cli_file *f);

@@ -31,7 +31,8 @@ static const cli_option opt_record = {
         "on disagreement, write a self-contained failure record (gradproof replay FILE "
         "reproduces the verdict)"};
 
-/* --report and --record of a finished comparison; 0 or CLI_EXIT_INPUT. */
+/* --report and --record of a finished comparison; 0, CLI_EXIT_INPUT (the oracle's
+ * inputs) or CLI_EXIT_FAIL (an output not written). */
 static int compare_outputs(const char *opath, const char *cpath, const char *report,
                            const char *record, const gp_fcheck_report *r,
                            const gp_precision *prec, const gp_dump_verdict *v) {
@@ -41,16 +42,18 @@ static int compare_outputs(const char *opath, const char *cpath, const char *rep
         json_t *j = json_report(r, prec, v);
         json_object_set_new(j, "oracle", json_string(opath));
         json_object_set_new(j, "candidate", json_string(cpath));
-        status = cli_write_json(j, report);
+        status = cli_write_json("compare", "--report", j, report);
         json_decref(j);
     }
     if (!status && record && r->n_failed) {
         gp_network *net;
         gsl_matrix *X, *Y;
         gp_regularization reg;
-        if (gp_dump_read_inputs(opath, &net, &X, &Y, &reg, err, sizeof err) ||
-            gp_record_write_compare(record, net, X, Y, &reg, r, prec, err, sizeof err))
+        if (gp_dump_read_inputs(opath, &net, &X, &Y, &reg, err, sizeof err))
             status = cli_input_error(NULL, "%s", err);
+        else if (gp_record_write_compare(record, net, X, Y, &reg, r, prec, err,
+                                         sizeof err))
+            status = cli_write_error("compare", "--record", record, err);
         gp_network_free(net);
         gsl_matrix_free(X);
         gsl_matrix_free(Y);
@@ -193,6 +196,10 @@ int cmd_compare(int argc, char **argv) {
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;
+    /* An output that cannot be written is refused before the comparison is printed. */
+    if ((report && cli_probe_writable("compare", "--report", report)) ||
+        (record && cli_probe_writable("compare", "--record", record)))
+        return CLI_EXIT_FAIL;
     return compare_run(cmd.operands[0], cmd.operands[1], report, record, worst, have_prec,
                        cli_precision(prec));
 }

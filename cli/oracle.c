@@ -344,7 +344,8 @@ static int oracle_run(const oracle_args *o) {
     if (!status && cli_mpi_rank() == 0 &&
         (o->out ? gp_dump_write_json(o->out, &d, net, X, Y, &o->reg, err, sizeof err)
                 : gp_dump_write_dir(o->outdir, &d, net, X, Y, &o->reg, err, sizeof err)))
-        status = input_error(err);
+        status = cli_write_error("oracle", o->out ? "--out" : "--out-dir",
+                                 o->out ? o->out : o->outdir, err);
     gp_dump_free(&d);
     gp_network_free(net);
     gsl_matrix_free(X);

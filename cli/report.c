@@ -11,7 +11,7 @@
 
 #include "report.h"
 
-int cli_write_json(const json_t *v, const char *path) {
+int cli_write_json(const char *cmd, const char *opt, const json_t *v, const char *path) {
     char err[GP_IDX_ERRLEN] = "";
     char *text = json_dumps(v, JSON_COMPACT | JSON_REAL_PRECISION(17));
     size_t n = text ? strlen(text) : 0;
@@ -21,7 +21,7 @@ int cli_write_json(const json_t *v, const char *path) {
     text[n] = '\n'; /* json_dumps leaves room for its NUL: the newline replaces it */
     r = gp_atomic_write(path, text, n + 1, err, sizeof err);
     free(text);
-    return r ? cli_input_error(NULL, "%s", err) : 0;
+    return r ? cli_write_error(cmd, opt, path, err) : 0;
 }
 
 const char *verdict_word(const gp_fcheck_report *r, const gp_dump_verdict *v) {

@@ -19,7 +19,8 @@ json_t *json_report(const gp_fcheck_report *r, const gp_precision *prec,
 /* "agree", "inconclusive" or "DISAGREE": v's verdict when certified, else the fixed
  * rule's (r->n_failed). */
 const char *verdict_word(const gp_fcheck_report *r, const gp_dump_verdict *v);
-/* Write v with the library's atomic writer; 0 or CLI_EXIT_INPUT (message printed). */
-int cli_write_json(const json_t *v, const char *path);
+/* Write v with the library's atomic writer to path, the value of option opt of cmd;
+ * 0 or CLI_EXIT_FAIL ("cannot write OPT 'PATH': ..." printed). */
+int cli_write_json(const char *cmd, const char *opt, const json_t *v, const char *path);
 
 #endif

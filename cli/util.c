@@ -204,9 +204,7 @@ void cli_install_cleanup(void) {
     signal(SIGHUP, on_signal);
 }
 
-/* The library's message "PATH: reason" as "cannot write OPT 'PATH': reason". */
-static int write_error(const char *cmd, const char *opt, const char *path,
-                       const char *err) {
+int cli_write_error(const char *cmd, const char *opt, const char *path, const char *err) {
     size_t n = strlen(path);
     if (!strncmp(err, path, n) && !strncmp(err + n, ": ", 2))
         err += n + 2;
@@ -224,7 +222,7 @@ int cli_file_open(const char *cmd, const char *opt, const char *path, cli_file *
     if (gp_atomic_open(path, f->a, err, sizeof err)) {
         free(f->a);
         f->a = NULL;
-        return write_error(cmd, opt, path, err);
+        return cli_write_error(cmd, opt, path, err);
     }
     f->fp = f->a->fp;
     return 0;
@@ -236,7 +234,7 @@ int cli_file_commit(const char *cmd, const char *opt, cli_file *f) {
     free(f->a);
     f->a = NULL;
     f->fp = NULL;
-    return rc ? write_error(cmd, opt, f->path, err) : 0;
+    return rc ? cli_write_error(cmd, opt, f->path, err) : 0;
 }
 
 void cli_file_abort(cli_file *f) {
@@ -290,7 +288,7 @@ int cli_check_space(const char *cmd, size_t n, const char *const *opts,
     char err[GP_IDX_ERRLEN];
     size_t i;
     if (gp_atomic_space_all(n, paths, bytes, NULL, &i, err, sizeof err))
-        return write_error(cmd, opts[i], paths[i], err);
+        return cli_write_error(cmd, opts[i], paths[i], err);
     return 0;
 }
 

@@ -259,5 +259,14 @@ fi
 # Usage errors: exit 1.
 "$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" 2>/dev/null; [ $? -eq 1 ] && ok "no --out: exit 1" || bad "no --out"
 "$GP" compare --precision float8 a b 2>&1 | grep -q "invalid --precision 'float8'" && ok "bad --precision" || bad "bad --precision"
+# An output that cannot be written is a usage error (exit 1, as train's --save), not
+# unusable input (it was 2); compare refuses it before printing a verdict.
+expect_error "cannot write --out '$T/no/o.json': " oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --out "$T/no/o.json"
+expect_error "cannot write --out-dir '$T/no/o': " oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --out-dir "$T/no/o"
+expect_error "cannot write --out '$T': is a directory" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --out "$T"
+out=$("$GP" compare "$T/o" "$T/o" --report "$T/no/r.json" 2>"$T/cw.err"); st=$?
+[ $st -eq 1 ] && [ -z "$out" ] && grep -q "^gradproof: cannot write --report '$T/no/r.json': " "$T/cw.err" &&
+    ok "compare --report unwritable: exit 1 before the verdict" || bad "compare --report unwritable (status $st): $(cat "$T/cw.err")"
+expect_error "cannot write --record '$T/no/r.json': " compare "$T/o" "$T/o" --record "$T/no/r.json"
 "$GP" oracle --range 5:2 2>&1 | grep -q "invalid --range '5:2'" && ok "bad --range" || bad "bad --range"
 exit $fail
