@@ -41,6 +41,8 @@ def _array(arg, value, ndim=2, shape=None):
         raise ValueError(f"{arg}: {a.ndim}-D array, expected {ndim}-D")
     if shape is not None and a.shape != tuple(shape):
         raise ValueError(f"{arg}: shape {a.shape}, expected {tuple(shape)}")
+    if a.size == 0:
+        raise ValueError(f"{arg}: empty array (shape {a.shape})")
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{arg}: contains NaN or infinity")
     return a

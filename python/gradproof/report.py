@@ -32,6 +32,8 @@ def _fill(d, arrays, oracle, rows, arg):
         if rows and re.match(r"^(z|a|delta)\d+$", k):
             a = a.T if a.ndim == 2 else a
             shape = shape[::-1] if shape is not None else None
+        if a.ndim < 2 and shape is not None and len(shape) == 2:  # only db, cost flat
+            raise ValueError(f"{arg}[{k!r}]: shape {a.shape}, expected {tuple(shape)}")
         if a.ndim < 2:
             a = a.reshape(-1, 1)
             shape = (-1, 1) if shape is None else (int(np.prod(shape)), 1)

@@ -231,6 +231,21 @@ def test_torch_float32_mnist():
     assert gradproof.compare(ref, cand).worst[0]["entry"] == "dW1[5][300]"
 
 
+def test_empty_batch_and_flat_matrix_named():
+    """An empty batch and a flattened dW are named (they gave 'GSL status 19')."""
+    net, r = small_net(), np.random.default_rng(4)
+    x, y = r.random((3, 4)), r.random((2, 4))
+    with pytest.raises(ValueError, match=r"x: empty array \(shape \(3, 0\)\)"):
+        gradproof.oracle(net, np.zeros((3, 0)), np.zeros((2, 0)))
+    ref = gradproof.oracle(net, x, y)
+    cand = {k: ref[k] for k in ("dW1", "db1", "dW2", "db2")}
+    cand["dW1"] = cand["dW1"].ravel()
+    with pytest.raises(ValueError, match=r"candidate\['dW1'\]: shape \(12,\), expected \(4, 3\)"):
+        gradproof.compare(ref, cand)
+    cand["dW1"], cand["cost"] = ref["dW1"], ref["cost"].reshape(1)   # db, cost: flat
+    assert gradproof.compare(ref, cand).ok
+
+
 def test_integers_out_of_range_are_refused():
     """Integers that do not fit the C field, or are not integers, raise ValueError; they
     were cut: n=2**64 became 0 (n = m: another cost), hunt's sizes [2**64 + 2, 10]
