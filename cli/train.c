@@ -133,7 +133,8 @@ static const cli_option opt_checkpoint = {
         "epochs, after the last, and on SIGINT or SIGTERM",
     .more =
         "the network, epoch, learning rate, early-stopping counters, best accuracy, the "
-        "shuffling generator's state and order, the command line and the metrics so far "
+        "shuffling generator's state and order, the command line, the evaluation set's "
+        "size and the metrics so far "
         "(gradproof/checkpoint.h); a diverged epoch is never checkpointed, so FILE keeps "
         "the last finite network. SIGINT or SIGTERM stops training at the next "
         "mini-batch boundary, writes the state there, with the position in the epoch "
@@ -157,7 +158,9 @@ static const cli_option opt_resume = {
         "never stopped",
     .more = "its command line applies; options given again must have its values, except "
             "--epochs, --threads, --save, --metrics (the same format), --checkpoint and "
-            "--checkpoint-every, which may change (exit status 1 otherwise)"};
+            "--checkpoint-every, which may change (exit status 1 otherwise); an "
+            "evaluation set of another size than the checkpoint's is refused (exit "
+            "status 2)"};
 /* Everything the command line sets. */
 typedef struct {
     const char *data, *load, *metrics, *save, *activation, *checkpoint, *resume;
@@ -354,6 +357,7 @@ typedef struct {
     const char *rows; /* --resume: the metrics rows so far, in ck's meta */
     int stopped;      /* --resume: the run had stopped early */
     double part_secs; /* --resume: seconds of the cut epoch before the stop */
+    size_t eval_n;    /* --resume: its evaluation set's size (0: not recorded) */
     json_t *meta;     /* --resume: the checkpoint's meta */
 } train_run;
 
@@ -410,17 +414,27 @@ static json_t *args_json(int argc, char **argv) {
 }
 
 /* The checkpoint's meta: its command line (copied into r->stored), the metrics rows,
- * whether it had stopped and the seconds of a cut epoch so far. */
+ * whether it had stopped, the seconds of a cut epoch so far and the evaluation set's
+ * size (checkpoints before it have none). */
 static int read_meta(const train_args *t, train_run *r) {
     r->meta = r->ck->meta ? json_loads(r->ck->meta, 0, NULL) : NULL;
     const json_t *args = json_object_get(r->meta, "argv"),
                  *rows = json_object_get(r->meta, "metrics"),
-                 *secs = json_object_get(r->meta, "epoch_seconds");
+                 *secs = json_object_get(r->meta, "epoch_seconds"),
+                 *eval_n = json_object_get(r->meta, "eval_n");
     r->part_secs = json_is_number(secs) ? json_number_value(secs) : 0;
     if (secs && !(json_is_number(secs) && r->part_secs >= 0 && r->part_secs < 1e12))
         return cli_input_error(CMD,
                                "cannot load --resume '%s': its \"epoch_seconds\" is not "
                                "a number of seconds from 0 to 1e12",
+                               t->resume);
+    r->eval_n = json_is_integer(eval_n) && json_integer_value(eval_n) > 0
+                    ? (size_t)json_integer_value(eval_n)
+                    : 0;
+    if (eval_n && !r->eval_n)
+        return cli_input_error(CMD,
+                               "cannot load --resume '%s': its \"eval_n\" is not a "
+                               "positive integer",
                                t->resume);
     int ok = json_is_array(args) &&
              json_is_boolean(json_object_get(r->meta, "stopped")) &&
@@ -501,7 +515,8 @@ static void free_resume(train_run *r) {
 static int write_checkpoint(const train_args *t, const train_run *r, gp_trainer *tr,
                             metrics_out *mo, int stopped) {
     char err[GP_IDX_ERRLEN];
-    json_t *meta = json_pack("{s:O, s:b}", "argv", r->args, "stopped", stopped);
+    json_t *meta = json_pack("{s:O, s:b, s:I}", "argv", r->args, "stopped", stopped,
+                             "eval_n", (json_int_t)r->eval.n);
     if (meta && mo->fp && !fflush(mo->fp))
         json_object_set_new(meta, "metrics", json_stringn(mo->buf, mo->len));
     if (meta && gp_trainer_batches_done(tr))
@@ -564,8 +579,8 @@ static int check_space(const train_args *t, const train_run *r, size_t n_layers,
         char *args = json_dumps(r->args, JSON_COMPACT);
         if (args == NULL)
             return cli_error(CMD, "out of memory");
-        /* 128: the keys, "stopped" and "epoch_seconds" (a %.17g number) */
-        size_t meta = 128 + 2 * strlen(args) + (t->metrics ? 2 * rows : 0);
+        /* 160: the keys, "stopped", "eval_n" and "epoch_seconds" (a %.17g number) */
+        size_t meta = 160 + 2 * strlen(args) + (t->metrics ? 2 * rows : 0);
         free(args);
         bytes[2] = gp_checkpoint_size_bound(n_layers, sizes, r->train.n, meta);
     }
@@ -787,6 +802,14 @@ static gp_trainer *make_trainer(const train_args *t, const train_run *r, int *st
                               "cannot continue --resume '%s': its state does not fit "
                               "this run (%zu training images, options of the run)",
                               t->resume, r->train.n);
+        gp_trainer_free(tr);
+        tr = NULL;
+    } else if (tr && r->ck && r->eval_n && r->eval_n != r->eval.n) {
+        /* Its best accuracy counts images of that set. */
+        *st = cli_input_error(CMD,
+                              "cannot continue --resume '%s': its %s set had %zu images, "
+                              "this run's has %zu",
+                              t->resume, eval_names[t->eval], r->eval_n, r->eval.n);
         gp_trainer_free(tr);
         tr = NULL;
     }

@@ -208,4 +208,11 @@ cmp -s ck4.json ck4.keep && ok "refused resumes leave the checkpoint alone" || b
 "$GP" train $RUN --epochs 6 --threads 1 --save s6ref.json > /dev/null && cmp -s s6.json s6ref.json &&
     ok "4 epochs + resume to 6 = 6 epochs, byte for byte" || bad "4 + 2 epochs differ from 6"
 expect 1 "cannot write --checkpoint 'no/such/ck.json'" train $RUN --checkpoint no/such/ck.json
+# The evaluation set changed under --data since the checkpoint: its best accuracy counts
+# 60 images, so 30 now would print 60/30 (200.00%); refused as an input that does not fit.
+synth_idx dv 300 60 && "$GP" train --data dv --validation 60 --epochs 1 --checkpoint ckv.json \
+    > /dev/null || bad "checkpoint on dv"
+rm -r dv && synth_idx dv 300 30 || exit 99
+expect 2 "cannot continue --resume 'ckv.json': its test set had 60 images, this run's has 30" \
+    train --resume ckv.json --epochs 2
 exit $fail
