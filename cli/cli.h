@@ -114,10 +114,10 @@ int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, gp_mni
 /* The trainer's view of an IDX range (borrows the pixels and labels). */
 gp_dataset cli_dataset(const gp_idx_view *v);
 /* The layer sizes fit the data: n_0 = pixels per image and n_L = 10 digits. Else print
- * "<what> '<name>': ..." and return 1 (the caller returns CLI_EXIT_INPUT when the sizes
- * came from a file). */
-int cli_fits_mnist(const char *cmd, const char *what, const char *name, size_t n0,
-                   size_t nL, size_t dim);
+ * "<what> '<name>': ..." and return the exit status: CLI_EXIT_INPUT (one line) when the
+ * sizes came from a file, else 1 (a usage error, with the hint line). */
+int cli_fits_mnist(const char *cmd, const char *what, const char *name, int from_file,
+                   size_t n0, size_t nL, size_t dim);
 /* Monotonic seconds. */
 double cli_now(void);
 

@@ -54,11 +54,9 @@ static int run(const char *load, const char *data_dir, int set, size_t n_validat
                            : set == 1 ? &mnist->validation
                                       : &mnist->training;
     gp_dataset d = cli_dataset(v);
-    if (cli_fits_mnist(CMD, "network of --load", load, net->p.sizes[0],
-                       net->p.sizes[net->p.L], d.dim)) {
-        status = CLI_EXIT_INPUT;
+    if ((status = cli_fits_mnist(CMD, "network of --load", load, 1, net->p.sizes[0],
+                                 net->p.sizes[net->p.L], d.dim)))
         goto done;
-    }
     size_t confusion[100];
     gp_eval_result r;
     double t0 = cli_now();

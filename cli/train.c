@@ -610,12 +610,13 @@ static int setup(const train_args *t, train_run *r) {
     const char *what = r->ck     ? "network of --resume"
                        : t->load ? "network of --load"
                                  : "--sizes";
-    if (cli_fits_mnist(CMD, what,
-                       r->ck     ? t->resume
-                       : t->load ? t->load
-                                 : t->sizes.text,
-                       sizes[0], sizes[n_layers - 1], r->train.dim))
-        return r->ck || t->load ? CLI_EXIT_INPUT : 1;
+    if ((st = cli_fits_mnist(CMD, what,
+                             r->ck     ? t->resume
+                             : t->load ? t->load
+                                       : t->sizes.text,
+                             r->ck || t->load, sizes[0], sizes[n_layers - 1],
+                             r->train.dim)))
+        return st;
     /* W <- (1 - eta lambda/n) W - ... [93]: the decay factor must stay positive
      * (the library's one check of a step's parameters). */
     gp_sgd_params sp = {t->opts.eta, t->opts.lambda, t->opts.l1, r->train.n};

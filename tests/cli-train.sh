@@ -236,6 +236,12 @@ cat > small.json <<EOF
 EOF
 expect_input "network of --load 'small.json': the input layer must have 784" evaluate $D --load small.json
 expect_input "network of --load 'small.json': the input layer must have 784" train $D $S --load small.json
+# An input that does not fit gets one line, without the usage hint (doc/gradproof.1).
+for c in evaluate train; do
+    n=$("$GP" $c $D --load small.json 2>&1 >/dev/null | wc -l)
+    [ "$n" -eq 1 ] && ok "$c: a network that does not fit: one line" ||
+        bad "$c: a network that does not fit: $n lines"
+done
 # The shared -s of --seed: the same run as --seed.
 [ "$("$GP" train $D --sizes 784,10 --epochs 1 -s 5 --threads 1 | sed 's/ *[0-9.]* s$//')" = \
   "$("$GP" train $D --sizes 784,10 --epochs 1 --seed 5 --threads 1 | sed 's/ *[0-9.]* s$//')" ] &&
