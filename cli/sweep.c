@@ -59,6 +59,7 @@ static int parse_reals(const char *opt, char *s, double lo, double hi, int lo_op
     *n = 0;
     if (cli_list_check(CMD, opt, s))
         return 1;
+    double vals[MAX_VALUES];
     for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
         double v;
         if (*n == MAX_VALUES)
@@ -68,9 +69,34 @@ static int parse_reals(const char *opt, char *s, double lo, double hi, int lo_op
         if (lo_open && v <= lo)
             return cli_error(CMD, "invalid %s '%s': must be greater than %g", opt, tok,
                              lo);
+        for (size_t i = 0; i < *n; i++)
+            if (vals[i] == v)
+                return cli_error(CMD, "invalid %s: %s and %s are the same value", opt,
+                                 out[i], tok);
+        vals[*n] = v;
         out[(*n)++] = tok;
     }
     return *n ? 0 : cli_error(CMD, "invalid %s: no value", opt);
+}
+
+static int cmp_seed(const void *a, const void *b) {
+    unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+    return (x > y) - (x < y);
+}
+
+/* A seed listed twice would count as two independent runs in the statistics. */
+static int distinct_seeds(const unsigned long *seed, size_t n) {
+    unsigned long *s = malloc(n * sizeof *s);
+    if (s == NULL)
+        return cli_error(CMD, "out of memory");
+    memcpy(s, seed, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_seed);
+    size_t i = 1;
+    while (i < n && s[i] != s[i - 1])
+        i++;
+    unsigned long twice = i < n ? s[i] : 0;
+    free(s);
+    return i < n ? cli_error(CMD, "invalid --seeds: seed %lu is listed twice", twice) : 0;
 }
 
 /* "1-4,9": ranges and single seeds, each within train's --seed range. */
@@ -94,7 +120,7 @@ static int parse_seeds(char *s, unsigned long *out, size_t *n) {
             out[(*n)++] = v;
         }
     }
-    return *n ? 0 : cli_error(CMD, "invalid --seeds: no seed");
+    return *n ? distinct_seeds(out, *n) : cli_error(CMD, "invalid --seeds: no seed");
 }
 
 static const cli_option opt_etas = {.name = "eta",
@@ -113,7 +139,9 @@ static const cli_option opt_seeds = {
     .kind = CLI_STRING,
     .arg = "LIST",
     .def = "1-5",
-    .help = "seeds, as ranges and single values: 1-10 or 1-4,9"};
+    .help = "seeds, as ranges and single values, each once: 1-10 or 1-4,9",
+    .more = "(a seed, or a value of --eta or --lambda, listed twice is refused: it would "
+            "count twice in the statistics)"};
 static const cli_option opt_csv = {
     .name = "csv",
     .kind = CLI_STRING,

@@ -167,6 +167,9 @@ expect_error "invalid --activation ',relu': an empty item" train $D $S --activat
 expect_error "invalid --eta '0.1,': an empty item" sweep $D --epochs 1 --eta 0.1, --csv sw.csv
 expect_error "invalid --lambda '0,,1': an empty item" sweep $D --epochs 1 --lambda 0,,1 --csv sw.csv
 expect_error "invalid --seeds ',1': an empty item" sweep $D --epochs 1 --seeds ,1 --csv sw.csv
+# A seed or value listed twice would count as two independent runs in the statistics.
+expect_error "invalid --seeds: seed 2 is listed twice" sweep $D --epochs 1 --seeds 1-3,2 --csv sw.csv
+expect_error "invalid --eta: 0.1 and 0.10 are the same value" sweep $D --epochs 1 --eta 0.1,0.10 --csv sw.csv
 expect_error "--activation cannot be combined with --load" train $D $S --load kept.json --activation relu
 aout=$("$GP" train $D --sizes 784,20,12,10 --activation relu,leaky-relu:0.05 --epochs 3 \
     --batch 10 --eta 0.1 --seed 3 --save act.json 2>&1); st=$?
