@@ -151,33 +151,59 @@ static const cli_option opt_csv = {
     .more =
         "columns: task, sweep_eta, sweep_lambda, seed, then those of train --metrics"};
 
+/* sweep's own options, then the options of train that sweep sets for each run. */
+static const char *const own_names[] = {"--eta", "--lambda", "--seeds", "--csv"};
+static const char *const set_names[] = {"--seed", "--metrics", "--save"};
+#define N_OWN (sizeof own_names / sizeof own_names[0])
+#define N_NAMES (N_OWN + sizeof set_names / sizeof set_names[0])
+
+static const char *name_at(size_t i) {
+    return i < N_OWN ? own_names[i] : set_names[i - N_OWN];
+}
+
+/* The name s ("--name" or "--name=VALUE") gives in full (*full = 1) or abbreviates
+ * (*full = 0: getopt_long would take "--lamb" for --lambda); NULL if none. */
+static const char *option_named(const char *s, int *full) {
+    size_t k = strcspn(s, "=");
+    for (int pass = 1; pass >= 0; pass--) /* a name in full before a beginning */
+        for (size_t i = 0; i < N_NAMES; i++) {
+            size_t n = strlen(name_at(i));
+            if (k > 2 && (pass ? k == n : k < n) && !strncmp(s, name_at(i), k)) {
+                *full = pass;
+                return name_at(i);
+            }
+        }
+    return NULL;
+}
+
 /* Is argv[i] one of sweep's own options? Sets *with_value when its value is the next
  * word. Everything else is a train option, passed on in order. */
 static int own_option(const char *s, int *with_value) {
-    static const char *const names[] = {"--eta", "--lambda", "--seeds", "--csv"};
+    int full;
+    const char *name = option_named(s, &full);
     *with_value = 0;
     if (!strcmp(s, "-h") || !strcmp(s, "--help") || !strcmp(s, "--man-options"))
         return 1;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        size_t k = strlen(names[i]);
-        if (!strncmp(s, names[i], k) && (s[k] == '\0' || s[k] == '=')) {
-            *with_value = s[k] == '\0';
+    for (size_t i = 0; full && i < N_OWN; i++)
+        if (name == own_names[i]) {
+            *with_value = strchr(s, '=') == NULL;
             return 1;
         }
-    }
     return 0;
 }
 
-/* Options of train that sweep sets itself for each run. */
+/* Options of train that sweep sets itself for each run, or a beginning of one of its
+ * names: 0, or 1 after the error. */
 static int refused(const char *s) {
-    static const char *const names[] = {"--seed", "--metrics", "--save"};
-    if (!strncmp(s, "-s", 2) && s[1] != '-')
-        return 1;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        size_t k = strlen(names[i]);
-        if (!strncmp(s, names[i], k) && (s[k] == '\0' || s[k] == '='))
-            return 1;
-    }
+    int full;
+    const char *name = option_named(s, &full);
+    if (!strncmp(s, "-s", 2) || (name && full))
+        return cli_error(CMD, "%s is set by sweep for each run (use --seeds, --csv)", s);
+    if (name)
+        return cli_error(CMD,
+                         "option '%.*s' abbreviates %s: give sweep's options and --seed, "
+                         "--metrics, --save in full",
+                         (int)strcspn(s, "="), s, name);
     return 0;
 }
 
@@ -193,8 +219,7 @@ static int split_args(sweep_grid *g, int argc, char **argv, char **own, int *n_o
             if (with_value && i + 1 < argc)
                 own[(*n_own)++] = argv[++i];
         } else if (refused(argv[i])) {
-            return cli_error(CMD, "%s is set by sweep for each run (use --seeds, --csv)",
-                             argv[i]);
+            return 1;
         } else {
             g->train_argv[g->train_argc++] = argv[i];
         }
