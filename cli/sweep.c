@@ -151,9 +151,11 @@ static const cli_option opt_csv = {
     .more =
         "columns: task, sweep_eta, sweep_lambda, seed, then those of train --metrics"};
 
-/* sweep's own options, then the options of train that sweep sets for each run. */
+/* sweep's own options, then the options of train that sweep sets for each run, then
+ * those that would serve every run with one file. */
 static const char *const own_names[] = {"--eta", "--lambda", "--seeds", "--csv"};
-static const char *const set_names[] = {"--seed", "--metrics", "--save"};
+static const char *const set_names[] = {"--seed", "--metrics", "--save", "--checkpoint",
+                                        "--resume"};
 #define N_OWN (sizeof own_names / sizeof own_names[0])
 #define N_NAMES (N_OWN + sizeof set_names / sizeof set_names[0])
 
@@ -197,6 +199,11 @@ static int own_option(const char *s, int *with_value) {
 static int refused(const char *s) {
     int full;
     const char *name = option_named(s, &full);
+    if (name && full && (!strcmp(name, "--checkpoint") || !strcmp(name, "--resume")))
+        return cli_error(CMD,
+                         "%s cannot be used with sweep: every run would use its one "
+                         "file",
+                         name);
     if (!strncmp(s, "-s", 2) || (name && full))
         return cli_error(CMD, "%s is set by sweep for each run (use --seeds, --csv)", s);
     if (name)
@@ -248,13 +255,15 @@ static int parse_args(sweep_grid *g, int argc, char **argv) {
         .synopsis = "[OPTIONS] [TRAIN OPTIONS]",
         .about = "Train every setting of a grid with several seeds, as `" CLI_NAME
                  " train` does\n"
-                 "(any train option but --seed, --metrics and --save is passed on), one "
-                 "run per\n"
-                 "task; under mpirun the tasks are dealt to ranks 1..K-1 as they finish. "
-                 "Prints\n"
-                 "the mean, sd and range of the final and best accuracy per setting, and "
-                 "Welch's\n"
-                 "t-test of the final accuracies of every two settings.\n",
+                 "(any train option but --seed, --metrics, --save, --checkpoint and "
+                 "--resume\n"
+                 "is passed on), one run per task; under mpirun the tasks are dealt to "
+                 "ranks\n"
+                 "1..K-1 as they finish. Prints the mean, sd and range of the final and "
+                 "best\n"
+                 "accuracy per setting, and Welch's t-test of the final accuracies of "
+                 "every two\n"
+                 "settings.\n",
         .args = args,
         .n_args = sizeof args / sizeof args[0]};
     if (!st)

@@ -171,6 +171,10 @@ expect_error "invalid --seeds ',1': an empty item" sweep $D --epochs 1 --seeds ,
 # would have won in silence; "--sav" would have saved every run to one file.
 expect_error "option '--lamb' abbreviates --lambda: give sweep's options" sweep $D --epochs 1 --lamb=5 --csv sw.csv
 expect_error "option '--sav' abbreviates --save" sweep $D --epochs 1 --sav sw.json --csv sw.csv
+# --checkpoint and --resume would serve every run with one file (each run overwrote the
+# checkpoint; a resume always failed on --metrics).
+expect_error "--checkpoint cannot be used with sweep" sweep $D --epochs 1 --checkpoint sw.ck --csv sw.csv
+expect_error "--resume cannot be used with sweep" sweep $D --epochs 1 --resume=sw.ck --csv sw.csv
 # A seed or value listed twice would count as two independent runs in the statistics.
 expect_error "invalid --seeds: seed 2 is listed twice" sweep $D --epochs 1 --seeds 1-3,2 --csv sw.csv
 expect_error "invalid --eta: 0.1 and 0.10 are the same value" sweep $D --epochs 1 --eta 0.1,0.10 --csv sw.csv
