@@ -90,11 +90,12 @@ int cli_size(const char *cmd, const char *opt, const char *s, size_t lo, size_t 
 int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                double *out) {
     char *end;
-    errno = 0;
     double v = strtod(s, &end);
-    /* strtod skips leading space and reads hexadecimal: neither is a plain number. */
+    /* strtod skips leading space and reads hexadecimal: neither is a plain number. An
+     * overflow is infinite; an underflow (ERANGE too) is the nearest subnormal or 0, a
+     * rounding like any other, for the range check to judge. */
     int plain = isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.';
-    if (!plain || strpbrk(s, "xX") || *end != '\0' || errno == ERANGE || !isfinite(v))
+    if (!plain || strpbrk(s, "xX") || *end != '\0' || !isfinite(v))
         return cli_error(cmd, "invalid %s '%s': expected a finite number", opt, s);
     if (v < lo || v > hi)
         return cli_error(cmd, "invalid %s '%s': must be between %g and %g", opt, s, lo,
