@@ -158,9 +158,9 @@ static const cli_option opt_resume = {
         "never stopped",
     .more = "its command line applies; options given again must have its values, except "
             "--epochs, --threads, --save, --metrics (the same format), --checkpoint and "
-            "--checkpoint-every, which may change (exit status 1 otherwise); an "
-            "evaluation set of another size than the checkpoint's is refused (exit "
-            "status 2)"};
+            "--checkpoint-every, which may change (exit status 1 otherwise), --epochs "
+            "to no fewer than the epochs done (exit status 1); an evaluation set of "
+            "another size than the checkpoint's is refused (exit status 2)"};
 /* Everything the command line sets. */
 typedef struct {
     const char *data, *load, *metrics, *save, *activation, *checkpoint, *resume;
@@ -798,19 +798,25 @@ static gp_trainer *make_trainer(const train_args *t, const train_run *r, int *st
     topts.seed = 2 * t->opts.seed + 1;
     gp_trainer *tr = gp_trainer_alloc(r->net, &r->train, &topts);
     *st = tr ? 0 : cli_error(CMD, "out of memory"); /* the options were checked above */
-    if (tr && r->ck && gp_trainer_set_state(tr, &r->ck->state)) {
+    if (!tr || !r->ck)
+        return tr;
+    const gp_trainer_state *s = &r->ck->state;
+    if (gp_trainer_set_state(tr, s))
         *st = cli_input_error(CMD,
                               "cannot continue --resume '%s': its state does not fit "
                               "this run (%zu training images, options of the run)",
                               t->resume, r->train.n);
-        gp_trainer_free(tr);
-        tr = NULL;
-    } else if (tr && r->ck && r->eval_n && r->eval_n != r->eval.n) {
-        /* Its best accuracy counts images of that set. */
+    else if (r->eval_n && r->eval_n != r->eval.n) /* its best counts images of that set */
         *st = cli_input_error(CMD,
                               "cannot continue --resume '%s': its %s set had %zu images, "
                               "this run's has %zu",
                               t->resume, eval_names[t->eval], r->eval_n, r->eval.n);
+    else if (t->epochs < s->epochs + (s->batches_done > 0)) /* it cannot go back */
+        *st =
+            cli_error(CMD, "--epochs %zu: the run of --resume '%s' has done %zu epochs%s",
+                      t->epochs, t->resume, s->epochs,
+                      s->batches_done ? " and part of the next" : "");
+    if (*st) {
         gp_trainer_free(tr);
         tr = NULL;
     }

@@ -196,6 +196,8 @@ expect 1 "--seed differs" train --resume ck4.json --seed 8
 expect 1 "--batch differs" train --resume ck4.json --batch 20
 expect 1 "--monitor-train-cost differs" train --resume ck4.json --monitor-train-cost
 expect 1 "--metrics differs" train --resume ck4.json --metrics m4.jsonl
+# Fewer epochs than done cannot be had: it used to save the 4-epoch network, exit 0.
+expect 1 "--epochs 2: the run of --resume 'ck4.json' has done 4 epochs" train --resume ck4.json --epochs 2 --save e2.json
 expect 2 "cannot load --resume 'nothing.json'" train --resume nothing.json
 expect 2 "cannot load --resume 'ref.json': ref.json: not a checkpoint" train --resume ref.json
 cmp -s ck4.json ck4.keep && ok "refused resumes leave the checkpoint alone" || bad "checkpoint changed"
