@@ -318,6 +318,9 @@ static int check_args(train_args *t) {
                          : t->cost_set ? "cost"
                          : t->act_set  ? "activation"
                                        : "init");
+    if (!t->load && t->act_set && t->sizes.n == 2)
+        return cli_error(CMD, "--activation '%s': --sizes '%s' has no hidden layer",
+                         t->activation, t->sizes.text);
     if (!t->load && cli_activations(CMD, t->activation, t->sizes.n - 2, t->acts))
         return 1;
     if (t->metrics && !ends_with(t->metrics, ".csv") && !ends_with(t->metrics, ".jsonl"))
