@@ -221,6 +221,23 @@ static int read_check(const json_t *o, const char *path, gp_record *rec, char *e
     return GSL_SUCCESS;
 }
 
+/* The entries of the oracle's tensor `name` for rec's network and samples; 0 for a
+ * name the oracle's dump does not have. */
+static size_t tensor_entries(const gp_record *rec, const char *name) {
+    const size_t *n = rec->net->p.sizes, m = rec->X->size2;
+    char kind[8];
+    size_t l;
+    gp_dump d;
+    gp_dump_init(&d, rec->net->p.L);
+    int known = gp_dump_find(&d, name) >= 0;
+    gp_dump_free(&d);
+    if (!known || !strcmp(name, "cost"))
+        return known;
+    if (sscanf(name, "%7[a-zA-Z]%zu", kind, &l) != 2)
+        return 0;
+    return !strcmp(kind, "dW") ? n[l] * n[l - 1] : !strcmp(kind, "db") ? n[l] : n[l] * m;
+}
+
 /* The failures of a compare record, each with its precision (else the record's). */
 static int read_failures(const json_t *o, const char *path, gp_record *rec, char *errbuf,
                          size_t errlen) {
@@ -246,6 +263,11 @@ static int read_failures(const json_t *o, const char *path, gp_record *rec, char
             return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                             "%s: failures[%zu] lacks a valid tensor, index or precision",
                             path, q);
+        if ((size_t)idx >= tensor_entries(rec, name))
+            return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                            "%s: failures[%zu]: the oracle has no entry %s[%lld] for the "
+                            "record's network and samples",
+                            path, q, name, (long long)idx);
         if (p == NULL)
             e->precision = top;
         strcpy(e->tensor, name);

@@ -166,6 +166,15 @@ for f in r["failures"]:
 json.dump(r, open(sys.argv[1], "w"))' "$T/rec.compare.json" && ok "record is self-contained and versioned" || bad "record contents"
 "$GP" replay "$T/rec.compare.json" >/dev/null; st=$?
 [ $st -eq 0 ] && ok "replay: now passes (exit 0)" || bad "replay of a fixed record (status $st)"
+# A failure naming an entry the oracle does not have: named at read time (it was
+# "invalid argument supplied by user").
+for te in dW2:4 dW9:0 db1:2 cost:1; do
+    /usr/bin/python3 -c 'import json, sys
+r = json.load(open(sys.argv[1])); t, i = sys.argv[3].split(":")
+r["failures"][0].update(tensor=t, index=int(i)); json.dump(r, open(sys.argv[2], "w"))' \
+        "$T/rec.compare.json" "$T/rec.bad.json" "$te"
+    expect_input_error "rec.bad.json: failures\[0\]: the oracle has no entry ${te%:*}\[${te#*:}\]" none replay "$T/rec.bad.json"
+done
 cat >"$T/rec.check.json" <<'J'
 {"format": "gradproof-record", "version": 1, "gradproof": "0.1.0", "kind": "check", "formula": "params",
  "network": {"sizes": [1, 1], "weights": [[[0.5]]], "biases": [[[0.0]]], "cost": "QuadraticCost"},
