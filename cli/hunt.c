@@ -361,6 +361,7 @@ int cmd_hunt(int argc, char **argv) {
         {.opt = &cli_opt_sizes,
          .dest = &sizes,
          .seen = &sizes_set,
+         .unset = "random",
          .note = "every case has these sizes (else random: 1-4 layers)"},
         {.opt = &opt_batch, .dest = &o.batch},
         {.opt = &opt_shrink, .dest = &o.shrink_evals},

@@ -35,11 +35,8 @@ const cli_option cli_opt_validation = {
             "training set",
     .more =
         "(Nielsen's mnist_loader split: 50,000 training and 10,000 validation images)"};
-const cli_option cli_opt_sizes = {.name = "sizes",
-                                  .kind = CLI_SIZES,
-                                  .arg = "N0,..,NL",
-                                  .def = "784,30,10",
-                                  .help = "layer sizes; N0 = pixels per image, NL = 10"};
+const cli_option cli_opt_sizes = {
+    .name = "sizes", .kind = CLI_SIZES, .arg = "N0,..,NL", .help = "layer sizes"};
 const cli_option cli_opt_cost = {
     .name = "cost",
     .kind = CLI_COST,

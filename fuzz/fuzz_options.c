@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const gp_cost_type *cost = NULL;
     const char *act = NULL;
     int flag = 0, word = 0, prec = 0, cost_seen = 0;
-    const cli_arg args[] = {{.opt = &cli_opt_sizes, .dest = &sizes},
+    const cli_arg args[] = {{.opt = &cli_opt_sizes, .dest = &sizes, .def = "784,30,10"},
                             {.opt = &cli_opt_epochs, .dest = &epochs},
                             {.opt = &cli_opt_n, .dest = &n},
                             {.opt = &cli_opt_seed, .dest = &seed},

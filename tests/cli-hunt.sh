@@ -119,4 +119,9 @@ st=$?
 "$GP" hunt --cases 2 >"$T/out" 2>&1
 [ $? -eq 1 ] && grep -q "gradproof" "$T/out" && ok "no command: usage error" ||
     bad "no command: $(cat "$T/out")"
+# --sizes: random sizes unless given, any NL (train's default [784,30,10] and "NL = 10"
+# were shown as hunt's).
+h=$("$GP" hunt --help | sed -n '/--sizes=/,/--batch=/p')
+printf '%s' "$h" | grep -q '\[random\]' && ! printf '%s' "$h" | grep -q '784,30,10\|NL = 10' &&
+    ok "hunt --help: --sizes [random]" || bad "hunt --help --sizes: $h"
 exit $fail
