@@ -323,6 +323,23 @@ static int oracle_check_args(oracle_args *o) {
     return 0;
 }
 
+/* Every value of the dump finite, else an input error naming the first that is not (the
+ * network's values overflow float64 on these samples): a JSON dump cannot hold it and
+ * compare refuses a .npy dump with it. */
+static int dump_finite(const gp_dump *d, const char *netpath) {
+    for (size_t i = 0; i < d->n; i++)
+        for (size_t j = 0; d->t[i] && j < d->t[i]->size1 * d->t[i]->size2; j++) {
+            size_t cols = d->t[i]->size2;
+            double v = gsl_matrix_get(d->t[i], j / cols, j % cols);
+            if (!isfinite(v))
+                return cli_input_error(NULL,
+                                       "%s: %s[%zu][%zu] is %g on these samples: the "
+                                       "network's values overflow float64",
+                                       netpath, d->name[i], j / cols, j % cols, v);
+        }
+    return 0;
+}
+
 /* Load, compute the dump, optionally self-check it, write it. */
 static int oracle_run(const oracle_args *o) {
     gp_network *net = NULL;
@@ -337,6 +354,8 @@ static int oracle_run(const oracle_args *o) {
         status = load_inputs(&in, net, &X, &Y);
     if (!status && gp_dump_compute(net, X, Y, &o->reg, &d))
         status = input_error("oracle: the dump could not be computed");
+    else if (!status)
+        status = dump_finite(&d, o->net);
     /* Under mpirun the ranks check together only if every one has its inputs. */
     if (o->self_check && !cli_mpi_any(status))
         status = run_self_check(net, X, Y, &o->reg, &d, o->noise);

@@ -99,6 +99,11 @@ sed 's/"sizes": \[3, 2, 2\]/"sizes": [3, 9, 2]/' "$T/net.json" >"$T/shape.json"
 expect_input_error "shape.json" bad.json oracle --net "$T/shape.json" --x "$T/x.json" --y "$T/y.json" $O
 sed 's/"sizes": \[3, 2, 2\]/"sizes": [3, 2000000000, 2]/' "$T/net.json" >"$T/absurd.json"
 expect_input_error "absurd.json" bad.json oracle --net "$T/absurd.json" --x "$T/x.json" --y "$T/y.json" $O
+# Finite parameters whose values overflow float64 on the samples: named, no dump (--out
+# said "out of memory building JSON", --out-dir wrote inf into the .npy files, exit 0).
+sed 's/0.3817, -0.25, 0.125/1e308, 1e308, 1e308/' "$T/net.json" >"$T/huge.json"
+expect_input_error "huge.json: z1\[0\]\[1\] is inf on these samples" bad.json oracle --net "$T/huge.json" --x "$T/x.json" --y "$T/y.json" $O
+expect_input_error "huge.json: z1\[0\]\[1\] is inf" bad-dir oracle --net "$T/huge.json" --x "$T/x.json" --y "$T/y.json" --out-dir "$T/bad-dir"
 sed 's/0.3817/NaN/' "$T/net.json" >"$T/nan.json"
 expect_input_error "nan.json" bad.json oracle --net "$T/nan.json" --x "$T/x.json" --y "$T/y.json" $O
 echo '[[0.1, 0.2], [0.5, 0.6]]' >"$T/x2.json"
