@@ -35,7 +35,8 @@ static const cli_option opt_case = {.name = "case",
                                     .hi = 1e9,
                                     .unset = "all",
                                     .help =
-                                        "run only case I (to rerun a reported failure)"};
+                                        "run only case I (to rerun a reported failure)",
+                                    .more = "I below --cases"};
 static const cli_option opt_record = {
     .name = "record",
     .short_name = 'r',
@@ -303,11 +304,9 @@ static int run_all(check_run *c, size_t *done) {
         return cli_error(CMD, "out of memory");
     size_t K = (size_t)cli_mpi_size(), per_rank = c->with_budget ? 1 : 32, lo = 0,
            end = c->cases;
-    if (c->only != SIZE_MAX && c->only < end) { /* one case: its block alone */
+    if (c->only != SIZE_MAX) { /* one case: its block alone */
         lo = c->only;
         end = c->only + 1;
-    } else if (c->only != SIZE_MAX) {
-        lo = end;
     }
     double start = now(), last = start;
     int st = 0;
@@ -459,6 +458,10 @@ int cmd_check(int argc, char **argv) {
         return EXIT_FAILURE;
     if (c.with_budget && !cases_set)
         c.cases = 1000000000;
+    /* a case past --cases ran nothing and passed */
+    if (c.only != SIZE_MAX && c.only >= c.cases)
+        return cli_error(CMD, "invalid --case '%zu': must be below --cases %zu", c.only,
+                         c.cases);
     if (c.record && (c.tol_scale != 1 || c.noise))
         return cli_error(CMD, "--record checks with the default options: drop %s",
                          c.noise ? "--noise" : "--tol-scale");

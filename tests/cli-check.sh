@@ -78,6 +78,12 @@ expect_error "^gradproof: unknown option '-z'$" check --cases 3 -z
 expect_error "^gradproof: option '-s' needs a value$" check -s
 expect_error "^gradproof: option '--help=x' takes no value$" check --help=x
 expect_error "unknown command 'frobnicate'" frobnicate
+# --case past --cases is refused (it checked nothing and exited 0, every row "ok").
+err=$("$GP" check --cases 5 --case 7 2>&1 >/dev/null); st=$?
+[ "$st" -eq 1 ] && printf '%s' "$err" | head -n 1 | grep -q "^gradproof: invalid --case '7': must be below --cases 5$" &&
+    ok "check --cases 5 --case 7 -> $st" || bad "check --cases 5 --case 7 (status $st, said: $err)"
+"$GP" check --cases 5 --case 4 --cost quadratic --activation tanh >/dev/null && ok "check --cases 5 --case 4" ||
+    bad "check --cases 5 --case 4"
 # A bad GRADPROOF_SIMD (the SIMD variant cap) is an error too, before any work.
 err=$(GRADPROOF_SIMD=avx "$GP" train --epochs 1 2>&1 >/dev/null); st=$?
 [ "$st" -eq 1 ] && [ "$err" = "gradproof: invalid GRADPROOF_SIMD 'avx': use baseline, avx2 or avx512" ] &&
