@@ -135,6 +135,8 @@ expect_input_error "dW2 has shape 3 x 2, expected 2 x 2" rep.json compare "$T/o"
 printf '{"dW1": [[1, 2, 3], [4, 5' >"$T/cand.json"
 expect_input_error "cand.json: not" rep.json compare "$T/o" "$T/cand.json" --report "$T/rep.json"
 expect_input_error "net.json: no dW1" rep.json compare "$T/net.json" "$T/net.json" --report "$T/rep.json"
+# A missing ORACLE is unusable input (it was taken for swapped arguments, exit 1).
+expect_input_error "nosuch: cannot open" rep.json compare "$T/nosuch" "$T/o" --report "$T/rep.json"
 # An oracle's dump whose inputs are corrupt is unusable (it fell back to the fixed rule,
 # "no inputs", or used a negative lambda, or said "out of memory").
 cp -r "$T/o" "$T/om"
