@@ -90,7 +90,7 @@ def _tensor(arg, v, dtype):
         raise ValueError(f"{arg}: {t.ndim}-D, expected 2-D (samples as rows)")
     if not _torch.isfinite(t).all():
         raise ValueError(f"{arg}: contains NaN or infinity")
-    return t.to(dtype)
+    return t.detach().to(dtype)  # an input may come from a graph (requires_grad)
 
 
 def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None):

@@ -162,6 +162,15 @@ def test_torch_hidden_activations(act):
         assert not rep.ok and "dW1" in [t["name"] for t in rep.tensors if t["failed"]], str(rep)
 
 
+def test_torch_inputs_requiring_grad():
+    """x and y may be tensors of a graph (requires_grad): they are inputs, taken as
+    values (they raised torch's "Can't call numpy() on Tensor that requires grad")."""
+    model = _l1_model(2, torch.nn.Sigmoid()).double()
+    x = torch.rand(4, 5, dtype=torch.float64, requires_grad=True)
+    y = torch.rand(4, 3, dtype=torch.float64, requires_grad=True)
+    assert gt.check(model, x * 1, y * 1, cost="quadratic").ok
+
+
 def test_torch_shared_activation_module():
     """One Sigmoid module used after both layers: a1 is layer 1's output (its hook once
     kept layer 2's, and a correct model failed, diagnosed as layers swapped)."""
