@@ -93,6 +93,7 @@ def _tensor(arg, v, dtype):
     return t.detach().to(dtype)  # an input may come from a graph (requires_grad)
 
 
+@_torch.enable_grad()  # autograd also under a caller's torch.no_grad()
 def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None):
     """Autograd on model (samples as rows of x, y) with the cost
     C = (1/m) sum_x C_x + weight_decay/(2n) sum_l ||W^l||^2 + l1/n sum_l |W^l|_1
@@ -113,10 +114,10 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
     # z^l, a^l in call order: one hook per module, since a module may appear twice
     # (nn.Sequential(lin1, s, lin2, s) with one Sigmoid s)
     outs = {"z": [], "a": []}
-    mods = {id(m): (m, k) for lin, act in _layers(model, cost)
-            for m, k in ((lin, "z"), (act, "a"))}
-    hooks = [m.register_forward_hook(lambda mod, i, o, k=k: outs[k].append(o))
-             for m, k in mods.values()]
+    mods = {id(mod): (mod, k) for lin, act in _layers(model, cost)
+            for mod, k in ((lin, "z"), (act, "a"))}
+    hooks = [mod.register_forward_hook(lambda _, i, o, k=k: outs[k].append(o))
+             for mod, k in mods.values()]
     model.zero_grad()
     try:
         model(X)

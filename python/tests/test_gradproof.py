@@ -171,6 +171,17 @@ def test_torch_inputs_requiring_grad():
     assert gt.check(model, x * 1, y * 1, cost="quadratic").ok
 
 
+def test_torch_check_under_no_grad():
+    """check runs its autograd also where the caller turned gradients off (an
+    evaluation loop's torch.no_grad()); it raised "can't retain_grad on Tensor that has
+    requires_grad=False"."""
+    model = _l1_model(2, torch.nn.Sigmoid()).double()
+    x, y = torch.rand(4, 5, dtype=torch.float64), torch.rand(4, 3, dtype=torch.float64)
+    with torch.no_grad():
+        assert gt.check(model, x, y, cost="quadratic").ok
+    assert torch.is_grad_enabled()
+
+
 def test_torch_shared_activation_module():
     """One Sigmoid module used after both layers: a1 is layer 1's output (its hook once
     kept layer 2's, and a correct model failed, diagnosed as layers swapped)."""
