@@ -320,6 +320,8 @@ static int oracle_check_args(oracle_args *o) {
     if (use_idx ? !(o->images && o->labels && o->range) || o->x || o->y : !(o->x && o->y))
         return cli_error("oracle", "give --x and --y, or --idx-images, --idx-labels and "
                                    "--range");
+    if (use_idx && o->rows) /* was ignored (IDX files hold one sample per row) */
+        return cli_error("oracle", "--rows goes with --x and --y");
     return 0;
 }
 

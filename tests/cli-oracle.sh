@@ -285,4 +285,5 @@ out=$("$GP" compare "$T/o" "$T/o" --report "$T/no/r.json" 2>"$T/cw.err"); st=$?
     ok "compare --report unwritable: exit 1 before the verdict" || bad "compare --report unwritable (status $st): $(cat "$T/cw.err")"
 expect_error "cannot write --record '$T/no/r.json': " compare "$T/o" "$T/o" --record "$T/no/r.json"
 "$GP" oracle --range 5:2 2>&1 | grep -q "invalid --range '5:2'" && ok "bad --range" || bad "bad --range"
+expect_error "--rows goes with --x and --y" oracle --net "$T/net.json" --idx-images "$T/im.idx" --idx-labels "$T/lb.idx" --range 0:3 --rows --out "$T/i.json"
 exit $fail
