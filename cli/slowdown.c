@@ -107,14 +107,19 @@ static void write_table(FILE *fp, const double *out, size_t epochs, size_t every
     }
 }
 
-/* gnuplot: data file in the temporary directory, PNG written to a temporary name next
- * to the target and renamed there only when gnuplot succeeds. */
-static int plot(const char *path, const double *out, size_t epochs) {
+/* The --plot name goes into gnuplot's script between quotes. */
+static int check_plot_name(const char *path) {
     if (strchr(path, '\'') || strchr(path, '\n'))
         return cli_error(CMD,
                          "invalid --plot '%s': the name must not contain ' or a "
                          "newline",
                          path);
+    return 0;
+}
+
+/* gnuplot: data file in the temporary directory, PNG written to a temporary name next
+ * to the target and renamed there only when gnuplot succeeds (path checked before). */
+static int plot(const char *path, const double *out, size_t epochs) {
     char data[] = "/tmp/gradproof-slowdown-XXXXXX";
     int fd = mkstemp(data);
     if (fd < 0)
@@ -257,7 +262,10 @@ int cmd_slowdown(int argc, char **argv) {
     const char *opts[2] = {"--csv", "--plot"}, *paths[2] = {csv, png};
     if (st != CLI_RUN)
         return st;
-    if (cli_distinct_outputs(CMD, 2, opts, paths))
+    /* Every output refused before anything is computed or printed. */
+    if (cli_distinct_outputs(CMD, 2, opts, paths) ||
+        (csv && cli_probe_writable(CMD, "--csv", csv)) ||
+        (png && (check_plot_name(png) || cli_probe_writable(CMD, "--plot", png))))
         return 1;
     double *out = malloc((epochs + 1) * N_RUNS * 2 * sizeof *out);
     if (!out)

@@ -34,5 +34,13 @@ fi
 expect_error "invalid --every '0'" slowdown --every 0
 expect_error "invalid --epochs 'x'" slowdown --epochs x
 expect_error "cannot write --csv '$T/no/s.csv'" slowdown --csv "$T/no/s.csv"
+expect_error "cannot write --plot '$T/no/s.png'" slowdown --plot "$T/no/s.png"
+# Refused before the table: nothing on stdout, and a good --csv stays unwritten.
+out=$("$GP" slowdown --csv "$T/early.csv" --plot "$T/no/s.png" 2>/dev/null)
+[ -z "$out" ] && [ ! -e "$T/early.csv" ] && ok "unwritable --plot: refused before the table" ||
+    bad "unwritable --plot: printed $(printf '%s' "$out" | wc -l) lines first, early.csv: $(ls "$T" | grep -c early)"
+out=$("$GP" slowdown --plot "$T/it's.png" 2>/dev/null)
+[ -z "$out" ] && ok "--plot name with a quote: refused before the table" ||
+    bad "--plot name with a quote: printed $(printf '%s' "$out" | wc -l) lines first"
 expect_error "unknown option '--bogus'" slowdown --bogus
 exit $fail
