@@ -109,8 +109,10 @@ int cli_set_threads(size_t n);
  * rel err). These commands spend their time in their own loops, not in BLAS. */
 void cli_blas_reproducible(void);
 
-/* gp_mnist_load with its message turned into a CLI error (CLI_EXIT_INPUT). */
-int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, gp_mnist **out);
+/* gp_mnist_load (gp_mnist_load_test when test_only) with its message turned into a CLI
+ * error (CLI_EXIT_INPUT). */
+int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, int test_only,
+                   gp_mnist **out);
 /* The trainer's view of an IDX range (borrows the pixels and labels). */
 gp_dataset cli_dataset(const gp_idx_view *v);
 /* The layer sizes fit the data: n_0 = pixels per image and n_L = 10 digits. Else print

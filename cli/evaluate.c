@@ -47,7 +47,7 @@ static int run(const char *load, const char *data_dir, int set, size_t n_validat
     char err[GP_IDX_ERRLEN];
     if (gp_netio_load(load, &net, err, sizeof err))
         return cli_input_error(CMD, "cannot load --load '%s': %s", load, err);
-    int status = cli_load_mnist(CMD, data_dir, n_validation, &mnist);
+    int status = cli_load_mnist(CMD, data_dir, n_validation, set == 0, &mnist);
     if (status)
         goto done;
     const gp_idx_view *v = set == 0   ? &mnist->test
@@ -82,7 +82,9 @@ int cmd_evaluate(int argc, char **argv) {
          .dest = &load,
          .unset = "required",
          .note = "the network to evaluate"},
-        {.opt = &cli_opt_data, .dest = &data_dir},
+        {.opt = &cli_opt_data,
+         .dest = &data_dir,
+         .note = "--eval test needs only the two t10k files"},
         {.opt = &opt_eval, .dest = &set},
         {.opt = &cli_opt_validation, .dest = &n_validation},
         {.opt = &cli_opt_lambda,

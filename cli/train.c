@@ -606,7 +606,7 @@ static int setup(const train_args *t, train_run *r) {
     int st = r->ck || t->load ? make_network(t, r) : 0;
     if (st)
         return st;
-    if ((st = cli_load_mnist(CMD, t->data, t->n_validation, &r->mnist)))
+    if ((st = cli_load_mnist(CMD, t->data, t->n_validation, 0, &r->mnist)))
         return st;
     r->train = cli_dataset(&r->mnist->training);
     r->eval = cli_dataset(t->eval ? &r->mnist->validation : &r->mnist->test);

@@ -317,10 +317,11 @@ void cli_blas_reproducible(void) {
     (void)cli_set_threads(1); /* cannot fail for one thread */
 }
 
-int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation,
+int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, int test_only,
                    gp_mnist **out) {
     char err[GP_IDX_ERRLEN];
-    int status = gp_mnist_load(dir, n_validation, out, err, sizeof err);
+    int status = test_only ? gp_mnist_load_test(dir, out, err, sizeof err)
+                           : gp_mnist_load(dir, n_validation, out, err, sizeof err);
     if (status)
         return cli_input_error(cmd, "cannot load MNIST from --data '%s': %s", dir, err);
     return 0;

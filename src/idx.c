@@ -553,24 +553,53 @@ static int load_pair(const char *dir, const char *images, const char *labels,
     return status;
 }
 
-int gp_mnist_load(const char *dir, size_t n_validation, gp_mnist **out, char *errbuf,
-                  size_t errlen) {
-    gp_mnist *m;
-    int status;
-
+/* The argument checks of the loaders, then a new, empty data set in *m. */
+static int mnist_new(const char *dir, gp_mnist **out, gp_mnist **m, char *errbuf,
+                     size_t errlen) {
     if (out == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no place for the data set given");
     *out = NULL;
     if (dir == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no data directory given");
-    m = calloc(1, sizeof *m);
-    if (m == NULL)
+    if ((*m = calloc(1, sizeof **m)) == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "out of memory");
+    return GSL_SUCCESS;
+}
+
+/* The t10k pair into m, and m->test: all of it. */
+static int load_test(const char *dir, gp_mnist *m, char *errbuf, size_t errlen) {
+    int status = load_pair(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+                           &m->test_images, &m->test_labels, errbuf, errlen);
+    if (status == GSL_SUCCESS)
+        m->test = (gp_idx_view){m->test_images, m->test_labels, 0, m->test_images->n};
+    return status;
+}
+
+int gp_mnist_load_test(const char *dir, gp_mnist **out, char *errbuf, size_t errlen) {
+    gp_mnist *m;
+    int status = mnist_new(dir, out, &m, errbuf, errlen);
+    if (status == GSL_SUCCESS && (status = load_test(dir, m, errbuf, errlen))) {
+        gp_mnist_free(m);
+        return status;
+    }
+    if (status == GSL_SUCCESS) {
+        /* No training file: the other two views are empty (but point somewhere). */
+        m->training = m->validation = (gp_idx_view){m->test_images, m->test_labels, 0, 0};
+        *out = m;
+    }
+    return status;
+}
+
+int gp_mnist_load(const char *dir, size_t n_validation, gp_mnist **out, char *errbuf,
+                  size_t errlen) {
+    gp_mnist *m;
+    int status = mnist_new(dir, out, &m, errbuf, errlen);
+    if (status != GSL_SUCCESS)
+        return status;
     status = load_pair(dir, "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                        &m->train_images, &m->train_labels, errbuf, errlen);
     if (status == GSL_SUCCESS)
-        status = load_pair(dir, "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
-                           &m->test_images, &m->test_labels, errbuf, errlen);
+        status = load_test(dir, m, errbuf, errlen);
     if (status != GSL_SUCCESS)
         goto fail;
     if (m->train_images->rows != m->test_images->rows ||
@@ -596,10 +625,6 @@ int gp_mnist_load(const char *dir, size_t n_validation, gp_mnist **out, char *er
     m->training.n = m->train_images->n - n_validation;
     m->validation.first = m->training.n;
     m->validation.n = n_validation;
-    m->test.images = m->test_images;
-    m->test.labels = m->test_labels;
-    m->test.first = 0;
-    m->test.n = m->test_images->n;
     *out = m;
     return GSL_SUCCESS;
 fail:

@@ -521,6 +521,34 @@ START_TEST(test_mnist_load_splits_as_nielsen) {
 }
 END_TEST
 
+/* The test pair alone: no training file needed (evaluate --eval test). */
+START_TEST(test_mnist_load_test_alone) {
+    gp_mnist *m = (gp_mnist *)1;
+    write_mnist(12, 5, 0);
+    ck_assert_int_eq(unlink(tu_tmpdir_path("train-images-idx3-ubyte")), 0);
+    ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 4, &m, eb, sizeof eb), GSL_EFAILED);
+    ck_assert_ptr_null(m);
+    ck_assert_int_eq(gp_mnist_load_test(tu_tmpdir(), &m, eb, sizeof eb), GSL_SUCCESS);
+    ck_assert_ptr_null(m->train_images);
+    ck_assert_ptr_eq(m->test.images, m->test_images);
+    ck_assert_ptr_eq(m->test.labels, m->test_labels);
+    ck_assert_uint_eq(m->test.first, 0);
+    ck_assert_uint_eq(m->test.n, 5);
+    ck_assert_uint_eq(m->training.n, 0);
+    ck_assert_uint_eq(m->validation.n, 0);
+    ck_assert_uint_eq(m->test.labels->labels[3], 3);
+    gp_mnist_free(m);
+    /* ... and checked as gp_mnist_load checks it. */
+    static const uint8_t lab[4] = {1, 2, 3, 4};
+    write_labels("t10k-labels-idx1-ubyte", 4, lab, 0);
+    m = (gp_mnist *)1;
+    ck_assert_int_eq(gp_mnist_load_test(tu_tmpdir(), &m, eb, sizeof eb), GSL_EINVAL);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(eb, "t10k-labels-idx1-ubyte has 4 labels") != NULL, "%s", eb);
+    ck_assert_int_eq(gp_mnist_load_test(NULL, &m, eb, sizeof eb), GSL_EINVAL);
+}
+END_TEST
+
 START_TEST(test_mnist_load_rejects_count_mismatch) {
     gp_mnist *m = (gp_mnist *)1;
     static const uint8_t lab[4] = {1, 2, 3, 4};
@@ -648,6 +676,7 @@ static Suite *make_idx_suite(void) {
     suite_add_tcase(s, errs);
     tcase_add_checked_fixture(mnist, setup, teardown);
     tcase_add_loop_test(mnist, test_mnist_load_splits_as_nielsen, 0, 2);
+    tcase_add_test(mnist, test_mnist_load_test_alone);
     tcase_add_test(mnist, test_mnist_load_rejects_count_mismatch);
     tcase_add_test(mnist, test_mnist_load_rejects_shape_mismatch);
     tcase_add_test(mnist, test_mnist_load_rejects_small_training_set);

@@ -211,6 +211,15 @@ else
 fi
 
 # ---- save -> load -> evaluate round trip ----
+# evaluate --eval test reads only the t10k pair: a directory holding just those gives
+# the full directory's result; the other sets still need the training files.
+mkdir -p t10k-only && cp d/t10k-* t10k-only/
+full=$("$GP" evaluate $D --load net.json | head -n 1 | sed 's/  *[0-9.]* s$//')
+only=$("$GP" evaluate --data t10k-only --load net.json | head -n 1 | sed 's/  *[0-9.]* s$//')
+[ -n "$full" ] && [ "$full" = "$only" ] && ok "evaluate with only the t10k files: $only" ||
+    bad "evaluate with only the t10k files: '$only', with all four: '$full'"
+expect_input "t10k-only: neither train-images-idx3-ubyte" evaluate --data t10k-only \
+    --load net.json --eval validation
 ev=$("$GP" evaluate $D --load net.json); st=$?
 [ $st -eq 0 ] && printf '%s\n' "$ev" | head -1 | grep -q "^test accuracy $last/60 " &&
     ok "evaluate reproduces the last epoch's accuracy ($last/60)" || bad "evaluate: $ev"

@@ -120,6 +120,10 @@ typedef struct {
  * otherwise). On success *out is new; free it with gp_mnist_free. */
 int gp_mnist_load(const char *dir, size_t n_validation, gp_mnist **out, char *errbuf,
                   size_t errlen);
+/* The t10k pair alone (for evaluating on the test set without the training files),
+ * checked as gp_mnist_load checks it: train_images and train_labels are NULL, the test
+ * view is all of it, and the training and validation views are empty (n = 0). */
+int gp_mnist_load_test(const char *dir, gp_mnist **out, char *errbuf, size_t errlen);
 /* Release a data set and its views; NULL does nothing. */
 void gp_mnist_free(gp_mnist *m);
 
