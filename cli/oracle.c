@@ -329,16 +329,12 @@ static int oracle_check_args(oracle_args *o) {
  * network's values overflow float64 on these samples): a JSON dump cannot hold it and
  * compare refuses a .npy dump with it. */
 static int dump_finite(const gp_dump *d, const char *netpath) {
-    for (size_t i = 0; i < d->n; i++)
-        for (size_t j = 0; d->t[i] && j < d->t[i]->size1 * d->t[i]->size2; j++) {
-            size_t cols = d->t[i]->size2;
-            double v = gsl_matrix_get(d->t[i], j / cols, j % cols);
-            if (!isfinite(v))
-                return cli_input_error(NULL,
-                                       "%s: %s[%zu][%zu] is %g on these samples: the "
-                                       "network's values overflow float64",
-                                       netpath, d->name[i], j / cols, j % cols, v);
-        }
+    size_t k, i, j;
+    if (gp_dump_nonfinite(d, &k, &i, &j))
+        return cli_input_error(NULL,
+                               "%s: %s[%zu][%zu] is %g on these samples: the "
+                               "network's values overflow float64",
+                               netpath, d->name[k], i, j, gsl_matrix_get(d->t[k], i, j));
     return 0;
 }
 

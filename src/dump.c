@@ -48,6 +48,18 @@ void gp_dump_free(gp_dump *d) {
     }
 }
 
+int gp_dump_nonfinite(const gp_dump *d, size_t *k, size_t *i, size_t *j) {
+    for (size_t t = 0; t < d->n; t++)
+        for (size_t e = 0; d->t[t] && e < d->t[t]->size1 * d->t[t]->size2; e++) {
+            size_t cols = d->t[t]->size2;
+            if (!isfinite(gsl_matrix_get(d->t[t], e / cols, e % cols))) {
+                *k = t, *i = e / cols, *j = e % cols;
+                return 1;
+            }
+        }
+    return 0;
+}
+
 int gp_dump_find(const gp_dump *d, const char *name) {
     for (size_t i = 0; i < d->n; i++)
         if (!strcmp(d->name[i], name))

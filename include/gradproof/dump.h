@@ -51,6 +51,11 @@ void gp_dump_init(gp_dump *d, size_t L);
 void gp_dump_free(gp_dump *d);
 /* The slot of a tensor name, or -1. */
 int gp_dump_find(const gp_dump *d, const char *name);
+/* 1 and the first value of d that is not finite (tensor slot *k, entry (*i, *j)), or 0
+ * when every value is finite. A dump of finite inputs holds one when the network's
+ * values overflow float64 on those samples: JSON cannot hold it and gp_dump_compare
+ * refuses it, so the CLI's oracle and the Python package refuse such a dump. */
+int gp_dump_nonfinite(const gp_dump *d, size_t *k, size_t *i, size_t *j);
 
 /* The oracle's dump of net on X (n_0 x m, samples as columns) with targets Y (n_L x m)
  * and regularisation reg (NULL for none; reg->n = 0 means m). On failure d is empty. */

@@ -141,6 +141,8 @@ _sigs = {
     "gp_dump_init": (None, [C.POINTER(gp_dump), C.c_size_t]),
     "gp_dump_free": (None, [C.POINTER(gp_dump)]),
     "gp_dump_find": (C.c_int, [C.POINTER(gp_dump), C.c_char_p]),
+    "gp_dump_nonfinite": (C.c_int, [C.POINTER(gp_dump), C.POINTER(C.c_size_t),
+                                    C.POINTER(C.c_size_t), C.POINTER(C.c_size_t)]),
     "gp_dump_compute": (C.c_int, [_P, _M, _M, C.POINTER(gp_regularization),
                                   C.POINTER(gp_dump)]),
     "gp_dump_compare_opts_default": (None, [C.POINTER(gp_dump_compare_opts)]),

@@ -2,6 +2,7 @@
 import collections
 import ctypes as C
 import json
+import numbers
 import re
 
 import numpy as np
@@ -234,13 +235,30 @@ def _bounds(inp, fmt, rows):
         lib.gp_bounds_free(b)
 
 
+def _refuse_nonfinite(d, rows):
+    """ValueError naming the first value of dump d that is not finite (the network's
+    values overflow float64 on these samples), as the CLI's oracle refuses it; d is
+    freed first."""
+    k, i, j = C.c_size_t(), C.c_size_t(), C.c_size_t()
+    if not lib.gp_dump_nonfinite(C.byref(d), C.byref(k), C.byref(i), C.byref(j)):
+        return
+    name = d.name[k.value].value.decode()
+    v = _from_gsl(d.t[k.value])[i.value, j.value]
+    at = (j.value, i.value) if rows else (i.value, j.value)
+    lib.gp_dump_free(C.byref(d))
+    raise ValueError(f"{name}[{at[0]}][{at[1]}] is {v} on these samples: the network's "
+                     "values overflow float64")
+
+
 def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
     """The oracle's dump of net on x, y (samples as columns, or as rows if rows=True):
     cost, z1, a1, ..., delta1, dW1, db1 as float64 arrays (gradproof/dump.h).
     bounds="float32" (or "float64", "bfloat16", "float16") adds dump["bounds"]: per
     tensor the worst-case and probabilistic absolute error bounds of a correct
     implementation in that format (gradproof/bounds.h; sigmoid hidden layers only),
-    and dump["bounds"]["prob_fail"], the probabilistic bounds' failure probability."""
+    and dump["bounds"]["prob_fail"], the probabilistic bounds' failure probability.
+    Raises ValueError when the network's values overflow float64 on these samples (a
+    dump entry is inf or NaN), TypeError when lam or l1 is not a number."""
     if not isinstance(net, Network):
         raise TypeError(f"net: a gradproof.Network expected, got {type(net).__name__}")
     X = _array("x", x, 2)
@@ -253,6 +271,8 @@ def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
         raise ValueError(f"y: shape {Y.T.shape if rows else Y.shape}, expected "
                          f"{(X.shape[1], net.sizes[-1]) if rows else (net.sizes[-1], X.shape[1])}")
     for k, v in (("lam", lam), ("l1", l1)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{k}: a number expected, got {type(v).__name__} {v!r}")
         if not (np.isfinite(v) and v >= 0):
             raise ValueError(f"{k}: {v!r} must be a finite number >= 0")
     n = None if n is None else _int("n", n, 1, SIZE_MAX)
@@ -263,6 +283,7 @@ def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
         st = lib.gp_dump_compute(inp.cnet.p, inp.gx, inp.gy, C.byref(inp.reg), C.byref(d))
         if st:
             raise ValueError(f"gp_dump_compute failed with GSL status {st}")
+        _refuse_nonfinite(d, rows)
         out = Dump()
         out.rows = rows
         out.inputs = (net, X, Y, lam, l1, n)

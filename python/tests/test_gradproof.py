@@ -286,6 +286,28 @@ def test_integers_out_of_range_are_refused():
             gradproof.hunt(fn, **kw)
 
 
+def test_overflow_and_non_numbers_refused():
+    """A network whose values overflow float64 on the samples: ValueError naming the
+    entry, as the CLI's oracle refuses it (the dump held inf silently); lam or l1 that
+    is not a number: TypeError naming it (numpy's own error did not)."""
+    net, r = small_net(), np.random.default_rng(4)
+    x, y = r.random((3, 4)) + 1, r.random((2, 4))
+    big = gradproof.Network(net.sizes, [np.full((4, 3), 1.5e308), net.weights[1]],
+                            net.biases, net.cost)
+    for rows in (False, True):
+        xs, ys = (x.T, y.T) if rows else (x, y)
+        with pytest.raises(ValueError, match=r"z1\[\d\]\[\d\] is -?inf on these samples"):
+            gradproof.oracle(big, xs, ys, rows=rows)
+    assert np.isfinite(gradproof.oracle(net, x, y)["dW1"]).all()
+    for bad in ("x", None, [1.0], True, 1j):
+        with pytest.raises(TypeError, match="lam: a number expected"):
+            gradproof.oracle(net, x, y, lam=bad)
+        with pytest.raises(TypeError, match="l1: a number expected"):
+            gradproof.oracle(net, x, y, l1=bad)
+    assert gradproof.oracle(net, x, y, lam=np.float32(0.5))["cost"] > \
+        gradproof.oracle(net, x, y)["cost"]
+
+
 def test_errors_name_argument_and_problem():
     net, r = small_net(), np.random.default_rng(4)
     x, y = r.random((3, 4)), r.random((2, 4))
