@@ -503,6 +503,10 @@ int gp_dump_read(const char *path, const gp_dump *like, gp_dump *d, char *errbuf
     if (L == 0)
         r = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: no dW1: not a gradproof dump",
                      path);
+    else if (like && count_layers(path, o) > L) /* judged on L layers, it could agree */
+        r = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                     "%s: has dW%zu, but the oracle's network has %zu layers of weights",
+                     path, L + 1, L);
     else
         gp_dump_init(d, L);
     for (size_t i = 0; i < d->n && !r; i++)

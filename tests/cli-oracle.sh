@@ -23,6 +23,13 @@ echo '[[1, 0, 1, 0], [0, 1, 0, 1]]' >"$T/y.json"
 "$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --lambda 2 --l1 0.5 --n 40 --out "$T/r.json" --self-check >/dev/null &&
     ok "oracle with --lambda --l1 --n" || bad "oracle with --lambda --l1 --n"
 "$GP" compare "$T/o.json" "$T/r.json" >/dev/null; [ $? -eq 1 ] && ok "regularised dump differs (exit 1)" || bad "regularised dump differs"
+# A candidate with a layer the oracle's network lacks is another network: judged on the
+# oracle's layers alone it agreed (exit 0); now unusable input naming the extra tensor.
+cp -r "$T/o" "$T/c3" && cp "$T/o/dW2.npy" "$T/c3/dW3.npy" && cp "$T/o/db2.npy" "$T/c3/db3.npy"
+err=$("$GP" compare "$T/o" "$T/c3" 2>&1 >/dev/null); st=$?
+[ $st -eq 2 ] && printf '%s' "$err" | grep -q "c3: has dW3, but the oracle's network has 2 layers" &&
+    ok "compare: a candidate with dW3 for a 2-layer oracle -> 2: $err" ||
+    bad "compare: a candidate with dW3 for a 2-layer oracle (status $st, said: $err)"
 "$GP" oracle --help | grep -q 'dW1.npy' && ok "oracle --help documents the layout" || bad "oracle --help"
 "$GP" compare --help | grep -q 'Exit status' && ok "compare --help" || bad "compare --help"
 "$GP" --help | grep -q 'replay' && ok "replay listed" || bad "replay listed"
