@@ -30,14 +30,15 @@ def _from_gsl(m):
     return buf.reshape(g.size1, g.tda)[:, :g.size2].copy()
 
 
-def _array(arg, value, ndim=2, shape=None):
-    """value as a finite float64 array, or a ValueError/TypeError naming arg."""
+def _array(arg, value, ndim=2, shape=None, rows=False):
+    """value as a finite float64 array, or a ValueError/TypeError naming arg. A 1-D value
+    where 2-D is expected is one sample: a column, or a row when rows is true."""
     a = np.asarray(value)
     if a.dtype.kind not in "fiu" or a.dtype == np.float16:
         raise TypeError(f"{arg}: dtype {a.dtype} is not a float32/float64 array")
     a = a.astype(np.float64)
     if a.ndim == 1 and ndim == 2:
-        a = a.reshape(-1, 1)
+        a = a.reshape((1, -1) if rows else (-1, 1))
     if a.ndim != ndim:
         raise ValueError(f"{arg}: {a.ndim}-D array, expected {ndim}-D")
     if shape is not None and a.shape != tuple(shape):
@@ -251,7 +252,8 @@ def _refuse_nonfinite(d, rows):
 
 
 def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
-    """The oracle's dump of net on x, y (samples as columns, or as rows if rows=True):
+    """The oracle's dump of net on x, y (samples as columns, or as rows if rows=True;
+    1-D x and y are one sample):
     cost, z1, a1, ..., delta1, dW1, db1 as float64 arrays (gradproof/dump.h).
     bounds="float32" (or "float64", "bfloat16", "float16") adds dump["bounds"]: per
     tensor the worst-case and probabilistic absolute error bounds of a correct
@@ -261,8 +263,8 @@ def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
     dump entry is inf or NaN), TypeError when lam or l1 is not a number."""
     if not isinstance(net, Network):
         raise TypeError(f"net: a gradproof.Network expected, got {type(net).__name__}")
-    X = _array("x", x, 2)
-    Y = _array("y", y, 2)
+    X = _array("x", x, 2, rows=rows)
+    Y = _array("y", y, 2, rows=rows)
     if rows:
         X, Y = X.T, Y.T
     if X.shape[0] != net.sizes[0]:

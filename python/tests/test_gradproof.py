@@ -308,6 +308,19 @@ def test_overflow_and_non_numbers_refused():
         gradproof.oracle(net, x, y)["cost"]
 
 
+def test_one_sample_as_a_vector():
+    """A 1-D x and y are one sample in either orientation: with rows=True they were taken
+    as columns and then transposed ('x: 1 inputs per sample')."""
+    net, r = small_net(), np.random.default_rng(5)
+    x, y = r.random(3), r.random(2)
+    col = gradproof.oracle(net, x, y)
+    row = gradproof.oracle(net, x, y, rows=True)
+    ref = gradproof.oracle(net, x.reshape(3, 1), y.reshape(2, 1))
+    for k in ("cost", "dW1", "db2"):
+        assert np.array_equal(col[k], ref[k]) and np.array_equal(row[k], ref[k])
+    assert row["z1"].shape == (1, 4) and col["z1"].shape == (4, 1)
+
+
 def test_errors_name_argument_and_problem():
     net, r = small_net(), np.random.default_rng(4)
     x, y = r.random((3, 4)), r.random((2, 4))
