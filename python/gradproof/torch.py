@@ -82,9 +82,12 @@ def _loss(zL, y, cost):
     return per.mean()
 
 
+_DTYPES = (_torch.float32, _torch.float64)  # the precisions report.compare knows
+
+
 def _tensor(arg, v, dtype):
     t = _torch.as_tensor(v)
-    if not t.is_floating_point() or t.dtype == _torch.float16:
+    if t.dtype not in _DTYPES:
         raise TypeError(f"{arg}: dtype {t.dtype}, expected float32 or float64")
     if t.ndim != 2:
         raise ValueError(f"{arg}: {t.ndim}-D, expected 2-D (samples as rows)")
@@ -103,6 +106,8 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
     cost = _cost_name(cost)
     net = from_module(model, cost)
     dtype = next(model.parameters()).dtype
+    if dtype not in _DTYPES:
+        raise TypeError(f"model: parameters of dtype {dtype}, expected float32 or float64")
     X, Y = _tensor("x", x, dtype), _tensor("y", y, dtype)
     if X.shape[1] != net.sizes[0]:
         raise ValueError(f"x: shape {tuple(X.shape)}, expected (m, {net.sizes[0]})")

@@ -182,6 +182,19 @@ def test_torch_check_under_no_grad():
     assert torch.is_grad_enabled()
 
 
+def test_torch_half_precisions_refused():
+    """A bfloat16 or float16 model, or such inputs, is refused naming it; a bfloat16 model
+    raised torch's "Got unsupported ScalarType BFloat16" from inside the comparison."""
+    model = _l1_model(2, torch.nn.Sigmoid())
+    x, y = torch.rand(4, 5), torch.rand(4, 3)
+    for half in (torch.bfloat16, torch.float16):
+        with pytest.raises(TypeError, match=f"model: parameters of dtype {half}"):
+            gt.check(model.to(half), x, y, cost="quadratic")
+        with pytest.raises(TypeError, match=f"x: dtype {half}"):
+            gt.check(model.float(), x.to(half), y, cost="quadratic")
+    assert gt.check(model.float(), x, y, cost="quadratic").ok
+
+
 def test_torch_shared_activation_module():
     """One Sigmoid module used after both layers: a1 is layer 1's output (its hook once
     kept layer 2's, and a correct model failed, diagnosed as layers swapped)."""
