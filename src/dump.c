@@ -540,11 +540,12 @@ int gp_dump_is_oracle(const char *path) {
     return yes;
 }
 
-/* The checks of a dump's inputs, from JSON or a directory: lambda and l1 (in `meta`)
- * numbers >= 0, n an integer >= 0 (each absent: 0), x and y fitting net; then *reg. */
-static int check_inputs(const json_t *meta, const char *what, const gp_network *net,
-                        const gsl_matrix *X, const gsl_matrix *Y, gp_regularization *reg,
-                        char *errbuf, size_t errlen) {
+/* The checks of a dump's inputs, from JSON or a directory: lambda and l1 (in `meta`,
+ * named `what`) numbers >= 0, n an integer >= 0 (each absent: 0), x and y (named by
+ * `xy`) fitting net; then *reg. */
+static int check_inputs(const json_t *meta, const char *what, const char *xy,
+                        const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
+                        gp_regularization *reg, char *errbuf, size_t errlen) {
     const json_t *jl = json_object_get(meta, "lambda"), *j1 = json_object_get(meta, "l1"),
                  *jm = json_object_get(meta, "n");
     if ((jl && !json_is_number(jl)) || (j1 && !json_is_number(j1)) ||
@@ -558,7 +559,7 @@ static int check_inputs(const json_t *meta, const char *what, const gp_network *
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                         "%s: x (%zu x %zu) and y (%zu x %zu) do not fit the network "
                         "(n_0 = %zu, n_L = %zu)",
-                        what, X->size1, X->size2, Y->size1, Y->size2, net->p.sizes[0],
+                        xy, X->size1, X->size2, Y->size1, Y->size2, net->p.sizes[0],
                         net->p.sizes[net->p.L]);
     reg->lambda = json_number_value(jl);
     reg->l1 = json_number_value(j1);
@@ -582,7 +583,7 @@ int gpi_dump_inputs_from_json(const json_t *o, const char *what, gp_network **ne
     r = r ? r : gpi_matrix_from_json(json_object_get(o, "x"), p, X, errbuf, errlen);
     snprintf(p, sizeof p, "%s: y", what);
     r = r ? r : gpi_matrix_from_json(json_object_get(o, "y"), p, Y, errbuf, errlen);
-    r = r ? r : check_inputs(o, what, *net, *X, *Y, reg, errbuf, errlen);
+    r = r ? r : check_inputs(o, what, what, *net, *X, *Y, reg, errbuf, errlen);
     if (!r)
         return GSL_SUCCESS;
     gp_network_free(*net);
@@ -607,7 +608,7 @@ static int read_dir_inputs(const char *path, gp_network **net, gsl_matrix **X,
     r = r ? r : gp_dump_matrix_read(p, 0, Y, errbuf, errlen);
     snprintf(p, sizeof p, "%s/meta.json", path);
     r = r ? r : gpi_json_load(p, 0, &meta, errbuf, errlen);
-    r = r ? r : check_inputs(meta, p, *net, *X, *Y, reg, errbuf, errlen);
+    r = r ? r : check_inputs(meta, p, path, *net, *X, *Y, reg, errbuf, errlen);
     json_decref(meta);
     return r;
 }

@@ -151,7 +151,7 @@ sed 's/"lambda":[^,]*/"lambda":-1/' "$T/o/meta.json" >"$T/om/meta.json"
 expect_input_error "om/meta.json: lambda and l1 must be numbers >= 0" rep.json compare "$T/om" "$T/o" --report "$T/rep.json"
 cp "$T/o/meta.json" "$T/om/meta.json"
 /usr/bin/python3 -c 'import numpy as np, sys; np.save(sys.argv[1], np.zeros((2, 4)))' "$T/om/x.npy" 2>/dev/null &&
-    expect_input_error "x (2 x 4) and y (2 x 4) do not fit the network" rep.json compare "$T/om" "$T/o" --report "$T/rep.json"
+    expect_input_error "om: x (2 x 4) and y (2 x 4) do not fit the network" rep.json compare "$T/om" "$T/o" --report "$T/rep.json"
 sed 's/"lambda":[^,]*/"lambda":"x"/' "$T/o.json" >"$T/olam.json"
 expect_input_error "olam.json: lambda and l1 must be" rep.json compare "$T/olam.json" "$T/o" --report "$T/rep.json"
 sed 's/"sizes":\[3,2,2\]/"sizes":[3,3,2]/' "$T/o.json" >"$T/onet.json"
