@@ -87,6 +87,8 @@ void cli_file_abort(cli_file *f);
 void cli_install_cleanup(void);
 /* Fail early (before hours of training) when path's directory is not writable. */
 int cli_probe_writable(const char *cmd, const char *opt, const char *path);
+/* 1 when an executable file `name` is in a directory of $PATH (as sh would find it). */
+int cli_on_path(const char *name);
 /* Refuse two outputs paths[i] (option opts[i], NULL if not given) that name one file,
  * which the last one written would replace: "OPT 'A' and OPT 'B' are the same file", 1.
  */

@@ -267,6 +267,9 @@ int cmd_slowdown(int argc, char **argv) {
         (csv && cli_probe_writable(CMD, "--csv", csv)) ||
         (png && (check_plot_name(png) || cli_probe_writable(CMD, "--plot", png))))
         return 1;
+    if (png && !cli_on_path("gnuplot"))
+        return cli_error(CMD,
+                         "--plot needs gnuplot, not found on PATH (Debian: gnuplot-nox)");
     double *out = malloc((epochs + 1) * N_RUNS * 2 * sizeof *out);
     if (!out)
         return cli_error(CMD, "out of memory");

@@ -254,6 +254,24 @@ int cli_probe_writable(const char *cmd, const char *opt, const char *path) {
     return 0;
 }
 
+int cli_on_path(const char *name) {
+    const char *path = getenv("PATH");
+    char *dirs = strdup(path && *path ? path : "/usr/bin:/bin"), *save = NULL;
+    int found = 0;
+    for (char *d = dirs ? strtok_r(dirs, ":", &save) : NULL; d && !found;
+         d = strtok_r(NULL, ":", &save)) {
+        char *f = malloc(strlen(d) + strlen(name) + 2);
+        struct stat st;
+        if (f) {
+            sprintf(f, "%s/%s", d, name);
+            found = stat(f, &st) == 0 && S_ISREG(st.st_mode) && access(f, X_OK) == 0;
+        }
+        free(f);
+    }
+    free(dirs);
+    return found;
+}
+
 /* path's directory resolved, then its last name: one key for "a.csv", "./a.csv" and
  * "d/../a.csv" (malloc'ed; NULL when the directory does not resolve). */
 static char *output_key(const char *path) {

@@ -42,5 +42,14 @@ out=$("$GP" slowdown --csv "$T/early.csv" --plot "$T/no/s.png" 2>/dev/null)
 out=$("$GP" slowdown --plot "$T/it's.png" 2>/dev/null)
 [ -z "$out" ] && ok "--plot name with a quote: refused before the table" ||
     bad "--plot name with a quote: printed $(printf '%s' "$out" | wc -l) lines first"
+# Without gnuplot, --plot is refused before anything is printed or --csv written (it
+# failed at the end, after the table and the CSV).
+mkdir "$T/bin" && for f in /usr/bin/* /bin/*; do ln -sf "$f" "$T/bin/" 2>/dev/null; done
+rm -f "$T/bin/gnuplot"
+out=$(PATH="$T/bin" "$GP" slowdown --csv "$T/nognu.csv" --plot "$T/nognu.png" 2>"$T/err"); st=$?
+[ $st -eq 1 ] && [ -z "$out" ] && [ ! -e "$T/nognu.csv" ] && [ ! -e "$T/nognu.png" ] &&
+    head -1 "$T/err" | grep -q "plot needs gnuplot, not found on PATH" &&
+    ok "--plot without gnuplot: refused first ($(head -1 "$T/err"))" ||
+    bad "--plot without gnuplot: status $st, $(printf '%s' "$out" | wc -l) lines, $(ls "$T" | grep -c nognu) files, said: $(cat "$T/err")"
 expect_error "unknown option '--bogus'" slowdown --bogus
 exit $fail
