@@ -549,64 +549,54 @@ START_TEST(test_mnist_load_test_alone) {
 }
 END_TEST
 
-START_TEST(test_mnist_load_rejects_count_mismatch) {
+/* gp_mnist_load(dir, n_validation) fails with `status`, leaves *out NULL and says msg;
+ * returns the errno it left. */
+static int load_refused(size_t n_validation, int status, const char *msg) {
     gp_mnist *m = (gp_mnist *)1;
+    int st = gp_mnist_load(tu_tmpdir(), n_validation, &m, eb, sizeof eb), err = errno;
+    ck_assert_int_eq(st, status);
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(eb, msg) != NULL, "%s", eb);
+    return err;
+}
+
+START_TEST(test_mnist_load_rejects_count_mismatch) {
     static const uint8_t lab[4] = {1, 2, 3, 4};
     write_mnist(12, 5, 0);
     write_labels("t10k-labels-idx1-ubyte", 4, lab, 0);
-    ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 4, &m, eb, sizeof eb), GSL_EINVAL);
-    ck_assert_ptr_null(m);
-    ck_assert_msg(strstr(eb, "t10k-images-idx3-ubyte has 5 images but") != NULL, "%s",
-                  eb);
+    load_refused(4, GSL_EINVAL, "t10k-images-idx3-ubyte has 5 images but");
     ck_assert_msg(strstr(eb, "t10k-labels-idx1-ubyte has 4 labels") != NULL, "%s", eb);
 }
 END_TEST
 
 START_TEST(test_mnist_load_rejects_shape_mismatch) {
-    gp_mnist *m = (gp_mnist *)1;
     write_mnist(12, 5, 0);
     write_images("t10k-images-idx3-ubyte", GP_IDX_IMAGES_MAGIC, 5, 3, 2, 0, 0, 0);
-    ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 4, &m, eb, sizeof eb), GSL_EINVAL);
-    ck_assert_ptr_null(m);
-    ck_assert_msg(strstr(eb, "training images are 2 x 3 but test images are 3 x 2") !=
-                      NULL,
-                  "%s", eb);
+    load_refused(4, GSL_EINVAL, "training images are 2 x 3 but test images are 3 x 2");
 }
 END_TEST
 
 START_TEST(test_mnist_load_rejects_small_training_set) {
-    gp_mnist *m = (gp_mnist *)1;
     write_mnist(12, 5, 0);
-    ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 12, &m, eb, sizeof eb), GSL_EINVAL);
-    ck_assert_ptr_null(m);
-    ck_assert_msg(strstr(eb, "12 training images leave none") != NULL, "%s", eb);
+    load_refused(12, GSL_EINVAL, "12 training images leave none");
 }
 END_TEST
 
 START_TEST(test_mnist_load_rejects_missing_file) {
-    gp_mnist *m = (gp_mnist *)1;
     write_mnist(12, 5, 1);
     ck_assert_int_eq(unlink(tu_tmpdir_path("t10k-labels-idx1-ubyte.gz")), 0);
-    ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 4, &m, eb, sizeof eb), GSL_EFAILED);
-    ck_assert_ptr_null(m);
-    ck_assert_int_eq(errno, ENOENT);
-    ck_assert_msg(
-        strstr(eb, "neither t10k-labels-idx1-ubyte nor t10k-labels-idx1-ubyte.gz") !=
-            NULL,
-        "%s", eb);
+    ck_assert_int_eq(load_refused(4, GSL_EFAILED,
+                                  "neither t10k-labels-idx1-ubyte nor "
+                                  "t10k-labels-idx1-ubyte.gz"),
+                     ENOENT);
 }
 END_TEST
 
 START_TEST(test_mnist_load_reports_bad_member) {
-    gp_mnist *m = (gp_mnist *)1;
     write_mnist(12, 5, 0);
     write_images("train-images-idx3-ubyte", GP_IDX_IMAGES_MAGIC, 12, 2, 3, 1, 0, 0);
-    ck_assert_int_eq(gp_mnist_load(tu_tmpdir(), 4, &m, eb, sizeof eb), GSL_EOF);
-    ck_assert_ptr_null(m);
-    ck_assert_msg(strstr(eb,
-                         "train-images-idx3-ubyte: truncated: expected 72 pixel bytes, "
-                         "got 71") != NULL,
-                  "%s", eb);
+    load_refused(4, GSL_EOF,
+                 "train-images-idx3-ubyte: truncated: expected 72 pixel bytes, got 71");
 }
 END_TEST
 
