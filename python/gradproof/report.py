@@ -6,15 +6,20 @@ import numpy as np
 
 import collections
 
-from ._lib import (GP_FLOAT32, GP_FLOAT64, gp_dump, gp_dump_compare_opts,
-                   gp_dump_verdict, gp_fcheck_opts, gp_fcheck_report, lib)
+from ._lib import (GP_BFLOAT16, GP_FLOAT16, GP_FLOAT32, GP_FLOAT64, gp_dump,
+                   gp_dump_compare_opts, gp_dump_verdict, gp_fcheck_opts,
+                   gp_fcheck_report, lib)
 from .core import _array, _bounds, _from_gsl, _Inputs, _to_gsl
 
 Diagnosis = collections.namedtuple("Diagnosis", "kind tensor residual param index other text")
 Diagnosis.__str__ = lambda d: d.text
 _VERDICTS = ("agree", "inconclusive", "disagree")
 
-_PREC = {"float64": GP_FLOAT64, "float32": GP_FLOAT32}
+_PREC = {"float64": GP_FLOAT64, "float32": GP_FLOAT32, "bfloat16": GP_BFLOAT16,
+         "float16": GP_FLOAT16}
+_PREC_NAME = {v: k for k, v in _PREC.items()}
+# a candidate array's own precision (numpy has no bfloat16: it is never inferred)
+_INFER = {np.dtype(np.float32): "float32", np.dtype(np.float16): "float16"}
 
 
 def _fill(d, arrays, oracle, rows, arg):
@@ -25,8 +30,9 @@ def _fill(d, arrays, oracle, rows, arg):
             raise KeyError(f"{arg}: unknown tensor {k!r} (expected names like "
                            "cost, z1, a1, delta1, dW1, db1)")
         a = np.asarray(v)
-        if a.dtype.kind != "f" or a.dtype == np.float16:
-            raise TypeError(f"{arg}[{k!r}]: dtype {a.dtype}, expected float32 or float64")
+        if a.dtype.kind != "f":
+            raise TypeError(f"{arg}[{k!r}]: dtype {a.dtype}, expected float16, float32 "
+                            "or float64")
         a = a.astype(np.float64)
         shape = oracle[k].shape if oracle is not None else None
         if rows and re.match(r"^(z|a|delta)\d+$", k):
@@ -72,7 +78,7 @@ class Report:
             d = {"name": t.name.decode(), "checked": t.n_checked, "failed": t.n_failed,
                  "max_abs_error": t.max_abs_error, "max_rel_error": t.max_rel_error,
                  "max_score": t.max_score, "scale": t.scale,
-                 "precision": "float32" if prec[i] == GP_FLOAT32 else "float64"}
+                 "precision": _PREC_NAME[prec[i]]}
             if self.certified:
                 c = v.t[i].counts
                 d.update(verdict=_VERDICTS[v.t[i].verdict], agree=c.n_agree,
@@ -194,17 +200,18 @@ class Report:
 
 
 def compare(reference, candidate, *, precision=None, rows=None):
-    """Compare a candidate's tensors (a dict of float32/float64 arrays; any subset of
+    """Compare a candidate's tensors (a dict of float arrays; any subset of
     the oracle's names, dW and db required) with the oracle's dump `reference`.
     A reference from gradproof.oracle carries its inputs, and the certified rule
     decides (Report); a plain dict gets the fixed rule.
-    precision: None = per tensor from its dtype ("float32" arrays get float32 bounds),
-    or "float32"/"float64" for all. rows: the candidate's sample orientation (default:
-    the reference's)."""
+    precision: None = per tensor from its dtype (float32 and float16 arrays get their
+    format's bounds, others float64's), or "float64", "float32", "bfloat16" or "float16"
+    for all (a bfloat16 candidate comes as float32 arrays: name it). rows: the
+    candidate's sample orientation (default: the reference's)."""
     if not isinstance(reference, dict) or not isinstance(candidate, dict):
         raise TypeError("reference, candidate: dicts of arrays expected")
     if precision is not None and precision not in _PREC:
-        raise ValueError(f"precision: {precision!r}, expected 'float32' or 'float64'")
+        raise ValueError(f"precision: {precision!r}, expected one of " + ", ".join(_PREC))
     rrows = getattr(reference, "rows", False)
     rows = rrows if rows is None else rows
     inputs = getattr(reference, "inputs", None)
@@ -232,7 +239,7 @@ def compare(reference, candidate, *, precision=None, rows=None):
         lib.gp_dump_compare_opts_default(C.byref(opts))
         for k, v in candidate.items():
             i = lib.gp_dump_find(C.byref(o), k.encode())
-            p = precision or ("float32" if np.asarray(v).dtype == np.float32 else "float64")
+            p = precision or _INFER.get(np.asarray(v).dtype, "float64")
             opts.precision[i] = _PREC[p]
         prec = (C.c_int * len(opts.precision))()
         v = gp_dump_verdict()

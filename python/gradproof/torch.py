@@ -82,13 +82,16 @@ def _loss(zL, y, cost):
     return per.mean()
 
 
-_DTYPES = (_torch.float32, _torch.float64)  # the precisions report.compare knows
+# the precisions report.compare knows; half ones travel as float32 (exact)
+_DTYPES = {_torch.float64: "float64", _torch.float32: "float32",
+           _torch.bfloat16: "bfloat16", _torch.float16: "float16"}
 
 
 def _tensor(arg, v, dtype):
     t = _torch.as_tensor(v)
     if t.dtype not in _DTYPES:
-        raise TypeError(f"{arg}: dtype {t.dtype}, expected float32 or float64")
+        raise TypeError(f"{arg}: dtype {t.dtype}, expected " +
+                        ", ".join(str(d) for d in _DTYPES))
     if t.ndim != 2:
         raise ValueError(f"{arg}: {t.ndim}-D, expected 2-D (samples as rows)")
     if not _torch.isfinite(t).all():
@@ -102,12 +105,14 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
     C = (1/m) sum_x C_x + weight_decay/(2n) sum_l ||W^l||^2 + l1/n sum_l |W^l|_1
     (SPEC [85], [95]; n defaults to the batch size m; autograd's d|w|/dw at w = 0 is 0,
     the oracle's convention sgn(0) = 0); its z, a (forward hooks), delta = m dC/dz, dW,
-    db and cost are compared with the oracle in the model's dtype. Returns the Report."""
+    db and cost are compared with the oracle in the model's dtype (float64, float32,
+    bfloat16 or float16; `precision` overrides it). Returns the Report."""
     cost = _cost_name(cost)
     net = from_module(model, cost)
     dtype = next(model.parameters()).dtype
     if dtype not in _DTYPES:
-        raise TypeError(f"model: parameters of dtype {dtype}, expected float32 or float64")
+        raise TypeError(f"model: parameters of dtype {dtype}, expected " +
+                        ", ".join(str(d) for d in _DTYPES))
     X, Y = _tensor("x", x, dtype), _tensor("y", y, dtype)
     if X.shape[1] != net.sizes[0]:
         raise ValueError(f"x: shape {tuple(X.shape)}, expected (m, {net.sizes[0]})")
@@ -141,11 +146,14 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
     if l1:
         C = C + l1 / (n or m) * sum(w.weight.abs().sum() for w in lins)
     C.backward()
-    cand = {"cost": C.detach().numpy()}
+    half = dtype not in (_torch.float32, _torch.float64)
+    np_ = (lambda t: t.detach().float().numpy()) if half else (lambda t: t.detach().numpy())
+    cand = {"cost": np_(C)}
     for l, (lin, _) in enumerate(_layers(model, cost), start=1):
-        cand[f"z{l}"] = seen[f"z{l}"].detach().numpy()
-        cand[f"a{l}"] = seen[f"a{l}"].detach().numpy()
-        cand[f"delta{l}"] = (seen[f"z{l}"].grad * m).numpy()  # per-sample dC_x/dz
-        cand[f"dW{l}"] = lin.weight.grad.detach().numpy()
-        cand[f"db{l}"] = lin.bias.grad.detach().numpy()
-    return compare(ref, cand, precision=precision, rows=True)
+        cand[f"z{l}"] = np_(seen[f"z{l}"])
+        cand[f"a{l}"] = np_(seen[f"a{l}"])
+        cand[f"delta{l}"] = np_(seen[f"z{l}"].grad) * m  # per-sample dC_x/dz
+        cand[f"dW{l}"] = np_(lin.weight.grad)
+        cand[f"db{l}"] = np_(lin.bias.grad)
+    return compare(ref, cand, precision=precision or (_DTYPES[dtype] if half else None),
+                   rows=True)

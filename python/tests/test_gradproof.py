@@ -182,17 +182,35 @@ def test_torch_check_under_no_grad():
     assert torch.is_grad_enabled()
 
 
-def test_torch_half_precisions_refused():
-    """A bfloat16 or float16 model, or such inputs, is refused naming it; a bfloat16 model
-    raised torch's "Got unsupported ScalarType BFloat16" from inside the comparison."""
-    model = _l1_model(2, torch.nn.Sigmoid())
-    x, y = torch.rand(4, 5), torch.rand(4, 3)
-    for half in (torch.bfloat16, torch.float16):
-        with pytest.raises(TypeError, match=f"model: parameters of dtype {half}"):
-            gt.check(model.to(half), x, y, cost="quadratic")
-        with pytest.raises(TypeError, match=f"x: dtype {half}"):
-            gt.check(model.float(), x.to(half), y, cost="quadratic")
-    assert gt.check(model.float(), x, y, cost="quadratic").ok
+def test_torch_bfloat16_model(monkeypatch):
+    """A bfloat16 model is judged by bfloat16's bounds (it raised torch's "Got
+    unsupported ScalarType BFloat16"): it agrees; the same gradients judged as float32
+    disagree, and a loss summed instead of averaged (dW m times too large) disagrees."""
+    model = _l1_model(2, torch.nn.Sigmoid()).to(torch.bfloat16)
+    x, y = torch.rand(6, 5), torch.rand(6, 3)
+    rep = gt.check(model, x, y, cost="cross-entropy")
+    assert rep.ok and {t["precision"] for t in rep.tensors} == {"bfloat16"}, str(rep)
+    assert not gt.check(model, x, y, cost="cross-entropy", precision="float32").ok
+    monkeypatch.setattr(gt, "_loss", lambda zL, y, cost: (
+        torch.nn.functional.softplus(zL) - y * zL).sum())
+    rep = gt.check(model, x, y, cost="cross-entropy")
+    assert not rep.ok and "dW1" in [t["name"] for t in rep.tensors if t["failed"]], str(rep)
+    with pytest.raises(TypeError, match="x: dtype torch.int64"):
+        gt.check(model, torch.ones(6, 5, dtype=torch.int64), y, cost="cross-entropy")
+
+
+def test_float16_candidate_inferred():
+    """float16 arrays get float16's bounds (they were refused): the oracle's values
+    rounded to float16 agree as float16 and disagree as float32."""
+    net = gt.from_module(_l1_model(2, torch.nn.Sigmoid()).double(), "quadratic")
+    rng = np.random.default_rng(4)
+    ref = gradproof.oracle(net, rng.random((5, 6)), rng.random((3, 6)))
+    cand = {k: v.astype(np.float16) for k, v in ref.items() if k[:2] in ("dW", "db")}
+    rep = gradproof.compare(ref, cand)
+    assert rep.ok and {t["precision"] for t in rep.tensors} == {"float16"}, str(rep)
+    assert not gradproof.compare(ref, cand, precision="float32").ok
+    with pytest.raises(ValueError, match="precision: 'half', expected one of float64"):
+        gradproof.compare(ref, cand, precision="half")
 
 
 def test_torch_shared_activation_module():
