@@ -102,6 +102,11 @@ static int input_shape(const gp_network *net, const gsl_matrix *X, int rows,
     *m = rows ? X->size1 : X->size2;
     if (w->L != net->p.L)
         GSL_ERROR("workspace does not match the network", GSL_EBADLEN);
+    /* another network's workspace of the same depth would be indexed with this one's
+     * widths: written out of bounds, or read as a silently wrong gradient */
+    for (size_t l = 1; l <= w->L; l++)
+        if (w->z[l - 1]->size1 != net->p.sizes[l])
+            GSL_ERROR("workspace does not match the network", GSL_EBADLEN);
     if (n0 != net->p.sizes[0])
         GSL_ERROR("input size differs from the network's n_0", GSL_EBADLEN);
     if (*m == 0 || *m > w->max_batch)

@@ -1063,6 +1063,35 @@ START_TEST(test_backprop_rejects_bad_shapes) {
 }
 END_TEST
 
+/* A workspace of another network of the same depth is refused: a wider one was read as
+ * a silently wrong gradient (db1 = 0), a narrower one written past its end (SIGSEGV). */
+START_TEST(test_backprop_refuses_another_networks_workspace) {
+    const size_t narrow[] = {3, 2, 2}, wide[] = {3, 50, 2};
+    gp_network *n = gp_network_alloc(3, narrow, &gp_cost_quadratic);
+    gp_network *wd = gp_network_alloc(3, wide, &gp_cost_quadratic);
+    gp_backprop_workspace *wn = gp_backprop_workspace_alloc(n, 4);
+    gp_backprop_workspace *ww = gp_backprop_workspace_alloc(wd, 4);
+    gp_gradient *gn = gp_gradient_alloc(n), *gw = gp_gradient_alloc(wd);
+    gsl_matrix *X = gsl_matrix_calloc(3, 4), *Y = gsl_matrix_calloc(2, 4);
+    gp_sgd_params p = {0.1, 0.0, 0.0, 10};
+    double c;
+    ck_assert_int_eq(gp_backprop_batch(n, X, Y, ww, gn), GSL_EBADLEN);
+    ck_assert_int_eq(gp_backprop_batch(wd, X, Y, wn, gw), GSL_EBADLEN);
+    ck_assert_int_eq(gp_feedforward(wd, X, wn), GSL_EBADLEN);
+    ck_assert_int_eq(gp_total_cost(wd, X, Y, NULL, wn, &c), GSL_EBADLEN);
+    ck_assert_int_eq(gp_sgd_step(wd, X, 0, Y, &p, wn), GSL_EBADLEN);
+    ck_assert_int_eq(gp_backprop_batch(wd, X, Y, ww, gw), GSL_SUCCESS);
+    gsl_matrix_free(Y);
+    gsl_matrix_free(X);
+    gp_gradient_free(gw);
+    gp_gradient_free(gn);
+    gp_backprop_workspace_free(ww);
+    gp_backprop_workspace_free(wn);
+    gp_network_free(wd);
+    gp_network_free(n);
+}
+END_TEST
+
 static Suite *make_backprop_suite(void) {
     Suite *s = suite_create("backprop");
     TCase *core = tcase_create("Core"), *props = tcase_create("Properties"),
@@ -1088,6 +1117,7 @@ static Suite *make_backprop_suite(void) {
     tcase_add_loop_test(acts, test_kinks_on_purpose, 0, (int)(2 * tu_n_costs()));
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_backprop_rejects_bad_shapes);
+    tcase_add_test(errs, test_backprop_refuses_another_networks_workspace);
     suite_add_tcase(s, core);
     suite_add_tcase(s, props);
     suite_add_tcase(s, acts);

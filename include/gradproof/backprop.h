@@ -30,6 +30,10 @@ typedef struct {
     gsl_vector *ones; /* max_batch ones, for column sums by dgemv */
 } gp_backprop_workspace;
 
+/* A workspace for net's layer sizes and batches of 1..max_batch samples (NULL with
+ * GSL_EINVAL for max_batch 0 or above GP_MAX_WIDTH, GSL_ENOMEM). The functions below
+ * refuse it (GSL_EBADLEN) for a network of other layer sizes, and a batch X, Y or
+ * gradient whose shapes do not fit the network. */
 gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net,
                                                    size_t max_batch);
 void gp_backprop_workspace_free(gp_backprop_workspace *w);
