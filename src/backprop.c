@@ -293,6 +293,16 @@ static void dense_update(const gpi_step *st, size_t r0, size_t r1) {
 
 static const gpi_layer1 layer1_dense = {dense_forward, dense_update};
 
+/* GSL_EBADLEN unless T has net's layer sizes (a gradient or the network's own). */
+static int grad_fits(const gp_network *net, const gp_params *T) {
+    if (T->L != net->p.L)
+        GSL_ERROR("gradient does not match the network", GSL_EBADLEN);
+    for (size_t l = 0; l <= T->L; l++)
+        if (T->sizes[l] != net->p.sizes[l])
+            GSL_ERROR("gradient does not match the network", GSL_EBADLEN);
+    return GSL_SUCCESS;
+}
+
 int gpi_step_dense(gpi_step *st, const gp_network *net, const gsl_matrix *X, int rows,
                    const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T) {
     size_t m, L = net->p.L;
@@ -301,11 +311,8 @@ int gpi_step_dense(gpi_step *st, const gp_network *net, const gsl_matrix *X, int
         return status;
     if (Y->size1 != net->p.sizes[L] || Y->size2 != m)
         GSL_ERROR("targets must be n_L x m", GSL_EBADLEN);
-    if (T->L != L)
-        GSL_ERROR("gradient does not match the network", GSL_EBADLEN);
-    for (size_t l = 0; l <= L; l++)
-        if (T->sizes[l] != net->p.sizes[l])
-            GSL_ERROR("gradient does not match the network", GSL_EBADLEN);
+    if ((status = grad_fits(net, T)))
+        return status;
     *st = (gpi_step){.layer1 = &layer1_dense,
                      .net = net,
                      .T = T,
@@ -392,6 +399,8 @@ double gp_regularization_cost(const gp_network *net, const gp_regularization *re
 int gp_regularization_gradient(const gp_network *net, const gp_regularization *reg,
                                size_t n, gp_gradient *grad) {
     int status = check_reg(reg);
+    if (!status) /* another layout would be written out of bounds */
+        status = grad_fits(net, grad);
     if (status || reg == NULL || (reg->lambda == 0 && reg->l1 == 0))
         return status;
     size_t nn = reg->n ? reg->n : n;

@@ -1065,7 +1065,7 @@ END_TEST
 
 /* A workspace of another network of the same depth is refused: a wider one was read as
  * a silently wrong gradient (db1 = 0), a narrower one written past its end (SIGSEGV). */
-START_TEST(test_backprop_refuses_another_networks_workspace) {
+START_TEST(test_refuses_another_networks_workspace_or_gradient) {
     const size_t narrow[] = {3, 2, 2}, wide[] = {3, 50, 2};
     gp_network *n = gp_network_alloc(3, narrow, &gp_cost_quadratic);
     gp_network *wd = gp_network_alloc(3, wide, &gp_cost_quadratic);
@@ -1081,6 +1081,11 @@ START_TEST(test_backprop_refuses_another_networks_workspace) {
     ck_assert_int_eq(gp_total_cost(wd, X, Y, NULL, wn, &c), GSL_EBADLEN);
     ck_assert_int_eq(gp_sgd_step(wd, X, 0, Y, &p, wn), GSL_EBADLEN);
     ck_assert_int_eq(gp_backprop_batch(wd, X, Y, ww, gw), GSL_SUCCESS);
+    /* and a gradient of another layout (it was written past the end of gn) */
+    gp_regularization reg = {1.0, 0.5, 10};
+    ck_assert_int_eq(gp_regularization_gradient(wd, &reg, 0, gn), GSL_EBADLEN);
+    ck_assert_int_eq(gp_regularization_gradient(n, &reg, 0, gw), GSL_EBADLEN);
+    ck_assert_int_eq(gp_regularization_gradient(n, &reg, 0, gn), GSL_SUCCESS);
     gsl_matrix_free(Y);
     gsl_matrix_free(X);
     gp_gradient_free(gw);
@@ -1117,7 +1122,7 @@ static Suite *make_backprop_suite(void) {
     tcase_add_loop_test(acts, test_kinks_on_purpose, 0, (int)(2 * tu_n_costs()));
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_backprop_rejects_bad_shapes);
-    tcase_add_test(errs, test_backprop_refuses_another_networks_workspace);
+    tcase_add_test(errs, test_refuses_another_networks_workspace_or_gradient);
     suite_add_tcase(s, core);
     suite_add_tcase(s, props);
     suite_add_tcase(s, acts);

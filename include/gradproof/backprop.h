@@ -63,7 +63,9 @@ int gp_backprop(const gp_network *net, const gsl_vector *x, const gsl_vector *y,
 
 /* Regularisation term of the cost (NaN if reg->n and n are both 0), and its gradient
  * added into grad (GSL_EINVAL then):
- * + (lambda/n) w + (lambda_1/n) sgn(w), with sgn(0) = 0 (network2.py uses np.sign). */
+ * + (lambda/n) w + (lambda_1/n) sgn(w), with sgn(0) = 0 (network2.py uses np.sign);
+ * GSL_EDOM for a negative or non-finite strength, GSL_EBADLEN for a grad whose layer
+ * sizes are not net's. */
 double gp_regularization_cost(const gp_network *net, const gp_regularization *reg,
                               size_t n);
 int gp_regularization_gradient(const gp_network *net, const gp_regularization *reg,
