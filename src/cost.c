@@ -14,9 +14,18 @@ static int check3(const gsl_vector *a, const gsl_vector *y, const gsl_vector *ou
     return GSL_SUCCESS;
 }
 
+/* fn_a and fn_z return a value, not a status: NaN, with GSL_EBADLEN raised, when a (or
+ * z) and y differ in length (read past the shorter one, or a partial sum otherwise). */
+#define CHECK_LEN_NAN(a, y)                                                              \
+    do {                                                                                 \
+        if ((a)->size != (y)->size)                                                      \
+            GSL_ERROR_VAL("a cost's a (or z) and y differ in length", GSL_EBADLEN, NAN); \
+    } while (0)
+
 /* ---- quadratic: C_x = 1/2 ||a - y||^2  [6, 55] ---- */
 
 static double quad_fn_a(const gsl_vector *a, const gsl_vector *y) {
+    CHECK_LEN_NAN(a, y);
     double s = 0;
     for (size_t j = 0; j < a->size; j++) {
         double d = gsl_vector_get(a, j) - gsl_vector_get(y, j);
@@ -27,6 +36,7 @@ static double quad_fn_a(const gsl_vector *a, const gsl_vector *y) {
 
 /* sigma is bounded, so the value from z needs no special form. */
 static double quad_fn_z(const gsl_vector *z, const gsl_vector *y) {
+    CHECK_LEN_NAN(z, y);
     double s = 0;
     for (size_t j = 0; j < z->size; j++) {
         double d = gp_sigmoid(gsl_vector_get(z, j)) - gsl_vector_get(y, j);
@@ -85,6 +95,7 @@ const gp_cost_type gp_cost_quadratic_linear = {"quadratic-linear", GP_OUTPUT_LIN
 /* The book's form from a. Terms with a zero coefficient are dropped (0 ln 0 = 0, the
  * limit), so a = y in {0,1} costs 0; a = 0 with y = 1 costs +inf. */
 static double xent_fn_a(const gsl_vector *a, const gsl_vector *y) {
+    CHECK_LEN_NAN(a, y);
     double s = 0;
     for (size_t j = 0; j < a->size; j++) {
         double aj = gsl_vector_get(a, j), yj = gsl_vector_get(y, j);
@@ -180,6 +191,7 @@ static void xent_terms(const double *z, const double *y, double *t, size_t n) {
  * The terms a block at a time, summed in order (as gpi_cost_samples sums them). */
 #define XENT_BLOCK 16
 static double xent_fn_z(const gsl_vector *z, const gsl_vector *y) {
+    CHECK_LEN_NAN(z, y);
     double s = 0, zb[XENT_BLOCK], yb[XENT_BLOCK], t[XENT_BLOCK];
     for (size_t j0 = 0; j0 < z->size; j0 += XENT_BLOCK) {
         size_t nb = z->size - j0 < XENT_BLOCK ? z->size - j0 : XENT_BLOCK;
@@ -223,6 +235,7 @@ const gp_cost_type gp_cost_cross_entropy = {
  */
 
 static double ll_fn_a(const gsl_vector *a, const gsl_vector *y) {
+    CHECK_LEN_NAN(a, y);
     double s = 0;
     for (size_t j = 0; j < a->size; j++) {
         double yj = gsl_vector_get(y, j);
@@ -250,6 +263,7 @@ static double neg_log_softmax(const gsl_vector *z, size_t j, double zmax, double
 }
 
 static double ll_fn_z(const gsl_vector *z, const gsl_vector *y) {
+    CHECK_LEN_NAN(z, y);
     if (z->size == 0)
         return 0.0;
     double zmax = gsl_vector_max(z), lse = gpi_log_sum_exp_at(z, zmax), s = 0;

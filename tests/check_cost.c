@@ -639,6 +639,10 @@ START_TEST(test_cost_rejects_mismatched_lengths) {
     ck_assert_int_eq(cost->delta(a3, a3, y3, g2), GSL_EBADLEN);
     ck_assert_int_eq(cost->delta(a3, a3, y2, g3), GSL_EBADLEN);
     ck_assert_int_eq(cost->delta(g2, a3, y3, g3), GSL_EBADLEN);
+    /* fn_a, fn_z: NaN (they read past y2, or summed only two terms of y3) */
+    ck_assert(isnan(cost->fn_a(a3, y2)) && isnan(cost->fn_z(a3, y2)));
+    gsl_vector_set_all(g2, 0.25);
+    ck_assert(isnan(cost->fn_a(g2, y3)) && isnan(cost->fn_z(g2, y3)));
     gsl_vector_free(y2);
     gsl_vector_free(g3);
     gsl_vector_free(g2);

@@ -3,7 +3,8 @@
  * A cost object pairs C_x with the output activation it is meant for, the way
  * network2.py's cost classes do and the way gsl_rng_type describes a generator.
  * Targets y are vectors: reals for quadratic, [0,1] for cross-entropy, one-hot for
- * log-likelihood. All functions take one sample; batch forms loop over columns. */
+ * log-likelihood. All functions take one sample; batch forms loop over columns.
+ * fn_a and fn_z return NaN (raising GSL_EBADLEN) when a or z and y differ in length. */
 #ifndef GRADPROOF_COST_H
 #define GRADPROOF_COST_H
 
