@@ -759,6 +759,8 @@ const gp_network *gp_trainer_network(const gp_trainer *t) {
 }
 
 void gp_trainer_state_free(gp_trainer_state *s) {
+    if (s == NULL) /* as every other _free */
+        return;
     free(s->order);
     free(s->rng);
     s->order = NULL;

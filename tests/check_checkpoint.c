@@ -444,7 +444,8 @@ START_TEST(test_set_state_refuses_other_options_and_bad_states) {
     memcpy(s.rng + s.rng_size - sizeof(long), &mti, sizeof mti);
     ck_assert_int_eq(gp_trainer_set_state(u, &s), GSL_EINVAL);
     gp_trainer_state_free(&s);
-    gp_trainer_state_free(&s); /* twice is safe */
+    gp_trainer_state_free(&s);   /* twice is safe */
+    gp_trainer_state_free(NULL); /* as every _free (it dereferenced NULL) */
     gp_trainer_free(t);
     gp_trainer_free(u);
     gp_network_free(net);

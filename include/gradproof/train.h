@@ -171,7 +171,7 @@ int gp_trainer_get_state(const gp_trainer *t, gp_trainer_state *s);
  * order is not a permutation of 0..n-1, the counters are inconsistent or batches_done is
  * not below ceil(n / m). */
 int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s);
-/* Frees order and rng (not s); safe on a zeroed state and twice. */
+/* Frees order and rng (not s); safe on a zeroed state, twice and on NULL. */
 void gp_trainer_state_free(gp_trainer_state *s);
 
 /* Result of an evaluation on a data set. */
