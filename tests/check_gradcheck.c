@@ -115,6 +115,11 @@ START_TEST(test_fcheck_add_report) {
     ck_assert_int_eq(gp_fcheck_add(r, &o, 2, 15, 0.5, -0.5, 0.0), 0);
     ck_assert_int_eq(gp_fcheck_add(r, &o, 2, 5, NAN, 0.5, 0.0), 0);
     ck_assert_int_eq(gp_fcheck_add(r, &o, 2, 6, 0.5, NAN, 0.0), 0);
+    /* a tensor the report has not: refused, nothing written (it wrote past tensors) */
+    tu_handler_off();
+    gp_fcheck_set_scale(r, 3, 1.0);
+    ck_assert_int_eq(gp_fcheck_add(r, &o, 3, 0, 1.0, 1.0, 0.0), 0);
+    tu_handler_restore();
     ck_assert_uint_eq(r->n_checked, 7);
     ck_assert_uint_eq(r->n_failed, 4);
     ck_assert_uint_eq(r->tensors[0].n_failed, 1);

@@ -160,7 +160,9 @@ gp_fcheck_report *gp_fcheck_report_alloc(const gp_tensor_range *t, size_t n_tens
 void gp_fcheck_report_free(gp_fcheck_report *r);
 /* Zero every tally (keeps the tensors). */
 void gp_fcheck_report_reset(gp_fcheck_report *r);
-/* Set a tensor's scale (max |reference| over it) before adding its entries. */
+/* Set a tensor's scale (max |reference| over it) before adding its entries. A tensor
+ * index here and in gp_fcheck_add is < n_tensors or GP_FCHECK_DIRECTIONS; any other
+ * raises GSL_EINVAL (gp_fcheck_add returns 0) and changes nothing. */
 void gp_fcheck_set_scale(gp_fcheck_report *r, size_t tensor, double scale);
 /* Fold one comparison into the report (gp_fcheck_rule with the tensor's scale);
  * returns 1 if it passed, 0 if not, 2 if inconclusive: with GP_NOISE_FULL, an entry that
