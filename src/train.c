@@ -1004,6 +1004,9 @@ static int evaluate(const gp_network *net, const gp_dataset *data,
         GSL_ERROR("empty data set", GSL_EINVAL);
     if (data->dim != net->p.sizes[0])
         GSL_ERROR("data dimension differs from the network's n_0", GSL_EBADLEN);
+    /* as gp_total_cost: a negative strength lowered the cost, NaN made it NaN */
+    if (reg && gpi_reg_check(reg->lambda, reg->l1))
+        return GSL_EDOM;
     /* 128 images: their non-zero pixels (some 230 KB as the kernels read them) stay in
      * L2 beside W^1 while each panel passes over them; 500 took a tenth longer. */
     if (chunk == 0)

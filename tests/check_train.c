@@ -703,6 +703,11 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
                      GSL_EBADLEN);
     ck_assert_int_eq(gp_evaluate(net, &empty, NULL, 0, GP_EVAL_COST, NULL, &res),
                      GSL_EINVAL);
+    /* Regularisation as gp_total_cost takes it (a negative lambda lowered the cost) */
+    gp_regularization neg = {-3.0, 0.0, 0}, nan_l1 = {0.0, NAN, 0};
+    ck_assert_int_eq(gp_evaluate(net, &b.d, &neg, 0, GP_EVAL_COST, NULL, &res), GSL_EDOM);
+    ck_assert_int_eq(gp_evaluate(net, &b.d, &nan_l1, 0, GP_EVAL_COST, NULL, &res),
+                     GSL_EDOM);
     /* Labels 0..2 do not fit a 2-neuron output layer: one thread, or two. */
     ck_assert_int_eq(gp_evaluate(two, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res),
                      GSL_EINVAL);
