@@ -377,6 +377,8 @@ double gp_regularization_cost(const gp_network *net, const gp_regularization *re
                               size_t n) {
     if (reg == NULL || (reg->lambda == 0 && reg->l1 == 0))
         return 0.0;
+    if (check_reg(reg)) /* a negative strength gave a negative term */
+        return NAN;
     size_t nn = reg->n ? reg->n : n;
     if (nn == 0)
         return NAN; /* no n to divide by: documented as undefined */

@@ -702,6 +702,8 @@ int gpi_bounds_compute_pinned(const gp_network *net, const gsl_matrix *X,
         !(model->libm_ulps >= 0) || !(model->lambda > 0))
         GSL_ERROR("bounds: bad model (u in (0, 1/4), tiny, libm_ulps >= 0, lambda > 0)",
                   GSL_EDOM);
+    if (reg && gpi_reg_check(reg->lambda, reg->l1)) /* as gp_dump_compute refuses it */
+        return GSL_EDOM;
     for (size_t l = 1; l < L; l++) {
         double ea, esp;
         ctx probe = {model, 0, 0, 0, 0, NULL};

@@ -904,6 +904,13 @@ START_TEST(test_bounds_reject_bad_input) {
     ck_assert_int_eq(gp_bounds_compute(net, Xbad, Y, NULL, &m, b), GSL_EBADLEN);
     m.u = 0.5;
     ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &m, b), GSL_EDOM);
+    /* a regularisation gp_dump_compute refuses (bounds of it were computed, status 0) */
+    gp_bounds_model_init(&m, "float32");
+    gp_regularization neg = {-1.0, 0.0, 0}, nan_l1 = {0.0, NAN, 0};
+    ck_assert_int_eq(gp_bounds_compute(net, X, Y, &neg, &m, b), GSL_EDOM);
+    ck_assert_int_eq(gp_bounds_compute(net, X, Y, &nan_l1, &m, b), GSL_EDOM);
+    gsl_matrix_set_all(net->p.w[0], 0.5);
+    ck_assert(isnan(gp_regularization_cost(net, &neg, 4))); /* was -0.1875 */
     ck_assert_ptr_null(gp_bounds_alloc(net, 0));
     gp_bounds_free(NULL);
     gp_bounds_free(b);

@@ -61,7 +61,8 @@ int gp_backprop_batch_rows(const gp_network *net, const gsl_matrix *X,
 int gp_backprop(const gp_network *net, const gsl_vector *x, const gsl_vector *y,
                 gp_backprop_workspace *w, gp_gradient *grad);
 
-/* Regularisation term of the cost (NaN if reg->n and n are both 0), and its gradient
+/* Regularisation term of the cost (NaN if reg->n and n are both 0, or, with GSL_EDOM
+ * raised, for a negative or non-finite strength), and its gradient
  * added into grad (GSL_EINVAL then):
  * + (lambda/n) w + (lambda_1/n) sgn(w), with sgn(0) = 0 (network2.py uses np.sign);
  * GSL_EDOM for a negative or non-finite strength, GSL_EBADLEN for a grad whose layer
