@@ -698,9 +698,12 @@ int gpi_bounds_compute_pinned(const gp_network *net, const gsl_matrix *X,
         Y->size1 != net->p.sizes[L])
         GSL_ERROR("bounds: shapes of X, Y or the bounds do not fit the network",
                   GSL_EBADLEN);
+    /* an infinite tiny or libm_ulps made every bound NaN, with status 0 */
     if (!(model->u > 0 && model->u < 0.25) || !(model->tiny >= 0) ||
-        !(model->libm_ulps >= 0) || !(model->lambda > 0))
-        GSL_ERROR("bounds: bad model (u in (0, 1/4), tiny, libm_ulps >= 0, lambda > 0)",
+        !(model->libm_ulps >= 0) || !(model->lambda > 0) || !isfinite(model->tiny) ||
+        !isfinite(model->libm_ulps) || !isfinite(model->lambda))
+        GSL_ERROR("bounds: bad model (u in (0, 1/4), tiny, libm_ulps >= 0, lambda > 0, "
+                  "all finite)",
                   GSL_EDOM);
     if (reg && gpi_reg_check(reg->lambda, reg->l1)) /* as gp_dump_compute refuses it */
         return GSL_EDOM;

@@ -904,6 +904,9 @@ START_TEST(test_bounds_reject_bad_input) {
     ck_assert_int_eq(gp_bounds_compute(net, Xbad, Y, NULL, &m, b), GSL_EBADLEN);
     m.u = 0.5;
     ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &m, b), GSL_EDOM);
+    gp_bounds_model_init(&m, "float32");
+    m.libm_ulps = INFINITY; /* every bound came out NaN */
+    ck_assert_int_eq(gp_bounds_compute(net, X, Y, NULL, &m, b), GSL_EDOM);
     /* a regularisation gp_dump_compute refuses (bounds of it were computed, status 0) */
     gp_bounds_model_init(&m, "float32");
     gp_regularization neg = {-1.0, 0.0, 0}, nan_l1 = {0.0, NAN, 0};

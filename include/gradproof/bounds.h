@@ -74,7 +74,8 @@ void gp_bounds_free(gp_bounds *b);
  * (n_L x m) and regularisation reg (NULL for none; reg->n = 0 means n = m), for the
  * tensors of the oracle's dump (total cost C with regularisation, its gradient dW, db;
  * z, a, delta of the batch). b must come from gp_bounds_alloc(net, m). Returns a GSL
- * status: GSL_EBADLEN for shapes, GSL_EDOM for a bad model (u not in (0, 1/4)) or a
+ * status: GSL_EBADLEN for shapes, GSL_EDOM for a bad model (u not in (0, 1/4), a
+ * negative or non-finite tiny or libm_ulps, lambda not finite and > 0) or a
  * reg with a negative or non-finite lambda or l1,
  * GSL_EUNIMPL for a hidden activation none of the six kinds above. */
 int gp_bounds_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
