@@ -25,6 +25,17 @@ PKG_CONFIG_PATH=$(dirname "$pc")${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 PKG_CONFIG_SYSROOT_DIR=$T/root
 export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 
+# `make install prefix=DIR` (GNU's way to install elsewhere than configured): the
+# installed .pc names DIR (it named configure's prefix, so -I led nowhere).
+$MAKE -s -C "$top_builddir" prefix="$T/p" install-pkgconfigDATA install-data-hook \
+    >"$T/install-p.log" 2>&1 || { cat "$T/install-p.log"; bad "make install prefix=DIR"; }
+if grep -qx "prefix=$T/p" "$T/p/lib/pkgconfig/gradproof.pc"; then
+    ok "make install prefix=DIR: gradproof.pc names DIR"
+else
+    bad "make install prefix=DIR: gradproof.pc names DIR (got: $(grep '^prefix=' \
+        "$T/p/lib/pkgconfig/gradproof.pc"))"
+fi
+
 priv=$(pkg-config --print-requires-private gradproof | tr '\n' ' ')
 case " $priv" in *" jansson "*) ok "Requires.private has jansson" ;;
     *) bad "Requires.private has jansson (got: $priv)" ;; esac
