@@ -1432,10 +1432,13 @@ void gp_case_fill_target(gsl_rng *r, const gp_cost_type *cost, gsl_vector *y) {
 }
 
 static int case_opts_valid(const gp_case_opts *o) {
+    /* widths and batches past what a network and a workspace take were drawn by
+     * gsl_rng_uniform_int beyond its generator's range (an error: always the minimum) */
     return o->min_layers >= 1 && o->max_layers >= o->min_layers &&
            o->max_layers < GP_MAX_LAYERS && o->min_width >= 1 &&
-           o->max_width >= o->min_width && o->min_batch >= 1 &&
-           o->max_batch >= o->min_batch && o->scale_min > 0 &&
+           o->max_width >= o->min_width && o->max_width <= GP_MAX_WIDTH &&
+           o->min_batch >= 1 && o->max_batch >= o->min_batch &&
+           o->max_batch <= GP_MAX_WIDTH && o->scale_min > 0 &&
            o->scale_max >= o->scale_min && isfinite(o->scale_max) &&
            (o->kink == GP_CASE_KINK_NONE || o->kink == GP_CASE_KINK_ON ||
             o->kink == GP_CASE_KINK_NEAR);

@@ -295,6 +295,12 @@ START_TEST(test_case_random_targets_fit_the_cost) {
     gsl_matrix *X = NULL, *Y = NULL;
     gsl_error_handler_t *old = gsl_set_error_handler_off();
     ck_assert_int_eq(gp_case_random(r, cost, &co, &net, &X, &Y, NULL), GSL_EINVAL);
+    co.min_width = 2; /* wider than GP_MAX_WIDTH: drawn as the minimum, status 0 */
+    co.max_width = SIZE_MAX;
+    ck_assert_int_eq(gp_case_random(r, cost, &co, &net, &X, &Y, NULL), GSL_EINVAL);
+    co.max_width = 5;
+    co.max_batch = (size_t)1 << 40;
+    ck_assert_int_eq(gp_case_random(r, cost, &co, &net, &X, &Y, NULL), GSL_EINVAL);
     gsl_set_error_handler(old);
     gsl_rng_free(r);
 }

@@ -351,8 +351,8 @@ typedef enum {
  * scale, drawn log-uniformly (tiny scales keep sigma' near 1/4, large ones saturate). */
 typedef struct {
     size_t min_layers, max_layers; /* weight layers L [1, 4] */
-    size_t min_width, max_width;   /* widths [1, 10] */
-    size_t min_batch, max_batch;   /* batch m [1, 16] */
+    size_t min_width, max_width;   /* widths [1, 10], at most GP_MAX_WIDTH */
+    size_t min_batch, max_batch;   /* batch m [1, 16], at most GP_MAX_WIDTH */
     double scale_min, scale_max;   /* [1e-3, 10] */
     int square_hidden;             /* n_1 = ... = n_L (for transpose mutants) [0] */
     /* Hidden activations: every hidden layer's if not NULL [NULL]; else, if
