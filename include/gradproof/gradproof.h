@@ -1,4 +1,10 @@
-/* gradproof/gradproof.h: the whole public API. */
+/* gradproof/gradproof.h: the whole public API.
+ *
+ * Errors: a function that fails returns a GSL status (and, for files, a message in
+ * errbuf), after reporting the error to GSL's error handler (GSL_ERROR), as GSL's own
+ * functions do. GSL's default handler prints it and aborts, a missing file included:
+ * call gsl_set_error_handler_off() (or set a handler of your own) before using the
+ * library to get the statuses back. */
 #ifndef GRADPROOF_GRADPROOF_H
 #define GRADPROOF_GRADPROOF_H
 
