@@ -109,6 +109,11 @@ static int layer_alloc(gp_bounds_layer *t, size_t n, size_t n_in, size_t m) {
 gp_bounds *gp_bounds_alloc(const gp_network *net, size_t m) {
     if (!net || m == 0)
         GSL_ERROR_NULL("bounds need a network and m > 0", GSL_EINVAL);
+    /* n_l x m doubles past SIZE_MAX bytes wrapped in gsl_block_alloc: a few bytes
+     * were taken for the whole matrix, and NULL was not returned */
+    for (size_t l = 1; l <= net->p.L; l++)
+        if (net->p.sizes[l] > SIZE_MAX / sizeof(double) / m)
+            GSL_ERROR_NULL("bounds: the batch is too large", GSL_EINVAL);
     gp_bounds *b = calloc(1, sizeof *b);
     if (!b)
         GSL_ERROR_NULL("out of memory", GSL_ENOMEM);

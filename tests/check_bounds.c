@@ -915,6 +915,7 @@ START_TEST(test_bounds_reject_bad_input) {
     gsl_matrix_set_all(net->p.w[0], 0.5);
     ck_assert(isnan(gp_regularization_cost(net, &neg, 4))); /* was -0.1875 */
     ck_assert_ptr_null(gp_bounds_alloc(net, 0));
+    ck_assert_ptr_null(gp_bounds_alloc(net, (size_t)1 << 61)); /* 3 x 2^61 doubles */
     gp_bounds_free(NULL);
     gp_bounds_free(b);
     gp_network_free(net);

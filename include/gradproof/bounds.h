@@ -66,7 +66,7 @@ typedef struct {
 } gp_bounds;
 
 /* Bounds for net's layout and a batch of m samples (values zero). NULL on GSL_EINVAL
- * (m = 0) or GSL_ENOMEM. */
+ * (m = 0, or n_l x m doubles beyond SIZE_MAX bytes) or GSL_ENOMEM. */
 gp_bounds *gp_bounds_alloc(const gp_network *net, size_t m);
 void gp_bounds_free(gp_bounds *b);
 
