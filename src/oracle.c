@@ -95,15 +95,22 @@ static void fill_state(gp_oracle *o, const gp_network *net, const gsl_matrix *X,
     o->reg_cost = gp_regularization_cost(net, reg, m);
 }
 
-gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
-                           const gsl_matrix *Y, const gp_regularization *reg) {
+/* The inputs gp_oracle_alloc refuses, with their status (GSL_EBADLEN, GSL_EDOM), so
+ * that gp_oracle_check_network can return it. */
+static int oracle_inputs_check(const gp_network *net, const gsl_matrix *X,
+                               const gsl_matrix *Y, const gp_regularization *reg) {
     size_t L = net->p.L, m = X->size2;
     if (m == 0 || X->size1 != net->p.sizes[0] || Y->size1 != net->p.sizes[L] ||
         Y->size2 != m)
-        GSL_ERROR_NULL("X, Y and the network disagree in shape", GSL_EBADLEN);
-    if (reg && (!(reg->lambda >= 0) || !(reg->l1 >= 0) || !isfinite(reg->lambda) ||
-                !isfinite(reg->l1)))
-        GSL_ERROR_NULL("regularisation strengths must be finite and >= 0", GSL_EDOM);
+        GSL_ERROR("X, Y and the network disagree in shape", GSL_EBADLEN);
+    return reg ? gpi_reg_check(reg->lambda, reg->l1) : GSL_SUCCESS;
+}
+
+gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
+                           const gsl_matrix *Y, const gp_regularization *reg) {
+    size_t L = net->p.L, m = X->size2;
+    if (oracle_inputs_check(net, X, Y, reg))
+        return NULL;
     gp_oracle *o = calloc(1, sizeof *o);
     gp_backprop_workspace *w = NULL;
     if (!o)
@@ -359,10 +366,13 @@ int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X,
                             const gsl_matrix *Y, const gp_regularization *reg,
                             const gp_gradient *candidate, const gp_fcheck_opts *opts,
                             gp_fcheck_report *r) {
+    int status = oracle_inputs_check(net, X, Y, reg); /* not all GSL_EFAILED */
+    if (status)
+        return status;
     gp_oracle *o = gp_oracle_alloc(net, X, Y, reg);
     if (!o)
-        return GSL_EFAILED;
-    int status = gp_oracle_check(o, candidate, opts, r, NULL);
+        return GSL_ENOMEM;
+    status = gp_oracle_check(o, candidate, opts, r, NULL);
     gp_oracle_free(o);
     return status;
 }

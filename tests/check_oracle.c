@@ -1038,6 +1038,15 @@ START_TEST(test_oracle_rejects_bad_shapes) {
     gp_regularization bad = {-1, 0, 0};
     gsl_matrix *X3 = gsl_matrix_calloc(3, 2);
     ck_assert_ptr_null(gp_oracle_alloc(net, X3, Y, &bad));
+    /* the convenience form says which: it returned GSL_EFAILED for both */
+    gp_gradient *g = gp_gradient_alloc(net);
+    gp_fcheck_report *r = gp_oracle_report_alloc(net);
+    gp_fcheck_opts opts;
+    gp_oracle_opts_default(&opts, GP_FLOAT64);
+    ck_assert_int_eq(gp_oracle_check_network(net, X, Y, NULL, g, &opts, r), GSL_EBADLEN);
+    ck_assert_int_eq(gp_oracle_check_network(net, X3, Y, &bad, g, &opts, r), GSL_EDOM);
+    gp_fcheck_report_free(r);
+    gp_gradient_free(g);
     gp_oracle *o = gp_oracle_alloc(net, X3, Y, NULL);
     double c;
     ck_assert_int_eq(gp_oracle_perturbed_cost(o, 8, 0.0, &c), GSL_EINVAL);

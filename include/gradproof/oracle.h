@@ -64,7 +64,8 @@ int gp_oracle_check_given(gp_oracle *o, const gp_gradient *candidate,
                           const gp_fcheck_opts *opts, const double *num,
                           gp_fcheck_report *r);
 
-/* Convenience: allocate an oracle, check, free. */
+/* Convenience: allocate an oracle, check, free; gp_oracle_alloc's GSL_EBADLEN,
+ * GSL_EDOM or GSL_ENOMEM when it cannot be allocated. */
 int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X,
                             const gsl_matrix *Y, const gp_regularization *reg,
                             const gp_gradient *candidate, const gp_fcheck_opts *opts,
