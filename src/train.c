@@ -122,6 +122,12 @@ void gp_train_opts_default(gp_train_opts *opts) {
     opts->layer1 = GP_LAYER1_AUTO;
 }
 
+/* n images of dim bytes, or n sample indices, beyond SIZE_MAX bytes: no such buffer,
+ * and n * dim wrapped into a read past the caller's pixels (SIGSEGV). */
+static int data_too_large(const gp_dataset *d) {
+    return (d->dim && d->n > SIZE_MAX / d->dim) || d->n > SIZE_MAX / sizeof(size_t);
+}
+
 /* The layer-1 path for data: forced, or by its non-zero pixels (counted once). */
 static int choose_dense(const gp_dataset *data, gp_layer1 layer1) {
     if (layer1 != GP_LAYER1_AUTO)
@@ -178,7 +184,7 @@ static int trainer_buffers(gp_trainer *t) {
 gp_trainer *gp_trainer_alloc(gp_network *net, const gp_dataset *data,
                              const gp_train_opts *opts) {
     if (net == NULL || data == NULL || opts == NULL || data->n == 0 || data->x == NULL ||
-        data->labels == NULL || opts->batch == 0)
+        data->labels == NULL || opts->batch == 0 || data_too_large(data))
         GSL_ERROR_NULL("trainer needs a network, a non-empty data set and batch > 0",
                        GSL_EINVAL);
     if (data->dim != net->p.sizes[0])
@@ -954,7 +960,8 @@ struct gp_eval_set {
 };
 
 gp_eval_set *gp_eval_set_alloc(const gp_dataset *data) {
-    if (data == NULL || data->n == 0 || data->x == NULL || data->labels == NULL)
+    if (data == NULL || data->n == 0 || data->x == NULL || data->labels == NULL ||
+        data_too_large(data))
         GSL_ERROR_NULL("an evaluation set needs a non-empty data set", GSL_EINVAL);
     gp_eval_set *s = malloc(sizeof *s);
     if (s == NULL)
@@ -984,7 +991,8 @@ static int evaluate(const gp_network *net, const gp_dataset *data,
 int gp_evaluate(const gp_network *net, const gp_dataset *data,
                 const gp_regularization *reg, size_t chunk, unsigned flags,
                 size_t *confusion, gp_eval_result *result) {
-    int dense = data->n > 0 && data->x != NULL && choose_dense(data, GP_LAYER1_AUTO);
+    int dense = data->n > 0 && data->x != NULL && !data_too_large(data) &&
+                choose_dense(data, GP_LAYER1_AUTO);
     return evaluate(net, data, NULL, dense, reg, chunk, flags, confusion, result);
 }
 
@@ -1000,8 +1008,8 @@ static int evaluate(const gp_network *net, const gp_dataset *data,
                     size_t chunk, unsigned flags, size_t *confusion,
                     gp_eval_result *result) {
     size_t L = net->p.L, n_out = net->p.sizes[L];
-    if (data->n == 0)
-        GSL_ERROR("empty data set", GSL_EINVAL);
+    if (data->n == 0 || data_too_large(data))
+        GSL_ERROR("empty data set, or n * dim past SIZE_MAX", GSL_EINVAL);
     if (data->dim != net->p.sizes[0])
         GSL_ERROR("data dimension differs from the network's n_0", GSL_EBADLEN);
     /* as gp_total_cost: a negative strength lowered the cost, NaN made it NaN */

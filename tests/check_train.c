@@ -697,11 +697,17 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
     gp_dataset empty = b.d;
     empty.n = 0;
     ck_assert_ptr_null(gp_trainer_alloc(net, &empty, &o));
+    gp_dataset huge = b.d; /* n * dim past SIZE_MAX: it read past b.d's pixels */
+    huge.n = SIZE_MAX / 2;
+    ck_assert_ptr_null(gp_trainer_alloc(net, &huge, &o));
+    ck_assert_ptr_null(gp_eval_set_alloc(&huge));
 
     gp_eval_result res;
     ck_assert_int_eq(gp_evaluate(bad_in, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res),
                      GSL_EBADLEN);
     ck_assert_int_eq(gp_evaluate(net, &empty, NULL, 0, GP_EVAL_COST, NULL, &res),
+                     GSL_EINVAL);
+    ck_assert_int_eq(gp_evaluate(net, &huge, NULL, 0, GP_EVAL_COST, NULL, &res),
                      GSL_EINVAL);
     /* Regularisation as gp_total_cost takes it (a negative lambda lowered the cost) */
     gp_regularization neg = {-3.0, 0.0, 0}, nan_l1 = {0.0, NAN, 0};

@@ -23,7 +23,8 @@ extern "C" {
  * the dim bytes x[i*dim .. i*dim+dim-1], each scaled by 1/255 to give the network's
  * input (MNIST pixels), and its class is labels[i], 0 <= labels[i] < n_L. The target
  * of sample i is the one-hot e_{labels[i]} (network.py vectorized_result), used as is
- * by every cost, including quadratic-linear. */
+ * by every cost, including quadratic-linear. A set whose n * dim bytes (or n indices)
+ * would pass SIZE_MAX bytes is refused with GSL_EINVAL by every function below. */
 typedef struct {
     size_t n, dim;
     const uint8_t *x;
