@@ -897,6 +897,12 @@ gp_fcheck_report *gp_formula_report_alloc(gp_formula f, const gp_network *net, s
     char names[2 * GP_MAX_LAYERS][24];
     if (net->p.L > GP_MAX_LAYERS)
         GSL_ERROR_NULL("too many layers", GSL_EINVAL);
+    if ((unsigned)f >= GP_N_FORMULAS) /* it was laid out as the parameters' */
+        GSL_ERROR_NULL("unknown formula", GSL_EINVAL);
+    /* delta's z tensors hold n_l m entries: past SIZE_MAX they wrapped (bogus ranges) */
+    for (size_t l = 1; f == GP_FORMULA_DELTA && l <= net->p.L; l++)
+        if (m == 0 || net->p.sizes[l] > SIZE_MAX / net->p.L / m)
+            GSL_ERROR_NULL("no samples, or too many", GSL_EINVAL);
     return gp_fcheck_report_alloc(t, formula_ranges(f, net, m, t, names));
 }
 

@@ -183,6 +183,13 @@ START_TEST(test_formula_reports_name_the_tensors) {
         ck_assert_int_eq(gp_formula_lookup(gp_formula_name((gp_formula)q), &f), 0);
         ck_assert_int_eq(f, q);
     }
+    /* refused: a formula that is none (it got the parameters' report), no samples, and
+     * n_l m entries past SIZE_MAX (the lengths wrapped) */
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    ck_assert_ptr_null(gp_formula_report_alloc((gp_formula)GP_N_FORMULAS, net, 5));
+    ck_assert_ptr_null(gp_formula_report_alloc(GP_FORMULA_DELTA, net, 0));
+    ck_assert_ptr_null(gp_formula_report_alloc(GP_FORMULA_DELTA, net, SIZE_MAX / 2));
+    gsl_set_error_handler(old);
     gp_fcheck_report_free(p);
     gp_fcheck_report_free(d);
     gp_network_free(net);

@@ -283,7 +283,9 @@ int gp_formula_lookup(const char *name, gp_formula *f);
  * (W^l an n_l x n_{l-1} row-major matrix). names: a caller buffer of 2L * 24 chars. */
 void gp_network_ranges(const gp_network *net, gp_tensor_range *t, char (*names)[24]);
 /* A report for formula f on net with m samples: W1, b1, ... for the parameter
- * formulas; z1 .. zL (n_l x m, column i sample i) for delta. NULL on GSL_ENOMEM. */
+ * formulas (m unused); z1 .. zL (n_l x m, column i sample i) for delta. NULL on
+ * GSL_ENOMEM, or GSL_EINVAL for an unknown f, or for delta m = 0 or the z1 .. zL
+ * entries past SIZE_MAX. */
 gp_fcheck_report *gp_formula_report_alloc(gp_formula f, const gp_network *net, size_t m);
 
 /* Compare every entry of `analytic` (a gradient of the total cost gp_total_cost(net, X,
