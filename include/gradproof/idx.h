@@ -16,10 +16,11 @@
  * bytes, got 1000". The status is
  *   GSL_EFAILED  I/O error (cannot open, read error); errno is kept,
  *   GSL_EINVAL   bad magic number, zero or absurd dimensions, trailing data after the
- *                declared contents or after the gzip stream, corrupt gzip stream, label
- * out of range, counts of images and labels that disagree, GSL_EOF      the file ends
- * before its declared contents, GSL_ENOMEM   out of memory. On failure *out is set to
- * NULL and nothing is leaked. */
+ *                declared contents or after the gzip stream, corrupt gzip stream,
+ *                label out of range, counts of images and labels that disagree,
+ *   GSL_EOF      the file ends before its declared contents,
+ *   GSL_ENOMEM   out of memory.
+ * On failure *out is set to NULL and nothing is leaked. */
 #ifndef GRADPROOF_IDX_H
 #define GRADPROOF_IDX_H
 

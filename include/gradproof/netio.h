@@ -17,9 +17,11 @@
  * Errors: both functions return a GSL status and, when errbuf is not NULL, write a
  * one-line message naming the file and the problem into errbuf (at most errlen bytes,
  * NUL-terminated, no trailing newline), e.g. "net.json: weights[1] has 9 rows, expected
- * 10 (sizes[2])": GSL_EFAILED  I/O error (cannot open, write, fsync or rename); errno
- * kept, GSL_EINVAL   not JSON, or JSON that does not describe a valid network, or a
- * network with a non-finite parameter on save, GSL_ENOMEM   out of memory. */
+ * 10 (sizes[2])":
+ *   GSL_EFAILED  I/O error (cannot open, write, fsync or rename); errno kept,
+ *   GSL_EINVAL   not JSON, or JSON that does not describe a valid network, or a
+ *                network with a non-finite parameter on save,
+ *   GSL_ENOMEM   out of memory. */
 #ifndef GRADPROOF_NETIO_H
 #define GRADPROOF_NETIO_H
 

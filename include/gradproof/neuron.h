@@ -11,10 +11,12 @@ extern "C" {
 #endif
 
 /* Gradient of C = (1/n) sum_x C_x over the n columns of X (n_in x n), targets y (n):
- *   cross-entropy: dC/dw_j = (1/n) sum_x x_j (sigma(z) - y), dC/db = (1/n) sum_x
- * (sigma(z) - y)  [61,62] quadratic:     dC/dw_j = (1/n) sum_x (a - y) sigma'(z) x_j,
- * dC/db = (1/n) sum_x (a - y) sigma'(z)  [55,56] GSL_EINVAL for costs whose output is not
- * a sigmoid; GSL_EBADLEN on mismatched sizes. */
+ *   cross-entropy [61,62]: dC/dw_j = (1/n) sum_x x_j (sigma(z) - y),
+ *                          dC/db = (1/n) sum_x (sigma(z) - y);
+ *   quadratic [55,56]:     dC/dw_j = (1/n) sum_x (a - y) sigma'(z) x_j,
+ *                          dC/db = (1/n) sum_x (a - y) sigma'(z).
+ * GSL_EINVAL for costs whose output is not a sigmoid; GSL_EBADLEN on mismatched sizes.
+ */
 int gp_neuron_gradient(const gp_cost_type *cost, const gsl_vector *w, double b,
                        const gsl_matrix *X, const gsl_vector *y, gsl_vector *dw,
                        double *db);
