@@ -38,6 +38,8 @@ gp_backprop_workspace *gp_backprop_workspace_alloc(const gp_network *net,
                                                    size_t max_batch) {
     if (max_batch == 0 || max_batch > GP_MAX_WIDTH)
         GSL_ERROR_NULL("batch size must be between 1 and GP_MAX_WIDTH", GSL_EINVAL);
+    if (net == NULL) /* as gp_gradient_alloc */
+        GSL_ERROR_NULL("a workspace needs a network", GSL_EINVAL);
     gp_backprop_workspace *w = calloc(1, sizeof *w);
     if (!w)
         GSL_ERROR_NULL("out of memory for workspace", GSL_ENOMEM);

@@ -131,7 +131,11 @@ void gp_network_free(gp_network *net) {
     free(net);
 }
 
+/* The allocators below take a network: NULL is refused as gp_network_alloc refuses a
+ * NULL cost (it was dereferenced). */
 gp_network *gp_network_clone(const gp_network *net) {
+    if (net == NULL)
+        GSL_ERROR_NULL("no network to clone", GSL_EINVAL);
     gp_network *c = gp_network_alloc(net->p.L + 1, net->p.sizes, net->cost);
     if (c) {
         gsl_vector_memcpy(c->p.params, net->p.params);
@@ -157,6 +161,8 @@ int gp_network_set_activation(gp_network *net, size_t l, const gp_activation *ac
 }
 
 gp_gradient *gp_gradient_alloc(const gp_network *net) {
+    if (net == NULL)
+        GSL_ERROR_NULL("a gradient needs a network", GSL_EINVAL);
     gp_gradient *g = calloc(1, sizeof *g);
     if (!g)
         GSL_ERROR_NULL("out of memory for gradient", GSL_ENOMEM);
@@ -180,6 +186,8 @@ void gp_gradient_free(gp_gradient *g) {
 int gp_network_init(gp_network *net, gp_init kind, gsl_rng *r) {
     if (kind != GP_INIT_LARGE && kind != GP_INIT_DEFAULT)
         GSL_ERROR("unknown initialisation", GSL_EINVAL);
+    if (net == NULL || r == NULL)
+        GSL_ERROR("initialisation needs a network and a generator", GSL_EINVAL);
     for (size_t l = 1; l <= net->p.L; l++) {
         gsl_matrix *w = net->p.w[l - 1];
         double sd = kind == GP_INIT_DEFAULT ? 1.0 / sqrt((double)w->size2) : 1.0;

@@ -275,6 +275,11 @@ START_TEST(test_network_alloc_rejects_bad_sizes) {
     ck_assert_ptr_null(gp_network_alloc(2, huge2, &gp_cost_quadratic));
     ck_assert_ptr_null(gp_network_alloc(2, wide, &gp_cost_quadratic));
     ck_assert_ptr_null(gp_network_alloc(GP_MAX_LAYERS + 2, many, &gp_cost_quadratic));
+    /* no network: refused as a NULL cost is (each dereferenced it: SIGSEGV) */
+    ck_assert_ptr_null(gp_network_clone(NULL));
+    ck_assert_ptr_null(gp_gradient_alloc(NULL));
+    ck_assert_ptr_null(gp_backprop_workspace_alloc(NULL, 4));
+    ck_assert_int_eq(gp_network_init(NULL, GP_INIT_DEFAULT, NULL), GSL_EINVAL);
     /* and the limits themselves are fine */
     {
         gp_network *net = gp_network_alloc(3, ok, &gp_cost_quadratic);

@@ -52,7 +52,9 @@ typedef enum {
 gp_network *gp_network_alloc(size_t n_layers, const size_t *sizes,
                              const gp_cost_type *cost);
 void gp_network_free(gp_network *net);
-/* A deep copy (parameters, cost and activations). */
+/* A deep copy (parameters, cost and activations). This, gp_gradient_alloc,
+ * gp_backprop_workspace_alloc and gp_network_init refuse a NULL network (GSL_EINVAL;
+ * NULL from the allocators), as gp_network_alloc refuses a NULL cost. */
 gp_network *gp_network_clone(const gp_network *net);
 
 /* The activation of hidden layer l, 1 <= l <= L-1 (borrowed: do not free; valid while
@@ -76,7 +78,8 @@ int gp_params_locate(const gp_params *p, size_t i, size_t *l, int *is_weight, si
 /* Offset in params of W^l (is_weight) or b^l. */
 size_t gp_params_offset(const gp_params *p, size_t l, int is_weight);
 
-/* Initialise from a seeded generator, as network2.py does. */
+/* Initialise from a seeded generator, as network2.py does. GSL_EINVAL for an unknown
+ * kind or a NULL net or r. */
 int gp_network_init(gp_network *net, gp_init kind, gsl_rng *r);
 
 #ifdef __cplusplus
