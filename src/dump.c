@@ -717,6 +717,24 @@ static int certify_bounds(const gp_dump_compare_opts *opts, const gp_dump *cand,
     return st == GSL_EUNIMPL ? 0 : st ? -st : 1;
 }
 
+/* GSL_EBADLEN unless the certified rule's inputs can be those o was computed from:
+ * another network of o's depth gave bounds of other widths, read as o's (a verdict on
+ * the wrong bounds, status 0). */
+static int inputs_fit(const gp_dump_compare_opts *opts, const gp_dump *o) {
+    const gp_network *net = opts->net;
+    if (net->p.L != o->L)
+        GSL_ERROR("compare: opts->net is not the oracle dump's network", GSL_EBADLEN);
+    for (size_t l = 1; l <= o->L; l++) {
+        char name[32];
+        snprintf(name, sizeof name, "dW%zu", l);
+        int k = gp_dump_find(o, name);
+        const gsl_matrix *dW = k < 0 ? NULL : o->t[k];
+        if (dW && (dW->size1 != net->p.sizes[l] || dW->size2 != net->p.sizes[l - 1]))
+            GSL_ERROR("compare: opts->net is not the oracle dump's network", GSL_EBADLEN);
+    }
+    return GSL_SUCCESS;
+}
+
 /* The overall verdict and the diagnosis of the first disagreeing tensor. */
 static void certify_summary(const gp_dump_compare_opts *opts, const gp_dump *cand,
                             const size_t *slot, gp_dump_verdict *v) {
@@ -782,6 +800,8 @@ int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
     memset(v, 0, sizeof *v);
     if (o->n != cand->n)
         GSL_ERROR("the dumps have different numbers of layers", GSL_EBADLEN);
+    if (opts && opts->net && inputs_fit(opts, o))
+        return GSL_EBADLEN;
     for (size_t i = 0; i < o->n; i++) {
         if (!cand->t[i] || !o->t[i])
             continue;

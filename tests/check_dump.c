@@ -610,6 +610,36 @@ START_TEST(test_dump_compare_kink_convention_candidate_only) {
 }
 END_TEST
 
+/* The certified rule's inputs must be the oracle's: a wider network of the same depth
+ * as opts->net was accepted (its bounds read as the oracle's, status 0). */
+START_TEST(test_dump_compare_refuses_another_network) {
+    const size_t sizes[] = {3, 2, 2}, wide[] = {3, 50, 2};
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
+    gp_network *w = gp_network_alloc(3, wide, &gp_cost_quadratic);
+    gsl_matrix *X = gsl_matrix_calloc(3, 4), *Y = gsl_matrix_calloc(2, 4);
+    gp_dump o, cd;
+    gp_dump_compare_opts opts;
+    gp_fcheck_report *r = NULL;
+    ck_assert_int_eq(gp_dump_compute(net, X, Y, NULL, &o), 0);
+    copy_dump(&o, &cd);
+    gp_dump_compare_opts_default(&opts);
+    opts.net = w;
+    opts.X = X;
+    opts.Y = Y;
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), GSL_EBADLEN);
+    ck_assert_ptr_null(r);
+    opts.net = net; /* its own: fine */
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), GSL_SUCCESS);
+    gp_fcheck_report_free(r);
+    gp_dump_free(&o);
+    gp_dump_free(&cd);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gp_network_free(w);
+    gp_network_free(net);
+}
+END_TEST
+
 /* A candidate is read in the oracle's shapes: missing dW, a wrong shape and a NaN are
  * refused with one line naming the file; a row vector db is accepted. */
 START_TEST(test_dump_read_candidate_errors) {
@@ -872,6 +902,7 @@ static Suite *make_dump_suite(void) {
     suite_add_tcase(s, core);
     tcase_add_checked_fixture(errs, setup, teardown);
     tcase_add_loop_test(errs, test_dump_read_candidate_errors, 0, 5);
+    tcase_add_test(errs, test_dump_compare_refuses_another_network);
     tcase_add_test(errs, test_dump_matrix_json_checks_rows_first);
     tcase_add_test(errs, test_dump_matrix_uint8_rule);
     tcase_add_test(errs, test_dump_write_dir_keeps_foreign_directory);
