@@ -3,6 +3,7 @@
 # gradproof.pc into a scratch DESTDIR (only those targets, so nothing in the build tree
 # is rewritten while other tests run), then
 #  - gradproof.pc names its private dependencies (jansson, zlib) and --static lists them;
+#  - make install prefix=DIR: the .pc and the Python package name DIR;
 #  - examples/gradcheck.c compiles with only the installed headers and links with only
 #    `pkg-config --cflags --libs gradproof`, and runs (PASS).
 # Exit 77 (skipped) only when pkg-config or a C compiler is missing.
@@ -27,8 +28,20 @@ export PKG_CONFIG_PATH PKG_CONFIG_SYSROOT_DIR
 
 # `make install prefix=DIR` (GNU's way to install elsewhere than configured): the
 # installed .pc names DIR (it named configure's prefix, so -I led nowhere).
-$MAKE -s -C "$top_builddir" prefix="$T/p" install-pkgconfigDATA install-data-hook \
+$MAKE -s -C "$top_builddir" prefix="$T/p" install-pkgconfigDATA install-libLTLIBRARIES \
+    install-pythonpkgDATA install-data-hook \
     >"$T/install-p.log" 2>&1 || { cat "$T/install-p.log"; bad "make install prefix=DIR"; }
+# ... and the installed Python package loads the library installed with it (it looked in
+# the build tree and the system only: OSError, libgradproof.so.0 not found).
+if "$PY" -c 'import numpy' 2>/dev/null; then
+    got=$(env -u GRADPROOF_LIB PYTHONPATH="$T/p/lib/python3/dist-packages" "$PY" -c \
+        'import gradproof._lib as l; print(l.lib._name)' 2>&1)
+    [ "$got" = "$T/p/lib/libgradproof.so.0" ] &&
+        ok "make install prefix=DIR: the Python package loads DIR/lib/libgradproof.so.0" ||
+        bad "make install prefix=DIR: the Python package loads DIR/lib's library (got: $got)"
+else
+    ok "# SKIP the installed Python package: $PY lacks numpy"
+fi
 if grep -qx "prefix=$T/p" "$T/p/lib/pkgconfig/gradproof.pc"; then
     ok "make install prefix=DIR: gradproof.pc names DIR"
 else

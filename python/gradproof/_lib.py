@@ -1,7 +1,7 @@
 """ctypes bindings of libgradproof (ABI mode: no compiled extension).
 
 The library is found as $GRADPROOF_LIB, else the build tree's src/.libs, else the
-system's libgradproof.so.0. GSL's abort-on-error handler is switched off, so that a
+libdir make install put it in, else the system's libgradproof.so.0. GSL's abort-on-error handler is switched off, so that a
 library error comes back as a status code and becomes a Python exception."""
 import ctypes as C
 import ctypes.util
@@ -111,14 +111,17 @@ class gp_fcheck_report(C.Structure):
                 ("n_inconclusive", C.c_size_t), ("min_digits", C.c_double)]
 
 
+_LIBDIR = None  # make install writes the libdir it installs libgradproof to
+
+
 def _find():
     env = os.environ.get("GRADPROOF_LIB")
     if env:
         return env
     here = os.path.dirname(os.path.abspath(__file__))
-    build = os.path.join(here, "..", "..", "src", ".libs", "libgradproof.so.0")
-    if os.path.exists(build):
-        return build
+    for d in (os.path.join(here, "..", "..", "src", ".libs"), _LIBDIR):
+        if d and os.path.exists(os.path.join(d, "libgradproof.so.0")):
+            return os.path.join(d, "libgradproof.so.0")
     return ctypes.util.find_library("gradproof") or "libgradproof.so.0"
 
 
