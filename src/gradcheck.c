@@ -95,6 +95,27 @@ void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
     }
 }
 
+int gp_fcheck_opts_check(const gp_fcheck_opts *opts) {
+    if (opts == NULL)
+        GSL_ERROR("check options: NULL", GSL_EINVAL);
+    if ((unsigned)opts->precision >= GP_N_PRECISIONS ||
+        (unsigned)opts->noise > GP_NOISE_FAILING)
+        GSL_ERROR("check options: unknown precision or noise mode", GSL_EINVAL);
+    /* h = 0 or NaN makes every derivative NaN, so every entry of a right gradient
+     * fails; a negative or NaN tolerance fails entries, an infinite one passes all. */
+    if (!(opts->h > 0) || !isfinite(opts->h))
+        GSL_ERROR("check options: h must be finite and > 0", GSL_EINVAL);
+    const double tol[] = {opts->abserr_factor, opts->atol, opts->rtol, opts->stol};
+    for (size_t i = 0; i < sizeof tol / sizeof tol[0]; i++)
+        if (!(tol[i] >= 0) || !isfinite(tol[i]))
+            GSL_ERROR("check options: abserr_factor, atol, rtol and stol must be finite "
+                      "and >= 0",
+                      GSL_EINVAL);
+    if (opts->n_worst > GP_GRADCHECK_MAX_WORST)
+        GSL_ERROR("check options: n_worst above GP_GRADCHECK_MAX_WORST", GSL_EINVAL);
+    return GSL_SUCCESS;
+}
+
 void gp_fcheck_opts_compare(gp_fcheck_opts *opts, gp_precision p) {
     double eps = precision_eps(p);
     gp_fcheck_opts_default(opts, p);
@@ -283,6 +304,9 @@ void gp_fcheck_entry_name(const gp_fcheck_report *r, const gp_fcheck_entry *e, c
 
 int gp_fcheck_compare(const double *cand, const double *ref, const gp_fcheck_opts *opts,
                       gp_fcheck_report *r) {
+    int status = gp_fcheck_opts_check(opts);
+    if (status)
+        return status;
     for (size_t t = 0; t < r->n_tensors; t++) {
         const gp_fcheck_tensor *s = &r->tensors[t];
         double scale = 0;
@@ -487,10 +511,12 @@ int gpi_check_tensor(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t t,
                      const size_t *idx, size_t k, const gsl_vector *analytic,
                      gpi_coord_deriv deriv, void *ctx) {
     const gp_fcheck_tensor *s = &r->tensors[t];
+    int status = gp_fcheck_opts_check(opts);
+    if (status)
+        return status;
     double *num = malloc((k ? k : 1) * 2 * sizeof *num), scale = 0;
     if (!num)
         GSL_ERROR("out of memory", GSL_ENOMEM);
-    int status = GSL_SUCCESS;
     for (size_t q = 0; q < k && !status; q++) {
         status = deriv(ctx, s->offset + (idx ? idx[q] : q), opts, &num[2 * q],
                        &num[2 * q + 1]);
@@ -661,8 +687,8 @@ int gp_fcheck_directional(const gp_function_fdf *F, const gsl_vector *x, size_t 
                           unsigned long seed, const gp_fcheck_opts *opts,
                           gp_fcheck_report *r) {
     gsl_vector *g, *xs;
-    int status = fcheck_setup(F, x, r, &g, &xs);
-    if (status)
+    int status = gp_fcheck_opts_check(opts);
+    if (status || (status = fcheck_setup(F, x, r, &g, &xs)))
         return status;
     gsl_matrix *D = gsl_matrix_alloc(n_dirs ? n_dirs : 1, F->n);
     double *res = malloc((n_dirs ? n_dirs : 1) * 3 * sizeof *res), scale = 0;
@@ -796,6 +822,8 @@ int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned lon
                      const gp_fcheck_opts *opts, gp_taylor_result *res) {
     if (x->size != F->n)
         GSL_ERROR("x does not have F->n entries", GSL_EBADLEN);
+    if (gp_fcheck_opts_check(opts))
+        return GSL_EINVAL;
     double eps = precision_eps(opts->precision);
     gsl_vector *g = gsl_vector_alloc(F->n), *d = gsl_vector_alloc(F->n),
                *xs = gsl_vector_alloc(F->n);
@@ -1090,6 +1118,8 @@ int gp_gradcheck_params_numeric(const gp_network *net, const gsl_matrix *X,
                                 double *num, size_t *n_at_kink) {
     if (lo > hi || hi > net->p.n_params)
         GSL_ERROR("parameter range out of bounds", GSL_EINVAL);
+    if (gp_fcheck_opts_check(opts))
+        return GSL_EINVAL;
     if (X->size2 == 0)
         GSL_ERROR("no samples", GSL_EBADLEN);
     param_fn p;

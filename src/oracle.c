@@ -347,6 +347,8 @@ int gp_oracle_numeric(gp_oracle *o, const gp_fcheck_opts *opts, size_t lo, size_
                       double *num, size_t *n_evals) {
     if (lo > hi || hi > o->net->p.n_params)
         GSL_ERROR("parameter range out of bounds", GSL_EINVAL);
+    if (gp_fcheck_opts_check(opts))
+        return GSL_EINVAL;
     slot_fn f = {o, {0}, 0};
     for (size_t i = lo; i < hi; i++)
         slot_deriv(&f, i, opts, &num[2 * (i - lo)], &num[2 * (i - lo) + 1]);

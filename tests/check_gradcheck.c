@@ -626,6 +626,50 @@ START_TEST(test_zero_gradient_is_rejected) {
 }
 END_TEST
 
+/* Options no check can use are refused before any entry is checked: h = 0 made every
+ * entry of a right gradient fail with status 0, an infinite tolerance passed all. Every
+ * formula check and the oracle take the same refusal; the defaults pass. */
+START_TEST(test_fcheck_opts_refused) {
+    tu_shape sh;
+    tu_shape_default(&sh);
+    gsl_rng *r = tu_rng_for_case(0x0B75, 0);
+    tu_case *c = tu_case_alloc(r, &gp_cost_quadratic, &sh);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad), 0);
+    gp_fcheck_opts bad[9];
+    for (int k = 0; k < 9; k++)
+        gp_fcheck_opts_default(&bad[k], GP_FLOAT64);
+    bad[0].h = 0, bad[1].h = NAN, bad[2].h = INFINITY, bad[3].rtol = -1e-6;
+    bad[4].atol = INFINITY, bad[5].abserr_factor = NAN, bad[6].stol = -1;
+    bad[7].precision = (gp_precision)7, bad[8].n_worst = GP_GRADCHECK_MAX_WORST + 1;
+    gsl_error_handler_t *old = gsl_set_error_handler_off();
+    for (int k = 0; k < 10; k++) {
+        gp_fcheck_opts o;
+        gp_fcheck_opts_default(&o, GP_FLOAT64);
+        const gp_fcheck_opts *op = k < 9 ? &bad[k] : &o;
+        int want = k < 9 ? GSL_EINVAL : GSL_SUCCESS;
+        for (int q = 0; q < GP_N_FORMULAS; q++) {
+            gp_fcheck_report *rep = gp_formula_report_alloc((gp_formula)q, c->net, c->m);
+            ck_assert_int_eq(
+                gp_check_formula((gp_formula)q, c->net, c->X, c->Y, NULL, op, rep), want);
+            ck_assert_uint_eq(rep->n_failed, 0);
+            ck_assert(want ? rep->n_checked == 0 : rep->n_checked > 0);
+            gp_fcheck_report_free(rep);
+        }
+        gp_fcheck_report *rep = gp_formula_report_alloc(GP_FORMULA_PARAMS, c->net, c->m);
+        ck_assert_int_eq(
+            gp_oracle_check_network(c->net, c->X, c->Y, NULL, c->grad, op, rep), want);
+        ck_assert_uint_eq(rep->n_failed, 0);
+        gp_fcheck_report_free(rep);
+        ck_assert_int_eq(gp_fcheck_opts_check(op), want);
+    }
+    ck_assert_int_eq(gp_fcheck_opts_check(NULL), GSL_EINVAL);
+    gsl_set_error_handler(old);
+    tu_case_free(c);
+    gsl_rng_free(r);
+}
+END_TEST
+
 static Suite *make_gradcheck_suite(void) {
     Suite *s = suite_create("gradcheck");
     TCase *core = tcase_create("Core"), *muts = tcase_create("Mutants");
@@ -633,6 +677,7 @@ static Suite *make_gradcheck_suite(void) {
     tcase_add_test(core, test_ecnoise_estimates_injected_noise);
     tcase_add_test(core, test_fcheck_rule_is_the_documented_bound);
     tcase_add_test(core, test_fcheck_add_report);
+    tcase_add_test(core, test_fcheck_opts_refused);
     tcase_add_test(core, test_formula_reports_name_the_tensors);
     tcase_add_loop_test(core, test_case_random_targets_fit_the_cost, 0,
                         (int)tu_n_costs());

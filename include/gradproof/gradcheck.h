@@ -72,6 +72,10 @@ typedef struct {
  *            rtol 4 sqrt(eps) = 1.4e-3 (float32 loses about half its digits in
  *            1 - a of saturated sigmoids), stol 64 eps = 7.6e-6. */
 void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p);
+/* GSL_EINVAL unless precision and noise are known, h finite > 0, abserr_factor, atol,
+ * rtol and stol finite >= 0 and n_worst <= GP_GRADCHECK_MAX_WORST. Every check taking
+ * a gp_fcheck_opts refuses options that fail it (before any entry is checked). */
+int gp_fcheck_opts_check(const gp_fcheck_opts *opts);
 /* Tolerances for comparing a candidate with exact reference values (no numerical
  * derivative in between, abserr = 0), the same formulas for both precisions:
  * atol 8 eps, rtol 4 sqrt(eps), stol 64 eps; float64: 1.8e-15, 6.0e-8, 1.4e-14;
