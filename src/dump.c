@@ -822,6 +822,8 @@ int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
             precision[nt] = p[nt];
         slot[nt++] = i;
     }
+    if (nt == 0) /* nothing compared would be a verdict of agreement */
+        GSL_ERROR("compare: the candidate has none of the oracle's tensors", GSL_EINVAL);
     int c = certify_bounds(opts, cand, need, b, v);
     *report = c < 0 ? NULL : gp_fcheck_report_alloc(t, nt);
     int st = c < 0 ? -c : *report ? GSL_SUCCESS : GSL_ENOMEM;

@@ -631,6 +631,14 @@ START_TEST(test_dump_compare_refuses_another_network) {
     opts.net = net; /* its own: fine */
     ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), GSL_SUCCESS);
     gp_fcheck_report_free(r);
+    r = NULL;
+    /* An empty candidate: refused (it agreed, nothing failing among nothing checked). */
+    gp_dump empty;
+    gp_dump_init(&empty, 2);
+    ck_assert_int_eq(gp_dump_compare(&o, &empty, &opts, &r, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_dump_compare(&o, &empty, NULL, &r, NULL), GSL_EINVAL);
+    ck_assert_ptr_null(r);
+    gp_dump_free(&empty);
     gp_dump_free(&o);
     gp_dump_free(&cd);
     gsl_matrix_free(X);

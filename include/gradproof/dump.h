@@ -151,7 +151,8 @@ void gp_dump_compare_opts_default(gp_dump_compare_opts *opts);
  * rtol 4 sqrt(eps) max(|c|, |o|) + stol 64 eps scale), scale = max |o| over the
  * tensor's finite values.
  * GSL_EBADLEN if a candidate tensor's shape differs from the oracle's, or opts->net's
- * layer sizes from the oracle dump's. */
+ * layer sizes from the oracle dump's; GSL_EINVAL if the candidate has none of the
+ * oracle's tensors (an empty comparison agreed). */
 int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
                     const gp_dump_compare_opts *opts, gp_fcheck_report **report,
                     gp_precision *precision);
