@@ -347,8 +347,9 @@ size_t gpi_sparse_set_get(const gpi_sparse_set *set, size_t i, uint32_t *index,
 /* ---- the object ---- */
 
 gp_sparse_sgd *gpi_sparse_alloc_const(const gp_network *net, size_t max_batch) {
-    if (net == NULL || max_batch == 0)
-        GSL_ERROR_NULL("sparse SGD needs a network and max_batch > 0", GSL_EINVAL);
+    if (net == NULL || max_batch == 0 || max_batch > GP_MAX_WIDTH)
+        GSL_ERROR_NULL("sparse SGD needs a network and 0 < max_batch <= GP_MAX_WIDTH",
+                       GSL_EINVAL);
     gp_sparse_sgd *s = calloc(1, sizeof *s);
     if (s == NULL)
         GSL_ERROR_NULL("out of memory", GSL_ENOMEM);

@@ -582,6 +582,11 @@ START_TEST(test_sparse_rejects_bad_batches) {
     gp_sparse_sgd *s = gp_sparse_sgd_alloc(net, 2);
     ck_assert_ptr_nonnull(s);
     ck_assert_ptr_null(gp_sparse_sgd_alloc(net, 0));
+    /* above the workspace's limit: a bad argument, not "out of memory" */
+    tu_errors_record();
+    ck_assert_ptr_null(gp_sparse_sgd_alloc(net, GP_MAX_WIDTH + 1));
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    gsl_set_error_handler_off();
     size_t start[] = {0, 2, 3}, bad_start[] = {0, 3, 2};
     uint32_t index[] = {0, 4, 2}, bad_index[] = {0, 5, 2};
     double value[] = {0.5, 1.0, -2.0};

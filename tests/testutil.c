@@ -292,6 +292,22 @@ void tu_handler_restore(void) {
     gsl_set_error_handler(old_handler);
 }
 
+static int last_error;
+
+static void record_error(const char *reason, const char *file, int line, int gsl_errno) {
+    (void)reason, (void)file, (void)line;
+    last_error = gsl_errno;
+}
+
+void tu_errors_record(void) {
+    last_error = 0;
+    gsl_set_error_handler(record_error);
+}
+
+int tu_last_error(void) {
+    return last_error;
+}
+
 static char tmpdir[256];
 
 void tu_tmpdir_make(const char *prefix) {

@@ -133,6 +133,12 @@ int tu_run_suite(Suite *suite);
 /* Check fixtures for "Errors" TCases: GSL's aborting handler off, then restored. */
 void tu_handler_off(void);
 void tu_handler_restore(void);
+/* The status of the last error reported to GSL's handler since tu_errors_record()
+ * (which installs a handler that records it, in a test that runs between
+ * tu_handler_off and tu_handler_restore), 0 if none: what a function returning NULL
+ * failed with. */
+void tu_errors_record(void);
+int tu_last_error(void);
 
 /* A fresh directory $TMPDIR/<prefix>.XXXXXX for file tests (fails the test if it cannot
  * be made); tu_tmpdir() is its path, tu_tmpdir_path(name) a file in it (a static buffer,

@@ -37,7 +37,8 @@ size_t gp_sparse_from_bytes(const uint8_t *x, size_t dim, uint32_t *index, doubl
 typedef struct gp_sparse_sgd gp_sparse_sgd;
 
 /* State for net and batches of up to max_batch samples, with W^1 copied in. NULL with
- * GSL_EINVAL for max_batch 0, GSL_ENOMEM when memory runs out. */
+ * GSL_EINVAL for max_batch 0 or above GP_MAX_WIDTH (the workspace's limit), GSL_ENOMEM
+ * when memory runs out. */
 gp_sparse_sgd *gp_sparse_sgd_alloc(gp_network *net, size_t max_batch);
 void gp_sparse_sgd_free(gp_sparse_sgd *s);
 
