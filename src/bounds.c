@@ -699,8 +699,13 @@ int gpi_bounds_compute_pinned(const gp_network *net, const gsl_matrix *X,
                               const gp_bounds_model *model, const gp_dump *pin,
                               gp_bounds *b) {
     size_t L = net->p.L, m = X->size2;
-    if (b->L != L || b->m != m || Y->size2 != m || X->size1 != net->p.sizes[0] ||
-        Y->size1 != net->p.sizes[L])
+    int fit = b->L == L && b->m == m && Y->size2 == m && X->size1 == net->p.sizes[0] &&
+              Y->size1 == net->p.sizes[L];
+    /* bounds of another network of the same depth (gp_bounds_alloc's shapes) */
+    for (size_t l = 1; fit && l <= L; l++)
+        fit = b->worst[l - 1].dW->size1 == net->p.sizes[l] &&
+              b->worst[l - 1].dW->size2 == net->p.sizes[l - 1];
+    if (!fit)
         GSL_ERROR("bounds: shapes of X, Y or the bounds do not fit the network",
                   GSL_EBADLEN);
     /* an infinite tiny or libm_ulps made every bound NaN, with status 0 */

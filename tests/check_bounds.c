@@ -916,6 +916,17 @@ START_TEST(test_bounds_reject_bad_input) {
     ck_assert(isnan(gp_regularization_cost(net, &neg, 4))); /* was -0.1875 */
     ck_assert_ptr_null(gp_bounds_alloc(net, 0));
     ck_assert_ptr_null(gp_bounds_alloc(net, (size_t)1 << 61)); /* 3 x 2^61 doubles */
+    /* bounds of another network of the same depth: a shape error (it was GSL_EDOM) */
+    size_t s4[] = {2, 4, 3}, s5[] = {2, 5, 3};
+    gp_network *n4 = gp_network_alloc(3, s4, &gp_cost_quadratic),
+               *n5 = gp_network_alloc(3, s5, &gp_cost_quadratic);
+    gp_bounds *b5 = gp_bounds_alloc(n5, 4), *b4 = gp_bounds_alloc(n4, 4);
+    ck_assert_int_eq(gp_bounds_compute(n4, X, Y, NULL, &m, b5), GSL_EBADLEN);
+    ck_assert_int_eq(gp_bounds_compute(n4, X, Y, NULL, &m, b4), GSL_SUCCESS);
+    gp_bounds_free(b4);
+    gp_bounds_free(b5);
+    gp_network_free(n4);
+    gp_network_free(n5);
     gp_bounds_free(NULL);
     gp_bounds_free(b);
     gp_network_free(net);
