@@ -1012,6 +1012,8 @@ static int evaluate(const gp_network *net, const gp_dataset *data,
         GSL_ERROR("empty data set, or n * dim past SIZE_MAX", GSL_EINVAL);
     if (data->dim != net->p.sizes[0])
         GSL_ERROR("data dimension differs from the network's n_0", GSL_EBADLEN);
+    if (flags & ~(GP_EVAL_COST | GP_EVAL_PARALLEL)) /* a flag of a later version */
+        GSL_ERROR("unknown gp_evaluate flags", GSL_EINVAL);
     /* as gp_total_cost: a negative strength lowered the cost, NaN made it NaN */
     if (reg && gpi_reg_check(reg->lambda, reg->l1))
         return GSL_EDOM;

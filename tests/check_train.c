@@ -714,6 +714,9 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
     ck_assert_int_eq(gp_evaluate(net, &b.d, &neg, 0, GP_EVAL_COST, NULL, &res), GSL_EDOM);
     ck_assert_int_eq(gp_evaluate(net, &b.d, &nan_l1, 0, GP_EVAL_COST, NULL, &res),
                      GSL_EDOM);
+    /* a flag this version does not know (it was ignored) */
+    ck_assert_int_eq(gp_evaluate(net, &b.d, NULL, 0, GP_EVAL_COST | 4u, NULL, &res),
+                     GSL_EINVAL);
     /* Labels 0..2 do not fit a 2-neuron output layer: one thread, or two. */
     ck_assert_int_eq(gp_evaluate(two, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res),
                      GSL_EINVAL);

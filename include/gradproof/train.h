@@ -197,8 +197,8 @@ typedef struct {
  * GP_EVAL_PARALLEL, both or 0. reg may be NULL (no regularisation term; its n is ignored:
  * n is data->n). confusion may be NULL, or n_L x n_L counts, row = label, column =
  * prediction; it is overwritten. GSL_EBADLEN if data->dim is not n_0, GSL_EINVAL for an
- * empty set or a label >= n_L, GSL_EDOM for a reg with a negative or non-finite lambda
- * or l1 (as gp_total_cost), GSL_ENOMEM. */
+ * empty set, a label >= n_L or an unknown flag, GSL_EDOM for a reg with a negative or
+ * non-finite lambda or l1 (as gp_total_cost), GSL_ENOMEM. */
 int gp_evaluate(const gp_network *net, const gp_dataset *data,
                 const gp_regularization *reg, size_t chunk, unsigned flags,
                 size_t *confusion, gp_eval_result *result);
