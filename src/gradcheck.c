@@ -1406,6 +1406,8 @@ int gp_check_formula(gp_formula f, const gp_network *net, const gsl_matrix *X,
                      const gp_fcheck_opts *opts, gp_fcheck_report *r) {
     if ((unsigned)f >= GP_N_FORMULAS)
         GSL_ERROR("unknown formula", GSL_EINVAL);
+    if (f == GP_FORMULA_REG && reg == NULL) /* it was the params check, passed as reg's */
+        GSL_ERROR("the params+reg check needs a regularisation", GSL_EINVAL);
     if (X->size2 == 0)
         GSL_ERROR("no samples", GSL_EBADLEN);
     gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);

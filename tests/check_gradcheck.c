@@ -648,10 +648,11 @@ START_TEST(test_fcheck_opts_refused) {
         gp_fcheck_opts_default(&o, GP_FLOAT64);
         const gp_fcheck_opts *op = k < 9 ? &bad[k] : &o;
         int want = k < 9 ? GSL_EINVAL : GSL_SUCCESS;
+        gp_regularization reg = {0.5, 0.25, 20};
         for (int q = 0; q < GP_N_FORMULAS; q++) {
             gp_fcheck_report *rep = gp_formula_report_alloc((gp_formula)q, c->net, c->m);
             ck_assert_int_eq(
-                gp_check_formula((gp_formula)q, c->net, c->X, c->Y, NULL, op, rep), want);
+                gp_check_formula((gp_formula)q, c->net, c->X, c->Y, &reg, op, rep), want);
             ck_assert_uint_eq(rep->n_failed, 0);
             ck_assert(want ? rep->n_checked == 0 : rep->n_checked > 0);
             gp_fcheck_report_free(rep);
@@ -664,6 +665,14 @@ START_TEST(test_fcheck_opts_refused) {
         ck_assert_int_eq(gp_fcheck_opts_check(op), want);
     }
     ck_assert_int_eq(gp_fcheck_opts_check(NULL), GSL_EINVAL);
+    /* the params+reg check without a regularisation: it ran the params check */
+    gp_fcheck_opts o;
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    gp_fcheck_report *rep = gp_formula_report_alloc(GP_FORMULA_REG, c->net, c->m);
+    ck_assert_int_eq(gp_check_formula(GP_FORMULA_REG, c->net, c->X, c->Y, NULL, &o, rep),
+                     GSL_EINVAL);
+    ck_assert_uint_eq(rep->n_checked, 0);
+    gp_fcheck_report_free(rep);
     gsl_set_error_handler(old);
     tu_case_free(c);
     gsl_rng_free(r);

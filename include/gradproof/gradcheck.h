@@ -332,9 +332,9 @@ int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_ma
                         gp_fcheck_report *r);
 
 /* Check formula f on one case: run backprop on (net, X, Y) (with reg for
- * GP_FORMULA_REG; reg is ignored otherwise and may be NULL), then check its output
- * (gp_gradcheck_deltas or gp_gradcheck_params) into r (gp_formula_report_alloc).
- * Returns a GSL status; the verdict is r->n_failed == 0. */
+ * GP_FORMULA_REG, where NULL is GSL_EINVAL; reg is ignored otherwise and may be NULL),
+ * then check its output (gp_gradcheck_deltas or gp_gradcheck_params) into r
+ * (gp_formula_report_alloc). Returns a GSL status; the verdict is r->n_failed == 0. */
 int gp_check_formula(gp_formula f, const gp_network *net, const gsl_matrix *X,
                      const gsl_matrix *Y, const gp_regularization *reg,
                      const gp_fcheck_opts *opts, gp_fcheck_report *r);
