@@ -1579,6 +1579,8 @@ int gp_case_place_kink(gp_network *net, const gsl_matrix *X, size_t l, size_t j,
         GSL_ERROR("no such hidden unit or sample", GSL_EINVAL);
     if (!gp_activation_kink(gp_network_activation(net, l), &at))
         GSL_ERROR("the layer's activation has no kink", GSL_EINVAL);
+    if (!isfinite(off)) /* it wrote NaN or inf into the bias */
+        GSL_ERROR("the offset from the kink must be finite", GSL_EDOM);
     gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, X->size2);
     if (!w)
         GSL_ERROR("out of memory", GSL_ENOMEM);

@@ -450,6 +450,11 @@ START_TEST(test_dump_compare_kink_side_from_candidate_z) {
     moved = gp_network_clone(net);
     ck_assert_int_eq(gp_case_place_kink(net, X, 1, 0, 0, off, &exact), 0);
     ck_assert_int_eq(gp_case_place_kink(moved, X, 1, 0, 0, -off, &exact), 0);
+    /* a NaN or infinite offset: refused, the bias unchanged (NaN was written into it) */
+    double b0 = gsl_vector_get(moved->p.b[0], 0);
+    ck_assert_int_eq(gp_case_place_kink(moved, X, 1, 0, 0, NAN, &exact), GSL_EDOM);
+    ck_assert_int_eq(gp_case_place_kink(moved, X, 1, 0, 0, -INFINITY, &exact), GSL_EDOM);
+    ck_assert(gsl_vector_get(moved->p.b[0], 0) == b0);
     gp_dump o, cd, mixed;
     gp_dump_verdict v;
     ck_assert_int_eq(gp_dump_compute(net, X, Y, NULL, &o), 0);

@@ -396,7 +396,7 @@ int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opt
  * checked through gp_feedforward (rounding may need a second round; at most 6).
  * *exact = 1 if z^l_ji equals kink + off exactly. Other samples' z^l_j move by the same
  * shift. GSL_EINVAL for a unit, layer or sample that does not exist or a layer without
- * a kink, GSL_ENOMEM. */
+ * a kink, GSL_EDOM for an off that is not finite (the bias unchanged), GSL_ENOMEM. */
 int gp_case_place_kink(gp_network *net, const gsl_matrix *X, size_t l, size_t j, size_t i,
                        double off, int *exact);
 
