@@ -553,6 +553,11 @@ int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals,
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, size_t *steps) {
     shrinker s = {prop, params, 0, max_evals, 0, 0};
     shrink_case cur = {*net, *X, *Y};
+    const size_t *sz = cur.net->p.sizes;
+    /* the shrinking steps cut rows of X and Y as they cut units: shapes must fit */
+    if (cur.X->size1 != sz[0] || cur.Y->size1 != sz[cur.net->p.L] ||
+        cur.Y->size2 != cur.X->size2)
+        GSL_ERROR("X and Y do not fit the network (n_0 x m, n_L x m)", GSL_EBADLEN);
     int r0 = prop(cur.net, cur.X, cur.Y, params);
     if (r0 < 0)
         GSL_ERROR("the property failed to run", GSL_EFAILED);

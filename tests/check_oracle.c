@@ -1087,6 +1087,12 @@ START_TEST(test_shrink_rejects_passing_case) {
     gsl_matrix *X = gsl_matrix_calloc(2, 1), *Y = gsl_matrix_calloc(1, 1);
     ck_assert_int_eq(gp_shrink_case(never_fails, NULL, 100, &net, &X, &Y, NULL),
                      GSL_EINVAL);
+    /* X of 3 rows for n_0 = 2: refused before prop sees it (the shrinker read and cut
+     * its rows as if it fitted) */
+    gsl_matrix *X3 = gsl_matrix_calloc(3, 1);
+    ck_assert_int_eq(gp_shrink_case(never_fails, NULL, 100, &net, &X3, &Y, NULL),
+                     GSL_EBADLEN);
+    gsl_matrix_free(X3);
     gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
