@@ -1,5 +1,6 @@
 """Check a NumPy backprop against gradproof's oracle, in memory.
-Run: python3 examples/numpy_check.py [--bug quadratic-delta|decay-bias]"""
+Run: python3 examples/numpy_check.py [--bug quadratic-delta|decay-bias]
+(installed package; in the build tree prefix PYTHONPATH=python)"""
 import sys
 
 import numpy as np

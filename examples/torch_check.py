@@ -1,5 +1,6 @@
 """Check a PyTorch model's gradients against gradproof's oracle in one call.
-Run: python3 examples/torch_check.py"""
+Run: python3 examples/torch_check.py
+(installed package; in the build tree prefix PYTHONPATH=python)"""
 import sys
 
 import torch

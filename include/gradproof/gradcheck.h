@@ -159,7 +159,8 @@ typedef struct {
 } gp_fcheck_report;
 
 /* A report for these tensors (ranges are copied). t == NULL means one tensor "x" of
- * length n_tensors. NULL on GSL_ENOMEM. */
+ * length n_tensors. NULL on GSL_ENOMEM. Checks add to a report's tallies: one reused for
+ * another check keeps the earlier failures unless gp_fcheck_report_reset is called. */
 gp_fcheck_report *gp_fcheck_report_alloc(const gp_tensor_range *t, size_t n_tensors);
 void gp_fcheck_report_free(gp_fcheck_report *r);
 /* Zero every tally (keeps the tensors). */
