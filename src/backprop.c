@@ -100,6 +100,8 @@ static gsl_matrix_view cols(gsl_matrix *M, size_t m) {
 /* Input as a matrix with samples as columns, given as columns (rows == 0) or rows. */
 static int input_shape(const gp_network *net, const gsl_matrix *X, int rows,
                        const gp_backprop_workspace *w, size_t *m) {
+    if (!net || !X || !w)
+        GSL_ERROR("a network, a batch X and a workspace are required", GSL_EINVAL);
     size_t n0 = rows ? X->size2 : X->size1;
     *m = rows ? X->size1 : X->size2;
     if (w->L != net->p.L)
@@ -307,11 +309,13 @@ static int grad_fits(const gp_network *net, const gp_params *T) {
 
 int gpi_step_dense(gpi_step *st, const gp_network *net, const gsl_matrix *X, int rows,
                    const gsl_matrix *Y, gp_backprop_workspace *w, gp_params *T) {
-    size_t m, L = net->p.L;
+    size_t m;
     int status = input_shape(net, X, rows, w, &m);
     if (status)
         return status;
-    if (Y->size1 != net->p.sizes[L] || Y->size2 != m)
+    if (!Y || !T)
+        GSL_ERROR("targets Y and a gradient are required", GSL_EINVAL);
+    if (Y->size1 != net->p.sizes[net->p.L] || Y->size2 != m)
         GSL_ERROR("targets must be n_L x m", GSL_EBADLEN);
     if ((status = grad_fits(net, T)))
         return status;
@@ -352,6 +356,8 @@ int gp_backprop_batch_rows(const gp_network *net, const gsl_matrix *X,
 
 int gp_backprop(const gp_network *net, const gsl_vector *x, const gsl_vector *y,
                 gp_backprop_workspace *w, gp_gradient *grad) {
+    if (!x || !y)
+        GSL_ERROR("a sample x and its target y are required", GSL_EINVAL);
     if (x->size == 0 || y->size == 0)
         GSL_ERROR("empty sample", GSL_EBADLEN);
     /* An n x 1 matrix whose row stride (tda) is the vector's stride, so that a column
@@ -379,6 +385,8 @@ double gp_regularization_cost(const gp_network *net, const gp_regularization *re
                               size_t n) {
     if (reg == NULL || (reg->lambda == 0 && reg->l1 == 0))
         return 0.0;
+    if (net == NULL)
+        GSL_ERROR_VAL("a regularisation term needs a network", GSL_EINVAL, NAN);
     if (check_reg(reg)) /* a negative strength gave a negative term */
         return NAN;
     size_t nn = reg->n ? reg->n : n;
@@ -403,6 +411,8 @@ double gp_regularization_cost(const gp_network *net, const gp_regularization *re
 int gp_regularization_gradient(const gp_network *net, const gp_regularization *reg,
                                size_t n, gp_gradient *grad) {
     int status = check_reg(reg);
+    if (!status && (!net || !grad))
+        GSL_ERROR("a network and a gradient are required", GSL_EINVAL);
     if (!status) /* another layout would be written out of bounds */
         status = grad_fits(net, grad);
     if (status || reg == NULL || (reg->lambda == 0 && reg->l1 == 0))
@@ -426,6 +436,8 @@ int gp_regularization_gradient(const gp_network *net, const gp_regularization *r
 
 int gp_total_cost(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                   const gp_regularization *reg, gp_backprop_workspace *w, double *cost) {
+    if (!net || !X || !Y || !w || !cost)
+        GSL_ERROR("a network, X, Y, a workspace and *cost are required", GSL_EINVAL);
     size_t n = X->size2, L = net->p.L;
     int status = check_reg(reg);
     if (status)
@@ -450,6 +462,8 @@ int gp_total_cost(const gp_network *net, const gsl_matrix *X, const gsl_matrix *
 int gp_total_gradient(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                       const gp_regularization *reg, gp_backprop_workspace *w,
                       gp_gradient *grad) {
+    if (!net || !X || !Y || !w || !grad)
+        GSL_ERROR("a network, X, Y, a workspace and a gradient are required", GSL_EINVAL);
     size_t n = X->size2;
     int status = check_reg(reg);
     if (status)

@@ -1005,6 +1005,45 @@ END_TEST
 
 /* ---------------------------------------------------------------- Errors */
 
+/* NULL for a required pointer is GSL_EINVAL, raised (each was dereferenced). */
+START_TEST(test_backprop_rejects_null_arguments) {
+    const size_t sizes[] = {3, 4, 2};
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
+    gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, 4);
+    gp_gradient *g = gp_gradient_alloc(net);
+    gsl_matrix *X = gsl_matrix_calloc(3, 4), *Y = gsl_matrix_calloc(2, 4);
+    gsl_vector *x = gsl_vector_calloc(3), *y = gsl_vector_calloc(2);
+    gp_regularization reg = {1.0, 0.0, 0};
+    double c;
+    tu_errors_record();
+    ck_assert_int_eq(gp_backprop_batch(NULL, X, Y, w, g), GSL_EINVAL);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert_int_eq(gp_backprop_batch(net, NULL, Y, w, g), GSL_EINVAL);
+    ck_assert_int_eq(gp_backprop_batch(net, X, NULL, w, g), GSL_EINVAL);
+    ck_assert_int_eq(gp_backprop_batch(net, X, Y, NULL, g), GSL_EINVAL);
+    ck_assert_int_eq(gp_backprop_batch(net, X, Y, w, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_backprop_batch_rows(net, NULL, Y, w, g), GSL_EINVAL);
+    ck_assert_int_eq(gp_backprop(net, NULL, y, w, g), GSL_EINVAL);
+    ck_assert_int_eq(gp_backprop(net, x, NULL, w, g), GSL_EINVAL);
+    ck_assert_int_eq(gp_feedforward(net, X, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_total_cost(net, NULL, Y, NULL, w, &c), GSL_EINVAL);
+    ck_assert_int_eq(gp_total_cost(net, X, Y, NULL, w, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_total_gradient(net, X, Y, NULL, NULL, g), GSL_EINVAL);
+    ck_assert_int_eq(gp_regularization_gradient(net, &reg, 4, NULL), GSL_EINVAL);
+    tu_errors_record();
+    ck_assert(isnan(gp_regularization_cost(NULL, &reg, 4)));
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert_int_eq(gp_backprop_batch(net, X, Y, w, g), GSL_SUCCESS);
+    gsl_vector_free(x);
+    gsl_vector_free(y);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gp_gradient_free(g);
+    gp_backprop_workspace_free(w);
+    gp_network_free(net);
+}
+END_TEST
+
 START_TEST(test_backprop_rejects_bad_shapes) {
     const size_t sizes[] = {3, 4, 2}, other[] = {3, 5, 2};
     gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
@@ -1122,6 +1161,7 @@ static Suite *make_backprop_suite(void) {
     tcase_add_loop_test(acts, test_kinks_on_purpose, 0, (int)(2 * tu_n_costs()));
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_backprop_rejects_bad_shapes);
+    tcase_add_test(errs, test_backprop_rejects_null_arguments);
     tcase_add_test(errs, test_refuses_another_networks_workspace_or_gradient);
     suite_add_tcase(s, core);
     suite_add_tcase(s, props);

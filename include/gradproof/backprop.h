@@ -47,36 +47,47 @@ typedef struct {
     size_t n;
 } gp_regularization;
 
-/* z^l and a^l for every layer, for the m = X->size2 <= max_batch columns of X. */
+/* z^l and a^l for every layer, for the m = X->size2 <= max_batch columns of X.
+ * GSL_EINVAL for a NULL net, X or w; GSL_EBADLEN for an X that is not n_0 x m with
+ * 1 <= m <= max_batch, or a workspace of other layer sizes; else the output
+ * activation's status (GSL_EINVAL for an unknown one). */
 int gp_feedforward(const gp_network *net, const gsl_matrix *X, gp_backprop_workspace *w);
 
 /* Backpropagation (BP1-BP4) of the batch cost C = (1/m) sum_x C_x, unregularised:
- * grad = column mean of the per-sample gradients. Fills w (z, a, delta) too. */
+ * grad = column mean of the per-sample gradients. Fills w (z, a, delta) too.
+ * GSL_EINVAL for a NULL argument; GSL_EBADLEN as gp_feedforward, or for a Y that is
+ * not n_L x m or a grad of other layer sizes; else the status of the cost's delta or
+ * of the output activation (GSL_EINVAL for an unknown one). */
 int gp_backprop_batch(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                       gp_backprop_workspace *w, gp_gradient *grad);
 int gp_backprop_batch_rows(const gp_network *net, const gsl_matrix *X,
                            const gsl_matrix *Y, gp_backprop_workspace *w,
                            gp_gradient *grad);
-/* One sample: x has n_0 entries, y has n_L. */
+/* One sample: x has n_0 entries, y has n_L. As gp_backprop_batch; GSL_EBADLEN for an
+ * empty x or y. */
 int gp_backprop(const gp_network *net, const gsl_vector *x, const gsl_vector *y,
                 gp_backprop_workspace *w, gp_gradient *grad);
 
-/* Regularisation term of the cost (NaN if reg->n and n are both 0, or, with GSL_EDOM
- * raised, for a negative or non-finite strength), and its gradient
- * added into grad (GSL_EINVAL then):
+/* Regularisation term of the cost: 0 for a NULL reg or zero strengths; NaN if reg->n
+ * and n are both 0, or, raised, for a negative or non-finite strength (GSL_EDOM) or a
+ * NULL net (GSL_EINVAL). Its gradient, added into grad:
  * + (lambda/n) w + (lambda_1/n) sgn(w), with sgn(0) = 0 (network2.py uses np.sign);
- * GSL_EDOM for a negative or non-finite strength, GSL_EBADLEN for a grad whose layer
- * sizes are not net's. */
+ * GSL_EDOM for a negative or non-finite strength, GSL_EINVAL for a NULL net or grad or
+ * reg->n and n both 0, GSL_EBADLEN for a grad whose layer sizes are not net's. */
 double gp_regularization_cost(const gp_network *net, const gp_regularization *reg,
                               size_t n);
 int gp_regularization_gradient(const gp_network *net, const gp_regularization *reg,
                                size_t n, gp_gradient *grad);
 
 /* Total cost C = (1/n) sum_x C_x + regularisation over the columns of X (any number;
- * processed max_batch at a time). C_x is the cost's stable fn_z. */
+ * processed max_batch at a time). C_x is the cost's stable fn_z. GSL_EINVAL for a NULL
+ * argument (reg may be NULL), GSL_EDOM for a bad regularisation strength, GSL_EBADLEN
+ * for X and Y without the same, non-zero number of columns or shapes as
+ * gp_feedforward; else the output activation's status. */
 int gp_total_cost(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                   const gp_regularization *reg, gp_backprop_workspace *w, double *cost);
-/* Its gradient: mean of per-sample gradients plus the regularisation gradient. */
+/* Its gradient: mean of per-sample gradients plus the regularisation gradient. Codes
+ * as gp_total_cost and gp_backprop_batch. */
 int gp_total_gradient(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                       const gp_regularization *reg, gp_backprop_workspace *w,
                       gp_gradient *grad);
