@@ -788,6 +788,8 @@ static const gsl_matrix *tensor_of(const gp_bounds *b, const gp_bounds_layer *t,
 int gp_bounds_entry(const gp_bounds *b, const char *name, size_t i, size_t j,
                     double *worst, double *prob) {
     int is_cost;
+    if (!b || !name || !worst || !prob)
+        GSL_ERROR("bounds: NULL bounds, name or result", GSL_EINVAL);
     const gsl_matrix *w = tensor_of(b, b->worst, name, &is_cost);
     const gsl_matrix *p = tensor_of(b, b->prob, name, &is_cost);
     if (is_cost && i == 0 && j == 0) {

@@ -892,6 +892,28 @@ START_TEST(test_compare_tensor_counts) {
 }
 END_TEST
 
+/* gp_bounds_entry: NULL bounds, name or result pointer is GSL_EINVAL, raised (each
+ * was dereferenced); so are an unknown name and an entry out of range. */
+START_TEST(test_bounds_entry_rejects_null) {
+    size_t sizes[] = {2, 3};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
+    gp_bounds *b = gp_bounds_alloc(net, 4);
+    double w, p;
+    tu_errors_record();
+    ck_assert_int_eq(gp_bounds_entry(b, NULL, 0, 0, &w, &p), GSL_EINVAL);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert_int_eq(gp_bounds_entry(NULL, "z1", 0, 0, &w, &p), GSL_EINVAL);
+    ck_assert_int_eq(gp_bounds_entry(b, "z1", 0, 0, NULL, &p), GSL_EINVAL);
+    ck_assert_int_eq(gp_bounds_entry(b, "z1", 0, 0, &w, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_bounds_entry(b, "cost", 0, 0, &w, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_bounds_entry(b, "z2", 0, 0, &w, &p), GSL_EINVAL);
+    ck_assert_int_eq(gp_bounds_entry(b, "z1", 3, 0, &w, &p), GSL_EINVAL);
+    ck_assert_int_eq(gp_bounds_entry(b, "z1", 2, 3, &w, &p), GSL_SUCCESS);
+    gp_bounds_free(b);
+    gp_network_free(net);
+}
+END_TEST
+
 START_TEST(test_bounds_reject_bad_input) {
     size_t sizes[] = {2, 3};
     gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
@@ -957,6 +979,7 @@ static Suite *make_bounds_suite(void) {
     tcase_add_test(props, test_bf16_matmul_inside_bf16_bound);
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_bounds_reject_bad_input);
+    tcase_add_test(errs, test_bounds_entry_rejects_null);
     suite_add_tcase(s, core);
     suite_add_tcase(s, props);
     suite_add_tcase(s, errs);

@@ -100,8 +100,8 @@ const char *gp_verdict_name(gp_verdict v);
 gp_verdict gp_bounds_verdict(double c, double o, double bw, double bp, double bo);
 
 /* The bounds of entry (i, j) of tensor `name` of the oracle dump ("z1", "a1", "delta1",
- * "dW1", "db1", ..., "cost"; db as n x 1, cost 1 x 1). GSL_EINVAL for an unknown name
- * or an index out of range. */
+ * "dW1", "db1", ..., "cost"; db as n x 1, cost 1 x 1). GSL_EINVAL for an unknown name,
+ * an index out of range or a NULL argument. */
 int gp_bounds_entry(const gp_bounds *b, const char *name, size_t i, size_t j,
                     double *worst, double *prob);
 
