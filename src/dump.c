@@ -20,11 +20,13 @@
 #include "internal.h"
 #include "ioutil.h"
 
-void gp_dump_init(gp_dump *d, size_t L) {
+int gp_dump_init(gp_dump *d, size_t L) {
     size_t n = 0;
+    if (d == NULL)
+        GSL_ERROR("dump: NULL dump", GSL_EINVAL);
     memset(d, 0, sizeof *d);
-    if (L == 0 || 5 * L + 1 > GP_DUMP_MAX_TENSORS)
-        return;
+    if (L == 0 || L >= GP_MAX_LAYERS) /* a network has at most GP_MAX_LAYERS sizes */
+        GSL_ERROR("dump: L must be between 1 and GP_MAX_LAYERS - 1", GSL_EINVAL);
     d->L = L;
     for (size_t l = 1; l <= L; l++) {
         snprintf(d->name[n++], sizeof d->name[0], "z%zu", l);
@@ -37,6 +39,7 @@ void gp_dump_init(gp_dump *d, size_t L) {
         snprintf(d->name[n++], sizeof d->name[0], "db%zu", l);
     }
     d->n = n;
+    return GSL_SUCCESS;
 }
 
 void gp_dump_free(gp_dump *d) {
@@ -61,6 +64,8 @@ int gp_dump_nonfinite(const gp_dump *d, size_t *k, size_t *i, size_t *j) {
 }
 
 int gp_dump_find(const gp_dump *d, const char *name) {
+    if (d == NULL || name == NULL)
+        GSL_ERROR_VAL("dump: NULL dump or tensor name", GSL_EINVAL, -1);
     for (size_t i = 0; i < d->n; i++)
         if (!strcmp(d->name[i], name))
             return (int)i;
@@ -507,8 +512,11 @@ int gp_dump_read(const char *path, const gp_dump *like, gp_dump *d, char *errbuf
         r = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                      "%s: has dW%zu, but the oracle's network has %zu layers of weights",
                      path, L + 1, L);
+    else if (L >= GP_MAX_LAYERS)
+        r = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: has dW%zu: too many layers", path,
+                     L);
     else
-        gp_dump_init(d, L);
+        r = gp_dump_init(d, L);
     for (size_t i = 0; i < d->n && !r; i++)
         r = read_tensor(path, o, i, like, d, errbuf, errlen);
     if (!r)
@@ -798,6 +806,8 @@ int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
     *report = NULL;
     memset(t, 0, sizeof t); /* kind and layer unused: dump tensors are named */
     memset(v, 0, sizeof *v);
+    if (opts && opts->n_worst > GP_GRADCHECK_MAX_WORST) /* it was capped silently */
+        GSL_ERROR("compare: n_worst above GP_GRADCHECK_MAX_WORST", GSL_EINVAL);
     if (o->n != cand->n)
         GSL_ERROR("the dumps have different numbers of layers", GSL_EBADLEN);
     if (opts && opts->net && inputs_fit(opts, o))

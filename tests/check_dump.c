@@ -616,7 +616,8 @@ START_TEST(test_dump_compare_kink_convention_candidate_only) {
 END_TEST
 
 /* The certified rule's inputs must be the oracle's: a wider network of the same depth
- * as opts->net was accepted (its bounds read as the oracle's, status 0). */
+ * as opts->net was accepted (its bounds read as the oracle's, status 0). n_worst above
+ * GP_GRADCHECK_MAX_WORST is GSL_EINVAL (it was capped silently). */
 START_TEST(test_dump_compare_refuses_another_network) {
     const size_t sizes[] = {3, 2, 2}, wide[] = {3, 50, 2};
     gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
@@ -637,6 +638,13 @@ START_TEST(test_dump_compare_refuses_another_network) {
     ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), GSL_SUCCESS);
     gp_fcheck_report_free(r);
     r = NULL;
+    /* n_worst above the report's room, by either rule */
+    opts.n_worst = GP_GRADCHECK_MAX_WORST + 1;
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), GSL_EINVAL);
+    opts.net = NULL;
+    ck_assert_int_eq(gp_dump_compare(&o, &cd, &opts, &r, NULL), GSL_EINVAL);
+    ck_assert_ptr_null(r);
+    opts.net = net, opts.n_worst = GP_GRADCHECK_MAX_WORST;
     /* An empty candidate: refused (it agreed, nothing failing among nothing checked). */
     gp_dump empty;
     gp_dump_init(&empty, 2);
@@ -650,6 +658,39 @@ START_TEST(test_dump_compare_refuses_another_network) {
     gsl_matrix_free(Y);
     gp_network_free(w);
     gp_network_free(net);
+}
+END_TEST
+
+/* gp_dump_init refuses L = 0 and L >= GP_MAX_LAYERS (it returned an empty or a
+ * 64-layer dump, silently), gp_dump_find a NULL name (strcmp(NULL)), gp_dump_read a
+ * dump of 64 layers of weights: all GSL_EINVAL. */
+START_TEST(test_dump_refuses_bad_arguments) {
+    gp_dump d;
+    tu_errors_record();
+    ck_assert_int_eq(gp_dump_init(&d, 0), GSL_EINVAL);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert_uint_eq(d.n, 0);
+    ck_assert_int_eq(gp_dump_init(&d, GP_MAX_LAYERS), GSL_EINVAL);
+    ck_assert_uint_eq(d.L, 0);
+    ck_assert_uint_eq(d.n, 0);
+    ck_assert_int_eq(gp_dump_init(NULL, 2), GSL_EINVAL);
+    ck_assert_int_eq(gp_dump_init(&d, GP_MAX_LAYERS - 1), GSL_SUCCESS);
+    ck_assert_uint_eq(d.n, 5 * (GP_MAX_LAYERS - 1) + 1);
+    tu_errors_record();
+    ck_assert_int_eq(gp_dump_find(&d, NULL), -1);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    tu_errors_record();
+    ck_assert_int_eq(gp_dump_find(NULL, "z1"), -1);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert_int_eq(gp_dump_find(&d, "z1"), 0);
+    char deep[1024] = "{\"dW1\": [[1]]";
+    for (int l = 2; l <= GP_MAX_LAYERS; l++)
+        snprintf(deep + strlen(deep), sizeof deep - strlen(deep), ", \"dW%d\": [[1]]", l);
+    strcat(deep, "}");
+    write_text("deep.json", deep);
+    ck_assert_int_eq(gp_dump_read(tu_tmpdir_path("deep.json"), NULL, &d, eb, sizeof eb),
+                     GSL_EINVAL);
+    ck_assert_msg(strstr(eb, "too many layers") != NULL, "%s", eb);
 }
 END_TEST
 
@@ -916,6 +957,7 @@ static Suite *make_dump_suite(void) {
     tcase_add_checked_fixture(errs, setup, teardown);
     tcase_add_loop_test(errs, test_dump_read_candidate_errors, 0, 5);
     tcase_add_test(errs, test_dump_compare_refuses_another_network);
+    tcase_add_test(errs, test_dump_refuses_bad_arguments);
     tcase_add_test(errs, test_dump_matrix_json_checks_rows_first);
     tcase_add_test(errs, test_dump_matrix_uint8_rule);
     tcase_add_test(errs, test_dump_write_dir_keeps_foreign_directory);

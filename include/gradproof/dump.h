@@ -45,11 +45,12 @@ typedef struct {
     gsl_matrix *t[GP_DUMP_MAX_TENSORS]; /* shapes above; db and cost as columns */
 } gp_dump;
 
-/* Empty dump of L layers (1..GP_MAX_LAYERS - 1): names set, every t NULL. */
-void gp_dump_init(gp_dump *d, size_t L);
+/* Empty dump of L layers (1..GP_MAX_LAYERS - 1): names set, every t NULL. GSL_EINVAL
+ * for a NULL d, or any other L (d is left empty: L = n = 0). */
+int gp_dump_init(gp_dump *d, size_t L);
 /* Free the tensors (not d itself); d is left empty. NULL does nothing. */
 void gp_dump_free(gp_dump *d);
-/* The slot of a tensor name, or -1. */
+/* The slot of a tensor name, or -1 (with GSL_EINVAL raised for a NULL d or name). */
 int gp_dump_find(const gp_dump *d, const char *name);
 /* 1 and the first value of d that is not finite (tensor slot *k, entry (*i, *j)), or 0
  * when every value is finite. A dump of finite inputs holds one when the network's
@@ -124,7 +125,7 @@ typedef struct {
      * GP_DUMP_INFER: float32 when every candidate value of that tensor is a float32
      * value (as from a float32 array), else float64. */
     int precision[GP_DUMP_MAX_TENSORS];
-    size_t n_worst; /* worst offenders kept, <= GP_GRADCHECK_MAX_WORST */
+    size_t n_worst; /* worst offenders kept, <= GP_GRADCHECK_MAX_WORST (GSL_EINVAL) */
     /* The inputs the oracle dump was computed from (gp_dump_read_inputs): with net, X
      * and Y the certified rule decides; reg may be NULL. NULL: the fixed rule. */
     const gp_network *net;
@@ -152,7 +153,8 @@ void gp_dump_compare_opts_default(gp_dump_compare_opts *opts);
  * tensor's finite values.
  * GSL_EBADLEN if a candidate tensor's shape differs from the oracle's, or opts->net's
  * layer sizes from the oracle dump's; GSL_EINVAL if the candidate has none of the
- * oracle's tensors (an empty comparison agreed). */
+ * oracle's tensors (an empty comparison agreed) or opts->n_worst is above
+ * GP_GRADCHECK_MAX_WORST. */
 int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
                     const gp_dump_compare_opts *opts, gp_fcheck_report **report,
                     gp_precision *precision);

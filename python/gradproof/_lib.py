@@ -141,7 +141,7 @@ _sigs = {
     "gp_activation_lookup": (_P, [C.c_char_p]),
     "gp_cost_lookup": (_P, [C.c_char_p]),
     "gp_cost_names": (C.c_char_p, []),
-    "gp_dump_init": (None, [C.POINTER(gp_dump), C.c_size_t]),
+    "gp_dump_init": (C.c_int, [C.POINTER(gp_dump), C.c_size_t]),
     "gp_dump_free": (None, [C.POINTER(gp_dump)]),
     "gp_dump_find": (C.c_int, [C.POINTER(gp_dump), C.c_char_p]),
     "gp_dump_nonfinite": (C.c_int, [C.POINTER(gp_dump), C.POINTER(C.c_size_t),
