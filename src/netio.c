@@ -369,7 +369,14 @@ json_t *gpi_netio_to_json(const gp_network *net, char *errbuf, size_t errlen) {
  * 1.6e15 < 2^53). */
 size_t gp_netio_size_bound(size_t n_layers, const size_t *sizes) {
     double bytes = 512;
+    /* sizes no network has: 512 (for n_layers = 0) bounded nothing */
+    if (sizes == NULL || n_layers < 2 || n_layers > GP_MAX_LAYERS)
+        GSL_ERROR_VAL("a network needs between 2 and GP_MAX_LAYERS layer sizes",
+                      GSL_EINVAL, SIZE_MAX);
     for (size_t l = 0; l < n_layers; l++) {
+        if (sizes[l] == 0 || sizes[l] > GP_MAX_WIDTH)
+            GSL_ERROR_VAL("layer sizes must be between 1 and GP_MAX_WIDTH", GSL_EINVAL,
+                          SIZE_MAX);
         bytes += 128;
         if (l > 0)
             bytes += (double)sizes[l] * (25.0 * (double)sizes[l - 1] + 32);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -509,6 +510,28 @@ START_TEST(test_netio_size_bound_covers_the_longest_file) {
 }
 END_TEST
 
+/* Sizes gp_network_alloc refuses have no bound: SIZE_MAX with GSL_EINVAL raised. A
+ * network of 0 layers got 512, and NULL sizes with n_layers > 0 crashed. */
+START_TEST(test_size_bound_zero_layers) {
+    const size_t sizes[] = {3, 0, 2}, ok[] = {3, 2};
+    tu_errors_record();
+    ck_assert_uint_eq(gp_netio_size_bound(0, ok), SIZE_MAX);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert_uint_eq(gp_netio_size_bound(1, ok), SIZE_MAX);
+    ck_assert_uint_eq(gp_netio_size_bound(GP_MAX_LAYERS + 1, ok), SIZE_MAX);
+    tu_errors_record();
+    ck_assert_uint_eq(gp_netio_size_bound(3, NULL), SIZE_MAX);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    tu_errors_record();
+    ck_assert_uint_eq(gp_netio_size_bound(3, sizes), SIZE_MAX);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert_uint_eq(gp_checkpoint_size_bound(0, ok, 10, 0), SIZE_MAX);
+    tu_errors_record();
+    ck_assert_uint_lt(gp_netio_size_bound(2, ok), 2048);
+    ck_assert_int_eq(tu_last_error(), 0);
+}
+END_TEST
+
 static Suite *make_netio_suite(void) {
     Suite *s = suite_create("netio");
     TCase *core = tcase_create("Core");
@@ -533,6 +556,7 @@ static Suite *make_netio_suite(void) {
     tcase_add_test(errs, test_netio_save_rejects_nonfinite);
     tcase_add_loop_test(errs, test_netio_load_string_rejects_bad_networks, 0, 4);
     tcase_add_test(errs, test_netio_save_string_rejects_nonfinite);
+    tcase_add_test(errs, test_size_bound_zero_layers);
     suite_add_tcase(s, errs);
     return s;
 }

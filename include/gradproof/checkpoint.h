@@ -39,7 +39,8 @@ int gp_checkpoint_save(const char *path, const gp_trainer *t, const char *meta,
 /* An upper bound on the bytes gp_checkpoint_save writes for a network of these sizes
  * (as gp_netio_size_bound), n training samples and meta text of at most meta_len bytes
  * (compact JSON, as jansson writes it back): for checking the free space before a long
- * run (gp_atomic_space). SIZE_MAX if the bound does not fit a size_t. */
+ * run (gp_atomic_space). SIZE_MAX if the bound does not fit a size_t, or for sizes
+ * gp_netio_size_bound refuses (GSL_EINVAL raised). */
 size_t gp_checkpoint_size_bound(size_t n_layers, const size_t *sizes, size_t n,
                                 size_t meta_len);
 /* Read a checkpoint, version 2 or 1 (written before mid-epoch states: it has no

@@ -53,7 +53,9 @@ int gp_netio_save(const gp_network *net, const char *path, char *errbuf, size_t 
 /* An upper bound on the bytes gp_netio_save writes for a network of these sizes
  * (n_layers entries, as gp_network_alloc takes them), whatever its parameters and
  * activations: for checking the free space before a long run (gp_atomic_space).
- * SIZE_MAX if the bound does not fit a size_t. */
+ * SIZE_MAX if the bound does not fit a size_t, and, with GSL_EINVAL raised, for sizes
+ * gp_network_alloc refuses (NULL, n_layers outside 2..GP_MAX_LAYERS, a size outside
+ * 1..GP_MAX_WIDTH). */
 size_t gp_netio_size_bound(size_t n_layers, const size_t *sizes);
 
 /* In memory (no file): the same format, checks and messages ("network: ..." instead
