@@ -174,12 +174,19 @@ void gp_fcheck_report_reset(gp_fcheck_report *r) {
 }
 
 /* NULL (GSL_EINVAL raised) for an index r has not: it was written past r->tensors. */
-static gp_fcheck_tensor *tensor_of(gp_fcheck_report *r, size_t tensor) {
+static const gp_fcheck_tensor *tensor_at(const gp_fcheck_report *r, size_t tensor) {
+    if (r == NULL)
+        GSL_ERROR_NULL("no report", GSL_EINVAL);
     if (tensor == GP_FCHECK_DIRECTIONS)
         return &r->directions;
     if (tensor >= r->n_tensors)
         GSL_ERROR_NULL("no such tensor in the report", GSL_EINVAL);
     return &r->tensors[tensor];
+}
+
+static gp_fcheck_tensor *tensor_of(gp_fcheck_report *r, size_t tensor) {
+    const gp_fcheck_tensor *s = tensor_at(r, tensor); /* the same, writable */
+    return s == NULL ? NULL : s == &r->directions ? &r->directions : &r->tensors[tensor];
 }
 
 void gp_fcheck_set_scale(gp_fcheck_report *r, size_t tensor, double scale) {
@@ -275,8 +282,9 @@ void gpi_fcheck_add_allowed(gp_fcheck_report *r, size_t n_worst, size_t tensor,
 
 void gp_fcheck_entry_locate(const gp_fcheck_report *r, const gp_fcheck_entry *e,
                             gp_tensor *kind, size_t *layer, size_t *row, size_t *col) {
-    const gp_fcheck_tensor *s =
-        e->tensor == GP_FCHECK_DIRECTIONS ? &r->directions : &r->tensors[e->tensor];
+    const gp_fcheck_tensor *s = e ? tensor_at(r, e->tensor) : NULL;
+    if (s == NULL) /* an index past r->tensors was read */
+        GSL_ERROR_VOID("no such entry in the report", GSL_EINVAL);
     size_t cols = s->cols > 1 ? s->cols : 1;
     if (kind)
         *kind = s->kind;
@@ -290,9 +298,12 @@ void gp_fcheck_entry_locate(const gp_fcheck_report *r, const gp_fcheck_entry *e,
 
 void gp_fcheck_entry_name(const gp_fcheck_report *r, const gp_fcheck_entry *e, char *buf,
                           size_t len) {
-    const gp_fcheck_tensor *s =
-        e->tensor == GP_FCHECK_DIRECTIONS ? &r->directions : &r->tensors[e->tensor];
+    const gp_fcheck_tensor *s = e ? tensor_at(r, e->tensor) : NULL;
     size_t row, col;
+    if (buf != NULL && len > 0)
+        buf[0] = '\0';
+    if (s == NULL || buf == NULL) /* an index past r->tensors was read */
+        GSL_ERROR_VOID("no such entry in the report, or no buffer", GSL_EINVAL);
     gp_fcheck_entry_locate(r, e, NULL, NULL, &row, &col);
     if (s->cols)
         snprintf(buf, len, "%s[%zu][%zu]", s->name, row, col);
@@ -302,10 +313,22 @@ void gp_fcheck_entry_name(const gp_fcheck_report *r, const gp_fcheck_entry *e, c
         snprintf(buf, len, "%s[%zu]", s->name, e->index);
 }
 
+static int check_ranges(const gp_fcheck_report *r, size_t n) {
+    for (size_t t = 0; t < r->n_tensors; t++)
+        if (r->tensors[t].offset > n || r->tensors[t].length > n - r->tensors[t].offset)
+            GSL_ERROR("a tensor range lies outside x or the values", GSL_EBADLEN);
+    return GSL_SUCCESS;
+}
+
 int gp_fcheck_compare(const double *cand, const double *ref, const gp_fcheck_opts *opts,
                       gp_fcheck_report *r) {
     int status = gp_fcheck_opts_check(opts);
     if (status)
+        return status;
+    if (!cand || !ref || !r)
+        GSL_ERROR("compare: NULL values or report", GSL_EINVAL);
+    /* a range past the last double any array can hold wrapped around the address */
+    if ((status = check_ranges(r, SIZE_MAX / sizeof(double))))
         return status;
     for (size_t t = 0; t < r->n_tensors; t++) {
         const gp_fcheck_tensor *s = &r->tensors[t];
@@ -443,13 +466,6 @@ static double eval_coord(double t, void *vp) {
     double v = c->F->f(c->x, c->F->params);
     *slot = saved;
     return v;
-}
-
-static int check_ranges(const gp_fcheck_report *r, size_t n) {
-    for (size_t t = 0; t < r->n_tensors; t++)
-        if (r->tensors[t].offset > n || r->tensors[t].length > n - r->tensors[t].offset)
-            GSL_ERROR("a tensor range lies outside x", GSL_EBADLEN);
-    return GSL_SUCCESS;
 }
 
 /* Shared setup of the coordinate checks: the claimed gradient g at x, a scratch copy. */
@@ -1543,6 +1559,8 @@ int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opt
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, double *scale) {
     size_t sizes[GP_MAX_LAYERS + 1], m;
     double s;
+    if (!r || !cost || !opts || !net || !X || !Y)
+        GSL_ERROR("a random case needs r, cost, opts, net, X and Y", GSL_EINVAL);
     if (!case_opts_valid(opts))
         GSL_ERROR("bad random-case limits", GSL_EINVAL);
     size_t L = case_shape(r, cost, opts, sizes, &m, &s);

@@ -3,6 +3,7 @@
  * right formula passes on all of them. */
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,81 @@ START_TEST(test_case_random_targets_fit_the_cost) {
     co.max_batch = (size_t)1 << 40;
     ck_assert_int_eq(gp_case_random(r, cost, &co, &net, &X, &Y, NULL), GSL_EINVAL);
     gsl_set_error_handler(old);
+    gsl_rng_free(r);
+}
+END_TEST
+
+/* A tensor index the report has not: gp_fcheck_entry_locate and _name read past
+ * r->tensors; now GSL_EINVAL, nothing written ("" for the name). gp_fcheck_compare
+ * refuses NULL values (GSL_EINVAL) and a range that wraps past SIZE_MAX (GSL_EBADLEN;
+ * cand[offset + i] read before the array). */
+START_TEST(test_fcheck_entry_and_compare_refuse_bad_indices) {
+    double ref[6] = {1, 2, 3, 4, 5, 6}, cand[6] = {1, 2, 3, 4, 5, 6};
+    gp_tensor_range t[2] = {{"dW1", 0, 4, 2, GP_TENSOR_W, 1},
+                            {"db1", 4, 2, 0, GP_TENSOR_B, 1}};
+    gp_fcheck_report *r = gp_fcheck_report_alloc(t, 2);
+    gp_fcheck_entry e = {.tensor = 2, .index = 1};
+    size_t row = 99, col = 99, layer = 99;
+    char buf[32] = "unchanged";
+    gp_fcheck_opts o;
+    gp_fcheck_opts_default(&o, GP_FLOAT64);
+    tu_handler_off();
+    tu_errors_record();
+    gp_fcheck_entry_locate(r, &e, NULL, &layer, &row, &col);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert(row == 99 && col == 99 && layer == 99);
+    tu_errors_record();
+    gp_fcheck_entry_name(r, &e, buf, sizeof buf);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert_str_eq(buf, "");
+    tu_errors_record();
+    gp_fcheck_entry_name(r, NULL, buf, sizeof buf);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    tu_errors_record();
+    e.tensor = 0, e.index = 3;
+    gp_fcheck_entry_name(r, &e, buf, sizeof buf);
+    ck_assert_str_eq(buf, "dW1[1][1]");
+    e.tensor = GP_FCHECK_DIRECTIONS;
+    gp_fcheck_entry_name(r, &e, buf, sizeof buf);
+    ck_assert_str_eq(buf, "directions[3]");
+    ck_assert_int_eq(tu_last_error(), 0);
+    ck_assert_int_eq(gp_fcheck_compare(NULL, ref, &o, r), GSL_EINVAL);
+    ck_assert_int_eq(gp_fcheck_compare(cand, NULL, &o, r), GSL_EINVAL);
+    ck_assert_int_eq(gp_fcheck_compare(cand, ref, &o, NULL), GSL_EINVAL);
+    gp_fcheck_report_free(r);
+    t[1].offset = SIZE_MAX - 1;
+    r = gp_fcheck_report_alloc(t, 2);
+    ck_assert_int_eq(gp_fcheck_compare(cand, ref, &o, r), GSL_EBADLEN);
+    ck_assert_uint_eq(r->n_checked, 0);
+    tu_handler_restore();
+    gp_fcheck_report_free(r);
+}
+END_TEST
+
+/* A NULL generator, cost, options or result pointer is GSL_EINVAL (each was
+ * dereferenced); scale may be NULL. */
+START_TEST(test_case_random_rejects_null) {
+    gsl_rng *r = tu_rng_for_case(0xCA5F, 0);
+    const gp_cost_type *c = &gp_cost_quadratic;
+    gp_case_opts co;
+    gp_network *net = NULL;
+    gsl_matrix *X = NULL, *Y = NULL;
+    gp_case_opts_default(&co);
+    tu_handler_off();
+    tu_errors_record();
+    ck_assert_int_eq(gp_case_random(NULL, c, &co, &net, &X, &Y, NULL), GSL_EINVAL);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert_int_eq(gp_case_random(r, NULL, &co, &net, &X, &Y, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_case_random(r, c, NULL, &net, &X, &Y, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_case_random(r, c, &co, NULL, &X, &Y, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_case_random(r, c, &co, &net, NULL, &Y, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_case_random(r, c, &co, &net, &X, NULL, NULL), GSL_EINVAL);
+    ck_assert(net == NULL && X == NULL && Y == NULL);
+    ck_assert_int_eq(gp_case_random(r, c, &co, &net, &X, &Y, NULL), GSL_SUCCESS);
+    tu_handler_restore();
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
     gsl_rng_free(r);
 }
 END_TEST
@@ -688,6 +764,8 @@ static Suite *make_gradcheck_suite(void) {
     tcase_add_test(core, test_fcheck_add_report);
     tcase_add_test(core, test_fcheck_opts_refused);
     tcase_add_test(core, test_formula_reports_name_the_tensors);
+    tcase_add_test(core, test_case_random_rejects_null);
+    tcase_add_test(core, test_fcheck_entry_and_compare_refuse_bad_indices);
     tcase_add_loop_test(core, test_case_random_targets_fit_the_cost, 0,
                         (int)tu_n_costs());
     tcase_add_loop_test(core, test_check_formula_right_and_wrong, 0,

@@ -177,15 +177,20 @@ void gp_fcheck_set_scale(gp_fcheck_report *r, size_t tensor, double scale);
 int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor,
                   size_t index, double analytic, double numeric, double abserr);
 /* Where an entry lies: its tensor's kind and layer, row and column (index / cols and
- * index % cols, or index and 0 for vectors); any pointer may be NULL. */
+ * index % cols, or index and 0 for vectors); any output pointer may be NULL. GSL_EINVAL
+ * raised, nothing written, for an entry whose tensor r has not (or a NULL r or e). */
 void gp_fcheck_entry_locate(const gp_fcheck_report *r, const gp_fcheck_entry *e,
                             gp_tensor *kind, size_t *layer, size_t *row, size_t *col);
 /* "W2[3][1]" (matrices: cols > 0), "b1[4]", "z1[0][5]" (row j, sample i), "x[7]",
- * "directions[2]", or the bare name of a one-entry vector ("cost"). */
+ * "directions[2]", or the bare name of a one-entry vector ("cost"). "" with GSL_EINVAL
+ * raised as gp_fcheck_entry_locate, or for a NULL buf. */
 void gp_fcheck_entry_name(const gp_fcheck_report *r, const gp_fcheck_entry *e, char *buf,
                           size_t len);
 /* Compare a candidate with exact reference values, tensor by tensor: cand and ref are
- * laid out as the report's ranges describe. Each tensor's scale is max |ref| over it. */
+ * laid out as the report's ranges describe, and must span every range (the function
+ * cannot see their length). Each tensor's scale is max |ref| over it. GSL_EINVAL for
+ * bad options (gp_fcheck_opts_check) or a NULL argument, GSL_EBADLEN for a range no
+ * array can span (offset + length past SIZE_MAX / sizeof(double)). */
 int gp_fcheck_compare(const double *cand, const double *ref, const gp_fcheck_opts *opts,
                       gp_fcheck_report *r);
 
@@ -387,8 +392,8 @@ void gp_case_fill_target(gsl_rng *r, const gp_cost_type *cost, gsl_vector *y);
  * N(0, 1) with scale
  * log-uniform in [scale_min, scale_max), inputs N(0,1), targets by gp_case_fill_target
  * (m = X->size2 samples). Softmax outputs get at least 2 classes. Caller frees all
- * three; scale may be NULL. GSL_EINVAL for bad limits, GSL_ENOMEM when memory runs out
- * (nothing is returned then). */
+ * three; scale may be NULL. GSL_EINVAL for bad limits or another NULL pointer,
+ * GSL_ENOMEM when memory runs out (nothing is returned then). */
 int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opts,
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, double *scale);
 
