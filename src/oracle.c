@@ -551,6 +551,8 @@ static int try_simpler(shrinker *s, const shrink_case *cur, double *slot) {
 
 int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals,
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, size_t *steps) {
+    if (!prop || !net || !X || !Y || !*net || !*X || !*Y)
+        GSL_ERROR("shrinking needs a property and a case", GSL_EINVAL);
     shrinker s = {prop, params, 0, max_evals, 0, 0};
     shrink_case cur = {*net, *X, *Y};
     const size_t *sz = cur.net->p.sizes;

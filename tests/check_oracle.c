@@ -1093,6 +1093,18 @@ START_TEST(test_shrink_rejects_passing_case) {
     ck_assert_int_eq(gp_shrink_case(never_fails, NULL, 100, &net, &X3, &Y, NULL),
                      GSL_EBADLEN);
     gsl_matrix_free(X3);
+    /* NULL for the property or any part of the case: GSL_EINVAL (it was dereferenced) */
+    gp_network *none = NULL;
+    ck_assert_int_eq(gp_shrink_case(NULL, NULL, 100, &net, &X, &Y, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_shrink_case(never_fails, NULL, 100, NULL, &X, &Y, NULL),
+                     GSL_EINVAL);
+    ck_assert_int_eq(gp_shrink_case(never_fails, NULL, 100, &none, &X, &Y, NULL),
+                     GSL_EINVAL);
+    ck_assert_int_eq(gp_shrink_case(never_fails, NULL, 100, &net, NULL, &Y, NULL),
+                     GSL_EINVAL);
+    ck_assert_int_eq(gp_shrink_case(never_fails, NULL, 100, &net, &X, NULL, NULL),
+                     GSL_EINVAL);
+    ck_assert_ptr_nonnull(net);
     gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);

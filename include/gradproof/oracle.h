@@ -91,10 +91,11 @@ typedef int (*gp_case_property)(const gp_network *net, const gsl_matrix *X,
  * every one-hot target), then simpler values (each weight, bias and input tried at 0,
  * then rounded to an integer, then to one decimal), keeping every change after which
  * prop still returns 1, until a whole pass changes nothing or max_evals calls of prop
- * were made. *net, *X and *Y must fail on entry (else GSL_EINVAL); they are replaced by
- * the shrunk case (the old ones are freed). *steps (if not NULL) receives the number of
- * accepted changes. Returns a GSL status (GSL_EFAILED if prop returned < 0, GSL_EBADLEN
- * if X is not n_0 x m or Y not n_L x m). */
+ * were made. *net, *X and *Y must fail on entry (else GSL_EINVAL; so is a NULL prop,
+ * net, X, Y, *net, *X or *Y); they are replaced by the shrunk case (the old ones are
+ * freed). *steps (if not NULL) receives the number of accepted changes. Returns a GSL
+ * status (GSL_EFAILED if prop returned < 0, GSL_EBADLEN if X is not n_0 x m or Y not
+ * n_L x m). */
 int gp_shrink_case(gp_case_property prop, void *params, size_t max_evals,
                    gp_network **net, gsl_matrix **X, gsl_matrix **Y, size_t *steps);
 
