@@ -74,6 +74,8 @@ fail:
 
 size_t gp_params_offset(const gp_params *p, size_t l, int is_weight) {
     size_t off = 0;
+    if (p == NULL || l < 1 || l > p->L) /* sizes[l] or sizes[-1] was read */
+        GSL_ERROR_VAL("no such layer", GSL_EINVAL, SIZE_MAX);
     for (size_t k = 1; k < l; k++)
         off += p->sizes[k] * (p->sizes[k - 1] + 1);
     return is_weight ? off : off + p->sizes[l] * p->sizes[l - 1];

@@ -337,6 +337,28 @@ START_TEST(test_params_locate_rejects_out_of_range) {
 }
 END_TEST
 
+/* Layers 1..L only: l = 0 and l > L read p->sizes out of bounds (l = 0 for W was 0, a
+ * real offset); now SIZE_MAX with GSL_EINVAL raised. */
+START_TEST(test_params_offset_rejects_bad_layer) {
+    const size_t sizes[] = {2, 3, 4};
+    gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
+    tu_errors_record();
+    ck_assert_uint_eq(gp_params_offset(&net->p, 0, 1), SIZE_MAX);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert_uint_eq(gp_params_offset(&net->p, 0, 0), SIZE_MAX);
+    ck_assert_uint_eq(gp_params_offset(&net->p, 3, 1), SIZE_MAX);
+    ck_assert_uint_eq(gp_params_offset(&net->p, SIZE_MAX, 0), SIZE_MAX);
+    ck_assert_uint_eq(gp_params_offset(NULL, 1, 1), SIZE_MAX);
+    tu_errors_record();
+    ck_assert_uint_eq(gp_params_offset(&net->p, 1, 1), 0);
+    ck_assert_uint_eq(gp_params_offset(&net->p, 1, 0), 6);
+    ck_assert_uint_eq(gp_params_offset(&net->p, 2, 1), 9);
+    ck_assert_uint_eq(gp_params_offset(&net->p, 2, 0), 21);
+    ck_assert_int_eq(tu_last_error(), 0);
+    gp_network_free(net);
+}
+END_TEST
+
 static Suite *make_network_suite(void) {
     Suite *s = suite_create("network");
     TCase *core = tcase_create("Core"), *props = tcase_create("Properties"),
@@ -351,6 +373,7 @@ static Suite *make_network_suite(void) {
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_network_alloc_rejects_bad_sizes);
     tcase_add_test(errs, test_params_locate_rejects_out_of_range);
+    tcase_add_test(errs, test_params_offset_rejects_bad_layer);
     tcase_add_test(errs, test_network_activation_rejects_bad_layers_and_objects);
     suite_add_tcase(s, core);
     suite_add_tcase(s, props);

@@ -75,7 +75,8 @@ void gp_params_clear(gp_params *p);
  * (k = 0 for biases). GSL_EINVAL if i >= n_params. */
 int gp_params_locate(const gp_params *p, size_t i, size_t *l, int *is_weight, size_t *j,
                      size_t *k);
-/* Offset in params of W^l (is_weight) or b^l. */
+/* Offset in params of W^l (is_weight) or b^l, 1 <= l <= L; SIZE_MAX with GSL_EINVAL
+ * raised for any other l or a NULL p. */
 size_t gp_params_offset(const gp_params *p, size_t l, int is_weight);
 
 /* Initialise from a seeded generator, as network2.py does. GSL_EINVAL for an unknown
