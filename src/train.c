@@ -713,9 +713,14 @@ size_t gp_trainer_batches_done(const gp_trainer *t) {
 }
 
 int gp_trainer_observe(gp_trainer *t, double accuracy, int *stop) {
+    if (!t || !stop)
+        GSL_ERROR("observe needs a trainer and *stop", GSL_EINVAL);
     *stop = 0;
     if (isnan(accuracy))
         GSL_ERROR("accuracy is NaN", GSL_EDOM);
+    /* no epoch to credit: the best would be seen in epoch 0, which means "none" */
+    if (t->epochs == 0)
+        GSL_ERROR("no epoch has run: nothing to observe", GSL_EINVAL);
     if (accuracy > t->best) {
         t->best = accuracy;
         t->best_epoch = t->epochs;

@@ -566,6 +566,40 @@ static gp_trainer *stub_trainer(gp_network **net, blobs *b, size_t early,
     return gp_trainer_alloc(*net, &b->d, &o);
 }
 
+/* One epoch, then its accuracy reported (gp_trainer_observe needs an epoch run). */
+static void epoch_observe(gp_trainer *t, double accuracy, int *stop) {
+    ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
+    ck_assert_int_eq(gp_trainer_observe(t, accuracy, stop), GSL_SUCCESS);
+}
+
+/* Before the first epoch there is nothing to observe: GSL_EINVAL, nothing changed (the
+ * best was recorded as seen in epoch 0, which gp_trainer_best means as "none", and the
+ * schedule counted an epoch that never ran). */
+START_TEST(test_observe_before_first_epoch_refused) {
+    gp_network *net;
+    blobs b;
+    gp_trainer *t = stub_trainer(&net, &b, 1, 1);
+    int stop = 7;
+    size_t best_epoch = 9;
+    tu_errors_record();
+    ck_assert_int_eq(gp_trainer_observe(t, 50, &stop), GSL_EINVAL);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert_int_eq(stop, 0);
+    ck_assert(isinf(gp_trainer_best(t, &best_epoch)));
+    ck_assert_uint_eq(best_epoch, 0);
+    ck_assert_double_eq(gp_trainer_eta(t), 0.8);
+    ck_assert_int_eq(gp_trainer_observe(t, 50, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_trainer_observe(NULL, 50, &stop), GSL_EINVAL);
+    epoch_observe(t, 50, &stop);
+    ck_assert_double_eq(gp_trainer_best(t, &best_epoch), 50);
+    ck_assert_uint_eq(best_epoch, 1);
+    ck_assert_int_eq(stop, 0);
+    gp_trainer_free(t);
+    gp_network_free(net);
+    blobs_free(&b);
+}
+END_TEST
+
 /* network2.py early_stopping_n = 3: accuracies 50 60 60 55 60 stop at the fifth epoch
  * (three epochs without beating 60); ties are not improvements. */
 START_TEST(test_early_stop_after_n_epochs_without_improvement) {
@@ -596,18 +630,18 @@ START_TEST(test_schedule_halves_eta_and_stops_at_1_128) {
     blobs b;
     gp_trainer *t = stub_trainer(&net, &b, 0, 2);
     int stop;
-    gp_trainer_observe(t, 10, &stop); /* improvement */
-    gp_trainer_observe(t, 10, &stop);
+    epoch_observe(t, 10, &stop); /* improvement */
+    epoch_observe(t, 10, &stop);
     ck_assert_double_eq(gp_trainer_eta(t), 0.8);
-    gp_trainer_observe(t, 11, &stop); /* improvement resets the count */
-    gp_trainer_observe(t, 11, &stop);
+    epoch_observe(t, 11, &stop); /* improvement resets the count */
+    epoch_observe(t, 11, &stop);
     ck_assert_double_eq(gp_trainer_eta(t), 0.8);
-    gp_trainer_observe(t, 9, &stop);
+    epoch_observe(t, 9, &stop);
     ck_assert_double_eq(gp_trainer_eta(t), 0.4);
     ck_assert_int_eq(stop, 0);
     int halvings = 1, observations = 0;
     while (!stop && observations < 100) {
-        gp_trainer_observe(t, 9, &stop);
+        epoch_observe(t, 9, &stop);
         observations++;
         if (observations % 2 == 0)
             halvings++;
@@ -945,6 +979,7 @@ static Suite *make_train_suite(void) {
     tcase_add_test(prop, test_schedule_halves_eta_and_stops_at_1_128);
     tcase_add_test(err, test_trainer_rejects_bad_options_and_labels);
     tcase_add_test(err, test_sgd_params_check_boundaries);
+    tcase_add_test(err, test_observe_before_first_epoch_refused);
     suite_add_tcase(s, core);
     suite_add_tcase(s, prop);
     suite_add_tcase(s, err);

@@ -128,7 +128,9 @@ size_t gp_trainer_diverged_batch(const gp_trainer *t);
 /* Report the evaluation accuracy (a fraction, or a count: only comparisons are made) of
  * the epoch just run. Updates the best value and the epochs-without-improvement
  * counters, halves eta on the schedule, and sets *stop to 1 when training should end
- * (early stopping, or eta <= eta_0/128); else 0. An improvement is a strict increase. */
+ * (early stopping, or eta <= eta_0/128); else 0. An improvement is a strict increase.
+ * GSL_EDOM for a NaN accuracy; GSL_EINVAL, nothing changed, before the first epoch has
+ * completed (gp_trainer_epochs 0: no epoch to credit) or for a NULL t or stop. */
 int gp_trainer_observe(gp_trainer *t, double accuracy, int *stop);
 
 /* Current state. Epochs run so far; the learning rate the next epoch will use; the best
