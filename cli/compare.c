@@ -199,7 +199,10 @@ int cmd_compare(int argc, char **argv) {
     if (st != CLI_RUN)
         return st;
     /* An output that cannot be written is refused before the comparison is printed. */
-    if ((report && cli_probe_writable("compare", "--report", report)) ||
+    const char *const opts[] = {"--report", "--record"};
+    const char *const paths[] = {report, record};
+    if (cli_distinct_outputs("compare", 2, opts, paths) ||
+        (report && cli_probe_writable("compare", "--report", report)) ||
         (record && cli_probe_writable("compare", "--record", record)))
         return CLI_EXIT_FAIL;
     return compare_run(cmd.operands[0], cmd.operands[1], report, record, worst, have_prec,

@@ -291,6 +291,14 @@ out=$("$GP" compare "$T/o" "$T/o" --report "$T/no/r.json" 2>"$T/cw.err"); st=$?
 [ $st -eq 1 ] && [ -z "$out" ] && grep -q "^gradproof: cannot write --report '$T/no/r.json': " "$T/cw.err" &&
     ok "compare --report unwritable: exit 1 before the verdict" || bad "compare --report unwritable (status $st): $(cat "$T/cw.err")"
 expect_error "cannot write --record '$T/no/r.json': " compare "$T/o" "$T/o" --record "$T/no/r.json"
+# --report and --record naming one file: refused before the verdict (the record replaced
+# the report).
+rm -f "$T/same.json"
+out=$("$GP" compare "$T/o" "$T/doc" --report "$T/same.json" --record "$T/./same.json" 2>"$T/cs.err"); st=$?
+[ $st -eq 1 ] && [ -z "$out" ] && [ ! -e "$T/same.json" ] &&
+    grep -q "^gradproof: --report '$T/same.json' and --record '$T/./same.json' are the same file" "$T/cs.err" &&
+    ok "compare --report and --record the same file: exit 1, nothing written" ||
+    bad "compare --report and --record the same file (status $st): $(cat "$T/cs.err")"
 "$GP" oracle --range 5:2 2>&1 | grep -q "invalid --range '5:2'" && ok "bad --range" || bad "bad --range"
 expect_error "--rows goes with --x and --y" oracle --net "$T/net.json" --idx-images "$T/im.idx" --idx-labels "$T/lb.idx" --range 0:3 --rows --out "$T/i.json"
 exit $fail
