@@ -330,7 +330,7 @@ static int run_ranks(gp_hunt_opts *o, const cli_command *cmd, const char *replay
 
 int cmd_hunt(int argc, char **argv) {
     cli_layers sizes;
-    int sizes_set = 0, cost_set = 0, prec, no_reg = 0;
+    int sizes_set = 0, cost_set = 0, prec, no_reg = 0, batch_set = 0, width_set = 0;
     const char *replay_dir = NULL, *act_spec = NULL;
     const gp_cost_type *cost = NULL;
     gp_activation act;
@@ -357,13 +357,13 @@ int cmd_hunt(int argc, char **argv) {
              "case i = 1 mod 4 puts one unit exactly on its kink, i = 3 mod 4 near it"},
         {.opt = &opt_precision, .dest = &prec},
         {.opt = &opt_timeout, .dest = &o.timeout},
-        {.opt = &opt_max_width, .dest = &o.max_width},
+        {.opt = &opt_max_width, .dest = &o.max_width, .seen = &width_set},
         {.opt = &cli_opt_sizes,
          .dest = &sizes,
          .seen = &sizes_set,
          .unset = "random",
          .note = "every case has these sizes (else random: 1-4 layers)"},
-        {.opt = &opt_batch, .dest = &o.batch},
+        {.opt = &opt_batch, .dest = &o.batch, .seen = &batch_set},
         {.opt = &opt_shrink, .dest = &o.shrink_evals},
         {.opt = &opt_no_reg, .dest = &no_reg},
         {.opt = &opt_target, .dest = &o.target},
@@ -380,6 +380,11 @@ int cmd_hunt(int argc, char **argv) {
     int st = cli_parse(&cmd, argc, argv);
     if (st != CLI_RUN)
         return st;
+    /* Each shapes either the fixed or the random cases: the other one was ignored. */
+    if (batch_set && !sizes_set)
+        return cli_error(CMD, "--batch goes with --sizes (random cases draw 1 to 16)");
+    if (width_set && sizes_set)
+        return cli_error(CMD, "--max-width goes with random cases, not --sizes");
     if (act_spec && cli_activation_one(CMD, act_spec, &act))
         return EXIT_FAILURE;
     static const char *const fmt[] = {"float64", "float32", "bfloat16", "float16"};

@@ -124,4 +124,8 @@ st=$?
 h=$("$GP" hunt --help | sed -n '/--sizes=/,/--batch=/p')
 printf '%s' "$h" | grep -q '\[random\]' && ! printf '%s' "$h" | grep -q '784,30,10\|NL = 10' &&
     ok "hunt --help: --sizes [random]" || bad "hunt --help --sizes: $h"
+# --batch shapes the --sizes cases, --max-width the random ones: the other was ignored.
+expect_error "--batch goes with --sizes" hunt --cases 1 --batch 3 --dir "$T/b" -- true
+expect_error "--max-width goes with random cases" hunt --cases 1 --sizes 2,2 --max-width 3 --dir "$T/b" -- true
+[ ! -e "$T/b" ] && ok "nothing run for --batch or --max-width out of place" || bad "$T/b written"
 exit $fail
