@@ -168,7 +168,7 @@ typedef struct {
     gp_activation acts[GP_MAX_LAYERS];
     const gp_cost_type *cost;
     int init, eval; /* indices in init_names and eval_names */
-    int sizes_set, cost_set, init_set, act_set;
+    int sizes_set, cost_set, init_set, act_set, every_set;
     int mon_eval_cost, mon_train_acc, mon_train_cost;
     size_t n_validation, epochs, threads, checkpoint_every;
     gp_train_opts opts;
@@ -221,7 +221,9 @@ static int parse_args(train_args *t, int argc, char **argv) {
         {.opt = &opt_metrics, .dest = &t->metrics},
         {.opt = &opt_save, .dest = &t->save},
         {.opt = &opt_checkpoint, .dest = &t->checkpoint},
-        {.opt = &opt_checkpoint_every, .dest = &t->checkpoint_every},
+        {.opt = &opt_checkpoint_every,
+         .dest = &t->checkpoint_every,
+         .seen = &t->every_set},
         {.opt = &opt_resume, .dest = &t->resume},
         {.opt = &cli_opt_threads,
          .dest = &t->threads,
@@ -322,6 +324,8 @@ static int check_args(train_args *t) {
                          : t->cost_set ? "cost"
                          : t->act_set  ? "activation"
                                        : "init");
+    if (t->every_set && !t->checkpoint)
+        return cli_error(CMD, "--checkpoint-every goes with --checkpoint");
     if (!t->load && t->act_set && t->sizes.n == 2)
         return cli_error(CMD, "--activation '%s': --sizes '%s' has no hidden layer",
                          t->activation, t->sizes.text);

@@ -126,6 +126,8 @@ expect_error "--metrics 'same.csv' and --checkpoint 'd/../same.csv' are the same
 expect_error "--csv 'same.png' and --plot 'same.png' are the same file" slowdown --epochs 2 --csv same.png --plot same.png
 [ -z "$(ls | grep '^same\.')" ] && ok "nothing written for the same file twice" ||
     bad "written for the same file twice: $(ls | grep '^same\.')"
+# --checkpoint-every without --checkpoint was ignored: no checkpoint was written.
+expect_error "--checkpoint-every goes with --checkpoint" train $D --epochs 1 --checkpoint-every 2
 # No room (issue 14): 62 hidden layers 1,000,000 wide (GP_MAX_WIDTH) make at least
 # 62 x 10^12 x 24 bytes = 1.5 PB of JSON, more than any disk has free: --save and
 # --checkpoint are refused by the free-space check, after the data is read and before
