@@ -28,9 +28,8 @@ static const cli_option opt_record = {
     .kind = CLI_STRING,
     .arg = "FILE",
     .unset = "none",
-    .help =
-        "on disagreement, write a self-contained failure record (gradproof replay FILE "
-        "reproduces the verdict)"};
+    .help = "on disagreement, write a self-contained failure record with the --worst "
+            "worst failing entries (gradproof replay FILE reproduces the verdict)"};
 
 /* --report and --record of a finished comparison; 0, CLI_EXIT_INPUT (the oracle's
  * inputs) or CLI_EXIT_FAIL (an output not written). */
