@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 /* A batch of m samples as columns: x uniform in [0,1], y in [0,1] (cross-entropy
- * targets need not be 0 or 1, SPEC "Costs"). */
+ * targets need not be 0 or 1, doc/mathematics.md "Costs"). */
 static void fill_batch(gsl_rng *rng, gsl_matrix *X, gsl_matrix *Y) {
     for (size_t i = 0; i < X->size1; i++)
         for (size_t k = 0; k < X->size2; k++)
