@@ -132,6 +132,9 @@ int cmd_oracle(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+/* train's options alone, as cmd_train refuses them before reading any data: 0, or
+ * the usage error's status, already reported (sweep checks its runs' options). */
+int cmd_train_check(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_slowdown(int argc, char **argv);
 int cmd_hunt(int argc, char **argv);

@@ -335,27 +335,45 @@ static char *prefix_rows(const char *csv, size_t t, const char *eta, const char 
     return out;
 }
 
-/* Run task t as `gradproof train ... --eta E --lambda L --seed S --metrics TMP.csv`,
- * its epoch lines silenced (the CSV has them); *rows gets that CSV. */
-static int run_task(const sweep_grid *g, size_t t, char **rows) {
+/* Task t's command line, `train ... --eta E --lambda L --seed S [--metrics PATH]`, in
+ * av (train_argc + 12 entries; seed_s holds 32 bytes); its length. */
+static int task_argv(const sweep_grid *g, size_t t, char *path, char **av, char *seed_s) {
     static char train[] = "train", o_eta[] = "--eta", o_lambda[] = "--lambda",
                 o_seed[] = "--seed", o_metrics[] = "--metrics";
     char *eta, *lambda;
     unsigned long seed;
     task_values(g, t, &eta, &lambda, &seed);
-    char seed_s[32], path[4096];
-    snprintf(seed_s, sizeof seed_s, "%lu", seed);
-    snprintf(path, sizeof path, "%s/task%zu.csv", g->tmpdir, t);
-    char **av = calloc((size_t)g->train_argc + 12, sizeof *av);
-    if (!av)
-        return cli_error(CMD, "out of memory");
+    snprintf(seed_s, 32, "%lu", seed);
     int ac = 0;
     av[ac++] = train;
     for (int i = 0; i < g->train_argc; i++)
         av[ac++] = g->train_argv[i];
     char *tail[] = {o_eta, eta, o_lambda, lambda, o_seed, seed_s, o_metrics, path};
-    for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
+    for (size_t i = 0; i < sizeof tail / sizeof tail[0] - (path ? 0 : 2); i++)
         av[ac++] = tail[i];
+    return ac;
+}
+
+/* The train options, refused before any run as train itself refuses them: 0 or 1. */
+static int check_train_options(const sweep_grid *g) {
+    char seed_s[32];
+    char **av = calloc((size_t)g->train_argc + 12, sizeof *av);
+    if (!av)
+        return cli_error(CMD, "out of memory");
+    int st = cmd_train_check(task_argv(g, 0, NULL, av, seed_s), av);
+    free(av);
+    return st;
+}
+
+/* Run task t as `gradproof train ... --eta E --lambda L --seed S --metrics TMP.csv`,
+ * its epoch lines silenced (the CSV has them); *rows gets that CSV. */
+static int run_task(const sweep_grid *g, size_t t, char **rows) {
+    char seed_s[32], path[4096];
+    snprintf(path, sizeof path, "%s/task%zu.csv", g->tmpdir, t);
+    char **av = calloc((size_t)g->train_argc + 12, sizeof *av);
+    if (!av)
+        return cli_error(CMD, "out of memory");
+    int ac = task_argv(g, t, path, av, seed_s);
     fflush(stdout);
     int saved = dup(STDOUT_FILENO), devnull = open("/dev/null", O_WRONLY);
     if (saved >= 0 && devnull >= 0)
@@ -726,6 +744,8 @@ int cmd_sweep(int argc, char **argv) {
         st = cli_mpi_init(&argc, &argv);
         /* Only rank 0 writes the CSV; probing it first fails early on a bad path. */
         if (!st && cli_mpi_rank() == 0 && cli_probe_writable(CMD, "--csv", g->csv))
+            st = 1;
+        if (!st && cli_mpi_rank() == 0 && check_train_options(g))
             st = 1;
         if (!st)
             st = make_tmpdir(g);

@@ -885,6 +885,12 @@ static int train(const train_args *t, const train_run *r) {
     return st;
 }
 
+int cmd_train_check(int argc, char **argv) {
+    train_args t;
+    int st = parse_args(&t, argc, argv);
+    return st == CLI_RUN ? check_args(&t) : st;
+}
+
 int cmd_train(int argc, char **argv) {
     train_args t;
     train_run r;

@@ -92,6 +92,15 @@ for args in "--seed 3" "--metrics m.csv" "--save n.json" "--eta 0,1" "--eta x" \
         ok "sweep $args: one-line error, status 1" ||
         bad "sweep $args: one-line error, status 1 (status $st: $(cat err))"
 done
+# A train option train refuses is refused before any run (it was refused by run 0, after
+# the header, with a second line naming the run).
+for args in "--batch 0" "--bogus" "--layer1 x" "--checkpoint-every 2"; do
+    "$GP" sweep $TRAIN --seeds 1 $args --csv e.csv > out 2> err
+    st=$?
+    [ $st -eq 1 ] && [ "$(grep -c "^gradproof: " err)" -eq 1 ] && [ ! -s out ] && [ ! -f e.csv ] &&
+        ok "sweep, train's $args: one-line error before any run, status 1" ||
+        bad "sweep, train's $args: one-line error before any run (status $st: $(cat out err))"
+done
 "$GP" sweep --seeds 1 --csv nodir/x.csv $TRAIN > /dev/null 2> err
 [ $? -eq 1 ] && grep -q "cannot write --csv" err && ok "sweep: unwritable --csv refused" ||
     bad "sweep: unwritable --csv refused"
