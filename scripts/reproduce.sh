@@ -1,6 +1,6 @@
 #!/bin/sh
-# reproduce.sh [-d DATA] [RUN...]: the faithfulness runs of SPEC "Experiments to
-# reproduce", each 30 epochs of mini-batch 10 on MNIST (50,000 training images), printing
+# reproduce.sh [-d DATA] [RUN...]: the faithfulness runs of doc/mathematics.md
+# "Experiments", each 30 epochs of mini-batch 10 on MNIST (50,000 training images), printing
 # every epoch and then the final and best accuracy next to the book's figure.
 #
 #   ce30     [784,30,10]  cross-entropy, large init, eta 0.5, test set      (book: 95.49 %)

@@ -3,7 +3,7 @@
     report = gradproof.torch.check(model, x, y, cost="cross-entropy")
     report.raise_if_failed()
 
-Conventions converted here (the oracle's, SPEC [BP1]-[BP4]): samples are rows in
+Conventions converted here (the oracle's, [BP1]-[BP4] in doc/mathematics.md): samples are rows in
 PyTorch, columns in the oracle; delta^l is the per-sample dC_x/dz^l, while autograd
 gives dC/dz^l of the batch mean C = (1/m) sum_x C_x, i.e. delta^l / m."""
 import numpy as np
@@ -70,7 +70,7 @@ def from_module(model, cost):
 
 
 def _loss(zL, y, cost):
-    """Batch mean of C_x from z^L (stable forms of SPEC [6], [63], [80])."""
+    """Batch mean of C_x from z^L (stable forms of the book's [6], [63], [80])."""
     if cost == "quadratic":
         per = 0.5 * ((_torch.sigmoid(zL) - y) ** 2).sum(1)
     elif cost == "quadratic-linear":
@@ -103,7 +103,7 @@ def _tensor(arg, v, dtype):
 def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None):
     """Autograd on model (samples as rows of x, y) with the cost
     C = (1/m) sum_x C_x + weight_decay/(2n) sum_l ||W^l||^2 + l1/n sum_l |W^l|_1
-    (SPEC [85], [95]; n defaults to the batch size m; autograd's d|w|/dw at w = 0 is 0,
+    (the book's [85], [95]; n defaults to the batch size m; autograd's d|w|/dw at w = 0 is 0,
     the oracle's convention sgn(0) = 0); its z, a (forward hooks), delta = m dC/dz, dW,
     db and cost are compared with the oracle in the model's dtype (float64, float32,
     bfloat16 or float16; `precision` overrides it). Returns the Report."""
