@@ -76,12 +76,14 @@ static const cli_option opt_dir = {.name = "dir",
                                    .def = "hunt.out",
                                    .help = "where cases, the candidate's output and the "
                                            "failure record go"};
-static const cli_option opt_shrink = {.name = "shrink-evals",
-                                      .kind = CLI_SIZE,
-                                      .arg = "N",
-                                      .hi = 1e6,
-                                      .def = "500",
-                                      .help = "at most N candidate runs while shrinking"};
+static const cli_option opt_shrink = {
+    .name = "shrink-evals",
+    .kind = CLI_SIZE,
+    .arg = "N",
+    .hi = 1e6,
+    .def = "500",
+    .help = "at most N candidate runs while shrinking, after the one that "
+            "confirms the failure"};
 static const cli_option opt_max_width = {.name = "max-width",
                                          .kind = CLI_SIZE,
                                          .arg = "N",
