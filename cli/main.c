@@ -32,20 +32,19 @@ static const struct {
      "train a grid of settings x seeds (on MPI ranks); seed-noise tests"},
 };
 
-static int usage(FILE *out) {
-    fprintf(out, "Usage: " CLI_NAME " COMMAND [OPTIONS]\n"
-                 "Proved and property-tested gradients of neural-network costs.\n\n"
-                 "Commands:\n");
+static int usage(void) {
+    printf("Usage: " CLI_NAME " COMMAND [OPTIONS]\n"
+           "Proved and property-tested gradients of neural-network costs.\n\n"
+           "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out,
-            "\nOpenBLAS runs on one thread, so that results are the same bits on any "
-            "number\nof CPUs and MPI ranks, except in train, evaluate and sweep "
-            "(--threads).\n");
-    fprintf(out, "\n'" CLI_NAME " COMMAND --help' describes a command's options.\n"
-                 "  -h, --help     show this help\n"
-                 "  -V, --version  show the version\n");
-    return out == stderr ? EXIT_FAILURE : EXIT_SUCCESS;
+        printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+    printf("\nOpenBLAS runs on one thread, so that results are the same bits on any "
+           "number\nof CPUs and MPI ranks, except in train, evaluate and sweep "
+           "(--threads).\n");
+    printf("\n'" CLI_NAME " COMMAND --help' describes a command's options.\n"
+           "  -h, --help     show this help\n"
+           "  -V, --version  show the version\n");
+    return EXIT_SUCCESS;
 }
 
 int main(int argc, char **argv) {
@@ -61,10 +60,12 @@ int main(int argc, char **argv) {
                 simd);
         return EXIT_FAILURE;
     }
-    if (argc < 2)
-        return usage(stderr);
+    if (argc < 2) {
+        fputs(CLI_NAME ": missing command\nTry '" CLI_NAME " --help'.\n", stderr);
+        return EXIT_FAILURE;
+    }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-        return usage(stdout);
+        return usage();
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
         printf(CLI_NAME " %s (CBLAS: %s; SIMD: %s)\n", gp_version(), GP_CBLAS, gp_simd());
         return EXIT_SUCCESS;

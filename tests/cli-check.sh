@@ -78,6 +78,11 @@ expect_error "^gradproof: unknown option '-z'$" check --cases 3 -z
 expect_error "^gradproof: option '-s' needs a value$" check -s
 expect_error "^gradproof: option '--help=x' takes no value$" check --help=x
 expect_error "unknown command 'frobnicate'" frobnicate
+# No command: one line and the hint, as any usage error (it printed the whole usage).
+err=$("$GP" 2>&1 >/dev/null); st=$?
+[ "$st" -eq 1 ] && [ "$err" = "gradproof: missing command
+Try 'gradproof --help'." ] && ok "no command -> 1: one line and the hint" ||
+    bad "no command (status $st, said: $(printf '%s' "$err" | head -n 3))"
 # --case past --cases is refused (it checked nothing and exited 0, every row "ok").
 err=$("$GP" check --cases 5 --case 7 2>&1 >/dev/null); st=$?
 [ "$st" -eq 1 ] && printf '%s' "$err" | head -n 1 | grep -q "^gradproof: invalid --case '7': must be below --cases 5$" &&
