@@ -85,6 +85,8 @@ void cli_file_abort(cli_file *f);
 /* SIGINT, SIGTERM, SIGHUP: remove the library's temporary files, then die of the
  * signal (gp_atomic_cleanup). Called once by main. */
 void cli_install_cleanup(void);
+/* A directory that handler also removes, when empty (NULL: none). */
+void cli_cleanup_dir(const char *dir);
 /* Fail early (before hours of training) when path's directory is not writable. */
 int cli_probe_writable(const char *cmd, const char *opt, const char *path);
 /* 1 when an executable file `name` is in a directory of $PATH (as sh would find it). */

@@ -703,9 +703,13 @@ static int make_tmpdir(sweep_grid *g) {
     char path[4096];
     snprintf(path, sizeof path, "%s/gradproof-sweep.XXXXXX",
              base && *base ? base : "/tmp");
-    if (!mkdtemp(path) || !(g->tmpdir = strdup(path)))
+    if (!mkdtemp(path) || !(g->tmpdir = strdup(path))) {
+        if (*path)
+            rmdir(path);
         return cli_error(CMD, "cannot create a temporary directory in %s",
                          base && *base ? base : "/tmp");
+    }
+    cli_cleanup_dir(g->tmpdir); /* a rank killed by mpirun (SIGTERM) removes it too */
     return 0;
 }
 
@@ -747,15 +751,17 @@ int cmd_sweep(int argc, char **argv) {
             st = 1;
         if (!st && cli_mpi_rank() == 0 && check_train_options(g))
             st = 1;
-        if (!st)
+        /* the runs' metrics files: rank 0 of several only deals */
+        if (!st && (cli_mpi_size() == 1 || cli_mpi_rank() != 0))
             st = make_tmpdir(g);
         /* Every rank stops when one cannot start, so none waits for it. */
-        if (!cli_mpi_any(st != 0)) {
+        if (!cli_mpi_any(st != 0))
             st = sweep_run(g);
-            rmdir(g->tmpdir);
-        } else if (!st) {
+        else if (!st)
             st = CLI_EXIT_FAIL;
-        }
+        if (g->tmpdir)
+            rmdir(g->tmpdir);
+        cli_cleanup_dir(NULL);
         cli_mpi_finalize();
     }
     free(g->tmpdir);

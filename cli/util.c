@@ -190,11 +190,25 @@ int cli_activation_one(const char *cmd, const char *spec, gp_activation *out) {
     return cli_activations(cmd, spec, 1, out) ? EXIT_FAILURE : 0;
 }
 
+/* A command's private directory (sweep's), removed by the handler once empty. */
+static char cleanup_dir[4096];
+static volatile sig_atomic_t have_cleanup_dir;
+
+void cli_cleanup_dir(const char *dir) {
+    have_cleanup_dir = 0;
+    if (dir && strlen(dir) < sizeof cleanup_dir) {
+        strcpy(cleanup_dir, dir);
+        have_cleanup_dir = 1;
+    }
+}
+
 /* Temporary files in flight are the library's (gradproof/atomic.h): the handler removes
  * them so that an interrupted run (Ctrl-C during training or a save) leaves neither a
  * partial output nor a stray temporary, then dies of the signal as it would have. */
 static void on_signal(int sig) {
-    gp_atomic_cleanup(); /* async-signal-safe */
+    gp_atomic_cleanup(); /* async-signal-safe, as rmdir is */
+    if (have_cleanup_dir)
+        rmdir(cleanup_dir);
     signal(sig, SIG_DFL);
     raise(sig);
 }

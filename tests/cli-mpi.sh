@@ -104,6 +104,24 @@ done
 "$GP" sweep --seeds 1 --csv nodir/x.csv $TRAIN > /dev/null 2> err
 [ $? -eq 1 ] && grep -q "cannot write --csv" err && ok "sweep: unwritable --csv refused" ||
     bad "sweep: unwritable --csv refused"
+# The runs' private directory (TMPDIR/gradproof-sweep.*) goes with the sweep, also when a
+# signal stops it (SIGTERM is how mpirun stops the other ranks of a failed job).
+sweep_dirs() { find "$1" -maxdepth 1 -name 'gradproof-sweep.*' | wc -l; }
+mkdir tmp-term
+TMPDIR=$T/tmp-term "$GP" sweep --seeds 1 $TRAIN --epochs 1000000 --csv term.csv > /dev/null 2>&1 &
+spid=$!
+i=0
+while [ $i -lt 300 ] && [ "$(sweep_dirs tmp-term)" -eq 0 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 0.5
+kill -TERM $spid
+i=0
+while kill -0 $spid 2> /dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+kill -0 $spid 2> /dev/null && kill -9 $spid
+wait $spid
+st=$?
+[ $st -eq 143 ] && [ "$(sweep_dirs tmp-term)" -eq 0 ] &&
+    ok "sweep stopped by SIGTERM: status 143, no directory left in TMPDIR" ||
+    bad "sweep stopped by SIGTERM: status 143 ($st), no directory left in TMPDIR ($(ls tmp-term))"
 
 # ---- check: soak mode, one process ----
 # A time budget stops at the end of a block of cases in index order, so the cases done
@@ -253,6 +271,14 @@ mpi 3 "$GP" sweep $GRID $TRAIN --csv k3.csv > k3.out 2> k3.err
 [ $? -eq 0 ] && cut -d, -f1-6,8-15 k3.csv > a && cut -d, -f1-6,8-15 seq.csv > b && cmp -s a b &&
     ok "K = 3: the CSV equals the single-process CSV (timings aside)" ||
     bad "K = 3: the CSV equals the single-process CSV (timings aside)"
+
+# Rank 0 cannot write --csv: every rank stops, and none leaves its directory.
+mkdir tmp-start
+TMPDIR=$T/tmp-start mpi 2 "$GP" sweep --seeds 1 --csv nodir/x.csv $TRAIN > /dev/null 2> err
+st=$?
+[ $st -ne 0 ] && grep -q "cannot write --csv" err && [ "$(sweep_dirs tmp-start)" -eq 0 ] &&
+    ok "mpirun -np 2 sweep, unwritable --csv: refused, no directory left in TMPDIR" ||
+    bad "mpirun -np 2 sweep, unwritable --csv: refused ($st), no directory left ($(ls tmp-start))"
 
 # ---- check: cases dealt by index, the same report for K = 1, 2, 3 ----
 # (--cases 12: every activation, ReLU kink counts included; $F: sigmoid only)
@@ -430,7 +456,8 @@ mpi 2 "$GP" check --cases 2 --record r.json > /dev/null 2> rec.err
 # ---- a killed rank ----
 # 40 runs of 300 epochs; rank 1 (a child of mpirun, with OMPI_COMM_WORLD_RANK=1) is
 # killed once the first run is in the CSV.
-"$MPIRUN" --oversubscribe -np 3 "$GP" sweep --eta 0.3 --seeds 1-40 --data d --validation 60 --sizes 784,30,10 \
+mkdir tmp-kill
+TMPDIR=$T/tmp-kill "$MPIRUN" --oversubscribe -np 3 "$GP" sweep --eta 0.3 --seeds 1-40 --data d --validation 60 --sizes 784,30,10 \
     --epochs 300 --threads 1 --csv kill.csv > kill.out 2> kill.err &
 mpid=$!
 victim=
@@ -459,6 +486,11 @@ grep -q 'rank 1' kill.err && ok "killed rank: the message names rank 1" ||
     bad "killed rank: the message names rank 1: $(cat kill.err)"
 grep -q 'in flight:.* task [0-9]' kill.err && echo "# rank 0 named the runs in flight" ||
     echo "# rank 0 was aborted before naming the runs in flight"
+# rank 0 makes no directory, rank 2 (SIGTERM from mpirun) removes its own; only the
+# killed rank's (SIGKILL) is left
+[ "$(sweep_dirs tmp-kill)" -le 1 ] &&
+    ok "killed rank: no directory left in TMPDIR but the killed rank's" ||
+    bad "killed rank: no directory left in TMPDIR but the killed rank's ($(ls tmp-kill))"
 rows=$(($(wc -l < kill.csv) - 1))
 [ $rows -ge 300 ] && [ $((rows % 300)) -eq 0 ] && [ $rows -lt 12000 ] &&
     ok "killed rank: the $((rows / 300)) finished runs are kept whole in the CSV" ||
