@@ -91,6 +91,8 @@ void cli_cleanup_dir(const char *dir);
 int cli_probe_writable(const char *cmd, const char *opt, const char *path);
 /* 1 when an executable file `name` is in a directory of $PATH (as sh would find it). */
 int cli_on_path(const char *name);
+/* 1 when s ends in suffix (a file name's extension). */
+int cli_ends_with(const char *s, const char *suffix);
 /* Refuse two outputs paths[i] (option opts[i], NULL if not given) that name one file,
  * which the last one written would replace: "OPT 'A' and OPT 'B' are the same file", 1.
  */

@@ -29,12 +29,13 @@ static const cli_option opt_csv = {
     .arg = "FILE",
     .unset = "none",
     .help = "write every epoch as CSV: epoch, then output and cost of each run"};
-static const cli_option opt_plot = {.name = "plot",
-                                    .kind = CLI_STRING,
-                                    .arg = "FILE.png",
-                                    .unset = "none",
-                                    .help = "plot cost and output per epoch with gnuplot",
-                                    .more = "pngcairo if available, else png"};
+static const cli_option opt_plot = {
+    .name = "plot",
+    .kind = CLI_STRING,
+    .arg = "FILE.png",
+    .unset = "none",
+    .help = "plot cost and output per epoch with gnuplot",
+    .more = "pngcairo if available, else png; the name must end in .png"};
 
 typedef struct {
     const gp_cost_type *cost;
@@ -107,8 +108,13 @@ static void write_table(FILE *fp, const double *out, size_t epochs, size_t every
     }
 }
 
-/* The --plot name goes into gnuplot's script between quotes. */
+/* The --plot name goes into gnuplot's script between quotes, and names the PNG it is. */
 static int check_plot_name(const char *path) {
+    if (!cli_ends_with(path, ".png"))
+        return cli_error(CMD,
+                         "invalid --plot '%s': the name must end in .png (a PNG is "
+                         "written)",
+                         path);
     if (strchr(path, '\'') || strchr(path, '\n'))
         return cli_error(CMD,
                          "invalid --plot '%s': the name must not contain ' or a "

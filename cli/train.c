@@ -308,11 +308,6 @@ static void metrics_row(metrics_out *m, size_t epoch, double eta, double secs,
     fprintf(fp, ", \"eval_seconds\": %.6f}\n", eval_secs);
 }
 
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 /* What the options allow only together, and outputs that cannot be written: refused
  * before any data is read or any epoch is run. */
 static int check_args(train_args *t) {
@@ -331,7 +326,8 @@ static int check_args(train_args *t) {
                          t->activation, t->sizes.text);
     if (!t->load && cli_activations(CMD, t->activation, t->sizes.n - 2, t->acts))
         return 1;
-    if (t->metrics && !ends_with(t->metrics, ".csv") && !ends_with(t->metrics, ".jsonl"))
+    if (t->metrics && !cli_ends_with(t->metrics, ".csv") &&
+        !cli_ends_with(t->metrics, ".jsonl"))
         return cli_error(CMD,
                          "invalid --metrics '%s': the name must end in .csv or .jsonl",
                          t->metrics);
@@ -403,7 +399,7 @@ static const char *changed_option(const train_args *a, const train_args *b) {
                                                     : "monitor-train-cost";
     if ((a->metrics == NULL) != (b->metrics == NULL) ||
         (a->metrics &&
-         ends_with(a->metrics, ".jsonl") != ends_with(b->metrics, ".jsonl")))
+         cli_ends_with(a->metrics, ".jsonl") != cli_ends_with(b->metrics, ".jsonl")))
         return "metrics";
     return NULL;
 }
@@ -838,7 +834,7 @@ static gp_trainer *make_trainer(const train_args *t, const train_run *r, int *st
 static int metrics_start(const train_args *t, const train_run *r, metrics_out *mo) {
     if (t->metrics == NULL)
         return 0;
-    mo->jsonl = ends_with(t->metrics, ".jsonl");
+    mo->jsonl = cli_ends_with(t->metrics, ".jsonl");
     if ((mo->fp = open_memstream(&mo->buf, &mo->len)) == NULL)
         return cli_error(CMD, "out of memory");
     if (r->rows)

@@ -268,6 +268,11 @@ int cli_probe_writable(const char *cmd, const char *opt, const char *path) {
     return 0;
 }
 
+int cli_ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
 int cli_on_path(const char *name) {
     const char *path = getenv("PATH");
     char *dirs = strdup(path && *path ? path : "/usr/bin:/bin"), *save = NULL;

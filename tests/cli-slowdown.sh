@@ -29,8 +29,13 @@ if command -v gnuplot >/dev/null 2>&1; then
         [ "$(head -c 4 "$T/s.png" | od -An -c | tr -d ' ')" = '211PNG' ] &&
         ok "--plot writes a PNG" || bad "--plot"
 else
-    ok "# SKIP --plot: gnuplot not installed"
+    bad "--plot: gnuplot is not installed (scripts/install-deps.sh installs it)"
 fi
+# The file is a PNG whatever its name: another extension is refused before the table.
+out=$("$GP" slowdown --csv "$T/pdf.csv" --plot "$T/s.pdf" 2>"$T/err"); st=$?
+[ $st -eq 1 ] && [ -z "$out" ] && grep -q "must end in .png" "$T/err" && [ ! -e "$T/s.pdf" ] &&
+    [ ! -e "$T/pdf.csv" ] && ok "--plot s.pdf: refused before the table, status 1" ||
+    bad "--plot s.pdf: refused before the table, status 1 (status $st: $(cat "$T/err"))"
 expect_error "invalid --every '0'" slowdown --every 0
 expect_error "invalid --epochs 'x'" slowdown --epochs x
 expect_error "cannot write --csv '$T/no/s.csv'" slowdown --csv "$T/no/s.csv"
