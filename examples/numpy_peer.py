@@ -103,7 +103,10 @@ def parse(argv):
     while i < len(argv):
         a = argv[i]
         if a == "--dtype":
-            dtype = np.float32 if argv[i + 1] == "float32" else np.float64
+            dtypes = {"float64": np.float64, "float32": np.float32}
+            if i + 1 == len(argv) or argv[i + 1] not in dtypes:
+                sys.exit("numpy_peer.py: --dtype takes float64 or float32")
+            dtype = dtypes[argv[i + 1]]
             i += 1
         elif a == "--activation":
             act = argv[i + 1]

@@ -36,7 +36,13 @@ def module(spec):
 
 def main(argv):
     src, out = argv[1], argv[2]
-    dtype = torch.float32 if "--dtype" in argv and argv[argv.index("--dtype") + 1] == "float32" else torch.float64
+    dtype = torch.float64
+    if "--dtype" in argv:
+        at = argv.index("--dtype") + 1
+        dtypes = {"float64": torch.float64, "float32": torch.float32}
+        if at == len(argv) or argv[at] not in dtypes:
+            sys.exit("torch_peer.py: --dtype takes float64 or float32")
+        dtype = dtypes[argv[at]]
     net = json.load(open(os.path.join(src, "network.json")))
     meta = json.load(open(os.path.join(src, "meta.json")))
     cost = net["cost"]

@@ -82,6 +82,14 @@ for dt in float64 float32; do
     [ $st -eq 1 ] && ok "replay of the $dt record still fails" || bad "replay of the $dt record (status $st)"
 done
 
+# A --dtype the peers do not compute in is refused, not run in float64.
+for peer in numpy_peer torch_peer; do
+    rm -rf "$T/peer"
+    err=$("$PY" "$EX/$peer.py" "$T/oracle" "$T/peer" --dtype float16 2>&1); st=$?
+    [ $st -ne 0 ] && echo "$err" | grep -q "takes float64 or float32" && [ ! -e "$T/peer" ] &&
+        ok "$peer.py --dtype float16: refused" || bad "$peer.py --dtype float16: refused (status $st: $err)"
+done
+
 # gradproof's network files load with network2.py's load() logic.
 "$PY" "$EX/network2_load.py" "$T/oracle/network.json" >/dev/null &&
     ok "network2.py load() reads gradproof's network file" || bad "network2.py load() reads gradproof's network file"
