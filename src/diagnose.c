@@ -14,6 +14,8 @@
 
 #include <gradproof/diagnose.h>
 
+#include "internal.h"
+
 typedef enum { T_Z, T_A, T_DELTA, T_DW, T_DB, T_COST } tkind;
 
 struct gp_diag {
@@ -26,6 +28,7 @@ struct gp_diag {
     gp_gradient *gr;          /* regularisation gradient (lambda/n) w + (l1/n) sgn w */
     double *cx;               /* per-sample costs C_x */
     double cost_reg;
+    const gsl_matrix *mask; /* gpi_diag_mask: the entries that count (NULL: all) */
 };
 
 /* The hypothesis being tried and the best so far. */
@@ -34,6 +37,7 @@ typedef struct {
     double residual, param;
     size_t index;
     char other[32];
+    const gsl_matrix *mask; /* the diagnosis's (gpi_diag_mask) */
 } hyp;
 
 const char *gp_diag_kind_name(gp_diag_kind kind) {
@@ -48,12 +52,20 @@ const char *gp_diag_kind_name(gp_diag_kind kind) {
     return (size_t)kind < sizeof names / sizeof names[0] ? names[kind] : "unknown";
 }
 
-static double residual(const gsl_matrix *c, const gsl_matrix *h) {
+/* Entry (i, j) counts: no mask, or a non-zero one there. */
+static int counts(const gsl_matrix *mask, size_t i, size_t j) {
+    return mask == NULL || gsl_matrix_get(mask, i, j) != 0;
+}
+
+/* ||c - h|| / max(||c||, ||h||) over the entries that count. */
+static double residual(const gsl_matrix *c, const gsl_matrix *h, const gsl_matrix *mask) {
     if (!h || c->size1 != h->size1 || c->size2 != h->size2)
         return INFINITY;
     double num = 0, nc = 0, nh = 0;
     for (size_t i = 0; i < c->size1; i++)
         for (size_t j = 0; j < c->size2; j++) {
+            if (!counts(mask, i, j))
+                continue;
             double x = gsl_matrix_get(c, i, j), y = gsl_matrix_get(h, i, j);
             num += (x - y) * (x - y);
             nc += x * x;
@@ -66,7 +78,7 @@ static double residual(const gsl_matrix *c, const gsl_matrix *h) {
 /* Fold hypothesis h (freed here) into best when it fits strictly better. */
 static void consider(hyp *best, const gsl_matrix *c, gsl_matrix *h, gp_diag_kind kind,
                      double param, size_t index, const char *other) {
-    double r = residual(c, h);
+    double r = residual(c, h, best->mask);
     if (r < best->residual) {
         best->kind = kind;
         best->residual = r;
@@ -126,6 +138,10 @@ static gsl_matrix *oracle(const gp_diag *d, tkind t, size_t l) {
 }
 
 /* ---- allocation: the oracle's pass, per-sample costs, regularisation ---- */
+
+void gpi_diag_mask(gp_diag *d, const gsl_matrix *mask) {
+    d->mask = mask;
+}
 
 void gp_diag_free(gp_diag *d) {
     if (!d)
@@ -300,9 +316,13 @@ static void try_scale(const gp_diag *d, hyp *best, const gsl_matrix *c,
     for (size_t q = 0; q < sizeof named / sizeof named[0]; q++)
         consider(best, c, scaled(o, named[q], NULL), GP_DIAG_SCALE, named[q], 0, NULL);
     double co = 0, oo = 0;
+    size_t n = 0;
     if (c->size1 == o->size1 && c->size2 == o->size2)
         for (size_t i = 0; i < c->size1; i++)
             for (size_t j = 0; j < c->size2; j++) {
+                if (!counts(best->mask, i, j))
+                    continue;
+                n++;
                 co += gsl_matrix_get(c, i, j) * gsl_matrix_get(o, i, j);
                 oo += gsl_matrix_get(o, i, j) * gsl_matrix_get(o, i, j);
             }
@@ -311,7 +331,7 @@ static void try_scale(const gp_diag *d, hyp *best, const gsl_matrix *c,
     int near_named = 0;
     for (size_t q = 0; q < sizeof named / sizeof named[0]; q++)
         near_named |= fabs(co / oo - named[q]) <= 1e-6 * fabs(named[q]);
-    if (oo > 0 && o->size1 * o->size2 >= 3 && !near_named)
+    if (oo > 0 && n >= 3 && !near_named)
         consider(best, c, scaled(o, co / oo, NULL), GP_DIAG_SCALE, co / oo, 0, NULL);
     for (size_t q = 0; data && reg && q < sizeof named / sizeof named[0]; q++)
         consider(best, c, scaled(data, named[q], reg), GP_DIAG_SCALE_DATA, named[q], 0,
@@ -607,7 +627,7 @@ int gp_diag_tensor(gp_diag *d, const char *name, const gsl_matrix *cand, double 
     double data_sum = 0;
     for (size_t i = 0; i < d->m; i++)
         data_sum += d->cx[i];
-    hyp best = {GP_DIAG_NONE, residual(cand, o), 0, 0, ""};
+    hyp best = {GP_DIAG_NONE, residual(cand, o, d->mask), 0, 0, "", d->mask};
     double r0 = best.residual;
     if (r0 > 0) {
         gsl_matrix *data = t == T_DW ? mat_clone(d->gd->w[l - 1]) : NULL;

@@ -117,6 +117,11 @@ int gpi_bounds_compute_pinned(const gp_network *net, const gsl_matrix *X,
                               const gp_bounds_model *model, const gp_dump *pin,
                               gp_bounds *b);
 double gpi_l1_step(double h, double w, int is_w, const gp_regularization *reg);
+/* Diagnose (gp_diag_tensor) on the entries where mask is non-zero only (NULL: all; mask
+ * has the diagnosed tensor's shape and outlives the calls): a replayed compare record
+ * holds only its worst entries, the rest being the oracle's (record.c). */
+#include <gradproof/diagnose.h>
+void gpi_diag_mask(gp_diag *d, const gsl_matrix *mask);
 
 /* ---- the SGD step engine (sgd.c, backprop.c, sparse.c) ----
  *

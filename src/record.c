@@ -11,6 +11,7 @@
 #include <gradproof/gradproof.h>
 #include <gradproof/record.h>
 
+#include "internal.h"
 #include "ioutil.h"
 
 /* JSON has no NaN or infinity: those are written as strings and read back by strtod. */
@@ -330,6 +331,38 @@ static int recorded_candidate(const gp_record *rec, const gp_dump *o, gp_dump *c
     return GSL_SUCCESS;
 }
 
+/* The diagnosis of the first disagreeing tensor again, from its recorded entries only
+ * (gpi_diag_mask): the recorded candidate holds the oracle's values elsewhere, so a
+ * diagnosis of the whole tensor would see a mix (a sum over the batch in 10 entries, the
+ * mean in the rest) that no hypothesis explains. */
+static void diagnose_recorded(const gp_record *rec, const gp_dump *o, const gp_dump *cand,
+                              const gp_dump_compare_opts *ro) {
+    gp_dump_verdict *v = ro->verdict;
+    size_t q = 0, n = 0;
+    while (v && v->certified && q < v->n && v->t[q].verdict != GP_VERDICT_DISAGREE)
+        q++;
+    int i = v && v->certified && q < v->n ? gp_dump_find(o, v->t[q].name) : -1;
+    if (i < 0 || cand->t[i] == NULL)
+        return;
+    gsl_matrix *mask = gsl_matrix_calloc(o->t[i]->size1, o->t[i]->size2);
+    gp_diag *d = mask ? gp_diag_alloc(ro->net, ro->X, ro->Y, ro->reg) : NULL;
+    for (size_t k = 0; d && k < rec->n_failures; k++)
+        if (!strcmp(rec->failures[k].tensor, o->name[i])) {
+            mask->data[rec->failures[k].index] = 1; /* size2 == tda: calloc'ed */
+            n++;
+        }
+    if (d) {
+        gpi_diag_mask(d, mask);
+        gp_diag_tensor(d, o->name[i], cand->t[i], 0, &v->diagnosis);
+        char text[sizeof v->diagnosis.text];
+        snprintf(text, sizeof text, "%.160s; from the %zu recorded entries of %.31s",
+                 v->diagnosis.text, n, o->name[i]);
+        memcpy(v->diagnosis.text, text, sizeof text);
+    }
+    gp_diag_free(d);
+    gsl_matrix_free(mask);
+}
+
 int gp_record_replay_compare(const gp_record *rec, const gp_dump *cand,
                              const gp_dump_compare_opts *opts, gp_fcheck_report **report,
                              gp_precision *precision) {
@@ -360,6 +393,8 @@ int gp_record_replay_compare(const gp_record *rec, const gp_dump *cand,
     }
     if (!status)
         status = gp_dump_compare(&o, cand, &ro, report, precision);
+    if (!status && cand == &mine)
+        diagnose_recorded(rec, &o, &mine, &ro);
     gp_dump_free(&mine);
     gp_dump_free(&o);
     return status;

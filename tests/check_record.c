@@ -151,6 +151,58 @@ START_TEST(test_record_replay_is_the_compare_rule) {
 }
 END_TEST
 
+/* A candidate that sums dW^L over the batch instead of averaging it, with n_worst = 3:
+ * the record holds 3 of dW^L's entries, and replay fills the rest from the oracle. Its
+ * diagnosis, from the recorded entries only, is compare's: m x the oracle (over the
+ * whole mixed tensor no hypothesis fitted). */
+START_TEST(test_record_replay_diagnoses_recorded_entries) {
+    tu_case *c = random_case(90 + (size_t)_i, &gp_cost_cross_entropy);
+    /* dW^L of at least 4 entries, so that the record holds only part of it */
+    for (size_t k = 1;
+         c->net->p.sizes[c->net->p.L] * c->net->p.sizes[c->net->p.L - 1] < 4; k++) {
+        tu_case_free(c);
+        c = random_case(1000 * k + 90 + (size_t)_i, &gp_cost_cross_entropy);
+    }
+    gp_dump o, sum;
+    gp_fcheck_report *r, *rr;
+    gp_precision prec[GP_DUMP_MAX_TENSORS], rprec[GP_DUMP_MAX_TENSORS];
+    gp_record *rec;
+    gp_dump_verdict v, rv;
+    char nm[32];
+    const char *path = tu_tmpdir_path("rec.json");
+    ck_assert_int_eq(gp_dump_compute(c->net, c->X, c->Y, NULL, &o), 0);
+    doctored(&o, &sum, 0, 0);
+    snprintf(nm, sizeof nm, "dW%zu", o.L);
+    gsl_matrix *w = sum.t[gp_dump_find(&o, nm)];
+    size_t m = c->X->size2;
+    gsl_matrix_scale(w, (double)m);
+    gp_dump_compare_opts opts;
+    gp_dump_compare_opts_default(&opts);
+    opts.net = c->net, opts.X = c->X, opts.Y = c->Y, opts.verdict = &v, opts.n_worst = 3;
+    ck_assert_int_eq(gp_dump_compare(&o, &sum, &opts, &r, prec), 0);
+    ck_assert_int_eq(v.diagnosis.kind, GP_DIAG_SCALE);
+    ck_assert_int_eq(
+        gp_record_write_compare(path, c->net, c->X, c->Y, NULL, r, prec, eb, sizeof eb),
+        0);
+    ck_assert_int_eq(gp_record_read(path, &rec, eb, sizeof eb), 0);
+    ck_assert_uint_eq(rec->n_failures, 3);
+    gp_dump_compare_opts_default(&opts);
+    opts.verdict = &rv;
+    ck_assert_int_eq(gp_record_replay_compare(rec, NULL, &opts, &rr, rprec), 0);
+    ck_assert_uint_eq(rr->n_failed, 3);
+    ck_assert_str_eq(rv.diagnosis.tensor, nm);
+    ck_assert_msg(rv.diagnosis.kind == GP_DIAG_SCALE && rv.diagnosis.param == (double)m,
+                  "replay's diagnosis: %s", rv.diagnosis.text);
+    ck_assert_ptr_nonnull(strstr(rv.diagnosis.text, "from the 3 recorded entries"));
+    gp_fcheck_report_free(rr);
+    gp_record_free(rec);
+    gp_fcheck_report_free(r);
+    gp_dump_free(&o);
+    gp_dump_free(&sum);
+    tu_case_free(c);
+}
+END_TEST
+
 /* The quadratic cost's delta without sigma'(z^L): a classic wrong [BP1]. */
 static int wrong_quad_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *y,
                             gsl_vector *delta) {
@@ -289,6 +341,7 @@ static Suite *make_record_suite(void) {
     tcase_add_loop_test(core, test_record_compare_round_trip, 0, 8);
     tcase_add_loop_test(core, test_record_replay_is_the_compare_rule, 0, 8);
     tcase_add_loop_test(core, test_record_check_failure_shrinks_and_records, 0, 4);
+    tcase_add_loop_test(core, test_record_replay_diagnoses_recorded_entries, 0, 8);
     suite_add_tcase(s, core);
     tcase_add_checked_fixture(errs, setup, teardown);
     tcase_add_loop_test(errs, test_record_read_rejects, 0,
