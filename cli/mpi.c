@@ -37,21 +37,7 @@ static int launched_alone(void) {
     return size != NULL && !strcmp(size, "1");
 }
 
-static int quiet;
-
-void cli_mpi_quiet_options(void) {
-    const char *rank = getenv("OMPI_COMM_WORLD_RANK");
-    if (rank == NULL)
-        rank = getenv("PMIX_RANK");
-    quiet = launched_by_mpirun() && rank != NULL && strcmp(rank, "0") != 0;
-}
-
-int cli_mpi_quiet(void) {
-    return quiet;
-}
-
 int cli_mpi_init(int *argc, char ***argv) {
-    quiet = 0;
 #ifdef HAVE_MPI
     if (started || !launched_by_mpirun() || launched_alone())
         return 0;
