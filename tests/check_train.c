@@ -553,8 +553,8 @@ END_TEST
 
 /* ---- Stopping rules ---- */
 
-static gp_trainer *stub_trainer(gp_network **net, blobs *b, size_t early,
-                                size_t schedule) {
+static gp_trainer *small_trainer(gp_network **net, blobs *b, size_t early,
+                                 size_t schedule) {
     size_t sizes[] = {3, 2};
     blobs_make(b, 4, 3, 2, 1);
     *net = gp_network_alloc(2, sizes, &gp_cost_cross_entropy);
@@ -578,7 +578,7 @@ static void epoch_observe(gp_trainer *t, double accuracy, int *stop) {
 START_TEST(test_observe_before_first_epoch_refused) {
     gp_network *net;
     blobs b;
-    gp_trainer *t = stub_trainer(&net, &b, 1, 1);
+    gp_trainer *t = small_trainer(&net, &b, 1, 1);
     int stop = 7;
     size_t best_epoch = 9;
     tu_errors_record();
@@ -605,7 +605,7 @@ END_TEST
 START_TEST(test_early_stop_after_n_epochs_without_improvement) {
     gp_network *net;
     blobs b;
-    gp_trainer *t = stub_trainer(&net, &b, 3, 0);
+    gp_trainer *t = small_trainer(&net, &b, 3, 0);
     const double acc[] = {50, 60, 60, 55, 60};
     for (int e = 0; e < 5; e++) {
         int stop;
@@ -628,7 +628,7 @@ END_TEST
 START_TEST(test_schedule_halves_eta_and_stops_at_1_128) {
     gp_network *net;
     blobs b;
-    gp_trainer *t = stub_trainer(&net, &b, 0, 2);
+    gp_trainer *t = small_trainer(&net, &b, 0, 2);
     int stop;
     epoch_observe(t, 10, &stop); /* improvement */
     epoch_observe(t, 10, &stop);
