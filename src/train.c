@@ -905,6 +905,26 @@ typedef struct {
     int status;
 } eval_part;
 
+/* sum plus the chunk's per-sample costs, added in sample order, from z^L and the
+ * targets (n_L x m, columns the samples): transposed to sample-major so that
+ * gpi_cost_samples takes the whole chunk in one pass (for cross-entropy, its terms in
+ * vectors across samples); the same terms, summed in the same order, as
+ * gpi_cost_column per sample. buf holds 3 n_L m + m doubles. */
+static double chunk_cost(double sum, const gp_cost_type *cost, const gsl_matrix *Z,
+                         const gsl_matrix *Y, size_t m, double *buf) {
+    size_t n = Z->size1;
+    double *zt = buf, *yt = zt + n * m, *work = yt + n * m, *c = work + n * m;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < m; i++) {
+            zt[i * n + j] = Z->data[j * Z->tda + i];
+            yt[i * n + j] = Y->data[j * Y->tda + i];
+        }
+    gpi_cost_samples(cost, zt, yt, n, m, work, c);
+    for (size_t i = 0; i < m; i++)
+        sum += c[i];
+    return sum;
+}
+
 static void *eval_worker(void *arg) {
     eval_part *e = arg;
     const gp_network *net = e->net;
@@ -915,9 +935,10 @@ static void *eval_worker(void *arg) {
     batch_slot b;
     int ok = slot_alloc(&b, chunk, data->dim, n_out);
     size_t *idx = malloc(chunk * sizeof *idx);
+    double *cbuf = malloc((3 * n_out + 1) * chunk * sizeof *cbuf);
     gp_sparse_sgd *s = gpi_sparse_alloc_const(net, chunk);
     e->status = GSL_ENOMEM;
-    if (!ok || !idx || !s)
+    if (!ok || !idx || !cbuf || !s)
         goto done;
     const gp_backprop_workspace *w = gp_sparse_sgd_workspace(s);
     for (size_t start = e->first * chunk; start < data->n; start += e->stride * chunk) {
@@ -936,23 +957,26 @@ static void *eval_worker(void *arg) {
             goto done;
         const gsl_matrix *A = w->a[L - 1];
         for (size_t i = 0; i < b.m; i++) {
-            /* Prediction: the first maximum of a^L (np.argmax). The cost comes from z^L
-             * in the stable form, finite even where a^L rounds to 0 or 1. */
+            /* Prediction: the first maximum of a^L (np.argmax), column i. */
+            const double *a = A->data + i;
             size_t best = 0;
             for (size_t j = 1; j < n_out; j++)
-                if (gsl_matrix_get(A, j, i) > gsl_matrix_get(A, best, i))
+                if (a[j * A->tda] > a[best * A->tda])
                     best = j;
             size_t label = data->labels[start + i];
             e->correct += best == label;
             if (e->confusion)
                 e->confusion[label * n_out + best]++;
-            if (e->flags & GP_EVAL_COST)
-                e->sum += gpi_cost_column(net->cost, w->z[L - 1], &Ym.matrix, i);
         }
+        /* The cost from z^L in the stable form, finite even where a^L rounds to 0 or 1.
+         */
+        if (e->flags & GP_EVAL_COST)
+            e->sum = chunk_cost(e->sum, net->cost, w->z[L - 1], &Ym.matrix, b.m, cbuf);
     }
     e->status = GSL_SUCCESS;
 done:
     free(idx);
+    free(cbuf);
     slot_free(&b);
     gp_sparse_sgd_free(s);
     return NULL;
