@@ -8,27 +8,32 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
+#include "mpi.h"
 
 /* one_blas_thread: the command's output must be the same bits on any number of CPUs and
  * MPI ranks, so OpenBLAS runs on one thread (cli_blas_reproducible): every command
- * but those taking --threads (train, evaluate, and sweep through train). */
+ * but those taking --threads (train, evaluate, and sweep through train). mpi: the
+ * command shares its work between mpirun's ranks (cli_mpi_init after its options). */
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
-    int one_blas_thread;
+    int one_blas_thread, mpi;
     const char *summary;
 } commands[] = {
-    {"check", cmd_check, 1, "check every gradient formula against numerical derivatives"},
-    {"oracle", cmd_oracle, 1, "write reference cost, z, a, delta, dW, db of a network"},
-    {"compare", cmd_compare, 1,
+    {"check", cmd_check, 1, 1,
+     "check every gradient formula against numerical derivatives"},
+    {"oracle", cmd_oracle, 1, 1,
+     "write reference cost, z, a, delta, dW, db of a network"},
+    {"compare", cmd_compare, 1, 0,
      "compare another implementation's dump with the oracle's"},
-    {"replay", cmd_replay, 1, "reproduce the verdict of a failure record"},
-    {"hunt", cmd_hunt, 1, "property-test another implementation on random cases"},
-    {"train", cmd_train, 0, "train a network on MNIST with mini-batch SGD (network2.py)"},
-    {"evaluate", cmd_evaluate, 0, "accuracy and confusion matrix of a saved network"},
-    {"slowdown", cmd_slowdown, 1,
+    {"replay", cmd_replay, 1, 0, "reproduce the verdict of a failure record"},
+    {"hunt", cmd_hunt, 1, 1, "property-test another implementation on random cases"},
+    {"train", cmd_train, 0, 0,
+     "train a network on MNIST with mini-batch SGD (network2.py)"},
+    {"evaluate", cmd_evaluate, 0, 0, "accuracy and confusion matrix of a saved network"},
+    {"slowdown", cmd_slowdown, 1, 0,
      "the single-neuron learning-slowdown experiment (ch. 3)"},
-    {"sweep", cmd_sweep, 0,
+    {"sweep", cmd_sweep, 0, 1,
      "train a grid of settings x seeds (on MPI ranks); seed-noise tests"},
 };
 
@@ -74,7 +79,12 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[1], commands[i].name)) {
             if (commands[i].one_blas_thread)
                 cli_blas_reproducible();
-            return commands[i].run(argc - 1, argv + 1);
+            if (commands[i].mpi)
+                cli_mpi_quiet_options();
+            int status = commands[i].run(argc - 1, argv + 1);
+            if (status && commands[i].mpi)
+                cli_mpi_meet();
+            return status;
         }
     fprintf(stderr, CLI_NAME ": unknown command '%s'\nTry '" CLI_NAME " --help'.\n",
             argv[1]);

@@ -19,9 +19,12 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
+#include "mpi.h"
 
 int cli_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
+    if (cli_mpi_quiet())
+        return 1;
     fprintf(stderr, CLI_NAME ": ");
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

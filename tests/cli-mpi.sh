@@ -452,6 +452,15 @@ mpi 2 "$GP" check --cases 2 --record r.json > /dev/null 2> rec.err
 [ $? -ne 0 ] && [ "$(grep -c 'record runs in one process' rec.err)" -eq 1 ] &&
     ok "check --record under mpirun: one clear error" ||
     bad "check --record under mpirun: one clear error ($(cat rec.err))"
+# A bad option, the same on every rank, is said once (by rank 0), not once per rank.
+# (sweep's own option: a train option is refused by rank 0 alone anyway)
+for c in "check --bogus" "oracle --bogus" "hunt --bogus" "sweep --seeds 4-2"; do
+    mpi 3 --quiet "$GP" $c > /dev/null 2> opt.err
+    st=$?
+    [ $st -ne 0 ] && [ "$(grep -c "^gradproof: " opt.err)" -eq 1 ] &&
+        ok "mpirun -np 3 $c: one error line (status $st)" ||
+        bad "mpirun -np 3 $c: one error line (status $st: $(cat opt.err))"
+done
 
 # ---- a killed rank ----
 # 40 runs of 300 epochs; rank 1 (a child of mpirun, with OMPI_COMM_WORLD_RANK=1) is
