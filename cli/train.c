@@ -708,7 +708,9 @@ static int one_epoch(const train_args *t, const train_run *r, gp_trainer *tr,
         return diverged(t, e, 0, nb, eta, "the training cost is not finite");
     print_epoch(t, e, eta, secs, &ev, &trf);
     metrics_row(mo, e, eta, secs, eval_secs, &ev, &trf);
-    gp_trainer_observe(tr, (double)ev.r.correct, stop);
+    if ((st = gp_trainer_observe(tr, (double)ev.r.correct, stop)))
+        return cli_error(CMD, "epoch %zu: its accuracy cannot be observed: %s", e,
+                         gsl_strerror(st));
     return 0;
 }
 

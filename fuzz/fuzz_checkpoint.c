@@ -20,7 +20,7 @@ static int same_state(const gp_checkpoint *a, const gp_checkpoint *b) {
            memcmp(p->data, q->data, p->size * sizeof(double)) == 0 && s->n == t->n &&
            s->epochs == t->epochs && s->best_epoch == t->best_epoch &&
            s->since_best == t->since_best && s->since_halving == t->since_halving &&
-           s->batches_done == t->batches_done &&
+           s->observed == t->observed && s->batches_done == t->batches_done &&
            memcmp(&s->eta, &t->eta, sizeof s->eta) == 0 &&
            memcmp(&s->best, &t->best, sizeof s->best) == 0 &&
            s->rng_size == t->rng_size && memcmp(s->rng, t->rng, s->rng_size) == 0 &&

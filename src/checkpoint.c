@@ -17,6 +17,7 @@
 #include "ioutil.h"
 
 #define FORMAT "gradproof-checkpoint"
+#define VERSION 3 /* 2 added batches_done, 3 observed */
 
 static json_t *hex(const unsigned char *b, size_t n) {
     char *s = malloc(2 * n + 1);
@@ -46,14 +47,15 @@ static json_t *state_json(const gp_trainer_state *s) {
         json_pack("{s:s, s:o}", "type", "mt19937", "state", hex(s->rng, s->rng_size));
     return json_pack(
         "{s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:f, s:o, s:I, s:I, s:I, s:I, "
-        "s:o, s:o}",
+        "s:I, s:o, s:o}",
         "batch", (json_int_t)o->batch, "eta0", o->eta, "lambda", o->lambda, "l1", o->l1,
         "seed", (json_int_t)o->seed, "early_stop", (json_int_t)o->early_stop, "schedule",
         (json_int_t)o->schedule, "n", (json_int_t)s->n, "epochs", (json_int_t)s->epochs,
         "eta", s->eta, "best", isinf(s->best) ? json_null() : json_real(s->best),
         "best_epoch", (json_int_t)s->best_epoch, "since_best", (json_int_t)s->since_best,
-        "since_halving", (json_int_t)s->since_halving, "batches_done",
-        (json_int_t)s->batches_done, "rng", rng, "order", order_json(s->order, s->n));
+        "since_halving", (json_int_t)s->since_halving, "observed",
+        (json_int_t)s->observed, "batches_done", (json_int_t)s->batches_done, "rng", rng,
+        "order", order_json(s->order, s->n));
 }
 
 int gp_checkpoint_save(const char *path, const gp_trainer *t, const char *meta,
@@ -69,8 +71,9 @@ int gp_checkpoint_save(const char *path, const gp_trainer *t, const char *meta,
     }
     net = gpi_netio_to_json(gp_trainer_network(t), errbuf, errlen);
     if (net != NULL)
-        root = json_pack("{s:s, s:i, s:o, s:o, s:o}", "format", FORMAT, "version", 2,
-                         "network", net, "trainer", state_json(&s), "meta", jmeta);
+        root =
+            json_pack("{s:s, s:i, s:o, s:o, s:o}", "format", FORMAT, "version", VERSION,
+                      "network", net, "trainer", state_json(&s), "meta", jmeta);
     else
         json_decref(jmeta);
     gp_trainer_state_free(&s);
@@ -83,7 +86,7 @@ int gp_checkpoint_save(const char *path, const gp_trainer *t, const char *meta,
     return status;
 }
 
-/* The network's bound; the trainer's options and counters, 17 numbers of at most 24
+/* The network's bound; the trainer's options and counters, 18 numbers of at most 24
  * characters with their keys, and the keys around them (1024); the generator's state
  * in hex (2 characters a byte); the order, n indices below n and their commas. */
 size_t gp_checkpoint_size_bound(size_t n_layers, const size_t *sizes, size_t n,
@@ -176,7 +179,10 @@ static int get_order(const json_t *o, const char *path, gp_trainer_state *s, cha
     return GSL_SUCCESS;
 }
 
-/* Version 1 has no "batches_done": its states are between epochs. */
+/* Version 1 has no "batches_done": its states are between epochs. Versions 1 and 2
+ * have no "observed": gradproof train wrote them only after observing the epochs run,
+ * so it is taken to be epochs (a state saved between an epoch and its observation
+ * then cannot report that epoch). */
 static int get_state(const json_t *o, int version, const char *path, gp_trainer_state *s,
                      char *errbuf, size_t errlen) {
     gp_train_opts *p = &s->opts;
@@ -204,6 +210,9 @@ static int get_state(const json_t *o, int version, const char *path, gp_trainer_
     r = r ? r : get_size(o, "since_halving", path, &s->since_halving, errbuf, errlen);
     if (version >= 2)
         r = r ? r : get_size(o, "batches_done", path, &s->batches_done, errbuf, errlen);
+    s->observed = s->epochs;
+    if (version >= 3)
+        r = r ? r : get_size(o, "observed", path, &s->observed, errbuf, errlen);
     r = r ? r : get_rng(o, path, s, errbuf, errlen);
     r = r ? r : get_order(o, path, s, errbuf, errlen);
     if (r)
@@ -235,9 +244,9 @@ static int from_json(const json_t *root, const char *path, gp_checkpoint *c, cha
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                         "%s: not a checkpoint (no \"format\": \"" FORMAT "\")", path);
     if (!json_is_integer(version) || json_integer_value(version) < 1 ||
-        json_integer_value(version) > 2)
+        json_integer_value(version) > VERSION)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                        "%s: checkpoint \"version\" is not 1 or 2", path);
+                        "%s: checkpoint \"version\" is not 1, 2 or 3", path);
     if (json_object_get(root, "network") == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: checkpoint has no \"network\"",
                         path);

@@ -105,8 +105,9 @@ struct gp_trainer {
     size_t best_epoch;          /* epoch of best, 0 if none */
     size_t since_best;          /* epochs since the last improvement (early stopping) */
     size_t since_halving;       /* epochs without improvement since eta last changed */
-    size_t diverged_batch;      /* 1-based batch of the last GSL_ERANGE; 0 = epoch end */
-    size_t done;                /* mini-batches of the current epoch run (0: between) */
+    size_t observed;       /* the last epoch gp_trainer_observe credited, 0 if none */
+    size_t diverged_batch; /* 1-based batch of the last GSL_ERANGE; 0 = epoch end */
+    size_t done;           /* mini-batches of the current epoch run (0: between) */
     const volatile sig_atomic_t *stop_flag; /* gp_trainer_set_stop's, or NULL */
 };
 
@@ -721,6 +722,11 @@ int gp_trainer_observe(gp_trainer *t, double accuracy, int *stop) {
     /* no epoch to credit: the best would be seen in epoch 0, which means "none" */
     if (t->epochs == 0)
         GSL_ERROR("no epoch has run: nothing to observe", GSL_EINVAL);
+    /* a second report of one epoch would count it twice in since_best and
+     * since_halving, so early stopping and the schedule would fire early */
+    if (t->observed == t->epochs)
+        GSL_ERROR("this epoch was already observed", GSL_EINVAL);
+    t->observed = t->epochs;
     if (accuracy > t->best) {
         t->best = accuracy;
         t->best_epoch = t->epochs;
@@ -787,6 +793,7 @@ int gp_trainer_get_state(const gp_trainer *t, gp_trainer_state *s) {
     s->best_epoch = t->best_epoch;
     s->since_best = t->since_best;
     s->since_halving = t->since_halving;
+    s->observed = t->observed;
     s->eta = t->eta;
     s->best = t->best;
     s->batches_done = t->done;
@@ -851,10 +858,10 @@ int gpi_trainer_state_check(const gp_trainer_state *s, const char **why) {
         *why = "its options are not ones a trainer takes (n, batch, eta_0, lambda, l1)";
     else if (!(s->eta > 0 && s->eta <= o->eta) || isnan(s->best))
         *why = "its eta is not in (0, eta_0] or its best accuracy is NaN";
-    else if (s->best_epoch > s->epochs || s->since_best > s->epochs ||
-             s->since_halving > s->since_best)
-        *why = "its epoch counters are inconsistent (best_epoch, since_best <= epochs; "
-               "since_halving <= since_best)";
+    else if (s->observed > s->epochs || s->best_epoch > s->observed ||
+             s->since_best > s->observed || s->since_halving > s->since_best)
+        *why = "its epoch counters are inconsistent (best_epoch, since_best <= observed "
+               "<= epochs; since_halving <= since_best)";
     else if (s->batches_done >= (s->n + o->batch - 1) / o->batch)
         *why = "its batches_done is not below the epoch's number of mini-batches";
     else if (s->rng == NULL || !gpi_mt_state_valid(s->rng, s->rng_size))
@@ -884,6 +891,7 @@ int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s) {
     t->best_epoch = s->best_epoch;
     t->since_best = s->since_best;
     t->since_halving = s->since_halving;
+    t->observed = s->observed;
     t->eta = s->eta;
     t->best = s->best;
     t->done = s->batches_done;

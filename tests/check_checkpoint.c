@@ -374,18 +374,21 @@ START_TEST(test_stop_flag_at_random_moments_resumes_to_the_same_bits) {
 }
 END_TEST
 
-/* A version-1 checkpoint (no batches_done: written between epochs by gradproof before
- * mid-epoch states) still loads, at position 0, and resumes to the same bits. */
-START_TEST(test_version_1_checkpoints_still_resume) {
+/* Checkpoints of the versions before 3 (written by gradproof before it kept the epoch
+ * last observed): version 2 has no "observed", version 1 (between epochs, before
+ * mid-epoch states) no "batches_done" either. They still load, observed read as the
+ * epochs run (gradproof train saved after observing each) and the position as 0, and
+ * resume to the same bits. _i is the version. */
+START_TEST(test_older_checkpoint_versions_still_resume) {
     const char *path = tu_tmpdir_path("ck.json");
     gp_train_opts o;
     opts_for(&o, 1);
     gp_network *ref = fresh_net(), *net = fresh_net();
     gp_trainer *t = gp_trainer_alloc(ref, &data, &o);
-    run(t, ref, EPOCHS);
+    unsigned ref_stops = run(t, ref, EPOCHS);
     gp_trainer_free(t);
     t = gp_trainer_alloc(net, &data, &o);
-    run(t, net, 2);
+    unsigned stops = run(t, net, 2);
     ck_assert_msg(!gp_checkpoint_save(path, t, NULL, eb, sizeof eb), "%s", eb);
     gp_trainer_free(t);
     gp_network_free(net);
@@ -394,24 +397,65 @@ START_TEST(test_version_1_checkpoints_still_resume) {
     ck_assert_ptr_nonnull(f);
     text[fread(text, 1, sizeof text - 1, f)] = '\0';
     fclose(f);
-    char *v = strstr(text, "\"version\":2"), *b = strstr(text, "\"batches_done\":0,");
-    ck_assert(v && b && v < b);
-    v[strlen("\"version\":")] = '1';
-    memmove(b, b + strlen("\"batches_done\":0,"),
-            strlen(b + strlen("\"batches_done\":0,")) + 1);
+    const char *gone[] = {"\"observed\":2,", "\"batches_done\":0,"};
+    char *v = strstr(text, "\"version\":3");
+    ck_assert_ptr_nonnull(v);
+    v[strlen("\"version\":")] = (char)('0' + _i);
+    for (int k = 0; k < 3 - _i; k++) {
+        char *b = strstr(text, gone[k]);
+        ck_assert_msg(b && v < b, "'%s' not in the checkpoint", gone[k]);
+        memmove(b, b + strlen(gone[k]), strlen(b + strlen(gone[k])) + 1);
+    }
     f = fopen(path, "w");
     fputs(text, f);
     fclose(f);
     gp_checkpoint *c;
     ck_assert_msg(!gp_checkpoint_load(path, &c, eb, sizeof eb), "%s", eb);
     ck_assert_uint_eq(c->state.batches_done, 0);
+    ck_assert_uint_eq(c->state.observed, 2);
     t = gp_trainer_alloc(c->net, &data, &c->state.opts);
     ck_assert_int_eq(gp_trainer_set_state(t, &c->state), GSL_SUCCESS);
-    run(t, c->net, EPOCHS);
+    stops |= run(t, c->net, EPOCHS);
     ck_assert(same_bits(c->net, ref));
+    ck_assert_uint_eq(stops, ref_stops);
     gp_trainer_free(t);
     gp_checkpoint_free(c);
     gp_network_free(ref);
+}
+END_TEST
+
+/* The epoch last observed is in the checkpoint: a trainer resumed after epoch 2's
+ * observation (between epochs, or after mini-batch 3 of epoch 3) refuses to observe
+ * epoch 2 again, as the trainer that wrote it would, and observes epoch 3 once; one
+ * resumed after epoch 3 ran but before it was observed (_i = 2) observes it once. */
+START_TEST(test_resume_refuses_a_second_observation) {
+    gp_train_opts o;
+    opts_for(&o, 1);
+    gp_network *net = fresh_net();
+    gp_trainer *t = gp_trainer_alloc(net, &data, &o);
+    int stop;
+    run(t, net, 2);
+    if (_i == 1)
+        ck_assert_int_eq(gp_trainer_epoch_part(t, 3), GSL_CONTINUE);
+    if (_i == 2)
+        ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
+    else
+        ck_assert_int_eq(gp_trainer_observe(t, 1, &stop), GSL_EINVAL);
+    gp_checkpoint *c = save_and_load(t, net, 1, INTACT, &t);
+    ck_assert_uint_eq(c->state.observed, 2);
+    ck_assert_uint_eq(c->state.epochs, 2 + (_i == 2));
+    double best = gp_trainer_best(t, NULL);
+    if (_i != 2) {
+        ck_assert_int_eq(gp_trainer_observe(t, best + 1, &stop), GSL_EINVAL);
+        ck_assert(gp_trainer_best(t, NULL) == best); /* nothing changed */
+        ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
+    }
+    size_t best_epoch;
+    ck_assert_int_eq(gp_trainer_observe(t, best + 1, &stop), GSL_SUCCESS);
+    ck_assert(gp_trainer_best(t, &best_epoch) == best + 1 && best_epoch == 3);
+    ck_assert_int_eq(gp_trainer_observe(t, best + 2, &stop), GSL_EINVAL);
+    gp_trainer_free(t);
+    gp_checkpoint_free(c);
 }
 END_TEST
 
@@ -493,7 +537,11 @@ static const struct {
     {"\"since_best\":", "\"since_best\":9", "epoch counters"},
     {"\"batch\":", "\"batch\":0,\"x\":", "options"},
     {"\"eta\":", "\"eta\":9,\"x\":", "eta_0"},
-    {"\"version\":2", "\"version\":3", "\"version\""},
+    {"\"version\":3", "\"version\":4", "\"version\""},
+    /* the epoch last observed: required in version 3, best_epoch <= it <= epochs */
+    {"\"observed\"", "\"obs\"", "\"observed\""},
+    {"\"observed\":1", "\"observed\":2", "epoch counters"},
+    {"\"observed\":1", "\"observed\":0", "epoch counters"},
     /* the position: required in version 2, below the epoch's 10 mini-batches */
     {"\"batches_done\"", "\"batches\"", "\"batches_done\""},
     {"\"batches_done\":0", "\"batches_done\":10", "batches_done is not below"},
@@ -560,7 +608,8 @@ static Suite *make_checkpoint_suite(void) {
     tcase_add_loop_test(prop, test_resume_after_any_mini_batch_is_bit_identical, 0, 4);
     tcase_add_loop_test(prop, test_epoch_parts_and_the_stop_flag, 0, 2);
     tcase_add_test(prop, test_stop_flag_at_random_moments_resumes_to_the_same_bits);
-    tcase_add_test(prop, test_version_1_checkpoints_still_resume);
+    tcase_add_loop_test(prop, test_older_checkpoint_versions_still_resume, 1, 3);
+    tcase_add_loop_test(prop, test_resume_refuses_a_second_observation, 0, 3);
     tcase_add_test(err, test_set_state_refuses_other_options_and_bad_states);
     tcase_add_test(err, test_damaged_checkpoints_are_refused_by_name);
     tcase_add_test(prop, test_checkpoint_size_bound_covers_the_file);

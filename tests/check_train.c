@@ -600,6 +600,46 @@ START_TEST(test_observe_before_first_epoch_refused) {
 }
 END_TEST
 
+/* Each epoch is observed once: a second report of epoch 2 (a worse accuracy) is
+ * GSL_EINVAL, nothing changed; it counted the epoch twice, so early stopping (N = 2)
+ * and the schedule (N = 2) fired after one epoch without improvement. A part of an epoch
+ * is not an epoch: observing after it is refused too. Epoch 3 then counts once. */
+START_TEST(test_observe_twice_for_one_epoch_refused) {
+    gp_network *net;
+    blobs b;
+    gp_trainer *t = small_trainer(&net, &b, 2, 2);
+    int stop;
+    size_t best_epoch;
+    epoch_observe(t, 50, &stop);
+    epoch_observe(t, 40, &stop);
+    ck_assert_int_eq(stop, 0);
+    tu_errors_record();
+    stop = 7;
+    ck_assert_int_eq(gp_trainer_observe(t, 40, &stop), GSL_EINVAL);
+    ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
+    ck_assert_int_eq(stop, 0);
+    ck_assert_double_eq(gp_trainer_eta(t), 0.8); /* not halved */
+    ck_assert_int_eq(gp_trainer_observe(t, 99, &stop), GSL_EINVAL);
+    ck_assert_double_eq(gp_trainer_best(t, &best_epoch), 50); /* 99 not taken */
+    ck_assert_uint_eq(best_epoch, 1);
+    gp_trainer_state s;
+    ck_assert_int_eq(gp_trainer_get_state(t, &s), GSL_SUCCESS);
+    ck_assert_uint_eq(s.since_best, 1);
+    ck_assert_uint_eq(s.since_halving, 1);
+    ck_assert_uint_eq(s.observed, 2);
+    gp_trainer_state_free(&s);
+    ck_assert_int_eq(gp_trainer_epoch_part(t, 0), GSL_CONTINUE); /* begun, not run */
+    ck_assert_int_eq(gp_trainer_observe(t, 40, &stop), GSL_EINVAL);
+    ck_assert_int_eq(gp_trainer_epoch(t), GSL_SUCCESS);
+    ck_assert_int_eq(gp_trainer_observe(t, 40, &stop), GSL_SUCCESS);
+    ck_assert_int_eq(stop, 1); /* two epochs without improvement */
+    ck_assert_double_eq(gp_trainer_eta(t), 0.4);
+    gp_trainer_free(t);
+    gp_network_free(net);
+    blobs_free(&b);
+}
+END_TEST
+
 /* network2.py early_stopping_n = 3: accuracies 50 60 60 55 60 stop at the fifth epoch
  * (three epochs without beating 60); ties are not improvements. */
 START_TEST(test_early_stop_after_n_epochs_without_improvement) {
@@ -980,6 +1020,7 @@ static Suite *make_train_suite(void) {
     tcase_add_test(err, test_trainer_rejects_bad_options_and_labels);
     tcase_add_test(err, test_sgd_params_check_boundaries);
     tcase_add_test(err, test_observe_before_first_epoch_refused);
+    tcase_add_test(err, test_observe_twice_for_one_epoch_refused);
     suite_add_tcase(s, core);
     suite_add_tcase(s, prop);
     suite_add_tcase(s, err);

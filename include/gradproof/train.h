@@ -129,8 +129,11 @@ size_t gp_trainer_diverged_batch(const gp_trainer *t);
  * the epoch just run. Updates the best value and the epochs-without-improvement
  * counters, halves eta on the schedule, and sets *stop to 1 when training should end
  * (early stopping, or eta <= eta_0/128); else 0. An improvement is a strict increase.
- * GSL_EDOM for a NaN accuracy; GSL_EINVAL, nothing changed, before the first epoch has
- * completed (gp_trainer_epochs 0: no epoch to credit) or for a NULL t or stop. */
+ * Each epoch is observed at most once (epochs may go unobserved): GSL_EINVAL, nothing
+ * changed, when the epoch just run was already observed (a second report would count
+ * it twice, so early stopping and the schedule would fire early), before the first
+ * epoch has completed (gp_trainer_epochs 0: no epoch to credit) or for a NULL t or stop;
+ * GSL_EDOM for a NaN accuracy. The epoch last observed is state (gp_trainer_state). */
 int gp_trainer_observe(gp_trainer *t, double accuracy, int *stop);
 
 /* Current state. Epochs run so far; the learning rate the next epoch will use; the best
@@ -156,6 +159,8 @@ typedef struct {
                            state: gradproof train's --resume keeps --layer1) */
     size_t n;           /* training-set size */
     size_t epochs, best_epoch, since_best, since_halving;
+    size_t observed;     /* the last epoch gp_trainer_observe credited (0: none), so
+                            that a resumed trainer refuses it again */
     double eta, best;    /* best is -inf before any observation */
     size_t batches_done; /* of epoch epochs + 1: 0 between epochs (order is the last
                             epoch's, the next shuffles it), else the batches of that
@@ -171,8 +176,9 @@ int gp_trainer_get_state(const gp_trainer *t, gp_trainer_state *s);
 /* Continue from s: t must train the network and data s was taken with (the network's
  * parameters are the caller's to restore) with the same options except threads.
  * GSL_EINVAL (nothing changed) when an option, n, the generator's size differ, when
- * order is not a permutation of 0..n-1, the counters are inconsistent or batches_done is
- * not below ceil(n / m). */
+ * order is not a permutation of 0..n-1, the counters are inconsistent (best_epoch and
+ * since_best <= observed <= epochs, since_halving <= since_best) or batches_done is not
+ * below ceil(n / m). */
 int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s);
 /* Frees order and rng (not s); safe on a zeroed state, twice and on NULL. */
 void gp_trainer_state_free(gp_trainer_state *s);
