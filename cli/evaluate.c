@@ -74,7 +74,7 @@ done:
 
 int cmd_evaluate(int argc, char **argv) {
     const char *load = NULL, *data_dir = NULL;
-    int set = 0;
+    int set = 0, validation_set = 0;
     size_t n_validation, threads;
     gp_regularization reg = {0, 0, 0};
     const cli_arg args[] = {
@@ -86,7 +86,11 @@ int cmd_evaluate(int argc, char **argv) {
          .dest = &data_dir,
          .note = "--eval test needs only the two t10k files"},
         {.opt = &opt_eval, .dest = &set},
-        {.opt = &cli_opt_validation, .dest = &n_validation},
+        {.opt = &cli_opt_validation,
+         .dest = &n_validation,
+         .seen = &validation_set,
+         .note = "for --eval validation or training; refused with --eval test, which "
+                 "reads only the t10k files"},
         {.opt = &cli_opt_lambda,
          .dest = &reg.lambda,
          .note = "added to the printed cost"},
@@ -108,6 +112,11 @@ int cmd_evaluate(int argc, char **argv) {
         return st;
     if (!load)
         return cli_error(CMD, "missing --load FILE: the network to evaluate");
+    /* the test set is the t10k files whatever the split: an ignored option */
+    if (validation_set && set == 0)
+        return cli_error(CMD,
+                         "--validation goes with --eval validation or training: it "
+                         "splits the training file, which --eval test does not read");
     if (cli_set_threads(threads >= 2 ? threads - 1 : 1))
         return cli_error(CMD,
                          "invalid --threads '%zu': this build's CBLAS is not "

@@ -20,7 +20,7 @@ mkfifo fifo || exit 99
 GP_TIMEOUT=20 # each expect: a hang would be status 124
 # ---- FIFOs without a writer ----
 expect 2 "cannot load --load 'fifo'" train $D --epochs 1 --load fifo
-expect 2 "cannot load --load 'fifo'" evaluate $D --load fifo
+expect 2 "cannot load --load 'fifo'" evaluate --data d --load fifo
 expect 2 "fifo" oracle --net fifo --x x.json --y y.json --out o2.json
 expect 2 "fifo" oracle --net net.json --x fifo --y y.json --out o2.json
 expect 2 "fifo" oracle --net net.json --x x.json --y fifo --out o2.json
@@ -52,7 +52,7 @@ empty_fifo "t10k-labels-idx1-ubyte: $E" fd/t10k-labels-idx1-ubyte train --data f
 st=$(cat net.json | timeout 20 "$GP" oracle --net /dev/stdin --x x.json --y y.json --out o3.json; echo $?)
 [ "$st" = 0 ] && cmp -s o.json o3.json && ok "a pipe with its writer is read" || bad "pipe with a writer: $st"
 # Devices are refused (a terminal would block): not a regular file or a pipe.
-expect 2 "/dev/null: not a regular file or a pipe" evaluate $D --load /dev/null
+expect 2 "/dev/null: not a regular file or a pipe" evaluate --data d --load /dev/null
 # ---- accurate words ----
 mkdir adir
 expect 2 "cannot load --load 'adir': adir: is a directory, not a file" train $D --epochs 1 --load adir

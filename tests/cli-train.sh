@@ -14,6 +14,7 @@ synth_idx d 360 60 || exit 99
 [ "$(wc -c < d/train-images-idx3-ubyte)" -eq $((16 + 360 * 784)) ] &&
     ok "synthetic IDX files written" || bad "synthetic IDX files written"
 D="--data d --validation 60"
+DE="--data d" # evaluate of the test set: --validation is train's split
 
 # ---- --help lists every option with its default ----
 help=$("$GP" train --help)
@@ -77,12 +78,12 @@ expect_error "invalid --eta '1e-400': must be greater than 0" train $D $S --eta 
 expect_error "invalid --sizes '784, 30,10'" train $D $S --sizes "784, 30,10"
 expect_error "invalid --sizes '784,+30,10'" train $D $S --sizes 784,+30,10
 expect_error "invalid --every ' 2'" slowdown --every " 2"
-expect_error "invalid --threads '-1'" evaluate $D --load kept.json --threads -1
+expect_error "invalid --threads '-1'" evaluate $DE --load kept.json --threads -1
 # Shared options are one definition: the same limits and words in every command.
 expect_error "invalid --lambda '2e12': must be between 0 and 1e+12" train $D $S --lambda 2e12
-expect_error "invalid --lambda '2e12': must be between 0 and 1e+12" evaluate $D --load kept.json --lambda 2e12
+expect_error "invalid --lambda '2e12': must be between 0 and 1e+12" evaluate $DE --load kept.json --lambda 2e12
 expect_error "invalid --threads '257': must be between 1 and 256" train $D $S --threads 257
-expect_error "invalid --threads '257': must be between 1 and 256" evaluate $D --load kept.json --threads 257
+expect_error "invalid --threads '257': must be between 1 and 256" evaluate $DE --load kept.json --threads 257
 expect_error "invalid --epochs '1000001': must be between 1 and 1000000" train $D $S --epochs 1000001
 expect_error "invalid --epochs '1000001': must be between 1 and 1000000" slowdown --epochs 1000001
 # network2.py's monitor_evaluation_accuracy is always on: no option for it.
@@ -93,10 +94,10 @@ expect_input "cannot load MNIST from --data 'nowhere'" train --data nowhere $S
 expect_input "cannot load MNIST from --data 'd'" train --data d $S # 10000 > 360 images
 expect_error "weight decay factor" train $D $S --eta 1 --lambda 300
 expect_input "cannot load --load 'missing.json'" train $D $S --load missing.json
-expect_input "cannot load --load 'missing.json'" evaluate $D --load missing.json
+expect_input "cannot load --load 'missing.json'" evaluate --data d --load missing.json
 expect_error "--sizes cannot be combined with --load" train $D $S --load kept.json --sizes 784,10
-expect_error "missing --load" evaluate $D
-expect_error "invalid --eval 'all'" evaluate $D --eval all --load kept.json
+expect_error "missing --load" evaluate $DE
+expect_error "invalid --eval 'all'" evaluate $DE --eval all --load kept.json
 # Outputs that cannot be written are refused before any epoch (issue 14): a directory
 # as the path, a missing parent, a directory without write permission (for root, which
 # ignores permissions, /proc); exit status 1 (doc/gradproof.1: unwritable output),
@@ -145,8 +146,8 @@ mkdir bad && cp d/* bad/ && head -c 5000 d/t10k-images-idx3-ubyte > bad/t10k-ima
 expect_input "cannot load MNIST from --data 'bad'.*truncated" train --data bad --validation 60 $S
 printf '{"sizes": [784, 10], "weights": [[1, 2]' > broken.json
 expect_input "cannot load --load 'broken.json'" train $D $S --load broken.json
-expect_input "cannot load --load 'broken.json'" evaluate $D --load broken.json
-expect_input "cannot load --load 'kept.json'" evaluate $D --load kept.json
+expect_input "cannot load --load 'broken.json'" evaluate $DE --load broken.json
+expect_input "cannot load --load 'kept.json'" evaluate $DE --load kept.json
 [ -z "$(ls | grep '\.tmp')" ] && ok "no temporary files left by failures" ||
     bad "temporary files left: $(ls | grep '\.tmp')"
 
@@ -197,10 +198,10 @@ grep -q '"activations": *\["relu", *"leaky-relu:0.05"\]' act.json &&
     ok "--save writes the activations" || bad "--save activations"
 ! grep -q activations net.json && ok "an all-sigmoid network's file has no activations key" ||
     bad "activations key in a sigmoid network's file"
-"$GP" evaluate $D --load act.json >/dev/null && ok "evaluate --load of a relu network" ||
+"$GP" evaluate --data d --load act.json >/dev/null && ok "evaluate --load of a relu network" ||
     bad "evaluate --load of a relu network"
 sed 's/"relu"/"swish"/' act.json > badact.json
-expect_input "cannot load --load 'badact.json'.*activations\[0\]" evaluate $D --load badact.json
+expect_input "cannot load --load 'badact.json'.*activations\[0\]" evaluate --data d --load badact.json
 
 # A file written by `train --save` loads with network2.py's load() logic (examples/
 # network2_load.py: json.load, the cost class by name, np.array shapes) when numpy is here
@@ -216,17 +217,29 @@ fi
 # evaluate --eval test reads only the t10k pair: a directory holding just those gives
 # the full directory's result; the other sets still need the training files.
 mkdir -p t10k-only && cp d/t10k-* t10k-only/
-full=$("$GP" evaluate $D --load net.json | head -n 1 | sed 's/  *[0-9.]* s$//')
+full=$("$GP" evaluate --data d --load net.json | head -n 1 | sed 's/  *[0-9.]* s$//')
 only=$("$GP" evaluate --data t10k-only --load net.json | head -n 1 | sed 's/  *[0-9.]* s$//')
 [ -n "$full" ] && [ "$full" = "$only" ] && ok "evaluate with only the t10k files: $only" ||
     bad "evaluate with only the t10k files: '$only', with all four: '$full'"
 expect_input "t10k-only: neither train-images-idx3-ubyte" evaluate --data t10k-only \
     --load net.json --eval validation
-ev=$("$GP" evaluate $D --load net.json); st=$?
+ev=$("$GP" evaluate --data d --load net.json); st=$?
 [ $st -eq 0 ] && printf '%s\n' "$ev" | head -1 | grep -q "^test accuracy $last/60 " &&
     ok "evaluate reproduces the last epoch's accuracy ($last/60)" || bad "evaluate: $ev"
 [ "$(printf '%s\n' "$ev" | grep -c '^     [0-9] ')" -eq 10 ] && ok "evaluate prints a 10x10 confusion matrix" ||
     bad "confusion matrix"
+# --validation splits the training file: it sizes --eval validation and training, and is
+# refused with --eval test (it changed nothing there, silently).
+expect_error "--validation goes with --eval validation or training: it splits the training file" \
+    evaluate --data d --load net.json --validation 60
+expect_error "--validation goes with --eval validation or training" evaluate --data d \
+    --load net.json --eval test --validation 100
+for v in "validation 60 60" "validation 100 100" "training 60 300" "training 100 260"; do
+    set -- $v
+    "$GP" evaluate --data d --load net.json --eval "$1" --validation "$2" | head -n 1 |
+        grep -q "^$1 accuracy [0-9]*/$3 " && ok "evaluate --eval $1 --validation $2: $3 images" ||
+        bad "evaluate --eval $1 --validation $2: not $3 images"
+done
 trace=$(printf '%s\n' "$ev" | awk '/^     [0-9] /{ s += $($1 + 2) } END { print s }')
 [ "$trace" = "$last" ] && ok "confusion trace = correct count" || bad "trace $trace != $last"
 "$GP" train $D --load net.json --epochs 1 --save net2.json --metrics m.jsonl > /dev/null &&
@@ -248,7 +261,7 @@ cat > hand.json <<EOF
  "biases": [[[0.0]], [[0.0], [0.0], [0.0], [5.0], [0.0], [0.0], [0.0], [0.0], [0.0], [0.0]]],
  "cost": "CrossEntropyCost"}
 EOF
-ev=$("$GP" evaluate $D --load hand.json); st=$?
+ev=$("$GP" evaluate --data d --load hand.json); st=$?
 [ $st -eq 0 ] && printf '%s\n' "$ev" | head -1 | grep -q '^test accuracy 6/60 (10.00%)' &&
     ok "network2.py JSON loads and predicts 3 everywhere" || bad "hand-written JSON: $ev"
 col3=$(printf '%s\n' "$ev" | awk '/^     [0-9] /{ s += $5 } END { print s }')
@@ -262,11 +275,11 @@ cat > small.json <<EOF
 {"sizes": [2, 10], "weights": [[[0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0], [0, 0]]],
  "biases": [[[0], [0], [0], [0], [0], [0], [0], [0], [0], [0]]], "cost": "CrossEntropyCost"}
 EOF
-expect_input "network of --load 'small.json': the input layer must have 784" evaluate $D --load small.json
+expect_input "network of --load 'small.json': the input layer must have 784" evaluate $DE --load small.json
 expect_input "network of --load 'small.json': the input layer must have 784" train $D $S --load small.json
 # An input that does not fit gets one line, without the usage hint (doc/gradproof.1).
-for c in evaluate train; do
-    n=$("$GP" $c $D --load small.json 2>&1 >/dev/null | wc -l)
+for c in "evaluate $DE" "train $D"; do
+    n=$("$GP" $c --load small.json 2>&1 >/dev/null | wc -l)
     [ "$n" -eq 1 ] && ok "$c: a network that does not fit: one line" ||
         bad "$c: a network that does not fit: $n lines"
 done
@@ -288,7 +301,7 @@ else
     bad "--layer1 auto matches neither forced path"
 fi
 sed 's/"sizes": \[784, 1, 10\]/"sizes": [784, 1, 9]/' hand.json > hand9.json
-err=$("$GP" evaluate $D --load hand9.json 2>&1); [ $? -eq 2 ] && ok "inconsistent JSON rejected (status 2): $(printf '%s' "$err" | head -1)" ||
+err=$("$GP" evaluate $DE --load hand9.json 2>&1); [ $? -eq 2 ] && ok "inconsistent JSON rejected (status 2): $(printf '%s' "$err" | head -1)" ||
     bad "inconsistent JSON: not rejected with status 2"
 
 # ---- early stopping and the schedule stop a run early ----
