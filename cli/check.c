@@ -64,7 +64,10 @@ static const cli_option opt_progress = {
     .arg = "SECONDS",
     .hi = 1e9,
     .def = "60",
-    .help = "a progress line on stderr every SECONDS (0: none)"};
+    .help = "a progress line on stderr every SECONDS (0: none); the blocks of cases "
+            "are sized to end by it",
+    .more = "(a line comes about one case index per rank late, as a budgeted run "
+            "ends; a SECONDS shorter than one case index gives a line after each)"};
 static const cli_option opt_tol_scale = {
     .name = "tol-scale",
     .kind = CLI_REAL,
@@ -270,7 +273,7 @@ static int progress(check_run *c, size_t done, double elapsed) {
     for (size_t p = 0; p < n; p++)
         props += fails[p] > 0;
     if (cli_mpi_rank() == 0) {
-        fprintf(stderr, CLI_NAME ": " CMD ": progress: %zu cases per cost in %.0f s",
+        fprintf(stderr, CLI_NAME ": " CMD ": progress: %zu cases per cost in %.1f s",
                 done, elapsed);
         if (c->with_budget)
             fprintf(stderr, " (time budget %g s)", c->budget);
@@ -281,29 +284,35 @@ static int progress(check_run *c, size_t done, double elapsed) {
     return 0;
 }
 
-/* Case indices per rank in the next block. Without a budget 32. With one, rank 0
- * sizes the block from the mean time per case index so far to end by the budget,
- * between 1 and 32 indices per rank and at most twice the last block: the run stops at
- * the first block end past the budget, about one case index (every cost and
- * activation) per rank after it. */
-static size_t next_block(const check_run *c, size_t last, size_t done, double elapsed) {
-    if (!c->with_budget)
+/* Case indices per rank in the next block: 32, or fewer to end by the next deadline,
+ * the time budget or the next progress line (elapsed seconds next_line). Rank 0 sizes
+ * the block from the mean time per case index so far, between 1 and 32 indices per rank
+ * and at most twice the last: the run stops, or the line is printed, at the first block
+ * end past the deadline, about one case index (every cost and activation) per rank
+ * after it. */
+static size_t next_block(const check_run *c, size_t last, size_t done, double elapsed,
+                         double next_line) {
+    double left = c->with_budget ? c->budget - elapsed : INFINITY;
+    if (c->progress > 0)
+        left = GSL_MIN(left, next_line - elapsed);
+    if (isinf(left))
         return 32;
     double per_index = done ? elapsed / ((double)done / cli_mpi_size()) : 0;
-    double fit = per_index > 0 ? (c->budget - elapsed) / per_index : 32;
+    double fit = per_index > 0 ? left / per_index : 32;
     size_t b = fit >= 32 ? 32 : fit >= 1 ? (size_t)fit : 1;
     return GSL_MIN(b, 2 * last);
 }
 
 /* Cases in blocks of index order (next_block); after each block the ranks agree (rank
  * 0's clock and block size) whether to stop, whether to print progress and how long the
- * next block is, so the cases done are always 0..N-1. */
+ * next block is, so the cases done are always 0..N-1. With a deadline (a budget or
+ * --progress) the first block is one case index per rank, which times the next. */
 static int run_all(check_run *c, size_t *done) {
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!rng)
         return cli_error(CMD, "out of memory");
-    size_t K = (size_t)cli_mpi_size(), per_rank = c->with_budget ? 1 : 32, lo = 0,
-           end = c->cases;
+    size_t K = (size_t)cli_mpi_size(), lo = 0, end = c->cases;
+    size_t per_rank = c->with_budget || c->progress > 0 ? 1 : 32;
     if (c->only != SIZE_MAX) { /* one case: its block alone */
         lo = c->only;
         end = c->only + 1;
@@ -316,7 +325,8 @@ static int run_all(check_run *c, size_t *done) {
         if (cli_mpi_rank() == 0) {
             flag[1] = c->with_budget && t - start >= c->budget && *done < end;
             flag[2] = c->progress > 0 && t - last >= c->progress;
-            flag[3] = (double)next_block(c, per_rank, *done, t - start);
+            double line = (flag[2] ? t : last) + c->progress - start;
+            flag[3] = (double)next_block(c, per_rank, *done, t - start, line);
         }
         if (cli_mpi_max(flag, 4) || flag[0])
             st = 1;

@@ -89,6 +89,22 @@ err=$("$GP" check --cases 5 --case 7 2>&1 >/dev/null); st=$?
     ok "check --cases 5 --case 7 -> $st" || bad "check --cases 5 --case 7 (status $st, said: $err)"
 "$GP" check --cases 5 --case 4 --cost quadratic --activation tanh >/dev/null && ok "check --cases 5 --case 4" ||
     bad "check --cases 5 --case 4"
+# --progress shorter than a block of cases: the blocks shrink to end by the next line
+# (one case index at least), so an interval shorter than any block gives a line after
+# every case index; with blocks of 32 indices, --cases 3 printed one line, at the end.
+err=$("$GP" check --cases 3 --progress 1e-9 2>&1 >/dev/null); st=$?
+lines=$(printf '%s\n' "$err" | sed -n 's/^gradproof: check: progress: \([0-9]*\) cases per cost in [0-9.]* s (of 3), 0 failing properties$/\1/p' | tr '\n' ' ')
+[ "$st" -eq 0 ] && [ "$lines" = "1 2 3 " ] && ok "check --cases 3 --progress 1e-9: a line per case index" ||
+    bad "check --cases 3 --progress 1e-9 (status $st, lines after cases: $lines; said: $err)"
+# The interval is honoured: a 0.25 s --progress over the 200 default cases gives at
+# least half the lines the run's time allows (blocks of 32 gave one line per block, 7
+# here, in some 5 s: 20 lines' time). On a machine that runs them in under 1 s the bound
+# is below 2 lines and says little; here it failed without the sizing.
+t0=$(date +%s.%N); err=$("$GP" check --progress 0.25 2>&1 >/dev/null); st=$?; t1=$(date +%s.%N)
+n=$(printf '%s\n' "$err" | grep -c '^gradproof: check: progress: ')
+want=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%d", (b - a) / 0.25 / 2 }')
+[ "$st" -eq 0 ] && [ "$n" -ge "$want" ] && ok "check --progress 0.25: $n lines (at least $want)" ||
+    bad "check --progress 0.25: $n lines, want at least $want (status $st)"
 # A bad GRADPROOF_SIMD (the SIMD variant cap) is an error too, before any work.
 err=$(GRADPROOF_SIMD=avx "$GP" train --epochs 1 2>&1 >/dev/null); st=$?
 [ "$st" -eq 1 ] && [ "$err" = "gradproof: invalid GRADPROOF_SIMD 'avx': use baseline, avx2 or avx512" ] &&

@@ -330,6 +330,16 @@ n=$(sed -n 's/.*time budget reached after \([0-9]*\) cases per cost.*/\1/p' tb2.
     ok "K = 2: check --time-budget 2 ends within 2 s + 2 x ($one s + 2 x $one1 s) + 8 s: $(took) s" ||
     bad "K = 2: check --time-budget 2 ends within 2 s + 2 x ($one s + 2 x $one1 s) + 8 s (took $(took) s)"
 
+# --progress shorter than any block on 2 ranks: rank 0 sizes every block to one case
+# index per rank and the ranks agree on a line after each (cases 0-1, then 2-3); the
+# report is the single process's.
+mpi 2 "$GP" check --cases 4 --progress 1e-9 > pg2.out 2> pg2.err
+"$GP" check --cases 4 --progress 0 > pg1.out 2>&1
+lines=$(sed -n 's/^gradproof: check: progress: \([0-9]*\) cases per cost in .*/\1/p' pg2.err | tr '\n' ' ')
+[ "$lines" = "2 4 " ] && cmp -s pg1.out pg2.out &&
+    ok "K = 2, --progress 1e-9: a line after each block of one case index per rank" ||
+    bad "K = 2, --progress 1e-9: lines after cases '$lines', want '2 4 ' ($(cat pg2.err))"
+
 # ---- hunt: cases dealt by index, the single process's result for K = 1, 2, 3 ----
 # The first failing case in case order wins, whichever rank finds it: seed 3 fails first
 # at an odd case (rank 1 of 2), seed 4 at case 2 mod 3 (rank 2 of 3); the report, the
