@@ -24,6 +24,9 @@ enum {
                               shell reports for a run the signal killed) */
 };
 
+/* on: cli_error prints nothing (it still returns 1): an mpirun rank other than 0 while
+ * it parses the options every rank shares (cli_mpi_quiet_options). */
+void cli_quiet_errors(int on);
 /* Print "gradproof: <message>" and "Try 'gradproof <cmd> --help'." on stderr; return 1.
  */
 int cli_error(const char *cmd, const char *fmt, ...)

@@ -37,7 +37,7 @@ static int launched_alone(void) {
     return size != NULL && !strcmp(size, "1");
 }
 
-static int quiet, in_options; /* cli_mpi_quiet_options to cli_mpi_init */
+static int in_options; /* from cli_mpi_quiet_options to cli_mpi_init */
 
 void cli_mpi_quiet_options(void) {
 #ifdef HAVE_MPI
@@ -45,19 +45,16 @@ void cli_mpi_quiet_options(void) {
     if (rank == NULL)
         rank = getenv("PMIX_RANK");
     in_options = launched_by_mpirun() && !launched_alone();
-    quiet = in_options && rank != NULL && strcmp(rank, "0") != 0;
+    cli_quiet_errors(in_options && rank != NULL && strcmp(rank, "0") != 0);
 #endif
-}
-
-int cli_mpi_quiet(void) {
-    return quiet;
 }
 
 void cli_mpi_meet(void) {
 #ifdef HAVE_MPI
     if (!in_options || started)
         return;
-    in_options = quiet = 0;
+    in_options = 0;
+    cli_quiet_errors(0);
     if (MPI_Init(NULL, NULL) != MPI_SUCCESS)
         return;
     MPI_Barrier(MPI_COMM_WORLD);
@@ -66,7 +63,8 @@ void cli_mpi_meet(void) {
 }
 
 int cli_mpi_init(int *argc, char ***argv) {
-    quiet = in_options = 0;
+    in_options = 0;
+    cli_quiet_errors(0);
 #ifdef HAVE_MPI
     if (started || !launched_by_mpirun() || launched_alone())
         return 0;

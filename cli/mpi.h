@@ -12,10 +12,9 @@
  * an error. Call once, before anything else of this module. */
 int cli_mpi_init(int *argc, char ***argv);
 /* Before cli_mpi_init, under mpirun with MPI: ranks other than 0 print no usage error
- * (cli_error), so that a bad option, the same on every rank, is said once, by rank 0
- * (every rank still exits with its status). cli_mpi_init ends it. */
+ * (cli_quiet_errors), so that a bad option, the same on every rank, is said once, by
+ * rank 0 (every rank still exits with its status). cli_mpi_init ends it. */
 void cli_mpi_quiet_options(void);
-int cli_mpi_quiet(void); /* 1 while such a rank keeps quiet */
 /* After a command failed before cli_mpi_init in that state: the ranks meet (MPI_Init, a
  * barrier, MPI_Finalize) before they exit, so that no rank ends, and mpirun the job,
  * before rank 0 has printed the error the others keep quiet. Otherwise nothing. */

@@ -19,11 +19,16 @@
 #include <gsl/gsl_errno.h>
 
 #include "cli.h"
-#include "mpi.h"
+
+static int quiet_errors; /* cli_quiet_errors */
+
+void cli_quiet_errors(int on) {
+    quiet_errors = on;
+}
 
 int cli_error(const char *cmd, const char *fmt, ...) {
     va_list ap;
-    if (cli_mpi_quiet())
+    if (quiet_errors)
         return 1;
     fprintf(stderr, CLI_NAME ": ");
     va_start(ap, fmt);
