@@ -36,7 +36,7 @@ static const cli_option opt_case = {.name = "case",
                                     .unset = "all",
                                     .help =
                                         "run only case I (to rerun a reported failure)",
-                                    .more = "I below --cases"};
+                                    .more = "I below --cases, when given"};
 static const cli_option opt_record = {
     .name = "record",
     .short_name = 'r',
@@ -468,6 +468,10 @@ int cmd_check(int argc, char **argv) {
         return EXIT_FAILURE;
     if (c.with_budget && !cases_set)
         c.cases = 1000000000;
+    /* --case alone: the rerun a failure prints (without --cases), whatever its index (a
+     * soak's or a larger --cases' case passes the default) */
+    if (c.only != SIZE_MAX && !cases_set && c.only >= c.cases)
+        c.cases = c.only + 1;
     /* a case past --cases ran nothing and passed */
     if (c.only != SIZE_MAX && c.only >= c.cases)
         return cli_error(CMD, "invalid --case '%zu': must be below --cases %zu", c.only,

@@ -89,6 +89,14 @@ err=$("$GP" check --cases 5 --case 7 2>&1 >/dev/null); st=$?
     ok "check --cases 5 --case 7 -> $st" || bad "check --cases 5 --case 7 (status $st, said: $err)"
 "$GP" check --cases 5 --case 4 --cost quadratic --activation tanh >/dev/null && ok "check --cases 5 --case 4" ||
     bad "check --cases 5 --case 4"
+# The rerun command a failure prints (no --cases) reruns its case whatever the index:
+# 'check --cases 1000 --tol-scale 0.01 --cost quadratic --activation sigmoid' reports a
+# first failure at case 290 of the W2 gradient, whose rerun was refused ("invalid --case
+# '290': must be below --cases 200", the default).
+err=$("$GP" check --cost quadratic --activation sigmoid --seed 1 --case 290 --tol-scale 0.01 2>&1 >/dev/null); st=$?
+[ "$st" -eq 1 ] && printf '%s\n' "$err" | grep -q "^gradproof: FAIL quadratic sigmoid .*, case 290, .*failing cases: 1 of 1" &&
+    ok "the rerun of case 290 (default --cases 200) reruns it" ||
+    bad "the rerun of case 290 (status $st, said: $(printf '%s' "$err" | head -n 2))"
 # --progress shorter than a block of cases: the blocks shrink to end by the next line
 # (one case index at least), so an interval shorter than any block gives a line after
 # every case index; with blocks of 32 indices, --cases 3 printed one line, at the end.
