@@ -57,7 +57,7 @@ static const cli_option opt_budget = {
     .help = "soak: stop after the first block of cases that ends past SECONDS",
     .more =
         "--cases then defaults to 1000000000; cases 0..N-1 are done for every cost, the "
-        "report names N, and --cases N reproduces it exactly"};
+        "report names N, and --cases N reproduces it exactly; not with --case"};
 static const cli_option opt_progress = {
     .name = "progress",
     .kind = CLI_REAL,
@@ -466,6 +466,11 @@ int cmd_check(int argc, char **argv) {
         return st;
     if (c.only_act && cli_activation_one(CMD, c.only_act, &c.act_opt))
         return EXIT_FAILURE;
+    /* one case is one block, which the budget cannot cut: it was ignored, and the run
+     * ended saying the budget was reached after cases it had not run */
+    if (c.with_budget && c.only != SIZE_MAX)
+        return cli_error(CMD, "--time-budget goes with a run of cases, not --case: one "
+                              "case runs whole whatever the budget");
     if (c.with_budget && !cases_set)
         c.cases = 1000000000;
     /* --case alone: the rerun a failure prints (without --cases), whatever its index (a

@@ -53,6 +53,9 @@ expect_error "invalid --activation 'swish'" check --activation swish
 expect_error "invalid --activation 'relu,tanh': give one name" check --activation relu,tanh
 expect_error "invalid --activation 'leaky-relu:1.5'" check --activation leaky-relu:1.5
 expect_error "--record checks with the default options: drop --noise" check --noise --record x.rec
+# One case is one block, which no budget cuts: the run ended saying 'time budget reached
+# after 6 cases per cost; --cases 6 gives the same report' (it had run case 5 alone).
+expect_error "--time-budget goes with a run of cases, not --case" check --case 5 --time-budget 3
 # The message lists every accepted name, aliases included.
 err=$("$GP" check --cost hinge 2>&1 >/dev/null)
 for name in quadratic quadratic-linear cross-entropy log-likelihood QuadraticCost \
