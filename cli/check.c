@@ -262,8 +262,9 @@ static int reduce(check_run *c) {
     return 0;
 }
 
-/* Rank 0, every --progress seconds: cases done per cost, failing cases so far. */
-static int progress(check_run *c, size_t done, double elapsed) {
+/* Rank 0, every --progress seconds: cases done per cost (of total, without a budget),
+ * failing cases so far. */
+static int progress(check_run *c, size_t done, size_t total, double elapsed) {
     size_t fails[MAX_ROWS * GP_N_FORMULAS], n = (size_t)c->n_rows * GP_N_FORMULAS,
                                             props = 0;
     for (size_t p = 0; p < n; p++)
@@ -278,7 +279,7 @@ static int progress(check_run *c, size_t done, double elapsed) {
         if (c->with_budget)
             fprintf(stderr, " (time budget %g s)", c->budget);
         else
-            fprintf(stderr, " (of %zu)", c->cases);
+            fprintf(stderr, " (of %zu)", total);
         fprintf(stderr, ", %zu failing properties\n", props);
     }
     return 0;
@@ -311,12 +312,13 @@ static int run_all(check_run *c, size_t *done) {
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (!rng)
         return cli_error(CMD, "out of memory");
-    size_t K = (size_t)cli_mpi_size(), lo = 0, end = c->cases;
+    size_t K = (size_t)cli_mpi_size(), lo = 0, end = c->cases, first;
     size_t per_rank = c->with_budget || c->progress > 0 ? 1 : 32;
     if (c->only != SIZE_MAX) { /* one case: its block alone */
         lo = c->only;
         end = c->only + 1;
     }
+    first = lo; /* a progress line counts the cases of this run */
     double start = now(), last = start;
     int st = 0;
     for (*done = lo; lo < end && !st; lo = *done) {
@@ -330,7 +332,8 @@ static int run_all(check_run *c, size_t *done) {
         }
         if (cli_mpi_max(flag, 4) || flag[0])
             st = 1;
-        else if (flag[2] && (last = t, progress(c, *done, t - start)))
+        else if (flag[2] &&
+                 (last = t, progress(c, *done - first, end - first, t - start)))
             st = 1;
         else if (flag[1])
             break;

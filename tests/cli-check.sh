@@ -92,6 +92,12 @@ err=$("$GP" check --cases 5 --case 7 2>&1 >/dev/null); st=$?
     ok "check --cases 5 --case 7 -> $st" || bad "check --cases 5 --case 7 (status $st, said: $err)"
 "$GP" check --cases 5 --case 4 --cost quadratic --activation tanh >/dev/null && ok "check --cases 5 --case 4" ||
     bad "check --cases 5 --case 4"
+# A progress line of a --case run counts that one case: it said '6 cases per cost in 0.0 s
+# (of 200)' for --case 5.
+err=$("$GP" check --case 5 --progress 1e-9 --cost quadratic --activation tanh 2>&1 >/dev/null); st=$?
+[ "$st" -eq 0 ] && printf '%s\n' "$err" | grep -q "^gradproof: check: progress: 1 cases per cost in [0-9.]* s (of 1), 0 failing properties$" &&
+    ok "check --case 5 --progress 1e-9: one case of one" ||
+    bad "check --case 5 --progress 1e-9 (status $st, said: $err)"
 # The rerun command a failure prints (no --cases) reruns its case whatever the index:
 # 'check --cases 1000 --tol-scale 0.01 --cost quadratic --activation sigmoid' reports a
 # first failure at case 290 of the W2 gradient, whose rerun was refused ("invalid --case
