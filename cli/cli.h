@@ -27,6 +27,9 @@ enum {
 /* on: cli_error prints nothing (it still returns 1): an mpirun rank other than 0 while
  * it parses the options every rank shares (cli_mpi_quiet_options). */
 void cli_quiet_errors(int on);
+/* cmd != NULL: cli_error's hint names cmd's --help whatever command it reports for (sweep
+ * runs train's parser and train itself, whose options it takes). */
+void cli_hint_as(const char *cmd);
 /* Print "gradproof: <message>" and "Try 'gradproof <cmd> --help'." on stderr; return 1.
  */
 int cli_error(const char *cmd, const char *fmt, ...)

@@ -263,7 +263,7 @@ static int parse_args(sweep_grid *g, int argc, char **argv) {
                  "best\n"
                  "accuracy per setting, and Welch's t-test of the final accuracies of "
                  "every two\n"
-                 "settings.\n",
+                 "settings. '" CLI_NAME " train --help' lists the train options.\n",
         .args = args,
         .n_args = sizeof args / sizeof args[0]};
     if (!st)
@@ -743,6 +743,7 @@ int cmd_sweep(int argc, char **argv) {
     sweep_grid *g = calloc(1, sizeof *g);
     if (!g)
         return cli_error(CMD, "out of memory");
+    cli_hint_as(CMD); /* a train option's error too: sweep --help points on */
     int st = parse_args(g, argc, argv); /* CLI_RUN, or 0 after --help, or 1 */
     if (st == CLI_RUN) {
         st = cli_mpi_init(&argc, &argv);

@@ -20,10 +20,15 @@
 
 #include "cli.h"
 
-static int quiet_errors; /* cli_quiet_errors */
+static int quiet_errors;     /* cli_quiet_errors */
+static const char *hint_cmd; /* cli_hint_as */
 
 void cli_quiet_errors(int on) {
     quiet_errors = on;
+}
+
+void cli_hint_as(const char *cmd) {
+    hint_cmd = cmd;
 }
 
 int cli_error(const char *cmd, const char *fmt, ...) {
@@ -34,6 +39,8 @@ int cli_error(const char *cmd, const char *fmt, ...) {
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
+    if (hint_cmd)
+        cmd = hint_cmd;
     fprintf(stderr, "\nTry '" CLI_NAME "%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
     return 1;
 }

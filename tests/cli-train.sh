@@ -187,6 +187,12 @@ expect_error "--resume cannot be used with sweep" sweep $D --epochs 1 --resume=s
 # A seed or value listed twice would count as two independent runs in the statistics.
 expect_error "invalid --seeds: seed 2 is listed twice" sweep $D --epochs 1 --seeds 1-3,2 --csv sw.csv
 expect_error "invalid --eta: 0.1 and 0.10 are the same value" sweep $D --epochs 1 --eta 0.1,0.10 --csv sw.csv
+# Its errors, those of train's options included, point to sweep's help, not train's.
+for c in "--bogus" "--epochs 0" "--sizes 784,0,10" "--seeds 4-2"; do
+    "$GP" sweep $D $c --csv sw.csv > /dev/null 2> sw.err; st=$?
+    [ $st -eq 1 ] && [ "$(sed -n 2p sw.err)" = "Try 'gradproof sweep --help'." ] &&
+        ok "sweep $c: the hint names sweep's help" || bad "sweep $c: status $st, said $(cat sw.err)"
+done
 expect_error "--activation cannot be combined with --load" train $D $S --load kept.json --activation relu
 aout=$("$GP" train $D --sizes 784,20,12,10 --activation relu,leaky-relu:0.05 --epochs 3 \
     --batch 10 --eta 0.1 --seed 3 --save act.json 2>&1); st=$?
