@@ -353,6 +353,23 @@ void gpi_cost_samples(const gp_cost_type *cost, const double *z, const double *y
     }
 }
 
+/* Transposed to sample-major so that gpi_cost_samples takes all m columns in one pass
+ * (for cross-entropy, its terms in vectors across samples). */
+double gpi_cost_columns(double sum, const gp_cost_type *cost, const gsl_matrix *Z,
+                        const gsl_matrix *Y, size_t m, double *buf) {
+    size_t n = Z->size1;
+    double *zt = buf, *yt = zt + n * m, *work = yt + n * m, *c = work + n * m;
+    for (size_t j = 0; j < n; j++)
+        for (size_t i = 0; i < m; i++) {
+            zt[i * n + j] = Z->data[j * Z->tda + i];
+            yt[i * n + j] = Y->data[j * Y->tda + i];
+        }
+    gpi_cost_samples(cost, zt, yt, n, m, work, c);
+    for (size_t i = 0; i < m; i++)
+        sum += c[i];
+    return sum;
+}
+
 double gpi_cost_column(const gp_cost_type *cost, const gsl_matrix *Z, const gsl_matrix *Y,
                        size_t i) {
     gsl_vector_const_view z = gsl_matrix_const_column(Z, i);

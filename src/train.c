@@ -913,26 +913,6 @@ typedef struct {
     int status;
 } eval_part;
 
-/* sum plus the chunk's per-sample costs, added in sample order, from z^L and the
- * targets (n_L x m, columns the samples): transposed to sample-major so that
- * gpi_cost_samples takes the whole chunk in one pass (for cross-entropy, its terms in
- * vectors across samples); the same terms, summed in the same order, as
- * gpi_cost_column per sample. buf holds 3 n_L m + m doubles. */
-static double chunk_cost(double sum, const gp_cost_type *cost, const gsl_matrix *Z,
-                         const gsl_matrix *Y, size_t m, double *buf) {
-    size_t n = Z->size1;
-    double *zt = buf, *yt = zt + n * m, *work = yt + n * m, *c = work + n * m;
-    for (size_t j = 0; j < n; j++)
-        for (size_t i = 0; i < m; i++) {
-            zt[i * n + j] = Z->data[j * Z->tda + i];
-            yt[i * n + j] = Y->data[j * Y->tda + i];
-        }
-    gpi_cost_samples(cost, zt, yt, n, m, work, c);
-    for (size_t i = 0; i < m; i++)
-        sum += c[i];
-    return sum;
-}
-
 static void *eval_worker(void *arg) {
     eval_part *e = arg;
     const gp_network *net = e->net;
@@ -979,7 +959,8 @@ static void *eval_worker(void *arg) {
         /* The cost from z^L in the stable form, finite even where a^L rounds to 0 or 1.
          */
         if (e->flags & GP_EVAL_COST)
-            e->sum = chunk_cost(e->sum, net->cost, w->z[L - 1], &Ym.matrix, b.m, cbuf);
+            e->sum =
+                gpi_cost_columns(e->sum, net->cost, w->z[L - 1], &Ym.matrix, b.m, cbuf);
     }
     e->status = GSL_SUCCESS;
 done:
