@@ -29,7 +29,9 @@
 # otherwise. Then gradproof's two-thread gain
 # over one thread, and the round trip of a hand-off between two threads
 # (bench/bench_handoff, built here from a configured tree), which every two-thread
-# mini-batch pays at least once, with the gain a model of it allows (see below).
+# mini-batch pays at least once, with the gain a model of it allows (see below). Then
+# one thread of each program pinned to each logical CPU in turn (taskset), the ratio on
+# each, and the most two threads could gain if the cores differ.
 # Then the dense inputs (issue 16), unless -m (MNIST only): Fashion-MNIST (in FASHION,
 # default data-fashion, fetched by scripts/fetch-fashion-mnist.sh when missing; about
 # half its pixels non-zero) and a dense synthetic set, inverted MNIST (255 - x for every
@@ -110,7 +112,7 @@ rss() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$
 # run_gp DATA THREADS LAYER1: "s/epoch eval-seconds RSS-MB accuracy" of gradproof train.
 run_gp() {
     # training epochs (the printed time excludes evaluation)
-    /usr/bin/time -v -o "$tmp/gp.time" "$GP" train --data "$1" --sizes 784,30,10 \
+    /usr/bin/time -v -o "$tmp/gp.time" $pin "$GP" train --data "$1" --sizes 784,30,10 \
         --cost cross-entropy --init default --eta 0.5 --batch 10 --epochs "$epochs" \
         --seed 1 --threads "$2" --layer1 "$3" --save "$tmp/net.json" \
         --metrics "$tmp/gp.csv" > "$tmp/gp.out" || die "gradproof train failed on $1"
@@ -123,7 +125,7 @@ run_gp() {
 }
 # run_torch DATA THREADS: the same four figures of the PyTorch peer.
 run_torch() {
-    /usr/bin/time -v -o "$tmp/py.time" "$PY" bench/torch_train.py "$1" --epochs "$epochs" \
+    /usr/bin/time -v -o "$tmp/py.time" $pin "$PY" bench/torch_train.py "$1" --epochs "$epochs" \
         --threads "$2" > "$tmp/py.out" || die "bench/torch_train.py failed on $1"
     echo "$(sed -n 's/.*"seconds": \([0-9.e-]*\).*/\1/p' "$tmp/py.out" | mean_after_first)" \
         "$(sed -n 's/.*"eval_seconds": \([0-9.e-]*\).*/\1/p' "$tmp/py.out")" \
@@ -131,6 +133,7 @@ run_torch() {
         "$(grep '"epoch"' "$tmp/py.out" | tail -1 | sed 's/.*"accuracy": \([0-9]*\).*/\1/')"
 }
 # (Each figure is assigned on its own, so that a failed run stops the script: set -e.)
+pin="" # a command prefix: "taskset -c K" pins a run to logical CPU K
 results=""
 for threads in 1 2; do
     gp=$(run_gp "$data" "$threads" auto)
@@ -177,6 +180,36 @@ if make -s bench/bench_handoff >/dev/null 2>&1; then
             b, b / 2 + r, b / (b / 2 + r) }'
 else
     echo "bench/bench_handoff could not be built here (run from a configured build tree)"
+fi
+# One thread pinned to each logical CPU in turn, both programs: a VM's cores need not be
+# equal (on the 2-core VM one ran the epoch 1.45x slower than the other on 2026-12-03,
+# while the FMA rate was the same on both). Two threads, each on its own core, can at
+# best add the slower core's rate to the faster's: 1 + fast/slow times the faster core's
+# one-thread time, with a perfect split and free hand-offs.
+if command -v taskset >/dev/null 2>&1 && [ "$cores" -ge 2 ]; then
+    echo
+    percpu=""
+    for cpu in $(seq 0 $((cores - 1))); do
+        pin="taskset -c $cpu"
+        gp=$(run_gp "$data" 1 auto)
+        py=$(run_torch "$data" 1)
+        percpu="$percpu$cpu $gp $py
+"
+    done
+    pin=""
+    printf '%s' "$percpu" | awk '
+        {
+            printf "one thread pinned to CPU %d: gradproof %.4f s/epoch, torch %.4f: %.1fx\n",
+                $1, $2, $6, $6 / $2
+            if (fast == "" || $2 < fast) fast = $2
+            if ($2 > slow) slow = $2
+        }
+        END {
+            printf "cores: the slowest gradproof epoch / the fastest %.2f; two threads at best %.2fx the fastest core\n",
+                slow / fast, 1 + fast / slow
+        }'
+else
+    echo "taskset unavailable or one core: no per-core runs"
 fi
 
 [ "$dense_sets" = yes ] || exit 0
