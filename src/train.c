@@ -74,7 +74,6 @@ struct gp_trainer {
     gpi_sparse_set *set;   /* the data's non-zero pixels (NULL: scan each batch) */
     int dense;             /* layer 1 reads every pixel (gp_sparse_sgd_step_rows) */
     batch_slot ring[RING]; /* prefetch only; ring[0] doubles as the one buffer */
-    batch_slot own;        /* MODE_SPLIT: the lead's copy of its batch (split_step) */
     epoch_mode mode;       /* of a two-thread chunk (MODE_ONE: never two threads) */
     size_t bs;             /* batch size (opts.batch, at most n) */
     size_t lo, hi;         /* the batches [lo, hi) of the current two-thread chunk */
@@ -145,7 +144,6 @@ void gp_trainer_free(gp_trainer *t) {
     free(t->order);
     for (size_t s = 0; s < RING; s++)
         slot_free(&t->ring[s]);
-    slot_free(&t->own);
     gp_sparse_sgd_free(t->sgd);
     gpi_sparse_set_free(t->set);
     if (t->sync_ok) {
@@ -175,8 +173,6 @@ static int trainer_buffers(gp_trainer *t) {
     int ok = 1;
     for (size_t s = 0; s < (t->mode == MODE_ONE ? 1 : RING) && ok; s++)
         ok = slot_alloc(&t->ring[s], m, dim, nL);
-    if (ok && t->mode == MODE_SPLIT)
-        ok = slot_alloc(&t->own, m, dim, nL);
     if (ok && pthread_mutex_init(&t->mu, NULL) == 0) {
         if (pthread_cond_init(&t->cv, NULL) == 0)
             t->sync_ok = 1;
@@ -418,17 +414,16 @@ static void *prefetch_main(void *arg) {
 }
 
 /* MODE_SPLIT: both threads run gpi_step_run on batch b, the calling thread ("lead")
- * on rows [0, split) of layer 1 and the upper layers, the helper on rows [split, n_1).
- * Each gathers the batch into slots of its own (the lead into t->own, the helper into
- * the ring, batch b + 1 while the lead runs the upper layers): a slot one thread wrote
- * and the other read made each of its cache lines cross between the cores every batch
- * (forced two threads took 3-17 % longer, five alternating pairs on 2026-12-03):
- *   lead:   gather b | forward rows [0, split) | wait forwarded > b | upper layers,
- *           delta^1 | consumed = b + 1 | update rows [0, split)
+ * on rows [0, split) of layer 1 and the upper layers, the helper on rows [split, n_1);
+ * the helper gathers batch b + 1 while the lead runs the upper layers:
+ *   lead:   forward rows [0, split) | wait forwarded > b | upper layers, delta^1 |
+ *           consumed = b + 1 | update rows [0, split)
  *   helper: forward rows [split, n_1) | forwarded = b + 1 | gather b + 1 |
  *           wait consumed > b | update rows [split, n_1)
  * The two never write the same data (rows of layer 1 use only their own rows of W^1,
- * b^1 and delta^1); the counters order the rest. */
+ * b^1 and delta^1); the counters order the rest. The ring has RING >= 3 slots: batch
+ * b + 1 is gathered while batch b is in use, and the slot of b - 2 is free once the
+ * lead has passed its upper layers of b - 1. */
 typedef struct {
     gp_trainer *t;
     size_t b, end; /* the batch, and the end of the chunk */
@@ -455,13 +450,11 @@ static void split_gather_next(void *ctx) {
 
 /* Batch b's step on one side of the split, once its slot is gathered. */
 static int split_step(gp_trainer *t, split_ctx *c, const gp_sgd_params *p, int lead) {
-    const batch_slot *s = lead ? &t->own : &t->ring[c->b % RING];
+    const batch_slot *s = &t->ring[c->b % RING];
     gpi_step st;
     slot_batch v;
     gpi_handoff h = {split_wait, split_post, lead ? NULL : split_gather_next, c};
-    if (lead)
-        fill_slot(t, c->b, &t->own);
-    else if (!wait_for(t, &t->produced, c->b + 1))
+    if (!wait_for(t, &t->produced, c->b + 1))
         return GSL_EFAILED; /* stopped by the other thread's error */
     if (s->status)
         return s->status;
