@@ -142,8 +142,9 @@ int cmd_oracle(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_train(int argc, char **argv);
-/* train's options alone, as cmd_train refuses them before reading any data: 0, or
- * the usage error's status, already reported (sweep checks its runs' options). */
+/* What cmd_train refuses before training: its options, then its data, network and
+ * outputs (read, built and freed): 0, or the error's status, already reported (sweep
+ * checks its runs this way, once, before any starts). */
 int cmd_train_check(int argc, char **argv);
 int cmd_evaluate(int argc, char **argv);
 int cmd_slowdown(int argc, char **argv);

@@ -354,7 +354,8 @@ static int task_argv(const sweep_grid *g, size_t t, char *path, char **av, char 
     return ac;
 }
 
-/* The train options, refused before any run as train itself refuses them: 0 or 1. */
+/* The runs' train options, data and network, refused before any run as train itself
+ * refuses them (cmd_train_check): 0, or train's status. */
 static int check_train_options(const sweep_grid *g) {
     char seed_s[32];
     char **av = calloc((size_t)g->train_argc + 12, sizeof *av);
@@ -750,16 +751,17 @@ int cmd_sweep(int argc, char **argv) {
         /* Only rank 0 writes the CSV; probing it first fails early on a bad path. */
         if (!st && cli_mpi_rank() == 0 && cli_probe_writable(CMD, "--csv", g->csv))
             st = 1;
-        if (!st && cli_mpi_rank() == 0 && check_train_options(g))
-            st = 1;
+        if (!st && cli_mpi_rank() == 0)
+            st = check_train_options(g);
         /* the runs' metrics files: rank 0 of several only deals */
         if (!st && (cli_mpi_size() == 1 || cli_mpi_rank() != 0))
             st = make_tmpdir(g);
-        /* Every rank stops when one cannot start, so none waits for it. */
-        if (!cli_mpi_any(st != 0))
-            st = sweep_run(g);
-        else if (!st)
-            st = CLI_EXIT_FAIL;
+        /* Every rank stops when one cannot start, so none waits for it, and all with
+         * the worst status: mpirun's then does not depend on which rank ends first. */
+        double worst = st;
+        if (cli_mpi_max(&worst, 1))
+            worst = st ? st : CLI_EXIT_FAIL;
+        st = worst == 0 ? sweep_run(g) : (int)worst;
         if (g->tmpdir)
             rmdir(g->tmpdir);
         cli_cleanup_dir(NULL);

@@ -883,10 +883,24 @@ static int train(const train_args *t, const train_run *r) {
     return st;
 }
 
+static void free_run(train_run *r) {
+    gp_network_free(r->net);
+    gp_eval_set_free(r->eval_set);
+    gp_mnist_free(r->mnist);
+    free_resume(r);
+}
+
 int cmd_train_check(int argc, char **argv) {
     train_args t;
+    train_run r;
+    memset(&r, 0, sizeof r);
     int st = parse_args(&t, argc, argv);
-    return st == CLI_RUN ? check_args(&t) : st;
+    if (st != CLI_RUN)
+        return st;
+    if (!(st = check_args(&t)))
+        st = setup(&t, &r);
+    free_run(&r);
+    return st;
 }
 
 int cmd_train(int argc, char **argv) {
@@ -907,9 +921,6 @@ int cmd_train(int argc, char **argv) {
         st = setup(&t, &r);
     if (!st)
         st = train(&t, &r);
-    gp_network_free(r.net);
-    gp_eval_set_free(r.eval_set);
-    gp_mnist_free(r.mnist);
-    free_resume(&r);
+    free_run(&r);
     return st;
 }

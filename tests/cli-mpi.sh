@@ -464,12 +464,15 @@ mpi 2 "$GP" check --cases 2 --record r.json > /dev/null 2> rec.err
     bad "check --record under mpirun: one clear error ($(cat rec.err))"
 # A bad option, the same on every rank, is said once (by rank 0), not once per rank.
 # (sweep's own option: a train option is refused by rank 0 alone anyway)
-for c in "check --bogus" "oracle --bogus" "hunt --bogus" "sweep --seeds 4-2"; do
-    mpi 3 --quiet "$GP" $c > /dev/null 2> opt.err
+# Data that train cannot load, likewise (status 2, as alone): sweep's rank 0 checks it
+# before dealing runs, and every rank exits with that status.
+for c in "1 check --bogus" "1 oracle --bogus" "1 hunt --bogus" "1 sweep --seeds 4-2" \
+    "2 sweep --seeds 1-3 --epochs 1 --data nowhere"; do
+    mpi 3 --quiet "$GP" ${c#? } > /dev/null 2> opt.err
     st=$?
-    [ $st -ne 0 ] && [ "$(grep -c "^gradproof: " opt.err)" -eq 1 ] &&
-        ok "mpirun -np 3 $c: one error line (status $st)" ||
-        bad "mpirun -np 3 $c: one error line (status $st: $(cat opt.err))"
+    [ $st -eq "${c%% *}" ] && [ "$(grep -c "^gradproof: " opt.err)" -eq 1 ] &&
+        ok "mpirun -np 3 ${c#? }: one error line (status $st)" ||
+        bad "mpirun -np 3 ${c#? }: one error line (status $st: $(cat opt.err))"
 done
 
 # ---- a killed rank ----

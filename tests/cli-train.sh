@@ -334,11 +334,19 @@ for th in 1 2; do
     else bad "divergence, --threads $th: status $st, said: $(cat div.err), out: $out"; fi
 done
 # sweep stops at a failed run with that run's status, as train's for the same problem
-# (2: unusable input, 3: diverged), and says no CSV was written when no run finished.
-for c in "2 --data nowhere" "3 $D --sizes 784,20,10 --eta 1e6 --cost quadratic-linear"; do
-    "$GP" sweep --seeds 1 --epochs 1 --csv sw.csv ${c#? } > /dev/null 2> sw.err; st=$?
-    [ $st -eq "${c%% *}" ] && [ ! -e sw.csv ] && tail -1 sw.err | grep -q "no run finished" &&
-        ok "sweep ${c#? }: status $st" || bad "sweep ${c#? }: status $st, said $(cat sw.err)"
+# (3: diverged), and says no CSV was written when no run finished.
+c="$D --sizes 784,20,10 --eta 1e6 --cost quadratic-linear"
+"$GP" sweep --seeds 1 --epochs 1 --csv sw.csv $c > /dev/null 2> sw.err; st=$?
+[ $st -eq 3 ] && [ ! -e sw.csv ] && tail -1 sw.err | grep -q "no run finished" &&
+    ok "sweep $c: status $st" || bad "sweep $c: status $st, said $(cat sw.err)"
+# Data or a network that train refuses, sweep refuses before any run, once, with train's
+# status (2: unusable input, 1: --sizes that do not fit the data), not once per run.
+for c in "2 --data nowhere" "1 $D --sizes 100,10"; do
+    "$GP" sweep --seeds 1-3 --epochs 1 --csv sw.csv ${c#? } > sw.out 2> sw.err; st=$?
+    [ $st -eq "${c%% *}" ] && [ ! -e sw.csv ] && [ ! -s sw.out ] &&
+        [ "$(grep -c '^gradproof: ' sw.err)" -eq 1 ] &&
+        ok "sweep ${c#? }: one error before any run, status $st" ||
+        bad "sweep ${c#? }: status $st, said $(cat sw.err), printed $(cat sw.out)"
 done
 # A stable run with the same cost is not called divergent.
 "$GP" train $D --sizes 784,20,10 --epochs 2 --eta 0.5 --cost quadratic-linear \
