@@ -375,6 +375,10 @@ FILE *gpi_fopen_input(const char *path, int *status, char *errbuf, size_t errlen
     return f;
 }
 
+int gpi_json_empty(const json_error_t *je) {
+    return je->position == 0 && json_error_code(je) == json_error_premature_end_of_input;
+}
+
 int gpi_json_load(const char *path, int any, json_t **out, char *errbuf, size_t errlen) {
     json_error_t je;
     int status;
@@ -384,7 +388,7 @@ int gpi_json_load(const char *path, int any, json_t **out, char *errbuf, size_t 
         return status;
     *out = json_loadf(f, JSON_REJECT_DUPLICATES | (any ? JSON_DECODE_ANY : 0), &je);
     fclose(f);
-    if (*out == NULL && je.position == 0)
+    if (*out == NULL && gpi_json_empty(&je))
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: " GPI_EMPTY, path);
     if (*out == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: not JSON: %s (line %d)", path,

@@ -54,6 +54,8 @@ int gpi_json_write(const json_t *v, const char *path, char *errbuf, size_t errle
 /* Load a JSON document (duplicate keys rejected; any value when any != 0). GSL_EFAILED
  * when the file cannot be opened or is not a regular file, GSL_EINVAL when not JSON. */
 int gpi_json_load(const char *path, int any, json_t **out, char *errbuf, size_t errlen);
+/* Whether a jansson failure means the input held no byte (GPI_EMPTY), not a bad one. */
+int gpi_json_empty(const json_error_t *je);
 
 /* A matrix as nested lists (rows) and back. Reading accepts a number (1 x 1), a flat
  * list (a column) or a list of equal-length rows, finite numbers only; every row is

@@ -244,7 +244,7 @@ static int parse_fail(const json_error_t *jerr, const char *path, char *errbuf,
                         errno != 0 ? strerror(errno) : jerr->text);
     if (json_error_code(jerr) == json_error_out_of_memory)
         return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
-    if (jerr->position == 0)
+    if (gpi_json_empty(jerr))
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: " GPI_EMPTY, path);
     return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s:%d:%d: invalid JSON: %s", path,
                     jerr->line, jerr->column, jerr->text);

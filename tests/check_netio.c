@@ -285,6 +285,8 @@ static const struct {
      "activations[0] is not one of"},
     {"{\"sizes\": [2, 1], ", "invalid JSON"},
     {"", "empty: no data"},
+    /* Bytes, but no JSON: a UTF-16 file (BOM ff fe) is not called empty. */
+    {"\xff\xfe{", "invalid JSON: unable to decode byte 0xff"},
     {"[1, 2]", "not a JSON object"},
     {"{\"sizes\": [2, 1], \"sizes\": [2, 1]}", "duplicate object key"},
     {"{\"weights\": [], \"biases\": [], \"cost\": \"QuadraticCost\"}",

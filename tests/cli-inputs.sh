@@ -4,7 +4,7 @@
 # status 2 at once (each run under a 20 s timeout: 124 would be a hang); a directory as
 # --load says so; a record without "network" names the key; a gzip IDX file with data
 # after its stream is refused as idx.h promises; an empty FIFO (its writer sends nothing)
-# is named and called empty.
+# is named and called empty, a non-empty file that is not JSON is not.
 set -u
 . "${top_srcdir:-.}/tests/lib.sh"
 . "$SRC/tests/synth-idx.sh"
@@ -59,6 +59,13 @@ expect 2 "cannot load --load 'adir': adir: is a directory, not a file" train $D 
 expect 2 "adir: is a directory" oracle --net adir --x x.json --y y.json --out o2.json
 printf '{"format": "gradproof-record", "version": 1, "kind": "compare", "x": [[0.1]], "y": [[1]]}' > nonet.json
 expect 2 "nonet.json: carries no \"network\"" replay nonet.json
+# Bytes that are not JSON are not called empty: a .npy file, a UTF-16 network file.
+printf '\223NUMPY\001\000' > one.npy
+expect 2 "one.npy: not JSON: unable to decode byte 0x93" compare o.json one.npy
+expect 2 "one.npy: not JSON: unable to decode byte 0x93" replay one.npy
+printf '\377\376{\000' > net16.json
+expect 2 "net16.json:1:0: invalid JSON: unable to decode byte 0xff" \
+    oracle --net net16.json --x x.json --y y.json --out o2.json
 # ---- gzip IDX with data after the gzip stream (zlib's gzread skips it; idx.h promises
 # to refuse it) ----
 mkdir gz && for f in d/*; do gzip -c "$f" > "gz/${f#d/}.gz"; done
