@@ -232,7 +232,8 @@ def compare(reference, candidate, *, precision=None, rows=None):
     lib.gp_dump_init(C.byref(c), L)
     rp = C.POINTER(gp_fcheck_report)()
     try:
-        ref = {k: _array(f"reference[{k!r}]", v, np.ndim(v)) for k, v in reference.items()}
+        ref = {k: _array(f"reference[{k!r}]", v, min(np.ndim(v), 2))
+               for k, v in reference.items()}  # never more than a matrix
         _fill(o, ref, None, rrows, "reference")
         _fill(c, candidate, ref, rows, "candidate")
         opts = gp_dump_compare_opts()

@@ -375,6 +375,8 @@ def test_errors_name_argument_and_problem():
                                 "dW1": np.zeros((4, 3), dtype=np.int64)})
     with pytest.raises(KeyError, match="missing 'db1'"):
         gradproof.compare(ref, {"dW1": ref["dW1"], "dW2": ref["dW2"], "db2": ref["db2"]})
+    with pytest.raises(ValueError, match=r"reference\['dW1'\]: 3-D array, expected 2-D"):
+        gradproof.compare({**ref, "dW1": np.zeros((4, 3, 2))}, ref)
     nan = {k: ref[k] for k in ("dW1", "db1", "dW2", "db2")}
     nan["dW1"] = nan["dW1"].copy(); nan["dW1"][0, 0] = np.nan
     assert not gradproof.compare(ref, nan).ok
