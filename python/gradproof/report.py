@@ -34,6 +34,8 @@ def _fill(d, arrays, oracle, rows, arg):
             raise TypeError(f"{arg}[{k!r}]: dtype {a.dtype}, expected float16, float32 "
                             "or float64")
         a = a.astype(np.float64)
+        if (k.startswith("db") or k == "cost") and a.ndim == 2 and 1 in a.shape:
+            a = a.reshape(-1)  # db as (n, 1) or (1, n), as the CLI's compare takes it
         shape = oracle[k].shape if oracle is not None else None
         if rows and re.match(r"^(z|a|delta)\d+$", k):
             a = a.T if a.ndim == 2 else a
@@ -201,7 +203,8 @@ class Report:
 
 def compare(reference, candidate, *, precision=None, rows=None):
     """Compare a candidate's tensors (a dict of float arrays; any subset of
-    the oracle's names, dW and db required) with the oracle's dump `reference`.
+    the oracle's names, dW and db required; db may be (n,), (n, 1) or (1, n)) with
+    the oracle's dump `reference`.
     A reference from gradproof.oracle carries its inputs, and the certified rule
     decides (Report); a plain dict gets the fixed rule.
     precision: None = per tensor from its dtype (float32 and float16 arrays get their

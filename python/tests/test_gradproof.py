@@ -391,6 +391,19 @@ def test_errors_name_argument_and_problem():
         gt.check(model, torch.rand(4, 3), torch.rand(4, 3), cost="quadratic")
 
 
+def test_db_as_column_or_row_as_the_cli_takes_it():
+    net, r = small_net(), np.random.default_rng(5)
+    ref = gradproof.oracle(net, r.random((3, 4)), r.random((2, 4)))
+    cand = {k: ref[k] for k in ("dW1", "dW2")}
+    cand.update(db1=ref["db1"].reshape(-1, 1), db2=ref["db2"].reshape(1, -1),
+                cost=ref["cost"].reshape(1, 1))
+    assert gradproof.compare(ref, cand).ok
+    cand["db1"] = cand["db1"] + 1
+    assert gradproof.compare(ref, cand).failed("db1").all()
+    with pytest.raises(ValueError, match=r"candidate\['db1'\]: shape \(2, 2\)"):
+        gradproof.compare(ref, {**cand, "db1": np.zeros((2, 2))})
+
+
 # ---- the certified rule (issue 12 section 1-2 through the package) ----
 
 def test_oracle_bounds_contain_a_float32_implementation():
