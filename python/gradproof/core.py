@@ -130,14 +130,9 @@ class Network:
             err = C.create_string_buffer(_ERRLEN)
             lib.gp_netio_save.restype = C.c_int
             lib.gp_netio_save.argtypes = [C.c_void_p, C.c_char_p, C.c_char_p, C.c_size_t]
+            # atomic, "activations" included (from the network's own)
             if lib.gp_netio_save(cnet.p, str(path).encode(), err, _ERRLEN):
                 raise OSError(err.value.decode())
-        if any(a != "sigmoid" for a in self.activations):
-            with open(path) as f:
-                d = json.load(f)
-            d["activations"] = self.activations
-            with open(path, "w") as f:
-                json.dump(d, f)
 
 
 class _CNet:

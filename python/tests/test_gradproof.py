@@ -52,6 +52,20 @@ def test_json_round_trip(tmp_path):
                                            zip(back.weights, net.weights))
 
 
+def test_save_is_atomic_with_activations(tmp_path, monkeypatch):
+    """The library's atomic write holds "activations": the file is never rewritten."""
+    r = np.random.default_rng(3)
+    net = gradproof.Network([3, 4, 2], [r.normal(size=(4, 3)), r.normal(size=(2, 4))],
+                            [r.normal(size=4), r.normal(size=2)], "quadratic",
+                            ["leaky-relu:0.25"])
+
+    def disk_full(*a, **k):
+        raise OSError("No space left on device")
+    monkeypatch.setattr(gradproof.core.json, "dump", disk_full)
+    net.save(tmp_path / "n.json")
+    assert gradproof.Network.load(tmp_path / "n.json").activations == ["leaky-relu:0.25"]
+
+
 def test_compare_finds_one_wrong_entry():
     net, r = small_net(), np.random.default_rng(2)
     ref = gradproof.oracle(net, r.random((3, 4)), r.random((2, 4)))
