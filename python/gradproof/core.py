@@ -33,7 +33,10 @@ def _from_gsl(m):
 def _array(arg, value, ndim=2, shape=None, rows=False):
     """value as a finite float64 array, or a ValueError/TypeError naming arg. A 1-D value
     where 2-D is expected is one sample: a column, or a row when rows is true."""
-    a = np.asarray(value)
+    try:
+        a = np.asarray(value)
+    except ValueError:  # NumPy's words name neither the argument nor the rows
+        raise ValueError(f"{arg}: rows of different lengths (not an array)") from None
     if a.dtype.kind not in "fiu" or a.dtype == np.float16:
         raise TypeError(f"{arg}: dtype {a.dtype} is not a float32/float64 array")
     a = a.astype(np.float64)
@@ -72,6 +75,9 @@ class Network:
         L = len(self.sizes) - 1
         if L < 1:
             raise ValueError(f"sizes: {sizes!r} needs at least 2 layers")
+        if not all(hasattr(v, "__len__") for v in (weights, biases)):
+            raise TypeError("weights/biases: lists of arrays expected, got "
+                            f"{type(weights).__name__}/{type(biases).__name__}")
         if len(weights) != L or len(biases) != L:
             raise ValueError(f"weights/biases: {len(weights)}/{len(biases)} entries, "
                              f"expected {L} (one per layer after the input)")

@@ -375,6 +375,10 @@ def test_errors_name_argument_and_problem():
         gradproof.oracle(net, np.full((3, 4), np.nan), y)
     with pytest.raises(TypeError, match="x: dtype <U1"):
         gradproof.oracle(net, np.array([["a"] * 4] * 3), y)
+    with pytest.raises(ValueError, match="x: rows of different lengths"):
+        gradproof.oracle(net, [[0.1, 0.2], [0.3]], y)
+    with pytest.raises(TypeError, match="weights/biases: lists of arrays expected"):
+        gradproof.Network([3, 4, 2], None, None, "quadratic")
     with pytest.raises(ValueError, match="cost: unknown cost 'hinge'"):
         small_net("hinge")
     with pytest.raises(ValueError, match=r"weights\[1\]: shape"):
