@@ -37,7 +37,13 @@ def load(filename):
 
 
 if __name__ == "__main__":
-    net = load(sys.argv[1])
+    if len(sys.argv) != 2:
+        sys.exit("usage: network2_load.py FILE")
+    try:
+        net = load(sys.argv[1])
+    except (OSError, ValueError, KeyError, AttributeError, TypeError) as e:
+        sys.stderr.write("network2_load.py: cannot load %s: %r\n" % (sys.argv[1], e))
+        sys.exit(2)
     for l in range(net.num_layers - 1):
         assert net.weights[l].shape == (net.sizes[l + 1], net.sizes[l]), net.weights[l].shape
         assert net.biases[l].shape == (net.sizes[l + 1], 1), net.biases[l].shape

@@ -38,7 +38,13 @@ class Network(object):
 
 
 if __name__ == "__main__":
-    np.random.seed(int(sys.argv[4]) if len(sys.argv) > 4 else 0)
-    cost = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost}[
-        sys.argv[3] if len(sys.argv) > 3 else "CrossEntropyCost"]
-    Network([int(s) for s in sys.argv[2].split(",")], cost).save(sys.argv[1])
+    a = sys.argv[1:] + [None] * (5 - len(sys.argv))  # FILE SIZES COST SEED
+    costs = {"QuadraticCost": QuadraticCost, "CrossEntropyCost": CrossEntropyCost}
+    if (not 2 <= len(sys.argv) - 1 <= 4 or not all(s.isdigit() for s in a[1].split(","))
+            or a[2] not in costs and a[2] is not None or not (a[3] or "0").isdigit()):
+        sys.exit("usage: network2_save.py FILE SIZES [QuadraticCost|CrossEntropyCost] [SEED]")
+    np.random.seed(int(a[3] or 0))
+    try:
+        Network([int(s) for s in a[1].split(",")], costs[a[2] or "CrossEntropyCost"]).save(a[0])
+    except OSError as e:
+        sys.exit("network2_save.py: cannot write %s: %s" % (a[0], e.strerror))

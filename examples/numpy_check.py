@@ -7,7 +7,9 @@ import numpy as np
 
 import gradproof
 
-BUG = sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--bug" else None
+BUG = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--bug" else None
+if len(sys.argv) > 1 and BUG not in ("quadratic-delta", "decay-bias"):
+    sys.exit("usage: numpy_check.py [--bug quadratic-delta|decay-bias]")
 
 
 def sigmoid(z):

@@ -109,7 +109,7 @@ def parse(argv):
             dtype = dtypes[argv[i + 1]]
             i += 1
         elif a == "--activation":
-            act = argv[i + 1]
+            act = argv[i + 1] if i + 1 < len(argv) else ""
             i += 1
         elif a == "--broken":
             broken = "output-sigma-prime"
@@ -120,9 +120,23 @@ def parse(argv):
         else:
             pos.append(a)
         i += 1
-    if len(pos) != 2:
+    if len(pos) != 2 or act == "":
         sys.exit(__doc__)
     return pos[0], pos[1], dtype, broken, act
+
+
+def read_inputs(src, dtype, me):
+    """network.json, meta.json ({} if absent), x, y of src; unreadable: one line, exit 2."""
+    try:
+        net = json.load(open(os.path.join(src, "network.json")))
+        meta_path = os.path.join(src, "meta.json")
+        meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
+        x = np.load(os.path.join(src, "x.npy"))
+        y = np.load(os.path.join(src, "y.npy"))
+        return net, meta, x.astype(dtype), y.astype(dtype)  # n_0 x m, n_L x m
+    except (OSError, ValueError) as e:
+        sys.stderr.write("%s: cannot read %s: %s\n" % (me, src, e))
+        sys.exit(2)
 
 
 def forward(W, b, x, cost, L, f):
@@ -172,13 +186,9 @@ def main(argv):
     src, out, dtype, broken, act = parse(argv)
     if broken == "sigmoid-clamp":
         CLAMP = 20
-    net = json.load(open(os.path.join(src, "network.json")))
-    meta_path = os.path.join(src, "meta.json")
-    meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
+    net, meta, x, y = read_inputs(src, dtype, "numpy_peer.py")
     W = [np.array(w, dtype=dtype) for w in net["weights"]]
     b = [np.array(v, dtype=dtype).reshape(-1, 1) for v in net["biases"]]  # n_l x 1
-    x = np.load(os.path.join(src, "x.npy")).astype(dtype)  # n_0 x m
-    y = np.load(os.path.join(src, "y.npy")).astype(dtype)
     cost = net["cost"]
     m = x.shape[1]
     lmbda, l1, n = meta.get("lambda", 0), meta.get("l1", 0), meta.get("n", m) or m

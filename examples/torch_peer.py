@@ -4,18 +4,19 @@ autograd, dumped in the oracle's layout (a directory of .npy files).
 
     torch_peer.py DUMP_DIR OUT_DIR [--dtype float64|float32] [--activation NAME[,NAME..]]
 
-Reads network.json, x.npy, y.npy and meta.json from an oracle dump and writes cost.npy,
-z1.npy, a1.npy, delta1.npy (dC_x/dz^l per sample: autograd's dC/dz^l times m), dW1.npy,
-db1.npy, ... computed in the given dtype. The hidden layers use torch.nn's modules for the
+Reads network.json, x.npy, y.npy and meta.json (optional) from an oracle dump and writes
+cost.npy, z1.npy, a1.npy, delta1.npy (dC_x/dz^l per sample: autograd's dC/dz^l times m),
+dW1.npy, db1.npy, ... computed in the given dtype. The hidden layers use torch.nn's modules for the
 network file's "activations" (sigmoid if absent) or --activation's (one name for every
 hidden layer, or one per hidden layer): Sigmoid, Tanh, ReLU, LeakyReLU(ALPHA) for
 leaky-relu[:ALPHA] or {"name": "leaky-relu", "alpha": ALPHA}, Softplus, Identity."""
-import json
 import os
 import sys
 
 import numpy as np
 import torch
+
+from numpy_peer import read_inputs  # beside this file
 
 MODULES = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU,
            "leaky-relu": torch.nn.LeakyReLU, "softplus": torch.nn.Softplus,
@@ -34,22 +35,33 @@ def module(spec):
     return MODULES[name](alpha) if name == "leaky-relu" else MODULES[name]()
 
 
+def parse(argv):
+    """DUMP_DIR, OUT_DIR and the options' values; a usage error exits 1 with the usage."""
+    pos, opt, i = [], {}, 1
+    while i < len(argv):
+        if argv[i] in ("--dtype", "--activation") and i + 1 < len(argv):
+            opt[argv[i]], i = argv[i + 1], i + 2
+        elif argv[i].startswith("-"):
+            sys.exit("torch_peer.py: unknown option or missing value: %s\n%s" % (argv[i], __doc__))
+        else:
+            pos, i = pos + [argv[i]], i + 1
+    if len(pos) != 2:
+        sys.exit(__doc__)
+    return pos[0], pos[1], opt
+
+
 def main(argv):
-    src, out = argv[1], argv[2]
-    dtype = torch.float64
-    if "--dtype" in argv:
-        at = argv.index("--dtype") + 1
-        dtypes = {"float64": torch.float64, "float32": torch.float32}
-        if at == len(argv) or argv[at] not in dtypes:
-            sys.exit("torch_peer.py: --dtype takes float64 or float32")
-        dtype = dtypes[argv[at]]
-    net = json.load(open(os.path.join(src, "network.json")))
-    meta = json.load(open(os.path.join(src, "meta.json")))
+    src, out, opt = parse(argv)
+    dtypes = {"float64": torch.float64, "float32": torch.float32}
+    if opt.get("--dtype", "float64") not in dtypes:
+        sys.exit("torch_peer.py: --dtype takes float64 or float32")
+    dtype = dtypes[opt.get("--dtype", "float64")]
+    net, meta, x, y = read_inputs(src, np.float64, "torch_peer.py")
     cost = net["cost"]
-    lmbda, l1, n = meta["lambda"], meta["l1"], meta["n"]
-    x = torch.tensor(np.load(os.path.join(src, "x.npy")).T, dtype=dtype)  # m x n_0
-    y = torch.tensor(np.load(os.path.join(src, "y.npy")).T, dtype=dtype)
+    x = torch.tensor(x.T, dtype=dtype)  # m x n_0
+    y = torch.tensor(y.T, dtype=dtype)
     m = x.shape[0]
+    lmbda, l1, n = meta.get("lambda", 0), meta.get("l1", 0), meta.get("n", m) or m
     layers = []
     for w, b in zip(net["weights"], net["biases"]):
         lin = torch.nn.Linear(len(w[0]), len(w)).to(dtype)
@@ -58,7 +70,7 @@ def main(argv):
             lin.bias.copy_(torch.tensor(b, dtype=dtype).reshape(-1))
         layers.append(lin)
     L = len(layers)
-    override = argv[argv.index("--activation") + 1] if "--activation" in argv else None
+    override = opt.get("--activation")
     specs = override.split(",") if override else net.get("activations", ["sigmoid"] * (L - 1))
     if len(specs) == 1:
         specs = specs * (L - 1)

@@ -188,4 +188,21 @@ for acts in '["relu","relu"]' '["leaky-relu:0.1","leaky-relu:0.1"]'; do
         else bad "numpy f'(0) = 1 disagrees at delta1, convention named ($dt, $acts): status $st"; echo "$out" | sed 's/^/# /'; fi
     done
 done
+
+# Bad arguments and inputs: a first line naming the problem, status 1 (usage) or 2
+# (unreadable input), no traceback; options after or before the directories.
+py_expect() { # status pattern script args...
+    st=$1 pat=$2 s=$3; shift 3
+    out=$(PYTHONPATH="$SRC/python" "$PY" "$EX/$s" "$@" 2>&1); got=$?
+    if [ $got = "$st" ] && echo "$out" | head -1 | grep -qF -- "$pat" && ! echo "$out" | grep -q Traceback
+    then ok "$s $*: $st"; else bad "$s $*: status $got, expected $st"; echo "$out" | sed 's/^/# /'; fi
+}
+py_expect 2 "numpy_peer.py: cannot read $T/none: [Errno 2]" numpy_peer.py "$T/none" "$T/peer"
+py_expect 2 "torch_peer.py: cannot read $T/none: [Errno 2]" torch_peer.py "$T/none" "$T/peer"
+py_expect 1 "torch_peer.py: unknown option or missing value: --broken" torch_peer.py "$T/oracle" "$T/peer" --broken
+py_expect 0 "" torch_peer.py --dtype float32 "$T/oracle" "$T/peer"
+py_expect 1 "usage: numpy_check.py" numpy_check.py --bug quadratic
+py_expect 1 "usage: network2_save.py FILE SIZES" network2_save.py "$T/n.json" 4,x,2
+py_expect 1 "network2_save.py: cannot write $T/none/n.json" network2_save.py "$T/none/n.json" 4,2
+py_expect 2 "network2_load.py: cannot load $T/none" network2_load.py "$T/none"
 exit $fail
