@@ -22,8 +22,12 @@ _PREC_NAME = {v: k for k, v in _PREC.items()}
 _INFER = {np.dtype(np.float32): "float32", np.dtype(np.float16): "float16"}
 
 
-def _fill(d, arrays, oracle, rows, arg):
-    """Put the arrays into dump d in the oracle's shapes (columns = samples)."""
+_PER_SAMPLE = re.compile(r"^(z|a|delta)\d+$")
+
+
+def _fill(d, arrays, oracle, rows, arg, orows=False):
+    """Put the arrays into dump d in the oracle's shapes (columns = samples). rows,
+    orows: z, a, delta of the arrays, of the oracle dict, have samples as rows."""
     for k, v in arrays.items():
         i = lib.gp_dump_find(C.byref(d), str(k).encode())
         if i < 0:
@@ -36,19 +40,20 @@ def _fill(d, arrays, oracle, rows, arg):
         a = a.astype(np.float64)
         if (k.startswith("db") or k == "cost") and a.ndim == 2 and 1 in a.shape:
             a = a.reshape(-1)  # db as (n, 1) or (1, n), as the CLI's compare takes it
-        shape = oracle[k].shape if oracle is not None else None
-        if rows and re.match(r"^(z|a|delta)\d+$", k):
-            a = a.T if a.ndim == 2 else a
-            shape = shape[::-1] if shape is not None else None
+        flip = rows and _PER_SAMPLE.match(k) is not None
+        a = a.T if flip and a.ndim == 2 else a
+        shape = None if oracle is None else oracle[k].shape
+        if shape is not None and orows and _PER_SAMPLE.match(k):
+            shape = shape[::-1]
         if a.ndim < 2 and shape is not None and len(shape) == 2:  # only db, cost flat
-            raise ValueError(f"{arg}[{k!r}]: shape {a.shape}, expected {tuple(shape)}")
+            raise ValueError(f"{arg}[{k!r}]: shape {a.shape}, expected "
+                             f"{shape[::-1] if flip else shape}")
         if a.ndim < 2:
             a = a.reshape(-1, 1)
-            shape = (-1, 1) if shape is None else (int(np.prod(shape)), 1)
-        if shape is not None and a.shape != tuple(shape) and shape[0] != -1:
-            want = tuple(shape)[::-1] if rows and k[0] in "zad" and k != "cost" else shape
-            got = a.T.shape if rows and k[0] in "zad" and k != "cost" else a.shape
-            raise ValueError(f"{arg}[{k!r}]: shape {got}, expected {tuple(want)}")
+            shape = None if shape is None else (int(np.prod(shape)), 1)
+        if shape is not None and a.shape != tuple(shape):  # shown as the caller's
+            show = (lambda s: tuple(s)[::-1]) if flip else tuple
+            raise ValueError(f"{arg}[{k!r}]: shape {show(a.shape)}, expected {show(shape)}")
         d.t[i] = _to_gsl(a)
 
 
@@ -238,7 +243,7 @@ def compare(reference, candidate, *, precision=None, rows=None):
         ref = {k: _array(f"reference[{k!r}]", v, min(np.ndim(v), 2))
                for k, v in reference.items()}  # never more than a matrix
         _fill(o, ref, None, rrows, "reference")
-        _fill(c, candidate, ref, rows, "candidate")
+        _fill(c, candidate, ref, rows, "candidate", rrows)
         opts = gp_dump_compare_opts()
         lib.gp_dump_compare_opts_default(C.byref(opts))
         for k, v in candidate.items():

@@ -422,6 +422,18 @@ def test_db_as_column_or_row_as_the_cli_takes_it():
         gradproof.compare(ref, {**cand, "db1": np.zeros((2, 2))})
 
 
+def test_candidate_orientation_apart_from_the_reference_and_shapes_as_given():
+    net, r = small_net(), np.random.default_rng(6)
+    x, y = r.random((3, 5)), r.random((2, 5))
+    cols, rows = gradproof.oracle(net, x, y), gradproof.oracle(net, x.T, y.T, rows=True)
+    assert gradproof.compare(rows, dict(cols), rows=False).ok
+    assert gradproof.compare(cols, dict(rows), rows=True).ok
+    with pytest.raises(ValueError, match=r"candidate\['dW1'\]: shape \(3, 4\), expected \(4, 3\)"):
+        gradproof.compare(rows, {**rows, "dW1": np.zeros((3, 4))})
+    with pytest.raises(ValueError, match=r"candidate\['z1'\]: shape \(5, 3\), expected \(5, 4\)"):
+        gradproof.compare(cols, {**rows, "z1": np.zeros((5, 3))}, rows=True)
+
+
 # ---- the certified rule (issue 12 section 1-2 through the package) ----
 
 def test_oracle_bounds_contain_a_float32_implementation():
