@@ -21,10 +21,15 @@ static json_t *num(double x) {
     return isfinite(x) ? json_real(x) : json_string(b);
 }
 
-static double num_value(const json_t *v) {
-    if (json_is_string(v))
-        return strtod(json_string_value(v), NULL);
-    return json_is_number(v) ? json_number_value(v) : NAN;
+/* A recorded value: a number, or a string strtod reads whole; nonzero otherwise. */
+static int num_value(const json_t *v, double *x) {
+    const char *s = json_string_value(v);
+    char *end = NULL;
+    if (json_is_number(v))
+        *x = json_number_value(v);
+    else if (s != NULL && *s != '\0')
+        *x = strtod(s, &end);
+    return !json_is_number(v) && (end == NULL || *end != '\0');
 }
 
 static json_t *record_base(const char *kind, const gp_network *net, const gsl_matrix *X,
@@ -273,8 +278,13 @@ static int read_failures(const json_t *o, const char *path, gp_record *rec, char
             e->precision = top;
         strcpy(e->tensor, name);
         e->index = (size_t)idx;
-        e->expected = num_value(json_object_get(f, "expected"));
-        e->actual = num_value(json_object_get(f, "actual"));
+        if (num_value(json_object_get(f, "expected"), &e->expected) ||
+            num_value(json_object_get(f, "actual"), &e->actual))
+            return GPI_FAIL(
+                errbuf, errlen, GSL_EINVAL,
+                "%s: failures[%zu]: \"expected\" and \"actual\" must be numbers "
+                "(\"nan\" and \"inf\" as strings)",
+                path, q);
     }
     return GSL_SUCCESS;
 }

@@ -271,8 +271,7 @@ END_TEST
     "\"network\": {\"sizes\": [1, 1], \"weights\": [[[0.5]]], \"biases\": "              \
     "[[[0.0]]], \"cost\": \"QuadraticCost\"}"
 static const char *const bad_records[] = {
-    "[1, 2",
-    "{\"format\": \"something\", \"version\": 1}",
+    "[1, 2", "{\"format\": \"something\", \"version\": 1}",
     "{\"format\": \"gradproof-record\", \"version\": 99}",
     "{\"format\": \"gradproof-record\", \"version\": 1, \"kind\": \"other\"}",
     "{\"format\": \"gradproof-record\", \"version\": 1, \"kind\": \"check\", \"x\": "
@@ -285,16 +284,26 @@ static const char *const bad_records[] = {
     "{\"format\": \"gradproof-record\", \"version\": 1, \"kind\": \"compare\", " NET
     ", \"x\": [[1]], \"y\": [[0]], \"precision\": \"float64\", \"failures\": []}",
     "{\"format\": \"gradproof-record\", \"version\": 1, \"kind\": \"check\", " NET
-    ", \"x\": [[1]], \"y\": [[0]], \"lambda\": -1, \"formula\": \"delta\"}"};
-static const char *const bad_words[] = {"not JSON",
-                                        "not a gradproof record",
-                                        "record version 99",
-                                        "kind must be",
-                                        "no \"network\"",
-                                        "do not fit",
-                                        "formula must be",
-                                        "no failures",
-                                        "must be numbers >= 0"};
+    ", \"x\": [[1]], \"y\": [[0]], \"lambda\": -1, \"formula\": \"delta\"}",
+    /* a damaged value is refused, not read as 0 (strtod) or NaN */
+    "{\"format\": \"gradproof-record\", \"version\": 1, \"kind\": \"compare\", " NET
+    ", \"x\": [[1]], \"y\": [[0]], \"precision\": \"float64\", \"failures\": "
+    "[{\"tensor\": \"dW1\", \"index\": 0, \"expected\": 1, \"actual\": \"x\"}]}",
+    "{\"format\": \"gradproof-record\", \"version\": 1, \"kind\": \"compare\", " NET
+    ", \"x\": [[1]], \"y\": [[0]], \"precision\": \"float64\", \"failures\": "
+    "[{\"tensor\": \"dW1\", \"index\": 0, \"expected\": 1}]}"};
+static const char *const bad_words[] = {
+    "not JSON",
+    "not a gradproof record",
+    "record version 99",
+    "kind must be",
+    "no \"network\"",
+    "do not fit",
+    "formula must be",
+    "no failures",
+    "must be numbers >= 0",
+    "failures[0]: \"expected\" and \"actual\" must be",
+    "failures[0]: \"expected\" and \"actual\" must be"};
 
 START_TEST(test_record_read_rejects) {
     gp_record *rec = (gp_record *)&rec;
