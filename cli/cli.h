@@ -104,6 +104,11 @@ int cli_ends_with(const char *s, const char *suffix);
  */
 int cli_distinct_outputs(const char *cmd, size_t n, const char *const *opts,
                          const char *const *paths);
+/* Refuse an output path (option opt; none if NULL) that is one of the n inputs ins[i]
+ * (named in_opts[i], NULL if not given) or lies in one that is a directory: "OPT 'A'
+ * would replace the input NAME 'B'", 1. */
+int cli_spare_inputs(const char *cmd, const char *opt, const char *path, size_t n,
+                     const char *const *in_opts, const char *const *ins);
 /* Fail early when the n outputs paths[i] (option opts[i], up to bytes[i] each) do not
  * fit, those on one file system together (gp_atomic_space_all): "cannot write OPT
  * 'PATH': not enough space: ...", 1. */

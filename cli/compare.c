@@ -200,7 +200,11 @@ int cmd_compare(int argc, char **argv) {
     /* An output that cannot be written is refused before the comparison is printed. */
     const char *const opts[] = {"--report", "--record"};
     const char *const paths[] = {report, record};
+    const char *const in_opts[] = {"ORACLE", "CANDIDATE"};
+    const char *const ins[] = {cmd.operands[0], cmd.operands[1]};
     if (cli_distinct_outputs("compare", 2, opts, paths) ||
+        cli_spare_inputs("compare", opts[0], report, 2, in_opts, ins) ||
+        cli_spare_inputs("compare", opts[1], record, 2, in_opts, ins) ||
         (report && cli_probe_writable("compare", "--report", report)) ||
         (record && cli_probe_writable("compare", "--record", record)))
         return CLI_EXIT_FAIL;

@@ -322,7 +322,10 @@ static int oracle_check_args(oracle_args *o) {
                                    "--range");
     if (use_idx && o->rows) /* was ignored (IDX files hold one sample per row) */
         return cli_error("oracle", "--rows goes with --x and --y");
-    return 0;
+    const char *const in_opts[] = {"--net", "--x", "--y", "--idx-images", "--idx-labels"};
+    const char *const ins[] = {o->net, o->x, o->y, o->images, o->labels};
+    return cli_spare_inputs("oracle", o->out ? "--out" : "--out-dir",
+                            o->out ? o->out : o->outdir, 5, in_opts, ins);
 }
 
 /* Every value of the dump finite, else an input error naming the first that is not (the

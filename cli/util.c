@@ -336,6 +336,25 @@ int cli_distinct_outputs(const char *cmd, size_t n, const char *const *opts,
     return 0;
 }
 
+/* 1 when writing path would replace the file or directory in, or a file in it. */
+static int replaces(const char *path, const char *in) {
+    char *key = output_key(path), *r = in ? realpath(in, NULL) : NULL;
+    size_t n = r ? strlen(r) : 0;
+    int hit = key && r && !strncmp(key, r, n) && (key[n] == '\0' || key[n] == '/');
+    free(key);
+    free(r);
+    return hit;
+}
+
+int cli_spare_inputs(const char *cmd, const char *opt, const char *path, size_t n,
+                     const char *const *in_opts, const char *const *ins) {
+    for (size_t i = 0; path && i < n; i++)
+        if (replaces(path, ins[i]))
+            return cli_error(cmd, "%s '%s' would replace the input %s '%s'", opt, path,
+                             in_opts[i], ins[i]);
+    return 0;
+}
+
 int cli_check_space(const char *cmd, size_t n, const char *const *opts,
                     const char *const *paths, const size_t *bytes) {
     char err[GP_IDX_ERRLEN];

@@ -144,6 +144,18 @@ expect_input_error "cand.json: not" rep.json compare "$T/o" "$T/cand.json" --rep
 expect_input_error "net.json: no dW1" rep.json compare "$T/net.json" "$T/net.json" --report "$T/rep.json"
 # A missing ORACLE is unusable input (it was taken for swapped arguments, exit 1).
 expect_input_error "nosuch: cannot open" rep.json compare "$T/nosuch" "$T/o" --report "$T/rep.json"
+# An output that would replace an input (or a file of an input dump) is refused, status
+# 1, the input left whole (the network file was overwritten by the dump).
+cp "$T/net.json" "$T/net0.json" && cp "$T/o/meta.json" "$T/meta0.json"
+expect 1 "--out '$T/net.json' would replace the input --net '$T/net.json'" \
+    oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --out "$T/net.json"
+expect 1 "--report '$T/o/meta.json' would replace the input ORACLE '$T/o'" \
+    compare "$T/o" "$T/o" --report "$T/o/meta.json"
+expect 1 "--record '$T/net.json' would replace the input ORACLE '$T/net.json'" \
+    compare "$T/net.json" "$T/o" --record "$T/net.json"
+cmp -s "$T/net.json" "$T/net0.json" && cmp -s "$T/o/meta.json" "$T/meta0.json" &&
+    ok "inputs left whole" || bad "an input was replaced by an output"
+cp "$T/net0.json" "$T/net.json" && cp "$T/meta0.json" "$T/o/meta.json" # for the rest
 # An oracle's dump whose inputs are corrupt is unusable (it fell back to the fixed rule,
 # "no inputs", or used a negative lambda, or said "out of memory").
 cp -r "$T/o" "$T/om"
