@@ -197,6 +197,9 @@ static int read_kind(const json_t *o, const char *path, gp_record *rec, char *er
     if (fmt == NULL || strcmp(fmt, GP_RECORD_FORMAT))
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: not a gradproof record (format)",
                         path);
+    if (!json_is_integer(v))
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: \"version\" is missing or not an integer", path);
     if (json_integer_value(v) != GP_RECORD_VERSION)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                         "%s: record version %lld, this gradproof reads %d", path,
@@ -249,10 +252,13 @@ static int read_failures(const json_t *o, const char *path, gp_record *rec, char
                          size_t errlen) {
     const json_t *fs = json_object_get(o, "failures");
     gp_precision top;
-    if (gp_precision_lookup(json_string_value(json_object_get(o, "precision")), &top) ||
-        !json_is_array(fs) || json_array_size(fs) == 0)
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: no precision or no failures",
+    if (gp_precision_lookup(json_string_value(json_object_get(o, "precision")), &top))
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: \"precision\" is missing or not float64, float32, bfloat16 "
+                        "or float16",
                         path);
+    if (!json_is_array(fs) || json_array_size(fs) == 0)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: no failures", path);
     rec->n_failures = json_array_size(fs);
     rec->failures = calloc(rec->n_failures, sizeof *rec->failures);
     if (rec->failures == NULL)

@@ -291,7 +291,11 @@ static const char *const bad_records[] = {
     "[{\"tensor\": \"dW1\", \"index\": 0, \"expected\": 1, \"actual\": \"x\"}]}",
     "{\"format\": \"gradproof-record\", \"version\": 1, \"kind\": \"compare\", " NET
     ", \"x\": [[1]], \"y\": [[0]], \"precision\": \"float64\", \"failures\": "
-    "[{\"tensor\": \"dW1\", \"index\": 0, \"expected\": 1}]}"};
+    "[{\"tensor\": \"dW1\", \"index\": 0, \"expected\": 1}]}",
+    "{\"format\": \"gradproof-record\", \"version\": \"1\"}",
+    "{\"format\": \"gradproof-record\", \"version\": 1, \"kind\": \"compare\", " NET
+    ", \"x\": [[1]], \"y\": [[0]], \"precision\": \"float8\", \"failures\": "
+    "[{\"tensor\": \"dW1\", \"index\": 0, \"expected\": 1, \"actual\": 2}]}"};
 static const char *const bad_words[] = {
     "not JSON",
     "not a gradproof record",
@@ -303,7 +307,9 @@ static const char *const bad_words[] = {
     "no failures",
     "must be numbers >= 0",
     "failures[0]: \"expected\" and \"actual\" must be",
-    "failures[0]: \"expected\" and \"actual\" must be"};
+    "failures[0]: \"expected\" and \"actual\" must be",
+    "\"version\" is missing or not an integer",
+    "\"precision\" is missing or not float64"};
 
 START_TEST(test_record_read_rejects) {
     gp_record *rec = (gp_record *)&rec;
