@@ -274,13 +274,14 @@ static int progress(check_run *c, size_t done, size_t total, double elapsed) {
     for (size_t p = 0; p < n; p++)
         props += fails[p] > 0;
     if (cli_mpi_rank() == 0) {
-        fprintf(stderr, CLI_NAME ": " CMD ": progress: %zu cases per cost in %.1f s",
-                done, elapsed);
+        fprintf(stderr, CLI_NAME ": " CMD ": progress: %zu %s per cost in %.1f s", done,
+                cli_plural(done, "case", "cases"), elapsed);
         if (c->with_budget)
             fprintf(stderr, " (time budget %g s)", c->budget);
         else
             fprintf(stderr, " (of %zu)", total);
-        fprintf(stderr, ", %zu failing properties\n", props);
+        fprintf(stderr, ", %zu failing %s\n", props,
+                cli_plural(props, "property", "properties"));
     }
     return 0;
 }
@@ -372,10 +373,10 @@ static int report(const check_run *c, size_t done) {
     fflush(stdout);
     if (inconclusive)
         fprintf(stderr,
-                CLI_NAME ": " CMD ": %zu entries inconclusive: the measured noise of the "
+                CLI_NAME ": " CMD ": %zu %s inconclusive: the measured noise of the "
                          "cost leaves their finite differences unable to resolve them "
                          "(not failures)\n",
-                inconclusive);
+                inconclusive, cli_plural(inconclusive, "entry", "entries"));
     for (int k = 0; k < c->n_rows; k++)
         for (int f = 0; f < GP_N_FORMULAS; f++)
             if (c->tl[k][f].failed)
@@ -383,9 +384,9 @@ static int report(const check_run *c, size_t done) {
                         c->tl[k][f].line, c->tl[k][f].failing_cases, c->tl[k][f].cases);
     if (c->with_budget && done < c->cases)
         fprintf(stderr,
-                CLI_NAME ": " CMD ": time budget reached after %zu cases per cost; "
+                CLI_NAME ": " CMD ": time budget reached after %zu %s per cost; "
                          "--cases %zu gives the same report\n",
-                done, done);
+                done, cli_plural(done, "case", "cases"), done);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 

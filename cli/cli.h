@@ -137,6 +137,8 @@ gp_dataset cli_dataset(const gp_idx_view *v);
  * sizes came from a file, else 1 (a usage error, with the hint line). */
 int cli_fits_mnist(const char *cmd, const char *what, const char *name, int from_file,
                    size_t n0, size_t nL, size_t dim);
+/* The noun for a count n: one when n == 1, else many ("1 case", "2 cases", "0 cases"). */
+const char *cli_plural(size_t n, const char *one, const char *many);
 /* Monotonic seconds. */
 double cli_now(void);
 

@@ -125,9 +125,11 @@ static int compare_run(const char *opath, const char *cpath, const char *report,
                               ? gp_precision_name(have_prec ? prec : GP_FLOAT64)
                           : n32 == r->n_tensors ? "float32"
                                                 : "mixed (see each tensor)";
-        printf("compare %s (oracle) with %s: %s %s%s, %zu values in %zu tensors\n", opath,
-               cpath, how, v.certified ? "bounds" : "tolerances",
-               have_prec ? "" : " (inferred per tensor)", r->n_checked, r->n_tensors);
+        printf("compare %s (oracle) with %s: %s %s%s, %zu %s in %zu %s\n", opath, cpath,
+               how, v.certified ? "bounds" : "tolerances",
+               have_prec ? "" : " (inferred per tensor)", r->n_checked,
+               cli_plural(r->n_checked, "value", "values"), r->n_tensors,
+               cli_plural(r->n_tensors, "tensor", "tensors"));
         print_report(stdout, r, prec_t, &v, "oracle", "candidate");
         printf("%s\n", verdict_word(r, &v));
         status = compare_outputs(opath, cpath, report, record, r, prec_t, &v);

@@ -156,20 +156,22 @@ static void print_values(const char *dir) {
 /* What gp_hunt_run found: the failing case, its shrinking, diagnosis and record. */
 static int print_result(const gp_hunt_opts *o, const gp_hunt_result *r) {
     if (r->kind == GP_HUNT_AGREE) {
-        printf("hunt: %zu cases in %.2f s (%.1f cases/s), seed %lu: every case agreed\n",
-               r->n_cases, r->seconds, r->seconds > 0 ? r->n_cases / r->seconds : 0.0,
-               o->seed);
+        printf("hunt: %zu %s in %.2f s (%.1f cases/s), seed %lu: every case agreed\n",
+               r->n_cases, cli_plural(r->n_cases, "case", "cases"), r->seconds,
+               r->seconds > 0 ? r->n_cases / r->seconds : 0.0, o->seed);
         if (o->time_budget > 0 && r->n_cases < o->cases)
             fprintf(stderr,
-                    CLI_NAME ": " CMD ": time budget reached after %zu cases (cases 0 "
+                    CLI_NAME ": " CMD ": time budget reached after %zu %s (cases 0 "
                              "to %zu - 1, as --cases %zu checks them)\n",
-                    r->n_cases, r->n_cases, r->n_cases);
+                    r->n_cases, cli_plural(r->n_cases, "case", "cases"), r->n_cases,
+                    r->n_cases);
         return CLI_EXIT_OK;
     }
     const char *k = gp_hunt_kind_name(r->kind);
     printf("case %zu (%s): %s: %s\n", r->failing_case, r->found, k, r->detail);
-    printf("shrunk in %zu steps (%zu candidate runs): %s -> %s%s\n", r->shrink_steps,
-           r->shrink_runs, r->found, r->minimal,
+    printf("shrunk in %zu %s (%zu candidate %s): %s -> %s%s\n", r->shrink_steps,
+           cli_plural(r->shrink_steps, "step", "steps"), r->shrink_runs,
+           cli_plural(r->shrink_runs, "run", "runs"), r->found, r->minimal,
            r->shrink_stopped ? " (shrinking stopped early)" : "");
     printf("minimal case: %s: %s\n", k, r->minimal_detail);
     if (r->record[0])

@@ -100,8 +100,9 @@ static int load_idx(const char *images, const char *labels, size_t first, size_t
     else if (im->n != lb->n) {
         /* Image i and label i must be the same sample: different counts mean the
          * files do not belong together (e.g. training images, test labels). */
-        snprintf(err, sizeof err, "%s: %zu labels, but %s holds %zu images", labels,
-                 lb->n, images, im->n);
+        snprintf(err, sizeof err, "%s: %zu %s, but %s holds %zu %s", labels, lb->n,
+                 cli_plural(lb->n, "label", "labels"), images, im->n,
+                 cli_plural(im->n, "image", "images"));
         r = input_error(err);
     } else if (im->rows * im->cols != n0) {
         /* Before any conversion: the range's doubles are allocated only for a fit. */
@@ -282,9 +283,10 @@ static int run_self_check(const gp_network *net, const gsl_matrix *X, const gsl_
               : gp_gradcheck_params_given(net, X, Y, reg, g, &opts, num, n_at_kink, r))))
         status = input_error("oracle: self-check could not run");
     else if (cli_mpi_rank() == 0) {
-        printf("self-check: %zu parameters against gsl_deriv_central, %zu failed, "
+        printf("self-check: %zu %s against gsl_deriv_central, %zu failed, "
                "%zu at a kink, max rel err %.3g",
-               r->n_checked, r->n_failed, r->n_at_kink, r->max_rel_error);
+               r->n_checked, cli_plural(r->n_checked, "parameter", "parameters"),
+               r->n_failed, r->n_at_kink, r->max_rel_error);
         if (noise || r->n_inconclusive) /* the measured-noise verdicts */
             printf(", %zu inconclusive, min digits %.1f", r->n_inconclusive,
                    r->min_digits);

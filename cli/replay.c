@@ -45,9 +45,10 @@ static int replay_compare(const char *path, const gp_record *rec, const char *cp
         snprintf(err, sizeof err, "%s: %s", path, gsl_strerror(s));
         return cli_input_error(NULL, "%s", err);
     }
-    printf("replay %s: compare record, %s%s, %zu values in %zu tensors\n", path,
+    printf("replay %s: compare record, %s%s, %zu %s in %zu %s\n", path,
            cpath ? "fresh candidate " : "recorded entries", cpath ? cpath : "",
-           r->n_checked, r->n_tensors);
+           r->n_checked, cli_plural(r->n_checked, "value", "values"), r->n_tensors,
+           cli_plural(r->n_tensors, "tensor", "tensors"));
     print_report(stdout, r, prec, &v, "oracle", "candidate");
     printf("%s\n", r->n_failed ? "still fails" : "now passes");
     s = r->n_failed ? 1 : 0;
@@ -68,9 +69,9 @@ static int replay_check(const char *path, const gp_record *rec) {
         gp_fcheck_report_free(r);
         return cli_input_error(NULL, "%s", gsl_strerror(s));
     }
-    printf("replay %s: check record (%s), %zu entries checked, %zu failed\n", path,
+    printf("replay %s: check record (%s), %zu %s checked, %zu failed\n", path,
            rec->formula == GP_FORMULA_DELTA ? "delta" : "params", r->n_checked,
-           r->n_failed);
+           cli_plural(r->n_checked, "entry", "entries"), r->n_failed);
     if (r->n_failed) {
         const gp_fcheck_entry *e = &r->worst[0];
         char name[64];

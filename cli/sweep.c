@@ -721,15 +721,16 @@ static int sweep_run(sweep_grid *g) {
     sweep_state s = {g, calloc(n_tasks(g), sizeof(run_result)), NULL, 0, 0};
     if (!s.res)
         return cli_error(CMD, "out of memory");
-    printf("%zu runs: %zu eta x %zu lambda x %zu seeds, on %d rank%s\n", n_tasks(g),
-           g->n_eta, g->n_lambda, g->n_seed, size > 1 ? size - 1 : 1,
-           size > 2 ? "s" : "");
+    printf("%zu %s: %zu eta x %zu lambda x %zu %s, on %d %s\n", n_tasks(g),
+           cli_plural(n_tasks(g), "run", "runs"), g->n_eta, g->n_lambda, g->n_seed,
+           cli_plural(g->n_seed, "seed", "seeds"), size > 1 ? size - 1 : 1,
+           size > 2 ? "ranks" : "rank");
     int st = size > 1 ? run_master(&s, size) : run_sequential(&s);
     if (s.done)
         summary(&s);
     if (st && s.done)
-        fprintf(stderr, CLI_NAME ": " CMD ": %zu of %zu runs finished (kept in '%s')\n",
-                s.done, n_tasks(g), g->csv);
+        fprintf(stderr, CLI_NAME ": " CMD ": %zu of %zu %s finished (kept in '%s')\n",
+                s.done, n_tasks(g), cli_plural(n_tasks(g), "run", "runs"), g->csv);
     else if (st)
         fprintf(stderr, CLI_NAME ": " CMD ": no run finished ('%s' not written)\n",
                 g->csv);

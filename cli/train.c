@@ -817,14 +817,15 @@ static gp_trainer *make_trainer(const train_args *t, const train_run *r, int *st
                               t->resume, r->train.n);
     else if (r->eval_n && r->eval_n != r->eval.n) /* its best counts images of that set */
         *st = cli_input_error(CMD,
-                              "cannot continue --resume '%s': its %s set had %zu images, "
+                              "cannot continue --resume '%s': its %s set had %zu %s, "
                               "this run's has %zu",
-                              t->resume, eval_names[t->eval], r->eval_n, r->eval.n);
+                              t->resume, eval_names[t->eval], r->eval_n,
+                              cli_plural(r->eval_n, "image", "images"), r->eval.n);
     else if (t->epochs < s->epochs + (s->batches_done > 0)) /* it cannot go back */
-        *st =
-            cli_error(CMD, "--epochs %zu: the run of --resume '%s' has done %zu epochs%s",
-                      t->epochs, t->resume, s->epochs,
-                      s->batches_done ? " and part of the next" : "");
+        *st = cli_error(CMD, "--epochs %zu: the run of --resume '%s' has done %zu %s%s",
+                        t->epochs, t->resume, s->epochs,
+                        cli_plural(s->epochs, "epoch", "epochs"),
+                        s->batches_done ? " and part of the next" : "");
     if (*st) {
         gp_trainer_free(tr);
         tr = NULL;

@@ -193,9 +193,9 @@ int cli_activations(const char *cmd, const char *spec, size_t hidden,
             out[l] = out[0];
     else if (n != hidden)
         return cli_error(cmd,
-                         "invalid --activation '%s': %zu names for %zu hidden layers "
+                         "invalid --activation '%s': %zu names for %zu hidden %s "
                          "(give one, or one per hidden layer)",
-                         spec, n, hidden);
+                         spec, n, hidden, cli_plural(hidden, "layer", "layers"));
     return 0;
 }
 
@@ -405,6 +405,10 @@ gp_dataset cli_dataset(const gp_idx_view *v) {
     d.x = v->images->pixels + v->first * d.dim;
     d.labels = v->labels->labels + v->first;
     return d;
+}
+
+const char *cli_plural(size_t n, const char *one, const char *many) {
+    return n == 1 ? one : many;
 }
 
 double cli_now(void) {

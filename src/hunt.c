@@ -248,10 +248,11 @@ static run_kind judge_tensor(hunter *h, const char *fmt, const gp_bounds *bc,
     h->ratio = fmax(h->ratio, v.max_ratio);
     if (!v.n_disagree)
         return RUN_AGREE;
+    size_t n_all = v.n_agree + v.n_inconclusive + v.n_disagree;
     snprintf(h->detail, sizeof h->detail,
-             "%s (%s): %zu of %zu entries beyond the worst-case bound, largest "
+             "%s (%s): %zu of %zu %s beyond the worst-case bound, largest "
              "error/bound %.3g at [%zu][%zu] (candidate %.9g, oracle %.17g)",
-             name, fmt, v.n_disagree, v.n_agree + v.n_inconclusive + v.n_disagree,
+             name, fmt, v.n_disagree, n_all, GPI_PLURAL(n_all, "entry", "entries"),
              v.max_ratio, v.worst_i, v.worst_j, gsl_matrix_get(b, v.worst_i, v.worst_j),
              gsl_matrix_get(a, v.worst_i, v.worst_j));
     return RUN_DISAGREE;

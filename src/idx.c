@@ -20,6 +20,7 @@
 
 #include <gradproof/idx.h>
 
+#include "internal.h"
 #include "ioutil.h"
 
 /* Largest single inflate output request (avail_out is an unsigned int). */
@@ -545,9 +546,9 @@ static int load_pair(const char *dir, const char *images, const char *labels,
     if (status == GSL_SUCCESS)
         status = gp_idx_read_labels(lpath, 9, lb, errbuf, errlen);
     if (status == GSL_SUCCESS && (*im)->n != (*lb)->n)
-        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                          "%s has %zu images but %s has %zu labels", ipath, (*im)->n,
-                          lpath, (*lb)->n);
+        status = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s has %zu %s but %s has %zu %s",
+                          ipath, (*im)->n, GPI_PLURAL((*im)->n, "image", "images"), lpath,
+                          (*lb)->n, GPI_PLURAL((*lb)->n, "label", "labels"));
     free(ipath);
     free(lpath);
     return status;

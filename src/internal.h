@@ -38,6 +38,9 @@ __attribute__((target("avx2"))) __m256d _ZGVdN4v_tanh(__m256d x);
 #endif
 #endif
 
+/* The noun for a count n in a message: one when n == 1, else many ("1 entry"). */
+#define GPI_PLURAL(n, one, many) ((n) == 1 ? (one) : (many))
+
 /* Raise GSL_EBADLEN unless the two sizes agree. */
 #define GPI_CHECK_LEN(n1, n2)                                                            \
     do {                                                                                 \

@@ -17,6 +17,7 @@
 
 #include <gradproof/netio.h>
 
+#include "internal.h"
 #include "ioutil.h"
 
 const char *gp_netio_cost_name(const gp_cost_type *cost) {
@@ -34,6 +35,11 @@ static int number(const json_t *v, double *x) {
     return isfinite(*x);
 }
 
+/* The length of a JSON list, 0 for anything else. */
+static size_t len_of(const json_t *v) {
+    return json_is_array(v) ? json_array_size(v) : 0;
+}
+
 /* Check (net == NULL) or copy (net != NULL) "weights" and "biases" for sizes[0..L]. */
 static int walk_params(const char *path, const json_t *weights, const json_t *biases,
                        const size_t *sizes, size_t L, gp_network *net, char *errbuf,
@@ -47,33 +53,34 @@ static int walk_params(const char *path, const json_t *weights, const json_t *bi
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                         "%s: \"biases\" is missing or not a list", path);
     if (json_array_size(weights) != L)
-        return GPI_FAIL(
-            errbuf, errlen, GSL_EINVAL,
-            "%s: \"weights\" has %zu matrices, expected %zu (one per layer after "
-            "the input)",
-            path, json_array_size(weights), L);
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: \"weights\" has %zu %s, expected %zu (one per layer after "
+                        "the input)",
+                        path, json_array_size(weights),
+                        GPI_PLURAL(json_array_size(weights), "matrix", "matrices"), L);
     if (json_array_size(biases) != L)
-        return GPI_FAIL(
-            errbuf, errlen, GSL_EINVAL,
-            "%s: \"biases\" has %zu vectors, expected %zu (one per layer after "
-            "the input)",
-            path, json_array_size(biases), L);
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: \"biases\" has %zu %s, expected %zu (one per layer after "
+                        "the input)",
+                        path, json_array_size(biases),
+                        GPI_PLURAL(json_array_size(biases), "vector", "vectors"), L);
     for (l = 1; l <= L; l++) {
         const json_t *W = json_array_get(weights, l - 1);
         const json_t *b = json_array_get(biases, l - 1);
         size_t n = sizes[l], m = sizes[l - 1];
         if (!json_is_array(W) || json_array_size(W) != n)
             return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                            "%s: weights[%zu] has %zu rows, expected %zu (sizes[%zu])",
-                            path, l - 1, json_is_array(W) ? json_array_size(W) : 0, n, l);
+                            "%s: weights[%zu] has %zu %s, expected %zu (sizes[%zu])",
+                            path, l - 1, len_of(W), GPI_PLURAL(len_of(W), "row", "rows"),
+                            n, l);
         for (j = 0; j < n; j++) {
             const json_t *row = json_array_get(W, j);
             if (!json_is_array(row) || json_array_size(row) != m)
                 return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                                "%s: weights[%zu][%zu] has %zu entries, expected %zu "
+                                "%s: weights[%zu][%zu] has %zu %s, expected %zu "
                                 "(sizes[%zu])",
-                                path, l - 1, j,
-                                json_is_array(row) ? json_array_size(row) : 0, m, l - 1);
+                                path, l - 1, j, len_of(row),
+                                GPI_PLURAL(len_of(row), "entry", "entries"), m, l - 1);
             for (k = 0; k < m; k++) {
                 if (!number(json_array_get(row, k), &x))
                     return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
@@ -85,16 +92,17 @@ static int walk_params(const char *path, const json_t *weights, const json_t *bi
         }
         if (!json_is_array(b) || json_array_size(b) != n)
             return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                            "%s: biases[%zu] has %zu rows, expected %zu (sizes[%zu])",
-                            path, l - 1, json_is_array(b) ? json_array_size(b) : 0, n, l);
+                            "%s: biases[%zu] has %zu %s, expected %zu (sizes[%zu])", path,
+                            l - 1, len_of(b), GPI_PLURAL(len_of(b), "row", "rows"), n, l);
         for (j = 0; j < n; j++) {
             const json_t *e = json_array_get(b, j);
             /* network2.py stores b^l as an n_l x 1 column: [[b_1], [b_2], ...]. */
             if (json_is_array(e)) {
                 if (json_array_size(e) != 1)
                     return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                                    "%s: biases[%zu][%zu] has %zu entries, expected 1",
-                                    path, l - 1, j, json_array_size(e));
+                                    "%s: biases[%zu][%zu] has %zu %s, expected 1", path,
+                                    l - 1, j, json_array_size(e),
+                                    GPI_PLURAL(json_array_size(e), "entry", "entries"));
                 e = json_array_get(e, 0);
             }
             if (!number(e, &x))

@@ -138,11 +138,13 @@ static int formula_fails(const gp_network *net, const gsl_matrix *X, const gsl_m
 /* "shrunk in N steps to sizes [a,b,...], m samples; recorded in PATH" */
 static void summary(char *msg, size_t len, size_t steps, const gp_network *n, size_t m,
                     const char *path) {
-    int k = snprintf(msg, len, "shrunk in %zu steps to sizes [", steps);
+    int k = snprintf(msg, len, "shrunk in %zu %s to sizes [", steps,
+                     GPI_PLURAL(steps, "step", "steps"));
     for (size_t l = 0; l <= n->p.L && k > 0 && (size_t)k < len; l++)
         k += snprintf(msg + k, len - (size_t)k, "%s%zu", l ? "," : "", n->p.sizes[l]);
     if (k > 0 && (size_t)k < len)
-        snprintf(msg + k, len - (size_t)k, "], %zu samples; recorded in %s", m, path);
+        snprintf(msg + k, len - (size_t)k, "], %zu %s; recorded in %s", m,
+                 GPI_PLURAL(m, "sample", "samples"), path);
 }
 
 int gp_record_check_failure(const char *path, gp_formula formula,

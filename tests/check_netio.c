@@ -323,7 +323,7 @@ static const struct {
      "weights[0] has 2 rows, expected 3 (sizes[1])"},
     {"{\"sizes\": [2, 2], \"weights\": [[[1, 2], [3]]], \"biases\": [[[0], [0]]], "
      "\"cost\": \"QuadraticCost\"}",
-     "weights[0][1] has 1 entries, expected 2 (sizes[0])"},
+     "weights[0][1] has 1 entry, expected 2 (sizes[0])"},
     {"{\"sizes\": [2, 2], \"weights\": [[[1, 2], 3]], \"biases\": [[[0], [0]]], "
      "\"cost\": \"QuadraticCost\"}",
      "weights[0][1] has 0 entries, expected 2"},
@@ -336,7 +336,7 @@ static const struct {
     {"{\"sizes\": [2, 2], \"weights\": [[[1, 2], [3, 4]]], \"biases\": [[[0]]], "
      "\"cost\": "
      "\"QuadraticCost\"}",
-     "biases[0] has 1 rows, expected 2 (sizes[1])"},
+     "biases[0] has 1 row, expected 2 (sizes[1])"},
     {"{\"sizes\": [2, 1], \"weights\": [[[1, 2]]], \"biases\": [[[0, 1]]], \"cost\": "
      "\"QuadraticCost\"}",
      "biases[0][0] has 2 entries, expected 1"},

@@ -167,7 +167,7 @@ last=$(printf '%s\n' "$out" | grep '^epoch 4/4' | sed 's/.*test accuracy \([0-9]
 
 # ---- hidden activations: one per hidden layer, saved in the file, fixed by --load ----
 expect_error "invalid --activation 'swish'" train $D $S --activation swish
-expect_error "invalid --activation 'relu,tanh': 2 names for 1 hidden layers" train $D $S --activation relu,tanh
+expect_error "invalid --activation 'relu,tanh': 2 names for 1 hidden layer " train $D $S --activation relu,tanh
 expect_error "invalid --activation 'leaky-relu:2'" train $D $S --activation leaky-relu:2
 expect_error "--activation 'relu': --sizes '784,10' has no hidden layer" train $D $S --sizes 784,10 --activation relu
 # An empty item of a comma list is refused, not skipped (strtok would skip it).

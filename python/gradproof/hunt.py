@@ -19,6 +19,12 @@ from ._lib import (GP_MAX_LAYERS, GP_MAX_WIDTH, SIZE_MAX, gp_diagnosis, gp_dump,
 from .core import Network, _from_gsl, _int, oracle
 from .report import _diagnosis, _fill, compare
 
+
+def _count(n, noun):
+    """'1 case', '2 cases': n with its noun in the right number."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 GP_HUNT_AGREE, GP_HUNT_DISAGREE, GP_HUNT_CRASH, GP_HUNT_TIMEOUT, GP_HUNT_GARBAGE = range(5)
 _KINDS = ("agree", "disagree", "crash", "timeout", "garbage")
 
@@ -108,11 +114,13 @@ class HuntResult:
 
     def __str__(self):
         if self.ok:
-            return (f"gradproof hunt: {self.n_cases} cases agreed ({self.runs} runs, "
+            return (f"gradproof hunt: {_count(self.n_cases, 'case')} agreed "
+                    f"({_count(self.runs, 'run')}, "
                     f"{self.seconds:.3g} s)")
         lines = [f"gradproof hunt: {self.kind} at case {self.failing_case} "
-                 f"({self.n_cases} cases run): {self.found}", f"  {self.detail}",
-                 f"shrunk in {self.shrink_steps} steps ({self.shrink_runs} runs"
+                 f"({_count(self.n_cases, 'case')} run): {self.found}", f"  {self.detail}",
+                 f"shrunk in {_count(self.shrink_steps, 'step')} "
+                 f"({_count(self.shrink_runs, 'run')}"
                  f"{', budget spent' if self.shrink_stopped else ''}) to: {self.minimal}",
                  f"  {self.minimal_detail}"]
         if self.diagnosis:
