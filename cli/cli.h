@@ -51,8 +51,9 @@ int cli_input_error(const char *cmd, const char *fmt, ...)
 int cli_bad_option(const char *cmd, int c, char **argv);
 
 /* Strict number parsing: the whole string, no overflow, within [lo, hi]; integers are
- * decimal digits only (no space, no sign), reals start with a digit, a sign or a point.
- * On failure print a one-line error naming the option and return 1. */
+ * decimal digits only (no space, no sign), reals start with a digit, a sign or a point
+ * and do not round a non-zero value to 0 (1e-400). On failure print a one-line error
+ * naming the option and return 1. */
 int cli_size(const char *cmd, const char *opt, const char *s, size_t lo, size_t hi,
              size_t *out);
 int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi,

@@ -56,6 +56,13 @@ expect_error "--record checks with the default options: drop --noise" check --no
 # One case is one block, which no budget cuts: the run ended saying 'time budget reached
 # after 6 cases per cost; --cases 6 gives the same report' (it had run case 5 alone).
 expect_error "--time-budget goes with a run of cases, not --case" check --case 5 --time-budget 3
+# A positive --progress that underflows to 0 is refused as -1 is (it meant "no progress
+# lines"); so is a --time-budget or --tol-scale that does (it was "must be greater").
+expect_error "invalid --progress '-1': must be between 0 and" check --progress -1
+expect_error "invalid --progress '1e-400': not zero, but rounds to 0" check --progress 1e-400
+expect_error "invalid --progress '0.0001e-320': not zero, but rounds to 0" check --progress 0.0001e-320
+expect_error "invalid --time-budget '1e-400': not zero, but rounds to 0" check --time-budget 1e-400
+expect_error "invalid --tol-scale '1e-400': not zero, but rounds to 0" check --tol-scale 1e-400
 # The message lists every accepted name, aliases included.
 err=$("$GP" check --cost hinge 2>&1 >/dev/null)
 for name in quadratic quadratic-linear cross-entropy log-likelihood QuadraticCost \

@@ -126,6 +126,9 @@ printf '%s' "$h" | grep -q '\[random\]' && ! printf '%s' "$h" | grep -q '784,30,
     ok "hunt --help: --sizes [random]" || bad "hunt --help --sizes: $h"
 # --batch shapes the --sizes cases, --max-width the random ones: the other was ignored.
 expect_error "--batch goes with --sizes" hunt --cases 1 --batch 3 --dir "$T/b" -- true
+# a positive --time-budget that underflows to 0 (0: no limit) is refused, as -1 is
+expect_error "invalid --time-budget '1e-400': not zero, but rounds to 0" hunt --time-budget 1e-400 --dir "$T/b" -- true
+expect_error "invalid --timeout '1e-400': not zero, but rounds to 0" hunt --timeout 1e-400 --dir "$T/b" -- true
 expect_error "--max-width goes with random cases" hunt --cases 1 --sizes 2,2 --max-width 3 --dir "$T/b" -- true
 [ ! -e "$T/b" ] && ok "nothing run for --batch or --max-width out of place" || bad "$T/b written"
 exit $fail

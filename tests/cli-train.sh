@@ -70,9 +70,13 @@ expect_error "invalid --epochs '0x10'" train $D $S --epochs 0x10
 expect_error "invalid --validation '-60'" train --data d $S --validation -60
 expect_error "invalid --eta ' 0.5'" train $D $S --eta " 0.5"
 expect_error "invalid --eta '0x1p-1'" train $D $S --eta 0x1p-1
-# An underflow is a rounding to a subnormal or 0, not "not a finite number": a tiny
-# --lambda trains, a tiny --eta meets its range check.
-expect_error "invalid --eta '1e-400': must be greater than 0" train $D $S --eta 1e-400
+# An underflow to a subnormal is a rounding, not "not a finite number": a tiny --lambda
+# trains. A non-zero value that rounds to 0 is refused (it was 0, and --lambda -1e-400
+# a -0 that passed the range check).
+expect_error "invalid --eta '1e-400': not zero, but rounds to 0" train $D $S --eta 1e-400
+expect_error "invalid --lambda '-1e-400': not zero, but rounds to 0" train $D $S --lambda -1e-400
+expect_error "invalid --l1 '1e-400': not zero, but rounds to 0" train $D $S --l1 1e-400
+expect_error "invalid --lambda '1e-999': not zero, but rounds to 0" sweep $D --epochs 1 --lambda 0,1e-999 --csv sw.csv
 "$GP" train $D --epochs 1 --lambda 1e-310 > /dev/null && ok "--lambda 1e-310 (subnormal) trains" ||
     bad "--lambda 1e-310 refused"
 expect_error "invalid --sizes '784, 30,10'" train $D $S --sizes "784, 30,10"
