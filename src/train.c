@@ -846,6 +846,17 @@ int gpi_is_permutation(const size_t *order, size_t n, int *ok) {
     return GSL_SUCCESS;
 }
 
+/* The counters gp_trainer_observe keeps: each observation is of a later epoch, at most
+ * the epochs run; since_best counts those after best_epoch, so at most observed -
+ * best_epoch of them; since_halving restarts with since_best or on a halving; an epoch
+ * is best only once something beat -inf. */
+static int counters_consistent(const gp_trainer_state *s) {
+    return s->observed <= s->epochs && s->best_epoch <= s->observed &&
+           s->since_best <= s->observed - s->best_epoch &&
+           s->since_halving <= s->since_best &&
+           (s->best_epoch == 0) == (s->best == -INFINITY);
+}
+
 /* What a trainer accepts of a state (gp_trainer_set_state, and the checkpoint reader
  * before it: one rule). Options a trainer would take for n samples, eta only ever
  * halved from eta_0, counters that count epochs, a valid generator and order. */
@@ -858,10 +869,10 @@ int gpi_trainer_state_check(const gp_trainer_state *s, const char **why) {
         *why = "its options are not ones a trainer takes (n, batch, eta_0, lambda, l1)";
     else if (!(s->eta > 0 && s->eta <= o->eta) || isnan(s->best))
         *why = "its eta is not in (0, eta_0] or its best accuracy is NaN";
-    else if (s->observed > s->epochs || s->best_epoch > s->observed ||
-             s->since_best > s->observed || s->since_halving > s->since_best)
-        *why = "its epoch counters are inconsistent (best_epoch, since_best <= observed "
-               "<= epochs; since_halving <= since_best)";
+    else if (!counters_consistent(s))
+        *why = "its epoch counters are inconsistent (best_epoch <= observed <= epochs, "
+               "since_best <= observed - best_epoch, since_halving <= since_best, "
+               "best_epoch 0 exactly when best is -inf)";
     else if (s->batches_done >= (s->n + o->batch - 1) / o->batch)
         *why = "its batches_done is not below the epoch's number of mini-batches";
     else if (s->rng == NULL || !gpi_mt_state_valid(s->rng, s->rng_size))

@@ -484,6 +484,20 @@ START_TEST(test_set_state_refuses_other_options_and_bad_states) {
     s.since_halving = s.since_best + 1;
     ck_assert_int_eq(gp_trainer_set_state(u, &s), GSL_EINVAL);
     s.since_halving = 0;
+    /* more epochs without improvement than were observed after the best one */
+    size_t since_best = s.since_best;
+    s.since_best = s.observed - s.best_epoch + 1;
+    ck_assert_int_eq(gp_trainer_set_state(u, &s), GSL_EINVAL);
+    s.since_best = since_best;
+    double best = s.best; /* a best accuracy, but no epoch it was seen in */
+    size_t best_epoch = s.best_epoch;
+    s.best_epoch = 0;
+    ck_assert_int_eq(gp_trainer_set_state(u, &s), GSL_EINVAL);
+    s.best = -INFINITY; /* no best, but an epoch it was seen in */
+    s.best_epoch = best_epoch;
+    ck_assert_int_eq(gp_trainer_set_state(u, &s), GSL_EINVAL);
+    s.best = best;
+    ck_assert_int_eq(gp_trainer_set_state(u, &s), GSL_SUCCESS);
     int mti = 625; /* the generator's index past its table */
     memcpy(s.rng + s.rng_size - sizeof(long), &mti, sizeof mti);
     ck_assert_int_eq(gp_trainer_set_state(u, &s), GSL_EINVAL);
@@ -542,6 +556,11 @@ static const struct {
     {"\"observed\"", "\"obs\"", "\"observed\""},
     {"\"observed\":1", "\"observed\":2", "epoch counters"},
     {"\"observed\":1", "\"observed\":0", "epoch counters"},
+    /* the counters of the one observed epoch, which was the best: since_best <=
+     * observed - best_epoch = 0, best_epoch <= observed, best_epoch 0 only for no best */
+    {"\"since_best\":0", "\"since_best\":1", "epoch counters"},
+    {"\"best_epoch\":1", "\"best_epoch\":2", "epoch counters"},
+    {"\"best_epoch\":1", "\"best_epoch\":0", "epoch counters"},
     /* the position: required in version 2, below the epoch's 10 mini-batches */
     {"\"batches_done\"", "\"batches\"", "\"batches_done\""},
     {"\"batches_done\":0", "\"batches_done\":10", "batches_done is not below"},

@@ -176,9 +176,9 @@ int gp_trainer_get_state(const gp_trainer *t, gp_trainer_state *s);
 /* Continue from s: t must train the network and data s was taken with (the network's
  * parameters are the caller's to restore) with the same options except threads.
  * GSL_EINVAL (nothing changed) when an option, n, the generator's size differ, when
- * order is not a permutation of 0..n-1, the counters are inconsistent (best_epoch and
- * since_best <= observed <= epochs, since_halving <= since_best) or batches_done is not
- * below ceil(n / m). */
+ * order is not a permutation of 0..n-1, the counters are inconsistent (best_epoch <=
+ * observed <= epochs, since_best <= observed - best_epoch, since_halving <= since_best,
+ * best_epoch 0 exactly when best is -inf) or batches_done is not below ceil(n / m). */
 int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s);
 /* Frees order and rng (not s); safe on a zeroed state, twice and on NULL. */
 void gp_trainer_state_free(gp_trainer_state *s);
