@@ -134,10 +134,11 @@ int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, int te
 /* The trainer's view of an IDX range (borrows the pixels and labels). */
 gp_dataset cli_dataset(const gp_idx_view *v);
 /* The layer sizes fit the data: n_0 = pixels per image and n_L = 10 digits. Else print
- * "<what> '<name>': ..." and return the exit status: CLI_EXIT_INPUT (one line) when the
- * sizes came from a file, else 1 (a usage error, with the hint line). */
-int cli_fits_mnist(const char *cmd, const char *what, const char *name, int from_file,
-                   size_t n0, size_t nL, size_t dim);
+ * "<what> '<name>': ..." (one line) and return CLI_EXIT_INPUT, whether the sizes came
+ * from a file (--load, --resume) or from --sizes: the data does not fit the network
+ * (doc/gradproof.1, EXIT STATUS 2). */
+int cli_fits_mnist(const char *cmd, const char *what, const char *name, size_t n0,
+                   size_t nL, size_t dim);
 /* The noun for a count n: one when n == 1, else many ("1 case", "2 cases", "0 cases"). */
 const char *cli_plural(size_t n, const char *one, const char *many);
 /* Monotonic seconds. */

@@ -54,7 +54,7 @@ static int run(const char *load, const char *data_dir, int set, size_t n_validat
                            : set == 1 ? &mnist->validation
                                       : &mnist->training;
     gp_dataset d = cli_dataset(v);
-    if ((status = cli_fits_mnist(CMD, "network of --load", load, 1, net->p.sizes[0],
+    if ((status = cli_fits_mnist(CMD, "network of --load", load, net->p.sizes[0],
                                  net->p.sizes[net->p.L], d.dim)))
         goto done;
     size_t confusion[100];

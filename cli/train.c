@@ -621,8 +621,7 @@ static int setup(const train_args *t, train_run *r) {
                              r->ck     ? t->resume
                              : t->load ? t->load
                                        : t->sizes.text,
-                             r->ck || t->load, sizes[0], sizes[n_layers - 1],
-                             r->train.dim)))
+                             sizes[0], sizes[n_layers - 1], r->train.dim)))
         return st;
     /* W <- (1 - eta lambda/n) W - ... [93]: the decay factor must stay positive
      * (the library's one check of a step's parameters). */

@@ -432,14 +432,13 @@ double cli_now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-int cli_fits_mnist(const char *cmd, const char *what, const char *name, int from_file,
-                   size_t n0, size_t nL, size_t dim) {
-    char msg[8192];
+int cli_fits_mnist(const char *cmd, const char *what, const char *name, size_t n0,
+                   size_t nL, size_t dim) {
     if (n0 == dim && nL == 10)
         return 0;
-    snprintf(msg, sizeof msg,
-             "%s '%s': the input layer must have %zu neurons (one per pixel) and the "
-             "output layer 10 (one per digit), got %zu and %zu",
-             what, name, dim, n0, nL);
-    return from_file ? cli_input_error(cmd, "%s", msg) : cli_error(cmd, "%s", msg);
+    return cli_input_error(cmd,
+                           "%s '%s': the input layer must have %zu neurons (one per "
+                           "pixel) and the output layer 10 (one per digit), got %zu and "
+                           "%zu",
+                           what, name, dim, n0, nL);
 }

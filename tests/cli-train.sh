@@ -92,8 +92,10 @@ expect_error "invalid --epochs '1000001': must be between 1 and 1000000" train $
 expect_error "invalid --epochs '1000001': must be between 1 and 1000000" slowdown --epochs 1000001
 # network2.py's monitor_evaluation_accuracy is always on: no option for it.
 expect_error "unknown option '--monitor-eval-accuracy'" train $D $S --monitor-eval-accuracy
-expect_error "--sizes '784,30,9': .*output layer 10" train $D $S --sizes 784,30,9
-expect_error "--sizes '100,10': the input layer must have 784" train $D $S --sizes 100,10
+# Data that does not fit the network is an unusable input (status 2, one line) whether
+# the network comes from --sizes or from --load (below): doc/gradproof.1, EXIT STATUS.
+expect_input "--sizes '784,30,9': .*output layer 10" train $D $S --sizes 784,30,9
+expect_input "--sizes '100,10': the input layer must have 784" train $D $S --sizes 100,10
 expect_input "cannot load MNIST from --data 'nowhere'" train --data nowhere $S
 expect_input "cannot load MNIST from --data 'd'" train --data d $S # 10000 > 360 images
 expect_error "weight decay factor" train $D $S --eta 1 --lambda 300
@@ -288,8 +290,8 @@ EOF
 expect_input "network of --load 'small.json': the input layer must have 784" evaluate $DE --load small.json
 expect_input "network of --load 'small.json': the input layer must have 784" train $D $S --load small.json
 # An input that does not fit gets one line, without the usage hint (doc/gradproof.1).
-for c in "evaluate $DE" "train $D"; do
-    n=$("$GP" $c --load small.json 2>&1 >/dev/null | wc -l)
+for c in "evaluate $DE --load small.json" "train $D --load small.json" "train $D --sizes 2,10"; do
+    n=$("$GP" $c 2>&1 >/dev/null | wc -l)
     [ "$n" -eq 1 ] && ok "$c: a network that does not fit: one line" ||
         bad "$c: a network that does not fit: $n lines"
 done
