@@ -346,8 +346,8 @@ c="$D --sizes 784,20,10 --eta 1e6 --cost quadratic-linear"
 [ $st -eq 3 ] && [ ! -e sw.csv ] && tail -1 sw.err | grep -q "no run finished" &&
     ok "sweep $c: status $st" || bad "sweep $c: status $st, said $(cat sw.err)"
 # Data or a network that train refuses, sweep refuses before any run, once, with train's
-# status (2: unusable input, 1: --sizes that do not fit the data), not once per run.
-for c in "2 --data nowhere" "1 $D --sizes 100,10"; do
+# status (2: data it cannot load, or --sizes that do not fit it), not once per run.
+for c in "2 --data nowhere" "2 $D --sizes 100,10"; do
     "$GP" sweep --seeds 1-3 --epochs 1 --csv sw.csv ${c#? } > sw.out 2> sw.err; st=$?
     [ $st -eq "${c%% *}" ] && [ ! -e sw.csv ] && [ ! -s sw.out ] &&
         [ "$(grep -c '^gradproof: ' sw.err)" -eq 1 ] &&
