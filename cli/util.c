@@ -70,32 +70,29 @@ int cli_input_error(const char *cmd, const char *fmt, ...) {
 }
 
 /* A decimal integer made of digits only: strtoul alone would skip leading space and
- * take a sign, so " -1" would come back as ULONG_MAX. */
+ * take a sign, so " -1" would come back as ULONG_MAX. -1 if not digits only, -2 if
+ * beyond ULONG_MAX. */
 static int parse_digits(const char *s, unsigned long *out) {
     char *end;
     if (!isdigit((unsigned char)s[0]))
         return -1;
     errno = 0;
     unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end != '\0')
+    if (*end != '\0')
         return -1;
+    if (errno)
+        return -2;
     *out = v;
-    return 0;
-}
-
-static int cli_ulong(const char *cmd, const char *opt, const char *s,
-                     unsigned long *out) {
-    if (parse_digits(s, out))
-        return cli_error(cmd, "invalid %s '%s': expected a non-negative integer", opt, s);
     return 0;
 }
 
 int cli_size(const char *cmd, const char *opt, const char *s, size_t lo, size_t hi,
              size_t *out) {
     unsigned long v;
-    if (cli_ulong(cmd, opt, s, &v))
-        return 1;
-    if (v < lo || v > hi)
+    int st = parse_digits(s, &v);
+    if (st == -1)
+        return cli_error(cmd, "invalid %s '%s': expected a non-negative integer", opt, s);
+    if (st == -2 || v < lo || v > hi) /* -2: beyond ULONG_MAX, so beyond hi too */
         return cli_error(cmd, "invalid %s '%s': must be between %zu and %zu", opt, s, lo,
                          hi);
     *out = v;

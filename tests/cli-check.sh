@@ -59,6 +59,9 @@ expect_error "--time-budget goes with a run of cases, not --case" check --case 5
 # A positive --progress that underflows to 0 is refused as -1 is (it meant "no progress
 # lines"); so is a --time-budget or --tol-scale that does (it was "must be greater").
 expect_error "invalid --progress '-1': must be between 0 and" check --progress -1
+# An integer beyond ULONG_MAX is out of range, not "not an integer".
+expect_error "invalid --cases '99999999999999999999': must be between 1 and" check --cases 99999999999999999999
+expect_error "invalid --cases '1x': expected a non-negative integer" check --cases 1x
 expect_error "invalid --progress '1e-400': not zero, but rounds to 0" check --progress 1e-400
 expect_error "invalid --progress '0.0001e-320': not zero, but rounds to 0" check --progress 0.0001e-320
 expect_error "invalid --time-budget '1e-400': not zero, but rounds to 0" check --time-budget 1e-400
