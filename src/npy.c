@@ -165,6 +165,12 @@ static int header_dtype(const char *path, const char *descr, npy_header *h, char
                strcmp(descr, ">u1") == 0) {
         h->dt = DT_U1; /* byte order is meaningless for one byte */
         h->itemsize = 1;
+    } else if (strcmp(descr, "<f2") == 0) {
+        /* every float16 value is a float32 value, so the conversion is exact */
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: float16 dtype '<f2' is not read; every float16 value is "
+                        "exact in float32: save a.astype('<f4')",
+                        path);
     } else if (descr[0] == '>') {
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
                         "%s: big-endian dtype '%s' is not supported; convert with "

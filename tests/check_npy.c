@@ -295,6 +295,8 @@ static const struct {
     {"{'descr': '<f8' 'fortran_order': False, 'shape': (2,)}", "expected ',' or '}'"},
     {"{'descr': '<i8', 'fortran_order': False, 'shape': (2,)}",
      "unsupported dtype '<i8'"},
+    {"{'descr': '<f2', 'fortran_order': False, 'shape': (2,)}",
+     "float16 dtype '<f2' is not read; every float16 value is exact in float32"},
     {"{'descr': '>f8', 'fortran_order': False, 'shape': (2,)}", "big-endian dtype '>f8'"},
     {"{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (2,)}",
      "unsupported dtype (structured"},
