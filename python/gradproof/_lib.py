@@ -125,7 +125,18 @@ def _find():
     return ctypes.util.find_library("gradproof") or "libgradproof.so.0"
 
 
-lib = C.CDLL(_find())
+def _load():
+    path = _find()
+    try:
+        return C.CDLL(path)
+    except OSError as e:
+        where = ("$GRADPROOF_LIB" if os.environ.get("GRADPROOF_LIB")
+                 else "the build tree, the install directory or the linker's path")
+        raise ImportError("gradproof: cannot load libgradproof from %s (%s): %s"
+                          % (where, path, e)) from None
+
+
+lib = _load()
 _P = C.c_void_p
 _M = C.POINTER(gsl_matrix)
 _sigs = {

@@ -53,6 +53,18 @@ def _array(arg, value, ndim=2, shape=None, rows=False):
     return a
 
 
+def _bias(arg, value, n):
+    """b^l as (n,), or as network2.py's column (n, 1) or a row (1, n); any other shape,
+    even of n entries, is refused by name (_array)."""
+    try:
+        a = np.asarray(value)
+    except ValueError:
+        a = value  # ragged: _array names it
+    if getattr(a, "ndim", 0) == 2 and 1 in a.shape:
+        a = a.reshape(-1)
+    return _array(arg, a, 1, (n,))
+
+
 def _int(arg, value, lo, hi):
     """value as an int in lo..hi (3 or 3.0, not 3.5 or "3"), or a ValueError naming arg:
     never cut to the C type's width."""
@@ -67,7 +79,7 @@ def _int(arg, value, lo, hi):
 
 class Network:
     """A fully connected network: sizes n_0..n_L, weights W^l (n_l x n_{l-1}), biases
-    b^l (n_l), a cost name (gp_cost_lookup) and one activation name per hidden layer
+    b^l ((n_l,), or network2.py's (n_l, 1), or (1, n_l)), a cost name (gp_cost_lookup) and one activation name per hidden layer
     (default sigmoid; gp_activation_lookup)."""
 
     def __init__(self, sizes, weights, biases, cost, activations=None):
@@ -84,7 +96,7 @@ class Network:
         self.weights = [_array(f"weights[{l}]", w, 2,
                                (self.sizes[l + 1], self.sizes[l]))
                         for l, w in enumerate(weights)]
-        self.biases = [_array(f"biases[{l}]", np.reshape(b, -1), 1, (self.sizes[l + 1],))
+        self.biases = [_bias(f"biases[{l}]", b, self.sizes[l + 1])
                        for l, b in enumerate(biases)]
         ct = lib.gp_cost_lookup(cost.encode()) if isinstance(cost, str) else None
         if not ct:

@@ -224,6 +224,9 @@ def compare(reference, candidate, *, precision=None, rows=None):
     rows = rrows if rows is None else rows
     inputs = getattr(reference, "inputs", None)
     reference = {k: v for k, v in reference.items() if k != "bounds"}
+    # an oracle dump as the candidate (two of them compared): its bounds are no tensor
+    candidate = {k: v for k, v in candidate.items()
+                 if not (k == "bounds" and isinstance(v, dict))}
     L = sum(1 for k in reference if re.match(r"^dW\d+$", k))
     if L < 1:
         raise ValueError("reference: no dW1 (pass the dict gradproof.oracle returns)")

@@ -1,6 +1,7 @@
 """gradproof's Python package: oracle, compare, torch.check, planted bugs, errors."""
 import gzip
 import os
+import re
 import subprocess
 import sys
 
@@ -655,3 +656,41 @@ def test_hunt_target_finds_saturation_bug_random_misses():
     assert tgt.kind == "disagree" and tgt.n_cases < 40, str(tgt)
     assert sum(tgt.net.sizes) <= 5 and tgt.x.shape[1] == 1, str(tgt)
     assert ok.ok and ok.n_cases == 150, str(ok)
+
+
+def test_a_library_that_does_not_load_is_named():
+    # GRADPROOF_LIB naming no library raised ctypes' bare OSError, which did not say
+    # which setting pointed there.
+    pkg = os.path.dirname(os.path.dirname(os.path.abspath(gradproof.__file__)))
+    env = dict(os.environ, PYTHONPATH=pkg, GRADPROOF_LIB="/nonexistent/libgradproof.so")
+    r = subprocess.run([sys.executable, "-c", "import gradproof"], capture_output=True,
+                       text=True, env=env)
+    assert r.returncode != 0
+    assert ("ImportError: gradproof: cannot load libgradproof from $GRADPROOF_LIB "
+            "(/nonexistent/libgradproof.so)") in r.stderr
+
+
+def test_biases_of_another_shape_are_refused_even_with_n_entries():
+    # A (2, 2) bias for 4 units was flattened and taken; (n,), (n, 1) and (1, n) are
+    # the shapes a bias vector comes in.
+    W = [np.zeros((4, 3)), np.zeros((2, 4))]
+    for b in (np.arange(4.0), np.arange(4.0).reshape(4, 1), np.arange(4.0).reshape(1, 4)):
+        net = gradproof.Network([3, 4, 2], W, [b, np.zeros(2)], "quadratic")
+        assert np.array_equal(net.biases[0], np.arange(4.0))
+    for b, said in ((np.zeros((2, 2)), "biases[0]: 2-D array, expected 1-D"),
+                    (np.zeros((4, 1, 1)), "biases[0]: 3-D array, expected 1-D")):
+        with pytest.raises(ValueError, match=re.escape(said)):
+            gradproof.Network([3, 4, 2], W, [b, np.zeros(2)], "quadratic")
+
+
+def test_an_oracle_dump_with_bounds_compares_as_a_candidate():
+    # compare(ref, cand) with cand = oracle(..., bounds=...) raised KeyError "candidate:
+    # unknown tensor 'bounds'"; the reference's bounds were already set aside.
+    net, r = small_net(), np.random.default_rng(3)
+    x, y = r.normal(size=(3, 5)), r.normal(size=(2, 5))
+    ref = gradproof.oracle(net, x, y)
+    assert gradproof.compare(ref, gradproof.oracle(net, x, y, bounds="float32")).ok
+    assert gradproof.compare(gradproof.oracle(net, x, y, bounds="float64"), ref).ok
+    with pytest.raises(KeyError, match="unknown tensor 'bounds'"):
+        gradproof.compare(ref, {**{k: ref[k] for k in ("dW1", "db1", "dW2", "db2")},
+                                "bounds": np.zeros(2)})
