@@ -79,8 +79,8 @@ def _int(arg, value, lo, hi):
 
 class Network:
     """A fully connected network: sizes n_0..n_L, weights W^l (n_l x n_{l-1}), biases
-    b^l ((n_l,), or network2.py's (n_l, 1), or (1, n_l)), a cost name (gp_cost_lookup) and one activation name per hidden layer
-    (default sigmoid; gp_activation_lookup)."""
+    b^l ((n_l,), network2.py's (n_l, 1) or (1, n_l)), a cost name (gp_cost_lookup) and
+    one activation name per hidden layer (default sigmoid; gp_activation_lookup)."""
 
     def __init__(self, sizes, weights, biases, cost, activations=None):
         self.sizes = [_int(f"sizes[{i}]", s, 1, GP_MAX_WIDTH) for i, s in enumerate(sizes)]
