@@ -111,6 +111,12 @@ class gp_fcheck_report(C.Structure):
                 ("n_inconclusive", C.c_size_t), ("min_digits", C.c_double)]
 
 
+class gp_activation(C.Structure):
+    """gradproof/activation.h's object, filled by gp_activation_parse."""
+    _fields_ = [("name", C.c_char_p), ("f", C.c_void_p), ("df", C.c_void_p),
+                ("f_n", C.c_void_p), ("alpha", C.c_double)]
+
+
 _LIBDIR = None  # make install writes the libdir it installs libgradproof to
 
 
@@ -150,6 +156,7 @@ _sigs = {
     "gp_network_free": (None, [_P]),
     "gp_network_set_activation": (C.c_int, [_P, C.c_size_t, _P]),
     "gp_activation_lookup": (_P, [C.c_char_p]),
+    "gp_activation_parse": (C.c_int, [C.c_char_p, C.POINTER(gp_activation)]),
     "gp_cost_lookup": (_P, [C.c_char_p]),
     "gp_cost_names": (C.c_char_p, []),
     "gp_dump_init": (C.c_int, [C.POINTER(gp_dump), C.c_size_t]),

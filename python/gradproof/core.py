@@ -7,7 +7,8 @@ import re
 
 import numpy as np
 
-from ._lib import GP_MAX_WIDTH, SIZE_MAX, gp_bounds_model, gp_dump, gp_regularization, lib
+from ._lib import (GP_MAX_WIDTH, SIZE_MAX, gp_activation, gp_bounds_model, gp_dump,
+                   gp_regularization, lib)
 
 GSL_EUNIMPL = 24
 
@@ -108,10 +109,11 @@ class Network:
         if len(acts) != L - 1:
             raise ValueError(f"activations: {len(acts)} names, expected {L - 1} "
                              "(one per hidden layer)")
-        for i, a in enumerate(acts):
-            # "leaky-relu:ALPHA" is checked by the name here, the slope when loaded
-            if not isinstance(a, str) or not lib.gp_activation_lookup(a.split(":")[0].encode()):
-                raise ValueError(f"activations[{i}]: unknown activation {a!r}")
+        for i, a in enumerate(acts):  # "leaky-relu:ALPHA" with its slope too
+            if not isinstance(a, str) or lib.gp_activation_parse(a.encode(),
+                                                                 C.byref(gp_activation())):
+                raise ValueError(f"activations[{i}]: {a!r}, expected sigmoid, tanh, relu, "
+                                 "leaky-relu[:ALPHA in [0,1)], softplus or identity")
         self.activations = acts
 
     def to_json(self):

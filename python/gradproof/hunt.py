@@ -14,8 +14,8 @@ import traceback
 
 import numpy as np
 
-from ._lib import (GP_MAX_LAYERS, GP_MAX_WIDTH, SIZE_MAX, gp_diagnosis, gp_dump,
-                   gp_regularization, gsl_matrix, lib)
+from ._lib import (GP_MAX_LAYERS, GP_MAX_WIDTH, SIZE_MAX, gp_activation, gp_diagnosis,
+                   gp_dump, gp_regularization, gsl_matrix, lib)
 from .core import Network, _from_gsl, _int, oracle
 from .report import _diagnosis, _fill, compare
 
@@ -41,12 +41,6 @@ class gp_hunt_opts(C.Structure):
                 ("activation", C.c_void_p)]
 
 
-class gp_activation(C.Structure):
-    """gradproof/activation.h's object, filled by gp_activation_parse."""
-    _fields_ = [("name", C.c_char_p), ("f", C.c_void_p), ("df", C.c_void_p),
-                ("f_n", C.c_void_p), ("alpha", C.c_double)]
-
-
 class gp_hunt_result(C.Structure):
     _fields_ = [("kind", C.c_int), ("n_cases", C.c_size_t), ("runs", C.c_size_t),
                 ("seconds", C.c_double), ("failing_case", C.c_size_t),
@@ -63,7 +57,6 @@ CANDIDATE = C.CFUNCTYPE(C.c_int, C.c_void_p, C.c_void_p, _M, _M,
                         C.c_size_t)
 for _name, _res, _args in (
         ("gp_hunt_opts_default", None, [C.POINTER(gp_hunt_opts)]),
-        ("gp_activation_parse", C.c_int, [C.c_char_p, C.POINTER(gp_activation)]),
         ("gp_hunt_run_candidate", C.c_int, [C.POINTER(gp_hunt_opts), CANDIDATE, C.c_void_p,
                                             C.POINTER(gp_hunt_result)])):
     getattr(lib, _name).restype, getattr(lib, _name).argtypes = _res, _args

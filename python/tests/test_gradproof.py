@@ -694,3 +694,12 @@ def test_an_oracle_dump_with_bounds_compares_as_a_candidate():
     with pytest.raises(KeyError, match="unknown tensor 'bounds'"):
         gradproof.compare(ref, {**{k: ref[k] for k in ("dW1", "db1", "dW2", "db2")},
                                 "bounds": np.zeros(2)})
+
+
+def test_a_bad_leaky_relu_slope_is_refused_when_the_network_is_built():
+    # Only the name before ':' was checked; 'leaky-relu:abc' failed at the first use.
+    W, b = [np.zeros((4, 3)), np.zeros((2, 4))], [np.zeros(4), np.zeros(2)]
+    assert gradproof.Network([3, 4, 2], W, b, "quadratic", ["leaky-relu:0.2"])
+    for spec in ("leaky-relu:abc", "leaky-relu:1.5", "relu:0.1", "swish"):
+        with pytest.raises(ValueError, match=re.escape(f"activations[0]: {spec!r}, expected")):
+            gradproof.Network([3, 4, 2], W, b, "quadratic", [spec])
