@@ -191,6 +191,10 @@ done
 
 # Bad arguments and inputs: a first line naming the problem, status 1 (usage) or 2
 # (unreadable input), no traceback; options after or before the directories.
+# The library just built, also in a VPATH build (distcheck), where the package's own
+# search (the source tree's src/.libs) finds none.
+GRADPROOF_LIB=$(cd "${top_builddir:-.}" && pwd)/src/.libs/libgradproof.so.0
+export GRADPROOF_LIB
 py_expect() { # status pattern script args...
     st=$1 pat=$2 s=$3; shift 3
     out=$(PYTHONPATH="$SRC/python" "$PY" "$EX/$s" "$@" 2>&1); got=$?
