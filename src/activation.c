@@ -1,6 +1,7 @@
 /* activation.c: sigmoid, softplus, softmax, log-softmax (SPEC "Network", [78]). */
 #include <config.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -459,8 +460,11 @@ int gp_activation_parse(const char *spec, gp_activation *out) {
     if (act != &gp_activation_leaky_relu)
         GSL_ERROR("only leaky-relu takes a parameter", GSL_EINVAL);
     char *end;
+    errno = 0;
     double alpha = strtod(colon + 1, &end);
-    return gp_activation_set_alpha(out, colon[1] && *end == '\0' ? alpha : NAN);
+    /* a slope that underflows to 0 ("1e-400") is not relu's 0: out of range */
+    int gone = alpha == 0 && errno == ERANGE;
+    return gp_activation_set_alpha(out, colon[1] && *end == '\0' && !gone ? alpha : NAN);
 }
 
 int gp_activation_set_alpha(gp_activation *act, double alpha) {

@@ -175,6 +175,8 @@ last=$(printf '%s\n' "$out" | grep '^epoch 4/4' | sed 's/.*test accuracy \([0-9]
 expect_error "invalid --activation 'swish'" train $D $S --activation swish
 expect_error "invalid --activation 'relu,tanh': 2 names for 1 hidden layer " train $D $S --activation relu,tanh
 expect_error "invalid --activation 'leaky-relu:2'" train $D $S --activation leaky-relu:2
+# A slope that underflows to 0 is not relu's 0 (it trained as relu).
+expect_error "invalid --activation 'leaky-relu:1e-400'" train $D $S --activation leaky-relu:1e-400
 expect_error "--activation 'relu': --sizes '784,10' has no hidden layer" train $D $S --sizes 784,10 --activation relu
 # An empty item of a comma list is refused, not skipped (strtok would skip it).
 expect_error "invalid --activation 'relu,,tanh': an empty item" train $D $S --sizes 784,20,12,10 --activation relu,,tanh
