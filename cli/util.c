@@ -99,27 +99,20 @@ int cli_size(const char *cmd, const char *opt, const char *s, size_t lo, size_t 
     return 0;
 }
 
-/* A non-zero digit before any exponent: the number written is not zero. */
-static int nonzero_mantissa(const char *s) {
-    size_t n = strcspn(s, "eE");
-    for (size_t i = 0; i < n; i++)
-        if (s[i] >= '1' && s[i] <= '9')
-            return 1;
-    return 0;
-}
-
 int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                double *out) {
     char *end;
+    errno = 0;
     double v = strtod(s, &end);
     /* strtod skips leading space and reads hexadecimal: neither is a plain number. An
      * overflow is infinite; an underflow to a subnormal is a rounding like any other,
-     * but one to 0 (below half the least subnormal, 2^-1075) turns a non-zero value
-     * into 0 or -0, which a range check passes ("0: none", a negative -0). */
+     * but one to 0 (ERANGE, below half the least subnormal, 2^-1075) turns a non-zero
+     * value into 0 or -0, which a range check passes ("0: none", a negative -0); as
+     * gp_activation_parse refuses a leaky-relu slope. */
     int plain = isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.';
     if (!plain || strpbrk(s, "xX") || *end != '\0' || !isfinite(v))
         return cli_error(cmd, "invalid %s '%s': expected a finite number", opt, s);
-    if (v == 0 && nonzero_mantissa(s))
+    if (v == 0 && errno == ERANGE)
         return cli_error(cmd,
                          "invalid %s '%s': not zero, but rounds to 0 (the least positive "
                          "double is 4.9e-324)",
