@@ -320,15 +320,14 @@ static int check_ranges(const gp_fcheck_report *r, size_t n) {
     return GSL_SUCCESS;
 }
 
-int gp_fcheck_compare(const double *cand, const double *ref, const gp_fcheck_opts *opts,
-                      gp_fcheck_report *r) {
+int gp_fcheck_compare(const double *cand, const double *ref, size_t n,
+                      const gp_fcheck_opts *opts, gp_fcheck_report *r) {
     int status = gp_fcheck_opts_check(opts);
     if (status)
         return status;
     if (!cand || !ref || !r)
         GSL_ERROR("compare: NULL values or report", GSL_EINVAL);
-    /* a range past the last double any array can hold wrapped around the address */
-    if ((status = check_ranges(r, SIZE_MAX / sizeof(double))))
+    if ((status = check_ranges(r, n)))
         return status;
     for (size_t t = 0; t < r->n_tensors; t++) {
         const gp_fcheck_tensor *s = &r->tensors[t];

@@ -316,8 +316,9 @@ END_TEST
 
 /* A tensor index the report has not: gp_fcheck_entry_locate and _name read past
  * r->tensors; now GSL_EINVAL, nothing written ("" for the name). gp_fcheck_compare
- * refuses NULL values (GSL_EINVAL) and a range that wraps past SIZE_MAX (GSL_EBADLEN;
- * cand[offset + i] read before the array). */
+ * refuses NULL values (GSL_EINVAL), a range past the arrays' n doubles and one that
+ * wraps past SIZE_MAX (GSL_EBADLEN, nothing read: cand[offset + i] was read past or
+ * before the arrays). */
 START_TEST(test_fcheck_entry_and_compare_refuse_bad_indices) {
     double ref[6] = {1, 2, 3, 4, 5, 6}, cand[6] = {1, 2, 3, 4, 5, 6};
     gp_tensor_range t[2] = {{"dW1", 0, 4, 2, GP_TENSOR_W, 1},
@@ -348,13 +349,18 @@ START_TEST(test_fcheck_entry_and_compare_refuse_bad_indices) {
     gp_fcheck_entry_name(r, &e, buf, sizeof buf);
     ck_assert_str_eq(buf, "directions[3]");
     ck_assert_int_eq(tu_last_error(), 0);
-    ck_assert_int_eq(gp_fcheck_compare(NULL, ref, &o, r), GSL_EINVAL);
-    ck_assert_int_eq(gp_fcheck_compare(cand, NULL, &o, r), GSL_EINVAL);
-    ck_assert_int_eq(gp_fcheck_compare(cand, ref, &o, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_fcheck_compare(NULL, ref, 6, &o, r), GSL_EINVAL);
+    ck_assert_int_eq(gp_fcheck_compare(cand, NULL, 6, &o, r), GSL_EINVAL);
+    ck_assert_int_eq(gp_fcheck_compare(cand, ref, 6, &o, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_fcheck_compare(cand, ref, 6, &o, r), GSL_SUCCESS);
+    ck_assert_uint_eq(r->n_checked, 6);
+    gp_fcheck_report_reset(r);
+    ck_assert_int_eq(gp_fcheck_compare(cand, ref, 5, &o, r), GSL_EBADLEN);
+    ck_assert_uint_eq(r->n_checked, 0);
     gp_fcheck_report_free(r);
     t[1].offset = SIZE_MAX - 1;
     r = gp_fcheck_report_alloc(t, 2);
-    ck_assert_int_eq(gp_fcheck_compare(cand, ref, &o, r), GSL_EBADLEN);
+    ck_assert_int_eq(gp_fcheck_compare(cand, ref, SIZE_MAX, &o, r), GSL_EBADLEN);
     ck_assert_uint_eq(r->n_checked, 0);
     tu_handler_restore();
     gp_fcheck_report_free(r);

@@ -865,17 +865,17 @@ START_TEST(test_compare_names_tensor) {
     gp_fcheck_opts_default(&o, GP_FLOAT32);
     for (int i = 0; i < 6; i++)
         cand[i] = (double)(float)ref[i];
-    ck_assert_int_eq(gp_fcheck_compare(cand, ref, &o, r), 0);
+    ck_assert_int_eq(gp_fcheck_compare(cand, ref, 6, &o, r), 0);
     ck_assert_uint_eq(r->n_failed, 0);
     cand[3] *= 1.01;
     gp_fcheck_report_reset(r);
-    gp_fcheck_compare(cand, ref, &o, r);
+    gp_fcheck_compare(cand, ref, 6, &o, r);
     ck_assert_uint_eq(r->n_failed, 1);
     ck_assert_uint_eq(r->worst[0].tensor, 0);
     ck_assert_uint_eq(r->worst[0].index, 3);
     cand[3] = NAN;
     gp_fcheck_report_reset(r);
-    gp_fcheck_compare(cand, ref, &o, r);
+    gp_fcheck_compare(cand, ref, 6, &o, r);
     ck_assert_uint_eq(r->n_failed, 1);
     ck_assert(isinf(r->worst[0].score));
     gp_fcheck_report_free(r);

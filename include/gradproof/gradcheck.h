@@ -186,13 +186,12 @@ void gp_fcheck_entry_locate(const gp_fcheck_report *r, const gp_fcheck_entry *e,
  * raised as gp_fcheck_entry_locate, or for a NULL buf. */
 void gp_fcheck_entry_name(const gp_fcheck_report *r, const gp_fcheck_entry *e, char *buf,
                           size_t len);
-/* Compare a candidate with exact reference values, tensor by tensor: cand and ref are
- * laid out as the report's ranges describe, and must span every range (the function
- * cannot see their length). Each tensor's scale is max |ref| over it. GSL_EINVAL for
- * bad options (gp_fcheck_opts_check) or a NULL argument, GSL_EBADLEN for a range no
- * array can span (offset + length past SIZE_MAX / sizeof(double)). */
-int gp_fcheck_compare(const double *cand, const double *ref, const gp_fcheck_opts *opts,
-                      gp_fcheck_report *r);
+/* Compare a candidate with exact reference values, tensor by tensor: cand and ref hold
+ * n doubles each, laid out as the report's ranges describe. Each tensor's scale is
+ * max |ref| over it. GSL_EINVAL for bad options (gp_fcheck_opts_check) or a NULL
+ * argument, GSL_EBADLEN (nothing read) for a range that runs past n. */
+int gp_fcheck_compare(const double *cand, const double *ref, size_t n,
+                      const gp_fcheck_opts *opts, gp_fcheck_report *r);
 
 /* f and its claimed gradient, with a user pointer (the shape of GSL's
  * gsl_multimin_function_fdf). f returns NaN to signal failure; df returns a GSL status.
