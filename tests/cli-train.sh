@@ -283,6 +283,16 @@ col3=$(printf '%s\n' "$ev" | awk '/^     [0-9] /{ s += $5 } END { print s }')
 "$GP" train $D --load hand.json --epochs 2 --eta 0.5 > /dev/null && ok "train --load hand.json" ||
     bad "train --load hand.json"
 cp hand.json hand784.json
+# Finite weights whose sums overflow: weights 1e308 into an identity hidden unit make
+# a = inf, and the output layer's zero weights 0 * inf = NaN; evaluate printed "cost
+# -nan" with status 0.
+huge=$(awk 'BEGIN { for (i = 0; i < 784; i++) printf "%s1e308", i ? ", " : ""; }')
+sed -e "s/\[\[\[$zeros\]\]/[[[$huge]]/" -e 's/"cost"/"activations": ["identity"], "cost"/' \
+    hand.json > nan.json
+expect_input "network of --load 'nan.json': its cost on the test set is not finite" \
+    evaluate $DE --load nan.json
+"$GP" evaluate $DE --load nan.json 2>/dev/null | grep -qi nan && bad "evaluate printed a NaN" ||
+    ok "evaluate prints no NaN"
 expect_input "cannot load MNIST from --data 'nowhere'" evaluate --data nowhere --load hand.json
 # A valid network file whose input layer does not fit the images: status 2 (input).
 cat > small.json <<EOF
