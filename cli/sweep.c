@@ -637,11 +637,22 @@ static double ci95(const stats *st) {
     return gsl_cdf_tdist_Pinv(0.975, (double)(st->n - 1)) * sqrt(st->var / (double)st->n);
 }
 
+/* A percentage in a column of `width`; "-" where a single run has none (sd, ci95). */
+static void print_pct(int width, double x) {
+    if (isfinite(x))
+        printf(" %*.2f", width, 100 * x);
+    else
+        printf(" %*s", width, "-");
+}
+
 static void print_stats(const stats *st, int with_ci) {
-    printf("  %7.2f %6.2f %7.2f %7.2f", 100 * st->mean, 100 * sqrt(st->var),
-           100 * st->min, 100 * st->max);
+    printf(" ");
+    print_pct(7, st->mean);
+    print_pct(6, sqrt(st->var));
+    print_pct(7, st->min);
+    print_pct(7, st->max);
     if (with_ci)
-        printf(" %7.2f", 100 * ci95(st));
+        print_pct(7, ci95(st));
 }
 
 /* Welch's t-test of the final accuracies of settings a and b: t = (m_a - m_b) /

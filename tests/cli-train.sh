@@ -366,6 +366,10 @@ for c in "2 --data nowhere" "2 $D --sizes 100,10"; do
         ok "sweep ${c#? }: one error before any run, status $st" ||
         bad "sweep ${c#? }: status $st, said $(cat sw.err), printed $(cat sw.out)"
 done
+# One seed per setting has no sd or ci95: "-", not the "nan" the summary printed.
+"$GP" sweep $D --sizes 784,10 --seeds 1 --epochs 1 --csv sw1.csv > sw.out 2>&1; st=$?
+[ $st -eq 0 ] && ! grep -qi nan sw.out && grep -q '^0.5  *0  *1  *[0-9.]*  *- ' sw.out &&
+    ok "sweep --seeds 1: '-' for sd and ci95" || bad "sweep --seeds 1: status $st, $(cat sw.out)"
 # A stable run with the same cost is not called divergent.
 "$GP" train $D --sizes 784,20,10 --epochs 2 --eta 0.5 --cost quadratic-linear \
     --metrics ok.csv > /dev/null && ! grep -qi nan ok.csv && ok "quadratic-linear at --eta 0.5 trains" ||
