@@ -820,6 +820,13 @@ static gp_trainer *make_trainer(const train_args *t, const train_run *r, int *st
                               "this run's has %zu",
                               t->resume, eval_names[t->eval], r->eval_n,
                               cli_plural(r->eval_n, "image", "images"), r->eval.n);
+    else if (s->best_epoch && !(s->best >= 0 && s->best <= (double)r->eval.n &&
+                                s->best == floor(s->best))) /* a count of those images */
+        *st =
+            cli_input_error(CMD,
+                            "cannot continue --resume '%s': its best accuracy %g is not "
+                            "a count of the %zu %s images",
+                            t->resume, s->best, r->eval.n, eval_names[t->eval]);
     else if (t->epochs < s->epochs + (s->batches_done > 0)) /* it cannot go back */
         *st = cli_error(CMD, "--epochs %zu: the run of --resume '%s' has done %zu %s%s",
                         t->epochs, t->resume, s->epochs,

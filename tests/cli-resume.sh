@@ -198,6 +198,11 @@ expect 1 "--monitor-train-cost differs" train --resume ck4.json --monitor-train-
 expect 1 "--metrics differs" train --resume ck4.json --metrics m4.jsonl
 # Fewer epochs than done cannot be had: it used to save the 4-epoch network, exit 0.
 expect 1 "--epochs 2: the run of --resume 'ck4.json' has done 4 epochs" train --resume ck4.json --epochs 2 --save e2.json
+# A best accuracy that counts no images of the set (an edited file) was taken as is:
+# "best test accuracy 1e300/60 (1.7e300%)".
+sed 's/"best":[-0-9.e+]*,/"best":1e300,/' ck4.json > ckb.json
+expect 2 "cannot continue --resume 'ckb.json': its best accuracy 1e+300 is not a count of the 60 test images" \
+    train --resume ckb.json --epochs 5
 expect 2 "cannot load --resume 'nothing.json'" train --resume nothing.json
 expect 2 "cannot load --resume 'ref.json': ref.json: not a checkpoint" train --resume ref.json
 cmp -s ck4.json ck4.keep && ok "refused resumes leave the checkpoint alone" || bad "checkpoint changed"
