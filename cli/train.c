@@ -482,7 +482,10 @@ static int resume_args(train_args *t, int argc, char **argv, train_run *r) {
     if (!st) { /* getopt permutes: each parse gets its own list */
         v[0] = argv[0];
         memcpy(v + 1, r->stored, n * sizeof *v);
-        if (parse_args(&a, (int)n + 1, v) != CLI_RUN)
+        cli_quiet_errors(1); /* one line: the file's fault, not this command line's */
+        int parsed = parse_args(&a, (int)n + 1, v);
+        cli_quiet_errors(0);
+        if (parsed != CLI_RUN)
             st = cli_input_error(CMD,
                                  "cannot load --resume '%s': its command line "
                                  "does not parse",

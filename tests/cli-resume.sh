@@ -203,6 +203,13 @@ expect 1 "--epochs 2: the run of --resume 'ck4.json' has done 4 epochs" train --
 sed 's/"best":[-0-9.e+]*,/"best":1e300,/' ck4.json > ckb.json
 expect 2 "cannot continue --resume 'ckb.json': its best accuracy 1e+300 is not a count of the 60 test images" \
     train --resume ckb.json --epochs 5
+# A recorded command line that does not parse: one line, not the parser's error (with
+# its usage hint) before it.
+sed 's/"argv":\[/"argv":["--bogus",/' ck4.json > cka.json
+expect 2 "cannot load --resume 'cka.json': its command line does not parse" train --resume cka.json
+n=$("$GP" train --resume cka.json 2>&1 >/dev/null | wc -l)
+[ "$n" -eq 1 ] && ok "an unparsable checkpoint command line: one line" ||
+    bad "an unparsable checkpoint command line: $n lines"
 expect 2 "cannot load --resume 'nothing.json'" train --resume nothing.json
 expect 2 "cannot load --resume 'ref.json': ref.json: not a checkpoint" train --resume ref.json
 cmp -s ck4.json ck4.keep && ok "refused resumes leave the checkpoint alone" || bad "checkpoint changed"
