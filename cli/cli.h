@@ -110,6 +110,9 @@ int cli_distinct_outputs(const char *cmd, size_t n, const char *const *opts,
  * would replace the input NAME 'B'", 1. */
 int cli_spare_inputs(const char *cmd, const char *opt, const char *path, size_t n,
                      const char *const *in_opts, const char *const *ins);
+/* Refuse an output path (option opt; none if NULL) that is one of the MNIST files in
+ * directory dir (--data), raw or .gz, through cli_spare_inputs. */
+int cli_spare_mnist(const char *cmd, const char *opt, const char *path, const char *dir);
 /* Fail early when the n outputs paths[i] (option opts[i], up to bytes[i] each) do not
  * fit, those on one file system together (gp_atomic_space_all): "cannot write OPT
  * 'PATH': not enough space: ...", 1. */

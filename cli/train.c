@@ -342,6 +342,9 @@ static int check_args(train_args *t) {
                *paths[3] = {t->save, t->metrics, t->checkpoint};
     if (cli_distinct_outputs(CMD, 3, opts, paths))
         return 1;
+    for (size_t i = 0; i < 3; i++)
+        if (cli_spare_mnist(CMD, opts[i], paths[i], t->data))
+            return 1;
     if (t->save && cli_probe_writable(CMD, "--save", t->save))
         return 1;
     if (t->metrics && cli_probe_writable(CMD, "--metrics", t->metrics))

@@ -360,6 +360,23 @@ int cli_spare_inputs(const char *cmd, const char *opt, const char *path, size_t 
     return 0;
 }
 
+int cli_spare_mnist(const char *cmd, const char *opt, const char *path, const char *dir) {
+    static const char *const names[] = {
+        "train-images-idx3-ubyte",    "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",     "t10k-labels-idx1-ubyte",
+        "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",  "t10k-labels-idx1-ubyte.gz"};
+    const char *in_opt = "--data";
+    for (size_t i = 0; path && i < sizeof names / sizeof names[0]; i++) {
+        char in[4096];
+        const char *ins = in;
+        snprintf(in, sizeof in, "%s/%s", dir, names[i]);
+        if (cli_spare_inputs(cmd, opt, path, 1, &in_opt, &ins))
+            return 1;
+    }
+    return 0;
+}
+
 int cli_check_space(const char *cmd, size_t n, const char *const *opts,
                     const char *const *paths, const size_t *bytes) {
     char err[GP_IDX_ERRLEN];

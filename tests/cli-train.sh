@@ -60,6 +60,14 @@ expect_error "invalid --data ''" train --data '' --validation 60 $S
 expect_error "unknown option '--bogus'" train $D $S --bogus
 expect_error "option '--eta' needs a value" train $D $S --eta
 expect_error "unexpected argument 'extra'" train $D $S extra
+# An output naming a --data file replaced the training images with the saved network.
+cp d/train-images-idx3-ubyte images.keep
+expect_error "--save 'd/train-images-idx3-ubyte' would replace the input --data" \
+    train $D --epochs 1 --save d/train-images-idx3-ubyte
+expect_error "--checkpoint './d/t10k-labels-idx1-ubyte' would replace the input --data" \
+    train $D --epochs 1 --checkpoint ./d/t10k-labels-idx1-ubyte
+cmp -s d/train-images-idx3-ubyte images.keep && ok "the --data files are left alone" ||
+    { bad "--save replaced a --data file"; cp images.keep d/train-images-idx3-ubyte; }
 # Strict numbers: strtoul would skip the space and take the sign (" -1" = 2^64 - 1),
 # strtod the space and hexadecimal.
 expect_error "invalid --seed ' -1'" train $D $S --seed " -1"
