@@ -206,16 +206,21 @@ int gp_fcheck_rule(const gp_fcheck_opts *opts, double analytic, double numeric,
     return fabs(analytic - numeric) <= rhs;
 }
 
+/* *max = max(*max, v), where a NaN, once in, stays: a later entry's number must not
+ * hide it (the error of a NaN entry is NaN). */
+static void raise_max(double *max, double v) {
+    if (!(v <= *max) && !isnan(*max))
+        *max = v;
+}
+
 /* Fold one verdict into a tensor's or the report's tallies. */
 static void tally(gp_fcheck_tensor *s, const gp_fcheck_entry *e, int pass, double big) {
     s->n_checked++;
     s->n_failed += !pass;
-    if (!(e->error <= s->max_abs_error))
-        s->max_abs_error = e->error;
-    if ((big >= GP_GRADCHECK_REL_FLOOR || !pass) && !(e->rel_error <= s->max_rel_error))
-        s->max_rel_error = e->rel_error;
-    if (!(e->score <= s->max_score))
-        s->max_score = e->score;
+    raise_max(&s->max_abs_error, e->error);
+    if (big >= GP_GRADCHECK_REL_FLOOR || !pass)
+        raise_max(&s->max_rel_error, e->rel_error);
+    raise_max(&s->max_score, e->score);
 }
 
 /* Significant digits of a reference with error estimate abserr: log10(|d| / abserr),
@@ -272,10 +277,9 @@ void gpi_fcheck_add_allowed(gp_fcheck_report *r, size_t n_worst, size_t tensor,
     r->n_failed += !pass;
     if (isfinite(numeric))
         r->sum_abs_numeric += fabs(numeric);
-    if (!(e.error <= r->max_abs_error))
-        r->max_abs_error = e.error;
-    if ((big >= GP_GRADCHECK_REL_FLOOR || !pass) && !(e.rel_error <= r->max_rel_error))
-        r->max_rel_error = e.rel_error;
+    raise_max(&r->max_abs_error, e.error);
+    if (big >= GP_GRADCHECK_REL_FLOOR || !pass)
+        raise_max(&r->max_rel_error, e.rel_error);
     keep_worst(r->worst, &r->n_worst, n_worst, sizeof e, offsetof(gp_fcheck_entry, score),
                &e);
 }

@@ -134,6 +134,7 @@ typedef struct {
     size_t layer;
     size_t n_checked, n_failed;
     double scale; /* max |reference| over the tensor */
+    /* NaN when an entry's error is NaN (a NaN candidate value); so in the report */
     double max_abs_error, max_rel_error, max_score;
 } gp_fcheck_tensor;
 

@@ -703,3 +703,16 @@ def test_a_bad_leaky_relu_slope_is_refused_when_the_network_is_built():
     for spec in ("leaky-relu:abc", "leaky-relu:1.5", "relu:0.1", "swish"):
         with pytest.raises(ValueError, match=re.escape(f"activations[0]: {spec!r}, expected")):
             gradproof.Network([3, 4, 2], W, b, "quadratic", [spec])
+
+
+def test_a_nan_entry_shows_as_nan_in_the_table_not_as_0():
+    """A NaN candidate entry's error is NaN; a later entry's number used to replace it in
+    the tensor's max abs error (the table showed 0 beside err/bound inf)."""
+    net, r = small_net(), np.random.default_rng(1)
+    ref = gradproof.oracle(net, r.random((3, 5)), r.random((2, 5)))
+    cand = {k: ref[k].copy() for k in ("dW1", "db1", "dW2", "db2")}
+    cand["dW1"][0, 0] = np.nan
+    rep = gradproof.compare(ref, cand)
+    t = next(t for t in rep.tensors if t["name"] == "dW1")
+    assert not rep.ok and np.isnan(t["max_abs_error"]) and np.isnan(t["max_rel_error"])
+    assert re.search(r"^dW1 .* nan +nan +inf .*disagree", str(rep), re.M), str(rep)
