@@ -126,7 +126,14 @@ static void json_verdict(json_t *o, const gp_dump_verdict *v) {
                                       (json_int_t)v->diagnosis.index));
 }
 
-/* One worst offender as JSON; non-finite values as strings (JSON has no NaN). */
+/* x as JSON; a non-finite x as its string, "inf" or "nan" (JSON has neither). */
+static json_t *json_number(double x) {
+    char b[32];
+    snprintf(b, sizeof b, "%g", x);
+    return isfinite(x) ? json_real(x) : json_string(b);
+}
+
+/* One worst offender as JSON; non-finite values as strings (json_number). */
 static json_t *json_entry(const gp_fcheck_report *r, const gp_fcheck_entry *e) {
     const gp_fcheck_tensor *s = &r->tensors[e->tensor];
     json_t *w = json_pack("{s:s, s:I}", "tensor", s->name, "index", (json_int_t)e->index);
@@ -138,12 +145,8 @@ static json_t *json_entry(const gp_fcheck_report *r, const gp_fcheck_entry *e) {
                       e->rel_error, e->allowed,  e->abserr};
     const char *keys[6] = {"expected",  "actual",  "abs_error",
                            "rel_error", "allowed", "error_estimate"};
-    for (int k = 0; k < 6; k++) {
-        char b[32];
-        snprintf(b, sizeof b, "%g", vals[k]);
-        json_object_set_new(w, keys[k],
-                            isfinite(vals[k]) ? json_real(vals[k]) : json_string(b));
-    }
+    for (int k = 0; k < 6; k++)
+        json_object_set_new(w, keys[k], json_number(vals[k]));
     json_object_set_new(w, "failed", json_boolean(e->score > 1));
     return w;
 }
@@ -153,12 +156,11 @@ json_t *json_report(const gp_fcheck_report *r, const gp_precision *prec,
     json_t *o = json_object(), *ts = json_array(), *ws = json_array();
     for (size_t t = 0; t < r->n_tensors; t++) {
         const gp_fcheck_tensor *s = &r->tensors[t];
-        json_t *j =
-            json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:b}", "tensor", s->name, "entries",
-                      (json_int_t)s->n_checked, "failed", (json_int_t)s->n_failed,
-                      "max_abs_error", s->max_abs_error, "max_rel_error",
-                      isfinite(s->max_rel_error) ? s->max_rel_error : -1.0, "scale",
-                      s->scale, "ok", s->n_failed == 0);
+        json_t *j = json_pack(
+            "{s:s, s:I, s:I, s:o, s:o, s:f, s:b}", "tensor", s->name, "entries",
+            (json_int_t)s->n_checked, "failed", (json_int_t)s->n_failed, "max_abs_error",
+            json_number(s->max_abs_error), "max_rel_error", json_number(s->max_rel_error),
+            "scale", s->scale, "ok", s->n_failed == 0);
         if (prec)
             json_object_set_new(j, "precision", json_string(gp_precision_name(prec[t])));
         json_array_append_new(ts, j);

@@ -311,6 +311,22 @@ out=$("$GP" compare "$T/o" "$T/doc" --report "$T/same.json" --record "$T/./same.
     grep -q "^gradproof: --report '$T/same.json' and --record '$T/./same.json' are the same file" "$T/cs.err" &&
     ok "compare --report and --record the same file: exit 1, nothing written" ||
     bad "compare --report and --record the same file (status $st): $(cat "$T/cs.err")"
+# An error that overflows to inf (z1 = 1.5e308 against -1.5e308): --report wrote no
+# entry for z1 (json_pack refuses inf) and every later tensor took the verdict of the one
+# before it (a1 "disagree"); now z1 is there, its errors as strings as in "worst".
+echo '{"sizes": [3, 2, 1], "weights": [[[5e307, 5e307, 5e307], [0.1, 0.1, 0.1]], [[0.5, 0.5]]],
+ "biases": [[[0], [0]], [[0]]], "cost": "QuadraticCost"}' >"$T/big-net.json"
+echo '[[1], [1], [1]]' >"$T/big-x.json"
+echo '[[0.3]]' >"$T/big-y.json"
+"$GP" oracle --net "$T/big-net.json" --x "$T/big-x.json" --y "$T/big-y.json" --out "$T/big.json" &&
+    sed 's/"z1":\[\[1.5e308\]/"z1":[[-1.5e308]/' "$T/big.json" >"$T/big-c.json"
+"$GP" compare "$T/big.json" "$T/big-c.json" --report "$T/big-r.json" >/dev/null; st=$?
+t=$(tr -d ' \n' <"$T/big-r.json")
+[ $st -eq 1 ] &&
+    printf '%s' "$t" | grep -q '"tensors":\[{"tensor":"z1",[^}]*"max_abs_error":"inf","max_rel_error":"inf",[^}]*"verdict":"disagree"' &&
+    printf '%s' "$t" | grep -q '{"tensor":"a1",[^}]*"verdict":"agree"' &&
+    ok "compare --report with an infinite error: z1 disagrees, a1 agrees" ||
+    bad "compare --report with an infinite error (status $st): $t"
 "$GP" oracle --range 5:2 2>&1 | grep -q "invalid --range '5:2'" && ok "bad --range" || bad "bad --range"
 expect_error "--rows goes with --x and --y" oracle --net "$T/net.json" --idx-images "$T/im.idx" --idx-labels "$T/lb.idx" --range 0:3 --rows --out "$T/i.json"
 exit $fail
