@@ -68,11 +68,25 @@ typedef struct {
 
 /* ---- the case on disk ---- */
 
+/* mkdir(dir), or dir is a directory already: 0; else -1 with errno (ENOTDIR for a file,
+ * which EEXIST alone let stand for the directory). */
+static int make_dir_at(const char *dir) {
+    struct stat st;
+    if (mkdir(dir, 0755) == 0)
+        return 0;
+    if (errno != EEXIST)
+        return -1;
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    errno = ENOTDIR;
+    return -1;
+}
+
 static int write_case(const char *dir, const gp_network *net, const gsl_matrix *X,
                       const gsl_matrix *Y, const gp_regularization *reg, char *err,
                       size_t len) {
     char p[4096];
-    if (mkdir(dir, 0755) && errno != EEXIST) {
+    if (make_dir_at(dir)) {
         snprintf(err, len, "cannot create '%s': %s", dir, strerror(errno));
         return 1;
     }
@@ -559,7 +573,7 @@ static void hunter_init(hunter *h, const gp_hunt_opts *opts, gp_hunt_candidate f
 
 /* Create opts->dir (if given). */
 static int make_dir(const gp_hunt_opts *opts, gp_hunt_result *res) {
-    if (opts->dir && mkdir(opts->dir, 0755) && errno != EEXIST) {
+    if (opts->dir && make_dir_at(opts->dir)) {
         snprintf(res->detail, sizeof res->detail, "cannot create '%.200s': %s", opts->dir,
                  strerror(errno));
         GSL_ERROR("hunt: cannot create the directory", GSL_EFAILED);

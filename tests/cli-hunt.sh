@@ -131,4 +131,8 @@ expect_error "invalid --time-budget '1e-400': not zero, but rounds to 0" hunt --
 expect_error "invalid --timeout '1e-400': not zero, but rounds to 0" hunt --timeout 1e-400 --dir "$T/b" -- true
 expect_error "--max-width goes with random cases" hunt --cases 1 --sizes 2,2 --max-width 3 --dir "$T/b" -- true
 [ ! -e "$T/b" ] && ok "nothing run for --batch or --max-width out of place" || bad "$T/b written"
+# --dir naming a file: a usage error before any case; mkdir's EEXIST let the file pass
+# and every case's write failed, reported as the candidate's crash (and shrunk).
+: >"$T/afile"
+expect_error "cannot create '$T/afile': Not a directory" hunt --cases 1 --dir "$T/afile" -- true
 exit $fail
