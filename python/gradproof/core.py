@@ -31,13 +31,18 @@ def _from_gsl(m):
     return buf.reshape(g.size1, g.tda)[:, :g.size2].copy()
 
 
+def _asarray(arg, value):
+    """np.asarray(value), or a ValueError naming arg for rows of different lengths."""
+    try:
+        return np.asarray(value)
+    except ValueError:  # NumPy's words name neither the argument nor the rows
+        raise ValueError(f"{arg}: rows of different lengths (not an array)") from None
+
+
 def _array(arg, value, ndim=2, shape=None, rows=False):
     """value as a finite float64 array, or a ValueError/TypeError naming arg. A 1-D value
     where 2-D is expected is one sample: a column, or a row when rows is true."""
-    try:
-        a = np.asarray(value)
-    except ValueError:  # NumPy's words name neither the argument nor the rows
-        raise ValueError(f"{arg}: rows of different lengths (not an array)") from None
+    a = _asarray(arg, value)
     if a.dtype.kind not in "fiu" or a.dtype == np.float16:
         raise TypeError(f"{arg}: dtype {a.dtype} is not a float32/float64 array")
     a = a.astype(np.float64)

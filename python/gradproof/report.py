@@ -9,7 +9,7 @@ import collections
 from ._lib import (GP_BFLOAT16, GP_FLOAT16, GP_FLOAT32, GP_FLOAT64, gp_dump,
                    gp_dump_compare_opts, gp_dump_verdict, gp_fcheck_opts,
                    gp_fcheck_report, lib)
-from .core import _array, _bounds, _from_gsl, _Inputs, _to_gsl
+from .core import _array, _asarray, _bounds, _from_gsl, _Inputs, _to_gsl
 
 Diagnosis = collections.namedtuple("Diagnosis", "kind tensor residual param index other text")
 Diagnosis.__str__ = lambda d: d.text
@@ -33,7 +33,7 @@ def _fill(d, arrays, oracle, rows, arg, orows=False):
         if i < 0:
             raise KeyError(f"{arg}: unknown tensor {k!r} (expected names like "
                            "cost, z1, a1, delta1, dW1, db1)")
-        a = np.asarray(v)
+        a = _asarray(f"{arg}[{k!r}]", v)
         if a.dtype.kind != "f":
             raise TypeError(f"{arg}[{k!r}]: dtype {a.dtype}, expected float16, float32 "
                             "or float64")

@@ -716,3 +716,13 @@ def test_a_nan_entry_shows_as_nan_in_the_table_not_as_0():
     t = next(t for t in rep.tensors if t["name"] == "dW1")
     assert not rep.ok and np.isnan(t["max_abs_error"]) and np.isnan(t["max_rel_error"])
     assert re.search(r"^dW1 .* nan +nan +inf .*disagree", str(rep), re.M), str(rep)
+
+
+def test_a_ragged_candidate_tensor_is_named():
+    """A candidate tensor with rows of different lengths: NumPy's own ValueError named
+    neither the tensor nor the problem's cause in the caller's words."""
+    net, r = small_net(), np.random.default_rng(1)
+    ref = gradproof.oracle(net, r.random((3, 5)), r.random((2, 5)))
+    cand = {k: ref[k] for k in ("db1", "dW2", "db2")}
+    with pytest.raises(ValueError, match=r"^candidate\['dW1'\]: rows of different lengths"):
+        gradproof.compare(ref, {**cand, "dW1": [[1.0, 2.0, 3.0], [1.0]]})
