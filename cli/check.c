@@ -397,6 +397,9 @@ static int check_all(check_run *c) {
                    ? cli_error(CMD, "--record runs in one process: rerun the failing "
                                     "case alone (--cost NAME --case I --record FILE)")
                    : EXIT_FAILURE;
+    /* Fail early, not after a soak's hours, when the record cannot be written. */
+    if (c->record && cli_probe_writable(CMD, "--record", c->record))
+        return EXIT_FAILURE;
     /* Rows: every hidden activation (or --activation's), every cost within it. */
     for (size_t a = 0; gp_activations[a] && (!c->only_act || a == 0); a++)
         for (size_t t = 0; gp_cost_types[t] && c->n_rows < MAX_ROWS; t++)

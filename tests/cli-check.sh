@@ -53,6 +53,10 @@ expect_error "invalid --activation 'swish'" check --activation swish
 expect_error "invalid --activation 'relu,tanh': give one name" check --activation relu,tanh
 expect_error "invalid --activation 'leaky-relu:1.5'" check --activation leaky-relu:1.5
 expect_error "--record checks with the default options: drop --noise" check --noise --record x.rec
+# An unwritable --record is refused before any case, as compare's and train's outputs
+# are: the run passed (exit 0) and a failure found hours into a soak could not be kept.
+expect_error "cannot write --record '/': is a directory" check --cases 1 --cost quadratic --record /
+expect_error "cannot write --record '/nonexistent-gp/r.json': " check --cases 1 --cost quadratic --record /nonexistent-gp/r.json
 # One case is one block, which no budget cuts: the run ended saying 'time budget reached
 # after 6 cases per cost; --cases 6 gives the same report' (it had run case 5 alone).
 expect_error "--time-budget goes with a run of cases, not --case" check --case 5 --time-budget 3
