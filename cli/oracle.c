@@ -33,7 +33,7 @@ static const cli_option opt_x =
 static const cli_option opt_y =
     OPT("y", CLI_STRING, "FILE",
         "targets (n_L x m), in the same forms as --x (uint8 targets are taken as they "
-        "are)",
+        "are); a log-likelihood network's targets sum to 1 in each sample",
         NULL);
 static const cli_option opt_rows =
     OPT("rows", CLI_FLAG, NULL, "--x and --y hold one sample per row (m x n) instead",
@@ -188,6 +188,15 @@ static int load_inputs(const oracle_inputs *in, const gp_network *net, gsl_matri
         else
             snprintf(err, sizeof err, "%s: shape %zu x %zu, expected %zu x %zu (n_L x m)",
                      fy, (*Y)->size1, (*Y)->size2, nL, m);
+        return input_error(err);
+    }
+    size_t k;
+    double sum;
+    if (gp_cost_target_misfit(net->cost, *Y, &k, &sum)) {
+        snprintf(err, sizeof err,
+                 "%s: the targets of sample %zu sum to %.17g; log-likelihood needs "
+                 "targets summing to 1 (one-hot, or a distribution)",
+                 fy, k, sum);
         return input_error(err);
     }
     return 0;

@@ -2,6 +2,7 @@
  * output activation; fn_z is the numerically stable form used for totals. */
 #include <config.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -301,6 +302,22 @@ static int ll_delta(const gsl_vector *z, const gsl_vector *a, const gsl_vector *
 
 const gp_cost_type gp_cost_log_likelihood = {
     "log-likelihood", GP_OUTPUT_SOFTMAX, ll_fn_a, ll_fn_z, ll_dfda, ll_delta};
+
+int gp_cost_target_misfit(const gp_cost_type *cost, const gsl_matrix *Y, size_t *col,
+                          double *sum) {
+    for (size_t k = 0; cost->output == GP_OUTPUT_SOFTMAX && k < Y->size2; k++) {
+        double s = 0, mag = 0;
+        for (size_t j = 0; j < Y->size1; j++) {
+            s += gsl_matrix_get(Y, j, k);
+            mag += fabs(gsl_matrix_get(Y, j, k));
+        }
+        if (!(fabs(s - 1) <= (double)Y->size1 * DBL_EPSILON * fmax(mag, 1))) {
+            *col = k, *sum = s;
+            return 1;
+        }
+    }
+    return 0;
+}
 
 const gp_cost_type *const gp_cost_types[] = {
     &gp_cost_quadratic, &gp_cost_quadratic_linear, &gp_cost_cross_entropy,

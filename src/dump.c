@@ -113,6 +113,10 @@ int gp_dump_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix
     if (X->size1 != net->p.sizes[0] || Y->size1 != net->p.sizes[net->p.L] ||
         Y->size2 != X->size2 || X->size2 == 0)
         GSL_ERROR("X or Y does not fit the network", GSL_EBADLEN);
+    size_t k;
+    double sum;
+    if (gp_cost_target_misfit(net->cost, Y, &k, &sum))
+        GSL_ERROR("log-likelihood targets must sum to 1", GSL_EDOM);
     d->m = X->size2;
     gp_backprop_workspace *w = gp_backprop_workspace_alloc(net, d->m);
     gp_gradient *g = gp_gradient_alloc(net);

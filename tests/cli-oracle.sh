@@ -327,6 +327,18 @@ t=$(tr -d ' \n' <"$T/big-r.json")
     printf '%s' "$t" | grep -q '{"tensor":"a1",[^}]*"verdict":"agree"' &&
     ok "compare --report with an infinite error: z1 disagrees, a1 agrees" ||
     bad "compare --report with an infinite error (status $st): $t"
+# Log-likelihood targets must sum to 1 in each sample: delta^L = a - y is dC_x/dz^L only
+# then. Targets [1, 1] were written with exit 0, a gradient not that of the dump's own
+# cost (--self-check: 26 of 26 parameters failed); now unusable input, nothing written.
+sed 's/CrossEntropyCost/LogLikelihoodCost/' "$T/net.json" >"$T/ll.json"
+echo '[[1, 0, 1, 0], [1, 1, 0, 0]]' >"$T/y2.json"
+rm -f "$T/ll.out"
+expect_input "y2.json: the targets of sample 0 sum to 2; log-likelihood needs targets summing to 1" \
+    oracle --net "$T/ll.json" --x "$T/x.json" --y "$T/y2.json" --out "$T/ll.out"
+[ ! -e "$T/ll.out" ] && ok "no output for log-likelihood targets not summing to 1" || bad "ll.out written"
+echo '[[0.25, 0, 1, 0.5], [0.75, 1, 0, 0.5]]' >"$T/yd.json"
+"$GP" oracle --net "$T/ll.json" --x "$T/x.json" --y "$T/yd.json" --out "$T/ll.out" --self-check >/dev/null &&
+    ok "log-likelihood with distribution targets: self-check passes" || bad "log-likelihood with distribution targets"
 "$GP" oracle --range 5:2 2>&1 | grep -q "invalid --range '5:2'" && ok "bad --range" || bad "bad --range"
 expect_error "--rows goes with --x and --y" oracle --net "$T/net.json" --idx-images "$T/im.idx" --idx-labels "$T/lb.idx" --range 0:3 --rows --out "$T/i.json"
 exit $fail

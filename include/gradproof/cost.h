@@ -44,6 +44,13 @@ extern const gp_cost_type *const gp_cost_types[];
  * output of network3.py's chapter). NULL if unknown. */
 const gp_cost_type *gp_cost_lookup(const char *name);
 
+/* 1 when a column of Y (targets, n_L x m) is not one cost is defined for, with *col
+ * that column and *sum its targets' sum; else 0 (a question: no gsl_error). Only
+ * log-likelihood restricts its targets: delta^L = a - y (BP1) is dC_x/dz^L only when
+ * they sum to 1 (one-hot, or a distribution; within n_L ulps of their magnitude). */
+int gp_cost_target_misfit(const gp_cost_type *cost, const gsl_matrix *Y, size_t *col,
+                          double *sum);
+
 /* Every name gp_cost_lookup accepts, for error messages: "quadratic, quadratic-linear,
  * cross-entropy, log-likelihood (or QuadraticCost, CrossEntropyCost,
  * LogLikelihoodCost)". A static string: do not free. */

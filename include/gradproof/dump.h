@@ -59,7 +59,8 @@ int gp_dump_find(const gp_dump *d, const char *name);
 int gp_dump_nonfinite(const gp_dump *d, size_t *k, size_t *i, size_t *j);
 
 /* The oracle's dump of net on X (n_0 x m, samples as columns) with targets Y (n_L x m)
- * and regularisation reg (NULL for none; reg->n = 0 means m). On failure d is empty. */
+ * and regularisation reg (NULL for none; reg->n = 0 means m). On failure d is empty;
+ * GSL_EDOM for targets the cost is not defined for (gp_cost_target_misfit). */
 int gp_dump_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                     const gp_regularization *reg, gp_dump *d);
 

@@ -159,6 +159,8 @@ _sigs = {
     "gp_activation_parse": (C.c_int, [C.c_char_p, C.POINTER(gp_activation)]),
     "gp_cost_lookup": (_P, [C.c_char_p]),
     "gp_cost_names": (C.c_char_p, []),
+    "gp_cost_target_misfit": (C.c_int, [_P, _M, C.POINTER(C.c_size_t),
+                                        C.POINTER(C.c_double)]),
     "gp_dump_init": (C.c_int, [C.POINTER(gp_dump), C.c_size_t]),
     "gp_dump_free": (None, [C.POINTER(gp_dump)]),
     "gp_dump_find": (C.c_int, [C.POINTER(gp_dump), C.c_char_p]),

@@ -280,7 +280,8 @@ def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
     implementation in that format (gradproof/bounds.h; sigmoid hidden layers only),
     and dump["bounds"]["prob_fail"], the probabilistic bounds' failure probability.
     Raises ValueError when the network's values overflow float64 on these samples (a
-    dump entry is inf or NaN), TypeError when lam or l1 is not a number."""
+    dump entry is inf or NaN) or when a sample's log-likelihood targets do not sum to 1,
+    TypeError when lam or l1 is not a number."""
     if not isinstance(net, Network):
         raise TypeError(f"net: a gradproof.Network expected, got {type(net).__name__}")
     X = _array("x", x, 2, rows=rows)
@@ -302,6 +303,12 @@ def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
         raise ValueError(f"bounds: {bounds!r}, expected one of " + ", ".join(_FORMATS))
     d = gp_dump()
     with _Inputs(net, X, Y, lam, l1, n) as inp:
+        k, total = C.c_size_t(), C.c_double()
+        if lib.gp_cost_target_misfit(lib.gp_cost_lookup(net.cost.encode()), inp.gy,
+                                     C.byref(k), C.byref(total)):
+            raise ValueError(f"y: the targets of sample {k.value} sum to {total.value!r}; "
+                             "log-likelihood needs targets summing to 1 (one-hot, or a "
+                             "distribution)")
         st = lib.gp_dump_compute(inp.cnet.p, inp.gx, inp.gy, C.byref(inp.reg), C.byref(d))
         if st:
             raise ValueError(f"gp_dump_compute failed with GSL status {st}")

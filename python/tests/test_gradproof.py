@@ -726,3 +726,17 @@ def test_a_ragged_candidate_tensor_is_named():
     cand = {k: ref[k] for k in ("db1", "dW2", "db2")}
     with pytest.raises(ValueError, match=r"^candidate\['dW1'\]: rows of different lengths"):
         gradproof.compare(ref, {**cand, "dW1": [[1.0, 2.0, 3.0], [1.0]]})
+
+
+def test_log_likelihood_targets_must_sum_to_1():
+    """delta^L = a - y is the gradient of -sum_j y_j ln a_j only when sum_j y_j = 1: the
+    oracle returned a gradient that was not its own cost's for other targets."""
+    r = np.random.default_rng(0)
+    net = gradproof.Network([3, 4, 2], [r.normal(size=(4, 3)), r.normal(size=(2, 4))],
+                            [r.normal(size=4), r.normal(size=2)], "log-likelihood")
+    x = r.random((3, 5))
+    with pytest.raises(ValueError, match=r"^y: the targets of sample 0 sum to 2\.0; "
+                                         "log-likelihood needs targets summing to 1"):
+        gradproof.oracle(net, x, np.ones((2, 5)))
+    y = r.random((2, 5))
+    gradproof.oracle(net, x, y / y.sum(axis=0))  # a distribution per sample
