@@ -72,10 +72,10 @@ def _bias(arg, value, n):
 
 
 def _int(arg, value, lo, hi):
-    """value as an int in lo..hi (3 or 3.0, not 3.5 or "3"), or a ValueError naming arg:
-    never cut to the C type's width."""
+    """value as an int in lo..hi (3 or 3.0, not 3.5, "3" or True), or a ValueError naming
+    arg: never cut to the C type's width."""
     try:
-        i = int(value)
+        i = None if isinstance(value, (bool, np.bool_)) else int(value)
     except (TypeError, ValueError, OverflowError):
         i = None
     if i is None or i != value or not lo <= i <= hi:

@@ -740,3 +740,15 @@ def test_log_likelihood_targets_must_sum_to_1():
         gradproof.oracle(net, x, np.ones((2, 5)))
     y = r.random((2, 5))
     gradproof.oracle(net, x, y / y.sum(axis=0))  # a distribution per sample
+
+
+def test_a_bool_is_not_an_integer():
+    """n=True was taken as n = 1 and sizes [3, True, 2] as a hidden layer of 1, where
+    lam=True is refused: a flag passed by mistake must not become a count."""
+    net, r = small_net(), np.random.default_rng(1)
+    x, y = r.random((3, 5)), r.random((2, 5))
+    with pytest.raises(ValueError, match=r"^n: True must be an integer"):
+        gradproof.oracle(net, x, y, lam=0.5, n=True)
+    with pytest.raises(ValueError, match=r"^sizes\[1\]: True must be an integer"):
+        gradproof.Network([3, True, 2], [np.zeros((1, 3)), np.zeros((2, 1))],
+                          [np.zeros(1), np.zeros(2)], "quadratic")
