@@ -256,6 +256,15 @@ def _bounds(inp, fmt, rows):
         lib.gp_bounds_free(b)
 
 
+def _strength(arg, v):
+    """A regularisation strength: a finite number >= 0, or a TypeError/ValueError naming
+    arg (the caller's name for it)."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{arg}: a number expected, got {type(v).__name__} {v!r}")
+    if not (np.isfinite(v) and v >= 0):
+        raise ValueError(f"{arg}: {v!r} must be a finite number >= 0")
+
+
 def _refuse_nonfinite(d, rows):
     """ValueError naming the first value of dump d that is not finite (the network's
     values overflow float64 on these samples), as the CLI's oracle refuses it; d is
@@ -293,11 +302,8 @@ def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
     if Y.shape != (net.sizes[-1], X.shape[1]):
         raise ValueError(f"y: shape {Y.T.shape if rows else Y.shape}, expected "
                          f"{(X.shape[1], net.sizes[-1]) if rows else (net.sizes[-1], X.shape[1])}")
-    for k, v in (("lam", lam), ("l1", l1)):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, numbers.Real):
-            raise TypeError(f"{k}: a number expected, got {type(v).__name__} {v!r}")
-        if not (np.isfinite(v) and v >= 0):
-            raise ValueError(f"{k}: {v!r} must be a finite number >= 0")
+    _strength("lam", lam)
+    _strength("l1", l1)
     n = None if n is None else _int("n", n, 1, SIZE_MAX)
     if bounds is not None and bounds not in _FORMATS:
         raise ValueError(f"bounds: {bounds!r}, expected one of " + ", ".join(_FORMATS))

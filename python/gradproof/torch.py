@@ -10,7 +10,7 @@ import numpy as np
 import torch as _torch
 from torch import nn
 
-from .core import Network, oracle
+from .core import Network, _strength, oracle
 from .report import compare
 
 _HIDDEN = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu",
@@ -108,6 +108,7 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
     db and cost are compared with the oracle in the model's dtype (float64, float32,
     bfloat16 or float16; `precision` overrides it). Returns the Report."""
     cost = _cost_name(cost)
+    _strength("weight_decay", weight_decay)  # named as the caller named it (oracle: lam)
     net = from_module(model, cost)
     dtype = next(model.parameters()).dtype
     if dtype not in _DTYPES:

@@ -752,3 +752,13 @@ def test_a_bool_is_not_an_integer():
     with pytest.raises(ValueError, match=r"^sizes\[1\]: True must be an integer"):
         gradproof.Network([3, True, 2], [np.zeros((1, 3)), np.zeros((2, 1))],
                           [np.zeros(1), np.zeros(2)], "quadratic")
+
+
+def test_torch_check_names_weight_decay():
+    """A bad weight_decay was reported as 'lam: ...', a name the caller never used."""
+    model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Sigmoid())
+    x, y = torch.rand(4, 3), torch.rand(4, 2)
+    with pytest.raises(ValueError, match=r"^weight_decay: -1\.0 must be a finite number"):
+        gt.check(model, x, y, cost="quadratic", weight_decay=-1.0)
+    with pytest.raises(TypeError, match=r"^weight_decay: a number expected"):
+        gt.check(model, x, y, cost="quadratic", weight_decay="0.1")
