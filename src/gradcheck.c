@@ -202,8 +202,9 @@ int gp_fcheck_rule(const gp_fcheck_opts *opts, double analytic, double numeric,
         opts->abserr_factor * abserr + opts->atol + opts->rtol * big + opts->stol * scale;
     if (allowed)
         *allowed = rhs;
-    /* NaN anywhere fails: every comparison with NaN is false. */
-    return fabs(analytic - numeric) <= rhs;
+    /* NaN anywhere fails (every comparison with NaN is false), and so does infinity:
+     * rtol * inf made the allowance as infinite as the error. */
+    return isfinite(analytic) && isfinite(numeric) && fabs(analytic - numeric) <= rhs;
 }
 
 /* *max = max(*max, v), where a NaN, once in, stays: a later entry's number must not

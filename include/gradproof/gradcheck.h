@@ -84,8 +84,8 @@ int gp_fcheck_opts_check(const gp_fcheck_opts *opts);
 void gp_fcheck_opts_compare(gp_fcheck_opts *opts, gp_precision p);
 
 /* The pass rule above, the only one: returns 1 if `analytic` passes against
- * `numeric`, 0 if not (always 0 for NaN); *allowed (if not NULL) receives its
- * right-hand side. */
+ * `numeric`, 0 if not (always 0 for NaN or infinity); *allowed (if not NULL) receives
+ * its right-hand side. */
 int gp_fcheck_rule(const gp_fcheck_opts *opts, double analytic, double numeric,
                    double abserr, double scale, double *allowed);
 

@@ -762,3 +762,15 @@ def test_torch_check_names_weight_decay():
         gt.check(model, x, y, cost="quadratic", weight_decay=-1.0)
     with pytest.raises(TypeError, match=r"^weight_decay: a number expected"):
         gt.check(model, x, y, cost="quadratic", weight_decay="0.1")
+
+
+def test_an_infinite_candidate_entry_fails_the_fixed_rule():
+    """|inf - o| <= rtol * max(|inf|, |o|) held (inf <= inf): under the fixed rule (a plain
+    dict as the reference) an infinite candidate entry passed."""
+    net, r = small_net(), np.random.default_rng(1)
+    ref = dict(gradproof.oracle(net, r.random((3, 5)), r.random((2, 5))))  # no inputs
+    cand = {k: ref[k].copy() for k in ("dW1", "db1", "dW2", "db2", "z1")}
+    cand["z1"][0, 0] = np.inf
+    rep = gradproof.compare(ref, cand)
+    assert not rep.certified and not rep.ok and rep.failed("z1")[0, 0]
+    assert next(t for t in rep.tensors if t["name"] == "z1")["failed"] == 1
