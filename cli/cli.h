@@ -156,8 +156,9 @@ int cmd_replay(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 /* What cmd_train refuses before training: its options, then its data, network and
  * outputs (read, built and freed): 0, or the error's status, already reported (sweep
- * checks its runs this way, once, before any starts). */
-int cmd_train_check(int argc, char **argv);
+ * checks its runs this way, once, before any starts). *data: the --data directory, a
+ * string of argv or a literal. */
+int cmd_train_check(int argc, char **argv, const char **data);
 int cmd_evaluate(int argc, char **argv);
 int cmd_slowdown(int argc, char **argv);
 int cmd_hunt(int argc, char **argv);

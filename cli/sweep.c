@@ -355,14 +355,18 @@ static int task_argv(const sweep_grid *g, size_t t, char *path, char **av, char 
 }
 
 /* The runs' train options, data and network, refused before any run as train itself
- * refuses them (cmd_train_check): 0, or train's status. */
+ * refuses them (cmd_train_check), and a --csv that would replace a data file: 0, or
+ * train's status (1 for the --csv, as train's own outputs). */
 static int check_train_options(const sweep_grid *g) {
     char seed_s[32];
+    const char *data = NULL;
     char **av = calloc((size_t)g->train_argc + 12, sizeof *av);
     if (!av)
         return cli_error(CMD, "out of memory");
-    int st = cmd_train_check(task_argv(g, 0, NULL, av, seed_s), av);
+    int st = cmd_train_check(task_argv(g, 0, NULL, av, seed_s), av, &data);
     free(av);
+    if (!st && data && cli_spare_mnist(CMD, "--csv", g->csv, data))
+        return 1;
     return st;
 }
 

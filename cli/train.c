@@ -903,13 +903,14 @@ static void free_run(train_run *r) {
     free_resume(r);
 }
 
-int cmd_train_check(int argc, char **argv) {
+int cmd_train_check(int argc, char **argv, const char **data) {
     train_args t;
     train_run r;
     memset(&r, 0, sizeof r);
     int st = parse_args(&t, argc, argv);
     if (st != CLI_RUN)
         return st;
+    *data = t.data;
     if (!(st = check_args(&t)))
         st = setup(&t, &r);
     free_run(&r);

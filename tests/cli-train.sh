@@ -66,8 +66,10 @@ expect_error "--save 'd/train-images-idx3-ubyte' would replace the input --data"
     train $D --epochs 1 --save d/train-images-idx3-ubyte
 expect_error "--checkpoint './d/t10k-labels-idx1-ubyte' would replace the input --data" \
     train $D --epochs 1 --checkpoint ./d/t10k-labels-idx1-ubyte
+expect_error "--csv 'd/train-images-idx3-ubyte' would replace the input --data" \
+    sweep $D --epochs 1 --seeds 1 --csv d/train-images-idx3-ubyte
 cmp -s d/train-images-idx3-ubyte images.keep && ok "the --data files are left alone" ||
-    { bad "--save replaced a --data file"; cp images.keep d/train-images-idx3-ubyte; }
+    { bad "--save or --csv replaced a --data file"; cp images.keep d/train-images-idx3-ubyte; }
 # Strict numbers: strtoul would skip the space and take the sign (" -1" = 2^64 - 1),
 # strtod the space and hexadecimal.
 expect_error "invalid --seed ' -1'" train $D $S --seed " -1"
