@@ -381,11 +381,6 @@ static double rounding_ratio_tol(const gsl_vector *u, const gsl_vector *v,
     return worst;
 }
 
-static double rounding_ratio(const gsl_vector *u, const gsl_vector *v,
-                             const gsl_vector *scale, size_t *where) {
-    return rounding_ratio_tol(u, v, scale, 1e-10, where);
-}
-
 /* Per-sample gradients by gp_backprop; fills mean and mean |.|. */
 static void per_sample_mean(tu_case *c, gsl_vector *mean, gsl_vector *absmean) {
     gsl_vector *x = gsl_vector_alloc(c->X->size1), *y = gsl_vector_alloc(c->Y->size1);
@@ -408,6 +403,47 @@ static void per_sample_mean(tu_case *c, gsl_vector *mean, gsl_vector *absmean) {
     gsl_vector_free(x);
 }
 
+/* got equals ref within rtol of the mean |per-sample gradient| (rounding_ratio_tol);
+ * st's worst_rel is the worst |difference| / that mean. */
+static void expect_close(tu_stat *st, const char *what, const gsl_vector *got,
+                         const gsl_vector *ref, const gsl_vector *absmean, double rtol,
+                         const tu_case *c, size_t i) {
+    size_t k;
+    double ratio = rounding_ratio_tol(got, ref, absmean, rtol, &k);
+    ck_assert_msg(ratio <= 1.0,
+                  "%s: %s: %.17g vs %.17g at param %zu (ratio %.3g), %s; " TU_RERUN_FMT,
+                  c->net->cost->name, what, gsl_vector_get(got, k),
+                  gsl_vector_get(ref, k), k, ratio, c->desc,
+                  TU_RERUN_ARGS(i, "Properties"));
+    st->worst_rel = fmax(st->worst_rel, ratio * rtol);
+    st->checked += got->size;
+    st->cases++;
+}
+
+/* gp_total_gradient and gp_total_cost through a workspace of chunk < m columns equal
+ * the whole batch's gradient and the mean of fn_z over the columns. */
+static void expect_chunked(tu_stat *st, const tu_case *c, size_t chunk,
+                           const gsl_vector *absmean, gp_gradient *g2, size_t i) {
+    gp_backprop_workspace *w2 = gp_backprop_workspace_alloc(c->net, chunk);
+    double cost_total, cost_ref = 0.0;
+    size_t k;
+    ck_assert_int_eq(gp_total_gradient(c->net, c->X, c->Y, &no_reg, w2, g2), GSL_SUCCESS);
+    expect_close(st, "chunks vs batch", g2->params, c->grad->params, absmean, 1e-10, c,
+                 i);
+    ck_assert_int_eq(gp_total_cost(c->net, c->X, c->Y, &no_reg, w2, &cost_total),
+                     GSL_SUCCESS);
+    ck_assert_int_eq(gp_feedforward(c->net, c->X, c->w), GSL_SUCCESS);
+    for (k = 0; k < c->m; k++) {
+        gsl_vector_const_view z = gsl_matrix_const_column(c->w->z[c->net->p.L - 1], k);
+        gsl_vector_const_view y = gsl_matrix_const_column(c->Y, k);
+        cost_ref += c->net->cost->fn_z(&z.vector, &y.vector) / (double)c->m;
+    }
+    ck_assert_msg(fabs(cost_total - cost_ref) <= 1e-13 * (1 + fabs(cost_ref)),
+                  "total cost %.17g vs mean fn_z %.17g (chunks of %zu); " TU_RERUN_FMT,
+                  cost_total, cost_ref, chunk, TU_RERUN_ARGS(i, "Properties"));
+    gp_backprop_workspace_free(w2);
+}
+
 /* The mini-batch gradient is the mean of the per-sample gradients, to rounding; the
  * _rows layout, the chunked gp_total_gradient and the test's own backprop agree too. */
 START_TEST(test_minibatch_equals_mean_of_samples) {
@@ -421,91 +457,32 @@ START_TEST(test_minibatch_equals_mean_of_samples) {
     tu_stat_init(&st_manual, "test_backprop=library", cost->name);
     for (i = 0; i < n; i++) {
         gsl_rng *r;
-        tu_case *c;
-        gsl_vector *mean, *absmean;
-        gsl_matrix *XT;
-        gp_gradient *g2;
-        gp_backprop_workspace *w2;
-        size_t k, chunk;
-        double ratio, cost_total, cost_ref = 0.0;
         if (!tu_case_selected(i))
             continue;
-        c = new_case(salt, i, cost, NULL, &r);
-        mean = gsl_vector_alloc(c->net->p.n_params);
-        absmean = gsl_vector_alloc(c->net->p.n_params);
-        g2 = gp_gradient_alloc(c->net);
+        tu_case *c = new_case(salt, i, cost, NULL, &r);
+        gsl_vector *mean = gsl_vector_alloc(c->net->p.n_params),
+                   *absmean = gsl_vector_alloc(c->net->p.n_params);
+        gp_gradient *g2 = gp_gradient_alloc(c->net);
         per_sample_mean(c, mean, absmean);
         ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad),
                          GSL_SUCCESS);
-        ratio = rounding_ratio(c->grad->params, mean, absmean, &k);
-        ck_assert_msg(ratio <= 1.0,
-                      "%s: batch %.17g vs mean of samples %.17g at param %zu "
-                      "(ratio %.3g), %s; " TU_RERUN_FMT,
-                      cost->name, gsl_vector_get(c->grad->params, k),
-                      gsl_vector_get(mean, k), k, ratio, c->desc,
-                      TU_RERUN_ARGS(i, "Properties"));
-        st.worst_rel = fmax(st.worst_rel, ratio * 1e-10);
-        st.checked += mean->size;
-        st.cases++;
+        expect_close(&st, "batch vs mean of samples", c->grad->params, mean, absmean,
+                     1e-10, c, i);
 
         /* samples as rows: X^T (m x n_0), Y still n_L x m (backprop.h) */
-        XT = gsl_matrix_alloc(c->m, c->X->size1);
+        gsl_matrix *XT = gsl_matrix_alloc(c->m, c->X->size1);
         gsl_matrix_transpose_memcpy(XT, c->X);
         ck_assert_int_eq(gp_backprop_batch_rows(c->net, XT, c->Y, c->w, g2), GSL_SUCCESS);
-        ratio = rounding_ratio(g2->params, c->grad->params, absmean, &k);
-        ck_assert_msg(ratio <= 1.0,
-                      "%s: rows %.17g vs columns %.17g at param %zu; %s; " TU_RERUN_FMT,
-                      cost->name, gsl_vector_get(g2->params, k),
-                      gsl_vector_get(c->grad->params, k), k, c->desc,
-                      TU_RERUN_ARGS(i, "Properties"));
-        st_rows.worst_rel = fmax(st_rows.worst_rel, ratio * 1e-10);
-        st_rows.checked += mean->size;
-        st_rows.cases++;
+        expect_close(&st_rows, "rows vs columns", g2->params, c->grad->params, absmean,
+                     1e-10, c, i);
+        expect_chunked(&st_chunk, c, tu_int(r, 1, c->m), absmean, g2, i);
 
-        /* gp_total_gradient through a smaller workspace: chunks of max_batch columns */
-        chunk = tu_int(r, 1, c->m);
-        w2 = gp_backprop_workspace_alloc(c->net, chunk);
-        ck_assert_int_eq(gp_total_gradient(c->net, c->X, c->Y, &no_reg, w2, g2),
-                         GSL_SUCCESS);
-        ratio = rounding_ratio(g2->params, c->grad->params, absmean, &k);
-        ck_assert_msg(
-            ratio <= 1.0,
-            "%s: chunks of %zu %.17g vs batch %.17g at param %zu; %s; " TU_RERUN_FMT,
-            cost->name, chunk, gsl_vector_get(g2->params, k),
-            gsl_vector_get(c->grad->params, k), k, c->desc,
-            TU_RERUN_ARGS(i, "Properties"));
-        st_chunk.worst_rel = fmax(st_chunk.worst_rel, ratio * 1e-10);
-        st_chunk.checked += mean->size;
-        st_chunk.cases++;
-        /* and the chunked total cost is the mean of fn_z over the columns */
-        ck_assert_int_eq(gp_total_cost(c->net, c->X, c->Y, &no_reg, w2, &cost_total),
-                         GSL_SUCCESS);
-        ck_assert_int_eq(gp_feedforward(c->net, c->X, c->w), GSL_SUCCESS);
-        for (k = 0; k < c->m; k++) {
-            gsl_vector_const_view z =
-                gsl_matrix_const_column(c->w->z[c->net->p.L - 1], k);
-            gsl_vector_const_view y = gsl_matrix_const_column(c->Y, k);
-            cost_ref += cost->fn_z(&z.vector, &y.vector) / (double)c->m;
-        }
-        ck_assert_msg(fabs(cost_total - cost_ref) <= 1e-13 * (1 + fabs(cost_ref)),
-                      "total cost %.17g vs mean fn_z %.17g; " TU_RERUN_FMT, cost_total,
-                      cost_ref, TU_RERUN_ARGS(i, "Properties"));
-        gp_backprop_workspace_free(w2);
-
-        /* the test's own backpropagation (the mutants' control) equals the library's */
-        ck_assert_int_eq(tu_manual_backprop(c->net, c->X, c->Y, 0, g2), GSL_SUCCESS);
-        /* To rounding: both form the hidden sigma' from z without cancellation (the
+        /* the test's own backpropagation (the mutants' control) equals the library's,
+         * to rounding: both form the hidden sigma' from z without cancellation (the
          * library as e^{-|z|}/(1+e^{-|z|})^2, the test as sigma(z)sigma(-z)). */
-        ratio = rounding_ratio_tol(g2->params, c->grad->params, absmean, 1e-12, &k);
-        ck_assert_msg(ratio <= 1.0,
-                      "%s: test backprop %.17g vs library %.17g at param %zu; "
-                      "%s; " TU_RERUN_FMT,
-                      cost->name, gsl_vector_get(g2->params, k),
-                      gsl_vector_get(c->grad->params, k), k, c->desc,
-                      TU_RERUN_ARGS(i, "Properties"));
-        st_manual.worst_rel = fmax(st_manual.worst_rel, ratio * 1e-12);
-        st_manual.checked += mean->size;
-        st_manual.cases++;
+        ck_assert_int_eq(tu_manual_backprop(c->net, c->X, c->Y, 0, g2), GSL_SUCCESS);
+        expect_close(&st_manual, "test backprop vs library", g2->params, c->grad->params,
+                     absmean, 1e-12, c, i);
 
         gsl_matrix_free(XT);
         gp_gradient_free(g2);

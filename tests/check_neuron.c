@@ -79,138 +79,159 @@ static double neuron_cost_of(double t, void *vp) {
     return c;
 }
 
+/* One drawn neuron: parameters, samples, targets and gp_neuron_gradient's answer. */
+typedef struct {
+    const gp_cost_type *cost;
+    const char *name;
+    size_t i, n_in, m;
+    unsigned long salt;
+    double scale, b, db;
+    gsl_vector *w, *y, *dw;
+    gsl_matrix *X;
+} neuron_case;
+
+static void neuron_case_draw(neuron_case *c, gsl_rng *r) {
+    size_t j, s;
+    c->n_in = tu_int(r, 1, 10);
+    c->m = tu_int(r, 1, 16);
+    c->scale = tu_log_uniform(r, 1e-3, 10.0);
+    c->w = gsl_vector_alloc(c->n_in);
+    c->dw = gsl_vector_alloc(c->n_in);
+    c->y = gsl_vector_alloc(c->m);
+    c->X = gsl_matrix_alloc(c->n_in, c->m);
+    for (j = 0; j < c->n_in; j++)
+        gsl_vector_set(c->w, j, c->scale * gsl_ran_gaussian(r, 1.0));
+    c->b = c->scale * gsl_ran_gaussian(r, 1.0);
+    for (j = 0; j < c->n_in; j++)
+        for (s = 0; s < c->m; s++)
+            gsl_matrix_set(c->X, j, s, gsl_ran_gaussian(r, 1.0));
+    tu_fill_target(r, c->cost, c->y);
+    ck_assert_int_eq(gp_neuron_gradient(c->cost, c->w, c->b, c->X, c->y, c->dw, &c->db),
+                     GSL_SUCCESS);
+}
+
+static void neuron_case_free(neuron_case *c) {
+    gsl_matrix_free(c->X);
+    gsl_vector_free(c->y);
+    gsl_vector_free(c->dw);
+    gsl_vector_free(c->w);
+}
+
+/* dC/dw_j for j < n_in, dC/db for j == n_in */
+static double neuron_grad(const neuron_case *c, size_t j) {
+    return j < c->n_in ? gsl_vector_get(c->dw, j) : c->db;
+}
+
+/* The book's formulas written out here: dC/dz = a - y for cross-entropy [61,62],
+ * (a - y) sigma'(z) for the quadratic cost. */
+static void neuron_check_closed_form(const neuron_case *c, tu_stat *st) {
+    gsl_vector *fw = gsl_vector_calloc(c->n_in);
+    double fb = 0.0;
+    size_t j, s;
+    for (s = 0; s < c->m; s++) {
+        gsl_vector_const_view x = gsl_matrix_const_column(c->X, s);
+        double z, a, dz;
+        gsl_blas_ddot(c->w, &x.vector, &z);
+        z += c->b;
+        a = 1.0 / (1.0 + exp(-z));
+        dz = c->cost == &gp_cost_cross_entropy
+                 ? a - gsl_vector_get(c->y, s)                         /* [61,62] */
+                 : (a - gsl_vector_get(c->y, s)) * a / (1.0 + exp(z)); /* sigma' */
+        for (j = 0; j < c->n_in; j++)
+            *gsl_vector_ptr(fw, j) += dz * gsl_vector_get(&x.vector, j) / (double)c->m;
+        fb += dz / (double)c->m;
+    }
+    for (j = 0; j <= c->n_in; j++) {
+        double g1 = neuron_grad(c, j), g2 = j < c->n_in ? gsl_vector_get(fw, j) : fb;
+        ck_assert_msg(fabs(g1 - g2) <= 1e-12 * (fabs(g2) + 1e-3),
+                      "%s: %s %.17g vs closed form %.17g (n_in %zu, m %zu, scale "
+                      "%g); " TU_RERUN_FMT,
+                      c->name, j < c->n_in ? "dC/dw" : "dC/db", g1, g2, c->n_in, c->m,
+                      c->scale, TU_RERUN_ARGS(c->i, "Properties"));
+        tu_stat_value(st, g1, g2, 1e-5);
+    }
+    gsl_vector_free(fw);
+}
+
+/* Every parameter against gsl_deriv_central of gp_neuron_cost. */
+static void neuron_check_numeric(neuron_case *c, tu_stat *st) {
+    gp_fcheck_opts opts;
+    neuron_param p = {c->cost, c->w, c->b, c->X, c->y, 0};
+    gsl_function F = {neuron_cost_of, &p};
+    gp_fcheck_report *rep = gp_fcheck_report_alloc(NULL, c->n_in + 1);
+    char msg[512];
+    size_t j;
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
+    for (j = 0; j <= c->n_in; j++) {
+        double num, abserr, x0 = j < c->n_in ? gsl_vector_get(c->w, j) : c->b;
+        p.j = j;
+        gsl_deriv_central(&F, x0, opts.h, &num, &abserr);
+        gp_fcheck_add(rep, &opts, 0, j, neuron_grad(c, j), num, abserr);
+    }
+    tu_describe_worst(rep, msg, sizeof msg);
+    ck_assert_msg(rep->n_failed == 0,
+                  "%s vs numeric (n_in %zu, m %zu, scale %g, seed %lu): "
+                  "%s; " TU_RERUN_FMT,
+                  c->name, c->n_in, c->m, c->scale, tu_case_seed(c->salt, c->i), msg,
+                  TU_RERUN_ARGS(c->i, "Properties"));
+    tu_stat_report(st, rep);
+    gp_fcheck_report_free(rep);
+}
+
+/* Backpropagation and the total cost on the [n_in, 1] network with the same
+ * parameters. */
+static void neuron_check_backprop(const neuron_case *c, tu_stat *st) {
+    size_t sizes[2] = {c->n_in, 1}, j;
+    gp_network *net = gp_network_alloc(2, sizes, c->cost);
+    gp_backprop_workspace *ws = gp_backprop_workspace_alloc(net, c->m);
+    gp_gradient *g = gp_gradient_alloc(net);
+    gsl_matrix *Y = gsl_matrix_alloc(1, c->m);
+    double cost_nb, cost_net;
+    gsl_matrix_set_row(Y, 0, c->y);
+    gsl_matrix_set_row(net->p.w[0], 0, c->w);
+    gsl_vector_set(net->p.b[0], 0, c->b);
+    ck_assert_int_eq(gp_backprop_batch(net, c->X, Y, ws, g), GSL_SUCCESS);
+    for (j = 0; j <= c->n_in; j++) {
+        double g1 = neuron_grad(c, j), g2 = j < c->n_in ? gsl_matrix_get(g->w[0], 0, j)
+                                                        : gsl_vector_get(g->b[0], 0);
+        ck_assert_msg(fabs(g1 - g2) <= 1e-12 * (fabs(g2) + 1e-3),
+                      "%s: closed form %.17g vs backprop %.17g; " TU_RERUN_FMT, c->name,
+                      g1, g2, TU_RERUN_ARGS(c->i, "Properties"));
+        tu_stat_value(st, g1, g2, 1e-5);
+    }
+    ck_assert_int_eq(gp_neuron_cost(c->cost, c->w, c->b, c->X, c->y, &cost_nb),
+                     GSL_SUCCESS);
+    ck_assert_int_eq(gp_total_cost(net, c->X, Y, NULL, ws, &cost_net), GSL_SUCCESS);
+    ck_assert_msg(fabs(cost_nb - cost_net) <= 1e-13 * (1 + fabs(cost_net)),
+                  "%s: neuron cost %.17g vs network %.17g", c->name, cost_nb, cost_net);
+    gsl_matrix_free(Y);
+    gp_gradient_free(g);
+    gp_backprop_workspace_free(ws);
+    gp_network_free(net);
+}
+
 /* One neuron case: closed form in the test, numeric, and backprop on [n_in, 1]. */
 static void neuron_property(const gp_cost_type *cost, unsigned long salt,
                             const char *name) {
-    size_t n = tu_cases(400), i, j, s;
-    gp_fcheck_opts opts;
+    size_t n = tu_cases(400), i;
     tu_stat st_num, st_form, st_bp;
-    gp_fcheck_opts_default(&opts, GP_FLOAT64);
     tu_stat_init(&st_num, name, "numeric");
     tu_stat_init(&st_form, name, "closed form");
     tu_stat_init(&st_bp, name, "backprop [n,1]");
     for (i = 0; i < n; i++) {
+        neuron_case c = {.cost = cost, .name = name, .i = i, .salt = salt};
         gsl_rng *r;
-        size_t n_in, m, sizes[2];
-        double scale, b, db, total, cost_nb, cost_net;
-        gsl_vector *w, *y, *dw, *fw;
-        gsl_matrix *X, *Y;
-        gp_network *net;
-        gp_backprop_workspace *ws;
-        gp_gradient *g;
-        gp_fcheck_report *rep;
-        neuron_param p;
-        gsl_function F = {neuron_cost_of, &p};
-        char msg[512];
-        double fb = 0.0;
         if (!tu_case_selected(i))
             continue;
         r = tu_rng_for_case(salt, i);
-        n_in = tu_int(r, 1, 10);
-        m = tu_int(r, 1, 16);
-        scale = tu_log_uniform(r, 1e-3, 10.0);
-        w = gsl_vector_alloc(n_in);
-        dw = gsl_vector_alloc(n_in);
-        fw = gsl_vector_calloc(n_in);
-        y = gsl_vector_alloc(m);
-        X = gsl_matrix_alloc(n_in, m);
-        for (j = 0; j < n_in; j++)
-            gsl_vector_set(w, j, scale * gsl_ran_gaussian(r, 1.0));
-        b = scale * gsl_ran_gaussian(r, 1.0);
-        for (j = 0; j < n_in; j++)
-            for (s = 0; s < m; s++)
-                gsl_matrix_set(X, j, s, gsl_ran_gaussian(r, 1.0));
-        tu_fill_target(r, cost, y);
-        ck_assert_int_eq(gp_neuron_gradient(cost, w, b, X, y, dw, &db), GSL_SUCCESS);
-
-        /* the book's formulas written out here */
-        for (s = 0; s < m; s++) {
-            gsl_vector_const_view x = gsl_matrix_const_column(X, s);
-            double z, a, dz;
-            gsl_blas_ddot(w, &x.vector, &z);
-            z += b;
-            a = 1.0 / (1.0 + exp(-z));
-            dz = cost == &gp_cost_cross_entropy
-                     ? a - gsl_vector_get(y, s)                         /* [61,62] */
-                     : (a - gsl_vector_get(y, s)) * a / (1.0 + exp(z)); /* sigma' */
-            for (j = 0; j < n_in; j++)
-                *gsl_vector_ptr(fw, j) += dz * gsl_vector_get(&x.vector, j) / (double)m;
-            fb += dz / (double)m;
-        }
-        for (j = 0; j <= n_in; j++) {
-            double g1 = j < n_in ? gsl_vector_get(dw, j) : db;
-            double g2 = j < n_in ? gsl_vector_get(fw, j) : fb;
-            ck_assert_msg(fabs(g1 - g2) <= 1e-12 * (fabs(g2) + 1e-3),
-                          "%s: %s %.17g vs closed form %.17g (n_in %zu, m %zu, scale "
-                          "%g); " TU_RERUN_FMT,
-                          name, j < n_in ? "dC/dw" : "dC/db", g1, g2, n_in, m, scale,
-                          TU_RERUN_ARGS(i, "Properties"));
-            tu_stat_value(&st_form, g1, g2, 1e-5);
-        }
-
-        /* numerical derivatives of gp_neuron_cost */
-        p.cost = cost;
-        p.w = w;
-        p.b = b;
-        p.X = X;
-        p.y = y;
-        rep = gp_fcheck_report_alloc(NULL, n_in + 1);
-        for (j = 0; j <= n_in; j++) {
-            double num, abserr, x0 = j < n_in ? gsl_vector_get(w, j) : b;
-            p.j = j;
-            gsl_deriv_central(&F, x0, opts.h, &num, &abserr);
-            gp_fcheck_add(rep, &opts, 0, j, j < n_in ? gsl_vector_get(dw, j) : db, num,
-                          abserr);
-        }
-        tu_describe_worst(rep, msg, sizeof msg);
-        ck_assert_msg(rep->n_failed == 0,
-                      "%s vs numeric (n_in %zu, m %zu, scale %g, seed %lu): "
-                      "%s; " TU_RERUN_FMT,
-                      name, n_in, m, scale, tu_case_seed(salt, i), msg,
-                      TU_RERUN_ARGS(i, "Properties"));
-        tu_stat_report(&st_num, rep);
-        gp_fcheck_report_free(rep);
-
-        /* backpropagation on the [n_in, 1] network with the same parameters */
-        sizes[0] = n_in;
-        sizes[1] = 1;
-        net = gp_network_alloc(2, sizes, cost);
-        ws = gp_backprop_workspace_alloc(net, m);
-        g = gp_gradient_alloc(net);
-        Y = gsl_matrix_alloc(1, m);
-        gsl_matrix_set_row(Y, 0, y);
-        gsl_matrix_set_row(net->p.w[0], 0, w);
-        gsl_vector_set(net->p.b[0], 0, b);
-        ck_assert_int_eq(gp_backprop_batch(net, X, Y, ws, g), GSL_SUCCESS);
-        for (j = 0; j <= n_in; j++) {
-            double g1 = j < n_in ? gsl_vector_get(dw, j) : db;
-            double g2 =
-                j < n_in ? gsl_matrix_get(g->w[0], 0, j) : gsl_vector_get(g->b[0], 0);
-            ck_assert_msg(fabs(g1 - g2) <= 1e-12 * (fabs(g2) + 1e-3),
-                          "%s: closed form %.17g vs backprop %.17g; " TU_RERUN_FMT, name,
-                          g1, g2, TU_RERUN_ARGS(i, "Properties"));
-            tu_stat_value(&st_bp, g1, g2, 1e-5);
-        }
-        ck_assert_int_eq(gp_neuron_cost(cost, w, b, X, y, &cost_nb), GSL_SUCCESS);
-        ck_assert_int_eq(gp_total_cost(net, X, Y, NULL, ws, &cost_net), GSL_SUCCESS);
-        total = fabs(cost_nb - cost_net);
-        ck_assert_msg(total <= 1e-13 * (1 + fabs(cost_net)),
-                      "%s: neuron cost %.17g vs network "
-                      "%.17g",
-                      name, cost_nb, cost_net);
+        neuron_case_draw(&c, r);
+        neuron_check_closed_form(&c, &st_form);
+        neuron_check_numeric(&c, &st_num);
+        neuron_check_backprop(&c, &st_bp);
         st_num.cases++;
         st_form.cases++;
         st_bp.cases++;
-
-        gsl_matrix_free(Y);
-        gp_gradient_free(g);
-        gp_backprop_workspace_free(ws);
-        gp_network_free(net);
-        gsl_matrix_free(X);
-        gsl_vector_free(y);
-        gsl_vector_free(fw);
-        gsl_vector_free(dw);
-        gsl_vector_free(w);
+        neuron_case_free(&c);
         gsl_rng_free(r);
     }
     tu_stat_print(&st_num);

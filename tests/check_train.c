@@ -745,13 +745,30 @@ START_TEST(test_sgd_params_check_boundaries) {
 }
 END_TEST
 
-START_TEST(test_trainer_rejects_bad_options_and_labels) {
+/* 20 samples of 4 inputs in 3 classes, a network that fits them and one with 5 inputs. */
+typedef struct {
     blobs b;
-    blobs_make(&b, 20, 4, 3, 3);
-    size_t sizes[] = {4, 3}, wrong[] = {5, 3}, narrow[] = {4, 2};
-    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_cross_entropy);
-    gp_network *bad_in = gp_network_alloc(2, wrong, &gp_cost_cross_entropy);
-    gp_network *two = gp_network_alloc(2, narrow, &gp_cost_cross_entropy);
+    gp_network *net, *bad_in;
+} refusal_case;
+
+static void refusal_make(refusal_case *f) {
+    size_t sizes[] = {4, 3}, wrong[] = {5, 3};
+    blobs_make(&f->b, 20, 4, 3, 3);
+    f->net = gp_network_alloc(2, sizes, &gp_cost_cross_entropy);
+    f->bad_in = gp_network_alloc(2, wrong, &gp_cost_cross_entropy);
+}
+
+static void refusal_free(refusal_case *f) {
+    gp_network_free(f->net);
+    gp_network_free(f->bad_in);
+    blobs_free(&f->b);
+}
+
+START_TEST(test_trainer_rejects_bad_options) {
+    refusal_case f;
+    refusal_make(&f);
+    const blobs b = f.b;
+    gp_network *net = f.net, *bad_in = f.bad_in;
     gp_train_opts o;
     gp_train_opts_default(&o);
     o.batch = 0;
@@ -775,7 +792,23 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
     huge.n = SIZE_MAX / 2;
     ck_assert_ptr_null(gp_trainer_alloc(net, &huge, &o));
     ck_assert_ptr_null(gp_eval_set_alloc(&huge));
+    gp_trainer *t = gp_trainer_alloc(net, &b.d, &o);
+    int stop;
+    ck_assert_int_eq(gp_trainer_observe(t, NAN, &stop), GSL_EDOM);
+    gp_trainer_free(t);
+    gp_trainer_free(NULL);
+    refusal_free(&f);
+}
+END_TEST
 
+START_TEST(test_evaluate_rejects_bad_arguments) {
+    refusal_case f;
+    refusal_make(&f);
+    const blobs b = f.b;
+    gp_network *net = f.net, *bad_in = f.bad_in;
+    gp_dataset empty = b.d, huge = b.d;
+    empty.n = 0;
+    huge.n = SIZE_MAX / 2;
     gp_eval_result res;
     ck_assert_int_eq(gp_evaluate(bad_in, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res),
                      GSL_EBADLEN);
@@ -791,24 +824,35 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
     /* a flag this version does not know (it was ignored) */
     ck_assert_int_eq(gp_evaluate(net, &b.d, NULL, 0, GP_EVAL_COST | 4u, NULL, &res),
                      GSL_EINVAL);
+    refusal_free(&f);
+}
+END_TEST
+
+/* A label past the output layer, met by gp_evaluate and by an epoch on one thread or
+ * two; with two threads the failing batch's status reaches the caller, and the epoch
+ * returns (the test's timeout catches a hang). */
+START_TEST(test_trainer_rejects_bad_labels) {
+    blobs b;
+    blobs_make(&b, 20, 4, 3, 3);
+    size_t narrow[] = {4, 2};
+    gp_network *two = gp_network_alloc(2, narrow, &gp_cost_cross_entropy);
+    gp_train_opts o;
+    gp_train_opts_default(&o);
+    gp_eval_result res;
     /* Labels 0..2 do not fit a 2-neuron output layer: one thread, or two. */
     ck_assert_int_eq(gp_evaluate(two, &b.d, NULL, 0, GP_EVAL_COST, NULL, &res),
                      GSL_EINVAL);
     ck_assert_int_eq(
         gp_evaluate(two, &b.d, NULL, 3, GP_EVAL_COST | GP_EVAL_PARALLEL, NULL, &res),
         GSL_EINVAL);
-    gp_trainer *t = gp_trainer_alloc(two, &b.d, &o);
-    ck_assert_ptr_nonnull(t);
-    ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
-    gp_trainer_free(t);
-    /* The same with two threads: the failing batch's status reaches the caller, and the
-     * epoch returns (the test's timeout catches a hang). */
-    o.threads = 2;
-    t = gp_trainer_alloc(two, &b.d, &o);
-    ck_assert_ptr_nonnull(t);
-    ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
-    ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
-    gp_trainer_free(t);
+    for (size_t threads = 1; threads <= 2; threads++) {
+        o.threads = threads;
+        gp_trainer *t = gp_trainer_alloc(two, &b.d, &o);
+        ck_assert_ptr_nonnull(t);
+        ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
+        ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
+        gp_trainer_free(t);
+    }
     /* And with a hidden layer (rows split between the threads): one bad label among 20
      * samples, met in whichever batch the shuffle puts it, by either thread's gather. */
     for (size_t bs = 1; bs <= 4; bs += 3) {
@@ -820,7 +864,7 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
         gp_train_opts_default(&o);
         o.batch = bs;
         o.threads = 2;
-        t = gp_trainer_alloc(hid, &bad.d, &o);
+        gp_trainer *t = gp_trainer_alloc(hid, &bad.d, &o);
         ck_assert_ptr_nonnull(t);
         for (int e = 0; e < 4; e++)
             ck_assert_int_eq(gp_trainer_epoch(t), GSL_EINVAL);
@@ -828,13 +872,6 @@ START_TEST(test_trainer_rejects_bad_options_and_labels) {
         gp_network_free(hid);
         blobs_free(&bad);
     }
-    t = gp_trainer_alloc(two, &b.d, &o);
-    int stop;
-    ck_assert_int_eq(gp_trainer_observe(t, NAN, &stop), GSL_EDOM);
-    gp_trainer_free(t);
-    gp_trainer_free(NULL);
-    gp_network_free(net);
-    gp_network_free(bad_in);
     gp_network_free(two);
     blobs_free(&b);
 }
@@ -1017,7 +1054,9 @@ static Suite *make_train_suite(void) {
     tcase_add_loop_test(prop, test_auto_threads_give_the_same_network, 0, 4);
     tcase_add_test(prop, test_early_stop_after_n_epochs_without_improvement);
     tcase_add_test(prop, test_schedule_halves_eta_and_stops_at_1_128);
-    tcase_add_test(err, test_trainer_rejects_bad_options_and_labels);
+    tcase_add_test(err, test_trainer_rejects_bad_options);
+    tcase_add_test(err, test_evaluate_rejects_bad_arguments);
+    tcase_add_test(err, test_trainer_rejects_bad_labels);
     tcase_add_test(err, test_sgd_params_check_boundaries);
     tcase_add_test(err, test_observe_before_first_epoch_refused);
     tcase_add_test(err, test_observe_twice_for_one_epoch_refused);
