@@ -1,6 +1,6 @@
 (** * OutputError: the output error [delta^L = dC/dz^L] for every cost row
 
-    SPEC.md cost table (book eqs. 55-56, 65, 66, 68-70, 80-84).  A cost is
+    doc/mathematics.md "Costs" table (book eqs. 55-56, 65, 66, 68-70, 80-84).  A cost is
     a function of the output pre-activation vector [z^L] (length [n >= 1]);
     we prove it [has_gradient] equal to the tabulated [delta^L] (a full
     gradient: every directional derivative), and read off each partial

@@ -1,6 +1,6 @@
 (** * Sigmoid: the logistic function and its derivative
 
-    [sigma z = 1 / (1 + e^{-z})]; identity 1 of SPEC.md:
+    [sigma z = 1 / (1 + e^{-z})]; identity 1 of doc/mathematics.md:
     [sigma'(z) = sigma(z) (1 - sigma(z))].  C: [gp_sigmoid],
     [gp_sigmoid_prime] (src/activation.c). *)
 
