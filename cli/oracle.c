@@ -333,6 +333,13 @@ static int oracle_check_args(oracle_args *o) {
                                    "--range");
     if (use_idx && o->rows) /* was ignored (IDX files hold one sample per row) */
         return cli_error("oracle", "--rows goes with --x and --y");
+    return 0;
+}
+
+/* The output replaces none of the inputs (nor a file under one). Asked once they are
+ * read: an input that is a directory is unusable input (status 2), not an input the
+ * output would replace (an --out under --net DIR said so, status 1). */
+static int oracle_spare_inputs(const oracle_args *o) {
     const char *const in_opts[] = {"--net", "--x", "--y", "--idx-images", "--idx-labels"};
     const char *const ins[] = {o->net, o->x, o->y, o->images, o->labels};
     return cli_spare_inputs("oracle", o->out ? "--out" : "--out-dir",
@@ -364,6 +371,8 @@ static int oracle_run(const oracle_args *o) {
                               o->labels, o->first, o->last, o->rows};
     if (!status)
         status = load_inputs(&in, net, &X, &Y);
+    if (!status)
+        status = oracle_spare_inputs(o);
     if (!status && gp_dump_compute(net, X, Y, &o->reg, &d))
         status = input_error("oracle: the dump could not be computed");
     else if (!status)

@@ -153,6 +153,12 @@ expect 1 "--report '$T/o/meta.json' would replace the input ORACLE '$T/o'" \
     compare "$T/o" "$T/o" --report "$T/o/meta.json"
 expect 1 "--record '$T/net.json' would replace the input ORACLE '$T/net.json'" \
     compare "$T/net.json" "$T/o" --record "$T/net.json"
+# --net naming a directory is unusable input (status 2), with an output under it too: the
+# output's check came first and said it would replace the input --net (status 1).
+mkdir "$T/netdir"
+expect_input "$T/netdir: is a directory, not a file" \
+    oracle --net "$T/netdir" --x "$T/x.json" --y "$T/y.json" --out "$T/netdir/o.json"
+[ ! -e "$T/netdir/o.json" ] && ok "nothing written under --net DIR" || bad "$T/netdir/o.json written"
 cmp -s "$T/net.json" "$T/net0.json" && cmp -s "$T/o/meta.json" "$T/meta0.json" &&
     ok "inputs left whole" || bad "an input was replaced by an output"
 cp "$T/net0.json" "$T/net.json" && cp "$T/meta0.json" "$T/o/meta.json" # for the rest
