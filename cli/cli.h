@@ -131,7 +131,8 @@ int cli_set_threads(size_t n);
 void cli_blas_reproducible(void);
 
 /* gp_mnist_load (gp_mnist_load_test when test_only) with its message turned into a CLI
- * error (CLI_EXIT_INPUT). */
+ * error: CLI_EXIT_INPUT, or 1 (an option error) for an n_validation (--validation) that
+ * leaves no training image. */
 int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, int test_only,
                    gp_mnist **out);
 /* The trainer's view of an IDX range (borrows the pixels and labels). */

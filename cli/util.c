@@ -415,6 +415,8 @@ int cli_load_mnist(const char *cmd, const char *dir, size_t n_validation, int te
     char err[GP_IDX_ERRLEN];
     int status = test_only ? gp_mnist_load_test(dir, out, err, sizeof err)
                            : gp_mnist_load(dir, n_validation, out, err, sizeof err);
+    if (status == GSL_EDOM) /* the files are fine: --validation does not fit them */
+        return cli_error(cmd, "invalid --validation '%zu': %s", n_validation, err);
     if (status)
         return cli_input_error(cmd, "cannot load MNIST from --data '%s': %s", dir, err);
     return 0;

@@ -612,9 +612,9 @@ int gp_mnist_load(const char *dir, size_t n_validation, gp_mnist **out, char *er
                      m->test_images->rows, m->test_images->cols);
         goto fail;
     }
-    if (m->train_images->n <= n_validation) {
+    if (m->train_images->n <= n_validation) { /* the caller's number, not the files */
         status =
-            GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+            GPI_FAIL(errbuf, errlen, GSL_EDOM,
                      "%s: %zu training images leave none after a validation set of %zu",
                      dir, m->train_images->n, n_validation);
         goto fail;

@@ -107,7 +107,8 @@ expect_error "unknown option '--monitor-eval-accuracy'" train $D $S --monitor-ev
 expect_input "--sizes '784,30,9': .*output layer 10" train $D $S --sizes 784,30,9
 expect_input "--sizes '100,10': the input layer must have 784" train $D $S --sizes 100,10
 expect_input "cannot load MNIST from --data 'nowhere'" train --data nowhere $S
-expect_input "cannot load MNIST from --data 'd'" train --data d $S # 10000 > 360 images
+# the default --validation 10000 leaves none of the 360 images: an option error
+expect_error "invalid --validation '10000': d: 360 training images leave none" train --data d $S
 expect_error "weight decay factor" train $D $S --eta 1 --lambda 300
 expect_input "cannot load --load 'missing.json'" train $D $S --load missing.json
 expect_input "cannot load --load 'missing.json'" evaluate --data d --load missing.json
@@ -258,6 +259,12 @@ expect_error "--validation goes with --eval validation or training: it splits th
     evaluate --data d --load net.json --validation 60
 expect_error "--validation goes with --eval validation or training" evaluate --data d \
     --load net.json --eval test --validation 100
+# A --validation as large as the training file is an option error (status 1, as any bad
+# option value), in evaluate and train alike; it was unusable input (status 2).
+expect_error "invalid --validation '360': d: 360 training images leave none" evaluate \
+    --data d --load net.json --eval training --validation 360
+expect_error "invalid --validation '70000': d: 360 training images leave none" train \
+    --data d --validation 70000 $S
 for v in "validation 60 60" "validation 100 100" "training 60 300" "training 100 260"; do
     set -- $v
     "$GP" evaluate --data d --load net.json --eval "$1" --validation "$2" | head -n 1 |

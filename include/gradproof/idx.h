@@ -117,8 +117,9 @@ typedef struct {
  * (the raw name is preferred when both exist); this also finds Fashion-MNIST as the
  * Debian package dataset-fashion-mnist installs it. Labels must be 0..9, the image and
  * label counts of each pair must agree, both image files must have the same rows and
- * cols, and the training file must hold more than n_validation images (GSL_EINVAL
- * otherwise). On success *out is new; free it with gp_mnist_free. */
+ * cols (GSL_EINVAL otherwise), and the training file must hold more than n_validation
+ * images (GSL_EDOM otherwise: n_validation is too large for these files). On success
+ * *out is new; free it with gp_mnist_free. */
 int gp_mnist_load(const char *dir, size_t n_validation, gp_mnist **out, char *errbuf,
                   size_t errlen);
 /* The t10k pair alone (for evaluating on the test set without the training files),
