@@ -11,5 +11,6 @@ need_py pytest numpy torch
 asan_build && skip "library built with AddressSanitizer: the Python suite runs in the normal build"
 GRADPROOF_LIB=$(cd "$top_builddir" && pwd)/src/.libs/libgradproof.so.0
 PYTHONPATH="$top_srcdir/python${PYTHONPATH:+:$PYTHONPATH}"
-export GRADPROOF_LIB PYTHONPATH top_srcdir
+# GP: the CLI, for the tests that compare the package's results with the command's
+export GRADPROOF_LIB PYTHONPATH top_srcdir GP
 exec "$PY" -m pytest -q -rs -p no:cacheprovider "$top_srcdir/python/tests"

@@ -59,6 +59,15 @@ def _array(arg, value, ndim=2, shape=None, rows=False):
     return a
 
 
+def _pixels(x):
+    """x as the oracle takes it: a uint8 array is pixels, scaled by 1/255 to float64 in
+    [0, 1] (x / 255.0, correctly rounded), exactly as the CLI's oracle scales a uint8
+    --x .npy file and IDX images (npy.h: GP_NPY_U8_UNIT); anything else as it is.
+    Targets (y) are never scaled."""
+    a = _asarray("x", x)
+    return a / 255.0 if a.dtype == np.uint8 else x
+
+
 def _bias(arg, value, n):
     """b^l as (n,), or as network2.py's column (n, 1) or a row (1, n); any other shape,
     even of n entries, is refused by name (_array)."""
@@ -284,6 +293,8 @@ def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
     """The oracle's dump of net on x, y (samples as columns, or as rows if rows=True;
     1-D x and y are one sample):
     cost, z1, a1, ..., delta1, dW1, db1 as float64 arrays (gradproof/dump.h).
+    A uint8 x is pixels, scaled by 1/255 as the CLI's `oracle --x` scales a uint8 .npy
+    file (dump.inputs then holds x / 255.0); y is taken as it is, whatever its dtype.
     bounds="float32" (or "float64", "bfloat16", "float16") adds dump["bounds"]: per
     tensor the worst-case and probabilistic absolute error bounds of a correct
     implementation in that format (gradproof/bounds.h; sigmoid hidden layers only),
@@ -293,7 +304,7 @@ def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
     TypeError when lam or l1 is not a number."""
     if not isinstance(net, Network):
         raise TypeError(f"net: a gradproof.Network expected, got {type(net).__name__}")
-    X = _array("x", x, 2, rows=rows)
+    X = _array("x", _pixels(x), 2, rows=rows)
     Y = _array("y", y, 2, rows=rows)
     if rows:
         X, Y = X.T, Y.T

@@ -284,8 +284,10 @@ def _run_compare(o, c, opts, rp, prec, v, inputs):
 
 def check(fn, net, x, y, *, lam=0, l1=0, n=None, rows=False, precision=None):
     """Run the candidate fn(net, x, y) -> dict of gradients (dW1, db1, ... and any of
-    z, a, delta, cost) and compare it with the oracle. Returns the Report."""
-    from .core import oracle
+    z, a, delta, cost) and compare it with the oracle. A uint8 x is pixels: the oracle
+    and fn both get x / 255.0 (float64), as `oracle` takes it. Returns the Report."""
+    from .core import _pixels, oracle
+    x = _pixels(x)
     ref = oracle(net, x, y, lam=lam, l1=l1, n=n, rows=rows)
     cand = fn(net, x, y)
     if not isinstance(cand, dict):

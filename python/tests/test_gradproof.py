@@ -774,3 +774,28 @@ def test_an_infinite_candidate_entry_fails_the_fixed_rule():
     rep = gradproof.compare(ref, cand)
     assert not rep.certified and not rep.ok and rep.failed("z1")[0, 0]
     assert next(t for t in rep.tensors if t["name"] == "z1")["failed"] == 1
+
+
+def test_a_uint8_x_is_pixels_as_in_the_cli(tmp_path):
+    """A uint8 x is pixels, x / 255, in Python as in the CLI's `oracle --x` (a .npy of
+    uint8): Python took the raw numbers, and the same array gave two costs (0.3456
+    against the CLI's 0.3551 in the case that found it). check hands fn the same x."""
+    gp = os.environ.get("GP")
+    if not gp:
+        pytest.skip("GP (the built CLI) not set: run through tests/python.sh")
+    net, r = small_net("cross-entropy"), np.random.default_rng(5)
+    x = r.integers(0, 256, size=(3, 6), dtype=np.uint8)
+    y = r.random((2, 6))
+    net.save(tmp_path / "net.json")
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    subprocess.run([gp, "oracle", "--net", tmp_path / "net.json", "--x", tmp_path / "x.npy",
+                    "--y", tmp_path / "y.npy", "--out-dir", tmp_path / "o"], check=True)
+    ref = gradproof.oracle(net, x, y)
+    for name, v in ref.items():
+        cli = np.load(tmp_path / "o" / f"{name}.npy")
+        assert np.array_equal(v, cli.reshape(v.shape)), (name, v, cli)
+    assert np.array_equal(ref.inputs[1], x / 255.0)
+    seen = []
+    gradproof.check(lambda n_, x_, y_: seen.append(x_) or dict(ref), net, x, y)
+    assert seen[0].dtype == np.float64 and np.array_equal(seen[0], x / 255.0)
