@@ -611,6 +611,21 @@ static void describe(gp_diagnosis *out, const gp_diag *d, const hyp *h, tkind t,
     snprintf(out->text, sizeof out->text, "%s (relative residual %.2g)", b, h->residual);
 }
 
+/* A NaN or infinite candidate entry, named in out (residual NaN): 1; else 0. No
+ * hypothesis fits it, and its residual says nothing (NaN, or 0 beside a zero oracle,
+ * which read "agrees with the oracle"). */
+static int nonfinite(gp_diagnosis *out, const char *name, const gsl_matrix *cand) {
+    size_t i, j;
+    if (!gpi_matrix_nonfinite(cand, &i, &j))
+        return 0;
+    out->residual = NAN;
+    snprintf(out->text, sizeof out->text,
+             "%s[%zu][%zu] is %g: the candidate's values are not finite, so no "
+             "hypothesis was tried",
+             name, i, j, gsl_matrix_get(cand, i, j));
+    return 1;
+}
+
 int gp_diag_tensor(gp_diag *d, const char *name, const gsl_matrix *cand, double tol,
                    gp_diagnosis *out) {
     tkind t;
@@ -621,6 +636,8 @@ int gp_diag_tensor(gp_diag *d, const char *name, const gsl_matrix *cand, double 
         return status;
     tol = tol > 0 ? tol : 1e-3;
     snprintf(out->tensor, sizeof out->tensor, "%s", name);
+    if (nonfinite(out, name, cand))
+        return GSL_SUCCESS;
     gsl_matrix *o = oracle(d, t, l);
     if (!o)
         GSL_ERROR("out of memory", GSL_ENOMEM);

@@ -51,14 +51,20 @@ void gp_dump_free(gp_dump *d) {
     }
 }
 
+int gpi_matrix_nonfinite(const gsl_matrix *m, size_t *i, size_t *j) {
+    for (size_t e = 0; m && e < m->size1 * m->size2; e++)
+        if (!isfinite(gsl_matrix_get(m, e / m->size2, e % m->size2))) {
+            *i = e / m->size2, *j = e % m->size2;
+            return 1;
+        }
+    return 0;
+}
+
 int gp_dump_nonfinite(const gp_dump *d, size_t *k, size_t *i, size_t *j) {
     for (size_t t = 0; t < d->n; t++)
-        for (size_t e = 0; d->t[t] && e < d->t[t]->size1 * d->t[t]->size2; e++) {
-            size_t cols = d->t[t]->size2;
-            if (!isfinite(gsl_matrix_get(d->t[t], e / cols, e % cols))) {
-                *k = t, *i = e / cols, *j = e % cols;
-                return 1;
-            }
+        if (gpi_matrix_nonfinite(d->t[t], i, j)) {
+            *k = t;
+            return 1;
         }
     return 0;
 }

@@ -130,6 +130,8 @@ double gpi_l1_step(double h, double w, int is_w, const gp_regularization *reg);
  * holds only its worst entries, the rest being the oracle's (record.c). */
 #include <gradproof/diagnose.h>
 void gpi_diag_mask(gp_diag *d, const gsl_matrix *mask);
+/* 1 and the first entry (*i, *j) of m (NULL: none) that is not finite, else 0. */
+int gpi_matrix_nonfinite(const gsl_matrix *m, size_t *i, size_t *j);
 
 /* ---- the SGD step engine (sgd.c, backprop.c, sparse.c) ----
  *

@@ -481,7 +481,7 @@ END_TEST
  * round every value to float32 (a float32 implementation's answer: the certified rule
  * must take it); weight decay on the biases stays float64 (after shrinking the decay
  * term is a 1e-6 part of db, which float32 rounding would hide from the diagnosis). */
-enum { CAND_OK, CAND_SUM, CAND_DECAY_BIAS, CAND_CRASH };
+enum { CAND_OK, CAND_SUM, CAND_DECAY_BIAS, CAND_CRASH, CAND_NAN };
 
 static gp_hunt_kind c_candidate(void *ctx, const gp_network *net, const gsl_matrix *X,
                                 const gsl_matrix *Y, const gp_regularization *reg,
@@ -509,6 +509,8 @@ static gp_hunt_kind c_candidate(void *ctx, const gp_network *net, const gsl_matr
     for (size_t i = 0; bug != CAND_DECAY_BIAS && i < out->n; i++)
         for (size_t k = 0; out->t[i] && k < out->t[i]->size1 * out->t[i]->size2; k++)
             out->t[i]->data[k] = (float)out->t[i]->data[k];
+    if (bug == CAND_NAN)
+        gsl_matrix_set(out->t[gp_dump_find(out, "dW1")], 0, 0, NAN);
     return GP_HUNT_AGREE;
 }
 
@@ -583,6 +585,46 @@ START_TEST(test_hunt_candidate_crash) {
 }
 END_TEST
 
+/* A candidate entry that is NaN or infinite: the diagnosis names it; it said "dW1: no
+ * named hypothesis (relative residual nan)", directly and through hunt. */
+START_TEST(test_diag_nonfinite_candidate) {
+    size_t sizes[] = {2, 3};
+    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
+    gsl_matrix *X = gsl_matrix_calloc(2, 4), *Y = gsl_matrix_calloc(3, 4);
+    gsl_matrix *c = gsl_matrix_calloc(3, 2);
+    gp_diag *d = gp_diag_alloc(net, X, Y, NULL);
+    gp_diagnosis out;
+    ck_assert_ptr_nonnull(d);
+    const double bad[] = {NAN, INFINITY, -INFINITY};
+    const char *const text[] = {"dW1[1][0] is nan: the candidate's values are not finite",
+                                "dW1[1][0] is inf: the candidate's values are not finite",
+                                "dW1[1][0] is -inf: the candidate's values are not "
+                                "finite"};
+    for (size_t k = 0; k < 3; k++) {
+        gsl_matrix_set(c, 1, 0, bad[k]);
+        ck_assert_int_eq(gp_diag_tensor(d, "dW1", c, 0, &out), GSL_SUCCESS);
+        ck_assert_int_eq(out.kind, GP_DIAG_NONE);
+        ck_assert_msg(strstr(out.text, text[k]) == out.text, "%s", out.text);
+    }
+    gp_hunt_opts o;
+    gp_hunt_result r;
+    int nan_bug = CAND_NAN;
+    gp_hunt_opts_default(&o);
+    o.dir = NULL;
+    o.shrink_evals = 5;
+    ck_assert_int_eq(gp_hunt_run_candidate(&o, c_candidate, &nan_bug, &r), 0);
+    ck_assert_int_eq(r.kind, GP_HUNT_DISAGREE);
+    ck_assert_msg(strstr(r.diagnosis.text, "dW1[0][0] is nan: the candidate's values "
+                                           "are not finite") == r.diagnosis.text,
+                  "%s", r.diagnosis.text);
+    gp_diag_free(d);
+    gp_network_free(net);
+    gsl_matrix_free(X);
+    gsl_matrix_free(Y);
+    gsl_matrix_free(c);
+}
+END_TEST
+
 static Suite *make_diagnose_suite(void) {
     Suite *s = suite_create("diagnose");
     TCase *props = tcase_create("Properties"), *errs = tcase_create("Errors");
@@ -595,6 +637,7 @@ static Suite *make_diagnose_suite(void) {
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_hunt_candidate_crash);
     tcase_add_test(errs, test_diag_rejects_bad_input);
+    tcase_add_test(errs, test_diag_nonfinite_candidate);
     suite_add_tcase(s, props);
     suite_add_tcase(s, errs);
     return s;

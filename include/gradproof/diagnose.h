@@ -71,7 +71,9 @@ void gp_diag_free(gp_diag *d);
  * A hypothesis is reported when its residual is at most tol (1e-3 if tol <= 0) and
  * smaller than the correct tensor's; when the correct tensor's residual is within tol
  * too, only if it is a thousand times smaller. A fitted k (not a named one) needs at
- * least 3 entries. GSL_EINVAL for an unknown name. */
+ * least 3 entries. A candidate entry that is NaN or infinite: GP_DIAG_NONE, residual
+ * NaN, text naming the entry ("dW1[0][0] is nan: the candidate's values are not
+ * finite, ..."). GSL_EINVAL for an unknown name. */
 int gp_diag_tensor(gp_diag *d, const char *name, const gsl_matrix *cand, double tol,
                    gp_diagnosis *out);
 
