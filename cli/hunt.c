@@ -298,14 +298,18 @@ static const char about[] =
     "cases r, r + K, ... in DIR/rank.r; the failing case of lowest index wins and the\n"
     "result is the single process's. With --time-budget, the cases checked are\n"
     "0..N-1 for any K (N: the lowest case index a rank had not started when its\n"
-    "clock ran out); the result is that of --cases N in one process.\n"
-    "Exit status: 0 every case agreed, 1 a failing case, 2 unusable --replay.\n";
+    "clock ran out); the result is that of --cases N in one process. A file hunt\n"
+    "cannot write itself (DIR, DIR/case, DIR/out, DIR/candidate.log) ends it with one\n"
+    "line naming the path (exit status 1), never blamed on CMD.\n"
+    "Exit status: 0 every case agreed, 1 a failing case or a file hunt cannot write,\n"
+    "2 unusable --replay.\n";
 
 /* --replay DIR: the recorded case judged again with CMD's output. */
 static int replay(const char *dir, const gp_hunt_opts *o, const cli_command *cmd) {
     gp_hunt_result r;
     if (gp_hunt_replay(dir, o, cmd->operands, cmd->n_operands, &r))
-        return cli_input_error(CMD, "%s", r.detail);
+        return r.kind == GP_HUNT_IO_ERROR ? cli_error(CMD, "%s", r.detail)
+                                          : cli_input_error(CMD, "%s", r.detail);
     printf("replay %s: %s%s%s\n", dir, gp_hunt_kind_name(r.kind), r.detail[0] ? ": " : "",
            r.detail);
     if (r.kind == GP_HUNT_DISAGREE)

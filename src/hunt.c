@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
 #include <signal.h>
@@ -35,10 +36,12 @@ typedef gp_hunt_kind run_kind;
 #define RUN_CRASH GP_HUNT_CRASH
 #define RUN_TIMEOUT GP_HUNT_TIMEOUT
 #define RUN_GARBAGE GP_HUNT_GARBAGE
+#define RUN_IO GP_HUNT_IO_ERROR
 
 const char *gp_hunt_kind_name(gp_hunt_kind k) {
-    static const char *n[] = {"agree", "disagree", "crash", "timeout", "garbage"};
-    return k <= GP_HUNT_GARBAGE ? n[k] : "unknown";
+    static const char *n[] = {"agree",   "disagree", "crash",
+                              "timeout", "garbage",  "io-error"};
+    return k <= GP_HUNT_IO_ERROR ? n[k] : "unknown";
 }
 #define run_kind_name gp_hunt_kind_name
 
@@ -51,6 +54,7 @@ typedef struct {
     const char *precision; /* a format name, or NULL: inferred per case */
     gp_regularization reg; /* of the current case */
     size_t runs;           /* candidate runs so far */
+    int io_failed;         /* a run hit the hunt's own I/O error: no run after it */
     /* the last run's details */
     run_kind kind;
     char tensor[32];
@@ -82,23 +86,30 @@ static int make_dir_at(const char *dir) {
     return -1;
 }
 
+int gp_hunt_make_dir(const char *dir, char *detail, size_t len) {
+    if (!make_dir_at(dir))
+        return GSL_SUCCESS;
+    snprintf(detail, len, "cannot create '%s': %s", dir, strerror(errno));
+    return GSL_EFAILED;
+}
+
 static int write_case(const char *dir, const gp_network *net, const gsl_matrix *X,
                       const gsl_matrix *Y, const gp_regularization *reg, char *err,
                       size_t len) {
     char p[4096];
-    if (make_dir_at(dir)) {
-        snprintf(err, len, "cannot create '%s': %s", dir, strerror(errno));
+    if (gp_hunt_make_dir(dir, err, len))
+        return 1;
+    char why[512]; /* the writers' "PATH: reason" */
+    snprintf(p, sizeof p, "%s/network.json", dir);
+    int st = gp_netio_save(net, p, why, sizeof why);
+    snprintf(p, sizeof p, "%s/x.npy", dir);
+    st = st || gp_npy_write_matrix(p, X, why, sizeof why);
+    snprintf(p, sizeof p, "%s/y.npy", dir);
+    st = st || gp_npy_write_matrix(p, Y, why, sizeof why);
+    if (st) {
+        snprintf(err, len, "cannot write %.400s", why);
         return 1;
     }
-    snprintf(p, sizeof p, "%s/network.json", dir);
-    if (gp_netio_save(net, p, err, len))
-        return 1;
-    snprintf(p, sizeof p, "%s/x.npy", dir);
-    if (gp_npy_write_matrix(p, X, err, len))
-        return 1;
-    snprintf(p, sizeof p, "%s/y.npy", dir);
-    if (gp_npy_write_matrix(p, Y, err, len))
-        return 1;
     snprintf(p, sizeof p, "%s/meta.json", dir);
     FILE *f = fopen(p, "w");
     if (!f ||
@@ -148,15 +159,23 @@ static run_kind run_command(const command *c, char *in, char *out, char *detail,
     }
     char log[4096];
     snprintf(log, sizeof log, "%s/candidate.log", c->dir);
+    /* opened here: a log the hunt cannot write is its own error, not the candidate's */
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(detail, len, "cannot write '%.3800s': %s", log, strerror(errno));
+        free(av);
+        return RUN_IO;
+    }
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
-        if (!freopen(log, "w", stdout) || !freopen(log, "a", stderr))
+        if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0)
             _exit(126);
         execvp(av[0], av);
         _exit(127);
     }
+    close(fd);
     free(av);
     if (pid < 0) {
         snprintf(detail, len, "fork failed: %s", strerror(errno));
@@ -200,7 +219,7 @@ static run_kind read_candidate(const char *out, gp_dump *c, char *detail, size_t
 }
 
 /* The command as a candidate: write the case to DIR/case, run CMD DIR/case DIR/out,
- * read DIR/out. */
+ * read DIR/out. What the hunt cannot write itself is RUN_IO, never the candidate's. */
 static gp_hunt_kind command_candidate(void *ctx, const gp_network *net,
                                       const gsl_matrix *X, const gsl_matrix *Y,
                                       const gp_regularization *reg, gp_dump *out,
@@ -210,9 +229,13 @@ static gp_hunt_kind command_candidate(void *ctx, const gp_network *net,
     snprintf(in, sizeof in, "%.4000s/case", c->dir);
     snprintf(dir, sizeof dir, "%.4000s/out", c->dir);
     clear_dir(dir);
-    if (write_case(in, net, X, Y, reg, err, sizeof err) || mkdir(dir, 0755)) {
-        snprintf(detail, len, "cannot write the case: %.220s", err);
-        return RUN_CRASH;
+    if (write_case(in, net, X, Y, reg, err, sizeof err)) {
+        snprintf(detail, len, "%s", err);
+        return RUN_IO;
+    }
+    if (mkdir(dir, 0755)) { /* a fresh one: clear_dir failed if it exists */
+        snprintf(detail, len, "cannot create '%.200s': %s", dir, strerror(errno));
+        return RUN_IO;
     }
     run_kind k = run_command(c, in, dir, detail, len);
     return k == RUN_AGREE ? read_candidate(dir, out, detail, len) : k;
@@ -330,10 +353,14 @@ static run_kind run_case(hunter *h, const gp_network *net, const gsl_matrix *X,
     gp_dump o, c;
     gp_dump_init(&o, net->p.L);
     gp_dump_init(&c, net->p.L);
-    h->tensor[0] = h->detail[0] = 0;
+    h->tensor[0] = 0;
     h->ratio = 0;
+    if (h->io_failed) /* h->detail keeps the I/O error */
+        return h->kind = RUN_IO;
+    h->detail[0] = 0;
     h->runs++;
     run_kind k = h->fn(h->ctx, net, X, Y, &h->reg, &c, h->detail, sizeof h->detail);
+    h->io_failed = k == RUN_IO;
     if (k != RUN_AGREE && !h->detail[0])
         snprintf(h->detail, sizeof h->detail, "the candidate reported %s",
                  run_kind_name(k));
@@ -350,7 +377,7 @@ static run_kind run_case(hunter *h, const gp_network *net, const gsl_matrix *X,
         *keep = c;
     else
         gp_dump_free(&c);
-    return h->kind = k > RUN_GARBAGE ? RUN_CRASH : k;
+    return h->kind = k > RUN_IO ? RUN_CRASH : k;
 }
 
 /* ---- shrinking, the record, the report ---- */
@@ -554,8 +581,9 @@ static void shrink_failure(hunter *h, gp_network *net, gsl_matrix *X, gsl_matrix
     run_case(h, net, X, Y, NULL);
     snprintf(res->minimal_detail, sizeof res->minimal_detail, "%s", h->detail);
     snprintf(res->tensor, sizeof res->tensor, "%s", h->tensor);
-    write_record(h, net, X, Y, index, seed, res->diagnosis.text, res->record,
-                 sizeof res->record);
+    if (!h->io_failed) /* else no record: the hunt stops with its I/O error */
+        write_record(h, net, X, Y, index, seed, res->diagnosis.text, res->record,
+                     sizeof res->record);
     gp_network_free(net);
     gsl_matrix_free(X);
     gsl_matrix_free(Y);
@@ -571,13 +599,18 @@ static void hunter_init(hunter *h, const gp_hunt_opts *opts, gp_hunt_candidate f
     h->precision = opts->precision;
 }
 
+/* The hunt's own I/O error (h->detail names the path) as its result: GSL_EFAILED. */
+static int io_error(const hunter *h, gp_hunt_result *res) {
+    res->kind = GP_HUNT_IO_ERROR;
+    res->runs = h->runs;
+    snprintf(res->detail, sizeof res->detail, "%s", h->detail);
+    GSL_ERROR("hunt: cannot write its files", GSL_EFAILED);
+}
+
 /* Create opts->dir (if given). */
-static int make_dir(const gp_hunt_opts *opts, gp_hunt_result *res) {
-    if (opts->dir && make_dir_at(opts->dir)) {
-        snprintf(res->detail, sizeof res->detail, "cannot create '%.200s': %s", opts->dir,
-                 strerror(errno));
-        GSL_ERROR("hunt: cannot create the directory", GSL_EFAILED);
-    }
+static int make_dir(hunter *h, const gp_hunt_opts *opts, gp_hunt_result *res) {
+    if (opts->dir && gp_hunt_make_dir(opts->dir, h->detail, sizeof h->detail))
+        return io_error(h, res);
     return GSL_SUCCESS;
 }
 
@@ -587,11 +620,17 @@ int gp_hunt_replay_candidate(const char *dir, const gp_hunt_opts *opts,
     gp_network *net = NULL;
     gsl_matrix *X = NULL, *Y = NULL;
     hunter_init(&h, opts, fn, ctx, res);
-    if (make_dir(opts, res))
+    if (make_dir(&h, opts, res))
         return GSL_EFAILED;
     if (gp_dump_read_inputs(dir, &net, &X, &Y, &h.reg, res->detail, sizeof res->detail))
         GSL_ERROR("hunt: unreadable case", GSL_EINVAL);
     res->kind = run_case(&h, net, X, Y, NULL);
+    if (res->kind == RUN_IO) {
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
+        return io_error(&h, res);
+    }
     snprintf(res->detail, sizeof res->detail, "%s", h.detail);
     snprintf(res->tensor, sizeof res->tensor, "%s", h.tensor);
     if (res->kind == RUN_DISAGREE)
@@ -693,6 +732,13 @@ static int hunt_loop(hunter *h, const gp_hunt_opts *opts, gp_hunt_result *res) {
         }
         res->n_cases++;
         run_kind k = run_case(h, net, X, Y, NULL);
+        if (k == RUN_IO) {
+            gp_network_free(net);
+            gsl_matrix_free(X);
+            gsl_matrix_free(Y);
+            best_free(&best);
+            return io_error(h, res);
+        }
         /* dropped: another worker found an earlier failing case */
         int dropped = k != RUN_AGREE && opts->stop && opts->stop(opts->stop_ctx, i, 1);
         if (k != RUN_AGREE && !dropped) {
@@ -700,7 +746,7 @@ static int hunt_loop(hunter *h, const gp_hunt_opts *opts, gp_hunt_result *res) {
             res->seconds = now_s() - t0;
             shrink_failure(h, net, X, Y, i, opts->seed, opts->shrink_evals, res);
             res->runs = h->runs;
-            return GSL_SUCCESS;
+            return h->io_failed ? io_error(h, res) : GSL_SUCCESS;
         }
         if (dropped) {
             gp_network_free(net);
@@ -722,7 +768,7 @@ int gp_hunt_run_candidate(const gp_hunt_opts *opts, gp_hunt_candidate fn, void *
     hunter_init(&h, opts, fn, ctx, res);
     if (!fn)
         GSL_ERROR("hunt: no candidate", GSL_EINVAL);
-    if (make_dir(opts, res))
+    if (make_dir(&h, opts, res))
         return GSL_EFAILED;
     return hunt_loop(&h, opts, res);
 }
@@ -736,7 +782,7 @@ int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
     h.argc = argc;
     if (!opts->dir || !argc)
         GSL_ERROR("hunt: a command and opts->dir are needed", GSL_EINVAL);
-    if (make_dir(opts, res))
+    if (make_dir(&h, opts, res))
         return GSL_EFAILED;
     return hunt_loop(&h, opts, res);
 }

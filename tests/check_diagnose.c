@@ -481,16 +481,16 @@ END_TEST
  * round every value to float32 (a float32 implementation's answer: the certified rule
  * must take it); weight decay on the biases stays float64 (after shrinking the decay
  * term is a 1e-6 part of db, which float32 rounding would hide from the diagnosis). */
-enum { CAND_OK, CAND_SUM, CAND_DECAY_BIAS, CAND_CRASH, CAND_NAN };
+enum { CAND_OK, CAND_SUM, CAND_DECAY_BIAS, CAND_CRASH, CAND_NAN, CAND_IO };
 
 static gp_hunt_kind c_candidate(void *ctx, const gp_network *net, const gsl_matrix *X,
                                 const gsl_matrix *Y, const gp_regularization *reg,
                                 gp_dump *out, char *detail, size_t len) {
     int bug = *(const int *)ctx;
     size_t L = net->p.L, m = X->size2, n = reg->n ? reg->n : m;
-    if (bug == CAND_CRASH) {
-        snprintf(detail, len, "planted crash");
-        return GP_HUNT_CRASH;
+    if (bug == CAND_CRASH || bug == CAND_IO) {
+        snprintf(detail, len, bug == CAND_IO ? "cannot write 'x'" : "planted crash");
+        return bug == CAND_IO ? GP_HUNT_IO_ERROR : GP_HUNT_CRASH;
     }
     if (gp_dump_compute(net, X, Y, reg, out))
         return GP_HUNT_GARBAGE;
@@ -585,6 +585,41 @@ START_TEST(test_hunt_candidate_crash) {
 }
 END_TEST
 
+/* The hunt's own I/O error is not the candidate's: the hunt stops at once, GSL_EFAILED,
+ * kind io-error, nothing shrunk (it was reported as a crash and shrunk). */
+START_TEST(test_hunt_io_error_is_not_the_candidates) {
+    gp_hunt_opts o;
+    gp_hunt_result r;
+    int io = CAND_IO;
+    char err[256], file[4200];
+    gp_hunt_opts_default(&o);
+    o.dir = NULL;
+    ck_assert_int_eq(gp_hunt_run_candidate(&o, c_candidate, &io, &r), GSL_EFAILED);
+    ck_assert_int_eq(r.kind, GP_HUNT_IO_ERROR);
+    ck_assert_str_eq(gp_hunt_kind_name(r.kind), "io-error");
+    ck_assert_str_eq(r.detail, "cannot write 'x'");
+    ck_assert_uint_eq(r.runs, 1);
+    ck_assert_uint_eq(r.shrink_runs, 0);
+    /* the command candidate: DIR/case a regular file */
+    tu_tmpdir_make("hunt-io");
+    snprintf(file, sizeof file, "%s/case", tu_tmpdir());
+    FILE *f = fopen(file, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    char cmd[] = "true", *argv[] = {cmd};
+    o.dir = tu_tmpdir();
+    ck_assert_int_eq(gp_hunt_run(&o, argv, 1, &r), GSL_EFAILED);
+    ck_assert_int_eq(r.kind, GP_HUNT_IO_ERROR);
+    ck_assert_msg(strstr(r.detail, "/case': Not a directory") != NULL, "%s", r.detail);
+    ck_assert_uint_eq(r.n_cases, 1);
+    ck_assert_uint_eq(r.shrink_runs, 0);
+    ck_assert_int_eq(gp_hunt_make_dir(file, err, sizeof err), GSL_EFAILED);
+    ck_assert_msg(strstr(err, "/case': Not a directory") != NULL, "%s", err);
+    ck_assert_int_eq(gp_hunt_make_dir(tu_tmpdir(), err, sizeof err), GSL_SUCCESS);
+    tu_tmpdir_remove();
+}
+END_TEST
+
 /* A candidate entry that is NaN or infinite: the diagnosis names it; it said "dW1: no
  * named hypothesis (relative residual nan)", directly and through hunt. */
 START_TEST(test_diag_nonfinite_candidate) {
@@ -636,6 +671,7 @@ static Suite *make_diagnose_suite(void) {
                         (int)(sizeof hunt_bugs / sizeof hunt_bugs[0]));
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_hunt_candidate_crash);
+    tcase_add_test(errs, test_hunt_io_error_is_not_the_candidates);
     tcase_add_test(errs, test_diag_rejects_bad_input);
     tcase_add_test(errs, test_diag_nonfinite_candidate);
     suite_add_tcase(s, props);

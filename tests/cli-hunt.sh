@@ -135,4 +135,20 @@ expect_error "--max-width goes with random cases" hunt --cases 1 --sizes 2,2 --m
 # and every case's write failed, reported as the candidate's crash (and shrunk).
 : >"$T/afile"
 expect_error "cannot create '$T/afile': Not a directory" hunt --cases 1 --dir "$T/afile" -- true
+# The hunt's own files it cannot write (DIR/case a regular file, DIR/candidate.log a
+# directory) end it with one line naming the path, exit 1, nothing shrunk or recorded:
+# they were reported as the candidate's crash ("exit status 126" for the log) and shrunk.
+mkdir "$T/hc" "$T/hl" && : >"$T/hc/case" && mkdir "$T/hl/candidate.log"
+EXPECT_ALSO='[ ! -e "$T/hc/failure" ]' \
+    expect_error "^gradproof: cannot create '$T/hc/case': Not a directory" \
+    hunt --cases 2 --shrink-evals 3 --dir "$T/hc" -- "$PY" "$PEER"
+EXPECT_ALSO='[ ! -e "$T/hl/failure" ]' \
+    expect_error "^gradproof: cannot write '$T/hl/candidate.log': Is a directory" \
+    hunt --cases 2 --shrink-evals 3 --dir "$T/hl" -- "$PY" "$PEER"
+"$GP" hunt --cases 2 --shrink-evals 3 --dir "$T/hc" -- "$PY" "$PEER" >"$T/out" 2>&1
+! grep -q "crash\|shrunk" "$T/out" && ok "an I/O error of hunt's own: no crash, no shrinking" ||
+    bad "an I/O error of hunt's own blamed on the candidate: $(cat "$T/out")"
+# --replay likewise: exit 1 (not 2, unusable --replay; not the candidate's crash)
+expect_error "^gradproof: cannot create '$T/hc/case': Not a directory" \
+    hunt --replay "$T/crash/failure" --dir "$T/hc" -- "$PY" "$PEER"
 exit $fail

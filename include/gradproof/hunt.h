@@ -66,10 +66,17 @@ typedef enum {
     GP_HUNT_DISAGREE, /* an entry beyond the worst-case bound, or a wrong shape */
     GP_HUNT_CRASH,    /* non-zero exit or a signal */
     GP_HUNT_TIMEOUT,  /* killed after opts->timeout */
-    GP_HUNT_GARBAGE   /* output missing or unreadable */
+    GP_HUNT_GARBAGE,  /* output missing or unreadable */
+    GP_HUNT_IO_ERROR  /* not the candidate's doing: the hunt could not write its own
+                         files (opts->dir, DIR/case, DIR/out, DIR/candidate.log; a
+                         regular file in the way, a full disk). The hunt stops there,
+                         nothing shrunk or recorded: gp_hunt_run* return GSL_EFAILED
+                         with res->kind GP_HUNT_IO_ERROR and res->detail naming the
+                         path. A candidate function may return it for its own harness's
+                         I/O. */
 } gp_hunt_kind;
 
-/* "agree", "disagree", "crash", "timeout", "garbage". */
+/* "agree", "disagree", "crash", "timeout", "garbage", "io-error". */
 const char *gp_hunt_kind_name(gp_hunt_kind k);
 
 typedef struct {
@@ -102,14 +109,22 @@ typedef gp_hunt_kind (*gp_hunt_candidate)(void *ctx, const gp_network *net,
                                           const gp_regularization *reg, gp_dump *out,
                                           char *detail, size_t len);
 
+/* Create directory dir for a hunt: mkdir, or dir is a directory already. GSL_SUCCESS,
+ * else GSL_EFAILED with detail "cannot create 'DIR': reason" (len bytes; "Not a
+ * directory" for a regular file, which mkdir's EEXIST alone would let pass). The hunt
+ * makes opts->dir with it; a caller making a parent of opts->dir (the CLI's MPI ranks
+ * share DIR, each hunting in DIR/rank.r) uses it too. */
+int gp_hunt_make_dir(const char *dir, char *detail, size_t len);
+
 /* Draw case `index` of a hunt: the network, inputs, targets and regularisation
  * (caller frees). GSL_ENOMEM, GSL_EINVAL for bad sizes. */
 int gp_hunt_case(const gp_hunt_opts *opts, size_t index, gp_network **net, gsl_matrix **X,
                  gsl_matrix **Y, gp_regularization *reg);
 
 /* Run the hunt with the candidate fn(ctx, ...). Returns GSL_SUCCESS whatever the
- * candidate did (res->kind says), or a status when the hunt itself could not run (the
- * directory, memory; res->detail says why). */
+ * candidate did (res->kind says), or a status when the hunt itself could not run
+ * (res->detail says why): GSL_EFAILED with res->kind = GP_HUNT_IO_ERROR for its own
+ * files (opts->dir included), GSL_EINVAL, GSL_ENOMEM. */
 int gp_hunt_run_candidate(const gp_hunt_opts *opts, gp_hunt_candidate fn, void *ctx,
                           gp_hunt_result *res);
 /* The same with candidate command argv[0..argc) (argv[0] found on PATH; opts->dir
@@ -119,7 +134,8 @@ int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
 
 /* Run the candidate once on the case in dir (a failure record, or any directory with
  * network.json, x.npy, y.npy, meta.json) and judge it: res->kind, detail, tensor,
- * diagnosis. GSL_EINVAL (unreadable case; res->detail says why). */
+ * diagnosis. GSL_EINVAL (unreadable case; res->detail says why), GSL_EFAILED with
+ * res->kind = GP_HUNT_IO_ERROR (the hunt's own files, as gp_hunt_run_candidate). */
 int gp_hunt_replay(const char *dir, const gp_hunt_opts *opts, char *const *argv,
                    size_t argc, gp_hunt_result *res);
 /* The same with a candidate function. */

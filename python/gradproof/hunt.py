@@ -25,8 +25,10 @@ def _count(n, noun):
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-GP_HUNT_AGREE, GP_HUNT_DISAGREE, GP_HUNT_CRASH, GP_HUNT_TIMEOUT, GP_HUNT_GARBAGE = range(5)
-_KINDS = ("agree", "disagree", "crash", "timeout", "garbage")
+(GP_HUNT_AGREE, GP_HUNT_DISAGREE, GP_HUNT_CRASH, GP_HUNT_TIMEOUT, GP_HUNT_GARBAGE,
+ GP_HUNT_IO_ERROR) = range(6)
+# io-error: the hunt's own files (record=) could not be written; hunt raises OSError
+_KINDS = ("agree", "disagree", "crash", "timeout", "garbage", "io-error")
 
 
 class gp_hunt_opts(C.Structure):
