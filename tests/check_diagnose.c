@@ -396,26 +396,45 @@ START_TEST(test_correct_candidate_gets_no_diagnosis) {
 }
 END_TEST
 
-START_TEST(test_diag_rejects_bad_input) {
+/* A [2,3] quadratic network of zero parameters on 4 zero samples, its diagnosis and a
+ * zero candidate dW1 (c). */
+typedef struct {
+    gp_network *net;
+    gsl_matrix *X, *Y, *c;
+    gp_diag *d;
+} zero_case;
+
+static void zero_case_alloc(zero_case *z) {
     size_t sizes[] = {2, 3};
-    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
-    gsl_matrix *X = gsl_matrix_calloc(2, 4), *Y = gsl_matrix_calloc(3, 4);
-    gsl_matrix *Xbad = gsl_matrix_calloc(3, 4), *c = gsl_matrix_calloc(3, 2);
-    ck_assert_ptr_null(gp_diag_alloc(net, Xbad, Y, NULL));
-    gp_diag *d = gp_diag_alloc(net, X, Y, NULL);
+    z->net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
+    z->X = gsl_matrix_calloc(2, 4);
+    z->Y = gsl_matrix_calloc(3, 4);
+    z->c = gsl_matrix_calloc(3, 2);
+    z->d = gp_diag_alloc(z->net, z->X, z->Y, NULL);
+    ck_assert_ptr_nonnull(z->d);
+}
+
+static void zero_case_free(zero_case *z) {
+    gp_diag_free(z->d);
+    gp_network_free(z->net);
+    gsl_matrix_free(z->X);
+    gsl_matrix_free(z->Y);
+    gsl_matrix_free(z->c);
+}
+
+START_TEST(test_diag_rejects_bad_input) {
+    zero_case z;
+    zero_case_alloc(&z);
+    gsl_matrix *Xbad = gsl_matrix_calloc(3, 4);
+    ck_assert_ptr_null(gp_diag_alloc(z.net, Xbad, z.Y, NULL));
     gp_diagnosis out;
-    ck_assert_ptr_nonnull(d);
-    ck_assert_int_eq(gp_diag_tensor(d, "dW2", c, 0, &out), GSL_EINVAL);
-    ck_assert_int_eq(gp_diag_tensor(d, "W1", c, 0, &out), GSL_EINVAL);
-    ck_assert_int_eq(gp_diag_tensor(d, "dW1x", c, 0, &out), GSL_EINVAL);
+    ck_assert_int_eq(gp_diag_tensor(z.d, "dW2", z.c, 0, &out), GSL_EINVAL);
+    ck_assert_int_eq(gp_diag_tensor(z.d, "W1", z.c, 0, &out), GSL_EINVAL);
+    ck_assert_int_eq(gp_diag_tensor(z.d, "dW1x", z.c, 0, &out), GSL_EINVAL);
     ck_assert_str_eq(gp_diag_kind_name(GP_DIAG_RESHAPED), "reshaped");
-    gp_diag_free(d);
     gp_diag_free(NULL);
-    gp_network_free(net);
-    gsl_matrix_free(X);
     gsl_matrix_free(Xbad);
-    gsl_matrix_free(Y);
-    gsl_matrix_free(c);
+    zero_case_free(&z);
 }
 END_TEST
 
@@ -623,21 +642,17 @@ END_TEST
 /* A candidate entry that is NaN or infinite: the diagnosis names it; it said "dW1: no
  * named hypothesis (relative residual nan)", directly and through hunt. */
 START_TEST(test_diag_nonfinite_candidate) {
-    size_t sizes[] = {2, 3};
-    gp_network *net = gp_network_alloc(2, sizes, &gp_cost_quadratic);
-    gsl_matrix *X = gsl_matrix_calloc(2, 4), *Y = gsl_matrix_calloc(3, 4);
-    gsl_matrix *c = gsl_matrix_calloc(3, 2);
-    gp_diag *d = gp_diag_alloc(net, X, Y, NULL);
+    zero_case z;
+    zero_case_alloc(&z);
     gp_diagnosis out;
-    ck_assert_ptr_nonnull(d);
     const double bad[] = {NAN, INFINITY, -INFINITY};
     const char *const text[] = {"dW1[1][0] is nan: the candidate's values are not finite",
                                 "dW1[1][0] is inf: the candidate's values are not finite",
                                 "dW1[1][0] is -inf: the candidate's values are not "
                                 "finite"};
     for (size_t k = 0; k < 3; k++) {
-        gsl_matrix_set(c, 1, 0, bad[k]);
-        ck_assert_int_eq(gp_diag_tensor(d, "dW1", c, 0, &out), GSL_SUCCESS);
+        gsl_matrix_set(z.c, 1, 0, bad[k]);
+        ck_assert_int_eq(gp_diag_tensor(z.d, "dW1", z.c, 0, &out), GSL_SUCCESS);
         ck_assert_int_eq(out.kind, GP_DIAG_NONE);
         ck_assert_msg(strstr(out.text, text[k]) == out.text, "%s", out.text);
     }
@@ -652,11 +667,7 @@ START_TEST(test_diag_nonfinite_candidate) {
     ck_assert_msg(strstr(r.diagnosis.text, "dW1[0][0] is nan: the candidate's values "
                                            "are not finite") == r.diagnosis.text,
                   "%s", r.diagnosis.text);
-    gp_diag_free(d);
-    gp_network_free(net);
-    gsl_matrix_free(X);
-    gsl_matrix_free(Y);
-    gsl_matrix_free(c);
+    zero_case_free(&z);
 }
 END_TEST
 
