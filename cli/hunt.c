@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -263,10 +262,15 @@ static int hunt_gather(gp_hunt_opts *o, const char *dir, size_t stop, gp_hunt_re
 
 /* The hunt on this rank's share, then the job's result on every rank (collective). */
 static int hunt_ranks(gp_hunt_opts *o, const cli_command *cmd, gp_hunt_result *r) {
-    char rdir[4200];
+    char rdir[4200], err[256];
     const char *dir = o->dir;
-    if (mkdir(dir, 0755) && errno != EEXIST)
-        return cli_error(CMD, "cannot create '%s': %s", dir, strerror(errno));
+    /* as gp_hunt_run makes it (a regular file refused); said once, by rank 0 */
+    size_t bad =
+        gp_hunt_make_dir(dir, err, sizeof err) ? (size_t)cli_mpi_rank() : SIZE_MAX;
+    if (cli_mpi_first(&bad, err, sizeof err))
+        return 1;
+    if (bad != SIZE_MAX)
+        return cli_mpi_rank() ? CLI_EXIT_FAIL : cli_error(CMD, "%s", err);
     snprintf(rdir, sizeof rdir, "%s/rank.%d", dir, cli_mpi_rank());
     rank_clock clock = {cli_now(), o->time_budget, SIZE_MAX};
     o->dir = rdir;

@@ -410,6 +410,15 @@ if [ $have_numpy = 1 ]; then
     [ $? -ne 0 ] && [ "$(grep -c 'target runs in one process' ht.err)" -eq 1 ] && [ ! -e ht ] &&
         ok "hunt --target under mpirun: one clear error, no case run" ||
         bad "hunt --target under mpirun: one clear error ($(cat ht.err))"
+    # --dir naming a regular file: the single process's error, said once (mkdir's
+    # EEXIST let it pass, and each rank was refused DIR/rank.r: "rank 0: cannot create
+    # 'hf/rank.0': Not a directory", a line per rank)
+    : > hf
+    mpi 2 --quiet "$GP" hunt --cases 2 --dir hf -- sh -c "$CAND" "$T/srv-ok" > hf.out 2> hf.err
+    [ $? -eq 1 ] && [ "$(grep -c "^gradproof: cannot create 'hf': Not a directory$" hf.err)" -eq 1 ] &&
+        ! grep -q 'rank' hf.err && [ -f hf ] &&
+        ok "hunt --dir FILE under mpirun: one clear error, exit 1" ||
+        bad "hunt --dir FILE under mpirun: one clear error, exit 1 ($(cat hf.err))"
 fi
 
 # ---- oracle --self-check: parameters spread over ranks ----
