@@ -18,7 +18,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 git -C "$top" rev-parse --verify -q "$REV^{commit}" >/dev/null ||
     { echo "bench-check-same: '$REV' is not a commit of $top" >&2; exit 1; }
 tmp=$(mktemp -d)
-trap 'git -C "$top" worktree remove --force "$tmp/rev" >/dev/null 2>&1 || true; rm -rf "$tmp"' EXIT
+on_exit 'git -C "$top" worktree remove --force "$tmp/rev" >/dev/null 2>&1 || true; rm -rf "$tmp"'
 make -s -C "$top" src/libgradproof.la >/dev/null
 echo "building $REV in a temporary worktree..."
 git -C "$top" worktree add --detach "$tmp/rev" "$REV" >/dev/null 2>&1

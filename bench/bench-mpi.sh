@@ -21,7 +21,7 @@ CASES=${3:-2000}
 [ $# -le 3 ] || usage_error "$0" "expected [DATA [EPOCHS [CASES]]]"
 whole_numbers "$0" "$EPOCHS" "$CASES"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-bench-mpi.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+on_exit 'rm -rf "$tmp"'
 if [ ! -f "$DATA/train-images-idx3-ubyte" ] && [ ! -f "$DATA/train-images-idx3-ubyte.gz" ]; then
     . "$top/tests/synth-idx.sh"
     make_mnist "$tmp/d"

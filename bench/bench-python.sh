@@ -11,7 +11,7 @@ whole_numbers "$0" "$R"
 PY=/usr/bin/python3
 GP=./cli/gradproof
 T=$(mktemp -d "${TMPDIR:-/tmp}/gp-bench-py.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+on_exit 'rm -rf "$T"'
 export PYTHONPATH=python GRADPROOF_LIB=$PWD/src/.libs/libgradproof.so.0
 $PY - "$T" "$R" <<'EOP'
 import sys, time, numpy as np, torch, gradproof.torch as gt

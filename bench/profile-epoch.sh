@@ -41,7 +41,7 @@ libs=${GRADPROOF_LIBS:-cli/.libs}
 [ -x "$libs/gradproof" ] || die "$libs/gradproof not built (run scripts/build.sh)"
 [ -f "$data/t10k-labels-idx1-ubyte" ] || sh scripts/fetch-mnist.sh "$data"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/profile-epoch.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+on_exit 'rm -rf "$tmp"'
 export LD_LIBRARY_PATH="$PWD/src/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 run() { "$libs/gradproof" train --data "$data" --threads "$threads" "$@"; }
 # The start-up and the first epoch, timed, are what perf skips.

@@ -71,7 +71,7 @@ if [ "$dense_sets" = yes ] && [ ! -e "$fashion/t10k-labels-idx1-ubyte.gz" ]; the
         die "no Fashion-MNIST in $fashion (give -f DIR, or -m for MNIST only)"
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-train.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+on_exit 'rm -rf "$tmp"'
 
 # Per-image multiply-adds of one SGD step for sizes 784,30,10 (see above).
 macs=$(( 784 * 30 + 30 * 10 + 784 * 30 + 30 * 10 + 30 * 10 ))

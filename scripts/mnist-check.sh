@@ -17,7 +17,7 @@ GP=${GRADPROOF:-cli/gradproof}
 [ -x "$GP" ] || die "$GP not built"
 sh scripts/fetch-mnist.sh "$data" || die "cannot fetch MNIST into '$data'"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mnist-check.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+on_exit 'rm -rf "$tmp"'
 out=$("$GP" train --data "$data" --sizes 784,30,10 --cost cross-entropy --init default \
     --eta 0.5 --batch 10 --epochs 1 --seed 1 --save "$tmp/net.json") || die "training failed"
 echo "$out"

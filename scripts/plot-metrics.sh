@@ -29,7 +29,7 @@ case $out$csv in *\'*) die "file names must not contain a single quote" ;; esac
 tmpd=$(mktemp -d "${TMPDIR:-/tmp}/plot-metrics.XXXXXX")
 # PNGs are drawn under temporary names next to their targets and renamed at the end.
 acc_tmp="$out-accuracy.png.tmp$$" cost_tmp="$out-cost.png.tmp$$"
-trap 'rm -rf "$tmpd" "$acc_tmp" "$cost_tmp"' EXIT INT TERM
+on_exit 'rm -rf "$tmpd" "$acc_tmp" "$cost_tmp"'
 title=$(basename "$csv" .csv)
 {
     echo "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) { set terminal pngcairo size 800,500 } else { set terminal png size 800,500 }"

@@ -8,7 +8,7 @@ set -eu
 GP=${1:-cli/gradproof}
 MAN=${2:-doc/gradproof.1}
 tmp=$(mktemp "${TMPDIR:-/tmp}/gradproof.1.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
+on_exit 'rm -f "$tmp"'
 while IFS= read -r line; do
     case $line in
     '.\" END OPTIONS '*) skip=0 ;;

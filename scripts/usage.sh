@@ -28,3 +28,14 @@ usage_error() {
     echo "$(basename "$1" .sh): $2 (see: sh $1 --help)" >&2
     exit 2
 }
+
+# on_exit COMMAND: run COMMAND when the script exits, however it exits; HUP, INT and TERM
+# end the script with status 128 + the signal's number, as a shell reports a process the
+# signal killed. (A trap on a signal that does not exit lets sh go on with the next
+# command, after COMMAND has removed its files.)
+on_exit() {
+    trap "$1" EXIT
+    trap 'exit 129' HUP
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}

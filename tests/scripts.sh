@@ -63,4 +63,28 @@ if [ $st -eq 1 ] && grep -q '^quad *FAILED' "$T/out.txt" &&
 else
     bad "reproduce.sh with a failing train: status $st, [$(tail -n 2 "$T/out.txt")] [$(cat "$T/err")]"
 fi
+
+# A signal ends a script (status 128 + N) after its clean-up: a trap on INT or TERM that
+# did not exit let sh go on after removing its files (plot-metrics.sh then failed in mv,
+# status 1; bench-mpi.sh went on writing into its removed directory). Here TERM reaches
+# plot-metrics.sh while a stand-in gnuplot runs and then writes both plots.
+mkdir -p "$T/bin"
+printf '#!/bin/sh\nsleep 2\nsed -n "s/^set output .\\(.*\\).$/\\1/p" "$1" | while read -r f; do : >"$f"; done\n' \
+    >"$T/bin/gnuplot"
+chmod +x "$T/bin/gnuplot"
+printf 'epoch,eval_accuracy,eval_cost\n1,0.9,1.5\n' >"$T/m.csv"
+PATH="$T/bin:$PATH" sh "$SRC/scripts/plot-metrics.sh" "$T/m.csv" "$T/plot" >"$T/out" 2>"$T/err" &
+pid=$!
+sleep 1
+kill -TERM $pid
+wait $pid
+st=$?
+if [ $st -eq 143 ] && [ ! -s "$T/err" ] && [ -z "$(ls "$T" | grep '^plot')" ]; then
+    ok "plot-metrics.sh stopped by TERM: status 143, nothing left"
+else
+    bad "plot-metrics.sh stopped by TERM: status $st, stderr [$(cat "$T/err")], left [$(ls "$T" | grep '^plot')]"
+fi
+traps=$(grep -n 'trap .*\(INT\|TERM\|HUP\|EXIT\)' "$SRC"/scripts/*.sh "$SRC"/bench/*.sh | grep -v '/usage.sh:')
+[ -z "$traps" ] && ok "every script's clean-up is set with on_exit" ||
+    bad "traps set outside on_exit (usage.sh): $traps"
 exit $fail
