@@ -25,16 +25,16 @@ cd "$(dirname "$0")/.."
 prog=profile-epoch
 die() { echo "$prog: $*" >&2; exit 1; }
 data=data epochs=12 threads=1
-usage() { echo "Usage: $0 [-d DATA] [-e EPOCHS] [-t THREADS]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
-    -d) [ $# -ge 2 ] || usage; data=$2; shift 2 ;;
-    -e) [ $# -ge 2 ] || usage; epochs=$2; shift 2 ;;
-    -t) [ $# -ge 2 ] || usage; threads=$2; shift 2 ;;
-    *) usage ;;
+    -d) option_value "$0" "$@"; data=$2; shift 2 ;;
+    -e) option_value "$0" "$@"; epochs=$2; shift 2 ;;
+    -t) option_value "$0" "$@"; threads=$2; shift 2 ;;
+    *) usage_error "$0" "unknown option '$1'" ;;
     esac
 done
-case $epochs in '' | *[!0-9]* | 0 | 1) die "EPOCHS must be an integer >= 2" ;; esac
+in_range "$0" EPOCHS 2 1000000 "$epochs"
+in_range "$0" THREADS 1 256 "$threads"
 command -v perf >/dev/null || die "perf not found (Debian package linux-perf)"
 PY=${PYTHON:-/usr/bin/python3}
 libs=${GRADPROOF_LIBS:-cli/.libs}

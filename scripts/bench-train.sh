@@ -50,16 +50,16 @@ cd "$(dirname "$0")/.."
 prog=bench-train
 die() { echo "$prog: $*" >&2; exit 1; }
 data=data fashion=data-fashion epochs=5 dense_sets=yes
-usage() { echo "Usage: $0 [-d DATA] [-f FASHION] [-e EPOCHS] [-m]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
     case $1 in
-    -d) [ $# -ge 2 ] || usage; data=$2; shift 2 ;;
-    -f) [ $# -ge 2 ] || usage; fashion=$2; shift 2 ;;
-    -e) [ $# -ge 2 ] || usage; epochs=$2; shift 2 ;;
+    -d) option_value "$0" "$@"; data=$2; shift 2 ;;
+    -f) option_value "$0" "$@"; fashion=$2; shift 2 ;;
+    -e) option_value "$0" "$@"; epochs=$2; shift 2 ;;
     -m) dense_sets=no; shift ;;
-    *) usage ;;
+    *) usage_error "$0" "unknown option '$1'" ;;
     esac
 done
+in_range "$0" EPOCHS 1 1000000 "$epochs"
 GP=${GRADPROOF:-cli/gradproof}
 PY=${PYTHON:-/usr/bin/python3}
 [ -x "$GP" ] || die "$GP not built (run scripts/build.sh)"

@@ -8,7 +8,8 @@
 set -eu
 prog=plot-metrics
 die() { echo "$prog: $*" >&2; exit 1; }
-[ $# -eq 2 ] || { echo "Usage: $0 METRICS.csv OUT_PREFIX" >&2; exit 2; }
+case ${1:-} in -*) usage_error "$0" "unknown option '$1'" ;; esac
+[ $# -eq 2 ] || usage_error "$0" "expected two arguments, METRICS.csv OUT_PREFIX"
 csv=$1 out=$2
 command -v gnuplot >/dev/null 2>&1 || die "gnuplot not found (install gnuplot-nox)"
 [ -r "$csv" ] || die "cannot read '$csv'"

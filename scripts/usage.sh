@@ -22,6 +22,20 @@ whole_numbers() {
     done
 }
 
+# in_range SCRIPT NAME MIN MAX VALUE: usage_error unless VALUE is a whole number in
+# MIN..MAX (MAX < 10^9; a longer VALUE is beyond it, and beyond what [ -gt ] takes).
+in_range() {
+    whole_numbers "$1" "$5"
+    if [ ${#5} -gt 9 ] || [ "$5" -lt "$3" ] || [ "$5" -gt "$4" ]; then
+        usage_error "$1" "$2 must be between $3 and $4, not $5"
+    fi
+}
+
+# option_value SCRIPT OPTION [VALUE...]: usage_error unless OPTION is given a value.
+option_value() {
+    [ $# -ge 3 ] || usage_error "$1" "option '$2' needs a value"
+}
+
 # usage_error SCRIPT MESSAGE: one line on stderr and exit 2, the status of every
 # script's usage errors.
 usage_error() {

@@ -47,6 +47,18 @@ usage_case "test-all.sh x" "takes no arguments" "$SRC/scripts/test-all.sh" x
 usage_case "bench-gradcheck.sh x" "'x' is not a whole number" "$SRC/bench/bench-gradcheck.sh" x
 usage_case "bench-mpi.sh d 2 1e3" "'1e3' is not a whole number" "$SRC/bench/bench-mpi.sh" d 2 1e3
 usage_case "mnist-check.sh -v" "unknown option '-v'" "$SRC/scripts/mnist-check.sh" -v
+# (bench-train.sh -e abc measured the CPU and then failed in gradproof train, status 1;
+# profile-epoch.sh -t abc fetched MNIST first; their and plot-metrics.sh's unknown
+# options got a bare "Usage:" line.)
+usage_case "bench-train.sh -e abc" "'abc' is not a whole number" "$SRC/scripts/bench-train.sh" -e abc
+usage_case "bench-train.sh -e 0" "EPOCHS must be between 1 and" "$SRC/scripts/bench-train.sh" -e 0
+usage_case "bench-train.sh -x" "unknown option '-x'" "$SRC/scripts/bench-train.sh" -x
+usage_case "bench-train.sh -d" "option '-d' needs a value" "$SRC/scripts/bench-train.sh" -d
+usage_case "profile-epoch.sh -e 1" "EPOCHS must be between 2 and" "$SRC/bench/profile-epoch.sh" -e 1
+usage_case "profile-epoch.sh -t abc" "'abc' is not a whole number" "$SRC/bench/profile-epoch.sh" -t abc
+usage_case "profile-epoch.sh -t 0" "THREADS must be between 1 and 256" "$SRC/bench/profile-epoch.sh" -t 0
+usage_case "plot-metrics.sh -x" "unknown option '-x'" "$SRC/scripts/plot-metrics.sh" -x a
+usage_case "plot-metrics.sh a" "expected two arguments" "$SRC/scripts/plot-metrics.sh" a
 
 # reproduce.sh with a gradproof whose train fails: status 1, the run FAILED in the
 # summary (a pipe into tee used to hide train's status: status 0, an empty summary).
