@@ -50,14 +50,15 @@ int cli_input_error(const char *cmd, const char *fmt, ...)
  * return `c`; returns 1. */
 int cli_bad_option(const char *cmd, int c, char **argv);
 
-/* Strict number parsing: the whole string, no overflow, within [lo, hi]; integers are
+/* Strict number parsing: the whole string, no overflow, within [lo, hi] (cli_double
+ * with lo_open: (lo, hi], eta > 0, one message for either end); integers are
  * decimal digits only (no space, no sign), reals start with a digit, a sign or a point
  * and do not round a non-zero value to 0 (1e-400). On failure print a one-line error
  * naming the option and return 1. */
 int cli_size(const char *cmd, const char *opt, const char *s, size_t lo, size_t hi,
              size_t *out);
 int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
-               double *out);
+               int lo_open, double *out);
 /* Comma-separated layer sizes "784,30,10": 2..GP_MAX_LAYERS entries,
  * each 1..GP_MAX_WIDTH. */
 int cli_sizes(const char *cmd, const char *opt, const char *s, size_t *sizes, size_t *n);

@@ -173,11 +173,7 @@ static int parse_choice(const char *cmd, const cli_option *o, const char *s, int
 
 static int parse_real(const char *cmd, const cli_option *o, const char *opt,
                       const char *s, double *out) {
-    if (cli_double(cmd, opt, s, o->lo, o->hi, out))
-        return 1;
-    if (o->lo_open && *out <= o->lo)
-        return cli_error(cmd, "invalid %s '%s': must be greater than %g", opt, s, o->lo);
-    return 0;
+    return cli_double(cmd, opt, s, o->lo, o->hi, o->lo_open, out);
 }
 
 /* Parse s as the value of a's option into a's variable. */

@@ -64,11 +64,8 @@ static int parse_reals(const char *opt, char *s, double lo, double hi, int lo_op
         double v;
         if (*n == MAX_VALUES)
             return cli_error(CMD, "invalid %s: more than %d values", opt, MAX_VALUES);
-        if (cli_double(CMD, opt, tok, lo, hi, &v))
+        if (cli_double(CMD, opt, tok, lo, hi, lo_open, &v))
             return 1;
-        if (lo_open && v <= lo)
-            return cli_error(CMD, "invalid %s '%s': must be greater than %g", opt, tok,
-                             lo);
         for (size_t i = 0; i < *n; i++)
             if (vals[i] == v)
                 return cli_error(CMD, "invalid %s: %s and %s are the same value", opt,

@@ -100,7 +100,7 @@ int cli_size(const char *cmd, const char *opt, const char *s, size_t lo, size_t 
 }
 
 int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
-               double *out) {
+               int lo_open, double *out) {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
@@ -117,6 +117,9 @@ int cli_double(const char *cmd, const char *opt, const char *s, double lo, doubl
                          "invalid %s '%s': not zero, but rounds to 0 (the least positive "
                          "double is 4.9e-324)",
                          opt, s);
+    if (lo_open && (v <= lo || v > hi)) /* one message for every value out of (lo, hi] */
+        return cli_error(cmd, "invalid %s '%s': must be greater than %g and at most %g",
+                         opt, s, lo, hi);
     if (v < lo || v > hi)
         return cli_error(cmd, "invalid %s '%s': must be between %g and %g", opt, s, lo,
                          hi);

@@ -70,6 +70,10 @@ expect_error "invalid --progress '1e-400': not zero, but rounds to 0" check --pr
 expect_error "invalid --progress '0.0001e-320': not zero, but rounds to 0" check --progress 0.0001e-320
 expect_error "invalid --time-budget '1e-400': not zero, but rounds to 0" check --time-budget 1e-400
 expect_error "invalid --tol-scale '1e-400': not zero, but rounds to 0" check --tol-scale 1e-400
+# A value below an excluded lower end is told it, as the end itself is: it was "must be
+# between 0 and 1e+06", which 0 is refused from.
+expect_error "invalid --tol-scale '-1': must be greater than 0 and at most 1e+06" check --tol-scale -1
+expect_error "invalid --time-budget '-1': must be greater than 0 and at most" check --time-budget -1
 # The message lists every accepted name, aliases included.
 err=$("$GP" check --cost hinge 2>&1 >/dev/null)
 for name in quadratic quadratic-linear cross-entropy log-likelihood QuadraticCost \

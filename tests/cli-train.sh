@@ -36,6 +36,9 @@ EXPECT_ALSO='[ "$(cat kept.json)" = keep ]' # (lib.sh's expect_error, expect_inp
 S="--save kept.json"
 expect_error "invalid --eta '-1'" train $D $S --eta -1
 expect_error "invalid --eta '0'" train $D $S --eta 0
+# (-1 was "must be between 0 and 1e+06", which 0 is refused from)
+expect_error "invalid --eta '-1': must be greater than 0 and at most 1e+06" train $D $S --eta -1
+expect_error "invalid --eta '-1': must be greater than 0 and at most 1e+06" sweep $D --eta 0.1,-1
 expect_error "invalid --eta 'abc'" train $D $S --eta abc
 expect_error "invalid --eta 'inf'" train $D $S --eta inf
 expect_error "invalid --sizes '784,,10'" train $D $S --sizes 784,,10
