@@ -4,21 +4,50 @@ biases N(0,1), plain mini-batch SGD, one sample at a time in backprop; with --co
 cross-entropy, --lmbda and --init default, the changes network2.py (chapter 3) makes:
 CrossEntropyCost.delta = a - y, the L2 update w <- (1 - eta lmbda/n) w - (eta/m) nabla_w,
 and default_weight_initializer (W ~ N(0,1)/sqrt(n_in)). Only the data loading differs: the
-same IDX files gradproof reads, pixels / 255, Nielsen's split (first 50,000 training images;
---eval test or validation). Prints the evaluation accuracy after every epoch.
+same IDX files gradproof reads (raw, or gzipped as Fashion-MNIST's), pixels / 255,
+Nielsen's split (first 50,000 training images; --eval test or validation). Prints the
+evaluation accuracy after every epoch. A bad argument or data file: one line, status 2.
 Usage: network_py.py DATA_DIR [--epochs 30] [--eta 3.0] [--seed S] [--sizes 784,30,10]
                      [--cost quadratic|cross-entropy] [--lmbda L] [--init large|default]
                      [--eval test|validation]"""
-import argparse, random, sys
+import argparse, gzip, math, os, random, sys, zlib
 import numpy as np
 
 
-def idx(path):
-    with open(path, 'rb') as f:
-        data = f.read()
-    ndim = data[3]
+class DataError(Exception):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        print('network_py.py: %s (see: network_py.py --help)' % message, file=sys.stderr)
+        sys.exit(2)
+
+
+def idx(path, ndim, count=None):
+    """The unsigned-byte IDX array of path, or of path.gz when only that exists
+    (Fashion-MNIST), as gradproof reads it; DataError names the file and the problem."""
+    name = path if os.path.exists(path) or not os.path.exists(path + '.gz') else path + '.gz'
+    try:
+        with (gzip.open if name.endswith('.gz') else open)(name, 'rb') as f:
+            data = f.read()
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError('cannot read %s: %s' % (name, getattr(e, 'strerror', None) or e))
+    head = 4 + 4 * ndim
+    if len(data) < head or data[:4] != bytes([0, 0, 8, ndim]):
+        raise DataError('%s: not an idx%d unsigned-byte file' % (name, ndim))
     dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], 'big') for i in range(ndim)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    if len(data) != head + math.prod(dims):
+        raise DataError('%s: %d data bytes, the header declares %d'
+                        % (name, len(data) - head, math.prod(dims)))
+    if count is not None and dims[0] < count:
+        raise DataError('%s: %d items, fewer than the %d read' % (name, dims[0], count))
+    if ndim == 3 and dims[1:] != [28, 28]:
+        raise DataError('%s: images of %d x %d, not 28 x 28' % (name, dims[1], dims[2]))
+    a = np.frombuffer(data, dtype=np.uint8, offset=head).reshape(dims)
+    if ndim == 1 and a.size and a.max() > 9:
+        raise DataError('%s: label %d is not a digit' % (name, a.max()))
+    return a
 
 
 def sigmoid(z):
@@ -99,8 +128,28 @@ class Network(object):  # network.py, verbatim apart from Python 3 and the netwo
         return (output_activations - y)
 
 
+def check_args(ap, a):
+    """The layer sizes; ap.error (status 2, one line) for a value the run cannot take."""
+    if not 0 <= a.seed < 2**32:
+        ap.error('argument --seed: %d is not in 0..4294967295' % a.seed)
+    if a.epochs < 1:
+        ap.error('argument --epochs: %d is not a positive number of epochs' % a.epochs)
+    if not (math.isfinite(a.eta) and a.eta > 0):
+        ap.error('argument --eta: %r is not a finite number > 0' % a.eta)
+    if not (math.isfinite(a.lmbda) and a.lmbda >= 0):
+        ap.error('argument --lmbda: %r is not a finite number >= 0' % a.lmbda)
+    try:
+        sizes = [int(s) for s in a.sizes.split(',')]
+    except ValueError:
+        sizes = []
+    if len(sizes) < 2 or min(sizes) < 1 or sizes[0] != 784 or sizes[-1] != 10:
+        ap.error('argument --sizes: %r is not N0,..,NL with N0 = 784, NL = 10, each >= 1'
+                 % a.sizes)
+    return sizes
+
+
 def main():
-    ap = argparse.ArgumentParser()
+    ap = Parser()
     ap.add_argument('data')
     ap.add_argument('--epochs', type=int, default=30)
     ap.add_argument('--eta', type=float, default=3.0)
@@ -111,12 +160,18 @@ def main():
     ap.add_argument('--init', choices=['large', 'default'], default='large')
     ap.add_argument('--eval', choices=['test', 'validation'], default='test')
     a = ap.parse_args()
+    sizes = check_args(ap, a)
     random.seed(a.seed)
     np.random.seed(a.seed)
-    xs = idx(a.data + '/train-images-idx3-ubyte').reshape(-1, 784, 1) / 255.0
-    ls = idx(a.data + '/train-labels-idx1-ubyte')
-    tx = idx(a.data + '/t10k-images-idx3-ubyte').reshape(-1, 784, 1) / 255.0
-    tl = idx(a.data + '/t10k-labels-idx1-ubyte')
+    n = 60000 if a.eval == 'validation' else 50000
+    try:
+        xs = idx(a.data + '/train-images-idx3-ubyte', 3, n).reshape(-1, 784, 1) / 255.0
+        ls = idx(a.data + '/train-labels-idx1-ubyte', 1, n)
+        tx = idx(a.data + '/t10k-images-idx3-ubyte', 3, 10000).reshape(-1, 784, 1) / 255.0
+        tl = idx(a.data + '/t10k-labels-idx1-ubyte', 1, 10000)
+    except DataError as e:
+        print('network_py.py: %s' % e, file=sys.stderr)
+        return 2
     def onehot(j):
         e = np.zeros((10, 1))
         e[j] = 1.0
@@ -126,8 +181,7 @@ def main():
         test = [(tx[i], int(tl[i])) for i in range(10000)]
     else:
         test = [(xs[i], int(ls[i])) for i in range(50000, 60000)]
-    net = Network([int(s) for s in a.sizes.split(',')], a.cost == 'cross-entropy', a.lmbda,
-                  a.init == 'default')
+    net = Network(sizes, a.cost == 'cross-entropy', a.lmbda, a.init == 'default')
     net.SGD(training, a.epochs, 10, a.eta, test)
 
 

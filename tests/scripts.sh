@@ -99,4 +99,29 @@ fi
 traps=$(grep -n 'trap .*\(INT\|TERM\|HUP\|EXIT\)' "$SRC"/scripts/*.sh "$SRC"/bench/*.sh | grep -v '/usage.sh:')
 [ -z "$traps" ] && ok "every script's clean-up is set with on_exit" ||
     bad "traps set outside on_exit (usage.sh): $traps"
+
+# bench/network_py.py (README's seed-to-seed reference): a missing or short data file, or
+# a value the run cannot take, is one line and status 2, not a Python traceback (status 1:
+# FileNotFoundError, "cannot reshape array", numpy's "Seed must be between 0 and 2**32 - 1").
+if "$PY" -c 'import numpy' 2>/dev/null; then
+    . "$SRC/tests/synth-idx.sh"
+    mkdir -p "$T/syn" && make_mnist "$T/syn"
+    np_case() { # what want-in-message args...
+        what=$1 msg=$2
+        shift 2
+        timeout 60 "$PY" "$SRC/bench/network_py.py" "$@" >"$T/out" 2>"$T/err"
+        st=$?
+        if [ $st -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q -- "$msg" "$T/err"; then
+            ok "network_py.py $what: status 2, '$(cat "$T/err")'"
+        else
+            bad "network_py.py $what: status $st, stderr [$(tail -n 2 "$T/err")]"
+        fi
+    }
+    np_case "no data" "cannot read $T/none/train-images-idx3-ubyte: No such file" "$T/none"
+    np_case "360 images" "360 items, fewer than the 50000 read" "$T/syn"
+    np_case "--seed -1" "argument --seed: -1 is not in 0..4294967295" "$T/syn" --seed -1
+    np_case "--epochs 0" "argument --epochs: 0 is not" "$T/syn" --epochs 0
+    np_case "--sizes 784,x,10" "argument --sizes" "$T/syn" --sizes 784,x,10
+    np_case "--seed abc" "invalid int value: 'abc'" "$T/syn" --seed abc
+fi
 exit $fail
