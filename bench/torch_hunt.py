@@ -49,8 +49,30 @@ def torch_peer(dtype):
     return fn
 
 
-cases, seed, dt = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-BUG = sys.argv[4] if len(sys.argv) > 4 else None   # planted: "xent-mean" (PyTorch's default reduction)
+def usage_error(msg):
+    print(f"torch_hunt.py: {msg} (usage: CASES SEED float32|float64 [xent-mean])",
+          file=sys.stderr)
+    sys.exit(2)
+
+
+def args(argv):
+    """CASES, SEED, the precision and the planted bug (None) of the command line; a bad
+    one is one line and status 2 (another precision ran as float64, another bug name
+    planted nothing)."""
+    if not 4 <= len(argv) <= 5:
+        usage_error(f"expected 3 or 4 arguments, got {len(argv) - 1}")
+    if not (argv[1].isascii() and argv[1].isdigit() and int(argv[1]) >= 1):
+        usage_error(f"CASES must be a whole number >= 1, not {argv[1]!r}")
+    if not (argv[2].isascii() and argv[2].isdigit() and int(argv[2]) < 2**64):
+        usage_error(f"SEED must be a whole number below 2^64, not {argv[2]!r}")
+    if argv[3] not in ("float32", "float64"):
+        usage_error(f"the precision must be float32 or float64, not {argv[3]!r}")
+    if len(argv) == 5 and argv[4] != "xent-mean":
+        usage_error(f"the planted bug must be xent-mean, not {argv[4]!r}")
+    return int(argv[1]), int(argv[2]), argv[3], argv[4] if len(argv) == 5 else None
+
+
+cases, seed, dt, BUG = args(sys.argv)  # BUG "xent-mean": PyTorch's default reduction
 dtype = torch.float32 if dt == "float32" else torch.float64
 t0 = time.time()
 res = gradproof.hunt(torch_peer(dtype), cases=cases, seed=seed, precision=dt)
