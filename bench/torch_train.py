@@ -19,16 +19,60 @@ logits, summed and divided by the batch, network2.py's log-likelihood).
 
 Usage: torch_train.py DATA_DIR [--epochs E] [--threads N] [--seed S] [--batch M] [--eta R]
                       [--sizes 784,30,10] [--activation NAME] [--cost cross-entropy|log-likelihood]
+A bad argument or data file: one line on stderr, status 2.
 """
 import argparse
 import gzip
 import json
+import math
 import os
 import sys
 import time
+import zlib
 
 import numpy as np
 import torch
+
+
+HIDDEN = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU,
+          "leaky-relu": torch.nn.LeakyReLU, "softplus": torch.nn.Softplus,
+          "identity": torch.nn.Identity}
+
+
+def fail(msg):
+    """One line on stderr and status 2: a bad argument or data file."""
+    print(f"torch_train: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        fail(f"{message} (see: torch_train.py --help)")
+
+
+def check_args(a):
+    """The layer sizes, the hidden activation's class and its alpha (leaky-relu), or
+    fail() naming the argument the run cannot take."""
+    for name, v, lo, hi in (("--epochs", a.epochs, 1, 10**6), ("--threads", a.threads, 1, 256),
+                            ("--batch", a.batch, 1, 10**6), ("--seed", a.seed, 0, 2**63 - 1)):
+        if not lo <= v <= hi:
+            fail(f"{name} {v} is not in {lo}..{hi}")
+    if not (math.isfinite(a.eta) and a.eta > 0):
+        fail(f"--eta {a.eta!r} is not a finite number > 0")
+    try:
+        sizes = [int(v) for v in a.sizes.split(",")]
+    except ValueError:
+        sizes = []
+    if len(sizes) < 2 or min(sizes) < 1 or sizes[0] != 784 or sizes[-1] != 10:
+        fail(f"--sizes {a.sizes!r} is not N0,..,NL with N0 = 784, NL = 10, each >= 1")
+    name, colon, alpha = a.activation.partition(":")
+    try:
+        slope = float(alpha) if colon else 0.01
+    except ValueError:
+        slope = math.nan
+    if name not in HIDDEN or (colon and name != "leaky-relu") or not 0 <= slope < 1:
+        fail(f"--activation {a.activation!r} is not {', '.join(HIDDEN)} (leaky-relu[:ALPHA in [0,1)])")
+    return sizes, HIDDEN[name], slope
 
 
 def read_idx(path):
@@ -36,21 +80,24 @@ def read_idx(path):
     if not os.path.exists(path) and os.path.exists(path + ".gz"):
         path += ".gz"
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
-        raw = f.read()
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, zlib.error) as e:
+        fail(f"cannot read {path}: {getattr(e, 'strerror', None) or e}")
     magic = int.from_bytes(raw[0:4], "big")
-    if magic >> 8 != 0x08:
-        sys.exit(f"torch_train: {path}: not an unsigned-byte IDX file")
+    if len(raw) < 8 or magic >> 8 != 0x08:
+        fail(f"{path}: not an unsigned-byte IDX file")
     ndim = magic & 0xFF
     dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(dims)):
-        sys.exit(f"torch_train: {path}: size does not match the header")
+        fail(f"{path}: size does not match the header")
     return data.reshape(dims)
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = Parser()
     ap.add_argument("data")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
@@ -61,6 +108,7 @@ def main():
     ap.add_argument("--activation", default="sigmoid")
     ap.add_argument("--cost", default="cross-entropy", choices=("cross-entropy", "log-likelihood"))
     args = ap.parse_args()
+    sizes, act, slope = check_args(args)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     dt = torch.float64
@@ -70,12 +118,14 @@ def main():
     timages = read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte"))
     tlabels = read_idx(os.path.join(args.data, "t10k-labels-idx1-ubyte"))
     n = images.shape[0] - 10000  # Nielsen's split: the last 10,000 are validation
+    if n < 1 or labels.shape[0] != images.shape[0] or tlabels.shape[0] != timages.shape[0]:
+        fail(f"{args.data}: {images.shape[0]} training images (more than 10000 needed), "
+             f"{labels.shape[0]} labels; {timages.shape[0]} test images, {tlabels.shape[0]} labels")
     x = torch.from_numpy(images[:n].reshape(n, -1).astype(np.float64) / 255.0)
     y = torch.nn.functional.one_hot(torch.from_numpy(labels[:n].astype(np.int64)), 10).to(dt)
     tx = torch.from_numpy(timages.reshape(timages.shape[0], -1).astype(np.float64) / 255.0)
     ty = torch.from_numpy(tlabels.astype(np.int64))
 
-    sizes = [int(v) for v in args.sizes.split(",")]
     layers = []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         lin = torch.nn.Linear(n_in, n_out, dtype=dt)
@@ -85,10 +135,7 @@ def main():
         layers.append(lin)
     # The hidden activation between the layers; the output's (sigmoid or softmax) lives
     # inside the loss (BCEWithLogits, CrossEntropy: stable forms).
-    name, _, alpha = args.activation.partition(":")
-    hidden = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU,
-              "leaky-relu": lambda: torch.nn.LeakyReLU(float(alpha or 0.01)),
-              "softplus": torch.nn.Softplus, "identity": torch.nn.Identity}[name]
+    hidden = (lambda: act(slope)) if act is torch.nn.LeakyReLU else act
     mods = []
     for l, lin in enumerate(layers):
         mods += [lin] if l == len(layers) - 1 else [lin, hidden()]

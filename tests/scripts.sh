@@ -141,5 +141,18 @@ if PYTHONPATH="$SRC/python" GRADPROOF_LIB="$GRADPROOF_LIB" "$PY" -c 'import torc
     th_case "abc 1 float32" "CASES must be a whole number >= 1, not 'abc'" abc 1 float32
     th_case "0 1 float32" "CASES must be a whole number >= 1, not '0'" 0 1 float32
     th_case "(no arguments)" "expected 3 or 4 arguments, got 0"
+    # bench/torch_train.py (bench-train.sh's peer): tracebacks before (FileNotFoundError,
+    # KeyError 'foo', set_num_threads' RuntimeError, randperm of a negative n).
+    tt_case() { # what want-in-message args...
+        t_what=$1 t_msg=$2
+        shift 2
+        status2_case "torch_train.py $t_what" "$t_msg" "$PY" "$SRC/bench/torch_train.py" "$@"
+    }
+    tt_case "no data" "cannot read $T/none/train-images-idx3-ubyte: No such file" "$T/none"
+    tt_case "--activation foo" "--activation 'foo' is not sigmoid" "$T/none" --activation foo
+    tt_case "--threads 0" "--threads 0 is not in 1..256" "$T/none" --threads 0
+    tt_case "--epochs 0" "--epochs 0 is not in 1..1000000" "$T/none" --epochs 0
+    [ -d "$T/syn" ] &&
+        tt_case "360 images" "360 training images (more than 10000 needed)" "$T/syn"
 fi
 exit $fail
