@@ -3,6 +3,9 @@ Run: python3 examples/torch_check.py
 (installed package; in the build tree prefix PYTHONPATH=python)"""
 import sys
 
+if len(sys.argv) > 1:  # it takes none: an option meant for numpy_check.py is not ignored
+    sys.exit("usage: torch_check.py (no arguments)")
+
 import torch
 
 import gradproof.torch

@@ -206,6 +206,8 @@ py_expect 2 "torch_peer.py: cannot read $T/none: [Errno 2]" torch_peer.py "$T/no
 py_expect 1 "torch_peer.py: unknown option or missing value: --broken" torch_peer.py "$T/oracle" "$T/peer" --broken
 py_expect 0 "" torch_peer.py --dtype float32 "$T/oracle" "$T/peer"
 py_expect 1 "usage: numpy_check.py" numpy_check.py --bug quadratic
+# (torch_check.py takes no arguments; it ran and passed with any, '--bug quadratic-delta' too)
+py_expect 1 "usage: torch_check.py (no arguments)" torch_check.py --bug quadratic-delta
 py_expect 1 "usage: network2_save.py FILE SIZES" network2_save.py "$T/n.json" 4,x,2
 py_expect 1 "network2_save.py: cannot write $T/none/n.json" network2_save.py "$T/none/n.json" 4,2
 py_expect 2 "network2_load.py: cannot load $T/none" network2_load.py "$T/none"
