@@ -46,6 +46,10 @@ int cli_input_error(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
+/* cli_input_error for a network FILE (of --load) whose cost on the SET is not finite,
+ * its values overflowing float64: evaluate's and train's one message; returns 2. */
+int cli_cost_overflow(const char *file, const char *set);
+
 /* The error for getopt_long's ':' (option missing its value) or '?' (unknown option)
  * return `c`; returns 1. */
 int cli_bad_option(const char *cmd, int c, char **argv);

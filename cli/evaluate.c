@@ -66,10 +66,7 @@ static int run(const char *load, const char *data_dir, int set, size_t n_validat
     if (st)
         status = cli_error(CMD, "evaluation failed: %s", gsl_strerror(st));
     else if (!isfinite(r.cost)) /* as oracle's dump_finite: nothing non-finite printed */
-        status = cli_input_error(CMD,
-                                 "network of --load '%s': its cost on the %s set is not "
-                                 "finite: the network's values overflow float64",
-                                 load, set_names[set]);
+        status = cli_cost_overflow(load, set_names[set]);
     else
         print_result(set, &r, confusion, cli_now() - t0);
 done:

@@ -606,6 +606,8 @@ static int check_space(const train_args *t, const train_run *r, size_t n_layers,
     return cli_check_space(CMD, n, opts, paths, bytes);
 }
 
+static int loaded_cost_check(const train_args *t, const train_run *r);
+
 /* The data, then the network: a loaded one first (its sizes are checked against the
  * data), a new one last, once its sizes fit the data and its outputs the disk. */
 static int setup(const train_args *t, train_run *r) {
@@ -639,7 +641,10 @@ static int setup(const train_args *t, train_run *r) {
                          t->opts.eta, t->opts.lambda, r->train.n);
     if ((st = check_space(t, r, n_layers, sizes)))
         return st;
-    return r->net ? 0 : make_network(t, r);
+    if (!r->net && (st = make_network(t, r)))
+        return st;
+    /* (a checkpoint's network never diverged: none is written after a divergence) */
+    return t->load && !r->ck ? loaded_cost_check(t, r) : 0;
 }
 
 /* Evaluate after an epoch: the evaluation set always (its accuracy drives stopping),
@@ -660,6 +665,25 @@ static int evaluate_epoch(const train_args *t, const train_run *r, figures *ev,
         tr->done = 1;
     }
     return st;
+}
+
+/* A --load network whose cost, printed or written, is not finite before any step (its
+ * values overflow float64) is an unusable input, as evaluate finds it (exit 2); it
+ * would stop epoch 1 as "training diverged ... try a smaller --eta". */
+static int loaded_cost_check(const train_args *t, const train_run *r) {
+    figures ev = {{0, 0, 0}, 0}, tr = {{0, 0, 0}, 0};
+    double secs;
+    if (!(t->metrics || t->mon_eval_cost || t->mon_train_cost))
+        return 0;
+    int st = evaluate_epoch(t, r, &ev, &tr, &secs);
+    if (st)
+        return cli_error(CMD, "evaluation of --load '%s' failed: %s", t->load,
+                         gsl_strerror(st));
+    if ((t->metrics || t->mon_eval_cost) && !isfinite(ev.r.cost))
+        return cli_cost_overflow(t->load, eval_names[t->eval]);
+    if (tr.done && (t->metrics || t->mon_train_cost) && !isfinite(tr.r.cost))
+        return cli_cost_overflow(t->load, "training");
+    return 0;
 }
 
 static void print_epoch(const train_args *t, size_t e, double eta, double secs,

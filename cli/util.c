@@ -69,6 +69,14 @@ int cli_input_error(const char *cmd, const char *fmt, ...) {
     return CLI_EXIT_INPUT;
 }
 
+int cli_cost_overflow(const char *file, const char *set) {
+    return cli_input_error(
+        NULL,
+        "network of --load '%s': its cost on the %s set is not finite: "
+        "the network's values overflow float64",
+        file, set);
+}
+
 /* A decimal integer made of digits only: strtoul alone would skip leading space and
  * take a sign, so " -1" would come back as ULONG_MAX. -1 if not digits only, -2 if
  * beyond ULONG_MAX. */

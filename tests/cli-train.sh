@@ -313,6 +313,12 @@ expect_input "network of --load 'nan.json': its cost on the test set is not fini
     evaluate $DE --load nan.json
 "$GP" evaluate $DE --load nan.json 2>/dev/null | grep -qi nan && bad "evaluate printed a NaN" ||
     ok "evaluate prints no NaN"
+# train refuses it as evaluate does when it computes a cost (status 2 before any step);
+# it was 'training diverged at epoch 1 ... try a smaller --eta', status 3.
+expect_input "network of --load 'nan.json': its cost on the test set is not finite" \
+    train $D --load nan.json --epochs 1 --monitor-eval-cost
+expect_input "network of --load 'nan.json': its cost on the training set is not finite" \
+    train $D --load nan.json --epochs 1 --monitor-train-cost --eval validation
 expect_input "cannot load MNIST from --data 'nowhere'" evaluate --data nowhere --load hand.json
 # A valid network file whose input layer does not fit the images: status 2 (input).
 cat > small.json <<EOF
