@@ -6,7 +6,7 @@
 #   - a sweep of 8 short training runs (2 eta x 4 seeds; rank 0 deals, ranks 1..K-1
 #     train with --threads 1, so -np 3 runs two at a time).
 # Each MPI result is also compared with the 1-process one (they must be identical).
-# Run from the top of a configured build tree, on an otherwise idle machine:
+# Run from the top of a built tree (or set GRADPROOF), on an otherwise idle machine:
 #   sh bench/bench-mpi.sh [DATA_DIR [EPOCHS [CASES]]]
 # DATA_DIR defaults to data/ (real MNIST, scripts/fetch-mnist.sh); without it the tiny
 # synthetic set of the tests is used. mpirun stays on this host (README, "Several
@@ -14,12 +14,14 @@
 . "$(dirname "$0")/../scripts/usage.sh"; script_help "$0" "$@"
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-GP=$top/cli/gradproof
+GP=${GRADPROOF:-$PWD/cli/gradproof} # the build tree's: the one run from (VPATH too)
 DATA=${1:-$top/data}
 EPOCHS=${2:-2}
 CASES=${3:-2000}
 [ $# -le 3 ] || usage_error "$0" "expected [DATA [EPOCHS [CASES]]]"
 whole_numbers "$0" "$EPOCHS" "$CASES"
+# (secs_of times a command that fails too: without this every figure timed a "not found")
+[ -x "$GP" ] || { echo "bench-mpi: $GP not built (run from the top of a built tree)" >&2; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-bench-mpi.XXXXXX")
 on_exit 'rm -rf "$tmp"'
 if [ ! -f "$DATA/train-images-idx3-ubyte" ] && [ ! -f "$DATA/train-images-idx3-ubyte.gz" ]; then

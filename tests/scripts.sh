@@ -155,4 +155,15 @@ if PYTHONPATH="$SRC/python" GRADPROOF_LIB="$GRADPROOF_LIB" "$PY" -c 'import torc
     [ -d "$T/syn" ] &&
         tt_case "360 images" "360 training images (more than 10000 needed)" "$T/syn"
 fi
+
+# bench-mpi.sh run where no gradproof is built (here, $T; a VPATH build's source tree):
+# one line, status 1, before any figure; it printed the times and "identical" verdicts
+# of commands that were not found, then died (127) at the sweep.
+(cd "$T" && timeout 60 sh "$SRC/bench/bench-mpi.sh" d 1 1 >"$T/out" 2>"$T/err")
+st=$?
+if [ $st -eq 1 ] && grep -q "cli/gradproof not built" "$T/err" && [ ! -s "$T/out" ]; then
+    ok "bench-mpi.sh without a build: status 1, '$(cat "$T/err")'"
+else
+    bad "bench-mpi.sh without a build: status $st, stdout [$(head -n 3 "$T/out")]"
+fi
 exit $fail
