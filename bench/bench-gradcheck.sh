@@ -10,10 +10,11 @@ REPS=${1:-5}
 [ $# -le 1 ] || usage_error "$0" "expected [REPS]"
 whole_numbers "$0" "$REPS"
 top=$(cd "$(dirname "$0")/.." && pwd)
-make -s -C "$top" bench/bench_gradcheck >/dev/null
+need_build "$0" Makefile # the build tree run from, VPATH too (not the sources, $top)
+make -s bench/bench_gradcheck >/dev/null
 # Wall times mean something only on an idle machine (issue 16: load average < 1).
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-out=$("$top/bench/bench_gradcheck" "$REPS")
+out=$(bench/bench_gradcheck "$REPS")
 echo "$out"
 gp=$(echo "$out" | sed -n 's/.*gradproof \[784.*best of [0-9]*: \([0-9.]*\) s.*/\1/p')
 awk -v a="$gp" 'BEGIN { printf "issue 16 target: full check <= 0.04 s: %s (%.4f s)\n",

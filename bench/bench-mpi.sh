@@ -21,7 +21,7 @@ CASES=${3:-2000}
 [ $# -le 3 ] || usage_error "$0" "expected [DATA [EPOCHS [CASES]]]"
 whole_numbers "$0" "$EPOCHS" "$CASES"
 # (secs_of times a command that fails too: without this every figure timed a "not found")
-[ -x "$GP" ] || { echo "bench-mpi: $GP not built (run from the top of a built tree)" >&2; exit 1; }
+need_build "$0" "$GP"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gp-bench-mpi.XXXXXX")
 on_exit 'rm -rf "$tmp"'
 if [ ! -f "$DATA/train-images-idx3-ubyte" ] && [ ! -f "$DATA/train-images-idx3-ubyte.gz" ]; then

@@ -10,9 +10,11 @@ R=${1:-5}
 whole_numbers "$0" "$R"
 PY=/usr/bin/python3
 GP=./cli/gradproof
+top=$(cd "$(dirname "$0")/.." && pwd) # the sources: python/, examples/ (VPATH too)
+need_build "$0" "$GP"
 T=$(mktemp -d "${TMPDIR:-/tmp}/gp-bench-py.XXXXXX")
 on_exit 'rm -rf "$T"'
-export PYTHONPATH=python GRADPROOF_LIB=$PWD/src/.libs/libgradproof.so.0
+export PYTHONPATH=$top/python GRADPROOF_LIB=$PWD/src/.libs/libgradproof.so.0
 $PY - "$T" "$R" <<'EOP'
 import sys, time, numpy as np, torch, gradproof.torch as gt
 T, R = sys.argv[1], int(sys.argv[2])
@@ -35,7 +37,7 @@ while [ $i -lt "$R" ]; do
     rm -rf "$T/ref" "$T/cand"
     start=$(date +%s.%N)
     $GP oracle --net "$T/net.json" --x "$T/x.npy" --y "$T/y.npy" --out-dir "$T/ref" >/dev/null
-    $PY examples/torch_peer.py "$T/ref" "$T/cand" --dtype float32
+    $PY "$top/examples/torch_peer.py" "$T/ref" "$T/cand" --dtype float32
     $GP compare "$T/ref" "$T/cand" >/dev/null
     end=$(date +%s.%N)
     awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f\n", (b - a) * 1000 }' >>"$T/times"

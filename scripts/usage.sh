@@ -43,6 +43,15 @@ usage_error() {
     exit 2
 }
 
+# need_build SCRIPT FILE: one line and status 1 unless FILE, a file of the build tree the
+# script is run from (cli/gradproof, a Makefile), is there.
+need_build() {
+    [ -e "$2" ] || {
+        echo "$(basename "$1" .sh): $2 not found (run from the top of a built tree)" >&2
+        exit 1
+    }
+}
+
 # on_exit COMMAND: run COMMAND when the script exits, however it exits; HUP, INT and TERM
 # end the script with status 128 + the signal's number, as a shell reports a process the
 # signal killed. (A trap on a signal that does not exit lets sh go on with the next

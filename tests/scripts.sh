@@ -156,14 +156,21 @@ if PYTHONPATH="$SRC/python" GRADPROOF_LIB="$GRADPROOF_LIB" "$PY" -c 'import torc
         tt_case "360 images" "360 training images (more than 10000 needed)" "$T/syn"
 fi
 
-# bench-mpi.sh run where no gradproof is built (here, $T; a VPATH build's source tree):
-# one line, status 1, before any figure; it printed the times and "identical" verdicts
-# of commands that were not found, then died (127) at the sweep.
-(cd "$T" && timeout 60 sh "$SRC/bench/bench-mpi.sh" d 1 1 >"$T/out" 2>"$T/err")
-st=$?
-if [ $st -eq 1 ] && grep -q "cli/gradproof not built" "$T/err" && [ ! -s "$T/out" ]; then
-    ok "bench-mpi.sh without a build: status 1, '$(cat "$T/err")'"
-else
-    bad "bench-mpi.sh without a build: status $st, stdout [$(head -n 3 "$T/out")]"
-fi
+# The bench scripts run where nothing is built (here, $T; a VPATH build's source tree):
+# one line, status 1, before any figure. bench-mpi.sh printed the times and "identical"
+# verdicts of commands that were not found, then died (127) at the sweep; from a VPATH
+# build bench-gradcheck.sh compiled in the sources (a compiler error) and bench-python.sh
+# could not import gradproof (python/ taken from the build tree: a traceback).
+for run in "bench-mpi.sh d 1 1:cli/gradproof" "bench-gradcheck.sh 1:Makefile" \
+    "bench-python.sh 1:cli/gradproof"; do
+    args=${run%%:*} file=${run#*:}
+    (cd "$T" && timeout 60 sh "$SRC/bench/"$args >"$T/out" 2>"$T/err")
+    st=$?
+    if [ $st -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "$file not found" "$T/err" &&
+        [ ! -s "$T/out" ]; then
+        ok "$args without a build: status 1, '$(cat "$T/err")'"
+    else
+        bad "$args without a build: status $st, stderr [$(tail -n 2 "$T/err")], stdout [$(head -n 2 "$T/out")]"
+    fi
+done
 exit $fail
