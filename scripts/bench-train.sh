@@ -91,7 +91,8 @@ if grep -q -w avx512f /proc/cpuinfo; then fpc=32 isa=AVX-512
 elif grep -q -w fma /proc/cpuinfo && grep -q -w avx2 /proc/cpuinfo; then fpc=16 isa=AVX2+FMA
 else fpc=4 isa=SSE2; fi
 echo "CPU: $model, $cores logical cores, $mhz MHz in /proc/cpuinfo, $isa"
-if make -s bench/bench_peak >/dev/null 2>&1 && pk=$(bench/bench_peak); then
+# Only with the tree's Makefile: elsewhere make's built-in rule would compile the source with cc.
+if [ -f Makefile ] && make -s bench/bench_peak >/dev/null 2>&1 && pk=$(bench/bench_peak); then
     peak1=$(echo "$pk" | sed -n '1s/.*peak \([0-9.]*\) GFLOP.*/\1/p')
     echo "$pk" | sed 's/^/measured on one core: /'
 else
@@ -169,7 +170,7 @@ printf '%s' "$results" | awk -v g="$gflop" -v gx="$gflop_exec" -v p1="$peak1" '
 # the upper layers. A model, not a measurement: with the one-thread batch time S and the
 # round trip R, two threads that halve all the work and hide none of the round trip take
 # S/2 + R per batch.
-if make -s bench/bench_handoff >/dev/null 2>&1; then
+if [ -f Makefile ] && make -s bench/bench_handoff >/dev/null 2>&1; then
     ho=$(bench/bench_handoff) || die "bench/bench_handoff failed"
     echo "$ho"
     ns=$(echo "$ho" | sed 's/.*median \([0-9]*\) ns.*/\1/')
