@@ -39,10 +39,13 @@ command -v perf >/dev/null || die "perf not found (Debian package linux-perf)"
 PY=${PYTHON:-/usr/bin/python3}
 libs=${GRADPROOF_LIBS:-cli/.libs}
 [ -x "$libs/gradproof" ] || die "$libs/gradproof not built (run scripts/build.sh)"
+# the library of the same build: BUILD/src/.libs beside BUILD/cli/.libs
+lib=$(cd "$libs/../../src/.libs" 2>/dev/null && pwd) ||
+    die "$libs/../../src/.libs not found (GRADPROOF_LIBS is BUILD/cli/.libs)"
 [ -f "$data/t10k-labels-idx1-ubyte" ] || sh scripts/fetch-mnist.sh "$data"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/profile-epoch.XXXXXX")
 on_exit 'rm -rf "$tmp"'
-export LD_LIBRARY_PATH="$PWD/src/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 run() { "$libs/gradproof" train --data "$data" --threads "$threads" "$@"; }
 # The start-up and the first epoch, timed, are what perf skips.
 t0=$(date +%s%N)

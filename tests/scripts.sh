@@ -173,4 +173,21 @@ for run in "bench-mpi.sh d 1 1:cli/gradproof" "bench-gradcheck.sh 1:Makefile" \
         bad "$args without a build: status $st, stderr [$(tail -n 2 "$T/err")], stdout [$(head -n 2 "$T/out")]"
     fi
 done
+# profile-epoch.sh with GRADPROOF_LIBS naming a cli/.libs that has no src/.libs beside it
+# (not a build tree): one line, status 1, before fetching data. It put the source tree's
+# src/.libs on LD_LIBRARY_PATH, so an out-of-tree build's program could not load its
+# library ("gradproof train failed"). A stub perf stands in for linux-perf.
+mkdir -p "$T/fake/cli/.libs" "$T/bin"
+printf '#!/bin/sh\nexit 0\n' >"$T/fake/cli/.libs/gradproof"
+printf '#!/bin/sh\nexit 0\n' >"$T/bin/perf"
+chmod +x "$T/fake/cli/.libs/gradproof" "$T/bin/perf"
+GRADPROOF_LIBS=$T/fake/cli/.libs PATH=$T/bin:$PATH timeout 60 \
+    sh "$SRC/bench/profile-epoch.sh" -d "$T/nodata" >"$T/out" 2>"$T/err"
+st=$?
+if [ $st -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "src/.libs not found" "$T/err" &&
+    [ ! -e "$T/nodata" ]; then
+    ok "profile-epoch.sh, GRADPROOF_LIBS not in a build tree: status 1, '$(cat "$T/err")'"
+else
+    bad "profile-epoch.sh, GRADPROOF_LIBS not in a build tree: status $st, stderr [$(tail -n 2 "$T/err")]"
+fi
 exit $fail
