@@ -210,5 +210,12 @@ py_expect 1 "usage: numpy_check.py" numpy_check.py --bug quadratic
 py_expect 1 "usage: torch_check.py (no arguments)" torch_check.py --bug quadratic-delta
 py_expect 1 "usage: network2_save.py FILE SIZES" network2_save.py "$T/n.json" 4,x,2
 py_expect 1 "network2_save.py: cannot write $T/none/n.json" network2_save.py "$T/none/n.json" 4,2
-py_expect 2 "network2_load.py: cannot load $T/none" network2_load.py "$T/none"
+py_expect 2 "network2_load.py: cannot load $T/none: [Errno 2]" network2_load.py "$T/none"
+# (a shape network2.py cannot take, or a missing key, was an AssertionError traceback or
+# Python's repr of the exception)
+printf '{"sizes": [2, 1], "cost": "CrossEntropyCost", "weights": [[[1.0, 2.0]]], "biases": [[0.0]]}' >"$T/b1.json"
+py_expect 1 "network2_load.py: $T/b1.json: biases[0] is float64 (1,), network2.py needs float64 (1, 1)" \
+    network2_load.py "$T/b1.json"
+printf '{"sizes": [2, 1], "weights": [[[1.0, 2.0]]], "biases": [[[0.0]]]}' >"$T/nk.json"
+py_expect 2 "network2_load.py: cannot load $T/nk.json: no key 'cost'" network2_load.py "$T/nk.json"
 exit $fail
