@@ -23,10 +23,12 @@ whole_numbers() {
 }
 
 # in_range SCRIPT NAME MIN MAX VALUE: usage_error unless VALUE is a whole number in
-# MIN..MAX (MAX < 10^9; a longer VALUE is beyond it, and beyond what [ -gt ] takes).
+# MIN..MAX (MAX < 10^9; a longer VALUE, leading zeros left out, is beyond it, and beyond
+# what [ -gt ] takes).
 in_range() {
     whole_numbers "$1" "$5"
-    if [ ${#5} -gt 9 ] || [ "$5" -lt "$3" ] || [ "$5" -gt "$4" ]; then
+    r_v=${5#"${5%%[!0]*}"}
+    if [ ${#r_v} -gt 9 ] || [ "${r_v:-0}" -lt "$3" ] || [ "${r_v:-0}" -gt "$4" ]; then
         usage_error "$1" "$2 must be between $3 and $4, not $5"
     fi
 }

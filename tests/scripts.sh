@@ -190,4 +190,16 @@ if [ $st -eq 1 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q "src/.libs not fou
 else
     bad "profile-epoch.sh, GRADPROOF_LIBS not in a build tree: status $st, stderr [$(tail -n 2 "$T/err")]"
 fi
+# in_range (usage.sh) reads leading zeros as a decimal number does: 0000000007 is 7
+# (it was refused as longer than 9 digits), 0000000000011 is 11, and the length
+# guard still refuses 10 significant digits.
+for v in 0000000007:0 0000000000011:0 0000000000:2 10000000000:2; do
+    (. "$SRC/scripts/usage.sh" && in_range t.sh N 1 1000000 "${v%:*}") 2>"$T/err"
+    st=$?
+    if [ $st -eq "${v#*:}" ]; then
+        ok "in_range 1..1000000 ${v%:*}: status $st"
+    else
+        bad "in_range 1..1000000 ${v%:*}: status $st, expected ${v#*:} [$(cat "$T/err")]"
+    fi
+done
 exit $fail
