@@ -176,7 +176,7 @@ done
 # profile-epoch.sh with GRADPROOF_LIBS naming a cli/.libs that has no src/.libs beside it
 # (not a build tree): one line, status 1, before fetching data. It put the source tree's
 # src/.libs on LD_LIBRARY_PATH, so an out-of-tree build's program could not load its
-# library ("gradproof train failed"). A stub perf stands in for linux-perf.
+# library ("gradproof train failed"). A script that exits 0 stands in for linux-perf's perf.
 mkdir -p "$T/fake/cli/.libs" "$T/bin"
 printf '#!/bin/sh\nexit 0\n' >"$T/fake/cli/.libs/gradproof"
 printf '#!/bin/sh\nexit 0\n' >"$T/bin/perf"
