@@ -300,22 +300,6 @@ int gp_dump_write_json(const char *path, const gp_dump *d, const gp_network *net
     return status;
 }
 
-/* Remove the files a dump directory may hold, then the directory. */
-static void remove_tree(const char *dir) {
-    DIR *dp = opendir(dir);
-    struct dirent *e;
-    char p[4096];
-    while (dp && (e = readdir(dp))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    if (dp)
-        closedir(dp);
-    rmdir(dir);
-}
-
 /* 1 if dir holds only what a dump directory holds (so replacing it loses nothing). */
 static int only_dump_files(const char *dir) {
     DIR *dp = opendir(dir);
@@ -409,12 +393,12 @@ int gp_dump_write_dir(const char *dir, const gp_dump *d, const gp_network *net,
     int r = write_files(tmp, d, net, X, Y, reg, errbuf, errlen);
     /* rename() replaces only an empty directory: remove the earlier dump first. */
     if (!r && stat(dir, &st) == 0)
-        remove_tree(dir);
+        gpi_remove_tree(dir);
     if (!r && rename(tmp, dir) != 0)
         r = GPI_FAIL(errbuf, errlen, GSL_EFAILED,
                      "%s: cannot rename the dump into place: %s", dir, strerror(errno));
     if (r)
-        remove_tree(tmp);
+        gpi_remove_tree(tmp);
     gpi_atomic_unregister(slot);
     free(block);
     return r;

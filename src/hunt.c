@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +27,7 @@
 #include <gradproof/hunt.h>
 
 #include "internal.h"
+#include "ioutil.h"
 
 /* What one run of the candidate on one case gave. */
 typedef gp_hunt_kind run_kind;
@@ -120,19 +120,6 @@ static int write_case(const char *dir, const gp_network *net, const gsl_matrix *
         return 1;
     }
     return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag,
-                        struct FTW *ftw) {
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path) && errno != ENOENT;
-}
-
-/* rm -rf dir, without a shell: depth first, symbolic links not followed. */
-static void clear_dir(const char *dir) {
-    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* ---- the command candidate ---- */
@@ -228,12 +215,12 @@ static gp_hunt_kind command_candidate(void *ctx, const gp_network *net,
     char in[4096], dir[4096], err[512] = "";
     snprintf(in, sizeof in, "%.4000s/case", c->dir);
     snprintf(dir, sizeof dir, "%.4000s/out", c->dir);
-    clear_dir(dir);
+    gpi_remove_tree(dir);
     if (write_case(in, net, X, Y, reg, err, sizeof err)) {
         snprintf(detail, len, "%s", err);
         return RUN_IO;
     }
-    if (mkdir(dir, 0755)) { /* a fresh one: clear_dir failed if it exists */
+    if (mkdir(dir, 0755)) { /* a fresh one: gpi_remove_tree failed if it exists */
         snprintf(detail, len, "cannot create '%.200s': %s", dir, strerror(errno));
         return RUN_IO;
     }
@@ -438,7 +425,7 @@ static int write_record(hunter *h, const gp_network *net, const gsl_matrix *X,
     if (!h->dir)
         return 0;
     snprintf(path, len, "%s/failure", h->dir);
-    clear_dir(path);
+    gpi_remove_tree(path);
     if (write_case(path, net, X, Y, &h->reg, err, sizeof err)) {
         path[0] = 0;
         return 1;

@@ -1,8 +1,9 @@
 /* src/ioutil.c: error messages, the one atomic writer, and JSON matrices for the I/O
  * modules. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -55,6 +56,18 @@ int gpi_atomic_register(const char *block) {
 void gpi_atomic_unregister(int slot) {
     if (slot >= 0 && slot < GPI_MAX_PENDING)
         __atomic_store_n(&pending[slot], NULL, __ATOMIC_SEQ_CST);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag,
+                        struct FTW *ftw) {
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path) && errno != ENOENT;
+}
+
+void gpi_remove_tree(const char *dir) {
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int gp_atomic_cleanup(void) {

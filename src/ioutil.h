@@ -32,6 +32,9 @@ int gpi_fail(char *errbuf, size_t errlen, int status, const char *file, int line
  * gpi_atomic_unregister) for gp_atomic_cleanup, which unlinks (or rmdirs) each in
  * order. Returns the slot, or -1 when the registry is full (then nothing is cleaned
  * on a signal, but writing still works). */
+/* rm -rf dir, without a shell: depth first, symbolic links not followed. */
+void gpi_remove_tree(const char *dir);
+
 int gpi_atomic_register(const char *block);
 void gpi_atomic_unregister(int slot);
 

@@ -326,8 +326,9 @@ const char *tu_tmpdir_path(const char *name) {
     return p;
 }
 
-void tu_tmpdir_remove(void) {
-    DIR *d = opendir(tmpdir);
+/* dir's files, the directories a test made in it (with their files), then dir. */
+static void remove_dir(const char *dir) {
+    DIR *d = opendir(dir);
     struct dirent *e;
     char p[512];
     if (d == NULL)
@@ -335,12 +336,17 @@ void tu_tmpdir_remove(void) {
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         if (unlink(p) != 0)
-            rmdir(p); /* an empty directory a test made */
+            remove_dir(p);
     }
     closedir(d);
-    rmdir(tmpdir);
+    rmdir(dir);
+}
+
+void tu_tmpdir_remove(void) {
+    remove_dir(tmpdir);
+    ck_assert_msg(access(tmpdir, F_OK) != 0, "%s: not removed", tmpdir);
 }
 
 size_t tu_list_dir(const char *dir, char *out, size_t len) {

@@ -142,7 +142,8 @@ int tu_last_error(void);
 
 /* A fresh directory $TMPDIR/<prefix>.XXXXXX for file tests (fails the test if it cannot
  * be made); tu_tmpdir() is its path, tu_tmpdir_path(name) a file in it (a static buffer,
- * valid until the next call), tu_tmpdir_remove() deletes its files and itself. */
+ * valid until the next call), tu_tmpdir_remove() deletes it with everything in it (fails
+ * the test if it remains). */
 void tu_tmpdir_make(const char *prefix);
 const char *tu_tmpdir(void);
 const char *tu_tmpdir_path(const char *name);
