@@ -317,8 +317,12 @@ expect_input "network of --load 'nan.json': its cost on the test set is not fini
 # it was 'training diverged at epoch 1 ... try a smaller --eta', status 3.
 expect_input "network of --load 'nan.json': its cost on the test set is not finite" \
     train $D --load nan.json --epochs 1 --monitor-eval-cost
-expect_input "network of --load 'nan.json': its cost on the training set is not finite" \
+expect_input "network of --load 'nan.json': its cost on the validation set is not finite" \
     train $D --load nan.json --epochs 1 --monitor-train-cost --eval validation
+# ... and when no cost is printed or written (the evaluation set's cost is computed
+# anyway; it was status 3, "training diverged").
+expect_input "network of --load 'nan.json': its cost on the test set is not finite" \
+    train $D --load nan.json --epochs 1
 expect_input "cannot load MNIST from --data 'nowhere'" evaluate --data nowhere --load hand.json
 # A valid network file whose input layer does not fit the images: status 2 (input).
 cat > small.json <<EOF
