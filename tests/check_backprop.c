@@ -893,6 +893,54 @@ static double mut_df_at0(const gp_activation *a, double z) {
  * No formula fails; exact cases are reported "at a kink"; and with f'(0) = 1 claimed
  * (relu' mutant) the params check fails on every exact case where that changes the
  * gradient. */
+/* Every formula passes on a kink case (case i: odd near a kink, even on one); returns
+ * the entries reported at a kink. */
+static size_t kink_formulas_pass(tu_case *c, size_t i, unsigned long salt) {
+    size_t kinks = 0;
+    for (int f = 0; f < GP_N_FORMULAS; f++) {
+        gp_fcheck_opts opts;
+        char msg[2048];
+        gp_regularization reg = {0.5, 0.1, c->m};
+        gp_fcheck_opts_default(&opts, GP_FLOAT64);
+        gp_fcheck_report *rep = gp_formula_report_alloc((gp_formula)f, c->net, c->m);
+        ck_assert_int_eq(
+            gp_check_formula((gp_formula)f, c->net, c->X, c->Y, &reg, &opts, rep),
+            GSL_SUCCESS);
+        tu_describe_worst(rep, msg, sizeof msg);
+        ck_assert_msg(rep->n_failed == 0, "kink case (%s) %s: " FAIL_FMT,
+                      i % 2 ? "near" : "exact", gp_formula_name((gp_formula)f),
+                      FAIL_ARGS("formula", c, i, salt, msg));
+        kinks += rep->n_at_kink;
+        gp_fcheck_report_free(rep);
+    }
+    return kinks;
+}
+
+/* The wrong convention f'(0) = 1 on an exact kink case: 0 if it leaves the gradient
+ * unchanged, 1 if it changes it and the parameter check rejects it (a change it
+ * accepts fails the test). */
+static int wrong_kink_rejected(tu_case *c, const gp_activation *act, size_t i) {
+    gp_gradient *good = gp_gradient_alloc(c->net);
+    ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, good), GSL_SUCCESS);
+    gp_activation bad = *act;
+    bad.df = mut_df_at0;
+    bad.f_n = mut_loop_f_n;
+    tu_set_hidden_activation(c->net, &bad);
+    ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad), GSL_SUCCESS);
+    gp_fcheck_opts opts;
+    gp_fcheck_opts_default(&opts, GP_FLOAT64);
+    gp_fcheck_report *rep = gp_formula_report_alloc(GP_FORMULA_PARAMS, c->net, c->m);
+    ck_assert_int_eq(gp_gradcheck_params(c->net, c->X, c->Y, NULL, c->grad, &opts, rep),
+                     GSL_SUCCESS);
+    int ch = gradient_changed(good, c->grad);
+    ck_assert_msg(!ch || rep->n_failed > 0,
+                  "f'(0) = 1 accepted, %s case %zu (%s); " TU_RERUN_FMT,
+                  c->net->cost->name, i, c->desc, TU_RERUN_ARGS(i, "Activations"));
+    gp_fcheck_report_free(rep);
+    gp_gradient_free(good);
+    return ch;
+}
+
 START_TEST(test_kinks_on_purpose) {
     const gp_cost_type *cost = gp_cost_types[(size_t)_i % tu_n_costs()];
     int leaky = (size_t)_i >= tu_n_costs();
@@ -918,52 +966,14 @@ START_TEST(test_kinks_on_purpose) {
         int all_exact = units_on_kink(c) >= 1;
         if (i % 2)
             ck_assert_uint_eq(units_on_kink(c), 0);
-        size_t kinks_here = 0;
-        for (int f = 0; f < GP_N_FORMULAS; f++) {
-            gp_fcheck_opts opts;
-            char msg[2048];
-            gp_regularization reg = {0.5, 0.1, c->m};
-            gp_fcheck_opts_default(&opts, GP_FLOAT64);
-            gp_fcheck_report *rep = gp_formula_report_alloc((gp_formula)f, c->net, c->m);
-            ck_assert_int_eq(
-                gp_check_formula((gp_formula)f, c->net, c->X, c->Y, &reg, &opts, rep),
-                GSL_SUCCESS);
-            tu_describe_worst(rep, msg, sizeof msg);
-            ck_assert_msg(rep->n_failed == 0, "kink case (%s) %s: " FAIL_FMT,
-                          i % 2 ? "near" : "exact", gp_formula_name((gp_formula)f),
-                          FAIL_ARGS("formula", c, i, salt, msg));
-            kinks_here += rep->n_at_kink;
-            gp_fcheck_report_free(rep);
-        }
+        size_t kinks_here = kink_formulas_pass(c, i, salt);
         cases++;
         if (i % 2 == 0 && all_exact) {
             exact++;
             at_kink += kinks_here > 0;
-            /* the wrong convention, f'(0) = 1 */
-            gp_gradient *good = gp_gradient_alloc(c->net);
-            ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, good),
-                             GSL_SUCCESS);
-            gp_activation bad = *shape.activation;
-            bad.df = mut_df_at0;
-            bad.f_n = mut_loop_f_n;
-            tu_set_hidden_activation(c->net, &bad);
-            ck_assert_int_eq(gp_backprop_batch(c->net, c->X, c->Y, c->w, c->grad),
-                             GSL_SUCCESS);
-            gp_fcheck_opts opts;
-            gp_fcheck_opts_default(&opts, GP_FLOAT64);
-            gp_fcheck_report *rep =
-                gp_formula_report_alloc(GP_FORMULA_PARAMS, c->net, c->m);
-            ck_assert_int_eq(
-                gp_gradcheck_params(c->net, c->X, c->Y, NULL, c->grad, &opts, rep),
-                GSL_SUCCESS);
-            int ch = gradient_changed(good, c->grad);
+            int ch = wrong_kink_rejected(c, shape.activation, i);
             changed += ch;
-            rejected += ch && rep->n_failed > 0;
-            ck_assert_msg(!ch || rep->n_failed > 0,
-                          "f'(0) = 1 accepted, %s case %zu (%s); " TU_RERUN_FMT,
-                          cost->name, i, c->desc, TU_RERUN_ARGS(i, "Activations"));
-            gp_fcheck_report_free(rep);
-            gp_gradient_free(good);
+            rejected += ch; /* (a change it accepted failed the test) */
         }
         tu_case_free(c);
         gsl_rng_free(r);
