@@ -108,17 +108,21 @@ static void write_table(FILE *fp, const double *out, size_t epochs, size_t every
     }
 }
 
-/* The --plot name goes into gnuplot's script between quotes, and names the PNG it is. */
+/* The --plot name goes into gnuplot's script between quotes (the name a link points
+ * to, as the PNG is written through it), and names the PNG it is. */
 static int check_plot_name(const char *path) {
     if (!cli_ends_with(path, ".png"))
         return cli_error(CMD,
                          "invalid --plot '%s': the name must end in .png (a PNG is "
                          "written)",
                          path);
-    if (strchr(path, '\'') || strchr(path, '\n'))
+    char *target = gp_atomic_target(path);
+    int quoted = !target || strchr(target, '\'') || strchr(target, '\n');
+    free(target);
+    if (quoted)
         return cli_error(CMD,
-                         "invalid --plot '%s': the name must not contain ' or a "
-                         "newline",
+                         "invalid --plot '%s': the name (or the name it links to) must "
+                         "not contain ' or a newline",
                          path);
     return 0;
 }

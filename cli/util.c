@@ -322,16 +322,19 @@ int cli_on_path(const char *name) {
     return found;
 }
 
-/* path's directory resolved, then its last name: one key for "a.csv", "./a.csv" and
- * "d/../a.csv" (malloc'ed; NULL when the directory does not resolve). */
-static char *output_key(const char *path) {
-    char *d = strdup(path), *b = strdup(path), *key = NULL;
+/* The target of path's links, its directory resolved, then its last name: one key
+ * for "a.csv", "./a.csv", "d/../a.csv" and a link to a.csv (malloc'ed; NULL when the
+ * directory does not resolve). */
+static char *output_key(const char *name) {
+    char *path = gp_atomic_target(name);
+    char *d = path ? strdup(path) : NULL, *b = path ? strdup(path) : NULL, *key = NULL;
     char *dir = d ? realpath(dirname(d), NULL) : NULL;
     if (dir && b && (key = malloc(strlen(dir) + strlen(path) + 2)))
         sprintf(key, "%s/%s", dir, basename(b));
     free(d);
     free(b);
     free(dir);
+    free(path);
     return key;
 }
 

@@ -119,6 +119,45 @@ static int create_temp(const char *path, char *tmp, size_t len) {
     return -1;
 }
 
+/* The directory holding path ("." for a bare name), malloc'ed; NULL if out of
+ * memory. */
+static char *dir_of(const char *path) {
+    char *dir = malloc(strlen(path) + 2);
+    if (dir == NULL)
+        return NULL;
+    strcpy(dir, path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    return dir;
+}
+
+char *gp_atomic_target(const char *path) {
+    char *p = path ? strdup(path) : NULL;
+    struct stat st;
+    for (int hops = 0; p && lstat(p, &st) == 0 && S_ISLNK(st.st_mode); hops++) {
+        char link[4096], *dir = dir_of(p), *next = NULL;
+        ssize_t k = hops < 40 ? readlink(p, link, sizeof link - 1) : -1;
+        if (hops >= 40)
+            errno = ELOOP;
+        if (k >= 0 && dir && (next = malloc(strlen(dir) + (size_t)k + 2))) {
+            link[k] = '\0'; /* a relative link names a file beside it */
+            if (link[0] == '/')
+                strcpy(next, link);
+            else
+                sprintf(next, "%s/%s", dir, link);
+        }
+        free(dir);
+        free(p);
+        p = next;
+    }
+    return p;
+}
+
 int gp_atomic_open(const char *path, gp_atomic_file *f, char *errbuf, size_t errlen) {
     size_t len;
     int fd;
@@ -133,15 +172,18 @@ int gp_atomic_open(const char *path, gp_atomic_file *f, char *errbuf, size_t err
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: %s", path,
                         S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
-    len = strlen(path) + 48; /* ".tmp." + pid + "." + counter + the second NUL */
-    f->path = strdup(path);
+    /* Through a symbolic link: its target is replaced, the link stays. */
+    if ((f->path = gp_atomic_target(path)) == NULL)
+        return GPI_FAIL(errbuf, errlen, errno == ENOMEM ? GSL_ENOMEM : GSL_EFAILED,
+                        "%s: %s", path, strerror(errno));
+    len = strlen(f->path) + 48;
     f->tmppath = calloc(len, 1);
-    if (f->path == NULL || f->tmppath == NULL) {
+    if (f->tmppath == NULL) {
         release(f);
         return GPI_FAIL(errbuf, errlen, GSL_ENOMEM, "%s: out of memory", path);
     }
     /* Same directory as the target, so rename() cannot cross file systems. */
-    fd = create_temp(path, f->tmppath, len - 1);
+    fd = create_temp(f->path, f->tmppath, len - 1); /* len: ".tmp.PID.N" and a NUL */
     if (fd < 0) {
         int e = errno;
         release(f);
@@ -170,23 +212,6 @@ void gp_atomic_abort(gp_atomic_file *f) {
         unlink(f->tmppath);
     release(f);
     errno = saved;
-}
-
-/* The directory holding path ("." for a bare name), malloc'ed; NULL if out of
- * memory. */
-static char *dir_of(const char *path) {
-    char *dir = malloc(strlen(path) + 2);
-    if (dir == NULL)
-        return NULL;
-    strcpy(dir, path);
-    char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        strcpy(dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    return dir;
 }
 
 /* stat (vfs NULL) or statvfs of path's directory, which must exist. */

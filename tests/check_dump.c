@@ -850,6 +850,33 @@ START_TEST(test_atomic_failed_commit_leaves_nothing) {
 }
 END_TEST
 
+/* A symbolic link is written through: its target (relative to the link's directory)
+ * gets the data and the link stays; a link to a missing file creates that file; a
+ * loop of links fails with one line. The link was replaced by a regular file. */
+START_TEST(test_atomic_writes_through_links) {
+    char buf[16] = "", target[4096];
+    struct stat st;
+    write_text("t", "old");
+    ck_assert_int_eq(symlink("t", tu_tmpdir_path("l")), 0);
+    ck_assert_int_eq(symlink("u", tu_tmpdir_path("m")), 0);
+    ck_assert_int_eq(symlink("n", tu_tmpdir_path("n")), 0);
+    ck_assert_int_eq(gp_atomic_write(tu_tmpdir_path("l"), "new", 3, eb, sizeof eb), 0);
+    ck_assert_int_eq(lstat(tu_tmpdir_path("l"), &st), 0);
+    ck_assert(S_ISLNK(st.st_mode));
+    FILE *r = fopen(tu_tmpdir_path("t"), "r");
+    ck_assert_ptr_nonnull(r);
+    ck_assert_ptr_nonnull(fgets(buf, sizeof buf, r));
+    fclose(r);
+    ck_assert_str_eq(buf, "new");
+    ck_assert_int_eq(gp_atomic_write(tu_tmpdir_path("m"), "u", 1, eb, sizeof eb), 0);
+    ck_assert_int_eq(stat(tu_tmpdir_path("u"), &st), 0);
+    snprintf(target, sizeof target, "%s", tu_tmpdir_path("n"));
+    ck_assert_int_eq(gp_atomic_write(target, "x", 1, eb, sizeof eb), GSL_EFAILED);
+    ck_assert_msg(strstr(eb, target) == eb && !strchr(eb, '\n'), "%s", eb);
+    ck_assert_uint_eq(gp_atomic_pending(NULL, 0), 0);
+}
+END_TEST
+
 /* gp_atomic_space compares the target directory's available space (statvfs, read
  * here too) with the size asked for: half of it fits, a terabyte more does not (one
  * line naming the file, errno ENOSPC), nor does SIZE_MAX; a directory that is missing
@@ -962,6 +989,7 @@ static Suite *make_dump_suite(void) {
     tcase_add_test(errs, test_dump_matrix_uint8_rule);
     tcase_add_test(errs, test_dump_write_dir_keeps_foreign_directory);
     tcase_add_test(errs, test_atomic_failed_commit_leaves_nothing);
+    tcase_add_test(errs, test_atomic_writes_through_links);
     tcase_add_test(errs, test_atomic_space_compares_with_statvfs);
     tcase_add_test(errs, test_atomic_space_all_sums_outputs_by_file_system);
     suite_add_tcase(s, errs);

@@ -153,6 +153,10 @@ expect 1 "--report '$T/o/meta.json' would replace the input ORACLE '$T/o'" \
     compare "$T/o" "$T/o" --report "$T/o/meta.json"
 expect 1 "--record '$T/net.json' would replace the input ORACLE '$T/net.json'" \
     compare "$T/net.json" "$T/o" --record "$T/net.json"
+# Through a symbolic link too (outputs are written through links).
+ln -s net.json "$T/netlink.json"
+expect 1 "--report '$T/netlink.json' would replace the input ORACLE '$T/net.json'" \
+    compare "$T/net.json" "$T/o" --report "$T/netlink.json"
 # --net naming a directory is unusable input (status 2), with an output under it too: the
 # output's check came first and said it would replace the input --net (status 1).
 mkdir "$T/netdir"

@@ -56,5 +56,17 @@ out=$(PATH="$T/bin" "$GP" slowdown --csv "$T/nognu.csv" --plot "$T/nognu.png" 2>
     head -1 "$T/err" | grep -q "plot needs gnuplot, not found on PATH" &&
     ok "--plot without gnuplot: refused first ($(head -1 "$T/err"))" ||
     bad "--plot without gnuplot: status $st, $(printf '%s' "$out" | wc -l) lines, $(ls "$T" | grep -c nognu) files, said: $(cat "$T/err")"
+# A --csv that is a symbolic link is written through it: the target gets the CSV and the
+# link stays (the link was replaced by a regular file, the target left old).
+mkdir "$T/real" && echo old >"$T/real/s.csv" && ln -s real/s.csv "$T/link.csv"
+"$GP" slowdown --epochs 2 --csv "$T/link.csv" >/dev/null && [ -L "$T/link.csv" ] &&
+    head -1 "$T/real/s.csv" | grep -q '^epoch,' && ok "--csv through a symbolic link" ||
+    bad "--csv through a symbolic link: link $(ls -l "$T/link.csv"), target $(head -1 "$T/real/s.csv")"
+# ... and a --plot link to a name gnuplot's script cannot quote is refused before the table.
+ln -s "it's.png" "$T/q.png"
+out=$("$GP" slowdown --plot "$T/q.png" 2>"$T/err"); st=$?
+[ $st -eq 1 ] && [ -z "$out" ] && grep -q "must not contain '" "$T/err" &&
+    ok "--plot linked to a quoted name: refused first" ||
+    bad "--plot linked to a quoted name: status $st, $(printf '%s' "$out" | wc -l) lines, said: $(cat "$T/err")"
 expect_error "unknown option '--bogus'" slowdown --bogus
 exit $fail

@@ -4,6 +4,7 @@
  * A file is written under a temporary name in the target's directory
  * (PATH.tmp.PID.N), then flushed, fsynced, closed and renamed over PATH, and the
  * directory is fsynced: a reader sees the old file or the whole new one, never a part.
+ * A symbolic link is written through: its target is replaced and the link stays.
  * Every output has mode 0644 as filtered by the process umask (the temporary file is
  * created with that mode, as fopen would create it with 0666).
  *
@@ -30,6 +31,11 @@ typedef struct {
     char *tmppath; /* the temporary file (owned) */
     int slot;      /* its entry in the cleanup registry, or -1 */
 } gp_atomic_file;
+
+/* The file a write to path replaces: path with the symbolic links of its last name
+ * followed (a link to a missing file gives the name it points to), malloc'ed; NULL
+ * when out of memory or after 40 links (errno ELOOP). */
+char *gp_atomic_target(const char *path);
 
 /* Create the temporary file next to path (mode 0644 & ~umask) and register it for
  * gp_atomic_cleanup. GSL_EFAILED at once when path is a directory or another file
