@@ -563,6 +563,13 @@ static int check_inputs(const json_t *meta, const char *what, const char *xy,
                         "(n_0 = %zu, n_L = %zu)",
                         xy, X->size1, X->size2, Y->size1, Y->size2, net->p.sizes[0],
                         net->p.sizes[net->p.L]);
+    size_t k;
+    double sum;
+    if (gp_cost_target_misfit(net->cost, Y, &k, &sum))
+        return GPI_FAIL(errbuf, errlen, GSL_EDOM,
+                        "%s: the targets of sample %zu sum to %.17g; log-likelihood "
+                        "needs targets summing to 1",
+                        xy, k, sum);
     reg->lambda = json_number_value(jl);
     reg->l1 = json_number_value(j1);
     reg->n = (size_t)json_integer_value(jm);

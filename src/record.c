@@ -297,6 +297,25 @@ static int read_failures(const json_t *o, const char *path, gp_record *rec, char
     return GSL_SUCCESS;
 }
 
+/* The recorded case's oracle must be finite: a network whose values overflow float64
+ * on the record's samples cannot be judged (the oracle refuses such a dump). */
+static int case_finite(const gp_record *rec, const char *path, char *errbuf,
+                       size_t errlen) {
+    gp_dump d;
+    size_t k, i, j;
+    int r = gp_dump_compute(rec->net, rec->X, rec->Y, &rec->reg, &d);
+    if (r)
+        return GPI_FAIL(errbuf, errlen, r, "%s: the oracle cannot be computed: %s", path,
+                        gsl_strerror(r));
+    if (gp_dump_nonfinite(&d, &k, &i, &j))
+        r = GPI_FAIL(errbuf, errlen, GSL_EDOM,
+                     "%s: %s[%zu][%zu] is %g on the record's samples: its network's "
+                     "values overflow float64",
+                     path, d.name[k], i, j, gsl_matrix_get(d.t[k], i, j));
+    gp_dump_free(&d);
+    return r;
+}
+
 int gp_record_read(const char *path, gp_record **out, char *errbuf, size_t errlen) {
     json_t *o = NULL;
     gp_record *rec;
@@ -318,6 +337,7 @@ int gp_record_read(const char *path, gp_record **out, char *errbuf, size_t errle
         r = read_check(o, path, rec, errbuf, errlen);
     else if (!r)
         r = read_failures(o, path, rec, errbuf, errlen);
+    r = r ? r : case_finite(rec, path, errbuf, errlen);
     json_decref(o);
     if (r)
         gp_record_free(rec);

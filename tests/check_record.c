@@ -295,7 +295,16 @@ static const char *const bad_records[] = {
     "{\"format\": \"gradproof-record\", \"version\": \"1\"}",
     "{\"format\": \"gradproof-record\", \"version\": 1, \"kind\": \"compare\", " NET
     ", \"x\": [[1]], \"y\": [[0]], \"precision\": \"float8\", \"failures\": "
-    "[{\"tensor\": \"dW1\", \"index\": 0, \"expected\": 1, \"actual\": 2}]}"};
+    "[{\"tensor\": \"dW1\", \"index\": 0, \"expected\": 1, \"actual\": 2}]}",
+    /* a case the oracle cannot judge: it overflows, or its targets do not fit the cost */
+    "{\"format\": \"gradproof-record\", \"version\": 1, \"kind\": \"check\", "
+    "\"network\": {\"sizes\": [1, 1], \"weights\": [[[1e308]]], \"biases\": [[[0.0]]], "
+    "\"cost\": \"QuadraticCost\"}, \"x\": [[10]], \"y\": [[0]], \"formula\": \"params\"}",
+    "{\"format\": \"gradproof-record\", \"version\": 1, \"kind\": \"check\", "
+    "\"network\": {\"sizes\": [1, 2], \"weights\": [[[0.5], [0.5]]], \"biases\": "
+    "[[[0.0], [0.0]]], \"cost\": \"LogLikelihoodCost\"}, \"x\": [[1]], \"y\": [[1], "
+    "[1]], "
+    "\"formula\": \"params\"}"};
 static const char *const bad_words[] = {
     "not JSON",
     "not a gradproof record",
@@ -309,7 +318,9 @@ static const char *const bad_words[] = {
     "failures[0]: \"expected\" and \"actual\" must be",
     "failures[0]: \"expected\" and \"actual\" must be",
     "\"version\" is missing or not an integer",
-    "\"precision\" is missing or not float64"};
+    "\"precision\" is missing or not float64",
+    "z1[0][0] is inf on the record's samples",
+    "the targets of sample 0 sum to 2; log-likelihood needs"};
 
 START_TEST(test_record_read_rejects) {
     gp_record *rec = (gp_record *)&rec;

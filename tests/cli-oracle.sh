@@ -218,6 +218,15 @@ cat >"$T/rec.check.json" <<'J'
  "failures": [{"tensor": "W1", "row": 0, "col": 0, "analytic": 1.0, "numeric": 0.5, "error_estimate": 1e-10}]}
 J
 "$GP" replay "$T/rec.check.json" | grep -q 'now passes' && ok "check record replays gradproof's formulas" || bad "check record replay"
+# A record whose case the oracle cannot judge is unusable (status 2, one line): its
+# network overflows, or log-likelihood targets do not sum to 1 (it 'still failed', 1).
+sed 's/"weights": \[\[\[0.5\]\]\]/"weights": [[[1e308]]]/; s/"x": \[\[1.0\]\]/"x": [[10]]/' \
+    "$T/rec.check.json" >"$T/rec.inf.json"
+expect_input "rec.inf.json: z1\[0\]\[0\] is inf on the record's samples" replay "$T/rec.inf.json"
+/usr/bin/python3 -c 'import json, sys
+o = json.load(open(sys.argv[1])); o["network"]["cost"] = "LogLikelihoodCost"
+o["y"][1][0] = 1.0; json.dump(o, open(sys.argv[2], "w"))' "$T/o.json" "$T/o.ll.json"
+expect_input "o.ll.json: the targets of sample 0 sum to 2" compare "$T/o.ll.json" "$T/o.json"
 
 # replay --candidate: a compare record judged against a fresh candidate dump of the
 # recorded case, with compare's own rule. The doctored dump still fails, the oracle's

@@ -85,7 +85,8 @@ int gp_dump_read(const char *path, const gp_dump *like, gp_dump *d, char *errbuf
 /* 1 if path carries the oracle's mark (meta.json in a directory, "format":
  * "gradproof-oracle" in a JSON file), else 0. */
 int gp_dump_is_oracle(const char *path);
-/* The network, inputs and regularisation an oracle dump carries. */
+/* The network, inputs and regularisation an oracle dump carries (targets fitting the
+ * cost: GSL_EDOM otherwise). */
 int gp_dump_read_inputs(const char *path, gp_network **net, gsl_matrix **X,
                         gsl_matrix **Y, gp_regularization *reg, char *errbuf,
                         size_t errlen);

@@ -73,8 +73,9 @@ int gp_record_check_failure(const char *path, gp_formula formula,
                             size_t case_index, char *msg, size_t len);
 
 /* Read a record; *out is new (gp_record_free), NULL on failure. The network, x and y
- * are checked as gp_netio_load checks a network and must fit each other; each failure
- * of a compare record must name an entry of the oracle's dump of them. */
+ * are checked as gp_netio_load checks a network and must fit each other (and the cost:
+ * log-likelihood targets summing to 1), the oracle's dump of them must be finite
+ * (GSL_EDOM otherwise), and each failure of a compare record must name an entry of it. */
 int gp_record_read(const char *path, gp_record **out, char *errbuf, size_t errlen);
 void gp_record_free(gp_record *rec);
 
