@@ -153,8 +153,8 @@ static const char *arg_unset(const cli_arg *a) {
 
 /* The metavariable of --help and the man page; an option table may leave it out
  * (fuzz_options' table does: --man-options read the NULL). */
-static const char *arg_metavar(const cli_option *o) {
-    return o->arg ? o->arg : "VALUE";
+static const char *arg_metavar(const cli_arg *a) {
+    return a->arg ? a->arg : a->opt->arg ? a->opt->arg : "VALUE";
 }
 
 static int parse_choice(const char *cmd, const cli_option *o, const char *s, int *out) {
@@ -356,7 +356,7 @@ static void help_option(const cli_arg *a) {
                 ? snprintf(head, sizeof head, "  -%c, --%s", o->short_name, o->name)
                 : snprintf(head, sizeof head, "      --%s", o->name);
     if (o->kind != CLI_FLAG)
-        snprintf(head + n, sizeof head - (size_t)n, "=%s", arg_metavar(o));
+        snprintf(head + n, sizeof head - (size_t)n, "=%s", arg_metavar(a));
     const char *d = shown_default(a);
     snprintf(text, sizeof text, "%s%s%s%s%s%s", o->help, a->note ? "; " : "",
              a->note ? a->note : "", d ? " [" : "", d ? d : "", d ? "]" : "");
@@ -406,7 +406,7 @@ static void man_option(const cli_arg *a) {
     roff(o->name);
     if (o->kind != CLI_FLAG) {
         printf("= ");
-        roff(arg_metavar(o));
+        roff(arg_metavar(a));
     }
     printf("\n");
     roff(o->help);

@@ -48,7 +48,8 @@ typedef struct {
 /* One entry of a command's option list: an option bound to its variable, or a heading
  * ("SGD:") when opt is NULL. Written with designated initializers:
  *   {.opt = &cli_opt_sizes, .dest = &sizes, .seen = &sizes_set},  {.heading = "SGD:"}
- * def and unset override the option's for this command; note adds a command's own words
+ * def, unset and arg (the metavariable) override the option's for this command; note
+ * adds a command's own words
  * to the help text ("initialisation uses seed 2S"); seen, if not NULL, is set to 1 when
  * the option is on the command line. */
 typedef struct {
@@ -59,6 +60,7 @@ typedef struct {
     const char *unset;
     const char *note;
     const char *heading;
+    const char *arg;
 } cli_arg;
 
 typedef struct {

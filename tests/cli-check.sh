@@ -51,6 +51,9 @@ expect_error "invalid --seed '1.5'" check --seed 1.5
 expect_error "invalid --cost 'hinge'" check --cost hinge
 expect_error "invalid --activation 'swish'" check --activation swish
 expect_error "invalid --activation 'relu,tanh': give one name" check --activation relu,tanh
+# check takes one name, and its --help says so (it showed NAME[,NAME..], train's list).
+"$GP" check --help | grep -q -- '--activation=NAME ' && ! "$GP" check --help | grep -q 'NAME\[,' &&
+    ok "check --help: --activation=NAME" || bad "check --help: $("$GP" check --help | grep -- --activation)"
 expect_error "invalid --activation 'leaky-relu:1.5'" check --activation leaky-relu:1.5
 expect_error "--record checks with the default options: drop --noise" check --noise --record x.rec
 # An unwritable --record is refused before any case, as compare's and train's outputs
