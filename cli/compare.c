@@ -31,12 +31,13 @@ static const cli_option opt_record = {
     .help = "on disagreement, write a self-contained failure record with the --worst "
             "worst failing entries (gradproof replay FILE reproduces the verdict)"};
 
-/* --report and --record of a finished comparison; 0, CLI_EXIT_INPUT (the oracle's
- * inputs) or CLI_EXIT_FAIL (an output not written). */
+/* --report and --record (of the oracle's inputs in opts) of a finished comparison; 0
+ * or CLI_EXIT_FAIL (an output not written). */
 static int compare_outputs(const char *opath, const char *cpath, const char *report,
                            const char *record, const gp_fcheck_report *r,
-                           const gp_precision *prec, const gp_dump_verdict *v) {
+                           const gp_precision *prec, const gp_dump_compare_opts *opts) {
     char err[GP_IDX_ERRLEN] = "";
+    const gp_dump_verdict *v = opts->verdict;
     int status = 0;
     if (report) {
         json_t *j = json_report(r, prec, v);
@@ -45,19 +46,10 @@ static int compare_outputs(const char *opath, const char *cpath, const char *rep
         status = cli_write_json("compare", "--report", j, report);
         json_decref(j);
     }
-    if (!status && record && r->n_failed) {
-        gp_network *net;
-        gsl_matrix *X, *Y;
-        gp_regularization reg;
-        if (gp_dump_read_inputs(opath, &net, &X, &Y, &reg, err, sizeof err))
-            status = cli_input_error(NULL, "%s", err);
-        else if (gp_record_write_compare(record, net, X, Y, &reg, r, prec, err,
-                                         sizeof err))
-            status = cli_write_error("compare", "--record", record, err);
-        gp_network_free(net);
-        gsl_matrix_free(X);
-        gsl_matrix_free(Y);
-    }
+    if (!status && record && r->n_failed &&
+        gp_record_write_compare(record, opts->net, opts->X, opts->Y, opts->reg, r, prec,
+                                err, sizeof err))
+        status = cli_write_error("compare", "--record", record, err);
     return status;
 }
 
@@ -108,10 +100,16 @@ static int compare_run(const char *opath, const char *cpath, const char *report,
         opts.X = X;
         opts.Y = Y;
         opts.reg = &reg;
-    } else if (gp_dump_is_oracle(opath)) {
+    } else if (gp_dump_is_oracle(opath) || record) {
         gp_dump_free(&o);
         gp_dump_free(&cd);
-        return cli_input_error(NULL, "%s", err);
+        /* A record is self-contained: without the inputs it cannot be written. */
+        return gp_dump_is_oracle(opath)
+                   ? cli_input_error(NULL, "%s", err)
+                   : cli_error("compare",
+                               "--record needs the oracle's inputs (network, x, y), "
+                               "which '%s' does not carry (write it with 'oracle')",
+                               opath);
     }
     for (size_t i = 0; have_prec && i < GP_DUMP_MAX_TENSORS; i++)
         opts.precision[i] = (int)prec;
@@ -132,7 +130,7 @@ static int compare_run(const char *opath, const char *cpath, const char *report,
                cli_plural(r->n_tensors, "tensor", "tensors"));
         print_report(stdout, r, prec_t, &v, "oracle", "candidate");
         printf("%s\n", verdict_word(r, &v));
-        status = compare_outputs(opath, cpath, report, record, r, prec_t, &v);
+        status = compare_outputs(opath, cpath, report, record, r, prec_t, &opts);
         if (!status)
             status = r->n_failed ? 1 : 0;
     }

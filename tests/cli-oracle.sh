@@ -240,6 +240,17 @@ out=$("$GP" replay "$T/rec.fresh.json" --candidate "$T/fixed"); st=$?
     bad "replay --candidate fixed (status $st)"
 "$GP" replay "$T/rec.fresh.json" --candidate "$T/cand.json" 2>/dev/null; st=$?
 [ $st -eq 2 ] && ok "replay --candidate unusable: exit 2" || bad "replay --candidate unusable (status $st)"
+# --record with an oracle dump that lacks its inputs: refused before the comparison
+# (status 1); the table and DISAGREE were printed, then 'carries no network', status 2.
+/usr/bin/python3 -c 'import json, sys
+o = json.load(open(sys.argv[1])); [o.pop(k) for k in ("format", "network", "x", "y")]
+json.dump(o, open(sys.argv[2], "w")); o["dW1"][0][0] += 1; json.dump(o, open(sys.argv[3], "w"))' \
+    "$T/o.json" "$T/plain.json" "$T/plainbad.json"
+out=$("$GP" compare "$T/plain.json" "$T/plainbad.json" --record "$T/rec.noin.json" 2>"$T/err"); st=$?
+[ $st -eq 1 ] && [ -z "$out" ] && [ ! -e "$T/rec.noin.json" ] &&
+    grep -q "^gradproof: --record needs the oracle's inputs" "$T/err" &&
+    ok "compare --record, oracle without inputs: usage error first" ||
+    bad "compare --record, oracle without inputs: status $st, $(printf '%s' "$out" | wc -l) lines, said: $(head -1 "$T/err")"
 "$GP" replay "$T/rec.check.json" --candidate "$T/fixed" 2>/dev/null; st=$?
 [ $st -eq 1 ] && ok "replay --candidate on a check record: usage error" || bad "replay --candidate on check record (status $st)"
 "$GP" replay --help | grep -q 'check record' && "$GP" replay --help | grep -q -- '--candidate' &&
