@@ -127,33 +127,8 @@ static int check_plot_name(const char *path) {
     return 0;
 }
 
-/* gnuplot: data file in the temporary directory, PNG written to a temporary name next
- * to the target and renamed there only when gnuplot succeeds (path checked before). */
-static int plot(const char *path, const double *out, size_t epochs) {
-    char data[] = "/tmp/gradproof-slowdown-XXXXXX";
-    int fd = mkstemp(data);
-    if (fd < 0)
-        return cli_error(CMD, "cannot create a temporary file for --plot");
-    FILE *df = fdopen(fd, "w");
-    if (!df) {
-        close(fd);
-        remove(data);
-        return cli_error(CMD, "cannot create a temporary file for --plot");
-    }
-    write_table(df, out, epochs, 1, " ");
-    int bad = fclose(df) != 0;
-    cli_file png;
-    if (bad || cli_file_open(CMD, "--plot", path, &png)) {
-        remove(data);
-        return bad ? cli_error(CMD, "cannot write a temporary file for --plot") : 1;
-    }
-    /* gnuplot opens the temporary name itself; our stream stays empty. */
-    FILE *gp = popen("gnuplot 2>&1", "w");
-    if (!gp) {
-        cli_file_abort(&png);
-        remove(data);
-        return cli_error(CMD, "cannot run gnuplot for --plot");
-    }
+/* gnuplot's script: the PNG to png, the curves from the data file. */
+static void plot_script(FILE *gp, const char *png, const char *data) {
     const run_spec *rs = runs();
     fprintf(
         gp,
@@ -163,7 +138,7 @@ static int plot(const char *path, const double *out, size_t epochs) {
         "set multiplot layout 2,1 title 'Learning slowdown: one sigmoid neuron, x = 1, "
         "y = 0'\n"
         "set xlabel 'epoch'\nset grid\nset key top right\n",
-        png.a->tmppath);
+        png);
     for (int panel = 0; panel < 2; panel++) {
         fprintf(gp, "set ylabel '%s'\nset key %s\nplot ", panel ? "output a" : "cost C",
                 panel ? "bottom left" : "top right");
@@ -175,8 +150,38 @@ static int plot(const char *path, const double *out, size_t epochs) {
         fprintf(gp, "\n");
     }
     fprintf(gp, "unset multiplot\nset output\n");
+}
+
+/* gnuplot: the data and the PNG written to temporary names next to the target (both
+ * removed if the run is interrupted), the PNG renamed there only when gnuplot succeeds
+ * (path checked before). */
+static int plot(const char *path, const double *out, size_t epochs) {
+    cli_file png, data;
+    if (cli_file_open(CMD, "--plot", path, &png))
+        return 1;
+    char *dpath = malloc(strlen(png.a->path) + 5);
+    int oom = dpath == NULL;
+    if (dpath)
+        sprintf(dpath, "%s.dat", png.a->path);
+    int bad = oom || cli_file_open(CMD, "--plot", dpath, &data);
+    free(dpath);
+    if (bad) {
+        cli_file_abort(&png);
+        return oom ? cli_error(CMD, "out of memory") : 1;
+    }
+    write_table(data.fp, out, epochs, 1, " ");
+    /* gnuplot opens the temporary names itself; the PNG's stream stays empty. */
+    int unwritten = fflush(data.fp) != 0;
+    FILE *gp = unwritten ? NULL : popen("gnuplot 2>&1", "w");
+    if (!gp) {
+        cli_file_abort(&png);
+        cli_file_abort(&data);
+        return cli_error(CMD, unwritten ? "cannot write a temporary file for --plot"
+                                        : "cannot run gnuplot for --plot");
+    }
+    plot_script(gp, png.a->tmppath, data.a->tmppath);
     int st = pclose(gp);
-    remove(data);
+    cli_file_abort(&data);
     if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         cli_file_abort(&png);
         return cli_error(CMD, "gnuplot failed (status %d) writing --plot '%s'",

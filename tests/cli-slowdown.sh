@@ -68,5 +68,20 @@ out=$("$GP" slowdown --plot "$T/q.png" 2>"$T/err"); st=$?
 [ $st -eq 1 ] && [ -z "$out" ] && grep -q "must not contain '" "$T/err" &&
     ok "--plot linked to a quoted name: refused first" ||
     bad "--plot linked to a quoted name: status $st, $(printf '%s' "$out" | wc -l) lines, said: $(cat "$T/err")"
+# Stopped while gnuplot runs, slowdown leaves no temporary file: the data file was made
+# in /tmp outside the cleanup (one /tmp/gradproof-slowdown-* per interrupted run).
+mkdir "$T/fake" && printf '#!/bin/sh\necho $$ >"%s"\nexec sleep 30\n' "$T/fake/pid" >"$T/fake/gnuplot" &&
+    chmod +x "$T/fake/gnuplot"
+before=$(ls /tmp | grep -c '^gradproof-slowdown-')
+PATH="$T/fake:$PATH" "$GP" slowdown --epochs 5 --plot "$T/int.png" >/dev/null 2>&1 &
+gp=$!
+for i in $(seq 1 100); do [ -s "$T/fake/pid" ] && break; sleep 0.1; done
+kill -TERM $gp; wait $gp; st=$?
+[ -s "$T/fake/pid" ] && kill "$(cat "$T/fake/pid")" 2>/dev/null
+left=$(ls "$T" | grep -c '^int\.png')
+after=$(ls /tmp | grep -c '^gradproof-slowdown-')
+[ $st -eq 143 ] && [ "$left" -eq 0 ] && [ "$after" -le "$before" ] &&
+    ok "--plot stopped by SIGTERM while gnuplot runs: no temporary file left" ||
+    bad "--plot stopped by SIGTERM: status $st, $left files in the test dir, /tmp files $before -> $after"
 expect_error "unknown option '--bogus'" slowdown --bogus
 exit $fail
