@@ -53,8 +53,11 @@ static int compare_outputs(const char *opath, const char *cpath, const char *rep
     return status;
 }
 
-/* Read both dumps, refusing swapped arguments; 0, 1 (swapped) or CLI_EXIT_INPUT. */
-static int read_dumps(const char *opath, const char *cpath, gp_dump *o, gp_dump *cd) {
+/* Read both dumps and the oracle's inputs (*net NULL without them), refusing swapped
+ * arguments; 0, 1 (swapped) or CLI_EXIT_INPUT. */
+static int read_dumps(const char *opath, const char *cpath, gp_dump *o, gp_dump *cd,
+                      gp_network **net, gsl_matrix **X, gsl_matrix **Y,
+                      gp_regularization *reg) {
     char err[GP_IDX_ERRLEN] = "";
     gp_dump_init(o, 1);
     gp_dump_init(cd, 1);
@@ -64,12 +67,11 @@ static int read_dumps(const char *opath, const char *cpath, gp_dump *o, gp_dump 
                          "'%s' is the oracle's dump and '%s' is not: arguments swapped? "
                          "(expected ORACLE CANDIDATE)",
                          cpath, opath);
-    if (gp_dump_read(opath, NULL, o, err, sizeof err))
+    /* One read of ORACLE: it may be a pipe. */
+    if (gp_dump_read_oracle(opath, o, net, X, Y, reg, err, sizeof err))
         return cli_input_error(NULL, "%s", err);
-    if (gp_dump_read(cpath, o, cd, err, sizeof err)) {
-        gp_dump_free(o);
+    if (gp_dump_read(cpath, o, cd, err, sizeof err))
         return cli_input_error(NULL, "%s", err);
-    }
     return 0;
 }
 
@@ -85,37 +87,28 @@ static int compare_run(const char *opath, const char *cpath, const char *report,
     gsl_matrix *X = NULL, *Y = NULL;
     gp_regularization reg;
     gp_dump_verdict v;
-    char err[GP_IDX_ERRLEN] = "";
-    int status = read_dumps(opath, cpath, &o, &cd);
-    if (status)
-        return status;
     gp_dump_compare_opts_default(&opts);
     opts.n_worst = worst;
     opts.verdict = &v;
-    /* The oracle dump's inputs: the certified rule's bounds are computed from them. A
-     * dump with the oracle's mark always carries them (unreadable: unusable input);
-     * another dump may lack them (the fixed rule). */
-    if (gp_dump_read_inputs(opath, &net, &X, &Y, &reg, err, sizeof err) == 0) {
+    /* The certified rule's bounds come from the oracle dump's inputs; a dump without
+     * them (not the oracle's mark) gets the fixed rule. */
+    int status = read_dumps(opath, cpath, &o, &cd, &net, &X, &Y, &reg);
+    if (!status && record && net == NULL) /* a record is self-contained */
+        status = cli_error("compare",
+                           "--record needs the oracle's inputs (network, x, y), which "
+                           "'%s' does not carry (write it with 'oracle')",
+                           opath);
+    if (!status && net) {
         opts.net = net;
         opts.X = X;
         opts.Y = Y;
         opts.reg = &reg;
-    } else if (gp_dump_is_oracle(opath) || record) {
-        gp_dump_free(&o);
-        gp_dump_free(&cd);
-        /* A record is self-contained: without the inputs it cannot be written. */
-        return gp_dump_is_oracle(opath)
-                   ? cli_input_error(NULL, "%s", err)
-                   : cli_error("compare",
-                               "--record needs the oracle's inputs (network, x, y), "
-                               "which '%s' does not carry (write it with 'oracle')",
-                               opath);
     }
     for (size_t i = 0; have_prec && i < GP_DUMP_MAX_TENSORS; i++)
         opts.precision[i] = (int)prec;
-    if (gp_dump_compare(&o, &cd, &opts, &r, prec_t))
+    if (!status && gp_dump_compare(&o, &cd, &opts, &r, prec_t))
         status = cli_input_error(NULL, "compare: out of memory");
-    else {
+    else if (!status) {
         size_t n32 = 0;
         for (size_t t = 0; t < r->n_tensors; t++)
             n32 += prec_t[t] == GP_FLOAT32;

@@ -484,20 +484,25 @@ static int check_complete(const char *path, const gp_dump *like, gp_dump *d, cha
     return GSL_SUCCESS;
 }
 
-int gp_dump_read(const char *path, const gp_dump *like, gp_dump *d, char *errbuf,
-                 size_t errlen) {
-    json_t *o = NULL;
-    int r = GSL_SUCCESS, dir = is_dir(path);
-    memset(d, 0, sizeof *d);
-    if (!dir) {
-        r = gpi_json_load(path, 0, &o, errbuf, errlen);
-        if (r)
-            return r;
-        if (!json_is_object(o)) {
-            json_decref(o);
-            return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: not a JSON object", path);
-        }
+/* A dump's JSON object (NULL for a directory) loaded from path, once. */
+static int load_object(const char *path, json_t **o, char *errbuf, size_t errlen) {
+    *o = NULL;
+    if (is_dir(path))
+        return GSL_SUCCESS;
+    int r = gpi_json_load(path, 0, o, errbuf, errlen);
+    if (r == GSL_SUCCESS && !json_is_object(*o)) {
+        json_decref(*o);
+        *o = NULL;
+        r = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: not a JSON object", path);
     }
+    return r;
+}
+
+/* gp_dump_read of the object o (NULL: the directory path). */
+static int dump_from(const char *path, const json_t *o, const gp_dump *like, gp_dump *d,
+                     char *errbuf, size_t errlen) {
+    int r = GSL_SUCCESS;
+    memset(d, 0, sizeof *d);
     size_t L = like ? like->L : count_layers(path, o);
     if (L == 0)
         r = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: no dW1: not a gradproof dump",
@@ -515,18 +520,35 @@ int gp_dump_read(const char *path, const gp_dump *like, gp_dump *d, char *errbuf
         r = read_tensor(path, o, i, like, d, errbuf, errlen);
     if (!r)
         r = check_complete(path, like, d, errbuf, errlen);
-    json_decref(o);
     if (r)
         gp_dump_free(d);
     return r;
 }
 
-int gp_dump_is_oracle(const char *path) {
+int gp_dump_read(const char *path, const gp_dump *like, gp_dump *d, char *errbuf,
+                 size_t errlen) {
+    json_t *o;
+    memset(d, 0, sizeof *d);
+    int r = load_object(path, &o, errbuf, errlen);
+    r = r ? r : dump_from(path, o, like, d, errbuf, errlen);
+    json_decref(o);
+    return r;
+}
+
+/* The oracle's mark: meta.json in the directory path (o NULL), or "format". */
+static int marked(const char *path, const json_t *o) {
     char p[4200];
-    if (is_dir(path)) {
-        snprintf(p, sizeof p, "%s/meta.json", path);
-        return access(p, F_OK) == 0;
+    if (o != NULL) {
+        const char *f = json_string_value(json_object_get(o, "format"));
+        return f != NULL && !strcmp(f, GP_DUMP_FORMAT);
     }
+    snprintf(p, sizeof p, "%s/meta.json", path);
+    return access(p, F_OK) == 0;
+}
+
+int gp_dump_is_oracle(const char *path) {
+    if (is_dir(path))
+        return marked(path, NULL);
     /* A question, not a read: no gsl_error. Only a regular file is opened (a FIFO
      * without a writer would block). */
     struct stat st;
@@ -536,8 +558,7 @@ int gp_dump_is_oracle(const char *path) {
                     : NULL;
     if (fd >= 0)
         close(fd);
-    const char *f = json_string_value(json_object_get(o, "format"));
-    int yes = f != NULL && !strcmp(f, GP_DUMP_FORMAT);
+    int yes = o != NULL && marked(path, o);
     json_decref(o);
     return yes;
 }
@@ -622,21 +643,18 @@ static int read_dir_inputs(const char *path, gp_network **net, gsl_matrix **X,
     return r;
 }
 
-int gp_dump_read_inputs(const char *path, gp_network **net, gsl_matrix **X,
-                        gsl_matrix **Y, gp_regularization *reg, char *errbuf,
-                        size_t errlen) {
-    json_t *o = NULL;
+/* gp_dump_read_inputs of the object o (NULL: the directory path). */
+static int inputs_from(const char *path, const json_t *o, gp_network **net,
+                       gsl_matrix **X, gsl_matrix **Y, gp_regularization *reg,
+                       char *errbuf, size_t errlen) {
     int r;
     *net = NULL;
     *X = *Y = NULL;
     memset(reg, 0, sizeof *reg);
-    if (is_dir(path))
+    if (o == NULL)
         r = read_dir_inputs(path, net, X, Y, reg, errbuf, errlen);
-    else {
-        r = gpi_json_load(path, 0, &o, errbuf, errlen);
-        r = r ? r : gpi_dump_inputs_from_json(o, path, net, X, Y, reg, errbuf, errlen);
-        json_decref(o);
-    }
+    else
+        r = gpi_dump_inputs_from_json(o, path, net, X, Y, reg, errbuf, errlen);
     if (r) {
         gp_network_free(*net);
         gsl_matrix_free(*X);
@@ -644,6 +662,38 @@ int gp_dump_read_inputs(const char *path, gp_network **net, gsl_matrix **X,
         *net = NULL;
         *X = *Y = NULL;
     }
+    return r;
+}
+
+int gp_dump_read_inputs(const char *path, gp_network **net, gsl_matrix **X,
+                        gsl_matrix **Y, gp_regularization *reg, char *errbuf,
+                        size_t errlen) {
+    json_t *o;
+    *net = NULL;
+    *X = *Y = NULL;
+    memset(reg, 0, sizeof *reg);
+    int r = load_object(path, &o, errbuf, errlen);
+    r = r ? r : inputs_from(path, o, net, X, Y, reg, errbuf, errlen);
+    json_decref(o);
+    return r;
+}
+
+int gp_dump_read_oracle(const char *path, gp_dump *d, gp_network **net, gsl_matrix **X,
+                        gsl_matrix **Y, gp_regularization *reg, char *errbuf,
+                        size_t errlen) {
+    json_t *o;
+    char err[GP_IDX_ERRLEN];
+    *net = NULL;
+    *X = *Y = NULL;
+    memset(d, 0, sizeof *d);
+    int r = load_object(path, &o, errbuf, errlen);
+    r = r ? r : dump_from(path, o, NULL, d, errbuf, errlen);
+    int in = r ? r : inputs_from(path, o, net, X, Y, reg, err, sizeof err);
+    if (!r && in && marked(path, o)) { /* a marked dump always carries its inputs */
+        gp_dump_free(d);
+        r = GPI_FAIL(errbuf, errlen, in, "%s", err);
+    }
+    json_decref(o);
     return r;
 }
 

@@ -155,6 +155,21 @@ START_TEST(test_dump_round_trips_json_and_dir) {
         assert_same_dump(&d, &back);
         gp_dump_free(&back);
         assert_inputs_back(p, c, &reg);
+        /* dump and inputs in one read (gp_dump_read_oracle) */
+        gp_network *net;
+        gsl_matrix *X, *Y;
+        gp_regularization r2;
+        ck_assert_msg(gp_dump_read_oracle(p, &back, &net, &X, &Y, &r2, eb, sizeof eb) ==
+                          0,
+                      "%s", eb);
+        assert_same_dump(&d, &back);
+        ck_assert_ptr_nonnull(net);
+        ck_assert(gsl_matrix_equal(X, c->X) && gsl_matrix_equal(Y, c->Y));
+        ck_assert(r2.lambda == reg.lambda && r2.l1 == reg.l1 && r2.n == reg.n);
+        gp_dump_free(&back);
+        gp_network_free(net);
+        gsl_matrix_free(X);
+        gsl_matrix_free(Y);
         ck_assert(gp_dump_is_oracle(p));
         snprintf(names, sizeof names, "%s%s", p, k ? "/dW1.npy" : "");
         ck_assert_int_eq(stat(names, &st), 0);

@@ -240,6 +240,12 @@ out=$("$GP" replay "$T/rec.fresh.json" --candidate "$T/fixed"); st=$?
     bad "replay --candidate fixed (status $st)"
 "$GP" replay "$T/rec.fresh.json" --candidate "$T/cand.json" 2>/dev/null; st=$?
 [ $st -eq 2 ] && ok "replay --candidate unusable: exit 2" || bad "replay --candidate unusable (status $st)"
+# An ORACLE through a pipe is read once: its inputs were read again from the drained
+# pipe, found missing, and the fixed rule judged instead of the certified one.
+out=$(cat "$T/o.json" | "$GP" compare /dev/stdin "$T/fixed" --record "$T/rec.pipe.json"); st=$?
+[ $st -eq 0 ] && printf '%s\n' "$out" | grep -q '^rule: certified' &&
+    ok "compare /dev/stdin (a pipe) as ORACLE: the certified rule" ||
+    bad "compare /dev/stdin as ORACLE: status $st, $(printf '%s\n' "$out" | grep '^rule')"
 # --record with an oracle dump that lacks its inputs: refused before the comparison
 # (status 1); the table and DISAGREE were printed, then 'carries no network', status 2.
 /usr/bin/python3 -c 'import json, sys

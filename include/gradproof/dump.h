@@ -91,6 +91,14 @@ int gp_dump_read_inputs(const char *path, gp_network **net, gsl_matrix **X,
                         gsl_matrix **Y, gp_regularization *reg, char *errbuf,
                         size_t errlen);
 
+/* gp_dump_read of an oracle's dump (like NULL) and gp_dump_read_inputs in one read of
+ * path (a pipe can be read once): *net, *X, *Y and *reg are set when the dump carries
+ * its inputs, else *net is NULL (compare's fixed rule); a dump with the oracle's mark
+ * whose inputs are unreadable or do not fit is an error (gp_dump_read_inputs's). */
+int gp_dump_read_oracle(const char *path, gp_dump *d, gp_network **net, gsl_matrix **X,
+                        gsl_matrix **Y, gp_regularization *reg, char *errbuf,
+                        size_t errlen);
+
 /* A matrix from a file: .npy (by extension; flags as for gp_npy_read, e.g.
  * GP_NPY_U8_UNIT) or JSON (a number, a flat list = a column, or nested lists). Finite
  * values only. The caller frees *out. */
