@@ -46,6 +46,11 @@ int cli_input_error(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
+/* A command's status once its standard output is flushed: a printed result that could
+ * not be written (a full disk, a closed stdout) is a failure, one line on stderr and
+ * status 1 when the command had succeeded. */
+int cli_stdout_status(int status);
+
 /* cli_input_error for a network FILE (of --load) whose cost on the SET is not finite,
  * its values overflowing float64: evaluate's and train's one message; returns 2. */
 int cli_cost_overflow(const char *file, const char *set);

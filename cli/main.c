@@ -70,10 +70,10 @@ int main(int argc, char **argv) {
         return EXIT_FAILURE;
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
-        return usage();
+        return cli_stdout_status(usage());
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
         printf(CLI_NAME " %s (CBLAS: %s; SIMD: %s)\n", gp_version(), GP_CBLAS, gp_simd());
-        return EXIT_SUCCESS;
+        return cli_stdout_status(EXIT_SUCCESS);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name)) {
@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
                 cli_blas_reproducible();
             if (commands[i].mpi)
                 cli_mpi_quiet_options();
-            int status = commands[i].run(argc - 1, argv + 1);
+            int status = cli_stdout_status(commands[i].run(argc - 1, argv + 1));
             if (status && commands[i].mpi)
                 cli_mpi_meet();
             return status;

@@ -69,6 +69,16 @@ int cli_input_error(const char *cmd, const char *fmt, ...) {
     return CLI_EXIT_INPUT;
 }
 
+int cli_stdout_status(int status) {
+    errno = 0;
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    if (!bad)
+        return status;
+    fprintf(stderr, CLI_NAME ": cannot write standard output: %s\n",
+            errno ? strerror(errno) : "write error");
+    return status ? status : EXIT_FAILURE;
+}
+
 int cli_cost_overflow(const char *file, const char *set) {
     return cli_input_error(
         NULL,

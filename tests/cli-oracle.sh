@@ -246,6 +246,12 @@ out=$(cat "$T/o.json" | "$GP" compare /dev/stdin "$T/fixed" --record "$T/rec.pip
 [ $st -eq 0 ] && printf '%s\n' "$out" | grep -q '^rule: certified' &&
     ok "compare /dev/stdin (a pipe) as ORACLE: the certified rule" ||
     bad "compare /dev/stdin as ORACLE: status $st, $(printf '%s\n' "$out" | grep '^rule')"
+# compare's verdict that cannot be printed is no agreement (status 1; it was 0).
+if [ -w /dev/full ]; then
+    "$GP" compare "$T/o.json" "$T/fixed" >/dev/full 2>"$T/err"; st=$?
+    [ $st -eq 1 ] && grep -q "^gradproof: cannot write standard output: " "$T/err" &&
+        ok "compare >/dev/full: status 1" || bad "compare >/dev/full: status $st, said: $(cat "$T/err")"
+fi
 # --record with an oracle dump that lacks its inputs: refused before the comparison
 # (status 1); the table and DISAGREE were printed, then 'carries no network', status 2.
 /usr/bin/python3 -c 'import json, sys

@@ -83,5 +83,14 @@ after=$(ls /tmp | grep -c '^gradproof-slowdown-')
 [ $st -eq 143 ] && [ "$left" -eq 0 ] && [ "$after" -le "$before" ] &&
     ok "--plot stopped by SIGTERM while gnuplot runs: no temporary file left" ||
     bad "--plot stopped by SIGTERM: status $st, $left files in the test dir, /tmp files $before -> $after"
+# A table that cannot be written (a full disk) is a failure: status 1 and one line; the
+# run ended with status 0 and the table lost.
+if [ -w /dev/full ]; then
+    "$GP" slowdown --epochs 3 >/dev/full 2>"$T/err"; st=$?
+    [ $st -eq 1 ] && grep -q "^gradproof: cannot write standard output: " "$T/err" &&
+        ok "slowdown >/dev/full: status 1" || bad "slowdown >/dev/full: status $st, said: $(cat "$T/err")"
+else
+    ok "# SKIP /dev/full missing"
+fi
 expect_error "unknown option '--bogus'" slowdown --bogus
 exit $fail
