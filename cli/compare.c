@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gsl/gsl_errno.h>
@@ -61,8 +62,10 @@ static int read_dumps(const char *opath, const char *cpath, gp_dump *o, gp_dump 
     char err[GP_IDX_ERRLEN] = "";
     gp_dump_init(o, 1);
     gp_dump_init(cd, 1);
-    /* (a missing ORACLE is unusable input, not a swap) */
-    if (access(opath, F_OK) == 0 && !gp_dump_is_oracle(opath) && gp_dump_is_oracle(cpath))
+    /* (a missing ORACLE is unusable input, not a swap; a pipe's mark cannot be asked) */
+    struct stat st;
+    if (stat(opath, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
+        !gp_dump_is_oracle(opath) && gp_dump_is_oracle(cpath))
         return cli_error("compare",
                          "'%s' is the oracle's dump and '%s' is not: arguments swapped? "
                          "(expected ORACLE CANDIDATE)",

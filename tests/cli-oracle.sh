@@ -246,6 +246,12 @@ out=$(cat "$T/o.json" | "$GP" compare /dev/stdin "$T/fixed" --record "$T/rec.pip
 [ $st -eq 0 ] && printf '%s\n' "$out" | grep -q '^rule: certified' &&
     ok "compare /dev/stdin (a pipe) as ORACLE: the certified rule" ||
     bad "compare /dev/stdin as ORACLE: status $st, $(printf '%s\n' "$out" | grep '^rule')"
+# ... and compared with another oracle's dump, it is not taken for swapped arguments (the
+# pipe's mark cannot be read without draining it; compare stopped with status 1).
+out=$(cat "$T/o.json" | "$GP" compare /dev/stdin "$T/o.json" 2>&1); st=$?
+[ $st -eq 0 ] && printf '%s\n' "$out" | grep -q '^rule: certified' &&
+    ok "compare /dev/stdin ORACLE.json: not swapped" ||
+    bad "compare /dev/stdin ORACLE.json: status $st, $(printf '%s\n' "$out" | head -1)"
 # compare's verdict that cannot be printed is no agreement (status 1; it was 0).
 if [ -w /dev/full ]; then
     "$GP" compare "$T/o.json" "$T/fixed" >/dev/full 2>"$T/err"; st=$?
