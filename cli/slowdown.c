@@ -159,10 +159,11 @@ static int plot(const char *path, const double *out, size_t epochs) {
     cli_file png, data;
     if (cli_file_open(CMD, "--plot", path, &png))
         return 1;
-    char *dpath = malloc(strlen(png.a->path) + 5);
+    /* Named after the PNG's temporary name, which no other file has. */
+    char *dpath = malloc(strlen(png.a->tmppath) + 5);
     int oom = dpath == NULL;
     if (dpath)
-        sprintf(dpath, "%s.dat", png.a->path);
+        sprintf(dpath, "%s.dat", png.a->tmppath);
     int bad = oom || cli_file_open(CMD, "--plot", dpath, &data);
     free(dpath);
     if (bad) {

@@ -83,6 +83,12 @@ after=$(ls /tmp | grep -c '^gradproof-slowdown-')
 [ $st -eq 143 ] && [ "$left" -eq 0 ] && [ "$after" -le "$before" ] &&
     ok "--plot stopped by SIGTERM while gnuplot runs: no temporary file left" ||
     bad "--plot stopped by SIGTERM: status $st, $left files in the test dir, /tmp files $before -> $after"
+# The data file's name is the PNG's temporary name's: a directory s.png.dat does not
+# stop the plot (it did, after the table: "cannot write --plot 's.png.dat'").
+mkdir "$T/d.png.dat"
+"$GP" slowdown --epochs 3 --plot "$T/d.png" >/dev/null 2>"$T/err" && [ -s "$T/d.png" ] &&
+    ok "--plot beside a directory named like its data file" ||
+    bad "--plot beside d.png.dat: $(cat "$T/err")"
 # A table that cannot be written (a full disk) is a failure: status 1 and one line; the
 # run ended with status 0 and the table lost.
 if [ -w /dev/full ]; then
