@@ -127,7 +127,12 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
     outs = {"z": [], "a": []}
     mods = {id(mod): (mod, k) for lin, act in _layers(model, cost)
             for mod, k in ((lin, "z"), (act, "a"))}
-    hooks = [mod.register_forward_hook(lambda _, i, o, k=k: outs[k].append(o))
+    def keep(k, o):
+        outs[k].append(o)
+        # the model goes on with a copy of z: an in-place activation
+        # (ReLU(inplace=True)) would overwrite the z^l kept here with a^l
+        return o.clone() if k == "z" else None
+    hooks = [mod.register_forward_hook(lambda _, i, o, k=k: keep(k, o))
              for mod, k in mods.values()]
     model.zero_grad()
     try:

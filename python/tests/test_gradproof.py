@@ -156,10 +156,13 @@ def test_torch_l1_and_weight_decay(dtype):
 
 
 @pytest.mark.parametrize("act", [torch.nn.Tanh(), torch.nn.ReLU(), torch.nn.LeakyReLU(0.3),
-                                 torch.nn.Softplus(), torch.nn.Identity()])
+                                 torch.nn.Softplus(), torch.nn.Identity(),
+                                 torch.nn.ReLU(inplace=True),
+                                 torch.nn.LeakyReLU(0.3, inplace=True)])
 def test_torch_hidden_activations(act):
     """Every hidden activation passes against the oracle; LeakyReLU's own slope reaches
-    it (with the default 0.01 in its place, dW1 and db1 would disagree)."""
+    it (with the default 0.01 in its place, dW1 and db1 would disagree). An in-place
+    activation passes too (it overwrote the kept z1, and z1, delta1 failed)."""
     torch.manual_seed(3)
     model = torch.nn.Sequential(torch.nn.Linear(5, 4), act, torch.nn.Linear(4, 3),
                                 torch.nn.Sigmoid()).double()
