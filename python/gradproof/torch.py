@@ -106,7 +106,8 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
     (the book's [85], [95]; n defaults to the batch size m; autograd's d|w|/dw at w = 0 is 0,
     the oracle's convention sgn(0) = 0); its z, a (forward hooks), delta = m dC/dz, dW,
     db and cost are compared with the oracle in the model's dtype (float64, float32,
-    bfloat16 or float16; `precision` overrides it). Returns the Report."""
+    bfloat16 or float16; `precision` overrides it). The model's .grad is left as it was.
+    Returns the Report."""
     cost = _cost_name(cost)
     _strength("weight_decay", weight_decay)  # named as the caller named it (oracle: lam)
     net = from_module(model, cost)
@@ -134,7 +135,6 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
         return o.clone() if k == "z" else None
     hooks = [mod.register_forward_hook(lambda _, i, o, k=k: keep(k, o))
              for mod, k in mods.values()]
-    model.zero_grad()
     try:
         model(X)
     finally:
@@ -143,23 +143,23 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
     seen = {f"{k}{l}": o for k in outs for l, o in enumerate(outs[k], start=1)}
     L = len(net.sizes) - 1
     seen.setdefault(f"a{L}", seen[f"z{L}"])  # a model ending with Linear: a^L = z^L
-    for l in range(1, L + 1):
-        seen[f"z{l}"].retain_grad()
     C = _loss(seen[f"z{L}"], Y, cost)
     lins = [lin for lin, _ in _layers(model, cost)]
     if weight_decay:
         C = C + weight_decay / (2 * (n or m)) * sum((w.weight ** 2).sum() for w in lins)
     if l1:
         C = C + l1 / (n or m) * sum(w.weight.abs().sum() for w in lins)
-    C.backward()
+    # autograd.grad, not backward: the model's .grad (a training step's) stays as it was
+    ps = [p for lin in lins for p in (lin.weight, lin.bias)]
+    g = _torch.autograd.grad(C, [seen[f"z{l}"] for l in range(1, L + 1)] + ps)
     half = dtype not in (_torch.float32, _torch.float64)
     np_ = (lambda t: t.detach().float().numpy()) if half else (lambda t: t.detach().numpy())
     cand = {"cost": np_(C)}
-    for l, (lin, _) in enumerate(_layers(model, cost), start=1):
+    for l in range(1, L + 1):
         cand[f"z{l}"] = np_(seen[f"z{l}"])
         cand[f"a{l}"] = np_(seen[f"a{l}"])
-        cand[f"delta{l}"] = np_(seen[f"z{l}"].grad) * m  # per-sample dC_x/dz
-        cand[f"dW{l}"] = np_(lin.weight.grad)
-        cand[f"db{l}"] = np_(lin.bias.grad)
+        cand[f"delta{l}"] = np_(g[l - 1]) * m  # per-sample dC_x/dz
+        cand[f"dW{l}"] = np_(g[L + 2 * l - 2])
+        cand[f"db{l}"] = np_(g[L + 2 * l - 1])
     return compare(ref, cand, precision=precision or (_DTYPES[dtype] if half else None),
                    rows=True)

@@ -200,6 +200,20 @@ def test_torch_check_under_no_grad():
     assert torch.is_grad_enabled()
 
 
+def test_torch_check_leaves_the_models_grad():
+    """check between a training step's backward() and its optimizer.step() leaves the
+    step's gradients in .grad (it zeroed them and left its own there)."""
+    model = _l1_model(2, torch.nn.Sigmoid()).double()
+    x, y = torch.rand(4, 5, dtype=torch.float64), torch.rand(4, 3, dtype=torch.float64)
+    (model(x) ** 2).sum().backward()
+    before = [p.grad.clone() for p in model.parameters()]
+    assert gt.check(model, x, y, cost="quadratic", weight_decay=1.0).ok
+    assert all(torch.equal(p.grad, g) for p, g in zip(model.parameters(), before))
+    model.zero_grad(set_to_none=True)
+    assert gt.check(model, x, y, cost="quadratic").ok
+    assert all(p.grad is None for p in model.parameters())
+
+
 def test_torch_bfloat16_model(monkeypatch):
     """A bfloat16 model is judged by bfloat16's bounds (it raised torch's "Got
     unsupported ScalarType BFloat16"): it agrees; the same gradients judged as float32
