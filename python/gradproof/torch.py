@@ -111,6 +111,11 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
     cost = _cost_name(cost)
     _strength("weight_decay", weight_decay)  # named as the caller named it (oracle: lam)
     net = from_module(model, cost)
+    for i, (lin, _) in enumerate(_layers(model, cost)):
+        for k in ("weight", "bias"):
+            if not getattr(lin, k).requires_grad:
+                raise ValueError(f"model[{2 * i}].{k}: requires_grad is False (frozen): "
+                                 "it has no gradient to check")
     dtype = next(model.parameters()).dtype
     if dtype not in _DTYPES:
         raise TypeError(f"model: parameters of dtype {dtype}, expected " +

@@ -280,6 +280,16 @@ def test_torch_rejects_wrong_output_for_cost():
         gt.check(model, torch.rand(2, 5), torch.rand(2, 3), cost="cross-entropy")
 
 
+def test_torch_frozen_parameter_is_named():
+    """A frozen parameter (requires_grad False) is named (it was an AttributeError on
+    its .grad, None, and then torch's "One of the differentiated Tensors does not
+    require grad")."""
+    model = _l1_model(3, torch.nn.Sigmoid()).double()
+    model[2].bias.requires_grad_(False)
+    with pytest.raises(ValueError, match=r"model\[2\]\.bias: requires_grad is False"):
+        gt.check(model, torch.rand(2, 5), torch.rand(2, 3), cost="quadratic")
+
+
 def _mnist(n):
     d = os.environ.get("GP_MNIST_DIR")
     if not d:
