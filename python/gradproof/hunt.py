@@ -57,6 +57,7 @@ _M = C.POINTER(gsl_matrix)
 CANDIDATE = C.CFUNCTYPE(C.c_int, C.c_void_p, C.c_void_p, _M, _M,
                         C.POINTER(gp_regularization), C.POINTER(gp_dump), C.c_void_p,
                         C.c_size_t)
+STOP = C.CFUNCTYPE(C.c_int, C.c_void_p, C.c_size_t, C.c_int)
 for _name, _res, _args in (
         ("gp_hunt_opts_default", None, [C.POINTER(gp_hunt_opts)]),
         ("gp_hunt_run_candidate", C.c_int, [C.POINTER(gp_hunt_opts), CANDIDATE, C.c_void_p,
@@ -127,11 +128,15 @@ class HuntResult:
     __repr__ = __str__
 
 
-def _call(fn, rows, last, net_p, gx, gy, reg, out, detail, len_):
-    """One run of the candidate; any Python exception is a crash named in detail."""
+def _call(fn, rows, last, interrupt, net_p, gx, gy, reg, out, detail, len_):
+    """One run of the candidate; any Python exception is a crash named in detail, but
+    KeyboardInterrupt (Ctrl-C), kept in interrupt: the hunt stops and hunt raises it."""
     def say(msg):
         b = msg.encode()[:len_ - 1] + b"\0"
         C.memmove(detail, b, len(b))
+    if interrupt:   # the hunt is stopping (opts.stop): fn is not run again
+        say("interrupted")
+        return GP_HUNT_CRASH
     last.clear()
     try:
         net = _network(net_p)
@@ -152,6 +157,10 @@ def _call(fn, rows, last, net_p, gx, gy, reg, out, detail, len_):
             say(f"candidate output unusable: {e}")
             return GP_HUNT_GARBAGE
         say(f"candidate crashed: {type(e).__name__}: {e}")
+        return GP_HUNT_CRASH
+    except KeyboardInterrupt as e:
+        interrupt.append(e)
+        say("interrupted")
         return GP_HUNT_CRASH
     except BaseException as e:   # noqa: BLE001 (nothing may cross the C frames)
         tb = traceback.extract_tb(e.__traceback__)
@@ -211,10 +220,14 @@ def hunt(fn, *, cases=100, seed=1, cost=None, precision=None, time_budget=None,
             raise ValueError(f"activation: {activation!r}, expected sigmoid, tanh, relu, "
                              "leaky-relu[:ALPHA in [0,1)], softplus or identity")
         o.activation = C.cast(C.pointer(act), C.c_void_p)
-    last = []
-    cb = CANDIDATE(lambda ctx, *a: _call(fn, rows, last, *a))
+    last, interrupt = [], []
+    cb = CANDIDATE(lambda ctx, *a: _call(fn, rows, last, interrupt, *a))
+    stop = STOP(lambda ctx, i, failed: int(bool(interrupt)))
+    o.stop = C.cast(stop, C.c_void_p)
     r = gp_hunt_result()
     st = lib.gp_hunt_run_candidate(C.byref(o), cb, None, C.byref(r))
+    if interrupt:
+        raise interrupt[0]
     if st:
         raise OSError(f"hunt: could not run (GSL status {st}): {r.detail.decode()}")
     return HuntResult(r, last, rows)

@@ -663,6 +663,21 @@ def test_hunt_python_exception_is_a_crash():
         gradproof.hunt(peer(), cases=0)
 
 
+def test_hunt_ctrl_c_interrupts_it():
+    """Ctrl-C in fn (KeyboardInterrupt) stops the hunt and reaches the caller; it was
+    reported as the candidate crashing ("candidate crashed: KeyboardInterrupt")."""
+    calls = []
+
+    def interrupted(net, x, y, **reg):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return peer()(net, x, y, **reg)
+    with pytest.raises(KeyboardInterrupt):
+        gradproof.hunt(interrupted, cases=20, seed=1)
+    assert len(calls) == 3
+
+
 def test_hunt_activation_relu_finds_relu_prime_bug():
     """activation="relu" reaches the candidate: relu' computed as sign(z) is found in
     relu cases and shrunk to a network that still has relu hidden layers; the correct
