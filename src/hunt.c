@@ -372,12 +372,17 @@ static run_kind run_case(hunter *h, const gp_network *net, const gsl_matrix *X,
 typedef struct {
     hunter *h;
     run_kind want;
+    int known; /* 1: the next call answers 1 without a run (the case was just re-run) */
 } shrink_ctx;
 
 /* The shrinker's property: the candidate still fails in the same way. */
 static int still_fails(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                        void *params) {
     shrink_ctx *s = params;
+    if (s->known) {
+        s->known = 0;
+        return 1;
+    }
     return run_case(s->h, net, X, Y, NULL) == s->want;
 }
 
@@ -558,15 +563,22 @@ static void shrink_failure(hunter *h, gp_network *net, gsl_matrix *X, gsl_matrix
     res->failing_case = index;
     describe_case(res->found, sizeof res->found, net, X, &h->reg);
     snprintf(res->detail, sizeof res->detail, "%s", h->detail);
-    shrink_ctx s = {h, want};
+    shrink_ctx s = {h, want, 0};
     size_t runs0 = h->runs;
-    res->shrink_stopped = gp_shrink_case(still_fails, &s, shrink_evals, &net, &X, &Y,
-                                         &res->shrink_steps) != 0;
+    /* A failure that does not repeat (a flaky candidate) is not shrunk: gp_shrink_case
+     * would raise GSL_EINVAL ("does not fail"), an abort under GSL's default handler. */
+    int again = still_fails(net, X, Y, &s);
+    s.known = again;
+    res->shrink_steps = 0;
+    res->shrink_stopped = again && gp_shrink_case(still_fails, &s, shrink_evals, &net, &X,
+                                                  &Y, &res->shrink_steps) != 0;
     res->shrink_runs = h->runs - runs0;
     describe_case(res->minimal, sizeof res->minimal, net, X, &h->reg);
     diagnose_case(h, net, X, Y, &res->diagnosis);
     run_case(h, net, X, Y, NULL);
-    snprintf(res->minimal_detail, sizeof res->minimal_detail, "%s", h->detail);
+    snprintf(res->minimal_detail, sizeof res->minimal_detail, "%s%.200s",
+             again ? "" : "not shrunk: the failure did not repeat when re-run; ",
+             h->detail);
     snprintf(res->tensor, sizeof res->tensor, "%s", h->tensor);
     if (!h->io_failed) /* else no record: the hunt stops with its I/O error */
         write_record(h, net, X, Y, index, seed, res->diagnosis.text, res->record,

@@ -500,7 +500,8 @@ END_TEST
  * round every value to float32 (a float32 implementation's answer: the certified rule
  * must take it); weight decay on the biases stays float64 (after shrinking the decay
  * term is a 1e-6 part of db, which float32 rounding would hide from the diagnosis). */
-enum { CAND_OK, CAND_SUM, CAND_DECAY_BIAS, CAND_CRASH, CAND_NAN, CAND_IO };
+enum { CAND_OK, CAND_SUM, CAND_DECAY_BIAS, CAND_CRASH, CAND_NAN, CAND_IO, CAND_FLAKY };
+static size_t flaky_runs; /* CAND_FLAKY: dW1 doubled on its first run only */
 
 static gp_hunt_kind c_candidate(void *ctx, const gp_network *net, const gsl_matrix *X,
                                 const gsl_matrix *Y, const gp_regularization *reg,
@@ -530,6 +531,8 @@ static gp_hunt_kind c_candidate(void *ctx, const gp_network *net, const gsl_matr
             out->t[i]->data[k] = (float)out->t[i]->data[k];
     if (bug == CAND_NAN)
         gsl_matrix_set(out->t[gp_dump_find(out, "dW1")], 0, 0, NAN);
+    if (bug == CAND_FLAKY && flaky_runs++ == 0)
+        gsl_matrix_scale(out->t[gp_dump_find(out, "dW1")], 2.0);
     return GP_HUNT_AGREE;
 }
 
@@ -584,6 +587,33 @@ START_TEST(test_hunt_candidate_finds_and_shrinks) {
     }
     ck_assert_int_eq(remove(rec), 0);
     tu_tmpdir_remove();
+}
+END_TEST
+
+/* gp_hunt_run_candidate of c_candidate with bug, the default options, no record. */
+static int hunt_c(int bug, size_t shrink_evals, gp_hunt_result *r) {
+    gp_hunt_opts o;
+    gp_hunt_opts_default(&o);
+    o.dir = NULL;
+    o.shrink_evals = shrink_evals;
+    return gp_hunt_run_candidate(&o, c_candidate, &bug, r);
+}
+
+/* A failure that does not repeat (a flaky candidate) is reported, not shrunk; run with
+ * GSL's default handler: the shrinker's re-check raised GSL_EINVAL and aborted. */
+START_TEST(test_hunt_flaky_candidate_is_not_shrunk) {
+    gp_hunt_result r;
+    flaky_runs = 0;
+    ck_assert_int_eq(hunt_c(CAND_FLAKY, 500, &r), 0);
+    ck_assert_int_eq(r.kind, GP_HUNT_DISAGREE);
+    ck_assert_uint_eq(r.failing_case, 0);
+    ck_assert_uint_eq(r.shrink_steps, 0);
+    ck_assert_uint_eq(r.shrink_runs, 1);
+    ck_assert_int_eq(r.shrink_stopped, 0);
+    ck_assert_str_eq(r.minimal, r.found);
+    ck_assert_msg(strstr(r.minimal_detail, "not shrunk: the failure did not repeat") ==
+                      r.minimal_detail,
+                  "%s", r.minimal_detail);
 }
 END_TEST
 
@@ -678,6 +708,7 @@ static Suite *make_diagnose_suite(void) {
                         (int)(sizeof bugs / sizeof bugs[0]));
     tcase_add_test(props, test_correct_candidate_gets_no_diagnosis);
     tcase_add_test(props, test_hunt_case_by_index);
+    tcase_add_test(props, test_hunt_flaky_candidate_is_not_shrunk);
     tcase_add_loop_test(props, test_hunt_candidate_finds_and_shrinks, 0,
                         (int)(sizeof hunt_bugs / sizeof hunt_bugs[0]));
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);

@@ -9,7 +9,8 @@
  * and its dump (cost.npy, z1.npy, ..., dW1.npy, db1.npy: the oracle's names) is read.
  * Either way the candidate's tensors (dW and db required) are judged entry by entry by
  * the certified rule (bounds.h: gp_bounds_compare_tensor). A failing case is shrunk
- * (gp_shrink_case, re-running the candidate) while it fails the same way, written to
+ * (gp_shrink_case, re-running the candidate) while it fails the same way (one that
+ * does not fail again when re-run is kept as drawn: minimal_detail says so), written to
  * DIR/failure (the case and hunt.json) and its first disagreeing tensor diagnosed
  * (diagnose.h). The library prints nothing: the result says what happened.
  * Plain structs, for ctypes. */
