@@ -570,9 +570,12 @@ static void shrink_failure(hunter *h, gp_network *net, gsl_matrix *X, gsl_matrix
     int again = still_fails(net, X, Y, &s);
     s.known = again;
     res->shrink_steps = 0;
-    res->shrink_stopped = again && gp_shrink_case(still_fails, &s, shrink_evals, &net, &X,
-                                                  &Y, &res->shrink_steps) != 0;
+    int st = again ? gp_shrink_case(still_fails, &s, shrink_evals, &net, &X, &Y,
+                                    &res->shrink_steps)
+                   : GSL_SUCCESS;
     res->shrink_runs = h->runs - runs0;
+    /* the budget counts the shrinker's runs after the re-run */
+    res->shrink_stopped = st != GSL_SUCCESS || res->shrink_runs > shrink_evals;
     describe_case(res->minimal, sizeof res->minimal, net, X, &h->reg);
     diagnose_case(h, net, X, Y, &res->diagnosis);
     run_case(h, net, X, Y, NULL);

@@ -617,6 +617,19 @@ START_TEST(test_hunt_flaky_candidate_is_not_shrunk) {
 }
 END_TEST
 
+/* A shrink that the run budget ends says so (shrink_stopped was 0 whatever ended it);
+ * one that ends by itself does not. */
+START_TEST(test_hunt_shrink_budget) {
+    gp_hunt_result r;
+    ck_assert_int_eq(hunt_c(CAND_SUM, 2, &r), 0);
+    ck_assert_int_eq(r.kind, GP_HUNT_DISAGREE);
+    ck_assert_uint_eq(r.shrink_runs, 3); /* the re-run and 2 */
+    ck_assert_int_eq(r.shrink_stopped, 1);
+    ck_assert_int_eq(hunt_c(CAND_SUM, 500, &r), 0);
+    ck_assert_msg(r.shrink_runs < 500 && !r.shrink_stopped, "%zu runs", r.shrink_runs);
+}
+END_TEST
+
 /* A candidate's own failure is reported with its reason, and shrunk too. */
 START_TEST(test_hunt_candidate_crash) {
     gp_hunt_opts o;
@@ -709,6 +722,7 @@ static Suite *make_diagnose_suite(void) {
     tcase_add_test(props, test_correct_candidate_gets_no_diagnosis);
     tcase_add_test(props, test_hunt_case_by_index);
     tcase_add_test(props, test_hunt_flaky_candidate_is_not_shrunk);
+    tcase_add_test(props, test_hunt_shrink_budget);
     tcase_add_loop_test(props, test_hunt_candidate_finds_and_shrinks, 0,
                         (int)(sizeof hunt_bugs / sizeof hunt_bugs[0]));
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
