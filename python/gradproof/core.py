@@ -141,18 +141,22 @@ class Network:
 
     @classmethod
     def from_json(cls, text):
-        """Parsed and checked by the library (gp_netio_load_string)."""
+        """Parsed and checked by the library (gp_netio_load_string); an activation may
+        be "leaky-relu:ALPHA" or {"name": "leaky-relu", "alpha": ALPHA}."""
         raw = text.encode() if isinstance(text, str) else bytes(text)
         with _CNet(raw) as cnet:
-            out = C.c_void_p()
-            err = C.create_string_buffer(_ERRLEN)
-            st = lib.gp_netio_save_string(cnet.p, C.byref(out), err, _ERRLEN)
-            if st:
-                raise ValueError(err.value.decode())
-            d = json.loads(C.string_at(out).decode())
-            lib.gp_netio_string_free(out)
-        acts = json.loads(raw).get("activations")
-        return cls(d["sizes"], d["weights"], d["biases"], d["cost"], acts)
+            return cls._from_c(cnet.p)
+
+    @classmethod
+    def _from_c(cls, p):
+        """The Network of a gp_network* p (through the library's JSON)."""
+        out = C.c_void_p()
+        err = C.create_string_buffer(_ERRLEN)
+        if lib.gp_netio_save_string(p, C.byref(out), err, _ERRLEN):
+            raise ValueError(err.value.decode())
+        d = json.loads(C.string_at(out).decode())
+        lib.gp_netio_string_free(out)
+        return cls(d["sizes"], d["weights"], d["biases"], d["cost"], d.get("activations"))
 
     @classmethod
     def load(cls, path):

@@ -9,7 +9,6 @@ rows=True: as rows), judges the returned dict of arrays by the certified rule, a
 shrinks a failing case while it fails the same way. A Python exception inside fn is
 the candidate crashing (named in the result), never an interpreter crash."""
 import ctypes as C
-import json
 import traceback
 
 import numpy as np
@@ -63,16 +62,6 @@ for _name, _res, _args in (
         ("gp_hunt_run_candidate", C.c_int, [C.POINTER(gp_hunt_opts), CANDIDATE, C.c_void_p,
                                             C.POINTER(gp_hunt_result)])):
     getattr(lib, _name).restype, getattr(lib, _name).argtypes = _res, _args
-
-
-def _network(p):
-    """The gradproof.Network of a gp_network* (through the library's JSON)."""
-    out, err = C.c_void_p(), C.create_string_buffer(256)
-    if lib.gp_netio_save_string(p, C.byref(out), err, 256):
-        raise ValueError(err.value.decode())
-    d = json.loads(C.string_at(out).decode())
-    lib.gp_netio_string_free(out)
-    return Network(d["sizes"], d["weights"], d["biases"], d["cost"], d.get("activations"))
 
 
 class HuntResult:
@@ -139,7 +128,7 @@ def _call(fn, rows, last, interrupt, net_p, gx, gy, reg, out, detail, len_):
         return GP_HUNT_CRASH
     last.clear()
     try:
-        net = _network(net_p)
+        net = Network._from_c(net_p)
         X, Y = _from_gsl(gx), _from_gsl(gy)
         g = reg.contents
         lam, l1, n = g.lam, g.l1, g.n or X.shape[1]

@@ -1,5 +1,6 @@
 """gradproof's Python package: oracle, compare, torch.check, planted bugs, errors."""
 import gzip
+import json
 import os
 import re
 import subprocess
@@ -51,6 +52,11 @@ def test_json_round_trip(tmp_path):
     back = gradproof.Network.load(tmp_path / "n.json")
     assert back.sizes == net.sizes and all(np.array_equal(a, b) for a, b in
                                            zip(back.weights, net.weights))
+    # an activation as an object (gradproof/netio.h), as the CLI reads it: it was refused
+    d = {"sizes": [2, 2, 2, 1], "weights": [np.eye(2).tolist()] * 2 + [[[1, 1]]],
+         "biases": [[[0], [0]]] * 2 + [[[0]]], "cost": "QuadraticCost",
+         "activations": [{"name": "leaky-relu", "alpha": 0.25}, "tanh"]}
+    assert gradproof.Network.from_json(json.dumps(d)).activations == ["leaky-relu:0.25", "tanh"]
 
 
 def test_save_is_atomic_with_activations(tmp_path, monkeypatch):
