@@ -44,6 +44,10 @@ def _layers(model, cost):
     for i, (lin, act) in enumerate(pairs):
         if not isinstance(lin, nn.Linear) or lin.bias is None:
             raise TypeError(f"model[{2 * i}]: {lin!r} is not an nn.Linear with bias")
+        tied = next((j for j, (other, _) in enumerate(pairs[:i]) if other is lin), None)
+        if tied is not None:  # autograd sums both layers' gradients into its weight
+            raise ValueError(f"model[{2 * i}]: the same nn.Linear as model[{2 * tied}] "
+                             "(tied weights); each layer needs its own")
         last = i == len(pairs) - 1
         if last and not isinstance(act, out):
             raise TypeError(f"model[{2 * i + 1}]: {act!r}; the {cost} cost needs "

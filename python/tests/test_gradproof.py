@@ -260,6 +260,11 @@ def test_torch_shared_activation_module():
     x, y = torch.rand(4, 2, dtype=torch.float64), torch.rand(4, 2, dtype=torch.float64)
     rep = gt.check(model, x, y, cost="quadratic")
     assert rep.ok and rep.n_failed == 0, str(rep)
+    # one Linear twice (tied weights) is refused: its gradient is both layers' sum, and
+    # a correct model failed at dW and db of both layers
+    lin = torch.nn.Linear(2, 2).double()
+    with pytest.raises(ValueError, match=r"model\[2\]: the same nn.Linear as model\[0\]"):
+        gt.check(torch.nn.Sequential(lin, s, lin, s), x, y, cost="quadratic")
 
 
 @pytest.mark.parametrize("out", [None, torch.nn.Identity()])
