@@ -113,6 +113,11 @@ static void collect(gp_dump *d, const gp_backprop_workspace *w, const gp_gradien
 
 int gp_dump_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                     const gp_regularization *reg, gp_dump *d) {
+    if (!net || !X || !Y || !d) {
+        if (d)
+            d->L = d->m = d->n = 0; /* empty, as on any failure */
+        GSL_ERROR("dump: a NULL network, X, Y or dump", GSL_EINVAL);
+    }
     gp_dump_init(d, net->p.L);
     if (d->n == 0)
         GSL_ERROR("too many layers for a dump", GSL_EINVAL);
@@ -854,6 +859,8 @@ int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
     size_t slot[GP_DUMP_MAX_TENSORS], nt = 0, total = 0, need[GP_N_PRECISIONS] = {0};
     gp_dump_verdict mine, *v = opts && opts->verdict ? opts->verdict : &mine;
     gp_bounds *b[GP_N_PRECISIONS];
+    if (!o || !cand || !report)
+        GSL_ERROR("compare: a NULL dump or report", GSL_EINVAL);
     *report = NULL;
     memset(t, 0, sizeof t); /* kind and layer unused: dump tensors are named */
     memset(v, 0, sizeof *v);

@@ -677,8 +677,9 @@ START_TEST(test_dump_compare_refuses_another_network) {
 END_TEST
 
 /* gp_dump_init refuses L = 0 and L >= GP_MAX_LAYERS (it returned an empty or a
- * 64-layer dump, silently), gp_dump_find a NULL name (strcmp(NULL)), gp_dump_read a
- * dump of 64 layers of weights: all GSL_EINVAL. */
+ * 64-layer dump, silently), gp_dump_find a NULL name (strcmp(NULL)), gp_dump_compute and
+ * gp_dump_compare NULL inputs, gp_dump_read a dump of 64 layers of weights: all
+ * GSL_EINVAL. */
 START_TEST(test_dump_refuses_bad_arguments) {
     gp_dump d;
     tu_errors_record();
@@ -698,6 +699,15 @@ START_TEST(test_dump_refuses_bad_arguments) {
     ck_assert_int_eq(gp_dump_find(NULL, "z1"), -1);
     ck_assert_int_eq(tu_last_error(), GSL_EINVAL);
     ck_assert_int_eq(gp_dump_find(&d, "z1"), 0);
+    /* NULL inputs of the oracle and the compare rule (they crashed) */
+    gsl_matrix *X = gsl_matrix_calloc(1, 1);
+    gp_fcheck_report *rep;
+    ck_assert_int_eq(gp_dump_compute(NULL, X, X, NULL, &d), GSL_EINVAL);
+    ck_assert_uint_eq(d.n, 0);
+    ck_assert_int_eq(gp_dump_compute(NULL, X, X, NULL, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_dump_compare(NULL, &d, NULL, &rep, NULL), GSL_EINVAL);
+    ck_assert_int_eq(gp_dump_compare(&d, &d, NULL, NULL, NULL), GSL_EINVAL);
+    gsl_matrix_free(X);
     char deep[1024] = "{\"dW1\": [[1]]";
     for (int l = 2; l <= GP_MAX_LAYERS; l++)
         snprintf(deep + strlen(deep), sizeof deep - strlen(deep), ", \"dW%d\": [[1]]", l);

@@ -60,7 +60,8 @@ int gp_dump_nonfinite(const gp_dump *d, size_t *k, size_t *i, size_t *j);
 
 /* The oracle's dump of net on X (n_0 x m, samples as columns) with targets Y (n_L x m)
  * and regularisation reg (NULL for none; reg->n = 0 means m). On failure d is empty;
- * GSL_EDOM for targets the cost is not defined for (gp_cost_target_misfit). */
+ * GSL_EDOM for targets the cost is not defined for (gp_cost_target_misfit), GSL_EINVAL
+ * for a NULL net, X, Y or d. */
 int gp_dump_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                     const gp_regularization *reg, gp_dump *d);
 
@@ -163,8 +164,8 @@ void gp_dump_compare_opts_default(gp_dump_compare_opts *opts);
  * tensor's finite values.
  * GSL_EBADLEN if a candidate tensor's shape differs from the oracle's, or opts->net's
  * layer sizes from the oracle dump's; GSL_EINVAL if the candidate has none of the
- * oracle's tensors (an empty comparison agreed) or opts->n_worst is above
- * GP_GRADCHECK_MAX_WORST. */
+ * oracle's tensors (an empty comparison agreed), opts->n_worst is above
+ * GP_GRADCHECK_MAX_WORST, or o, cand or report is NULL. */
 int gp_dump_compare(const gp_dump *o, const gp_dump *cand,
                     const gp_dump_compare_opts *opts, gp_fcheck_report **report,
                     gp_precision *precision);
