@@ -21,6 +21,19 @@ class gsl_matrix(C.Structure):
                 ("owner", C.c_int)]
 
 
+class gsl_vector(C.Structure):
+    _fields_ = [("size", C.c_size_t), ("stride", C.c_size_t),
+                ("data", C.POINTER(C.c_double)), ("block", C.c_void_p),
+                ("owner", C.c_int)]
+
+
+class gp_params(C.Structure):
+    """gradproof/network.h's gp_params, the head of a gp_network: its fields up to the
+    parameter block (W^1, b^1, W^2, ..., W^l row-major)."""
+    _fields_ = [("L", C.c_size_t), ("sizes", C.c_void_p), ("n_params", C.c_size_t),
+                ("params", C.POINTER(gsl_vector))]
+
+
 class gp_dump(C.Structure):
     _fields_ = [("L", C.c_size_t), ("m", C.c_size_t), ("n", C.c_size_t),
                 ("name", (C.c_char * 32) * GP_DUMP_MAX_TENSORS),
@@ -153,6 +166,7 @@ _sigs = {
                                        C.c_char_p, C.c_size_t]),
     "gp_netio_save_string": (C.c_int, [_P, C.POINTER(_P), C.c_char_p, C.c_size_t]),
     "gp_netio_string_free": (None, [_P]),
+    "gp_network_alloc": (_P, [C.c_size_t, C.POINTER(C.c_size_t), _P]),
     "gp_network_free": (None, [_P]),
     "gp_network_set_activation": (C.c_int, [_P, C.c_size_t, _P]),
     "gp_activation_lookup": (_P, [C.c_char_p]),

@@ -7,8 +7,8 @@ import re
 
 import numpy as np
 
-from ._lib import (GP_MAX_WIDTH, SIZE_MAX, gp_activation, gp_bounds_model, gp_dump,
-                   gp_regularization, lib)
+from ._lib import (GP_MAX_LAYERS, GP_MAX_WIDTH, SIZE_MAX, gp_activation, gp_bounds_model,
+                   gp_dump, gp_params, gp_regularization, lib)
 
 GSL_EUNIMPL = 24
 
@@ -173,6 +173,36 @@ class Network:
                 raise OSError(err.value.decode())
 
 
+def _build(net):
+    """A new gp_network* of Network net, its parameters (checked again, as the caller
+    may have changed them) copied into the one block W^1, b^1, W^2, ... (network.h):
+    no JSON text, which took seconds for a million parameters."""
+    n, ct = len(net.sizes), lib.gp_cost_lookup(str(net.cost).encode())
+    if not ct or not 2 <= n <= GP_MAX_LAYERS:
+        raise ValueError(f"network: cost {net.cost!r} or {n} sizes: expected a cost "
+                         f"gp_cost_lookup knows and 2..{GP_MAX_LAYERS} sizes")
+    sz = net.sizes
+    flat = [a for l in range(n - 1) for a in (
+        _array(f"weights[{l}]", net.weights[l], 2, (sz[l + 1], sz[l])).ravel(),
+        _bias(f"biases[{l}]", net.biases[l], sz[l + 1]))]
+    p = C.c_void_p(lib.gp_network_alloc(n, (C.c_size_t * n)(*sz), ct))
+    if not p.value:
+        raise MemoryError(f"network: sizes {sz} cannot be allocated")
+    try:
+        block = np.concatenate(flat)
+        C.memmove(C.cast(p, C.POINTER(gp_params)).contents.params.contents.data,
+                  block.ctypes.data, block.nbytes)
+        for l, a in enumerate(net.activations, start=1):  # leaky slopes too
+            act = gp_activation()
+            if (lib.gp_activation_parse(str(a).encode(), C.byref(act))
+                    or lib.gp_network_set_activation(p, l, C.byref(act))):
+                raise ValueError(f"activations[{l - 1}]: {a!r}")
+    except BaseException:
+        lib.gp_network_free(p)
+        raise
+    return p
+
+
 class _CNet:
     """A gp_network built from a Network (or JSON bytes) for the length of a with."""
 
@@ -180,12 +210,14 @@ class _CNet:
         self.src = src
 
     def __enter__(self):
-        raw = self.src if isinstance(self.src, bytes) else self.src.to_json().encode()
+        if not isinstance(self.src, bytes):
+            self.p = _build(self.src)
+            return self
         p = C.c_void_p()
         err = C.create_string_buffer(_ERRLEN)
-        if lib.gp_netio_load_string(raw, len(raw), C.byref(p), err, _ERRLEN):
+        if lib.gp_netio_load_string(self.src, len(self.src), C.byref(p), err, _ERRLEN):
             raise ValueError(err.value.decode())
-        self.p = p  # the activations came with the JSON (to_json), leaky slopes too
+        self.p = p
         return self
 
     def __exit__(self, *exc):
