@@ -100,8 +100,8 @@ class Network:
     def __init__(self, sizes, weights, biases, cost, activations=None):
         self.sizes = [_int(f"sizes[{i}]", s, 1, GP_MAX_WIDTH) for i, s in enumerate(sizes)]
         L = len(self.sizes) - 1
-        if L < 1:
-            raise ValueError(f"sizes: {sizes!r} needs at least 2 layers")
+        if not 1 <= L < GP_MAX_LAYERS:
+            raise ValueError(f"sizes: {len(self.sizes)} layers, expected 2..{GP_MAX_LAYERS}")
         if not all(hasattr(v, "__len__") for v in (weights, biases)):
             raise TypeError("weights/biases: lists of arrays expected, got "
                             f"{type(weights).__name__}/{type(biases).__name__}")

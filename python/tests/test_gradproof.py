@@ -390,6 +390,11 @@ def test_integers_out_of_range_are_refused():
         gradproof.oracle(net, x, y, lam=1.0)["cost"]
     with pytest.raises(ValueError, match=r"sizes\[1\]: 3.7"):
         gradproof.Network([3, 3.7, 2], net.weights, net.biases, net.cost)
+    # more than GP_MAX_LAYERS sizes: refused when built, not at the first oracle
+    with pytest.raises(ValueError, match=r"sizes: 65 layers, expected 2..64"):
+        gradproof.Network([1] * 65, [np.ones((1, 1))] * 64, [np.ones(1)] * 64, net.cost)
+    with pytest.raises(ValueError, match=r"sizes: 1 layers, expected 2..64"):
+        gradproof.Network([3], [], [], net.cost)
     fn = lambda *a, **k: {}  # noqa: E731 (never called)
     for kw in ({"sizes": [2 ** 64 + 2, 10]}, {"sizes": [3.5, 2]}, {"batch": 10 ** 12},
                {"seed": -1}, {"cases": 2 ** 64 + 1}):
