@@ -8,6 +8,7 @@ fn(net, x, y, lam=..., l1=..., n=...) through ctypes (x, y with samples as colum
 rows=True: as rows), judges the returned dict of arrays by the certified rule, and
 shrinks a failing case while it fails the same way. A Python exception inside fn is
 the candidate crashing (named in the result), never an interpreter crash."""
+import copy
 import ctypes as C
 import traceback
 
@@ -134,7 +135,8 @@ def _call(fn, rows, last, interrupt, net_p, gx, gy, reg, out, detail, len_):
         lam, l1, n = g.lam, g.l1, g.n or X.shape[1]
         x, y = (X.T.copy(), Y.T.copy()) if rows else (X, Y)
         last.extend([net, x, y, lam, l1, n, None])
-        got = fn(net, x, y, lam=lam, l1=l1, n=n)
+        # fn gets copies: the case kept for the result stays as drawn if fn writes to it
+        got = fn(copy.deepcopy(net), x.copy(), y.copy(), lam=lam, l1=l1, n=n)
         if not isinstance(got, dict):
             say(f"candidate returned {type(got).__name__}, expected a dict of arrays")
             return GP_HUNT_GARBAGE

@@ -697,6 +697,23 @@ def test_hunt_python_exception_is_a_crash():
         gradproof.hunt(peer(), cases=0)
 
 
+def test_hunt_result_holds_the_case_as_drawn():
+    """A candidate that writes to its inputs (x *= 0, the network's weights) leaves the
+    result's case as drawn: the same as a candidate with the same bug that does not
+    (they were the candidate's scribbles, and the report was computed on them)."""
+    def scribbling(net, x, y, **reg):
+        out = peer("decay-bias")(net, x, y, **reg)
+        x *= 0
+        net.weights[0][:] = 7
+        return out
+    got = gradproof.hunt(scribbling, cases=20, seed=2)
+    want = gradproof.hunt(peer("decay-bias"), cases=20, seed=2)
+    assert got.kind == want.kind == "disagree", str(got)
+    assert np.array_equal(got.x, want.x) and np.array_equal(got.net.weights[0],
+                                                            want.net.weights[0])
+    assert str(got.report) == str(want.report)
+
+
 def test_hunt_ctrl_c_interrupts_it():
     """Ctrl-C in fn (KeyboardInterrupt) stops the hunt and reaches the caller; it was
     reported as the candidate crashing ("candidate crashed: KeyboardInterrupt")."""
