@@ -1,5 +1,6 @@
 """Networks, the oracle's dump and the compare rule, in memory (gradproof/dump.h)."""
 import collections
+import copy
 import ctypes as C
 import json
 import numbers
@@ -368,7 +369,8 @@ def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
         _refuse_nonfinite(d, rows)
         out = Dump()
         out.rows = rows
-        out.inputs = (net, X, Y, lam, l1, n)
+        # a copy: a training step on net's arrays later must not change the bounds
+        out.inputs = (copy.deepcopy(net), X, Y, lam, l1, n)
         for i in range(d.n):
             name = d.name[i].value.decode()
             out[name] = _shaped(name, _from_gsl(d.t[i]), rows)

@@ -538,6 +538,23 @@ def test_oracle_bounds_contain_a_float32_implementation():
         gradproof.oracle(net, x, y, bounds="float8")
 
 
+def test_compare_after_the_network_changed_in_place():
+    """The oracle's dict keeps its own copy of the network: a training step on the
+    network's arrays afterwards (W -= eta dW, here W *= 1000) leaves the verdict alone
+    (the bounds were computed for the new weights, and a wrong dW1 agreed)."""
+    r = np.random.default_rng(0)
+    net = gradproof.Network([3, 4, 2], [r.normal(size=(4, 3)), r.normal(size=(2, 4))],
+                            [r.normal(size=4), r.normal(size=2)], "quadratic-linear",
+                            ["identity"])
+    ref = gradproof.oracle(net, r.random((3, 5)), r.random((2, 5)))
+    cand = {k: ref[k] for k in ("dW1", "db1", "dW2", "db2")}
+    cand["dW1"] = cand["dW1"] * (1 + 1e-6)
+    assert gradproof.compare(ref, cand).verdict == "disagree"
+    for w in net.weights:
+        w *= 1000
+    assert gradproof.compare(ref, cand).verdict == "disagree"
+
+
 def test_certified_verdicts_per_entry_three_ways():
     """An entry moved past the worst-case bound disagrees, one moved between the
     probabilistic and the worst-case bound is inconclusive (the report says so and
