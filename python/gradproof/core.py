@@ -4,6 +4,7 @@ import copy
 import ctypes as C
 import json
 import numbers
+import os
 import re
 
 import numpy as np
@@ -170,7 +171,7 @@ class Network:
             lib.gp_netio_save.restype = C.c_int
             lib.gp_netio_save.argtypes = [C.c_void_p, C.c_char_p, C.c_char_p, C.c_size_t]
             # atomic, "activations" included (from the network's own)
-            if lib.gp_netio_save(cnet.p, str(path).encode(), err, _ERRLEN):
+            if lib.gp_netio_save(cnet.p, os.fsencode(path), err, _ERRLEN):
                 raise OSError(err.value.decode())
 
 

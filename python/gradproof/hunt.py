@@ -10,6 +10,7 @@ shrinks a failing case while it fails the same way. A Python exception inside fn
 the candidate crashing (named in the result), never an interpreter crash."""
 import copy
 import ctypes as C
+import os
 import traceback
 
 import numpy as np
@@ -203,7 +204,7 @@ def hunt(fn, *, cases=100, seed=1, cost=None, precision=None, time_budget=None,
         o.n_sizes = len(sizes)
         for i, s in enumerate(sizes):
             o.sizes[i] = _int(f"sizes[{i}]", s, 1, GP_MAX_WIDTH)
-    o.dir = str(record).encode() if record is not None else None
+    o.dir = os.fsencode(record) if record is not None else None
     o.target = int(bool(target))
     act = gp_activation()   # alive until the hunt returns: o.activation points at it
     if activation is not None:

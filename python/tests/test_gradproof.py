@@ -70,6 +70,9 @@ def test_json_round_trip(tmp_path):
     back = gradproof.Network.load(tmp_path / "n.json")
     assert back.sizes == net.sizes and all(np.array_equal(a, b) for a, b in
                                            zip(back.weights, net.weights))
+    # a bytes path, as open() takes it (the file was named "b'/tmp/.../b.json'")
+    net.save(os.fsencode(tmp_path / "b.json"))
+    assert sorted(os.listdir(tmp_path)) == ["b.json", "n.json"]
     # an activation as an object (gradproof/netio.h), as the CLI reads it: it was refused
     d = {"sizes": [2, 2, 2, 1], "weights": [np.eye(2).tolist()] * 2 + [[[1, 1]]],
          "biases": [[[0], [0]]] * 2 + [[[0]]], "cost": "QuadraticCost",
@@ -684,13 +687,14 @@ def test_hunt_planted_bug_found_shrunk_diagnosed(bug, tensor, kind, tmp_path):
     """Each planted bug: found, shrunk to a tiny case (at most 3 layers of width <= 2,
     at most 2 samples), named by the diagnosis at the right tensor; the minimal case
     comes back with its report, and the record is written."""
-    res = gradproof.hunt(peer(bug), cases=200, seed=3, record=tmp_path / "rec")
+    res = gradproof.hunt(peer(bug), cases=200, seed=3, record=os.fsencode(tmp_path / "rec"))
     assert res.kind == "disagree", str(res)
     assert res.tensor.startswith(tensor) and res.diagnosis.kind == kind, str(res)
     assert res.shrink_steps > 0 and max(res.net.sizes) <= 2 and len(res.net.sizes) <= 3
     assert res.x.shape[1] <= 2, str(res)
     assert not res.report.ok and res.report.diagnosis.kind == kind, str(res.report)
     assert os.path.exists(os.path.join(res.record, "hunt.json"))
+    assert res.record.startswith(str(tmp_path / "rec"))   # a bytes record= is a path
     assert "diagnosis: " + kind in str(res)
 
 
