@@ -95,7 +95,10 @@ _DTYPES = {_torch.float64: "float64", _torch.float32: "float32",
 
 
 def _tensor(arg, v, dtype):
-    t = _torch.as_tensor(v)
+    try:
+        t = _torch.as_tensor(v)
+    except (TypeError, ValueError, RuntimeError) as e:  # None, ragged lists, strings
+        raise TypeError(f"{arg}: {type(v).__name__} is not a tensor or array: {e}") from None
     if t.dtype not in _DTYPES:
         raise TypeError(f"{arg}: dtype {t.dtype}, expected " +
                         ", ".join(str(d) for d in _DTYPES))

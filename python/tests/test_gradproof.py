@@ -481,6 +481,11 @@ def test_errors_name_argument_and_problem():
     model = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Sigmoid())
     with pytest.raises(ValueError, match=r"y: shape \(4, 3\)"):
         gt.check(model, torch.rand(4, 3), torch.rand(4, 3), cost="quadratic")
+    # torch's own words named neither ("Could not infer dtype of NoneType")
+    with pytest.raises(TypeError, match="x: NoneType is not a tensor or array"):
+        gt.check(model, None, torch.rand(4, 2), cost="quadratic")
+    with pytest.raises(TypeError, match="y: list is not a tensor or array"):
+        gt.check(model, torch.rand(2, 3), [[0.1, 0.2], [0.3]], cost="quadratic")
 
 
 def test_db_as_column_or_row_as_the_cli_takes_it():
