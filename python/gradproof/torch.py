@@ -24,7 +24,7 @@ _OUTPUT = {"quadratic": nn.Sigmoid, "cross-entropy": nn.Sigmoid,
 
 
 def _cost_name(cost):
-    if cost not in _COSTS:
+    if not isinstance(cost, str) or cost not in _COSTS:  # a list is not even hashable
         raise ValueError(f"cost: {cost!r} is not one of " + ", ".join(_COSTS))
     return _COSTS[cost]
 

@@ -482,6 +482,8 @@ def test_errors_name_argument_and_problem():
     with pytest.raises(ValueError, match=r"y: shape \(4, 3\)"):
         gt.check(model, torch.rand(4, 3), torch.rand(4, 3), cost="quadratic")
     # torch's own words named neither ("Could not infer dtype of NoneType")
+    with pytest.raises(ValueError, match=r"cost: \['quadratic'\] is not one of quadratic"):
+        gt.check(model, torch.rand(2, 3), torch.rand(2, 2), cost=["quadratic"])
     with pytest.raises(TypeError, match="x: NoneType is not a tensor or array"):
         gt.check(model, None, torch.rand(4, 2), cost="quadratic")
     with pytest.raises(TypeError, match="y: list is not a tensor or array"):
