@@ -127,6 +127,10 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
                 raise ValueError(f"model[{2 * i}].{k}: requires_grad is False (frozen): "
                                  "it has no gradient to check")
     dtype = next(model.parameters()).dtype
+    mixed = sorted({str(p.dtype) for p in model.parameters()})
+    if len(mixed) > 1:  # the forward pass would fail inside torch
+        raise TypeError(f"model: parameters of mixed dtypes ({', '.join(mixed)}); "
+                        "convert the model with .to(dtype)")
     if dtype not in _DTYPES:
         raise TypeError(f"model: parameters of dtype {dtype}, expected " +
                         ", ".join(str(d) for d in _DTYPES))

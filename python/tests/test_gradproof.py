@@ -484,6 +484,11 @@ def test_errors_name_argument_and_problem():
     # torch's own words named neither ("Could not infer dtype of NoneType")
     with pytest.raises(ValueError, match=r"cost: \['quadratic'\] is not one of quadratic"):
         gt.check(model, torch.rand(2, 3), torch.rand(2, 2), cost=["quadratic"])
+    with pytest.raises(TypeError, match=r"model: parameters of mixed dtypes \(torch.float32, "
+                       r"torch.float64\)"):  # torch: "mat1 and mat2 must have the same dtype"
+        gt.check(torch.nn.Sequential(torch.nn.Linear(3, 4).double(), torch.nn.Sigmoid(),
+                                     torch.nn.Linear(4, 2), torch.nn.Sigmoid()),
+                 torch.rand(2, 3), torch.rand(2, 2), cost="quadratic")
     with pytest.raises(TypeError, match="x: NoneType is not a tensor or array"):
         gt.check(model, None, torch.rand(4, 2), cost="quadratic")
     with pytest.raises(TypeError, match="y: list is not a tensor or array"):
