@@ -148,13 +148,13 @@ gp_network *gp_network_clone(const gp_network *net) {
 }
 
 const gp_activation *gp_network_activation(const gp_network *net, size_t l) {
-    if (l == 0 || l >= net->p.L)
+    if (net == NULL || l == 0 || l >= net->p.L)
         GSL_ERROR_NULL("hidden layers are 1 .. L-1", GSL_EINVAL);
     return &net->act[l - 1];
 }
 
 int gp_network_set_activation(gp_network *net, size_t l, const gp_activation *act) {
-    if (l == 0 || l >= net->p.L)
+    if (net == NULL || l == 0 || l >= net->p.L)
         GSL_ERROR("hidden layers are 1 .. L-1", GSL_EINVAL);
     if (act == NULL || act->f == NULL || act->df == NULL || act->f_n == NULL)
         GSL_ERROR("an activation needs f, df and f_n", GSL_EINVAL);

@@ -290,7 +290,8 @@ START_TEST(test_network_alloc_rejects_bad_sizes) {
 END_TEST
 
 /* Hidden layers are 1 .. L-1: layer 0, the output layer and beyond have no activation
- * object; an object without f, df or f_n is refused and changes nothing. */
+ * object; an object without f, df or f_n is refused and changes nothing; a NULL network
+ * is refused (it crashed). */
 START_TEST(test_network_activation_rejects_bad_layers_and_objects) {
     size_t sizes[] = {3, 4, 2}, one[] = {3, 2};
     gp_network *net = gp_network_alloc(3, sizes, &gp_cost_quadratic);
@@ -305,6 +306,9 @@ START_TEST(test_network_activation_rejects_bad_layers_and_objects) {
     ck_assert_int_eq(gp_network_set_activation(flat, 1, &gp_activation_sigmoid),
                      GSL_EINVAL);
     ck_assert_int_eq(gp_network_set_activation(net, 1, NULL), GSL_EINVAL);
+    ck_assert_ptr_null(gp_network_activation(NULL, 1));
+    ck_assert_int_eq(gp_network_set_activation(NULL, 1, &gp_activation_sigmoid),
+                     GSL_EINVAL);
     gp_activation bad = gp_activation_sigmoid;
     bad.name = "bad";
     bad.f_n = NULL;

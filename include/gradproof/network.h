@@ -58,10 +58,10 @@ void gp_network_free(gp_network *net);
 gp_network *gp_network_clone(const gp_network *net);
 
 /* The activation of hidden layer l, 1 <= l <= L-1 (borrowed: do not free; valid while
- * net lives). NULL with GSL_EINVAL for any other l. */
+ * net lives). NULL with GSL_EINVAL for any other l or a NULL net. */
 const gp_activation *gp_network_activation(const gp_network *net, size_t l);
 /* Hidden layer l (1 <= l <= L-1) uses a copy of *act from now on. GSL_EINVAL for any
- * other l, or an act without f, df or f_n. */
+ * other l, a NULL net, or an act without f, df or f_n. */
 int gp_network_set_activation(gp_network *net, size_t l, const gp_activation *act);
 
 /* Gradient with the network's layout, zeroed. */
