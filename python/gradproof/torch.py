@@ -57,6 +57,9 @@ def _layers(model, cost):
         if not last and type(act) not in _HIDDEN:
             raise TypeError(f"model[{2 * i + 1}]: {act!r} is not a supported hidden "
                             "activation (" + ", ".join(c.__name__ for c in _HIDDEN) + ")")
+        if not last and isinstance(act, nn.LeakyReLU) and not 0 <= act.negative_slope < 1:
+            raise ValueError(f"model[{2 * i + 1}]: {act!r}; leaky-relu's slope must be in "
+                             "[0, 1)")
         if not last and isinstance(act, nn.Softplus) and act.beta != 1:
             raise ValueError(f"model[{2 * i + 1}]: {act!r}; softplus is log(1 + e^z), "
                              "beta=1 only")

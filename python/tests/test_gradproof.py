@@ -312,12 +312,16 @@ def test_torch_rejects_wrong_output_for_cost():
         gt.check(model, torch.rand(2, 5), torch.rand(2, 3), cost="cross-entropy")
 
 
-def test_torch_softplus_beta_is_refused():
+def test_torch_activation_parameters_out_of_range_are_refused():
     """Softplus(beta=2) is log(1 + e^(2z))/2, not the oracle's softplus: refused by
     name (a correct model failed at a1, taken as beta=1)."""
     model = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Softplus(beta=2),
                                 torch.nn.Linear(4, 3), torch.nn.Sigmoid())
     with pytest.raises(ValueError, match=r"model\[1\]: Softplus\(beta=2.*beta=1 only"):
+        gt.check(model, torch.rand(2, 5), torch.rand(2, 3), cost="quadratic")
+    # a slope out of [0, 1) is named by module (it was "activations[0]: 'leaky-relu:1.5'")
+    model[1] = torch.nn.LeakyReLU(1.5)
+    with pytest.raises(ValueError, match=r"model\[1\]: LeakyReLU\(negative_slope=1.5\); "):
         gt.check(model, torch.rand(2, 5), torch.rand(2, 3), cost="quadratic")
 
 
