@@ -37,6 +37,8 @@ double gp_softplus(double z) {
 }
 
 int gp_sigmoid_vector(const gsl_vector *z, gsl_vector *a) {
+    GPI_NONNULL(z, GSL_EINVAL);
+    GPI_NONNULL(a, GSL_EINVAL);
     GPI_CHECK_LEN(z->size, a->size);
     for (size_t j = 0; j < z->size; j++)
         gsl_vector_set(a, j, gp_sigmoid(gsl_vector_get(z, j)));
@@ -44,6 +46,7 @@ int gp_sigmoid_vector(const gsl_vector *z, gsl_vector *a) {
 }
 
 double gp_log_sum_exp(const gsl_vector *z) {
+    GPI_NONNULL(z, NAN);
     if (z->size == 0)
         return -INFINITY;
     /* ln sum e^{z_k} = m + ln sum e^{z_k - m} with m = max z (proofs/Softmax.v
@@ -62,6 +65,8 @@ double gpi_log_sum_exp_at(const gsl_vector *z, double m) {
 }
 
 int gp_softmax_temp(const gsl_vector *z, double c, gsl_vector *a) {
+    GPI_NONNULL(z, GSL_EINVAL);
+    GPI_NONNULL(a, GSL_EINVAL);
     GPI_CHECK_LEN(z->size, a->size);
     if (!(c > 0) || !isfinite(c))
         GSL_ERROR("softmax temperature must be positive and finite", GSL_EDOM);
@@ -85,10 +90,14 @@ int gp_softmax_temp(const gsl_vector *z, double c, gsl_vector *a) {
 /* Softmax [78]: positive, sums to 1 [79]; proofs/Softmax.v softmax_positive,
  * softmax_sums_to_one. */
 int gp_softmax(const gsl_vector *z, gsl_vector *a) {
+    GPI_NONNULL(z, GSL_EINVAL);
+    GPI_NONNULL(a, GSL_EINVAL);
     return gp_softmax_temp(z, 1.0, a);
 }
 
 int gp_log_softmax(const gsl_vector *z, gsl_vector *out) {
+    GPI_NONNULL(z, GSL_EINVAL);
+    GPI_NONNULL(out, GSL_EINVAL);
     GPI_CHECK_LEN(z->size, out->size);
     double lse = gp_log_sum_exp(z);
     for (size_t j = 0; j < z->size; j++)
@@ -97,6 +106,8 @@ int gp_log_softmax(const gsl_vector *z, gsl_vector *out) {
 }
 
 int gp_activate(gp_output out, const gsl_vector *z, gsl_vector *a) {
+    GPI_NONNULL(z, GSL_EINVAL);
+    GPI_NONNULL(a, GSL_EINVAL);
     GPI_CHECK_LEN(z->size, a->size);
     switch (out) {
     case GP_OUTPUT_SIGMOID:
@@ -157,6 +168,8 @@ void gpi_sigmoid_n(const double *z, double *a, double *sp, size_t n) {
 }
 
 int gp_activate_matrix(gp_output out, const gsl_matrix *z, gsl_matrix *a) {
+    GPI_NONNULL(z, GSL_EINVAL);
+    GPI_NONNULL(a, GSL_EINVAL);
     if (z->size1 != a->size1 || z->size2 != a->size2)
         GSL_ERROR("matrix sizes differ", GSL_EBADLEN);
     if (out == GP_OUTPUT_SIGMOID) {
@@ -435,6 +448,7 @@ const gp_activation *gp_activation_lookup(const char *name) {
 }
 
 int gp_activation_kink(const gp_activation *act, double *at) {
+    GPI_NONNULL(act, GSL_EINVAL);
     if (act->f != leaky_f)
         return 0;
     if (at)
@@ -444,6 +458,8 @@ int gp_activation_kink(const gp_activation *act, double *at) {
 
 /* "NAME" or "leaky-relu:ALPHA" (ALPHA finite, 0 <= ALPHA < 1). */
 int gp_activation_parse(const char *spec, gp_activation *out) {
+    GPI_NONNULL(spec, GSL_EINVAL);
+    GPI_NONNULL(out, GSL_EINVAL);
     char name[32];
     const char *colon = spec ? strchr(spec, ':') : NULL;
     size_t len = spec ? (colon ? (size_t)(colon - spec) : strlen(spec)) : 0;
@@ -468,6 +484,7 @@ int gp_activation_parse(const char *spec, gp_activation *out) {
 }
 
 int gp_activation_set_alpha(gp_activation *act, double alpha) {
+    GPI_NONNULL(act, GSL_EINVAL);
     if (strcmp(act->name, gp_activation_leaky_relu.name) != 0)
         GSL_ERROR("only leaky-relu takes a parameter", GSL_EINVAL);
     if (!(alpha >= 0 && alpha < 1))
@@ -477,6 +494,8 @@ int gp_activation_set_alpha(gp_activation *act, double alpha) {
 }
 
 int gp_activation_format(const gp_activation *act, char *buf, size_t len) {
+    GPI_NONNULL(act, GSL_EINVAL);
+    GPI_NONNULL(buf, GSL_EINVAL);
     int leaky = strcmp(act->name, gp_activation_leaky_relu.name) == 0, n = 0;
     if (!leaky || act->alpha == GP_LEAKY_RELU_ALPHA)
         n = snprintf(buf, len, "%s", act->name);

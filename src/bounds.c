@@ -46,6 +46,8 @@ double gp_bounds_prob_fail(double n, double u, double lambda) {
 }
 
 int gp_bounds_model_init(gp_bounds_model *model, const char *format) {
+    GPI_NONNULL(model, GSL_EINVAL);
+    GPI_NONNULL(format, GSL_EINVAL);
     static const struct {
         const char *name;
         double u, tiny;
@@ -691,6 +693,11 @@ static double longest_sum(const gp_network *net, size_t m) {
 int gp_bounds_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                       const gp_regularization *reg, const gp_bounds_model *model,
                       gp_bounds *b) {
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(model, GSL_EINVAL);
+    GPI_NONNULL(b, GSL_EINVAL);
     return gpi_bounds_compute_pinned(net, X, Y, reg, model, NULL, b);
 }
 
@@ -807,6 +814,12 @@ int gp_bounds_entry(const gp_bounds *b, const char *name, size_t i, size_t j,
 int gp_bounds_compare_tensor(const gp_bounds *bc, const gp_bounds *bo, const char *name,
                              const gsl_matrix *cand, const gsl_matrix *oracle,
                              gp_verdict_counts *out) {
+    GPI_NONNULL(bc, GSL_EINVAL);
+    GPI_NONNULL(bo, GSL_EINVAL);
+    GPI_NONNULL(name, GSL_EINVAL);
+    GPI_NONNULL(cand, GSL_EINVAL);
+    GPI_NONNULL(oracle, GSL_EINVAL);
+    GPI_NONNULL(out, GSL_EINVAL);
     return gpi_bounds_compare_tensor(bc, bo, name, cand, oracle, out, NULL, 0, 0);
 }
 

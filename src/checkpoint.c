@@ -60,6 +60,8 @@ static json_t *state_json(const gp_trainer_state *s) {
 
 int gp_checkpoint_save(const char *path, const gp_trainer *t, const char *meta,
                        char *errbuf, size_t errlen) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(t, GSL_EINVAL);
     gp_trainer_state s;
     json_t *jmeta = json_null(), *net, *root = NULL;
     int status;
@@ -266,6 +268,8 @@ static int from_json(const json_t *root, const char *path, gp_checkpoint *c, cha
 
 int gp_checkpoint_load(const char *path, gp_checkpoint **out, char *errbuf,
                        size_t errlen) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(out, GSL_EINVAL);
     json_t *root;
     gp_checkpoint *c;
     *out = NULL;

@@ -305,6 +305,8 @@ const gp_cost_type gp_cost_log_likelihood = {
 
 int gp_cost_target_misfit(const gp_cost_type *cost, const gsl_matrix *Y, size_t *col,
                           double *sum) {
+    GPI_NONNULL(cost, 0);
+    GPI_NONNULL(Y, 0);
     for (size_t k = 0; cost->output == GP_OUTPUT_SOFTMAX && k < Y->size2; k++) {
         double s = 0, mag = 0;
         for (size_t j = 0; j < Y->size1; j++) {
@@ -312,7 +314,10 @@ int gp_cost_target_misfit(const gp_cost_type *cost, const gsl_matrix *Y, size_t 
             mag += fabs(gsl_matrix_get(Y, j, k));
         }
         if (!(fabs(s - 1) <= (double)Y->size1 * DBL_EPSILON * fmax(mag, 1))) {
-            *col = k, *sum = s;
+            if (col)
+                *col = k;
+            if (sum)
+                *sum = s;
             return 1;
         }
     }

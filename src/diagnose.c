@@ -165,6 +165,9 @@ static gsl_matrix *mat_clone(const gsl_matrix *M) {
 
 gp_diag *gp_diag_alloc(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                        const gp_regularization *reg) {
+    GPI_NONNULL(net, NULL);
+    GPI_NONNULL(X, NULL);
+    GPI_NONNULL(Y, NULL);
     size_t m = X->size2;
     if (m == 0 || Y->size2 != m || X->size1 != net->p.sizes[0] ||
         Y->size1 != net->p.sizes[net->p.L])
@@ -628,6 +631,10 @@ static int nonfinite(gp_diagnosis *out, const char *name, const gsl_matrix *cand
 
 int gp_diag_tensor(gp_diag *d, const char *name, const gsl_matrix *cand, double tol,
                    gp_diagnosis *out) {
+    GPI_NONNULL(d, GSL_EINVAL);
+    GPI_NONNULL(name, GSL_EINVAL);
+    GPI_NONNULL(cand, GSL_EINVAL);
+    GPI_NONNULL(out, GSL_EINVAL);
     tkind t;
     size_t l;
     memset(out, 0, sizeof *out);

@@ -57,6 +57,8 @@ const char *gp_precision_name(gp_precision p) {
 }
 
 int gp_precision_lookup(const char *name, gp_precision *p) {
+    GPI_NONNULL(name, GSL_EINVAL);
+    GPI_NONNULL(p, GSL_EINVAL);
     for (int i = 0; name && i < GP_N_PRECISIONS; i++)
         if (!strcmp(name, precisions[i].name) || !strcmp(name, precisions[i].alias)) {
             *p = (gp_precision)i;
@@ -70,6 +72,7 @@ static double precision_eps(gp_precision p) {
 }
 
 void gp_fcheck_opts_default(gp_fcheck_opts *opts, gp_precision p) {
+    GPI_NONNULL(opts, );
     double eps = precision_eps(p);
     opts->precision = p;
     opts->abserr_factor = 4.0;
@@ -117,6 +120,7 @@ int gp_fcheck_opts_check(const gp_fcheck_opts *opts) {
 }
 
 void gp_fcheck_opts_compare(gp_fcheck_opts *opts, gp_precision p) {
+    GPI_NONNULL(opts, );
     double eps = precision_eps(p);
     gp_fcheck_opts_default(opts, p);
     /* the candidate's rounding: the oracle's own sigma' is within 14u for every z
@@ -165,6 +169,7 @@ static void tensor_reset(gp_fcheck_tensor *s) {
 }
 
 void gp_fcheck_report_reset(gp_fcheck_report *r) {
+    GPI_NONNULL(r, );
     for (size_t i = 0; i < r->n_tensors; i++)
         tensor_reset(&r->tensors[i]);
     tensor_reset(&r->directions);
@@ -197,6 +202,7 @@ void gp_fcheck_set_scale(gp_fcheck_report *r, size_t tensor, double scale) {
 
 int gp_fcheck_rule(const gp_fcheck_opts *opts, double analytic, double numeric,
                    double abserr, double scale, double *allowed) {
+    GPI_NONNULL(opts, GSL_EINVAL);
     double big = fmax(fabs(analytic), fabs(numeric));
     double rhs =
         opts->abserr_factor * abserr + opts->atol + opts->rtol * big + opts->stol * scale;
@@ -235,6 +241,8 @@ static double ref_digits(double numeric, double abserr) {
 
 int gp_fcheck_add(gp_fcheck_report *r, const gp_fcheck_opts *opts, size_t tensor,
                   size_t index, double analytic, double numeric, double abserr) {
+    GPI_NONNULL(r, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
     const gp_fcheck_tensor *s = tensor_of(r, tensor);
     if (s == NULL)
         return 0;
@@ -577,6 +585,10 @@ static int check_indices(const gp_function_fdf *F, gsl_vector *xs, const gsl_vec
 
 int gp_fcheck_full(const gp_function_fdf *F, const gsl_vector *x,
                    const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+    GPI_NONNULL(F, GSL_EINVAL);
+    GPI_NONNULL(x, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(r, GSL_EINVAL);
     gsl_vector *g, *xs;
     int status = fcheck_setup(F, x, r, &g, &xs);
     for (size_t t = 0; t < r->n_tensors && !status; t++)
@@ -651,6 +663,10 @@ static int sample_and_check(const gp_function_fdf *F, gsl_vector *xs, const gsl_
 int gp_fcheck_sampled(const gp_function_fdf *F, const gsl_vector *x, size_t budget,
                       unsigned long seed, const gp_fcheck_opts *opts,
                       gp_fcheck_report *r) {
+    GPI_NONNULL(F, GSL_EINVAL);
+    GPI_NONNULL(x, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(r, GSL_EINVAL);
     gsl_vector *g, *xs;
     int status = fcheck_setup(F, x, r, &g, &xs);
     if (status)
@@ -706,6 +722,10 @@ static int dir_deriv(void *ctx, size_t q, const gp_fcheck_opts *opts, double *re
 int gp_fcheck_directional(const gp_function_fdf *F, const gsl_vector *x, size_t n_dirs,
                           unsigned long seed, const gp_fcheck_opts *opts,
                           gp_fcheck_report *r) {
+    GPI_NONNULL(F, GSL_EINVAL);
+    GPI_NONNULL(x, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(r, GSL_EINVAL);
     gsl_vector *g, *xs;
     int status = gp_fcheck_opts_check(opts);
     if (status || (status = fcheck_setup(F, x, r, &g, &xs)))
@@ -747,6 +767,8 @@ done:
 }
 
 int gp_fcheck_noise(const double *fval, size_t nf, double *noise) {
+    GPI_NONNULL(fval, GSL_EINVAL);
+    GPI_NONNULL(noise, GSL_EINVAL);
     double d[16], level[16], gamma = 1, lo = INFINITY, hi = -INFINITY;
     int sgn[16] = {0};
     *noise = 0;
@@ -840,6 +862,10 @@ static void taylor_fit(dir_fn *p, double f0, double gd, double gx, double eps,
 
 int gp_fcheck_taylor(const gp_function_fdf *F, const gsl_vector *x, unsigned long seed,
                      const gp_fcheck_opts *opts, gp_taylor_result *res) {
+    GPI_NONNULL(F, GSL_EINVAL);
+    GPI_NONNULL(x, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(res, GSL_EINVAL);
     if (x->size != F->n)
         GSL_ERROR("x does not have F->n entries", GSL_EBADLEN);
     if (gp_fcheck_opts_check(opts))
@@ -905,6 +931,8 @@ const char *gp_formula_name(gp_formula f) {
 }
 
 int gp_formula_lookup(const char *name, gp_formula *f) {
+    GPI_NONNULL(name, GSL_EINVAL);
+    GPI_NONNULL(f, GSL_EINVAL);
     for (int q = 0; name && q < GP_N_FORMULAS; q++)
         if (!strcmp(name, formula_names[q])) {
             *f = (gp_formula)q;
@@ -941,6 +969,7 @@ static size_t formula_ranges(gp_formula f, const gp_network *net, size_t m,
 }
 
 gp_fcheck_report *gp_formula_report_alloc(gp_formula f, const gp_network *net, size_t m) {
+    GPI_NONNULL(net, NULL);
     gp_tensor_range t[2 * GP_MAX_LAYERS];
     char names[2 * GP_MAX_LAYERS][24];
     if (net->p.L > GP_MAX_LAYERS)
@@ -1136,6 +1165,11 @@ int gp_gradcheck_params_numeric(const gp_network *net, const gsl_matrix *X,
                                 const gsl_matrix *Y, const gp_regularization *reg,
                                 const gp_fcheck_opts *opts, size_t lo, size_t hi,
                                 double *num, size_t *n_at_kink) {
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(num, GSL_EINVAL);
     if (lo > hi || hi > net->p.n_params)
         GSL_ERROR("parameter range out of bounds", GSL_EINVAL);
     if (gp_fcheck_opts_check(opts))
@@ -1219,6 +1253,11 @@ int gp_gradcheck_params_given(const gp_network *net, const gsl_matrix *X,
                               const gsl_matrix *Y, const gp_regularization *reg,
                               const gp_gradient *analytic, const gp_fcheck_opts *opts,
                               const double *num, size_t n_at_kink, gp_fcheck_report *r) {
+    GPI_NONNULL(net, GSL_EINVAL); /* X or Y NULL: failing entries not derived again */
+    GPI_NONNULL(analytic, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(num, GSL_EINVAL);
+    GPI_NONNULL(r, GSL_EINVAL);
     lazy_param z = {net, X, Y, reg, {0}, 0};
     int status = gpi_params_given(net, analytic, opts, num, n_at_kink,
                                   X && Y ? lazy_param_deriv : NULL, &z, r);
@@ -1230,6 +1269,12 @@ int gp_gradcheck_params_given(const gp_network *net, const gsl_matrix *X,
 int gp_gradcheck_params(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                         const gp_regularization *reg, const gp_gradient *analytic,
                         const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(analytic, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(r, GSL_EINVAL);
     size_t n = net->p.n_params, n_at_kink = 0;
     int status = gpi_params_fit(net, analytic, r);
     if (status)
@@ -1308,6 +1353,10 @@ static gsl_vector **alloc_layers(const gp_network *net) {
 
 int gp_cost_from_z(const gp_network *net, size_t l, const gsl_vector *zl,
                    const gsl_vector *y, double *cost) {
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(zl, GSL_EINVAL);
+    GPI_NONNULL(y, GSL_EINVAL);
+    GPI_NONNULL(cost, GSL_EINVAL);
     if (l < 1 || l > net->p.L)
         GSL_ERROR("layer out of range", GSL_EINVAL);
     GPI_CHECK_LEN(zl->size, net->p.sizes[l]);
@@ -1387,6 +1436,12 @@ static int deltas_shape(const gp_network *net, const gsl_matrix *X, const gsl_ma
 int gp_gradcheck_deltas(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                         gsl_matrix *const *delta, const gp_fcheck_opts *opts,
                         gp_fcheck_report *r) {
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(delta, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(r, GSL_EINVAL);
     size_t L = net->p.L, m = X->size2;
     int status = deltas_shape(net, X, Y, delta, r);
     if (status)
@@ -1424,6 +1479,11 @@ done:
 int gp_check_formula(gp_formula f, const gp_network *net, const gsl_matrix *X,
                      const gsl_matrix *Y, const gp_regularization *reg,
                      const gp_fcheck_opts *opts, gp_fcheck_report *r) {
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(r, GSL_EINVAL);
     if ((unsigned)f >= GP_N_FORMULAS)
         GSL_ERROR("unknown formula", GSL_EINVAL);
     if (f == GP_FORMULA_REG && reg == NULL) /* it was the params check, passed as reg's */
@@ -1454,6 +1514,7 @@ int gp_check_formula(gp_formula f, const gp_network *net, const gsl_matrix *X,
 /* ---- random cases ---- */
 
 void gp_case_opts_default(gp_case_opts *opts) {
+    GPI_NONNULL(opts, );
     opts->min_layers = 1;
     opts->max_layers = 4;
     opts->min_width = 1;
@@ -1474,6 +1535,9 @@ static size_t uniform_int(gsl_rng *r, size_t lo, size_t hi) {
 }
 
 void gp_case_fill_target(gsl_rng *r, const gp_cost_type *cost, gsl_vector *y) {
+    GPI_NONNULL(r, );
+    GPI_NONNULL(cost, );
+    GPI_NONNULL(y, );
     if (cost->output == GP_OUTPUT_SOFTMAX) {
         gsl_vector_set_zero(y);
         gsl_vector_set(y, uniform_int(r, 0, y->size - 1), 1.0);
@@ -1595,6 +1659,9 @@ int gp_case_random(gsl_rng *r, const gp_cost_type *cost, const gp_case_opts *opt
 
 int gp_case_place_kink(gp_network *net, const gsl_matrix *X, size_t l, size_t j, size_t i,
                        double off, int *exact) {
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(exact, GSL_EINVAL);
     double at;
     *exact = 0;
     if (l < 1 || l >= net->p.L || j >= net->p.sizes[l] || i >= X->size2)

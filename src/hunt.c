@@ -87,6 +87,7 @@ static int make_dir_at(const char *dir) {
 }
 
 int gp_hunt_make_dir(const char *dir, char *detail, size_t len) {
+    GPI_NONNULL(dir, GSL_EINVAL);
     if (!make_dir_at(dir))
         return GSL_SUCCESS;
     snprintf(detail, len, "cannot create '%s': %s", dir, strerror(errno));
@@ -505,6 +506,7 @@ static double now_s(void) {
 }
 
 void gp_hunt_opts_default(gp_hunt_opts *opts) {
+    GPI_NONNULL(opts, );
     memset(opts, 0, sizeof *opts);
     opts->cases = 100;
     opts->seed = 1;
@@ -519,6 +521,11 @@ void gp_hunt_opts_default(gp_hunt_opts *opts) {
 
 int gp_hunt_case(const gp_hunt_opts *opts, size_t index, gp_network **net, gsl_matrix **X,
                  gsl_matrix **Y, gp_regularization *reg) {
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(reg, GSL_EINVAL);
     gp_case_opts co;
     gp_case_opts_default(&co);
     co.max_width = opts->max_width;
@@ -618,6 +625,10 @@ static int make_dir(hunter *h, const gp_hunt_opts *opts, gp_hunt_result *res) {
 
 int gp_hunt_replay_candidate(const char *dir, const gp_hunt_opts *opts,
                              gp_hunt_candidate fn, void *ctx, gp_hunt_result *res) {
+    GPI_NONNULL(dir, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(fn, GSL_EINVAL);
+    GPI_NONNULL(res, GSL_EINVAL);
     hunter h;
     gp_network *net = NULL;
     gsl_matrix *X = NULL, *Y = NULL;
@@ -647,6 +658,10 @@ int gp_hunt_replay_candidate(const char *dir, const gp_hunt_opts *opts,
 
 int gp_hunt_replay(const char *dir, const gp_hunt_opts *opts, char *const *argv,
                    size_t argc, gp_hunt_result *res) {
+    GPI_NONNULL(dir, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(argv, GSL_EINVAL);
+    GPI_NONNULL(res, GSL_EINVAL);
     command c = {argv, argc, opts->dir, opts->timeout};
     if (!opts->dir)
         GSL_ERROR("hunt: a command needs opts->dir", GSL_EINVAL);
@@ -766,6 +781,9 @@ static int hunt_loop(hunter *h, const gp_hunt_opts *opts, gp_hunt_result *res) {
 
 int gp_hunt_run_candidate(const gp_hunt_opts *opts, gp_hunt_candidate fn, void *ctx,
                           gp_hunt_result *res) {
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(fn, GSL_EINVAL);
+    GPI_NONNULL(res, GSL_EINVAL);
     hunter h;
     hunter_init(&h, opts, fn, ctx, res);
     if (!fn)
@@ -777,6 +795,9 @@ int gp_hunt_run_candidate(const gp_hunt_opts *opts, gp_hunt_candidate fn, void *
 
 int gp_hunt_run(const gp_hunt_opts *opts, char *const *argv, size_t argc,
                 gp_hunt_result *res) {
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(argv, GSL_EINVAL);
+    GPI_NONNULL(res, GSL_EINVAL);
     command c = {argv, argc, opts->dir, opts->timeout};
     hunter h;
     hunter_init(&h, opts, command_candidate, &c, res);

@@ -48,6 +48,17 @@ __attribute__((target("avx2"))) __m256d _ZGVdN4v_tanh(__m256d x);
             GSL_ERROR("vector or matrix lengths differ", GSL_EBADLEN);                   \
     } while (0)
 
+/* Refuse a NULL pointer argument p: raise GSL_EINVAL naming it and return ret
+ * (GSL_EINVAL, NULL, NAN, SIZE_MAX; empty in a void function), as every public function
+ * does. */
+#define GPI_NONNULL(p, ret)                                                              \
+    do {                                                                                 \
+        if ((p) == NULL) {                                                               \
+            gsl_error(#p " is NULL", __FILE__, __LINE__, GSL_EINVAL);                    \
+            return ret;                                                                  \
+        }                                                                                \
+    } while (0)
+
 /* c[i] = C_x of sample i < m by cost->fn_z, where z and y hold n outputs per sample,
  * sample after sample; bit-identical to fn_z on each sample, with the cross-entropy's
  * exp and log1p on all m n values at once (full vectors). work: m n doubles. */

@@ -16,6 +16,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "internal.h"
 #include "ioutil.h"
 
 int gpi_fail(char *errbuf, size_t errlen, int status, const char *file, int line,
@@ -159,6 +160,8 @@ char *gp_atomic_target(const char *path) {
 }
 
 int gp_atomic_open(const char *path, gp_atomic_file *f, char *errbuf, size_t errlen) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(f, GSL_EINVAL);
     size_t len;
     int fd;
     f->fp = NULL;
@@ -204,6 +207,8 @@ int gp_atomic_open(const char *path, gp_atomic_file *f, char *errbuf, size_t err
 }
 
 void gp_atomic_abort(gp_atomic_file *f) {
+    if (f == NULL)
+        return;
     int saved = errno;
     if (f->fp != NULL)
         fclose(f->fp);
@@ -262,6 +267,8 @@ int gp_atomic_space(const char *path, size_t bytes, char *errbuf, size_t errlen)
 
 int gp_atomic_space_all(size_t n, const char *const *paths, const size_t *bytes,
                         size_t *need, size_t *failed, char *errbuf, size_t errlen) {
+    GPI_NONNULL(paths, GSL_EINVAL);
+    GPI_NONNULL(bytes, GSL_EINVAL);
     dev_t *dev = malloc((n ? n : 1) * sizeof *dev);
     int status = dev ? GSL_SUCCESS : GSL_ENOMEM;
     size_t i = 0;
@@ -304,6 +311,7 @@ static void sync_dir(const char *path) {
 }
 
 int gp_atomic_commit(gp_atomic_file *f, char *errbuf, size_t errlen) {
+    GPI_NONNULL(f, GSL_EINVAL);
     const char *what = NULL;
     if (f->fp == NULL || f->path == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no open output file to commit");
@@ -337,6 +345,8 @@ int gp_atomic_commit(gp_atomic_file *f, char *errbuf, size_t errlen) {
 
 int gp_atomic_write(const char *path, const void *buf, size_t len, char *errbuf,
                     size_t errlen) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(buf, GSL_EINVAL);
     gp_atomic_file f;
     int status = gp_atomic_open(path, &f, errbuf, errlen);
     if (status != GSL_SUCCESS)

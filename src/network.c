@@ -27,6 +27,8 @@ void gp_params_clear(gp_params *p) {
 }
 
 int gp_params_init(gp_params *p, size_t n_layers, const size_t *sizes) {
+    GPI_NONNULL(p, GSL_EINVAL);
+    GPI_NONNULL(sizes, GSL_EINVAL);
     memset(p, 0, sizeof *p);
     if (sizes == NULL || n_layers < 2 || n_layers > GP_MAX_LAYERS)
         GSL_ERROR("a network needs between 2 and GP_MAX_LAYERS layer sizes", GSL_EINVAL);
@@ -83,6 +85,11 @@ size_t gp_params_offset(const gp_params *p, size_t l, int is_weight) {
 
 int gp_params_locate(const gp_params *p, size_t i, size_t *l, int *is_weight, size_t *j,
                      size_t *k) {
+    GPI_NONNULL(p, GSL_EINVAL);
+    GPI_NONNULL(l, GSL_EINVAL);
+    GPI_NONNULL(is_weight, GSL_EINVAL);
+    GPI_NONNULL(j, GSL_EINVAL);
+    GPI_NONNULL(k, GSL_EINVAL);
     if (i >= p->n_params)
         GSL_ERROR("parameter index out of range", GSL_EINVAL);
     for (size_t layer = 1; layer <= p->L; layer++) {

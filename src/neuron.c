@@ -29,6 +29,12 @@ static double neuron_z(const gsl_vector *w, double b, const gsl_matrix *X, size_
 int gp_neuron_gradient(const gp_cost_type *cost, const gsl_vector *w, double b,
                        const gsl_matrix *X, const gsl_vector *y, gsl_vector *dw,
                        double *db) {
+    GPI_NONNULL(cost, GSL_EINVAL);
+    GPI_NONNULL(w, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(y, GSL_EINVAL);
+    GPI_NONNULL(dw, GSL_EINVAL);
+    GPI_NONNULL(db, GSL_EINVAL);
     int status = neuron_check(cost, w, X, y);
     if (status)
         return status;
@@ -54,6 +60,11 @@ int gp_neuron_gradient(const gp_cost_type *cost, const gsl_vector *w, double b,
 
 int gp_neuron_cost(const gp_cost_type *cost, const gsl_vector *w, double b,
                    const gsl_matrix *X, const gsl_vector *y, double *cost_out) {
+    GPI_NONNULL(cost, GSL_EINVAL);
+    GPI_NONNULL(w, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(y, GSL_EINVAL);
+    GPI_NONNULL(cost_out, GSL_EINVAL);
     int status = neuron_check(cost, w, X, y);
     if (status)
         return status;

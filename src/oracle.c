@@ -108,6 +108,9 @@ static int oracle_inputs_check(const gp_network *net, const gsl_matrix *X,
 
 gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
                            const gsl_matrix *Y, const gp_regularization *reg) {
+    GPI_NONNULL(net, NULL);
+    GPI_NONNULL(X, NULL);
+    GPI_NONNULL(Y, NULL);
     size_t L = net->p.L, m = X->size2;
     if (oracle_inputs_check(net, X, Y, reg))
         return NULL;
@@ -172,6 +175,7 @@ nomem:
 }
 
 double gp_oracle_cost(const gp_oracle *o) {
+    GPI_NONNULL(o, NAN);
     return o->data_cost + o->reg_cost;
 }
 
@@ -294,6 +298,8 @@ static double slot_cost(const param_slot *s, double t) {
 }
 
 int gp_oracle_perturbed_cost(gp_oracle *o, size_t i, double t, double *cost) {
+    GPI_NONNULL(o, GSL_EINVAL);
+    GPI_NONNULL(cost, GSL_EINVAL);
     if (i >= o->net->p.n_params)
         GSL_ERROR("parameter index out of range", GSL_EINVAL);
     param_slot s;
@@ -303,6 +309,7 @@ int gp_oracle_perturbed_cost(gp_oracle *o, size_t i, double t, double *cost) {
 }
 
 gp_fcheck_report *gp_oracle_report_alloc(const gp_network *net) {
+    GPI_NONNULL(net, NULL);
     return gp_formula_report_alloc(GP_FORMULA_PARAMS, net, 0);
 }
 
@@ -333,6 +340,10 @@ static int slot_deriv(void *ctx, size_t i, const gp_fcheck_opts *opts, double *r
 
 int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate,
                     const gp_fcheck_opts *opts, gp_fcheck_report *r, size_t *n_evals) {
+    GPI_NONNULL(o, GSL_EINVAL);
+    GPI_NONNULL(candidate, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(r, GSL_EINVAL);
     int status = gpi_params_fit(o->net, candidate, r);
     slot_fn f = {o, {0}, 0};
     for (size_t t = 0; t < r->n_tensors && !status; t++)
@@ -345,6 +356,9 @@ int gp_oracle_check(gp_oracle *o, const gp_gradient *candidate,
 
 int gp_oracle_numeric(gp_oracle *o, const gp_fcheck_opts *opts, size_t lo, size_t hi,
                       double *num, size_t *n_evals) {
+    GPI_NONNULL(o, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(num, GSL_EINVAL);
     if (lo > hi || hi > o->net->p.n_params)
         GSL_ERROR("parameter range out of bounds", GSL_EINVAL);
     if (gp_fcheck_opts_check(opts))
@@ -360,6 +374,11 @@ int gp_oracle_numeric(gp_oracle *o, const gp_fcheck_opts *opts, size_t lo, size_
 int gp_oracle_check_given(gp_oracle *o, const gp_gradient *candidate,
                           const gp_fcheck_opts *opts, const double *num,
                           gp_fcheck_report *r) {
+    GPI_NONNULL(o, GSL_EINVAL);
+    GPI_NONNULL(candidate, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(num, GSL_EINVAL);
+    GPI_NONNULL(r, GSL_EINVAL);
     slot_fn f = {o, {0}, 0};
     return gpi_params_given(o->net, candidate, opts, num, 0, slot_deriv, &f, r);
 }
@@ -368,6 +387,12 @@ int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X,
                             const gsl_matrix *Y, const gp_regularization *reg,
                             const gp_gradient *candidate, const gp_fcheck_opts *opts,
                             gp_fcheck_report *r) {
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(candidate, GSL_EINVAL);
+    GPI_NONNULL(opts, GSL_EINVAL);
+    GPI_NONNULL(r, GSL_EINVAL);
     int status = oracle_inputs_check(net, X, Y, reg); /* not all GSL_EFAILED */
     if (status)
         return status;
@@ -380,6 +405,7 @@ int gp_oracle_check_network(const gp_network *net, const gsl_matrix *X,
 }
 
 void gp_oracle_opts_default(gp_fcheck_opts *opts, gp_precision p) {
+    GPI_NONNULL(opts, );
     gp_fcheck_opts_default(opts, p);
     if (p == GP_FLOAT64)
         opts->h = 2e-6;

@@ -59,6 +59,11 @@ int gp_record_write_compare(const char *path, const gp_network *net, const gsl_m
                             const gsl_matrix *Y, const gp_regularization *reg,
                             const gp_fcheck_report *r, const gp_precision *precision,
                             char *errbuf, size_t errlen) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(r, GSL_EINVAL);
     json_t *o = record_base("compare", net, X, Y, reg, errbuf, errlen),
            *fs = json_array();
     gp_precision top = GP_FLOAT64;
@@ -89,6 +94,11 @@ int gp_record_write_check(const char *path, gp_formula formula, const gp_network
                           const gp_regularization *reg, unsigned long seed,
                           size_t case_index, const gp_fcheck_report *r, char *errbuf,
                           size_t errlen) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(r, GSL_EINVAL);
     json_t *o = record_base("check", net, X, Y, formula == GP_FORMULA_REG ? reg : NULL,
                             errbuf, errlen),
            *fs = json_array();
@@ -151,6 +161,11 @@ int gp_record_check_failure(const char *path, gp_formula formula,
                             const gp_regularization *reg, const gp_network *net,
                             const gsl_matrix *X, const gsl_matrix *Y, unsigned long seed,
                             size_t case_index, char *msg, size_t len) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(msg, GSL_EINVAL);
     formula_prop p = {formula, reg ? *reg : (gp_regularization){0, 0, 0}, NULL};
     gp_network *n = gp_network_clone(net);
     gsl_matrix *Xs = gsl_matrix_alloc(X->size1, X->size2),
@@ -317,6 +332,8 @@ static int case_finite(const gp_record *rec, const char *path, char *errbuf,
 }
 
 int gp_record_read(const char *path, gp_record **out, char *errbuf, size_t errlen) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(out, GSL_EINVAL);
     json_t *o = NULL;
     gp_record *rec;
     int r;
@@ -404,6 +421,8 @@ static void diagnose_recorded(const gp_record *rec, const gp_dump *o, const gp_d
 int gp_record_replay_compare(const gp_record *rec, const gp_dump *cand,
                              const gp_dump_compare_opts *opts, gp_fcheck_report **report,
                              gp_precision *precision) {
+    GPI_NONNULL(rec, GSL_EINVAL);
+    GPI_NONNULL(report, GSL_EINVAL);
     gp_dump o, mine;
     gp_dump_compare_opts ro;
     int status;

@@ -63,6 +63,11 @@ int gpi_step_run(const gpi_step *st, size_t r0, size_t r1, int lead,
 
 int gp_sgd_step(gp_network *net, const gsl_matrix *X, int rows, const gsl_matrix *Y,
                 const gp_sgd_params *p, gp_backprop_workspace *w) {
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(p, GSL_EINVAL);
+    GPI_NONNULL(w, GSL_EINVAL);
     gpi_step st;
     double alpha, decay, shrink;
     int status =

@@ -190,6 +190,9 @@ bytes_avx512(const uint8_t *x, size_t dim, uint32_t *index, double *value) {
 
 size_t gp_sparse_from_bytes(const uint8_t *x, size_t dim, uint32_t *index,
                             double *value) {
+    GPI_NONNULL(x, 0);
+    GPI_NONNULL(index, 0);
+    GPI_NONNULL(value, 0);
 #if defined(HAVE_BYTES_AVX512)
     if (gpi_simd_level() == GPI_SIMD_AVX512)
         return bytes_avx512(x, dim, index, value);
@@ -394,6 +397,7 @@ static double *wt_at(const gp_sparse_sgd *s, size_t j, size_t r) {
 }
 
 void gp_sparse_sgd_reload(gp_sparse_sgd *s) {
+    GPI_NONNULL(s, );
     const gsl_matrix *W = s->cnet->p.w[0];
     for (size_t r = 0; r < s->n1; r++)
         for (size_t j = 0; j < s->n0; j++)
@@ -403,6 +407,7 @@ void gp_sparse_sgd_reload(gp_sparse_sgd *s) {
 }
 
 void gp_sparse_sgd_sync(gp_sparse_sgd *s) {
+    GPI_NONNULL(s, );
     if (s->net == NULL)
         return;
     gsl_matrix *W = s->net->p.w[0];
@@ -414,6 +419,7 @@ void gp_sparse_sgd_sync(gp_sparse_sgd *s) {
 }
 
 const gp_backprop_workspace *gp_sparse_sgd_workspace(const gp_sparse_sgd *s) {
+    GPI_NONNULL(s, NULL);
     return s->w;
 }
 
@@ -540,6 +546,10 @@ int gpi_step_sparse(gpi_step *st, gp_sparse_sgd *s, const gp_sparse_batch *X,
 
 int gp_sparse_sgd_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_matrix *Y,
                        const gp_sgd_params *p) {
+    GPI_NONNULL(s, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(p, GSL_EINVAL);
     gpi_step st;
     int status = gpi_step_sparse(&st, s, X, NULL, Y, p, 0);
     return status ? status : gpi_step_run(&st, 0, s->n1, 1, NULL);
@@ -547,6 +557,10 @@ int gp_sparse_sgd_step(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_mat
 
 int gp_sparse_sgd_step_rows(gp_sparse_sgd *s, const gsl_matrix *X, const gsl_matrix *Y,
                             const gp_sgd_params *p) {
+    GPI_NONNULL(s, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(p, GSL_EINVAL);
     gpi_step st;
     int status = gpi_step_sparse(&st, s, NULL, X, Y, p, 0);
     return status ? status : gpi_step_run(&st, 0, s->n1, 1, NULL);
@@ -563,9 +577,13 @@ int gpi_sparse_forward(gp_sparse_sgd *s, const gp_sparse_batch *X, const gsl_mat
 }
 
 int gp_sparse_feedforward(gp_sparse_sgd *s, const gp_sparse_batch *X) {
+    GPI_NONNULL(s, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
     return gpi_sparse_forward(s, X, NULL, 0);
 }
 
 int gp_sparse_feedforward_rows(gp_sparse_sgd *s, const gsl_matrix *X) {
+    GPI_NONNULL(s, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
     return gpi_sparse_forward(s, NULL, X, 0);
 }

@@ -112,6 +112,7 @@ struct gp_trainer {
 };
 
 void gp_train_opts_default(gp_train_opts *opts) {
+    GPI_NONNULL(opts, );
     opts->batch = 10;
     opts->eta = 0.5;
     opts->lambda = 0;
@@ -605,6 +606,7 @@ static int chunk_two(gp_trainer *t, const gp_sgd_params *p, size_t lo, size_t hi
 #define BACKOFF_MAX 63
 
 int gp_trainer_auto_tune(gp_trainer *t, size_t probe, size_t chunk, double slack) {
+    GPI_NONNULL(t, GSL_EINVAL);
     if (probe == 0 || chunk == 0 || !isfinite(slack))
         GSL_ERROR("chunk lengths must be positive and the slack finite", GSL_EINVAL);
     t->probe_len = probe, t->long_len = chunk, t->slack = slack;
@@ -669,11 +671,13 @@ static int run_epoch(gp_trainer *t, const gp_sgd_params *p, size_t end) {
 }
 
 int gp_trainer_set_stop(gp_trainer *t, const volatile sig_atomic_t *flag) {
+    GPI_NONNULL(t, GSL_EINVAL);
     t->stop_flag = flag;
     return GSL_SUCCESS;
 }
 
 int gp_trainer_epoch(gp_trainer *t) {
+    GPI_NONNULL(t, GSL_EINVAL);
     return gp_trainer_epoch_part(t, SIZE_MAX);
 }
 
@@ -681,6 +685,7 @@ int gp_trainer_epoch(gp_trainer *t) {
  * the position (t->done, with the order and generator as they are), so the rest of the
  * epoch runs the same steps on the same network whenever it is continued. */
 int gp_trainer_epoch_part(gp_trainer *t, size_t max_batches) {
+    GPI_NONNULL(t, GSL_EINVAL);
     size_t n = t->data.n, nb = (n + t->bs - 1) / t->bs;
     gp_sgd_params p = {t->eta, t->opts.lambda, t->opts.l1, n};
     size_t end = max_batches < nb - t->done ? t->done + max_batches : nb;
@@ -710,6 +715,7 @@ int gp_trainer_epoch_part(gp_trainer *t, size_t max_batches) {
 }
 
 size_t gp_trainer_batches_done(const gp_trainer *t) {
+    GPI_NONNULL(t, SIZE_MAX);
     return t->done;
 }
 
@@ -750,28 +756,34 @@ int gp_trainer_observe(gp_trainer *t, double accuracy, int *stop) {
 }
 
 size_t gp_trainer_diverged_batch(const gp_trainer *t) {
+    GPI_NONNULL(t, SIZE_MAX);
     return t->diverged_batch;
 }
 
 size_t gp_trainer_epochs(const gp_trainer *t) {
+    GPI_NONNULL(t, SIZE_MAX);
     return t->epochs;
 }
 
 double gp_trainer_eta(const gp_trainer *t) {
+    GPI_NONNULL(t, NAN);
     return t->eta;
 }
 
 double gp_trainer_best(const gp_trainer *t, size_t *epoch) {
+    GPI_NONNULL(t, NAN);
     if (epoch)
         *epoch = t->best_epoch;
     return t->best;
 }
 
 const size_t *gp_trainer_order(const gp_trainer *t) {
+    GPI_NONNULL(t, NULL);
     return t->order;
 }
 
 const gp_network *gp_trainer_network(const gp_trainer *t) {
+    GPI_NONNULL(t, NULL);
     return t->net;
 }
 
@@ -785,6 +797,8 @@ void gp_trainer_state_free(gp_trainer_state *s) {
 }
 
 int gp_trainer_get_state(const gp_trainer *t, gp_trainer_state *s) {
+    GPI_NONNULL(t, GSL_EINVAL);
+    GPI_NONNULL(s, GSL_EINVAL);
     size_t n = t->data.n;
     memset(s, 0, sizeof *s);
     s->opts = t->opts;
@@ -888,6 +902,8 @@ int gpi_trainer_state_check(const gp_trainer_state *s, const char **why) {
 }
 
 int gp_trainer_set_state(gp_trainer *t, const gp_trainer_state *s) {
+    GPI_NONNULL(t, GSL_EINVAL);
+    GPI_NONNULL(s, GSL_EINVAL);
     const char *why;
     if (!same_opts(&s->opts, &t->opts))
         GSL_ERROR("state taken with other training options", GSL_EINVAL);
@@ -1020,6 +1036,9 @@ static int evaluate(const gp_network *net, const gp_dataset *data,
 int gp_evaluate(const gp_network *net, const gp_dataset *data,
                 const gp_regularization *reg, size_t chunk, unsigned flags,
                 size_t *confusion, gp_eval_result *result) {
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(data, GSL_EINVAL);
+    GPI_NONNULL(result, GSL_EINVAL);
     int dense = data->n > 0 && data->x != NULL && !data_too_large(data) &&
                 choose_dense(data, GP_LAYER1_AUTO);
     return evaluate(net, data, NULL, dense, reg, chunk, flags, confusion, result);
@@ -1028,6 +1047,9 @@ int gp_evaluate(const gp_network *net, const gp_dataset *data,
 int gp_evaluate_set(const gp_network *net, const gp_eval_set *s,
                     const gp_regularization *reg, size_t chunk, unsigned flags,
                     size_t *confusion, gp_eval_result *result) {
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(s, GSL_EINVAL);
+    GPI_NONNULL(result, GSL_EINVAL);
     return evaluate(net, &s->data, s->set, s->dense, reg, chunk, flags, confusion,
                     result);
 }

@@ -83,7 +83,8 @@ extern const gp_activation *const gp_activations[];
 const gp_activation *gp_activation_lookup(const char *name);
 /* Parse "NAME" or "leaky-relu:ALPHA" (the form --activation and network files use) into
  * *out. GSL_EINVAL for an unknown name or a parameter on another kind, GSL_EDOM for an
- * alpha outside [0, 1) or one that underflows to 0 ("1e-400"). */
+ * alpha outside [0, 1) or one that underflows to 0 ("1e-400"); GSL_EINVAL for a NULL
+ * spec or out. */
 int gp_activation_parse(const char *spec, gp_activation *out);
 /* Set leaky-relu's slope for z < 0: GSL_EINVAL on another kind, GSL_EDOM unless
  * 0 <= alpha < 1. */

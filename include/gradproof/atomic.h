@@ -45,7 +45,7 @@ char *gp_atomic_target(const char *path);
 int gp_atomic_open(const char *path, gp_atomic_file *f, char *errbuf, size_t errlen);
 /* Flush, fsync, close and rename onto the target. Either way f is released. */
 int gp_atomic_commit(gp_atomic_file *f, char *errbuf, size_t errlen);
-/* Close and remove the temporary file. Safe on a released f and twice. */
+/* Close and remove the temporary file. Safe on a released f, twice and on NULL. */
 void gp_atomic_abort(gp_atomic_file *f);
 
 /* Whether a file of up to `bytes` fits on the file system of path's directory:

@@ -45,7 +45,8 @@ extern const gp_cost_type *const gp_cost_types[];
 const gp_cost_type *gp_cost_lookup(const char *name);
 
 /* 1 when a column of Y (targets, n_L x m) is not one cost is defined for, with *col
- * that column and *sum its targets' sum; else 0 (a question: no gsl_error). Only
+ * that column and *sum its targets' sum (col, sum may be NULL); else 0 (a question: no
+ * gsl_error; 0 with GSL_EINVAL raised for a NULL cost or Y). Only
  * log-likelihood restricts its targets: delta^L = a - y (BP1) is dC_x/dz^L only when
  * they sum to 1 (one-hot, or a distribution; within n_L ulps of their magnitude). */
 int gp_cost_target_misfit(const gp_cost_type *cost, const gsl_matrix *Y, size_t *col,

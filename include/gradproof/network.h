@@ -68,7 +68,8 @@ int gp_network_set_activation(gp_network *net, size_t l, const gp_activation *ac
 gp_gradient *gp_gradient_alloc(const gp_network *net);
 void gp_gradient_free(gp_gradient *g);
 
-/* Parameter sets in general (used by both of the above). */
+/* Parameter sets in general (used by both of the above). GSL_EINVAL for a NULL p or
+ * sizes (p untouched), or sizes gp_network_alloc refuses. */
 int gp_params_init(gp_params *p, size_t n_layers, const size_t *sizes);
 void gp_params_clear(gp_params *p);
 /* Which tensor and index parameter i is: layer l (1-based), is_weight, row j, column k

@@ -24,8 +24,9 @@ typedef struct gp_oracle gp_oracle;
 
 /* Cache the forward pass of net on X (n_0 x m, samples as columns) with targets Y
  * (n_L x m) and optional regularisation (reg->n = 0 means n = m). The network and data
- * are copied: later changes to them are not seen. NULL on GSL_EBADLEN (shapes),
- * GSL_EDOM (bad regularisation) or GSL_ENOMEM. */
+ * are copied: later changes to them are not seen. NULL on GSL_EINVAL (a NULL net, X
+ * or Y; reg may be NULL), GSL_EBADLEN (shapes), GSL_EDOM (bad regularisation) or
+ * GSL_ENOMEM. */
 gp_oracle *gp_oracle_alloc(const gp_network *net, const gsl_matrix *X,
                            const gsl_matrix *Y, const gp_regularization *reg);
 void gp_oracle_free(gp_oracle *o);

@@ -27,7 +27,8 @@ typedef struct {
 
 /* The non-zero bytes of x[0..dim-1] as a sparse input: their positions j in increasing
  * order into index and x_j/255 (correctly rounded, as numpy's x / 255.0: the scaling
- * of MNIST pixels) into value. Returns how many; both arrays need room for dim. */
+ * of MNIST pixels) into value. Returns how many; both arrays need room for dim (0 with
+ * GSL_EINVAL raised if x, index or value is NULL). */
 size_t gp_sparse_from_bytes(const uint8_t *x, size_t dim, uint32_t *index, double *value);
 
 /* SGD state for one network: the network (borrowed, updated in place) and its own
