@@ -1,6 +1,7 @@
 /* activation.c: sigmoid, softplus, softmax, log-softmax (SPEC "Network", [78]). */
 #include <config.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -456,31 +457,42 @@ int gp_activation_kink(const gp_activation *act, double *at) {
     return 1;
 }
 
-/* "NAME" or "leaky-relu:ALPHA" (ALPHA finite, 0 <= ALPHA < 1). */
+/* "NAME" or "leaky-relu:ALPHA" (ALPHA finite, 0 <= ALPHA < 1). ALPHA is a plain decimal
+ * number, as the CLI reads every number (cli_double): it starts with a digit, a sign or
+ * a point, and strtod consumes all of it; no space (strtod skips it), no hexadecimal. */
 int gp_activation_parse(const char *spec, gp_activation *out) {
     GPI_NONNULL(spec, GSL_EINVAL);
     GPI_NONNULL(out, GSL_EINVAL);
     char name[32];
-    const char *colon = spec ? strchr(spec, ':') : NULL;
-    size_t len = spec ? (colon ? (size_t)(colon - spec) : strlen(spec)) : 0;
-    if (spec == NULL || len == 0 || len >= sizeof name)
+    const char *colon = strchr(spec, ':');
+    size_t len = colon ? (size_t)(colon - spec) : strlen(spec);
+    if (len == 0 || len >= sizeof name)
         GSL_ERROR("unknown activation", GSL_EINVAL);
     memcpy(name, spec, len);
     name[len] = '\0';
     const gp_activation *act = gp_activation_lookup(name);
     if (act == NULL)
         GSL_ERROR("unknown activation", GSL_EINVAL);
-    *out = *act;
-    if (colon == NULL)
-        return GSL_SUCCESS;
-    if (act != &gp_activation_leaky_relu)
+    if (colon && act != &gp_activation_leaky_relu)
         GSL_ERROR("only leaky-relu takes a parameter", GSL_EINVAL);
+    if (colon == NULL) {
+        *out = *act;
+        return GSL_SUCCESS;
+    }
+    const char *s = colon + 1;
     char *end;
     errno = 0;
-    double alpha = strtod(colon + 1, &end);
+    double alpha = strtod(s, &end);
+    int plain = isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.';
+    if (!plain || strpbrk(s, "xX") || *end != '\0')
+        GSL_ERROR("leaky-relu's alpha is not a plain decimal number", GSL_EINVAL);
     /* a slope that underflows to 0 ("1e-400") is not relu's 0: out of range */
     int gone = alpha == 0 && errno == ERANGE;
-    return gp_activation_set_alpha(out, colon[1] && *end == '\0' && !gone ? alpha : NAN);
+    gp_activation a = *act;
+    int status = gp_activation_set_alpha(&a, gone ? NAN : alpha);
+    if (status == GSL_SUCCESS)
+        *out = a;
+    return status;
 }
 
 int gp_activation_set_alpha(gp_activation *act, double alpha) {

@@ -752,6 +752,31 @@ START_TEST(test_softmax_temp_rejects_bad_temperature) {
 }
 END_TEST
 
+/* "leaky-relu:ALPHA" reads ALPHA as the CLI reads a number: plain decimal, nothing
+ * before or after it; a malformed one is GSL_EINVAL, out of [0, 1) GSL_EDOM. */
+START_TEST(test_activation_parse_reads_plain_decimals_only) {
+    gp_activation a = gp_activation_sigmoid;
+    ck_assert_int_eq(gp_activation_parse("leaky-relu:0.5", &a), GSL_SUCCESS);
+    ck_assert_double_eq(a.alpha, 0.5);
+    ck_assert_int_eq(gp_activation_parse("leaky-relu:.25", &a), GSL_SUCCESS);
+    ck_assert_int_eq(gp_activation_parse("leaky-relu:+2.5e-1", &a), GSL_SUCCESS);
+    ck_assert_double_eq(a.alpha, 0.25);
+    const char *bad[] = {"leaky-relu: 0.5", "leaky-relu:0x1p-1", "leaky-relu:0X.8",
+                         "leaky-relu:0.5 ", "leaky-relu:",       "leaky-relu:inf",
+                         "leaky-relu:nan",  "leaky-relu:0.5x",   "leaky-relu:\t0.5"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        a = gp_activation_sigmoid;
+        ck_assert_msg(gp_activation_parse(bad[i], &a) == GSL_EINVAL, "'%s' accepted",
+                      bad[i]);
+        ck_assert_str_eq(a.name, "sigmoid"); /* out untouched on failure */
+    }
+    ck_assert_int_eq(gp_activation_parse("leaky-relu:1.5", &a), GSL_EDOM);
+    ck_assert_int_eq(gp_activation_parse("leaky-relu:-0.5", &a), GSL_EDOM);
+    ck_assert_int_eq(gp_activation_parse("leaky-relu:1e-400", &a), GSL_EDOM);
+    ck_assert_int_eq(gp_activation_parse("relu:0.5", &a), GSL_EINVAL);
+}
+END_TEST
+
 static Suite *make_activation_suite(void) {
     Suite *s = suite_create("activation");
     TCase *core = tcase_create("Core"), *props = tcase_create("Properties"),
@@ -775,6 +800,7 @@ static Suite *make_activation_suite(void) {
     tcase_add_checked_fixture(errs, tu_handler_off, tu_handler_restore);
     tcase_add_test(errs, test_activation_rejects_mismatched_lengths);
     tcase_add_test(errs, test_softmax_temp_rejects_bad_temperature);
+    tcase_add_test(errs, test_activation_parse_reads_plain_decimals_only);
     suite_add_tcase(s, core);
     suite_add_tcase(s, props);
     suite_add_tcase(s, errs);

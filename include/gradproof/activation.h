@@ -82,7 +82,10 @@ extern const gp_activation *const gp_activations[];
 /* The activation called name, or NULL if there is none (no error raised). */
 const gp_activation *gp_activation_lookup(const char *name);
 /* Parse "NAME" or "leaky-relu:ALPHA" (the form --activation and network files use) into
- * *out. GSL_EINVAL for an unknown name or a parameter on another kind, GSL_EDOM for an
+ * *out (untouched on failure). ALPHA is a plain decimal number, the CLI's grammar for
+ * every number: a digit, sign or point first, all of it read by strtod, no space and no
+ * hexadecimal ("0.5", ".5", "5e-1"; not " 0.5", "0x1p-1", "inf"). GSL_EINVAL for an
+ * unknown name, a parameter on another kind or an ALPHA not so written, GSL_EDOM for an
  * alpha outside [0, 1) or one that underflows to 0 ("1e-400"); GSL_EINVAL for a NULL
  * spec or out. */
 int gp_activation_parse(const char *spec, gp_activation *out);
