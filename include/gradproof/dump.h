@@ -157,7 +157,8 @@ void gp_dump_compare_opts_default(gp_dump_compare_opts *opts);
  * oracle's own (gp_bounds_verdict; the report's `allowed`); opts->verdict receives
  * agree / inconclusive / disagree per entry and tensor and the diagnosis
  * (gp_diag_tensor) of the first disagreeing tensor. When the bounds do not model the
- * network (GSL_EUNIMPL: a hidden activation other than sigmoid) the fixed rule decides
+ * network (GSL_EUNIMPL: a hidden activation none of bounds.h's six kinds, sigmoid,
+ * tanh, ReLU, leaky ReLU, softplus, identity) the fixed rule decides
  * and verdict->reason says why.
  * The fixed rule: gp_fcheck_opts_compare of the tensor's precision (atol 8 eps +
  * rtol 4 sqrt(eps) max(|c|, |o|) + stol 64 eps scale), scale = max |o| over the

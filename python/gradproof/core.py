@@ -286,7 +286,8 @@ def _bounds(inp, fmt, rows):
         st = lib.gp_bounds_compute(inp.cnet.p, inp.gx, inp.gy, C.byref(inp.reg),
                                    C.byref(model), b)
         if st:
-            why = ("a hidden activation other than sigmoid is not modelled"
+            why = ("a hidden activation the bounds do not model (they model sigmoid, "
+                   "tanh, relu, leaky-relu, softplus and identity)"
                    if st == GSL_EUNIMPL else f"GSL status {st}")
             raise ValueError(f"bounds: cannot be computed for this network: {why}")
         out = {"cost": Bounds(np.array(b.contents.cost_worst),
@@ -335,7 +336,8 @@ def oracle(net, x, y, *, lam=0, l1=0, n=None, rows=False, bounds=None):
     file (dump.inputs then holds x / 255.0); y is taken as it is, whatever its dtype.
     bounds="float32" (or "float64", "bfloat16", "float16") adds dump["bounds"]: per
     tensor the worst-case and probabilistic absolute error bounds of a correct
-    implementation in that format (gradproof/bounds.h; sigmoid hidden layers only),
+    implementation in that format (gradproof/bounds.h; any of the six hidden
+    activations: sigmoid, tanh, relu, leaky-relu, softplus, identity),
     and dump["bounds"]["prob_fail"], the probabilistic bounds' failure probability.
     Raises ValueError when the network's values overflow float64 on these samples (a
     dump entry is inf or NaN) or when a sample's log-likelihood targets do not sum to 1,
