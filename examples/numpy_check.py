@@ -1,6 +1,7 @@
 """Check a NumPy backprop against gradproof's oracle, in memory.
 Run: python3 examples/numpy_check.py [--bug quadratic-delta|decay-bias]
-(installed package; in the build tree prefix PYTHONPATH=python)"""
+(installed package; uninstalled prefix PYTHONPATH=python, and for a build made in another
+directory GRADPROOF_LIB=BUILD/src/.libs/libgradproof.so.0: README, "From Python")"""
 import sys
 
 import numpy as np

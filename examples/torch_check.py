@@ -1,6 +1,7 @@
 """Check a PyTorch model's gradients against gradproof's oracle in one call.
 Run: python3 examples/torch_check.py
-(installed package; in the build tree prefix PYTHONPATH=python)"""
+(installed package; uninstalled prefix PYTHONPATH=python, and for a build made in another
+directory GRADPROOF_LIB=BUILD/src/.libs/libgradproof.so.0: README, "From Python")"""
 import sys
 
 if len(sys.argv) > 1:  # it takes none: an option meant for numpy_check.py is not ignored

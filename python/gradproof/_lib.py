@@ -1,6 +1,7 @@
 """ctypes bindings of libgradproof (ABI mode: no compiled extension).
 
-The library is found as $GRADPROOF_LIB, else the build tree's src/.libs, else the
+The library is found as $GRADPROOF_LIB, else the source tree's src/.libs (a build
+made in the source tree; an out-of-tree build needs $GRADPROOF_LIB), else the
 libdir make install put it in, else the system's libgradproof.so.0. GSL's abort-on-error handler is switched off, so that a
 library error comes back as a status code and becomes a Python exception."""
 import ctypes as C
@@ -149,10 +150,13 @@ def _load():
     try:
         return C.CDLL(path)
     except OSError as e:
-        where = ("$GRADPROOF_LIB" if os.environ.get("GRADPROOF_LIB")
-                 else "the build tree, the install directory or the linker's path")
-        raise ImportError("gradproof: cannot load libgradproof from %s (%s): %s"
-                          % (where, path, e)) from None
+        env = os.environ.get("GRADPROOF_LIB")
+        where = ("$GRADPROOF_LIB" if env
+                 else "the source tree, the install directory or the linker's path")
+        hint = ("" if env else "; a build made outside the source tree: set "
+                "GRADPROOF_LIB=BUILD/src/.libs/libgradproof.so.0")
+        raise ImportError("gradproof: cannot load libgradproof from %s (%s): %s%s"
+                          % (where, path, e, hint)) from None
 
 
 lib = _load()

@@ -3,6 +3,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -807,6 +808,23 @@ def test_a_library_that_does_not_load_is_named():
     assert r.returncode != 0
     assert ("ImportError: gradproof: cannot load libgradproof from $GRADPROOF_LIB "
             "(/nonexistent/libgradproof.so)") in r.stderr
+
+
+def test_a_library_not_beside_the_package_says_how_to_name_it(tmp_path):
+    # An out-of-tree build keeps the library in BUILD/src/.libs, not next to the
+    # package's source (SRC/src/.libs): PYTHONPATH=python alone failed with a message
+    # that did not say what to set. The package copied away from any build stands for
+    # that case.
+    shutil.copytree(os.path.dirname(os.path.abspath(gradproof.__file__)),
+                    tmp_path / "python" / "gradproof")
+    env = {k: v for k, v in os.environ.items() if k != "GRADPROOF_LIB"}
+    env["PYTHONPATH"] = str(tmp_path / "python")
+    r = subprocess.run([sys.executable, "-c", "import gradproof"], capture_output=True,
+                       text=True, env=env)
+    if r.returncode == 0:  # a libgradproof installed on the linker's path
+        pytest.skip("libgradproof is installed: found without GRADPROOF_LIB")
+    assert ("a build made outside the source tree: set "
+            "GRADPROOF_LIB=BUILD/src/.libs/libgradproof.so.0") in r.stderr, r.stderr
 
 
 def test_biases_of_another_shape_are_refused_even_with_n_entries():
