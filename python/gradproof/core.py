@@ -33,6 +33,14 @@ def _from_gsl(m):
     return buf.reshape(g.size1, g.tda)[:, :g.size2].copy()
 
 
+def _name(arg, value):
+    """The str value as the C string the library reads, or a ValueError naming arg for
+    an embedded NUL, where C would read the shorter name before it."""
+    if "\0" in value:
+        raise ValueError(f"{arg}: {value!r} contains a NUL character")
+    return value.encode()
+
+
 def _asarray(arg, value):
     """np.asarray(value), or a ValueError naming arg for rows of different lengths."""
     try:
@@ -115,7 +123,7 @@ class Network:
                         for l, w in enumerate(weights)]
         self.biases = [_bias(f"biases[{l}]", b, self.sizes[l + 1])
                        for l, b in enumerate(biases)]
-        ct = lib.gp_cost_lookup(cost.encode()) if isinstance(cost, str) else None
+        ct = lib.gp_cost_lookup(_name("cost", cost)) if isinstance(cost, str) else None
         if not ct:
             raise ValueError(f"cost: unknown cost {cost!r}; valid: "
                              + lib.gp_cost_names().decode())
@@ -126,8 +134,8 @@ class Network:
             raise ValueError(f"activations: {len(acts)} names, expected {L - 1} "
                              "(one per hidden layer)")
         for i, a in enumerate(acts):  # "leaky-relu:ALPHA" with its slope too
-            if not isinstance(a, str) or lib.gp_activation_parse(a.encode(),
-                                                                 C.byref(gp_activation())):
+            if not isinstance(a, str) or lib.gp_activation_parse(
+                    _name(f"activations[{i}]", a), C.byref(gp_activation())):
                 raise ValueError(f"activations[{i}]: {a!r}, expected sigmoid, tanh, relu, "
                                  "leaky-relu[:ALPHA in [0,1)], softplus or identity")
         self.activations = acts

@@ -18,6 +18,7 @@ import numpy as np
 from ._lib import (GP_MAX_LAYERS, GP_MAX_WIDTH, SIZE_MAX, gp_activation, gp_diagnosis,
                    gp_dump, gp_regularization, gsl_matrix, lib)
 from .core import Network, _from_gsl, _int, oracle
+from .core import _name as _c_name
 from .report import _diagnosis, _fill, compare
 
 
@@ -189,7 +190,7 @@ def hunt(fn, *, cases=100, seed=1, cost=None, precision=None, time_budget=None,
             raise ValueError(f"time_budget: {time_budget!r} must be > 0 seconds")
         o.time_budget = float(time_budget)
     if cost is not None:
-        o.cost = lib.gp_cost_lookup(str(cost).encode())
+        o.cost = lib.gp_cost_lookup(_c_name("cost", str(cost)))
         if not o.cost:
             raise ValueError(f"cost: unknown cost {cost!r}; valid: "
                              + lib.gp_cost_names().decode())
@@ -208,7 +209,7 @@ def hunt(fn, *, cases=100, seed=1, cost=None, precision=None, time_budget=None,
     o.target = int(bool(target))
     act = gp_activation()   # alive until the hunt returns: o.activation points at it
     if activation is not None:
-        if lib.gp_activation_parse(str(activation).encode(), C.byref(act)):
+        if lib.gp_activation_parse(_c_name("activation", str(activation)), C.byref(act)):
             raise ValueError(f"activation: {activation!r}, expected sigmoid, tanh, relu, "
                              "leaky-relu[:ALPHA in [0,1)], softplus or identity")
         o.activation = C.cast(C.pointer(act), C.c_void_p)

@@ -827,6 +827,20 @@ def test_a_library_not_beside_the_package_says_how_to_name_it(tmp_path):
             "GRADPROOF_LIB=BUILD/src/.libs/libgradproof.so.0") in r.stderr, r.stderr
 
 
+def test_names_with_a_nul_are_refused():
+    # ctypes passes a str with an embedded NUL as the C string before it: cost
+    # 'quadratic\0x' was taken as quadratic, activation 'relu\0junk' as relu.
+    W, b = [np.zeros((4, 3)), np.zeros((2, 4))], [np.zeros(4), np.zeros(2)]
+    with pytest.raises(ValueError, match=r"^cost: 'quadratic\\x00x' contains a NUL"):
+        gradproof.Network([3, 4, 2], W, b, "quadratic\0x")
+    with pytest.raises(ValueError, match=r"^activations\[0\]: 'relu\\x00junk' contains"):
+        gradproof.Network([3, 4, 2], W, b, "quadratic", activations=["relu\0junk"])
+    with pytest.raises(ValueError, match=r"^cost: 'quadratic\\x00x' contains a NUL"):
+        gradproof.hunt(lambda *a, **k: {}, cases=1, cost="quadratic\0x")
+    with pytest.raises(ValueError, match=r"^activation: 'tanh\\x00' contains a NUL"):
+        gradproof.hunt(lambda *a, **k: {}, cases=1, activation="tanh\0")
+
+
 def test_biases_of_another_shape_are_refused_even_with_n_entries():
     # A (2, 2) bias for 4 units was flattened and taken; (n,), (n, 1) and (1, n) are
     # the shapes a bias vector comes in.
