@@ -33,6 +33,13 @@ def _from_gsl(m):
     return buf.reshape(g.size1, g.tda)[:, :g.size2].copy()
 
 
+def _detach(value):
+    """A torch tensor without its autograd graph (NumPy cannot read one that requires
+    grad); anything else as it is."""
+    detach = getattr(value, "detach", None)
+    return detach() if callable(detach) and hasattr(value, "requires_grad") else value
+
+
 def _name(arg, value):
     """The str value as the C string the library reads, or a ValueError naming arg for
     an embedded NUL, where C would read the shorter name before it."""
@@ -42,9 +49,10 @@ def _name(arg, value):
 
 
 def _asarray(arg, value):
-    """np.asarray(value), or a ValueError naming arg for rows of different lengths."""
+    """np.asarray(value) (a tensor detached), or a ValueError naming arg for rows of
+    different lengths."""
     try:
-        return np.asarray(value)
+        return np.asarray(_detach(value))
     except ValueError:  # NumPy's words name neither the argument nor the rows
         raise ValueError(f"{arg}: rows of different lengths (not an array)") from None
 

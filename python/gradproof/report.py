@@ -9,7 +9,7 @@ import collections
 from ._lib import (GP_BFLOAT16, GP_FLOAT16, GP_FLOAT32, GP_FLOAT64, gp_dump,
                    gp_dump_compare_opts, gp_dump_verdict, gp_fcheck_opts,
                    gp_fcheck_report, lib)
-from .core import _array, _asarray, _bounds, _from_gsl, _Inputs, _to_gsl
+from .core import _array, _asarray, _bounds, _detach, _from_gsl, _Inputs, _to_gsl
 
 Diagnosis = collections.namedtuple("Diagnosis", "kind tensor residual param index other text")
 Diagnosis.__str__ = lambda d: d.text
@@ -223,9 +223,9 @@ def compare(reference, candidate, *, precision=None, rows=None):
     rrows = getattr(reference, "rows", False)
     rows = rrows if rows is None else rows
     inputs = getattr(reference, "inputs", None)
-    reference = {k: v for k, v in reference.items() if k != "bounds"}
+    reference = {k: _detach(v) for k, v in reference.items() if k != "bounds"}
     # an oracle dump as the candidate (two of them compared): its bounds are no tensor
-    candidate = {k: v for k, v in candidate.items()
+    candidate = {k: _detach(v) for k, v in candidate.items()
                  if not (k == "bounds" and isinstance(v, dict))}
     L = sum(1 for k in reference if re.match(r"^dW\d+$", k))
     if L < 1:

@@ -841,6 +841,26 @@ def test_names_with_a_nul_are_refused():
         gradproof.hunt(lambda *a, **k: {}, cases=1, activation="tanh\0")
 
 
+def test_tensors_that_require_grad_are_taken_as_their_values():
+    # x, y or candidate tensors with requires_grad=True (a model's outputs, anything
+    # computed from its parameters) failed in np.asarray with torch's "Can't call
+    # numpy() on Tensor that requires grad", naming no argument. They are detached.
+    rng = np.random.default_rng(5)
+    net = gradproof.Network([3, 4, 2], [rng.normal(size=(4, 3)), rng.normal(size=(2, 4))],
+                            [rng.normal(size=4), rng.normal(size=2)], "quadratic")
+    x = torch.tensor(rng.normal(size=(3, 5)), requires_grad=True)
+    y = torch.tensor(rng.uniform(size=(2, 5)), requires_grad=True)
+    ref = gradproof.oracle(net, x, y)
+    assert np.array_equal(ref["dW1"], gradproof.oracle(net, x.detach().numpy(),
+                                                       y.detach().numpy())["dW1"])
+    cand = {k: torch.tensor(v, requires_grad=True) for k, v in ref.items()
+            if k.startswith(("dW", "db"))}
+    r = gradproof.compare(ref, cand)
+    assert r.ok, str(r)
+    assert r.verdicts("dW1").shape == ref["dW1"].shape
+    assert not gradproof.compare(ref, dict(cand, dW1=cand["dW1"] * 2)).ok
+
+
 def test_biases_of_another_shape_are_refused_even_with_n_entries():
     # A (2, 2) bias for 4 units was flattened and taken; (n,), (n, 1) and (1, n) are
     # the shapes a bias vector comes in.
