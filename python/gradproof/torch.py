@@ -6,6 +6,8 @@
 Conventions converted here (the oracle's, [BP1]-[BP4] in doc/mathematics.md): samples are rows in
 PyTorch, columns in the oracle; delta^l is the per-sample dC_x/dz^l, while autograd
 gives dC/dz^l of the batch mean C = (1/m) sum_x C_x, i.e. delta^l / m."""
+import math
+
 import numpy as np
 import torch as _torch
 from torch import nn
@@ -112,6 +114,26 @@ def _tensor(arg, v, dtype):
     return t.detach().to(dtype)  # an input may come from a graph (requires_grad)
 
 
+def _softplus_cutoff(pairs, seen):
+    """Refuse a Softplus whose linear cut-off the batch reaches: torch returns z itself
+    where beta z > threshold (default 20), not log(1 + e^z), which lies above it by up to
+    e^-threshold (2e-9): beyond float64's bounds, so a correct model would fail. The
+    library has no such activation; float32 and narrower formats do not see it."""
+    for l, (_, act) in enumerate(pairs[:-1], start=1):
+        if not isinstance(act, nn.Softplus) or act.threshold == float("inf"):
+            continue
+        z = seen[f"z{l}"].detach()
+        if (act.beta * z > act.threshold).any():
+            i, j = divmod(int(_torch.argmax(z)), z.shape[1])
+            raise ValueError(
+                f"model[{2 * l - 1}]: {act!r} returns z itself for z > {act.threshold}, "
+                f"not softplus log(1 + e^z) (larger by up to {math.exp(-act.threshold):.2g}"
+                f"), and z{l}[{j}][{i}] = {float(z[i, j]):.6g} (unit {j}, sample {i}) is "
+                "above it: a difference float64's bounds would report as a failure. "
+                "Check it with nn.Softplus(threshold=float('inf')) in its place, "
+                "precision='float32', or inputs that keep z below the threshold")
+
+
 @_torch.enable_grad()  # autograd also under a caller's torch.no_grad()
 def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None):
     """Autograd on model (samples as rows of x, y) with the cost
@@ -120,6 +142,9 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
     the oracle's convention sgn(0) = 0); its z, a (forward hooks), delta = m dC/dz, dW,
     db and cost are compared with the oracle in the model's dtype (float64, float32,
     bfloat16 or float16; `precision` overrides it). The model's .grad is left as it was.
+    A hidden nn.Softplus is torch's thresholded one (z itself above `threshold`): checked
+    in float64, a batch that takes z above it is refused (ValueError naming the entry),
+    since the oracle's softplus differs there by up to e^-threshold.
     Returns the Report."""
     cost = _cost_name(cost)
     _strength("weight_decay", weight_decay)  # named as the caller named it (oracle: lam)
@@ -164,6 +189,8 @@ def check(model, x, y, *, cost, weight_decay=0.0, l1=0.0, n=None, precision=None
             h.remove()
     seen = {f"{k}{l}": o for k in outs for l, o in enumerate(outs[k], start=1)}
     L = len(net.sizes) - 1
+    if (precision or _DTYPES[dtype]) == "float64":
+        _softplus_cutoff(_layers(model, cost), seen)
     seen.setdefault(f"a{L}", seen[f"z{L}"])  # a model ending with Linear: a^L = z^L
     C = _loss(seen[f"z{L}"], Y, cost)
     lins = [lin for lin, _ in _layers(model, cost)]

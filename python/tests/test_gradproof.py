@@ -313,6 +313,31 @@ def test_torch_rejects_wrong_output_for_cost():
         gt.check(model, torch.rand(2, 5), torch.rand(2, 3), cost="cross-entropy")
 
 
+def test_torch_softplus_cutoff_is_refused_in_float64_not_failed():
+    # nn.Softplus() returns z itself for z > threshold (20): a correct float64 model
+    # whose batch took a unit there failed at a1, z2, ..., db1 (log(1 + e^z) - z is
+    # 1e-11 at z = 25, beyond float64's bounds): a false failure. It is refused, naming
+    # the entry and what to do; float32 does not see the difference.
+    import gradproof.torch as gt
+    from torch import nn
+    torch.manual_seed(0)
+    lin1, lin2 = nn.Linear(3, 4).double(), nn.Linear(4, 2).double()
+    x, y = torch.randn(5, 3, dtype=torch.float64), torch.rand(5, 2, dtype=torch.float64)
+    model = nn.Sequential(lin1, nn.Softplus(), lin2, nn.Sigmoid())
+    assert gt.check(model, x, y, cost="quadratic").ok  # z below 20: as before
+    with torch.no_grad():
+        lin1.bias[1] = 25.0
+    with pytest.raises(ValueError, match=r"^model\[1\]: Softplus\(beta=1, threshold=20\) "
+                       r"returns z itself for z > 20, .* z1\[1\]\[\d\] = 2[4-6]\.\d+ "
+                       r"\(unit 1, sample \d\) is above it.*threshold=float\('inf'\)"):
+        gt.check(model, x, y, cost="quadratic")
+    assert gt.check(model, x, y, cost="quadratic", precision="float32").ok
+    assert gt.check(nn.Sequential(lin1, nn.Softplus(threshold=float("inf")), lin2,
+                                  nn.Sigmoid()), x, y, cost="quadratic").ok
+    m32 = nn.Sequential(lin1, nn.Softplus(), lin2, nn.Sigmoid()).float()
+    assert gt.check(m32, x.float(), y.float(), cost="quadratic").ok
+
+
 def test_torch_activation_parameters_out_of_range_are_refused():
     """Softplus(beta=2) is log(1 + e^(2z))/2, not the oracle's softplus: refused by
     name (a correct model failed at a1, taken as beta=1)."""
