@@ -41,4 +41,16 @@ while read -r name; do
     n=$((n + 1))
 done <"$T/built"
 [ $fail = 0 ] && echo "ok - all $n exported names are gp_ names declared in include/gradproof/"
+# The reverse: every function a header declares (a name followed by "(" at the start of
+# a declaration, after its return type) is exported, so none is promised and missing.
+grep -ho '^[a-z_][a-z_0-9 ]*[ *]gp_[a-z_0-9]*(' "$SRC"/include/gradproof/*.h |
+    sed 's/.*[ *]\(gp_[a-z_0-9]*\)($/\1/' | LC_ALL=C sort -u >"$T/declared"
+[ -s "$T/declared" ] || die "found no function declaration in include/gradproof/"
+missing=$(LC_ALL=C comm -23 "$T/declared" "$T/built")
+if [ -n "$missing" ]; then
+    echo "not ok - declared in include/gradproof/ but not in the library:" $missing
+    fail=1
+else
+    echo "ok - all $(wc -l <"$T/declared") declared functions are exported"
+fi
 exit $fail

@@ -289,9 +289,6 @@ typedef enum { GP_FORMULA_DELTA, GP_FORMULA_PARAMS, GP_FORMULA_REG } gp_formula;
 const char *gp_formula_name(gp_formula f);
 int gp_formula_lookup(const char *name, gp_formula *f);
 
-/* The network's tensors as ranges of its params block, 2L of them: W1, b1, W2, ...
- * (W^l an n_l x n_{l-1} row-major matrix). names: a caller buffer of 2L * 24 chars. */
-void gp_network_ranges(const gp_network *net, gp_tensor_range *t, char (*names)[24]);
 /* A report for formula f on net with m samples: W1, b1, ... for the parameter
  * formulas (m unused); z1 .. zL (n_l x m, column i sample i) for delta. NULL on
  * GSL_ENOMEM, or GSL_EINVAL for an unknown f, or for delta m = 0 or the z1 .. zL
