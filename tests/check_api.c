@@ -226,7 +226,7 @@ static void setup(void) {
     APIX(gp_activation_format, 2, 0,                                                     \
          ST(gp_activation_format(N(0, &A.act), N(1, A.buf), 64)))                        \
     APIX(gp_activation_kink, 2, 2,                                                       \
-         VD(gp_activation_kink(N(0, &A.act), N(1, &A.num[0]))))                          \
+         return gp_activation_kink(N(0, &A.act), N(1, &A.num[0])) == 0)                  \
     APIX(gp_atomic_target, 1, QUIET, PT(gp_atomic_target(N(0, A.pnet))))                 \
     APIX(gp_atomic_open, 3, 4,                                                           \
          ST(gp_atomic_open(N(0, A.pnew), N(1, &A.af), N(2, A.buf), 64)))                 \
@@ -310,14 +310,14 @@ static void setup(void) {
     APIX(gp_fcheck_opts_compare, 1, 0,                                                   \
          VD(gp_fcheck_opts_compare(N(0, &A.fo), GP_FLOAT32)))                            \
     APIX(gp_fcheck_rule, 2, 2,                                                           \
-         VD(gp_fcheck_rule(N(0, &A.fo), 1, 1, 0, 1, N(1, &A.num[0]))))                   \
+         return gp_fcheck_rule(N(0, &A.fo), 1, 1, 0, 1, N(1, &A.num[0])) == 0)           \
     APIX(gp_fcheck_report_alloc, 1, 1,                                                   \
          VD(gp_fcheck_report_free(gp_fcheck_report_alloc(N(0, A.tranges), 2))))          \
     APIX(gp_fcheck_report_free, 1, 1, VD(gp_fcheck_report_free(N(0, A.r))))              \
     APIX(gp_fcheck_report_reset, 1, 0, VD(gp_fcheck_report_reset(N(0, A.r))))            \
     APIX(gp_fcheck_set_scale, 1, 0, VD(gp_fcheck_set_scale(N(0, A.r), 0, 1.0)))          \
     APIX(gp_fcheck_add, 2, 0,                                                            \
-         return gp_fcheck_add(N(0, A.r), N(1, &A.fo), 0, 0, 1, 1, 0) != 1)               \
+         return gp_fcheck_add(N(0, A.r), N(1, &A.fo), 0, 0, 1, 1, 0) == 0)               \
     APIX(gp_fcheck_entry_locate, 6, 60,                                                  \
          VD(gp_fcheck_entry_locate(N(0, A.r), N(1, &A.e), N(2, (gp_tensor *)&A.iv),      \
                                    N(3, A.u), N(4, A.u + 1), N(5, A.u + 2))))            \

@@ -9,11 +9,12 @@
  * NULL: a NULL pointer argument is refused with GSL_EINVAL raised (tests/check_api.c
  * calls every function so): status functions return GSL_EINVAL, allocators and
  * borrowing getters NULL, double-valued ones NaN, size_t-valued ones SIZE_MAX (counts:
- * 0), questions 0, void ones return doing nothing. Exceptions, as each header says: the
- * arguments documented as optional (errbuf, reg, opts, counters, outputs "may be NULL"),
- * the _free functions (NULL does nothing), and the lookups (gp_cost_lookup,
- * gp_activation_lookup, gp_netio_cost_name: NULL, nothing raised). Not yet so:
- * gp_dump_nonfinite, gp_dump_write_json, gp_dump_write_dir, gp_dump_read,
+ * 0), questions and verdicts 0 (gp_fcheck_rule and gp_fcheck_add: a failure, never a
+ * pass; gp_activation_kink: no kink), void ones return doing nothing. Exceptions, as
+ * each header says: the arguments documented as optional (errbuf, reg, opts, counters,
+ * outputs "may be NULL"), the _free functions (NULL does nothing), and the lookups
+ * (gp_cost_lookup, gp_activation_lookup, gp_netio_cost_name: NULL, nothing raised).
+ * Not yet so: gp_dump_nonfinite, gp_dump_write_json, gp_dump_write_dir, gp_dump_read,
  * gp_dump_read_inputs, gp_dump_read_oracle, gp_dump_matrix_read and
  * gp_dump_compare_opts_default crash on some NULL arguments. */
 #ifndef GRADPROOF_GRADPROOF_H
