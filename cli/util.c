@@ -119,22 +119,15 @@ int cli_size(const char *cmd, const char *opt, const char *s, size_t lo, size_t 
 
 int cli_double(const char *cmd, const char *opt, const char *s, double lo, double hi,
                int lo_open, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    /* strtod skips leading space and reads hexadecimal: neither is a plain number. An
-     * overflow is infinite; an underflow to a subnormal is a rounding like any other,
-     * but one to 0 (ERANGE, below half the least subnormal, 2^-1075) turns a non-zero
-     * value into 0 or -0, which a range check passes ("0: none", a negative -0); as
-     * gp_activation_parse refuses a leaky-relu slope. */
-    int plain = isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.';
-    if (!plain || strpbrk(s, "xX") || *end != '\0' || !isfinite(v))
-        return cli_error(cmd, "invalid %s '%s': expected a finite number", opt, s);
-    if (v == 0 && errno == ERANGE)
+    double v;
+    int status = gp_decimal_parse(s, &v);
+    if (status == GSL_EUNDRFLW)
         return cli_error(cmd,
                          "invalid %s '%s': not zero, but rounds to 0 (the least positive "
                          "double is 4.9e-324)",
                          opt, s);
+    if (status != GSL_SUCCESS)
+        return cli_error(cmd, "invalid %s '%s': expected a finite number", opt, s);
     if (lo_open && (v <= lo || v > hi)) /* one message for every value out of (lo, hi] */
         return cli_error(cmd, "invalid %s '%s': must be greater than %g and at most %g",
                          opt, s, lo, hi);

@@ -457,9 +457,26 @@ int gp_activation_kink(const gp_activation *act, double *at) {
     return 1;
 }
 
-/* "NAME" or "leaky-relu:ALPHA" (ALPHA finite, 0 <= ALPHA < 1). ALPHA is a plain decimal
- * number, as the CLI reads every number (cli_double): it starts with a digit, a sign or
- * a point, and strtod consumes all of it; no space (strtod skips it), no hexadecimal. */
+/* strtod skips leading space and reads hexadecimal, inf and nan: none is a plain number.
+ * An underflow to a subnormal is a rounding like any other, but one to 0 (ERANGE, below
+ * half the least subnormal, 2^-1075) turns a non-zero number into 0 or -0, which a range
+ * check would pass. */
+int gp_decimal_parse(const char *s, double *out) {
+    GPI_NONNULL(s, GSL_EINVAL);
+    GPI_NONNULL(out, GSL_EINVAL);
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    int plain = isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.';
+    if (!plain || strpbrk(s, "xX") || *end != '\0' || !isfinite(v))
+        GSL_ERROR("not a plain finite decimal number", GSL_EINVAL);
+    if (v == 0 && errno == ERANGE)
+        GSL_ERROR("a non-zero number that rounds to 0", GSL_EUNDRFLW);
+    *out = v;
+    return GSL_SUCCESS;
+}
+
+/* "NAME" or "leaky-relu:ALPHA" (ALPHA a plain decimal, 0 <= ALPHA < 1). */
 int gp_activation_parse(const char *spec, gp_activation *out) {
     GPI_NONNULL(spec, GSL_EINVAL);
     GPI_NONNULL(out, GSL_EINVAL);
@@ -479,17 +496,13 @@ int gp_activation_parse(const char *spec, gp_activation *out) {
         *out = *act;
         return GSL_SUCCESS;
     }
-    const char *s = colon + 1;
-    char *end;
-    errno = 0;
-    double alpha = strtod(s, &end);
-    int plain = isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.';
-    if (!plain || strpbrk(s, "xX") || *end != '\0')
-        GSL_ERROR("leaky-relu's alpha is not a plain decimal number", GSL_EINVAL);
+    double alpha;
+    int status = gp_decimal_parse(colon + 1, &alpha);
+    if (status == GSL_EINVAL)
+        return status;
     /* a slope that underflows to 0 ("1e-400") is not relu's 0: out of range */
-    int gone = alpha == 0 && errno == ERANGE;
     gp_activation a = *act;
-    int status = gp_activation_set_alpha(&a, gone ? NAN : alpha);
+    status = gp_activation_set_alpha(&a, status == GSL_SUCCESS ? alpha : NAN);
     if (status == GSL_SUCCESS)
         *out = a;
     return status;

@@ -777,6 +777,38 @@ START_TEST(test_activation_parse_reads_plain_decimals_only) {
 }
 END_TEST
 
+/* gp_decimal_parse, the one number grammar (ALPHA and the CLI's options): what it
+ * reads, what it refuses as malformed (GSL_EINVAL) or as a non-zero number rounding to
+ * 0 (GSL_EUNDRFLW), *out untouched on failure. */
+START_TEST(test_decimal_parse_grammar) {
+    const struct {
+        const char *s;
+        double v;
+    } good[] = {{"0.5", 0.5},   {".5", 0.5},        {"-5e-1", -0.5},
+                {"+2", 2.0},    {"1e-320", 1e-320}, {"0", 0.0},
+                {"-0.0", -0.0}, {"1e308", 1e308},   {"007", 7.0}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        double v = NAN;
+        ck_assert_msg(gp_decimal_parse(good[i].s, &v) == GSL_SUCCESS, "'%s' refused",
+                      good[i].s);
+        ck_assert_msg(v == good[i].v && signbit(v) == signbit(good[i].v), "'%s' read %g",
+                      good[i].s, v);
+    }
+    const char *bad[] = {"",    " 0.5",  "0.5 ", "0x1p-1", "0X.8", "inf", "-inf",
+                         "nan", "1e999", ".",    "e5",     "1.5e", "5,0", "\t1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double v = 42;
+        ck_assert_msg(gp_decimal_parse(bad[i], &v) == GSL_EINVAL, "'%s' accepted",
+                      bad[i]);
+        ck_assert_double_eq(v, 42);
+    }
+    double v = 42;
+    ck_assert_int_eq(gp_decimal_parse("1e-400", &v), GSL_EUNDRFLW);
+    ck_assert_int_eq(gp_decimal_parse("-1e-400", &v), GSL_EUNDRFLW);
+    ck_assert_double_eq(v, 42);
+}
+END_TEST
+
 static Suite *make_activation_suite(void) {
     Suite *s = suite_create("activation");
     TCase *core = tcase_create("Core"), *props = tcase_create("Properties"),
@@ -801,6 +833,7 @@ static Suite *make_activation_suite(void) {
     tcase_add_test(errs, test_activation_rejects_mismatched_lengths);
     tcase_add_test(errs, test_softmax_temp_rejects_bad_temperature);
     tcase_add_test(errs, test_activation_parse_reads_plain_decimals_only);
+    tcase_add_test(errs, test_decimal_parse_grammar);
     suite_add_tcase(s, core);
     suite_add_tcase(s, props);
     suite_add_tcase(s, errs);

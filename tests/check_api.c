@@ -222,6 +222,7 @@ static void setup(void) {
     APIX(gp_activation_lookup, 1, QUIET, PT(gp_activation_lookup(N(0, "relu"))))         \
     APIX(gp_activation_parse, 2, 0,                                                      \
          ST(gp_activation_parse(N(0, "leaky-relu:0.5"), N(1, &A.act))))                  \
+    APIX(gp_decimal_parse, 2, 0, ST(gp_decimal_parse(N(0, "0.5"), N(1, &A.num[0]))))     \
     APIX(gp_activation_set_alpha, 1, 0, ST(gp_activation_set_alpha(N(0, &A.act), 0.5)))  \
     APIX(gp_activation_format, 2, 0,                                                     \
          ST(gp_activation_format(N(0, &A.act), N(1, A.buf), 64)))                        \

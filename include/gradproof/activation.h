@@ -81,10 +81,15 @@ extern const gp_activation gp_activation_identity;
 extern const gp_activation *const gp_activations[];
 /* The activation called name, or NULL if there is none (no error raised). */
 const gp_activation *gp_activation_lookup(const char *name);
+/* Read s whole as a plain decimal number into *out (untouched on failure): the grammar
+ * of every number gradproof reads as text (ALPHA below, the CLI's options). A digit,
+ * sign or point first, all of s read by strtod, no space and no hexadecimal ("0.5",
+ * ".5", "-5e-1"; not " 0.5", "0x1p-1", "inf", "nan", "1e999"). GSL_EINVAL if s is not
+ * so written or not finite (or s or out is NULL); GSL_EUNDRFLW if a non-zero number
+ * rounds to 0 ("1e-400"), which a range check would otherwise take for 0. */
+int gp_decimal_parse(const char *s, double *out);
 /* Parse "NAME" or "leaky-relu:ALPHA" (the form --activation and network files use) into
- * *out (untouched on failure). ALPHA is a plain decimal number, the CLI's grammar for
- * every number: a digit, sign or point first, all of it read by strtod, no space and no
- * hexadecimal ("0.5", ".5", "5e-1"; not " 0.5", "0x1p-1", "inf"). GSL_EINVAL for an
+ * *out (untouched on failure). ALPHA is read by gp_decimal_parse. GSL_EINVAL for an
  * unknown name, a parameter on another kind or an ALPHA not so written, GSL_EDOM for an
  * alpha outside [0, 1) or one that underflows to 0 ("1e-400"); GSL_EINVAL for a NULL
  * spec or out. */
