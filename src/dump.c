@@ -383,9 +383,15 @@ int gp_dump_write_dir(const char *dir, const gp_dump *d, const gp_network *net,
     /* Strip trailing slashes so that DIR.tmp.* lies next to DIR. */
     for (size_t k = strlen(base); k > 1 && base[k - 1] == '/'; k--)
         base[k - 1] = '\0';
+    /* Through symbolic links: the directory they name is replaced, the links stay. */
+    char *target = gp_atomic_target(base);
+    if (target == NULL)
+        return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: %s", dir, strerror(errno));
+    snprintf(base, sizeof base, "%s", target);
+    free(target);
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%lu", base, (long)getpid(),
              __atomic_fetch_add(&counter, 1, __ATOMIC_SEQ_CST));
-    if (stat(dir, &st) == 0 && (!S_ISDIR(st.st_mode) || !only_dump_files(dir)))
+    if (stat(base, &st) == 0 && (!S_ISDIR(st.st_mode) || !only_dump_files(base)))
         return GPI_FAIL(errbuf, errlen, GSL_EFAILED,
                         "%s: exists and is not a dump directory (not replaced)", dir);
     /* 0777 under the umask, as mkdir(1) makes it. */
@@ -397,9 +403,9 @@ int gp_dump_write_dir(const char *dir, const gp_dump *d, const gp_network *net,
     int slot = block ? gpi_atomic_register(block) : -1;
     int r = write_files(tmp, d, net, X, Y, reg, errbuf, errlen);
     /* rename() replaces only an empty directory: remove the earlier dump first. */
-    if (!r && stat(dir, &st) == 0)
-        gpi_remove_tree(dir);
-    if (!r && rename(tmp, dir) != 0)
+    if (!r && stat(base, &st) == 0)
+        gpi_remove_tree(base);
+    if (!r && rename(tmp, base) != 0)
         r = GPI_FAIL(errbuf, errlen, GSL_EFAILED,
                      "%s: cannot rename the dump into place: %s", dir, strerror(errno));
     if (r)

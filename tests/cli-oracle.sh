@@ -19,6 +19,16 @@ echo '[[1, 0, 1, 0], [0, 1, 0, 1]]' >"$T/y.json"
     ok "oracle --out-dir writes dW2.npy, db1.npy, delta2.npy, cost.npy" || bad "oracle --out-dir"
 "$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --out-dir "$T/o" &&
     ok "oracle --out-dir replaces an earlier dump" || bad "oracle --out-dir replaces an earlier dump"
+# --out-dir through a symbolic link (relative, with and without a trailing slash) is
+# written through it, as every other output is: the link was replaced by the dump.
+mkdir "$T/real" && ln -s real "$T/link"
+for d in "$T/link" "$T/link/"; do
+    rm -f "$T/real/"*
+    "$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --out-dir "$d" &&
+        [ -L "$T/link" ] && [ -f "$T/real/dW2.npy" ] && [ -f "$T/real/meta.json" ] &&
+        ok "oracle --out-dir '$d' (a link) writes into the directory it names" ||
+        bad "oracle --out-dir '$d' (a link) replaced the link or wrote nothing through it"
+done
 "$GP" compare "$T/o.json" "$T/o" >/dev/null && ok "JSON and .npy dumps agree" || bad "JSON and .npy dumps agree"
 "$GP" oracle --net "$T/net.json" --x "$T/x.json" --y "$T/y.json" --lambda 2 --l1 0.5 --n 40 --out "$T/r.json" --self-check >/dev/null &&
     ok "oracle with --lambda --l1 --n" || bad "oracle with --lambda --l1 --n"

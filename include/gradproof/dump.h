@@ -68,7 +68,8 @@ int gp_dump_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix
 /* Write the dump with the inputs it was computed from: a JSON document (atomically) or
  * a directory (built under DIR.tmp.PID.N, registered with gp_atomic_cleanup, then
  * renamed over DIR; an existing DIR is replaced only if it holds nothing but dump
- * files). Files have mode 0644 under the umask. */
+ * files; a symbolic link is written through, the link stays). Files have mode 0644
+ * under the umask. */
 int gp_dump_write_json(const char *path, const gp_dump *d, const gp_network *net,
                        const gsl_matrix *X, const gsl_matrix *Y,
                        const gp_regularization *reg, char *errbuf, size_t errlen);
