@@ -11,13 +11,16 @@
 #include <gsl/gsl_errno.h>
 
 #include "report.h"
-static const cli_option opt_worst = {.name = "worst",
-                                     .kind = CLI_SIZE,
-                                     .arg = "N",
-                                     .lo = 1,
-                                     .hi = GP_GRADCHECK_MAX_WORST,
-                                     .def = "10",
-                                     .help = "worst offenders to list"};
+#define STR_(x) #x
+#define STR(x) STR_(x) /* the limit's digits, for the help text */
+static const cli_option opt_worst = {
+    .name = "worst",
+    .kind = CLI_SIZE,
+    .arg = "N",
+    .lo = 1,
+    .hi = GP_GRADCHECK_MAX_WORST,
+    .def = "10",
+    .help = "worst offenders to list, 1 to " STR(GP_GRADCHECK_MAX_WORST)};
 static const cli_option opt_report = {
     .name = "report",
     .kind = CLI_STRING,

@@ -42,6 +42,14 @@ err=$("$GP" compare "$T/o" "$T/c3" 2>&1 >/dev/null); st=$?
     bad "compare: a candidate with dW3 for a 2-layer oracle (status $st, said: $err)"
 "$GP" oracle --help | grep -q 'dW1.npy' && ok "oracle --help documents the layout" || bad "oracle --help"
 "$GP" compare --help | grep -q 'Exit status' && ok "compare --help" || bad "compare --help"
+# --worst's range (1..16, GP_GRADCHECK_MAX_WORST) was in neither --help nor the man
+# page; both now say it, and a value outside it is the one-line option error.
+"$GP" compare --help | grep -q -- '--worst=N .*worst offenders to list, 1 to 16 \[10\]' &&
+    ok "compare --help names --worst's range" || bad "compare --help does not name --worst's range"
+grep -q 'worst offenders to list, 1 to 16 \[10\]' "$SRC/doc/gradproof.1" &&
+    ok "the man page names --worst's range" || bad "the man page does not name --worst's range"
+"$GP" compare "$T/o.json" "$T/o" --worst 16 >/dev/null && ok "compare --worst 16" || bad "compare --worst 16"
+for n in 0 17; do expect_error "invalid --worst '$n': must be between 1 and 16" compare "$T/o.json" "$T/o" --worst $n; done
 "$GP" --help | grep -q 'replay' && ok "replay listed" || bad "replay listed"
 
 
