@@ -482,6 +482,52 @@ static size_t count_layers(const char *path, const json_t *o) {
     return L;
 }
 
+/* The layer of a tensor name of the dump's layout ("delta3": 3), or 0 if it is none
+ * ("cost", "x", "z0"); *order ranks its prefix, as gp_dump_init lists them. */
+static size_t layer_of(const char *name, int *order) {
+    static const char *const prefix[] = {"z", "a", "delta", "dW", "db"};
+    for (int k = 0; k < 5; k++) {
+        size_t n = strlen(prefix[k]);
+        const char *d = name + n;
+        if (strncmp(name, prefix[k], n) || d[0] < '1' || d[0] > '9' ||
+            strspn(d, "0123456789") != strlen(d) || strlen(d) > 6)
+            continue;
+        *order = k;
+        return (size_t)strtoul(d, NULL, 10);
+    }
+    return 0;
+}
+
+/* The tensor of the lowest layer above L in the object o or the directory path (its
+ * .npy files) into name, or 0 when there is none: such a tensor belongs to another
+ * network and would go unread. */
+static size_t extra_layer(const char *path, json_t *o, size_t L, char *name, size_t len) {
+    DIR *dp = o ? NULL : opendir(path);
+    struct dirent *e;
+    const char *key;
+    void *it = o ? json_object_iter(o) : NULL;
+    size_t best = 0;
+    int best_order = 0;
+    while (o ? it != NULL : dp && (e = readdir(dp))) {
+        char nm[300];
+        int order = 0;
+        key = o ? json_object_iter_key(it) : e->d_name;
+        snprintf(nm, sizeof nm, "%s", key);
+        if (!o && has_suffix(nm, ".npy"))
+            nm[strlen(nm) - 4] = '\0';
+        size_t l = (o || has_suffix(key, ".npy")) ? layer_of(nm, &order) : 0;
+        if (l > L && (!best || l < best || (l == best && order < best_order))) {
+            best = l, best_order = order;
+            snprintf(name, len, "%s", nm);
+        }
+        if (o)
+            it = json_object_iter_next(o, it);
+    }
+    if (dp)
+        closedir(dp);
+    return best;
+}
+
 /* Every required tensor present: all of them for an oracle, dW and db for a
  * candidate. The oracle's m is that of z1. */
 static int check_complete(const char *path, const gp_dump *like, gp_dump *d, char *errbuf,
@@ -510,18 +556,23 @@ static int load_object(const char *path, json_t **o, char *errbuf, size_t errlen
 }
 
 /* gp_dump_read of the object o (NULL: the directory path). */
-static int dump_from(const char *path, const json_t *o, const gp_dump *like, gp_dump *d,
+static int dump_from(const char *path, json_t *o, const gp_dump *like, gp_dump *d,
                      char *errbuf, size_t errlen) {
     int r = GSL_SUCCESS;
+    char extra[300];
     memset(d, 0, sizeof *d);
     size_t L = like ? like->L : count_layers(path, o);
     if (L == 0)
         r = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: no dW1: not a gradproof dump",
                      path);
-    else if (like && count_layers(path, o) > L) /* judged on L layers, it could agree */
-        r = GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                     "%s: has dW%zu, but the oracle's network has %zu layers of weights",
-                     path, L + 1, L);
+    else if (extra_layer(path, o, L, extra, sizeof extra)) /* would go unjudged */
+        r = like ? GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                            "%s: has %s, but the oracle's network has %zu layers of "
+                            "weights",
+                            path, extra, L)
+                 : GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                            "%s: has %s, but no dW%zu: its layers stop at %zu", path,
+                            extra, L + 1, L);
     else if (L >= GP_MAX_LAYERS)
         r = GPI_FAIL(errbuf, errlen, GSL_EINVAL, "%s: has dW%zu: too many layers", path,
                      L);

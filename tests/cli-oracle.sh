@@ -40,6 +40,22 @@ err=$("$GP" compare "$T/o" "$T/c3" 2>&1 >/dev/null); st=$?
 [ $st -eq 2 ] && printf '%s' "$err" | grep -q "c3: has dW3, but the oracle's network has 2 layers" &&
     ok "compare: a candidate with dW3 for a 2-layer oracle -> 2: $err" ||
     bad "compare: a candidate with dW3 for a 2-layer oracle (status $st, said: $err)"
+# So is any tensor of a third layer (z3, a3, delta3, db3 without dW3): they went unread
+# and the candidate agreed (exit 0). In a directory and in JSON; an oracle's dump with
+# z3 but no dW3 likewise.
+mkdir "$T/c3b" && cp "$T/o/dW1.npy" "$T/o/db1.npy" "$T/o/dW2.npy" "$T/o/db2.npy" "$T/c3b"
+for t in z a delta db; do
+    cp "$T/o/${t}2.npy" "$T/c3b/${t}3.npy"
+    err=$("$GP" compare "$T/o" "$T/c3b" 2>&1 >/dev/null); st=$?
+    [ $st -eq 2 ] && [ "$err" = "gradproof: $T/c3b: has ${t}3, but the oracle's network has 2 layers of weights" ] &&
+        ok "compare: a candidate with ${t}3 for a 2-layer oracle -> 2: $err" ||
+        bad "compare: a candidate with ${t}3 for a 2-layer oracle (status $st, said: $err)"
+    rm -f "$T/c3b/"[zad]*3.npy "$T/c3b/db3.npy"
+done
+sed 's/"delta1"/"delta3": [[1]], "delta1"/' "$T/o.json" >"$T/c3.json"
+expect_input "c3.json: has delta3, but the oracle's network has 2 layers" compare "$T/o.json" "$T/c3.json"
+cp -r "$T/o" "$T/o3" && cp "$T/o/z2.npy" "$T/o3/z3.npy"
+expect_input "o3: has z3, but no dW3: its layers stop at 2" compare "$T/o3" "$T/o"
 "$GP" oracle --help | grep -q 'dW1.npy' && ok "oracle --help documents the layout" || bad "oracle --help"
 "$GP" compare --help | grep -q 'Exit status' && ok "compare --help" || bad "compare --help"
 # --worst's range (1..16, GP_GRADCHECK_MAX_WORST) was in neither --help nor the man

@@ -80,8 +80,9 @@ int gp_dump_write_dir(const char *dir, const gp_dump *d, const gp_network *net,
 /* Read a dump from a JSON file or a directory. like == NULL: an oracle dump, every
  * tensor required and L found from dW1, dW2, ...; else a candidate for `like`: its
  * names and shapes, dW and db required, the others optional, a vector (db, cost) given
- * as a row, a column or flat; a dW beyond like's layers is an error (another network).
- * On failure d is empty. */
+ * as a row, a column or flat. A tensor (z, a, delta, dW, db) of a layer beyond the
+ * dump's L (like's, or its last dW's) is an error (another network). On failure d is
+ * empty. */
 int gp_dump_read(const char *path, const gp_dump *like, gp_dump *d, char *errbuf,
                  size_t errlen);
 /* 1 if path carries the oracle's mark (meta.json in a directory, "format":
