@@ -705,10 +705,35 @@ static int read_dir_inputs(const char *path, gp_network **net, gsl_matrix **X,
     return r;
 }
 
-/* gp_dump_read_inputs of the object o (NULL: the directory path). */
-static int inputs_from(const char *path, const json_t *o, gp_network **net,
-                       gsl_matrix **X, gsl_matrix **Y, gp_regularization *reg,
-                       char *errbuf, size_t errlen) {
+/* GSL_EINVAL unless every tensor of d has the shape net gives on the m samples of X:
+ * the inputs of another dump would be judged against this one's values. */
+static int tensors_fit(const char *path, const gp_dump *d, const gp_network *net,
+                       const gsl_matrix *X, char *errbuf, size_t errlen) {
+    const size_t *n = net->p.sizes, m = X->size2;
+    if (d->L != net->p.L)
+        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                        "%s: dW1..dW%zu are %zu layers of weights, but its network has "
+                        "%zu",
+                        path, d->L, d->L, net->p.L);
+    for (size_t i = 0; i < d->n; i++) {
+        int k = 0;
+        size_t l = layer_of(d->name[i], &k), rows = l ? n[l] : 1;
+        size_t cols = l == 0 || k == 4 ? 1 : k == 3 ? n[l - 1] : m;
+        const gsl_matrix *t = d->t[i];
+        if (t && (t->size1 != rows || t->size2 != cols))
+            return GPI_FAIL(
+                errbuf, errlen, GSL_EINVAL,
+                "%s: %s is %zu x %zu, but its network, x and y give %zu x %zu", path,
+                d->name[i], t->size1, t->size2, rows, cols);
+    }
+    return GSL_SUCCESS;
+}
+
+/* gp_dump_read_inputs of the object o (NULL: the directory path); with d (not NULL)
+ * the inputs must give d's shapes. */
+static int inputs_from(const char *path, const json_t *o, const gp_dump *d,
+                       gp_network **net, gsl_matrix **X, gsl_matrix **Y,
+                       gp_regularization *reg, char *errbuf, size_t errlen) {
     int r;
     *net = NULL;
     *X = *Y = NULL;
@@ -717,6 +742,8 @@ static int inputs_from(const char *path, const json_t *o, gp_network **net,
         r = read_dir_inputs(path, net, X, Y, reg, errbuf, errlen);
     else
         r = gpi_dump_inputs_from_json(o, path, net, X, Y, reg, errbuf, errlen);
+    if (!r && d)
+        r = tensors_fit(path, d, *net, *X, errbuf, errlen);
     if (r) {
         gp_network_free(*net);
         gsl_matrix_free(*X);
@@ -735,7 +762,7 @@ int gp_dump_read_inputs(const char *path, gp_network **net, gsl_matrix **X,
     *X = *Y = NULL;
     memset(reg, 0, sizeof *reg);
     int r = load_object(path, &o, errbuf, errlen);
-    r = r ? r : inputs_from(path, o, net, X, Y, reg, errbuf, errlen);
+    r = r ? r : inputs_from(path, o, NULL, net, X, Y, reg, errbuf, errlen);
     json_decref(o);
     return r;
 }
@@ -750,7 +777,7 @@ int gp_dump_read_oracle(const char *path, gp_dump *d, gp_network **net, gsl_matr
     memset(d, 0, sizeof *d);
     int r = load_object(path, &o, errbuf, errlen);
     r = r ? r : dump_from(path, o, NULL, d, errbuf, errlen);
-    int in = r ? r : inputs_from(path, o, net, X, Y, reg, err, sizeof err);
+    int in = r ? r : inputs_from(path, o, d, net, X, Y, reg, err, sizeof err);
     if (!r && in && marked(path, o)) { /* a marked dump always carries its inputs */
         gp_dump_free(d);
         r = GPI_FAIL(errbuf, errlen, in, "%s", err);

@@ -212,6 +212,18 @@ sed 's/"lambda":[^,]*/"lambda":"x"/' "$T/o.json" >"$T/olam.json"
 expect_input_error "olam.json: lambda and l1 must be" rep.json compare "$T/olam.json" "$T/o" --report "$T/rep.json"
 sed 's/"sizes":\[3,2,2\]/"sizes":[3,3,2]/' "$T/o.json" >"$T/onet.json"
 expect_input_error "onet.json: network: " rep.json compare "$T/onet.json" "$T/o" --report "$T/rep.json"
+# A network.json of other sizes than the dump's tensors (another dump's): compare said
+# "compare: out of memory"; now the first tensor that does not fit is named.
+cp -r "$T/o" "$T/ow"
+cat >"$T/ow/network.json" <<'J'
+{"sizes": [3, 3, 2], "weights": [[[0.3817, -0.25, 0.125], [0.5, 0.75, -1.5], [1, 1, 1]], [[1.25, -0.5, 1], [0.0625, 2.0, 1]]],
+ "biases": [[[0.1], [-0.2], [0]], [[0.3], [0.4]]], "cost": "CrossEntropyCost"}
+J
+expect_input_error "ow: z1 is 2 x 4, but its network, x and y give 3 x 4" rep.json compare "$T/ow" "$T/o" --report "$T/rep.json"
+cat >"$T/ow/network.json" <<'J'
+{"sizes": [3, 2], "weights": [[[0.3817, -0.25, 0.125], [0.5, 0.75, -1.5]]], "biases": [[[0.1], [-0.2]]], "cost": "CrossEntropyCost"}
+J
+expect_input_error "ow: dW1..dW2 are 2 layers of weights, but its network has 1" rep.json compare "$T/ow" "$T/o" --report "$T/rep.json"
 echo '{"format": "gradproof-record", "version": 99}' >"$T/rec.json"
 expect_input_error "record version 99" none replay "$T/rec.json"
 echo '[1, 2' >"$T/rec2.json"
