@@ -57,6 +57,39 @@ static int compare_outputs(const char *opath, const char *cpath, const char *rep
     return status;
 }
 
+/* An oracle's dump whose values its own inputs do not give (edited by hand, or the
+ * inputs of another dump) would judge candidates by wrong values: the oracle is
+ * computed again from them and the dump judged as its float64 candidate by the
+ * compare rule. 0, or CLI_EXIT_INPUT naming the value that contradicts them most. */
+static int oracle_consistent(const char *opath, const gp_dump *o, const gp_network *net,
+                             const gsl_matrix *X, const gsl_matrix *Y,
+                             const gp_regularization *reg) {
+    gp_dump fresh;
+    gp_dump_compare_opts opts;
+    gp_fcheck_report *r = NULL;
+    gp_dump_compare_opts_default(&opts);
+    opts.net = net, opts.X = X, opts.Y = Y, opts.reg = reg, opts.n_worst = 1;
+    for (size_t i = 0; i < GP_DUMP_MAX_TENSORS; i++)
+        opts.precision[i] = GP_FLOAT64;
+    int st = gp_dump_compute(net, X, Y, reg, &fresh) ||
+                     gp_dump_compare(&fresh, o, &opts, &r, NULL)
+                 ? cli_input_error(NULL, "%s: cannot compute its oracle again", opath)
+                 : 0;
+    if (!st && r->n_failed) {
+        const gp_fcheck_entry *e = &r->worst[0];
+        const gp_fcheck_tensor *t = &r->tensors[e->tensor];
+        size_t cols = t->cols ? t->cols : 1;
+        st = cli_input_error(NULL,
+                             "%s: %s[%zu][%zu] is %.17g, but its network, x and y give "
+                             "%.17g: the dump contradicts its own inputs",
+                             opath, t->name, e->index / cols, e->index % cols,
+                             e->analytic, e->numeric);
+    }
+    gp_fcheck_report_free(r);
+    gp_dump_free(&fresh);
+    return st;
+}
+
 /* Read both dumps and the oracle's inputs (*net NULL without them), refusing swapped
  * arguments; 0, 1 (swapped) or CLI_EXIT_INPUT. */
 static int read_dumps(const char *opath, const char *cpath, gp_dump *o, gp_dump *cd,
@@ -76,6 +109,8 @@ static int read_dumps(const char *opath, const char *cpath, gp_dump *o, gp_dump 
     /* One read of ORACLE: it may be a pipe. */
     if (gp_dump_read_oracle(opath, o, net, X, Y, reg, err, sizeof err))
         return cli_input_error(NULL, "%s", err);
+    if (*net && oracle_consistent(opath, o, *net, *X, *Y, reg))
+        return CLI_EXIT_INPUT;
     if (gp_dump_read(cpath, o, cd, err, sizeof err))
         return cli_input_error(NULL, "%s", err);
     return 0;
@@ -183,7 +218,8 @@ int cmd_compare(int argc, char **argv) {
             "stol scale, scale = max |oracle| over its tensor, atol = 8 eps, rtol =\n"
             "4 sqrt(eps), stol = 64 eps for the unit roundoff eps of the precision.\n"
             "A dump with the oracle's mark whose inputs are unreadable or do not fit\n"
-            "its network is unusable input (exit 2).\n"
+            "its network is unusable input (exit 2); so is one whose values its own\n"
+            "inputs contradict (computed again, judged as a float64 candidate).\n"
             "ORACLE must be the oracle's dump: when only CANDIDATE carries the oracle's\n"
             "mark (meta.json, or \"format\": \"gradproof-oracle\"), the arguments are\n"
             "taken to be swapped and compare stops (exit 1).\n"

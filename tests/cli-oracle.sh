@@ -224,6 +224,21 @@ cat >"$T/ow/network.json" <<'J'
 {"sizes": [3, 2], "weights": [[[0.3817, -0.25, 0.125], [0.5, 0.75, -1.5]]], "biases": [[[0.1], [-0.2]]], "cost": "CrossEntropyCost"}
 J
 expect_input_error "ow: dW1..dW2 are 2 layers of weights, but its network has 1" rep.json compare "$T/ow" "$T/o" --report "$T/rep.json"
+# An oracle's dump whose values its own inputs do not give (edited by hand, or another
+# dump's network.json of the same sizes) judged candidates by its stored values: a
+# candidate with the same edit agreed (exit 0), the right one disagreed. The oracle is
+# now computed again from the inputs and such a dump refused, the value named.
+sed 's/"cost":1\.[0-9]*/"cost":9.5/' "$T/o.json" >"$T/oe.json"
+sed 's/"cost":1\.[0-9]*/"cost":9.5/; s/"format":"gradproof-oracle",//' "$T/o.json" >"$T/ce.json"
+expect_input_error "oe.json: cost\[0\]\[0\] is 9.5, but its network, x and y give 1.67[0-9]*: the dump contradicts its own inputs" \
+    rep.json compare "$T/oe.json" "$T/ce.json" --report "$T/rep.json"
+cp -r "$T/o" "$T/oe" && sed 's/0\.3817/0.4817/' "$T/net.json" >"$T/oe/network.json"
+expect_input_error "oe: .* is .*, but its network, x and y give .*: the dump contradicts its own inputs" \
+    rep.json compare "$T/oe" "$T/o" --report "$T/rep.json"
+for d in o.json o r.json; do
+    "$GP" compare "$T/$d" "$T/$d" >/dev/null && ok "compare: the oracle's own dump $d agrees with itself" ||
+        bad "compare: the oracle's own dump $d refused"
+done
 echo '{"format": "gradproof-record", "version": 99}' >"$T/rec.json"
 expect_input_error "record version 99" none replay "$T/rec.json"
 echo '[1, 2' >"$T/rec2.json"
