@@ -127,6 +127,20 @@ static int check_plot_name(const char *path) {
     return 0;
 }
 
+/* --plot can be created, as a file: gnuplot writes the PNG to its temporary name, which
+ * standard output or error, written directly, does not have. */
+static int check_plot_file(const char *path) {
+    cli_file f;
+    if (cli_file_open(CMD, "--plot", path, &f))
+        return 1;
+    int stream = f.a->tmppath == NULL;
+    cli_file_abort(&f);
+    return stream ? cli_error(CMD,
+                              "invalid --plot '%s': standard output or error, not a file",
+                              path)
+                  : 0;
+}
+
 /* gnuplot's script: the PNG to png, the curves from the data file. */
 static void plot_script(FILE *gp, const char *png, const char *data) {
     const run_spec *rs = runs();
@@ -281,7 +295,7 @@ int cmd_slowdown(int argc, char **argv) {
     /* Every output refused before anything is computed or printed. */
     if (cli_distinct_outputs(CMD, 2, opts, paths) ||
         (csv && cli_probe_writable(CMD, "--csv", csv)) ||
-        (png && (check_plot_name(png) || cli_probe_writable(CMD, "--plot", png))))
+        (png && (check_plot_name(png) || check_plot_file(png))))
         return 1;
     if (png && !cli_on_path("gnuplot"))
         return cli_error(CMD,

@@ -159,6 +159,32 @@ char *gp_atomic_target(const char *path) {
     return p;
 }
 
+/* 1 or 2 when st is this process's standard output or error (/dev/stdout, /dev/fd/2,
+ * or the file, pipe or terminal it is), else 0. */
+static int std_stream(const struct stat *st) {
+    for (int fd = 1; fd <= 2; fd++) {
+        struct stat s;
+        if (fstat(fd, &s) == 0 && s.st_dev == st->st_dev && s.st_ino == st->st_ino)
+            return fd;
+    }
+    return 0;
+}
+
+/* A standard stream as output: written at commit, after what stdio holds for it, from
+ * an unnamed temporary file (tmppath NULL); a rename would replace the file or link
+ * it is, and the results printed on it with it. */
+static int open_stream(const char *path, gp_atomic_file *f, char *errbuf, size_t errlen) {
+    f->path = strdup(path);
+    f->fp = f->path ? tmpfile() : NULL;
+    if (f->fp != NULL)
+        return GSL_SUCCESS;
+    int e = f->path ? errno : ENOMEM;
+    release(f);
+    errno = e;
+    return GPI_FAIL(errbuf, errlen, e == ENOMEM ? GSL_ENOMEM : GSL_EFAILED,
+                    "%s: cannot create a temporary file: %s", path, strerror(e));
+}
+
 int gp_atomic_open(const char *path, gp_atomic_file *f, char *errbuf, size_t errlen) {
     GPI_NONNULL(path, GSL_EINVAL);
     GPI_NONNULL(f, GSL_EINVAL);
@@ -172,6 +198,8 @@ int gp_atomic_open(const char *path, gp_atomic_file *f, char *errbuf, size_t err
     /* On a directory rename() would fail only at the end, after the work of a whole
      * run; a device or a FIFO it would replace with a regular file. */
     struct stat st;
+    if (stat(path, &st) == 0 && std_stream(&st))
+        return open_stream(path, f, errbuf, errlen);
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
         return GPI_FAIL(errbuf, errlen, GSL_EFAILED, "%s: %s", path,
                         S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
@@ -310,12 +338,35 @@ static void sync_dir(const char *path) {
     free(dir);
 }
 
+/* The temporary file's bytes onto the standard stream path is; NULL, or what failed. */
+static const char *copy_to_stream(gp_atomic_file *f) {
+    struct stat st;
+    char buf[65536];
+    size_t n;
+    int fd = stat(f->path, &st) == 0 ? std_stream(&st) : 0;
+    if (fd == 0)
+        return errno = EBADF, "write";
+    if (fflush(fd == 1 ? stdout : stderr) != 0 || fflush(f->fp) != 0 || ferror(f->fp) ||
+        fseek(f->fp, 0, SEEK_SET) != 0)
+        return "write";
+    while ((n = fread(buf, 1, sizeof buf, f->fp)) > 0)
+        for (size_t k = 0; k < n;) {
+            ssize_t w = write(fd, buf + k, n - k);
+            if (w < 0 && errno != EINTR)
+                return "write";
+            k += w > 0 ? (size_t)w : 0;
+        }
+    return ferror(f->fp) ? "read" : NULL;
+}
+
 int gp_atomic_commit(gp_atomic_file *f, char *errbuf, size_t errlen) {
     GPI_NONNULL(f, GSL_EINVAL);
     const char *what = NULL;
     if (f->fp == NULL || f->path == NULL)
         return GPI_FAIL(errbuf, errlen, GSL_EINVAL, "no open output file to commit");
-    if (fflush(f->fp) != 0 || ferror(f->fp))
+    if (f->tmppath == NULL)
+        what = copy_to_stream(f);
+    else if (fflush(f->fp) != 0 || ferror(f->fp))
         what = "write";
     else if (fsync(fileno(f->fp)) != 0)
         what = "fsync";
@@ -324,7 +375,7 @@ int gp_atomic_commit(gp_atomic_file *f, char *errbuf, size_t errlen) {
         f->fp = NULL;
         if (rc != 0)
             what = "close";
-        else if (rename(f->tmppath, f->path) != 0)
+        else if (f->tmppath != NULL && rename(f->tmppath, f->path) != 0)
             what = "rename";
     }
     if (what != NULL) {
@@ -338,7 +389,8 @@ int gp_atomic_commit(gp_atomic_file *f, char *errbuf, size_t errlen) {
         free(path);
         return st;
     }
-    sync_dir(f->path);
+    if (f->tmppath != NULL)
+        sync_dir(f->path);
     release(f);
     return GSL_SUCCESS;
 }

@@ -98,5 +98,28 @@ if [ -w /dev/full ]; then
 else
     ok "# SKIP /dev/full missing"
 fi
+# --csv /dev/stdout with stdout redirected to a file: the CSV, written to a temporary
+# file and renamed through the link onto that file, replaced it and the table printed
+# there was lost. Standard output and error are now written directly, after what was
+# printed on them, as a file, a pipe or /dev/stderr.
+"$GP" slowdown --epochs 3 --csv /dev/stdout >"$T/std.out"; st=$?
+[ $st -eq 0 ] && grep -q '^epoch      output1' "$T/std.out" && grep -q '^# run 4 (cross' "$T/std.out" &&
+    [ "$(sed -n '/^epoch,output1,cost1,/,$p' "$T/std.out" | wc -l)" -eq 5 ] &&
+    ok "--csv /dev/stdout into a file: the table, then the CSV" ||
+    bad "--csv /dev/stdout into a file: status $st, got: $(head -c 300 "$T/std.out")"
+{ "$GP" slowdown --epochs 3 --csv /dev/stdout; echo $? >"$T/st"; } | cat >"$T/pipe.out"
+[ "$(cat "$T/st")" -eq 0 ] && grep -q '^epoch      output1' "$T/pipe.out" &&
+    [ "$(grep -c '^[0-9],' "$T/pipe.out")" -eq 4 ] && ok "--csv /dev/stdout into a pipe" ||
+    bad "--csv /dev/stdout into a pipe: status $(cat "$T/st"), got: $(head -c 300 "$T/pipe.out")"
+{ echo before >&2; "$GP" slowdown --epochs 3 --csv /dev/stderr >/dev/null; } 2>"$T/err.out"; st=$?
+[ $st -eq 0 ] && [ "$(head -1 "$T/err.out")" = before ] && [ "$(grep -c '^[0-9],' "$T/err.out")" -eq 4 ] &&
+    ok "--csv /dev/stderr into a file, after what was there" ||
+    bad "--csv /dev/stderr: status $st, got: $(head -c 300 "$T/err.out")"
+# gnuplot writes a --plot itself, to a file: standard output is refused first.
+ln -s /dev/stdout "$T/out.png"
+out=$("$GP" slowdown --plot "$T/out.png" 2>"$T/err"); st=$?
+[ $st -eq 1 ] && [ -z "$out" ] && grep -q "invalid --plot '$T/out.png': standard output or error, not a file" "$T/err" &&
+    ok "--plot onto standard output refused first: $(head -1 "$T/err")" ||
+    bad "--plot onto standard output: status $st, $(printf '%s' "$out" | wc -l) lines, said: $(head -1 "$T/err")"
 expect_error "unknown option '--bogus'" slowdown --bogus
 exit $fail

@@ -5,6 +5,10 @@
  * (PATH.tmp.PID.N), then flushed, fsynced, closed and renamed over PATH, and the
  * directory is fsynced: a reader sees the old file or the whole new one, never a part.
  * A symbolic link is written through: its target is replaced and the link stays.
+ * A path that is this process's standard output or error (/dev/stdout, /dev/fd/2, or the
+ * file, pipe or terminal it is) is not renamed over, which would replace the file the
+ * results are printed to: the output goes to an unnamed temporary file (tmppath NULL)
+ * and, at commit, to that descriptor, after fflush of stdout or stderr.
  * Every output has mode 0644 as filtered by the process umask (the temporary file is
  * created with that mode, as fopen would create it with 0666).
  *
@@ -38,8 +42,9 @@ typedef struct {
 char *gp_atomic_target(const char *path);
 
 /* Create the temporary file next to path (mode 0644 & ~umask) and register it for
- * gp_atomic_cleanup. GSL_EFAILED at once when path is a directory or another file
- * that is not a regular file (a device, a FIFO: the rename would replace it), or its
+ * gp_atomic_cleanup (a standard stream: see above). GSL_EFAILED at once when path is a
+ * directory or another file that is not a regular file nor a standard stream (a
+ * device, a FIFO: the rename would replace it), or its
  * directory is missing or not writable (the temporary file cannot be created there).
  * On failure nothing is left behind and f->fp is NULL. */
 int gp_atomic_open(const char *path, gp_atomic_file *f, char *errbuf, size_t errlen);
