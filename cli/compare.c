@@ -90,6 +90,19 @@ static int oracle_consistent(const char *opath, const gp_dump *o, const gp_netwo
     return st;
 }
 
+/* 1 when cand reads as a candidate of the oracle dump at opath: swapped arguments that
+ * would work the other way round (an empty or corrupt ORACLE is unusable input). */
+static int reads_as_candidate(const char *cand, const char *opath) {
+    char err[GP_IDX_ERRLEN];
+    gp_dump o, c;
+    int ok = gp_dump_read(opath, NULL, &o, err, sizeof err) == 0 &&
+             gp_dump_read(cand, &o, &c, err, sizeof err) == 0;
+    if (ok)
+        gp_dump_free(&c);
+    gp_dump_free(&o);
+    return ok;
+}
+
 /* Read both dumps and the oracle's inputs (*net NULL without them), refusing swapped
  * arguments; 0, 1 (swapped) or CLI_EXIT_INPUT. */
 static int read_dumps(const char *opath, const char *cpath, gp_dump *o, gp_dump *cd,
@@ -101,7 +114,8 @@ static int read_dumps(const char *opath, const char *cpath, gp_dump *o, gp_dump 
     /* (a missing ORACLE is unusable input, not a swap; a pipe's mark cannot be asked) */
     struct stat st;
     if (stat(opath, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) &&
-        !gp_dump_is_oracle(opath) && gp_dump_is_oracle(cpath))
+        !gp_dump_is_oracle(opath) && gp_dump_is_oracle(cpath) &&
+        reads_as_candidate(opath, cpath))
         return cli_error("compare",
                          "'%s' is the oracle's dump and '%s' is not: arguments swapped? "
                          "(expected ORACLE CANDIDATE)",

@@ -365,6 +365,11 @@ err=$("$GP" compare "$T/fixed" "$T/o" 2>&1 >/dev/null); st=$?
 err=$("$GP" compare "$T/fixed" "$T/o.json" 2>&1 >/dev/null); st=$?
 [ $st -eq 1 ] && printf '%s' "$err" | grep -q 'arguments swapped' && ok "compare CAND ORACLE.json: swapped, exit 1" ||
     bad "compare swapped JSON (status $st): $err"
+# An ORACLE that is no dump at all (empty, corrupt, an empty directory) beside a marked
+# CANDIDATE was taken for swapped arguments (exit 1); it is unusable input, named.
+: >"$T/empty.json" && mkdir "$T/emptydir"
+expect_input_error "empty.json: empty: no data" rep.json compare "$T/empty.json" "$T/o.json" --report "$T/rep.json"
+expect_input_error "emptydir: no dW1: not a gradproof dump" rep.json compare "$T/emptydir" "$T/o" --report "$T/rep.json"
 
 # One rule for uint8 samples: pixels / 255, as --idx-images does.
 /usr/bin/python3 -c '
