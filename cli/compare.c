@@ -11,8 +11,6 @@
 #include <gsl/gsl_errno.h>
 
 #include "report.h"
-#define STR_(x) #x
-#define STR(x) STR_(x) /* the limit's digits, for the help text */
 static const cli_option opt_worst = {
     .name = "worst",
     .kind = CLI_SIZE,
@@ -20,7 +18,7 @@ static const cli_option opt_worst = {
     .lo = 1,
     .hi = GP_GRADCHECK_MAX_WORST,
     .def = "10",
-    .help = "worst offenders to list, 1 to " STR(GP_GRADCHECK_MAX_WORST)};
+    .help = "worst offenders to list, 1 to " CLI_STR(GP_GRADCHECK_MAX_WORST)};
 static const cli_option opt_report = {
     .name = "report",
     .kind = CLI_STRING,

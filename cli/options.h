@@ -11,6 +11,11 @@
 
 #include <gradproof/gradproof.h>
 
+/* A numeric macro's digits as a string, for a help text that names a limit
+ * ("1 to " CLI_STR(GP_GRADCHECK_MAX_WORST)). */
+#define CLI_STR_(x) #x
+#define CLI_STR(x) CLI_STR_(x)
+
 /* What an option's argument is, and the type of the variable bound to it. */
 typedef enum {
     CLI_FLAG,   /* no argument; int, set to 1 */

@@ -2,6 +2,7 @@
  * library's gp_dump). */
 #include <config.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +45,10 @@ static const cli_option opt_images =
 static const cli_option opt_labels =
     OPT("idx-labels", CLI_STRING, "FILE",
         "IDX labels (one-hot targets); both files must hold the same count", NULL);
-static const cli_option opt_range =
-    OPT("range", CLI_STRING, "A:B", "samples A..B-1 of the IDX files", NULL);
+static const cli_option opt_range = OPT(
+    "range", CLI_STRING, "A:B",
+    "samples A..B-1 of the IDX files (A < B, at most " CLI_STR(GP_MAX_WIDTH) " samples)",
+    NULL);
 static const cli_option opt_out =
     OPT("out", CLI_STRING, "FILE.json",
         "one JSON object: cost, z1, a1, delta1, dW1, db1, ... (db flat lists), and the "
@@ -74,16 +77,24 @@ static gsl_matrix *transposed(gsl_matrix *m) {
     return t;
 }
 
+/* --range A:B: 0, or 1 after the error naming what is wrong with it. */
 static int parse_range(const char *s, size_t *a, size_t *b) {
     char *end;
-    if (s[0] < '0' || s[0] > '9')
-        return 1;
-    unsigned long x = strtoul(s, &end, 10);
-    if (*end != ':' || end[1] < '0' || end[1] > '9')
-        return 1;
-    unsigned long y = strtoul(end + 1, &end, 10);
-    if (*end || y <= x || y - x > GP_MAX_WIDTH)
-        return 1;
+    unsigned long x = 0, y = 0;
+    int digits = s[0] >= '0' && s[0] <= '9';
+    errno = 0;
+    if (digits)
+        x = strtoul(s, &end, 10);
+    digits = digits && *end == ':' && end[1] >= '0' && end[1] <= '9';
+    if (digits)
+        y = strtoul(end + 1, &end, 10);
+    if (digits && !*end && errno)
+        return cli_error("oracle", "invalid --range '%s': a number out of range", s);
+    if (!digits || *end || y <= x)
+        return cli_error("oracle", "invalid --range '%s': expected A:B with A < B", s);
+    if (y - x > GP_MAX_WIDTH)
+        return cli_error("oracle", "invalid --range '%s': at most %d samples (B - A)", s,
+                         GP_MAX_WIDTH);
     *a = x, *b = y;
     return 0;
 }
@@ -319,8 +330,7 @@ typedef struct {
 /* The operands that go together: one network, one source of samples, one output. */
 static int oracle_check_args(oracle_args *o) {
     if (o->range && parse_range(o->range, &o->first, &o->last))
-        return cli_error("oracle", "invalid --range '%s': expected A:B with A < B",
-                         o->range);
+        return 1;
     if (!o->net)
         return cli_error("oracle", "--net is required");
     if (!o->out == !o->outdir)

@@ -454,5 +454,9 @@ echo '[[0.25, 0, 1, 0.5], [0.75, 1, 0, 0.5]]' >"$T/yd.json"
 "$GP" oracle --net "$T/ll.json" --x "$T/x.json" --y "$T/yd.json" --out "$T/ll.out" --self-check >/dev/null &&
     ok "log-likelihood with distribution targets: self-check passes" || bad "log-likelihood with distribution targets"
 "$GP" oracle --range 5:2 2>&1 | grep -q "invalid --range '5:2'" && ok "bad --range" || bad "bad --range"
+# A range of too many samples, or of numbers beyond any integer, said "expected A:B
+# with A < B", which it was; now each says what is wrong.
+expect_error "invalid --range '0:2000000': at most 1000000 samples (B - A)" oracle --net "$T/net.json" --idx-images "$T/im.idx" --idx-labels "$T/lb.idx" --range 0:2000000 --out "$T/i.json"
+expect_error "invalid --range '0:99999999999999999999999': a number out of range" oracle --net "$T/net.json" --idx-images "$T/im.idx" --idx-labels "$T/lb.idx" --range 0:99999999999999999999999 --out "$T/i.json"
 expect_error "--rows goes with --x and --y" oracle --net "$T/net.json" --idx-images "$T/im.idx" --idx-labels "$T/lb.idx" --range 0:3 --rows --out "$T/i.json"
 exit $fail
