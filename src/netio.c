@@ -177,9 +177,14 @@ static int read_activations(const char *path, const json_t *root, gp_network *ne
     if (acts == NULL)
         return GSL_SUCCESS;
     if (!json_is_array(acts) || json_array_size(acts) != hidden)
-        return GPI_FAIL(errbuf, errlen, GSL_EINVAL,
-                        "%s: \"activations\" must list %zu names (one per hidden layer)",
-                        path, hidden);
+        return hidden ? GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                                 "%s: \"activations\" must list %zu %s (one per hidden "
+                                 "layer)",
+                                 path, hidden, hidden == 1 ? "name" : "names")
+                      : GPI_FAIL(errbuf, errlen, GSL_EINVAL,
+                                 "%s: \"activations\" given, but the network has no "
+                                 "hidden layer",
+                                 path);
     for (size_t l = 1; l <= hidden; l++) {
         gp_activation act;
         int status =

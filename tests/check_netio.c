@@ -266,10 +266,10 @@ static const struct {
      "activations[0] is not one of sigmoid"},
     {"{\"sizes\": [2, 1, 1], \"weights\": [[[0.1, 0.2]], [[0.3]]], \"biases\": [[[0]], "
      "[[0]]], \"cost\": \"QuadraticCost\", \"activations\": [\"relu\", \"tanh\"]}",
-     "\"activations\" must list 1 names"},
+     "\"activations\" must list 1 name (one per hidden layer)"},
     {"{\"sizes\": [2, 1, 1], \"weights\": [[[0.1, 0.2]], [[0.3]]], \"biases\": [[[0]], "
      "[[0]]], \"cost\": \"QuadraticCost\", \"activations\": \"relu\"}",
-     "\"activations\" must list 1 names"},
+     "\"activations\" must list 1 name (one per hidden layer)"},
     {"{\"sizes\": [2, 1, 1], \"weights\": [[[0.1, 0.2]], [[0.3]]], \"biases\": [[[0]], "
      "[[0]]], \"cost\": \"QuadraticCost\", \"activations\": [\"leaky-relu:1.5\"]}",
      "activations[0] is not one of"},
@@ -283,6 +283,13 @@ static const struct {
     {"{\"sizes\": [2, 1, 1], \"weights\": [[[0.1, 0.2]], [[0.3]]], \"biases\": [[[0]], "
      "[[0]]], \"cost\": \"QuadraticCost\", \"activations\": [3]}",
      "activations[0] is not one of"},
+    {"{\"sizes\": [2, 1, 1, 1], \"weights\": [[[0.1, 0.2]], [[0.3]], [[0.5]]], "
+     "\"biases\": [[[0]], [[0]], [[0]]], \"cost\": \"QuadraticCost\", \"activations\": "
+     "[\"relu\"]}",
+     "\"activations\" must list 2 names (one per hidden layer)"},
+    {"{\"sizes\": [2, 1], \"weights\": [[[0.1, 0.2]]], \"biases\": [[[0]]], \"cost\": "
+     "\"QuadraticCost\", \"activations\": [\"relu\"]}",
+     "\"activations\" given, but the network has no hidden layer"},
     {"{\"sizes\": [2, 1], ", "invalid JSON"},
     {"", "empty: no data"},
     /* Bytes, but no JSON: a UTF-16 file (BOM ff fe) is not called empty. */
