@@ -61,6 +61,10 @@ int gpi_matrix_nonfinite(const gsl_matrix *m, size_t *i, size_t *j) {
 }
 
 int gp_dump_nonfinite(const gp_dump *d, size_t *k, size_t *i, size_t *j) {
+    GPI_NONNULL(d, 0);
+    GPI_NONNULL(k, 0);
+    GPI_NONNULL(i, 0);
+    GPI_NONNULL(j, 0);
     for (size_t t = 0; t < d->n; t++)
         if (gpi_matrix_nonfinite(d->t[t], i, j)) {
             *k = t;
@@ -235,6 +239,8 @@ static int has_suffix(const char *path, const char *sfx) {
 
 int gp_dump_matrix_read(const char *path, unsigned flags, gsl_matrix **out, char *errbuf,
                         size_t errlen) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(out, GSL_EINVAL);
     json_t *v;
     *out = NULL;
     if (has_suffix(path, ".npy"))
@@ -277,6 +283,11 @@ static json_t *oracle_header(void) {
 int gp_dump_write_json(const char *path, const gp_dump *d, const gp_network *net,
                        const gsl_matrix *X, const gsl_matrix *Y,
                        const gp_regularization *reg, char *errbuf, size_t errlen) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(d, GSL_EINVAL);
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
     char e2[256] = "";
     json_t *o = gpi_dump_inputs(oracle_header(), net, X, Y, reg, e2, sizeof e2);
     int bad = o == NULL;
@@ -376,6 +387,11 @@ static char *cleanup_block(const char *tmp, const gp_dump *d) {
 int gp_dump_write_dir(const char *dir, const gp_dump *d, const gp_network *net,
                       const gsl_matrix *X, const gsl_matrix *Y,
                       const gp_regularization *reg, char *errbuf, size_t errlen) {
+    GPI_NONNULL(dir, GSL_EINVAL);
+    GPI_NONNULL(d, GSL_EINVAL);
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
     static unsigned long counter;
     char tmp[4096], base[4000];
     struct stat st;
@@ -589,6 +605,8 @@ static int dump_from(const char *path, json_t *o, const gp_dump *like, gp_dump *
 
 int gp_dump_read(const char *path, const gp_dump *like, gp_dump *d, char *errbuf,
                  size_t errlen) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(d, GSL_EINVAL);
     json_t *o;
     memset(d, 0, sizeof *d);
     int r = load_object(path, &o, errbuf, errlen);
@@ -757,6 +775,11 @@ static int inputs_from(const char *path, const json_t *o, const gp_dump *d,
 int gp_dump_read_inputs(const char *path, gp_network **net, gsl_matrix **X,
                         gsl_matrix **Y, gp_regularization *reg, char *errbuf,
                         size_t errlen) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(reg, GSL_EINVAL);
     json_t *o;
     *net = NULL;
     *X = *Y = NULL;
@@ -770,6 +793,12 @@ int gp_dump_read_inputs(const char *path, gp_network **net, gsl_matrix **X,
 int gp_dump_read_oracle(const char *path, gp_dump *d, gp_network **net, gsl_matrix **X,
                         gsl_matrix **Y, gp_regularization *reg, char *errbuf,
                         size_t errlen) {
+    GPI_NONNULL(path, GSL_EINVAL);
+    GPI_NONNULL(d, GSL_EINVAL);
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
+    GPI_NONNULL(reg, GSL_EINVAL);
     json_t *o;
     char err[GP_IDX_ERRLEN];
     *net = NULL;
@@ -789,6 +818,7 @@ int gp_dump_read_oracle(const char *path, gp_dump *d, gp_network **net, gsl_matr
 /* ---- the compare rule ---- */
 
 void gp_dump_compare_opts_default(gp_dump_compare_opts *opts) {
+    GPI_NONNULL(opts, );
     for (size_t i = 0; i < GP_DUMP_MAX_TENSORS; i++)
         opts->precision[i] = GP_DUMP_INFER;
     opts->n_worst = 10;

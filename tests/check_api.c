@@ -299,6 +299,27 @@ static void setup(void) {
     APIX(gp_dump_compute, 5, 8,                                                          \
          ST(gp_dump_compute(N(0, A.net), N(1, A.X), N(2, A.Y), N(3, &A.reg),             \
                             N(4, &A.c))))                                                \
+    APIX(gp_dump_nonfinite, 4, 0,                                                        \
+         return gp_dump_nonfinite(N(0, &A.d), N(1, A.u), N(2, A.u + 1),                  \
+                                  N(3, A.u + 2)) == 0)                                   \
+    APIX(gp_dump_write_json, 7, 96,                                                      \
+         ST(gp_dump_write_json(N(0, A.pnew), N(1, &A.d), N(2, A.net), N(3, A.X),         \
+                               N(4, A.Y), N(5, &A.reg), N(6, A.buf), 64)))               \
+    APIX(gp_dump_write_dir, 7, 96,                                                       \
+         ST(gp_dump_write_dir(N(0, A.pdir), N(1, &A.d), N(2, A.net), N(3, A.X),          \
+                              N(4, A.Y), N(5, &A.reg), N(6, A.buf), 64)))                \
+    APIX(gp_dump_read, 4, 10,                                                            \
+         ST(gp_dump_read(N(0, A.pdump), N(1, &A.d), N(2, &A.c), N(3, A.buf), 64)))       \
+    APIX(gp_dump_read_inputs, 6, 32,                                                     \
+         ST(gp_dump_read_inputs(N(0, A.pdump), N(1, &A.tnet), N(2, &A.Xr), N(3, &A.zm),  \
+                                N(4, &A.reg), N(5, A.buf), 64)))                         \
+    APIX(gp_dump_read_oracle, 7, 64,                                                     \
+         ST(gp_dump_read_oracle(N(0, A.pdump), N(1, &A.c), N(2, &A.tnet), N(3, &A.Xr),   \
+                                N(4, &A.zm), N(5, &A.reg), N(6, A.buf), 64)))            \
+    APIX(gp_dump_matrix_read, 3, 4,                                                      \
+         ST(gp_dump_matrix_read(N(0, A.pnpy), 0, N(1, &A.zm), N(2, A.buf), 64)))         \
+    APIX(gp_dump_compare_opts_default, 1, 0,                                             \
+         VD(gp_dump_compare_opts_default(N(0, &A.dco))))                                 \
     APIX(gp_dump_is_oracle, 1, QUIET, return gp_dump_is_oracle(N(0, A.pdump)) != 1)      \
     APIX(gp_dump_compare, 5, 20,                                                         \
          ST(gp_dump_compare(N(0, &A.d), N(1, &A.c), N(2, &A.dco), N(3, &A.r),            \

@@ -55,7 +55,8 @@ int gp_dump_find(const gp_dump *d, const char *name);
 /* 1 and the first value of d that is not finite (tensor slot *k, entry (*i, *j)), or 0
  * when every value is finite. A dump of finite inputs holds one when the network's
  * values overflow float64 on those samples: JSON cannot hold it and gp_dump_compare
- * refuses it, so the CLI's oracle and the Python package refuse such a dump. */
+ * refuses it, so the CLI's oracle and the Python package refuse such a dump. 0 (with
+ * GSL_EINVAL raised) for a NULL argument. */
 int gp_dump_nonfinite(const gp_dump *d, size_t *k, size_t *i, size_t *j);
 
 /* The oracle's dump of net on X (n_0 x m, samples as columns) with targets Y (n_L x m)
@@ -69,7 +70,8 @@ int gp_dump_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix
  * a directory (built under DIR.tmp.PID.N, registered with gp_atomic_cleanup, then
  * renamed over DIR; an existing DIR is replaced only if it holds nothing but dump
  * files; a symbolic link is written through, the link stays). Files have mode 0644
- * under the umask. */
+ * under the umask. reg and errbuf may be NULL; GSL_EINVAL for a NULL path, d, net, X
+ * or Y. */
 int gp_dump_write_json(const char *path, const gp_dump *d, const gp_network *net,
                        const gsl_matrix *X, const gsl_matrix *Y,
                        const gp_regularization *reg, char *errbuf, size_t errlen);
@@ -82,14 +84,14 @@ int gp_dump_write_dir(const char *dir, const gp_dump *d, const gp_network *net,
  * names and shapes, dW and db required, the others optional, a vector (db, cost) given
  * as a row, a column or flat. A tensor (z, a, delta, dW, db) of a layer beyond the
  * dump's L (like's, or its last dW's) is an error (another network). On failure d is
- * empty. */
+ * empty. GSL_EINVAL for a NULL path or d. */
 int gp_dump_read(const char *path, const gp_dump *like, gp_dump *d, char *errbuf,
                  size_t errlen);
 /* 1 if path carries the oracle's mark (meta.json in a directory, "format":
  * "gradproof-oracle" in a JSON file), else 0. */
 int gp_dump_is_oracle(const char *path);
 /* The network, inputs and regularisation an oracle dump carries (targets fitting the
- * cost: GSL_EDOM otherwise). */
+ * cost: GSL_EDOM otherwise). GSL_EINVAL for a NULL path, net, X, Y or reg. */
 int gp_dump_read_inputs(const char *path, gp_network **net, gsl_matrix **X,
                         gsl_matrix **Y, gp_regularization *reg, char *errbuf,
                         size_t errlen);
@@ -97,14 +99,15 @@ int gp_dump_read_inputs(const char *path, gp_network **net, gsl_matrix **X,
 /* gp_dump_read of an oracle's dump (like NULL) and gp_dump_read_inputs in one read of
  * path (a pipe can be read once): *net, *X, *Y and *reg are set when the dump carries
  * its inputs, else *net is NULL (compare's fixed rule); a dump with the oracle's mark
- * whose inputs are unreadable or do not fit is an error (gp_dump_read_inputs's). */
+ * whose inputs are unreadable or do not fit is an error (gp_dump_read_inputs's).
+ * GSL_EINVAL for a NULL argument but errbuf. */
 int gp_dump_read_oracle(const char *path, gp_dump *d, gp_network **net, gsl_matrix **X,
                         gsl_matrix **Y, gp_regularization *reg, char *errbuf,
                         size_t errlen);
 
 /* A matrix from a file: .npy (by extension; flags as for gp_npy_read, e.g.
  * GP_NPY_U8_UNIT) or JSON (a number, a flat list = a column, or nested lists). Finite
- * values only. The caller frees *out. */
+ * values only. The caller frees *out. GSL_EINVAL for a NULL path or out. */
 int gp_dump_matrix_read(const char *path, unsigned flags, gsl_matrix **out, char *errbuf,
                         size_t errlen);
 
@@ -147,10 +150,12 @@ typedef struct {
     gp_dump_verdict *verdict; /* if not NULL, receives the certified verdict */
 } gp_dump_compare_opts;
 
-/* Infer every precision, keep 10 worst offenders, no inputs (the fixed rule). */
+/* Infer every precision, keep 10 worst offenders, no inputs (the fixed rule). NULL does
+ * nothing (GSL_EINVAL raised). */
 void gp_dump_compare_opts_default(gp_dump_compare_opts *opts);
 
-/* Compare cand with the oracle o, every tensor cand has; *report (new;
+/* Compare cand with the oracle o, every tensor cand has (opts NULL: the defaults of
+ * gp_dump_compare_opts_default); *report (new;
  * gp_fcheck_report_free) has one tensor per compared slot in computation order;
  * precision (if not NULL, GP_DUMP_MAX_TENSORS entries) receives the precision used
  * for each report tensor. The verdict is (*report)->n_failed == 0.

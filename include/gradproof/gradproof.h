@@ -13,10 +13,7 @@
  * pass; gp_activation_kink: no kink), void ones return doing nothing. Exceptions, as
  * each header says: the arguments documented as optional (errbuf, reg, opts, counters,
  * outputs "may be NULL"), the _free functions (NULL does nothing), and the lookups
- * (gp_cost_lookup, gp_activation_lookup, gp_netio_cost_name: NULL, nothing raised).
- * Not yet so: gp_dump_nonfinite, gp_dump_write_json, gp_dump_write_dir, gp_dump_read,
- * gp_dump_read_inputs, gp_dump_read_oracle, gp_dump_matrix_read and
- * gp_dump_compare_opts_default crash on some NULL arguments. */
+ * (gp_cost_lookup, gp_activation_lookup, gp_netio_cost_name: NULL, nothing raised). */
 #ifndef GRADPROOF_GRADPROOF_H
 #define GRADPROOF_GRADPROOF_H
 
