@@ -106,6 +106,9 @@ void cli_install_cleanup(void);
 void cli_cleanup_dir(const char *dir);
 /* Fail early (before hours of training) when path's directory is not writable. */
 int cli_probe_writable(const char *cmd, const char *opt, const char *path);
+/* As cli_probe_writable, for a file written again and again (a checkpoint): refused
+ * (status 1) when path is the process's standard output or error. */
+int cli_probe_replaceable(const char *cmd, const char *opt, const char *path);
 /* 1 when an executable file `name` is in a directory of $PATH (as sh would find it). */
 int cli_on_path(const char *name);
 /* 1 when s ends in suffix (a file name's extension). */

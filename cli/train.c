@@ -140,7 +140,8 @@ static const cli_option opt_checkpoint = {
         "mini-batch boundary, writes the state there, with the position in the epoch "
         "(--resume continues with the next mini-batch, to the same bits; that epoch's "
         "seconds count both parts) and exits with 128 + the signal's "
-        "number; a second signal ends the run at once"};
+        "number; a second signal ends the run at once. Each save replaces FILE, so it "
+        "cannot be standard output or error (exit status 1)"};
 static const cli_option opt_checkpoint_every = {.name = "checkpoint-every",
                                                 .kind = CLI_SIZE,
                                                 .arg = "N",
@@ -349,7 +350,7 @@ static int check_args(train_args *t) {
         return 1;
     if (t->metrics && cli_probe_writable(CMD, "--metrics", t->metrics))
         return 1;
-    if (t->checkpoint && cli_probe_writable(CMD, "--checkpoint", t->checkpoint))
+    if (t->checkpoint && cli_probe_replaceable(CMD, "--checkpoint", t->checkpoint))
         return 1;
     return 0;
 }

@@ -302,6 +302,22 @@ int cli_probe_writable(const char *cmd, const char *opt, const char *path) {
     return 0;
 }
 
+int cli_probe_replaceable(const char *cmd, const char *opt, const char *path) {
+    cli_file f;
+    if (cli_file_open(cmd, opt, path, &f))
+        return 1;
+    int stream = f.a->tmppath == NULL; /* the process's stdout or stderr (atomic.h) */
+    cli_file_abort(&f);
+    if (stream)
+        return cli_error(
+            cmd,
+            "invalid %s '%s': each save replaces the file, and standard output "
+            "or error cannot be replaced (every save would be appended); "
+            "give a file",
+            opt, path);
+    return 0;
+}
+
 int cli_ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), k = strlen(suffix);
     return n >= k && strcmp(s + n - k, suffix) == 0;

@@ -222,6 +222,10 @@ cmp -s ck4.json ck4.keep && ok "refused resumes leave the checkpoint alone" || b
 "$GP" train $RUN --epochs 6 --threads 1 --save s6ref.json > /dev/null && cmp -s s6.json s6ref.json &&
     ok "4 epochs + resume to 6 = 6 epochs, byte for byte" || bad "4 + 2 epochs differ from 6"
 expect 1 "cannot write --checkpoint 'no/such/ck.json'" train $RUN --checkpoint no/such/ck.json
+# A checkpoint is replaced at each save: onto standard output every save would follow the
+# last, and no resume could read the stream.
+expect 1 "invalid --checkpoint '/dev/stdout': each save replaces the file" \
+    train $RUN --checkpoint /dev/stdout
 # The evaluation set changed under --data since the checkpoint: its best accuracy counts
 # 60 images, so 30 now would print 60/30 (200.00%); refused as an input that does not fit.
 synth_idx dv 300 60 && "$GP" train --data dv --validation 60 --epochs 1 --checkpoint ckv.json \
