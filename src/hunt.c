@@ -412,8 +412,10 @@ static void diagnose_case(hunter *h, const gp_network *net, const gsl_matrix *X,
     memset(out, 0, sizeof *out);
     snprintf(out->text, sizeof out->text, "none");
     gp_dump_init(&c, net->p.L);
-    if (run_case(h, net, X, Y, &c) != RUN_DISAGREE)
+    if (run_case(h, net, X, Y, &c) != RUN_DISAGREE) {
+        gp_dump_free(&c); /* a flaky candidate's re-run agrees */
         return;
+    }
     gp_diag *d = gp_diag_alloc(net, X, Y, &h->reg);
     int i = gp_dump_find(&c, h->tensor);
     if (d && i >= 0 && c.t[i])
