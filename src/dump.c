@@ -627,6 +627,8 @@ static int marked(const char *path, const json_t *o) {
 }
 
 int gp_dump_is_oracle(const char *path) {
+    if (path == NULL) /* a question: no, nothing raised */
+        return 0;
     if (is_dir(path))
         return marked(path, NULL);
     /* A question, not a read: no gsl_error. Only a regular file is opened (a FIFO

@@ -88,7 +88,7 @@ int gp_dump_write_dir(const char *dir, const gp_dump *d, const gp_network *net,
 int gp_dump_read(const char *path, const gp_dump *like, gp_dump *d, char *errbuf,
                  size_t errlen);
 /* 1 if path carries the oracle's mark (meta.json in a directory, "format":
- * "gradproof-oracle" in a JSON file), else 0. */
+ * "gradproof-oracle" in a JSON file), else 0 (NULL too, nothing raised). */
 int gp_dump_is_oracle(const char *path);
 /* The network, inputs and regularisation an oracle dump carries (targets fitting the
  * cost: GSL_EDOM otherwise). GSL_EINVAL for a NULL path, net, X, Y or reg. */
