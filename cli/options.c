@@ -79,7 +79,7 @@ const cli_option cli_opt_l1 = {
     .arg = "REAL",
     .hi = 1e12,
     .def = "0",
-    .help = "L1 regularisation strength: cost term (lambda/n) sum |w|"};
+    .help = "L1 regularisation strength: cost term (l1/n) sum |w|"};
 const cli_option cli_opt_n = {.name = "n",
                               .kind = CLI_SIZE,
                               .arg = "N",
