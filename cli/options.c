@@ -164,9 +164,14 @@ static int parse_choice(const char *cmd, const cli_option *o, const char *s, int
             *out = i;
             return 0;
         }
+        /* "a or b", "a, b, or c" */
+        int last = o->choices[i + 1] == NULL;
         size_t len = strlen(list);
-        snprintf(list + len, sizeof list - len, "%s%s%s", i ? ", " : "",
-                 o->choices[i + 1] ? "" : "or ", o->choices[i]);
+        snprintf(list + len, sizeof list - len, "%s%s%s",
+                 i == 0           ? ""
+                 : last && i == 1 ? " "
+                                  : ", ",
+                 last && i ? "or " : "", o->choices[i]);
     }
     return cli_error(cmd, "invalid --%s '%s': expected %s", o->name, s, list);
 }

@@ -244,9 +244,9 @@ static void print_summary(const double *out, size_t epochs) {
         }
         double early = c0 - out[(tenth * N_RUNS + r) * 2 + 1];
         printf("# run %zu (%s, w = %g, b = %g): steepest fall in epoch %zu; first %zu "
-               "epochs made %.1f%% of the total decrease\n",
+               "epoch%s made %.1f%% of the total decrease\n",
                r + 1, rs[r].cost->name, rs[r].w0, rs[r].b0, steepest, tenth,
-               c0 > cend ? 100.0 * early / (c0 - cend) : 0.0);
+               tenth == 1 ? "" : "s", c0 > cend ? 100.0 * early / (c0 - cend) : 0.0);
     }
 }
 

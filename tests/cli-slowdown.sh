@@ -24,6 +24,11 @@ x=$(printf '%s\n' "$out" | sed -n 's/^# run 4 (cross-entropy, w = 2, b = 2): ste
     ok "--csv: header + 301 rows" || bad "--csv"
 [ "$("$GP" slowdown --every 100 | grep -c '^ *[0-9]* ')" -eq 4 ] && ok "--every 100: epochs 0,100,200,300" ||
     bad "--every"
+# The first tenth of 5 epochs is one epoch: "first 1 epoch", 300's tenth "first 30 epochs".
+n1=$("$GP" slowdown --epochs 5 | grep -c '; first 1 epoch made ')
+n30=$(printf '%s\n' "$out" | grep -c '; first 30 epochs made ')
+[ "$n1" -eq 4 ] && [ "$n30" -eq 4 ] && ok "summary lines: 'first 1 epoch', 'first 30 epochs'" ||
+    bad "summary wording: $n1 'first 1 epoch' and $n30 'first 30 epochs' lines of 4"
 if command -v gnuplot >/dev/null 2>&1; then
     "$GP" slowdown --every 300 --plot "$T/s.png" > /dev/null &&
         [ "$(head -c 4 "$T/s.png" | od -An -c | tr -d ' ')" = '211PNG' ] &&

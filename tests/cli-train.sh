@@ -57,6 +57,7 @@ expect_error "invalid --init 'small'" train $D $S --init small
 expect_error "invalid --eval 'train'" train $D $S --eval train
 expect_error "invalid --threads '0'" train $D $S --threads 0
 expect_error "invalid --layer1 'fast': expected auto, sparse, or dense" train $D $S --layer1 fast
+expect_error "invalid --eval 'foo': expected test or validation\$" train $D $S --eval foo
 expect_error "invalid --early-stop 'x'" train $D $S --early-stop x
 expect_error "invalid --metrics 'm.txt'" train $D $S --metrics m.txt
 expect_error "invalid --data ''" train --data '' --validation 60 $S
