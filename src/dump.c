@@ -117,11 +117,11 @@ static void collect(gp_dump *d, const gp_backprop_workspace *w, const gp_gradien
 
 int gp_dump_compute(const gp_network *net, const gsl_matrix *X, const gsl_matrix *Y,
                     const gp_regularization *reg, gp_dump *d) {
-    if (!net || !X || !Y || !d) {
-        if (d)
-            d->L = d->m = d->n = 0; /* empty, as on any failure */
-        GSL_ERROR("dump: a NULL network, X, Y or dump", GSL_EINVAL);
-    }
+    GPI_NONNULL(d, GSL_EINVAL);
+    d->L = d->m = d->n = 0; /* empty, as on any failure */
+    GPI_NONNULL(net, GSL_EINVAL);
+    GPI_NONNULL(X, GSL_EINVAL);
+    GPI_NONNULL(Y, GSL_EINVAL);
     gp_dump_init(d, net->p.L);
     if (d->n == 0)
         GSL_ERROR("too many layers for a dump", GSL_EINVAL);
